@@ -1,0 +1,85 @@
+// The ensemble run: GIL released while the core works; Ctrl-C and progress polled from the calling thread.
+#include <pybind11/stl.h>
+
+#include "escapade/engine.hpp"
+#include "numpy.hpp"
+
+using namespace escapade;
+using namespace escapade::py_glue;
+using namespace pybind11::literals;
+
+namespace {
+
+py::dict to_python(EnsembleResult&& r) {
+  const auto n = static_cast<py::ssize_t>(r.status.size());
+  py::list trajectories;
+  for (Trajectory& tr : r.trajectories) {
+    const auto k = static_cast<py::ssize_t>(tr.t.size());
+    trajectories.append(py::make_tuple(to_numpy(std::move(tr.t), {k}), to_numpy(std::move(tr.x), {k, r.dim})));
+  }
+  py::dict out;
+  out["status"] = to_numpy(std::move(r.status), {n});
+  out["exit_time"] = to_numpy(std::move(r.exit_time), {n});
+  out["exit_step"] = to_numpy(std::move(r.exit_step), {n});
+  out["exit_position"] = to_numpy(std::move(r.exit_position), {n, r.dim});
+  out["trajectories"] = trajectories;
+  out["total_steps"] = r.total_steps;
+  return out;
+}
+
+}  // namespace
+
+void bind_engine(py::module_& m) {
+  py::enum_<Status>(m, "Status")
+      .value("EXITED", Status::Exited)
+      .value("HIT", Status::Hit)
+      .value("CENSORED", Status::Censored)
+      .value("DIVERGED", Status::Diverged)
+      .value("RUNNING", Status::Running);
+  m.def("default_threads", &default_threads, "Threads used when threads <= 0: OpenMP's maximum.");
+  m.def(
+      "run",
+      [](const Landscape& landscape, const Dynamics& dynamics, const Start& start, const Region* stop,
+         const Region* target, std::int64_t n_paths, std::int64_t max_steps, std::uint64_t seed, int threads, int lanes,
+         bool bridge, double divergence_bound, std::int64_t record_paths, std::int64_t record_every,
+         std::int64_t first_path, py::object progress) {
+        RunConfig cfg;
+        cfg.n_paths = n_paths;
+        cfg.first_path = first_path;
+        cfg.max_steps = max_steps;
+        cfg.seed = seed;
+        cfg.threads = threads;
+        cfg.lanes = lanes;
+        cfg.bridge = bridge;
+        cfg.divergence_bound = divergence_bound;
+        cfg.record_paths = record_paths;
+        cfg.record_every = record_every;
+        // Runs on the calling thread with the GIL re-acquired. A signal (KeyboardInterrupt) or an exception from
+        // `progress` is left set as the Python error and stops the run; it is raised once the core has returned.
+        bool python_error = false;
+        PollFn poll = [&](std::int64_t finished) {
+          py::gil_scoped_acquire gil;
+          if (PyErr_CheckSignals() != 0) return python_error = true;
+          if (!progress.is_none()) {
+            try {
+              progress(finished);
+            } catch (py::error_already_set& e) {
+              e.restore();
+              return python_error = true;
+            }
+          }
+          return false;
+        };
+        EnsembleResult r;
+        {
+          py::gil_scoped_release nogil;
+          r = escapade::run(Problem{landscape, dynamics, start, stop, target}, cfg, poll);
+        }
+        if (python_error) throw py::error_already_set();
+        return to_python(std::move(r));
+      },
+      py::kw_only(), "landscape"_a, "dynamics"_a, "start"_a, "stop"_a.none(true), "target"_a.none(true), "n_paths"_a,
+      "max_steps"_a, "seed"_a, "threads"_a = 0, "lanes"_a = 64, "bridge"_a = true, "divergence_bound"_a = 1e8,
+      "record_paths"_a = 0, "record_every"_a = 1, "first_path"_a = 0, "progress"_a = py::none(),
+      "Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.");
+}

@@ -1,0 +1,152 @@
+// Landscapes, dynamics, regions and starting points: thin constructors; validation lives in the core.
+#include <pybind11/stl.h>
+
+#include <memory>
+
+#include "escapade/dynamics/langevin.hpp"
+#include "escapade/landscapes/double_well.hpp"
+#include "escapade/landscapes/quadratic.hpp"
+#include "escapade/region.hpp"
+#include "escapade/start.hpp"
+#include "numpy.hpp"
+
+using namespace escapade;
+using namespace escapade::py_glue;
+using namespace pybind11::literals;
+
+namespace {
+
+// Points as an (n, d) array, or one point as a (d,) array.
+Matrix points_of(const DoubleArray& x, int d, const char* name) {
+  if (x.ndim() == 1 && x.shape(0) == d) return Eigen::Map<const Vector>(x.data(), d);
+  if (x.ndim() == 2 && x.shape(1) == d) return Eigen::Map<const Matrix>(x.data(), d, x.shape(0));
+  throw std::invalid_argument(std::string(name) + " must have shape (" + std::to_string(d) + ",) or (n, " +
+                              std::to_string(d) + ")");
+}
+
+void bind_landscapes(py::module_& m) {
+  py::class_<Landscape, std::shared_ptr<Landscape>>(m, "Landscape")
+      .def_property_readonly("dim", &Landscape::dim)
+      .def_property_readonly("name", &Landscape::name)
+      .def(
+          "value",
+          [](const Landscape& f, const DoubleArray& x) {
+            const Matrix P = points_of(x, f.dim(), "x");
+            std::vector<double> v(P.cols());
+            for (long j = 0; j < P.cols(); ++j) v[j] = f.value(P.col(j).data());
+            return to_numpy(std::move(v), {static_cast<py::ssize_t>(P.cols())});
+          },
+          "x"_a, "f at each row of x (n, d); returns (n,).")
+      .def(
+          "gradient",
+          [](const Landscape& f, const DoubleArray& x) {
+            const Matrix P = points_of(x, f.dim(), "x");
+            std::vector<double> g(P.size());
+            f.gradient(P.data(), g.data(), static_cast<int>(P.cols()));
+            return to_numpy(std::move(g), {static_cast<py::ssize_t>(P.cols()), f.dim()});
+          },
+          "x"_a, "grad f at each row of x (n, d); returns (n, d).")
+      .def(
+          "hessian",
+          [](const Landscape& f, const DoubleArray& x) {
+            const Matrix P = points_of(x, f.dim(), "x");
+            if (P.cols() != 1) throw std::invalid_argument("x must be a single point of shape (d,)");
+            std::vector<double> H(static_cast<std::size_t>(f.dim()) * f.dim());
+            f.hessian(P.data(), H.data());  // symmetric: column-major reads the same as row-major
+            return to_numpy(std::move(H), {f.dim(), f.dim()});
+          },
+          "x"_a, "The Hessian (d, d) at the point x (d,).");
+  py::class_<DoubleWell, Landscape, std::shared_ptr<DoubleWell>>(m, "DoubleWell")
+      .def(py::init<int>(), py::kw_only(), "dim"_a = 1);
+  py::class_<Quadratic, Landscape, std::shared_ptr<Quadratic>>(m, "Quadratic")
+      .def(py::init([](const DoubleArray& H, const DoubleArray& center) {
+             return std::make_shared<Quadratic>(to_matrix(H, "H"), to_vector(center, "center"));
+           }),
+           py::kw_only(), "H"_a, "center"_a);
+}
+
+void bind_dynamics(py::module_& m) {
+  py::class_<Dynamics, std::shared_ptr<Dynamics>>(m, "Dynamics")
+      .def_property_readonly("dt", &Dynamics::dt)
+      .def_property_readonly("name", &Dynamics::name);
+  py::class_<Langevin, Dynamics, std::shared_ptr<Langevin>>(m, "Langevin")
+      .def(py::init<double, double>(), py::kw_only(), "temperature"_a, "dt"_a)
+      .def(py::init([](const DoubleArray& S, double eps, double dt) {
+             return std::make_shared<Langevin>(to_matrix(S, "S"), eps, dt);
+           }),
+           py::kw_only(), "S"_a, "eps"_a, "dt"_a);
+}
+
+void bind_regions(py::module_& m) {
+  py::class_<Region, std::shared_ptr<Region>>(m, "Region")
+      .def_property_readonly("dim", &Region::dim)
+      .def(
+          "contains",
+          [](const Region& r, const DoubleArray& x) {
+            const Matrix P = points_of(x, r.dim(), "x");
+            std::vector<std::uint8_t> in(P.cols());
+            r.contains(P.data(), static_cast<int>(P.cols()), in.data());
+            return to_numpy(std::move(in), {static_cast<py::ssize_t>(P.cols())});
+          },
+          "x"_a, "1 where the row of x (n, d) lies in the region; returns (n,) uint8.");
+  py::class_<HalfSpace, Region, std::shared_ptr<HalfSpace>>(m, "HalfSpace")
+      .def(py::init([](const DoubleArray& normal, double offset) {
+             return std::make_shared<HalfSpace>(to_vector(normal, "normal"), offset);
+           }),
+           py::kw_only(), "normal"_a, "offset"_a);
+  py::class_<Ball, Region, std::shared_ptr<Ball>>(m, "Ball")
+      .def(py::init([](const DoubleArray& center, double radius) {
+             return std::make_shared<Ball>(to_vector(center, "center"), radius);
+           }),
+           py::kw_only(), "center"_a, "radius"_a);
+  py::class_<Box, Region, std::shared_ptr<Box>>(m, "Box")
+      .def(py::init([](const DoubleArray& low, const DoubleArray& high) {
+             return std::make_shared<Box>(to_vector(low, "low"), to_vector(high, "high"));
+           }),
+           py::kw_only(), "low"_a, "high"_a);
+}
+
+void bind_starts(py::module_& m) {
+  py::class_<Start, std::shared_ptr<Start>>(m, "Start")
+      .def_property_readonly("dim", &Start::dim)
+      .def(
+          "sample",
+          [](const Start& s, std::uint64_t seed, std::uint64_t first, std::uint64_t n) {
+            std::vector<double> x(static_cast<std::size_t>(n) * s.dim());
+            for (std::uint64_t i = 0; i < n; ++i) s.sample(seed, first + i, x.data() + i * s.dim());
+            return to_numpy(std::move(x), {static_cast<py::ssize_t>(n), s.dim()});
+          },
+          "seed"_a, "first"_a, "n"_a, "Starting points of paths first .. first + n - 1; returns (n, d).");
+  py::class_<FixedStart, Start, std::shared_ptr<FixedStart>>(m, "FixedStart")
+      .def(py::init([](const DoubleArray& x0) { return std::make_shared<FixedStart>(to_vector(x0, "x0")); }), "x0"_a);
+  py::class_<PointsStart, Start, std::shared_ptr<PointsStart>>(m, "PointsStart")
+      .def(py::init([](const DoubleArray& points) {
+             if (points.ndim() != 2) throw std::invalid_argument("x0 must be 2-dimensional (n, d)");
+             return std::make_shared<PointsStart>(Eigen::Map<const Matrix>(points.data(), points.shape(1), points.shape(0)));
+           }),
+           "points"_a);
+  py::class_<UniformBoxStart, Start, std::shared_ptr<UniformBoxStart>>(m, "UniformBoxStart")
+      .def(py::init([](const DoubleArray& low, const DoubleArray& high) {
+             return std::make_shared<UniformBoxStart>(to_vector(low, "low"), to_vector(high, "high"));
+           }),
+           py::kw_only(), "low"_a, "high"_a);
+  py::class_<UniformBallStart, Start, std::shared_ptr<UniformBallStart>>(m, "UniformBallStart")
+      .def(py::init([](const DoubleArray& center, double radius) {
+             return std::make_shared<UniformBallStart>(to_vector(center, "center"), radius);
+           }),
+           py::kw_only(), "center"_a, "radius"_a);
+  py::class_<GaussianStart, Start, std::shared_ptr<GaussianStart>>(m, "GaussianStart")
+      .def(py::init([](const DoubleArray& mean, const DoubleArray& cov) {
+             return std::make_shared<GaussianStart>(to_vector(mean, "mean"), to_matrix(cov, "cov"));
+           }),
+           py::kw_only(), "mean"_a, "cov"_a);
+}
+
+}  // namespace
+
+void bind_problem(py::module_& m) {
+  bind_landscapes(m);
+  bind_dynamics(m);
+  bind_regions(m);
+  bind_starts(m);
+}

@@ -1,0 +1,30 @@
+#include <pybind11/stl.h>
+
+#include "escapade/rng.hpp"
+#include "numpy.hpp"
+
+using namespace escapade;
+using namespace escapade::py_glue;
+
+void bind_random(py::module_& m) {
+  m.def(
+      "philox4x32_10",
+      [](std::array<std::uint32_t, 4> counter, std::array<std::uint32_t, 2> key) { return philox4x32_10(counter, key); },
+      py::arg("counter"), py::arg("key"), "The Philox4x32-10 bijection: four 32-bit words from a counter and a key.");
+  m.def(
+      "step_draws",
+      [](std::uint64_t seed, py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast> paths,
+         std::uint64_t step, int k) {
+        if (paths.ndim() != 1) throw std::invalid_argument("paths must be 1-dimensional");
+        if (k < 1) throw std::invalid_argument("k must be >= 1, got " + std::to_string(k));
+        const int n = static_cast<int>(paths.shape(0));
+        std::vector<std::uint64_t> pair(n, step / 2);
+        std::vector<double> z0(static_cast<std::size_t>(n) * k), z1(z0.size()), u0(n), u1(n);
+        PairDraws().draw(seed, paths.data(), pair.data(), n, k, z0.data(), z1.data(), u0.data(), u1.data());
+        const bool odd = step % 2 == 1;
+        return py::make_tuple(to_numpy(odd ? std::move(z1) : std::move(z0), {n, k}),
+                              to_numpy(odd ? std::move(u1) : std::move(u0), {n}));
+      },
+      py::arg("seed"), py::arg("paths"), py::arg("step"), py::arg("k"),
+      "The normals (n, k) and the crossing-test uniform (n,) that the engine draws for these paths at one step.");
+}

@@ -1,0 +1,47 @@
+// Dynamics: how a block of lanes moves one step, given the landscape and the step's standard normals.
+#pragma once
+
+#include <string>
+
+#include "escapade/landscape.hpp"
+#include "escapade/types.hpp"
+
+namespace escapade {
+
+// Covariance rate of the driving noise per unit time, Sigma = B B^T, for the Brownian-bridge crossing test.
+struct Diffusion {
+  bool isotropic = true;
+  double scalar = 0.0;  // Sigma = scalar * I when isotropic
+  Matrix Sigma;         // otherwise
+  // n^T Sigma n for a unit vector n of length d.
+  double along(const double* n, int d) const {
+    if (isotropic) return scalar;
+    double v = 0;
+    for (int j = 0; j < d; ++j) {
+      double s = 0;
+      for (int i = 0; i < d; ++i) s += Sigma(i, j) * n[i];
+      v += s * n[j];
+    }
+    return v;
+  }
+  double component(int i) const { return isotropic ? scalar : Sigma(i, i); }
+};
+
+class Dynamics {
+ public:
+  virtual ~Dynamics() = default;
+  virtual std::string name() const = 0;
+  virtual double dt() const = 0;
+  // Throws std::invalid_argument if the dynamics cannot run on a landscape of dimension d.
+  virtual void check_dim(int d) const = 0;
+  // Standard normals a lane consumes per step in dimension d.
+  virtual int noise_dim(int d) const = 0;
+  // True for time-discretized SDEs: exits between steps are then tested with the Brownian bridge.
+  virtual bool continuous_time() const = 0;
+  virtual const Diffusion& diffusion() const = 0;
+  // x_next = one step from x for `width` lanes; z holds noise_dim(d) normals per lane; g is scratch (d x width).
+  virtual void advance(const Landscape& f, const double* x, const double* z, double* g, double* x_next,
+                       int width) const = 0;
+};
+
+}  // namespace escapade

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cmath>
+
+#include "escapade/dynamics.hpp"
+#include "escapade/validate.hpp"
+
+namespace escapade {
+
+// Overdamped Langevin / continuous SGD, Euler-Maruyama:
+//   isotropic:           dX = -grad f dt + sqrt(2 T) dW        x' = x - dt g + sqrt(2 T dt) z
+//   constant covariance: dX = -grad f dt + eps S dW  (S: d x k) x' = x - dt g + sqrt(dt) eps S z
+class Langevin final : public Dynamics {
+ public:
+  // Isotropic noise at temperature T.
+  Langevin(double temperature, double dt) : dt_(dt), temperature_(temperature) {
+    check_dt();
+    require(std::isfinite(temperature) && temperature >= 0, "temperature", temperature, "finite and >= 0");
+    scale_ = std::sqrt(2.0 * temperature * dt);
+    diffusion_.isotropic = true;
+    diffusion_.scalar = 2.0 * temperature;
+  }
+  // Noise eps * S dW with a d x k matrix S.
+  Langevin(Matrix S, double eps, double dt) : dt_(dt), B_(std::move(S)) {
+    check_dt();
+    require(std::isfinite(eps) && eps >= 0, "eps", eps, "finite and >= 0");
+    require(B_.rows() >= 1 && B_.cols() >= 1, "S", "an empty matrix", "a non-empty d x k matrix");
+    require(B_.allFinite(), "S", "a matrix with NaN or inf", "finite");
+    B_ *= eps;
+    scale_ = std::sqrt(dt);
+    diffusion_.isotropic = false;
+    diffusion_.Sigma = B_ * B_.transpose();
+  }
+
+  std::string name() const override { return "Langevin"; }
+  double dt() const override { return dt_; }
+  bool continuous_time() const override { return true; }
+  const Diffusion& diffusion() const override { return diffusion_; }
+  bool isotropic() const { return B_.size() == 0; }
+  double temperature() const { return temperature_; }
+  const Matrix& noise_matrix() const { return B_; }
+
+  void check_dim(int d) const override {
+    if (!isotropic())
+      require(B_.rows() == d, "S", std::to_string(B_.rows()) + " rows",
+              "a matrix with " + std::to_string(d) + " rows (the landscape's dimension)");
+  }
+  int noise_dim(int d) const override { return isotropic() ? d : static_cast<int>(B_.cols()); }
+
+  void advance(const Landscape& f, const double* x, const double* z, double* g, double* x_next,
+               int width) const override {
+    const int d = f.dim();
+    f.gradient(x, g, width);
+    const long n = static_cast<long>(d) * width;
+    if (isotropic()) {
+      for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt_ * g[i]) + scale_ * z[i];
+      return;
+    }
+    const int k = static_cast<int>(B_.cols());
+    for (int l = 0; l < width; ++l) {
+      const double* zl = z + static_cast<long>(l) * k;
+      for (int i = 0; i < d; ++i) {
+        double bz = 0;
+        for (int j = 0; j < k; ++j) bz += B_(i, j) * zl[j];
+        const long idx = static_cast<long>(l) * d + i;
+        x_next[idx] = (x[idx] - dt_ * g[idx]) + scale_ * bz;
+      }
+    }
+  }
+
+ private:
+  void check_dt() const { require(std::isfinite(dt_) && dt_ > 0, "dt", dt_, "a positive finite number"); }
+
+  double dt_;
+  double temperature_ = 0.0;
+  Matrix B_;  // eps * S; empty when isotropic
+  double scale_ = 0.0;
+  Diffusion diffusion_;
+};
+
+}  // namespace escapade

@@ -1,0 +1,429 @@
+// The ensemble engine: N independent paths of one dynamics, each until its stop rule fires.
+//
+// Each OpenMP thread owns a block of lanes stored structure-of-arrays (d x lanes, one column per path). One
+// block-step is one call each to the generator, the dynamics (which calls the landscape) and the regions, so
+// dispatch costs are paid per block and the inner loops vectorize over lanes. A lane whose path ended is
+// refilled at once with the next unstarted path, so lanes stay busy when exit times differ by orders of
+// magnitude; when the queue runs dry, surviving lanes are packed to the front and the block narrows.
+//
+// A path's numbers depend only on (seed, path index) and a lane's arithmetic never mixes lanes, so the result
+// arrays are bitwise identical for any thread count, block size, refill order or split of the path range.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "escapade/dynamics.hpp"
+#include "escapade/landscape.hpp"
+#include "escapade/region.hpp"
+#include "escapade/rng.hpp"
+#include "escapade/start.hpp"
+#include "escapade/types.hpp"
+#include "escapade/validate.hpp"
+
+namespace escapade {
+
+struct RunConfig {
+  std::int64_t n_paths = 0;
+  std::int64_t first_path = 0;  // run path indices [first_path, first_path + n_paths)
+  std::int64_t max_steps = 0;   // a path still running after this many steps is censored
+  std::uint64_t seed = 0;
+  int threads = 0;              // <= 0: all cores
+  int lanes = 64;               // lanes per thread block
+  bool bridge = true;           // Brownian-bridge crossing test between steps (continuous-time dynamics only)
+  double divergence_bound = 1e8;  // a coordinate beyond this (in absolute value) means diverged
+  std::int64_t record_paths = 0;  // record trajectories of the first record_paths paths
+  std::int64_t record_every = 1;  // every record_every steps (plus the start and the end)
+};
+
+struct Problem {
+  const Landscape& landscape;
+  const Dynamics& dynamics;
+  const Start& start;
+  const Region* stop = nullptr;    // leaving it ends a path: Exited
+  const Region* target = nullptr;  // entering it ends a path: Hit
+};
+
+struct Trajectory {
+  std::vector<double> t;
+  std::vector<double> x;  // d values per record
+};
+
+struct EnsembleResult {
+  int dim = 0;
+  std::vector<std::int8_t> status;      // Status per path (Running if the run was interrupted first)
+  std::vector<double> exit_time;        // NaN unless Exited or Hit
+  std::vector<std::int64_t> exit_step;  // step at which the path ended
+  std::vector<double> exit_position;    // d x n_paths; NaN unless Exited or Hit
+  std::vector<Trajectory> trajectories;
+  std::int64_t total_steps = 0;         // path-steps executed
+  bool interrupted = false;
+};
+
+// Called about every 0.1 s from the calling thread with the number of finished paths; returns true to stop.
+using PollFn = std::function<bool(std::int64_t finished)>;
+
+inline void validate(const Problem& pb, const RunConfig& cfg) {
+  const int d = pb.landscape.dim();
+  require(pb.start.dim() == d, "x0", "of dimension " + std::to_string(pb.start.dim()),
+          "of the landscape's dimension " + std::to_string(d));
+  pb.dynamics.check_dim(d);
+  if (pb.stop)
+    require(pb.stop->dim() == d, "stop", pb.stop->name() + " of dimension " + std::to_string(pb.stop->dim()),
+            "of the landscape's dimension " + std::to_string(d));
+  if (pb.target)
+    require(pb.target->dim() == d, "target", pb.target->name() + " of dimension " + std::to_string(pb.target->dim()),
+            "of the landscape's dimension " + std::to_string(d));
+  require(cfg.n_paths >= 1, "n_paths", cfg.n_paths, "a positive integer");
+  require(cfg.first_path >= 0, "first_path", cfg.first_path, ">= 0");
+  if (pb.start.n_points() >= 0)
+    require(cfg.first_path + cfg.n_paths <= pb.start.n_points(), "n_paths", cfg.n_paths,
+            "at most the number of starting points (" + std::to_string(pb.start.n_points()) + ")");
+  require(cfg.max_steps >= 1 && static_cast<std::uint64_t>(cfg.max_steps) <= kMaxStep, "max_steps", cfg.max_steps,
+          "between 1 and 2^48 - 2");
+  require(cfg.lanes >= 1 && cfg.lanes <= 4096, "lanes", cfg.lanes, "between 1 and 4096");
+  require(cfg.divergence_bound > 0, "divergence_bound", cfg.divergence_bound, "positive");
+  require(cfg.record_paths >= 0, "record_paths", cfg.record_paths, ">= 0");
+  require(cfg.record_every >= 1, "record_every", cfg.record_every, ">= 1");
+  require(PairDraws::n_draws(pb.dynamics.noise_dim(d)) <= static_cast<int>(kMaxDraw) + 1, "noise dimension",
+          pb.dynamics.noise_dim(d), "at most 131071");
+}
+
+namespace detail {
+
+// Shared state of one run; every path writes only its own slots.
+struct RunState {
+  const Problem& pb;
+  const RunConfig& cfg;
+  EnsembleResult& out;
+  std::atomic<std::int64_t> next{0};      // next unstarted path (relative to first_path)
+  std::atomic<std::int64_t> finished{0};  // paths retired
+  std::atomic<bool> stop{false};          // interrupt or error: every thread leaves at its next block-step
+};
+
+class LaneBlock {
+ public:
+  LaneBlock(RunState& rs, int lanes)
+      : rs_(rs),
+        f_(rs.pb.landscape),
+        dyn_(rs.pb.dynamics),
+        d_(f_.dim()),
+        k_(dyn_.noise_dim(d_)),
+        L_(lanes),
+        bridge_(rs.cfg.bridge && dyn_.continuous_time() && (rs.pb.stop || rs.pb.target)),
+        dt_(dyn_.dt()),
+        x_(d_, L_),
+        x_next_(d_, L_),
+        g_(d_, L_),
+        z_(k_, L_),
+        z_odd_(k_, L_),
+        path_(L_, 0),
+        step_(L_, 0),
+        pair_(L_, 0),
+        active_(L_, 0),
+        ended_(L_, 0),
+        in_stop_(L_, 1),
+        in_target_(L_, 0),
+        bad_(L_, 0),
+        capped_(L_, 0),
+        bridge_exit_(L_, 0),
+        bridge_hit_(L_, 0),
+        u_(L_, 1.0),
+        u_odd_(L_, 1.0),
+        p_stop_(L_, 0.0),
+        p_target_(L_, 0.0) {
+    x_.setZero();
+    for (int l = 0; l < L_; ++l) refill(l);
+  }
+
+  bool any_active() const { return n_active_ > 0; }
+
+  // One block-step. Even block-steps draw the random numbers of the step pair (2m, 2m + 1) of every lane; odd
+  // ones use the second half. Paths therefore start only before an even block-step: a lane freed after an even
+  // block-step waits one block-step (a path costs 1 idle lane-step, nothing in results).
+  void step() {
+    const int w = width_;
+    const RunConfig& cfg = rs_.cfg;
+    const bool even = phase_ == 0;
+    if (even) {
+      for (int l = 0; l < w; ++l) pair_[l] = step_[l] >> 1;
+      draws_.draw(cfg.seed, path_.data(), pair_.data(), w, k_, z_.data(), z_odd_.data(), u_.data(), u_odd_.data());
+    }
+    const double* z = even ? z_.data() : z_odd_.data();
+    const double* u = even ? u_.data() : u_odd_.data();
+    dyn_.advance(f_, x_.data(), z, g_.data(), x_next_.data(), w);
+    if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
+    if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
+    if (bridge_) {
+      const Diffusion& D = dyn_.diffusion();
+      if (rs_.pb.stop) rs_.pb.stop->crossing_probability(x_.data(), x_next_.data(), w, D, dt_, true, p_stop_.data());
+      if (rs_.pb.target)
+        rs_.pb.target->crossing_probability(x_.data(), x_next_.data(), w, D, dt_, false, p_target_.data());
+    }
+    classify(u, w);
+    x_.swap(x_next_);
+    phase_ ^= 1;
+    if (recording_ > 0) record_all();
+    if (any_ended_) {
+      for (int l = 0; l < w; ++l)
+        if (ended_[l] != kRunning) retire(l, static_cast<Status>(ended_[l]));
+    }
+    const bool queue_open = rs_.next.load(std::memory_order_relaxed) < cfg.n_paths;
+    if (phase_ == 0 && queue_open && n_active_ < width_) {
+      for (int l = 0; l < w; ++l)
+        if (!active_[l]) refill(l);
+    }
+    if (!queue_open && n_active_ <= width_ / 2 && width_ > 8) pack();
+  }
+
+ private:
+  static constexpr std::int8_t kRunning = static_cast<std::int8_t>(Status::Running);
+
+  // ended_[l] = how lane l's path ended at this step (kRunning if it goes on); branch-free so it vectorizes.
+  // Priority: diverged, left `stop`, entered `target`, bridge exit, bridge hit, step cap.
+  void classify(const double* u, int w) {
+    // Local restrict pointers: byte-sized stores could otherwise alias the vectors' own pointers and block
+    // vectorization.
+    const std::uint64_t cap = static_cast<std::uint64_t>(rs_.cfg.max_steps);
+    const double bound = rs_.cfg.divergence_bound;
+    const double* __restrict xn = x_next_.data();
+    const double* __restrict ps = p_stop_.data();
+    const double* __restrict pt = p_target_.data();
+    std::uint64_t* __restrict step = step_.data();
+    std::uint8_t* __restrict bad = bad_.data();
+    std::uint8_t* __restrict capped = capped_.data();
+    std::uint8_t* __restrict bexit = bridge_exit_.data();
+    std::uint8_t* __restrict bhit = bridge_hit_.data();
+    const std::uint8_t* __restrict in_stop = in_stop_.data();
+    const std::uint8_t* __restrict in_target = in_target_.data();
+    const std::uint8_t* __restrict active = active_.data();
+    std::int8_t* __restrict ended_out = ended_.data();
+    const int d = d_;
+    const bool bridge = bridge_;
+    if (d == 1) {
+      for (int l = 0; l < w; ++l) bad[l] = !(std::abs(xn[l]) <= bound);  // NaN too
+    } else {
+      for (int l = 0; l < w; ++l) {
+        bool b = false;
+        for (int i = 0; i < d; ++i) b = b || !(std::abs(xn[static_cast<long>(l) * d + i]) <= bound);
+        bad[l] = b;
+      }
+    }
+    for (int l = 0; l < w; ++l) {
+      step[l] += 1;
+      capped[l] = step[l] >= cap;
+    }
+    for (int l = 0; l < w; ++l) {  // the crossing test draws one uniform for both regions
+      bexit[l] = bridge && u[l] < ps[l];
+      bhit[l] = bridge && u[l] < ps[l] + (1.0 - ps[l]) * pt[l];
+    }
+    constexpr std::int8_t censored = static_cast<std::int8_t>(Status::Censored),
+                          hit = static_cast<std::int8_t>(Status::Hit), exited = static_cast<std::int8_t>(Status::Exited),
+                          diverged = static_cast<std::int8_t>(Status::Diverged);
+    int ended = 0;
+    for (int l = 0; l < w; ++l) {
+      std::int8_t s = capped[l] ? censored : kRunning;
+      s = bhit[l] ? hit : s;
+      s = bexit[l] ? exited : s;
+      s = in_target[l] ? hit : s;
+      s = in_stop[l] ? s : exited;
+      s = bad[l] ? diverged : s;
+      s = active[l] ? s : kRunning;
+      ended_out[l] = s;
+      ended += s != kRunning;
+    }
+    any_ended_ = ended > 0;
+  }
+
+  std::int64_t relative(int l) const { return static_cast<std::int64_t>(path_[l]) - rs_.cfg.first_path; }
+  bool is_recorded(int l) const { return active_[l] && relative(l) < rs_.cfg.record_paths; }
+
+  void record(int l) {
+    Trajectory& tr = rs_.out.trajectories[static_cast<std::size_t>(relative(l))];
+    tr.t.push_back(static_cast<double>(step_[l]) * dt_);
+    for (int i = 0; i < d_; ++i) tr.x.push_back(x_(i, l));
+  }
+
+  void record_all() {
+    const std::uint64_t every = static_cast<std::uint64_t>(rs_.cfg.record_every);
+    for (int l = 0; l < width_; ++l)
+      if (is_recorded(l) && (step_[l] % every == 0 || ended_[l] != kRunning))
+        record(l);
+  }
+
+  void retire(int l, Status s) {
+    EnsembleResult& out = rs_.out;
+    const std::size_t i = static_cast<std::size_t>(relative(l));
+    const bool stopped = s == Status::Exited || s == Status::Hit;
+    out.status[i] = static_cast<std::int8_t>(s);
+    out.exit_step[i] = static_cast<std::int64_t>(step_[l]);
+    out.exit_time[i] = stopped ? static_cast<double>(step_[l]) * dt_ : std::numeric_limits<double>::quiet_NaN();
+    for (int j = 0; j < d_; ++j)
+      out.exit_position[i * d_ + j] = stopped ? x_(j, l) : std::numeric_limits<double>::quiet_NaN();
+    if (recording_ > 0 && is_recorded(l)) --recording_;
+    active_[l] = 0;
+    --n_active_;
+    rs_.finished.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // Give lane l the next unstarted path; a path that starts outside `stop` or inside `target` ends at step 0.
+  void refill(int l) {
+    const Problem& pb = rs_.pb;
+    for (;;) {
+      const std::int64_t p = rs_.next.fetch_add(1, std::memory_order_relaxed);
+      if (p >= rs_.cfg.n_paths) {
+        x_.col(l).setZero();  // keep idle lanes finite
+        return;
+      }
+      path_[l] = static_cast<std::uint64_t>(rs_.cfg.first_path + p);
+      step_[l] = 0;
+      active_[l] = 1;
+      ++n_active_;
+      pb.start.sample(rs_.cfg.seed, path_[l], x_.col(l).data());
+      const bool recorded = is_recorded(l);
+      if (recorded) {
+        ++recording_;
+        record(l);
+      }
+      Status s = Status::Running;
+      if (!x_.col(l).allFinite() || x_.col(l).cwiseAbs().maxCoeff() > rs_.cfg.divergence_bound)
+        s = Status::Diverged;
+      else if (pb.stop && !pb.stop->contains(x_.col(l).data()))
+        s = Status::Exited;
+      else if (pb.target && pb.target->contains(x_.col(l).data()))
+        s = Status::Hit;
+      if (s == Status::Running) return;
+      retire(l, s);
+    }
+  }
+
+  // Move the surviving lanes to the front and narrow the block to a multiple of 8 lanes.
+  void pack() {
+    int dst = 0;
+    for (int l = 0; l < width_; ++l) {
+      if (!active_[l]) continue;
+      if (dst != l) {
+        x_.col(dst) = x_.col(l);
+        path_[dst] = path_[l];
+        step_[dst] = step_[l];
+        active_[dst] = 1;
+        active_[l] = 0;
+        x_.col(l).setZero();
+      }
+      ++dst;
+    }
+    width_ = std::max(8, (n_active_ + 7) / 8 * 8);
+    width_ = std::min(width_, L_);
+  }
+
+  RunState& rs_;
+  const Landscape& f_;
+  const Dynamics& dyn_;
+  const int d_, k_, L_;
+  const bool bridge_;
+  const double dt_;
+  int width_ = L_;
+  int n_active_ = 0;
+  int recording_ = 0;
+  int phase_ = 0;  // parity of the block-step about to run
+  bool any_ended_ = false;
+  Block x_, x_next_, g_, z_, z_odd_;
+  std::vector<std::uint64_t> path_, step_, pair_;
+  std::vector<std::uint8_t> active_;
+  std::vector<std::int8_t> ended_;
+  std::vector<std::uint8_t> in_stop_, in_target_, bad_, capped_, bridge_exit_, bridge_hit_;
+  std::vector<double> u_, u_odd_, p_stop_, p_target_;
+  PairDraws draws_;
+};
+
+}  // namespace detail
+
+inline int default_threads() { return omp_get_max_threads(); }
+
+inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const PollFn& poll = {}) {
+  validate(pb, cfg_in);
+  RunConfig cfg = cfg_in;
+  if (cfg.threads <= 0) cfg.threads = default_threads();
+  // Never more blocks than paths can fill: small runs use fewer threads and narrower blocks.
+  const std::int64_t per_thread = (cfg.n_paths + cfg.threads - 1) / cfg.threads;
+  cfg.lanes = static_cast<int>(std::min<std::int64_t>(cfg.lanes, per_thread));
+  cfg.threads = static_cast<int>(std::min<std::int64_t>(cfg.threads, (cfg.n_paths + cfg.lanes - 1) / cfg.lanes));
+
+  const int d = pb.landscape.dim();
+  const std::size_t n = static_cast<std::size_t>(cfg.n_paths);
+  EnsembleResult out;
+  out.dim = d;
+  out.status.assign(n, static_cast<std::int8_t>(Status::Running));
+  out.exit_time.assign(n, std::numeric_limits<double>::quiet_NaN());
+  out.exit_step.assign(n, 0);
+  out.exit_position.assign(n * d, std::numeric_limits<double>::quiet_NaN());
+  out.trajectories.resize(static_cast<std::size_t>(std::min(cfg.record_paths, cfg.n_paths)));
+
+  detail::RunState rs{pb, cfg, out};
+  std::atomic<int> working{cfg.threads};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  using clock = std::chrono::steady_clock;
+  auto last_poll = clock::now();
+  auto maybe_poll = [&](bool force) {  // thread 0 only
+    if (!poll) return;
+    const auto now = clock::now();
+    if (!force && now - last_poll < std::chrono::milliseconds(100)) return;
+    last_poll = now;
+    if (poll(rs.finished.load(std::memory_order_relaxed))) {
+      out.interrupted = true;
+      rs.stop.store(true);
+    }
+  };
+
+#pragma omp parallel num_threads(cfg.threads)
+  {
+    const bool master = omp_get_thread_num() == 0;
+    try {
+      detail::LaneBlock block(rs, cfg.lanes);
+      std::int64_t since_check = 0;
+      while (block.any_active() && !rs.stop.load(std::memory_order_relaxed)) {
+        block.step();
+        if (master && ++since_check >= 64) {
+          since_check = 0;
+          maybe_poll(false);
+        }
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      rs.stop.store(true);
+    }
+    working.fetch_sub(1);
+    // The calling thread keeps answering Ctrl-C and progress until every block is done.
+    if (master) {
+      try {
+        while (working.load() > 0 && !rs.stop.load()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          maybe_poll(false);
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        rs.stop.store(true);
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  for (std::size_t i = 0; i < n; ++i) out.total_steps += out.exit_step[i];
+  if (!out.interrupted) maybe_poll(true);
+  return out;
+}
+
+}  // namespace escapade

@@ -1,0 +1,23 @@
+// Landscapes: what is optimized. One virtual call per block-step evaluates the gradient of every lane.
+#pragma once
+
+#include <string>
+
+#include "escapade/types.hpp"
+#include "escapade/validate.hpp"
+
+namespace escapade {
+
+class Landscape {
+ public:
+  virtual ~Landscape() = default;
+  virtual int dim() const = 0;
+  virtual std::string name() const = 0;
+  virtual double value(const double* x) const = 0;
+  // g = grad f(x) for `width` points stored d x width, column-major.
+  virtual void gradient(const double* x, double* g, int width) const = 0;
+  // H = Hessian at x, d x d column-major.
+  virtual void hessian(const double* x, double* H) const = 0;
+};
+
+}  // namespace escapade

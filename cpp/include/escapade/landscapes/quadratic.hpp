@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cmath>
+
+#include "escapade/landscape.hpp"
+
+namespace escapade {
+
+// f(x) = (x - c)^T H (x - c) / 2 with a dense symmetric H (any signature: minima, saddles, flat directions).
+class Quadratic final : public Landscape {
+ public:
+  Quadratic(Matrix H, Vector center) : H_(std::move(H)), c_(std::move(center)) {
+    require(H_.rows() == H_.cols() && H_.rows() >= 1, "H", std::to_string(H_.rows()) + "x" + std::to_string(H_.cols()),
+            "a non-empty square matrix");
+    require(H_.allFinite(), "H", "a matrix with NaN or inf", "finite");
+    const double scale = H_.cwiseAbs().maxCoeff();
+    require((H_ - H_.transpose()).cwiseAbs().maxCoeff() <= 1e-12 * scale, "H", "a non-symmetric matrix", "symmetric");
+    require(c_.size() == H_.rows(), "center", "a vector of length " + std::to_string(c_.size()),
+            "of length " + std::to_string(H_.rows()) + " (the size of H)");
+    require(c_.allFinite(), "center", "a vector with NaN or inf", "finite");
+  }
+  int dim() const override { return static_cast<int>(H_.rows()); }
+  std::string name() const override { return "Quadratic"; }
+  double value(const double* x) const override {
+    const Vector y = Eigen::Map<const Vector>(x, dim()) - c_;
+    return 0.5 * y.dot(H_ * y);
+  }
+  // g = H (x - c), summed over k in a fixed order for every lane: a lane's bits do not depend on the block width
+  // (a blocked GEMM may change its summation order with the matrix shape).
+  void gradient(const double* x, double* g, int width) const override {
+    const int d = dim();
+    for (int l = 0; l < width; ++l) {
+      const double* xl = x + static_cast<long>(l) * d;
+      double* gl = g + static_cast<long>(l) * d;
+      for (int i = 0; i < d; ++i) gl[i] = 0.0;
+      for (int k = 0; k < d; ++k) {
+        const double yk = xl[k] - c_[k];
+        const double* Hk = H_.data() + static_cast<long>(k) * d;
+        for (int i = 0; i < d; ++i) gl[i] += Hk[i] * yk;
+      }
+    }
+  }
+  void hessian(const double*, double* H) const override { Eigen::Map<Matrix>(H, dim(), dim()) = H_; }
+  const Matrix& H() const { return H_; }
+  const Vector& center() const { return c_; }
+
+ private:
+  Matrix H_;
+  Vector c_;
+};
+
+}  // namespace escapade

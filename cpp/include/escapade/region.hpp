@@ -1,0 +1,201 @@
+// Regions of state space and the Brownian-bridge test for crossings between two monitored steps.
+//
+// A path monitored only at t_k and t_{k+1} can leave a region and come back in between; discrete monitoring
+// therefore overestimates exit times by O(sqrt(dt)). Over one step with drift frozen, the path is a Brownian
+// bridge, and the probability that it crossed a plane at distances a0, a1 > 0 from its two end points is
+//     p = exp(-2 a0 a1 / (sigma_n^2 dt)),       sigma_n^2 = n^T Sigma n, n the plane's unit normal
+// (exact for a half-space with additive noise). Curved boundaries use their tangent plane (ball, box from
+// outside); a box exit multiplies the survival probabilities of its faces.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "escapade/dynamics.hpp"
+#include "escapade/mathfn.hpp"
+#include "escapade/types.hpp"
+#include "escapade/validate.hpp"
+
+namespace escapade {
+
+// Crossing probability of a bridge whose end points are at distances a0, a1 (>= 0) from a plane, given the
+// variance of the noise across the plane over the step, var = sigma_n^2 dt.
+inline double bridge_crossing(double a0, double a1, double var) {
+  const double q = a0 * a1;
+  const double e = var > 0 ? -2.0 * q / var : -1000.0;  // no noise across the plane: no crossing
+  return mathfn::exp_nonpos(e > 0 ? 0.0 : e);
+}
+
+class Region {
+ public:
+  virtual ~Region() = default;
+  virtual int dim() const = 0;
+  virtual std::string name() const = 0;
+  // Whether the point x (length dim) lies in the region.
+  virtual bool contains(const double* x) const = 0;
+  // inside[l] = contains(column l) for `width` points stored dim x width.
+  virtual void contains(const double* x, int width, std::uint8_t* inside) const {
+    for (int l = 0; l < width; ++l) inside[l] = contains(x + static_cast<long>(l) * dim());
+  }
+  // p[l] = probability that the bridge from x0[:, l] to x1[:, l] over a step dt crossed the boundary, for end
+  // points that are both inside (from_inside) or both outside the region.
+  virtual void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
+                                    bool from_inside, double* p) const = 0;
+};
+
+// {x : normal . x < offset}. Leaving it means normal . x >= offset.
+class HalfSpace final : public Region {
+ public:
+  HalfSpace(Vector normal, double offset) : n_(std::move(normal)), b_(offset) {
+    require(n_.size() >= 1, "normal", "an empty vector", "a non-empty vector");
+    require(n_.allFinite(), "normal", "a vector with NaN or inf", "finite");
+    require(std::isfinite(offset), "offset", offset, "finite");
+    norm_ = n_.norm();
+    require(norm_ > 0, "normal", "the zero vector", "non-zero");
+    unit_ = n_ / norm_;
+  }
+  int dim() const override { return static_cast<int>(n_.size()); }
+  std::string name() const override { return "HalfSpace"; }
+  bool contains(const double* x) const override { return dot(x) < b_; }
+  void contains(const double* x, int width, std::uint8_t* inside) const override {
+    const int d = dim();
+    if (d == 1) {
+      const double n0 = n_[0];
+      for (int l = 0; l < width; ++l) inside[l] = n0 * x[l] < b_;
+      return;
+    }
+    for (int l = 0; l < width; ++l) inside[l] = dot(x + static_cast<long>(l) * d) < b_;
+  }
+  void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt, bool,
+                            double* p) const override {
+    // |distance| is the same formula from either side since only the product a0 * a1 enters.
+    const int d = dim();
+    const double var = D.along(unit_.data(), d) * dt * norm_ * norm_;  // in units of normal . x
+    if (d == 1) {
+      const double n0 = n_[0];
+      for (int l = 0; l < width; ++l) p[l] = bridge_crossing(b_ - n0 * x0[l], b_ - n0 * x1[l], var);
+      return;
+    }
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * d;
+      p[l] = bridge_crossing(b_ - dot(x0 + o), b_ - dot(x1 + o), var);
+    }
+  }
+  const Vector& normal() const { return n_; }
+  double offset() const { return b_; }
+
+ private:
+  double dot(const double* x) const {
+    double s = 0;
+    for (int i = 0; i < dim(); ++i) s += n_[i] * x[i];
+    return s;
+  }
+  Vector n_, unit_;
+  double b_, norm_;
+};
+
+// The open ball {x : |x - center| < radius}.
+class Ball final : public Region {
+ public:
+  Ball(Vector center, double radius) : c_(std::move(center)), r_(radius) {
+    require(c_.size() >= 1, "center", "an empty vector", "a non-empty vector");
+    require(c_.allFinite(), "center", "a vector with NaN or inf", "finite");
+    require(std::isfinite(radius) && radius > 0, "radius", radius, "a positive finite number");
+  }
+  int dim() const override { return static_cast<int>(c_.size()); }
+  std::string name() const override { return "Ball"; }
+  bool contains(const double* x) const override { return dist2(x) < r_ * r_; }
+  void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
+                            bool from_inside, double* p) const override {
+    const int d = dim();
+    const double sign = from_inside ? 1.0 : -1.0;
+    Vector n(d);
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * d;
+      const double r0 = std::sqrt(dist2(x0 + o)), r1 = std::sqrt(dist2(x1 + o));
+      double var = D.scalar * dt;
+      if (!D.isotropic) {  // the tangent plane at the end point's radial direction
+        for (int i = 0; i < d; ++i) n[i] = r1 > 0 ? (x1[o + i] - c_[i]) / r1 : (i == 0);
+        var = D.along(n.data(), d) * dt;
+      }
+      p[l] = bridge_crossing(sign * (r_ - r0), sign * (r_ - r1), var);
+    }
+  }
+  const Vector& center() const { return c_; }
+  double radius() const { return r_; }
+
+ private:
+  double dist2(const double* x) const {
+    double s = 0;
+    for (int i = 0; i < dim(); ++i) s += (x[i] - c_[i]) * (x[i] - c_[i]);
+    return s;
+  }
+  Vector c_;
+  double r_;
+};
+
+// The open box {x : low < x < high}, bounds may be infinite.
+class Box final : public Region {
+ public:
+  Box(Vector low, Vector high) : lo_(std::move(low)), hi_(std::move(high)) {
+    require(lo_.size() >= 1, "low", "an empty vector", "a non-empty vector");
+    require(lo_.size() == hi_.size(), "high", "length " + std::to_string(hi_.size()),
+            "of the same length as low (" + std::to_string(lo_.size()) + ")");
+    for (int i = 0; i < dim(); ++i) {
+      require(!std::isnan(lo_[i]) && !std::isnan(hi_[i]), "low/high", "NaN", "numbers (inf allowed)");
+      require(lo_[i] < hi_[i], "low", lo_[i], "below high in every coordinate (coordinate " + std::to_string(i) + ")");
+    }
+  }
+  int dim() const override { return static_cast<int>(lo_.size()); }
+  std::string name() const override { return "Box"; }
+  bool contains(const double* x) const override {
+    bool in = true;
+    for (int i = 0; i < dim(); ++i) in = in && lo_[i] < x[i] && x[i] < hi_[i];
+    return in;
+  }
+  void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
+                            bool from_inside, double* p) const override {
+    const int d = dim();
+    if (from_inside) {  // survive every face
+      for (int l = 0; l < width; ++l) {
+        const long o = static_cast<long>(l) * d;
+        double survive = 1.0;
+        for (int i = 0; i < d; ++i) {
+          const double var = D.component(i) * dt;
+          survive *= 1.0 - bridge_crossing(x0[o + i] - lo_[i], x1[o + i] - lo_[i], var);
+          survive *= 1.0 - bridge_crossing(hi_[i] - x0[o + i], hi_[i] - x1[o + i], var);
+        }
+        p[l] = 1.0 - survive;
+      }
+      return;
+    }
+    Vector n(d);  // from outside: the tangent plane of the nearest boundary point of x1
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * d;
+      const double a0 = outside_distance(x0 + o, nullptr), a1 = outside_distance(x1 + o, n.data());
+      p[l] = bridge_crossing(a0, a1, D.along(n.data(), d) * dt);
+    }
+  }
+  const Vector& low() const { return lo_; }
+  const Vector& high() const { return hi_; }
+
+ private:
+  // Distance from an outside point to the box, and the unit outward normal there when `normal` is given.
+  double outside_distance(const double* x, double* normal) const {
+    double s = 0;
+    for (int i = 0; i < dim(); ++i) {
+      const double e = x[i] < lo_[i] ? x[i] - lo_[i] : (x[i] > hi_[i] ? x[i] - hi_[i] : 0.0);
+      if (normal) normal[i] = e;
+      s += e * e;
+    }
+    s = std::sqrt(s);
+    if (normal)
+      for (int i = 0; i < dim(); ++i) normal[i] = s > 0 ? normal[i] / s : 0.0;
+    return s;
+  }
+  Vector lo_, hi_;
+};
+
+}  // namespace escapade
