@@ -1,0 +1,47 @@
+"""escapade: how, how fast and how often noisy optimizers escape minima and saddles.
+
+A C++ core (Eigen, OpenMP) runs ensembles of paths until each one's stop rule fires; this package describes
+the problems and analyses the results. Start with `simulate`.
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - only without a build
+    raise ImportError(
+        "escapade's compiled core (escapade._core) is missing: install the package with `pip install .` "
+        "from the source tree rather than importing it from there"
+    ) from exc
+
+from . import analysis
+from .dynamics import Dynamics, Langevin
+from .landscapes import DoubleWell, Landscape, Quadratic
+from .regions import Ball, Box, HalfSpace, Region
+from .results import SimulationResult, Status, Summary, load
+from .simulate import simulate
+from .starts import Gaussian, StartSampler, UniformBall, UniformBox
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "Ball",
+    "Box",
+    "DoubleWell",
+    "Dynamics",
+    "Gaussian",
+    "HalfSpace",
+    "Landscape",
+    "Langevin",
+    "Quadratic",
+    "Region",
+    "SimulationResult",
+    "StartSampler",
+    "Status",
+    "Summary",
+    "UniformBall",
+    "UniformBox",
+    "analysis",
+    "load",
+    "simulate",
+]

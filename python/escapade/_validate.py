@@ -1,0 +1,67 @@
+"""Argument checks shared by the public API: TypeError for the wrong kind of value, ValueError for a bad value.
+
+Every message names the parameter and shows the value, so a user sees at once which argument to fix.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+
+def as_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def as_float(name: str, value: Any, *, positive: bool = False, nonnegative: bool = False, finite: bool = True) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if finite and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    if nonnegative and not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool = True) -> np.ndarray:
+    """A C-ordered float64 copy of `value` with the given number of dimensions."""
+    try:
+        a = np.array(value, dtype=np.float64, order="C")
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers, got {value!r}") from exc
+    ndims = (ndim,) if isinstance(ndim, int) else ndim
+    if a.ndim not in ndims:
+        want = " or ".join(f"{n}-dimensional" for n in ndims)
+        raise ValueError(f"{name} must be {want}, got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {a.shape}")
+    if finite and not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite, got {a.tolist()}")
+    a.setflags(write=False)
+    return a
+
+
+def as_square_matrix(name: str, value: Any, *, symmetric: bool = False) -> np.ndarray:
+    a = as_array(name, value, ndim=2)
+    if a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {a.shape}")
+    if symmetric and not np.allclose(a, a.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(a).max()))):
+        raise ValueError(f"{name} must be symmetric, got {a.tolist()}")
+    return a
+
+
+def check_dim(name: str, a: np.ndarray, dim: int, what: str) -> None:
+    if a.shape[-1] != dim:
+        raise ValueError(f"{name} must have {dim} components ({what}), got shape {a.shape}")

@@ -1,0 +1,201 @@
+"""`simulate`: run an ensemble of independent paths in the compiled engine."""
+
+from __future__ import annotations
+
+import math
+import secrets
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _core
+from ._spec import Spec
+from ._validate import as_array, as_float, as_int, check_dim
+from .dynamics import Dynamics
+from .landscapes import Landscape
+from .regions import Region
+from .results import SimulationResult
+from .starts import StartSampler
+
+__all__ = ["simulate"]
+
+_MAX_STEPS = 2**48 - 2
+
+
+def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
+    if (value is None and optional) or isinstance(value, kind):
+        return
+    raise TypeError(f"{name} must be an escapade {kind.__name__}{' or None' if optional else ''}, got {value!r}")
+
+
+def _start(x0: Any, dim: int) -> tuple[Any, dict[str, Any], int | None]:
+    """The core start object, its description, and the number of paths it fixes (None: any)."""
+    if isinstance(x0, StartSampler):
+        if x0.dim != dim:
+            raise ValueError(f"x0 must have {dim} components (the landscape's dimension), got a {dim}-D {x0!r}")
+        return x0._core, x0.to_dict(), None
+    a = as_array("x0", x0, ndim=(1, 2))
+    check_dim("x0", a, dim, "the landscape's dimension")
+    if a.ndim == 1:
+        return _core.FixedStart(a), {"type": "Point", "x0": a.tolist()}, None
+    return _core.PointsStart(a), {"type": "Points", "n": a.shape[0]}, a.shape[0]
+
+
+def _max_steps(t_max: float | None, max_steps: int | None, dt: float) -> int:
+    if t_max is None and max_steps is None:
+        raise ValueError("give t_max (or max_steps): a path that never stops would otherwise run forever")
+    cap = _MAX_STEPS
+    if t_max is not None:
+        t_max = as_float("t_max", t_max, positive=True)
+        steps = t_max / dt
+        if steps > _MAX_STEPS:
+            raise ValueError(f"t_max must be at most {_MAX_STEPS} steps of dt={dt}, got t_max={t_max}")
+        cap = max(1, math.ceil(steps * (1 - 1e-12)))  # t_max = k * dt in floating point still gives k steps
+    if max_steps is not None:
+        cap = min(cap, as_int("max_steps", max_steps, minimum=1, maximum=_MAX_STEPS))
+    return cap
+
+
+class _Progress:
+    """A tqdm bar fed from the engine's poll (about ten times a second, from the calling thread)."""
+
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = sys.stderr is not None and sys.stderr.isatty()
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="path", desc="escapade", delay=0.5, smoothing=0.1)
+
+    def __call__(self, finished: int) -> None:
+        if self.bar is not None:
+            self.bar.update(finished - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def simulate(
+    landscape: Landscape,
+    dynamics: Dynamics,
+    *,
+    x0: ArrayLike | StartSampler,
+    stop: Region | None = None,
+    target: Region | None = None,
+    n_paths: int | None = None,
+    t_max: float | None = None,
+    max_steps: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    lanes: int = 64,
+    bridge: bool = True,
+    divergence_bound: float = 1e8,
+    record_paths: int = 0,
+    record_every: int = 1,
+    progress: bool | None = None,
+) -> SimulationResult:
+    """Run `n_paths` independent paths of `dynamics` on `landscape` until each one stops.
+
+    A path stops with status EXITED when it leaves `stop`, HIT when it enters `target`, DIVERGED when a
+    coordinate becomes non-finite or exceeds `divergence_bound` in absolute value, and CENSORED when it reaches
+    `t_max` (or `max_steps`) first.
+
+    Parameters
+    ----------
+    landscape, dynamics : what is optimized and how the state moves.
+    x0 : a point (d,) for every path, an array (n, d) of one start per path, or a sampler (`UniformBox`,
+        `UniformBall`, `Gaussian`) drawn from the seed.
+    stop, target : regions; either may be omitted.
+    n_paths : number of paths (default: the number of rows of an (n, d) `x0`).
+    t_max, max_steps : the cap; at least one is required. t_max is rounded up to whole steps.
+    seed : 0 <= seed < 2**64. Path i's noise and start depend on (seed, i) only, so results are bitwise the same
+        for any `threads` and `lanes`. Default: a fresh random seed, recorded in the result.
+    threads : OpenMP threads (default: all cores). lanes : paths per thread block (default 64).
+    bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics only). It
+        removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise.
+    record_paths, record_every : record the trajectories of the first `record_paths` paths every
+        `record_every` steps.
+    progress : show a progress bar (default: when stderr is a terminal).
+    """
+    _require("landscape", landscape, Landscape)
+    _require("dynamics", dynamics, Dynamics)
+    _require("stop", stop, Region, optional=True)
+    _require("target", target, Region, optional=True)
+    if not isinstance(bridge, (bool, np.bool_)):
+        raise TypeError(f"bridge must be True or False, got {bridge!r}")
+    dim = landscape.dim
+    for name, region in (("stop", stop), ("target", target)):
+        if region is not None and region.dim != dim:
+            raise ValueError(f"{name} must have dimension {dim} (the landscape's), got {region!r}")
+    start, start_desc, n_points = _start(x0, dim)
+    if n_paths is None:
+        if n_points is None:
+            raise ValueError("n_paths is required unless x0 is an (n, d) array of starting points")
+        n_paths = n_points
+    n_paths = as_int("n_paths", n_paths, minimum=1)
+    if n_points is not None and n_paths > n_points:
+        raise ValueError(f"n_paths must be at most the {n_points} rows of x0, got {n_paths}")
+    cap = _max_steps(t_max, max_steps, dynamics.dt)
+    seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1)
+    threads = _core.default_threads() if threads is None else as_int("threads", threads, minimum=1)
+    lanes = as_int("lanes", lanes, minimum=1, maximum=4096)
+    divergence_bound = as_float("divergence_bound", divergence_bound, positive=True, finite=False)
+    record_paths = as_int("record_paths", record_paths, minimum=0)
+    record_every = as_int("record_every", record_every, minimum=1)
+
+    params: dict[str, Any] = {
+        "landscape": landscape.to_dict(),
+        "dynamics": dynamics.to_dict(),
+        "stop": stop.to_dict() if stop is not None else None,
+        "target": target.to_dict() if target is not None else None,
+        "x0": start_desc,
+        "n_paths": n_paths,
+        "max_steps": cap,
+        "t_max": None if t_max is None else float(t_max),
+        "bridge": bool(bridge),
+        "divergence_bound": divergence_bound,
+        "record_paths": record_paths,
+        "record_every": record_every,
+        "threads": threads,
+        "lanes": lanes,
+    }
+    bar = _Progress(n_paths, progress)
+    t0 = time.perf_counter()
+    try:
+        out = _core.run(
+            landscape=landscape._core,
+            dynamics=dynamics._core,
+            start=start,
+            stop=None if stop is None else stop._core,
+            target=None if target is None else target._core,
+            n_paths=n_paths,
+            max_steps=cap,
+            seed=seed,
+            threads=threads,
+            lanes=lanes,
+            bridge=bool(bridge),
+            divergence_bound=divergence_bound,
+            record_paths=record_paths,
+            record_every=record_every,
+            progress=bar,
+        )
+        bar(n_paths)
+    finally:
+        bar.close()
+    return SimulationResult(
+        status=out["status"],
+        exit_time=out["exit_time"],
+        exit_step=out["exit_step"],
+        exit_position=out["exit_position"],
+        trajectories=list(out["trajectories"]),
+        params=params,
+        seed=seed,
+        version=_core.__version__,
+        elapsed=time.perf_counter() - t0,
+        total_steps=int(out["total_steps"]),
+    )

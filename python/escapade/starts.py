@@ -1,0 +1,80 @@
+"""Random starting points. Path i's start depends only on (seed, i), like its noise, so it is the same for any
+thread count and any split of the run."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _core
+from ._spec import Spec
+from ._validate import as_array, as_float, as_int, as_square_matrix, check_dim
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class StartSampler(Spec):
+    @property
+    def dim(self) -> int:
+        return int(self._core.dim)
+
+    def sample(self, n: int, *, seed: int, first: int = 0) -> np.ndarray:
+        """The starting points (n, d) of paths first, ..., first + n - 1 for this seed."""
+        n = as_int("n", n, minimum=0)
+        return self._core.sample(as_int("seed", seed, minimum=0, maximum=2**64 - 1), as_int("first", first, minimum=0), n)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class UniformBox(StartSampler):
+    """Uniform in the box [low, high]."""
+
+    low: np.ndarray
+    high: np.ndarray
+
+    def __init__(self, low: ArrayLike, high: ArrayLike) -> None:
+        lo, hi = as_array("low", low, ndim=1), as_array("high", high, ndim=1)
+        check_dim("high", hi, lo.shape[0], "the length of low")
+        if not np.all(lo < hi):
+            raise ValueError(f"low must be below high in every coordinate, got low={lo.tolist()}, high={hi.tolist()}")
+        object.__setattr__(self, "low", lo)
+        object.__setattr__(self, "high", hi)
+
+    def _to_core(self) -> Any:
+        return _core.UniformBoxStart(low=self.low, high=self.high)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class UniformBall(StartSampler):
+    """Uniform in the ball |x - center| <= radius."""
+
+    center: np.ndarray
+    radius: float
+
+    def __init__(self, center: ArrayLike, radius: float) -> None:
+        object.__setattr__(self, "center", as_array("center", center, ndim=1))
+        object.__setattr__(self, "radius", as_float("radius", radius, positive=True))
+
+    def _to_core(self) -> Any:
+        return _core.UniformBallStart(center=self.center, radius=self.radius)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Gaussian(StartSampler):
+    """Normal with the given mean (d,) and symmetric positive definite covariance (d, d)."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+
+    def __init__(self, mean: ArrayLike, cov: ArrayLike) -> None:
+        m = as_array("mean", mean, ndim=1)
+        c = as_square_matrix("cov", cov, symmetric=True)
+        check_dim("cov", c, m.shape[0], "the length of mean")
+        if np.linalg.eigvalsh(c).min() <= 0:
+            raise ValueError(f"cov must be positive definite, got {c.tolist()}")
+        object.__setattr__(self, "mean", m)
+        object.__setattr__(self, "cov", c)
+
+    def _to_core(self) -> Any:
+        return _core.GaussianStart(mean=self.mean, cov=self.cov)
