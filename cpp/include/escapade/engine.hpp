@@ -147,7 +147,8 @@ class LaneBlock {
     for (int l = 0; l < L_; ++l) refill(l);
   }
 
-  bool any_active() const { return n_active_ > 0; }
+  // Work left: running lanes, or unstarted paths (a lane may be waiting for the next even block-step).
+  bool has_work() const { return n_active_ > 0 || rs_.next.load(std::memory_order_relaxed) < rs_.cfg.n_paths; }
 
   // One block-step. Even block-steps draw the random numbers of the step pair (2m, 2m + 1) of every lane; odd
   // ones use the second half. Paths therefore start only before an even block-step: a lane freed after an even
@@ -184,7 +185,8 @@ class LaneBlock {
       for (int l = 0; l < w; ++l)
         if (!active_[l]) refill(l);
     }
-    if (!queue_open && n_active_ <= width_ / 2 && width_ > 8) pack();
+    // Pack only before an even block-step: the odd one reads each column's cached second-half draws.
+    if (phase_ == 0 && !queue_open && n_active_ <= width_ / 2 && width_ > 8) pack();
   }
 
  private:
@@ -393,7 +395,7 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
     try {
       detail::LaneBlock block(rs, cfg.lanes);
       std::int64_t since_check = 0;
-      while (block.any_active() && !rs.stop.load(std::memory_order_relaxed)) {
+      while (block.has_work() && !rs.stop.load(std::memory_order_relaxed)) {
         block.step();
         if (master && ++since_check >= 64) {
           since_check = 0;
@@ -421,7 +423,12 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
     }
   }
   if (error) std::rethrow_exception(error);
-  for (std::size_t i = 0; i < n; ++i) out.total_steps += out.exit_step[i];
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!out.interrupted && out.status[i] == static_cast<std::int8_t>(Status::Running))
+      throw std::logic_error("escapade engine: path " + std::to_string(cfg.first_path + static_cast<std::int64_t>(i)) +
+                             " was never finished (internal error)");
+    out.total_steps += out.exit_step[i];
+  }
   if (!out.interrupted) maybe_poll(true);
   return out;
 }
