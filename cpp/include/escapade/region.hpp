@@ -20,12 +20,32 @@
 
 namespace escapade {
 
-// Crossing probability of a bridge whose end points are at distances a0, a1 (>= 0) from a plane, given the
-// variance of the noise across the plane over the step, var = sigma_n^2 dt.
-inline double bridge_crossing(double a0, double a1, double var) {
+// Exponent of the crossing probability of a bridge whose end points are at distances a0, a1 (>= 0) from a
+// plane: p = exp(q * c) with q = a0 a1 and c = -2 / var, var = sigma_n^2 dt the noise variance across the plane
+// over the step (c = -inf without noise). Touching (q = 0) is crossing.
+inline double bridge_exponent(double a0, double a1, double c) {
   const double q = a0 * a1;
-  const double e = var > 0 ? -2.0 * q / var : -1000.0;  // no noise across the plane: no crossing
-  return mathfn::exp_nonpos(e > 0 ? 0.0 : e);
+  return q > 0 ? q * c : 0.0;
+}
+
+inline double exponent_factor(double var) { return var > 0 ? -2.0 / var : -std::numeric_limits<double>::infinity(); }
+
+// Below exp(-30) ~ 1e-13 a crossing can never be drawn (the uniforms are >= 2^-33): such probabilities are
+// set to exactly 0, lane by lane, so skipping the exponential changes no outcome and no bit.
+constexpr double kNegligibleExponent = -30.0;
+
+inline double probability_of_exponent(double e) { return e < kNegligibleExponent ? 0.0 : mathfn::exp_nonpos(e); }
+
+// Turn exponents into probabilities in place; a block with no lane near a boundary (the common case) skips
+// the exponentials altogether.
+inline void exponents_to_probabilities(double* p, int width) {
+  double top = -std::numeric_limits<double>::infinity();
+  for (int l = 0; l < width; ++l) top = p[l] > top ? p[l] : top;
+  if (top < kNegligibleExponent) {
+    for (int l = 0; l < width; ++l) p[l] = 0.0;
+    return;
+  }
+  for (int l = 0; l < width; ++l) p[l] = probability_of_exponent(p[l]);
 }
 
 class Region {
@@ -72,16 +92,17 @@ class HalfSpace final : public Region {
                             double* p) const override {
     // |distance| is the same formula from either side since only the product a0 * a1 enters.
     const int d = dim();
-    const double var = D.along(unit_.data(), d) * dt * norm_ * norm_;  // in units of normal . x
+    const double c = exponent_factor(D.along(unit_.data(), d) * dt * norm_ * norm_);  // in units of normal . x
     if (d == 1) {
       const double n0 = n_[0];
-      for (int l = 0; l < width; ++l) p[l] = bridge_crossing(b_ - n0 * x0[l], b_ - n0 * x1[l], var);
-      return;
+      for (int l = 0; l < width; ++l) p[l] = bridge_exponent(b_ - n0 * x0[l], b_ - n0 * x1[l], c);
+    } else {
+      for (int l = 0; l < width; ++l) {
+        const long o = static_cast<long>(l) * d;
+        p[l] = bridge_exponent(b_ - dot(x0 + o), b_ - dot(x1 + o), c);
+      }
     }
-    for (int l = 0; l < width; ++l) {
-      const long o = static_cast<long>(l) * d;
-      p[l] = bridge_crossing(b_ - dot(x0 + o), b_ - dot(x1 + o), var);
-    }
+    exponents_to_probabilities(p, width);
   }
   const Vector& normal() const { return n_; }
   double offset() const { return b_; }
@@ -120,8 +141,9 @@ class Ball final : public Region {
         for (int i = 0; i < d; ++i) n[i] = r1 > 0 ? (x1[o + i] - c_[i]) / r1 : (i == 0);
         var = D.along(n.data(), d) * dt;
       }
-      p[l] = bridge_crossing(sign * (r_ - r0), sign * (r_ - r1), var);
+      p[l] = bridge_exponent(sign * (r_ - r0), sign * (r_ - r1), exponent_factor(var));
     }
+    exponents_to_probabilities(p, width);
   }
   const Vector& center() const { return c_; }
   double radius() const { return r_; }
@@ -163,9 +185,9 @@ class Box final : public Region {
         const long o = static_cast<long>(l) * d;
         double survive = 1.0;
         for (int i = 0; i < d; ++i) {
-          const double var = D.component(i) * dt;
-          survive *= 1.0 - bridge_crossing(x0[o + i] - lo_[i], x1[o + i] - lo_[i], var);
-          survive *= 1.0 - bridge_crossing(hi_[i] - x0[o + i], hi_[i] - x1[o + i], var);
+          const double c = exponent_factor(D.component(i) * dt);
+          survive *= 1.0 - probability_of_exponent(bridge_exponent(x0[o + i] - lo_[i], x1[o + i] - lo_[i], c));
+          survive *= 1.0 - probability_of_exponent(bridge_exponent(hi_[i] - x0[o + i], hi_[i] - x1[o + i], c));
         }
         p[l] = 1.0 - survive;
       }
@@ -175,8 +197,9 @@ class Box final : public Region {
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
       const double a0 = outside_distance(x0 + o, nullptr), a1 = outside_distance(x1 + o, n.data());
-      p[l] = bridge_crossing(a0, a1, D.along(n.data(), d) * dt);
+      p[l] = bridge_exponent(a0, a1, exponent_factor(D.along(n.data(), d) * dt));
     }
+    exponents_to_probabilities(p, width);
   }
   const Vector& low() const { return lo_; }
   const Vector& high() const { return hi_; }

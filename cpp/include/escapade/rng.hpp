@@ -12,6 +12,9 @@
 #pragma once
 
 #include <array>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -98,6 +101,53 @@ class WordStream {
 
 namespace escapade {
 
+// Philox4x32-10 for many lanes at once: counter (draw | pair_hi << 16, pair_lo, path_lo, path_hi), one key.
+// Integer arithmetic is exact, so the explicit SIMD paths give the scalar path's bits. Compilers turn the
+// portable loop's 32x32->64 products into shuffles and 64-bit multiplies; the intrinsics keep each word in a
+// 64-bit lane where one vpmuludq does the job.
+inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, std::uint32_t draw,
+                         std::uint32_t key0, std::uint32_t key1, int width, std::uint32_t* w0, std::uint32_t* w1,
+                         std::uint32_t* w2, std::uint32_t* w3) {
+  int l = 0;
+#if defined(__AVX512F__)
+  {
+    const __m512i lo = _mm512_set1_epi64(0xFFFFFFFFll);
+    const __m512i m0 = _mm512_set1_epi64(0xD2511F53ll), m1 = _mm512_set1_epi64(0xCD9E8D57ll);
+    __m512i k0[10], k1[10];
+    for (int r = 0; r < 10; ++r) {
+      k0[r] = _mm512_set1_epi64(static_cast<std::uint32_t>(key0 + 0x9E3779B9u * static_cast<std::uint32_t>(r)));
+      k1[r] = _mm512_set1_epi64(static_cast<std::uint32_t>(key1 + 0xBB67AE85u * static_cast<std::uint32_t>(r)));
+    }
+    for (; l + 8 <= width; l += 8) {
+      const __m512i pa = _mm512_loadu_si512(pair + l), pt = _mm512_loadu_si512(path + l);
+      __m512i c0 = _mm512_or_si512(_mm512_set1_epi64(draw), _mm512_slli_epi64(_mm512_srli_epi64(pa, 32), 16));
+      __m512i c1 = _mm512_and_si512(pa, lo), c2 = _mm512_and_si512(pt, lo), c3 = _mm512_srli_epi64(pt, 32);
+      for (int r = 0; r < 10; ++r) {
+        const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
+        c0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), c1), k0[r]);
+        c2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), c3), k1[r]);
+        c1 = _mm512_and_si512(p1, lo);
+        c3 = _mm512_and_si512(p0, lo);
+      }
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + l), _mm512_cvtepi64_epi32(c0));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + l), _mm512_cvtepi64_epi32(c1));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + l), _mm512_cvtepi64_epi32(c2));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + l), _mm512_cvtepi64_epi32(c3));
+    }
+  }
+#endif
+  for (; l < width; ++l) {
+    const Words4 r = philox4x32_10({draw | static_cast<std::uint32_t>((pair[l] >> 32) << 16),
+                                    static_cast<std::uint32_t>(pair[l]), static_cast<std::uint32_t>(path[l]),
+                                    static_cast<std::uint32_t>(path[l] >> 32)},
+                                   {key0, key1});
+    w0[l] = r[0];
+    w1[l] = r[1];
+    w2[l] = r[2];
+    w3[l] = r[3];
+  }
+}
+
 // The random numbers of a pair of steps (2m, 2m + 1) for each lane: one Box-Muller pair per noise coordinate
 // gives that coordinate's normal at the even step (r cos) and at the odd step (r sin), so no word is wasted in
 // any dimension, and the transcendental work is paid once per two steps. Words of the pair's counter (step
@@ -115,20 +165,8 @@ class PairDraws {
     const std::uint32_t key0 = static_cast<std::uint32_t>(seed), key1 = static_cast<std::uint32_t>(seed >> 32);
     for (int j = 0; j < nd; ++j) {
       std::uint32_t* w0 = &words_[static_cast<std::size_t>(4 * j) * width];
-      std::uint32_t* w1 = w0 + width;
-      std::uint32_t* w2 = w1 + width;
-      std::uint32_t* w3 = w2 + width;
-      for (int l = 0; l < width; ++l) {  // vectorizes across lanes
-        const Words4 r = philox4x32_10(
-            {static_cast<std::uint32_t>(j) | static_cast<std::uint32_t>((pair[l] >> 32) << 16),
-             static_cast<std::uint32_t>(pair[l]), static_cast<std::uint32_t>(path[l]),
-             static_cast<std::uint32_t>(path[l] >> 32)},
-            {key0, key1});
-        w0[l] = r[0];
-        w1[l] = r[1];
-        w2[l] = r[2];
-        w3[l] = r[3];
-      }
+      philox_lanes(path, pair, static_cast<std::uint32_t>(j), key0, key1, width, w0, w0 + width, w0 + 2 * width,
+                   w0 + 3 * width);
     }
     for (int i = 0; i < k; ++i) {
       const std::uint32_t* wr = &words_[static_cast<std::size_t>(2 * i) * width];
