@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "escapade/dynamics/langevin.hpp"
 #include "escapade/engine.hpp"
@@ -42,11 +43,18 @@ int main(int argc, char** argv) {
   const EnsembleResult r = run_w1(n, threads, bridge, dt);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double mean = 0;
-  for (double t : r.exit_time) mean += t;
+  std::uint64_t hash = 1469598103934665603ull;  // FNV-1a over the exit times' bits: compares builds bit for bit
+  for (double t : r.exit_time) {
+    mean += t;
+    std::uint64_t bits;
+    std::memcpy(&bits, &t, sizeof bits);
+    hash = (hash ^ bits) * 1099511628211ull;
+  }
   mean /= static_cast<double>(n);
   std::printf("{\"n_paths\": %lld, \"threads\": %d, \"bridge\": %d, \"dt\": %g, \"mean_exit_time\": %.6f, "
-              "\"path_steps\": %lld, \"seconds\": %.4f, \"path_steps_per_s\": %.4g, \"ns_per_step_per_thread\": %.3f}\n",
+              "\"path_steps\": %lld, \"seconds\": %.4f, \"path_steps_per_s\": %.4g, \"ns_per_step_per_thread\": %.3f, "
+              "\"exit_time_hash\": \"%016llx\"}\n",
               static_cast<long long>(n), threads, bridge ? 1 : 0, dt, mean, static_cast<long long>(r.total_steps), s,
-              r.total_steps / s, s * 1e9 * threads / r.total_steps);
+              r.total_steps / s, s * 1e9 * threads / r.total_steps, static_cast<unsigned long long>(hash));
 }
 #endif

@@ -1,5 +1,8 @@
 #include <pybind11/pybind11.h>
 
+#include <Eigen/Core>
+#include <string>
+
 namespace py = pybind11;
 
 void bind_random(py::module_& m);
@@ -9,6 +12,29 @@ void bind_engine(py::module_& m);
 PYBIND11_MODULE(_core, m) {
   m.doc() = "escapade's compiled core: landscapes, dynamics, regions, starting points and the ensemble engine.";
   m.attr("__version__") = ESCAPADE_VERSION;
+  m.def("build_info", [] {
+    py::dict info;
+    info["compiler"] = std::string(
+#if defined(__clang__)
+        "clang "
+#elif defined(__GNUC__)
+        "gcc "
+#endif
+        __VERSION__);
+    info["eigen"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                    std::to_string(EIGEN_MINOR_VERSION);
+    info["openmp"] = _OPENMP;
+    info["native"] = ESCAPADE_NATIVE_BUILD != 0;
+#if defined(__AVX512F__)
+    info["simd"] = "avx512";
+#elif defined(__AVX2__)
+    info["simd"] = "avx2";
+#else
+    info["simd"] = "baseline";
+#endif
+    info["flags"] = ESCAPADE_CXX_FLAGS;
+    return info;
+  }, "Compiler, flags and libraries this build of the core used.");
   bind_random(m);
   bind_problem(m);
   bind_engine(m);
