@@ -14,7 +14,7 @@ from ._spec import Spec
 from ._validate import as_array, as_float
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Dynamics(Spec):
     dt: float
 

@@ -13,7 +13,7 @@ from ._spec import Spec
 from ._validate import as_array, as_int, as_square_matrix, check_dim
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Landscape(Spec):
     """Common interface: `dim`, and `value`, `gradient`, `hessian` evaluated by the compiled core."""
 

@@ -15,7 +15,7 @@ from ._spec import Spec
 from ._validate import as_array, as_float, check_dim
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Region(Spec):
     @property
     def dim(self) -> int:

@@ -35,7 +35,7 @@ def _start(x0: Any, dim: int) -> tuple[Any, dict[str, Any], int | None]:
     """The core start object, its description, and the number of paths it fixes (None: any)."""
     if isinstance(x0, StartSampler):
         if x0.dim != dim:
-            raise ValueError(f"x0 must have {dim} components (the landscape's dimension), got a {dim}-D {x0!r}")
+            raise ValueError(f"x0 must have {dim} components (the landscape's dimension), got a {x0.dim}-D {x0!r}")
         return x0._core, x0.to_dict(), None
     a = as_array("x0", x0, ndim=(1, 2))
     check_dim("x0", a, dim, "the landscape's dimension")

@@ -14,7 +14,7 @@ from ._spec import Spec
 from ._validate import as_array, as_float, as_int, as_square_matrix, check_dim
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class StartSampler(Spec):
     @property
     def dim(self) -> int:

@@ -198,7 +198,8 @@ class LaneBlock {
     // Local restrict pointers: byte-sized stores could otherwise alias the vectors' own pointers and block
     // vectorization.
     const std::uint64_t cap = static_cast<std::uint64_t>(rs_.cfg.max_steps);
-    const double bound = rs_.cfg.divergence_bound;
+    // Finite and within the bound; a NaN or an infinity fails the comparison even for an infinite bound.
+    const double bound = std::min(rs_.cfg.divergence_bound, std::numeric_limits<double>::max());
     const double* __restrict xn = x_next_.data();
     const double* __restrict ps = p_stop_.data();
     const double* __restrict pt = p_target_.data();
@@ -214,7 +215,7 @@ class LaneBlock {
     const int d = d_;
     const bool bridge = bridge_;
     if (d == 1) {
-      for (int l = 0; l < w; ++l) bad[l] = !(std::abs(xn[l]) <= bound);  // NaN too
+      for (int l = 0; l < w; ++l) bad[l] = !(std::abs(xn[l]) <= bound);
     } else {
       for (int l = 0; l < w; ++l) {
         bool b = false;
