@@ -65,3 +65,13 @@ def as_square_matrix(name: str, value: Any, *, symmetric: bool = False) -> np.nd
 def check_dim(name: str, a: np.ndarray, dim: int, what: str) -> None:
     if a.shape[-1] != dim:
         raise ValueError(f"{name} must have {dim} components ({what}), got shape {a.shape}")
+
+
+def as_bounds(low: Any, high: Any, *, finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Corner vectors of a box: same length, low < high in every coordinate (NaN never allowed)."""
+    lo = as_array("low", low, ndim=1, finite=finite)
+    hi = as_array("high", high, ndim=1, finite=finite)
+    check_dim("high", hi, lo.shape[0], "the length of low")
+    if not np.all(lo < hi):  # also false for NaN
+        raise ValueError(f"low must be below high in every coordinate, got low={lo.tolist()}, high={hi.tolist()}")
+    return lo, hi

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_float, check_dim
+from ._validate import as_array, as_bounds, as_float, check_dim
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -70,13 +70,7 @@ class Box(Region):
     high: np.ndarray
 
     def __init__(self, low: ArrayLike, high: ArrayLike) -> None:
-        lo = as_array("low", low, ndim=1, finite=False)
-        hi = as_array("high", high, ndim=1, finite=False)
-        check_dim("high", hi, lo.shape[0], "the length of low")
-        if np.isnan(lo).any() or np.isnan(hi).any():
-            raise ValueError(f"low and high must not contain NaN, got low={lo.tolist()}, high={hi.tolist()}")
-        if not np.all(lo < hi):
-            raise ValueError(f"low must be below high in every coordinate, got low={lo.tolist()}, high={hi.tolist()}")
+        lo, hi = as_bounds(low, high, finite=False)
         object.__setattr__(self, "low", lo)
         object.__setattr__(self, "high", hi)
 

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_float, as_int, as_square_matrix, check_dim
+from ._validate import as_array, as_bounds, as_float, as_int, as_square_matrix, check_dim
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -34,10 +34,7 @@ class UniformBox(StartSampler):
     high: np.ndarray
 
     def __init__(self, low: ArrayLike, high: ArrayLike) -> None:
-        lo, hi = as_array("low", low, ndim=1), as_array("high", high, ndim=1)
-        check_dim("high", hi, lo.shape[0], "the length of low")
-        if not np.all(lo < hi):
-            raise ValueError(f"low must be below high in every coordinate, got low={lo.tolist()}, high={hi.tolist()}")
+        lo, hi = as_bounds(low, high)
         object.__setattr__(self, "low", lo)
         object.__setattr__(self, "high", hi)
 
