@@ -18,8 +18,9 @@ from . import analysis
 from .dynamics import Dynamics, Langevin
 from .landscapes import DoubleWell, Landscape, Quadratic
 from .regions import Ball, Box, HalfSpace, Region
-from .results import SimulationResult, Status, Summary, load
+from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
+from .sweep import SweepResult, sweep
 from .starts import Gaussian, StartSampler, UniformBall, UniformBox
 
 __version__: str = _core.__version__
@@ -29,6 +30,7 @@ __all__ = [
     "Box",
     "DoubleWell",
     "Dynamics",
+    "ExitStats",
     "Gaussian",
     "HalfSpace",
     "Landscape",
@@ -39,9 +41,12 @@ __all__ = [
     "StartSampler",
     "Status",
     "Summary",
+    "SummaryResult",
+    "SweepResult",
     "UniformBall",
     "UniformBox",
     "analysis",
     "load",
     "simulate",
+    "sweep",
 ]

@@ -1,4 +1,4 @@
-"""Results of an ensemble run: per-path arrays plus everything needed to reproduce them."""
+"""Results of an ensemble run: per-path arrays (or mergeable statistics) plus everything needed to reproduce them."""
 
 from __future__ import annotations
 
@@ -55,6 +55,64 @@ class Summary:
         return text
 
 
+@dataclasses.dataclass(frozen=True)
+class ExitStats:
+    """Mergeable exit-time statistics: counts by status and the mean and sum of squared deviations of the exit
+    times of stopped paths, combined chunk by chunk with Chan, Golub and LeVeque's update. They give the same
+    `Summary` as the full per-path arrays (to rounding) without keeping them."""
+
+    counts: tuple[int, int, int, int]  # by Status
+    n_stopped: int
+    mean: float
+    m2: float
+    total_time: float  # sum of the stopped paths' exit times
+    cap_time: float  # the time cap, at which censored paths are counted
+
+    @classmethod
+    def of(cls, status: np.ndarray, exit_time: np.ndarray, cap_time: float) -> ExitStats:
+        counts = np.bincount(status.astype(np.int64), minlength=len(Status))[: len(Status)]
+        times = exit_time[(status == Status.EXITED) | (status == Status.HIT)]
+        mean = float(times.mean()) if times.size else 0.0
+        return cls(
+            counts=tuple(int(c) for c in counts),
+            n_stopped=int(times.size),
+            mean=mean,
+            m2=float(np.sum((times - mean) ** 2)),
+            total_time=float(times.sum()),
+            cap_time=float(cap_time),
+        )
+
+    def merge(self, other: ExitStats) -> ExitStats:
+        n = self.n_stopped + other.n_stopped
+        delta = other.mean - self.mean
+        return ExitStats(
+            counts=tuple(a + b for a, b in zip(self.counts, other.counts)),
+            n_stopped=n,
+            mean=self.mean + delta * other.n_stopped / n if n else 0.0,
+            m2=self.m2 + other.m2 + (delta**2 * self.n_stopped * other.n_stopped / n if n else 0.0),
+            total_time=self.total_time + other.total_time,
+            cap_time=self.cap_time,
+        )
+
+    def summary(self) -> Summary:
+        n, k = sum(self.counts), self.n_stopped
+        censored = self.counts[Status.CENSORED]
+        at_risk = self.total_time + censored * self.cap_time
+        return Summary(
+            n_paths=n,
+            counts={s.name: self.counts[s] for s in Status},
+            mean=self.mean if k else math.nan,
+            stderr=math.sqrt(self.m2 / (k - 1) / k) if k > 1 else math.nan,
+            mean_lower_bound=at_risk / (k + censored) if k + censored else math.nan,
+            exponential_mean=at_risk / k if k else math.inf,
+            censored_fraction=censored / n if n else math.nan,
+        )
+
+
+def _cap_time(params: dict[str, Any]) -> float:
+    return float(params["max_steps"] * params["dynamics"]["dt"])
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class SimulationResult:
     """Per-path outcome of `simulate`, with its provenance.
@@ -94,26 +152,11 @@ class SimulationResult:
         """Mask of the paths that EXITED or HIT (those with an exit time)."""
         return (self.status == Status.EXITED) | (self.status == Status.HIT)
 
+    def stats(self) -> ExitStats:
+        return ExitStats.of(self.status, self.exit_time, _cap_time(self.params))
+
     def summary(self) -> Summary:
-        n = self.n_paths
-        stopped = self.stopped
-        times = self.exit_time[stopped]
-        k = times.size
-        mean = float(times.mean()) if k else math.nan
-        stderr = float(times.std(ddof=1) / math.sqrt(k)) if k > 1 else math.nan
-        censored = self.status == Status.CENSORED
-        cap = self.params.get("max_steps", 0) * self.params["dynamics"]["dt"]
-        at_risk = float(times.sum() + censored.sum() * cap)
-        n_known = k + int(censored.sum())
-        return Summary(
-            n_paths=n,
-            counts={s.name: self.count(s) for s in Status},
-            mean=mean,
-            stderr=stderr,
-            mean_lower_bound=at_risk / n_known if n_known else math.nan,
-            exponential_mean=at_risk / k if k else math.inf,
-            censored_fraction=float(censored.sum()) / n,
-        )
+        return self.stats().summary()
 
     def to_pandas(self) -> Any:
         """One row per path: status (categorical names), exit_time, exit_step and the exit position x0..x{d-1}."""
@@ -132,16 +175,17 @@ class SimulationResult:
         frame.attrs.update(seed=self.seed, version=self.version, params=self.params)
         return frame
 
-    def save(self, path: str | Path) -> None:
-        """Write a lossless .npz: the arrays, trajectories and a JSON header with params, seed and version."""
-        header = {
-            "format": "escapade-result-1",
+    def _header(self) -> dict[str, Any]:
+        return {
+            "kind": "paths",
             "params": self.params,
             "seed": self.seed,
             "version": self.version,
             "elapsed": self.elapsed,
             "total_steps": self.total_steps,
         }
+
+    def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {
             "status": self.status,
             "exit_time": self.exit_time,
@@ -150,31 +194,115 @@ class SimulationResult:
         }
         for i, (t, x) in enumerate(self.trajectories):
             arrays[f"trajectory_t_{i}"], arrays[f"trajectory_x_{i}"] = t, x
-        with open(path, "wb") as fh:  # exactly this path: np.savez would append .npz to a bare name
-            np.savez_compressed(fh, header=np.array(json.dumps(header)), **arrays)
+        return arrays
+
+    def save(self, path: str | Path) -> None:
+        """Write a lossless .npz: the arrays, trajectories and a JSON header with params, seed and version."""
+        _write_npz(path, self._header(), self._arrays())
 
     @classmethod
     def load(cls, path: str | Path) -> SimulationResult:
-        with np.load(path, allow_pickle=False) as data:
-            header = json.loads(str(data["header"]))
-            if header.get("format") != "escapade-result-1":
-                raise ValueError(f"{path} is not an escapade result file (format {header.get('format')!r})")
-            n_traj = sum(1 for k in data.files if k.startswith("trajectory_t_"))
-            return cls(
-                status=data["status"],
-                exit_time=data["exit_time"],
-                exit_step=data["exit_step"],
-                exit_position=data["exit_position"],
-                trajectories=[(data[f"trajectory_t_{i}"], data[f"trajectory_x_{i}"]) for i in range(n_traj)],
-                params=header["params"],
-                seed=int(header["seed"]),
-                version=header["version"],
-                elapsed=float(header["elapsed"]),
-                total_steps=int(header["total_steps"]),
-            )
+        result = load(path)
+        if not isinstance(result, cls):
+            raise ValueError(f"{path} holds a {type(result).__name__}, not a {cls.__name__}")
+        return result
 
     def __repr__(self) -> str:
         return f"<SimulationResult seed={self.seed} version={self.version}: {self.summary()}>"
 
 
-load = SimulationResult.load
+@dataclasses.dataclass(frozen=True, eq=False)
+class SummaryResult:
+    """Outcome of `simulate(..., keep="summary")`: mergeable statistics instead of per-path arrays."""
+
+    exit_stats: ExitStats
+    trajectories: list[tuple[np.ndarray, np.ndarray]]
+    params: dict[str, Any]
+    seed: int
+    version: str
+    elapsed: float
+    total_steps: int
+
+    @property
+    def n_paths(self) -> int:
+        return sum(self.exit_stats.counts)
+
+    def count(self, status: Status) -> int:
+        return self.exit_stats.counts[status]
+
+    def stats(self) -> ExitStats:
+        return self.exit_stats
+
+    def summary(self) -> Summary:
+        return self.exit_stats.summary()
+
+    def _header(self) -> dict[str, Any]:
+        return {
+            "kind": "summary",
+            "exit_stats": dataclasses.asdict(self.exit_stats),
+            "params": self.params,
+            "seed": self.seed,
+            "version": self.version,
+            "elapsed": self.elapsed,
+            "total_steps": self.total_steps,
+        }
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {}
+        for i, (t, x) in enumerate(self.trajectories):
+            arrays[f"trajectory_t_{i}"], arrays[f"trajectory_x_{i}"] = t, x
+        return arrays
+
+    def save(self, path: str | Path) -> None:
+        _write_npz(path, self._header(), self._arrays())
+
+    def __repr__(self) -> str:
+        return f"<SummaryResult seed={self.seed} version={self.version}: {self.summary()}>"
+
+
+_FORMAT = "escapade-result-1"
+
+
+def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as fh:  # exactly this path: np.savez would append .npz to a bare name
+        np.savez_compressed(fh, header=np.array(json.dumps({"format": _FORMAT, **header})), **arrays)
+
+
+def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> SimulationResult | SummaryResult:
+    n_traj = sum(1 for k in data.files if k.startswith(prefix + "trajectory_t_"))
+    common = dict(
+        trajectories=[(data[f"{prefix}trajectory_t_{i}"], data[f"{prefix}trajectory_x_{i}"]) for i in range(n_traj)],
+        params=header["params"],
+        seed=int(header["seed"]),
+        version=header["version"],
+        elapsed=float(header["elapsed"]),
+        total_steps=int(header["total_steps"]),
+    )
+    if header["kind"] == "summary":
+        stats = header["exit_stats"]
+        return SummaryResult(exit_stats=ExitStats(**{**stats, "counts": tuple(stats["counts"])}), **common)
+    return SimulationResult(
+        status=data[prefix + "status"],
+        exit_time=data[prefix + "exit_time"],
+        exit_step=data[prefix + "exit_step"],
+        exit_position=data[prefix + "exit_position"],
+        **common,
+    )
+
+
+def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
+    header = json.loads(str(data["header"]))
+    if header.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not an escapade result file (format {header.get('format')!r})")
+    return header
+
+
+def load(path: str | Path) -> Any:
+    """Load a result saved with `.save()`: a SimulationResult, SummaryResult or SweepResult."""
+    with np.load(path, allow_pickle=False) as data:
+        header = _read_header(data, path)
+        if header["kind"] == "sweep":
+            from .sweep import SweepResult
+
+            return SweepResult._from_npz(data, header)
+        return _from_npz(data, header)

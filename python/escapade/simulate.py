@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import math
+import os
 import secrets
-import sys
-import time
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _core
-from ._spec import Spec
+from ._execute import KEEP, Job, execute, points_digest
 from ._validate import as_array, as_float, as_int, check_dim
 from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Region
-from .results import SimulationResult
+from .results import SimulationResult, SummaryResult
 from .starts import StartSampler
 
 __all__ = ["simulate"]
@@ -31,17 +29,17 @@ def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
     raise TypeError(f"{name} must be an escapade {kind.__name__}{' or None' if optional else ''}, got {value!r}")
 
 
-def _start(x0: Any, dim: int) -> tuple[Any, dict[str, Any], int | None]:
-    """The core start object, its description, and the number of paths it fixes (None: any)."""
+def _start(x0: Any, dim: int) -> tuple[StartSampler | np.ndarray, dict[str, Any], int | None]:
+    """The start (a sampler or a validated array), its description, and the number of paths it fixes."""
     if isinstance(x0, StartSampler):
         if x0.dim != dim:
             raise ValueError(f"x0 must have {dim} components (the landscape's dimension), got a {x0.dim}-D {x0!r}")
-        return x0._core, x0.to_dict(), None
+        return x0, x0.to_dict(), None
     a = as_array("x0", x0, ndim=(1, 2))
     check_dim("x0", a, dim, "the landscape's dimension")
     if a.ndim == 1:
-        return _core.FixedStart(a), {"type": "Point", "x0": a.tolist()}, None
-    return _core.PointsStart(a), {"type": "Points", "n": a.shape[0]}, a.shape[0]
+        return a, {"type": "Point", "x0": a.tolist()}, None
+    return a, {"type": "Points", "n": a.shape[0], "sha256": points_digest(a)}, a.shape[0]
 
 
 def _max_steps(t_max: float | None, max_steps: int | None, dt: float) -> int:
@@ -59,28 +57,7 @@ def _max_steps(t_max: float | None, max_steps: int | None, dt: float) -> int:
     return cap
 
 
-class _Progress:
-    """A tqdm bar fed from the engine's poll (about ten times a second, from the calling thread)."""
-
-    def __init__(self, total: int, enabled: bool | None) -> None:
-        if enabled is None:
-            enabled = sys.stderr is not None and sys.stderr.isatty()
-        self.bar = None
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, unit="path", desc="escapade", delay=0.5, smoothing=0.1)
-
-    def __call__(self, finished: int) -> None:
-        if self.bar is not None:
-            self.bar.update(finished - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def simulate(
+def make_job(
     landscape: Landscape,
     dynamics: Dynamics,
     *,
@@ -91,37 +68,13 @@ def simulate(
     t_max: float | None = None,
     max_steps: int | None = None,
     seed: int | None = None,
-    threads: int | None = None,
     lanes: int = 64,
     bridge: bool = True,
     divergence_bound: float = 1e8,
     record_paths: int = 0,
     record_every: int = 1,
-    progress: bool | None = None,
-) -> SimulationResult:
-    """Run `n_paths` independent paths of `dynamics` on `landscape` until each one stops.
-
-    A path stops with status EXITED when it leaves `stop`, HIT when it enters `target`, DIVERGED when a
-    coordinate becomes non-finite or exceeds `divergence_bound` in absolute value, and CENSORED when it reaches
-    `t_max` (or `max_steps`) first.
-
-    Parameters
-    ----------
-    landscape, dynamics : what is optimized and how the state moves.
-    x0 : a point (d,) for every path, an array (n, d) of one start per path, or a sampler (`UniformBox`,
-        `UniformBall`, `Gaussian`) drawn from the seed.
-    stop, target : regions; either may be omitted.
-    n_paths : number of paths (default: the number of rows of an (n, d) `x0`).
-    t_max, max_steps : the cap; at least one is required. t_max is rounded up to whole steps.
-    seed : 0 <= seed < 2**64. Path i's noise and start depend on (seed, i) only, so results are bitwise the same
-        for any `threads` and `lanes`. Default: a fresh random seed, recorded in the result.
-    threads : OpenMP threads (default: all cores). lanes : paths per thread block (default 64).
-    bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics only). It
-        removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise.
-    record_paths, record_every : record the trajectories of the first `record_paths` paths every
-        `record_every` steps.
-    progress : show a progress bar (default: when stderr is a terminal).
-    """
+) -> Job:
+    """Validate the arguments of `simulate` that define the ensemble; raises TypeError/ValueError naming them."""
     _require("landscape", landscape, Landscape)
     _require("dynamics", dynamics, Dynamics)
     _require("stop", stop, Region, optional=True)
@@ -142,12 +95,10 @@ def simulate(
         raise ValueError(f"n_paths must be at most the {n_points} rows of x0, got {n_paths}")
     cap = _max_steps(t_max, max_steps, dynamics.dt)
     seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1)
-    threads = _core.default_threads() if threads is None else as_int("threads", threads, minimum=1)
     lanes = as_int("lanes", lanes, minimum=1, maximum=4096)
     divergence_bound = as_float("divergence_bound", divergence_bound, positive=True, finite=False)
     record_paths = as_int("record_paths", record_paths, minimum=0)
     record_every = as_int("record_every", record_every, minimum=1)
-
     params: dict[str, Any] = {
         "landscape": landscape.to_dict(),
         "dynamics": dynamics.to_dict(),
@@ -161,41 +112,86 @@ def simulate(
         "divergence_bound": divergence_bound,
         "record_paths": record_paths,
         "record_every": record_every,
-        "threads": threads,
         "lanes": lanes,
     }
-    bar = _Progress(n_paths, progress)
-    t0 = time.perf_counter()
-    try:
-        out = _core.run(
-            landscape=landscape._core,
-            dynamics=dynamics._core,
-            start=start,
-            stop=None if stop is None else stop._core,
-            target=None if target is None else target._core,
-            n_paths=n_paths,
-            max_steps=cap,
-            seed=seed,
-            threads=threads,
-            lanes=lanes,
-            bridge=bool(bridge),
-            divergence_bound=divergence_bound,
-            record_paths=record_paths,
-            record_every=record_every,
-            progress=bar,
-        )
-        bar(n_paths)
-    finally:
-        bar.close()
-    return SimulationResult(
-        status=out["status"],
-        exit_time=out["exit_time"],
-        exit_step=out["exit_step"],
-        exit_position=out["exit_position"],
-        trajectories=list(out["trajectories"]),
-        params=params,
-        seed=seed,
-        version=_core.__version__,
-        elapsed=time.perf_counter() - t0,
-        total_steps=int(out["total_steps"]),
-    )
+    return Job(landscape=landscape, dynamics=dynamics, stop=stop, target=target, x0=start, n_paths=n_paths,
+               max_steps=cap, seed=seed, lanes=lanes, bridge=bool(bridge), divergence_bound=divergence_bound,
+               record_paths=record_paths, record_every=record_every, params=params)
+
+
+def check_execution(threads: int | None, chunk_size: int | None, client: Any, keep: str) -> int | None:
+    """Validate the arguments of `simulate` that say how to run; returns the thread count."""
+    if threads is not None:
+        threads = as_int("threads", threads, minimum=1)
+    if chunk_size is not None:
+        as_int("chunk_size", chunk_size, minimum=1)
+    if client is not None and not callable(getattr(client, "submit", None)):
+        raise TypeError(f"client must be a dask.distributed Client, got {client!r}")
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {KEEP}, got {keep!r}")
+    return threads
+
+
+def simulate(
+    landscape: Landscape,
+    dynamics: Dynamics,
+    *,
+    x0: ArrayLike | StartSampler,
+    stop: Region | None = None,
+    target: Region | None = None,
+    n_paths: int | None = None,
+    t_max: float | None = None,
+    max_steps: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    lanes: int = 64,
+    bridge: bool = True,
+    divergence_bound: float = 1e8,
+    record_paths: int = 0,
+    record_every: int = 1,
+    progress: bool | None = None,
+    client: Any = None,
+    chunk_size: int | None = None,
+    store: str | os.PathLike | None = None,
+    keep: str = "paths",
+) -> SimulationResult | SummaryResult:
+    """Run `n_paths` independent paths of `dynamics` on `landscape` until each one stops.
+
+    A path stops with status EXITED when it leaves `stop`, HIT when it enters `target`, DIVERGED when a
+    coordinate becomes non-finite or exceeds `divergence_bound` in absolute value, and CENSORED when it reaches
+    `t_max` (or `max_steps`) first.
+
+    Parameters
+    ----------
+    landscape, dynamics : what is optimized and how the state moves.
+    x0 : a point (d,) for every path, an array (n, d) of one start per path, or a sampler (`UniformBox`,
+        `UniformBall`, `Gaussian`) drawn from the seed.
+    stop, target : regions; either may be omitted.
+    n_paths : number of paths (default: the number of rows of an (n, d) `x0`).
+    t_max, max_steps : the cap; at least one is required. t_max is rounded up to whole steps.
+    seed : 0 <= seed < 2**64. Path i's noise and start depend on (seed, i) only, so results are bitwise the same
+        for any `threads`, `lanes`, `chunk_size` or `client`. Default: a fresh random seed, recorded in the result.
+    threads : engine threads (default: all cores; with a `client`, per task, default 1 since Dask runs one task
+        per worker thread). lanes : paths per thread block (default 64).
+    bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics only). It
+        removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise.
+    record_paths, record_every : record the trajectories of paths 0 .. record_paths - 1 every `record_every`
+        steps.
+    progress : show a progress bar (default: when stderr is a terminal).
+    client : a `dask.distributed.Client`: the path range is cut into chunks run on the cluster's workers and
+        merged in path order, bit for bit the local result.
+    chunk_size : paths per chunk (default: about 4 chunks per Dask thread, or 1% of the paths locally, clipped to
+        1,000 .. 1,000,000). Giving it, a store or keep="summary" runs locally chunk by chunk too.
+    store : a directory where finished chunks are written as they complete; calling again with the same
+        arguments and store skips them, so a killed run resumes where it stopped. The store refuses chunks of a
+        different run.
+    keep : "paths" (per-path arrays, a `SimulationResult`) or "summary" (mergeable statistics only, a
+        `SummaryResult`: memory bounded by one chunk, for 10^9 paths).
+    """
+    threads = check_execution(threads, chunk_size, client, keep)
+    job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, n_paths=n_paths, t_max=t_max,
+                   max_steps=max_steps, seed=seed, lanes=lanes, bridge=bridge, divergence_bound=divergence_bound,
+                   record_paths=record_paths, record_every=record_every)
+    (result,) = execute([job], threads=threads, chunk_size=chunk_size, client=client, stores=[store], keep=keep,
+                        progress=progress)
+    return result

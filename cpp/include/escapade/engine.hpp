@@ -43,7 +43,7 @@ struct RunConfig {
   int lanes = 64;               // lanes per thread block
   bool bridge = true;           // Brownian-bridge crossing test between steps (continuous-time dynamics only)
   double divergence_bound = 1e8;  // a coordinate beyond this (in absolute value) means diverged
-  std::int64_t record_paths = 0;  // record trajectories of the first record_paths paths
+  std::int64_t record_paths = 0;  // record trajectories of paths 0 .. record_paths - 1 (absolute indices)
   std::int64_t record_every = 1;  // every record_every steps (plus the start and the end)
 };
 
@@ -250,7 +250,9 @@ class LaneBlock {
   }
 
   std::int64_t relative(int l) const { return static_cast<std::int64_t>(path_[l]) - rs_.cfg.first_path; }
-  bool is_recorded(int l) const { return active_[l] && relative(l) < rs_.cfg.record_paths; }
+  bool is_recorded(int l) const {
+    return active_[l] && static_cast<std::int64_t>(path_[l]) < rs_.cfg.record_paths;
+  }
 
   void record(int l) {
     Trajectory& tr = rs_.out.trajectories[static_cast<std::size_t>(relative(l))];
@@ -371,7 +373,8 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
   out.exit_time.assign(n, std::numeric_limits<double>::quiet_NaN());
   out.exit_step.assign(n, 0);
   out.exit_position.assign(n * d, std::numeric_limits<double>::quiet_NaN());
-  out.trajectories.resize(static_cast<std::size_t>(std::min(cfg.record_paths, cfg.n_paths)));
+  // Trajectories of the recorded paths in this range, by relative index.
+  out.trajectories.resize(static_cast<std::size_t>(std::clamp<std::int64_t>(cfg.record_paths - cfg.first_path, 0, cfg.n_paths)));
 
   detail::RunState rs{pb, cfg, out};
   std::atomic<int> working{cfg.threads};

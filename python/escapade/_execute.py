@@ -1,0 +1,289 @@
+"""Running jobs: path ranges cut into chunks, run here or on a Dask cluster, checkpointed to a store, merged.
+
+Path i's noise and start depend only on (seed, i), so any cut of the path range, run anywhere in any order,
+merges into the same bits as one local run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import _core
+from .results import ExitStats, SimulationResult, SummaryResult, _cap_time
+from .starts import StartSampler
+
+KEEP = ("paths", "summary")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Job:
+    """One ensemble, as validated by `simulate`: picklable, so that it can travel to a Dask worker."""
+
+    landscape: Any
+    dynamics: Any
+    stop: Any
+    target: Any
+    x0: StartSampler | np.ndarray
+    n_paths: int
+    max_steps: int
+    seed: int
+    lanes: int
+    bridge: bool
+    divergence_bound: float
+    record_paths: int
+    record_every: int
+    params: dict[str, Any]
+
+    def _start(self) -> Any:
+        if isinstance(self.x0, StartSampler):
+            return self.x0._core
+        if self.x0.ndim == 1:
+            return _core.FixedStart(self.x0)
+        return _core.PointsStart(self.x0)
+
+    def run(self, first: int, n: int, threads: int, progress: Any = None) -> dict[str, Any]:
+        """The engine's raw output for paths first .. first + n - 1."""
+        return _core.run(
+            landscape=self.landscape._core,
+            dynamics=self.dynamics._core,
+            start=self._start(),
+            stop=None if self.stop is None else self.stop._core,
+            target=None if self.target is None else self.target._core,
+            n_paths=n,
+            first_path=first,
+            max_steps=self.max_steps,
+            seed=self.seed,
+            threads=threads,
+            lanes=self.lanes,
+            bridge=self.bridge,
+            divergence_bound=self.divergence_bound,
+            record_paths=self.record_paths,
+            record_every=self.record_every,
+            progress=progress,
+        )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Chunk:
+    """The outcome of paths first .. first + n - 1: arrays (keep="paths") or statistics only."""
+
+    first: int
+    n: int
+    arrays: dict[str, np.ndarray] | None
+    stats: ExitStats
+    total_steps: int
+    trajectories: list[tuple[np.ndarray, np.ndarray]]
+
+
+def run_chunk(job: Job, first: int, n: int, threads: int, keep: str, progress: Any = None) -> Chunk:
+    """Run one chunk (here or on a Dask worker) and reduce it as `keep` asks."""
+    out = job.run(first, n, threads, progress)
+    arrays = {k: out[k] for k in ("status", "exit_time", "exit_step", "exit_position")}
+    return Chunk(
+        first=first,
+        n=n,
+        arrays=arrays if keep == "paths" else None,
+        stats=ExitStats.of(arrays["status"], arrays["exit_time"], _cap_time(job.params)),
+        total_steps=int(out["total_steps"]),
+        trajectories=list(out["trajectories"]),
+    )
+
+
+def plan(n_paths: int, chunk_size: int | None, slots: int) -> list[tuple[int, int]]:
+    """(first, n) of each chunk. Default size: about 4 chunks per Dask thread, or 100 checkpoints locally."""
+    if chunk_size is None:
+        chunk_size = min(max(math.ceil(n_paths / (4 * slots)), 1_000), 1_000_000)
+    return [(first, min(chunk_size, n_paths - first)) for first in range(0, n_paths, chunk_size)]
+
+
+class Store:
+    """A directory of finished chunks: `run.json` says which run they belong to, `chunk-<first>.npz` each hold
+    one chunk, written atomically (temporary file, then rename), so a killed run leaves only whole chunks."""
+
+    def __init__(self, path: str | os.PathLike, fingerprint: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        meta = self.path / "run.json"
+        if meta.exists():
+            stored = json.loads(meta.read_text())
+            if stored != fingerprint:
+                keys = sorted(k for k in set(stored) | set(fingerprint) if stored.get(k) != fingerprint.get(k))
+                raise ValueError(
+                    f"store {str(self.path)!r} holds chunks of a different run (differs in {', '.join(keys)}); "
+                    "use a new store or delete this one"
+                )
+        else:
+            self._atomic_write(meta, lambda fh: fh.write(json.dumps(fingerprint, indent=1).encode()))
+
+    def _file(self, first: int) -> Path:
+        return self.path / f"chunk-{first:015d}.npz"
+
+    def _atomic_write(self, target: Path, write: Any) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def has(self, first: int) -> bool:
+        return self._file(first).exists()
+
+    def write(self, chunk: Chunk) -> None:
+        header = {"first": chunk.first, "n": chunk.n, "total_steps": chunk.total_steps,
+                  "stats": dataclasses.asdict(chunk.stats)}
+        arrays = dict(chunk.arrays or {})
+        for i, (t, x) in enumerate(chunk.trajectories):
+            arrays[f"trajectory_t_{i}"], arrays[f"trajectory_x_{i}"] = t, x
+        self._atomic_write(self._file(chunk.first),
+                           lambda fh: np.savez(fh, header=np.array(json.dumps(header)), **arrays))
+
+    def read(self, first: int) -> Chunk:
+        with np.load(self._file(first), allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            names = ("status", "exit_time", "exit_step", "exit_position")
+            n_traj = sum(1 for k in data.files if k.startswith("trajectory_t_"))
+            stats = header["stats"]
+            return Chunk(
+                first=header["first"],
+                n=header["n"],
+                arrays={k: data[k] for k in names} if "status" in data.files else None,
+                stats=ExitStats(**{**stats, "counts": tuple(stats["counts"])}),
+                total_steps=header["total_steps"],
+                trajectories=[(data[f"trajectory_t_{i}"], data[f"trajectory_x_{i}"]) for i in range(n_traj)],
+            )
+
+
+def fingerprint(job: Job, chunks: list[tuple[int, int]], keep: str) -> dict[str, Any]:
+    """What must match for stored chunks to be reused: everything that changes the numbers."""
+    params = {k: v for k, v in job.params.items() if k not in ("threads", "lanes")}
+    return {"format": "escapade-store-1", "version": _core.__version__, "seed": job.seed, "params": params,
+            "chunks": [list(c) for c in chunks], "keep": keep}
+
+
+def points_digest(points: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(points).tobytes()).hexdigest()[:16]
+
+
+class Progress:
+    """A tqdm bar over paths, fed from the engine's poll (about ten times a second) or as chunks finish."""
+
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = sys.stderr is not None and sys.stderr.isatty()
+        self.bar = None
+        self.base = 0
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="path", desc="escapade", delay=0.5, smoothing=0.1)
+
+    def __call__(self, finished_in_chunk: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.base + finished_in_chunk - self.bar.n)
+
+    def chunk_done(self, n: int) -> None:
+        self.base += n
+        self(0)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _merge(job: Job, chunks: list[Chunk], keep: str, elapsed: float) -> SimulationResult | SummaryResult:
+    chunks = sorted(chunks, key=lambda c: c.first)
+    stats = chunks[0].stats
+    for c in chunks[1:]:
+        stats = stats.merge(c.stats)
+    common = dict(
+        trajectories=[tr for c in chunks for tr in c.trajectories],
+        params=job.params,
+        seed=job.seed,
+        version=_core.__version__,
+        elapsed=elapsed,
+        total_steps=sum(c.total_steps for c in chunks),
+    )
+    if keep == "summary":
+        return SummaryResult(exit_stats=stats, **common)
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([c.arrays[name] for c in chunks]) if len(chunks) > 1 else chunks[0].arrays[name]
+
+    return SimulationResult(status=cat("status"), exit_time=cat("exit_time"), exit_step=cat("exit_step"),
+                            exit_position=cat("exit_position"), **common)
+
+
+def execute(
+    jobs: list[Job],
+    *,
+    threads: int | None,
+    chunk_size: int | None,
+    client: Any,
+    stores: list[str | os.PathLike | None],
+    keep: str,
+    progress: bool | None,
+) -> list[SimulationResult | SummaryResult]:
+    """Run every job, chunk by chunk, and merge each job's chunks in path order."""
+    slots = sum(client.nthreads().values()) if client is not None else 25
+    def chunked(store: Any) -> bool:
+        return client is not None or store is not None or chunk_size is not None or keep != "paths"
+
+    plans = [plan(job.n_paths, chunk_size, slots) if chunked(store) else [(0, job.n_paths)]
+             for job, store in zip(jobs, stores)]
+    store_objs = [None if s is None else Store(s, fingerprint(job, p, keep)) for job, p, s in zip(jobs, plans, stores)]
+    done: list[list[Chunk]] = [[] for _ in jobs]
+    todo: list[tuple[int, int, int]] = []  # (job index, first, n)
+    for j, (p, st) in enumerate(zip(plans, store_objs)):
+        for first, n in p:
+            if st is not None and st.has(first):
+                done[j].append(st.read(first))
+            else:
+                todo.append((j, first, n))
+    bar = Progress(sum(job.n_paths for job in jobs), progress)
+    bar.chunk_done(sum(c.n for cs in done for c in cs))
+    t0 = time.perf_counter()
+    try:
+        for j, chunk in _run_all(jobs, todo, threads, keep, client, bar):
+            if store_objs[j] is not None:
+                store_objs[j].write(chunk)
+            done[j].append(chunk)
+            bar.chunk_done(chunk.n)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - t0
+    return [_merge(job, chunks, keep, elapsed) for job, chunks in zip(jobs, done)]
+
+
+def _run_all(jobs: list[Job], todo: list[tuple[int, int, int]], threads: int | None, keep: str, client: Any,
+             bar: Progress) -> Iterator[tuple[int, Chunk]]:
+    if client is None:
+        threads = _core.default_threads() if threads is None else threads
+        for j, first, n in todo:
+            yield j, run_chunk(jobs[j], first, n, threads, keep, progress=bar)
+        return
+    from distributed import as_completed
+
+    # Dask runs one task per worker thread, so each chunk uses one engine thread unless told otherwise.
+    remote_jobs = client.scatter(jobs, broadcast=True, hash=False)  # fresh keys: an earlier run may be releasing its own
+    futures = {
+        client.submit(run_chunk, remote_jobs[j], first, n, threads or 1, keep, pure=False): j for j, first, n in todo
+    }
+    try:
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:  # on an error or Ctrl-C, leave nothing running on the cluster
+        client.cancel([f for f in futures if not f.done()])

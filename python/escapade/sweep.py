@@ -1,0 +1,151 @@
+"""`sweep`: the same ensemble over a grid of parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ._execute import execute
+from ._spec import Spec
+from .results import SimulationResult, SummaryResult, _from_npz, _read_header, _write_npz
+from .simulate import check_execution, make_job
+
+__all__ = ["SweepResult", "sweep"]
+
+_SPECS = ("landscape", "dynamics", "stop", "target", "x0")
+_SEEDS = ("common", "independent")
+
+
+def _replace(spec: Spec, key: str, field: str, value: Any) -> Spec:
+    """A copy of `spec` with one constructor argument changed, validated like a new object."""
+    names = [f.name for f in dataclasses.fields(spec)]
+    if field not in names:
+        raise ValueError(f"grid key {key!r}: {type(spec).__name__} has no parameter {field!r}; it has {names}")
+    args = {name: getattr(spec, name) for name in names}
+    args[field] = value
+    return type(spec)(**args)
+
+
+def _point_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SweepResult:
+    """One result per grid point, in the order of the cartesian product of the grid's values."""
+
+    grid: dict[str, list[Any]]
+    points: list[dict[str, Any]]
+    results: list[SimulationResult | SummaryResult]
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, i: int) -> SimulationResult | SummaryResult:
+        return self.results[i]
+
+    def __iter__(self) -> Any:
+        return iter(self.results)
+
+    def to_pandas(self) -> Any:
+        """One row per grid point: the grid values, then the summary (counts, mean, stderr, ...) and the seed."""
+        import pandas as pd
+
+        rows = []
+        for point, res in zip(self.points, self.results):
+            s = res.summary()
+            rows.append({**point, "n_paths": s.n_paths, **{k.lower(): v for k, v in s.counts.items()},
+                         "mean": s.mean, "stderr": s.stderr, "mean_lower_bound": s.mean_lower_bound,
+                         "exponential_mean": s.exponential_mean, "seed": res.seed})
+        return pd.DataFrame(rows)
+
+    def save(self, path: str | Path) -> None:
+        """One .npz with every point's arrays under the prefix p<i>/; `escapade.load` reads it back."""
+        header: dict[str, Any] = {"kind": "sweep", "grid": self.grid, "points": self.points, "results": []}
+        arrays: dict[str, np.ndarray] = {}
+        for i, res in enumerate(self.results):
+            header["results"].append(res._header())
+            arrays.update({f"p{i}/{k}": v for k, v in res._arrays().items()})
+        _write_npz(path, header, arrays)
+
+    @classmethod
+    def _from_npz(cls, data: Any, header: dict[str, Any]) -> SweepResult:
+        results = [_from_npz(data, h, prefix=f"p{i}/") for i, h in enumerate(header["results"])]
+        return cls(grid=header["grid"], points=header["points"], results=results)
+
+    def __repr__(self) -> str:
+        return f"<SweepResult over {list(self.grid)}: {len(self)} points>"
+
+
+def sweep(
+    landscape: Any,
+    dynamics: Any,
+    *,
+    grid: Mapping[str, Sequence[Any]],
+    seeds: str = "common",
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: bool | None = None,
+    client: Any = None,
+    chunk_size: int | None = None,
+    store: str | os.PathLike | None = None,
+    keep: str = "paths",
+    **simulate_kwargs: Any,
+) -> SweepResult:
+    """Run `simulate` at every point of a grid of parameters.
+
+    Parameters
+    ----------
+    grid : maps a parameter to the values it takes; the points are the cartesian product, in key order. A key
+        is `"<spec>.<parameter>"` for an argument of the landscape, dynamics, stop, target or start sampler
+        (`"dynamics.temperature"`, `"stop.offset"`, `"landscape.dim"`), or the name of a `simulate` argument
+        (`"n_paths"`, `"t_max"`, `"bridge"`, ...).
+    seeds : "common" gives every point the same seed, so points differ only by their parameters (common random
+        numbers: smooth curves, sharp comparisons); "independent" derives a seed per point from `seed`.
+    seed, threads, progress, client, chunk_size, keep : as in `simulate`; with a `client`, the chunks of all
+        points are on the cluster at once. store : a directory; point i checkpoints to `store/point-<i>`.
+    **simulate_kwargs : every other argument of `simulate` (x0, stop, target, n_paths, t_max, ...).
+    """
+    threads = check_execution(threads, chunk_size, client, keep)
+    if seeds not in _SEEDS:
+        raise ValueError(f"seeds must be one of {_SEEDS}, got {seeds!r}")
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError(f"grid must be a non-empty mapping of parameter -> values, got {grid!r}")
+    grid = {str(k): list(v) for k, v in grid.items()}
+    for key, values in grid.items():
+        if not values:
+            raise ValueError(f"grid[{key!r}] must list at least one value")
+    base = {"landscape": landscape, "dynamics": dynamics, **simulate_kwargs}
+    base["seed"] = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
+    points = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    jobs = []
+    for index, point in enumerate(points):
+        args = dict(base)
+        for key, value in point.items():
+            spec_name, _, field = key.partition(".")
+            if field:
+                if spec_name not in _SPECS or not isinstance(args.get(spec_name), Spec):
+                    raise ValueError(f"grid key {key!r}: {spec_name!r} is not a landscape, dynamics, stop, target or "
+                                     "start sampler given to this sweep")
+                args[spec_name] = _replace(args[spec_name], key, field, value)
+            else:
+                args[key] = value
+        if seeds == "independent":
+            args["seed"] = _point_seed(args["seed"], index)
+        try:
+            jobs.append(make_job(args.pop("landscape"), args.pop("dynamics"), **args))
+        except TypeError as exc:
+            if "unexpected keyword" in str(exc):
+                raise TypeError(f"sweep: {exc}") from None
+            raise
+    stores = [None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))]
+    results = execute(jobs, threads=threads, chunk_size=chunk_size, client=client, stores=stores, keep=keep,
+                      progress=progress)
+    json.dumps(points)  # points must be JSON-compatible to be saved; fail early and clearly if not
+    return SweepResult(grid=grid, points=points, results=results)
