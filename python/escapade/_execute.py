@@ -148,8 +148,8 @@ class Store:
         arrays = dict(chunk.arrays or {})
         for i, (t, x) in enumerate(chunk.trajectories):
             arrays[f"trajectory_t_{i}"], arrays[f"trajectory_x_{i}"] = t, x
-        self._atomic_write(self._file(chunk.first),
-                           lambda fh: np.savez(fh, header=np.array(json.dumps(header)), **arrays))
+        payload: dict[str, Any] = {"header": np.array(json.dumps(header)), **arrays}
+        self._atomic_write(self._file(chunk.first), lambda fh: np.savez(fh, **payload))
 
     def read(self, first: int) -> Chunk:
         with np.load(self._file(first), allow_pickle=False) as data:
@@ -209,22 +209,20 @@ def _merge(job: Job, chunks: list[Chunk], keep: str, elapsed: float) -> Simulati
     stats = chunks[0].stats
     for c in chunks[1:]:
         stats = stats.merge(c.stats)
-    common = dict(
-        trajectories=[tr for c in chunks for tr in c.trajectories],
-        params=job.params,
-        seed=job.seed,
-        version=_core.__version__,
-        elapsed=elapsed,
-        total_steps=sum(c.total_steps for c in chunks),
-    )
+    trajectories = [tr for c in chunks for tr in c.trajectories]
+    total_steps = sum(c.total_steps for c in chunks)
+    version = _core.__version__
     if keep == "summary":
-        return SummaryResult(exit_stats=stats, **common)
+        return SummaryResult(exit_stats=stats, trajectories=trajectories, params=job.params, seed=job.seed,
+                             version=version, elapsed=elapsed, total_steps=total_steps)
+    arrays = [c.arrays for c in chunks if c.arrays is not None]
 
     def cat(name: str) -> np.ndarray:
-        return np.concatenate([c.arrays[name] for c in chunks]) if len(chunks) > 1 else chunks[0].arrays[name]
+        return np.concatenate([a[name] for a in arrays]) if len(arrays) > 1 else arrays[0][name]
 
     return SimulationResult(status=cat("status"), exit_time=cat("exit_time"), exit_step=cat("exit_step"),
-                            exit_position=cat("exit_position"), **common)
+                            exit_position=cat("exit_position"), trajectories=trajectories, params=job.params,
+                            seed=job.seed, version=version, elapsed=elapsed, total_steps=total_steps)
 
 
 def execute(
@@ -258,8 +256,9 @@ def execute(
     t0 = time.perf_counter()
     try:
         for j, chunk in _run_all(jobs, todo, threads, keep, client, bar):
-            if store_objs[j] is not None:
-                store_objs[j].write(chunk)
+            store_obj = store_objs[j]
+            if store_obj is not None:
+                store_obj.write(chunk)
             done[j].append(chunk)
             bar.chunk_done(chunk.n)
     finally:

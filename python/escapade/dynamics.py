@@ -68,17 +68,26 @@ class Langevin(Dynamics):
     def diffusion_matrix(self, dim: int) -> np.ndarray:
         """Sigma = B B^T, the noise covariance per unit time, in dimension `dim`."""
         if self.S is None:
-            return 2.0 * float(self.temperature) * np.eye(dim)
-        B = float(self.eps) * self.S
+            return 2.0 * self._temperature() * np.eye(dim)
+        B = self._eps() * self.S
         return B @ B.T
 
     def noise_scale(self) -> float:
         """sqrt(2 T) for isotropic noise (the coefficient of dW)."""
         if self.S is not None:
             raise ValueError("noise_scale is defined for isotropic noise only; use diffusion_matrix")
-        return math.sqrt(2.0 * float(self.temperature))
+        return math.sqrt(2.0 * self._temperature())
+
+    # Exactly one of the two forms is set (checked in __init__): isotropic (temperature) or eps with S.
+    def _temperature(self) -> float:
+        assert self.temperature is not None
+        return self.temperature
+
+    def _eps(self) -> float:
+        assert self.eps is not None
+        return self.eps
 
     def _to_core(self) -> Any:
         if self.S is None:
-            return _core.Langevin(temperature=self.temperature, dt=self.dt)
-        return _core.Langevin(S=self.S, eps=self.eps, dt=self.dt)
+            return _core.Langevin(temperature=self._temperature(), dt=self.dt)
+        return _core.Langevin(S=self.S, eps=self._eps(), dt=self.dt)

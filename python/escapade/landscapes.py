@@ -54,7 +54,7 @@ class DoubleWell(Landscape):
     dim : number of coordinates (a separable sum of 1-D double wells); default 1.
     """
 
-    dim: int = 1  # type: ignore[assignment]
+    dim: int = 1
 
     def __init__(self, dim: int = 1) -> None:
         object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
@@ -74,7 +74,7 @@ class Quadratic(Landscape):
     """
 
     H: np.ndarray
-    center: np.ndarray | None = None
+    center: np.ndarray  # the origin when not given
 
     def __init__(self, H: ArrayLike, center: ArrayLike | None = None) -> None:
         H = as_square_matrix("H", H, symmetric=True)

@@ -61,7 +61,7 @@ class ExitStats:
     times of stopped paths, combined chunk by chunk with Chan, Golub and LeVeque's update. They give the same
     `Summary` as the full per-path arrays (to rounding) without keeping them."""
 
-    counts: tuple[int, int, int, int]  # by Status
+    counts: tuple[int, ...]  # by Status
     n_stopped: int
     mean: float
     m2: float
@@ -264,8 +264,9 @@ _FORMAT = "escapade-result-1"
 
 
 def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    payload: dict[str, Any] = {"header": np.array(json.dumps({"format": _FORMAT, **header})), **arrays}
     with open(path, "wb") as fh:  # exactly this path: np.savez would append .npz to a bare name
-        np.savez_compressed(fh, header=np.array(json.dumps({"format": _FORMAT, **header})), **arrays)
+        np.savez_compressed(fh, **payload)
 
 
 def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> SimulationResult | SummaryResult:

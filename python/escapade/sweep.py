@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -117,13 +118,13 @@ def sweep(
         raise ValueError(f"seeds must be one of {_SEEDS}, got {seeds!r}")
     if not isinstance(grid, Mapping) or not grid:
         raise ValueError(f"grid must be a non-empty mapping of parameter -> values, got {grid!r}")
-    grid = {str(k): list(v) for k, v in grid.items()}
-    for key, values in grid.items():
+    grid_lists = {str(k): list(v) for k, v in grid.items()}
+    for key, values in grid_lists.items():
         if not values:
             raise ValueError(f"grid[{key!r}] must list at least one value")
     base = {"landscape": landscape, "dynamics": dynamics, **simulate_kwargs}
-    base["seed"] = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
-    points = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    base["seed"] = secrets.randbits(63) if seed is None else seed
+    points = [dict(zip(grid_lists, values)) for values in itertools.product(*grid_lists.values())]
     jobs = []
     for index, point in enumerate(points):
         args = dict(base)
@@ -144,8 +145,10 @@ def sweep(
             if "unexpected keyword" in str(exc):
                 raise TypeError(f"sweep: {exc}") from None
             raise
-    stores = [None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))]
+    stores: list[str | os.PathLike | None] = [
+        None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))
+    ]
     results = execute(jobs, threads=threads, chunk_size=chunk_size, client=client, stores=stores, keep=keep,
                       progress=progress)
     json.dumps(points)  # points must be JSON-compatible to be saved; fail early and clearly if not
-    return SweepResult(grid=grid, points=points, results=results)
+    return SweepResult(grid=grid_lists, points=points, results=results)

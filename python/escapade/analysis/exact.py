@@ -77,6 +77,10 @@ def _check_x0(x0: ArrayLike, lower: float, upper: float) -> np.ndarray:
     return x
 
 
+def _constant(c: float) -> ScalarFunction:
+    return lambda _x: c
+
+
 def _positive(value: float, name: str) -> float:
     value = float(value)
     if not (value > 0.0 and math.isfinite(value)):
@@ -208,11 +212,10 @@ def mean_exit_time_1d(
     >>> round(mean_exit_time_1d(0.0, 1.0, 0.5, 0.0, 1.0), 12)
     0.25
     """
-    a = drift if callable(drift) else (lambda _x, c=float(drift): c)
-    if callable(noise_variance):
-        variance = noise_variance
-    else:
-        variance = (lambda _x, c=_positive(noise_variance, "noise_variance"): c)
+    a: ScalarFunction = drift if callable(drift) else _constant(float(drift))
+    variance: ScalarFunction = (
+        noise_variance if callable(noise_variance) else _constant(_positive(noise_variance, "noise_variance"))
+    )
 
     def speed(z: float) -> float:  # 2 / sigma^2(z)
         v = float(variance(z))
