@@ -175,6 +175,23 @@ class SimulationResult:
         frame.attrs.update(seed=self.seed, version=self.version, params=self.params)
         return frame
 
+    def to_xarray(self) -> Any:
+        """An xarray Dataset over (path, coordinate) with the per-path arrays; provenance in attrs (params as JSON,
+        so that the dataset also writes to netCDF)."""
+        import xarray as xr
+
+        return xr.Dataset(
+            {
+                "status": ("path", self.status),
+                "exit_time": ("path", self.exit_time),
+                "exit_step": ("path", self.exit_step),
+                "exit_position": (("path", "coordinate"), self.exit_position),
+            },
+            coords={"path": np.arange(self.n_paths), "coordinate": np.arange(self.exit_position.shape[1])},
+            attrs={"seed": self.seed, "version": self.version, "params": json.dumps(self.params),
+                   "status_codes": json.dumps({s.name: s.value for s in Status})},
+        )
+
     def _header(self) -> dict[str, Any]:
         return {
             "kind": "paths",

@@ -33,6 +33,15 @@ def _replace(spec: Spec, key: str, field: str, value: Any) -> Spec:
     return type(spec)(**args)
 
 
+def _coordinate(values: list[Any]) -> np.ndarray:
+    """Grid values as an xarray coordinate; values numpy cannot hold in one array become their repr strings."""
+    try:
+        a = np.asarray(values)
+    except ValueError:
+        a = np.array([repr(v) for v in values])
+    return a if a.ndim == 1 else np.array([repr(v) for v in values])
+
+
 def _point_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
 
@@ -65,6 +74,19 @@ class SweepResult:
                          "mean": s.mean, "stderr": s.stderr, "mean_lower_bound": s.mean_lower_bound,
                          "exponential_mean": s.exponential_mean, "seed": res.seed})
         return pd.DataFrame(rows)
+
+    def to_xarray(self) -> Any:
+        """An xarray Dataset with one dimension per grid key: each point's summary (counts by status, mean, stderr,
+        mean_lower_bound, exponential_mean) and seed."""
+        import xarray as xr
+
+        frame = self.to_pandas()
+        keys = list(self.grid)
+        shape = tuple(len(v) for v in self.grid.values())
+        variables = [c for c in frame.columns if c not in keys]
+        coords = {k: _coordinate(v) for k, v in self.grid.items()}
+        return xr.Dataset({c: (keys, frame[c].to_numpy().reshape(shape)) for c in variables}, coords=coords,
+                          attrs={"grid": json.dumps(self.grid)})
 
     def save(self, path: str | Path) -> None:
         """One .npz with every point's arrays under the prefix p<i>/; `escapade.load` reads it back."""
