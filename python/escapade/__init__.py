@@ -14,7 +14,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "from the source tree rather than importing it from there"
     ) from exc
 
-from . import analysis
+from . import analysis, plot
 from .dynamics import Dynamics, Langevin
 from .landscapes import DoubleWell, Landscape, Quadratic
 from .regions import Ball, Box, HalfSpace, Region
@@ -47,6 +47,7 @@ __all__ = [
     "UniformBox",
     "analysis",
     "load",
+    "plot",
     "simulate",
     "sweep",
 ]

@@ -1,0 +1,141 @@
+"""Survival of paths: the Kaplan–Meier estimate of P(exit time > t) with right censoring, and its Greenwood
+standard error."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..results import SimulationResult, Status, SummaryResult, _cap_time
+
+__all__ = ["KaplanMeier", "kaplan_meier", "survival_data", "survival_of"]
+
+
+class KaplanMeier(NamedTuple):
+    """A Kaplan–Meier curve; unpacks as ``time, survival, stderr``.
+
+    Attributes
+    ----------
+    time : float64 (m,), the distinct times at which at least one event happened, increasing.
+    survival : float64 (m,), S(t) just after each of those times; S is 1 before the first one and constant
+        between them (a right-continuous step function).
+    stderr : float64 (m,), the standard error of S by Greenwood's formula; 0 where S is 0.
+    """
+
+    time: np.ndarray
+    survival: np.ndarray
+    stderr: np.ndarray
+
+
+def kaplan_meier(times: ArrayLike, observed: ArrayLike) -> KaplanMeier:
+    """Kaplan–Meier estimate of the survival function S(t) = P(T > t) from right-censored times.
+
+    With d_k events and n_k subjects at risk (time >= t_k) at the k-th distinct event time t_k,
+
+        S(t) = prod_{t_k <= t} (1 - d_k / n_k),
+        Var S(t) = S(t)^2 * sum_{t_k <= t} d_k / (n_k (n_k - d_k))      (Greenwood).
+
+    Ties: at a time shared by events and censorings the events come first, so a subject censored at t_k is still
+    at risk at t_k. Where every subject at risk has its event (n_k = d_k), S drops to 0 and its standard error is
+    reported as 0.
+
+    Parameters
+    ----------
+    times : (n,) the time of each subject: its event time if observed, else the time it was censored at.
+        Finite and >= 0.
+    observed : (n,) booleans (or 0/1): True for an event, False for a censored subject.
+
+    Returns
+    -------
+    KaplanMeier
+        ``(time, survival, stderr)`` at the distinct event times (all three empty when there is no event).
+
+    Raises
+    ------
+    ValueError
+        If the two inputs are not 1-D of the same length, a time is NaN, infinite or negative, or `observed`
+        holds something other than booleans or 0/1.
+    """
+    try:
+        t = np.asarray(times, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"times must be an array of real numbers: {exc}") from None
+    o = np.asarray(observed)
+    if t.ndim != 1:
+        raise ValueError(f"times must be 1-dimensional, got shape {t.shape}")
+    if o.ndim != 1:
+        raise ValueError(f"observed must be 1-dimensional, got shape {o.shape}")
+    if o.shape[0] != t.shape[0]:
+        raise ValueError(f"times and observed must have the same length, got {t.shape[0]} and {o.shape[0]}")
+    if o.dtype != np.bool_:
+        ok = (o == 0) | (o == 1) if o.dtype.kind in "biuf" else np.zeros(o.shape[0], dtype=np.bool_)
+        if not np.all(ok):
+            first = int(np.flatnonzero(~ok)[0])
+            raise ValueError(f"observed must hold booleans (or 0/1), got {o[first]!r} at index {first}")
+        o = o.astype(np.bool_)
+    bad = np.flatnonzero(np.isnan(t))
+    if bad.size:
+        raise ValueError(f"times must not be NaN; {bad.size} are, the first at index {bad[0]}")
+    bad = np.flatnonzero(np.isinf(t))
+    if bad.size:
+        raise ValueError(f"times must be finite; {bad.size} are not, the first at index {bad[0]} ({t[bad[0]]})")
+    bad = np.flatnonzero(t < 0)
+    if bad.size:
+        raise ValueError(f"times must be >= 0; {bad.size} are negative, the first at index {bad[0]} ({t[bad[0]]})")
+
+    event_time, d = np.unique(t[o], return_counts=True)
+    # at risk at t_k: every subject with time >= t_k, censored ones at t_k included (events come first)
+    n = t.shape[0] - np.searchsorted(np.sort(t), event_time, side="left")
+    survival = np.cumprod(1.0 - d / n)
+    denom = n * (n - d)
+    terms = np.divide(d, denom, out=np.zeros(d.shape[0]), where=denom > 0)  # denom = 0 only where S becomes 0
+    stderr = survival * np.sqrt(np.cumsum(terms))
+    return KaplanMeier(event_time, survival, stderr)
+
+
+def survival_data(result: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The right-censored times of a run: ``(times, observed)``, the inputs of `kaplan_meier`.
+
+    Paths that stopped (EXITED or HIT) are events at their exit time; CENSORED paths are censored at the time cap
+    ``params["max_steps"] * params["dynamics"]["dt"]``. DIVERGED paths are left out: their divergence time is not
+    an exit time, and treating it as a censoring would assume it says nothing about when they would have exited.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        A run with per-path arrays (``simulate(..., keep="paths")``, the default).
+
+    Returns
+    -------
+    times : float64 (m,), one per EXITED, HIT or CENSORED path, in path order.
+    observed : bool (m,), True for the stopped paths.
+    """
+    if isinstance(result, SummaryResult):
+        raise TypeError("a SummaryResult (keep='summary') has no per-path exit times; simulate with keep='paths'")
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be an escapade SimulationResult, got {type(result).__name__}")
+    stopped = result.stopped
+    keep = stopped | (result.status == Status.CENSORED)
+    times = np.where(stopped, result.exit_time, _cap_time(result.params))[keep]
+    return times.astype(np.float64), stopped[keep]
+
+
+def survival_of(result: Any) -> KaplanMeier:
+    """Kaplan–Meier survival P(exit time > t) of a run, with Greenwood standard errors.
+
+    Stopped paths (EXITED or HIT) are events at their exit time, CENSORED paths are censored at the time cap, and
+    DIVERGED paths are excluded (see `survival_data`).
+
+    Parameters
+    ----------
+    result : SimulationResult
+        A run with per-path arrays.
+
+    Returns
+    -------
+    KaplanMeier
+        ``(time, survival, stderr)``, see `kaplan_meier`.
+    """
+    return kaplan_meier(*survival_data(result))
