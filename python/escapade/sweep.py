@@ -140,7 +140,8 @@ def sweep(
         raise ValueError(f"seeds must be one of {_SEEDS}, got {seeds!r}")
     if not isinstance(grid, Mapping) or not grid:
         raise ValueError(f"grid must be a non-empty mapping of parameter -> values, got {grid!r}")
-    grid_lists = {str(k): list(v) for k, v in grid.items()}
+    # numpy scalars become Python numbers, so that points are JSON-compatible (saved with the results)
+    grid_lists = {str(k): [v.item() if isinstance(v, np.generic) else v for v in values] for k, values in grid.items()}
     for key, values in grid_lists.items():
         if not values:
             raise ValueError(f"grid[{key!r}] must list at least one value")

@@ -1,0 +1,338 @@
+"""Experiments described in TOML files: `load_config(path)` reads one into an `Experiment`, whose `run()` calls
+`simulate` (or `sweep`, when the file has a [sweep] table).
+
+The file has one table per argument of `simulate`: [landscape], [dynamics], [stop], [target] and [start] name a
+class by `type` and give its constructor's arguments; [run] holds the other arguments (n_paths, t_max, seed, ...);
+[sweep] turns the run into a `sweep` over a grid. The `type` names come from `registry()`, which lists the
+package's public classes, so every landscape, dynamics, region and start sampler the package exports can be used.
+Every mistake raises `ConfigError` naming the table, the key and, where there is a choice, the allowed values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import itertools
+import os
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+from ._spec import Spec
+from .dynamics import Dynamics
+from .landscapes import Landscape
+from .regions import Region
+from .results import SimulationResult, SummaryResult
+from .simulate import check_execution, make_job, simulate
+from .starts import StartSampler
+from .sweep import SweepResult, _replace, sweep
+
+__all__ = ["ConfigError", "Experiment", "load_config", "parse_config", "registry"]
+
+#: The kinds of classes a `type` may name, by the base class they derive from.
+KINDS: dict[str, type] = {"landscape": Landscape, "dynamics": Dynamics, "region": Region, "start": StartSampler}
+#: The tables that name a class, and the kind of class each one takes.
+SPEC_TABLES: dict[str, str] = {
+    "landscape": "landscape",
+    "dynamics": "dynamics",
+    "stop": "region",
+    "target": "region",
+    "start": "start",
+}
+TABLES = ("landscape", "dynamics", "stop", "target", "start", "run", "sweep")
+REQUIRED_TABLES = ("landscape", "dynamics", "start")
+# Arguments of `simulate` that a file cannot give: the objects built from the other tables, and how to show or
+# distribute a run (command-line options and keyword arguments of `Experiment.run`).
+_NOT_IN_RUN = ("landscape", "dynamics", "x0", "stop", "target", "progress", "client")
+# Arguments of `sweep` that are not per-point parameters.
+_NOT_IN_GRID = ("threads", "chunk_size", "keep", "store")
+_SEEDS = ("common", "independent")
+
+
+class ConfigError(ValueError):
+    """An experiment description that cannot be run; the message names the table and the key."""
+
+
+def registry() -> dict[str, dict[str, type]]:
+    """The classes a `type` may name: {"landscape": {"DoubleWell": DoubleWell, ...}, "dynamics": {...},
+    "region": {...}, "start": {...}}, built from the package's public names (`escapade.__all__`)."""
+    package = sys.modules[__name__.rpartition(".")[0]]
+    out: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
+    for name in getattr(package, "__all__", []):
+        obj = getattr(package, name, None)
+        if not (isinstance(obj, type) and issubclass(obj, Spec)) or obj._to_core is Spec._to_core:
+            continue  # not a class, or an abstract base such as Region
+        for kind, base in KINDS.items():
+            if issubclass(obj, base):
+                out[kind][name] = obj
+    return {kind: dict(sorted(classes.items())) for kind, classes in out.items()}
+
+
+def run_keys() -> tuple[str, ...]:
+    """The keys allowed in [run]: the arguments of `simulate` other than the problem and display options."""
+    return tuple(sorted(p for p in inspect.signature(simulate).parameters if p not in _NOT_IN_RUN))
+
+
+def _allowed(names: Any) -> str:
+    return ", ".join(sorted(names))
+
+
+def _constructor_parameters(cls: type) -> dict[str, inspect.Parameter]:
+    params = inspect.signature(cls).parameters
+    return {n: p for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+def _table(data: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"config: {name!r} must be a table [{name}], got {value!r}")
+    return dict(value)
+
+
+def _build(table: str, values: dict[str, Any]) -> Spec:
+    """The object a [landscape], [dynamics], [stop], [target] or [start] table describes."""
+    classes = registry()[SPEC_TABLES[table]]
+    if "type" not in values:
+        raise ConfigError(f"config [{table}]: missing key 'type'; allowed types: {_allowed(classes)}")
+    type_name = values.pop("type")
+    if not isinstance(type_name, str) or type_name not in classes:
+        raise ConfigError(f"config [{table}]: unknown type {type_name!r}; allowed: {_allowed(classes)}")
+    cls = classes[type_name]
+    params = _constructor_parameters(cls)
+    for key in values:
+        if key not in params:
+            raise ConfigError(f"config [{table}]: unknown key {key!r} for {type_name}; allowed: "
+                              f"{_allowed(['type', *params])}")
+    for key, p in params.items():
+        if p.default is p.empty and key not in values:
+            raise ConfigError(f"config [{table}]: missing key {key!r} ({type_name} requires it)")
+    try:
+        obj = cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config [{table}]: {exc}") from None
+    assert isinstance(obj, Spec)
+    return obj
+
+
+def _start(values: dict[str, Any]) -> Any:
+    if "x0" in values:
+        if len(values) > 1:
+            others = _allowed(k for k in values if k != "x0")
+            raise ConfigError(f"config [start]: give either x0 or type with its arguments, not both (also got {others})")
+        return values["x0"]
+    if "type" not in values:
+        raise ConfigError("config [start]: missing key 'x0' or 'type'; give x0 = [...] (a point or a list of points) "
+                          f"or type = one of {_allowed(registry()['start'])}")
+    return _build("start", values)
+
+
+def _run_options(values: dict[str, Any], directory: Path | None) -> dict[str, Any]:
+    allowed = run_keys()
+    for key in values:
+        if key not in allowed:
+            raise ConfigError(f"config [run]: unknown key {key!r}; allowed: {_allowed(allowed)}")
+    store = values.get("store")
+    if store is not None:
+        if not isinstance(store, str):
+            raise ConfigError(f"config [run]: store must be a string (a directory), got {store!r}")
+        if directory is not None and not os.path.isabs(store):
+            values["store"] = str(directory / store)
+    return values
+
+
+def _flatten(grid: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`"dynamics.temperature" = [...]` and `dynamics.temperature = [...]` (a nested table) alike."""
+    out: dict[str, Any] = {}
+    for key, value in grid.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _sweep_grid(values: dict[str, Any], specs: dict[str, Any]) -> tuple[dict[str, list[Any]], str]:
+    for key in values:
+        if key not in ("grid", "seeds"):
+            raise ConfigError(f"config [sweep]: unknown key {key!r}; allowed: grid, seeds")
+    seeds = values.get("seeds", "common")
+    if seeds not in _SEEDS:
+        raise ConfigError(f"config [sweep]: seeds must be one of {_allowed(_SEEDS)}, got {seeds!r}")
+    raw = values.get("grid")
+    if not isinstance(raw, Mapping):
+        raise ConfigError("config [sweep]: missing table [sweep.grid] (parameter = [values, ...])")
+    raw = _flatten(raw)
+    if not raw:
+        raise ConfigError("config [sweep.grid]: give at least one parameter = [values, ...]")
+    run_allowed = [k for k in run_keys() if k not in _NOT_IN_GRID]
+    spec_keys = [f"{t}.<parameter>" for t in SPEC_TABLES]
+    grid: dict[str, list[Any]] = {}
+    for key, vals in raw.items():
+        if not isinstance(vals, list) or not vals:
+            raise ConfigError(f"config [sweep.grid]: {key!r} must be a non-empty array of values, got {vals!r}")
+        table, _, field = key.partition(".")
+        if not field:
+            table, field = "run", key
+        if table == "run":
+            if field not in run_allowed:
+                raise ConfigError(f"config [sweep.grid]: unknown key {key!r}; allowed: {_allowed(spec_keys)}, "
+                                  f"{_allowed(run_allowed)}")
+            grid[field] = vals
+            continue
+        if table not in SPEC_TABLES:
+            raise ConfigError(f"config [sweep.grid]: unknown key {key!r}; allowed: {_allowed(spec_keys)}, "
+                              f"{_allowed(run_allowed)}")
+        spec = specs[table]
+        if table == "start" and field == "x0" and not isinstance(spec, Spec):
+            grid["x0"] = vals  # a list of starting points (or arrays of them)
+            continue
+        if not isinstance(spec, Spec):
+            raise ConfigError(f"config [sweep.grid]: {key!r} needs a [{table}] table with a type")
+        fields = [f.name for f in dataclasses.fields(spec)]
+        if field not in fields:
+            raise ConfigError(f"config [sweep.grid]: unknown key {key!r}: {type(spec).__name__} has no parameter "
+                              f"{field!r}; allowed: {_allowed(fields)}")
+        grid[f"x0.{field}" if table == "start" else key] = vals
+    return grid, seeds
+
+
+def _check_job(args: dict[str, Any], point: Mapping[str, Any] | None = None) -> None:
+    """Validate the arguments as `simulate` would, naming the table the offending parameter comes from (the
+    grid when it is one of the `point`'s parameters)."""
+    tables = {"x0": "start", "stop": "stop", "target": "target", "landscape": "landscape", "dynamics": "dynamics"}
+    try:
+        check_execution(args.get("threads"), args.get("chunk_size"), None, args.get("keep", "paths"))
+        job_args = {k: v for k, v in args.items() if k not in _NOT_IN_GRID}
+        make_job(job_args.pop("landscape"), job_args.pop("dynamics"), **job_args)
+    except (TypeError, ValueError) as exc:
+        name = str(exc).split(" ", 1)[0]
+        if point is not None and name in point:
+            raise ConfigError(f"config [sweep.grid]: {name} = {point[name]!r}: {exc}") from None
+        at = "" if not point else " (at the grid point " + ", ".join(f"{k} = {v!r}" for k, v in point.items()) + ")"
+        raise ConfigError(f"config [{tables.get(name, 'run')}]: {exc}{at}") from None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Experiment:
+    """A validated experiment: the arguments of `simulate`, and a grid when the run is a sweep.
+
+    Attributes
+    ----------
+    landscape, dynamics, x0, stop, target : the problem, built from the tables of the same names ([start] -> x0).
+    options : the other arguments of `simulate` from [run] (n_paths, t_max, seed, ...).
+    grid, seeds : from [sweep]; `grid` is None for a single run.
+    path : the file it was read from, if any.
+    """
+
+    landscape: Landscape
+    dynamics: Dynamics
+    x0: Any
+    stop: Region | None
+    target: Region | None
+    options: dict[str, Any]
+    grid: dict[str, list[Any]] | None = None
+    seeds: str = "common"
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        """The file's name without its suffix ("experiment" when not read from a file)."""
+        return self.path.stem if self.path is not None else "experiment"
+
+    def arguments(self, **overrides: Any) -> dict[str, Any]:
+        """The keyword arguments `run` passes to `simulate` (or `sweep`), with `overrides` applied."""
+        allowed = (*run_keys(), "progress", "client")
+        for key in overrides:
+            if key not in allowed:
+                raise TypeError(f"Experiment.run() got an unexpected keyword argument {key!r}; allowed: "
+                                f"{_allowed(allowed)}")
+        args: dict[str, Any] = {"landscape": self.landscape, "dynamics": self.dynamics, "x0": self.x0,
+                                "stop": self.stop, "target": self.target, **self.options, **overrides}
+        if self.grid is not None:
+            args.update(grid=self.grid, seeds=self.seeds)
+        return args
+
+    def run(self, **overrides: Any) -> SimulationResult | SummaryResult | SweepResult:
+        """Run the experiment: `simulate(...)`, or `sweep(...)` when it has a grid. Keyword arguments override
+        [run] (threads, n_paths, seed, store, ...) or add `progress` and a Dask `client`."""
+        args = self.arguments(**overrides)
+        landscape, dynamics = args.pop("landscape"), args.pop("dynamics")
+        if self.grid is not None:
+            return sweep(landscape, dynamics, **args)
+        return simulate(landscape, dynamics, **args)
+
+
+def parse_config(data: Mapping[str, Any], *, directory: str | os.PathLike | None = None,
+                 path: str | os.PathLike | None = None) -> Experiment:
+    """An `Experiment` from the parsed tables of a configuration (a dict as `tomllib` returns it). A relative
+    [run] store is taken relative to `directory` (default: the current directory)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"config: expected a mapping of tables, got {data!r}")
+    for key, value in data.items():
+        if key not in TABLES:
+            what = f"table [{key}]" if isinstance(value, Mapping) else f"key {key!r} outside any table"
+            raise ConfigError(f"config: unknown {what}; allowed tables: {_allowed(TABLES)}")
+    for name in REQUIRED_TABLES:
+        if name not in data:
+            raise ConfigError(f"config: missing table [{name}]")
+    tables = {name: _table(data, name) for name in TABLES}
+    specs: dict[str, Any] = {}
+    for name in SPEC_TABLES:
+        values = tables[name]
+        if values is None:
+            specs[name] = None
+        elif name == "start":
+            specs[name] = _start(values)
+        else:
+            specs[name] = _build(name, values)
+    options = _run_options(tables["run"] or {}, None if directory is None else Path(directory))
+    grid, seeds = None, "common"
+    if tables["sweep"] is not None:
+        grid, seeds = _sweep_grid(tables["sweep"], specs)
+    experiment = Experiment(landscape=specs["landscape"], dynamics=specs["dynamics"], x0=specs["start"],
+                            stop=specs["stop"], target=specs["target"], options=options, grid=grid, seeds=seeds,
+                            path=None if path is None else Path(path))
+    _validate(experiment)
+    return experiment
+
+
+def _validate(experiment: Experiment) -> None:
+    """Check the run (each point of a sweep) as `simulate` would, without running it."""
+    args = experiment.arguments()
+    if experiment.grid is None:
+        _check_job(args)
+        return
+    grid = args.pop("grid")
+    args.pop("seeds")
+    for values in itertools.product(*grid.values()):
+        point = dict(zip(grid, values))
+        point_args = dict(args)
+        for key, value in point.items():
+            spec_name, _, field = key.partition(".")
+            if field:  # as `sweep` does it: a copy of the object with one argument changed
+                try:
+                    point_args[spec_name] = _replace(point_args[spec_name], key, field, value)
+                except (TypeError, ValueError) as exc:
+                    raise ConfigError(f"config [sweep.grid]: {key} = {value!r}: {exc}") from None
+            else:
+                point_args[key] = value
+        _check_job(point_args, point)
+
+
+def load_config(path: str | os.PathLike) -> Experiment:
+    """Read a TOML experiment description; raises `ConfigError` (a ValueError) naming the table and key of any
+    mistake, and OSError when the file cannot be read. Relative paths in it are relative to the file."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        try:
+            data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"invalid TOML: {exc}") from None
+    return parse_config(data, directory=path.parent, path=path)

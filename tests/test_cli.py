@@ -1,0 +1,317 @@
+"""The command line and TOML experiments: `escapade run` gives the Python API's bits, bad files give one clear
+line and exit status 2, `reproduce`, `info` and `--version` work."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+import escapade as esc
+from escapade.cli import REPRODUCTIONS, main
+from escapade.config import ConfigError, Experiment, load_config, parse_config, registry
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+BASE = """\
+[landscape]
+type = "DoubleWell"
+
+[dynamics]
+type = "Langevin"
+temperature = 0.25
+dt = 0.01
+
+[stop]
+type = "HalfSpace"
+normal = [1.0]
+offset = 0.0
+
+[start]
+x0 = [-1.0]
+
+[run]
+n_paths = 200
+t_max = 100.0
+seed = 3
+"""
+
+
+def escapade(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "escapade", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def assert_same_paths(a, b):
+    assert type(a) is type(b) is esc.SimulationResult
+    for name in ("status", "exit_time", "exit_step", "exit_position"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and x.shape == y.shape
+        assert x.tobytes() == y.tobytes(), name  # bit for bit, NaNs included
+    assert a.params == b.params and a.seed == b.seed and a.version == b.version
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# --- escapade run ------------------------------------------------------------------------------------------------
+
+
+def test_run_double_well_example_matches_python_api(tmp_path):
+    proc = escapade("run", str(EXAMPLES / "double_well.toml"), "-o", str(tmp_path / "dw.npz"), "--threads", "1",
+                    "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "10000 paths" in proc.stdout and "dw.npz" in proc.stdout
+    from_cli = esc.load(tmp_path / "dw.npz")
+    direct = esc.simulate(
+        esc.DoubleWell(dim=1),
+        esc.Langevin(temperature=0.0625, dt=0.01),
+        x0=[-1.0],
+        stop=esc.HalfSpace(normal=[1.0], offset=0.0),
+        n_paths=10_000, t_max=1e5, seed=0,
+    )
+    assert_same_paths(from_cli, direct)
+
+
+def test_run_temperature_sweep_example_matches_python_api(tmp_path):
+    proc = escapade("run", str(EXAMPLES / "temperature_sweep.toml"), "-o", str(tmp_path / "sweep.npz"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "dynamics.temperature" in proc.stdout
+    from_cli = esc.load(tmp_path / "sweep.npz")
+    direct = esc.sweep(
+        esc.DoubleWell(),
+        esc.Langevin(temperature=0.0625, dt=0.01),
+        grid={"dynamics.temperature": [0.125, 0.1, 0.08333333333333333, 0.0625]},
+        seeds="common", seed=0,
+        x0=[-1.0], stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=5000, t_max=1e5,
+    )
+    assert isinstance(from_cli, esc.SweepResult)
+    assert from_cli.grid == direct.grid and from_cli.points == direct.points
+    for a, b in zip(from_cli, direct):
+        assert_same_paths(a, b)
+
+
+def test_run_writes_next_to_the_config_by_default(tmp_path, capsys):
+    config = write(tmp_path, BASE, "small.toml")
+    assert main(["run", str(config)]) == 0
+    res = esc.load(tmp_path / "small.npz")
+    assert res.n_paths == 200 and res.seed == 3
+    assert str(res.summary()) in capsys.readouterr().out
+    assert main(["run", str(config), "-o", str(tmp_path / "missing" / "out.npz")]) == 2
+    assert "no directory" in capsys.readouterr().err
+
+
+def test_load_config_runs_with_overrides(tmp_path):
+    experiment = load_config(write(tmp_path, BASE))
+    assert isinstance(experiment, Experiment) and experiment.name == "exp" and experiment.grid is None
+    a = experiment.run(threads=1)
+    b = experiment.run(n_paths=50)
+    assert a.n_paths == 200 and b.n_paths == 50
+    assert a.exit_time[:50].tobytes() == b.exit_time.tobytes()  # path i depends on (seed, i) only
+    with pytest.raises(TypeError, match="unexpected keyword argument 'paths'"):
+        experiment.run(paths=5)
+
+
+def test_config_samplers_points_targets_and_summary(tmp_path):
+    text = """
+[landscape]
+type = "Quadratic"
+H = [[1.0, 0.0], [0.0, 2.0]]
+
+[dynamics]
+type = "Langevin"
+eps = 0.5
+dt = 0.01
+
+[stop]
+type = "Ball"
+center = [0, 0]
+radius = 1.0
+
+[target]
+type = "Box"
+low = [0.5, -inf]
+high = [inf, inf]
+
+[start]
+type = "UniformBall"
+center = [0.0, 0.0]
+radius = 0.2
+
+[run]
+n_paths = 300
+max_steps = 2000
+seed = 5
+keep = "summary"
+store = "chunks"
+chunk_size = 100
+"""
+    experiment = load_config(write(tmp_path, text))
+    assert experiment.options["store"] == str(tmp_path / "chunks")  # relative to the file
+    res = experiment.run()
+    assert isinstance(res, esc.SummaryResult) and res.n_paths == 300
+    direct = esc.simulate(
+        esc.Quadratic([[1.0, 0.0], [0.0, 2.0]]), esc.Langevin(eps=0.5, dt=0.01),
+        x0=esc.UniformBall(center=[0.0, 0.0], radius=0.2), stop=esc.Ball([0, 0], 1.0),
+        target=esc.Box([0.5, -np.inf], [np.inf, np.inf]), n_paths=300, max_steps=2000, seed=5,
+    )
+    assert res.summary().counts == direct.summary().counts
+    points = parse_config({**_tables(BASE), "start": {"x0": [[-1.0], [-0.5], [-0.2]]}, "run": {"t_max": 10.0}})
+    assert points.run(seed=1).n_paths == 3  # one path per starting point
+
+
+def test_sweep_grid_forms(tmp_path):
+    base = _tables(BASE)
+    nested = parse_config({**base, "sweep": {"grid": {"dynamics": {"temperature": [0.25, 0.5]}, "bridge": [True]}}})
+    quoted = parse_config({**base, "sweep": {"grid": {"dynamics.temperature": [0.25, 0.5], "run.bridge": [True]}}})
+    assert nested.grid == quoted.grid == {"dynamics.temperature": [0.25, 0.5], "bridge": [True]}
+    sampler = {"type": "UniformBall", "center": [-1.0], "radius": 0.1}
+    started = parse_config({**base, "start": sampler, "sweep": {"grid": {"start.radius": [0.1, 0.2]},
+                                                                "seeds": "independent"}})
+    res = started.run()
+    assert [p["x0.radius"] for p in res.points] == [0.1, 0.2] and res[0].seed != res[1].seed
+
+
+def _tables(text: str) -> dict:
+    return tomllib.loads(text)
+
+
+# --- bad configurations ----------------------------------------------------------------------------------------
+
+REGIONS = ", ".join(sorted(registry()["region"]))
+DYNAMICS = ", ".join(sorted(registry()["dynamics"]))
+RUN_KEYS = "bridge, chunk_size, divergence_bound, keep, lanes, max_steps, n_paths, record_every, record_paths, seed"
+
+BAD = {
+    "unknown table": (("", "[foo]\nbar = 1\n"),
+                      "config: unknown table [foo]; allowed tables: dynamics, landscape, run, start, stop, sweep, "
+                      "target"),
+    "key outside tables": (("[landscape]\n", "paths = 3\n[landscape]\n"), "config: unknown key 'paths' outside any table"),
+    "unknown landscape key": (('type = "DoubleWell"\n', 'type = "DoubleWell"\ndimension = 2\n'),
+                              "config [landscape]: unknown key 'dimension' for DoubleWell; allowed: dim, type"),
+    "unknown run key": (("seed = 3", "seed = 3\npaths = 10"), f"config [run]: unknown key 'paths'; allowed: {RUN_KEYS}"),
+    "unknown stop type": (('type = "HalfSpace"', 'type = "Sphere"'),
+                          f"config [stop]: unknown type 'Sphere'; allowed: {REGIONS}"),
+    "unknown dynamics type": (('type = "Langevin"', 'type = "Newton"'),
+                              f"config [dynamics]: unknown type 'Newton'; allowed: {DYNAMICS}"),
+    "type not a string": (('type = "HalfSpace"', "type = 3"), f"config [stop]: unknown type 3; allowed: {REGIONS}"),
+    "n_paths string": (("n_paths = 200", 'n_paths = "many"'), "config [run]: n_paths must be an integer, got 'many'"),
+    "n_paths float": (("n_paths = 200", "n_paths = 2.5"), "config [run]: n_paths must be an integer, got 2.5"),
+    "temperature string": (("temperature = 0.25", 'temperature = "hot"'),
+                           "config [dynamics]: temperature must be a real number, got 'hot'"),
+    "negative temperature": (("temperature = 0.25", "temperature = -1"), "config [dynamics]: temperature must be >= 0"),
+    "normal string": (("normal = [1.0]", 'normal = "up"'), "config [stop]: normal must be an array of real numbers"),
+    "bridge number": (("seed = 3", "seed = 3\nbridge = 1"), "config [run]: bridge must be True or False, got 1"),
+    "x0 wrong length": (("x0 = [-1.0]", "x0 = [-1.0, 0.0]"), "config [start]: x0 must have 1 components"),
+    "x0 and type": (("x0 = [-1.0]", 'x0 = [-1.0]\ntype = "UniformBall"'),
+                    "config [start]: give either x0 or type with its arguments, not both"),
+    "missing landscape": (('[landscape]\ntype = "DoubleWell"\n', ""), "config: missing table [landscape]"),
+    "missing dt": (("dt = 0.01\n", ""), "config [dynamics]: missing key 'dt' (Langevin requires it)"),
+    "missing type": (('type = "HalfSpace"\n', ""), f"config [stop]: missing key 'type'; allowed types: {REGIONS}"),
+    "missing start": (("x0 = [-1.0]\n", ""), "config [start]: missing key 'x0' or 'type'"),
+    "missing t_max": (("t_max = 100.0\n", ""), "config [run]: give t_max (or max_steps)"),
+    "missing n_paths": (("n_paths = 200\n", ""), "config [run]: n_paths is required"),
+    "start not a table": ((("[start]\nx0 = [-1.0]\n", ""), ("[landscape]\n", "start = [-1.0]\n[landscape]\n")),
+                          "config: 'start' must be a table [start], got [-1.0]"),
+    "unknown grid key": (("", '[sweep.grid]\n"dynamics.temp" = [0.1]\n'),
+                         "config [sweep.grid]: unknown key 'dynamics.temp': Langevin has no parameter 'temp'"),
+    "bad grid value": (("", '[sweep.grid]\n"dynamics.temperature" = [0.1, -1.0]\n'),
+                       "config [sweep.grid]: dynamics.temperature = -1.0: temperature must be >= 0"),
+    "bad grid run value": (("", "[sweep.grid]\nn_paths = [10, 0]\n"), "config [sweep.grid]: n_paths = 0: n_paths must be >= 1"),
+    "grid not a list": (("", "[sweep.grid]\nn_paths = 10\n"), "config [sweep.grid]: 'n_paths' must be a non-empty array"),
+    "unknown sweep key": (("", "[sweep]\nseed = 1\n"), "config [sweep]: unknown key 'seed'; allowed: grid, seeds"),
+    "bad seeds": (("", '[sweep]\nseeds = "same"\n[sweep.grid]\nn_paths = [10]\n'),
+                  "config [sweep]: seeds must be one of common, independent, got 'same'"),
+    "invalid toml": (("seed = 3", "seed = = 3"), "invalid TOML"),
+}
+
+
+def _bad_text(edits: tuple) -> str:
+    """BASE with (old, new) replaced, or with new appended when old is empty; one edit or a tuple of them."""
+    text = BASE
+    for old, new in edits if isinstance(edits[0], tuple) else (edits,):
+        assert old in text
+        text = text.replace(old, new, 1) if old else text + new
+    return text
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_config_exits_2_with_one_line(case, tmp_path, capsys):
+    edit, message = BAD[case]
+    config = write(tmp_path, _bad_text(edit))
+    assert main(["run", str(config)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith(f"escapade: error: {config}: ")
+    assert message in err
+    with pytest.raises(ConfigError, match="config|TOML"):
+        load_config(config)
+    assert not (tmp_path / "exp.npz").exists()
+
+
+def test_bad_config_in_a_process_exits_2_without_traceback(tmp_path):
+    config = write(tmp_path, BASE.replace('type = "HalfSpace"', 'type = "Sphere"'))
+    proc = escapade("run", str(config), cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == f"escapade: error: {config}: config [stop]: unknown type 'Sphere'; allowed: {REGIONS}\n"
+    missing = escapade("run", "nowhere.toml", cwd=tmp_path)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "nowhere.toml" in missing.stderr
+    usage = escapade("run", cwd=tmp_path)
+    assert usage.returncode == 2 and usage.stderr.count("\n") == 1 and "Traceback" not in usage.stderr
+
+
+# --- reproduce, info, --version ----------------------------------------------------------------------------------
+
+
+def test_reproduce_list(capsys):
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "double-well-bias" in out
+    assert set(REPRODUCTIONS) == {line.split()[0] for line in out.splitlines()}
+
+
+def test_reproduce_unknown_name(capsys):
+    assert main(["reproduce", "nothing-here"]) == 2
+    assert "unknown reproduction 'nothing-here'; available: double-well-bias" in capsys.readouterr().err
+    assert main(["reproduce"]) == 2
+
+
+def test_reproduce_double_well_bias_json(tmp_path, capsys):
+    assert main(["reproduce", "double-well-bias", "--paths", "2000", "--json", "--out", str(tmp_path)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"name", "description", "version", "seed", "params", "exact", "rows", "elapsed"} <= set(doc)
+    assert doc["name"] == "double-well-bias" and doc["version"] == esc.__version__ and doc["seed"] == 0
+    assert doc["exact"] == pytest.approx(135.783, abs=1e-3)
+    assert doc["params"]["n_paths"] == 2000 and doc["params"]["seeds"] == "common"
+    rows = doc["rows"]
+    assert [(r["dt"], r["bridge"]) for r in rows] == [(dt, b) for dt in (0.05, 0.02, 0.01, 0.005) for b in (False, True)]
+    for r in rows:
+        assert r["n_paths"] == 2000 and r["counts"]["EXITED"] == 2000
+        assert r["bias_percent"] == pytest.approx(100 * (r["mean"] / doc["exact"] - 1))
+        assert abs(r["bias_percent"]) < 5 * r["bias_percent_stderr"] + (15 if not r["bridge"] else 2)
+    assert json.loads((tmp_path / "double-well-bias.json").read_text()) == doc
+    saved = esc.load(tmp_path / "double-well-bias.npz")
+    assert [p["dynamics.dt"] for p in saved.points] == [r["dt"] for r in rows]
+
+
+def test_info_prints_json(capsys):
+    assert main(["info"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["version"] == esc.__version__ and info["threads"] >= 1
+
+
+def test_version(tmp_path):
+    proc = escapade("--version", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"escapade {esc.__version__}"
