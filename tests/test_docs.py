@@ -20,7 +20,7 @@ from escapade.config import parse_config
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 EXPECTED = ["index", "tutorial", "landscapes", "dynamics", "regions", "starts", "results", "analysis", "scaling",
-            "configuration", "api", "engine"]
+            "plotting", "configuration", "api", "engine"]
 
 
 def blocks(page: Path, language: str) -> list[str]:
@@ -44,7 +44,8 @@ def test_the_pages_exist():
 
 @pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "python")], ids=lambda p: p.name)
 def test_python_blocks_run(page, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # pages write result files and checkpoints here
+    monkeypatch.chdir(tmp_path)  # pages write result files, checkpoints and pictures here
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # plotting pages draw without a display
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     for i, block in enumerate(blocks(page, "python")):
         code = compile(block, f"{page.name} (python block {i + 1})", "exec")
