@@ -126,6 +126,14 @@ class Store:
         else:
             self._atomic_write(meta, lambda fh: fh.write(json.dumps(fingerprint, indent=1).encode()))
 
+    @staticmethod
+    def stored_plan(path: str | os.PathLike) -> list[tuple[int, int]] | None:
+        """The chunks of the run a store holds, if it holds one."""
+        meta = Path(path) / "run.json"
+        if not meta.exists():
+            return None
+        return [(int(first), int(n)) for first, n in json.loads(meta.read_text()).get("chunks", [])]
+
     def _file(self, first: int) -> Path:
         return self.path / f"chunk-{first:015d}.npz"
 
@@ -236,12 +244,22 @@ def execute(
     progress: bool | None,
 ) -> list[SimulationResult | SummaryResult]:
     """Run every job, chunk by chunk, and merge each job's chunks in path order."""
-    slots = sum(client.nthreads().values()) if client is not None else 25
+    # Worker threads now (a cluster still starting may have none yet); locally, about 100 checkpoints.
+    slots = max(1, sum(client.nthreads().values())) if client is not None else 25
+
     def chunked(store: Any) -> bool:
         return client is not None or store is not None or chunk_size is not None or keep != "paths"
 
-    plans = [plan(job.n_paths, chunk_size, slots) if chunked(store) else [(0, job.n_paths)]
-             for job, store in zip(jobs, stores)]
+    def plan_for(job: Job, store: Any) -> list[tuple[int, int]]:
+        if not chunked(store):
+            return [(0, job.n_paths)]
+        if chunk_size is None and store is not None:  # resume with the store's own cut, on any cluster size
+            stored = Store.stored_plan(store)
+            if stored is not None:
+                return stored
+        return plan(job.n_paths, chunk_size, slots)
+
+    plans = [plan_for(job, store) for job, store in zip(jobs, stores)]
     store_objs = [None if s is None else Store(s, fingerprint(job, p, keep)) for job, p, s in zip(jobs, plans, stores)]
     done: list[list[Chunk]] = [[] for _ in jobs]
     todo: list[tuple[int, int, int]] = []  # (job index, first, n)

@@ -33,6 +33,23 @@ def _replace(spec: Spec, key: str, field: str, value: Any) -> Spec:
     return type(spec)(**args)
 
 
+def _record(key: str, value: Any) -> Any:
+    """A grid value as the result records it: numbers and strings as they are, arrays as lists, problem objects
+    as their parameters."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, Spec):
+        value = value.to_dict()
+    try:
+        json.dumps(value)
+    except TypeError:
+        raise TypeError(f"grid[{key!r}]: cannot record the value {value!r} (use numbers, strings, lists, arrays "
+                        "or escapade objects)") from None
+    return value
+
+
 def _coordinate(values: list[Any]) -> np.ndarray:
     """Grid values as an xarray coordinate; values numpy cannot hold in one array become their repr strings."""
     try:
@@ -140,14 +157,16 @@ def sweep(
         raise ValueError(f"seeds must be one of {_SEEDS}, got {seeds!r}")
     if not isinstance(grid, Mapping) or not grid:
         raise ValueError(f"grid must be a non-empty mapping of parameter -> values, got {grid!r}")
-    # numpy scalars become Python numbers, so that points are JSON-compatible (saved with the results)
-    grid_lists = {str(k): [v.item() if isinstance(v, np.generic) else v for v in values] for k, values in grid.items()}
+    grid_lists = {str(k): list(values) for k, values in grid.items()}
     for key, values in grid_lists.items():
         if not values:
             raise ValueError(f"grid[{key!r}] must list at least one value")
+    # What the result records of each value: JSON-compatible, so that a sweep saves; checked before running.
+    grid_record = {k: [_record(k, v) for v in values] for k, values in grid_lists.items()}
     base = {"landscape": landscape, "dynamics": dynamics, **simulate_kwargs}
     base["seed"] = secrets.randbits(63) if seed is None else seed
     points = [dict(zip(grid_lists, values)) for values in itertools.product(*grid_lists.values())]
+    recorded = [dict(zip(grid_record, values)) for values in itertools.product(*grid_record.values())]
     jobs = []
     for index, point in enumerate(points):
         args = dict(base)
@@ -173,5 +192,4 @@ def sweep(
     ]
     results = execute(jobs, threads=threads, chunk_size=chunk_size, client=client, stores=stores, keep=keep,
                       progress=progress)
-    json.dumps(points)  # points must be JSON-compatible to be saved; fail early and clearly if not
-    return SweepResult(grid=grid_lists, points=points, results=results)
+    return SweepResult(grid=grid_record, points=recorded, results=results)
