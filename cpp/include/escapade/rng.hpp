@@ -122,12 +122,14 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, s
       const __m512i pa = _mm512_loadu_si512(pair + l), pt = _mm512_loadu_si512(path + l);
       __m512i c0 = _mm512_or_si512(_mm512_set1_epi64(draw), _mm512_slli_epi64(_mm512_srli_epi64(pa, 32), 16));
       __m512i c1 = _mm512_and_si512(pa, lo), c2 = _mm512_and_si512(pt, lo), c3 = _mm512_srli_epi64(pt, 32);
+      // Only the low 32 bits of each lane are the word: vpmuludq reads just those and the stores truncate, so
+      // the high halves may carry junk and no masking is needed inside the rounds. 0x96 = three-way xor.
       for (int r = 0; r < 10; ++r) {
         const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
-        c0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), c1), k0[r]);
-        c2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), c3), k1[r]);
-        c1 = _mm512_and_si512(p1, lo);
-        c3 = _mm512_and_si512(p0, lo);
+        c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[r], 0x96);
+        c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[r], 0x96);
+        c1 = p1;
+        c3 = p0;
       }
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + l), _mm512_cvtepi64_epi32(c0));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + l), _mm512_cvtepi64_epi32(c1));
