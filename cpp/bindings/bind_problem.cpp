@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "escapade/dynamics/gradient_descent.hpp"
 #include "escapade/dynamics/langevin.hpp"
 #include "escapade/landscapes/double_well.hpp"
 #include "escapade/landscapes/quadratic.hpp"
@@ -69,6 +70,26 @@ void bind_dynamics(py::module_& m) {
   py::class_<Dynamics, std::shared_ptr<Dynamics>>(m, "Dynamics")
       .def_property_readonly("dt", &Dynamics::dt)
       .def_property_readonly("name", &Dynamics::name);
+  py::enum_<StepPolicy::Kind>(m, "StepKind")
+      .value("CONSTANT", StepPolicy::Kind::Constant)
+      .value("INVERSE_SQRT", StepPolicy::Kind::InverseSqrt)
+      .value("INVERSE", StepPolicy::Kind::Inverse)
+      .value("TABLE", StepPolicy::Kind::Table);
+  py::class_<StepPolicy>(m, "StepPolicy")
+      .def(py::init<StepPolicy::Kind, double, std::vector<double>>(), "kind"_a, "scale"_a,
+           "table"_a = std::vector<double>{})
+      .def("__call__", &StepPolicy::operator(), "t"_a, "The step size at iteration t = 0, 1, ...");
+  py::class_<GradientDescent, Dynamics, std::shared_ptr<GradientDescent>>(m, "GradientDescent")
+      .def(py::init<StepPolicy>(), py::kw_only(), "lr"_a);
+  py::class_<HeavyBall, Dynamics, std::shared_ptr<HeavyBall>>(m, "HeavyBall")
+      .def(py::init<StepPolicy, double>(), py::kw_only(), "lr"_a, "momentum"_a);
+  py::class_<NoisyGradientDescent, Dynamics, std::shared_ptr<NoisyGradientDescent>>(m, "NoisyGradientDescent")
+      .def(py::init<StepPolicy, double>(), py::kw_only(), "lr"_a, "noise_radius"_a);
+  py::class_<GaussianSGD, Dynamics, std::shared_ptr<GaussianSGD>>(m, "GaussianSGD")
+      .def(py::init([](StepPolicy lr, double batch_size, const DoubleArray& R) {
+             return std::make_shared<GaussianSGD>(std::move(lr), batch_size, to_matrix(R, "C"));
+           }),
+           py::kw_only(), "lr"_a, "batch_size"_a, "noise_factor"_a);
   py::class_<Langevin, Dynamics, std::shared_ptr<Langevin>>(m, "Langevin")
       .def(py::init<double, double>(), py::kw_only(), "temperature"_a, "dt"_a)
       .def(py::init([](const DoubleArray& S, double eps, double dt) {

@@ -15,7 +15,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, plot
-from .dynamics import Dynamics, Langevin
+from .dynamics import GD, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD
 from .landscapes import DoubleWell, Landscape, Quadratic
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
@@ -29,12 +29,17 @@ __all__ = [
     "Ball",
     "Box",
     "DoubleWell",
+    "DiscreteMap",
     "Dynamics",
     "ExitStats",
+    "GD",
     "Gaussian",
+    "GaussianSGD",
     "HalfSpace",
+    "HeavyBall",
     "Landscape",
     "Langevin",
+    "NoisyGD",
     "Quadratic",
     "Region",
     "SimulationResult",

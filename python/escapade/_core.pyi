@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ball', 'Box', 'DoubleWell', 'Dynamics', 'FixedStart', 'GaussianStart', 'HalfSpace', 'Landscape', 'Langevin', 'PointsStart', 'Quadratic', 'Region', 'Start', 'Status', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['Ball', 'Box', 'DoubleWell', 'Dynamics', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PointsStart', 'Quadratic', 'Region', 'Start', 'Status', 'StepKind', 'StepPolicy', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -40,6 +40,76 @@ class Dynamics:
         ...
     @property
     def name(self) -> str:
+        ...
+class StepKind:
+    """
+    Members:
+    
+      CONSTANT
+    
+      INVERSE_SQRT
+    
+      INVERSE
+    
+      TABLE
+    """
+    CONSTANT: typing.ClassVar[StepKind]
+    INVERSE: typing.ClassVar[StepKind]
+    INVERSE_SQRT: typing.ClassVar[StepKind]
+    TABLE: typing.ClassVar[StepKind]
+    __members__: typing.ClassVar[dict[str, StepKind]]
+    @typing.overload
+    def __eq__(self, other: StepKind) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: StepKind) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class StepPolicy:
+    def __call__(self, t: typing.SupportsInt | typing.SupportsIndex) -> float:
+        """
+        The step size at iteration t = 0, 1, ...
+        """
+    def __init__(self, kind: StepKind, scale: typing.SupportsFloat | typing.SupportsIndex, table: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] = []) -> None:
+        ...
+class GradientDescent(Dynamics):
+    def __init__(self, *, lr: StepPolicy) -> None:
+        ...
+class HeavyBall(Dynamics):
+    def __init__(self, *, lr: StepPolicy, momentum: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class NoisyGradientDescent(Dynamics):
+    def __init__(self, *, lr: StepPolicy, noise_radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class GaussianSGD(Dynamics):
+    def __init__(self, *, lr: StepPolicy, batch_size: typing.SupportsFloat | typing.SupportsIndex, noise_factor: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
 class Langevin(Dynamics):
     @typing.overload

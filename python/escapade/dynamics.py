@@ -1,4 +1,5 @@
-"""Dynamics: how a state moves one step (integrators of SDEs, and later discrete optimizer maps)."""
+"""Dynamics: how a state moves one step. Integrators of SDEs (time in units of dt) and discrete optimizer maps
+(time counted in iterations: dt = 1)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_float
+from ._validate import as_array, as_float, as_square_matrix
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Dynamics(Spec):
     dt: float
+
+    def _check_steps(self, max_steps: int) -> None:
+        """Raise ValueError if this dynamics cannot run `max_steps` steps (e.g. a too short step-size table)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -91,3 +95,128 @@ class Langevin(Dynamics):
         if self.S is None:
             return _core.Langevin(temperature=self._temperature(), dt=self.dt)
         return _core.Langevin(S=self.S, eps=self._eps(), dt=self.dt)
+
+
+_SCHEDULES = {
+    "constant": _core.StepKind.CONSTANT,
+    "inverse_sqrt": _core.StepKind.INVERSE_SQRT,
+    "inverse": _core.StepKind.INVERSE,
+}
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class DiscreteMap(Dynamics):
+    """An optimizer map x_{t+1} = Phi_t(x_t); time is counted in iterations (dt = 1, so `t_max` is a number of
+    iterations and exit times are iteration counts).
+
+    The step size at iteration t = 0, 1, ... is `lr` with `schedule` "constant", lr / sqrt(t + 1) with
+    "inverse_sqrt", lr / (t + 1) with "inverse" (the A/t schedule with t counted from 1), or lr[t] when `lr` is an
+    array (schedule "table"; it must cover the run).
+    """
+
+    lr: float | np.ndarray
+    schedule: str
+
+    def _init_lr(self, lr: float | ArrayLike, schedule: str) -> None:
+        object.__setattr__(self, "dt", 1.0)
+        if isinstance(lr, (list, tuple, np.ndarray)):
+            table = as_array("lr", lr, ndim=1)
+            if np.any(table < 0):
+                raise ValueError(f"lr must be >= 0 in every entry, got {table.tolist()}")
+            if schedule not in ("constant", "table"):
+                raise ValueError(f"schedule must be 'table' (or omitted) when lr is an array, got {schedule!r}")
+            object.__setattr__(self, "lr", table)
+            object.__setattr__(self, "schedule", "table")
+            return
+        if schedule not in _SCHEDULES:
+            raise ValueError(f"schedule must be one of {sorted(_SCHEDULES)} (or lr an array), got {schedule!r}")
+        object.__setattr__(self, "lr", as_float("lr", lr, nonnegative=True))
+        object.__setattr__(self, "schedule", schedule)
+
+    def step_size(self, t: int) -> float:
+        """eta_t, the step size at iteration t = 0, 1, ..."""
+        return float(self._policy()(t))
+
+    def _policy(self) -> Any:
+        if self.schedule == "table":
+            return _core.StepPolicy(_core.StepKind.TABLE, 0.0, np.asarray(self.lr).tolist())
+        return _core.StepPolicy(_SCHEDULES[self.schedule], float(self.lr))
+
+    def _check_steps(self, max_steps: int) -> None:
+        if self.schedule == "table" and len(self.lr) < max_steps:  # type: ignore[arg-type]
+            raise ValueError(
+                f"lr has {len(self.lr)} step sizes but the run may take {max_steps} steps: "  # type: ignore[arg-type]
+                "give t_max or max_steps at most that long, or a longer table"
+            )
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class GD(DiscreteMap):
+    """Gradient descent, x_{t+1} = x_t - eta_t grad f(x_t)."""
+
+    def __init__(self, lr: float | ArrayLike, *, schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+
+    def _to_core(self) -> Any:
+        return _core.GradientDescent(lr=self._policy())
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class HeavyBall(DiscreteMap):
+    """Heavy-ball momentum (Polyak): x_{t+1} = x_t - eta_t grad f(x_t) + momentum (x_t - x_{t-1}), x_{-1} = x_0."""
+
+    momentum: float = 0.9
+
+    def __init__(self, lr: float | ArrayLike, momentum: float = 0.9, *, schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+        momentum = as_float("momentum", momentum, nonnegative=True)
+        if not momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        object.__setattr__(self, "momentum", momentum)
+
+    def _to_core(self) -> Any:
+        return _core.HeavyBall(lr=self._policy(), momentum=self.momentum)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class NoisyGD(DiscreteMap):
+    """Noisy gradient descent (Ge et al. 2015): x_{t+1} = x_t - eta_t (grad f(x_t) + r xi_t), with xi_t uniform
+    on the unit sphere (r = `noise_radius`)."""
+
+    noise_radius: float = 1.0
+
+    def __init__(self, lr: float | ArrayLike, noise_radius: float = 1.0, *, schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+        object.__setattr__(self, "noise_radius", as_float("noise_radius", noise_radius, nonnegative=True))
+
+    def _to_core(self) -> Any:
+        return _core.NoisyGradientDescent(lr=self._policy(), noise_radius=self.noise_radius)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class GaussianSGD(DiscreteMap):
+    """SGD with Gaussian gradient noise of a fixed covariance C (003, eq. 2):
+    x_{t+1} = x_t - eta_t grad f(x_t) + (eta_t / sqrt(B)) C^{1/2} xi_t, xi_t ~ N(0, I), B = `batch_size`.
+
+    C must be symmetric positive semi-definite; C^{1/2} is its symmetric square root.
+    """
+
+    batch_size: float = 1.0
+    C: np.ndarray = dataclasses.field(default_factory=lambda: np.eye(1))
+
+    def __init__(self, lr: float | ArrayLike, batch_size: float, C: ArrayLike, *, schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+        object.__setattr__(self, "batch_size", as_float("batch_size", batch_size, positive=True))
+        C = as_square_matrix("C", C, symmetric=True)
+        eigenvalues = np.linalg.eigvalsh(C)
+        if eigenvalues.min() < -1e-12 * max(1.0, float(np.abs(eigenvalues).max())):
+            raise ValueError(f"C must be positive semi-definite, got eigenvalues {eigenvalues.tolist()}")
+        object.__setattr__(self, "C", C)
+
+    def noise_factor(self) -> np.ndarray:
+        """C^{1/2}, the symmetric square root of C."""
+        w, V = np.linalg.eigh(self.C)
+        return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
+
+    def _to_core(self) -> Any:
+        return _core.GaussianSGD(lr=self._policy(), batch_size=self.batch_size, noise_factor=self.noise_factor())

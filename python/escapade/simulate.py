@@ -94,6 +94,7 @@ def make_job(
     if n_points is not None and n_paths > n_points:
         raise ValueError(f"n_paths must be at most the {n_points} rows of x0, got {n_paths}")
     cap = _max_steps(t_max, max_steps, dynamics.dt)
+    dynamics._check_steps(cap)
     seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1)
     lanes = as_int("lanes", lanes, minimum=1, maximum=4096)
     divergence_bound = as_float("divergence_bound", divergence_bound, positive=True, finite=False)

@@ -1,6 +1,7 @@
 // Dynamics: how a block of lanes moves one step, given the landscape and the step's standard normals.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "escapade/landscape.hpp"
@@ -39,8 +40,14 @@ class Dynamics {
   // True for time-discretized SDEs: exits between steps are then tested with the Brownian bridge.
   virtual bool continuous_time() const = 0;
   virtual const Diffusion& diffusion() const = 0;
-  // x_next = one step from x for `width` lanes; z holds noise_dim(d) normals per lane; g is scratch (d x width).
-  virtual void advance(const Landscape& f, const double* x, const double* z, double* g, double* x_next,
+  // Per-lane optimizer state (momentum, accumulated gradients, ...), state_dim(d) numbers per lane, stored and
+  // moved with the lane; init_state sets one lane's state from its starting point.
+  virtual int state_dim(int /*d*/) const { return 0; }
+  virtual void init_state(const double* /*x0*/, double* /*state*/, int /*d*/) const {}
+  // One step for `width` lanes: x_next (and state_next) from x (and state). z holds noise_dim(d) standard normals
+  // per lane, step[l] is lane l's step index t = 0, 1, ... (for step-size schedules), g is scratch (d x width).
+  virtual void advance(const Landscape& f, const double* x, const double* state, const double* z,
+                       const std::uint64_t* step, double* g, double* x_next, double* state_next,
                        int width) const = 0;
 };
 

@@ -120,12 +120,15 @@ class LaneBlock {
         dyn_(rs.pb.dynamics),
         d_(f_.dim()),
         k_(dyn_.noise_dim(d_)),
+        sd_(dyn_.state_dim(d_)),
         L_(lanes),
         bridge_(rs.cfg.bridge && dyn_.continuous_time() && (rs.pb.stop || rs.pb.target)),
         dt_(dyn_.dt()),
         x_(d_, L_),
         x_next_(d_, L_),
         g_(d_, L_),
+        s_(sd_, L_),
+        s_next_(sd_, L_),
         z_(k_, L_),
         z_odd_(k_, L_),
         path_(L_, 0),
@@ -157,13 +160,13 @@ class LaneBlock {
     const int w = width_;
     const RunConfig& cfg = rs_.cfg;
     const bool even = phase_ == 0;
-    if (even) {
+    if (even && (k_ > 0 || bridge_)) {
       for (int l = 0; l < w; ++l) pair_[l] = step_[l] >> 1;
       draws_.draw(cfg.seed, path_.data(), pair_.data(), w, k_, z_.data(), z_odd_.data(), u_.data(), u_odd_.data());
     }
     const double* z = even ? z_.data() : z_odd_.data();
     const double* u = even ? u_.data() : u_odd_.data();
-    dyn_.advance(f_, x_.data(), z, g_.data(), x_next_.data(), w);
+    dyn_.advance(f_, x_.data(), s_.data(), z, step_.data(), g_.data(), x_next_.data(), s_next_.data(), w);
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
     if (bridge_) {
@@ -174,6 +177,7 @@ class LaneBlock {
     }
     classify(u, w);
     x_.swap(x_next_);
+    s_.swap(s_next_);
     phase_ ^= 1;
     if (recording_ > 0) record_all();
     if (any_ended_) {
@@ -296,6 +300,7 @@ class LaneBlock {
       active_[l] = 1;
       ++n_active_;
       pb.start.sample(rs_.cfg.seed, path_[l], x_.col(l).data());
+      if (sd_ > 0) dyn_.init_state(x_.col(l).data(), s_.col(l).data(), d_);
       const bool recorded = is_recorded(l);
       if (recorded) {
         ++recording_;
@@ -320,6 +325,7 @@ class LaneBlock {
       if (!active_[l]) continue;
       if (dst != l) {
         x_.col(dst) = x_.col(l);
+        s_.col(dst) = s_.col(l);
         path_[dst] = path_[l];
         step_[dst] = step_[l];
         active_[dst] = 1;
@@ -335,7 +341,7 @@ class LaneBlock {
   RunState& rs_;
   const Landscape& f_;
   const Dynamics& dyn_;
-  const int d_, k_, L_;
+  const int d_, k_, sd_, L_;
   const bool bridge_;
   const double dt_;
   int width_ = L_;
@@ -343,7 +349,7 @@ class LaneBlock {
   int recording_ = 0;
   int phase_ = 0;  // parity of the block-step about to run
   bool any_ended_ = false;
-  Block x_, x_next_, g_, z_, z_odd_;
+  Block x_, x_next_, g_, s_, s_next_, z_, z_odd_;
   std::vector<std::uint64_t> path_, step_, pair_;
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;

@@ -47,8 +47,8 @@ class Langevin final : public Dynamics {
   }
   int noise_dim(int d) const override { return isotropic() ? d : static_cast<int>(B_.cols()); }
 
-  void advance(const Landscape& f, const double* x, const double* z, double* g, double* x_next,
-               int width) const override {
+  void advance(const Landscape& f, const double* x, const double*, const double* z, const std::uint64_t*, double* g,
+               double* x_next, double*, int width) const override {
     const int d = f.dim();
     f.gradient(x, g, width);
     const long n = static_cast<long>(d) * width;

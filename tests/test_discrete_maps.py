@@ -1,0 +1,147 @@
+"""Discrete optimizer maps: GD with step schedules, heavy ball, noisy GD, Gaussian SGD."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.linalg import solve_discrete_lyapunov
+
+import escapade as esc
+from escapade import _core
+
+
+def final_states(res):
+    return np.array([x[-1] for _, x in res.trajectories])
+
+
+def test_gd_on_x_squared_follows_the_textbook_sequence():
+    # f(x) = x^2, step 1.1: x_{t+1} = x_t - 2.2 x_t = -1.2 x_t (004, Section 2).
+    res = esc.simulate(esc.Quadratic([[2.0]]), esc.GD(lr=1.1), x0=[-1.0], n_paths=1, max_steps=5, seed=0,
+                       record_paths=1)
+    t, x = res.trajectories[0]
+    np.testing.assert_array_equal(t, np.arange(6.0))  # dt = 1: time counts iterations
+    expected = [-1.0]
+    for _ in range(5):
+        expected.append(expected[-1] - 1.1 * (2.0 * expected[-1]))
+    np.testing.assert_array_equal(x[:, 0], expected)
+    np.testing.assert_allclose(x[:3, 0], [-1.0, 1.2, -1.44], rtol=1e-15)
+    assert res.status[0] == esc.Status.CENSORED
+
+
+@pytest.mark.parametrize(("lr", "status"), [(0.45, esc.Status.HIT), (1.9 / 4.0, esc.Status.HIT),
+                                            (2.1 / 0.5, esc.Status.DIVERGED), (0.6, esc.Status.DIVERGED)])
+def test_gd_step_thresholds_on_a_quadratic(lr, status):
+    # Theorem 2.1 of 004: GD on a quadratic with eigenvalues in [0.5, 4] converges for lr < 2/4 and diverges for
+    # lr > 2/0.5; in between it diverges along the steep direction from a generic start.
+    H = np.diag([0.5, 1.0, 4.0])
+    res = esc.simulate(esc.Quadratic(H), esc.GD(lr=lr), x0=esc.UniformBall(np.zeros(3), 1.0),
+                       target=esc.Ball(np.zeros(3), 1e-8), n_paths=50, max_steps=20_000, seed=1,
+                       divergence_bound=1e6)
+    assert np.all(res.status == status)
+
+
+def test_step_schedules():
+    assert esc.GD(lr=0.3).step_size(7) == 0.3
+    assert esc.GD(lr=2.0, schedule="inverse_sqrt").step_size(3) == 2.0 / math.sqrt(4.0)
+    assert esc.GD(lr=2.0, schedule="inverse").step_size(3) == 2.0 / 4.0
+    assert esc.GD(lr=[0.1, 0.2, 0.3]).step_size(1) == 0.2
+
+
+@pytest.mark.parametrize("schedule", ["constant", "inverse_sqrt", "inverse", "table"])
+def test_gd_schedules_match_a_numpy_loop(schedule):
+    lr = np.linspace(0.5, 0.05, 40) if schedule == "table" else 0.4
+    dyn = esc.GD(lr=lr) if schedule == "table" else esc.GD(lr=lr, schedule=schedule)
+    res = esc.simulate(esc.DoubleWell(dim=2), dyn, x0=[0.3, -2.0], n_paths=1, max_steps=40, seed=0, record_paths=1)
+    x = np.array([0.3, -2.0])
+    for t in range(40):
+        x = x - dyn.step_size(t) * ((x * x) * x - x)
+    np.testing.assert_array_equal(final_states(res)[0], x)
+
+
+def heavy_ball_reference(x0, lr, beta, steps):
+    x, v = np.array(x0, float), np.zeros(len(x0))
+    for _ in range(steps):
+        v = beta * v - lr * ((x * x) * x - x)
+        x = x + v
+    return x
+
+
+def test_heavy_ball_matches_a_numpy_loop():
+    x0 = [0.2, -1.7]
+    res = esc.simulate(esc.DoubleWell(dim=2), esc.HeavyBall(lr=0.05, momentum=0.8), x0=x0, n_paths=1, max_steps=60,
+                       seed=0, record_paths=1)
+    np.testing.assert_array_equal(final_states(res)[0], heavy_ball_reference(x0, 0.05, 0.8, 60))
+
+
+def test_noisy_gd_matches_a_numpy_loop_fed_the_same_noise():
+    seed, steps, lr, r = 11, 30, 0.05, 0.5
+    x0 = np.array([[0.1, -0.4], [1.5, 0.2], [-0.3, 0.9]])
+    res = esc.simulate(esc.DoubleWell(dim=2), esc.NoisyGD(lr=lr, noise_radius=r), x0=x0, max_steps=steps, seed=seed,
+                       record_paths=3)
+    x = x0.copy()
+    for t in range(steps):
+        z, _ = _core.step_draws(seed, np.arange(3, dtype=np.uint64), t, 2)
+        scale = r / np.sqrt(z[:, 0] * z[:, 0] + z[:, 1] * z[:, 1])
+        x = x - lr * (((x * x) * x - x) + scale[:, None] * z)
+    np.testing.assert_array_equal(final_states(res), x)
+
+
+def test_gaussian_sgd_stationary_covariance_solves_the_discrete_lyapunov_equation():
+    H = np.array([[2.0, 0.6], [0.6, 1.0]])
+    C = np.array([[1.0, -0.3], [-0.3, 0.5]])
+    lr, B, n, steps = 0.1, 4.0, 20_000, 300
+    res = esc.simulate(esc.Quadratic(H), esc.GaussianSGD(lr=lr, batch_size=B, C=C), x0=[0.0, 0.0], n_paths=n,
+                       max_steps=steps, seed=3, record_paths=n, record_every=steps)
+    X = final_states(res)
+    A = np.eye(2) - lr * H
+    sigma = solve_discrete_lyapunov(A, lr**2 / B * C)  # Sigma = A Sigma A^T + (lr^2 / B) C
+    S = np.cov(X.T)
+    se = np.sqrt((np.outer(np.diag(sigma), np.diag(sigma)) + sigma**2) / n)  # SE of a sample covariance (Gaussian)
+    assert np.all(np.abs(S - sigma) < 4 * se), (S, sigma, se)
+    assert np.all(np.abs(X.mean(axis=0)) < 4 * np.sqrt(np.diag(sigma) / n))
+
+
+@pytest.mark.parametrize("dynamics", [esc.HeavyBall(lr=0.05, momentum=0.7), esc.NoisyGD(lr=0.05, noise_radius=2.0),
+                                      esc.GaussianSGD(lr=0.05, batch_size=2.0, C=np.eye(2))])
+def test_maps_are_bitwise_reproducible_across_threads_and_lanes(dynamics):
+    # Exit times spread widely, so blocks refill and pack: per-lane state must move with its path.
+    kwargs = dict(x0=esc.UniformBall([-1.0, -1.0], 0.3), stop=esc.Ball([-1.0, -1.0], 0.9), n_paths=600,
+                  max_steps=20_000, seed=5)
+    a = esc.simulate(esc.DoubleWell(dim=2), dynamics, threads=1, lanes=1, **kwargs)
+    b = esc.simulate(esc.DoubleWell(dim=2), dynamics, threads=2, lanes=64, **kwargs)
+    for name in ("status", "exit_time", "exit_step", "exit_position"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_maps_never_use_the_bridge_test():
+    dyn = esc.NoisyGD(lr=0.05, noise_radius=2.0)
+    kwargs = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=300, max_steps=10**6, seed=2)
+    a = esc.simulate(esc.DoubleWell(), dyn, bridge=True, **kwargs)
+    b = esc.simulate(esc.DoubleWell(), dyn, bridge=False, **kwargs)
+    np.testing.assert_array_equal(a.exit_step, b.exit_step)
+
+
+@pytest.mark.parametrize(("make", "exc", "match"), [
+    (lambda: esc.GD(lr=-0.1), ValueError, "lr"),
+    (lambda: esc.GD(lr=0.1, schedule="cosine"), ValueError, "schedule"),
+    (lambda: esc.GD(lr=[0.1, -0.2]), ValueError, "lr"),
+    (lambda: esc.GD(lr="fast"), TypeError, "lr"),
+    (lambda: esc.HeavyBall(lr=0.1, momentum=1.0), ValueError, "momentum"),
+    (lambda: esc.NoisyGD(lr=0.1, noise_radius=-1.0), ValueError, "noise_radius"),
+    (lambda: esc.GaussianSGD(lr=0.1, batch_size=0, C=np.eye(2)), ValueError, "batch_size"),
+    (lambda: esc.GaussianSGD(lr=0.1, batch_size=1, C=[[1.0, 2.0], [2.0, 1.0]]), ValueError, "C"),
+    (lambda: esc.GaussianSGD(lr=0.1, batch_size=1, C=[[1.0, 0.5], [0.0, 1.0]]), ValueError, "C"),
+])
+def test_bad_map_parameters(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_bad_map_runs():
+    with pytest.raises(ValueError, match="lr"):  # a table shorter than the run
+        esc.simulate(esc.DoubleWell(), esc.GD(lr=[0.1] * 5), x0=[0.5], n_paths=1, max_steps=10, seed=0)
+    with pytest.raises(ValueError, match="C"):  # covariance of the wrong size
+        esc.simulate(esc.DoubleWell(dim=3), esc.GaussianSGD(lr=0.1, batch_size=1, C=np.eye(2)), x0=[0.0, 0.0, 0.0],
+                     n_paths=1, max_steps=10, seed=0)
