@@ -145,3 +145,55 @@ def test_bad_map_runs():
     with pytest.raises(ValueError, match="C"):  # covariance of the wrong size
         esc.simulate(esc.DoubleWell(dim=3), esc.GaussianSGD(lr=0.1, batch_size=1, C=np.eye(2)), x0=[0.0, 0.0, 0.0],
                      n_paths=1, max_steps=10, seed=0)
+
+
+def adaptive_reference(x0, steps, delta0, mode):
+    x = np.array(x0, float)
+    d = len(x)
+    G = delta0**2 * np.eye(d) if mode == "full" else np.full(d if mode == "diagonal" else 1, delta0**2)
+    for _ in range(steps):
+        g = (x * x) * x - x
+        if mode == "diagonal":
+            G = G + g * g
+            x = x - 1.0 * g / np.sqrt(G)
+        elif mode == "norm":
+            G = G + np.sum(g * g) if d > 1 else G + g * g
+            x = x - (1.0 / np.sqrt(G[0])) * g
+        else:
+            G = G + np.outer(g, g)
+            w, V = np.linalg.eigh(G)
+            x = x - V @ ((V.T @ g) / np.sqrt(w))
+    return x
+
+
+@pytest.mark.parametrize("mode", ["diagonal", "norm", "full"])
+def test_adaptive_policies_match_a_numpy_loop(mode):
+    x0 = [0.3, -1.6]
+    dyn = esc.AdaNorm(delta0=0.5) if mode == "norm" else esc.AdaGrad(delta0=0.5, matrix=mode)
+    res = esc.simulate(esc.DoubleWell(dim=2), dyn, x0=x0, n_paths=1, max_steps=50, seed=0, record_paths=1)
+    got, want = final_states(res)[0], adaptive_reference(x0, 50, 0.5, mode)
+    if mode == "full":  # numpy's and Eigen's eigensolvers round differently
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    elif mode == "norm":  # |g|^2 summed in another order by numpy for d > 1: equal to rounding
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+def test_adagrad_full_state_moves_with_its_path():
+    dyn = esc.AdaGrad(lr=0.5, delta0=1.0, matrix="full")
+    kwargs = dict(x0=esc.UniformBall([0.0, 0.0], 0.5), target=esc.Ball([1.0, 1.0], 0.05), n_paths=300,
+                  max_steps=5000, seed=9)
+    a = esc.simulate(esc.DoubleWell(dim=2), dyn, threads=1, lanes=1, **kwargs)
+    b = esc.simulate(esc.DoubleWell(dim=2), dyn, threads=2, lanes=32, **kwargs)
+    np.testing.assert_array_equal(a.exit_step, b.exit_step)
+    np.testing.assert_array_equal(a.exit_position, b.exit_position)
+
+
+def test_bad_adaptive_parameters():
+    with pytest.raises(ValueError, match="delta0"):
+        esc.AdaGrad(delta0=0.0)
+    with pytest.raises(ValueError, match="matrix"):
+        esc.AdaGrad(matrix="block")
+    with pytest.raises(ValueError, match="delta0"):
+        esc.AdaNorm(delta0=-1.0)

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "escapade/dynamics/adagrad.hpp"
 #include "escapade/dynamics/gradient_descent.hpp"
 #include "escapade/dynamics/langevin.hpp"
 #include "escapade/landscapes/double_well.hpp"
@@ -90,6 +91,12 @@ void bind_dynamics(py::module_& m) {
              return std::make_shared<GaussianSGD>(std::move(lr), batch_size, to_matrix(R, "C"));
            }),
            py::kw_only(), "lr"_a, "batch_size"_a, "noise_factor"_a);
+  py::enum_<AdaGrad::Mode>(m, "AdaGradMode")
+      .value("FULL", AdaGrad::Mode::Full)
+      .value("DIAGONAL", AdaGrad::Mode::Diagonal)
+      .value("NORM", AdaGrad::Mode::Norm);
+  py::class_<AdaGrad, Dynamics, std::shared_ptr<AdaGrad>>(m, "AdaGrad")
+      .def(py::init<StepPolicy, double, AdaGrad::Mode>(), py::kw_only(), "lr"_a, "delta0"_a, "mode"_a);
   py::class_<Langevin, Dynamics, std::shared_ptr<Langevin>>(m, "Langevin")
       .def(py::init<double, double>(), py::kw_only(), "temperature"_a, "dt"_a)
       .def(py::init([](const DoubleArray& S, double eps, double dt) {

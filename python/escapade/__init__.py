@@ -15,7 +15,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, plot
-from .dynamics import GD, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD
+from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD
 from .landscapes import DoubleWell, Landscape, Quadratic
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
@@ -26,6 +26,8 @@ from .starts import Gaussian, StartSampler, UniformBall, UniformBox
 __version__: str = _core.__version__
 
 __all__ = [
+    "AdaGrad",
+    "AdaNorm",
     "Ball",
     "Box",
     "DoubleWell",

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ball', 'Box', 'DoubleWell', 'Dynamics', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PointsStart', 'Quadratic', 'Region', 'Start', 'Status', 'StepKind', 'StepPolicy', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'DoubleWell', 'Dynamics', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PointsStart', 'Quadratic', 'Region', 'Start', 'Status', 'StepKind', 'StepPolicy', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -110,6 +110,57 @@ class NoisyGradientDescent(Dynamics):
         ...
 class GaussianSGD(Dynamics):
     def __init__(self, *, lr: StepPolicy, batch_size: typing.SupportsFloat | typing.SupportsIndex, noise_factor: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class AdaGradMode:
+    """
+    Members:
+    
+      FULL
+    
+      DIAGONAL
+    
+      NORM
+    """
+    DIAGONAL: typing.ClassVar[AdaGradMode]
+    FULL: typing.ClassVar[AdaGradMode]
+    NORM: typing.ClassVar[AdaGradMode]
+    __members__: typing.ClassVar[dict[str, AdaGradMode]]
+    @typing.overload
+    def __eq__(self, other: AdaGradMode) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: AdaGradMode) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class AdaGrad(Dynamics):
+    def __init__(self, *, lr: StepPolicy, delta0: typing.SupportsFloat | typing.SupportsIndex, mode: AdaGradMode) -> None:
         ...
 class Langevin(Dynamics):
     @typing.overload

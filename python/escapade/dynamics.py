@@ -220,3 +220,42 @@ class GaussianSGD(DiscreteMap):
 
     def _to_core(self) -> Any:
         return _core.GaussianSGD(lr=self._policy(), batch_size=self.batch_size, noise_factor=self.noise_factor())
+
+
+_ADAGRAD_MODES = {"full": _core.AdaGradMode.FULL, "diagonal": _core.AdaGradMode.DIAGONAL}
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class AdaGrad(DiscreteMap):
+    """AdaGrad (002): x_{t+1} = x_t - eta_t Gamma_t grad f(x_t) with, for `matrix="full"`,
+    Gamma_t = G_t^{-1/2}, G_t = delta0^2 I + sum_{s<=t} g_s g_s^T (a d x d matrix per path), or for
+    `matrix="diagonal"` the diagonal of that. The sum includes the current gradient; `lr` defaults to 1 (the
+    plain policy Gamma_t)."""
+
+    delta0: float = 1.0
+    matrix: str = "diagonal"
+
+    def __init__(self, lr: float | ArrayLike = 1.0, *, delta0: float = 1.0, matrix: str = "diagonal",
+                 schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+        object.__setattr__(self, "delta0", as_float("delta0", delta0, positive=True))
+        if matrix not in _ADAGRAD_MODES:
+            raise ValueError(f"matrix must be one of {sorted(_ADAGRAD_MODES)}, got {matrix!r}")
+        object.__setattr__(self, "matrix", matrix)
+
+    def _to_core(self) -> Any:
+        return _core.AdaGrad(lr=self._policy(), delta0=self.delta0, mode=_ADAGRAD_MODES[self.matrix])
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class AdaNorm(DiscreteMap):
+    """AdaNorm (002): x_{t+1} = x_t - eta_t grad f(x_t) / sqrt(delta0^2 + sum_{s<=t} |g_s|^2)."""
+
+    delta0: float = 1.0
+
+    def __init__(self, lr: float | ArrayLike = 1.0, *, delta0: float = 1.0, schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+        object.__setattr__(self, "delta0", as_float("delta0", delta0, positive=True))
+
+    def _to_core(self) -> Any:
+        return _core.AdaGrad(lr=self._policy(), delta0=self.delta0, mode=_core.AdaGradMode.NORM)

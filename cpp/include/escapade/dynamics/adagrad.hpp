@@ -1,0 +1,76 @@
+#pragma once
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+
+#include "escapade/dynamics/gradient_descent.hpp"
+
+namespace escapade {
+
+// Adaptive step policies (002): x_{t+1} = x_t - eta_t Gamma_t grad f(x_t), with
+//   full      Gamma_t = G_t^{-1/2},                      G_t = delta0^2 I + sum_{s<=t} g_s g_s^T  (d x d state)
+//   diagonal  Gamma_t = diag(delta0^2 + sum_{s<=t} g_s^2)^{-1/2}                                   (d state)
+//   norm      Gamma_t = (delta0^2 + sum_{s<=t} |g_s|^2)^{-1/2} I   (AdaNorm)                       (1 state)
+// The sums include the current gradient.
+class AdaGrad final : public DiscreteMap {
+ public:
+  enum class Mode { Full, Diagonal, Norm };
+
+  AdaGrad(StepPolicy lr, double delta0, Mode mode) : DiscreteMap(std::move(lr)), delta0_(delta0), mode_(mode) {
+    require(std::isfinite(delta0) && delta0 > 0, "delta0", delta0, "a positive finite number");
+  }
+  std::string name() const override { return mode_ == Mode::Norm ? "AdaNorm" : "AdaGrad"; }
+  int noise_dim(int) const override { return 0; }
+  int state_dim(int d) const override { return mode_ == Mode::Full ? d * d : (mode_ == Mode::Diagonal ? d : 1); }
+  void init_state(const double*, double* s, int d) const override {
+    const int n = state_dim(d);
+    for (int i = 0; i < n; ++i) s[i] = 0.0;
+    const double d2 = delta0_ * delta0_;
+    if (mode_ == Mode::Full) {
+      for (int i = 0; i < d; ++i) s[i * d + i] = d2;
+    } else {
+      for (int i = 0; i < n; ++i) s[i] = d2;
+    }
+  }
+  void advance(const Landscape& f, const double* x, const double* s, const double*, const std::uint64_t* step,
+               double* g, double* x_next, double* s_next, int width) const override {
+    const int d = f.dim(), n = state_dim(d);
+    f.gradient(x, g, width);
+    Eigen::SelfAdjointEigenSolver<Matrix> eig(d);
+    Vector step_dir(d);
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * d;
+      const double* gl = g + o;
+      const double* sl = s + static_cast<long>(l) * n;
+      double* sn = s_next + static_cast<long>(l) * n;
+      const double eta = lr_(step[l]);
+      if (mode_ == Mode::Diagonal) {
+        for (int i = 0; i < d; ++i) {
+          sn[i] = sl[i] + gl[i] * gl[i];
+          x_next[o + i] = x[o + i] - eta * gl[i] / std::sqrt(sn[i]);
+        }
+      } else if (mode_ == Mode::Norm) {
+        double g2 = 0;
+        for (int i = 0; i < d; ++i) g2 += gl[i] * gl[i];
+        sn[0] = sl[0] + g2;
+        const double scale = eta / std::sqrt(sn[0]);
+        for (int i = 0; i < d; ++i) x_next[o + i] = x[o + i] - scale * gl[i];
+      } else {
+        Eigen::Map<Matrix> G(sn, d, d);
+        for (int j = 0; j < d; ++j)
+          for (int i = 0; i < d; ++i) G(i, j) = sl[j * d + i] + gl[i] * gl[j];
+        eig.compute(G);  // G^{-1/2} g = V diag(w^{-1/2}) V^T g
+        const Vector w = eig.eigenvalues().cwiseMax(0.0);
+        step_dir = eig.eigenvectors() * ((eig.eigenvectors().transpose() * Eigen::Map<const Vector>(gl, d)).array() /
+                                         w.array().sqrt()).matrix();
+        for (int i = 0; i < d; ++i) x_next[o + i] = x[o + i] - eta * step_dir[i];
+      }
+    }
+  }
+
+ private:
+  double delta0_;
+  Mode mode_;
+};
+
+}  // namespace escapade
