@@ -28,6 +28,22 @@ struct Diffusion {
   double component(int i) const { return isotropic ? scalar : Sigma(i, i); }
 };
 
+// What a block-step hands the dynamics, for `width` lanes stored column by column.
+struct StepInput {
+  const double* x;               // d x width
+  const double* state;           // state_dim x width
+  const double* z;               // noise_dim standard normals per lane
+  const double* u;               // uniform_dim uniforms in (0, 1) per lane
+  const std::uint64_t* step;     // each lane's step index t = 0, 1, ... (for step-size schedules)
+  int width;
+};
+
+struct StepOutput {
+  double* x;      // d x width, the next state
+  double* state;  // state_dim x width
+  double* g;      // d x width scratch (the gradient)
+};
+
 class Dynamics {
  public:
   virtual ~Dynamics() = default;
@@ -40,15 +56,14 @@ class Dynamics {
   // True for time-discretized SDEs: exits between steps are then tested with the Brownian bridge.
   virtual bool continuous_time() const = 0;
   virtual const Diffusion& diffusion() const = 0;
+  // Uniforms in (0, 1) a lane consumes per step besides the normals (index sampling, heavy tails, ...).
+  virtual int uniform_dim(int /*d*/) const { return 0; }
   // Per-lane optimizer state (momentum, accumulated gradients, ...), state_dim(d) numbers per lane, stored and
   // moved with the lane; init_state sets one lane's state from its starting point.
   virtual int state_dim(int /*d*/) const { return 0; }
   virtual void init_state(const double* /*x0*/, double* /*state*/, int /*d*/) const {}
-  // One step for `width` lanes: x_next (and state_next) from x (and state). z holds noise_dim(d) standard normals
-  // per lane, step[l] is lane l's step index t = 0, 1, ... (for step-size schedules), g is scratch (d x width).
-  virtual void advance(const Landscape& f, const double* x, const double* state, const double* z,
-                       const std::uint64_t* step, double* g, double* x_next, double* state_next,
-                       int width) const = 0;
+  // One step for in.width lanes: out.x (and out.state) from in.x (and in.state).
+  virtual void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const = 0;
 };
 
 }  // namespace escapade

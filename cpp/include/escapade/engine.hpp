@@ -96,8 +96,9 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
   require(cfg.divergence_bound > 0, "divergence_bound", cfg.divergence_bound, "positive");
   require(cfg.record_paths >= 0, "record_paths", cfg.record_paths, ">= 0");
   require(cfg.record_every >= 1, "record_every", cfg.record_every, ">= 1");
-  require(PairDraws::n_draws(pb.dynamics.noise_dim(d)) <= static_cast<int>(kMaxDraw) + 1, "noise dimension",
-          pb.dynamics.noise_dim(d), "at most 131071");
+  require(PairDraws::n_draws(pb.dynamics.noise_dim(d), pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
+          "noise dimension", pb.dynamics.noise_dim(d) + pb.dynamics.uniform_dim(d),
+          "at most 131071 normals and uniforms per step");
 }
 
 namespace detail {
@@ -120,6 +121,7 @@ class LaneBlock {
         dyn_(rs.pb.dynamics),
         d_(f_.dim()),
         k_(dyn_.noise_dim(d_)),
+        m_(dyn_.uniform_dim(d_)),
         sd_(dyn_.state_dim(d_)),
         L_(lanes),
         bridge_(rs.cfg.bridge && dyn_.continuous_time() && (rs.pb.stop || rs.pb.target)),
@@ -131,6 +133,8 @@ class LaneBlock {
         s_next_(sd_, L_),
         z_(k_, L_),
         z_odd_(k_, L_),
+        v_(m_, L_),
+        v_odd_(m_, L_),
         path_(L_, 0),
         step_(L_, 0),
         pair_(L_, 0),
@@ -160,13 +164,15 @@ class LaneBlock {
     const int w = width_;
     const RunConfig& cfg = rs_.cfg;
     const bool even = phase_ == 0;
-    if (even && (k_ > 0 || bridge_)) {
+    if (even && (k_ > 0 || m_ > 0 || bridge_)) {
       for (int l = 0; l < w; ++l) pair_[l] = step_[l] >> 1;
-      draws_.draw(cfg.seed, path_.data(), pair_.data(), w, k_, z_.data(), z_odd_.data(), u_.data(), u_odd_.data());
+      draws_.draw(cfg.seed, path_.data(), pair_.data(), w, k_, z_.data(), z_odd_.data(), u_.data(), u_odd_.data(), m_,
+                  v_.data(), v_odd_.data());
     }
-    const double* z = even ? z_.data() : z_odd_.data();
     const double* u = even ? u_.data() : u_odd_.data();
-    dyn_.advance(f_, x_.data(), s_.data(), z, step_.data(), g_.data(), x_next_.data(), s_next_.data(), w);
+    const StepInput in{x_.data(), s_.data(), even ? z_.data() : z_odd_.data(), even ? v_.data() : v_odd_.data(),
+                       step_.data(), w};
+    dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data()});
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
     if (bridge_) {
@@ -341,7 +347,7 @@ class LaneBlock {
   RunState& rs_;
   const Landscape& f_;
   const Dynamics& dyn_;
-  const int d_, k_, sd_, L_;
+  const int d_, k_, m_, sd_, L_;
   const bool bridge_;
   const double dt_;
   int width_ = L_;
@@ -349,7 +355,7 @@ class LaneBlock {
   int recording_ = 0;
   int phase_ = 0;  // parity of the block-step about to run
   bool any_ended_ = false;
-  Block x_, x_next_, g_, s_, s_next_, z_, z_odd_;
+  Block x_, x_next_, g_, s_, s_next_, z_, z_odd_, v_, v_odd_;
   std::vector<std::uint64_t> path_, step_, pair_;
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;

@@ -154,15 +154,17 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, s
 // gives that coordinate's normal at the even step (r cos) and at the odd step (r sin), so no word is wasted in
 // any dimension, and the transcendental work is paid once per two steps. Words of the pair's counter (step
 // field = m) are spent in a fixed order: 2k words for the k normal pairs, then the even and the odd step's
-// uniform (for the crossing test), so enabling the uniforms never changes the normals.
+// crossing-test uniform, then the even and odd steps' n_uniform uniforms of the dynamics, alternating. Asking
+// for more uniforms therefore never changes the normals or the crossing test.
 class PairDraws {
  public:
-  static int n_draws(int k) { return (2 * k + 2 + 3) / 4; }
+  static int n_draws(int k, int n_uniform = 0) { return (2 * k + 2 + 2 * n_uniform + 3) / 4; }
 
-  // z_even, z_odd: k x width (column per lane); u_even, u_odd: width.
+  // z_even, z_odd: k x width; u_even, u_odd: width (crossing test); v_even, v_odd: n_uniform x width.
   void draw(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* pair, int width, int k,
-            double* z_even, double* z_odd, double* u_even, double* u_odd) {
-    const int nd = n_draws(k);
+            double* z_even, double* z_odd, double* u_even, double* u_odd, int n_uniform = 0,
+            double* v_even = nullptr, double* v_odd = nullptr) {
+    const int nd = n_draws(k, n_uniform);
     words_.resize(static_cast<std::size_t>(nd) * 4 * width);
     const std::uint32_t key0 = static_cast<std::uint32_t>(seed), key1 = static_cast<std::uint32_t>(seed >> 32);
     for (int j = 0; j < nd; ++j) {
@@ -183,6 +185,14 @@ class PairDraws {
     for (int l = 0; l < width; ++l) {
       u_even[l] = open_uniform(wu[l]);
       u_odd[l] = open_uniform(wu[width + l]);
+    }
+    for (int j = 0; j < n_uniform; ++j) {
+      const std::uint32_t* we = &words_[static_cast<std::size_t>(2 * k + 2 + 2 * j) * width];
+      const std::uint32_t* wo = we + width;
+      for (int l = 0; l < width; ++l) {
+        v_even[l * n_uniform + j] = open_uniform(we[l]);
+        v_odd[l * n_uniform + j] = open_uniform(wo[l]);
+      }
     }
   }
 

@@ -32,9 +32,11 @@ class AdaGrad final : public DiscreteMap {
       for (int i = 0; i < n; ++i) s[i] = d2;
     }
   }
-  void advance(const Landscape& f, const double* x, const double* s, const double*, const std::uint64_t* step,
-               double* g, double* x_next, double* s_next, int width) const override {
-    const int d = f.dim(), n = state_dim(d);
+  void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
+    const int d = f.dim(), n = state_dim(d), width = in.width;
+    const double *x = in.x, *s = in.state;
+    const std::uint64_t* step = in.step;
+    double *g = out.g, *x_next = out.x, *s_next = out.state;
     f.gradient(x, g, width);
     Eigen::SelfAdjointEigenSolver<Matrix> eig(d);
     Vector step_dir(d);

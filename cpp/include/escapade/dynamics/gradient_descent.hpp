@@ -31,9 +31,11 @@ class GradientDescent final : public DiscreteMap {
   using DiscreteMap::DiscreteMap;
   std::string name() const override { return "GD"; }
   int noise_dim(int) const override { return 0; }
-  void advance(const Landscape& f, const double* x, const double*, const double*, const std::uint64_t* step, double* g,
-               double* x_next, double*, int width) const override {
-    const int d = f.dim();
+  void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
+    const int d = f.dim(), width = in.width;
+    const double* x = in.x;
+    const std::uint64_t* step = in.step;
+    double *g = out.g, *x_next = out.x;
     f.gradient(x, g, width);
     for (int l = 0; l < width; ++l) {
       const double eta = lr_(step[l]);
@@ -55,9 +57,11 @@ class HeavyBall final : public DiscreteMap {
   void init_state(const double*, double* v, int d) const override {
     for (int i = 0; i < d; ++i) v[i] = 0.0;
   }
-  void advance(const Landscape& f, const double* x, const double* v, const double*, const std::uint64_t* step,
-               double* g, double* x_next, double* v_next, int width) const override {
-    const int d = f.dim();
+  void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
+    const int d = f.dim(), width = in.width;
+    const double *x = in.x, *v = in.state;
+    const std::uint64_t* step = in.step;
+    double *g = out.g, *x_next = out.x, *v_next = out.state;
     f.gradient(x, g, width);
     for (int l = 0; l < width; ++l) {
       const double eta = lr_(step[l]);
@@ -83,9 +87,11 @@ class NoisyGradientDescent final : public DiscreteMap {
   }
   std::string name() const override { return "NoisyGD"; }
   int noise_dim(int d) const override { return d; }
-  void advance(const Landscape& f, const double* x, const double*, const double* z, const std::uint64_t* step,
-               double* g, double* x_next, double*, int width) const override {
-    const int d = f.dim();
+  void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
+    const int d = f.dim(), width = in.width;
+    const double *x = in.x, *z = in.z;
+    const std::uint64_t* step = in.step;
+    double *g = out.g, *x_next = out.x;
     f.gradient(x, g, width);
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
@@ -117,9 +123,11 @@ class GaussianSGD final : public DiscreteMap {
             "a " + std::to_string(d) + " x " + std::to_string(d) + " matrix (the landscape's dimension)");
   }
   int noise_dim(int) const override { return static_cast<int>(R_.cols()); }
-  void advance(const Landscape& f, const double* x, const double*, const double* z, const std::uint64_t* step,
-               double* g, double* x_next, double*, int width) const override {
-    const int d = f.dim(), k = static_cast<int>(R_.cols());
+  void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
+    const int d = f.dim(), k = static_cast<int>(R_.cols()), width = in.width;
+    const double *x = in.x, *z = in.z;
+    const std::uint64_t* step = in.step;
+    double *g = out.g, *x_next = out.x;
     f.gradient(x, g, width);
     const double inv_sqrt_b = 1.0 / std::sqrt(B_);
     for (int l = 0; l < width; ++l) {

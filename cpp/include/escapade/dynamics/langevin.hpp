@@ -47,9 +47,10 @@ class Langevin final : public Dynamics {
   }
   int noise_dim(int d) const override { return isotropic() ? d : static_cast<int>(B_.cols()); }
 
-  void advance(const Landscape& f, const double* x, const double*, const double* z, const std::uint64_t*, double* g,
-               double* x_next, double*, int width) const override {
-    const int d = f.dim();
+  void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
+    const int d = f.dim(), width = in.width;
+    const double *x = in.x, *z = in.z;
+    double *g = out.g, *x_next = out.x;
     f.gradient(x, g, width);
     const long n = static_cast<long>(d) * width;
     if (isotropic()) {
