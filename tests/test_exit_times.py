@@ -111,3 +111,28 @@ def test_hit_target_matches_exit_of_complement():
     by_hit = esc.simulate(esc.DoubleWell(), dyn, target=esc.Box(low=[0.0], high=[np.inf]), **common)
     assert np.all(by_hit.status == esc.Status.HIT)
     np.testing.assert_array_equal(by_exit.exit_step, by_hit.exit_step)
+
+
+def test_a_step_that_jumps_over_a_target_hits_it():
+    # A fast drift carries every path across a small ball (or box) in one step at dt = 0.01: the straight chord
+    # of the step passes through the target, so the bridge must count it as hit.
+    for target in (esc.Ball([5.3765, 0.0], 0.3), esc.Box([5.0766, -0.3], [5.6766, 0.3])):
+        res = esc.simulate(esc.Quadratic(np.eye(2), center=[100.0, 0.0]), esc.Langevin(temperature=1e-3, dt=1e-2),
+                           x0=[0.0, 0.0], target=target, n_paths=200, t_max=20.0, seed=0)
+        assert np.all(res.status == esc.Status.HIT)
+
+
+def test_interval_target_equals_half_line_target_path_by_path():
+    # From below 0.9, a path cannot reach [0.9, inf) without passing through [0.9, 1.1]; first-hitting must agree.
+    common = dict(x0=[0.0], n_paths=20_000, t_max=1.0, seed=1)
+    dyn = esc.Langevin(temperature=0.5, dt=0.1)
+    interval = esc.simulate(esc.Quadratic([[0.0]]), dyn, target=esc.Box([0.9], [1.1]), **common)
+    half_line = esc.simulate(esc.Quadratic([[0.0]]), dyn, target=esc.Box([0.9], [np.inf]), **common)
+    np.testing.assert_array_equal(interval.status, half_line.status)
+    np.testing.assert_array_equal(interval.exit_step, half_line.exit_step)
+    # and P(hit by t = 1) matches the reflection principle, 2 P(W_1 sqrt(2T) > 0.9), to the O(dt) error
+    from scipy.stats import norm
+
+    p = np.mean(interval.status == esc.Status.HIT)
+    exact = 2 * norm.sf(0.9 / math.sqrt(2 * 0.5))
+    assert abs(p - exact) < 4 * math.sqrt(exact * (1 - exact) / 20_000) + 0.005

@@ -8,6 +8,7 @@
 // outside); a box exit multiplies the survival probabilities of its faces.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -135,6 +136,10 @@ class Ball final : public Region {
     Vector n(d);
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
+      if (!from_inside && segment_meets(x0 + o, x1 + o)) {  // the step's chord passes through: a sure crossing
+        p[l] = 0.0;
+        continue;
+      }
       const double r0 = std::sqrt(dist2(x0 + o)), r1 = std::sqrt(dist2(x1 + o));
       double var = D.scalar * dt;
       if (!D.isotropic) {  // the tangent plane at the end point's radial direction
@@ -149,6 +154,22 @@ class Ball final : public Region {
   double radius() const { return r_; }
 
  private:
+  // Whether the segment x0 -> x1 passes through the ball: its point closest to the center lies inside.
+  bool segment_meets(const double* x0, const double* x1) const {
+    double ee = 0, ec = 0;
+    for (int i = 0; i < dim(); ++i) {
+      const double e = x1[i] - x0[i];
+      ee += e * e;
+      ec += e * (c_[i] - x0[i]);
+    }
+    const double t = ee > 0 ? std::min(1.0, std::max(0.0, ec / ee)) : 0.0;
+    double q2 = 0;
+    for (int i = 0; i < dim(); ++i) {
+      const double q = x0[i] + t * (x1[i] - x0[i]) - c_[i];
+      q2 += q * q;
+    }
+    return q2 < r_ * r_;
+  }
   double dist2(const double* x) const {
     double s = 0;
     for (int i = 0; i < dim(); ++i) s += (x[i] - c_[i]) * (x[i] - c_[i]);
@@ -193,9 +214,13 @@ class Box final : public Region {
       }
       return;
     }
-    Vector n(d);  // from outside: the tangent plane of the nearest boundary point of x1
+    Vector n(d);  // from outside: the tangent plane at the point of the box nearest to x1
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
+      if (segment_meets(x0 + o, x1 + o)) {  // the step's chord passes through: a sure crossing
+        p[l] = 0.0;
+        continue;
+      }
       const double a0 = outside_distance(x0 + o, nullptr), a1 = outside_distance(x1 + o, n.data());
       p[l] = bridge_exponent(a0, a1, exponent_factor(D.along(n.data(), d) * dt));
     }
@@ -205,6 +230,23 @@ class Box final : public Region {
   const Vector& high() const { return hi_; }
 
  private:
+  // Whether the segment x0 -> x1 passes through the open box (Liang-Barsky clipping against each slab).
+  bool segment_meets(const double* x0, const double* x1) const {
+    double t0 = 0.0, t1 = 1.0;
+    for (int i = 0; i < dim(); ++i) {
+      const double e = x1[i] - x0[i];
+      if (e == 0.0) {
+        if (!(lo_[i] < x0[i] && x0[i] < hi_[i])) return false;
+        continue;
+      }
+      double ta = (lo_[i] - x0[i]) / e, tb = (hi_[i] - x0[i]) / e;
+      if (ta > tb) std::swap(ta, tb);
+      t0 = std::max(t0, ta);
+      t1 = std::min(t1, tb);
+      if (!(t0 < t1)) return false;
+    }
+    return true;
+  }
   // Distance from an outside point to the box, and the unit outward normal there when `normal` is given.
   double outside_distance(const double* x, double* normal) const {
     double s = 0;
