@@ -362,7 +362,7 @@ def test_sweep_store_skips_finished_points(tmp_path, count_chunks):
     store = tmp_path / "sweep-store"
     first = run_sweep(seeds="common", store=store, chunk_size=500)
     assert len(count_chunks) == 8
-    assert sorted(p.name for p in store.iterdir()) == [f"point-{i:04d}" for i in range(4)]
+    assert sorted(p.name for p in store.iterdir()) == [f"point-{i:04d}" for i in range(4)] + ["sweep.json"]
     count_chunks.clear()
     again = run_sweep(seeds="common", store=store, chunk_size=500)
     assert count_chunks == []
@@ -463,7 +463,7 @@ def test_summary_result_equals_summary_of_the_arrays(case, chunk_size):
     assert [res.count(s) for s in Status] == [full.count(s) for s in Status]
     ref = full.stats()
     got = res.stats()
-    assert got.counts == ref.counts and got.n_stopped == ref.n_stopped and got.cap_time == ref.cap_time
+    assert got.counts == ref.counts and got.n_stopped == ref.n_stopped and got.censored_time == ref.censored_time
     for name in ("mean", "m2", "total_time"):
         assert getattr(got, name) == pytest.approx(getattr(ref, name), rel=1e-12, abs=0), name
     assert res.total_steps == full.total_steps
@@ -508,7 +508,7 @@ def exit_stats_pieces(seed=0):
 
 
 def assert_close_stats(got, ref):
-    assert got.counts == ref.counts and got.n_stopped == ref.n_stopped and got.cap_time == ref.cap_time
+    assert got.counts == ref.counts and got.n_stopped == ref.n_stopped and got.censored_time == ref.censored_time
     for name in ("mean", "m2", "total_time"):
         assert getattr(got, name) == pytest.approx(getattr(ref, name), rel=1e-12, abs=0), name
     assert_same_summary(got.summary(), ref.summary())

@@ -127,6 +127,12 @@ class Store:
             self._atomic_write(meta, lambda fh: fh.write(json.dumps(fingerprint, indent=1).encode()))
 
     @staticmethod
+    def stored_seed(path: str | os.PathLike) -> int | None:
+        """The seed of the run a store holds, if it holds one."""
+        meta = Path(path) / "run.json"
+        return int(json.loads(meta.read_text())["seed"]) if meta.exists() else None
+
+    @staticmethod
     def stored_plan(path: str | os.PathLike) -> list[tuple[int, int]] | None:
         """The chunks of the run a store holds, if it holds one."""
         meta = Path(path) / "run.json"

@@ -61,9 +61,7 @@ class Langevin(Dynamics):
             temperature = as_float("temperature", temperature, nonnegative=True)
         else:
             eps = as_float("eps", eps, nonnegative=True)
-            if S is None:
-                temperature, eps = eps**2 / 2, None
-            else:
+            if S is not None:
                 S = as_array("S", S, ndim=2)
         object.__setattr__(self, "temperature", temperature)
         object.__setattr__(self, "eps", eps)
@@ -82,10 +80,12 @@ class Langevin(Dynamics):
             raise ValueError("noise_scale is defined for isotropic noise only; use diffusion_matrix")
         return math.sqrt(2.0 * self._temperature())
 
-    # Exactly one of the two forms is set (checked in __init__): isotropic (temperature) or eps with S.
+    # The arguments are kept as given (so that a sweep can vary any of them): temperature, or eps with or without
+    # S. Without S the noise is isotropic at temperature eps**2 / 2.
     def _temperature(self) -> float:
-        assert self.temperature is not None
-        return self.temperature
+        if self.temperature is not None:
+            return self.temperature
+        return self._eps() ** 2 / 2
 
     def _eps(self) -> float:
         assert self.eps is not None

@@ -66,7 +66,7 @@ class ExitStats:
     mean: float
     m2: float
     total_time: float  # sum of the stopped paths' exit times
-    cap_time: float  # the time cap, at which censored paths are counted
+    censored_time: float  # sum of the censored paths' times at risk (each counted at its run's time cap)
 
     @classmethod
     def of(cls, status: np.ndarray, exit_time: np.ndarray, cap_time: float) -> ExitStats:
@@ -79,10 +79,12 @@ class ExitStats:
             mean=mean,
             m2=float(np.sum((times - mean) ** 2)),
             total_time=float(times.sum()),
-            cap_time=float(cap_time),
+            censored_time=float(counts[Status.CENSORED] * cap_time),
         )
 
     def merge(self, other: ExitStats) -> ExitStats:
+        if len(self.counts) != len(other.counts):
+            raise ValueError(f"cannot merge statistics with {len(self.counts)} and {len(other.counts)} status counts")
         n = self.n_stopped + other.n_stopped
         delta = other.mean - self.mean
         return ExitStats(
@@ -91,13 +93,13 @@ class ExitStats:
             mean=self.mean + delta * other.n_stopped / n if n else 0.0,
             m2=self.m2 + other.m2 + (delta**2 * self.n_stopped * other.n_stopped / n if n else 0.0),
             total_time=self.total_time + other.total_time,
-            cap_time=self.cap_time,
+            censored_time=self.censored_time + other.censored_time,
         )
 
     def summary(self) -> Summary:
         n, k = sum(self.counts), self.n_stopped
         censored = self.counts[Status.CENSORED]
-        at_risk = self.total_time + censored * self.cap_time
+        at_risk = self.total_time + self.censored_time
         return Summary(
             n_paths=n,
             counts={s.name: self.counts[s] for s in Status},

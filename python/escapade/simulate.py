@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._execute import KEEP, Job, execute, points_digest
+from ._execute import KEEP, Job, Store, execute, points_digest
 from ._validate import as_array, as_float, as_int, check_dim
 from .dynamics import Dynamics
 from .landscapes import Landscape
@@ -21,6 +21,9 @@ from .starts import StartSampler
 __all__ = ["simulate"]
 
 _MAX_STEPS = 2**48 - 2
+_MAX_INDEX = 2**63 - 1
+# More threads than this only oversubscribes the machine (and thousands can exhaust memory for stacks).
+_MAX_THREADS = max(64, 8 * (os.cpu_count() or 1))
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
@@ -90,7 +93,7 @@ def make_job(
         if n_points is None:
             raise ValueError("n_paths is required unless x0 is an (n, d) array of starting points")
         n_paths = n_points
-    n_paths = as_int("n_paths", n_paths, minimum=1)
+    n_paths = as_int("n_paths", n_paths, minimum=1, maximum=_MAX_INDEX)
     if n_points is not None and n_paths > n_points:
         raise ValueError(f"n_paths must be at most the {n_points} rows of x0, got {n_paths}")
     cap = _max_steps(t_max, max_steps, dynamics.dt)
@@ -98,8 +101,8 @@ def make_job(
     seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1)
     lanes = as_int("lanes", lanes, minimum=1, maximum=4096)
     divergence_bound = as_float("divergence_bound", divergence_bound, positive=True, finite=False)
-    record_paths = as_int("record_paths", record_paths, minimum=0)
-    record_every = as_int("record_every", record_every, minimum=1)
+    record_paths = as_int("record_paths", record_paths, minimum=0, maximum=_MAX_INDEX)
+    record_every = as_int("record_every", record_every, minimum=1, maximum=_MAX_INDEX)
     params: dict[str, Any] = {
         "landscape": landscape.to_dict(),
         "dynamics": dynamics.to_dict(),
@@ -123,7 +126,7 @@ def make_job(
 def check_execution(threads: int | None, chunk_size: int | None, client: Any, keep: str) -> int | None:
     """Validate the arguments of `simulate` that say how to run; returns the thread count."""
     if threads is not None:
-        threads = as_int("threads", threads, minimum=1)
+        threads = as_int("threads", threads, minimum=1, maximum=_MAX_THREADS)
     if chunk_size is not None:
         as_int("chunk_size", chunk_size, minimum=1)
     if client is not None and not callable(getattr(client, "submit", None)):
@@ -184,12 +187,14 @@ def simulate(
     chunk_size : paths per chunk (default: about 4 chunks per Dask thread, or 1% of the paths locally, clipped to
         1,000 .. 1,000,000). Giving it, a store or keep="summary" runs locally chunk by chunk too.
     store : a directory where finished chunks are written as they complete; calling again with the same
-        arguments and store skips them, so a killed run resumes where it stopped. The store refuses chunks of a
-        different run.
+        arguments and store skips them, so a killed run resumes where it stopped (with `seed=None`, the seed the
+        store's run started with). The store refuses chunks of a different run.
     keep : "paths" (per-path arrays, a `SimulationResult`) or "summary" (mergeable statistics only, a
         `SummaryResult`: memory bounded by one chunk, for 10^9 paths).
     """
     threads = check_execution(threads, chunk_size, client, keep)
+    if seed is None and store is not None:  # resuming: the seed the store's run was started with
+        seed = Store.stored_seed(store)
     job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, n_paths=n_paths, t_max=t_max,
                    max_steps=max_steps, seed=seed, lanes=lanes, bridge=bridge, divergence_bound=divergence_bound,
                    record_paths=record_paths, record_every=record_every)

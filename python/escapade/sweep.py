@@ -8,19 +8,21 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ._execute import execute
 from ._spec import Spec
 from .results import SimulationResult, SummaryResult, _from_npz, _read_header, _write_npz
+from ._validate import as_int
 from .simulate import check_execution, make_job
 
 __all__ = ["SweepResult", "sweep"]
 
 _SPECS = ("landscape", "dynamics", "stop", "target", "x0")
 _SEEDS = ("common", "independent")
+_NOT_IN_GRID = ("threads", "progress", "client", "chunk_size", "store", "keep", "seeds", "seed")
 
 
 def _replace(spec: Spec, key: str, field: str, value: Any) -> Spec:
@@ -157,6 +159,13 @@ def sweep(
         raise ValueError(f"seeds must be one of {_SEEDS}, got {seeds!r}")
     if not isinstance(grid, Mapping) or not grid:
         raise ValueError(f"grid must be a non-empty mapping of parameter -> values, got {grid!r}")
+    if seed is not None:
+        seed = as_int("seed", seed, minimum=0, maximum=2**64 - 1)
+    for key, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise ValueError(f"grid[{key!r}] must be a list of values, got {values!r}")
+        if str(key) in _NOT_IN_GRID:
+            raise ValueError(f"grid key {key!r} says how to run, not what: give it to sweep directly")
     grid_lists = {str(k): list(values) for k, values in grid.items()}
     for key, values in grid_lists.items():
         if not values:
@@ -164,7 +173,13 @@ def sweep(
     # What the result records of each value: JSON-compatible, so that a sweep saves; checked before running.
     grid_record = {k: [_record(k, v) for v in values] for k, values in grid_lists.items()}
     base = {"landscape": landscape, "dynamics": dynamics, **simulate_kwargs}
+    if seed is None and store is not None:  # resuming: the base seed the stored sweep started with
+        meta = Path(store) / "sweep.json"
+        seed = int(json.loads(meta.read_text())["seed"]) if meta.exists() else None
     base["seed"] = secrets.randbits(63) if seed is None else seed
+    if store is not None:
+        Path(store).mkdir(parents=True, exist_ok=True)
+        (Path(store) / "sweep.json").write_text(json.dumps({"seed": base["seed"], "seeds": seeds}))
     points = [dict(zip(grid_lists, values)) for values in itertools.product(*grid_lists.values())]
     recorded = [dict(zip(grid_record, values)) for values in itertools.product(*grid_record.values())]
     jobs = []

@@ -93,6 +93,7 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
   require(cfg.max_steps >= 1 && static_cast<std::uint64_t>(cfg.max_steps) <= kMaxStep, "max_steps", cfg.max_steps,
           "between 1 and 2^48 - 2");
   require(cfg.lanes >= 1 && cfg.lanes <= 4096, "lanes", cfg.lanes, "between 1 and 4096");
+  require(cfg.threads <= 4096, "threads", cfg.threads, "at most 4096");
   require(cfg.divergence_bound > 0, "divergence_bound", cfg.divergence_bound, "positive");
   require(cfg.record_paths >= 0, "record_paths", cfg.record_paths, ">= 0");
   require(cfg.record_every >= 1, "record_every", cfg.record_every, ">= 1");
@@ -410,13 +411,11 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
     const bool master = omp_get_thread_num() == 0;
     try {
       detail::LaneBlock block(rs, cfg.lanes);
-      std::int64_t since_check = 0;
+      // The clock is read every block-step (tens of ns against microseconds of work), so a poll is never late
+      // even when one block-step is slow (large d).
       while (block.has_work() && !rs.stop.load(std::memory_order_relaxed)) {
         block.step();
-        if (master && ++since_check >= 64) {
-          since_check = 0;
-          maybe_poll(false);
-        }
+        if (master) maybe_poll(false);
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
