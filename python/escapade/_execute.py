@@ -100,10 +100,11 @@ def run_chunk(job: Job, first: int, n: int, threads: int, keep: str, progress: A
     )
 
 
-def plan(n_paths: int, chunk_size: int | None, slots: int) -> list[tuple[int, int]]:
-    """(first, n) of each chunk. Default size: about 4 chunks per Dask thread, or 100 checkpoints locally."""
+def plan(n_paths: int, chunk_size: int | None, slots: int, minimum: int = 1_000) -> list[tuple[int, int]]:
+    """(first, n) of each chunk. Default size: about 4 chunks per Dask thread, or 100 checkpoints locally, and at
+    least `minimum` paths (every chunk waits for its slowest path, so small chunks leave lanes idle)."""
     if chunk_size is None:
-        chunk_size = min(max(math.ceil(n_paths / (4 * slots)), 1_000), 1_000_000)
+        chunk_size = min(max(math.ceil(n_paths / (4 * slots)), minimum, 1), 1_000_000)
     return [(first, min(chunk_size, n_paths - first)) for first in range(0, n_paths, chunk_size)]
 
 
@@ -250,8 +251,11 @@ def execute(
     progress: bool | None,
 ) -> list[SimulationResult | SummaryResult]:
     """Run every job, chunk by chunk, and merge each job's chunks in path order."""
-    # Worker threads now (a cluster still starting may have none yet); locally, about 100 checkpoints.
+    # Worker threads now (a cluster still starting may have none yet); locally, about 100 checkpoints, each at
+    # least 64 paths per lane of every engine thread.
     slots = max(1, sum(client.nthreads().values())) if client is not None else 25
+    local_threads = threads if threads is not None else _core.default_threads()
+    minimum = 1_000 if client is not None else max(1_000, 64 * local_threads * max(job.lanes for job in jobs))
 
     def chunked(store: Any) -> bool:
         return client is not None or store is not None or chunk_size is not None or keep != "paths"
@@ -263,7 +267,7 @@ def execute(
             stored = Store.stored_plan(store)
             if stored is not None:
                 return stored
-        return plan(job.n_paths, chunk_size, slots)
+        return plan(job.n_paths, chunk_size, slots, minimum)
 
     plans = [plan_for(job, store) for job, store in zip(jobs, stores)]
     store_objs = [None if s is None else Store(s, fingerprint(job, p, keep)) for job, p, s in zip(jobs, plans, stores)]

@@ -184,8 +184,10 @@ def simulate(
     progress : show a progress bar (default: when stderr is a terminal).
     client : a `dask.distributed.Client`: the path range is cut into chunks run on the cluster's workers and
         merged in path order, bit for bit the local result.
-    chunk_size : paths per chunk (default: about 4 chunks per Dask thread, or 1% of the paths locally, clipped to
-        1,000 .. 1,000,000). Giving it, a store or keep="summary" runs locally chunk by chunk too.
+    chunk_size : paths per chunk (default: about 4 chunks per Dask thread, or 1% of the paths locally but at least
+        64 paths per lane of every thread; at least 1,000 and at most 1,000,000). Giving it, a store or
+        keep="summary" runs locally chunk by chunk too; each chunk waits for its slowest path, so small chunks
+        leave lanes idle.
     store : a directory where finished chunks are written as they complete; calling again with the same
         arguments and store skips them, so a killed run resumes where it stopped (with `seed=None`, the seed the
         store's run started with). The store refuses chunks of a different run.
