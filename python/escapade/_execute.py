@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import _core
-from .results import ExitStats, SimulationResult, SummaryResult, _cap_time
+from .results import ExitStats, SimulationResult, SummaryResult, _cap_time, trajectories_from, trajectory_arrays
 from .starts import StartSampler
 
 KEEP = ("paths", "summary")
@@ -160,9 +160,7 @@ class Store:
     def write(self, chunk: Chunk) -> None:
         header = {"first": chunk.first, "n": chunk.n, "total_steps": chunk.total_steps,
                   "stats": dataclasses.asdict(chunk.stats)}
-        arrays = dict(chunk.arrays or {})
-        for i, (t, x) in enumerate(chunk.trajectories):
-            arrays[f"trajectory_t_{i}"], arrays[f"trajectory_x_{i}"] = t, x
+        arrays = {**(chunk.arrays or {}), **trajectory_arrays(chunk.trajectories)}
         payload: dict[str, Any] = {"header": np.array(json.dumps(header)), **arrays}
         self._atomic_write(self._file(chunk.first), lambda fh: np.savez(fh, **payload))
 
@@ -170,15 +168,13 @@ class Store:
         with np.load(self._file(first), allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
             names = ("status", "exit_time", "exit_step", "exit_position")
-            n_traj = sum(1 for k in data.files if k.startswith("trajectory_t_"))
-            stats = header["stats"]
             return Chunk(
                 first=header["first"],
                 n=header["n"],
                 arrays={k: data[k] for k in names} if "status" in data.files else None,
-                stats=ExitStats(**{**stats, "counts": tuple(stats["counts"])}),
+                stats=ExitStats.from_dict(header["stats"]),
                 total_steps=header["total_steps"],
-                trajectories=[(data[f"trajectory_t_{i}"], data[f"trajectory_x_{i}"]) for i in range(n_traj)],
+                trajectories=trajectories_from(data),
             )
 
 

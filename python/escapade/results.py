@@ -82,6 +82,11 @@ class ExitStats:
             censored_time=float(counts[Status.CENSORED] * cap_time),
         )
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ExitStats:
+        """The inverse of `dataclasses.asdict` (as stored in JSON headers)."""
+        return cls(**{**d, "counts": tuple(d["counts"])})
+
     def merge(self, other: ExitStats) -> ExitStats:
         if len(self.counts) != len(other.counts):
             raise ValueError(f"cannot merge statistics with {len(self.counts)} and {len(other.counts)} status counts")
@@ -205,15 +210,13 @@ class SimulationResult:
         }
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        arrays = {
+        return {
             "status": self.status,
             "exit_time": self.exit_time,
             "exit_step": self.exit_step,
             "exit_position": self.exit_position,
+            **trajectory_arrays(self.trajectories),
         }
-        for i, (t, x) in enumerate(self.trajectories):
-            arrays[f"trajectory_t_{i}"], arrays[f"trajectory_x_{i}"] = t, x
-        return arrays
 
     def save(self, path: str | Path) -> None:
         """Write a lossless .npz: the arrays, trajectories and a JSON header with params, seed and version."""
@@ -267,10 +270,7 @@ class SummaryResult:
         }
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        arrays: dict[str, np.ndarray] = {}
-        for i, (t, x) in enumerate(self.trajectories):
-            arrays[f"trajectory_t_{i}"], arrays[f"trajectory_x_{i}"] = t, x
-        return arrays
+        return trajectory_arrays(self.trajectories)
 
     def save(self, path: str | Path) -> None:
         _write_npz(path, self._header(), self._arrays())
@@ -281,6 +281,22 @@ class SummaryResult:
 
 _FORMAT = "escapade-result-1"
 
+Trajectories = list[tuple[np.ndarray, np.ndarray]]
+
+
+def trajectory_arrays(trajectories: Trajectories) -> dict[str, np.ndarray]:
+    """Trajectories as named arrays for an .npz file: trajectory_t_<i> and trajectory_x_<i>."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, (t, x) in enumerate(trajectories):
+        arrays[f"trajectory_t_{i}"], arrays[f"trajectory_x_{i}"] = t, x
+    return arrays
+
+
+def trajectories_from(data: Any, prefix: str = "") -> Trajectories:
+    """The inverse of `trajectory_arrays`, reading an opened .npz."""
+    n = sum(1 for k in data.files if k.startswith(prefix + "trajectory_t_"))
+    return [(data[f"{prefix}trajectory_t_{i}"], data[f"{prefix}trajectory_x_{i}"]) for i in range(n)]
+
 
 def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     payload: dict[str, Any] = {"header": np.array(json.dumps({"format": _FORMAT, **header})), **arrays}
@@ -289,9 +305,8 @@ def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.nd
 
 
 def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> SimulationResult | SummaryResult:
-    n_traj = sum(1 for k in data.files if k.startswith(prefix + "trajectory_t_"))
     common = dict(
-        trajectories=[(data[f"{prefix}trajectory_t_{i}"], data[f"{prefix}trajectory_x_{i}"]) for i in range(n_traj)],
+        trajectories=trajectories_from(data, prefix),
         params=header["params"],
         seed=int(header["seed"]),
         version=header["version"],
@@ -299,8 +314,7 @@ def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> Simulation
         total_steps=int(header["total_steps"]),
     )
     if header["kind"] == "summary":
-        stats = header["exit_stats"]
-        return SummaryResult(exit_stats=ExitStats(**{**stats, "counts": tuple(stats["counts"])}), **common)
+        return SummaryResult(exit_stats=ExitStats.from_dict(header["exit_stats"]), **common)
     return SimulationResult(
         status=data[prefix + "status"],
         exit_time=data[prefix + "exit_time"],

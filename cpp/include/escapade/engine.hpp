@@ -127,6 +127,7 @@ class LaneBlock {
         L_(lanes),
         bridge_(rs.cfg.bridge && dyn_.continuous_time() && (rs.pb.stop || rs.pb.target)),
         dt_(dyn_.dt()),
+        bound_(std::min(rs.cfg.divergence_bound, std::numeric_limits<double>::max())),
         x_(d_, L_),
         x_next_(d_, L_),
         g_(d_, L_),
@@ -203,14 +204,17 @@ class LaneBlock {
  private:
   static constexpr std::int8_t kRunning = static_cast<std::int8_t>(Status::Running);
 
+  // A coordinate past the divergence bound, or non-finite: NaN and infinities fail the comparison with the
+  // (finite) effective bound even when the user's bound is infinite. classify() inlines the same test.
+  bool diverged(double a) const { return !(std::abs(a) <= bound_); }
+
   // ended_[l] = how lane l's path ended at this step (kRunning if it goes on); branch-free so it vectorizes.
   // Priority: diverged, left `stop`, entered `target`, bridge exit, bridge hit, step cap.
   void classify(const double* u, int w) {
     // Local restrict pointers: byte-sized stores could otherwise alias the vectors' own pointers and block
     // vectorization.
     const std::uint64_t cap = static_cast<std::uint64_t>(rs_.cfg.max_steps);
-    // Finite and within the bound; a NaN or an infinity fails the comparison even for an infinite bound.
-    const double bound = std::min(rs_.cfg.divergence_bound, std::numeric_limits<double>::max());
+    const double bound = bound_;
     const double* __restrict xn = x_next_.data();
     const double* __restrict ps = p_stop_.data();
     const double* __restrict pt = p_target_.data();
@@ -314,7 +318,9 @@ class LaneBlock {
         record(l);
       }
       Status s = Status::Running;
-      if (!x_.col(l).allFinite() || x_.col(l).cwiseAbs().maxCoeff() > rs_.cfg.divergence_bound)
+      bool bad = false;
+      for (int i = 0; i < d_; ++i) bad = bad || diverged(x_(i, l));
+      if (bad)
         s = Status::Diverged;
       else if (pb.stop && !pb.stop->contains(x_.col(l).data()))
         s = Status::Exited;
@@ -351,6 +357,7 @@ class LaneBlock {
   const int d_, k_, m_, sd_, L_;
   const bool bridge_;
   const double dt_;
+  const double bound_;  // min(divergence_bound, largest finite double)
   int width_ = L_;
   int n_active_ = 0;
   int recording_ = 0;
