@@ -121,7 +121,49 @@ def _cap_time(params: dict[str, Any]) -> float:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SimulationResult:
+class RunRecord:
+    """What every result carries besides its numbers: trajectories and provenance, and saving and loading."""
+
+    trajectories: list[tuple[np.ndarray, np.ndarray]]
+    params: dict[str, Any]
+    seed: int
+    version: str
+    elapsed: float
+    total_steps: int
+
+    _kind = ""
+
+    def stats(self) -> ExitStats:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def summary(self) -> Summary:
+        return self.stats().summary()
+
+    def _header(self) -> dict[str, Any]:
+        return {"kind": self._kind, "params": self.params, "seed": self.seed, "version": self.version,
+                "elapsed": self.elapsed, "total_steps": self.total_steps}
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return trajectory_arrays(self.trajectories)
+
+    def save(self, path: str | Path) -> None:
+        """Write a lossless .npz: the arrays, trajectories and a JSON header with params, seed and version."""
+        _write_npz(path, self._header(), self._arrays())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Any:
+        """Read a result written by `save`, checking that it is of this class."""
+        result = load(path)
+        if not isinstance(result, cls):
+            raise ValueError(f"{path} holds a {type(result).__name__}, not a {cls.__name__}")
+        return result
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} seed={self.seed} version={self.version}: {self.summary()}>"
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SimulationResult(RunRecord):
     """Per-path outcome of `simulate`, with its provenance.
 
     Attributes
@@ -140,12 +182,8 @@ class SimulationResult:
     exit_time: np.ndarray
     exit_step: np.ndarray
     exit_position: np.ndarray
-    trajectories: list[tuple[np.ndarray, np.ndarray]]
-    params: dict[str, Any]
-    seed: int
-    version: str
-    elapsed: float
-    total_steps: int
+
+    _kind = "paths"
 
     @property
     def n_paths(self) -> int:
@@ -161,9 +199,6 @@ class SimulationResult:
 
     def stats(self) -> ExitStats:
         return ExitStats.of(self.status, self.exit_time, _cap_time(self.params))
-
-    def summary(self) -> Summary:
-        return self.stats().summary()
 
     def to_pandas(self) -> Any:
         """One row per path: status (categorical names), exit_time, exit_step and the exit position x0..x{d-1}."""
@@ -199,16 +234,6 @@ class SimulationResult:
                    "status_codes": json.dumps({s.name: s.value for s in Status})},
         )
 
-    def _header(self) -> dict[str, Any]:
-        return {
-            "kind": "paths",
-            "params": self.params,
-            "seed": self.seed,
-            "version": self.version,
-            "elapsed": self.elapsed,
-            "total_steps": self.total_steps,
-        }
-
     def _arrays(self) -> dict[str, np.ndarray]:
         return {
             "status": self.status,
@@ -218,32 +243,14 @@ class SimulationResult:
             **trajectory_arrays(self.trajectories),
         }
 
-    def save(self, path: str | Path) -> None:
-        """Write a lossless .npz: the arrays, trajectories and a JSON header with params, seed and version."""
-        _write_npz(path, self._header(), self._arrays())
 
-    @classmethod
-    def load(cls, path: str | Path) -> SimulationResult:
-        result = load(path)
-        if not isinstance(result, cls):
-            raise ValueError(f"{path} holds a {type(result).__name__}, not a {cls.__name__}")
-        return result
-
-    def __repr__(self) -> str:
-        return f"<SimulationResult seed={self.seed} version={self.version}: {self.summary()}>"
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class SummaryResult:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SummaryResult(RunRecord):
     """Outcome of `simulate(..., keep="summary")`: mergeable statistics instead of per-path arrays."""
 
     exit_stats: ExitStats
-    trajectories: list[tuple[np.ndarray, np.ndarray]]
-    params: dict[str, Any]
-    seed: int
-    version: str
-    elapsed: float
-    total_steps: int
+
+    _kind = "summary"
 
     @property
     def n_paths(self) -> int:
@@ -255,28 +262,8 @@ class SummaryResult:
     def stats(self) -> ExitStats:
         return self.exit_stats
 
-    def summary(self) -> Summary:
-        return self.exit_stats.summary()
-
     def _header(self) -> dict[str, Any]:
-        return {
-            "kind": "summary",
-            "exit_stats": dataclasses.asdict(self.exit_stats),
-            "params": self.params,
-            "seed": self.seed,
-            "version": self.version,
-            "elapsed": self.elapsed,
-            "total_steps": self.total_steps,
-        }
-
-    def _arrays(self) -> dict[str, np.ndarray]:
-        return trajectory_arrays(self.trajectories)
-
-    def save(self, path: str | Path) -> None:
-        _write_npz(path, self._header(), self._arrays())
-
-    def __repr__(self) -> str:
-        return f"<SummaryResult seed={self.seed} version={self.version}: {self.summary()}>"
+        return {**super()._header(), "exit_stats": dataclasses.asdict(self.exit_stats)}
 
 
 _FORMAT = "escapade-result-1"
