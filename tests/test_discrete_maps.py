@@ -197,3 +197,13 @@ def test_bad_adaptive_parameters():
         esc.AdaGrad(matrix="block")
     with pytest.raises(ValueError, match="delta0"):
         esc.AdaNorm(delta0=-1.0)
+
+
+def test_gaussian_sgd_continuous_version():
+    C = np.array([[1.0, 0.3], [0.3, 0.5]])
+    sgd = esc.GaussianSGD(lr=0.1, batch_size=4.0, C=C)
+    sde = sgd.continuous(dt=1e-3)
+    assert isinstance(sde, esc.Langevin) and sde.dt == 1e-3
+    np.testing.assert_allclose(sde.diffusion_matrix(2), 0.1 / 4.0 * C, rtol=1e-12)  # Sigma = (eta / B) C
+    with pytest.raises(ValueError, match="schedule"):
+        esc.GaussianSGD(lr=0.1, batch_size=1.0, C=C, schedule="inverse").continuous(dt=1e-3)

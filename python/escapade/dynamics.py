@@ -213,6 +213,13 @@ class GaussianSGD(DiscreteMap):
             raise ValueError(f"C must be positive semi-definite, got eigenvalues {eigenvalues.tolist()}")
         object.__setattr__(self, "C", C)
 
+    def continuous(self, dt: float) -> Langevin:
+        """The SDE this map discretizes (003, eq. 3): d theta = -grad L dt + sqrt(eta / B) C^{1/2} dW, as a
+        `Langevin` with step `dt` (constant step sizes only)."""
+        if self.schedule != "constant":
+            raise ValueError(f"the continuous version needs a constant step size, got schedule={self.schedule!r}")
+        return Langevin(eps=math.sqrt(float(self.lr) / self.batch_size), S=self.noise_factor(), dt=dt)
+
     def noise_factor(self) -> np.ndarray:
         """C^{1/2}, the symmetric square root of C."""
         w, V = np.linalg.eigh(self.C)
