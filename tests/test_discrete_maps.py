@@ -207,3 +207,62 @@ def test_gaussian_sgd_continuous_version():
     np.testing.assert_allclose(sde.diffusion_matrix(2), 0.1 / 4.0 * C, rtol=1e-12)  # Sigma = (eta / B) C
     with pytest.raises(ValueError, match="schedule"):
         esc.GaussianSGD(lr=0.1, batch_size=1.0, C=C, schedule="inverse").continuous(dt=1e-3)
+
+
+def marker_sum(p):
+    """n terms f_i(x) = x_i on R^n: one term's gradient is e_i, so a step shows which terms were drawn."""
+    n = len(p)
+    return esc.StochasticQuadratic(np.zeros((n, n, n)), np.eye(n), p)
+
+
+def drawn_counts(p, k, replace, n_paths=20_000, seed=0):
+    n = len(p)
+    res = esc.simulate(marker_sum(p), esc.SGDk(lr=1.0, batch_size=k, replace=replace), x0=np.zeros(n),
+                       n_paths=n_paths, max_steps=1, seed=seed, record_paths=n_paths)
+    x1 = np.array([x[-1] for _, x in res.trajectories])
+    return np.rint(-k * x1).astype(int)  # x1 = -(1/k) sum_j e_{i_j}
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_sgdk_draws_terms_with_their_probabilities(k):
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    counts = drawn_counts(p, k, replace=True)
+    assert np.all(counts.sum(axis=1) == k)
+    freq = counts.sum(axis=0) / counts.sum()
+    se = np.sqrt(p * (1 - p) / counts.sum())
+    assert np.all(np.abs(freq - p) < 4 * se), (freq, p)
+
+
+def test_sgdk_without_replacement_never_repeats_a_term():
+    counts = drawn_counts(np.full(5, 0.2), 3, replace=False)
+    assert counts.max() == 1 and np.all(counts.sum(axis=1) == 3)
+    inclusion = counts.mean(axis=0)  # uniform p: each term is in the batch with probability k / n
+    assert np.all(np.abs(inclusion - 0.6) < 4 * np.sqrt(0.6 * 0.4 / counts.shape[0]))
+    weighted = drawn_counts(np.array([0.5, 0.3, 0.1, 0.1]), 4, replace=False, n_paths=50)
+    assert np.all(weighted == 1)  # k = n: every term exactly once, whatever p
+
+
+def test_sgdk_with_the_full_batch_without_replacement_is_gd_bitwise():
+    rng = np.random.default_rng(0)
+    n, d = 6, 3
+    A = rng.normal(size=(n, d, d))
+    f = esc.StochasticQuadratic(np.einsum("nij,nkj->nik", A, A), rng.normal(size=(n, d)))
+    common = dict(x0=esc.UniformBall(np.zeros(d), 1.0), n_paths=50, max_steps=30, seed=4, record_paths=50)
+    gd = esc.simulate(f, esc.GD(lr=0.02), **common)
+    sgd = esc.simulate(f, esc.SGDk(lr=0.02, batch_size=n, replace=False), **common)
+    for (_, a), (_, b) in zip(gd.trajectories, sgd.trajectories):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bad_sgdk_input():
+    f = marker_sum(np.full(3, 1 / 3))
+    with pytest.raises(ValueError, match="batch_size"):  # more than n without replacement
+        esc.simulate(f, esc.SGDk(lr=0.1, batch_size=4, replace=False), x0=np.zeros(3), n_paths=1, max_steps=1, seed=0)
+    with pytest.raises(ValueError, match="landscape"):  # not a finite sum
+        esc.simulate(esc.DoubleWell(), esc.SGDk(lr=0.1, batch_size=1), x0=[0.0], n_paths=1, max_steps=1, seed=0)
+    with pytest.raises(ValueError, match="p"):
+        esc.StochasticQuadratic(np.zeros((2, 1, 1)), p=[0.5, 0.6])
+    with pytest.raises(ValueError, match="semi-definite"):
+        esc.StochasticQuadratic(np.array([[[-1.0]]]))
+    with pytest.raises(TypeError, match="batch_size"):
+        esc.SGDk(lr=0.1, batch_size=1.5)

@@ -6,8 +6,10 @@
 #include "escapade/dynamics/adagrad.hpp"
 #include "escapade/dynamics/gradient_descent.hpp"
 #include "escapade/dynamics/langevin.hpp"
+#include "escapade/dynamics/sgd_k.hpp"
 #include "escapade/landscapes/double_well.hpp"
 #include "escapade/landscapes/quadratic.hpp"
+#include "escapade/landscapes/stochastic_quadratic.hpp"
 #include "escapade/region.hpp"
 #include "escapade/start.hpp"
 #include "numpy.hpp"
@@ -67,6 +69,23 @@ void bind_landscapes(py::module_& m) {
            py::kw_only(), "H"_a, "center"_a);
 }
 
+void bind_finite_sums(py::module_& m) {
+  py::class_<FiniteSum, Landscape, std::shared_ptr<FiniteSum>>(m, "FiniteSum")
+      .def_property_readonly("n_terms", &FiniteSum::n_terms);
+  py::class_<StochasticQuadratic, FiniteSum, std::shared_ptr<StochasticQuadratic>>(m, "StochasticQuadratic")
+      .def(py::init([](const DoubleArray& Q, const DoubleArray& r, const DoubleArray& p) {
+             if (Q.ndim() != 3 || Q.shape(1) != Q.shape(2)) throw std::invalid_argument("Q must have shape (n, d, d)");
+             const long n = Q.shape(0), d = Q.shape(1);
+             std::vector<Matrix> terms;
+             for (long i = 0; i < n; ++i) terms.emplace_back(Eigen::Map<const Matrix>(Q.data() + i * d * d, d, d));
+             if (r.ndim() != 2) throw std::invalid_argument("r must have shape (n, d)");
+             return std::make_shared<StochasticQuadratic>(std::move(terms),
+                                                          Eigen::Map<const Matrix>(r.data(), r.shape(1), r.shape(0)),
+                                                          to_vector(p, "p"));
+           }),
+           py::kw_only(), "Q"_a, "r"_a, "p"_a);
+}
+
 void bind_dynamics(py::module_& m) {
   py::class_<Dynamics, std::shared_ptr<Dynamics>>(m, "Dynamics")
       .def_property_readonly("dt", &Dynamics::dt)
@@ -97,6 +116,8 @@ void bind_dynamics(py::module_& m) {
       .value("NORM", AdaGrad::Mode::Norm);
   py::class_<AdaGrad, Dynamics, std::shared_ptr<AdaGrad>>(m, "AdaGrad")
       .def(py::init<StepPolicy, double, AdaGrad::Mode>(), py::kw_only(), "lr"_a, "delta0"_a, "mode"_a);
+  py::class_<SGDk, Dynamics, std::shared_ptr<SGDk>>(m, "SGDk")
+      .def(py::init<StepPolicy, int, bool>(), py::kw_only(), "lr"_a, "batch_size"_a, "replace"_a);
   py::class_<Langevin, Dynamics, std::shared_ptr<Langevin>>(m, "Langevin")
       .def(py::init<double, double>(), py::kw_only(), "temperature"_a, "dt"_a)
       .def(py::init([](const DoubleArray& S, double eps, double dt) {
@@ -174,6 +195,7 @@ void bind_starts(py::module_& m) {
 
 void bind_problem(py::module_& m) {
   bind_landscapes(m);
+  bind_finite_sums(m);
   bind_dynamics(m);
   bind_regions(m);
   bind_starts(m);

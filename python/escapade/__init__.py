@@ -15,8 +15,8 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, plot
-from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD
-from .landscapes import DoubleWell, Landscape, Quadratic
+from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, SGDk
+from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
@@ -44,9 +44,11 @@ __all__ = [
     "NoisyGD",
     "Quadratic",
     "Region",
+    "SGDk",
     "SimulationResult",
     "StartSampler",
     "Status",
+    "StochasticQuadratic",
     "Summary",
     "SummaryResult",
     "SweepResult",

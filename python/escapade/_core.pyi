@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'DoubleWell', 'Dynamics', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PointsStart', 'Quadratic', 'Region', 'Start', 'Status', 'StepKind', 'StepPolicy', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PointsStart', 'Quadratic', 'Region', 'SGDk', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -33,6 +33,13 @@ class DoubleWell(Landscape):
         ...
 class Quadratic(Landscape):
     def __init__(self, *, H: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class FiniteSum(Landscape):
+    @property
+    def n_terms(self) -> int:
+        ...
+class StochasticQuadratic(FiniteSum):
+    def __init__(self, *, Q: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], r: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
 class Dynamics:
     @property
@@ -161,6 +168,9 @@ class AdaGradMode:
         ...
 class AdaGrad(Dynamics):
     def __init__(self, *, lr: StepPolicy, delta0: typing.SupportsFloat | typing.SupportsIndex, mode: AdaGradMode) -> None:
+        ...
+class SGDk(Dynamics):
+    def __init__(self, *, lr: StepPolicy, batch_size: typing.SupportsInt | typing.SupportsIndex, replace: bool) -> None:
         ...
 class Langevin(Dynamics):
     @typing.overload

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_float, as_square_matrix
+from ._validate import as_array, as_float, as_int, as_square_matrix
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -266,3 +266,25 @@ class AdaNorm(DiscreteMap):
 
     def _to_core(self) -> Any:
         return _core.AdaGrad(lr=self._policy(), delta0=self.delta0, mode=_core.AdaGradMode.NORM)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SGDk(DiscreteMap):
+    """SGD-k on a finite-sum landscape (004, Definition 3.5): each step draws `batch_size` = k term indices with the
+    landscape's probabilities p_i, with or without replacement, from the path's own random numbers, and steps
+    along the average of their gradients: x_{t+1} = x_t - eta_t (1/k) sum_j grad f_{i_j}(x_t).
+    k = n without replacement under uniform p is gradient descent, bit for bit."""
+
+    batch_size: int = 1
+    replace: bool = True
+
+    def __init__(self, lr: float | ArrayLike, batch_size: int, *, replace: bool = True,
+                 schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+        object.__setattr__(self, "batch_size", as_int("batch_size", batch_size, minimum=1, maximum=2**31 - 1))
+        if not isinstance(replace, (bool, np.bool_)):
+            raise TypeError(f"replace must be True or False, got {replace!r}")
+        object.__setattr__(self, "replace", bool(replace))
+
+    def _to_core(self) -> Any:
+        return _core.SGDk(lr=self._policy(), batch_size=self.batch_size, replace=self.replace)

@@ -85,3 +85,49 @@ class Quadratic(Landscape):
 
     def _to_core(self) -> Any:
         return _core.Quadratic(H=self.H, center=self.center)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class StochasticQuadratic(Landscape):
+    """The stochastic quadratic problem (004, Problem 3.1) with n terms:
+    F(x) = sum_i p_i f_i(x), f_i(x) = x^T Q_i x / 2 + r_i^T x, each Q_i symmetric positive semi-definite.
+
+    Parameters
+    ----------
+    Q : (n, d, d) the terms' matrices.
+    r : (n, d) the terms' linear parts (default zero).
+    p : (n,) the terms' probabilities (default uniform), as sampled by `SGDk`.
+    """
+
+    Q: np.ndarray
+    r: np.ndarray
+    p: np.ndarray
+
+    def __init__(self, Q: ArrayLike, r: ArrayLike | None = None, p: ArrayLike | None = None) -> None:
+        Q = as_array("Q", Q, ndim=3)
+        n, d, d2 = Q.shape
+        if d != d2:
+            raise ValueError(f"Q must have shape (n, d, d), got {Q.shape}")
+        for i in range(n):
+            q = Q[i]
+            if np.abs(q - q.T).max() > 1e-12 * max(np.abs(q).max(), 1e-300):
+                raise ValueError(f"Q must be symmetric in every term, got term {i} = {q.tolist()}")
+            w = np.linalg.eigvalsh(q)
+            if w.min() < -1e-12 * max(1.0, float(np.abs(w).max())):
+                raise ValueError(f"Q must be positive semi-definite in every term, got term {i} with eigenvalues {w.tolist()}")
+        r = np.zeros((n, d)) if r is None else as_array("r", r, ndim=2)
+        if r.shape != (n, d):
+            raise ValueError(f"r must have shape {(n, d)} (one vector per term), got {r.shape}")
+        p = np.full(n, 1.0 / n) if p is None else as_array("p", p, ndim=1)
+        if p.shape != (n,) or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-9:
+            raise ValueError(f"p must be {n} non-negative probabilities summing to 1, got {p.tolist()}")
+        object.__setattr__(self, "Q", Q)
+        object.__setattr__(self, "r", r)
+        object.__setattr__(self, "p", p)
+
+    @property
+    def n_terms(self) -> int:
+        return int(self.Q.shape[0])
+
+    def _to_core(self) -> Any:
+        return _core.StochasticQuadratic(Q=self.Q, r=self.r, p=self.p)

@@ -49,8 +49,9 @@ class Dynamics {
   virtual ~Dynamics() = default;
   virtual std::string name() const = 0;
   virtual double dt() const = 0;
-  // Throws std::invalid_argument if the dynamics cannot run on a landscape of dimension d.
+  // Throws std::invalid_argument if the dynamics cannot run on a landscape of dimension d, or on this landscape.
   virtual void check_dim(int d) const = 0;
+  virtual void check_landscape(const Landscape& /*f*/) const {}
   // Standard normals a lane consumes per step in dimension d.
   virtual int noise_dim(int d) const = 0;
   // True for time-discretized SDEs: exits between steps are then tested with the Brownian bridge.

@@ -79,6 +79,7 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
   require(pb.start.dim() == d, "x0", "of dimension " + std::to_string(pb.start.dim()),
           "of the landscape's dimension " + std::to_string(d));
   pb.dynamics.check_dim(d);
+  pb.dynamics.check_landscape(pb.landscape);
   if (pb.stop)
     require(pb.stop->dim() == d, "stop", pb.stop->name() + " of dimension " + std::to_string(pb.stop->dim()),
             "of the landscape's dimension " + std::to_string(d));

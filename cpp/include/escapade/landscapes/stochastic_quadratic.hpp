@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "escapade/landscape.hpp"
+
+namespace escapade {
+
+// A finite sum F(x) = sum_i p_i f_i(x) whose terms' gradients SGD-k samples.
+class FiniteSum : public Landscape {
+ public:
+  virtual int n_terms() const = 0;
+  // Probabilities p_i (sum 1); uniform() when all are 1/n.
+  virtual const Vector& weights() const = 0;
+  virtual bool uniform() const = 0;
+  // g += grad f_i(x) for one point x (length d).
+  virtual void add_term_gradient(int i, const double* x, double* g) const = 0;
+
+  // grad F = sum_i p_i grad f_i in index order; with uniform weights (sum_i grad f_i) / n, so that SGD-k with
+  // k = n without replacement reproduces it bit for bit.
+  void gradient(const double* x, double* g, int width) const override {
+    const int d = dim(), n = n_terms();
+    std::vector<double> gi(d);
+    for (int l = 0; l < width; ++l) {
+      const double* xl = x + static_cast<long>(l) * d;
+      double* gl = g + static_cast<long>(l) * d;
+      for (int j = 0; j < d; ++j) gl[j] = 0.0;
+      for (int i = 0; i < n; ++i) {
+        if (uniform()) {
+          add_term_gradient(i, xl, gl);
+          continue;
+        }
+        for (int j = 0; j < d; ++j) gi[j] = 0.0;
+        add_term_gradient(i, xl, gi.data());
+        for (int j = 0; j < d; ++j) gl[j] += weights()[i] * gi[j];
+      }
+      if (uniform())
+        for (int j = 0; j < d; ++j) gl[j] /= n;
+    }
+  }
+};
+
+// The stochastic quadratic problem (004, Problem 3.1) with finitely many terms: f_i(x) = x^T Q_i x / 2 + r_i^T x.
+class StochasticQuadratic final : public FiniteSum {
+ public:
+  // Q: n matrices d x d (stored one after another, column-major), r: d x n, p: n.
+  StochasticQuadratic(std::vector<Matrix> Q, Matrix r, Vector p) : Q_(std::move(Q)), r_(std::move(r)), p_(std::move(p)) {
+    const int n = static_cast<int>(Q_.size());
+    require(n >= 1, "Q", "no terms", "at least one term");
+    const long d = Q_[0].rows();
+    for (int i = 0; i < n; ++i) {
+      require(Q_[i].rows() == d && Q_[i].cols() == d && Q_[i].allFinite(), "Q", "term " + std::to_string(i),
+              "finite square matrices of one size");
+      const double scale = Q_[i].cwiseAbs().maxCoeff();
+      require((Q_[i] - Q_[i].transpose()).cwiseAbs().maxCoeff() <= 1e-12 * scale, "Q",
+              "a non-symmetric term " + std::to_string(i), "symmetric in every term");
+    }
+    require(r_.rows() == d && r_.cols() == n && r_.allFinite(), "r", std::to_string(r_.rows()) + "x" + std::to_string(r_.cols()),
+            "finite, one vector of length d per term");
+    require(p_.size() == n && p_.allFinite() && (p_.array() >= 0).all() && std::abs(p_.sum() - 1.0) <= 1e-9, "p",
+            "not a probability vector over the terms", "non-negative, one per term, summing to 1");
+    uniform_ = (p_.array() == p_[0]).all();
+  }
+  int dim() const override { return static_cast<int>(Q_[0].rows()); }
+  std::string name() const override { return "StochasticQuadratic"; }
+  int n_terms() const override { return static_cast<int>(Q_.size()); }
+  const Vector& weights() const override { return p_; }
+  bool uniform() const override { return uniform_; }
+  double value(const double* x) const override {
+    const Eigen::Map<const Vector> v(x, dim());
+    double f = 0;
+    for (int i = 0; i < n_terms(); ++i) f += p_[i] * (0.5 * v.dot(Q_[i] * v) + r_.col(i).dot(v));
+    return f;
+  }
+  void add_term_gradient(int i, const double* x, double* g) const override {
+    const int d = dim();
+    const Matrix& Q = Q_[i];
+    for (int j = 0; j < d; ++j) {
+      double s = r_(j, i);
+      for (int k = 0; k < d; ++k) s += Q(j, k) * x[k];
+      g[j] += s;
+    }
+  }
+  void hessian(const double*, double* H) const override {
+    Eigen::Map<Matrix> out(H, dim(), dim());
+    out.setZero();
+    for (int i = 0; i < n_terms(); ++i) out += p_[i] * Q_[i];
+  }
+
+ private:
+  std::vector<Matrix> Q_;
+  Matrix r_;
+  Vector p_;
+  bool uniform_ = false;
+};
+
+}  // namespace escapade
