@@ -266,3 +266,45 @@ def test_bad_sgdk_input():
         esc.StochasticQuadratic(np.array([[[-1.0]]]))
     with pytest.raises(TypeError, match="batch_size"):
         esc.SGDk(lr=0.1, batch_size=1.5)
+
+
+def test_sgld_constant_schedule_stationary_covariance():
+    # x' = (I - A H) x + B z: Sigma solves Sigma = (I - A H) Sigma (I - A H)^T + B^2 I.
+    H = np.array([[1.5, 0.4], [0.4, 0.8]])
+    A, B, n, steps = 0.2, 0.3, 20_000, 200
+    res = esc.simulate(esc.Quadratic(H), esc.SGLD(A=A, B=B), x0=[0.0, 0.0], n_paths=n, max_steps=steps, seed=8,
+                       record_paths=n, record_every=steps)
+    X = final_states(res)
+    M = np.eye(2) - A * H
+    sigma = solve_discrete_lyapunov(M, B**2 * np.eye(2))
+    se = np.sqrt((np.outer(np.diag(sigma), np.diag(sigma)) + sigma**2) / n)
+    assert np.all(np.abs(np.cov(X.T) - sigma) < 4 * se)
+
+
+def test_sgld_gelfand_mitter_schedule_matches_a_numpy_loop():
+    dyn = esc.SGLD(A=0.5, B=0.2, schedule="gelfand_mitter", t0=5.0)
+    a0, b0 = dyn.step_sizes(0)
+    assert a0 == 0.5 / 5.0 and b0 == pytest.approx(math.sqrt(0.2 / (5.0 * math.log(math.log(5.0)))), rel=1e-15)
+    seed, steps = 3, 40
+    res = esc.simulate(esc.DoubleWell(dim=2), dyn, x0=[0.2, -0.5], n_paths=1, max_steps=steps, seed=seed,
+                       record_paths=1)
+    x = np.array([0.2, -0.5])
+    for t in range(steps):
+        z, _ = _core.step_draws(seed, np.array([0], dtype=np.uint64), t, 2)
+        a, b = dyn.step_sizes(t)
+        x = (x - a * ((x * x) * x - x)) + b * z[0]
+    np.testing.assert_array_equal(final_states(res)[0], x)
+
+
+def test_sgld_with_minibatches_of_a_finite_sum():
+    f = marker_sum(np.full(4, 0.25))  # term gradients e_i: a minibatch step shows the drawn terms
+    res = esc.simulate(f, esc.SGLD(A=1.0, B=0.0, batch_size=2, replace=False), x0=np.zeros(4), n_paths=2000,
+                       max_steps=1, seed=0, record_paths=2000)
+    counts = np.rint(-2 * final_states(res)).astype(int)
+    assert counts.max() == 1 and np.all(counts.sum(axis=1) == 2)
+    with pytest.raises(ValueError, match="landscape"):
+        esc.simulate(esc.DoubleWell(), esc.SGLD(A=0.1, B=0.1, batch_size=2), x0=[0.0], n_paths=1, max_steps=1, seed=0)
+    with pytest.raises(ValueError, match="t0"):
+        esc.SGLD(A=0.1, B=0.1, schedule="gelfand_mitter", t0=2.0)
+    with pytest.raises(ValueError, match="schedule"):
+        esc.SGLD(A=0.1, B=0.1, schedule="cosine")

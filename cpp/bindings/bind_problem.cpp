@@ -7,6 +7,7 @@
 #include "escapade/dynamics/gradient_descent.hpp"
 #include "escapade/dynamics/langevin.hpp"
 #include "escapade/dynamics/sgd_k.hpp"
+#include "escapade/dynamics/sgld.hpp"
 #include "escapade/landscapes/double_well.hpp"
 #include "escapade/landscapes/quadratic.hpp"
 #include "escapade/landscapes/stochastic_quadratic.hpp"
@@ -118,6 +119,11 @@ void bind_dynamics(py::module_& m) {
       .def(py::init<StepPolicy, double, AdaGrad::Mode>(), py::kw_only(), "lr"_a, "delta0"_a, "mode"_a);
   py::class_<SGDk, Dynamics, std::shared_ptr<SGDk>>(m, "SGDk")
       .def(py::init<StepPolicy, int, bool>(), py::kw_only(), "lr"_a, "batch_size"_a, "replace"_a);
+  py::class_<SGLD, Dynamics, std::shared_ptr<SGLD>>(m, "SGLD")
+      .def(py::init<double, double, bool, double, int, bool>(), py::kw_only(), "A"_a, "B"_a, "annealed"_a, "t0"_a,
+           "batch_size"_a, "replace"_a)
+      .def("alpha", &SGLD::alpha, "t"_a)
+      .def("beta", &SGLD::beta, "t"_a);
   py::class_<Langevin, Dynamics, std::shared_ptr<Langevin>>(m, "Langevin")
       .def(py::init<double, double>(), py::kw_only(), "temperature"_a, "dt"_a)
       .def(py::init([](const DoubleArray& S, double eps, double dt) {

@@ -15,7 +15,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, plot
-from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, SGDk
+from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, SGDk, SGLD
 from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
@@ -45,6 +45,7 @@ __all__ = [
     "Quadratic",
     "Region",
     "SGDk",
+    "SGLD",
     "SimulationResult",
     "StartSampler",
     "Status",

@@ -288,3 +288,52 @@ class SGDk(DiscreteMap):
 
     def _to_core(self) -> Any:
         return _core.SGDk(lr=self._policy(), batch_size=self.batch_size, replace=self.replace)
+
+
+_SGLD_SCHEDULES = ("constant", "gelfand_mitter")
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SGLD(Dynamics):
+    """Stochastic gradient Langevin dynamics (001): x_{t+1} = x_t - alpha_t (grad f(x_t) + xi_t) + beta_t W_t,
+    W_t ~ N(0, I); time is counted in iterations (dt = 1).
+
+    The gradient noise xi_t comes from minibatches: with `batch_size` = k > 0 on a finite-sum landscape the step
+    uses the average gradient of k terms drawn like `SGDk`; with `batch_size=None` the full gradient (xi_t = 0).
+    Schedules: "constant" (alpha_t = A, beta_t = B) or "gelfand_mitter" (alpha_t = A / s,
+    beta_t = sqrt(B / (s log log s)), s = t + t0; Gelfand & Mitter's annealing, t0 >= 3 so that log log s > 0).
+    """
+
+    A: float = 0.1
+    B: float = 0.0
+    schedule: str = "constant"
+    t0: float = 3.0
+    batch_size: int | None = None
+    replace: bool = True
+
+    def __init__(self, A: float, B: float, *, schedule: str = "constant", t0: float = 3.0,
+                 batch_size: int | None = None, replace: bool = True) -> None:
+        object.__setattr__(self, "dt", 1.0)
+        object.__setattr__(self, "A", as_float("A", A, nonnegative=True))
+        object.__setattr__(self, "B", as_float("B", B, nonnegative=True))
+        if schedule not in _SGLD_SCHEDULES:
+            raise ValueError(f"schedule must be one of {_SGLD_SCHEDULES}, got {schedule!r}")
+        object.__setattr__(self, "schedule", schedule)
+        t0 = as_float("t0", t0)
+        if schedule == "gelfand_mitter" and t0 < 3:
+            raise ValueError(f"t0 must be >= 3 (log log t0 > 0), got {t0}")
+        object.__setattr__(self, "t0", t0)
+        if batch_size is not None:
+            batch_size = as_int("batch_size", batch_size, minimum=1, maximum=2**31 - 1)
+        object.__setattr__(self, "batch_size", batch_size)
+        if not isinstance(replace, (bool, np.bool_)):
+            raise TypeError(f"replace must be True or False, got {replace!r}")
+        object.__setattr__(self, "replace", bool(replace))
+
+    def step_sizes(self, t: int) -> tuple[float, float]:
+        """(alpha_t, beta_t) at iteration t = 0, 1, ..."""
+        return float(self._core.alpha(t)), float(self._core.beta(t))
+
+    def _to_core(self) -> Any:
+        return _core.SGLD(A=self.A, B=self.B, annealed=self.schedule == "gelfand_mitter", t0=self.t0,
+                          batch_size=self.batch_size or 0, replace=self.replace)

@@ -8,6 +8,79 @@
 
 namespace escapade {
 
+// Draws k term indices of a finite sum from k uniforms: with replacement by inverse CDF, without replacement
+// by a partial Fisher-Yates shuffle (uniform p) or sequentially from the weights left (general p). The indices
+// come out sorted, so that summing their gradients has one order. Scratch space is reused across lanes.
+class TermSampler {
+ public:
+  TermSampler(const FiniteSum& f, int k, bool replace)
+      : f_(f), k_(k), replace_(replace), n_(f.n_terms()), cumulative_(n_), pool_(n_), remaining_(n_) {
+    double acc = 0;
+    for (int i = 0; i < n_; ++i) cumulative_[i] = acc += f.weights()[i];
+    total_ = acc;
+  }
+  void sample(const double* u, int* picks) {
+    if (replace_) {
+      for (int j = 0; j < k_; ++j) {
+        const auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u[j] * total_);
+        picks[j] = std::min(static_cast<int>(it - cumulative_.begin()), n_ - 1);
+      }
+    } else if (f_.uniform()) {
+      for (int i = 0; i < n_; ++i) pool_[i] = i;
+      for (int j = 0; j < k_; ++j) {
+        const int r = j + std::min(static_cast<int>(u[j] * (n_ - j)), n_ - j - 1);
+        std::swap(pool_[j], pool_[r]);
+        picks[j] = pool_[j];
+      }
+    } else {
+      std::copy(f_.weights().data(), f_.weights().data() + n_, remaining_.begin());
+      double total = total_;
+      for (int j = 0; j < k_; ++j) {
+        const double target = u[j] * total;
+        int pick = -1;
+        double run = 0;
+        for (int i = 0; i < n_; ++i) {
+          if (remaining_[i] <= 0) continue;
+          pick = i;
+          run += remaining_[i];
+          if (run > target) break;
+        }
+        picks[j] = pick;
+        total -= remaining_[pick];
+        remaining_[pick] = 0;
+      }
+    }
+    std::sort(picks, picks + k_);
+  }
+  // g = (1/k) sum of the gradients of the terms drawn with u, at x.
+  void batch_gradient(const double* u, const double* x, double* g) {
+    picks_.resize(k_);
+    sample(u, picks_.data());
+    const int d = f_.dim();
+    for (int i = 0; i < d; ++i) g[i] = 0.0;
+    for (int j = 0; j < k_; ++j) f_.add_term_gradient(picks_[j], x, g);
+    for (int i = 0; i < d; ++i) g[i] = g[i] / k_;
+  }
+
+ private:
+  const FiniteSum& f_;
+  int k_;
+  bool replace_;
+  int n_;
+  double total_ = 1.0;
+  std::vector<double> cumulative_;
+  std::vector<int> pool_, picks_;
+  std::vector<double> remaining_;
+};
+
+inline void check_batch(const Landscape& f, int k, bool replace) {
+  const auto* fs = dynamic_cast<const FiniteSum*>(&f);
+  require(fs != nullptr, "landscape", f.name(), "a finite sum (minibatches sample its terms)");
+  if (!replace)
+    require(k <= fs->n_terms(), "batch_size", k,
+            "at most the number of terms (" + std::to_string(fs->n_terms()) + ") without replacement");
+}
+
 // SGD-k on a finite sum (004, Definition 3.5): each step draws k term indices with probabilities p_i from the
 // path's own uniforms, with or without replacement, and steps along their average gradient:
 //   x_{t+1} = x_t - eta_t (1/k) sum_j grad f_{i_j}(x_t).
@@ -20,60 +93,15 @@ class SGDk final : public DiscreteMap {
   std::string name() const override { return "SGDk"; }
   int noise_dim(int) const override { return 0; }
   int uniform_dim(int) const override { return k_; }
-  void check_landscape(const Landscape& f) const override {
-    const auto* fs = dynamic_cast<const FiniteSum*>(&f);
-    require(fs != nullptr, "landscape", f.name(), "a finite sum (SGD-k samples its terms)");
-    if (!replace_)
-      require(k_ <= fs->n_terms(), "batch_size", k_,
-              "at most the number of terms (" + std::to_string(fs->n_terms()) + ") without replacement");
-  }
+  void check_landscape(const Landscape& f) const override { check_batch(f, k_, replace_); }
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
-    const auto& fs = dynamic_cast<const FiniteSum&>(f);
-    const int d = f.dim(), n = fs.n_terms(), width = in.width;
-    std::vector<double> cumulative(n);  // inverse-CDF sampling by bisection
-    double acc = 0;
-    for (int i = 0; i < n; ++i) cumulative[i] = acc += fs.weights()[i];
-    std::vector<int> picks(k_), pool(n);
-    std::vector<double> remaining(fs.weights().data(), fs.weights().data() + n);
-    for (int l = 0; l < width; ++l) {
-      const double* u = in.u + static_cast<long>(l) * k_;
-      if (replace_) {
-        for (int j = 0; j < k_; ++j) {
-          const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), u[j] * acc);
-          picks[j] = std::min(static_cast<int>(it - cumulative.begin()), n - 1);
-        }
-      } else if (fs.uniform()) {  // partial Fisher-Yates
-        for (int i = 0; i < n; ++i) pool[i] = i;
-        for (int j = 0; j < k_; ++j) {
-          const int r = j + std::min(static_cast<int>(u[j] * (n - j)), n - j - 1);
-          std::swap(pool[j], pool[r]);
-          picks[j] = pool[j];
-        }
-      } else {  // sequential: each draw from the weights of the indices not drawn yet
-        std::copy(fs.weights().data(), fs.weights().data() + n, remaining.begin());
-        double total = 1.0;
-        for (int j = 0; j < k_; ++j) {
-          const double target = u[j] * total;
-          int pick = -1;
-          double run = 0;
-          for (int i = 0; i < n; ++i) {
-            if (remaining[i] <= 0) continue;
-            pick = i;
-            run += remaining[i];
-            if (run > target) break;
-          }
-          picks[j] = pick;
-          total -= remaining[pick];
-          remaining[pick] = 0;
-        }
-      }
-      std::sort(picks.begin(), picks.end());
-      const double* xl = in.x + static_cast<long>(l) * d;
-      double* gl = out.g + static_cast<long>(l) * d;
-      for (int i = 0; i < d; ++i) gl[i] = 0.0;
-      for (int j = 0; j < k_; ++j) fs.add_term_gradient(picks[j], xl, gl);
+    TermSampler sampler(dynamic_cast<const FiniteSum&>(f), k_, replace_);
+    const int d = f.dim();
+    for (int l = 0; l < in.width; ++l) {
+      const long o = static_cast<long>(l) * d;
+      sampler.batch_gradient(in.u + static_cast<long>(l) * k_, in.x + o, out.g + o);
       const double eta = lr_(in.step[l]);
-      for (int i = 0; i < d; ++i) out.x[static_cast<long>(l) * d + i] = xl[i] - eta * (gl[i] / k_);
+      for (int i = 0; i < d; ++i) out.x[o + i] = in.x[o + i] - eta * out.g[o + i];
     }
   }
   int batch_size() const { return k_; }
