@@ -308,3 +308,31 @@ def test_sgld_with_minibatches_of_a_finite_sum():
         esc.SGLD(A=0.1, B=0.1, schedule="gelfand_mitter", t0=2.0)
     with pytest.raises(ValueError, match="schedule"):
         esc.SGLD(A=0.1, B=0.1, schedule="cosine")
+
+
+def test_perturbed_gd_escapes_a_strict_saddle_and_stops():
+    # The double well in 2-D has strict saddles at (0, +-1): GD started there never moves, perturbed GD escapes
+    # to the minima (+-1, 1) and then stops by its own rule with status CONVERGED, answering the point x~.
+    f, x0 = esc.DoubleWell(dim=2), [0.0, 1.0]
+    gd = esc.simulate(f, esc.GD(lr=0.1), x0=x0, n_paths=10, max_steps=2000, seed=0)
+    assert np.all(gd.status == esc.Status.CENSORED)
+    pgd = esc.PerturbedGD(lr=0.1, radius=0.1, g_thres=1e-3, f_thres=1e-4, t_thres=50)
+    res = esc.simulate(f, pgd, x0=x0, n_paths=400, max_steps=10_000, seed=0)
+    assert np.all(res.status == esc.Status.CONVERGED)
+    at_minimum = np.abs(np.abs(res.exit_position) - 1.0).max(axis=1) < 1e-2
+    assert at_minimum.mean() > 0.95
+    left = res.exit_position[at_minimum, 0] < 0
+    assert abs(left.mean() - 0.5) < 4 * math.sqrt(0.25 / at_minimum.sum())  # both minima, by symmetry
+    assert np.all(np.isfinite(res.exit_time)) and res.summary().counts["CONVERGED"] == 400
+
+
+def test_perturbed_gd_parameters_from_the_theorem():
+    L, rho, eps, d, df, c, delta = 2.0, 6.0, 1e-2, 2, 1.0, 1.0, 0.1
+    p = esc.PerturbedGD.from_theorem(L, rho, eps, dim=d, delta_f=df, c=c, delta=delta)
+    chi = 3 * max(math.log(d * L * df / (c * eps**2 * delta)), 4)
+    assert p.lr == c / L and p.g_thres == pytest.approx(math.sqrt(c) * eps / chi**2)
+    assert p.radius == pytest.approx(math.sqrt(c) * eps / (chi**2 * L))
+    assert p.t_thres == pytest.approx(chi * L / (c**2 * math.sqrt(rho * eps)))
+    assert p.f_thres == pytest.approx(c / chi**3 * math.sqrt(eps**3 / rho))
+    with pytest.raises(ValueError, match="t_thres"):
+        esc.PerturbedGD(lr=0.1, radius=0.1, g_thres=1e-3, f_thres=1e-4, t_thres=0.5)

@@ -35,6 +35,7 @@ void bind_engine(py::module_& m) {
       .value("HIT", Status::Hit)
       .value("CENSORED", Status::Censored)
       .value("DIVERGED", Status::Diverged)
+      .value("CONVERGED", Status::Converged)
       .value("RUNNING", Status::Running);
   m.def("default_threads", &default_threads, "Threads used when threads <= 0: OpenMP's maximum.");
   m.def(

@@ -6,6 +6,7 @@
 #include "escapade/dynamics/adagrad.hpp"
 #include "escapade/dynamics/gradient_descent.hpp"
 #include "escapade/dynamics/langevin.hpp"
+#include "escapade/dynamics/perturbed_gd.hpp"
 #include "escapade/dynamics/sgd_k.hpp"
 #include "escapade/dynamics/sgld.hpp"
 #include "escapade/landscapes/double_well.hpp"
@@ -119,6 +120,9 @@ void bind_dynamics(py::module_& m) {
       .def(py::init<StepPolicy, double, AdaGrad::Mode>(), py::kw_only(), "lr"_a, "delta0"_a, "mode"_a);
   py::class_<SGDk, Dynamics, std::shared_ptr<SGDk>>(m, "SGDk")
       .def(py::init<StepPolicy, int, bool>(), py::kw_only(), "lr"_a, "batch_size"_a, "replace"_a);
+  py::class_<PerturbedGD, Dynamics, std::shared_ptr<PerturbedGD>>(m, "PerturbedGD")
+      .def(py::init<StepPolicy, double, double, double, double>(), py::kw_only(), "lr"_a, "radius"_a, "g_thres"_a,
+           "f_thres"_a, "t_thres"_a);
   py::class_<SGLD, Dynamics, std::shared_ptr<SGLD>>(m, "SGLD")
       .def(py::init<double, double, bool, double, int, bool>(), py::kw_only(), "A"_a, "B"_a, "annealed"_a, "t0"_a,
            "batch_size"_a, "replace"_a)

@@ -15,7 +15,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, plot
-from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, SGDk, SGLD
+from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
 from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
@@ -42,6 +42,7 @@ __all__ = [
     "Landscape",
     "Langevin",
     "NoisyGD",
+    "PerturbedGD",
     "Quadratic",
     "Region",
     "SGDk",

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PointsStart', 'Quadratic', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PerturbedGD', 'PointsStart', 'Quadratic', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -172,6 +172,9 @@ class AdaGrad(Dynamics):
 class SGDk(Dynamics):
     def __init__(self, *, lr: StepPolicy, batch_size: typing.SupportsInt | typing.SupportsIndex, replace: bool) -> None:
         ...
+class PerturbedGD(Dynamics):
+    def __init__(self, *, lr: StepPolicy, radius: typing.SupportsFloat | typing.SupportsIndex, g_thres: typing.SupportsFloat | typing.SupportsIndex, f_thres: typing.SupportsFloat | typing.SupportsIndex, t_thres: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
 class SGLD(Dynamics):
     def __init__(self, *, A: typing.SupportsFloat | typing.SupportsIndex, B: typing.SupportsFloat | typing.SupportsIndex, annealed: bool, t0: typing.SupportsFloat | typing.SupportsIndex, batch_size: typing.SupportsInt | typing.SupportsIndex, replace: bool) -> None:
         ...
@@ -238,9 +241,12 @@ class Status:
     
       DIVERGED
     
+      CONVERGED
+    
       RUNNING
     """
     CENSORED: typing.ClassVar[Status]
+    CONVERGED: typing.ClassVar[Status]
     DIVERGED: typing.ClassVar[Status]
     EXITED: typing.ClassVar[Status]
     HIT: typing.ClassVar[Status]

@@ -337,3 +337,48 @@ class SGLD(Dynamics):
     def _to_core(self) -> Any:
         return _core.SGLD(A=self.A, B=self.B, annealed=self.schedule == "gelfand_mitter", t0=self.t0,
                           batch_size=self.batch_size or 0, replace=self.replace)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class PerturbedGD(DiscreteMap):
+    """Perturbed gradient descent (Jin et al. 2017): gradient descent that, when |grad f| <= `g_thres` and no
+    perturbation happened in the last `t_thres` iterations, remembers x~ = x_t and jumps to a uniform point of the
+    ball of radius `radius` around it; `t_thres` iterations after a perturbation, if f decreased by less than
+    `f_thres` since x~, the path ends with status CONVERGED and `exit_position` x~ (the algorithm's answer).
+
+    `PerturbedGD.from_theorem(L, rho, epsilon, ...)` sets the thresholds as in the paper's theorem.
+    """
+
+    radius: float = 0.0
+    g_thres: float = 0.0
+    f_thres: float = 0.0
+    t_thres: float = 1.0
+
+    def __init__(self, lr: float | ArrayLike, *, radius: float, g_thres: float, f_thres: float, t_thres: float,
+                 schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+        for name, value in (("radius", radius), ("g_thres", g_thres), ("f_thres", f_thres)):
+            object.__setattr__(self, name, as_float(name, value, nonnegative=True))
+        t_thres = as_float("t_thres", t_thres)
+        if t_thres < 1:
+            raise ValueError(f"t_thres must be >= 1, got {t_thres}")
+        object.__setattr__(self, "t_thres", t_thres)
+
+    @classmethod
+    def from_theorem(cls, L: float, rho: float, epsilon: float, *, dim: int, delta_f: float, c: float = 1.0,
+                     delta: float = 0.1) -> PerturbedGD:
+        """The parameters of Jin et al. (2017), Theorem 3, for an L-smooth, rho-Hessian-Lipschitz f in `dim`
+        dimensions with f(x0) - min f <= delta_f, target epsilon and failure probability delta:
+        chi = 3 max(log(d L delta_f / (c epsilon^2 delta)), 4), eta = c / L, r = sqrt(c) epsilon / (chi^2 L),
+        g_thres = sqrt(c) epsilon / chi^2, f_thres = (c / chi^3) sqrt(epsilon^3 / rho),
+        t_thres = chi L / (c^2 sqrt(rho epsilon)). c is the theorem's absolute constant."""
+        L, rho, epsilon = (as_float(n, v, positive=True) for n, v in (("L", L), ("rho", rho), ("epsilon", epsilon)))
+        delta_f, c, delta = (as_float(n, v, positive=True) for n, v in (("delta_f", delta_f), ("c", c), ("delta", delta)))
+        d = as_int("dim", dim, minimum=1)
+        chi = 3 * max(math.log(d * L * delta_f / (c * epsilon**2 * delta)), 4.0)
+        return cls(lr=c / L, radius=math.sqrt(c) * epsilon / (chi**2 * L), g_thres=math.sqrt(c) * epsilon / chi**2,
+                   f_thres=c / chi**3 * math.sqrt(epsilon**3 / rho), t_thres=chi * L / (c**2 * math.sqrt(rho * epsilon)))
+
+    def _to_core(self) -> Any:
+        return _core.PerturbedGD(lr=self._policy(), radius=self.radius, g_thres=self.g_thres, f_thres=self.f_thres,
+                                 t_thres=self.t_thres)

@@ -21,6 +21,7 @@ class Status(enum.IntEnum):
     HIT = 1  #: entered the `target` region
     CENSORED = 2  #: reached the time or step cap first
     DIVERGED = 3  #: its state became non-finite or exceeded the divergence bound
+    CONVERGED = 4  #: the optimizer's own stopping rule fired (perturbed GD)
 
 
 assert all(int(getattr(_core.Status, s.name)) == s.value for s in Status), "Status codes out of sync with the core"
@@ -169,9 +170,10 @@ class SimulationResult(RunRecord):
     Attributes
     ----------
     status : int8 (n_paths,) of `Status` codes.
-    exit_time : float64 (n_paths,), the time the path stopped (step * dt); NaN unless EXITED or HIT.
+    exit_time : float64 (n_paths,), the time the path stopped (step * dt); NaN unless EXITED, HIT or CONVERGED.
     exit_step : int64 (n_paths,), the step at which the path ended, whatever its status.
-    exit_position : float64 (n_paths, d), the state at the stopping step; NaN unless EXITED or HIT.
+    exit_position : float64 (n_paths, d), the state at the stopping step (for CONVERGED the optimizer's answer);
+        NaN for CENSORED and DIVERGED. Exit-time statistics (`summary`) use EXITED and HIT paths only.
     trajectories : list of (t (k,), x (k, d)) for the first `record_paths` paths, recorded every
         `record_every` steps plus the start and the end.
     params : the landscape, dynamics, regions, start and run options (JSON-compatible).

@@ -42,6 +42,7 @@ struct StepOutput {
   double* x;      // d x width, the next state
   double* state;  // state_dim x width
   double* g;      // d x width scratch (the gradient)
+  std::uint8_t* converged;  // width flags, all 0 on entry: set to end a path as Converged (x then the answer)
 };
 
 class Dynamics {

@@ -149,6 +149,7 @@ class LaneBlock {
         capped_(L_, 0),
         bridge_exit_(L_, 0),
         bridge_hit_(L_, 0),
+        converged_(L_, 0),
         u_(L_, 1.0),
         u_odd_(L_, 1.0),
         p_stop_(L_, 0.0),
@@ -175,7 +176,8 @@ class LaneBlock {
     const double* u = even ? u_.data() : u_odd_.data();
     const StepInput in{x_.data(), s_.data(), even ? z_.data() : z_odd_.data(), even ? v_.data() : v_odd_.data(),
                        step_.data(), w};
-    dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data()});
+    std::fill(converged_.begin(), converged_.begin() + w, std::uint8_t{0});
+    dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data()});
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
     if (bridge_) {
@@ -210,7 +212,7 @@ class LaneBlock {
   bool diverged(double a) const { return !(std::abs(a) <= bound_); }
 
   // ended_[l] = how lane l's path ended at this step (kRunning if it goes on); branch-free so it vectorizes.
-  // Priority: diverged, left `stop`, entered `target`, bridge exit, bridge hit, step cap.
+  // Priority: diverged, converged, left `stop`, entered `target`, bridge exit, bridge hit, step cap.
   void classify(const double* u, int w) {
     // Local restrict pointers: byte-sized stores could otherwise alias the vectors' own pointers and block
     // vectorization.
@@ -227,6 +229,7 @@ class LaneBlock {
     const std::uint8_t* __restrict in_stop = in_stop_.data();
     const std::uint8_t* __restrict in_target = in_target_.data();
     const std::uint8_t* __restrict active = active_.data();
+    const std::uint8_t* __restrict converged = converged_.data();
     std::int8_t* __restrict ended_out = ended_.data();
     const int d = d_;
     const bool bridge = bridge_;
@@ -257,6 +260,7 @@ class LaneBlock {
       s = bexit[l] ? exited : s;
       s = in_target[l] ? hit : s;
       s = in_stop[l] ? s : exited;
+      s = converged[l] ? static_cast<std::int8_t>(Status::Converged) : s;
       s = bad[l] ? diverged : s;
       s = active[l] ? s : kRunning;
       ended_out[l] = s;
@@ -286,7 +290,8 @@ class LaneBlock {
   void retire(int l, Status s) {
     EnsembleResult& out = rs_.out;
     const std::size_t i = static_cast<std::size_t>(relative(l));
-    const bool stopped = s == Status::Exited || s == Status::Hit;
+    // Exits and hits have a time and a place; so has convergence (the optimizer's answer).
+    const bool stopped = s == Status::Exited || s == Status::Hit || s == Status::Converged;
     out.status[i] = static_cast<std::int8_t>(s);
     out.exit_step[i] = static_cast<std::int64_t>(step_[l]);
     out.exit_time[i] = stopped ? static_cast<double>(step_[l]) * dt_ : std::numeric_limits<double>::quiet_NaN();
@@ -368,7 +373,7 @@ class LaneBlock {
   std::vector<std::uint64_t> path_, step_, pair_;
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;
-  std::vector<std::uint8_t> in_stop_, in_target_, bad_, capped_, bridge_exit_, bridge_hit_;
+  std::vector<std::uint8_t> in_stop_, in_target_, bad_, capped_, bridge_exit_, bridge_hit_, converged_;
   std::vector<double> u_, u_odd_, p_stop_, p_target_;
   PairDraws draws_;
 };

@@ -18,6 +18,7 @@ enum class Status : std::int8_t {
   Hit = 1,       // entered the `target` region
   Censored = 2,  // reached the step cap first
   Diverged = 3,  // state became non-finite or exceeded the divergence bound
+  Converged = 4,  // the optimizer declared convergence (perturbed GD's stopping rule)
   Running = -1,  // internal: not finished
 };
 
