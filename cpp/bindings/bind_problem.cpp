@@ -12,6 +12,7 @@
 #include "escapade/landscapes/double_well.hpp"
 #include "escapade/landscapes/quadratic.hpp"
 #include "escapade/landscapes/stochastic_quadratic.hpp"
+#include "escapade/landscapes/strict_saddle.hpp"
 #include "escapade/region.hpp"
 #include "escapade/start.hpp"
 #include "numpy.hpp"
@@ -64,6 +65,11 @@ void bind_landscapes(py::module_& m) {
           "x"_a, "The Hessian (d, d) at the point x (d,).");
   py::class_<DoubleWell, Landscape, std::shared_ptr<DoubleWell>>(m, "DoubleWell")
       .def(py::init<int>(), py::kw_only(), "dim"_a = 1);
+  py::class_<StrictSaddle, Landscape, std::shared_ptr<StrictSaddle>>(m, "StrictSaddle")
+      .def(py::init([](const DoubleArray& eigenvalues, double quartic) {
+             return std::make_shared<StrictSaddle>(to_vector(eigenvalues, "eigenvalues"), quartic);
+           }),
+           py::kw_only(), "eigenvalues"_a, "quartic"_a);
   py::class_<Quadratic, Landscape, std::shared_ptr<Quadratic>>(m, "Quadratic")
       .def(py::init([](const DoubleArray& H, const DoubleArray& center) {
              return std::make_shared<Quadratic>(to_matrix(H, "H"), to_vector(center, "center"));

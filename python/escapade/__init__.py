@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
 
 from . import analysis, plot
 from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
-from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic
+from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic, StrictSaddle
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
@@ -51,6 +51,7 @@ __all__ = [
     "StartSampler",
     "Status",
     "StochasticQuadratic",
+    "StrictSaddle",
     "Summary",
     "SummaryResult",
     "SweepResult",
