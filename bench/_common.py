@@ -149,3 +149,16 @@ def mean_se(exit_times: np.ndarray) -> tuple[float, float, float, int]:
         return float("nan"), float("nan"), float("nan"), n
     sd = float(t.std(ddof=1))
     return float(t.mean()), sd / np.sqrt(n), sd, n
+
+
+def simulate_w1(n: int, dt: float, threads: int, seed: int, bridge: bool):
+    """W1 through escapade's Python API: (result, wall seconds of the simulate call)."""
+    import time
+
+    import escapade as esc
+
+    landscape, dyn, stop = w1_problem(dt)
+    t0 = time.perf_counter()
+    r = esc.simulate(landscape, dyn, x0=[X0], stop=stop, n_paths=n, t_max=1e6, seed=seed,
+                     threads=threads, bridge=bridge, progress=False)
+    return r, time.perf_counter() - t0

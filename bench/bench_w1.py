@@ -42,13 +42,7 @@ REFERENCE = "escapade (Python API), bridge=False"
 
 
 def run_escapade(n, dt, threads, seed, bridge):
-    import escapade as esc
-
-    landscape, dyn, stop = C.w1_problem(dt)
-    t0 = time.perf_counter()
-    r = esc.simulate(landscape, dyn, x0=[C.X0], stop=stop, n_paths=n, t_max=1e6, seed=seed,
-                     threads=threads, bridge=bridge, progress=False)
-    wall = time.perf_counter() - t0
+    r, wall = C.simulate_w1(n, dt, threads, seed, bridge)
     mean, se, _, k = C.mean_se(r.exit_time)
     return dict(wall=wall, steps=r.total_steps, mean=mean, se=se, n_exited=k)
 

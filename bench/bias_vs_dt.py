@@ -48,13 +48,7 @@ DTS = [0.05, 0.02, 0.01, 0.005, 0.002, 0.001]
 
 
 def run_escapade(n, dt, threads, seed, bridge):
-    import escapade as esc
-
-    landscape, dyn, stop = C.w1_problem(dt)
-    t0 = time.perf_counter()
-    r = esc.simulate(landscape, dyn, x0=[C.X0], stop=stop, n_paths=n, t_max=1e6, seed=seed,
-                     threads=threads, bridge=bridge, progress=False)
-    wall = time.perf_counter() - t0
+    r, wall = C.simulate_w1(n, dt, threads, seed, bridge)
     mean, se, sd, k = C.mean_se(r.exit_time)
     return dict(dt=dt, bridge=bridge, n_paths=n, n_exited=k, mean=mean, se=se, sd=sd, wall_s=wall,
                 path_steps=r.total_steps, wall_per_path_s=wall / n, ns_per_step=wall / r.total_steps * 1e9)
