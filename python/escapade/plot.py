@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .analysis.survival import KaplanMeier, survival_data, survival_of
+from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
 from .regions import Ball, Box, HalfSpace, Region
 from .results import SimulationResult, Status, SummaryResult

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._execute import execute
 from ._spec import Spec
-from .results import SimulationResult, SummaryResult, _from_npz, _read_header, _write_npz
+from .results import SimulationResult, SummaryResult, _from_npz, _write_npz
 from ._validate import as_int
 from .simulate import check_execution, make_job
 
