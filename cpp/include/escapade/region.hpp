@@ -105,8 +105,6 @@ class HalfSpace final : public Region {
     }
     exponents_to_probabilities(p, width);
   }
-  const Vector& normal() const { return n_; }
-  double offset() const { return b_; }
 
  private:
   double dot(const double* x) const {
@@ -150,8 +148,6 @@ class Ball final : public Region {
     }
     exponents_to_probabilities(p, width);
   }
-  const Vector& center() const { return c_; }
-  double radius() const { return r_; }
 
  private:
   // Whether the segment x0 -> x1 passes through the ball: its point closest to the center lies inside.
@@ -226,8 +222,6 @@ class Box final : public Region {
     }
     exponents_to_probabilities(p, width);
   }
-  const Vector& low() const { return lo_; }
-  const Vector& high() const { return hi_; }
 
  private:
   // Whether the segment x0 -> x1 passes through the open box (Liang-Barsky clipping against each slab).

@@ -18,7 +18,6 @@ class DiscreteMap : public Dynamics {
   bool continuous_time() const override { return false; }
   const Diffusion& diffusion() const override { return none_; }
   void check_dim(int) const override {}
-  const StepPolicy& lr() const { return lr_; }
 
  protected:
   StepPolicy lr_;
@@ -72,7 +71,6 @@ class HeavyBall final : public DiscreteMap {
       }
     }
   }
-  double momentum() const { return beta_; }
 
  private:
   double beta_;
@@ -102,7 +100,6 @@ class NoisyGradientDescent final : public DiscreteMap {
       for (int i = 0; i < d; ++i) x_next[o + i] = x[o + i] - eta * (g[o + i] + scale * z[o + i]);
     }
   }
-  double radius() const { return r_; }
 
  private:
   double r_;

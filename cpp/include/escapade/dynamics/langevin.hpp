@@ -13,7 +13,7 @@ namespace escapade {
 class Langevin final : public Dynamics {
  public:
   // Isotropic noise at temperature T.
-  Langevin(double temperature, double dt) : dt_(dt), temperature_(temperature) {
+  Langevin(double temperature, double dt) : dt_(dt) {
     check_dt();
     require(std::isfinite(temperature) && temperature >= 0, "temperature", temperature, "finite and >= 0");
     scale_ = std::sqrt(2.0 * temperature * dt);
@@ -37,8 +37,6 @@ class Langevin final : public Dynamics {
   bool continuous_time() const override { return true; }
   const Diffusion& diffusion() const override { return diffusion_; }
   bool isotropic() const { return B_.size() == 0; }
-  double temperature() const { return temperature_; }
-  const Matrix& noise_matrix() const { return B_; }
 
   void check_dim(int d) const override {
     if (!isotropic())
@@ -73,7 +71,6 @@ class Langevin final : public Dynamics {
   void check_dt() const { require(std::isfinite(dt_) && dt_ > 0, "dt", dt_, "a positive finite number"); }
 
   double dt_;
-  double temperature_ = 0.0;
   Matrix B_;  // eps * S; empty when isotropic
   double scale_ = 0.0;
   Diffusion diffusion_;

@@ -104,8 +104,6 @@ class SGDk final : public DiscreteMap {
       for (int i = 0; i < d; ++i) out.x[o + i] = in.x[o + i] - eta * out.g[o + i];
     }
   }
-  int batch_size() const { return k_; }
-  bool replace() const { return replace_; }
 
  private:
   int k_;

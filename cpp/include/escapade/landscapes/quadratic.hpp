@@ -41,8 +41,6 @@ class Quadratic final : public Landscape {
     }
   }
   void hessian(const double*, double* H) const override { Eigen::Map<Matrix>(H, dim(), dim()) = H_; }
-  const Matrix& H() const { return H_; }
-  const Vector& center() const { return c_; }
 
  private:
   Matrix H_;
