@@ -15,6 +15,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, plot
+from .custom import BatchedLandscape, CallbackError, CompiledLandscape
 from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
 from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic, StrictSaddle
 from .regions import Ball, Box, HalfSpace, Region
@@ -29,7 +30,10 @@ __all__ = [
     "AdaGrad",
     "AdaNorm",
     "Ball",
+    "BatchedLandscape",
     "Box",
+    "CallbackError",
+    "CompiledLandscape",
     "DoubleWell",
     "DiscreteMap",
     "Dynamics",

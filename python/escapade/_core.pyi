@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PerturbedGD', 'PointsStart', 'Quadratic', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'CompiledFiniteSum', 'CompiledLandscape', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -231,6 +231,20 @@ class UniformBallStart(Start):
         ...
 class GaussianStart(Start):
     def __init__(self, *, mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], cov: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class CompiledLandscape(Landscape):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: typing.SupportsInt | typing.SupportsIndex, value: typing.SupportsInt | typing.SupportsIndex = 0, hessian: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        """
+        Function addresses with the C signatures of escapade/landscapes/compiled.hpp (0 = not given).
+        """
+class CompiledFiniteSum(FiniteSum):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, term_gradient: typing.SupportsInt | typing.SupportsIndex, p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gradient: typing.SupportsInt | typing.SupportsIndex = 0, value: typing.SupportsInt | typing.SupportsIndex = 0, hessian: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+class PythonLandscape(Landscape):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: typing.Any, value: typing.Any = None, hessian: typing.Any = None) -> None:
+        ...
+class PythonFiniteSum(FiniteSum):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, term_gradients: typing.Any, p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gradient: typing.Any = None, value: typing.Any = None, hessian: typing.Any = None) -> None:
         ...
 class Status:
     """

@@ -52,14 +52,21 @@ class TermSampler {
     }
     std::sort(picks, picks + k_);
   }
-  // g = (1/k) sum of the gradients of the terms drawn with u, at x.
-  void batch_gradient(const double* u, const double* x, double* g) {
-    picks_.resize(k_);
-    sample(u, picks_.data());
+  // For each of `width` lanes: g = (1/k) sum of the gradients of the terms drawn with the lane's k uniforms, at
+  // the lane's x. The j-th terms of all lanes are added in one call, so a batched landscape is called k times
+  // per block-step; each lane's sum still runs over its sorted picks in order.
+  void batch_gradients(const double* u, const double* x, double* g, int width) {
     const int d = f_.dim();
-    for (int i = 0; i < d; ++i) g[i] = 0.0;
-    for (int j = 0; j < k_; ++j) f_.add_term_gradient(picks_[j], x, g);
-    for (int i = 0; i < d; ++i) g[i] = g[i] / k_;
+    const long n = static_cast<long>(d) * width;
+    picks_.resize(static_cast<std::size_t>(k_) * width);
+    column_.resize(width);
+    for (int l = 0; l < width; ++l) sample(u + static_cast<long>(l) * k_, picks_.data() + static_cast<long>(l) * k_);
+    std::fill(g, g + n, 0.0);
+    for (int j = 0; j < k_; ++j) {
+      for (int l = 0; l < width; ++l) column_[l] = picks_[static_cast<std::size_t>(l) * k_ + j];
+      f_.add_term_gradients(column_.data(), x, g, width);
+    }
+    for (long i = 0; i < n; ++i) g[i] = g[i] / k_;
   }
 
  private:
@@ -69,7 +76,7 @@ class TermSampler {
   int n_;
   double total_ = 1.0;
   std::vector<double> cumulative_;
-  std::vector<int> pool_, picks_;
+  std::vector<int> pool_, picks_, column_;
   std::vector<double> remaining_;
 };
 
@@ -96,10 +103,10 @@ class SGDk final : public DiscreteMap {
   void check_landscape(const Landscape& f) const override { check_batch(f, k_, replace_); }
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
     TermSampler sampler(dynamic_cast<const FiniteSum&>(f), k_, replace_);
+    sampler.batch_gradients(in.u, in.x, out.g, in.width);
     const int d = f.dim();
     for (int l = 0; l < in.width; ++l) {
       const long o = static_cast<long>(l) * d;
-      sampler.batch_gradient(in.u + static_cast<long>(l) * k_, in.x + o, out.g + o);
       const double eta = lr_(in.step[l]);
       for (int i = 0; i < d; ++i) out.x[o + i] = in.x[o + i] - eta * out.g[o + i];
     }

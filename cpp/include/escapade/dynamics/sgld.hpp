@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cmath>
-#include <memory>
 
 #include "escapade/dynamics/sgd_k.hpp"
 
@@ -41,15 +40,13 @@ class SGLD final : public Dynamics {
 
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
     const int d = f.dim();
-    std::unique_ptr<TermSampler> sampler;
     if (k_ > 0) {
-      sampler = std::make_unique<TermSampler>(dynamic_cast<const FiniteSum&>(f), k_, replace_);
+      TermSampler(dynamic_cast<const FiniteSum&>(f), k_, replace_).batch_gradients(in.u, in.x, out.g, in.width);
     } else {
       f.gradient(in.x, out.g, in.width);
     }
     for (int l = 0; l < in.width; ++l) {
       const long o = static_cast<long>(l) * d;
-      if (sampler) sampler->batch_gradient(in.u + static_cast<long>(l) * k_, in.x + o, out.g + o);
       const double a = alpha(in.step[l]), b = beta(in.step[l]);
       for (int i = 0; i < d; ++i) out.x[o + i] = (in.x[o + i] - a * out.g[o + i]) + b * in.z[o + i];
     }

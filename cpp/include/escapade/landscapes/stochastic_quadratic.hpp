@@ -16,6 +16,12 @@ class FiniteSum : public Landscape {
   virtual bool uniform() const = 0;
   // g += grad f_i(x) for one point x (length d).
   virtual void add_term_gradient(int i, const double* x, double* g) const = 0;
+  // For `width` points (d x width): g(:, l) += grad f_{terms[l]}(x(:, l)). One call per block for landscapes
+  // whose terms are cheaper in batches (user callbacks).
+  virtual void add_term_gradients(const int* terms, const double* x, double* g, int width) const {
+    const int d = dim();
+    for (int l = 0; l < width; ++l) add_term_gradient(terms[l], x + static_cast<long>(l) * d, g + static_cast<long>(l) * d);
+  }
 
   // grad F = sum_i p_i grad f_i in index order; with uniform weights (sum_i grad f_i) / n, so that SGD-k with
   // k = n without replacement reproduces it bit for bit.

@@ -1,0 +1,127 @@
+// Landscapes whose functions are compiled elsewhere (numba cfuncs, C, Fortran) and called through C function
+// pointers from the worker threads, without the GIL.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "escapade/landscape.hpp"
+#include "escapade/landscapes/stochastic_quadratic.hpp"
+
+namespace escapade {
+
+// The C signatures. Points are stored one after another (point l at x + l * d), the layout of a C-ordered
+// numpy array of shape (width, d); H is d x d (symmetric, so row- and column-major agree).
+extern "C" {
+using GradientFn = void (*)(const double* x, double* g, std::int64_t d, std::int64_t width);
+using ValueFn = double (*)(const double* x, std::int64_t d);
+using HessianFn = void (*)(const double* x, double* H, std::int64_t d);
+using TermGradientFn = void (*)(std::int64_t i, const double* x, double* g, std::int64_t d);  // g = grad f_i(x)
+}
+
+struct CompiledFunctions {
+  std::string name;  // shown in errors and results
+  GradientFn gradient = nullptr;
+  ValueFn value = nullptr;
+  HessianFn hessian = nullptr;
+  TermGradientFn term_gradient = nullptr;
+};
+
+namespace detail {
+
+// A compiled callback cannot raise, so a NaN it returns at a finite point is its only way to fail: stop the run
+// with an error that names it rather than report the path as diverged. (At non-finite points NaN is expected
+// and the engine reports divergence.)
+inline void check_output(const std::string& callback, const std::string& landscape, const double* x, const double* out,
+                         int d, int width, int out_per_point) {
+  bool nan = false;
+  for (long i = 0; i < static_cast<long>(out_per_point) * width; ++i) nan = nan || std::isnan(out[i]);
+  if (!nan) return;
+  for (int l = 0; l < width; ++l) {
+    const double* xl = x + static_cast<long>(l) * d;
+    const double* ol = out + static_cast<long>(l) * out_per_point;
+    bool finite = true, bad = false;
+    for (int i = 0; i < d; ++i) finite = finite && std::isfinite(xl[i]);
+    for (int i = 0; i < out_per_point; ++i) bad = bad || std::isnan(ol[i]);
+    if (!finite || !bad) continue;
+    std::ostringstream msg;
+    msg.precision(17);
+    msg << callback << " callback of " << landscape << " returned NaN at the finite point x = [";
+    for (int i = 0; i < d; ++i) msg << (i ? ", " : "") << xl[i];
+    msg << "]";
+    throw std::invalid_argument(msg.str());
+  }
+}
+
+template <class Base>
+class CompiledBase : public Base {
+ public:
+  CompiledBase(int dim, CompiledFunctions fns) : d_(dim), fns_(std::move(fns)) {
+    require(dim >= 1, "dim", dim, "a positive integer");
+  }
+  int dim() const override { return d_; }
+  std::string name() const override { return fns_.name; }
+  double value(const double* x) const override {
+    require(fns_.value != nullptr, fns_.name + " has no value callback (pass value= to evaluate f)");
+    const double v = fns_.value(x, d_);
+    check_output("value", fns_.name, x, &v, d_, 1, 1);
+    return v;
+  }
+  void gradient(const double* x, double* g, int width) const override {
+    if constexpr (std::is_base_of_v<FiniteSum, Base>) {
+      if (fns_.gradient == nullptr) return FiniteSum::gradient(x, g, width);
+    }
+    fns_.gradient(x, g, d_, width);
+    check_output("gradient", fns_.name, x, g, d_, width, d_);
+  }
+  void hessian(const double* x, double* H) const override {
+    require(fns_.hessian != nullptr, fns_.name + " has no hessian callback (pass hessian= to evaluate it)");
+    fns_.hessian(x, H, d_);
+    check_output("hessian", fns_.name, x, H, d_, 1, d_ * d_);
+  }
+
+ protected:
+  int d_;
+  CompiledFunctions fns_;
+};
+
+}  // namespace detail
+
+class CompiledLandscape final : public detail::CompiledBase<Landscape> {
+ public:
+  CompiledLandscape(int dim, CompiledFunctions fns) : CompiledBase(dim, std::move(fns)) {
+    require(fns_.gradient != nullptr, "gradient", "missing", "a compiled function");
+  }
+};
+
+// A finite sum F = sum_i p_i f_i from a compiled per-term gradient (for SGD-k and friends); the full gradient is
+// the compiled `gradient` when given, else the weighted sum of the terms.
+class CompiledFiniteSum final : public detail::CompiledBase<FiniteSum> {
+ public:
+  CompiledFiniteSum(int dim, CompiledFunctions fns, Vector p) : CompiledBase(dim, std::move(fns)), p_(std::move(p)) {
+    require(fns_.term_gradient != nullptr, "term_gradient", "missing", "a compiled function");
+    require(p_.size() >= 1 && p_.allFinite() && (p_.array() >= 0).all() && std::abs(p_.sum() - 1.0) <= 1e-9, "p",
+            "not a probability vector over the terms", "non-negative, one per term, summing to 1");
+    uniform_ = (p_.array() == p_[0]).all();
+  }
+  int n_terms() const override { return static_cast<int>(p_.size()); }
+  const Vector& weights() const override { return p_; }
+  bool uniform() const override { return uniform_; }
+  void add_term_gradient(int i, const double* x, double* g) const override {
+    thread_local std::vector<double> gi;
+    gi.resize(d_);
+    fns_.term_gradient(i, x, gi.data(), d_);
+    detail::check_output("term_gradient", fns_.name, x, gi.data(), d_, 1, d_);
+    for (int j = 0; j < d_; ++j) g[j] += gi[j];
+  }
+
+ private:
+  Vector p_;
+  bool uniform_ = false;
+};
+
+}  // namespace escapade

@@ -1,0 +1,312 @@
+"""Your own landscapes, at native speed.
+
+`CompiledLandscape` takes functions compiled with numba (an `njit` function per point, which escapade wraps,
+or a `cfunc` with escapade's C signature): the C++ worker threads call them through function pointers, without
+the GIL. `BatchedLandscape` takes plain Python functions (numpy, JAX, PyTorch) that receive a whole block of
+points `(lanes, d)` at once: the engine takes the GIL once per block-step for them.
+
+Either one is a finite sum F = sum_i p_i f_i when given per-term gradients (`n_terms`, and `p` for weights
+other than uniform), and then works with `SGDk` and minibatch `SGLD` as well as with every full-gradient
+dynamics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _core
+from ._validate import as_array, as_int
+from .landscapes import Landscape
+
+__all__ = ["BatchedLandscape", "CallbackError", "CompiledLandscape", "C_SIGNATURES"]
+
+# The C signatures a numba cfunc (or any C function whose address is passed as an int) must have. Points are
+# stored one after another: point l is x[l * d : (l + 1) * d], a C-ordered (width, d) array.
+C_SIGNATURES = {
+    "gradient": "void(CPointer(float64) x, CPointer(float64) g, int64 d, int64 width)",
+    "value": "float64(CPointer(float64) x, int64 d)",
+    "hessian": "void(CPointer(float64) x, CPointer(float64) H, int64 d)",
+    "term_gradient": "void(int64 i, CPointer(float64) x, CPointer(float64) g, int64 d)",
+}
+
+
+class CallbackError(RuntimeError):
+    """A user callback raised an exception or returned something unusable; the message names the callback."""
+
+
+def _callback_name(fn: Any) -> str:
+    py_func = getattr(fn, "py_func", None) or getattr(fn, "__wrapped__", None) or fn
+    module = getattr(py_func, "__module__", None)
+    name = getattr(py_func, "__qualname__", None) or getattr(py_func, "__name__", None) or repr(fn)
+    return f"{module}.{name}" if module and module != "__main__" else str(name)
+
+
+def _uniform_or(p: ArrayLike | None, n_terms: int | None) -> np.ndarray | None:
+    """The term weights, or None for a landscape that is not a finite sum."""
+    if n_terms is None:
+        if p is not None:
+            raise ValueError("p needs n_terms (the number of terms of the finite sum)")
+        return None
+    n = as_int("n_terms", n_terms, minimum=1)
+    if p is None:
+        return np.full(n, 1.0 / n)
+    w = as_array("p", p, ndim=1)
+    if w.shape != (n,) or np.any(w < 0) or abs(w.sum() - 1.0) > 1e-9:
+        raise ValueError(f"p must be {n} non-negative probabilities summing to 1, got {w.tolist()}")
+    return w
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class _Custom(Landscape):
+    dim: int = 1  # a field (with a default) rather than Landscape's property
+    gradient_fn: Any = None
+    value_fn: Any = None
+    hessian_fn: Any = None
+    term_fn: Any = None
+    p: np.ndarray | None = None
+    name: str = ""
+
+    def _set(self, dim: int, name: str | None, p: np.ndarray | None, **fns: Any) -> None:
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "p", p)
+        for key, fn in fns.items():
+            object.__setattr__(self, key, fn)
+        given = [fn for fn in (self.gradient_fn, self.term_fn) if fn is not None]
+        object.__setattr__(self, "name", name or type(self).__name__ + "(" + _callback_name(given[0]) + ")")
+
+    @property
+    def n_terms(self) -> int | None:
+        """Number of terms of the finite sum, or None when only the full gradient was given."""
+        return None if self.p is None else int(self.p.size)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The callbacks are recorded by name (a function is not data)."""
+        out: dict[str, Any] = {"type": type(self).__name__, "dim": self.dim, "name": self.name}
+        for key in ("gradient_fn", "value_fn", "hessian_fn", "term_fn"):
+            fn = getattr(self, key)
+            if fn is not None:
+                out[key[:-3]] = _callback_name(fn)
+        if self.p is not None:
+            out["p"] = self.p.tolist()
+        return out
+
+
+# --- compiled callbacks (numba) ---------------------------------------------------------------------------------
+
+
+def _numba() -> Any:
+    try:
+        import numba
+        import numba.core.ccallback
+        import numba.core.registry
+    except ImportError as e:
+        raise ImportError('CompiledLandscape needs numba: pip install "escapade[numba]"') from e
+    return numba
+
+
+def _signatures(numba: Any) -> dict[str, Any]:
+    t = numba.types
+    dp = t.CPointer(t.float64)
+    return {
+        "gradient": t.void(dp, dp, t.int64, t.int64),
+        "value": t.float64(dp, t.int64),
+        "hessian": t.void(dp, dp, t.int64),
+        "term_gradient": t.void(t.int64, dp, dp, t.int64),
+    }
+
+
+def _wrap_njit(numba: Any, kind: str, fn: Any, sig: Any) -> Any:
+    """A cfunc with escapade's C signature around an njit function written per point on numpy arrays."""
+    carray = numba.carray
+
+    def gradient(xp: Any, gp: Any, d: Any, width: Any) -> None:
+        x = carray(xp, (width, d))
+        g = carray(gp, (width, d))
+        for lane in range(width):
+            fn(x[lane], g[lane])
+
+    def value(xp: Any, d: Any) -> Any:
+        return fn(carray(xp, (d,)))
+
+    def hessian(xp: Any, hp: Any, d: Any) -> None:
+        fn(carray(xp, (d,)), carray(hp, (d, d)))
+
+    def term_gradient(i: Any, xp: Any, gp: Any, d: Any) -> None:
+        fn(i, carray(xp, (d,)), carray(gp, (d,)))
+
+    per_point = {"gradient": gradient, "value": value, "hessian": hessian, "term_gradient": term_gradient}
+    return numba.cfunc(sig, nopython=True)(per_point[kind])
+
+
+_WRAPPERS: dict[tuple[str, Any], Any] = {}
+
+
+def _address(kind: str, fn: Any, keep: list[Any]) -> int:
+    """The C function pointer of a callback: an njit function (wrapped), a cfunc (signature checked), or an int."""
+    if fn is None:
+        return 0
+    if isinstance(fn, (int, np.integer)) and not isinstance(fn, bool):
+        if fn <= 0:
+            raise ValueError(f"{kind} must be a positive function address, got {fn}")
+        return int(fn)
+    numba = _numba()
+    sig = _signatures(numba)[kind]
+    if isinstance(fn, numba.core.ccallback.CFunc):
+        if fn._sig != sig:
+            raise TypeError(f"{kind} cfunc {_callback_name(fn)} has signature {fn._sig}, escapade calls "
+                            f"{C_SIGNATURES[kind]}")
+        keep.append(fn)
+        return int(fn.address)
+    if isinstance(fn, numba.core.registry.CPUDispatcher):
+        wrapped = _WRAPPERS.get((kind, fn))
+        if wrapped is None:  # compiling takes a moment: once per function
+            wrapped = _WRAPPERS[(kind, fn)] = _wrap_njit(numba, kind, fn, sig)
+        keep.append(wrapped)
+        return int(wrapped.address)
+    raise TypeError(f"{kind} must be a numba njit function, a numba cfunc with signature {C_SIGNATURES[kind]}, or a "
+                    f"function address; got {fn!r} (plain Python functions go to BatchedLandscape)")
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class CompiledLandscape(_Custom):
+    """A landscape from numba-compiled functions, called by the engine's threads without the GIL.
+
+    Each callback is a numba `njit` function written for one point, which escapade wraps:
+
+    * `gradient(x, out)`: write grad f(x) into `out` (both float64 arrays of shape (d,));
+    * `value(x) -> float`;
+    * `hessian(x, out)`: write the (d, d) Hessian into `out`;
+    * `term_gradient(i, x, out)`: write grad f_i(x) of term i of a finite sum.
+
+    or a `numba.cfunc` with the C signature in `escapade.custom.C_SIGNATURES` (the gradient then receives a
+    whole block: `width` points one after another), or such a function's address as an int (C, Fortran).
+
+    Parameters
+    ----------
+    dim : the dimension d.
+    gradient : the gradient (required unless `term_gradient` is given; a finite sum's gradient is then the
+        weighted sum of its terms' gradients).
+    value, hessian : optional; dynamics that need them (perturbed GD needs `value`) say so.
+    term_gradient, n_terms, p : per-term gradients of a finite sum F = sum_i p_i f_i (p uniform by default).
+    name : shown in results and errors; default from the function's name.
+
+    A compiled callback cannot raise: a NaN it returns at a finite point stops the run with a ValueError that
+    names it (at a non-finite point the path is reported as diverged instead).
+    """
+
+    def __init__(self, dim: int, gradient: Any = None, *, value: Any = None, hessian: Any = None,
+                 term_gradient: Any = None, n_terms: int | None = None, p: ArrayLike | None = None,
+                 name: str | None = None) -> None:
+        if gradient is None and term_gradient is None:
+            raise ValueError("CompiledLandscape needs gradient= (or term_gradient= and n_terms= for a finite sum)")
+        if (term_gradient is None) != (n_terms is None):
+            raise ValueError("term_gradient and n_terms go together (a finite sum needs both)")
+        self._set(dim, name, _uniform_or(p, n_terms), gradient_fn=gradient, value_fn=value, hessian_fn=hessian,
+                  term_fn=term_gradient)
+
+    def _to_core(self) -> Any:
+        keep: list[Any] = []  # the compiled wrappers must outlive the core object
+        addr = {kind: _address(kind, fn, keep) for kind, fn in (("gradient", self.gradient_fn), ("value", self.value_fn),
+                                                              ("hessian", self.hessian_fn),
+                                                              ("term_gradient", self.term_fn))}
+        core: Any
+        if self.p is None:
+            core = _core.CompiledLandscape(dim=self.dim, name=self.name, gradient=addr["gradient"],
+                                           value=addr["value"], hessian=addr["hessian"])
+        else:
+            core = _core.CompiledFiniteSum(dim=self.dim, name=self.name, term_gradient=addr["term_gradient"],
+                                           p=self.p, gradient=addr["gradient"], value=addr["value"],
+                                           hessian=addr["hessian"])
+        object.__setattr__(self, "_compiled_callbacks", keep)
+        return core
+
+
+# --- batched Python callbacks -----------------------------------------------------------------------------------
+
+
+def _checked(fn: Callable[..., Any], kind: str, name: str, shape: Callable[[np.ndarray], tuple[int, ...]],
+             points: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., Any]:
+    """Call fn, name it in any error, check the shape of what it returns and that it has no NaN at finite points."""
+    def call(*args: Any) -> Any:
+        inputs = args if kind == "value" else args[:-1]  # the last argument of the others is the output buffer
+        x = inputs[-1]
+        x.flags.writeable = False
+        try:
+            out = np.asarray(fn(*inputs), dtype=float)
+        except Exception as e:
+            raise CallbackError(f"{kind} callback {name} raised {type(e).__name__}: {e}") from e
+        if out.shape != shape(x):
+            raise CallbackError(f"{kind} callback {name} must return an array of shape {shape(x)}, got {out.shape}")
+        if np.isnan(out).any():  # NaN at a non-finite point is divergence, which the engine reports
+            bad = points(np.isnan(out), np.isfinite(x))
+            if bad.any():
+                raise CallbackError(f"{kind} callback {name} returned NaN at the finite point x = "
+                                    f"{np.atleast_2d(x)[np.flatnonzero(bad)[0]].tolist()}")
+        if kind == "value":
+            return float(out)
+        np.copyto(args[-1], out)
+        return None
+    return call
+
+
+def _per_row(nan: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    return np.asarray(nan.reshape(nan.shape[0], -1).any(axis=1) & finite.all(axis=1))
+
+
+def _one_point(nan: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    return np.array([bool(nan.any()) and bool(finite.all())])
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class BatchedLandscape(_Custom):
+    """A landscape from Python functions that evaluate a whole block of points at once (numpy, JAX, PyTorch).
+
+    * `gradient(x) -> g`: x is a read-only float64 array (lanes, d), one row per path of the block; return the
+      gradients as anything `numpy.asarray` turns into shape (lanes, d);
+    * `value(x) -> float` for one point (d,); `hessian(x) -> (d, d)` for one point;
+    * `term_gradients(terms, x) -> g`: terms (lanes,) int32, g[l] = grad f_{terms[l]}(x[l]) — one call per
+      minibatch slot per block-step for `SGDk` and minibatch `SGLD`.
+
+    The engine calls them with the GIL held, once per block-step and thread, so each call sees `lanes` points:
+    pass `simulate(..., lanes=1024)` (up to 4096) so that the Python overhead (microseconds per call) is spread
+    over many paths; the default 64 suits compiled landscapes. The arrays are views of the engine's memory and
+    valid only during the call. An exception in a callback, a wrong shape or a NaN at a finite point stops the
+    run and raises `CallbackError` naming the callback, from whichever thread called it.
+
+    Parameters are those of `CompiledLandscape`, with `term_gradients` in place of `term_gradient`.
+    """
+
+    def __init__(self, dim: int, gradient: Callable[..., Any] | None = None, *,
+                 value: Callable[..., Any] | None = None, hessian: Callable[..., Any] | None = None,
+                 term_gradients: Callable[..., Any] | None = None, n_terms: int | None = None,
+                 p: ArrayLike | None = None, name: str | None = None) -> None:
+        if gradient is None and term_gradients is None:
+            raise ValueError("BatchedLandscape needs gradient= (or term_gradients= and n_terms= for a finite sum)")
+        if (term_gradients is None) != (n_terms is None):
+            raise ValueError("term_gradients and n_terms go together (a finite sum needs both)")
+        for key, fn in (("gradient", gradient), ("value", value), ("hessian", hessian),
+                        ("term_gradients", term_gradients)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"{key} must be callable, got {fn!r}")
+        self._set(dim, name, _uniform_or(p, n_terms), gradient_fn=gradient, value_fn=value, hessian_fn=hessian,
+                  term_fn=term_gradients)
+
+    def _to_core(self) -> Any:
+        d = self.dim
+
+        def wrap(kind: str, fn: Any, shape: Callable[[np.ndarray], tuple[int, ...]], points: Any) -> Any:
+            return None if fn is None else _checked(fn, kind, _callback_name(fn), shape, points)
+
+        rows = (lambda x: x.shape)
+        gradient = wrap("gradient", self.gradient_fn, rows, _per_row)
+        value = wrap("value", self.value_fn, lambda x: (), _one_point)
+        hessian = wrap("hessian", self.hessian_fn, lambda x: (d, d), _one_point)
+        if self.p is None:
+            return _core.PythonLandscape(dim=d, name=self.name, gradient=gradient, value=value, hessian=hessian)
+        terms = wrap("term_gradients", self.term_fn, rows, _per_row)
+        return _core.PythonFiniteSum(dim=d, name=self.name, term_gradients=terms, p=self.p, gradient=gradient,
+                                     value=value, hessian=hessian)

@@ -1,0 +1,243 @@
+"""User landscapes: numba-compiled callbacks (bitwise equal to the built-ins) and batched Python callbacks
+(equal to rounding), with every dynamics, on several threads, and clean errors from inside callbacks."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import escapade as esc
+
+numba = pytest.importorskip("numba")
+
+HALF = esc.HalfSpace(normal=[1.0], offset=0.0)
+W1 = esc.Langevin(temperature=1 / 16, dt=1e-2)
+
+
+@numba.njit
+def well_gradient(x, out):
+    for i in range(x.size):
+        out[i] = (x[i] * x[i]) * x[i] - x[i]
+
+
+@numba.njit
+def well_value(x):
+    f = 0.0
+    for i in range(x.size):
+        f += 0.25 * (x[i] * x[i]) * (x[i] * x[i]) - 0.5 * (x[i] * x[i])
+    return f
+
+
+@numba.njit
+def well_hessian(x, out):
+    out[:, :] = 0.0
+    for i in range(x.size):
+        out[i, i] = 3.0 * x[i] * x[i] - 1.0
+
+
+@numba.cfunc("void(CPointer(float64), CPointer(float64), int64, int64)")
+def well_gradient_block(xp, gp, d, width):
+    x = numba.carray(xp, (width * d,))
+    g = numba.carray(gp, (width * d,))
+    for i in range(width * d):
+        g[i] = (x[i] * x[i]) * x[i] - x[i]
+
+
+def numpy_well_gradient(x):
+    return x * x * x - x
+
+
+def same(a, b):
+    assert np.array_equal(a.status, b.status)
+    assert np.array_equal(a.exit_step, b.exit_step)
+    assert np.array_equal(a.exit_time, b.exit_time, equal_nan=True)
+    assert np.array_equal(a.exit_position, b.exit_position, equal_nan=True)
+
+
+def run(landscape, dynamics=W1, **kw):
+    args = dict(x0=[-1.0] * landscape.dim, n_paths=300, seed=7, t_max=300.0, threads=2)
+    if dynamics is W1:
+        args["stop"] = HALF
+    args.update(kw)
+    return esc.simulate(landscape, dynamics, **args)
+
+
+# --- equal to the built-in ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gradient", [well_gradient, well_gradient_block], ids=["njit", "cfunc"])
+def test_compiled_double_well_is_bitwise_the_builtin(gradient):
+    builtin = run(esc.DoubleWell())
+    compiled = run(esc.CompiledLandscape(1, gradient))
+    same(builtin, compiled)
+    assert (builtin.status == esc.Status.EXITED).mean() > 0.5  # the comparison covers real exits
+
+
+def test_compiled_is_bitwise_across_threads_and_lanes():
+    f = esc.CompiledLandscape(1, well_gradient)
+    same(run(f, threads=1, lanes=64), run(f, threads=2, lanes=8))
+
+
+def test_batched_numpy_double_well_equals_the_builtin():
+    builtin = run(esc.DoubleWell())
+    batched = run(esc.BatchedLandscape(1, numpy_well_gradient), lanes=128)
+    assert np.array_equal(builtin.status, batched.status)
+    np.testing.assert_allclose(batched.exit_time, builtin.exit_time, rtol=1e-12)
+
+
+def test_callbacks_evaluate_value_gradient_hessian():
+    f = esc.CompiledLandscape(2, well_gradient, value=well_value, hessian=well_hessian)
+    g = esc.BatchedLandscape(2, numpy_well_gradient, value=lambda x: float(np.sum(x**4 / 4 - x**2 / 2)),
+                             hessian=lambda x: np.diag(3 * x**2 - 1))
+    ref = esc.DoubleWell(dim=2)
+    pts = np.array([[0.3, -1.2], [2.0, 0.5]])
+    for h in (f, g):
+        np.testing.assert_allclose(h.gradient(pts), ref.gradient(pts), rtol=1e-15)
+        np.testing.assert_allclose(h.value(pts), ref.value(pts), rtol=1e-15)
+        np.testing.assert_allclose(h.hessian(pts[0]), ref.hessian(pts[0]), rtol=1e-15)
+
+
+# --- every dynamics -------------------------------------------------------------------------------------------
+
+DYNAMICS = {
+    "Langevin": esc.Langevin(temperature=0.1, dt=1e-2),
+    "GD": esc.GD(0.1),
+    "HeavyBall": esc.HeavyBall(0.05, momentum=0.8),
+    "NoisyGD": esc.NoisyGD(0.1, noise_radius=0.3),
+    "GaussianSGD": esc.GaussianSGD(0.1, batch_size=2.0, C=np.eye(2)),
+    "AdaGrad": esc.AdaGrad(0.3, matrix="full"),
+    "AdaNorm": esc.AdaNorm(0.3),
+    "SGLD": esc.SGLD(0.1, 0.05),
+    "PerturbedGD": esc.PerturbedGD(0.1, radius=0.1, g_thres=1e-3, f_thres=1e-6, t_thres=20),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DYNAMICS))
+def test_every_dynamics_runs_a_compiled_landscape_bitwise(name):
+    dyn = DYNAMICS[name]
+    kw = dict(x0=[0.05, -0.02], stop=esc.Ball(center=[0.0, 0.0], radius=0.8), n_paths=64, max_steps=400, seed=3,
+              threads=2)
+    builtin = esc.simulate(esc.DoubleWell(dim=2), dyn, **kw)
+    compiled = esc.simulate(esc.CompiledLandscape(2, well_gradient, value=well_value, hessian=well_hessian), dyn, **kw)
+    same(builtin, compiled)
+
+
+# --- finite sums: SGD-k samples the user's terms --------------------------------------------------------------
+
+RNG = np.random.default_rng(5)
+A = RNG.normal(size=(6, 2, 2))
+Q_TERMS = np.einsum("nij,nkj->nik", A, A) + 0.2 * np.eye(2)
+R_TERMS = RNG.normal(size=(6, 2))
+
+
+@numba.njit
+def quad_term(i, x, out):
+    for j in range(x.size):
+        s = R_TERMS[i, j]
+        for k in range(x.size):
+            s += Q_TERMS[i, j, k] * x[k]
+        out[j] = s
+
+
+def numpy_quad_terms(terms, x):
+    return np.einsum("ljk,lk->lj", Q_TERMS[terms], x) + R_TERMS[terms]
+
+
+@pytest.mark.parametrize("dyn", [esc.SGDk(0.05, 3, replace=False), esc.SGDk(0.05, 4, replace=True),
+                                 esc.SGLD(0.05, 0.01, batch_size=2), esc.GD(0.05)], ids=["sgdk", "sgdk-repl", "sgld", "gd"])
+@pytest.mark.parametrize("p", [None, np.array([0.1, 0.2, 0.3, 0.1, 0.2, 0.1])], ids=["uniform", "weighted"])
+def test_finite_sum_callbacks_match_the_builtin(dyn, p):
+    kw = dict(x0=[0.5, -0.5], stop=esc.Ball(center=[0.0, 0.0], radius=3.0), n_paths=40, max_steps=200, seed=11,
+              threads=2)
+    builtin = esc.simulate(esc.StochasticQuadratic(Q_TERMS, R_TERMS, p), dyn, **kw)
+    compiled = esc.simulate(esc.CompiledLandscape(2, term_gradient=quad_term, n_terms=6, p=p), dyn, **kw)
+    same(builtin, compiled)
+    batched = esc.simulate(esc.BatchedLandscape(2, term_gradients=numpy_quad_terms, n_terms=6, p=p), dyn, **kw)
+    assert np.array_equal(builtin.status, batched.status)
+    np.testing.assert_allclose(batched.exit_position, builtin.exit_position, rtol=1e-9, atol=1e-12)
+
+
+def test_full_batch_sgd_on_a_compiled_sum_is_gd():
+    f = esc.CompiledLandscape(2, term_gradient=quad_term, n_terms=6)
+    kw = dict(x0=[0.5, -0.5], stop=esc.Ball(center=[0.0, 0.0], radius=3.0), n_paths=8, max_steps=50, seed=1)
+    same(esc.simulate(f, esc.SGDk(0.05, 6, replace=False), **kw), esc.simulate(f, esc.GD(0.05), **kw))
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+
+def test_python_exception_in_a_worker_thread_names_the_callback():
+    threads_seen = set()
+
+    def failing(x):
+        threads_seen.add(threading.get_ident())
+        if len(threads_seen) > 1 or threading.current_thread() is not threading.main_thread():
+            raise ZeroDivisionError("boom")
+        return x * x * x - x
+
+    f = esc.BatchedLandscape(1, failing)
+    with pytest.raises(esc.CallbackError, match=r"gradient callback .*failing raised ZeroDivisionError: boom"):
+        run(f, n_paths=400, threads=2, lanes=16)
+    assert any(t != threading.main_thread().ident for t in threads_seen)
+    same(run(esc.DoubleWell()), run(esc.DoubleWell()))  # the engine is usable afterwards
+
+
+def test_wrong_shape_and_nan_are_reported():
+    with pytest.raises(esc.CallbackError, match=r"must return an array of shape \(\d+, 1\), got \(\d+,\)"):
+        run(esc.BatchedLandscape(1, lambda x: x[:, 0]))
+    with pytest.raises(esc.CallbackError, match="returned NaN at the finite point"):
+        run(esc.BatchedLandscape(1, lambda x: np.full_like(x, np.nan)))
+
+
+@numba.njit
+def nan_gradient(x, out):
+    out[0] = np.nan if x[0] > -0.9 else x[0]
+
+
+def test_compiled_nan_stops_the_run_with_a_named_error():
+    with pytest.raises(ValueError, match=r"gradient callback of CompiledLandscape\(.*nan_gradient\) returned NaN"):
+        run(esc.CompiledLandscape(1, nan_gradient), threads=2)
+
+
+def test_overflow_is_divergence_not_an_error():
+    res = run(esc.CompiledLandscape(1, well_gradient), dynamics=esc.GD(1.0), x0=[50.0], stop=None, max_steps=100,
+              t_max=None)
+    assert np.all(res.status == esc.Status.DIVERGED)
+
+
+def test_bad_callbacks_raise_type_and_value_errors():
+    with pytest.raises(TypeError, match="plain Python functions go to BatchedLandscape"):
+        esc.CompiledLandscape(1, numpy_well_gradient).gradient([0.0])
+    bad_sig = numba.cfunc("float64(CPointer(float64), int64)")(lambda xp, d: 0.0)
+    with pytest.raises(TypeError, match="has signature .* escapade calls void"):
+        esc.CompiledLandscape(1, bad_sig).gradient([0.0])
+    with pytest.raises(ValueError, match="needs gradient="):
+        esc.CompiledLandscape(1)
+    with pytest.raises(ValueError, match="term_gradient and n_terms go together"):
+        esc.CompiledLandscape(1, term_gradient=quad_term)
+    with pytest.raises(ValueError, match="p must be 3 non-negative probabilities"):
+        esc.BatchedLandscape(2, term_gradients=numpy_quad_terms, n_terms=3, p=[0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match="dim must be"):
+        esc.BatchedLandscape(0, numpy_well_gradient)
+    with pytest.raises(TypeError, match="gradient must be callable"):
+        esc.BatchedLandscape(1, 3.0)
+    with pytest.raises(ValueError, match="has no value callback"):
+        esc.CompiledLandscape(1, well_gradient).value([0.0])
+    with pytest.raises(ValueError, match="has no hessian callback"):
+        esc.BatchedLandscape(1, numpy_well_gradient).hessian([0.0])
+
+
+def test_missing_numba_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)
+    with pytest.raises(ImportError, match=r'pip install "escapade\[numba\]"'):
+        esc.CompiledLandscape(1, object()).gradient([0.0])
+
+
+def test_results_record_the_callbacks_by_name():
+    res = run(esc.CompiledLandscape(1, well_gradient, value=well_value), n_paths=8)
+    spec = res.params["landscape"]
+    assert spec["type"] == "CompiledLandscape" and spec["gradient"].endswith("well_gradient")
+    assert spec["value"].endswith("well_value")
