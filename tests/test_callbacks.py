@@ -46,6 +46,13 @@ def well_gradient_block(xp, gp, d, width):
         g[i] = (x[i] * x[i]) * x[i] - x[i]
 
 
+@numba.njit
+def well_gradient_rows(x, out):
+    for lane in range(x.shape[0]):
+        for i in range(x.shape[1]):
+            out[lane, i] = (x[lane, i] * x[lane, i]) * x[lane, i] - x[lane, i]
+
+
 def numpy_well_gradient(x):
     return x * x * x - x
 
@@ -68,10 +75,11 @@ def run(landscape, dynamics=W1, **kw):
 # --- equal to the built-in ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("gradient", [well_gradient, well_gradient_block], ids=["njit", "cfunc"])
-def test_compiled_double_well_is_bitwise_the_builtin(gradient):
+@pytest.mark.parametrize("gradient, vectorized", [(well_gradient, False), (well_gradient_rows, True),
+                                                  (well_gradient_block, False)], ids=["njit", "njit-block", "cfunc"])
+def test_compiled_double_well_is_bitwise_the_builtin(gradient, vectorized):
     builtin = run(esc.DoubleWell())
-    compiled = run(esc.CompiledLandscape(1, gradient))
+    compiled = run(esc.CompiledLandscape(1, gradient, vectorized=vectorized))
     same(builtin, compiled)
     assert (builtin.status == esc.Status.EXITED).mean() > 0.5  # the comparison covers real exits
 

@@ -92,6 +92,8 @@ class _Custom(Landscape):
                 out[key[:-3]] = _callback_name(fn)
         if self.p is not None:
             out["p"] = self.p.tolist()
+        if getattr(self, "vectorized", False):
+            out["vectorized"] = True
         return out
 
 
@@ -120,8 +122,12 @@ def _signatures(numba: Any) -> dict[str, Any]:
 
 
 def _wrap_njit(numba: Any, kind: str, fn: Any, sig: Any) -> Any:
-    """A cfunc with escapade's C signature around an njit function written per point on numpy arrays."""
+    """A cfunc with escapade's C signature around an njit function written per point on numpy arrays (kind
+    "block_gradient": a gradient written for a whole block, (width, d) arrays)."""
     carray = numba.carray
+
+    def block_gradient(xp: Any, gp: Any, d: Any, width: Any) -> None:
+        fn(carray(xp, (width, d)), carray(gp, (width, d)))
 
     def gradient(xp: Any, gp: Any, d: Any, width: Any) -> None:
         x = carray(xp, (width, d))
@@ -138,14 +144,15 @@ def _wrap_njit(numba: Any, kind: str, fn: Any, sig: Any) -> Any:
     def term_gradient(i: Any, xp: Any, gp: Any, d: Any) -> None:
         fn(i, carray(xp, (d,)), carray(gp, (d,)))
 
-    per_point = {"gradient": gradient, "value": value, "hessian": hessian, "term_gradient": term_gradient}
-    return numba.cfunc(sig, nopython=True)(per_point[kind])
+    wrappers = {"gradient": gradient, "block_gradient": block_gradient, "value": value, "hessian": hessian,
+                "term_gradient": term_gradient}
+    return numba.cfunc(sig, nopython=True)(wrappers[kind])
 
 
 _WRAPPERS: dict[tuple[str, Any], Any] = {}
 
 
-def _address(kind: str, fn: Any, keep: list[Any]) -> int:
+def _address(kind: str, fn: Any, keep: list[Any], vectorized: bool = False) -> int:
     """The C function pointer of a callback: an njit function (wrapped), a cfunc (signature checked), or an int."""
     if fn is None:
         return 0
@@ -162,9 +169,10 @@ def _address(kind: str, fn: Any, keep: list[Any]) -> int:
         keep.append(fn)
         return int(fn.address)
     if isinstance(fn, numba.core.registry.CPUDispatcher):
-        wrapped = _WRAPPERS.get((kind, fn))
+        form = "block_gradient" if vectorized and kind == "gradient" else kind
+        wrapped = _WRAPPERS.get((form, fn))
         if wrapped is None:  # compiling takes a moment: once per function
-            wrapped = _WRAPPERS[(kind, fn)] = _wrap_njit(numba, kind, fn, sig)
+            wrapped = _WRAPPERS[(form, fn)] = _wrap_njit(numba, form, fn, sig)
         keep.append(wrapped)
         return int(wrapped.address)
     raise TypeError(f"{kind} must be a numba njit function, a numba cfunc with signature {C_SIGNATURES[kind]}, or a "
@@ -192,15 +200,23 @@ class CompiledLandscape(_Custom):
         weighted sum of its terms' gradients).
     value, hessian : optional; dynamics that need them (perturbed GD needs `value`) say so.
     term_gradient, n_terms, p : per-term gradients of a finite sum F = sum_i p_i f_i (p uniform by default).
+    vectorized : the njit `gradient` is written for a whole block, `gradient(x, out)` with (width, d) arrays, one
+        row per lane: a loop over rows that numba can vectorize is faster than one call per point when the
+        gradient is cheap (default False: one point per call).
     name : shown in results and errors; default from the function's name.
 
     A compiled callback cannot raise: a NaN it returns at a finite point stops the run with a ValueError that
     names it (at a non-finite point the path is reported as diverged instead).
     """
 
+    vectorized: bool = False
+
     def __init__(self, dim: int, gradient: Any = None, *, value: Any = None, hessian: Any = None,
                  term_gradient: Any = None, n_terms: int | None = None, p: ArrayLike | None = None,
-                 name: str | None = None) -> None:
+                 vectorized: bool = False, name: str | None = None) -> None:
+        if not isinstance(vectorized, (bool, np.bool_)):
+            raise TypeError(f"vectorized must be True or False, got {vectorized!r}")
+        object.__setattr__(self, "vectorized", bool(vectorized))
         if gradient is None and term_gradient is None:
             raise ValueError("CompiledLandscape needs gradient= (or term_gradient= and n_terms= for a finite sum)")
         if (term_gradient is None) != (n_terms is None):
@@ -210,7 +226,7 @@ class CompiledLandscape(_Custom):
 
     def _to_core(self) -> Any:
         keep: list[Any] = []  # the compiled wrappers must outlive the core object
-        addr = {kind: _address(kind, fn, keep) for kind, fn in (("gradient", self.gradient_fn), ("value", self.value_fn),
+        addr = {kind: _address(kind, fn, keep, self.vectorized) for kind, fn in (("gradient", self.gradient_fn), ("value", self.value_fn),
                                                               ("hessian", self.hessian_fn),
                                                               ("term_gradient", self.term_fn))}
         core: Any
