@@ -4,17 +4,20 @@
 #include <vector>
 
 #include "escapade/dynamics/gradient_descent.hpp"
-#include "escapade/landscapes/stochastic_quadratic.hpp"
+#include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
 
 // Draws k term indices of a finite sum from k uniforms: with replacement by inverse CDF, without replacement
 // by a partial Fisher-Yates shuffle (uniform p) or sequentially from the weights left (general p). The indices
 // come out sorted, so that summing their gradients has one order. Scratch space is reused across lanes.
+// k = n without replacement under uniform p draws every term once: the batch gradient is then grad F itself,
+// taken from f.gradient (bit for bit GD, and O(d) for sums with a closed-form full gradient).
 class TermSampler {
  public:
   TermSampler(const FiniteSum& f, int k, bool replace)
-      : f_(f), k_(k), replace_(replace), n_(f.n_terms()), cumulative_(n_), pool_(n_), remaining_(n_) {
+      : f_(f), k_(k), replace_(replace), n_(f.n_terms()), full_batch_(!replace && k == n_ && f.uniform()),
+        cumulative_(n_), pool_(n_), remaining_(n_) {
     double acc = 0;
     for (int i = 0; i < n_; ++i) cumulative_[i] = acc += f.weights()[i];
     total_ = acc;
@@ -54,6 +57,10 @@ class TermSampler {
   }
   // g = (1/k) sum of the gradients of the terms drawn with u, at x.
   void batch_gradient(const double* u, const double* x, double* g) {
+    if (full_batch_) {
+      f_.gradient(x, g, 1);
+      return;
+    }
     picks_.resize(k_);
     sample(u, picks_.data());
     const int d = f_.dim();
@@ -67,6 +74,7 @@ class TermSampler {
   int k_;
   bool replace_;
   int n_;
+  bool full_batch_;
   double total_ = 1.0;
   std::vector<double> cumulative_;
   std::vector<int> pool_, picks_;
