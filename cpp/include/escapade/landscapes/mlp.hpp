@@ -104,7 +104,8 @@ class MLP final : public FiniteSum {
           }
       }
     }
-    out /= static_cast<double>(n_terms());
+    const Matrix sym = (out + out.transpose()) / (2.0 * n_terms());  // exactly symmetric
+    out = sym;
     out.diagonal().array() += l2_;
   }
 
