@@ -547,6 +547,7 @@ class MLP(FiniteSum):
 
     @property
     def dim(self) -> int:
+        """The number of parameters, the length of theta."""
         p, h, m = self.X.shape[1], self.hidden, self.n_outputs
         return h * p + h + m * h + m
 
