@@ -482,3 +482,40 @@ def test_styblinski_tang_minimizers_are_the_products_of_the_coordinate_minima():
     minima = f.local_minima_per_coordinate()
     expected = np.array(list(itertools.product(*minima)))
     np.testing.assert_array_equal(f.minimizers(), expected)
+
+
+def test_a_configuration_file_names_a_finite_sum():
+    from escapade.config import parse_config
+
+    experiment = parse_config({
+        "landscape": {"type": "QuadraticCircleSum", "q1": [0.01, 0.02], "q2": [0.1, 0.3], "q3": -15.0,
+                      "c1": 3.0, "c2": 1.0, "c3": 6.0, "c4": 0.0},
+        "dynamics": {"type": "SGDk", "lr": 0.5, "batch_size": 1},
+        "start": {"type": "UniformBall", "center": [0.0, -15.0], "radius": 0.1},
+        "stop": {"type": "Ball", "center": [0.0, -15.0], "radius": 5.0},
+        "run": {"n_paths": 20, "max_steps": 10, "seed": 0},
+    })
+    assert isinstance(experiment.landscape, esc.QuadraticCircleSum) and experiment.landscape.n_terms == 2
+    assert len(experiment.run().status) == 20
+
+
+@pytest.mark.parametrize(("make", "match"), [
+    (lambda c: c.StyblinskiTangSum(c1=np.ones((2, 3)), c2=np.ones((2, 3)), c3=np.ones((2, 3)), p=[0.5, 0.5]), "c2"),
+    (lambda c: c.StyblinskiTangSum(c1=np.ones((2, 3)), c2=-np.ones((2, 2)), c3=np.ones((2, 3)), p=[0.5, 0.5]), "c2"),
+    (lambda c: c.StyblinskiTangSum(c1=np.ones(3), c2=-np.ones(3), c3=np.ones(3), p=[1.0]), "c1"),
+    (lambda c: c.StyblinskiTangSum(c1=np.ones((2, 1)), c2=-np.ones((2, 1)), c3=np.ones((2, 1)), p=[0.5, 0.6]), "p"),
+    (lambda c: c.QuadraticCircleSum(q1=[1.0], q2=[1.0], q3=[0.0], c1=[1.0], c2=[2.0], c3=[2.0], c4=[0.0], p=[1.0]),
+     "c3"),
+    (lambda c: c.QuadraticCircleSum(q1=[1.0], q2=[1.0], q3=[0.0], c1=[1.0], c2=[1.0], c3=[2.0], c4=[0.0, 1.0],
+                                    p=[1.0]), "c4"),
+    (lambda c: c.LeastSquares(X=np.ones((3, 2)), y=np.ones(2), l2=0.0), "y"),
+    (lambda c: c.LeastSquares(X=np.ones((3, 2)), y=np.ones(3), l2=np.nan), "l2"),
+    (lambda c: c.MLP(X=np.ones((3, 2)), y=np.ones((3, 1)), hidden=0, l2=0.0), "hidden"),
+    (lambda c: c.MLP(X=np.ones((3, 0)), y=np.ones((3, 1)), hidden=2, l2=0.0), "X"),
+    (lambda c: c.MLP(X=np.ones((3, 2)), y=np.ones((2, 1)), hidden=2, l2=0.0), "y"),
+])
+def test_the_core_rejects_bad_input_by_name(make, match):
+    from escapade import _core
+
+    with pytest.raises(ValueError, match=match):
+        make(_core)

@@ -122,8 +122,8 @@ void bind_finite_sums(py::module_& m) {
   py::class_<StyblinskiTangSum, FiniteSum, std::shared_ptr<StyblinskiTangSum>>(m, "StyblinskiTangSum")
       .def(py::init([terms_of](const DoubleArray& c1, const DoubleArray& c2, const DoubleArray& c3,
                                const DoubleArray& p) {
-             return std::make_shared<StyblinskiTangSum>(terms_of(c1, "c1"), terms_of(c2, "c2"), terms_of(c3, "c3"),
-                                                        to_vector(p, "p"));
+             Matrix a = terms_of(c1, "c1"), b = terms_of(c2, "c2"), c = terms_of(c3, "c3");  // checked in order
+             return std::make_shared<StyblinskiTangSum>(std::move(a), std::move(b), std::move(c), to_vector(p, "p"));
            }),
            py::kw_only(), "c1"_a, "c2"_a, "c3"_a, "p"_a)
       .def_property_readonly(
@@ -138,19 +138,21 @@ void bind_finite_sums(py::module_& m) {
   py::class_<QuadraticCircleSum, FiniteSum, std::shared_ptr<QuadraticCircleSum>>(m, "QuadraticCircleSum")
       .def(py::init([](const DoubleArray& q1, const DoubleArray& q2, const DoubleArray& q3, const DoubleArray& c1,
                        const DoubleArray& c2, const DoubleArray& c3, const DoubleArray& c4, const DoubleArray& p) {
-             return std::make_shared<QuadraticCircleSum>(to_vector(q1, "q1"), to_vector(q2, "q2"), to_vector(q3, "q3"),
-                                                         to_vector(c1, "c1"), to_vector(c2, "c2"), to_vector(c3, "c3"),
-                                                         to_vector(c4, "c4"), to_vector(p, "p"));
+             Vector v[] = {to_vector(q1, "q1"), to_vector(q2, "q2"), to_vector(q3, "q3"), to_vector(c1, "c1"),
+                           to_vector(c2, "c2"), to_vector(c3, "c3"), to_vector(c4, "c4"), to_vector(p, "p")};
+             return std::make_shared<QuadraticCircleSum>(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
            }),
            py::kw_only(), "q1"_a, "q2"_a, "q3"_a, "c1"_a, "c2"_a, "c3"_a, "c4"_a, "p"_a);
   py::class_<LeastSquares, FiniteSum, std::shared_ptr<LeastSquares>>(m, "LeastSquares")
       .def(py::init([terms_of](const DoubleArray& X, const DoubleArray& y, double l2) {
-             return std::make_shared<LeastSquares>(terms_of(X, "X"), to_vector(y, "y"), l2);
+             Matrix data = terms_of(X, "X");
+             return std::make_shared<LeastSquares>(std::move(data), to_vector(y, "y"), l2);
            }),
            py::kw_only(), "X"_a, "y"_a, "l2"_a);
   py::class_<MLP, FiniteSum, std::shared_ptr<MLP>>(m, "MLP")
       .def(py::init([terms_of](const DoubleArray& X, const DoubleArray& Y, int hidden, double l2) {
-             return std::make_shared<MLP>(terms_of(X, "X"), terms_of(Y, "y"), hidden, l2);
+             Matrix inputs = terms_of(X, "X");
+             return std::make_shared<MLP>(std::move(inputs), terms_of(Y, "y"), hidden, l2);
            }),
            py::kw_only(), "X"_a, "y"_a, "hidden"_a, "l2"_a);
 }
