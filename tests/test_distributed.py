@@ -136,7 +136,7 @@ def count_chunks(monkeypatch):
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     dask_client = distributed.Client(cluster)
     try:
         yield dask_client

@@ -10,9 +10,13 @@
 #include "escapade/dynamics/sgd_k.hpp"
 #include "escapade/dynamics/sgld.hpp"
 #include "escapade/landscapes/double_well.hpp"
+#include "escapade/landscapes/least_squares.hpp"
+#include "escapade/landscapes/mlp.hpp"
 #include "escapade/landscapes/quadratic.hpp"
+#include "escapade/landscapes/quadratic_circle.hpp"
 #include "escapade/landscapes/stochastic_quadratic.hpp"
 #include "escapade/landscapes/strict_saddle.hpp"
+#include "escapade/landscapes/styblinski_tang.hpp"
 #include "escapade/region.hpp"
 #include "escapade/start.hpp"
 #include "numpy.hpp"
@@ -29,6 +33,10 @@ Matrix points_of(const DoubleArray& x, int d, const char* name) {
   if (x.ndim() == 2 && x.shape(1) == d) return Eigen::Map<const Matrix>(x.data(), d, x.shape(0));
   throw std::invalid_argument(std::string(name) + " must have shape (" + std::to_string(d) + ",) or (n, " +
                               std::to_string(d) + ")");
+}
+
+py::array_t<double> vector_to_numpy(const Vector& v) {
+  return to_numpy(std::vector<double>(v.data(), v.data() + v.size()), {static_cast<py::ssize_t>(v.size())});
 }
 
 void bind_landscapes(py::module_& m) {
@@ -79,7 +87,21 @@ void bind_landscapes(py::module_& m) {
 
 void bind_finite_sums(py::module_& m) {
   py::class_<FiniteSum, Landscape, std::shared_ptr<FiniteSum>>(m, "FiniteSum")
-      .def_property_readonly("n_terms", &FiniteSum::n_terms);
+      .def_property_readonly("n_terms", &FiniteSum::n_terms)
+      .def_property_readonly(
+          "weights",
+          [](const FiniteSum& f) { return vector_to_numpy(f.weights()); },
+          "The terms' probabilities p (n,).")
+      .def(
+          "term_gradient",
+          [](const FiniteSum& f, int i, const DoubleArray& x) {
+            require(i >= 0 && i < f.n_terms(), "i", i, "a term index in [0, " + std::to_string(f.n_terms()) + ")");
+            const Matrix P = points_of(x, f.dim(), "x");
+            std::vector<double> g(P.size(), 0.0);
+            for (long j = 0; j < P.cols(); ++j) f.add_term_gradient(i, P.col(j).data(), g.data() + j * f.dim());
+            return to_numpy(std::move(g), {static_cast<py::ssize_t>(P.cols()), f.dim()});
+          },
+          "i"_a, "x"_a, "grad f_i at each row of x (n, d); returns (n, d).");
   py::class_<StochasticQuadratic, FiniteSum, std::shared_ptr<StochasticQuadratic>>(m, "StochasticQuadratic")
       .def(py::init([](const DoubleArray& Q, const DoubleArray& r, const DoubleArray& p) {
              if (Q.ndim() != 3 || Q.shape(1) != Q.shape(2)) throw std::invalid_argument("Q must have shape (n, d, d)");
@@ -92,6 +114,47 @@ void bind_finite_sums(py::module_& m) {
                                                           to_vector(p, "p"));
            }),
            py::kw_only(), "Q"_a, "r"_a, "p"_a);
+  // (n, d) coefficient arrays, C-ordered: byte for byte the d x n column-major matrices the core stores.
+  auto terms_of = [](const DoubleArray& a, const char* name) -> Matrix {
+    if (a.ndim() != 2) throw std::invalid_argument(std::string(name) + " must have shape (n_terms, dim)");
+    return Eigen::Map<const Matrix>(a.data(), a.shape(1), a.shape(0));
+  };
+  py::class_<StyblinskiTangSum, FiniteSum, std::shared_ptr<StyblinskiTangSum>>(m, "StyblinskiTangSum")
+      .def(py::init([terms_of](const DoubleArray& c1, const DoubleArray& c2, const DoubleArray& c3,
+                               const DoubleArray& p) {
+             Matrix a = terms_of(c1, "c1"), b = terms_of(c2, "c2"), c = terms_of(c3, "c3");  // checked in order
+             return std::make_shared<StyblinskiTangSum>(std::move(a), std::move(b), std::move(c), to_vector(p, "p"));
+           }),
+           py::kw_only(), "c1"_a, "c2"_a, "c3"_a, "p"_a)
+      .def_property_readonly(
+          "A", [](const StyblinskiTangSum& f) { return vector_to_numpy(f.A()); },
+          "The summed quartic coefficients sum_i p_i c1_i (d,).")
+      .def_property_readonly(
+          "B", [](const StyblinskiTangSum& f) { return vector_to_numpy(f.B()); },
+          "The summed quadratic coefficients sum_i p_i c2_i (d,).")
+      .def_property_readonly(
+          "C", [](const StyblinskiTangSum& f) { return vector_to_numpy(f.C()); },
+          "The summed linear coefficients sum_i p_i c3_i (d,).");
+  py::class_<QuadraticCircleSum, FiniteSum, std::shared_ptr<QuadraticCircleSum>>(m, "QuadraticCircleSum")
+      .def(py::init([](const DoubleArray& q1, const DoubleArray& q2, const DoubleArray& q3, const DoubleArray& c1,
+                       const DoubleArray& c2, const DoubleArray& c3, const DoubleArray& c4, const DoubleArray& p) {
+             Vector v[] = {to_vector(q1, "q1"), to_vector(q2, "q2"), to_vector(q3, "q3"), to_vector(c1, "c1"),
+                           to_vector(c2, "c2"), to_vector(c3, "c3"), to_vector(c4, "c4"), to_vector(p, "p")};
+             return std::make_shared<QuadraticCircleSum>(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+           }),
+           py::kw_only(), "q1"_a, "q2"_a, "q3"_a, "c1"_a, "c2"_a, "c3"_a, "c4"_a, "p"_a);
+  py::class_<LeastSquares, FiniteSum, std::shared_ptr<LeastSquares>>(m, "LeastSquares")
+      .def(py::init([terms_of](const DoubleArray& X, const DoubleArray& y, double l2) {
+             Matrix data = terms_of(X, "X");
+             return std::make_shared<LeastSquares>(std::move(data), to_vector(y, "y"), l2);
+           }),
+           py::kw_only(), "X"_a, "y"_a, "l2"_a);
+  py::class_<MLP, FiniteSum, std::shared_ptr<MLP>>(m, "MLP")
+      .def(py::init([terms_of](const DoubleArray& X, const DoubleArray& Y, int hidden, double l2) {
+             Matrix inputs = terms_of(X, "X");
+             return std::make_shared<MLP>(std::move(inputs), terms_of(Y, "y"), hidden, l2);
+           }),
+           py::kw_only(), "X"_a, "y"_a, "hidden"_a, "l2"_a);
 }
 
 void bind_dynamics(py::module_& m) {

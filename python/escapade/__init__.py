@@ -14,10 +14,21 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "from the source tree rather than importing it from there"
     ) from exc
 
-from . import analysis, plot
+from . import analysis, datasets, plot
 from .custom import BatchedLandscape, CallbackError, CompiledLandscape
 from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
-from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic, StrictSaddle
+from .landscapes import (
+    MLP,
+    DoubleWell,
+    FiniteSum,
+    Landscape,
+    LeastSquares,
+    Quadratic,
+    QuadraticCircleSum,
+    StochasticQuadratic,
+    StrictSaddle,
+    StyblinskiTangSum,
+)
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
@@ -38,6 +49,7 @@ __all__ = [
     "DiscreteMap",
     "Dynamics",
     "ExitStats",
+    "FiniteSum",
     "GD",
     "Gaussian",
     "GaussianSGD",
@@ -45,9 +57,12 @@ __all__ = [
     "HeavyBall",
     "Landscape",
     "Langevin",
+    "LeastSquares",
+    "MLP",
     "NoisyGD",
     "PerturbedGD",
     "Quadratic",
+    "QuadraticCircleSum",
     "Region",
     "SGDk",
     "SGLD",
@@ -56,12 +71,14 @@ __all__ = [
     "Status",
     "StochasticQuadratic",
     "StrictSaddle",
+    "StyblinskiTangSum",
     "Summary",
     "SummaryResult",
     "SweepResult",
     "UniformBall",
     "UniformBox",
     "analysis",
+    "datasets",
     "load",
     "plot",
     "simulate",

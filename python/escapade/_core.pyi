@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'CompiledFiniteSum', 'CompiledLandscape', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'CompiledFiniteSum', 'CompiledLandscape', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'MLP', 'NoisyGradientDescent', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -38,11 +38,47 @@ class Quadratic(Landscape):
     def __init__(self, *, H: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
 class FiniteSum(Landscape):
+    def term_gradient(self, i: typing.SupportsInt | typing.SupportsIndex, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        grad f_i at each row of x (n, d); returns (n, d).
+        """
     @property
     def n_terms(self) -> int:
         ...
+    @property
+    def weights(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The terms' probabilities p (n,).
+        """
 class StochasticQuadratic(FiniteSum):
     def __init__(self, *, Q: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], r: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class StyblinskiTangSum(FiniteSum):
+    def __init__(self, *, c1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], c2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], c3: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+    @property
+    def A(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The summed quartic coefficients sum_i p_i c1_i (d,).
+        """
+    @property
+    def B(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The summed quadratic coefficients sum_i p_i c2_i (d,).
+        """
+    @property
+    def C(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The summed linear coefficients sum_i p_i c3_i (d,).
+        """
+class QuadraticCircleSum(FiniteSum):
+    def __init__(self, *, q1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], q2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], q3: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], c1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], c2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], c3: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], c4: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class LeastSquares(FiniteSum):
+    def __init__(self, *, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], l2: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class MLP(FiniteSum):
+    def __init__(self, *, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], hidden: typing.SupportsInt | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class Dynamics:
     @property

@@ -4,17 +4,20 @@
 #include <vector>
 
 #include "escapade/dynamics/gradient_descent.hpp"
-#include "escapade/landscapes/stochastic_quadratic.hpp"
+#include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
 
 // Draws k term indices of a finite sum from k uniforms: with replacement by inverse CDF, without replacement
 // by a partial Fisher-Yates shuffle (uniform p) or sequentially from the weights left (general p). The indices
 // come out sorted, so that summing their gradients has one order. Scratch space is reused across lanes.
+// k = n without replacement under uniform p draws every term once: the batch gradient is then grad F itself,
+// taken from f.gradient (bit for bit GD, and O(d) for sums with a closed-form full gradient).
 class TermSampler {
  public:
   TermSampler(const FiniteSum& f, int k, bool replace)
-      : f_(f), k_(k), replace_(replace), n_(f.n_terms()), cumulative_(n_), pool_(n_), remaining_(n_) {
+      : f_(f), k_(k), replace_(replace), n_(f.n_terms()), full_batch_(!replace && k == n_ && f.uniform()),
+        cumulative_(n_), pool_(n_), remaining_(n_) {
     double acc = 0;
     for (int i = 0; i < n_; ++i) cumulative_[i] = acc += f.weights()[i];
     total_ = acc;
@@ -56,6 +59,10 @@ class TermSampler {
   // the lane's x. The j-th terms of all lanes are added in one call, so a batched landscape is called k times
   // per block-step; each lane's sum still runs over its sorted picks in order.
   void batch_gradients(const double* u, const double* x, double* g, int width) {
+    if (full_batch_) {
+      f_.gradient(x, g, width);
+      return;
+    }
     const int d = f_.dim();
     const long n = static_cast<long>(d) * width;
     picks_.resize(static_cast<std::size_t>(k_) * width);
@@ -74,6 +81,7 @@ class TermSampler {
   int k_;
   bool replace_;
   int n_;
+  bool full_batch_;
   double total_ = 1.0;
   std::vector<double> cumulative_;
   std::vector<int> pool_, picks_, column_;

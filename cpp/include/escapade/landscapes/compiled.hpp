@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "escapade/landscape.hpp"
-#include "escapade/landscapes/stochastic_quadratic.hpp"
+#include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
 

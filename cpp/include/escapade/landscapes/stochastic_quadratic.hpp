@@ -3,49 +3,9 @@
 #include <cmath>
 #include <vector>
 
-#include "escapade/landscape.hpp"
+#include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
-
-// A finite sum F(x) = sum_i p_i f_i(x) whose terms' gradients SGD-k samples.
-class FiniteSum : public Landscape {
- public:
-  virtual int n_terms() const = 0;
-  // Probabilities p_i (sum 1); uniform() when all are 1/n.
-  virtual const Vector& weights() const = 0;
-  virtual bool uniform() const = 0;
-  // g += grad f_i(x) for one point x (length d).
-  virtual void add_term_gradient(int i, const double* x, double* g) const = 0;
-  // For `width` points (d x width): g(:, l) += grad f_{terms[l]}(x(:, l)). One call per block for landscapes
-  // whose terms are cheaper in batches (user callbacks).
-  virtual void add_term_gradients(const int* terms, const double* x, double* g, int width) const {
-    const int d = dim();
-    for (int l = 0; l < width; ++l) add_term_gradient(terms[l], x + static_cast<long>(l) * d, g + static_cast<long>(l) * d);
-  }
-
-  // grad F = sum_i p_i grad f_i in index order; with uniform weights (sum_i grad f_i) / n, so that SGD-k with
-  // k = n without replacement reproduces it bit for bit.
-  void gradient(const double* x, double* g, int width) const override {
-    const int d = dim(), n = n_terms();
-    std::vector<double> gi(d);
-    for (int l = 0; l < width; ++l) {
-      const double* xl = x + static_cast<long>(l) * d;
-      double* gl = g + static_cast<long>(l) * d;
-      for (int j = 0; j < d; ++j) gl[j] = 0.0;
-      for (int i = 0; i < n; ++i) {
-        if (uniform()) {
-          add_term_gradient(i, xl, gl);
-          continue;
-        }
-        for (int j = 0; j < d; ++j) gi[j] = 0.0;
-        add_term_gradient(i, xl, gi.data());
-        for (int j = 0; j < d; ++j) gl[j] += weights()[i] * gi[j];
-      }
-      if (uniform())
-        for (int j = 0; j < d; ++j) gl[j] /= n;
-    }
-  }
-};
 
 // The stochastic quadratic problem (004, Problem 3.1) with finitely many terms: f_i(x) = x^T Q_i x / 2 + r_i^T x.
 class StochasticQuadratic final : public FiniteSum {

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cmath>
+#include <string>
+
+#include "escapade/landscapes/finite_sum.hpp"
+
+namespace escapade {
+
+// Ridge least squares on a data matrix, one term per sample (uniform weights):
+//   f_i(w) = (x_i^T w - y_i)^2 / 2 + (l2 / 2) |w|^2,   F = (1/n) sum_i f_i,   Hessian X^T X / n + l2 I.
+class LeastSquares final : public FiniteSum {
+ public:
+  // X: d x n (column i = sample i), y: n.
+  LeastSquares(Matrix X, Vector y, double l2) : X_(std::move(X)), y_(std::move(y)), l2_(l2) {
+    const long d = X_.rows(), n = X_.cols();
+    require(d >= 1 && n >= 1, "X", std::to_string(n) + "x" + std::to_string(d), "a non-empty (n_samples, dim) array");
+    require(X_.allFinite(), "X", "an array with NaN or inf", "finite");
+    require(y_.size() == n, "y", "a vector of length " + std::to_string(y_.size()),
+            "of length " + std::to_string(n) + " (one target per row of X)");
+    require(y_.allFinite(), "y", "a vector with NaN or inf", "finite");
+    require(std::isfinite(l2) && l2 >= 0, "l2", l2, "finite and >= 0");
+    p_ = Vector::Constant(n, 1.0 / static_cast<double>(n));
+    hessian_ = Matrix::Zero(d, d);
+    for (long i = 0; i < n; ++i) hessian_ += X_.col(i) * X_.col(i).transpose();
+    hessian_ /= static_cast<double>(n);
+    hessian_.diagonal().array() += l2_;
+  }
+  int dim() const override { return static_cast<int>(X_.rows()); }
+  std::string name() const override { return "LeastSquares"; }
+  int n_terms() const override { return static_cast<int>(X_.cols()); }
+  const Vector& weights() const override { return p_; }
+  bool uniform() const override { return true; }
+
+  double value(const double* w) const override {
+    const Eigen::Map<const Vector> v(w, dim());
+    double f = 0;
+    for (int i = 0; i < n_terms(); ++i) {
+      const double e = residual(i, w);
+      f += 0.5 * e * e;
+    }
+    return f / n_terms() + 0.5 * l2_ * v.squaredNorm();
+  }
+  void add_term_gradient(int i, const double* w, double* g) const override {
+    const int d = dim();
+    const double e = residual(i, w);
+    const double* xi = X_.col(i).data();
+    for (int j = 0; j < d; ++j) g[j] += e * xi[j] + l2_ * w[j];
+  }
+  void hessian(const double*, double* H) const override { Eigen::Map<Matrix>(H, dim(), dim()) = hessian_; }
+
+ private:
+  // x_i^T w - y_i, summed in a fixed order.
+  double residual(int i, const double* w) const {
+    const double* xi = X_.col(i).data();
+    double s = 0;
+    for (int j = 0; j < dim(); ++j) s += xi[j] * w[j];
+    return s - y_[i];
+  }
+
+  Matrix X_;
+  Vector y_;
+  double l2_;
+  Vector p_;
+  Matrix hessian_;
+};
+
+}  // namespace escapade

@@ -1,0 +1,146 @@
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "escapade/landscapes/finite_sum.hpp"
+
+namespace escapade {
+
+// A one-hidden-layer tanh network fitted by l2-regularized mean squared error, one term per sample (003's
+// experiment): yhat(x) = W2 tanh(W1 x + b1) + b2 and
+//   f_i(theta) = |yhat(x_i) - y_i|^2 / 2 + (l2 / 2) |theta|^2,   F = (1/n) sum_i f_i.
+// theta = [W1 (h x p, row-major), b1 (h), W2 (m x h, row-major), b2 (m)] for p inputs, h hidden units, m outputs.
+class MLP final : public FiniteSum {
+ public:
+  // X: p x n (column i = sample i), Y: m x n.
+  MLP(Matrix X, Matrix Y, int hidden, double l2) : X_(std::move(X)), Y_(std::move(Y)), h_(hidden), l2_(l2) {
+    const long p = X_.rows(), n = X_.cols();
+    require(p >= 1 && n >= 1, "X", std::to_string(n) + "x" + std::to_string(p), "a non-empty (n_samples, n_inputs) array");
+    require(X_.allFinite(), "X", "an array with NaN or inf", "finite");
+    require(Y_.cols() == n && Y_.rows() >= 1, "y", std::to_string(Y_.cols()) + " targets",
+            std::to_string(n) + " targets (one per row of X)");
+    require(Y_.allFinite(), "y", "an array with NaN or inf", "finite");
+    require(hidden >= 1, "hidden", hidden, "a positive integer");
+    require(std::isfinite(l2) && l2 >= 0, "l2", l2, "finite and >= 0");
+    p_ = Vector::Constant(n, 1.0 / static_cast<double>(n));
+  }
+  int n_inputs() const { return static_cast<int>(X_.rows()); }
+  int n_outputs() const { return static_cast<int>(Y_.rows()); }
+  int hidden() const { return h_; }
+  int dim() const override { return h_ * n_inputs() + h_ + n_outputs() * h_ + n_outputs(); }
+  std::string name() const override { return "MLP"; }
+  int n_terms() const override { return static_cast<int>(X_.cols()); }
+  const Vector& weights() const override { return p_; }
+  bool uniform() const override { return true; }
+
+  double value(const double* th) const override {
+    Scratch& s = scratch();
+    double f = 0;
+    for (int i = 0; i < n_terms(); ++i) {
+      forward(i, th, s);
+      for (int o = 0; o < n_outputs(); ++o) f += 0.5 * s.e[o] * s.e[o];
+    }
+    return f / n_terms() + 0.5 * l2_ * Eigen::Map<const Vector>(th, dim()).squaredNorm();
+  }
+
+  void add_term_gradient(int i, const double* th, double* g) const override {
+    const int p = n_inputs(), m = n_outputs(), h = h_, P = dim();
+    const long ob1 = static_cast<long>(h) * p, oW2 = ob1 + h, ob2 = oW2 + static_cast<long>(m) * h;
+    Scratch& s = scratch();
+    forward(i, th, s);
+    for (int k = 0; k < P; ++k) g[k] += l2_ * th[k];
+    const double* x = X_.col(i).data();
+    for (int o = 0; o < m; ++o) {
+      for (int k = 0; k < h; ++k) g[oW2 + o * h + k] += s.e[o] * s.a[k];
+      g[ob2 + o] += s.e[o];
+    }
+    for (int k = 0; k < h; ++k) {
+      double back = 0;
+      for (int o = 0; o < m; ++o) back += s.e[o] * th[oW2 + o * h + k];
+      const double delta = back * (1.0 - s.a[k] * s.a[k]);
+      for (int j = 0; j < p; ++j) g[static_cast<long>(k) * p + j] += delta * x[j];
+      g[ob1 + k] += delta;
+    }
+  }
+
+  // Exact: (1/n) sum_i (J_i^T J_i + sum_o e_io Hess yhat_o) + l2 I, J_i the Jacobian of yhat(x_i) in theta.
+  void hessian(const double* th, double* H) const override {
+    const int p = n_inputs(), m = n_outputs(), h = h_, P = dim();
+    const long ob1 = static_cast<long>(h) * p, oW2 = ob1 + h, ob2 = oW2 + static_cast<long>(m) * h;
+    Eigen::Map<Matrix> out(H, P, P);
+    out.setZero();
+    Scratch& s = scratch();
+    Matrix J(m, P);
+    std::vector<double> xt(p + 1);
+    // Index of the input weight of hidden unit k on input j (j = p: the bias).
+    auto w = [&](int k, int j) { return j < p ? static_cast<long>(k) * p + j : ob1 + k; };
+    for (int i = 0; i < n_terms(); ++i) {
+      forward(i, th, s);
+      for (int j = 0; j < p; ++j) xt[j] = X_(j, i);
+      xt[p] = 1.0;
+      J.setZero();
+      for (int o = 0; o < m; ++o) {
+        for (int k = 0; k < h; ++k) {
+          J(o, oW2 + o * h + k) = s.a[k];
+          const double dk = th[oW2 + o * h + k] * (1.0 - s.a[k] * s.a[k]);
+          for (int j = 0; j <= p; ++j) J(o, w(k, j)) = dk * xt[j];
+        }
+        J(o, ob2 + o) = 1.0;
+      }
+      out.noalias() += J.transpose() * J;
+      for (int k = 0; k < h; ++k) {
+        const double d1 = 1.0 - s.a[k] * s.a[k], d2 = -2.0 * s.a[k] * d1;
+        double back = 0;
+        for (int o = 0; o < m; ++o) back += s.e[o] * th[oW2 + o * h + k];
+        for (int j1 = 0; j1 <= p; ++j1)
+          for (int j2 = 0; j2 <= p; ++j2) out(w(k, j1), w(k, j2)) += back * d2 * xt[j1] * xt[j2];
+        for (int o = 0; o < m; ++o)
+          for (int j = 0; j <= p; ++j) {
+            const double c = s.e[o] * d1 * xt[j];
+            out(oW2 + o * h + k, w(k, j)) += c;
+            out(w(k, j), oW2 + o * h + k) += c;
+          }
+      }
+    }
+    const Matrix sym = (out + out.transpose()) / (2.0 * n_terms());  // exactly symmetric
+    out = sym;
+    out.diagonal().array() += l2_;
+  }
+
+ private:
+  struct Scratch {
+    std::vector<double> a, e;
+  };
+  // Per-thread buffers: the engine calls the gradient from every OpenMP thread.
+  Scratch& scratch() const {
+    thread_local Scratch s;
+    s.a.resize(h_);
+    s.e.resize(n_outputs());
+    return s;
+  }
+  // a = tanh(W1 x_i + b1), e = W2 a + b2 - y_i.
+  void forward(int i, const double* th, Scratch& s) const {
+    const int p = n_inputs(), m = n_outputs(), h = h_;
+    const long ob1 = static_cast<long>(h) * p, oW2 = ob1 + h, ob2 = oW2 + static_cast<long>(m) * h;
+    const double* x = X_.col(i).data();
+    for (int k = 0; k < h; ++k) {
+      double z = th[ob1 + k];
+      for (int j = 0; j < p; ++j) z += th[static_cast<long>(k) * p + j] * x[j];
+      s.a[k] = std::tanh(z);
+    }
+    for (int o = 0; o < m; ++o) {
+      double yhat = th[ob2 + o];
+      for (int k = 0; k < h; ++k) yhat += th[oW2 + o * h + k] * s.a[k];
+      s.e[o] = yhat - Y_(o, i);
+    }
+  }
+
+  Matrix X_, Y_;
+  int h_;
+  double l2_;
+  Vector p_;
+};
+
+}  // namespace escapade

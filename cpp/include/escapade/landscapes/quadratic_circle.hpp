@@ -1,0 +1,117 @@
+#pragma once
+
+#include <cmath>
+#include <string>
+
+#include "escapade/landscapes/finite_sum.hpp"
+
+namespace escapade {
+
+// Quadratic-circle sums on R^2 (004, Problem 4.1 and Appendix A): F(x) = sum_i p_i min{g_i(x), h_i(x)} with
+//   the quadratic basin (A1)  g(x) = q1 (x2 - q2 x1^2 - q3)^2,
+//   the circular basin (A2)   h(x) = c4 for |x| <= c2, c4 + c1 for |x| >= c3, and in between
+//                             c4 + c1 s^3 (6 s^2 - 15 s + 10) with s = (|x| - c2) / (c3 - c2)  (C^2 across both circles),
+//   their minimum (A3). Where g(x) <= h(x) (ties included: Remark 3) a term's gradient and Hessian are g's.
+class QuadraticCircleSum final : public FiniteSum {
+ public:
+  // One entry per term in each vector.
+  QuadraticCircleSum(Vector q1, Vector q2, Vector q3, Vector c1, Vector c2, Vector c3, Vector c4, Vector p)
+      : q1_(std::move(q1)), q2_(std::move(q2)), q3_(std::move(q3)), c1_(std::move(c1)), c2_(std::move(c2)),
+        c3_(std::move(c3)), c4_(std::move(c4)), p_(std::move(p)) {
+    const long n = q1_.size();
+    require(n >= 1, "q1", "no terms", "at least one term");
+    const Vector* all[] = {&q1_, &q2_, &q3_, &c1_, &c2_, &c3_, &c4_};
+    const char* names[] = {"q1", "q2", "q3", "c1", "c2", "c3", "c4"};
+    for (int k = 0; k < 7; ++k) {
+      require(all[k]->size() == n, names[k], "a vector of length " + std::to_string(all[k]->size()),
+              "of length " + std::to_string(n) + " (one entry per term)");
+      require(all[k]->allFinite(), names[k], "a vector with NaN or inf", "finite");
+      if (k != 2) require((all[k]->array() >= 0).all(), names[k], "a vector with a negative entry", ">= 0");
+    }
+    require((c3_.array() > c2_.array()).all(), "c3", "a vector with c3 <= c2 in some term",
+            "larger than c2 in every term");
+    require(p_.size() == n && p_.allFinite() && (p_.array() >= 0).all() && std::abs(p_.sum() - 1.0) <= 1e-9, "p",
+            "not a probability vector over the terms", "non-negative, one per term, summing to 1");
+    uniform_ = (p_.array() == p_[0]).all();
+  }
+  int dim() const override { return 2; }
+  std::string name() const override { return "QuadraticCircleSum"; }
+  int n_terms() const override { return static_cast<int>(q1_.size()); }
+  const Vector& weights() const override { return p_; }
+  bool uniform() const override { return uniform_; }
+
+  double value(const double* x) const override {
+    double f = 0;
+    for (int i = 0; i < n_terms(); ++i) f += p_[i] * term(i, x, nullptr, nullptr);
+    return f;
+  }
+  void add_term_gradient(int i, const double* x, double* g) const override {
+    double gi[2];
+    term(i, x, gi, nullptr);
+    g[0] += gi[0];
+    g[1] += gi[1];
+  }
+  void hessian(const double* x, double* H) const override {
+    double h[4];
+    for (int k = 0; k < 4; ++k) H[k] = 0.0;
+    for (int i = 0; i < n_terms(); ++i) {
+      double g[2];
+      term(i, x, g, h);
+      for (int k = 0; k < 4; ++k) H[k] += p_[i] * h[k];
+    }
+  }
+
+ private:
+  // min{g_i, h_i} at x; with grad (2) and hess (2 x 2, symmetric) when not null.
+  double term(int i, const double* x, double* grad, double* hess) const {
+    const double x1 = x[0], x2 = x[1];
+    const double u = x2 - q2_[i] * (x1 * x1) - q3_[i];
+    const double gq = q1_[i] * (u * u);
+    const double r = std::sqrt(x1 * x1 + x2 * x2);
+    const double c1 = c1_[i], c2 = c2_[i], w = c3_[i] - c2_[i], c4 = c4_[i];
+    double hc, dh = 0.0, d2h = 0.0;  // h(r), h'(r), h''(r)
+    if (r <= c2) {
+      hc = c4;
+    } else if (r >= c3_[i]) {
+      hc = c4 + c1;
+    } else {
+      const double s = (r - c2) / w;
+      hc = c4 + c1 * (s * s * s) * (6.0 * s * s - 15.0 * s + 10.0);
+      dh = c1 * 30.0 * (s * s) * ((s - 1.0) * (s - 1.0)) / w;
+      d2h = c1 * 60.0 * s * (s - 1.0) * (2.0 * s - 1.0) / (w * w);
+    }
+    if (gq <= hc) {
+      const double q1 = q1_[i], q2 = q2_[i];
+      if (grad) {
+        grad[0] = -4.0 * q1 * q2 * x1 * u;
+        grad[1] = 2.0 * q1 * u;
+      }
+      if (hess) {
+        hess[0] = -4.0 * q1 * q2 * u + 8.0 * q1 * (q2 * q2) * (x1 * x1);
+        hess[1] = hess[2] = -4.0 * q1 * q2 * x1;
+        hess[3] = 2.0 * q1;
+      }
+      return gq;
+    }
+    // Radial: grad = h' x / r, Hessian = h'' x x^T / r^2 + (h' / r)(I - x x^T / r^2); zero on the flat parts.
+    if (grad) {
+      grad[0] = dh == 0.0 ? 0.0 : dh * x1 / r;
+      grad[1] = dh == 0.0 ? 0.0 : dh * x2 / r;
+    }
+    if (hess) {
+      for (int k = 0; k < 4; ++k) hess[k] = 0.0;
+      if (dh != 0.0 || d2h != 0.0) {
+        const double e1 = x1 / r, e2 = x2 / r, t = dh / r;
+        hess[0] = d2h * e1 * e1 + t * (1.0 - e1 * e1);
+        hess[1] = hess[2] = (d2h - t) * e1 * e2;
+        hess[3] = d2h * e2 * e2 + t * (1.0 - e2 * e2);
+      }
+    }
+    return hc;
+  }
+
+  Vector q1_, q2_, q3_, c1_, c2_, c3_, c4_, p_;
+  bool uniform_ = false;
+};
+
+}  // namespace escapade
