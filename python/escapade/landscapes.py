@@ -129,6 +129,14 @@ class StochasticQuadratic(Landscape):
     def n_terms(self) -> int:
         return int(self.Q.shape[0])
 
+    def term_hessians(self, x: ArrayLike) -> np.ndarray:
+        """The Hessians of the n terms at a point x (d,): the constant (n, d, d) array Q.
+
+        With the attribute `p` this is the finite-sum protocol of `escapade.analysis.local_curvature`."""
+        a = as_array("x", x, ndim=1)
+        check_dim("x", a, self.dim, "the landscape's dimension")
+        return self.Q
+
     def _to_core(self) -> Any:
         return _core.StochasticQuadratic(Q=self.Q, r=self.r, p=self.p)
 
