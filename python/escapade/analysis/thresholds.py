@@ -62,7 +62,7 @@ class QuadraticCurvature:
     A : (d, d) E[Q].
     theta_star : (d,) the minimum-norm solution of (1), -A^+ E[r].
     homogeneous : whether theta_star solves every term, Q_i theta* + r_i = 0 for all i with p_i > 0 (Definition
-        3.4), within `residual <= HOMOGENEOUS_RTOL * scale`.
+        3.4), within residual <= 1e-8 * scale.
     residual : max over terms with p_i > 0 of |Q_i theta* + r_i| (the Euclidean norm).
     scale : max over those terms of |Q_i|_2 |theta*| + |r_i|, the size `residual` is compared with.
     noise_variance : E[(Q theta* + r)' A (Q theta* + r)], the last term of (9) (0 when homogeneous).
@@ -204,9 +204,10 @@ class LocalCurvature:
     t_f : the ball average of the largest one (the analogue of t_Q used for the convergence bound, 004 Table 3).
     s_se, t_se : the Monte Carlo standard errors of the two averages (before the clipping at 0).
     n_samples : the number of uniform points in the ball.
-    n_indefinite : how many of them had a Hessian H(theta) with an eigenvalue below -rtol * |H|; there the
-        quotients of (50) are unbounded (the infimum is -inf), and the extremes are taken over the span of the
-        eigenvectors with positive eigenvalue instead. Nonzero means eps is not "sufficiently small".
+    n_indefinite : how many of them had a Hessian H(theta) with an eigenvalue below -rank_rtol * (its largest
+        absolute eigenvalue); there the quotients of (50) are unbounded (the infimum is -inf), and the extremes are
+        taken over the span of the eigenvectors with positive eigenvalue instead. Nonzero means eps is not
+        "sufficiently small".
     center, eps, seed : where, how wide and with which seed.
     """
 
