@@ -102,6 +102,31 @@ def test_inhomogeneous_constants():
     assert quadratic_curvature(h).homogeneous
 
 
+@pytest.mark.parametrize("k", [1, 2])
+def test_lemma_3_6_and_the_bound_37_by_enumerating_the_batches(k):
+    # E[e_{N+1} | theta_N] over every batch of k terms drawn with replacement, against (9) and the upper bound (37)
+    f = inhomogeneous_problem(seed=7, n=4)
+    c = quadratic_curvature(f)
+    lam, C = c.lambdas, 0.05
+    batches = np.array(np.meshgrid(*[np.arange(4)] * k, indexing="ij")).reshape(k, -1).T
+    weights = np.prod(f.p[batches], axis=1)
+    rng = np.random.default_rng(8)
+    for _ in range(5):
+        x = rng.normal(size=3)
+        delta = x - c.theta_star
+        grads = np.einsum("bkij,j->bki", f.Q[batches], x) + f.r[batches]
+        nxt = x - C * grads.mean(axis=1) - c.theta_star
+        exact = weights @ np.einsum("ba,ac,bc->b", nxt, c.A, nxt)
+        e = [delta @ np.linalg.matrix_power(c.A, j) @ delta for j in (1, 2, 3)]
+        eM = delta @ c.M @ delta
+        nine = (e[0] - 2 * C * e[1] + C**2 * e[2] + C**2 / k * eM + 2 * C**2 / k * delta @ c.cross
+                + C**2 / k * c.noise_variance)
+        assert exact == pytest.approx(nine, rel=1e-10)
+        poly = 1 - 2 * C * lam + (1 + 1 / k) * C**2 * lam**2
+        bound = e[0] * (poly.max() + C**2 * c.t_Q / k) + C**2 * c.psi / k
+        assert exact <= bound
+
+
 # --- thresholds -----------------------------------------------------------------------------------------------
 
 
