@@ -10,6 +10,7 @@ import escapade as esc
 from escapade.analysis import (
     GrowthRate,
     convergence_threshold,
+    critical_batch_sizes,
     divergence_index,
     divergence_threshold,
     error_factor,
@@ -153,6 +154,18 @@ def test_thresholds_are_theorem_3_8_case_by_case(seed):
         _, high = error_factor_bounds(c, convergence_threshold(c, k), k)
         assert low == pytest.approx(1.0, abs=1e-12) and high == pytest.approx(1.0, abs=1e-12)
         assert convergence_threshold(c, k) <= divergence_threshold(c, k)
+
+
+def test_critical_batch_sizes_mark_the_regime_changes():
+    c = quadratic_curvature(homogeneous_problem(seed=2)[0])
+    lam = c.lambdas
+    kc, kd = critical_batch_sizes(c)
+    assert kc == pytest.approx(c.t_Q / (lam[0] * lam[-1])) and kd == pytest.approx(c.s_Q / (lam[-2] * lam[-1]))
+    assert divergence_index(c, 0.99 * kd) < len(lam) and divergence_index(c, 1.01 * kd) == len(lam)
+    l1, lm = lam[0], lam[-1]
+    assert convergence_threshold(c, 1.01 * kc) == pytest.approx(2 * l1 / (l1**2 + c.t_Q / (1.01 * kc)))
+    assert convergence_threshold(c, 0.99 * kc) == pytest.approx(2 * lm / (lm**2 + c.t_Q / (0.99 * kc)))
+    assert critical_batch_sizes(c, case="inhomogeneous").convergence == pytest.approx(kc - 1)
 
 
 def test_batch_size_to_infinity_gives_theorem_2_1():

@@ -3,10 +3,12 @@
 from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, mean_exit_time_1d
 from .survival import KaplanMeier, kaplan_meier, survival_data, survival_of
 from .thresholds import (
+    CriticalBatchSizes,
     GrowthRate,
     LocalCurvature,
     QuadraticCurvature,
     convergence_threshold,
+    critical_batch_sizes,
     divergence_index,
     divergence_threshold,
     error_factor,
@@ -19,12 +21,14 @@ from .thresholds import (
 )
 
 __all__ = [
+    "CriticalBatchSizes",
     "GrowthRate",
     "KaplanMeier",
     "LocalCurvature",
     "QuadraticCurvature",
     "brownian_ball_exit_time",
     "convergence_threshold",
+    "critical_batch_sizes",
     "divergence_index",
     "divergence_threshold",
     "error_factor",

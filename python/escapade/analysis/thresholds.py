@@ -27,10 +27,12 @@ from ..landscapes import StochasticQuadratic
 from ..results import RunRecord
 
 __all__ = [
+    "CriticalBatchSizes",
     "GrowthRate",
     "LocalCurvature",
     "QuadraticCurvature",
     "convergence_threshold",
+    "critical_batch_sizes",
     "divergence_index",
     "divergence_threshold",
     "error_factor",
@@ -405,6 +407,7 @@ def convergence_threshold(curvature: Curvature, k: ArrayLike = np.inf, *, case: 
     curvature : a `QuadraticCurvature`, a `LocalCurvature` (t_f in place of t_Q; always the homogeneous form,
         as 004 Section 4 uses it) or a `StochasticQuadratic`.
     k : the batch size(s), >= 1; numpy.inf for gradient descent. An array gives an array of the same shape.
+        Real k are accepted (the formulas are continuous in k; 004's tables use 0.99 k_max).
     case : "auto" (the curvature's own `homogeneous`), "homogeneous" or "inhomogeneous".
     """
     lam, _, t, _ = _constants(curvature)
@@ -488,6 +491,29 @@ def divergence_threshold(curvature: Curvature, k: ArrayLike = np.inf, *, case: s
     if gamma is not None:
         out = np.where(4 * g**2 <= s * ik * (1 + 1e-12), out, np.nan)
     return _out(np.asarray(out, dtype=np.float64))
+
+
+class CriticalBatchSizes(NamedTuple):
+    """The batch sizes at which the thresholds change regime (004, (18), (20), (34); Section 4's k_max).
+
+    Attributes
+    ----------
+    convergence : t / (lambda_1 lambda_m) (homogeneous; minus 1 for the inhomogeneous (34)): for larger k the
+        convergence threshold is set by lambda_1 (the sharpest direction), for smaller k by lambda_m.
+    divergence : s / (lambda_{m-1} lambda_m): for larger k the divergence threshold is set by lambda_m (the flattest
+        direction), and it tends to 2 / lambda_m; below it a sharper direction decides. 0 when m = 1.
+    """
+
+    convergence: float
+    divergence: float
+
+
+def critical_batch_sizes(curvature: Curvature, *, case: str = "auto") -> CriticalBatchSizes:
+    """Where the thresholds switch eigenvalue: 004's tables evaluate them at 0.99 and 2 times these."""
+    lam, s, t, _ = _constants(curvature)
+    shift = 0.0 if _case(curvature, case) else 1.0
+    div = s / (lam[-2] * lam[-1]) if lam.shape[0] > 1 else 0.0
+    return CriticalBatchSizes(convergence=float(t / (lam[0] * lam[-1]) - shift), divergence=float(div))
 
 
 def thresholds_table(curvature: Curvature, ks: ArrayLike = (1, 10, 100, np.inf), *, case: str = "auto",
