@@ -165,6 +165,12 @@ class FiniteSum(Landscape):
         return g[0] if a.ndim == 1 else g
 
 
+def _term_point(f: Landscape, x: ArrayLike) -> np.ndarray:
+    a = as_array("x", x, ndim=1)
+    check_dim("x", a, f.dim, "the landscape's dimension")
+    return a
+
+
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class StochasticQuadratic(FiniteSum):
     """The stochastic quadratic problem (004, Problem 3.1) with n terms:
@@ -268,6 +274,12 @@ class StochasticQuadratic(FiniteSum):
         theta = np.linalg.lstsq(M, b, rcond=None)[0]
         scale = np.abs(M).max() * np.abs(theta).max() + np.abs(b).max()
         return bool(np.abs(M @ theta - b).max() <= tol * max(scale, 1e-300))
+
+    def term_hessians(self, x: ArrayLike) -> np.ndarray:
+        """The Hessians of the n terms at a point x (d,): the constant (n, d, d) array Q. With the attribute `p`
+        this is the finite-sum protocol of `escapade.analysis.local_curvature`."""
+        _term_point(self, x)
+        return self.Q
 
     def _to_core(self) -> Any:
         return _core.StochasticQuadratic(Q=self.Q, r=self.r, p=self.p)
@@ -401,6 +413,14 @@ class StyblinskiTangSum(FiniteSum):
                                  "c1 must be positive somewhere in that column)")
         return minima
 
+    def term_hessians(self, x: ArrayLike) -> np.ndarray:
+        """The Hessians of the n terms at a point x (d,): diagonal, 6 c1_ij x_j^2 + c2_ij, as an (n, d, d) array."""
+        a = _term_point(self, x)
+        diag = 6.0 * self.c1 * a**2 + self.c2
+        out = np.zeros((self.n_terms, self.dim, self.dim))
+        out[:, np.arange(self.dim), np.arange(self.dim)] = diag
+        return out
+
     def _to_core(self) -> Any:
         return _core.StyblinskiTangSum(c1=self.c1, c2=self.c2, c3=self.c3, p=self.p)
 
@@ -500,6 +520,11 @@ class LeastSquares(FiniteSum):
         H = self.X.T @ self.X / n + self.l2 * np.eye(self.dim)
         w: np.ndarray = np.linalg.lstsq(H, self.X.T @ self.y / n, rcond=None)[0]
         return w
+
+    def term_hessians(self, x: ArrayLike) -> np.ndarray:
+        """The Hessians of the n terms at a point x (d,): x_i x_i^T + l2 I, (n, d, d)."""
+        _term_point(self, x)
+        return np.einsum("ij,ik->ijk", self.X, self.X) + self.l2 * np.eye(self.dim)
 
     def _to_core(self) -> Any:
         return _core.LeastSquares(X=self.X, y=self.y, l2=self.l2)
