@@ -15,7 +15,10 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, plot
-from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
+from .dynamics import (
+    GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, LevyLangevin, NoisyGD, PerturbedGD,
+    SGDk, SGLD, StableSGD,
+)
 from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic, StrictSaddle
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
@@ -41,6 +44,7 @@ __all__ = [
     "HeavyBall",
     "Landscape",
     "Langevin",
+    "LevyLangevin",
     "NoisyGD",
     "PerturbedGD",
     "Quadratic",
@@ -48,6 +52,7 @@ __all__ = [
     "SGDk",
     "SGLD",
     "SimulationResult",
+    "StableSGD",
     "StartSampler",
     "Status",
     "StochasticQuadratic",
