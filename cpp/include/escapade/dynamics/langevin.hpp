@@ -35,6 +35,7 @@ class Langevin final : public Dynamics {
     scale_ = std::sqrt(dt);
     diffusion_.isotropic = false;
     diffusion_.Sigma = B_ * B_.transpose();
+    noise_ = GradientNoise(B_, "S");
   }
 
   // Noise eps R(X) dW with a state-dependent factor R (Hessian or empirical).
@@ -77,21 +78,9 @@ class Langevin final : public Dynamics {
       for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt_ * g[i]) + scale_ * z[i];
       return;
     }
-    if (state_dependent()) {
-      noise_.apply(f, x, g, z, width, x_next);  // x_next = R(x) z, then the step in place
-      for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt_ * g[i]) + scale_ * x_next[i];
-      return;
-    }
-    const int k = static_cast<int>(B_.cols());
-    for (int l = 0; l < width; ++l) {
-      const double* zl = z + static_cast<long>(l) * k;
-      for (int i = 0; i < d; ++i) {
-        double bz = 0;
-        for (int j = 0; j < k; ++j) bz += B_(i, j) * zl[j];
-        const long idx = static_cast<long>(l) * d + i;
-        x_next[idx] = (x[idx] - dt_ * g[idx]) + scale_ * bz;
-      }
-    }
+    // x_next = B z (one fixed-order product over the block) or R(x) z, then the step in place.
+    noise_.apply(f, x, g, z, width, x_next);
+    for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt_ * g[i]) + scale_ * x_next[i];
   }
 
  private:
@@ -101,7 +90,7 @@ class Langevin final : public Dynamics {
   Matrix B_;  // eps * S; empty when isotropic
   double scale_ = 0.0;
   Diffusion diffusion_;
-  GradientNoise noise_;  // fixed and unused unless state-dependent
+  GradientNoise noise_;  // B (fixed) or the state-dependent factor; unused when isotropic
 };
 
 }  // namespace escapade
