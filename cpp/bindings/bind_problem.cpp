@@ -9,6 +9,7 @@
 #include "escapade/dynamics/perturbed_gd.hpp"
 #include "escapade/dynamics/sgd_k.hpp"
 #include "escapade/dynamics/sgld.hpp"
+#include "escapade/dynamics/stable_noise.hpp"
 #include "escapade/landscapes/double_well.hpp"
 #include "escapade/landscapes/least_squares.hpp"
 #include "escapade/landscapes/mlp.hpp"
@@ -157,6 +158,14 @@ void bind_finite_sums(py::module_& m) {
            py::kw_only(), "X"_a, "y"_a, "hidden"_a, "l2"_a);
 }
 
+// "hessian" or "empirical": a state-dependent gradient-noise factor.
+GradientNoise::Kind noise_kind(const std::string& noise, const char* name) {
+  if (noise == "hessian") return GradientNoise::Kind::Hessian;
+  if (noise == "empirical") return GradientNoise::Kind::Empirical;
+  throw std::invalid_argument(std::string(name) + " must be a matrix, \"hessian\" or \"empirical\", got \"" + noise +
+                              "\"");
+}
+
 void bind_dynamics(py::module_& m) {
   py::class_<Dynamics, std::shared_ptr<Dynamics>>(m, "Dynamics")
       .def_property_readonly("dt", &Dynamics::dt)
@@ -180,7 +189,15 @@ void bind_dynamics(py::module_& m) {
       .def(py::init([](StepPolicy lr, double batch_size, const DoubleArray& R) {
              return std::make_shared<GaussianSGD>(std::move(lr), batch_size, to_matrix(R, "C"));
            }),
-           py::kw_only(), "lr"_a, "batch_size"_a, "noise_factor"_a);
+           py::kw_only(), "lr"_a, "batch_size"_a, "noise_factor"_a)
+      .def(py::init([](StepPolicy lr, double batch_size, const std::string& noise) {
+             return std::make_shared<GaussianSGD>(std::move(lr), batch_size, noise_kind(noise, "C"));
+           }),
+           py::kw_only(), "lr"_a, "batch_size"_a, "noise"_a);
+  py::class_<StableSGD, Dynamics, std::shared_ptr<StableSGD>>(m, "StableSGD")
+      .def(py::init<StepPolicy, double, double>(), py::kw_only(), "lr"_a, "alpha"_a, "scale"_a);
+  py::class_<LevyLangevin, Dynamics, std::shared_ptr<LevyLangevin>>(m, "LevyLangevin")
+      .def(py::init<double, double, double>(), py::kw_only(), "alpha"_a, "scale"_a, "dt"_a);
   py::enum_<AdaGrad::Mode>(m, "AdaGradMode")
       .value("FULL", AdaGrad::Mode::Full)
       .value("DIAGONAL", AdaGrad::Mode::Diagonal)
@@ -202,7 +219,11 @@ void bind_dynamics(py::module_& m) {
       .def(py::init([](const DoubleArray& S, double eps, double dt) {
              return std::make_shared<Langevin>(to_matrix(S, "S"), eps, dt);
            }),
-           py::kw_only(), "S"_a, "eps"_a, "dt"_a);
+           py::kw_only(), "S"_a, "eps"_a, "dt"_a)
+      .def(py::init([](const std::string& noise, double eps, double dt) {
+             return std::make_shared<Langevin>(noise_kind(noise, "S"), eps, dt);
+           }),
+           py::kw_only(), "noise"_a, "eps"_a, "dt"_a);
 }
 
 void bind_regions(py::module_& m) {

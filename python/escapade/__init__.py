@@ -16,7 +16,10 @@ except ImportError as exc:  # pragma: no cover - only without a build
 
 from . import analysis, datasets, plot
 from .custom import BatchedLandscape, CallbackError, CompiledLandscape
-from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
+from .dynamics import (
+    GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, LevyLangevin, NoisyGD, PerturbedGD,
+    SGDk, SGLD, StableSGD,
+)
 from .landscapes import (
     MLP,
     DoubleWell,
@@ -59,6 +62,7 @@ __all__ = [
     "Langevin",
     "LeastSquares",
     "MLP",
+    "LevyLangevin",
     "NoisyGD",
     "PerturbedGD",
     "Quadratic",
@@ -67,6 +71,7 @@ __all__ = [
     "SGDk",
     "SGLD",
     "SimulationResult",
+    "StableSGD",
     "StartSampler",
     "Status",
     "StochasticQuadratic",

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'CompiledFiniteSum', 'CompiledLandscape', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'MLP', 'NoisyGradientDescent', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'CompiledFiniteSum', 'CompiledLandscape', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'Region', 'SGDk', 'SGLD', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -155,7 +155,17 @@ class NoisyGradientDescent(Dynamics):
     def __init__(self, *, lr: StepPolicy, noise_radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class GaussianSGD(Dynamics):
+    @typing.overload
     def __init__(self, *, lr: StepPolicy, batch_size: typing.SupportsFloat | typing.SupportsIndex, noise_factor: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+    @typing.overload
+    def __init__(self, *, lr: StepPolicy, batch_size: typing.SupportsFloat | typing.SupportsIndex, noise: str) -> None:
+        ...
+class StableSGD(Dynamics):
+    def __init__(self, *, lr: StepPolicy, alpha: typing.SupportsFloat | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class LevyLangevin(Dynamics):
+    def __init__(self, *, alpha: typing.SupportsFloat | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class AdaGradMode:
     """
@@ -227,6 +237,9 @@ class Langevin(Dynamics):
         ...
     @typing.overload
     def __init__(self, *, S: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @typing.overload
+    def __init__(self, *, noise: str, eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class Region:
     def contains(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.uint8]:

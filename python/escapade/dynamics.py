@@ -23,6 +23,22 @@ class Dynamics(Spec):
         """Raise ValueError if this dynamics cannot run `max_steps` steps (e.g. a too short step-size table)."""
 
 
+_STATE_NOISE = ("hessian", "empirical")
+
+
+def _state_noise(name: str, value: str) -> str:
+    if value not in _STATE_NOISE:
+        raise ValueError(f"{name} must be a matrix, 'hessian' or 'empirical', got {value!r}")
+    return value
+
+
+def _stable_alpha(alpha: float) -> float:
+    alpha = as_float("alpha", alpha)
+    if not 0 < alpha <= 2:
+        raise ValueError(f"alpha must be in (0, 2], got {alpha}")
+    return alpha
+
+
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Langevin(Dynamics):
     """Overdamped Langevin dynamics (continuous SGD), integrated by Euler–Maruyama with step `dt`.
@@ -35,12 +51,20 @@ class Langevin(Dynamics):
 
         dX = -grad f(X) dt + eps S dW              Langevin(eps=..., S=..., dt=...)
 
-    With S omitted, eps is isotropic noise and the same as temperature = eps**2 / 2.
+    or state-dependent noise, S = "hessian" (S(X) = the PSD square root of the Hessian at X, negative
+    eigenvalues clipped to 0) or S = "empirical" (on a finite sum, a factor of the covariance of the terms'
+    gradients at X; see `GaussianSGD`)::
+
+        dX = -grad f(X) dt + eps C(X)^{1/2} dW     Langevin(eps=..., S="hessian", dt=...)
+
+    The Brownian-bridge crossing test needs a constant diffusion, so it is off for state-dependent noise (exits
+    are then monitored at the steps only). With S omitted, eps is isotropic noise and the same as
+    temperature = eps**2 / 2.
     """
 
     temperature: float | None = None
     eps: float | None = None
-    S: np.ndarray | None = None
+    S: np.ndarray | str | None = None
 
     def __init__(
         self,
@@ -48,7 +72,7 @@ class Langevin(Dynamics):
         *,
         dt: float,
         eps: float | None = None,
-        S: ArrayLike | None = None,
+        S: ArrayLike | str | None = None,
     ) -> None:
         object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
         if (temperature is None) == (eps is None):
@@ -61,14 +85,18 @@ class Langevin(Dynamics):
             temperature = as_float("temperature", temperature, nonnegative=True)
         else:
             eps = as_float("eps", eps, nonnegative=True)
-            if S is not None:
+            if isinstance(S, str):
+                S = _state_noise("S", S)
+            elif S is not None:
                 S = as_array("S", S, ndim=2)
         object.__setattr__(self, "temperature", temperature)
         object.__setattr__(self, "eps", eps)
         object.__setattr__(self, "S", S)
 
     def diffusion_matrix(self, dim: int) -> np.ndarray:
-        """Sigma = B B^T, the noise covariance per unit time, in dimension `dim`."""
+        """Sigma = B B^T, the noise covariance per unit time, in dimension `dim` (constant noise only)."""
+        if isinstance(self.S, str):
+            raise ValueError(f"diffusion_matrix needs a constant noise factor, but S={self.S!r} depends on the state")
         if self.S is None:
             return 2.0 * self._temperature() * np.eye(dim)
         B = self._eps() * self.S
@@ -94,6 +122,8 @@ class Langevin(Dynamics):
     def _to_core(self) -> Any:
         if self.S is None:
             return _core.Langevin(temperature=self._temperature(), dt=self.dt)
+        if isinstance(self.S, str):
+            return _core.Langevin(noise=self.S, eps=self._eps(), dt=self.dt)
         return _core.Langevin(S=self.S, eps=self._eps(), dt=self.dt)
 
 
@@ -195,18 +225,30 @@ class NoisyGD(DiscreteMap):
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class GaussianSGD(DiscreteMap):
-    """SGD with Gaussian gradient noise of a fixed covariance C (003, eq. 2):
-    x_{t+1} = x_t - eta_t grad f(x_t) + (eta_t / sqrt(B)) C^{1/2} xi_t, xi_t ~ N(0, I), B = `batch_size`.
+    """SGD with Gaussian gradient noise (003, eq. 2):
+    x_{t+1} = x_t - eta_t grad f(x_t) + (eta_t / sqrt(B)) C(x_t)^{1/2} xi_t, xi_t ~ N(0, I), B = `batch_size`.
 
-    C must be symmetric positive semi-definite; C^{1/2} is its symmetric square root.
+    `C` is one of
+
+    * a fixed symmetric positive semi-definite matrix; C^{1/2} is its symmetric square root;
+    * ``"hessian"``: C(x) = the landscape's Hessian at x; C^{1/2} is its PSD square root from a symmetric
+      eigendecomposition, negative eigenvalues clipped to 0 (a saddle's unstable directions get no noise);
+    * ``"empirical"``: on a finite-sum landscape (`StochasticQuadratic`), C(x) = sum_i p_i (g_i - g)(g_i - g)^T,
+      the covariance of the terms' gradients g_i at x around g = grad f(x) (uniform p: (1/n) sum_i). The noise is
+      R xi with R = [sqrt(p_i) (g_i - g)]_i (d x n) and n normals xi, which is N(0, C(x)) exactly, with no d x d
+      matrix or eigendecomposition per step.
     """
 
     batch_size: float = 1.0
-    C: np.ndarray = dataclasses.field(default_factory=lambda: np.eye(1))
+    C: np.ndarray | str = dataclasses.field(default_factory=lambda: np.eye(1))
 
-    def __init__(self, lr: float | ArrayLike, batch_size: float, C: ArrayLike, *, schedule: str = "constant") -> None:
+    def __init__(self, lr: float | ArrayLike, batch_size: float, C: ArrayLike | str, *,
+                 schedule: str = "constant") -> None:
         self._init_lr(lr, schedule)
         object.__setattr__(self, "batch_size", as_float("batch_size", batch_size, positive=True))
+        if isinstance(C, str):
+            object.__setattr__(self, "C", _state_noise("C", C))
+            return
         C = as_square_matrix("C", C, symmetric=True)
         eigenvalues = np.linalg.eigvalsh(C)
         if eigenvalues.min() < -1e-12 * max(1.0, float(np.abs(eigenvalues).max())):
@@ -214,19 +256,69 @@ class GaussianSGD(DiscreteMap):
         object.__setattr__(self, "C", C)
 
     def continuous(self, dt: float) -> Langevin:
-        """The SDE this map discretizes (003, eq. 3): d theta = -grad L dt + sqrt(eta / B) C^{1/2} dW, as a
-        `Langevin` with step `dt` (constant step sizes only)."""
+        """The SDE this map discretizes (003, eq. 3): d theta = -grad L dt + sqrt(eta / B) C(theta)^{1/2} dW, as a
+        `Langevin` with step `dt` (constant step sizes only); state-dependent C stays state-dependent."""
         if self.schedule != "constant":
             raise ValueError(f"the continuous version needs a constant step size, got schedule={self.schedule!r}")
-        return Langevin(eps=math.sqrt(float(self.lr) / self.batch_size), S=self.noise_factor(), dt=dt)
+        S = self.C if isinstance(self.C, str) else self.noise_factor()
+        return Langevin(eps=math.sqrt(float(self.lr) / self.batch_size), S=S, dt=dt)
 
     def noise_factor(self) -> np.ndarray:
-        """C^{1/2}, the symmetric square root of C."""
+        """C^{1/2}, the symmetric square root of a fixed C."""
+        if isinstance(self.C, str):
+            raise ValueError(f"noise_factor needs a fixed C, but C={self.C!r} depends on the state")
         w, V = np.linalg.eigh(self.C)
         return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
 
     def _to_core(self) -> Any:
+        if isinstance(self.C, str):
+            return _core.GaussianSGD(lr=self._policy(), batch_size=self.batch_size, noise=self.C)
         return _core.GaussianSGD(lr=self._policy(), batch_size=self.batch_size, noise_factor=self.noise_factor())
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class StableSGD(DiscreteMap):
+    """SGD with symmetric alpha-stable (heavy-tailed) gradient noise:
+    x_{t+1} = x_t - eta_t grad f(x_t) + scale S_t, where S_t has independent S_alpha(1, 0, 0) coordinates
+    (characteristic function exp(-|u|^alpha), scipy's ``levy_stable(alpha, 0)``), alpha in (0, 2].
+
+    alpha = 2 is Gaussian with variance 2 scale^2 per coordinate (the standard stable convention), alpha = 1
+    Cauchy. Each coordinate is drawn by Chambers-Mallows-Stuck from two of the path's uniforms.
+    """
+
+    alpha: float = 2.0
+    scale: float = 1.0
+
+    def __init__(self, lr: float | ArrayLike, alpha: float, scale: float = 1.0, *,
+                 schedule: str = "constant") -> None:
+        self._init_lr(lr, schedule)
+        object.__setattr__(self, "alpha", _stable_alpha(alpha))
+        object.__setattr__(self, "scale", as_float("scale", scale, nonnegative=True))
+
+    def _to_core(self) -> Any:
+        return _core.StableSGD(lr=self._policy(), alpha=self.alpha, scale=self.scale)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class LevyLangevin(Dynamics):
+    """Overdamped Langevin dynamics driven by a symmetric alpha-stable Levy process, integrated by Euler's scheme:
+    dX = -grad f(X) dt + scale dL, one step X <- X - grad f(X) dt + scale dt^{1/alpha} S with S's coordinates
+    independent S_alpha(1, 0, 0) (see `StableSGD`).
+
+    alpha = 2 is `Langevin` at temperature scale**2 (L = sqrt(2) W). Jump noise has no Brownian bridge, so the
+    crossing test between steps is off: exits are monitored at the steps.
+    """
+
+    alpha: float = 2.0
+    scale: float = 1.0
+
+    def __init__(self, alpha: float, scale: float = 1.0, *, dt: float) -> None:
+        object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
+        object.__setattr__(self, "alpha", _stable_alpha(alpha))
+        object.__setattr__(self, "scale", as_float("scale", scale, nonnegative=True))
+
+    def _to_core(self) -> Any:
+        return _core.LevyLangevin(alpha=self.alpha, scale=self.scale, dt=self.dt)
 
 
 _ADAGRAD_MODES = {"full": _core.AdaGradMode.FULL, "diagonal": _core.AdaGradMode.DIAGONAL}

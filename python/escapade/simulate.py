@@ -177,7 +177,8 @@ def simulate(
         for any `threads`, `lanes`, `chunk_size` or `client`. Default: a fresh random seed, recorded in the result.
     threads : engine threads (default: all cores; with a `client`, per task, default 1 since Dask runs one task
         per worker thread). lanes : paths per thread block (default 64).
-    bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics only). It
+    bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics with constant
+        Gaussian noise only: not for discrete maps, `LevyLangevin` or state-dependent `Langevin` noise). It
         removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise.
     record_paths, record_every : record the trajectories of paths 0 .. record_paths - 1 every `record_every`
         steps.

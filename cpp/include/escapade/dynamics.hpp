@@ -55,8 +55,14 @@ class Dynamics {
   virtual void check_landscape(const Landscape& /*f*/) const {}
   // Standard normals a lane consumes per step in dimension d.
   virtual int noise_dim(int d) const = 0;
-  // True for time-discretized SDEs: exits between steps are then tested with the Brownian bridge.
+  // The same on a given landscape: a dynamics whose noise size depends on more than the dimension (a finite
+  // sum's number of terms) overrides this one. The engine asks this one, after check_landscape.
+  virtual int noise_dim_on(const Landscape& f) const { return noise_dim(f.dim()); }
+  // True for time-discretized SDEs (time in units of dt).
   virtual bool continuous_time() const = 0;
+  // Whether exits between steps are tested with the Brownian bridge: Gaussian increments whose covariance is
+  // the constant diffusion(). Jump noise and state-dependent diffusion turn it off.
+  virtual bool bridge_test() const { return continuous_time(); }
   virtual const Diffusion& diffusion() const = 0;
   // Uniforms in (0, 1) a lane consumes per step besides the normals (index sampling, heavy tails, ...).
   virtual int uniform_dim(int /*d*/) const { return 0; }

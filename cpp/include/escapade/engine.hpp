@@ -98,8 +98,9 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
   require(cfg.divergence_bound > 0, "divergence_bound", cfg.divergence_bound, "positive");
   require(cfg.record_paths >= 0, "record_paths", cfg.record_paths, ">= 0");
   require(cfg.record_every >= 1, "record_every", cfg.record_every, ">= 1");
-  require(PairDraws::n_draws(pb.dynamics.noise_dim(d), pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
-          "noise dimension", pb.dynamics.noise_dim(d) + pb.dynamics.uniform_dim(d),
+  const int k = pb.dynamics.noise_dim_on(pb.landscape);
+  require(PairDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
+          "noise dimension", k + pb.dynamics.uniform_dim(d),
           "at most 131071 normals and uniforms per step");
 }
 
@@ -122,11 +123,11 @@ class LaneBlock {
         f_(rs.pb.landscape),
         dyn_(rs.pb.dynamics),
         d_(f_.dim()),
-        k_(dyn_.noise_dim(d_)),
+        k_(dyn_.noise_dim_on(f_)),
         m_(dyn_.uniform_dim(d_)),
         sd_(dyn_.state_dim(d_)),
         L_(lanes),
-        bridge_(rs.cfg.bridge && dyn_.continuous_time() && (rs.pb.stop || rs.pb.target)),
+        bridge_(rs.cfg.bridge && dyn_.bridge_test() && (rs.pb.stop || rs.pb.target)),
         dt_(dyn_.dt()),
         bound_(std::min(rs.cfg.divergence_bound, std::numeric_limits<double>::max())),
         x_(d_, L_),

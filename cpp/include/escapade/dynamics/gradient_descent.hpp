@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "escapade/dynamics.hpp"
+#include "escapade/dynamics/gradient_noise.hpp"
 #include "escapade/dynamics/step_policy.hpp"
 #include "escapade/validate.hpp"
 
@@ -105,43 +106,50 @@ class NoisyGradientDescent final : public DiscreteMap {
   double r_;
 };
 
-// SGD with Gaussian gradient noise (the Gaussian model of minibatch SGD):
-//   x_{t+1} = x_t - eta_t grad f(x_t) + (eta_t / sqrt(B)) R z_t,   R R^T = C (a fixed covariance), z_t ~ N(0, I).
+// SGD with Gaussian gradient noise (the Gaussian model of minibatch SGD, 003 eq. 2):
+//   x_{t+1} = x_t - eta_t grad f(x_t) + (eta_t / sqrt(B)) R(x_t) z_t,   R R^T = C, z_t ~ N(0, I),
+// with C a fixed covariance (R given), the Hessian at x_t, or the empirical covariance of a finite sum's term
+// gradients at x_t (gradient_noise.hpp). R z is one matrix-matrix product over the block for a fixed R, summed in
+// a fixed order per lane (kernels.hpp).
 class GaussianSGD final : public DiscreteMap {
  public:
-  GaussianSGD(StepPolicy lr, double batch_size, Matrix R) : DiscreteMap(std::move(lr)), B_(batch_size), R_(std::move(R)) {
-    require(std::isfinite(batch_size) && batch_size > 0, "batch_size", batch_size, "positive");
-    require(R_.rows() >= 1 && R_.cols() >= 1 && R_.allFinite(), "C", "an empty or non-finite matrix",
-            "a finite covariance matrix");
+  GaussianSGD(StepPolicy lr, double batch_size, Matrix R) : DiscreteMap(std::move(lr)), B_(batch_size) {
+    check_batch_size();
+    noise_ = GradientNoise(std::move(R), "C");
+  }
+  GaussianSGD(StepPolicy lr, double batch_size, GradientNoise::Kind kind)
+      : DiscreteMap(std::move(lr)), B_(batch_size), noise_(kind, "C") {
+    check_batch_size();
   }
   std::string name() const override { return "GaussianSGD"; }
-  void check_dim(int d) const override {
-    require(R_.rows() == d, "C", std::to_string(R_.rows()) + " rows",
-            "a " + std::to_string(d) + " x " + std::to_string(d) + " matrix (the landscape's dimension)");
-  }
-  int noise_dim(int) const override { return static_cast<int>(R_.cols()); }
+  void check_dim(int d) const override { noise_.check_dim(d); }
+  void check_landscape(const Landscape& f) const override { noise_.check_landscape(f); }
+  int noise_dim(int d) const override { return noise_.noise_dim(d); }
+  int noise_dim_on(const Landscape& f) const override { return noise_.noise_dim_on(f); }
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
-    const int d = f.dim(), k = static_cast<int>(R_.cols()), width = in.width;
-    const double *x = in.x, *z = in.z;
+    const int d = f.dim(), width = in.width;
+    const double* x = in.x;
     const std::uint64_t* step = in.step;
     double *g = out.g, *x_next = out.x;
     f.gradient(x, g, width);
+    noise_.apply(f, x, g, in.z, width, x_next);  // x_next = R z, then the step in place
     const double inv_sqrt_b = 1.0 / std::sqrt(B_);
     for (int l = 0; l < width; ++l) {
       const double eta = lr_(step[l]);
-      const double* zl = z + static_cast<long>(l) * k;
       for (int i = 0; i < d; ++i) {
-        double rz = 0;
-        for (int j = 0; j < k; ++j) rz += R_(i, j) * zl[j];
         const long o = static_cast<long>(l) * d + i;
-        x_next[o] = (x[o] - eta * g[o]) + (eta * inv_sqrt_b) * rz;
+        x_next[o] = (x[o] - eta * g[o]) + (eta * inv_sqrt_b) * x_next[o];
       }
     }
   }
 
  private:
+  void check_batch_size() const {
+    require(std::isfinite(B_) && B_ > 0, "batch_size", B_, "positive");
+  }
+
   double B_;
-  Matrix R_;
+  GradientNoise noise_;
 };
 
 }  // namespace escapade

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "escapade/dynamics.hpp"
+#include "escapade/dynamics/gradient_noise.hpp"
 #include "escapade/validate.hpp"
 
 namespace escapade {
@@ -10,6 +11,10 @@ namespace escapade {
 // Overdamped Langevin / continuous SGD, Euler-Maruyama:
 //   isotropic:           dX = -grad f dt + sqrt(2 T) dW        x' = x - dt g + sqrt(2 T dt) z
 //   constant covariance: dX = -grad f dt + eps S dW  (S: d x k) x' = x - dt g + sqrt(dt) eps S z
+//   state-dependent:     dX = -grad f dt + eps R(X) dW         x' = x - dt g + sqrt(dt) eps R(x) z
+// R(x) = C(x)^{1/2} with C the Hessian or a finite sum's empirical gradient covariance (gradient_noise.hpp): the
+// continuous SGD of 003, eq. 3, with eps = sqrt(eta / B). The diffusion then changes with x, which the
+// engine's bridge test (one constant covariance per dynamics) cannot follow: it is off for this form.
 class Langevin final : public Dynamics {
  public:
   // Isotropic noise at temperature T.
@@ -30,20 +35,38 @@ class Langevin final : public Dynamics {
     scale_ = std::sqrt(dt);
     diffusion_.isotropic = false;
     diffusion_.Sigma = B_ * B_.transpose();
+    noise_ = GradientNoise(B_, "S");
+  }
+
+  // Noise eps R(X) dW with a state-dependent factor R (Hessian or empirical).
+  Langevin(GradientNoise::Kind kind, double eps, double dt) : dt_(dt), noise_(kind, "S") {
+    check_dt();
+    require(std::isfinite(eps) && eps >= 0, "eps", eps, "finite and >= 0");
+    require(kind != GradientNoise::Kind::Fixed, "S", "a fixed factor", "state-dependent in this constructor");
+    scale_ = std::sqrt(dt) * eps;
   }
 
   std::string name() const override { return "Langevin"; }
   double dt() const override { return dt_; }
   bool continuous_time() const override { return true; }
   const Diffusion& diffusion() const override { return diffusion_; }
-  bool isotropic() const { return B_.size() == 0; }
+  bool bridge_test() const override { return !state_dependent(); }
+  bool state_dependent() const { return noise_.state_dependent(); }
+  bool isotropic() const { return B_.size() == 0 && !state_dependent(); }
 
+  void check_landscape(const Landscape& f) const override { noise_.check_landscape(f); }
+  int noise_dim_on(const Landscape& f) const override {
+    return state_dependent() ? noise_.noise_dim_on(f) : noise_dim(f.dim());
+  }
   void check_dim(int d) const override {
-    if (!isotropic())
+    if (!isotropic() && !state_dependent())
       require(B_.rows() == d, "S", std::to_string(B_.rows()) + " rows",
               "a matrix with " + std::to_string(d) + " rows (the landscape's dimension)");
   }
-  int noise_dim(int d) const override { return isotropic() ? d : static_cast<int>(B_.cols()); }
+  int noise_dim(int d) const override {
+    if (state_dependent()) return noise_.noise_dim(d);
+    return isotropic() ? d : static_cast<int>(B_.cols());
+  }
 
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
     const int d = f.dim(), width = in.width;
@@ -55,16 +78,9 @@ class Langevin final : public Dynamics {
       for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt_ * g[i]) + scale_ * z[i];
       return;
     }
-    const int k = static_cast<int>(B_.cols());
-    for (int l = 0; l < width; ++l) {
-      const double* zl = z + static_cast<long>(l) * k;
-      for (int i = 0; i < d; ++i) {
-        double bz = 0;
-        for (int j = 0; j < k; ++j) bz += B_(i, j) * zl[j];
-        const long idx = static_cast<long>(l) * d + i;
-        x_next[idx] = (x[idx] - dt_ * g[idx]) + scale_ * bz;
-      }
-    }
+    // x_next = B z (one fixed-order product over the block) or R(x) z, then the step in place.
+    noise_.apply(f, x, g, z, width, x_next);
+    for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt_ * g[i]) + scale_ * x_next[i];
   }
 
  private:
@@ -74,6 +90,7 @@ class Langevin final : public Dynamics {
   Matrix B_;  // eps * S; empty when isotropic
   double scale_ = 0.0;
   Diffusion diffusion_;
+  GradientNoise noise_;  // B (fixed) or the state-dependent factor; unused when isotropic
 };
 
 }  // namespace escapade

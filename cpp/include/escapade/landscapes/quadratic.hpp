@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cmath>
+#include <vector>
 
+#include "escapade/kernels.hpp"
 #include "escapade/landscape.hpp"
 
 namespace escapade {
@@ -18,6 +20,7 @@ class Quadratic final : public Landscape {
     require(c_.size() == H_.rows(), "center", "a vector of length " + std::to_string(c_.size()),
             "of length " + std::to_string(H_.rows()) + " (the size of H)");
     require(c_.allFinite(), "center", "a vector with NaN or inf", "finite");
+    Hp_ = PaddedMatrix(H_);
   }
   int dim() const override { return static_cast<int>(H_.rows()); }
   std::string name() const override { return "Quadratic"; }
@@ -25,26 +28,22 @@ class Quadratic final : public Landscape {
     const Vector y = Eigen::Map<const Vector>(x, dim()) - c_;
     return 0.5 * y.dot(H_ * y);
   }
-  // g = H (x - c), summed over k in a fixed order for every lane: a lane's bits do not depend on the block width
-  // (a blocked GEMM may change its summation order with the matrix shape).
+  // g = H (x - c) as one matrix-matrix product over the block, each entry summed over k in a fixed order: a
+  // lane's bits do not depend on the block width (see kernels.hpp).
   void gradient(const double* x, double* g, int width) const override {
     const int d = dim();
-    for (int l = 0; l < width; ++l) {
-      const double* xl = x + static_cast<long>(l) * d;
-      double* gl = g + static_cast<long>(l) * d;
-      for (int i = 0; i < d; ++i) gl[i] = 0.0;
-      for (int k = 0; k < d; ++k) {
-        const double yk = xl[k] - c_[k];
-        const double* Hk = H_.data() + static_cast<long>(k) * d;
-        for (int i = 0; i < d; ++i) gl[i] += Hk[i] * yk;
-      }
-    }
+    thread_local std::vector<double> y;
+    y.resize(static_cast<std::size_t>(d) * width);
+    for (int l = 0; l < width; ++l)
+      for (int k = 0; k < d; ++k) y[static_cast<std::size_t>(l) * d + k] = x[static_cast<long>(l) * d + k] - c_[k];
+    fixed_order_matmul(Hp_, y.data(), width, g);
   }
   void hessian(const double*, double* H) const override { Eigen::Map<Matrix>(H, dim(), dim()) = H_; }
 
  private:
   Matrix H_;
   Vector c_;
+  PaddedMatrix Hp_;  // H with its rows padded for the kernel
 };
 
 }  // namespace escapade

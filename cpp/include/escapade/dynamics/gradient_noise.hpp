@@ -1,0 +1,120 @@
+// The factor R(x) of a gradient-noise covariance C(x) = R(x) R(x)^T, applied to a lane's standard normals, for
+// Gaussian SGD and its continuous version (003, eqs. 2 and 3):
+//   fixed      R = C^{1/2} given once (d x k, any k);
+//   hessian    C(x) = the landscape's Hessian at x, R = its PSD square root V max(w, 0)^{1/2} V^T from a symmetric
+//              eigendecomposition H = V diag(w) V^T, negative eigenvalues clipped to 0 (d normals);
+//   empirical  on a finite sum F = sum_i p_i f_i, C(x) = sum_i p_i (g_i - g)(g_i - g)^T with g_i = grad f_i(x)
+//              and g = grad F(x) (uniform p: (1/n) sum_i); R = [sqrt(p_i) (g_i - g)]_i, d x n, so R z with n
+//              normals is N(0, C(x)) exactly, at O(n d) per lane after the term gradients and with no d x d
+//              matrix or eigendecomposition.
+#pragma once
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "escapade/kernels.hpp"
+#include "escapade/landscape.hpp"
+#include "escapade/landscapes/stochastic_quadratic.hpp"
+#include "escapade/validate.hpp"
+
+namespace escapade {
+
+// R = V max(w, 0)^{1/2} V^T for a symmetric S = V diag(w) V^T.
+inline Matrix psd_sqrt(const Matrix& S) {
+  const Eigen::SelfAdjointEigenSolver<Matrix> es(S);
+  const Vector root = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+  return es.eigenvectors() * root.asDiagonal() * es.eigenvectors().transpose();
+}
+
+class GradientNoise {
+ public:
+  enum class Kind { Fixed, Hessian, Empirical };
+
+  GradientNoise() = default;
+  // A fixed factor R (d x k), named `name` in error messages.
+  GradientNoise(Matrix R, const char* name) : kind_(Kind::Fixed), name_(name) {
+    require(R.rows() >= 1 && R.cols() >= 1 && R.allFinite(), name, "an empty or non-finite matrix",
+            "a finite covariance matrix");
+    R_ = PaddedMatrix(R);
+  }
+  explicit GradientNoise(Kind kind, const char* name) : kind_(kind), name_(name) {}
+
+  Kind kind() const { return kind_; }
+  bool state_dependent() const { return kind_ != Kind::Fixed; }
+
+  void check_dim(int d) const {
+    if (kind_ == Kind::Fixed)
+      require(R_.rows == d, name_, std::to_string(R_.rows) + " rows",
+              "a " + std::to_string(d) + " x " + std::to_string(d) + " matrix (the landscape's dimension)");
+  }
+  void check_landscape(const Landscape& f) const {
+    if (kind_ == Kind::Empirical)
+      require(dynamic_cast<const FiniteSum*>(&f) != nullptr, name_, "\"empirical\" on the landscape " + f.name(),
+              "a matrix or \"hessian\" unless the landscape is a finite sum (the empirical covariance of its "
+              "terms' gradients)");
+  }
+  // Normals per lane and step (the empirical factor needs the landscape: noise_dim_on).
+  int noise_dim(int d) const { return kind_ == Kind::Fixed ? R_.cols : kind_ == Kind::Hessian ? d : 0; }
+  int noise_dim_on(const Landscape& f) const {
+    if (kind_ != Kind::Empirical) return noise_dim(f.dim());
+    return dynamic_cast<const FiniteSum&>(f).n_terms();
+  }
+
+  // r[:, l] = R(x_l) z_l for `width` lanes (d x width); g is grad f at the block (the empirical centre).
+  void apply(const Landscape& f, const double* x, const double* g, const double* z, int width, double* r) const {
+    switch (kind_) {
+      case Kind::Fixed:
+        fixed_order_matmul(R_, z, width, r);
+        return;
+      case Kind::Hessian:
+        hessian(f, x, z, width, r);
+        return;
+      case Kind::Empirical:
+        empirical(dynamic_cast<const FiniteSum&>(f), x, g, z, width, r);
+        return;
+    }
+  }
+
+ private:
+  // Lanes whose Hessian has the same bits share its square root (a quadratic's: one decomposition per block).
+  static void hessian(const Landscape& f, const double* x, const double* z, int width, double* r) {
+    const int d = f.dim();
+    Matrix H(d, d), last(d, d);
+    PaddedMatrix R;
+    bool have = false;
+    for (int l = 0; l < width; ++l) {
+      f.hessian(x + static_cast<long>(l) * d, H.data());
+      if (!have || std::memcmp(H.data(), last.data(), sizeof(double) * d * d) != 0) {
+        last = H;
+        R = PaddedMatrix(psd_sqrt(H));
+        have = true;
+      }
+      fixed_order_matmul(R, z + static_cast<long>(l) * d, 1, r + static_cast<long>(l) * d);
+    }
+  }
+
+  static void empirical(const FiniteSum& f, const double* x, const double* g, const double* z, int width,
+                        double* r) {
+    const int d = f.dim(), n = f.n_terms();
+    std::vector<double> gi(d);
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * d;
+      const double* zl = z + static_cast<long>(l) * n;
+      for (int j = 0; j < d; ++j) r[o + j] = 0.0;
+      for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < d; ++j) gi[j] = 0.0;
+        f.add_term_gradient(i, x + o, gi.data());
+        const double s = std::sqrt(f.weights()[i]);
+        for (int j = 0; j < d; ++j) r[o + j] += (s * (gi[j] - g[o + j])) * zl[i];
+      }
+    }
+  }
+
+  Kind kind_ = Kind::Fixed;
+  const char* name_ = "C";
+  PaddedMatrix R_;
+};
+
+}  // namespace escapade

@@ -1,0 +1,50 @@
+// Symmetric alpha-stable random numbers by the Chambers-Mallows-Stuck method, from two uniforms each.
+//
+// For V uniform on (-pi/2, pi/2) and W standard exponential,
+//     X = sin(alpha V) / cos(V)^(1/alpha) * (cos((1 - alpha) V) / W)^((1 - alpha) / alpha)
+// is S_alpha(1, 0, 0): E exp(i t X) = exp(-|t|^alpha) (scipy.stats.levy_stable(alpha, 0), scale 1; for beta = 0
+// its S0 and S1 parameterizations agree). alpha = 2 gives X = 2 sqrt(W) sin V ~ N(0, 2) (note the variance 2),
+// alpha = 1 gives X = tan V, the standard Cauchy law. V = pi (u_angle - 1/2), W = -log u_exp with uniforms in the
+// open interval (0, 1), so cos V > 0 and W > 0. The tails are heavy: for alpha < 2, P(|X| > x) ~ c x^-alpha,
+// and for small alpha a sample may overflow to infinity (the engine then ends the path as diverged).
+//
+// std::log, std::sin, std::cos and std::pow give the same bits for the same build and input, so a lane's numbers
+// do not depend on the thread count or block width; unlike mathfn.hpp they are not promised equal across
+// machines or C libraries.
+#pragma once
+
+#include <cmath>
+
+#include "escapade/validate.hpp"
+
+namespace escapade {
+
+class SymmetricStable {
+ public:
+  explicit SymmetricStable(double alpha) : alpha_(alpha) {
+    require(std::isfinite(alpha) && alpha > 0 && alpha <= 2, "alpha", alpha, "in (0, 2]");
+    inv_alpha_ = 1.0 / alpha;
+    tail_ = (1.0 - alpha) / alpha;
+  }
+  double alpha() const { return alpha_; }
+
+  // One S_alpha(1, 0, 0) number from two uniforms in (0, 1).
+  double operator()(double u_angle, double u_exp) const {
+    constexpr double kPi = 3.141592653589793;
+    const double v = kPi * (u_angle - 0.5);
+    const double w = -std::log(u_exp);
+    if (alpha_ == 2.0) return 2.0 * std::sqrt(w) * std::sin(v);
+    if (alpha_ == 1.0) return std::tan(v);
+    return std::sin(alpha_ * v) / std::pow(std::cos(v), inv_alpha_) * std::pow(std::cos(v - alpha_ * v) / w, tail_);
+  }
+
+  // out[i] = scale * X_i for n coordinates, coordinate i from the uniforms u[2 i] (angle) and u[2 i + 1].
+  void fill(const double* u, int n, double scale, double* out) const {
+    for (int i = 0; i < n; ++i) out[i] = scale * (*this)(u[2 * i], u[2 * i + 1]);
+  }
+
+ private:
+  double alpha_, inv_alpha_ = 0.5, tail_ = 0.0;
+};
+
+}  // namespace escapade
