@@ -193,6 +193,9 @@ def _sgd_exit_time(*, paths: int | None, seed: int, threads: int | None, progres
                               "agrees" if e.paper_agrees else "DISAGREES"])
     n_bad = sum(1 for r in rows if not r["paper_agrees"])
     fw_dev = max(abs(r["fw_deviation"]) for r in rows)
+    statement = (f"003's slope disagrees with the simulation in {n_bad} of {len(rows)} settings; the "
+                 f"Freidlin-Wentzell slope V0 is within {100 * fw_dev:.0f}% of the corrected simulated slope in all "
+                 "of them")
     data = {
         "name": "sgd-exit-time",
         "description": REPRODUCTIONS["sgd-exit-time"][0],
@@ -217,9 +220,7 @@ def _sgd_exit_time(*, paths: int | None, seed: int, threads: int | None, progres
             "rows": len(rows),
             "paper_disagrees": n_bad,
             "max_abs_fw_deviation": fw_dev,
-            "statement": (f"003's slope disagrees with the simulation in {n_bad} of {len(rows)} settings; the "
-                          f"Freidlin-Wentzell slope V0 is within {100 * fw_dev:.0f}% of the corrected simulated "
-                          "slope in all of them"),
+            "statement": statement,
         },
         "elapsed": elapsed,
     }
@@ -234,7 +235,7 @@ def _sgd_exit_time(*, paths: int | None, seed: int, threads: int | None, progres
         _format_table(["d", "alpha", "r", "noise", "SGD", "fit [95%]", "corrected [95%]", "m/2", "FW", "003",
                        "003 vs simulation"], table),
         "",
-        data["summary"]["statement"] + ".",
+        statement + ".",
         "003 drops the 1/2 of L = theta^T H theta / 2 (a factor 2) and, for C = H, writes C^{1/2} for C in its "
         "Hamilton-Jacobi equation: the exact answer for C = H is V0 = r^2, independent of the sharpness.",
         "The corrected slope still carries finite-noise terms: the next prefactor terms (a few % low, most for "

@@ -128,7 +128,8 @@ def find_minimum(landscape: Any, x0: ArrayLike, *, gtol: float = 1e-10, max_iter
     res = optimize.minimize(lambda p: float(landscape.value(p)), x, jac=lambda p: np.asarray(landscape.gradient(p)),
                             hess=hess, method="trust-exact", options={"gtol": gtol, "maxiter": int(max_iter)})
     point = critical_point(landscape, res.x)
-    if not (point.gradient_norm <= 1e3 * gtol and point.eigenvalues[0] >= -1e-10 * max(1.0, abs(point.eigenvalues).max())):
+    floor = -1e-10 * max(1.0, float(np.abs(point.eigenvalues).max()))
+    if not (point.gradient_norm <= 1e3 * gtol and point.eigenvalues[0] >= floor):
         raise RuntimeError(f"find_minimum did not converge from x0={x.tolist()}: ended at {point!r} ({res.message})")
     return point
 

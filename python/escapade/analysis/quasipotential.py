@@ -68,8 +68,8 @@ class LinearQuasiPotential:
 
     def exit_multiplicity(self, rtol: float = 1e-8) -> int:
         """How many eigenvalues of P tie for the largest (within a relative `rtol` of V on the sphere): 1 when V is
-        minimal on the sphere at two opposite points, d when V is constant on it. A mean exit time from a ball then behaves as
-        E[tau] ~ c eps^m exp(V0 / eps^2) at small eps (a Laplace count over the exit set)."""
+        minimal on the sphere at two opposite points, d when V is constant on it. A mean exit time from a ball
+        then behaves as E[tau] ~ c eps^m exp(V0 / eps^2) at small eps (a Laplace count over the exit set)."""
         w = np.linalg.eigvalsh(self.P)
         return int(np.count_nonzero(w[-1] / w <= 1 + rtol))
 
@@ -270,8 +270,9 @@ def minimum_action_path(
         S(phi) = int ( |phi'|_a |b(phi)|_a - <phi', b(phi)>_a ) ds,  <u, v>_a = u^T a^{-1} v,  a = S S^T,
 
     which does not depend on how the curve is parametrized. It is discretized on `n_images` points (each segment's
-    drift term the mean of its two ends, second-order accurate) and minimized over the interior points by L-BFGS with the
-    exact gradient, the images being resampled at equal arc length between rounds. Starting from an attractor, the
+    drift term the mean of its two ends, second-order accurate) and minimized over the interior points by nonlinear
+    conjugate gradients with the exact gradient of the discrete action, the images being resampled at equal arc
+    length between rounds. Starting from an attractor, the
     minimal action to reach `end` is the quasi-potential V(end) (up to discretization error).
 
     For a gradient system (b = -grad f, S = I) the path from a minimum m over an index-1 saddle s is the reversed
@@ -287,7 +288,7 @@ def minimum_action_path(
     path0 : (k, d) an initial path (default the straight segment; give a bent one, or the string method's path, to
         pick a route).
     tol : relative change of the action between rounds at which to stop.
-    max_rounds : cap on the L-BFGS rounds.
+    max_rounds : cap on the rounds of minimization and resampling.
 
     Returns
     -------
@@ -336,8 +337,10 @@ def minimum_action_path(
     converged = False
     rounds = 0
     for rounds in range(1, int(max_rounds) + 1):
-        res = optimize.minimize(action_and_gradient, path[1:-1].ravel(), jac=True, method="L-BFGS-B",
-                                options={"maxiter": 200, "gtol": 1e-12, "ftol": 1e-15})
+        # nonlinear conjugate gradients: vector operations only (quasi-Newton updates call threaded BLAS kernels,
+        # which are slow on small problems when the cores are busy)
+        res = optimize.minimize(action_and_gradient, path[1:-1].ravel(), jac=True, method="CG",
+                                options={"maxiter": 400, "gtol": 1e-10})
         path[1:-1] = res.x.reshape(n - 2, d)
         path = _reparametrize(path)
         new = action_and_gradient(path[1:-1].ravel())[0]

@@ -278,7 +278,8 @@ def sgd_exit_time_experiment(
     else:
         x = np.asarray(inverse_noise, dtype=np.float64)
         if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x) & (x > 0)):
-            raise ValueError(f"inverse_noise must hold two or more positive values, got inverse_noise={inverse_noise!r}")
+            raise ValueError(f"inverse_noise must hold two or more positive values, got "
+                             f"inverse_noise={inverse_noise!r}")
         t_cap = None
     C = _noise_matrix(Hm, noise)
     d = Hm.shape[0]
