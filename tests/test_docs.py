@@ -19,7 +19,7 @@ from escapade.config import parse_config
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
-EXPECTED = ["index", "tutorial", "landscapes", "dynamics", "perturbations", "regions", "starts", "results", "analysis", "scaling",
+EXPECTED = ["index", "tutorial", "landscapes", "dynamics", "perturbations", "regions", "starts", "results", "analysis", "theory", "scaling",
             "plotting", "configuration", "api", "engine"]
 
 
