@@ -310,3 +310,58 @@ def test_reproduce_sgd_exit_time_json(tmp_path, capsys):
         assert r["paper_slope"] / r["fw_slope"] >= 1.9  # 003's slope is at least twice V0 here
     assert data["summary"]["paper_disagrees"] >= 20
     assert (tmp_path / "sgd-exit-time.json").exists()
+
+
+@pytest.mark.parametrize("lam", [1.0, 4.0])
+def test_hessian_noise_exponent_in_one_dimension_by_quadrature(lam):
+    """d theta = -lam theta dt + eps sqrt(lam) dW (C = H = lam) leaving (-r, r): the exact mean exit time's slope
+    in 1 / eps^2 tends to r^2 (minus the prefactor's 1 / (2 x)) for every lam; 003 says 2 r^2 sqrt(lam)."""
+    r = 0.5
+
+    def log_mean(x):  # Langevin form: U = lam theta^2 / 2, T = eps^2 lam / 2
+        return math.log(langevin_mean_exit_time_1d(lambda t: lam * t * t / 2, lam / (2 * x), 0.0, -r, r))
+
+    x = 120.0
+    slope = (log_mean(x + 1) - log_mean(x - 1)) / 2
+    assert slope + 1 / (2 * x) == pytest.approx(r**2, rel=0.02)
+    p = sgd_exit_time_prediction([[lam]], r, noise="hessian")
+    assert p.fw_slope == pytest.approx(r**2) and p.paper_slope == pytest.approx(2 * r**2 * math.sqrt(lam))
+
+
+def test_sweep_over_a_discrete_map_parameter():
+    """A sweep can vary a map's own arguments (its dt, fixed by the class, is not one of them)."""
+    sgd = esc.GaussianSGD(lr=0.1, batch_size=1.0, C=np.eye(1))
+    res = esc.sweep(esc.Quadratic([[1.0]]), sgd, grid={"dynamics.batch_size": [1.0, 4.0]}, x0=[0.0],
+                    stop=esc.Ball(center=[0.0], radius=0.5), n_paths=200, max_steps=10_000, seed=0)
+    m = [r.summary().mean for r in res]
+    assert m[1] > m[0]  # less noise, later exits
+    with pytest.raises(ValueError, match="dt"):
+        esc.sweep(esc.Quadratic([[1.0]]), esc.GD(0.1), grid={"dynamics.dt": [0.5]}, x0=[0.0],
+                  stop=esc.Ball(center=[0.0], radius=0.5), n_paths=2, max_steps=10)
+
+
+def test_plot_arrhenius_reports_intervals():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = np.array([2.0, 3.0, 4.0])
+    mean = 2.0 * np.exp(0.5 * x)
+    fig, ax = plt.subplots()
+    info = esc.plot.arrhenius(1 / x, mean, 0.05 * mean, ax=ax).info
+    plt.close(fig)
+    lo, hi = info["barrier_ci"]
+    assert lo < 0.5 < hi and info["barrier"] == pytest.approx(0.5)
+
+
+def test_exit_time_statistics_of_arrays_and_bad_quantiles():
+    t = np.random.default_rng(5).exponential(1.0, 500)
+    st = exit_time_statistics(t, quantiles=(0.5,))
+    assert st.censored == 0 and st.quantiles[0.5] == pytest.approx(math.log(2), rel=0.15)
+    assert st.exponential.mean == pytest.approx(t.mean())
+    with pytest.raises(ValueError, match="quantiles"):
+        exit_time_statistics(t, quantiles=(1.5,))
+    with pytest.raises(ValueError, match="observed"):
+        exit_time_statistics(esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=0.5, dt=0.01), x0=[-1.0],
+                                          stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=4, t_max=10.0,
+                                          seed=0), observed=[True] * 4)
