@@ -24,6 +24,7 @@ from escapade.analysis import (
     linear_quasipotential,
     minimum_action_path,
     minimum_energy_path,
+    sgd_exit_time_experiment,
     sgd_exit_time_prediction,
 )
 from escapade.cli import main
@@ -273,6 +274,8 @@ def test_arrhenius_fit_exact_data_and_bad_input():
         arrhenius_fit(x, -mean)
     with pytest.raises(ValueError, match="two distinct"):
         arrhenius_fit([1.0, 1.0], [2.0, 3.0])
+    with pytest.raises(TypeError, match="noise"):
+        arrhenius_fit(["a", "b"], [2.0, 3.0])
 
 
 # --- 003: SGD exit times ---------------------------------------------------------------------------------------
@@ -294,6 +297,10 @@ def test_sgd_predictions():
         sgd_exit_time_prediction(H, r, lr=1.5)
     with pytest.raises(ValueError, match="radius"):
         sgd_exit_time_prediction(H, -1.0)
+    with pytest.raises(ValueError, match="dynamics"):
+        sgd_exit_time_experiment(H, r, dynamics="euler")
+    with pytest.raises(ValueError, match="n_points"):
+        sgd_exit_time_experiment(H, r, n_points=1)
 
 
 def test_reproduce_sgd_exit_time_json(tmp_path, capsys):

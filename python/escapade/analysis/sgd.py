@@ -264,6 +264,8 @@ def sgd_exit_time_experiment(
 
     if dynamics not in _DYNAMICS:
         raise ValueError(f"dynamics must be one of {_DYNAMICS}, got dynamics={dynamics!r}")
+    if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)) or n_points < 3:
+        raise ValueError(f"n_points must be an integer >= 3, got n_points={n_points!r}")
     Hm = as_square_matrix("H", H, symmetric=True)
     w = np.linalg.eigvalsh(Hm)
     eta = 0.1 / float(w[-1]) if lr is None else float(lr)
