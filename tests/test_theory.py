@@ -316,6 +316,7 @@ def test_reproduce_sgd_exit_time_json(tmp_path, capsys):
     for r in data["rows"]:
         assert r["paper_slope"] / r["fw_slope"] >= 1.9  # 003's slope is at least twice V0 here
     assert data["summary"]["paper_disagrees"] >= 20
+    assert {"rows", "paper_disagrees", "fw_in_interval", "max_abs_fw_deviation", "statement"} <= set(data["summary"])
     assert (tmp_path / "sgd-exit-time.json").exists()
 
 
