@@ -148,12 +148,117 @@ def _double_well_bias(*, paths: int | None, seed: int, threads: int | None, prog
     return Report(data=data, text=text, results={"double-well-bias": res})
 
 
+def _sgd_hessians() -> dict[int, np.ndarray]:
+    """The base Hessians H_0 of the SGD reproduction: d = 2, eigenvalues 1 and 3 rotated by 0.5 rad; d = 10,
+    eigenvalues 1 and 9 values in [2, 3], in a fixed random basis."""
+    c, s = math.cos(0.5), math.sin(0.5)
+    rot = np.array([[c, -s], [s, c]])
+    q, _ = np.linalg.qr(np.random.default_rng(3).standard_normal((10, 10)))
+    out = {2: rot @ np.diag([1.0, 3.0]) @ rot.T, 10: q @ np.diag(np.r_[1.0, np.linspace(2.0, 3.0, 9)]) @ q.T}
+    return {d: (h + h.T) / 2 for d, h in out.items()}
+
+
+def _sgd_exit_time(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
+    """003's mean exit times of SGD from a quadratic minimum against the Freidlin–Wentzell answer and simulation."""
+    from .analysis.sgd import sgd_exit_time_experiment
+
+    n_paths = 200 if paths is None else paths
+    alphas, time_range = [1.0, 4.0], (8.0, 150.0)
+    base = _sgd_hessians()
+    configs = [(d, alpha, r) for d in (2, 10) for alpha in alphas for r in ((0.5, 1.0) if d == 2 else (1.0,))]
+    rows, table, results = [], [], {}
+    elapsed = 0.0
+    for d, alpha, r in configs:
+        H = alpha * base[d]
+        lr = 0.1 / float(np.linalg.eigvalsh(base[d])[-1])  # fixed eta; eta lambda_max = 0.1 alpha
+        for noise in ("isotropic", "hessian"):
+            for dynamics in ("continuous", "discrete"):
+                e = sgd_exit_time_experiment(H, r, noise=noise, dynamics=dynamics, lr=lr, n_paths=n_paths,
+                                             time_range=time_range, seed=seed, threads=threads, progress=progress)
+                elapsed += e.results.results[0].elapsed
+                p = e.prediction
+                row = {"d": d, "alpha": alpha, **e.to_dict()}
+                row.pop("params")
+                row["lr"] = lr
+                row["fw_deviation"] = e.corrected_fit.barrier / p.fw_slope - 1
+                row["paper_over_fw"] = p.paper_slope / p.fw_slope
+                rows.append(row)
+                name = f"sgd-exit-time-d{d}-a{alpha:g}-r{r:g}-{noise}-{dynamics}"
+                results[name] = e.results
+                f, c = e.fit, e.corrected_fit
+                table.append([str(d), f"{alpha:g}", f"{r:g}", "C = I" if noise == "isotropic" else "C = H", dynamics,
+                              f"{f.barrier:.3f} [{f.barrier_ci[0]:.3f}, {f.barrier_ci[1]:.3f}]",
+                              f"{c.barrier:.3f} [{c.barrier_ci[0]:.3f}, {c.barrier_ci[1]:.3f}]", f"{c.power:g}",
+                              f"{p.fw_slope:.3f}", f"{p.paper_slope:.3f}",
+                              "agrees" if e.paper_agrees else "DISAGREES"])
+    n_bad = sum(1 for r in rows if not r["paper_agrees"])
+    fw_dev = max(abs(r["fw_deviation"]) for r in rows)
+    n_fw = sum(1 for r in rows if r["fw_agrees"])
+    statement = (f"003's slope disagrees with the simulation in {n_bad} of {len(rows)} settings; the "
+                 f"Freidlin-Wentzell slope V0 is within {100 * fw_dev:.0f}% of the corrected simulated slope in all "
+                 f"of them (inside its 95% interval in {n_fw})")
+    data = {
+        "name": "sgd-exit-time",
+        "description": REPRODUCTIONS["sgd-exit-time"][0],
+        "version": _core.__version__,
+        "seed": seed,
+        "params": {
+            "model": "L = theta^T H theta / 2, H = alpha H_0; exit from |theta| < r starting at 0",
+            "continuous": "d theta = -H theta dt + sqrt(eta / B) C^{1/2} dW (GaussianSGD.continuous, dt = 0.1 / "
+                          "lambda_max(H))",
+            "discrete": "theta_{k+1} = theta_k - eta H theta_k + (eta / sqrt(B)) C^{1/2} xi_k (GaussianSGD), time "
+                        "k eta",
+            "noise": {"isotropic": "C = I", "hessian": "C = H"},
+            "H0": {str(d): h.tolist() for d, h in base.items()},
+            "alphas": alphas,
+            "n_paths": n_paths,
+            "time_range": list(time_range),
+            "slope": "of log E[tau] in B / eta, weighted least squares over 5 values of B / eta (eta fixed)",
+            "corrected": "the same after dividing E[tau] by (B / eta)^(-m / 2), m the dimension of the exit set",
+        },
+        "rows": rows,
+        "summary": {
+            "rows": len(rows),
+            "paper_disagrees": n_bad,
+            "fw_in_interval": n_fw,
+            "max_abs_fw_deviation": fw_dev,
+            "statement": statement,
+        },
+        "elapsed": elapsed,
+    }
+    text = "\n".join([
+        "Slope of log E[tau] in B / eta for SGD leaving |theta| < r around the minimum of theta^T H theta / 2",
+        "(H = alpha H_0; continuous SDE and discrete map; C = I or C = H; "
+        f"{n_paths} paths per point, 5 values of B / eta, seed {seed})",
+        "FW: Freidlin-Wentzell V0 = min over |theta| = r of the quasi-potential (Lyapunov equation);",
+        "003: 2 r^2 lambda_min (C = I) and 2 r^2 sqrt(lambda_min) (C = H), Theorems 1-2;",
+        "fit: straight line; corrected: prefactor (B / eta)^(-m/2) divided out (95% intervals)",
+        "",
+        _format_table(["d", "alpha", "r", "noise", "SGD", "fit [95%]", "corrected [95%]", "m/2", "FW", "003",
+                       "003 vs simulation"], table),
+        "",
+        statement + ".",
+        "003 drops the 1/2 of L = theta^T H theta / 2 (a factor 2) and, for C = H, writes C^{1/2} for C in its "
+        "Hamilton-Jacobi equation: the exact answer for C = H is V0 = r^2, independent of the sharpness.",
+        "The corrected slope still carries finite-noise terms: the next prefactor terms (a few % low, most for "
+        "C = H in d = 10) and, for the discrete map, the overshoot of the boundary (003's O(sqrt(eta)), largest "
+        "at eta lambda_max = 0.4, alpha = 4), which enters the exponent at order sqrt(B / eta).",
+        f"{elapsed:.1f} s of simulation.",
+    ])
+    return Report(data=data, text=text, results=results)
+
+
 #: name -> (description, function(paths=, seed=, threads=, progress=) -> Report)
 REPRODUCTIONS: dict[str, tuple[str, Callable[..., Report]]] = {
     "double-well-bias": (
         "bias of the double-well mean exit time vs dt, with and without the Brownian-bridge test "
         "(exact value by quadrature; default 20000 paths)",
         _double_well_bias,
+    ),
+    "sgd-exit-time": (
+        "003's exit-time formulas for SGD (isotropic and Hessian noise, continuous and discrete, d = 2 and 10) "
+        "against Freidlin-Wentzell and simulation (default 200 paths per point)",
+        _sgd_exit_time,
     ),
 }
 

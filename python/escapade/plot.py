@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .analysis.arrhenius import arrhenius_fit
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
 from .regions import Ball, Box, HalfSpace, Region
@@ -427,23 +428,19 @@ def survival(
 # Arrhenius law
 
 
-def _fit_arrhenius(x: np.ndarray, log_mean: np.ndarray, sigma: np.ndarray | None) -> dict[str, float]:
+def _fit_arrhenius(x: np.ndarray, log_mean: np.ndarray, sigma: np.ndarray | None) -> dict[str, Any]:
     """Least squares of log(mean) = log(prefactor) + barrier * x, weighted by 1 / sigma^2 when given (then the
-    parameter errors follow from sigma; without it, from the scatter of the residuals)."""
-    sw = np.ones_like(x) if sigma is None else 1.0 / sigma
-    design = np.column_stack([np.ones_like(x), x]) * sw[:, None]
-    coef, *_ = np.linalg.lstsq(design, log_mean * sw, rcond=None)
-    cov = np.linalg.inv(design.T @ design)
-    dof = x.size - 2
-    if sigma is None:
-        resid = log_mean - (coef[0] + coef[1] * x)
-        cov = cov * (float(resid @ resid) / dof) if dof > 0 else np.full_like(cov, np.nan)
-    log_a, barrier = float(coef[0]), float(coef[1])
+    parameter errors follow from sigma; without it, from the scatter of the residuals); see
+    `escapade.analysis.arrhenius_fit`."""
+    mean = np.exp(log_mean)
+    fit = arrhenius_fit(x, mean, None if sigma is None else sigma * mean, scale="inverse")
     return {
-        "barrier": barrier,
-        "prefactor": math.exp(log_a),
-        "barrier_stderr": math.sqrt(cov[1, 1]),
-        "prefactor_stderr": math.exp(log_a) * math.sqrt(cov[0, 0]),
+        "barrier": fit.barrier,
+        "prefactor": fit.prefactor,
+        "barrier_stderr": fit.barrier_stderr,
+        "prefactor_stderr": fit.prefactor * fit.log_prefactor_stderr,
+        "barrier_ci": fit.barrier_ci,
+        "prefactor_ci": fit.prefactor_ci,
     }
 
 
@@ -485,7 +482,8 @@ def arrhenius(
     -------
     PlotResult
         artists: ``"data"`` (the errorbar container), ``"fit"``, ``"theory"`` (lines, or None). info (when
-        fitted): ``"barrier"``, ``"prefactor"``, ``"barrier_stderr"``, ``"prefactor_stderr"``; with a theory line,
+        fitted): ``"barrier"``, ``"prefactor"``, ``"barrier_stderr"``, ``"prefactor_stderr"`` and the 95%
+        intervals ``"barrier_ci"``, ``"prefactor_ci"`` (`escapade.analysis.arrhenius_fit`); with a theory line,
         ``"theory_prefactor"``. Without `stderr` and with only two points the standard errors are NaN.
     """
     T = _positive_1d("noise", noise)

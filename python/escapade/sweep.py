@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import itertools
 import json
 import os
@@ -30,7 +31,10 @@ def _replace(spec: Spec, key: str, field: str, value: Any) -> Spec:
     names = [f.name for f in dataclasses.fields(spec)]
     if field not in names:
         raise ValueError(f"grid key {key!r}: {type(spec).__name__} has no parameter {field!r}; it has {names}")
-    args = {name: getattr(spec, name) for name in names}
+    accepted = inspect.signature(type(spec)).parameters  # fields set by the class itself (a map's dt) are not
+    args = {name: getattr(spec, name) for name in names if name in accepted}
+    if field not in accepted:
+        raise ValueError(f"grid key {key!r}: {field!r} is fixed by {type(spec).__name__} and cannot be varied")
     args[field] = value
     return type(spec)(**args)
 

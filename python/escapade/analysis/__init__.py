@@ -1,7 +1,28 @@
-"""Theory that simulations are checked against: exact exit times, survival estimates, SGD-k step-size thresholds."""
+"""Theory that simulations are checked against: exact exit times, survival and exit-time statistics, landscape
+geometry, the Eyring–Kramers law, Freidlin–Wentzell quasi-potentials and minimum-action paths, Arrhenius fits,
+the SGD exit-time claims of 003 side by side with the quasi-potential answer, and SGD-k step-size thresholds."""
 
+from .arrhenius import ArrheniusFit, arrhenius_fit, arrhenius_fit_sweep
 from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, mean_exit_time_1d
-from .survival import KaplanMeier, kaplan_meier, survival_data, survival_of
+from .geometry import CriticalPoint, barrier, critical_point, find_minimum, find_saddle
+from .kramers import EyringKramers, eyring_kramers
+from .quasipotential import (
+    LinearQuasiPotential,
+    MinimumActionPath,
+    linear_quasipotential,
+    minimum_action_path,
+    minimum_energy_path,
+)
+from .sgd import SGDExitExperiment, SGDExitPrediction, sgd_exit_time_experiment, sgd_exit_time_prediction
+from .statistics import (
+    ExitTimeStatistics,
+    ExponentialFit,
+    ExponentialTest,
+    exit_time_statistics,
+    exponential_fit,
+    exponential_test,
+)
+from .survival import KaplanMeier, censored_data, kaplan_meier, survival_data, survival_of
 from .thresholds import (
     CriticalBatchSizes,
     GrowthRate,
@@ -21,24 +42,50 @@ from .thresholds import (
 )
 
 __all__ = [
+    "ArrheniusFit",
     "CriticalBatchSizes",
+    "CriticalPoint",
+    "ExitTimeStatistics",
+    "ExponentialFit",
+    "ExponentialTest",
+    "EyringKramers",
     "GrowthRate",
     "KaplanMeier",
+    "LinearQuasiPotential",
     "LocalCurvature",
+    "MinimumActionPath",
     "QuadraticCurvature",
+    "SGDExitExperiment",
+    "SGDExitPrediction",
+    "arrhenius_fit",
+    "arrhenius_fit_sweep",
+    "barrier",
     "brownian_ball_exit_time",
+    "censored_data",
     "convergence_threshold",
     "critical_batch_sizes",
+    "critical_point",
     "divergence_index",
     "divergence_threshold",
     "error_factor",
     "error_factor_bounds",
+    "exit_time_statistics",
+    "exponential_fit",
+    "exponential_test",
+    "eyring_kramers",
+    "find_minimum",
+    "find_saddle",
     "growth_rate",
     "kaplan_meier",
     "langevin_mean_exit_time_1d",
+    "linear_quasipotential",
     "local_curvature",
     "mean_exit_time_1d",
+    "minimum_action_path",
+    "minimum_energy_path",
     "quadratic_curvature",
+    "sgd_exit_time_experiment",
+    "sgd_exit_time_prediction",
     "survival_data",
     "survival_of",
     "thresholds_table",

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from ..results import SimulationResult, Status, SummaryResult, _cap_time
 
-__all__ = ["KaplanMeier", "kaplan_meier", "survival_data", "survival_of"]
+__all__ = ["KaplanMeier", "censored_data", "kaplan_meier", "survival_data", "survival_of"]
 
 
 class KaplanMeier(NamedTuple):
@@ -27,6 +27,41 @@ class KaplanMeier(NamedTuple):
     time: np.ndarray
     survival: np.ndarray
     stderr: np.ndarray
+
+
+def censored_data(times: ArrayLike, observed: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Right-censored times checked and converted: ``(times, observed)`` as float64 and bool arrays.
+
+    `observed` None means every time is an event. Raises ValueError (naming the input) unless both are 1-D of the
+    same length, every time is finite and >= 0 and `observed` holds booleans or 0/1.
+    """
+    try:
+        t = np.asarray(times, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"times must be an array of real numbers: {exc}") from None
+    if t.ndim != 1:
+        raise ValueError(f"times must be 1-dimensional, got shape {t.shape}")
+    o = np.ones(t.shape[0], dtype=np.bool_) if observed is None else np.asarray(observed)
+    if o.ndim != 1:
+        raise ValueError(f"observed must be 1-dimensional, got shape {o.shape}")
+    if o.shape[0] != t.shape[0]:
+        raise ValueError(f"times and observed must have the same length, got {t.shape[0]} and {o.shape[0]}")
+    if o.dtype != np.bool_:
+        ok = (o == 0) | (o == 1) if o.dtype.kind in "biuf" else np.zeros(o.shape[0], dtype=np.bool_)
+        if not np.all(ok):
+            first = int(np.flatnonzero(~ok)[0])
+            raise ValueError(f"observed must hold booleans (or 0/1), got {o[first]!r} at index {first}")
+        o = o.astype(np.bool_)
+    bad = np.flatnonzero(np.isnan(t))
+    if bad.size:
+        raise ValueError(f"times must not be NaN; {bad.size} are, the first at index {bad[0]}")
+    bad = np.flatnonzero(np.isinf(t))
+    if bad.size:
+        raise ValueError(f"times must be finite; {bad.size} are not, the first at index {bad[0]} ({t[bad[0]]})")
+    bad = np.flatnonzero(t < 0)
+    if bad.size:
+        raise ValueError(f"times must be >= 0; {bad.size} are negative, the first at index {bad[0]} ({t[bad[0]]})")
+    return t, o
 
 
 def kaplan_meier(times: ArrayLike, observed: ArrayLike) -> KaplanMeier:
@@ -58,33 +93,7 @@ def kaplan_meier(times: ArrayLike, observed: ArrayLike) -> KaplanMeier:
         If the two inputs are not 1-D of the same length, a time is NaN, infinite or negative, or `observed`
         holds something other than booleans or 0/1.
     """
-    try:
-        t = np.asarray(times, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"times must be an array of real numbers: {exc}") from None
-    o = np.asarray(observed)
-    if t.ndim != 1:
-        raise ValueError(f"times must be 1-dimensional, got shape {t.shape}")
-    if o.ndim != 1:
-        raise ValueError(f"observed must be 1-dimensional, got shape {o.shape}")
-    if o.shape[0] != t.shape[0]:
-        raise ValueError(f"times and observed must have the same length, got {t.shape[0]} and {o.shape[0]}")
-    if o.dtype != np.bool_:
-        ok = (o == 0) | (o == 1) if o.dtype.kind in "biuf" else np.zeros(o.shape[0], dtype=np.bool_)
-        if not np.all(ok):
-            first = int(np.flatnonzero(~ok)[0])
-            raise ValueError(f"observed must hold booleans (or 0/1), got {o[first]!r} at index {first}")
-        o = o.astype(np.bool_)
-    bad = np.flatnonzero(np.isnan(t))
-    if bad.size:
-        raise ValueError(f"times must not be NaN; {bad.size} are, the first at index {bad[0]}")
-    bad = np.flatnonzero(np.isinf(t))
-    if bad.size:
-        raise ValueError(f"times must be finite; {bad.size} are not, the first at index {bad[0]} ({t[bad[0]]})")
-    bad = np.flatnonzero(t < 0)
-    if bad.size:
-        raise ValueError(f"times must be >= 0; {bad.size} are negative, the first at index {bad[0]} ({t[bad[0]]})")
-
+    t, o = censored_data(times, observed)
     event_time, d = np.unique(t[o], return_counts=True)
     # at risk at t_k: every subject with time >= t_k, censored ones at t_k included (events come first)
     n = t.shape[0] - np.searchsorted(np.sort(t), event_time, side="left")

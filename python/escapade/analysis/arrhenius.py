@@ -1,0 +1,180 @@
+"""Arrhenius fits: the barrier (or quasi-potential) and prefactor of log E[tau] = log(prefactor) + barrier * x,
+with x = 1 / T, 1 / eps^2 or any inverse noise level (such as B / eta for SGD)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+__all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
+
+_SCALES = ("temperature", "eps", "inverse")
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrheniusFit:
+    """A fitted Arrhenius law mean = prefactor * x^(-power) * exp(barrier * x) (see `arrhenius_fit`).
+
+    Attributes
+    ----------
+    barrier : the slope of log(mean) in x (a barrier for x = 1 / T, a quasi-potential V0 for x = 1 / eps^2).
+    barrier_stderr, barrier_ci : its standard error and confidence interval.
+    prefactor, prefactor_ci : exp(intercept) and its interval; log_prefactor_stderr : SE of the intercept.
+    power : the fixed power of the prefactor that was divided out (0 for the plain law).
+    chi2, dof, p_value : weighted residual sum of squares, n - 2 and the chi-square goodness-of-fit p-value
+        (NaN without standard errors).
+    confidence : the level of the intervals.
+    """
+
+    barrier: float
+    barrier_stderr: float
+    barrier_ci: tuple[float, float]
+    prefactor: float
+    log_prefactor_stderr: float
+    prefactor_ci: tuple[float, float]
+    power: float
+    chi2: float
+    dof: int
+    p_value: float
+    confidence: float
+
+    def predict(self, x: ArrayLike) -> np.ndarray:
+        """The fitted mean at inverse noise levels x."""
+        xx = np.asarray(x, dtype=np.float64)
+        return self.prefactor * xx ** (-self.power) * np.exp(self.barrier * xx)
+
+
+def _positive(name: str, value: Any) -> np.ndarray:
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers, got {name}={value!r}") from None
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
+    if not np.all(np.isfinite(a) & (a > 0)):
+        raise ValueError(f"{name} must be finite and positive, got {name}={a.tolist()}")
+    return a
+
+
+def arrhenius_fit(
+    noise: ArrayLike, mean: ArrayLike, stderr: ArrayLike | None = None, *, scale: str = "temperature",
+    power: float = 0.0, confidence: float = 0.95,
+) -> ArrheniusFit:
+    """Weighted least-squares fit of log mean = log(prefactor) - power * log x + barrier * x.
+
+    Parameters
+    ----------
+    noise : (n,) positive noise levels: temperatures T (``scale="temperature"``, x = 1 / T), noise amplitudes eps
+        (``scale="eps"``, x = 1 / eps^2, the Freidlin–Wentzell form exp(V0 / eps^2)), or x itself
+        (``scale="inverse"``, e.g. B / eta).
+    mean : (n,) positive mean exit times.
+    stderr : (n,) their standard errors; the weights are 1 / (stderr / mean)^2 (the delta method for log mean) and
+        the parameter errors follow from them. Without, the points are weighted equally and the errors come from
+        the residual scatter (Student t intervals; needs n >= 3).
+    scale : how to read `noise` (see above).
+    power : a known power of the prefactor, mean ~ x^(-power) exp(barrier x), divided out before the fit (0: the
+        plain Arrhenius law). For exit from a ball around a quadratic minimum, `power` = m / 2 with m the number
+        of directions the exit set spans (see `LinearQuasiPotential.exit_multiplicity`); dividing it out removes
+        the bias of order m / (2 x) that the straight-line fit otherwise puts on the barrier.
+    confidence : level of the intervals.
+
+    Returns
+    -------
+    ArrheniusFit
+    """
+    if scale not in _SCALES:
+        raise ValueError(f"scale must be one of {_SCALES}, got scale={scale!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got confidence={confidence!r}")
+    if not math.isfinite(power):
+        raise ValueError(f"power must be finite, got power={power!r}")
+    level = _positive("noise", noise)
+    m = _positive("mean", mean)
+    if m.shape != level.shape:
+        raise ValueError(f"noise and mean must have the same length, got {level.size} and {m.size}")
+    se = None if stderr is None else _positive("stderr", stderr)
+    if se is not None and se.shape != level.shape:
+        raise ValueError(f"stderr must have one entry per noise level, got {se.size} for {level.size}")
+    x = 1.0 / level if scale == "temperature" else 1.0 / level**2 if scale == "eps" else level
+    if np.unique(x).size < 2:
+        raise ValueError(f"an Arrhenius fit needs at least two distinct noise levels, got noise={level.tolist()}")
+    y = np.log(m) + power * np.log(x)
+    sigma = None if se is None else se / m
+    sw = np.ones_like(x) if sigma is None else 1.0 / sigma
+    design = np.column_stack([np.ones_like(x), x]) * sw[:, None]
+    coef, *_ = np.linalg.lstsq(design, y * sw, rcond=None)
+    cov = np.linalg.inv(design.T @ design)
+    dof = x.size - 2
+    resid = (y - coef[0] - coef[1] * x) * sw
+    chi2 = float(resid @ resid)
+    if sigma is None:
+        cov = cov * (chi2 / dof) if dof > 0 else np.full_like(cov, np.nan)
+        q = float(stats.t.ppf(0.5 + confidence / 2, dof)) if dof > 0 else math.nan
+        chi2, p_value = math.nan, math.nan
+    else:
+        q = float(stats.norm.ppf(0.5 + confidence / 2))
+        p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else math.nan
+    log_a, slope = float(coef[0]), float(coef[1])
+    se_b, se_a = math.sqrt(cov[1, 1]), math.sqrt(cov[0, 0])
+    return ArrheniusFit(barrier=slope, barrier_stderr=se_b, barrier_ci=(slope - q * se_b, slope + q * se_b),
+                        prefactor=math.exp(log_a), log_prefactor_stderr=se_a,
+                        prefactor_ci=(math.exp(log_a - q * se_a), math.exp(log_a + q * se_a)), power=float(power),
+                        chi2=chi2, dof=dof, p_value=p_value, confidence=float(confidence))
+
+
+def _point_estimate(res: Any, estimator: str) -> tuple[float, float]:
+    """(mean, stderr) of one run: the sample mean of the stopped paths, or the censoring-aware exponential MLE."""
+    s = res.summary()
+    if estimator == "mean":
+        return s.mean, s.stderr
+    st = res.stats()
+    k = st.n_stopped
+    if k == 0:
+        return math.nan, math.nan
+    mle = (st.total_time + st.censored_time) / k
+    return mle, mle / math.sqrt(k)
+
+
+def arrhenius_fit_sweep(
+    sweep_result: Any, key: str, *, scale: str | None = None, estimator: str = "mean", power: float = 0.0,
+    confidence: float = 0.95,
+) -> ArrheniusFit:
+    """`arrhenius_fit` of a `SweepResult` over the noise level `key` (its only varying grid key).
+
+    Parameters
+    ----------
+    sweep_result : SweepResult
+    key : the grid key of the noise level, e.g. ``"dynamics.temperature"`` or ``"dynamics.eps"``.
+    scale : as in `arrhenius_fit`; default "temperature" for a temperature key, "eps" for an eps key.
+    estimator : "mean" (the mean of the stopped paths and its standard error; biased low with censoring) or
+        "exponential" (the censoring-aware exponential MLE total time at risk / stops, standard error mean /
+        sqrt(stops)). Points with fewer than two stopped paths are left out.
+    power, confidence : as in `arrhenius_fit`.
+    """
+    from ..sweep import SweepResult
+
+    if not isinstance(sweep_result, SweepResult):
+        raise TypeError(f"sweep_result must be an escapade SweepResult, got {type(sweep_result).__name__}")
+    if key not in sweep_result.grid:
+        raise ValueError(f"key={key!r} is not a key of the sweep's grid {list(sweep_result.grid)}")
+    others = [k for k, v in sweep_result.grid.items() if k != key and len(v) > 1]
+    if others:
+        raise ValueError(f"the sweep also varies {others}: fit a sweep over {key!r} only")
+    if estimator not in ("mean", "exponential"):
+        raise ValueError(f"estimator must be 'mean' or 'exponential', got estimator={estimator!r}")
+    if scale is None:
+        field = key.rpartition(".")[2]
+        scale = "temperature" if field == "temperature" else "eps" if field == "eps" else "inverse"
+    noise, means, errors = [], [], []
+    for point, res in zip(sweep_result.points, sweep_result.results):
+        m, se = _point_estimate(res, estimator)
+        if math.isfinite(m) and math.isfinite(se) and se > 0:
+            noise.append(point[key])
+            means.append(m)
+            errors.append(se)
+    return arrhenius_fit(noise, means, errors, scale=scale, power=power, confidence=confidence)

@@ -1,0 +1,354 @@
+"""Freidlin–Wentzell theory: quasi-potentials and minimum-action paths.
+
+Convention. For dX = b(X) dt + eps S dW (a d x k noise matrix S, diffusion a = S S^T), the action of a path phi
+on [0, t] is (1/2) int |phi' - b(phi)|_a^2 dt with |u|_a^2 = u^T a^{-1} u, the quasi-potential V(x) is the least
+action to reach x from the attractor, and the mean exit time from a domain D obeys
+eps^2 log E[tau] -> V0 = min over the boundary of D of V (Freidlin & Wentzell, ch. 4), i.e.
+E[tau] = exp(V0 / eps^2 + o(1 / eps^2)).
+
+In escapade's terms: ``Langevin(eps=eps, S=S)`` is this SDE with b = -grad f; ``Langevin(temperature=T)`` is
+S = I, eps^2 = 2 T. For a gradient system with S = I the quasi-potential is V = 2 (f - f(m)): twice the
+potential difference, and exp(V0 / eps^2) = exp(barrier / T).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import linalg, optimize
+
+from .._validate import as_array, as_square_matrix
+from .geometry import _check_landscape
+
+__all__ = [
+    "LinearQuasiPotential",
+    "MinimumActionPath",
+    "linear_quasipotential",
+    "minimum_action_path",
+    "minimum_energy_path",
+]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LinearQuasiPotential:
+    """The quasi-potential V(x) = x^T P^{-1} x / 2 of a linear system around its fixed point 0 (see
+    `linear_quasipotential`).
+
+    Attributes
+    ----------
+    P : (d, d) the stationary covariance at unit noise (eps = 1).
+    A, S : the drift matrix and the noise matrix it was computed from; discrete : whether A is a map's matrix.
+    """
+
+    P: np.ndarray
+    A: np.ndarray
+    S: np.ndarray
+    discrete: bool
+
+    def __call__(self, x: ArrayLike) -> np.ndarray | float:
+        """V at a point (d,) or at each row of (n, d)."""
+        a = np.asarray(x, dtype=np.float64)
+        if a.shape[-1:] != (self.P.shape[0],) or a.ndim > 2:
+            raise ValueError(f"x must have shape (d,) or (n, d) with d = {self.P.shape[0]}, got {a.shape}")
+        y = np.linalg.solve(self.P, np.atleast_2d(a).T).T
+        v = 0.5 * np.sum(np.atleast_2d(a) * y, axis=1)
+        return float(v[0]) if a.ndim == 1 else v
+
+    def ball_exit(self, radius: float) -> tuple[float, np.ndarray]:
+        """(V0, x*): the minimum of V over the sphere |x| = radius, r^2 / (2 lambda_max(P)), and a point where it
+        is reached (radius times the top eigenvector of P)."""
+        if not (isinstance(radius, (int, float, np.floating)) and math.isfinite(radius) and radius > 0):
+            raise ValueError(f"radius must be a positive number, got radius={radius!r}")
+        w, U = np.linalg.eigh(self.P)
+        return float(radius) ** 2 / (2 * float(w[-1])), float(radius) * U[:, -1]
+
+    def exit_multiplicity(self, rtol: float = 1e-8) -> int:
+        """How many eigenvalues of P tie for the largest (within a relative `rtol` of V on the sphere): 1 when V is
+        minimal on the sphere at two opposite points, d when V is constant on it. A mean exit time from a ball
+        then behaves as E[tau] ~ c eps^m exp(V0 / eps^2) at small eps (a Laplace count over the exit set)."""
+        w = np.linalg.eigvalsh(self.P)
+        return int(np.count_nonzero(w[-1] / w <= 1 + rtol))
+
+
+def linear_quasipotential(A: ArrayLike, S: ArrayLike | None = None, *, discrete: bool = False) -> LinearQuasiPotential:
+    """Quasi-potential of a linear system with additive noise.
+
+    Continuous time (the default): dX = -A X dt + eps S dW. The stationary covariance is eps^2 P with
+    A P + P A^T = S S^T (``scipy.linalg.solve_continuous_lyapunov``), and the quasi-potential is
+    V(x) = x^T P^{-1} x / 2, for any A whose eigenvalues have positive real parts (normal or not).
+    For the gradient case A = H (f = x^T H x / 2) and S = I: P = H^{-1} / 2 and V = x^T H x = 2 f: twice the
+    potential. For S S^T = H (noise shaped like the Hessian, 003's C = H): P = I / 2 and V = |x|^2 whatever H is.
+
+    Discrete time (``discrete=True``): X_{k+1} = A X_k + eps S xi_k, xi_k ~ N(0, I). Then
+    P = A P A^T + S S^T (``scipy.linalg.solve_discrete_lyapunov``), for A with spectral radius < 1, and
+    E[number of steps to exit] = exp(V0 / eps^2 + o(1 / eps^2)) with the same V.
+
+    Parameters
+    ----------
+    A : (d, d) the drift matrix (continuous) or the map's matrix (discrete).
+    S : (d, k) the noise matrix; default the identity.
+    discrete : a map instead of an SDE.
+
+    Returns
+    -------
+    LinearQuasiPotential
+    """
+    A = as_square_matrix("A", A)
+    d = A.shape[0]
+    S = np.eye(d) if S is None else as_array("S", S, ndim=2)
+    if S.shape[0] != d:
+        raise ValueError(f"S must have {d} rows (the size of A), got shape {S.shape}")
+    Q = S @ S.T
+    eig = np.linalg.eigvals(A)
+    if discrete:
+        if np.max(np.abs(eig)) >= 1:
+            raise ValueError(f"A must have spectral radius < 1 (a stable map), got eigenvalues {eig.tolist()}")
+        P = linalg.solve_discrete_lyapunov(A, Q)
+    else:
+        if np.min(eig.real) <= 0:
+            raise ValueError(f"A must have eigenvalues with positive real parts (dX = -A X dt is stable), got "
+                             f"{eig.tolist()}")
+        P = linalg.solve_continuous_lyapunov(A, Q)
+    P = (P + P.T) / 2
+    w = np.linalg.eigvalsh(P)
+    if w[0] <= 1e-14 * max(w[-1], 1e-300):
+        raise ValueError(f"S must excite every direction: the covariance P is singular (eigenvalues {w.tolist()})")
+    return LinearQuasiPotential(P=P, A=np.array(A), S=np.array(S), discrete=bool(discrete))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MinimumActionPath:
+    """A path between two points and its Freidlin–Wentzell action.
+
+    Attributes
+    ----------
+    path : (n, d) images from the start to the end, equally spaced in arc length.
+    action : the geometric action of the path (the quasi-potential difference it realizes; for a gradient system
+        with S = I climbing from a minimum over a saddle, 2 (f(s) - f(m))).
+    highest : index of the image with the largest landscape value (gradient systems; the saddle's
+        neighbourhood), or -1 when no landscape was given.
+    iterations : iterations used; converged : whether the tolerance was met.
+    """
+
+    path: np.ndarray
+    action: float
+    highest: int
+    iterations: int
+    converged: bool
+
+
+def _reparametrize(path: np.ndarray) -> np.ndarray:
+    """The same polygon resampled at equal arc-length spacing (linear interpolation)."""
+    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    if s[-1] == 0:
+        return path.copy()
+    u = np.linspace(0.0, s[-1], path.shape[0])
+    return np.column_stack([np.interp(u, s, path[:, j]) for j in range(path.shape[1])])
+
+
+def _endpoints(a: ArrayLike, b: ArrayLike, dim: int | None) -> tuple[np.ndarray, np.ndarray]:
+    pa, pb = as_array("start", a, ndim=1), as_array("end", b, ndim=1)
+    if pa.shape != pb.shape:
+        raise ValueError(f"start and end must have the same dimension, got {pa.shape} and {pb.shape}")
+    if dim is not None and pa.shape[0] != dim:
+        raise ValueError(f"start must have {dim} components (the landscape's dimension), got {pa.shape[0]}")
+    return pa, pb
+
+
+def _initial_path(pa: np.ndarray, pb: np.ndarray, n_images: int, path0: ArrayLike | None) -> np.ndarray:
+    if isinstance(n_images, (bool, np.bool_)) or not isinstance(n_images, (int, np.integer)) or n_images < 3:
+        raise ValueError(f"n_images must be an integer >= 3, got n_images={n_images!r}")
+    if path0 is None:
+        u = np.linspace(0.0, 1.0, int(n_images))[:, None]
+        return (1 - u) * pa + u * pb
+    p = as_array("path0", path0, ndim=2)
+    if p.shape[1] != pa.shape[0] or p.shape[0] < 2:
+        raise ValueError(f"path0 must have shape (k, {pa.shape[0]}) with k >= 2, got {p.shape}")
+    p = np.array(p)
+    p[0], p[-1] = pa, pb
+    # resample the polygon to n_images points
+    seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    u = np.linspace(0.0, s[-1], int(n_images))
+    return np.column_stack([np.interp(u, s, p[:, j]) for j in range(p.shape[1])])
+
+
+def minimum_energy_path(
+    landscape: Any, start: ArrayLike, end: ArrayLike, *, n_images: int = 65, path0: ArrayLike | None = None,
+    step: float | None = None, tol: float = 1e-9, max_iter: int = 20000,
+) -> MinimumActionPath:
+    """The minimum energy path of a gradient system between two minima, by the string method.
+
+    The zero-temperature string method (E, Ren & Vanden-Eijnden 2007): every image takes a gradient-descent step,
+    phi_i <- phi_i - h grad f(phi_i), and the string is then resampled at equal arc length; the fixed point is a
+    path along which grad f is parallel to the path: it climbs from one minimum along the gentlest route, passes
+    through the saddle and descends to the other. The FW action of the climb (S = I) is 2 (f(s) - f(m)).
+
+    Parameters
+    ----------
+    landscape : an escapade Landscape (or anything with value, gradient, hessian).
+    start, end : (d,) the two ends (minima; they are kept fixed).
+    n_images : points on the string.
+    path0 : (k, d) an initial path (default the straight segment).
+    step : the descent step h (default 0.2 / the largest |Hessian eigenvalue| at the ends).
+    tol : stop when the images move less than tol (max norm per iteration, relative to the step).
+    max_iter : iteration cap.
+
+    Returns
+    -------
+    MinimumActionPath
+        With `action` = 2 (max f on the path - f(start)), `highest` the index of the top image (refine it with
+        `find_saddle`).
+    """
+    _check_landscape(landscape)
+    pa, pb = _endpoints(start, end, getattr(landscape, "dim", None))
+    path = _initial_path(pa, pb, n_images, path0)
+    if step is None:
+        curv = max(float(np.abs(np.linalg.eigvalsh(np.asarray(landscape.hessian(p)))).max()) for p in (pa, pb))
+        step = 0.2 / max(curv, 1e-12)
+    h = float(step)
+    if not (math.isfinite(h) and h > 0):
+        raise ValueError(f"step must be positive, got step={step!r}")
+    converged = False
+    it = 0
+    for it in range(1, int(max_iter) + 1):
+        g = np.asarray(landscape.gradient(path[1:-1]))
+        new = path.copy()
+        new[1:-1] -= h * g
+        new = _reparametrize(new)
+        moved = float(np.abs(new - path).max())
+        path = new
+        if moved < tol * h:
+            converged = True
+            break
+    values = np.asarray(landscape.value(path))
+    top = int(np.argmax(values))
+    return MinimumActionPath(path=path, action=2 * float(values[top] - values[0]), highest=top, iterations=it,
+                             converged=converged)
+
+
+def _drift_functions(drift: Any) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """(b, jacobian of b) on (n, d) arrays, for a landscape (b = -grad f) or a callable b. The Jacobian is taken by
+    central differences of the vectorized drift (2 d calls per evaluation, whatever n)."""
+    if callable(getattr(drift, "gradient", None)):
+        landscape = drift
+
+        def bf(x: np.ndarray) -> np.ndarray:
+            return -np.asarray(landscape.gradient(x), dtype=np.float64).reshape(x.shape)
+    elif callable(drift):
+        def bf(x: np.ndarray) -> np.ndarray:
+            return np.asarray(drift(x), dtype=np.float64).reshape(x.shape)
+    else:
+        raise TypeError(f"drift must be a Landscape or a callable b(x) on (n, d) arrays, got {type(drift).__name__}")
+
+    def jacf(x: np.ndarray) -> np.ndarray:
+        n, d = x.shape
+        J = np.empty((n, d, d))
+        for j in range(d):
+            e = np.zeros(d)
+            e[j] = 1e-6 * max(1.0, float(np.abs(x[:, j]).max()))
+            J[:, :, j] = (bf(x + e) - bf(x - e)) / (2 * e[j])
+        return J
+
+    return bf, jacf
+
+
+def minimum_action_path(
+    drift: Any, start: ArrayLike, end: ArrayLike, *, S: ArrayLike | None = None, n_images: int = 65,
+    path0: ArrayLike | None = None, tol: float = 1e-7, max_rounds: int = 50,
+) -> MinimumActionPath:
+    """The minimum-action path between two points and its Freidlin–Wentzell action, by the geometric minimum action
+    method (gMAM; Heymann & Vanden-Eijnden 2008).
+
+    The action minimized over time is the geometric action of the curve,
+
+        S(phi) = int ( |phi'|_a |b(phi)|_a - <phi', b(phi)>_a ) ds,  <u, v>_a = u^T a^{-1} v,  a = S S^T,
+
+    which does not depend on how the curve is parametrized. It is discretized on `n_images` points (each segment's
+    drift term the mean of its two ends, second-order accurate) and minimized over the interior points by nonlinear
+    conjugate gradients with the exact gradient of the discrete action, the images being resampled at equal arc
+    length between rounds. Starting from an attractor, the
+    minimal action to reach `end` is the quasi-potential V(end) (up to discretization error).
+
+    For a gradient system (b = -grad f, S = I) the path from a minimum m over an index-1 saddle s is the reversed
+    downhill path and S = 2 (f(s) - f(m)); after the saddle the path descends at no cost.
+
+    Parameters
+    ----------
+    drift : a Landscape (b = -grad f) or a callable b(x) mapping (n, d) arrays to (n, d) arrays; the Jacobian of
+        b is taken by central differences.
+    start, end : (d,) the ends, kept fixed.
+    S : (d, k) the noise matrix (a = S S^T must be invertible); default the identity.
+    n_images : points on the path.
+    path0 : (k, d) an initial path (default the straight segment; give a bent one, or the string method's path, to
+        pick a route).
+    tol : relative change of the action between rounds at which to stop.
+    max_rounds : cap on the rounds of minimization and resampling.
+
+    Returns
+    -------
+    MinimumActionPath
+    """
+    b, jac = _drift_functions(drift)
+    pa, pb = _endpoints(start, end, getattr(drift, "dim", None))
+    d = pa.shape[0]
+    path = _initial_path(pa, pb, n_images, path0)
+    if S is None:
+        ainv = np.eye(d)
+    else:
+        Sm = as_array("S", S, ndim=2)
+        if Sm.shape[0] != d:
+            raise ValueError(f"S must have {d} rows (the dimension), got shape {Sm.shape}")
+        a = Sm @ Sm.T
+        if np.linalg.matrix_rank(a) < d:
+            raise ValueError("S S^T must be invertible for the minimum action method")
+        ainv = np.linalg.inv(a)
+    n = path.shape[0]
+    tiny = 1e-300
+
+    def action_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
+        # S = sum_i |D_i| (|b_i| + |b_{i+1}|) / 2 - <D_i, (b_i + b_{i+1}) / 2>, D_i = p_{i+1} - p_i, norms in a^{-1}
+        p = path.copy()
+        p[1:-1] = z.reshape(n - 2, d)
+        dp = np.diff(p, axis=0)
+        bp = b(p)
+        a_dp = dp @ ainv
+        a_b = bp @ ainv
+        ndp = np.sqrt(np.maximum(np.sum(dp * a_dp, axis=1), tiny))
+        nb = np.sqrt(np.maximum(np.sum(bp * a_b, axis=1), tiny))
+        nbar = 0.5 * (nb[1:] + nb[:-1])
+        bbar = 0.5 * (a_b[1:] + a_b[:-1])
+        value = float(np.sum(ndp * nbar - np.sum(dp * bbar, axis=1)))
+        g_dp = (nbar / ndp)[:, None] * a_dp - bbar
+        g_b = np.zeros_like(p)
+        g_b[:-1] += 0.5 * (ndp[:, None] * a_b[:-1] / nb[:-1, None] - a_dp)
+        g_b[1:] += 0.5 * (ndp[:, None] * a_b[1:] / nb[1:, None] - a_dp)
+        grad = np.einsum("nij,ni->nj", jac(p), g_b)
+        grad[:-1] -= g_dp
+        grad[1:] += g_dp
+        return value, grad[1:-1].ravel()
+
+    value = math.inf
+    converged = False
+    rounds = 0
+    for rounds in range(1, int(max_rounds) + 1):
+        # nonlinear conjugate gradients: vector operations only (quasi-Newton updates call threaded BLAS kernels,
+        # which are slow on small problems when the cores are busy)
+        res = optimize.minimize(action_and_gradient, path[1:-1].ravel(), jac=True, method="CG",
+                                options={"maxiter": 400, "gtol": 1e-10})
+        path[1:-1] = res.x.reshape(n - 2, d)
+        path = _reparametrize(path)
+        new = action_and_gradient(path[1:-1].ravel())[0]
+        if abs(value - new) <= tol * max(abs(new), 1e-300):
+            value, converged = new, True
+            break
+        value = new
+    highest = -1
+    if all(callable(getattr(drift, m, None)) for m in ("value",)):
+        highest = int(np.argmax(np.asarray(drift.value(path))))
+    return MinimumActionPath(path=path, action=value, highest=highest, iterations=rounds, converged=converged)

@@ -1,0 +1,375 @@
+"""Exit-time theory against simulation: exit-time statistics, landscape geometry, Eyring–Kramers, Freidlin–Wentzell
+quasi-potentials and minimum-action paths, Arrhenius fits, and 003's SGD exit times (the reproduction)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import escapade as esc
+from escapade.analysis import (
+    arrhenius_fit,
+    arrhenius_fit_sweep,
+    barrier,
+    exit_time_statistics,
+    exponential_fit,
+    exponential_test,
+    eyring_kramers,
+    find_minimum,
+    find_saddle,
+    langevin_mean_exit_time_1d,
+    linear_quasipotential,
+    minimum_action_path,
+    minimum_energy_path,
+    sgd_exit_time_experiment,
+    sgd_exit_time_prediction,
+)
+from escapade.cli import main
+
+
+def quartic(x):
+    return x**4 / 4 - x**2 / 2
+
+
+# --- exit-time statistics --------------------------------------------------------------------------------------
+
+
+def test_exponential_rate_mle_with_censoring_recovers_the_rate():
+    rng = np.random.default_rng(0)
+    rate, cap = 0.5, 2.5
+    t = rng.exponential(1 / rate, 4000)
+    observed = t < cap
+    times = np.minimum(t, cap)
+    fit = exponential_fit(times, observed)
+    assert fit.censored == int((~observed).sum()) > 1000  # heavy censoring
+    assert fit.rate_ci[0] < rate < fit.rate_ci[1]
+    assert abs(fit.rate - rate) < 3 * fit.rate_stderr
+    assert fit.mean_ci[0] < 1 / rate < fit.mean_ci[1]
+    assert fit.rate == pytest.approx(observed.sum() / times.sum())
+    # the naive mean of the observed times is far off; the MLE is not
+    assert times[observed].mean() < 0.6 / rate
+
+
+def test_exponential_interval_covers_at_its_level():
+    rng = np.random.default_rng(1)
+    hits = 0
+    for _ in range(400):
+        t = rng.exponential(2.0, 30)
+        lo, hi = exponential_fit(t, confidence=0.9).rate_ci
+        hits += lo < 0.5 < hi
+    assert abs(hits / 400 - 0.9) < 3 * math.sqrt(0.9 * 0.1 / 400)
+
+
+def test_exponential_shape_tests():
+    rng = np.random.default_rng(2)
+    t = rng.exponential(3.0, 3000)
+    cap = 4.0
+    weibull = exponential_test(np.minimum(t, cap), t < cap)
+    assert weibull.p_value > 0.01 and weibull.shape_ci[0] < 1 < weibull.shape_ci[1]
+    assert exponential_test(t[:300], method="lilliefors", n_mc=500).p_value > 0.01
+    w = rng.weibull(1.5, 1000)
+    rejected = exponential_test(w)
+    assert rejected.p_value < 1e-6 and rejected.shape_ci[0] < 1.5 < rejected.shape_ci[1]
+    assert exponential_test(w[:300], method="lilliefors", n_mc=500).p_value < 0.01
+    with pytest.raises(ValueError, match="lilliefors"):
+        exponential_test(np.minimum(t, cap), t < cap, method="lilliefors")
+    with pytest.raises(ValueError, match="method"):
+        exponential_test(t, method="ks")
+
+
+def test_exit_time_statistics_of_a_run():
+    res = esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=0.01), x0=[-1.0],
+                       stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=2000, t_max=40.0, seed=0)
+    st = exit_time_statistics(res)
+    s = res.summary()
+    assert st.events == s.counts["EXITED"] and st.censored == s.counts["CENSORED"] > 0
+    assert st.mean == pytest.approx(s.mean) and st.stderr == pytest.approx(s.stderr)
+    exact = langevin_mean_exit_time_1d(quartic, 0.1, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+    e = st.exponential
+    assert e.mean_ci[0] < exact < e.mean_ci[1] or abs(e.mean - exact) < 0.05 * exact  # deep-well law
+    assert 0 < st.quantiles[0.1] < st.quantiles[0.5] < 40.0
+    assert math.isnan(st.quantiles[0.9])  # 25% of the paths are still in at the cap
+    assert st.exponential_test.shape > 1  # a shallow well (barrier / T = 2.5): exits need a rise time
+    assert "exponential MLE" in str(st)
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "match"), [
+    ({"times": [1.0, -1.0]}, ValueError, "times"),
+    ({"times": [1.0, 2.0], "observed": [1, 2]}, ValueError, "observed"),
+    ({"times": [1.0, 2.0], "confidence": 1.5}, ValueError, "confidence"),
+    ({"times": [1.0, 2.0], "confidence": "high"}, TypeError, "confidence"),
+])
+def test_statistics_bad_input(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        exponential_fit(**kwargs)
+
+
+# --- geometry and Eyring–Kramers -------------------------------------------------------------------------------
+
+
+def test_minima_saddles_and_barriers():
+    f = esc.StrictSaddle([-1.0, 1.0])  # x^4/4 - x^2/2 + y^2/2 + y^4/4
+    m = find_minimum(f, [-0.6, 0.4])
+    s = find_saddle(f, [-0.4, 0.3])
+    np.testing.assert_allclose(m.x, [-1.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(s.x, [0.0, 0.0], atol=1e-9)
+    assert m.index == 0 and s.index == 1
+    np.testing.assert_allclose(m.eigenvalues, [1.0, 2.0])
+    np.testing.assert_allclose(s.eigenvalues, [-1.0, 1.0])
+    assert barrier(f, m, s) == pytest.approx(0.25)
+    dw = esc.DoubleWell(dim=2)
+    s2 = find_saddle(dw, [0.3, -0.7])
+    np.testing.assert_allclose(s2.x, [0.0, -1.0], atol=1e-9)
+    s3 = find_saddle(dw, [-1.0, -1.0])  # from a minimum: climbs the softest direction
+    assert s3.index == 1 and s3.value == pytest.approx(-0.25)
+    with pytest.raises(ValueError, match="x0"):
+        find_saddle(f, [0.0, 0.0, 0.0])
+    with pytest.raises(TypeError, match="landscape"):
+        find_minimum(object(), [0.0])
+
+
+def test_eyring_kramers_error_is_order_temperature():
+    """The exact 1-D quadrature of the separable 2-D well: exact / Eyring–Kramers = 1 + 1.5 T + O(T^2), for the
+    transition (full Gaussian at the saddle) and the crossing of the dividing surface x = 0 (half of it)."""
+    f = esc.StrictSaddle([-1.0, 1.0])
+    for T in (1 / 48, 1 / 96, 1 / 192):
+        ek = eyring_kramers(f, [-1.0, 0.0], [0.0, 0.0], T)
+        transition = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
+        crossing = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+        assert abs((transition / ek.transition_time - 1) / T - 1.5) < 12 * T
+        assert abs((crossing / ek.crossing_time - 1) / T - 1.5) < 12 * T
+    assert ek.prefactor == pytest.approx(2 * math.pi / math.sqrt(2))  # sqrt(|det H(s)| / det H(m)) = sqrt(1 / 2)
+    assert ek.barrier == pytest.approx(0.25) and ek.unstable_eigenvalue == pytest.approx(-1.0)
+
+
+def test_eyring_kramers_against_simulation_2d():
+    """dX = -grad f dt + sqrt(2T) dW on f = x^4/4 - x^2/2 + y^2/2 + y^4/4 at barrier / T = 6, from (-1, 0) to the
+    other minimum's line x = 1. The asymptotic law is 8.3% below the exact answer here (its O(T) error), so the
+    simulation (2.9% standard error) must agree with the exact quadrature to 3 SE and with Eyring–Kramers to 10%
+    up to 2 SE."""
+    f = esc.StrictSaddle([-1.0, 1.0])
+    T = 0.25 / 6
+    ek = eyring_kramers(f, [-1.0, 0.0], [0.1, -0.1], T)
+    exact = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
+    res = esc.simulate(f, esc.Langevin(temperature=T, dt=0.02), x0=[-1.0, 0.0],
+                       stop=esc.HalfSpace(normal=[1.0, 0.0], offset=1.0), n_paths=1200, t_max=1e6, seed=0)
+    s = res.summary()
+    assert s.counts["EXITED"] == 1200
+    rel_se = s.stderr / s.mean
+    assert rel_se < 0.03
+    assert abs(s.mean - exact) < 3 * s.stderr
+    assert abs(exact / ek.transition_time - 1) < 0.10
+    assert abs(s.mean / ek.transition_time - 1) < 0.10 + 2 * rel_se
+
+
+def test_eyring_kramers_bad_input():
+    f = esc.StrictSaddle([-1.0, 1.0])
+    with pytest.raises(ValueError, match="temperature"):
+        eyring_kramers(f, [-1.0, 0.0], [0.0, 0.0], -1.0)
+    with pytest.raises(ValueError, match="saddle"):
+        eyring_kramers(f, [-1.0, 0.0], [-1.0, 0.0], 0.1, refine=False)
+    with pytest.raises(ValueError, match="minimum"):
+        eyring_kramers(f, [0.0, 0.0], [0.0, 0.0], 0.1, refine=False)
+
+
+# --- quasi-potentials and minimum-action paths -----------------------------------------------------------------
+
+
+def test_lyapunov_quasipotential_gradient_case_is_twice_the_potential():
+    H = np.array([[2.0, 0.5], [0.5, 1.0]])
+    qp = linear_quasipotential(H)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 2))
+    f = esc.Quadratic(H)
+    np.testing.assert_allclose(qp(x), 2 * f.value(x))
+    r = 0.7
+    v0, where = qp.ball_exit(r)
+    assert v0 == pytest.approx(np.linalg.eigvalsh(H)[0] * r**2)  # 2 min f on the sphere
+    assert qp(where) == pytest.approx(v0)
+
+
+@pytest.mark.parametrize("spectrum", [[1.0, 2.0, 5.0], [0.1, 3.0, 30.0]])
+def test_hessian_shaped_noise_quasipotential_does_not_depend_on_h(spectrum):
+    q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 3)))
+    H = q @ np.diag(spectrum) @ q.T
+    H = (H + H.T) / 2
+    S = np.linalg.cholesky(H)  # S S^T = H
+    qp = linear_quasipotential(H, S)
+    np.testing.assert_allclose(qp.P, np.eye(3) / 2, atol=1e-12)
+    x = np.array([0.3, -0.2, 0.5])
+    assert qp(x) == pytest.approx(x @ x)  # V = |x|^2
+    assert qp.ball_exit(2.0)[0] == pytest.approx(4.0) and qp.exit_multiplicity() == 3
+
+
+def test_discrete_quasipotential_tends_to_the_continuous_one():
+    H = np.array([[2.0, 0.5], [0.5, 1.0]])
+    cont = linear_quasipotential(H).ball_exit(1.0)[0]
+    for eta in (1e-2, 1e-3):
+        disc = linear_quasipotential(np.eye(2) - eta * H, math.sqrt(eta) * np.eye(2), discrete=True).ball_exit(1.0)[0]
+        assert abs(disc / cont - 1) < 2 * eta * 2.2
+
+
+def test_minimum_action_path_of_a_gradient_system():
+    f = esc.StrictSaddle([-1.0, 1.0])
+    bent = np.array([[-1.0, 0.0], [-0.5, 0.6], [0.0, 0.8], [0.5, 0.6], [1.0, 0.0]])
+    string = minimum_energy_path(f, [-1.0, 0.0], [1.0, 0.0], path0=bent)
+    assert string.converged
+    np.testing.assert_allclose(string.path[string.highest], [0.0, 0.0], atol=1e-6)
+    assert string.action == pytest.approx(2 * 0.25, rel=1e-6)
+    gmam = minimum_action_path(f, [-1.0, 0.0], [1.0, 0.0], path0=bent)
+    assert gmam.action == pytest.approx(2 * 0.25, rel=5e-3)  # second order in the spacing (65 images)
+    assert np.linalg.norm(gmam.path - [0.0, 0.0], axis=1).min() < 0.02  # through the saddle
+
+
+def test_minimum_action_path_of_a_non_normal_linear_system_matches_lyapunov():
+    A = np.array([[1.0, 2.0], [0.0, 3.0]])
+    S = np.array([[1.0, 0.2], [0.0, 0.7]])
+    x1 = np.array([0.6, -0.4])
+    gmam = minimum_action_path(lambda x: -x @ A.T, [0.0, 0.0], x1, S=S)
+    assert gmam.action == pytest.approx(linear_quasipotential(A, S)(x1), rel=1e-3)
+
+
+def test_quasipotential_bad_input():
+    with pytest.raises(ValueError, match="A"):
+        linear_quasipotential([[-1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="spectral radius"):
+        linear_quasipotential(np.eye(2) * 1.5, discrete=True)
+    with pytest.raises(ValueError, match="S"):
+        linear_quasipotential(np.eye(2), np.ones((3, 1)))
+    with pytest.raises(ValueError, match="n_images"):
+        minimum_energy_path(esc.DoubleWell(), [-1.0], [1.0], n_images=2)
+
+
+# --- Arrhenius fits --------------------------------------------------------------------------------------------
+
+
+def test_arrhenius_fit_recovers_the_double_well_barrier():
+    res = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=0.01),
+                    grid={"dynamics.temperature": [1 / x for x in (10.0, 11.5, 13.0, 14.5, 16.0)]},
+                    x0=[-1.0], stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=2000, t_max=1e5, seed=0)
+    fit = arrhenius_fit_sweep(res, "dynamics.temperature")
+    assert abs(fit.barrier / 0.25 - 1) < 0.05
+    assert fit.barrier_ci[0] < 0.25 < fit.barrier_ci[1]
+    frame = res.to_pandas()
+    direct = arrhenius_fit(frame["dynamics.temperature"], frame["mean"], frame["stderr"])
+    assert direct.barrier == pytest.approx(fit.barrier)
+    # the same numbers, read as eps = sqrt(2 T): exp(V0 / eps^2) with V0 = 2 * barrier
+    eps = np.sqrt(2 * frame["dynamics.temperature"])
+    assert arrhenius_fit(eps, frame["mean"], frame["stderr"], scale="eps").barrier == pytest.approx(2 * fit.barrier)
+
+
+def test_arrhenius_fit_exact_data_and_bad_input():
+    x = np.array([2.0, 3.0, 4.0, 5.0])
+    mean = 1.7 * x**-0.5 * np.exp(0.8 * x)
+    fit = arrhenius_fit(x, mean, 0.02 * mean, scale="inverse", power=0.5)
+    assert fit.barrier == pytest.approx(0.8) and fit.prefactor == pytest.approx(1.7)
+    np.testing.assert_allclose(fit.predict(x), mean)
+    assert arrhenius_fit(x, mean, 0.02 * mean, scale="inverse").barrier < 0.8  # the prefactor's power biases it
+    with pytest.raises(ValueError, match="scale"):
+        arrhenius_fit(x, mean, scale="beta")
+    with pytest.raises(ValueError, match="mean"):
+        arrhenius_fit(x, -mean)
+    with pytest.raises(ValueError, match="two distinct"):
+        arrhenius_fit([1.0, 1.0], [2.0, 3.0])
+    with pytest.raises(TypeError, match="noise"):
+        arrhenius_fit(["a", "b"], [2.0, 3.0])
+
+
+# --- 003: SGD exit times ---------------------------------------------------------------------------------------
+
+
+def test_sgd_predictions():
+    H = np.diag([0.5, 2.0])
+    r = 0.8
+    iso = sgd_exit_time_prediction(H, r)
+    assert iso.fw_slope == pytest.approx(0.5 * r**2) and iso.paper_slope == pytest.approx(2 * 0.5 * r**2)
+    hess = sgd_exit_time_prediction(H, r, noise="hessian")
+    assert hess.fw_slope == pytest.approx(r**2) and hess.paper_slope == pytest.approx(2 * r**2 * math.sqrt(0.5))
+    assert sgd_exit_time_prediction(4 * H, r, noise="hessian").fw_slope == pytest.approx(r**2)  # sharpness cancels
+    disc = sgd_exit_time_prediction(H, r, lr=1e-3)
+    assert disc.dynamics == "discrete" and disc.fw_slope == pytest.approx(iso.fw_slope, rel=3e-3)
+    with pytest.raises(ValueError, match="noise"):
+        sgd_exit_time_prediction(H, r, noise="diagonal")
+    with pytest.raises(ValueError, match="lr"):
+        sgd_exit_time_prediction(H, r, lr=1.5)
+    with pytest.raises(ValueError, match="radius"):
+        sgd_exit_time_prediction(H, -1.0)
+    with pytest.raises(ValueError, match="dynamics"):
+        sgd_exit_time_experiment(H, r, dynamics="euler")
+    with pytest.raises(ValueError, match="n_points"):
+        sgd_exit_time_experiment(H, r, n_points=1)
+
+
+def test_reproduce_sgd_exit_time_json(tmp_path, capsys):
+    assert main(["reproduce", "sgd-exit-time", "--paths", "20", "--json", "--out", str(tmp_path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["name"] == "sgd-exit-time" and data["seed"] == 0
+    assert {"description", "version", "params", "rows", "summary", "elapsed"} <= set(data)
+    assert len(data["rows"]) == 24
+    row = data["rows"][0]
+    assert {"d", "alpha", "radius", "noise", "dynamics", "lambda_min", "fw_slope", "paper_slope", "fit",
+            "corrected_fit", "fw_agrees", "paper_agrees", "fw_deviation", "points"} <= set(row)
+    assert {"slope", "stderr", "ci"} <= set(row["fit"])
+    for r in data["rows"]:
+        assert r["paper_slope"] / r["fw_slope"] >= 1.9  # 003's slope is at least twice V0 here
+    assert data["summary"]["paper_disagrees"] >= 20
+    assert {"rows", "paper_disagrees", "fw_in_interval", "max_abs_fw_deviation", "statement"} <= set(data["summary"])
+    assert (tmp_path / "sgd-exit-time.json").exists()
+
+
+@pytest.mark.parametrize("lam", [1.0, 4.0])
+def test_hessian_noise_exponent_in_one_dimension_by_quadrature(lam):
+    """d theta = -lam theta dt + eps sqrt(lam) dW (C = H = lam) leaving (-r, r): the exact mean exit time's slope
+    in 1 / eps^2 tends to r^2 (minus the prefactor's 1 / (2 x)) for every lam; 003 says 2 r^2 sqrt(lam)."""
+    r = 0.5
+
+    def log_mean(x):  # Langevin form: U = lam theta^2 / 2, T = eps^2 lam / 2
+        return math.log(langevin_mean_exit_time_1d(lambda t: lam * t * t / 2, lam / (2 * x), 0.0, -r, r))
+
+    x = 120.0
+    slope = (log_mean(x + 1) - log_mean(x - 1)) / 2
+    assert slope + 1 / (2 * x) == pytest.approx(r**2, rel=0.02)
+    p = sgd_exit_time_prediction([[lam]], r, noise="hessian")
+    assert p.fw_slope == pytest.approx(r**2) and p.paper_slope == pytest.approx(2 * r**2 * math.sqrt(lam))
+
+
+def test_sweep_over_a_discrete_map_parameter():
+    """A sweep can vary a map's own arguments (its dt, fixed by the class, is not one of them)."""
+    sgd = esc.GaussianSGD(lr=0.1, batch_size=1.0, C=np.eye(1))
+    res = esc.sweep(esc.Quadratic([[1.0]]), sgd, grid={"dynamics.batch_size": [1.0, 4.0]}, x0=[0.0],
+                    stop=esc.Ball(center=[0.0], radius=0.5), n_paths=200, max_steps=10_000, seed=0)
+    m = [r.summary().mean for r in res]
+    assert m[1] > m[0]  # less noise, later exits
+    with pytest.raises(ValueError, match="dt"):
+        esc.sweep(esc.Quadratic([[1.0]]), esc.GD(0.1), grid={"dynamics.dt": [0.5]}, x0=[0.0],
+                  stop=esc.Ball(center=[0.0], radius=0.5), n_paths=2, max_steps=10)
+
+
+def test_plot_arrhenius_reports_intervals():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = np.array([2.0, 3.0, 4.0])
+    mean = 2.0 * np.exp(0.5 * x)
+    fig, ax = plt.subplots()
+    info = esc.plot.arrhenius(1 / x, mean, 0.05 * mean, ax=ax).info
+    plt.close(fig)
+    lo, hi = info["barrier_ci"]
+    assert lo < 0.5 < hi and info["barrier"] == pytest.approx(0.5)
+
+
+def test_exit_time_statistics_of_arrays_and_bad_quantiles():
+    t = np.random.default_rng(5).exponential(1.0, 500)
+    st = exit_time_statistics(t, quantiles=(0.5,))
+    assert st.censored == 0 and st.quantiles[0.5] == pytest.approx(math.log(2), rel=0.15)
+    assert st.exponential.mean == pytest.approx(t.mean())
+    with pytest.raises(ValueError, match="quantiles"):
+        exit_time_statistics(t, quantiles=(1.5,))
+    with pytest.raises(ValueError, match="observed"):
+        exit_time_statistics(esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=0.5, dt=0.01), x0=[-1.0],
+                                          stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=4, t_max=10.0,
+                                          seed=0), observed=[True] * 4)
