@@ -8,6 +8,7 @@ namespace py = pybind11;
 void bind_random(py::module_& m);
 void bind_problem(py::module_& m);
 void bind_engine(py::module_& m);
+void bind_constrained(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "escapade's compiled core: landscapes, dynamics, regions, starting points and the ensemble engine.";
@@ -37,5 +38,6 @@ PYBIND11_MODULE(_core, m) {
   }, "Compiler, flags and libraries this build of the core used.");
   bind_random(m);
   bind_problem(m);
+  bind_constrained(m);
   bind_engine(m);
 }

@@ -15,8 +15,10 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, plot
-from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
-from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic, StrictSaddle
+from .constraints import Affine, Constraint, Parabola, Sphere
+from .dynamics import GD, AdaGrad, AdaNorm, ConstrainedFlow, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
+from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, TableForcing
+from .landscapes import Ackley, DoubleWell, Landscape, Quadratic, StochasticQuadratic, StrictSaddle
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
@@ -26,14 +28,20 @@ from .starts import Gaussian, StartSampler, UniformBall, UniformBox
 __version__: str = _core.__version__
 
 __all__ = [
+    "Ackley",
     "AdaGrad",
+    "Affine",
     "AdaNorm",
     "Ball",
     "Box",
+    "BrownianForcing",
+    "ConstrainedFlow",
+    "Constraint",
     "DoubleWell",
     "DiscreteMap",
     "Dynamics",
     "ExitStats",
+    "Forcing",
     "GD",
     "Gaussian",
     "GaussianSGD",
@@ -42,12 +50,16 @@ __all__ = [
     "Landscape",
     "Langevin",
     "NoisyGD",
+    "Parabola",
+    "Periodic",
     "PerturbedGD",
     "Quadratic",
+    "RandomDirections",
     "Region",
     "SGDk",
     "SGLD",
     "SimulationResult",
+    "Sphere",
     "StartSampler",
     "Status",
     "StochasticQuadratic",
@@ -55,6 +67,7 @@ __all__ = [
     "Summary",
     "SummaryResult",
     "SweepResult",
+    "TableForcing",
     "UniformBall",
     "UniformBox",
     "analysis",

@@ -44,6 +44,7 @@ class Job:
     record_paths: int
     record_every: int
     params: dict[str, Any]
+    max_time: float = math.inf  # the time cap of dynamics with their own clock (adaptive steps)
 
     def _start(self) -> Any:
         if isinstance(self.x0, StartSampler):
@@ -70,6 +71,7 @@ class Job:
             divergence_bound=self.divergence_bound,
             record_paths=self.record_paths,
             record_every=self.record_every,
+            max_time=self.max_time,
             progress=progress,
         )
 

@@ -22,6 +22,7 @@ class Status(enum.IntEnum):
     CENSORED = 2  #: reached the time or step cap first
     DIVERGED = 3  #: its state became non-finite or exceeded the divergence bound
     CONVERGED = 4  #: the optimizer's own stopping rule fired (perturbed GD)
+    SINGULAR = 5  #: the constraint Jacobian lost rank (J J^T numerically singular): the constrained flow stopped
 
 
 assert all(int(getattr(_core.Status, s.name)) == s.value for s in Status), "Status codes out of sync with the core"
@@ -118,6 +119,8 @@ class ExitStats:
 
 
 def _cap_time(params: dict[str, Any]) -> float:
+    if params.get("max_time") is not None:  # dynamics with their own clock (adaptive steps): the time cap
+        return float(params["max_time"])
     return float(params["max_steps"] * params["dynamics"]["dt"])
 
 
@@ -170,7 +173,8 @@ class SimulationResult(RunRecord):
     Attributes
     ----------
     status : int8 (n_paths,) of `Status` codes.
-    exit_time : float64 (n_paths,), the time the path stopped (step * dt); NaN unless EXITED, HIT or CONVERGED.
+    exit_time : float64 (n_paths,), the time the path stopped (step * dt, or the integrator's own time for
+        adaptive steps); NaN unless EXITED, HIT, CONVERGED or SINGULAR.
     exit_step : int64 (n_paths,), the step at which the path ended, whatever its status.
     exit_position : float64 (n_paths, d), the state at the stopping step (for CONVERGED the optimizer's answer);
         NaN for CENSORED and DIVERGED. Exit-time statistics (`summary`) use EXITED and HIT paths only.
