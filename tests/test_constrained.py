@@ -348,3 +348,33 @@ def test_bad_input_names_the_argument(make, exc, match):
 def test_mismatched_problems_are_refused(flow, landscape, match):
     with pytest.raises(ValueError, match=match):
         esc.simulate(landscape, flow, x0=[1.0, 1.0], n_paths=1, t_max=2.0, seed=0)
+
+
+# --- the reproduction ------------------------------------------------------------------------------------------
+
+
+def test_reproduce_constrained_ackley(tmp_path, capsys, monkeypatch):
+    import json
+
+    from escapade.cli import main
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    assert main(["reproduce", "constrained-ackley", "--paths", "100", "--json", "--threads", "2",
+                 "--out", str(tmp_path)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["paper_percent"] for r in doc["table_I"]][:3] == [71.28, 76.12, 93.77]
+    for row in doc["table_I"] + doc["table_II"]:
+        assert row["grid"]["n"] == 289 and row["uniform_289"]["n"] == 289 and row["uniform"]["n"] == 100
+        assert row["grid"]["low"] <= row["grid"]["rate"] <= row["grid"]["high"]
+    # the paper's percentages are counts out of 289
+    assert all(abs(100 * r["paper_count_of_289"] / 289 - r["paper_percent"]) < 0.01 for r in doc["table_I"])
+    assert doc["params"]["unstated_by_the_paper"]["c"] == 2 * math.pi
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert [n for n in names if n.endswith(".png")] == [f"figure-{i}.png" for i in range(1, 5)]
+    # rerunning gives the same numbers (fixed seed)
+    grid = esc.analysis.grid_points([-4.0, -4.0], [4.0, 4.0], 17)
+    from escapade._constrained_ackley import model
+
+    f, flow, target = model()
+    res = esc.simulate(f, flow, x0=grid, target=target, t_max=20.0, seed=0)
+    assert doc["unforced"]["grid"]["successes"] == res.count(esc.Status.HIT)
