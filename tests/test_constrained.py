@@ -378,3 +378,47 @@ def test_reproduce_constrained_ackley(tmp_path, capsys, monkeypatch):
     f, flow, target = model()
     res = esc.simulate(f, flow, x0=grid, target=target, t_max=20.0, seed=0)
     assert doc["unforced"]["grid"]["successes"] == res.count(esc.Status.HIT)
+
+
+def test_an_experiment_file_describes_a_constrained_flow(tmp_path):
+    from escapade.config import load_config
+
+    config = tmp_path / "ackley.toml"
+    config.write_text("""
+[landscape]
+type = "Ackley"
+
+[dynamics]
+type = "ConstrainedFlow"
+dt = 0.01
+alpha = 1.0
+method = "dp54"
+constraint = { type = "Parabola" }
+forcing = { type = "Periodic", amplitude = 1.0, omega = 0.27826 }
+
+[start]
+type = "UniformBox"
+low = [-4.0, -4.0]
+high = [4.0, 4.0]
+
+[target]
+type = "Ball"
+center = [0.0, 0.0]
+radius = 1.0
+
+[run]
+n_paths = 50
+t_max = 20.0
+seed = 1
+""")
+    res = load_config(config).run()
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.01, method="dp54", forcing=esc.Periodic(1.0, 0.27826))
+    same = esc.simulate(esc.Ackley(), flow, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=50, t_max=20.0,
+                        seed=1, target=esc.Ball([0.0, 0.0], 1.0))
+    np.testing.assert_array_equal(res.exit_time, same.exit_time)
+    # the recorded description rebuilds the dynamics
+    rebuilt = esc.ConstrainedFlow(**{k: v for k, v in res.params["dynamics"].items() if k not in ("type",)
+                                     and v is not None})
+    assert rebuilt.forcing.omega == 0.27826 and isinstance(rebuilt.constraint, esc.Parabola)
+    with pytest.raises(ValueError, match="constraint must name its type"):
+        esc.ConstrainedFlow({"type": "Ellipse"}, dt=0.01)

@@ -392,6 +392,19 @@ class PerturbedGD(DiscreteMap):
                                  t_thres=self.t_thres)
 
 
+def _spec_from_table(name: str, value: Any, module: Any, base: type) -> Any:
+    """`value`, or the object a mapping {"type": class name, **arguments} describes (a class of `module`)."""
+    if not isinstance(value, dict):
+        return value
+    args = dict(value)
+    kind = args.pop("type", None)
+    cls = getattr(module, kind, None) if isinstance(kind, str) and kind in module.__all__ else None
+    if not (isinstance(cls, type) and issubclass(cls, base)) or cls is base:
+        allowed = sorted(n for n in module.__all__ if getattr(module, n) is not base)
+        raise ValueError(f"{name} must name its type, one of {allowed}, got {value!r}")
+    return cls(**args)
+
+
 _FLOW_METHODS = {"euler": _core.FlowMethod.EULER, "rk4": _core.FlowMethod.RK4, "dp54": _core.FlowMethod.DP54}
 
 
@@ -432,9 +445,13 @@ class ConstrainedFlow(Dynamics):
     def __init__(self, constraint: Any = None, *, dt: float, alpha: float = 1.0, forcing: Any = None,
                  method: str = "rk4", noise: float = 0.0, rtol: float = 1e-6, atol: float = 1e-9,
                  singular_tol: float = 1e-12, event_tol: float = 1e-9, max_step: float = math.inf) -> None:
+        from . import constraints as constraint_module, forcing as forcing_module
         from .constraints import Constraint
         from .forcing import Forcing
 
+        # A table {"type": "Parabola", ...} (a TOML experiment, or a recorded to_dict()) names the object.
+        constraint = _spec_from_table("constraint", constraint, constraint_module, Constraint)
+        forcing = _spec_from_table("forcing", forcing, forcing_module, Forcing)
         if constraint is not None and not isinstance(constraint, Constraint):
             raise TypeError(f"constraint must be an escapade Constraint (Parabola, Sphere, Affine) or None, "
                             f"got {constraint!r}")
