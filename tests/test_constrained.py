@@ -422,3 +422,12 @@ seed = 1
     assert rebuilt.forcing.omega == 0.27826 and isinstance(rebuilt.constraint, esc.Parabola)
     with pytest.raises(ValueError, match="constraint must name its type"):
         esc.ConstrainedFlow({"type": "Ellipse"}, dt=0.01)
+
+
+def test_statistics_saved_before_the_singular_status_still_load():
+    from escapade.results import ExitStats
+
+    old = {"counts": [1, 2, 3, 0, 0], "n_stopped": 3, "mean": 1.0, "m2": 0.5, "total_time": 3.0, "censored_time": 9.0}
+    stats = ExitStats.from_dict(old)
+    assert stats.counts == (1, 2, 3, 0, 0, 0)
+    assert stats.summary().counts["SINGULAR"] == 0

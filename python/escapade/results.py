@@ -86,8 +86,10 @@ class ExitStats:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExitStats:
-        """The inverse of `dataclasses.asdict` (as stored in JSON headers)."""
-        return cls(**{**d, "counts": tuple(d["counts"])})
+        """The inverse of `dataclasses.asdict` (as stored in JSON headers). Counts saved before a status was added
+        read as 0 for it."""
+        counts = tuple(d["counts"]) + (0,) * max(0, len(Status) - len(d["counts"]))
+        return cls(**{**d, "counts": counts})
 
     def merge(self, other: ExitStats) -> ExitStats:
         if len(self.counts) != len(other.counts):
