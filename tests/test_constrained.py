@@ -431,3 +431,15 @@ def test_statistics_saved_before_the_singular_status_still_load():
     stats = ExitStats.from_dict(old)
     assert stats.counts == (1, 2, 3, 0, 0, 0)
     assert stats.summary().counts["SINGULAR"] == 0
+
+
+def test_small_sweep_points_run_side_by_side_with_the_same_bits():
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.05, method="dp54",
+                               forcing=esc.BrownianForcing(1.0, horizon=10.0, resolution=0.01))
+    kw = dict(grid={"dynamics.alpha": [0.5, 1.0, 2.0]}, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=60,
+              target=esc.Ball([0.0, 0.0], 1.0), t_max=10.0, seed=4)
+    a = esc.sweep(esc.Ackley(), flow, threads=1, **kw)
+    b = esc.sweep(esc.Ackley(), flow, threads=2, **kw)
+    for ra, rb in zip(a, b):
+        np.testing.assert_array_equal(ra.exit_time, rb.exit_time)
+        np.testing.assert_array_equal(ra.status, rb.status)

@@ -158,7 +158,8 @@ def sweep(
     seeds : "common" gives every point the same seed, so points differ only by their parameters (common random
         numbers: smooth curves, sharp comparisons); "independent" derives a seed per point from `seed`.
     seed, threads, progress, client, chunk_size, keep : as in `simulate`; with a `client`, the chunks of all
-        points are on the cluster at once. store : a directory; point i checkpoints to `store/point-<i>`.
+        points are on the cluster at once; locally, points of fewer than 256 paths per thread run side by side,
+        one thread each (the same bits). store : a directory; point i checkpoints to `store/point-<i>`.
     **simulate_kwargs : every other argument of `simulate` (x0, stop, target, n_paths, t_max, ...).
     """
     threads = check_execution(threads, chunk_size, client, keep)
