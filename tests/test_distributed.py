@@ -324,7 +324,7 @@ def test_sweep_to_pandas():
     df = res.to_pandas()
     assert len(df) == 4
     assert list(df.columns) == [
-        "dynamics.temperature", "bridge", "n_paths", "exited", "hit", "censored", "diverged", "converged", "mean", "stderr",
+        "dynamics.temperature", "bridge", "n_paths", "exited", "hit", "censored", "diverged", "converged", "singular", "mean", "stderr",
         "mean_lower_bound", "exponential_mean", "seed",
     ]
     for (_, row), point, r in zip(df.iterrows(), res.points, res):
@@ -536,7 +536,7 @@ def test_exit_stats_merge_with_nothing_stopped():
     ref, _ = exit_stats_pieces()
     censored = ExitStats.of(np.full(7, Status.CENSORED, np.int8), np.full(7, np.nan), 500.0)
     empty = ExitStats.of(np.zeros(0, np.int8), np.zeros(0), 500.0)
-    assert censored.n_stopped == 0 and censored.counts == (0, 0, 7, 0, 0)
+    assert censored.n_stopped == 0 and censored.counts == (0, 0, 7, 0, 0, 0)
     assert empty.n_stopped == 0 and empty.counts == (0, 0, 0, 0, 0)
     for nothing in (censored, empty):
         for merged in (nothing.merge(ref), ref.merge(nothing)):

@@ -306,8 +306,8 @@ def _run_all(jobs: list[Job], todo: list[tuple[int, int, int]], threads: int | N
             # numbers depend on (seed, path) only, so the results are the same bits.
             pool = ThreadPoolExecutor(max_workers=threads)
             try:
-                futures = [pool.submit(run_chunk, jobs[j], first, n, 1, keep) for j, first, n in todo]
-                for (j, _, _), future in zip(todo, futures):
+                pending = [pool.submit(run_chunk, jobs[j], first, n, 1, keep) for j, first, n in todo]
+                for (j, _, _), future in zip(todo, pending):
                     yield j, future.result()
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
