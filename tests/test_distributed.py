@@ -537,7 +537,7 @@ def test_exit_stats_merge_with_nothing_stopped():
     censored = ExitStats.of(np.full(7, Status.CENSORED, np.int8), np.full(7, np.nan), 500.0)
     empty = ExitStats.of(np.zeros(0, np.int8), np.zeros(0), 500.0)
     assert censored.n_stopped == 0 and censored.counts == (0, 0, 7, 0, 0, 0)
-    assert empty.n_stopped == 0 and empty.counts == (0, 0, 0, 0, 0)
+    assert empty.n_stopped == 0 and empty.counts == (0, 0, 0, 0, 0, 0)
     for nothing in (censored, empty):
         for merged in (nothing.merge(ref), ref.merge(nothing)):
             assert merged.n_stopped == ref.n_stopped
