@@ -544,7 +544,7 @@ def test_exit_stats_merge_with_nothing_stopped():
             assert merged.mean == ref.mean and merged.m2 == ref.m2 and merged.total_time == ref.total_time
             assert merged.counts == tuple(x + y for x, y in zip(ref.counts, nothing.counts))
     both = censored.merge(empty).merge(censored)
-    assert both.counts == (0, 0, 14, 0, 0) and both.n_stopped == 0
+    assert both.counts == (0, 0, 14, 0, 0, 0) and both.n_stopped == 0
     s = both.summary()
     assert math.isnan(s.mean) and math.isnan(s.stderr) and math.isinf(s.exponential_mean)
     assert s.mean_lower_bound == 500.0 and s.censored_fraction == 1.0
