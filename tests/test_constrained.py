@@ -304,6 +304,13 @@ def test_sweep_over_nested_forcing_parameters():
     np.testing.assert_array_equal(res[3].status, one.status)
     assert res[3].params["dynamics"]["forcing"]["omega"] == 3.0
     assert frame["hit"].iloc[3] == one.count(esc.Status.HIT)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, _, info = esc.plot.success_rate(res, "dynamics.forcing.omega", "dynamics.forcing.amplitude")
+    assert info["fraction"][1, 1] == one.count(esc.Status.HIT) / 25
+    assert np.all((info["low"] <= info["fraction"]) & (info["fraction"] <= info["high"]))
+    assert (info["low"][1, 1], info["high"][1, 1]) == wilson_interval(one.count(esc.Status.HIT), 25)
 
 
 # --- bad input -------------------------------------------------------------------------------------------------

@@ -501,6 +501,10 @@ class ConstrainedFlow(Dynamics):
               path: int = 0) -> np.ndarray:
         """U_alpha(x) + w(t) at a point (d,) -> (d,) or at each row of (n, d) -> (n, d), at time(s) t; NaN where
         J J^T is singular."""
+        from .landscapes import Landscape
+
+        if not isinstance(landscape, Landscape):
+            raise TypeError(f"landscape must be an escapade Landscape, got {landscape!r}")
         a = as_array("x", x, ndim=(1, 2))
         pts = a.reshape(1, -1) if a.ndim == 1 else a
         times = np.broadcast_to(np.asarray(t, dtype=float), (pts.shape[0],)).copy()
