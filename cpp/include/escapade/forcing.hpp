@@ -124,7 +124,7 @@ class RandomDirectionForcing final : public Forcing {
   std::string name() const override { return "RandomDirections"; }
   double tau() const { return tau_; }
   void eval(double t, std::uint64_t seed, std::uint64_t path, double* w) const override {
-    const double k = std::floor(std::max(t, 0.0) / tau_);
+    const double k = t > 0 ? std::floor(t / tau_) : 0.0;  // also 0 for NaN (an idle lane's garbage time)
     const std::uint64_t piece = static_cast<std::uint64_t>(std::min(k, static_cast<double>(kMaxForcingIndex)));
     WordStream rs(seed, path, kDirectionStep + piece);
     double n2 = 0;

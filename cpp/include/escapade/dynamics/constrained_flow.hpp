@@ -180,7 +180,10 @@ class ConstrainedFlow final : public Dynamics {
       h[l] = std::min(std::min(s[1], hmax_), left);
       // A step that would end just short of t_end takes t_end instead (no sliver step).
       if (left - h[l] <= 1e-12 * std::max(1.0, std::abs(in.t_end))) h[l] = left;
-      if (!(h[l] > 0)) h[l] = 0.0;  // idle lane, or already at the cap
+      if (!(h[l] > 0)) {  // an idle lane (its state may be anything): evaluate harmlessly at t = 0, stay put
+        h[l] = 0.0;
+        t0[l] = 0.0;
+      }
     }
     auto stage_t = [&](double c) {
       for (int l = 0; l < width; ++l) t[l] = t0[l] + c * h[l];
