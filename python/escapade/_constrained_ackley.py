@@ -173,6 +173,8 @@ def _panel(ax: Any, res: Any, title: str) -> None:
                    regions=[target], levels=25)
     y = np.linspace(-HALF_SIDE - 1, HALF_SIDE + 1, 200)
     ax.plot(y**2 / 2, y, color="white", linewidth=1.2, linestyle=":", label="g(x) = 0")
+    ax.set_xlabel("$x_1$")  # the paper's names of coordinates 0 and 1
+    ax.set_ylabel("$x_2$")
     ok = int(np.count_nonzero(res.status == Status.HIT))
     ax.set_title(f"{title}: {ok}/{res.n_paths} reach the unit ball by t = 20", fontsize="medium")
 
@@ -193,6 +195,8 @@ def _figure(name: str, seed: int) -> Callable[[Path], None]:
             y = np.linspace(-HALF_SIDE, HALF_SIDE, 200)
             ax.plot(y**2 / 2, y, color="white", linewidth=1.5, label="feasible set x1 = x2^2/2")
             ax.legend(loc="upper right", fontsize="small", facecolor="0.7")
+            ax.set_xlabel("$x_1$")
+            ax.set_ylabel("$x_2$")
             ax.set_title("Ackley variant (12), a = 20, d = 0.05, c = 2 pi", fontsize="medium")
         else:
             cases = {"figure-2": [(0.0, 1.0, "no forcing")],
