@@ -284,7 +284,7 @@ def test_reproduce_list(capsys):
 
 def test_reproduce_unknown_name(capsys):
     assert main(["reproduce", "nothing-here"]) == 2
-    assert "unknown reproduction 'nothing-here'; available: double-well-bias" in capsys.readouterr().err
+    assert "unknown reproduction 'nothing-here'; available: constrained-ackley, double-well-bias" in capsys.readouterr().err
     assert main(["reproduce"]) == 2
 
 

@@ -280,7 +280,7 @@ def test_unstable_quadratic_diverges():
     assert np.all(np.isnan(res.exit_position))
     assert np.all(res.exit_step > 0) and np.all(res.exit_step < 10_000)
     s = res.summary()
-    assert s.counts == {"EXITED": 0, "HIT": 0, "CENSORED": 0, "DIVERGED": 500, "CONVERGED": 0}
+    assert s.counts == {"EXITED": 0, "HIT": 0, "CENSORED": 0, "DIVERGED": 500, "CONVERGED": 0, "SINGULAR": 0}
     assert math.isnan(s.mean) and math.isnan(s.stderr)
 
 
@@ -716,7 +716,7 @@ def test_to_pandas():
     assert list(df.columns) == ["status", "exit_time", "exit_step", "x0", "x1"]
     assert len(df) == res.n_paths
     assert df.index.name == "path"
-    assert list(df["status"].cat.categories) == ["EXITED", "HIT", "CENSORED", "DIVERGED", "CONVERGED"]
+    assert list(df["status"].cat.categories) == ["EXITED", "HIT", "CENSORED", "DIVERGED", "CONVERGED", "SINGULAR"]
     np.testing.assert_array_equal(df["status"].cat.codes.to_numpy(), res.status)
     np.testing.assert_array_equal(df["exit_time"].to_numpy(), res.exit_time)
     np.testing.assert_array_equal(df["exit_step"].to_numpy(), res.exit_step)
@@ -731,7 +731,7 @@ def test_versions_agree():
 def test_status_codes_agree_with_core():
     for s in Status:
         assert int(getattr(_core.Status, s.name)) == s.value
-    assert [s.name for s in Status] == ["EXITED", "HIT", "CENSORED", "DIVERGED", "CONVERGED"]
+    assert [s.name for s in Status] == ["EXITED", "HIT", "CENSORED", "DIVERGED", "CONVERGED", "SINGULAR"]
     assert int(_core.Status.RUNNING) not in [s.value for s in Status]
 
 

@@ -324,7 +324,7 @@ def test_sweep_to_pandas():
     df = res.to_pandas()
     assert len(df) == 4
     assert list(df.columns) == [
-        "dynamics.temperature", "bridge", "n_paths", "exited", "hit", "censored", "diverged", "converged", "mean", "stderr",
+        "dynamics.temperature", "bridge", "n_paths", "exited", "hit", "censored", "diverged", "converged", "singular", "mean", "stderr",
         "mean_lower_bound", "exponential_mean", "seed",
     ]
     for (_, row), point, r in zip(df.iterrows(), res.points, res):
@@ -536,15 +536,15 @@ def test_exit_stats_merge_with_nothing_stopped():
     ref, _ = exit_stats_pieces()
     censored = ExitStats.of(np.full(7, Status.CENSORED, np.int8), np.full(7, np.nan), 500.0)
     empty = ExitStats.of(np.zeros(0, np.int8), np.zeros(0), 500.0)
-    assert censored.n_stopped == 0 and censored.counts == (0, 0, 7, 0, 0)
-    assert empty.n_stopped == 0 and empty.counts == (0, 0, 0, 0, 0)
+    assert censored.n_stopped == 0 and censored.counts == (0, 0, 7, 0, 0, 0)
+    assert empty.n_stopped == 0 and empty.counts == (0, 0, 0, 0, 0, 0)
     for nothing in (censored, empty):
         for merged in (nothing.merge(ref), ref.merge(nothing)):
             assert merged.n_stopped == ref.n_stopped
             assert merged.mean == ref.mean and merged.m2 == ref.m2 and merged.total_time == ref.total_time
             assert merged.counts == tuple(x + y for x, y in zip(ref.counts, nothing.counts))
     both = censored.merge(empty).merge(censored)
-    assert both.counts == (0, 0, 14, 0, 0) and both.n_stopped == 0
+    assert both.counts == (0, 0, 14, 0, 0, 0) and both.n_stopped == 0
     s = both.summary()
     assert math.isnan(s.mean) and math.isnan(s.stderr) and math.isinf(s.exponential_mean)
     assert s.mean_lower_bound == 500.0 and s.censored_fraction == 1.0

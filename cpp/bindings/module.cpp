@@ -9,6 +9,7 @@ void bind_random(py::module_& m);
 void bind_problem(py::module_& m);
 void bind_engine(py::module_& m);
 void bind_callbacks(py::module_& m);
+void bind_constrained(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "escapade's compiled core: landscapes, dynamics, regions, starting points and the ensemble engine.";
@@ -39,5 +40,6 @@ PYBIND11_MODULE(_core, m) {
   bind_random(m);
   bind_problem(m);
   bind_callbacks(m);
+  bind_constrained(m);
   bind_engine(m);
 }

@@ -15,13 +15,16 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from . import analysis, datasets, plot
+from .constraints import Affine, Constraint, Parabola, Sphere
 from .custom import BatchedLandscape, CallbackError, CompiledLandscape
 from .dynamics import (
-    GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, LevyLangevin, NoisyGD, PerturbedGD,
-    SGDk, SGLD, StableSGD,
+    GD, AdaGrad, AdaNorm, ConstrainedFlow, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, LevyLangevin, NoisyGD,
+    PerturbedGD, SGDk, SGLD, StableSGD,
 )
+from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, TableForcing
 from .landscapes import (
     MLP,
+    Ackley,
     DoubleWell,
     FiniteSum,
     Landscape,
@@ -41,18 +44,24 @@ from .starts import Gaussian, StartSampler, UniformBall, UniformBox
 __version__: str = _core.__version__
 
 __all__ = [
+    "Ackley",
     "AdaGrad",
     "AdaNorm",
+    "Affine",
     "Ball",
     "BatchedLandscape",
     "Box",
+    "BrownianForcing",
     "CallbackError",
     "CompiledLandscape",
-    "DoubleWell",
+    "ConstrainedFlow",
+    "Constraint",
     "DiscreteMap",
+    "DoubleWell",
     "Dynamics",
     "ExitStats",
     "FiniteSum",
+    "Forcing",
     "GD",
     "Gaussian",
     "GaussianSGD",
@@ -61,16 +70,20 @@ __all__ = [
     "Landscape",
     "Langevin",
     "LeastSquares",
-    "MLP",
     "LevyLangevin",
+    "MLP",
     "NoisyGD",
+    "Parabola",
+    "Periodic",
     "PerturbedGD",
     "Quadratic",
     "QuadraticCircleSum",
+    "RandomDirections",
     "Region",
     "SGDk",
     "SGLD",
     "SimulationResult",
+    "Sphere",
     "StableSGD",
     "StartSampler",
     "Status",
@@ -80,6 +93,7 @@ __all__ = [
     "Summary",
     "SummaryResult",
     "SweepResult",
+    "TableForcing",
     "UniformBall",
     "UniformBox",
     "analysis",

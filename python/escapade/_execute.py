@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +25,8 @@ from .results import ExitStats, SimulationResult, SummaryResult, _cap_time, traj
 from .starts import StartSampler
 
 KEEP = ("paths", "summary")
+# Locally, chunks of fewer than this many paths per engine thread run side by side, one thread each.
+_SMALL_CHUNK = 256
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -44,6 +47,7 @@ class Job:
     record_paths: int
     record_every: int
     params: dict[str, Any]
+    max_time: float = math.inf  # the time cap of dynamics with their own clock (adaptive steps)
 
     def _start(self) -> Any:
         if isinstance(self.x0, StartSampler):
@@ -70,6 +74,7 @@ class Job:
             divergence_bound=self.divergence_bound,
             record_paths=self.record_paths,
             record_every=self.record_every,
+            max_time=self.max_time,
             progress=progress,
         )
 
@@ -295,6 +300,18 @@ def _run_all(jobs: list[Job], todo: list[tuple[int, int, int]], threads: int | N
              bar: Progress) -> Iterator[tuple[int, Chunk]]:
     if client is None:
         threads = _core.default_threads() if threads is None else threads
+        if threads > 1 and len(todo) > 1 and max(n for _, _, n in todo) < _SMALL_CHUNK * threads:
+            # Chunks too small to keep every thread busy (the points of a sweep over a few hundred starts): run
+            # them side by side, one engine thread each, so the threads work on (point, path) pairs. Each path's
+            # numbers depend on (seed, path) only, so the results are the same bits.
+            pool = ThreadPoolExecutor(max_workers=threads)
+            try:
+                pending = [pool.submit(run_chunk, jobs[j], first, n, 1, keep) for j, first, n in todo]
+                for (j, _, _), future in zip(todo, pending):
+                    yield j, future.result()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+            return
         for j, first, n in todo:
             yield j, run_chunk(jobs[j], first, n, threads, keep, progress=bar)
         return

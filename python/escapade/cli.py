@@ -14,7 +14,7 @@ from typing import Any, Callable, NoReturn, Sequence
 
 import numpy as np
 
-from . import _core
+from . import _constrained_ackley, _core
 from .analysis import langevin_mean_exit_time_1d
 from .config import ConfigError, load_config
 from .dynamics import Langevin
@@ -85,11 +85,13 @@ def _run(args: argparse.Namespace) -> int:
 @dataclasses.dataclass
 class Report:
     """What a reproduction returns: a JSON-compatible document with its numbers and the parameters, seed and
-    version that produced them; the same numbers as a text table; and the results (saved by `--out`)."""
+    version that produced them; the same numbers as a text table; the results (saved by `--out`); and figures,
+    name -> a function that draws one and saves it to the PNG path it is given (called only with `--out`)."""
 
     data: dict[str, Any]
     text: str
     results: dict[str, SimulationResult | SummaryResult | SweepResult]
+    figures: dict[str, Callable[[Path], None]] = dataclasses.field(default_factory=dict)
 
 
 def _double_well_bias(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
@@ -260,6 +262,11 @@ REPRODUCTIONS: dict[str, tuple[str, Callable[..., Report]]] = {
         "against Freidlin-Wentzell and simulation (default 200 paths per point)",
         _sgd_exit_time,
     ),
+    "constrained-ackley": (
+        "000's Tables I and II and Figures 1-4: success rates of the forced projected flow on the Ackley variant "
+        "under a parabola constraint, 289 grid and uniform starts (--paths: the large uniform sample, default 10000)",
+        _constrained_ackley.run,
+    ),
 }
 
 
@@ -288,8 +295,14 @@ def _reproduce(args: argparse.Namespace) -> int:
         (out / f"{args.name}.txt").write_text(report.text + "\n")
         for name, res in report.results.items():
             res.save(out / f"{name}.npz")
+        for name, draw in report.figures.items():
+            draw(out / f"{name}.png")
         if not args.json:
-            print(f"\nwrote {args.name}.json, {args.name}.txt and the results (.npz) to {out}")
+            if report.figures:
+                print(f"\nwrote {args.name}.json, {args.name}.txt, the results (.npz) and {len(report.figures)} "
+                      f"figures (.png) to {out}")
+            else:
+                print(f"\nwrote {args.name}.json, {args.name}.txt and the results (.npz) to {out}")
     return 0
 
 

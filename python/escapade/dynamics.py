@@ -22,6 +22,14 @@ class Dynamics(Spec):
     def _check_steps(self, max_steps: int) -> None:
         """Raise ValueError if this dynamics cannot run `max_steps` steps (e.g. a too short step-size table)."""
 
+    def _check_time(self, t_max: float) -> None:
+        """Raise ValueError if this dynamics cannot run up to time `t_max` (e.g. a forcing's horizon)."""
+
+    @property
+    def _own_clock(self) -> bool:
+        """Whether each path keeps its own time (adaptive steps): t_max then caps that time."""
+        return False
+
 
 _STATE_NOISE = ("hessian", "empirical")
 
@@ -474,3 +482,131 @@ class PerturbedGD(DiscreteMap):
     def _to_core(self) -> Any:
         return _core.PerturbedGD(lr=self._policy(), radius=self.radius, g_thres=self.g_thres, f_thres=self.f_thres,
                                  t_thres=self.t_thres)
+
+
+def _spec_from_table(name: str, value: Any, module: Any, base: type) -> Any:
+    """`value`, or the object a mapping {"type": class name, **arguments} describes (a class of `module`)."""
+    if not isinstance(value, dict):
+        return value
+    args = dict(value)
+    kind = args.pop("type", None)
+    cls = getattr(module, kind, None) if isinstance(kind, str) and kind in module.__all__ else None
+    if not (isinstance(cls, type) and issubclass(cls, base)) or cls is base:
+        allowed = sorted(n for n in module.__all__ if getattr(module, n) is not base)
+        raise ValueError(f"{name} must name its type, one of {allowed}, got {value!r}")
+    return cls(**args)
+
+
+_FLOW_METHODS = {"euler": _core.FlowMethod.EULER, "rk4": _core.FlowMethod.RK4, "dp54": _core.FlowMethod.DP54}
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class ConstrainedFlow(Dynamics):
+    """The projected gradient flow of 000 with a forcing: x' = U_alpha(x) + w(t) (+ noise), where
+    U_alpha(x) = -(I - J^T (J J^T)^{-1} J) grad f(x) - alpha J^T (J J^T)^{-1} g(x) for the equality constraint
+    g(x) = 0 with Jacobian J (without a constraint, U = -grad f).
+
+    Along the flow d/dt g = -alpha g: feasible starts stay feasible, the others approach the feasible set like
+    exp(-alpha t). A path where J J^T is numerically singular (smallest eigenvalue <= singular_tol times
+    max(1, largest)) ends with status SINGULAR at the last point where the flow was defined.
+
+    Parameters
+    ----------
+    constraint : a `Constraint` (`Parabola`, `Sphere`, `Affine`), or None.
+    alpha : >= 0, the rate at which infeasibility decays.
+    forcing : a `Forcing` (`Periodic`, `BrownianForcing`, `RandomDirections`, `TableForcing`), or None.
+    method : "rk4" (classical Runge-Kutta, fixed step dt, w at the stage times), "dp54" (Dormand-Prince 5(4),
+        adaptive: each path keeps its own time and step, dt is the first step, `rtol`/`atol` the local error
+        tolerances, `max_step` the largest step; the time a path enters `target` or leaves `stop` is located
+        on the dense output to `event_tol`), or "euler" (Euler-Maruyama, fixed step, with additive noise
+        `noise` * dW).
+    dt : the step (the first step for "dp54").
+    """
+
+    constraint: Any = None
+    alpha: float = 1.0
+    forcing: Any = None
+    method: str = "rk4"
+    noise: float = 0.0
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    singular_tol: float = 1e-12
+    event_tol: float = 1e-9
+    max_step: float = math.inf
+
+    def __init__(self, constraint: Any = None, *, dt: float, alpha: float = 1.0, forcing: Any = None,
+                 method: str = "rk4", noise: float = 0.0, rtol: float = 1e-6, atol: float = 1e-9,
+                 singular_tol: float = 1e-12, event_tol: float = 1e-9, max_step: float = math.inf) -> None:
+        from . import constraints as constraint_module, forcing as forcing_module
+        from .constraints import Constraint
+        from .forcing import Forcing
+
+        # A table {"type": "Parabola", ...} (a TOML experiment, or a recorded to_dict()) names the object.
+        constraint = _spec_from_table("constraint", constraint, constraint_module, Constraint)
+        forcing = _spec_from_table("forcing", forcing, forcing_module, Forcing)
+        if constraint is not None and not isinstance(constraint, Constraint):
+            raise TypeError(f"constraint must be an escapade Constraint (Parabola, Sphere, Affine) or None, "
+                            f"got {constraint!r}")
+        if forcing is not None and not isinstance(forcing, Forcing):
+            raise TypeError(f"forcing must be an escapade Forcing (Periodic, BrownianForcing, RandomDirections, "
+                            f"TableForcing) or None, got {forcing!r}")
+        if constraint is not None and forcing is not None and constraint.dim != forcing.dim:
+            raise ValueError(f"forcing must have the constraint's dimension {constraint.dim}, got {forcing!r}")
+        if not isinstance(method, str) or method not in _FLOW_METHODS:
+            raise ValueError(f"method must be one of {sorted(_FLOW_METHODS)}, got {method!r}")
+        object.__setattr__(self, "constraint", constraint)
+        object.__setattr__(self, "forcing", forcing)
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
+        object.__setattr__(self, "alpha", as_float("alpha", alpha, nonnegative=True))
+        noise = as_float("noise", noise, nonnegative=True)
+        if noise > 0 and method != "euler":
+            raise ValueError(f"noise must be 0 unless method='euler' (Euler-Maruyama), got noise={noise}")
+        object.__setattr__(self, "noise", noise)
+        object.__setattr__(self, "rtol", as_float("rtol", rtol, positive=True))
+        object.__setattr__(self, "atol", as_float("atol", atol, nonnegative=True))
+        singular_tol = as_float("singular_tol", singular_tol, positive=True)
+        if not singular_tol < 1:
+            raise ValueError(f"singular_tol must be in (0, 1), got {singular_tol}")
+        object.__setattr__(self, "singular_tol", singular_tol)
+        object.__setattr__(self, "event_tol", as_float("event_tol", event_tol, positive=True))
+        object.__setattr__(self, "max_step", as_float("max_step", max_step, positive=True, finite=False))
+
+    @property
+    def _own_clock(self) -> bool:
+        return self.method == "dp54"
+
+    def _check_time(self, t_max: float) -> None:
+        if self.forcing is not None and t_max > self.forcing._horizon():
+            raise ValueError(f"t_max must be at most the forcing's horizon {self.forcing._horizon()}, got {t_max}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        for name in ("constraint", "forcing"):
+            value = getattr(self, name)
+            out[name] = None if value is None else value.to_dict()
+        if math.isinf(self.max_step):
+            out["max_step"] = None  # JSON has no infinity
+        return out
+
+    def drift(self, landscape: Any, x: ArrayLike, t: ArrayLike | float = 0.0, *, seed: int = 0,
+              path: int = 0) -> np.ndarray:
+        """U_alpha(x) + w(t) at a point (d,) -> (d,) or at each row of (n, d) -> (n, d), at time(s) t; NaN where
+        J J^T is singular."""
+        from .landscapes import Landscape
+
+        if not isinstance(landscape, Landscape):
+            raise TypeError(f"landscape must be an escapade Landscape, got {landscape!r}")
+        a = as_array("x", x, ndim=(1, 2))
+        pts = a.reshape(1, -1) if a.ndim == 1 else a
+        times = np.broadcast_to(np.asarray(t, dtype=float), (pts.shape[0],)).copy()
+        u = self._core.drift(landscape._core, pts, times, as_int("seed", seed, minimum=0, maximum=2**64 - 1),
+                             as_int("path", path, minimum=0, maximum=2**64 - 1))
+        return u[0] if a.ndim == 1 else u
+
+    def _to_core(self) -> Any:
+        return _core.ConstrainedFlow(
+            constraint=None if self.constraint is None else self.constraint._core, alpha=self.alpha,
+            forcing=None if self.forcing is None else self.forcing._core, method=_FLOW_METHODS[self.method],
+            dt=self.dt, noise=self.noise, rtol=self.rtol, atol=self.atol, singular_tol=self.singular_tol,
+            event_tol=self.event_tol, max_step=self.max_step)

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .analysis.arrhenius import arrhenius_fit
+from .analysis.success import wilson_interval
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
 from .regions import Ball, Box, HalfSpace, Region
@@ -637,7 +638,7 @@ def success_rate(
     -------
     PlotResult
         artists: ``"image"``, ``"colorbar"``, ``"texts"``. info: ``"fraction"`` of shape (len(grid[y]),
-        len(grid[x])), ``"x"``, ``"y"`` (the grid values).
+        len(grid[x])), ``"low"``, ``"high"`` (its 95% Wilson intervals), ``"x"``, ``"y"`` (the grid values).
     """
     if x == y:
         raise ValueError(f"x and y must be different grid keys, got {x!r} twice")
@@ -646,10 +647,12 @@ def success_rate(
     grid = sweep_result.grid
     keys = list(grid)
     fraction = np.full((len(grid[y]), len(grid[x])), np.nan)
+    low, high = np.full_like(fraction, np.nan), np.full_like(fraction, np.nan)
     # points are in the order of the cartesian product of the grid's values
     for index, res in zip(itertools.product(*(range(len(v)) for v in grid.values())), sweep_result.results):
         where = dict(zip(keys, index))
         fraction[where[y], where[x]] = res.count(st) / res.n_paths
+        low[where[y], where[x]], high[where[y], where[x]] = wilson_interval(res.count(st), res.n_paths)
 
     ax = _axes(ax)
     image = ax.imshow(fraction, origin="lower", vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto",
@@ -667,7 +670,7 @@ def success_rate(
             texts.append(ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize="small",
                                  color="black" if value > 0.6 else "white"))
     return PlotResult(ax, {"image": image, "colorbar": colorbar, "texts": texts},
-                      {"fraction": fraction, "x": list(grid[x]), "y": list(grid[y])})
+                      {"fraction": fraction, "low": low, "high": high, "x": list(grid[x]), "y": list(grid[y])})
 
 
 def distance(

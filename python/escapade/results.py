@@ -22,6 +22,7 @@ class Status(enum.IntEnum):
     CENSORED = 2  #: reached the time or step cap first
     DIVERGED = 3  #: its state became non-finite or exceeded the divergence bound
     CONVERGED = 4  #: the optimizer's own stopping rule fired (perturbed GD)
+    SINGULAR = 5  #: the constraint Jacobian lost rank (J J^T numerically singular): the constrained flow stopped
 
 
 assert all(int(getattr(_core.Status, s.name)) == s.value for s in Status), "Status codes out of sync with the core"
@@ -85,8 +86,10 @@ class ExitStats:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExitStats:
-        """The inverse of `dataclasses.asdict` (as stored in JSON headers)."""
-        return cls(**{**d, "counts": tuple(d["counts"])})
+        """The inverse of `dataclasses.asdict` (as stored in JSON headers). Counts saved before a status was added
+        read as 0 for it."""
+        counts = tuple(d["counts"]) + (0,) * max(0, len(Status) - len(d["counts"]))
+        return cls(**{**d, "counts": counts})
 
     def merge(self, other: ExitStats) -> ExitStats:
         if len(self.counts) != len(other.counts):
@@ -118,6 +121,8 @@ class ExitStats:
 
 
 def _cap_time(params: dict[str, Any]) -> float:
+    if params.get("max_time") is not None:  # dynamics with their own clock (adaptive steps): the time cap
+        return float(params["max_time"])
     return float(params["max_steps"] * params["dynamics"]["dt"])
 
 
@@ -170,7 +175,8 @@ class SimulationResult(RunRecord):
     Attributes
     ----------
     status : int8 (n_paths,) of `Status` codes.
-    exit_time : float64 (n_paths,), the time the path stopped (step * dt); NaN unless EXITED, HIT or CONVERGED.
+    exit_time : float64 (n_paths,), the time the path stopped (step * dt, or the integrator's own time for
+        adaptive steps); NaN unless EXITED, HIT, CONVERGED or SINGULAR.
     exit_step : int64 (n_paths,), the step at which the path ended, whatever its status.
     exit_position : float64 (n_paths, d), the state at the stopping step (for CONVERGED the optimizer's answer);
         NaN for CENSORED and DIVERGED. Exit-time statistics (`summary`) use EXITED and HIT paths only.

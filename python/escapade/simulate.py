@@ -96,8 +96,17 @@ def make_job(
     n_paths = as_int("n_paths", n_paths, minimum=1, maximum=_MAX_INDEX)
     if n_points is not None and n_paths > n_points:
         raise ValueError(f"n_paths must be at most the {n_points} rows of x0, got {n_paths}")
-    cap = _max_steps(t_max, max_steps, dynamics.dt)
+    max_time = math.inf
+    if dynamics._own_clock:  # adaptive steps: t_max caps each path's own time, max_steps its attempted steps
+        if t_max is None:
+            raise ValueError(f"t_max is required with adaptive steps ({type(dynamics).__name__}, method="
+                             f"{getattr(dynamics, 'method', '?')!r})")
+        max_time = as_float("t_max", t_max, positive=True)
+        cap = _MAX_STEPS if max_steps is None else as_int("max_steps", max_steps, minimum=1, maximum=_MAX_STEPS)
+    else:
+        cap = _max_steps(t_max, max_steps, dynamics.dt)
     dynamics._check_steps(cap)
+    dynamics._check_time(float(t_max) if t_max is not None else cap * dynamics.dt)
     seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1)
     lanes = as_int("lanes", lanes, minimum=1, maximum=4096)
     divergence_bound = as_float("divergence_bound", divergence_bound, positive=True, finite=False)
@@ -118,9 +127,11 @@ def make_job(
         "record_every": record_every,
         "lanes": lanes,
     }
+    if not math.isinf(max_time):
+        params["max_time"] = max_time
     return Job(landscape=landscape, dynamics=dynamics, stop=stop, target=target, x0=start, n_paths=n_paths,
                max_steps=cap, seed=seed, lanes=lanes, bridge=bool(bridge), divergence_bound=divergence_bound,
-               record_paths=record_paths, record_every=record_every, params=params)
+               record_paths=record_paths, record_every=record_every, params=params, max_time=max_time)
 
 
 def check_execution(threads: int | None, chunk_size: int | None, client: Any, keep: str) -> int | None:

@@ -29,6 +29,12 @@ _NOT_IN_GRID = ("threads", "progress", "client", "chunk_size", "store", "keep", 
 def _replace(spec: Spec, key: str, field: str, value: Any) -> Spec:
     """A copy of `spec` with one constructor argument changed, validated like a new object."""
     names = [f.name for f in dataclasses.fields(spec)]
+    head, _, rest = field.partition(".")
+    if rest:  # a parameter of a nested object: "dynamics.forcing.amplitude"
+        if head not in names or not isinstance(getattr(spec, head), Spec):
+            raise ValueError(f"grid key {key!r}: {type(spec).__name__} has no object parameter {head!r}")
+        value = _replace(getattr(spec, head), key, rest, value)
+        field = head
     if field not in names:
         raise ValueError(f"grid key {key!r}: {type(spec).__name__} has no parameter {field!r}; it has {names}")
     accepted = inspect.signature(type(spec)).parameters  # fields set by the class itself (a map's dt) are not
@@ -150,12 +156,14 @@ def sweep(
     ----------
     grid : maps a parameter to the values it takes; the points are the cartesian product, in key order. A key
         is `"<spec>.<parameter>"` for an argument of the landscape, dynamics, stop, target or start sampler
-        (`"dynamics.temperature"`, `"stop.offset"`, `"landscape.dim"`), or the name of a `simulate` argument
+        (`"dynamics.temperature"`, `"stop.offset"`, `"landscape.dim"`; nested objects with more dots,
+        `"dynamics.forcing.omega"`), or the name of a `simulate` argument
         (`"n_paths"`, `"t_max"`, `"bridge"`, ...).
     seeds : "common" gives every point the same seed, so points differ only by their parameters (common random
         numbers: smooth curves, sharp comparisons); "independent" derives a seed per point from `seed`.
     seed, threads, progress, client, chunk_size, keep : as in `simulate`; with a `client`, the chunks of all
-        points are on the cluster at once. store : a directory; point i checkpoints to `store/point-<i>`.
+        points are on the cluster at once; locally, points of fewer than 256 paths per thread run side by side,
+        one thread each (the same bits). store : a directory; point i checkpoints to `store/point-<i>`.
     **simulate_kwargs : every other argument of `simulate` (x0, stop, target, n_paths, t_max, ...).
     """
     threads = check_execution(threads, chunk_size, client, keep)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "escapade/landscape.hpp"
@@ -36,6 +37,10 @@ struct StepInput {
   const double* u;               // uniform_dim uniforms in (0, 1) per lane
   const std::uint64_t* step;     // each lane's step index t = 0, 1, ... (for step-size schedules)
   int width;
+  const std::uint64_t* path = nullptr;  // each lane's path index (for forcing drawn as a function of (seed, path))
+  std::uint64_t seed = 0;
+  // Dynamics that keep their own time (time_index >= 0) never step past this time (the run's time cap).
+  double t_end = std::numeric_limits<double>::infinity();
 };
 
 struct StepOutput {
@@ -43,6 +48,8 @@ struct StepOutput {
   double* state;  // state_dim x width
   double* g;      // d x width scratch (the gradient)
   std::uint8_t* converged;  // width flags, all 0 on entry: set to end a path as Converged (x then the answer)
+  std::uint8_t* singular = nullptr;  // width flags, all 0 on entry: set to end a path as Singular (x then the
+                                     // last point where the step was defined)
 };
 
 class Dynamics {
@@ -72,6 +79,19 @@ class Dynamics {
   virtual void init_state(const double* /*x0*/, double* /*state*/, int /*d*/) const {}
   // One step for in.width lanes: out.x (and out.state) from in.x (and in.state).
   virtual void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const = 0;
+  // Integrators with their own step size keep each lane's time t in its state, at this index (-1: the time is
+  // step * dt). The engine then reports that time, and censors a path once t reaches the run's time cap.
+  virtual int time_index(int /*d*/) const { return -1; }
+  // Dense output: with it, the engine locates the time a path entered `target` or left `stop` within the last
+  // step by bisection on theta in [0, 1] (tolerance event_tolerance() in time). x0: the point before the step;
+  // state: the lane's state after it; x: the interpolated point at t0 + theta h.
+  virtual bool has_dense_output() const { return false; }
+  virtual double event_tolerance() const { return 0.0; }
+  virtual void dense_output(const double* /*x0*/, const double* /*x1*/, const double* /*state*/, double /*theta*/,
+                            double* /*x*/, int /*d*/) const {}
+  // Start and length of the last step, read from a lane's state (dynamics with time_index >= 0).
+  virtual double last_step_start(const double* /*state*/, int /*d*/) const { return 0.0; }
+  virtual double last_step_length(const double* /*state*/, int /*d*/) const { return 0.0; }
 };
 
 }  // namespace escapade

@@ -45,6 +45,9 @@ struct RunConfig {
   double divergence_bound = 1e8;  // a coordinate beyond this (in absolute value) means diverged
   std::int64_t record_paths = 0;  // record trajectories of paths 0 .. record_paths - 1 (absolute indices)
   std::int64_t record_every = 1;  // every record_every steps (plus the start and the end)
+  // For dynamics that keep their own time (Dynamics::time_index >= 0): a path whose time reaches max_time is
+  // censored, and no step goes past it.
+  double max_time = std::numeric_limits<double>::infinity();
 };
 
 struct Problem {
@@ -98,6 +101,7 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
   require(cfg.divergence_bound > 0, "divergence_bound", cfg.divergence_bound, "positive");
   require(cfg.record_paths >= 0, "record_paths", cfg.record_paths, ">= 0");
   require(cfg.record_every >= 1, "record_every", cfg.record_every, ">= 1");
+  require(cfg.max_time > 0, "max_time", cfg.max_time, "positive");
   const int k = pb.dynamics.noise_dim_on(pb.landscape);
   require(PairDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
           "noise dimension", k + pb.dynamics.uniform_dim(d),
@@ -129,6 +133,8 @@ class LaneBlock {
         L_(lanes),
         bridge_(rs.cfg.bridge && dyn_.bridge_test() && (rs.pb.stop || rs.pb.target)),
         dt_(dyn_.dt()),
+        ti_(dyn_.time_index(d_)),
+        dense_(ti_ >= 0 && dyn_.has_dense_output()),
         bound_(std::min(rs.cfg.divergence_bound, std::numeric_limits<double>::max())),
         x_(d_, L_),
         x_next_(d_, L_),
@@ -151,6 +157,7 @@ class LaneBlock {
         bridge_exit_(L_, 0),
         bridge_hit_(L_, 0),
         converged_(L_, 0),
+        singular_(L_, 0),
         u_(L_, 1.0),
         u_odd_(L_, 1.0),
         p_stop_(L_, 0.0),
@@ -176,9 +183,10 @@ class LaneBlock {
     }
     const double* u = even ? u_.data() : u_odd_.data();
     const StepInput in{x_.data(), s_.data(), even ? z_.data() : z_odd_.data(), even ? v_.data() : v_odd_.data(),
-                       step_.data(), w};
+                       step_.data(), w, path_.data(), cfg.seed, cfg.max_time};
     std::fill(converged_.begin(), converged_.begin() + w, std::uint8_t{0});
-    dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data()});
+    std::fill(singular_.begin(), singular_.begin() + w, std::uint8_t{0});
+    dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data(), singular_.data()});
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
     if (bridge_) {
@@ -191,6 +199,7 @@ class LaneBlock {
     x_.swap(x_next_);
     s_.swap(s_next_);
     phase_ ^= 1;
+    if (dense_ && any_ended_) locate_events(w);
     if (recording_ > 0) record_all();
     if (any_ended_) {
       for (int l = 0; l < w; ++l)
@@ -231,6 +240,7 @@ class LaneBlock {
     const std::uint8_t* __restrict in_target = in_target_.data();
     const std::uint8_t* __restrict active = active_.data();
     const std::uint8_t* __restrict converged = converged_.data();
+    const std::uint8_t* __restrict singular = singular_.data();
     std::int8_t* __restrict ended_out = ended_.data();
     const int d = d_;
     const bool bridge = bridge_;
@@ -247,6 +257,10 @@ class LaneBlock {
       step[l] += 1;
       capped[l] = step[l] >= cap;
     }
+    if (ti_ >= 0) {  // the dynamics' own time against the time cap
+      const double t_cap = rs_.cfg.max_time;
+      for (int l = 0; l < w; ++l) capped[l] = capped[l] || s_next_(ti_, l) >= t_cap;
+    }
     for (int l = 0; l < w; ++l) {  // the crossing test draws one uniform for both regions
       bexit[l] = bridge && u[l] < ps[l];
       bhit[l] = bridge && u[l] < ps[l] + (1.0 - ps[l]) * pt[l];
@@ -262,6 +276,7 @@ class LaneBlock {
       s = in_target[l] ? hit : s;
       s = in_stop[l] ? s : exited;
       s = converged[l] ? static_cast<std::int8_t>(Status::Converged) : s;
+      s = singular[l] ? static_cast<std::int8_t>(Status::Singular) : s;
       s = bad[l] ? diverged : s;
       s = active[l] ? s : kRunning;
       ended_out[l] = s;
@@ -275,9 +290,42 @@ class LaneBlock {
     return active_[l] && static_cast<std::int64_t>(path_[l]) < rs_.cfg.record_paths;
   }
 
+  // Lane l's time: step * dt, or the dynamics' own clock.
+  double time_of(int l) const { return ti_ >= 0 ? s_(ti_, l) : static_cast<double>(step_[l]) * dt_; }
+
+  // Lanes that entered `target` or left `stop` in the step just taken (x_ and s_ now after it, x_next_ before):
+  // bisect the dense output for the time of the event, to the dynamics' tolerance, and end the path there.
+  void locate_events(int w) {
+    const double tol = dyn_.event_tolerance();
+    std::vector<double> xm(static_cast<std::size_t>(d_));
+    for (int l = 0; l < w; ++l) {
+      const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
+      const bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
+      if (!hit && !exited) continue;
+      const double* x0 = x_next_.col(l).data();
+      const double* x1 = x_.col(l).data();
+      const double* st = s_.col(l).data();
+      const double t0 = dyn_.last_step_start(st, d_), h = dyn_.last_step_length(st, d_);
+      auto happened = [&](const double* x) {
+        return exited ? !rs_.pb.stop->contains(x) : rs_.pb.target->contains(x);
+      };
+      double lo = 0.0, hi = 1.0;  // no event by lo; an event by hi
+      for (int it = 0; it < 200 && (hi - lo) * h > tol; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        dyn_.dense_output(x0, x1, st, mid, xm.data(), d_);
+        (happened(xm.data()) ? hi : lo) = mid;
+      }
+      if (hi < 1.0) {
+        dyn_.dense_output(x0, x1, st, hi, xm.data(), d_);
+        for (int i = 0; i < d_; ++i) x_(i, l) = xm[static_cast<std::size_t>(i)];
+        s_(ti_, l) = t0 + hi * h;
+      }
+    }
+  }
+
   void record(int l) {
     Trajectory& tr = rs_.out.trajectories[static_cast<std::size_t>(relative(l))];
-    tr.t.push_back(static_cast<double>(step_[l]) * dt_);
+    tr.t.push_back(time_of(l));
     for (int i = 0; i < d_; ++i) tr.x.push_back(x_(i, l));
   }
 
@@ -292,10 +340,12 @@ class LaneBlock {
     EnsembleResult& out = rs_.out;
     const std::size_t i = static_cast<std::size_t>(relative(l));
     // Exits and hits have a time and a place; so has convergence (the optimizer's answer).
-    const bool stopped = s == Status::Exited || s == Status::Hit || s == Status::Converged;
+    const bool stopped = s == Status::Exited || s == Status::Hit || s == Status::Converged || s == Status::Singular;
     out.status[i] = static_cast<std::int8_t>(s);
     out.exit_step[i] = static_cast<std::int64_t>(step_[l]);
-    out.exit_time[i] = stopped ? static_cast<double>(step_[l]) * dt_ : std::numeric_limits<double>::quiet_NaN();
+    // A singular path stays at the start of the step where its drift broke down: its time is that step's start.
+    const double t = s == Status::Singular && ti_ < 0 ? static_cast<double>(step_[l] - 1) * dt_ : time_of(l);
+    out.exit_time[i] = stopped ? t : std::numeric_limits<double>::quiet_NaN();
     for (int j = 0; j < d_; ++j)
       out.exit_position[i * d_ + j] = stopped ? x_(j, l) : std::numeric_limits<double>::quiet_NaN();
     if (recording_ > 0 && is_recorded(l)) --recording_;
@@ -364,6 +414,8 @@ class LaneBlock {
   const int d_, k_, m_, sd_, L_;
   const bool bridge_;
   const double dt_;
+  const int ti_;       // index of the lane's time in its state, or -1 (time = step * dt)
+  const bool dense_;   // locate events with the dynamics' dense output
   const double bound_;  // min(divergence_bound, largest finite double)
   int width_ = L_;
   int n_active_ = 0;
@@ -374,7 +426,7 @@ class LaneBlock {
   std::vector<std::uint64_t> path_, step_, pair_;
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;
-  std::vector<std::uint8_t> in_stop_, in_target_, bad_, capped_, bridge_exit_, bridge_hit_, converged_;
+  std::vector<std::uint8_t> in_stop_, in_target_, bad_, capped_, bridge_exit_, bridge_hit_, converged_, singular_;
   std::vector<double> u_, u_odd_, p_stop_, p_target_;
   PairDraws draws_;
 };

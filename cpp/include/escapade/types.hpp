@@ -19,6 +19,7 @@ enum class Status : std::int8_t {
   Censored = 2,  // reached the step cap first
   Diverged = 3,  // state became non-finite or exceeded the divergence bound
   Converged = 4,  // the optimizer declared convergence (perturbed GD's stopping rule)
+  Singular = 5,   // the constraint Jacobian lost rank (J J^T numerically singular): the projected flow is undefined
   Running = -1,  // internal: not finished
 };
 

@@ -1,6 +1,7 @@
-"""Theory that simulations are checked against: exact exit times, survival and exit-time statistics, landscape
-geometry, the Eyring–Kramers law, Freidlin–Wentzell quasi-potentials and minimum-action paths, Arrhenius fits,
-the SGD exit-time claims of 003 side by side with the quasi-potential answer, and SGD-k step-size thresholds."""
+"""Theory that simulations are checked against: exact exit times, survival and exit-time statistics, success
+rates, landscape geometry, the Eyring–Kramers law, Freidlin–Wentzell quasi-potentials and minimum-action paths,
+Arrhenius fits, the SGD exit-time claims of 003 side by side with the quasi-potential answer, and SGD-k step-size
+thresholds."""
 
 from .arrhenius import ArrheniusFit, arrhenius_fit, arrhenius_fit_sweep
 from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, mean_exit_time_1d
@@ -22,6 +23,7 @@ from .statistics import (
     exponential_fit,
     exponential_test,
 )
+from .success import SuccessRate, grid_points, success_rate, wilson_interval
 from .survival import KaplanMeier, censored_data, kaplan_meier, survival_data, survival_of
 from .thresholds import (
     CriticalBatchSizes,
@@ -57,6 +59,7 @@ __all__ = [
     "QuadraticCurvature",
     "SGDExitExperiment",
     "SGDExitPrediction",
+    "SuccessRate",
     "arrhenius_fit",
     "arrhenius_fit_sweep",
     "barrier",
@@ -75,6 +78,7 @@ __all__ = [
     "eyring_kramers",
     "find_minimum",
     "find_saddle",
+    "grid_points",
     "growth_rate",
     "kaplan_meier",
     "langevin_mean_exit_time_1d",
@@ -86,8 +90,10 @@ __all__ = [
     "quadratic_curvature",
     "sgd_exit_time_experiment",
     "sgd_exit_time_prediction",
+    "success_rate",
     "survival_data",
     "survival_of",
     "thresholds_table",
     "trajectory_errors",
+    "wilson_interval",
 ]

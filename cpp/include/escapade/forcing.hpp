@@ -1,0 +1,178 @@
+// Time-dependent forcing w(t) added to a drift: x' = U(x) + w(t) (000 eq. (7)).
+//
+// Every forcing is a pure function of (t, seed, path): random forcings draw their numbers from the counter-based
+// generator at step fields the engine never uses (2^47 and above; its step pairs stay below 2^47), so w(t) can
+// be evaluated at any time, in any order -- at the stages of an adaptive integrator as well as on a fixed grid
+// -- and is the same for any thread count.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "escapade/rng.hpp"
+#include "escapade/types.hpp"
+#include "escapade/validate.hpp"
+
+namespace escapade {
+
+class Forcing {
+ public:
+  virtual ~Forcing() = default;
+  virtual int dim() const = 0;
+  virtual std::string name() const = 0;
+  // w = w(t) (dim values) for path `path` of the run with seed `seed`.
+  virtual void eval(double t, std::uint64_t seed, std::uint64_t path, double* w) const = 0;
+};
+
+// Step fields of the forcing streams.
+constexpr std::uint64_t kBrownianStep = std::uint64_t{1} << 47;                     // + node index (< 2^45)
+constexpr std::uint64_t kDirectionStep = kBrownianStep + (std::uint64_t{1} << 45);  // + piece index (< 2^45)
+constexpr std::uint64_t kMaxForcingIndex = (std::uint64_t{1} << 45) - 1;
+
+// w(t) = A M [cos(omega t + phase), sin(omega t + phase)] with an n x 2 matrix M (a plane: two unit vectors).
+class PeriodicForcing final : public Forcing {
+ public:
+  PeriodicForcing(Matrix M, double amplitude, double omega, double phase)
+      : M_(std::move(M)), a_(amplitude), omega_(omega), phase_(phase) {
+    require(M_.rows() >= 1 && M_.cols() == 2 && M_.allFinite(), "directions", "not a finite n x 2 matrix",
+            "a finite n x 2 matrix");
+    require(std::isfinite(amplitude), "amplitude", amplitude, "finite");
+    require(std::isfinite(omega), "omega", omega, "finite");
+    require(std::isfinite(phase), "phase", phase, "finite");
+  }
+  int dim() const override { return static_cast<int>(M_.rows()); }
+  std::string name() const override { return "Periodic"; }
+  void eval(double t, std::uint64_t, std::uint64_t, double* w) const override {
+    const double c = a_ * std::cos(omega_ * t + phase_), s = a_ * std::sin(omega_ * t + phase_);
+    for (int i = 0; i < dim(); ++i) w[i] = M_(i, 0) * c + M_(i, 1) * s;
+  }
+
+ private:
+  Matrix M_;
+  double a_, omega_, phase_;
+};
+
+// w(t) = scale B(t), B an n-dimensional standard Brownian motion with B(0) = 0, one per path (000, Lemma 2).
+// Built by Levy's midpoint construction on [0, horizon]: B(horizon) = sqrt(horizon) Z_0, and the midpoint of a
+// dyadic interval [a, b] is (B(a) + B(b)) / 2 + sqrt((b - a) / 4) Z_k, Z_k the n normals of node k (heap order:
+// node 1 is [0, horizon], node k's halves are 2k and 2k + 1). After `levels` halvings B is interpolated
+// linearly, so w is the exact Brownian path at the 2^levels + 1 dyadic times and piecewise linear between them.
+// Each node's normals come from (seed, path, node): w(t) at any t costs levels + 1 nodes. Beyond the horizon
+// B is held at B(horizon).
+class BrownianForcing final : public Forcing {
+ public:
+  BrownianForcing(int dim, double scale, double horizon, int levels)
+      : n_(dim), scale_(scale), T_(horizon), L_(levels) {
+    require(dim >= 1, "dim", dim, "a positive integer");
+    require(std::isfinite(scale), "scale", scale, "finite");
+    require(std::isfinite(horizon) && horizon > 0, "horizon", horizon, "a positive finite number");
+    require(levels >= 0 && levels <= 40, "levels", levels, "between 0 and 40");
+  }
+  int dim() const override { return n_; }
+  std::string name() const override { return "Brownian"; }
+  int levels() const { return L_; }
+  void eval(double t, std::uint64_t seed, std::uint64_t path, double* w) const override {
+    thread_local std::vector<double> buf;
+    buf.resize(static_cast<std::size_t>(3 * n_));
+    double *Ba = buf.data(), *Bb = Ba + n_, *z = Bb + n_;
+    normals(seed, path, 0, z);
+    const double tc = std::min(std::max(t, 0.0), T_);
+    for (int i = 0; i < n_; ++i) {
+      Ba[i] = 0.0;
+      Bb[i] = std::sqrt(T_) * z[i];
+    }
+    double a = 0.0, b = T_;
+    std::uint64_t node = 1;
+    for (int level = 0; level < L_; ++level) {
+      const double mid = 0.5 * (a + b), sd = std::sqrt(0.25 * (b - a));
+      normals(seed, path, node, z);
+      const bool right = tc >= mid;
+      for (int i = 0; i < n_; ++i) {
+        const double Bm = 0.5 * (Ba[i] + Bb[i]) + sd * z[i];
+        (right ? Ba[i] : Bb[i]) = Bm;
+      }
+      (right ? a : b) = mid;
+      node = 2 * node + (right ? 1 : 0);
+    }
+    const double theta = b > a ? (tc - a) / (b - a) : 0.0;
+    for (int i = 0; i < n_; ++i) w[i] = scale_ * (Ba[i] + theta * (Bb[i] - Ba[i]));
+  }
+
+ private:
+  void normals(std::uint64_t seed, std::uint64_t path, std::uint64_t node, double* z) const {
+    WordStream rs(seed, path, kBrownianStep + node);
+    for (int i = 0; i < n_; ++i) z[i] = rs.normal();
+  }
+  int n_;
+  double scale_, T_;
+  int L_;
+};
+
+// w(t) = A v_k for t in [k tau, (k + 1) tau): v_k uniform on the unit sphere (a normal vector over its length),
+// drawn from (seed, path, k), so a new independent direction every tau.
+class RandomDirectionForcing final : public Forcing {
+ public:
+  RandomDirectionForcing(int dim, double amplitude, double tau) : n_(dim), a_(amplitude), tau_(tau) {
+    require(dim >= 1, "dim", dim, "a positive integer");
+    require(std::isfinite(amplitude), "amplitude", amplitude, "finite");
+    require(std::isfinite(tau) && tau > 0, "tau", tau, "a positive finite number");
+  }
+  int dim() const override { return n_; }
+  std::string name() const override { return "RandomDirections"; }
+  double tau() const { return tau_; }
+  void eval(double t, std::uint64_t seed, std::uint64_t path, double* w) const override {
+    const double k = t > 0 ? std::floor(t / tau_) : 0.0;  // also 0 for NaN (an idle lane's garbage time)
+    const std::uint64_t piece = static_cast<std::uint64_t>(std::min(k, static_cast<double>(kMaxForcingIndex)));
+    WordStream rs(seed, path, kDirectionStep + piece);
+    double n2 = 0;
+    for (int i = 0; i < n_; ++i) {
+      w[i] = rs.normal();
+      n2 += w[i] * w[i];
+    }
+    const double s = n2 > 0 ? a_ / std::sqrt(n2) : 0.0;
+    for (int i = 0; i < n_; ++i) w[i] *= s;
+  }
+
+ private:
+  int n_;
+  double a_, tau_;
+};
+
+// w(t) interpolated linearly in a table of samples (times t_0 < t_1 < ... and values W, K x n); held at the
+// first and last values outside [t_0, t_{K-1}].
+class TableForcing final : public Forcing {
+ public:
+  TableForcing(Vector times, Matrix values) : t_(std::move(times)), W_(std::move(values)) {
+    require(t_.size() >= 1 && t_.allFinite(), "times", "empty or non-finite", "a finite, non-empty vector");
+    require(W_.rows() == t_.size() && W_.cols() >= 1, "values",
+            std::to_string(W_.rows()) + " x " + std::to_string(W_.cols()),
+            "a K x n array with one row per time (K = " + std::to_string(t_.size()) + ")");
+    require(W_.allFinite(), "values", "an array with NaN or inf", "finite");
+    for (long k = 1; k < t_.size(); ++k) require(t_[k] > t_[k - 1], "times", "not increasing", "strictly increasing");
+  }
+  int dim() const override { return static_cast<int>(W_.cols()); }
+  std::string name() const override { return "Table"; }
+  void eval(double t, std::uint64_t, std::uint64_t, double* w) const override {
+    const long K = t_.size();
+    if (!(t > t_[0])) {
+      for (int i = 0; i < dim(); ++i) w[i] = W_(0, i);
+      return;
+    }
+    if (t >= t_[K - 1]) {
+      for (int i = 0; i < dim(); ++i) w[i] = W_(K - 1, i);
+      return;
+    }
+    const long k = static_cast<long>(std::upper_bound(t_.data(), t_.data() + K, t) - t_.data()) - 1;  // t_k <= t < t_{k+1}
+    const double th = (t - t_[k]) / (t_[k + 1] - t_[k]);
+    for (int i = 0; i < dim(); ++i) w[i] = W_(k, i) + th * (W_(k + 1, i) - W_(k, i));
+  }
+
+ private:
+  Vector t_;
+  Matrix W_;
+};
+
+}  // namespace escapade

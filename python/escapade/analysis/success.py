@@ -1,0 +1,81 @@
+"""Success rates: the fraction of paths (initial points) that reached a target, with Wilson score intervals."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from .._validate import as_array, as_float, as_int
+
+__all__ = ["SuccessRate", "grid_points", "success_rate", "wilson_interval"]
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval for a binomial proportion k / n:
+    (p + z^2/(2n) -+ z sqrt(p (1 - p) / n + z^2 / (4 n^2))) / (1 + z^2 / n), z the normal quantile of
+    (1 + confidence) / 2. Unlike p -+ z SE it stays in [0, 1] and keeps its coverage near p = 0 and 1."""
+    n = as_int("n", n, minimum=1)
+    k = as_int("successes", successes, minimum=0, maximum=n)
+    confidence = as_float("confidence", confidence)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    p = k / n
+    center = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    # At k = 0 and k = n one end is exactly 0 or 1 (the rounding of center -+ half would miss it slightly).
+    return (0.0 if k == 0 else max(0.0, center - half)), (1.0 if k == n else min(1.0, center + half))
+
+
+@dataclasses.dataclass(frozen=True)
+class SuccessRate:
+    """k successes out of n, the rate k / n and its Wilson interval [low, high] at `confidence`."""
+
+    successes: int
+    n: int
+    rate: float
+    low: float
+    high: float
+    confidence: float
+
+    def __str__(self) -> str:
+        return (f"{100 * self.rate:.2f}% ({self.successes}/{self.n}; {100 * self.confidence:g}% Wilson "
+                f"[{100 * self.low:.1f}%, {100 * self.high:.1f}%])")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def success_rate(result: Any, *, status: Any = None, confidence: float = 0.95) -> SuccessRate:
+    """The fraction of a result's paths that ended with `status` (default HIT: reached the target), with its
+    Wilson interval. `result` is a SimulationResult or SummaryResult, or a sequence of status codes."""
+    from ..results import Status
+
+    st = Status.HIT if status is None else Status(status) if not isinstance(status, str) else Status[status.upper()]
+    if hasattr(result, "count") and hasattr(result, "n_paths"):
+        k, n = int(result.count(st)), int(result.n_paths)
+    else:
+        codes = np.asarray(result)
+        k, n = int(np.count_nonzero(codes == st)), int(codes.size)
+    low, high = wilson_interval(k, n, confidence)
+    return SuccessRate(successes=k, n=n, rate=k / n, low=low, high=high, confidence=float(confidence))
+
+
+def grid_points(low: ArrayLike, high: ArrayLike, n: int | ArrayLike) -> np.ndarray:
+    """A regular grid of initial points on the box [low, high], `n` points per axis (an int or one per axis),
+    endpoints included: shape (prod(n), d), the last coordinate varying fastest. 17 per axis on [-4, 4]^2 gives
+    the 289 points of 000's Tables I and II."""
+    lo = as_array("low", low, ndim=1)
+    hi = as_array("high", high, ndim=1)
+    if hi.shape != lo.shape or not np.all(lo < hi):
+        raise ValueError(f"low must be below high in every coordinate, got low={lo.tolist()}, high={hi.tolist()}")
+    counts = np.broadcast_to(np.asarray(n), lo.shape)
+    axes = [np.linspace(a, b, as_int("n", int(c) if float(c).is_integer() else c, minimum=1))
+            for a, b, c in zip(lo, hi, counts)]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.ascontiguousarray(np.stack([m.ravel() for m in mesh], axis=1))

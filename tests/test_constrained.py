@@ -1,0 +1,452 @@
+"""Constrained flows (000): constraints, the projected drift, RK4 / DP54 / Euler-Maruyama, forcings, the Ackley
+variant, success rates with Wilson intervals, sweeps over forcing parameters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import optimize, stats
+
+import escapade as esc
+from escapade.analysis import grid_points, success_rate, wilson_interval
+
+K, A, OMEGA, X0 = 1.5, 0.8, 2.0, 1.0  # x' = -K x + A cos(OMEGA t), x(0) = X0
+
+
+def forced_decay(t):
+    """Closed form of x' = -K x + A cos(OMEGA t), x(0) = X0."""
+    s = A / (K * K + OMEGA * OMEGA)
+    return math.exp(-K * t) * (X0 - s * K) + s * (K * math.cos(OMEGA * t) + OMEGA * math.sin(OMEGA * t))
+
+
+def forced_flow(method, dt, **kwargs):
+    forcing = esc.Periodic(A, OMEGA, directions=[[1.0, 0.0]])
+    return esc.ConstrainedFlow(dt=dt, forcing=forcing, method=method, **kwargs)
+
+
+def end_point(landscape, flow, x0, t_max, **kwargs):
+    """x(t_max) of one path (recorded at its start and end)."""
+    res = esc.simulate(landscape, flow, x0=x0, n_paths=1, t_max=t_max, seed=0, record_paths=1,
+                       record_every=2**40, **kwargs)
+    t, x = res.trajectories[0]
+    return t[-1], x[-1]
+
+
+# --- integrators ------------------------------------------------------------------------------------------------
+
+
+def test_rk4_is_fourth_order_on_a_forced_linear_ode():
+    f = esc.Quadratic([[K]])
+    errors = []
+    for dt in (0.1, 0.05, 0.025):
+        t, x = end_point(f, forced_flow("rk4", dt), [X0], 2.0)
+        assert t == pytest.approx(2.0)
+        errors.append(abs(x[0] - forced_decay(2.0)))
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all((orders > 3.8) & (orders < 4.2)), (errors, orders)
+
+
+def test_euler_is_first_order():
+    f = esc.Quadratic([[K]])
+    e1 = abs(end_point(f, forced_flow("euler", 0.01), [X0], 2.0)[1][0] - forced_decay(2.0))
+    e2 = abs(end_point(f, forced_flow("euler", 0.005), [X0], 2.0)[1][0] - forced_decay(2.0))
+    assert 1.8 < e1 / e2 < 2.2
+
+
+@pytest.mark.parametrize("rtol", [1e-5, 1e-8])
+def test_dp54_meets_its_tolerance_and_stops_at_t_max(rtol):
+    f = esc.Quadratic([[K]])
+    t, x = end_point(f, forced_flow("dp54", 0.1, rtol=rtol, atol=rtol * 1e-2), [X0], 3.0)
+    assert t == 3.0  # the last step lands on the cap exactly
+    assert abs(x[0] - forced_decay(3.0)) < 10 * rtol
+
+
+def test_dp54_takes_few_steps_and_reports_its_own_time():
+    f = esc.Quadratic([[K]])
+    res = esc.simulate(f, forced_flow("dp54", 0.1, rtol=1e-6), x0=[X0], n_paths=3, t_max=10.0, seed=0)
+    assert np.all(res.status == esc.Status.CENSORED)
+    assert np.all(res.exit_step < 200)  # attempted steps, far fewer than 10 / 0.001
+    assert res.params["max_time"] == 10.0
+    assert res.summary().mean_lower_bound == pytest.approx(10.0)  # censored paths count at the time cap
+
+
+def test_dp54_event_time_is_located_on_the_dense_output():
+    # First time x(t) drops below 0.3 (leaves the half-space x > 0.3).
+    level = 0.3
+    t_star = optimize.brentq(lambda t: forced_decay(t) - level, 0.0, 1.5)
+    f = esc.Quadratic([[K]])
+    stop = esc.HalfSpace(normal=[-1.0], offset=-level)
+    for method, dt, tol in (("dp54", 0.2, 1e-8), ("rk4", 0.01, 0.011)):
+        flow = forced_flow(method, dt, rtol=1e-10, atol=1e-12, event_tol=1e-12)
+        res = esc.simulate(f, flow, x0=[X0], stop=stop, n_paths=1, t_max=5.0, seed=0)
+        assert res.status[0] == esc.Status.EXITED
+        assert abs(res.exit_time[0] - t_star) < tol, method
+        if method == "dp54":
+            assert res.exit_position[0, 0] == pytest.approx(level, abs=1e-8)
+            assert res.exit_step[0] < 40  # the event did not need small steps
+
+
+# --- constraints and the projected drift ------------------------------------------------------------------------
+
+
+def test_constraints_value_and_jacobian():
+    x = np.array([0.7, -1.2, 0.4])
+    p = esc.Parabola(dim=3)
+    assert p.value(x) == pytest.approx([0.7 - (1.44 + 0.16) / 2])
+    np.testing.assert_allclose(p.jacobian(x), [[1.0, 1.2, -0.4]])
+    s = esc.Sphere(center=[1.0, 0.0, 0.0], radius=2.0)
+    assert s.value(x) == pytest.approx([0.09 + 1.44 + 0.16 - 4.0])
+    np.testing.assert_allclose(s.jacobian(x), [2 * (x - [1.0, 0.0, 0.0])])
+    Am = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0]])
+    a = esc.Affine(Am, [1.0, 2.0])
+    np.testing.assert_allclose(a.value(x), Am @ x - [1.0, 2.0])
+    np.testing.assert_allclose(a.jacobian(x), Am)
+    np.testing.assert_allclose(a.value(np.stack([x, 2 * x])), np.stack([Am @ x, Am @ (2 * x)]) - [1.0, 2.0])
+
+
+def test_projected_drift_matches_the_formula():
+    f = esc.Ackley()
+    alpha = 0.7
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.01, alpha=alpha, forcing=esc.Periodic(0.5, 3.0))
+    rng = np.random.default_rng(1)
+    for x in rng.uniform(-3, 3, size=(5, 2)):
+        t = rng.uniform(0, 5)
+        J = np.array([[1.0, -x[1]]])
+        g = np.array([x[0] - x[1] ** 2 / 2])
+        M = np.linalg.inv(J @ J.T)
+        U = -(np.eye(2) - J.T @ M @ J) @ f.gradient(x) - alpha * (J.T @ M @ g)
+        w = 0.5 * np.array([math.cos(3 * t), math.sin(3 * t)])
+        np.testing.assert_allclose(flow.drift(f, x, t), U + w, rtol=1e-12, atol=1e-12)
+        # 000's closed form for the parabola
+        U2 = -np.array([[x[1] ** 2, x[1]], [x[1], 1]]) / (1 + x[1] ** 2) @ f.gradient(x) \
+            - alpha * g[0] / (1 + x[1] ** 2) * np.array([1.0, -x[1]])
+        np.testing.assert_allclose(U, U2, rtol=1e-12, atol=1e-12)
+
+
+def test_affine_infeasibility_decays_exactly_like_exp_minus_alpha_t():
+    # J U = -alpha g at every point, so every RK4 stage of g is the RK4 stage of g' = -alpha g: g_n = R(-alpha h)^n g0
+    alpha, h, n = 0.8, 0.05, 60
+    Am, b = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, -2.0]]), np.array([0.5, -1.0])
+    flow = esc.ConstrainedFlow(esc.Affine(Am, b), dt=h, alpha=alpha)
+    x0 = np.array([2.0, -1.0, 0.7])
+    res = esc.simulate(esc.Quadratic(np.diag([1.0, 2.0, 3.0])), flow, x0=x0, n_paths=1, max_steps=n, seed=0,
+                       record_paths=1)
+    t, xs = res.trajectories[0]
+    g = xs @ Am.T - b
+    z = -alpha * h
+    R = 1 + z + z**2 / 2 + z**3 / 6 + z**4 / 24
+    g0 = Am @ x0 - b
+    np.testing.assert_allclose(g, np.outer(R ** np.arange(n + 1), g0), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(g, np.outer(np.exp(-alpha * t), g0), rtol=1e-6)
+
+
+def test_feasible_paths_stay_feasible_and_reach_the_constrained_minimizer_on_a_sphere():
+    c = np.array([1.0, 2.0, -2.0])
+    f = esc.Quadratic(np.eye(3), center=c)  # min |x - c|^2 / 2 on |x| = 2: x* = 2 c / |c|
+    flow = esc.ConstrainedFlow(esc.Sphere(center=[0.0, 0.0, 0.0], radius=2.0), dt=0.01, alpha=1.0)
+    x0 = np.array([[0.0, 0.0, 2.0], [2.0, 0.0, 0.0], [0.0, -2.0, 0.0]])
+    res = esc.simulate(f, flow, x0=x0, t_max=30.0, seed=0, record_paths=3, record_every=10)
+    for _, xs in res.trajectories:
+        assert np.max(np.abs(np.sum(xs**2, axis=1) - 4.0)) < 1e-7
+        np.testing.assert_allclose(xs[-1], 2 * c / np.linalg.norm(c), atol=1e-8)
+
+
+def test_dp54_reaches_the_minimizer_on_an_affine_set():
+    c = np.array([3.0, -1.0, 2.0])
+    Am, b = np.array([[1.0, 1.0, 1.0]]), np.array([1.0])
+    x_star = c - Am.T @ np.linalg.solve(Am @ Am.T, Am @ c - b)
+    flow = esc.ConstrainedFlow(esc.Affine(Am, b), dt=0.1, alpha=2.0, method="dp54", rtol=1e-10, atol=1e-12)
+    res = esc.simulate(esc.Quadratic(np.eye(3), center=c), flow, x0=[[5.0, 5.0, 5.0]], t_max=40.0, seed=0,
+                       record_paths=1, record_every=2**40)
+    np.testing.assert_allclose(res.trajectories[0][1][-1], x_star, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4", "dp54"])
+def test_singular_jacobian_ends_the_path_with_its_own_status(method):
+    # J = 2x vanishes at the sphere's center; dependent rows of A make J J^T singular everywhere.
+    sphere = esc.ConstrainedFlow(esc.Sphere(center=[0.0, 0.0], radius=1.0), dt=0.01, method=method)
+    res = esc.simulate(esc.Quadratic(np.eye(2)), sphere, x0=[[0.0, 0.0], [0.5, 0.1]], t_max=1.0, seed=0)
+    assert res.status.tolist() == [esc.Status.SINGULAR, esc.Status.CENSORED]
+    assert res.exit_time[0] == 0.0 and np.all(res.exit_position[0] == 0.0)
+    dependent = esc.ConstrainedFlow(esc.Affine([[1.0, 1.0], [2.0, 2.0]], [0.0, 1.0]), dt=0.01, method=method)
+    res = esc.simulate(esc.Quadratic(np.eye(2)), dependent, x0=[0.3, 0.2], n_paths=4, t_max=1.0, seed=0)
+    assert np.all(res.status == esc.Status.SINGULAR)
+    assert np.all(np.isfinite(res.exit_position))
+    assert res.summary().counts["SINGULAR"] == 4
+    assert np.all(np.isnan(dependent.drift(esc.Quadratic(np.eye(2)), [0.3, 0.2])))
+
+
+# --- Ackley ----------------------------------------------------------------------------------------------------
+
+
+def test_ackley_matches_the_paper_and_its_derivatives():
+    f = esc.Ackley(a=20.0, d=0.05)
+    assert f.c == 2 * math.pi
+    assert f.value([0.0, 0.0]) == pytest.approx(0.0, abs=1e-14)
+    x = np.array([0.8, -1.7])
+    r = math.sqrt((x @ x) / 2 + 0.05**2)
+    expected = 20 * math.exp(-0.05) - 20 * math.exp(-r) + math.e - math.exp(np.cos(2 * np.pi * x).sum() / 2)
+    assert f.value(x) == pytest.approx(expected, rel=1e-14)
+    eps = 1e-6
+    fd = [(f.value(x + eps * e) - f.value(x - eps * e)) / (2 * eps) for e in np.eye(2)]
+    np.testing.assert_allclose(f.gradient(x), fd, rtol=1e-7)
+    fd_h = np.array([(f.gradient(x + eps * e) - f.gradient(x - eps * e)) / (2 * eps) for e in np.eye(2)])
+    np.testing.assert_allclose(f.hessian(x), fd_h, rtol=1e-6)
+
+
+# --- forcing ---------------------------------------------------------------------------------------------------
+
+
+def test_periodic_forcing_in_a_plane_and_with_directions():
+    w = esc.Periodic(2.0, 0.5, dim=3, plane=(2, 0), phase=0.1)
+    t = np.array([0.0, 1.0, 7.3])
+    expected = np.zeros((3, 3))
+    expected[:, 2], expected[:, 0] = 2 * np.cos(0.5 * t + 0.1), 2 * np.sin(0.5 * t + 0.1)
+    np.testing.assert_allclose(w(t), expected, atol=1e-15)
+    M = np.array([[1.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(esc.Periodic(1.0, 1.0, directions=M)(t), np.stack([np.cos(t), np.cos(t) + np.sin(t)], 1))
+
+
+def test_table_forcing_interpolates():
+    w = esc.TableForcing([0.0, 1.0, 3.0], [[0.0, 1.0], [2.0, 1.0], [0.0, -1.0]])
+    np.testing.assert_allclose(w([-1.0, 0.5, 2.0, 9.0]), [[0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, -1.0]])
+
+
+def test_random_directions_are_unit_pushes_held_for_tau():
+    w = esc.RandomDirections(1.5, 0.5, dim=3)
+    v = w(np.array([0.0, 0.2, 0.49, 0.5, 0.9]), seed=3, path=7)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.5)
+    np.testing.assert_array_equal(v[0], v[2])
+    assert not np.allclose(v[2], v[3])
+    assert not np.allclose(v, w(np.array([0.0, 0.2, 0.49, 0.5, 0.9]), seed=3, path=8))
+
+
+def test_brownian_forcing_has_brownian_statistics():
+    w = esc.BrownianForcing(2.0, horizon=8.0, dim=2, resolution=1e-2)
+    t = np.array([0.0, 1.0, 3.0, 8.0])
+    paths = np.stack([w(t, seed=5, path=p) for p in range(2000)])  # (paths, times, dims)
+    assert np.all(paths[:, 0] == 0.0)
+    var = paths[:, 1:].var(axis=0)  # scale^2 t per coordinate
+    expected = 4.0 * t[1:, None]
+    se = expected * math.sqrt(2 / 2000)
+    assert np.all(np.abs(var - expected) < 4 * se)
+    incr = paths[:, 3] - paths[:, 2]  # independent of B(3)
+    assert abs(np.corrcoef(incr[:, 0], paths[:, 2, 0])[0, 1]) < 4 / math.sqrt(2000)
+    # between the dyadic times the path is linear: the same at any resolution where both are nodes
+    np.testing.assert_array_equal(w(np.array([2.0]), seed=1, path=0), w(np.array([2.0]), seed=1, path=0))
+
+
+@pytest.mark.parametrize("method", ["rk4", "dp54", "euler"])
+@pytest.mark.parametrize("forcing", [esc.BrownianForcing(1.0, horizon=5.0), esc.RandomDirections(2.0, 0.3)])
+def test_forced_runs_are_bitwise_the_same_for_any_thread_count(method, forcing):
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0, forcing=forcing, method=method,
+                               noise=0.3 if method == "euler" else 0.0)
+    kw = dict(x0=esc.UniformBox([-3.0, -3.0], [3.0, 3.0]), target=esc.Ball([0.0, 0.0], 1.0), n_paths=150,
+              t_max=5.0, seed=11, record_paths=2)
+    a = esc.simulate(esc.Ackley(), flow, threads=1, **kw)
+    b = esc.simulate(esc.Ackley(), flow, threads=2, lanes=16, **kw)
+    for name in ("status", "exit_time", "exit_step", "exit_position"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    for (ta, xa), (tb, xb) in zip(a.trajectories, b.trajectories):
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_array_equal(xa, xb)
+    assert len(set(a.status.tolist())) > 1  # some hit, some not: the forcing matters
+
+
+def test_brownian_forcing_differs_between_paths_and_seeds():
+    flow = esc.ConstrainedFlow(None, dt=0.01, forcing=esc.BrownianForcing(1.0, horizon=2.0))
+    res = esc.simulate(esc.Quadratic(np.eye(2)), flow, x0=[0.0, 0.0], n_paths=2, t_max=2.0, seed=0, record_paths=2)
+    assert not np.array_equal(res.trajectories[0][1], res.trajectories[1][1])
+
+
+# --- success rates ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("k", "n", "conf"), [(0, 10, 0.95), (3, 10, 0.9), (266, 289, 0.95), (289, 289, 0.99)])
+def test_wilson_interval_solves_the_score_inequality(k, n, conf):
+    # The interval is the set of p with (k/n - p)^2 <= z^2 p (1 - p) / n: the roots of a quadratic in p.
+    z = stats.norm.ppf((1 + conf) / 2)
+    p_hat = k / n
+    roots = np.sort(np.roots([1 + z * z / n, -(2 * p_hat + z * z / n), p_hat * p_hat]).real)
+    low, high = wilson_interval(k, n, conf)
+    np.testing.assert_allclose([low, high], roots, atol=1e-12)
+
+
+def test_success_rate_of_a_trivial_case_is_one():
+    pts = grid_points([-0.5, -0.5], [0.5, 0.5], 5)
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.01)
+    res = esc.simulate(esc.Ackley(), flow, x0=pts, target=esc.Ball([0.0, 0.0], 1.0), t_max=1.0, seed=0)
+    s = success_rate(res)
+    assert (s.successes, s.n, s.rate, s.high) == (25, 25, 1.0, 1.0)
+    assert s.low == pytest.approx(wilson_interval(25, 25)[0])
+    assert success_rate(res.status, status="censored").rate == 0.0
+
+
+def test_grid_points_are_the_papers_289():
+    pts = grid_points([-4.0, -4.0], [4.0, 4.0], 17)
+    assert pts.shape == (289, 2)
+    np.testing.assert_array_equal(np.unique(pts[:, 0]), np.arange(-4.0, 4.5, 0.5))
+    assert grid_points([0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [2, 3, 4]).shape == (24, 3)
+
+
+def test_sweep_over_nested_forcing_parameters():
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0, forcing=esc.Periodic(1.0, 1.0))
+    pts = grid_points([-4.0, -4.0], [4.0, 4.0], 5)
+    kw = dict(x0=pts, target=esc.Ball([0.0, 0.0], 1.0), t_max=8.0)
+    res = esc.sweep(esc.Ackley(), flow, grid={"dynamics.forcing.amplitude": [0.5, 1.0],
+                                              "dynamics.forcing.omega": [0.3, 3.0]}, seed=2, **kw)
+    frame = res.to_pandas()
+    assert len(frame) == 4 and list(frame.columns[:2]) == ["dynamics.forcing.amplitude", "dynamics.forcing.omega"]
+    one = esc.simulate(esc.Ackley(), esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0,
+                                                         forcing=esc.Periodic(1.0, 3.0)), seed=2, **kw)
+    np.testing.assert_array_equal(res[3].status, one.status)
+    assert res[3].params["dynamics"]["forcing"]["omega"] == 3.0
+    assert frame["hit"].iloc[3] == one.count(esc.Status.HIT)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, _, info = esc.plot.success_rate(res, "dynamics.forcing.omega", "dynamics.forcing.amplitude")
+    assert info["fraction"][1, 1] == one.count(esc.Status.HIT) / 25
+    assert np.all((info["low"] <= info["fraction"]) & (info["fraction"] <= info["high"]))
+    assert (info["low"][1, 1], info["high"][1, 1]) == wilson_interval(one.count(esc.Status.HIT), 25)
+
+
+# --- bad input -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("make", "exc", "match"), [
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.01, alpha=-1.0), ValueError, "alpha"),
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.01, rtol=-1e-6), ValueError, "rtol"),
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.01, atol=-1.0), ValueError, "atol"),
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.01, event_tol=0.0), ValueError, "event_tol"),
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.0), ValueError, "dt"),
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.01, method="rk45"), ValueError, "method"),
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.01, noise=0.1), ValueError, "noise"),
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.01, forcing="periodic"), TypeError, "forcing"),
+    (lambda: esc.ConstrainedFlow("parabola", dt=0.01), TypeError, "constraint"),
+    (lambda: esc.ConstrainedFlow(esc.Parabola(), dt=0.01, forcing=esc.Periodic(1.0, 1.0, dim=3)), ValueError,
+     "forcing"),
+    (lambda: esc.Periodic(1.0, 1.0, plane=(0, 0)), ValueError, "plane"),
+    (lambda: esc.Periodic(1.0, 1.0, directions=np.ones((2, 3))), ValueError, "directions"),
+    (lambda: esc.BrownianForcing(1.0, horizon=-1.0), ValueError, "horizon"),
+    (lambda: esc.RandomDirections(1.0, tau=0.0), ValueError, "tau"),
+    (lambda: esc.TableForcing([0.0, 1.0], [[1.0, 2.0]]), ValueError, "values"),
+    (lambda: esc.TableForcing([1.0, 0.0], [[1.0], [2.0]]), ValueError, "times"),
+    (lambda: esc.Sphere([0.0, 0.0], radius=0.0), ValueError, "radius"),
+    (lambda: esc.Affine(np.ones((2, 3)), [1.0]), ValueError, "b"),
+    (lambda: esc.Parabola(dim=1), ValueError, "dim"),
+    (lambda: esc.Ackley(d=0.0), ValueError, "d"),
+    (lambda: wilson_interval(5, 3), ValueError, "successes"),
+    (lambda: wilson_interval(1, 3, confidence=1.5), ValueError, "confidence"),
+])
+def test_bad_input_names_the_argument(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+@pytest.mark.parametrize(("flow", "landscape", "match"), [
+    (esc.ConstrainedFlow(esc.Parabola(dim=3), dt=0.01), esc.Ackley(), "constraint"),
+    (esc.ConstrainedFlow(None, dt=0.01, forcing=esc.Periodic(1.0, 1.0, dim=3)), esc.Ackley(), "forcing"),
+    (esc.ConstrainedFlow(esc.Parabola(), dt=0.01, forcing=esc.BrownianForcing(1.0, horizon=1.0)), esc.Ackley(),
+     "horizon"),
+])
+def test_mismatched_problems_are_refused(flow, landscape, match):
+    with pytest.raises(ValueError, match=match):
+        esc.simulate(landscape, flow, x0=[1.0, 1.0], n_paths=1, t_max=2.0, seed=0)
+
+
+# --- the reproduction ------------------------------------------------------------------------------------------
+
+
+def test_reproduce_constrained_ackley(tmp_path, capsys, monkeypatch):
+    import json
+
+    from escapade.cli import main
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    assert main(["reproduce", "constrained-ackley", "--paths", "100", "--json", "--threads", "2",
+                 "--out", str(tmp_path)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["paper_percent"] for r in doc["table_I"]][:3] == [71.28, 76.12, 93.77]
+    for row in doc["table_I"] + doc["table_II"]:
+        assert row["grid"]["n"] == 289 and row["uniform_289"]["n"] == 289 and row["uniform"]["n"] == 100
+        assert row["grid"]["low"] <= row["grid"]["rate"] <= row["grid"]["high"]
+    # the paper's percentages are counts out of 289
+    assert all(abs(100 * r["paper_count_of_289"] / 289 - r["paper_percent"]) < 0.01 for r in doc["table_I"])
+    assert doc["params"]["unstated_by_the_paper"]["c"] == 2 * math.pi
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert [n for n in names if n.endswith(".png")] == [f"figure-{i}.png" for i in range(1, 5)]
+    # rerunning gives the same numbers (fixed seed)
+    grid = esc.analysis.grid_points([-4.0, -4.0], [4.0, 4.0], 17)
+    from escapade._constrained_ackley import model
+
+    f, flow, target = model()
+    res = esc.simulate(f, flow, x0=grid, target=target, t_max=20.0, seed=0)
+    assert doc["unforced"]["grid"]["successes"] == res.count(esc.Status.HIT)
+
+
+def test_an_experiment_file_describes_a_constrained_flow(tmp_path):
+    from escapade.config import load_config
+
+    config = tmp_path / "ackley.toml"
+    config.write_text("""
+[landscape]
+type = "Ackley"
+
+[dynamics]
+type = "ConstrainedFlow"
+dt = 0.01
+alpha = 1.0
+method = "dp54"
+constraint = { type = "Parabola" }
+forcing = { type = "Periodic", amplitude = 1.0, omega = 0.27826 }
+
+[start]
+type = "UniformBox"
+low = [-4.0, -4.0]
+high = [4.0, 4.0]
+
+[target]
+type = "Ball"
+center = [0.0, 0.0]
+radius = 1.0
+
+[run]
+n_paths = 50
+t_max = 20.0
+seed = 1
+""")
+    res = load_config(config).run()
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.01, method="dp54", forcing=esc.Periodic(1.0, 0.27826))
+    same = esc.simulate(esc.Ackley(), flow, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=50, t_max=20.0,
+                        seed=1, target=esc.Ball([0.0, 0.0], 1.0))
+    np.testing.assert_array_equal(res.exit_time, same.exit_time)
+    # the recorded description rebuilds the dynamics
+    rebuilt = esc.ConstrainedFlow(**{k: v for k, v in res.params["dynamics"].items() if k not in ("type",)
+                                     and v is not None})
+    assert rebuilt.forcing.omega == 0.27826 and isinstance(rebuilt.constraint, esc.Parabola)
+    with pytest.raises(ValueError, match="constraint must name its type"):
+        esc.ConstrainedFlow({"type": "Ellipse"}, dt=0.01)
+
+
+def test_statistics_saved_before_the_singular_status_still_load():
+    from escapade.results import ExitStats
+
+    old = {"counts": [1, 2, 3, 0, 0], "n_stopped": 3, "mean": 1.0, "m2": 0.5, "total_time": 3.0, "censored_time": 9.0}
+    stats = ExitStats.from_dict(old)
+    assert stats.counts == (1, 2, 3, 0, 0, 0)
+    assert stats.summary().counts["SINGULAR"] == 0
+
+
+def test_small_sweep_points_run_side_by_side_with_the_same_bits():
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.05, method="dp54",
+                               forcing=esc.BrownianForcing(1.0, horizon=10.0, resolution=0.01))
+    kw = dict(grid={"dynamics.alpha": [0.5, 1.0, 2.0]}, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=60,
+              target=esc.Ball([0.0, 0.0], 1.0), t_max=10.0, seed=4)
+    a = esc.sweep(esc.Ackley(), flow, threads=1, **kw)
+    b = esc.sweep(esc.Ackley(), flow, threads=2, **kw)
+    for ra, rb in zip(a, b):
+        np.testing.assert_array_equal(ra.exit_time, rb.exit_time)
+        np.testing.assert_array_equal(ra.status, rb.status)
