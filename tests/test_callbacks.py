@@ -249,3 +249,85 @@ def test_results_record_the_callbacks_by_name():
     spec = res.params["landscape"]
     assert spec["type"] == "CompiledLandscape" and spec["gradient"].endswith("well_gradient")
     assert spec["value"].endswith("well_value")
+
+
+# --- the constrained flow: compiled constraints, forcings and landscapes ------------------------------------
+
+A_ACK, D_ACK, C_ACK = 20.0, 0.05, 2 * np.pi
+
+
+@numba.njit
+def parabola_value(x, out):
+    s = 0.0
+    for i in range(1, x.size):
+        s += x[i] * x[i]
+    out[0] = x[0] - 0.5 * s
+
+
+@numba.njit
+def parabola_jacobian(x, out):
+    out[0, 0] = 1.0
+    for i in range(1, x.size):
+        out[0, i] = -x[i]
+
+
+@numba.njit
+def circle_forcing(t, out):
+    out[0] = 0.5 * np.cos(3.0 * t)
+    out[1] = 0.5 * np.sin(3.0 * t)
+
+
+@numba.njit
+def ackley_gradient(x, out):
+    n = x.size
+    sq = 0.0
+    cs = 0.0
+    for i in range(n):
+        sq += x[i] * x[i]
+        cs += np.cos(C_ACK * x[i])
+    r = np.sqrt(sq / n + D_ACK * D_ACK)
+    p = A_ACK * np.exp(-r) / (n * r)
+    q = np.exp(cs / n) * C_ACK / n
+    for i in range(n):
+        out[i] = p * x[i] + q * np.sin(C_ACK * x[i])
+
+
+def flow_run(constraint, forcing, landscape=None, method="rk4"):
+    flow = esc.ConstrainedFlow(constraint, dt=0.01, alpha=1.0, forcing=forcing, method=method)
+    return esc.simulate(landscape or esc.Ackley(), flow, x0=esc.UniformBox(low=[-3.0, -3.0], high=[3.0, 3.0]),
+                        target=esc.Ball(center=[0.0, 0.0], radius=1.0), n_paths=64, t_max=20.0, seed=5, threads=2)
+
+
+@pytest.mark.parametrize("method", ["rk4", "dp54"])
+def test_compiled_constraint_reproduces_the_parabola_flow(method):
+    compiled = esc.CompiledConstraint(2, 1, parabola_value, parabola_jacobian)
+    np.testing.assert_array_equal(compiled.jacobian([0.3, -1.2]), esc.Parabola().jacobian([0.3, -1.2]))
+    builtin = flow_run(esc.Parabola(), esc.Periodic(0.5, 3.0), method=method)
+    same(builtin, flow_run(compiled, esc.Periodic(0.5, 3.0), method=method))
+    assert 0 < np.mean(builtin.status == esc.Status.HIT) < 1  # some paths reach the target, some do not
+
+
+def test_compiled_forcing_and_landscape_reproduce_the_builtins():
+    forcing = esc.CompiledForcing(2, circle_forcing)
+    np.testing.assert_allclose(forcing([0.0, 0.7]), esc.Periodic(0.5, 3.0)([0.0, 0.7]), rtol=1e-15, atol=1e-15)
+    builtin = flow_run(esc.Parabola(), esc.Periodic(0.5, 3.0))
+    custom = flow_run(esc.CompiledConstraint(2, 1, parabola_value, parabola_jacobian), forcing,
+                      esc.CompiledLandscape(2, ackley_gradient))
+    assert np.array_equal(builtin.status, custom.status)
+    np.testing.assert_allclose(custom.exit_time, builtin.exit_time, rtol=1e-9)
+
+
+@numba.njit
+def nan_constraint(x, out):
+    out[0] = np.nan
+
+
+def test_compiled_constraint_errors():
+    with pytest.raises(ValueError, match=r"value callback of CompiledConstraint\(.*nan_constraint\) returned NaN"):
+        flow_run(esc.CompiledConstraint(2, 1, nan_constraint, parabola_jacobian), None)
+    with pytest.raises(ValueError, match="n_constraints must be"):
+        esc.CompiledConstraint(2, 3, parabola_value, parabola_jacobian)
+    with pytest.raises(ValueError, match="needs both value= and jacobian="):
+        esc.CompiledConstraint(2, 1, parabola_value, None)
+    with pytest.raises(TypeError, match="forcing must be a numba njit function"):
+        esc.CompiledForcing(2, lambda t, out: None)(0.0)

@@ -1,4 +1,4 @@
-// User landscapes: compiled callbacks (C function pointers, e.g. numba cfuncs) called without the GIL, and
+// User landscapes, constraints and forcings: compiled callbacks (C function pointers, e.g. numba cfuncs) called without the GIL, and
 // batched Python callbacks called with the GIL once per block-step on a whole block of lanes.
 #include <pybind11/stl.h>
 
@@ -6,7 +6,7 @@
 #include <memory>
 #include <type_traits>
 
-#include "escapade/landscapes/compiled.hpp"
+#include "escapade/compiled.hpp"
 #include "numpy.hpp"
 
 using namespace escapade;
@@ -112,7 +112,7 @@ void bind_callbacks(py::module_& m) {
                                         as_function<HessianFn>(hessian), nullptr});
            }),
            py::kw_only(), "dim"_a, "name"_a, "gradient"_a, "value"_a = 0, "hessian"_a = 0,
-           "Function addresses with the C signatures of escapade/landscapes/compiled.hpp (0 = not given).");
+           "Function addresses with the C signatures of escapade/compiled.hpp (0 = not given).");
   py::class_<CompiledFiniteSum, FiniteSum, std::shared_ptr<CompiledFiniteSum>>(m, "CompiledFiniteSum")
       .def(py::init([](int dim, std::string name, std::uintptr_t term_gradient, const DoubleArray& p,
                        std::uintptr_t gradient, std::uintptr_t value, std::uintptr_t hessian) {
@@ -124,6 +124,18 @@ void bind_callbacks(py::module_& m) {
            }),
            py::kw_only(), "dim"_a, "name"_a, "term_gradient"_a, "p"_a, "gradient"_a = 0, "value"_a = 0,
            "hessian"_a = 0);
+  py::class_<CompiledConstraint, Constraint, std::shared_ptr<CompiledConstraint>>(m, "CompiledConstraint")
+      .def(py::init([](int dim, int n_constraints, std::string name, std::uintptr_t value, std::uintptr_t jacobian) {
+             return std::make_shared<CompiledConstraint>(dim, n_constraints, std::move(name),
+                                                         as_function<ConstraintValueFn>(value),
+                                                         as_function<ConstraintJacobianFn>(jacobian));
+           }),
+           py::kw_only(), "dim"_a, "n_constraints"_a, "name"_a, "value"_a, "jacobian"_a);
+  py::class_<CompiledForcing, Forcing, std::shared_ptr<CompiledForcing>>(m, "CompiledForcing")
+      .def(py::init([](int dim, std::string name, std::uintptr_t forcing) {
+             return std::make_shared<CompiledForcing>(dim, std::move(name), as_function<ForcingFn>(forcing));
+           }),
+           py::kw_only(), "dim"_a, "name"_a, "forcing"_a);
   py::class_<PythonLandscape, Landscape, std::shared_ptr<PythonLandscape>>(m, "PythonLandscape")
       .def(py::init([](int dim, std::string name, py::object gradient, py::object value, py::object hessian) {
              return std::make_shared<PythonLandscape>(

@@ -39,7 +39,7 @@ PYBIND11_MODULE(_core, m) {
   }, "Compiler, flags and libraries this build of the core used.");
   bind_random(m);
   bind_problem(m);
-  bind_callbacks(m);
   bind_constrained(m);
+  bind_callbacks(m);
   bind_engine(m);
 }

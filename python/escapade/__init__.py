@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
 
 from . import analysis, datasets, plot
 from .constraints import Affine, Constraint, Parabola, Sphere
-from .custom import BatchedLandscape, CallbackError, CompiledLandscape
+from .custom import BatchedLandscape, CallbackError, CompiledConstraint, CompiledForcing, CompiledLandscape
 from .dynamics import (
     GD, AdaGrad, AdaNorm, ConstrainedFlow, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, LevyLangevin, NoisyGD,
     PerturbedGD, SGDk, SGLD, StableSGD,
@@ -53,6 +53,8 @@ __all__ = [
     "Box",
     "BrownianForcing",
     "CallbackError",
+    "CompiledConstraint",
+    "CompiledForcing",
     "CompiledLandscape",
     "ConstrainedFlow",
     "Constraint",

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledFiniteSum', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -281,20 +281,6 @@ class UniformBallStart(Start):
 class GaussianStart(Start):
     def __init__(self, *, mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], cov: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
-class CompiledLandscape(Landscape):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: typing.SupportsInt | typing.SupportsIndex, value: typing.SupportsInt | typing.SupportsIndex = 0, hessian: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
-        """
-        Function addresses with the C signatures of escapade/landscapes/compiled.hpp (0 = not given).
-        """
-class CompiledFiniteSum(FiniteSum):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, term_gradient: typing.SupportsInt | typing.SupportsIndex, p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gradient: typing.SupportsInt | typing.SupportsIndex = 0, value: typing.SupportsInt | typing.SupportsIndex = 0, hessian: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
-        ...
-class PythonLandscape(Landscape):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: typing.Any, value: typing.Any = None, hessian: typing.Any = None) -> None:
-        ...
-class PythonFiniteSum(FiniteSum):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, term_gradients: typing.Any, p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gradient: typing.Any = None, value: typing.Any = None, hessian: typing.Any = None) -> None:
-        ...
 class Constraint:
     def jacobian(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -403,6 +389,26 @@ class ConstrainedFlow(Dynamics):
         """
         U_alpha(x) + w(t) at each row of x (n, d) and time t (n,); NaN rows where J J^T is singular.
         """
+class CompiledLandscape(Landscape):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: typing.SupportsInt | typing.SupportsIndex, value: typing.SupportsInt | typing.SupportsIndex = 0, hessian: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        """
+        Function addresses with the C signatures of escapade/compiled.hpp (0 = not given).
+        """
+class CompiledFiniteSum(FiniteSum):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, term_gradient: typing.SupportsInt | typing.SupportsIndex, p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gradient: typing.SupportsInt | typing.SupportsIndex = 0, value: typing.SupportsInt | typing.SupportsIndex = 0, hessian: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+class CompiledConstraint(Constraint):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, n_constraints: typing.SupportsInt | typing.SupportsIndex, name: str, value: typing.SupportsInt | typing.SupportsIndex, jacobian: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class CompiledForcing(Forcing):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, forcing: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class PythonLandscape(Landscape):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: typing.Any, value: typing.Any = None, hessian: typing.Any = None) -> None:
+        ...
+class PythonFiniteSum(FiniteSum):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, term_gradients: typing.Any, p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gradient: typing.Any = None, value: typing.Any = None, hessian: typing.Any = None) -> None:
+        ...
 class Status:
     """
     Members:

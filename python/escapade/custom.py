@@ -1,4 +1,4 @@
-"""Your own landscapes, at native speed.
+"""Your own landscapes, constraints and forcings, at native speed.
 
 `CompiledLandscape` takes functions compiled with numba (an `njit` function per point, which escapade wraps,
 or a `cfunc` with escapade's C signature): the C++ worker threads call them through function pointers, without
@@ -7,7 +7,7 @@ points `(lanes, d)` at once: the engine takes the GIL once per block-step for th
 
 Either one is a finite sum F = sum_i p_i f_i when given per-term gradients (`n_terms`, and `p` for weights
 other than uniform), and then works with `SGDk` and minibatch `SGLD` as well as with every full-gradient
-dynamics.
+dynamics. `CompiledConstraint` and `CompiledForcing` do the same for the constrained flow's g(x) = 0 and w(t).
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._validate import as_array, as_int
+from .constraints import Constraint
+from .forcing import Forcing
 from .landscapes import Landscape
 
-__all__ = ["BatchedLandscape", "CallbackError", "CompiledLandscape", "C_SIGNATURES"]
+__all__ = ["BatchedLandscape", "CallbackError", "CompiledConstraint", "CompiledForcing", "CompiledLandscape",
+           "C_SIGNATURES"]
 
 # The C signatures a numba cfunc (or any C function whose address is passed as an int) must have. Points are
 # stored one after another: point l is x[l * d : (l + 1) * d], a C-ordered (width, d) array.
@@ -31,6 +34,9 @@ C_SIGNATURES = {
     "value": "float64(CPointer(float64) x, int64 d)",
     "hessian": "void(CPointer(float64) x, CPointer(float64) H, int64 d)",
     "term_gradient": "void(int64 i, CPointer(float64) x, CPointer(float64) g, int64 d)",
+    "constraint_value": "void(CPointer(float64) x, CPointer(float64) g, int64 n, int64 m)",
+    "constraint_jacobian": "void(CPointer(float64) x, CPointer(float64) J, int64 n, int64 m)",  # J (m, n) C order
+    "forcing": "void(float64 t, CPointer(float64) w, int64 n)",
 }
 
 
@@ -118,6 +124,9 @@ def _signatures(numba: Any) -> dict[str, Any]:
         "value": t.float64(dp, t.int64),
         "hessian": t.void(dp, dp, t.int64),
         "term_gradient": t.void(t.int64, dp, dp, t.int64),
+        "constraint_value": t.void(dp, dp, t.int64, t.int64),
+        "constraint_jacobian": t.void(dp, dp, t.int64, t.int64),
+        "forcing": t.void(t.float64, dp, t.int64),
     }
 
 
@@ -144,8 +153,18 @@ def _wrap_njit(numba: Any, kind: str, fn: Any, sig: Any) -> Any:
     def term_gradient(i: Any, xp: Any, gp: Any, d: Any) -> None:
         fn(i, carray(xp, (d,)), carray(gp, (d,)))
 
+    def constraint_value(xp: Any, gp: Any, n: Any, m: Any) -> None:
+        fn(carray(xp, (n,)), carray(gp, (m,)))
+
+    def constraint_jacobian(xp: Any, jp: Any, n: Any, m: Any) -> None:
+        fn(carray(xp, (n,)), carray(jp, (m, n)))
+
+    def forcing(t: Any, wp: Any, n: Any) -> None:
+        fn(t, carray(wp, (n,)))
+
     wrappers = {"gradient": gradient, "block_gradient": block_gradient, "value": value, "hessian": hessian,
-                "term_gradient": term_gradient}
+                "term_gradient": term_gradient, "constraint_value": constraint_value,
+                "constraint_jacobian": constraint_jacobian, "forcing": forcing}
     return numba.cfunc(sig, nopython=True)(wrappers[kind])
 
 
@@ -237,6 +256,71 @@ class CompiledLandscape(_Custom):
             core = _core.CompiledFiniteSum(dim=self.dim, name=self.name, term_gradient=addr["term_gradient"],
                                            p=self.p, gradient=addr["gradient"], value=addr["value"],
                                            hessian=addr["hessian"])
+        object.__setattr__(self, "_compiled_callbacks", keep)
+        return core
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class CompiledConstraint(Constraint):
+    """Equality constraints g(x) = 0 (m of them in d unknowns) for `ConstrainedFlow`, from numba-compiled functions:
+    `value(x, out)` writes g(x) (m,) and `jacobian(x, out)` writes J = Dg(x) (m, d), both njit functions of one
+    point (or cfuncs / addresses with the signatures `C_SIGNATURES["constraint_value"]` and
+    `["constraint_jacobian"]`, J in C order). Called from the engine's threads without the GIL; NaN at a finite
+    point stops the run with a ValueError naming the function."""
+
+    dim: int = 1
+    n_constraints: int = 1
+    value_fn: Any = None
+    jacobian_fn: Any = None
+    name: str = ""
+
+    def __init__(self, dim: int, n_constraints: int, value: Any, jacobian: Any, *, name: str | None = None) -> None:
+        d = as_int("dim", dim, minimum=1)
+        object.__setattr__(self, "dim", d)
+        object.__setattr__(self, "n_constraints", as_int("n_constraints", n_constraints, minimum=1, maximum=d))
+        if value is None or jacobian is None:
+            raise ValueError("CompiledConstraint needs both value= and jacobian=")
+        object.__setattr__(self, "value_fn", value)
+        object.__setattr__(self, "jacobian_fn", jacobian)
+        object.__setattr__(self, "name", name or f"CompiledConstraint({_callback_name(value)})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "dim": self.dim, "n_constraints": self.n_constraints, "name": self.name,
+                "value": _callback_name(self.value_fn), "jacobian": _callback_name(self.jacobian_fn)}
+
+    def _to_core(self) -> Any:
+        keep: list[Any] = []
+        core = _core.CompiledConstraint(dim=self.dim, n_constraints=self.n_constraints, name=self.name,
+                                        value=_address("constraint_value", self.value_fn, keep),
+                                        jacobian=_address("constraint_jacobian", self.jacobian_fn, keep))
+        object.__setattr__(self, "_compiled_callbacks", keep)
+        return core
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class CompiledForcing(Forcing):
+    """A deterministic forcing w(t) for `ConstrainedFlow` from a numba-compiled function `forcing(t, out)` that
+    writes w(t) (d,) (or a cfunc / address with the signature `C_SIGNATURES["forcing"]`); the same for every
+    path. Called from the engine's threads, at every stage time of the integrator."""
+
+    dim: int = 1
+    forcing_fn: Any = None
+    name: str = ""
+
+    def __init__(self, dim: int, forcing: Any, *, name: str | None = None) -> None:
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        if forcing is None:
+            raise ValueError("CompiledForcing needs forcing=")
+        object.__setattr__(self, "forcing_fn", forcing)
+        object.__setattr__(self, "name", name or f"CompiledForcing({_callback_name(forcing)})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "dim": self.dim, "name": self.name,
+                "forcing": _callback_name(self.forcing_fn)}
+
+    def _to_core(self) -> Any:
+        keep: list[Any] = []
+        core = _core.CompiledForcing(dim=self.dim, name=self.name, forcing=_address("forcing", self.forcing_fn, keep))
         object.__setattr__(self, "_compiled_callbacks", keep)
         return core
 

@@ -1,5 +1,5 @@
-// Landscapes whose functions are compiled elsewhere (numba cfuncs, C, Fortran) and called through C function
-// pointers from the worker threads, without the GIL.
+// Landscapes, constraints and forcings whose functions are compiled elsewhere (numba cfuncs, C, Fortran) and
+// called through C function pointers from the worker threads, without the GIL.
 #pragma once
 
 #include <cmath>
@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "escapade/constraint.hpp"
+#include "escapade/forcing.hpp"
 #include "escapade/landscape.hpp"
 #include "escapade/landscapes/finite_sum.hpp"
 
@@ -21,6 +23,10 @@ using GradientFn = void (*)(const double* x, double* g, std::int64_t d, std::int
 using ValueFn = double (*)(const double* x, std::int64_t d);
 using HessianFn = void (*)(const double* x, double* H, std::int64_t d);
 using TermGradientFn = void (*)(std::int64_t i, const double* x, double* g, std::int64_t d);  // g = grad f_i(x)
+// Constraints g: R^n -> R^m; J is m x n row-major (a C-ordered numpy (m, n) array).
+using ConstraintValueFn = void (*)(const double* x, double* g, std::int64_t n, std::int64_t m);
+using ConstraintJacobianFn = void (*)(const double* x, double* J, std::int64_t n, std::int64_t m);
+using ForcingFn = void (*)(double t, double* w, std::int64_t n);
 }
 
 struct CompiledFunctions {
@@ -122,6 +128,61 @@ class CompiledFiniteSum final : public detail::CompiledBase<FiniteSum> {
  private:
   Vector p_;
   bool uniform_ = false;
+};
+
+// g(x) = 0 from compiled value and Jacobian functions.
+class CompiledConstraint final : public Constraint {
+ public:
+  CompiledConstraint(int dim, int m, std::string name, ConstraintValueFn value, ConstraintJacobianFn jacobian)
+      : n_(dim), m_(m), name_(std::move(name)), value_(value), jacobian_(jacobian) {
+    require(dim >= 1, "dim", dim, "a positive integer");
+    require(m >= 1 && m <= dim, "n_constraints", m, "between 1 and dim");
+    require(value != nullptr && jacobian != nullptr, "value and jacobian", "missing", "compiled functions");
+  }
+  int dim() const override { return n_; }
+  int n_constraints() const override { return m_; }
+  std::string name() const override { return name_; }
+  void value(const double* x, double* g) const override {
+    value_(x, g, n_, m_);
+    detail::check_output("value", name_, x, g, n_, 1, m_);
+  }
+  void jacobian(const double* x, double* J) const override {
+    thread_local std::vector<double> rows;
+    rows.resize(static_cast<std::size_t>(m_) * n_);
+    jacobian_(x, rows.data(), n_, m_);
+    detail::check_output("jacobian", name_, x, rows.data(), n_, 1, m_ * n_);
+    for (int i = 0; i < m_; ++i)
+      for (int j = 0; j < n_; ++j) J[i + static_cast<long>(j) * m_] = rows[static_cast<long>(i) * n_ + j];
+  }
+
+ private:
+  int n_, m_;
+  std::string name_;
+  ConstraintValueFn value_;
+  ConstraintJacobianFn jacobian_;
+};
+
+// A deterministic forcing w(t) from a compiled function (the same for every path).
+class CompiledForcing final : public Forcing {
+ public:
+  CompiledForcing(int dim, std::string name, ForcingFn fn) : n_(dim), name_(std::move(name)), fn_(fn) {
+    require(dim >= 1, "dim", dim, "a positive integer");
+    require(fn != nullptr, "forcing", "missing", "a compiled function");
+  }
+  int dim() const override { return n_; }
+  std::string name() const override { return name_; }
+  void eval(double t, std::uint64_t, std::uint64_t, double* w) const override {
+    fn_(t, w, n_);
+    bool nan = false;
+    for (int i = 0; i < n_; ++i) nan = nan || std::isnan(w[i]);
+    require(!nan || !std::isfinite(t), "forcing callback of " + name_ + " returned NaN at the finite time t = " +
+                                           std::to_string(t));
+  }
+
+ private:
+  int n_;
+  std::string name_;
+  ForcingFn fn_;
 };
 
 }  // namespace escapade
