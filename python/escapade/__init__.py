@@ -14,10 +14,10 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "from the source tree rather than importing it from there"
     ) from exc
 
-from . import analysis, plot
+from . import analysis, experiments, plot
 from .custom import BatchedLandscape, CallbackError, CompiledLandscape
 from .dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, NoisyGD, PerturbedGD, SGDk, SGLD
-from .landscapes import DoubleWell, Landscape, Quadratic, StochasticQuadratic, StrictSaddle
+from .landscapes import DoubleWell, Landscape, Octopus, Quadratic, StochasticQuadratic, StrictSaddle
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
@@ -46,6 +46,7 @@ __all__ = [
     "Landscape",
     "Langevin",
     "NoisyGD",
+    "Octopus",
     "PerturbedGD",
     "Quadratic",
     "Region",
@@ -62,6 +63,7 @@ __all__ = [
     "UniformBall",
     "UniformBox",
     "analysis",
+    "experiments",
     "load",
     "plot",
     "simulate",
