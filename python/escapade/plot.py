@@ -762,15 +762,16 @@ def mean_times(
         censored = rows["censored"].to_numpy() > 0
         y = np.where(censored, rows["mean_lower_bound"], rows["mean"])
         err = np.where(censored, 0.0, np.nan_to_num(rows["stderr"].to_numpy()))
-        lines[name] = ax.errorbar(rows[x], y, yerr=err, color=color, marker="o", capsize=3, label=str(name),
-                                  markerfacecolor=color)
+        lines[name] = ax.errorbar(rows[x], y, yerr=err, color=color, capsize=3, label=str(name))
+        xs = rows[x].to_numpy()
+        ax.plot(xs[~censored], y[~censored], "o", color=color)
         if censored.any():
-            ax.plot(rows[x][censored], y[censored], "o", color=color, markerfacecolor="white")
+            ax.plot(xs[censored], y[censored], "o", color=color, markerfacecolor="white", zorder=3)
             hollow += int(censored.sum())
     ax.set_yscale("log")
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel(x)
-    ax.set_ylabel("mean time (iterations)")
+    ax.set_ylabel("mean time (iterations)" + (" (hollow: censored, lower bound)" if hollow else ""))
     ax.legend(fontsize="small")
     return PlotResult(ax, {"lines": lines}, {"censored_rows": hollow})

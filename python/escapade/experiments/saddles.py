@@ -8,8 +8,9 @@ import math
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .._validate import as_float, as_int
+from .._validate import as_array, as_float, as_int
 from ..dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, GaussianSGD, NoisyGD, PerturbedGD
 from ..landscapes import Landscape, Octopus, StrictSaddle
 from ..regions import Ball
@@ -157,7 +158,8 @@ def _first_entrance_row(res: Any, minimum: np.ndarray, radius: float, cap: int) 
 def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float] | None = None, *,
                      methods: Mapping[str, DiscreteMap] | None = None, n_paths: int = 500,
                      start_radius: float = 0.1, radius: float = 0.5, tol: float = 1e-8, max_steps: int = 5_000,
-                     seed: int = 0, threads: int | None = None, progress: bool | None = False) -> Any:
+                     starts: ArrayLike | None = None, seed: int = 0, threads: int | None = None,
+                     progress: bool | None = False) -> Any:
     """How often each optimizer started uniformly in the ball of radius `start_radius` around a strict saddle
     converges to it, and how often it escapes (leaves the ball of radius `radius`).
 
@@ -165,6 +167,7 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
     escaped when it leaves the ball of radius `radius` (EXITED), and as undecided when neither happens within
     `max_steps` (CENSORED). `landscape` defaults to `StrictSaddle([-1, 1, 1])` and `saddle` to the origin;
     `methods` (name -> dynamics) to GD(0.1), AdaGrad(full and diagonal) and AdaNorm with lr = 0.5, delta0 = 1.
+    `starts` (n, d), if given, replaces the random starts (e.g. points of the stable manifold, which do converge).
     For random starts (absolutely continuous) the converged fraction is zero for all of them (Lee et al. 2016
     for GD; Antonakopoulos et al. for adaptive steps). Returns a pandas DataFrame, one row per method: n_paths,
     converged, escaped, undecided and the fractions converged_fraction, escaped_fraction.
@@ -185,9 +188,15 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
         methods = {"GD": GD(0.1), "AdaGrad (full)": AdaGrad(0.5, delta0=1.0, matrix="full"),
                    "AdaGrad (diagonal)": AdaGrad(0.5, delta0=1.0, matrix="diagonal"),
                    "AdaNorm": AdaNorm(0.5, delta0=1.0)}
+    x0: Any = UniformBall(center=x_star, radius=start_radius)
+    if starts is not None:
+        x0 = as_array("starts", starts, ndim=2)
+        if x0.shape[1] != f.dim:
+            raise ValueError(f"starts must have shape (n, {f.dim}), got {x0.shape}")
+        n_paths = x0.shape[0]
     rows = []
     for name, dyn in methods.items():
-        res = simulate(f, dyn, x0=UniformBall(center=x_star, radius=start_radius),
+        res = simulate(f, dyn, x0=x0,
                        stop=Ball(center=x_star, radius=radius), target=Ball(center=x_star, radius=tol),
                        n_paths=n_paths, max_steps=max_steps, seed=seed, threads=threads, progress=progress)
         assert isinstance(res, SimulationResult)
