@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'CompiledFiniteSum', 'CompiledLandscape', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['AdaGrad', 'AdaGradMode', 'Ball', 'Box', 'CompiledFiniteSum', 'CompiledLandscape', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'NoisyGradientDescent', 'Octopus', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'Region', 'SGDk', 'SGLD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -33,6 +33,12 @@ class DoubleWell(Landscape):
         ...
 class StrictSaddle(Landscape):
     def __init__(self, *, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], quartic: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class Octopus(Landscape):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, L: typing.SupportsFloat | typing.SupportsIndex, gamma: typing.SupportsFloat | typing.SupportsIndex, tau: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def nu(self) -> float:
         ...
 class Quadratic(Landscape):
     def __init__(self, *, H: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:

@@ -180,10 +180,11 @@ def _saddle_escape(*, paths: int | None, seed: int, threads: int | None, progres
     from .experiments import octopus_escape_times, saddle_escape_times
 
     n_paths = 100 if paths is None else paths
-    escape_params = {"dims": [10, 100, 1000], "curvatures": [0.1, 1.0], "radius": 0.1, "start_radius": 1e-3,
-                     "noise": 1e-2, "lr": 0.1, "quartic": 1.0, "max_steps": 20_000}
-    octopus_params = {"dims": [2, 3, 4, 5, 6, 7, 8], "L": 1.0, "gamma": 1.0, "tau": 1.0, "lr": 0.25,
-                      "epsilon": 1e-2, "noise": 1e-2, "max_steps": 100_000}
+    escape_params: dict[str, Any] = {"dims": [10, 100, 1000], "curvatures": [0.1, 1.0], "radius": 0.1,
+                                     "start_radius": 1e-3, "noise": 1e-2, "lr": 0.1, "quartic": 1.0,
+                                     "max_steps": 20_000}
+    octopus_params: dict[str, Any] = {"dims": [2, 3, 4, 5, 6, 7, 8], "L": 1.0, "gamma": 1.0, "tau": 1.0,
+                                      "lr": 0.25, "epsilon": 1e-2, "noise": 1e-2, "max_steps": 100_000}
     escape = saddle_escape_times(**escape_params, n_paths=n_paths, seed=seed, threads=threads, progress=progress)
     octopus = octopus_escape_times(**octopus_params, n_paths=n_paths, seed=seed, threads=threads,
                                    progress=progress)
