@@ -210,8 +210,8 @@ def _saddle_escape(*, paths: int | None, seed: int, threads: int | None, progres
         _times_text(octopus, ["method", "dim"]),
         "",
         "GD waits at each of the d saddles of the octopus longer than at the one before: its time grows",
-        "geometrically with d (and once its stable coordinates underflow to 0 it never leaves: censored), while",
-        "perturbed GD's grows about linearly.",
+        "geometrically with d (and once its stable coordinates underflow, its steps round to 0 and it never leaves:",
+        "censored), while perturbed GD's grows about linearly.",
     ])
 
     def draw(path: Path) -> None:

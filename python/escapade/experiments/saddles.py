@@ -108,8 +108,9 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
     Returns a tidy pandas DataFrame like `saddle_escape_times` (columns method, dim, n_paths, the counts by
     status, mean, stderr, mean_lower_bound; "hit" counts the paths that reached an epsilon-second-order
     stationary point, "converged" the perturbed-GD paths that stopped elsewhere). GD's stable coordinates shrink
-    by (1 - 2 lr L) per iteration while it waits at each saddle; in double precision they reach zero after about
-    1075 / log2(1 / (1 - 2 lr L)) iterations, and then GD stays at a saddle for ever (censored rows for large d).
+    by (1 - 2 lr L) per iteration while it waits at each saddle; in double precision they reach the smallest
+    positive double after about 1075 / log2(1 / (1 - 2 lr L)) iterations, where GD's step rounds to zero, and
+    then GD stays at a saddle for ever (censored rows for large d).
     """
     import pandas as pd
 
