@@ -261,3 +261,19 @@ def test_gaussian_sgd_with_a_diagonal_noise_factor_is_the_map_bit_for_bit():
         x = (x - lr * ((x * x) * x - x)) + (lr * (1.0 / np.sqrt(B))) * (np.diag(R) * z)
     final = np.array([xs[-1] for _, xs in res.trajectories])
     np.testing.assert_array_equal(final, x)
+
+
+def test_mean_times_plot(monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    table = pd.DataFrame({"method": ["GD", "GD", "PGD", "PGD"], "dim": [2, 3, 2, 3], "mean": [10.0, 30.0, 9.0, 15.0],
+                          "stderr": [1.0, 2.0, 0.5, 0.7], "censored": [0, 3, 0, 0],
+                          "mean_lower_bound": [10.0, 80.0, 9.0, 15.0]})
+    ax, artists, info = esc.plot.mean_times(table, logx=False)
+    assert set(artists["lines"]) == {"GD", "PGD"} and info["censored_rows"] == 1
+    assert ax.get_yscale() == "log"
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="mean_lower_bound"):
+        esc.plot.mean_times(table.drop(columns="mean_lower_bound"))
