@@ -13,6 +13,7 @@
 #include "escapade/landscapes/double_well.hpp"
 #include "escapade/landscapes/least_squares.hpp"
 #include "escapade/landscapes/mlp.hpp"
+#include "escapade/landscapes/octopus.hpp"
 #include "escapade/landscapes/quadratic.hpp"
 #include "escapade/landscapes/quadratic_circle.hpp"
 #include "escapade/landscapes/stochastic_quadratic.hpp"
@@ -79,6 +80,9 @@ void bind_landscapes(py::module_& m) {
              return std::make_shared<StrictSaddle>(to_vector(eigenvalues, "eigenvalues"), quartic);
            }),
            py::kw_only(), "eigenvalues"_a, "quartic"_a);
+  py::class_<Octopus, Landscape, std::shared_ptr<Octopus>>(m, "Octopus")
+      .def(py::init<int, double, double, double>(), py::kw_only(), "dim"_a, "L"_a, "gamma"_a, "tau"_a)
+      .def_property_readonly("nu", &Octopus::nu);
   py::class_<Quadratic, Landscape, std::shared_ptr<Quadratic>>(m, "Quadratic")
       .def(py::init([](const DoubleArray& H, const DoubleArray& center) {
              return std::make_shared<Quadratic>(to_matrix(H, "H"), to_vector(center, "center"));

@@ -14,7 +14,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "from the source tree rather than importing it from there"
     ) from exc
 
-from . import analysis, datasets, plot
+from . import analysis, datasets, experiments, plot
 from .constraints import Affine, Constraint, Parabola, Sphere
 from .custom import BatchedLandscape, CallbackError, CompiledConstraint, CompiledForcing, CompiledLandscape
 from .dynamics import (
@@ -29,6 +29,7 @@ from .landscapes import (
     FiniteSum,
     Landscape,
     LeastSquares,
+    Octopus,
     Quadratic,
     QuadraticCircleSum,
     StochasticQuadratic,
@@ -75,6 +76,7 @@ __all__ = [
     "LevyLangevin",
     "MLP",
     "NoisyGD",
+    "Octopus",
     "Parabola",
     "Periodic",
     "PerturbedGD",
@@ -100,6 +102,7 @@ __all__ = [
     "UniformBox",
     "analysis",
     "datasets",
+    "experiments",
     "load",
     "plot",
     "simulate",

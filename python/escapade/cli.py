@@ -248,6 +248,136 @@ def _sgd_exit_time(*, paths: int | None, seed: int, threads: int | None, progres
         f"{elapsed:.1f} s of simulation.",
     ])
     return Report(data=data, text=text, results=results)
+def _table_rows(table: Any) -> list[dict[str, Any]]:
+    """A DataFrame's rows as JSON-compatible dicts (NaN -> None, numpy scalars -> Python)."""
+    rows = []
+    for record in table.to_dict("records"):
+        rows.append({k: (_finite(float(v)) if isinstance(v, (float, np.floating)) else
+                         int(v) if isinstance(v, (np.integer,)) else v) for k, v in record.items()})
+    return rows
+
+
+def _times_text(table: Any, keys: Sequence[str]) -> str:
+    header = [*keys, "paths", "mean ± SE", "stopped", "censored", "other"]
+    rows = []
+    for r in table.to_dict("records"):
+        stopped = int(r["exited"] + r["hit"])
+        other = int(r["diverged"] + r["converged"])
+        mean = f"{r['mean']:.4g} ± {r['stderr']:.2g}" if stopped > 1 else "-"
+        if r["censored"]:
+            mean += f" (>= {r['mean_lower_bound']:.4g})"
+        rows.append([*(f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k in keys), str(r["n_paths"]),
+                     mean, str(stopped), str(int(r["censored"])), str(other)])
+    return _format_table(header, rows)
+
+
+def _saddle_escape(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
+    """Escape times from a strict saddle vs dimension and curvature (GD, noisy GD, perturbed GD, SGD), and the
+    time GD and perturbed GD need to reach the minimum of Du et al.'s chain of saddles vs dimension."""
+    from .experiments import octopus_escape_times, saddle_escape_times
+
+    n_paths = 100 if paths is None else paths
+    escape_params: dict[str, Any] = {"dims": [10, 100, 1000], "curvatures": [0.1, 1.0], "radius": 0.1,
+                                     "start_radius": 1e-3, "noise": 1e-2, "lr": 0.1, "quartic": 1.0,
+                                     "max_steps": 20_000}
+    octopus_params: dict[str, Any] = {"dims": [2, 3, 4, 5, 6, 7, 8], "L": 1.0, "gamma": 1.0, "tau": 1.0,
+                                      "lr": 0.25, "epsilon": 1e-2, "noise": 1e-2, "max_steps": 100_000}
+    escape = saddle_escape_times(**escape_params, n_paths=n_paths, seed=seed, threads=threads, progress=progress)
+    octopus = octopus_escape_times(**octopus_params, n_paths=n_paths, seed=seed, threads=threads,
+                                   progress=progress)
+    data = {
+        "name": "saddle-escape",
+        "description": REPRODUCTIONS["saddle-escape"][0],
+        "version": _core.__version__,
+        "seed": seed,
+        "params": {"n_paths": n_paths, "strict_saddle": escape_params, "octopus": octopus_params},
+        "strict_saddle": _table_rows(escape),
+        "octopus": _table_rows(octopus),
+    }
+    text = "\n".join([
+        "Iterations to leave the ball of radius 0.1 around the strict saddle of",
+        "f = -c x_1^2/2 + sum_{i>1} x_i^2/2 + sum_i x_i^4/4, from uniform starts in the ball of radius 1e-3;",
+        f"lr 0.1, noise 1e-2 (sphere, perturbation radius, Gaussian); {n_paths} paths per row, seed {seed}",
+        "",
+        _times_text(escape, ["method", "dim", "curvature"]),
+        "",
+        "Iterations to reach the epsilon-second-order stationary points (epsilon = 1e-2) of Du et al.'s octopus",
+        "(L = gamma = tau = 1, lr 0.25), from uniform starts in [0, tau]^d; perturbation radius 1e-2",
+        "",
+        _times_text(octopus, ["method", "dim"]),
+        "",
+        "GD waits at each of the d saddles of the octopus longer than at the one before: its time grows",
+        "geometrically with d (and once its stable coordinates underflow, its steps round to 0 and it never leaves:",
+        "censored), while perturbed GD's grows about linearly.",
+    ])
+
+    def draw(path: Path) -> None:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .plot import mean_times
+
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+        for ax, c in zip(axes[:2], escape_params["curvatures"]):
+            mean_times(escape[escape["curvature"] == c], x="dim", group="method", ax=ax)
+            ax.set_title(f"strict saddle, curvature -{c:g} along x_1")
+        mean_times(octopus, x="dim", group="method", ax=axes[2], logx=False)
+        axes[2].set_title("octopus (Du et al. 2017): time to the minimum")
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+
+    return Report(data=data, text=text, results={}, figures={"saddle-escape": draw})
+
+
+def _perko(x: np.ndarray) -> np.ndarray:
+    """Perko's example at a point (3,) or at each row of (m, 3)."""
+    x1, x2, x3 = x[..., 0], x[..., 1], x[..., 2]
+    return np.stack([-x1, -x2 + x1**2, x3 + x1**2], axis=-1)
+
+
+def _stable_manifold(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
+    """The local stable manifold of Perko's example against its exact form x3 = -x1^2/3."""
+    import time
+
+    from .analysis import stable_manifold
+
+    n_points = 50 if paths is None else paths
+    radius = 0.5
+    rows, table = [], []
+    start = time.perf_counter()
+    for method, n in (("lyapunov_perron", n_points), ("bisection", max(1, n_points // 5))):
+        m = stable_manifold(_perko, np.zeros(3), radius=radius, n_points=n, method=method, seed=seed, dt=0.005,
+                            tol=1e-9, vectorized=True)
+        x = m.points[m.converged]
+        deviation = float(np.max(np.abs(x[:, 2] + x[:, 0] ** 2 / 3))) if len(x) else math.nan
+        rows.append({"method": method, "n_points": n, "converged": int(m.converged.sum()),
+                     "max_deviation": _finite(deviation),
+                     "max_x1": _finite(float(np.max(np.abs(x[:, 0]))) if len(x) else math.nan)})
+        table.append([method, str(n), str(int(m.converged.sum())), f"{deviation:.2e}"])
+    elapsed = time.perf_counter() - start
+    data = {
+        "name": "stable-manifold",
+        "description": REPRODUCTIONS["stable-manifold"][0],
+        "version": _core.__version__,
+        "seed": seed,
+        "params": {"system": "x1' = -x1, x2' = -x2 + x1^2, x3' = x3 + x1^2", "fixed_point": [0.0, 0.0, 0.0],
+                   "radius": radius, "n_points": n_points},
+        "exact": "x3 = -x1^2 / 3",
+        "rows": rows,
+        "elapsed": elapsed,
+    }
+    text = "\n".join([
+        "Local stable manifold of x1' = -x1, x2' = -x2 + x1^2, x3' = x3 + x1^2 at the origin (Perko)",
+        f"points above stable parts drawn uniformly in the disc of radius {radius} of E^s = {{x3 = 0}}, seed {seed}",
+        "exact: x3 = -x1^2/3",
+        "",
+        _format_table(["method", "points", "converged", "max |x3 + x1^2/3|"], table),
+        "",
+        f"{elapsed:.1f} s.",
+    ])
+    return Report(data=data, text=text, results={})
 
 
 #: name -> (description, function(paths=, seed=, threads=, progress=) -> Report)
@@ -266,6 +396,16 @@ REPRODUCTIONS: dict[str, tuple[str, Callable[..., Report]]] = {
         "000's Tables I and II and Figures 1-4: success rates of the forced projected flow on the Ackley variant "
         "under a parabola constraint, 289 grid and uniform starts (--paths: the large uniform sample, default 10000)",
         _constrained_ackley.run,
+    ),
+    "saddle-escape": (
+        "iterations to escape a strict saddle vs dimension and curvature (GD, noisy GD, perturbed GD, SGD), and "
+        "GD vs perturbed GD on Du et al.'s chain of saddles vs dimension (default 100 paths per row)",
+        _saddle_escape,
+    ),
+    "stable-manifold": (
+        "the local stable manifold of Perko's example by the Lyapunov-Perron iteration and by bisection, against "
+        "its exact form x3 = -x1^2/3 (default 50 points)",
+        _stable_manifold,
     ),
 }
 
@@ -379,7 +519,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--list", action="store_true", help="list the reproductions")
     rep.add_argument("--json", action="store_true", help="print a JSON document instead of the table")
     rep.add_argument("--paths", type=int, default=None, help="paths per run (default: the reproduction's own)")
-    rep.add_argument("--out", metavar="DIR", help="also write NAME.json, NAME.txt and the results (.npz) to DIR")
+    rep.add_argument("--out", metavar="DIR",
+                     help="also write NAME.json, NAME.txt, the results (.npz) and the pictures (.png) to DIR")
     rep.add_argument("--seed", type=int, default=0, help="default 0")
     rep.add_argument("--threads", type=int, default=None, help="default: all cores")
     rep.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

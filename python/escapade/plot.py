@@ -36,6 +36,7 @@ __all__ = [
     "distance",
     "exit_times",
     "landscape",
+    "mean_times",
     "success_rate",
     "survival",
 ]
@@ -727,3 +728,51 @@ def distance(
     ax.set_ylabel("distance |x(t) - reference|")
     ax.set_title(f"{len(lines)} of {len(trajectories)} recorded paths", fontsize="medium")
     return PlotResult(ax, {"lines": lines}, {"n_recorded": len(trajectories)})
+
+
+def mean_times(
+    table: Any,
+    *,
+    x: str = "dim",
+    group: str = "method",
+    ax: Axes | None = None,
+    logx: bool = True,
+) -> PlotResult:
+    """Mean exit (or hitting) time ± SE against the column `x` of a tidy table such as
+    `experiments.saddle_escape_times` returns, one line per value of `group`, on a log time axis.
+
+    The table needs the columns `x`, `group`, ``mean``, ``stderr``, ``censored`` and ``mean_lower_bound``. Rows
+    with censored paths are drawn with hollow markers at ``mean_lower_bound`` (the censored paths counted at the
+    cap: a lower bound of the mean).
+
+    Returns
+    -------
+    PlotResult
+        artists: ``"lines"``, group value -> the errorbar container. info: ``"censored_rows"``, the number of
+        rows drawn hollow.
+    """
+    for column in (x, group, "mean", "stderr", "censored", "mean_lower_bound"):
+        if column not in table:
+            raise ValueError(f"table must have a column {column!r}, got columns {list(table.columns)}")
+    ax = _axes(ax)
+    lines: dict[Any, Any] = {}
+    hollow = 0
+    for k, (name, rows) in enumerate(table.groupby(group, sort=False)):
+        rows = rows.sort_values(x)
+        color = f"C{k % 10}"
+        censored = rows["censored"].to_numpy() > 0
+        y = np.where(censored, rows["mean_lower_bound"], rows["mean"])
+        err = np.where(censored, 0.0, np.nan_to_num(rows["stderr"].to_numpy()))
+        lines[name] = ax.errorbar(rows[x], y, yerr=err, color=color, capsize=3, label=str(name))
+        xs = rows[x].to_numpy()
+        ax.plot(xs[~censored], y[~censored], "o", color=color)
+        if censored.any():
+            ax.plot(xs[censored], y[censored], "o", color=color, markerfacecolor="white", zorder=3)
+            hollow += int(censored.sum())
+    ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel("mean time (iterations)" + (" (hollow: censored, lower bound)" if hollow else ""))
+    ax.legend(fontsize="small")
+    return PlotResult(ax, {"lines": lines}, {"censored_rows": hollow})

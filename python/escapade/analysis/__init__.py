@@ -1,12 +1,13 @@
 """Theory that simulations are checked against: exact exit times, survival and exit-time statistics, success
 rates, landscape geometry, the Eyring–Kramers law, Freidlin–Wentzell quasi-potentials and minimum-action paths,
-Arrhenius fits, the SGD exit-time claims of 003 side by side with the quasi-potential answer, and SGD-k step-size
-thresholds."""
+Arrhenius fits, the SGD exit-time claims of 003 side by side with the quasi-potential answer, SGD-k step-size
+thresholds, and fixed points with their stable manifolds."""
 
 from .arrhenius import ArrheniusFit, arrhenius_fit, arrhenius_fit_sweep
 from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, mean_exit_time_1d
 from .geometry import CriticalPoint, barrier, critical_point, find_minimum, find_saddle
 from .kramers import EyringKramers, eyring_kramers
+from .manifolds import FixedPoint, StableManifold, linearize, numerical_jacobian, stable_manifold
 from .quasipotential import (
     LinearQuasiPotential,
     MinimumActionPath,
@@ -51,6 +52,7 @@ __all__ = [
     "ExponentialFit",
     "ExponentialTest",
     "EyringKramers",
+    "FixedPoint",
     "GrowthRate",
     "KaplanMeier",
     "LinearQuasiPotential",
@@ -59,6 +61,7 @@ __all__ = [
     "QuadraticCurvature",
     "SGDExitExperiment",
     "SGDExitPrediction",
+    "StableManifold",
     "SuccessRate",
     "arrhenius_fit",
     "arrhenius_fit_sweep",
@@ -83,13 +86,16 @@ __all__ = [
     "kaplan_meier",
     "langevin_mean_exit_time_1d",
     "linear_quasipotential",
+    "linearize",
     "local_curvature",
     "mean_exit_time_1d",
     "minimum_action_path",
     "minimum_energy_path",
+    "numerical_jacobian",
     "quadratic_curvature",
     "sgd_exit_time_experiment",
     "sgd_exit_time_prediction",
+    "stable_manifold",
     "success_rate",
     "survival_data",
     "survival_of",

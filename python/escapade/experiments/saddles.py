@@ -1,0 +1,219 @@
+"""Saddle experiments: how long optimizers take to leave a strict saddle as the dimension and the negative
+curvature vary; gradient descent against perturbed gradient descent on the chain of saddles of Du et al. (2017);
+and how often adaptive-step methods converge to a saddle (never, for random starts: Antonakopoulos et al.)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._validate import as_array, as_float, as_int
+from ..dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, GaussianSGD, NoisyGD, PerturbedGD
+from ..landscapes import Landscape, Octopus, StrictSaddle
+from ..regions import Ball
+from ..results import ExitStats, SimulationResult, Status, Summary
+from ..simulate import simulate
+from ..starts import UniformBall, UniformBox
+
+__all__ = ["ESCAPE_METHODS", "escape_dynamics", "octopus_escape_times", "saddle_avoidance", "saddle_escape_times"]
+
+#: The methods `saddle_escape_times` compares.
+ESCAPE_METHODS = ("GD", "NoisyGD", "PerturbedGD", "SGD")
+
+_COUNT_COLUMNS = {"exited": Status.EXITED, "hit": Status.HIT, "censored": Status.CENSORED,
+                  "diverged": Status.DIVERGED, "converged": Status.CONVERGED}
+
+
+def escape_dynamics(method: str, *, dim: int, lr: float, noise: float, curvature: float) -> DiscreteMap:
+    """The optimizer `method` (one of `ESCAPE_METHODS`) as `saddle_escape_times` runs it, with step size `lr`
+    and noise scale `noise`:
+
+    - "GD": gradient descent (no noise; only the random start moves it off the saddle);
+    - "NoisyGD": x - lr (grad f + noise xi), xi uniform on the unit sphere;
+    - "PerturbedGD": a jump to a uniform point of the ball of radius `noise` whenever |grad f| <= `noise` and no
+      jump happened in the last t_thres = ceil(10 / (lr curvature)) iterations (f_thres = 0: it never stops);
+    - "SGD": Gaussian SGD, x - lr grad f + lr noise xi, xi ~ N(0, I / dim), gradient noise of covariance
+      noise^2 I / dim (the same mean square noise, noise^2, as "NoisyGD").
+    """
+    if method == "GD":
+        return GD(lr)
+    if method == "NoisyGD":
+        return NoisyGD(lr, noise)
+    if method == "PerturbedGD":
+        return PerturbedGD(lr, radius=noise, g_thres=noise, f_thres=0.0,
+                           t_thres=float(max(1, math.ceil(10 / (lr * curvature)))))
+    if method == "SGD":
+        return GaussianSGD(lr, batch_size=1.0, C=np.eye(dim) * noise**2 / dim)
+    raise ValueError(f"method must be one of {ESCAPE_METHODS}, got {method!r}")
+
+
+def saddle_escape_times(*, dims: Sequence[int] = (10, 100, 1000), curvatures: Sequence[float] = (0.1, 1.0),
+                        methods: Sequence[str] = ESCAPE_METHODS, n_paths: int = 200, radius: float = 0.1,
+                        start_radius: float = 1e-3, noise: float = 1e-2, lr: float = 0.1, quartic: float = 1.0,
+                        max_steps: int = 100_000, seed: int = 0, threads: int | None = None,
+                        progress: bool | None = False) -> Any:
+    """Iterations to leave the ball of radius `radius` around the strict saddle of
+    `StrictSaddle([-curvature, 1, ..., 1], quartic)` (f = -curvature x_1^2 / 2 + sum_{i>1} x_i^2 / 2 + quartic
+    sum_i x_i^4 / 4), from a start uniform in the ball of radius `start_radius` around it, for each dimension in
+    `dims`, negative curvature in `curvatures` and method in `methods` (see `escape_dynamics`).
+
+    Returns a tidy pandas DataFrame, one row per (method, dim, curvature): n_paths, the counts by status
+    (exited, censored at `max_steps`, diverged, converged), mean and stderr of the exit time over the paths that
+    exited, and mean_lower_bound (censored paths counted at the cap: a lower bound of the true mean). Every row
+    uses the same `seed`, so the methods see the same starting points.
+    """
+    import pandas as pd
+
+    dims = [as_int("dims", d, minimum=1) for d in dims]
+    curvatures = [as_float("curvatures", c, positive=True) for c in curvatures]
+    radius = as_float("radius", radius, positive=True)
+    start_radius = as_float("start_radius", start_radius, nonnegative=True)
+    if start_radius >= radius:
+        raise ValueError(f"start_radius must be below radius = {radius}, got {start_radius}")
+    for m in methods:
+        if m not in ESCAPE_METHODS:
+            raise ValueError(f"methods must be among {ESCAPE_METHODS}, got {m!r}")
+    rows = []
+    for d in dims:
+        stop = Ball(center=np.zeros(d), radius=radius)
+        x0: Any = UniformBall(center=np.zeros(d), radius=start_radius) if start_radius > 0 else np.zeros(d)
+        for c in curvatures:
+            f = StrictSaddle(np.r_[-c, np.ones(d - 1)], quartic=quartic)
+            for m in methods:
+                res = simulate(f, escape_dynamics(m, dim=d, lr=lr, noise=noise, curvature=c), x0=x0, stop=stop,
+                               n_paths=n_paths, max_steps=max_steps, seed=seed, threads=threads, progress=progress)
+                rows.append({"method": m, "dim": d, "curvature": c, **_row(res)})
+    return pd.DataFrame(rows)
+
+
+def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequence[str] = ("GD", "PerturbedGD"),
+                         L: float = 1.0, gamma: float = 1.0, tau: float = 1.0, lr: float | None = None,
+                         epsilon: float = 1e-2, noise: float | None = None, n_paths: int = 100,
+                         max_steps: int = 100_000, seed: int = 0, threads: int | None = None,
+                         progress: bool | None = False) -> Any:
+    """Iterations for gradient descent and perturbed gradient descent started uniformly in [0, tau]^d to reach
+    the epsilon-second-order stationary points of `Octopus(d, L=L, gamma=gamma, tau=tau)`: the balls of radius
+    epsilon / (2 L) around its minima (+-4 tau, ..., +-4 tau), where |grad f| <= epsilon and the Hessian is 2 L I.
+
+    `lr` defaults to 1 / (4 L). Perturbed GD jumps to a uniform point of the ball of radius `noise` (default
+    epsilon) whenever |grad f| <= `noise` and no jump happened in the last ceil(10 / (lr gamma)) iterations, and
+    stops (CONVERGED) when f has decreased by less than L noise^2 since then, which happens at a minimum. Its
+    jumps may flip signs, so it may end at any of the minima: its paths are recorded and the time is the first
+    iteration in any of the balls. GD from [0, tau]^d keeps its signs (lr < 1 / (2 L)) and aims at
+    (4 tau, ..., 4 tau).
+
+    Returns a tidy pandas DataFrame like `saddle_escape_times` (columns method, dim, n_paths, the counts by
+    status, mean, stderr, mean_lower_bound; "hit" counts the paths that reached an epsilon-second-order
+    stationary point, "converged" the perturbed-GD paths that stopped elsewhere). GD's stable coordinates shrink
+    by (1 - 2 lr L) per iteration while it waits at each saddle; in double precision they reach the smallest
+    positive double after about 1075 / log2(1 / (1 - 2 lr L)) iterations, where GD's step rounds to zero, and
+    then GD stays at a saddle for ever (censored rows for large d).
+    """
+    import pandas as pd
+
+    L = as_float("L", L, positive=True)
+    gamma = as_float("gamma", gamma, positive=True)
+    tau = as_float("tau", tau, positive=True)
+    lr = 1 / (4 * L) if lr is None else as_float("lr", lr, positive=True)
+    epsilon = as_float("epsilon", epsilon, positive=True)
+    noise = epsilon if noise is None else as_float("noise", noise, positive=True)
+    max_steps = as_int("max_steps", max_steps, minimum=1)
+    rows = []
+    for d in (as_int("dims", d, minimum=1) for d in dims):
+        f = Octopus(d, L=L, gamma=gamma, tau=tau)
+        m_plus, r = f.minimum(), epsilon / (2 * L)
+        x0 = UniformBox(low=np.zeros(d), high=np.full(d, tau))
+        target = Ball(center=m_plus, radius=r)
+        for m in methods:
+            if m == "GD":
+                res = simulate(f, GD(lr), x0=x0, target=target, n_paths=n_paths, max_steps=max_steps, seed=seed,
+                               threads=threads, progress=progress)
+                rows.append({"method": m, "dim": d, **_row(res)})
+            elif m == "PerturbedGD":
+                pgd = PerturbedGD(lr, radius=noise, g_thres=noise, f_thres=L * noise**2,
+                                  t_thres=float(max(1, math.ceil(10 / (lr * gamma)))))
+                res = simulate(f, pgd, x0=x0, target=target, n_paths=n_paths, max_steps=max_steps, seed=seed,
+                               threads=threads, progress=progress, record_paths=n_paths, record_every=1)
+                rows.append({"method": m, "dim": d, **_first_entrance_row(res, m_plus, r, max_steps)})
+            else:
+                raise ValueError(f"methods must be among ('GD', 'PerturbedGD'), got {m!r}")
+    return pd.DataFrame(rows)
+
+
+def _first_entrance_row(res: Any, minimum: np.ndarray, radius: float, cap: int) -> dict[str, Any]:
+    """The row of `_row` with HIT meaning: entered one of the balls |(|x|) - minimum| < radius (any sign)."""
+    status = np.array(res.status)
+    times = np.where(status == Status.HIT, np.asarray(res.exit_time), np.nan)  # entered the positive one
+    for k, (t, xs) in enumerate(res.trajectories):
+        inside = np.flatnonzero(np.linalg.norm(np.abs(np.asarray(xs)) - minimum, axis=1) < radius)
+        if inside.size:
+            times[k] = t[inside[0]]
+            status[k] = Status.HIT
+    stats = ExitStats.of(status, times, float(cap))
+    return _row_of(stats.summary())
+
+
+def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float] | None = None, *,
+                     methods: Mapping[str, DiscreteMap] | None = None, n_paths: int = 500,
+                     start_radius: float = 0.1, radius: float = 0.5, tol: float = 1e-8, max_steps: int = 5_000,
+                     starts: ArrayLike | None = None, seed: int = 0, threads: int | None = None,
+                     progress: bool | None = False) -> Any:
+    """How often each optimizer started uniformly in the ball of radius `start_radius` around a strict saddle
+    converges to it, and how often it escapes (leaves the ball of radius `radius`).
+
+    A path counts as converged to the saddle when it enters the ball of radius `tol` around it (status HIT), as
+    escaped when it leaves the ball of radius `radius` (EXITED), and as undecided when neither happens within
+    `max_steps` (CENSORED). `landscape` defaults to `StrictSaddle([-1, 1, 1])` and `saddle` to the origin;
+    `methods` (name -> dynamics) to GD(0.1), AdaGrad(full and diagonal) and AdaNorm with lr = 0.5, delta0 = 1.
+    `starts` (n, d), if given, replaces the random starts (e.g. points of the stable manifold, which do converge).
+    For random starts (absolutely continuous) the converged fraction is zero for all of them (Lee et al. 2016
+    for GD; Antonakopoulos et al. for adaptive steps). Returns a pandas DataFrame, one row per method: n_paths,
+    converged, escaped, undecided and the fractions converged_fraction, escaped_fraction.
+    """
+    import pandas as pd
+
+    f = StrictSaddle([-1.0, 1.0, 1.0]) if landscape is None else landscape
+    x_star = np.zeros(f.dim) if saddle is None else np.asarray(list(saddle), dtype=float)
+    if x_star.shape != (f.dim,):
+        raise ValueError(f"saddle must have {f.dim} components, got {x_star.tolist()}")
+    start_radius = as_float("start_radius", start_radius, positive=True)
+    radius = as_float("radius", radius, positive=True)
+    tol = as_float("tol", tol, positive=True)
+    if not tol < start_radius < radius:
+        raise ValueError(f"need tol < start_radius < radius, got tol={tol}, start_radius={start_radius}, "
+                         f"radius={radius}")
+    if methods is None:
+        methods = {"GD": GD(0.1), "AdaGrad (full)": AdaGrad(0.5, delta0=1.0, matrix="full"),
+                   "AdaGrad (diagonal)": AdaGrad(0.5, delta0=1.0, matrix="diagonal"),
+                   "AdaNorm": AdaNorm(0.5, delta0=1.0)}
+    x0: Any = UniformBall(center=x_star, radius=start_radius)
+    if starts is not None:
+        x0 = as_array("starts", starts, ndim=2)
+        if x0.shape[1] != f.dim:
+            raise ValueError(f"starts must have shape (n, {f.dim}), got {x0.shape}")
+        n_paths = x0.shape[0]
+    rows = []
+    for name, dyn in methods.items():
+        res = simulate(f, dyn, x0=x0,
+                       stop=Ball(center=x_star, radius=radius), target=Ball(center=x_star, radius=tol),
+                       n_paths=n_paths, max_steps=max_steps, seed=seed, threads=threads, progress=progress)
+        assert isinstance(res, SimulationResult)
+        n = res.n_paths
+        converged, escaped = res.count(Status.HIT), res.count(Status.EXITED)
+        rows.append({"method": name, "n_paths": n, "converged": converged, "escaped": escaped,
+                     "undecided": res.count(Status.CENSORED) + res.count(Status.DIVERGED),
+                     "converged_fraction": converged / n, "escaped_fraction": escaped / n})
+    return pd.DataFrame(rows)
+
+
+def _row(res: Any) -> dict[str, Any]:
+    return _row_of(res.summary())
+
+
+def _row_of(s: Summary) -> dict[str, Any]:
+    counts = {k: s.counts[v.name] for k, v in _COUNT_COLUMNS.items()}
+    return {"n_paths": s.n_paths, **counts, "mean": s.mean, "stderr": s.stderr,
+            "mean_lower_bound": s.mean_lower_bound}

@@ -1,0 +1,279 @@
+"""Saddles: the octopus landscape (Du et al. 2017), stable manifolds of fixed points, escape-time and
+saddle-avoidance experiments, and their reproductions."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import escapade as esc
+from escapade.analysis import linearize, numerical_jacobian, stable_manifold
+from escapade.cli import main
+from escapade.experiments import octopus_escape_times, saddle_avoidance, saddle_escape_times
+
+# --- the octopus ------------------------------------------------------------------------------------------------
+
+
+def octopus_points(f: esc.Octopus, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random points of every piece of the octopus's domain, with random signs (margin 2% from the seams)."""
+    d, tau = f.dim, f.tau
+    out = []
+    for k in range(d + 1):
+        for _ in range(n):
+            y = np.empty(d)
+            y[:k] = rng.uniform(2.02 * tau, 5.98 * tau, k)
+            if k < d:
+                y[k] = rng.uniform(0.02 * tau, 1.98 * tau)
+                y[k + 1:] = rng.uniform(0.0, 0.98 * tau, d - k - 1)
+            out.append(y * rng.choice([-1.0, 1.0], d))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("params", [dict(L=1.0, gamma=1.0, tau=1.0), dict(L=np.e, gamma=0.5, tau=2.0)])
+def test_octopus_gradient_and_hessian_match_finite_differences(params):
+    f = esc.Octopus(4, **params)
+    h = 1e-6 * f.tau
+    E = np.eye(f.dim) * h
+    for x in octopus_points(f, np.random.default_rng(0), 20):
+        fd_grad = np.array([(f.value(x + e) - f.value(x - e)) / (2 * h) for e in E])
+        fd_hess = np.array([(f.gradient(x + e) - f.gradient(x - e)) / (2 * h) for e in E])
+        scale = max(1.0, f.L * f.tau)
+        np.testing.assert_allclose(f.gradient(x), fd_grad, atol=1e-6 * scale)
+        np.testing.assert_allclose(f.hessian(x), fd_hess, atol=1e-5 * scale)
+        np.testing.assert_array_equal(f.hessian(x), f.hessian(x).T)
+
+
+def test_octopus_is_c2_across_its_seams():
+    f = esc.Octopus(3, L=2.0, gamma=0.5, tau=1.5)
+    tau, h = f.tau, 1e-9
+    seams = [([tau, 0.4, 0.3], 0), ([2 * tau, 0.4, 0.3], 0), ([4 * tau, tau, 0.5], 1), ([4 * tau, 2 * tau, 0.5], 1),
+             ([4 * tau, 4 * tau, tau], 2), ([4 * tau, 4 * tau, 2 * tau], 2)]
+    for seam, k in seams:
+        x = np.array(seam)
+        below, above = x.copy(), x.copy()
+        below[k] -= h * tau
+        above[k] += h * tau
+        assert f.value(below) == pytest.approx(f.value(above), abs=1e-7)
+        np.testing.assert_allclose(f.gradient(below), f.gradient(above), atol=1e-7)
+        np.testing.assert_allclose(f.hessian(below), f.hessian(above), atol=1e-6)
+
+
+def test_octopus_saddles_and_minimum_are_where_the_paper_puts_them():
+    d, L, gamma, tau = 5, np.e, 1.0, np.e
+    f = esc.Octopus(d, L=L, gamma=gamma, tau=tau)
+    assert f.nu == pytest.approx((37 * L + 13 * gamma) * tau**2 / 6)
+    saddles = f.saddles()
+    assert saddles.shape == (d, d)
+    for i, s in enumerate(saddles):
+        np.testing.assert_array_equal(s, np.r_[np.full(i, 4 * tau), np.zeros(d - i)])
+        np.testing.assert_allclose(f.gradient(s), 0.0, atol=1e-12)
+        expected = np.full(d, 2 * L)
+        expected[i] = -2 * gamma  # one negative eigenvalue: a strict saddle
+        np.testing.assert_allclose(f.hessian(s), np.diag(expected), atol=1e-12)
+        assert f.value(s) == pytest.approx(-i * f.nu)
+    m = f.minimum()
+    np.testing.assert_allclose(f.gradient(m), 0.0, atol=1e-12)
+    np.testing.assert_allclose(f.hessian(m), 2 * L * np.eye(d))
+    assert f.value(m) == pytest.approx(-d * f.nu)
+    # even in every coordinate: the reflections are saddles and minima too
+    assert f.value(-m) == f.value(m)
+    np.testing.assert_allclose(f.gradient(-saddles[2]), 0.0, atol=1e-12)
+
+
+def test_octopus_is_undefined_outside_its_domain():
+    f = esc.Octopus(3, L=1.0, gamma=1.0, tau=1.0)
+    outside = [[7.0, 0.0, 0.0], [0.5, 1.5, 0.0], [4.0, 0.5, 1.5], [np.nan, 0.0, 0.0]]
+    assert not np.any(f.in_domain(outside))
+    assert np.all(np.isnan(f.value(outside)))
+    assert np.all(np.isnan(f.gradient(outside)))
+    assert np.all(np.isnan(f.hessian(outside[0])))
+    assert f.in_domain([1.0, 1.0, 1.0]) and f.in_domain([-4.0, 2.0, -1.0])
+    # a path that leaves the domain diverges
+    res = esc.simulate(f, esc.GD(0.1), x0=[7.0, 0.0, 0.0], n_paths=1, max_steps=10)
+    assert res.status[0] == esc.Status.DIVERGED
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "name"), [
+    ({"dim": 0}, ValueError, "dim"), ({"dim": 2.5}, TypeError, "dim"), ({"dim": 2, "L": -1.0}, ValueError, "L"),
+    ({"dim": 2, "gamma": 0.0}, ValueError, "gamma"), ({"dim": 2, "tau": np.inf}, ValueError, "tau"),
+])
+def test_octopus_bad_input(kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        esc.Octopus(**kwargs)
+    with pytest.raises(ValueError, match="tau"):
+        esc._core.Octopus(dim=2, L=1.0, gamma=1.0, tau=-1.0)
+
+
+def test_octopus_records_itself():
+    f = esc.Octopus(3, L=2.0)
+    assert f.to_dict() == {"type": "Octopus", "dim": 3, "L": 2.0, "gamma": 1.0, "tau": np.e}
+
+
+def test_gd_time_on_the_octopus_grows_geometrically_while_perturbed_gd_stays_flat():
+    table = octopus_escape_times(dims=(2, 3, 4, 5), n_paths=40, seed=1)
+    gd = table[table.method == "GD"].set_index("dim")
+    pgd = table[table.method == "PerturbedGD"].set_index("dim")
+    assert (gd.hit == 40).all() and (pgd.hit == 40).all()
+    ratios = gd["mean"].to_numpy()[1:] / gd["mean"].to_numpy()[:-1]
+    assert np.all(ratios > 1.8), ratios  # at least geometric: about x2.6 per dimension
+    assert gd.loc[5, "mean"] > 10 * gd.loc[2, "mean"]
+    increments = np.diff(pgd["mean"].to_numpy())
+    assert np.all(increments < 60), increments  # about linear: one short escape per saddle
+    assert pgd.loc[5, "mean"] < 6 * pgd.loc[2, "mean"]
+    assert pgd.loc[5, "mean"] < gd.loc[5, "mean"] / 2
+
+
+# --- escape-time experiments ------------------------------------------------------------------------------------
+
+
+def test_saddle_escape_times_table():
+    table = saddle_escape_times(dims=(5, 50), curvatures=(0.5,), n_paths=30, max_steps=5_000)
+    assert list(table.columns) == ["method", "dim", "curvature", "n_paths", "exited", "hit", "censored",
+                                   "diverged", "converged", "mean", "stderr", "mean_lower_bound"]
+    assert len(table) == 2 * 4
+    assert (table.exited == 30).all()
+    assert (table["stderr"] > 0).all()
+    gd = table[table.method == "GD"].set_index("dim")["mean"]
+    assert gd[50] > gd[5]  # a uniform start puts less of its length on x_1 in higher dimension
+    # started exactly at the saddle, GD never leaves (censored), the noisy methods always do
+    table = saddle_escape_times(dims=(5,), curvatures=(0.5,), n_paths=10, start_radius=0.0, max_steps=2_000)
+    assert table.set_index("method").loc["GD", "censored"] == 10
+    assert (table[table.method != "GD"].exited == 10).all()
+
+
+def test_saddle_escape_bad_input():
+    with pytest.raises(ValueError, match="methods"):
+        saddle_escape_times(dims=(3,), methods=("Adam",), n_paths=2)
+    with pytest.raises(ValueError, match="start_radius"):
+        saddle_escape_times(dims=(3,), start_radius=1.0, radius=0.1, n_paths=2)
+    with pytest.raises(ValueError, match="curvatures"):
+        saddle_escape_times(dims=(3,), curvatures=(-1.0,), n_paths=2)
+
+
+def test_adaptive_steps_avoid_the_saddle_from_random_starts():
+    table = saddle_avoidance(n_paths=200, seed=2).set_index("method")
+    assert list(table.index) == ["GD", "AdaGrad (full)", "AdaGrad (diagonal)", "AdaNorm"]
+    assert (table.converged_fraction == 0).all()
+    assert (table.escaped_fraction == 1).all()
+    # from the stable manifold {x_1 = 0} every one of them converges to the saddle
+    starts = np.c_[np.zeros(20), np.random.default_rng(0).uniform(-0.05, 0.05, (20, 2))]
+    table = saddle_avoidance(starts=starts).set_index("method")
+    assert (table.converged_fraction == 1).all()
+
+
+# --- stable manifolds -------------------------------------------------------------------------------------------
+
+
+def perko(x):
+    x1, x2, x3 = x[..., 0], x[..., 1], x[..., 2]
+    return np.stack([-x1, -x2 + x1**2, x3 + x1**2], axis=-1)
+
+
+def perko_time_one_map(c):
+    e = np.exp(1.0)
+    return np.array([c[0] / e, c[1] / e + c[0] ** 2 * (1 / e - 1 / e**2), c[2] * e + c[0] ** 2 / 3 * (e - 1 / e**2)])
+
+
+def test_linearize_splits_perko():
+    fp = linearize(perko, [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(np.sort(fp.eigenvalues.real), [-1, -1, 1], atol=1e-8)
+    assert (fp.n_stable, fp.n_unstable, fp.is_saddle) == (2, 1, True)
+    np.testing.assert_allclose(np.abs(fp.unstable[:, 0]), [0, 0, 1], atol=1e-8)
+    np.testing.assert_allclose(fp.P_stable, np.diag([1.0, 1.0, 0.0]), atol=1e-8)
+    np.testing.assert_allclose(numerical_jacobian(perko, [0.3, 0.1, 0.2]),
+                               [[-1, 0, 0], [0.6, -1, 0], [0.6, 0, 1]], atol=1e-8)
+    m = linearize(perko_time_one_map, np.zeros(3), kind="map")
+    np.testing.assert_allclose(np.sort(np.abs(m.eigenvalues)), [np.exp(-1), np.exp(-1), np.e], rtol=1e-7)
+
+
+@pytest.mark.parametrize("kind", ["flow", "map"])
+def test_lyapunov_perron_finds_perkos_stable_manifold(kind):
+    field = perko if kind == "flow" else perko_time_one_map
+    m = stable_manifold(field, np.zeros(3), kind=kind, radius=0.5, n_points=20, vectorized=kind == "flow")
+    assert m.converged.all()
+    x = m.points
+    np.testing.assert_allclose(x[:, :2], m.stable_part[:, :2], atol=1e-12)  # above its stable part
+    assert np.abs(x[:, 2] + x[:, 0] ** 2 / 3).max() < (1e-5 if kind == "flow" else 1e-12)  # x3 = -x1^2/3
+    assert np.abs(x[:, 0]).max() > 0.2
+
+
+def test_bisection_finds_perkos_stable_manifold():
+    m = stable_manifold(perko, np.zeros(3), radius=0.3, stable_part=[[0.25, -0.1, 0.0], [-0.2, 0.05, 0.7]],
+                        method="bisection", tol=1e-9)
+    assert m.converged.all()
+    np.testing.assert_allclose(m.points[:, 2], -m.points[:, 0] ** 2 / 3, atol=1e-8)
+
+
+def test_stable_manifold_bad_input():
+    with pytest.raises(ValueError, match="fixed point"):
+        linearize(perko, [1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="hyperbolic"):
+        linearize(lambda x: np.array([-x[0], x[1] ** 3]), [0.0, 0.0])
+    with pytest.raises(ValueError, match="kind"):
+        linearize(perko, [0.0, 0.0, 0.0], kind="ode")
+    with pytest.raises(ValueError, match="shape"):
+        linearize(lambda x: np.zeros(2), [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="one unstable direction"):
+        stable_manifold(lambda x: np.array([-x[0], x[1], x[2]]), np.zeros(3), method="bisection")
+    with pytest.raises(ValueError, match="method"):
+        stable_manifold(perko, np.zeros(3), method="newton")
+    with pytest.raises(ValueError, match="no stable directions"):
+        stable_manifold(lambda x: x, np.zeros(2))
+
+
+# --- reproductions ----------------------------------------------------------------------------------------------
+
+
+def test_reproduce_stable_manifold_json(capsys):
+    assert main(["reproduce", "stable-manifold", "--json", "--paths", "5"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["name"] == "stable-manifold"
+    assert [r["method"] for r in data["rows"]] == ["lyapunov_perron", "bisection"]
+    assert all(r["max_deviation"] < 1e-5 for r in data["rows"])
+
+
+def test_reproduce_saddle_escape_writes_tables_and_a_picture(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    assert main(["reproduce", "saddle-escape", "--paths", "3", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "octopus" in text and "PerturbedGD" in text
+    assert (tmp_path / "saddle-escape.png").stat().st_size > 10_000
+    data = json.loads((tmp_path / "saddle-escape.json").read_text())
+    assert {r["method"] for r in data["strict_saddle"]} == {"GD", "NoisyGD", "PerturbedGD", "SGD"}
+    assert {r["dim"] for r in data["strict_saddle"]} == {10, 100, 1000}
+    assert [r["dim"] for r in data["octopus"] if r["method"] == "GD"] == [2, 3, 4, 5, 6, 7, 8]
+
+
+def test_gaussian_sgd_with_a_diagonal_noise_factor_is_the_map_bit_for_bit():
+    # A diagonal C takes a shortcut in the core (no zero products); the result must be the plain map's.
+    from escapade import _core
+
+    C, lr, B, seed, steps = np.diag([0.5, 2.0, 1e-3]), 0.05, 2.0, 7, 25
+    dyn = esc.GaussianSGD(lr=lr, batch_size=B, C=C)
+    x0 = np.array([0.3, -0.2, 0.1])
+    res = esc.simulate(esc.DoubleWell(dim=3), dyn, x0=x0, n_paths=3, max_steps=steps, seed=seed, record_paths=3)
+    R = dyn.noise_factor()
+    x = np.tile(x0, (3, 1))
+    for t in range(steps):
+        z, _ = _core.step_draws(seed, np.arange(3, dtype=np.uint64), t, 3)
+        x = (x - lr * ((x * x) * x - x)) + (lr * (1.0 / np.sqrt(B))) * (np.diag(R) * z)
+    final = np.array([xs[-1] for _, xs in res.trajectories])
+    np.testing.assert_array_equal(final, x)
+
+
+def test_mean_times_plot(monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    table = pd.DataFrame({"method": ["GD", "GD", "PGD", "PGD"], "dim": [2, 3, 2, 3], "mean": [10.0, 30.0, 9.0, 15.0],
+                          "stderr": [1.0, 2.0, 0.5, 0.7], "censored": [0, 3, 0, 0],
+                          "mean_lower_bound": [10.0, 80.0, 9.0, 15.0]})
+    ax, artists, info = esc.plot.mean_times(table, logx=False)
+    assert set(artists["lines"]) == {"GD", "PGD"} and info["censored_rows"] == 1
+    assert ax.get_yscale() == "log"
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="mean_lower_bound"):
+        esc.plot.mean_times(table.drop(columns="mean_lower_bound"))
