@@ -73,9 +73,7 @@ class PythonLandscape final : public PythonBase<Landscape> {
 class PythonFiniteSum final : public PythonBase<FiniteSum> {
  public:
   PythonFiniteSum(int dim, PythonFunctions fns, Vector p) : PythonBase(dim, std::move(fns)), p_(std::move(p)) {
-    require(p_.size() >= 1 && p_.allFinite() && (p_.array() >= 0).all() && std::abs(p_.sum() - 1.0) <= 1e-9, "p",
-            "not a probability vector over the terms", "non-negative, one per term, summing to 1");
-    uniform_ = (p_.array() == p_[0]).all();
+    uniform_ = check_weights(p_);
   }
   int n_terms() const override { return static_cast<int>(p_.size()); }
   const Vector& weights() const override { return p_; }

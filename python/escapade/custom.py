@@ -19,10 +19,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
-from ._validate import as_array, as_int
+from ._validate import as_int
 from .constraints import Constraint
 from .forcing import Forcing
-from .landscapes import Landscape
+from .landscapes import Landscape, _probabilities
 
 __all__ = ["BatchedLandscape", "CallbackError", "CompiledConstraint", "CompiledForcing", "CompiledLandscape",
            "C_SIGNATURES"]
@@ -57,13 +57,7 @@ def _uniform_or(p: ArrayLike | None, n_terms: int | None) -> np.ndarray | None:
         if p is not None:
             raise ValueError("p needs n_terms (the number of terms of the finite sum)")
         return None
-    n = as_int("n_terms", n_terms, minimum=1)
-    if p is None:
-        return np.full(n, 1.0 / n)
-    w = as_array("p", p, ndim=1)
-    if w.shape != (n,) or np.any(w < 0) or abs(w.sum() - 1.0) > 1e-9:
-        raise ValueError(f"p must be {n} non-negative probabilities summing to 1, got {w.tolist()}")
-    return w
+    return _probabilities(p, as_int("n_terms", n_terms, minimum=1))
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)

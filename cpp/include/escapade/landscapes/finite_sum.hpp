@@ -1,10 +1,20 @@
 #pragma once
 
+#include <cmath>
 #include <vector>
 
 #include "escapade/landscape.hpp"
+#include "escapade/validate.hpp"
 
 namespace escapade {
+
+// Checks that p is a probability vector over the n terms (any n >= 1 when n < 0), named "p" in errors; returns
+// whether it is uniform.
+inline bool check_weights(const Vector& p, long n = -1) {
+  require((n < 0 ? p.size() >= 1 : p.size() == n) && p.allFinite() && (p.array() >= 0).all() && std::abs(p.sum() - 1.0) <= 1e-9, "p",
+          "not a probability vector over the terms", "non-negative, one per term, summing to 1");
+  return (p.array() == p[0]).all();
+}
 
 // A finite sum F(x) = sum_i p_i f_i(x) whose terms' gradients SGD-k samples.
 class FiniteSum : public Landscape {

@@ -30,9 +30,7 @@ class QuadraticCircleSum final : public FiniteSum {
     }
     require((c3_.array() > c2_.array()).all(), "c3", "a vector with c3 <= c2 in some term",
             "larger than c2 in every term");
-    require(p_.size() == n && p_.allFinite() && (p_.array() >= 0).all() && std::abs(p_.sum() - 1.0) <= 1e-9, "p",
-            "not a probability vector over the terms", "non-negative, one per term, summing to 1");
-    uniform_ = (p_.array() == p_[0]).all();
+    uniform_ = check_weights(p_, n);
   }
   int dim() const override { return 2; }
   std::string name() const override { return "QuadraticCircleSum"; }

@@ -24,9 +24,7 @@ class StochasticQuadratic final : public FiniteSum {
     }
     require(r_.rows() == d && r_.cols() == n && r_.allFinite(), "r", std::to_string(r_.rows()) + "x" + std::to_string(r_.cols()),
             "finite, one vector of length d per term");
-    require(p_.size() == n && p_.allFinite() && (p_.array() >= 0).all() && std::abs(p_.sum() - 1.0) <= 1e-9, "p",
-            "not a probability vector over the terms", "non-negative, one per term, summing to 1");
-    uniform_ = (p_.array() == p_[0]).all();
+    uniform_ = check_weights(p_, n);
   }
   int dim() const override { return static_cast<int>(Q_[0].rows()); }
   std::string name() const override { return "StochasticQuadratic"; }

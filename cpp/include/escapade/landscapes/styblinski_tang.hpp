@@ -28,9 +28,7 @@ class StyblinskiTangSum final : public FiniteSum {
             "finite and <= 0");
     require(c_.allFinite() && (c_.array() >= 0).all(), "c3", "an array with a negative or non-finite entry",
             "finite and >= 0");
-    require(p_.size() == n && p_.allFinite() && (p_.array() >= 0).all() && std::abs(p_.sum() - 1.0) <= 1e-9, "p",
-            "not a probability vector over the terms", "non-negative, one per term, summing to 1");
-    uniform_ = (p_.array() == p_[0]).all();
+    uniform_ = check_weights(p_, n);
     A_ = Vector::Zero(d);
     B_ = Vector::Zero(d);
     C_ = Vector::Zero(d);
