@@ -14,7 +14,7 @@ from typing import Any, Callable, NoReturn, Sequence
 
 import numpy as np
 
-from . import _constrained_ackley, _core
+from . import _constrained_ackley, _core, _sgdk_thresholds
 from .analysis import langevin_mean_exit_time_1d
 from .config import ConfigError, load_config
 from .dynamics import Langevin
@@ -266,6 +266,11 @@ REPRODUCTIONS: dict[str, tuple[str, Callable[..., Report]]] = {
         "000's Tables I and II and Figures 1-4: success rates of the forced projected flow on the Ackley variant "
         "under a parabola constraint, 289 grid and uniform starts (--paths: the large uniform sample, default 10000)",
         _constrained_ackley.run,
+    ),
+    "sgdk-thresholds": (
+        "004's Sections 4-5 and Figures 5-12: convergence and divergence step-size bounds of SGD-k at the minimizers "
+        "of quadratic-circle and Styblinski-Tang sums, checked by 20-iteration runs (default 100 paths per setting)",
+        _sgdk_thresholds.run,
     ),
 }
 
