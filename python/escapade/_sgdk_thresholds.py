@@ -29,7 +29,7 @@ from . import _core
 from .analysis.thresholds import LocalCurvature, local_curvature, thresholds_table
 from .dynamics import GD, SGDk
 from .landscapes import FiniteSum, QuadraticCircleSum, StyblinskiTangSum
-from .results import Status
+from .results import SimulationResult, Status
 from .simulate import simulate
 from .starts import UniformBall
 
@@ -183,6 +183,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                     res = simulate(f, dyn, x0=UniformBall(center, radius), n_paths=n_paths, max_steps=ITERATIONS,
                                    seed=seed * 100_003 + counter, threads=threads, progress=progress,
                                    record_paths=n_paths, record_every=1)
+                    assert isinstance(res, SimulationResult)
                     D = _distances(res, center)
                     diverged = (np.asarray(res.status) == int(Status.DIVERGED)) | ~(D[:, -1] <= ESCAPE)
                     curves[(name, label, k, rate, radius)] = D
@@ -197,11 +198,10 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                     })
     elapsed = time.perf_counter() - started
 
-    groups = {
+    groups: dict[str, Callable[[dict[str, Any]], bool]] = {
         "quadratic-circle, circle minimizer": lambda r: r["model"].startswith("qc") and r["minimizer"] == "circle",
         "quadratic-circle, quadratic minimizer": lambda r: r["model"].startswith("qc") and r["minimizer"] != "circle",
-        **{f"Styblinski-Tang, {m}": (lambda r, m=m: r["model"].startswith("st") and r["method"] == m)
-           for m in ("SGD-1", "SGD-200", "SGD-500", "GD")},
+        **{f"Styblinski-Tang, {m}": _styblinski_tang_with(m) for m in ("SGD-1", "SGD-200", "SGD-500", "GD")},
     }
     by_group = {"all settings": _shares(rows)}
     by_group.update({g: _shares([r for r in rows if test(r)]) for g, test in groups.items()})
@@ -268,6 +268,10 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         figures[f"{name}-{label}-by-k"] = _figure(curves, name, label, "k")
         figures[f"{name}-{label}-by-radius"] = _figure(curves, name, label, "radius")
     return Report(data=data, text=text, results={}, figures=figures)
+
+
+def _styblinski_tang_with(method: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda r: bool(r["model"].startswith("st") and r["method"] == method)
 
 
 def _shares(rows: list[dict[str, Any]]) -> dict[str, Any]:
