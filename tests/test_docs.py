@@ -20,7 +20,7 @@ from escapade.config import parse_config
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 EXPECTED = ["index", "tutorial", "landscapes", "custom", "dynamics", "perturbations", "regions", "starts", "results", "analysis",
-            "theory", "scaling", "plotting", "configuration", "api", "engine", "constraints", "saddles"]
+            "theory", "scaling", "plotting", "configuration", "api", "engine", "constraints", "saddles", "sgdk"]
 
 
 def blocks(page: Path, language: str) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any, Callable, NoReturn, Sequence
 
 import numpy as np
 
-from . import _constrained_ackley, _core
+from . import _constrained_ackley, _core, _sgdk_thresholds
 from .analysis import langevin_mean_exit_time_1d
 from .config import ConfigError, load_config
 from .dynamics import Langevin
@@ -406,6 +406,11 @@ REPRODUCTIONS: dict[str, tuple[str, Callable[..., Report]]] = {
         "the local stable manifold of Perko's example by the Lyapunov-Perron iteration and by bisection, against "
         "its exact form x3 = -x1^2/3 (default 50 points)",
         _stable_manifold,
+    ),
+    "sgdk-thresholds": (
+        "004's Sections 4-5 and Figures 5-12: convergence and divergence step-size bounds of SGD-k at the minimizers "
+        "of quadratic-circle and Styblinski-Tang sums, checked by 20-iteration runs (default 100 paths per setting)",
+        _sgdk_thresholds.run,
     ),
 }
 

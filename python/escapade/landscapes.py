@@ -475,6 +475,35 @@ class QuadraticCircleSum(FiniteSum):
         """The number of terms n."""
         return int(self.q1.shape[0])
 
+    def term_hessians(self, x: ArrayLike) -> np.ndarray:
+        """The Hessians of the n terms at a point x (2,), an (n, 2, 2) array: g's (A1) where g_i(x) <= h_i(x) (ties
+        included, 004 Remark 3), else h's (A2), h'' e e' + (h' / |x|)(I - e e') with e = x / |x| (zero on the flat
+        parts |x| <= c2 and |x| >= c3)."""
+        a = _term_point(self, x)
+        x1, x2 = float(a[0]), float(a[1])
+        q1, q2 = self.q1, self.q2
+        u = x2 - q2 * x1**2 - self.q3
+        gq = q1 * u**2
+        r = float(np.hypot(x1, x2))
+        w = self.c3 - self.c2
+        s = np.clip((r - self.c2) / w, 0.0, 1.0)
+        wall = (r > self.c2) & (r < self.c3)
+        hc = self.c4 + self.c1 * s**3 * (6 * s**2 - 15 * s + 10)
+        dh = np.where(wall, 30 * self.c1 * s**2 * (s - 1) ** 2 / w, 0.0)
+        d2h = np.where(wall, 60 * self.c1 * s * (s - 1) * (2 * s - 1) / w**2, 0.0)
+        out = np.zeros((self.n_terms, 2, 2))
+        if r > 0:
+            e = np.array([x1, x2]) / r
+            P = np.outer(e, e)
+            out += d2h[:, None, None] * P + (dh / r)[:, None, None] * (np.eye(2) - P)
+        quad = gq <= hc
+        gh = np.empty((self.n_terms, 2, 2))
+        gh[:, 0, 0] = -4 * q1 * q2 * u + 8 * q1 * q2**2 * x1**2
+        gh[:, 0, 1] = gh[:, 1, 0] = -4 * q1 * q2 * x1
+        gh[:, 1, 1] = 2 * q1
+        out[quad] = gh[quad]
+        return out
+
     def _to_core(self) -> Any:
         return _core.QuadraticCircleSum(q1=self.q1, q2=self.q2, q3=self.q3, c1=self.c1, c2=self.c2, c3=self.c3,
                                         c4=self.c4, p=self.p)
