@@ -2,9 +2,12 @@
 // batched Python callbacks called with the GIL once per block-step on a whole block of lanes.
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
+#include <sstream>
 #include <type_traits>
+#include <utility>
 
 #include "escapade/compiled.hpp"
 #include "numpy.hpp"
@@ -15,19 +18,87 @@ using namespace pybind11::literals;
 
 namespace {
 
-// A numpy view of engine memory, valid only during the call it is passed to.
+// A read-only numpy view of engine memory, valid only during the call it is passed to.
 template <class T>
 py::array_t<T> view(const T* data, std::vector<py::ssize_t> shape) {
-  return py::array_t<T>(shape, data, py::capsule(data, [](void*) {}));
+  py::array_t<T> a(shape, data, py::capsule(data, [](void*) {}));
+  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return a;
 }
 
-// Python callables (escapade's wrappers around the user's functions, which check shapes and values):
-//   gradient(x (w, d), out (w, d)), value(x (d,)) -> float, hessian(x (d,), out (d, d)),
-//   term_gradients(terms (w,), x (w, d), out (w, d)) with out[l] = grad f_{terms[l]}(x[l]).
-// A Python exception propagates out of the worker thread and is re-raised by `run` on the calling thread.
-struct PythonFunctions {
+// A user's Python function and the name errors give it. Calls hold the GIL; anything wrong -- an exception, a
+// result that is not an array of the expected shape, NaN at a finite point -- raises `error` (escapade's
+// CallbackError) naming the callback, from whichever thread called it; `run` re-raises it on the calling thread.
+struct Callback {
+  py::object fn;  // None: not given
   std::string name;
-  py::object gradient, value, hessian, term_gradients;
+
+  bool given() const { return !fn.is_none(); }
+
+  [[noreturn]] void fail(const py::object& error, const char* kind, const std::string& what) const {
+    PyErr_SetString(error.ptr(), (std::string(kind) + " callback " + name + " " + what).c_str());
+    throw py::error_already_set();
+  }
+
+  template <class... Args>
+  py::object call(const py::object& error, const char* kind, Args&&... args) const {
+    try {
+      return fn(std::forward<Args>(args)...);
+    } catch (py::error_already_set& e) {
+      const std::string what = "raised " + py::str(e.type().attr("__name__")).cast<std::string>() + ": " +
+                               py::str(e.value()).cast<std::string>();
+      py::raise_from(e, error.ptr(), (std::string(kind) + " callback " + name + " " + what).c_str());
+      throw py::error_already_set();
+    }
+  }
+
+  // Calls fn and copies its result, an array of `shape`, to out; x (n_points x d) is checked for NaN rows.
+  template <class... Args>
+  void call_into(const py::object& error, const char* kind, double* out, std::vector<py::ssize_t> shape,
+                 const double* x, int n_points, int d, Args&&... args) const {
+    const py::object result = call(error, kind, std::forward<Args>(args)...);
+    using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+    const Array a = Array::ensure(result);
+    if (!a) fail(error, kind, "must return an array (anything numpy.asarray takes), got " +
+                                   py::str(py::type::of(result).attr("__name__")).cast<std::string>());
+    bool same = a.ndim() == static_cast<py::ssize_t>(shape.size());
+    for (std::size_t i = 0; same && i < shape.size(); ++i) same = a.shape(static_cast<py::ssize_t>(i)) == shape[i];
+    if (!same) {
+      std::vector<py::ssize_t> got(a.shape(), a.shape() + a.ndim());
+      fail(error, kind, "must return an array of shape " + py::str(py::tuple(py::cast(shape))).cast<std::string>() +
+                            ", got " + py::str(py::tuple(py::cast(got))).cast<std::string>());
+    }
+    const long size = static_cast<long>(a.size());
+    std::copy(a.data(), a.data() + size, out);
+    check_nan(error, kind, out, size / n_points, x, n_points, d);
+  }
+
+  // NaN at a finite point is an error; at a non-finite point (a path that blew up) it is divergence.
+  void check_nan(const py::object& error, const char* kind, const double* out, long per_point, const double* x,
+                 int n_points, int d) const {
+    bool nan = false;
+    for (long i = 0; i < per_point * n_points; ++i) nan = nan || std::isnan(out[i]);
+    if (!nan) return;
+    for (int l = 0; l < n_points; ++l) {
+      const double* xl = x + static_cast<long>(l) * d;
+      bool finite = true, bad = false;
+      for (int i = 0; i < d; ++i) finite = finite && std::isfinite(xl[i]);
+      for (long i = 0; i < per_point; ++i) bad = bad || std::isnan(out[l * per_point + i]);
+      if (!finite || !bad) continue;
+      std::ostringstream where;
+      where.precision(17);
+      for (int i = 0; i < d; ++i) where << (i ? ", " : "") << xl[i];
+      fail(error, kind, "returned NaN at the finite point x = [" + where.str() + "]");
+    }
+  }
+};
+
+// The user's functions: gradient(x (w, d)) -> (w, d), value(x (d,)) -> float, hessian(x (d,)) -> (d, d),
+// term_gradients(terms (w,), x (w, d)) -> (w, d) with row l = grad f_{terms[l]}(x[l]).
+struct PythonFunctions {
+  std::string name;  // the landscape's
+  Callback gradient, value, hessian, term_gradients;
+  py::object error;  // the exception type to raise
 };
 
 template <class Base>
@@ -43,21 +114,29 @@ class PythonBase : public Base {
   int dim() const override { return d_; }
   std::string name() const override { return fns_.name; }
   double value(const double* x) const override {
+    require(fns_.value.given(), fns_.name + " has no value callback (pass value= to evaluate f)");
     py::gil_scoped_acquire gil;
-    require(!fns_.value.is_none(), fns_.name + " has no value callback (pass value= to evaluate f)");
-    return fns_.value(view(x, {d_})).template cast<double>();
+    const py::object result = fns_.value.call(fns_.error, "value", view(x, {d_}));
+    double v;
+    try {
+      v = py::float_(result).cast<double>();
+    } catch (py::error_already_set&) {
+      fns_.value.fail(fns_.error, "value", "must return a number, got " + py::repr(result).cast<std::string>());
+    }
+    fns_.value.check_nan(fns_.error, "value", &v, 1, x, 1, d_);
+    return v;
   }
   void gradient(const double* x, double* g, int width) const override {
     if constexpr (std::is_base_of_v<FiniteSum, Base>) {
-      if (fns_.gradient.is_none()) return FiniteSum::gradient(x, g, width);
+      if (!fns_.gradient.given()) return FiniteSum::gradient(x, g, width);
     }
     py::gil_scoped_acquire gil;
-    fns_.gradient(view(x, {width, d_}), view(g, {width, d_}));
+    fns_.gradient.call_into(fns_.error, "gradient", g, {width, d_}, x, width, d_, view(x, {width, d_}));
   }
   void hessian(const double* x, double* H) const override {
+    require(fns_.hessian.given(), fns_.name + " has no hessian callback (pass hessian= to evaluate it)");
     py::gil_scoped_acquire gil;
-    require(!fns_.hessian.is_none(), fns_.name + " has no hessian callback (pass hessian= to evaluate it)");
-    fns_.hessian(view(x, {d_}), view(H, {d_, d_}));
+    fns_.hessian.call_into(fns_.error, "hessian", H, {d_, d_}, x, 1, d_, view(x, {d_}));
   }
 
  protected:
@@ -82,10 +161,11 @@ class PythonFiniteSum final : public PythonBase<FiniteSum> {
   void add_term_gradients(const int* terms, const double* x, double* g, int width) const override {
     thread_local std::vector<double> out;
     const long n = static_cast<long>(d_) * width;
-    out.assign(static_cast<std::size_t>(n), 0.0);
+    out.resize(static_cast<std::size_t>(n));
     {
       py::gil_scoped_acquire gil;
-      fns_.term_gradients(view(terms, {width}), view(x, {width, d_}), view(out.data(), {width, d_}));
+      fns_.term_gradients.call_into(fns_.error, "term_gradients", out.data(), {width, d_}, x, width, d_,
+                                    view(terms, {width}), view(x, {width, d_}));
     }
     for (long j = 0; j < n; ++j) g[j] += out[j];
   }
@@ -94,6 +174,10 @@ class PythonFiniteSum final : public PythonBase<FiniteSum> {
   Vector p_;
   bool uniform_ = false;
 };
+
+Callback callback(py::object fn, py::object name) {
+  return {std::move(fn), name.is_none() ? std::string() : name.cast<std::string>()};
+}
 
 template <class F>
 F as_function(std::uintptr_t address) {
@@ -134,22 +218,26 @@ void bind_callbacks(py::module_& m) {
              return std::make_shared<CompiledForcing>(dim, std::move(name), as_function<ForcingFn>(forcing));
            }),
            py::kw_only(), "dim"_a, "name"_a, "forcing"_a);
+  // Callbacks are (function or None, name or None) pairs; `error` is the exception type they raise.
+  using Pair = std::pair<py::object, py::object>;
   py::class_<PythonLandscape, Landscape, std::shared_ptr<PythonLandscape>>(m, "PythonLandscape")
-      .def(py::init([](int dim, std::string name, py::object gradient, py::object value, py::object hessian) {
+      .def(py::init([](int dim, std::string name, Pair gradient, Pair value, Pair hessian, py::object error) {
              return std::make_shared<PythonLandscape>(
-                 dim, PythonFunctions{std::move(name), std::move(gradient), std::move(value), std::move(hessian),
-                                      py::none()});
+                 dim, PythonFunctions{std::move(name), callback(gradient.first, gradient.second),
+                                      callback(value.first, value.second), callback(hessian.first, hessian.second),
+                                      callback(py::none(), py::none()), std::move(error)});
            }),
-           py::kw_only(), "dim"_a, "name"_a, "gradient"_a, "value"_a = py::none(), "hessian"_a = py::none());
+           py::kw_only(), "dim"_a, "name"_a, "gradient"_a, "value"_a, "hessian"_a, "error"_a);
   py::class_<PythonFiniteSum, FiniteSum, std::shared_ptr<PythonFiniteSum>>(m, "PythonFiniteSum")
-      .def(py::init([](int dim, std::string name, py::object term_gradients, const DoubleArray& p, py::object gradient,
-                       py::object value, py::object hessian) {
+      .def(py::init([](int dim, std::string name, Pair term_gradients, const DoubleArray& p, Pair gradient, Pair value,
+                       Pair hessian, py::object error) {
              return std::make_shared<PythonFiniteSum>(
                  dim,
-                 PythonFunctions{std::move(name), std::move(gradient), std::move(value), std::move(hessian),
-                                 std::move(term_gradients)},
+                 PythonFunctions{std::move(name), callback(gradient.first, gradient.second),
+                                 callback(value.first, value.second), callback(hessian.first, hessian.second),
+                                 callback(term_gradients.first, term_gradients.second), std::move(error)},
                  to_vector(p, "p"));
            }),
-           py::kw_only(), "dim"_a, "name"_a, "term_gradients"_a, "p"_a, "gradient"_a = py::none(),
-           "value"_a = py::none(), "hessian"_a = py::none());
+           py::kw_only(), "dim"_a, "name"_a, "term_gradients"_a, "p"_a, "gradient"_a, "value"_a, "hessian"_a,
+           "error"_a);
 }

@@ -410,10 +410,10 @@ class CompiledForcing(Forcing):
     def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, forcing: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
 class PythonLandscape(Landscape):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: typing.Any, value: typing.Any = None, hessian: typing.Any = None) -> None:
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: tuple[typing.Any, typing.Any], value: tuple[typing.Any, typing.Any], hessian: tuple[typing.Any, typing.Any], error: typing.Any) -> None:
         ...
 class PythonFiniteSum(FiniteSum):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, term_gradients: typing.Any, p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gradient: typing.Any = None, value: typing.Any = None, hessian: typing.Any = None) -> None:
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, term_gradients: tuple[typing.Any, typing.Any], p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], gradient: tuple[typing.Any, typing.Any], value: tuple[typing.Any, typing.Any], hessian: tuple[typing.Any, typing.Any], error: typing.Any) -> None:
         ...
 class Status:
     """

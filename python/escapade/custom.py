@@ -322,39 +322,6 @@ class CompiledForcing(Forcing):
 # --- batched Python callbacks -----------------------------------------------------------------------------------
 
 
-def _checked(fn: Callable[..., Any], kind: str, name: str, shape: Callable[[np.ndarray], tuple[int, ...]],
-             points: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., Any]:
-    """Call fn, name it in any error, check the shape of what it returns and that it has no NaN at finite points."""
-    def call(*args: Any) -> Any:
-        inputs = args if kind == "value" else args[:-1]  # the last argument of the others is the output buffer
-        x = inputs[-1]
-        x.flags.writeable = False
-        try:
-            out = np.asarray(fn(*inputs), dtype=float)
-        except Exception as e:
-            raise CallbackError(f"{kind} callback {name} raised {type(e).__name__}: {e}") from e
-        if out.shape != shape(x):
-            raise CallbackError(f"{kind} callback {name} must return an array of shape {shape(x)}, got {out.shape}")
-        if np.isnan(out).any():  # NaN at a non-finite point is divergence, which the engine reports
-            bad = points(np.isnan(out), np.isfinite(x))
-            if bad.any():
-                raise CallbackError(f"{kind} callback {name} returned NaN at the finite point x = "
-                                    f"{np.atleast_2d(x)[np.flatnonzero(bad)[0]].tolist()}")
-        if kind == "value":
-            return float(out)
-        np.copyto(args[-1], out)
-        return None
-    return call
-
-
-def _per_row(nan: np.ndarray, finite: np.ndarray) -> np.ndarray:
-    return np.asarray(nan.reshape(nan.shape[0], -1).any(axis=1) & finite.all(axis=1))
-
-
-def _one_point(nan: np.ndarray, finite: np.ndarray) -> np.ndarray:
-    return np.array([bool(nan.any()) and bool(finite.all())])
-
-
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class BatchedLandscape(_Custom):
     """A landscape from Python functions that evaluate a whole block of points at once (numpy, JAX, PyTorch).
@@ -390,17 +357,12 @@ class BatchedLandscape(_Custom):
                   term_fn=term_gradients)
 
     def _to_core(self) -> Any:
-        d = self.dim
+        def pair(fn: Any) -> tuple[Any, str | None]:
+            return (fn, None if fn is None else _callback_name(fn))
 
-        def wrap(kind: str, fn: Any, shape: Callable[[np.ndarray], tuple[int, ...]], points: Any) -> Any:
-            return None if fn is None else _checked(fn, kind, _callback_name(fn), shape, points)
-
-        rows = (lambda x: x.shape)
-        gradient = wrap("gradient", self.gradient_fn, rows, _per_row)
-        value = wrap("value", self.value_fn, lambda x: (), _one_point)
-        hessian = wrap("hessian", self.hessian_fn, lambda x: (d, d), _one_point)
+        fns = (pair(self.gradient_fn), pair(self.value_fn), pair(self.hessian_fn))
         if self.p is None:
-            return _core.PythonLandscape(dim=d, name=self.name, gradient=gradient, value=value, hessian=hessian)
-        terms = wrap("term_gradients", self.term_fn, rows, _per_row)
-        return _core.PythonFiniteSum(dim=d, name=self.name, term_gradients=terms, p=self.p, gradient=gradient,
-                                     value=value, hessian=hessian)
+            return _core.PythonLandscape(dim=self.dim, name=self.name, gradient=fns[0], value=fns[1], hessian=fns[2],
+                                         error=CallbackError)
+        return _core.PythonFiniteSum(dim=self.dim, name=self.name, term_gradients=pair(self.term_fn), p=self.p,
+                                     gradient=fns[0], value=fns[1], hessian=fns[2], error=CallbackError)
