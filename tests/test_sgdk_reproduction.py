@@ -94,9 +94,11 @@ def test_reproduction_runs_small_and_reports_documented_keys(tmp_path):
         assert t["convergence_u"][-1] == pytest.approx(2 / t["lambda_1"])
     assert "separated" in doc["summary"] and "statement" in doc["summary"]
     assert "settings stable" in report.text
-    assert len(report.figures) == 8
+    assert len(report.figures) == 9  # by k and by radius per model and minimizer, and qc1's Figure 8
     report.figures["st1-flat-by-k"](tmp_path / "a.png")
     assert (tmp_path / "a.png").stat().st_size > 1000
+    report.figures["qc1-quadratic-to-circle"](tmp_path / "b.png")
+    assert (tmp_path / "b.png").stat().st_size > 1000
     with pytest.raises(ValueError, match="models"):
         rep.run(paths=2, seed=0, threads=1, progress=False, models=("st9",))
 

@@ -50,6 +50,9 @@ MAX_DRAWN = 25  # paths drawn per panel
 MODELS = ("qc1", "qc2", "qc3", "qc4", "st1", "st2", "st3")
 
 
+CIRCLE_MINIMIZER = np.zeros(2)  # the quadratic-circle models' circular-basin minimizer (the quadratic one: (0, -15))
+
+
 def quadratic_circle_model(model: int, *, n_terms: int = QC_TERMS, seed: int = QC_SEED) -> QuadraticCircleSum:
     """Model 1-4 of 004's Section 4 as this reproduction draws them (see the module's docstring)."""
     if model not in (1, 2, 3, 4):
@@ -116,7 +119,7 @@ def _setups(models: Sequence[str]) -> list[tuple[str, str, FiniteSum, np.ndarray
     for name in models:
         if name.startswith("qc"):
             f: FiniteSum = quadratic_circle_model(int(name[2:]))
-            for label, center in (("circle", np.zeros(2)), ("quadratic", np.array([0.0, -15.0]))):
+            for label, center in (("circle", CIRCLE_MINIMIZER), ("quadratic", np.array([0.0, -15.0]))):
                 curv = local_curvature(f, center, EPS, n_samples=N_CURVATURE, seed=0, rank_rtol=QC_RANK_RTOL)
                 out.append((name, label, f, center, curv))
         else:
@@ -162,6 +165,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     curves: dict[tuple[str, str, float, str, float], np.ndarray] = {}
+    to_circle: dict[tuple[str, str, float, str, float], np.ndarray] = {}  # 004's Figure 8
     thresholds: list[dict[str, Any]] = []
     counter = 0
     for name, label, f, center, curv in _setups(models):
@@ -187,6 +191,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                     D = _distances(res, center)
                     diverged = (np.asarray(res.status) == int(Status.DIVERGED)) | ~(D[:, -1] <= ESCAPE)
                     curves[(name, label, k, rate, radius)] = D
+                    if name.startswith("qc") and label == "quadratic":  # where do paths that leave it go?
+                        to_circle[(name, label, k, rate, radius)] = _distances(res, CIRCLE_MINIMIZER)
                     rows.append({
                         "model": name, "minimizer": label, "k": _finite(k),
                         "method": "GD" if math.isinf(k) else f"SGD-{int(k)}",
@@ -267,6 +273,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     for name, label, *_ in _setups_index(thresholds):
         figures[f"{name}-{label}-by-k"] = _figure(curves, name, label, "k")
         figures[f"{name}-{label}-by-radius"] = _figure(curves, name, label, "radius")
+        if (name, label, 1, RATES[0], 1e-2) in to_circle:
+            figures[f"{name}-{label}-to-circle"] = _figure(to_circle, name, label, "k", target="circular minimizer")
     return Report(data=data, text=text, results={}, figures=figures)
 
 
@@ -302,9 +310,10 @@ def summary_table(rows: list[dict[str, Any]]) -> Any:
 
 
 def _figure(curves: dict[tuple[str, str, float, str, float], np.ndarray], name: str, label: str,
-            by: str) -> Callable[[Path], None]:
+            by: str, target: str = "minimizer") -> Callable[[Path], None]:
     """Distance to the minimizer against the iteration (log axis): rows the step sizes, columns the batch sizes at
-    start radius 1e-2 (004's Figures 9-10) or the start radii at k = 1 (Figures 11-12)."""
+    start radius 1e-2 (004's Figures 9-10) or the start radii at k = 1 (Figures 11-12); with `target`, distances
+    to another point (Figure 8: runs started at the quadratic minimizer, measured from the circular one)."""
 
     def draw(path: Path) -> None:
         import matplotlib
@@ -323,14 +332,17 @@ def _figure(curves: dict[tuple[str, str, float, str, float], np.ndarray], name: 
                 ax = axes[i, j]
                 for d in D[:MAX_DRAWN]:
                     ax.semilogy(steps, np.where(np.isfinite(d), d, np.nan), lw=0.6, alpha=0.5)
-                ax.axhline(ESCAPE, color="k", ls=":", lw=0.8)
+                if target == "minimizer":  # the distance beyond which a path counts as diverged
+                    ax.axhline(ESCAPE, color="k", ls=":", lw=0.8)
                 what = ("GD" if math.isinf(col) else f"k = {int(col)}") if by == "k" else f"radius {col:g}"
                 ax.set_title(f"{what}, step {rate}", fontsize=9)
                 if j == 0:
-                    ax.set_ylabel("distance to minimizer")
+                    ax.set_ylabel(f"distance to {target}")
                 if i == len(RATES) - 1:
                     ax.set_xlabel("iteration")
-        fig.suptitle(f"{name} {label} minimizer" + (" (start radius 0.01)" if by == "k" else " (SGD-1)"))
+        start = f"{name}, started at the {label} minimizer, distance to the {target}" if target != "minimizer" \
+            else f"{name} {label} minimizer"
+        fig.suptitle(start + (" (start radius 0.01)" if by == "k" else " (SGD-1)"))
         fig.tight_layout()
         fig.savefig(path, dpi=72)
         plt.close(fig)
