@@ -7,7 +7,6 @@ the very bits of one local run.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import subprocess
 import sys
