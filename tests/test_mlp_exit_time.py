@@ -71,7 +71,9 @@ def test_trained_point_is_a_minimum(net, minimum):
 
 def test_exit_times_grow_with_batch_size_over_lr():
     e = mlp_exit_time_experiment(n_samples=40, hidden=3, radius=0.15, alphas=(1.0, 2.0), radii=(0.15, 0.2),
-                                 batch_sizes=(1, 2, 3), n_paths=60, max_steps=20_000, threads=1)
+                                 batch_sizes=(1, 2, 3), n_paths=60, max_steps=20_000,
+                                 quadratic_max_steps=0, threads=1)
+    assert "quadratic" not in e.series["inverse_noise"]
     s = e.series["inverse_noise"]
     np.testing.assert_allclose(s["values"], np.array([1, 2, 3]) / 0.05)
     assert not np.any(s["censored"])
@@ -106,5 +108,7 @@ def test_reproduce_mlp_exit_time_json(tmp_path, capsys):
         assert {"fit", "points", "fw_slope", "paper_slope", "fixed"} <= set(s)
         for p in s["points"]:
             assert {"value", "mean", "stderr", "censored", "fw_exponent", "paper_exponent"} <= set(p)
+    q = doc["series"]["inverse_noise"]["quadratic_model"]
+    assert len(q) == 4 and all({"mean", "stderr", "censored", "lower_bound"} <= set(p) for p in q)
     assert set(doc["summary"]["alpha"]) == {"fitted_slope", "ci", "fw_slope", "paper_slope"}
     assert (tmp_path / "mlp-exit-time.json").exists() and (tmp_path / "mlp-exit-time.png").exists()

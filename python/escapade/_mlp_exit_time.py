@@ -34,9 +34,16 @@ def _figure(e: MLPExitExperiment) -> Callable[[Path], None]:
             ax.errorbar(x, logm, yerr=se / m, fmt="o", color="k", label="simulation", capsize=3)
             ax.plot(x, logm[0] + s["fw"] - s["fw"][0], "-", label="Freidlin-Wentzell (quadratic)")
             ax.plot(x, logm[0] + s["paper"] - s["paper"][0], "--", label="003 (shape)")
+            if "quadratic" in s:
+                q = s["quadratic"]
+                cens = q["censored"] > 0
+                ax.plot(x[~cens], np.log(q["mean"][~cens]), "s", mfc="none", color="gray", label="quadratic model")
+                ax.plot(x[cens], np.log(q["lower_bound"][cens]), "^", mfc="none", color="gray",
+                        label="quadratic model (lower bound)")
             ax.set_xlabel(LABELS[name])
             ax.set_ylabel("log E[tau]")
-        axes[0].legend(fontsize=8)
+        for ax in axes:
+            ax.legend(fontsize=7)
         p = e.params
         fig.suptitle(f"SGD exit from the r-ball around an MLP minimum (d = {p['dim']}, {p['noise']}, eta = "
                      f"{p['lr']:g}, {p['n_paths']} paths per point)", fontsize=10)
@@ -64,6 +71,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         "sqrt(alpha) r",
         "FW: V0 B / eta of the discrete map's quadratic approximation (H, per-sample covariance C at the minimum);",
         "003: 2 (B / eta) r^2 sqrt(alpha lambda_min). Slopes: of log E[tau] per unit of the varied quantity.",
+        "quadratic model: Gaussian SGD with the same H and C on theta^T H theta / 2 (what both theories describe), "
+        f"capped at {e.params['quadratic_max_steps']} steps (with censored paths: E[min(tau, cap)], a lower bound)",
         "",
     ]
     summary = {}
@@ -72,9 +81,14 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         rows = [[f"{v:g}", f"{mu:.4g} ± {sd:.2g}", str(int(c)), f"{math.log(mu):.3f}", f"{a:.3f}", f"{b:.3f}"]
                 for v, mu, sd, c, a, b in zip(s["values"], s["mean"], s["stderr"], s["censored"], s["fw"],
                                               s["paper"])]
+        header = [LABELS[name], "E[tau] ± SE", "censored", "log E[tau]", "FW exponent", "003 exponent"]
+        if "quadratic" in s:
+            q = s["quadratic"]
+            header.append("quadratic model E[tau] (censored)")
+            for row, mu, sd, c, lb in zip(rows, q["mean"], q["stderr"], q["censored"], q["lower_bound"]):
+                row.append(f">= {lb:.4g} ({int(c)})" if c else f"{mu:.4g} ± {sd:.2g} (0)")
         lines.append(f"{LABELS[name]} (fixed: " + ", ".join(f"{k} = {v:g}" for k, v in s["fixed"].items()) + ")")
-        lines.append(_format_table([LABELS[name], "E[tau] ± SE", "censored", "log E[tau]", "FW exponent",
-                                    "003 exponent"], rows))
+        lines.append(_format_table(header, rows))
         lines.append(f"  slope of log E[tau]: fitted {f.barrier:.4g} [{f.barrier_ci[0]:.4g}, {f.barrier_ci[1]:.4g}]"
                      f"; FW {s['fw_slope']:.4g}; 003 {s['paper_slope']:.4g}")
         lines.append("")

@@ -147,7 +147,9 @@ class MLPExitExperiment:
         (exit times in units of time k eta), "censored", "fw" and "paper" (the predicted log E[tau] exponents
         V0 B / eta and 2 (B / eta) r^2 sqrt(alpha lambda_min) at each value), "fit" (an `ArrheniusFit` of log mean
         against the value: its barrier is the fitted slope), "fw_slope" and "paper_slope" (the slopes of the two
-        exponents over the series, from their end points) and the fixed parameters.
+        exponents over the series, from their end points) and the fixed parameters; the "inverse_noise" series also
+        has "quadratic" ("mean", "stderr", "censored", "lower_bound" = E[min(tau, cap)]): the same Gaussian SGD on
+        the quadratic approximation.
     params : the network, data and SGD settings.
     elapsed : seconds of simulation.
     """
@@ -173,7 +175,7 @@ class MLPExitExperiment:
             f: ArrheniusFit = s["fit"]
             out["series"][name] = {
                 **{k: v for k, v in s.items() if k not in ("fit", "values", "mean", "stderr", "censored", "fw",
-                                                            "paper")},
+                                                            "paper", "quadratic")},
                 "fit": {"slope": f.barrier, "stderr": f.barrier_stderr, "ci": list(f.barrier_ci),
                         "prefactor": f.prefactor},
                 "points": [{"value": float(v), "mean": float(mu), "stderr": float(se), "censored": int(c),
@@ -181,6 +183,12 @@ class MLPExitExperiment:
                            for v, mu, se, c, a, b in zip(s["values"], s["mean"], s["stderr"], s["censored"], s["fw"],
                                                          s["paper"])],
             }
+            if "quadratic" in s:
+                q = s["quadratic"]
+                out["series"][name]["quadratic_model"] = [
+                    {"value": float(v), "mean": float(mu), "stderr": float(se), "censored": int(c),
+                     "lower_bound": float(lb)}
+                    for v, mu, se, c, lb in zip(s["values"], q["mean"], q["stderr"], q["censored"], q["lower_bound"])]
         return out
 
 
@@ -195,7 +203,7 @@ def mlp_exit_time_experiment(
     *, n_samples: int = 100, hidden: int = 8, l2: float = 0.01, noise: str = "minibatch", lr: float = 0.05,
     batch_size: int = 3, radius: float = 0.5, alphas: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
     radii: Sequence[float] = (0.3, 0.4, 0.5, 0.6), batch_sizes: Sequence[int] = (1, 2, 3, 4),
-    n_paths: int = 200, max_steps: int = 200_000, seed: int = 0, threads: int | None = None,
+    n_paths: int = 200, max_steps: int = 200_000, quadratic_max_steps: int = 40_000, seed: int = 0, threads: int | None = None,
     progress: bool | None = False,
 ) -> MLPExitExperiment:
     """003's Figure 2 on a real network: mean exit times of SGD from the r-ball around a minimum of `MLP`, against
@@ -216,7 +224,10 @@ def mlp_exit_time_experiment(
     lr : eta (at alpha = 1); alpha eta lambda_max must stay below 2.
     batch_size, radius : B and r where they are held fixed.
     alphas, radii, batch_sizes : the values of each series.
-    n_paths : paths per point; max_steps : the cap per path (censored paths enter the mean as the exponential MLE).
+    n_paths : paths per point; max_steps : the cap per path (censored paths enter the mean as the exponential MLE;
+        when every path is censored the mean is the cap, a lower bound, with a standard error equal to it).
+    quadratic_max_steps : the cap for the quadratic model of the B / eta series (0: skip it): Gaussian SGD with the
+        fixed H and C of the minimum on `Quadratic(H)`, the model both theories describe, for comparison.
     seed : the training seed and the simulation seed (common to every point); threads, progress : as in `simulate`.
 
     Returns
@@ -225,12 +236,16 @@ def mlp_exit_time_experiment(
     """
     from .. import datasets
     from ..dynamics import SGDk, GaussianSGD
-    from ..landscapes import MLP
+    from ..landscapes import MLP, Quadratic
     from ..regions import Ball
     from ..simulate import simulate
 
     if noise not in _NOISES:
         raise ValueError(f"noise must be one of {_NOISES}, got noise={noise!r}")
+    if isinstance(quadratic_max_steps, (bool, np.bool_)) or not isinstance(quadratic_max_steps, (int, np.integer)) \
+            or quadratic_max_steps < 0:
+        raise ValueError(f"quadratic_max_steps must be a non-negative integer, got "
+                         f"quadratic_max_steps={quadratic_max_steps!r}")
     for name, v in (("n_samples", n_samples), ("hidden", hidden), ("n_paths", n_paths), ("max_steps", max_steps),
                     ("batch_size", batch_size)):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -255,27 +270,41 @@ def mlp_exit_time_experiment(
     eta = float(lr)
     elapsed = 0.0
 
-    def run(alpha: float, r: float, B: float) -> tuple[float, float, int]:
+    quad = Quadratic(H)
+
+    def run(alpha: float, r: float, B: float, model: str = "network") -> tuple[float, float, int, float]:
         nonlocal elapsed
         step = alpha * eta
-        if noise == "minibatch":
-            dyn: Any = SGDk(lr=step, batch_size=int(B), replace=True)
-        else:
-            dyn = GaussianSGD(lr=step, batch_size=float(B), C="empirical")
         t0 = time.perf_counter()
-        res = simulate(net, dyn, x0=mini.theta, stop=Ball(center=mini.theta, radius=math.sqrt(alpha) * r),
-                       n_paths=int(n_paths), max_steps=int(max_steps), seed=seed, threads=threads, progress=progress)
+        if model == "quadratic":
+            # the quadratic approximation: Gaussian SGD on theta^T H theta / 2 with the fixed C of the minimum
+            res = simulate(quad, GaussianSGD(lr=step, batch_size=float(B), C=C), x0=np.zeros(H.shape[0]),
+                           stop=Ball(center=np.zeros(H.shape[0]), radius=math.sqrt(alpha) * r),
+                           n_paths=int(n_paths), max_steps=int(quadratic_max_steps), seed=seed, threads=threads,
+                           progress=progress)
+        else:
+            if noise == "minibatch":
+                dyn: Any = SGDk(lr=step, batch_size=int(B), replace=True)
+            else:
+                dyn = GaussianSGD(lr=step, batch_size=float(B), C="empirical")
+            res = simulate(net, dyn, x0=mini.theta, stop=Ball(center=mini.theta, radius=math.sqrt(alpha) * r),
+                           n_paths=int(n_paths), max_steps=int(max_steps), seed=seed, threads=threads,
+                           progress=progress)
         elapsed += time.perf_counter() - t0
         st = res.stats()
         s = st.summary()
         n_cens = s.counts["CENSORED"]
-        if n_cens:
-            m = (st.total_time + st.censored_time) / max(st.n_stopped, 1)
-            se = m / math.sqrt(max(st.n_stopped, 1))
+        if n_cens and not st.n_stopped:  # no exit at all: the cap is a lower bound, with a 100% error
+            m = se = st.censored_time / n_cens
+        elif n_cens:
+            m = (st.total_time + st.censored_time) / st.n_stopped
+            se = m / math.sqrt(st.n_stopped)
         else:
             m, se = s.mean, s.stderr
+        # E[min(tau, cap)], a lower bound on E[tau]
+        restricted = (st.total_time + st.censored_time) / max(st.n_stopped + n_cens, 1)
         # the run's time unit is one step (discrete map); a step is eta of the original time
-        return m * eta, se * eta, int(n_cens)
+        return m * eta, se * eta, int(n_cens), restricted * eta
 
     def paper(alpha: float, r: float, B: float) -> float:
         return 2 * (B / eta) * r**2 * math.sqrt(alpha * lam_min)
@@ -303,11 +332,16 @@ def mlp_exit_time_experiment(
                         "fixed": {k: v for k, v in (("alpha", 1.0), ("radius", radius),
                                                     ("batch_size", batch_size)) if k != name and
                                   not (name == "inverse_noise" and k == "batch_size")}}
+        if name == "inverse_noise" and quadratic_max_steps > 0:
+            q = [run(*point(v), model="quadratic") for v in values]
+            series[name]["quadratic"] = {"mean": np.array([r[0] for r in q]), "stderr": np.array([r[1] for r in q]),
+                                         "censored": np.array([r[2] for r in q]),
+                                         "lower_bound": np.array([r[3] for r in q])}
     params = {"data": f"diabetes (standardized), first {n_samples} samples", "n_samples": int(n_samples),
               "hidden": int(hidden), "l2": float(l2), "dim": int(net.dim), "noise": noise, "lr": eta,
               "batch_size": int(batch_size), "radius": float(radius), "alphas": a_values.tolist(),
               "radii": r_values.tolist(), "batch_sizes": b_values.tolist(), "n_paths": int(n_paths),
-              "max_steps": int(max_steps), "seed": seed,
+              "max_steps": int(max_steps), "quadratic_max_steps": int(quadratic_max_steps), "seed": seed,
               "sharpness": "L_alpha(theta) = L(sqrt(alpha) theta), simulated as SGD on L with step alpha eta from "
                            "theta*, exit from the ball of radius sqrt(alpha) r (exact change of variables)"}
     return MLPExitExperiment(minimum=mini, series=series, params=params, elapsed=elapsed)
