@@ -14,7 +14,7 @@ from typing import Any, Callable, NoReturn, Sequence
 
 import numpy as np
 
-from . import _constrained_ackley, _core, _sgdk_thresholds
+from . import _constrained_ackley, _core, _mlp_exit_time, _sgdk_thresholds
 from .analysis import langevin_mean_exit_time_1d
 from .config import ConfigError, load_config
 from .dynamics import Langevin
@@ -391,6 +391,12 @@ REPRODUCTIONS: dict[str, tuple[str, Callable[..., Report]]] = {
         "003's exit-time formulas for SGD (isotropic and Hessian noise, continuous and discrete, d = 2 and 10) "
         "against Freidlin-Wentzell and simulation (default 200 paths per point)",
         _sgd_exit_time,
+    ),
+    "mlp-exit-time": (
+        "003's Section 6 and Figure 2: mean exit times of minibatch SGD from an r-ball around a trained MLP minimum "
+        "(diabetes data) vs sharpness alpha, radius r and B / eta, against Freidlin-Wentzell and 003 (default 200 "
+        "paths per point)",
+        _mlp_exit_time.run,
     ),
     "constrained-ackley": (
         "000's Tables I and II and Figures 1-4: success rates of the forced projected flow on the Ackley variant "

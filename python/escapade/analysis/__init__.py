@@ -1,12 +1,13 @@
 """Theory that simulations are checked against: exact exit times, survival and exit-time statistics, success
 rates, landscape geometry, the Eyring–Kramers law, Freidlin–Wentzell quasi-potentials and minimum-action paths,
-Arrhenius fits, the SGD exit-time claims of 003 side by side with the quasi-potential answer, SGD-k step-size
-thresholds, and fixed points with their stable manifolds."""
+Arrhenius fits, the SGD exit-time claims of 003 side by side with the quasi-potential answer (on quadratics and
+on a trained network), SGD-k step-size thresholds, and fixed points with their stable manifolds."""
 
 from .arrhenius import ArrheniusFit, arrhenius_fit, arrhenius_fit_sweep
 from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, mean_exit_time_1d
 from .geometry import CriticalPoint, barrier, critical_point, find_minimum, find_saddle
 from .kramers import EyringKramers, eyring_kramers
+from .mlp import MLPExitExperiment, MLPMinimum, SharpnessScaled, mlp_exit_time_experiment, mlp_minimum
 from .manifolds import FixedPoint, StableManifold, linearize, numerical_jacobian, stable_manifold
 from .quasipotential import (
     LinearQuasiPotential,
@@ -57,10 +58,13 @@ __all__ = [
     "KaplanMeier",
     "LinearQuasiPotential",
     "LocalCurvature",
+    "MLPExitExperiment",
+    "MLPMinimum",
     "MinimumActionPath",
     "QuadraticCurvature",
     "SGDExitExperiment",
     "SGDExitPrediction",
+    "SharpnessScaled",
     "StableManifold",
     "SuccessRate",
     "arrhenius_fit",
@@ -86,6 +90,8 @@ __all__ = [
     "kaplan_meier",
     "langevin_mean_exit_time_1d",
     "linear_quasipotential",
+    "mlp_exit_time_experiment",
+    "mlp_minimum",
     "linearize",
     "local_curvature",
     "mean_exit_time_1d",
