@@ -33,7 +33,6 @@ def run(x0, amplitude, omega, alpha, dt, n_steps):
     x2 = np.array(x0[:, 1], dtype=float)
     amp = np.asarray(amplitude, dtype=float)
     om = np.asarray(omega, dtype=float)
-    n = x1.size
     done = x1 * x1 + x2 * x2 < 1.0
     hit = done.copy()
     exit_step = np.where(done, 0, n_steps).astype(np.int64)

@@ -229,7 +229,8 @@ def constrained_basin(landscape: Any, flow: Any, center: ArrayLike, low: ArrayLi
     tol = as_float("tol", tol, positive=True)
     pts = grid_points(low, high, n)
     check_dim("low", pts, landscape.dim, "the landscape's dimension")
-    res = simulate(landscape, _unforced(flow), x0=pts, target=Ball(c, tol), t_max=t_max, seed=seed, threads=threads)
+    res: Any = simulate(landscape, _unforced(flow), x0=pts, target=Ball(c, tol), t_max=t_max, seed=seed,
+                        threads=threads)
     inside = np.asarray(res.status) == Status.HIT
     dist = np.linalg.norm(pts - c, axis=1)
     radius = float(dist[inside].max()) if inside.any() else 0.0
