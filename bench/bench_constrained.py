@@ -13,7 +13,8 @@ Then DP5(4) (rtol 1e-6, as in the reproduction) on the same starts: its success 
 evaluations (7 drift evaluations per attempted step, accepted or rejected: the core's DP54 does not reuse the
 last stage) against RK4's 4 per step.
 
-    python bench/bench_constrained.py [--dt 1e-3] [--settings 20] [--threads 2] [--no-numpy] [--json FILE]
+    python bench/bench_constrained.py [--dt 1e-3] [--settings 20] [--threads 2] [--repeat 3] [--no-numpy]
+                                      [--no-dp54] [--json FILE]
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def settings(n: int) -> list[tuple[float, float]]:
     return rows[:n] if n >= len(rows) else [rows[i] for i in np.linspace(0, len(rows) - 1, n).astype(int)]
 
 
-def run_escapade(rows, pts, dt, threads, method="rk4"):
+def run_escapade(rows, pts, dt, threads, method="rk4", lanes=64):
     """One sweep per table, as `escapade reproduce constrained-ackley` does; returns (wall, hit, exit_step)."""
     import escapade as esc
 
@@ -60,20 +61,20 @@ def run_escapade(rows, pts, dt, threads, method="rk4"):
                                    forcing=esc.Periodic(a0, w0), **kw)
         values = [rows[i][1] if key == "omega" else rows[i][0] for i in idx]
         res = esc.sweep(f, flow, grid={f"dynamics.forcing.{key}": values}, x0=pts, target=target, t_max=T_MAX,
-                        seed=0, threads=threads, progress=False)
+                        seed=0, threads=threads, progress=False, lanes=lanes)
         for i, r in zip(idx, res):
             hit[i] = np.asarray(r.status) == esc.Status.HIT
             steps[i] = np.asarray(r.exit_step)
     return time.perf_counter() - t0, hit, steps
 
 
-def run_peer(module, rows, pts, dt):
+def run_peer(module, rows, pts, dt, **kwargs):
     n_steps = int(round(T_MAX / dt))
     x0 = np.tile(pts, (len(rows), 1))
     amp = np.repeat([a for a, _ in rows], len(pts))
     om = np.repeat([w for _, w in rows], len(pts))
     t0 = time.perf_counter()
-    hit, steps, _ = module.run(x0, amp, om, ALPHA, dt, n_steps)
+    hit, steps, _ = module.run(x0, amp, om, ALPHA, dt, n_steps, **kwargs)
     wall = time.perf_counter() - t0
     return wall, hit.reshape(len(rows), -1), steps.reshape(len(rows), -1)
 
@@ -83,7 +84,9 @@ def main(argv=None):
     ap.add_argument("--dt", type=float, default=1e-3)
     ap.add_argument("--settings", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--no-numpy", action="store_true")
+    ap.add_argument("--lanes", type=int, default=64, help="escapade's lanes per block (simulate's lanes=)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of escapade and numba (interleaved; min wall)")
+    ap.add_argument("--no-numpy", action="store_true", help="skip the numpy peer (run once: it is slow)")
     ap.add_argument("--no-dp54", action="store_true")
     ap.add_argument("--json", type=Path, default=C.OUT / "constrained.json")
     args = ap.parse_args(argv)
@@ -98,22 +101,29 @@ def main(argv=None):
     rows = settings(args.settings)
     pts = grid_points([-4.0, -4.0], [4.0, 4.0], 17)
     out: dict = {}
-    wall, hit, steps = run_escapade(rows, pts, args.dt, args.threads)
-    out["escapade"] = (wall, hit, steps)
     constrained_numba.warmup()
-    out["numba"] = run_peer(constrained_numba, rows, pts, args.dt)
+    runs = {"escapade": lambda: run_escapade(rows, pts, args.dt, args.threads, lanes=args.lanes),
+            "numba": lambda: run_peer(constrained_numba, rows, pts, args.dt),
+            "numba-static": lambda: run_peer(constrained_numba, rows, pts, args.dt, chunksize=0)}
+    walls: dict = {name: [] for name in runs}
+    for _ in range(args.repeat):  # interleaved, so that a change in the machine's load hits all alike
+        for name, fn in runs.items():
+            res = fn()
+            walls[name].append(res[0])
+            out[name] = (min(walls[name]),) + tuple(res[1:])
     if not args.no_numpy:
         out["numpy"] = run_peer(constrained_numpy, rows, pts, args.dt)
+        walls["numpy"] = [out["numpy"][0]]
     ref_hit = out["escapade"][1]
     report = []
     for name, (wall, hit, steps) in out.items():
         total = int(steps.sum())
         differ = int(np.count_nonzero(hit != ref_hit))
         same_step = float(np.mean(steps == out["escapade"][2]))
-        report.append(dict(impl=name, wall_s=wall, path_steps=total, path_steps_per_s=total / wall,
+        report.append(dict(impl=name, wall_s=wall, walls_s=walls[name], path_steps=total, path_steps_per_s=total / wall,
                            gradient_evals=4 * total, hits=hit.sum(axis=1).tolist(), outcomes_differing=differ,
                            same_exit_step_fraction=same_step))
-        print(f"{name:9s} wall {wall:8.2f} s  {total:.3e} path-steps  {total / wall:.3e} steps/s  "
+        print(f"{name:12s} wall {wall:8.2f} s (runs {', '.join(f'{w:.2f}' for w in walls[name])})  {total:.3e} path-steps  {total / wall:.3e} steps/s  "
               f"hits {hit.sum()}  differ {differ}  same exit step {same_step:.4f}", flush=True)
     best_peer = min(r["wall_s"] for r in report if r["impl"] != "escapade")
     print(f"escapade / best peer speed: {best_peer / report[0]['wall_s']:.2f}x")
@@ -126,7 +136,7 @@ def main(argv=None):
         print(f"dp54      wall {wall:8.2f} s  {int(steps.sum()):.3e} attempted steps  {evals:.3e} gradient evals "
               f"(RK4: {report[0]['gradient_evals']:.3e}, ratio {report[0]['gradient_evals'] / evals:.1f}x)  "
               f"hits {hit.sum()}  differ from RK4 {differ}", flush=True)
-    print("hits per setting (A, omega): escapade-rk4 / numba" + ("" if args.no_numpy else " / numpy") +
+    print("hits per setting (A, omega): escapade-rk4 / numba / numba-static" + ("" if args.no_numpy else " / numpy") +
           ("" if args.no_dp54 else " / dp54"))
     for i, (a, w) in enumerate(rows):
         print(f"  ({a:g}, {w:g}): " + " / ".join(str(r["hits"][i]) for r in report))
