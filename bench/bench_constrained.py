@@ -123,7 +123,8 @@ def main(argv=None):
         report.append(dict(impl=name, wall_s=wall, walls_s=walls[name], path_steps=total, path_steps_per_s=total / wall,
                            gradient_evals=4 * total, hits=hit.sum(axis=1).tolist(), outcomes_differing=differ,
                            same_exit_step_fraction=same_step))
-        print(f"{name:12s} wall {wall:8.2f} s (runs {', '.join(f'{w:.2f}' for w in walls[name])})  {total:.3e} path-steps  {total / wall:.3e} steps/s  "
+        runs_s = ", ".join(f"{w:.2f}" for w in walls[name])
+        print(f"{name:12s} wall {wall:8.2f} s (runs {runs_s})  {total:.3e} path-steps  {total / wall:.3e} steps/s  "
               f"hits {hit.sum()}  differ {differ}  same exit step {same_step:.4f}", flush=True)
     best_peer = min(r["wall_s"] for r in report if r["impl"] != "escapade")
     print(f"escapade / best peer speed: {best_peer / report[0]['wall_s']:.2f}x")

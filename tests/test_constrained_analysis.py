@@ -235,6 +235,8 @@ def test_bad_input_names_the_argument():
         biased_check(esc.Periodic(1.0, 1.0), -1.0, (0.0, 1.0))
     with pytest.raises(ValueError, match="window"):
         biased_check(esc.Periodic(1.0, 1.0), 1.0, (2.0, 1.0))
+    with pytest.raises(TypeError, match="window"):
+        biased_check(esc.Periodic(1.0, 1.0), 1.0, (0.0, 1.0, 2.0))
     with pytest.raises(TypeError, match="w must"):
         biased_check(3.0, 1.0, (0.0, 1.0))
     with pytest.raises(ValueError, match="radius"):

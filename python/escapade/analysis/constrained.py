@@ -307,15 +307,15 @@ def biased_check(w: Any, delta: float, window: tuple[float, float], *, dt: float
     T a unit v(tau) with <w(t), v(tau)> >= epsilon for all t in [tau, tau + delta] ∩ T), checked on the grid of
     step `dt`. For each tau the direction is the best one for the samples: v = p / |p| with p the point of the
     convex hull of the samples nearest to 0, whose margin min <w(t), v> is the hull's distance from 0 when 0 is
-    outside it. `w` is an escapade Forcing (evaluated with seed, path) or a function of times (k,) -> (k, d)."""
+    outside it. `w` is an escapade Forcing (evaluated with seed, path) or a function of times (k,) -> (k, d).
+    Cost: one small non-negative least-squares problem per tau, over the delta / dt samples of its window."""
     from ..forcing import Forcing
 
     delta = as_float("delta", delta, positive=True)
     dt = as_float("dt", dt, positive=True)
-    try:
-        t0, t1 = (as_float("window", v) for v in window)
-    except TypeError as exc:
-        raise TypeError(f"window must be a pair (t0, t1) of numbers, got {window!r}") from exc
+    if not isinstance(window, (tuple, list)) or len(window) != 2:
+        raise TypeError(f"window must be a pair (t0, t1) of numbers, got {window!r}")
+    t0, t1 = as_float("window", window[0]), as_float("window", window[1])
     if not t0 < t1:
         raise ValueError(f"window must have t0 < t1, got {window!r}")
     target = math.nan if epsilon is None else as_float("epsilon", epsilon)
