@@ -88,6 +88,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3, help="runs of escapade and numba (interleaved; min wall)")
     ap.add_argument("--no-numpy", action="store_true", help="skip the numpy peer (run once: it is slow)")
     ap.add_argument("--no-dp54", action="store_true")
+    ap.add_argument("--no-jax", action="store_true", help="skip the JAX peer (run when jax is installed)")
     ap.add_argument("--json", type=Path, default=C.OUT / "constrained.json")
     args = ap.parse_args(argv)
 
@@ -111,6 +112,18 @@ def main(argv=None):
             res = fn()
             walls[name].append(res[0])
             out[name] = (min(walls[name]),) + tuple(res[1:])
+    if not args.no_jax:
+        try:
+            from peers import constrained_jax
+        except ImportError:
+            print("jax is not installed: no JAX row (pip install jax jaxlib)")
+        else:
+            constrained_jax.warmup(int(round(T_MAX / args.dt)), len(rows) * len(pts))
+            walls["jax"] = []
+            for _ in range(args.repeat):
+                res = run_peer(constrained_jax, rows, pts, args.dt)
+                walls["jax"].append(res[0])
+            out["jax"] = (min(walls["jax"]),) + tuple(res[1:])
     if not args.no_numpy:
         out["numpy"] = run_peer(constrained_numpy, rows, pts, args.dt)
         walls["numpy"] = [out["numpy"][0]]
@@ -137,8 +150,7 @@ def main(argv=None):
         print(f"dp54      wall {wall:8.2f} s  {int(steps.sum()):.3e} attempted steps  {evals:.3e} gradient evals "
               f"(RK4: {report[0]['gradient_evals']:.3e}, ratio {report[0]['gradient_evals'] / evals:.1f}x)  "
               f"hits {hit.sum()}  differ from RK4 {differ}", flush=True)
-    print("hits per setting (A, omega): escapade-rk4 / numba / numba-static" + ("" if args.no_numpy else " / numpy") +
-          ("" if args.no_dp54 else " / dp54"))
+    print("hits per setting (A, omega): " + " / ".join(r["impl"] for r in report))
     for i, (a, w) in enumerate(rows):
         print(f"  ({a:g}, {w:g}): " + " / ".join(str(r["hits"][i]) for r in report))
     machine["loadavg_at_end"] = list(__import__("os").getloadavg())
