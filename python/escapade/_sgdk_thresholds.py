@@ -81,7 +81,7 @@ def diagonal_local_curvature(st: StyblinskiTangSum, center: np.ndarray, eps: flo
     """`local_curvature` for a Styblinski-Tang sum, whose term Hessians are diagonal: the same estimator (same
     points, same constants) in O(n d) per point instead of O(n d^3). With diagonal H_i the generalized eigenvalues
     of (M, H) are the per-coordinate variances sum_i p_i (h_ij - H_j)^2."""
-    from .analysis.thresholds import _rank_cut, _uniform_ball
+    from .analysis.thresholds import _local_result, _rank_cut, _uniform_ball
 
     c = np.asarray(center, dtype=np.float64)
     d = c.shape[0]
@@ -104,13 +104,7 @@ def diagonal_local_curvature(st: StyblinskiTangSum, center: np.ndarray, eps: flo
     order = np.flatnonzero(keep)[np.argsort(Hbar[keep])[::-1]]
     lam = Hbar[order]
     lam_se = diag[:, order].std(axis=0, ddof=1) / np.sqrt(n_samples)
-    root = np.sqrt(n_samples)
-    for a in (lam, lam_se, c):
-        a.setflags(write=False)
-    return LocalCurvature(lambdas=lam, lambdas_se=lam_se, s_f=max(float(lows.mean()), 0.0),
-                          t_f=max(float(highs.mean()), 0.0), s_se=float(lows.std(ddof=1) / root),
-                          t_se=float(highs.std(ddof=1) / root), n_samples=n_samples, n_indefinite=n_indefinite,
-                          center=c, eps=eps, seed=seed)
+    return _local_result(lam, lam_se, lows, highs, n_indefinite, c, eps, seed)
 
 
 def _setups(models: Sequence[str]) -> list[tuple[str, str, FiniteSum, np.ndarray, LocalCurvature]]:

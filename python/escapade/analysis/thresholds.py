@@ -327,12 +327,18 @@ def local_curvature(landscape: Any, center: ArrayLike, eps: float, *, p: ArrayLi
     lam, U = w[keep][order], V[:, keep][:, order]
     proj = np.einsum("aj,sab,bj->sj", U, stack, U)  # u_j' H(theta_s) u_j
     lam_se = proj.std(axis=0, ddof=1) / np.sqrt(n_samples)
-    root = np.sqrt(n_samples)
+    return _local_result(lam, lam_se, lows, highs, n_indefinite, c, eps, seed)
+
+
+def _local_result(lam: np.ndarray, lam_se: np.ndarray, lows: np.ndarray, highs: np.ndarray, n_indefinite: int,
+                  c: np.ndarray, eps: float, seed: int) -> LocalCurvature:
+    """The LocalCurvature of per-sample extremes `lows`, `highs` (Monte Carlo means and standard errors)."""
+    root = np.sqrt(lows.size)
     for a in (lam, lam_se, c):
         a.setflags(write=False)
     return LocalCurvature(lambdas=lam, lambdas_se=lam_se, s_f=max(float(lows.mean()), 0.0),
                           t_f=max(float(highs.mean()), 0.0), s_se=float(lows.std(ddof=1) / root),
-                          t_se=float(highs.std(ddof=1) / root), n_samples=n_samples, n_indefinite=n_indefinite,
+                          t_se=float(highs.std(ddof=1) / root), n_samples=int(lows.size), n_indefinite=n_indefinite,
                           center=c, eps=eps, seed=seed)
 
 

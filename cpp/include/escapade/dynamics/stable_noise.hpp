@@ -11,6 +11,23 @@
 
 namespace escapade {
 
+// x' = x - h_l grad f(x) + scale S for every lane l, S with independent S_alpha(1, 0, 0) coordinates drawn from
+// the lane's 2 d uniforms.
+template <class StepSize>
+void stable_step(const SymmetricStable& S, const Landscape& f, const StepInput& in, const StepOutput& out,
+                 double scale, StepSize step_size) {
+  const int d = f.dim(), width = in.width;
+  const double* x = in.x;
+  double *g = out.g, *x_next = out.x;
+  f.gradient(x, g, width);
+  for (int l = 0; l < width; ++l) {
+    const long o = static_cast<long>(l) * d;
+    S.fill(in.u + 2 * o, d, scale, x_next + o);
+    const double h = step_size(l);
+    for (int i = 0; i < d; ++i) x_next[o + i] = (x[o + i] - h * g[o + i]) + x_next[o + i];
+  }
+}
+
 // x_{t+1} = x_t - eta_t grad f(x_t) + sigma S_t, S_t with independent S_alpha(1, 0, 0) coordinates.
 class StableSGD final : public DiscreteMap {
  public:
@@ -21,16 +38,7 @@ class StableSGD final : public DiscreteMap {
   int noise_dim(int) const override { return 0; }
   int uniform_dim(int d) const override { return 2 * d; }
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
-    const int d = f.dim(), width = in.width;
-    const double* x = in.x;
-    double *g = out.g, *x_next = out.x;
-    f.gradient(x, g, width);
-    for (int l = 0; l < width; ++l) {
-      const long o = static_cast<long>(l) * d;
-      S_.fill(in.u + 2 * o, d, sigma_, x_next + o);
-      const double eta = lr_(in.step[l]);
-      for (int i = 0; i < d; ++i) x_next[o + i] = (x[o + i] - eta * g[o + i]) + x_next[o + i];
-    }
+    stable_step(S_, f, in, out, sigma_, [&](int l) { return lr_(in.step[l]); });
   }
 
  private:
@@ -57,15 +65,7 @@ class LevyLangevin final : public Dynamics {
   int noise_dim(int) const override { return 0; }
   int uniform_dim(int d) const override { return 2 * d; }
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
-    const int d = f.dim(), width = in.width;
-    const double* x = in.x;
-    double *g = out.g, *x_next = out.x;
-    f.gradient(x, g, width);
-    for (int l = 0; l < width; ++l) {
-      const long o = static_cast<long>(l) * d;
-      S_.fill(in.u + 2 * o, d, step_scale_, x_next + o);
-      for (int i = 0; i < d; ++i) x_next[o + i] = (x[o + i] - dt_ * g[o + i]) + x_next[o + i];
-    }
+    stable_step(S_, f, in, out, step_scale_, [&](int) { return dt_; });
   }
 
  private:
