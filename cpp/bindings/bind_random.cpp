@@ -27,4 +27,21 @@ void bind_random(py::module_& m) {
       },
       py::arg("seed"), py::arg("paths"), py::arg("step"), py::arg("k"),
       "The normals (n, k) and the crossing-test uniform (n,) that the engine draws for these paths at one step.");
+  m.def(
+      "elementary",
+      [](const std::string& name, py::array_t<double, py::array::c_style | py::array::forcecast> x) {
+        const long n = static_cast<long>(x.size());
+        std::vector<double> a(static_cast<std::size_t>(n)), b(a.size());
+        if (name == "exp")
+          for (long i = 0; i < n; ++i) a[i] = mathfn::exp(x.data()[i]);
+        else if (name == "sincos")
+          mathfn::sincos(x.data(), a.data(), b.data(), n);
+        else
+          throw std::invalid_argument("name must be 'exp' or 'sincos', got '" + name + "'");
+        std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+        if (name == "exp") return py::object(to_numpy(std::move(a), shape));
+        return py::object(py::make_tuple(to_numpy(std::move(a), shape), to_numpy(std::move(b), shape)));
+      },
+      py::arg("name"), py::arg("x"),
+      "escapade's own exp (name='exp') or (cos, sin) (name='sincos') of an array, as landscapes and forcings use them.");
 }

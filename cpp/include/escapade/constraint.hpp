@@ -8,7 +8,9 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 #include <memory>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "escapade/types.hpp"
 #include "escapade/validate.hpp"
@@ -25,6 +27,14 @@ class Constraint {
   virtual void value(const double* x, double* g) const = 0;
   // J(x) = Dg(x), m x n, column-major.
   virtual void jacobian(const double* x, double* J) const = 0;
+  // g and J at `width` points x (width x n): g is width x m, J width blocks of m x n (each column-major).
+  virtual void value_jacobian_lanes(const double* x, int width, double* g, double* J) const {
+    const int n = dim(), m = n_constraints();
+    for (int l = 0; l < width; ++l) {
+      value(x + static_cast<long>(l) * n, g + static_cast<long>(l) * m);
+      jacobian(x + static_cast<long>(l) * n, J + static_cast<long>(l) * m * n);
+    }
+  }
 };
 
 // g(x) = x_0 - (x_1^2 + ... + x_{n-1}^2) / 2: the parabola x1 = x2^2 / 2 of 000's numerical example (n = 2).
@@ -43,8 +53,26 @@ class Parabola final : public Constraint {
     J[0] = 1.0;
     for (int i = 1; i < n_; ++i) J[i] = -x[i];
   }
+  void value_jacobian_lanes(const double* x, int width, double* g, double* J) const override {
+    if (n_ == 2) return lanes<2>(x, width, g, J);
+    lanes<0>(x, width, g, J);
+  }
 
  private:
+  template <int N>  // N > 0: the dimension known at compile time, so that the loop over lanes vectorizes
+  void lanes(const double* x, int width, double* __restrict g, double* __restrict J) const {
+    const int n = N > 0 ? N : n_;
+    for (int l = 0; l < width; ++l) {
+      const double* xl = x + static_cast<long>(l) * n;
+      double* Jl = J + static_cast<long>(l) * n;
+      double s = 0;  // value() and jacobian()'s arithmetic
+      for (int i = 1; i < n; ++i) s += xl[i] * xl[i];
+      g[l] = xl[0] - 0.5 * s;
+      Jl[0] = 1.0;
+      for (int i = 1; i < n; ++i) Jl[i] = -xl[i];
+    }
+  }
+
   int n_;
 };
 
@@ -115,7 +143,7 @@ class ProjectedDrift {
       rhs_.resize(m, 2);
     }
   }
-  // u = U_alpha(x) given grad = grad f(x); returns false (u untouched) where J J^T is singular.
+  // u = U_alpha(x) given grad = grad f(x); returns false (u = 0 for one constraint) where J J^T is singular.
   bool operator()(const double* x, const double* grad, double* u) {
     if (!c_) {
       for (int i = 0; i < n_; ++i) u[i] = -grad[i];
@@ -124,20 +152,7 @@ class ProjectedDrift {
     const int m = static_cast<int>(J_.rows()), n = static_cast<int>(J_.cols());
     c_->jacobian(x, J_.data());
     c_->value(x, g_.data());
-    double y = 0, cc = 0;
-    if (m == 1) {
-      double jj = 0, jg = 0;
-      for (int i = 0; i < n; ++i) {
-        jj += J_(0, i) * J_(0, i);
-        jg += J_(0, i) * grad[i];
-      }
-      if (!(jj > tol_ * std::max(jj, 1.0))) return false;
-      y = jg / jj;
-      cc = g_[0] / jj;
-      const double k = y - alpha_ * cc;
-      for (int i = 0; i < n; ++i) u[i] = -grad[i] + J_(0, i) * k;
-      return true;
-    }
+    if (m == 1) return project_one(J_.data(), g_[0], grad, u, n, alpha_, tol_);
     M_.noalias() = J_ * J_.transpose();
     for (int r = 0; r < m; ++r) {
       double s = 0;
@@ -158,7 +173,59 @@ class ProjectedDrift {
     return true;
   }
 
+  // u = U_alpha at `width` points (x, grad and u width x n); singular[l] = 1 and u = 0 where J J^T is singular.
+  // One constraint (m = 1) is evaluated for the whole block at once; the arithmetic is operator()'s.
+  void lanes(const double* x, const double* grad, double* u, std::uint8_t* singular, int width) {
+    const long size = static_cast<long>(n_) * width;
+    if (!c_) {
+      for (long j = 0; j < size; ++j) u[j] = -grad[j];
+      return;
+    }
+    const int m = static_cast<int>(J_.rows());
+    if (m == 1) {
+      thread_local std::vector<double> buf;
+      buf.resize(static_cast<std::size_t>(size + width));
+      double *J = buf.data(), *g = J + size;
+      c_->value_jacobian_lanes(x, width, g, J);
+      if (n_ == 2) return lanes_one<2>(J, g, grad, u, singular, width);
+      return lanes_one<0>(J, g, grad, u, singular, width);
+    }
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * n_;
+      if (!(*this)(x + o, grad + o, u + o)) mark_singular(u + o, singular + l);
+    }
+  }
+
  private:
+  // N > 0: n_ known at compile time, so that the loop over lanes vectorizes.
+  template <int N>
+  void lanes_one(const double* J, const double* g, const double* grad, double* __restrict u,
+                 std::uint8_t* __restrict singular, int width) const {
+    const int n = N > 0 ? N : n_;
+    const double alpha = alpha_, tol = tol_;
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * n;
+      singular[l] |= !project_one(J + o, g[l], grad + o, u + o, n, alpha, tol);
+    }
+  }
+  void mark_singular(double* u, std::uint8_t* singular) const {
+    *singular = 1;
+    for (int i = 0; i < n_; ++i) u[i] = 0.0;
+  }
+  // One constraint: J J^T is the scalar |J|^2. Branch-free (u = 0 where singular), so loops over lanes vectorize.
+  static bool project_one(const double* J, double g, const double* grad, double* u, int n, double alpha, double tol) {
+    double jj = 0, jg = 0;
+    for (int i = 0; i < n; ++i) {
+      jj += J[i] * J[i];
+      jg += J[i] * grad[i];
+    }
+    const bool ok = jj > tol * std::max(jj, 1.0);
+    const double k = jg / jj - alpha * (g / jj);
+    for (int i = 0; i < n; ++i) u[i] = ok ? -grad[i] + J[i] * k : 0.0;
+    return ok;
+  }
+
+
   const Constraint* c_;
   int n_;
   double alpha_, tol_;

@@ -25,6 +25,11 @@ class Forcing {
   virtual std::string name() const = 0;
   // w = w(t) (dim values) for path `path` of the run with seed `seed`.
   virtual void eval(double t, std::uint64_t seed, std::uint64_t path, double* w) const = 0;
+  // w(t_l) for `width` lanes (w is width x dim, lane-major); path may be null (path 0). The same bits as eval.
+  virtual void eval_lanes(const double* t, std::uint64_t seed, const std::uint64_t* path, int width,
+                          double* w) const {
+    for (int l = 0; l < width; ++l) eval(t[l], seed, path ? path[l] : 0, w + static_cast<long>(l) * dim());
+  }
 };
 
 // Step fields of the forcing streams.
@@ -45,12 +50,31 @@ class PeriodicForcing final : public Forcing {
   }
   int dim() const override { return static_cast<int>(M_.rows()); }
   std::string name() const override { return "Periodic"; }
-  void eval(double t, std::uint64_t, std::uint64_t, double* w) const override {
-    const double c = a_ * std::cos(omega_ * t + phase_), s = a_ * std::sin(omega_ * t + phase_);
-    for (int i = 0; i < dim(); ++i) w[i] = M_(i, 0) * c + M_(i, 1) * s;
+  void eval(double t, std::uint64_t seed, std::uint64_t path, double* w) const override {
+    eval_lanes(&t, seed, &path, 1, w);
+  }
+  // cos and sin of all lanes' phases in one vectorized pass (mathfn's, the same bits on every machine).
+  void eval_lanes(const double* t, std::uint64_t, const std::uint64_t*, int width, double* w) const override {
+    thread_local std::vector<double> buf;
+    buf.resize(static_cast<std::size_t>(3 * width));
+    double *arg = buf.data(), *c = arg + width, *s = c + width;
+    for (int l = 0; l < width; ++l) arg[l] = omega_ * t[l] + phase_;
+    mathfn::sincos(arg, c, s, width);
+    if (dim() == 2) return combine<2>(c, s, width, w);
+    combine<0>(c, s, width, w);
   }
 
  private:
+  template <int N>  // N > 0: the dimension known at compile time, so that the loop over lanes vectorizes
+  void combine(const double* c, const double* s, int width, double* w) const {
+    const int n = N > 0 ? N : dim();
+    const double a = a_;
+    const double* m0 = M_.col(0).data();
+    const double* m1 = M_.col(1).data();
+    for (int l = 0; l < width; ++l)
+      for (int i = 0; i < n; ++i) w[static_cast<long>(l) * n + i] = m0[i] * (a * c[l]) + m1[i] * (a * s[l]);
+  }
+
   Matrix M_;
   double a_, omega_, phase_;
 };

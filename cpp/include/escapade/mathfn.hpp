@@ -3,11 +3,20 @@
 // libm's log/exp/sin/cos are opaque calls that GCC vectorizes only under -ffast-math (glibc's libmvec), whose
 // results then differ from the scalar ones. These versions use only +, -, *, /, integer bit operations and
 // selects, so loops over lanes vectorize at -O3 with -ffp-contract=off, and a lane's value is the same bits
-// whatever the vector width or machine. Accuracy is about 1 ulp on the ranges the samplers use.
+// whatever the vector width or machine. Accuracy is about 1 ulp on the ranges the samplers use; the general exp
+// and sincos at the end (for landscapes and forcings) are within 2 ulp on the whole double range.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+
+// The kernels must inline into the callers' lane loops to vectorize; GCC's heuristics sometimes decline.
+#if defined(__GNUC__)
+#define ESCAPADE_KERNEL inline __attribute__((always_inline))
+#else
+#define ESCAPADE_KERNEL inline
+#endif
 
 namespace escapade::mathfn {
 
@@ -107,5 +116,98 @@ inline void sincos_turns(std::uint32_t w, double& c, double& s) {
   c = neg ? -c0 : c0;
   s = neg ? -s0 : s0;
 }
+
+// --- General arguments, for landscapes and forcings ----------------------------------------------------------
+// The same straight-line style for any double argument, so that loops over lanes of a landscape's gradient or
+// a forcing vectorize and give the same bits on every machine (libm's results may differ between libraries).
+
+// exp(x) for any x: about 1 ulp; inf above 709.78, 0 (through subnormals) below -745.1, NaN for NaN.
+ESCAPADE_KERNEL double exp(double x) {
+  double xc = x < 710.0 ? x : 710.0;  // NaN compares false: clamped here, restored at the end
+  xc = xc > -746.0 ? xc : -746.0;
+  constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer in the low bits
+  const double kn = xc * 1.4426950408889634 + kRound;
+  const double n = kn - kRound;
+  const double r = (xc - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;  // |r| <= ln2/2
+  double p = 1.0 / 6227020800.0;  // Taylor to r^13: truncation below 1e-17 for |r| <= 0.347
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  // 2^n as two normal powers of two (|n| <= 1077), so that overflow and subnormal results round correctly.
+  const std::int64_t ni = static_cast<std::int64_t>(bits_of(kn) - bits_of(kRound));
+  const std::int64_t n1 = ni / 2, n2 = ni - n1;
+  const double y = p * from_bits(static_cast<std::uint64_t>(n1 + 1023) << 52) *
+                   from_bits(static_cast<std::uint64_t>(n2 + 1023) << 52);
+  return x == x ? y : x;
+}
+
+// Largest |x| that sincos_reduced handles: Cody-Waite reduction by pi/2 in three parts keeps about 1 ulp while
+// the quadrant count stays below 2^19 (the leading parts of pi/2 carry 33 bits, so k * part is exact).
+constexpr double kSincosMaxArg = 823549.0;
+
+// cos and sin of x for |x| <= kSincosMaxArg, straight-line (other arguments: see sincos below).
+ESCAPADE_KERNEL void sincos_reduced(double x, double& c, double& s) {
+  constexpr double kRound = 6755399441055744.0;
+  const double kq = x * 6.36619772367581382433e-01 + kRound;  // x * 2/pi, rounded
+  const double k = kq - kRound;
+  const std::uint64_t q = bits_of(kq) - bits_of(kRound);  // quadrant; only its low two bits matter
+  const double a = ((x - k * 1.57079632673412561417e+00) - k * 6.07710050630396597660e-11) -
+                   k * 2.02226624879595063154e-21;  // |a| <= pi/4
+  const double a2 = a * a;
+  // Taylor series: sin to a^17, cos to a^18, both below 1e-17 on |a| <= pi/4.
+  double ps = -1.0 / 355687428096000.0;
+  ps = ps * a2 + 1.0 / 1307674368000.0;
+  ps = ps * a2 - 1.0 / 6227020800.0;
+  ps = ps * a2 + 1.0 / 39916800.0;
+  ps = ps * a2 - 1.0 / 362880.0;
+  ps = ps * a2 + 1.0 / 5040.0;
+  ps = ps * a2 - 1.0 / 120.0;
+  ps = ps * a2 + 1.0 / 6.0;
+  const double sa = a - a * (a2 * ps);
+  double pc = 1.0 / 6402373705728000.0;
+  pc = pc * a2 - 1.0 / 20922789888000.0;
+  pc = pc * a2 + 1.0 / 87178291200.0;
+  pc = pc * a2 - 1.0 / 479001600.0;
+  pc = pc * a2 + 1.0 / 3628800.0;
+  pc = pc * a2 - 1.0 / 40320.0;
+  pc = pc * a2 + 1.0 / 720.0;
+  pc = pc * a2 - 1.0 / 24.0;
+  pc = pc * a2 + 0.5;
+  const double ca = 1.0 - a2 * pc;
+  const bool odd = (q & 1u) != 0, neg = (q & 2u) != 0;
+  const double c0 = odd ? -sa : ca, s0 = odd ? ca : sa;
+  c = neg ? -c0 : c0;
+  s = neg ? -s0 : s0;
+}
+
+// c[i] = cos(x[i]), s[i] = sin(x[i]) for i < n: one vectorizable pass, then libm for the rare arguments beyond
+// kSincosMaxArg and for non-finite ones (NaN out). x may not alias c or s.
+inline void sincos(const double* x, double* c, double* s, long n) {
+  long wide = 0;  // an integer count, not a bool: GCC vectorizes the sum but not an or-reduction
+  for (long i = 0; i < n; ++i) {
+    const double xi = x[i];
+    const bool ok = std::abs(xi) <= kSincosMaxArg;  // false for NaN
+    wide += !ok;
+    sincos_reduced(ok ? xi : 0.0, c[i], s[i]);
+  }
+  if (wide)
+    for (long i = 0; i < n; ++i)
+      if (!(std::abs(x[i]) <= kSincosMaxArg)) {
+        c[i] = std::cos(x[i]);
+        s[i] = std::sin(x[i]);
+      }
+}
+
+inline void sincos(double x, double& c, double& s) { sincos(&x, &c, &s, 1); }
 
 }  // namespace escapade::mathfn

@@ -103,53 +103,73 @@ class ConstrainedFlow final : public Dynamics {
   // U_alpha(x) + w(t) at points x (d x n) and times t (n), for path `path` of run `seed`; flags singular points.
   void drift(const Landscape& f, const double* x, const double* t, const std::uint64_t* path, std::uint64_t seed,
              int width, double* u, std::uint8_t* singular) const {
-    const int d = f.dim();
-    std::vector<double> g(static_cast<std::size_t>(d) * width), w(static_cast<std::size_t>(d));
-    f.gradient(x, g.data(), width);
-    ProjectedDrift pd(c_.get(), d, alpha_, stol_);
-    for (int l = 0; l < width; ++l) {
-      const long o = static_cast<long>(l) * d;
-      if (!pd(x + o, g.data() + o, u + o)) {
-        singular[l] = 1;
-        for (int i = 0; i < d; ++i) u[o + i] = 0.0;
-        continue;
-      }
-      if (w_) {
-        w_->eval(t[l], seed, path ? path[l] : 0, w.data());
-        for (int i = 0; i < d; ++i) u[o + i] += w[static_cast<std::size_t>(i)];
-      }
-    }
+    ProjectedDrift pd(c_.get(), f.dim(), alpha_, stol_);
+    drift(f, pd, x, forcing(t, path, seed, width, 0), width, u, singular);
   }
 
  private:
+  // Per-thread scratch: the integrators run inside the engine's block loop, where allocating would cost more
+  // than the arithmetic on small blocks. `slot` separates the buffers in use at the same time.
+  static double* scratch(int slot, long size) {
+    thread_local std::vector<double> bufs[4];
+    auto& b = bufs[slot];
+    if (b.size() < static_cast<std::size_t>(size)) b.resize(static_cast<std::size_t>(size));
+    return b.data();
+  }
+
+  // w at each lane's time (width x d) in scratch slot `slot`, or null without forcing.
+  const double* forcing(const double* t, const std::uint64_t* path, std::uint64_t seed, int width, int slot) const {
+    if (!w_) return nullptr;
+    double* w = scratch(slot, static_cast<long>(w_->dim()) * width);
+    w_->eval_lanes(t, seed, path, width, w);
+    return w;
+  }
+
+  // u = U_alpha(x) + w (w may be null); a singular lane gets u = 0.
+  void drift(const Landscape& f, ProjectedDrift& pd, const double* x, const double* w, int width, double* u,
+             std::uint8_t* singular) const {
+    const long n = static_cast<long>(f.dim()) * width;
+    double* g = scratch(3, n);
+    f.gradient(x, g, width);
+    pd.lanes(x, g, u, singular, width);
+    if (!w) return;
+    for (long j = 0; j < n; ++j) u[j] += w[j];
+    const int d = f.dim();
+    for (int l = 0; l < width; ++l)
+      if (singular[l])
+        for (int i = 0; i < d; ++i) u[static_cast<long>(l) * d + i] = 0.0;
+  }
+
   void euler(const Landscape& f, const StepInput& in, const StepOutput& out) const {
     const int d = f.dim(), width = in.width;
     const long n = static_cast<long>(d) * width;
-    std::vector<double> t(static_cast<std::size_t>(width)), u(static_cast<std::size_t>(n));
+    double *t = scratch(0, width + n), *u = t + width;
     for (int l = 0; l < width; ++l) t[l] = static_cast<double>(in.step[l]) * dt_;
-    drift(f, in.x, t.data(), in.path, in.seed, width, u.data(), out.singular);
+    ProjectedDrift pd(c_.get(), d, alpha_, stol_);
+    drift(f, pd, in.x, forcing(t, in.path, in.seed, width, 1), width, u, out.singular);
     const double scale = sigma_ * std::sqrt(dt_);
     for (long i = 0; i < n; ++i) out.x[i] = in.x[i] + dt_ * u[i] + (sigma_ > 0 ? scale * in.z[i] : 0.0);
     keep_singular(in, out, d);
   }
 
+  // The forcing is evaluated at the three distinct stage times t, t + h/2 and t + h.
   void rk4(const Landscape& f, const StepInput& in, const StepOutput& out) const {
     const int d = f.dim(), width = in.width;
     const long n = static_cast<long>(d) * width;
     const double h = dt_;
-    std::vector<double> t(static_cast<std::size_t>(width)), k(static_cast<std::size_t>(4 * n)),
-        y(static_cast<std::size_t>(n));
-    double *k1 = k.data(), *k2 = k1 + n, *k3 = k2 + n, *k4 = k3 + n;
+    double *t = scratch(0, width + 5 * n), *y = t + width, *k1 = y + n, *k2 = k1 + n, *k3 = k2 + n, *k4 = k3 + n;
+    ProjectedDrift pd(c_.get(), d, alpha_, stol_);
     for (int l = 0; l < width; ++l) t[l] = static_cast<double>(in.step[l]) * h;
-    drift(f, in.x, t.data(), in.path, in.seed, width, k1, out.singular);
+    drift(f, pd, in.x, forcing(t, in.path, in.seed, width, 1), width, k1, out.singular);
     for (long i = 0; i < n; ++i) y[i] = in.x[i] + (0.5 * h) * k1[i];
     for (int l = 0; l < width; ++l) t[l] = (static_cast<double>(in.step[l]) + 0.5) * h;
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k2, out.singular);
+    const double* w_mid = forcing(t, in.path, in.seed, width, 1);
+    drift(f, pd, y, w_mid, width, k2, out.singular);
     for (long i = 0; i < n; ++i) y[i] = in.x[i] + (0.5 * h) * k2[i];
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k3, out.singular);
+    drift(f, pd, y, w_mid, width, k3, out.singular);
     for (long i = 0; i < n; ++i) y[i] = in.x[i] + h * k3[i];
     for (int l = 0; l < width; ++l) t[l] = static_cast<double>(in.step[l] + 1) * h;
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k4, out.singular);
+    drift(f, pd, y, forcing(t, in.path, in.seed, width, 1), width, k4, out.singular);
     for (long i = 0; i < n; ++i) out.x[i] = in.x[i] + (h / 6.0) * ((k1[i] + 2.0 * k2[i]) + (2.0 * k3[i] + k4[i]));
     keep_singular(in, out, d);
   }
@@ -169,9 +189,8 @@ class ConstrainedFlow final : public Dynamics {
                             d6 = -1453857185.0 / 822651844.0, d7 = 69997945.0 / 29380423.0;
     const int d = f.dim(), width = in.width, sd = state_dim(d);
     const long n = static_cast<long>(d) * width;
-    std::vector<double> t0(static_cast<std::size_t>(width)), h(static_cast<std::size_t>(width)),
-        t(static_cast<std::size_t>(width)), k(static_cast<std::size_t>(7 * n)), y(static_cast<std::size_t>(n));
-    double *k1 = k.data(), *k2 = k1 + n, *k3 = k2 + n, *k4 = k3 + n, *k5 = k4 + n, *k6 = k5 + n, *k7 = k6 + n;
+    double *t0 = scratch(0, 3 * width + 8 * n), *h = t0 + width, *t = h + width, *y = t + width;
+    double *k1 = y + n, *k2 = k1 + n, *k3 = k2 + n, *k4 = k3 + n, *k5 = k4 + n, *k6 = k5 + n, *k7 = k6 + n;
     const double* x = in.x;
     for (int l = 0; l < width; ++l) {
       const double* s = in.state + static_cast<long>(l) * sd;
@@ -198,25 +217,29 @@ class ConstrainedFlow final : public Dynamics {
         }
     };
     std::uint8_t* sing = out.singular;
+    ProjectedDrift pd(c_.get(), d, alpha_, stol_);
+    auto stage = [&](const double* at, double* k) {
+      drift(f, pd, at, forcing(t, in.path, in.seed, width, 1), width, k, sing);
+    };
     stage_t(0.0);
-    drift(f, x, t.data(), in.path, in.seed, width, k1, sing);
+    stage(x, k1);
     combine({{a21, k1}});
     stage_t(c2);
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k2, sing);
+    stage(y, k2);
     combine({{a31, k1}, {a32, k2}});
     stage_t(c3);
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k3, sing);
+    stage(y, k3);
     combine({{a41, k1}, {a42, k2}, {a43, k3}});
     stage_t(c4);
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k4, sing);
+    stage(y, k4);
     combine({{a51, k1}, {a52, k2}, {a53, k3}, {a54, k4}});
     stage_t(c5);
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k5, sing);
+    stage(y, k5);
     combine({{a61, k1}, {a62, k2}, {a63, k3}, {a64, k4}, {a65, k5}});
     stage_t(1.0);
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k6, sing);
+    stage(y, k6);
     combine({{a71, k1}, {a73, k3}, {a74, k4}, {a75, k5}, {a76, k6}});  // the 5th-order solution
-    drift(f, y.data(), t.data(), in.path, in.seed, width, k7, sing);
+    stage(y, k7);
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
       const double* s = in.state + static_cast<long>(l) * sd;
