@@ -46,7 +46,7 @@ def test_double_well_matches_the_builtin(well):
     builtin = esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=1 / 16, dt=1e-2), **kw)
     assert (builtin.status == esc.Status.EXITED).mean() > 0.5
     assert np.array_equal(mine.status, builtin.status)
-    np.testing.assert_allclose(mine.exit_time, builtin.exit_time, rtol=1e-12)  # bitwise with numba 0.6x
+    np.testing.assert_allclose(mine.exit_time, builtin.exit_time, rtol=1e-12)  # here even bit for bit
 
 
 def test_ackley_with_params_matches_the_builtin(ackley):
