@@ -22,8 +22,8 @@ API_MD = Path(__file__).resolve().parent / "api.md"
 PACKAGE = "escapade"
 EXTRA_MODULES = ["escapade.config"]  # public modules not re-exported by the package
 # Sections in this order first (by the module that defines a name), then any other module alphabetically.
-ORDER = ["escapade.simulate", "escapade.sweep", "escapade.landscapes", "escapade.custom", "escapade.dynamics",
-         "escapade.regions", "escapade.starts", "escapade.results"]
+ORDER = ["escapade.simulate", "escapade.sweep", "escapade.landscapes", "escapade.custom", "escapade.symbolic",
+         "escapade.dynamics", "escapade.regions", "escapade.starts", "escapade.results"]
 WIDTH = 100
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pickle
 import sys
 import threading
 
@@ -331,3 +332,11 @@ def test_compiled_constraint_errors():
         esc.CompiledConstraint(2, 1, parabola_value, None)
     with pytest.raises(TypeError, match="forcing must be a numba njit function"):
         esc.CompiledForcing(2, lambda t, out: None)(0.0)
+
+
+def test_pickles_after_the_callbacks_were_compiled():
+    f = esc.CompiledLandscape(1, well_gradient, value=well_value)
+    f.gradient([1.0])  # builds the core and the compiled wrappers, which do not pickle
+    back = pickle.loads(pickle.dumps(f))
+    np.testing.assert_array_equal(back.gradient([2.0]), [6.0])
+    assert back.to_dict() == f.to_dict()

@@ -40,6 +40,7 @@ from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
 from .sweep import SweepResult, sweep
+from .symbolic import SymbolicConstraint, SymbolicLandscape
 from .starts import Gaussian, StartSampler, UniformBall, UniformBox
 
 __version__: str = _core.__version__
@@ -97,6 +98,8 @@ __all__ = [
     "Summary",
     "SummaryResult",
     "SweepResult",
+    "SymbolicConstraint",
+    "SymbolicLandscape",
     "TableForcing",
     "UniformBall",
     "UniformBox",

@@ -35,6 +35,7 @@ class Spec:
     def __getstate__(self) -> dict[str, Any]:  # the compiled object is rebuilt after unpickling
         state = dict(self.__dict__)
         state.pop("_core_cache", None)
+        state.pop("_compiled_callbacks", None)  # numba wrappers of compiled callbacks, rebuilt with the core
         return state
 
     def _to_core(self) -> Any:  # pragma: no cover - every subclass overrides
