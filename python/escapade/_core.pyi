@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'philox4x32_10', 'run', 'step_draws']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'step_draws']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -482,6 +482,10 @@ def build_info() -> dict:
 def default_threads() -> int:
     """
     Threads used when threads <= 0: OpenMP's maximum.
+    """
+def elementary(name: str, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> typing.Any:
+    """
+    escapade's own exp (name='exp') or (cos, sin) (name='sincos') of an array, as landscapes and forcings use them.
     """
 def philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], key: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> typing.Annotated[list[int], "FixedSize(4)"]:
     """
