@@ -97,6 +97,20 @@ def test_batched_numpy_double_well_equals_the_builtin():
     np.testing.assert_allclose(batched.exit_time, builtin.exit_time, rtol=1e-12)
 
 
+def test_batched_blocks_stay_dense_once_no_paths_are_left_to_start():
+    widths = []
+
+    def gradient(x):
+        widths.append(x.shape[0])
+        return numpy_well_gradient(x)
+
+    res = run(esc.BatchedLandscape(1, gradient), n_paths=64, lanes=64, threads=1)
+    assert np.array_equal(res.status, run(esc.DoubleWell(), n_paths=64, lanes=64, threads=1).status)
+    # the block narrows 8 lanes at a time as paths finish (a cheap built-in only halves it when half are idle)
+    assert widths[0] == 64 and min(widths) == 8
+    assert {56, 48, 40, 24} <= set(widths)
+
+
 def test_callbacks_evaluate_value_gradient_hessian():
     f = esc.CompiledLandscape(2, well_gradient, value=well_value, hessian=well_hessian)
     g = esc.BatchedLandscape(2, numpy_well_gradient, value=lambda x: float(np.sum(x**4 / 4 - x**2 / 2)),

@@ -113,6 +113,7 @@ class PythonBase : public Base {
   }
   int dim() const override { return d_; }
   std::string name() const override { return fns_.name; }
+  bool keep_blocks_dense() const override { return true; }
   double value(const double* x) const override {
     require(fns_.value.given(), fns_.name + " has no value callback (pass value= to evaluate f)");
     py::gil_scoped_acquire gil;

@@ -210,8 +210,10 @@ class LaneBlock {
       for (int l = 0; l < w; ++l)
         if (!active_[l]) refill(l);
     }
-    // Pack only before an even block-step: the odd one reads each column's cached second-half draws.
-    if (phase_ == 0 && !queue_open && n_active_ <= width_ / 2 && width_ > 8) pack();
+    // Pack only before an even block-step: the odd one reads each column's cached second-half draws. A costly
+    // landscape packs as soon as 8 lanes can go.
+    const bool narrow = f_.keep_blocks_dense() ? (n_active_ + 7) / 8 * 8 < width_ : n_active_ <= width_ / 2;
+    if (phase_ == 0 && !queue_open && narrow && width_ > 8) pack();
   }
 
  private:

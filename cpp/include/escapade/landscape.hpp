@@ -18,6 +18,9 @@ class Landscape {
   virtual void gradient(const double* x, double* g, int width) const = 0;
   // H = Hessian at x, d x d column-major.
   virtual void hessian(const double* x, double* H) const = 0;
+  // True when a lane's gradient costs far more than moving a lane (a Python callback): once no paths are left to
+  // start, the engine then keeps its blocks dense instead of evaluating finished lanes until half are idle.
+  virtual bool keep_blocks_dense() const { return false; }
 };
 
 }  // namespace escapade
