@@ -7,8 +7,8 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 #include <cmath>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -224,7 +224,6 @@ class ProjectedDrift {
     for (int i = 0; i < n; ++i) u[i] = ok ? -grad[i] + J[i] * k : 0.0;
     return ok;
   }
-
 
   const Constraint* c_;
   int n_;
