@@ -83,8 +83,8 @@ class HalfSpace final : public Region {
   void contains(const double* x, int width, std::uint8_t* inside) const override {
     const int d = dim();
     if (d == 1) {
-      const double n0 = n_[0];
-      for (int l = 0; l < width; ++l) inside[l] = n0 * x[l] < b_;
+      const double n0 = n_[0], b = b_;  // locals: the byte stores could alias members
+      for (int l = 0; l < width; ++l) inside[l] = n0 * x[l] < b;
       return;
     }
     for (int l = 0; l < width; ++l) inside[l] = dot(x + static_cast<long>(l) * d) < b_;

@@ -160,7 +160,8 @@ class PairDraws {
  public:
   static int n_draws(int k, int n_uniform = 0) { return (2 * k + 2 + 2 * n_uniform + 3) / 4; }
 
-  // z_even, z_odd: k x width; u_even, u_odd: width (crossing test); v_even, v_odd: n_uniform x width.
+  // z_even, z_odd: k x width; u_even, u_odd: width (crossing test; both null: not wanted, e.g. without the
+  // bridge, which changes no other number); v_even, v_odd: n_uniform x width.
   void draw(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* pair, int width, int k,
             double* z_even, double* z_odd, double* u_even, double* u_odd, int n_uniform = 0,
             double* v_even = nullptr, double* v_odd = nullptr) {
@@ -181,10 +182,12 @@ class PairDraws {
         for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], z_even[l * k + i], z_odd[l * k + i]);
       }
     }
-    const std::uint32_t* wu = &words_[static_cast<std::size_t>(2 * k) * width];
-    for (int l = 0; l < width; ++l) {
-      u_even[l] = open_uniform(wu[l]);
-      u_odd[l] = open_uniform(wu[width + l]);
+    if (u_even && u_odd) {
+      const std::uint32_t* wu = &words_[static_cast<std::size_t>(2 * k) * width];
+      for (int l = 0; l < width; ++l) {
+        u_even[l] = open_uniform(wu[l]);
+        u_odd[l] = open_uniform(wu[width + l]);
+      }
     }
     for (int j = 0; j < n_uniform; ++j) {
       const std::uint32_t* we = &words_[static_cast<std::size_t>(2 * k + 2 + 2 * j) * width];
