@@ -149,7 +149,7 @@ class LaneBlock {
         step_(L_, 0),
         pair_(L_, 0),
         active_(L_, 0),
-        ended_(L_, 0),
+        ended_(L_, kRunning),
         in_stop_(L_, 1),
         in_target_(L_, 0),
         flags_(L_, 0),
@@ -199,6 +199,7 @@ class LaneBlock {
     if (any_ended_) {
       for (int l = 0; l < w; ++l)
         if (ended_[l] != kRunning) retire(l, static_cast<Status>(ended_[l]));
+      std::fill(ended_.begin(), ended_.begin() + w, kRunning);  // classify may leave it untouched next time
     }
     const bool queue_open = rs_.next.load(std::memory_order_relaxed) < cfg.n_paths;
     if (phase_ == 0 && queue_open && n_active_ < width_) {
@@ -247,6 +248,7 @@ class LaneBlock {
   }
 
   // ended_[l] = how lane l's path ended at this step (kRunning if it goes on); branch-free so it vectorizes.
+  // Between block-steps ended_ is all kRunning.
   // Priority: diverged, singular, converged, left `stop`, entered `target`, bridge exit, bridge hit, step cap.
   // Two passes: the per-lane tests on doubles and step counts give one byte of flags (kBad, kCapped,
   // kBridgeExit, kBridgeHit), then one pass over bytes gives the status. The dynamics' converged and singular
@@ -298,7 +300,15 @@ class LaneBlock {
         flags[l] |= static_cast<std::uint8_t>(e | h);
       }
     }
-    const int ended = lane_status(w, flags, in_stop, in_target, active, converged, singular, ended_out);
+    // Most block-steps end no path and raise no flag: then ended_ keeps its all-kRunning state (step() restores
+    // it after retiring lanes) and the status pass is skipped. A dynamics' flag on an idle lane still counts,
+    // so that the pass resets it.
+    std::uint8_t any = 0;
+    for (int l = 0; l < w; ++l) {
+      const std::uint8_t e = flags[l] | in_target[l] | static_cast<std::uint8_t>(in_stop[l] == 0);
+      any |= static_cast<std::uint8_t>((active[l] ? e : 0) | converged[l] | singular[l]);
+    }
+    const int ended = any ? lane_status(w, flags, in_stop, in_target, active, converged, singular, ended_out) : 0;
     any_ended_ = ended > 0;
   }
 
