@@ -108,7 +108,8 @@ namespace escapade {
 // Philox4x32-10 for many lanes at once: counter (draw | pair_hi << 16, pair_lo, path_lo, path_hi), one key.
 // Integer arithmetic is exact, so the explicit SIMD paths give the scalar path's bits. Compilers turn the
 // portable loop's 32x32->64 products into shuffles and 64-bit multiplies; the intrinsics keep each word in a
-// 64-bit lane where one vpmuludq does the job.
+// 64-bit lane where one vpmuludq does the job. w2 = w3 = nullptr asks for words 0 and 1 only: the last round
+// then skips the product and the xor that only words 2 and 3 depend on.
 inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, std::uint32_t draw,
                          std::uint32_t key0, std::uint32_t key1, int width, std::uint32_t* w0, std::uint32_t* w1,
                          std::uint32_t* w2, std::uint32_t* w3) {
@@ -128,17 +129,23 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, s
       __m512i c1 = _mm512_and_si512(pa, lo), c2 = _mm512_and_si512(pt, lo), c3 = _mm512_srli_epi64(pt, 32);
       // Only the low 32 bits of each lane are the word: vpmuludq reads just those and the stores truncate, so
       // the high halves may carry junk and no masking is needed inside the rounds. 0x96 = three-way xor.
-      for (int r = 0; r < 10; ++r) {
+      for (int r = 0; r < 9; ++r) {
         const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
         c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[r], 0x96);
         c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[r], 0x96);
         c1 = p1;
         c3 = p0;
       }
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + l), _mm512_cvtepi64_epi32(c0));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + l), _mm512_cvtepi64_epi32(c1));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + l), _mm512_cvtepi64_epi32(c2));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + l), _mm512_cvtepi64_epi32(c3));
+      const __m512i p1 = _mm512_mul_epu32(c2, m1);  // round 10: words 0 and 1 need only this product
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + l),
+                          _mm512_cvtepi64_epi32(_mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[9], 0x96)));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + l), _mm512_cvtepi64_epi32(p1));
+      if (w2) {
+        const __m512i p0 = _mm512_mul_epu32(c0, m0);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + l),
+                            _mm512_cvtepi64_epi32(_mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[9], 0x96)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + l), _mm512_cvtepi64_epi32(p0));
+      }
     }
   }
 #endif
@@ -149,8 +156,10 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, s
                                    {key0, key1});
     w0[l] = r[0];
     w1[l] = r[1];
-    w2[l] = r[2];
-    w3[l] = r[3];
+    if (w2) {
+      w2[l] = r[2];
+      w3[l] = r[3];
+    }
   }
 }
 
@@ -172,10 +181,13 @@ class PairDraws {
     const int nd = n_draws(k, n_uniform);
     words_.resize(static_cast<std::size_t>(nd) * 4 * width);
     const std::uint32_t key0 = static_cast<std::uint32_t>(seed), key1 = static_cast<std::uint32_t>(seed >> 32);
+    // Words past the last one used (the crossing uniforms when not wanted) need not be computed.
+    const int n_used = n_uniform > 0 || (u_even && u_odd) ? 2 * k + 2 + 2 * n_uniform : 2 * k;
     for (int j = 0; j < nd; ++j) {
       std::uint32_t* w0 = &words_[static_cast<std::size_t>(4 * j) * width];
-      philox_lanes(path, pair, static_cast<std::uint32_t>(j), key0, key1, width, w0, w0 + width, w0 + 2 * width,
-                   w0 + 3 * width);
+      const bool all = 4 * j + 2 < n_used;
+      philox_lanes(path, pair, static_cast<std::uint32_t>(j), key0, key1, width, w0, w0 + width,
+                   all ? w0 + 2 * width : nullptr, all ? w0 + 3 * width : nullptr);
     }
     for (int i = 0; i < k; ++i) {
       const std::uint32_t* wr = &words_[static_cast<std::size_t>(2 * i) * width];
