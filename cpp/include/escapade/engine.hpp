@@ -149,13 +149,10 @@ class LaneBlock {
         step_(L_, 0),
         pair_(L_, 0),
         active_(L_, 0),
-        ended_(L_, 0),
+        ended_(L_, kRunning),
         in_stop_(L_, 1),
         in_target_(L_, 0),
-        bad_(L_, 0),
-        capped_(L_, 0),
-        bridge_exit_(L_, 0),
-        bridge_hit_(L_, 0),
+        flags_(L_, 0),
         converged_(L_, 0),
         singular_(L_, 0),
         u_(L_, 1.0),
@@ -178,14 +175,12 @@ class LaneBlock {
     const bool even = phase_ == 0;
     if (even && (k_ > 0 || m_ > 0 || bridge_)) {
       for (int l = 0; l < w; ++l) pair_[l] = step_[l] >> 1;
-      draws_.draw(cfg.seed, path_.data(), pair_.data(), w, k_, z_.data(), z_odd_.data(), u_.data(), u_odd_.data(), m_,
-                  v_.data(), v_odd_.data());
+      draws_.draw(cfg.seed, path_.data(), pair_.data(), w, k_, z_.data(), z_odd_.data(), bridge_ ? u_.data() : nullptr,
+                  bridge_ ? u_odd_.data() : nullptr, m_, v_.data(), v_odd_.data());
     }
     const double* u = even ? u_.data() : u_odd_.data();
     const StepInput in{x_.data(), s_.data(), even ? z_.data() : z_odd_.data(), even ? v_.data() : v_odd_.data(),
                        step_.data(), w, path_.data(), cfg.seed, cfg.max_time};
-    std::fill(converged_.begin(), converged_.begin() + w, std::uint8_t{0});
-    std::fill(singular_.begin(), singular_.begin() + w, std::uint8_t{0});
     dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data(), singular_.data()});
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
@@ -204,6 +199,7 @@ class LaneBlock {
     if (any_ended_) {
       for (int l = 0; l < w; ++l)
         if (ended_[l] != kRunning) retire(l, static_cast<Status>(ended_[l]));
+      std::fill(ended_.begin(), ended_.begin() + w, kRunning);  // classify may leave it untouched next time
     }
     const bool queue_open = rs_.next.load(std::memory_order_relaxed) < cfg.n_paths;
     if (phase_ == 0 && queue_open && n_active_ < width_) {
@@ -223,8 +219,42 @@ class LaneBlock {
   // (finite) effective bound even when the user's bound is infinite. classify() inlines the same test.
   bool diverged(double a) const { return !(std::abs(a) <= bound_); }
 
+  static constexpr std::uint8_t kBad = 1, kCapped = 2, kBridgeExit = 4, kBridgeHit = 8;
+  // The status of each lane from its flags (the final pass of classify); returns how many lanes ended. A
+  // function of its own so that the restrict parameters spare the loop run-time alias checks.
+  static int lane_status(int w, const std::uint8_t* __restrict flags, const std::uint8_t* __restrict in_stop,
+                         const std::uint8_t* __restrict in_target, const std::uint8_t* __restrict active,
+                         std::uint8_t* __restrict converged, std::uint8_t* __restrict singular,
+                         std::int8_t* __restrict ended_out) {
+    constexpr std::int8_t censored = static_cast<std::int8_t>(Status::Censored),
+                          hit = static_cast<std::int8_t>(Status::Hit), exited = static_cast<std::int8_t>(Status::Exited),
+                          diverged = static_cast<std::int8_t>(Status::Diverged);
+    int ended = 0;
+    for (int l = 0; l < w; ++l) {
+      const std::uint8_t f = flags[l];
+      std::int8_t s = (f & kCapped) ? censored : kRunning;
+      s = (f & kBridgeHit) ? hit : s;
+      s = (f & kBridgeExit) ? exited : s;
+      s = in_target[l] ? hit : s;
+      s = in_stop[l] ? s : exited;
+      s = converged[l] ? static_cast<std::int8_t>(Status::Converged) : s;
+      s = singular[l] ? static_cast<std::int8_t>(Status::Singular) : s;
+      s = (f & kBad) ? diverged : s;
+      s = active[l] ? s : kRunning;
+      converged[l] = 0;
+      singular[l] = 0;
+      ended_out[l] = s;
+      ended += s != kRunning;
+    }
+    return ended;
+  }
+
   // ended_[l] = how lane l's path ended at this step (kRunning if it goes on); branch-free so it vectorizes.
-  // Priority: diverged, converged, left `stop`, entered `target`, bridge exit, bridge hit, step cap.
+  // Between block-steps ended_ is all kRunning.
+  // Priority: diverged, singular, converged, left `stop`, entered `target`, bridge exit, bridge hit, step cap.
+  // Two passes: the per-lane tests on doubles and step counts give one byte of flags (kBad, kCapped,
+  // kBridgeExit, kBridgeHit), then one pass over bytes gives the status. The dynamics' converged and singular
+  // flags are reset to 0 there for the next step.
   void classify(const double* u, int w) {
     // Local restrict pointers: byte-sized stores could otherwise alias the vectors' own pointers and block
     // vectorization.
@@ -234,56 +264,53 @@ class LaneBlock {
     const double* __restrict ps = p_stop_.data();
     const double* __restrict pt = p_target_.data();
     std::uint64_t* __restrict step = step_.data();
-    std::uint8_t* __restrict bad = bad_.data();
-    std::uint8_t* __restrict capped = capped_.data();
-    std::uint8_t* __restrict bexit = bridge_exit_.data();
-    std::uint8_t* __restrict bhit = bridge_hit_.data();
+    std::uint8_t* __restrict flags = flags_.data();
     const std::uint8_t* __restrict in_stop = in_stop_.data();
     const std::uint8_t* __restrict in_target = in_target_.data();
     const std::uint8_t* __restrict active = active_.data();
-    const std::uint8_t* __restrict converged = converged_.data();
-    const std::uint8_t* __restrict singular = singular_.data();
+    std::uint8_t* __restrict converged = converged_.data();
+    std::uint8_t* __restrict singular = singular_.data();
     std::int8_t* __restrict ended_out = ended_.data();
     const int d = d_;
-    const bool bridge = bridge_;
     if (d == 1) {
-      for (int l = 0; l < w; ++l) bad[l] = !(std::abs(xn[l]) <= bound);
+      for (int l = 0; l < w; ++l) {
+        const std::uint64_t st = step[l] + 1;
+        step[l] = st;
+        const std::uint8_t c = st >= cap ? kCapped : 0;
+        flags[l] = std::abs(xn[l]) <= bound ? c : static_cast<std::uint8_t>(c | kBad);
+      }
     } else {
       for (int l = 0; l < w; ++l) {
         bool b = false;
         for (int i = 0; i < d; ++i) b = b || !(std::abs(xn[static_cast<long>(l) * d + i]) <= bound);
-        bad[l] = b;
+        flags[l] = b ? kBad : 0;
       }
-    }
-    for (int l = 0; l < w; ++l) {
-      step[l] += 1;
-      capped[l] = step[l] >= cap;
+      for (int l = 0; l < w; ++l) {
+        const std::uint64_t st = step[l] + 1;
+        step[l] = st;
+        flags[l] |= st >= cap ? kCapped : 0;
+      }
     }
     if (ti_ >= 0) {  // the dynamics' own time against the time cap
       const double t_cap = rs_.cfg.max_time;
-      for (int l = 0; l < w; ++l) capped[l] = capped[l] || s_next_(ti_, l) >= t_cap;
+      for (int l = 0; l < w; ++l) flags[l] |= s_next_(ti_, l) >= t_cap ? kCapped : 0;
     }
-    for (int l = 0; l < w; ++l) {  // the crossing test draws one uniform for both regions
-      bexit[l] = bridge && u[l] < ps[l];
-      bhit[l] = bridge && u[l] < ps[l] + (1.0 - ps[l]) * pt[l];
+    if (bridge_) {  // the crossing test draws one uniform for both regions
+      for (int l = 0; l < w; ++l) {
+        const std::uint8_t e = u[l] < ps[l] ? kBridgeExit : 0;
+        const std::uint8_t h = u[l] < ps[l] + (1.0 - ps[l]) * pt[l] ? kBridgeHit : 0;
+        flags[l] |= static_cast<std::uint8_t>(e | h);
+      }
     }
-    constexpr std::int8_t censored = static_cast<std::int8_t>(Status::Censored),
-                          hit = static_cast<std::int8_t>(Status::Hit), exited = static_cast<std::int8_t>(Status::Exited),
-                          diverged = static_cast<std::int8_t>(Status::Diverged);
-    int ended = 0;
+    // Most block-steps end no path and raise no flag: then ended_ keeps its all-kRunning state (step() restores
+    // it after retiring lanes) and the status pass is skipped. A dynamics' flag on an idle lane still counts,
+    // so that the pass resets it.
+    std::uint8_t any = 0;
     for (int l = 0; l < w; ++l) {
-      std::int8_t s = capped[l] ? censored : kRunning;
-      s = bhit[l] ? hit : s;
-      s = bexit[l] ? exited : s;
-      s = in_target[l] ? hit : s;
-      s = in_stop[l] ? s : exited;
-      s = converged[l] ? static_cast<std::int8_t>(Status::Converged) : s;
-      s = singular[l] ? static_cast<std::int8_t>(Status::Singular) : s;
-      s = bad[l] ? diverged : s;
-      s = active[l] ? s : kRunning;
-      ended_out[l] = s;
-      ended += s != kRunning;
+      const std::uint8_t e = flags[l] | in_target[l] | static_cast<std::uint8_t>(in_stop[l] == 0);
+      any |= static_cast<std::uint8_t>((active[l] ? e : 0) | converged[l] | singular[l]);
     }
+    const int ended = any ? lane_status(w, flags, in_stop, in_target, active, converged, singular, ended_out) : 0;
     any_ended_ = ended > 0;
   }
 
@@ -428,7 +455,7 @@ class LaneBlock {
   std::vector<std::uint64_t> path_, step_, pair_;
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;
-  std::vector<std::uint8_t> in_stop_, in_target_, bad_, capped_, bridge_exit_, bridge_hit_, converged_, singular_;
+  std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps
   std::vector<double> u_, u_odd_, p_stop_, p_target_;
   PairDraws draws_;
 };
@@ -479,11 +506,25 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
     const bool master = omp_get_thread_num() == 0;
     try {
       detail::LaneBlock block(rs, cfg.lanes);
-      // The clock is read every block-step (tens of ns against microseconds of work), so a poll is never late
-      // even when one block-step is slow (large d).
+      // A clock read costs tens of ns, and a block-step takes from about 0.2 us (64 lanes in 1-D) to seconds
+      // (large d): the master reads the clock every `stride` block-steps, the stride doubling while reads come
+      // less than 1 ms apart and halving once they are more than 4 ms apart (at most 256, so a poll is late
+      // by a few ms, or by one block-step when a block-step is slow).
+      int stride = 1, countdown = 1;
+      auto last_read = clock::now();
       while (block.has_work() && !rs.stop.load(std::memory_order_relaxed)) {
         block.step();
-        if (master) maybe_poll(false);
+        if (master && poll && --countdown == 0) {
+          const auto now = clock::now();
+          const auto gap = now - last_read;
+          last_read = now;
+          if (gap < std::chrono::milliseconds(1) && stride < 256)
+            stride *= 2;
+          else if (gap > std::chrono::milliseconds(4) && stride > 1)
+            stride /= 2;
+          countdown = stride;
+          maybe_poll(false);
+        }
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);

@@ -40,9 +40,12 @@ inline double probability_of_exponent(double e) { return e < kNegligibleExponent
 // Turn exponents into probabilities in place; a block with no lane near a boundary (the common case) skips
 // the exponentials altogether.
 inline void exponents_to_probabilities(double* p, int width) {
-  double top = -std::numeric_limits<double>::infinity();
-  for (int l = 0; l < width; ++l) top = p[l] > top ? p[l] : top;
-  if (top < kNegligibleExponent) {
+  // "Some lane at or above the threshold" as an integer OR of comparisons, which vectorizes; a running
+  // floating-point max would be one serial chain of scalar max instructions (no reassociation without
+  // fast-math). NaN lanes compare false either way.
+  int near = 0;
+  for (int l = 0; l < width; ++l) near |= p[l] >= kNegligibleExponent;
+  if (!near) {
     for (int l = 0; l < width; ++l) p[l] = 0.0;
     return;
   }
@@ -83,8 +86,8 @@ class HalfSpace final : public Region {
   void contains(const double* x, int width, std::uint8_t* inside) const override {
     const int d = dim();
     if (d == 1) {
-      const double n0 = n_[0];
-      for (int l = 0; l < width; ++l) inside[l] = n0 * x[l] < b_;
+      const double n0 = n_[0], b = b_;  // locals: the byte stores could alias members
+      for (int l = 0; l < width; ++l) inside[l] = n0 * x[l] < b;
       return;
     }
     for (int l = 0; l < width; ++l) inside[l] = dot(x + static_cast<long>(l) * d) < b_;

@@ -50,8 +50,12 @@ inline Words4 random_words(std::uint64_t seed, std::uint64_t path, std::uint64_t
   return philox4x32_10(ctr, {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
 }
 
-// Uniform in the open interval (0, 1): (w + 1/2) / 2^32.
-inline double open_uniform(std::uint32_t w) { return (static_cast<double>(w) + 0.5) * (1.0 / 4294967296.0); }
+// Uniform in the open interval (0, 1): (w + 1/2) / 2^32. Written through the signed word w - 2^31, whose
+// conversion is one vector instruction (the unsigned one needs a fix-up); every step is exact, so the value is
+// the same.
+inline double open_uniform(std::uint32_t w) {
+  return (static_cast<double>(static_cast<std::int32_t>(w ^ 0x80000000u)) + 2147483648.5) * (1.0 / 4294967296.0);
+}
 
 // Box-Muller on two words: r = sqrt(-2 log u), angle = 2 pi w2 / 2^32. Branch-free, so it vectorizes, and
 // uses exactly two words per pair of normals (no rejection), which keeps the word budget of a step fixed.
@@ -104,7 +108,8 @@ namespace escapade {
 // Philox4x32-10 for many lanes at once: counter (draw | pair_hi << 16, pair_lo, path_lo, path_hi), one key.
 // Integer arithmetic is exact, so the explicit SIMD paths give the scalar path's bits. Compilers turn the
 // portable loop's 32x32->64 products into shuffles and 64-bit multiplies; the intrinsics keep each word in a
-// 64-bit lane where one vpmuludq does the job.
+// 64-bit lane where one vpmuludq does the job. w2 = w3 = nullptr asks for words 0 and 1 only: the last round
+// then skips the product and the xor that only words 2 and 3 depend on.
 inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, std::uint32_t draw,
                          std::uint32_t key0, std::uint32_t key1, int width, std::uint32_t* w0, std::uint32_t* w1,
                          std::uint32_t* w2, std::uint32_t* w3) {
@@ -124,17 +129,23 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, s
       __m512i c1 = _mm512_and_si512(pa, lo), c2 = _mm512_and_si512(pt, lo), c3 = _mm512_srli_epi64(pt, 32);
       // Only the low 32 bits of each lane are the word: vpmuludq reads just those and the stores truncate, so
       // the high halves may carry junk and no masking is needed inside the rounds. 0x96 = three-way xor.
-      for (int r = 0; r < 10; ++r) {
+      for (int r = 0; r < 9; ++r) {
         const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
         c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[r], 0x96);
         c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[r], 0x96);
         c1 = p1;
         c3 = p0;
       }
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + l), _mm512_cvtepi64_epi32(c0));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + l), _mm512_cvtepi64_epi32(c1));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + l), _mm512_cvtepi64_epi32(c2));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + l), _mm512_cvtepi64_epi32(c3));
+      const __m512i p1 = _mm512_mul_epu32(c2, m1);  // round 10: words 0 and 1 need only this product
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + l),
+                          _mm512_cvtepi64_epi32(_mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[9], 0x96)));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + l), _mm512_cvtepi64_epi32(p1));
+      if (w2) {
+        const __m512i p0 = _mm512_mul_epu32(c0, m0);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + l),
+                            _mm512_cvtepi64_epi32(_mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[9], 0x96)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + l), _mm512_cvtepi64_epi32(p0));
+      }
     }
   }
 #endif
@@ -145,8 +156,10 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, s
                                    {key0, key1});
     w0[l] = r[0];
     w1[l] = r[1];
-    w2[l] = r[2];
-    w3[l] = r[3];
+    if (w2) {
+      w2[l] = r[2];
+      w3[l] = r[3];
+    }
   }
 }
 
@@ -160,17 +173,21 @@ class PairDraws {
  public:
   static int n_draws(int k, int n_uniform = 0) { return (2 * k + 2 + 2 * n_uniform + 3) / 4; }
 
-  // z_even, z_odd: k x width; u_even, u_odd: width (crossing test); v_even, v_odd: n_uniform x width.
+  // z_even, z_odd: k x width; u_even, u_odd: width (crossing test; both null: not wanted, e.g. without the
+  // bridge, which changes no other number); v_even, v_odd: n_uniform x width.
   void draw(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* pair, int width, int k,
             double* z_even, double* z_odd, double* u_even, double* u_odd, int n_uniform = 0,
             double* v_even = nullptr, double* v_odd = nullptr) {
     const int nd = n_draws(k, n_uniform);
     words_.resize(static_cast<std::size_t>(nd) * 4 * width);
     const std::uint32_t key0 = static_cast<std::uint32_t>(seed), key1 = static_cast<std::uint32_t>(seed >> 32);
+    // Words past the last one used (the crossing uniforms when not wanted) need not be computed.
+    const int n_used = n_uniform > 0 || (u_even && u_odd) ? 2 * k + 2 + 2 * n_uniform : 2 * k;
     for (int j = 0; j < nd; ++j) {
       std::uint32_t* w0 = &words_[static_cast<std::size_t>(4 * j) * width];
-      philox_lanes(path, pair, static_cast<std::uint32_t>(j), key0, key1, width, w0, w0 + width, w0 + 2 * width,
-                   w0 + 3 * width);
+      const bool all = 4 * j + 2 < n_used;
+      philox_lanes(path, pair, static_cast<std::uint32_t>(j), key0, key1, width, w0, w0 + width,
+                   all ? w0 + 2 * width : nullptr, all ? w0 + 3 * width : nullptr);
     }
     for (int i = 0; i < k; ++i) {
       const std::uint32_t* wr = &words_[static_cast<std::size_t>(2 * i) * width];
@@ -181,10 +198,12 @@ class PairDraws {
         for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], z_even[l * k + i], z_odd[l * k + i]);
       }
     }
-    const std::uint32_t* wu = &words_[static_cast<std::size_t>(2 * k) * width];
-    for (int l = 0; l < width; ++l) {
-      u_even[l] = open_uniform(wu[l]);
-      u_odd[l] = open_uniform(wu[width + l]);
+    if (u_even && u_odd) {
+      const std::uint32_t* wu = &words_[static_cast<std::size_t>(2 * k) * width];
+      for (int l = 0; l < width; ++l) {
+        u_even[l] = open_uniform(wu[l]);
+        u_odd[l] = open_uniform(wu[width + l]);
+      }
     }
     for (int j = 0; j < n_uniform; ++j) {
       const std::uint32_t* we = &words_[static_cast<std::size_t>(2 * k + 2 + 2 * j) * width];

@@ -75,7 +75,8 @@ class Langevin final : public Dynamics {
     f.gradient(x, g, width);
     const long n = static_cast<long>(d) * width;
     if (isotropic()) {
-      for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt_ * g[i]) + scale_ * z[i];
+      const double dt = dt_, scale = scale_;  // locals: the stores could alias members
+      for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt * g[i]) + scale * z[i];
       return;
     }
     // x_next = B z (one fixed-order product over the block) or R(x) z, then the step in place.
