@@ -57,36 +57,10 @@ inline double log_pos(double x) {
   return de * 6.93147180369123816490e-01 - ((hfsq - (s * (hfsq + R) + de * 1.90821492927058770002e-10)) - f);
 }
 
-// exp(x) for x <= 0; returns 0 below -700 (the samplers only need exp of a non-positive exponent).
-inline double exp_nonpos(double x) {
-  x = x < -700.0 ? -700.0 : x;
-  const double n = static_cast<double>(static_cast<std::int64_t>(x * 1.4426950408889634 - 0.5));  // round
-  const double r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;       // |r| <= ln2/2
-  double p = 1.0 / 6227020800.0;  // Taylor to r^13: error below 1e-17 for |r| <= 0.347
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  const std::int64_t k = static_cast<std::int64_t>(n) + 1023;  // >= 13 since x >= -700
-  return p * from_bits(static_cast<std::uint64_t>(k) << 52);
-}
-
-// cos and sin of 2*pi*w/2^32 for a 32-bit word w: the quadrant comes from the top bits, exactly.
-inline void sincos_turns(std::uint32_t w, double& c, double& s) {
-  const std::uint32_t q = (w + 0x20000000u) >> 30;                         // nearest quarter turn
-  const std::int32_t rem = static_cast<std::int32_t>(w - (q << 30));       // in [-2^29, 2^29)
-  const double a = static_cast<double>(rem) * (6.283185307179586 / 4294967296.0);  // |a| <= pi/4
-  // fdlibm's (k_sin.c, k_cos.c) minimax kernels on |a| <= pi/4, six coefficients each (errors below 2^-58),
-  // cos with its compensated 1 - a^2/2: within about 1.3 units of 2^-53 of the exact values measured.
+// cos and sin of a + q quarter turns, for |a| <= pi/4: fdlibm's (k_sin.c, k_cos.c) minimax kernels, six
+// coefficients each (errors below 2^-58), cos with its compensated 1 - a^2/2: within about 1.3 units of 2^-53 of
+// the exact values measured.
+ESCAPADE_KERNEL void sincos_quadrant(double a, std::uint64_t q, double& c, double& s) {
   const double z = a * a;
   const double r = 8.33333333332248946124e-03 +
                    z * (-1.98412698298579493134e-04 +
@@ -108,6 +82,14 @@ inline void sincos_turns(std::uint32_t w, double& c, double& s) {
   const bool neg = (q & 2u) != 0;
   c = neg ? -c0 : c0;
   s = neg ? -s0 : s0;
+}
+
+// cos and sin of 2*pi*w/2^32 for a 32-bit word w: the quadrant comes from the top bits, exactly.
+inline void sincos_turns(std::uint32_t w, double& c, double& s) {
+  const std::uint32_t q = (w + 0x20000000u) >> 30;                         // nearest quarter turn
+  const std::int32_t rem = static_cast<std::int32_t>(w - (q << 30));       // in [-2^29, 2^29)
+  const double a = static_cast<double>(rem) * (6.283185307179586 / 4294967296.0);  // |a| <= pi/4
+  sincos_quadrant(a, q, c, s);
 }
 
 // --- General arguments, for landscapes and forcings ----------------------------------------------------------
@@ -156,31 +138,7 @@ ESCAPADE_KERNEL void sincos_reduced(double x, double& c, double& s) {
   const std::uint64_t q = bits_of(kq) - bits_of(kRound);  // quadrant; only its low two bits matter
   const double a = ((x - k * 1.57079632673412561417e+00) - k * 6.07710050630396597660e-11) -
                    k * 2.02226624879595063154e-21;  // |a| <= pi/4
-  const double a2 = a * a;
-  // Taylor series: sin to a^17, cos to a^18, both below 1e-17 on |a| <= pi/4.
-  double ps = -1.0 / 355687428096000.0;
-  ps = ps * a2 + 1.0 / 1307674368000.0;
-  ps = ps * a2 - 1.0 / 6227020800.0;
-  ps = ps * a2 + 1.0 / 39916800.0;
-  ps = ps * a2 - 1.0 / 362880.0;
-  ps = ps * a2 + 1.0 / 5040.0;
-  ps = ps * a2 - 1.0 / 120.0;
-  ps = ps * a2 + 1.0 / 6.0;
-  const double sa = a - a * (a2 * ps);
-  double pc = 1.0 / 6402373705728000.0;
-  pc = pc * a2 - 1.0 / 20922789888000.0;
-  pc = pc * a2 + 1.0 / 87178291200.0;
-  pc = pc * a2 - 1.0 / 479001600.0;
-  pc = pc * a2 + 1.0 / 3628800.0;
-  pc = pc * a2 - 1.0 / 40320.0;
-  pc = pc * a2 + 1.0 / 720.0;
-  pc = pc * a2 - 1.0 / 24.0;
-  pc = pc * a2 + 0.5;
-  const double ca = 1.0 - a2 * pc;
-  const bool odd = (q & 1u) != 0, neg = (q & 2u) != 0;
-  const double c0 = odd ? -sa : ca, s0 = odd ? ca : sa;
-  c = neg ? -c0 : c0;
-  s = neg ? -s0 : s0;
+  sincos_quadrant(a, q, c, s);
 }
 
 // c[i] = cos(x[i]), s[i] = sin(x[i]) for i < n: one vectorizable pass, then libm for the rare arguments beyond

@@ -35,7 +35,7 @@ inline double exponent_factor(double var) { return var > 0 ? -2.0 / var : -std::
 // set to exactly 0, lane by lane, so skipping the exponential changes no outcome and no bit.
 constexpr double kNegligibleExponent = -30.0;
 
-inline double probability_of_exponent(double e) { return e < kNegligibleExponent ? 0.0 : mathfn::exp_nonpos(e); }
+inline double probability_of_exponent(double e) { return e < kNegligibleExponent ? 0.0 : mathfn::exp(e); }
 
 // Turn exponents into probabilities in place; a block with no lane near a boundary (the common case) skips
 // the exponentials altogether.
