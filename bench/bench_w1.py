@@ -64,9 +64,9 @@ def run_plain(exe, n, dt, threads, seed):
                 n_exited=d["n_exited"])
 
 
-def run_py(fn, n, dt, threads, seed):
+def run_py(fn, n, dt, threads, seed, **kwargs):
     t0 = time.perf_counter()
-    et, steps = fn(n, dt, threads, seed)
+    et, steps = fn(n, dt, threads, seed, **kwargs)
     wall = time.perf_counter() - t0
     mean, se, _, k = C.mean_se(et)
     return dict(wall=wall, steps=steps, mean=mean, se=se, n_exited=k)
@@ -148,6 +148,9 @@ def main(argv=None):
             npaths = args.numpy_paths
             configs.append(("numpy_lockstep_t1", f"numpy lockstep (1 thread, {npaths} paths)", 1, True, npaths,
                             lambda: run_py(w1_numpy.run, npaths, dt, 1, seed)))
+            # the plain form of the same loop: one draw of normals and one compaction per step
+            configs.append(("numpy_lockstep_per_step_t1", f"numpy lockstep, one step per call (1 thread, {npaths} paths)",
+                            1, True, npaths, lambda: run_py(w1_numpy.run, npaths, dt, 1, seed, block=1)))
     configs = [c for c in configs if not any(s in c[0] for s in args.skip)]
 
     runs: dict[str, list[dict]] = {c[0]: [] for c in configs}
