@@ -140,19 +140,24 @@ def numba_prange_loop(gradient):
     return kernel
 
 
+def timed(gradient, spent):
+    """gradient, adding the seconds spent inside it to spent[0]."""
+
+    def inner(x):
+        t0 = time.perf_counter()
+        g = gradient(x)
+        spent[0] += time.perf_counter() - t0
+        return g
+
+    return inner
+
+
 def numpy_lockstep(gradient, x0, center, radius2, halfspace, dt, temperature, n_paths, seed, max_steps,
                    gradient_time=None):
     """All live paths advance together, one call of the gradient per step; exits are removed as they happen.
     gradient_time: a one-element list that receives the seconds spent inside the gradient calls."""
     if gradient_time is not None:
-        inner = gradient
-
-        def gradient(x):
-            t0 = time.perf_counter()
-            g = inner(x)
-            gradient_time[0] += time.perf_counter() - t0
-            return g
-
+        gradient = timed(gradient, gradient_time)
     rng = np.random.default_rng(seed)
     s = math.sqrt(2.0 * temperature * dt)
     x = np.tile(np.asarray(x0, float), (n_paths, 1))
@@ -219,6 +224,11 @@ def measure(name, w, n_paths, threads):
     for lanes in (1024, 4096):
         wall, steps, _ = run_escapade(esc.BatchedLandscape(w["dim"], w["numpy_gradient"]), w, n_paths, threads, lanes)
         add(f"escapade batched numpy callback, lanes={lanes}", wall, steps, w["dt"])
+    # Again with the gradient calls timed (one thread: the calls hold the GIL), for the cost outside them.
+    spent = [0.0]
+    wall, steps, _ = run_escapade(esc.BatchedLandscape(w["dim"], timed(w["numpy_gradient"], spent)), w, n_paths, 1,
+                                  1024)
+    rows[-2].update(gradient_share=spent[0] / wall, ns_outside_gradient=(wall - spent[0]) / steps[steps > 0].sum() * 1e9)
 
     numba.set_num_threads(threads)
     kernel = numba_prange_loop(w["gradient"])
@@ -241,7 +251,8 @@ def measure(name, w, n_paths, threads):
     numpy_lockstep(w["numpy_gradient"], w["x0"], np.array(w["center"]), w["radius"] ** 2, w["halfspace"], w["dt"],
                    w["temperature"], n_paths, 1, MAX_STEPS, gradient_time=spent)
     wall = time.perf_counter() - t0
-    rows[-1].update(gradient_share=spent[0] / wall, speedup_ceiling=wall / spent[0])
+    rows[-1].update(gradient_share=spent[0] / wall, speedup_ceiling=wall / spent[0],
+                    ns_outside_gradient=(wall - spent[0]) / steps[steps > 0].sum() * 1e9)
     return rows
 
 
@@ -261,6 +272,8 @@ def main() -> None:
         r["ratio_vs_numba_callback"] = r["ns_per_step_thread"] / base[r["workload"]]
         print(f"{r['workload']:8} {r['implementation']:45} {r['ns_per_step_thread']:14.2f} "
               f"{r['ratio_vs_numba_callback']:18.2f} {r['mean_exit_time']:7.2f}±{r['se']:.2f}")
+        if "ns_outside_gradient" in r:
+            print(f"{'':8} {'  outside its gradient calls (timed run)':45} {r['ns_outside_gradient']:14.2f}")
         if "speedup_ceiling" in r:
             print(f"{'':8} {'  its gradient calls take':45} {100 * r['gradient_share']:13.0f}% of its wall time: "
                   f"no engine calling them can be more than {r['speedup_ceiling']:.2f}x faster")
