@@ -10,8 +10,9 @@ same drift formula, forcing at the stage times and stop rule. Reported: wall tim
 taken by paths, up to their stop), success counts per setting and the paths whose outcome differs.
 
 Then DP5(4) (rtol 1e-6, as in the reproduction) on the same starts: its success counts and its gradient
-evaluations (7 drift evaluations per attempted step, accepted or rejected: the core's DP54 does not reuse the
-last stage) against RK4's 4 per step.
+evaluations (6 drift evaluations per attempted step, accepted or rejected, plus one for each path's first step:
+the last stage of an accepted step is the next one's first, and a rejected step keeps its first) against RK4's 4
+per step.
 
     python bench/bench_constrained.py [--dt 1e-3] [--settings 20] [--threads 2] [--repeat 3] [--no-numpy]
                                       [--no-dp54] [--json FILE]
@@ -143,7 +144,7 @@ def main(argv=None):
     print(f"escapade / best peer speed: {best_peer / report[0]['wall_s']:.2f}x")
     if not args.no_dp54:
         wall, hit, steps = run_escapade(rows, pts, 1e-2, args.threads, method="dp54")
-        evals = 7 * int(steps.sum())
+        evals = 6 * int(steps.sum()) + steps.size  # one first stage per path, then six per attempted step
         differ = int(np.count_nonzero(hit != ref_hit))
         report.append(dict(impl="escapade-dp54", wall_s=wall, attempted_steps=int(steps.sum()),
                            gradient_evals=evals, hits=hit.sum(axis=1).tolist(), outcomes_differing=differ))

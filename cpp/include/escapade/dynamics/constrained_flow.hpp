@@ -1,7 +1,8 @@
 // The (projected, forced) gradient flow x' = U_alpha(x) + w(t) of 000 eq. (7), integrated by
 //   Euler     Euler-Maruyama with optional additive noise: x' = x + h (U(x) + w(t)) + sigma sqrt(h) z
 //   RK4       classical fourth-order Runge-Kutta, fixed step, w evaluated at the stage times t, t + h/2, t + h
-//   DP54      Dormand-Prince 5(4), adaptive step per lane, with Hairer's 4th-order dense output
+//   DP54      Dormand-Prince 5(4), adaptive step per lane, with Hairer's 4th-order dense output; six drift
+//             evaluations per attempted step after a path's first (first same as last)
 // Without a constraint U = -grad f. The fixed-step methods count time as step * dt. DP54 keeps each lane's time
 // and next step size in its state (lanes advance asynchronously: one engine step is one attempted step, accepted
 // or rejected), never steps past the run's time cap, and lets the engine locate events on its dense output.
@@ -68,14 +69,14 @@ class ConstrainedFlow final : public Dynamics {
   }
   int noise_dim(int d) const override { return sigma_ > 0 ? d : 0; }
 
-  // DP54 state: t, next step, start and length of the last accepted step, then 3 d dense-output coefficients.
-  int state_dim(int d) const override { return method_ == Method::DP54 ? 4 + 3 * d : 0; }
+  // DP54 state: t, next step, start and length of the last accepted step, 3 d dense-output coefficients, then
+  // whether the drift at (t, x) is known and that drift (d values): the first stage of the next attempt, which is
+  // the last stage of an accepted step (first same as last) and the first stage again after a rejection.
+  int state_dim(int d) const override { return method_ == Method::DP54 ? 5 + 4 * d : 0; }
   void init_state(const double*, double* s, int d) const override {
     s[0] = 0.0;
     s[1] = std::min(dt_, hmax_);
-    s[2] = 0.0;
-    s[3] = 0.0;
-    for (int i = 0; i < 3 * d; ++i) s[4 + i] = 0.0;
+    for (int i = 2; i < 5 + 4 * d; ++i) s[i] = 0.0;
   }
   int time_index(int) const override { return method_ == Method::DP54 ? 0 : -1; }
   bool has_dense_output() const override { return method_ == Method::DP54; }
@@ -221,8 +222,24 @@ class ConstrainedFlow final : public Dynamics {
     auto stage = [&](const double* at, double* k) {
       drift(f, pd, at, forcing(t, in.path, in.seed, width, 1), width, k, sing);
     };
+    // The first stage: lanes that know their drift at (t0, x) from their last attempt copy it; the others (paths
+    // that just started) are gathered and evaluated together.
+    const int known = 4 + 3 * d;
     stage_t(0.0);
-    stage(x, k1);
+    thread_local std::vector<int> todo;
+    todo.clear();
+    for (int l = 0; l < width; ++l) {
+      const double* s = in.state + static_cast<long>(l) * sd;
+      if (s[known] == 1.0)
+        std::copy(s + known + 1, s + known + 1 + d, k1 + static_cast<long>(l) * d);
+      else
+        todo.push_back(l);
+    }
+    if (static_cast<int>(todo.size()) == width) {
+      stage(x, k1);
+    } else if (!todo.empty()) {
+      first_stage_of(f, pd, in, todo, t, k1, sing);
+    }
     combine({{a21, k1}});
     stage_t(c2);
     stage(y, k2);
@@ -271,7 +288,11 @@ class ConstrainedFlow final : public Dynamics {
           r5[i] = hl * (d1 * k1[j] + d3 * k3[j] + d4 * k4[j] + d5 * k5[j] + d6 * k6[j] + d7 * k7[j]);
           out.x[j] = y[j];
         }
-        sn[0] = (hl == in.t_end - t0[l]) ? in.t_end : t0[l] + hl;  // land exactly on the cap
+        const bool capped = hl == in.t_end - t0[l];
+        sn[0] = capped ? in.t_end : t0[l] + hl;  // land exactly on the cap
+        // k7 is the drift at (t0 + h, y): the next first stage, unless the cap moved the time off t0 + h.
+        sn[known] = capped ? 0.0 : 1.0;
+        for (int i = 0; i < d; ++i) sn[known + 1 + i] = k7[o + i];
         sn[2] = t0[l];
         sn[3] = hl;
         sn[1] = std::min(hl * std::min(5.0, std::max(0.2, fac)), hmax_);
@@ -279,7 +300,33 @@ class ConstrainedFlow final : public Dynamics {
       } else {
         for (int i = 0; i < d; ++i) out.x[o + i] = x[o + i];
         sn[1] = hl * std::min(1.0, std::max(0.2, std::isfinite(fac) ? fac : 0.2));
+        sn[known] = 1.0;  // the retry starts from the same (t0, x)
+        for (int i = 0; i < d; ++i) sn[known + 1 + i] = k1[o + i];
       }
+    }
+  }
+
+  // k1 = U(x) + w(t) of the lanes `lanes` only, evaluated as one smaller block.
+  void first_stage_of(const Landscape& f, ProjectedDrift& pd, const StepInput& in, const std::vector<int>& lanes,
+                      const double* t, double* k1, std::uint8_t* singular) const {
+    const int d = f.dim(), n = static_cast<int>(lanes.size());
+    thread_local std::vector<std::uint64_t> path;
+    thread_local std::vector<std::uint8_t> sing;
+    path.resize(static_cast<std::size_t>(n));
+    sing.assign(static_cast<std::size_t>(n), 0);
+    double* x = scratch(2, static_cast<long>(2 * d + 1) * n);
+    double *k = x + static_cast<long>(d) * n, *tt = k + static_cast<long>(d) * n;
+    for (int j = 0; j < n; ++j) {
+      const int l = lanes[static_cast<std::size_t>(j)];
+      std::copy(in.x + static_cast<long>(l) * d, in.x + static_cast<long>(l + 1) * d, x + static_cast<long>(j) * d);
+      tt[j] = t[l];
+      path[static_cast<std::size_t>(j)] = in.path ? in.path[l] : 0;
+    }
+    drift(f, pd, x, forcing(tt, path.data(), in.seed, n, 1), n, k, sing.data());
+    for (int j = 0; j < n; ++j) {
+      const int l = lanes[static_cast<std::size_t>(j)];
+      std::copy(k + static_cast<long>(j) * d, k + static_cast<long>(j + 1) * d, k1 + static_cast<long>(l) * d);
+      singular[l] |= sing[static_cast<std::size_t>(j)];
     }
   }
 
