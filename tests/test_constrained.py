@@ -72,6 +72,25 @@ def test_dp54_takes_few_steps_and_reports_its_own_time():
     assert res.summary().mean_lower_bound == pytest.approx(10.0)  # censored paths count at the time cap
 
 
+def test_dp54_reuses_the_last_stage_and_a_rejected_first_stage():
+    ackley, rows = esc.Ackley(), [0]
+
+    def counted(x):
+        rows[0] += x.shape[0]
+        return ackley.gradient(np.array(x))
+
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.01, alpha=1.0, method="dp54", forcing=esc.Periodic(1.0, 0.27826))
+    # no target: every path runs to t_max, so the block of 8 lanes stays full but for the last steps of its paths
+    kw = dict(x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=16, t_max=20.0, seed=0, threads=1, lanes=8)
+    res = esc.simulate(esc.BatchedLandscape(2, counted), flow, **kw)
+    attempted = int(np.sum(res.exit_step))
+    # 6 evaluations per attempted step and 1 per path, plus idle lanes while a block waits for its slowest path;
+    # without reuse 7 per attempted step
+    assert 6 * attempted + res.n_paths <= rows[0] < 6.6 * attempted + res.n_paths
+    # the same attempted steps as the built-in, whose blocks are packed differently (other sub-blocks gathered)
+    assert np.array_equal(esc.simulate(ackley, flow, **kw).exit_step, res.exit_step)
+
+
 def test_dp54_event_time_is_located_on_the_dense_output():
     # First time x(t) drops below 0.3 (leaves the half-space x > 0.3).
     level = 0.3
