@@ -14,7 +14,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
-A_ACK, D_ACK, C_ACK = 20.0, 0.05, 2 * np.pi
+from .constrained_numpy import A_ACK, C_ACK, D_ACK  # noqa: E402
 
 
 def _drift(x1, x2, t, amp, omega, alpha):

@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _core
 from .analysis.success import SuccessRate, grid_points, success_rate
 from .constraints import Parabola
 from .dynamics import ConstrainedFlow
@@ -64,7 +63,7 @@ def _ci(s: SuccessRate) -> str:
 
 
 def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Any:
-    from .cli import REPRODUCTIONS, Report, _format_table
+    from .cli import Report, _format_table
 
     n_uniform = 10_000 if paths is None else paths
     f, flow, target = model()
@@ -107,10 +106,6 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
             sensitivity.append({"alpha": alpha, "c": c, "grid": s.to_dict()})
 
     data = {
-        "name": "constrained-ackley",
-        "description": REPRODUCTIONS["constrained-ackley"][0],
-        "version": _core.__version__,
-        "seed": seed,
         "params": {
             "landscape": f.to_dict(),
             "dynamics": flow.to_dict(),

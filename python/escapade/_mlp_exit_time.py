@@ -11,7 +11,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _core
 from .analysis.mlp import MLPExitExperiment, mlp_exit_time_experiment
 
 DEFAULT_PATHS = 200
@@ -55,7 +54,7 @@ def _figure(e: MLPExitExperiment) -> Callable[[Path], None]:
 
 
 def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Any:
-    from .cli import REPRODUCTIONS, Report, _format_table
+    from .cli import Report, _format_table
 
     n_paths = DEFAULT_PATHS if paths is None else paths
     e = mlp_exit_time_experiment(n_paths=n_paths, seed=seed, threads=threads, progress=progress)
@@ -96,10 +95,6 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                          "paper_slope": s["paper_slope"]}
     lines.append(f"{e.elapsed:.1f} s of simulation.")
     data = {
-        "name": "mlp-exit-time",
-        "description": REPRODUCTIONS["mlp-exit-time"][0],
-        "version": _core.__version__,
-        "seed": seed,
         **doc,
         "summary": summary,
     }

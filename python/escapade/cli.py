@@ -84,8 +84,9 @@ def _run(args: argparse.Namespace) -> int:
 
 @dataclasses.dataclass
 class Report:
-    """What a reproduction returns: a JSON-compatible document with its numbers and the parameters, seed and
-    version that produced them; the same numbers as a text table; the results (saved by `--out`); and figures,
+    """What a reproduction returns: a JSON-compatible document with its numbers and the parameters that produced
+    them (`escapade reproduce` puts the name, description, version and seed in front); the same numbers as a text
+    table; the results (saved by `--out`); and figures,
     name -> a function that draws one and saves it to the PNG path it is given (called only with `--out`)."""
 
     data: dict[str, Any]
@@ -118,10 +119,6 @@ def _double_well_bias(*, paths: int | None, seed: int, threads: int | None, prog
         table.append([f"{point['dynamics.dt']:g}", "Brownian bridge" if point["bridge"] else "discrete only",
                       f"{s.mean:.3f} ± {s.stderr:.3f}", f"{bias:+.2f}% ± {bias_se:.2f}%", str(censored)])
     data = {
-        "name": "double-well-bias",
-        "description": REPRODUCTIONS["double-well-bias"][0],
-        "version": _core.__version__,
-        "seed": seed,
         "params": {
             "potential": "x**4/4 - x**2/2",
             "landscape": landscape.to_dict(),
@@ -200,10 +197,6 @@ def _sgd_exit_time(*, paths: int | None, seed: int, threads: int | None, progres
                  f"Freidlin-Wentzell slope V0 is within {100 * fw_dev:.0f}% of the corrected simulated slope in all "
                  f"of them (inside its 95% interval in {n_fw})")
     data = {
-        "name": "sgd-exit-time",
-        "description": REPRODUCTIONS["sgd-exit-time"][0],
-        "version": _core.__version__,
-        "seed": seed,
         "params": {
             "model": "L = theta^T H theta / 2, H = alpha H_0; exit from |theta| < r starting at 0",
             "continuous": "d theta = -H theta dt + sqrt(eta / B) C^{1/2} dW (GaussianSGD.continuous, dt = 0.1 / "
@@ -286,10 +279,6 @@ def _saddle_escape(*, paths: int | None, seed: int, threads: int | None, progres
     octopus = octopus_escape_times(**octopus_params, n_paths=n_paths, seed=seed, threads=threads,
                                    progress=progress)
     data = {
-        "name": "saddle-escape",
-        "description": REPRODUCTIONS["saddle-escape"][0],
-        "version": _core.__version__,
-        "seed": seed,
         "params": {"n_paths": n_paths, "strict_saddle": escape_params, "octopus": octopus_params},
         "strict_saddle": _table_rows(escape),
         "octopus": _table_rows(octopus),
@@ -358,10 +347,6 @@ def _stable_manifold(*, paths: int | None, seed: int, threads: int | None, progr
         table.append([method, str(n), str(int(m.converged.sum())), f"{deviation:.2e}"])
     elapsed = time.perf_counter() - start
     data = {
-        "name": "stable-manifold",
-        "description": REPRODUCTIONS["stable-manifold"][0],
-        "version": _core.__version__,
-        "seed": seed,
         "params": {"system": "x1' = -x1, x2' = -x2 + x1^2, x3' = x3 + x1^2", "fixed_point": [0.0, 0.0, 0.0],
                    "radius": radius, "n_points": n_points},
         "exact": "x3 = -x1^2 / 3",
@@ -435,9 +420,10 @@ def _reproduce(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown reproduction {args.name!r}; available: {', '.join(sorted(REPRODUCTIONS))}")
     if args.paths is not None and args.paths < 1:
         raise ValueError(f"--paths must be at least 1, got {args.paths}")
-    report = REPRODUCTIONS[args.name][1](paths=args.paths, seed=args.seed, threads=args.threads,
-                                         progress=args.progress)
-    document = json.dumps(report.data, indent=2, allow_nan=False)
+    description, run = REPRODUCTIONS[args.name]
+    report = run(paths=args.paths, seed=args.seed, threads=args.threads, progress=args.progress)
+    head = {"name": args.name, "description": description, "version": _core.__version__, "seed": args.seed}
+    document = json.dumps({**head, **report.data}, indent=2, allow_nan=False)
     print(document if args.json else report.text)
     if args.out is not None:
         out = Path(args.out)

@@ -44,32 +44,29 @@ class Parabola final : public Constraint {
   int dim() const override { return n_; }
   int n_constraints() const override { return 1; }
   std::string name() const override { return "Parabola"; }
-  void value(const double* x, double* g) const override {
-    double s = 0;
-    for (int i = 1; i < n_; ++i) s += x[i] * x[i];
-    g[0] = x[0] - 0.5 * s;
-  }
-  void jacobian(const double* x, double* J) const override {
-    J[0] = 1.0;
-    for (int i = 1; i < n_; ++i) J[i] = -x[i];
-  }
+  void value(const double* x, double* g) const override { g[0] = value_at(x, n_); }
+  void jacobian(const double* x, double* J) const override { jacobian_at(x, J, n_); }
   void value_jacobian_lanes(const double* x, int width, double* g, double* J) const override {
     if (n_ == 2) return lanes<2>(x, width, g, J);
     lanes<0>(x, width, g, J);
   }
 
  private:
+  static double value_at(const double* x, int n) {
+    double s = 0;
+    for (int i = 1; i < n; ++i) s += x[i] * x[i];
+    return x[0] - 0.5 * s;
+  }
+  static void jacobian_at(const double* x, double* J, int n) {
+    J[0] = 1.0;
+    for (int i = 1; i < n; ++i) J[i] = -x[i];
+  }
   template <int N>  // N > 0: the dimension known at compile time, so that the loop over lanes vectorizes
   void lanes(const double* x, int width, double* __restrict g, double* __restrict J) const {
     const int n = N > 0 ? N : n_;
     for (int l = 0; l < width; ++l) {
-      const double* xl = x + static_cast<long>(l) * n;
-      double* Jl = J + static_cast<long>(l) * n;
-      double s = 0;  // value() and jacobian()'s arithmetic
-      for (int i = 1; i < n; ++i) s += xl[i] * xl[i];
-      g[l] = xl[0] - 0.5 * s;
-      Jl[0] = 1.0;
-      for (int i = 1; i < n; ++i) Jl[i] = -xl[i];
+      g[l] = value_at(x + static_cast<long>(l) * n, n);
+      jacobian_at(x + static_cast<long>(l) * n, J + static_cast<long>(l) * n, n);
     }
   }
 
