@@ -65,20 +65,23 @@ def test_philox_matches_reference_on_random_inputs():
 
 
 def reference_step_draws(seed, path, step, k):
-    """Normals and uniform of one (seed, path, step) from the documented counter layout of rng.hpp."""
-    pair = step // 2
-    n_draws = (2 * k + 2 + 3) // 4
+    """Normals and uniform of one (seed, path, step) from the documented counter layout of rng.hpp: step field
+    q = step // 4; draw i < k holds coordinate i's Box-Muller pairs (words 0, 1 for steps 4q, 4q + 1; words 2, 3
+    for steps 4q + 2, 4q + 3), draw k the crossing-test uniforms (word s for step 4q + s)."""
+    quad, s = divmod(step, 4)
     key = [seed & MASK32, seed >> 32]
-    words = []
-    for j in range(n_draws):
-        counter = [j | ((pair >> 32) << 16), pair & MASK32, path & MASK32, path >> 32]
-        words += philox_reference(counter, key)
+
+    def words(draw):
+        return philox_reference([draw | ((quad >> 32) << 16), quad & MASK32, path & MASK32, path >> 32], key)
+
     z = np.empty(k)
     for i in range(k):
-        radius = math.sqrt(-2.0 * math.log((words[2 * i] + 0.5) / TWO32))
-        angle = 2.0 * math.pi * words[2 * i + 1] / TWO32
-        z[i] = radius * (math.sin(angle) if step % 2 else math.cos(angle))
-    u = (words[2 * k + step % 2] + 0.5) / TWO32
+        w = words(i)
+        h = 2 * (s // 2)  # the pair of words of this step's Box-Muller pair
+        radius = math.sqrt(-2.0 * math.log((w[h] + 0.5) / TWO32))
+        angle = 2.0 * math.pi * w[h + 1] / TWO32
+        z[i] = radius * (math.sin(angle) if s % 2 else math.cos(angle))
+    u = (words(k)[s] + 0.5) / TWO32
     return z, u
 
 
@@ -87,9 +90,12 @@ def reference_step_draws(seed, path, step, k):
     [
         (0, 0, 0, 1),
         (0, 0, 1, 1),
+        (0, 0, 2, 1),
+        (0, 0, 3, 1),
+        (0, 3, 6, 1),
         (12345, 7, 10, 3),
         (12345, 7, 11, 3),
-        (2**63 + 987654321, 2**40 + 3, 2**35 + 1, 2),  # high words of seed, path and pair index in use
+        (2**63 + 987654321, 2**40 + 3, 2**35 + 1, 2),  # high words of seed, path and quad index in use
         (2**64 - 1, 2**64 - 1, 2**48 - 3, 6),  # the largest step the engine runs, all-ones seed and path
     ],
 )
@@ -111,10 +117,10 @@ SEED = 2024
 
 @pytest.fixture(scope="module")
 def draws():
-    """Normals (n, 2) and uniforms (n,) for steps 0..3 of N_PATHS paths: 2e6 normals in all."""
+    """Normals (n, 2) and uniforms (n,) for steps 0..7 (two quads) of N_PATHS paths: 4e6 normals in all."""
     paths = np.arange(N_PATHS, dtype=np.uint64)
     out = {}
-    for step in range(4):
+    for step in range(8):
         z, u = _core.step_draws(SEED, paths, step, 2)
         out[step] = (z, u)
     return out
@@ -122,7 +128,7 @@ def draws():
 
 @pytest.fixture(scope="module")
 def normals(draws):
-    return np.concatenate([draws[s][0].ravel() for s in range(4)])
+    return np.concatenate([draws[s][0].ravel() for s in range(8)])
 
 
 def assert_within(value, expected, se, what):
@@ -167,7 +173,7 @@ def test_normal_kolmogorov_smirnov(normals):
     assert stats.kstest(normals, "norm").pvalue > 1e-4
 
 
-@pytest.mark.parametrize("step", range(4))
+@pytest.mark.parametrize("step", range(8))
 def test_each_step_and_coordinate_is_standard_normal(draws, step):
     z = draws[step][0]
     for i in range(z.shape[1]):
@@ -181,7 +187,7 @@ def test_normals_respect_documented_cutoff(normals):
 
 
 def test_uniforms(draws):
-    u = np.concatenate([draws[s][1] for s in range(4)])
+    u = np.concatenate([draws[s][1] for s in range(8)])
     n = u.size
     assert u.dtype == np.float64
     assert np.all(u > 0.0) and np.all(u < 1.0)
@@ -210,7 +216,7 @@ def test_coordinates_are_uncorrelated(draws):
 def test_box_muller_partners_are_independent(draws):
     # Steps 2m and 2m + 1 are r cos t and r sin t of one pair: independent normals, so both the values and the
     # squares are uncorrelated (a shared radius without the angle would correlate the squares).
-    for even in (0, 2):
+    for even in (0, 2, 4, 6):
         ze, zo = draws[even][0], draws[even + 1][0]
         assert_uncorrelated(ze, zo, f"steps {even} and {even + 1}")
         assert_uncorrelated(ze**2, zo**2, f"squares of steps {even} and {even + 1}")
@@ -218,9 +224,10 @@ def test_box_muller_partners_are_independent(draws):
 
 
 def test_consecutive_pairs_are_uncorrelated(draws):
-    assert_uncorrelated(draws[1][0], draws[2][0], "steps 1 and 2")
-    assert_uncorrelated(draws[1][0] ** 2, draws[2][0] ** 2, "squares of steps 1 and 2")
-    assert_uncorrelated(draws[0][0], draws[2][0], "steps 0 and 2")
+    # steps 1 and 2: the two pairs of one Philox call; steps 3 and 4: the last and first pair of two quads
+    for a, b in ((1, 2), (0, 2), (3, 4), (0, 4)):
+        assert_uncorrelated(draws[a][0], draws[b][0], f"steps {a} and {b}")
+        assert_uncorrelated(draws[a][0] ** 2, draws[b][0] ** 2, f"squares of steps {a} and {b}")
 
 
 def test_neighbouring_paths_are_uncorrelated(draws):
@@ -240,11 +247,12 @@ def test_seeds_are_uncorrelated(draws, other_seed):
 
 
 def test_uniforms_independent_of_normals(draws):
-    for step in range(4):
+    for step in range(8):
         z, u = draws[step]
         assert_uncorrelated(u, z[:, 0], f"u and z at step {step}")
         assert_uncorrelated(u, z[:, 1] ** 2, f"u and z^2 at step {step}")
-    assert_uncorrelated(draws[0][1], draws[1][1], "uniforms of steps 0 and 1")
+    for a, b in ((0, 1), (3, 4)):
+        assert_uncorrelated(draws[a][1], draws[b][1], f"uniforms of steps {a} and {b}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -270,7 +278,7 @@ def test_different_seed_different_outputs():
 def test_different_step_different_outputs():
     paths = np.arange(1000, dtype=np.uint64)
     z0, u0 = _core.step_draws(99, paths, 4, 3)
-    for step in (5, 6, 4 + 2 * 2**32):  # the partner step, the next pair, a pair index above 2^32
+    for step in (5, 6, 8, 4 + 4 * 2**32):  # the partner step, the next pair, the next quad, a quad index >= 2^32
         z, u = _core.step_draws(99, paths, step, 3)
         assert np.all(z != z0)
         assert np.all(u != u0)

@@ -18,12 +18,18 @@ void bind_random(py::module_& m) {
         if (paths.ndim() != 1) throw std::invalid_argument("paths must be 1-dimensional");
         if (k < 1) throw std::invalid_argument("k must be >= 1, got " + std::to_string(k));
         const int n = static_cast<int>(paths.shape(0));
-        std::vector<std::uint64_t> pair(n, step / 2);
-        std::vector<double> z0(static_cast<std::size_t>(n) * k), z1(z0.size()), u0(n), u1(n);
-        PairDraws().draw(seed, paths.data(), pair.data(), n, k, z0.data(), z1.data(), u0.data(), u1.data());
-        const bool odd = step % 2 == 1;
-        return py::make_tuple(to_numpy(odd ? std::move(z1) : std::move(z0), {n, k}),
-                              to_numpy(odd ? std::move(u1) : std::move(u0), {n}));
+        const std::vector<std::uint64_t> quad(n, step / QuadDraws::kSteps);
+        std::vector<double> z[QuadDraws::kSteps], u[QuadDraws::kSteps];
+        double *zp[QuadDraws::kSteps], *up[QuadDraws::kSteps];
+        for (int s = 0; s < QuadDraws::kSteps; ++s) {
+          z[s].resize(static_cast<std::size_t>(n) * k);
+          u[s].resize(n);
+          zp[s] = z[s].data();
+          up[s] = u[s].data();
+        }
+        QuadDraws().draw(seed, paths.data(), quad.data(), n, k, zp, up);
+        const auto s = static_cast<std::size_t>(step % QuadDraws::kSteps);
+        return py::make_tuple(to_numpy(std::move(z[s]), {n, k}), to_numpy(std::move(u[s]), {n}));
       },
       py::arg("seed"), py::arg("paths"), py::arg("step"), py::arg("k"),
       "The normals (n, k) and the crossing-test uniform (n,) that the engine draws for these paths at one step.");

@@ -103,9 +103,9 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
   require(cfg.record_every >= 1, "record_every", cfg.record_every, ">= 1");
   require(cfg.max_time > 0, "max_time", cfg.max_time, "positive");
   const int k = pb.dynamics.noise_dim_on(pb.landscape);
-  require(PairDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
+  require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
           "noise dimension", k + pb.dynamics.uniform_dim(d),
-          "at most 131071 normals and uniforms per step");
+          "at most 65535 normals and uniforms per step");
 }
 
 namespace detail {
@@ -141,46 +141,49 @@ class LaneBlock {
         g_(d_, L_),
         s_(sd_, L_),
         s_next_(sd_, L_),
-        z_(k_, L_),
-        z_odd_(k_, L_),
-        v_(m_, L_),
-        v_odd_(m_, L_),
         path_(L_, 0),
         step_(L_, 0),
-        pair_(L_, 0),
-        active_(L_, 0),
-        ended_(L_, kRunning),
-        in_stop_(L_, 1),
-        in_target_(L_, 0),
-        flags_(L_, 0),
-        converged_(L_, 0),
-        singular_(L_, 0),
-        u_(L_, 1.0),
-        u_odd_(L_, 1.0),
+        quad_(L_, 0),
+        active_(byte_lanes(L_), 0),
+        ended_(byte_lanes(L_), kRunning),
+        in_stop_(byte_lanes(L_), 1),
+        in_target_(byte_lanes(L_), 0),
+        flags_(byte_lanes(L_), 0),
+        converged_(byte_lanes(L_), 0),
+        singular_(byte_lanes(L_), 0),
         p_stop_(L_, 0.0),
         p_target_(L_, 0.0) {
+    for (int s = 0; s < QuadDraws::kSteps; ++s) {
+      z_[s].resize(k_, L_);
+      v_[s].resize(m_, L_);
+      u_[s].assign(L_, 1.0);
+    }
     x_.setZero();
     for (int l = 0; l < L_; ++l) refill(l);
   }
 
-  // Work left: running lanes, or unstarted paths (a lane may be waiting for the next even block-step).
+  // Work left: running lanes, or unstarted paths (a lane may be waiting for the start of the next quad).
   bool has_work() const { return n_active_ > 0 || rs_.next.load(std::memory_order_relaxed) < rs_.cfg.n_paths; }
 
-  // One block-step. Even block-steps draw the random numbers of the step pair (2m, 2m + 1) of every lane; odd
-  // ones use the second half. Paths therefore start only before an even block-step: a lane freed after an even
-  // block-step waits one block-step (a path costs 1 idle lane-step, nothing in results).
+  // One block-step. The first block-step of each quad draws the random numbers of the steps 4q .. 4q + 3 of
+  // every lane (QuadDraws); the next three read the cache. A lane's step count is therefore kept in phase with
+  // the block: paths start only before the first block-step of a quad, and a freed lane waits up to three
+  // block-steps (a path costs at most 3 idle lane-steps, nothing in results). Dynamics that draw nothing start
+  // paths at once.
   void step() {
     const int w = width_;
     const RunConfig& cfg = rs_.cfg;
-    const bool even = phase_ == 0;
-    if (even && (k_ > 0 || m_ > 0 || bridge_)) {
-      for (int l = 0; l < w; ++l) pair_[l] = step_[l] >> 1;
-      draws_.draw(cfg.seed, path_.data(), pair_.data(), w, k_, z_.data(), z_odd_.data(), bridge_ ? u_.data() : nullptr,
-                  bridge_ ? u_odd_.data() : nullptr, m_, v_.data(), v_odd_.data());
+    const int s = phase_;
+    if (s == 0 && draws_anything()) {
+      for (int l = 0; l < w; ++l) quad_[l] = step_[l] >> 2;
+      double* const z[] = {z_[0].data(), z_[1].data(), z_[2].data(), z_[3].data()};
+      double* const u[] = {u_[0].data(), u_[1].data(), u_[2].data(), u_[3].data()};
+      double* const v[] = {v_[0].data(), v_[1].data(), v_[2].data(), v_[3].data()};
+      draws_.draw(cfg.seed, path_.data(), quad_.data(), w, k_, z, bridge_ ? u : nullptr, m_, v);
     }
-    const double* u = even ? u_.data() : u_odd_.data();
-    const StepInput in{x_.data(), s_.data(), even ? z_.data() : z_odd_.data(), even ? v_.data() : v_odd_.data(),
-                       step_.data(), w, path_.data(), cfg.seed, cfg.max_time};
+    const double* u = u_[s].data();
+    const StepInput in{x_.data(), s_.data(), z_[s].data(), v_[s].data(), step_.data(), w, path_.data(), cfg.seed,
+                       cfg.max_time};
     dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data(), singular_.data()});
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
@@ -193,7 +196,7 @@ class LaneBlock {
     classify(u, w);
     x_.swap(x_next_);
     s_.swap(s_next_);
-    phase_ ^= 1;
+    phase_ = (s + 1) % QuadDraws::kSteps;
     if (dense_ && any_ended_) locate_events(w);
     if (recording_ > 0) record_all();
     if (any_ended_) {
@@ -202,18 +205,22 @@ class LaneBlock {
       std::fill(ended_.begin(), ended_.begin() + w, kRunning);  // classify may leave it untouched next time
     }
     const bool queue_open = rs_.next.load(std::memory_order_relaxed) < cfg.n_paths;
-    if (phase_ == 0 && queue_open && n_active_ < width_) {
+    const bool quad_start = phase_ == 0 || !draws_anything();
+    if (quad_start && queue_open && n_active_ < width_) {
       for (int l = 0; l < w; ++l)
         if (!active_[l]) refill(l);
     }
-    // Pack only before an even block-step: the odd one reads each column's cached second-half draws. A costly
+    // Pack only at the start of a quad: the other block-steps read each column's cached draws. A costly
     // landscape packs as soon as 8 lanes can go.
     const bool narrow = f_.keep_blocks_dense() ? (n_active_ + 7) / 8 * 8 < width_ : n_active_ <= width_ / 2;
-    if (phase_ == 0 && !queue_open && narrow && width_ > 8) pack();
+    if (quad_start && !queue_open && narrow && width_ > 8) pack();
   }
 
  private:
   static constexpr std::int8_t kRunning = static_cast<std::int8_t>(Status::Running);
+
+  bool draws_anything() const { return k_ > 0 || m_ > 0 || bridge_; }
+  static int byte_lanes(int lanes) { return (lanes + 63) / 64 * 64; }  // size of the per-lane byte arrays
 
   // A coordinate past the divergence bound, or non-finite: NaN and infinities fail the comparison with the
   // (finite) effective bound even when the user's bound is infinite. classify() inlines the same test.
@@ -305,12 +312,15 @@ class LaneBlock {
     // Most block-steps end no path and raise no flag: then ended_ keeps its all-kRunning state (step() restores
     // it after retiring lanes) and the status pass is skipped. A dynamics' flag on an idle lane still counts,
     // so that the pass resets it.
+    // The byte passes run over whole 64-byte vectors (lanes past w are inactive and carry no dynamics flag), which spares
+    // them a scalar tail of up to 63 lanes.
+    const int wb = byte_lanes(w);
     std::uint8_t any = 0;
-    for (int l = 0; l < w; ++l) {
+    for (int l = 0; l < wb; ++l) {
       const std::uint8_t e = flags[l] | in_target[l] | static_cast<std::uint8_t>(in_stop[l] == 0);
       any |= static_cast<std::uint8_t>((active[l] ? e : 0) | converged[l] | singular[l]);
     }
-    const int ended = any ? lane_status(w, flags, in_stop, in_target, active, converged, singular, ended_out) : 0;
+    const int ended = any ? lane_status(wb, flags, in_stop, in_target, active, converged, singular, ended_out) : 0;
     any_ended_ = ended > 0;
   }
 
@@ -449,15 +459,17 @@ class LaneBlock {
   int width_ = L_;
   int n_active_ = 0;
   int recording_ = 0;
-  int phase_ = 0;  // parity of the block-step about to run
+  int phase_ = 0;  // step within the quad of the block-step about to run (= every running lane's step mod 4)
   bool any_ended_ = false;
-  Block x_, x_next_, g_, s_, s_next_, z_, z_odd_, v_, v_odd_;
-  std::vector<std::uint64_t> path_, step_, pair_;
+  Block x_, x_next_, g_, s_, s_next_;
+  Block z_[QuadDraws::kSteps], v_[QuadDraws::kSteps];  // the quad's normals and dynamics' uniforms, per step
+  std::vector<std::uint64_t> path_, step_, quad_;
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;
   std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps
-  std::vector<double> u_, u_odd_, p_stop_, p_target_;
-  PairDraws draws_;
+  std::vector<double> u_[QuadDraws::kSteps];  // the quad's crossing-test uniforms, per step
+  std::vector<double> p_stop_, p_target_;
+  QuadDraws draws_;
 };
 
 }  // namespace detail

@@ -1,7 +1,7 @@
 // Time-dependent forcing w(t) added to a drift: x' = U(x) + w(t) (000 eq. (7)).
 //
 // Every forcing is a pure function of (t, seed, path): random forcings draw their numbers from the counter-based
-// generator at step fields the engine never uses (2^47 and above; its step pairs stay below 2^47), so w(t) can
+// generator at step fields the engine never uses (2^47 and above; its quads stay below 2^46), so w(t) can
 // be evaluated at any time, in any order -- at the stages of an adaptive integrator as well as on a fixed grid
 // -- and is the same for any thread count.
 #pragma once

@@ -4,7 +4,7 @@
 //
 // Counter layout, four 32-bit words:
 //   c0 = draw index (low 16 bits) | step-field bits 32..47 (high 16 bits)
-//   c1 = step-field bits 0..31  (the step field is the index m of the step pair (2m, 2m + 1) in the engine,
+//   c1 = step-field bits 0..31  (the step field is the index q of the steps 4q .. 4q + 3 in the engine,
 //                                and kStartStep for the draws of a starting point)
 //   c2, c3 = path index, low and high word
 // Key = the 64-bit seed. Each call yields four 32-bit words; a step uses as many draws as it needs words.
@@ -105,14 +105,12 @@ class WordStream {
 
 namespace escapade {
 
-// Philox4x32-10 for many lanes at once: counter (draw | pair_hi << 16, pair_lo, path_lo, path_hi), one key.
-// Integer arithmetic is exact, so the explicit SIMD paths give the scalar path's bits. Compilers turn the
-// portable loop's 32x32->64 products into shuffles and 64-bit multiplies; the intrinsics keep each word in a
-// 64-bit lane where one vpmuludq does the job. w2 = w3 = nullptr asks for words 0 and 1 only: the last round
-// then skips the product and the xor that only words 2 and 3 depend on.
-inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, std::uint32_t draw,
-                         std::uint32_t key0, std::uint32_t key1, int width, std::uint32_t* w0, std::uint32_t* w1,
-                         std::uint32_t* w2, std::uint32_t* w3) {
+// Philox4x32-10 for many lanes at once: counter (draw | quad_hi << 16, quad_lo, path_lo, path_hi), one key;
+// w[j][l] = word j of lane l. Integer arithmetic is exact, so the explicit SIMD path gives the scalar path's
+// bits. Compilers turn the portable loop's 32x32->64 products into shuffles and 64-bit multiplies; the
+// intrinsics keep each word in a 64-bit lane where one vpmuludq does the job.
+inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* quad, std::uint32_t draw,
+                         std::uint32_t key0, std::uint32_t key1, int width, std::uint32_t* const w[4]) {
   int l = 0;
 #if defined(__AVX512F__)
   {
@@ -124,94 +122,79 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* pair, s
       k1[r] = _mm512_set1_epi64(static_cast<std::uint32_t>(key1 + 0xBB67AE85u * static_cast<std::uint32_t>(r)));
     }
     for (; l + 8 <= width; l += 8) {
-      const __m512i pa = _mm512_loadu_si512(pair + l), pt = _mm512_loadu_si512(path + l);
-      __m512i c0 = _mm512_or_si512(_mm512_set1_epi64(draw), _mm512_slli_epi64(_mm512_srli_epi64(pa, 32), 16));
-      __m512i c1 = _mm512_and_si512(pa, lo), c2 = _mm512_and_si512(pt, lo), c3 = _mm512_srli_epi64(pt, 32);
+      const __m512i qa = _mm512_loadu_si512(quad + l), pt = _mm512_loadu_si512(path + l);
+      __m512i c0 = _mm512_or_si512(_mm512_set1_epi64(draw), _mm512_slli_epi64(_mm512_srli_epi64(qa, 32), 16));
+      __m512i c1 = _mm512_and_si512(qa, lo), c2 = _mm512_and_si512(pt, lo), c3 = _mm512_srli_epi64(pt, 32);
       // Only the low 32 bits of each lane are the word: vpmuludq reads just those and the stores truncate, so
-      // the high halves may carry junk and no masking is needed inside the rounds. 0x96 = three-way xor.
-      for (int r = 0; r < 9; ++r) {
+      // the high halves may carry junk and no masking is needed inside the rounds. The high word of a product
+      // is brought down by swapping the halves of each lane (a shuffle, which runs beside the multiplies,
+      // where a shift would compete with them for the same port). 0x96 = three-way xor.
+      for (int r = 0; r < 10; ++r) {
         const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
-        c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[r], 0x96);
-        c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[r], 0x96);
+        c0 = _mm512_ternarylogic_epi64(_mm512_shuffle_epi32(p1, _MM_PERM_CDAB), c1, k0[r], 0x96);
+        c2 = _mm512_ternarylogic_epi64(_mm512_shuffle_epi32(p0, _MM_PERM_CDAB), c3, k1[r], 0x96);
         c1 = p1;
         c3 = p0;
       }
-      const __m512i p1 = _mm512_mul_epu32(c2, m1);  // round 10: words 0 and 1 need only this product
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + l),
-                          _mm512_cvtepi64_epi32(_mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[9], 0x96)));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + l), _mm512_cvtepi64_epi32(p1));
-      if (w2) {
-        const __m512i p0 = _mm512_mul_epu32(c0, m0);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + l),
-                            _mm512_cvtepi64_epi32(_mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[9], 0x96)));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + l), _mm512_cvtepi64_epi32(p0));
-      }
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[0] + l), _mm512_cvtepi64_epi32(c0));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[1] + l), _mm512_cvtepi64_epi32(c1));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[2] + l), _mm512_cvtepi64_epi32(c2));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[3] + l), _mm512_cvtepi64_epi32(c3));
     }
   }
 #endif
   for (; l < width; ++l) {
-    const Words4 r = philox4x32_10({draw | static_cast<std::uint32_t>((pair[l] >> 32) << 16),
-                                    static_cast<std::uint32_t>(pair[l]), static_cast<std::uint32_t>(path[l]),
+    const Words4 r = philox4x32_10({draw | static_cast<std::uint32_t>((quad[l] >> 32) << 16),
+                                    static_cast<std::uint32_t>(quad[l]), static_cast<std::uint32_t>(path[l]),
                                     static_cast<std::uint32_t>(path[l] >> 32)},
                                    {key0, key1});
-    w0[l] = r[0];
-    w1[l] = r[1];
-    if (w2) {
-      w2[l] = r[2];
-      w3[l] = r[3];
-    }
+    for (int j = 0; j < 4; ++j) w[j][l] = r[j];
   }
 }
 
-// The random numbers of a pair of steps (2m, 2m + 1) for each lane: one Box-Muller pair per noise coordinate
-// gives that coordinate's normal at the even step (r cos) and at the odd step (r sin), so no word is wasted in
-// any dimension, and the transcendental work is paid once per two steps. Words of the pair's counter (step
-// field = m) are spent in a fixed order: 2k words for the k normal pairs, then the even and the odd step's
-// crossing-test uniform, then the even and odd steps' n_uniform uniforms of the dynamics, alternating. Asking
-// for more uniforms therefore never changes the normals or the crossing test.
-class PairDraws {
+// The random numbers of the four steps 4q .. 4q + 3 of each lane, from Philox calls with step field q. Draw j
+// of the quad's counter gives, word by word:
+//   j < k          noise coordinate j: words 0, 1 are one Box-Muller pair, the normals of steps 4q (r cos) and
+//                  4q + 1 (r sin); words 2, 3 those of steps 4q + 2 and 4q + 3;
+//   j = k          the crossing-test uniforms, word s for step 4q + s;
+//   j = k + 1 + i  the dynamics' uniform i, word s for step 4q + s.
+// Every word is used in any dimension, and the transcendental work is one Box-Muller per two normals. A draw
+// that is not wanted (the crossing test without the bridge) is not computed and moves no other draw, so
+// switching the bridge or asking for more uniforms never changes the normals.
+class QuadDraws {
  public:
-  static int n_draws(int k, int n_uniform = 0) { return (2 * k + 2 + 2 * n_uniform + 3) / 4; }
+  static constexpr int kSteps = 4;
+  static int n_draws(int k, int n_uniform = 0) { return k + 1 + n_uniform; }
 
-  // z_even, z_odd: k x width; u_even, u_odd: width (crossing test; both null: not wanted, e.g. without the
-  // bridge, which changes no other number); v_even, v_odd: n_uniform x width.
-  void draw(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* pair, int width, int k,
-            double* z_even, double* z_odd, double* u_even, double* u_odd, int n_uniform = 0,
-            double* v_even = nullptr, double* v_odd = nullptr) {
-    const int nd = n_draws(k, n_uniform);
-    words_.resize(static_cast<std::size_t>(nd) * 4 * width);
+  // z[s]: k x width normals of step 4q + s (column per lane); u[s]: width crossing-test uniforms (u == nullptr:
+  // not wanted); v[s]: n_uniform x width.
+  void draw(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* quad, int width, int k,
+            double* const z[kSteps], double* const u[kSteps], int n_uniform = 0, double* const v[kSteps] = nullptr) {
+    words_.resize(static_cast<std::size_t>(4) * width);
+    std::uint32_t* const w[4] = {words_.data(), words_.data() + width, words_.data() + 2 * width,
+                                 words_.data() + 3 * width};
     const std::uint32_t key0 = static_cast<std::uint32_t>(seed), key1 = static_cast<std::uint32_t>(seed >> 32);
-    // Words past the last one used (the crossing uniforms when not wanted) need not be computed.
-    const int n_used = n_uniform > 0 || (u_even && u_odd) ? 2 * k + 2 + 2 * n_uniform : 2 * k;
-    for (int j = 0; j < nd; ++j) {
-      std::uint32_t* w0 = &words_[static_cast<std::size_t>(4 * j) * width];
-      const bool all = 4 * j + 2 < n_used;
-      philox_lanes(path, pair, static_cast<std::uint32_t>(j), key0, key1, width, w0, w0 + width,
-                   all ? w0 + 2 * width : nullptr, all ? w0 + 3 * width : nullptr);
-    }
     for (int i = 0; i < k; ++i) {
-      const std::uint32_t* wr = &words_[static_cast<std::size_t>(2 * i) * width];
-      const std::uint32_t* wa = wr + width;
-      if (k == 1) {  // contiguous stores: the common 1-D case
-        for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], z_even[l], z_odd[l]);
-      } else {
-        for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], z_even[l * k + i], z_odd[l * k + i]);
+      philox_lanes(path, quad, static_cast<std::uint32_t>(i), key0, key1, width, w);
+      for (int h = 0; h < 2; ++h) {
+        const std::uint32_t *wr = w[2 * h], *wa = w[2 * h + 1];
+        double *zc = z[2 * h], *zs = z[2 * h + 1];
+        if (k == 1) {  // contiguous stores: the common 1-D case
+          for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], zc[l], zs[l]);
+        } else {
+          for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], zc[l * k + i], zs[l * k + i]);
+        }
       }
     }
-    if (u_even && u_odd) {
-      const std::uint32_t* wu = &words_[static_cast<std::size_t>(2 * k) * width];
-      for (int l = 0; l < width; ++l) {
-        u_even[l] = open_uniform(wu[l]);
-        u_odd[l] = open_uniform(wu[width + l]);
-      }
+    if (u) {
+      philox_lanes(path, quad, static_cast<std::uint32_t>(k), key0, key1, width, w);
+      for (int s = 0; s < kSteps; ++s)
+        for (int l = 0; l < width; ++l) u[s][l] = open_uniform(w[s][l]);
     }
-    for (int j = 0; j < n_uniform; ++j) {
-      const std::uint32_t* we = &words_[static_cast<std::size_t>(2 * k + 2 + 2 * j) * width];
-      const std::uint32_t* wo = we + width;
-      for (int l = 0; l < width; ++l) {
-        v_even[l * n_uniform + j] = open_uniform(we[l]);
-        v_odd[l * n_uniform + j] = open_uniform(wo[l]);
-      }
+    for (int i = 0; i < n_uniform; ++i) {
+      philox_lanes(path, quad, static_cast<std::uint32_t>(k + 1 + i), key0, key1, width, w);
+      for (int s = 0; s < kSteps; ++s)
+        for (int l = 0; l < width; ++l) v[s][l * n_uniform + i] = open_uniform(w[s][l]);
     }
   }
 
