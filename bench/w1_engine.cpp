@@ -11,7 +11,7 @@
 
 using namespace escapade;
 
-static EnsembleResult run_w1(std::int64_t n_paths, int threads, bool bridge, double dt, int lanes = 64) {
+static EnsembleResult run_w1(std::int64_t n_paths, int threads, bool bridge, double dt, int lanes = 128) {
   static const DoubleWell f(1);
   const Langevin dyn(1.0 / 16, dt);
   static const FixedStart start(Vector::Constant(1, -1.0));
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
   const bool bridge = argc > 3 ? std::atoi(argv[3]) != 0 : true;
   const double dt = argc > 4 ? std::atof(argv[4]) : 1e-3;
-  const int lanes = argc > 5 ? std::atoi(argv[5]) : 64;  // lanes per block: changes no result
+  const int lanes = argc > 5 ? std::atoi(argv[5]) : 128;  // lanes per block (the API's 1-D default): changes no result
   const auto t0 = std::chrono::steady_clock::now();
   const EnsembleResult r = run_w1(n, threads, bridge, dt, lanes);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -71,7 +71,7 @@ def make_job(
     t_max: float | None = None,
     max_steps: int | None = None,
     seed: int | None = None,
-    lanes: int = 64,
+    lanes: int | None = None,
     bridge: bool = True,
     divergence_bound: float = 1e8,
     record_paths: int = 0,
@@ -108,7 +108,9 @@ def make_job(
     dynamics._check_steps(cap)
     dynamics._check_time(float(t_max) if t_max is not None else cap * dynamics.dt)
     seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1)
-    lanes = as_int("lanes", lanes, minimum=1, maximum=4096)
+    # In one dimension a lane-step is so cheap that the fixed cost of a block-step shows: wider blocks (measured
+    # 4-8% faster on the W1 double well); in more dimensions 64 keeps a block's arrays small.
+    lanes = (128 if dim == 1 else 64) if lanes is None else as_int("lanes", lanes, minimum=1, maximum=4096)
     divergence_bound = as_float("divergence_bound", divergence_bound, positive=True, finite=False)
     record_paths = as_int("record_paths", record_paths, minimum=0, maximum=_MAX_INDEX)
     record_every = as_int("record_every", record_every, minimum=1, maximum=_MAX_INDEX)
@@ -159,7 +161,7 @@ def simulate(
     max_steps: int | None = None,
     seed: int | None = None,
     threads: int | None = None,
-    lanes: int = 64,
+    lanes: int | None = None,
     bridge: bool = True,
     divergence_bound: float = 1e8,
     record_paths: int = 0,
@@ -187,7 +189,7 @@ def simulate(
     seed : 0 <= seed < 2**64. Path i's noise and start depend on (seed, i) only, so results are bitwise the same
         for any `threads`, `lanes`, `chunk_size` or `client`. Default: a fresh random seed, recorded in the result.
     threads : engine threads (default: all cores; with a `client`, per task, default 1 since Dask runs one task
-        per worker thread). lanes : paths per thread block (default 64).
+        per worker thread). lanes : paths per thread block (default 128 in one dimension, 64 otherwise).
     bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics with constant
         Gaussian noise only: not for discrete maps, `LevyLangevin` or state-dependent `Langevin` noise). It
         removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise.
