@@ -311,9 +311,8 @@ class LaneBlock {
     }
     // Most block-steps end no path and raise no flag: then ended_ keeps its all-kRunning state (step() restores
     // it after retiring lanes) and the status pass is skipped. A dynamics' flag on an idle lane still counts,
-    // so that the pass resets it.
-    // The byte passes run over whole 64-byte vectors (lanes past w are inactive and carry no dynamics flag), which spares
-    // them a scalar tail of up to 63 lanes.
+    // so that the pass resets it. Both byte passes run over whole 64-byte vectors, which spares them a scalar
+    // tail of up to 63 lanes: lanes past w are inactive and carry no dynamics flag.
     const int wb = byte_lanes(w);
     std::uint8_t any = 0;
     for (int l = 0; l < wb; ++l) {
