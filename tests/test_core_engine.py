@@ -836,7 +836,12 @@ def test_ctrl_c_stops_a_long_run(tmp_path, mode):
             pass
         assert proc.poll() is None, proc.stderr.read()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)  # a hang check, not a timing requirement
+        try:
+            out, err = proc.communicate(timeout=30)  # a hang check, not a timing requirement
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail(f"still running 30 s after SIGINT; stdout: {out!r}; stderr: {err[-3000:]!r}")
     finally:
         if proc.poll() is None:
             proc.kill()
