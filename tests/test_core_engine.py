@@ -799,9 +799,13 @@ def test_spec_repr_shows_its_parameters(spec):
 
 CHILD = textwrap.dedent(
     """
+    import signal
     import sys
     import escapade as e
 
+    # Python turns SIGINT into KeyboardInterrupt only if it did not inherit the signal as ignored, as it does when
+    # the tests run as a background job of a non-interactive shell; an interactive session always has it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print("started", flush=True)
     try:
         e.simulate(e.DoubleWell(), e.Langevin(temperature=0.1, dt=0.01), x0=[-1.0], n_paths=10**6, t_max=1e9,
