@@ -18,7 +18,7 @@ void bind_random(py::module_& m) {
         if (paths.ndim() != 1) throw std::invalid_argument("paths must be 1-dimensional");
         if (k < 1) throw std::invalid_argument("k must be >= 1, got " + std::to_string(k));
         const int n = static_cast<int>(paths.shape(0));
-        const std::vector<std::uint64_t> quad(n, step / QuadDraws::kSteps);
+        const std::vector<std::uint64_t> steps(n, step);
         std::vector<double> z[QuadDraws::kSteps], u[QuadDraws::kSteps];
         double *zp[QuadDraws::kSteps], *up[QuadDraws::kSteps];
         for (int s = 0; s < QuadDraws::kSteps; ++s) {
@@ -27,7 +27,7 @@ void bind_random(py::module_& m) {
           zp[s] = z[s].data();
           up[s] = u[s].data();
         }
-        QuadDraws().draw(seed, paths.data(), quad.data(), n, k, zp, up);
+        QuadDraws().draw(seed, paths.data(), steps.data(), n, k, zp, up);
         const auto s = static_cast<std::size_t>(step % QuadDraws::kSteps);
         return py::make_tuple(to_numpy(std::move(z[s]), {n, k}), to_numpy(std::move(u[s]), {n}));
       },

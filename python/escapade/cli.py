@@ -86,8 +86,8 @@ def _run(args: argparse.Namespace) -> int:
 class Report:
     """What a reproduction returns: a JSON-compatible document with its numbers and the parameters that produced
     them (`escapade reproduce` puts the name, description, version and seed in front); the same numbers as a text
-    table; the results (saved by `--out`); and figures,
-    name -> a function that draws one and saves it to the PNG path it is given (called only with `--out`)."""
+    table; the results (saved by `--out`); and figures, name -> a function that draws one and saves it to the PNG
+    path it is given (called only with `--out`)."""
 
     data: dict[str, Any]
     text: str

@@ -143,7 +143,6 @@ class LaneBlock {
         s_next_(sd_, L_),
         path_(L_, 0),
         step_(L_, 0),
-        quad_(L_, 0),
         active_(byte_lanes(L_), 0),
         ended_(byte_lanes(L_), kRunning),
         in_stop_(byte_lanes(L_), 1),
@@ -175,11 +174,10 @@ class LaneBlock {
     const RunConfig& cfg = rs_.cfg;
     const int s = phase_;
     if (s == 0 && draws_anything()) {
-      for (int l = 0; l < w; ++l) quad_[l] = step_[l] >> 2;
       double* const z[] = {z_[0].data(), z_[1].data(), z_[2].data(), z_[3].data()};
       double* const u[] = {u_[0].data(), u_[1].data(), u_[2].data(), u_[3].data()};
       double* const v[] = {v_[0].data(), v_[1].data(), v_[2].data(), v_[3].data()};
-      draws_.draw(cfg.seed, path_.data(), quad_.data(), w, k_, z, bridge_ ? u : nullptr, m_, v);
+      draws_.draw(cfg.seed, path_.data(), step_.data(), w, k_, z, bridge_ ? u : nullptr, m_, v);
     }
     const double* u = u_[s].data();
     const StepInput in{x_.data(), s_.data(), z_[s].data(), v_[s].data(), step_.data(), w, path_.data(), cfg.seed,
@@ -462,7 +460,7 @@ class LaneBlock {
   bool any_ended_ = false;
   Block x_, x_next_, g_, s_, s_next_;
   Block z_[QuadDraws::kSteps], v_[QuadDraws::kSteps];  // the quad's normals and dynamics' uniforms, per step
-  std::vector<std::uint64_t> path_, step_, quad_;
+  std::vector<std::uint64_t> path_, step_;
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;
   std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps

@@ -166,10 +166,14 @@ class QuadDraws {
   static constexpr int kSteps = 4;
   static int n_draws(int k, int n_uniform = 0) { return k + 1 + n_uniform; }
 
-  // z[s]: k x width normals of step 4q + s (column per lane); u[s]: width crossing-test uniforms (u == nullptr:
-  // not wanted); v[s]: n_uniform x width.
-  void draw(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* quad, int width, int k,
+  // The draws of the quad that holds each lane's step count step[l] (q = step[l] / 4). z[s]: k x width normals
+  // of step 4q + s (column per lane); u[s]: width crossing-test uniforms (u == nullptr: not wanted); v[s]:
+  // n_uniform x width.
+  void draw(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* step, int width, int k,
             double* const z[kSteps], double* const u[kSteps], int n_uniform = 0, double* const v[kSteps] = nullptr) {
+    quad_.resize(width);
+    for (int l = 0; l < width; ++l) quad_[l] = step[l] / kSteps;
+    const std::uint64_t* quad = quad_.data();
     words_.resize(static_cast<std::size_t>(4) * width);
     std::uint32_t* const w[4] = {words_.data(), words_.data() + width, words_.data() + 2 * width,
                                  words_.data() + 3 * width};
@@ -199,6 +203,7 @@ class QuadDraws {
   }
 
  private:
+  std::vector<std::uint64_t> quad_;
   std::vector<std::uint32_t> words_;
 };
 
