@@ -2,7 +2,7 @@
 
 Workload: Ackley (a = 20, d = 0.05, c = 2 pi) on the parabola x1 = x2^2 / 2, the flow x' = U_alpha(x) + w(t) with
 alpha = 1 and w(t) = A [cos(omega t), sin(omega t)], for the 20 (A, omega) rows of Tables I (A = 1) and II
-(omega = 1) taken from escapade._constrained_ackley, each from the 289 starts of the 17 x 17 grid on [-4, 4]^2;
+(omega = 1) taken from escapade.experiments.constrained_ackley, each from the 289 starts of the 17 x 17 grid on [-4, 4]^2;
 RK4 with step dt (default 1e-3) on t in [0, 20], a path stopping (HIT) at the end of the first step inside the
 unit ball around 0: about 1.2e8 path-steps at most. escapade runs it as the reproduction does (one sweep per
 table over the forcing parameter); the peers (peers/constrained_numpy.py, peers/constrained_numba.py) use the
@@ -36,7 +36,7 @@ T_MAX, ALPHA = 20.0, 1.0
 
 
 def settings(n: int) -> list[tuple[float, float]]:
-    from escapade._constrained_ackley import TABLE_I, TABLE_II
+    from escapade.experiments.constrained_ackley import TABLE_I, TABLE_II
 
     rows = [(a, w) for a, w, _ in TABLE_I] + [(a, w) for a, w, _ in TABLE_II]
     return rows[:n] if n >= len(rows) else [rows[i] for i in np.linspace(0, len(rows) - 1, n).astype(int)]

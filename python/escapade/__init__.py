@@ -6,6 +6,8 @@ the problems and analyses the results. Start with `simulate`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 try:
     from . import _core
 except ImportError as exc:  # pragma: no cover - only without a build
@@ -14,7 +16,8 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "from the source tree rather than importing it from there"
     ) from exc
 
-from . import analysis, datasets, experiments, plot
+from . import datasets
+from ._lazy import attach
 from .constraints import Affine, Constraint, Parabola, Sphere
 from .custom import BatchedLandscape, CallbackError, CompiledConstraint, CompiledForcing, CompiledLandscape
 from .dynamics import (
@@ -42,6 +45,9 @@ from .simulate import simulate
 from .sweep import SweepResult, sweep
 from .symbolic import SymbolicConstraint, SymbolicLandscape
 from .starts import Gaussian, StartSampler, UniformBall, UniformBox
+
+if TYPE_CHECKING:
+    from . import analysis, experiments, plot
 
 __version__: str = _core.__version__
 
@@ -111,3 +117,5 @@ __all__ = [
     "simulate",
     "sweep",
 ]
+# The heavy parts (scipy.stats, matplotlib, the reproductions) load on first use.
+__getattr__, __dir__ = attach(__name__, __all__, submodules=["analysis", "experiments", "plot"])

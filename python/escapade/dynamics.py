@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _core
+from . import _core, constraints as constraint_module, forcing as forcing_module
 from ._spec import Spec
 from ._validate import as_array, as_float, as_int, as_square_matrix
+from .constraints import Constraint
+from .forcing import Forcing
+from .landscapes import Landscape
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -537,10 +540,6 @@ class ConstrainedFlow(Dynamics):
     def __init__(self, constraint: Any = None, *, dt: float, alpha: float = 1.0, forcing: Any = None,
                  method: str = "rk4", noise: float = 0.0, rtol: float = 1e-6, atol: float = 1e-9,
                  singular_tol: float = 1e-12, event_tol: float = 1e-9, max_step: float = math.inf) -> None:
-        from . import constraints as constraint_module, forcing as forcing_module
-        from .constraints import Constraint
-        from .forcing import Forcing
-
         # A table {"type": "Parabola", ...} (a TOML experiment, or a recorded to_dict()) names the object.
         constraint = _spec_from_table("constraint", constraint, constraint_module, Constraint)
         forcing = _spec_from_table("forcing", forcing, forcing_module, Forcing)
@@ -593,8 +592,6 @@ class ConstrainedFlow(Dynamics):
               path: int = 0) -> np.ndarray:
         """U_alpha(x) + w(t) at a point (d,) -> (d,) or at each row of (n, d) -> (n, d), at time(s) t; NaN where
         J J^T is singular."""
-        from .landscapes import Landscape
-
         if not isinstance(landscape, Landscape):
             raise TypeError(f"landscape must be an escapade Landscape, got {landscape!r}")
         a = as_array("x", x, ndim=(1, 2))

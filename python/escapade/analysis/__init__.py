@@ -1,8 +1,13 @@
 """Theory that simulations are checked against: exact exit times, survival and exit-time statistics, success
 rates, landscape geometry, the Eyring–Kramers law, Freidlin–Wentzell quasi-potentials and minimum-action paths,
-Arrhenius fits, the SGD exit-time claims of 003 side by side with the quasi-potential answer (on quadratics and
-on a trained network), SGD-k step-size thresholds, fixed points with their stable manifolds, and the constrained
-flow's equilibria, escape and stability conditions (000, Sections II-V)."""
+Arrhenius fits, the SGD exit-time claims of 003 next to the quasi-potential answer, a trained network's minimum
+with its Hessian and gradient covariance, SGD-k step-size thresholds, fixed points with their stable manifolds,
+and the constrained flow's equilibria, escape and stability conditions (000, Sections II-V). The experiments that
+set these against simulation live in `escapade.experiments`."""
+
+import importlib
+import warnings
+from typing import Any
 
 from .arrhenius import ArrheniusFit, arrhenius_fit, arrhenius_fit_sweep
 from .constrained import (
@@ -28,7 +33,7 @@ from .constrained import (
 from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, mean_exit_time_1d
 from .geometry import CriticalPoint, barrier, critical_point, find_minimum, find_saddle
 from .kramers import EyringKramers, eyring_kramers
-from .mlp import MLPExitExperiment, MLPMinimum, SharpnessScaled, mlp_exit_time_experiment, mlp_minimum
+from .mlp import MLPMinimum, SharpnessScaled, mlp_minimum
 from .manifolds import FixedPoint, StableManifold, linearize, numerical_jacobian, stable_manifold
 from .quasipotential import (
     LinearQuasiPotential,
@@ -37,7 +42,7 @@ from .quasipotential import (
     minimum_action_path,
     minimum_energy_path,
 )
-from .sgd import SGDExitExperiment, SGDExitPrediction, sgd_exit_time_experiment, sgd_exit_time_prediction
+from .sgd import SGDExitPrediction, noise_matrix, sgd_exit_time_prediction
 from .statistics import (
     ExitTimeStatistics,
     ExponentialFit,
@@ -55,6 +60,7 @@ from .thresholds import (
     QuadraticCurvature,
     convergence_threshold,
     critical_batch_sizes,
+    diagonal_local_curvature,
     divergence_index,
     divergence_threshold,
     error_factor,
@@ -82,12 +88,10 @@ __all__ = [
     "KaplanMeier",
     "LinearQuasiPotential",
     "LocalCurvature",
-    "MLPExitExperiment",
     "MLPMinimum",
     "MinimumActionPath",
     "Proposition2Bound",
     "QuadraticCurvature",
-    "SGDExitExperiment",
     "SGDExitPrediction",
     "SharpnessScaled",
     "StableManifold",
@@ -106,6 +110,7 @@ __all__ = [
     "convergence_threshold",
     "critical_batch_sizes",
     "critical_point",
+    "diagonal_local_curvature",
     "divergence_index",
     "divergence_threshold",
     "drift_bound",
@@ -124,7 +129,6 @@ __all__ = [
     "kkt_residual",
     "langevin_mean_exit_time_1d",
     "linear_quasipotential",
-    "mlp_exit_time_experiment",
     "mlp_minimum",
     "linearize",
     "local_curvature",
@@ -132,10 +136,10 @@ __all__ = [
     "minimum_action_path",
     "minimum_energy_path",
     "multiplier",
+    "noise_matrix",
     "numerical_jacobian",
     "proposition2_bound",
     "quadratic_curvature",
-    "sgd_exit_time_experiment",
     "sgd_exit_time_prediction",
     "stable_manifold",
     "strong_equilibrium",
@@ -148,3 +152,16 @@ __all__ = [
     "unforced_drift",
     "wilson_interval",
 ]
+
+
+#: Experiments that lived here before `escapade.experiments` held every reproduction: still reachable, with a warning.
+_MOVED = {"MLPExitExperiment": "mlp_exit_time", "mlp_exit_time_experiment": "mlp_exit_time",
+          "SGDExitExperiment": "sgd_exit_time", "sgd_exit_time_experiment": "sgd_exit_time"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        warnings.warn(f"escapade.analysis.{name} moved to escapade.experiments.{name}", DeprecationWarning,
+                      stacklevel=2)
+        return getattr(importlib.import_module(f"..experiments.{_MOVED[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,13 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 
 from .._validate import as_array, as_float, as_int, check_dim
+from ..constraints import Constraint
+from ..dynamics import ConstrainedFlow
+from ..forcing import Forcing
+from ..landscapes import Landscape
+from ..regions import Ball
+from ..results import Status
+from ..simulate import simulate
 from .success import grid_points
 
 __all__ = [
@@ -40,24 +47,18 @@ __all__ = [
 
 
 def _check_flow(flow: Any) -> Any:
-    from ..dynamics import ConstrainedFlow
-
     if not isinstance(flow, ConstrainedFlow):
         raise TypeError(f"flow must be an escapade ConstrainedFlow, got {flow!r}")
     return flow
 
 
 def _check_landscape(landscape: Any) -> Any:
-    from ..landscapes import Landscape
-
     if not isinstance(landscape, Landscape):
         raise TypeError(f"landscape must be an escapade Landscape, got {landscape!r}")
     return landscape
 
 
 def _check_constraint(constraint: Any) -> Any:
-    from ..constraints import Constraint
-
     if not isinstance(constraint, Constraint):
         raise TypeError(f"constraint must be an escapade Constraint (Parabola, Sphere, Affine), got {constraint!r}")
     return constraint
@@ -71,8 +72,6 @@ def _point(name: str, x: ArrayLike, dim: int) -> np.ndarray:
 
 def _unforced(flow: Any) -> Any:
     """The same flow without forcing (U_alpha alone), integrated with the same method and step."""
-    from ..dynamics import ConstrainedFlow
-
     return ConstrainedFlow(flow.constraint, dt=flow.dt, alpha=flow.alpha, method=flow.method, rtol=flow.rtol,
                            atol=flow.atol, singular_tol=flow.singular_tol, max_step=flow.max_step)
 
@@ -218,10 +217,6 @@ def constrained_basin(landscape: Any, flow: Any, center: ArrayLike, low: ArrayLi
     """Which points of the grid (analysis.grid_points(low, high, n)) the unforced flow carries into the ball of
     radius `tol` around the equilibrium `center` by t_max (escapade.simulate with a target Ball). r is an
     estimate: it is resolved to the grid spacing, and it is exact only if R lies inside the box."""
-    from ..regions import Ball
-    from ..results import Status
-    from ..simulate import simulate
-
     _check_flow(flow)
     _check_landscape(landscape)
     c = _point("center", center, landscape.dim)
@@ -309,8 +304,6 @@ def biased_check(w: Any, delta: float, window: tuple[float, float], *, dt: float
     convex hull of the samples nearest to 0, whose margin min <w(t), v> is the hull's distance from 0 when 0 is
     outside it. `w` is an escapade Forcing (evaluated with seed, path) or a function of times (k,) -> (k, d).
     Cost: one small non-negative least-squares problem per tau, over the delta / dt samples of its window."""
-    from ..forcing import Forcing
-
     delta = as_float("delta", delta, positive=True)
     dt = as_float("dt", dt, positive=True)
     if not isinstance(window, (tuple, list)) or len(window) != 2:

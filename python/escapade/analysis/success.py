@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from .._validate import as_array, as_float, as_int
+from ..results import Status
 
 __all__ = ["SuccessRate", "grid_points", "success_rate", "wilson_interval"]
 
@@ -54,8 +55,6 @@ class SuccessRate:
 def success_rate(result: Any, *, status: Any = None, confidence: float = 0.95) -> SuccessRate:
     """The fraction of a result's paths that ended with `status` (default HIT: reached the target), with its
     Wilson interval. `result` is a SimulationResult or SummaryResult, or a sequence of status codes."""
-    from ..results import Status
-
     st = Status.HIT if status is None else Status(status) if not isinstance(status, str) else Status[status.upper()]
     if hasattr(result, "count") and hasattr(result, "n_paths"):
         k, n = int(result.count(st)), int(result.n_paths)

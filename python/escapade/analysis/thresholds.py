@@ -23,7 +23,7 @@ import scipy.linalg
 from numpy.typing import ArrayLike
 
 from .._validate import as_array, as_float, as_int, check_dim
-from ..landscapes import StochasticQuadratic
+from ..landscapes import StochasticQuadratic, StyblinskiTangSum
 from ..results import RunRecord
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "QuadraticCurvature",
     "convergence_threshold",
     "critical_batch_sizes",
+    "diagonal_local_curvature",
     "divergence_index",
     "divergence_threshold",
     "error_factor",
@@ -346,6 +347,35 @@ def _local_result(lam: np.ndarray, lam_se: np.ndarray, lows: np.ndarray, highs: 
 # Thresholds
 
 Curvature = Union[QuadraticCurvature, LocalCurvature, StochasticQuadratic]
+
+
+def diagonal_local_curvature(st: StyblinskiTangSum, center: np.ndarray, eps: float, *, n_samples: int = 1000,
+                             seed: int = 0) -> LocalCurvature:
+    """`local_curvature` for a Styblinski-Tang sum, whose term Hessians are diagonal: the same estimator (same
+    points, same constants) in O(n d) per point instead of O(n d^3). With diagonal H_i the generalized eigenvalues
+    of (M, H) are the per-coordinate variances sum_i p_i (h_ij - H_j)^2."""
+    c = np.asarray(center, dtype=np.float64)
+    d = c.shape[0]
+    points = _uniform_ball(n_samples, c, eps, np.random.default_rng(seed))
+    p = st.p
+    diag = np.empty((n_samples, d))
+    lows, highs = np.empty(n_samples), np.empty(n_samples)
+    n_indefinite = 0
+    for s, x in enumerate(points):
+        h = 6.0 * st.c1 * x**2 + st.c2  # (n, d)
+        H = p @ h
+        var = p @ (h - H) ** 2
+        cut = _rank_cut(H, d, None)
+        n_indefinite += int(H.min() < -cut)
+        keep = H > cut
+        lows[s], highs[s] = (var[keep].min(), var[keep].max()) if keep.any() else (0.0, 0.0)
+        diag[s] = H
+    Hbar = diag.mean(axis=0)
+    keep = Hbar > _rank_cut(Hbar, d, None)
+    order = np.flatnonzero(keep)[np.argsort(Hbar[keep])[::-1]]
+    lam = Hbar[order]
+    lam_se = diag[:, order].std(axis=0, ddof=1) / np.sqrt(n_samples)
+    return _local_result(lam, lam_se, lows, highs, n_indefinite, c, eps, seed)
 
 
 def _constants(curvature: Any) -> tuple[np.ndarray, float, float, bool]:

@@ -1,10 +1,35 @@
-"""Ready-made experiments that run ensembles and return tidy tables (pandas): escape from strict saddles, the
-exponential slow-down of gradient descent on Du et al.'s chain of saddles, saddle avoidance by adaptive steps; and
-004's test problems (quadratic-circle Models 1-4, Styblinski-Tang Models 1-3) as the sgdk-thresholds reproduction
-builds them."""
+"""Every reproduction of the source documents (000-004, see docs/index.md#sources), one module per source or
+figure, and the ready-made experiments they are built from (tidy tables and result objects):
 
-from .._sgdk_thresholds import quadratic_circle_model, styblinski_tang_model
-from .saddles import ESCAPE_METHODS, escape_dynamics, octopus_escape_times, saddle_avoidance, saddle_escape_times
+- `reproduce(name, ...)` runs a registered reproduction and returns its `Report`; `REPRODUCTIONS` is the registry
+  that `escapade reproduce` reads too;
+- `saddle_escape_times`, `octopus_escape_times`, `saddle_avoidance` (saddles: 001, 002), `sgd_exit_time_experiment`
+  (003 on quadratics), `mlp_exit_time_experiment` (003's Figure 2 on a trained network), `quadratic_circle_model`
+  and `styblinski_tang_model` (004's test problems, as sgdk-thresholds builds them).
 
-__all__ = ["ESCAPE_METHODS", "escape_dynamics", "octopus_escape_times", "quadratic_circle_model", "saddle_avoidance",
-           "saddle_escape_times", "styblinski_tang_model"]
+The modules load on first use (`import escapade` stays light).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+from .registry import REPRODUCTIONS, Reproduction, reproduce
+from .report import Report
+
+if TYPE_CHECKING:
+    from .mlp_exit_time import MLPExitExperiment, mlp_exit_time_experiment
+    from .saddles import ESCAPE_METHODS, escape_dynamics, octopus_escape_times, saddle_avoidance, saddle_escape_times
+    from .sgd_exit_time import SGDExitExperiment, sgd_exit_time_experiment
+    from .sgdk_thresholds import quadratic_circle_model, styblinski_tang_model
+
+_LAZY = {
+    "MLPExitExperiment": "mlp_exit_time", "mlp_exit_time_experiment": "mlp_exit_time",
+    "ESCAPE_METHODS": "saddles", "escape_dynamics": "saddles", "octopus_escape_times": "saddles",
+    "saddle_avoidance": "saddles", "saddle_escape_times": "saddles",
+    "SGDExitExperiment": "sgd_exit_time", "sgd_exit_time_experiment": "sgd_exit_time",
+    "quadratic_circle_model": "sgdk_thresholds", "styblinski_tang_model": "sgdk_thresholds",
+}
+__all__ = sorted(["REPRODUCTIONS", "Report", "Reproduction", "reproduce", *_LAZY])
+__getattr__, __dir__ = attach(__name__, __all__, attributes=_LAZY)

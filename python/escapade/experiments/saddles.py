@@ -1,15 +1,18 @@
 """Saddle experiments: how long optimizers take to leave a strict saddle as the dimension and the negative
 curvature vary; gradient descent against perturbed gradient descent on the chain of saddles of Du et al. (2017);
-and how often adaptive-step methods converge to a saddle (never, for random starts: Antonakopoulos et al.)."""
+and how often adaptive-step methods converge to a saddle (never, for random starts: Antonakopoulos et al.).
+`run` is `escapade reproduce saddle-escape` (001, 002)."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .. import plot
 from .._validate import as_array, as_float, as_int
 from ..dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, GaussianSGD, NoisyGD, PerturbedGD
 from ..landscapes import Landscape, Octopus, StrictSaddle
@@ -17,8 +20,9 @@ from ..regions import Ball
 from ..results import ExitStats, SimulationResult, Status, Summary
 from ..simulate import simulate
 from ..starts import UniformBall, UniformBox
+from .report import Report, format_table, table_rows
 
-__all__ = ["ESCAPE_METHODS", "escape_dynamics", "octopus_escape_times", "saddle_avoidance", "saddle_escape_times"]
+__all__ = ["ESCAPE_METHODS", "escape_dynamics", "octopus_escape_times", "run", "saddle_avoidance", "saddle_escape_times"]
 
 #: The methods `saddle_escape_times` compares.
 ESCAPE_METHODS = ("GD", "NoisyGD", "PerturbedGD", "SGD")
@@ -217,3 +221,69 @@ def _row_of(s: Summary) -> dict[str, Any]:
     counts = {k: s.counts[v.name] for k, v in _COUNT_COLUMNS.items()}
     return {"n_paths": s.n_paths, **counts, "mean": s.mean, "stderr": s.stderr,
             "mean_lower_bound": s.mean_lower_bound}
+
+
+def _times_text(table: Any, keys: Sequence[str]) -> str:
+    header = [*keys, "paths", "mean ± SE", "stopped", "censored", "other"]
+    rows = []
+    for r in table.to_dict("records"):
+        stopped = int(r["exited"] + r["hit"])
+        other = int(r["diverged"] + r["converged"])
+        mean = f"{r['mean']:.4g} ± {r['stderr']:.2g}" if stopped > 1 else "-"
+        if r["censored"]:
+            mean += f" (>= {r['mean_lower_bound']:.4g})"
+        rows.append([*(f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k in keys), str(r["n_paths"]),
+                     mean, str(stopped), str(int(r["censored"])), str(other)])
+    return format_table(header, rows)
+
+
+def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
+    """Escape times from a strict saddle vs dimension and curvature (GD, noisy GD, perturbed GD, SGD), and the
+    time GD and perturbed GD need to reach the minimum of Du et al.'s chain of saddles vs dimension."""
+    n_paths = 100 if paths is None else paths
+    escape_params: dict[str, Any] = {"dims": [10, 100, 1000], "curvatures": [0.1, 1.0], "radius": 0.1,
+                                     "start_radius": 1e-3, "noise": 1e-2, "lr": 0.1, "quartic": 1.0,
+                                     "max_steps": 20_000}
+    octopus_params: dict[str, Any] = {"dims": [2, 3, 4, 5, 6, 7, 8], "L": 1.0, "gamma": 1.0, "tau": 1.0,
+                                      "lr": 0.25, "epsilon": 1e-2, "noise": 1e-2, "max_steps": 100_000}
+    escape = saddle_escape_times(**escape_params, n_paths=n_paths, seed=seed, threads=threads, progress=progress)
+    octopus = octopus_escape_times(**octopus_params, n_paths=n_paths, seed=seed, threads=threads,
+                                   progress=progress)
+    data = {
+        "params": {"n_paths": n_paths, "strict_saddle": escape_params, "octopus": octopus_params},
+        "strict_saddle": table_rows(escape),
+        "octopus": table_rows(octopus),
+    }
+    text = "\n".join([
+        "Iterations to leave the ball of radius 0.1 around the strict saddle of",
+        "f = -c x_1^2/2 + sum_{i>1} x_i^2/2 + sum_i x_i^4/4, from uniform starts in the ball of radius 1e-3;",
+        f"lr 0.1, noise 1e-2 (sphere, perturbation radius, Gaussian); {n_paths} paths per row, seed {seed}",
+        "",
+        _times_text(escape, ["method", "dim", "curvature"]),
+        "",
+        "Iterations to reach the epsilon-second-order stationary points (epsilon = 1e-2) of Du et al.'s octopus",
+        "(L = gamma = tau = 1, lr 0.25), from uniform starts in [0, tau]^d; perturbation radius 1e-2",
+        "",
+        _times_text(octopus, ["method", "dim"]),
+        "",
+        "GD waits at each of the d saddles of the octopus longer than at the one before: its time grows",
+        "geometrically with d (and once its stable coordinates underflow, its steps round to 0 and it never leaves:",
+        "censored), while perturbed GD's grows about linearly.",
+    ])
+
+    def draw(path: Path) -> None:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+        for ax, c in zip(axes[:2], escape_params["curvatures"]):
+            plot.mean_times(escape[escape["curvature"] == c], x="dim", group="method", ax=ax)
+            ax.set_title(f"strict saddle, curvature -{c:g} along x_1")
+        plot.mean_times(octopus, x="dim", group="method", ax=axes[2], logx=False)
+        axes[2].set_title("octopus (Du et al. 2017): time to the minimum")
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+
+    return Report(data=data, text=text, results={}, figures={"saddle-escape": draw})

@@ -14,16 +14,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .analysis.success import SuccessRate, grid_points, success_rate
-from .constraints import Parabola
-from .dynamics import ConstrainedFlow
-from .forcing import Periodic
-from .landscapes import Ackley
-from .regions import Ball
-from .results import Status
-from .simulate import simulate
-from .starts import UniformBox
-from .sweep import SweepResult, sweep
+from .. import plot
+from ..analysis.success import SuccessRate, grid_points, success_rate
+from ..constraints import Parabola
+from ..dynamics import ConstrainedFlow
+from ..forcing import Periodic
+from ..landscapes import Ackley
+from ..regions import Ball
+from ..results import Status
+from ..simulate import simulate
+from ..starts import UniformBox
+from ..sweep import SweepResult, sweep
+from .report import Report, format_table
 
 A_PAPER, D_PAPER, T_SUCCESS, HALF_SIDE = 20.0, 0.05, 20.0, 4.0
 ALPHA, C_DEFAULT = 1.0, 2 * math.pi
@@ -62,9 +64,7 @@ def _ci(s: SuccessRate) -> str:
     return f"[{100 * s.low:.1f}, {100 * s.high:.1f}]"
 
 
-def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Any:
-    from .cli import Report, _format_table
-
+def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
     n_uniform = 10_000 if paths is None else paths
     f, flow, target = model()
     grid = grid_points([-HALF_SIDE] * 2, [HALF_SIDE] * 2, 17)  # 289 points, as the tables' percentages show
@@ -94,7 +94,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                              "grid": g.to_dict(), "uniform_289": u289.to_dict(), "uniform": u.to_dict()})
             text_rows.append([f"{amp:g}", f"{omega:g}", f"{paper:.2f}", _pct(g), _ci(g), _pct(u289), _pct(u), _ci(u)])
         tables[label] = doc_rows
-        text_tables.append(_format_table(["A", "omega", "paper %", "grid 289 %", "95% CI", "unif 289 %",
+        text_tables.append(format_table(["A", "omega", "paper %", "grid 289 %", "95% CI", "unif 289 %",
                                           f"unif {n_uniform} %", "95% CI"], text_rows))
 
     # How much the unstated parameters matter: the grid's unforced success rate for other alpha and c.
@@ -161,8 +161,6 @@ def _trajectories(seed: int, amplitude: float = 0.0, omega: float = 1.0) -> Any:
 
 
 def _panel(ax: Any, res: Any, title: str) -> None:
-    from . import plot
-
     f, _, target = model()
     plot.landscape(f, (-HALF_SIDE - 1, HALF_SIDE + 1), (-HALF_SIDE - 1, HALF_SIDE + 1), ax=ax, result=res,
                    regions=[target], levels=25)
@@ -180,8 +178,6 @@ def _figure(name: str, seed: int) -> Callable[[Path], None]:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-
-        from . import plot
 
         if name == "figure-1":
             fig, ax = plt.subplots(figsize=(6.5, 5.5))

@@ -25,13 +25,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _core
-from .analysis.thresholds import LocalCurvature, local_curvature, thresholds_table
-from .dynamics import GD, SGDk
-from .landscapes import FiniteSum, QuadraticCircleSum, StyblinskiTangSum
-from .results import SimulationResult, Status
-from .simulate import simulate
-from .starts import UniformBall
+from .. import _core
+from ..analysis.thresholds import LocalCurvature, diagonal_local_curvature, local_curvature, thresholds_table
+from ..dynamics import GD, SGDk
+from ..landscapes import FiniteSum, QuadraticCircleSum, StyblinskiTangSum
+from ..results import SimulationResult, Status
+from ..simulate import simulate
+from ..starts import UniformBall
+from .report import Report, finite, format_table
 
 #: Radius and Monte Carlo size of the curvature ball (004, Section 4: eps ~ 2e-2, 1000 points).
 EPS, N_CURVATURE = 0.02, 1000
@@ -76,37 +77,6 @@ def styblinski_tang_model(model: int) -> StyblinskiTangSum:
     return StyblinskiTangSum.random(d, n, seed=seed)
 
 
-def diagonal_local_curvature(st: StyblinskiTangSum, center: np.ndarray, eps: float, *, n_samples: int = 1000,
-                             seed: int = 0) -> LocalCurvature:
-    """`local_curvature` for a Styblinski-Tang sum, whose term Hessians are diagonal: the same estimator (same
-    points, same constants) in O(n d) per point instead of O(n d^3). With diagonal H_i the generalized eigenvalues
-    of (M, H) are the per-coordinate variances sum_i p_i (h_ij - H_j)^2."""
-    from .analysis.thresholds import _local_result, _rank_cut, _uniform_ball
-
-    c = np.asarray(center, dtype=np.float64)
-    d = c.shape[0]
-    points = _uniform_ball(n_samples, c, eps, np.random.default_rng(seed))
-    p = st.p
-    diag = np.empty((n_samples, d))
-    lows, highs = np.empty(n_samples), np.empty(n_samples)
-    n_indefinite = 0
-    for s, x in enumerate(points):
-        h = 6.0 * st.c1 * x**2 + st.c2  # (n, d)
-        H = p @ h
-        var = p @ (h - H) ** 2
-        cut = _rank_cut(H, d, None)
-        n_indefinite += int(H.min() < -cut)
-        keep = H > cut
-        lows[s], highs[s] = (var[keep].min(), var[keep].max()) if keep.any() else (0.0, 0.0)
-        diag[s] = H
-    Hbar = diag.mean(axis=0)
-    keep = Hbar > _rank_cut(Hbar, d, None)
-    order = np.flatnonzero(keep)[np.argsort(Hbar[keep])[::-1]]
-    lam = Hbar[order]
-    lam_se = diag[:, order].std(axis=0, ddof=1) / np.sqrt(n_samples)
-    return _local_result(lam, lam_se, lows, highs, n_indefinite, c, eps, seed)
-
-
 def _setups(models: Sequence[str]) -> list[tuple[str, str, FiniteSum, np.ndarray, LocalCurvature]]:
     """(model, minimizer, landscape, theta*, curvature) for every model and its two minimizers."""
     out = []
@@ -129,10 +99,6 @@ def _rate(label: str, u: float, l: float) -> float:
     return {"1.5l": 1.5 * l, "(u+l)/2": (u + l) / 2, "u/2": u / 2}[label]
 
 
-def _finite(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
-
 def _distances(res: Any, center: np.ndarray) -> np.ndarray:
     """(paths, ITERATIONS + 1) distances |x_N - theta*|; inf after a path diverged."""
     D = np.full((res.n_paths, ITERATIONS + 1), np.inf)
@@ -145,10 +111,8 @@ def _distances(res: Any, center: np.ndarray) -> np.ndarray:
 
 
 def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None,
-        models: Sequence[str] = MODELS) -> Any:
+        models: Sequence[str] = MODELS) -> Report:
     """The reproduction; `models` restricts it to some of MODELS (for quick checks)."""
-    from .cli import Report, _format_table
-
     models = tuple(models)
     bad = [m for m in models if m not in MODELS]
     if bad or not models:
@@ -168,7 +132,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
             "model": name, "minimizer": label, "center_norm": float(np.linalg.norm(center)),
             "lambda_1": float(curv.lambdas[0]), "lambda_m": float(curv.lambdas[-1]), "m": curv.m,
             "s_f": curv.s_f, "t_f": curv.t_f, "n_indefinite": curv.n_indefinite,
-            "k": [_finite(k) for k in BATCHES],
+            "k": [finite(k) for k in BATCHES],
             "convergence_u": [float(v) for v in table["convergence"]],
             "divergence_l": [float(v) for v in table["divergence"]],
         })
@@ -188,12 +152,12 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                     if name.startswith("qc") and label == "quadratic":  # where do paths that leave it go?
                         to_circle[(name, label, k, rate, radius)] = _distances(res, CIRCLE_MINIMIZER)
                     rows.append({
-                        "model": name, "minimizer": label, "k": _finite(k),
+                        "model": name, "minimizer": label, "k": finite(k),
                         "method": "GD" if math.isinf(k) else f"SGD-{int(k)}",
                         "lr_label": rate, "lr": lr, "radius": radius,
                         "diverged_fraction": float(diverged.mean()),
                         "grew_fraction": float(np.mean(~(D[:, -1] <= D[:, 0]))),
-                        "final_median_distance": _finite(float(np.median(D[:, -1]))),
+                        "final_median_distance": finite(float(np.median(D[:, -1]))),
                         "convergence_u": float(u), "divergence_l": float(l),
                     })
     elapsed = time.perf_counter() - started
@@ -229,7 +193,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         "params": {"paths": n_paths, "seed": seed, "iterations": ITERATIONS, "escape_distance": ESCAPE,
                    "eps": EPS, "curvature_samples": N_CURVATURE, "qc_rank_rtol": QC_RANK_RTOL,
                    "qc_terms": QC_TERMS, "qc_seed": QC_SEED, "st_models": {k: list(v) for k, v in ST_SIZES.items()},
-                   "models": list(models), "batch_sizes": [_finite(k) for k in BATCHES], "radii": list(RADII),
+                   "models": list(models), "batch_sizes": [finite(k) for k in BATCHES], "radii": list(RADII),
                    "rates": list(RATES), "version": _core.__version__},
         "thresholds": thresholds,
         "rows": rows,
@@ -249,13 +213,13 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         f"bound; {n_paths} paths x {ITERATIONS} iterations per setting; diverged: status DIVERGED or distance > "
         f"{ESCAPE:g} at the end)",
         "",
-        _format_table(["model", "minimizer", "k", "u (convergence)", "l (divergence)"], th_rows),
+        format_table(["model", "minimizer", "k", "u (convergence)", "l (divergence)"], th_rows),
         "",
         "Share of paths that diverged, by step size (columns) and start radius, per model, minimizer and k:",
         summary.to_string(),
         "",
         "Share of settings where at least half of the paths diverged, by start radius:",
-        _format_table(["radius", *RATES], [[r, *(f"{v[rate]:.2f}" for rate in RATES)] for r, v in per_radius.items()]),
+        format_table(["radius", *RATES], [[r, *(f"{v[rate]:.2f}" for rate in RATES)] for r, v in per_radius.items()]),
         "",
         "By group (stable: no path diverged; diverged: at least half of the paths):",
         *lines,

@@ -1,0 +1,68 @@
+"""`escapade reproduce double-well-bias`: the time-step bias of the double well's mean exit time, with and without
+the Brownian-bridge exit test, against its exact value by quadrature."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.exact import langevin_mean_exit_time_1d
+from ..dynamics import Langevin
+from ..landscapes import DoubleWell
+from ..regions import HalfSpace
+from ..results import Status
+from ..sweep import sweep
+from .report import Report, finite, format_table
+
+__all__ = ["run"]
+
+
+def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
+    """Mean exit time over the double-well barrier, against its exact value, for several dt, with and without
+    the Brownian-bridge test (common random numbers, so the columns differ by the method only)."""
+    n_paths = 20_000 if paths is None else paths
+    temperature, x0, t_max = 1 / 16, -1.0, 1e6
+    dts, bridges = [0.05, 0.02, 0.01, 0.005], [False, True]
+    exact = float(langevin_mean_exit_time_1d(lambda x: x**4 / 4 - x**2 / 2, temperature, x0, -np.inf, 0.0,
+                                             lower_boundary="reflecting"))
+    landscape, stop = DoubleWell(), HalfSpace(normal=[1.0], offset=0.0)
+    res = sweep(landscape, Langevin(temperature=temperature, dt=dts[0]), grid={"dynamics.dt": dts, "bridge": bridges},
+                seeds="common", seed=seed, x0=[x0], stop=stop, n_paths=n_paths, t_max=t_max, threads=threads,
+                progress=progress)
+    rows, table = [], []
+    for point, r in zip(res.points, res.results):
+        s = r.summary()
+        bias, bias_se = 100 * (s.mean / exact - 1), 100 * s.stderr / exact
+        rows.append({"dt": point["dynamics.dt"], "bridge": point["bridge"], "n_paths": s.n_paths,
+                     "counts": s.counts, "mean": finite(s.mean), "stderr": finite(s.stderr),
+                     "bias_percent": finite(bias), "bias_percent_stderr": finite(bias_se),
+                     "path_steps": r.total_steps})
+        censored = s.counts[Status.CENSORED.name]
+        table.append([f"{point['dynamics.dt']:g}", "Brownian bridge" if point["bridge"] else "discrete only",
+                      f"{s.mean:.3f} ± {s.stderr:.3f}", f"{bias:+.2f}% ± {bias_se:.2f}%", str(censored)])
+    data = {
+        "params": {
+            "potential": "x**4/4 - x**2/2",
+            "landscape": landscape.to_dict(),
+            "dynamics": {"type": "Langevin", "temperature": temperature},
+            "stop": stop.to_dict(),
+            "x0": [x0],
+            "n_paths": n_paths,
+            "t_max": t_max,
+            "grid": res.grid,
+            "seeds": "common",
+        },
+        "exact": exact,
+        "rows": rows,
+        "elapsed": res.results[0].elapsed,  # the whole sweep (its points run together)
+    }
+    text = "\n".join([
+        "Mean exit time from the left well of f(x) = x^4/4 - x^2/2 over the barrier at x = 0",
+        f"dX = -f'(X) dt + sqrt(2T) dW, T = 1/16, X0 = -1; {n_paths} paths per row, seed {seed} (common to all rows)",
+        f"exact (quadrature): {exact:.4f}",
+        "",
+        format_table(["dt", "exit test", "mean ± SE", "bias ± SE", "censored"], table),
+        "",
+        f"{res.results[0].elapsed:.1f} s. Discrete monitoring alone sees exits late (a bias of order sqrt(dt)); "
+        "the bridge test removes that bias, leaving Euler-Maruyama's of order dt.",
+    ])
+    return Report(data=data, text=text, results={"double-well-bias": res})

@@ -1,0 +1,70 @@
+"""What a reproduction returns (`Report`), and the small formatting helpers its text tables share."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable, Sequence, Union
+
+import numpy as np
+
+from ..results import SimulationResult, SummaryResult
+from ..sweep import SweepResult
+
+__all__ = ["Report", "finite", "format_table", "table_rows"]
+
+Result = Union[SimulationResult, SummaryResult, SweepResult]
+
+
+@dataclasses.dataclass
+class Report:
+    """What a reproduction returns: a JSON-compatible document with its numbers and the parameters that produced
+    them (`reproduce` puts the name, description, version and seed in front); the same numbers as a text table;
+    the results (saved by `save`); and figures, name -> a function that draws one and saves it to the PNG path it
+    is given (called only by `save`)."""
+
+    data: dict[str, Any]
+    text: str
+    results: dict[str, Result]
+    figures: dict[str, Callable[[Path], None]] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The document as indented JSON (non-finite numbers are refused: reproductions write them as null)."""
+        return json.dumps(self.data, indent=2, allow_nan=False)
+
+    def save(self, directory: str | Path, name: str) -> Path:
+        """Write NAME.json, NAME.txt, every result (.npz) and every figure (.png) to `directory` (made if needed);
+        returns the directory."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{name}.json").write_text(self.to_json() + "\n")
+        (out / f"{name}.txt").write_text(self.text + "\n")
+        for result_name, res in self.results.items():
+            res.save(out / f"{result_name}.npz")
+        for figure_name, draw in self.figures.items():
+            draw(out / f"{figure_name}.png")
+        return out
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Right-aligned columns, one line per row, under a header line."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+def finite(x: float) -> float | None:
+    """A float for JSON: None for NaN and infinities."""
+    return float(x) if math.isfinite(x) else None
+
+
+def table_rows(table: Any) -> list[dict[str, Any]]:
+    """A DataFrame's rows as JSON-compatible dicts (NaN -> None, numpy scalars -> Python)."""
+    rows = []
+    for record in table.to_dict("records"):
+        rows.append({k: (finite(float(v)) if isinstance(v, (float, np.floating)) else
+                         int(v) if isinstance(v, (np.integer,)) else v) for k, v in record.items()})
+    return rows
