@@ -21,12 +21,12 @@ from .strict_saddle import StrictSaddle
 from .styblinski_tang import StyblinskiTangSum
 
 __all__ = [
-    "MLP",
     "Ackley",
     "DoubleWell",
     "FiniteSum",
     "Landscape",
     "LeastSquares",
+    "MLP",
     "Octopus",
     "Quadratic",
     "QuadraticCircleSum",
