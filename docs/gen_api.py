@@ -143,6 +143,11 @@ def _title(module_name: str) -> str:
     return f"## `{module_name}`" + (f"\n\n{first}" if first else "")
 
 
+def _section(module_name: str) -> str:
+    """The section of a name defined in `module_name`: the package in ORDER that holds that module, else the module."""
+    return next((m for m in ORDER if module_name.startswith(m + ".")), module_name)
+
+
 def render() -> str:
     package = importlib.import_module(PACKAGE)
     sections: dict[str, list[tuple[str, Any]]] = {}  # defining module -> (public name, object)
@@ -152,7 +157,7 @@ def render() -> str:
         if isinstance(obj, types.ModuleType):
             modules.append(obj)
         else:
-            sections.setdefault(getattr(obj, "__module__", PACKAGE), []).append((f"{PACKAGE}.{name}", obj))
+            sections.setdefault(_section(getattr(obj, "__module__", PACKAGE)), []).append((f"{PACKAGE}.{name}", obj))
     modules += [importlib.import_module(m) for m in EXTRA_MODULES]
     for module in modules:
         for name in _public_names(module):

@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
         "from the source tree rather than importing it from there"
     ) from exc
 
-from . import datasets
+from . import datasets, landscapes
 from ._lazy import attach
 from .constraints import Affine, Constraint, Parabola, Sphere
 from .custom import BatchedLandscape, CallbackError, CompiledConstraint, CompiledForcing, CompiledLandscape
@@ -25,20 +25,7 @@ from .dynamics import (
     PerturbedGD, SGDk, SGLD, StableSGD,
 )
 from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, TableForcing
-from .landscapes import (
-    MLP,
-    Ackley,
-    DoubleWell,
-    FiniteSum,
-    Landscape,
-    LeastSquares,
-    Octopus,
-    Quadratic,
-    QuadraticCircleSum,
-    StochasticQuadratic,
-    StrictSaddle,
-    StyblinskiTangSum,
-)
+from .landscapes import *  # noqa: F403 - every built-in landscape, listed once in landscapes.__all__
 from .regions import Ball, Box, HalfSpace, Region
 from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
@@ -52,7 +39,6 @@ if TYPE_CHECKING:
 __version__: str = _core.__version__
 
 __all__ = [
-    "Ackley",
     "AdaGrad",
     "AdaNorm",
     "Affine",
@@ -67,28 +53,20 @@ __all__ = [
     "ConstrainedFlow",
     "Constraint",
     "DiscreteMap",
-    "DoubleWell",
     "Dynamics",
     "ExitStats",
-    "FiniteSum",
     "Forcing",
     "GD",
     "Gaussian",
     "GaussianSGD",
     "HalfSpace",
     "HeavyBall",
-    "Landscape",
     "Langevin",
-    "LeastSquares",
     "LevyLangevin",
-    "MLP",
     "NoisyGD",
-    "Octopus",
     "Parabola",
     "Periodic",
     "PerturbedGD",
-    "Quadratic",
-    "QuadraticCircleSum",
     "RandomDirections",
     "Region",
     "SGDk",
@@ -98,9 +76,6 @@ __all__ = [
     "StableSGD",
     "StartSampler",
     "Status",
-    "StochasticQuadratic",
-    "StrictSaddle",
-    "StyblinskiTangSum",
     "Summary",
     "SummaryResult",
     "SweepResult",
@@ -116,6 +91,7 @@ __all__ = [
     "plot",
     "simulate",
     "sweep",
+    *landscapes.__all__,
 ]
 # The heavy parts (scipy.stats, matplotlib, the reproductions) load on first use.
 __getattr__, __dir__ = attach(__name__, __all__, submodules=["analysis", "experiments", "plot"])

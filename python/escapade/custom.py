@@ -22,7 +22,8 @@ from . import _core
 from ._validate import as_int
 from .constraints import Constraint
 from .forcing import Forcing
-from .landscapes import Landscape, _probabilities
+from .landscapes import Landscape
+from .landscapes.finite_sum import _probabilities
 
 __all__ = ["BatchedLandscape", "CallbackError", "CompiledConstraint", "CompiledForcing", "CompiledLandscape",
            "C_SIGNATURES"]

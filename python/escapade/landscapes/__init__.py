@@ -10,7 +10,6 @@ from .ackley import Ackley
 from .base import Landscape
 from .double_well import DoubleWell
 from .finite_sum import FiniteSum
-from .finite_sum import _probabilities as _probabilities  # custom.py checks its finite sums' weights the same way
 from .least_squares import LeastSquares
 from .mlp import MLP
 from .octopus import Octopus
