@@ -21,10 +21,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import _core
+from ._settings import RunSettings
 from .results import ExitStats, SimulationResult, SummaryResult, _cap_time, trajectories_from, trajectory_arrays
 from .starts import StartSampler
 
-KEEP = ("paths", "summary")
 # Locally, chunks of fewer than this many paths per engine thread run side by side, one thread each.
 _SMALL_CHUNK = 256
 
@@ -241,17 +241,11 @@ def _merge(job: Job, chunks: list[Chunk], keep: str, elapsed: float) -> Simulati
                             seed=job.seed, version=version, elapsed=elapsed, total_steps=total_steps)
 
 
-def execute(
-    jobs: list[Job],
-    *,
-    threads: int | None,
-    chunk_size: int | None,
-    client: Any,
-    stores: list[str | os.PathLike | None],
-    keep: str,
-    progress: bool | None,
-) -> list[SimulationResult | SummaryResult]:
-    """Run every job, chunk by chunk, and merge each job's chunks in path order."""
+def execute(jobs: list[Job], settings: RunSettings,
+            stores: list[str | os.PathLike | None]) -> list[SimulationResult | SummaryResult]:
+    """Run every job, chunk by chunk, as `settings` say (threads, client, chunk_size, keep, progress; each job's
+    store is the one in `stores`), and merge each job's chunks in path order."""
+    threads, chunk_size, client, keep = settings.threads, settings.chunk_size, settings.client, settings.keep
     # Worker threads now (a cluster still starting may have none yet); locally, about 100 checkpoints, each at
     # least 64 paths per lane of every engine thread.
     slots = max(1, sum(client.nthreads().values())) if client is not None else 25
@@ -280,7 +274,7 @@ def execute(
                 done[j].append(st.read(first))
             else:
                 todo.append((j, first, n))
-    bar = Progress(sum(job.n_paths for job in jobs), progress)
+    bar = Progress(sum(job.n_paths for job in jobs), settings.progress)
     bar.chunk_done(sum(c.n for cs in done for c in cs))
     t0 = time.perf_counter()
     try:

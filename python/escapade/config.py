@@ -23,12 +23,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
+from ._settings import RunSettings, pop_settings
 from ._spec import Spec
 from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Region
 from .results import SimulationResult, SummaryResult
-from .simulate import check_execution, make_job, simulate
+from .simulate import make_job, simulate
 from .starts import StartSampler
 from .sweep import SweepResult, _replace, sweep
 
@@ -46,11 +47,9 @@ SPEC_TABLES: dict[str, str] = {
 }
 TABLES = ("landscape", "dynamics", "stop", "target", "start", "run", "sweep")
 REQUIRED_TABLES = ("landscape", "dynamics", "start")
-# Arguments of `simulate` that a file cannot give: the objects built from the other tables, and how to show or
-# distribute a run (command-line options and keyword arguments of `Experiment.run`).
-_NOT_IN_RUN = ("landscape", "dynamics", "x0", "stop", "target", "progress", "client")
-# Arguments of `sweep` that are not per-point parameters.
-_NOT_IN_GRID = ("threads", "chunk_size", "keep", "store")
+# Run settings that a file cannot give: how to show or distribute a run (command-line options and keyword arguments
+# of `Experiment.run`).
+_NOT_IN_RUN = ("progress", "client")
 _SEEDS = ("common", "independent")
 
 
@@ -75,7 +74,7 @@ def registry() -> dict[str, dict[str, type]]:
 
 def run_keys() -> tuple[str, ...]:
     """The keys allowed in [run]: the arguments of `simulate` other than the problem and display options."""
-    return tuple(sorted(p for p in inspect.signature(simulate).parameters if p not in _NOT_IN_RUN))
+    return tuple(sorted(name for name in RunSettings.names() if name not in _NOT_IN_RUN))
 
 
 def _allowed(names: Any) -> str:
@@ -171,7 +170,7 @@ def _sweep_grid(values: dict[str, Any], specs: dict[str, Any]) -> tuple[dict[str
     raw = _flatten(raw)
     if not raw:
         raise ConfigError("config [sweep.grid]: give at least one parameter = [values, ...]")
-    run_allowed = [k for k in run_keys() if k not in _NOT_IN_GRID]
+    run_allowed = [k for k in run_keys() if k not in RunSettings.how_to_run()]
     spec_keys = [f"{t}.<parameter>" for t in SPEC_TABLES]
     grid: dict[str, list[Any]] = {}
     for key, vals in raw.items():
@@ -208,9 +207,9 @@ def _check_job(args: dict[str, Any], point: Mapping[str, Any] | None = None) -> 
     grid when it is one of the `point`'s parameters)."""
     tables = {"x0": "start", "stop": "stop", "target": "target", "landscape": "landscape", "dynamics": "dynamics"}
     try:
-        check_execution(args.get("threads"), args.get("chunk_size"), None, args.get("keep", "paths"))
-        job_args = {k: v for k, v in args.items() if k not in _NOT_IN_GRID}
-        make_job(job_args.pop("landscape"), job_args.pop("dynamics"), **job_args)
+        problem = dict(args)
+        settings = RunSettings(**pop_settings(problem))
+        make_job(problem.pop("landscape"), problem.pop("dynamics"), settings=settings, **problem)
     except (TypeError, ValueError) as exc:
         name = str(exc).split(" ", 1)[0]
         if point is not None and name in point:
@@ -248,7 +247,7 @@ class Experiment:
 
     def arguments(self, **overrides: Any) -> dict[str, Any]:
         """The keyword arguments `run` passes to `simulate` (or `sweep`), with `overrides` applied."""
-        allowed = (*run_keys(), "progress", "client")
+        allowed = RunSettings.names()
         for key in overrides:
             if key not in allowed:
                 raise TypeError(f"Experiment.run() got an unexpected keyword argument {key!r}; allowed: "

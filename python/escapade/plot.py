@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .analysis.arrhenius import arrhenius_fit
+from .analysis.arrhenius import arrhenius_fit, check_series
 from .analysis.success import wilson_interval
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
@@ -88,15 +88,6 @@ def _limits(name: str, value: Any) -> tuple[float, float]:
     if a.shape != (2,) or not np.all(np.isfinite(a)) or not a[0] < a[1]:
         raise ValueError(f"{name} must be (low, high) with finite low < high, got {value!r}")
     return float(a[0]), float(a[1])
-
-
-def _positive_1d(name: str, value: Any) -> np.ndarray:
-    a = np.asarray(value, dtype=np.float64)
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
-    if not np.all(np.isfinite(a) & (a > 0)):
-        raise ValueError(f"{name} must be finite and positive, got {a.tolist()}")
-    return a
 
 
 def _coordinate_label(k: int) -> str:
@@ -488,13 +479,7 @@ def arrhenius(
         intervals ``"barrier_ci"``, ``"prefactor_ci"`` (`escapade.analysis.arrhenius_fit`); with a theory line,
         ``"theory_prefactor"``. Without `stderr` and with only two points the standard errors are NaN.
     """
-    T = _positive_1d("noise", noise)
-    m = _positive_1d("mean", mean)
-    if m.shape != T.shape:
-        raise ValueError(f"noise and mean must have the same length, got {T.size} and {m.size}")
-    se = None if stderr is None else _positive_1d("stderr", stderr)
-    if se is not None and se.shape != T.shape:
-        raise ValueError(f"stderr must have one entry per noise level, got {se.size} for {T.size}")
+    T, m, se = check_series(noise, mean, stderr)
     for name, value in (("barrier", barrier), ("prefactor", prefactor)):
         if value is not None and not math.isfinite(value):
             raise ValueError(f"{name} must be finite, got {value!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import secrets
@@ -10,8 +11,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._execute import KEEP, Job, Store, execute, points_digest
-from ._validate import as_array, as_float, as_int, check_dim
+from ._execute import Job, Store, execute, points_digest
+from ._settings import MAX_STEPS, RunSettings
+from ._validate import as_array, check_dim
 from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Region
@@ -19,11 +21,6 @@ from .results import SimulationResult, SummaryResult
 from .starts import StartSampler
 
 __all__ = ["simulate"]
-
-_MAX_STEPS = 2**48 - 2
-_MAX_INDEX = 2**63 - 1
-# More threads than this only oversubscribes the machine (and thousands can exhaust memory for stacks).
-_MAX_THREADS = max(64, 8 * (os.cpu_count() or 1))
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
@@ -48,15 +45,14 @@ def _start(x0: Any, dim: int) -> tuple[StartSampler | np.ndarray, dict[str, Any]
 def _max_steps(t_max: float | None, max_steps: int | None, dt: float) -> int:
     if t_max is None and max_steps is None:
         raise ValueError("give t_max (or max_steps): a path that never stops would otherwise run forever")
-    cap = _MAX_STEPS
+    cap = MAX_STEPS
     if t_max is not None:
-        t_max = as_float("t_max", t_max, positive=True)
         steps = t_max / dt
-        if steps > _MAX_STEPS:
-            raise ValueError(f"t_max must be at most {_MAX_STEPS} steps of dt={dt}, got t_max={t_max}")
+        if steps > MAX_STEPS:
+            raise ValueError(f"t_max must be at most {MAX_STEPS} steps of dt={dt}, got t_max={t_max}")
         cap = max(1, math.ceil(steps * (1 - 1e-12)))  # t_max = k * dt in floating point still gives k steps
     if max_steps is not None:
-        cap = min(cap, as_int("max_steps", max_steps, minimum=1, maximum=_MAX_STEPS))
+        cap = min(cap, max_steps)
     return cap
 
 
@@ -67,33 +63,24 @@ def make_job(
     x0: ArrayLike | StartSampler,
     stop: Region | None = None,
     target: Region | None = None,
-    n_paths: int | None = None,
-    t_max: float | None = None,
-    max_steps: int | None = None,
-    seed: int | None = None,
-    lanes: int | None = None,
-    bridge: bool = True,
-    divergence_bound: float = 1e8,
-    record_paths: int = 0,
-    record_every: int = 1,
+    settings: RunSettings,
 ) -> Job:
-    """Validate the arguments of `simulate` that define the ensemble; raises TypeError/ValueError naming them."""
+    """Validate the problem of `simulate` and the settings that need it (n_paths against the rows of x0, the cap
+    against the step size, the default lanes); raises TypeError/ValueError naming the argument."""
     _require("landscape", landscape, Landscape)
     _require("dynamics", dynamics, Dynamics)
     _require("stop", stop, Region, optional=True)
     _require("target", target, Region, optional=True)
-    if not isinstance(bridge, (bool, np.bool_)):
-        raise TypeError(f"bridge must be True or False, got {bridge!r}")
     dim = landscape.dim
     for name, region in (("stop", stop), ("target", target)):
         if region is not None and region.dim != dim:
             raise ValueError(f"{name} must have dimension {dim} (the landscape's), got {region!r}")
     start, start_desc, n_points = _start(x0, dim)
+    n_paths, t_max, max_steps = settings.n_paths, settings.t_max, settings.max_steps
     if n_paths is None:
         if n_points is None:
             raise ValueError("n_paths is required unless x0 is an (n, d) array of starting points")
         n_paths = n_points
-    n_paths = as_int("n_paths", n_paths, minimum=1, maximum=_MAX_INDEX)
     if n_points is not None and n_paths > n_points:
         raise ValueError(f"n_paths must be at most the {n_points} rows of x0, got {n_paths}")
     max_time = math.inf
@@ -101,19 +88,16 @@ def make_job(
         if t_max is None:
             raise ValueError(f"t_max is required with adaptive steps ({type(dynamics).__name__}, method="
                              f"{getattr(dynamics, 'method', '?')!r})")
-        max_time = as_float("t_max", t_max, positive=True)
-        cap = _MAX_STEPS if max_steps is None else as_int("max_steps", max_steps, minimum=1, maximum=_MAX_STEPS)
+        max_time = t_max
+        cap = MAX_STEPS if max_steps is None else max_steps
     else:
         cap = _max_steps(t_max, max_steps, dynamics.dt)
     dynamics._check_steps(cap)
-    dynamics._check_time(float(t_max) if t_max is not None else cap * dynamics.dt)
-    seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1)
+    dynamics._check_time(t_max if t_max is not None else cap * dynamics.dt)
+    seed = secrets.randbits(63) if settings.seed is None else settings.seed
     # In one dimension a lane-step is so cheap that the fixed cost of a block-step shows: wider blocks (measured
     # 4-8% faster on the W1 double well); in more dimensions 64 keeps a block's arrays small.
-    lanes = (128 if dim == 1 else 64) if lanes is None else as_int("lanes", lanes, minimum=1, maximum=4096)
-    divergence_bound = as_float("divergence_bound", divergence_bound, positive=True, finite=False)
-    record_paths = as_int("record_paths", record_paths, minimum=0, maximum=_MAX_INDEX)
-    record_every = as_int("record_every", record_every, minimum=1, maximum=_MAX_INDEX)
+    lanes = (128 if dim == 1 else 64) if settings.lanes is None else settings.lanes
     params: dict[str, Any] = {
         "landscape": landscape.to_dict(),
         "dynamics": dynamics.to_dict(),
@@ -122,31 +106,19 @@ def make_job(
         "x0": start_desc,
         "n_paths": n_paths,
         "max_steps": cap,
-        "t_max": None if t_max is None else float(t_max),
-        "bridge": bool(bridge),
-        "divergence_bound": divergence_bound,
-        "record_paths": record_paths,
-        "record_every": record_every,
+        "t_max": t_max,
+        "bridge": settings.bridge,
+        "divergence_bound": settings.divergence_bound,
+        "record_paths": settings.record_paths,
+        "record_every": settings.record_every,
         "lanes": lanes,
     }
     if not math.isinf(max_time):
         params["max_time"] = max_time
     return Job(landscape=landscape, dynamics=dynamics, stop=stop, target=target, x0=start, n_paths=n_paths,
-               max_steps=cap, seed=seed, lanes=lanes, bridge=bool(bridge), divergence_bound=divergence_bound,
-               record_paths=record_paths, record_every=record_every, params=params, max_time=max_time)
-
-
-def check_execution(threads: int | None, chunk_size: int | None, client: Any, keep: str) -> int | None:
-    """Validate the arguments of `simulate` that say how to run; returns the thread count."""
-    if threads is not None:
-        threads = as_int("threads", threads, minimum=1, maximum=_MAX_THREADS)
-    if chunk_size is not None:
-        as_int("chunk_size", chunk_size, minimum=1)
-    if client is not None and not callable(getattr(client, "submit", None)):
-        raise TypeError(f"client must be a dask.distributed Client, got {client!r}")
-    if keep not in KEEP:
-        raise ValueError(f"keep must be one of {KEEP}, got {keep!r}")
-    return threads
+               max_steps=cap, seed=seed, lanes=lanes, bridge=settings.bridge,
+               divergence_bound=settings.divergence_bound, record_paths=settings.record_paths,
+               record_every=settings.record_every, params=params, max_time=max_time)
 
 
 def simulate(
@@ -208,12 +180,12 @@ def simulate(
     keep : "paths" (per-path arrays, a `SimulationResult`) or "summary" (mergeable statistics only, a
         `SummaryResult`: memory bounded by one chunk, for 10^9 paths).
     """
-    threads = check_execution(threads, chunk_size, client, keep)
-    if seed is None and store is not None:  # resuming: the seed the store's run was started with
-        seed = Store.stored_seed(store)
-    job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, n_paths=n_paths, t_max=t_max,
-                   max_steps=max_steps, seed=seed, lanes=lanes, bridge=bridge, divergence_bound=divergence_bound,
-                   record_paths=record_paths, record_every=record_every)
-    (result,) = execute([job], threads=threads, chunk_size=chunk_size, client=client, stores=[store], keep=keep,
-                        progress=progress)
+    settings = RunSettings(n_paths=n_paths, t_max=t_max, max_steps=max_steps, seed=seed, threads=threads,
+                           lanes=lanes, bridge=bridge, divergence_bound=divergence_bound, record_paths=record_paths,
+                           record_every=record_every, progress=progress, client=client, chunk_size=chunk_size,
+                           store=store, keep=keep)
+    if settings.seed is None and store is not None:  # resuming: the seed the store's run was started with
+        settings = dataclasses.replace(settings, seed=Store.stored_seed(store))
+    job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings)
+    (result,) = execute([job], settings, stores=[store])
     return result

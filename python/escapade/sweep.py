@@ -14,16 +14,16 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ._execute import execute
+from ._settings import RunSettings, pop_settings
 from ._spec import Spec
 from .results import SimulationResult, SummaryResult, _from_npz, _write_npz
-from ._validate import as_int
-from .simulate import check_execution, make_job
+from .simulate import make_job
 
 __all__ = ["SweepResult", "sweep"]
 
 _SPECS = ("landscape", "dynamics", "stop", "target", "x0")
 _SEEDS = ("common", "independent")
-_NOT_IN_GRID = ("threads", "progress", "client", "chunk_size", "store", "keep", "seeds", "seed")
+_NOT_IN_GRID = (*RunSettings.how_to_run(), "seeds", "seed")
 
 
 def _replace(spec: Spec, key: str, field: str, value: Any) -> Spec:
@@ -166,13 +166,12 @@ def sweep(
         one thread each (the same bits). store : a directory; point i checkpoints to `store/point-<i>`.
     **simulate_kwargs : every other argument of `simulate` (x0, stop, target, n_paths, t_max, ...).
     """
-    threads = check_execution(threads, chunk_size, client, keep)
+    settings = RunSettings(seed=seed, threads=threads, progress=progress, client=client, chunk_size=chunk_size,
+                           store=store, keep=keep)
     if seeds not in _SEEDS:
         raise ValueError(f"seeds must be one of {_SEEDS}, got {seeds!r}")
     if not isinstance(grid, Mapping) or not grid:
         raise ValueError(f"grid must be a non-empty mapping of parameter -> values, got {grid!r}")
-    if seed is not None:
-        seed = as_int("seed", seed, minimum=0, maximum=2**64 - 1)
     for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             raise ValueError(f"grid[{key!r}] must be a list of values, got {values!r}")
@@ -185,13 +184,14 @@ def sweep(
     # What the result records of each value: JSON-compatible, so that a sweep saves; checked before running.
     grid_record = {k: [_record(k, v) for v in values] for k, values in grid_lists.items()}
     base = {"landscape": landscape, "dynamics": dynamics, **simulate_kwargs}
+    seed = settings.seed
     if seed is None and store is not None:  # resuming: the base seed the stored sweep started with
         meta = Path(store) / "sweep.json"
         seed = int(json.loads(meta.read_text())["seed"]) if meta.exists() else None
-    base["seed"] = secrets.randbits(63) if seed is None else seed
+    base_seed = secrets.randbits(63) if seed is None else seed
     if store is not None:
         Path(store).mkdir(parents=True, exist_ok=True)
-        (Path(store) / "sweep.json").write_text(json.dumps({"seed": base["seed"], "seeds": seeds}))
+        (Path(store) / "sweep.json").write_text(json.dumps({"seed": base_seed, "seeds": seeds}))
     points = [dict(zip(grid_lists, values)) for values in itertools.product(*grid_lists.values())]
     recorded = [dict(zip(grid_record, values)) for values in itertools.product(*grid_record.values())]
     jobs = []
@@ -206,10 +206,10 @@ def sweep(
                 args[spec_name] = _replace(args[spec_name], key, field, value)
             else:
                 args[key] = value
-        if seeds == "independent":
-            args["seed"] = _point_seed(args["seed"], index)
+        point_seed = _point_seed(base_seed, index) if seeds == "independent" else base_seed
+        point_settings = dataclasses.replace(settings, seed=point_seed, **pop_settings(args))
         try:
-            jobs.append(make_job(args.pop("landscape"), args.pop("dynamics"), **args))
+            jobs.append(make_job(args.pop("landscape"), args.pop("dynamics"), settings=point_settings, **args))
         except TypeError as exc:
             if "unexpected keyword" in str(exc):
                 raise TypeError(f"sweep: {exc}") from None
@@ -217,6 +217,5 @@ def sweep(
     stores: list[str | os.PathLike | None] = [
         None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))
     ]
-    results = execute(jobs, threads=threads, chunk_size=chunk_size, client=client, stores=stores, keep=keep,
-                      progress=progress)
+    results = execute(jobs, settings, stores)
     return SweepResult(grid=grid_record, points=recorded, results=results)

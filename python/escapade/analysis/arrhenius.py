@@ -61,6 +61,21 @@ def _positive(name: str, value: Any) -> np.ndarray:
     return a
 
 
+def check_series(
+    noise: ArrayLike, mean: ArrayLike, stderr: ArrayLike | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Noise levels, mean exit times and (optional) standard errors as float arrays: non-empty, 1-D, finite,
+    positive and of one length; raises TypeError/ValueError naming the argument (`plot.arrhenius` checks with it)."""
+    level = _positive("noise", noise)
+    m = _positive("mean", mean)
+    if m.shape != level.shape:
+        raise ValueError(f"noise and mean must have the same length, got {level.size} and {m.size}")
+    se = None if stderr is None else _positive("stderr", stderr)
+    if se is not None and se.shape != level.shape:
+        raise ValueError(f"stderr must have one entry per noise level, got {se.size} for {level.size}")
+    return level, m, se
+
+
 def arrhenius_fit(
     noise: ArrayLike, mean: ArrayLike, stderr: ArrayLike | None = None, *, scale: str = "temperature",
     power: float = 0.0, confidence: float = 0.95,
@@ -93,13 +108,7 @@ def arrhenius_fit(
         raise ValueError(f"confidence must be in (0, 1), got confidence={confidence!r}")
     if not math.isfinite(power):
         raise ValueError(f"power must be finite, got power={power!r}")
-    level = _positive("noise", noise)
-    m = _positive("mean", mean)
-    if m.shape != level.shape:
-        raise ValueError(f"noise and mean must have the same length, got {level.size} and {m.size}")
-    se = None if stderr is None else _positive("stderr", stderr)
-    if se is not None and se.shape != level.shape:
-        raise ValueError(f"stderr must have one entry per noise level, got {se.size} for {level.size}")
+    level, m, se = check_series(noise, mean, stderr)
     x = 1.0 / level if scale == "temperature" else 1.0 / level**2 if scale == "eps" else level
     if np.unique(x).size < 2:
         raise ValueError(f"an Arrhenius fit needs at least two distinct noise levels, got noise={level.tolist()}")

@@ -1,0 +1,98 @@
+"""`RunSettings`: every argument of `simulate` besides the problem, held and checked in one place.
+
+`simulate`, `sweep` and `Experiment.run` (config files) build one and hand it on. The checks that need the problem
+(n_paths against the rows of x0, t_max against the step size or an adaptive clock, the default lanes) are made
+where the problem is known, in `simulate.make_job`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import numpy as np
+
+from ._validate import as_float, as_int
+
+KEEP = ("paths", "summary")
+MAX_STEPS = 2**48 - 2
+MAX_INDEX = 2**63 - 1
+# More threads than this only oversubscribes the machine (and thousands can exhaust memory for stacks).
+MAX_THREADS = max(64, 8 * (os.cpu_count() or 1))
+
+
+def _how(default: Any) -> Any:
+    """A setting that says how to run and what to keep, not which paths: a sweep takes it once for all its
+    points, and a grid cannot vary it."""
+    return dataclasses.field(default=default, metadata={"how": True})
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RunSettings:
+    """The arguments of `simulate` other than landscape, dynamics, x0, stop and target, with the same defaults (see
+    `simulate` for what each one means). Building one checks every value that can be checked without the problem
+    (TypeError for the wrong kind, ValueError for a bad value, naming the argument and showing the value) and
+    normalizes the numbers to int, float and bool."""
+
+    n_paths: int | None = None
+    t_max: float | None = None
+    max_steps: int | None = None
+    seed: int | None = None
+    threads: int | None = _how(None)
+    lanes: int | None = None
+    bridge: bool = True
+    divergence_bound: float = 1e8
+    record_paths: int = 0
+    record_every: int = 1
+    progress: bool | None = _how(None)
+    client: Any = _how(None)
+    chunk_size: int | None = _how(None)
+    store: str | os.PathLike | None = _how(None)
+    keep: str = _how("paths")
+
+    def __post_init__(self) -> None:
+        def normalize(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        # How to run first, then which paths (in simulate's order of arguments).
+        if self.threads is not None:
+            normalize("threads", as_int("threads", self.threads, minimum=1, maximum=MAX_THREADS))
+        if self.chunk_size is not None:
+            as_int("chunk_size", self.chunk_size, minimum=1)  # checked only: chunks are cut with the value as given
+        if self.client is not None and not callable(getattr(self.client, "submit", None)):
+            raise TypeError(f"client must be a dask.distributed Client, got {self.client!r}")
+        if self.keep not in KEEP:
+            raise ValueError(f"keep must be one of {KEEP}, got {self.keep!r}")
+        if not isinstance(self.bridge, (bool, np.bool_)):
+            raise TypeError(f"bridge must be True or False, got {self.bridge!r}")
+        normalize("bridge", bool(self.bridge))
+        if self.n_paths is not None:
+            normalize("n_paths", as_int("n_paths", self.n_paths, minimum=1, maximum=MAX_INDEX))
+        if self.t_max is not None:
+            normalize("t_max", as_float("t_max", self.t_max, positive=True))
+        if self.max_steps is not None:
+            normalize("max_steps", as_int("max_steps", self.max_steps, minimum=1, maximum=MAX_STEPS))
+        if self.seed is not None:
+            normalize("seed", as_int("seed", self.seed, minimum=0, maximum=2**64 - 1))
+        if self.lanes is not None:
+            normalize("lanes", as_int("lanes", self.lanes, minimum=1, maximum=4096))
+        normalize("divergence_bound", as_float("divergence_bound", self.divergence_bound, positive=True,
+                                               finite=False))
+        normalize("record_paths", as_int("record_paths", self.record_paths, minimum=0, maximum=MAX_INDEX))
+        normalize("record_every", as_int("record_every", self.record_every, minimum=1, maximum=MAX_INDEX))
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every setting, in the order of `simulate`'s signature."""
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def how_to_run(cls) -> tuple[str, ...]:
+        """The settings that say how to run and what to keep (threads, client, store, ...), not which paths."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("how"))
+
+
+def pop_settings(args: dict[str, Any]) -> dict[str, Any]:
+    """Take the run settings out of `args` (keyword arguments of `simulate`), leaving the problem's."""
+    return {name: args.pop(name) for name in RunSettings.names() if name in args}
