@@ -319,6 +319,75 @@ def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> Simulation
     )
 
 
+def _coordinate(values: list[Any]) -> np.ndarray:
+    """Grid values as an xarray coordinate; values numpy cannot hold in one array become their repr strings."""
+    try:
+        a = np.asarray(values)
+    except ValueError:
+        a = np.array([repr(v) for v in values])
+    return a if a.ndim == 1 else np.array([repr(v) for v in values])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SweepResult:
+    """One result per grid point, in the order of the cartesian product of the grid's values."""
+
+    grid: dict[str, list[Any]]
+    points: list[dict[str, Any]]
+    results: list[SimulationResult | SummaryResult]
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, i: int) -> SimulationResult | SummaryResult:
+        return self.results[i]
+
+    def __iter__(self) -> Any:
+        return iter(self.results)
+
+    def to_pandas(self) -> Any:
+        """One row per grid point: the grid values, then the summary (counts, mean, stderr, ...) and the seed."""
+        import pandas as pd
+
+        rows = []
+        for point, res in zip(self.points, self.results):
+            s = res.summary()
+            rows.append({**point, "n_paths": s.n_paths, **{k.lower(): v for k, v in s.counts.items()},
+                         "mean": s.mean, "stderr": s.stderr, "mean_lower_bound": s.mean_lower_bound,
+                         "exponential_mean": s.exponential_mean, "seed": res.seed})
+        return pd.DataFrame(rows)
+
+    def to_xarray(self) -> Any:
+        """An xarray Dataset with one dimension per grid key: each point's summary (counts by status, mean, stderr,
+        mean_lower_bound, exponential_mean) and seed."""
+        import xarray as xr
+
+        frame = self.to_pandas()
+        keys = list(self.grid)
+        shape = tuple(len(v) for v in self.grid.values())
+        variables = [c for c in frame.columns if c not in keys]
+        coords = {k: _coordinate(v) for k, v in self.grid.items()}
+        return xr.Dataset({c: (keys, frame[c].to_numpy().reshape(shape)) for c in variables}, coords=coords,
+                          attrs={"grid": json.dumps(self.grid)})
+
+    def save(self, path: str | Path) -> None:
+        """One .npz with every point's arrays under the prefix p<i>/; `escapade.load` reads it back."""
+        header: dict[str, Any] = {"kind": "sweep", "grid": self.grid, "points": self.points, "results": []}
+        arrays: dict[str, np.ndarray] = {}
+        for i, res in enumerate(self.results):
+            header["results"].append(res._header())
+            arrays.update({f"p{i}/{k}": v for k, v in res._arrays().items()})
+        _write_npz(path, header, arrays)
+
+    @classmethod
+    def _from_npz(cls, data: Any, header: dict[str, Any]) -> SweepResult:
+        results = [_from_npz(data, h, prefix=f"p{i}/") for i, h in enumerate(header["results"])]
+        return cls(grid=header["grid"], points=header["points"], results=results)
+
+    def __repr__(self) -> str:
+        return f"<SweepResult over {list(self.grid)}: {len(self)} points>"
+
+
 def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
     header = json.loads(str(data["header"]))
     if header.get("format") != _FORMAT:
@@ -331,7 +400,5 @@ def load(path: str | Path) -> Any:
     with np.load(path, allow_pickle=False) as data:
         header = _read_header(data, path)
         if header["kind"] == "sweep":
-            from .sweep import SweepResult
-
             return SweepResult._from_npz(data, header)
         return _from_npz(data, header)

@@ -11,6 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from ..results import SweepResult
+
 __all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
 
 _SCALES = ("temperature", "eps", "inverse")
@@ -165,8 +167,6 @@ def arrhenius_fit_sweep(
         sqrt(stops)). Points with fewer than two stopped paths are left out.
     power, confidence : as in `arrhenius_fit`.
     """
-    from ..sweep import SweepResult
-
     if not isinstance(sweep_result, SweepResult):
         raise TypeError(f"sweep_result must be an escapade SweepResult, got {type(sweep_result).__name__}")
     if key not in sweep_result.grid:
