@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "escapade/dynamics.hpp"
-#include "escapade/dynamics/gradient_noise.hpp"
 #include "escapade/dynamics/step_policy.hpp"
+#include "escapade/perturbations/gradient_noise.hpp"
 #include "escapade/validate.hpp"
 
 namespace escapade {

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "escapade/dynamics/gradient_descent.hpp"
-#include "escapade/stable.hpp"
+#include "escapade/perturbations/stable.hpp"
 
 namespace escapade {
 
