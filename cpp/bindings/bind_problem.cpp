@@ -4,12 +4,16 @@
 #include <memory>
 
 #include "escapade/dynamics/adagrad.hpp"
+#include "escapade/dynamics/gaussian_sgd.hpp"
 #include "escapade/dynamics/gradient_descent.hpp"
+#include "escapade/dynamics/heavy_ball.hpp"
 #include "escapade/dynamics/langevin.hpp"
+#include "escapade/dynamics/levy_langevin.hpp"
+#include "escapade/dynamics/noisy_gd.hpp"
 #include "escapade/dynamics/perturbed_gd.hpp"
 #include "escapade/dynamics/sgd_k.hpp"
 #include "escapade/dynamics/sgld.hpp"
-#include "escapade/dynamics/stable_noise.hpp"
+#include "escapade/dynamics/stable_sgd.hpp"
 #include "escapade/landscapes/double_well.hpp"
 #include "escapade/landscapes/least_squares.hpp"
 #include "escapade/landscapes/mlp.hpp"
