@@ -6,10 +6,14 @@
 namespace py = pybind11;
 
 void bind_random(py::module_& m);
-void bind_problem(py::module_& m);
-void bind_engine(py::module_& m);
+void bind_landscapes(py::module_& m);
+void bind_constraints(py::module_& m);
+void bind_forcing(py::module_& m);
+void bind_dynamics(py::module_& m);
+void bind_regions(py::module_& m);
+void bind_starts(py::module_& m);
 void bind_callbacks(py::module_& m);
-void bind_constrained(py::module_& m);
+void bind_engine(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "escapade's compiled core: landscapes, dynamics, regions, starting points and the ensemble engine.";
@@ -38,8 +42,13 @@ PYBIND11_MODULE(_core, m) {
     return info;
   }, "Compiler, flags and libraries this build of the core used.");
   bind_random(m);
-  bind_problem(m);
-  bind_constrained(m);
+  // Each type before the signatures that name it: the constrained flow takes a constraint and a forcing.
+  bind_landscapes(m);
+  bind_constraints(m);
+  bind_forcing(m);
+  bind_dynamics(m);
+  bind_regions(m);
+  bind_starts(m);
   bind_callbacks(m);
   bind_engine(m);
 }

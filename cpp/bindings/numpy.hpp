@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <string>
 #include <vector>
 
 #include "escapade/types.hpp"
@@ -31,6 +32,18 @@ inline Matrix to_matrix(const DoubleArray& a, const char* name) {
   if (a.ndim() != 2) throw std::invalid_argument(std::string(name) + " must be 2-dimensional");
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   return Eigen::Map<const RowMajor>(a.data(), a.shape(0), a.shape(1));
+}
+
+// Points as an (n, d) array, or one point as a (d,) array.
+inline Matrix points_of(const DoubleArray& x, int d, const char* name) {
+  if (x.ndim() == 1 && x.shape(0) == d) return Eigen::Map<const Vector>(x.data(), d);
+  if (x.ndim() == 2 && x.shape(1) == d) return Eigen::Map<const Matrix>(x.data(), d, x.shape(0));
+  throw std::invalid_argument(std::string(name) + " must have shape (" + std::to_string(d) + ",) or (n, " +
+                              std::to_string(d) + ")");
+}
+
+inline py::array_t<double> vector_to_numpy(const Vector& v) {
+  return to_numpy(std::vector<double>(v.data(), v.data() + v.size()), {static_cast<py::ssize_t>(v.size())});
 }
 
 }  // namespace escapade::py_glue

@@ -43,6 +43,9 @@ class Octopus(Landscape):
 class Quadratic(Landscape):
     def __init__(self, *, H: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
+class Ackley(Landscape):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, a: typing.SupportsFloat | typing.SupportsIndex, d: typing.SupportsFloat | typing.SupportsIndex, c: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
 class FiniteSum(Landscape):
     def term_gradient(self, i: typing.SupportsInt | typing.SupportsIndex, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -85,6 +88,56 @@ class LeastSquares(FiniteSum):
         ...
 class MLP(FiniteSum):
     def __init__(self, *, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], hidden: typing.SupportsInt | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class Constraint:
+    def jacobian(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Jacobian (m, d) at the point x (d,).
+        """
+    def value(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        g at each row of x (n, d); returns (n, m).
+        """
+    @property
+    def dim(self) -> int:
+        ...
+    @property
+    def n_constraints(self) -> int:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+class Parabola(Constraint):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 2) -> None:
+        ...
+class Sphere(Constraint):
+    def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class Affine(Constraint):
+    def __init__(self, *, A: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], b: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class Forcing:
+    def eval(self, t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], seed: typing.SupportsInt | typing.SupportsIndex, path: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        w(t) of path `path` of the run with seed `seed` at each time of t; returns (n, d).
+        """
+    @property
+    def dim(self) -> int:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+class PeriodicForcing(Forcing):
+    def __init__(self, *, directions: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], amplitude: typing.SupportsFloat | typing.SupportsIndex, omega: typing.SupportsFloat | typing.SupportsIndex, phase: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
+        ...
+class BrownianForcing(Forcing):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex, horizon: typing.SupportsFloat | typing.SupportsIndex, levels: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class RandomDirectionForcing(Forcing):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, amplitude: typing.SupportsFloat | typing.SupportsIndex, tau: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class TableForcing(Forcing):
+    def __init__(self, *, times: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
 class Dynamics:
     @property
@@ -247,99 +300,6 @@ class Langevin(Dynamics):
     @typing.overload
     def __init__(self, *, noise: str, eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
-class Region:
-    def contains(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.uint8]:
-        """
-        1 where the row of x (n, d) lies in the region; returns (n,) uint8.
-        """
-    @property
-    def dim(self) -> int:
-        ...
-class HalfSpace(Region):
-    def __init__(self, *, normal: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], offset: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-class Ball(Region):
-    def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-class Box(Region):
-    def __init__(self, *, low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class Start:
-    def sample(self, seed: typing.SupportsInt | typing.SupportsIndex, first: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        Starting points of paths first .. first + n - 1; returns (n, d).
-        """
-    @property
-    def dim(self) -> int:
-        ...
-class FixedStart(Start):
-    def __init__(self, x0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class PointsStart(Start):
-    def __init__(self, points: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class UniformBoxStart(Start):
-    def __init__(self, *, low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class UniformBallStart(Start):
-    def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-class GaussianStart(Start):
-    def __init__(self, *, mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], cov: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class Constraint:
-    def jacobian(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        The Jacobian (m, d) at the point x (d,).
-        """
-    def value(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        g at each row of x (n, d); returns (n, m).
-        """
-    @property
-    def dim(self) -> int:
-        ...
-    @property
-    def n_constraints(self) -> int:
-        ...
-    @property
-    def name(self) -> str:
-        ...
-class Parabola(Constraint):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 2) -> None:
-        ...
-class Sphere(Constraint):
-    def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-class Affine(Constraint):
-    def __init__(self, *, A: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], b: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class Forcing:
-    def eval(self, t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], seed: typing.SupportsInt | typing.SupportsIndex, path: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        w(t) of path `path` of the run with seed `seed` at each time of t; returns (n, d).
-        """
-    @property
-    def dim(self) -> int:
-        ...
-    @property
-    def name(self) -> str:
-        ...
-class PeriodicForcing(Forcing):
-    def __init__(self, *, directions: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], amplitude: typing.SupportsFloat | typing.SupportsIndex, omega: typing.SupportsFloat | typing.SupportsIndex, phase: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> None:
-        ...
-class BrownianForcing(Forcing):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex, horizon: typing.SupportsFloat | typing.SupportsIndex, levels: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-class RandomDirectionForcing(Forcing):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, amplitude: typing.SupportsFloat | typing.SupportsIndex, tau: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-class TableForcing(Forcing):
-    def __init__(self, *, times: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class Ackley(Landscape):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, a: typing.SupportsFloat | typing.SupportsIndex, d: typing.SupportsFloat | typing.SupportsIndex, c: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
 class FlowMethod:
     """
     Members:
@@ -395,6 +355,46 @@ class ConstrainedFlow(Dynamics):
         """
         U_alpha(x) + w(t) at each row of x (n, d) and time t (n,); NaN rows where J J^T is singular.
         """
+class Region:
+    def contains(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.uint8]:
+        """
+        1 where the row of x (n, d) lies in the region; returns (n,) uint8.
+        """
+    @property
+    def dim(self) -> int:
+        ...
+class HalfSpace(Region):
+    def __init__(self, *, normal: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], offset: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class Ball(Region):
+    def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class Box(Region):
+    def __init__(self, *, low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class Start:
+    def sample(self, seed: typing.SupportsInt | typing.SupportsIndex, first: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Starting points of paths first .. first + n - 1; returns (n, d).
+        """
+    @property
+    def dim(self) -> int:
+        ...
+class FixedStart(Start):
+    def __init__(self, x0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class PointsStart(Start):
+    def __init__(self, points: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class UniformBoxStart(Start):
+    def __init__(self, *, low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class UniformBallStart(Start):
+    def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class GaussianStart(Start):
+    def __init__(self, *, mean: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], cov: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
 class CompiledLandscape(Landscape):
     def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: typing.SupportsInt | typing.SupportsIndex, value: typing.SupportsInt | typing.SupportsIndex = 0, hessian: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         """

@@ -6,28 +6,10 @@
 #include <string>
 
 #include "escapade/landscape.hpp"
+#include "escapade/perturbation.hpp"
 #include "escapade/types.hpp"
 
 namespace escapade {
-
-// Covariance rate of the driving noise per unit time, Sigma = B B^T, for the Brownian-bridge crossing test.
-struct Diffusion {
-  bool isotropic = true;
-  double scalar = 0.0;  // Sigma = scalar * I when isotropic
-  Matrix Sigma;         // otherwise
-  // n^T Sigma n for a unit vector n of length d.
-  double along(const double* n, int d) const {
-    if (isotropic) return scalar;
-    double v = 0;
-    for (int j = 0; j < d; ++j) {
-      double s = 0;
-      for (int i = 0; i < d; ++i) s += Sigma(i, j) * n[i];
-      v += s * n[j];
-    }
-    return v;
-  }
-  double component(int i) const { return isotropic ? scalar : Sigma(i, i); }
-};
 
 // What a block-step hands the dynamics, for `width` lanes stored column by column.
 struct StepInput {

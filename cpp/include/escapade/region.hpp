@@ -14,8 +14,8 @@
 #include <limits>
 #include <string>
 
-#include "escapade/dynamics.hpp"
 #include "escapade/mathfn.hpp"
+#include "escapade/perturbation.hpp"
 #include "escapade/types.hpp"
 #include "escapade/validate.hpp"
 

@@ -3,7 +3,8 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 
-#include "escapade/dynamics/gradient_descent.hpp"
+#include "escapade/dynamics/discrete_map.hpp"
+#include "escapade/validate.hpp"
 
 namespace escapade {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "escapade/dynamics.hpp"
-#include "escapade/dynamics/gradient_noise.hpp"
+#include "escapade/perturbations/gradient_noise.hpp"
 #include "escapade/validate.hpp"
 
 namespace escapade {

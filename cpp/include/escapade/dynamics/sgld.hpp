@@ -2,7 +2,10 @@
 
 #include <cmath>
 
-#include "escapade/dynamics/sgd_k.hpp"
+#include "escapade/dynamics.hpp"
+#include "escapade/dynamics/term_sampler.hpp"
+#include "escapade/landscapes/finite_sum.hpp"
+#include "escapade/validate.hpp"
 
 namespace escapade {
 

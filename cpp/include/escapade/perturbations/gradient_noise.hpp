@@ -16,7 +16,7 @@
 
 #include "escapade/kernels.hpp"
 #include "escapade/landscape.hpp"
-#include "escapade/landscapes/stochastic_quadratic.hpp"
+#include "escapade/landscapes/finite_sum.hpp"
 #include "escapade/validate.hpp"
 
 namespace escapade {

@@ -1,0 +1,42 @@
+// Regions (stop and target sets): thin constructors; validation lives in the core.
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "escapade/region.hpp"
+#include "numpy.hpp"
+
+using namespace escapade;
+using namespace escapade::py_glue;
+using namespace pybind11::literals;
+
+void bind_regions(py::module_& m) {
+  py::class_<Region, std::shared_ptr<Region>>(m, "Region")
+      .def_property_readonly("dim", &Region::dim)
+      .def(
+          "contains",
+          [](const Region& r, const DoubleArray& x) {
+            const Matrix P = points_of(x, r.dim(), "x");
+            std::vector<std::uint8_t> in(P.cols());
+            r.contains(P.data(), static_cast<int>(P.cols()), in.data());
+            return to_numpy(std::move(in), {static_cast<py::ssize_t>(P.cols())});
+          },
+          "x"_a, "1 where the row of x (n, d) lies in the region; returns (n,) uint8.");
+  py::class_<HalfSpace, Region, std::shared_ptr<HalfSpace>>(m, "HalfSpace")
+      .def(py::init([](const DoubleArray& normal, double offset) {
+             return std::make_shared<HalfSpace>(to_vector(normal, "normal"), offset);
+           }),
+           py::kw_only(), "normal"_a, "offset"_a);
+  py::class_<Ball, Region, std::shared_ptr<Ball>>(m, "Ball")
+      .def(py::init([](const DoubleArray& center, double radius) {
+             return std::make_shared<Ball>(to_vector(center, "center"), radius);
+           }),
+           py::kw_only(), "center"_a, "radius"_a);
+  py::class_<Box, Region, std::shared_ptr<Box>>(m, "Box")
+      .def(py::init([](const DoubleArray& low, const DoubleArray& high) {
+             return std::make_shared<Box>(to_vector(low, "low"), to_vector(high, "high"));
+           }),
+           py::kw_only(), "low"_a, "high"_a);
+}
