@@ -20,7 +20,9 @@ import escapade as esc
 from escapade.cli import REPRODUCTIONS, main
 from escapade.config import ConfigError, Experiment, load_config, parse_config, registry
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from conftest import ROOT
+
+EXAMPLES = ROOT / "examples"
 
 BASE = """\
 [landscape]

@@ -32,7 +32,8 @@ from escapade import (
     simulate,
 )
 
-N_SIGMA = 5.0
+from conftest import N_SIGMA, double_well
+
 RESULT_ARRAYS = ("status", "exit_time", "exit_step", "exit_position")
 
 
@@ -46,10 +47,6 @@ def assert_same_result(a, b):
         else:
             bad = np.nonzero(x != y)[0]
         assert bad.size == 0, f"{name} differs for {bad.size} paths, first rows {bad[:10].tolist()}"
-
-
-def double_well(x):
-    return x**4 / 4 - x**2 / 2
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -29,9 +29,7 @@ from escapade.analysis import (
 )
 from escapade.cli import main
 
-
-def quartic(x):
-    return x**4 / 4 - x**2 / 2
+from conftest import double_well
 
 
 # --- exit-time statistics --------------------------------------------------------------------------------------
@@ -87,7 +85,7 @@ def test_exit_time_statistics_of_a_run():
     s = res.summary()
     assert st.events == s.counts["EXITED"] and st.censored == s.counts["CENSORED"] > 0
     assert st.mean == pytest.approx(s.mean) and st.stderr == pytest.approx(s.stderr)
-    exact = langevin_mean_exit_time_1d(quartic, 0.1, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+    exact = langevin_mean_exit_time_1d(double_well, 0.1, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
     e = st.exponential
     assert e.mean_ci[0] < exact < e.mean_ci[1] or abs(e.mean - exact) < 0.05 * exact  # deep-well law
     assert 0 < st.quantiles[0.1] < st.quantiles[0.5] < 40.0
@@ -137,8 +135,8 @@ def test_eyring_kramers_error_is_order_temperature():
     f = esc.StrictSaddle([-1.0, 1.0])
     for T in (1 / 48, 1 / 96, 1 / 192):
         ek = eyring_kramers(f, [-1.0, 0.0], [0.0, 0.0], T)
-        transition = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
-        crossing = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+        transition = langevin_mean_exit_time_1d(double_well, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
+        crossing = langevin_mean_exit_time_1d(double_well, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
         assert abs((transition / ek.transition_time - 1) / T - 1.5) < 12 * T
         assert abs((crossing / ek.crossing_time - 1) / T - 1.5) < 12 * T
     assert ek.prefactor == pytest.approx(2 * math.pi / math.sqrt(2))  # sqrt(|det H(s)| / det H(m)) = sqrt(1 / 2)
@@ -153,7 +151,7 @@ def test_eyring_kramers_against_simulation_2d():
     f = esc.StrictSaddle([-1.0, 1.0])
     T = 0.25 / 6
     ek = eyring_kramers(f, [-1.0, 0.0], [0.1, -0.1], T)
-    exact = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
+    exact = langevin_mean_exit_time_1d(double_well, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
     res = esc.simulate(f, esc.Langevin(temperature=T, dt=0.02), x0=[-1.0, 0.0],
                        stop=esc.HalfSpace(normal=[1.0, 0.0], offset=1.0), n_paths=1500, t_max=1e6, seed=0)
     s = res.summary()
