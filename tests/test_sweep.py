@@ -1,0 +1,117 @@
+"""sweep(): grids over any constructor or run argument, with numpy and array values, common or independent seeds,
+pandas tables, save and load, and its checkpoint store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import escapade as esc
+
+from conftest import assert_same_result, assert_same_trajectories, run_sweep, w1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Grids
+
+
+def test_sweep_over_numpy_values(tmp_path):
+    """Grids built with numpy (np.arange, boolean arrays) give JSON-compatible points that save and load."""
+    res = run_sweep(grid={"n_paths": np.arange(100, 301, 100), "bridge": np.array([True, False])}, t_max=50.0)
+    assert len(res) == 6
+    assert [r.n_paths for r in res] == [100, 100, 200, 200, 300, 300]
+    assert [p["n_paths"] for p in res.points] == [100, 100, 200, 200, 300, 300]
+    assert [r.params["bridge"] for r in res] == [True, False] * 3
+    path = tmp_path / "sweep.npz"
+    res.save(path)
+    back = esc.load(path)
+    assert back.points == res.points
+    for a, b in zip(res, back):
+        assert_same_result(a, b)
+
+
+def test_sweep_over_array_values(tmp_path):
+    """x0 is a simulate argument, so a grid may list starting points as arrays; the sweep saves and loads."""
+    res = run_sweep(grid={"x0": [np.array([-1.0]), np.array([-0.5])]}, n_paths=200)
+    for start, r in zip((-1.0, -0.5), res):
+        assert_same_result(w1(x0=[start], n_paths=200, record_paths=2, record_every=1000), r)
+    path = tmp_path / "sweep.npz"
+    res.save(path)
+    back = esc.load(path)
+    assert [np.asarray(p["x0"]).tolist() for p in back.points] == [[-1.0], [-0.5]]
+    for a, b in zip(res, back):
+        assert_same_result(a, b)
+
+
+def test_sweep_grid_values_json_cannot_hold_fail_before_running(tmp_path, count_chunks):
+    """Points are saved as JSON: a grid value JSON cannot hold is converted, or refused before any path runs."""
+    grid = {"stop": [esc.HalfSpace([1.0], 0.0), esc.HalfSpace([1.0], -0.5)]}
+    try:
+        res = run_sweep(grid=grid, n_paths=200)
+    except (TypeError, ValueError) as exc:
+        assert count_chunks == [], f"every point ran before the grid was refused: {exc}"
+        assert "stop" in str(exc) or "grid" in str(exc)
+    else:
+        path = tmp_path / "sweep.npz"
+        res.save(path)
+        assert len(esc.load(path)) == 2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables and files
+
+
+def test_sweep_to_pandas():
+    pytest.importorskip("pandas")
+    res = run_sweep(seeds="independent")
+    df = res.to_pandas()
+    assert len(df) == 4
+    assert list(df.columns) == [
+        "dynamics.temperature", "bridge", "n_paths", "exited", "hit", "censored", "diverged", "converged", "singular", "mean", "stderr",
+        "mean_lower_bound", "exponential_mean", "seed",
+    ]
+    for (_, row), point, r in zip(df.iterrows(), res.points, res):
+        s = r.summary()
+        assert row["dynamics.temperature"] == point["dynamics.temperature"]
+        assert row["bridge"] == point["bridge"]
+        assert row["n_paths"] == 1000 and row["exited"] == s.counts["EXITED"] == 1000
+        assert row["censored"] == 0 and row["hit"] == 0 and row["diverged"] == 0
+        assert row["mean"] == s.mean and row["stderr"] == s.stderr
+        assert row["seed"] == r.seed
+
+
+@pytest.mark.parametrize("keep", ["paths", "summary"])
+def test_sweep_save_load_round_trip(tmp_path, keep):
+    res = run_sweep(seeds="independent", keep=keep, chunk_size=400)
+    path = tmp_path / "sweep.npz"
+    res.save(path)
+    back = esc.load(path)
+    assert isinstance(back, esc.SweepResult)
+    assert back.grid == res.grid and back.points == res.points
+    assert len(back) == len(res)
+    for a, b in zip(res, back):
+        if keep == "paths":
+            assert_same_result(a, b)
+        else:
+            assert isinstance(b, esc.SummaryResult)
+            assert b.exit_stats == a.exit_stats
+            assert_same_trajectories(a, b)
+            assert (b.params, b.seed, b.version, b.total_steps) == (a.params, a.seed, a.version, a.total_steps)
+        assert b.elapsed == a.elapsed
+        assert b.summary() == a.summary()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The checkpoint store
+
+
+def test_sweep_store_skips_finished_points(tmp_path, count_chunks):
+    store = tmp_path / "sweep-store"
+    first = run_sweep(seeds="common", store=store, chunk_size=500)
+    assert len(count_chunks) == 8
+    assert sorted(p.name for p in store.iterdir()) == [f"point-{i:04d}" for i in range(4)] + ["sweep.json"]
+    count_chunks.clear()
+    again = run_sweep(seeds="common", store=store, chunk_size=500)
+    assert count_chunks == []
+    for a, b in zip(first, again):
+        assert_same_result(a, b)
