@@ -1,11 +1,12 @@
-"""What several test files share: the repository's paths, the W1 double well, bit-for-bit comparisons of results,
-and the fixtures of chunked runs.
+"""What several test files share: the repository's paths, the W1 double well, the reference problems of the
+reproducibility tests, bit-for-bit comparisons of results, and the fixtures of chunked runs.
 
 Test files import the plain helpers (`from conftest import w1`); the fixtures need no import.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 import escapade._execute as execute_module
-from escapade import DoubleWell, HalfSpace, Langevin, simulate, sweep
+from escapade import Ball, Box, DoubleWell, HalfSpace, Langevin, Quadratic, UniformBall, simulate, sweep
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 N_SIGMA = 5.0
@@ -62,7 +63,54 @@ def w1_local():
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Reference problems of the reproducibility tests, each run once per configuration for the whole session
+
+
+PROBLEMS = {
+    "w1": dict(W1, n_paths=2000),
+    "quadratic3d": dict(
+        landscape=Quadratic([[2.0, 0.3, 0.0], [0.3, 1.0, 0.1], [0.0, 0.1, 0.5]]),
+        dynamics=Langevin(temperature=0.2, dt=1e-2),
+        x0=UniformBall([0.0, 0.0, 0.0], 0.5),
+        stop=Ball([0.0, 0.0, 0.0], 1.5),
+        target=Box([0.8, -np.inf, -np.inf], [np.inf, np.inf, np.inf]),
+        n_paths=1000,
+        t_max=100.0,
+    ),
+    "quadratic3d_anisotropic": dict(
+        landscape=Quadratic([[2.0, 0.3, 0.0], [0.3, 1.0, 0.1], [0.0, 0.1, 0.5]], center=[0.1, 0.0, -0.1]),
+        dynamics=Langevin(eps=0.6, S=[[1.0, 0.2], [0.0, 0.8], [0.5, -0.3]], dt=1e-2),
+        x0=UniformBall([0.0, 0.0, 0.0], 0.5),
+        stop=Ball([0.0, 0.0, 0.0], 1.5),
+        target=Box([0.8, -np.inf, -np.inf], [np.inf, np.inf, np.inf]),
+        n_paths=1000,
+        t_max=100.0,
+    ),
+}
+BASELINE = (1, 64)
+
+
+@functools.lru_cache(maxsize=None)
+def run_problem(name, threads, lanes, seed=11):
+    spec = dict(PROBLEMS[name])
+    return simulate(spec.pop("landscape"), spec.pop("dynamics"), seed=seed, threads=threads, lanes=lanes, **spec)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Comparing results
+
+
+def assert_same_arrays(a, b):
+    """The per-path arrays are equal, NaN where the other has NaN."""
+    for name in RESULT_ARRAYS:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        assert x.shape == y.shape, name
+        if x.dtype.kind == "f":
+            bad = np.nonzero(~((x == y) | (np.isnan(x) & np.isnan(y))))[0]
+        else:
+            bad = np.nonzero(x != y)[0]
+        assert bad.size == 0, f"{name} differs for {bad.size} paths, first rows {bad[:10].tolist()}"
 
 
 def same_bits(x, y):

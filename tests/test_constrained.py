@@ -450,15 +450,6 @@ seed = 1
         esc.ConstrainedFlow({"type": "Ellipse"}, dt=0.01)
 
 
-def test_statistics_saved_before_the_singular_status_still_load():
-    from escapade.results import ExitStats
-
-    old = {"counts": [1, 2, 3, 0, 0], "n_stopped": 3, "mean": 1.0, "m2": 0.5, "total_time": 3.0, "censored_time": 9.0}
-    stats = ExitStats.from_dict(old)
-    assert stats.counts == (1, 2, 3, 0, 0, 0)
-    assert stats.summary().counts["SINGULAR"] == 0
-
-
 def test_small_sweep_points_run_side_by_side_with_the_same_bits():
     flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.05, method="dp54",
                                forcing=esc.BrownianForcing(1.0, horizon=10.0, resolution=0.01))

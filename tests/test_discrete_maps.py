@@ -115,14 +115,6 @@ def test_maps_are_bitwise_reproducible_across_threads_and_lanes(dynamics):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
-def test_maps_never_use_the_bridge_test():
-    dyn = esc.NoisyGD(lr=0.05, noise_radius=2.0)
-    kwargs = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=300, max_steps=10**6, seed=2)
-    a = esc.simulate(esc.DoubleWell(), dyn, bridge=True, **kwargs)
-    b = esc.simulate(esc.DoubleWell(), dyn, bridge=False, **kwargs)
-    np.testing.assert_array_equal(a.exit_step, b.exit_step)
-
-
 @pytest.mark.parametrize(("make", "exc", "match"), [
     (lambda: esc.GD(lr=-0.1), ValueError, "lr"),
     (lambda: esc.GD(lr=0.1, schedule="cosine"), ValueError, "schedule"),
