@@ -29,13 +29,8 @@ def double_well(x):
 # W1: escape from x = -1 over the barrier at 0 of the double well, at temperature 1/16
 
 
-W1 = dict(
-    landscape=DoubleWell(),
-    dynamics=Langevin(temperature=1 / 16, dt=1e-2),
-    x0=[-1.0],
-    stop=HalfSpace([1.0], 0.0),
-    t_max=1e4,
-)
+W1_EXIT = dict(x0=[-1.0], stop=HalfSpace([1.0], 0.0), t_max=1e4)  # the start, the region left and the time cap
+W1 = dict(landscape=DoubleWell(), dynamics=Langevin(temperature=1 / 16, dt=1e-2), **W1_EXIT)
 N_PATHS = 3000
 SEED = 2024
 

@@ -1,5 +1,5 @@
 """keep="summary": exit statistics merged chunk by chunk equal the summary of the per-path arrays, for any grouping
-of the chunks and with chunks where nothing stopped; a summary result saves and loads."""
+of the chunks, with chunks where nothing stopped and runs with different caps; a summary result saves and loads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import escapade
-from escapade import ExitStats, HalfSpace, Langevin, Quadratic, Status, SummaryResult, simulate
+from escapade import DoubleWell, ExitStats, HalfSpace, Langevin, Quadratic, Status, SummaryResult, simulate
 
 from conftest import assert_same_summary, assert_same_trajectories, w1
 
@@ -136,6 +136,19 @@ def test_exit_stats_merge_with_nothing_stopped():
     assert s.mean_lower_bound == 500.0 and s.censored_fraction == 1.0
     one = ExitStats.of(np.array([0], np.int8), np.array([3.0]), 500.0)
     assert censored.merge(one).summary().mean == 3.0 and math.isnan(censored.merge(one).summary().stderr)
+
+
+def test_merging_runs_with_different_caps_keeps_the_censored_time():
+    short = simulate(DoubleWell(), Langevin(temperature=1 / 16, dt=1e-2), n_paths=200, seed=0,
+                         x0=[-1.0], stop=HalfSpace([1.0], 0.0), t_max=50.0)
+    long = simulate(DoubleWell(), Langevin(temperature=1 / 16, dt=1e-2), n_paths=200, seed=1,
+                        x0=[-1.0], stop=HalfSpace([1.0], 0.0), t_max=500.0)
+    merged = short.stats().merge(long.stats())
+    censored = short.count(Status.CENSORED) * 50.0 + long.count(Status.CENSORED) * 500.0
+    assert merged.censored_time == pytest.approx(censored)
+    total = short.exit_time[short.stopped].sum() + long.exit_time[long.stopped].sum()
+    k = short.stopped.sum() + long.stopped.sum()
+    assert merged.summary().exponential_mean == pytest.approx((total + censored) / k)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Start samplers: uniform in a box or a ball and Gaussian, checked statistically, deterministic functions of seed
-and path, and where the engine starts path i."""
+and path, where the engine starts path i; covariances symmetric up to rounding are accepted."""
 
 from __future__ import annotations
 
@@ -85,3 +85,12 @@ def test_samplers_are_deterministic_functions_of_seed_and_path(sampler):
     )
     starts = np.array([x[0] for _, x in res.trajectories])
     np.testing.assert_array_equal(starts, a[:25])
+
+
+def test_nearly_symmetric_matrices_are_accepted_and_symmetrized():
+    cov = [[1e-6, 5e-7 + 1e-19], [5e-7, 1e-6]]
+    g = Gaussian(mean=[0.0, 0.0], cov=cov)
+    assert np.array_equal(g.cov, g.cov.T)
+    assert g.sample(5, seed=0).shape == (5, 2)
+    with pytest.raises(ValueError, match="cov"):
+        Gaussian(mean=[0.0, 0.0], cov=[[1e-6, 6e-7], [5e-7, 1e-6]])

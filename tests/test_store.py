@@ -1,5 +1,6 @@
 """The checkpoint store: a rerun skips the chunks it finds and runs the missing ones, a killed run resumes to the
-uninterrupted result, the store of another run is refused, and leftovers of a killed write do no harm."""
+uninterrupted result, the store of another run is refused, leftovers of a killed write do no harm, and a run without
+a seed resumes with the seed it started with."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
-from escapade import Langevin
+from escapade import DoubleWell, Langevin, simulate
 
-from conftest import N_PATHS, SEED, assert_same_result, assert_same_trajectories, chunk_files, file_ids, w1
+from conftest import N_PATHS, SEED, W1_EXIT, assert_same_result, assert_same_trajectories, chunk_files, file_ids, w1
 
 
 @pytest.mark.parametrize("keep", ["paths", "summary"])
@@ -147,3 +149,12 @@ def test_leftover_temporary_files_do_not_break_resume(tmp_path, w1_local):
     assert len(chunk_files(store)) == 3
     again = w1(**kw)
     assert_same_result(w1_local, again)
+
+
+def test_store_resumes_without_a_seed(tmp_path):
+    first = simulate(DoubleWell(), Langevin(temperature=1 / 16, dt=1e-2), n_paths=300, chunk_size=100,
+                         store=tmp_path / "run", **W1_EXIT)
+    again = simulate(DoubleWell(), Langevin(temperature=1 / 16, dt=1e-2), n_paths=300, chunk_size=100,
+                         store=tmp_path / "run", **W1_EXIT)
+    assert again.seed == first.seed
+    np.testing.assert_array_equal(again.exit_time, first.exit_time)

@@ -1,5 +1,5 @@
 """sweep(): grids over any constructor or run argument, with numpy and array values, common or independent seeds,
-pandas tables, save and load, and its checkpoint store."""
+pandas tables, save and load, its checkpoint store, and bad grids."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ import pytest
 
 import escapade as esc
 
-from conftest import assert_same_result, assert_same_trajectories, run_sweep, w1
+from conftest import W1_EXIT, assert_same_result, assert_same_trajectories, run_sweep, w1
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Grids
+
+
+def test_sweep_over_eps_of_isotropic_langevin():
+    sw = esc.sweep(esc.DoubleWell(), esc.Langevin(eps=0.5, dt=1e-2), grid={"dynamics.eps": [0.5, 0.4]},
+                   n_paths=200, seed=0, **W1_EXIT)
+    direct = esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=0.4**2 / 2, dt=1e-2), n_paths=200, seed=0,
+                          **W1_EXIT)
+    np.testing.assert_array_equal(sw[1].exit_time, direct.exit_time)  # eps without S is temperature eps^2 / 2
 
 
 def test_sweep_over_numpy_values(tmp_path):
@@ -115,3 +123,29 @@ def test_sweep_store_skips_finished_points(tmp_path, count_chunks):
     assert count_chunks == []
     for a, b in zip(first, again):
         assert_same_result(a, b)
+
+
+def test_sweep_store_resumes_without_a_seed(tmp_path):
+    kwargs = dict(grid={"dynamics.temperature": [0.25, 0.125]}, seeds="independent", n_paths=100, chunk_size=50,
+                  store=tmp_path / "sweep", **W1_EXIT)
+    first = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), **kwargs)
+    again = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), **kwargs)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.exit_time, b.exit_time)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bad input
+
+
+@pytest.mark.parametrize(("grid", "match"), [({"n_paths": 100}, "list"), ({"keep": ["summary"]}, "keep"),
+                                             ({"dynamics.temperature": "0.1"}, "list")])
+def test_bad_sweep_grids(grid, match):
+    with pytest.raises(ValueError, match=match):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid=grid, n_paths=10, seed=0, **W1_EXIT)
+
+
+def test_sweep_seed_is_validated():
+    with pytest.raises(ValueError, match="seed"):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid={"bridge": [True]}, seed=-5,
+                  seeds="independent", n_paths=10, **W1_EXIT)
