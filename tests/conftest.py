@@ -1,5 +1,5 @@
 """What several test files share: the repository's paths, the W1 double well, the reference problems of the
-reproducibility tests, bit-for-bit comparisons of results, and the fixtures of chunked runs.
+reproducibility tests, bit-for-bit comparisons of results, the fixtures of chunked runs, and a small experiment file.
 
 Test files import the plain helpers (`from conftest import w1`); the fixtures need no import.
 """
@@ -183,3 +183,36 @@ def count_chunks(monkeypatch):
     monkeypatch.setattr(execute_module, "run_chunk", counting)
     return calls
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# Experiment files
+
+
+BASE_CONFIG = """\
+[landscape]
+type = "DoubleWell"
+
+[dynamics]
+type = "Langevin"
+temperature = 0.25
+dt = 0.01
+
+[stop]
+type = "HalfSpace"
+normal = [1.0]
+offset = 0.0
+
+[start]
+x0 = [-1.0]
+
+[run]
+n_paths = 200
+t_max = 100.0
+seed = 3
+"""
+
+
+def write_config(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path

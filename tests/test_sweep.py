@@ -1,5 +1,5 @@
-"""sweep(): grids over any constructor or run argument, with numpy and array values, common or independent seeds,
-pandas tables, save and load, its checkpoint store, and bad grids."""
+"""sweep(): grids over any constructor argument (nested ones too) or run argument, with numpy and array values,
+common or independent seeds, pandas tables, save and load, its checkpoint store, and bad grids."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import escapade as esc
+from escapade.analysis import grid_points, wilson_interval
 
 from conftest import W1_EXIT, assert_same_result, assert_same_trajectories, run_sweep, w1
 
@@ -21,6 +22,40 @@ def test_sweep_over_eps_of_isotropic_langevin():
     direct = esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=0.4**2 / 2, dt=1e-2), n_paths=200, seed=0,
                           **W1_EXIT)
     np.testing.assert_array_equal(sw[1].exit_time, direct.exit_time)  # eps without S is temperature eps^2 / 2
+
+
+def test_sweep_over_a_discrete_map_parameter():
+    """A sweep can vary a map's own arguments (its dt, fixed by the class, is not one of them)."""
+    sgd = esc.GaussianSGD(lr=0.1, batch_size=1.0, C=np.eye(1))
+    res = esc.sweep(esc.Quadratic([[1.0]]), sgd, grid={"dynamics.batch_size": [1.0, 4.0]}, x0=[0.0],
+                    stop=esc.Ball(center=[0.0], radius=0.5), n_paths=200, max_steps=10_000, seed=0)
+    m = [r.summary().mean for r in res]
+    assert m[1] > m[0]  # less noise, later exits
+    with pytest.raises(ValueError, match="dt"):
+        esc.sweep(esc.Quadratic([[1.0]]), esc.GD(0.1), grid={"dynamics.dt": [0.5]}, x0=[0.0],
+                  stop=esc.Ball(center=[0.0], radius=0.5), n_paths=2, max_steps=10)
+
+
+def test_sweep_over_nested_forcing_parameters():
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0, forcing=esc.Periodic(1.0, 1.0))
+    pts = grid_points([-4.0, -4.0], [4.0, 4.0], 5)
+    kw = dict(x0=pts, target=esc.Ball([0.0, 0.0], 1.0), t_max=8.0)
+    res = esc.sweep(esc.Ackley(), flow, grid={"dynamics.forcing.amplitude": [0.5, 1.0],
+                                              "dynamics.forcing.omega": [0.3, 3.0]}, seed=2, **kw)
+    frame = res.to_pandas()
+    assert len(frame) == 4 and list(frame.columns[:2]) == ["dynamics.forcing.amplitude", "dynamics.forcing.omega"]
+    one = esc.simulate(esc.Ackley(), esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0,
+                                                         forcing=esc.Periodic(1.0, 3.0)), seed=2, **kw)
+    np.testing.assert_array_equal(res[3].status, one.status)
+    assert res[3].params["dynamics"]["forcing"]["omega"] == 3.0
+    assert frame["hit"].iloc[3] == one.count(esc.Status.HIT)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, _, info = esc.plot.success_rate(res, "dynamics.forcing.omega", "dynamics.forcing.amplitude")
+    assert info["fraction"][1, 1] == one.count(esc.Status.HIT) / 25
+    assert np.all((info["low"] <= info["fraction"]) & (info["fraction"] <= info["high"]))
+    assert (info["low"][1, 1], info["high"][1, 1]) == wilson_interval(one.count(esc.Status.HIT), 25)
 
 
 def test_sweep_over_numpy_values(tmp_path):
@@ -63,6 +98,18 @@ def test_sweep_grid_values_json_cannot_hold_fail_before_running(tmp_path, count_
         path = tmp_path / "sweep.npz"
         res.save(path)
         assert len(esc.load(path)) == 2
+
+
+def test_small_sweep_points_run_side_by_side_with_the_same_bits():
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.05, method="dp54",
+                               forcing=esc.BrownianForcing(1.0, horizon=10.0, resolution=0.01))
+    kw = dict(grid={"dynamics.alpha": [0.5, 1.0, 2.0]}, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=60,
+              target=esc.Ball([0.0, 0.0], 1.0), t_max=10.0, seed=4)
+    a = esc.sweep(esc.Ackley(), flow, threads=1, **kw)
+    b = esc.sweep(esc.Ackley(), flow, threads=2, **kw)
+    for ra, rb in zip(a, b):
+        np.testing.assert_array_equal(ra.exit_time, rb.exit_time)
+        np.testing.assert_array_equal(ra.status, rb.status)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -334,32 +334,6 @@ def test_hessian_noise_exponent_in_one_dimension_by_quadrature(lam):
     assert p.fw_slope == pytest.approx(r**2) and p.paper_slope == pytest.approx(2 * r**2 * math.sqrt(lam))
 
 
-def test_sweep_over_a_discrete_map_parameter():
-    """A sweep can vary a map's own arguments (its dt, fixed by the class, is not one of them)."""
-    sgd = esc.GaussianSGD(lr=0.1, batch_size=1.0, C=np.eye(1))
-    res = esc.sweep(esc.Quadratic([[1.0]]), sgd, grid={"dynamics.batch_size": [1.0, 4.0]}, x0=[0.0],
-                    stop=esc.Ball(center=[0.0], radius=0.5), n_paths=200, max_steps=10_000, seed=0)
-    m = [r.summary().mean for r in res]
-    assert m[1] > m[0]  # less noise, later exits
-    with pytest.raises(ValueError, match="dt"):
-        esc.sweep(esc.Quadratic([[1.0]]), esc.GD(0.1), grid={"dynamics.dt": [0.5]}, x0=[0.0],
-                  stop=esc.Ball(center=[0.0], radius=0.5), n_paths=2, max_steps=10)
-
-
-def test_plot_arrhenius_reports_intervals():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x = np.array([2.0, 3.0, 4.0])
-    mean = 2.0 * np.exp(0.5 * x)
-    fig, ax = plt.subplots()
-    info = esc.plot.arrhenius(1 / x, mean, 0.05 * mean, ax=ax).info
-    plt.close(fig)
-    lo, hi = info["barrier_ci"]
-    assert lo < 0.5 < hi and info["barrier"] == pytest.approx(0.5)
-
-
 def test_exit_time_statistics_of_arrays_and_bad_quantiles():
     t = np.random.default_rng(5).exponential(1.0, 500)
     st = exit_time_statistics(t, quantiles=(0.5,))
