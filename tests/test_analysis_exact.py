@@ -10,9 +10,7 @@ from escapade.analysis import (
     mean_exit_time_1d,
 )
 
-
-def double_well(x):
-    return x**4 / 4 - x**2 / 2
+from conftest import double_well
 
 
 def double_well_drift(x):

@@ -20,6 +20,8 @@ from escapade import (
     simulate,
 )
 
+from conftest import W1_EXIT
+
 NAN, INF = float("nan"), float("inf")
 
 
@@ -176,6 +178,19 @@ def test_wrong_sampler_dimension_message_states_the_sampler_dimension():
         run(x0=UniformBall([0.0, 0.0], 1.0))
     message = str(info.value)
     assert "x0" in message and "2-D" in message, message
+
+
+@pytest.mark.parametrize(("override", "exc", "match"), [
+    ({"threads": 10**6}, ValueError, "threads"),
+    ({"n_paths": 2**64}, ValueError, "n_paths"),
+    ({"record_every": 2**70}, ValueError, "record_every"),
+    ({"record_paths": 2**70}, ValueError, "record_paths"),
+])
+def test_out_of_range_integers(override, exc, match):
+    args = dict(n_paths=10, seed=0, **W1_EXIT)
+    args.update(override)
+    with pytest.raises(exc, match=match):
+        simulate(DoubleWell(), Langevin(temperature=0.1, dt=1e-2), **args)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The command line and TOML experiments: `escapade run` gives the Python API's bits, bad files give one clear
-line and exit status 2, `reproduce`, `info` and `--version` work."""
+"""The command line: `escapade run` gives the Python API's bits, bad experiment files give one clear line and
+exit status 2, `reproduce`, `info` and `--version` work."""
 
 from __future__ import annotations
 
@@ -8,42 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
 
 import escapade as esc
 from escapade.cli import REPRODUCTIONS, main
-from escapade.config import ConfigError, Experiment, load_config, parse_config, registry
+from escapade.config import ConfigError, load_config, registry
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from conftest import BASE_CONFIG, ROOT, write_config
 
-BASE = """\
-[landscape]
-type = "DoubleWell"
-
-[dynamics]
-type = "Langevin"
-temperature = 0.25
-dt = 0.01
-
-[stop]
-type = "HalfSpace"
-normal = [1.0]
-offset = 0.0
-
-[start]
-x0 = [-1.0]
-
-[run]
-n_paths = 200
-t_max = 100.0
-seed = 3
-"""
+EXAMPLES = ROOT / "examples"
 
 
 def escapade(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -58,12 +31,6 @@ def assert_same_paths(a, b):
         assert x.dtype == y.dtype and x.shape == y.shape
         assert x.tobytes() == y.tobytes(), name  # bit for bit, NaNs included
     assert a.params == b.params and a.seed == b.seed and a.version == b.version
-
-
-def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 # --- escapade run ------------------------------------------------------------------------------------------------
@@ -104,88 +71,13 @@ def test_run_temperature_sweep_example_matches_python_api(tmp_path):
 
 
 def test_run_writes_next_to_the_config_by_default(tmp_path, capsys):
-    config = write(tmp_path, BASE, "small.toml")
+    config = write_config(tmp_path, BASE_CONFIG, "small.toml")
     assert main(["run", str(config)]) == 0
     res = esc.load(tmp_path / "small.npz")
     assert res.n_paths == 200 and res.seed == 3
     assert str(res.summary()) in capsys.readouterr().out
     assert main(["run", str(config), "-o", str(tmp_path / "missing" / "out.npz")]) == 2
     assert "no directory" in capsys.readouterr().err
-
-
-def test_load_config_runs_with_overrides(tmp_path):
-    experiment = load_config(write(tmp_path, BASE))
-    assert isinstance(experiment, Experiment) and experiment.name == "exp" and experiment.grid is None
-    a = experiment.run(threads=1)
-    b = experiment.run(n_paths=50)
-    assert a.n_paths == 200 and b.n_paths == 50
-    assert a.exit_time[:50].tobytes() == b.exit_time.tobytes()  # path i depends on (seed, i) only
-    with pytest.raises(TypeError, match="unexpected keyword argument 'paths'"):
-        experiment.run(paths=5)
-
-
-def test_config_samplers_points_targets_and_summary(tmp_path):
-    text = """
-[landscape]
-type = "Quadratic"
-H = [[1.0, 0.0], [0.0, 2.0]]
-
-[dynamics]
-type = "Langevin"
-eps = 0.5
-dt = 0.01
-
-[stop]
-type = "Ball"
-center = [0, 0]
-radius = 1.0
-
-[target]
-type = "Box"
-low = [0.5, -inf]
-high = [inf, inf]
-
-[start]
-type = "UniformBall"
-center = [0.0, 0.0]
-radius = 0.2
-
-[run]
-n_paths = 300
-max_steps = 2000
-seed = 5
-keep = "summary"
-store = "chunks"
-chunk_size = 100
-"""
-    experiment = load_config(write(tmp_path, text))
-    assert experiment.options["store"] == str(tmp_path / "chunks")  # relative to the file
-    res = experiment.run()
-    assert isinstance(res, esc.SummaryResult) and res.n_paths == 300
-    direct = esc.simulate(
-        esc.Quadratic([[1.0, 0.0], [0.0, 2.0]]), esc.Langevin(eps=0.5, dt=0.01),
-        x0=esc.UniformBall(center=[0.0, 0.0], radius=0.2), stop=esc.Ball([0, 0], 1.0),
-        target=esc.Box([0.5, -np.inf], [np.inf, np.inf]), n_paths=300, max_steps=2000, seed=5,
-    )
-    assert res.summary().counts == direct.summary().counts
-    points = parse_config({**_tables(BASE), "start": {"x0": [[-1.0], [-0.5], [-0.2]]}, "run": {"t_max": 10.0}})
-    assert points.run(seed=1).n_paths == 3  # one path per starting point
-
-
-def test_sweep_grid_forms(tmp_path):
-    base = _tables(BASE)
-    nested = parse_config({**base, "sweep": {"grid": {"dynamics": {"temperature": [0.25, 0.5]}, "bridge": [True]}}})
-    quoted = parse_config({**base, "sweep": {"grid": {"dynamics.temperature": [0.25, 0.5], "run.bridge": [True]}}})
-    assert nested.grid == quoted.grid == {"dynamics.temperature": [0.25, 0.5], "bridge": [True]}
-    sampler = {"type": "UniformBall", "center": [-1.0], "radius": 0.1}
-    started = parse_config({**base, "start": sampler, "sweep": {"grid": {"start.radius": [0.1, 0.2]},
-                                                                "seeds": "independent"}})
-    res = started.run()
-    assert [p["x0.radius"] for p in res.points] == [0.1, 0.2] and res[0].seed != res[1].seed
-
-
-def _tables(text: str) -> dict:
-    return tomllib.loads(text)
 
 
 # --- bad configurations ----------------------------------------------------------------------------------------
@@ -239,8 +131,8 @@ BAD = {
 
 
 def _bad_text(edits: tuple) -> str:
-    """BASE with (old, new) replaced, or with new appended when old is empty; one edit or a tuple of them."""
-    text = BASE
+    """BASE_CONFIG with (old, new) replaced, or with new appended when old is empty; one edit or a tuple of them."""
+    text = BASE_CONFIG
     for old, new in edits if isinstance(edits[0], tuple) else (edits,):
         assert old in text
         text = text.replace(old, new, 1) if old else text + new
@@ -250,7 +142,7 @@ def _bad_text(edits: tuple) -> str:
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_config_exits_2_with_one_line(case, tmp_path, capsys):
     edit, message = BAD[case]
-    config = write(tmp_path, _bad_text(edit))
+    config = write_config(tmp_path, _bad_text(edit))
     assert main(["run", str(config)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
@@ -262,7 +154,7 @@ def test_bad_config_exits_2_with_one_line(case, tmp_path, capsys):
 
 
 def test_bad_config_in_a_process_exits_2_without_traceback(tmp_path):
-    config = write(tmp_path, BASE.replace('type = "HalfSpace"', 'type = "Sphere"'))
+    config = write_config(tmp_path, BASE_CONFIG.replace('type = "HalfSpace"', 'type = "Sphere"'))
     proc = escapade("run", str(config), cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == f"escapade: error: {config}: config [stop]: unknown type 'Sphere'; allowed: {REGIONS}\n"

@@ -1,5 +1,5 @@
-"""Constrained flows (000): constraints, the projected drift, RK4 / DP54 / Euler-Maruyama, forcings, the Ackley
-variant, success rates with Wilson intervals, sweeps over forcing parameters."""
+"""Constrained flows (000): constraints, the projected drift, RK4 / DP54 / Euler-Maruyama, forcings, success rates
+with Wilson intervals."""
 
 from __future__ import annotations
 
@@ -197,24 +197,6 @@ def test_singular_jacobian_ends_the_path_with_its_own_status(method):
     assert np.all(np.isnan(dependent.drift(esc.Quadratic(np.eye(2)), [0.3, 0.2])))
 
 
-# --- Ackley ----------------------------------------------------------------------------------------------------
-
-
-def test_ackley_matches_the_paper_and_its_derivatives():
-    f = esc.Ackley(a=20.0, d=0.05)
-    assert f.c == 2 * math.pi
-    assert f.value([0.0, 0.0]) == pytest.approx(0.0, abs=1e-14)
-    x = np.array([0.8, -1.7])
-    r = math.sqrt((x @ x) / 2 + 0.05**2)
-    expected = 20 * math.exp(-0.05) - 20 * math.exp(-r) + math.e - math.exp(np.cos(2 * np.pi * x).sum() / 2)
-    assert f.value(x) == pytest.approx(expected, rel=1e-14)
-    eps = 1e-6
-    fd = [(f.value(x + eps * e) - f.value(x - eps * e)) / (2 * eps) for e in np.eye(2)]
-    np.testing.assert_allclose(f.gradient(x), fd, rtol=1e-7)
-    fd_h = np.array([(f.gradient(x + eps * e) - f.gradient(x - eps * e)) / (2 * eps) for e in np.eye(2)])
-    np.testing.assert_allclose(f.hessian(x), fd_h, rtol=1e-6)
-
-
 # --- forcing ---------------------------------------------------------------------------------------------------
 
 
@@ -310,28 +292,6 @@ def test_grid_points_are_the_papers_289():
     assert grid_points([0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [2, 3, 4]).shape == (24, 3)
 
 
-def test_sweep_over_nested_forcing_parameters():
-    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0, forcing=esc.Periodic(1.0, 1.0))
-    pts = grid_points([-4.0, -4.0], [4.0, 4.0], 5)
-    kw = dict(x0=pts, target=esc.Ball([0.0, 0.0], 1.0), t_max=8.0)
-    res = esc.sweep(esc.Ackley(), flow, grid={"dynamics.forcing.amplitude": [0.5, 1.0],
-                                              "dynamics.forcing.omega": [0.3, 3.0]}, seed=2, **kw)
-    frame = res.to_pandas()
-    assert len(frame) == 4 and list(frame.columns[:2]) == ["dynamics.forcing.amplitude", "dynamics.forcing.omega"]
-    one = esc.simulate(esc.Ackley(), esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0,
-                                                         forcing=esc.Periodic(1.0, 3.0)), seed=2, **kw)
-    np.testing.assert_array_equal(res[3].status, one.status)
-    assert res[3].params["dynamics"]["forcing"]["omega"] == 3.0
-    assert frame["hit"].iloc[3] == one.count(esc.Status.HIT)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    _, _, info = esc.plot.success_rate(res, "dynamics.forcing.omega", "dynamics.forcing.amplitude")
-    assert info["fraction"][1, 1] == one.count(esc.Status.HIT) / 25
-    assert np.all((info["low"] <= info["fraction"]) & (info["fraction"] <= info["high"]))
-    assert (info["low"][1, 1], info["high"][1, 1]) == wilson_interval(one.count(esc.Status.HIT), 25)
-
-
 # --- bad input -------------------------------------------------------------------------------------------------
 
 
@@ -404,68 +364,3 @@ def test_reproduce_constrained_ackley(tmp_path, capsys, monkeypatch):
     f, flow, target = model()
     res = esc.simulate(f, flow, x0=grid, target=target, t_max=20.0, seed=0)
     assert doc["unforced"]["grid"]["successes"] == res.count(esc.Status.HIT)
-
-
-def test_an_experiment_file_describes_a_constrained_flow(tmp_path):
-    from escapade.config import load_config
-
-    config = tmp_path / "ackley.toml"
-    config.write_text("""
-[landscape]
-type = "Ackley"
-
-[dynamics]
-type = "ConstrainedFlow"
-dt = 0.01
-alpha = 1.0
-method = "dp54"
-constraint = { type = "Parabola" }
-forcing = { type = "Periodic", amplitude = 1.0, omega = 0.27826 }
-
-[start]
-type = "UniformBox"
-low = [-4.0, -4.0]
-high = [4.0, 4.0]
-
-[target]
-type = "Ball"
-center = [0.0, 0.0]
-radius = 1.0
-
-[run]
-n_paths = 50
-t_max = 20.0
-seed = 1
-""")
-    res = load_config(config).run()
-    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.01, method="dp54", forcing=esc.Periodic(1.0, 0.27826))
-    same = esc.simulate(esc.Ackley(), flow, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=50, t_max=20.0,
-                        seed=1, target=esc.Ball([0.0, 0.0], 1.0))
-    np.testing.assert_array_equal(res.exit_time, same.exit_time)
-    # the recorded description rebuilds the dynamics
-    rebuilt = esc.ConstrainedFlow(**{k: v for k, v in res.params["dynamics"].items() if k not in ("type",)
-                                     and v is not None})
-    assert rebuilt.forcing.omega == 0.27826 and isinstance(rebuilt.constraint, esc.Parabola)
-    with pytest.raises(ValueError, match="constraint must name its type"):
-        esc.ConstrainedFlow({"type": "Ellipse"}, dt=0.01)
-
-
-def test_statistics_saved_before_the_singular_status_still_load():
-    from escapade.results import ExitStats
-
-    old = {"counts": [1, 2, 3, 0, 0], "n_stopped": 3, "mean": 1.0, "m2": 0.5, "total_time": 3.0, "censored_time": 9.0}
-    stats = ExitStats.from_dict(old)
-    assert stats.counts == (1, 2, 3, 0, 0, 0)
-    assert stats.summary().counts["SINGULAR"] == 0
-
-
-def test_small_sweep_points_run_side_by_side_with_the_same_bits():
-    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.05, method="dp54",
-                               forcing=esc.BrownianForcing(1.0, horizon=10.0, resolution=0.01))
-    kw = dict(grid={"dynamics.alpha": [0.5, 1.0, 2.0]}, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=60,
-              target=esc.Ball([0.0, 0.0], 1.0), t_max=10.0, seed=4)
-    a = esc.sweep(esc.Ackley(), flow, threads=1, **kw)
-    b = esc.sweep(esc.Ackley(), flow, threads=2, **kw)
-    for ra, rb in zip(a, b):
-        np.testing.assert_array_equal(ra.exit_time, rb.exit_time)
-        np.testing.assert_array_equal(ra.status, rb.status)

@@ -15,10 +15,11 @@ from scipy import stats
 import escapade
 from escapade import _core
 
+from conftest import N_SIGMA
+
 MASK32 = 0xFFFFFFFF
 TWO32 = 4294967296.0
 Z_CUTOFF = 6.77  # sqrt(-2 ln 2^-33) = 6.7635: the largest |z| Box-Muller on 32-bit words can give
-N_SIGMA = 5.0
 
 
 def philox_reference(counter, key):

@@ -115,14 +115,6 @@ def test_maps_are_bitwise_reproducible_across_threads_and_lanes(dynamics):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
-def test_maps_never_use_the_bridge_test():
-    dyn = esc.NoisyGD(lr=0.05, noise_radius=2.0)
-    kwargs = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=300, max_steps=10**6, seed=2)
-    a = esc.simulate(esc.DoubleWell(), dyn, bridge=True, **kwargs)
-    b = esc.simulate(esc.DoubleWell(), dyn, bridge=False, **kwargs)
-    np.testing.assert_array_equal(a.exit_step, b.exit_step)
-
-
 @pytest.mark.parametrize(("make", "exc", "match"), [
     (lambda: esc.GD(lr=-0.1), ValueError, "lr"),
     (lambda: esc.GD(lr=0.1, schedule="cosine"), ValueError, "schedule"),
@@ -336,22 +328,3 @@ def test_perturbed_gd_parameters_from_the_theorem():
     assert p.f_thres == pytest.approx(c / chi**3 * math.sqrt(eps**3 / rho))
     with pytest.raises(ValueError, match="t_thres"):
         esc.PerturbedGD(lr=0.1, radius=0.1, g_thres=1e-3, f_thres=1e-4, t_thres=0.5)
-
-
-def test_strict_saddle_landscape():
-    f = esc.StrictSaddle([-1.0, 2.0, 0.5], quartic=2.0)
-    np.testing.assert_allclose(f.gradient(f.minima()), 0.0, atol=1e-15)
-    assert np.linalg.eigvalsh(f.hessian([0.0, 0.0, 0.0])).min() == -1.0  # strict saddle at the origin
-    assert np.all(np.linalg.eigvalsh(f.hessian(f.minima()[0])) > 0)
-    x = np.array([0.3, -0.2, 0.7])
-    h = 1e-6
-    numeric = [(f.value(x + h * e) - f.value(x - h * e)) / (2 * h) for e in np.eye(3)]
-    np.testing.assert_allclose(f.gradient(x), numeric, rtol=1e-8)
-    # Noisy GD leaves the saddle along the negative direction and settles in one of the two minima.
-    res = esc.simulate(f, esc.NoisyGD(lr=0.05, noise_radius=0.05), x0=[0.0, 0.0, 0.0],
-                       target=esc.Ball(f.minima()[1], 0.1), stop=esc.Ball([0.0, 0.0, 0.0], 2.0), n_paths=400,
-                       max_steps=20_000, seed=0)
-    hit = np.mean(res.status == esc.Status.HIT)
-    assert abs(hit - 0.5) < 4 * math.sqrt(0.25 / 400) + 0.02  # symmetric: half reach x_0 > 0 first
-    with pytest.raises(ValueError, match="quartic"):
-        esc.StrictSaddle([-1.0, 1.0], quartic=0.0)

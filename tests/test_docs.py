@@ -17,7 +17,9 @@ else:
 
 from escapade.config import parse_config
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+from conftest import ROOT
+
+DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 EXPECTED = ["index", "tutorial", "landscapes", "custom", "dynamics", "perturbations", "regions", "starts", "results", "analysis",
             "theory", "scaling", "plotting", "configuration", "api", "engine", "constraints", "saddles", "sgdk"]

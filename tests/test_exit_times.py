@@ -10,11 +10,9 @@ import pytest
 import escapade as esc
 from escapade.analysis import brownian_ball_exit_time, langevin_mean_exit_time_1d, mean_exit_time_1d
 
+from conftest import double_well
+
 T_W1 = 1 / 16
-
-
-def double_well(x):
-    return x**4 / 4 - x**2 / 2
 
 
 @pytest.fixture(scope="module")

@@ -451,7 +451,7 @@ def test_datasets_say_how_to_install_scikit_learn(monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# As specs: recorded, pickled, named in configuration files
+# As specs: recorded and pickled
 
 
 SPECS = [
@@ -482,21 +482,6 @@ def test_styblinski_tang_minimizers_are_the_products_of_the_coordinate_minima():
     minima = f.local_minima_per_coordinate()
     expected = np.array(list(itertools.product(*minima)))
     np.testing.assert_array_equal(f.minimizers(), expected)
-
-
-def test_a_configuration_file_names_a_finite_sum():
-    from escapade.config import parse_config
-
-    experiment = parse_config({
-        "landscape": {"type": "QuadraticCircleSum", "q1": [0.01, 0.02], "q2": [0.1, 0.3], "q3": -15.0,
-                      "c1": 3.0, "c2": 1.0, "c3": 6.0, "c4": 0.0},
-        "dynamics": {"type": "SGDk", "lr": 0.5, "batch_size": 1},
-        "start": {"type": "UniformBall", "center": [0.0, -15.0], "radius": 0.1},
-        "stop": {"type": "Ball", "center": [0.0, -15.0], "radius": 5.0},
-        "run": {"n_paths": 20, "max_steps": 10, "seed": 0},
-    })
-    assert isinstance(experiment.landscape, esc.QuadraticCircleSum) and experiment.landscape.n_terms == 2
-    assert len(experiment.run().status) == 20
 
 
 @pytest.mark.parametrize(("make", "match"), [

@@ -83,14 +83,6 @@ def test_stable_sgd_step_is_the_gradient_step_plus_the_noise():
     np.testing.assert_allclose(got, x0 - 0.1 * H @ x0 + noise, rtol=1e-13, atol=1e-15)
 
 
-def test_jump_noise_never_uses_the_bridge_test():
-    kw = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=300, t_max=1e4, seed=2)
-    a = esc.simulate(esc.DoubleWell(), esc.LevyLangevin(1.5, 0.3, dt=0.01), bridge=True, **kw)
-    b = esc.simulate(esc.DoubleWell(), esc.LevyLangevin(1.5, 0.3, dt=0.01), bridge=False, **kw)
-    np.testing.assert_array_equal(a.exit_step, b.exit_step)
-    assert np.all(a.status == esc.Status.EXITED)
-
-
 # ---------------------------------------------------------------------------------- state-dependent Gaussian SGD
 
 
@@ -205,15 +197,6 @@ def test_continuous_sgd_with_state_dependent_noise():
     b = esc.simulate(esc.Quadratic(H), esc.GaussianSGD(lr=0.1, batch_size=1.0, C=H).continuous(0.05), **kw, bridge=False)
     for (_, xa), (_, xb) in zip(a.trajectories, b.trajectories):
         np.testing.assert_allclose(xa, xb, rtol=1e-12, atol=1e-14)
-
-
-def test_state_dependent_langevin_never_uses_the_bridge_test():
-    dyn = esc.Langevin(eps=0.7, S="hessian", dt=0.05)
-    kw = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], -0.6), n_paths=100, t_max=1e3, seed=2)
-    a = esc.simulate(esc.DoubleWell(), dyn, bridge=True, **kw)
-    b = esc.simulate(esc.DoubleWell(), dyn, bridge=False, **kw)
-    np.testing.assert_array_equal(a.exit_step, b.exit_step)
-    assert np.sum(a.status == esc.Status.EXITED) > 50
 
 
 # ------------------------------------------------------------------------------------------- reproducibility

@@ -217,6 +217,16 @@ def test_arrhenius_bad_input():
     assert out.artists["fit"] is None and "barrier" not in out.info
 
 
+def test_plot_arrhenius_reports_intervals():
+    x = np.array([2.0, 3.0, 4.0])
+    mean = 2.0 * np.exp(0.5 * x)
+    fig, ax = plt.subplots()
+    info = esc.plot.arrhenius(1 / x, mean, 0.05 * mean, ax=ax).info
+    plt.close(fig)
+    lo, hi = info["barrier_ci"]
+    assert lo < 0.5 < hi and info["barrier"] == pytest.approx(0.5)
+
+
 def test_arrhenius_sweep(temperature_sweep, tmp_path, axes):
     out = saved(plot.arrhenius_sweep(temperature_sweep, "dynamics.temperature", ax=axes, barrier=0.25),
                 tmp_path, "arrhenius_sweep")

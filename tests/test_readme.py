@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+from conftest import ROOT
+
+README = ROOT / "README.md"
 
 
 def test_readme_python_blocks_run(tmp_path, monkeypatch):

@@ -29,9 +29,7 @@ from escapade.analysis import (
 )
 from escapade.cli import main
 
-
-def quartic(x):
-    return x**4 / 4 - x**2 / 2
+from conftest import double_well
 
 
 # --- exit-time statistics --------------------------------------------------------------------------------------
@@ -87,7 +85,7 @@ def test_exit_time_statistics_of_a_run():
     s = res.summary()
     assert st.events == s.counts["EXITED"] and st.censored == s.counts["CENSORED"] > 0
     assert st.mean == pytest.approx(s.mean) and st.stderr == pytest.approx(s.stderr)
-    exact = langevin_mean_exit_time_1d(quartic, 0.1, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+    exact = langevin_mean_exit_time_1d(double_well, 0.1, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
     e = st.exponential
     assert e.mean_ci[0] < exact < e.mean_ci[1] or abs(e.mean - exact) < 0.05 * exact  # deep-well law
     assert 0 < st.quantiles[0.1] < st.quantiles[0.5] < 40.0
@@ -137,8 +135,8 @@ def test_eyring_kramers_error_is_order_temperature():
     f = esc.StrictSaddle([-1.0, 1.0])
     for T in (1 / 48, 1 / 96, 1 / 192):
         ek = eyring_kramers(f, [-1.0, 0.0], [0.0, 0.0], T)
-        transition = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
-        crossing = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+        transition = langevin_mean_exit_time_1d(double_well, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
+        crossing = langevin_mean_exit_time_1d(double_well, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
         assert abs((transition / ek.transition_time - 1) / T - 1.5) < 12 * T
         assert abs((crossing / ek.crossing_time - 1) / T - 1.5) < 12 * T
     assert ek.prefactor == pytest.approx(2 * math.pi / math.sqrt(2))  # sqrt(|det H(s)| / det H(m)) = sqrt(1 / 2)
@@ -153,7 +151,7 @@ def test_eyring_kramers_against_simulation_2d():
     f = esc.StrictSaddle([-1.0, 1.0])
     T = 0.25 / 6
     ek = eyring_kramers(f, [-1.0, 0.0], [0.1, -0.1], T)
-    exact = langevin_mean_exit_time_1d(quartic, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
+    exact = langevin_mean_exit_time_1d(double_well, T, -1.0, -np.inf, 1.0, lower_boundary="reflecting")
     res = esc.simulate(f, esc.Langevin(temperature=T, dt=0.02), x0=[-1.0, 0.0],
                        stop=esc.HalfSpace(normal=[1.0, 0.0], offset=1.0), n_paths=1500, t_max=1e6, seed=0)
     s = res.summary()
@@ -334,32 +332,6 @@ def test_hessian_noise_exponent_in_one_dimension_by_quadrature(lam):
     assert slope + 1 / (2 * x) == pytest.approx(r**2, rel=0.02)
     p = sgd_exit_time_prediction([[lam]], r, noise="hessian")
     assert p.fw_slope == pytest.approx(r**2) and p.paper_slope == pytest.approx(2 * r**2 * math.sqrt(lam))
-
-
-def test_sweep_over_a_discrete_map_parameter():
-    """A sweep can vary a map's own arguments (its dt, fixed by the class, is not one of them)."""
-    sgd = esc.GaussianSGD(lr=0.1, batch_size=1.0, C=np.eye(1))
-    res = esc.sweep(esc.Quadratic([[1.0]]), sgd, grid={"dynamics.batch_size": [1.0, 4.0]}, x0=[0.0],
-                    stop=esc.Ball(center=[0.0], radius=0.5), n_paths=200, max_steps=10_000, seed=0)
-    m = [r.summary().mean for r in res]
-    assert m[1] > m[0]  # less noise, later exits
-    with pytest.raises(ValueError, match="dt"):
-        esc.sweep(esc.Quadratic([[1.0]]), esc.GD(0.1), grid={"dynamics.dt": [0.5]}, x0=[0.0],
-                  stop=esc.Ball(center=[0.0], radius=0.5), n_paths=2, max_steps=10)
-
-
-def test_plot_arrhenius_reports_intervals():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x = np.array([2.0, 3.0, 4.0])
-    mean = 2.0 * np.exp(0.5 * x)
-    fig, ax = plt.subplots()
-    info = esc.plot.arrhenius(1 / x, mean, 0.05 * mean, ax=ax).info
-    plt.close(fig)
-    lo, hi = info["barrier_ci"]
-    assert lo < 0.5 < hi and info["barrier"] == pytest.approx(0.5)
 
 
 def test_exit_time_statistics_of_arrays_and_bad_quantiles():

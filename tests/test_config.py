@@ -1,0 +1,149 @@
+"""Experiments described by TOML tables: load_config and parse_config give runs with overrides, samplers, points,
+targets, keep and store, the forms of a sweep grid, finite sums and constrained flows."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+import escapade as esc
+from escapade.config import Experiment, load_config, parse_config
+
+from conftest import BASE_CONFIG, write_config
+
+
+def test_load_config_runs_with_overrides(tmp_path):
+    experiment = load_config(write_config(tmp_path, BASE_CONFIG))
+    assert isinstance(experiment, Experiment) and experiment.name == "exp" and experiment.grid is None
+    a = experiment.run(threads=1)
+    b = experiment.run(n_paths=50)
+    assert a.n_paths == 200 and b.n_paths == 50
+    assert a.exit_time[:50].tobytes() == b.exit_time.tobytes()  # path i depends on (seed, i) only
+    with pytest.raises(TypeError, match="unexpected keyword argument 'paths'"):
+        experiment.run(paths=5)
+
+
+def test_config_samplers_points_targets_and_summary(tmp_path):
+    text = """
+[landscape]
+type = "Quadratic"
+H = [[1.0, 0.0], [0.0, 2.0]]
+
+[dynamics]
+type = "Langevin"
+eps = 0.5
+dt = 0.01
+
+[stop]
+type = "Ball"
+center = [0, 0]
+radius = 1.0
+
+[target]
+type = "Box"
+low = [0.5, -inf]
+high = [inf, inf]
+
+[start]
+type = "UniformBall"
+center = [0.0, 0.0]
+radius = 0.2
+
+[run]
+n_paths = 300
+max_steps = 2000
+seed = 5
+keep = "summary"
+store = "chunks"
+chunk_size = 100
+"""
+    experiment = load_config(write_config(tmp_path, text))
+    assert experiment.options["store"] == str(tmp_path / "chunks")  # relative to the file
+    res = experiment.run()
+    assert isinstance(res, esc.SummaryResult) and res.n_paths == 300
+    direct = esc.simulate(
+        esc.Quadratic([[1.0, 0.0], [0.0, 2.0]]), esc.Langevin(eps=0.5, dt=0.01),
+        x0=esc.UniformBall(center=[0.0, 0.0], radius=0.2), stop=esc.Ball([0, 0], 1.0),
+        target=esc.Box([0.5, -np.inf], [np.inf, np.inf]), n_paths=300, max_steps=2000, seed=5,
+    )
+    assert res.summary().counts == direct.summary().counts
+    points = parse_config({**_tables(BASE_CONFIG), "start": {"x0": [[-1.0], [-0.5], [-0.2]]}, "run": {"t_max": 10.0}})
+    assert points.run(seed=1).n_paths == 3  # one path per starting point
+
+
+def test_sweep_grid_forms(tmp_path):
+    base = _tables(BASE_CONFIG)
+    nested = parse_config({**base, "sweep": {"grid": {"dynamics": {"temperature": [0.25, 0.5]}, "bridge": [True]}}})
+    quoted = parse_config({**base, "sweep": {"grid": {"dynamics.temperature": [0.25, 0.5], "run.bridge": [True]}}})
+    assert nested.grid == quoted.grid == {"dynamics.temperature": [0.25, 0.5], "bridge": [True]}
+    sampler = {"type": "UniformBall", "center": [-1.0], "radius": 0.1}
+    started = parse_config({**base, "start": sampler, "sweep": {"grid": {"start.radius": [0.1, 0.2]},
+                                                                "seeds": "independent"}})
+    res = started.run()
+    assert [p["x0.radius"] for p in res.points] == [0.1, 0.2] and res[0].seed != res[1].seed
+
+
+def _tables(text: str) -> dict:
+    return tomllib.loads(text)
+
+
+def test_a_configuration_file_names_a_finite_sum():
+    experiment = parse_config({
+        "landscape": {"type": "QuadraticCircleSum", "q1": [0.01, 0.02], "q2": [0.1, 0.3], "q3": -15.0,
+                      "c1": 3.0, "c2": 1.0, "c3": 6.0, "c4": 0.0},
+        "dynamics": {"type": "SGDk", "lr": 0.5, "batch_size": 1},
+        "start": {"type": "UniformBall", "center": [0.0, -15.0], "radius": 0.1},
+        "stop": {"type": "Ball", "center": [0.0, -15.0], "radius": 5.0},
+        "run": {"n_paths": 20, "max_steps": 10, "seed": 0},
+    })
+    assert isinstance(experiment.landscape, esc.QuadraticCircleSum) and experiment.landscape.n_terms == 2
+    assert len(experiment.run().status) == 20
+
+
+def test_an_experiment_file_describes_a_constrained_flow(tmp_path):
+    config = tmp_path / "ackley.toml"
+    config.write_text("""
+[landscape]
+type = "Ackley"
+
+[dynamics]
+type = "ConstrainedFlow"
+dt = 0.01
+alpha = 1.0
+method = "dp54"
+constraint = { type = "Parabola" }
+forcing = { type = "Periodic", amplitude = 1.0, omega = 0.27826 }
+
+[start]
+type = "UniformBox"
+low = [-4.0, -4.0]
+high = [4.0, 4.0]
+
+[target]
+type = "Ball"
+center = [0.0, 0.0]
+radius = 1.0
+
+[run]
+n_paths = 50
+t_max = 20.0
+seed = 1
+""")
+    res = load_config(config).run()
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.01, method="dp54", forcing=esc.Periodic(1.0, 0.27826))
+    same = esc.simulate(esc.Ackley(), flow, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=50, t_max=20.0,
+                        seed=1, target=esc.Ball([0.0, 0.0], 1.0))
+    np.testing.assert_array_equal(res.exit_time, same.exit_time)
+    # the recorded description rebuilds the dynamics
+    rebuilt = esc.ConstrainedFlow(**{k: v for k, v in res.params["dynamics"].items() if k not in ("type",)
+                                     and v is not None})
+    assert rebuilt.forcing.omega == 0.27826 and isinstance(rebuilt.constraint, esc.Parabola)
+    with pytest.raises(ValueError, match="constraint must name its type"):
+        esc.ConstrainedFlow({"type": "Ellipse"}, dt=0.01)

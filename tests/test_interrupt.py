@@ -1,0 +1,72 @@
+"""Ctrl-C stops a long run: KeyboardInterrupt reaches the caller, and the engine runs again afterwards."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+CHILD = textwrap.dedent(
+    """
+    import signal
+    import sys
+    import escapade as e
+
+    # Python turns SIGINT into KeyboardInterrupt only if it did not inherit the signal as ignored, as it does when
+    # the tests run as a background job of a non-interactive shell; an interactive session always has it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    print("started", flush=True)
+    try:
+        e.simulate(e.DoubleWell(), e.Langevin(temperature=0.1, dt=0.01), x0=[-1.0], n_paths=10**6, t_max=1e9,
+                   seed=1, threads=2, progress=False)
+    except KeyboardInterrupt:
+        if sys.argv[1] == "reraise":
+            raise
+        # The engine is usable again after an interrupted run.
+        r = e.simulate(e.DoubleWell(), e.Langevin(temperature=0.1, dt=0.01), x0=[-1.0], n_paths=100, max_steps=10,
+                       seed=1, threads=2)
+        print("after", r.summary().counts["CENSORED"], flush=True)
+        sys.exit(0)
+    print("finished", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["reraise", "catch"])
+def test_ctrl_c_stops_a_long_run(tmp_path, mode):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, mode],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        try:
+            proc.wait(timeout=1.5)  # let the run get going; it must not end by itself
+        except subprocess.TimeoutExpired:
+            pass
+        assert proc.poll() is None, proc.stderr.read()
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=30)  # a hang check, not a timing requirement
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail(f"still running 30 s after SIGINT; stdout: {out!r}; stderr: {err[-3000:]!r}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "finished" not in out
+    if mode == "reraise":
+        assert "KeyboardInterrupt" in err
+        assert proc.returncode != 0
+    else:
+        assert proc.returncode == 0, err
+        assert "after 100" in out

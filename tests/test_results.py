@@ -1,0 +1,166 @@
+"""Results: the summary against numpy and the exact mean, save and load, pandas, the recorded problem, status codes
+equal to the core's, statistics saved by an older version."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import escapade
+from escapade import (
+    Ball,
+    Box,
+    DoubleWell,
+    ExitStats,
+    HalfSpace,
+    Langevin,
+    Quadratic,
+    Status,
+    UniformBall,
+    _core,
+    simulate,
+)
+
+from conftest import BASELINE, N_SIGMA, RESULT_ARRAYS, assert_same_arrays, double_well, run_problem
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Summary
+
+
+def test_summary_matches_numpy():
+    dt = 1e-2
+    res = simulate(
+        DoubleWell(),
+        Langevin(temperature=1 / 16, dt=dt),
+        x0=[-1.0],
+        stop=HalfSpace([1.0], 0.0),
+        n_paths=1000,
+        t_max=50.0,
+        seed=77,
+    )
+    s = res.summary()
+    stopped = res.stopped
+    times = res.exit_time[stopped]
+    k = times.size
+    n_cens = int(np.count_nonzero(res.status == Status.CENSORED))
+    assert 100 < k < 900 and n_cens == 1000 - k
+    assert s.n_paths == 1000
+    assert s.counts == {st.name: int(np.count_nonzero(res.status == st)) for st in Status}
+    assert sum(s.counts.values()) == 1000
+    assert s.mean == pytest.approx(times.mean(), rel=1e-13)
+    assert s.stderr == pytest.approx(times.std(ddof=1) / math.sqrt(k), rel=1e-13)
+    cap = res.params["max_steps"] * dt
+    assert cap == pytest.approx(50.0)
+    assert s.mean_lower_bound == pytest.approx((times.sum() + n_cens * cap) / 1000, rel=1e-13)
+    assert s.exponential_mean == pytest.approx((times.sum() + n_cens * cap) / k, rel=1e-13)
+    assert s.censored_fraction == n_cens / 1000
+    assert s.mean < s.mean_lower_bound < s.exponential_mean
+    assert "censored" in str(s)
+    assert res.total_steps == int(res.exit_step.sum())
+
+
+def test_summary_without_censoring():
+    res = run_problem("w1", *BASELINE)
+    s = res.summary()
+    assert s.censored_fraction == 0.0
+    assert s.mean_lower_bound == pytest.approx(s.mean, rel=1e-12)
+    assert s.exponential_mean == pytest.approx(s.mean, rel=1e-12)
+    # The mean escape time out of the left well agrees with the exact one.
+    exact = escapade.analysis.langevin_mean_exit_time_1d(
+        double_well, 1 / 16, -1.0, -np.inf, 0.0, lower_boundary="reflecting"
+    )
+    assert abs(s.mean - exact) <= N_SIGMA * s.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Files, pandas, status codes, the recorded problem
+
+
+def small_result(**kw):
+    args = dict(
+        x0=UniformBall([0.0, 0.0], 0.3),
+        stop=Ball([0.0, 0.0], 1.0),
+        target=Box([0.5, -np.inf], [np.inf, np.inf]),
+        n_paths=300,
+        max_steps=400,
+        seed=2**64 - 1,
+        record_paths=4,
+        record_every=5,
+    )
+    args.update(kw)
+    return simulate(Quadratic([[1.0, 0.2], [0.2, 0.5]]), Langevin(temperature=0.2, dt=1e-2), **args)
+
+
+@pytest.mark.parametrize("name", ["result.npz", "result.bin", "no_suffix"])
+def test_save_load_round_trip(tmp_path, name):
+    res = small_result()
+    assert {Status.EXITED, Status.HIT, Status.CENSORED} <= set(Status(int(s)) for s in res.status)
+    path = tmp_path / name
+    res.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # exactly this path
+    back = escapade.load(path)
+    assert_same_arrays(res, back)
+    for name_ in RESULT_ARRAYS:
+        assert getattr(back, name_).dtype == getattr(res, name_).dtype
+    assert len(back.trajectories) == len(res.trajectories) == 4
+    for (t, x), (tb, xb) in zip(res.trajectories, back.trajectories):
+        np.testing.assert_array_equal(t, tb)
+        np.testing.assert_array_equal(x, xb)
+    assert back.params == res.params
+    assert back.seed == res.seed == 2**64 - 1
+    assert back.version == res.version == escapade.__version__
+    assert back.total_steps == res.total_steps
+    assert back.elapsed == res.elapsed
+    assert back.summary() == res.summary()
+    assert escapade.SimulationResult.load(str(path)).seed == res.seed
+
+
+def test_load_rejects_other_npz(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, header=np.array('{"format": "something-else"}'))
+    with pytest.raises(ValueError, match="not an escapade result"):
+        escapade.load(path)
+
+
+def test_to_pandas():
+    pd = pytest.importorskip("pandas")
+    res = small_result()
+    df = res.to_pandas()
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns) == ["status", "exit_time", "exit_step", "x0", "x1"]
+    assert len(df) == res.n_paths
+    assert df.index.name == "path"
+    assert list(df["status"].cat.categories) == ["EXITED", "HIT", "CENSORED", "DIVERGED", "CONVERGED", "SINGULAR"]
+    np.testing.assert_array_equal(df["status"].cat.codes.to_numpy(), res.status)
+    np.testing.assert_array_equal(df["exit_time"].to_numpy(), res.exit_time)
+    np.testing.assert_array_equal(df["exit_step"].to_numpy(), res.exit_step)
+    np.testing.assert_array_equal(df[["x0", "x1"]].to_numpy(), res.exit_position)
+    assert df.attrs["seed"] == res.seed and df.attrs["version"] == res.version
+
+
+def test_status_codes_agree_with_core():
+    for s in Status:
+        assert int(getattr(_core.Status, s.name)) == s.value
+    assert [s.name for s in Status] == ["EXITED", "HIT", "CENSORED", "DIVERGED", "CONVERGED", "SINGULAR"]
+    assert int(_core.Status.RUNNING) not in [s.value for s in Status]
+
+
+def test_params_record_the_problem():
+    res = small_result()
+    p = res.params
+    assert p["landscape"] == {"type": "Quadratic", "H": [[1.0, 0.2], [0.2, 0.5]], "center": [0.0, 0.0]}
+    assert p["dynamics"] == {"type": "Langevin", "dt": 0.01, "temperature": 0.2, "eps": None, "S": None}
+    assert p["stop"] == {"type": "Ball", "center": [0.0, 0.0], "radius": 1.0}
+    assert p["target"]["type"] == "Box"
+    assert p["x0"] == {"type": "UniformBall", "center": [0.0, 0.0], "radius": 0.3}
+    assert p["n_paths"] == 300 and p["max_steps"] == 400 and p["t_max"] is None
+
+
+def test_statistics_saved_before_the_singular_status_still_load():
+    old = {"counts": [1, 2, 3, 0, 0], "n_stopped": 3, "mean": 1.0, "m2": 0.5, "total_time": 3.0, "censored_time": 9.0}
+    stats = ExitStats.from_dict(old)
+    assert stats.counts == (1, 2, 3, 0, 0, 0)
+    assert stats.summary().counts["SINGULAR"] == 0

@@ -1,0 +1,333 @@
+"""simulate() through the engine: the time and step caps, divergence, paths that end at step 0, stop and target
+regions, starting points given as an array, and recorded trajectories."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+import escapade
+from escapade import Ball, Box, DoubleWell, HalfSpace, Langevin, Quadratic, Status, UniformBox, simulate
+
+from conftest import N_SIGMA, double_well
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Censoring and the step cap
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7, 10, 25])
+@pytest.mark.parametrize("config", [(1, 16), (2, 64)], ids=lambda c: f"threads{c[0]}-lanes{c[1]}")
+def test_t_max_of_k_steps_censors_every_path_at_step_k(k, config):
+    dt = 0.1  # k * 0.1 is not exact in binary for most k: t_max = k * dt must still give k steps
+    res = simulate(
+        DoubleWell(),
+        Langevin(temperature=1 / 16, dt=dt),
+        x0=[-1.0],
+        n_paths=300,
+        t_max=k * dt,
+        seed=4,
+        threads=config[0],
+        lanes=config[1],
+    )
+    assert res.params["max_steps"] == k
+    assert np.all(res.status == Status.CENSORED), dict(zip(*np.unique(res.status, return_counts=True)))
+    np.testing.assert_array_equal(res.exit_step, np.full(300, k))
+    assert np.all(np.isnan(res.exit_time))
+    assert np.all(np.isnan(res.exit_position))
+    assert res.total_steps == 300 * k
+    s = res.summary()
+    assert s.counts["CENSORED"] == 300 and s.censored_fraction == 1.0
+    assert math.isnan(s.mean)
+
+
+def test_censoring_mixed_with_exits():
+    dt, n_steps = 1e-2, 2000
+    res = simulate(
+        DoubleWell(),
+        Langevin(temperature=1 / 16, dt=dt),
+        x0=[-1.0],
+        stop=HalfSpace([1.0], 0.0),
+        n_paths=500,
+        max_steps=n_steps,
+        seed=8,
+        threads=2,
+    )
+    censored = res.status == Status.CENSORED
+    assert 0 < censored.sum() < 500
+    assert set(np.unique(res.status).tolist()) == {int(Status.EXITED), int(Status.CENSORED)}
+    np.testing.assert_array_equal(res.exit_step[censored], n_steps)
+    assert np.all(np.isnan(res.exit_time[censored]))
+    assert np.all(res.exit_step[~censored] <= n_steps)
+    assert np.all(res.exit_step[~censored] >= 1)
+    np.testing.assert_array_equal(res.exit_time[~censored], res.exit_step[~censored] * dt)
+
+
+@pytest.mark.parametrize(
+    ("t_max", "steps"), [(0.5e-2, 1), (1e-2, 1), (1e-2 * (1 + 1e-9), 2), (0.3, 30), (0.3 + 1e-9, 31), (1.0, 100)]
+)
+def test_t_max_is_rounded_up_to_whole_steps(t_max, steps):
+    res = simulate(DoubleWell(), Langevin(temperature=0.1, dt=1e-2), x0=[-1.0], n_paths=4, t_max=t_max, seed=0)
+    assert res.params["max_steps"] == steps
+    np.testing.assert_array_equal(res.exit_step, steps)
+
+
+def test_max_steps_and_t_max_take_the_smaller_cap():
+    dyn = Langevin(temperature=0.1, dt=1e-2)
+    res = simulate(DoubleWell(), dyn, x0=[-1.0], n_paths=4, t_max=1.0, max_steps=40, seed=0)
+    assert res.params["max_steps"] == 40
+    res = simulate(DoubleWell(), dyn, x0=[-1.0], n_paths=4, t_max=0.2, max_steps=40, seed=0)
+    assert res.params["max_steps"] == 20
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Divergence
+
+
+def test_unstable_quadratic_diverges():
+    res = simulate(
+        Quadratic([[-1.0]]),
+        Langevin(temperature=0.05, dt=1e-2),
+        x0=[0.0],
+        n_paths=500,
+        t_max=100.0,
+        divergence_bound=10.0,
+        seed=5,
+    )
+    assert np.all(res.status == Status.DIVERGED)
+    assert np.all(np.isnan(res.exit_time))
+    assert np.all(np.isnan(res.exit_position))
+    assert np.all(res.exit_step > 0) and np.all(res.exit_step < 10_000)
+    s = res.summary()
+    assert s.counts == {"EXITED": 0, "HIT": 0, "CENSORED": 0, "DIVERGED": 500, "CONVERGED": 0, "SINGULAR": 0}
+    assert math.isnan(s.mean) and math.isnan(s.stderr)
+
+
+def test_divergence_mixed_with_exits_keeps_summary_finite():
+    res = simulate(
+        Quadratic([[-1.0]]),
+        Langevin(temperature=0.05, dt=1e-2),
+        x0=[0.0],
+        stop=HalfSpace([-1.0], 1.0),  # leaving it: x <= -1
+        n_paths=1000,
+        t_max=100.0,
+        divergence_bound=10.0,
+        seed=6,
+    )
+    exited = res.status == Status.EXITED
+    diverged = res.status == Status.DIVERGED
+    assert np.all(exited | diverged)
+    assert 300 < exited.sum() < 700  # either side with about equal odds
+    assert np.all(np.isnan(res.exit_time[diverged]))
+    assert np.all(np.isfinite(res.exit_time[exited]))
+    assert np.all(res.exit_position[exited, 0] < -0.9)
+    s = res.summary()
+    assert math.isfinite(s.mean) and math.isfinite(s.stderr)
+    assert s.mean == pytest.approx(res.exit_time[exited].mean(), rel=1e-12)
+
+
+def test_overflow_to_infinity_diverges_with_infinite_bound():
+    res = simulate(
+        Quadratic([[-50.0]]),
+        Langevin(temperature=0.0, dt=1e-2),  # x_{n+1} = 1.5 x_n: overflows after about 1750 steps
+        x0=[1.0],
+        n_paths=3,
+        t_max=1e3,
+        divergence_bound=np.inf,
+        seed=0,
+    )
+    assert np.all(res.status == Status.DIVERGED)
+    assert np.all((res.exit_step > 1700) & (res.exit_step < 1800))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Paths that end at step 0, targets
+
+
+def test_paths_ending_at_step_zero():
+    x0 = np.array([[0.5], [-2.5], [-1.0], [1e9], [0.0], [-1.0]])
+    res = simulate(
+        DoubleWell(),
+        Langevin(temperature=0.1, dt=1e-2),
+        x0=x0,
+        stop=HalfSpace([1.0], 0.0),  # contains x < 0
+        target=Box([-3.0], [-2.0]),
+        t_max=1e4,
+        seed=1,
+        record_paths=6,
+    )
+    assert res.n_paths == 6
+    expected = [Status.EXITED, Status.HIT, None, Status.DIVERGED, Status.EXITED, None]
+    for i, want in enumerate(expected):
+        if want is None:
+            assert res.exit_step[i] > 0
+            continue
+        assert res.status[i] == want, i
+        assert res.exit_step[i] == 0, i
+        t, x = res.trajectories[i]
+        np.testing.assert_array_equal(t, [0.0])
+        np.testing.assert_array_equal(x, x0[i : i + 1])
+        if want == Status.DIVERGED:
+            assert np.isnan(res.exit_time[i]) and np.isnan(res.exit_position[i, 0])
+        else:
+            assert res.exit_time[i] == 0.0
+            np.testing.assert_array_equal(res.exit_position[i], x0[i])
+
+
+def test_start_outside_stop_with_a_sampler():
+    # Half of a box straddling the boundary starts outside: those paths exit at once, at their start.
+    sampler = UniformBox([-1.0, -1.0], [1.0, 1.0])
+    res = simulate(
+        DoubleWell(2),
+        Langevin(temperature=0.1, dt=1e-2),
+        x0=sampler,
+        stop=HalfSpace([1.0, 0.0], 0.0),
+        n_paths=400,
+        t_max=1.0,
+        seed=9,
+    )
+    starts = sampler.sample(400, seed=9)
+    outside = starts[:, 0] >= 0
+    assert np.all(res.status[outside] == Status.EXITED)
+    assert np.all(res.exit_step[outside] == 0)
+    np.testing.assert_array_equal(res.exit_position[outside], starts[outside])
+    assert np.all(res.exit_step[~outside] > 0)
+
+
+def test_target_only_matches_stop_with_the_complement():
+    # Entering {x > 0} and leaving {x < 0} are the same event (up to x == 0 exactly), and both use the same
+    # draws, crossing test included: the runs agree path by path.
+    land, dyn = DoubleWell(), Langevin(temperature=1 / 8, dt=1e-2)
+    kw = dict(x0=[-1.0], n_paths=2000, t_max=1e4, seed=31)
+    hit = simulate(land, dyn, target=HalfSpace([-1.0], 0.0), **kw)
+    ex = simulate(land, dyn, stop=HalfSpace([1.0], 0.0), **kw)
+    assert np.all(hit.status == Status.HIT)
+    assert np.all(ex.status == Status.EXITED)
+    np.testing.assert_array_equal(hit.exit_step, ex.exit_step)
+    np.testing.assert_array_equal(hit.exit_position, ex.exit_position)
+    # And the mean first-passage time agrees with the exact one.
+    exact = escapade.analysis.langevin_mean_exit_time_1d(
+        double_well, 1 / 8, -1.0, -np.inf, 0.0, lower_boundary="reflecting"
+    )
+    s = hit.summary()
+    assert abs(s.mean - exact) <= N_SIGMA * s.stderr
+
+
+def test_stop_and_target_together():
+    temperature = 1 / 8
+    res = simulate(
+        DoubleWell(),
+        Langevin(temperature=temperature, dt=1e-3),
+        x0=[-1.0],
+        stop=HalfSpace([-1.0], 1.5),  # contains x > -1.5
+        target=HalfSpace([-1.0], 0.0),  # x > 0
+        n_paths=4000,
+        t_max=1e3,
+        seed=17,
+    )
+    exited = res.status == Status.EXITED
+    hit = res.status == Status.HIT
+    assert np.all(exited | hit)
+    assert np.all(res.exit_position[exited, 0] < -1.3)
+    assert np.all(res.exit_position[hit, 0] > -0.2)
+    # Probability of reaching 0 before -1.5 from -1: the scale function of the diffusion.
+    num = quad(lambda y: math.exp(double_well(y) / temperature), -1.5, -1.0)[0]
+    den = quad(lambda y: math.exp(double_well(y) / temperature), -1.5, 0.0)[0]
+    p = num / den
+    assert abs(hit.mean() - p) <= N_SIGMA * math.sqrt(p * (1 - p) / res.n_paths)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Starting points given as an array
+
+
+def test_points_x0_one_row_per_path():
+    rng = np.random.default_rng(0)
+    x0 = rng.uniform(-1.5, -0.5, size=(37, 2))
+    res = simulate(
+        DoubleWell(2),
+        Langevin(temperature=0.1, dt=1e-2),
+        x0=x0,
+        stop=Ball([-1.0, -1.0], 2.0),
+        t_max=0.5,
+        seed=2,
+        record_paths=37,
+        record_every=7,
+    )
+    assert res.n_paths == 37
+    assert res.params["n_paths"] == 37
+    assert len(res.trajectories) == 37
+    for i, (t, x) in enumerate(res.trajectories):
+        assert t[0] == 0.0
+        np.testing.assert_array_equal(x[0], x0[i])
+
+
+def test_points_x0_with_fewer_paths_uses_the_first_rows():
+    x0 = np.linspace(-1.5, -0.5, 20)[:, None]
+    kw = dict(t_max=0.2, seed=3, record_paths=20)
+    land, dyn = DoubleWell(), Langevin(temperature=0.1, dt=1e-2)
+    part = simulate(land, dyn, x0=x0, n_paths=8, **kw)
+    full = simulate(land, dyn, x0=x0, **kw)
+    assert part.n_paths == 8 and len(part.trajectories) == 8
+    for i in range(8):
+        np.testing.assert_array_equal(part.trajectories[i][1][0], x0[i])
+    np.testing.assert_array_equal(part.status, full.status[:8])
+    np.testing.assert_array_equal(part.exit_step, full.exit_step[:8])
+    np.testing.assert_array_equal(part.exit_time, full.exit_time[:8])
+    np.testing.assert_array_equal(part.exit_position, full.exit_position[:8])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Trajectories
+
+
+def test_trajectories_recorded_every_k_steps():
+    dt, every = 1e-2, 10
+    x0 = [-1.0]
+    res = simulate(
+        DoubleWell(),
+        Langevin(temperature=1 / 8, dt=dt),
+        x0=x0,
+        stop=HalfSpace([1.0], 0.0),
+        n_paths=50,
+        t_max=1e4,
+        seed=13,
+        record_paths=3,
+        record_every=every,
+    )
+    assert len(res.trajectories) == 3
+    for i, (t, x) in enumerate(res.trajectories):
+        assert res.status[i] == Status.EXITED
+        assert t.ndim == 1 and x.shape == (t.size, 1)
+        assert t[0] == 0.0
+        np.testing.assert_array_equal(x[0], x0)
+        assert np.all(np.diff(t) > 0)
+        k = np.arange(t.size - 1)
+        np.testing.assert_array_equal(t[:-1], (every * k) * dt)  # exactly step * dt
+        assert t[-1] == res.exit_time[i]
+        np.testing.assert_array_equal(x[-1], res.exit_position[i])
+        assert t.size == res.exit_step[i] // every + 1 + (res.exit_step[i] % every != 0)
+        assert np.all(x[:-1, 0] < 0)  # inside the stop region until the end
+
+
+def test_trajectory_of_a_censored_path_ends_at_the_cap():
+    dt = 1e-2
+    res = simulate(
+        Quadratic([[1.0]]),
+        Langevin(temperature=0.01, dt=dt),
+        x0=[0.0],
+        stop=Ball([0.0], 10.0),
+        n_paths=4,
+        max_steps=95,
+        seed=1,
+        record_paths=10,
+        record_every=20,
+    )
+    assert len(res.trajectories) == 4  # no more than there are paths
+    for t, x in res.trajectories:
+        np.testing.assert_array_equal(t, np.array([0, 20, 40, 60, 80, 95]) * dt)
+        assert np.all(np.isfinite(x))
+    assert np.all(res.status == Status.CENSORED)

@@ -1,0 +1,160 @@
+"""The checkpoint store: a rerun skips the chunks it finds and runs the missing ones, a killed run resumes to the
+uninterrupted result, the store of another run is refused, leftovers of a killed write do no harm, and a run without
+a seed resumes with the seed it started with."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from escapade import DoubleWell, Langevin, simulate
+
+from conftest import N_PATHS, SEED, W1_EXIT, assert_same_result, assert_same_trajectories, chunk_files, file_ids, w1
+
+
+@pytest.mark.parametrize("keep", ["paths", "summary"])
+def test_store_rerun_skips_finished_chunks(tmp_path, count_chunks, keep):
+    store = tmp_path / "store"
+    kw = dict(chunk_size=500, record_paths=700, record_every=2000, keep=keep)
+    first = w1(store=store, **kw)
+    assert len(count_chunks) == 6
+    assert chunk_files(store) == [f"chunk-{i:015d}.npz" for i in range(0, N_PATHS, 500)]
+    assert sorted(p.name for p in store.iterdir()) == sorted(["run.json", *chunk_files(store)])  # nothing else
+    before = file_ids(store)
+    count_chunks.clear()
+    # threads and lanes do not change the numbers, so the store serves a run with other ones
+    again = w1(store=store, threads=1, lanes=8, **kw)
+    assert count_chunks == []
+    assert file_ids(store) == before
+    plain = w1(**kw)
+    for res in (first, again):
+        if keep == "paths":
+            assert_same_result(plain, res)
+        else:
+            assert res.exit_stats == plain.exit_stats
+            assert_same_trajectories(plain, res)
+            assert res.total_steps == plain.total_steps
+
+
+def test_store_resumes_missing_chunks(tmp_path, count_chunks, w1_local):
+    store = tmp_path / "store"
+    kw = dict(chunk_size=1000, record_paths=1100, record_every=2000, store=store)
+    w1(**kw)
+    (store / "chunk-000000000001000.npz").unlink()
+    count_chunks.clear()
+    res = w1(**kw)
+    assert count_chunks == [(1000, 1000)]
+    assert_same_result(w1_local, res)
+
+
+KILLED_CHILD = textwrap.dedent(
+    """
+    import sys
+    import escapade as e
+
+    # one thread, one lane: slow on purpose, so that the parent can kill it halfway
+    e.simulate(e.DoubleWell(), e.Langevin(temperature=1 / 16, dt=1e-2), x0=[-1.0], stop=e.HalfSpace([1.0], 0.0),
+               n_paths=int(sys.argv[2]), t_max=1e4, seed=int(sys.argv[3]), chunk_size=int(sys.argv[4]),
+               record_paths=3, record_every=500, threads=1, lanes=1, store=sys.argv[1], progress=False)
+    print("finished", flush=True)
+    """
+)
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, count_chunks):
+    store = tmp_path / "store"
+    n_paths, chunk_size, seed = 8000, 400, 77
+    n_chunks = n_paths // chunk_size
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CHILD, str(store), str(n_paths), str(seed), str(chunk_size)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120  # a hang check, not a timing requirement
+        while len(chunk_files(store) if store.exists() else []) < 2:
+            assert proc.poll() is None, f"the run ended before it could be killed: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no chunk was written"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert "finished" not in out
+    done = chunk_files(store)
+    assert 2 <= len(done) < n_chunks, f"{len(done)} of {n_chunks} chunks finished: kill the run earlier"
+    before = file_ids(store)
+
+    kw = dict(n_paths=n_paths, seed=seed, chunk_size=chunk_size, record_paths=3, record_every=500)
+    resumed = w1(store=store, threads=2, **kw)
+    done_first = {int(name[6:-4]) for name in done}
+    assert sorted(count_chunks) == [(f, chunk_size) for f in range(0, n_paths, chunk_size) if f not in done_first]
+    after = file_ids(store)
+    assert {k: after[k] for k in before} == before
+    assert len(after) == n_chunks
+    uninterrupted = w1(n_paths=n_paths, seed=seed, record_paths=3, record_every=500, threads=2)
+    assert_same_result(uninterrupted, resumed)
+
+
+@pytest.mark.parametrize(
+    ("change", "differs_in"),
+    [
+        (dict(seed=SEED + 1), "seed"),
+        (dict(t_max=5e3), "params"),
+        (dict(n_paths=N_PATHS - 1), "params"),
+        (dict(dynamics=Langevin(temperature=0.07, dt=1e-2)), "params"),
+        (dict(bridge=False), "params"),
+        (dict(chunk_size=600), "chunks"),
+        (dict(keep="summary"), "keep"),
+    ],
+    ids=["seed", "t_max", "n_paths", "temperature", "bridge", "chunk_size", "keep"],
+)
+def test_store_of_a_different_run_is_refused(tmp_path, count_chunks, change, differs_in):
+    store = tmp_path / "store"
+    kw = dict(chunk_size=1000, store=store)
+    w1(**kw)
+    before = file_ids(store)
+    meta = (store / "run.json").read_bytes()
+    count_chunks.clear()
+    with pytest.raises(ValueError, match="store") as info:
+        w1(**{**kw, **change})
+    assert str(store) in str(info.value) and differs_in in str(info.value)
+    assert count_chunks == []  # refused before anything ran
+    assert file_ids(store) == before and (store / "run.json").read_bytes() == meta
+
+
+def test_leftover_temporary_files_do_not_break_resume(tmp_path, w1_local):
+    store = tmp_path / "store"
+    kw = dict(chunk_size=1000, record_paths=1100, record_every=2000, store=store)
+    w1(**kw)
+    chunk = store / "chunk-000000000002000.npz"
+    data = chunk.read_bytes()
+    chunk.unlink()
+    # what a write killed before its rename leaves: a truncated and an empty temporary file
+    (store / ".tmp-k1ll3d").write_bytes(data[: len(data) // 2])
+    (store / ".tmp-empty0").write_bytes(b"")
+    res = w1(**kw)
+    assert_same_result(w1_local, res)
+    assert len(chunk_files(store)) == 3
+    again = w1(**kw)
+    assert_same_result(w1_local, again)
+
+
+def test_store_resumes_without_a_seed(tmp_path):
+    first = simulate(DoubleWell(), Langevin(temperature=1 / 16, dt=1e-2), n_paths=300, chunk_size=100,
+                         store=tmp_path / "run", **W1_EXIT)
+    again = simulate(DoubleWell(), Langevin(temperature=1 / 16, dt=1e-2), n_paths=300, chunk_size=100,
+                         store=tmp_path / "run", **W1_EXIT)
+    assert again.seed == first.seed
+    np.testing.assert_array_equal(again.exit_time, first.exit_time)

@@ -1,0 +1,198 @@
+"""sweep(): grids over any constructor argument (nested ones too) or run argument, with numpy and array values,
+common or independent seeds, pandas tables, save and load, its checkpoint store, and bad grids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import escapade as esc
+from escapade.analysis import grid_points, wilson_interval
+
+from conftest import W1_EXIT, assert_same_result, assert_same_trajectories, run_sweep, w1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Grids
+
+
+def test_sweep_over_eps_of_isotropic_langevin():
+    sw = esc.sweep(esc.DoubleWell(), esc.Langevin(eps=0.5, dt=1e-2), grid={"dynamics.eps": [0.5, 0.4]},
+                   n_paths=200, seed=0, **W1_EXIT)
+    direct = esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=0.4**2 / 2, dt=1e-2), n_paths=200, seed=0,
+                          **W1_EXIT)
+    np.testing.assert_array_equal(sw[1].exit_time, direct.exit_time)  # eps without S is temperature eps^2 / 2
+
+
+def test_sweep_over_a_discrete_map_parameter():
+    """A sweep can vary a map's own arguments (its dt, fixed by the class, is not one of them)."""
+    sgd = esc.GaussianSGD(lr=0.1, batch_size=1.0, C=np.eye(1))
+    res = esc.sweep(esc.Quadratic([[1.0]]), sgd, grid={"dynamics.batch_size": [1.0, 4.0]}, x0=[0.0],
+                    stop=esc.Ball(center=[0.0], radius=0.5), n_paths=200, max_steps=10_000, seed=0)
+    m = [r.summary().mean for r in res]
+    assert m[1] > m[0]  # less noise, later exits
+    with pytest.raises(ValueError, match="dt"):
+        esc.sweep(esc.Quadratic([[1.0]]), esc.GD(0.1), grid={"dynamics.dt": [0.5]}, x0=[0.0],
+                  stop=esc.Ball(center=[0.0], radius=0.5), n_paths=2, max_steps=10)
+
+
+def test_sweep_over_nested_forcing_parameters():
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0, forcing=esc.Periodic(1.0, 1.0))
+    pts = grid_points([-4.0, -4.0], [4.0, 4.0], 5)
+    kw = dict(x0=pts, target=esc.Ball([0.0, 0.0], 1.0), t_max=8.0)
+    res = esc.sweep(esc.Ackley(), flow, grid={"dynamics.forcing.amplitude": [0.5, 1.0],
+                                              "dynamics.forcing.omega": [0.3, 3.0]}, seed=2, **kw)
+    frame = res.to_pandas()
+    assert len(frame) == 4 and list(frame.columns[:2]) == ["dynamics.forcing.amplitude", "dynamics.forcing.omega"]
+    one = esc.simulate(esc.Ackley(), esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0,
+                                                         forcing=esc.Periodic(1.0, 3.0)), seed=2, **kw)
+    np.testing.assert_array_equal(res[3].status, one.status)
+    assert res[3].params["dynamics"]["forcing"]["omega"] == 3.0
+    assert frame["hit"].iloc[3] == one.count(esc.Status.HIT)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, _, info = esc.plot.success_rate(res, "dynamics.forcing.omega", "dynamics.forcing.amplitude")
+    assert info["fraction"][1, 1] == one.count(esc.Status.HIT) / 25
+    assert np.all((info["low"] <= info["fraction"]) & (info["fraction"] <= info["high"]))
+    assert (info["low"][1, 1], info["high"][1, 1]) == wilson_interval(one.count(esc.Status.HIT), 25)
+
+
+def test_sweep_over_numpy_values(tmp_path):
+    """Grids built with numpy (np.arange, boolean arrays) give JSON-compatible points that save and load."""
+    res = run_sweep(grid={"n_paths": np.arange(100, 301, 100), "bridge": np.array([True, False])}, t_max=50.0)
+    assert len(res) == 6
+    assert [r.n_paths for r in res] == [100, 100, 200, 200, 300, 300]
+    assert [p["n_paths"] for p in res.points] == [100, 100, 200, 200, 300, 300]
+    assert [r.params["bridge"] for r in res] == [True, False] * 3
+    path = tmp_path / "sweep.npz"
+    res.save(path)
+    back = esc.load(path)
+    assert back.points == res.points
+    for a, b in zip(res, back):
+        assert_same_result(a, b)
+
+
+def test_sweep_over_array_values(tmp_path):
+    """x0 is a simulate argument, so a grid may list starting points as arrays; the sweep saves and loads."""
+    res = run_sweep(grid={"x0": [np.array([-1.0]), np.array([-0.5])]}, n_paths=200)
+    for start, r in zip((-1.0, -0.5), res):
+        assert_same_result(w1(x0=[start], n_paths=200, record_paths=2, record_every=1000), r)
+    path = tmp_path / "sweep.npz"
+    res.save(path)
+    back = esc.load(path)
+    assert [np.asarray(p["x0"]).tolist() for p in back.points] == [[-1.0], [-0.5]]
+    for a, b in zip(res, back):
+        assert_same_result(a, b)
+
+
+def test_sweep_grid_values_json_cannot_hold_fail_before_running(tmp_path, count_chunks):
+    """Points are saved as JSON: a grid value JSON cannot hold is converted, or refused before any path runs."""
+    grid = {"stop": [esc.HalfSpace([1.0], 0.0), esc.HalfSpace([1.0], -0.5)]}
+    try:
+        res = run_sweep(grid=grid, n_paths=200)
+    except (TypeError, ValueError) as exc:
+        assert count_chunks == [], f"every point ran before the grid was refused: {exc}"
+        assert "stop" in str(exc) or "grid" in str(exc)
+    else:
+        path = tmp_path / "sweep.npz"
+        res.save(path)
+        assert len(esc.load(path)) == 2
+
+
+def test_small_sweep_points_run_side_by_side_with_the_same_bits():
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.05, method="dp54",
+                               forcing=esc.BrownianForcing(1.0, horizon=10.0, resolution=0.01))
+    kw = dict(grid={"dynamics.alpha": [0.5, 1.0, 2.0]}, x0=esc.UniformBox([-4.0, -4.0], [4.0, 4.0]), n_paths=60,
+              target=esc.Ball([0.0, 0.0], 1.0), t_max=10.0, seed=4)
+    a = esc.sweep(esc.Ackley(), flow, threads=1, **kw)
+    b = esc.sweep(esc.Ackley(), flow, threads=2, **kw)
+    for ra, rb in zip(a, b):
+        np.testing.assert_array_equal(ra.exit_time, rb.exit_time)
+        np.testing.assert_array_equal(ra.status, rb.status)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables and files
+
+
+def test_sweep_to_pandas():
+    pytest.importorskip("pandas")
+    res = run_sweep(seeds="independent")
+    df = res.to_pandas()
+    assert len(df) == 4
+    assert list(df.columns) == [
+        "dynamics.temperature", "bridge", "n_paths", "exited", "hit", "censored", "diverged", "converged", "singular", "mean", "stderr",
+        "mean_lower_bound", "exponential_mean", "seed",
+    ]
+    for (_, row), point, r in zip(df.iterrows(), res.points, res):
+        s = r.summary()
+        assert row["dynamics.temperature"] == point["dynamics.temperature"]
+        assert row["bridge"] == point["bridge"]
+        assert row["n_paths"] == 1000 and row["exited"] == s.counts["EXITED"] == 1000
+        assert row["censored"] == 0 and row["hit"] == 0 and row["diverged"] == 0
+        assert row["mean"] == s.mean and row["stderr"] == s.stderr
+        assert row["seed"] == r.seed
+
+
+@pytest.mark.parametrize("keep", ["paths", "summary"])
+def test_sweep_save_load_round_trip(tmp_path, keep):
+    res = run_sweep(seeds="independent", keep=keep, chunk_size=400)
+    path = tmp_path / "sweep.npz"
+    res.save(path)
+    back = esc.load(path)
+    assert isinstance(back, esc.SweepResult)
+    assert back.grid == res.grid and back.points == res.points
+    assert len(back) == len(res)
+    for a, b in zip(res, back):
+        if keep == "paths":
+            assert_same_result(a, b)
+        else:
+            assert isinstance(b, esc.SummaryResult)
+            assert b.exit_stats == a.exit_stats
+            assert_same_trajectories(a, b)
+            assert (b.params, b.seed, b.version, b.total_steps) == (a.params, a.seed, a.version, a.total_steps)
+        assert b.elapsed == a.elapsed
+        assert b.summary() == a.summary()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The checkpoint store
+
+
+def test_sweep_store_skips_finished_points(tmp_path, count_chunks):
+    store = tmp_path / "sweep-store"
+    first = run_sweep(seeds="common", store=store, chunk_size=500)
+    assert len(count_chunks) == 8
+    assert sorted(p.name for p in store.iterdir()) == [f"point-{i:04d}" for i in range(4)] + ["sweep.json"]
+    count_chunks.clear()
+    again = run_sweep(seeds="common", store=store, chunk_size=500)
+    assert count_chunks == []
+    for a, b in zip(first, again):
+        assert_same_result(a, b)
+
+
+def test_sweep_store_resumes_without_a_seed(tmp_path):
+    kwargs = dict(grid={"dynamics.temperature": [0.25, 0.125]}, seeds="independent", n_paths=100, chunk_size=50,
+                  store=tmp_path / "sweep", **W1_EXIT)
+    first = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), **kwargs)
+    again = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), **kwargs)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.exit_time, b.exit_time)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bad input
+
+
+@pytest.mark.parametrize(("grid", "match"), [({"n_paths": 100}, "list"), ({"keep": ["summary"]}, "keep"),
+                                             ({"dynamics.temperature": "0.1"}, "list")])
+def test_bad_sweep_grids(grid, match):
+    with pytest.raises(ValueError, match=match):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid=grid, n_paths=10, seed=0, **W1_EXIT)
+
+
+def test_sweep_seed_is_validated():
+    with pytest.raises(ValueError, match="seed"):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid={"bridge": [True]}, seed=-5,
+                  seeds="independent", n_paths=10, **W1_EXIT)
