@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import escapade as esc
-from escapade.cli import REPRODUCTIONS, main
+from escapade.cli import main
+from escapade.experiments import REPRODUCTIONS
 from escapade.config import ConfigError, load_config, registry
 
 from conftest import BASE_CONFIG, ROOT, write_config

@@ -359,7 +359,7 @@ def test_reproduce_constrained_ackley(tmp_path, capsys, monkeypatch):
     assert [n for n in names if n.endswith(".png")] == [f"figure-{i}.png" for i in range(1, 5)]
     # rerunning gives the same numbers (fixed seed)
     grid = esc.analysis.grid_points([-4.0, -4.0], [4.0, 4.0], 17)
-    from escapade._constrained_ackley import model
+    from escapade.experiments.constrained_ackley import model
 
     f, flow, target = model()
     res = esc.simulate(f, flow, x0=grid, target=target, t_max=20.0, seed=0)

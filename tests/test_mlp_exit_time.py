@@ -10,8 +10,9 @@ import pytest
 pytest.importorskip("sklearn")
 
 import escapade as esc  # noqa: E402
-from escapade.analysis import SharpnessScaled, mlp_exit_time_experiment, mlp_minimum  # noqa: E402
-from escapade.cli import REPRODUCTIONS, main  # noqa: E402
+from escapade.analysis import SharpnessScaled, mlp_minimum  # noqa: E402
+from escapade.cli import main  # noqa: E402
+from escapade.experiments import REPRODUCTIONS, mlp_exit_time_experiment  # noqa: E402
 
 
 @pytest.fixture(scope="module")

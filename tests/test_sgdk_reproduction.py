@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import escapade as esc
-from escapade import _sgdk_thresholds as rep
 from escapade.analysis import convergence_threshold, divergence_threshold, local_curvature
-from escapade.cli import REPRODUCTIONS, main
+from escapade.cli import main
+from escapade.experiments import REPRODUCTIONS, sgdk_thresholds as rep
 
 
 def _fd_hessians(f, x, h=1e-6):

@@ -3,6 +3,8 @@ regions, starting points given as an array, and recorded trajectories."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import math
 
 import numpy as np
@@ -11,6 +13,7 @@ from scipy.integrate import quad
 
 import escapade
 from escapade import Ball, Box, DoubleWell, HalfSpace, Langevin, Quadratic, Status, UniformBox, simulate
+from escapade._settings import RunSettings
 
 from conftest import N_SIGMA, double_well
 
@@ -331,3 +334,12 @@ def test_trajectory_of_a_censored_path_ends_at_the_cap():
         np.testing.assert_array_equal(t, np.array([0, 20, 40, 60, 80, 95]) * dt)
         assert np.all(np.isfinite(x))
     assert np.all(res.status == Status.CENSORED)
+
+
+def test_run_settings_match_simulate():
+    """RunSettings holds simulate's run settings, in its order and with its defaults (sweep and config read it)."""
+    params = inspect.signature(simulate).parameters
+    fields = {f.name: f.default for f in dataclasses.fields(RunSettings)}
+    assert list(fields) == [p for p in params if p not in ("landscape", "dynamics", "x0", "stop", "target")]
+    assert all(params[n].default == d for n, d in fields.items())
+

@@ -24,10 +24,10 @@ from escapade.analysis import (
     linear_quasipotential,
     minimum_action_path,
     minimum_energy_path,
-    sgd_exit_time_experiment,
     sgd_exit_time_prediction,
 )
 from escapade.cli import main
+from escapade.experiments import sgd_exit_time_experiment
 
 from conftest import double_well
 

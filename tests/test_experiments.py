@@ -1,0 +1,60 @@
+"""The experiments package: the registry both `escapade reproduce` and `experiments.reproduce` read, the Report,
+and the names that moved there from `analysis`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import escapade as esc
+from escapade.cli import main
+from escapade.experiments import REPRODUCTIONS, Report, reproduce
+
+
+def test_reproduce_is_what_the_command_prints(capsys):
+    assert main(["reproduce", "stable-manifold", "--paths", "5", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    report = reproduce("stable-manifold", paths=5)
+    assert isinstance(report, Report)
+    ours = json.loads(report.to_json())
+    assert list(ours)[:4] == ["name", "description", "version", "seed"]
+    assert ours["version"] == esc.__version__ and ours["seed"] == 0
+    assert ours["description"] == REPRODUCTIONS["stable-manifold"].description
+    printed.pop("elapsed"), ours.pop("elapsed")
+    assert ours == printed
+
+
+def test_report_save_writes_what_out_writes(tmp_path):
+    report = reproduce("double-well-bias", paths=20)
+    out = report.save(tmp_path / "new", "double-well-bias")
+    assert sorted(p.name for p in out.iterdir()) == ["double-well-bias.json", "double-well-bias.npz",
+                                                     "double-well-bias.txt"]
+    assert json.loads((out / "double-well-bias.json").read_text()) == report.data
+    assert len(esc.load(out / "double-well-bias.npz")) == 8  # 4 values of dt, with and without the bridge
+
+
+def test_every_registered_module_has_a_run():
+    import importlib
+
+    for r in REPRODUCTIONS.values():
+        assert callable(importlib.import_module(f"escapade.experiments.{r.module}").run), r.name
+
+
+def test_bad_reproduction_arguments():
+    with pytest.raises(ValueError, match="unknown reproduction 'nope'; available: constrained-ackley"):
+        reproduce("nope")
+    with pytest.raises(ValueError, match="paths must be >= 1, got 0"):
+        reproduce("stable-manifold", paths=0)
+    with pytest.raises(TypeError, match="paths must be an integer"):
+        reproduce("stable-manifold", paths=2.5)
+
+
+@pytest.mark.parametrize("name", ["sgd_exit_time_experiment", "SGDExitExperiment", "mlp_exit_time_experiment",
+                                  "MLPExitExperiment"])
+def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
+    with pytest.warns(DeprecationWarning, match=f"escapade.analysis.{name} moved to escapade.experiments.{name}"):
+        moved = getattr(esc.analysis, name)
+    assert moved is getattr(esc.experiments, name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        esc.analysis.nothing  # noqa: B018
