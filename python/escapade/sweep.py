@@ -16,7 +16,7 @@ import numpy as np
 from ._execute import execute
 from ._settings import RunSettings, pop_settings
 from ._spec import Spec
-from .results import SimulationResult, SummaryResult, SweepResult
+from .results import SweepResult
 from .simulate import make_job
 
 __all__ = ["SweepResult", "sweep"]

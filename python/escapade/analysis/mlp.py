@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
-
-from .arrhenius import ArrheniusFit, arrhenius_fit
-from .quasipotential import linear_quasipotential
 
 __all__ = ["MLPMinimum", "SharpnessScaled", "mlp_minimum"]
 

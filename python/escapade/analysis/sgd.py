@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validate import as_square_matrix
-from .arrhenius import ArrheniusFit, arrhenius_fit
 from .quasipotential import LinearQuasiPotential, linear_quasipotential
 
 __all__ = ["SGDExitPrediction", "sgd_exit_time_prediction"]

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from .. import datasets
 from ..analysis.arrhenius import ArrheniusFit, arrhenius_fit
