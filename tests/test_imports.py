@@ -1,5 +1,6 @@
 """The package's import structure: no import cycle between its modules (counting imports inside functions too),
-and `import escapade` leaves the heavy parts (analysis, plot, experiments, scipy.stats, matplotlib) for first use."""
+each module imports alone, and `import escapade` leaves the heavy parts (analysis, plot, experiments, scipy.stats,
+matplotlib) for first use."""
 
 from __future__ import annotations
 
@@ -81,6 +82,21 @@ def test_the_graph_sees_lazy_imports():
     graph = import_graph()
     assert "escapade.analysis.exact" in graph["escapade.cli"]  # a top-level import
     assert "escapade.experiments.report" in graph["escapade.experiments.saddles"]
+
+
+def test_each_module_imports_alone():
+    """In a fresh interpreter, each module imported first (after only its packages) imports without error."""
+    names = sorted(n for n in _modules() if n not in ("escapade", "escapade.__main__"))  # __main__ runs the CLI
+    code = f"""
+import importlib, sys
+for name in {names!r}:
+    for loaded in [m for m in sys.modules if m.startswith("escapade") and m != "escapade._core"]:
+        del sys.modules[loaded]
+    importlib.import_module(name)
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
 def test_import_is_light():
