@@ -256,6 +256,27 @@ def test_bad_callbacks_raise_type_and_value_errors():
         esc.BatchedLandscape(1, numpy_well_gradient).hessian([0.0])
 
 
+def test_integer_addresses_only_through_from_addresses():
+    for value in (4096, np.int64(4096)):
+        with pytest.raises(TypeError, match=r"gradient must be a numba function, got the int 4096; .* only by "
+                                            r"CompiledLandscape.from_addresses"):
+            esc.CompiledLandscape(1, value)
+    with pytest.raises(TypeError, match=r"value must be a numba function, got the int 8.*CompiledLandscape"):
+        esc.CompiledLandscape(1, well_gradient, value=8)
+    with pytest.raises(TypeError, match=r"jacobian must be a numba function.*CompiledConstraint.from_addresses"):
+        esc.CompiledConstraint(2, 1, parabola_value, 4096)
+    with pytest.raises(TypeError, match=r"forcing must be a numba function.*CompiledForcing.from_addresses"):
+        esc.CompiledForcing(2, 4096)
+    with pytest.raises(ValueError, match="gradient must be a positive function address, got -1"):
+        esc.CompiledLandscape.from_addresses(1, -1)
+    with pytest.raises(TypeError, match="gradient must be a function address"):
+        esc.CompiledLandscape.from_addresses(1, well_gradient_block)
+    # the low-level constructor runs a C function given by its address, here a cfunc's
+    low = esc.CompiledLandscape.from_addresses(1, well_gradient_block.address, name="well")
+    assert low.to_dict()["gradient"] == hex(well_gradient_block.address)
+    same(run(low, n_paths=50), run(esc.DoubleWell(), n_paths=50))
+
+
 def test_missing_numba_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)
     with pytest.raises(ImportError, match=r'pip install "escapade\[numba\]"'):

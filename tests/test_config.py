@@ -14,7 +14,8 @@ else:
     import tomli as tomllib
 
 import escapade as esc
-from escapade.config import Experiment, load_config, parse_config
+from escapade.cli import main
+from escapade.config import ConfigError, Experiment, load_config, parse_config, registry
 
 from conftest import BASE_CONFIG, write_config
 
@@ -147,3 +148,55 @@ seed = 1
     assert rebuilt.forcing.omega == 0.27826 and isinstance(rebuilt.constraint, esc.Parabola)
     with pytest.raises(ValueError, match="constraint must name its type"):
         esc.ConstrainedFlow({"type": "Ellipse"}, dt=0.01)
+
+
+# --- what a file may not do: name code, write outside its directory ------------------------------------------
+
+
+NATIVE_ADDRESS = BASE_CONFIG.replace('type = "DoubleWell"', 'type = "CompiledLandscape"\ndim = 1\ngradient = 4096')
+
+
+@pytest.mark.parametrize("type_name", ["CompiledLandscape", "BatchedLandscape", "SymbolicLandscape"])
+def test_a_file_cannot_name_code(tmp_path, type_name):
+    text = NATIVE_ADDRESS.replace("CompiledLandscape", type_name)
+    with pytest.raises(ConfigError, match=rf"\[landscape\]: type '{type_name}' runs code .* cannot be built from "
+                                              "a configuration file"):
+        load_config(write_config(tmp_path, text))
+    assert type_name not in registry()["landscape"]
+    assert "DoubleWell" in registry()["landscape"]
+
+
+def test_escapade_run_on_a_native_address_fails_cleanly(tmp_path, capsys):
+    """The reproducer: this file used to make escapade call address 4096 (a segfault)."""
+    assert main(["run", str(write_config(tmp_path, NATIVE_ADDRESS))]) == 2
+    err = capsys.readouterr().err
+    assert "type 'CompiledLandscape' runs code" in err and not (tmp_path / "exp.npz").exists()
+
+
+def test_a_constrained_flow_in_a_file_cannot_name_compiled_constraints():
+    for key, type_name in (("constraint", "CompiledConstraint"), ("forcing", "CompiledForcing")):
+        tables = _tables(BASE_CONFIG)
+        tables["dynamics"] = {"type": "ConstrainedFlow", "dt": 0.01, key: {"type": type_name, "dim": 1}}
+        with pytest.raises(ConfigError, match=rf"{key} must name its type, one of"):
+            parse_config(tables)
+
+
+@pytest.mark.parametrize("store, why", [("/tmp/chunks", "an absolute path"), ("../chunks", "a path with '..'"),
+                                        ("a/../../chunks", "a path with '..'"), ("", "an empty path"),
+                                        ("C:\\chunks", "an absolute path"), ("..\\chunks", "a path with '..'")])
+def test_a_file_stores_only_inside_its_directory(tmp_path, store, why):
+    tables = _tables(BASE_CONFIG)
+    tables["run"]["store"] = store
+    with pytest.raises(ConfigError, match=rf"\[run\]: store must be a relative path inside the configuration "
+                                              rf"file's directory, got {why}"):
+        parse_config(tables, directory=tmp_path)
+
+
+def test_a_store_inside_the_directory_and_one_given_to_run(tmp_path):
+    tables = _tables(BASE_CONFIG)
+    tables["run"].update(store="runs/a", keep="summary", n_paths=20)
+    experiment = parse_config(tables, directory=tmp_path)
+    assert experiment.options["store"] == str(tmp_path / "runs" / "a")
+    elsewhere = tmp_path / "elsewhere"  # a store outside the directory: given in Python, not by the file
+    res = experiment.run(store=str(elsewhere))
+    assert res.n_paths == 20 and elsewhere.is_dir()

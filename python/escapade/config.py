@@ -4,8 +4,9 @@
 The file has one table per argument of `simulate`: [landscape], [dynamics], [stop], [target] and [start] name a
 class by `type` and give its constructor's arguments; [run] holds the other arguments (n_paths, t_max, seed, ...);
 [sweep] turns the run into a `sweep` over a grid. The `type` names come from `registry()`, which lists the
-package's public classes, so every landscape, dynamics, region and start sampler the package exports can be used.
-Every mistake raises `ConfigError` naming the table, the key and, where there is a choice, the allowed values.
+package's public classes, so every landscape, dynamics, region and start sampler the package exports can be used --
+except those that run code (`CompiledLandscape`, `BatchedLandscape`, `SymbolicLandscape`): a file never names
+native or Python code. A [run] store must stay inside the file's directory. Every mistake raises `ConfigError` naming the table, the key and, where there is a choice, the allowed values.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import inspect
 import itertools
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any, Mapping
 
 if sys.version_info >= (3, 11):
@@ -57,15 +58,25 @@ class ConfigError(ValueError):
     """An experiment description that cannot be run; the message names the table and the key."""
 
 
-def registry() -> dict[str, dict[str, type]]:
-    """The classes a `type` may name: {"landscape": {"DoubleWell": DoubleWell, ...}, "dynamics": {...},
-    "region": {...}, "start": {...}}, built from the package's public names (`escapade.__all__`)."""
+def _public_specs() -> dict[str, type]:
+    """The package's public classes that build a compiled object (not abstract bases such as Region)."""
     package = sys.modules[__name__.rpartition(".")[0]]
-    out: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
+    out: dict[str, type] = {}
     for name in getattr(package, "__all__", []):
         obj = getattr(package, name, None)
-        if not (isinstance(obj, type) and issubclass(obj, Spec)) or obj._to_core is Spec._to_core:
-            continue  # not a class, or an abstract base such as Region
+        if isinstance(obj, type) and issubclass(obj, Spec) and obj._to_core is not Spec._to_core:
+            out[name] = obj
+    return out
+
+
+def registry() -> dict[str, dict[str, type]]:
+    """The classes a `type` may name: {"landscape": {"DoubleWell": DoubleWell, ...}, "dynamics": {...},
+    "region": {...}, "start": {...}}, built from the package's public names (`escapade.__all__`), without the
+    classes that run the user's code (compiled or Python callbacks, sympy expressions): a file cannot name them."""
+    out: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
+    for name, obj in _public_specs().items():
+        if getattr(obj, "_runs_code", False):
+            continue
         for kind, base in KINDS.items():
             if issubclass(obj, base):
                 out[kind][name] = obj
@@ -101,6 +112,10 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
     if "type" not in values:
         raise ConfigError(f"config [{table}]: missing key 'type'; allowed types: {_allowed(classes)}")
     type_name = values.pop("type")
+    if isinstance(type_name, str) and getattr(_public_specs().get(type_name), "_runs_code", False):
+        raise ConfigError(f"config [{table}]: type {type_name!r} runs code (compiled or Python functions) and cannot "
+                          f"be built from a configuration file; build it in Python and pass it to simulate. "
+                          f"Allowed: {_allowed(classes)}")
     if not isinstance(type_name, str) or type_name not in classes:
         raise ConfigError(f"config [{table}]: unknown type {type_name!r}; allowed: {_allowed(classes)}")
     cls = classes[type_name]
@@ -141,9 +156,24 @@ def _run_options(values: dict[str, Any], directory: Path | None) -> dict[str, An
     if store is not None:
         if not isinstance(store, str):
             raise ConfigError(f"config [run]: store must be a string (a directory), got {store!r}")
-        if directory is not None and not os.path.isabs(store):
+        _check_store(store)
+        if directory is not None:
             values["store"] = str(directory / store)
     return values
+
+
+def _check_store(store: str) -> None:
+    """A file may write only below its own directory: a relative path without '..' (elsewhere: the `store`
+    argument of `Experiment.run`)."""
+    parts = PurePath(store).parts
+    if not store or PurePath(store).anchor or PureWindowsPath(store).anchor:
+        why = "an empty path" if not store else "an absolute path"
+    elif ".." in parts or ".." in PureWindowsPath(store).parts:
+        why = "a path with '..'"
+    else:
+        return
+    raise ConfigError(f"config [run]: store must be a relative path inside the configuration file's directory, got "
+                      f"{why}: {store!r} (to write elsewhere, pass store= to Experiment.run)")
 
 
 def _flatten(grid: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -270,8 +300,8 @@ class Experiment:
 
 def parse_config(data: Mapping[str, Any], *, directory: str | os.PathLike | None = None,
                  path: str | os.PathLike | None = None) -> Experiment:
-    """An `Experiment` from the parsed tables of a configuration (a dict as `tomllib` returns it). A relative
-    [run] store is taken relative to `directory` (default: the current directory)."""
+    """An `Experiment` from the parsed tables of a configuration (a dict as `tomllib` returns it). A [run] store
+    must be a relative path without '..'; it is taken relative to `directory` (default: the current directory)."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"config: expected a mapping of tables, got {data!r}")
     for key, value in data.items():

@@ -13,7 +13,7 @@ dynamics. `CompiledConstraint` and `CompiledForcing` do the same for the constra
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -45,7 +45,36 @@ class CallbackError(RuntimeError):
     """A user callback raised an exception or returned something unusable; the message names the callback."""
 
 
+class _Address(int):
+    """A function address given to a `from_addresses` constructor; the other constructors refuse a plain int."""
+
+
+def _addresses(**fns: Any) -> dict[str, _Address | None]:
+    """The arguments of a `from_addresses` constructor, checked: positive ints, or None for not given."""
+    out: dict[str, _Address | None] = {}
+    for key, fn in fns.items():
+        if fn is None:
+            out[key] = None
+            continue
+        if not isinstance(fn, (int, np.integer)) or isinstance(fn, (bool, np.bool_)):
+            raise TypeError(f"{key} must be a function address (an int) or None, got {fn!r}")
+        if fn <= 0:
+            raise ValueError(f"{key} must be a positive function address, got {fn}")
+        out[key] = _Address(fn)
+    return out
+
+
+def _refuse_addresses(cls: str, **fns: Any) -> None:
+    """An int given where a function is expected: only the explicit low-level constructor takes addresses."""
+    for key, fn in fns.items():
+        if isinstance(fn, (int, np.integer)) and not isinstance(fn, (_Address, bool, np.bool_)):
+            raise TypeError(f"{key} must be a numba function, got the int {int(fn)}; a C function's address is taken "
+                            f"only by {cls}.from_addresses(...), which cannot check it")
+
+
 def _callback_name(fn: Any) -> str:
+    if isinstance(fn, _Address):
+        return f"{int(fn):#x}"
     py_func = getattr(fn, "py_func", None) or getattr(fn, "__wrapped__", None) or fn
     module = getattr(py_func, "__module__", None)
     name = getattr(py_func, "__qualname__", None) or getattr(py_func, "__name__", None) or repr(fn)
@@ -63,6 +92,9 @@ def _uniform_or(p: ArrayLike | None, n_terms: int | None) -> np.ndarray | None:
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class _Custom(Landscape):
+    # Runs the user's code: a configuration file cannot name it (config.registry() leaves it out).
+    _runs_code: ClassVar[bool] = True
+
     dim: int = 1  # a field (with a default) rather than Landscape's property
     gradient_fn: Any = None
     value_fn: Any = None
@@ -170,9 +202,7 @@ def _address(kind: str, fn: Any, keep: list[Any], vectorized: bool = False) -> i
     """The C function pointer of a callback: an njit function (wrapped), a cfunc (signature checked), or an int."""
     if fn is None:
         return 0
-    if isinstance(fn, (int, np.integer)) and not isinstance(fn, bool):
-        if fn <= 0:
-            raise ValueError(f"{kind} must be a positive function address, got {fn}")
+    if isinstance(fn, _Address):  # from a from_addresses constructor, which checked it
         return int(fn)
     numba = _numba()
     sig = _signatures(numba)[kind]
@@ -189,8 +219,8 @@ def _address(kind: str, fn: Any, keep: list[Any], vectorized: bool = False) -> i
             wrapped = _WRAPPERS[(form, fn)] = _wrap_njit(numba, form, fn, sig)
         keep.append(wrapped)
         return int(wrapped.address)
-    raise TypeError(f"{kind} must be a numba njit function, a numba cfunc with signature {C_SIGNATURES[kind]}, or a "
-                    f"function address; got {fn!r} (plain Python functions go to BatchedLandscape)")
+    raise TypeError(f"{kind} must be a numba njit function or a numba cfunc with signature {C_SIGNATURES[kind]}; "
+                    f"got {fn!r} (plain Python functions go to BatchedLandscape)")
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -205,7 +235,8 @@ class CompiledLandscape(_Custom):
     * `term_gradient(i, x, out)`: write grad f_i(x) of term i of a finite sum.
 
     or a `numba.cfunc` with the C signature in `escapade.custom.C_SIGNATURES` (the gradient then receives a
-    whole block: `width` points one after another), or such a function's address as an int (C, Fortran).
+    whole block: `width` points one after another). The addresses of C or Fortran functions go to the
+    low-level `CompiledLandscape.from_addresses`; an int given here is a TypeError.
 
     Parameters
     ----------
@@ -235,8 +266,22 @@ class CompiledLandscape(_Custom):
             raise ValueError("CompiledLandscape needs gradient= (or term_gradient= and n_terms= for a finite sum)")
         if (term_gradient is None) != (n_terms is None):
             raise ValueError("term_gradient and n_terms go together (a finite sum needs both)")
+        _refuse_addresses("CompiledLandscape", gradient=gradient, value=value, hessian=hessian,
+                          term_gradient=term_gradient)
         self._set(dim, name, _uniform_or(p, n_terms), gradient_fn=gradient, value_fn=value, hessian_fn=hessian,
                   term_fn=term_gradient)
+
+    @classmethod
+    def from_addresses(cls, dim: int, gradient: int | None = None, *, value: int | None = None,
+                       hessian: int | None = None, term_gradient: int | None = None, n_terms: int | None = None,
+                       p: ArrayLike | None = None, name: str | None = None) -> CompiledLandscape:
+        """Low level: a landscape from the addresses (ints) of C functions with the signatures of
+        `escapade.custom.C_SIGNATURES` (C, Fortran, or a cfunc's `address`). escapade calls them as they are: it
+        cannot check an address or its signature, and a wrong one crashes the interpreter. Never pass addresses
+        that come from a file or another untrusted source. The arguments are otherwise those of the class."""
+        fns = _addresses(gradient=gradient, value=value, hessian=hessian, term_gradient=term_gradient)
+        return CompiledLandscape(dim, fns["gradient"], value=fns["value"], hessian=fns["hessian"],
+                                 term_gradient=fns["term_gradient"], n_terms=n_terms, p=p, name=name)
 
     def _to_core(self) -> Any:
         keep: list[Any] = []  # the compiled wrappers must outlive the core object
@@ -259,9 +304,11 @@ class CompiledLandscape(_Custom):
 class CompiledConstraint(Constraint):
     """Equality constraints g(x) = 0 (m of them in d unknowns) for `ConstrainedFlow`, from numba-compiled functions:
     `value(x, out)` writes g(x) (m,) and `jacobian(x, out)` writes J = Dg(x) (m, d), both njit functions of one
-    point (or cfuncs / addresses with the signatures `C_SIGNATURES["constraint_value"]` and
-    `["constraint_jacobian"]`, J in C order). Called from the engine's threads without the GIL; NaN at a finite
-    point stops the run with a ValueError naming the function."""
+    point (or cfuncs with the signatures `C_SIGNATURES["constraint_value"]` and `["constraint_jacobian"]`, J in
+    C order; C functions' addresses go to the low-level `CompiledConstraint.from_addresses`). Called from the
+    engine's threads without the GIL; NaN at a finite point stops the run with a ValueError naming the function."""
+
+    _runs_code: ClassVar[bool] = True
 
     dim: int = 1
     n_constraints: int = 1
@@ -275,9 +322,19 @@ class CompiledConstraint(Constraint):
         object.__setattr__(self, "n_constraints", as_int("n_constraints", n_constraints, minimum=1, maximum=d))
         if value is None or jacobian is None:
             raise ValueError("CompiledConstraint needs both value= and jacobian=")
+        _refuse_addresses("CompiledConstraint", value=value, jacobian=jacobian)
         object.__setattr__(self, "value_fn", value)
         object.__setattr__(self, "jacobian_fn", jacobian)
         object.__setattr__(self, "name", name or f"CompiledConstraint({_callback_name(value)})")
+
+    @classmethod
+    def from_addresses(cls, dim: int, n_constraints: int, value: int, jacobian: int, *,
+                       name: str | None = None) -> CompiledConstraint:
+        """Low level: constraints from the addresses (ints) of C functions with the signatures
+        `C_SIGNATURES["constraint_value"]` and `["constraint_jacobian"]`, called unchecked (a wrong address or
+        signature crashes the interpreter); never from untrusted input."""
+        fns = _addresses(value=value, jacobian=jacobian)
+        return CompiledConstraint(dim, n_constraints, fns["value"], fns["jacobian"], name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": type(self).__name__, "dim": self.dim, "n_constraints": self.n_constraints, "name": self.name,
@@ -295,8 +352,11 @@ class CompiledConstraint(Constraint):
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class CompiledForcing(Forcing):
     """A deterministic forcing w(t) for `ConstrainedFlow` from a numba-compiled function `forcing(t, out)` that
-    writes w(t) (d,) (or a cfunc / address with the signature `C_SIGNATURES["forcing"]`); the same for every
-    path. Called from the engine's threads, at every stage time of the integrator."""
+    writes w(t) (d,) (or a cfunc with the signature `C_SIGNATURES["forcing"]`; a C function's address goes to the
+    low-level `CompiledForcing.from_addresses`); the same for every path. Called from the engine's threads, at
+    every stage time of the integrator."""
+
+    _runs_code: ClassVar[bool] = True
 
     dim: int = 1
     forcing_fn: Any = None
@@ -306,8 +366,16 @@ class CompiledForcing(Forcing):
         object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
         if forcing is None:
             raise ValueError("CompiledForcing needs forcing=")
+        _refuse_addresses("CompiledForcing", forcing=forcing)
         object.__setattr__(self, "forcing_fn", forcing)
         object.__setattr__(self, "name", name or f"CompiledForcing({_callback_name(forcing)})")
+
+    @classmethod
+    def from_addresses(cls, dim: int, forcing: int, *, name: str | None = None) -> CompiledForcing:
+        """Low level: a forcing from the address (an int) of a C function with the signature
+        `C_SIGNATURES["forcing"]`, called unchecked (a wrong address or signature crashes the interpreter); never
+        from untrusted input."""
+        return CompiledForcing(dim, _addresses(forcing=forcing)["forcing"], name=name)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": type(self).__name__, "dim": self.dim, "name": self.name,
