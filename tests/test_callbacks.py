@@ -211,6 +211,21 @@ def test_python_exception_in_a_worker_thread_names_the_callback():
     same(run(esc.DoubleWell()), run(esc.DoubleWell()))  # the engine is usable afterwards
 
 
+@pytest.mark.parametrize("signal", [KeyboardInterrupt, SystemExit])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_keyboard_interrupt_and_system_exit_in_a_callback_pass_through(signal, threads):
+    """Ctrl-C inside a Python callback is a KeyboardInterrupt (not a CallbackError), from any thread."""
+    def interrupted(x):
+        raise signal("stop")
+
+    with pytest.raises(signal) as info:
+        run(esc.BatchedLandscape(1, interrupted), n_paths=64, threads=threads, lanes=16)
+    assert not isinstance(info.value, esc.CallbackError)
+    with pytest.raises(signal):
+        esc.BatchedLandscape(1, numpy_well_gradient, value=lambda x: interrupted(x)).value([0.0])
+    same(run(esc.DoubleWell(), n_paths=20), run(esc.DoubleWell(), n_paths=20))  # the engine is usable afterwards
+
+
 def test_wrong_shape_and_nan_are_reported():
     with pytest.raises(esc.CallbackError, match=r"must return an array of shape \(\d+, 1\), got \(\d+,\)"):
         run(esc.BatchedLandscape(1, lambda x: x[:, 0]))

@@ -29,6 +29,7 @@ py::array_t<T> view(const T* data, std::vector<py::ssize_t> shape) {
 // A user's Python function and the name errors give it. Calls hold the GIL; anything wrong -- an exception, a
 // result that is not an array of the expected shape, NaN at a finite point -- raises `error` (escapade's
 // CallbackError) naming the callback, from whichever thread called it; `run` re-raises it on the calling thread.
+// What is not an Exception (KeyboardInterrupt from Ctrl-C, SystemExit) passes through unchanged.
 struct Callback {
   py::object fn;  // None: not given
   std::string name;
@@ -45,6 +46,7 @@ struct Callback {
     try {
       return fn(std::forward<Args>(args)...);
     } catch (py::error_already_set& e) {
+      if (!e.matches(PyExc_Exception)) throw;
       const std::string what = "raised " + py::str(e.type().attr("__name__")).cast<std::string>() + ": " +
                                py::str(e.value()).cast<std::string>();
       py::raise_from(e, error.ptr(), (std::string(kind) + " callback " + name + " " + what).c_str());
