@@ -343,3 +343,112 @@ def test_run_settings_match_simulate():
     assert list(fields) == [p for p in params if p not in ("landscape", "dynamics", "x0", "stop", "target")]
     assert all(params[n].default == d for n, d in fields.items())
 
+
+
+# --- memory checked before a run ---------------------------------------------------------------------------------
+
+
+def test_memory_estimate_counts_arrays_and_recorded_trajectories():
+    from escapade._settings import memory_estimate
+
+    paths = memory_estimate(RunSettings(), n_paths=10**9, dim=3, steps=10**4)
+    assert paths == {"n_paths": 10**9 * (25 + 24), "record_paths": 0}
+    summary = memory_estimate(RunSettings(keep="summary", record_paths=5, record_every=10), n_paths=10**9, dim=1,
+                              steps=1000)
+    assert summary == {"chunk_size": 10**6 * 33, "record_paths": 5 * (100 + 2) * 2 * 8}
+    # at most n_paths paths are recorded; a chunk is at most the whole run
+    few = memory_estimate(RunSettings(keep="summary", chunk_size=10**7, record_paths=50), n_paths=10, dim=1, steps=9)
+    assert few == {"chunk_size": 10 * 33, "record_paths": 10 * 11 * 2 * 8}
+
+
+@pytest.mark.parametrize("value, limit", [("1000", 1000), ("2k", 2048), ("1.5MiB", 3 * 2**19), ("3G", 3 * 2**30),
+                                          ("off", None), ("None", None)])
+def test_memory_limit_from_the_environment(monkeypatch, value, limit):
+    from escapade._settings import memory_limit
+
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", value)
+    assert memory_limit()[0] == limit
+
+
+def test_memory_limit_defaults_to_half_the_available_memory(monkeypatch):
+    from escapade import _settings
+
+    monkeypatch.delenv("ESCAPADE_MEMORY_LIMIT", raising=False)
+    monkeypatch.setattr(_settings, "available_memory", lambda: 8000)
+    assert _settings.memory_limit()[0] == 4000
+    monkeypatch.setattr(_settings, "available_memory", lambda: None)  # unknown: no limit
+    assert _settings.memory_limit()[0] is None
+    assert _settings.available_memory.__module__  # the real reader returns a positive number or None here
+    monkeypatch.undo()
+    available = _settings.available_memory()
+    assert available is None or available > 0
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "1X", "inf", ""])
+def test_bad_memory_limit_is_named(monkeypatch, value):
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", value)
+    if value == "":  # empty: the default
+        simulate(DoubleWell(), Langevin(temperature=0.5, dt=0.01), x0=[-1.0], n_paths=2, t_max=0.1, seed=0)
+        return
+    with pytest.raises(ValueError, match=f"ESCAPADE_MEMORY_LIMIT must be .*got '{value}'"):
+        simulate(DoubleWell(), Langevin(temperature=0.5, dt=0.01), x0=[-1.0], n_paths=2, t_max=0.1, seed=0)
+
+
+@pytest.mark.parametrize("kw, name, advice", [
+    (dict(n_paths=10**9), "n_paths", "keep='summary'"),  # the reproducer: 10^9 paths kept
+    (dict(n_paths=10**5, dim=50), "n_paths", "keep='summary'"),
+    (dict(n_paths=10**9, keep="summary", chunk_size=10**8), "chunk_size", "smaller chunk_size"),
+    (dict(n_paths=100, keep="summary", record_paths=100, t_max=1e5), "record_paths", "record_every"),
+    (dict(n_paths=10**5, record_paths=1, t_max=1e9), "record_paths", "record_every"),
+])
+def test_a_run_too_large_for_the_memory_limit_is_refused_before_it_starts(monkeypatch, kw, name, advice):
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "10M")
+    dim = kw.pop("dim", 1)
+    t_max = kw.pop("t_max", 1.0)
+    with pytest.raises(ValueError, match=rf"^{name} needs more memory than the limit: {name}=.*{advice}") as info:
+        simulate(DoubleWell(dim=dim), Langevin(temperature=0.5, dt=0.01), x0=[-1.0] * dim, t_max=t_max, seed=0,
+                 progress=False, **kw)
+    assert "limit 10.0 MiB: ESCAPADE_MEMORY_LIMIT=10M" in str(info.value)
+
+
+def test_runs_within_the_memory_limit_are_unchanged(monkeypatch):
+    kw = dict(x0=[-1.0], n_paths=300, t_max=20.0, seed=4, record_paths=2, record_every=1, progress=False)
+    dw, dyn = DoubleWell(), Langevin(temperature=0.5, dt=0.01)
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "off")
+    free = simulate(dw, dyn, **kw)
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "1M")  # 300 * 33 bytes + 2 * 2002 * 16 bytes (64 KB) fit
+    limited = simulate(dw, dyn, **kw)
+    assert limited.exit_time.tobytes() == free.exit_time.tobytes()
+    assert [t.tobytes() for t, _ in limited.trajectories] == [t.tobytes() for t, _ in free.trajectories]
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "50K")
+    with pytest.raises(ValueError, match="^record_paths needs more memory"):
+        simulate(dw, dyn, **kw)
+    simulate(dw, dyn, **{**kw, "record_every": 50})  # fewer records fit
+
+
+def test_adaptive_steps_estimate_recordings_at_t_max_over_dt(monkeypatch):
+    from escapade import ConstrainedFlow
+
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "1M")
+    flow = ConstrainedFlow(dt=0.01, method="dp54")
+    kw = dict(x0=[-1.0], n_paths=2, seed=0, record_paths=2, progress=False)
+    simulate(DoubleWell(), flow, t_max=1.0, **kw)  # no max_steps: estimated at 100 steps, not 2**48
+    with pytest.raises(ValueError, match="^record_paths needs more memory.* over up to 10000000 steps"):
+        simulate(DoubleWell(), flow, t_max=1e5, **kw)
+
+
+def test_cli_refuses_a_run_too_large_for_memory_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import BASE_CONFIG, write_config
+
+    path = write_config(tmp_path, BASE_CONFIG.replace("n_paths = 200", "n_paths = 1000000000"))
+    env = {**os.environ, "ESCAPADE_MEMORY_LIMIT": "1G"}
+    proc = subprocess.run([sys.executable, "-m", "escapade", "run", str(path), "--no-progress"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "n_paths needs more memory than the limit" in lines[0], proc.stderr
+    assert "keep='summary'" in lines[0] and "Traceback" not in proc.stderr

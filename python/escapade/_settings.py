@@ -8,6 +8,7 @@ where the problem is known, in `simulate.make_job`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from typing import Any
 
@@ -20,6 +21,10 @@ MAX_STEPS = 2**48 - 2
 MAX_INDEX = 2**63 - 1
 # More threads than this only oversubscribes the machine (and thousands can exhaust memory for stacks).
 MAX_THREADS = max(64, 8 * (os.cpu_count() or 1))
+# The memory a run's result may take: this environment variable (bytes, or with a K/M/G/T suffix in powers of
+# 1024, or "off"), read at each run; by default half the memory available when the run starts.
+MEMORY_LIMIT_ENV = "ESCAPADE_MEMORY_LIMIT"
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
 def _how(default: Any) -> Any:
@@ -91,6 +96,92 @@ class RunSettings:
     def how_to_run(cls) -> tuple[str, ...]:
         """The settings that say how to run and what to keep (threads, client, store, ...), not which paths."""
         return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("how"))
+
+
+def available_memory() -> int | None:
+    """The memory available to a new allocation in bytes (Linux's MemAvailable, else the free physical pages),
+    or None where neither can be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_limit() -> tuple[int | None, str]:
+    """The most bytes a run's result may take, and where that limit comes from: ESCAPADE_MEMORY_LIMIT if set
+    ("off" for none), else half the available memory (None where it cannot be read)."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not text:
+        available = available_memory()
+        return (None if available is None else available // 2), f"half the available memory; {MEMORY_LIMIT_ENV} sets it"
+    if text.lower() in ("off", "none"):
+        return None, f"{MEMORY_LIMIT_ENV}={text}"
+    number, unit = text.upper().removesuffix("B").removesuffix("I"), ""
+    if number and number[-1] in _UNITS:
+        number, unit = number[:-1], number[-1]
+    try:
+        limit = float(number) * _UNITS[unit]
+    except ValueError:
+        limit = math.nan
+    if not limit >= 0 or math.isinf(limit):
+        raise ValueError(f"{MEMORY_LIMIT_ENV} must be a number of bytes (with an optional K, M, G or T suffix) or "
+                         f"'off', got {text!r}")
+    return int(limit), f"{MEMORY_LIMIT_ENV}={text}"
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def memory_estimate(settings: RunSettings, *, n_paths: int, dim: int, steps: int) -> dict[str, int]:
+    """Bytes a run holds at once, by the argument that sets them: the per-path arrays (all paths with
+    keep="paths", one chunk with keep="summary"; 25 + 8 d bytes a path) and the recorded trajectories (each at
+    most steps / record_every + 2 records of d + 1 numbers)."""
+    per_path = 25 + 8 * dim
+    if settings.keep == "paths":
+        arrays = {"n_paths": n_paths * per_path}
+    else:
+        chunk = min(n_paths, settings.chunk_size if settings.chunk_size is not None else 1_000_000)
+        arrays = {"chunk_size": chunk * per_path}
+    records = steps // settings.record_every + 2
+    return {**arrays, "record_paths": min(settings.record_paths, n_paths) * records * (dim + 1) * 8}
+
+
+def check_memory(settings: RunSettings, *, n_paths: int, dim: int, steps: int) -> None:
+    """Refuse, before anything is allocated, a run whose result would exceed `memory_limit()`: ValueError naming
+    the argument that takes the most and saying what to change."""
+    limit, source = memory_limit()
+    if limit is None:
+        return
+    parts = memory_estimate(settings, n_paths=n_paths, dim=dim, steps=steps)
+    total = sum(parts.values())
+    if total <= limit:
+        return
+    name = max(parts, key=lambda k: parts[k])
+    held = _size(parts[name])
+    if name == "n_paths":
+        what = (f"n_paths={n_paths} with keep='paths' holds {held} of per-path arrays",
+                "use keep='summary' (statistics only, memory bounded by one chunk; chunk_size and store to "
+                "checkpoint) or fewer paths")
+    elif name == "chunk_size":
+        what = (f"chunk_size={settings.chunk_size} with keep='summary' holds {held} per chunk",
+                "use a smaller chunk_size")
+    else:
+        what = (f"record_paths={settings.record_paths} with record_every={settings.record_every} over up to "
+                f"{steps} steps holds up to {held} of trajectories", "record fewer paths or use a larger record_every")
+    raise ValueError(f"{name} needs more memory than the limit: {what[0]} (about {_size(total)} in all, limit "
+                     f"{_size(limit)}: {source}); {what[1]}")
 
 
 def pop_settings(args: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._execute import Job, Store, execute, points_digest
-from ._settings import MAX_STEPS, RunSettings
+from ._settings import MAX_STEPS, RunSettings, check_memory
 from ._validate import as_array, check_dim
 from .dynamics import Dynamics
 from .landscapes import Landscape
@@ -94,6 +94,12 @@ def make_job(
         cap = _max_steps(t_max, max_steps, dynamics.dt)
     dynamics._check_steps(cap)
     dynamics._check_time(t_max if t_max is not None else cap * dynamics.dt)
+    # Refuse a result that cannot fit before allocating it. Adaptive steps without max_steps have no step cap:
+    # recordings are estimated at t_max / dt steps.
+    steps = cap
+    if dynamics._own_clock and max_steps is None and t_max is not None:
+        steps = math.ceil(t_max / dynamics.dt)
+    check_memory(settings, n_paths=n_paths, dim=dim, steps=steps)
     seed = secrets.randbits(63) if settings.seed is None else settings.seed
     # In one dimension a lane-step is so cheap that the fixed cost of a block-step shows: wider blocks (measured
     # 4-8% faster on the W1 double well); in more dimensions 64 keeps a block's arrays small.
@@ -167,6 +173,10 @@ def simulate(
         removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise.
     record_paths, record_every : record the trajectories of paths 0 .. record_paths - 1 every `record_every`
         steps.
+
+    A run whose result would take more memory than the limit (half the available memory, or the environment
+    variable ESCAPADE_MEMORY_LIMIT) is refused before it starts, with a ValueError naming the argument (n_paths,
+    chunk_size or record_paths); see docs/scaling.md.
     progress : show a progress bar (default: when stderr is a terminal).
     client : a `dask.distributed.Client`: the path range is cut into chunks run on the cluster's workers and
         merged in path order, bit for bit the local result.
