@@ -319,3 +319,74 @@ def test_valid_run_after_rejections():
     b = run(n_paths=50, seed=3)
     np.testing.assert_array_equal(a.exit_step, b.exit_step)
     assert a.n_paths == 50 and escapade.Status.EXITED.name in a.summary().counts
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inputs that were once accepted silently or answered unclearly
+
+
+UNCLEAR = [
+    C(lambda: run(x0=[-1.0 + 1j]), TypeError, "x0", id="x0-complex"),
+    C(lambda: Quadratic(np.eye(2) * (1 + 0j)), TypeError, "H", id="H-complex"),
+    C(lambda: Langevin(eps=0.3, S=np.eye(1) * (1 + 1j), dt=1e-3), TypeError, "S", id="S-complex"),
+    C(lambda: HalfSpace(np.array([1.0 + 2j])), TypeError, "normal", id="normal-complex"),
+    C(lambda: run(progress="yes"), TypeError, "progress", id="progress-yes"),
+    C(lambda: run(progress="no"), TypeError, "progress", id="progress-no"),
+    C(lambda: run(progress=1), TypeError, "progress", id="progress-int"),
+    C(lambda: run(keep=np.array(["paths"])), ValueError, "keep", id="keep-array"),
+    C(lambda: run(keep=["summary"]), ValueError, "keep", id="keep-list"),
+    C(lambda: run(store=5), TypeError, "store", id="store-int"),
+    C(lambda: DoubleWell(2**31), ValueError, "dim", id="DoubleWell-dim-overflow"),
+    C(lambda: escapade.Octopus(2**40), ValueError, "dim", id="Octopus-dim-overflow"),
+    C(lambda: escapade.StyblinskiTangSum.random(2**31, 1, seed=0), ValueError, "dim", id="StyblinskiTang-dim-overflow"),
+    C(lambda: run(seed=np.random.default_rng(0)), TypeError, "seed", id="seed-Generator"),
+    C(lambda: run(seed=np.random.SeedSequence(0)), TypeError, "seed", id="seed-SeedSequence"),
+    C(lambda: run(seed=np.random.RandomState(0)), TypeError, "seed", id="seed-RandomState"),
+    C(lambda: run(threads=-1), ValueError, "threads", id="threads-minus-one"),
+    C(lambda: run(threads=0), ValueError, "threads", id="threads-zero"),
+    C(lambda: run(n_paths=5).count("FOO"), ValueError, "status", id="count-unknown-name"),
+    C(lambda: run(n_paths=5, keep="summary").count(9), ValueError, "status", id="count-unknown-code"),
+]
+
+
+@pytest.mark.parametrize(("call", "exc", "name"), UNCLEAR)
+def test_unclear_inputs_are_refused(call, exc, name):
+    with pytest.raises(exc) as info:
+        call()
+    assert name in str(info.value), f"message does not name {name!r}: {info.value}"
+
+
+def test_store_that_is_a_file_is_refused(tmp_path):
+    file = tmp_path / "not-a-directory"
+    file.write_text("")
+    with pytest.raises(ValueError, match="store must be a directory.*not-a-directory"):
+        run(store=file)
+    with pytest.raises(ValueError, match="store must be a directory"):
+        escapade.sweep(DoubleWell(), Langevin(temperature=0.1, dt=0.01), x0=[-1.0], stop=HalfSpace([1.0]),
+                       n_paths=5, t_max=1.0, seed=0, grid={"dynamics.dt": [0.01]}, store=str(file))
+
+
+def test_seed_messages_say_to_pass_an_int_and_threads_none_uses_all_cores():
+    with pytest.raises(TypeError, match=r"Generator.*pass an int, e\.g\. seed=int\(rng\.integers\(2\*\*63\)\)"):
+        run(seed=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"threads must be >= 1, got -1 \(threads=None uses all cores\)"):
+        run(threads=-1)
+
+
+def test_progress_takes_booleans():
+    for progress in (True, False, None, np.bool_(False)):
+        assert run(n_paths=3, progress=progress).n_paths == 3
+
+
+def test_non_finite_rows_of_a_large_x0_are_counted_not_listed():
+    # One NaN among 10^6 rows built a 7 MB message; now the count and the first few entries.
+    x0 = np.full((10**6, 1), -1.0)
+    x0[[7, 500_000], 0] = [np.inf, np.nan]
+    with pytest.raises(ValueError) as info:
+        run(x0=x0, n_paths=None)
+    message = str(info.value)
+    assert len(message) < 300, message
+    assert "x0 must be finite" in message and "2 NaN or inf entries in 2 of its 1000000 rows" in message
+    assert "x0[7, 0] = inf" in message and "x0[500000, 0] = nan" in message
+    with pytest.raises(ValueError, match=r"x0 must be finite, got \[\[-1.0\], \[nan\]\]"):  # small: in full
+        run(x0=[[-1.0], [np.nan]], n_paths=None)

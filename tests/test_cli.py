@@ -208,3 +208,30 @@ def test_info_prints_json(capsys):
 def test_version(tmp_path):
     proc = escapade("--version", cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.strip() == f"escapade {esc.__version__}"
+
+
+# --- arguments checked before anything runs or prints ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["run", "exp.toml"], ["reproduce", "double-well-bias"], ["demo"]])
+@pytest.mark.parametrize("threads", ["0", "-1", "two"])
+def test_every_command_refuses_threads_below_one(command, threads, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--threads", threads])
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "argument --threads: must be" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dt", "-1"], "dt must be positive, got -1.0"),
+    (["--dt", "0.01", "0"], "dt must be positive, got 0.0"),
+    (["--seed", "-1"], "seed must be >= 0, got -1"),
+])
+def test_demo_checks_its_arguments_before_printing(args, message, capsys):
+    assert main(["demo", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"escapade: error: {message}\n"
+    with pytest.raises(SystemExit):
+        main(["demo", "--paths", "0"])
+    assert "argument --paths: must be at least 1, got 0" in capsys.readouterr().err

@@ -49,3 +49,42 @@ def test_state_dependent_langevin_never_uses_the_bridge_test():
     b = esc.simulate(esc.DoubleWell(), dyn, bridge=False, **kw)
     np.testing.assert_array_equal(a.exit_step, b.exit_step)
     assert np.sum(a.status == esc.Status.EXITED) > 50
+
+
+@pytest.mark.parametrize("scale, offset", [(2.0**700, -0.25), (2.0**-600, -0.25), (2.0**-1060, 0.0), (1e200, 0.0),
+                                           (1e-160, 0.0), (1e-200, 0.0)])
+def test_bridge_works_for_normals_of_any_magnitude(scale, offset):
+    # The normal's length once overflowed (1e200) or underflowed (1e-160; 1e-200 was called the zero vector),
+    # which silently turned the bridge test off. Rescaled by a power of two, the run is the unit normal's bit for
+    # bit (offsets: exact multiples of the scale, or 0).
+    land, dyn = esc.DoubleWell(), esc.Langevin(temperature=1 / 8, dt=1e-2)
+    kw = dict(x0=[-1.0], n_paths=300, t_max=1e3, seed=5)
+    unit = esc.simulate(land, dyn, stop=esc.HalfSpace([1.0], offset), **kw)
+    without = esc.simulate(land, dyn, stop=esc.HalfSpace([1.0], offset), bridge=False, **kw)
+    scaled = esc.simulate(land, dyn, stop=esc.HalfSpace([scale], offset * scale), **kw)
+    np.testing.assert_array_equal(scaled.exit_step, unit.exit_step)
+    np.testing.assert_array_equal(scaled.exit_position, unit.exit_position)
+    assert np.sum(unit.exit_step < without.exit_step) > 10  # the bridge test is on
+
+
+def test_bridge_works_for_extreme_normals_in_two_dimensions():
+    land = esc.Quadratic(np.diag([1.0, 2.0]))
+    dyn = esc.Langevin(eps=0.5, S=np.array([[1.0, 0.3], [0.0, 0.8]]), dt=1e-2)
+    kw = dict(x0=[0.0, 0.0], n_paths=300, t_max=1e3, seed=8)
+    unit = esc.simulate(land, dyn, stop=esc.HalfSpace([1.0, -2.0], 0.5), **kw)
+    for k in (600, -700):
+        scaled = esc.simulate(land, dyn, stop=esc.HalfSpace([2.0**k, -(2.0**(k + 1))], 0.5 * 2.0**k), **kw)
+        np.testing.assert_array_equal(scaled.exit_step, unit.exit_step)
+        np.testing.assert_array_equal(scaled.exit_position, unit.exit_position)
+
+
+def test_balls_of_any_radius_contain_their_points():
+    # A radius below about 1e-154 once squared to 0, and the ball excluded its own centre.
+    for r in (1e-170, 1e-300, 5e-324):
+        ball = esc.Ball([0.0, 0.0], r)
+        assert ball.contains([0.0, 0.0]) and ball.contains([r / 2, -r / 2])
+        assert not ball.contains([0.0, 2 * r]) and not ball.contains([1.0, -2.0])
+        assert esc.Ball([1.0, -2.0], r).contains([1.0, -2.0])
+    ball = esc.Ball([0.0, 0.0], 1e200)  # its square overflowed: points at 1e160 and beyond were outside
+    np.testing.assert_array_equal(ball.contains([[1e160, 0.0], [0.7e200, 0.7e200], [0.8e200, 0.8e200], [1e300, 0]]),
+                                  [True, True, False, False])

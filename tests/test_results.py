@@ -164,3 +164,32 @@ def test_statistics_saved_before_the_singular_status_still_load():
     stats = ExitStats.from_dict(old)
     assert stats.counts == (1, 2, 3, 0, 0, 0)
     assert stats.summary().counts["SINGULAR"] == 0
+
+
+def test_params_record_the_paths_recorded():
+    # record_paths above n_paths records every path: params say so (they said 10 for 5 trajectories).
+    land, dyn = DoubleWell(), Langevin(temperature=1 / 16, dt=1e-2)
+    for keep in ("paths", "summary"):
+        res = simulate(land, dyn, x0=[-1.0], stop=HalfSpace([1.0]), n_paths=5, t_max=0.1, seed=0, record_paths=10,
+                       keep=keep)
+        assert res.params["record_paths"] == 5 and len(res.trajectories) == 5
+
+
+def test_count_takes_a_status_its_code_or_name_and_refuses_others():
+    res = small_result()
+    for r in (res, small_result(keep="summary")):
+        n = r.count(Status.EXITED)
+        assert r.count(0) == r.count("EXITED") == r.count("exited") == n > 0
+        for bad in ("FOO", 17, -1, True, 1.5, None):
+            with pytest.raises(ValueError, match=r"status must be one of \['EXITED', 'HIT'"):
+                r.count(bad)
+
+
+def test_exit_stats_merge_means_far_apart():
+    # delta**2 raised OverflowError for means over 1e154 apart; the spread is now inf, as numpy's.
+    a = ExitStats(counts=(1, 0, 0, 0, 0, 0), n_stopped=1, mean=1.0, m2=0.0, total_time=1.0, censored_time=0.0)
+    b = ExitStats(counts=(1, 0, 0, 0, 0, 0), n_stopped=1, mean=1e300, m2=0.0, total_time=1e300, censored_time=0.0)
+    merged = a.merge(b)
+    assert merged.n_stopped == 2 and merged.mean == 5e299 and merged.m2 == math.inf
+    empty = ExitStats(counts=(0,) * 6, n_stopped=0, mean=0.0, m2=0.0, total_time=0.0, censored_time=0.0)
+    assert empty.merge(b).mean == 1e300 and empty.merge(b).m2 == b.merge(empty).m2 == 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 from typing import Any
 
@@ -62,13 +63,26 @@ class RunSettings:
 
         # How to run first, then which paths (in simulate's order of arguments).
         if self.threads is not None:
+            if isinstance(self.threads, numbers.Integral) and not isinstance(self.threads, bool) and self.threads < 1:
+                raise ValueError(f"threads must be >= 1, got {self.threads} (threads=None uses all cores)")
             normalize("threads", as_int("threads", self.threads, minimum=1, maximum=MAX_THREADS))
         if self.chunk_size is not None:
             as_int("chunk_size", self.chunk_size, minimum=1)  # checked only: chunks are cut with the value as given
         if self.client is not None and not callable(getattr(self.client, "submit", None)):
             raise TypeError(f"client must be a dask.distributed Client, got {self.client!r}")
-        if self.keep not in KEEP:
+        if not isinstance(self.keep, str) or self.keep not in KEEP:  # an array must not compare elementwise
             raise ValueError(f"keep must be one of {KEEP}, got {self.keep!r}")
+        if self.store is not None:
+            if not isinstance(self.store, (str, os.PathLike)):
+                raise TypeError(f"store must be a directory path (str or os.PathLike), got {self.store!r}")
+            if os.path.exists(self.store) and not os.path.isdir(self.store):
+                raise ValueError(f"store must be a directory (it is created if missing), got the file "
+                                 f"{os.fspath(self.store)!r}")
+        if self.progress is not None and not isinstance(self.progress, (bool, np.bool_)):
+            raise TypeError(f"progress must be True, False or None (None: a bar when stderr is a terminal), "
+                            f"got {self.progress!r}")
+        if self.progress is not None:
+            normalize("progress", bool(self.progress))
         if not isinstance(self.bridge, (bool, np.bool_)):
             raise TypeError(f"bridge must be True or False, got {self.bridge!r}")
         normalize("bridge", bool(self.bridge))
@@ -79,6 +93,10 @@ class RunSettings:
         if self.max_steps is not None:
             normalize("max_steps", as_int("max_steps", self.max_steps, minimum=1, maximum=MAX_STEPS))
         if self.seed is not None:
+            if isinstance(self.seed, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator,
+                                      np.random.RandomState)):
+                raise TypeError(f"seed must be an integer, got a numpy {type(self.seed).__name__}: path i's noise is a "
+                                "function of (seed, i), so pass an int, e.g. seed=int(rng.integers(2**63))")
             normalize("seed", as_int("seed", self.seed, minimum=0, maximum=2**64 - 1))
         if self.lanes is not None:
             normalize("lanes", as_int("lanes", self.lanes, minimum=1, maximum=4096))

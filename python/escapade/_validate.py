@@ -10,6 +10,10 @@ from typing import Any
 
 import numpy as np
 
+# The largest number of coordinates a `dim=` argument may give: the core counts coordinates in a C int, and one
+# state of 2**24 coordinates already takes 128 MiB (a block of lanes holds several per lane).
+MAX_DIM = 2**24
+
 
 def as_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -35,12 +39,32 @@ def as_float(name: str, value: Any, *, positive: bool = False, nonnegative: bool
     return value
 
 
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def _non_finite(name: str, a: np.ndarray) -> str:
+    """The array in full when it is small, else the count of NaN/inf entries and the first few of them."""
+    if a.size <= 20:
+        return str(a.tolist())
+    where = np.argwhere(~np.isfinite(a))
+    first = ", ".join(f"{name}[{', '.join(str(int(i)) for i in w)}] = {a[tuple(w)]}" for w in where[:3])
+    rows = f" in {len(np.unique(where[:, 0]))} of its {a.shape[0]} rows" if a.ndim == 2 else ""
+    return f"{len(where)} NaN or inf entries{rows} (shape {a.shape}), first: {first}"
+
+
 def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool = True) -> np.ndarray:
     """A C-ordered float64 copy of `value` with the given number of dimensions."""
     try:
-        a = np.array(value, dtype=np.float64, order="C")
+        raw = np.asarray(value)
+        complex_values = raw.dtype.kind == "c"
+        a = np.array(raw, dtype=np.float64, order="C") if not complex_values else raw
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers, got {value!r}") from exc
+        raise TypeError(f"{name} must be an array of real numbers, got {_short(value)}") from exc
+    if complex_values:  # converting would drop the imaginary parts
+        raise TypeError(f"{name} must be an array of real numbers, got complex values ({raw.dtype}): pass the real "
+                        "part (.real) if that is what is meant")
     ndims = (ndim,) if isinstance(ndim, int) else ndim
     if a.ndim not in ndims:
         want = " or ".join(f"{n}-dimensional" for n in ndims)
@@ -48,7 +72,7 @@ def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool
     if a.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {a.shape}")
     if finite and not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite, got {a.tolist()}")
+        raise ValueError(f"{name} must be finite, got {_non_finite(name, a)}")
     a.setflags(write=False)
     return a
 

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import _core
+from ._settings import RunSettings
 from .analysis.exact import langevin_mean_exit_time_1d
 from .config import ConfigError, load_config
 from .dynamics import Langevin
@@ -75,8 +76,6 @@ def _reproduce(args: argparse.Namespace) -> int:
         return 0
     if args.name is None:
         raise ValueError("give the name of a reproduction, or --list to see them")
-    if args.paths is not None and args.paths < 1:
-        raise ValueError(f"--paths must be at least 1, got {args.paths}")
     report = reproduce(args.name, paths=args.paths, seed=args.seed, threads=args.threads, progress=args.progress)
     print(report.to_json() if args.json else report.text)
     if args.out is not None:
@@ -98,15 +97,18 @@ def _demo(args: argparse.Namespace) -> int:
     exact = langevin_mean_exit_time_1d(
         lambda x: x**4 / 4 - x**2 / 2, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting"
     )
+    # every argument checked before the header is printed
+    RunSettings(n_paths=args.paths, seed=args.seed, threads=args.threads)
+    dynamics = [Langevin(temperature=T, dt=dt) for dt in args.dt]
     print("Escape from the left well of f(x) = x^4/4 - x^2/2 over the barrier at x = 0")
     print(f"dX = -f'(X) dt + sqrt(2T) dW, T = 1/16, X0 = -1; {args.paths} paths, seed {args.seed}")
     print(f"exact mean exit time (quadrature): {exact:.4f}\n")
     print(f"{'dt':>7} {'exit test':>16} {'mean ± SE':>18} {'bias':>16} {'wall':>7} {'path-steps/s':>13}")
-    for dt in args.dt:
+    for dt, langevin in zip(args.dt, dynamics):
         for bridge in (True, False):
             res = simulate(
                 DoubleWell(),
-                Langevin(temperature=T, dt=dt),
+                langevin,
                 x0=[-1.0],
                 stop=HalfSpace(normal=[1.0], offset=0.0),
                 n_paths=args.paths,
@@ -135,6 +137,17 @@ def _info(_: argparse.Namespace) -> int:
 # --- parser ----------------------------------------------------------------------------------------------------
 
 
+def _at_least_one(text: str) -> int:
+    """The type of --threads and --paths: an integer >= 1 (a usage error otherwise, as for any bad option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line on stderr, exit status 2."""
 
@@ -154,7 +167,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", metavar="OUT.npz", help="result file (default: CONFIG with .npz)")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar (default: when stderr is a terminal)")
-    run.add_argument("--threads", type=int, default=None, help="engine threads (default: [run] threads, or all cores)")
+    run.add_argument("--threads", type=_at_least_one, default=None,
+                     help="engine threads (default: [run] threads, or all cores)")
     run.set_defaults(run=_run)
 
     rep = sub.add_parser("reproduce", help="run a registered reproduction and print its table",
@@ -162,20 +176,21 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("name", nargs="?", metavar="NAME")
     rep.add_argument("--list", action="store_true", help="list the reproductions")
     rep.add_argument("--json", action="store_true", help="print a JSON document instead of the table")
-    rep.add_argument("--paths", type=int, default=None, help="paths per run (default: the reproduction's own)")
+    rep.add_argument("--paths", type=_at_least_one, default=None,
+                     help="paths per run (default: the reproduction's own)")
     rep.add_argument("--out", metavar="DIR",
                      help="also write NAME.json, NAME.txt, the results (.npz) and the pictures (.png) to DIR")
     rep.add_argument("--seed", type=int, default=0, help="default 0")
-    rep.add_argument("--threads", type=int, default=None, help="default: all cores")
+    rep.add_argument("--threads", type=_at_least_one, default=None, help="default: all cores")
     rep.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar (default: when stderr is a terminal)")
     rep.set_defaults(run=_reproduce)
 
     demo = sub.add_parser("demo", help="double-well mean exit time against its exact value")
-    demo.add_argument("--paths", type=int, default=20_000, help="number of paths (default 20000)")
+    demo.add_argument("--paths", type=_at_least_one, default=20_000, help="number of paths (default 20000)")
     demo.add_argument("--dt", type=float, nargs="+", default=[1e-2, 1e-3], help="time steps (default 0.01 0.001)")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--threads", type=int, default=None, help="default: all cores")
+    demo.add_argument("--threads", type=_at_least_one, default=None, help="default: all cores")
     demo.set_defaults(run=_demo)
 
     info = sub.add_parser("info", help="version, threads, compiler and build flags")

@@ -23,7 +23,7 @@ from .analysis.success import wilson_interval
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
 from .regions import Ball, Box, HalfSpace, Region
-from .results import SimulationResult, Status, SummaryResult
+from .results import SimulationResult, Status, SummaryResult, as_status
 from .sweep import SweepResult
 
 if TYPE_CHECKING:
@@ -587,15 +587,6 @@ def arrhenius_sweep(
 # sweeps and trajectories
 
 
-def _status(status: Status | str | int) -> Status:
-    try:
-        if isinstance(status, str):
-            return Status[status.upper()]
-        return Status(status)
-    except (KeyError, ValueError):
-        raise ValueError(f"status must be one of {[s.name for s in Status]}, got {status!r}") from None
-
-
 def success_rate(
     sweep_result: SweepResult,
     x: str,
@@ -629,7 +620,7 @@ def success_rate(
     if x == y:
         raise ValueError(f"x and y must be different grid keys, got {x!r} twice")
     sweep_result = _varying(sweep_result, [x, y])
-    st = _status(status)
+    st = as_status(status)
     grid = sweep_result.grid
     keys = list(grid)
     fraction = np.full((len(grid[y]), len(grid[x])), np.nan)

@@ -28,6 +28,18 @@ class Status(enum.IntEnum):
 assert all(int(getattr(_core.Status, s.name)) == s.value for s in Status), "Status codes out of sync with the core"
 
 
+def as_status(status: Status | str | int) -> Status:
+    """A `Status` from itself, its code or its name (any case); ValueError naming the valid statuses otherwise."""
+    try:
+        if isinstance(status, str):
+            return Status[status.upper()]
+        if not isinstance(status, (bool, np.bool_)):
+            return Status(status)
+    except (KeyError, ValueError, TypeError):
+        pass
+    raise ValueError(f"status must be one of {[s.name for s in Status]}, got {status!r}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Summary:
     """Exit-time statistics of a run.
@@ -96,11 +108,16 @@ class ExitStats:
             raise ValueError(f"cannot merge statistics with {len(self.counts)} and {len(other.counts)} status counts")
         n = self.n_stopped + other.n_stopped
         delta = other.mean - self.mean
+        try:
+            square = delta**2
+        except OverflowError:  # means over 1e154 apart: the spread is inf, as for the per-path arrays
+            square = math.inf
+        both = self.n_stopped and other.n_stopped  # else the term is 0 (even for an inf square)
         return ExitStats(
             counts=tuple(a + b for a, b in zip(self.counts, other.counts)),
             n_stopped=n,
             mean=self.mean + delta * other.n_stopped / n if n else 0.0,
-            m2=self.m2 + other.m2 + (delta**2 * self.n_stopped * other.n_stopped / n if n else 0.0),
+            m2=self.m2 + other.m2 + (square * self.n_stopped * other.n_stopped / n if both else 0.0),
             total_time=self.total_time + other.total_time,
             censored_time=self.censored_time + other.censored_time,
         )
@@ -197,8 +214,9 @@ class SimulationResult(RunRecord):
     def n_paths(self) -> int:
         return int(self.status.shape[0])
 
-    def count(self, status: Status) -> int:
-        return int(np.count_nonzero(self.status == status))
+    def count(self, status: Status | str | int) -> int:
+        """The number of paths that ended with `status` (a `Status`, its code or its name)."""
+        return int(np.count_nonzero(self.status == as_status(status)))
 
     @property
     def stopped(self) -> np.ndarray:
@@ -264,8 +282,9 @@ class SummaryResult(RunRecord):
     def n_paths(self) -> int:
         return sum(self.exit_stats.counts)
 
-    def count(self, status: Status) -> int:
-        return self.exit_stats.counts[status]
+    def count(self, status: Status | str | int) -> int:
+        """The number of paths that ended with `status` (a `Status`, its code or its name)."""
+        return self.exit_stats.counts[as_status(status)]
 
     def stats(self) -> ExitStats:
         return self.exit_stats

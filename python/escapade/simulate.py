@@ -104,6 +104,7 @@ def make_job(
     # In one dimension a lane-step is so cheap that the fixed cost of a block-step shows: wider blocks (measured
     # 4-8% faster on the W1 double well); in more dimensions 64 keeps a block's arrays small.
     lanes = (128 if dim == 1 else 64) if settings.lanes is None else settings.lanes
+    record_paths = min(settings.record_paths, n_paths)  # what is recorded (and stored in params)
     params: dict[str, Any] = {
         "landscape": landscape.to_dict(),
         "dynamics": dynamics.to_dict(),
@@ -115,7 +116,7 @@ def make_job(
         "t_max": t_max,
         "bridge": settings.bridge,
         "divergence_bound": settings.divergence_bound,
-        "record_paths": settings.record_paths,
+        "record_paths": record_paths,
         "record_every": settings.record_every,
         "lanes": lanes,
     }
@@ -123,7 +124,7 @@ def make_job(
         params["max_time"] = max_time
     return Job(landscape=landscape, dynamics=dynamics, stop=stop, target=target, x0=start, n_paths=n_paths,
                max_steps=cap, seed=seed, lanes=lanes, bridge=settings.bridge,
-               divergence_bound=settings.divergence_bound, record_paths=settings.record_paths,
+               divergence_bound=settings.divergence_bound, record_paths=record_paths,
                record_every=settings.record_every, params=params, max_time=max_time)
 
 

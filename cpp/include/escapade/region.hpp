@@ -69,6 +69,15 @@ class Region {
                                     bool from_inside, double* p) const = 0;
 };
 
+// Lengths with a binary exponent beyond this (about 1e+-77) are rescaled by a power of two before they are squared:
+// their squares, and the squares times a small noise variance, stay well inside the range of doubles.
+constexpr int kExtremeExponent = 256;
+
+inline double extreme_scale(double length) {
+  const int e = std::ilogb(length);
+  return e > kExtremeExponent || e < -kExtremeExponent ? std::ldexp(1.0, std::min(-e, 1023)) : 1.0;  // 2^1023: finite
+}
+
 // {x : normal . x < offset}. Leaving it means normal . x >= offset.
 class HalfSpace final : public Region {
  public:
@@ -76,8 +85,17 @@ class HalfSpace final : public Region {
     require(n_.size() >= 1, "normal", "an empty vector", "a non-empty vector");
     require(n_.allFinite(), "normal", "a vector with NaN or inf", "finite");
     require(std::isfinite(offset), "offset", offset, "finite");
+    const double largest = n_.cwiseAbs().maxCoeff();
+    require(largest > 0, "normal", "the zero vector", "non-zero");
+    // A normal whose length would over- or underflow (1e200, 1e-160) is rescaled with its offset by a power of
+    // two: exact, so normal . x < offset keeps its meaning, and the length and the bridge's sigma_n^2 |n|^2
+    // stay finite and non-zero. Ordinary normals are left as given, bit for bit.
+    const int e = std::ilogb(largest);
+    if (e > kExtremeExponent || e < -kExtremeExponent) {
+      for (int i = 0; i < dim(); ++i) n_[i] = std::ldexp(n_[i], -e);
+      b_ = std::ldexp(b_, -e);  // offset / |normal| below the smallest double rounds to it (or to 0)
+    }
     norm_ = n_.norm();
-    require(norm_ > 0, "normal", "the zero vector", "non-zero");
     unit_ = n_ / norm_;
   }
   int dim() const override { return static_cast<int>(n_.size()); }
@@ -126,6 +144,10 @@ class Ball final : public Region {
     require(c_.size() >= 1, "center", "an empty vector", "a non-empty vector");
     require(c_.allFinite(), "center", "a vector with NaN or inf", "finite");
     require(std::isfinite(radius) && radius > 0, "radius", radius, "a positive finite number");
+    // Distances are measured in units of 1/s_, a power of two: s_ = 1 (no change to any bit) unless the radius
+    // is so small or large (1e-170, 1e200) that its square would under- or overflow.
+    s_ = extreme_scale(radius);
+    r_ *= s_;
   }
   int dim() const override { return static_cast<int>(c_.size()); }
   std::string name() const override { return "Ball"; }
@@ -144,10 +166,10 @@ class Ball final : public Region {
       const double r0 = std::sqrt(dist2(x0 + o)), r1 = std::sqrt(dist2(x1 + o));
       double var = D.scalar * dt;
       if (!D.isotropic) {  // the tangent plane at the end point's radial direction
-        for (int i = 0; i < d; ++i) n[i] = r1 > 0 ? (x1[o + i] - c_[i]) / r1 : (i == 0);
+        for (int i = 0; i < d; ++i) n[i] = r1 > 0 ? (x1[o + i] - c_[i]) * s_ / r1 : (i == 0);
         var = D.along(n.data(), d) * dt;
       }
-      p[l] = bridge_exponent(sign * (r_ - r0), sign * (r_ - r1), exponent_factor(var));
+      p[l] = bridge_exponent(sign * (r_ - r0), sign * (r_ - r1), exponent_factor(var * s_ * s_));
     }
     exponents_to_probabilities(p, width);
   }
@@ -157,25 +179,30 @@ class Ball final : public Region {
   bool segment_meets(const double* x0, const double* x1) const {
     double ee = 0, ec = 0;
     for (int i = 0; i < dim(); ++i) {
-      const double e = x1[i] - x0[i];
+      const double e = (x1[i] - x0[i]) * s_;
       ee += e * e;
-      ec += e * (c_[i] - x0[i]);
+      ec += e * ((c_[i] - x0[i]) * s_);
     }
     const double t = ee > 0 ? std::min(1.0, std::max(0.0, ec / ee)) : 0.0;
     double q2 = 0;
     for (int i = 0; i < dim(); ++i) {
-      const double q = x0[i] + t * (x1[i] - x0[i]) - c_[i];
+      const double q = (x0[i] + t * (x1[i] - x0[i]) - c_[i]) * s_;
       q2 += q * q;
     }
     return q2 < r_ * r_;
   }
+  // The squared distance to the center, in units of 1/s_.
   double dist2(const double* x) const {
     double s = 0;
-    for (int i = 0; i < dim(); ++i) s += (x[i] - c_[i]) * (x[i] - c_[i]);
+    for (int i = 0; i < dim(); ++i) {
+      const double e = (x[i] - c_[i]) * s_;
+      s += e * e;
+    }
     return s;
   }
   Vector c_;
-  double r_;
+  double r_;       // the radius times s_
+  double s_ = 1;   // a power of two, 1 for any ordinary radius
 };
 
 // The open box {x : low < x < high}, bounds may be infinite.

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from .. import _core
-from .._validate import as_int
+from .._validate import MAX_DIM, as_int
 from .base import Landscape
 
 
@@ -22,7 +22,7 @@ class DoubleWell(Landscape):
     dim: int = 1
 
     def __init__(self, dim: int = 1) -> None:
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
 
     def _to_core(self) -> Any:
         return _core.DoubleWell(dim=self.dim)

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
-from .._validate import as_float, as_int
+from .._validate import MAX_DIM, as_float, as_int
 from .base import Landscape
 
 
@@ -48,7 +48,7 @@ class Octopus(Landscape):
     tau: float = math.e
 
     def __init__(self, dim: int, *, L: float = math.e, gamma: float = 1.0, tau: float = math.e) -> None:
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
         object.__setattr__(self, "L", as_float("L", L, positive=True))
         object.__setattr__(self, "gamma", as_float("gamma", gamma, positive=True))
         object.__setattr__(self, "tau", as_float("tau", tau, positive=True))

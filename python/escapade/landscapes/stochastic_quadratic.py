@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
-from .._validate import as_array, as_float, as_int, check_dim
+from .._validate import MAX_DIM, as_array, as_float, as_int, check_dim
 from .finite_sum import FiniteSum, _probabilities, _rng, _term_point
 
 
@@ -88,7 +88,7 @@ class StochasticQuadratic(FiniteSum):
 
     @staticmethod
     def _sizes(dim: int, n_terms: int, rank: int | None, seed: int) -> tuple[int, int, int, np.random.Generator]:
-        d = as_int("dim", dim, minimum=1)
+        d = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         n = as_int("n_terms", n_terms, minimum=1)
         k = d if rank is None else as_int("rank", rank, minimum=1, maximum=d)
         return d, n, k, _rng(seed)

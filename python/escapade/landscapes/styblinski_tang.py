@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
-from .._validate import as_array, as_int
+from .._validate import MAX_DIM, as_array, as_int
 from .finite_sum import FiniteSum, _check_sign, _probabilities, _rng, _term_point
 
 
@@ -63,7 +63,7 @@ class StyblinskiTangSum(FiniteSum):
         per coordinate, so the sum has exactly 2^dim local minimizers. 004's Models 1-3 are dim 10, 50, 100 with
         200, 1000, 2000 terms.
         """
-        d = as_int("dim", dim, minimum=1)
+        d = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         n = as_int("n_terms", n_terms, minimum=1)
         rng = _rng(seed)
         c1 = rng.uniform(0.5, 1.5, size=(n, d))
