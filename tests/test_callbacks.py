@@ -393,3 +393,150 @@ def test_pickles_after_the_callbacks_were_compiled():
     back = pickle.loads(pickle.dumps(f))
     np.testing.assert_array_equal(back.gradient([2.0]), [6.0])
     assert back.to_dict() == f.to_dict()
+
+
+# --- a compiled callback that fails, or does not fit, is an error -----------------------------------------------
+
+
+@numba.njit
+def raising_gradient(x, out):
+    if x[0] > -0.5:
+        raise ValueError("outside the model's range")
+    out[0] = (x[0] * x[0]) * x[0] - x[0]
+
+
+@numba.njit
+def raising_rows(x, out):
+    for lane in range(x.shape[0]):
+        if x[lane, 0] > -0.5:
+            raise ValueError("outside")
+        out[lane, 0] = (x[lane, 0] * x[lane, 0]) * x[lane, 0] - x[lane, 0]
+
+
+@numba.njit
+def raising_value(x):
+    if x[0] > 0.8:
+        raise ValueError("too far")
+    return x[0]
+
+
+@numba.njit
+def raising_hessian(x, out):
+    raise ValueError("no curvature")
+
+
+@pytest.mark.parametrize("gradient, vectorized, where", [(raising_gradient, False, r"at x = \[-0\.\d+"),
+                                                         (raising_rows, True, "on a block of points")],
+                         ids=["njit", "njit-block"])
+def test_an_exception_in_a_compiled_callback_stops_the_run(capfd, gradient, vectorized, where):
+    """The reproducer: this used to print "Exception ignored" and return a wrong mean exit time."""
+    landscape = esc.CompiledLandscape(1, gradient, vectorized=vectorized)
+    with pytest.raises(esc.CallbackError, match=rf"gradient callback of CompiledLandscape\(.*{gradient.__name__}\) "
+                                                rf"raised an exception {where}"):
+        run(landscape, threads=2, n_paths=200)
+    assert "Exception ignored" not in capfd.readouterr().err
+    same(run(esc.CompiledLandscape(1, well_gradient), n_paths=50), run(esc.DoubleWell(), n_paths=50))
+
+
+def test_an_exception_in_value_hessian_constraint_or_forcing_is_a_callback_error():
+    landscape = esc.CompiledLandscape(1, well_gradient, value=raising_value, hessian=raising_hessian)
+    assert landscape.value([0.5]) == 0.5
+    with pytest.raises(esc.CallbackError, match=r"value callback of .* raised an exception at x = \[0\.875\]"):
+        landscape.value([0.875])
+    with pytest.raises(esc.CallbackError, match=r"hessian callback of .* raised an exception at x = \[0\.5\]"):
+        landscape.hessian([0.5])
+    constraint = esc.CompiledConstraint(2, 1, raising_constraint, parabola_jacobian)
+    with pytest.raises(esc.CallbackError, match=r"value callback of CompiledConstraint\(.*raising_constraint\) "
+                                                r"raised an exception at x = \["):
+        flow_run(constraint, None)
+    with pytest.raises(esc.CallbackError, match=r"forcing callback of .* raised an exception at t = 1\.5"):
+        esc.CompiledForcing(2, raising_forcing)(1.5)
+    assert esc.CompiledForcing(2, raising_forcing)(0.5).tolist() == [[0.5, 0.0]]
+
+
+@numba.njit
+def raising_constraint(x, out):
+    if x[0] > -100.0:
+        raise ValueError("no constraint")
+    out[0] = x[0]
+
+
+@numba.njit
+def raising_forcing(t, out):
+    if t > 1.0:
+        raise ValueError("too late")
+    out[0] = t
+    out[1] = 0.0
+
+
+@numba.njit
+def raising_term(i, x, out):
+    if i == 3:
+        raise IndexError("term 3")
+    out[0] = x[0] - 1.0
+    out[1] = x[1]
+
+
+def test_an_exception_in_a_term_gradient_stops_a_minibatch_run():
+    sum_ = esc.CompiledLandscape(2, term_gradient=raising_term, n_terms=5)
+    with pytest.raises(esc.CallbackError, match=r"term_gradient callback of .*raising_term\) raised an exception"):
+        esc.simulate(sum_, esc.SGDk(0.1, batch_size=2), x0=[0.0, 0.0], n_paths=20, max_steps=50, seed=0)
+
+
+@numba.njit
+def gradient_2d(x, out):  # written for d = 2
+    out[0] = x[0]
+    out[1] = 2.0 * x[1]
+
+
+@numba.njit
+def reads_2d(x, out):  # reads two coordinates, writes one
+    out[0] = x[0] + x[1]
+
+
+@numba.njit
+def writes_x(x, out):
+    x[0] = 0.0
+    out[0] = 1.0
+
+
+@numba.njit
+def hessian_2d(x, out):
+    out[:, :] = 0.0
+    out[0, 0] = 1.0
+    out[1, 1] = 2.0
+
+
+@numba.njit
+def one_argument(x):
+    return x
+
+
+@numba.cfunc("void(CPointer(float64), CPointer(float64), int64, int64)")
+def cfunc_past_the_end(xp, gp, d, width):
+    g = numba.carray(gp, (width * d + 1,))
+    for i in range(width * d + 1):
+        g[i] = 1.0
+
+
+def test_compiled_callbacks_of_the_wrong_dimension_or_signature_fail_at_construction():
+    with pytest.raises(ValueError, match=r"gradient callback .*gradient_2d writes past the end of its output, of "
+                                         r"shape \(1,\) for dim = 1"):
+        esc.CompiledLandscape(1, gradient_2d)
+    assert esc.CompiledLandscape(2, gradient_2d).gradient([1.0, 1.0]).tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match=r"gradient callback .*reads_2d reads past the end of x, which has dim = 1"):
+        esc.CompiledLandscape(1, reads_2d)
+    with pytest.raises(ValueError, match=r"gradient callback .*writes_x changes its input x"):
+        esc.CompiledLandscape(1, writes_x)
+    with pytest.raises(ValueError, match=r"hessian callback .*hessian_2d writes past the end of its output, of "
+                                         r"shape \(1, 1\)"):
+        esc.CompiledLandscape(1, well_gradient, hessian=hessian_2d)
+    with pytest.raises(ValueError, match=r"gradient callback .*cfunc_past_the_end writes past the end"):
+        esc.CompiledLandscape(1, cfunc_past_the_end)
+    with pytest.raises(TypeError, match=r"gradient .*one_argument: numba cannot compile the call gradient\(x, out\)"):
+        esc.CompiledLandscape(1, one_argument)
+    with pytest.raises(TypeError, match=r"value .*well_gradient: numba cannot compile the call value\(x\) -> float"):
+        esc.CompiledLandscape(1, well_gradient, value=well_gradient)
+    with pytest.raises(ValueError, match=r"value callback .*gradient_2d writes past the end of its output, of "
+                                         r"shape \(1,\) for dim = 2, n_constraints = 1"):
+        esc.CompiledConstraint(2, 1, gradient_2d, parabola_jacobian)  # writes 2 constraint values, not 1

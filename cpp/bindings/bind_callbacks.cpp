@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <sstream>
 #include <type_traits>
@@ -190,6 +191,25 @@ F as_function(std::uintptr_t address) {
 }  // namespace
 
 void bind_callbacks(py::module_& m) {
+  // A compiled callback's failure is escapade's CallbackError (defined in Python: escapade.custom).
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const CallbackFailure& e) {
+      const py::object error = py::module_::import("escapade.custom").attr("CallbackError");
+      PyErr_SetString(error.ptr(), e.what());
+    }
+  });
+  // For escapade's numba wrappers: the address of escapade_callback_error(lane), and the mark it left on this
+  // thread (cleared; None when there is none), read after a call made from Python.
+  m.def("callback_error_address", [] { return reinterpret_cast<std::uintptr_t>(&escapade_callback_error); });
+  m.def("take_callback_error", []() -> py::object {
+    detail::CallbackErrorMark& mark = detail::callback_error_mark();
+    if (!mark.failed) return py::none();
+    const std::int64_t lane = mark.lane;
+    mark = {};
+    return py::int_(lane);
+  });
   py::class_<CompiledLandscape, Landscape, std::shared_ptr<CompiledLandscape>>(m, "CompiledLandscape")
       .def(py::init([](int dim, std::string name, std::uintptr_t gradient, std::uintptr_t value, std::uintptr_t hessian) {
              return std::make_shared<CompiledLandscape>(

@@ -12,6 +12,7 @@ dynamics. `CompiledConstraint` and `CompiledForcing` do the same for the constra
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 from typing import Any, Callable, ClassVar
 
@@ -157,37 +158,90 @@ def _signatures(numba: Any) -> dict[str, Any]:
     }
 
 
+# How escapade calls an njit function of each kind (for the error when numba cannot compile the call).
+_FORMS = {
+    "gradient": "gradient(x, out), x and out float64 arrays of shape (d,)",
+    "block_gradient": "gradient(x, out), x and out float64 arrays of shape (width, d) (vectorized=True)",
+    "value": "value(x) -> float, x a float64 array of shape (d,)",
+    "hessian": "hessian(x, out), x of shape (d,) and out of shape (d, d), float64",
+    "term_gradient": "term_gradient(i, x, out), i an int64, x and out float64 arrays of shape (d,)",
+    "constraint_value": "value(x, out), x of shape (d,) and out of shape (m,), float64",
+    "constraint_jacobian": "jacobian(x, out), x of shape (d,) and out of shape (m, d), float64",
+    "forcing": "forcing(t, out), t a float64 and out a float64 array of shape (d,)",
+}
+
+
+def _error_reporter() -> Any:
+    """The C function escapade_callback_error(lane) of the core, callable from numba: a wrapper calls it when the
+    user's function raises, and the engine then stops the run with a CallbackError."""
+    global _REPORTER
+    if _REPORTER is None:
+        _REPORTER = ctypes.CFUNCTYPE(None, ctypes.c_int64)(_core.callback_error_address())
+    return _REPORTER
+
+
+_REPORTER: Any = None
+
+
 def _wrap_njit(numba: Any, kind: str, fn: Any, sig: Any) -> Any:
     """A cfunc with escapade's C signature around an njit function written per point on numpy arrays (kind
-    "block_gradient": a gradient written for a whole block, (width, d) arrays)."""
+    "block_gradient": a gradient written for a whole block, (width, d) arrays). An exception in the function
+    is caught and reported to the engine (escapade_callback_error), which stops the run with a CallbackError."""
     carray = numba.carray
+    report = _error_reporter()
 
     def block_gradient(xp: Any, gp: Any, d: Any, width: Any) -> None:
-        fn(carray(xp, (width, d)), carray(gp, (width, d)))
+        try:
+            fn(carray(xp, (width, d)), carray(gp, (width, d)))
+        except Exception:
+            report(-1)
 
     def gradient(xp: Any, gp: Any, d: Any, width: Any) -> None:
         x = carray(xp, (width, d))
         g = carray(gp, (width, d))
-        for lane in range(width):
-            fn(x[lane], g[lane])
+        lane = 0
+        try:
+            for lane in range(width):
+                fn(x[lane], g[lane])
+        except Exception:
+            report(lane)
 
     def value(xp: Any, d: Any) -> Any:
-        return fn(carray(xp, (d,)))
+        try:
+            return fn(carray(xp, (d,)))
+        except Exception:
+            report(0)
+            return np.nan
 
     def hessian(xp: Any, hp: Any, d: Any) -> None:
-        fn(carray(xp, (d,)), carray(hp, (d, d)))
+        try:
+            fn(carray(xp, (d,)), carray(hp, (d, d)))
+        except Exception:
+            report(0)
 
     def term_gradient(i: Any, xp: Any, gp: Any, d: Any) -> None:
-        fn(i, carray(xp, (d,)), carray(gp, (d,)))
+        try:
+            fn(i, carray(xp, (d,)), carray(gp, (d,)))
+        except Exception:
+            report(0)
 
     def constraint_value(xp: Any, gp: Any, n: Any, m: Any) -> None:
-        fn(carray(xp, (n,)), carray(gp, (m,)))
+        try:
+            fn(carray(xp, (n,)), carray(gp, (m,)))
+        except Exception:
+            report(0)
 
     def constraint_jacobian(xp: Any, jp: Any, n: Any, m: Any) -> None:
-        fn(carray(xp, (n,)), carray(jp, (m, n)))
+        try:
+            fn(carray(xp, (n,)), carray(jp, (m, n)))
+        except Exception:
+            report(0)
 
     def forcing(t: Any, wp: Any, n: Any) -> None:
-        fn(t, carray(wp, (n,)))
+        try:
+            fn(t, carray(wp, (n,)))
+        except Exception:
+            report(0)
 
     wrappers = {"gradient": gradient, "block_gradient": block_gradient, "value": value, "hessian": hessian,
                 "term_gradient": term_gradient, "constraint_value": constraint_value,
@@ -216,11 +270,79 @@ def _address(kind: str, fn: Any, keep: list[Any], vectorized: bool = False) -> i
         form = "block_gradient" if vectorized and kind == "gradient" else kind
         wrapped = _WRAPPERS.get((form, fn))
         if wrapped is None:  # compiling takes a moment: once per function
-            wrapped = _WRAPPERS[(form, fn)] = _wrap_njit(numba, form, fn, sig)
+            try:
+                wrapped = _wrap_njit(numba, form, fn, sig)
+            except numba.core.errors.TypingError as e:
+                lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+                raise TypeError(f"{kind} {_callback_name(fn)}: numba cannot compile the call {_FORMS[form]}: "
+                                f"{' '.join(lines[:4])[:600]}") from None
+            _WRAPPERS[(form, fn)] = wrapped
         keep.append(wrapped)
         return int(wrapped.address)
     raise TypeError(f"{kind} must be a numba njit function or a numba cfunc with signature {C_SIGNATURES[kind]}; "
                     f"got {fn!r} (plain Python functions go to BatchedLandscape)")
+
+
+# The probe: each compiled callback is called once at construction, on a test point, with guard cells after its
+# input and output, so that a function of the wrong dimension or one that writes past its output is an error
+# before any run (an exception at the test point is the run's to report).
+_GUARD = 16
+_SENTINEL = np.frombuffer(b"escapade", dtype=np.float64)[0]  # a bit pattern no function writes by chance
+_PROTOTYPES: dict[str, tuple[Any, ...]] = {
+    "gradient": (None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64),
+    "value": (ctypes.c_double, ctypes.c_void_p, ctypes.c_int64),
+    "hessian": (None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64),
+    "term_gradient": (None, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64),
+    "constraint_value": (None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64),
+    "constraint_jacobian": (None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64),
+    "forcing": (None, ctypes.c_double, ctypes.c_void_p, ctypes.c_int64),
+}
+
+
+def _probe(kind: str, fn: Any, address: int, d: int, m: int = 1) -> None:
+    """Call the compiled callback once on a test point (two points for a gradient, which takes a block) and
+    check that it reads only its d coordinates per point, leaves x alone and writes only its output."""
+    width = 2 if kind == "gradient" else 1
+    n_in = 0 if kind == "forcing" else width * d
+    n_out = {"gradient": width * d, "value": 0, "hessian": d * d, "term_gradient": d, "constraint_value": m,
+             "constraint_jacobian": m * d, "forcing": d}[kind]
+    shape = {"gradient": f"({d},)", "hessian": f"({d}, {d})", "term_gradient": f"({d},)",
+             "constraint_value": f"({m},)", "constraint_jacobian": f"({m}, {d})", "forcing": f"({d},)"}.get(kind)
+    point = 0.5 + 0.125 * (np.arange(n_in) % 5)  # finite and not 0 (where 1/x raises)
+    call = ctypes.CFUNCTYPE(*_PROTOTYPES[kind])(address)
+    what = f"{kind} callback {_callback_name(fn)}"
+
+    def run(pad: float) -> tuple[np.ndarray, np.ndarray, bytes]:
+        x = np.full(n_in + _GUARD, pad)
+        x[:n_in] = point
+        out = np.full(n_out + _GUARD, _SENTINEL)
+        xp, op = x.ctypes.data, out.ctypes.data
+        args = {"gradient": (xp, op, d, width), "value": (xp, d), "hessian": (xp, op, d),
+                "term_gradient": (0, xp, op, d), "constraint_value": (xp, op, d, m),
+                "constraint_jacobian": (xp, op, d, m), "forcing": (0.5, op, d)}[kind]
+        result = call(*args)
+        _core.take_callback_error()  # an exception at the test point: the run reports it where it happens
+        return x, out, out[:n_out].tobytes() + np.float64(result if result is not None else 0.0).tobytes()
+
+    x, out, first = run(0.75)
+    if out[n_out:].tobytes() != np.full(_GUARD, _SENTINEL).tobytes():
+        sizes = f"dim = {d}, n_constraints = {m}" if kind.startswith("constraint") else f"dim = {d}"
+        raise ValueError(f"{what} writes past the end of its output, of shape {shape} for {sizes}: is it written "
+                         f"for another dimension?")
+    if x[:n_in].tobytes() != point.tobytes():
+        raise ValueError(f"{what} changes its input x: it must only read it")
+    if n_in:  # a function that reads past its point sees the pad: NaN there changes what it returns
+        if run(np.nan)[2] != first and run(0.75)[2] == first:
+            raise ValueError(f"{what} reads past the end of x, which has dim = {d} coordinates: is it written for "
+                             f"another dimension?")
+
+
+def _check_callbacks(fns: dict[str, Any], d: int, m: int = 1, vectorized: bool = False) -> None:
+    """Compile each callback now (a TypeError for a wrong signature) and probe it; addresses go unchecked."""
+    keep: list[Any] = []
+    for kind, fn in fns.items():
+        if fn is not None and not isinstance(fn, _Address):
+            _probe(kind, fn, _address(kind, fn, keep, vectorized), d, m)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -250,8 +372,11 @@ class CompiledLandscape(_Custom):
         gradient is cheap (default False: one point per call).
     name : shown in results and errors; default from the function's name.
 
-    A compiled callback cannot raise: a NaN it returns at a finite point stops the run with a ValueError that
-    names it (at a non-finite point the path is reported as diverged instead).
+    Each callback is compiled and called once on a test point at construction: a call numba cannot compile is a
+    TypeError, and a function written for another dimension (writing past the end of `out`, reading past the end
+    of `x`, or writing into `x`) is a ValueError. An exception raised by an njit callback during a run stops it
+    with `CallbackError` naming the callback and the point; a NaN it returns at a finite point stops the run with a
+    ValueError that names it (at a non-finite point the path is reported as diverged instead).
     """
 
     vectorized: bool = False
@@ -270,6 +395,8 @@ class CompiledLandscape(_Custom):
                           term_gradient=term_gradient)
         self._set(dim, name, _uniform_or(p, n_terms), gradient_fn=gradient, value_fn=value, hessian_fn=hessian,
                   term_fn=term_gradient)
+        _check_callbacks({"gradient": gradient, "value": value, "hessian": hessian,
+                                "term_gradient": term_gradient}, self.dim, vectorized=self.vectorized)
 
     @classmethod
     def from_addresses(cls, dim: int, gradient: int | None = None, *, value: int | None = None,
@@ -326,6 +453,7 @@ class CompiledConstraint(Constraint):
         object.__setattr__(self, "value_fn", value)
         object.__setattr__(self, "jacobian_fn", jacobian)
         object.__setattr__(self, "name", name or f"CompiledConstraint({_callback_name(value)})")
+        _check_callbacks({"constraint_value": value, "constraint_jacobian": jacobian}, d, self.n_constraints)
 
     @classmethod
     def from_addresses(cls, dim: int, n_constraints: int, value: int, jacobian: int, *,
@@ -369,6 +497,7 @@ class CompiledForcing(Forcing):
         _refuse_addresses("CompiledForcing", forcing=forcing)
         object.__setattr__(self, "forcing_fn", forcing)
         object.__setattr__(self, "name", name or f"CompiledForcing({_callback_name(forcing)})")
+        _check_callbacks({"forcing": forcing}, self.dim)
 
     @classmethod
     def from_addresses(cls, dim: int, forcing: int, *, name: str | None = None) -> CompiledForcing:

@@ -110,7 +110,7 @@ class SymbolicLandscape(CompiledLandscape):
 
     The functions sympy prints for Python's math module compile (exp, log, sqrt, trigonometric, erf, Abs,
     Piecewise, Max, ...); any other is a ValueError here. As in C++, 1/0 is inf rather than an exception.
-    sympy works at construction, numba at the first use (a second or two).
+    sympy and numba work at construction (numba: a second or two).
     """
 
     expression: str = ""

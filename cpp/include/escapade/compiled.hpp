@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -29,6 +30,30 @@ using ConstraintJacobianFn = void (*)(const double* x, double* J, std::int64_t n
 using ForcingFn = void (*)(double t, double* w, std::int64_t n);
 }
 
+// A compiled callback that fails (a numba exception) says so by calling escapade_callback_error(lane), whose
+// address escapade's numba wrappers hold (lane: the point of the block it failed on, or -1 when unknown). That
+// marks the calling thread; the landscape checks the mark after each call and throws CallbackFailure, which the
+// bindings raise as escapade's CallbackError.
+class CallbackFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+struct CallbackErrorMark {
+  bool failed = false;
+  std::int64_t lane = -1;
+};
+inline CallbackErrorMark& callback_error_mark() {
+  thread_local CallbackErrorMark mark;
+  return mark;
+}
+}  // namespace detail
+
+extern "C" inline void escapade_callback_error(std::int64_t lane) {
+  detail::callback_error_mark() = {true, lane};
+}
+
 struct CompiledFunctions {
   std::string name;  // shown in errors and results
   GradientFn gradient = nullptr;
@@ -39,8 +64,8 @@ struct CompiledFunctions {
 
 namespace detail {
 
-// A compiled callback cannot raise, so a NaN it returns at a finite point is its only way to fail: stop the run
-// with an error that names it rather than report the path as diverged. (At non-finite points NaN is expected
+// A NaN a compiled callback returns at a finite point stops the run with an error that names it rather than
+// report the path as diverged. (At non-finite points NaN is expected
 // and the engine reports divergence.)
 inline void check_output(const std::string& callback, const std::string& landscape, const double* x, const double* out,
                          int d, int width, int out_per_point) {
@@ -63,6 +88,29 @@ inline void check_output(const std::string& callback, const std::string& landsca
   }
 }
 
+// After a call: the callback marked an error (see escapade_callback_error) -> CallbackFailure naming it and the
+// point it failed at (x: width points of dimension d; at_time: the forcing's time t instead of a point).
+inline void check_failure(const std::string& callback, const std::string& owner, const double* x, int d, int width,
+                          const double* at_time = nullptr) {
+  CallbackErrorMark& mark = callback_error_mark();
+  if (!mark.failed) return;
+  const std::int64_t lane = width == 1 ? 0 : mark.lane;
+  mark = {};
+  std::ostringstream msg;
+  msg.precision(17);
+  msg << callback << " callback of " << owner << " raised an exception";
+  if (at_time != nullptr) {
+    msg << " at t = " << *at_time;
+  } else {
+    const double* xl = x + (lane >= 0 && lane < width ? lane : 0) * static_cast<std::int64_t>(d);
+    msg << (lane >= 0 && lane < width ? " at x = [" : " on a block of points, the first x = [");
+    for (int i = 0; i < d; ++i) msg << (i ? ", " : "") << xl[i];
+    msg << "]";
+  }
+  msg << " (numba does not pass on its message: call the function there from Python to see it)";
+  throw CallbackFailure(msg.str());
+}
+
 template <class Base>
 class CompiledBase : public Base {
  public:
@@ -74,6 +122,7 @@ class CompiledBase : public Base {
   double value(const double* x) const override {
     require(fns_.value != nullptr, fns_.name + " has no value callback (pass value= to evaluate f)");
     const double v = fns_.value(x, d_);
+    check_failure("value", fns_.name, x, d_, 1);
     check_output("value", fns_.name, x, &v, d_, 1, 1);
     return v;
   }
@@ -82,11 +131,13 @@ class CompiledBase : public Base {
       if (fns_.gradient == nullptr) return FiniteSum::gradient(x, g, width);
     }
     fns_.gradient(x, g, d_, width);
+    check_failure("gradient", fns_.name, x, d_, width);
     check_output("gradient", fns_.name, x, g, d_, width, d_);
   }
   void hessian(const double* x, double* H) const override {
     require(fns_.hessian != nullptr, fns_.name + " has no hessian callback (pass hessian= to evaluate it)");
     fns_.hessian(x, H, d_);
+    check_failure("hessian", fns_.name, x, d_, 1);
     check_output("hessian", fns_.name, x, H, d_, 1, d_ * d_);
   }
 
@@ -119,6 +170,7 @@ class CompiledFiniteSum final : public detail::CompiledBase<FiniteSum> {
     thread_local std::vector<double> gi;
     gi.resize(d_);
     fns_.term_gradient(i, x, gi.data(), d_);
+    detail::check_failure("term_gradient", fns_.name, x, d_, 1);
     detail::check_output("term_gradient", fns_.name, x, gi.data(), d_, 1, d_);
     for (int j = 0; j < d_; ++j) g[j] += gi[j];
   }
@@ -142,12 +194,14 @@ class CompiledConstraint final : public Constraint {
   std::string name() const override { return name_; }
   void value(const double* x, double* g) const override {
     value_(x, g, n_, m_);
+    detail::check_failure("value", name_, x, n_, 1);
     detail::check_output("value", name_, x, g, n_, 1, m_);
   }
   void jacobian(const double* x, double* J) const override {
     thread_local std::vector<double> rows;
     rows.resize(static_cast<std::size_t>(m_) * n_);
     jacobian_(x, rows.data(), n_, m_);
+    detail::check_failure("jacobian", name_, x, n_, 1);
     detail::check_output("jacobian", name_, x, rows.data(), n_, 1, m_ * n_);
     for (int i = 0; i < m_; ++i)
       for (int j = 0; j < n_; ++j) J[i + static_cast<long>(j) * m_] = rows[static_cast<long>(i) * n_ + j];
@@ -171,6 +225,7 @@ class CompiledForcing final : public Forcing {
   std::string name() const override { return name_; }
   void eval(double t, std::uint64_t, std::uint64_t, double* w) const override {
     fn_(t, w, n_);
+    detail::check_failure("forcing", name_, nullptr, n_, 1, &t);
     bool nan = false;
     for (int i = 0; i < n_; ++i) nan = nan || std::isnan(w[i]);
     require(!nan || !std::isfinite(t), "forcing callback of " + name_ + " returned NaN at the finite time t = " +
