@@ -158,3 +158,98 @@ def test_store_resumes_without_a_seed(tmp_path):
                          store=tmp_path / "run", **W1_EXIT)
     assert again.seed == first.seed
     np.testing.assert_array_equal(again.exit_time, first.exit_time)
+
+
+# --- each chunk carries the run's fingerprint; a damaged or foreign chunk is named ----------------------------------
+
+
+def _damage(path, how):
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "garbage":
+        path.write_bytes(b"not a zip file at all" * 10)
+    elif how == "flipped":  # a byte flipped in the middle: the zip's CRC or the array's contents no longer read
+        i = len(data) // 2
+        path.write_bytes(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:])
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "garbage", "flipped"])
+def test_damaged_chunk_is_named_and_recomputed_once_deleted(tmp_path, count_chunks, w1_local, how):
+    store = tmp_path / "store"
+    kw = dict(chunk_size=1000, record_paths=1100, record_every=2000, store=store)
+    w1(**kw)
+    bad = store / "chunk-000000000001000.npz"
+    _damage(bad, how)
+    try:
+        res = w1(**kw)
+    except ValueError as exc:
+        assert str(exc).startswith(f"store chunk {str(bad)!r} is damaged") and "delete it" in str(exc)
+    else:  # a flipped byte may land where nothing checks it (zip padding): then the chunk must still be right
+        assert how == "flipped"
+        assert_same_result(w1_local, res)
+    bad.unlink()
+    count_chunks.clear()
+    assert_same_result(w1_local, w1(**kw))
+    assert count_chunks == [(1000, 1000)]
+
+
+def test_chunk_of_another_run_is_refused(tmp_path, count_chunks, w1_local):
+    kw = dict(chunk_size=1000, record_paths=1100, record_every=2000)
+    store, other = tmp_path / "store", tmp_path / "other"
+    w1(store=store, **kw)
+    w1(store=other, **{**kw, "seed": SEED + 1})
+    foreign = store / "chunk-000000000002000.npz"
+    foreign.write_bytes((other / foreign.name).read_bytes())  # copied over from the other run's store
+    with pytest.raises(ValueError, match="belongs to a different run") as info:
+        w1(store=store, **kw)
+    assert str(info.value).startswith(f"store chunk {str(foreign)!r}") and "delete it" in str(info.value)
+    foreign.unlink()
+    count_chunks.clear()
+    assert_same_result(w1_local, w1(store=store, **kw))
+    assert count_chunks == [(2000, 1000)]
+
+
+def test_chunk_under_another_name_is_refused(tmp_path, w1_local):
+    kw = dict(chunk_size=1000, record_paths=1100, record_every=2000)
+    store = tmp_path / "store"
+    w1(store=store, **kw)
+    moved = store / "chunk-000000000002000.npz"
+    moved.write_bytes((store / "chunk-000000000000000.npz").read_bytes())
+    with pytest.raises(ValueError, match=r"holds 1000 paths from 0, this run's chunk is 1000 paths from 2000"):
+        w1(store=store, **kw)
+
+
+def test_chunks_without_a_fingerprint_still_load(tmp_path, count_chunks, w1_local):
+    """Chunks written before chunks carried the run's fingerprint are trusted on run.json's word."""
+    import json
+    import zipfile
+
+    kw = dict(chunk_size=1000, record_paths=1100, record_every=2000)
+    store = tmp_path / "store"
+    w1(store=store, **kw)
+    for path in store.glob("chunk-*.npz"):
+        with np.load(path) as data:
+            arrays = {k: data[k] for k in data.files}
+        header = json.loads(str(arrays["header"]))
+        assert len(header.pop("run")) == 16
+        arrays["header"] = np.array(json.dumps(header))
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+        assert zipfile.is_zipfile(path)
+    count_chunks.clear()
+    assert_same_result(w1_local, w1(store=store, **kw))
+    assert count_chunks == []
+
+
+@pytest.mark.parametrize("text", ["", "{not json", "[1, 2]"])
+def test_damaged_run_json_is_named(tmp_path, text):
+    store = tmp_path / "store"
+    w1(store=store, chunk_size=1000)
+    (store / "run.json").write_text(text)
+    with pytest.raises(ValueError, match=f"store file {str(store / 'run.json')!r} is damaged"):
+        w1(store=store, chunk_size=1000)
+    with pytest.raises(ValueError, match="run.json' is damaged"):
+        w1(store=store, seed=None)  # resuming without a seed reads the stored one

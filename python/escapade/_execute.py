@@ -115,14 +115,17 @@ def plan(n_paths: int, chunk_size: int | None, slots: int, minimum: int = 1_000)
 
 class Store:
     """A directory of finished chunks: `run.json` says which run they belong to, `chunk-<first>.npz` each hold
-    one chunk, written atomically (temporary file, then rename), so a killed run leaves only whole chunks."""
+    one chunk, written atomically (temporary file, then rename), so a killed run leaves only whole chunks. Each
+    chunk's header carries the digest of `run.json` (the run's fingerprint): a chunk of another run, or one that
+    cannot be read, is refused with an error naming its file (delete the file and it is computed again)."""
 
     def __init__(self, path: str | os.PathLike, fingerprint: dict[str, Any]) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
+        self.digest = run_digest(fingerprint)
         meta = self.path / "run.json"
         if meta.exists():
-            stored = json.loads(meta.read_text())
+            stored = self._meta(self.path)
             if stored != fingerprint:
                 keys = sorted(k for k in set(stored) | set(fingerprint) if stored.get(k) != fingerprint.get(k))
                 raise ValueError(
@@ -133,10 +136,23 @@ class Store:
             self._atomic_write(meta, lambda fh: fh.write(json.dumps(fingerprint, indent=1).encode()))
 
     @staticmethod
+    def _meta(path: str | os.PathLike) -> Any:
+        """The fingerprint in a store's run.json; ValueError naming the file if it cannot be read."""
+        meta = Path(path) / "run.json"
+        try:
+            stored = json.loads(meta.read_text())
+            if not isinstance(stored, dict):
+                raise ValueError(f"a JSON object expected, got {type(stored).__name__}")
+            return stored
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"store file {str(meta)!r} is damaged ({type(exc).__name__}: {exc}); use a new store "
+                             "or delete this one") from None
+
+    @staticmethod
     def stored_seed(path: str | os.PathLike) -> int | None:
         """The seed of the run a store holds, if it holds one."""
         meta = Path(path) / "run.json"
-        return int(json.loads(meta.read_text())["seed"]) if meta.exists() else None
+        return int(Store._meta(path)["seed"]) if meta.exists() else None
 
     @staticmethod
     def stored_plan(path: str | os.PathLike) -> list[tuple[int, int]] | None:
@@ -144,7 +160,7 @@ class Store:
         meta = Path(path) / "run.json"
         if not meta.exists():
             return None
-        return [(int(first), int(n)) for first, n in json.loads(meta.read_text()).get("chunks", [])]
+        return [(int(first), int(n)) for first, n in Store._meta(path).get("chunks", [])]
 
     def _file(self, first: int) -> Path:
         return self.path / f"chunk-{first:015d}.npz"
@@ -164,23 +180,44 @@ class Store:
 
     def write(self, chunk: Chunk) -> None:
         header = {"first": chunk.first, "n": chunk.n, "total_steps": chunk.total_steps,
-                  "stats": dataclasses.asdict(chunk.stats)}
+                  "stats": dataclasses.asdict(chunk.stats), "run": self.digest}
         arrays = {**(chunk.arrays or {}), **trajectory_arrays(chunk.trajectories)}
         payload: dict[str, Any] = {"header": np.array(json.dumps(header)), **arrays}
         self._atomic_write(self._file(chunk.first), lambda fh: np.savez(fh, **payload))
 
-    def read(self, first: int) -> Chunk:
-        with np.load(self._file(first), allow_pickle=False) as data:
-            header = json.loads(str(data["header"]))
-            names = ("status", "exit_time", "exit_step", "exit_position")
-            return Chunk(
-                first=header["first"],
-                n=header["n"],
-                arrays={k: data[k] for k in names} if "status" in data.files else None,
-                stats=ExitStats.from_dict(header["stats"]),
-                total_steps=header["total_steps"],
-                trajectories=trajectories_from(data),
-            )
+    def read(self, first: int, n: int) -> Chunk:
+        """The stored chunk of paths first .. first + n - 1. ValueError naming the file if it cannot be read, belongs
+        to another run (its fingerprint differs) or holds other paths; chunks written before chunks carried the
+        fingerprint are trusted on run.json's word."""
+        file = self._file(first)
+        again = "delete it and the next call computes it again"
+        try:
+            with open(file, "rb") as fh, np.load(fh, allow_pickle=False) as data:  # closed even if np.load fails
+                header = json.loads(str(data["header"]))
+                names = ("status", "exit_time", "exit_step", "exit_position")
+                chunk = Chunk(
+                    first=header["first"],
+                    n=header["n"],
+                    arrays={k: data[k] for k in names} if "status" in data.files else None,
+                    stats=ExitStats.from_dict(header["stats"]),
+                    total_steps=header["total_steps"],
+                    trajectories=trajectories_from(data),
+                )
+        except Exception as exc:  # a damaged file fails in many ways: BadZipFile, EOFError, KeyError, zlib.error
+            raise ValueError(f"store chunk {str(file)!r} is damaged ({type(exc).__name__}: {exc}); {again}") from None
+        if header.get("run", self.digest) != self.digest:
+            raise ValueError(f"store chunk {str(file)!r} belongs to a different run (fingerprint {header['run']!r}, "
+                             f"this store's run.json gives {self.digest!r}); {again}")
+        sizes = {len(a) for a in (chunk.arrays or {}).values()}
+        if (chunk.first, chunk.n) != (first, n) or not sizes <= {n} or sum(chunk.stats.counts) != n:
+            raise ValueError(f"store chunk {str(file)!r} holds {chunk.n} paths from {chunk.first}, this run's "
+                             f"chunk is {n} paths from {first}; {again}")
+        return chunk
+
+
+def run_digest(fingerprint: dict[str, Any]) -> str:
+    """A short digest of a run's fingerprint, recorded in each of its stored chunks."""
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def fingerprint(job: Job, chunks: list[tuple[int, int]], keep: str) -> dict[str, Any]:
@@ -271,7 +308,7 @@ def execute(jobs: list[Job], settings: RunSettings,
     for j, (p, st) in enumerate(zip(plans, store_objs)):
         for first, n in p:
             if st is not None and st.has(first):
-                done[j].append(st.read(first))
+                done[j].append(st.read(first, n))
             else:
                 todo.append((j, first, n))
     bar = Progress(sum(job.n_paths for job in jobs), settings.progress)

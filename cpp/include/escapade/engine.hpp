@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -495,6 +496,8 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
 
   detail::RunState rs{pb, cfg, out};
   std::atomic<int> working{cfg.threads};
+  std::mutex done_mutex;  // with `done`: the calling thread sleeps until the last block finishes
+  std::condition_variable done;
   std::exception_ptr error;
   std::mutex error_mutex;
   using clock = std::chrono::steady_clock;
@@ -540,13 +543,22 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
       if (!error) error = std::current_exception();
       rs.stop.store(true);
     }
-    working.fetch_sub(1);
-    // The calling thread keeps answering Ctrl-C and progress until every block is done.
+    {
+      std::lock_guard<std::mutex> lock(done_mutex);
+      working.fetch_sub(1);
+    }
+    done.notify_all();
+    // The calling thread keeps answering Ctrl-C and progress until every block is done: it wakes when the last
+    // block finishes, or every 20 ms to poll.
     if (master) {
       try {
+        std::unique_lock<std::mutex> lock(done_mutex);
         while (working.load() > 0 && !rs.stop.load()) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          done.wait_for(lock, std::chrono::milliseconds(20));
+          if (working.load() == 0) break;
+          lock.unlock();  // the poll may wait for the GIL: the other threads must not wait for it
           maybe_poll(false);
+          lock.lock();
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
