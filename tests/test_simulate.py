@@ -452,3 +452,15 @@ def test_cli_refuses_a_run_too_large_for_memory_in_one_line(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "n_paths needs more memory than the limit" in lines[0], proc.stderr
     assert "keep='summary'" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_a_sweep_is_refused_when_its_points_together_exceed_the_memory_limit(monkeypatch):
+    kw = dict(x0=[-1.0], n_paths=1000, t_max=0.05, seed=0, progress=False)  # 33 KB of arrays a point
+    grid = {"dynamics.temperature": [0.5, 0.4, 0.3, 0.2]}
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "100K")
+    simulate(DoubleWell(), Langevin(temperature=0.5, dt=0.01), **kw)  # one point fits
+    with pytest.raises(ValueError, match=r"^n_paths needs more memory than the limit: the 4 points of the sweep "
+                                         r"hold 128.9 KiB for n_paths .*keep='summary'"):
+        escapade.sweep(DoubleWell(), Langevin(temperature=0.5, dt=0.01), grid=grid, **kw)
+    summary = escapade.sweep(DoubleWell(), Langevin(temperature=0.5, dt=0.01), grid=grid, keep="summary", **kw)
+    assert len(summary.results) == 4  # one chunk at a time is held

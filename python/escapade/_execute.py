@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import _core
-from ._settings import RunSettings
+from ._settings import RunSettings, check_sweep_memory
 from .results import ExitStats, SimulationResult, SummaryResult, _cap_time, trajectories_from, trajectory_arrays
 from .starts import StartSampler
 
@@ -48,6 +48,7 @@ class Job:
     record_every: int
     params: dict[str, Any]
     max_time: float = math.inf  # the time cap of dynamics with their own clock (adaptive steps)
+    memory: dict[str, int] = dataclasses.field(default_factory=dict)  # bytes held, by argument (memory_estimate)
 
     def _start(self) -> Any:
         if isinstance(self.x0, StartSampler):
@@ -283,6 +284,7 @@ def execute(jobs: list[Job], settings: RunSettings,
     """Run every job, chunk by chunk, as `settings` say (threads, client, chunk_size, keep, progress; each job's
     store is the one in `stores`), and merge each job's chunks in path order."""
     threads, chunk_size, client, keep = settings.threads, settings.chunk_size, settings.client, settings.keep
+    check_sweep_memory([job.memory for job in jobs])
     # Worker threads now (a cluster still starting may have none yet); locally, about 100 checkpoints, each at
     # least 64 paths per lane of every engine thread.
     slots = max(1, sum(client.nthreads().values())) if client is not None else 25

@@ -176,30 +176,52 @@ def memory_estimate(settings: RunSettings, *, n_paths: int, dim: int, steps: int
     return {**arrays, "record_paths": min(settings.record_paths, n_paths) * records * (dim + 1) * 8}
 
 
-def check_memory(settings: RunSettings, *, n_paths: int, dim: int, steps: int) -> None:
+_ADVICE = {
+    "n_paths": "use keep='summary' (statistics only, memory bounded by one chunk; chunk_size and store to checkpoint) "
+               "or fewer paths",
+    "chunk_size": "use a smaller chunk_size",
+    "record_paths": "record fewer paths or use a larger record_every",
+}
+
+
+def check_memory(settings: RunSettings, *, n_paths: int, dim: int, steps: int) -> dict[str, int]:
     """Refuse, before anything is allocated, a run whose result would exceed `memory_limit()`: ValueError naming
-    the argument that takes the most and saying what to change."""
-    limit, source = memory_limit()
-    if limit is None:
-        return
+    the argument that takes the most and saying what to change. Returns the estimate (`memory_estimate`)."""
     parts = memory_estimate(settings, n_paths=n_paths, dim=dim, steps=steps)
+    limit, source = memory_limit()
+    total = sum(parts.values())
+    if limit is None or total <= limit:
+        return parts
+    name = max(parts, key=lambda k: parts[k])
+    held = _size(parts[name])
+    if name == "n_paths":
+        what = f"n_paths={n_paths} with keep='paths' holds {held} of per-path arrays"
+    elif name == "chunk_size":
+        what = f"chunk_size={settings.chunk_size} with keep='summary' holds {held} per chunk"
+    else:
+        what = (f"record_paths={settings.record_paths} with record_every={settings.record_every} over up to {steps} "
+                f"steps holds up to {held} of trajectories")
+    raise ValueError(f"{name} needs more memory than the limit: {what} (about {_size(total)} in all, limit "
+                     f"{_size(limit)}: {source}); {_ADVICE[name]}")
+
+
+def check_sweep_memory(estimates: list[dict[str, int]]) -> None:
+    """The same refusal for the points of a sweep together: each point's arrays (keep="paths") and recorded
+    trajectories are all kept, one chunk at a time is held (keep="summary")."""
+    limit, source = memory_limit()
+    if limit is None or len(estimates) < 2:
+        return
+    parts: dict[str, int] = {}
+    for estimate in estimates:
+        for name, size in estimate.items():
+            parts[name] = max(parts.get(name, 0), size) if name == "chunk_size" else parts.get(name, 0) + size
     total = sum(parts.values())
     if total <= limit:
         return
     name = max(parts, key=lambda k: parts[k])
-    held = _size(parts[name])
-    if name == "n_paths":
-        what = (f"n_paths={n_paths} with keep='paths' holds {held} of per-path arrays",
-                "use keep='summary' (statistics only, memory bounded by one chunk; chunk_size and store to "
-                "checkpoint) or fewer paths")
-    elif name == "chunk_size":
-        what = (f"chunk_size={settings.chunk_size} with keep='summary' holds {held} per chunk",
-                "use a smaller chunk_size")
-    else:
-        what = (f"record_paths={settings.record_paths} with record_every={settings.record_every} over up to "
-                f"{steps} steps holds up to {held} of trajectories", "record fewer paths or use a larger record_every")
-    raise ValueError(f"{name} needs more memory than the limit: {what[0]} (about {_size(total)} in all, limit "
-                     f"{_size(limit)}: {source}); {what[1]}")
+    raise ValueError(f"{name} needs more memory than the limit: the {len(estimates)} points of the sweep hold "
+                     f"{_size(parts[name])} for {name} (about {_size(total)} in all, limit {_size(limit)}: "
+                     f"{source}); {_ADVICE[name]}")
 
 
 def pop_settings(args: dict[str, Any]) -> dict[str, Any]:

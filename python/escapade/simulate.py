@@ -99,7 +99,7 @@ def make_job(
     steps = cap
     if dynamics._own_clock and max_steps is None and t_max is not None:
         steps = math.ceil(t_max / dynamics.dt)
-    check_memory(settings, n_paths=n_paths, dim=dim, steps=steps)
+    memory = check_memory(settings, n_paths=n_paths, dim=dim, steps=steps)
     seed = secrets.randbits(63) if settings.seed is None else settings.seed
     # In one dimension a lane-step is so cheap that the fixed cost of a block-step shows: wider blocks (measured
     # 4-8% faster on the W1 double well); in more dimensions 64 keeps a block's arrays small.
@@ -125,7 +125,7 @@ def make_job(
     return Job(landscape=landscape, dynamics=dynamics, stop=stop, target=target, x0=start, n_paths=n_paths,
                max_steps=cap, seed=seed, lanes=lanes, bridge=settings.bridge,
                divergence_bound=settings.divergence_bound, record_paths=record_paths,
-               record_every=settings.record_every, params=params, max_time=max_time)
+               record_every=settings.record_every, params=params, max_time=max_time, memory=memory)
 
 
 def simulate(
