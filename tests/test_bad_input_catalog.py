@@ -532,7 +532,8 @@ CATALOG = [
 # arrays; exponential_test(..., n_mc=0) answers a p-value; find_minimum(..., max_iter=0) raises RuntimeError
 # ("did not converge"); result.count(99) answers 0 and a SummaryResult's count(99) raises IndexError; result.save(123)
 # writes to file descriptor 123 (OSError when it is closed); load(123) and SimulationResult.load(None) raise
-# TypeError without naming `path`; simulate(store=5) raises TypeError without naming `store`. Also left out: the
+# TypeError without naming `path`; simulate(store=5) raises TypeError without naming `store`; Langevin(eps=1e200,
+# dt=1.0) is accepted and simulate then raises OverflowError. Also left out: the
 # inputs whose documented answer the issue leaves open (a numpy Generator or SeedSequence as seed, negative threads).
 
 
