@@ -390,3 +390,25 @@ def test_non_finite_rows_of_a_large_x0_are_counted_not_listed():
     assert "x0[7, 0] = inf" in message and "x0[500000, 0] = nan" in message
     with pytest.raises(ValueError, match=r"x0 must be finite, got \[\[-1.0\], \[nan\]\]"):  # small: in full
         run(x0=[[-1.0], [np.nan]], n_paths=None)
+
+
+def test_extreme_values_refused_or_kept_exact():
+    """Values whose derived quantities would overflow: refused naming the argument, or handled without overflow."""
+    with pytest.raises(ValueError, match="eps must be below 1e154"):
+        escapade.Langevin(eps=1e200, dt=1.0)
+    with pytest.raises(ValueError, match="dt=1e[+]308 times the step cap 10 is not a finite time"):
+        simulate(DoubleWell(), Langevin(0.1, dt=1e308), x0=[0.0], max_steps=10, n_paths=2, seed=0)
+    H = np.diag([1.7e308, 1.0])  # (H + H^T) / 2 would overflow; the symmetrized matrix is H itself
+    assert np.array_equal(Quadratic(H).H, H)
+
+
+def test_result_paths_are_file_paths(tmp_path):
+    """An int is a file descriptor to open() and numpy: save and load refuse it instead of writing there."""
+    res = simulate(DoubleWell(), Langevin(0.1, dt=0.1), x0=[0.0], max_steps=10, n_paths=2, seed=0)
+    with pytest.raises(TypeError, match="path must be a file path .* got 123"):
+        res.save(123)
+    with pytest.raises(TypeError, match="path must be a file path .* got 123"):
+        escapade.load(123)
+    res.save(tmp_path / "r.npz")
+    assert escapade.load(str(tmp_path / "r.npz")).n_paths == 2
+

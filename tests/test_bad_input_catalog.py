@@ -14,7 +14,7 @@ import pytest
 
 import escapade as esc
 from escapade import analysis
-from escapade.config import parse_config
+from escapade.config import ConfigError, parse_config
 
 NAN, INF = float("nan"), float("inf")
 C = pytest.param  # C(callable, exception type, pattern naming the argument, id=...)
@@ -523,18 +523,34 @@ CATALOG = [
     C(lambda: sweep_result()["a"], TypeError, "ind", id="sweep-result-string-index"),
     C(lambda: analysis.success_rate(result(), status="BOGUS"), (KeyError, ValueError), "BOGUS",
       id="success_rate-status-unknown"),
+    # ---- the issue's silent or unclear inputs, refused since ---------------------------------------------------
+    C(lambda: sim(progress="on"), TypeError, "progress", id="simulate-progress-string"),
+    C(lambda: sim(progress=2), TypeError, "progress", id="simulate-progress-int"),
+    C(lambda: sim(store=5), TypeError, "store", id="simulate-store-int"),
+    C(lambda: sim(keep=np.array(["paths"])), ValueError, "keep", id="simulate-keep-array"),
+    C(lambda: sim(seed=np.random.default_rng(0)), TypeError, "seed", id="simulate-seed-generator"),
+    C(lambda: sim(seed=np.random.SeedSequence(0)), TypeError, "seed", id="simulate-seed-seedsequence"),
+    C(lambda: sim(threads=-1), ValueError, "threads", id="simulate-threads-negative"),
+    C(lambda: sim(x0=np.array([-1.0 + 1j])), TypeError, "x0", id="simulate-x0-complex"),
+    C(lambda: esc.Quadratic(np.eye(2) * (1 + 1j)), TypeError, "H", id="Quadratic-H-complex"),
+    C(lambda: esc.DoubleWell(2**31), ValueError, "dim", id="DoubleWell-dim-too-large"),
+    C(lambda: result().count("FOO"), ValueError, "FOO", id="result-count-unknown-name"),
+    C(lambda: result().count(99), ValueError, "99", id="result-count-unknown-code"),
+    C(lambda: result().save(123), TypeError, "path", id="result-save-int"),
+    C(lambda: esc.load(123), TypeError, "path", id="load-int"),
+    C(lambda: esc.SimulationResult.load(None), TypeError, "path", id="SimulationResult-load-none"),
+    C(lambda: esc.Langevin(eps=1e200, dt=1.0), ValueError, "eps", id="Langevin-eps-overflow"),
+    C(lambda: sim(dynamics=esc.Langevin(0.1, dt=1e308), t_max=None, max_steps=10), ValueError, "dt",
+      id="simulate-dt-times-cap-overflow"),
+    C(lambda: cfg(landscape={"type": "CompiledLandscape", "dim": 1, "gradient": 4096}), ConfigError,
+      "CompiledLandscape", id="config-compiled-landscape"),
 ]
 
 
 # Not in the catalog because today's answer is not a clear error naming the argument (to add once refused):
-# GD/NoisyGD/HeavyBall/AdaNorm(lr=0.0) and BrownianForcing(scale=-1.0) are accepted; simulate(progress="on" or 2)
-# is accepted; analysis.success_rate("result") answers a rate of one path; kaplan_meier([], []) answers empty
-# arrays; exponential_test(..., n_mc=0) answers a p-value; find_minimum(..., max_iter=0) raises RuntimeError
-# ("did not converge"); result.count(99) answers 0 and a SummaryResult's count(99) raises IndexError; result.save(123)
-# writes to file descriptor 123 (OSError when it is closed); load(123) and SimulationResult.load(None) raise
-# TypeError without naming `path`; simulate(store=5) raises TypeError without naming `store`; Langevin(eps=1e200,
-# dt=1.0) is accepted and simulate then raises OverflowError. Also left out: the
-# inputs whose documented answer the issue leaves open (a numpy Generator or SeedSequence as seed, negative threads).
+# GD/NoisyGD/HeavyBall/AdaNorm(lr=0.0) and BrownianForcing(scale=-1.0) are accepted; analysis.success_rate("result")
+# answers a rate of one path; kaplan_meier([], []) answers empty arrays; exponential_test(..., n_mc=0) answers a
+# p-value; find_minimum(..., max_iter=0) raises RuntimeError ("did not converge").
 
 
 @pytest.mark.parametrize(("call", "exc", "pattern"), CATALOG)

@@ -85,7 +85,11 @@ def as_square_matrix(name: str, value: Any, *, symmetric: bool = False) -> np.nd
         # The core's rule: |a - a^T| <= 1e-12 max|a|. What passes is symmetrized, so the core sees it exactly.
         if np.abs(a - a.T).max() > 1e-12 * np.abs(a).max():
             raise ValueError(f"{name} must be symmetric, got {a.tolist()}")
-        a = (a + a.T) / 2
+        with np.errstate(over="ignore"):
+            a = (a + a.T) / 2
+        if not np.isfinite(a).all():  # entries near the largest double: halve first (the same value, no overflow)
+            a = as_array(name, value, ndim=2) / 2
+            a = a + a.T
         a.setflags(write=False)
     return a
 

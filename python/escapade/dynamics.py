@@ -96,6 +96,8 @@ class Langevin(Dynamics):
             temperature = as_float("temperature", temperature, nonnegative=True)
         else:
             eps = as_float("eps", eps, nonnegative=True)
+            if math.isinf(eps * eps):  # the temperature eps**2 / 2 must be a double
+                raise ValueError(f"eps must be below 1e154 (eps**2 / 2 is the temperature), got eps={eps}")
             if isinstance(S, str):
                 S = _state_noise("S", S)
             elif S is not None:

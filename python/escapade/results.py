@@ -6,6 +6,7 @@ import dataclasses
 import enum
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -312,7 +313,15 @@ def trajectories_from(data: Any, prefix: str = "") -> Trajectories:
     return [(data[f"{prefix}trajectory_t_{i}"], data[f"{prefix}trajectory_x_{i}"]) for i in range(n)]
 
 
+def _as_path(path: Any) -> Path:
+    """A file path; an int would be taken as an open file descriptor by open() and numpy, so it is refused."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike), got {path!r}")
+    return Path(path)
+
+
 def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    path = _as_path(path)
     payload: dict[str, Any] = {"header": np.array(json.dumps({"format": _FORMAT, **header})), **arrays}
     with open(path, "wb") as fh:  # exactly this path: np.savez would append .npz to a bare name
         np.savez_compressed(fh, **payload)
@@ -416,7 +425,7 @@ def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
 
 def load(path: str | Path) -> Any:
     """Load a result saved with `.save()`: a SimulationResult, SummaryResult or SweepResult."""
-    with np.load(path, allow_pickle=False) as data:
+    with np.load(_as_path(path), allow_pickle=False) as data:
         header = _read_header(data, path)
         if header["kind"] == "sweep":
             return SweepResult._from_npz(data, header)

@@ -92,6 +92,9 @@ def make_job(
         cap = MAX_STEPS if max_steps is None else max_steps
     else:
         cap = _max_steps(t_max, max_steps, dynamics.dt)
+        if math.isinf(cap * dynamics.dt):  # the time cap (censored paths' time at risk) must be a double
+            raise ValueError(f"dt={dynamics.dt} times the step cap {cap} is not a finite time: give a smaller dt or "
+                             "max_steps")
     dynamics._check_steps(cap)
     dynamics._check_time(t_max if t_max is not None else cap * dynamics.dt)
     # Refuse a result that cannot fit before allocating it. Adaptive steps without max_steps have no step cap:
