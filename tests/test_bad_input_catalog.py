@@ -544,13 +544,19 @@ CATALOG = [
       id="simulate-dt-times-cap-overflow"),
     C(lambda: cfg(landscape={"type": "CompiledLandscape", "dim": 1, "gradient": 4096}), ConfigError,
       "CompiledLandscape", id="config-compiled-landscape"),
+    C(lambda: analysis.success_rate("result"), TypeError, "result", id="success_rate-result-string"),
+    C(lambda: analysis.exponential_test(np.arange(1.0, 11.0), method="lilliefors", n_mc=0), ValueError, "n_mc",
+      id="exponential_test-n_mc-zero"),
+    C(lambda: analysis.find_minimum(esc.DoubleWell(), [0.5], max_iter=0), ValueError, "max_iter",
+      id="find_minimum-max_iter-zero"),
+    C(lambda: analysis.find_saddle(esc.DoubleWell(), [0.5], max_iter=0), ValueError, "max_iter",
+      id="find_saddle-max_iter-zero"),
 ]
 
 
 # Not in the catalog because today's answer is not a clear error naming the argument (to add once refused):
-# GD/NoisyGD/HeavyBall/AdaNorm(lr=0.0) and BrownianForcing(scale=-1.0) are accepted; analysis.success_rate("result")
-# answers a rate of one path; kaplan_meier([], []) answers empty arrays; exponential_test(..., n_mc=0) answers a
-# p-value; find_minimum(..., max_iter=0) raises RuntimeError ("did not converge").
+# kaplan_meier([], []) answers empty arrays. Accepted on purpose: lr=0.0 (a step size of 0 is allowed, as in an lr
+# table) and BrownianForcing(scale=-1.0) (the same law as scale=1).
 
 
 @pytest.mark.parametrize(("call", "exc", "pattern"), CATALOG)

@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
 
+from .._validate import as_int
+
 __all__ = ["CriticalPoint", "barrier", "critical_point", "find_minimum", "find_saddle"]
 
 
@@ -120,6 +122,7 @@ def find_minimum(landscape: Any, x0: ArrayLike, *, gtol: float = 1e-10, max_iter
     """
     _check_landscape(landscape)
     x = _point("x0", x0, landscape)
+    max_iter = as_int("max_iter", max_iter, minimum=1)
 
     def hess(p: np.ndarray) -> np.ndarray:
         H = np.asarray(landscape.hessian(p), dtype=np.float64)
@@ -171,6 +174,7 @@ def find_saddle(
     """
     _check_landscape(landscape)
     x = _point("x0", x0, landscape)
+    max_iter = as_int("max_iter", max_iter, minimum=1)
     if not (isinstance(max_step, (int, float)) and math.isfinite(max_step) and max_step > 0):
         raise ValueError(f"max_step must be a positive number, got max_step={max_step!r}")
     push = None if direction is None else _point("direction", direction, landscape)

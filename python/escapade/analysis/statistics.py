@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
+from .._validate import as_int
 from .survival import KaplanMeier, censored_data, kaplan_meier, survival_data
 
 __all__ = [
@@ -190,6 +191,7 @@ def exponential_test(
     if np.any(t[o] <= 0):
         raise ValueError(f"times must be positive for the events, got {float(t[o].min())}")
     if method == "lilliefors":
+        n_mc = as_int("n_mc", n_mc, minimum=1)
         if d < t.size:
             raise ValueError(f"method='lilliefors' needs uncensored times; {t.size - d} are censored: use "
                              "method='weibull'")

@@ -60,6 +60,9 @@ def success_rate(result: Any, *, status: Any = None, confidence: float = 0.95) -
         k, n = int(result.count(st)), int(result.n_paths)
     else:
         codes = np.asarray(result)
+        if codes.dtype.kind not in "iub" or codes.ndim != 1:
+            raise TypeError(f"result must be a SimulationResult, a SummaryResult or a 1-D sequence of status codes, "
+                            f"got {result!r}")
         k, n = int(np.count_nonzero(codes == st)), int(codes.size)
     low, high = wilson_interval(k, n, confidence)
     return SuccessRate(successes=k, n=n, rate=k / n, low=low, high=high, confidence=float(confidence))
