@@ -11,7 +11,7 @@ import dataclasses
 import math
 import numbers
 import os
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -184,44 +184,45 @@ _ADVICE = {
 }
 
 
+def _refuse_over_limit(parts: dict[str, int], describe: Callable[[str, str], str]) -> None:
+    """ValueError naming the argument of `parts` (bytes by argument) that takes the most, when their sum exceeds
+    `memory_limit()`; describe(name, held) says what that argument holds."""
+    limit, source = memory_limit()
+    total = sum(parts.values())
+    if limit is None or total <= limit:
+        return
+    name = max(parts, key=lambda k: parts[k])
+    raise ValueError(f"{name} needs more memory than the limit: {describe(name, _size(parts[name]))} (about "
+                     f"{_size(total)} in all, limit {_size(limit)}: {source}); {_ADVICE[name]}")
+
+
 def check_memory(settings: RunSettings, *, n_paths: int, dim: int, steps: int) -> dict[str, int]:
     """Refuse, before anything is allocated, a run whose result would exceed `memory_limit()`: ValueError naming
     the argument that takes the most and saying what to change. Returns the estimate (`memory_estimate`)."""
     parts = memory_estimate(settings, n_paths=n_paths, dim=dim, steps=steps)
-    limit, source = memory_limit()
-    total = sum(parts.values())
-    if limit is None or total <= limit:
-        return parts
-    name = max(parts, key=lambda k: parts[k])
-    held = _size(parts[name])
-    if name == "n_paths":
-        what = f"n_paths={n_paths} with keep='paths' holds {held} of per-path arrays"
-    elif name == "chunk_size":
-        what = f"chunk_size={settings.chunk_size} with keep='summary' holds {held} per chunk"
-    else:
-        what = (f"record_paths={settings.record_paths} with record_every={settings.record_every} over up to {steps} "
+
+    def describe(name: str, held: str) -> str:
+        if name == "n_paths":
+            return f"n_paths={n_paths} with keep='paths' holds {held} of per-path arrays"
+        if name == "chunk_size":
+            return f"chunk_size={settings.chunk_size} with keep='summary' holds {held} per chunk"
+        return (f"record_paths={settings.record_paths} with record_every={settings.record_every} over up to {steps} "
                 f"steps holds up to {held} of trajectories")
-    raise ValueError(f"{name} needs more memory than the limit: {what} (about {_size(total)} in all, limit "
-                     f"{_size(limit)}: {source}); {_ADVICE[name]}")
+
+    _refuse_over_limit(parts, describe)
+    return parts
 
 
 def check_sweep_memory(estimates: list[dict[str, int]]) -> None:
     """The same refusal for the points of a sweep together: each point's arrays (keep="paths") and recorded
     trajectories are all kept, one chunk at a time is held (keep="summary")."""
-    limit, source = memory_limit()
-    if limit is None or len(estimates) < 2:
+    if len(estimates) < 2:
         return
     parts: dict[str, int] = {}
     for estimate in estimates:
         for name, size in estimate.items():
             parts[name] = max(parts.get(name, 0), size) if name == "chunk_size" else parts.get(name, 0) + size
-    total = sum(parts.values())
-    if total <= limit:
-        return
-    name = max(parts, key=lambda k: parts[k])
-    raise ValueError(f"{name} needs more memory than the limit: the {len(estimates)} points of the sweep hold "
-                     f"{_size(parts[name])} for {name} (about {_size(total)} in all, limit {_size(limit)}: "
-                     f"{source}); {_ADVICE[name]}")
+    _refuse_over_limit(parts, lambda name, held: f"the {len(estimates)} points of the sweep hold {held} for {name}")
 
 
 def pop_settings(args: dict[str, Any]) -> dict[str, Any]:

@@ -86,10 +86,10 @@ def as_square_matrix(name: str, value: Any, *, symmetric: bool = False) -> np.nd
         if np.abs(a - a.T).max() > 1e-12 * np.abs(a).max():
             raise ValueError(f"{name} must be symmetric, got {a.tolist()}")
         with np.errstate(over="ignore"):
-            a = (a + a.T) / 2
-        if not np.isfinite(a).all():  # entries near the largest double: halve first (the same value, no overflow)
-            a = as_array(name, value, ndim=2) / 2
-            a = a + a.T
+            symmetric_a = (a + a.T) / 2
+        if not np.isfinite(symmetric_a).all():  # entries near the largest double: halve first (no overflow)
+            symmetric_a = a / 2 + a.T / 2
+        a = symmetric_a
         a.setflags(write=False)
     return a
 

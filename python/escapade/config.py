@@ -6,7 +6,8 @@ class by `type` and give its constructor's arguments; [run] holds the other argu
 [sweep] turns the run into a `sweep` over a grid. The `type` names come from `registry()`, which lists the
 package's public classes, so every landscape, dynamics, region and start sampler the package exports can be used --
 except those that run code (`CompiledLandscape`, `BatchedLandscape`, `SymbolicLandscape`): a file never names
-native or Python code. A [run] store must stay inside the file's directory. Every mistake raises `ConfigError` naming the table, the key and, where there is a choice, the allowed values.
+native or Python code. A [run] store must stay inside the file's directory. Every mistake raises `ConfigError`
+naming the table, the key and, where there is a choice, the allowed values.
 """
 
 from __future__ import annotations

@@ -177,10 +177,6 @@ def simulate(
         removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise.
     record_paths, record_every : record the trajectories of paths 0 .. record_paths - 1 every `record_every`
         steps.
-
-    A run whose result would take more memory than the limit (half the available memory, or the environment
-    variable ESCAPADE_MEMORY_LIMIT) is refused before it starts, with a ValueError naming the argument (n_paths,
-    chunk_size or record_paths); see docs/scaling.md.
     progress : show a progress bar (default: when stderr is a terminal).
     client : a `dask.distributed.Client`: the path range is cut into chunks run on the cluster's workers and
         merged in path order, bit for bit the local result.
@@ -193,6 +189,10 @@ def simulate(
         store's run started with). The store refuses chunks of a different run.
     keep : "paths" (per-path arrays, a `SimulationResult`) or "summary" (mergeable statistics only, a
         `SummaryResult`: memory bounded by one chunk, for 10^9 paths).
+
+    A run whose result would take more memory than the limit (half the available memory, or the environment
+    variable ESCAPADE_MEMORY_LIMIT) is refused before it starts, with a ValueError naming the argument (n_paths,
+    chunk_size or record_paths); see docs/scaling.md.
     """
     settings = RunSettings(n_paths=n_paths, t_max=t_max, max_steps=max_steps, seed=seed, threads=threads,
                            lanes=lanes, bridge=bridge, divergence_bound=divergence_bound, record_paths=record_paths,

@@ -90,10 +90,10 @@ class HalfSpace final : public Region {
     // A normal whose length would over- or underflow (1e200, 1e-160) is rescaled with its offset by a power of
     // two: exact, so normal . x < offset keeps its meaning, and the length and the bridge's sigma_n^2 |n|^2
     // stay finite and non-zero. Ordinary normals are left as given, bit for bit.
-    const int e = std::ilogb(largest);
-    if (e > kExtremeExponent || e < -kExtremeExponent) {
-      for (int i = 0; i < dim(); ++i) n_[i] = std::ldexp(n_[i], -e);
-      b_ = std::ldexp(b_, -e);  // offset / |normal| below the smallest double rounds to it (or to 0)
+    const double scale = extreme_scale(largest);
+    if (scale != 1.0) {
+      n_ *= scale;
+      b_ *= scale;  // offset / |normal| below the smallest double rounds to it (or to 0)
     }
     norm_ = n_.norm();
     unit_ = n_ / norm_;

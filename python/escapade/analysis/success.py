@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from .._validate import as_array, as_float, as_int
-from ..results import Status
+from ..results import Status, as_status
 
 __all__ = ["SuccessRate", "grid_points", "success_rate", "wilson_interval"]
 
@@ -55,7 +55,7 @@ class SuccessRate:
 def success_rate(result: Any, *, status: Any = None, confidence: float = 0.95) -> SuccessRate:
     """The fraction of a result's paths that ended with `status` (default HIT: reached the target), with its
     Wilson interval. `result` is a SimulationResult or SummaryResult, or a sequence of status codes."""
-    st = Status.HIT if status is None else Status(status) if not isinstance(status, str) else Status[status.upper()]
+    st = Status.HIT if status is None else as_status(status)
     if hasattr(result, "count") and hasattr(result, "n_paths"):
         k, n = int(result.count(st)), int(result.n_paths)
     else:
