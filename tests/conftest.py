@@ -18,7 +18,7 @@ from escapade import Ball, Box, DoubleWell, HalfSpace, Langevin, Quadratic, Unif
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 N_SIGMA = 5.0
-RESULT_ARRAYS = ("status", "exit_time", "exit_step", "exit_position")
+RESULT_ARRAYS = ("status", "exit_time", "exit_step", "exit_position", "final_position")
 
 
 def double_well(x):

@@ -16,7 +16,8 @@ def w1_reference(seed, n_paths, max_steps, temperature, dt):
     """The W1 problem (double well, stop at x >= 0 with the Brownian-bridge test) stepped in numpy.
 
     Every path is advanced with the draws of `_core.step_draws` and the same floating-point operations as the
-    engine, so the result must match the engine's bit for bit, path by path.
+    engine, so the result must match the engine's bit for bit, path by path. Returns status, exit_step,
+    exit_position and final_position.
     """
     x = np.full(n_paths, -1.0)
     status = np.full(n_paths, -1, dtype=np.int8)
@@ -50,7 +51,7 @@ def w1_reference(seed, n_paths, max_steps, temperature, dt):
         exit_position[idx[stopped]] = xn[done][stopped]
         x[running] = xn
         running = running[~done]
-    return status, exit_step, exit_position
+    return status, exit_step, exit_position, np.where(np.isfinite(x), x, np.nan)
 
 
 REF = dict(seed=2718, n_paths=400, max_steps=3000, temperature=1 / 8, dt=1e-2)
@@ -65,7 +66,7 @@ def w1_reference_cached():
     "config", [(1, 64), (2, 64), (1, 1), (1, 7), (1, 256), (2, 16)], ids=lambda c: f"threads{c[0]}-lanes{c[1]}"
 )
 def test_w1_matches_stepwise_reference(config):
-    status, exit_step, exit_position = w1_reference_cached()
+    status, exit_step, exit_position, final_position = w1_reference_cached()
     assert np.count_nonzero(status == Status.EXITED) > 300  # most paths exit: lanes are refilled and packed
     res = simulate(
         DoubleWell(),
@@ -82,6 +83,7 @@ def test_w1_matches_stepwise_reference(config):
         (res.status != status)
         | (res.exit_step != exit_step)
         | ~((res.exit_position[:, 0] == exit_position) | (np.isnan(res.exit_position[:, 0]) & np.isnan(exit_position)))
+        | ~((res.final_position[:, 0] == final_position) | (np.isnan(res.final_position[:, 0]) & np.isnan(final_position)))
     )[0]
     assert wrong.size == 0, (
         f"{wrong.size} paths differ from the reference, e.g. path {wrong[0]}: engine status "

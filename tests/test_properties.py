@@ -196,6 +196,13 @@ def check_consistent(problem):
     assert np.all(step[status == Status.CENSORED] == cap)
     assert not np.any(status == Status.CONVERGED) and not np.any(status == Status.SINGULAR)
     between_steps = bridged(dynamics, run["bridge"])
+    final = res.final_position
+    assert final.shape == (n, d)
+    if between_steps:  # an exit may be located inside its last step
+        assert np.all(t[stopped] >= (step[stopped] - 1) * dt) and np.all(t[stopped] <= step[stopped] * dt * (1 + 1e-12))
+    else:  # at the end of the step, where the path is
+        np.testing.assert_array_equal(t[stopped], step[stopped] * dt)
+        np.testing.assert_array_equal(x[stopped], final[stopped])
     exited = status == Status.EXITED
     if stop is None:
         assert not exited.any()

@@ -23,7 +23,7 @@ from escapade import (
     simulate,
 )
 
-from conftest import BASELINE, N_SIGMA, RESULT_ARRAYS, assert_same_arrays, double_well, run_problem
+from conftest import BASELINE, N_SIGMA, RESULT_ARRAYS, assert_same_arrays, double_well, run_problem, same_bits
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -118,6 +118,24 @@ def test_save_load_round_trip(tmp_path, name):
     assert escapade.SimulationResult.load(str(path)).seed == res.seed
 
 
+def test_final_position_round_trips_and_is_nan_in_files_saved_before_it(tmp_path):
+    res = small_result()
+    assert np.all(np.isfinite(res.final_position))  # every status has one, CENSORED included
+    stopped = res.stopped & (res.exit_step > 0)
+    assert np.all(np.isnan(res.exit_position[~res.stopped]))  # no exit there, a final position all the same
+    np.testing.assert_array_equal(res.final_position[stopped], res.exit_position[stopped])  # exits at the step's end
+    path = tmp_path / "r.npz"
+    res.save(path)
+    back = escapade.load(path)
+    assert same_bits(back.final_position, res.final_position)
+    with np.load(path) as data:  # the file as saved before final_position existed
+        old = {k: data[k] for k in data.files if k != "final_position"}
+    np.savez_compressed(tmp_path / "old.npz", **old)
+    before = escapade.load(tmp_path / "old.npz")
+    assert before.final_position.shape == res.final_position.shape and np.all(np.isnan(before.final_position))
+    assert same_bits(before.exit_position, res.exit_position)
+
+
 def test_load_rejects_other_npz(tmp_path):
     path = tmp_path / "other.npz"
     np.savez(path, header=np.array('{"format": "something-else"}'))
@@ -130,7 +148,7 @@ def test_to_pandas():
     res = small_result()
     df = res.to_pandas()
     assert isinstance(df, pd.DataFrame)
-    assert list(df.columns) == ["status", "exit_time", "exit_step", "x0", "x1"]
+    assert list(df.columns) == ["status", "exit_time", "exit_step", "x0", "x1", "final_x0", "final_x1"]
     assert len(df) == res.n_paths
     assert df.index.name == "path"
     assert list(df["status"].cat.categories) == ["EXITED", "HIT", "CENSORED", "DIVERGED", "CONVERGED", "SINGULAR"]
@@ -138,6 +156,7 @@ def test_to_pandas():
     np.testing.assert_array_equal(df["exit_time"].to_numpy(), res.exit_time)
     np.testing.assert_array_equal(df["exit_step"].to_numpy(), res.exit_step)
     np.testing.assert_array_equal(df[["x0", "x1"]].to_numpy(), res.exit_position)
+    np.testing.assert_array_equal(df[["final_x0", "final_x1"]].to_numpy(), res.final_position)
     assert df.attrs["seed"] == res.seed and df.attrs["version"] == res.version
 
 

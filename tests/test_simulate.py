@@ -69,6 +69,42 @@ def test_censoring_mixed_with_exits():
     np.testing.assert_array_equal(res.exit_time[~censored], res.exit_step[~censored] * dt)
 
 
+# --- final_position: every path's state at its last step ---------------------------------------------------------
+
+
+def test_final_positions_of_censored_paths_have_the_ornstein_uhlenbeck_law():
+    # f = x^T H x / 2 at temperature T: each coordinate is an OU process, at time t normal with mean
+    # x0 exp(-h t) and variance T (1 - exp(-2 h t)) / h. No stop region: every path is CENSORED at t_max, and its
+    # final position is its state there.
+    h, T, t, n = np.array([1.0, 2.5]), 0.5, 1.0, 20_000
+    x0 = np.array([1.5, -1.0])
+    res = simulate(Quadratic(np.diag(h)), Langevin(temperature=T, dt=1e-3), x0=x0, n_paths=n, t_max=t, seed=12)
+    assert np.all(res.status == Status.CENSORED)
+    assert np.all(np.isnan(res.exit_position))
+    x = res.final_position
+    assert x.shape == (n, 2) and np.all(np.isfinite(x))
+    mean, var = x0 * np.exp(-h * t), T * (1 - np.exp(-2 * h * t)) / h
+    assert np.all(np.abs(x.mean(axis=0) - mean) < N_SIGMA * np.sqrt(var / n)), (x.mean(axis=0), mean)
+    assert np.all(np.abs(x.var(axis=0, ddof=1) - var) < N_SIGMA * var * math.sqrt(2 / (n - 1))), (x.var(axis=0), var)
+    assert abs(np.corrcoef(x.T)[0, 1]) < N_SIGMA / math.sqrt(n)  # independent coordinates
+
+
+def test_final_position_of_a_diverged_path_is_its_last_state_nan_where_not_finite():
+    # x0' = x0 + 50 dt x0 overflows to inf; x1 relaxes to 0 and stays finite.
+    dyn = Langevin(temperature=0.0, dt=0.1)
+    land = Quadratic(np.diag([-50.0, 1.0]))
+    bounded = simulate(land, dyn, x0=[1.0, 1.0], n_paths=2, t_max=1e4, seed=0)
+    assert np.all(bounded.status == Status.DIVERGED) and np.all(np.isnan(bounded.exit_position))
+    k = int(bounded.exit_step[0])
+    np.testing.assert_allclose(bounded.final_position[:, 0], 6.0**k)  # the first state past the bound 1e8
+    assert np.all(np.abs(bounded.final_position[:, 0]) > 1e8)
+    np.testing.assert_allclose(bounded.final_position[:, 1], 0.9**k)
+    unbounded = simulate(land, dyn, x0=[1.0, 1.0], n_paths=2, t_max=1e4, seed=0, divergence_bound=math.inf)
+    assert np.all(unbounded.status == Status.DIVERGED)
+    assert np.all(np.isnan(unbounded.final_position[:, 0]))  # inf
+    np.testing.assert_allclose(unbounded.final_position[:, 1], 0.9 ** unbounded.exit_step)
+
+
 @pytest.mark.parametrize(
     ("t_max", "steps"), [(0.5e-2, 1), (1e-2, 1), (1e-2 * (1 + 1e-9), 2), (0.3, 30), (0.3 + 1e-9, 31), (1.0, 100)]
 )
@@ -352,13 +388,13 @@ def test_memory_estimate_counts_arrays_and_recorded_trajectories():
     from escapade._settings import memory_estimate
 
     paths = memory_estimate(RunSettings(), n_paths=10**9, dim=3, steps=10**4)
-    assert paths == {"n_paths": 10**9 * (25 + 24), "record_paths": 0}
+    assert paths == {"n_paths": 10**9 * (25 + 48), "record_paths": 0}
     summary = memory_estimate(RunSettings(keep="summary", record_paths=5, record_every=10), n_paths=10**9, dim=1,
                               steps=1000)
-    assert summary == {"chunk_size": 10**6 * 33, "record_paths": 5 * (100 + 2) * 2 * 8}
+    assert summary == {"chunk_size": 10**6 * 41, "record_paths": 5 * (100 + 2) * 2 * 8}
     # at most n_paths paths are recorded; a chunk is at most the whole run
     few = memory_estimate(RunSettings(keep="summary", chunk_size=10**7, record_paths=50), n_paths=10, dim=1, steps=9)
-    assert few == {"chunk_size": 10 * 33, "record_paths": 10 * 11 * 2 * 8}
+    assert few == {"chunk_size": 10 * 41, "record_paths": 10 * 11 * 2 * 8}
 
 
 @pytest.mark.parametrize("value, limit", [("1000", 1000), ("2k", 2048), ("1.5MiB", 3 * 2**19), ("3G", 3 * 2**30),
@@ -416,7 +452,7 @@ def test_runs_within_the_memory_limit_are_unchanged(monkeypatch):
     dw, dyn = DoubleWell(), Langevin(temperature=0.5, dt=0.01)
     monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "off")
     free = simulate(dw, dyn, **kw)
-    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "1M")  # 300 * 33 bytes + 2 * 2002 * 16 bytes (64 KB) fit
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "1M")  # 300 * 41 bytes + 2 * 2002 * 16 bytes (64 KB) fit
     limited = simulate(dw, dyn, **kw)
     assert limited.exit_time.tobytes() == free.exit_time.tobytes()
     assert [t.tobytes() for t, _ in limited.trajectories] == [t.tobytes() for t, _ in free.trajectories]
@@ -455,12 +491,12 @@ def test_cli_refuses_a_run_too_large_for_memory_in_one_line(tmp_path):
 
 
 def test_a_sweep_is_refused_when_its_points_together_exceed_the_memory_limit(monkeypatch):
-    kw = dict(x0=[-1.0], n_paths=1000, t_max=0.05, seed=0, progress=False)  # 33 KB of arrays a point
+    kw = dict(x0=[-1.0], n_paths=1000, t_max=0.05, seed=0, progress=False)  # 41 KB of arrays a point
     grid = {"dynamics.temperature": [0.5, 0.4, 0.3, 0.2]}
     monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "100K")
     simulate(DoubleWell(), Langevin(temperature=0.5, dt=0.01), **kw)  # one point fits
     with pytest.raises(ValueError, match=r"^n_paths needs more memory than the limit: the 4 points of the sweep "
-                                         r"hold 128.9 KiB for n_paths .*keep='summary'"):
+                                         r"hold 160.2 KiB for n_paths .*keep='summary'"):
         escapade.sweep(DoubleWell(), Langevin(temperature=0.5, dt=0.01), grid=grid, **kw)
     summary = escapade.sweep(DoubleWell(), Langevin(temperature=0.5, dt=0.01), grid=grid, keep="summary", **kw)
     assert len(summary.results) == 4  # one chunk at a time is held

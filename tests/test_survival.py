@@ -144,7 +144,7 @@ def _synthetic_result(status, exit_time, max_steps=100, dt=0.5):
     n = status.size
     return SimulationResult(
         status=status, exit_time=np.asarray(exit_time, float), exit_step=np.zeros(n, np.int64),
-        exit_position=np.zeros((n, 1)), trajectories=[], params={"max_steps": max_steps, "dynamics": {"dt": dt}},
+        exit_position=np.zeros((n, 1)), final_position=np.zeros((n, 1)), trajectories=[], params={"max_steps": max_steps, "dynamics": {"dt": dt}},
         seed=0, version="test", elapsed=0.0, total_steps=0,
     )
 

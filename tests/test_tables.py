@@ -33,6 +33,8 @@ def test_result_to_xarray(result):
     np.testing.assert_array_equal(ds["exit_time"].values, result.exit_time)
     np.testing.assert_array_equal(ds["status"].values, result.status)
     np.testing.assert_array_equal(ds["exit_position"].values, result.exit_position)
+    np.testing.assert_array_equal(ds["final_position"].values, result.final_position)
+    assert ds["final_position"].dims == ("path", "coordinate")
     assert ds.attrs["seed"] == result.seed
     assert json.loads(ds.attrs["params"]) == result.params
 

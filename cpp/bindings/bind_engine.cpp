@@ -22,6 +22,7 @@ py::dict to_python(EnsembleResult&& r) {
   out["exit_time"] = to_numpy(std::move(r.exit_time), {n});
   out["exit_step"] = to_numpy(std::move(r.exit_step), {n});
   out["exit_position"] = to_numpy(std::move(r.exit_position), {n, r.dim});
+  out["final_position"] = to_numpy(std::move(r.final_position), {n, r.dim});
   out["trajectories"] = trajectories;
   out["total_steps"] = r.total_steps;
   return out;

@@ -28,6 +28,9 @@ from .starts import StartSampler
 # Locally, chunks of fewer than this many paths per engine thread run side by side, one thread each.
 _SMALL_CHUNK = 256
 
+# The per-path arrays of a chunk (keep="paths"), as the engine returns them.
+PATH_ARRAYS = ("status", "exit_time", "exit_step", "exit_position", "final_position")
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Job:
@@ -95,7 +98,7 @@ class Chunk:
 def run_chunk(job: Job, first: int, n: int, threads: int, keep: str, progress: Any = None) -> Chunk:
     """Run one chunk (here or on a Dask worker) and reduce it as `keep` asks."""
     out = job.run(first, n, threads, progress)
-    arrays = {k: out[k] for k in ("status", "exit_time", "exit_step", "exit_position")}
+    arrays = {k: out[k] for k in PATH_ARRAYS}
     return Chunk(
         first=first,
         n=n,
@@ -195,11 +198,10 @@ class Store:
         try:
             with open(file, "rb") as fh, np.load(fh, allow_pickle=False) as data:  # closed even if np.load fails
                 header = json.loads(str(data["header"]))
-                names = ("status", "exit_time", "exit_step", "exit_position")
                 chunk = Chunk(
                     first=header["first"],
                     n=header["n"],
-                    arrays={k: data[k] for k in names} if "status" in data.files else None,
+                    arrays={k: data[k] for k in PATH_ARRAYS} if "status" in data.files else None,
                     stats=ExitStats.from_dict(header["stats"]),
                     total_steps=header["total_steps"],
                     trajectories=trajectories_from(data),
@@ -275,8 +277,9 @@ def _merge(job: Job, chunks: list[Chunk], keep: str, elapsed: float) -> Simulati
         return np.concatenate([a[name] for a in arrays]) if len(arrays) > 1 else arrays[0][name]
 
     return SimulationResult(status=cat("status"), exit_time=cat("exit_time"), exit_step=cat("exit_step"),
-                            exit_position=cat("exit_position"), trajectories=trajectories, params=job.params,
-                            seed=job.seed, version=version, elapsed=elapsed, total_steps=total_steps)
+                            exit_position=cat("exit_position"), final_position=cat("final_position"),
+                            trajectories=trajectories, params=job.params, seed=job.seed, version=version,
+                            elapsed=elapsed, total_steps=total_steps)
 
 
 def execute(jobs: list[Job], settings: RunSettings,

@@ -164,9 +164,10 @@ def _size(n: float) -> str:
 
 def memory_estimate(settings: RunSettings, *, n_paths: int, dim: int, steps: int) -> dict[str, int]:
     """Bytes a run holds at once, by the argument that sets them: the per-path arrays (all paths with
-    keep="paths", one chunk with keep="summary"; 25 + 8 d bytes a path) and the recorded trajectories (each at
-    most steps / record_every + 2 records of d + 1 numbers)."""
-    per_path = 25 + 8 * dim
+    keep="paths", one chunk with keep="summary"; 25 + 16 d bytes a path: status, exit time and step, exit and
+    final position) and the recorded trajectories (each at most steps / record_every + 2 records of d + 1
+    numbers)."""
+    per_path = 25 + 16 * dim
     if settings.keep == "paths":
         arrays = {"n_paths": n_paths * per_path}
     else:

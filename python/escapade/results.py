@@ -198,6 +198,11 @@ class SimulationResult(RunRecord):
     exit_step : int64 (n_paths,), the step at which the path ended, whatever its status.
     exit_position : float64 (n_paths, d), the state at the stopping step (for CONVERGED the optimizer's answer);
         NaN for CENSORED and DIVERGED. Exit-time statistics (`summary`) use EXITED and HIT paths only.
+    final_position : float64 (n_paths, d), every path's state at its last step, whatever its status (CENSORED,
+        CONVERGED and DIVERGED too): the point the integrator reached, so for an exit located inside its step
+        (docs/engine.md) the end of that step, where `exit_position` is the located exit.
+        NaN only where a coordinate is not finite, and throughout for a result saved before final_position
+        existed.
     trajectories : list of (t (k,), x (k, d)) for the first `record_paths` paths, recorded every
         `record_every` steps plus the start and the end.
     params : the landscape, dynamics, regions, start and run options (JSON-compatible).
@@ -208,6 +213,7 @@ class SimulationResult(RunRecord):
     exit_time: np.ndarray
     exit_step: np.ndarray
     exit_position: np.ndarray
+    final_position: np.ndarray
 
     _kind = "paths"
 
@@ -228,7 +234,8 @@ class SimulationResult(RunRecord):
         return ExitStats.of(self.status, self.exit_time, _cap_time(self.params))
 
     def to_pandas(self) -> Any:
-        """One row per path: status (categorical names), exit_time, exit_step and the exit position x0..x{d-1}."""
+        """One row per path: status (categorical names), exit_time, exit_step, the exit position x0..x{d-1} and the
+        final position final_x0..final_x{d-1}."""
         import pandas as pd
 
         d = self.exit_position.shape[1]
@@ -238,6 +245,7 @@ class SimulationResult(RunRecord):
                 "exit_time": self.exit_time,
                 "exit_step": self.exit_step,
                 **{f"x{i}": self.exit_position[:, i] for i in range(d)},
+                **{f"final_x{i}": self.final_position[:, i] for i in range(d)},
             }
         )
         frame.index.name = "path"
@@ -255,6 +263,7 @@ class SimulationResult(RunRecord):
                 "exit_time": ("path", self.exit_time),
                 "exit_step": ("path", self.exit_step),
                 "exit_position": (("path", "coordinate"), self.exit_position),
+                "final_position": (("path", "coordinate"), self.final_position),
             },
             coords={"path": np.arange(self.n_paths), "coordinate": np.arange(self.exit_position.shape[1])},
             attrs={"seed": self.seed, "version": self.version, "params": json.dumps(self.params),
@@ -267,6 +276,7 @@ class SimulationResult(RunRecord):
             "exit_time": self.exit_time,
             "exit_step": self.exit_step,
             "exit_position": self.exit_position,
+            "final_position": self.final_position,
             **trajectory_arrays(self.trajectories),
         }
 
@@ -338,11 +348,14 @@ def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> Simulation
     )
     if header["kind"] == "summary":
         return SummaryResult(exit_stats=ExitStats.from_dict(header["exit_stats"]), **common)
+    exit_position = data[prefix + "exit_position"]
+    final = prefix + "final_position"  # absent from files saved before it existed: NaN
     return SimulationResult(
         status=data[prefix + "status"],
         exit_time=data[prefix + "exit_time"],
         exit_step=data[prefix + "exit_step"],
-        exit_position=data[prefix + "exit_position"],
+        exit_position=exit_position,
+        final_position=data[final] if final in data.files else np.full(exit_position.shape, np.nan),
         **common,
     )
 

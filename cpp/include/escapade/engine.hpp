@@ -70,6 +70,8 @@ struct EnsembleResult {
   std::vector<double> exit_time;        // NaN unless Exited or Hit
   std::vector<std::int64_t> exit_step;  // step at which the path ended
   std::vector<double> exit_position;    // d x n_paths; NaN unless Exited or Hit
+  std::vector<double> final_position;   // d x n_paths; the state at the last step, whatever the status (NaN where
+                                        // a coordinate is not finite, and for paths never finished)
   std::vector<Trajectory> trajectories;
   std::int64_t total_steps = 0;         // path-steps executed
   bool interrupted = false;
@@ -139,6 +141,7 @@ class LaneBlock {
         bound_(std::min(rs.cfg.divergence_bound, std::numeric_limits<double>::max())),
         x_(d_, L_),
         x_next_(d_, L_),
+        xe_(d_, L_),
         g_(d_, L_),
         s_(sd_, L_),
         s_next_(sd_, L_),
@@ -152,7 +155,8 @@ class LaneBlock {
         converged_(byte_lanes(L_), 0),
         singular_(byte_lanes(L_), 0),
         p_stop_(L_, 0.0),
-        p_target_(L_, 0.0) {
+        p_target_(L_, 0.0),
+        te_(L_, std::numeric_limits<double>::quiet_NaN()) {
     for (int s = 0; s < QuadDraws::kSteps; ++s) {
       z_[s].resize(k_, L_);
       v_[s].resize(m_, L_);
@@ -331,7 +335,8 @@ class LaneBlock {
   double time_of(int l) const { return ti_ >= 0 ? s_(ti_, l) : static_cast<double>(step_[l]) * dt_; }
 
   // Lanes that entered `target` or left `stop` in the step just taken (x_ and s_ now after it, x_next_ before):
-  // bisect the dense output for the time of the event, to the dynamics' tolerance, and end the path there.
+  // bisect the dense output for the time of the event, to the dynamics' tolerance, and end the path there (the
+  // located exit in xe_ and te_; x_ stays the point the step reached).
   void locate_events(int w) {
     const double tol = dyn_.event_tolerance();
     std::vector<double> xm(static_cast<std::size_t>(d_));
@@ -354,16 +359,21 @@ class LaneBlock {
       }
       if (hi < 1.0) {
         dyn_.dense_output(x0, x1, st, hi, xm.data(), d_);
-        for (int i = 0; i < d_; ++i) x_(i, l) = xm[static_cast<std::size_t>(i)];
-        s_(ti_, l) = t0 + hi * h;
+        for (int i = 0; i < d_; ++i) xe_(i, l) = xm[static_cast<std::size_t>(i)];
+        te_[l] = t0 + hi * h;
       }
     }
   }
 
+  // Whether lane l's path ended at a located exit (xe_, te_) in this block-step.
+  bool located(int l) const { return !std::isnan(te_[l]); }
+
+  // A trajectory ends at a located exit.
   void record(int l) {
     Trajectory& tr = rs_.out.trajectories[static_cast<std::size_t>(relative(l))];
-    tr.t.push_back(time_of(l));
-    for (int i = 0; i < d_; ++i) tr.x.push_back(x_(i, l));
+    const bool at_exit = located(l);
+    tr.t.push_back(at_exit ? te_[l] : time_of(l));
+    for (int i = 0; i < d_; ++i) tr.x.push_back(at_exit ? xe_(i, l) : x_(i, l));
   }
 
   void record_all() {
@@ -381,10 +391,21 @@ class LaneBlock {
     out.status[i] = static_cast<std::int8_t>(s);
     out.exit_step[i] = static_cast<std::int64_t>(step_[l]);
     // A singular path stays at the start of the step where its drift broke down: its time is that step's start.
-    const double t = s == Status::Singular && ti_ < 0 ? static_cast<double>(step_[l] - 1) * dt_ : time_of(l);
-    out.exit_time[i] = stopped ? t : std::numeric_limits<double>::quiet_NaN();
-    for (int j = 0; j < d_; ++j)
-      out.exit_position[i * d_ + j] = stopped ? x_(j, l) : std::numeric_limits<double>::quiet_NaN();
+    // Exits located inside the step (dense output) have their own time and place.
+    const bool at_exit = located(l);
+    double t = time_of(l);
+    if (at_exit)
+      t = te_[l];
+    else if (s == Status::Singular && ti_ < 0)
+      t = static_cast<double>(step_[l] - 1) * dt_;
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    out.exit_time[i] = stopped ? t : nan;
+    for (int j = 0; j < d_; ++j) {
+      const double x = x_(j, l);
+      out.exit_position[i * d_ + j] = stopped ? (at_exit ? xe_(j, l) : x) : nan;
+      out.final_position[i * d_ + j] = std::isfinite(x) ? x : nan;
+    }
+    te_[l] = nan;
     if (recording_ > 0 && is_recorded(l)) --recording_;
     active_[l] = 0;
     --n_active_;
@@ -460,6 +481,7 @@ class LaneBlock {
   int phase_ = 0;  // step within the quad of the block-step about to run (= every running lane's step mod 4)
   bool any_ended_ = false;
   Block x_, x_next_, g_, s_, s_next_;
+  Block xe_;  // located exits: the place (te_ not NaN) of a lane's path that ended inside its last step
   Block z_[QuadDraws::kSteps], v_[QuadDraws::kSteps];  // the quad's normals and dynamics' uniforms, per step
   std::vector<std::uint64_t> path_, step_;
   std::vector<std::uint8_t> active_;
@@ -467,6 +489,7 @@ class LaneBlock {
   std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps
   std::vector<double> u_[QuadDraws::kSteps];  // the quad's crossing-test uniforms, per step
   std::vector<double> p_stop_, p_target_;
+  std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   QuadDraws draws_;
 };
 
@@ -491,6 +514,7 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
   out.exit_time.assign(n, std::numeric_limits<double>::quiet_NaN());
   out.exit_step.assign(n, 0);
   out.exit_position.assign(n * d, std::numeric_limits<double>::quiet_NaN());
+  out.final_position.assign(n * d, std::numeric_limits<double>::quiet_NaN());
   // Trajectories of the recorded paths in this range, by relative index.
   out.trajectories.resize(static_cast<std::size_t>(std::clamp<std::int64_t>(cfg.record_paths - cfg.first_path, 0, cfg.n_paths)));
 
