@@ -266,6 +266,7 @@ CORE = [
     C(lambda: _core.GaussianStart(mean=v(NAN), cov=np.eye(1)), "mean", id="GaussianStart-mean-nan"),
     C(lambda: _core.step_draws(0, np.arange(3, dtype=np.uint64), 0, 0), "k", id="step_draws-k-zero"),
     C(lambda: _core.step_draws(0, np.zeros((2, 2), dtype=np.uint64), 0, 1), "paths", id="step_draws-paths-2d"),
+    C(lambda: _core.crossing_draws(0, np.zeros((2, 2), dtype=np.uint64), 0), "paths", id="crossing_draws-paths-2d"),
     C(lambda: core_run(n_paths=0), "n_paths", id="run-n_paths-zero"),
     C(lambda: core_run(n_paths=-1), "n_paths", id="run-n_paths-negative"),
     C(lambda: core_run(max_steps=0), "max_steps", id="run-max_steps-zero"),

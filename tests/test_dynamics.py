@@ -19,10 +19,13 @@ def test_bridge_only_ends_paths_earlier_on_the_same_noise(lanes):
     assert np.all(with_bridge.exit_step <= without.exit_step)
     earlier = with_bridge.exit_step < without.exit_step
     assert earlier.sum() > 100
-    # Paths the bridge did not end earlier are the very same paths.
-    np.testing.assert_array_equal(with_bridge.exit_position[~earlier], without.exit_position[~earlier])
+    # Paths the bridge did not end earlier are the very same paths, their exits located inside the same step.
+    np.testing.assert_array_equal(with_bridge.final_position[~earlier], without.final_position[~earlier])
+    np.testing.assert_array_equal(without.final_position, without.exit_position)  # discrete: the end of the step
     assert np.all(without.exit_position[:, 0] >= 0)  # discrete monitoring only sees positions outside
-    assert np.all(with_bridge.exit_position[earlier, 0] < 0)  # a crossing between two inside positions
+    assert np.all(with_bridge.final_position[earlier, 0] < 0)  # a crossing between two inside positions
+    assert np.all(with_bridge.exit_position == 0.0)  # the bridge's exits are placed on the boundary
+    assert np.all(with_bridge.exit_time <= without.exit_time * (1 + 1e-15))
     assert with_bridge.summary().mean < without.summary().mean
 
 

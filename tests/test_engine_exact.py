@@ -1,5 +1,5 @@
 """The engine against W1 stepped by hand in numpy with the same draws and floating-point operations: the same bits,
-path by path, for any number of threads and lanes."""
+path by path, for any number of threads and lanes, the exits located inside their step included."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ def w1_reference(seed, n_paths, max_steps, temperature, dt):
     """The W1 problem (double well, stop at x >= 0 with the Brownian-bridge test) stepped in numpy.
 
     Every path is advanced with the draws of `_core.step_draws` and the same floating-point operations as the
-    engine, so the result must match the engine's bit for bit, path by path. Returns status, exit_step,
-    exit_position and final_position.
+    engine, and an exit is located inside its step with the draws of `_core.crossing_draws` and the engine's
+    crossing-time formula (region.hpp, crossing_time), so the result must match the engine's bit for bit, path by
+    path. Returns status, exit_step, exit_time, exit_position (on the boundary, 0) and final_position.
     """
     x = np.full(n_paths, -1.0)
     status = np.full(n_paths, -1, dtype=np.int8)
     exit_step = np.zeros(n_paths, dtype=np.int64)
+    exit_time = np.full(n_paths, np.nan)
     exit_position = np.full(n_paths, np.nan)
     scale = math.sqrt(2.0 * temperature * dt)
     var = 2.0 * temperature * dt
@@ -48,10 +50,17 @@ def w1_reference(seed, n_paths, max_steps, temperature, dt):
         status[idx] = ended[done]
         exit_step[idx] = step + 1
         stopped = ended[done] == Status.EXITED
-        exit_position[idx[stopped]] = xn[done][stopped]
+        exits = idx[stopped]
+        zc, w, _ = _core.crossing_draws(seed, exits.astype(np.uint64), step)
+        a0, a1 = (0.0 - 1.0 * xa[done][stopped]), np.abs(0.0 - 1.0 * xn[done][stopped])
+        c = zc * zc * var / (2.0 * a0)
+        big_p = a1 + c + np.sqrt(c * (c + 2.0 * a1))
+        tau = np.where(w * (big_p + a1) <= big_p, dt / (1.0 + big_p / a0), dt / (1.0 + (a1 / a0) * (a1 / big_p)))
+        exit_time[exits] = step * dt + tau
+        exit_position[exits] = 0.0 / 1.0  # onto the plane
         x[running] = xn
         running = running[~done]
-    return status, exit_step, exit_position, np.where(np.isfinite(x), x, np.nan)
+    return status, exit_step, exit_time, exit_position, np.where(np.isfinite(x), x, np.nan)
 
 
 REF = dict(seed=2718, n_paths=400, max_steps=3000, temperature=1 / 8, dt=1e-2)
@@ -66,7 +75,7 @@ def w1_reference_cached():
     "config", [(1, 64), (2, 64), (1, 1), (1, 7), (1, 256), (2, 16)], ids=lambda c: f"threads{c[0]}-lanes{c[1]}"
 )
 def test_w1_matches_stepwise_reference(config):
-    status, exit_step, exit_position, final_position = w1_reference_cached()
+    status, exit_step, exit_time, exit_position, final_position = w1_reference_cached()
     assert np.count_nonzero(status == Status.EXITED) > 300  # most paths exit: lanes are refilled and packed
     res = simulate(
         DoubleWell(),
@@ -90,4 +99,8 @@ def test_w1_matches_stepwise_reference(config):
         f"{res.status[wrong[0]]} step {res.exit_step[wrong[0]]}, reference status {status[wrong[0]]} "
         f"step {exit_step[wrong[0]]}"
     )
-    np.testing.assert_array_equal(res.exit_time[res.stopped], exit_step[res.stopped] * REF["dt"])
+    np.testing.assert_array_equal(res.exit_time, exit_time)
+    # located inside the last step
+    stopped = res.stopped
+    assert np.all(res.exit_time[stopped] <= exit_step[stopped] * REF["dt"] * (1 + 1e-15))
+    assert np.all(res.exit_time[stopped] >= (exit_step[stopped] - 1) * REF["dt"])

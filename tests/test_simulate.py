@@ -66,7 +66,9 @@ def test_censoring_mixed_with_exits():
     assert np.all(np.isnan(res.exit_time[censored]))
     assert np.all(res.exit_step[~censored] <= n_steps)
     assert np.all(res.exit_step[~censored] >= 1)
-    np.testing.assert_array_equal(res.exit_time[~censored], res.exit_step[~censored] * dt)
+    # the bridge test locates each exit inside its last step
+    assert np.all(res.exit_time[~censored] <= res.exit_step[~censored] * dt * (1 + 1e-15))
+    assert np.all(res.exit_time[~censored] >= (res.exit_step[~censored] - 1) * dt)
 
 
 # --- final_position: every path's state at its last step ---------------------------------------------------------

@@ -34,6 +34,26 @@ void bind_random(py::module_& m) {
       py::arg("seed"), py::arg("paths"), py::arg("step"), py::arg("k"),
       "The normals (n, k) and the crossing-test uniform (n,) that the engine draws for these paths at one step.");
   m.def(
+      "crossing_draws",
+      [](std::uint64_t seed, py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast> paths,
+         std::uint64_t step) {
+        if (paths.ndim() != 1) throw std::invalid_argument("paths must be 1-dimensional");
+        const auto n = static_cast<std::size_t>(paths.shape(0));
+        std::vector<double> z(n), u(n), face(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          const Words4 w = crossing_words(seed, paths.data()[i], step);
+          double unused;
+          box_muller(w[0], w[1], z[i], unused);
+          u[i] = open_uniform(w[2]);
+          face[i] = open_uniform(w[3]);
+        }
+        const auto m = static_cast<py::ssize_t>(n);
+        return py::make_tuple(to_numpy(std::move(z), {m}), to_numpy(std::move(u), {m}), to_numpy(std::move(face), {m}));
+      },
+      py::arg("seed"), py::arg("paths"), py::arg("step"),
+      "The normal (n,), root uniform (n,) and face uniform (n,) that locate a crossing in step `step` (0-based) of "
+      "these paths.");
+  m.def(
       "elementary",
       [](const std::string& name, py::array_t<double, py::array::c_style | py::array::forcecast> x) {
         const long n = static_cast<long>(x.size());

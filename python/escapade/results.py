@@ -194,13 +194,14 @@ class SimulationResult(RunRecord):
     ----------
     status : int8 (n_paths,) of `Status` codes.
     exit_time : float64 (n_paths,), the time the path stopped (step * dt, or the integrator's own time for
-        adaptive steps); NaN unless EXITED, HIT, CONVERGED or SINGULAR.
+        adaptive steps; an exit of an SDE with the bridge test on, or of DP54, is located inside its last step:
+        see docs/engine.md); NaN unless EXITED, HIT, CONVERGED or SINGULAR.
     exit_step : int64 (n_paths,), the step at which the path ended, whatever its status.
     exit_position : float64 (n_paths, d), the state at the stopping step (for CONVERGED the optimizer's answer);
         NaN for CENSORED and DIVERGED. Exit-time statistics (`summary`) use EXITED and HIT paths only.
     final_position : float64 (n_paths, d), every path's state at its last step, whatever its status (CENSORED,
         CONVERGED and DIVERGED too): the point the integrator reached, so for an exit located inside its step
-        (docs/engine.md) the end of that step, where `exit_position` is the located exit.
+        (the bridge test, DP54's dense output) the end of that step, where `exit_position` is the located exit.
         NaN only where a coordinate is not finite, and throughout for a result saved before final_position
         existed.
     trajectories : list of (t (k,), x (k, d)) for the first `record_paths` paths, recorded every

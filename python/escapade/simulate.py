@@ -22,6 +22,10 @@ from .starts import StartSampler
 
 __all__ = ["simulate"]
 
+# What the numbers of a run mean, recorded in every result's params["semantics"] (absent: 1). 2: an exit of an SDE
+# with the bridge test on is located inside its step (the bridge's crossing time, on the boundary).
+SEMANTICS = 2
+
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
     if (value is None and optional) or isinstance(value, kind):
@@ -122,6 +126,7 @@ def make_job(
         "record_paths": record_paths,
         "record_every": settings.record_every,
         "lanes": lanes,
+        "semantics": SEMANTICS,
     }
     if not math.isinf(max_time):
         params["max_time"] = max_time
@@ -174,7 +179,11 @@ def simulate(
         per worker thread). lanes : paths per thread block (default 128 in one dimension, 64 otherwise).
     bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics with constant
         Gaussian noise only: not for discrete maps, `LevyLangevin` or state-dependent `Langevin` noise). It
-        removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise.
+        removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise. With it,
+        an exit (or hit), whether the bridge caught it or the step's end point is beyond the boundary, is located
+        inside its step: `exit_time` is a crossing time drawn from the bridge's law given that it crossed, and
+        `exit_position` the step's linear interpolation at that time moved onto the boundary (docs/engine.md).
+        bridge=False reports exits at the end of their step.
     record_paths, record_every : record the trajectories of paths 0 .. record_paths - 1 every `record_every`
         steps.
     progress : show a progress bar (default: when stderr is a terminal).

@@ -201,6 +201,7 @@ class LaneBlock {
     s_.swap(s_next_);
     phase_ = (s + 1) % QuadDraws::kSteps;
     if (dense_ && any_ended_) locate_events(w);
+    if (bridge_ && any_ended_) locate_crossings(w);
     if (recording_ > 0) record_all();
     if (any_ended_) {
       for (int l = 0; l < w; ++l)
@@ -365,6 +366,36 @@ class LaneBlock {
     }
   }
 
+  // Lanes that left `stop` or entered `target` in the step just taken (x_ now after it, x_next_ before), with
+  // the bridge test on, whether the bridge fired (end point on the near side) or the end point is beyond: the
+  // crossing time inside the step from the bridge's law given that it crossed the region's crossing plane
+  // (crossing_time), and the exit at the step's linear interpolation at that time, moved onto the boundary (the
+  // bridge's conditional mean across the plane's tangential directions, not a sample). The draws are the
+  // lane's crossing words of that step (rng.hpp), used by nothing else: ordinary steps draw nothing more.
+  void locate_crossings(int w) {
+    const Diffusion& D = dyn_.diffusion();
+    const std::uint64_t seed = rs_.cfg.seed;
+    for (int l = 0; l < w; ++l) {
+      const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
+      const bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
+      if (!hit && !exited) continue;
+      const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
+      const std::uint64_t k = step_[l] - 1;  // the step just taken
+      const Words4 r = crossing_words(seed, path_[l], k);
+      double z, unused;
+      box_muller(r[0], r[1], z, unused);
+      const double* x0 = x_next_.col(l).data();
+      const double* x1 = x_.col(l).data();
+      const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
+      const double tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
+      const double theta = tau / dt_;
+      double* xe = xe_.col(l).data();
+      for (int i = 0; i < d_; ++i) xe[i] = x0[i] + theta * (x1[i] - x0[i]);
+      region.to_boundary(xe, plane.face);
+      te_[l] = static_cast<double>(k) * dt_ + tau;
+    }
+  }
+
   // Whether lane l's path ended at a located exit (xe_, te_) in this block-step.
   bool located(int l) const { return !std::isnan(te_[l]); }
 
@@ -391,7 +422,7 @@ class LaneBlock {
     out.status[i] = static_cast<std::int8_t>(s);
     out.exit_step[i] = static_cast<std::int64_t>(step_[l]);
     // A singular path stays at the start of the step where its drift broke down: its time is that step's start.
-    // Exits located inside the step (dense output) have their own time and place.
+    // Exits located inside the step (dense output, or the bridge) have their own time and place.
     const bool at_exit = located(l);
     double t = time_of(l);
     if (at_exit)

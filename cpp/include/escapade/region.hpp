@@ -6,6 +6,9 @@
 //     p = exp(-2 a0 a1 / (sigma_n^2 dt)),       sigma_n^2 = n^T Sigma n, n the plane's unit normal
 // (exact for a half-space with additive noise). Curved boundaries use their tangent plane (ball, box from
 // outside); a box exit multiplies the survival probabilities of its faces.
+//
+// Given that the bridge crossed, the time of its first crossing is sampled inside the step (crossing_time) and the
+// exit placed on the boundary (crossing_plane, to_boundary): the engine reports a located exit there.
 #pragma once
 
 #include <algorithm>
@@ -52,6 +55,39 @@ inline void exponents_to_probabilities(double* p, int width) {
   for (int l = 0; l < width; ++l) p[l] = probability_of_exponent(p[l]);
 }
 
+// The plane a crossing between two monitored steps is measured against, for one lane: the distances of the
+// step's end points from it, a0 >= 0 on the side the path starts the step on and a1 (> 0: same side; <= 0: beyond
+// the plane), the noise variance across the plane over the step (sigma_n^2 dt), and which face it is (0 for
+// regions with one boundary; for a Box 2*i for the face low[i], 2*i+1 for high[i]). Distances and variance may be
+// in any common unit (only a0 / a1 and a0^2 / var matter).
+struct CrossingPlane {
+  double a0, a1, var;
+  int face;
+};
+
+// The time in [0, h] at which a bridge over a step h first crossed the plane c, given that it crossed. With
+// u = tau / (h - tau), the bridge's first-passage time has u ~ InverseGaussian(mean m = a0 / |a1|, shape
+// lambda = a0^2 / var): the density of tau given the end point is proportional to
+// tau^(-3/2) (h - tau)^(-1/2) exp(-a0^2 / (2 s^2 tau) - a1^2 / (2 s^2 (h - tau))), for either sign of a1.
+// Sampled by Michael-Schucany-Haas from a standard normal z and a uniform w in (0, 1): the two roots of the
+// method are u = m / q and u = m q with q = 1 + r + sqrt(r (r + 2)), r = m z^2 / (2 lambda), the first taken
+// with probability q / (1 + q). Written with P = |a1| q = |a1| + c + sqrt(c (c + 2 |a1|)), c = z^2 var / (2 a0),
+// the two times are h / (1 + P / a0) and h / (1 + a1^2 / (a0 P)): no overflow for a1 -> 0 (the Levy limit
+// u = lambda / z^2) or var -> 0 (both roots give the linear interpolation tau = h a0 / (a0 + |a1|)). a0 = 0
+// gives 0; the result is always in [0, h].
+inline double crossing_time(const CrossingPlane& c, double h, double z, double w) {
+  const double a0 = c.a0, a1 = std::abs(c.a1);
+  if (!(a0 > 0)) return 0.0;
+  const double var = c.var > 0 ? c.var : 0.0;
+  const double cc = z * z * var / (2.0 * a0);
+  const double P = a1 + cc + std::sqrt(cc * (cc + 2.0 * a1));
+  const double tau = w * (P + a1) <= P ? h / (1.0 + P / a0) : h / (1.0 + (a1 / a0) * (a1 / P));
+  if (tau >= 0 && tau <= h) return tau;
+  if (tau > h) return h;
+  const double linear = h * (a0 / (a0 + a1));  // NaN from inf / inf: fall back on the interpolation, then h
+  return linear >= 0 && linear <= h ? linear : h;
+}
+
 class Region {
  public:
   virtual ~Region() = default;
@@ -67,6 +103,13 @@ class Region {
   // points that are both inside (from_inside) or both outside the region.
   virtual void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
                                     bool from_inside, double* p) const = 0;
+  // For one lane whose step crossed the boundary (from_inside: it left the region; else it entered), the plane of
+  // the crossing; `u` in (0, 1) chooses among faces where several could have been crossed.
+  virtual CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt,
+                                       bool from_inside, double u) const = 0;
+  // Move x (length dim) onto the boundary of `face` (the nearest point of that face): where a located exit is
+  // placed.
+  virtual void to_boundary(double* x, int face) const = 0;
 };
 
 // Lengths with a binary exponent beyond this (about 1e+-77) are rescaled by a power of two before they are squared:
@@ -126,6 +169,22 @@ class HalfSpace final : public Region {
     }
     exponents_to_probabilities(p, width);
   }
+  // Distances in units of normal . x, as in crossing_probability.
+  CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
+                               double) const override {
+    const double sign = from_inside ? 1.0 : -1.0;
+    const double var = D.along(unit_.data(), dim()) * dt * norm_ * norm_;
+    return {sign * (b_ - dot(x0)), sign * (b_ - dot(x1)), var, 0};
+  }
+  // Along the normal onto the plane normal . x = offset.
+  void to_boundary(double* x, int) const override {
+    if (dim() == 1) {
+      x[0] = b_ / n_[0];
+      return;
+    }
+    const double excess = (dot(x) - b_) / norm_;  // the signed distance from the plane
+    for (int i = 0; i < dim(); ++i) x[i] -= excess * unit_[i];
+  }
 
  private:
   double dot(const double* x) const {
@@ -172,6 +231,31 @@ class Ball final : public Region {
       p[l] = bridge_exponent(sign * (r_ - r0), sign * (r_ - r1), exponent_factor(var * s_ * s_));
     }
     exponents_to_probabilities(p, width);
+  }
+  // The tangent plane at the end point's radial direction, as crossing_probability: radial distances from the
+  // sphere (in units of 1/s_), the variance across that plane.
+  CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
+                               double) const override {
+    const int d = dim();
+    const double sign = from_inside ? 1.0 : -1.0;
+    const double r0 = std::sqrt(dist2(x0)), r1 = std::sqrt(dist2(x1));
+    double var = D.scalar * dt;
+    if (!D.isotropic) {
+      Vector n(d);
+      for (int i = 0; i < d; ++i) n[i] = r1 > 0 ? (x1[i] - c_[i]) * s_ / r1 : (i == 0);
+      var = D.along(n.data(), d) * dt;
+    }
+    return {sign * (r_ - r0), sign * (r_ - r1), var * s_ * s_, 0};
+  }
+  // Radially onto the sphere (the center itself goes to the sphere's point along the first axis).
+  void to_boundary(double* x, int) const override {
+    const double r = std::sqrt(dist2(x));  // in units of 1/s_
+    if (r > 0 && std::isfinite(r)) {
+      const double k = r_ / r;
+      for (int i = 0; i < dim(); ++i) x[i] = c_[i] + (x[i] - c_[i]) * k;
+    } else {
+      for (int i = 0; i < dim(); ++i) x[i] = c_[i] + (i == 0 ? r_ / s_ : 0.0);
+    }
   }
 
  private:
@@ -252,8 +336,98 @@ class Box final : public Region {
     }
     exponents_to_probabilities(p, width);
   }
+  // From inside: a face among those that could have been crossed, with probability proportional to its bridge
+  // crossing probability (1 for a face whose plane the end point is on or beyond), chosen by u. From outside: the
+  // face through which the step's chord enters the box when it does (the end point inside, or a chord through
+  // the box), else the tangent plane at the box's point nearest to the end point, as crossing_probability, on
+  // the face the end point lies farthest beyond.
+  CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
+                               double u) const override {
+    const int d = dim();
+    if (from_inside) {
+      double total = 0.0;
+      int nearest = 0;
+      double nearest_a1 = std::numeric_limits<double>::infinity();
+      for (int f = 0; f < 2 * d; ++f) {
+        const CrossingPlane c = face_plane(x0, x1, D, dt, f);
+        total += face_probability(c);
+        if (c.a1 < nearest_a1) {
+          nearest_a1 = c.a1;
+          nearest = f;
+        }
+      }
+      if (!(total > 0)) return face_plane(x0, x1, D, dt, nearest);
+      const double target = u * total;
+      double acc = 0.0;
+      int last = nearest;
+      for (int f = 0; f < 2 * d; ++f) {
+        const CrossingPlane c = face_plane(x0, x1, D, dt, f);
+        const double p = face_probability(c);
+        if (!(p > 0)) continue;
+        acc += p;
+        last = f;
+        if (target < acc) return c;
+      }
+      return face_plane(x0, x1, D, dt, last);  // rounding left the target at the sum's end
+    }
+    const int entry = entry_face(x0, x1);
+    if (entry >= 0) {
+      const CrossingPlane c = face_plane(x0, x1, D, dt, entry);
+      return {-c.a0, -c.a1, c.var, entry};  // measured from outside
+    }
+    Vector n(d);
+    const double a0 = outside_distance(x0, nullptr), a1 = outside_distance(x1, n.data());
+    int face = 0;
+    double farthest = -std::numeric_limits<double>::infinity();  // an infinite bound is never chosen
+    for (int i = 0; i < d; ++i) {
+      const double below = lo_[i] - x1[i], above = x1[i] - hi_[i];
+      if (below > farthest) {
+        farthest = below;
+        face = 2 * i;
+      }
+      if (above > farthest) {
+        farthest = above;
+        face = 2 * i + 1;
+      }
+    }
+    return {a0, a1, D.along(n.data(), d) * dt, face};
+  }
+  // The face's coordinate set to its bound, the others clamped into [low, high]: the nearest point of the face.
+  void to_boundary(double* x, int face) const override {
+    const int k = face / 2;
+    for (int i = 0; i < dim(); ++i) x[i] = std::min(std::max(x[i], lo_[i]), hi_[i]);
+    x[k] = face % 2 ? hi_[k] : lo_[k];
+  }
 
  private:
+  // Face f's plane measured from inside: a0, a1 the distances of x0, x1 from it on the box's side.
+  CrossingPlane face_plane(const double* x0, const double* x1, const Diffusion& D, double dt, int f) const {
+    const int i = f / 2;
+    const double var = D.component(i) * dt;
+    if (f % 2) return {hi_[i] - x0[i], hi_[i] - x1[i], var, f};
+    return {x0[i] - lo_[i], x1[i] - lo_[i], var, f};
+  }
+  // The probability that the bridge crossed face plane c (1 when its end point is on or beyond it).
+  static double face_probability(const CrossingPlane& c) {
+    return probability_of_exponent(bridge_exponent(c.a0, c.a1, exponent_factor(c.var)));
+  }
+  // The face through which the segment x0 -> x1 enters the open box (Liang-Barsky: the slab whose entry comes
+  // last), or -1 if the segment misses it.
+  int entry_face(const double* x0, const double* x1) const {
+    if (!segment_meets(x0, x1)) return -1;
+    double t0 = -std::numeric_limits<double>::infinity();
+    int face = -1;
+    for (int i = 0; i < dim(); ++i) {
+      const double e = x1[i] - x0[i];
+      if (e == 0.0) continue;
+      const double ta = e > 0 ? (lo_[i] - x0[i]) / e : (hi_[i] - x0[i]) / e;  // where the slab is entered
+      if (ta > t0) {
+        t0 = ta;
+        face = 2 * i + (e > 0 ? 0 : 1);
+      }
+    }
+    return face;
+  }
   // Whether the segment x0 -> x1 passes through the open box (Liang-Barsky clipping against each slab).
   bool segment_meets(const double* x0, const double* x1) const {
     double t0 = 0.0, t1 = 1.0;

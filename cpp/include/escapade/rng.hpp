@@ -7,6 +7,9 @@
 //   c1 = step-field bits 0..31  (the step field is the index q of the steps 4q .. 4q + 3 in the engine,
 //                                and kStartStep for the draws of a starting point)
 //   c2, c3 = path index, low and high word
+// The 48-bit step field is shared out: [0, 2^46) the engine's quads (q <= kMaxStep / 4); [2^46, 2^47) the
+// located crossings, kCrossingStep + q (crossing_words); [2^47, 2^47 + 2^46) the forcing streams (forcing.hpp);
+// kStartStep the starting points. No two uses meet, so adding one moves no other draw.
 // Key = the 64-bit seed. Each call yields four 32-bit words; a step uses as many draws as it needs words.
 // The 32x32->64 multiplies map to SIMD integer multiplies, so a loop over lanes vectorizes.
 #pragma once
@@ -48,6 +51,15 @@ inline Words4 random_words(std::uint64_t seed, std::uint64_t path, std::uint64_t
   const Words4 ctr = {draw | static_cast<std::uint32_t>((step >> 32) << 16), static_cast<std::uint32_t>(step),
                       static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32)};
   return philox4x32_10(ctr, {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
+}
+
+// The located crossings' step fields: kCrossingStep + q for the steps 4q .. 4q + 3.
+constexpr std::uint64_t kCrossingStep = std::uint64_t{1} << 46;
+
+// The four words that locate a crossing in step `step` (0-based) of a path (engine.hpp): draw step % 4 of step
+// field kCrossingStep + step / 4. Words 0, 1: a Box-Muller pair (one normal used); 2, 3: two uniforms.
+inline Words4 crossing_words(std::uint64_t seed, std::uint64_t path, std::uint64_t step) {
+  return random_words(seed, path, kCrossingStep + step / 4, static_cast<std::uint32_t>(step % 4));
 }
 
 // Uniform in the open interval (0, 1): (w + 1/2) / 2^32. Written through the signed word w - 2^31, whose
