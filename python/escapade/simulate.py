@@ -122,6 +122,7 @@ def make_job(
         "record_paths": record_paths,
         "record_every": settings.record_every,
         "lanes": lanes,
+        "semantics": 2,  # what exits mean: 1 = before the in-step exit location
     }
     if not math.isinf(max_time):
         params["max_time"] = max_time

@@ -135,7 +135,7 @@ class LaneBlock {
         bridge_(rs.cfg.bridge && dyn_.bridge_test() && (rs.pb.stop || rs.pb.target)),
         dt_(dyn_.dt()),
         ti_(dyn_.time_index(d_)),
-        dense_(ti_ >= 0 && dyn_.has_dense_output()),
+        dense_(dyn_.has_dense_output()),
         bound_(std::min(rs.cfg.divergence_bound, std::numeric_limits<double>::max())),
         x_(d_, L_),
         x_next_(d_, L_),
@@ -152,7 +152,8 @@ class LaneBlock {
         converged_(byte_lanes(L_), 0),
         singular_(byte_lanes(L_), 0),
         p_stop_(L_, 0.0),
-        p_target_(L_, 0.0) {
+        p_target_(L_, 0.0),
+        t_located_(L_, std::numeric_limits<double>::quiet_NaN()) {
     for (int s = 0; s < QuadDraws::kSteps; ++s) {
       z_[s].resize(k_, L_);
       v_[s].resize(m_, L_);
@@ -327,14 +328,22 @@ class LaneBlock {
     return active_[l] && static_cast<std::int64_t>(path_[l]) < rs_.cfg.record_paths;
   }
 
-  // Lane l's time: step * dt, or the dynamics' own clock.
-  double time_of(int l) const { return ti_ >= 0 ? s_(ti_, l) : static_cast<double>(step_[l]) * dt_; }
+  // Lane l's time: step * dt (or the time located in the last step, where one was), or the dynamics' own clock.
+  double time_of(int l) const {
+    if (ti_ >= 0) return s_(ti_, l);
+    const double t = t_located_[static_cast<std::size_t>(l)];
+    return t == t ? t : static_cast<double>(step_[l]) * dt_;
+  }
 
   // Lanes that entered `target` or left `stop` in the step just taken (x_ and s_ now after it, x_next_ before):
-  // bisect the dense output for the time of the event, to the dynamics' tolerance, and end the path there.
+  // bisect the dense output for the time of the event, to the dynamics' tolerance, and end the path there. The
+  // step is [last_step_start, + last_step_length] for dynamics with their own clock, else [(step - 1) dt, step dt],
+  // whose located time t_located_ keeps until the lane retires. Dynamics with dense_work_dim > 0 prepare their
+  // interpolant here, for these lanes only.
   void locate_events(int w) {
     const double tol = dyn_.event_tolerance();
     std::vector<double> xm(static_cast<std::size_t>(d_));
+    std::vector<double> work(static_cast<std::size_t>(dyn_.dense_work_dim(d_)));
     for (int l = 0; l < w; ++l) {
       const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
       const bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
@@ -342,20 +351,22 @@ class LaneBlock {
       const double* x0 = x_next_.col(l).data();
       const double* x1 = x_.col(l).data();
       const double* st = s_.col(l).data();
-      const double t0 = dyn_.last_step_start(st, d_), h = dyn_.last_step_length(st, d_);
+      const double t0 = ti_ >= 0 ? dyn_.last_step_start(st, d_) : static_cast<double>(step_[l] - 1) * dt_;
+      const double h = ti_ >= 0 ? dyn_.last_step_length(st, d_) : dt_;
+      if (!work.empty()) dyn_.dense_prepare(f_, x0, x1, t0, h, path_[l], rs_.cfg.seed, work.data(), d_);
       auto happened = [&](const double* x) {
         return exited ? !rs_.pb.stop->contains(x) : rs_.pb.target->contains(x);
       };
       double lo = 0.0, hi = 1.0;  // no event by lo; an event by hi
       for (int it = 0; it < 200 && (hi - lo) * h > tol; ++it) {
         const double mid = 0.5 * (lo + hi);
-        dyn_.dense_output(x0, x1, st, mid, xm.data(), d_);
+        dyn_.dense_output(x0, x1, st, work.data(), mid, xm.data(), d_);
         (happened(xm.data()) ? hi : lo) = mid;
       }
       if (hi < 1.0) {
-        dyn_.dense_output(x0, x1, st, hi, xm.data(), d_);
+        dyn_.dense_output(x0, x1, st, work.data(), hi, xm.data(), d_);
         for (int i = 0; i < d_; ++i) x_(i, l) = xm[static_cast<std::size_t>(i)];
-        s_(ti_, l) = t0 + hi * h;
+        (ti_ >= 0 ? s_(ti_, l) : t_located_[static_cast<std::size_t>(l)]) = t0 + hi * h;
       }
     }
   }
@@ -383,6 +394,7 @@ class LaneBlock {
     // A singular path stays at the start of the step where its drift broke down: its time is that step's start.
     const double t = s == Status::Singular && ti_ < 0 ? static_cast<double>(step_[l] - 1) * dt_ : time_of(l);
     out.exit_time[i] = stopped ? t : std::numeric_limits<double>::quiet_NaN();
+    t_located_[static_cast<std::size_t>(l)] = std::numeric_limits<double>::quiet_NaN();
     for (int j = 0; j < d_; ++j)
       out.exit_position[i * d_ + j] = stopped ? x_(j, l) : std::numeric_limits<double>::quiet_NaN();
     if (recording_ > 0 && is_recorded(l)) --recording_;
@@ -467,6 +479,7 @@ class LaneBlock {
   std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps
   std::vector<double> u_[QuadDraws::kSteps];  // the quad's crossing-test uniforms, per step
   std::vector<double> p_stop_, p_target_;
+  std::vector<double> t_located_;  // a fixed-step lane's located event time, NaN but between locate and retire
   QuadDraws draws_;
 };
 
