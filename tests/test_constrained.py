@@ -91,20 +91,56 @@ def test_dp54_reuses_the_last_stage_and_a_rejected_first_stage():
     assert np.array_equal(esc.simulate(ackley, flow, **kw).exit_step, res.exit_step)
 
 
-def test_dp54_event_time_is_located_on_the_dense_output():
+def test_event_time_is_located_on_the_dense_output():
     # First time x(t) drops below 0.3 (leaves the half-space x > 0.3).
     level = 0.3
     t_star = optimize.brentq(lambda t: forced_decay(t) - level, 0.0, 1.5)
     f = esc.Quadratic([[K]])
     stop = esc.HalfSpace(normal=[-1.0], offset=-level)
-    for method, dt, tol in (("dp54", 0.2, 1e-8), ("rk4", 0.01, 0.011)):
+    for method, dt, tol in (("dp54", 0.2, 1e-8), ("rk4", 0.01, 1e-8), ("euler", 0.001, 1e-3)):
         flow = forced_flow(method, dt, rtol=1e-10, atol=1e-12, event_tol=1e-12)
         res = esc.simulate(f, flow, x0=[X0], stop=stop, n_paths=1, t_max=5.0, seed=0)
         assert res.status[0] == esc.Status.EXITED
         assert abs(res.exit_time[0] - t_star) < tol, method
+        assert res.exit_position[0, 0] == pytest.approx(level, abs=1e-12 if method != "dp54" else 1e-8)
         if method == "dp54":
-            assert res.exit_position[0, 0] == pytest.approx(level, abs=1e-8)
             assert res.exit_step[0] < 40  # the event did not need small steps
+
+
+# x' = diag(1, 1/2) x from (0.3, 0.2): x(t) = (0.3 e^t, 0.2 e^(t/2)) leaves the unit disc when u = e^t solves
+# 0.09 u^2 + 0.04 u = 1.
+GROWTH, GROWTH_X0 = esc.Quadratic([[-1.0, 0.0], [0.0, -0.5]]), [0.3, 0.2]
+GROWTH_EXIT = math.log((-0.04 + math.sqrt(0.04**2 + 4 * 0.09)) / 0.18)
+
+
+@pytest.mark.parametrize("method, dts, order", [("rk4", (0.2, 0.1, 0.05, 0.025), 4),
+                                                ("euler", (0.02, 0.01, 0.005, 0.0025), 1)])
+def test_fixed_step_exits_are_located_at_the_methods_order(method, dts, order):
+    errors = []
+    for dt in dts:
+        res = esc.simulate(GROWTH, esc.ConstrainedFlow(dt=dt, method=method), x0=GROWTH_X0,
+                           stop=esc.Ball([0.0, 0.0], 1.0), n_paths=1, t_max=5.0, seed=0, record_paths=1)
+        assert res.status[0] == esc.Status.EXITED
+        assert res.params["semantics"] == 2
+        t = res.exit_time[0]
+        # inside the last step, not at its end, and on the circle
+        assert (res.exit_step[0] - 1) * dt < t < res.exit_step[0] * dt
+        assert np.linalg.norm(res.exit_position[0]) == pytest.approx(1.0, abs=1e-12)
+        # the recorded path ends at the located point
+        tr, xr = res.trajectories[0]
+        assert tr[-1] == t and np.array_equal(xr[-1], res.exit_position[0])
+        errors.append(abs(t - GROWTH_EXIT))
+    slope = np.polyfit(np.log(dts), np.log(errors), 1)[0]
+    assert order - 0.5 < slope < order + 0.5, (errors, slope)
+
+
+def test_fixed_step_hits_are_located_too():
+    # x' = -x from 1 enters the target |x| < 0.5 at ln 2, located to RK4's accuracy (not at a multiple of dt).
+    res = esc.simulate(esc.Quadratic([[1.0]]), esc.ConstrainedFlow(dt=0.1), x0=[1.0], target=esc.Ball([0.0], 0.5),
+                       n_paths=1, t_max=5.0, seed=0)
+    assert res.status[0] == esc.Status.HIT
+    assert abs(res.exit_time[0] - math.log(2.0)) < 1e-6
+    assert res.exit_position[0, 0] == pytest.approx(0.5, abs=1e-12)
 
 
 # --- constraints and the projected drift ------------------------------------------------------------------------
@@ -239,11 +275,10 @@ def test_brownian_forcing_has_brownian_statistics():
     np.testing.assert_array_equal(w(np.array([2.0]), seed=1, path=0), w(np.array([2.0]), seed=1, path=0))
 
 
-@pytest.mark.parametrize("method", ["rk4", "dp54", "euler"])
+@pytest.mark.parametrize("method, noise", [("rk4", 0.0), ("dp54", 0.0), ("euler", 0.3), ("euler", 0.0)])
 @pytest.mark.parametrize("forcing", [esc.BrownianForcing(1.0, horizon=5.0), esc.RandomDirections(2.0, 0.3)])
-def test_forced_runs_are_bitwise_the_same_for_any_thread_count(method, forcing):
-    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0, forcing=forcing, method=method,
-                               noise=0.3 if method == "euler" else 0.0)
+def test_forced_runs_are_bitwise_the_same_for_any_thread_count(method, noise, forcing):
+    flow = esc.ConstrainedFlow(esc.Parabola(), dt=0.02, alpha=1.0, forcing=forcing, method=method, noise=noise)
     kw = dict(x0=esc.UniformBox([-3.0, -3.0], [3.0, 3.0]), target=esc.Ball([0.0, 0.0], 1.0), n_paths=150,
               t_max=5.0, seed=11, record_paths=2)
     a = esc.simulate(esc.Ackley(), flow, threads=1, **kw)

@@ -524,7 +524,9 @@ class ConstrainedFlow(Dynamics):
         adaptive: each path keeps its own time and step, dt is the first step, `rtol`/`atol` the local error
         tolerances, `max_step` the largest step; the time a path enters `target` or leaves `stop` is located
         on the dense output to `event_tol`), or "euler" (Euler-Maruyama, fixed step, with additive noise
-        `noise` * dW).
+        `noise` * dW). RK4 and noiseless Euler locate that time too, to 1e-12 dt, on the cubic Hermite
+        interpolant of the step (RK4) or the straight line (Euler); with noise, exits between steps are the
+        Brownian bridge's.
     dt : the step (the first step for "dp54").
     """
 

@@ -23,7 +23,8 @@ from .starts import StartSampler
 __all__ = ["simulate"]
 
 # What the numbers of a run mean, recorded in every result's params["semantics"] (absent: 1). 2: an exit of an SDE
-# with the bridge test on is located inside its step (the bridge's crossing time, on the boundary).
+# with the bridge test on is located inside its step (the bridge's crossing time, on the boundary), and so is an exit of
+# the fixed-step ConstrainedFlow methods without noise (on their interpolant).
 SEMANTICS = 2
 
 

@@ -65,12 +65,22 @@ class Dynamics {
   // step * dt). The engine then reports that time, and censors a path once t reaches the run's time cap.
   virtual int time_index(int /*d*/) const { return -1; }
   // Dense output: with it, the engine locates the time a path entered `target` or left `stop` within the last
-  // step by bisection on theta in [0, 1] (tolerance event_tolerance() in time). x0: the point before the step;
-  // state: the lane's state after it; x: the interpolated point at t0 + theta h.
+  // step by bisection on theta in [0, 1] (tolerance event_tolerance() in time), and reports that time and the
+  // interpolated point. x0: the point before the step; state: the lane's state after it; work: what
+  // dense_prepare left for the lane (dense_work_dim numbers, none for most); x: the interpolated point at
+  // t0 + theta h, where t0 and h are last_step_start and last_step_length (time_index >= 0) or (step - 1) dt
+  // and dt (fixed steps).
   virtual bool has_dense_output() const { return false; }
   virtual double event_tolerance() const { return 0.0; }
-  virtual void dense_output(const double* /*x0*/, const double* /*x1*/, const double* /*state*/, double /*theta*/,
-                            double* /*x*/, int /*d*/) const {}
+  virtual void dense_output(const double* /*x0*/, const double* /*x1*/, const double* /*state*/,
+                            const double* /*work*/, double /*theta*/, double* /*x*/, int /*d*/) const {}
+  // An interpolant that needs more than the lane's state (a fixed-step method's, from the vector field at both
+  // ends of the step) is prepared once per located lane, only for lanes whose path ended in the step: work gets
+  // dense_work_dim(d) numbers. path and seed as in StepInput.
+  virtual int dense_work_dim(int /*d*/) const { return 0; }
+  virtual void dense_prepare(const Landscape& /*f*/, const double* /*x0*/, const double* /*x1*/, double /*t0*/,
+                             double /*h*/, std::uint64_t /*path*/, std::uint64_t /*seed*/, double* /*work*/,
+                             int /*d*/) const {}
   // Start and length of the last step, read from a lane's state (dynamics with time_index >= 0).
   virtual double last_step_start(const double* /*state*/, int /*d*/) const { return 0.0; }
   virtual double last_step_length(const double* /*state*/, int /*d*/) const { return 0.0; }

@@ -137,7 +137,7 @@ class LaneBlock {
         bridge_(rs.cfg.bridge && dyn_.bridge_test() && (rs.pb.stop || rs.pb.target)),
         dt_(dyn_.dt()),
         ti_(dyn_.time_index(d_)),
-        dense_(ti_ >= 0 && dyn_.has_dense_output()),
+        dense_(dyn_.has_dense_output()),
         bound_(std::min(rs.cfg.divergence_bound, std::numeric_limits<double>::max())),
         x_(d_, L_),
         x_next_(d_, L_),
@@ -337,10 +337,13 @@ class LaneBlock {
 
   // Lanes that entered `target` or left `stop` in the step just taken (x_ and s_ now after it, x_next_ before):
   // bisect the dense output for the time of the event, to the dynamics' tolerance, and end the path there (the
-  // located exit in xe_ and te_; x_ stays the point the step reached).
+  // located exit in xe_ and te_; x_ stays the point the step reached). The step is [last_step_start,
+  // + last_step_length] for dynamics with their own clock, else [(step - 1) dt, step dt]. Dynamics with
+  // dense_work_dim > 0 prepare their interpolant here, for these lanes only.
   void locate_events(int w) {
     const double tol = dyn_.event_tolerance();
     std::vector<double> xm(static_cast<std::size_t>(d_));
+    std::vector<double> work(static_cast<std::size_t>(dyn_.dense_work_dim(d_)));
     for (int l = 0; l < w; ++l) {
       const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
       const bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
@@ -348,18 +351,20 @@ class LaneBlock {
       const double* x0 = x_next_.col(l).data();
       const double* x1 = x_.col(l).data();
       const double* st = s_.col(l).data();
-      const double t0 = dyn_.last_step_start(st, d_), h = dyn_.last_step_length(st, d_);
+      const double t0 = ti_ >= 0 ? dyn_.last_step_start(st, d_) : static_cast<double>(step_[l] - 1) * dt_;
+      const double h = ti_ >= 0 ? dyn_.last_step_length(st, d_) : dt_;
+      if (!work.empty()) dyn_.dense_prepare(f_, x0, x1, t0, h, path_[l], rs_.cfg.seed, work.data(), d_);
       auto happened = [&](const double* x) {
         return exited ? !rs_.pb.stop->contains(x) : rs_.pb.target->contains(x);
       };
       double lo = 0.0, hi = 1.0;  // no event by lo; an event by hi
       for (int it = 0; it < 200 && (hi - lo) * h > tol; ++it) {
         const double mid = 0.5 * (lo + hi);
-        dyn_.dense_output(x0, x1, st, mid, xm.data(), d_);
+        dyn_.dense_output(x0, x1, st, work.data(), mid, xm.data(), d_);
         (happened(xm.data()) ? hi : lo) = mid;
       }
       if (hi < 1.0) {
-        dyn_.dense_output(x0, x1, st, hi, xm.data(), d_);
+        dyn_.dense_output(x0, x1, st, work.data(), hi, xm.data(), d_);
         for (int i = 0; i < d_; ++i) xe_(i, l) = xm[static_cast<std::size_t>(i)];
         te_[l] = t0 + hi * h;
       }

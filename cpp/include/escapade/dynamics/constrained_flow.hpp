@@ -6,6 +6,10 @@
 // Without a constraint U = -grad f. The fixed-step methods count time as step * dt. DP54 keeps each lane's time
 // and next step size in its state (lanes advance asynchronously: one engine step is one attempted step, accepted
 // or rejected), never steps past the run's time cap, and lets the engine locate events on its dense output.
+// RK4 and Euler without noise have dense output too (the engine locates their events to 1e-12 dt): RK4 the
+// cubic Hermite interpolant through x0, x1 and the vector field at both ends (fourth order, like the method),
+// evaluated only for the lanes whose path ended in the step; Euler the straight line from x0 to x1, its
+// natural continuous extension. Euler-Maruyama (noise > 0) has none: its exits are the bridge test's.
 #pragma once
 
 #include <algorithm>
@@ -79,18 +83,46 @@ class ConstrainedFlow final : public Dynamics {
     for (int i = 2; i < 5 + 4 * d; ++i) s[i] = 0.0;
   }
   int time_index(int) const override { return method_ == Method::DP54 ? 0 : -1; }
-  bool has_dense_output() const override { return method_ == Method::DP54; }
-  double event_tolerance() const override { return etol_; }
+  bool has_dense_output() const override { return method_ != Method::Euler || sigma_ == 0; }
+  double event_tolerance() const override { return method_ == Method::DP54 ? etol_ : 1e-12 * dt_; }
   double last_step_start(const double* s, int) const override { return s[2]; }
   double last_step_length(const double* s, int) const override { return s[3]; }
-  // Hairer's contd5: x(theta) = x0 + theta (dx + (1 - theta) (r3 + theta (r4 + (1 - theta) r5))).
-  void dense_output(const double* x0, const double* x1, const double* s, double theta, double* x,
-                    int d) const override {
-    const double* r3 = s + 4;
-    const double *r4 = r3 + d, *r5 = r4 + d;
+  void dense_output(const double* x0, const double* x1, const double* s, const double* work, double theta,
+                    double* x, int d) const override {
     const double th1 = 1.0 - theta;
-    for (int i = 0; i < d; ++i)
-      x[i] = x0[i] + theta * ((x1[i] - x0[i]) + th1 * (r3[i] + theta * (r4[i] + th1 * r5[i])));
+    switch (method_) {
+      case Method::Euler:
+        for (int i = 0; i < d; ++i) x[i] = th1 * x0[i] + theta * x1[i];
+        return;
+      case Method::RK4: {
+        // Cubic Hermite: x(theta) = (1 - theta) x0 + theta x1
+        //                           - theta (1 - theta) ((1 - 2 theta) (x1 - x0) - (1 - theta) h f0 + theta h f1)
+        const double *hf0 = work, *hf1 = work + d;
+        for (int i = 0; i < d; ++i)
+          x[i] = (th1 * x0[i] + theta * x1[i]) -
+                 theta * th1 * ((1.0 - 2.0 * theta) * (x1[i] - x0[i]) - th1 * hf0[i] + theta * hf1[i]);
+        return;
+      }
+      case Method::DP54: {
+        // Hairer's contd5: x(theta) = x0 + theta (dx + (1 - theta) (r3 + theta (r4 + (1 - theta) r5))).
+        const double* r3 = s + 4;
+        const double *r4 = r3 + d, *r5 = r4 + d;
+        for (int i = 0; i < d; ++i)
+          x[i] = x0[i] + theta * ((x1[i] - x0[i]) + th1 * (r3[i] + theta * (r4[i] + th1 * r5[i])));
+        return;
+      }
+    }
+  }
+  // RK4: h f0 and h f1, the vector field (projected drift plus forcing) at (t0, x0) and (t0 + h, x1), times h.
+  int dense_work_dim(int d) const override { return method_ == Method::RK4 ? 2 * d : 0; }
+  void dense_prepare(const Landscape& f, const double* x0, const double* x1, double t0, double h, std::uint64_t path,
+                     std::uint64_t seed, double* work, int d) const override {
+    if (method_ != Method::RK4) return;
+    std::uint8_t singular = 0;
+    const double t1 = t0 + h;
+    drift(f, x0, &t0, &path, seed, 1, work, &singular);
+    drift(f, x1, &t1, &path, seed, 1, work + d, &singular);
+    for (int i = 0; i < 2 * d; ++i) work[i] *= h;
   }
 
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
