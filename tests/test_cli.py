@@ -85,7 +85,8 @@ def test_run_writes_next_to_the_config_by_default(tmp_path, capsys):
 
 REGIONS = ", ".join(sorted(registry()["region"]))
 DYNAMICS = ", ".join(sorted(registry()["dynamics"]))
-RUN_KEYS = "bridge, chunk_size, divergence_bound, keep, lanes, max_steps, n_paths, record_every, record_paths, seed"
+RUN_KEYS = ("bridge, chunk_size, divergence_bound, keep, lanes, max_steps, n_paths, noise_refinement, record_every, "
+            "record_paths, seed")
 
 BAD = {
     "unknown table": (("", "[foo]\nbar = 1\n"),

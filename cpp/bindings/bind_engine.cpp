@@ -45,7 +45,7 @@ void bind_engine(py::module_& m) {
       [](const Landscape& landscape, const Dynamics& dynamics, const Start& start, const Region* stop,
          const Region* target, std::int64_t n_paths, std::int64_t max_steps, std::uint64_t seed, int threads, int lanes,
          bool bridge, double divergence_bound, std::int64_t record_paths, std::int64_t record_every,
-         std::int64_t first_path, double max_time, py::object progress) {
+         std::int64_t first_path, double max_time, std::int64_t noise_refinement, py::object progress) {
         RunConfig cfg;
         cfg.n_paths = n_paths;
         cfg.first_path = first_path;
@@ -58,6 +58,7 @@ void bind_engine(py::module_& m) {
         cfg.record_paths = record_paths;
         cfg.record_every = record_every;
         cfg.max_time = max_time;
+        cfg.noise_refinement = noise_refinement;
         // Runs on the calling thread with the GIL re-acquired. A signal (KeyboardInterrupt) or an exception from
         // `progress` is left set as the Python error and stops the run; it is raised once the core has returned.
         bool python_error = false;
@@ -85,6 +86,6 @@ void bind_engine(py::module_& m) {
       py::kw_only(), "landscape"_a, "dynamics"_a, "start"_a, "stop"_a.none(true), "target"_a.none(true), "n_paths"_a,
       "max_steps"_a, "seed"_a, "threads"_a = 0, "lanes"_a = 64, "bridge"_a = true, "divergence_bound"_a = 1e8,
       "record_paths"_a = 0, "record_every"_a = 1, "first_path"_a = 0,
-      "max_time"_a = std::numeric_limits<double>::infinity(), "progress"_a = py::none(),
+      "max_time"_a = std::numeric_limits<double>::infinity(), "noise_refinement"_a = 1, "progress"_a = py::none(),
       "Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.");
 }

@@ -52,6 +52,7 @@ class Job:
     params: dict[str, Any]
     max_time: float = math.inf  # the time cap of dynamics with their own clock (adaptive steps)
     memory: dict[str, int] = dataclasses.field(default_factory=dict)  # bytes held, by argument (memory_estimate)
+    noise_refinement: int = 1  # step n's normals: the sum of steps r n .. r n + r - 1 of the run at dt / r
 
     def _start(self) -> Any:
         if isinstance(self.x0, StartSampler):
@@ -79,6 +80,7 @@ class Job:
             record_paths=self.record_paths,
             record_every=self.record_every,
             max_time=self.max_time,
+            noise_refinement=self.noise_refinement,
             progress=progress,
         )
 

@@ -20,6 +20,7 @@ from ._validate import as_float, as_int
 KEEP = ("paths", "summary")
 MAX_STEPS = 2**48 - 2
 MAX_INDEX = 2**63 - 1
+MAX_NOISE_REFINEMENT = 2**16
 # More threads than this only oversubscribes the machine (and thousands can exhaust memory for stacks).
 MAX_THREADS = max(64, 8 * (os.cpu_count() or 1))
 # The memory a run's result may take: this environment variable (bytes, or with a K/M/G/T suffix in powers of
@@ -51,6 +52,7 @@ class RunSettings:
     divergence_bound: float = 1e8
     record_paths: int = 0
     record_every: int = 1
+    noise_refinement: int = 1
     progress: bool | None = _how(None)
     client: Any = _how(None)
     chunk_size: int | None = _how(None)
@@ -104,6 +106,8 @@ class RunSettings:
                                                finite=False))
         normalize("record_paths", as_int("record_paths", self.record_paths, minimum=0, maximum=MAX_INDEX))
         normalize("record_every", as_int("record_every", self.record_every, minimum=1, maximum=MAX_INDEX))
+        normalize("noise_refinement", as_int("noise_refinement", self.noise_refinement, minimum=1,
+                                             maximum=MAX_NOISE_REFINEMENT))
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -131,10 +131,13 @@ def make_job(
     }
     if not math.isinf(max_time):
         params["max_time"] = max_time
+    if settings.noise_refinement != 1:  # recorded only when used, so that other runs' params stay as they were
+        params["noise_refinement"] = settings.noise_refinement
     return Job(landscape=landscape, dynamics=dynamics, stop=stop, target=target, x0=start, n_paths=n_paths,
                max_steps=cap, seed=seed, lanes=lanes, bridge=settings.bridge,
                divergence_bound=settings.divergence_bound, record_paths=record_paths,
-               record_every=settings.record_every, params=params, max_time=max_time, memory=memory)
+               record_every=settings.record_every, params=params, max_time=max_time, memory=memory,
+               noise_refinement=settings.noise_refinement)
 
 
 def simulate(
@@ -154,6 +157,7 @@ def simulate(
     divergence_bound: float = 1e8,
     record_paths: int = 0,
     record_every: int = 1,
+    noise_refinement: int = 1,
     progress: bool | None = None,
     client: Any = None,
     chunk_size: int | None = None,
@@ -187,6 +191,12 @@ def simulate(
         bridge=False reports exits at the end of their step.
     record_paths, record_every : record the trajectories of paths 0 .. record_paths - 1 every `record_every`
         steps.
+    noise_refinement : r >= 1 (default 1). Draw each step's noise as the sum of the r steps of a run at dt/r with
+        the same seed: runs at dt (noise_refinement=r) and dt/r are driven by one Brownian path, for multilevel
+        Monte Carlo. Step n's normals are (Z_rn + ... + Z_rn+r-1) / sqrt(r), Z_f those of step f of the run at
+        dt/r, and its crossing-test and other uniforms are those of step rn; the law of each run is unchanged.
+        Only for dynamics that draw Gaussian noise on a fixed step (not `LevyLangevin`, the deterministic maps or
+        adaptive `ConstrainedFlow`: ValueError). Recorded in params only when not 1.
     progress : show a progress bar (default: when stderr is a terminal).
     client : a `dask.distributed.Client`: the path range is cut into chunks run on the cluster's workers and
         merged in path order, bit for bit the local result.
@@ -206,8 +216,8 @@ def simulate(
     """
     settings = RunSettings(n_paths=n_paths, t_max=t_max, max_steps=max_steps, seed=seed, threads=threads,
                            lanes=lanes, bridge=bridge, divergence_bound=divergence_bound, record_paths=record_paths,
-                           record_every=record_every, progress=progress, client=client, chunk_size=chunk_size,
-                           store=store, keep=keep)
+                           record_every=record_every, noise_refinement=noise_refinement, progress=progress,
+                           client=client, chunk_size=chunk_size, store=store, keep=keep)
     if settings.seed is None and store is not None:  # resuming: the seed the store's run was started with
         settings = dataclasses.replace(settings, seed=Store.stored_seed(store))
     job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings)

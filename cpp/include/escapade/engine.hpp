@@ -35,6 +35,8 @@
 
 namespace escapade {
 
+constexpr std::int64_t kMaxNoiseRefinement = std::int64_t{1} << 16;
+
 struct RunConfig {
   std::int64_t n_paths = 0;
   std::int64_t first_path = 0;  // run path indices [first_path, first_path + n_paths)
@@ -49,6 +51,10 @@ struct RunConfig {
   // For dynamics that keep their own time (Dynamics::time_index >= 0): a path whose time reaches max_time is
   // censored, and no step goes past it.
   double max_time = std::numeric_limits<double>::infinity();
+  // r > 1: step n's normals are (1/sqrt r) times the sum of the normals of steps r n .. r n + r - 1 of a run with
+  // r = 1 and the same seed (its crossing-test and dynamics' uniforms those of step r n), so that a run at dt with
+  // r and a run at dt / r are driven by one Brownian path. Needs a dynamics that draws normals on a fixed step.
+  std::int64_t noise_refinement = 1;
 };
 
 struct Problem {
@@ -105,6 +111,21 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
   require(cfg.record_paths >= 0, "record_paths", cfg.record_paths, ">= 0");
   require(cfg.record_every >= 1, "record_every", cfg.record_every, ">= 1");
   require(cfg.max_time > 0, "max_time", cfg.max_time, "positive");
+  require(cfg.noise_refinement >= 1 && cfg.noise_refinement <= kMaxNoiseRefinement, "noise_refinement",
+          cfg.noise_refinement, "between 1 and 65536");
+  if (cfg.noise_refinement > 1) {
+    require(pb.dynamics.time_index(d) < 0,
+            "noise_refinement must be 1 for " + pb.dynamics.name() +
+                ", which keeps its own clock (adaptive steps), got " + std::to_string(cfg.noise_refinement));
+    require(pb.dynamics.noise_dim_on(pb.landscape) > 0,
+            "noise_refinement must be 1 for " + pb.dynamics.name() +
+                ", which draws no Gaussian noise (there is no Brownian path to refine), got " +
+                std::to_string(cfg.noise_refinement));
+    const std::uint64_t most = kMaxStep / static_cast<std::uint64_t>(cfg.noise_refinement);
+    require(static_cast<std::uint64_t>(cfg.max_steps) <= most, "max_steps", cfg.max_steps,
+            "at most (2^48 - 2) / noise_refinement = " + std::to_string(most) + " with noise_refinement = " +
+                std::to_string(cfg.noise_refinement) + " (the noise of that many steps of the refined run)");
+  }
   const int k = pb.dynamics.noise_dim_on(pb.landscape);
   require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
           "noise dimension", k + pb.dynamics.uniform_dim(d),
@@ -139,6 +160,7 @@ class LaneBlock {
         ti_(dyn_.time_index(d_)),
         dense_(dyn_.has_dense_output()),
         bound_(std::min(rs.cfg.divergence_bound, std::numeric_limits<double>::max())),
+        r_(static_cast<int>(rs.cfg.noise_refinement)),
         x_(d_, L_),
         x_next_(d_, L_),
         xe_(d_, L_),
@@ -161,7 +183,13 @@ class LaneBlock {
       z_[s].resize(k_, L_);
       v_[s].resize(m_, L_);
       u_[s].assign(L_, 1.0);
+      if (r_ > 1) {
+        zf_[s].resize(k_, L_);
+        vf_[s].resize(m_, L_);
+        uf_[s].assign(L_, 1.0);
+      }
     }
+    if (r_ > 1) fine_step_.assign(L_, 0);
     x_.setZero();
     for (int l = 0; l < L_; ++l) refill(l);
   }
@@ -182,7 +210,10 @@ class LaneBlock {
       double* const z[] = {z_[0].data(), z_[1].data(), z_[2].data(), z_[3].data()};
       double* const u[] = {u_[0].data(), u_[1].data(), u_[2].data(), u_[3].data()};
       double* const v[] = {v_[0].data(), v_[1].data(), v_[2].data(), v_[3].data()};
-      draws_.draw(cfg.seed, path_.data(), step_.data(), w, k_, z, bridge_ ? u : nullptr, m_, v);
+      if (r_ == 1)
+        draws_.draw(cfg.seed, path_.data(), step_.data(), w, k_, z, bridge_ ? u : nullptr, m_, v);
+      else
+        draw_refined(w);
     }
     const double* u = u_[s].data();
     const StepInput in{x_.data(), s_.data(), z_[s].data(), v_[s].data(), step_.data(), w, path_.data(), cfg.seed,
@@ -224,6 +255,39 @@ class LaneBlock {
   static constexpr std::int8_t kRunning = static_cast<std::int8_t>(Status::Running);
 
   bool draws_anything() const { return k_ > 0 || m_ > 0 || bridge_; }
+
+  // The quad's draws with noise_refinement r > 1. The coarse steps 4q .. 4q + 3 of a lane are the fine steps
+  // 4qr .. 4qr + 4r - 1 of a run with r = 1, that is its quads qr + j (j < r), drawn here one at a time with the
+  // fine step count r * step + 4 j (step = 4q at a quad's start). Fine step 4qr + f (f = 4 j + s', s' its step in
+  // fine quad j) belongs to coarse step 4q + f / r: its normals are added to that step's, in order of f, then
+  // the sums are scaled by 1 / sqrt(r); the fine step with f % r == 0 (fine step r n of coarse step n) gives the
+  // crossing-test and dynamics' uniforms.
+  void draw_refined(int w) {
+    const RunConfig& cfg = rs_.cfg;
+    const std::uint64_t r = static_cast<std::uint64_t>(r_);
+    const std::size_t nz = static_cast<std::size_t>(k_) * w, nv = static_cast<std::size_t>(m_) * w;
+    for (int s = 0; s < QuadDraws::kSteps; ++s) std::fill(z_[s].data(), z_[s].data() + nz, 0.0);
+    double* const zf[] = {zf_[0].data(), zf_[1].data(), zf_[2].data(), zf_[3].data()};
+    double* const uf[] = {uf_[0].data(), uf_[1].data(), uf_[2].data(), uf_[3].data()};
+    double* const vf[] = {vf_[0].data(), vf_[1].data(), vf_[2].data(), vf_[3].data()};
+    for (int j = 0; j < r_; ++j) {
+      for (int l = 0; l < w; ++l) fine_step_[l] = r * step_[l] + QuadDraws::kSteps * static_cast<std::uint64_t>(j);
+      draws_.draw(cfg.seed, path_.data(), fine_step_.data(), w, k_, zf, bridge_ ? uf : nullptr, m_, vf);
+      for (int sf = 0; sf < QuadDraws::kSteps; ++sf) {
+        const int f = QuadDraws::kSteps * j + sf, s = f / r_;
+        double* __restrict zs = z_[s].data();
+        const double* __restrict zfs = zf[sf];
+        for (std::size_t i = 0; i < nz; ++i) zs[i] += zfs[i];
+        if (f % r_ != 0) continue;
+        if (bridge_) std::copy(uf[sf], uf[sf] + w, u_[s].data());
+        std::copy(vf[sf], vf[sf] + nv, v_[s].data());
+      }
+    }
+    const double scale = 1.0 / std::sqrt(static_cast<double>(r_));
+    for (int s = 0; s < QuadDraws::kSteps; ++s)
+      for (std::size_t i = 0; i < nz; ++i) z_[s].data()[i] *= scale;
+  }
+
   static int byte_lanes(int lanes) { return (lanes + 63) / 64 * 64; }  // size of the per-lane byte arrays
 
   // A coordinate past the divergence bound, or non-finite: NaN and infinities fail the comparison with the
@@ -511,6 +575,7 @@ class LaneBlock {
   const int ti_;       // index of the lane's time in its state, or -1 (time = step * dt)
   const bool dense_;   // locate events with the dynamics' dense output
   const double bound_;  // min(divergence_bound, largest finite double)
+  const int r_;         // noise_refinement
   int width_ = L_;
   int n_active_ = 0;
   int recording_ = 0;
@@ -527,6 +592,10 @@ class LaneBlock {
   std::vector<double> p_stop_, p_target_;
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   QuadDraws draws_;
+  // noise_refinement > 1 only: one fine quad's draws, and each lane's fine step count
+  Block zf_[QuadDraws::kSteps], vf_[QuadDraws::kSteps];
+  std::vector<double> uf_[QuadDraws::kSteps];
+  std::vector<std::uint64_t> fine_step_;
 };
 
 }  // namespace detail
