@@ -27,7 +27,7 @@ from .dynamics import (
 from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, TableForcing
 from .landscapes import *  # noqa: F403 - every built-in landscape, listed once in landscapes.__all__
 from .regions import Ball, Box, HalfSpace, Region
-from .results import ExitStats, SimulationResult, Status, Summary, SummaryResult, load
+from .results import Estimate, EstimateLevel, ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
 from .sweep import SweepResult, sweep
 from .symbolic import SymbolicConstraint, SymbolicLandscape
@@ -35,6 +35,7 @@ from .starts import Gaussian, StartSampler, UniformBall, UniformBox
 
 if TYPE_CHECKING:
     from . import analysis, experiments, plot
+    from .accuracy import estimate
 
 __version__: str = _core.__version__
 
@@ -54,6 +55,8 @@ __all__ = [
     "Constraint",
     "DiscreteMap",
     "Dynamics",
+    "Estimate",
+    "EstimateLevel",
     "ExitStats",
     "Forcing",
     "GD",
@@ -86,6 +89,7 @@ __all__ = [
     "UniformBox",
     "analysis",
     "datasets",
+    "estimate",
     "experiments",
     "load",
     "plot",
@@ -94,4 +98,5 @@ __all__ = [
     *landscapes.__all__,
 ]
 # The heavy parts (scipy.stats, matplotlib, the reproductions) load on first use.
-__getattr__, __dir__ = attach(__name__, __all__, submodules=["analysis", "experiments", "plot"])
+__getattr__, __dir__ = attach(__name__, __all__, submodules=["analysis", "experiments", "plot"],
+                              attributes={"estimate": "accuracy"})

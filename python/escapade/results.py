@@ -430,6 +430,133 @@ class SweepResult:
         return f"<SweepResult over {list(self.grid)}: {len(self)} points>"
 
 
+@dataclasses.dataclass(frozen=True)
+class EstimateLevel:
+    """One rung of an estimate's ladder of step sizes.
+
+    dt : the step. n_paths, path_steps : paths run and path-steps spent at this step. value, stderr : the
+    quantity's estimate there and its standard error. censored, diverged : paths CENSORED or DIVERGED. elapsed : wall
+    seconds spent at this step.
+    """
+
+    dt: float
+    n_paths: int
+    path_steps: int
+    value: float
+    stderr: float
+    censored: int
+    diverged: int
+    elapsed: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Estimate:
+    """A number with an interval: what `estimate` (and the other estimators) return.
+
+    The interval ``value ± (half_width_statistical + half_width_bias)`` is stated at `confidence`. Its statistical
+    part is z times the standard error of `value`; its bias part bounds the time-step bias of `value`: the bias
+    estimated from the ladder of step sizes plus z times that estimate's standard error (0 where the dynamics has no
+    time step to refine, a discrete map).
+
+    Attributes
+    ----------
+    quantity : what was estimated ("mean_exit_time", "exit_probability", ...). value : the estimate, at the finest
+        step of the ladder. interval : (low, high). confidence : the interval's level.
+    stderr : the statistical standard error of `value`. bias, bias_stderr : the estimated time-step bias of `value`
+        (value minus the dt -> 0 limit) and its standard error. extrapolated, extrapolated_stderr : the dt -> 0 limit
+        fitted over the ladder (for reference; `value` is the finest level's estimate).
+    half_width_statistical, half_width_bias : the interval's two parts.
+    rtol : the requested relative accuracy. reached : whether the interval's half-width is below rtol * |value|.
+    message : how the run ended (target reached, budget exhausted, ...). notes : what the user must know to read the
+        value (censoring, diverged paths, how exits were tested).
+    levels : the ladder (`EstimateLevel`s, coarsest first). n_paths, path_steps, elapsed : totals over the ladder.
+    params, seed, version : the problem, the estimator's settings, and what the numbers depend on.
+
+    `mean` and `probability` are other names for `value`.
+    """
+
+    quantity: str
+    value: float
+    interval: tuple[float, float]
+    confidence: float
+    stderr: float
+    bias: float
+    bias_stderr: float
+    extrapolated: float
+    extrapolated_stderr: float
+    half_width_statistical: float
+    half_width_bias: float
+    rtol: float
+    reached: bool
+    message: str
+    notes: tuple[str, ...]
+    levels: tuple[EstimateLevel, ...]
+    n_paths: int
+    path_steps: int
+    elapsed: float
+    params: dict[str, Any]
+    seed: int
+    version: str
+
+    @property
+    def mean(self) -> float:
+        """`value` (for a mean exit time)."""
+        return self.value
+
+    @property
+    def probability(self) -> float:
+        """`value` (for a probability)."""
+        return self.value
+
+    @property
+    def half_width(self) -> float:
+        """The interval's half-width: statistical plus bias part."""
+        return self.half_width_statistical + self.half_width_bias
+
+    @property
+    def relative_error(self) -> float:
+        """The half-width over |value|: what `rtol` bounds when `reached`."""
+        return self.half_width / abs(self.value) if self.value else math.inf
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-compatible values (levels as a list of dicts)."""
+        d = dataclasses.asdict(self)
+        d["interval"] = list(self.interval)
+        d["notes"] = list(self.notes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Estimate:
+        """The inverse of `to_dict`."""
+        d = dict(d)
+        d["interval"] = tuple(d["interval"])
+        d["notes"] = tuple(d["notes"])
+        d["levels"] = tuple(EstimateLevel(**level) for level in d["levels"])
+        return cls(**d)
+
+    def save(self, path: str | Path) -> None:
+        """Write the estimate (an .npz with a JSON header, like every result); `escapade.load` reads it back."""
+        _write_npz(path, {"kind": "estimate", "estimate": self.to_dict()}, {})
+
+    def to_pandas(self) -> Any:
+        """The ladder as a pandas DataFrame, one row per step size."""
+        import pandas as pd
+
+        return pd.DataFrame([dataclasses.asdict(level) for level in self.levels])
+
+    def __str__(self) -> str:
+        low, high = self.interval
+        text = (f"{self.quantity} = {self.value:.6g}, {100 * self.confidence:g}% interval [{low:.6g}, {high:.6g}] "
+                f"(statistical ± {self.half_width_statistical:.3g}, time-step bias {self.bias:+.3g} bounded by "
+                f"± {self.half_width_bias:.3g}); {self.message}")
+        return "\n".join([text, *(f"  note: {note}" for note in self.notes)])
+
+    def __repr__(self) -> str:
+        low, high = self.interval
+        return (f"<Estimate {self.quantity}={self.value:.6g} [{low:.6g}, {high:.6g}] at {self.confidence:g}, "
+                f"{'reached' if self.reached else 'NOT reached'} rtol={self.rtol:g}>")
+
+
 def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
     header = json.loads(str(data["header"]))
     if header.get("format") != _FORMAT:
@@ -438,9 +565,11 @@ def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
 
 
 def load(path: str | Path) -> Any:
-    """Load a result saved with `.save()`: a SimulationResult, SummaryResult or SweepResult."""
+    """Load a result saved with `.save()`: a SimulationResult, SummaryResult, SweepResult or Estimate."""
     with np.load(_as_path(path), allow_pickle=False) as data:
         header = _read_header(data, path)
         if header["kind"] == "sweep":
             return SweepResult._from_npz(data, header)
+        if header["kind"] == "estimate":
+            return Estimate.from_dict(header["estimate"])
         return _from_npz(data, header)

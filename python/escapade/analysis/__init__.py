@@ -52,6 +52,7 @@ from .statistics import (
     exponential_test,
 )
 from .success import SuccessRate, grid_points, success_rate, wilson_interval
+from .estimates import QUANTITIES, DtBias, LevelStatistic, censored_mean, dt_bias, quantity_of
 from .survival import KaplanMeier, censored_data, kaplan_meier, survival_data, survival_of
 from .thresholds import (
     CriticalBatchSizes,
@@ -73,6 +74,12 @@ from .thresholds import (
 )
 
 __all__ = [
+    "QUANTITIES",
+    "DtBias",
+    "LevelStatistic",
+    "censored_mean",
+    "dt_bias",
+    "quantity_of",
     "ArrheniusFit",
     "Basin",
     "BiasCheck",

@@ -1,0 +1,556 @@
+"""`estimate`: a quantity of the exit (a mean exit time, a probability, a quantile) to a stated accuracy, with an
+interval whose statistical and time-step parts are shown separately.
+
+Two methods refine the step dt0, dt0/2, dt0/4, ... (dt0 is the dynamics' own dt):
+
+- **multilevel** (Giles' multilevel Monte Carlo): E[Q_L] = E[Q_0] + sum_l E[Q_l - Q_{l-1}], each correction from
+  pairs of runs at dt_l and dt_{l-1} driven by one Brownian path (`simulate(noise_refinement=2)` at the coarse
+  step), so that the corrections have a small variance and cost few paths. The bias of the finest level is
+  estimated from its correction: E[Q_L - Q_{L-1}] / (2**order - 1).
+- **ladder**: independent runs at each step; the finest level's bias from the two finest levels,
+  (Q_{L-1} - Q_L) / (2**order - 1) (`analysis.estimates.dt_bias`), and the three finest checked against a bias
+  proportional to dt**order. Used for quantiles (not a mean over paths) and on request.
+
+Both report the finest level's value (for multilevel, its telescoping estimate) with the interval
+
+    value ± (z * stderr  +  |bias| + z * bias_stderr),
+
+the bias part bounding the time-step bias at the stated confidence, and stop once that half-width is below
+rtol * |value| (and the levels agree with the bias model). Each round plans the rest of the run two ways, with the
+current finest step or one step finer, takes the cheaper plan, and runs at most four times the paths a level has
+before planning again. Every batch of paths has its own seed drawn from (seed, level, batch), so an estimate is
+reproducible for any thread count (a wall-time budget makes where it stops depend on the machine).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import secrets
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from ._validate import as_float, as_int
+from .analysis.estimates import MEAN_QUANTITIES, QUANTITIES, LevelStatistic, dt_bias, path_values, quantity_of
+from .dynamics import ConstrainedFlow, DiscreteMap, Dynamics, Langevin, LevyLangevin
+from .landscapes import Landscape
+from .regions import Region
+from .results import Estimate, EstimateLevel, SimulationResult
+from .simulate import _require, simulate
+from .starts import StartSampler
+from .sweep import _replace
+
+__all__ = ["estimate"]
+
+METHODS = ("auto", "multilevel", "ladder")
+_TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
+_GROWTH = 4  # a round at most multiplies a level's paths by this
+
+
+def _budget(budget: Any) -> tuple[float, float]:
+    """(path-steps, seconds) from `budget`: a number of path-steps, or a duration such as "30s", "2min", "1h"."""
+    if budget is None:
+        return math.inf, math.inf
+    if isinstance(budget, str):
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(s|min|h)\s*", budget)
+        if m is None:
+            raise ValueError(f"budget must be a number of path-steps or a duration like '30s', '2min' or '1h', got "
+                             f"{budget!r}")
+        return math.inf, as_float("budget", float(m.group(1)), positive=True) * _TIME_UNITS[m.group(2)]
+    return math.inf if budget is None else as_float("budget", budget, positive=True), math.inf
+
+
+def _bias_order(dynamics: Dynamics, bridge: bool) -> tuple[float | None, str]:
+    """The order in dt of the time-step bias of exit statistics (None: no time step to refine) and how exits are
+    tested, for the result's notes."""
+    if isinstance(dynamics, DiscreteMap) or not isinstance(dynamics, (Langevin, LevyLangevin, ConstrainedFlow)):
+        return None, "a discrete map: its step is part of the model, so there is no time-step bias to remove"
+    if isinstance(dynamics, ConstrainedFlow):
+        if dynamics.method == "dp54":
+            raise ValueError("dynamics: ConstrainedFlow(method='dp54') controls its own error (rtol, atol); estimate "
+                             "refines a fixed step: use method='rk4' or 'euler'")
+        if dynamics.method == "rk4":
+            return 4.0, "RK4 with exits located on its dense output: bias of order dt^4"
+        if dynamics.noise == 0:
+            return 1.0, "Euler with exits located on its linear interpolation: bias of order dt"
+    if isinstance(dynamics, LevyLangevin):
+        return 0.5, "jump noise: exits tested at the steps only; bias assumed of order dt^(1/2)"
+    if not bridge:
+        return 0.5, "bridge=False: exits tested at the steps only, bias of order dt^(1/2)"
+    if isinstance(dynamics, Langevin) and isinstance(dynamics.S, str):
+        return 0.5, f"state-dependent noise (S={dynamics.S!r}): exits tested at the steps only, bias of order dt^(1/2)"
+    return 1.0, "Euler–Maruyama with the Brownian-bridge exit test: bias of order dt"
+
+
+def _check_quantity(quantity: Any, stop: Region | None, target: Region | None, q: Any, through: Any,
+                    dim: int) -> float | None:
+    if not isinstance(quantity, str) or quantity not in QUANTITIES:
+        raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
+    if stop is None and target is None:
+        raise ValueError(f"quantity={quantity!r} needs a stop or a target region: a path would never end")
+    if quantity == "hit_probability" and target is None:
+        raise ValueError("quantity='hit_probability' needs a target region (target=None)")
+    if quantity == "exit_through":
+        if stop is None:
+            raise ValueError("quantity='exit_through' needs a stop region (stop=None): it is where paths leave")
+        if not isinstance(through, Region):
+            raise TypeError(f"quantity='exit_through' needs through=<an escapade Region>, got {through!r}")
+        if through.dim != dim:
+            raise ValueError(f"through must have dimension {dim} (the landscape's), got {through!r}")
+    elif through is not None:
+        raise ValueError(f"through is used only with quantity='exit_through', got quantity={quantity!r}")
+    if quantity == "quantile":
+        if q is None:
+            raise ValueError("quantity='quantile' needs q, the level in (0, 1)")
+        qf = as_float("q", q)
+        if not 0 < qf < 1:
+            raise ValueError(f"q must be in (0, 1), got {q!r}")
+        return qf
+    if q is not None:
+        raise ValueError(f"q is used only with quantity='quantile', got quantity={quantity!r}")
+    return None
+
+
+def _seed(seed: int, level: int, batch: int) -> int:
+    return int(np.random.SeedSequence([seed, level, batch]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def _pool(results: list[SimulationResult]) -> SimulationResult:
+    """Several runs of one problem as one result (their per-path arrays end to end)."""
+    first = results[0]
+    if len(results) == 1:
+        return first
+    arrays = {f.name: np.concatenate([getattr(r, f.name) for r in results]) for f in dataclasses.fields(first)
+              if isinstance(getattr(first, f.name), np.ndarray)}
+    return dataclasses.replace(first, trajectories=[], total_steps=sum(r.total_steps for r in results), **arrays)
+
+
+@dataclasses.dataclass
+class _Level:
+    """One step size: its runs (for multilevel, the runs at this step and, paired path by path, the runs at the
+    next coarser step driven by the same Brownian paths)."""
+
+    dt: float
+    dynamics: Dynamics
+    runs: list[SimulationResult] = dataclasses.field(default_factory=list)
+    coarse_runs: list[SimulationResult] = dataclasses.field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def path_steps(self) -> int:
+        return sum(r.total_steps for r in (*self.runs, *self.coarse_runs))
+
+    @property
+    def n_paths(self) -> int:
+        return sum(r.n_paths for r in self.runs)
+
+    def cost(self) -> float:
+        """Path-steps per sample."""
+        return max(self.path_steps / max(self.n_paths, 1), 1.0)
+
+
+@dataclasses.dataclass
+class _Outcome:
+    value: float
+    stderr: float
+    half_width_statistical: float
+    half_width_bias: float
+    bias: float
+    bias_stderr: float
+    extrapolated: float
+    extrapolated_stderr: float
+    consistent: bool
+    statistics: list[LevelStatistic]  # each level's own estimate (for multilevel: the level's fine runs alone)
+
+
+class _Estimator:
+    """What both methods share: the problem, the ladder, running batches, the budget and progress lines."""
+
+    def __init__(self, problem: dict[str, Any], *, dynamics: Dynamics, quantity: str, q: float | None,
+                 through: Region | None, order: float | None, rtol: float, confidence: float, n_pilot: int,
+                 max_levels: int, max_steps: float, max_seconds: float, seed: int, show: bool) -> None:
+        self.problem, self.dynamics, self.quantity, self.q, self.through = problem, dynamics, quantity, q, through
+        self.order, self.rtol, self.confidence, self.n_pilot, self.max_levels = order, rtol, confidence, n_pilot, max_levels
+        self.max_steps, self.max_seconds, self.seed, self.show = max_steps, max_seconds, seed, show
+        self.z = float(stats.norm.ppf(0.5 + confidence / 2))
+        self.start = time.perf_counter()
+        self.ladder: list[_Level] = []
+
+    def add_level(self) -> None:
+        k = len(self.ladder)
+        dt = self.dynamics.dt / 2**k
+        self.ladder.append(_Level(dt, self.dynamics if k == 0 else _replace(self.dynamics, "dynamics.dt", "dt", dt)))
+
+    def run(self, k: int, n: int, *, coupled: bool) -> None:
+        """n more paths at level k; `coupled`: with the paired coarse runs of multilevel Monte Carlo."""
+        lv = self.ladder[k]
+        t0 = time.perf_counter()
+        seed = _seed(self.seed, k, len(lv.runs))
+        lv.runs.append(simulate(dynamics=lv.dynamics, n_paths=int(n), seed=seed, **self.problem))
+        if coupled and k > 0:
+            lv.coarse_runs.append(simulate(dynamics=self.ladder[k - 1].dynamics, n_paths=int(n), seed=seed,
+                                           noise_refinement=2, **self.problem))
+        lv.elapsed += time.perf_counter() - t0
+
+    def statistic(self, lv: _Level) -> LevelStatistic:
+        return quantity_of(_pool(lv.runs), self.quantity, q=self.q, through=self.through, confidence=self.confidence)
+
+    @property
+    def spent(self) -> int:
+        return sum(lv.path_steps for lv in self.ladder)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def room(self) -> float:
+        """Path-steps the budget still allows (wall time converted at the measured cost per path-step)."""
+        rate = self.elapsed() / max(self.spent, 1)
+        seconds = (self.max_seconds - self.elapsed()) / rate if rate > 0 else math.inf
+        return min(self.max_steps - self.spent, seconds)
+
+    def progress(self, value: float, hw_stat: float, hw_bias: float) -> None:
+        if self.show:
+            print(f"escapade.estimate: {len(self.ladder)} levels, finest dt={self.ladder[-1].dt:.3g}; value "
+                  f"{value:.6g} ± {hw_stat:.3g} (statistical) ± {hw_bias:.3g} (bias); goal ± "
+                  f"{self.rtol * abs(value):.3g}; {self.spent:.3g} path-steps, {self.elapsed():.1f} s", file=sys.stderr)
+
+    def execute(self, runs: list[tuple[int, int]], *, coupled: bool) -> str:
+        """Run the planned (level, paths) batches, scaled down to the budget; '' or why nothing could run."""
+        runs = [(k, n) for k, n in runs if n > 0]
+        last = self.ladder[-1].cost()
+        want = sum(n * (self.ladder[k].cost() if k < len(self.ladder) else 2 * last) for k, n in runs)
+        room = self.room()
+        if want > room:
+            if room < 0.05 * want:
+                return "budget exhausted before the target"
+            runs = [(k, math.floor(n * room / want)) for k, n in runs]
+            runs = [(k, n) for k, n in runs if n >= 1]
+            if not runs:
+                return "budget exhausted before the target"
+        for k, n in runs:
+            while k >= len(self.ladder):
+                self.add_level()
+            self.run(k, n, coupled=coupled)
+        return ""
+
+    def loop(self, evaluate: Callable[[], _Outcome], plan: Callable[[_Outcome], list[tuple[int, int]]],
+             coupled: bool) -> tuple[_Outcome, str]:
+        history: list[tuple[int, float]] = []  # (path-steps spent, half-width) after each round
+        while True:
+            out = evaluate()
+            if not all(math.isfinite(x) for x in (out.value, out.half_width_statistical, out.half_width_bias)):
+                return out, "stopped: the quantity has no finite estimate at some step (see notes)"
+            self.progress(out.value, out.half_width_statistical, out.half_width_bias)
+            hw = out.half_width_statistical + out.half_width_bias
+            if out.consistent and hw <= self.rtol * abs(out.value):
+                return out, "target reached"
+            # Eight times the work without a tenth off the half-width: more paths do not help (an estimate on a
+            # grid of exit times, say), so say so rather than run on.
+            history.append((self.spent, hw))
+            if any(self.spent >= 8 * spent and hw > 0.9 * before for spent, before in history[:-1]):
+                return out, "stopped: the half-width no longer shrinks with more paths (see the ladder)"
+            runs = plan(out)
+            if not runs:
+                return out, (f"stopped: the time-step bias exceeds the target and max_levels={self.max_levels} "
+                             "allows no finer step")
+            why = self.execute(runs, coupled=coupled)
+            if why:
+                return out, why
+
+    def stay_or_refine(self, stay: tuple[float, list[tuple[int, int]]],
+                       refine: tuple[float, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+        """The cheaper plan, each level's paths capped at _GROWTH times what it has (a new level at least a
+        pilot's worth)."""
+        cost, runs = min(stay, refine, key=lambda p: p[0])
+        if math.isinf(cost):
+            return []
+        have = [lv.n_paths for lv in self.ladder]
+        capped = []
+        for k, n in runs:
+            current = have[k] if k < len(have) else 0
+            capped.append((k, min(n - current, max(self.n_pilot, (_GROWTH - 1) * current))))
+        return capped
+
+
+def _ladder(est: _Estimator) -> tuple[_Outcome, str]:
+    """Independent runs at each step (see the module docstring)."""
+    z, order = est.z, est.order
+
+    def evaluate() -> _Outcome:
+        stat = [est.statistic(lv) for lv in est.ladder]
+        values, ses = [s.value for s in stat], [s.stderr for s in stat]
+        if order is None or not all(math.isfinite(v) and math.isfinite(e) and e > 0 for v, e in zip(values, ses)):
+            return _Outcome(values[-1], ses[-1], z * ses[-1], 0.0 if order is None else math.inf, 0.0, 0.0,
+                            values[-1], ses[-1], True, stat)
+        dts = [lv.dt for lv in est.ladder]
+        fit = dt_bias(dts[-2:], values[-2:], ses[-2:], order=order)
+        consistent = len(values) < 3 or dt_bias(dts[-3:], values[-3:], ses[-3:], order=order).consistent
+        return _Outcome(values[-1], ses[-1], z * ses[-1], abs(fit.bias) + z * fit.stderr, fit.bias, fit.stderr,
+                        fit.extrapolated, fit.extrapolated_stderr, consistent, stat)
+
+    def cheapest(k: int, sd: list[float], have: list[int], cost: list[float], bias: float,
+                 goal: float) -> tuple[float, list[tuple[int, int]]]:
+        """The cheapest paths at levels k - 1 and k that bring the half-width below `goal` with level k the
+        finest, expecting the bias `bias` there."""
+        room = goal - bias
+        if room <= 0:
+            return math.inf, []
+        if order is None:
+            n = math.ceil((z * sd[k] / room) ** 2)
+            return max(n - have[k], 0) * cost[k], [(k, n)]
+        best: tuple[float, list[tuple[int, int]]] = (math.inf, [])
+        for r in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0):  # paths at level k - 1 per path at level k
+            factor = sd[k] + math.sqrt(sd[k - 1] ** 2 / r + sd[k] ** 2) / (2**order - 1)
+            n = math.ceil((z * factor / room) ** 2)
+            m = math.ceil(r * n)
+            spend = max(n - have[k], 0) * cost[k] + max(m - have[k - 1], 0) * cost[k - 1]
+            best = min(best, (spend, [(k - 1, m), (k, n)]), key=lambda p: p[0])
+        return best
+
+    def plan(out: _Outcome) -> list[tuple[int, int]]:
+        stat = out.statistics
+        goal = est.rtol * abs(out.value)
+        sd = [s.stderr * math.sqrt(s.n) for s in stat]
+        have = [s.n for s in stat]
+        cost = [lv.cost() for lv in est.ladder]
+        L = len(est.ladder) - 1
+        # The bias the plans expect: the estimate less two of its standard errors (a noisy pilot estimate must
+        # not send the ladder to ever finer steps; more paths firm it up).
+        bias = max(abs(out.bias) - 2 * out.bias_stderr, 0.0)
+        stay = cheapest(L, sd, have, cost, bias, goal) if out.consistent else (math.inf, [])
+        if stay[0] == 0:  # the plan says enough, but the half-width disagrees: the bias estimate needs paths
+            stay = (0.0, [(L - 1, 2 * have[L - 1]), (L, 2 * have[L])] if order is not None else [(L, 2 * have[L])])
+        refine: tuple[float, list[tuple[int, int]]] = (math.inf, [])
+        if order is not None and L + 1 < est.max_levels:
+            refine = cheapest(L + 1, [*sd, sd[L]], [*have, 0], [*cost, 2 * cost[L]], bias / 2**order, goal)
+            if math.isinf(refine[0]):  # even one step finer the bias would exceed the goal: refine now
+                refine = (0.0, [(L + 1, est.n_pilot)])
+        return est.stay_or_refine(stay, refine)
+
+    return est.loop(evaluate, plan, coupled=False)
+
+
+def _multilevel(est: _Estimator) -> tuple[_Outcome, str]:
+    """Multilevel Monte Carlo over coupled levels (see the module docstring)."""
+    z, order = est.z, est.order
+    assert order is not None
+    ratio = 2.0**order
+
+    def corrections() -> list[tuple[float, float, int]]:
+        """(mean, variance, samples) of Q_0 and of each correction Q_l - Q_{l-1}."""
+        out = []
+        for k, lv in enumerate(est.ladder):
+            y = path_values(_pool(lv.runs), est.quantity, through=est.through)
+            if k > 0:
+                y = y - path_values(_pool(lv.coarse_runs), est.quantity, through=est.through)
+            y = y[np.isfinite(y)]
+            n = y.size
+            # A variance of 0 (every pair of a probability agreed) is read as at most half a disagreement.
+            var = max(float(y.var(ddof=1)) if n > 1 else math.inf, 1.0 / (n + 1) if est.quantity != "mean_exit_time"
+                      else 0.0)
+            out.append((float(y.mean()) if n else math.nan, var, n))
+        return out
+
+    def evaluate() -> _Outcome:
+        stat = [est.statistic(lv) for lv in est.ladder]
+        c = corrections()
+        value = sum(m for m, _, _ in c)
+        stderr = math.sqrt(sum(v / n for _, v, n in c))
+        m_L, v_L, n_L = c[-1]
+        size = abs(m_L)
+        if len(c) > 2:  # Giles' safeguard against a correction that is small by chance
+            size = max(size, abs(c[-2][0]) / ratio)
+        bias = math.copysign(size, m_L) / (ratio - 1)
+        bias_stderr = math.sqrt(v_L / n_L) / (ratio - 1)
+        consistent = True
+        if len(c) > 2:  # the corrections shrink like dt**order
+            m_p, v_p, n_p = c[-2]
+            consistent = abs(m_p - ratio * m_L) <= 3 * math.sqrt(v_p / n_p + ratio**2 * v_L / n_L)
+        return _Outcome(value, stderr, z * stderr, abs(bias) + z * bias_stderr, bias, bias_stderr, value - bias,
+                        math.sqrt(stderr**2 + bias_stderr**2), consistent, stat)
+
+    def cheapest(var: list[float], cost: list[float], have: list[int], bias: float,
+                 goal: float) -> tuple[float, list[tuple[int, int]]]:
+        """Giles' allocation n_l = lam * sqrt(V_l / C_l), with lam the smallest that brings z * stderr plus the
+        bias part (|bias| + z * its standard error, which shrinks with the finest level's paths) below `goal`."""
+        room = goal - bias
+        if room <= 0:
+            return math.inf, []
+        a = math.sqrt(sum(math.sqrt(v * c) for v, c in zip(var, cost)))
+        b = (var[-1] * cost[-1]) ** 0.25 / (ratio - 1)
+        lam = (z * (a + b) / room) ** 2
+        targets = [max(math.ceil(lam * math.sqrt(v / c)), 2) for v, c in zip(var, cost)]
+        spend = sum(max(t - h, 0) * c for t, h, c in zip(targets, have, cost))
+        return spend, list(enumerate(targets))
+
+    def plan(out: _Outcome) -> list[tuple[int, int]]:
+        c = corrections()
+        goal = est.rtol * abs(out.value)
+        var = [v for _, v, _ in c]
+        have = [lv.n_paths for lv in est.ladder]
+        cost = [lv.cost() for lv in est.ladder]
+        L = len(est.ladder) - 1
+        bias = max(abs(out.bias) - 2 * out.bias_stderr, 0.0)
+        stay = cheapest(var, cost, have, bias, goal) if out.consistent else (math.inf, [])
+        if stay[0] == 0:
+            stay = (0.0, [(L, 2 * have[L])])
+        refine: tuple[float, list[tuple[int, int]]] = (math.inf, [])
+        if L + 1 < est.max_levels:
+            # The next correction's variance decays as the last two did (between 1/2 and 1/4 per level).
+            decay = min(max(var[-1] / var[-2], 0.25), 0.5) if L >= 2 and var[-2] > 0 else 0.5
+            refine = cheapest([*var, var[-1] * decay], [*cost, 2 * cost[-1]], [*have, 0], bias / ratio, goal)
+            if math.isinf(refine[0]):
+                refine = (0.0, [(L + 1, est.n_pilot)])
+        return est.stay_or_refine(stay, refine)
+
+    return est.loop(evaluate, plan, coupled=True)
+
+
+def estimate(
+    landscape: Landscape,
+    dynamics: Dynamics,
+    *,
+    x0: ArrayLike | StartSampler,
+    stop: Region | None = None,
+    target: Region | None = None,
+    quantity: str = "mean_exit_time",
+    q: float | None = None,
+    through: Region | None = None,
+    rtol: float = 0.01,
+    confidence: float = 0.95,
+    budget: float | str | None = None,
+    t_max: float | None = None,
+    method: str = "auto",
+    n_pilot: int = 1000,
+    max_levels: int = 12,
+    seed: int | None = None,
+    threads: int | None = None,
+    bridge: bool = True,
+    divergence_bound: float = 1e8,
+    progress: bool | None = None,
+) -> Estimate:
+    """Estimate `quantity` of the paths of `dynamics` on `landscape` to the relative accuracy `rtol`.
+
+    Takes the problem as `simulate` does (landscape, dynamics, x0, stop, target, t_max, bridge, ...) and returns an
+    `Estimate`: ``.value``, ``.interval`` (at `confidence`) with its statistical and time-step parts, the ladder of
+    step sizes with the paths and path-steps spent on each, and whether the target was reached.
+
+    Parameters
+    ----------
+    quantity : "mean_exit_time" (E[tau], tau the time the path left `stop` or entered `target`),
+        "exit_probability" (P(tau <= t_max)), "hit_probability" (P(entering `target` first; needs a target),
+        "quantile" (the `q`-quantile of tau), or "exit_through" (P(leaving `stop` at a point of the region
+        `through`)).
+    rtol : the target: the interval's half-width (statistical plus bias part) below rtol * |value|; in (0, 1).
+    confidence : the interval's level, in (0, 1).
+    budget : at most this many path-steps (a number), or this much wall time (a string: "30s", "2min", "1h"). When it
+        runs out first, the result says so (``reached=False``, with its `message`) and gives what was reached.
+    t_max : the time cap of each path (required). Paths still running then are CENSORED; a mean over censored paths
+        is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`).
+    method : "multilevel" (coupled levels), "ladder" (independent levels), or "auto": multilevel for the means over
+        paths (every quantity but "quantile") of dynamics driven by Gaussian noise, else the ladder.
+    n_pilot : paths per level in the first round (at least 100).
+    max_levels : the most step sizes the ladder may use (dt0 / 2**(max_levels - 1) is the finest).
+    seed : the seed every batch's seed is drawn from (default: a fresh random seed, recorded in the result).
+    threads, bridge, divergence_bound : as for `simulate`.
+    progress : print one line per round to stderr (default: when stderr is a terminal).
+
+    The dynamics' dt is the coarsest step. For a discrete map (GD, SGD, ...) the step is part of the model: one
+    level is run, with no bias part. DIVERGED paths are left out of the value and counted in the notes.
+    """
+    _require("landscape", landscape, Landscape)
+    _require("dynamics", dynamics, Dynamics)
+    _require("stop", stop, Region, optional=True)
+    _require("target", target, Region, optional=True)
+    qf = _check_quantity(quantity, stop, target, q, through, landscape.dim)
+    rtol = as_float("rtol", rtol)
+    if not 0 < rtol < 1:
+        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    confidence = as_float("confidence", confidence)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if t_max is None:
+        raise ValueError("t_max is required: the time cap of every path (paths still running then are censored)")
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    n_pilot = as_int("n_pilot", n_pilot, minimum=100)
+    max_levels = as_int("max_levels", max_levels, minimum=1, maximum=40)
+    max_steps, max_seconds = _budget(budget)
+    order, exit_test = _bias_order(dynamics, bridge)
+    coupled_ok = quantity in MEAN_QUANTITIES and order is not None and not isinstance(dynamics, LevyLangevin)
+    if method == "multilevel" and not coupled_ok:
+        raise ValueError(f"method='multilevel' needs a mean over paths (not quantity={quantity!r}) of dynamics with "
+                         f"a time step driven by Gaussian noise, got {type(dynamics).__name__}")
+    if method == "auto":
+        method = "multilevel" if coupled_ok else "ladder"
+    n_first = 1 if order is None else min(3, max_levels)
+    if max_levels < 2 and order is not None:
+        raise ValueError(f"max_levels must be at least 2 to estimate a time-step bias, got {max_levels}")
+    if max_steps < n_first * n_pilot:
+        raise ValueError(f"budget={budget!r} path-steps is below the first round's minimum of {n_first * n_pilot} "
+                         f"({n_first} levels of n_pilot={n_pilot} paths, at least one step each)")
+    seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**63 - 1)
+    problem = dict(landscape=landscape, x0=x0, stop=stop, target=target, t_max=t_max, threads=threads, bridge=bridge,
+                   divergence_bound=divergence_bound, progress=False)
+    est = _Estimator(problem, dynamics=dynamics, quantity=quantity, q=qf, through=through, order=order, rtol=rtol,
+                     confidence=confidence, n_pilot=n_pilot, max_levels=max_levels, max_steps=max_steps,
+                     max_seconds=max_seconds, seed=seed, show=sys.stderr.isatty() if progress is None else bool(progress))
+    for k in range(n_first):
+        est.add_level()
+        est.run(k, n_pilot, coupled=method == "multilevel")
+    out, message = (_multilevel if method == "multilevel" else _ladder)(est)
+
+    stat = out.statistics
+    notes = [exit_test]
+    censored = sum(s.censored for s in stat)
+    if quantity in ("mean_exit_time", "quantile") and not all(s.identified for s in stat):
+        notes.append(f"{censored} paths were censored at t_max={t_max:g}: the value is the restricted mean "
+                     f"E[min(tau, t_max)], a lower bound of the mean" if quantity == "mean_exit_time" else
+                     f"more than {1 - qf:g} of the paths did not exit by t_max={t_max:g}: the quantile is beyond it")
+    elif censored:
+        notes.append(f"{censored} paths were censored at t_max={t_max:g}")
+    diverged = sum(s.diverged for s in stat)
+    if diverged:
+        notes.append(f"{diverged} paths diverged and are left out: the value is conditional on not diverging")
+    if not out.consistent:
+        notes.append(f"the finest steps disagree with a bias of order dt^{order:g}: the bias part is not reliable")
+    levels = tuple(EstimateLevel(dt=lv.dt, n_paths=lv.n_paths, path_steps=lv.path_steps, value=s.value,
+                                 stderr=s.stderr, censored=s.censored, diverged=s.diverged, elapsed=lv.elapsed)
+                   for lv, s in zip(est.ladder, stat))
+    first = est.ladder[0].runs[0]
+    params = {key: first.params[key] for key in ("landscape", "dynamics", "stop", "target", "x0", "bridge",
+                                                 "divergence_bound")}
+    params.update(quantity=quantity, q=qf, through=through.to_dict() if through is not None else None, rtol=rtol,
+                  confidence=confidence, budget=budget, t_max=t_max, method=method, n_pilot=n_pilot,
+                  max_levels=max_levels, bias_order=order, semantics=first.params.get("semantics", 1))
+    hw = out.half_width_statistical + out.half_width_bias
+    return Estimate(
+        quantity=quantity,
+        value=out.value,
+        interval=(out.value - hw, out.value + hw),
+        confidence=confidence,
+        stderr=out.stderr,
+        bias=out.bias,
+        bias_stderr=out.bias_stderr,
+        extrapolated=out.extrapolated,
+        extrapolated_stderr=out.extrapolated_stderr,
+        half_width_statistical=out.half_width_statistical,
+        half_width_bias=out.half_width_bias,
+        rtol=rtol,
+        reached=message == "target reached",
+        message=message,
+        notes=tuple(notes),
+        levels=levels,
+        n_paths=sum(lv.n_paths for lv in est.ladder),
+        path_steps=est.spent,
+        elapsed=est.elapsed(),
+        params=params,
+        seed=seed,
+        version=first.version,
+    )

@@ -1,0 +1,189 @@
+"""`estimate`: quantities to a stated accuracy, against exact answers; the time-step bias machinery of
+analysis.estimates; bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import optimize
+
+import escapade as esc
+from escapade.analysis import dt_bias, mean_exit_time_1d, quantity_of
+from escapade.analysis.estimates import censored_mean
+
+FLAT = esc.Quadratic(np.zeros((1, 1)))
+INTERVAL = esc.Box([-1.0], [1.0])
+
+
+def brownian(dt: float = 0.1) -> esc.Langevin:
+    """dX = dW (temperature 1/2): from 0, the mean exit time from (-1, 1) is 1."""
+    return esc.Langevin(temperature=0.5, dt=dt)
+
+
+def brownian_survival(t: float, a: float = 1.0, variance: float = 1.0) -> float:
+    """P(tau > t) for Brownian motion with this variance rate started at the centre of (-a, a) (eigenfunction
+    series)."""
+    k = np.arange(60)
+    terms = (4 / np.pi) * (-1.0) ** k / (2 * k + 1) * np.exp(-((2 * k + 1) ** 2) * np.pi**2 * variance * t / (8 * a**2))
+    return float(terms.sum())
+
+
+def covers(e: esc.Estimate, exact: float) -> bool:
+    low, high = e.interval
+    return low <= exact <= high
+
+
+@pytest.mark.parametrize("method", ["multilevel", "ladder"])
+def test_mean_exit_time_of_brownian_motion_is_covered(method):
+    e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.02, seed=11, method=method)
+    assert e.reached and e.message == "target reached"
+    assert covers(e, 1.0), e
+    assert e.half_width <= 0.02 * abs(e.value)
+    assert e.mean == e.value and len(e.levels) >= 2
+    assert e.path_steps == sum(level.path_steps for level in e.levels) > 0
+    assert e.params["method"] == method and e.params["quantity"] == "mean_exit_time"
+
+
+def test_ornstein_uhlenbeck_interval_against_quadrature():
+    # dX = -X dt + sqrt(2T) dW from 0.3, leaving (-0.5, 1): exact mean by quadrature
+    T = 0.25
+    exact = float(mean_exit_time_1d(lambda x: -x, 2 * T, 0.3, -0.5, 1.0))
+    e = esc.estimate(esc.Quadratic(np.eye(1)), esc.Langevin(temperature=T, dt=0.05), x0=[0.3],
+                     stop=esc.Box([-0.5], [1.0]), t_max=100, rtol=0.02, seed=5)
+    assert e.reached and covers(e, exact), (e, exact)
+
+
+def test_quantile_uses_the_ladder_and_covers_the_median():
+    median = optimize.brentq(lambda t: brownian_survival(t) - 0.5, 0.05, 5.0)
+    e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=50, quantity="quantile", q=0.5, rtol=0.03,
+                     seed=2)
+    assert e.params["method"] == "ladder"
+    assert e.reached and covers(e, median), (e, median)
+
+
+def test_exit_probability_by_a_time_cap():
+    # P(tau <= 0.5) for Brownian motion from the centre of (-1, 1)
+    exact = 1 - brownian_survival(0.5)
+    e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=0.5, quantity="exit_probability", rtol=0.03,
+                     seed=4)
+    assert e.probability == e.value and e.reached and covers(e, exact), (e, exact)
+    assert any("censored" in note for note in e.notes)
+
+
+def test_a_discrete_map_has_one_level_and_no_bias_part():
+    # A +-0.1 random walk from 0 leaves (-3, 2) at +2 first with probability 3/5 (gambler's ruin).
+    walk = esc.NoisyGD(lr=0.1, noise_radius=1.0)
+    e = esc.estimate(FLAT, walk, x0=[0.0], stop=esc.Box([-3.0], [2.0]), t_max=10_000, quantity="exit_through",
+                     through=esc.HalfSpace(normal=[-1.0], offset=0.0), rtol=0.05, seed=8)
+    assert len(e.levels) == 1 and e.half_width_bias == 0 and e.bias == 0
+    assert e.reached and covers(e, 0.6), e
+    assert "discrete map" in e.notes[0]
+
+
+def test_a_budget_that_runs_out_is_flagged():
+    e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.001, budget=2e6, seed=1)
+    assert not e.reached and "budget" in e.message
+    assert e.path_steps <= 2.2e6
+    assert np.isfinite(e.value) and e.interval[0] < e.value < e.interval[1]
+
+
+def test_censored_paths_make_a_restricted_mean_and_say_so():
+    e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=1.0, rtol=0.05, seed=3, method="ladder")
+    assert any("restricted mean" in note for note in e.notes)
+    # E[min(tau, 1)] = int_0^1 P(tau > t) dt
+    exact = sum(brownian_survival(t) for t in np.linspace(0, 1, 2001)[1:] - 0.5 / 2000) / 2000
+    assert covers(e, exact), (e, exact)
+
+
+def test_same_seed_same_estimate_for_any_thread_count():
+    kw = dict(x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, seed=21)
+    a = esc.estimate(FLAT, brownian(), threads=1, **kw)
+    b = esc.estimate(FLAT, brownian(), threads=2, **kw)
+    assert a.value == b.value and a.interval == b.interval and a.path_steps == b.path_steps
+
+
+def test_save_load_and_tables(tmp_path):
+    e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, seed=6)
+    path = tmp_path / "e.npz"
+    e.save(path)
+    back = esc.load(path)
+    assert isinstance(back, esc.Estimate) and back.to_dict() == e.to_dict()
+    assert list(e.to_pandas()["dt"]) == [level.dt for level in e.levels]
+    assert "mean_exit_time" in str(e) and "reached" in repr(e)
+
+
+def test_dt_bias_reads_a_linear_bias_exactly():
+    dts = np.array([0.4, 0.2, 0.1])
+    fit = dt_bias(dts, 5.0 + 3.0 * dts, [0.01, 0.01, 0.01])
+    assert fit.bias == pytest.approx(0.3) and fit.extrapolated == pytest.approx(5.0) and fit.consistent
+    curved = dt_bias(dts, 5.0 + 3.0 * dts + 40 * dts**2, [0.01, 0.01, 0.01])
+    assert not curved.consistent and curved.dof == 1
+    half = dt_bias([0.4, 0.1], 5.0 + 2.0 * np.sqrt([0.4, 0.1]), [0.1, 0.1], order=0.5)
+    assert half.bias == pytest.approx(2.0 * math.sqrt(0.1))
+
+
+def test_censoring_policy():
+    mean, se, identified = censored_mean([1.0, 2.0, 3.0], [True, True, True], 10.0)
+    assert (mean, identified) == (2.0, True) and se == pytest.approx(1 / math.sqrt(3))
+    mean, _, identified = censored_mean([1.0, 10.0], [True, False], 10.0)
+    assert mean == 5.5 and not identified
+
+
+def test_quantity_of_a_run():
+    r = esc.simulate(FLAT, brownian(0.01), x0=[0.0], stop=INTERVAL, t_max=50, n_paths=4000, seed=1)
+    s = quantity_of(r, "mean_exit_time")
+    assert abs(s.value - r.summary().mean) < 1e-12 and s.n == 4000 and s.identified
+    p = quantity_of(r, "exit_through", through=esc.HalfSpace(normal=[-1.0], offset=0.0))
+    assert abs(p.value - 0.5) < 4 * p.stderr
+
+
+def test_state_dependent_and_jump_noise_use_half_order():
+    from escapade.accuracy import _bias_order
+
+    assert _bias_order(esc.LevyLangevin(1.5, dt=0.1), True)[0] == 0.5
+    assert _bias_order(esc.Langevin(temperature=0.5, dt=0.1), False)[0] == 0.5
+    assert _bias_order(esc.Langevin(temperature=0.5, dt=0.1), True)[0] == 1.0
+    assert _bias_order(esc.ConstrainedFlow(method="rk4", dt=0.1), True)[0] == 4.0
+    assert _bias_order(esc.GD(lr=0.1), True)[0] is None
+
+
+BAD = [
+    (dict(rtol=0), ValueError, "rtol"),
+    (dict(rtol=1), ValueError, "rtol"),
+    (dict(rtol=-0.1), ValueError, "rtol"),
+    (dict(rtol="0.1"), TypeError, "rtol"),
+    (dict(confidence=0), ValueError, "confidence"),
+    (dict(confidence=1.0), ValueError, "confidence"),
+    (dict(quantity="median"), ValueError, "quantity"),
+    (dict(quantity="hit_probability"), ValueError, "target"),
+    (dict(quantity="quantile"), ValueError, "q"),
+    (dict(quantity="quantile", q=1.5), ValueError, "q"),
+    (dict(q=0.5), ValueError, "q is used only"),
+    (dict(quantity="exit_through"), TypeError, "through"),
+    (dict(quantity="exit_through", through=esc.HalfSpace(normal=[1.0, 0.0], offset=0.0)), ValueError, "through"),
+    (dict(through=esc.HalfSpace(normal=[1.0], offset=0.0)), ValueError, "through is used only"),
+    (dict(budget=10), ValueError, "budget"),
+    (dict(budget="soon"), ValueError, "budget"),
+    (dict(budget=-5), ValueError, "budget"),
+    (dict(t_max=None), ValueError, "t_max"),
+    (dict(method="fast"), ValueError, "method"),
+    (dict(method="multilevel", quantity="quantile", q=0.5), ValueError, "multilevel"),
+    (dict(n_pilot=10), ValueError, "n_pilot"),
+    (dict(max_levels=1), ValueError, "max_levels"),
+    (dict(stop=None), ValueError, "stop or a target"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, match", BAD)
+def test_bad_input_is_refused(kwargs, error, match):
+    args = dict(x0=[0.0], stop=INTERVAL, t_max=50, seed=1)
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        esc.estimate(FLAT, brownian(), **args)
+
+
+def test_adaptive_steps_are_refused():
+    with pytest.raises(ValueError, match="dp54"):
+        esc.estimate(FLAT, esc.ConstrainedFlow(method="dp54", dt=0.1), x0=[0.0], stop=INTERVAL, t_max=5)
