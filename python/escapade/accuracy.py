@@ -169,6 +169,17 @@ class _Outcome:
     statistics: list[LevelStatistic]  # each level's own estimate (for multilevel: the level's fine runs alone)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Method:
+    """A method's two steps: `evaluate` the ladder as it stands, `plan` (path-steps, [(level, paths)]) the next
+    round; `coupled`: whether its levels run in coupled pairs."""
+
+    name: str
+    evaluate: Callable[[], _Outcome]
+    plan: Callable[[_Outcome], tuple[float, list[tuple[int, int]]]]
+    coupled: bool
+
+
 class _Estimator:
     """What both methods share: the problem, the ladder, running batches, the budget and progress lines."""
 
@@ -239,8 +250,8 @@ class _Estimator:
             self.run(k, n, coupled=coupled)
         return ""
 
-    def loop(self, evaluate: Callable[[], _Outcome], plan: Callable[[_Outcome], list[tuple[int, int]]],
-             coupled: bool) -> tuple[_Outcome, str]:
+    def loop(self, method: _Method) -> tuple[_Outcome, str]:
+        evaluate, plan, coupled = method.evaluate, method.plan, method.coupled
         history: list[tuple[int, float]] = []  # (path-steps spent, half-width) after each round
         while True:
             out = evaluate()
@@ -255,7 +266,7 @@ class _Estimator:
             history.append((self.spent, hw))
             if any(self.spent >= 8 * spent and hw > 0.9 * before for spent, before in history[:-1]):
                 return out, "stopped: the half-width no longer shrinks with more paths (see the ladder)"
-            runs = plan(out)
+            _, runs = plan(out)
             if not runs:
                 return out, (f"stopped: the time-step bias exceeds the target and max_levels={self.max_levels} "
                              "allows no finer step")
@@ -264,21 +275,21 @@ class _Estimator:
                 return out, why
 
     def stay_or_refine(self, stay: tuple[float, list[tuple[int, int]]],
-                       refine: tuple[float, list[tuple[int, int]]]) -> list[tuple[int, int]]:
-        """The cheaper plan, each level's paths capped at _GROWTH times what it has (a new level at least a
-        pilot's worth)."""
+                       refine: tuple[float, list[tuple[int, int]]]) -> tuple[float, list[tuple[int, int]]]:
+        """The cheaper plan, as (its path-steps, the paths each level should get now): at most _GROWTH times what a
+        level has (a new level a pilot's worth), so that the plan is revised as the estimates firm up."""
         cost, runs = min(stay, refine, key=lambda p: p[0])
         if math.isinf(cost):
-            return []
+            return cost, []
         have = [lv.n_paths for lv in self.ladder]
         capped = []
         for k, n in runs:
             current = have[k] if k < len(have) else 0
             capped.append((k, min(n - current, max(self.n_pilot, (_GROWTH - 1) * current))))
-        return capped
+        return cost, capped
 
 
-def _ladder(est: _Estimator) -> tuple[_Outcome, str]:
+def _ladder(est: _Estimator) -> _Method:
     """Independent runs at each step (see the module docstring)."""
     z, order = est.z, est.order
 
@@ -313,7 +324,7 @@ def _ladder(est: _Estimator) -> tuple[_Outcome, str]:
             best = min(best, (spend, [(k - 1, m), (k, n)]), key=lambda p: p[0])
         return best
 
-    def plan(out: _Outcome) -> list[tuple[int, int]]:
+    def plan(out: _Outcome) -> tuple[float, list[tuple[int, int]]]:
         stat = out.statistics
         goal = est.rtol * abs(out.value)
         sd = [s.stderr * math.sqrt(s.n) for s in stat]
@@ -333,10 +344,10 @@ def _ladder(est: _Estimator) -> tuple[_Outcome, str]:
                 refine = (0.0, [(L + 1, est.n_pilot)])
         return est.stay_or_refine(stay, refine)
 
-    return est.loop(evaluate, plan, coupled=False)
+    return _Method("ladder", evaluate, plan, coupled=False)
 
 
-def _multilevel(est: _Estimator) -> tuple[_Outcome, str]:
+def _multilevel(est: _Estimator) -> _Method:
     """Multilevel Monte Carlo over coupled levels (see the module docstring)."""
     z, order = est.z, est.order
     assert order is not None
@@ -366,7 +377,7 @@ def _multilevel(est: _Estimator) -> tuple[_Outcome, str]:
         size = abs(m_L)
         if len(c) > 2:  # Giles' safeguard against a correction that is small by chance
             size = max(size, abs(c[-2][0]) / ratio)
-        bias = math.copysign(size, m_L) / (ratio - 1)
+        bias = -math.copysign(size, m_L) / (ratio - 1)  # Q_L - Q_{L-1} = -(ratio - 1) * bias of Q_L
         bias_stderr = math.sqrt(v_L / n_L) / (ratio - 1)
         consistent = True
         if len(c) > 2:  # the corrections shrink like dt**order
@@ -389,7 +400,7 @@ def _multilevel(est: _Estimator) -> tuple[_Outcome, str]:
         spend = sum(max(t - h, 0) * c for t, h, c in zip(targets, have, cost))
         return spend, list(enumerate(targets))
 
-    def plan(out: _Outcome) -> list[tuple[int, int]]:
+    def plan(out: _Outcome) -> tuple[float, list[tuple[int, int]]]:
         c = corrections()
         goal = est.rtol * abs(out.value)
         var = [v for _, v, _ in c]
@@ -409,7 +420,7 @@ def _multilevel(est: _Estimator) -> tuple[_Outcome, str]:
                 refine = (0.0, [(L + 1, est.n_pilot)])
         return est.stay_or_refine(stay, refine)
 
-    return est.loop(evaluate, plan, coupled=True)
+    return _Method("multilevel", evaluate, plan, coupled=True)
 
 
 def estimate(
@@ -453,8 +464,9 @@ def estimate(
         runs out first, the result says so (``reached=False``, with its `message`) and gives what was reached.
     t_max : the time cap of each path (required). Paths still running then are CENSORED; a mean over censored paths
         is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`).
-    method : "multilevel" (coupled levels), "ladder" (independent levels), or "auto": multilevel for the means over
-        paths (every quantity but "quantile") of dynamics driven by Gaussian noise, else the ladder.
+    method : "multilevel" (coupled levels), "ladder" (independent levels), or "auto": for the means over paths
+        (every quantity but "quantile") of dynamics driven by Gaussian noise, the pilot round runs coupled levels and
+        the method whose plan needs fewer path-steps goes on (the notes say which, and why); else the ladder.
     n_pilot : paths per level in the first round (at least 100).
     max_levels : the most step sizes the ladder may use (dt0 / 2**(max_levels - 1) is the finest).
     seed : the seed every batch's seed is drawn from (default: a fresh random seed, recorded in the result).
@@ -487,8 +499,8 @@ def estimate(
     if method == "multilevel" and not coupled_ok:
         raise ValueError(f"method='multilevel' needs a mean over paths (not quantity={quantity!r}) of dynamics with "
                          f"a time step driven by Gaussian noise, got {type(dynamics).__name__}")
-    if method == "auto":
-        method = "multilevel" if coupled_ok else "ladder"
+    if method == "auto" and not coupled_ok:
+        method = "ladder"
     n_first = 1 if order is None else min(3, max_levels)
     if max_levels < 2 and order is not None:
         raise ValueError(f"max_levels must be at least 2 to estimate a time-step bias, got {max_levels}")
@@ -501,13 +513,24 @@ def estimate(
     est = _Estimator(problem, dynamics=dynamics, quantity=quantity, q=qf, through=through, order=order, rtol=rtol,
                      confidence=confidence, n_pilot=n_pilot, max_levels=max_levels, max_steps=max_steps,
                      max_seconds=max_seconds, seed=seed, show=sys.stderr.isatty() if progress is None else bool(progress))
+    # The pilot round runs coupled pairs where multilevel may be chosen: their fine runs are independent across
+    # levels, so the ladder can use them too.
     for k in range(n_first):
         est.add_level()
-        est.run(k, n_pilot, coupled=method == "multilevel")
-    out, message = (_multilevel if method == "multilevel" else _ladder)(est)
+        est.run(k, n_pilot, coupled=method != "ladder")
+    chosen = _ladder(est) if method == "ladder" else _multilevel(est)
+    choice = ""
+    if method == "auto":  # whichever the pilot says finishes in fewer path-steps
+        other = _ladder(est)
+        costs = {m.name: m.plan(m.evaluate())[0] for m in (chosen, other)}
+        if costs["ladder"] < costs["multilevel"]:
+            chosen = other
+        choice = (f"method='auto' chose {chosen.name}: the pilot round predicted "
+                  + ", ".join(f"{cost:.3g} more path-steps for {name}" for name, cost in costs.items()))
+    out, message = est.loop(chosen)
 
     stat = out.statistics
-    notes = [exit_test]
+    notes = [exit_test, *([choice] if choice else [])]
     censored = sum(s.censored for s in stat)
     if quantity in ("mean_exit_time", "quantile") and not all(s.identified for s in stat):
         notes.append(f"{censored} paths were censored at t_max={t_max:g}: the value is the restricted mean "
@@ -527,7 +550,7 @@ def estimate(
     params = {key: first.params[key] for key in ("landscape", "dynamics", "stop", "target", "x0", "bridge",
                                                  "divergence_bound")}
     params.update(quantity=quantity, q=qf, through=through.to_dict() if through is not None else None, rtol=rtol,
-                  confidence=confidence, budget=budget, t_max=t_max, method=method, n_pilot=n_pilot,
+                  confidence=confidence, budget=budget, t_max=t_max, method=chosen.name, n_pilot=n_pilot,
                   max_levels=max_levels, bias_order=order, semantics=first.params.get("semantics", 1))
     hw = out.half_width_statistical + out.half_width_bias
     return Estimate(
