@@ -252,7 +252,7 @@ class _Estimator:
 
     def loop(self, method: _Method) -> tuple[_Outcome, str]:
         evaluate, plan, coupled = method.evaluate, method.plan, method.coupled
-        history: list[tuple[int, float]] = []  # (path-steps spent, half-width) after each round
+        history: list[tuple[int, int, float]] = []  # (levels, path-steps spent, half-width) after each round
         while True:
             out = evaluate()
             if not all(math.isfinite(x) for x in (out.value, out.half_width_statistical, out.half_width_bias)):
@@ -261,10 +261,11 @@ class _Estimator:
             hw = out.half_width_statistical + out.half_width_bias
             if out.consistent and hw <= self.rtol * abs(out.value):
                 return out, "target reached"
-            # Eight times the work without a tenth off the half-width: more paths do not help (an estimate on a
-            # grid of exit times, say), so say so rather than run on.
-            history.append((self.spent, hw))
-            if any(self.spent >= 8 * spent and hw > 0.9 * before for spent, before in history[:-1]):
+            # Eight times the work on the same steps without a tenth off the half-width: more paths do not help
+            # (an estimate on a grid of exit times, say), so say so rather than run on.
+            history.append((len(self.ladder), self.spent, hw))
+            if any(levels == len(self.ladder) and self.spent >= 8 * spent and hw > 0.9 * before
+                   for levels, spent, before in history[:-1]):
                 return out, "stopped: the half-width no longer shrinks with more paths (see the ladder)"
             _, runs = plan(out)
             if not runs:
