@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'step_draws', 'take_callback_error']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'step_draws', 'take_callback_error']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -369,6 +369,17 @@ class HalfSpace(Region):
 class Ball(Region):
     def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
+class Ellipsoid(Region):
+    def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], matrix: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+    def distance(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Euclidean distance from each row of x (n, d) to the boundary; returns (n,).
+        """
+    def nearest(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The boundary point nearest to each row of x (n, d); returns (n, d).
+        """
 class Box(Region):
     def __init__(self, *, low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
