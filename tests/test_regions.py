@@ -86,12 +86,16 @@ def check_nearest(region, pts, dist):
     near = region.nearest(pts)
     form = np.einsum("ni,ij,nj->n", near - region.center, region.matrix, near - region.center)
     np.testing.assert_allclose(form, 1.0, rtol=1e-10)
-    np.testing.assert_allclose(np.linalg.norm(pts - near, axis=1), dist, rtol=1e-9, atol=1e-13)
+    lam = np.linalg.eigvalsh(region.matrix)
+    size = max(np.abs(pts - region.center).max(), 1 / np.sqrt(lam[0]))
+    np.testing.assert_allclose(np.linalg.norm(pts - near, axis=1), dist, rtol=1e-9, atol=1e-13 * size)
     normal = (near - region.center) @ region.matrix
     normal /= np.linalg.norm(normal, axis=1, keepdims=True)
     gap = pts - near
     along = np.einsum("ni,ni->n", gap, normal)
-    np.testing.assert_allclose(np.abs(gap - along[:, None] * normal).max(1), 0.0, atol=1e-9 * max(1.0, dist.max()))
+    # the normal computed here from `matrix` carries a relative error of about eps times its condition number
+    tangential = np.abs(gap - along[:, None] * normal).max(1)
+    np.testing.assert_allclose(tangential, 0.0, atol=(1e-10 + 1e-15 * lam[-1] / lam[0]) * size)
 
 
 @pytest.mark.parametrize("ratio", [1.0, 3.0, 100.0])
@@ -125,6 +129,30 @@ def test_distance_in_3d_is_the_minimum_over_the_boundary(axes):
     assert np.all(dist <= brute + 1e-12)
     np.testing.assert_allclose(dist, brute, rtol=1e-7, atol=1e-10)
     check_nearest(region, pts, dist)
+
+
+def test_distance_of_random_ellipsoids_in_up_to_six_dimensions():
+    # Random orientations, axis ratios up to 1e4, repeated axes (ties with the shortest one, and others), points
+    # from deep inside (the medial set) to far outside: the nearest point lies on the boundary, along the normal,
+    # at the stated distance, and no sampled boundary point is nearer.
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        d = int(rng.integers(1, 7))
+        q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        axes = np.geomspace(1.0, 10.0 ** -rng.uniform(0, 4), d) * 10.0 ** rng.uniform(-3, 3)
+        if d > 1 and rng.uniform() < 0.3:
+            axes[-1] = axes[-2]
+        if d > 2 and rng.uniform() < 0.3:
+            axes[0] = axes[1]
+        region = esc.Ellipsoid.from_axes(np.zeros(d), axes, q)
+        scale = rng.choice([0.01, 0.5, 0.99, 1.01, 2.0, 100.0], size=(100, 1))
+        pts = (rng.normal(size=(100, d)) * axes * scale) @ q.T
+        dist = region.distance(pts)
+        check_nearest(region, pts, dist)
+        unit = rng.normal(size=(2000, d))
+        boundary = (unit / np.linalg.norm(unit, axis=1, keepdims=True) * axes) @ q.T
+        sampled = np.sqrt(((pts[:, None, :] - boundary[None]) ** 2).sum(-1)).min(1)
+        assert np.all(dist <= sampled * (1 + 1e-12) + 1e-13 * axes.max())
 
 
 def test_distance_on_the_medial_set_and_on_axes():

@@ -257,6 +257,9 @@ class Ellipsoid final : public Region {
     }
     e_min_ = e_[d - 1];
     b_min_ = b_[d - 1];
+    inv_b_ = b_.cwiseInverse();
+    inv_b_min_ = inv_b_[d - 1];
+    sphere_ = b_[0] == b_min_;
   }
   int dim() const override { return static_cast<int>(c_.size()); }
   std::string name() const override { return "Ellipsoid"; }
@@ -284,13 +287,19 @@ class Ellipsoid final : public Region {
         p[l] = 0.0;
         continue;
       }
-      // Lower bounds of the distances: x + (1 - sqrt(q)) E lies in E (inside), E + delta B in (1 + delta / e_min) E.
-      const double lb0 = sign * (1.0 - std::sqrt(q0)) * e_min_, lb1 = sign * (1.0 - std::sqrt(q1)) * e_min_;
+      // Lower bounds of the distances, the cheap one first (x + (1 - sqrt(q)) E lies in E; E + delta B in
+      // (1 + delta / e_min) E), then, for a lane it leaves open, one that is tight near any part of the boundary.
+      double lb0 = sign * (1.0 - std::sqrt(q0)) * e_min_, lb1 = sign * (1.0 - std::sqrt(q1)) * e_min_;
       if (!(lb0 > 0 && lb1 > 0)) {  // an end point on the boundary or beyond it (or NaN): as a crossing
         p[l] = 0.0;
         continue;
       }
-      const double bound = bridge_exponent(lb0, lb1, c_bound);
+      double bound = bridge_exponent(lb0, lb1, c_bound);
+      if (!(bound < kNegligibleExponent) && !sphere_) {
+        lb0 = std::max(lb0, sign * gradient_bound(z0.data(), q0));
+        lb1 = std::max(lb1, sign * gradient_bound(z1.data(), q1));
+        bound = bridge_exponent(lb0, lb1, c_bound);
+      }
       if (bound < kNegligibleExponent) {
         p[l] = bound;
         continue;
@@ -374,6 +383,15 @@ class Ellipsoid final : public Region {
     for (long i = 0; i < D.Sigma.rows(); ++i) top = std::max(top, D.Sigma.row(i).cwiseAbs().sum());
     return top;
   }
+  // A lower bound of the distance from z (q = |z|^2) to the boundary, negative outside (units of 1/s_): along a
+  // segment of length delta from x to the boundary q changes by at most |grad q| delta + lambda_max delta^2
+  // (inside; outside |grad q| delta), with |grad q|^2 = 4 sum z_i^2 / b_i and lambda_max = 1 / b_min.
+  double gradient_bound(const double* z, double q) const {
+    double g2 = 0;
+    for (int i = 0; i < dim(); ++i) g2 += z[i] * z[i] * inv_b_[i];
+    if (q < 1.0) return (1.0 - q) / (std::sqrt(g2) + std::sqrt(g2 + (1.0 - q) * inv_b_min_));
+    return (1.0 - q) / (2.0 * std::sqrt(g2));
+  }
   // Whether the segment z0 -> z1 (units of the semi-axes) passes through the unit ball: the ellipsoid's chord.
   bool segment_meets(const double* z0, const double* z1) const {
     const int d = dim();
@@ -431,7 +449,7 @@ class Ellipsoid final : public Region {
       // Start with Newton's step from t = 0 (u = b_min, where |p|^2 = q): left of the root, as every Newton
       // step on the concave h, and close to it for a point near the boundary, the case that matters.
       double z2b = 0;
-      for (int i = 0; i < d; ++i) z2b += z[i] * z[i] / b_[i];
+      for (int i = 0; i < d; ++i) z2b += z[i] * z[i] * inv_b_[i];
       const double start = b_min_ + q * (std::sqrt(q) - 1.0) / z2b;
       u = start >= lo ? std::min(start, hi) : lo;  // NaN (z = 0) starts at lo
       for (int it = 0; it < 100 && lo < hi; ++it) {
@@ -439,8 +457,7 @@ class Ellipsoid final : public Region {
         const double s2 = norm2_p(z, u, &s3);
         if (s2 == 1.0) break;
         if (s2 > 1.0) lo = u; else hi = u;
-        const double r = std::sqrt(s2);
-        const double newton = u + (1.0 - 1.0 / r) * r * s2 / s3;  // h = 1/r, h' = s3 / r^3
+        const double newton = u + (std::sqrt(s2) - 1.0) * s2 / s3;  // h = 1/r, h' = s3 / r^3 (r = |p| = sqrt(s2))
         const double next = newton >= lo && newton <= hi ? newton : 0.5 * (lo + hi);
         // Done when the step is rounding noise or returns to an end of the bracket (as close as rounding allows).
         const bool done = std::abs(next - u) <= 16 * std::numeric_limits<double>::epsilon() * u || next == lo ||
@@ -483,9 +500,10 @@ class Ellipsoid final : public Region {
     for (int i = 0; i < dim(); ++i) {
       const double ci = b_[i] * z[i];
       if (ci == 0) continue;
-      const double r = ci / (u + (b_[i] - b_min_));
-      s2 += r * r;
-      t3 += r * r / (u + (b_[i] - b_min_));
+      const double inv = 1.0 / (u + (b_[i] - b_min_));
+      const double r2 = ci * ci * inv * inv;
+      s2 += r2;
+      t3 += r2 * inv;
     }
     if (s3) *s3 = t3;
     return s2;
@@ -493,9 +511,10 @@ class Ellipsoid final : public Region {
 
   Vector c_;
   Matrix Q_, W_;        // eigenvectors of A (columns); W = diag(sqrt(lambda)) Q^T
-  Vector e_, b_;        // semi-axes (descending) and their squares, in units of 1/s_
-  double e_min_ = 0, b_min_ = 0;
+  Vector e_, b_, inv_b_;  // semi-axes (descending), their squares and inverse squares, in units of 1/s_
+  double e_min_ = 0, b_min_ = 0, inv_b_min_ = 0;
   double s_ = 1;        // a power of two, 1 for any ordinary ellipsoid
+  bool sphere_ = false;  // all semi-axes equal: the cheap bound is already exact
 };
 
 // The open box {x : low < x < high}, bounds may be infinite.
