@@ -84,18 +84,18 @@ def check_nearest(region, pts, dist):
     """The nearest points lie on the boundary, at the stated distance, along the normal there (the optimality
     condition of the distance)."""
     near = region.nearest(pts)
-    form = np.einsum("ni,ij,nj->n", near - region.center, region.matrix, near - region.center)
-    np.testing.assert_allclose(form, 1.0, rtol=1e-10)
     lam = np.linalg.eigvalsh(region.matrix)
+    cond = lam[-1] / lam[0]  # the form and the normal computed here from `matrix` carry errors of about eps cond
+    form = np.einsum("ni,ij,nj->n", near - region.center, region.matrix, near - region.center)
+    np.testing.assert_allclose(form, 1.0, rtol=1e-10 + 1e-15 * cond)
     size = max(np.abs(pts - region.center).max(), 1 / np.sqrt(lam[0]))
     np.testing.assert_allclose(np.linalg.norm(pts - near, axis=1), dist, rtol=1e-9, atol=1e-13 * size)
     normal = (near - region.center) @ region.matrix
     normal /= np.linalg.norm(normal, axis=1, keepdims=True)
     gap = pts - near
     along = np.einsum("ni,ni->n", gap, normal)
-    # the normal computed here from `matrix` carries a relative error of about eps times its condition number
     tangential = np.abs(gap - along[:, None] * normal).max(1)
-    np.testing.assert_allclose(tangential, 0.0, atol=(1e-10 + 1e-15 * lam[-1] / lam[0]) * size)
+    np.testing.assert_allclose(tangential, 0.0, atol=(1e-10 + 1e-15 * cond) * size)
 
 
 @pytest.mark.parametrize("ratio", [1.0, 3.0, 100.0])
