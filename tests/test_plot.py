@@ -297,3 +297,16 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch, run_1d):
         plot.exit_times(run_1d)
     with pytest.raises(ImportError, match=r"escapade\[plot\]"):
         plot.arrhenius([0.1, 0.2], [3.0, 2.0])
+
+
+def test_landscape_draws_an_ellipsoid_slice():
+    # the 3-D ellipsoid x^2/4 + y^2 + z^2/0.25 < 1 cut at z = 0.3: the ellipse x^2/4 + y^2 < 0.64
+    region = esc.Ellipsoid.from_axes([0.0, 0.0, 0.0], [2.0, 1.0, 0.5])
+    out = plot.landscape(esc.DoubleWell(dim=3), (-2, 2), (-2, 2), point=[0.0, 0.0, 0.3], regions=[region],
+                         resolution=20)
+    (patch,) = out.artists["regions"]
+    assert isinstance(patch, matplotlib.patches.Ellipse)
+    np.testing.assert_allclose(sorted([patch.width, patch.height]), [2 * 0.8, 4 * 0.8])
+    out = plot.landscape(esc.DoubleWell(dim=3), (-2, 2), (-2, 2), point=[0.0, 0.0, 0.6], regions=[region],
+                         resolution=20)
+    assert out.artists["regions"] == [None]

@@ -81,6 +81,7 @@ def regions(d):
         st.builds(lambda n, o: ("HalfSpace", n, o), vector(d), NUMBER),
         st.builds(lambda c, r: ("Ball", c, r), vector(d), POSITIVE),
         st.builds(lambda lo, w: ("Box", lo, w), vector(d), vector(d, POSITIVE)),
+        st.builds(lambda c, a: ("Ellipsoid", c, a), vector(d), vector(d, POSITIVE)),
     )
 
 
@@ -90,6 +91,11 @@ def build_region(spec):
         return esc.HalfSpace(a, b)
     if kind == "Ball":
         return esc.Ball(a, b)
+    if kind == "Ellipsoid":  # semi-axes b along directions turned by 30 degrees in the first two coordinates
+        rotation = np.eye(len(b))
+        if len(b) >= 2:
+            rotation[:2, :2] = [[np.sqrt(3) / 2, -0.5], [0.5, np.sqrt(3) / 2]]
+        return esc.Ellipsoid.from_axes(a, b, rotation)
     with np.errstate(over="ignore"):  # an infinite corner is the constructor's to refuse
         high = a + b if a.shape == b.shape else b
     return esc.Box(a, high)

@@ -34,6 +34,29 @@ void bind_regions(py::module_& m) {
              return std::make_shared<Ball>(to_vector(center, "center"), radius);
            }),
            py::kw_only(), "center"_a, "radius"_a);
+  py::class_<Ellipsoid, Region, std::shared_ptr<Ellipsoid>>(m, "Ellipsoid")
+      .def(py::init([](const DoubleArray& center, const DoubleArray& matrix) {
+             return std::make_shared<Ellipsoid>(to_vector(center, "center"), to_matrix(matrix, "matrix"));
+           }),
+           py::kw_only(), "center"_a, "matrix"_a)
+      .def(
+          "distance",
+          [](const Ellipsoid& r, const DoubleArray& x) {
+            const Matrix P = points_of(x, r.dim(), "x");
+            std::vector<double> out(P.cols());
+            for (long l = 0; l < P.cols(); ++l) out[l] = r.distance(P.col(l).data());
+            return to_numpy(std::move(out), {static_cast<py::ssize_t>(P.cols())});
+          },
+          "x"_a, "The Euclidean distance from each row of x (n, d) to the boundary; returns (n,).")
+      .def(
+          "nearest",
+          [](const Ellipsoid& r, const DoubleArray& x) {
+            Matrix P = points_of(x, r.dim(), "x");
+            for (long l = 0; l < P.cols(); ++l) r.to_boundary(P.col(l).data(), 0);
+            std::vector<double> out(P.data(), P.data() + P.size());
+            return to_numpy(std::move(out), {static_cast<py::ssize_t>(P.cols()), static_cast<py::ssize_t>(P.rows())});
+          },
+          "x"_a, "The boundary point nearest to each row of x (n, d); returns (n, d).");
   py::class_<Box, Region, std::shared_ptr<Box>>(m, "Box")
       .def(py::init([](const DoubleArray& low, const DoubleArray& high) {
              return std::make_shared<Box>(to_vector(low, "low"), to_vector(high, "high"));

@@ -22,7 +22,7 @@ from .analysis.arrhenius import arrhenius_fit, check_series
 from .analysis.success import wilson_interval
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
-from .regions import Ball, Box, HalfSpace, Region
+from .regions import Ball, Box, Ellipsoid, HalfSpace, Region
 from .results import SimulationResult, Status, SummaryResult, as_status
 from .sweep import SweepResult
 
@@ -127,6 +127,23 @@ def _slice_region(
         circle = plt.Circle((region.center[i], region.center[j]), math.sqrt(h2), fill=False, **style)
         ax.add_patch(circle)
         return circle
+    if isinstance(region, Ellipsoid):
+        # (v - v0)^T A_ij (v - v0) < h in the plane: v = (x_i, x_j) - center, w the other coordinates' offsets
+        A, w = region.matrix, point[rest] - region.center[rest]
+        ij, others = np.array([i, j]), np.flatnonzero(rest)
+        A2, cross = A[np.ix_(ij, ij)], A[np.ix_(ij, others)] @ w
+        v0 = -np.linalg.solve(A2, cross)
+        h = 1.0 - float(w @ A[np.ix_(others, others)] @ w) + float(v0 @ A2 @ v0)
+        if h <= 0:
+            return None
+        lam, vec = np.linalg.eigh(A2 / h)
+        xy = (region.center[i] + v0[0], region.center[j] + v0[1])
+        from matplotlib.patches import Ellipse as EllipsePatch
+
+        patch = EllipsePatch(xy, 2 / math.sqrt(lam[0]), 2 / math.sqrt(lam[1]),
+                                   angle=math.degrees(math.atan2(vec[1, 0], vec[0, 0])), fill=False, **style)
+        ax.add_patch(patch)
+        return patch
     if isinstance(region, Box):
         if not np.all((region.low[rest] <= point[rest]) & (point[rest] <= region.high[rest])):
             return None
@@ -138,7 +155,7 @@ def _slice_region(
         rect = plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, **style)
         ax.add_patch(rect)
         return rect
-    raise TypeError(f"regions must be escapade HalfSpace, Ball or Box objects, got {type(region).__name__}")
+    raise TypeError(f"regions must be escapade HalfSpace, Ball, Ellipsoid or Box objects, got {type(region).__name__}")
 
 
 def landscape(
@@ -178,8 +195,8 @@ def landscape(
         Its recorded trajectories (``simulate(..., record_paths=k)``) are drawn as lines, projected on `dims`,
         with a circle at each start and a cross at each end.
     regions : Region or sequence of Region
-        HalfSpace, Ball or Box regions whose boundaries are drawn (dashed, one color each) where they meet the
-        plane: a line, a circle, a rectangle.
+        HalfSpace, Ball, Ellipsoid or Box regions whose boundaries are drawn (dashed, one color each) where they
+        meet the plane: a line, a circle, an ellipse, a rectangle.
     cmap : str
         Colormap of the contours.
 

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_bounds, as_float, check_dim
+from ._validate import as_array, as_bounds, as_float, as_square_matrix, check_dim
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -60,6 +60,75 @@ class Ball(Region):
 
     def _to_core(self) -> Any:
         return _core.Ball(center=self.center, radius=self.radius)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Ellipsoid(Region):
+    """The open ellipsoid {x : (x - center)^T matrix (x - center) < 1}, `matrix` symmetric positive definite
+    (d, d): an ellipse in 2-D, an interval in 1-D. Its semi-axes are 1 / sqrt of the eigenvalues of `matrix`,
+    along the eigenvectors; `Ellipsoid.from_axes(center, axes, rotation)` builds it from those.
+
+    The Brownian-bridge test uses the tangent plane at the boundary point nearest to the step's end point, with
+    the exact distances of both end points from the ellipsoid. Semi-axes whose ratio exceeds 2^128 (about 3e38;
+    a condition number of `matrix` above about 1e77) are refused.
+    """
+
+    center: np.ndarray
+    matrix: np.ndarray
+
+    def __init__(self, center: ArrayLike, matrix: ArrayLike) -> None:
+        c = as_array("center", center, ndim=1)
+        a = as_square_matrix("matrix", matrix, symmetric=True)
+        check_dim("matrix", a, c.shape[0], "the length of center")
+        scale = 2.0**-64 if np.abs(a).max() > 1e300 else 1.0  # a power of two: no overflow near the largest double
+        lam = np.linalg.eigvalsh(a * scale)
+        if not (lam[0] > 0 and lam[-1] * 2.0**-256 <= lam[0]):
+            shown = f"eigenvalues {(lam / scale).tolist()} of {a.tolist()}" if a.size <= 36 else (
+                f"smallest eigenvalue {lam[0] / scale}, largest {lam[-1] / scale}")
+            raise ValueError(f"matrix must be positive definite, its eigenvalues within a factor 2^256 (about 1e77) "
+                             f"of each other (semi-axes within a factor 3e38), got {shown}")
+        object.__setattr__(self, "center", c)
+        object.__setattr__(self, "matrix", a)
+
+    @classmethod
+    def from_axes(cls, center: ArrayLike, axes: ArrayLike, rotation: ArrayLike | None = None) -> Ellipsoid:
+        """The ellipsoid with semi-axes `axes` (d,) (positive) along the columns of `rotation` (an orthogonal
+        (d, d) matrix; default the coordinate axes): matrix = rotation diag(axes^-2) rotation^T."""
+        c = as_array("center", center, ndim=1)
+        e = as_array("axes", axes, ndim=1)
+        check_dim("axes", e, c.shape[0], "the length of center")
+        if not np.all(e > 0):
+            raise ValueError(f"axes must be positive, got {e.tolist()}")
+        with np.errstate(all="ignore"):
+            inv2 = (1.0 / e) ** 2
+        if not np.all(np.isfinite(inv2) & (inv2 > 0)):
+            raise ValueError(f"axes must lie between about 1e-154 and 1e154 (their inverse squares are doubles), "
+                             f"got {e.tolist()}")
+        if rotation is None:
+            return cls(c, np.diag(inv2))
+        r = as_square_matrix("rotation", rotation)
+        check_dim("rotation", r, c.shape[0], "the length of center")
+        if np.abs(r.T @ r - np.eye(r.shape[0])).max() > 1e-10:
+            raise ValueError(f"rotation must be an orthogonal matrix (rotation^T rotation = I), got {r.tolist()}")
+        m = (r * inv2) @ r.T
+        return cls(c, (m + m.T) / 2)
+
+    def distance(self, x: ArrayLike) -> np.ndarray | float:
+        """The Euclidean distance from a point (d,), or each row of (n, d), to the boundary (inside or outside)."""
+        a = as_array("x", x, ndim=(1, 2), finite=False)
+        check_dim("x", a, self.dim, "the region's dimension")
+        out = self._core.distance(a)
+        return float(out[0]) if a.ndim == 1 else out
+
+    def nearest(self, x: ArrayLike) -> np.ndarray:
+        """The boundary point nearest to a point (d,), or to each row of (n, d)."""
+        a = as_array("x", x, ndim=(1, 2), finite=False)
+        check_dim("x", a, self.dim, "the region's dimension")
+        out = self._core.nearest(a)
+        return out[0] if a.ndim == 1 else out
+
+    def _to_core(self) -> Any:
+        return _core.Ellipsoid(center=self.center, matrix=self.matrix)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)

@@ -15,7 +15,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <sstream>
 #include <string>
+
+#include <Eigen/Eigenvalues>
 
 #include "escapade/mathfn.hpp"
 #include "escapade/perturbation.hpp"
@@ -287,6 +290,309 @@ class Ball final : public Region {
   Vector c_;
   double r_;       // the radius times s_
   double s_ = 1;   // a power of two, 1 for any ordinary radius
+};
+
+// The open ellipsoid {x : (x - center)^T A (x - center) < 1}, A symmetric positive definite (d x d): in the
+// principal frame of A (A = Q diag(lambda) Q^T, done once here) its semi-axes are e_i = 1 / sqrt(lambda_i).
+// The bridge test measures a step against the tangent plane at the boundary point nearest to the step's end
+// point, with the exact Euclidean distances of both end points (Eberly, "Distance from a point to an ellipse, an
+// ellipsoid, or a hyperellipsoid"); a lane far from the boundary is settled by a cheap lower bound of those
+// distances and never solves for them.
+class Ellipsoid final : public Region {
+ public:
+  Ellipsoid(Vector center, const Matrix& matrix) : c_(std::move(center)) {
+    require(c_.size() >= 1, "center", "an empty vector", "a non-empty vector");
+    require(c_.allFinite(), "center", "a vector with NaN or inf", "finite");
+    const long d = c_.size();
+    require(matrix.rows() == d && matrix.cols() == d, "matrix",
+            std::to_string(matrix.rows()) + "x" + std::to_string(matrix.cols()),
+            "a square matrix matching center (" + std::to_string(d) + "x" + std::to_string(d) + ")");
+    require(matrix.allFinite(), "matrix", "a matrix with NaN or inf", "finite");
+    const double largest = matrix.cwiseAbs().maxCoeff();
+    require((matrix - matrix.transpose()).cwiseAbs().maxCoeff() <= 1e-12 * largest, "matrix",
+            "a non-symmetric matrix", "symmetric");
+    const Matrix A = 0.5 * matrix + 0.5 * matrix.transpose();  // halves first: no overflow near the largest double
+    Eigen::SelfAdjointEigenSolver<Matrix> eig(A);
+    require(eig.info() == Eigen::Success, "matrix", "a matrix whose eigen-decomposition failed", "symmetric");
+    const Vector lambda = eig.eigenvalues();  // ascending: the semi-axes come out descending
+    require(lambda[0] > 0, "matrix", "a matrix with smallest eigenvalue " + number(lambda[0]), "positive definite");
+    // Semi-axes whose ratio exceeds 2^128 (about 3e38) would square beyond what the solver keeps exact.
+    require(std::ilogb(lambda[d - 1]) - std::ilogb(lambda[0]) <= 2 * kMaxAxisRatioExponent, "matrix",
+            "a matrix with eigenvalues " + number(lambda[0]) + " to " + number(lambda[d - 1]),
+            "positive definite with a ratio of largest to smallest eigenvalue below 2^256 (about 1e77)");
+    Q_ = eig.eigenvectors();
+    // Lengths are measured in units of 1/s_, a power of two: 1 unless the largest semi-axis is so small or large
+    // (beyond about 1e+-77) that its square would under- or overflow, as for the Ball.
+    s_ = extreme_scale(1.0 / std::sqrt(lambda[0]));
+    e_.resize(d);
+    b_.resize(d);
+    W_.resize(d, d);
+    for (long i = 0; i < d; ++i) {
+      const double root = std::sqrt(lambda[i]);
+      e_[i] = s_ / root;
+      b_[i] = e_[i] * e_[i];
+      W_.row(i) = root * Q_.col(i).transpose();  // z = W (x - c): the point in units of the semi-axes
+    }
+    e_min_ = e_[d - 1];
+    b_min_ = b_[d - 1];
+    inv_b_ = b_.cwiseInverse();
+    inv_b_min_ = inv_b_[d - 1];
+    sphere_ = b_[0] == b_min_;
+  }
+  int dim() const override { return static_cast<int>(c_.size()); }
+  std::string name() const override { return "Ellipsoid"; }
+  bool contains(const double* x) const override {
+    Vector z(dim());
+    return to_units(x, z.data()) < 1.0;
+  }
+  void contains(const double* x, int width, std::uint8_t* inside) const override {
+    const int d = dim();
+    Vector z(d);
+    for (int l = 0; l < width; ++l) inside[l] = to_units(x + static_cast<long>(l) * d, z.data()) < 1.0;
+  }
+  void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
+                            bool from_inside, double* p) const override {
+    const int d = dim();
+    const double sign = from_inside ? 1.0 : -1.0;
+    // The exponent with the end points' lower bounds and the largest noise variance across any plane is an
+    // upper bound of the exponent; below kNegligibleExponent it settles the lane (p = 0 either way).
+    const double c_bound = exponent_factor(largest_variance(D) * dt * s_ * s_);
+    Vector z0(d), z1(d), n(d), m(d);
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * d;
+      const double q0 = to_units(x0 + o, z0.data()), q1 = to_units(x1 + o, z1.data());
+      if (!from_inside && segment_meets(z0.data(), z1.data())) {  // the step's chord passes through: a sure crossing
+        p[l] = 0.0;
+        continue;
+      }
+      // Lower bounds of the distances, the cheap one first (x + (1 - sqrt(q)) E lies in E; E + delta B in
+      // (1 + delta / e_min) E), then, for a lane it leaves open, one that is tight near any part of the boundary.
+      double lb0 = sign * (1.0 - std::sqrt(q0)) * e_min_, lb1 = sign * (1.0 - std::sqrt(q1)) * e_min_;
+      if (!(lb0 > 0 && lb1 > 0)) {  // an end point on the boundary or beyond it (or NaN): as a crossing
+        p[l] = 0.0;
+        continue;
+      }
+      double bound = bridge_exponent(lb0, lb1, c_bound);
+      if (!(bound < kNegligibleExponent) && !sphere_) {
+        lb0 = std::max(lb0, sign * gradient_bound(z0.data(), q0));
+        lb1 = std::max(lb1, sign * gradient_bound(z1.data(), q1));
+        bound = bridge_exponent(lb0, lb1, c_bound);
+      }
+      if (bound < kNegligibleExponent) {
+        p[l] = bound;
+        continue;
+      }
+      const double a1 = nearest(z1.data(), q1, nullptr, D.isotropic ? nullptr : n.data());
+      double var = D.scalar * dt;
+      if (!D.isotropic) {
+        rotate_back(n.data(), m.data());
+        var = D.along(m.data(), d) * dt;
+      }
+      const double c = exponent_factor(var * s_ * s_);
+      const double partial = bridge_exponent(lb0, a1, c);  // again an upper bound: x0's solve may be spared too
+      p[l] = partial < kNegligibleExponent ? partial : bridge_exponent(nearest(z0.data(), q0, nullptr, nullptr), a1, c);
+    }
+    exponents_to_probabilities(p, width);
+  }
+  // The tangent plane at the boundary point nearest to x1, with the exact distances of x0 and x1 from the
+  // ellipsoid (a1 <= 0 when x1 lies on the other side from the one the step starts on).
+  CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
+                               double) const override {
+    const int d = dim();
+    Vector z0(d), z1(d), n(d), m(d);
+    const double q0 = to_units(x0, z0.data()), q1 = to_units(x1, z1.data());
+    const double sign = from_inside ? 1.0 : -1.0;
+    const double a0 = nearest(z0.data(), q0, nullptr, nullptr) * (q0 < 1.0 ? 1.0 : -1.0) * sign;
+    const double a1 = nearest(z1.data(), q1, nullptr, n.data()) * (q1 < 1.0 ? 1.0 : -1.0) * sign;
+    rotate_back(n.data(), m.data());
+    return CrossingPlane{a0 / s_, a1 / s_, D.along(m.data(), d) * dt, 0};
+  }
+  // Move x onto the boundary: its nearest boundary point.
+  void to_boundary(double* x, int) const override {
+    const int d = dim();
+    Vector z(d), y(d), v(d);
+    const double q = to_units(x, z.data());
+    nearest(z.data(), q, y.data(), nullptr);
+    rotate_back(y.data(), v.data());
+    for (int i = 0; i < d; ++i) x[i] = c_[i] + v[i] / s_;
+  }
+  // The distance from x to the boundary (for tests; the same routine as the bridge test).
+  double distance(const double* x) const {
+    Vector z(dim());
+    const double q = to_units(x, z.data());
+    return nearest(z.data(), q, nullptr, nullptr) / s_;
+  }
+
+ private:
+  static constexpr int kMaxAxisRatioExponent = 128;
+
+  static std::string number(double v) {
+    std::ostringstream out;
+    out.precision(17);
+    out << v;
+    return out.str();
+  }
+
+  // z = W (x - c) (the point in the principal frame, in units of the semi-axes); returns q = |z|^2.
+  double to_units(const double* x, double* z) const {
+    const int d = dim();
+    double q = 0;
+    for (int i = 0; i < d; ++i) {
+      double s = 0;
+      for (int j = 0; j < d; ++j) s += W_(i, j) * (x[j] - c_[j]);
+      z[i] = s;
+      q += s * s;
+    }
+    return q;
+  }
+  // v = Q w: a vector of the principal frame in the original coordinates.
+  void rotate_back(const double* w, double* v) const {
+    const int d = dim();
+    for (int i = 0; i < d; ++i) {
+      double s = 0;
+      for (int j = 0; j < d; ++j) s += Q_(i, j) * w[j];
+      v[i] = s;
+    }
+  }
+  // The largest noise variance across any unit direction, bounded above (Gershgorin's row sums).
+  static double largest_variance(const Diffusion& D) {
+    if (D.isotropic) return D.scalar;
+    double top = 0;
+    for (long i = 0; i < D.Sigma.rows(); ++i) top = std::max(top, D.Sigma.row(i).cwiseAbs().sum());
+    return top;
+  }
+  // A lower bound of the distance from z (q = |z|^2) to the boundary, negative outside (units of 1/s_): along a
+  // segment of length delta from x to the boundary q changes by at most |grad q| delta + lambda_max delta^2
+  // (inside; outside |grad q| delta), with |grad q|^2 = 4 sum z_i^2 / b_i and lambda_max = 1 / b_min.
+  double gradient_bound(const double* z, double q) const {
+    double g2 = 0;
+    for (int i = 0; i < dim(); ++i) g2 += z[i] * z[i] * inv_b_[i];
+    if (q < 1.0) return (1.0 - q) / (std::sqrt(g2) + std::sqrt(g2 + (1.0 - q) * inv_b_min_));
+    return (1.0 - q) / (2.0 * std::sqrt(g2));
+  }
+  // Whether the segment z0 -> z1 (units of the semi-axes) passes through the unit ball: the ellipsoid's chord.
+  bool segment_meets(const double* z0, const double* z1) const {
+    const int d = dim();
+    double ee = 0, ez = 0;
+    for (int i = 0; i < d; ++i) {
+      const double e = z1[i] - z0[i];
+      ee += e * e;
+      ez -= e * z0[i];
+    }
+    const double t = ee > 0 ? std::min(1.0, std::max(0.0, ez / ee)) : 0.0;
+    double q2 = 0;
+    for (int i = 0; i < d; ++i) {
+      const double q = z0[i] + t * (z1[i] - z0[i]);
+      q2 += q * q;
+    }
+    return q2 < 1.0;
+  }
+  // The Euclidean distance (units of 1/s_) from the point z (units of the semi-axes, q = |z|^2) to the boundary;
+  // optionally the nearest boundary point y (principal frame, units of 1/s_) and the unit outward normal there
+  // (principal frame). In the principal frame, with y_i = e_i z_i, the nearest point is x_i = b_i y_i / (t + b_i)
+  // (b_i = e_i^2) for the root t > -b_min of sum (e_i y_i / (t + b_i))^2 = 1; with u = t + b_min and
+  // beta_i = b_i - b_min, that is |p(u)| = 1 for p_i = c_i / (u + beta_i), c_i = b_i z_i, |p| decreasing in u.
+  // Newton's method on h(u) = 1 / |p(u)| (almost linear, concave: it climbs to the root from the left without
+  // overshooting) inside a bisection bracket. A point whose components along the shortest axes are 0 may lie on
+  // the medial set (inside), where the nearest points leave that plane: handled in closed form at u = 0.
+  double nearest(const double* z, double q, double* closest, double* normal) const {
+    const int d = dim();
+    if (!std::isfinite(q)) {
+      if (closest)
+        for (int i = 0; i < d; ++i) closest[i] = std::numeric_limits<double>::quiet_NaN();
+      if (normal)
+        for (int i = 0; i < d; ++i) normal[i] = std::numeric_limits<double>::quiet_NaN();
+      return std::isnan(q) ? q : std::numeric_limits<double>::infinity();
+    }
+    // Bounds of the root: every |c_i| / (u + beta_i) <= 1 there, and |p(u)| <= |c| / u.
+    double lo = 0, cc = 0;
+    bool free_axes = true;  // every component along a shortest axis is 0
+    for (int i = 0; i < d; ++i) {
+      const double ci = b_[i] * z[i], beta = b_[i] - b_min_;
+      cc += ci * ci;
+      lo = std::max(lo, std::abs(ci) - beta);
+      if (beta == 0 && ci != 0) free_axes = false;
+    }
+    double hi = std::sqrt(cc);
+    if (q < 1.0) {
+      hi = std::min(hi, b_min_);
+    } else {
+      lo = std::max(lo, b_min_);
+      hi = std::max(hi, lo);
+    }
+    double u;
+    if (q < 1.0 && free_axes && norm2_p(z, 0.0) <= 1.0) {
+      u = 0.0;  // the medial set: the nearest points leave the plane of the shortest axes
+    } else {
+      // Start with Newton's step from t = 0 (u = b_min, where |p|^2 = q): left of the root, as every Newton
+      // step on the concave h, and close to it for a point near the boundary, the case that matters.
+      double z2b = 0;
+      for (int i = 0; i < d; ++i) z2b += z[i] * z[i] * inv_b_[i];
+      const double start = b_min_ + q * (std::sqrt(q) - 1.0) / z2b;
+      u = start >= lo ? std::min(start, hi) : lo;  // NaN (z = 0) starts at lo
+      for (int it = 0; it < 100 && lo < hi; ++it) {
+        double s3 = 0;
+        const double s2 = norm2_p(z, u, &s3);
+        if (s2 == 1.0) break;
+        if (s2 > 1.0) lo = u; else hi = u;
+        const double newton = u + (std::sqrt(s2) - 1.0) * s2 / s3;  // h = 1/r, h' = s3 / r^3 (r = |p| = sqrt(s2))
+        const double next = newton >= lo && newton <= hi ? newton : 0.5 * (lo + hi);
+        // Done when the step is rounding noise or returns to an end of the bracket (as close as rounding allows).
+        const bool done = std::abs(next - u) <= 16 * std::numeric_limits<double>::epsilon() * u || next == lo ||
+                          next == hi;
+        u = next;
+        if (done) break;
+      }
+    }
+    const double t = u - b_min_;
+    // x_i - y_i = -t y_i / (u + beta_i); the normal is along y_i / (u + beta_i).
+    double g2 = 0;
+    for (int i = 0; i < d; ++i) {
+      const double yi = e_[i] * z[i], si = u + (b_[i] - b_min_);
+      const double gi = yi != 0 ? yi / si : 0.0;
+      g2 += gi * gi;
+      if (normal) normal[i] = gi;
+      if (closest) closest[i] = yi - t * gi;
+    }
+    double dist2 = t * t * g2;
+    if (u == 0.0 && q < 1.0) {  // the medial set: the free components carry what the constraint leaves
+      const double rest = std::max(0.0, 1.0 - norm2_p(z, 0.0));
+      const double x_free = e_min_ * std::sqrt(rest);
+      dist2 += x_free * x_free;
+      int k = d - 1;  // the shortest axis (one of them)
+      if (closest) closest[k] = x_free;
+      if (normal) {
+        normal[k] = x_free / b_min_;
+        g2 += normal[k] * normal[k];
+      }
+    }
+    if (normal) {
+      const double g = std::sqrt(g2);
+      for (int i = 0; i < d; ++i) normal[i] = g > 0 ? normal[i] / g : (i == d - 1);
+    }
+    return std::sqrt(dist2);
+  }
+  // |p(u)|^2 = sum c_i^2 / (u + beta_i)^2 over the components with c_i != 0; *s3 = sum c_i^2 / (u + beta_i)^3.
+  double norm2_p(const double* z, double u, double* s3 = nullptr) const {
+    double s2 = 0, t3 = 0;
+    for (int i = 0; i < dim(); ++i) {
+      const double ci = b_[i] * z[i];
+      if (ci == 0) continue;
+      const double inv = 1.0 / (u + (b_[i] - b_min_));
+      const double r2 = ci * ci * inv * inv;
+      s2 += r2;
+      t3 += r2 * inv;
+    }
+    if (s3) *s3 = t3;
+    return s2;
+  }
+
+  Vector c_;
+  Matrix Q_, W_;        // eigenvectors of A (columns); W = diag(sqrt(lambda)) Q^T
+  Vector e_, b_, inv_b_;  // semi-axes (descending), their squares and inverse squares, in units of 1/s_
+  double e_min_ = 0, b_min_ = 0, inv_b_min_ = 0;
+  double s_ = 1;        // a power of two, 1 for any ordinary ellipsoid
+  bool sphere_ = false;  // all semi-axes equal: the cheap bound is already exact
 };
 
 // The open box {x : low < x < high}, bounds may be infinite.

@@ -1,0 +1,265 @@
+"""The regions' geometry: Ellipsoid's membership, its exact point-to-boundary distance and nearest point against
+independent computations, its Brownian-bridge test against a Ball's on a sphere and against the exact mean exit
+time of an ellipse under a non-identity noise matrix, and its records (to_dict, pickle, configuration files)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from scipy.optimize import minimize, minimize_scalar
+
+import escapade as esc
+from escapade.config import parse_config
+
+
+def rotation(angle):
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s], [s, c]])
+
+
+def random_spd(rng, d, ratio):
+    """A random symmetric positive definite matrix whose semi-axes span a factor `ratio`."""
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    axes = np.geomspace(1.0, 1.0 / ratio, d)
+    return (q / axes**2) @ q.T, q, axes
+
+
+def test_contains_agrees_with_the_quadratic_form():
+    rng = np.random.default_rng(0)
+    for d in (1, 2, 3, 5):
+        A, _, _ = random_spd(rng, d, 4.0)
+        A = (A + A.T) / 2
+        c = rng.normal(size=d)
+        pts = c + rng.normal(size=(4000, d)) * 0.8
+        form = np.einsum("ni,ij,nj->n", pts - c, A, pts - c)
+        keep = np.abs(form - 1) > 1e-9  # rounding decides points on the boundary
+        got = esc.Ellipsoid(c, A).contains(pts)
+        np.testing.assert_array_equal(got[keep], (form < 1)[keep])
+        assert esc.Ellipsoid(c, A).contains(c) is True
+
+
+def brute_distance_2d(center, axes, rot, pts, n=20_001):
+    """The minimum over a dense sampling of the boundary, refined by a bounded scalar search around the best
+    sample."""
+    theta = np.linspace(0, 2 * np.pi, n)
+
+    def dist(th, p):
+        return np.sqrt(((center + (np.stack([axes[0] * np.cos(th), axes[1] * np.sin(th)], -1)) @ rot.T - p) ** 2)
+                       .sum(-1))
+
+    out = []
+    for p in pts:
+        k = int(np.argmin(dist(theta, p)))
+        step = 2 * np.pi / (n - 1)
+        best = minimize_scalar(lambda th: dist(th, p), bounds=(theta[k] - step, theta[k] + step), method="bounded",
+                               options={"xatol": 1e-13})
+        out.append(min(best.fun, dist(theta[k], p)))
+    return np.array(out)
+
+
+def brute_distance_3d(center, axes, rot, pts, n=121):
+    """The minimum over a grid of the boundary's angles, refined by a local search from the best grid point."""
+    u, v = np.meshgrid(np.linspace(0, np.pi, n), np.linspace(0, 2 * np.pi, 2 * n))
+    grid = np.stack([u.ravel(), v.ravel()], 1)
+
+    def dist(ang, p):
+        ang = np.atleast_2d(ang)
+        unit = np.stack([np.sin(ang[:, 0]) * np.cos(ang[:, 1]), np.sin(ang[:, 0]) * np.sin(ang[:, 1]),
+                         np.cos(ang[:, 0])], -1)
+        return np.sqrt((((center + (unit * axes) @ rot.T) - p) ** 2).sum(-1))
+
+    out = []
+    for p in pts:
+        d = dist(grid, p)
+        k = int(np.argmin(d))
+        best = minimize(lambda a: dist(a, p)[0] ** 2, grid[k], method="BFGS", options={"gtol": 1e-14})
+        out.append(min(np.sqrt(best.fun), d[k]))
+    return np.array(out)
+
+
+def check_nearest(region, pts, dist):
+    """The nearest points lie on the boundary, at the stated distance, along the normal there (the optimality
+    condition of the distance)."""
+    near = region.nearest(pts)
+    lam = np.linalg.eigvalsh(region.matrix)
+    cond = lam[-1] / lam[0]  # the form and the normal computed here from `matrix` carry errors of about eps cond
+    form = np.einsum("ni,ij,nj->n", near - region.center, region.matrix, near - region.center)
+    np.testing.assert_allclose(form, 1.0, rtol=1e-10 + 1e-15 * cond)
+    size = max(np.abs(pts - region.center).max(), 1 / np.sqrt(lam[0]))
+    np.testing.assert_allclose(np.linalg.norm(pts - near, axis=1), dist, rtol=1e-9, atol=1e-13 * size)
+    normal = (near - region.center) @ region.matrix
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    gap = pts - near
+    along = np.einsum("ni,ni->n", gap, normal)
+    tangential = np.abs(gap - along[:, None] * normal).max(1)
+    np.testing.assert_allclose(tangential, 0.0, atol=(1e-10 + 1e-15 * cond) * size)
+
+
+@pytest.mark.parametrize("ratio", [1.0, 3.0, 100.0])
+def test_distance_in_2d_is_the_minimum_over_the_boundary(ratio):
+    rng = np.random.default_rng(1)
+    axes, rot, c = np.array([1.5, 1.5 / ratio]), rotation(0.7), np.array([0.3, -0.2])
+    region = esc.Ellipsoid.from_axes(c, axes, rot)
+    local = np.concatenate([rng.uniform(-1, 1, (40, 2)) * axes * 1.6,      # inside and outside
+                            rng.uniform(-1, 1, (10, 2)) * axes * 0.05,     # near the centre (the medial set)
+                            np.array([[0.0, 0.0], [0.9 * axes[0], 0.0], [0.0, 0.5 * axes[1]], [3.0, 0.0]])])
+    pts = c + local @ rot.T
+    dist = region.distance(pts)
+    brute = brute_distance_2d(c, axes, rot, pts)
+    assert np.all(dist <= brute + 1e-12)  # no boundary point is nearer than the solver's
+    np.testing.assert_allclose(dist, brute, rtol=1e-9, atol=1e-12)
+    check_nearest(region, pts, dist)
+
+
+@pytest.mark.parametrize("axes", [(2.0, 1.0, 0.5), (1.0, 1.0, 0.01), (1.0, 0.4, 0.4)])
+def test_distance_in_3d_is_the_minimum_over_the_boundary(axes):
+    rng = np.random.default_rng(2)
+    axes = np.array(axes)
+    rot, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    c = np.array([0.1, 0.0, -0.3])
+    region = esc.Ellipsoid.from_axes(c, axes, rot)
+    local = np.concatenate([rng.uniform(-1, 1, (12, 3)) * axes * 1.5, rng.uniform(-1, 1, (4, 3)) * axes * 0.1,
+                            np.zeros((1, 3))])
+    pts = c + local @ rot.T
+    dist = region.distance(pts)
+    brute = brute_distance_3d(c, axes, rot, pts)
+    assert np.all(dist <= brute + 1e-12)
+    np.testing.assert_allclose(dist, brute, rtol=1e-7, atol=1e-10)
+    check_nearest(region, pts, dist)
+
+
+def test_distance_of_random_ellipsoids_in_up_to_six_dimensions():
+    # Random orientations, axis ratios up to 1e4, repeated axes (ties with the shortest one, and others), points
+    # from deep inside (the medial set) to far outside: the nearest point lies on the boundary, along the normal,
+    # at the stated distance, and no sampled boundary point is nearer.
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        d = int(rng.integers(1, 7))
+        q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        axes = np.geomspace(1.0, 10.0 ** -rng.uniform(0, 4), d) * 10.0 ** rng.uniform(-3, 3)
+        if d > 1 and rng.uniform() < 0.3:
+            axes[-1] = axes[-2]
+        if d > 2 and rng.uniform() < 0.3:
+            axes[0] = axes[1]
+        region = esc.Ellipsoid.from_axes(np.zeros(d), axes, q)
+        scale = rng.choice([0.01, 0.5, 0.99, 1.01, 2.0, 100.0], size=(100, 1))
+        pts = (rng.normal(size=(100, d)) * axes * scale) @ q.T
+        dist = region.distance(pts)
+        check_nearest(region, pts, dist)
+        unit = rng.normal(size=(2000, d))
+        boundary = (unit / np.linalg.norm(unit, axis=1, keepdims=True) * axes) @ q.T
+        sampled = np.sqrt(((pts[:, None, :] - boundary[None]) ** 2).sum(-1)).min(1)
+        assert np.all(dist <= sampled * (1 + 1e-12) + 1e-13 * axes.max())
+
+
+def test_distance_on_the_medial_set_and_on_axes():
+    # 2:1 ellipse: the nearest point of (x, 0) with |x| < a - b^2/a leaves the long axis; its distance has a
+    # closed form there, and equals b at the centre.
+    a, b = 2.0, 1.0
+    region = esc.Ellipsoid.from_axes([0.0, 0.0], [a, b])
+    x = np.array([0.0, 0.5, 1.0, 1.4])
+    # nearest point (a^2 x / (a^2 - b^2), +-y): distance^2 = b^2 (1 - x^2 / (a^2 - b^2))
+    np.testing.assert_allclose(region.distance(np.stack([x, 0 * x], 1)), b * np.sqrt(1 - x**2 / (a * a - b * b)),
+                               rtol=1e-12)
+    np.testing.assert_allclose(region.distance([[1.8, 0.0], [3.0, 0.0], [0.0, 0.25]]), [0.2, 1.0, 0.75], rtol=1e-12)
+    # a sphere: the distance is R - |x - c| from either side
+    sphere = esc.Ellipsoid([1.0, 2.0, 3.0], np.eye(3) / 4.0)
+    pts = np.array([[1.0, 2.0, 3.0], [1.5, 2.5, 3.0], [5.0, 2.0, 3.0]])
+    np.testing.assert_allclose(sphere.distance(pts), np.abs(2 - np.linalg.norm(pts - [1, 2, 3], axis=1)), rtol=1e-12)
+
+
+def test_one_dimensional_ellipsoid_is_an_interval():
+    region = esc.Ellipsoid([1.0], [[0.25]])
+    np.testing.assert_array_equal(region.contains([[-1.5], [-0.9], [2.9], [3.1]]), [False, True, True, False])
+    np.testing.assert_allclose(region.distance([[0.0], [3.5], [1.0]]), [1.0, 0.5, 2.0])
+
+
+def test_extreme_scales_measure_the_same_shape():
+    base = esc.Ellipsoid.from_axes([0.0, 0.0], [2.0, 0.5], rotation(0.3))
+    pts = np.array([[0.3, 0.1], [1.5, 1.0], [-3.0, 0.2]])
+    for scale in (1e-150, 1e-100, 1e100, 1e150):
+        tiny = esc.Ellipsoid.from_axes([0.0, 0.0], [2.0 * scale, 0.5 * scale], rotation(0.3))
+        np.testing.assert_array_equal(tiny.contains(pts * scale), base.contains(pts))
+        np.testing.assert_allclose(tiny.distance(pts * scale) / scale, base.distance(pts), rtol=1e-12)
+
+
+def bm(dim, S, dt):
+    return esc.Quadratic(np.zeros((dim, dim))), esc.Langevin(eps=1.0, S=S, dt=dt)
+
+
+@pytest.mark.parametrize("S", [None, [[1.0, 0.4], [0.0, 0.7]]])
+def test_unit_sphere_ellipsoid_runs_as_the_ball(S):
+    # A = I: the same region as Ball(c, 1); the same membership bit for bit and distances equal to rounding, so
+    # the bridge test (exact distances, and the lower bounds that skip far lanes) ends the same paths at the
+    # same steps, as a stop region (from inside) and as a target (from outside, with sure chord crossings).
+    S = np.eye(2) if S is None else np.array(S)
+    land, dyn = bm(2, S, 0.02)
+    c = np.array([0.2, -0.1])
+    inside = dict(x0=[0.3, 0.0], n_paths=3000, max_steps=400, seed=4)
+    ball = esc.simulate(land, dyn, stop=esc.Ball(c, 1.0), **inside)
+    ell = esc.simulate(land, dyn, stop=esc.Ellipsoid(c, np.eye(2)), **inside)
+    np.testing.assert_array_equal(ell.status, ball.status)
+    np.testing.assert_array_equal(ell.exit_step, ball.exit_step)
+    outside = dict(x0=[-1.5, 0.0], n_paths=3000, max_steps=300, seed=5)
+    ball = esc.simulate(land, dyn, target=esc.Ball(c, 1.0), **outside)
+    ell = esc.simulate(land, dyn, target=esc.Ellipsoid(c, np.eye(2)), **outside)
+    np.testing.assert_array_equal(ell.status, ball.status)
+    np.testing.assert_array_equal(ell.exit_step, ball.exit_step)
+    assert np.sum(ell.status == esc.Status.HIT) > 100
+
+
+# dX = sqrt(2T) B dW leaves E = {x : x^T (B B^T)^-1 x < R^2}; Y = B^-1 X is a Brownian motion with covariance 2T I
+# leaving the disk |y| < R, whose mean exit time from the centre is R^2 / (2 d T).
+B = np.array([[1.0, 0.6], [0.3, 0.5]])
+T, R = 0.5, 1.0
+EXACT = R**2 / (2 * 2 * T)
+
+
+def ellipse_mean(dt, bridge, n_paths, seed=0):
+    land, _ = bm(2, B, dt)
+    dyn = esc.Langevin(eps=np.sqrt(2 * T), S=B, dt=dt)
+    region = esc.Ellipsoid([0.0, 0.0], np.linalg.inv(B @ B.T) / R**2)
+    res = esc.simulate(land, dyn, x0=[0.0, 0.0], stop=region, n_paths=n_paths, t_max=20 * EXACT, seed=seed,
+                       bridge=bridge)
+    t = res.exit_time
+    assert np.all(res.status == esc.Status.EXITED)
+    return t.mean(), t.std(ddof=1) / np.sqrt(n_paths)
+
+
+def test_ellipse_under_a_noise_matrix_has_the_exact_mean_exit_time():
+    mean, se = ellipse_mean(1e-3, True, 20_000)
+    assert abs(mean - EXACT) < 3 * se, (mean, se)
+    off, off_se = ellipse_mean(1e-3, False, 20_000)
+    # without the bridge test exits are seen late, by O(sqrt(dt)): far beyond the statistical error
+    assert off - EXACT > 3 * off_se and off - EXACT > 3 * abs(mean - EXACT)
+
+
+def test_records_and_configuration():
+    region = esc.Ellipsoid.from_axes([1.0, 0.0], [2.0, 0.5], rotation(0.4))
+    d = region.to_dict()
+    assert d["type"] == "Ellipsoid" and set(d) == {"type", "center", "matrix"}
+    again = esc.Ellipsoid(d["center"], d["matrix"])
+    np.testing.assert_array_equal(again.matrix, region.matrix)
+    copy = pickle.loads(pickle.dumps(region))
+    pts = np.array([[0.0, 0.0], [1.0 + 1.9 * np.cos(0.4), 1.9 * np.sin(0.4)], [1.0, 0.6]])
+    np.testing.assert_array_equal(copy.contains(pts), region.contains(pts))
+    np.testing.assert_array_equal(region.contains(pts), [True, True, False])
+    cfg = parse_config({"landscape": {"type": "Quadratic", "H": [[1.0, 0.0], [0.0, 1.0]]},
+                        "dynamics": {"type": "Langevin", "temperature": 0.1, "dt": 0.01},
+                        "start": {"type": "UniformBall", "center": [1.0, 0.0], "radius": 0.1},
+                        "run": {"t_max": 1.0, "n_paths": 4},
+                        "stop": {"type": "Ellipsoid", "center": [1.0, 0.0], "matrix": region.matrix.tolist()}})
+    assert isinstance(cfg.stop, esc.Ellipsoid)
+    np.testing.assert_array_equal(cfg.stop.matrix, region.matrix)
+    assert len(cfg.run().status) == 4
+
+
+def test_from_axes_builds_the_matrix():
+    rot = rotation(0.4)
+    region = esc.Ellipsoid.from_axes([0.0, 0.0], [3.0, 1.0], rot)
+    np.testing.assert_allclose(region.matrix, rot @ np.diag([1 / 9, 1.0]) @ rot.T, rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(region.distance([0.0, 0.0]), 1.0)
+    np.testing.assert_array_equal(esc.Ellipsoid.from_axes([0.0], [2.0]).matrix, [[0.25]])
