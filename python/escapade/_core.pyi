@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'step_draws', 'take_callback_error']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'step_draws', 'take_callback_error']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -492,6 +492,10 @@ def build_info() -> dict:
     """
 def callback_error_address() -> int:
     ...
+def crossing_draws(seed: typing.SupportsInt | typing.SupportsIndex, paths: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], step: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+    """
+    The normal (n,), root uniform (n,) and face uniform (n,) that locate a crossing in step `step` (0-based) of these paths.
+    """
 def default_threads() -> int:
     """
     Threads used when threads <= 0: OpenMP's maximum.
@@ -504,7 +508,7 @@ def philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.Supp
     """
     The Philox4x32-10 bijection: four 32-bit words from a counter and a key.
     """
-def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., progress: typing.Any = None) -> dict:
+def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., noise_refinement: typing.SupportsInt | typing.SupportsIndex = 1, progress: typing.Any = None) -> dict:
     """
     Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.
     """
