@@ -7,19 +7,22 @@ Two methods refine the step dt0, dt0/2, dt0/4, ... (dt0 is the dynamics' own dt)
   pairs of runs at dt_l and dt_{l-1} driven by one Brownian path (`simulate(noise_refinement=2)` at the coarse
   step), so that the corrections have a small variance and cost few paths. The bias of the finest level is
   estimated from its correction: E[Q_L - Q_{L-1}] / (2**order - 1).
-- **ladder**: independent runs at each step; the finest level's bias from the two finest levels,
-  (Q_{L-1} - Q_L) / (2**order - 1) (`analysis.estimates.dt_bias`), and the three finest checked against a bias
-  proportional to dt**order. Used for quantiles (not a mean over paths) and on request.
+- **ladder**: independent runs at each step; the finest level's bias from the two levels before it,
+  (Q_{L-2} - Q_{L-1}) / (2**order (2**order - 1)) (`analysis.estimates.dt_bias`), independent of Q_L and cheap
+  since coarse paths take fewer steps, and the finest difference checked against it. Used for quantiles (not a
+  mean over paths), and where the pilot round says it is cheaper.
 
 Both report the finest level's value (for multilevel, its telescoping estimate) with the interval
 
-    value ± (z * stderr  +  |bias| + z * bias_stderr),
+    value ± (statistical part + |bias|)
 
-the bias part bounding the time-step bias at the stated confidence, and stop once that half-width is below
-rtol * |value| (and the levels agree with the bias model). Each round plans the rest of the run two ways, with the
-current finest step or one step finer, takes the cheaper plan, and runs at most four times the paths a level has
-before planning again. Every batch of paths has its own seed drawn from (seed, level, batch), so an estimate is
-reproducible for any thread count (a wall-time budget makes where it stops depend on the machine).
+at the stated confidence: for multilevel, z * stderr and |bias| + z * its standard error (the bias is read off the
+finest correction, which the value contains); for the ladder, z times the standard error of the value and of the
+bias estimate together (independent) and |bias|. The run stops once the half-width is below rtol * |value| and
+the levels agree with the bias model. Each round plans the rest of the run two ways, with the current finest step
+or one step finer, takes the cheaper plan, and runs at most four times the paths a level has before planning
+again. Every batch of paths has its own seed drawn from (seed, level, batch), so an estimate is reproducible for
+any thread count (a wall-time budget makes where it stops depend on the machine).
 """
 
 from __future__ import annotations
@@ -126,8 +129,8 @@ def _pool(results: list[SimulationResult]) -> SimulationResult:
     first = results[0]
     if len(results) == 1:
         return first
-    arrays = {f.name: np.concatenate([getattr(r, f.name) for r in results]) for f in dataclasses.fields(first)
-              if isinstance(getattr(first, f.name), np.ndarray)}
+    arrays: dict[str, Any] = {f.name: np.concatenate([getattr(r, f.name) for r in results])
+                              for f in dataclasses.fields(first) if isinstance(getattr(first, f.name), np.ndarray)}
     return dataclasses.replace(first, trajectories=[], total_steps=sum(r.total_steps for r in results), **arrays)
 
 
@@ -196,17 +199,23 @@ class _Estimator:
     def add_level(self) -> None:
         k = len(self.ladder)
         dt = self.dynamics.dt / 2**k
-        self.ladder.append(_Level(dt, self.dynamics if k == 0 else _replace(self.dynamics, "dynamics.dt", "dt", dt)))
+        dynamics = self.dynamics if k == 0 else _replace(self.dynamics, "dynamics.dt", "dt", dt)
+        assert isinstance(dynamics, Dynamics)
+        self.ladder.append(_Level(dt, dynamics))
 
     def run(self, k: int, n: int, *, coupled: bool) -> None:
         """n more paths at level k; `coupled`: with the paired coarse runs of multilevel Monte Carlo."""
         lv = self.ladder[k]
         t0 = time.perf_counter()
         seed = _seed(self.seed, k, len(lv.runs))
-        lv.runs.append(simulate(dynamics=lv.dynamics, n_paths=int(n), seed=seed, **self.problem))
-        if coupled and k > 0:
-            lv.coarse_runs.append(simulate(dynamics=self.ladder[k - 1].dynamics, n_paths=int(n), seed=seed,
-                                           noise_refinement=2, **self.problem))
+        fine = simulate(dynamics=lv.dynamics, n_paths=int(n), seed=seed, **self.problem)
+        assert isinstance(fine, SimulationResult)
+        lv.runs.append(fine)
+        if coupled and k > 0:  # the same Brownian paths at the next coarser step
+            coarse = simulate(dynamics=self.ladder[k - 1].dynamics, n_paths=int(n), seed=seed, noise_refinement=2,
+                              **self.problem)
+            assert isinstance(coarse, SimulationResult)
+            lv.coarse_runs.append(coarse)
         lv.elapsed += time.perf_counter() - t0
 
     def statistic(self, lv: _Level) -> LevelStatistic:
@@ -291,8 +300,13 @@ class _Estimator:
 
 
 def _ladder(est: _Estimator) -> _Method:
-    """Independent runs at each step (see the module docstring)."""
+    """Independent runs at each step (see the module docstring). The bias of the finest level L is read off the
+    two levels before it, b = (Q_{L-2} - Q_{L-1}) / (2**order (2**order - 1)): independent of Q_L, whose error it
+    must not cancel, and cheap, since coarse paths cost fewer steps; the finest difference checks it."""
     z, order = est.z, est.order
+    # each window level's weight in the variance: the two before the finest through b, and the finest's value
+    c = 2.0**order * (2.0**order - 1) if order is not None else 1.0
+    weights = (1.0 / c, 1.0 / c, 1.0)
 
     def evaluate() -> _Outcome:
         stat = [est.statistic(lv) for lv in est.ladder]
@@ -300,30 +314,32 @@ def _ladder(est: _Estimator) -> _Method:
         if order is None or not all(math.isfinite(v) and math.isfinite(e) and e > 0 for v, e in zip(values, ses)):
             return _Outcome(values[-1], ses[-1], z * ses[-1], 0.0 if order is None else math.inf, 0.0, 0.0,
                             values[-1], ses[-1], True, stat)
-        dts = [lv.dt for lv in est.ladder]
-        fit = dt_bias(dts[-2:], values[-2:], ses[-2:], order=order)
-        consistent = len(values) < 3 or dt_bias(dts[-3:], values[-3:], ses[-3:], order=order).consistent
-        return _Outcome(values[-1], ses[-1], z * ses[-1], abs(fit.bias) + z * fit.stderr, fit.bias, fit.stderr,
-                        fit.extrapolated, fit.extrapolated_stderr, consistent, stat)
+        (v2, v1, v0), (s2, s1, s0) = values[-3:], ses[-3:]
+        before = dt_bias([lv.dt for lv in est.ladder[-3:-1]], [v2, v1], [s2, s1], order=order)  # of level L - 1
+        bias, bias_stderr = before.bias / 2**order, before.stderr / 2**order
+        stderr = math.hypot(s0, bias_stderr)  # the value's error and the bias estimate's, independent
+        # The finest difference is the one before it over 2**order, within the noise of both.
+        r = 2.0**order
+        consistent = abs((v1 - v0) - (v2 - v1) / r) <= 3 * math.sqrt((s1 * (1 + 1 / r)) ** 2 + s0**2 + (s2 / r) ** 2)
+        return _Outcome(v0, s0, z * stderr, abs(bias), bias, bias_stderr, v0 - bias, stderr, consistent, stat)
 
-    def cheapest(k: int, sd: list[float], have: list[int], cost: list[float], bias: float,
+    def cheapest(sd: list[float], cost: list[float], have: list[int], bias: float,
                  goal: float) -> tuple[float, list[tuple[int, int]]]:
-        """The cheapest paths at levels k - 1 and k that bring the half-width below `goal` with level k the
-        finest, expecting the bias `bias` there."""
-        room = goal - bias
+        """The cheapest paths for the three finest levels (the last three of `sd`, `cost`, `have`) that bring the
+        half-width below `goal` expecting the bias `bias`: n_k = lam * w_k sd_k / sqrt(C_k) minimizes the
+        path-steps for a given variance sum_k (w_k sd_k)^2 / n_k."""
+        room = (goal - bias) / z
         if room <= 0:
             return math.inf, []
+        first = len(sd) - 3
         if order is None:
-            n = math.ceil((z * sd[k] / room) ** 2)
-            return max(n - have[k], 0) * cost[k], [(k, n)]
-        best: tuple[float, list[tuple[int, int]]] = (math.inf, [])
-        for r in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0):  # paths at level k - 1 per path at level k
-            factor = sd[k] + math.sqrt(sd[k - 1] ** 2 / r + sd[k] ** 2) / (2**order - 1)
-            n = math.ceil((z * factor / room) ** 2)
-            m = math.ceil(r * n)
-            spend = max(n - have[k], 0) * cost[k] + max(m - have[k - 1], 0) * cost[k - 1]
-            best = min(best, (spend, [(k - 1, m), (k, n)]), key=lambda p: p[0])
-        return best
+            n = math.ceil((sd[-1] / room) ** 2)
+            return max(n - have[-1], 0) * cost[-1], [(len(sd) - 1, n)]
+        terms = [(w * s, cst) for w, s, cst in zip(weights, sd[first:], cost[first:])]
+        lam = sum(ws * math.sqrt(cst) for ws, cst in terms) / room**2
+        targets = [max(math.ceil(lam * ws / math.sqrt(cst)), 2) for ws, cst in terms]
+        spend = sum(max(t - h, 0) * cst for t, h, cst in zip(targets, have[first:], cost[first:]))
+        return spend, [(first + i, t) for i, t in enumerate(targets)]
 
     def plan(out: _Outcome) -> tuple[float, list[tuple[int, int]]]:
         stat = out.statistics
@@ -332,15 +348,13 @@ def _ladder(est: _Estimator) -> _Method:
         have = [s.n for s in stat]
         cost = [lv.cost() for lv in est.ladder]
         L = len(est.ladder) - 1
-        # The bias the plans expect: the estimate less two of its standard errors (a noisy pilot estimate must
-        # not send the ladder to ever finer steps; more paths firm it up).
-        bias = max(abs(out.bias) - 2 * out.bias_stderr, 0.0)
-        stay = cheapest(L, sd, have, cost, bias, goal) if out.consistent else (math.inf, [])
-        if stay[0] == 0:  # the plan says enough, but the half-width disagrees: the bias estimate needs paths
-            stay = (0.0, [(L - 1, 2 * have[L - 1]), (L, 2 * have[L])] if order is not None else [(L, 2 * have[L])])
+        bias = max(abs(out.bias) - out.bias_stderr, 0.0)  # the bias a plan expects, its noise allowed for
+        stay = cheapest(sd, cost, have, bias, goal) if out.consistent else (math.inf, [])
+        if stay[0] == 0:  # the plan says enough but the half-width disagrees: more paths everywhere
+            stay = (0.0, [(k, 2 * have[k]) for k in range(max(L - 2, 0), L + 1)])
         refine: tuple[float, list[tuple[int, int]]] = (math.inf, [])
         if order is not None and L + 1 < est.max_levels:
-            refine = cheapest(L + 1, [*sd, sd[L]], [*have, 0], [*cost, 2 * cost[L]], bias / 2**order, goal)
+            refine = cheapest([*sd, sd[L]], [*cost, 2 * cost[L]], [*have, 0], bias / 2**order, goal)
             if math.isinf(refine[0]):  # even one step finer the bias would exceed the goal: refine now
                 refine = (0.0, [(L + 1, est.n_pilot)])
         return est.stay_or_refine(stay, refine)
@@ -536,7 +550,8 @@ def estimate(
     if quantity in ("mean_exit_time", "quantile") and not all(s.identified for s in stat):
         notes.append(f"{censored} paths were censored at t_max={t_max:g}: the value is the restricted mean "
                      f"E[min(tau, t_max)], a lower bound of the mean" if quantity == "mean_exit_time" else
-                     f"more than {1 - qf:g} of the paths did not exit by t_max={t_max:g}: the quantile is beyond it")
+                     f"more than {1 - (qf or 0):g} of the paths did not exit by t_max={t_max:g}: the quantile is "
+                     "beyond it")
     elif censored:
         notes.append(f"{censored} paths were censored at t_max={t_max:g}")
     diverged = sum(s.diverged for s in stat)
