@@ -55,7 +55,7 @@ def problems(reference_paths: int, threads: int) -> dict:
     out["ou-interval"] = dict(args=dict(landscape=esc.Quadratic(np.eye(1)), dynamics=esc.Langevin(temperature=0.25, dt=0.05),
                                         x0=[0.3], stop=esc.Box([-0.5], [1.0]), t_max=100.0),
                               exact=ou, source="quadrature")
-    if hasattr(esc, "Ellipsoid"):
+    if reference_paths > 0:
         A = np.array([[1.0, 0.3], [0.3, 0.5]])
         S = np.array([[1.0, 0.0], [0.5, 0.8]])
         args = dict(landscape=esc.Quadratic(A), dynamics=esc.Langevin(eps=0.7, S=S, dt=0.05), x0=[0.2, -0.1],
@@ -96,7 +96,7 @@ def run_problem(name: str, spec: dict, seeds: int, rtol: float, threads: int, me
 
 def markdown(report: dict) -> str:
     lines = [f"estimate() coverage, rtol {report['rtol']}, {report['threads']} threads, seeds 0..n-1 "
-             f"({report['machine'].get('cpu', '?')}):", "",
+             f"({report['machine'].get('cpu_model', '?')}):", "",
              "| problem | method | exact (source) | seeds | covered | reached | median wall | median path-steps | "
              "largest |error| |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in report["results"]:

@@ -454,9 +454,10 @@ class Estimate:
     """A number with an interval: what `estimate` (and the other estimators) return.
 
     The interval ``value ± (half_width_statistical + half_width_bias)`` is stated at `confidence`. Its statistical
-    part is z times the standard error of `value`; its bias part bounds the time-step bias of `value`: the bias
-    estimated from the ladder of step sizes plus z times that estimate's standard error (0 where the dynamics has no
-    time step to refine, a discrete map).
+    part is z times the standard error of the Monte Carlo estimate; its bias part bounds the time-step bias of
+    `value` read off the ladder of step sizes (0 where the dynamics has no time step to refine, a discrete map).
+    How the bias estimate's own noise enters depends on the method (docs/accuracy.md): multilevel adds z times its
+    standard error to the bias part, the ladder puts it in the statistical part.
 
     Attributes
     ----------
