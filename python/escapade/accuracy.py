@@ -153,9 +153,12 @@ class _Level:
     def n_paths(self) -> int:
         return sum(r.n_paths for r in self.runs)
 
-    def cost(self) -> float:
-        """Path-steps per sample."""
-        return max(self.path_steps / max(self.n_paths, 1), 1.0)
+    def cost(self, coupled: bool) -> float:
+        """Path-steps per sample: a path at this step, and with `coupled` its paired coarse path too."""
+        def per_path(runs: list[SimulationResult]) -> float:
+            return sum(r.total_steps for r in runs) / max(sum(r.n_paths for r in runs), 1)
+
+        return max(per_path(self.runs) + (per_path(self.coarse_runs) if coupled and self.coarse_runs else 0.0), 1.0)
 
 
 @dataclasses.dataclass
@@ -243,8 +246,8 @@ class _Estimator:
     def execute(self, runs: list[tuple[int, int]], *, coupled: bool) -> str:
         """Run the planned (level, paths) batches, scaled down to the budget; '' or why nothing could run."""
         runs = [(k, n) for k, n in runs if n > 0]
-        last = self.ladder[-1].cost()
-        want = sum(n * (self.ladder[k].cost() if k < len(self.ladder) else 2 * last) for k, n in runs)
+        last = self.ladder[-1].cost(coupled)
+        want = sum(n * (self.ladder[k].cost(coupled) if k < len(self.ladder) else 2 * last) for k, n in runs)
         room = self.room()
         if want > room:
             if room < 0.05 * want:
@@ -346,7 +349,7 @@ def _ladder(est: _Estimator) -> _Method:
         goal = est.rtol * abs(out.value)
         sd = [s.stderr * math.sqrt(s.n) for s in stat]
         have = [s.n for s in stat]
-        cost = [lv.cost() for lv in est.ladder]
+        cost = [lv.cost(False) for lv in est.ladder]
         L = len(est.ladder) - 1
         bias = max(abs(out.bias) - out.bias_stderr, 0.0)  # the bias a plan expects, its noise allowed for
         stay = cheapest(sd, cost, have, bias, goal) if out.consistent else (math.inf, [])
@@ -420,7 +423,7 @@ def _multilevel(est: _Estimator) -> _Method:
         goal = est.rtol * abs(out.value)
         var = [v for _, v, _ in c]
         have = [lv.n_paths for lv in est.ladder]
-        cost = [lv.cost() for lv in est.ladder]
+        cost = [lv.cost(True) for lv in est.ladder]
         L = len(est.ladder) - 1
         bias = max(abs(out.bias) - 2 * out.bias_stderr, 0.0)
         stay = cheapest(var, cost, have, bias, goal) if out.consistent else (math.inf, [])
