@@ -79,7 +79,8 @@ def run_problem(name: str, spec: dict, seeds: int, rtol: float, threads: int, me
         e = esc.estimate(**spec["args"], rtol=rtol, seed=seed, threads=threads, method=method, progress=False)
         wall = time.perf_counter() - t0
         low, high = e.interval
-        rows.append(dict(seed=seed, value=e.value, low=low, high=high, covered=bool(low <= spec["exact"] <= high),
+        rows.append(dict(seed=seed, method=e.params["method"], value=e.value, low=low, high=high,
+                         covered=bool(low <= spec["exact"] <= high),
                          reached=e.reached, wall_s=wall, path_steps=e.path_steps, levels=len(e.levels),
                          finest_dt=e.levels[-1].dt, rel_error=abs(e.value / spec["exact"] - 1),
                          half_width_rel=e.relative_error))
@@ -89,6 +90,7 @@ def run_problem(name: str, spec: dict, seeds: int, rtol: float, threads: int, me
     return dict(problem=name, method=method, exact=spec["exact"], exact_source=spec["source"],
                 exact_stderr=spec.get("exact_stderr"), rtol=rtol, threads=threads, seeds=seeds, rows=rows,
                 covered=sum(r["covered"] for r in rows), reached=sum(r["reached"] for r in rows),
+                chosen={m: sum(r["method"] == m for r in rows) for m in ("multilevel", "ladder")},
                 median_wall_s=statistics.median(r["wall_s"] for r in rows),
                 median_path_steps=statistics.median(r["path_steps"] for r in rows),
                 max_rel_error=max(r["rel_error"] for r in rows))
@@ -101,7 +103,8 @@ def markdown(report: dict) -> str:
              "largest |error| |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in report["results"]:
         exact = f"{r['exact']:.8g}" + (f" ± {r['exact_stderr']:.2g}" if r["exact_stderr"] else "")
-        lines.append(f"| {r['problem']} | {r['method']} | {exact} ({r['exact_source']}) | {r['seeds']} | "
+        chosen = ", ".join(f"{m} {n}" for m, n in r["chosen"].items() if n)
+        lines.append(f"| {r['problem']} | {r['method']} ({chosen}) | {exact} ({r['exact_source']}) | {r['seeds']} | "
                      f"{r['covered']} | {r['reached']} | {r['median_wall_s']:.2f} s | {r['median_path_steps']:.3g} | "
                      f"{100 * r['max_rel_error']:.2f}% |")
     return "\n".join(lines)
