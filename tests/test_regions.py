@@ -237,6 +237,80 @@ def test_ellipse_under_a_noise_matrix_has_the_exact_mean_exit_time():
     assert off - EXACT > 3 * off_se and off - EXACT > 3 * abs(mean - EXACT)
 
 
+SHEAR = np.array([[1.0, 0.0], [0.6, 0.5]])
+
+
+@pytest.mark.parametrize("target", [False, True])
+def test_the_bridge_measures_distances_where_the_noise_is_isotropic(target):
+    # dX = B dW and a region R are Y = B^-1 X, a standard Brownian motion, and B^-1 R: the sheared ellipse
+    # {x^T (B B^T)^-1 x < 1} is the unit disk, and the unit disk is the ellipse {y^T B^T B y < 1}. The crossing
+    # probability is that of the isotropic frame (distances measured there), so each pair of runs with the same
+    # seed ends the same paths at the same steps and times, whether the Ball or the Ellipsoid carries the noise
+    # matrix, as a stop region and as a target.
+    land = esc.Quadratic(np.zeros((2, 2)))
+    iso, shear = esc.Langevin(eps=1.0, dt=0.05), esc.Langevin(eps=1.0, S=SHEAR, dt=0.05)
+    y0 = np.array([1.4, 0.3]) if target else np.array([0.5, 0.0])
+    kw = dict(n_paths=4000, t_max=20.0, seed=7)
+    role = "target" if target else "stop"
+    ellipse, disk = esc.Ellipsoid([0, 0], np.linalg.inv(SHEAR @ SHEAR.T)), esc.Ball([0, 0], 1.0)
+    pairs = [(ellipse, disk), (disk, esc.Ellipsoid([0, 0], SHEAR.T @ SHEAR))]  # (region of x, the same of y)
+    for region_x, region_y in pairs:
+        sheared = esc.simulate(land, shear, x0=SHEAR @ y0, **{role: region_x}, **kw)
+        plain = esc.simulate(land, iso, x0=y0, **{role: region_y}, **kw)
+        same = sheared.exit_step == plain.exit_step
+        assert same.mean() > 0.998, same.mean()  # rounding may move a path across a probability or the boundary
+        ended = same & (sheared.status != esc.Status.CENSORED)
+        assert ended.sum() > 3000
+        np.testing.assert_allclose(sheared.exit_time[ended], plain.exit_time[ended], rtol=1e-6, atol=1e-9)
+
+
+def test_sheared_ellipse_mean_exit_time_is_unbiased_at_a_coarse_step():
+    # The disk seen through a shear (above) from x0 = B (0.5, 0), dt = 0.02: exact mean (1 - 0.25) / (2 eps^2) = 0.375.
+    # Euclidean distances and the normal's variance (the tangent plane in x) gave +1.4% +- 0.2% here; the
+    # distances in the noise's frame leave the disk's own bias (-0.2% +- 0.2%).
+    res = esc.simulate(esc.Quadratic(np.zeros((2, 2))), esc.Langevin(eps=1.0, S=SHEAR, dt=0.02),
+                       x0=SHEAR @ np.array([0.5, 0.0]), stop=esc.Ellipsoid([0, 0], np.linalg.inv(SHEAR @ SHEAR.T)),
+                       n_paths=150_000, t_max=20.0, seed=11)
+    assert np.all(res.status == esc.Status.EXITED)
+    mean, se = res.exit_time.mean(), res.exit_time.std(ddof=1) / np.sqrt(res.exit_time.size)
+    assert abs(mean / 0.375 - 1) < 3 * se / 0.375 and 3 * se / 0.375 < 0.008, (mean, se)
+
+
+def _corner_mean(temperature):
+    # T Laplacian u = -1 on the unit square, u = 0 on its boundary, at (0.1, 0.1): x (1 - x) / (2 T) less the
+    # harmonic single sine series (bench/boundary_bias.py; the double sine series agrees to 1e-11)
+    m = np.arange(1, 4002, 2, dtype=float)
+    ratio = (np.exp(-m * np.pi * 0.1) + np.exp(-m * np.pi * 0.9)) / (1 + np.exp(-m * np.pi))
+    return (0.1 * 0.9 / 2 - np.sum(4 / (m**3 * np.pi**3) * np.sin(m * np.pi * 0.1) * ratio)) / temperature
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["ball", "box-corner", "sheared-ellipse"])
+def test_bridge_bias_is_order_dt_with_a_small_constant_on_the_whole_ladder(case):
+    # Brownian motion with mean exit time 1 (docs/regions.md, "How accurate is the bridge test near curved
+    # boundaries"): the bias with the bridge stays within 0.05 dt (dt in units of the mean) plus 3.5 SE for
+    # every dt from 0.1 to 1e-4 (measured: |c| <= 0.044 in b = c dt for every case of bench/boundary_bias.py; the
+    # sheared ellipse with distances measured in x, before the noise frame, was +2.0% at dt = 0.1 and fails).
+    if case == "ball":
+        d = 3
+        land, region, x0 = esc.Quadratic(np.zeros((d, d))), esc.Ball(np.zeros(d), 1.0), np.array([0.5, 0.0, 0.0])
+        dyn = lambda dt: esc.Langevin(temperature=0.75 / (2 * d), dt=dt)  # noqa: E731
+    elif case == "box-corner":
+        land, region, x0 = esc.Quadratic(np.zeros((2, 2))), esc.Box([0.0, 0.0], [1.0, 1.0]), np.array([0.1, 0.1])
+        dyn = lambda dt: esc.Langevin(temperature=_corner_mean(1.0), dt=dt)  # noqa: E731
+    else:
+        land, region = esc.Quadratic(np.zeros((2, 2))), esc.Ellipsoid([0, 0], np.linalg.inv(SHEAR @ SHEAR.T))
+        x0 = SHEAR @ np.array([0.5, 0.0])
+        dyn = lambda dt: esc.Langevin(eps=np.sqrt(0.75 / 2), S=SHEAR, dt=dt)  # noqa: E731
+    for dt in (0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 1e-4):
+        n = 300_000 if dt >= 0.01 else 100_000 if dt >= 1e-3 else 20_000
+        res = esc.simulate(land, dyn(dt), x0=x0, stop=region, n_paths=n, t_max=100.0, seed=23)
+        assert np.all(res.status == esc.Status.EXITED)
+        t = res.exit_time
+        bias, se = t.mean() - 1.0, t.std(ddof=1) / np.sqrt(n)
+        assert abs(bias) < 0.05 * dt + 3.5 * se, (case, dt, bias, se)
+
+
 def test_records_and_configuration():
     region = esc.Ellipsoid.from_axes([1.0, 0.0], [2.0, 0.5], rotation(0.4))
     d = region.to_dict()

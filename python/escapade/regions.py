@@ -49,7 +49,12 @@ class HalfSpace(Region):
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Ball(Region):
-    """The open ball {x : |x - center| < radius}."""
+    """The open ball {x : |x - center| < radius}.
+
+    The Brownian-bridge test uses the tangent plane at the step's end point with the radial distances of both end
+    points; under anisotropic noise (Sigma = L L^T) the distances are measured where the noise is isotropic
+    (y = L^-1 x, where the ball is an ellipsoid).
+    """
 
     center: np.ndarray
     radius: float
@@ -69,7 +74,8 @@ class Ellipsoid(Region):
     along the eigenvectors; `Ellipsoid.from_axes(center, axes, rotation)` builds it from those.
 
     The Brownian-bridge test uses the tangent plane at the boundary point nearest to the step's end point, with
-    the exact distances of both end points from the ellipsoid. Semi-axes whose ratio exceeds 2^128 (about 3e38;
+    the exact distances of both end points from the ellipsoid; under anisotropic noise (Sigma = L L^T) those
+    distances are measured where the noise is isotropic (y = L^-1 x, where it is another ellipsoid). Semi-axes whose ratio exceeds 2^128 (about 3e38;
     a condition number of `matrix` above about 1e77) are refused.
     """
 

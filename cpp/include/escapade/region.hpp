@@ -15,9 +15,12 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 
 #include "escapade/mathfn.hpp"
@@ -90,6 +93,64 @@ inline double crossing_time(const CrossingPlane& c, double h, double z, double w
   const double linear = h * (a0 / (a0 + a1));  // NaN from inf / inf: fall back on the interpolation, then h
   return linear >= 0 && linear <= h ? linear : h;
 }
+
+// The largest noise variance across any unit direction, bounded above (Gershgorin's row sums).
+inline double largest_variance(const Diffusion& D) {
+  if (D.isotropic) return D.scalar;
+  double top = 0;
+  for (long i = 0; i < D.Sigma.rows(); ++i) top = std::max(top, D.Sigma.row(i).cwiseAbs().sum());
+  return top;
+}
+
+class Ellipsoid;
+
+// The bridge test near a curved boundary under anisotropic noise. The test is exact for a plane in any linear
+// frame: the distance to it across the noise, a / sigma_n (sigma_n^2 = n^T Sigma n), does not change under a linear
+// map of the state. At a curved boundary the tangent plane with exact Euclidean distances is accurate to O(dt)
+// with a small constant when the noise is isotropic, but not otherwise: the length the bridge crosses is the
+// distance in the noise's metric, the Euclidean distance where the noise is isotropic, y = L^-1 x with
+// Sigma = L L^T. There a ball or an ellipsoid is an ellipsoid, and the crossing probability of a step is the
+// tangent-plane one with the exact distances of both end points from it in y, the variance per unit time 1. With
+// Euclidean distances in x instead, the mean exit time of Brownian motion leaving a disk seen through a shear was
+// +2.2% at dt = 0.05 (docs/regions.md). The frame is computed once per noise covariance and kept (a region may be
+// used with several dynamics, from several threads); a covariance that is not positive definite (noise in a
+// subspace) keeps the tangent plane in x.
+class NoiseFrame {
+ public:
+  struct Frame {
+    Matrix sigma;                               // the covariance it was built for
+    Matrix L_inv;                               // y = L_inv (x - center)
+    std::shared_ptr<const Ellipsoid> region;    // the region in y (centred at 0); null: Sigma not positive definite
+  };
+  // The frame of D's covariance (D anisotropic), built by build(L) -> the region in y on first use.
+  template <class Build>
+  std::shared_ptr<const Frame> get(const Diffusion& D, Build build) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!frame_ || frame_->sigma.rows() != D.Sigma.rows() || frame_->sigma != D.Sigma) {
+      auto f = std::make_shared<Frame>();
+      f->sigma = D.Sigma;
+      Eigen::LLT<Matrix> llt(D.Sigma);
+      if (llt.info() == Eigen::Success) {
+        const Matrix L = llt.matrixL();
+        Matrix L_inv = L.triangularView<Eigen::Lower>().solve(Matrix::Identity(L.rows(), L.cols()));
+        if (L_inv.allFinite()) {
+          try {
+            f->region = build(L);
+            f->L_inv = std::move(L_inv);
+          } catch (const std::exception&) {  // an axis ratio beyond what the ellipsoid accepts: keep x's plane
+            f->region = nullptr;
+          }
+        }
+      }
+      frame_ = std::move(f);
+    }
+    return frame_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::shared_ptr<const Frame> frame_;
+};
 
 class Region {
  public:
@@ -218,6 +279,10 @@ class Ball final : public Region {
                             bool from_inside, double* p) const override {
     const int d = dim();
     const double sign = from_inside ? 1.0 : -1.0;
+    // Anisotropic noise: the distances in the noise's frame (NoiseFrame), for the lanes that an upper bound of the
+    // exponent (radial distances, the largest variance) leaves open.
+    const double top = largest_variance(D), c_bound = exponent_factor(top * dt * s_ * s_);
+    std::shared_ptr<const NoiseFrame::Frame> frame;
     Vector n(d);
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
@@ -227,7 +292,19 @@ class Ball final : public Region {
       }
       const double r0 = std::sqrt(dist2(x0 + o)), r1 = std::sqrt(dist2(x1 + o));
       double var = D.scalar * dt;
-      if (!D.isotropic) {  // the tangent plane at the end point's radial direction
+      if (!D.isotropic) {
+        const double bound = bridge_exponent(sign * (r_ - r0), sign * (r_ - r1), c_bound);
+        if (bound < kNegligibleExponent) {
+          p[l] = bound;
+          continue;
+        }
+        if (!frame) frame = noise_frame(D);
+        if (frame->region) {
+          p[l] = bridge_exponent(sign * in_frame(*frame, x0 + o), sign * in_frame(*frame, x1 + o),
+                                 exponent_factor(dt * s_ * s_));
+          continue;
+        }
+        // the tangent plane at the end point's radial direction
         for (int i = 0; i < d; ++i) n[i] = r1 > 0 ? (x1[o + i] - c_[i]) * s_ / r1 : (i == 0);
         var = D.along(n.data(), d) * dt;
       }
@@ -236,7 +313,8 @@ class Ball final : public Region {
     exponents_to_probabilities(p, width);
   }
   // The tangent plane at the end point's radial direction, as crossing_probability: radial distances from the
-  // sphere (in units of 1/s_), the variance across that plane.
+  // sphere (in units of 1/s_), the variance across that plane; under anisotropic noise the same in the noise's
+  // frame (the variance per unit time 1).
   CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
                                double) const override {
     const int d = dim();
@@ -244,6 +322,8 @@ class Ball final : public Region {
     const double r0 = std::sqrt(dist2(x0)), r1 = std::sqrt(dist2(x1));
     double var = D.scalar * dt;
     if (!D.isotropic) {
+      const std::shared_ptr<const NoiseFrame::Frame> frame = noise_frame(D);
+      if (frame->region) return {sign * in_frame(*frame, x0), sign * in_frame(*frame, x1), dt * s_ * s_, 0};
       Vector n(d);
       for (int i = 0; i < d; ++i) n[i] = r1 > 0 ? (x1[i] - c_[i]) * s_ / r1 : (i == 0);
       var = D.along(n.data(), d) * dt;
@@ -262,6 +342,10 @@ class Ball final : public Region {
   }
 
  private:
+  // The frame where D's noise is isotropic, and in it the signed distance (positive inside, units of 1/s_) of x
+  // from the ball's image, an ellipsoid (defined after Ellipsoid).
+  std::shared_ptr<const NoiseFrame::Frame> noise_frame(const Diffusion& D) const;
+  double in_frame(const NoiseFrame::Frame& frame, const double* x) const;
   // Whether the segment x0 -> x1 passes through the ball: its point closest to the center lies inside.
   bool segment_meets(const double* x0, const double* x1) const {
     double ee = 0, ec = 0;
@@ -290,6 +374,7 @@ class Ball final : public Region {
   Vector c_;
   double r_;       // the radius times s_
   double s_ = 1;   // a power of two, 1 for any ordinary radius
+  NoiseFrame frame_;
 };
 
 // The open ellipsoid {x : (x - center)^T A (x - center) < 1}, A symmetric positive definite (d x d): in the
@@ -356,8 +441,9 @@ class Ellipsoid final : public Region {
     const double sign = from_inside ? 1.0 : -1.0;
     // The exponent with the end points' lower bounds and the largest noise variance across any plane is an
     // upper bound of the exponent; below kNegligibleExponent it settles the lane (p = 0 either way).
-    const double c_bound = exponent_factor(largest_variance(D) * dt * s_ * s_);
+    const double top = largest_variance(D), c_bound = exponent_factor(top * dt * s_ * s_);
     Vector z0(d), z1(d), n(d), m(d);
+    std::shared_ptr<const NoiseFrame::Frame> frame;
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
       const double q0 = to_units(x0 + o, z0.data()), q1 = to_units(x1 + o, z1.data());
@@ -382,6 +468,16 @@ class Ellipsoid final : public Region {
         p[l] = bound;
         continue;
       }
+      if (!D.isotropic) {  // distances in the noise's frame (NoiseFrame), the variance per unit time 1
+        if (!frame) frame = noise_frame(D);
+        if (frame->region) {
+          const double m1 = sign * in_frame(*frame, x1 + o);
+          const double c = exponent_factor(dt * s_ * s_);
+          const double partial = bridge_exponent(lb0 / std::sqrt(top), m1, c);  // an upper bound, as below
+          p[l] = partial < kNegligibleExponent ? partial : bridge_exponent(sign * in_frame(*frame, x0 + o), m1, c);
+          continue;
+        }
+      }
       const double a1 = nearest(z1.data(), q1, nullptr, D.isotropic ? nullptr : n.data());
       double var = D.scalar * dt;
       if (!D.isotropic) {
@@ -402,6 +498,10 @@ class Ellipsoid final : public Region {
     Vector z0(d), z1(d), n(d), m(d);
     const double q0 = to_units(x0, z0.data()), q1 = to_units(x1, z1.data());
     const double sign = from_inside ? 1.0 : -1.0;
+    if (!D.isotropic) {  // distances in the noise's frame, as crossing_probability: the variance per unit time 1
+      const std::shared_ptr<const NoiseFrame::Frame> frame = noise_frame(D);
+      if (frame->region) return CrossingPlane{sign * in_frame(*frame, x0) / s_, sign * in_frame(*frame, x1) / s_, dt, 0};
+    }
     const double a0 = nearest(z0.data(), q0, nullptr, nullptr) * (q0 < 1.0 ? 1.0 : -1.0) * sign;
     const double a1 = nearest(z1.data(), q1, nullptr, n.data()) * (q1 < 1.0 ? 1.0 : -1.0) * sign;
     rotate_back(n.data(), m.data());
@@ -415,6 +515,12 @@ class Ellipsoid final : public Region {
     nearest(z.data(), q, y.data(), nullptr);
     rotate_back(y.data(), v.data());
     for (int i = 0; i < d; ++i) x[i] = c_[i] + v[i] / s_;
+  }
+  // The distance from x to the boundary, positive inside and negative outside.
+  double signed_distance(const double* x) const {
+    Vector z(dim());
+    const double q = to_units(x, z.data());
+    return nearest(z.data(), q, nullptr, nullptr) / s_ * (q < 1.0 ? 1.0 : -1.0);
   }
   // The distance from x to the boundary (for tests; the same routine as the bridge test).
   double distance(const double* x) const {
@@ -433,6 +539,19 @@ class Ellipsoid final : public Region {
     return out.str();
   }
 
+  // The frame where D's noise is isotropic (NoiseFrame): there the ellipsoid is (W L)^T (W L), centred at 0.
+  std::shared_ptr<const NoiseFrame::Frame> noise_frame(const Diffusion& D) const {
+    return frame_.get(D, [this](const Matrix& L) {
+      const Matrix WL = W_ * L;
+      const Matrix A = WL.transpose() * WL;
+      return std::make_shared<const Ellipsoid>(Vector::Zero(dim()), Matrix(0.5 * A + 0.5 * A.transpose()));
+    });
+  }
+  // The signed distance (positive inside, units of 1/s_) of x from the ellipsoid's image in the noise's frame.
+  double in_frame(const NoiseFrame::Frame& frame, const double* x) const {
+    const Vector y = frame.L_inv * (Eigen::Map<const Vector>(x, dim()) - c_);
+    return frame.region->signed_distance(y.data()) * s_;
+  }
   // z = W (x - c) (the point in the principal frame, in units of the semi-axes); returns q = |z|^2.
   double to_units(const double* x, double* z) const {
     const int d = dim();
@@ -453,13 +572,6 @@ class Ellipsoid final : public Region {
       for (int j = 0; j < d; ++j) s += Q_(i, j) * w[j];
       v[i] = s;
     }
-  }
-  // The largest noise variance across any unit direction, bounded above (Gershgorin's row sums).
-  static double largest_variance(const Diffusion& D) {
-    if (D.isotropic) return D.scalar;
-    double top = 0;
-    for (long i = 0; i < D.Sigma.rows(); ++i) top = std::max(top, D.Sigma.row(i).cwiseAbs().sum());
-    return top;
   }
   // A lower bound of the distance from z (q = |z|^2) to the boundary, negative outside (units of 1/s_): along a
   // segment of length delta from x to the boundary q changes by at most |grad q| delta + lambda_max delta^2
@@ -593,7 +705,23 @@ class Ellipsoid final : public Region {
   double e_min_ = 0, b_min_ = 0, inv_b_min_ = 0;
   double s_ = 1;        // a power of two, 1 for any ordinary ellipsoid
   bool sphere_ = false;  // all semi-axes equal: the cheap bound is already exact
+  NoiseFrame frame_;
 };
+
+// The ball in the noise's frame, y = L^-1 (x - center): {y : |L y| < radius}, the ellipsoid with matrix
+// L^T L / radius^2.
+inline std::shared_ptr<const NoiseFrame::Frame> Ball::noise_frame(const Diffusion& D) const {
+  return frame_.get(D, [this](const Matrix& L) {
+    const Matrix M = L / (r_ / s_);
+    const Matrix A = M.transpose() * M;
+    return std::make_shared<const Ellipsoid>(Vector::Zero(dim()), Matrix(0.5 * A + 0.5 * A.transpose()));
+  });
+}
+
+inline double Ball::in_frame(const NoiseFrame::Frame& frame, const double* x) const {
+  const Vector y = frame.L_inv * (Eigen::Map<const Vector>(x, dim()) - c_);
+  return frame.region->signed_distance(y.data()) * s_;
+}
 
 // The open box {x : low < x < high}, bounds may be infinite.
 class Box final : public Region {
