@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import numpy as np
@@ -40,3 +41,23 @@ class Spec:
 
     def _to_core(self) -> Any:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
+
+
+def replace_parameter(spec: Spec, key: str, field: str, value: Any) -> Spec:
+    """A copy of `spec` with one constructor argument changed, validated like a new object. `field` may name a
+    parameter of a nested object (\"forcing.amplitude\"); `key` is the grid key (or other name) errors quote."""
+    names = [f.name for f in dataclasses.fields(spec)]
+    head, _, rest = field.partition(".")
+    if rest:  # a parameter of a nested object: "dynamics.forcing.amplitude"
+        if head not in names or not isinstance(getattr(spec, head), Spec):
+            raise ValueError(f"grid key {key!r}: {type(spec).__name__} has no object parameter {head!r}")
+        value = replace_parameter(getattr(spec, head), key, rest, value)
+        field = head
+    if field not in names:
+        raise ValueError(f"grid key {key!r}: {type(spec).__name__} has no parameter {field!r}; it has {names}")
+    accepted = inspect.signature(type(spec)).parameters  # fields set by the class itself (a map's dt) are not
+    args = {name: getattr(spec, name) for name in names if name in accepted}
+    if field not in accepted:
+        raise ValueError(f"grid key {key!r}: {field!r} is fixed by {type(spec).__name__} and cannot be varied")
+    args[field] = value
+    return type(spec)(**args)

@@ -46,8 +46,8 @@ from .landscapes import Landscape
 from .regions import Region
 from .results import Estimate, EstimateLevel, SimulationResult
 from .simulate import _require, simulate
+from ._spec import replace_parameter
 from .starts import StartSampler
-from .sweep import _replace
 
 __all__ = ["estimate"]
 
@@ -202,7 +202,7 @@ class _Estimator:
     def add_level(self) -> None:
         k = len(self.ladder)
         dt = self.dynamics.dt / 2**k
-        dynamics = self.dynamics if k == 0 else _replace(self.dynamics, "dynamics.dt", "dt", dt)
+        dynamics = self.dynamics if k == 0 else replace_parameter(self.dynamics, "dynamics.dt", "dt", dt)
         assert isinstance(dynamics, Dynamics)
         self.ladder.append(_Level(dt, dynamics))
 

@@ -26,14 +26,14 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
 from ._settings import RunSettings, pop_settings
-from ._spec import Spec
+from ._spec import Spec, replace_parameter
 from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Region
 from .results import SimulationResult, SummaryResult
 from .simulate import make_job, simulate
 from .starts import StartSampler
-from .sweep import SweepResult, _replace, sweep
+from .sweep import SweepResult, sweep
 
 __all__ = ["ConfigError", "Experiment", "load_config", "parse_config", "registry"]
 
@@ -348,7 +348,7 @@ def _validate(experiment: Experiment) -> None:
             spec_name, _, field = key.partition(".")
             if field:  # as `sweep` does it: a copy of the object with one argument changed
                 try:
-                    point_args[spec_name] = _replace(point_args[spec_name], key, field, value)
+                    point_args[spec_name] = replace_parameter(point_args[spec_name], key, field, value)
                 except (TypeError, ValueError) as exc:
                     raise ConfigError(f"config [sweep.grid]: {key} = {value!r}: {exc}") from None
             else:

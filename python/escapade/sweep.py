@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
 import json
 import os
@@ -15,7 +14,7 @@ import numpy as np
 
 from ._execute import execute
 from ._settings import RunSettings, pop_settings
-from ._spec import Spec
+from ._spec import Spec, replace_parameter
 from .results import SweepResult
 from .simulate import make_job
 
@@ -24,25 +23,6 @@ __all__ = ["SweepResult", "sweep"]
 _SPECS = ("landscape", "dynamics", "stop", "target", "x0")
 _SEEDS = ("common", "independent")
 _NOT_IN_GRID = (*RunSettings.how_to_run(), "seeds", "seed")
-
-
-def _replace(spec: Spec, key: str, field: str, value: Any) -> Spec:
-    """A copy of `spec` with one constructor argument changed, validated like a new object."""
-    names = [f.name for f in dataclasses.fields(spec)]
-    head, _, rest = field.partition(".")
-    if rest:  # a parameter of a nested object: "dynamics.forcing.amplitude"
-        if head not in names or not isinstance(getattr(spec, head), Spec):
-            raise ValueError(f"grid key {key!r}: {type(spec).__name__} has no object parameter {head!r}")
-        value = _replace(getattr(spec, head), key, rest, value)
-        field = head
-    if field not in names:
-        raise ValueError(f"grid key {key!r}: {type(spec).__name__} has no parameter {field!r}; it has {names}")
-    accepted = inspect.signature(type(spec)).parameters  # fields set by the class itself (a map's dt) are not
-    args = {name: getattr(spec, name) for name in names if name in accepted}
-    if field not in accepted:
-        raise ValueError(f"grid key {key!r}: {field!r} is fixed by {type(spec).__name__} and cannot be varied")
-    args[field] = value
-    return type(spec)(**args)
 
 
 def _record(key: str, value: Any) -> Any:
@@ -134,7 +114,7 @@ def sweep(
                 if spec_name not in _SPECS or not isinstance(args.get(spec_name), Spec):
                     raise ValueError(f"grid key {key!r}: {spec_name!r} is not a landscape, dynamics, stop, target or "
                                      "start sampler given to this sweep")
-                args[spec_name] = _replace(args[spec_name], key, field, value)
+                args[spec_name] = replace_parameter(args[spec_name], key, field, value)
             else:
                 args[key] = value
         point_seed = _point_seed(base_seed, index) if seeds == "independent" else base_seed
