@@ -56,11 +56,10 @@ def censored_mean(times: ArrayLike, observed: ArrayLike, cap: float) -> tuple[fl
     mean E[min(T, cap)] (the Kaplan–Meier area up to `cap`), a lower bound of E[T], with identified = False.
     """
     t = np.minimum(np.asarray(times, dtype=np.float64), cap)
-    o = np.asarray(observed, dtype=bool)
     if t.size == 0:
         return math.nan, math.nan, False
-    stderr = float(t.std(ddof=1) / math.sqrt(t.size)) if t.size > 1 else math.inf
-    return float(t.mean()), stderr, bool(o.all())
+    mean, stderr = mean_stderr(t, "mean_exit_time")
+    return mean, stderr, bool(np.asarray(observed, dtype=bool).all())
 
 
 def path_values(result: SimulationResult, quantity: str, *, through: Any = None) -> np.ndarray:
