@@ -9,7 +9,7 @@ import pytest
 
 import escapade as esc
 from escapade.cli import main
-from escapade.experiments import REPRODUCTIONS, Report, reproduce
+from escapade.experiments import REPRODUCTIONS, Design, Report, reproduce
 
 
 def test_reproduce_is_what_the_command_prints(capsys):
@@ -58,3 +58,18 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
     assert moved is getattr(esc.experiments, name)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         esc.analysis.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("name, paths", [("double-well-bias", 20), ("stable-manifold", 5)])
+def test_a_reproduction_states_its_design_under_the_table(name, paths):
+    report = reproduce(name, paths=paths)
+    design = report.data["design"]
+    assert set(design) == {"dt", "paths", "seeds", "censoring", "rows", "independent"}
+    assert 1 <= design["independent"] <= design["rows"]
+    assert report.text.endswith(f"independent experiments: {design['independent']} of {design['rows']} rows")
+    assert f"seeds: {design['seeds']}" in report.text
+
+
+def test_a_design_cannot_count_more_independent_rows_than_it_has():
+    with pytest.raises(ValueError, match="independent must lie in"):
+        Design(dt="0.1", paths="1", seeds="0", censoring="none", rows=2, independent=3)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .._lazy import attach
 from .registry import REPRODUCTIONS, Reproduction, reproduce
-from .report import Report
+from .report import Design, Report
 
 if TYPE_CHECKING:
     from .mlp_exit_time import MLPExitExperiment, mlp_exit_time_experiment
@@ -31,5 +31,5 @@ _LAZY = {
     "SGDExitExperiment": "sgd_exit_time", "sgd_exit_time_experiment": "sgd_exit_time",
     "quadratic_circle_model": "sgdk_thresholds", "styblinski_tang_model": "sgdk_thresholds",
 }
-__all__ = sorted(["REPRODUCTIONS", "Report", "Reproduction", "reproduce", *_LAZY])
+__all__ = sorted(["REPRODUCTIONS", "Design", "Report", "Reproduction", "reproduce", *_LAZY])
 __getattr__, __dir__ = attach(__name__, __all__, attributes=_LAZY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from typing import Any
 
 from .. import _core
 from .._validate import as_int
@@ -24,14 +25,20 @@ class Reproduction:
 
     def run(self, *, paths: int | None = None, seed: int = 0, threads: int | None = None,
             progress: bool | None = None) -> Report:
-        """Run it; the report's document starts with the name, description, version and seed. `paths`: paths per
+        """Run it; the report's document starts with the name, description, version, seed and design (which the
+        text ends with). `paths`: paths per
         run (None: the reproduction's own default)."""
         if paths is not None:
             paths = as_int("paths", paths, minimum=1)
         module = importlib.import_module(f"{__package__}.{self.module}")
         report: Report = module.run(paths=paths, seed=seed, threads=threads, progress=progress)
-        head = {"name": self.name, "description": self.description, "version": _core.__version__, "seed": seed}
-        return dataclasses.replace(report, data={**head, **report.data})
+        head: dict[str, Any] = {"name": self.name, "description": self.description, "version": _core.__version__,
+                                "seed": seed}
+        text = report.text
+        if report.design is not None:
+            head["design"] = report.design.to_dict()
+            text += "\n\n" + report.design.text()
+        return dataclasses.replace(report, data={**head, **report.data}, text=text)
 
 
 #: name -> `Reproduction`, in the order `escapade reproduce --list` shows them.

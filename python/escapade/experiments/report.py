@@ -13,9 +13,38 @@ import numpy as np
 from ..results import SimulationResult, SummaryResult
 from ..sweep import SweepResult
 
-__all__ = ["Report", "finite", "format_table", "table_rows"]
+__all__ = ["Design", "Report", "finite", "format_table", "table_rows"]
 
 Result = Union[SimulationResult, SummaryResult, SweepResult]
+
+
+@dataclasses.dataclass(frozen=True)
+class Design:
+    """How a reproduction's numbers were made, stated under its table so that a referee can redo them: the time
+    step(s), the paths per row, the seeds (and which rows share them), the censoring (time cap, how many paths it
+    cut, what a censored row's estimate rests on), and how many of the table's rows are independent experiments
+    (rows that share a seed stream and differ by an exact rescaling count once)."""
+
+    dt: str
+    paths: str
+    seeds: str
+    censoring: str
+    rows: int
+    independent: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.independent <= self.rows:
+            raise ValueError(f"independent must lie in [0, rows={self.rows}], got independent={self.independent}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible."""
+        return dataclasses.asdict(self)
+
+    def text(self) -> str:
+        """The lines printed under the table."""
+        return "\n".join([f"dt: {self.dt}", f"paths: {self.paths}", f"seeds: {self.seeds}",
+                          f"censoring: {self.censoring}",
+                          f"independent experiments: {self.independent} of {self.rows} rows"])
 
 
 @dataclasses.dataclass
@@ -23,12 +52,14 @@ class Report:
     """What a reproduction returns: a JSON-compatible document with its numbers and the parameters that produced
     them (`reproduce` puts the name, description, version and seed in front); the same numbers as a text table;
     the results (saved by `save`); and figures, name -> a function that draws one and saves it to the PNG path it
-    is given (called only by `save`)."""
+    is given (called only by `save`); and its `Design` (dt, paths, seeds, censoring, independent rows), which
+    `reproduce` adds to both the document and the text."""
 
     data: dict[str, Any]
     text: str
     results: dict[str, Result]
     figures: dict[str, Callable[[Path], None]] = dataclasses.field(default_factory=dict)
+    design: Design | None = None
 
     def to_json(self) -> str:
         """The document as indented JSON (non-finite numbers are refused: reproductions write them as null)."""

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from ..analysis.manifolds import stable_manifold
-from .report import Report, finite, format_table
+from .report import Design, Report, finite, format_table
 
 __all__ = ["run"]
 
@@ -52,4 +52,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         "",
         f"{elapsed:.1f} s.",
     ])
-    return Report(data=data, text=text, results={})
+    design = Design(
+        dt="0.005 (the integration step of both methods)", paths=f"{n_points} and {max(1, n_points // 5)} points",
+        seeds=f"seed {seed} for both rows (bisection refines the first of the same points)",
+        censoring="none (points that do not converge are counted in the table)", rows=len(rows), independent=1)
+    return Report(data=data, text=text, results={}, design=design)
