@@ -121,7 +121,7 @@ def test_fixed_step_exits_are_located_at_the_methods_order(method, dts, order):
         res = esc.simulate(GROWTH, esc.ConstrainedFlow(dt=dt, method=method), x0=GROWTH_X0,
                            stop=esc.Ball([0.0, 0.0], 1.0), n_paths=1, t_max=5.0, seed=0, record_paths=1)
         assert res.status[0] == esc.Status.EXITED
-        assert res.params["semantics"] == 2
+        assert res.params["semantics"] >= 2
         t = res.exit_time[0]
         # inside the last step, not at its end, and on the circle
         assert (res.exit_step[0] - 1) * dt < t < res.exit_step[0] * dt

@@ -375,10 +375,13 @@ class AdaNorm(DiscreteMap):
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class SGDk(DiscreteMap):
-    """SGD-k on a finite-sum landscape (004, Definition 3.5): each step draws `batch_size` = k term indices with the
-    landscape's probabilities p_i, with or without replacement, from the path's own random numbers, and steps
-    along the average of their gradients: x_{t+1} = x_t - eta_t (1/k) sum_j grad f_{i_j}(x_t).
-    k = n without replacement under uniform p is gradient descent, bit for bit."""
+    """SGD-k on a finite-sum landscape F = sum_i p_i f_i (004, Definition 3.5): each step draws `batch_size` = k
+    term indices from the path's own random numbers and steps along their average gradient, whose expectation is
+    grad F exactly. With replacement (the default, 004's independent draws) the indices have probabilities p_i:
+    x_{t+1} = x_t - eta_t (1/k) sum_j grad f_{i_j}(x_t). Without replacement k distinct indices are drawn
+    uniformly and term i is weighted by n p_i: x_{t+1} = x_t - eta_t (1/k) sum_{i in S} n p_i grad f_i(x_t)
+    (the weights are 1 under uniform p). k = n without replacement is gradient descent, bit for bit.
+    docs/sgdk.md#how-minibatches-are-drawn."""
 
     batch_size: int = 1
     replace: bool = True
@@ -404,7 +407,8 @@ class SGLD(Dynamics):
     W_t ~ N(0, I); time is counted in iterations (dt = 1).
 
     The gradient noise xi_t comes from minibatches: with `batch_size` = k > 0 on a finite-sum landscape the step
-    uses the average gradient of k terms drawn like `SGDk`; with `batch_size=None` the full gradient (xi_t = 0).
+    uses the minibatch gradient of k terms drawn and weighted like `SGDk`'s (unbiased, with or without
+    replacement); with `batch_size=None` the full gradient (xi_t = 0).
     Schedules: "constant" (alpha_t = A, beta_t = B) or "gelfand_mitter" (alpha_t = A / s,
     beta_t = sqrt(B / (s log log s)), s = t + t0; Gelfand & Mitter's annealing, t0 >= 3 so that log log s > 0).
     """

@@ -24,8 +24,10 @@ __all__ = ["simulate"]
 
 # What the numbers of a run mean, recorded in every result's params["semantics"] (absent: 1). 2: an exit of an SDE
 # with the bridge test on is located inside its step (the bridge's crossing time, on the boundary), and so is an exit of
-# the fixed-step ConstrainedFlow methods without noise (on their interpolant).
-SEMANTICS = 2
+# the fixed-step ConstrainedFlow methods without noise (on their interpolant). 3: SGDk and minibatch SGLD without
+# replacement on a finite sum with non-uniform weights draw k distinct terms uniformly and weight term i by n p_i
+# (an unbiased minibatch gradient; 2 drew them successively from the weights left, biased).
+SEMANTICS = 3
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

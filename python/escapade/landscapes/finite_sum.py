@@ -16,7 +16,8 @@ from .base import Landscape
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class FiniteSum(Landscape):
     """A finite sum F(x) = sum_i p_i f_i(x): `value`, `gradient` and `hessian` are F's, `term_gradient` a term's.
-    `SGDk` and `SGLD` with a batch size sample the terms with probabilities p."""
+    `SGDk` and `SGLD` with a batch size sample the terms: with replacement with probabilities p, without
+    uniformly with weights n p_i (either way the minibatch gradient's expectation is grad F)."""
 
     @property
     def n_terms(self) -> int:

@@ -7,10 +7,11 @@
 
 namespace escapade {
 
-// SGD-k on a finite sum (004, Definition 3.5): each step draws k term indices with probabilities p_i from the
-// path's own uniforms, with or without replacement, and steps along their average gradient:
-//   x_{t+1} = x_t - eta_t (1/k) sum_j grad f_{i_j}(x_t).
-// Indices are sorted before summing, so k = n without replacement under uniform p is GD bit for bit.
+// SGD-k on a finite sum (004, Definition 3.5): each step draws k term indices from the path's own uniforms and
+// steps along their average gradient, an unbiased estimate of grad F (TermSampler):
+//   with replacement, indices with probabilities p_i:       x_{t+1} = x_t - eta_t (1/k) sum_j grad f_{i_j}(x_t);
+//   without, k distinct indices uniformly, weights n p_i:   x_{t+1} = x_t - eta_t (1/k) sum_{i in S} n p_i grad f_i(x_t).
+// k = n without replacement is GD bit for bit.
 class SGDk final : public DiscreteMap {
  public:
   SGDk(StepPolicy lr, int k, bool replace) : DiscreteMap(std::move(lr)), k_(k), replace_(replace) {

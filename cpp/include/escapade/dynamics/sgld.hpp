@@ -11,8 +11,8 @@ namespace escapade {
 
 // Stochastic gradient Langevin dynamics (001; Gelfand & Mitter 1990):
 //   x_{t+1} = x_t - alpha_t (grad f(x_t) + xi_t) + beta_t W_t,   W_t ~ N(0, I),
-// where grad f + xi_t is the full gradient (batch_size 0) or the average gradient of a minibatch of k terms of a
-// finite sum. Schedules: constant alpha_t = A, beta_t = B; or annealed alpha_t = A / s,
+// where grad f + xi_t is the full gradient (batch_size 0) or the minibatch gradient of k terms of a finite sum,
+// drawn as SGD-k draws them (TermSampler: unbiased with or without replacement). Schedules: constant alpha_t = A, beta_t = B; or annealed alpha_t = A / s,
 // beta_t = sqrt(B / (s log log s)) with s = t + t0 (t0 >= 3 keeps log log s positive).
 class SGLD final : public Dynamics {
  public:

@@ -34,7 +34,7 @@ class FiniteSum : public Landscape {
 
   // grad F = sum_i p_i grad f_i in index order; with uniform weights (sum_i grad f_i) / n. A sum whose full
   // gradient has a cheaper closed form (Styblinski-Tang sums) overrides this; SGD-k with k = n without replacement
-  // under uniform weights calls gradient() itself (TermSampler), so it is GD bit for bit either way.
+  // calls gradient() itself (TermSampler), so it is GD bit for bit either way.
   void gradient(const double* x, double* g, int width) const override {
     const int d = dim(), n = n_terms();
     std::vector<double> gi(d);
