@@ -3,6 +3,8 @@ constants of Definition 3.14, and the growth of the error, checked against exact
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -126,6 +128,35 @@ def test_lemma_3_6_and_the_bound_37_by_enumerating_the_batches(k):
         poly = 1 - 2 * C * lam + (1 + 1 / k) * C**2 * lam**2
         bound = e[0] * (poly.max() + C**2 * c.t_Q / k) + C**2 * c.psi / k
         assert exact <= bound
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_lemma_3_6_without_replacement_is_the_reweighted_problem_at_a_larger_k(k):
+    # SGD-k without replacement (k distinct terms uniformly, term i weighted by n p_i): E[e_{N+1} | theta_N] over
+    # every k-subset is (9) for the terms (n p_i Q_i, n p_i r_i) under uniform weights, with k replaced by
+    # k (n - 1) / (n - k), the finite-population correction (docs/sgdk.md); k = n is gradient descent.
+    n = 4
+    f = inhomogeneous_problem(seed=7, n=n)
+    p = np.array([0.45, 0.3, 0.15, 0.1])
+    Q, r = f.Q, f.r
+    c = quadratic_curvature(n * p[:, None, None] * Q, n * p[:, None] * r)
+    original = quadratic_curvature(Q, r, p)
+    np.testing.assert_allclose(c.A, original.A, rtol=1e-13)  # same E[Q] and minimizer, other M
+    np.testing.assert_allclose(c.theta_star, original.theta_star, rtol=1e-12)
+    inv_k = (n - k) / (k * (n - 1))
+    subsets = np.array(list(itertools.combinations(range(n), k)))
+    C = 0.05
+    rng = np.random.default_rng(8)
+    for _ in range(5):
+        x = rng.normal(size=3)
+        delta = x - c.theta_star
+        grads = n * p[subsets, None] * (np.einsum("bkij,j->bki", Q[subsets], x) + r[subsets])
+        nxt = x - C * grads.mean(axis=1) - c.theta_star
+        exact = np.einsum("ba,ac,bc->b", nxt, c.A, nxt).mean()
+        e = [delta @ np.linalg.matrix_power(c.A, j) @ delta for j in (1, 2, 3)]
+        nine = (e[0] - 2 * C * e[1] + C**2 * e[2]
+                + C**2 * inv_k * (delta @ c.M @ delta + 2 * delta @ c.cross + c.noise_variance))
+        assert exact == pytest.approx(nine, rel=1e-10)
 
 
 # --- thresholds -----------------------------------------------------------------------------------------------

@@ -11,6 +11,13 @@ M = E[Q A Q] - A^3; e_N = (theta_N - theta*)' A (theta_N - theta*) is the error 
 SGD-k with step C draws k terms independently (with replacement, Definition 3.5) and steps along the average of
 their gradients; k = numpy.inf is gradient descent. Everywhere below `k` may be an array and the answers
 broadcast over it.
+
+Which sampling: every formula here is for sampling with replacement, `SGDk(replace=True)`, 004's scheme. For
+`SGDk(replace=False)` (k distinct terms drawn uniformly, term i weighted by n p_i) the batch covariance is that
+of the reweighted terms (n p_i Q_i, n p_i r_i) under uniform weights times (n - k) / (n - 1), so the same
+functions apply to the curvature of those reweighted terms at the batch size k (n - 1) / (n - k) (numpy.inf
+at k = n). Under uniform p the constants are unchanged and only k moves; the with-replacement thresholds at k are
+then a valid but loose convergence bound and a divergence bound that may be too low. docs/sgdk.md.
 """
 
 from __future__ import annotations
@@ -442,8 +449,9 @@ def convergence_threshold(curvature: Curvature, k: ArrayLike = np.inf, *, case: 
     ----------
     curvature : a `QuadraticCurvature`, a `LocalCurvature` (t_f in place of t_Q; always the homogeneous form,
         as 004 Section 4 uses it) or a `StochasticQuadratic`.
-    k : the batch size(s), >= 1; numpy.inf for gradient descent. An array gives an array of the same shape.
-        Real k are accepted (the formulas are continuous in k; 004's tables use 0.99 k_max).
+    k : the batch size(s), >= 1, of sampling with replacement; numpy.inf for gradient descent. An array gives an
+        array of the same shape. Real k are accepted (the formulas are continuous in k; 004's tables use
+        0.99 k_max; sampling without replacement is k (n - 1) / (n - k) with reweighted constants, module notes).
     case : "auto" (the curvature's own `homogeneous`), "homogeneous" or "inhomogeneous".
     """
     lam, _, t, _ = _constants(curvature)
@@ -501,7 +509,8 @@ def divergence_threshold(curvature: Curvature, k: ArrayLike = np.inf, *, case: s
     ----------
     curvature : a `QuadraticCurvature`, a `LocalCurvature` (s_f in place of s_Q, Definition 3.14) or a
         `StochasticQuadratic`.
-    k : the batch size(s), >= 1; numpy.inf for gradient descent.
+    k : the batch size(s), >= 1, of sampling with replacement (without: module notes); numpy.inf for gradient
+        descent.
     case : "auto" (the curvature's own `homogeneous`), "homogeneous" or "inhomogeneous".
     gamma : the inhomogeneous form's gamma > 0, or None for gamma -> 0+. Where 4 gamma^2 > s_Q / k (gamma not
         allowed for that k) the answer is NaN. Only for the inhomogeneous form.
@@ -554,7 +563,8 @@ def critical_batch_sizes(curvature: Curvature, *, case: str = "auto") -> Critica
 
 def thresholds_table(curvature: Curvature, ks: ArrayLike = (1, 10, 100, np.inf), *, case: str = "auto",
                      gamma: float | None = None) -> Any:
-    """Convergence and divergence step-size thresholds over batch sizes, as in 004's Tables 2-5.
+    """Convergence and divergence step-size thresholds over batch sizes, as in 004's Tables 2-5, for sampling with
+    replacement (without: the module notes).
 
     Returns
     -------
@@ -594,7 +604,8 @@ def error_factor_bounds(curvature: Curvature, lr: ArrayLike, k: ArrayLike = np.i
 
         min_j (1 - 2 C lambda_j + C^2 lambda_j^2) + C^2 s / k  <=  ratio  <=  max_j (...) + C^2 t / k,
 
-    for every theta_N off the minimizer, hence also for E[e_{N+1}] / E[e_N]. `lr` (C) and `k` broadcast.
+    for every theta_N off the minimizer, hence also for E[e_{N+1}] / E[e_N]. `lr` (C) and `k` broadcast. Sampling
+    with replacement (without: the module notes).
     Returns (lower, upper); the divergence and convergence thresholds are where they cross one.
     """
     lam, s, t, _ = _constants(curvature)
@@ -627,7 +638,8 @@ def error_factor(problem: StochasticQuadratic | ArrayLike, lr: float, k: float =
         the map is that of the homogeneous problem (for an inhomogeneous one it is the factor of the systematic
         component, Theorem 3.12's discussion).
     lr : the step C.
-    k : the batch size >= 1, or numpy.inf.
+    k : the batch size >= 1, or numpy.inf. For sampling without replacement pass the reweighted Q_i = n p_i Q_i
+        (uniform p) and k (n - 1) / (n - k): the map is then exact for that scheme too (module notes).
     """
     sq = problem if isinstance(problem, StochasticQuadratic) else _as_problem(problem, None, p)
     C = as_float("lr", lr)
