@@ -11,7 +11,9 @@ import pytest
 import escapade as esc
 from escapade.analysis import linearize, numerical_jacobian, stable_manifold
 from escapade.cli import main
-from escapade.experiments import octopus_escape_times, saddle_avoidance, saddle_escape_times
+from escapade.experiments import octopus_escape_times, octopus_gd, saddle_avoidance, saddle_escape_times
+from escapade.experiments.saddles import _octopus_text
+from escapade.results import Status
 
 # --- escape-time experiments ------------------------------------------------------------------------------------
 
@@ -28,6 +30,126 @@ def test_gd_time_on_the_octopus_grows_geometrically_while_perturbed_gd_stays_fla
     assert np.all(increments < 60), increments  # about linear: one short escape per saddle
     assert pgd.loc[5, "mean"] < 6 * pgd.loc[2, "mean"]
     assert pgd.loc[5, "mean"] < gd.loc[5, "mean"] / 2
+
+
+def mp_octopus_gd_steps(x0, *, L, gamma, tau, lr, radius, max_steps):
+    """GD on the octopus in 53-bit binary floating point with an unbounded exponent (mpmath, rounding to nearest,
+    ties to even), each operation in the order of the C++ gradient's: the iteration at which it enters the ball
+    around the minimum (max_steps if it does not)."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workprec(53):
+        F = mpmath.mpf
+        L, gamma, tau, lr = F(L), F(gamma), F(tau), F(lr)
+        x, c, r2 = [F(v) for v in x0], 4 * tau, F(radius) * F(radius)
+        d, two_L, m2g = len(x), 2 * L, -2 * gamma
+
+        def g1p(a):
+            u = a - tau
+            return (m2g * a + (10 * gamma - 14 * L) * u * u / tau) + 2 * (5 * L - 3 * gamma) * u * u * u / (tau * tau)
+
+        def g2(a):
+            s = (a - 2 * tau) / tau
+            return -gamma - (L + gamma) * s * s * s * (10 + s * (15 + 6 * s))
+
+        def g2p(a):
+            s = (a - 2 * tau) / tau
+            return -(L + gamma) / tau * 30 * s * s * ((1 + s) * (1 + s))
+
+        for t in range(1, max_steps + 1):
+            k = 0
+            while k < d and abs(x[k]) >= 2 * tau:
+                k += 1
+            g = [two_L * (x[j] - (-1 if x[j] < 0 else 1) * 4 * tau) for j in range(k)]
+            if k < d:
+                a, rest = abs(x[k]), k + 1
+                if a <= tau:
+                    g.append(m2g * x[k])
+                else:
+                    b = x[k + 1] if k + 1 < d else F(0)
+                    g.append((-1 if x[k] < 0 else 1) * (g1p(a) + g2p(a) * b * b))
+                    if k + 1 < d:
+                        g.append(2 * g2(a) * b)
+                    rest = k + 2
+                g += [two_L * x[j] for j in range(rest, d)]
+            x = [xi - lr * gi for xi, gi in zip(x, g)]
+            s = F(0)
+            for xi in x:
+                s += (xi - c) * (xi - c)
+            if s < r2:
+                return t
+        return max_steps
+
+
+def test_octopus_gd_counts_equal_the_engines_bit_for_bit_where_doubles_stay_normal():
+    for d in (2, 4, 6, 7):
+        f = esc.Octopus(d, L=1.0, gamma=1.0, tau=1.0)
+        box = esc.UniformBox(low=np.zeros(d), high=np.ones(d))
+        run = octopus_gd(f, box.sample(40, seed=0), lr=0.25, radius=5e-3, max_steps=20_000)
+        res = esc.simulate(f, esc.GD(0.25), x0=box, target=esc.Ball(center=f.minimum(), radius=5e-3), n_paths=40,
+                           max_steps=20_000, seed=0)
+        assert (run.status == Status.HIT).all()
+        normal = ~run.subnormal
+        assert (res.status[normal] == Status.HIT).all()
+        np.testing.assert_array_equal(run.steps[normal], res.exit_step[normal])
+        assert run.subnormal.any() == (d == 7), d  # from d = 7 on, some paths leave the normal doubles
+    assert (res.status == Status.CENSORED).any()  # ... and some of those stop plain GD at a saddle
+
+
+def test_octopus_gd_is_ieee_arithmetic_without_underflow():
+    # L = 1, gamma = 1/2, lr = 0.45: the waiting coordinates shrink tenfold per iteration, so that plain doubles
+    # underflow already at d = 4; paths 8 and 17 stop at a saddle in the engine (censored)
+    f = esc.Octopus(4, L=1.0, gamma=0.5, tau=1.0)
+    box = esc.UniformBox(low=np.zeros(4), high=np.ones(4))
+    x0 = box.sample(20, seed=3)
+    run = octopus_gd(f, x0, lr=0.45, radius=5e-3, max_steps=20_000)
+    res = esc.simulate(f, esc.GD(0.45), x0=box, target=esc.Ball(center=f.minimum(), radius=5e-3), n_paths=20,
+                       max_steps=20_000, seed=3)
+    assert (run.status == Status.HIT).all()
+    assert res.status[8] == res.status[17] == Status.CENSORED and run.subnormal[[8, 17]].all()
+    for i in (8, 17):
+        assert run.steps[i] == mp_octopus_gd_steps(x0[i], L=1.0, gamma=0.5, tau=1.0, lr=0.45, radius=5e-3,
+                                                   max_steps=20_000)
+
+
+def test_gd_on_the_octopus_goes_on_where_plain_doubles_stop():
+    # d = 8: 98 of 100 plain-double paths stop at a saddle (seed 0); the experiment used to censor them
+    table = octopus_escape_times(dims=(7, 8), methods=("GD",), n_paths=3, seed=0, max_steps=10**6).set_index("dim")
+    assert (table.hit == 3).all() and (table.censored == 0).all() and table.identified.all()
+    assert table.loc[8, "subnormal"] == 3
+    # Coordinate d waits while the d - 1 before it escape (T_{d-1} iterations, halving: lr 2 L = 1/2), then
+    # grows by 1 + 2 lr gamma = 3/2 per iteration back to tau: T_d / T_{d-1} -> 1 + log 2 / log 1.5 = 2.7095.
+    # The starts are nested (those in d = 7 are the first coordinates of those in d = 8): the ratio path by path.
+    steps = {d: octopus_gd(esc.Octopus(d, L=1.0, gamma=1.0, tau=1.0),
+                           esc.UniformBox(low=np.zeros(d), high=np.ones(d)).sample(3, seed=0), lr=0.25,
+                           radius=5e-3, max_steps=10**6).steps for d in (7, 8)}
+    np.testing.assert_allclose(steps[8] / steps[7], 1 + np.log(2) / np.log(1.5), rtol=0.01)
+    assert table.loc[8, "mean"] == pytest.approx(steps[8].mean())
+
+
+def test_octopus_table_says_why_paths_are_censored():
+    table = octopus_escape_times(dims=(7,), methods=("GD", "GD-double"), n_paths=20, seed=0, max_steps=20_000)
+    gd, plain = table.set_index("method").loc["GD"], table.set_index("method").loc["GD-double"]
+    assert gd.censored == 0 and gd.hit == 20 and gd.identified
+    assert plain.censored == plain.censored_underflow > 0 and plain.censored_cap == 0 and not plain.identified
+    assert gd.subnormal >= plain.censored_underflow and np.isnan(plain.subnormal)
+    # censored at the cap: the restricted mean E[min(T, cap)] and its standard error, from the full run's times
+    full = octopus_gd(esc.Octopus(3, L=1.0, gamma=1.0, tau=1.0),
+                      esc.UniformBox(low=np.zeros(3), high=np.ones(3)).sample(30, seed=0), lr=0.25, radius=5e-3,
+                      max_steps=10_000).steps
+    capped = octopus_escape_times(dims=(3,), methods=("GD", "PerturbedGD"), n_paths=30, seed=0, max_steps=50)
+    row = capped.set_index("method").loc["GD"]
+    cut = np.minimum(full, 50)
+    assert row.censored == row.censored_cap == np.count_nonzero(full > 50) > 3 and row.censored_underflow == 0
+    assert row["mean"] == pytest.approx(cut.mean(), rel=1e-12) and not row.identified
+    assert row["stderr"] == pytest.approx(cut.std(ddof=1) / np.sqrt(30), rel=1e-12)
+    text = _octopus_text(capped)
+    assert f">= {row['mean']:.0f} *" in text  # a lower bound, flagged: more than 10% of the paths censored
+    with pytest.raises(ValueError, match="methods"):
+        octopus_escape_times(dims=(2,), methods=("Adam",), n_paths=2)
+    with pytest.raises(TypeError, match="landscape"):
+        octopus_gd(esc.StrictSaddle([-1.0, 1.0]), np.zeros((1, 2)), lr=0.1, radius=0.1, max_steps=10)
+    with pytest.raises(ValueError, match="x0"):
+        octopus_gd(esc.Octopus(3), np.zeros((2, 2)), lr=0.1, radius=0.1, max_steps=10)
 
 
 def test_saddle_escape_times_table():
@@ -145,7 +267,10 @@ def test_reproduce_saddle_escape_writes_tables_and_a_picture(tmp_path, capsys, m
     data = json.loads((tmp_path / "saddle-escape.json").read_text())
     assert {r["method"] for r in data["strict_saddle"]} == {"GD", "NoisyGD", "PerturbedGD", "SGD"}
     assert {r["dim"] for r in data["strict_saddle"]} == {10, 100, 1000}
-    assert [r["dim"] for r in data["octopus"] if r["method"] == "GD"] == [2, 3, 4, 5, 6, 7, 8]
+    gd = [r for r in data["octopus"] if r["method"] == "GD"]
+    assert [r["dim"] for r in gd] == list(range(2, 11))
+    assert all(r["hit"] == 3 and r["censored"] == 0 for r in gd)  # no underflow: plain doubles stop from d = 7
+    assert "independent experiments: 1 of" in text
 
 
 def test_gaussian_sgd_with_a_diagonal_noise_factor_is_the_map_bit_for_bit():
