@@ -202,6 +202,8 @@ def test_the_uniform_models_stay_available_and_are_far_from_004():
         rep.implied_constants(4, "flat")
     with pytest.raises(ValueError, match="params must be 6 numbers"):
         rep.calibrated_styblinski_tang(3, 4, [0.0, 0.0, 0.1], seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        rep.calibrated_styblinski_tang(3, 4, rep.ST_CALIBRATED[1], seed=-1)
 
 
 def test_the_fit_returns_the_stored_parameters():

@@ -142,6 +142,7 @@ def calibrated_styblinski_tang(dim: int, n_terms: int, params: ArrayLike, *, see
     curvatures at the minima, which sets s_f and t_f (the variance of 6 c1 x^2 + c2 is 36 x^4 beta^2 kappa^2)."""
     d = as_int("dim", dim, minimum=1)
     n = as_int("n_terms", n_terms, minimum=1)
+    seed = as_int("seed", seed, minimum=0)
     values = np.asarray(params, dtype=np.float64)
     if values.shape != (6,):
         raise ValueError(f"params must be 6 numbers (log beta_0, log beta_1, r_0, r_1, log kappa_0, log kappa_1), "
