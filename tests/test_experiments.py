@@ -60,7 +60,12 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
         esc.analysis.nothing  # noqa: B018
 
 
-@pytest.mark.parametrize("name, paths", [("double-well-bias", 20), ("stable-manifold", 5), ("saddle-escape", 2)])
+@pytest.mark.parametrize("name, paths", [
+    ("double-well-bias", 20), ("stable-manifold", 5), ("saddle-escape", 2),
+    # 30 s even with 1 path (the curvature of 14 minimizers, 672 settings): the fast check of its design is in
+    # test_sgdk_reproduction.py::test_reproduction_runs_small_and_reports_documented_keys.
+    pytest.param("sgdk-thresholds", 1, marks=pytest.mark.slow),
+])
 def test_a_reproduction_states_its_design_under_the_table(name, paths):
     report = reproduce(name, paths=paths)
     design = report.data["design"]

@@ -93,6 +93,18 @@ def test_reproduction_runs_small_and_reports_documented_keys(tmp_path):
         assert t["divergence_l"][-1] == pytest.approx(2 / t["lambda_m"])
         assert t["convergence_u"][-1] == pytest.approx(2 / t["lambda_1"])
     assert "separated" in doc["summary"] and "statement" in doc["summary"]
+    kinds = {(t["model"], t["minimizer"]): t["kind"] for t in doc["thresholds"]}
+    assert kinds["qc1", "quadratic"] == "degenerate" and kinds["st1", "flat"] == "strict minimizer"
+    assert "degenerate, indefinite at" in report.text
+    [flat, sharp] = doc["calibration"]
+    assert (flat["model"], flat["minimizer"], sharp["minimizer"]) == ("st1", "flat", "sharp")
+    assert flat["004"]["divergence_l"] == list(rep.TABLE4[1, "flat"])
+    assert flat["uniform"]["l1_over_linf"] > 0.5 > 0.1 > flat["calibrated"]["l1_over_linf"]
+    assert "s_f/lambda_1^2" in report.text
+    design = report.design.to_dict()
+    assert design["rows"] == design["independent"] == n  # every setting has its own seed stream
+    assert "no dt" in design["dt"] and "2 per setting" in design["paths"] and "100003" in design["seeds"]
+    assert design["censoring"].startswith("none")
     assert "settings stable" in report.text
     assert len(report.figures) == 9  # by k and by radius per model and minimizer, and qc1's Figure 8
     report.figures["st1-flat-by-k"](tmp_path / "a.png")
@@ -109,9 +121,8 @@ def test_cli_lists_the_reproduction(capsys):
 
 
 def test_thresholds_separate_behaviour_on_styblinski_tang_model_1():
-    """Below the convergence bound SGD-k stays (no path leaves), above the divergence bound it leaves. (SGD-1 is
-    left out: at this inhomogeneous minimizer its constant-step noise, Theorem 3.12's C^2 psi / k, carries paths
-    out of the ball of radius ESCAPE even below the convergence bound.)"""
+    """Below the convergence bound SGD-k stays (no path leaves), above the divergence bound it leaves (k = 200 and
+    GD; SGD-1 in test_sgd_1_is_stable_at_half_the_convergence_bound)."""
     st = rep.styblinski_tang_model(1)
     center = st.flattest_minimizer()
     curv = rep.diagonal_local_curvature(st, center, rep.EPS, n_samples=300)
@@ -129,3 +140,132 @@ def test_thresholds_separate_behaviour_on_styblinski_tang_model_1():
         se = math.sqrt(0.05 * 0.95 / n)  # a 5% tolerance and its binomial standard error
         assert out["below"] <= 0.05 + 3 * se
         assert out["above"] >= 0.95 - 3 * se
+
+
+# 004's Tables 4 (l) and 5 (u), typed in again here: (model, minimizer) -> (l(1), l(inf), u(1), u(inf)).
+PAPER = {
+    (1, "flat"): (9.001e-03, 1.091e-01, 2.319e-03, 5.064e-02),
+    (1, "sharp"): (7.682e-03, 9.004e-02, 2.250e-03, 4.447e-02),
+    (2, "flat"): (2.134e-02, 9.947e-01, 8.603e-04, 1.613e-01),
+    (2, "sharp"): (1.951e-02, 8.823e-01, 8.334e-04, 1.418e-01),
+    (3, "flat"): (2.598e-02, 2.279e+00, 7.587e-04, 3.742e-01),
+    (3, "sharp"): (1.871e-02, 1.563e+00, 9.089e-04, 3.337e-01),
+}
+
+
+def _paper_constants(model, minimizer):
+    """Solve 004's k = inf and k = 1 entries for the constants: GD's bounds are 2 / lambda_m (l) and 2 / lambda_1 (u);
+    at k = 1, l = 2 lambda_1 / (lambda_1^2 + s) ((19), j = 1) and u = 2 lambda_m / (lambda_m^2 + t) ((18), j = m), each
+    solved with brentq rather than by rearranging."""
+    from scipy.optimize import brentq
+
+    l1, linf, u1, uinf = PAPER[model, minimizer]
+    lam_m, lam_1 = 2 / linf, 2 / uinf
+    s = brentq(lambda s: 2 * lam_1 / (lam_1**2 + s) - l1, 0.0, 1e7, xtol=1e-9)
+    t = brentq(lambda t: 2 * lam_m / (lam_m**2 + t) - u1, 0.0, 1e7, xtol=1e-9)
+    assert s >= lam_1**2 and t >= lam_1 * lam_m  # (20) picks j = 1 and (18) j = m at k = 1 for these constants
+    return {"lambda_1": lam_1, "lambda_m": lam_m, "s_f": s, "t_f": t}
+
+
+def _constants_of(curv):
+    return {"lambda_1": curv.lambdas[0], "lambda_m": curv.lambdas[-1], "s_f": curv.s_f, "t_f": curv.t_f}
+
+
+@pytest.mark.parametrize("model", [1, 2, 3])
+def test_calibrated_models_have_the_constants_004s_tables_imply(model):
+    """The default Styblinski-Tang models' lambda_1, lambda_m, s_f, t_f (Definition 3.14 over B(theta*, EPS)) are
+    within 10% of those 004's Tables 4-5 imply, at both minimizers; so l(1) / l(inf) is 004's (0.011-0.085, a
+    strong batch-size effect; the uniform models have about 0.82)."""
+    st = rep.styblinski_tang_model(model)
+    for label, center in (("flat", st.flattest_minimizer()), ("sharp", st.sharpest_minimizer())):
+        want = _paper_constants(model, label)
+        assert rep.implied_constants(model, label) == pytest.approx(want, rel=1e-9)
+        curv = rep.diagonal_local_curvature(st, center, rep.EPS, n_samples=200, seed=1)
+        got = _constants_of(curv)
+        for name in want:
+            assert got[name] == pytest.approx(want[name], rel=0.10), (model, label, name)
+        l1, linf = PAPER[model, label][:2]
+        ratio = divergence_threshold(curv, 1) / divergence_threshold(curv, math.inf)
+        assert ratio == pytest.approx(l1 / linf, rel=0.10)
+        assert 0.011 * 0.9 <= ratio <= 0.0853 * 1.1
+        assert curv.n_indefinite == 0
+
+
+def test_the_uniform_models_stay_available_and_are_far_from_004():
+    st = rep.styblinski_tang_model(1, family="uniform")
+    assert np.array_equal(st.c1, esc.StyblinskiTangSum.random(10, 200, seed=1).c1)
+    curv = rep.diagonal_local_curvature(st, st.flattest_minimizer(), rep.EPS, n_samples=200)
+    assert curv.s_f / curv.lambdas[0] ** 2 < 0.5  # 004: 4.6
+    with pytest.raises(ValueError, match="family"):
+        rep.styblinski_tang_model(1, family="normal")
+    with pytest.raises(ValueError, match="model"):
+        rep.implied_constants(4, "flat")
+    with pytest.raises(ValueError, match="params must be 6 numbers"):
+        rep.calibrated_styblinski_tang(3, 4, [0.0, 0.0, 0.1], seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        rep.calibrated_styblinski_tang(3, 4, rep.ST_CALIBRATED[1], seed=-1)
+
+
+def test_the_fit_returns_the_stored_parameters():
+    """fit_styblinski_tang, restarted from a perturbed point, finds the stored parameters of Model 1 again."""
+    start = np.asarray(rep.ST_CALIBRATED[1]) + np.array([0.05, -0.05, 0.01, -0.01, 0.05, -0.05])
+    fitted = rep.fit_styblinski_tang(1, start=start)
+    target = _paper_constants(1, "flat")
+    got = _constants_of(rep.diagonal_local_curvature(
+        rep.calibrated_styblinski_tang(10, 200, fitted, seed=1), rep.styblinski_tang_model(1).flattest_minimizer(),
+        rep.EPS, n_samples=200))
+    for name in target:
+        assert got[name] == pytest.approx(target[name], rel=0.10)
+    np.testing.assert_allclose(fitted, rep.ST_CALIBRATED[1], atol=0.05)
+
+
+def _outside_basin(st, center, points):
+    """Independent of rep.left_basin: a coordinate past the local maximum of its (separable) quartic."""
+    A, B, C = st.coefficients()
+    peaks = np.array([sorted(np.roots([2 * a, 0, b, c / 2]).real)[1] for a, b, c in zip(A, B, C)])
+    return np.any((points - peaks) * (center - peaks) <= 0, axis=1) | ~np.all(np.isfinite(points), axis=1)
+
+
+@pytest.mark.parametrize("model", [1, 2, 3])
+@pytest.mark.parametrize("label", ["flat", "sharp"])
+def test_sgd_1_is_stable_at_half_the_convergence_bound(model, label):
+    """004, Figures 9-12 and Section 5.2 ("the results of Models 1, 2 and 3 are nearly identical"): at 0.5 u SGD-1
+    stays in the basin of the minimizer, at 1.5 l it leaves it. (On the uniform models 5% of Model 1's paths leave
+    the flat minimizer's basin at 0.5 u, 35% of Model 2's, 70% of Model 3's.)"""
+    st = rep.styblinski_tang_model(model)
+    center = st.flattest_minimizer() if label == "flat" else st.sharpest_minimizer()
+    curv = rep.diagonal_local_curvature(st, center, rep.EPS, n_samples=100)
+    n = 100
+    out = {}
+    for name, lr in (("below", 0.5 * convergence_threshold(curv, 1)), ("above", 1.5 * divergence_threshold(curv, 1))):
+        res = esc.simulate(st, esc.SGDk(lr=lr, batch_size=1), x0=esc.UniformBall(center, 1e-2), n_paths=n,
+                           max_steps=rep.ITERATIONS, seed=11, record_paths=n, threads=1)
+        last = np.array([np.asarray(x)[-1] for _, x in res.trajectories])
+        left = (res.status == esc.Status.DIVERGED) | _outside_basin(st, center, last)
+        np.testing.assert_array_equal(left, rep.left_basin(st, center, last) | (res.status == esc.Status.DIVERGED))
+        out[name] = float(left.mean())
+    assert out["below"] == 0.0
+    assert out["above"] == 1.0
+
+
+@pytest.mark.parametrize("model", [1, 2, 3, 4])
+def test_quadratic_minimizer_is_labelled_degenerate(model):
+    """At (0, -15) every quadratic basin's Hessian is 2 q1 (0, 1)(0, 1)' (the gradient of x2 - q2 x1^2 - q3 is (0, 1)
+    at x1 = 0) and the circular basins are flat there, so F's Hessian is diag(0, 2 E[q1]): singular, never
+    positive definite. F >= 0 = F(0, -15), so it is a minimizer (not a saddle), a degenerate one; the table says
+    so, with the count of ball points where the Hessian is indefinite."""
+    f = rep.quadratic_circle_model(model)
+    center = np.array([0.0, -15.0])
+    w = np.linalg.eigvalsh(f.hessian(center))
+    assert abs(w[0]) <= 1e-12 * w[1]
+    assert w[1] == pytest.approx(2 * np.dot(f.p, f.q1), rel=1e-12)
+    assert f.value(center) == 0.0
+    assert rep.minimizer_kind(f, center)[0] == "degenerate"
+    assert rep.minimizer_kind(rep.styblinski_tang_model(1), rep.styblinski_tang_model(1).flattest_minimizer())[0] \
+        == "strict minimizer"
+
+    class Saddle:
+        def hessian(self, x):
+            return np.diag([1.0, -1e-3])
+
+    assert rep.minimizer_kind(Saddle(), center)[0] == "saddle"

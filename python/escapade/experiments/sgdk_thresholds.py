@@ -5,15 +5,20 @@ convergence bound u (Theorem 3.8 (18), 004's "upper bound for convergence", Tabl
 bound l ((19)-(20), the "lower bound for divergence", Tables 2 and 4) for k in {1, 200, 500, inf}; then SGD-k (with
 replacement, Definition 3.5) and GD for k = inf from uniform starts in balls of radius 1e-3, 1e-2, 1e-1 and 1
 around theta*, at the step sizes 1.5 l, (u + l) / 2 and u / 2 of Section 5.1, 20 iterations, every iterate
-recorded. A path diverged when its status is DIVERGED (a coordinate past 1e8) or its distance to theta* after the
-20 iterations exceeds ESCAPE = 2.
+recorded. A path diverged when its status is DIVERGED (a coordinate past 1e8) or, after the 20 iterations, it lies
+outside theta*'s basin (Styblinski-Tang, `left_basin`) or farther than ESCAPE = 2 from theta* (quadratic-circle).
 
 Quadratic-circle models (Section 4, Appendix A): 004 does not print its parameters; the ones here are drawn
 (seed QC_SEED, QC_TERMS terms) so that the four models have the sharp/flat pattern of Section 4: q3 = -15 and
 c2 = c4 = 0 in every term, q2 ~ U(0.05, 0.15), c3 ~ U(8, 12), q1 ~ U(0.15, 0.25) (sharp quadratic minimizer, Models
 1 and 3) or U(0.0005, 0.0015) (flat, Models 2 and 4) and c1 ~ U(5, 15) (sharp circular minimizer, Models 1 and 2)
-or U(0.005, 0.015) (flat, Models 3 and 4). Styblinski-Tang models (Section 5): StyblinskiTangSum.random(d, N,
-seed=m) for Model m = 1, 2, 3 with (d, N) = (10, 200), (50, 1000), (100, 2000).
+or U(0.005, 0.015) (flat, Models 3 and 4). Their quadratic minimizer (0, -15) is degenerate (the Hessian there is
+diag(0, 2 E[q1]) for any constants of Appendix A), and the tables say so.
+
+Styblinski-Tang models (Section 5), (d, N) = (10, 200), (50, 1000), (100, 2000) for Model m = 1, 2, 3, seed m: by
+default calibrated so that their curvature constants are those that 004's Tables 4-5 imply (`implied_constants`,
+`calibrated_styblinski_tang`, fitted by `fit_styblinski_tang`); family="uniform" gives the earlier
+StyblinskiTangSum.random(d, N, seed=m) (models "st1-uniform" ... in `run`).
 """
 
 from __future__ import annotations
@@ -24,15 +29,19 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import scipy.special
+from numpy.typing import ArrayLike
 
 from .. import _core
-from ..analysis.thresholds import LocalCurvature, diagonal_local_curvature, local_curvature, thresholds_table
+from .._validate import as_int
+from ..analysis.thresholds import (LocalCurvature, convergence_threshold, diagonal_local_curvature, divergence_threshold,
+                                   local_curvature, thresholds_table)
 from ..dynamics import GD, SGDk
 from ..landscapes import FiniteSum, QuadraticCircleSum, StyblinskiTangSum
 from ..results import SimulationResult, Status
 from ..simulate import simulate
 from ..starts import UniformBall
-from .report import Report, finite, format_table
+from .report import Design, Report, finite, format_table
 
 #: Radius and Monte Carlo size of the curvature ball (004, Section 4: eps ~ 2e-2, 1000 points).
 EPS, N_CURVATURE = 0.02, 1000
@@ -49,6 +58,37 @@ ITERATIONS, ESCAPE = 20, 2.0
 DEFAULT_PATHS = 100
 MAX_DRAWN = 25  # paths drawn per panel
 MODELS = ("qc1", "qc2", "qc3", "qc4", "st1", "st2", "st3")
+#: Also accepted by `run` (not run by default): the Styblinski-Tang models as drawn before the calibration.
+UNIFORM_MODELS = ("st1-uniform", "st2-uniform", "st3-uniform")
+
+#: 004's Tables 4 (divergence bound l) and 5 (convergence bound u), typed in from the paper: (model, minimizer) ->
+#: the bound at k = TABLE_K (the last is k = inf, gradient descent).
+TABLE_K: tuple[float, ...] = (1, 100, 200, 350, 500, math.inf)
+TABLE4 = {
+    (1, "flat"): (9.001e-03, 9.814e-02, 1.033e-01, 1.057e-01, 1.067e-01, 1.091e-01),
+    (1, "sharp"): (7.682e-03, 8.133e-02, 8.546e-02, 8.737e-02, 8.815e-02, 9.004e-02),
+    (2, "flat"): (2.134e-02, 6.831e-01, 8.100e-01, 8.800e-01, 9.116e-01, 9.947e-01),
+    (2, "sharp"): (1.951e-02, 6.117e-01, 7.225e-01, 7.833e-01, 8.106e-01, 8.823e-01),
+    (3, "flat"): (2.598e-02, 1.221e+00, 1.590e+00, 1.827e+00, 1.942e+00, 2.279e+00),
+    (3, "sharp"): (1.871e-02, 8.561e-01, 1.106e+00, 1.264e+00, 1.341e+00, 1.563e+00),
+}
+TABLE5 = {
+    (1, "flat"): (2.319e-03, 4.268e-02, 4.632e-02, 4.808e-02, 4.882e-02, 5.064e-02),
+    (1, "sharp"): (2.250e-03, 3.781e-02, 4.087e-02, 4.234e-02, 4.296e-02, 4.447e-02),
+    (2, "flat"): (8.603e-04, 7.925e-02, 1.174e-01, 1.329e-01, 1.403e-01, 1.613e-01),
+    (2, "sharp"): (8.334e-04, 7.621e-02, 1.049e-01, 1.180e-01, 1.243e-01, 1.418e-01),
+    (3, "flat"): (7.587e-04, 7.345e-02, 1.423e-01, 2.379e-01, 2.812e-01, 3.742e-01),
+    (3, "sharp"): (9.089e-04, 8.594e-02, 1.629e-01, 2.303e-01, 2.539e-01, 3.337e-01),
+}
+#: The calibrated family's fitted parameters per model: (log beta_0, log beta_1, r_0, r_1, log kappa_0,
+#: log kappa_1), see `calibrated_styblinski_tang`; `fit_styblinski_tang(m)` recomputes them.
+ST_CALIBRATED = {
+    1: (0.286267, -0.447630, 0.161234, 0.176080, 0.584223, 1.393871),
+    2: (-0.880335, -2.680710, 0.098165, 0.144470, 1.110019, 2.604950),
+    3: (-1.729940, -3.359478, 0.090677, 0.333224, 1.688671, 2.831884),
+}
+#: The linear coefficient at which x^4 - 16 x^2 + C x loses its second local minimum: (64 / 3) sqrt(8 / 3).
+_C_CRITICAL = 64.0 / 3.0 * math.sqrt(8.0 / 3.0)
 
 
 CIRCLE_MINIMIZER = np.zeros(2)  # the quadratic-circle models' circular-basin minimizer (the quadratic one: (0, -15))
@@ -68,13 +108,109 @@ def quadratic_circle_model(model: int, *, n_terms: int = QC_TERMS, seed: int = Q
     return QuadraticCircleSum(q1=q1, q2=q2, q3=-15.0, c1=c1, c2=0.0, c3=c3, c4=0.0)
 
 
-def styblinski_tang_model(model: int) -> StyblinskiTangSum:
-    """Model 1-3 of 004's Section 5: StyblinskiTangSum.random(d, N, seed=model)."""
+def implied_constants(model: int, minimizer: str) -> dict[str, float]:
+    """lambda_1, lambda_m, s_f and t_f that 004's Tables 4-5 imply for one column (model 1-3, "flat" or "sharp"):
+    the constants for which the thresholds of Theorem 3.8 reproduce its k = inf and k = 1 entries.
+
+    k = inf: l = 2 / lambda_m and u = 2 / lambda_1 (Theorem 2.1), so lambda_m = 2 / l(inf), lambda_1 = 2 / u(inf).
+    k = 1: l(1) = 2 lambda_1 / (lambda_1^2 + s_f) ((19) with j = 1, which (20) picks when s_f >= lambda_1 lambda_2,
+    true when s_f >= lambda_1^2), so s_f = 2 lambda_1 / l(1) - lambda_1^2; u(1) = 2 lambda_m / (lambda_m^2 + t_f)
+    ((18) with j = m, picked when t_f >= lambda_1 lambda_m), so t_f = 2 lambda_m / u(1) - lambda_m^2. Both conditions
+    hold in all six columns (checked here)."""
+    if (model, minimizer) not in TABLE4:
+        raise ValueError(f"model must be 1, 2 or 3 and minimizer 'flat' or 'sharp', got {model!r}, {minimizer!r}")
+    low, up = TABLE4[model, minimizer], TABLE5[model, minimizer]
+    lam_m, lam_1 = 2.0 / low[-1], 2.0 / up[-1]
+    s = 2.0 * lam_1 / low[0] - lam_1**2
+    t = 2.0 * lam_m / up[0] - lam_m**2
+    if s < lam_1**2 or t < lam_1 * lam_m:  # pragma: no cover - a typing error in the tables
+        raise AssertionError(f"the k = 1 entries of model {model} {minimizer} are not in the j = 1 / j = m regime")
+    return {"lambda_1": lam_1, "lambda_m": lam_m, "s_f": s, "t_f": t}
+
+
+def calibrated_styblinski_tang(dim: int, n_terms: int, params: ArrayLike, *, seed: int) -> StyblinskiTangSum:
+    """The calibrated family of Styblinski-Tang sums: coordinate j (u_j = j / (dim - 1), 0 for dim = 1) is a scaled
+    Styblinski-Tang coordinate with random quartic coefficients,
+
+        c1_ij = beta_j G_ij,   c2_ij = -16 beta_j,   c3_ij = r_j C* beta_j,   C* = (64/3) sqrt(8/3),
+
+    G_ij ~ Gamma(shape 1 / kappa_j^2, scale kappa_j^2) (mean 1, coefficient of variation kappa_j), drawn by the
+    inverse distribution function from uniforms of numpy.random.default_rng(seed) (an (n_terms, dim) array), and
+    log beta_j, r_j, log kappa_j linear in u_j between the end values in `params` = (log beta_0, log beta_1, r_0,
+    r_1, log kappa_0, log kappa_1). beta sets a coordinate's curvature (about 30 beta), r in (0, 1) the asymmetry
+    of its two minima (r = 0: symmetric; r -> 1: the flat one disappears), kappa the spread of the terms'
+    curvatures at the minima, which sets s_f and t_f (the variance of 6 c1 x^2 + c2 is 36 x^4 beta^2 kappa^2)."""
+    d = as_int("dim", dim, minimum=1)
+    n = as_int("n_terms", n_terms, minimum=1)
+    seed = as_int("seed", seed, minimum=0)
+    values = np.asarray(params, dtype=np.float64)
+    if values.shape != (6,):
+        raise ValueError(f"params must be 6 numbers (log beta_0, log beta_1, r_0, r_1, log kappa_0, log kappa_1), "
+                         f"got {np.asarray(params).tolist()}")
+    b0, b1, r0, r1, k0, k1 = (float(v) for v in values)
+    u = np.linspace(0.0, 1.0, d) if d > 1 else np.zeros(1)
+    beta = np.exp((1 - u) * b0 + u * b1)
+    r = (1 - u) * r0 + u * r1
+    kappa = np.exp((1 - u) * k0 + u * k1)
+    uniform = np.random.default_rng(seed).random((n, d))
+    g = scipy.special.gammaincinv(1.0 / kappa**2, uniform) * kappa**2
+    return StyblinskiTangSum(beta * g, np.broadcast_to(-16.0 * beta, (n, d)),
+                             np.broadcast_to(_C_CRITICAL * r * beta, (n, d)))
+
+
+def styblinski_tang_model(model: int, *, family: str = "calibrated") -> StyblinskiTangSum:
+    """Model 1-3 of 004's Section 5 ((d, N) = (10, 200), (50, 1000), (100, 2000), seed = model): "calibrated"
+    (default) is `calibrated_styblinski_tang` with the fitted ST_CALIBRATED[model], whose lambda_1, lambda_m, s_f and
+    t_f at the flattest and sharpest minimizers are within 10% of `implied_constants`; "uniform" is
+    StyblinskiTangSum.random(d, N, seed=model), the earlier model (c1 ~ U(0.5, 1.5), c2 = -16 U(0.5, 1.5),
+    c3 = 5 U(0, 2)), whose s_f / lambda_1^2 is about 0.2 instead of 004's 4.6-17."""
     name = f"st{model}"
     if name not in ST_SIZES:
         raise ValueError(f"model must be 1, 2 or 3, got {model!r}")
     d, n, seed = ST_SIZES[name]
-    return StyblinskiTangSum.random(d, n, seed=seed)
+    if family == "calibrated":
+        return calibrated_styblinski_tang(d, n, ST_CALIBRATED[model], seed=seed)
+    if family == "uniform":
+        return StyblinskiTangSum.random(d, n, seed=seed)
+    raise ValueError(f"family must be 'calibrated' or 'uniform', got {family!r}")
+
+
+def _point_constants(st: StyblinskiTangSum) -> dict[str, np.ndarray]:
+    """(lambda_1, lambda_m, s_f, t_f) at the flattest and sharpest minimizers, evaluated at the minimizer itself
+    (the ball average over B(theta*, 0.02) differs by well under 1%); for the fit."""
+    A, B, _ = st.coefficients()
+    out = {}
+    for label, x in (("flat", st.flattest_minimizer()), ("sharp", st.sharpest_minimizer())):
+        h = 6.0 * st.c1 * x**2 + st.c2
+        lam = 6.0 * A * x**2 + B
+        var = st.p @ (h - lam) ** 2
+        out[label] = np.array([lam.max(), lam.min(), var.min(), var.max()])
+    return out
+
+
+def fit_styblinski_tang(model: int, *, start: ArrayLike | None = None) -> np.ndarray:
+    """Fit the six parameters of `calibrated_styblinski_tang` for Model 1-3 (its size and seed) by least squares
+    (scipy.optimize.least_squares) on the log ratios of the eight constants (lambda_1, lambda_m, s_f, t_f at the flat
+    and sharp minimizers, at the minimizers themselves) to `implied_constants`. Starts from ST_CALIBRATED[model]
+    unless `start` is given; 1-30 s. ST_CALIBRATED holds its answers (rounded to 6 decimals)."""
+    from scipy.optimize import least_squares
+
+    name = f"st{model}"
+    if name not in ST_SIZES:
+        raise ValueError(f"model must be 1, 2 or 3, got {model!r}")
+    d, n, seed = ST_SIZES[name]
+    target = {label: np.array(list(implied_constants(model, label).values())) for label in ("flat", "sharp")}
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        try:
+            got = _point_constants(calibrated_styblinski_tang(d, n, theta, seed=seed))
+        except ValueError:  # a coordinate lost its second minimum
+            return np.full(8, 10.0)
+        return np.log(np.concatenate([got["flat"] / target["flat"], got["sharp"] / target["sharp"]]))
+
+    x0 = np.asarray(ST_CALIBRATED[model] if start is None else start, dtype=np.float64)
+    fit = least_squares(residuals, x0, bounds=([-10, -10, 0, 0, -5, -5], [5, 5, 0.7, 0.7, 5, 5]), diff_step=1e-4)
+    return np.asarray(fit.x)
 
 
 def _setups(models: Sequence[str]) -> list[tuple[str, str, FiniteSum, np.ndarray, LocalCurvature]]:
@@ -87,12 +223,25 @@ def _setups(models: Sequence[str]) -> list[tuple[str, str, FiniteSum, np.ndarray
                 curv = local_curvature(f, center, EPS, n_samples=N_CURVATURE, seed=0, rank_rtol=QC_RANK_RTOL)
                 out.append((name, label, f, center, curv))
         else:
-            st = styblinski_tang_model(int(name[2:]))
+            family = "uniform" if name.endswith("-uniform") else "calibrated"
+            st = styblinski_tang_model(int(name[2]), family=family)
             f = st
             for label, center in (("flat", st.flattest_minimizer()), ("sharp", st.sharpest_minimizer())):
                 out.append((name, label, f, center, diagonal_local_curvature(st, center, EPS,
                                                                              n_samples=N_CURVATURE, seed=0)))
     return out
+
+
+def left_basin(st: StyblinskiTangSum, center: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Which of `points` (n, d) lie outside the basin of attraction (under the gradient flow) of the local minimizer
+    `center` of a Styblinski-Tang sum: the basin is the product over coordinates of the side of that coordinate's
+    local maximum on which center lies, so a point is outside when some coordinate is on the other side (or is
+    not finite)."""
+    A, B, C = st.coefficients()
+    peaks = np.array([np.sort(np.roots([2.0 * a, 0.0, b, 0.5 * c]).real)[1] for a, b, c in zip(A, B, C)])
+    side = np.sign(np.asarray(center) - peaks)
+    pts = np.asarray(points, dtype=np.float64)
+    return ~np.all(np.isfinite(pts) & (np.sign(pts - peaks) == side), axis=1)
 
 
 def _rate(label: str, u: float, l: float) -> float:
@@ -112,11 +261,12 @@ def _distances(res: Any, center: np.ndarray) -> np.ndarray:
 
 def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None,
         models: Sequence[str] = MODELS) -> Report:
-    """The reproduction; `models` restricts it to some of MODELS (for quick checks)."""
+    """The reproduction; `models` restricts it to some of MODELS (for quick checks) or adds UNIFORM_MODELS."""
     models = tuple(models)
-    bad = [m for m in models if m not in MODELS]
+    bad = [m for m in models if m not in MODELS + UNIFORM_MODELS]
     if bad or not models:
-        raise ValueError(f"models must be a non-empty selection of {', '.join(MODELS)}, got {list(models)}")
+        raise ValueError(f"models must be a non-empty selection of {', '.join(MODELS + UNIFORM_MODELS)}, "
+                         f"got {list(models)}")
     n_paths = DEFAULT_PATHS if paths is None else int(paths)
     if n_paths < 1:
         raise ValueError(f"paths must be at least 1, got {paths!r}")
@@ -126,10 +276,14 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     to_circle: dict[tuple[str, str, float, str, float], np.ndarray] = {}  # 004's Figure 8
     thresholds: list[dict[str, Any]] = []
     counter = 0
+    curvatures: dict[tuple[str, str], LocalCurvature] = {}
     for name, label, f, center, curv in _setups(models):
+        curvatures[name, label] = curv
         table = thresholds_table(curv, BATCHES)
+        kind, eigenvalues = minimizer_kind(f, center)
         thresholds.append({
             "model": name, "minimizer": label, "center_norm": float(np.linalg.norm(center)),
+            "kind": kind, "hessian_eigenvalues": eigenvalues.tolist(),
             "lambda_1": float(curv.lambdas[0]), "lambda_m": float(curv.lambdas[-1]), "m": curv.m,
             "s_f": curv.s_f, "t_f": curv.t_f, "n_indefinite": curv.n_indefinite,
             "k": [finite(k) for k in BATCHES],
@@ -147,7 +301,11 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                                    record_paths=n_paths, record_every=1)
                     assert isinstance(res, SimulationResult)
                     D = _distances(res, center)
-                    diverged = (np.asarray(res.status) == int(Status.DIVERGED)) | ~(D[:, -1] <= ESCAPE)
+                    if isinstance(f, StyblinskiTangSum):  # left theta*'s basin (for every start radius)
+                        outside = left_basin(f, center, np.array([np.asarray(x)[-1] for _, x in res.trajectories]))
+                    else:
+                        outside = ~(D[:, -1] <= ESCAPE)
+                    diverged = (np.asarray(res.status) == int(Status.DIVERGED)) | outside
                     curves[(name, label, k, rate, radius)] = D
                     if name.startswith("qc") and label == "quadratic":  # where do paths that leave it go?
                         to_circle[(name, label, k, rate, radius)] = _distances(res, CIRCLE_MINIMIZER)
@@ -160,6 +318,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                         "final_median_distance": finite(float(np.median(D[:, -1]))),
                         "convergence_u": float(u), "divergence_l": float(l),
                     })
+    calibration = _calibration(curvatures)
     elapsed = time.perf_counter() - started
 
     groups: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -196,6 +355,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                    "models": list(models), "batch_sizes": [finite(k) for k in BATCHES], "radii": list(RADII),
                    "rates": list(RATES), "version": _core.__version__},
         "thresholds": thresholds,
+        "calibration": calibration,
         "rows": rows,
         "summary": {"by_group": by_group, "separated": bool(separated), "diverged_share_by_radius": per_radius,
                     "statement": statement},
@@ -203,18 +363,22 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     }
     th_rows = []
     for t in thresholds:
+        what = f"{t['kind']}, indefinite at {t['n_indefinite']}/{N_CURVATURE}"
         for k, u, l in zip(BATCHES, t["convergence_u"], t["divergence_l"]):
-            th_rows.append([t["model"], t["minimizer"], "GD" if math.isinf(k) else f"{int(k)}", f"{u:.4g}", f"{l:.4g}"])
+            th_rows.append([t["model"], t["minimizer"], what, "GD" if math.isinf(k) else f"{int(k)}", f"{u:.4g}",
+                            f"{l:.4g}"])
     summary = summary_table(rows)
     text = "\n".join([
         "SGD-k step-size thresholds at the minimizers of 004's quadratic-circle (qc1-4) and Styblinski-Tang (st1-3) "
         "models",
         f"(local curvature over B(theta*, {EPS:g}) from {N_CURVATURE} points; u = convergence bound, l = divergence "
-        f"bound; {n_paths} paths x {ITERATIONS} iterations per setting; diverged: status DIVERGED or distance > "
-        f"{ESCAPE:g} at the end)",
+        f"bound; {n_paths} paths x {ITERATIONS} iterations per setting; diverged: status DIVERGED, or at the end "
+        f"outside theta*'s basin (Styblinski-Tang) or farther than {ESCAPE:g} from theta* (quadratic-circle))",
         "",
-        format_table(["model", "minimizer", "k", "u (convergence)", "l (divergence)"], th_rows),
+        format_table(["model", "minimizer", "theta* (Hessian there; points of the ball)", "k", "u (convergence)",
+                      "l (divergence)"], th_rows),
         "",
+        *_calibration_text(calibration),
         "Share of paths that diverged, by step size (columns) and start radius, per model, minimizer and k:",
         summary.to_string(),
         "",
@@ -233,7 +397,81 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         figures[f"{name}-{label}-by-radius"] = _figure(curves, name, label, "radius")
         if (name, label, 1, RATES[0], 1e-2) in to_circle:
             figures[f"{name}-{label}-to-circle"] = _figure(to_circle, name, label, "k", target="circular minimizer")
-    return Report(data=data, text=text, results={}, figures=figures)
+    design = Design(
+        dt="a map, no dt: each row's step sizes are 1.5 l, (u + l)/2 and u/2 of its model, minimizer and k",
+        paths=f"{n_paths} per setting (model, minimizer, k, step, start radius), {ITERATIONS} iterations each",
+        seeds=f"setting n (1..{counter} in table order) uses seed {seed} * 100003 + n, its own stream; the models "
+              f"are fixed (quadratic-circle seed {QC_SEED}, Styblinski-Tang Model m seed m), the curvature points "
+              "seed 0",
+        censoring="none: every run takes all 20 iterations; a path past 1e8 (status DIVERGED), or at the end "
+                  f"outside theta*'s basin (Styblinski-Tang) or farther than {ESCAPE:g} from theta* "
+                  "(quadratic-circle) counts as diverged",
+        rows=len(rows), independent=len(rows))
+    return Report(data=data, text=text, results={}, figures=figures, design=design)
+
+
+def minimizer_kind(f: Any, center: np.ndarray, *, rtol: float = 1e-9) -> tuple[str, np.ndarray]:
+    """What the Hessian of F at `center` says about the point: "strict minimizer" (every eigenvalue above rtol times
+    the largest absolute one), "saddle" (one below minus that) or "degenerate" (positive semi-definite and
+    singular: a minimizer only if the higher-order terms make it one). Returns the label and the eigenvalues."""
+    w = np.linalg.eigvalsh(np.asarray(f.hessian(center), dtype=np.float64))
+    tol = rtol * float(np.abs(w).max(initial=0.0))
+    kind = "strict minimizer" if w.min() > tol else ("saddle" if w.min() < -tol else "degenerate")
+    return kind, w
+
+
+def _calibration(curvatures: dict[tuple[str, str], LocalCurvature]) -> list[dict[str, Any]]:
+    """For every calibrated Styblinski-Tang model in the run: 004's constants (solved back from its Tables 4-5), the
+    calibrated model's and the uniform model's, with the bounds at 004's batch sizes."""
+    out = []
+    ks = np.array(TABLE_K)
+    for (name, label), curv in curvatures.items():
+        if not name.startswith("st") or name.endswith("-uniform"):
+            continue
+        model = int(name[2])
+        implied = implied_constants(model, label)
+        paper = {**implied, "divergence_l": list(TABLE4[model, label]), "convergence_u": list(TABLE5[model, label])}
+        uniform = styblinski_tang_model(model, family="uniform")
+        center = uniform.flattest_minimizer() if label == "flat" else uniform.sharpest_minimizer()
+        curves = {"calibrated": curv, "uniform": diagonal_local_curvature(uniform, center, EPS,
+                                                                                      n_samples=N_CURVATURE, seed=0)}
+        entry: dict[str, Any] = {"model": name, "minimizer": label, "004": paper}
+        for source, curv in curves.items():
+            entry[source] = {"lambda_1": float(curv.lambdas[0]), "lambda_m": float(curv.lambdas[-1]), "s_f": curv.s_f,
+                             "t_f": curv.t_f,
+                             "divergence_l": [float(v) for v in np.atleast_1d(divergence_threshold(curv, ks))],
+                             "convergence_u": [float(v) for v in np.atleast_1d(convergence_threshold(curv, ks))]}
+        for source in ("004", "calibrated", "uniform"):
+            e = entry[source]
+            e["s_f_over_lambda_1_sq"] = e["s_f"] / e["lambda_1"] ** 2
+            e["l1_over_linf"] = e["divergence_l"][0] / e["divergence_l"][-1]
+        out.append(entry)
+    return out
+
+
+def _calibration_text(calibration: list[dict[str, Any]]) -> list[str]:
+    if not calibration:
+        return []
+    const, bounds = [], []
+    for c in calibration:
+        for source in ("004", "calibrated", "uniform"):
+            e = c[source]
+            const.append([c["model"], c["minimizer"], source, f"{e['lambda_1']:.4g}", f"{e['lambda_m']:.4g}",
+                          f"{e['s_f']:.4g}", f"{e['t_f']:.4g}", f"{e['s_f_over_lambda_1_sq']:.3g}",
+                          f"{e['l1_over_linf']:.3g}"])
+            for bound, key in (("l", "divergence_l"), ("u", "convergence_u")):
+                bounds.append([c["model"], c["minimizer"], bound, source, *(f"{v:.4g}" for v in e[key])])
+    ks = ["GD" if math.isinf(k) else f"k={int(k)}" for k in TABLE_K]
+    return [
+        "Styblinski-Tang models against 004's Tables 4-5: the constants (004's solved back from its k = 1 and k = inf "
+        "entries; calibrated: the default models; uniform: StyblinskiTangSum.random, the earlier models)",
+        format_table(["model", "minimizer", "source", "lambda_1", "lambda_m", "s_f", "t_f", "s_f/lambda_1^2",
+                      "l(1)/l(inf)"], const),
+        "",
+        "and the bounds at 004's batch sizes (004: its Tables 4 (l) and 5 (u) as printed):",
+        format_table(["model", "minimizer", "bound", "source", *ks], bounds),
+        "",
+    ]
 
 
 def _styblinski_tang_with(method: str) -> Callable[[dict[str, Any]], bool]:
