@@ -60,7 +60,7 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
         esc.analysis.nothing  # noqa: B018
 
 
-@pytest.mark.parametrize("name, paths", [("double-well-bias", 20), ("stable-manifold", 5)])
+@pytest.mark.parametrize("name, paths", [("double-well-bias", 20), ("stable-manifold", 5), ("constrained-ackley", 5)])
 def test_a_reproduction_states_its_design_under_the_table(name, paths):
     report = reproduce(name, paths=paths)
     design = report.data["design"]
