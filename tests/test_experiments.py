@@ -61,7 +61,7 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
 
 
 @pytest.mark.parametrize("name, paths", [
-    ("double-well-bias", 20), ("stable-manifold", 5), ("saddle-escape", 2),
+    ("double-well-bias", 20), ("stable-manifold", 5), ("saddle-escape", 2), ("constrained-ackley", 5),
     # 30 s even with 1 path (the curvature of 14 minimizers, 672 settings): the fast check of its design is in
     # test_sgdk_reproduction.py::test_reproduction_runs_small_and_reports_documented_keys.
     pytest.param("sgdk-thresholds", 1, marks=pytest.mark.slow),
