@@ -60,8 +60,11 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
         esc.analysis.nothing  # noqa: B018
 
 
-@pytest.mark.parametrize("name, paths", [("double-well-bias", 20), ("stable-manifold", 5)])
-def test_a_reproduction_states_its_design_under_the_table(name, paths):
+@pytest.mark.parametrize("name, paths", [("double-well-bias", 20), ("stable-manifold", 5), ("sgd-exit-time", 5)])
+def test_a_reproduction_states_its_design_under_the_table(name, paths, monkeypatch):
+    from escapade.experiments import sgd_exit_time
+
+    monkeypatch.setattr(sgd_exit_time, "DT_RTOL", 0.3)  # coarser SDE steps than the reproduction's, to stay fast
     report = reproduce(name, paths=paths)
     design = report.data["design"]
     assert set(design) == {"dt", "paths", "seeds", "censoring", "rows", "independent"}
