@@ -366,6 +366,19 @@ def test_sgd_exit_time_censored_points_raise_the_cap_or_say_so():
         sgd_exit_time_experiment(H, 1.0, cap_raises=-1, **{k: v for k, v in kw.items()})
 
 
+def test_sgd_exit_time_exact_reference_solves_the_rows_sde():
+    """The exact column of the reproduction: for H = C = I its means are the radial quadrature's at D = C / (B / eta),
+    next to the simulated means and the FW (Laplace) estimate."""
+    x = [3.0, 4.0]
+    e = sgd_exit_time_experiment(np.eye(2), 1.0, noise="hessian", inverse_noise=x, n_paths=50, dt_ladder=False,
+                                 seed=6)
+    ref = sgd_exit_time._exact_reference(e)
+    for q, xi, m in zip(ref["points"], x, e.mean):
+        assert q["exact"] == pytest.approx(_disk_ou_mean_exit_time(1.0, 1 / xi, 1.0), rel=1e-6)
+        assert q["mean"] == m and q["ratio"] == pytest.approx(m / q["exact"]) and q["fw_estimate"] > 0
+    assert math.isfinite(ref["exact_corrected_slope"])
+
+
 def test_sgd_reproduction_rows_have_their_own_seeds():
     configs = [(d, a, r, noise, dyn) for d in (2, 10) for a in (1.0, 4.0) for r in ((0.5, 1.0) if d == 2 else (1.0,))
                for noise in ("isotropic", "hessian") for dyn in ("continuous", "discrete")]
@@ -378,6 +391,8 @@ def test_sgd_reproduction_rows_have_their_own_seeds():
 def test_reproduce_sgd_exit_time_json(tmp_path, capsys, monkeypatch):
     # coarser SDE steps than the reproduction's, to keep this fast (the step rule is tested above)
     monkeypatch.setattr(sgd_exit_time, "DT_RTOL", 0.3)
+    # and the simulated means for the exact ones (40 solves; the exact column is checked above)
+    monkeypatch.setattr(sgd_exit_time, "_exact_means", lambda e: 1.01 * e.mean)
     assert main(["reproduce", "sgd-exit-time", "--paths", "10", "--json", "--out", str(tmp_path)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["name"] == "sgd-exit-time" and data["seed"] == 0
@@ -398,6 +413,11 @@ def test_reproduce_sgd_exit_time_json(tmp_path, capsys, monkeypatch):
         else:
             assert r["dt"] is None and r["dt_bias"]["mean_relative"] is None
         assert r["rests_on_censoring"] == (r["censored_fraction"] > 0.1)
+        if r["d"] == 2 and r["dynamics"] == "continuous":
+            assert len(r["exact"]["points"]) == 5
+            assert r["exact"]["points"][0]["ratio"] == pytest.approx(1 / 1.01)
+        else:
+            assert "exact" not in r
     row = data["rows"][0]
     assert {"d", "alpha", "radius", "noise", "dynamics", "lambda_min", "fw_slope", "paper_slope", "fit",
             "corrected_fit", "fw_agrees", "paper_agrees", "fw_deviation", "points"} <= set(row)

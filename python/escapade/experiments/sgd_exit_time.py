@@ -19,6 +19,7 @@ from scipy import optimize, special
 from .._validate import as_float, as_int, as_square_matrix
 from ..analysis.arrhenius import ArrheniusFit, arrhenius_fit
 from ..analysis.estimates import mean_stderr, path_values
+from ..analysis.exact import linear_mean_exit_time
 from ..analysis.quasipotential import linear_quasipotential
 from ..analysis.sgd import SGDExitPrediction, _sqrtm, noise_matrix, sgd_exit_time_prediction
 from ..analysis.statistics import exponential_fit
@@ -380,25 +381,19 @@ def _row_seed(seed: int, d: int, alpha: float, radius: float, noise: str, dynami
     return int(state >> np.uint64(1))
 
 
-def _exact_means(e: SGDExitExperiment) -> np.ndarray | None:
+def _exact_means(e: SGDExitExperiment) -> np.ndarray:
     """The exact mean exit times of a 2-D continuous row's points: L u = -1 on the disk, L = -(H x).grad +
-    (1/2) (eta / B) C : grad^2 (`analysis.linear_mean_exit_time`); None where that solver is missing."""
-    try:
-        from ..analysis import linear_mean_exit_time
-    except ImportError:
-        return None
+    (1/2) (eta / B) C : grad^2 (`analysis.linear_mean_exit_time`)."""
     H, C = np.array(e.params["H"]), np.array(e.params["C"])
     disk = Ball(center=np.zeros(H.shape[0]), radius=e.prediction.radius)
     return np.array([float(linear_mean_exit_time(H, C / x, disk)) for x in e.inverse_noise])
 
 
-def _exact_reference(e: SGDExitExperiment) -> dict[str, Any] | None:
+def _exact_reference(e: SGDExitExperiment) -> dict[str, Any]:
     """A 2-D continuous row against its exact mean exit times: per point the exact mean, the simulated one and
     their ratio, and the Freidlin–Wentzell (Laplace) estimate exp(V0 B / eta) x prefactor; the corrected slope of
     the exact means (the simulation's relative errors as weights) next to the simulated one and V0."""
     exact = _exact_means(e)
-    if exact is None:
-        return None
     H = np.array(e.params["H"])
     P, r = e.prediction.quasipotential.P, e.prediction.radius
     fw = np.array([math.exp(_log_exit_time_estimate(H, P, r, float(x))) for x in e.inverse_noise])
@@ -457,7 +452,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                 if d == 2 and dynamics == "continuous":
                     ref = _exact_reference(e)
                     row["exact"] = ref
-                    for q in ref["points"] if ref else []:
+                    for q in ref["points"]:
                         exact_table.append([f"{alpha:g}", f"{r:g}", label, f"{q['inverse_noise']:.3f}",
                                             f"{q['exact']:.4g}", f"{q['mean']:.4g} ± {q['stderr']:.2g}",
                                             f"{q['ratio']:.3f} ± {q['ratio_stderr']:.3f}",
