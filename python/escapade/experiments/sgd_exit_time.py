@@ -198,7 +198,7 @@ class SGDExitExperiment:
                         "slope_stderr": finite(self.slope_dt_bias_stderr),
                         "scheme_exponent": finite(self.exponent_dt_bias)},
             "censored_fraction": self.censored_fraction, "rests_on_censoring": self.rests_on_censoring,
-            "points": [{"inverse_noise": float(x), "batch_size": float(b), "mean": float(m), "stderr": finite(s),
+            "points": [{"inverse_noise": float(x), "batch_size": float(b), "mean": finite(m), "stderr": finite(s),
                         "censored": int(c), "estimator": e, "dt_bias": finite(db), "dt_bias_stderr": finite(dbs),
                         "relative_dt_bias": finite(db / m)}
                        for x, b, m, s, c, e, db, dbs in zip(self.inverse_noise, self.batch_size, self.mean,
@@ -227,7 +227,7 @@ def sgd_exit_time_experiment(
 
     The SDE's time step. Euler–Maruyama with step dt is itself a linear map, whose quasi-potential is smaller than
     the SDE's: its mean exit times are low by about a factor exp(x (V0(dt) - V0)) at B / eta = x, a bias that grows
-    with x (at dt = 0.1 / lambda_max it is 30% at the deepest points with C = H in d = 2, 60% in d = 10). The
+    with x (at dt = 0.1 / lambda_max it is 30% at the deepest points with C = H in d = 2, 40-50% in d = 10). The
     default dt is the one at which that factor is within `dt_rtol` of 1 at the largest B / eta, and with
     `dt_ladder` the bias left at dt is measured point by point from a second run at 2 dt driven by the same
     Brownian paths (``simulate(noise_refinement=2)``; bias at dt = E[tau(2 dt) - tau(dt)], order 1 in dt).
