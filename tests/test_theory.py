@@ -27,7 +27,7 @@ from escapade.analysis import (
     sgd_exit_time_prediction,
 )
 from escapade.cli import main
-from escapade.experiments import sgd_exit_time_experiment
+from escapade.experiments import sgd_exit_time, sgd_exit_time_experiment
 
 from conftest import double_well
 
@@ -301,12 +301,136 @@ def test_sgd_predictions():
         sgd_exit_time_experiment(H, r, n_points=1)
 
 
-def test_reproduce_sgd_exit_time_json(tmp_path, capsys):
-    assert main(["reproduce", "sgd-exit-time", "--paths", "20", "--json", "--out", str(tmp_path)]) == 0
+def _disk_ou_mean_exit_time(lam, s2, r):
+    """E[tau] from the centre of the disk |x| < r for dX = -lam X dt + sqrt(s2) dW in 2-D: the radial equation
+    (s2 / 2) (u'' + u' / rho) - lam rho u' = -1, u(r) = 0, integrated twice."""
+    from scipy import integrate
+
+    def du(s):  # -u'(s)
+        return (2 / s2) * integrate.quad(lambda t: (t / s) * math.exp(lam * (s * s - t * t) / s2), 0, s)[0]
+
+    return integrate.quad(du, 0, r)[0]
+
+
+def test_sgd_exit_time_default_dt_keeps_each_mean_within_2_percent_of_exact():
+    """H = C = I, r = 1: dtheta = -theta dt + sqrt(eta / B) dW, exact E[tau] by radial quadrature. At the old
+    default dt = 0.1 / lambda_max the means were about 0.8 of exact here."""
+    x = [4.0, 5.0]
+    e = sgd_exit_time_experiment(np.eye(2), 1.0, noise="hessian", inverse_noise=x, n_paths=1000, dt_ladder=False,
+                                 seed=4)
+    assert e.dt < 0.1 and abs(e.exponent_dt_bias) <= 0.01
+    for xi, m, se in zip(x, e.mean, e.stderr):
+        exact = _disk_ou_mean_exit_time(1.0, 1 / xi, 1.0)
+        assert abs(m / exact - 1) <= 0.02 + 3 * se / exact, (xi, m, exact)
+
+
+@pytest.mark.slow
+def test_sgd_exit_time_row_within_2_percent_of_exact_at_every_point():
+    """The reproduction's 2-D, alpha = 1, r = 1, C = H SDE row (its dt, 1000 paths a point) against
+    `linear_mean_exit_time`: at the old dt = 0.1 / lambda_max these points were 0.68-0.86 of exact."""
+    from escapade.analysis import linear_mean_exit_time
+
+    H = sgd_exit_time._sgd_hessians()[2]
+    e = sgd_exit_time_experiment(H, 1.0, noise="hessian", lr=0.1 / 3, n_paths=1000, dt_ladder=False, seed=7)
+    for xi, m, se in zip(e.inverse_noise, e.mean, e.stderr):
+        exact = linear_mean_exit_time(H, H / xi, esc.Ball(center=[0.0, 0.0], radius=1.0))
+        assert abs(m / exact - 1) <= 0.02 + 3 * se / exact, (xi, m, exact)
+
+
+def test_sgd_exit_time_ladder_measures_the_time_step_bias():
+    """At a coarse dt the means are about 10% low; the coupled run at 2 dt measures that bias: mean - bias agrees
+    with the exact mean."""
+    x = [4.0, 5.0]
+    e = sgd_exit_time_experiment(np.eye(2), 1.0, noise="hessian", inverse_noise=x, n_paths=1000, dt=0.05, seed=4)
+    assert e.dt == 0.05 and e.coarse_results is not None
+    for xi, m, se, b, sb in zip(x, e.mean, e.stderr, e.dt_bias, e.dt_bias_stderr):
+        exact = _disk_ou_mean_exit_time(1.0, 1 / xi, 1.0)
+        assert b / m < -0.04
+        assert abs((m - b) / exact - 1) <= 0.02 + 3 * math.hypot(se, sb) / exact, (xi, m, b, exact)
+    assert e.mean_dt_bias < 0 and math.isfinite(e.mean_dt_bias_stderr)
+    assert math.isfinite(e.slope_dt_bias) and math.isfinite(e.slope_dt_bias_stderr)
+    d = e.to_dict()
+    assert d["dt"] == 0.05 and d["points"][0]["dt_bias"] == pytest.approx(e.dt_bias[0])
+    with pytest.raises(ValueError, match="dt_rtol"):
+        sgd_exit_time_experiment(np.eye(2), 1.0, inverse_noise=x, dt_rtol=1.5)
+    with pytest.raises(ValueError, match="dt"):
+        sgd_exit_time_experiment(np.eye(2), 1.0, inverse_noise=x, dt=-0.1)
+
+
+def test_sgd_exit_time_censored_points_raise_the_cap_or_say_so():
+    """The map from 0 leaving the disk at B / eta = 2 and 6 (the deeper one's mean far beyond a cap of 2): without
+    raising the cap its mean rests on the exponential MLE of mostly censored paths, and the row says so; with
+    raises the cap grows until at most 10% of any point's paths are censored."""
+    H = np.eye(2)
+    kw = dict(noise="isotropic", dynamics="discrete", inverse_noise=[2.0, 6.0], n_paths=200, t_max=2.0, seed=5)
+    stuck = sgd_exit_time_experiment(H, 1.0, cap_raises=0, **kw)
+    assert stuck.censored[-1] > 20 and stuck.rests_on_censoring and stuck.estimator[-1] == "exponential MLE"
+    fit = exponential_fit(stuck.results.results[-1])
+    eta = stuck.params["lr"]
+    assert stuck.mean[-1] == pytest.approx(fit.mean * eta)
+    assert stuck.stderr[-1] == pytest.approx(fit.mean * eta / math.sqrt(fit.events))
+    row = sgd_exit_time._table_row(stuck, 2, 1.0)
+    assert ">10%" in row[7] and row[5] == "eta (map)"
+    assert stuck.to_dict()["rests_on_censoring"] is True
+    raised = sgd_exit_time_experiment(H, 1.0, **kw)
+    assert raised.params["t_cap"] > 2.0 and not raised.rests_on_censoring
+    assert raised.censored.max() <= 20 and ">10%" not in sgd_exit_time._table_row(raised, 2, 1.0)[7]
+    with pytest.raises(ValueError, match="cap_raises"):
+        sgd_exit_time_experiment(H, 1.0, cap_raises=-1, **{k: v for k, v in kw.items()})
+
+
+def test_sgd_exit_time_exact_reference_solves_the_rows_sde():
+    """The exact column of the reproduction: for H = C = I its means are the radial quadrature's at D = C / (B / eta),
+    next to the simulated means and the FW (Laplace) estimate."""
+    x = [3.0, 4.0]
+    e = sgd_exit_time_experiment(np.eye(2), 1.0, noise="hessian", inverse_noise=x, n_paths=50, dt_ladder=False,
+                                 seed=6)
+    ref = sgd_exit_time._exact_reference(e)
+    for q, xi, m in zip(ref["points"], x, e.mean):
+        assert q["exact"] == pytest.approx(_disk_ou_mean_exit_time(1.0, 1 / xi, 1.0), rel=1e-6)
+        assert q["mean"] == m and q["ratio"] == pytest.approx(m / q["exact"]) and q["fw_estimate"] > 0
+    assert math.isfinite(ref["exact_corrected_slope"])
+
+
+def test_sgd_reproduction_rows_have_their_own_seeds():
+    configs = [(d, a, r, noise, dyn) for d in (2, 10) for a in (1.0, 4.0) for r in ((0.5, 1.0) if d == 2 else (1.0,))
+               for noise in ("isotropic", "hessian") for dyn in ("continuous", "discrete")]
+    seeds = [sgd_exit_time._row_seed(0, *c) for c in configs]
+    assert len(configs) == 24 and len(set(seeds)) == 24
+    assert sgd_exit_time._row_seed(1, *configs[0]) != seeds[0]
+    assert sgd_exit_time._row_seed(0, *configs[0]) == seeds[0]  # a row's seed depends on the row only
+
+
+def test_reproduce_sgd_exit_time_json(tmp_path, capsys, monkeypatch):
+    # coarser SDE steps than the reproduction's, to keep this fast (the step rule is tested above)
+    monkeypatch.setattr(sgd_exit_time, "DT_RTOL", 0.3)
+    # and the simulated means for the exact ones (40 solves; the exact column is checked above)
+    monkeypatch.setattr(sgd_exit_time, "_exact_means", lambda e: 1.01 * e.mean)
+    assert main(["reproduce", "sgd-exit-time", "--paths", "10", "--json", "--out", str(tmp_path)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["name"] == "sgd-exit-time" and data["seed"] == 0
     assert {"description", "version", "params", "rows", "summary", "elapsed"} <= set(data)
     assert len(data["rows"]) == 24
+    # every row its own seed stream: 24 independent experiments, and alpha = 4 is not alpha = 1 rescaled in time
+    assert len({r["seed"] for r in data["rows"]}) == 24
+    assert data["design"]["independent"] == data["summary"]["independent"] == 24 == data["design"]["rows"]
+    assert "24 independent experiments" in data["summary"]["statement"]
+    pick = {(r["d"], r["alpha"], r["radius"], r["noise"], r["dynamics"]): r for r in data["rows"]}
+    m1 = np.array([p["mean"] for p in pick[2, 1.0, 1.0, "hessian", "continuous"]["points"]])
+    m4 = np.array([p["mean"] for p in pick[2, 4.0, 1.0, "hessian", "continuous"]["points"]])
+    assert not np.allclose(4 * m4, m1, rtol=1e-6)
+    for r in data["rows"]:
+        if r["dynamics"] == "continuous":
+            assert r["dt"] > 0 and r["dt_bias"]["mean_relative"] is not None
+            assert all(p["dt_bias"] is not None for p in r["points"])
+        else:
+            assert r["dt"] is None and r["dt_bias"]["mean_relative"] is None
+        assert r["rests_on_censoring"] == (r["censored_fraction"] > 0.1)
+        if r["d"] == 2 and r["dynamics"] == "continuous":
+            assert len(r["exact"]["points"]) == 5
+            assert r["exact"]["points"][0]["ratio"] == pytest.approx(1 / 1.01)
+        else:
+            assert "exact" not in r
     row = data["rows"][0]
     assert {"d", "alpha", "radius", "noise", "dynamics", "lambda_min", "fw_slope", "paper_slope", "fit",
             "corrected_fit", "fw_agrees", "paper_agrees", "fw_deviation", "points"} <= set(row)
