@@ -4,9 +4,13 @@ import math
 import numpy as np
 import pytest
 
+from scipy.integrate import quad
+
+import escapade as esc
 from escapade.analysis import (
     brownian_ball_exit_time,
     langevin_mean_exit_time_1d,
+    linear_mean_exit_time,
     mean_exit_time_1d,
 )
 
@@ -176,3 +180,176 @@ def test_langevin_bad_input(kwargs, name):
 def test_brownian_ball_bad_input(args, kwargs, name):
     with pytest.raises(ValueError, match=name):
         brownian_ball_exit_time(*args, **kwargs)
+
+
+# --- linear_mean_exit_time: dX = -A (X - x*) dt + noise of covariance D dt, from a disk or an ellipse ---------
+
+
+def radial_exit_time(lam, sigma2, radius, r):
+    """The rotation-invariant case A = lam I, D = sigma2 I in a disk: the radial ODE
+    sigma2 / 2 (u'' + u' / r) - lam r u' = -1, u(R) = 0, bounded at 0, solved by nested quadrature:
+    u(r) = int_r^R (2 / sigma2) s^-1 e^{lam s^2 / sigma2} int_0^s t e^{-lam t^2 / sigma2} dt ds."""
+    k = lam / sigma2
+
+    def inner(s):
+        return quad(lambda t: t * math.exp(-k * t * t), 0.0, s, epsabs=0.0, epsrel=1e-13)[0]
+
+    return quad(lambda s: 2 / sigma2 / s * math.exp(k * s * s) * inner(s), r, radius, epsabs=0.0, epsrel=1e-12)[0]
+
+
+def rotation(angle):
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([[c, -s], [s, c]])
+
+
+@pytest.mark.parametrize("lam, sigma2", [(1.0, 1.0), (2.0, 0.5), (-1.5, 1.0), (0.5, 0.06)])
+def test_linear_exit_time_matches_the_radial_quadrature(lam, sigma2):
+    center, radius = np.array([0.7, -1.2]), 1.3
+    r = np.array([0.0, 0.45, 0.9, 1.25])
+    points = center + np.c_[r * math.cos(2.0), r * math.sin(2.0)]
+    got = linear_mean_exit_time(lam * np.eye(2), sigma2 * np.eye(2), esc.Ball(center, radius), points,
+                                fixed_point=center)
+    expected = [radial_exit_time(lam, sigma2, radius, ri) for ri in r]
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    # the default start is the centre, and a single point gives a float
+    at_center = linear_mean_exit_time(lam * np.eye(2), sigma2 * np.eye(2), esc.Ball(center, radius),
+                                      fixed_point=center)
+    assert isinstance(at_center, float) and at_center == pytest.approx(expected[0], rel=1e-9)
+
+
+def test_linear_exit_time_of_brownian_motion_in_a_disk():
+    # A = 0: (1/2) D : grad^2 u = -1 with u = (R^2 - |x - c|^2) / tr D
+    D = np.array([[0.8, 0.3], [0.3, 0.5]])
+    center, radius = np.array([-0.5, 2.0]), 0.8
+    points = center + np.array([[0.0, 0.0], [0.3, -0.2], [-0.5, 0.6], [0.8, 0.0]])
+    got = linear_mean_exit_time(np.zeros((2, 2)), D, esc.Ball(center, radius), points)
+    expected = (radius**2 - np.sum((points - center) ** 2, axis=1)) / np.trace(D)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("D", [np.eye(2), np.array([[0.2, -0.15], [-0.15, 0.9]])])
+def test_linear_exit_time_of_brownian_motion_in_an_ellipse(D):
+    # the ellipse (x - c)^T E (x - c) < 1: u = (1 - (x - c)^T E (x - c)) / tr(D E) (tr E for D = I)
+    region = esc.Ellipsoid.from_axes([1.0, 0.5], [2.0, 0.5], rotation(0.3))
+    E, c = region.matrix, region.center
+    points = c + np.array([[0.0, 0.0], [1.0, 0.1], [-0.4, -0.3]])
+    got = linear_mean_exit_time(np.zeros((2, 2)), D, region, points)
+    q = np.einsum("pi,ij,pj->p", points - c, E, points - c)
+    np.testing.assert_allclose(got, (1 - q) / np.trace(D @ E), rtol=1e-10)
+
+
+def test_linear_exit_time_with_a_drift_along_the_ellipses():
+    # A = E^-1 S with S skew-symmetric: A^T E + E A = 0, so the non-symmetric drift runs along the level sets of
+    # (x - c)^T E (x - c) and the mean exit time is that of the noise alone, (1 - q) / tr(D E)
+    region = esc.Ellipsoid.from_axes([0.3, -0.2], [1.0, 0.6], rotation(-0.7))
+    E, c = region.matrix, region.center
+    A = np.linalg.solve(E, np.array([[0.0, 1.5], [-1.5, 0.0]]))
+    D = np.array([[0.3, 0.1], [0.1, 0.4]])
+    points = c + np.array([[0.0, 0.0], [0.5, 0.2], [0.1, -0.5]])
+    got = linear_mean_exit_time(A, D, region, points, fixed_point=c)
+    q = np.einsum("pi,ij,pj->p", points - c, E, points - c)
+    np.testing.assert_allclose(got, (1 - q) / np.trace(D @ E), rtol=1e-9)
+
+
+def cartesian_least_squares(A, D, E, c, x_star, points, degree=22, seed=0):
+    """An independent solve of L u = -1 in the ellipse, in the original coordinates: u = w p with
+    w = 1 - (x - c)^T E (x - c) and p a polynomial of the given degree (Chebyshev products on the bounding box),
+    fitted by least squares at random points of the ellipse."""
+    from numpy.polynomial import chebyshev as ch
+
+    half = np.sqrt(np.diag(np.linalg.inv(E)))  # half-widths of the bounding box
+    rng = np.random.default_rng(seed)
+    n_terms = (degree + 1) * (degree + 2) // 2
+    x = c + rng.uniform(-1, 1, size=(8 * n_terms, 2)) * half
+    x = x[np.einsum("pi,ij,pj->p", x - c, E, x - c) < 1]
+    pairs = [(i, j) for i in range(degree + 1) for j in range(degree + 1 - i)]
+
+    def basis(pts, di=(0, 0)):
+        s = (pts - c) / half
+        cols = []
+        for i, j in pairs:
+            ci, cj = np.zeros(i + 1), np.zeros(j + 1)
+            ci[i] = cj[j] = 1.0
+            a = ch.chebval(s[:, 0], ch.chebder(ci, di[0]) if di[0] else ci) / half[0] ** di[0]
+            b = ch.chebval(s[:, 1], ch.chebder(cj, di[1]) if di[1] else cj) / half[1] ** di[1]
+            cols.append(a * b)
+        return np.array(cols).T
+
+    z = x - c
+    w = 1 - np.einsum("pi,ij,pj->p", z, E, z)
+    gw = -2 * z @ E  # grad w
+    p, p1, p2 = basis(x), basis(x, (1, 0)), basis(x, (0, 1))
+    p11, p22, p12 = basis(x, (2, 0)), basis(x, (0, 2)), basis(x, (1, 1))
+    u1 = gw[:, [0]] * p + w[:, None] * p1
+    u2 = gw[:, [1]] * p + w[:, None] * p2
+    u11 = -2 * E[0, 0] * p + 2 * gw[:, [0]] * p1 + w[:, None] * p11
+    u22 = -2 * E[1, 1] * p + 2 * gw[:, [1]] * p2 + w[:, None] * p22
+    u12 = -2 * E[0, 1] * p + gw[:, [0]] * p2 + gw[:, [1]] * p1 + w[:, None] * p12
+    drift = -(x - x_star) @ A.T
+    L = (drift[:, [0]] * u1 + drift[:, [1]] * u2
+         + 0.5 * (D[0, 0] * u11 + D[1, 1] * u22 + 2 * D[0, 1] * u12))
+    coef = np.linalg.lstsq(L, -np.ones(len(x)), rcond=None)[0]
+    zq = points - c
+    return (1 - np.einsum("pi,ij,pj->p", zq, E, zq)) * (basis(points) @ coef)
+
+
+def test_linear_exit_time_with_a_non_symmetric_drift_matches_an_independent_solve():
+    region = esc.Ellipsoid.from_axes([0.2, 0.1], [1.0, 0.7], rotation(0.5))
+    A = np.array([[1.0, 2.0], [-0.5, 0.8]])  # a stable focus, far from symmetric
+    D = np.array([[0.5, 0.2], [0.2, 0.3]])
+    x_star = np.array([0.4, -0.1])
+    points = np.array([[0.2, 0.1], [0.6, 0.4], [-0.3, -0.2]])
+    got = linear_mean_exit_time(A, D, region, points, fixed_point=x_star)
+    expected = cartesian_least_squares(A, D, region.matrix, region.center, x_star, points)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+
+
+def test_linear_exit_time_matches_the_simulated_continuous_sgd():
+    # The convention for D: GaussianSGD(lr, B, C).continuous(dt) is Langevin(eps = sqrt(lr / B), S = C^{1/2}),
+    # whose noise covariance per unit time diffusion_matrix(2) = (lr / B) C is the D to pass. On Quadratic(H) the
+    # drift is -H x (A = H).
+    H = np.array([[2.0, 0.5], [0.5, 1.0]])
+    C = np.array([[1.0, 0.3], [0.3, 0.5]])
+    region = esc.Ellipsoid.from_axes([0.1, -0.05], [0.6, 0.35], rotation(0.4))
+    sde = esc.GaussianSGD(lr=0.1, batch_size=1.0, C=C).continuous(dt=2e-3)
+    np.testing.assert_allclose(sde.diffusion_matrix(2), 0.1 * C)
+    exact = linear_mean_exit_time(H, sde.diffusion_matrix(2), region, [0.2, 0.0])
+    res = esc.simulate(esc.Quadratic(H), sde, x0=[0.2, 0.0], stop=region, n_paths=3000, t_max=100.0, seed=3)
+    s = res.summary()
+    assert s.counts["EXITED"] == 3000
+    assert abs(s.mean - exact) < 4 * s.stderr  # the bridge-tested dt bias is well below the standard error
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc, name",
+    [
+        ((np.eye(3), np.eye(2), esc.Ball([0.0, 0.0], 1.0)), {}, ValueError, "A"),
+        ((np.ones((2, 3)), np.eye(2), esc.Ball([0.0, 0.0], 1.0)), {}, ValueError, "A"),
+        ((np.eye(2) * np.nan, np.eye(2), esc.Ball([0.0, 0.0], 1.0)), {}, ValueError, "A"),
+        ((np.eye(2), np.eye(3), esc.Ball([0.0, 0.0], 1.0)), {}, ValueError, "D"),
+        ((np.eye(2), [[1.0, 0.5], [0.0, 1.0]], esc.Ball([0.0, 0.0], 1.0)), {}, ValueError, "D"),
+        ((np.eye(2), [[1.0, 0.0], [0.0, 0.0]], esc.Ball([0.0, 0.0], 1.0)), {}, ValueError, "D"),
+        ((np.eye(2), [[1.0, 2.0], [2.0, 1.0]], esc.Ball([0.0, 0.0], 1.0)), {}, ValueError, "D"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0, 0.0], 1.0)), {}, ValueError, "region"),
+        ((np.eye(2), np.eye(2), esc.Box([-1.0, -1.0], [1.0, 1.0])), {}, TypeError, "region"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0], 1.0), [1.0, 0.5]), {}, ValueError, "x0"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0], 1.0), [0.1, np.inf]), {}, ValueError, "x0"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0], 1.0), [0.1, 0.1, 0.1]), {}, ValueError, "x0"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0], 1.0)), dict(fixed_point=[0.0]), ValueError, "fixed_point"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0], 1.0)), dict(rtol=0.0), ValueError, "rtol"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0], 1.0)), dict(resolution=2), ValueError, "resolution"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0], 1.0)), dict(resolution=(8, 9)), ValueError, "resolution"),
+        ((np.eye(2), np.eye(2), esc.Ball([0.0, 0.0], 1.0)), dict(resolution="fine"), TypeError, "resolution"),
+    ],
+)
+def test_linear_exit_time_bad_input(args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        linear_mean_exit_time(*args, **kwargs)
+
+
+def test_linear_exit_time_says_when_it_does_not_converge():
+    # tiny noise against the drift: a boundary layer thinner than the largest resolution allowed
+    with pytest.raises(RuntimeError, match="did not converge"):
+        linear_mean_exit_time(np.eye(2), 0.02 * np.eye(2), esc.Ball([0.0, 0.0], 1.0), max_resolution=16)
+    # a fixed resolution is accepted as it is
+    assert linear_mean_exit_time(np.eye(2), 0.02 * np.eye(2), esc.Ball([0.0, 0.0], 1.0), resolution=8) > 0

@@ -30,7 +30,7 @@ from .constrained import (
     theorem1_check,
     unforced_drift,
 )
-from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, mean_exit_time_1d
+from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, linear_mean_exit_time, mean_exit_time_1d
 from .geometry import CriticalPoint, barrier, critical_point, find_minimum, find_saddle
 from .kramers import EyringKramers, eyring_kramers
 from .mlp import MLPMinimum, SharpnessScaled, mlp_minimum
@@ -135,6 +135,7 @@ __all__ = [
     "kaplan_meier",
     "kkt_residual",
     "langevin_mean_exit_time_1d",
+    "linear_mean_exit_time",
     "linear_quasipotential",
     "mlp_minimum",
     "linearize",
