@@ -202,7 +202,7 @@ def rotation(angle):
     return np.array([[c, -s], [s, c]])
 
 
-@pytest.mark.parametrize("lam, sigma2", [(1.0, 1.0), (2.0, 0.5), (-1.5, 1.0), (0.5, 0.06)])
+@pytest.mark.parametrize("lam, sigma2", [(1.0, 1.0), (2.0, 0.5), (-1.5, 1.0), (0.5, 0.07)])
 def test_linear_exit_time_matches_the_radial_quadrature(lam, sigma2):
     center, radius = np.array([0.7, -1.2]), 1.3
     r = np.array([0.0, 0.45, 0.9, 1.25])
@@ -215,6 +215,17 @@ def test_linear_exit_time_matches_the_radial_quadrature(lam, sigma2):
     at_center = linear_mean_exit_time(lam * np.eye(2), sigma2 * np.eye(2), esc.Ball(center, radius),
                                       fixed_point=center)
     assert isinstance(at_center, float) and at_center == pytest.approx(expected[0], rel=1e-9)
+
+
+def test_linear_exit_time_in_a_disk_given_as_a_ball_or_an_ellipsoid():
+    # the same disk twice (the ellipsoid's map to the unit disk differs from the ball's by a rotation)
+    A = np.array([[0.5, 1.0], [-0.8, 1.2]])
+    D = np.array([[0.4, -0.1], [-0.1, 0.2]])
+    points = np.array([[1.0, 1.0], [1.3, 0.8], [0.6, 1.4]])
+    ball = linear_mean_exit_time(A, D, esc.Ball([1.0, 1.0], 0.6), points, fixed_point=[0.9, 1.1])
+    ellipsoid = linear_mean_exit_time(A, D, esc.Ellipsoid([1.0, 1.0], np.eye(2) / 0.36), points,
+                                      fixed_point=[0.9, 1.1])
+    np.testing.assert_allclose(ellipsoid, ball, rtol=1e-9)
 
 
 def test_linear_exit_time_of_brownian_motion_in_a_disk():

@@ -436,7 +436,8 @@ def _disk_solve(A: np.ndarray, b: np.ndarray, d: np.ndarray, nr: int, m: int) ->
         dx = scipy.linalg.lu_solve(lu, (rhs - L @ x).astype(np.float64), check_finite=False)
         x += dx
         size = float(np.abs(dx).max() / np.abs(x).max())
-        if not (size > 1e-17 and size < last / 4):  # done, or at the floor of the long-double residual (or NaN)
+        # done (the answer is returned in double precision), or at the floor of the long-double residual (or NaN)
+        if not (size > 1e-16 and size < last / 4):
             break
         last = size
     u = np.zeros((nr, m))
