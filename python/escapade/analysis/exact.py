@@ -13,6 +13,9 @@ over part of the square ``(lower, upper)^2`` (``y`` is a scale variable and
 ``z`` a speed variable).  Only the difference ``psi(y) - psi(z)`` is ever
 exponentiated, so the kernel stays finite whenever the answer does, even for
 very small noise.  For overdamped Langevin dynamics ``psi = U / T`` exactly.
+
+In two dimensions, `linear_mean_exit_time` solves ``L u = -1`` for a linear
+drift and constant noise in a disk or an ellipse by a spectral collocation.
 """
 from __future__ import annotations
 
