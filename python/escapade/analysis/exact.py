@@ -13,6 +13,9 @@ over part of the square ``(lower, upper)^2`` (``y`` is a scale variable and
 ``z`` a speed variable).  Only the difference ``psi(y) - psi(z)`` is ever
 exponentiated, so the kernel stays finite whenever the answer does, even for
 very small noise.  For overdamped Langevin dynamics ``psi = U / T`` exactly.
+
+In two dimensions, `linear_mean_exit_time` solves ``L u = -1`` for a linear
+drift and constant noise in a disk or an ellipse by a spectral collocation.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import numbers
 from typing import Callable
 
 import numpy as np
+import scipy.fft
 import scipy.linalg
 from numpy.typing import ArrayLike
 from scipy.integrate import quad
@@ -355,9 +359,10 @@ def brownian_ball_exit_time(
 # ---------------------------------------------------------------------------------------------------------------
 # Linear SDEs in a disk or an ellipse: a spectral solve of L u = -1.
 
-# The radial node counts of the automatic refinement (the angular count is twice the radial one); each level is
-# compared with the one before it.
-_LINEAR_LEVELS = (8, 12, 16, 20, 24, 28, 32, 40, 48, 64)
+# The radial and angular node counts of the automatic refinement: each solve is compared with the one before it,
+# and the direction(s) whose spectral tail is not yet below rtol move one level up.
+_RADIAL_LEVELS = (8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96)
+_ANGULAR_LEVELS = (16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384)
 
 
 # The operator is built in extended precision (long double: 64-bit mantissa on x86) and the solution refined
@@ -479,6 +484,22 @@ def _disk_evaluate(u: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _tails(u: np.ndarray) -> tuple[float, float]:
+    """The largest of the last four Chebyshev coefficients along the diameters and of the four highest Fourier
+    coefficients around the circles, relative to max |u|: how far the radial and the angular resolution are
+    from resolving u."""
+    nr, m = u.shape
+    n = 2 * nr - 1
+    scale = float(np.abs(u).max()) or 1.0
+    fourier = np.abs(np.fft.fft(u, axis=1)) / m
+    k = np.arange(m)
+    angular = float(fourier[:, np.minimum(k, m - k) >= m // 2 - 3].max())
+    diameters = np.concatenate([u[:, : m // 2], u[::-1, m // 2:]])  # n + 1 values along each diameter
+    chebyshev = np.abs(scipy.fft.dct(diameters, type=1, axis=0)) / n
+    radial = float(chebyshev[n - 3:].max())
+    return radial / scale, angular / scale
+
+
 def _resolution(value: object) -> tuple[int, int]:
     if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
         nr = as_int("resolution", value, minimum=4)
@@ -522,12 +543,12 @@ def linear_mean_exit_time(
     region : a 2-D `escapade.Ball` (any centre) or `escapade.Ellipsoid`; the process exits when it leaves it.
     x0 : (2,) or (p, 2) starting point(s) in the closed region; default the region's centre.
     fixed_point : (2,) the point x* where the drift vanishes; default the origin.
-    rtol : the refinement stops when two successive resolutions agree to ``rtol`` times the largest value of
-        the solution (default 1e-10).
+    rtol : the refinement stops when a solve agrees with the one before it to ``rtol`` times the largest value of
+        the solution and its radial and angular spectral tails are below ``rtol`` too (default 1e-10).
     resolution : skip the refinement and solve once with this many radial nodes in (0, 1] (an int; twice as many
         angles) or (radial nodes, angles) (angles even).
-    max_resolution : the largest radial node count the refinement tries (levels 8, 12, 16, 20, 24, 28, 32, 40, 48,
-        64; the dense solve at 48 takes several seconds, at 64 half a minute).
+    max_resolution : the ceiling of the refinement: at most this many radial nodes and 2.5 max_resolution^2
+        unknowns (radial nodes - 1 times angles); the dense solve at the default 48 takes several seconds.
 
     Returns
     -------
@@ -539,9 +560,9 @@ def linear_mean_exit_time(
         For A not a real 2 x 2 matrix, D not symmetric positive definite 2 x 2, a region that is not a 2-D Ball or
         Ellipsoid, x0 or fixed_point not finite 2-vectors, or x0 outside the region.
     RuntimeError
-        When two successive resolutions up to `max_resolution` do not agree to `rtol` (for example a very thin
-        boundary layer: noise tiny against the drift, or D extremely anisotropic in the region's own
-        coordinates).
+        When the refinement reaches `max_resolution` before two successive solves agree to `rtol` (a very thin
+        boundary layer: noise tiny against the drift, an enormous mean exit time, or D strongly anisotropic in
+        the region's own coordinates); the message lists the last resolutions with their changes and tails.
 
     Notes
     -----
@@ -551,11 +572,17 @@ def linear_mean_exit_time(
     by collocation, Chebyshev in the radius (on the diameter, so no node sits at the centre) times Fourier in
     the angle (Trefethen, *Spectral Methods in MATLAB*, ch. 11), and the solution is interpolated spectrally at
     ``x0``. The solution is analytic up to the boundary, so the error falls exponentially with the resolution.
+    The refinement starts at 8 radial nodes and 16 angles and raises the radial count (8, 12, 16, 20, 24, 28, 32,
+    40, 48, ...), the angular count (16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, ...) or both, whichever
+    has its last Chebyshev or Fourier coefficients above ``rtol``; a rotation-invariant problem stays at 16
+    angles, a strongly anisotropic one gets many.
     The collocation matrix is ill-conditioned (about n^4 times the mean exit time in units of the relaxation
     time), so it is built in long double and the double-precision LU solve is refined against it. Against the
-    radial quadrature (A = lambda I, D = sigma^2 I) the answer is good to 1e-12 for mean exit times up to about
-    1e3 / lambda and 1e-11 at 1e4 / lambda; near 1e5 / lambda rounding leaves two resolutions 1e-8 apart, and
-    the refinement stops with RuntimeError unless `rtol` is loosened.
+    radial quadrature (A = lambda I, D = sigma^2 I, which stays at 16 angles) the answer is good to 1e-12 for
+    mean exit times up to about 1e3 / lambda, 2e-12 at 1e4 / lambda and 2e-11 at 2e5 / lambda; at 1e7 / lambda
+    rounding keeps successive resolutions apart and the refinement stops with RuntimeError unless `rtol` is
+    loosened. With many angles the rounding floor is higher, and where long double is plain double (Windows,
+    macOS on arm64) it is that of double: about 1e-9 of the answer at 1e3 / lambda.
 
     Examples
     --------
@@ -589,7 +616,7 @@ def linear_mean_exit_time(
     if star.shape != (2,):
         raise ValueError(f"fixed_point must have 2 components, got shape {star.shape}")
     rtol = as_float("rtol", rtol, positive=True)
-    max_nr = as_int("max_resolution", max_resolution, minimum=_LINEAR_LEVELS[1])
+    max_nr = as_int("max_resolution", max_resolution, minimum=_RADIAL_LEVELS[1])
     if x0 is None:
         points, single = center[None, :], True
     else:
@@ -626,24 +653,40 @@ def linear_mean_exit_time(
         probes = np.concatenate([[[0.0, 0.0]], 0.5 * np.c_[np.cos(angles), np.sin(angles)],
                                  0.9 * np.c_[np.cos(angles + 0.3), np.sin(angles + 0.3)]])
         check = np.concatenate([y, probes])
-        levels = [n for n in _LINEAR_LEVELS if n <= max_nr]
-        if levels[-1] != max_nr:
-            levels.append(max_nr)
-        previous = None
-        for nr in levels:
-            u = _disk_solve(At, bt, d, nr, 2 * nr)
+        # the cost ceiling: 2.5 max_resolution^2 unknowns (5760 at 48: a dense solve of several seconds)
+        max_unknowns = int(2.5 * max_nr**2)
+        i_r, i_m = 0, 0
+        previous: np.ndarray | None = None
+        history: list[str] = []
+        while True:
+            nr, m = _RADIAL_LEVELS[i_r], _ANGULAR_LEVELS[i_m]
+            u = _disk_solve(At, bt, d, nr, m)
             values = _disk_evaluate(u, check)
-            if previous is not None:
-                scale = max(float(np.abs(u).max()), float(np.abs(values).max()))
-                change = float(np.abs(values - previous).max())
-                if change <= rtol * scale:
-                    break
+            tail_r, tail_m = _tails(u)
+            scale = max(float(np.abs(u).max()), float(np.abs(values).max()))
+            change = np.inf if previous is None else float(np.abs(values - previous).max()) / scale
+            history.append(f"({nr}, {m}): change {change:.2g}, tails {tail_r:.2g} (radial), {tail_m:.2g} (angular)")
+            if change <= rtol and max(tail_r, tail_m) <= rtol:
+                break
+            up_r, up_m = tail_r > rtol, tail_m > rtol
+            if not (up_r or up_m):
+                up_r = up_m = True
+            # a direction at its ceiling stays; the other may still move
+            if up_r and (i_r + 1 >= len(_RADIAL_LEVELS) or _RADIAL_LEVELS[i_r + 1] > max_nr
+                         or (_RADIAL_LEVELS[i_r + 1] - 1) * m > max_unknowns):
+                up_r = False
+            if up_m and (i_m + 1 >= len(_ANGULAR_LEVELS)
+                         or (nr - 1) * _ANGULAR_LEVELS[i_m + 1] > max_unknowns):
+                up_m = False
+            if not (up_r or up_m):
+                raise RuntimeError(
+                    "linear_mean_exit_time did not converge to rtol={} within max_resolution={} (resolutions as "
+                    "(radial nodes, angles), the change from the previous one and the spectral tails, relative to "
+                    "the largest value): {}; raise max_resolution, loosen rtol, or give resolution= to accept a "
+                    "fixed resolution".format(rtol, max_nr, "; ".join(history[-3:])))
+            i_r += up_r
+            i_m += up_m
             previous = values
-        else:
-            raise RuntimeError(
-                f"linear_mean_exit_time did not converge: at {levels[-2]} and {levels[-1]} radial nodes the "
-                f"solutions differ by {change / scale:.3g} of their largest value (rtol={rtol}); raise "
-                f"max_resolution, loosen rtol, or give resolution= to accept a fixed resolution")
         out = values[: len(y)]
     out = np.maximum(out, 0.0)
     return float(out[0]) if single else out
