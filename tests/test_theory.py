@@ -322,7 +322,33 @@ def test_arrhenius_fit_recovers_the_double_well_barrier():
     assert direct.barrier == pytest.approx(fit.barrier)
     # the same numbers, read as eps = sqrt(2 T): exp(V0 / eps^2) with V0 = 2 * barrier
     eps = np.sqrt(2 * frame["dynamics.temperature"])
-    assert arrhenius_fit(eps, frame["mean"], frame["stderr"], scale="eps").barrier == pytest.approx(2 * fit.barrier)
+    assert arrhenius_fit(eps, frame["mean"], frame["stderr"], x="eps").barrier == pytest.approx(2 * fit.barrier)
+
+
+def test_arrhenius_fit_reads_its_noise_levels_as_x_says():
+    # exact data mean = 1.7 * exp(0.8 / eps^2), given as eps, 1 / eps^2, T = eps^2 (x = 1 / T) and as x itself
+    eps = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    mean = 1.7 * np.exp(0.8 / eps**2)
+    se = 0.03 * mean
+    forms = [arrhenius_fit(eps, mean, se, x="eps"), arrhenius_fit(1 / eps**2, mean, se, x="inv_eps2"),
+             arrhenius_fit(eps**2, mean, se, x="temperature"), arrhenius_fit(eps**2, mean, se),
+             arrhenius_fit(1 / eps**2, mean, se, x="inverse"), arrhenius_fit(1 / eps**2, mean, se, scale="inverse"),
+             arrhenius_fit(eps**2, mean, se, scale="temperature"), arrhenius_fit(eps, mean, se, x="eps", scale="eps")]
+    for fit in forms:
+        assert fit.barrier == pytest.approx(0.8) and fit.prefactor == pytest.approx(1.7)
+        assert fit.barrier_stderr == pytest.approx(forms[0].barrier_stderr)
+    # the older scale="eps" still reads eps, with a warning that names the explicit forms
+    with pytest.warns(DeprecationWarning, match="x='inv_eps2'"):
+        assert arrhenius_fit(eps, mean, se, scale="eps").barrier == pytest.approx(0.8)
+    # 1 / eps^2 passed as scale="eps" (every level above 1: not noise amplitudes) is refused, not misread
+    with pytest.raises(ValueError, match="x='inv_eps2'"):
+        arrhenius_fit(1 / eps**2, mean, se, scale="eps")
+    with pytest.raises(ValueError, match="disagree"):
+        arrhenius_fit(eps, mean, se, x="eps", scale="inverse")
+    with pytest.raises(ValueError, match="x must be one of"):
+        arrhenius_fit(eps, mean, se, x="sigma")
+    with pytest.raises(ValueError, match="scale must be one of"):
+        arrhenius_fit(eps, mean, se, scale="inv_eps2")
 
 
 def test_arrhenius_fit_exact_data_and_bad_input():
