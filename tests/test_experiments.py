@@ -3,6 +3,9 @@ and the names that moved there from `analysis`."""
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
 import json
 
 import pytest
@@ -60,8 +63,16 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
         esc.analysis.nothing  # noqa: B018
 
 
-@pytest.mark.parametrize("name, paths", [("double-well-bias", 20), ("stable-manifold", 5)])
-def test_a_reproduction_states_its_design_under_the_table(name, paths):
+@pytest.mark.parametrize("name, paths", [
+    ("double-well-bias", 20), ("stable-manifold", 5),
+    pytest.param("mlp-exit-time", 3, marks=pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                                                              reason="needs scikit-learn")),
+])
+def test_a_reproduction_states_its_design_under_the_table(name, paths, monkeypatch):
+    if name == "mlp-exit-time":  # its rare series and quadratic model take ~10^5 steps a path: cheap ones here
+        module = importlib.import_module("escapade.experiments.mlp_exit_time")
+        monkeypatch.setattr(module, "mlp_exit_time_experiment", functools.partial(
+            module.mlp_exit_time_experiment, rare_inverse_noise=(100.0, 120.0), quadratic_max_steps=1000))
     report = reproduce(name, paths=paths)
     design = report.data["design"]
     assert set(design) == {"dt", "paths", "seeds", "censoring", "rows", "independent"}
