@@ -3,6 +3,9 @@ and the names that moved there from `analysis`."""
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
 import json
 
 import pytest
@@ -63,15 +66,22 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
 @pytest.mark.parametrize("name, paths", [
     ("double-well-bias", 20), ("stable-manifold", 5), ("saddle-escape", 2), ("constrained-ackley", 5),
     ("sgd-exit-time", 5),
-    # 30 s even with 1 path (the curvature of 14 minimizers, 672 settings): the fast check of its design is in
+    pytest.param("mlp-exit-time", 3, marks=pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                                                              reason="needs scikit-learn")),
+    # 10-30 s even with 1 path (the curvature of 14 minimizers, 672 settings): the fast check of its design is in
     # test_sgdk_reproduction.py::test_reproduction_runs_small_and_reports_documented_keys.
     pytest.param("sgdk-thresholds", 1, marks=pytest.mark.slow),
 ])
 def test_a_reproduction_states_its_design_under_the_table(name, paths, monkeypatch):
-    from escapade.experiments import sgd_exit_time
+    if name == "sgd-exit-time":
+        from escapade.experiments import sgd_exit_time
 
-    monkeypatch.setattr(sgd_exit_time, "DT_RTOL", 0.3)  # coarser SDE steps than the reproduction's, to stay fast
-    monkeypatch.setattr(sgd_exit_time, "_exact_means", lambda e: e.mean)  # and no exact solves
+        monkeypatch.setattr(sgd_exit_time, "DT_RTOL", 0.3)  # coarser SDE steps than the reproduction's, to stay fast
+        monkeypatch.setattr(sgd_exit_time, "_exact_means", lambda e: e.mean)  # and no exact solves
+    if name == "mlp-exit-time":  # its rare series and quadratic model take ~10^5 steps a path: cheap ones here
+        module = importlib.import_module("escapade.experiments.mlp_exit_time")
+        monkeypatch.setattr(module, "mlp_exit_time_experiment", functools.partial(
+            module.mlp_exit_time_experiment, rare_inverse_noise=(100.0, 120.0), quadratic_max_steps=1000))
     report = reproduce(name, paths=paths)
     design = report.data["design"]
     assert set(design) == {"dt", "paths", "seeds", "censoring", "rows", "independent"}

@@ -1,6 +1,8 @@
 """`escapade reproduce mlp-exit-time` (003, Section 6, Figure 2) and what it relies on: the sharpness-scaled
 landscape L(sqrt(alpha) theta), the trained minimum, and exit times growing with B / eta."""
 
+import functools
+import importlib
 import json
 import math
 
@@ -72,9 +74,9 @@ def test_trained_point_is_a_minimum(net, minimum):
 
 def test_exit_times_grow_with_batch_size_over_lr():
     e = mlp_exit_time_experiment(n_samples=40, hidden=3, radius=0.15, alphas=(1.0, 2.0), radii=(0.15, 0.2),
-                                 batch_sizes=(1, 2, 3), n_paths=60, max_steps=20_000,
+                                 batch_sizes=(1, 2, 3), rare_inverse_noise=(), n_paths=60, max_steps=20_000,
                                  quadratic_max_steps=0, threads=1)
-    assert "quadratic" not in e.series["inverse_noise"]
+    assert "quadratic" not in e.series["inverse_noise"] and "rare" not in e.series
     s = e.series["inverse_noise"]
     np.testing.assert_allclose(s["values"], np.array([1, 2, 3]) / 0.05)
     assert not np.any(s["censored"])
@@ -82,6 +84,41 @@ def test_exit_times_grow_with_batch_size_over_lr():
     assert np.all(np.diff(m) > 2 * np.hypot(se[1:], se[:-1]))
     assert s["fit"].barrier > 0 and s["fw_slope"] > 0 and s["paper_slope"] > 0
     assert np.all(e.series["radius"]["mean"][1:] > e.series["radius"]["mean"][:-1])
+
+
+def test_each_point_reports_its_coefficient_of_variation_and_its_own_seed():
+    # 003's settings on a small network: exit times far less variable than the exponential law's (CV 1), by many
+    # standard errors of the CV; the rare series' (here cheap, B / eta = 60, 80 at B = 4) too
+    e = mlp_exit_time_experiment(n_samples=40, hidden=3, radius=0.15, alphas=(1.0, 2.0), radii=(0.15, 0.2),
+                                 batch_sizes=(1, 2, 3), rare_inverse_noise=(60.0, 80.0), rare_batch_size=4,
+                                 n_paths=60, max_steps=20_000, quadratic_max_steps=0, threads=1)
+    seeds = set()
+    for s in e.series.values():
+        assert np.all(s["cv_stderr"] > 0) and all(m == "sample" for m in s["cv_method"])
+        assert np.all(1 - s["cv"] > 5 * s["cv_stderr"])  # 0.3-0.55 here
+        seeds |= set(s["seed"].tolist())
+    np.testing.assert_allclose(e.series["rare"]["lr"], [4 / 60, 4 / 80])
+    # every distinct point has its own stream; the point shared by three series is one run
+    assert len(seeds) == e.params["distinct_points"] == 2 + 1 + 2 + 2
+    shared = [e.series[k]["mean"][i] for k, i in (("alpha", 0), ("radius", 0), ("inverse_noise", 2))]
+    assert shared[0] == shared[1] == shared[2]
+    point = e.to_dict()["series"]["rare"]["points"][0]
+    assert {"cv", "cv_stderr", "cv_method", "lr", "seed"} <= set(point)
+
+
+@pytest.mark.slow
+def test_the_rare_series_approaches_exponential_exit_times():
+    # the default network and rare series (B = 7, B / eta = 140, 150; cap 400,000 steps) with 100 paths: CV within 3 SE of 1, while
+    # 003's B / eta series stays far below (~3-8 minutes on two shared cores)
+    e = mlp_exit_time_experiment(alphas=(1.0, 2.0), radii=(0.4, 0.5), batch_sizes=(2, 3), n_paths=100,
+                                 quadratic_max_steps=0)
+    rare, old = e.series["rare"], e.series["inverse_noise"]
+    assert np.all(1 - old["cv"] > 5 * old["cv_stderr"]), old["cv"]  # 003's settings: not rare exits
+    assert np.all(rare["cv"] - old["cv"].max() > 3 * rare["cv_stderr"]), rare["cv"]  # 0.7-0.85 against <= 0.5
+    assert abs(rare["cv"][1] - 1) < 0.2 + 3 * rare["cv_stderr"][1], rare["cv"]  # B / eta = 150: within 0.8-1.2
+    assert rare["censored"][0] <= 10  # at 150 most paths are censored: the exponential MLE, flagged
+    fit = rare["fit"]  # the slope where exits are rare: near FW's 0.30, far above 003's 0.025
+    assert fit.barrier_ci[0] > 4 * rare["paper_slope"] and fit.barrier_ci[1] > 0.6 * rare["fw_slope"]
 
 
 def test_experiment_bad_input():
@@ -95,21 +132,32 @@ def test_experiment_bad_input():
         mlp_exit_time_experiment(batch_sizes=(1.5, 2.0))
     with pytest.raises(ValueError, match="lr"):
         mlp_exit_time_experiment(n_samples=40, hidden=3, lr=5.0)
+    with pytest.raises(ValueError, match="rare_inverse_noise"):
+        mlp_exit_time_experiment(n_samples=40, hidden=3, rare_inverse_noise=(1.0, 2.0), rare_batch_size=7)
+    with pytest.raises(ValueError, match="rare_batch_size"):
+        mlp_exit_time_experiment(rare_batch_size=0)
 
 
-def test_reproduce_mlp_exit_time_json(tmp_path, capsys):
+def test_reproduce_mlp_exit_time_json(tmp_path, capsys, monkeypatch):
     assert "mlp-exit-time" in REPRODUCTIONS
+    # the rare series and the quadratic model take ~10^5 steps a path: cheap ones here (the slow test runs the
+    # default rare series)
+    module = importlib.import_module("escapade.experiments.mlp_exit_time")
+    monkeypatch.setattr(module, "mlp_exit_time_experiment", functools.partial(
+        module.mlp_exit_time_experiment, rare_inverse_noise=(100.0, 120.0), quadratic_max_steps=1000))
     assert main(["reproduce", "mlp-exit-time", "--paths", "10", "--json", "--out", str(tmp_path)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {"name", "description", "version", "seed", "params", "minimum", "series", "summary", "elapsed"} <= set(doc)
     assert doc["name"] == "mlp-exit-time" and doc["params"]["n_paths"] == 10
     assert doc["minimum"]["gradient_norm"] < 1e-8 and doc["minimum"]["lambda_min"] > 0
-    assert set(doc["series"]) == {"alpha", "radius", "inverse_noise"}
+    assert set(doc["series"]) == {"alpha", "radius", "inverse_noise", "rare"}
     for s in doc["series"].values():
         assert {"fit", "points", "fw_slope", "paper_slope", "fixed"} <= set(s)
         for p in s["points"]:
-            assert {"value", "mean", "stderr", "censored", "fw_exponent", "paper_exponent"} <= set(p)
+            assert {"value", "mean", "stderr", "censored", "cv", "cv_stderr", "fw_exponent",
+                    "paper_exponent"} <= set(p)
+    assert doc["design"]["rows"] == 14 and doc["design"]["independent"] == 12  # alpha = 1, r = 0.5, B = 3 thrice
     q = doc["series"]["inverse_noise"]["quadratic_model"]
     assert len(q) == 4 and all({"mean", "stderr", "censored", "lower_bound"} <= set(p) for p in q)
-    assert set(doc["summary"]["alpha"]) == {"fitted_slope", "ci", "fw_slope", "paper_slope"}
+    assert set(doc["summary"]["alpha"]) == {"fitted_slope", "ci", "fw_slope", "paper_slope", "cv_range"}
     assert (tmp_path / "mlp-exit-time.json").exists() and (tmp_path / "mlp-exit-time.png").exists()

@@ -14,6 +14,7 @@ from escapade.analysis import (
     arrhenius_fit,
     arrhenius_fit_sweep,
     barrier,
+    coefficient_of_variation,
     exit_time_statistics,
     exponential_fit,
     exponential_test,
@@ -59,6 +60,71 @@ def test_exponential_interval_covers_at_its_level():
         lo, hi = exponential_fit(t, confidence=0.9).rate_ci
         hits += lo < 0.5 < hi
     assert abs(hits / 400 - 0.9) < 3 * math.sqrt(0.9 * 0.1 / 400)
+
+
+def test_exponential_mle_standard_errors_match_scipy_on_a_hand_made_sample():
+    # 3 events, 1 censored, total time at risk 10: rate 3/10, mean 10/3, SEs rate/sqrt(3) and mean/sqrt(3)
+    times, observed = np.array([1.0, 2.0, 3.0, 4.0]), np.array([True, True, False, True])
+    fit = exponential_fit(times, observed)
+    assert (fit.events, fit.censored, fit.exposure) == (3, 1, 10.0)
+    assert fit.rate == pytest.approx(0.3) and fit.rate_stderr == pytest.approx(0.3 / math.sqrt(3))
+    assert fit.mean == pytest.approx(10 / 3) and fit.mean_stderr == pytest.approx(10 / 3 / math.sqrt(3))
+    # independently: scipy's censored MLE of the scale, and the observed information of scipy's log-likelihood
+    from scipy import stats
+
+    data = stats.CensoredData(uncensored=times[observed], right=times[~observed])
+    _, scale = stats.expon.fit(data, floc=0)
+    assert fit.mean == pytest.approx(scale, rel=1e-4)  # scipy maximizes numerically
+
+    def loglik(s):
+        return (stats.expon.logpdf(times[observed], scale=s).sum() + stats.expon.logsf(times[~observed], scale=s).sum())
+
+    h = 1e-3 * scale
+    info = -(loglik(scale + h) - 2 * loglik(scale) + loglik(scale - h)) / h**2
+    assert fit.mean_stderr == pytest.approx(1 / math.sqrt(info), rel=1e-4)
+    assert "± 1.9" in str(fit) and "± 1.9" in str(exit_time_statistics(times, observed))
+
+
+def test_exponential_mle_standard_error_matches_the_spread_over_replications():
+    # 1000 replications of 200 censored exponential times: the spread of the MLE mean and rate against the mean
+    # reported standard error, within the spread's own sampling error (relative 1 / sqrt(2 * 1000))
+    rng = np.random.default_rng(11)
+    reps, n, mean, cap = 1000, 200, 2.0, 3.0
+    t = rng.exponential(mean, (reps, n))
+    fits = [exponential_fit(np.minimum(row, cap), row < cap) for row in t]
+    assert np.mean([f.censored for f in fits]) == pytest.approx(n * math.exp(-cap / mean), rel=0.05)
+    tol = 3 / math.sqrt(2 * reps)
+    means, rates = np.array([f.mean for f in fits]), np.array([f.rate for f in fits])
+    assert np.std(means, ddof=1) / np.mean([f.mean_stderr for f in fits]) == pytest.approx(1, abs=tol + 0.01)
+    assert np.std(rates, ddof=1) / np.mean([f.rate_stderr for f in fits]) == pytest.approx(1, abs=tol + 0.01)
+    assert abs(means.mean() - mean) < 3 * np.std(means) / math.sqrt(reps)
+
+
+def test_coefficient_of_variation_and_its_standard_error():
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    from scipy import stats
+
+    cv = coefficient_of_variation(t)
+    assert cv.method == "sample" and cv.value == pytest.approx(stats.variation(t, ddof=1))
+    rng = np.random.default_rng(12)
+    reps, n = 500, 1000  # (at n = 200 the plug-in error of exponential times is ~10% small: m4 is heavy-tailed)
+    tol = 3 / math.sqrt(2 * reps)
+    for shape in (1.0, 4.0):  # exponential (CV 1) and gamma of shape 4 (CV 1/2)
+        cvs = [coefficient_of_variation(rng.gamma(shape, 1.0, n)) for _ in range(reps)]
+        values = np.array([c.value for c in cvs])
+        assert values.mean() == pytest.approx(1 / math.sqrt(shape), abs=0.01)
+        rms = math.sqrt(np.mean([c.stderr**2 for c in cvs]))
+        assert np.std(values, ddof=1) / rms == pytest.approx(1, abs=tol + 0.02)
+    # with censoring: the CV of the fitted Weibull law, 1 for exponential times, 1/2-ish for Weibull(2.1)
+    x = rng.exponential(1.0, 2000)
+    c = coefficient_of_variation(np.minimum(x, 2.0), x < 2.0)
+    assert c.method == "weibull" and c.censored > 200 and c.ci[0] < 1 < c.ci[1] and c.stderr < 0.05
+    w = rng.weibull(2.1, 2000)
+    c = coefficient_of_variation(np.minimum(w, 1.2), w < 1.2)
+    exact = math.sqrt(math.gamma(1 + 2 / 2.1) / math.gamma(1 + 1 / 2.1) ** 2 - 1)
+    assert c.ci[0] < exact < c.ci[1] and c.ci[1] < 0.6
+    assert math.isnan(coefficient_of_variation([1.0, 2.0]).value)  # too few times
+    assert exit_time_statistics(t).cv == cv
 
 
 def test_exponential_shape_tests():
@@ -256,7 +322,33 @@ def test_arrhenius_fit_recovers_the_double_well_barrier():
     assert direct.barrier == pytest.approx(fit.barrier)
     # the same numbers, read as eps = sqrt(2 T): exp(V0 / eps^2) with V0 = 2 * barrier
     eps = np.sqrt(2 * frame["dynamics.temperature"])
-    assert arrhenius_fit(eps, frame["mean"], frame["stderr"], scale="eps").barrier == pytest.approx(2 * fit.barrier)
+    assert arrhenius_fit(eps, frame["mean"], frame["stderr"], x="eps").barrier == pytest.approx(2 * fit.barrier)
+
+
+def test_arrhenius_fit_reads_its_noise_levels_as_x_says():
+    # exact data mean = 1.7 * exp(0.8 / eps^2), given as eps, 1 / eps^2, T = eps^2 (x = 1 / T) and as x itself
+    eps = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    mean = 1.7 * np.exp(0.8 / eps**2)
+    se = 0.03 * mean
+    forms = [arrhenius_fit(eps, mean, se, x="eps"), arrhenius_fit(1 / eps**2, mean, se, x="inv_eps2"),
+             arrhenius_fit(eps**2, mean, se, x="temperature"), arrhenius_fit(eps**2, mean, se),
+             arrhenius_fit(1 / eps**2, mean, se, x="inverse"), arrhenius_fit(1 / eps**2, mean, se, scale="inverse"),
+             arrhenius_fit(eps**2, mean, se, scale="temperature"), arrhenius_fit(eps, mean, se, x="eps", scale="eps")]
+    for fit in forms:
+        assert fit.barrier == pytest.approx(0.8) and fit.prefactor == pytest.approx(1.7)
+        assert fit.barrier_stderr == pytest.approx(forms[0].barrier_stderr)
+    # the older scale="eps" still reads eps, with a warning that names the explicit forms
+    with pytest.warns(DeprecationWarning, match="x='inv_eps2'"):
+        assert arrhenius_fit(eps, mean, se, scale="eps").barrier == pytest.approx(0.8)
+    # 1 / eps^2 passed as scale="eps" (every level above 1: not noise amplitudes) is refused, not misread
+    with pytest.raises(ValueError, match="x='inv_eps2'"):
+        arrhenius_fit(1 / eps**2, mean, se, scale="eps")
+    with pytest.raises(ValueError, match="disagree"):
+        arrhenius_fit(eps, mean, se, x="eps", scale="inverse")
+    with pytest.raises(ValueError, match="x must be one of"):
+        arrhenius_fit(eps, mean, se, x="sigma")
+    with pytest.raises(ValueError, match="scale must be one of"):
+        arrhenius_fit(eps, mean, se, scale="inv_eps2")
 
 
 def test_arrhenius_fit_exact_data_and_bad_input():

@@ -44,9 +44,11 @@ from .quasipotential import (
 )
 from .sgd import SGDExitPrediction, noise_matrix, sgd_exit_time_prediction
 from .statistics import (
+    CoefficientOfVariation,
     ExitTimeStatistics,
     ExponentialFit,
     ExponentialTest,
+    coefficient_of_variation,
     exit_time_statistics,
     exponential_fit,
     exponential_test,
@@ -83,6 +85,7 @@ __all__ = [
     "ArrheniusFit",
     "Basin",
     "BiasCheck",
+    "CoefficientOfVariation",
     "CriticalBatchSizes",
     "CriticalPoint",
     "ExitTimeStatistics",
@@ -115,6 +118,7 @@ __all__ = [
     "constrained_basin",
     "constrained_equilibrium",
     "convergence_threshold",
+    "coefficient_of_variation",
     "critical_batch_sizes",
     "critical_point",
     "diagonal_local_curvature",

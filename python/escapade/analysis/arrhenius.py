@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,34 @@ from ..results import SweepResult
 
 __all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
 
-_SCALES = ("temperature", "eps", "inverse")
+# what the first argument of `arrhenius_fit` holds, and the abscissa x of the fit it gives
+_X = ("temperature", "eps", "inv_eps2", "inverse")
+_SCALES = ("temperature", "eps", "inverse")  # the older keyword `scale`, kept
+
+
+def _abscissa(x: str | None, scale: str | None, values: np.ndarray) -> np.ndarray:
+    """The fit's abscissa from the noise levels `values`, read as `x` says (or the older `scale`)."""
+    if x is not None and x not in _X:
+        raise ValueError(f"x must be one of {_X} (what the noise levels are), got x={x!r}")
+    if scale is not None and scale not in _SCALES:
+        raise ValueError(f"scale must be one of {_SCALES}, got scale={scale!r}; better, say what the noise levels "
+                         f"are with x= (one of {_X})")
+    if x is not None and scale is not None and x != scale:
+        raise ValueError(f"x={x!r} and scale={scale!r} disagree on what the noise levels are: give x= only")
+    if x is None and scale == "eps":
+        if float(values.min()) > 1:
+            raise ValueError(f"scale='eps' reads noise as eps and fits against 1/eps^2, but every noise level is "
+                             f"above 1 (noise={values.tolist()}): if these are 1/eps^2 say x='inv_eps2', if they "
+                             "are eps say x='eps'")
+        warnings.warn("arrhenius_fit(scale='eps') is ambiguous (the fit's abscissa is 1/eps^2, not eps): say "
+                      "x='eps' when noise holds eps, x='inv_eps2' when it holds 1/eps^2", DeprecationWarning,
+                      stacklevel=3)
+    kind = x if x is not None else scale if scale is not None else "temperature"
+    if kind == "temperature":
+        return 1.0 / values
+    if kind == "eps":
+        return 1.0 / values**2
+    return values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,21 +107,27 @@ def check_series(
 
 
 def arrhenius_fit(
-    noise: ArrayLike, mean: ArrayLike, stderr: ArrayLike | None = None, *, scale: str = "temperature",
-    power: float = 0.0, confidence: float = 0.95,
+    noise: ArrayLike, mean: ArrayLike, stderr: ArrayLike | None = None, *, x: str | None = None,
+    scale: str | None = None, power: float = 0.0, confidence: float = 0.95,
 ) -> ArrheniusFit:
     """Weighted least-squares fit of log mean = log(prefactor) - power * log x + barrier * x.
 
     Parameters
     ----------
-    noise : (n,) positive noise levels: temperatures T (``scale="temperature"``, x = 1 / T), noise amplitudes eps
-        (``scale="eps"``, x = 1 / eps^2, the Freidlin–Wentzell form exp(V0 / eps^2)), or x itself
-        (``scale="inverse"``, e.g. B / eta).
+    noise : (n,) positive noise levels, read as `x` says.
+    x : what `noise` holds, and so the abscissa x of the fit: "temperature" (temperatures T, x = 1 / T; the
+        default), "eps" (noise amplitudes eps, x = 1 / eps^2, the Freidlin–Wentzell form exp(V0 / eps^2)),
+        "inv_eps2" (1 / eps^2 itself, x = noise) or "inverse" (any inverse noise level, such as B / eta; x = noise).
+        "eps" and "inv_eps2" give the same fit of the same data, and so do "temperature" with T and "inverse" with
+        1 / T.
+    scale : the older name of `x`, kept: ``scale="temperature"`` and ``scale="inverse"`` are ``x=`` of the same
+        name; ``scale="eps"`` still reads noise as eps but warns (DeprecationWarning: the name does not say whether
+        it is the fit's abscissa 1 / eps^2), and refuses noise levels that are all above 1, which look like
+        1 / eps^2. Giving both `x` and `scale` is an error unless they agree.
     mean : (n,) positive mean exit times.
     stderr : (n,) their standard errors; the weights are 1 / (stderr / mean)^2 (the delta method for log mean) and
         the parameter errors follow from them. Without, the points are weighted equally and the errors come from
         the residual scatter (Student t intervals; needs n >= 3).
-    scale : how to read `noise` (see above).
     power : a known power of the prefactor, mean ~ x^(-power) exp(barrier x), divided out before the fit (0: the
         plain Arrhenius law). For exit from a ball around a quadratic minimum, `power` = m / 2 with m the number
         of directions the exit set spans (see `LinearQuasiPotential.exit_multiplicity`); dividing it out removes
@@ -104,24 +138,22 @@ def arrhenius_fit(
     -------
     ArrheniusFit
     """
-    if scale not in _SCALES:
-        raise ValueError(f"scale must be one of {_SCALES}, got scale={scale!r}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got confidence={confidence!r}")
     if not math.isfinite(power):
         raise ValueError(f"power must be finite, got power={power!r}")
     level, m, se = check_series(noise, mean, stderr)
-    x = 1.0 / level if scale == "temperature" else 1.0 / level**2 if scale == "eps" else level
-    if np.unique(x).size < 2:
+    u = _abscissa(x, scale, level)
+    if np.unique(u).size < 2:
         raise ValueError(f"an Arrhenius fit needs at least two distinct noise levels, got noise={level.tolist()}")
-    y = np.log(m) + power * np.log(x)
+    y = np.log(m) + power * np.log(u)
     sigma = None if se is None else se / m
-    sw = np.ones_like(x) if sigma is None else 1.0 / sigma
-    design = np.column_stack([np.ones_like(x), x]) * sw[:, None]
+    sw = np.ones_like(u) if sigma is None else 1.0 / sigma
+    design = np.column_stack([np.ones_like(u), u]) * sw[:, None]
     coef, *_ = np.linalg.lstsq(design, y * sw, rcond=None)
     cov = np.linalg.inv(design.T @ design)
-    dof = x.size - 2
-    resid = (y - coef[0] - coef[1] * x) * sw
+    dof = u.size - 2
+    resid = (y - coef[0] - coef[1] * u) * sw
     chi2 = float(resid @ resid)
     if sigma is None:
         cov = cov * (chi2 / dof) if dof > 0 else np.full_like(cov, np.nan)
@@ -152,8 +184,8 @@ def _point_estimate(res: Any, estimator: str) -> tuple[float, float]:
 
 
 def arrhenius_fit_sweep(
-    sweep_result: Any, key: str, *, scale: str | None = None, estimator: str = "mean", power: float = 0.0,
-    confidence: float = 0.95,
+    sweep_result: Any, key: str, *, x: str | None = None, scale: str | None = None, estimator: str = "mean",
+    power: float = 0.0, confidence: float = 0.95,
 ) -> ArrheniusFit:
     """`arrhenius_fit` of a `SweepResult` over the noise level `key` (its only varying grid key).
 
@@ -161,7 +193,9 @@ def arrhenius_fit_sweep(
     ----------
     sweep_result : SweepResult
     key : the grid key of the noise level, e.g. ``"dynamics.temperature"`` or ``"dynamics.eps"``.
-    scale : as in `arrhenius_fit`; default "temperature" for a temperature key, "eps" for an eps key.
+    x : what the key's values are, as in `arrhenius_fit`; default "temperature" for a temperature key, "eps" for
+        an eps key, "inverse" otherwise.
+    scale : the older name of `x`, as in `arrhenius_fit`.
     estimator : "mean" (the mean of the stopped paths and its standard error; biased low with censoring) or
         "exponential" (the censoring-aware exponential MLE total time at risk / stops, standard error mean /
         sqrt(stops)). Points with fewer than two stopped paths are left out.
@@ -176,9 +210,9 @@ def arrhenius_fit_sweep(
         raise ValueError(f"the sweep also varies {others}: fit a sweep over {key!r} only")
     if estimator not in ("mean", "exponential"):
         raise ValueError(f"estimator must be 'mean' or 'exponential', got estimator={estimator!r}")
-    if scale is None:
+    if x is None and scale is None:
         field = key.rpartition(".")[2]
-        scale = "temperature" if field == "temperature" else "eps" if field == "eps" else "inverse"
+        x = "temperature" if field == "temperature" else "eps" if field == "eps" else "inverse"
     noise, means, errors = [], [], []
     for point, res in zip(sweep_result.points, sweep_result.results):
         m, se = _point_estimate(res, estimator)
@@ -186,4 +220,4 @@ def arrhenius_fit_sweep(
             noise.append(point[key])
             means.append(m)
             errors.append(se)
-    return arrhenius_fit(noise, means, errors, scale=scale, power=power, confidence=confidence)
+    return arrhenius_fit(noise, means, errors, x=x, scale=scale, power=power, confidence=confidence)

@@ -1,5 +1,6 @@
 """Exit-time statistics with censoring: the mean with its standard error, Kaplan–Meier quantiles, the
-maximum-likelihood exponential rate with an exact chi-square interval, and tests of the exponential shape.
+maximum-likelihood exponential rate with its standard error and an exact chi-square interval, the coefficient of
+variation, and tests of the exponential shape.
 
 Escape from a deep well is a rare event, and its time is then close to exponential: a single rate describes it.
 These functions measure that rate from a run (or from plain arrays of times) and check the shape, so that a
@@ -20,9 +21,11 @@ from .._validate import as_int
 from .survival import KaplanMeier, censored_data, kaplan_meier, survival_data
 
 __all__ = [
+    "CoefficientOfVariation",
     "ExitTimeStatistics",
     "ExponentialFit",
     "ExponentialTest",
+    "coefficient_of_variation",
     "exit_time_statistics",
     "exponential_fit",
     "exponential_test",
@@ -56,7 +59,8 @@ class ExponentialFit:
     ----------
     rate : events / exposure, the MLE of the rate; its reciprocal `mean` is the MLE of the mean.
     rate_ci, mean_ci : (low, high) confidence intervals (see `exponential_fit` for how they are computed).
-    rate_stderr : rate / sqrt(events), from the Fisher information.
+    rate_stderr : rate / sqrt(events), from the Fisher information (NaN without events).
+    mean_stderr : mean / sqrt(events), the same by the delta method (NaN without events).
     events : number of observed times; censored : number of censored ones.
     exposure : total time at risk, the sum of all times (observed and censored).
     confidence : the level of the intervals.
@@ -71,13 +75,21 @@ class ExponentialFit:
     censored: int
     exposure: float
     confidence: float
+    mean_stderr: float = math.nan
+
+    def __str__(self) -> str:
+        return (f"exponential MLE mean {self.mean:.6g} ± {self.mean_stderr:.2g} [{self.mean_ci[0]:.6g}, "
+                f"{self.mean_ci[1]:.6g}] ({self.events} events, {self.censored} censored, "
+                f"{100 * self.confidence:g}% interval)")
 
 
 def exponential_fit(times: Any, observed: ArrayLike | None = None, *, confidence: float = 0.95) -> ExponentialFit:
     """Fit an exponential law to right-censored exit times by maximum likelihood.
 
     With d events and total time at risk E = sum of all times (censored ones up to their censoring time), the
-    log-likelihood d log(rate) - rate E is maximal at rate = d / E, whatever the censoring times are.
+    log-likelihood d log(rate) - rate E is maximal at rate = d / E, whatever the censoring times are. Its
+    standard error is rate / sqrt(d) (the observed Fisher information d / rate^2), and that of the mean 1 / rate is
+    mean / sqrt(d) (the delta method).
 
     The interval is exact, from the chi-square law: without censoring 2 rate E ~ chi2(2d), so
     [chi2_{a/2}(2d), chi2_{1-a/2}(2d)] / (2E); with censoring at fixed times (a time cap) the upper end uses
@@ -111,7 +123,7 @@ def exponential_fit(times: Any, observed: ArrayLike | None = None, *, confidence
     mean_ci = (1.0 / high, 1.0 / low if low > 0 else math.inf)
     return ExponentialFit(rate=rate, rate_ci=(low, high), rate_stderr=rate / math.sqrt(d) if d else math.nan,
                           mean=mean, mean_ci=mean_ci, events=d, censored=censored, exposure=exposure,
-                          confidence=level)
+                          confidence=level, mean_stderr=mean / math.sqrt(d) if d else math.nan)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,6 +230,91 @@ def exponential_test(
                            (math.exp(low), math.exp(high)))
 
 
+def _weibull_cv(k: float) -> float:
+    """sd / mean of a Weibull law of shape k: sqrt(Gamma(1 + 2/k) / Gamma(1 + 1/k)^2 - 1)."""
+    return math.sqrt(math.expm1(math.lgamma(1 + 2 / k) - 2 * math.lgamma(1 + 1 / k)))
+
+
+@dataclasses.dataclass(frozen=True)
+class CoefficientOfVariation:
+    """The coefficient of variation sd / mean of exit times (1 for an exponential law), see
+    `coefficient_of_variation`.
+
+    Attributes
+    ----------
+    value, stderr, ci : the estimate, its standard error and its interval at `confidence`.
+    method : "sample" (the sample coefficient of variation of uncensored times) or "weibull" (that of the Weibull
+        law fitted by maximum likelihood with censoring).
+    events, censored : how many times were observed and censored.
+    confidence : the level of the interval.
+    """
+
+    value: float
+    stderr: float
+    ci: tuple[float, float]
+    method: str
+    events: int
+    censored: int
+    confidence: float
+
+    def __str__(self) -> str:
+        return (f"CV {self.value:.3g} ± {self.stderr:.2g} [{self.ci[0]:.3g}, {self.ci[1]:.3g}] "
+                f"({self.method})")
+
+
+def coefficient_of_variation(
+    times: Any, observed: ArrayLike | None = None, *, confidence: float = 0.95,
+) -> CoefficientOfVariation:
+    """The coefficient of variation sd / mean of exit times, with its standard error and interval.
+
+    An exponential law has 1, whatever its rate: a value near 1 says the exits are rare events, the regime where
+    Eyring–Kramers and Freidlin–Wentzell apply; a value well below 1 says the paths need a rise time (they travel to
+    the boundary rather than wait for a fluctuation), a value above 1 a mixture of fast and slow exits.
+
+    Without censoring it is the sample value s / mean (s with n - 1 in the denominator), its standard error the
+    delta method with the sample moments, Var ~ (c^4 + (m4 - m2^2) / (4 m2 mean^2) - c m3 / (m2^(1/2) mean^2)) / n
+    (1 / n for an exponential law), and the interval value ± z stderr. With censored times the sample value is not
+    identified (the tail beyond the cap is unseen); it is then that of the Weibull law fitted with censoring
+    (`exponential_test`'s shape k: c = sqrt(Gamma(1 + 2/k) / Gamma(1 + 1/k)^2 - 1)), its interval the image of the
+    shape's profile-likelihood interval and its standard error that interval's half width over z.
+
+    Parameters
+    ----------
+    times, observed : as in `exponential_fit` (a SimulationResult, or arrays).
+    confidence : level of the interval.
+
+    Returns
+    -------
+    CoefficientOfVariation (NaN with fewer than 3 events).
+    """
+    level = _level(confidence)
+    t, o = _times(times, observed)
+    d, n = int(o.sum()), int(t.size)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    nan = CoefficientOfVariation(math.nan, math.nan, (math.nan, math.nan), "sample" if d == n else "weibull", d,
+                                 n - d, level)
+    if d < 3:
+        return nan
+    if d == n:
+        mu = float(t.mean())
+        if not mu > 0:
+            return nan
+        c = float(t.std(ddof=1)) / mu
+        dev = t - mu
+        m2, m3, m4 = (float(np.mean(dev**k)) for k in (2, 3, 4))
+        if m2 == 0:
+            return CoefficientOfVariation(0.0, 0.0, (0.0, 0.0), "sample", d, 0, level)
+        var = (c**4 + (m4 - m2**2) / (4 * m2 * mu**2) - c * m3 / (math.sqrt(m2) * mu**2)) / n
+        se = math.sqrt(max(var, 0.0))
+        return CoefficientOfVariation(c, se, (max(c - z * se, 0.0), c + z * se), "sample", d, 0, level)
+    if np.any(t[o] <= 0):
+        return nan
+    w = exponential_test(t, o, confidence=level)
+    c = _weibull_cv(w.shape)
+    ci = (_weibull_cv(w.shape_ci[1]), _weibull_cv(w.shape_ci[0]))  # decreasing in k
+    return CoefficientOfVariation(c, (ci[1] - ci[0]) / (2 * z), ci, "weibull", d, n - d, level)
+
+
 @dataclasses.dataclass(frozen=True)
 class ExitTimeStatistics:
     """Exit-time statistics of a run or of arrays of censored times (see `exit_time_statistics`).
@@ -232,6 +329,7 @@ class ExitTimeStatistics:
     kaplan_meier : the survival curve.
     exponential : the exponential fit (censoring-aware MLE of the rate and the mean).
     exponential_test : the Weibull likelihood-ratio test of the exponential shape (None with fewer than 2 events).
+    cv : the coefficient of variation (`coefficient_of_variation`; 1 for an exponential law).
     """
 
     n: int
@@ -244,11 +342,15 @@ class ExitTimeStatistics:
     kaplan_meier: KaplanMeier
     exponential: ExponentialFit
     exponential_test: ExponentialTest | None
+    cv: CoefficientOfVariation | None = None
 
     def __str__(self) -> str:
         e = self.exponential
         text = (f"{self.n} times ({self.events} observed, {self.censored} censored): mean {self.mean:.6g} ± "
-                f"{self.stderr:.2g}; exponential MLE mean {e.mean:.6g} [{e.mean_ci[0]:.6g}, {e.mean_ci[1]:.6g}]")
+                f"{self.stderr:.2g}; exponential MLE mean {e.mean:.6g} ± {e.mean_stderr:.2g} [{e.mean_ci[0]:.6g}, "
+                f"{e.mean_ci[1]:.6g}]")
+        if self.cv is not None and math.isfinite(self.cv.value):
+            text += f"; CV {self.cv.value:.3g} ± {self.cv.stderr:.2g}"
         if self.exponential_test is not None:
             x = self.exponential_test
             text += f"; Weibull shape {x.shape:.3g} (exponential law p = {x.p_value:.3g})"
@@ -260,7 +362,8 @@ def exit_time_statistics(
     confidence: float = 0.95,
 ) -> ExitTimeStatistics:
     """Everything about a sample of exit times at once: mean ± SE, Kaplan–Meier quantiles, the exponential MLE
-    with its interval and the Weibull test of the exponential shape.
+    with its standard error and interval, the coefficient of variation and the Weibull test of the exponential
+    shape.
 
     Parameters
     ----------
@@ -293,4 +396,4 @@ def exit_time_statistics(
     return ExitTimeStatistics(n=int(t.size), events=int(ev.size), censored=int(t.size - ev.size), mean=mean,
                               stderr=stderr, mean_ci=(mean - z * stderr, mean + z * stderr), quantiles=qvals,
                               kaplan_meier=km, exponential=exponential_fit(t, o, confidence=level),
-                              exponential_test=test)
+                              exponential_test=test, cv=coefficient_of_variation(t, o, confidence=level))

@@ -26,6 +26,12 @@ log E[tau] ~ V0 B / eta (`linear_quasipotential`, discrete), and 003's exp(2 B r
 correction), while 003's exponent grows as sqrt(alpha). The experiment also simulates that quadratic model itself
 (Gaussian SGD with the fixed H and C on `Quadratic(H)`) over B / eta, to separate what the local theory gets
 wrong about the quadratic model from what the network does beyond it.
+
+Regime. Both theories describe rare exits, whose times are exponential (coefficient of variation 1). Each point
+reports the coefficient of variation of its exit times (`analysis.coefficient_of_variation`); at 003's settings
+(B / eta up to 80) it is 0.1-0.5, so the paths travel out rather than wait for a rare fluctuation, and neither
+theory is expected to hold there. The "rare" series goes to B / eta = 140-150 (B fixed, eta = B / x), where the
+coefficient of variation approaches 1 (0.7-0.85), and compares the slope there.
 """
 
 from __future__ import annotations
@@ -40,18 +46,23 @@ import numpy as np
 
 from .. import datasets
 from ..analysis.arrhenius import ArrheniusFit, arrhenius_fit
+from ..analysis.estimates import censored_mean
 from ..analysis.mlp import MLPMinimum, mlp_minimum
 from ..analysis.quasipotential import linear_quasipotential
+from ..analysis.statistics import coefficient_of_variation, exponential_fit
+from ..analysis.survival import survival_data
 from ..dynamics import GaussianSGD, SGDk
 from ..landscapes import MLP, Quadratic
 from ..regions import Ball
 from ..simulate import simulate
-from .report import Report, format_table
+from .report import Design, Report, finite, format_table
 
 __all__ = ["MLPExitExperiment", "mlp_exit_time_experiment", "run"]
 
 DEFAULT_PATHS = 200
-LABELS = {"alpha": "sharpness alpha", "radius": "radius r", "inverse_noise": "B / eta"}
+LABELS = {"alpha": "sharpness alpha", "radius": "radius r", "inverse_noise": "B / eta", "rare": "B / eta"}
+# the share of censored paths above which a point's mean rests on the exponential MLE, flagged in the table
+CENSORED_FLAG = 0.1
 _NOISES = ("minibatch", "empirical")
 
 
@@ -71,8 +82,11 @@ class MLPExitExperiment:
     Attributes
     ----------
     minimum : the `MLPMinimum`.
-    series : "alpha", "radius", "inverse_noise" -> a dict with "values" (the varied quantity), "mean", "stderr"
-        (exit times in units of time k eta), "censored", "fw" and "paper" (the predicted log E[tau] exponents
+    series : "alpha", "radius", "inverse_noise", "rare" -> a dict with "values" (the varied quantity), "mean",
+        "stderr" (exit times in units of time k eta; with censored paths the exponential MLE, see
+        `mlp_exit_time_experiment`), "censored", "cv", "cv_stderr", "cv_method" (the coefficient of variation of
+        the exit times, `analysis.coefficient_of_variation`), "lr" (eta at each point), "seed" (each point's
+        simulation seed), "fw" and "paper" (the predicted log E[tau] exponents
         V0 B / eta and 2 (B / eta) r^2 sqrt(alpha lambda_min) at each value), "fit" (an `ArrheniusFit` of log mean
         against the value: its barrier is the fitted slope), "fw_slope" and "paper_slope" (the slopes of the two
         exponents over the series, from their end points) and the fixed parameters; the "inverse_noise" series also
@@ -99,17 +113,18 @@ class MLPExitExperiment:
             "series": {},
             "elapsed": self.elapsed,
         }
+        per_point = ("values", "mean", "stderr", "censored", "cv", "cv_stderr", "cv_method", "lr", "seed", "fw",
+                     "paper")
         for name, s in self.series.items():
             f: ArrheniusFit = s["fit"]
             out["series"][name] = {
-                **{k: v for k, v in s.items() if k not in ("fit", "values", "mean", "stderr", "censored", "fw",
-                                                            "paper", "quadratic")},
+                **{k: v for k, v in s.items() if k not in ("fit", "quadratic", *per_point)},
                 "fit": {"slope": f.barrier, "stderr": f.barrier_stderr, "ci": list(f.barrier_ci),
                         "prefactor": f.prefactor},
                 "points": [{"value": float(v), "mean": float(mu), "stderr": float(se), "censored": int(c),
-                            "fw_exponent": float(a), "paper_exponent": float(b)}
-                           for v, mu, se, c, a, b in zip(s["values"], s["mean"], s["stderr"], s["censored"], s["fw"],
-                                                         s["paper"])],
+                            "cv": finite(cv), "cv_stderr": finite(cs), "cv_method": cm, "lr": float(lr),
+                            "seed": int(sd), "fw_exponent": float(a), "paper_exponent": float(b)}
+                           for v, mu, se, c, cv, cs, cm, lr, sd, a, b in zip(*(s[k] for k in per_point))],
             }
             if "quadratic" in s:
                 q = s["quadratic"]
@@ -118,6 +133,12 @@ class MLPExitExperiment:
                      "lower_bound": float(lb)}
                     for v, mu, se, c, lb in zip(s["values"], q["mean"], q["stderr"], q["censored"], q["lower_bound"])]
         return out
+
+
+def _point_seed(seed: int, index: int) -> int:
+    """The simulation seed of the experiment's index-th distinct point: its own stream, so that no two rows share
+    random numbers (with one seed for all, the radius rows would be the same paths stopped at different radii)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def _positive_list(name: str, values: Sequence[float]) -> np.ndarray:
@@ -131,11 +152,13 @@ def mlp_exit_time_experiment(
     *, n_samples: int = 100, hidden: int = 8, l2: float = 0.01, noise: str = "minibatch", lr: float = 0.05,
     batch_size: int = 3, radius: float = 0.5, alphas: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
     radii: Sequence[float] = (0.3, 0.4, 0.5, 0.6), batch_sizes: Sequence[int] = (1, 2, 3, 4),
+    rare_inverse_noise: Sequence[float] = (140.0, 150.0), rare_batch_size: int = 7, rare_max_steps: int = 400_000,
     n_paths: int = 200, max_steps: int = 200_000, quadratic_max_steps: int = 40_000, seed: int = 0,
     threads: int | None = None, progress: bool | None = False,
 ) -> MLPExitExperiment:
     """003's Figure 2 on a real network: mean exit times of SGD from the r-ball around a minimum of `MLP`, against
-    the sharpness alpha (L_alpha(theta) = L(sqrt(alpha) theta)), the radius r and B / eta.
+    the sharpness alpha (L_alpha(theta) = L(sqrt(alpha) theta)), the radius r and B / eta, and over B / eta again
+    where the exits are rare events.
 
     The network: `MLP(X, y, hidden, l2=l2)` on the first `n_samples` rows of the standardized diabetes data
     (`escapade.datasets.load_diabetes`, needs scikit-learn), trained to a minimum by `mlp_minimum`. Every path
@@ -143,6 +166,11 @@ def mlp_exit_time_experiment(
     The sharpness acts through the exact change of variables of `escapade.analysis.mlp` (step alpha eta, ball of
     radius sqrt(alpha) r). Times are k eta, k the exit step. Each series is fitted by weighted least squares of
     log E[tau] on the varied quantity (on B / eta for the noise series, as 003 plots it).
+
+    Every point reports the coefficient of variation of its exit times (1 for the exponential law of rare exits;
+    `analysis.coefficient_of_variation`, the censored Weibull fit's where paths were censored). At 003's settings
+    it is far below 1: the "rare" series (B = `rare_batch_size`, eta = B / x for x in `rare_inverse_noise`,
+    alpha = 1, r = `radius`) is where it approaches 1, the regime the theories claim.
 
     Parameters
     ----------
@@ -152,11 +180,17 @@ def mlp_exit_time_experiment(
     lr : eta (at alpha = 1); alpha eta lambda_max must stay below 2.
     batch_size, radius : B and r where they are held fixed.
     alphas, radii, batch_sizes : the values of each series.
-    n_paths : paths per point; max_steps : the cap per path (censored paths enter the mean as the exponential MLE;
-        when every path is censored the mean is the cap, a lower bound, with a standard error equal to it).
+    rare_inverse_noise, rare_batch_size, rare_max_steps : the rare series' B / eta values (empty: skip it), its B
+        and its cap per path.
+    n_paths : paths per point; max_steps : the cap per path. A point with censored paths reports the exponential
+        MLE of the mean, events / total time at risk, with its standard error mean / sqrt(events)
+        (`analysis.exponential_fit`); when every path is censored, the restricted mean E[min(tau, cap)]
+        (`analysis.estimates.censored_mean`), a lower bound, with a standard error equal to it.
     quadratic_max_steps : the cap for the quadratic model of the B / eta series (0: skip it): Gaussian SGD with the
         fixed H and C of the minimum on `Quadratic(H)`, the model both theories describe, for comparison.
-    seed : the training seed and the simulation seed (common to every point); threads, progress : as in `simulate`.
+    seed : the training seed; each distinct point is simulated with its own seed drawn from it (the point the three
+        series of 003's figure share, alpha = 1, r = `radius`, B = `batch_size`, is simulated once). threads, progress : as in
+        `simulate`.
 
     Returns
     -------
@@ -169,7 +203,8 @@ def mlp_exit_time_experiment(
         raise ValueError(f"quadratic_max_steps must be a non-negative integer, got "
                          f"quadratic_max_steps={quadratic_max_steps!r}")
     for name, v in (("n_samples", n_samples), ("hidden", hidden), ("n_paths", n_paths), ("max_steps", max_steps),
-                    ("batch_size", batch_size)):
+                    ("batch_size", batch_size), ("rare_batch_size", rare_batch_size),
+                    ("rare_max_steps", rare_max_steps)):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {name}={v!r}")
     for name, f in (("lr", lr), ("radius", radius), ("l2", l2)):
@@ -178,6 +213,8 @@ def mlp_exit_time_experiment(
     a_values = _positive_list("alphas", alphas)
     r_values = _positive_list("radii", radii)
     b_values = _positive_list("batch_sizes", batch_sizes)
+    rare_values = (_positive_list("rare_inverse_noise", rare_inverse_noise) if len(rare_inverse_noise)
+                   else np.zeros(0))
     if noise == "minibatch" and not np.all(b_values == np.round(b_values)):
         raise ValueError(f"batch_sizes must be integers for noise='minibatch', got batch_sizes={batch_sizes!r}")
     X, y = datasets.load_diabetes()
@@ -189,81 +226,104 @@ def mlp_exit_time_experiment(
     if float(a_values.max()) * lr * lam_max >= 2:
         raise ValueError(f"lr={lr!r} is too large: alpha lr lambda_max = {float(a_values.max()) * lr * lam_max:.3g} "
                          f">= 2 at alpha = {float(a_values.max()):g} (lambda_max = {lam_max:.3g})")
+    if rare_values.size and rare_batch_size / float(rare_values.min()) * lam_max >= 2:
+        raise ValueError(f"rare_inverse_noise={rare_inverse_noise!r} is too small for rare_batch_size="
+                         f"{rare_batch_size}: eta = B / x must keep eta lambda_max below 2")
     eta = float(lr)
     elapsed = 0.0
 
     quad = Quadratic(H)
+    points: dict[tuple[Any, ...], dict[str, Any]] = {}  # each distinct point, simulated once with its own seed
 
-    def run(alpha: float, r: float, B: float, model: str = "network") -> tuple[float, float, int, float]:
+    def run(alpha: float, r: float, B: float, step_lr: float, model: str = "network",
+            cap: int = int(max_steps)) -> dict[str, Any]:
         nonlocal elapsed
-        step = alpha * eta
+        key = (alpha, r, B, step_lr, model, cap)
+        if key in points:
+            return points[key]
+        point_seed = _point_seed(seed, len(points))
+        step = alpha * step_lr
         t0 = time.perf_counter()
         if model == "quadratic":
             # the quadratic approximation: Gaussian SGD on theta^T H theta / 2 with the fixed C of the minimum
             res = simulate(quad, GaussianSGD(lr=step, batch_size=float(B), C=C), x0=np.zeros(H.shape[0]),
                            stop=Ball(center=np.zeros(H.shape[0]), radius=math.sqrt(alpha) * r),
-                           n_paths=int(n_paths), max_steps=int(quadratic_max_steps), seed=seed, threads=threads,
-                           progress=progress)
+                           n_paths=int(n_paths), max_steps=int(quadratic_max_steps), seed=point_seed,
+                           threads=threads, progress=progress)
         else:
             if noise == "minibatch":
                 dyn: Any = SGDk(lr=step, batch_size=int(B), replace=True)
             else:
                 dyn = GaussianSGD(lr=step, batch_size=float(B), C="empirical")
             res = simulate(net, dyn, x0=mini.theta, stop=Ball(center=mini.theta, radius=math.sqrt(alpha) * r),
-                           n_paths=int(n_paths), max_steps=int(max_steps), seed=seed, threads=threads,
+                           n_paths=int(n_paths), max_steps=cap, seed=point_seed, threads=threads,
                            progress=progress)
         elapsed += time.perf_counter() - t0
-        st = res.stats()
-        s = st.summary()
-        n_cens = s.counts["CENSORED"]
-        if n_cens and not st.n_stopped:  # no exit at all: the cap is a lower bound, with a 100% error
-            m = se = st.censored_time / n_cens
-        elif n_cens:
-            m = (st.total_time + st.censored_time) / st.n_stopped
-            se = m / math.sqrt(st.n_stopped)
-        else:
-            m, se = s.mean, s.stderr
-        # E[min(tau, cap)], a lower bound on E[tau]
-        restricted = (st.total_time + st.censored_time) / max(st.n_stopped + n_cens, 1)
-        # the run's time unit is one step (discrete map); a step is eta of the original time
-        return m * eta, se * eta, int(n_cens), restricted * eta
+        # the run's time unit is one step (discrete map); a step is step_lr of the original time
+        t, observed = survival_data(res)
+        t = t * step_lr
+        fit = exponential_fit(t, observed)
+        # E[min(tau, cap)], a lower bound on E[tau]; the mean itself when no path is censored
+        cap_steps = quadratic_max_steps if model == "quadratic" else cap
+        restricted, restricted_se, identified = censored_mean(t, observed, cap_steps * step_lr)
+        if identified:
+            m, se = restricted, restricted_se
+        elif fit.events:
+            m, se = fit.mean, fit.mean_stderr
+        else:  # no exit at all: the cap is a lower bound, with a 100% error
+            m = se = restricted
+        cv = coefficient_of_variation(t, observed)
+        points[key] = {"mean": m, "stderr": se, "censored": fit.censored, "lower_bound": restricted,
+                       "cv": cv.value, "cv_stderr": cv.stderr, "cv_method": cv.method, "seed": point_seed,
+                       "paths": int(t.size)}
+        return points[key]
 
-    def paper(alpha: float, r: float, B: float) -> float:
-        return 2 * (B / eta) * r**2 * math.sqrt(alpha * lam_min)
+    def paper(alpha: float, r: float, B: float, step_lr: float) -> float:
+        return 2 * (B / step_lr) * r**2 * math.sqrt(alpha * lam_min)
 
-    def fw(alpha: float, r: float, B: float) -> float:
+    def fw(alpha: float, r: float, B: float, step_lr: float) -> float:
         # the map in phi = sqrt(alpha) theta: step alpha eta, ball sqrt(alpha) r; exponent V0 B / (alpha eta)
-        return _fw_slope(H, C, alpha * eta, math.sqrt(alpha) * r) * B / (alpha * eta)
+        return _fw_slope(H, C, alpha * step_lr, math.sqrt(alpha) * r) * B / (alpha * step_lr)
 
     series: dict[str, dict[str, Any]] = {}
-    specs = [("alpha", a_values, lambda v: (float(v), radius, float(batch_size))),
-             ("radius", r_values, lambda v: (1.0, float(v), float(batch_size))),
-             ("inverse_noise", b_values, lambda v: (1.0, radius, float(v)))]
-    for name, values, point in specs:
-        rows = [run(*point(v)) for v in values]
-        mean = np.array([r[0] for r in rows])
-        stderr = np.array([r[1] for r in rows])
+    B_rare = float(rare_batch_size)
+    specs: list[tuple[str, np.ndarray, Callable[[float], tuple[float, float, float, float]], int]] = [
+        ("alpha", a_values, lambda v: (float(v), radius, float(batch_size), eta), int(max_steps)),
+        ("radius", r_values, lambda v: (1.0, float(v), float(batch_size), eta), int(max_steps)),
+        ("inverse_noise", b_values, lambda v: (1.0, radius, float(v), eta), int(max_steps))]
+    if rare_values.size:
+        specs.append(("rare", rare_values, lambda v: (1.0, radius, B_rare, B_rare / float(v)), int(rare_max_steps)))
+    for name, values, point, cap in specs:
+        rows = [run(*point(v), cap=cap) for v in values]
+        mean = np.array([r["mean"] for r in rows])
+        stderr = np.array([r["stderr"] for r in rows])
         fw_e = np.array([fw(*point(v)) for v in values])
         paper_e = np.array([paper(*point(v)) for v in values])
         x = values / eta if name == "inverse_noise" else values
-        fit = arrhenius_fit(x, mean, stderr, scale="inverse")
+        fit = arrhenius_fit(x, mean, stderr, x="inverse")
         slope = (lambda e: float((e[-1] - e[0]) / (x[-1] - x[0])))  # noqa: E731
-        series[name] = {"values": x, "mean": mean, "stderr": stderr, "censored": np.array([r[2] for r in rows]),
+        series[name] = {"values": x, "mean": mean, "stderr": stderr,
+                        **{k: np.array([r[k] for r in rows]) for k in ("censored", "cv", "cv_stderr", "seed")},
+                        "cv_method": [r["cv_method"] for r in rows],
+                        "lr": np.array([point(v)[3] for v in values]),
                         "fw": fw_e, "paper": paper_e, "fit": fit, "fw_slope": slope(fw_e),
-                        "paper_slope": slope(paper_e),
+                        "paper_slope": slope(paper_e), "max_steps": cap,
                         "fixed": {k: v for k, v in (("alpha", 1.0), ("radius", radius),
-                                                    ("batch_size", batch_size)) if k != name and
-                                  not (name == "inverse_noise" and k == "batch_size")}}
+                                                    ("batch_size", rare_batch_size if name == "rare" else batch_size))
+                                  if k != name and not (name == "inverse_noise" and k == "batch_size")}}
         if name == "inverse_noise" and quadratic_max_steps > 0:
             q = [run(*point(v), model="quadratic") for v in values]
-            series[name]["quadratic"] = {"mean": np.array([r[0] for r in q]), "stderr": np.array([r[1] for r in q]),
-                                         "censored": np.array([r[2] for r in q]),
-                                         "lower_bound": np.array([r[3] for r in q])}
+            series[name]["quadratic"] = {k: np.array([r[k] for r in q])
+                                         for k in ("mean", "stderr", "censored", "lower_bound", "seed")}
     params = {"data": f"diabetes (standardized), first {n_samples} samples", "n_samples": int(n_samples),
               "hidden": int(hidden), "l2": float(l2), "dim": int(net.dim), "noise": noise, "lr": eta,
               "batch_size": int(batch_size), "radius": float(radius), "alphas": a_values.tolist(),
-              "radii": r_values.tolist(), "batch_sizes": b_values.tolist(), "n_paths": int(n_paths),
+              "radii": r_values.tolist(), "batch_sizes": b_values.tolist(),
+              "rare_inverse_noise": rare_values.tolist(), "rare_batch_size": int(rare_batch_size),
+              "rare_max_steps": int(rare_max_steps), "n_paths": int(n_paths),
               "max_steps": int(max_steps), "quadratic_max_steps": int(quadratic_max_steps), "seed": seed,
+              "distinct_points": len(points),
+              "seeds": "each distinct point its own stream, SeedSequence([seed, k]) for the k-th point simulated",
               "sharpness": "L_alpha(theta) = L(sqrt(alpha) theta), simulated as SGD on L with step alpha eta from "
                            "theta*, exit from the ball of radius sqrt(alpha) r (exact change of variables)"}
     return MLPExitExperiment(minimum=mini, series=series, params=params, elapsed=elapsed)
@@ -278,7 +338,7 @@ def _figure(e: MLPExitExperiment) -> Callable[[Path], None]:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+        fig, axes = plt.subplots(1, len(e.series), figsize=(4 * len(e.series), 3.6))
         for ax, (name, s) in zip(axes, e.series.items()):
             x, m, se = s["values"], s["mean"], s["stderr"]
             logm = np.log(m)
@@ -291,7 +351,7 @@ def _figure(e: MLPExitExperiment) -> Callable[[Path], None]:
                 ax.plot(x[~cens], np.log(q["mean"][~cens]), "s", mfc="none", color="gray", label="quadratic model")
                 ax.plot(x[cens], np.log(q["lower_bound"][cens]), "^", mfc="none", color="gray",
                         label="quadratic model (lower bound)")
-            ax.set_xlabel(LABELS[name])
+            ax.set_xlabel(LABELS[name] + (" (rare exits)" if name == "rare" else ""))
             ax.set_ylabel("log E[tau]")
         for ax in axes:
             ax.legend(fontsize=7)
@@ -305,15 +365,27 @@ def _figure(e: MLPExitExperiment) -> Callable[[Path], None]:
     return draw
 
 
+def _cell(mean: float, stderr: float, censored: int, paths: int) -> str:
+    """E[tau] ± SE, flagged when more than CENSORED_FLAG of the paths were censored (the mean is then the
+    exponential MLE, or a lower bound when no path exited)."""
+    text = f"{mean:.4g} ± {stderr:.2g}"
+    if censored == paths:
+        return f">= {mean:.4g} (all censored)"
+    if censored > CENSORED_FLAG * paths:
+        text += " (MLE)"
+    return text
+
+
 def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
     n_paths = DEFAULT_PATHS if paths is None else paths
     e = mlp_exit_time_experiment(n_paths=n_paths, seed=seed, threads=threads, progress=progress)
     doc = e.to_dict()
     m = e.minimum
+    p = e.params
     lines = [
         "Mean exit time of minibatch SGD from the r-ball around a minimum of an MLP (003, Section 6, Figure 2)",
-        f"network: {e.params['data']}, hidden {e.params['hidden']} tanh, l2 {e.params['l2']:g}, d = "
-        f"{e.params['dim']}; eta = {e.params['lr']:g}, {n_paths} paths per point, seed {seed}",
+        f"network: {p['data']}, hidden {p['hidden']} tanh, l2 {p['l2']:g}, d = {p['dim']}; eta = {p['lr']:g} "
+        f"(rare series: eta = B / x), {n_paths} paths per point",
         f"minimum: loss {m.value:.5f}, |grad| {m.gradient_norm:.2e}, Hessian eigenvalues {m.eigenvalues[0]:.4g} .. "
         f"{m.eigenvalues[-1]:.4g} (all positive)",
         "alpha: L_alpha(theta) = L(sqrt(alpha) theta), run exactly as SGD on L with step alpha eta and ball radius "
@@ -321,31 +393,73 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         "FW: V0 B / eta of the discrete map's quadratic approximation (H, per-sample covariance C at the minimum);",
         "003: 2 (B / eta) r^2 sqrt(alpha lambda_min). Slopes: of log E[tau] per unit of the varied quantity.",
         "quadratic model: Gaussian SGD with the same H and C on theta^T H theta / 2 (what both theories describe), "
-        f"capped at {e.params['quadratic_max_steps']} steps (with censored paths: E[min(tau, cap)], a lower bound)",
+        f"capped at {p['quadratic_max_steps']} steps (with censored paths: E[min(tau, cap)], a lower bound)",
+        "CV: coefficient of variation sd / mean of the exit times (1 for the exponential law of rare exits; the",
+        "censored Weibull fit's where paths were censored). Where it is far from 1 the exits are not rare events:",
+        "the paths travel out of the ball rather than wait for a fluctuation, and neither Freidlin-Wentzell nor",
+        "003 is expected to apply. The rare series (B / eta = "
+        + ", ".join(f"{v:g}" for v in p["rare_inverse_noise"]) + ") goes to where it is close to 1.",
+        f"(MLE): more than {100 * CENSORED_FLAG:g}% of the paths censored; the mean is the exponential MLE.",
         "",
     ]
     summary = {}
     for name, s in e.series.items():
         f = s["fit"]
-        rows = [[f"{v:g}", f"{mu:.4g} ± {sd:.2g}", str(int(c)), f"{math.log(mu):.3f}", f"{a:.3f}", f"{b:.3f}"]
-                for v, mu, sd, c, a, b in zip(s["values"], s["mean"], s["stderr"], s["censored"], s["fw"],
-                                              s["paper"])]
-        header = [LABELS[name], "E[tau] ± SE", "censored", "log E[tau]", "FW exponent", "003 exponent"]
+        rows = [[f"{v:g}", _cell(mu, sd, int(c), n_paths), str(int(c)),
+                 f"{cv:.2f} ± {cs:.2f}" if math.isfinite(cv) else "n/a", f"{math.log(mu):.3f}", f"{a:.3f}",
+                 f"{b:.3f}"]
+                for v, mu, sd, c, cv, cs, a, b in zip(s["values"], s["mean"], s["stderr"], s["censored"], s["cv"],
+                                                      s["cv_stderr"], s["fw"], s["paper"])]
+        header = [LABELS[name], "E[tau] ± SE", "censored", "CV ± SE", "log E[tau]", "FW exponent", "003 exponent"]
         if "quadratic" in s:
             q = s["quadratic"]
             header.append("quadratic model E[tau] (censored)")
             for row, mu, sd, c, lb in zip(rows, q["mean"], q["stderr"], q["censored"], q["lower_bound"]):
                 row.append(f">= {lb:.4g} ({int(c)})" if c else f"{mu:.4g} ± {sd:.2g} (0)")
-        lines.append(f"{LABELS[name]} (fixed: " + ", ".join(f"{k} = {v:g}" for k, v in s["fixed"].items()) + ")")
+        title = "rare exits: B / eta" if name == "rare" else LABELS[name]
+        lines.append(f"{title} (fixed: " + ", ".join(f"{k} = {v:g}" for k, v in s["fixed"].items())
+                     + (f"; eta = B / x, cap {s['max_steps']} steps" if name == "rare" else "") + ")")
         lines.append(format_table(header, rows))
+        cvs = s["cv"][np.isfinite(s["cv"])]
+        near = np.abs(s["cv"] - 1) <= 0.2
+        regime = ("" if not cvs.size else
+                  f"  CV {cvs.min():.2f}-{cvs.max():.2f}: " + (
+                      "close to 1 (within 0.2), rare exits: the regime of both theories" if np.all(near) else
+                      "far from 1, not rare exits: neither theory is expected to apply here" if not np.any(near) else
+                      "close to 1 (within 0.2) only at " + ", ".join(f"{v:g}" for v in s["values"][near])
+                      + ": rare exits there, not at the others"))
         lines.append(f"  slope of log E[tau]: fitted {f.barrier:.4g} [{f.barrier_ci[0]:.4g}, {f.barrier_ci[1]:.4g}]"
                      f"; FW {s['fw_slope']:.4g}; 003 {s['paper_slope']:.4g}")
+        if regime:
+            lines.append(regime)
         lines.append("")
         summary[name] = {"fitted_slope": f.barrier, "ci": list(f.barrier_ci), "fw_slope": s["fw_slope"],
-                         "paper_slope": s["paper_slope"]}
+                         "paper_slope": s["paper_slope"],
+                         "cv_range": [float(cvs.min()), float(cvs.max())] if cvs.size else None}
     lines.append(f"{e.elapsed:.1f} s of simulation.")
     data = {
         **doc,
         "summary": summary,
     }
-    return Report(data=data, text="\n".join(lines), results={}, figures={"mlp-exit-time": _figure(e)})
+    rows_total = sum(len(s["values"]) for s in e.series.values())
+    network_points = p["distinct_points"] - (len(e.series["inverse_noise"]["values"])
+                                             if "quadratic" in e.series["inverse_noise"] else 0)
+    censored = {name: int(np.sum(s["censored"])) for name, s in e.series.items()}
+    quad = e.series["inverse_noise"].get("quadratic")
+    design = Design(
+        dt=f"one SGD step is eta = {p['lr']:g} time units (alpha series: the step alpha eta on L); rare series: "
+           f"B = {p['rare_batch_size']}, eta = B / x = "
+           + ", ".join(f"{v:.4g}" for v in e.series["rare"]["lr"]) if "rare" in e.series else
+           f"one SGD step is eta = {p['lr']:g} time units (alpha series: the step alpha eta on L)",
+        paths=f"{n_paths} per point",
+        seeds=f"training seed {seed}; each of the {p['distinct_points']} distinct simulated points has its own "
+              f"stream SeedSequence([{seed}, k]); the point alpha = 1, r = {p['radius']:g}, B = {p['batch_size']} "
+              "is one run, shown in all three of 003's series",
+        censoring=f"cap {p['max_steps']} steps ({p['rare_max_steps']} in the rare series); censored paths per "
+                  "series " + ", ".join(f"{k} {v}" for k, v in censored.items())
+                  + (f"; quadratic model capped at {p['quadratic_max_steps']} steps, {int(np.sum(quad['censored']))}"
+                     " censored (its mean is then a lower bound)" if quad is not None else "")
+                  + f"; a point with more than {100 * CENSORED_FLAG:g}% censored is marked (MLE) in the table",
+        rows=rows_total, independent=network_points)
+    return Report(data=data, text="\n".join(lines), results={}, figures={"mlp-exit-time": _figure(e)},
+                  design=design)
