@@ -299,6 +299,7 @@ def test_sgdk_minibatch_gradient_is_unbiased_for_a_weighted_sum(k, replace):
     n_paths = 20_000
     res = esc.simulate(f, esc.SGDk(lr=1.0, batch_size=k, replace=replace), x0=x, n_paths=n_paths, max_steps=1,
                        seed=10 * k + replace)
+    assert res.params["semantics"] == 3  # the unbiased scheme came with semantics 3
     drawn = x - res.final_position
     gap = np.abs(drawn[:, None, :] - steps[None]).max(axis=2)
     which = gap.argmin(axis=1)

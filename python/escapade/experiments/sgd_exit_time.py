@@ -553,7 +553,9 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
             f"{100 * worst_bias:.1f}%); map rows: none (the step eta is the model)"),
         paths=f"{n_paths} per point at dt, and the same {n_paths} Brownian paths at 2 dt for the bias (SDE rows)",
         seeds=(f"one per row, from seed {seed} and the row's (d, alpha, r, noise, dynamics) by numpy's SeedSequence "
-               f"(listed in the JSON); common to the row's 5 points"),
+               f"(listed in the JSON); common to the row's 5 points. Rows that differ only in alpha or r are exact "
+               f"rescalings of one another in law (same exact means, time scaled by alpha): independent replicates "
+               f"of fewer distinct models"),
         censoring=(f"time cap 40 x 150 / lambda_min, raised for a row until at most 10% of any point's paths are "
                    f"censored; {n_censored_rows} rows rest on more than 10%; a censored point's mean is the "
                    f"exponential MLE"),
