@@ -103,7 +103,7 @@ def _point_mean(result: Any, unit: float) -> tuple[float, float, str]:
     if s.counts["CENSORED"] == 0:
         return s.mean * unit, s.stderr * unit, "sample mean"
     f = exponential_fit(result)
-    se = f.mean / math.sqrt(f.events) if f.events else math.inf
+    se = f.mean_stderr if f.events else math.inf
     return f.mean * unit, se * unit, "exponential MLE"
 
 
