@@ -191,6 +191,26 @@ def test_calibrated_models_have_the_constants_004s_tables_imply(model):
         assert curv.n_indefinite == 0
 
 
+@pytest.mark.parametrize("model", [1, 2, 3])
+def test_calibrated_minimizers_lie_in_004s_feasible_box(model):
+    """004 restricts the sums to (-5, 5)^p (Section 5): both extreme minimizers of every calibrated model lie inside
+    it (Model 3 as first fitted had a sharp minimum at -5.0009 in coordinate 82), and they are stationary points
+    of F whose per-coordinate curvature 6 A x^2 + B is positive."""
+    st = rep.styblinski_tang_model(model)
+    A, B, _ = st.coefficients()
+    for x in (st.flattest_minimizer(), st.sharpest_minimizer()):
+        assert x.shape == (st.dim,)
+        assert np.all(np.abs(x) < 5.0), (model, int(np.argmax(np.abs(x))), float(np.abs(x).max()))
+        assert np.abs(st.gradient(x)).max() < 1e-8 * np.abs(A).max()
+        assert np.all(6 * A * x**2 + B > 0)
+    d, n, seed = rep.ST_SIZES[f"st{model}"]
+    assert rep._box_excess(rep.calibrated_styblinski_tang(d, n, rep.ST_CALIBRATED[model], seed=seed)) < 1e-3
+    if model == 3:  # the penalty sees the unconstrained fit's minimum at -5.0009
+        old = rep.calibrated_styblinski_tang(d, n, (-1.729940, -3.359478, 0.090677, 0.333224, 1.688671, 2.831884),
+                                             seed=seed)
+        assert rep._box_excess(old) == pytest.approx(5.0009 - 4.9, abs=1e-3)
+
+
 def test_the_uniform_models_stay_available_and_are_far_from_004():
     st = rep.styblinski_tang_model(1, family="uniform")
     assert np.array_equal(st.c1, esc.StyblinskiTangSum.random(10, 200, seed=1).c1)

@@ -85,10 +85,13 @@ TABLE5 = {
 ST_CALIBRATED = {
     1: (0.286267, -0.447630, 0.161234, 0.176080, 0.584223, 1.393871),
     2: (-0.880335, -2.680710, 0.098165, 0.144470, 1.110019, 2.604950),
-    3: (-1.729940, -3.359478, 0.090677, 0.333224, 1.688671, 2.831884),
+    3: (-1.722586, -3.327307, 0.079474, 0.349425, 1.675179, 2.794186),
 }
 #: The linear coefficient at which x^4 - 16 x^2 + C x loses its second local minimum: (64 / 3) sqrt(8 / 3).
 _C_CRITICAL = 64.0 / 3.0 * math.sqrt(8.0 / 3.0)
+#: 004 restricts the Styblinski-Tang sums to (-BOX, BOX)^p; the fit keeps every local minimum of every coordinate
+#: within BOX_MARGIN * BOX of the origin (a penalty), so both extreme minimizers lie inside the box.
+BOX, BOX_MARGIN = 5.0, 0.98
 
 
 CIRCLE_MINIMIZER = np.zeros(2)  # the quadratic-circle models' circular-basin minimizer (the quadratic one: (0, -15))
@@ -188,11 +191,20 @@ def _point_constants(st: StyblinskiTangSum) -> dict[str, np.ndarray]:
     return out
 
 
+def _box_excess(st: StyblinskiTangSum) -> float:
+    """How far the local minima of st's coordinates reach past BOX_MARGIN * BOX from the origin: the root sum of
+    squares of max(|x| - BOX_MARGIN * BOX, 0) over every coordinate's minima (0 when all lie within)."""
+    x = np.abs(np.concatenate(st.local_minima_per_coordinate()))
+    return float(np.sqrt(np.sum(np.maximum(x - BOX_MARGIN * BOX, 0.0) ** 2)))
+
+
 def fit_styblinski_tang(model: int, *, start: ArrayLike | None = None) -> np.ndarray:
     """Fit the six parameters of `calibrated_styblinski_tang` for Model 1-3 (its size and seed) by least squares
     (scipy.optimize.least_squares) on the log ratios of the eight constants (lambda_1, lambda_m, s_f, t_f at the flat
-    and sharp minimizers, at the minimizers themselves) to `implied_constants`. Starts from ST_CALIBRATED[model]
-    unless `start` is given; 1-30 s. ST_CALIBRATED holds its answers (rounded to 6 decimals)."""
+    and sharp minimizers, at the minimizers themselves) to `implied_constants`, with a penalty (10 times
+    `_box_excess`) that keeps every coordinate's local minima within BOX_MARGIN * BOX = 4.9 of the origin, inside
+    004's feasible box (-5, 5)^p. Starts from ST_CALIBRATED[model] unless `start` is given; 1-60 s.
+    ST_CALIBRATED holds its answers (rounded to 6 decimals)."""
     from scipy.optimize import least_squares
 
     name = f"st{model}"
@@ -203,10 +215,12 @@ def fit_styblinski_tang(model: int, *, start: ArrayLike | None = None) -> np.nda
 
     def residuals(theta: np.ndarray) -> np.ndarray:
         try:
-            got = _point_constants(calibrated_styblinski_tang(d, n, theta, seed=seed))
+            st = calibrated_styblinski_tang(d, n, theta, seed=seed)
+            got = _point_constants(st)
         except ValueError:  # a coordinate lost its second minimum
-            return np.full(8, 10.0)
-        return np.log(np.concatenate([got["flat"] / target["flat"], got["sharp"] / target["sharp"]]))
+            return np.full(9, 10.0)
+        return np.concatenate([np.log(np.concatenate([got["flat"] / target["flat"], got["sharp"] / target["sharp"]])),
+                               [10.0 * _box_excess(st)]])
 
     x0 = np.asarray(ST_CALIBRATED[model] if start is None else start, dtype=np.float64)
     fit = least_squares(residuals, x0, bounds=([-10, -10, 0, 0, -5, -5], [5, 5, 0.7, 0.7, 5, 5]), diff_step=1e-4)
