@@ -95,7 +95,10 @@ def test_reproduction_runs_small_and_reports_documented_keys(tmp_path):
     assert "separated" in doc["summary"] and "statement" in doc["summary"]
     kinds = {(t["model"], t["minimizer"]): t["kind"] for t in doc["thresholds"]}
     assert kinds["qc1", "quadratic"] == "degenerate" and kinds["st1", "flat"] == "strict minimizer"
-    assert "degenerate, indefinite at" in report.text
+    [quad] = [t for t in doc["thresholds"] if (t["model"], t["minimizer"]) == ("qc1", "quadratic")]
+    assert "degenerate; any negative eigenvalue at " in report.text
+    assert f"below -0.001 x largest |eigenvalue| at {quad['n_indefinite']}" in report.text
+    assert quad["n_negative"] > quad["n_indefinite"] > 0 and quad["indefinite_rtol"] == rep.QC_RANK_RTOL
     [flat, sharp] = doc["calibration"]
     assert (flat["model"], flat["minimizer"], sharp["minimizer"]) == ("st1", "flat", "sharp")
     assert flat["004"]["divergence_l"] == list(rep.TABLE4[1, "flat"])
