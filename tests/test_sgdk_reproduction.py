@@ -105,8 +105,11 @@ def test_reproduction_runs_small_and_reports_documented_keys(tmp_path):
     assert flat["uniform"]["l1_over_linf"] > 0.5 > 0.1 > flat["calibrated"]["l1_over_linf"]
     assert "s_f/lambda_1^2" in report.text
     design = report.design.to_dict()
-    assert design["rows"] == design["independent"] == n  # every setting has its own seed stream
-    assert "no dt" in design["dt"] and "2 per setting" in design["paths"] and "100003" in design["seeds"]
+    # the table of diverged fractions: a row per (model, minimizer, k, radius), a setting (own seed) per cell
+    assert design["rows"] == design["independent"] == n // len(rep.RATES) == len(rep.summary_table(doc["rows"]))
+    assert "no dt" in design["dt"] and "2 per setting" in design["paths"] and f"{n} settings" in design["paths"]
+    assert f"seed 100003 * seed + n (seed = 0: seeds 1 to {n})" in design["seeds"]
+    assert "seed 0 * 100003" not in design["seeds"]
     assert design["censoring"].startswith("none")
     assert "settings stable" in report.text
     assert len(report.figures) == 9  # by k and by radius per model and minimizer, and qc1's Figure 8

@@ -419,16 +419,21 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         figures[f"{name}-{label}-by-radius"] = _figure(curves, name, label, "radius")
         if (name, label, 1, RATES[0], 1e-2) in to_circle:
             figures[f"{name}-{label}-to-circle"] = _figure(to_circle, name, label, "k", target="circular minimizer")
+    n_table_rows = len(rows) // len(RATES)
     design = Design(
         dt="a map, no dt: each row's step sizes are 1.5 l, (u + l)/2 and u/2 of its model, minimizer and k",
-        paths=f"{n_paths} per setting (model, minimizer, k, step, start radius), {ITERATIONS} iterations each",
-        seeds=f"setting n (1..{counter} in table order) uses seed {seed} * 100003 + n, its own stream; the models "
-              f"are fixed (quadratic-circle seed {QC_SEED}, Styblinski-Tang Model m seed m), the curvature points "
-              "seed 0",
+        paths=f"{n_paths} per setting, {ITERATIONS} iterations each; a setting is one cell of the table of diverged "
+              f"fractions: its {n_table_rows} rows (model, minimizer, k, start radius) times its {len(RATES)} "
+              f"columns (step), {len(rows)} settings",
+        seeds=f"setting n uses seed 100003 * seed + n (seed = {seed}: seeds {100_003 * seed + 1} to "
+              f"{100_003 * seed + counter}), n = 1..{counter} counting the settings by model, minimizer, k, step and "
+              f"start radius (the radius fastest), so each setting has its own stream and no two rows share one; "
+              f"the models are fixed (quadratic-circle seed {QC_SEED}, Styblinski-Tang Model m seed m), the "
+              "curvature points seed 0",
         censoring="none: every run takes all 20 iterations; a path past 1e8 (status DIVERGED), or at the end "
                   f"outside theta*'s basin (Styblinski-Tang) or farther than {ESCAPE:g} from theta* "
                   "(quadratic-circle) counts as diverged",
-        rows=len(rows), independent=len(rows))
+        rows=n_table_rows, independent=n_table_rows)
     return Report(data=data, text=text, results={}, figures=figures, design=design)
 
 
