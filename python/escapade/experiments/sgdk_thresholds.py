@@ -85,10 +85,13 @@ TABLE5 = {
 ST_CALIBRATED = {
     1: (0.286267, -0.447630, 0.161234, 0.176080, 0.584223, 1.393871),
     2: (-0.880335, -2.680710, 0.098165, 0.144470, 1.110019, 2.604950),
-    3: (-1.729940, -3.359478, 0.090677, 0.333224, 1.688671, 2.831884),
+    3: (-1.722586, -3.327307, 0.079474, 0.349425, 1.675179, 2.794186),
 }
 #: The linear coefficient at which x^4 - 16 x^2 + C x loses its second local minimum: (64 / 3) sqrt(8 / 3).
 _C_CRITICAL = 64.0 / 3.0 * math.sqrt(8.0 / 3.0)
+#: 004 restricts the Styblinski-Tang sums to (-BOX, BOX)^p; the fit keeps every local minimum of every coordinate
+#: within BOX_MARGIN * BOX of the origin (a penalty), so both extreme minimizers lie inside the box.
+BOX, BOX_MARGIN = 5.0, 0.98
 
 
 CIRCLE_MINIMIZER = np.zeros(2)  # the quadratic-circle models' circular-basin minimizer (the quadratic one: (0, -15))
@@ -188,11 +191,20 @@ def _point_constants(st: StyblinskiTangSum) -> dict[str, np.ndarray]:
     return out
 
 
+def _box_excess(st: StyblinskiTangSum) -> float:
+    """How far the local minima of st's coordinates reach past BOX_MARGIN * BOX from the origin: the root sum of
+    squares of max(|x| - BOX_MARGIN * BOX, 0) over every coordinate's minima (0 when all lie within)."""
+    x = np.abs(np.concatenate(st.local_minima_per_coordinate()))
+    return float(np.sqrt(np.sum(np.maximum(x - BOX_MARGIN * BOX, 0.0) ** 2)))
+
+
 def fit_styblinski_tang(model: int, *, start: ArrayLike | None = None) -> np.ndarray:
     """Fit the six parameters of `calibrated_styblinski_tang` for Model 1-3 (its size and seed) by least squares
     (scipy.optimize.least_squares) on the log ratios of the eight constants (lambda_1, lambda_m, s_f, t_f at the flat
-    and sharp minimizers, at the minimizers themselves) to `implied_constants`. Starts from ST_CALIBRATED[model]
-    unless `start` is given; 1-30 s. ST_CALIBRATED holds its answers (rounded to 6 decimals)."""
+    and sharp minimizers, at the minimizers themselves) to `implied_constants`, with a penalty (10 times
+    `_box_excess`) that keeps every coordinate's local minima within BOX_MARGIN * BOX = 4.9 of the origin, inside
+    004's feasible box (-5, 5)^p. Starts from ST_CALIBRATED[model] unless `start` is given; 1-60 s.
+    ST_CALIBRATED holds its answers (rounded to 6 decimals)."""
     from scipy.optimize import least_squares
 
     name = f"st{model}"
@@ -203,10 +215,12 @@ def fit_styblinski_tang(model: int, *, start: ArrayLike | None = None) -> np.nda
 
     def residuals(theta: np.ndarray) -> np.ndarray:
         try:
-            got = _point_constants(calibrated_styblinski_tang(d, n, theta, seed=seed))
+            st = calibrated_styblinski_tang(d, n, theta, seed=seed)
+            got = _point_constants(st)
         except ValueError:  # a coordinate lost its second minimum
-            return np.full(8, 10.0)
-        return np.log(np.concatenate([got["flat"] / target["flat"], got["sharp"] / target["sharp"]]))
+            return np.full(9, 10.0)
+        return np.concatenate([np.log(np.concatenate([got["flat"] / target["flat"], got["sharp"] / target["sharp"]])),
+                               [10.0 * _box_excess(st)]])
 
     x0 = np.asarray(ST_CALIBRATED[model] if start is None else start, dtype=np.float64)
     fit = least_squares(residuals, x0, bounds=([-10, -10, 0, 0, -5, -5], [5, 5, 0.7, 0.7, 5, 5]), diff_step=1e-4)
@@ -281,11 +295,16 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         curvatures[name, label] = curv
         table = thresholds_table(curv, BATCHES)
         kind, eigenvalues = minimizer_kind(f, center)
+        # any negative eigenvalue of H (below -d * machine epsilon * its largest |eigenvalue|), at the same points;
+        # curv.n_indefinite counts those below -rank_rtol * that (QC_RANK_RTOL for quadratic-circle)
+        n_negative = (local_curvature(f, center, EPS, n_samples=N_CURVATURE, seed=0).n_indefinite
+                      if name.startswith("qc") else curv.n_indefinite)
         thresholds.append({
             "model": name, "minimizer": label, "center_norm": float(np.linalg.norm(center)),
             "kind": kind, "hessian_eigenvalues": eigenvalues.tolist(),
             "lambda_1": float(curv.lambdas[0]), "lambda_m": float(curv.lambdas[-1]), "m": curv.m,
             "s_f": curv.s_f, "t_f": curv.t_f, "n_indefinite": curv.n_indefinite,
+            "indefinite_rtol": QC_RANK_RTOL if name.startswith("qc") else None, "n_negative": n_negative,
             "k": [finite(k) for k in BATCHES],
             "convergence_u": [float(v) for v in table["convergence"]],
             "divergence_l": [float(v) for v in table["divergence"]],
@@ -363,7 +382,9 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     }
     th_rows = []
     for t in thresholds:
-        what = f"{t['kind']}, indefinite at {t['n_indefinite']}/{N_CURVATURE}"
+        what = f"{t['kind']}; any negative eigenvalue at {t['n_negative']} of {N_CURVATURE}"
+        if t["indefinite_rtol"] is not None:
+            what += f", one below -{t['indefinite_rtol']:g} x largest |eigenvalue| at {t['n_indefinite']}"
         for k, u, l in zip(BATCHES, t["convergence_u"], t["divergence_l"]):
             th_rows.append([t["model"], t["minimizer"], what, "GD" if math.isinf(k) else f"{int(k)}", f"{u:.4g}",
                             f"{l:.4g}"])
@@ -375,11 +396,12 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         f"bound; {n_paths} paths x {ITERATIONS} iterations per setting; diverged: status DIVERGED, or at the end "
         f"outside theta*'s basin (Styblinski-Tang) or farther than {ESCAPE:g} from theta* (quadratic-circle))",
         "",
-        format_table(["model", "minimizer", "theta* (Hessian there; points of the ball)", "k", "u (convergence)",
-                      "l (divergence)"], th_rows),
+        format_table(["model", "minimizer", "theta*: its Hessian; the Hessian over the ball's points", "k",
+                      "u (convergence)", "l (divergence)"], th_rows),
         "",
         *_calibration_text(calibration),
-        "Share of paths that diverged, by step size (columns) and start radius, per model, minimizer and k:",
+        "Share of paths that diverged, by step size (columns) and start radius, per model, minimizer and k (one "
+        "setting per cell):",
         summary.to_string(),
         "",
         "Share of settings where at least half of the paths diverged, by start radius:",
@@ -397,16 +419,21 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         figures[f"{name}-{label}-by-radius"] = _figure(curves, name, label, "radius")
         if (name, label, 1, RATES[0], 1e-2) in to_circle:
             figures[f"{name}-{label}-to-circle"] = _figure(to_circle, name, label, "k", target="circular minimizer")
+    n_table_rows = len(rows) // len(RATES)
     design = Design(
         dt="a map, no dt: each row's step sizes are 1.5 l, (u + l)/2 and u/2 of its model, minimizer and k",
-        paths=f"{n_paths} per setting (model, minimizer, k, step, start radius), {ITERATIONS} iterations each",
-        seeds=f"setting n (1..{counter} in table order) uses seed {seed} * 100003 + n, its own stream; the models "
-              f"are fixed (quadratic-circle seed {QC_SEED}, Styblinski-Tang Model m seed m), the curvature points "
-              "seed 0",
+        paths=f"{n_paths} per setting, {ITERATIONS} iterations each; a setting is one cell of the table of diverged "
+              f"fractions: its {n_table_rows} rows (model, minimizer, k, start radius) times its {len(RATES)} "
+              f"columns (step), {len(rows)} settings",
+        seeds=f"setting n uses seed 100003 * seed + n (seed = {seed}: seeds {100_003 * seed + 1} to "
+              f"{100_003 * seed + counter}), n = 1..{counter} counting the settings by model, minimizer, k, step and "
+              f"start radius (the radius fastest), so each setting has its own stream and no two rows share one; "
+              f"the models are fixed (quadratic-circle seed {QC_SEED}, Styblinski-Tang Model m seed m), the "
+              "curvature points seed 0",
         censoring="none: every run takes all 20 iterations; a path past 1e8 (status DIVERGED), or at the end "
                   f"outside theta*'s basin (Styblinski-Tang) or farther than {ESCAPE:g} from theta* "
                   "(quadratic-circle) counts as diverged",
-        rows=len(rows), independent=len(rows))
+        rows=n_table_rows, independent=n_table_rows)
     return Report(data=data, text=text, results={}, figures=figures, design=design)
 
 
