@@ -68,7 +68,7 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
     ("sgd-exit-time", 5),
     pytest.param("mlp-exit-time", 3, marks=pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
                                                               reason="needs scikit-learn")),
-    # 10-30 s even with 1 path (the curvature of 14 minimizers, 672 settings): the fast check of its design is in
+    # 13 s even with 1 path (the curvature of 14 minimizers, 672 settings): the fast check of its design is in
     # test_sgdk_reproduction.py::test_reproduction_runs_small_and_reports_documented_keys.
     pytest.param("sgdk-thresholds", 1, marks=pytest.mark.slow),
 ])
