@@ -88,10 +88,11 @@ def test_exit_times_grow_with_batch_size_over_lr():
 
 def test_each_point_reports_its_coefficient_of_variation_and_its_own_seed():
     # 003's settings on a small network: exit times far less variable than the exponential law's (CV 1), by many
-    # standard errors of the CV; the rare series' (here cheap, B / eta = 60, 80 at B = 4) too
+    # standard errors of the CV; the rare series' (here cheap, B / eta = 60, 80 at B = 4, on the same network) too
     e = mlp_exit_time_experiment(n_samples=40, hidden=3, radius=0.15, alphas=(1.0, 2.0), radii=(0.15, 0.2),
                                  batch_sizes=(1, 2, 3), rare_inverse_noise=(60.0, 80.0), rare_batch_size=4,
-                                 n_paths=60, max_steps=20_000, quadratic_max_steps=0, threads=1)
+                                 rare_hidden=None, rare_l2=None, n_paths=60, max_steps=20_000, quadratic_max_steps=0,
+                                 threads=1)
     seeds = set()
     for s in e.series.values():
         assert np.all(s["cv_stderr"] > 0) and all(m == "sample" for m in s["cv_method"])
@@ -104,21 +105,44 @@ def test_each_point_reports_its_coefficient_of_variation_and_its_own_seed():
     assert shared[0] == shared[1] == shared[2]
     point = e.to_dict()["series"]["rare"]["points"][0]
     assert {"cv", "cv_stderr", "cv_method", "lr", "seed"} <= set(point)
+    assert e.series["rare"]["network"]["dim"] == e.params["dim"]  # None: the main network
+
+
+def test_the_rare_series_network_has_exponential_exit_times():
+    # the default rare series' network (hidden 4, l2 = 0.02: lambda_min 0.0070) at B / eta = 70: exit times with
+    # the exponential law's coefficient of variation 1, up to the relaxation time t0 ~ 10^2 of E[tau] ~ 10^3
+    # (CV ~ 1 - t0 / E[tau] ~ 0.9), while 003's settings on the main network stay near 0.1-0.5 (~4 s: the
+    # point of the series, 100 paths of ~10^4 steps)
+    e = mlp_exit_time_experiment(alphas=(1.0, 2.0), radii=(0.4, 0.5), batch_sizes=(2, 3),
+                                 rare_inverse_noise=(60.0, 70.0), n_paths=100, quadratic_max_steps=0)
+    rare, old = e.series["rare"], e.series["inverse_noise"]
+    assert rare["network"]["hidden"] == 4 and rare["network"]["l2"] == 0.02 and rare["network"]["dim"] == 49
+    # t0 ~ 1 / lambda_min: the rare network's flattest direction relaxes faster than the main one's
+    assert 0.006 < rare["network"]["lambda_min"] < 0.008 and e.minimum.eigenvalues[0] < 0.003
+    assert not np.any(rare["censored"]) and all(m == "sample" for m in rare["cv_method"])
+    cv, se = rare["cv"][1], rare["cv_stderr"][1]
+    assert 0.02 < se < 0.12
+    assert abs(cv - 1) < 0.12 + 3 * se, (cv, se)  # exponential up to t0 / E[tau] ~ 0.1
+    assert cv - old["cv"].max() > 3 * np.hypot(se, old["cv_stderr"].max())
+    # the FW and 003 exponents are those of the rare network's H, C and lambda_min
+    lam = rare["network"]["lambda_min"]
+    np.testing.assert_allclose(rare["paper"], 2 * np.array([60.0, 70.0]) * 0.5**2 * np.sqrt(lam))
 
 
 @pytest.mark.slow
 def test_the_rare_series_approaches_exponential_exit_times():
-    # the default network and rare series (B = 7, B / eta = 140, 150; cap 400,000 steps) with 100 paths: CV within 3 SE of 1, while
-    # 003's B / eta series stays far below (~3-8 minutes on two shared cores)
+    # the default rare series (hidden 4, l2 = 0.02, B = 7, B / eta = 70, 75, 80; cap 400,000 steps) with 100 paths:
+    # CV within 0.15 + 3 SE of 1 and no censored path, while 003's B / eta series stays far below (~1 minute on two
+    # shared cores)
     e = mlp_exit_time_experiment(alphas=(1.0, 2.0), radii=(0.4, 0.5), batch_sizes=(2, 3), n_paths=100,
                                  quadratic_max_steps=0)
     rare, old = e.series["rare"], e.series["inverse_noise"]
     assert np.all(1 - old["cv"] > 5 * old["cv_stderr"]), old["cv"]  # 003's settings: not rare exits
-    assert np.all(rare["cv"] - old["cv"].max() > 3 * rare["cv_stderr"]), rare["cv"]  # 0.7-0.85 against <= 0.5
-    assert abs(rare["cv"][1] - 1) < 0.2 + 3 * rare["cv_stderr"][1], rare["cv"]  # B / eta = 150: within 0.8-1.2
-    assert rare["censored"][0] <= 10  # at 150 most paths are censored: the exponential MLE, flagged
-    fit = rare["fit"]  # the slope where exits are rare: near FW's 0.30, far above 003's 0.025
-    assert fit.barrier_ci[0] > 4 * rare["paper_slope"] and fit.barrier_ci[1] > 0.6 * rare["fw_slope"]
+    assert np.all(rare["cv"] - old["cv"].max() > 3 * rare["cv_stderr"]), rare["cv"]  # ~0.9 against <= 0.5
+    assert np.all(np.abs(rare["cv"] - 1) < 0.15 + 3 * rare["cv_stderr"]), rare["cv"]
+    assert not np.any(rare["censored"])
+    fit = rare["fit"]  # the slope where exits are rare: near FW's 0.28, far above 003's 0.04
+    assert fit.barrier_ci[0] > 3 * rare["paper_slope"] and fit.barrier_ci[1] > 0.6 * rare["fw_slope"]
 
 
 def test_experiment_bad_input():
@@ -136,6 +160,10 @@ def test_experiment_bad_input():
         mlp_exit_time_experiment(n_samples=40, hidden=3, rare_inverse_noise=(1.0, 2.0), rare_batch_size=7)
     with pytest.raises(ValueError, match="rare_batch_size"):
         mlp_exit_time_experiment(rare_batch_size=0)
+    with pytest.raises(ValueError, match="rare_hidden=0"):
+        mlp_exit_time_experiment(rare_hidden=0)
+    with pytest.raises(ValueError, match=r"rare_l2=-0\.1"):
+        mlp_exit_time_experiment(rare_l2=-0.1)
 
 
 def test_reproduce_mlp_exit_time_json(tmp_path, capsys, monkeypatch):
@@ -144,7 +172,7 @@ def test_reproduce_mlp_exit_time_json(tmp_path, capsys, monkeypatch):
     # default rare series)
     module = importlib.import_module("escapade.experiments.mlp_exit_time")
     monkeypatch.setattr(module, "mlp_exit_time_experiment", functools.partial(
-        module.mlp_exit_time_experiment, rare_inverse_noise=(100.0, 120.0), quadratic_max_steps=1000))
+        module.mlp_exit_time_experiment, rare_inverse_noise=(50.0, 60.0), quadratic_max_steps=1000))
     assert main(["reproduce", "mlp-exit-time", "--paths", "10", "--json", "--out", str(tmp_path)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {"name", "description", "version", "seed", "params", "minimum", "series", "summary", "elapsed"} <= set(doc)
@@ -157,6 +185,7 @@ def test_reproduce_mlp_exit_time_json(tmp_path, capsys, monkeypatch):
             assert {"value", "mean", "stderr", "censored", "cv", "cv_stderr", "fw_exponent",
                     "paper_exponent"} <= set(p)
     assert doc["design"]["rows"] == 14 and doc["design"]["independent"] == 12  # alpha = 1, r = 0.5, B = 3 thrice
+    assert doc["series"]["rare"]["network"]["hidden"] == 4 and doc["params"]["rare_l2"] == 0.02
     q = doc["series"]["inverse_noise"]["quadratic_model"]
     assert len(q) == 4 and all({"mean", "stderr", "censored", "lower_bound"} <= set(p) for p in q)
     assert set(doc["summary"]["alpha"]) == {"fitted_slope", "ci", "fw_slope", "paper_slope", "cv_range"}

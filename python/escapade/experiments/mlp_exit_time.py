@@ -30,8 +30,13 @@ wrong about the quadratic model from what the network does beyond it.
 Regime. Both theories describe rare exits, whose times are exponential (coefficient of variation 1). Each point
 reports the coefficient of variation of its exit times (`analysis.coefficient_of_variation`); at 003's settings
 (B / eta up to 80) it is 0.1-0.5, so the paths travel out rather than wait for a rare fluctuation, and neither
-theory is expected to hold there. The "rare" series goes to B / eta = 140-150 (B fixed, eta = B / x), where the
-coefficient of variation approaches 1 (0.7-0.85), and compares the slope there.
+theory is expected to hold there. The exit times behave like t0 + an exponential time, CV ~ 1 - t0 / E[tau], with
+t0 the relaxation to the quasi-stationary state, set by the flattest direction (1 / lambda_min); on the main
+network (lambda_min = 0.0026) CV 0.85 takes E[tau] of 10^4 time units and more, 10^5-10^6 steps a path. The
+"rare" series therefore runs on a smaller network with a larger weight decay (hidden 4, l2 = 0.02: d = 49,
+lambda_min = 0.0070, half the cost per sample; 003 fixes neither), at B / eta = 70-80 (B = 7, eta = B / x), where
+the coefficient of variation is 0.88-0.95 with at most 1.5% of the paths censored, and compares the slope there with
+the two theories evaluated on that network's H and C.
 """
 
 from __future__ import annotations
@@ -152,7 +157,8 @@ def mlp_exit_time_experiment(
     *, n_samples: int = 100, hidden: int = 8, l2: float = 0.01, noise: str = "minibatch", lr: float = 0.05,
     batch_size: int = 3, radius: float = 0.5, alphas: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
     radii: Sequence[float] = (0.3, 0.4, 0.5, 0.6), batch_sizes: Sequence[int] = (1, 2, 3, 4),
-    rare_inverse_noise: Sequence[float] = (140.0, 150.0), rare_batch_size: int = 7, rare_max_steps: int = 400_000,
+    rare_inverse_noise: Sequence[float] = (70.0, 75.0, 80.0), rare_batch_size: int = 7,
+    rare_hidden: int | None = 4, rare_l2: float | None = 0.02, rare_max_steps: int = 400_000,
     n_paths: int = 200, max_steps: int = 200_000, quadratic_max_steps: int = 40_000, seed: int = 0,
     threads: int | None = None, progress: bool | None = False,
 ) -> MLPExitExperiment:
@@ -170,7 +176,8 @@ def mlp_exit_time_experiment(
     Every point reports the coefficient of variation of its exit times (1 for the exponential law of rare exits;
     `analysis.coefficient_of_variation`, the censored Weibull fit's where paths were censored). At 003's settings
     it is far below 1: the "rare" series (B = `rare_batch_size`, eta = B / x for x in `rare_inverse_noise`,
-    alpha = 1, r = `radius`) is where it approaches 1, the regime the theories claim.
+    alpha = 1, r = `radius`, on the network with `rare_hidden` units and weight decay `rare_l2`) is where it is
+    close to 1, the regime the theories claim.
 
     Parameters
     ----------
@@ -182,6 +189,9 @@ def mlp_exit_time_experiment(
     alphas, radii, batch_sizes : the values of each series.
     rare_inverse_noise, rare_batch_size, rare_max_steps : the rare series' B / eta values (empty: skip it), its B
         and its cap per path.
+    rare_hidden, rare_l2 : the rare series' network, `MLP` on the same data trained from the same seed (None: the
+        main network's `hidden`, `l2`). The default, 4 units and l2 = 0.02, has lambda_min 0.0070 against the main
+        network's 0.0026, so its exits lose the memory of the start (CV near 1) at E[tau] ~ 10^3 time units.
     n_paths : paths per point; max_steps : the cap per path. A point with censored paths reports the exponential
         MLE of the mean, events / total time at risk, with its standard error mean / sqrt(events)
         (`analysis.exponential_fit`); when every path is censored, the restricted mean E[min(tau, cap)]
@@ -204,10 +214,12 @@ def mlp_exit_time_experiment(
                          f"quadratic_max_steps={quadratic_max_steps!r}")
     for name, v in (("n_samples", n_samples), ("hidden", hidden), ("n_paths", n_paths), ("max_steps", max_steps),
                     ("batch_size", batch_size), ("rare_batch_size", rare_batch_size),
-                    ("rare_max_steps", rare_max_steps)):
+                    ("rare_max_steps", rare_max_steps),
+                    ("rare_hidden", hidden if rare_hidden is None else rare_hidden)):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {name}={v!r}")
-    for name, f in (("lr", lr), ("radius", radius), ("l2", l2)):
+    for name, f in (("lr", lr), ("radius", radius), ("l2", l2),
+                    ("rare_l2", l2 if rare_l2 is None else rare_l2)):
         if not (isinstance(f, (int, float, np.floating)) and math.isfinite(f) and f > 0):
             raise ValueError(f"{name} must be a positive number, got {name}={f!r}")
     a_values = _positive_list("alphas", alphas)
@@ -222,11 +234,18 @@ def mlp_exit_time_experiment(
         raise ValueError(f"n_samples must be at most {X.shape[0]}, got n_samples={n_samples!r}")
     net = MLP(X[:n_samples], y[:n_samples], hidden=int(hidden), l2=float(l2))
     mini = mlp_minimum(net, seed=seed)
-    H, C, lam_min, lam_max = mini.hessian, mini.covariance, float(mini.eigenvalues[0]), float(mini.eigenvalues[-1])
+    H, C, lam_max = mini.hessian, mini.covariance, float(mini.eigenvalues[-1])
     if float(a_values.max()) * lr * lam_max >= 2:
         raise ValueError(f"lr={lr!r} is too large: alpha lr lambda_max = {float(a_values.max()) * lr * lam_max:.3g} "
                          f">= 2 at alpha = {float(a_values.max()):g} (lambda_max = {lam_max:.3g})")
-    if rare_values.size and rare_batch_size / float(rare_values.min()) * lam_max >= 2:
+    # the rare series' network: its own hidden width and weight decay (None: the main network's)
+    rare_shape = (int(hidden if rare_hidden is None else rare_hidden), float(l2 if rare_l2 is None else rare_l2))
+    if rare_shape == (int(hidden), float(l2)):
+        rare_net, rare_mini = net, mini
+    else:
+        rare_net = MLP(X[:n_samples], y[:n_samples], hidden=rare_shape[0], l2=rare_shape[1])
+        rare_mini = mlp_minimum(rare_net, seed=seed)
+    if rare_values.size and rare_batch_size / float(rare_values.min()) * float(rare_mini.eigenvalues[-1]) >= 2:
         raise ValueError(f"rare_inverse_noise={rare_inverse_noise!r} is too small for rare_batch_size="
                          f"{rare_batch_size}: eta = B / x must keep eta lambda_max below 2")
     eta = float(lr)
@@ -236,9 +255,10 @@ def mlp_exit_time_experiment(
     points: dict[tuple[Any, ...], dict[str, Any]] = {}  # each distinct point, simulated once with its own seed
 
     def run(alpha: float, r: float, B: float, step_lr: float, model: str = "network",
-            cap: int = int(max_steps)) -> dict[str, Any]:
+            cap: int = int(max_steps), rare: bool = False) -> dict[str, Any]:
         nonlocal elapsed
-        key = (alpha, r, B, step_lr, model, cap)
+        network, m0 = (rare_net, rare_mini) if rare else (net, mini)
+        key = (alpha, r, B, step_lr, model, cap, network is net)
         if key in points:
             return points[key]
         point_seed = _point_seed(seed, len(points))
@@ -255,7 +275,7 @@ def mlp_exit_time_experiment(
                 dyn: Any = SGDk(lr=step, batch_size=int(B), replace=True)
             else:
                 dyn = GaussianSGD(lr=step, batch_size=float(B), C="empirical")
-            res = simulate(net, dyn, x0=mini.theta, stop=Ball(center=mini.theta, radius=math.sqrt(alpha) * r),
+            res = simulate(network, dyn, x0=m0.theta, stop=Ball(center=m0.theta, radius=math.sqrt(alpha) * r),
                            n_paths=int(n_paths), max_steps=cap, seed=point_seed, threads=threads,
                            progress=progress)
         elapsed += time.perf_counter() - t0
@@ -278,12 +298,12 @@ def mlp_exit_time_experiment(
                        "paths": int(t.size)}
         return points[key]
 
-    def paper(alpha: float, r: float, B: float, step_lr: float) -> float:
-        return 2 * (B / step_lr) * r**2 * math.sqrt(alpha * lam_min)
+    def paper(alpha: float, r: float, B: float, step_lr: float, m0: MLPMinimum = mini) -> float:
+        return 2 * (B / step_lr) * r**2 * math.sqrt(alpha * float(m0.eigenvalues[0]))
 
-    def fw(alpha: float, r: float, B: float, step_lr: float) -> float:
+    def fw(alpha: float, r: float, B: float, step_lr: float, m0: MLPMinimum = mini) -> float:
         # the map in phi = sqrt(alpha) theta: step alpha eta, ball sqrt(alpha) r; exponent V0 B / (alpha eta)
-        return _fw_slope(H, C, alpha * step_lr, math.sqrt(alpha) * r) * B / (alpha * step_lr)
+        return _fw_slope(m0.hessian, m0.covariance, alpha * step_lr, math.sqrt(alpha) * r) * B / (alpha * step_lr)
 
     series: dict[str, dict[str, Any]] = {}
     B_rare = float(rare_batch_size)
@@ -294,11 +314,12 @@ def mlp_exit_time_experiment(
     if rare_values.size:
         specs.append(("rare", rare_values, lambda v: (1.0, radius, B_rare, B_rare / float(v)), int(rare_max_steps)))
     for name, values, point, cap in specs:
-        rows = [run(*point(v), cap=cap) for v in values]
+        m0 = rare_mini if name == "rare" else mini
+        rows = [run(*point(v), cap=cap, rare=name == "rare") for v in values]
         mean = np.array([r["mean"] for r in rows])
         stderr = np.array([r["stderr"] for r in rows])
-        fw_e = np.array([fw(*point(v)) for v in values])
-        paper_e = np.array([paper(*point(v)) for v in values])
+        fw_e = np.array([fw(*point(v), m0=m0) for v in values])
+        paper_e = np.array([paper(*point(v), m0=m0) for v in values])
         x = values / eta if name == "inverse_noise" else values
         fit = arrhenius_fit(x, mean, stderr, x="inverse")
         slope = (lambda e: float((e[-1] - e[0]) / (x[-1] - x[0])))  # noqa: E731
@@ -311,6 +332,10 @@ def mlp_exit_time_experiment(
                         "fixed": {k: v for k, v in (("alpha", 1.0), ("radius", radius),
                                                     ("batch_size", rare_batch_size if name == "rare" else batch_size))
                                   if k != name and not (name == "inverse_noise" and k == "batch_size")}}
+        if name == "rare":
+            series[name]["network"] = {"hidden": rare_shape[0], "l2": rare_shape[1], "dim": int(rare_net.dim),
+                                       "lambda_min": float(rare_mini.eigenvalues[0]),
+                                       "lambda_max": float(rare_mini.eigenvalues[-1]), "loss": rare_mini.value}
         if name == "inverse_noise" and quadratic_max_steps > 0:
             q = [run(*point(v), model="quadratic") for v in values]
             series[name]["quadratic"] = {k: np.array([r[k] for r in q])
@@ -320,6 +345,7 @@ def mlp_exit_time_experiment(
               "batch_size": int(batch_size), "radius": float(radius), "alphas": a_values.tolist(),
               "radii": r_values.tolist(), "batch_sizes": b_values.tolist(),
               "rare_inverse_noise": rare_values.tolist(), "rare_batch_size": int(rare_batch_size),
+              "rare_hidden": rare_shape[0], "rare_l2": rare_shape[1],
               "rare_max_steps": int(rare_max_steps), "n_paths": int(n_paths),
               "max_steps": int(max_steps), "quadratic_max_steps": int(quadratic_max_steps), "seed": seed,
               "distinct_points": len(points),
@@ -398,7 +424,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         "censored Weibull fit's where paths were censored). Where it is far from 1 the exits are not rare events:",
         "the paths travel out of the ball rather than wait for a fluctuation, and neither Freidlin-Wentzell nor",
         "003 is expected to apply. The rare series (B / eta = "
-        + ", ".join(f"{v:g}" for v in p["rare_inverse_noise"]) + ") goes to where it is close to 1.",
+        + ", ".join(f"{v:g}" for v in p["rare_inverse_noise"]) + f"; hidden {p['rare_hidden']}, l2 "
+        f"{p['rare_l2']:g}) goes to where it is close to 1; its FW and 003 exponents use that network's H, C.",
         f"(MLE): more than {100 * CENSORED_FLAG:g}% of the paths censored; the mean is the exponential MLE.",
         "",
     ]
@@ -417,8 +444,12 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
             for row, mu, sd, c, lb in zip(rows, q["mean"], q["stderr"], q["censored"], q["lower_bound"]):
                 row.append(f">= {lb:.4g} ({int(c)})" if c else f"{mu:.4g} ± {sd:.2g} (0)")
         title = "rare exits: B / eta" if name == "rare" else LABELS[name]
-        lines.append(f"{title} (fixed: " + ", ".join(f"{k} = {v:g}" for k, v in s["fixed"].items())
-                     + (f"; eta = B / x, cap {s['max_steps']} steps" if name == "rare" else "") + ")")
+        net_text = ""
+        if name == "rare":
+            nw = s["network"]
+            net_text = (f"; eta = B / x, cap {s['max_steps']} steps; network hidden {nw['hidden']}, l2 {nw['l2']:g}, "
+                        f"d = {nw['dim']}, lambda {nw['lambda_min']:.4g} .. {nw['lambda_max']:.4g}")
+        lines.append(f"{title} (fixed: " + ", ".join(f"{k} = {v:g}" for k, v in s["fixed"].items()) + net_text + ")")
         lines.append(format_table(header, rows))
         cvs = s["cv"][np.isfinite(s["cv"])]
         near = np.abs(s["cv"] - 1) <= 0.2
