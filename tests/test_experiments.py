@@ -81,7 +81,7 @@ def test_a_reproduction_states_its_design_under_the_table(name, paths, monkeypat
     if name == "mlp-exit-time":  # its rare series and quadratic model take ~10^5 steps a path: cheap ones here
         module = importlib.import_module("escapade.experiments.mlp_exit_time")
         monkeypatch.setattr(module, "mlp_exit_time_experiment", functools.partial(
-            module.mlp_exit_time_experiment, rare_inverse_noise=(100.0, 120.0), quadratic_max_steps=1000))
+            module.mlp_exit_time_experiment, rare_inverse_noise=(50.0, 60.0), quadratic_max_steps=1000))
     report = reproduce(name, paths=paths)
     design = report.data["design"]
     assert set(design) == {"dt", "paths", "seeds", "censoring", "rows", "independent"}
