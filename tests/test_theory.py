@@ -447,6 +447,8 @@ def test_sgd_exit_time_ladder_measures_the_time_step_bias():
         sgd_exit_time_experiment(np.eye(2), 1.0, inverse_noise=x, dt_rtol=1.5)
     with pytest.raises(ValueError, match="dt"):
         sgd_exit_time_experiment(np.eye(2), 1.0, inverse_noise=x, dt=-0.1)
+    with pytest.raises(ValueError, match=r"dt must be below 2 / lambda_max\(H\) = 0.666667, got dt=1"):
+        sgd_exit_time_experiment(np.diag([1.0, 3.0]), 1.0, inverse_noise=x, dt=1)
 
 
 def test_sgd_exit_time_censored_points_raise_the_cap_or_say_so():
@@ -503,10 +505,11 @@ def test_reproduce_sgd_exit_time_json(tmp_path, capsys, monkeypatch):
     assert data["name"] == "sgd-exit-time" and data["seed"] == 0
     assert {"description", "version", "params", "rows", "summary", "elapsed"} <= set(data)
     assert len(data["rows"]) == 24
-    # every row its own seed stream: 24 independent experiments, and alpha = 4 is not alpha = 1 rescaled in time
+    # every row its own seed stream: 24 independent runs, and alpha = 4 is not alpha = 1 rescaled in time
     assert len({r["seed"] for r in data["rows"]}) == 24
     assert data["design"]["independent"] == data["summary"]["independent"] == 24 == data["design"]["rows"]
-    assert "24 independent experiments" in data["summary"]["statement"]
+    assert "24 independent runs of 12 models distinct in law" in data["summary"]["statement"]
+    assert data["summary"]["distinct_models"] == 12
     pick = {(r["d"], r["alpha"], r["radius"], r["noise"], r["dynamics"]): r for r in data["rows"]}
     m1 = np.array([p["mean"] for p in pick[2, 1.0, 1.0, "hessian", "continuous"]["points"]])
     m4 = np.array([p["mean"] for p in pick[2, 4.0, 1.0, "hessian", "continuous"]["points"]])
