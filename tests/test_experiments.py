@@ -63,7 +63,7 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
         esc.analysis.nothing  # noqa: B018
 
 
-@pytest.mark.parametrize("name, paths", [
+DESIGN_RUNS = [
     ("double-well-bias", 20), ("stable-manifold", 5), ("saddle-escape", 2), ("constrained-ackley", 5),
     ("sgd-exit-time", 5),
     pytest.param("mlp-exit-time", 3, marks=pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
@@ -71,7 +71,15 @@ def test_moved_experiments_still_reachable_from_analysis_with_a_warning(name):
     # 13 s even with 1 path (the curvature of 14 minimizers, 672 settings): the fast check of its design is in
     # test_sgdk_reproduction.py::test_reproduction_runs_small_and_reports_documented_keys.
     pytest.param("sgdk-thresholds", 1, marks=pytest.mark.slow),
-])
+]
+
+
+def test_every_reproduction_has_its_design_checked():
+    checked = {run.values[0] if hasattr(run, "values") else run[0] for run in DESIGN_RUNS}
+    assert checked == set(REPRODUCTIONS)
+
+
+@pytest.mark.parametrize("name, paths", DESIGN_RUNS)
 def test_a_reproduction_states_its_design_under_the_table(name, paths, monkeypatch):
     if name == "sgd-exit-time":
         from escapade.experiments import sgd_exit_time
