@@ -464,6 +464,39 @@ def test_the_search_grids_are_the_ones_written_out():
         ca.distance([1, 2, 3])
 
 
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(c=-1.0), ValueError, "c must be positive, got -1.0"),
+    (dict(c=0.0), ValueError, "c must be positive, got 0.0"),
+    (dict(c=math.inf), ValueError, "c must be finite, got inf"),
+    (dict(c="2 pi"), TypeError, "c must be a real number"),
+    (dict(alpha=-0.5), ValueError, "alpha must be positive, got -0.5"),
+    (dict(alpha=math.nan), ValueError, "alpha must be finite, got nan"),
+    (dict(phase=math.inf), ValueError, "phase must be finite, got inf"),
+])
+def test_a_setting_refuses_a_bad_c_alpha_or_phase(kwargs, error, match):
+    from escapade.experiments import constrained_ackley as ca
+
+    with pytest.raises(error, match=match):
+        ca.Setting(**kwargs)
+
+
+def test_distance_refuses_a_paper_count_with_no_variance():
+    """chi2 divides by 289 p (1 - p): a paper count of 0 or 289 would give inf or nan, not a distance."""
+    from escapade.experiments import constrained_ackley as ca
+
+    for edge in (0, 289):
+        paper = ca.PAPER_COUNTS.copy()
+        paper[3] = edge
+        with pytest.raises(ValueError, match=rf"paper counts must lie strictly between 0 and 289.*\[{edge}\]"):
+            ca.distance(ca.PAPER_COUNTS, paper)
+    # inside the range, chi2 is the sum of d^2 / (289 p (1 - p)), here one row off by 17 at p = 1 / 289
+    paper = ca.PAPER_COUNTS.copy()
+    paper[0] = 1
+    counts = paper.copy()
+    counts[0] = 18
+    assert ca.distance(counts, paper)["chi2"] == pytest.approx(17**2 / (1 - 1 / 289), rel=1e-12)
+
+
 def test_reproduce_constrained_ackley_best_fit_table():
     """The second table: the paper's counts, ours at the current and at the best-fit setting, and the distances;
     the best-fit count of Table I's omega = 0.1 row (the row where the current setting is furthest from the paper)

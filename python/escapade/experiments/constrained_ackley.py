@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import plot
+from .._validate import as_float
 from ..analysis.success import SuccessRate, grid_points, success_rate
 from ..constraints import Parabola
 from ..dynamics import ConstrainedFlow
@@ -95,6 +96,9 @@ class Setting:
     method: str = "dp54"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "c", as_float("c", self.c, positive=True))
+        object.__setattr__(self, "alpha", as_float("alpha", self.alpha, positive=True))
+        object.__setattr__(self, "phase", as_float("phase", self.phase))
         if self.extent not in EXTENTS:
             raise ValueError(f"extent must be one of {sorted(EXTENTS)}, got {self.extent!r}")
         if self.rule not in RULES:
@@ -149,10 +153,14 @@ def table_counts(setting: Setting, *, threads: int | None = None,
 def distance(counts: ArrayLike, paper: ArrayLike = PAPER_COUNTS) -> dict[str, float]:
     """How far 20 counts out of 289 are from the paper's: the sum and the largest of |count differences|,
     chi2 = sum of (difference)^2 / (289 p (1 - p)) with p the paper's rate (each difference in units of a
-    binomial count's variance at the paper's rate), and how many rows differ by more than 2 such SD."""
+    binomial count's variance at the paper's rate), and how many rows differ by more than 2 such SD. A paper count
+    of 0 or 289 (variance 0) is refused."""
     k, q = np.asarray(counts, dtype=float), np.asarray(paper, dtype=float)
     if k.shape != q.shape:
         raise ValueError(f"counts must have shape {q.shape}, got {k.shape}")
+    if not np.all((q > 0) & (q < 289)):
+        raise ValueError(f"paper counts must lie strictly between 0 and 289 (a binomial variance of 0 leaves chi2 "
+                         f"undefined), got {np.asarray(paper)[(q <= 0) | (q >= 289)].tolist()}")
     p = q / 289
     d = k - q
     var = 289 * p * (1 - p)
