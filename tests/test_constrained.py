@@ -532,4 +532,7 @@ def test_reproduce_constrained_ackley_best_fit_table():
         assert table[name]["chi2"] == pytest.approx(np.sum(d**2 / (289 * p * (1 - p))), rel=1e-12)
         assert table[name]["beyond_2sd"] == np.sum(d**2 > 4 * 289 * p * (1 - p))
     assert table["distance_best_fit"]["l1"] <= table["distance_current"]["l1"]
-    assert "best fit" in report.text and report.text.endswith("independent experiments: 20 of 20 rows")
+    assert "best fit" in report.text and report.text.endswith("independent experiments: 1 of 20 rows")
+    # the grid columns are exact, the uniform columns one sample shared by every row: the rows count once
+    design = report.data["design"]
+    assert design["independent"] == 1 and "same sample in every row" in design["seeds"]
