@@ -549,6 +549,9 @@ def test_reproduce_constrained_ackley_best_fit_table(ackley_reproduction):
         assert table[name]["chi2"] == pytest.approx(np.sum(d**2 / (289 * p * (1 - p))), rel=1e-12)
         assert table[name]["beyond_2sd"] == np.sum(d**2 > 4 * 289 * p * (1 - p))
     assert table["distance_best_fit"]["l1"] <= table["distance_current"]["l1"]
+    # what the text claims: closer than the current setting in chi2, but beyond the 95% point of chi2(20)
+    assert table["distance_current"]["chi2"] > table["distance_best_fit"]["chi2"] > stats.chi2.ppf(0.95, 20)
+    assert stats.chi2.ppf(0.95, 20) == pytest.approx(31.4, abs=0.05) and "31.4" in report.text
     assert "best fit" in report.text and report.text.endswith("independent experiments: 1 of 20 rows")
     # the grid columns are exact, the uniform columns one sample shared by every row: the rows count once
     design = report.data["design"]
