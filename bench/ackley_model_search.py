@@ -24,6 +24,14 @@ check: the best setting on `--shifts` copies of its grid shifted by uniform sub-
 each row's count over the shifts is how much a count out of 289 moves with where the grid happens to fall.
 
     python bench/ackley_model_search.py [--threads 2] [--top 10] [--shifts 16] [--quick] [--json FILE]
+    python bench/ackley_model_search.py --around-best [--wide | --refine] [--threads 2]
+
+With --around-best, only the sub-family beyond the best setting's corner of the family (c = 0.9 x 2 pi and
+alpha = 0.5 are both the lowest values searched): c / (2 pi) in AROUND_C, alpha in AROUND_ALPHA, with the best
+setting's grid, phase and rule (RK4, then DP5(4) at the reproduction's tolerances for the closest few); with
+--wide also every phase and both grids on [-4, 4]^2 (corners and cell centres); --refine: REFINE_C x
+REFINE_ALPHA around the closest setting --wide finds (c = 2 pi, alpha = 0.125, phase 0; c = 2 pi is the end of
+AROUND_C). They write bench/out/ackley_model_search_around[_wide|_refine].json.
 
 Prints the ranked settings, the best one's counts row by row against the paper's, and writes
 bench/out/ackley_model_search.json.
@@ -46,6 +54,12 @@ C_FACTORS = (0.90, 0.95, 1.00, 1.05, 1.10)
 C_FACTORS_AT_20 = (0.95, 1.00, 1.05)  # the rule "at t = 20" (every path runs to t = 20)
 ALPHAS = (0.5, 1.0, 2.0, 5.0)
 PHASES = (0.0, math.pi / 2, math.pi, 3 * math.pi / 2)
+# The sub-family beyond the corner where the search's best setting sits (--around-best).
+AROUND_C = (0.80, 0.825, 0.85, 0.875, 0.90, 0.925, 0.95, 0.975, 1.0)
+AROUND_ALPHA = (0.0625, 0.09375, 0.125, 0.1875, 0.25, 0.375, 0.5, 0.75, 1.0)
+# --refine: around the closest setting of --wide (c = 2 pi, alpha = 0.125, [-4, 4]^2, phase 0), on both sides.
+REFINE_C = (0.95, 0.975, 1.0, 1.025, 1.05, 1.075, 1.1)
+REFINE_ALPHA = (0.09375, 0.109375, 0.125, 0.140625, 0.15625, 0.1875)
 
 
 def search(c_factors, alphas, phases, extents, rules, threads):
@@ -104,6 +118,67 @@ def shifted_counts(setting, shifts, threads, seed=0):
     return offsets, out
 
 
+def around_best(threads, top=5, json_path=None, mode="corner"):
+    """mode "corner": the sub-family AROUND_C x AROUND_ALPHA with the grid, phase and rule of the search's best
+    setting (c = 0.9 x 2 pi, alpha = 0.5, [-4, 4]^2, phase 3 pi / 2, by t = 20): does the fit close in on the
+    paper beyond the family's corner? "wide": the same c and alpha with every phase of PHASES and both grids on
+    [-4, 4]^2 (corners, cell centres). "refine": REFINE_C x REFINE_ALPHA on [-4, 4]^2 with phase 0, around the
+    closest setting of "wide" (whose c = 2 pi is the end of AROUND_C)."""
+    from escapade.experiments import constrained_ackley as ca
+
+    rule = "by t = 20"
+    c_factors, alphas = (REFINE_C, REFINE_ALPHA) if mode == "refine" else (AROUND_C, AROUND_ALPHA)
+    extents = ["[-4,4]^2", "[-4,4]^2 cell centres"] if mode == "wide" else ["[-4,4]^2"]
+    phases = {"corner": (3 * math.pi / 2,), "wide": PHASES, "refine": (0.0,)}[mode]
+    size = len(c_factors) * len(alphas) * len(extents) * len(phases)
+    print(f"sub-family: c / 2pi in {c_factors}, alpha in {alphas}, grids {extents}, phases "
+          f"{[round(p / math.pi, 3) for p in phases]} pi, {rule}: {size} settings (RK4, dt = 0.01), threads "
+          f"{threads}", file=sys.stderr)
+    t0 = time.perf_counter()
+    counts = search({rule: c_factors}, alphas, phases, extents, [rule], threads)
+    t_search = time.perf_counter() - t0
+    ranked = sorted(((ca.distance(k), key, k) for key, k in counts.items()),
+                    key=lambda r: (r[0]["l1"], r[0]["chi2"]))
+    t1 = time.perf_counter()
+    rerun = []
+    for dist, key, k in ranked[:top]:
+        c, a, extent, phase, _ = key
+        km, _ = ca.table_counts(ca.Setting(c=c, alpha=a, extent=extent, phase=phase, rule=rule), threads=threads)
+        rerun.append({"c_over_2pi": round(c / (2 * math.pi), 6), "alpha": a, "extent": extent, "phase": phase,
+                      "rk4": {"counts": k.tolist(), **dist}, "dp54": {"counts": km.tolist(), **ca.distance(km)}})
+    t_top = time.perf_counter() - t1
+    print(f"\nsub-family search {t_search:.0f} s, DP5(4) reruns of the {top} closest {t_top:.0f} s")
+    for extent, phase in itertools.product(extents, phases):
+        print(f"\nsum|d| / chi2 (RK4, dt = 0.01), grid {extent}, phase {phase / math.pi:g} pi; rows c / 2pi, "
+              "columns alpha")
+        print("c/2pi  " + "".join(f"{a:>14g}" for a in alphas))
+        for fc in c_factors:
+            c = fc * 2 * math.pi
+            cells = [ca.distance(counts[(c, a, extent, phase, rule)]) for a in alphas]
+            print(f"{fc:<6g} " + "".join(f"{d['l1']:>8.0f} /{d['chi2']:>5.1f}" for d in cells))
+    low = min(ranked, key=lambda r: r[0]["chi2"])
+    c, a, extent, phase, _ = low[1]
+    print(f"\nsmallest chi2 of the sub-family: {low[0]['chi2']:.1f} (sum|d| {low[0]['l1']:.0f}) at "
+          f"{label(ca.Setting(c=c, alpha=a, extent=extent, phase=phase, rule=rule, method='rk4'))}")
+    print("\nthe closest, rerun with DP5(4) (rtol 1e-6): sum|d| / max|d| / chi2 / rows beyond 2 SD")
+    for r in rerun:
+        print(f"  c = {r['c_over_2pi']:g}*2pi, alpha = {r['alpha']:g}, {r['extent']}, phase "
+              f"{r['phase'] / math.pi:g} pi: rk4 {r['rk4']['l1']:.0f} / {r['rk4']['max']:.0f} / "
+              f"{r['rk4']['chi2']:.1f}; dp54 {r['dp54']['l1']:.0f} / {r['dp54']['max']:.0f} / "
+              f"{r['dp54']['chi2']:.1f} / {r['dp54']['beyond_2sd']}")
+    doc = {"sub_family": {"c_over_2pi": list(c_factors), "alpha": list(alphas), "extent": extents,
+                          "phase": list(phases), "rule": rule, "size": size, "search_integrator": "rk4, dt = 0.01"},
+           "seconds": {"search": t_search, "rerun": t_top},
+           "ranked": [{"c_over_2pi": round(key[0] / (2 * math.pi), 6), "alpha": key[1], "extent": key[2],
+                       "phase": key[3], "counts": k.tolist(), **d} for d, key, k in ranked],
+           "rerun_dp54": rerun}
+    name = "ackley_model_search_around.json" if mode == "corner" else f"ackley_model_search_around_{mode}.json"
+    path = Path(json_path or HERE / "out" / name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    return 0
+
+
 def label(s) -> str:
     return (f"c = {s.c / (2 * math.pi):.2f}*2pi, alpha = {s.alpha:g}, {s.extent}, phase = {s.phase / math.pi:g} pi, "
             f"{s.rule}, {s.method}")
@@ -115,8 +190,18 @@ def main(argv=None) -> int:
     ap.add_argument("--top", type=int, default=10, help="settings rerun with DP5(4)")
     ap.add_argument("--shifts", type=int, default=16, help="shifted grids for the noise check")
     ap.add_argument("--quick", action="store_true", help="a small family (c = 2 pi, alpha 1 and 2, phase 0)")
-    ap.add_argument("--json", default=str(HERE / "out" / "ackley_model_search.json"))
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--around-best", action="store_true",
+                    help="only the sub-family beyond the best setting's corner (AROUND_C x AROUND_ALPHA)")
+    ap.add_argument("--wide", action="store_true",
+                    help="with --around-best: every phase and both grids on [-4, 4]^2, not only the best's")
+    ap.add_argument("--refine", action="store_true",
+                    help="with --around-best: REFINE_C x REFINE_ALPHA around the closest setting of --wide")
     args = ap.parse_args(argv)
+    if args.around_best:
+        mode = "refine" if args.refine else "wide" if args.wide else "corner"
+        return around_best(args.threads, json_path=args.json, mode=mode)
+    args.json = args.json or str(HERE / "out" / "ackley_model_search.json")
 
     from escapade.experiments import constrained_ackley as ca
 

@@ -374,15 +374,33 @@ def test_mismatched_problems_are_refused(flow, landscape, match):
 # --- the reproduction ------------------------------------------------------------------------------------------
 
 
-def test_reproduce_constrained_ackley(tmp_path, capsys, monkeypatch):
+@pytest.fixture(scope="module")
+def ackley_reproduction(tmp_path_factory):
+    """One run of `escapade reproduce constrained-ackley --paths 100 --json --out DIR`, shared by the tests below:
+    the JSON it prints, the `Report` it made and DIR."""
+    import contextlib
+    import io
     import json
 
-    from escapade.cli import main
+    from escapade import cli
 
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    assert main(["reproduce", "constrained-ackley", "--paths", "100", "--json", "--threads", "2",
-                 "--out", str(tmp_path)]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    out, reports, stdout, original = tmp_path_factory.mktemp("constrained-ackley"), [], io.StringIO(), cli.reproduce
+
+    def keep(*args, **kwargs):
+        reports.append(original(*args, **kwargs))
+        return reports[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MPLBACKEND", "Agg")
+        mp.setattr(cli, "reproduce", keep)
+        with contextlib.redirect_stdout(stdout):
+            assert cli.main(["reproduce", "constrained-ackley", "--paths", "100", "--json", "--threads", "2",
+                             "--out", str(out)]) == 0
+    return json.loads(stdout.getvalue()), reports[0], out
+
+
+def test_reproduce_constrained_ackley(ackley_reproduction):
+    doc, _, tmp_path = ackley_reproduction
     assert [r["paper_percent"] for r in doc["table_I"]][:3] == [71.28, 76.12, 93.77]
     for row in doc["table_I"] + doc["table_II"]:
         assert row["grid"]["n"] == 289 and row["uniform_289"]["n"] == 289 and row["uniform"]["n"] == 100
@@ -425,19 +443,19 @@ def _ackley_flow(t, y, c, alpha, amplitude, omega, phase, a=20.0, d=0.05):
 
 def _ackley_successes(starts, setting, amplitude, omega, t_max=20.0):
     """Which starts succeed under the setting's rule, by scipy's DOP853 (rtol 1e-8) on the whole set of starts:
-    "by t = 20" = |x| <= 1 at a step end or at 3 more points of a step's dense output, "at t = 20" =
-    |x(20)| <= 1."""
+    "by t = 20" = |x| < 1 (the target, `Ball`, is the open ball: a grid start on the unit circle, such as (1, 0),
+    has not entered it) at a step end or at 3 more points of a step's dense output, "at t = 20" = |x(20)| <= 1."""
     from scipy.integrate import DOP853
 
     sol = DOP853(lambda t, y: _ackley_flow(t, y, setting.c, setting.alpha, amplitude, omega, setting.phase), 0.0,
                  np.asarray(starts, dtype=float).ravel(), t_max, rtol=1e-8, atol=1e-10)
-    inside = np.linalg.norm(starts, axis=1) <= 1
+    inside = np.linalg.norm(starts, axis=1) < 1
     while sol.status == "running":
         sol.step()
         if setting.rule == "by t = 20":
             dense = sol.dense_output()
             for t in np.linspace(sol.t_old, sol.t, 5)[1:]:
-                inside |= np.linalg.norm(dense(t).reshape(-1, 2), axis=1) <= 1
+                inside |= np.linalg.norm(dense(t).reshape(-1, 2), axis=1) < 1
     return np.linalg.norm(sol.y.reshape(-1, 2), axis=1) <= 1 if setting.rule == "at t = 20" else inside
 
 
@@ -464,15 +482,47 @@ def test_the_search_grids_are_the_ones_written_out():
         ca.distance([1, 2, 3])
 
 
-def test_reproduce_constrained_ackley_best_fit_table():
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(c=-1.0), ValueError, "c must be positive, got -1.0"),
+    (dict(c=0.0), ValueError, "c must be positive, got 0.0"),
+    (dict(c=math.inf), ValueError, "c must be finite, got inf"),
+    (dict(c="2 pi"), TypeError, "c must be a real number"),
+    (dict(alpha=-0.5), ValueError, "alpha must be positive, got -0.5"),
+    (dict(alpha=math.nan), ValueError, "alpha must be finite, got nan"),
+    (dict(phase=math.inf), ValueError, "phase must be finite, got inf"),
+])
+def test_a_setting_refuses_a_bad_c_alpha_or_phase(kwargs, error, match):
+    from escapade.experiments import constrained_ackley as ca
+
+    with pytest.raises(error, match=match):
+        ca.Setting(**kwargs)
+
+
+def test_distance_refuses_a_paper_count_with_no_variance():
+    """chi2 divides by 289 p (1 - p): a paper count of 0 or 289 would give inf or nan, not a distance."""
+    from escapade.experiments import constrained_ackley as ca
+
+    for edge in (0, 289):
+        paper = ca.PAPER_COUNTS.copy()
+        paper[3] = edge
+        with pytest.raises(ValueError, match=rf"paper counts must lie strictly between 0 and 289.*\[{edge}\]"):
+            ca.distance(ca.PAPER_COUNTS, paper)
+    # inside the range, chi2 is the sum of d^2 / (289 p (1 - p)), here one row off by 17 at p = 1 / 289
+    paper = ca.PAPER_COUNTS.copy()
+    paper[0] = 1
+    counts = paper.copy()
+    counts[0] = 18
+    assert ca.distance(counts, paper)["chi2"] == pytest.approx(17**2 / (1 - 1 / 289), rel=1e-12)
+
+
+def test_reproduce_constrained_ackley_best_fit_table(ackley_reproduction):
     """The second table: the paper's counts, ours at the current and at the best-fit setting, and the distances;
     the best-fit count of Table I's omega = 0.1 row (the row where the current setting is furthest from the paper)
-    recomputed from the paper's equations with scipy, start by start. About 3 s on a quiet machine: one run of
-    the reproduction (20 uniform paths) and a DOP853 solve of the 289 starts."""
+    recomputed from the paper's equations with scipy, start by start. The reproduction's run is shared with
+    test_reproduce_constrained_ackley; what remains is a DOP853 solve of the 289 starts (about 1 s)."""
     from escapade.experiments import constrained_ackley as ca
-    from escapade.experiments import reproduce
 
-    report = reproduce("constrained-ackley", paths=20, threads=2)
+    _, report, _ = ackley_reproduction
     table = report.data["best_fit"]
     rows = table["rows"]
     paper = np.array(PAPER_COUNTS_I + PAPER_COUNTS_II)
@@ -499,4 +549,10 @@ def test_reproduce_constrained_ackley_best_fit_table():
         assert table[name]["chi2"] == pytest.approx(np.sum(d**2 / (289 * p * (1 - p))), rel=1e-12)
         assert table[name]["beyond_2sd"] == np.sum(d**2 > 4 * 289 * p * (1 - p))
     assert table["distance_best_fit"]["l1"] <= table["distance_current"]["l1"]
-    assert "best fit" in report.text and report.text.endswith("independent experiments: 20 of 20 rows")
+    # what the text claims: closer than the current setting in chi2, but beyond the 95% point of chi2(20)
+    assert table["distance_current"]["chi2"] > table["distance_best_fit"]["chi2"] > stats.chi2.ppf(0.95, 20)
+    assert stats.chi2.ppf(0.95, 20) == pytest.approx(31.4, abs=0.05) and "31.4" in report.text
+    assert "best fit" in report.text and report.text.endswith("independent experiments: 1 of 20 rows")
+    # the grid columns are exact, the uniform columns one sample shared by every row: the rows count once
+    design = report.data["design"]
+    assert design["independent"] == 1 and "same sample in every row" in design["seeds"]

@@ -5,7 +5,8 @@ forcing w(t) = A [cos(omega t), sin(omega t)], success = entering the unit ball 
 by t = 20. The paper does not state c, alpha or the integrator; this reproduction takes c = 2 pi (the classical
 Ackley value), alpha = 1 and Dormand-Prince 5(4) with located events, and does not tune them to the tables. A
 second table gives the counts at BEST_FIT, the setting of a bounded search over the unstated choices
-(bench/ackley_model_search.py) closest to the paper's counts, which does not reproduce them either.
+(bench/ackley_model_search.py) closest to the paper's counts (alpha = 1/8, the rest as here), which comes closer
+but does not reproduce them within noise either.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import plot
+from .._validate import as_float
 from ..analysis.success import SuccessRate, grid_points, success_rate
 from ..constraints import Parabola
 from ..dynamics import ConstrainedFlow
@@ -95,6 +97,9 @@ class Setting:
     method: str = "dp54"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "c", as_float("c", self.c, positive=True))
+        object.__setattr__(self, "alpha", as_float("alpha", self.alpha, positive=True))
+        object.__setattr__(self, "phase", as_float("phase", self.phase))
         if self.extent not in EXTENTS:
             raise ValueError(f"extent must be one of {sorted(EXTENTS)}, got {self.extent!r}")
         if self.rule not in RULES:
@@ -113,12 +118,17 @@ class Setting:
 
 #: The reproduction's own reading: c = 2 pi, alpha = 1, the grid on [-4, 4]^2, phase 0, success by t = 20, DP5(4).
 CURRENT = Setting()
-#: The setting whose 20 counts are closest to the paper's (smallest sum of |count differences|: 248, against the
-#: current setting's 325) in the 512 settings searched by bench/ackley_model_search.py (see bench/RESULTS.md and
-#: docs/constraints.md): c = 0.9 x 2 pi, alpha = 0.5, phase 3 pi / 2 (w = A [sin(omega t), -cos(omega t)]), the
-#: grid on [-4, 4]^2, success by t = 20; DP5(4) and RK4 (dt = 0.01) give the same counts. A constant here, so
-#: that the reproduction does not rerun the search. It does not reproduce the tables (docs/constraints.md).
-BEST_FIT = Setting(c=0.90 * 2 * math.pi, alpha=0.5, phase=3 * math.pi / 2)
+#: The setting whose 20 counts are closest to the paper's in chi2 (the noise-weighted distance the verdict uses: 40.4,
+#: sum of |count differences| 135, against the current setting's 196.0 and 325) of the 1,145 settings searched by
+#: bench/ackley_model_search.py: its family of 512, whose closest (sum |d| 248, chi2 116.2) sat at the family's
+#: corner c = 0.9 x 2 pi, alpha = 0.5, then beyond that corner (`--around-best`: c / (2 pi) in 0.8-1.0, alpha in
+#: 1/16-1, the four phases, both grids on [-4, 4]^2; `--refine`: c / (2 pi) in 0.95-1.1, alpha in 3/32-3/16; see
+#: bench/RESULTS.md and docs/constraints.md): the reproduction's own setting with alpha = 1/8 (c = 2 pi, phase 0,
+#: the grid on [-4, 4]^2, success by t = 20, DP5(4); RK4 with dt = 0.01 gives the same counts), inside the searched
+#: ranges of c and alpha. The smallest sum |d| searched, 132 (chi2 56.2), is at c = 1.1 x 2 pi, alpha = 1/8, the
+#: end of the refined range. A constant here, so that the reproduction does not rerun the search. It comes closer
+#: but does not reproduce the tables within noise (chi2 40.4 > 31.4, docs/constraints.md).
+BEST_FIT = Setting(alpha=0.125)
 
 
 def successes(setting: Setting, result: Any) -> np.ndarray:
@@ -149,10 +159,14 @@ def table_counts(setting: Setting, *, threads: int | None = None,
 def distance(counts: ArrayLike, paper: ArrayLike = PAPER_COUNTS) -> dict[str, float]:
     """How far 20 counts out of 289 are from the paper's: the sum and the largest of |count differences|,
     chi2 = sum of (difference)^2 / (289 p (1 - p)) with p the paper's rate (each difference in units of a
-    binomial count's variance at the paper's rate), and how many rows differ by more than 2 such SD."""
+    binomial count's variance at the paper's rate), and how many rows differ by more than 2 such SD. A paper count
+    of 0 or 289 (variance 0) is refused."""
     k, q = np.asarray(counts, dtype=float), np.asarray(paper, dtype=float)
     if k.shape != q.shape:
         raise ValueError(f"counts must have shape {q.shape}, got {k.shape}")
+    if not np.all((q > 0) & (q < 289)):
+        raise ValueError(f"paper counts must lie strictly between 0 and 289 (a binomial variance of 0 leaves chi2 "
+                         f"undefined), got {np.asarray(paper)[(q <= 0) | (q >= 289)].tolist()}")
     p = q / 289
     d = k - q
     var = 289 * p * (1 - p)
@@ -226,7 +240,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
             s = success_rate(simulate(fs, fl, x0=grid, seed=seed, **common))
             sensitivity.append({"alpha": alpha, "c": c, "grid": s.to_dict()})
 
-    # The second table: the setting of the searched family closest to the paper's counts (BEST_FIT).
+    # The second table: the searched setting closest to the paper's counts (BEST_FIT).
     best_counts, best_sweeps = table_counts(BEST_FIT, threads=threads, progress=progress)
     results["best-fit-table-I-grid"], results["best-fit-table-II-grid"] = best_sweeps
     best_fit = _best_fit_table(np.array(current_counts), best_counts)
@@ -276,11 +290,14 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
            f"in time; the best-fit table: {_method_text(BEST_FIT.method)}",
         paths=f"289 grid starts per row (the paper's counts are out of 289); {n_uniform} and 289 uniform starts "
               f"per row beside them",
-        seeds=f"the flow is deterministic: the grid counts use no random numbers; the uniform starts are one sample "
-              f"per size from seed {seed}, the same for every row (common random numbers)",
+        seeds=f"the flow is deterministic: the grid columns use no random numbers (20 distinct settings of (A, omega), "
+              f"exact counts); the two uniform columns are one sample each ({n_uniform} and 289 starts) from seed "
+              f"{seed}, the same sample in every row (common random numbers), so as random experiments the 20 rows "
+              f"count once; the best-fit table's rows (grid counts at another setting) are not among the rows "
+              f"counted",
         censoring="none: a path that has not entered the unit ball by t = 20 is a failure (the success rule), "
                   "not a censored observation; no path ends otherwise (the parabola's J J^T never vanishes)",
-        rows=len(TABLE_I) + len(TABLE_II), independent=len(TABLE_I) + len(TABLE_II))
+        rows=len(TABLE_I) + len(TABLE_II), independent=1)
     return Report(data=data, text=text, results=results, figures=figures, design=design)
 
 
@@ -314,8 +331,9 @@ def _best_fit_text(best_fit: dict[str, Any]) -> str:
     rows = [[r["table"], f"{r['A']:g}", f"{r['omega']:g}", str(r["paper_count"]), str(r["current_count"]),
              str(r["best_fit_count"]), f"{r['best_fit_residual']:+d}"] for r in best_fit["rows"]]
     return "\n".join([
-        "Counts out of 289 grid starts: the paper's, this reproduction's setting, and the setting of the searched",
-        "family (bench/ackley_model_search.py) closest to the paper's counts",
+        "Counts out of 289 grid starts: the paper's, this reproduction's setting, and the setting closest to the",
+        "paper's counts (smallest chi2) of the 1,145 searched by bench/ackley_model_search.py (inside the searched",
+        "ranges of c and alpha; the smallest sum |d| searched, 132, has chi2 56.2)",
         f"  current:  {_setting_text(CURRENT)}",
         f"  best fit: {_setting_text(BEST_FIT)}",
         format_table(["table", "A", "omega", "paper", "current", "best fit", "best - paper"], rows),
@@ -323,7 +341,7 @@ def _best_fit_text(best_fit: dict[str, Any]) -> str:
         f"with |d| > 2 sqrt(289 p (1 - p)): current {dc['l1']:.0f}, {dc['max']:.0f}, {dc['chi2']:.1f}, "
         f"{dc['beyond_2sd']}; best fit {db['l1']:.0f}, {db['max']:.0f}, {db['chi2']:.1f}, {db['beyond_2sd']} "
         "(chi2 of 20 binomial rows exceeds 31.4 with probability 5%):",
-        "no setting of the family reproduces the tables (docs/constraints.md)",
+        "no setting searched reproduces the tables within noise (docs/constraints.md)",
     ])
 
 
