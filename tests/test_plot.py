@@ -310,3 +310,11 @@ def test_landscape_draws_an_ellipsoid_slice():
     out = plot.landscape(esc.DoubleWell(dim=3), (-2, 2), (-2, 2), point=[0.0, 0.0, 0.6], regions=[region],
                          resolution=20)
     assert out.artists["regions"] == [None]
+
+
+def test_landscape_draws_the_boundary_of_a_complement():
+    out = plot.landscape(esc.DoubleWell(dim=2), (-2, 2), (-2, 2), regions=[~esc.Ball([0.5, 0.0], 0.75)],
+                         resolution=20)
+    (circle,) = out.artists["regions"]
+    assert isinstance(circle, matplotlib.patches.Circle) and circle.get_radius() == 0.75
+    assert circle.center == (0.5, 0.0) and circle.get_label() == "~Ball"

@@ -62,4 +62,13 @@ void bind_regions(py::module_& m) {
              return std::make_shared<Box>(to_vector(low, "low"), to_vector(high, "high"));
            }),
            py::kw_only(), "low"_a, "high"_a);
+  py::class_<Outside, Region, std::shared_ptr<Outside>>(m, "Outside")
+      .def(py::init([](const std::shared_ptr<Region>& region) {
+             if (!region) throw py::type_error("region: expected a region, got None");
+             return std::make_shared<Outside>(region);
+           }),
+           "region"_a)
+      .def_property_readonly(
+          "region", [](const Outside& o) { return std::const_pointer_cast<Region>(o.inner()); },
+          "The region this is the complement of.");
 }

@@ -26,7 +26,7 @@ from .dynamics import (
 )
 from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, TableForcing
 from .landscapes import *  # noqa: F403 - every built-in landscape, listed once in landscapes.__all__
-from .regions import Ball, Box, Ellipsoid, HalfSpace, Region
+from .regions import Ball, Box, Ellipsoid, HalfSpace, Outside, Region
 from .results import Estimate, EstimateLevel, ExitStats, SimulationResult, Status, Summary, SummaryResult, load
 from .simulate import simulate
 from .sweep import SweepResult, sweep
@@ -68,6 +68,7 @@ __all__ = [
     "Langevin",
     "LevyLangevin",
     "NoisyGD",
+    "Outside",
     "Parabola",
     "Periodic",
     "PerturbedGD",

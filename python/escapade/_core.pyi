@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'step_draws', 'take_callback_error']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'step_draws', 'take_callback_error']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -383,6 +383,14 @@ class Ellipsoid(Region):
 class Box(Region):
     def __init__(self, *, low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
+class Outside(Region):
+    def __init__(self, region: Region) -> None:
+        ...
+    @property
+    def region(self) -> Region:
+        """
+        The region this is the complement of.
+        """
 class Start:
     def sample(self, seed: typing.SupportsInt | typing.SupportsIndex, first: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
         """

@@ -22,7 +22,7 @@ from .analysis.arrhenius import arrhenius_fit, check_series
 from .analysis.success import wilson_interval
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
-from .regions import Ball, Box, Ellipsoid, HalfSpace, Region
+from .regions import Ball, Box, Ellipsoid, HalfSpace, Outside, Region
 from .results import SimulationResult, Status, SummaryResult, as_status
 from .sweep import SweepResult
 
@@ -112,6 +112,11 @@ def _slice_region(
     rest = np.ones(point.shape[0], dtype=bool)
     rest[[i, j]] = False
     style: dict[str, Any] = dict(color=color, linestyle="--", linewidth=1.5, label=type(region).__name__)
+    if isinstance(region, Outside):  # the boundary of the region it is the complement of
+        artist = _slice_region(ax, region.region, point, i, j, xlim, ylim, color)
+        if artist is not None:
+            artist.set_label("~" + artist.get_label())
+        return artist
     if isinstance(region, HalfSpace):
         n = region.normal
         a, b = float(n[i]), float(n[j])
@@ -155,7 +160,8 @@ def _slice_region(
         rect = plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, **style)
         ax.add_patch(rect)
         return rect
-    raise TypeError(f"regions must be escapade HalfSpace, Ball, Ellipsoid or Box objects, got {type(region).__name__}")
+    raise TypeError(f"regions must be escapade HalfSpace, Ball, Ellipsoid, Box or Outside objects, "
+                    f"got {type(region).__name__}")
 
 
 def landscape(
@@ -195,8 +201,8 @@ def landscape(
         Its recorded trajectories (``simulate(..., record_paths=k)``) are drawn as lines, projected on `dims`,
         with a circle at each start and a cross at each end.
     regions : Region or sequence of Region
-        HalfSpace, Ball, Ellipsoid or Box regions whose boundaries are drawn (dashed, one color each) where they
-        meet the plane: a line, a circle, an ellipse, a rectangle.
+        HalfSpace, Ball, Ellipsoid, Box or Outside regions whose boundaries are drawn (dashed, one color each)
+        where they meet the plane: a line, a circle, an ellipse, a rectangle (an Outside: its region's boundary).
     cmap : str
         Colormap of the contours.
 

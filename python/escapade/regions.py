@@ -1,6 +1,7 @@
 """Regions of state space. As `stop=` a region ends a path when the path leaves it (status EXITED); as
 `target=` when the path enters it (status HIT). Between two steps of an SDE, a crossing the discrete path
-missed is caught by the Brownian-bridge test (see `simulate(bridge=...)`)."""
+missed is caught by the Brownian-bridge test (see `simulate(bridge=...)`). `~region` (an `Outside`) is the
+complement of a region."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ class Region(Spec):
         check_dim("x", a, self.dim, "the region's dimension")
         inside = self._core.contains(a).astype(bool)
         return bool(inside[0]) if a.ndim == 1 else inside
+
+    def __invert__(self) -> Region:
+        """`~region`: the complement, `Outside(region)` (and `~Outside(r)` is `r` itself)."""
+        return Outside(self)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -151,3 +156,45 @@ class Box(Region):
 
     def _to_core(self) -> Any:
         return _core.Box(low=self.low, high=self.high)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Outside(Region):
+    """The complement {x : x not in region} of a region, also written `~region`: as `stop=` it ends a path when the
+    path enters `region`, so the `stop` region of one run can be the set another must reach (`~stop`).
+
+    The other regions are open sets, so their complements are closed: a point on the boundary of `region` lies
+    in `Outside(region)`. The Brownian-bridge test and the located exit are those of `region` seen from the other
+    side, so `simulate(stop=~region)` ends each path at the same step and time as `simulate(target=region)`
+    with the same seed (status EXITED instead of HIT). `~Outside(r)` gives back `r` itself, so `~~r is r`;
+    `Outside(Outside(r))`, built explicitly, is the same set. In a configuration file or a recorded
+    `to_dict()` the region is a table naming its type: `{type = "Outside", region = {type = "Ball", ...}}`.
+    """
+
+    region: Region
+
+    def __init__(self, region: Region | dict[str, Any]) -> None:
+        if isinstance(region, dict):  # a table {"type": "Ball", ...}: a region of this module, never other code
+            args = dict(region)
+            kind = args.pop("type", None)
+            cls = _REGION_TYPES.get(kind) if isinstance(kind, str) else None
+            if cls is None:
+                raise ValueError(f"region must name its type, one of {sorted(_REGION_TYPES)}, got {region!r}")
+            region = cls(**args)
+        if not isinstance(region, Region):
+            raise TypeError(f"region must be an escapade Region (HalfSpace, Ball, Ellipsoid, Box, Outside), "
+                            f"got {region!r}")
+        object.__setattr__(self, "region", region)
+
+    def __invert__(self) -> Region:
+        return self.region
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "Outside", "region": self.region.to_dict()}
+
+    def _to_core(self) -> Any:
+        return _core.Outside(self.region._core)
+
+
+#: The regions a table {"type": ..., ...} inside an `Outside` may name.
+_REGION_TYPES: dict[str, type[Region]] = {cls.__name__: cls for cls in (HalfSpace, Ball, Ellipsoid, Box, Outside)}

@@ -895,4 +895,39 @@ class Box final : public Region {
   Vector lo_, hi_;
 };
 
+// The complement {x : x not in inner} of a region: leaving it is entering the inner region, so a region used as
+// `stop` of one problem can be the set a path must enter in another. The regions above are open sets, so their
+// complements are closed: a point on the inner region's boundary is not in the (open) inner region and therefore
+// lies in Outside. Every test delegates to the inner region: a bridge crossing the complement's boundary is a
+// bridge crossing the inner boundary with from_inside flipped (inside the complement is outside the inner
+// region), and the crossing plane is the inner region's, measured from the side the path starts on
+// (CrossingPlane's a0 >= 0 there) with that same flip. Faces, noise frames and exits onto the boundary are the
+// inner region's own, so Outside works wherever its inner region does, bit for bit.
+class Outside final : public Region {
+ public:
+  explicit Outside(std::shared_ptr<const Region> inner) : inner_(std::move(inner)) {
+    require(inner_ != nullptr, "region", "None", "a region");
+  }
+  const std::shared_ptr<const Region>& inner() const { return inner_; }
+  int dim() const override { return inner_->dim(); }
+  std::string name() const override { return "~" + inner_->name(); }
+  bool contains(const double* x) const override { return !inner_->contains(x); }
+  void contains(const double* x, int width, std::uint8_t* inside) const override {
+    inner_->contains(x, width, inside);
+    for (int l = 0; l < width; ++l) inside[l] = inside[l] ? 0 : 1;
+  }
+  void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
+                            bool from_inside, double* p) const override {
+    inner_->crossing_probability(x0, x1, width, D, dt, !from_inside, p);
+  }
+  CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
+                               double u) const override {
+    return inner_->crossing_plane(x0, x1, D, dt, !from_inside, u);
+  }
+  void to_boundary(double* x, int face) const override { inner_->to_boundary(x, face); }
+
+ private:
+  std::shared_ptr<const Region> inner_;
+};
+
 }  // namespace escapade
