@@ -77,16 +77,19 @@ DYNAMICS = st.one_of(  # constructors with their arguments, called inside the te
 
 
 def regions(d):
-    return st.one_of(
+    plain = st.one_of(
         st.builds(lambda n, o: ("HalfSpace", n, o), vector(d), NUMBER),
         st.builds(lambda c, r: ("Ball", c, r), vector(d), POSITIVE),
         st.builds(lambda lo, w: ("Box", lo, w), vector(d), vector(d, POSITIVE)),
         st.builds(lambda c, a: ("Ellipsoid", c, a), vector(d), vector(d, POSITIVE)),
     )
+    return st.one_of(plain, plain.map(lambda spec: ("Outside", spec, None)))  # and their complements
 
 
 def build_region(spec):
     kind, a, b = spec
+    if kind == "Outside":
+        return ~build_region(a)
     if kind == "HalfSpace":
         return esc.HalfSpace(a, b)
     if kind == "Ball":
@@ -252,6 +255,8 @@ def test_region_constructors_refuse_or_contain(args):
         assert str(exc)
         return
     assert isinstance(inside, bool)
+    if spec[0] == "Outside":  # the complement answers the opposite, whatever the point
+        assert inside == (not (~region).contains(point))
 
 
 FINITE = mostly(ORDINARY, EXTREME.filter(lambda v: math.isfinite(v)))
