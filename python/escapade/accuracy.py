@@ -155,10 +155,10 @@ class _Level:
 
     def cost(self, coupled: bool) -> float:
         """Path-steps per sample: a path at this step, and with `coupled` its paired coarse path too."""
-        def per_path(runs: list[SimulationResult]) -> float:
-            return sum(r.total_steps for r in runs) / max(sum(r.n_paths for r in runs), 1)
-
-        return max(per_path(self.runs) + (per_path(self.coarse_runs) if coupled and self.coarse_runs else 0.0), 1.0)
+        fine = sum(r.total_steps for r in self.runs) / max(self.n_paths, 1)
+        if coupled and self.coarse_runs:
+            fine += sum(r.total_steps for r in self.coarse_runs) / max(sum(r.n_paths for r in self.coarse_runs), 1)
+        return max(fine, 1.0)
 
 
 @dataclasses.dataclass

@@ -108,15 +108,15 @@ def _slice_region(
 ) -> Any:
     """Draw the boundary of `region` in the plane through `point` spanned by coordinates i, j; None if the
     boundary does not meet that plane."""
-    plt = _pyplot()
-    rest = np.ones(point.shape[0], dtype=bool)
-    rest[[i, j]] = False
-    style: dict[str, Any] = dict(color=color, linestyle="--", linewidth=1.5, label=type(region).__name__)
     if isinstance(region, Outside):  # the boundary of the region it is the complement of
         artist = _slice_region(ax, region.region, point, i, j, xlim, ylim, color)
         if artist is not None:
             artist.set_label("~" + artist.get_label())
         return artist
+    plt = _pyplot()
+    rest = np.ones(point.shape[0], dtype=bool)
+    rest[[i, j]] = False
+    style: dict[str, Any] = dict(color=color, linestyle="--", linewidth=1.5, label=type(region).__name__)
     if isinstance(region, HalfSpace):
         n = region.normal
         a, b = float(n[i]), float(n[j])

@@ -289,6 +289,13 @@ def coefficient_of_variation(
     """
     level = _level(confidence)
     t, o = _times(times, observed)
+    return _coefficient_of_variation(t, o, level)
+
+
+def _coefficient_of_variation(t: np.ndarray, o: np.ndarray, level: float,
+                              test: ExponentialTest | None = None) -> CoefficientOfVariation:
+    """`coefficient_of_variation` of censored times (t, o); `test`: their `exponential_test` at `level` if the
+    caller has it already (its Weibull fit is the censored case's)."""
     d, n = int(o.sum()), int(t.size)
     z = float(stats.norm.ppf(0.5 + level / 2))
     nan = CoefficientOfVariation(math.nan, math.nan, (math.nan, math.nan), "sample" if d == n else "weibull", d,
@@ -309,7 +316,7 @@ def coefficient_of_variation(
         return CoefficientOfVariation(c, se, (max(c - z * se, 0.0), c + z * se), "sample", d, 0, level)
     if np.any(t[o] <= 0):
         return nan
-    w = exponential_test(t, o, confidence=level)
+    w = test if test is not None else exponential_test(t, o, confidence=level)
     c = _weibull_cv(w.shape)
     ci = (_weibull_cv(w.shape_ci[1]), _weibull_cv(w.shape_ci[0]))  # decreasing in k
     return CoefficientOfVariation(c, (ci[1] - ci[0]) / (2 * z), ci, "weibull", d, n - d, level)
@@ -396,4 +403,4 @@ def exit_time_statistics(
     return ExitTimeStatistics(n=int(t.size), events=int(ev.size), censored=int(t.size - ev.size), mean=mean,
                               stderr=stderr, mean_ci=(mean - z * stderr, mean + z * stderr), quantiles=qvals,
                               kaplan_meier=km, exponential=exponential_fit(t, o, confidence=level),
-                              exponential_test=test, cv=coefficient_of_variation(t, o, confidence=level))
+                              exponential_test=test, cv=_coefficient_of_variation(t, o, level, test))

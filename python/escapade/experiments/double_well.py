@@ -65,7 +65,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         f"{res.results[0].elapsed:.1f} s. Discrete monitoring alone sees exits late (a bias of order sqrt(dt)); "
         "the bridge test removes that bias, leaving Euler-Maruyama's of order dt.",
     ])
-    n_censored = sum(r.summary().counts[Status.CENSORED.name] for r in res.results)
+    n_censored = sum(row["counts"][Status.CENSORED.name] for row in rows)
     design = Design(
         dt=f"{', '.join(f'{v:g}' for v in dts)} (one per row pair)",
         paths=f"{n_paths} per row",

@@ -212,14 +212,15 @@ def mlp_exit_time_experiment(
             or quadratic_max_steps < 0:
         raise ValueError(f"quadratic_max_steps must be a non-negative integer, got "
                          f"quadratic_max_steps={quadratic_max_steps!r}")
+    # the rare series' network: its own hidden width and weight decay (None: the main network's)
+    rare_hidden = hidden if rare_hidden is None else rare_hidden
+    rare_l2 = l2 if rare_l2 is None else rare_l2
     for name, v in (("n_samples", n_samples), ("hidden", hidden), ("n_paths", n_paths), ("max_steps", max_steps),
                     ("batch_size", batch_size), ("rare_batch_size", rare_batch_size),
-                    ("rare_max_steps", rare_max_steps),
-                    ("rare_hidden", hidden if rare_hidden is None else rare_hidden)):
+                    ("rare_max_steps", rare_max_steps), ("rare_hidden", rare_hidden)):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {name}={v!r}")
-    for name, f in (("lr", lr), ("radius", radius), ("l2", l2),
-                    ("rare_l2", l2 if rare_l2 is None else rare_l2)):
+    for name, f in (("lr", lr), ("radius", radius), ("l2", l2), ("rare_l2", rare_l2)):
         if not (isinstance(f, (int, float, np.floating)) and math.isfinite(f) and f > 0):
             raise ValueError(f"{name} must be a positive number, got {name}={f!r}")
     a_values = _positive_list("alphas", alphas)
@@ -238,8 +239,7 @@ def mlp_exit_time_experiment(
     if float(a_values.max()) * lr * lam_max >= 2:
         raise ValueError(f"lr={lr!r} is too large: alpha lr lambda_max = {float(a_values.max()) * lr * lam_max:.3g} "
                          f">= 2 at alpha = {float(a_values.max()):g} (lambda_max = {lam_max:.3g})")
-    # the rare series' network: its own hidden width and weight decay (None: the main network's)
-    rare_shape = (int(hidden if rare_hidden is None else rare_hidden), float(l2 if rare_l2 is None else rare_l2))
+    rare_shape = (int(rare_hidden), float(rare_l2))
     if rare_shape == (int(hidden), float(l2)):
         rare_net, rare_mini = net, mini
     else:

@@ -20,8 +20,7 @@ from .._validate import as_float, as_int, as_square_matrix
 from ..analysis.arrhenius import ArrheniusFit, arrhenius_fit
 from ..analysis.estimates import mean_stderr, path_values
 from ..analysis.exact import linear_mean_exit_time
-from ..analysis.quasipotential import linear_quasipotential
-from ..analysis.sgd import SGDExitPrediction, _sqrtm, noise_matrix, sgd_exit_time_prediction
+from ..analysis.sgd import SGDExitPrediction, noise_matrix, sgd_exit_time_prediction
 from ..analysis.statistics import exponential_fit
 from ..dynamics import GaussianSGD
 from ..landscapes import Quadratic
@@ -76,35 +75,36 @@ def _grid(H: np.ndarray, pred: SGDExitPrediction, lo: float, hi: float, n: int) 
     return np.linspace(solve(lo), solve(hi), n) / v0
 
 
-def _scheme_exponent_gap(H: np.ndarray, half: np.ndarray, pred: SGDExitPrediction, dt: float) -> float:
+def _scheme_exponent_gap(H: np.ndarray, pred: SGDExitPrediction, dt: float) -> float:
     """V0 of the Euler–Maruyama scheme at step dt minus V0 of the SDE. The scheme is the linear map
-    theta' = (I - dt H) theta + sqrt(eta / B) sqrt(dt) C^{1/2} xi, whose quasi-potential (the discrete Lyapunov
-    equation, noise eps^2 = eta / B as for the SDE) sets its exponent: at B / eta = x its mean exit time is off by
-    about a factor exp(x * gap)."""
-    qp = linear_quasipotential(np.eye(H.shape[0]) - dt * H, math.sqrt(dt) * half, discrete=True)
-    return float(qp.ball_exit(pred.radius)[0]) - pred.fw_slope
+    theta' = (I - dt H) theta + sqrt(eta / B) sqrt(dt) C^{1/2} xi, the discrete map of the same prediction with
+    eta = dt, whose quasi-potential (the discrete Lyapunov equation) sets its exponent: at B / eta = x its mean
+    exit time is off by about a factor exp(x * gap)."""
+    return sgd_exit_time_prediction(H, pred.radius, noise=pred.noise, lr=dt).fw_slope - pred.fw_slope
 
 
-def _choose_dt(H: np.ndarray, half: np.ndarray, pred: SGDExitPrediction, x_max: float, rtol: float) -> float:
+def _choose_dt(H: np.ndarray, pred: SGDExitPrediction, x_max: float, rtol: float) -> tuple[float, float]:
     """The step (two significant digits, at most 0.1 / lambda_max(H)) at which the scheme's exponent is off by at
-    most rtol at the largest B / eta, i.e. the mean exit times by about rtol relative."""
+    most rtol at the largest B / eta, i.e. the mean exit times by about rtol relative; and that exponent gap."""
     h0 = 0.1 / float(np.linalg.eigvalsh(H)[-1])
-    gap = abs(_scheme_exponent_gap(H, half, pred, h0)) * x_max
-    dt = h0 if gap <= rtol else float(f"{h0 * rtol / gap:.2g}")
-    while abs(_scheme_exponent_gap(H, half, pred, dt)) * x_max > rtol:  # the gap is nearly linear in dt: rarely runs
+    gap = _scheme_exponent_gap(H, pred, h0)
+    dt = h0 if abs(gap) * x_max <= rtol else float(f"{h0 * rtol / (abs(gap) * x_max):.2g}")
+    while abs(gap := _scheme_exponent_gap(H, pred, dt)) * x_max > rtol:  # nearly linear in dt: rarely loops
         dt = float(f"{0.9 * dt:.2g}")
-    return dt
+    return dt, gap
 
 
-def _point_mean(result: Any, unit: float) -> tuple[float, float, str]:
-    """(mean, stderr, estimator) of one point: the sample mean without censoring, else the exponential MLE (events
-    over total time at risk, `exponential_fit`) with its standard error mean / sqrt(events)."""
+def _point_mean(result: Any, unit: float) -> tuple[float, float, str, int]:
+    """(mean, stderr, estimator, censored paths) of one point: the sample mean without censoring, else the
+    exponential MLE (events over total time at risk, `exponential_fit`) with its standard error mean /
+    sqrt(events)."""
     s = result.summary()
-    if s.counts["CENSORED"] == 0:
-        return s.mean * unit, s.stderr * unit, "sample mean"
+    n_censored = s.counts["CENSORED"]
+    if n_censored == 0:
+        return s.mean * unit, s.stderr * unit, "sample mean", 0
     f = exponential_fit(result)
     se = f.mean_stderr if f.events else math.inf
-    return f.mean * unit, se * unit, "exponential MLE"
+    return f.mean * unit, se * unit, "exponential MLE", n_censored
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -289,19 +289,19 @@ def sgd_exit_time_experiment(
         t_cap = as_float("t_max", t_max, positive=True)
     raises = as_int("cap_raises", cap_raises, minimum=0)
     C = noise_matrix(Hm, noise)
-    half = _sqrtm(C)
     d = Hm.shape[0]
     continuous = dynamics == "continuous"
     step: float | None = None
     exponent_bias = math.nan
     if continuous:
         if dt is None:
-            step = _choose_dt(Hm, half, pred, float(x.max()), rtol)
+            step, gap = _choose_dt(Hm, pred, float(x.max()), rtol)
         else:
             step = as_float("dt", dt, positive=True)
             if not step * float(w[-1]) < 2:  # Euler-Maruyama on the quadratic is unstable from dt lambda_max = 2 on
                 raise ValueError(f"dt must be below 2 / lambda_max(H) = {2 / float(w[-1]):.6g}, got dt={dt!r}")
-        exponent_bias = _scheme_exponent_gap(Hm, half, pred, step) * float(x.max())
+            gap = _scheme_exponent_gap(Hm, pred, step)
+        exponent_bias = gap * float(x.max())
     batch = x * eta
     sgd = GaussianSGD(lr=eta, batch_size=float(batch[0]), C=C)
     stop = Ball(center=np.zeros(d), radius=pred.radius)
@@ -318,7 +318,8 @@ def sgd_exit_time_experiment(
 
     res = simulate_points(t_cap, step)
     for _ in range(raises):  # raise the cap until no point rests on more than CENSORED_LIMIT censored paths
-        worst = [r for r in res.results if r.summary().counts["CENSORED"] > CENSORED_LIMIT * int(n_paths)]
+        counts = [r.summary().counts["CENSORED"] for r in res.results]
+        worst = [r for r, c in zip(res.results, counts) if c > CENSORED_LIMIT * int(n_paths)]
         if not worst:
             break
         need = max(3.0 * exponential_fit(r).mean * unit for r in worst)
@@ -326,10 +327,10 @@ def sgd_exit_time_experiment(
         res = simulate_points(t_cap, step)
     means, errors, censored, estimator = [], [], [], []
     for r in res.results:
-        m, se, how = _point_mean(r, unit)
+        m, se, how, n_censored = _point_mean(r, unit)
         means.append(m)
         errors.append(se)
-        censored.append(r.summary().counts["CENSORED"])
+        censored.append(n_censored)
         estimator.append(how)
     mean, stderr = np.array(means), np.array(errors)
     fit = arrhenius_fit(x, mean, stderr, x="inverse", confidence=confidence)

@@ -458,16 +458,18 @@ def _calibration(curvatures: dict[tuple[str, str], LocalCurvature]) -> list[dict
         model = int(name[2])
         implied = implied_constants(model, label)
         paper = {**implied, "divergence_l": list(TABLE4[model, label]), "convergence_u": list(TABLE5[model, label])}
-        uniform = styblinski_tang_model(model, family="uniform")
-        center = uniform.flattest_minimizer() if label == "flat" else uniform.sharpest_minimizer()
-        curves = {"calibrated": curv, "uniform": diagonal_local_curvature(uniform, center, EPS,
-                                                                                      n_samples=N_CURVATURE, seed=0)}
+        uniform_curv = curvatures.get((f"{name}-uniform", label))  # the run's own, when it runs the uniform model
+        if uniform_curv is None:
+            uniform = styblinski_tang_model(model, family="uniform")
+            center = uniform.flattest_minimizer() if label == "flat" else uniform.sharpest_minimizer()
+            uniform_curv = diagonal_local_curvature(uniform, center, EPS, n_samples=N_CURVATURE, seed=0)
+        curves = {"calibrated": curv, "uniform": uniform_curv}
         entry: dict[str, Any] = {"model": name, "minimizer": label, "004": paper}
-        for source, curv in curves.items():
-            entry[source] = {"lambda_1": float(curv.lambdas[0]), "lambda_m": float(curv.lambdas[-1]), "s_f": curv.s_f,
-                             "t_f": curv.t_f,
-                             "divergence_l": [float(v) for v in np.atleast_1d(divergence_threshold(curv, ks))],
-                             "convergence_u": [float(v) for v in np.atleast_1d(convergence_threshold(curv, ks))]}
+        for source, c in curves.items():
+            entry[source] = {"lambda_1": float(c.lambdas[0]), "lambda_m": float(c.lambdas[-1]), "s_f": c.s_f,
+                             "t_f": c.t_f,
+                             "divergence_l": [float(v) for v in np.atleast_1d(divergence_threshold(c, ks))],
+                             "convergence_u": [float(v) for v in np.atleast_1d(convergence_threshold(c, ks))]}
         for source in ("004", "calibrated", "uniform"):
             e = entry[source]
             e["s_f_over_lambda_1_sq"] = e["s_f"] / e["lambda_1"] ** 2

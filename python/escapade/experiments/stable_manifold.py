@@ -53,7 +53,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         f"{elapsed:.1f} s.",
     ])
     design = Design(
-        dt="0.005 (the integration step of both methods)", paths=f"{n_points} and {max(1, n_points // 5)} points",
+        dt="0.005 (the integration step of both methods)",
+        paths=" and ".join(str(r["n_points"]) for r in rows) + " points",
         seeds=f"seed {seed} for both rows (bisection refines the first of the same points)",
         censoring="none (points that do not converge are counted in the table)", rows=len(rows), independent=1)
     return Report(data=data, text=text, results={}, design=design)

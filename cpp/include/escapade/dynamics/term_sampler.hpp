@@ -34,13 +34,8 @@ class TermSampler {
       for (int i = 0; i < n_; ++i) cumulative_[i] = acc += f.weights()[i];
       total_ = acc;
     } else if (!full_batch_) {
-      pool_.resize(n_);
+      pool_ = &identity(n_);
       swaps_.resize(k_);
-      for (int i = 0; i < n_; ++i) pool_[i] = i;
-      if (weighted_) {
-        scale_.resize(n_);
-        for (int i = 0; i < n_; ++i) scale_[i] = n_ * f.weights()[i];
-      }
     }
   }
   void sample(const double* u, int* picks) {
@@ -53,11 +48,11 @@ class TermSampler {
       // Partial Fisher-Yates on the identity, then the swaps undone in reverse order: O(k) per draw.
       for (int j = 0; j < k_; ++j) {
         const int r = j + std::min(static_cast<int>(u[j] * (n_ - j)), n_ - j - 1);
-        std::swap(pool_[j], pool_[r]);
-        picks[j] = pool_[j];
+        std::swap((*pool_)[j], (*pool_)[r]);
+        picks[j] = (*pool_)[j];
         swaps_[j] = r;
       }
-      for (int j = k_ - 1; j >= 0; --j) std::swap(pool_[j], pool_[swaps_[j]]);
+      for (int j = k_ - 1; j >= 0; --j) std::swap((*pool_)[j], (*pool_)[swaps_[j]]);
     }
     std::sort(picks, picks + k_);
   }
@@ -85,7 +80,7 @@ class TermSampler {
       std::fill(term_.begin(), term_.end(), 0.0);
       f_.add_term_gradients(column_.data(), x, term_.data(), width);
       for (int l = 0; l < width; ++l) {
-        const double w = scale_[column_[l]];
+        const double w = n_ * f_.weights()[column_[l]];
         const long o = static_cast<long>(l) * d;
         for (int i = 0; i < d; ++i) g[o + i] += w * term_[o + i];
       }
@@ -100,8 +95,17 @@ class TermSampler {
   int n_;
   bool full_batch_, weighted_;
   double total_ = 1.0;
-  std::vector<double> cumulative_, scale_, term_;
-  std::vector<int> pool_, swaps_, picks_, column_;
+  std::vector<double> cumulative_, term_;
+  std::vector<int>* pool_ = nullptr;  // the thread's identity of at least n_ indices, left as found after each draw
+  std::vector<int> swaps_, picks_, column_;
+
+  // One identity permutation per thread, grown to the largest n it has seen: a sampler is made per block-step, and
+  // filling an n-long pool each time would cost O(n) where a draw costs O(k).
+  static std::vector<int>& identity(int n) {
+    thread_local std::vector<int> pool;
+    for (int i = static_cast<int>(pool.size()); i < n; ++i) pool.push_back(i);
+    return pool;
+  }
 };
 
 inline void check_batch(const Landscape& f, int k, bool replace) {
