@@ -14,6 +14,7 @@ void bind_regions(py::module_& m);
 void bind_starts(py::module_& m);
 void bind_callbacks(py::module_& m);
 void bind_engine(py::module_& m);
+void bind_splitting(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "escapade's compiled core: landscapes, dynamics, regions, starting points and the ensemble engine.";
@@ -51,4 +52,5 @@ PYBIND11_MODULE(_core, m) {
   bind_starts(m);
   bind_callbacks(m);
   bind_engine(m);
+  bind_splitting(m);
 }

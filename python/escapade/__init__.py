@@ -27,7 +27,19 @@ from .dynamics import (
 from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, TableForcing
 from .landscapes import *  # noqa: F403 - every built-in landscape, listed once in landscapes.__all__
 from .regions import Ball, Box, Ellipsoid, HalfSpace, Outside, Region
-from .results import Estimate, EstimateLevel, ExitStats, SimulationResult, Status, Summary, SummaryResult, load
+from .results import (
+    Estimate,
+    EstimateLevel,
+    ExitStats,
+    RareExitTime,
+    SimulationResult,
+    SplittingResult,
+    SplittingStatus,
+    Status,
+    Summary,
+    SummaryResult,
+    load,
+)
 from .simulate import simulate
 from .sweep import SweepResult, sweep
 from .symbolic import SymbolicConstraint, SymbolicLandscape
@@ -73,10 +85,13 @@ __all__ = [
     "Periodic",
     "PerturbedGD",
     "RandomDirections",
+    "RareExitTime",
     "Region",
     "SGDk",
     "SGLD",
     "SimulationResult",
+    "SplittingResult",
+    "SplittingStatus",
     "Sphere",
     "StableSGD",
     "StartSampler",
@@ -95,10 +110,14 @@ __all__ = [
     "experiments",
     "load",
     "plot",
+    "rare_exit_time",
+    "scores",
     "simulate",
+    "splitting",
     "sweep",
     *landscapes.__all__,
 ]
 # The heavy parts (scipy.stats, matplotlib, the reproductions) load on first use.
-__getattr__, __dir__ = attach(__name__, __all__, submodules=["analysis", "experiments", "plot"],
-                              attributes={"estimate": "accuracy"})
+__getattr__, __dir__ = attach(__name__, __all__, submodules=["analysis", "experiments", "plot", "scores"],
+                              attributes={"estimate": "accuracy", "splitting": "rare",
+                                          "rare_exit_time": "rare"})

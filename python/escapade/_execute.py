@@ -237,9 +237,9 @@ def points_digest(points: np.ndarray) -> str:
 
 
 class Progress:
-    """A tqdm bar over paths, fed from the engine's poll (about ten times a second) or as chunks finish."""
+    """A tqdm bar over paths (or runs), fed from the engine's poll (about ten times a second) or as chunks finish."""
 
-    def __init__(self, total: int, enabled: bool | None) -> None:
+    def __init__(self, total: int, enabled: bool | None, unit: str = "path") -> None:
         if enabled is None:
             enabled = sys.stderr is not None and sys.stderr.isatty()
         self.bar = None
@@ -247,7 +247,7 @@ class Progress:
         if enabled:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, unit="path", desc="escapade", delay=0.5, smoothing=0.1)
+            self.bar = tqdm(total=total, unit=unit, desc="escapade", delay=0.5, smoothing=0.1)
 
     def __call__(self, finished_in_chunk: int) -> None:
         if self.bar is not None:

@@ -558,6 +558,180 @@ class Estimate:
                 f"{'reached' if self.reached else 'NOT reached'} rtol={self.rtol:g}>")
 
 
+class SplittingStatus(enum.IntEnum):
+    """How one run of `splitting` ended."""
+
+    FINISHED = 0       # every replica reached the product set
+    EXTINCT = 1        # every replica was at the level and was killed: the run's estimate is 0
+    ITERATION_CAP = 2  # max_iterations came first: the run's estimate is not unbiased
+    INTERRUPTED = 3    # stopped (Ctrl-C) before it finished
+
+
+def _estimate_fields(d: dict[str, Any]) -> dict[str, Any]:
+    """The `Estimate` part of a dict written by `to_dict`, as constructor arguments."""
+    d = dict(d)
+    d["interval"] = tuple(d["interval"])
+    d["notes"] = tuple(d["notes"])
+    d["levels"] = tuple(EstimateLevel(**level) for level in d["levels"])
+    return d
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SplittingResult(Estimate):
+    """The probability of reaching the product set before the reactant set, from `splitting`: an `Estimate`
+    (`.value`, also `.probability`; `.interval`, the 95% interval from the independent runs) with the runs' detail.
+
+    Attributes (besides `Estimate`'s)
+    ----------
+    log_probability : log of `probability` (-inf when every run ended at 0).
+    n_replicas, n_runs : N and the number of independent runs. test : "bridge" when the reactant and product sets were
+        tested with the Brownian bridge between steps, "steps" when at the steps only (the estimate is then that of
+        the discrete chain: Lévy noise, discrete maps, state-dependent noise, or bridge=False).
+    run_probability, run_log_weight, run_reached, run_iterations, run_killed, run_steps, run_status,
+        run_reactive_time : per run, its estimate prod (1 - K_q / N) * reached / N, the log of the product, the
+        replicas in the product set at the end, iterations, replicas killed, path-steps, `SplittingStatus` code, and the
+        mean time its final replicas took to reach the product set.
+    censored, diverged : replica paths that reached max_steps or diverged (counted as failures; see `notes`).
+    reactive_trajectories : (t, x) of up to `record_reactive` paths of run 0 that reached the product set.
+    """
+
+    log_probability: float
+    n_replicas: int
+    n_runs: int
+    test: str
+    run_probability: np.ndarray
+    run_log_weight: np.ndarray
+    run_reached: np.ndarray
+    run_iterations: np.ndarray
+    run_killed: np.ndarray
+    run_steps: np.ndarray
+    run_status: np.ndarray
+    run_reactive_time: np.ndarray
+    censored: int
+    diverged: int
+    reactive_trajectories: list[tuple[np.ndarray, np.ndarray]]
+
+    _RUN_FIELDS = ("run_probability", "run_log_weight", "run_reached", "run_iterations", "run_killed", "run_steps",
+                   "run_status", "run_reactive_time")
+
+    @property
+    def iterations(self) -> int:
+        """Iterations summed over the runs."""
+        return int(self.run_iterations.sum())
+
+    def count(self, status: SplittingStatus | str | int) -> int:
+        """The number of runs that ended with `status` (a `SplittingStatus`, its code or its name)."""
+        s = SplittingStatus[status.upper()] if isinstance(status, str) else SplittingStatus(status)
+        return int(np.count_nonzero(self.run_status == s))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        for key in self._RUN_FIELDS:
+            d[key] = [None if isinstance(v, float) and not math.isfinite(v) else v for v in getattr(self, key).tolist()]
+        del d["reactive_trajectories"]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], trajectories: Any = ()) -> SplittingResult:
+        d = _estimate_fields(d)
+        for key in cls._RUN_FIELDS:
+            kind = float if key in ("run_probability", "run_log_weight", "run_reactive_time") else np.int64
+            d[key] = np.array([math.nan if v is None else v for v in d[key]], dtype=kind)
+        d["run_status"] = d["run_status"].astype(np.int8)
+        return cls(**d, reactive_trajectories=list(trajectories))
+
+    def save(self, path: str | Path) -> None:
+        """Write the result (an .npz with a JSON header and the trajectories); `escapade.load` reads it back."""
+        _write_npz(path, {"kind": "splitting", "estimate": self.to_dict()}, trajectory_arrays(self.reactive_trajectories))
+
+    def to_pandas(self) -> Any:
+        """One row per run."""
+        import pandas as pd
+
+        table = pd.DataFrame({key.removeprefix("run_"): getattr(self, key) for key in self._RUN_FIELDS})
+        table["status"] = pd.Categorical.from_codes(table["status"].astype(int),
+                                                    [s.name for s in SplittingStatus])
+        return table
+
+    def __repr__(self) -> str:
+        low, high = self.interval
+        return (f"<SplittingResult probability={self.value:.6g} [{low:.6g}, {high:.6g}] at {self.confidence:g}: "
+                f"{self.n_runs} runs of {self.n_replicas} replicas, {self.iterations} iterations, test={self.test}>")
+
+
+@dataclasses.dataclass(frozen=True)
+class Term:
+    """One term of a decomposed estimate: its value, standard error and interval (at the estimate's confidence)."""
+
+    name: str
+    value: float
+    stderr: float
+    interval: tuple[float, float]
+    n: int  # the samples (paths or runs) behind it
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class RareExitTime(Estimate):
+    """The mean exit time from `rare_exit_time`: an `Estimate` (`.value`, also `.mean`; `.interval`) of
+    E[tau] = E[T_first] + (1/p - 1) E[T_loop] + E[T_reactive] (docs/rare-events.md), with each term.
+
+    Attributes (besides `Estimate`'s)
+    ----------
+    sigma_level : z_Sigma, the score level of the set Sigma = {score >= z_Sigma} that splits a path into loops.
+    first_time : E[T_first], the mean time from x0 to Sigma. loop_time : E[T_loop], the mean time of a loop from
+        Sigma back to the reactant set and on to Sigma again. reactive_time : E[T_reactive], the mean time from
+        Sigma to the product set of the paths that get there without returning to the reactant set (from the
+        splitting runs). probability : the `SplittingResult` for p, the probability of reaching the product set
+        from Sigma (started from the points where the loops reached Sigma) before the reactant set.
+    n_loops, loops_to_product : loops simulated, and those that reached the product set instead (left out of the
+        loop time, counted in `notes`).
+    """
+
+    sigma_level: float
+    first_time: Term
+    loop_time: Term
+    reactive_time: Term
+    probability_term: Term
+    n_loops: int
+    loops_to_product: int
+    splitting: SplittingResult
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {f.name: getattr(self, f.name) for f in dataclasses.fields(Estimate)}
+        d.update(interval=list(self.interval), notes=list(self.notes),
+                 levels=[dataclasses.asdict(level) for level in self.levels], sigma_level=self.sigma_level,
+                 n_loops=self.n_loops, loops_to_product=self.loops_to_product, splitting=self.splitting.to_dict())
+        for key in ("first_time", "loop_time", "reactive_time", "probability_term"):
+            term = getattr(self, key)
+            d[key] = {**dataclasses.asdict(term), "interval": list(term.interval)}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RareExitTime:
+        d = _estimate_fields(d)
+        for key in ("first_time", "loop_time", "reactive_time", "probability_term"):
+            d[key] = Term(**{**d[key], "interval": tuple(d[key]["interval"])})
+        d["splitting"] = SplittingResult.from_dict(d["splitting"])
+        return cls(**d)
+
+    def save(self, path: str | Path) -> None:
+        """Write the result (an .npz with a JSON header); `escapade.load` reads it back."""
+        _write_npz(path, {"kind": "rare_exit_time", "estimate": self.to_dict()}, {})
+
+    def __str__(self) -> str:
+        lines = [super().__str__()]
+        for term in (self.first_time, self.loop_time, self.probability_term, self.reactive_time):
+            low, high = term.interval
+            lines.append(f"  {term.name} = {term.value:.6g} ± {term.stderr:.3g} (SE), [{low:.6g}, {high:.6g}], "
+                         f"from {term.n}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        low, high = self.interval
+        return (f"<RareExitTime mean={self.value:.6g} [{low:.6g}, {high:.6g}] at {self.confidence:g}, "
+                f"p={self.probability_term.value:.4g}, sigma_level={self.sigma_level:.4g}>")
+
+
 def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
     header = json.loads(str(data["header"]))
     if header.get("format") != _FORMAT:
@@ -566,11 +740,16 @@ def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
 
 
 def load(path: str | Path) -> Any:
-    """Load a result saved with `.save()`: a SimulationResult, SummaryResult, SweepResult or Estimate."""
+    """Load a result saved with `.save()`: a SimulationResult, SummaryResult, SweepResult, Estimate, SplittingResult
+    or RareExitTime."""
     with np.load(_as_path(path), allow_pickle=False) as data:
         header = _read_header(data, path)
         if header["kind"] == "sweep":
             return SweepResult._from_npz(data, header)
         if header["kind"] == "estimate":
             return Estimate.from_dict(header["estimate"])
+        if header["kind"] == "splitting":
+            return SplittingResult.from_dict(header["estimate"], trajectories_from(data))
+        if header["kind"] == "rare_exit_time":
+            return RareExitTime.from_dict(header["estimate"])
         return _from_npz(data, header)

@@ -174,6 +174,13 @@ class Region {
   // Move x (length dim) onto the boundary of `face` (the nearest point of that face): where a located exit is
   // placed.
   virtual void to_boundary(double* x, int face) const = 0;
+  // The Euclidean distance from x to the boundary, positive inside and negative outside (splitting's default
+  // score: minus the distance to the product set).
+  virtual double signed_distance(const double* x) const = 0;
+  // out[l] = signed_distance(column l) for `width` points stored dim x width.
+  virtual void signed_distance(const double* x, int width, double* out) const {
+    for (int l = 0; l < width; ++l) out[l] = signed_distance(x + static_cast<long>(l) * dim());
+  }
 };
 
 // Lengths with a binary exponent beyond this (about 1e+-77) are rescaled by a power of two before they are squared:
@@ -248,6 +255,17 @@ class HalfSpace final : public Region {
     }
     const double excess = (dot(x) - b_) / norm_;  // the signed distance from the plane
     for (int i = 0; i < dim(); ++i) x[i] -= excess * unit_[i];
+  }
+  double signed_distance(const double* x) const override { return (b_ - dot(x)) / norm_; }
+  void signed_distance(const double* x, int width, double* out) const override {
+    const int d = dim();
+    const double norm = norm_, b = b_;
+    if (d == 1) {
+      const double n0 = n_[0];
+      for (int l = 0; l < width; ++l) out[l] = (b - n0 * x[l]) / norm;
+      return;
+    }
+    for (int l = 0; l < width; ++l) out[l] = (b - dot(x + static_cast<long>(l) * d)) / norm;
   }
 
  private:
@@ -340,6 +358,8 @@ class Ball final : public Region {
       for (int i = 0; i < dim(); ++i) x[i] = c_[i] + (i == 0 ? r_ / s_ : 0.0);
     }
   }
+  using Region::signed_distance;
+  double signed_distance(const double* x) const override { return (r_ - std::sqrt(dist2(x))) / s_; }
 
  private:
   // The frame where D's noise is isotropic, and in it the signed distance (positive inside, units of 1/s_) of x
@@ -517,7 +537,8 @@ class Ellipsoid final : public Region {
     for (int i = 0; i < d; ++i) x[i] = c_[i] + v[i] / s_;
   }
   // The distance from x to the boundary, positive inside and negative outside.
-  double signed_distance(const double* x) const {
+  using Region::signed_distance;
+  double signed_distance(const double* x) const override {
     Vector z(dim());
     const double q = to_units(x, z.data());
     return nearest(z.data(), q, nullptr, nullptr) / s_ * (q < 1.0 ? 1.0 : -1.0);
@@ -832,6 +853,21 @@ class Box final : public Region {
     for (int i = 0; i < dim(); ++i) x[i] = std::min(std::max(x[i], lo_[i]), hi_[i]);
     x[k] = face % 2 ? hi_[k] : lo_[k];
   }
+  using Region::signed_distance;
+  // Inside: the distance to the nearest face; outside: the distance to the box.
+  double signed_distance(const double* x) const override {
+    if (contains(x)) {
+      double near = std::numeric_limits<double>::infinity();
+      for (int i = 0; i < dim(); ++i) near = std::min(near, std::min(x[i] - lo_[i], hi_[i] - x[i]));
+      return near;
+    }
+    double out2 = 0;
+    for (int i = 0; i < dim(); ++i) {
+      const double e = std::max(std::max(lo_[i] - x[i], x[i] - hi_[i]), 0.0);
+      out2 += e * e;
+    }
+    return -std::sqrt(out2);
+  }
 
  private:
   // Face f's plane measured from inside: a0, a1 the distances of x0, x1 from it on the box's side.
@@ -925,6 +961,11 @@ class Outside final : public Region {
     return inner_->crossing_plane(x0, x1, D, dt, !from_inside, u);
   }
   void to_boundary(double* x, int face) const override { inner_->to_boundary(x, face); }
+  double signed_distance(const double* x) const override { return -inner_->signed_distance(x); }
+  void signed_distance(const double* x, int width, double* out) const override {
+    inner_->signed_distance(x, width, out);
+    for (int l = 0; l < width; ++l) out[l] = -out[l];
+  }
 
  private:
   std::shared_ptr<const Region> inner_;

@@ -1,0 +1,132 @@
+// Scores and adaptive multilevel splitting: thin constructors and the run, GIL released while the core works.
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "escapade/score.hpp"
+#include "escapade/splitting.hpp"
+#include "numpy.hpp"
+
+using namespace escapade;
+using namespace escapade::py_glue;
+using namespace pybind11::literals;
+
+void bind_splitting(py::module_& m) {
+  py::class_<Score, std::shared_ptr<Score>>(m, "Score")
+      .def_property_readonly("dim", &Score::dim)
+      .def(
+          "evaluate",
+          [](const Score& s, const DoubleArray& x) {
+            const Matrix P = points_of(x, s.dim(), "x");
+            std::vector<double> out(static_cast<std::size_t>(P.cols()));
+            {
+              py::gil_scoped_release nogil;
+              s.evaluate(P.data(), static_cast<int>(P.cols()), out.data());
+            }
+            return to_numpy(std::move(out), {static_cast<py::ssize_t>(P.cols())});
+          },
+          "x"_a, "The score of each row of x (n, d); returns (n,).");
+  py::class_<LinearScore, Score, std::shared_ptr<LinearScore>>(m, "LinearScore")
+      .def(py::init([](const DoubleArray& weights, double offset) {
+             return std::make_shared<LinearScore>(to_vector(weights, "weights"), offset);
+           }),
+           py::kw_only(), "weights"_a, "offset"_a);
+  py::class_<DistanceScore, Score, std::shared_ptr<DistanceScore>>(m, "DistanceScore")
+      .def(py::init([](const DoubleArray& point, double radius) {
+             return std::make_shared<DistanceScore>(to_vector(point, "point"), radius);
+           }),
+           py::kw_only(), "point"_a, "radius"_a);
+  py::class_<NormalizedDistanceScore, Score, std::shared_ptr<NormalizedDistanceScore>>(m, "NormalizedDistanceScore")
+      .def(py::init([](const DoubleArray& a, const DoubleArray& b) {
+             return std::make_shared<NormalizedDistanceScore>(to_vector(a, "a"), to_vector(b, "b"));
+           }),
+           py::kw_only(), "a"_a, "b"_a);
+  py::class_<QuadraticScore, Score, std::shared_ptr<QuadraticScore>>(m, "QuadraticScore")
+      .def(py::init([](const DoubleArray& matrix, const DoubleArray& center) {
+             return std::make_shared<QuadraticScore>(to_matrix(matrix, "matrix"), to_vector(center, "center"));
+           }),
+           py::kw_only(), "matrix"_a, "center"_a);
+  py::class_<RegionScore, Score, std::shared_ptr<RegionScore>>(m, "RegionScore")
+      .def(py::init<std::shared_ptr<const Region>>(), py::kw_only(), "region"_a);
+  py::class_<NegatedScore, Score, std::shared_ptr<NegatedScore>>(m, "NegatedScore")
+      .def(py::init<std::shared_ptr<const Score>>(), py::kw_only(), "score"_a);
+  py::class_<CompiledScore, Score, std::shared_ptr<CompiledScore>>(m, "CompiledScore")
+      .def(py::init([](int dim, std::string name, std::uintptr_t fn) {
+             return std::make_shared<CompiledScore>(dim, std::move(name), reinterpret_cast<ValueFn>(fn));
+           }),
+           py::kw_only(), "dim"_a, "name"_a, "score"_a);
+  py::class_<ScoreLevel, Region, std::shared_ptr<ScoreLevel>>(m, "ScoreLevel")
+      .def(py::init<std::shared_ptr<const Score>, double>(), py::kw_only(), "score"_a, "level"_a);
+
+  m.def(
+      "splitting",
+      [](const Landscape& landscape, const Dynamics& dynamics, const Start& start, const Region& reactant,
+         const Region& product, const Score& score, int n_replicas, std::int64_t n_runs, std::uint64_t seed,
+         int threads, int lanes, bool bridge, double divergence_bound, std::int64_t max_iterations,
+         std::int64_t max_steps, int record_reactive, std::int64_t first_run, py::object progress) {
+        SplittingConfig cfg;
+        cfg.n_replicas = n_replicas;
+        cfg.n_runs = n_runs;
+        cfg.first_run = first_run;
+        cfg.seed = seed;
+        cfg.threads = threads;
+        cfg.lanes = lanes;
+        cfg.bridge = bridge;
+        cfg.divergence_bound = divergence_bound;
+        cfg.max_iterations = max_iterations;
+        cfg.max_steps = max_steps;
+        cfg.record_reactive = record_reactive;
+        // As in `run`: Ctrl-C or an exception from `progress` stops the core and is raised once it has returned.
+        bool python_error = false;
+        PollFn poll = [&](std::int64_t finished) {
+          py::gil_scoped_acquire gil;
+          if (PyErr_CheckSignals() != 0) return python_error = true;
+          if (!progress.is_none()) {
+            try {
+              progress(finished);
+            } catch (py::error_already_set& e) {
+              e.restore();
+              return python_error = true;
+            }
+          }
+          return false;
+        };
+        SplittingResult r;
+        {
+          py::gil_scoped_release nogil;
+          r = escapade::splitting(SplittingProblem{landscape, dynamics, start, reactant, product, score}, cfg, poll);
+        }
+        if (python_error) throw py::error_already_set();
+        const auto n = static_cast<py::ssize_t>(r.status.size());
+        const int d = landscape.dim();
+        py::list trajectories;
+        for (Trajectory& tr : r.trajectories) {
+          const auto k = static_cast<py::ssize_t>(tr.t.size());
+          trajectories.append(py::make_tuple(to_numpy(std::move(tr.t), {k}), to_numpy(std::move(tr.x), {k, d})));
+        }
+        py::dict out;
+        out["log_weight"] = to_numpy(std::move(r.log_weight), {n});
+        out["n_reached"] = to_numpy(std::move(r.n_reached), {n});
+        out["iterations"] = to_numpy(std::move(r.iterations), {n});
+        out["killed"] = to_numpy(std::move(r.killed), {n});
+        out["steps"] = to_numpy(std::move(r.steps), {n});
+        out["censored"] = to_numpy(std::move(r.censored), {n});
+        out["diverged"] = to_numpy(std::move(r.diverged), {n});
+        out["status"] = to_numpy(std::move(r.status), {n});
+        out["reactive_time"] = to_numpy(std::move(r.reactive_time), {n});
+        out["trajectories"] = trajectories;
+        out["total_steps"] = r.total_steps;
+        out["bridge"] = r.bridge;
+        out["interrupted"] = r.interrupted;
+        return out;
+      },
+      py::kw_only(), "landscape"_a, "dynamics"_a, "start"_a, "reactant"_a, "product"_a, "score"_a, "n_replicas"_a,
+      "n_runs"_a, "seed"_a, "threads"_a = 0, "lanes"_a = 64, "bridge"_a = true, "divergence_bound"_a = 1e8,
+      "max_iterations"_a, "max_steps"_a, "record_reactive"_a = 0, "first_run"_a = 0, "progress"_a = py::none(),
+      "Adaptive multilevel splitting: n_runs independent runs of n_replicas replicas; returns a dict of per-run "
+      "numpy arrays.");
+}

@@ -1,0 +1,710 @@
+// Adaptive multilevel splitting (AMS): the probability that a path from the start reaches the product set B
+// before returning to the reactant set A, when that probability is far too small for plain Monte Carlo.
+//
+// The generalized algorithm (Bréhier, Gazeau, Goudenège, Lelièvre & Rousset 2016), unbiased in discrete time. N
+// replicas run from the start until they reach A or B; each keeps its highest score. At every iteration the level
+// Z is the lowest of those maxima; every replica whose maximum is <= Z is killed (ties die together) and becomes
+// a copy of a survivor chosen uniformly, branched at the first step where the survivor's score exceeded Z and
+// continued with fresh noise until A or B. The run stops when every replica has reached B (or all are killed:
+// extinction, estimate 0). Its estimate is prod_q (1 - K_q / N) * (replicas in B) / N, K_q the killed at
+// iteration q. A replica stores only the points where its score set a new record: the only possible branch points.
+//
+// Replicas are lanes. Each thread owns whole runs (independent AMS runs) and a block of lanes; the replicas
+// that await their continuation, of every run the thread holds, advance together, so that the block stays full
+// when each run kills one replica at a time. The noise of a continuation is keyed by (seed, run, task), the
+// task being the run's count of continuations started so far, and a survivor is chosen from words keyed by
+// (seed, run, iteration): a run's result depends on nothing else, so it is bitwise the same for any thread count,
+// lane count or run order.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+#include "escapade/dynamics.hpp"
+#include "escapade/engine.hpp"
+#include "escapade/landscape.hpp"
+#include "escapade/region.hpp"
+#include "escapade/rng.hpp"
+#include "escapade/score.hpp"
+#include "escapade/start.hpp"
+#include "escapade/types.hpp"
+#include "escapade/validate.hpp"
+
+namespace escapade {
+
+constexpr int kMaxReplicas = 1 << 18;                         // a survivor per killed replica: 4 per draw, 2^16 draws
+constexpr std::int64_t kMaxRuns = std::int64_t{1} << 22;       // run index: 22 bits of the noise key
+constexpr std::int64_t kMaxIterations = std::int64_t{1} << 46;  // iteration: the step field of the selection words
+
+struct SplittingConfig {
+  int n_replicas = 100;
+  std::int64_t n_runs = 10;
+  std::int64_t first_run = 0;  // run indices [first_run, first_run + n_runs)
+  std::uint64_t seed = 0;
+  int threads = 0;  // <= 0: all cores
+  int lanes = 64;
+  bool bridge = true;  // Brownian-bridge test of A and B between steps (Gaussian noise with a constant covariance)
+  double divergence_bound = 1e8;
+  std::int64_t max_iterations = 0;  // a run still going after this many iterations stops (status IterationCap)
+  std::int64_t max_steps = 0;       // a replica whose path reaches this step is censored
+  int record_reactive = 0;          // keep the paths of up to this many replicas of run 0 that reached B
+};
+
+struct SplittingProblem {
+  const Landscape& landscape;
+  const Dynamics& dynamics;
+  const Start& start;
+  const Region& reactant;  // A: entering it ends a replica's path, a failure
+  const Region& product;   // B: entering it ends a replica's path, a success
+  const Score& score;
+};
+
+// How a run ended. Values are part of the Python API.
+enum class SplittingStatus : std::int8_t {
+  Finished = 0,      // every replica reached B
+  Extinct = 1,       // every replica was at the level: all killed, the estimate is 0
+  IterationCap = 2,  // max_iterations reached first: the estimate is not unbiased
+  Interrupted = 3,   // stopped by Ctrl-C, or never started
+};
+
+struct SplittingResult {
+  std::vector<double> log_weight;  // per run: sum over iterations of log(1 - K_q / N)
+  std::vector<std::int32_t> n_reached;  // replicas in B at the end
+  std::vector<std::int64_t> iterations, killed, steps, censored, diverged;
+  std::vector<std::int8_t> status;
+  std::vector<double> reactive_time;  // mean time at which the run's final replicas reached B (NaN if none did)
+  std::vector<Trajectory> trajectories;  // run 0's first paths that reached B (record_reactive of them)
+  std::int64_t total_steps = 0;
+  bool bridge = false;  // whether A and B were tested with the Brownian bridge (else at the steps)
+  bool interrupted = false;
+};
+
+inline void validate(const SplittingProblem& pb, const SplittingConfig& cfg) {
+  const int d = pb.landscape.dim();
+  require(pb.start.dim() == d, "x0", "of dimension " + std::to_string(pb.start.dim()),
+          "of the landscape's dimension " + std::to_string(d));
+  pb.dynamics.check_dim(d);
+  pb.dynamics.check_landscape(pb.landscape);
+  require(pb.reactant.dim() == d, "reactant", pb.reactant.name() + " of dimension " + std::to_string(pb.reactant.dim()),
+          "of the landscape's dimension " + std::to_string(d));
+  require(pb.product.dim() == d, "product", pb.product.name() + " of dimension " + std::to_string(pb.product.dim()),
+          "of the landscape's dimension " + std::to_string(d));
+  require(pb.score.dim() == d, "score", pb.score.name() + " of dimension " + std::to_string(pb.score.dim()),
+          "of the landscape's dimension " + std::to_string(d));
+  require(pb.dynamics.time_index(d) < 0,
+          "dynamics must take fixed steps for splitting (" + pb.dynamics.name() + " keeps its own clock)");
+  require(pb.dynamics.noise_dim_on(pb.landscape) > 0 || pb.dynamics.uniform_dim(d) > 0,
+          "dynamics must be random for splitting (" + pb.dynamics.name() + " draws no noise)");
+  require(cfg.n_replicas >= 2 && cfg.n_replicas <= kMaxReplicas, "n_replicas", cfg.n_replicas,
+          "between 2 and " + std::to_string(kMaxReplicas));
+  require(cfg.n_runs >= 1, "n_runs", cfg.n_runs, "a positive integer");
+  require(cfg.first_run >= 0 && cfg.first_run + cfg.n_runs <= kMaxRuns, "n_runs", cfg.first_run + cfg.n_runs,
+          "at most " + std::to_string(kMaxRuns) + " runs in all");
+  require(cfg.max_iterations >= 1 && cfg.max_iterations <= kMaxIterations, "max_iterations", cfg.max_iterations,
+          "between 1 and 2^46");
+  require(cfg.max_steps >= 1 && static_cast<std::uint64_t>(cfg.max_steps) <= kMaxStep, "max_steps", cfg.max_steps,
+          "between 1 and 2^48 - 2");
+  require(cfg.lanes >= 1 && cfg.lanes <= 4096, "lanes", cfg.lanes, "between 1 and 4096");
+  require(cfg.threads <= 4096, "threads", cfg.threads, "at most 4096");
+  require(cfg.divergence_bound > 0, "divergence_bound", cfg.divergence_bound, "positive");
+  require(cfg.record_reactive >= 0, "record_reactive", cfg.record_reactive, ">= 0");
+  const int k = pb.dynamics.noise_dim_on(pb.landscape);
+  require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1, "noise dimension",
+          k + pb.dynamics.uniform_dim(d), "at most 65535 normals and uniforms per step");
+}
+
+namespace detail {
+
+// Noise keys: bit 63 set (no ensemble path index reaches it), bit 62 tells continuations (0) from survivor
+// choices (1), bits 40..61 the run, bits 0..39 the run's continuation count.
+constexpr std::uint64_t kSplittingKey = std::uint64_t{1} << 63;
+constexpr std::uint64_t kSelectionKey = std::uint64_t{1} << 62;
+constexpr int kRunShift = 40;
+
+inline std::uint64_t task_key(std::int64_t run, std::int64_t task) {
+  return kSplittingKey | (static_cast<std::uint64_t>(run) << kRunShift) | static_cast<std::uint64_t>(task);
+}
+inline std::uint64_t selection_key(std::int64_t run) {
+  return kSplittingKey | kSelectionKey | (static_cast<std::uint64_t>(run) << kRunShift);
+}
+
+enum class ReplicaEnd : std::int8_t { Running, Reactant, Product, Censored, Diverged };
+
+struct Replica {
+  // (score, step, x[d], state[sd]) at each new maximum of the score, oldest first. A replica that reached B ends
+  // with a record of score +inf (the point where it was found in B): a copy branched there is in B too.
+  std::vector<double> records;
+  double max = -std::numeric_limits<double>::infinity();
+  ReplicaEnd end = ReplicaEnd::Running;
+  std::vector<double> path;  // (t, x[d]) at every step, in the recorded run only
+};
+
+struct SplitRun {
+  std::int64_t index = 0;  // relative to first_run
+  std::vector<Replica> replicas;
+  std::int64_t tasks = 0, iterations = 0, killed = 0, steps = 0, censored = 0, diverged = 0;
+  double log_weight = 0.0;
+  int outstanding = 0;  // continuations running or waiting for a lane
+  bool recorded = false;
+};
+
+struct SplitShared {
+  const SplittingProblem& pb;
+  const SplittingConfig& cfg;
+  SplittingResult& out;
+  std::atomic<std::int64_t> next{0};      // next run not yet taken by a thread (relative)
+  std::atomic<std::int64_t> finished{0};  // runs done
+  std::atomic<bool> stop{false};
+};
+
+class SplittingBlock {
+ public:
+  SplittingBlock(SplitShared& sh, int lanes, int max_runs)
+      : sh_(sh),
+        f_(sh.pb.landscape),
+        dyn_(sh.pb.dynamics),
+        d_(f_.dim()),
+        k_(dyn_.noise_dim_on(f_)),
+        m_(dyn_.uniform_dim(d_)),
+        sd_(dyn_.state_dim(d_)),
+        L_(lanes),
+        stride_(2 + d_ + sd_),
+        max_runs_(max_runs),
+        bridge_(sh.cfg.bridge && dyn_.bridge_test()),
+        dt_(dyn_.dt()),
+        bound_(std::min(sh.cfg.divergence_bound, std::numeric_limits<double>::max())),
+        x_(d_, L_),
+        xn_(d_, L_),
+        g_(d_, L_),
+        s_(sd_, L_),
+        sn_(sd_, L_),
+        key_(L_, 0),
+        local_(L_, 0),
+        step_(L_, 0),
+        slot_(L_, -1),
+        rep_(L_, -1),
+        in_a_(pad(L_), 0),
+        in_b_(pad(L_), 0),
+        converged_(pad(L_), 0),
+        singular_(pad(L_), 0),
+        events_(pad(L_), 0),
+        pa_(L_, 0.0),
+        pb_(L_, 0.0),
+        sc_(L_, 0.0),
+        max_(L_, 0.0) {
+    for (int s = 0; s < QuadDraws::kSteps; ++s) {
+      z_[s].resize(k_, L_);
+      v_[s].resize(m_, L_);
+      u_[s].assign(L_, 1.0);
+    }
+    x_.setZero();
+    s_.setZero();
+    xn_.setZero();
+    sn_.setZero();
+  }
+
+  // Runs runs until none is left; returns early when the shared stop flag is set. `tick` is called after every
+  // block-step (the master thread polls there).
+  template <class Tick>
+  void work(Tick&& tick) {
+    for (;;) {
+      if (sh_.stop.load(std::memory_order_relaxed)) return;
+      admit();
+      if (n_active_ == 0) {
+        if (pending_.empty()) {
+          if (n_runs_ == 0) return;
+          throw std::logic_error("escapade splitting: a run waits with nothing to run (internal error)");
+        }
+        phase_ = 0;  // nothing in flight: the next block-step starts a quad
+      }
+      if (phase_ == 0) assign();
+      step();
+      tick();
+    }
+  }
+
+ private:
+  static int pad(int lanes) { return (lanes + 63) / 64 * 64; }
+  bool draws_anything() const { return k_ > 0 || m_ > 0 || bridge_; }
+
+  double* record(Replica& r, std::size_t i) { return r.records.data() + i * stride_; }
+  std::size_t n_records(const Replica& r) const { return r.records.size() / stride_; }
+
+  // Take new runs while the thread holds fewer than max_runs_: each starts N replicas.
+  void admit() {
+    const SplittingConfig& cfg = sh_.cfg;
+    while (n_runs_ < max_runs_) {
+      const std::int64_t r = sh_.next.fetch_add(1, std::memory_order_relaxed);
+      if (r >= cfg.n_runs) return;
+      int slot = 0;
+      while (slot < static_cast<int>(runs_.size()) && runs_[slot]) ++slot;
+      if (slot == static_cast<int>(runs_.size())) runs_.emplace_back();
+      runs_[slot] = std::make_unique<SplitRun>();
+      ++n_runs_;
+      start_run(slot, r);
+    }
+  }
+
+  void start_run(int slot, std::int64_t r) {
+    const SplittingProblem& pb = sh_.pb;
+    const SplittingConfig& cfg = sh_.cfg;
+    SplitRun& run = *runs_[slot];
+    run.index = r;
+    run.recorded = cfg.record_reactive > 0 && cfg.first_run + r == 0;
+    recording_ = recording_ || run.recorded;
+    const int N = cfg.n_replicas;
+    run.replicas.resize(static_cast<std::size_t>(N));
+    const long n_points = pb.start.n_points();
+    std::vector<double> x(static_cast<std::size_t>(d_)), st(static_cast<std::size_t>(sd_));
+    for (int i = 0; i < N; ++i) {
+      Replica& rep = run.replicas[static_cast<std::size_t>(i)];
+      std::uint64_t path = static_cast<std::uint64_t>(cfg.first_run + r) * static_cast<std::uint64_t>(N) +
+                           static_cast<std::uint64_t>(i);
+      if (n_points >= 0) path %= static_cast<std::uint64_t>(n_points);
+      pb.start.sample(cfg.seed, path, x.data());
+      if (sd_ > 0) dyn_.init_state(x.data(), st.data(), d_);
+      if (run.recorded) {
+        rep.path.push_back(0.0);
+        rep.path.insert(rep.path.end(), x.begin(), x.end());
+      }
+      if (pb.reactant.contains(x.data())) {
+        rep.end = ReplicaEnd::Reactant;
+        continue;
+      }
+      const bool in_b = pb.product.contains(x.data());
+      const double s = in_b ? std::numeric_limits<double>::infinity() : pb.score(x.data());
+      if (std::isnan(s)) throw std::invalid_argument("score returned NaN at the start " + point(x.data()));
+      append(rep, s, 0, x.data(), st.data());
+      if (in_b) {
+        rep.end = ReplicaEnd::Product;
+        continue;
+      }
+      launch(run, slot, i);
+    }
+    if (run.outstanding == 0) iterate(slot);
+  }
+
+  void append(Replica& rep, double score, std::uint64_t step, const double* x, const double* state) {
+    rep.records.push_back(score);
+    rep.records.push_back(static_cast<double>(step));
+    rep.records.insert(rep.records.end(), x, x + d_);
+    rep.records.insert(rep.records.end(), state, state + sd_);
+    rep.max = score;
+  }
+
+  void launch(SplitRun& run, int slot, int replica) {
+    run.replicas[static_cast<std::size_t>(replica)].end = ReplicaEnd::Running;
+    pending_.push_back({slot, replica, task_key(sh_.cfg.first_run + run.index, run.tasks++)});
+    ++run.outstanding;
+  }
+
+  // Give the waiting continuations free lanes; each starts at its replica's last record (the branch point).
+  void assign() {
+    int l = 0;
+    while (!pending_.empty()) {
+      while (l < L_ && slot_[l] >= 0) ++l;
+      if (l == L_) break;
+      const Task t = pending_.front();
+      pending_.pop_front();
+      Replica& rep = runs_[t.slot]->replicas[static_cast<std::size_t>(t.replica)];
+      const double* rec = record(rep, n_records(rep) - 1);
+      slot_[l] = t.slot;
+      rep_[l] = t.replica;
+      key_[l] = t.key;
+      local_[l] = 0;
+      step_[l] = static_cast<std::uint64_t>(rec[1]);
+      max_[l] = rec[0];
+      for (int i = 0; i < d_; ++i) x_(i, l) = rec[2 + i];
+      for (int i = 0; i < sd_; ++i) s_(i, l) = rec[2 + d_ + i];
+      ++n_active_;
+      width_ = std::max(width_, std::min(L_, (l + 8) / 8 * 8));
+    }
+    if (n_active_ <= width_ / 2 && width_ > 8) pack();
+  }
+
+  // Move the running lanes to the front and narrow the block (at a quad's start only: draws are per column).
+  void pack() {
+    int dst = 0;
+    for (int l = 0; l < width_; ++l) {
+      if (slot_[l] < 0) continue;
+      if (dst != l) {
+        x_.col(dst) = x_.col(l);
+        s_.col(dst) = s_.col(l);
+        key_[dst] = key_[l];
+        local_[dst] = local_[l];
+        step_[dst] = step_[l];
+        slot_[dst] = slot_[l];
+        rep_[dst] = rep_[l];
+        max_[dst] = max_[l];
+        slot_[l] = -1;
+        x_.col(l).setZero();
+      }
+      ++dst;
+    }
+    width_ = std::min(L_, std::max(8, (dst + 7) / 8 * 8));
+  }
+
+  void step() {
+    const SplittingProblem& pb = sh_.pb;
+    const SplittingConfig& cfg = sh_.cfg;
+    const int w = width_, s = phase_;
+    if (s == 0 && draws_anything()) {
+      double* const z[] = {z_[0].data(), z_[1].data(), z_[2].data(), z_[3].data()};
+      double* const u[] = {u_[0].data(), u_[1].data(), u_[2].data(), u_[3].data()};
+      double* const v[] = {v_[0].data(), v_[1].data(), v_[2].data(), v_[3].data()};
+      draws_.draw(cfg.seed, key_.data(), local_.data(), w, k_, z, bridge_ ? u : nullptr, m_, v);
+    }
+    const StepInput in{x_.data(), s_.data(), z_[s].data(), v_[s].data(), step_.data(), w, key_.data(), cfg.seed};
+    dyn_.advance(f_, in, StepOutput{xn_.data(), sn_.data(), g_.data(), converged_.data(), singular_.data()});
+    pb.reactant.contains(xn_.data(), w, in_a_.data());
+    pb.product.contains(xn_.data(), w, in_b_.data());
+    if (bridge_) {
+      const Diffusion& D = dyn_.diffusion();
+      pb.reactant.crossing_probability(x_.data(), xn_.data(), w, D, dt_, false, pa_.data());
+      pb.product.crossing_probability(x_.data(), xn_.data(), w, D, dt_, false, pb_.data());
+    }
+    pb.score.evaluate(xn_.data(), w, sc_.data());
+    x_.swap(xn_);
+    s_.swap(sn_);
+    phase_ = (s + 1) % QuadDraws::kSteps;
+    if (recording_) record_paths(w);
+    lane_events(u_[s].data(), w);
+    if (any_event_) settle(w);
+  }
+
+  static constexpr std::uint8_t kBad = 1, kReactant = 2, kProduct = 4, kRecord = 8, kCensor = 16;
+
+  // The events of each lane in the step just taken, as flags in events_ (0 for most lanes and steps), and the
+  // lane's step counts. Branch-free over lanes so that it vectorizes.
+  void lane_events(const double* __restrict u, int w) {
+    const std::uint64_t cap = static_cast<std::uint64_t>(sh_.cfg.max_steps);
+    const double bound = bound_;
+    const double* __restrict x = x_.data();
+    const double* __restrict pa = pa_.data();
+    const double* __restrict pb = pb_.data();
+    const double* __restrict sc = sc_.data();
+    const double* __restrict mx = max_.data();
+    const std::uint8_t* __restrict in_a = in_a_.data();
+    const std::uint8_t* __restrict in_b = in_b_.data();
+    std::uint8_t* __restrict conv = converged_.data();
+    std::uint8_t* __restrict sing = singular_.data();
+    std::uint8_t* __restrict ev = events_.data();
+    std::uint64_t* __restrict step = step_.data();
+    std::uint64_t* __restrict local = local_.data();
+    const int d = d_;
+    for (int l = 0; l < w; ++l) {
+      bool bad = false;
+      for (int i = 0; i < d; ++i) bad = bad || !(std::abs(x[static_cast<long>(l) * d + i]) <= bound);
+      ev[l] = bad ? kBad : 0;
+    }
+    if (bridge_) {
+      for (int l = 0; l < w; ++l) {
+        const std::uint8_t a = (in_a[l] | (u[l] < pa[l])) ? kReactant : 0;
+        const std::uint8_t b = (in_b[l] | (u[l] < pa[l] + (1.0 - pa[l]) * pb[l])) ? kProduct : 0;
+        ev[l] |= static_cast<std::uint8_t>(a | b);
+      }
+    } else {
+      for (int l = 0; l < w; ++l)
+        ev[l] |= static_cast<std::uint8_t>((in_a[l] ? kReactant : 0) | (in_b[l] ? kProduct : 0));
+    }
+    std::uint8_t any = 0;
+    for (int l = 0; l < w; ++l) {
+      const std::uint64_t st = step[l] + 1;
+      step[l] = st;
+      local[l] += 1;
+      // NaN scores fail both comparisons: flagged as a record, where settle() reports them.
+      const bool record = !(sc[l] <= mx[l]);
+      const std::uint8_t e = static_cast<std::uint8_t>(ev[l] | (record ? kRecord : 0) |
+                                                       ((st >= cap) | conv[l] | sing[l] ? kCensor : 0));
+      conv[l] = 0;
+      sing[l] = 0;
+      ev[l] = e;
+      any |= e;
+    }
+    any_event_ = any != 0;
+  }
+
+  // Lanes with an event: diverged, entered A (a failure), entered B (a success), a new maximum of the score
+  // (recorded: a possible branch point), or censored. Idle lanes are skipped.
+  void settle(int w) {
+    for (int l = 0; l < w; ++l) {
+      const std::uint8_t e = events_[l];
+      if (e == 0 || slot_[l] < 0) continue;
+      SplitRun& run = *runs_[slot_[l]];
+      Replica& rep = run.replicas[static_cast<std::size_t>(rep_[l])];
+      const double* x = x_.col(l).data();
+      const std::uint64_t st = step_[l];
+      if (e & kBad) {
+        ++run.diverged;
+        end(l, ReplicaEnd::Diverged);
+      } else if (e & kReactant) {
+        if (e & kProduct && sh_.pb.product.contains(x))
+          throw std::invalid_argument("reactant and product overlap: both contain the point " + point(x) +
+                                      " (they must be disjoint)");
+        end(l, ReplicaEnd::Reactant);
+      } else if (e & kProduct) {
+        append(rep, std::numeric_limits<double>::infinity(), st, x, s_.col(l).data());
+        end(l, ReplicaEnd::Product);
+      } else {
+        if (e & kRecord) {
+          const double sc = sc_[l];
+          if (std::isnan(sc)) throw std::invalid_argument("score returned NaN at " + point(x));
+          max_[l] = sc;
+          append(rep, sc, st, x, s_.col(l).data());
+        }
+        if (e & kCensor) {
+          ++run.censored;
+          end(l, ReplicaEnd::Censored);
+        }
+      }
+    }
+  }
+
+  // The recorded run's paths: every step of its lanes.
+  void record_paths(int w) {
+    for (int l = 0; l < w; ++l) {
+      if (slot_[l] < 0 || !runs_[slot_[l]]->recorded) continue;
+      Replica& rep = runs_[slot_[l]]->replicas[static_cast<std::size_t>(rep_[l])];
+      rep.path.push_back(static_cast<double>(step_[l] + 1) * dt_);
+      rep.path.insert(rep.path.end(), x_.col(l).data(), x_.col(l).data() + d_);
+    }
+  }
+
+  std::string point(const double* x) const {
+    std::ostringstream os;
+    os.precision(17);
+    os << "x = [";
+    for (int i = 0; i < d_; ++i) os << (i ? ", " : "") << x[i];
+    os << "]";
+    return os.str();
+  }
+
+  // Lane l's continuation ended: the replica is settled; a run whose continuations are all settled iterates.
+  void end(int l, ReplicaEnd how) {
+    const int slot = slot_[l];
+    SplitRun& run = *runs_[slot];
+    run.replicas[static_cast<std::size_t>(rep_[l])].end = how;
+    run.steps += static_cast<std::int64_t>(local_[l]);
+    if (how == ReplicaEnd::Diverged) x_.col(l).setZero();  // keep idle lanes finite
+    slot_[l] = -1;
+    --n_active_;
+    if (--run.outstanding == 0) iterate(slot);
+  }
+
+  // One or more iterations of a run whose replicas are all settled, until some continuation must run or the run
+  // is over.
+  void iterate(int slot) {
+    SplitRun& run = *runs_[slot];
+    const SplittingConfig& cfg = sh_.cfg;
+    const int N = cfg.n_replicas;
+    std::vector<int> survivors;
+    survivors.reserve(static_cast<std::size_t>(N));
+    while (run.outstanding == 0) {
+      double level = std::numeric_limits<double>::infinity();
+      for (const Replica& rep : run.replicas) level = std::min(level, rep.max);
+      if (level == std::numeric_limits<double>::infinity()) return finish(slot, SplittingStatus::Finished);
+      survivors.clear();
+      for (int i = 0; i < N; ++i)
+        if (run.replicas[static_cast<std::size_t>(i)].max > level) survivors.push_back(i);
+      const int K = N - static_cast<int>(survivors.size());
+      if (K == N) return finish(slot, SplittingStatus::Extinct);
+      if (run.iterations >= cfg.max_iterations) return finish(slot, SplittingStatus::IterationCap);
+      const std::uint64_t q = static_cast<std::uint64_t>(run.iterations++);
+      run.killed += K;
+      run.log_weight += std::log1p(-static_cast<double>(K) / N);
+      const std::uint64_t key = selection_key(cfg.first_run + run.index);
+      const double S = static_cast<double>(survivors.size());
+      Words4 words{};
+      int c = 0;  // killed so far in this iteration: word c % 4 of draw c / 4
+      for (int j = 0; j < N; ++j) {
+        Replica& rep = run.replicas[static_cast<std::size_t>(j)];
+        if (rep.max > level) continue;
+        if (c % 4 == 0) words = random_words(cfg.seed, key, q, static_cast<std::uint32_t>(c / 4));
+        const double u = open_uniform(words[static_cast<std::size_t>(c % 4)]);
+        ++c;
+        const int pick = survivors[std::min(static_cast<std::size_t>(u * S), survivors.size() - 1)];
+        branch(run, slot, j, run.replicas[static_cast<std::size_t>(pick)], level);
+      }
+    }
+  }
+
+  // Replica j becomes a copy of `from` up to its first record above `level`, and continues from there (or is in
+  // B at once, when that record is the one where `from` was found in B).
+  void branch(SplitRun& run, int slot, int j, const Replica& from, double level) {
+    Replica& rep = run.replicas[static_cast<std::size_t>(j)];
+    const std::size_t n = n_records(from);
+    std::size_t i = 0;
+    while (i < n && from.records[i * stride_] <= level) ++i;  // records rise: the first above the level
+    rep.records.assign(from.records.begin(), from.records.begin() + static_cast<long>((i + 1) * stride_));
+    const double* rec = from.records.data() + i * stride_;
+    rep.max = rec[0];
+    if (run.recorded) {
+      const std::size_t upto = (static_cast<std::size_t>(rec[1]) + 1) * static_cast<std::size_t>(1 + d_);
+      rep.path.assign(from.path.begin(), from.path.begin() + static_cast<long>(upto));
+    }
+    if (rec[0] == std::numeric_limits<double>::infinity()) {
+      rep.end = ReplicaEnd::Product;
+      return;
+    }
+    launch(run, slot, j);
+  }
+
+  void finish(int slot, SplittingStatus status) {
+    SplitRun& run = *runs_[slot];
+    SplittingResult& out = sh_.out;
+    const std::size_t r = static_cast<std::size_t>(run.index);
+    std::int32_t reached = 0;
+    double time = 0.0;
+    for (Replica& rep : run.replicas) {
+      if (rep.end != ReplicaEnd::Product) continue;
+      ++reached;
+      time += record(rep, n_records(rep) - 1)[1] * dt_;
+      if (run.recorded && static_cast<int>(out.trajectories.size()) < sh_.cfg.record_reactive) {
+        Trajectory tr;
+        const std::size_t n = rep.path.size() / static_cast<std::size_t>(1 + d_);
+        for (std::size_t k = 0; k < n; ++k) {
+          tr.t.push_back(rep.path[k * (1 + d_)]);
+          tr.x.insert(tr.x.end(), rep.path.begin() + static_cast<long>(k * (1 + d_) + 1),
+                      rep.path.begin() + static_cast<long>((k + 1) * (1 + d_)));
+        }
+        out.trajectories.push_back(std::move(tr));
+      }
+    }
+    if (status == SplittingStatus::Extinct) reached = 0;
+    out.log_weight[r] = run.log_weight;
+    out.n_reached[r] = reached;
+    out.iterations[r] = run.iterations;
+    out.killed[r] = run.killed;
+    out.steps[r] = run.steps;
+    out.censored[r] = run.censored;
+    out.diverged[r] = run.diverged;
+    out.status[r] = static_cast<std::int8_t>(status);
+    out.reactive_time[r] = reached > 0 ? time / reached : std::numeric_limits<double>::quiet_NaN();
+    runs_[slot].reset();
+    --n_runs_;
+    sh_.finished.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  struct Task {
+    int slot;
+    int replica;
+    std::uint64_t key;
+  };
+
+  SplitShared& sh_;
+  const Landscape& f_;
+  const Dynamics& dyn_;
+  const int d_, k_, m_, sd_, L_;
+  const std::size_t stride_;
+  const int max_runs_;
+  const bool bridge_;
+  const double dt_;
+  const double bound_;
+  int width_ = 8;
+  int n_active_ = 0;
+  int n_runs_ = 0;
+  int phase_ = 0;
+  std::vector<std::unique_ptr<SplitRun>> runs_;
+  std::deque<Task> pending_;
+  Block x_, xn_, g_, s_, sn_;
+  Block z_[QuadDraws::kSteps], v_[QuadDraws::kSteps];
+  std::vector<double> u_[QuadDraws::kSteps];
+  std::vector<std::uint64_t> key_, local_, step_;
+  std::vector<int> slot_, rep_;  // the lane's run slot (-1: idle) and replica
+  std::vector<std::uint8_t> in_a_, in_b_, converged_, singular_, events_;
+  bool any_event_ = false;
+  bool recording_ = false;  // the thread holds the recorded run
+  std::vector<double> pa_, pb_, sc_, max_;
+  QuadDraws draws_;
+};
+
+}  // namespace detail
+
+inline SplittingResult splitting(const SplittingProblem& pb, const SplittingConfig& cfg_in, const PollFn& poll = {}) {
+  validate(pb, cfg_in);
+  SplittingConfig cfg = cfg_in;
+  if (cfg.threads <= 0) cfg.threads = default_threads();
+  cfg.threads = static_cast<int>(std::min<std::int64_t>(cfg.threads, cfg.n_runs));
+  // A thread holds at most `lanes` runs at once, and no more than its share, so that every thread gets runs.
+  const int max_runs = static_cast<int>(
+      std::max<std::int64_t>(1, std::min<std::int64_t>(cfg.lanes, (cfg.n_runs + cfg.threads - 1) / cfg.threads)));
+  const std::size_t n = static_cast<std::size_t>(cfg.n_runs);
+  SplittingResult out;
+  out.bridge = cfg.bridge && pb.dynamics.bridge_test();
+  out.log_weight.assign(n, 0.0);
+  out.n_reached.assign(n, 0);
+  out.iterations.assign(n, 0);
+  out.killed.assign(n, 0);
+  out.steps.assign(n, 0);
+  out.censored.assign(n, 0);
+  out.diverged.assign(n, 0);
+  out.status.assign(n, static_cast<std::int8_t>(SplittingStatus::Interrupted));
+  out.reactive_time.assign(n, std::numeric_limits<double>::quiet_NaN());
+
+  detail::SplitShared sh{pb, cfg, out};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  std::atomic<int> working{cfg.threads};
+  using clock = std::chrono::steady_clock;
+  auto last_poll = clock::now();
+  auto maybe_poll = [&] {  // master thread only
+    if (!poll) return;
+    const auto now = clock::now();
+    if (now - last_poll < std::chrono::milliseconds(100)) return;
+    last_poll = now;
+    if (poll(sh.finished.load(std::memory_order_relaxed))) {
+      out.interrupted = true;
+      sh.stop.store(true);
+    }
+  };
+
+#pragma omp parallel num_threads(cfg.threads)
+  {
+    const bool master = omp_get_thread_num() == 0;
+    try {
+      detail::SplittingBlock block(sh, cfg.lanes, max_runs);
+      int countdown = 64;
+      block.work([&] {
+        if (master && --countdown == 0) {
+          countdown = 64;
+          maybe_poll();
+        }
+      });
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      sh.stop.store(true);
+    }
+    working.fetch_sub(1);
+    if (master) {  // keep answering Ctrl-C until the other threads are done
+      try {
+        while (working.load() > 0 && !sh.stop.load()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          maybe_poll();
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        sh.stop.store(true);
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  for (std::int64_t s : out.steps) out.total_steps += s;
+  return out;
+}
+
+}  // namespace escapade

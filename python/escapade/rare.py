@@ -1,0 +1,434 @@
+"""Rare exits: adaptive multilevel splitting (`splitting`) for the probability of reaching a product set before
+returning to a reactant set, and the mean exit time from a basin built on it (`rare_exit_time`).
+
+Both run in the compiled core (replicas are lanes; docs/rare-events.md). A result is bitwise the same for any
+`threads` or `lanes`: a run's noise is keyed by (seed, run, continuation) and its survivor choices by
+(seed, run, iteration).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _core
+from ._execute import Progress
+from ._validate import as_float, as_int
+from .dynamics import Dynamics
+from .landscapes import Landscape
+from .regions import Outside, Region
+from .results import RareExitTime, SplittingResult, SplittingStatus, Term
+from .scores import Score, default_score
+from .simulate import SEMANTICS, _require, _start, simulate
+from .starts import StartSampler
+
+__all__ = ["splitting", "rare_exit_time", "STREAM"]
+
+# What a splitting run's numbers depend on besides its arguments, recorded in params["splitting_stream"]: 1, the
+# continuation noise keyed by (seed, run, continuation count), survivors chosen by (seed, run, iteration).
+STREAM = 1
+
+# A replica path that has reached neither set after this many steps is censored (counted as a failure, in notes).
+DEFAULT_MAX_STEPS = 10**8
+# A run still going after this many iterations per replica stops (p below e^-200: far beyond any use).
+ITERATIONS_PER_REPLICA = 200
+# The step cap of the pilot excursions that choose the default sigma_level (their paths are recorded).
+PILOT_STEPS = 10**5
+
+
+class _ScoreLevel(Region):
+    """{x : score(x) >= level}, tested at the steps: the level set Sigma of `rare_exit_time`."""
+
+    def __init__(self, score: Score, level: float) -> None:
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "level", float(level))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "ScoreLevel", "score": self.score.to_dict(), "level": self.level}
+
+    def _to_core(self) -> Any:
+        return _core.ScoreLevel(score=self.score._core, level=self.level)
+
+
+def _check_problem(landscape: Any, dynamics: Any, reactant: Any, product: Any, score: Any) -> Score:
+    _require("landscape", landscape, Landscape)
+    _require("dynamics", dynamics, Dynamics)
+    _require("reactant", reactant, Region)
+    _require("product", product, Region)
+    if score is not None and not isinstance(score, Score):
+        raise TypeError(f"score must be an escapade score (escapade.scores) or None, got {score!r}")
+    d = landscape.dim
+    for name, obj in (("reactant", reactant), ("product", product), ("score", score)):
+        if obj is not None and obj.dim != d:
+            raise ValueError(f"{name} must have dimension {d} (the landscape's), got {obj!r}")
+    if dynamics._own_clock:
+        raise ValueError(f"dynamics must take fixed steps for splitting, got {type(dynamics).__name__} with "
+                         f"method={getattr(dynamics, 'method', '?')!r} (adaptive steps)")
+    return default_score(product) if score is None else score
+
+
+def _check_points(points: np.ndarray, reactant: Region, product: Region, score: Score, *, allow_reactant: bool) -> None:
+    """Starting points must lie outside both sets (or in the reactant, for `rare_exit_time`) with a finite score."""
+    rows = np.atleast_2d(points)
+    in_b = np.asarray(product.contains(rows))
+    if in_b.any():
+        raise ValueError(f"x0 must lie outside the product set, got x0 = {rows[np.argmax(in_b)].tolist()} inside "
+                         f"{product!r}")
+    if not allow_reactant:
+        in_a = np.asarray(reactant.contains(rows))
+        if in_a.any():
+            raise ValueError(f"x0 must lie outside the reactant set, got x0 = {rows[np.argmax(in_a)].tolist()} "
+                             f"inside {reactant!r}")
+    values = np.asarray(score(rows))
+    if not np.all(np.isfinite(values)):
+        i = int(np.argmax(~np.isfinite(values)))
+        raise ValueError(f"score must be finite at x0, got {values[i]} at x0 = {rows[i].tolist()}")
+
+
+def _steps_cap(dynamics: Dynamics, t_max: float | None, max_steps: int | None) -> int:
+    cap = DEFAULT_MAX_STEPS if max_steps is None else as_int("max_steps", max_steps, minimum=1, maximum=2**48 - 2)
+    if t_max is not None:
+        t = as_float("t_max", t_max, positive=True)
+        cap = min(cap, max(1, math.ceil(t / dynamics.dt * (1 - 1e-12))))
+    return cap
+
+
+def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Mean, standard error and the t half-width at `confidence` of independent values (NaN with one value)."""
+    from scipy import stats
+
+    n = values.size
+    mean = float(values.mean())
+    if n < 2:
+        return mean, math.nan, math.nan
+    se = float(values.std(ddof=1) / math.sqrt(n))
+    return mean, se, float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+
+
+def _settings(n_replicas: Any, n_runs: Any, seed: Any, threads: Any, lanes: Any, bridge: Any, max_iterations: Any,
+              confidence: Any, divergence_bound: Any) -> dict[str, Any]:
+    n = as_int("n_replicas", n_replicas, minimum=2, maximum=2**18)
+    if isinstance(bridge, (bool, np.bool_)) is False:
+        raise TypeError(f"bridge must be True or False, got {bridge!r}")
+    conf = as_float("confidence", confidence)
+    if not 0 < conf < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {conf}")
+    return {
+        "n_replicas": n,
+        "n_runs": as_int("n_runs", n_runs, minimum=1, maximum=2**22),
+        "seed": secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1),
+        "threads": 0 if threads is None else as_int("threads", threads, minimum=1, maximum=4096),
+        "lanes": 64 if lanes is None else as_int("lanes", lanes, minimum=1, maximum=4096),
+        "bridge": bool(bridge),
+        "max_iterations": (ITERATIONS_PER_REPLICA * n if max_iterations is None
+                           else as_int("max_iterations", max_iterations, minimum=1, maximum=2**46)),
+        "confidence": conf,
+        "divergence_bound": as_float("divergence_bound", divergence_bound, positive=True, finite=False),
+    }
+
+
+def _run(landscape: Landscape, dynamics: Dynamics, start: Any, reactant: Region, product: Region, score: Score,
+         s: dict[str, Any], max_steps: int, record_reactive: int, progress: bool | None) -> dict[str, Any]:
+    bar = Progress(s["n_runs"], progress, unit="run")
+    try:
+        return _core.splitting(landscape=landscape._core, dynamics=dynamics._core, start=start,
+                               reactant=reactant._core, product=product._core, score=score._core,
+                               n_replicas=s["n_replicas"], n_runs=s["n_runs"], seed=s["seed"], threads=s["threads"],
+                               lanes=s["lanes"], bridge=s["bridge"], divergence_bound=s["divergence_bound"],
+                               max_iterations=s["max_iterations"], max_steps=max_steps,
+                               record_reactive=record_reactive, progress=bar)
+    finally:
+        bar.close()
+
+
+def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elapsed: float) -> SplittingResult:
+    N, R = s["n_replicas"], s["n_runs"]
+    status = out["status"]
+    with np.errstate(divide="ignore"):
+        run_p = np.exp(out["log_weight"]) * out["n_reached"] / N
+    mean, se, hw = _t_interval(run_p, s["confidence"])
+    interval = (max(0.0, mean - hw), mean + hw)
+    counts = {st: int(np.count_nonzero(status == st)) for st in SplittingStatus}
+    test = "bridge" if out["bridge"] else "steps"
+    notes = [
+        "the reactant and product sets were tested with the Brownian bridge between steps (Gaussian noise, sigma "
+        "frozen over the step): the estimate converges to the SDE's probability as dt -> 0, with an O(dt) time-step "
+        "bias that is not estimated here" if out["bridge"] else
+        "the reactant and product sets were tested at the steps only: the estimate is that of the discrete chain "
+        "(for an SDE it carries the O(sqrt(dt)) bias of discrete monitoring)",
+    ]
+    if R < 2:
+        notes.append("one run: no interval (the interval comes from the spread of independent runs)")
+    if counts[SplittingStatus.ITERATION_CAP]:
+        notes.append(f"{counts[SplittingStatus.ITERATION_CAP]} runs stopped at max_iterations={s['max_iterations']}: "
+                     "their estimates (included) are not unbiased")
+    if counts[SplittingStatus.EXTINCT]:
+        notes.append(f"{counts[SplittingStatus.EXTINCT]} runs went extinct (every replica at the level: estimate 0); "
+                     "many extinctions mean a score with plateaus or too few replicas")
+    censored, diverged = int(out["censored"].sum()), int(out["diverged"].sum())
+    if censored or diverged:
+        notes.append(f"{censored} replica paths reached max_steps and {diverged} diverged before reaching either set: "
+                     "counted as failures, which biases the estimate low")
+    message = (f"{R} runs of {N} replicas: {counts[SplittingStatus.FINISHED]} finished, "
+               f"{counts[SplittingStatus.EXTINCT]} extinct, {counts[SplittingStatus.ITERATION_CAP]} at the iteration "
+               f"cap")
+    return SplittingResult(
+        quantity="probability", value=mean, interval=interval, confidence=s["confidence"], stderr=se,
+        bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
+        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan,
+        reached=counts[SplittingStatus.ITERATION_CAP] == 0 and not censored and not diverged, message=message,
+        notes=tuple(notes), levels=(), n_paths=N * R, path_steps=int(out["total_steps"]), elapsed=elapsed,
+        params=params, seed=s["seed"], version=_core.__version__,
+        log_probability=math.log(mean) if mean > 0 else -math.inf, n_replicas=N, n_runs=R, test=test,
+        run_probability=run_p, run_log_weight=out["log_weight"], run_reached=out["n_reached"].astype(np.int64),
+        run_iterations=out["iterations"], run_killed=out["killed"], run_steps=out["steps"], run_status=status,
+        run_reactive_time=out["reactive_time"], censored=censored, diverged=diverged,
+        reactive_trajectories=list(out["trajectories"]))
+
+
+def _params(landscape: Landscape, dynamics: Dynamics, reactant: Region, product: Region, score: Score,
+            start_desc: dict[str, Any], s: dict[str, Any], max_steps: int, **extra: Any) -> dict[str, Any]:
+    return {"landscape": landscape.to_dict(), "dynamics": dynamics.to_dict(), "reactant": reactant.to_dict(),
+            "product": product.to_dict(), "score": score.to_dict(), "x0": start_desc,
+            **{k: v for k, v in s.items() if k not in ("seed", "threads")}, "max_steps": max_steps,
+            "semantics": SEMANTICS, "splitting_stream": STREAM, **extra}
+
+
+def splitting(
+    landscape: Landscape,
+    dynamics: Dynamics,
+    *,
+    x0: ArrayLike | StartSampler,
+    reactant: Region,
+    product: Region,
+    score: Score | None = None,
+    n_replicas: int = 100,
+    n_runs: int = 10,
+    seed: int | None = None,
+    threads: int | None = None,
+    lanes: int | None = None,
+    bridge: bool = True,
+    max_iterations: int | None = None,
+    t_max: float | None = None,
+    max_steps: int | None = None,
+    divergence_bound: float = 1e8,
+    record_reactive: int = 0,
+    confidence: float = 0.95,
+    progress: bool | None = None,
+) -> SplittingResult:
+    """The probability that a path from `x0` enters `product` (B) before `reactant` (A), by adaptive multilevel
+    splitting: `n_runs` independent runs of `n_replicas` replicas each (the generalized algorithm of Bréhier et al.
+    2016, unbiased in discrete time; docs/rare-events.md).
+
+    Parameters
+    ----------
+    landscape, dynamics : as for `simulate`; any dynamics with fixed steps that draws noise (Langevin with any noise,
+        LevyLangevin, GaussianSGD, SGDk, NoisyGD, SGLD, ...).
+    x0 : the start: a point (d,), points (n, d) used in turn by the replicas of all runs, or a sampler. It must lie
+        outside both sets.
+    reactant, product : regions taken as the sets themselves: A is the region a path returns into, B the region it
+        must enter (B = {x >= 0} in 1-D is `HalfSpace(normal=[-1], offset=0)`; a `stop` region of `simulate` is
+        reused as `product=~stop`). They must be disjoint.
+    score : the reaction coordinate (`escapade.scores`), increasing toward B. Default: `SignedDistance(product)`,
+        minus the distance to B (0 on its boundary). A poor score gives a correct but noisier answer.
+    n_replicas : N >= 2 per run. n_runs : independent runs; the interval is a t interval over them (needs >= 2).
+    seed, threads, lanes : as for `simulate`; the result is bitwise the same for any `threads` and `lanes`.
+    bridge : test A and B with the Brownian bridge between steps (Gaussian-noise SDEs with a constant covariance;
+        the others are tested at the steps, and the result's `test` says which).
+    max_iterations : per run (default 200 N); a run that reaches it stops with status ITERATION_CAP.
+    t_max, max_steps : a replica path that has entered neither set by then is censored (default 10^8 steps).
+    record_reactive : keep up to this many paths of run 0 that reached B (`reactive_trajectories`).
+    confidence : of the interval (default 0.95).
+    progress : a bar over runs (default: when stderr is a terminal).
+
+    Returns a `SplittingResult`: `.probability` (= `.value`), `.interval`, `.log_probability`, per-run detail,
+    `path_steps`, `elapsed`, and the provenance (params, seed, version) of every escapade result.
+    """
+    score = _check_problem(landscape, dynamics, reactant, product, score)
+    s = _settings(n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence, divergence_bound)
+    cap = _steps_cap(dynamics, t_max, max_steps)
+    record = as_int("record_reactive", record_reactive, minimum=0, maximum=s["n_replicas"])
+    start, desc, _ = _start(x0, landscape.dim)
+    if isinstance(start, np.ndarray):
+        _check_points(start, reactant, product, score, allow_reactant=False)
+        core_start = _core.FixedStart(start) if start.ndim == 1 else _core.PointsStart(start)
+    else:
+        core_start = start._core
+    params = _params(landscape, dynamics, reactant, product, score, desc, s, cap, record_reactive=record)
+    t0 = time.perf_counter()
+    out = _run(landscape, dynamics, core_start, reactant, product, score, s, cap, record, progress)
+    return _result(out, s, params, time.perf_counter() - t0)
+
+
+def _sub_seeds(seed: int, n: int) -> list[int]:
+    """Independent seeds for the stages of `rare_exit_time`, derived from its seed."""
+    return [int(v) for v in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint64)]
+
+
+def _mean_term(name: str, values: np.ndarray, z: float) -> Term:
+    n = values.size
+    mean = float(values.mean()) if n else math.nan
+    se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    return Term(name, mean, se, (mean - z * se, mean + z * se), int(n))
+
+
+def _sigma_level(landscape: Landscape, dynamics: Dynamics, x0: np.ndarray, reactant: Region, product: Region,
+                 score: Score, n: int, seed: int, cap: int, threads: Any) -> float:
+    """The default level z_Sigma: the 90% quantile of the highest score of excursions from the reactant set, an
+    excursion starting at the first step outside it and ending when the path enters it again (or B)."""
+    run = dict(n_paths=n, max_steps=cap, threads=threads, progress=False)
+    if reactant.contains(x0):
+        inside: np.ndarray = np.broadcast_to(x0, (n, x0.size)).copy()
+    else:  # enter the reactant set first (tested at the steps, so that the end point lies inside)
+        r = simulate(landscape, dynamics, x0=x0, target=reactant, stop=Outside(product), bridge=False, seed=seed,
+                     **run)
+        inside = r.final_position[r.status == 1]
+        if inside.shape[0] == 0:
+            raise ValueError(f"no path from x0 = {x0.tolist()} entered the reactant set: the exit is not rare "
+                             "(use simulate), or the sets are misplaced")
+    r = simulate(landscape, dynamics, x0=inside, stop=reactant, bridge=False, seed=seed + 1, **{**run, "n_paths": None})
+    starts = r.final_position[r.status == 0]
+    # Excursions are short (they end in A): a tighter step cap keeps the recorded paths' memory bound small.
+    r = simulate(landscape, dynamics, x0=starts, target=reactant, stop=Outside(product), seed=seed + 2,
+                 record_paths=starts.shape[0], **{**run, "n_paths": None, "max_steps": min(cap, PILOT_STEPS)})
+    maxima = np.empty(r.n_paths)
+    for i, (_, path) in enumerate(r.trajectories):
+        ended_in_b = r.status[i] == 0
+        body = path[:-1] if r.status[i] == 1 else path  # the point in A is not part of the excursion
+        maxima[i] = math.inf if ended_in_b else (float(np.max(score(body))) if body.shape[0] else -math.inf)
+    level = float(np.quantile(maxima, 0.9))
+    if not math.isfinite(level):
+        raise ValueError("over 10% of the excursions from the reactant set reach the product set: the exit is not "
+                         "rare (use simulate), or give sigma_level")
+    return level
+
+
+def rare_exit_time(
+    landscape: Landscape,
+    dynamics: Dynamics,
+    *,
+    x0: ArrayLike,
+    reactant: Region,
+    product: Region,
+    score: Score | None = None,
+    sigma_level: float | None = None,
+    n_loops: int = 10_000,
+    n_replicas: int = 100,
+    n_runs: int = 10,
+    seed: int | None = None,
+    threads: int | None = None,
+    lanes: int | None = None,
+    bridge: bool = True,
+    max_iterations: int | None = None,
+    t_max: float | None = None,
+    max_steps: int | None = None,
+    divergence_bound: float = 1e8,
+    confidence: float = 0.95,
+    n_pilot: int = 2_000,
+    progress: bool | None = None,
+) -> RareExitTime:
+    """The mean time for a path from `x0` to enter `product`, when that takes far too long to simulate, by the
+    decomposition of Cérou, Guyader, Lelièvre & Pommier (2011): with Sigma = {score >= sigma_level} a level set close
+    to the reactant set A,
+
+        E[tau] = E[T_first] + (1/p - 1) E[T_loop] + E[T_reactive],
+
+    T_first the time from x0 to Sigma, T_loop the time of a loop from Sigma back to A and on to Sigma again (a plain
+    ensemble of `n_loops` loops), p the probability of entering B before A from Sigma (`splitting`, its replicas
+    started from the points where the loops reached Sigma, which in d > 1 is how starts on Sigma are drawn) and
+    T_reactive the time from Sigma to B of the paths that make it (from the splitting runs). Sigma is tested at the
+    steps; A and B with the bridge where the dynamics allows.
+
+    x0 may lie in the reactant set (the usual case: its minimum) but not in the product set. sigma_level : default,
+    the level that about 10% of the excursions from A reach (`n_pilot` of them). The other arguments are those of
+    `splitting`. Returns a `RareExitTime` (`.mean` = `.value`, `.interval`, and each term with its interval).
+    """
+    score = _check_problem(landscape, dynamics, reactant, product, score)
+    s = _settings(n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence, divergence_bound)
+    cap = _steps_cap(dynamics, t_max, max_steps)
+    n_loops = as_int("n_loops", n_loops, minimum=2)
+    n_pilot = as_int("n_pilot", n_pilot, minimum=10)
+    start, desc, _ = _start(x0, landscape.dim)
+    if not isinstance(start, np.ndarray) or start.ndim != 1:
+        raise ValueError(f"x0 must be one point (d,) for rare_exit_time, got {desc}")
+    _check_points(start, reactant, product, score, allow_reactant=True)
+    seeds = _sub_seeds(s["seed"], 5)
+    threads_arg = None if s["threads"] == 0 else s["threads"]
+    t0 = time.perf_counter()
+    if sigma_level is None:
+        level = _sigma_level(landscape, dynamics, start, reactant, product, score, n_pilot, seeds[0], cap, threads_arg)
+    else:
+        level = as_float("sigma_level", sigma_level)
+    sigma = _ScoreLevel(score, level)
+    run = dict(max_steps=cap, threads=threads_arg, bridge=s["bridge"], divergence_bound=s["divergence_bound"],
+               progress=progress)
+    first = simulate(landscape, dynamics, x0=start, target=sigma, n_paths=n_loops, seed=seeds[1], **run)
+    if first.count("HIT") < n_loops:
+        raise ValueError(f"{n_loops - first.count('HIT')} of {n_loops} paths from x0 did not reach sigma_level={level} "
+                         f"within {cap} steps: lower sigma_level or raise max_steps")
+    back = simulate(landscape, dynamics, x0=first.exit_position, target=reactant, stop=Outside(product),
+                    seed=seeds[2], **run)
+    returned = back.status == 1
+    again = simulate(landscape, dynamics, x0=back.exit_position[returned], target=sigma, seed=seeds[3], **run)
+    loops = back.exit_time[returned] + again.exit_time
+    if again.count("HIT") < again.n_paths or loops.size < 2:
+        raise ValueError(f"the loops did not all come back to sigma_level={level} within {cap} steps")
+    starts = again.exit_position
+    in_b = np.asarray(product.contains(starts))
+    if in_b.all():
+        raise ValueError("every loop reached Sigma inside the product set: sigma_level is too high")
+    starts = starts[~in_b] if in_b.any() else starts
+    s_ams = {**s, "seed": seeds[4]}
+    out = _run(landscape, dynamics, _core.PointsStart(np.ascontiguousarray(starts)), reactant, product, score, s_ams,
+               cap, 0, progress)
+    params = _params(landscape, dynamics, reactant, product, score, desc, s, cap, sigma_level=level,
+                     n_loops=n_loops, n_pilot=n_pilot)
+    elapsed = time.perf_counter() - t0
+    ams = _result(out, s_ams, {**params, "x0": {"type": "Points", "n": int(starts.shape[0])}}, elapsed)
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + s["confidence"] / 2))
+    t_first = _mean_term("E[T_first]", first.exit_time, z)
+    t_loop = _mean_term("E[T_loop]", loops, z)
+    p, se_p, hw_p = ams.value, ams.stderr, ams.half_width_statistical
+    p_term = Term("p", p, se_p, ams.interval, ams.n_runs)
+    # E[T_reactive] = E[T 1_B] / p: a ratio over the runs, weighted by each run's estimate; jackknife error.
+    w, rt = ams.run_probability, np.nan_to_num(ams.run_reactive_time)
+    ratio = float((w * rt).sum() / w.sum()) if w.sum() > 0 else math.nan
+    R = w.size
+    if R > 1 and w.sum() > 0:
+        loo = np.array([((w * rt).sum() - w[i] * rt[i]) / (w.sum() - w[i]) if w.sum() > w[i] else ratio
+                        for i in range(R)])
+        se_r = float(math.sqrt((R - 1) / R * ((loo - loo.mean()) ** 2).sum()))
+    else:
+        se_r = math.nan
+    t_reac = Term("E[T_reactive]", ratio, se_r, (ratio - z * se_r, ratio + z * se_r), R)
+    mean = t_first.value + (1 / p - 1) * t_loop.value + t_reac.value if p > 0 else math.inf
+    grad_p = t_loop.value / p**2 if p > 0 else math.inf
+    se = math.sqrt(t_first.stderr**2 + ((1 / p - 1) * t_loop.stderr) ** 2 + (grad_p * se_p) ** 2 + se_r**2)
+    hw = math.sqrt((z * t_first.stderr) ** 2 + ((1 / p - 1) * z * t_loop.stderr) ** 2 + (grad_p * hw_p) ** 2
+                   + (z * se_r) ** 2)
+    notes = [
+        *ams.notes,
+        "E[tau] = E[T_first] + (1/p - 1) E[T_loop] + E[T_reactive] treats the loops' returns to Sigma as drawn from one "
+        "law (exact in 1-D up to the overshoot of a step; a quasi-stationary approximation in d > 1)",
+        "the interval combines the terms' intervals by the delta method (p's from the splitting runs, the others "
+        "normal)",
+    ]
+    if back.count("EXITED"):
+        notes.append(f"{back.count('EXITED')} of {back.n_paths} loops from Sigma reached the product set first: left "
+                     "out of E[T_loop]")
+    return RareExitTime(
+        quantity="mean_exit_time", value=mean, interval=(mean - hw, mean + hw), confidence=s["confidence"],
+        stderr=se, bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
+        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached, message=ams.message,
+        notes=tuple(notes), levels=(), n_paths=n_loops + ams.n_paths,
+        path_steps=first.total_steps + back.total_steps + again.total_steps + ams.path_steps, elapsed=elapsed,
+        params=params, seed=s["seed"], version=_core.__version__, sigma_level=level, first_time=t_first,
+        loop_time=t_loop, reactive_time=t_reac, probability_term=p_term, n_loops=int(loops.size),
+        loops_to_product=back.count("EXITED"), splitting=ams)
