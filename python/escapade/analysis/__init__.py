@@ -30,7 +30,15 @@ from .constrained import (
     theorem1_check,
     unforced_drift,
 )
-from .exact import brownian_ball_exit_time, langevin_mean_exit_time_1d, linear_mean_exit_time, mean_exit_time_1d
+from .exact import (
+    brownian_ball_exit_time,
+    euler_chain_splitting_probability,
+    langevin_mean_exit_time_1d,
+    langevin_splitting_probability_1d,
+    linear_mean_exit_time,
+    mean_exit_time_1d,
+    splitting_probability_1d,
+)
 from .geometry import CriticalPoint, barrier, critical_point, find_minimum, find_saddle
 from .kramers import EyringKramers, eyring_kramers
 from .mlp import MLPMinimum, SharpnessScaled, mlp_minimum
@@ -127,6 +135,7 @@ __all__ = [
     "drift_bound",
     "error_factor",
     "error_factor_bounds",
+    "euler_chain_splitting_probability",
     "exit_time_statistics",
     "exponential_fit",
     "exponential_test",
@@ -139,6 +148,7 @@ __all__ = [
     "kaplan_meier",
     "kkt_residual",
     "langevin_mean_exit_time_1d",
+    "langevin_splitting_probability_1d",
     "linear_mean_exit_time",
     "linear_quasipotential",
     "mlp_minimum",
@@ -153,6 +163,7 @@ __all__ = [
     "proposition2_bound",
     "quadratic_curvature",
     "sgd_exit_time_prediction",
+    "splitting_probability_1d",
     "stable_manifold",
     "strong_equilibrium",
     "success_rate",

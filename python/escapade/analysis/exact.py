@@ -1,4 +1,4 @@
-"""Exact mean exit times, used as references for the Monte Carlo engine.
+"""Exact mean exit times and splitting probabilities, used as references for the Monte Carlo engine.
 
 For a one-dimensional diffusion ``dX = a(X) dt + sigma(X) dW`` the mean exit
 time ``T(x)`` solves ``a T' + (sigma^2 / 2) T'' = -1`` with ``T = 0`` at an
@@ -16,27 +16,42 @@ very small noise.  For overdamped Langevin dynamics ``psi = U / T`` exactly.
 
 In two dimensions, `linear_mean_exit_time` solves ``L u = -1`` for a linear
 drift and constant noise in a disk or an ellipse by a spectral collocation.
+
+The probability of reaching ``upper`` before ``lower`` is the ratio
+``int_lower^x s / int_lower^upper s`` of integrals of the scale density
+(`splitting_probability_1d`, `langevin_splitting_probability_1d`).  For the
+Euler-Maruyama chain of Langevin dynamics, with or without a Brownian-bridge
+test of each step, `euler_chain_splitting_probability` solves the chain's own
+integral equation by the Nystrom method: the exact answer for the scheme, which
+differs from the diffusion's by O(sqrt(dt)) (O(dt) with the bridge).
 """
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import scipy.fft
 import scipy.linalg
+import scipy.special
 from numpy.typing import ArrayLike
 from scipy.integrate import quad
 
 from .._validate import as_array, as_float, as_int, as_square_matrix
 from ..regions import Ball, Ellipsoid
 
+if TYPE_CHECKING:
+    from ..landscapes import Landscape
+
 __all__ = [
     "mean_exit_time_1d",
     "langevin_mean_exit_time_1d",
     "brownian_ball_exit_time",
     "linear_mean_exit_time",
+    "splitting_probability_1d",
+    "langevin_splitting_probability_1d",
+    "euler_chain_splitting_probability",
 ]
 
 ScalarFunction = Callable[[float], float]
@@ -222,6 +237,15 @@ def mean_exit_time_1d(
     >>> round(mean_exit_time_1d(0.0, 1.0, 0.5, 0.0, 1.0), 12)
     0.25
     """
+    dpsi, speed = _diffusion_psi(drift, noise_variance)
+    return _solve(dpsi, speed, x0, lower, upper, lower_boundary, upper_boundary)
+
+
+def _diffusion_psi(
+    drift: ScalarFunction | float, noise_variance: ScalarFunction | float
+) -> tuple[Callable[[float, float], float], ScalarFunction]:
+    """``dpsi(z, y) = psi(y) - psi(z) = -int_z^y 2 a / sigma^2`` (by quadrature) and ``speed(z) = 2 / sigma^2(z)``
+    of the diffusion ``dX = a(X) dt + sigma(X) dW``, with a constant given as a float."""
     a: ScalarFunction = drift if callable(drift) else _constant(float(drift))
     variance: ScalarFunction = (
         noise_variance if callable(noise_variance) else _constant(_positive(noise_variance, "noise_variance"))
@@ -236,7 +260,7 @@ def mean_exit_time_1d(
     def dpsi(z: float, y: float) -> float:  # psi(y) - psi(z)
         return -_quad(lambda u: float(a(u)) * speed(u), z, y, _RTOL_PSI, _ATOL_PSI)
 
-    return _solve(dpsi, speed, x0, lower, upper, lower_boundary, upper_boundary)
+    return dpsi, speed
 
 
 def langevin_mean_exit_time_1d(
@@ -690,3 +714,426 @@ def linear_mean_exit_time(
         out = values[: len(y)]
     out = np.maximum(out, 0.0)
     return float(out[0]) if single else out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Splitting probabilities: reaching upper before lower, for a 1-D diffusion and for the Euler-Maruyama chain of
+# overdamped Langevin dynamics.
+
+# The scale integrals are summed over pieces of (lower, upper), each integrated with the exponent shifted by its
+# own largest end value, and combined in log scale: nothing overflows, and a probability of 1e-30 keeps its digits.
+_SPLIT_PIECES = 32
+_SPLIT_JUMP = 30.0  # a piece across which psi changes by more than this is halved (up to _SPLIT_DEPTH times)
+_SPLIT_DEPTH = 40
+
+
+def _check_ends(lower: float, upper: float) -> tuple[float, float]:
+    lower = as_float("lower", lower)
+    upper = as_float("upper", upper)
+    if not lower < upper:
+        raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
+    return lower, upper
+
+
+def _potential_function(potential: object) -> ScalarFunction:
+    """U(x) as a float function, from a callable or from a 1-D landscape (its value)."""
+    value = getattr(potential, "value", None)
+    if callable(value):
+        _check_landscape_dim(potential, "potential")
+        return lambda x: float(value(np.array([x])))
+    if callable(potential):
+        f = potential
+        return lambda x: float(f(x))
+    raise TypeError(f"potential must be a callable U(x) or a 1-D escapade Landscape, got {potential!r} "
+                    f"({type(potential).__name__})")
+
+
+def _check_landscape_dim(landscape: object, name: str) -> None:
+    dim = getattr(landscape, "dim", 1)
+    if dim != 1:
+        raise ValueError(f"{name} must be a 1-D landscape, got one with dim={dim}")
+
+
+def _splitting(
+    dpsi: Callable[[float, float], float], x0: ArrayLike, lower: float, upper: float, rtol: float
+) -> float | np.ndarray:
+    """P(reach upper before lower) = int_lower^x0 exp(psi) / int_lower^upper exp(psi), given
+    ``dpsi(z, y) = psi(y) - psi(z)``."""
+    lower, upper = _check_ends(lower, upper)
+    x = _check_x0(x0, lower, upper)
+    rtol = as_float("rtol", rtol, positive=True)
+    edges = np.union1d(np.linspace(lower, upper, _SPLIT_PIECES + 1), x[(x > lower) & (x < upper)])
+    pieces: list[tuple[float, float, float]] = []  # (left end, right end, psi(right) - psi(left)), in order
+    for c, d in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        stack = [(c, d, 0)]
+        while stack:
+            c0, d0, depth = stack.pop()
+            step = dpsi(c0, d0)
+            if abs(step) > _SPLIT_JUMP and depth < _SPLIT_DEPTH:
+                mid = 0.5 * (c0 + d0)
+                stack += [(mid, d0, depth + 1), (c0, mid, depth + 1)]  # the left half is taken first
+            else:
+                pieces.append((c0, d0, step))
+    steps = np.array([p[2] for p in pieces])
+    psi_left = np.concatenate([[0.0], np.cumsum(steps[:-1])])  # psi at each left end, psi(lower) = 0
+    logs = np.empty(len(pieces))
+    for k, (c, d, step) in enumerate(pieces):
+        shift = max(0.0, step)  # the larger end value of exp(psi - psi(c)) becomes 1
+
+        def shifted(y: float, c: float = c, shift: float = shift) -> float:
+            return math.exp(dpsi(c, y) - shift)
+
+        piece = _quad(shifted, c, d, rtol)
+        logs[k] = psi_left[k] + shift + math.log(piece)
+    # log int_lower^e and log int_e^upper at every end e of a piece; x0 is one of them
+    ends = np.append([p[0] for p in pieces], upper)
+    below = np.concatenate([[-np.inf], np.logaddexp.accumulate(logs)])
+    above = np.concatenate([np.logaddexp.accumulate(logs[::-1])[::-1], [-np.inf]])
+    at = np.searchsorted(ends, x)
+    out = scipy.special.expit(below[at] - above[at])  # 1 / (1 + above / below), tiny values kept
+    return float(out) if out.ndim == 0 else out
+
+
+def splitting_probability_1d(
+    drift: ScalarFunction | float,
+    noise_variance: ScalarFunction | float,
+    x0: ArrayLike,
+    lower: float,
+    upper: float,
+    *,
+    rtol: float = 1e-10,
+) -> float | np.ndarray:
+    """Probability that a one-dimensional diffusion reaches ``upper`` before ``lower``.
+
+    The process is ``dX = a(X) dt + sigma(X) dW`` started at ``x0``; the answer is the committor
+    ``P(x0) = int_lower^x0 s / int_lower^upper s`` with the scale density ``s = exp(psi)``,
+    ``psi(y) = -int^y 2 a / sigma^2``.
+
+    Parameters
+    ----------
+    drift : callable or float
+        The drift ``a(x)``; a float means a constant drift.
+    noise_variance : callable or float
+        The squared diffusion coefficient ``sigma(x)**2``, positive on the interval; a float means a constant.
+    x0 : float or array_like
+        Starting point(s), in ``[lower, upper]`` (0 at ``lower``, 1 at ``upper``).
+    lower, upper : float
+        The two ends, finite, ``lower < upper``.
+    rtol : float
+        Relative tolerance of the quadratures (default 1e-10); the answer has about this relative accuracy
+        however small it is.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The probability, with the shape of ``x0``.
+
+    Raises
+    ------
+    ValueError
+        For ends that are not finite or not ordered, ``x0`` outside ``[lower, upper]`` or not finite, a noise
+        variance that is not positive, or ``rtol`` not positive.
+
+    Notes
+    -----
+    ``psi`` is computed by quadrature, as in :func:`mean_exit_time_1d` (use
+    :func:`langevin_splitting_probability_1d` when the drift is a gradient). The interval is cut into 32 pieces
+    (more where ``psi`` changes by over 30 across one) and at ``x0``; each piece is integrated with ``psi``
+    shifted by its largest end value and the pieces are summed in log scale, so the probability keeps its
+    relative accuracy down to the smallest floats (1e-15, 1e-30, ...), and ``psi`` may span thousands.
+
+    Examples
+    --------
+    Brownian motion: ``P = (x0 - lower) / (upper - lower)``.
+
+    >>> round(splitting_probability_1d(0.0, 1.0, 0.25, 0.0, 1.0), 12)
+    0.25
+    """
+    dpsi, _speed = _diffusion_psi(drift, noise_variance)
+    return _splitting(dpsi, x0, lower, upper, rtol)
+
+
+def langevin_splitting_probability_1d(
+    potential: ScalarFunction | Landscape,
+    temperature: float,
+    x0: ArrayLike,
+    lower: float,
+    upper: float,
+    *,
+    rtol: float = 1e-10,
+) -> float | np.ndarray:
+    """Probability that overdamped Langevin dynamics reaches ``upper`` before ``lower``.
+
+    The process is ``dX = -U'(X) dt + sqrt(2 T) dW``; this is :func:`splitting_probability_1d` with
+    ``a = -U'`` and ``sigma^2 = 2 T``, where ``psi = U / T`` in closed form:
+    ``P(x0) = int_lower^x0 exp(U / T) / int_lower^upper exp(U / T)``.
+
+    Parameters
+    ----------
+    potential : callable or escapade Landscape
+        The potential ``U(x)``, or a 1-D landscape (its ``value``).
+    temperature : float
+        The temperature ``T > 0``.
+    x0 : float or array_like
+        Starting point(s), in ``[lower, upper]``.
+    lower, upper : float
+        The two ends, finite, ``lower < upper``.
+    rtol : float
+        Relative tolerance of the quadratures (default 1e-10), which the answer keeps however small it is.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The probability, with the shape of ``x0``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`splitting_probability_1d`, and for a temperature that is not positive or a landscape that is
+        not 1-D.
+    TypeError
+        For a potential that is neither callable nor a landscape.
+
+    Examples
+    --------
+    The double well ``U = x^4/4 - x^2/2`` from ``x0 = -0.8``, reactant ``x <= -0.9``, product ``x >= 0``:
+
+    >>> p = langevin_splitting_probability_1d(lambda x: x**4 / 4 - x**2 / 2, 1 / 64, -0.8, -0.9, 0.0)
+    >>> f"{p:.5g}"
+    '2.7585e-07'
+    """
+    temperature = _positive(temperature, "temperature")
+    u = _potential_function(potential)
+
+    def dpsi(z: float, y: float) -> float:
+        return (u(y) - u(z)) / temperature
+
+    return _splitting(dpsi, x0, lower, upper, rtol)
+
+
+# The Euler-Maruyama chain: Nystrom on composite Gauss-Legendre panels of width 2s, s, s/2, ... (s the step's
+# noise scale), each panel with 16 nodes, until two resolutions agree.
+_GL_ORDER = 16
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
+# The kernel is kept (as a band) where the Gaussian step density exceeds exp(-_CHAIN_TAIL) of its peak times the
+# most u can grow over that distance: the dropped entries change nothing at double precision.
+_CHAIN_TAIL = 50.0
+
+
+def _gradient_function(gradient: object) -> Callable[[np.ndarray], np.ndarray]:
+    """V' on 1-D arrays, from a 1-D landscape (its gradient) or a vectorized callable."""
+    grad = getattr(gradient, "gradient", None)
+    if callable(grad):
+        _check_landscape_dim(gradient, "gradient")
+
+        def g(x: np.ndarray) -> np.ndarray:
+            return np.asarray(grad(x[:, None]), dtype=np.float64).reshape(x.shape)
+    elif callable(gradient):
+        f = gradient
+
+        def g(x: np.ndarray) -> np.ndarray:
+            out = np.asarray(f(x), dtype=np.float64)
+            if out.shape != x.shape:
+                raise TypeError(f"gradient must map an array of points to an array of the same shape (V' at each "
+                                f"point), got shape {out.shape} for an input of shape {x.shape}")
+            return out
+    else:
+        raise TypeError(f"gradient must be a callable V'(x) on arrays or a 1-D escapade Landscape, got "
+                        f"{gradient!r} ({type(gradient).__name__})")
+
+    def checked(x: np.ndarray) -> np.ndarray:
+        out = g(x)
+        if not np.isfinite(out).all():
+            bad = int(np.argmin(np.isfinite(out)))
+            raise ValueError(f"gradient must be finite on [lower, upper], got {out[bad]} at x={x[bad]}")
+        return out
+
+    return checked
+
+
+def _chain_step(
+    x: np.ndarray, m: np.ndarray, y: np.ndarray, w: np.ndarray, s: float, lower: float, upper: float, bridge: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """For steps from x (mean m) to the nodes y (weights w), broadcast: the kernel phi_s(y - m) w times the chance
+    the step continues, and (bridge only) the weight of ending in B with y in the gap, phi w (1 - pA) pB."""
+    z = (y - m) / s
+    k = np.exp(-0.5 * z * z) * (w / (s * math.sqrt(2.0 * math.pi)))
+    if not bridge:
+        return k, None
+    k = k * -np.expm1(-2.0 * (x - lower) * (y - lower) / (s * s))  # not ended in A
+    p_b = np.exp(-2.0 * (upper - x) * (upper - y) / (s * s))
+    return k * (1.0 - p_b), k * p_b
+
+
+def _chain_tail(x: np.ndarray, m: np.ndarray, s: float, lower: float, upper: float, bridge: bool) -> np.ndarray:
+    """The chance of ending in B by landing at y >= upper: P(m + s G >= upper), times 1 - pA with the bridge."""
+    if not bridge:
+        return scipy.special.ndtr((m - upper) / s)
+    # int_upper^inf phi_s(y - m) exp(-2 c (y - lower) / s^2) dy = exp(-2 c (m - x) / s^2) P(m - 2c + sG >= upper)
+    # with c = x - lower: a Gaussian of the same width, centred at m - 2c
+    c = x - lower
+    log_all = scipy.special.log_ndtr((m - upper) / s)
+    log_crossed = -2.0 * c * (m - x) / (s * s) + scipy.special.log_ndtr((m - 2.0 * c - upper) / s)
+    with np.errstate(invalid="ignore"):
+        tail = np.exp(log_all) * -np.expm1(np.minimum(log_crossed - log_all, 0.0))
+    return np.where(np.isfinite(log_all), tail, 0.0)
+
+
+def _chain_solve(
+    g: Callable[[np.ndarray], np.ndarray], temperature: float, dt: float, lower: float, upper: float,
+    x0: np.ndarray, bridge: bool, panels: int,
+) -> np.ndarray:
+    """u(x0) from the Nystrom discretization with `panels` Gauss-Legendre panels on (lower, upper)."""
+    s = math.sqrt(2.0 * temperature * dt)
+    edges = np.linspace(lower, upper, panels + 1)
+    half, mid = 0.5 * np.diff(edges), 0.5 * (edges[1:] + edges[:-1])
+    y = (mid[:, None] + half[:, None] * _GL_X).ravel()
+    w = (half[:, None] * _GL_W).ravel()
+    n = y.size
+    gy = g(y)
+    m = y - gy * dt
+    # band of the kernel: |y_j - m_i| <= r s, r chosen so phi_s stays below exp(-_CHAIN_TAIL) times the growth of u
+    # (at most exp(|V'| / T) per unit length) over the distance
+    grow = float(np.abs(gy).max()) * s / temperature
+    r = grow + math.sqrt(grow * grow + 2.0 * _CHAIN_TAIL)
+    idx = np.arange(n)
+    first = np.searchsorted(y, m - r * s, side="left")
+    last = np.searchsorted(y, m + r * s, side="right") - 1
+    nl = int(np.clip((idx - first).max(), 0, n - 1))
+    nu = int(np.clip((last - idx).max(), 0, n - 1))
+    rows = idx[None, :] + (np.arange(nl + nu + 1) - nu)[:, None]  # ab[nu + i - j, j] = a[i, j]
+    valid = (rows >= 0) & (rows < n)
+    i = np.clip(rows, 0, n - 1)
+    k, src = _chain_step(y[i], m[i], y[None, :], w[None, :], s, lower, upper, bridge)
+    ab = np.where(valid, -k, 0.0)
+    ab[nu] += 1.0
+    f = _chain_tail(y, m, s, lower, upper, bridge)
+    if src is not None:
+        f = f + np.bincount(i[valid], weights=src[valid], minlength=n)
+    u = scipy.linalg.solve_banded((nl, nu), ab, f, check_finite=False)
+    # the Nystrom interpolation: u(x0) = f(x0) + sum_j K(x0, y_j) w_j u_j
+    mx = x0 - g(x0) * dt
+    kx, srcx = _chain_step(x0[:, None], mx[:, None], y[None, :], w[None, :], s, lower, upper, bridge)
+    out = _chain_tail(x0, mx, s, lower, upper, bridge) + kx @ u
+    if srcx is not None:
+        out = out + srcx.sum(axis=1)
+    return out
+
+
+def euler_chain_splitting_probability(
+    gradient: Callable[[np.ndarray], ArrayLike] | Landscape,
+    temperature: float,
+    dt: float,
+    x0: ArrayLike,
+    lower: float,
+    upper: float,
+    *,
+    bridge: bool = False,
+    rtol: float = 1e-10,
+    max_nodes: int = 100_000,
+) -> float | np.ndarray:
+    """Probability that the Euler-Maruyama chain of overdamped Langevin dynamics reaches ``upper`` before ``lower``.
+
+    The chain is ``x' = x - V'(x) dt + s G`` with ``s = sqrt(2 T dt)`` and ``G`` standard normal: the scheme
+    escapade runs for ``Langevin(temperature=T, dt=dt)``. It ends in B when a step lands in ``[upper, inf)`` and
+    in A when one lands in ``(-inf, lower]``. With ``bridge=True`` each step ``x -> y`` also tests the Brownian
+    bridge between them, with the probabilities ``pA = exp(-2 (x - lower)(y - lower) / s^2)`` of crossing
+    ``lower`` (1 if ``y <= lower``) and ``pB = exp(-2 (upper - x)(upper - y) / s^2)`` of crossing ``upper``
+    (1 if ``y >= upper``): the step ends in A with probability ``pA``, else in B with probability ``pB``, else it
+    continues (one uniform ``U`` per step: A if ``U < pA``, B if ``U < pA + (1 - pA) pB``).
+
+    Parameters
+    ----------
+    gradient : callable or escapade Landscape
+        ``V'(x)``, a callable mapping a 1-D array of points to the array of derivatives, or a 1-D landscape (its
+        gradient).
+    temperature : float
+        The temperature ``T > 0``.
+    dt : float
+        The time step, positive.
+    x0 : float or array_like
+        Starting point(s), strictly between ``lower`` and ``upper``.
+    lower, upper : float
+        The ends of the gap, finite, ``lower < upper``.
+    bridge : bool
+        Whether each step also tests the Brownian bridge (default False).
+    rtol : float
+        The resolution is refined until two successive ones agree to ``rtol`` relative to each value of the
+        answer (default 1e-10).
+    max_nodes : int
+        The most quadrature nodes a resolution may use (default 100000); ``RuntimeError`` if the refinement would
+        need more.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The probability, with the shape of ``x0``.
+
+    Raises
+    ------
+    ValueError
+        For a temperature, ``dt`` or ``rtol`` that is not positive and finite, ends that are not finite or not
+        ordered, ``x0`` not strictly inside, a landscape that is not 1-D, or a gradient that is not finite there.
+    TypeError
+        For a gradient that is neither a landscape nor a callable returning one value per point, or a
+        ``bridge`` that is not a bool.
+    RuntimeError
+        When two resolutions do not agree to ``rtol`` within ``max_nodes`` nodes.
+
+    Notes
+    -----
+    The probability ``u`` solves the integral equation, for ``x`` in the gap and ``m(x) = x - V'(x) dt``,
+
+        u(x) = int_{y >= upper} phi_s(y - m) (1 - pA) dy + int_gap phi_s(y - m) (1 - pA) pB dy
+               + int_gap phi_s(y - m) (1 - pA) (1 - pB) u(y) dy
+
+    (``pA = pB = 0`` without the bridge; the first term is then ``P(m + s G >= upper)``, and with the bridge it
+    has a closed form too). It is solved by the Nystrom method on composite 16-point Gauss-Legendre panels, of
+    width ``2 s``, then ``s``, ``s / 2``, ... (at least 4 panels) until ``u(x0)`` agrees between two of them,
+    and ``u(x0)`` is read by the Nystrom interpolation formula (no interpolation of ``u``). Every factor of the
+    kernel is a Gaussian of width ``s`` in ``y``, so these panels resolve it, and the kernel entries where the
+    Gaussian is below about ``exp(-50)`` of its peak (times the growth of ``u`` over that distance) are dropped,
+    which leaves the answer unchanged to the last bit in the cases tested: the matrix is banded, about 330 nodes
+    wide at panel width ``s`` whatever ``dt``, and the cost grows like the number of nodes,
+    ``16 (upper - lower) / s`` at panel width ``s``: about 0.1 s at ``T = 1/64``, ``dt = 1e-3`` on ``(-0.9, 0)``.
+
+    The chain's probability differs from the diffusion's (:func:`langevin_splitting_probability_1d`) by
+    ``O(sqrt(dt))`` without the bridge (a step can jump over the boundary unseen) and ``O(dt)`` with it.
+
+    Examples
+    --------
+    >>> import escapade as esc
+    >>> p = euler_chain_splitting_probability(esc.DoubleWell(), 1 / 64, 1e-3, -0.8, -0.9, 0.0)
+    >>> f"{p:.4g}"
+    '2.738e-07'
+    """
+    g = _gradient_function(gradient)
+    temperature = _positive(as_float("temperature", temperature), "temperature")
+    dt = _positive(as_float("dt", dt), "dt")
+    lower, upper = _check_ends(lower, upper)
+    if not isinstance(bridge, (bool, np.bool_)):
+        raise TypeError(f"bridge must be a bool, got {bridge!r} ({type(bridge).__name__})")
+    rtol = as_float("rtol", rtol, positive=True)
+    max_nodes = as_int("max_nodes", max_nodes, minimum=4 * _GL_ORDER)
+    x = np.asarray(x0, dtype=float)
+    inside = np.isfinite(x) & (x > lower) & (x < upper)
+    if not inside.all():
+        raise ValueError(f"x0 must be finite and lie strictly between lower and upper = ({lower}, {upper}), "
+                         f"got x0={x[~inside].flat[0]}")
+    points = x.ravel()
+    s = math.sqrt(2.0 * temperature * dt)
+    panels = max(4, math.ceil((upper - lower) / (2.0 * s)))
+    previous: np.ndarray | None = None
+    history: list[str] = []
+    while panels * _GL_ORDER <= max_nodes:
+        u = _chain_solve(g, temperature, dt, lower, upper, points, bool(bridge), panels)
+        if previous is not None:
+            change = float(np.max(np.abs(u - previous) / np.maximum(np.abs(u), np.finfo(float).tiny)))
+            history.append(f"{panels * _GL_ORDER} nodes: change {change:.2g}")
+            if change <= rtol:
+                return float(u[0]) if x.ndim == 0 else u.reshape(x.shape)
+        previous = u
+        panels *= 2
+    raise RuntimeError(f"euler_chain_splitting_probability did not converge to rtol={rtol} within "
+                       f"max_nodes={max_nodes} ({'; '.join(history) or 'no two resolutions fit'}); raise max_nodes "
+                       "or loosen rtol")
