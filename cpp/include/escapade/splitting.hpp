@@ -147,7 +147,6 @@ struct Replica {
   // (score, step, x[d], state[sd]) at each new maximum of the score, oldest first. A replica that reached B ends
   // with a record of score +inf (the point where it was found in B): a copy branched there is in B too.
   std::vector<double> records;
-  double max = -std::numeric_limits<double>::infinity();
   ReplicaEnd end = ReplicaEnd::Running;
   std::vector<double> path;  // (t, x[d]) at every step, in the recorded run only
 };
@@ -155,6 +154,7 @@ struct Replica {
 struct SplitRun {
   std::int64_t index = 0;  // relative to first_run
   std::vector<Replica> replicas;
+  std::vector<double> max;  // each replica's highest score (-inf: none, +inf: in B), contiguous for the level scans
   std::int64_t tasks = 0, iterations = 0, killed = 0, steps = 0, censored = 0, diverged = 0;
   double log_weight = 0.0;
   int outstanding = 0;  // continuations running or waiting for a lane
@@ -267,6 +267,7 @@ class SplittingBlock {
     recording_ = recording_ || run.recorded;
     const int N = cfg.n_replicas;
     run.replicas.resize(static_cast<std::size_t>(N));
+    run.max.assign(static_cast<std::size_t>(N), -std::numeric_limits<double>::infinity());
     const long n_points = pb.start.n_points();
     std::vector<double> x(static_cast<std::size_t>(d_)), st(static_cast<std::size_t>(sd_));
     for (int i = 0; i < N; ++i) {
@@ -287,7 +288,7 @@ class SplittingBlock {
       const bool in_b = pb.product.contains(x.data());
       const double s = in_b ? std::numeric_limits<double>::infinity() : pb.score(x.data());
       if (std::isnan(s)) throw std::invalid_argument("score returned NaN at the start " + point(x.data()));
-      append(rep, s, 0, x.data(), st.data());
+      append(run, i, s, 0, x.data(), st.data());
       if (in_b) {
         rep.end = ReplicaEnd::Product;
         continue;
@@ -297,12 +298,16 @@ class SplittingBlock {
     if (run.outstanding == 0) iterate(slot);
   }
 
-  void append(Replica& rep, double score, std::uint64_t step, const double* x, const double* state) {
-    rep.records.push_back(score);
-    rep.records.push_back(static_cast<double>(step));
-    rep.records.insert(rep.records.end(), x, x + d_);
-    rep.records.insert(rep.records.end(), state, state + sd_);
-    rep.max = score;
+  void append(SplitRun& run, int i, double score, std::uint64_t step, const double* x, const double* state) {
+    std::vector<double>& rec = run.replicas[static_cast<std::size_t>(i)].records;
+    const std::size_t n = rec.size();
+    rec.resize(n + stride_);
+    double* r = rec.data() + n;
+    r[0] = score;
+    r[1] = static_cast<double>(step);
+    std::copy(x, x + d_, r + 2);
+    std::copy(state, state + sd_, r + 2 + d_);
+    run.max[static_cast<std::size_t>(i)] = score;
   }
 
   void launch(SplitRun& run, int slot, int replica) {
@@ -444,7 +449,6 @@ class SplittingBlock {
       const std::uint8_t e = events_[l];
       if (e == 0 || slot_[l] < 0) continue;
       SplitRun& run = *runs_[slot_[l]];
-      Replica& rep = run.replicas[static_cast<std::size_t>(rep_[l])];
       const double* x = x_.col(l).data();
       const std::uint64_t st = step_[l];
       if (e & kBad) {
@@ -456,14 +460,14 @@ class SplittingBlock {
                                       " (they must be disjoint)");
         end(l, ReplicaEnd::Reactant);
       } else if (e & kProduct) {
-        append(rep, std::numeric_limits<double>::infinity(), st, x, s_.col(l).data());
+        append(run, rep_[l], std::numeric_limits<double>::infinity(), st, x, s_.col(l).data());
         end(l, ReplicaEnd::Product);
       } else {
         if (e & kRecord) {
           const double sc = sc_[l];
           if (std::isnan(sc)) throw std::invalid_argument("score returned NaN at " + point(x));
           max_[l] = sc;
-          append(rep, sc, st, x, s_.col(l).data());
+          append(run, rep_[l], sc, st, x, s_.col(l).data());
         }
         if (e & kCensor) {
           ++run.censored;
@@ -510,33 +514,35 @@ class SplittingBlock {
     SplitRun& run = *runs_[slot];
     const SplittingConfig& cfg = sh_.cfg;
     const int N = cfg.n_replicas;
-    std::vector<int> survivors;
-    survivors.reserve(static_cast<std::size_t>(N));
+    std::vector<int>& killed = killed_;
     while (run.outstanding == 0) {
-      double level = std::numeric_limits<double>::infinity();
-      for (const Replica& rep : run.replicas) level = std::min(level, rep.max);
+      // Two passes over the contiguous maxima (the level, then who is at it): with one replica killed per
+      // iteration, as is usual, these are the iteration's whole cost besides the branch.
+      const double* mx = run.max.data();
+      const double level = *std::min_element(mx, mx + N);
       if (level == std::numeric_limits<double>::infinity()) return finish(slot, SplittingStatus::Finished);
-      survivors.clear();
+      killed.clear();
       for (int i = 0; i < N; ++i)
-        if (run.replicas[static_cast<std::size_t>(i)].max > level) survivors.push_back(i);
-      const int K = N - static_cast<int>(survivors.size());
+        if (mx[i] <= level) killed.push_back(i);
+      const int K = static_cast<int>(killed.size());
       if (K == N) return finish(slot, SplittingStatus::Extinct);
       if (run.iterations >= cfg.max_iterations) return finish(slot, SplittingStatus::IterationCap);
       const std::uint64_t q = static_cast<std::uint64_t>(run.iterations++);
       run.killed += K;
       run.log_weight += std::log1p(-static_cast<double>(K) / N);
       const std::uint64_t key = selection_key(cfg.first_run + run.index);
-      const double S = static_cast<double>(survivors.size());
+      const int S = N - K;
       Words4 words{};
-      int c = 0;  // killed so far in this iteration: word c % 4 of draw c / 4
-      for (int j = 0; j < N; ++j) {
-        Replica& rep = run.replicas[static_cast<std::size_t>(j)];
-        if (rep.max > level) continue;
+      for (int c = 0; c < K; ++c) {  // killed replica c draws word c % 4 of draw c / 4
         if (c % 4 == 0) words = random_words(cfg.seed, key, q, static_cast<std::uint32_t>(c / 4));
         const double u = open_uniform(words[static_cast<std::size_t>(c % 4)]);
-        ++c;
-        const int pick = survivors[std::min(static_cast<std::size_t>(u * S), survivors.size() - 1)];
-        branch(run, slot, j, run.replicas[static_cast<std::size_t>(pick)], level);
+        // The m-th survivor in index order: m plus the killed indices at or before it (killed is ascending).
+        int pick = std::min(static_cast<int>(u * S), S - 1);
+        for (const int k : killed) {
+          if (k > pick) break;
+          ++pick;
+        }
+        branch(run, slot, killed[static_cast<std::size_t>(c)], run.replicas[static_cast<std::size_t>(pick)], level);
       }
     }
   }
@@ -550,7 +556,7 @@ class SplittingBlock {
     while (i < n && from.records[i * stride_] <= level) ++i;  // records rise: the first above the level
     rep.records.assign(from.records.begin(), from.records.begin() + static_cast<long>((i + 1) * stride_));
     const double* rec = from.records.data() + i * stride_;
-    rep.max = rec[0];
+    run.max[static_cast<std::size_t>(j)] = rec[0];
     if (run.recorded) {
       const std::size_t upto = (static_cast<std::size_t>(rec[1]) + 1) * static_cast<std::size_t>(1 + d_);
       rep.path.assign(from.path.begin(), from.path.begin() + static_cast<long>(upto));
@@ -619,6 +625,7 @@ class SplittingBlock {
   int phase_ = 0;
   std::vector<std::unique_ptr<SplitRun>> runs_;
   std::deque<Task> pending_;
+  std::vector<int> killed_;  // iterate's scratch: the replicas at the level, ascending
   Block x_, xn_, g_, s_, sn_;
   Block z_[QuadDraws::kSteps], v_[QuadDraws::kSteps];
   std::vector<double> u_[QuadDraws::kSteps];
