@@ -22,7 +22,8 @@ from conftest import ROOT
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 EXPECTED = ["index", "tutorial", "landscapes", "custom", "dynamics", "perturbations", "regions", "starts", "results", "analysis",
-            "theory", "scaling", "plotting", "configuration", "api", "engine", "constraints", "saddles", "sgdk", "accuracy"]
+            "theory", "scaling", "plotting", "configuration", "api", "engine", "constraints", "saddles", "sgdk", "accuracy",
+            "rare-events"]
 
 
 def blocks(page: Path, language: str) -> list[str]:

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'ConstrainedFlow', 'Constraint', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'MLP', 'NoisyGradientDescent', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'RandomDirectionForcing', 'Region', 'SGDk', 'SGLD', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'step_draws', 'take_callback_error']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'DistanceScore', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RandomDirectionForcing', 'Region', 'RegionScore', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -494,6 +494,38 @@ class Status:
     @property
     def value(self) -> int:
         ...
+class Score:
+    def evaluate(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The score of each row of x (n, d); returns (n,).
+        """
+    @property
+    def dim(self) -> int:
+        ...
+class LinearScore(Score):
+    def __init__(self, *, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], offset: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class DistanceScore(Score):
+    def __init__(self, *, point: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class NormalizedDistanceScore(Score):
+    def __init__(self, *, a: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], b: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class QuadraticScore(Score):
+    def __init__(self, *, matrix: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class RegionScore(Score):
+    def __init__(self, *, region: Region) -> None:
+        ...
+class NegatedScore(Score):
+    def __init__(self, *, score: Score) -> None:
+        ...
+class CompiledScore(Score):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, score: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class ScoreLevel(Region):
+    def __init__(self, *, score: Score, level: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
 def build_info() -> dict:
     """
     Compiler, flags and libraries this build of the core used.
@@ -519,6 +551,10 @@ def philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.Supp
 def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., noise_refinement: typing.SupportsInt | typing.SupportsIndex = 1, progress: typing.Any = None) -> dict:
     """
     Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.
+    """
+def splitting(*, landscape: Landscape, dynamics: Dynamics, start: Start, reactant: Region, product: Region, score: Score, n_replicas: typing.SupportsInt | typing.SupportsIndex, n_runs: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, max_iterations: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, record_reactive: typing.SupportsInt | typing.SupportsIndex = 0, first_run: typing.SupportsInt | typing.SupportsIndex = 0, progress: typing.Any = None) -> dict:
+    """
+    Adaptive multilevel splitting: n_runs independent runs of n_replicas replicas; returns a dict of per-run numpy arrays.
     """
 def step_draws(seed: typing.SupportsInt | typing.SupportsIndex, paths: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], step: typing.SupportsInt | typing.SupportsIndex, k: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
