@@ -38,6 +38,7 @@ from .results import (
     Status,
     Summary,
     SummaryResult,
+    Term,
     load,
 )
 from .simulate import simulate
@@ -102,6 +103,7 @@ __all__ = [
     "SymbolicConstraint",
     "SymbolicLandscape",
     "TableForcing",
+    "Term",
     "UniformBall",
     "UniformBox",
     "analysis",

@@ -22,7 +22,7 @@ from ._validate import as_float, as_int
 from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Outside, Region
-from .results import RareExitTime, SplittingResult, SplittingStatus, Term
+from .results import RareExitTime, SimulationResult, SplittingResult, SplittingStatus, Term
 from .scores import Score, default_score
 from .simulate import SEMANTICS, _require, _start, simulate
 from .starts import StartSampler
@@ -43,6 +43,9 @@ PILOT_STEPS = 10**5
 
 class _ScoreLevel(Region):
     """{x : score(x) >= level}, tested at the steps: the level set Sigma of `rare_exit_time`."""
+
+    score: Score
+    level: float
 
     def __init__(self, score: Score, level: float) -> None:
         object.__setattr__(self, "score", score)
@@ -265,6 +268,13 @@ def splitting(
     return _result(out, s, params, time.perf_counter() - t0)
 
 
+def _paths(*args: Any, **kwargs: Any) -> SimulationResult:
+    """`simulate` with per-path arrays (the stages of `rare_exit_time` read positions and statuses)."""
+    result = simulate(*args, **kwargs)
+    assert isinstance(result, SimulationResult)
+    return result
+
+
 def _sub_seeds(seed: int, n: int) -> list[int]:
     """Independent seeds for the stages of `rare_exit_time`, derived from its seed."""
     return [int(v) for v in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint64)]
@@ -285,16 +295,16 @@ def _sigma_level(landscape: Landscape, dynamics: Dynamics, x0: np.ndarray, react
     if reactant.contains(x0):
         inside: np.ndarray = np.broadcast_to(x0, (n, x0.size)).copy()
     else:  # enter the reactant set first (tested at the steps, so that the end point lies inside)
-        r = simulate(landscape, dynamics, x0=x0, target=reactant, stop=Outside(product), bridge=False, seed=seed,
+        r = _paths(landscape, dynamics, x0=x0, target=reactant, stop=Outside(product), bridge=False, seed=seed,
                      **run)
         inside = r.final_position[r.status == 1]
         if inside.shape[0] == 0:
             raise ValueError(f"no path from x0 = {x0.tolist()} entered the reactant set: the exit is not rare "
                              "(use simulate), or the sets are misplaced")
-    r = simulate(landscape, dynamics, x0=inside, stop=reactant, bridge=False, seed=seed + 1, **{**run, "n_paths": None})
+    r = _paths(landscape, dynamics, x0=inside, stop=reactant, bridge=False, seed=seed + 1, **{**run, "n_paths": None})
     starts = r.final_position[r.status == 0]
     # Excursions are short (they end in A): a tighter step cap keeps the recorded paths' memory bound small.
-    r = simulate(landscape, dynamics, x0=starts, target=reactant, stop=Outside(product), seed=seed + 2,
+    r = _paths(landscape, dynamics, x0=starts, target=reactant, stop=Outside(product), seed=seed + 2,
                  record_paths=starts.shape[0], **{**run, "n_paths": None, "max_steps": min(cap, PILOT_STEPS)})
     maxima = np.empty(r.n_paths)
     for i, (_, path) in enumerate(r.trajectories):
@@ -367,14 +377,14 @@ def rare_exit_time(
     sigma = _ScoreLevel(score, level)
     run = dict(max_steps=cap, threads=threads_arg, bridge=s["bridge"], divergence_bound=s["divergence_bound"],
                progress=progress)
-    first = simulate(landscape, dynamics, x0=start, target=sigma, n_paths=n_loops, seed=seeds[1], **run)
+    first = _paths(landscape, dynamics, x0=start, target=sigma, n_paths=n_loops, seed=seeds[1], **run)
     if first.count("HIT") < n_loops:
         raise ValueError(f"{n_loops - first.count('HIT')} of {n_loops} paths from x0 did not reach sigma_level={level} "
                          f"within {cap} steps: lower sigma_level or raise max_steps")
-    back = simulate(landscape, dynamics, x0=first.exit_position, target=reactant, stop=Outside(product),
+    back = _paths(landscape, dynamics, x0=first.exit_position, target=reactant, stop=Outside(product),
                     seed=seeds[2], **run)
     returned = back.status == 1
-    again = simulate(landscape, dynamics, x0=back.exit_position[returned], target=sigma, seed=seeds[3], **run)
+    again = _paths(landscape, dynamics, x0=back.exit_position[returned], target=sigma, seed=seeds[3], **run)
     loops = back.exit_time[returned] + again.exit_time
     if again.count("HIT") < again.n_paths or loops.size < 2:
         raise ValueError(f"the loops did not all come back to sigma_level={level} within {cap} steps")
@@ -413,8 +423,12 @@ def rare_exit_time(
     se = math.sqrt(t_first.stderr**2 + ((1 / p - 1) * t_loop.stderr) ** 2 + (grad_p * se_p) ** 2 + se_r**2)
     hw = math.sqrt((z * t_first.stderr) ** 2 + ((1 / p - 1) * z * t_loop.stderr) ** 2 + (grad_p * hw_p) ** 2
                    + (z * se_r) ** 2)
+    tested = ("with the Brownian bridge between steps (the terms converge to the SDE's as dt -> 0, with an O(dt) "
+              "time-step bias that is not estimated here)" if ams.test == "bridge" else
+              "at the steps only (the terms are those of the discrete chain)")
     notes = [
-        *ams.notes,
+        f"the reactant and product sets were tested {tested}; Sigma is tested at the steps",
+        *ams.notes[1:],
         "E[tau] = E[T_first] + (1/p - 1) E[T_loop] + E[T_reactive] treats the loops' returns to Sigma as drawn from one "
         "law (exact in 1-D up to the overshoot of a step; a quasi-stationary approximation in d > 1)",
         "the interval combines the terms' intervals by the delta method (p's from the splitting runs, the others "

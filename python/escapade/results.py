@@ -547,9 +547,10 @@ class Estimate:
 
     def __str__(self) -> str:
         low, high = self.interval
+        bias = ("" if math.isnan(self.bias) else
+                f", time-step bias {self.bias:+.3g} bounded by ± {self.half_width_bias:.3g}")
         text = (f"{self.quantity} = {self.value:.6g}, {100 * self.confidence:g}% interval [{low:.6g}, {high:.6g}] "
-                f"(statistical ± {self.half_width_statistical:.3g}, time-step bias {self.bias:+.3g} bounded by "
-                f"± {self.half_width_bias:.3g}); {self.message}")
+                f"(statistical ± {self.half_width_statistical:.3g}{bias}); {self.message}")
         return "\n".join([text, *(f"  note: {note}" for note in self.notes)])
 
     def __repr__(self) -> str:
@@ -681,8 +682,9 @@ class RareExitTime(Estimate):
     first_time : E[T_first], the mean time from x0 to Sigma. loop_time : E[T_loop], the mean time of a loop from
         Sigma back to the reactant set and on to Sigma again. reactive_time : E[T_reactive], the mean time from
         Sigma to the product set of the paths that get there without returning to the reactant set (from the
-        splitting runs). probability : the `SplittingResult` for p, the probability of reaching the product set
-        from Sigma (started from the points where the loops reached Sigma) before the reactant set.
+        splitting runs). probability_term : p, the probability of reaching the product set from Sigma (started from
+        the points where the loops reached Sigma) before the reactant set. Each is a `Term` (value, stderr, interval).
+    splitting : the `SplittingResult` behind p.
     n_loops, loops_to_product : loops simulated, and those that reached the product set instead (left out of the
         loop time, counted in `notes`).
     """
