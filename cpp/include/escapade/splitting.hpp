@@ -27,10 +27,12 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "escapade/dynamics.hpp"
@@ -154,7 +156,9 @@ struct Replica {
 struct SplitRun {
   std::int64_t index = 0;  // relative to first_run
   std::vector<Replica> replicas;
-  std::vector<double> max;  // each replica's highest score (-inf: none, +inf: in B), contiguous for the level scans
+  std::vector<double> max;  // each replica's highest score (-inf: none, +inf: in B)
+  // (max, replica) of the settled replicas, a min-heap: the level and the replicas at it without a scan over N
+  std::vector<std::pair<double, int>> settled;
   std::int64_t tasks = 0, iterations = 0, killed = 0, steps = 0, censored = 0, diverged = 0;
   double log_weight = 0.0;
   int outstanding = 0;  // continuations running or waiting for a lane
@@ -283,6 +287,7 @@ class SplittingBlock {
       }
       if (pb.reactant.contains(x.data())) {
         rep.end = ReplicaEnd::Reactant;
+        settle_replica(run, i);
         continue;
       }
       const bool in_b = pb.product.contains(x.data());
@@ -291,6 +296,7 @@ class SplittingBlock {
       append(run, i, s, 0, x.data(), st.data());
       if (in_b) {
         rep.end = ReplicaEnd::Product;
+        settle_replica(run, i);
         continue;
       }
       launch(run, slot, i);
@@ -308,6 +314,12 @@ class SplittingBlock {
     std::copy(x, x + d_, r + 2);
     std::copy(state, state + sd_, r + 2 + d_);
     run.max[static_cast<std::size_t>(i)] = score;
+  }
+
+  // Replica i's path is over (in A, in B, censored or diverged): its maximum joins the heap.
+  void settle_replica(SplitRun& run, int i) {
+    run.settled.emplace_back(run.max[static_cast<std::size_t>(i)], i);
+    std::push_heap(run.settled.begin(), run.settled.end(), std::greater<>());
   }
 
   void launch(SplitRun& run, int slot, int replica) {
@@ -501,6 +513,7 @@ class SplittingBlock {
     const int slot = slot_[l];
     SplitRun& run = *runs_[slot];
     run.replicas[static_cast<std::size_t>(rep_[l])].end = how;
+    settle_replica(run, rep_[l]);
     run.steps += static_cast<std::int64_t>(local_[l]);
     if (how == ReplicaEnd::Diverged) x_.col(l).setZero();  // keep idle lanes finite
     slot_[l] = -1;
@@ -516,14 +529,18 @@ class SplittingBlock {
     const int N = cfg.n_replicas;
     std::vector<int>& killed = killed_;
     while (run.outstanding == 0) {
-      // Two passes over the contiguous maxima (the level, then who is at it): with one replica killed per
-      // iteration, as is usual, these are the iteration's whole cost besides the branch.
-      const double* mx = run.max.data();
-      const double level = *std::min_element(mx, mx + N);
+      // Every replica is settled, so the heap holds all N: its top is the level, and the replicas at the level
+      // come off it (in ascending index order after the sort, which fixes the bits).
+      auto& heap = run.settled;
+      const double level = heap.front().first;
       if (level == std::numeric_limits<double>::infinity()) return finish(slot, SplittingStatus::Finished);
       killed.clear();
-      for (int i = 0; i < N; ++i)
-        if (mx[i] <= level) killed.push_back(i);
+      while (!heap.empty() && heap.front().first <= level) {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+        killed.push_back(heap.back().second);
+        heap.pop_back();
+      }
+      std::sort(killed.begin(), killed.end());
       const int K = static_cast<int>(killed.size());
       if (K == N) return finish(slot, SplittingStatus::Extinct);
       if (run.iterations >= cfg.max_iterations) return finish(slot, SplittingStatus::IterationCap);
@@ -551,9 +568,16 @@ class SplittingBlock {
   // B at once, when that record is the one where `from` was found in B).
   void branch(SplitRun& run, int slot, int j, const Replica& from, double level) {
     Replica& rep = run.replicas[static_cast<std::size_t>(j)];
-    const std::size_t n = n_records(from);
-    std::size_t i = 0;
-    while (i < n && from.records[i * stride_] <= level) ++i;  // records rise: the first above the level
+    // Records rise: bisect for the first above the level (the survivor's maximum is above it).
+    std::size_t lo = 0, hi = n_records(from) - 1;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (from.records[mid * stride_] <= level)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    const std::size_t i = lo;
     rep.records.assign(from.records.begin(), from.records.begin() + static_cast<long>((i + 1) * stride_));
     const double* rec = from.records.data() + i * stride_;
     run.max[static_cast<std::size_t>(j)] = rec[0];
@@ -563,6 +587,7 @@ class SplittingBlock {
     }
     if (rec[0] == std::numeric_limits<double>::infinity()) {
       rep.end = ReplicaEnd::Product;
+      settle_replica(run, j);
       return;
     }
     launch(run, slot, j);
