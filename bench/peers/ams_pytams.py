@@ -30,7 +30,6 @@ run_pytams(temperature, dt, x0, a, b, n_replicas, n_iterations) -> dict
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import tempfile
@@ -97,18 +96,23 @@ def run_pytams(temperature, dt, x0, a, b, n_replicas, n_iterations) -> dict:
         "trajectory": {"end_time": END_TIME, "step_size": float(dt), "targetscore": 1.0},
         "model": {"temperature": float(temperature), "x0": float(x0), "a": float(a), "b": float(b)},
     }
-    with tempfile.TemporaryDirectory(prefix="pytams_") as tmp, contextlib.chdir(tmp):
-        Path("input.toml").write_text(toml.dumps(params))
-        t0 = time.perf_counter()
-        tams = TAMS(fmodel_t=DoubleWell1D, a_args=["-i", "input.toml"])
-        p = tams.compute_probability()
-        wall = time.perf_counter() - t0
-        db = tams.get_database()
-        steps = int(db.count_computed_steps())
-        iterations = int(db.k_split())
-        finished = db.count_ended_traj() == db.n_traj() and all(t.has_ended() for t in db.traj_list())
-        all_converged = all(t.is_converged() for t in db.traj_list())
-        del tams, db
+    cwd = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="pytams_") as tmp:
+        os.chdir(tmp)  # pyTAMS writes its SQLite pool file into the working directory
+        try:
+            Path("input.toml").write_text(toml.dumps(params))
+            t0 = time.perf_counter()
+            tams = TAMS(fmodel_t=DoubleWell1D, a_args=["-i", "input.toml"])
+            p = tams.compute_probability()
+            wall = time.perf_counter() - t0
+            db = tams.get_database()
+            steps = int(db.count_computed_steps())
+            iterations = int(db.k_split())
+            finished = db.count_ended_traj() == db.n_traj() and all(t.has_ended() for t in db.traj_list())
+            all_converged = all(t.is_converged() for t in db.traj_list())
+            del tams, db
+        finally:
+            os.chdir(cwd)
     return {"p": float(p), "steps": steps, "iterations": iterations, "finished": bool(finished and all_converged),
             "wall": wall, "s_per_step": wall / steps}
 
