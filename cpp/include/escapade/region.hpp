@@ -256,16 +256,21 @@ class HalfSpace final : public Region {
     const double excess = (dot(x) - b_) / norm_;  // the signed distance from the plane
     for (int i = 0; i < dim(); ++i) x[i] -= excess * unit_[i];
   }
-  double signed_distance(const double* x) const override { return (b_ - dot(x)) / norm_; }
+  // offset / |normal| - unit normal . x: no division per point (splitting evaluates it at every step).
+  double signed_distance(const double* x) const override {
+    double s = b_ / norm_;
+    for (int i = 0; i < dim(); ++i) s -= unit_[i] * x[i];
+    return s;
+  }
   void signed_distance(const double* x, int width, double* out) const override {
     const int d = dim();
-    const double norm = norm_, b = b_;
+    const double c = b_ / norm_;
     if (d == 1) {
-      const double n0 = n_[0];
-      for (int l = 0; l < width; ++l) out[l] = (b - n0 * x[l]) / norm;
+      const double u0 = unit_[0];
+      for (int l = 0; l < width; ++l) out[l] = c - u0 * x[l];
       return;
     }
-    for (int l = 0; l < width; ++l) out[l] = (b - dot(x + static_cast<long>(l) * d)) / norm;
+    for (int l = 0; l < width; ++l) out[l] = signed_distance(x + static_cast<long>(l) * d);
   }
 
  private:

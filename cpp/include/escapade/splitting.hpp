@@ -372,6 +372,7 @@ class SplittingBlock {
       ++dst;
     }
     width_ = std::min(L_, std::max(8, (dst + 7) / 8 * 8));
+    std::fill(events_.begin() + width_, events_.end(), 0);  // the last pass of lane_events reads whole vectors
   }
 
   void step() {
@@ -405,7 +406,7 @@ class SplittingBlock {
   static constexpr std::uint8_t kBad = 1, kReactant = 2, kProduct = 4, kRecord = 8, kCensor = 16;
 
   // The events of each lane in the step just taken, as flags in events_ (0 for most lanes and steps), and the
-  // lane's step counts. Branch-free over lanes so that it vectorizes.
+  // lane's step counts. Each pass reads one kind of data and vectorizes; the last runs over whole 64-byte vectors.
   void lane_events(const double* __restrict u, int w) {
     const std::uint64_t cap = static_cast<std::uint64_t>(sh_.cfg.max_steps);
     const double bound = bound_;
@@ -423,11 +424,21 @@ class SplittingBlock {
     std::uint64_t* __restrict local = local_.data();
     const int d = d_;
     for (int l = 0; l < w; ++l) {
-      bool bad = false;
-      for (int i = 0; i < d; ++i) bad = bad || !(std::abs(x[static_cast<long>(l) * d + i]) <= bound);
-      ev[l] = bad ? kBad : 0;
+      const std::uint64_t st = step[l] + 1;
+      step[l] = st;
+      local[l] += 1;
+      ev[l] = st >= cap ? kCensor : 0;
     }
-    if (bridge_) {
+    if (d == 1) {
+      for (int l = 0; l < w; ++l) ev[l] |= std::abs(x[l]) <= bound ? 0 : kBad;
+    } else {
+      for (int l = 0; l < w; ++l) {
+        bool bad = false;
+        for (int i = 0; i < d; ++i) bad = bad || !(std::abs(x[static_cast<long>(l) * d + i]) <= bound);
+        ev[l] |= bad ? kBad : 0;
+      }
+    }
+    if (bridge_) {  // one uniform for both sets: A first, as in the engine's classify
       for (int l = 0; l < w; ++l) {
         const std::uint8_t a = (in_a[l] | (u[l] < pa[l])) ? kReactant : 0;
         const std::uint8_t b = (in_b[l] | (u[l] < pa[l] + (1.0 - pa[l]) * pb[l])) ? kProduct : 0;
@@ -437,15 +448,12 @@ class SplittingBlock {
       for (int l = 0; l < w; ++l)
         ev[l] |= static_cast<std::uint8_t>((in_a[l] ? kReactant : 0) | (in_b[l] ? kProduct : 0));
     }
+    // NaN scores fail the comparison: flagged as a record, where settle() reports them.
+    for (int l = 0; l < w; ++l) ev[l] |= sc[l] <= mx[l] ? 0 : kRecord;
+    const int wb = pad(w);
     std::uint8_t any = 0;
-    for (int l = 0; l < w; ++l) {
-      const std::uint64_t st = step[l] + 1;
-      step[l] = st;
-      local[l] += 1;
-      // NaN scores fail both comparisons: flagged as a record, where settle() reports them.
-      const bool record = !(sc[l] <= mx[l]);
-      const std::uint8_t e = static_cast<std::uint8_t>(ev[l] | (record ? kRecord : 0) |
-                                                       ((st >= cap) | conv[l] | sing[l] ? kCensor : 0));
+    for (int l = 0; l < wb; ++l) {
+      const std::uint8_t e = static_cast<std::uint8_t>(ev[l] | ((conv[l] | sing[l]) ? kCensor : 0));
       conv[l] = 0;
       sing[l] = 0;
       ev[l] = e;
