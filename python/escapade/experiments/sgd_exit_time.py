@@ -463,7 +463,8 @@ class SGDSmallNoiseSeries:
         return {
             "noise": p.noise, "dynamics": p.dynamics, "radius": p.radius, "lambda_min": p.lambda_min,
             "fw_slope": p.fw_slope, "paper_slope": p.paper_slope, "fit": fit(self.fit, self.fit_interval),
-            "corrected_fit": fit(self.corrected_fit, self.corrected_interval), "fw_agrees": self.fw_agrees, "paper_agrees": self.paper_agrees,
+            "corrected_fit": fit(self.corrected_fit, self.corrected_interval), "fw_agrees": self.fw_agrees,
+            "paper_agrees": self.paper_agrees,
             "dt": self.dt, "counts": self.counts(), "elapsed": self.elapsed,
             "points": [{"inverse_noise": float(x), "batch_size": float(b), "mean": finite(float(m)),
                         "stderr": finite(float(s)), "interval": [finite(float(lo)), finite(float(hi))],
@@ -672,7 +673,8 @@ def _small_noise(experiments: dict[tuple[int, float, float, str, str], SGDExitEx
                  progress: bool | None) -> dict[str, Any]:
     """The reproduction's small-noise series: each model of `SMALL_NOISE_MODELS` continued by
     `sgd_small_noise_experiment` from its Monte Carlo row's largest B / eta (the point both estimate, the check of
-    the splitting against plain Monte Carlo) to `SMALL_NOISE_MAX`; n_paths / 4 replicas (at least 10) per run, 10 n_paths loops.
+    the splitting against plain Monte Carlo) to `SMALL_NOISE_MAX`; n_paths / 4 replicas (at least 10) per run,
+    10 n_paths loops.
     Returns the JSON part, the text (tables and the series' design), the statement and the estimates."""
     n_replicas, n_loops = max(10, n_paths // 4), max(10, 10 * n_paths)
     series, point_table, fit_table, checks, results = [], [], [], [], {}
@@ -718,8 +720,8 @@ def _small_noise(experiments: dict[tuple[int, float, float, str, str], SGDExitEx
     worst_gap = max(abs(math.expm1(float(g["exponent_dt_bias"]))) for row in series for g in row["points"])
     statement = (f"at small noise (1/eps^2 = B/eta up to {SMALL_NOISE_MAX:g}, adaptive multilevel splitting) the "
                  f"Freidlin-Wentzell V0 lies inside the corrected slope's 95% interval in {n_fw} of {len(series)} "
-                 f"models and 003's slope inside an interval in {n_paper} of {len(series)}; the splitting agrees with plain Monte "
-                 f"Carlo within 3 combined SE at the shared point in {n_checks} of {len(series)}")
+                 f"models and 003's slope inside an interval in {n_paper} of {len(series)}; the splitting agrees with "
+                 f"plain Monte Carlo within 3 combined SE at the shared point in {n_checks} of {len(series)}")
     dts = ", ".join(f"{row['dt']:.2g} ({'C = I' if row['noise'] == 'isotropic' else 'C = H'}, alpha = "
                     f"{row['alpha']:g})" for row in series)
     design = Design(
@@ -735,8 +737,8 @@ def _small_noise(experiments: dict[tuple[int, float, float, str, str], SGDExitEx
         censoring=(f"replica paths capped at 10^8 steps: {counts['censored_paths']} censored, "
                    f"{counts['diverged_paths']} diverged; of {counts['runs']} splitting runs {counts['extinct']} "
                    f"went extinct and {counts['iteration_cap']} stopped at the iteration cap; "
-                   f"{counts['loops_to_product']} loop(s) reached the sphere before returning to the reactant ball (left out "
-                   "of E[T_loop])"),
+                   f"{counts['loops_to_product']} loop(s) reached the sphere before returning to the reactant ball "
+                   "(left out of E[T_loop])"),
         rows=n_points, independent=n_points)
     elapsed = float(sum(row["elapsed"] for row in series))
     text = "\n".join([
