@@ -399,7 +399,7 @@ class SGDSmallNoiseSeries:
     fit : the straight-line fit of log mean in 1 / eps^2; corrected_fit : the same with the prefactor's power m / 2
         divided out (the slope to compare with V0).
     fit_interval, corrected_interval : the fits' slope intervals widened by sqrt(chi2 / dof) where that exceeds 1
-        (the points scatter more than their standard errors say: these come from 10 runs each and are themselves
+        (the points scatter more than their standard errors say: these come from n_runs runs each and are themselves
         uncertain); the intervals `fw_agrees` and `paper_agrees` read.
     estimates : the `RareExitTime` of each point.
     params : lr, dt, the splitting's sizes, the reactant radius, the seed of each point, the matrices.
