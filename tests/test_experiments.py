@@ -187,3 +187,27 @@ def test_sgd_exit_time_small_noise_series_as_the_reproduction_runs_it(monkeypatc
     assert "Design of the small-noise series:" in small["text"] and "corrected S [95%]" in small["text"]
     assert len(small["results"]) == 2 * m.SMALL_NOISE_POINTS
     json.dumps(data, allow_nan=False)
+
+
+@pytest.mark.slow
+def test_sgd_small_noise_series_against_exact_means_at_the_reproductions_model():
+    """The reproduction's C = H, alpha = 4 model at three small-noise points (its dt rule, 50 x 10 replicas): each
+    mean within 3 SE of `linear_mean_exit_time` plus the scheme's exponent bias, and the corrected slope's
+    interval holds the exact means' corrected slope over the same points and V0 = 1."""
+    import math
+
+    import numpy as np
+
+    from escapade.analysis import arrhenius_fit, linear_mean_exit_time
+    from escapade.experiments import sgd_exit_time as m
+
+    H = 4.0 * m._sgd_hessians()[2]
+    x = [9.0, 15.0, 21.0]
+    s = m.sgd_small_noise_experiment(H, 1.0, noise="hessian", inverse_noise=x, seed=11)
+    disk = esc.Ball(center=[0.0, 0.0], radius=1.0)
+    exact = np.array([float(linear_mean_exit_time(H, H / xi, disk, resolution=(48, 96))) for xi in x])
+    for xi, mean, se, gap, ex in zip(x, s.mean, s.stderr, s.exponent_dt_bias, exact):
+        assert abs(mean / ex - 1) <= abs(math.expm1(gap)) + 3 * se / ex, (xi, mean, se, ex)
+    exact_slope = arrhenius_fit(x, exact, exact * s.stderr / s.mean, x="inv_eps2", power=1.0).barrier
+    lo, hi = s.corrected_interval
+    assert lo <= exact_slope <= hi and s.fw_agrees and not s.paper_agrees
