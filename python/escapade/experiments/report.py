@@ -10,12 +10,12 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from ..results import SimulationResult, SummaryResult
+from ..results import Estimate, SimulationResult, SummaryResult
 from ..sweep import SweepResult
 
 __all__ = ["Design", "Report", "finite", "format_table", "table_rows"]
 
-Result = Union[SimulationResult, SummaryResult, SweepResult]
+Result = Union[SimulationResult, SummaryResult, SweepResult, Estimate]  # Estimate: also SplittingResult, RareExitTime
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,8 +2,9 @@
 (isotropic and Hessian-shaped noise, the continuous SDE and the discrete map), measured as the slope of log E[tau] in
 B / eta and set next to the Freidlin–Wentzell slope and 003's (the theory: `escapade.analysis.sgd`).
 
-`sgd_exit_time_experiment` runs one setting; `run` is the reproduction over d = 2 and 10, two sharpness scales and
-two radii.
+`sgd_exit_time_experiment` runs one setting by plain Monte Carlo; `sgd_small_noise_experiment` continues an SDE
+setting to small noise (B / eta = 1 / eps^2 up to 30) by adaptive multilevel splitting (`rare_exit_time`); `run` is
+the reproduction over d = 2 and 10, two sharpness scales and two radii, with a small-noise series for two 2-D models.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from ..analysis.sgd import SGDExitPrediction, noise_matrix, sgd_exit_time_predic
 from ..analysis.statistics import exponential_fit
 from ..dynamics import GaussianSGD
 from ..landscapes import Quadratic
-from ..regions import Ball
+from ..rare import rare_exit_time
+from ..regions import Ball, Outside
+from ..results import RareExitTime, SplittingStatus
 from ..sweep import sweep
 from .report import Design, Report, finite, format_table
 
-__all__ = ["SGDExitExperiment", "run", "sgd_exit_time_experiment"]
+__all__ = ["SGDExitExperiment", "SGDSmallNoiseSeries", "run", "sgd_exit_time_experiment", "sgd_small_noise_experiment"]
 
 DYNAMICS = ("continuous", "discrete")
 NOISES = ("isotropic", "hessian")
@@ -36,6 +39,17 @@ NOISES = ("isotropic", "hessian")
 CENSORED_LIMIT = 0.1
 # The reproduction's SDE steps: the Euler–Maruyama exponent within this of the SDE's at each row's largest B / eta.
 DT_RTOL = 0.01
+# The reproduction's mean exit times run over this range (in units of 1 / lambda_min) at each row's 5 points.
+TIME_RANGE = (8.0, 150.0)
+# The small-noise series of the reproduction: (d, alpha, r, noise) of its models (2-D SDE rows, both with V0 = 1:
+# 003 says 2 for C = I at alpha = 1 and 4 for C = H at alpha = 4), its largest B / eta, its points per model (from
+# the model's largest Monte Carlo B / eta on), and the splitting runs per point.
+SMALL_NOISE_MODELS: tuple[tuple[int, float, float, str], ...] = ((2, 1.0, 1.0, "isotropic"), (2, 4.0, 1.0, "hessian"))
+SMALL_NOISE_MAX = 30.0
+SMALL_NOISE_POINTS = 7
+SMALL_NOISE_RUNS = 10
+# The reactant set of the splitting: the ball of this fraction of r around the minimum.
+REACTANT_FRACTION = 0.25
 
 
 def _log_exit_time_estimate(H: np.ndarray, P: np.ndarray, r: float, x: float) -> float:
@@ -368,6 +382,229 @@ def sgd_exit_time_experiment(
         coarse_results=coarse)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class SGDSmallNoiseSeries:
+    """Mean exit times at small noise by adaptive multilevel splitting, and the slope of their logarithm in
+    B / eta = 1 / eps^2 (see `sgd_small_noise_experiment`).
+
+    Attributes
+    ----------
+    prediction : the `SGDExitPrediction` of the SDE (FW and 003 slopes).
+    inverse_noise : (n,) the values of B / eta = 1 / eps^2; batch_size : (n,) B = inverse_noise * eta.
+    mean, stderr : (n,) mean exit times (`RareExitTime.mean`) and their standard errors (delta method over the
+        terms; p's from the spread of the splitting runs); interval : (n, 2) their intervals.
+    probability : (n,) p, the probability of reaching the sphere from the level set Sigma before the reactant ball.
+    dt : the SDE's time step (one for the series). exponent_dt_bias : (n,) the Euler–Maruyama scheme's exponent at
+        dt minus the SDE's, times B / eta: about the relative bias of each mean from the step.
+    fit : the straight-line fit of log mean in 1 / eps^2; corrected_fit : the same with the prefactor's power m / 2
+        divided out (the slope to compare with V0).
+    fit_interval, corrected_interval : the fits' slope intervals widened by sqrt(chi2 / dof) where that exceeds 1
+        (the points scatter more than their standard errors say: these come from n_runs runs each and are themselves
+        uncertain); the intervals `fw_agrees` and `paper_agrees` read.
+    estimates : the `RareExitTime` of each point.
+    params : lr, dt, the splitting's sizes, the reactant radius, the seed of each point, the matrices.
+    """
+
+    prediction: SGDExitPrediction
+    inverse_noise: np.ndarray
+    batch_size: np.ndarray
+    mean: np.ndarray
+    stderr: np.ndarray
+    interval: np.ndarray
+    probability: np.ndarray
+    dt: float
+    exponent_dt_bias: np.ndarray
+    fit: ArrheniusFit
+    corrected_fit: ArrheniusFit
+    fit_interval: tuple[float, float]
+    corrected_interval: tuple[float, float]
+    estimates: tuple[RareExitTime, ...]
+    params: dict[str, Any]
+
+    @property
+    def fw_agrees(self) -> bool:
+        """The FW slope V0 lies in the (widened) interval of the corrected fit."""
+        lo, hi = self.corrected_interval
+        return bool(lo <= self.prediction.fw_slope <= hi)
+
+    @property
+    def paper_agrees(self) -> bool:
+        """003's slope lies in the (widened) interval of the corrected fit or of the straight-line fit."""
+        p = self.prediction.paper_slope
+        return any(lo <= p <= hi for lo, hi in (self.corrected_interval, self.fit_interval))
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds spent in `rare_exit_time`, all points."""
+        return float(sum(e.elapsed for e in self.estimates))
+
+    def counts(self) -> dict[str, int]:
+        """What the splitting runs of all points ended in (finished, extinct, at the iteration cap), and the replica
+        paths censored at the step cap or diverged, the loops that reached the sphere instead of returning, and
+        the points whose estimate is not clean (`RareExitTime.reached` false)."""
+        runs = [e.splitting for e in self.estimates]
+        return {"runs": sum(r.n_runs for r in runs),
+                "finished": sum(r.count(SplittingStatus.FINISHED) for r in runs),
+                "extinct": sum(r.count(SplittingStatus.EXTINCT) for r in runs),
+                "iteration_cap": sum(r.count(SplittingStatus.ITERATION_CAP) for r in runs),
+                "censored_paths": sum(r.censored for r in runs), "diverged_paths": sum(r.diverged for r in runs),
+                "loops_to_product": sum(e.loops_to_product for e in self.estimates),
+                "points_not_reached": sum(not e.reached for e in self.estimates)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible numbers."""
+        p = self.prediction
+
+        def fit(f: ArrheniusFit, widened: tuple[float, float]) -> dict[str, Any]:
+            return {"slope": f.barrier, "stderr": f.barrier_stderr, "ci": list(f.barrier_ci),
+                    "widened_ci": list(widened), "prefactor": f.prefactor, "power": f.power, "chi2": f.chi2,
+                    "dof": f.dof}
+
+        return {
+            "noise": p.noise, "dynamics": p.dynamics, "radius": p.radius, "lambda_min": p.lambda_min,
+            "fw_slope": p.fw_slope, "paper_slope": p.paper_slope, "fit": fit(self.fit, self.fit_interval),
+            "corrected_fit": fit(self.corrected_fit, self.corrected_interval), "fw_agrees": self.fw_agrees,
+            "paper_agrees": self.paper_agrees,
+            "dt": self.dt, "counts": self.counts(), "elapsed": self.elapsed,
+            "points": [{"inverse_noise": float(x), "batch_size": float(b), "mean": finite(float(m)),
+                        "stderr": finite(float(s)), "interval": [finite(float(lo)), finite(float(hi))],
+                        "probability": finite(float(q)), "sigma_level": e.sigma_level,
+                        "loop_time": finite(e.loop_time.value), "first_time": finite(e.first_time.value),
+                        "reactive_time": finite(e.reactive_time.value), "exponent_dt_bias": float(g),
+                        "test": e.splitting.test, "seed": e.seed, "path_steps": e.path_steps}
+                       for x, b, m, s, (lo, hi), q, g, e in zip(self.inverse_noise, self.batch_size, self.mean,
+                                                                self.stderr, self.interval, self.probability,
+                                                                self.exponent_dt_bias, self.estimates)],
+            "params": self.params,
+        }
+
+
+def _widened(f: ArrheniusFit) -> tuple[float, float]:
+    """The slope interval of a weighted fit, widened by sqrt(chi2 / dof) where that exceeds 1."""
+    scale = math.sqrt(f.chi2 / f.dof) if f.dof > 0 and math.isfinite(f.chi2) else 1.0
+    half = max(1.0, scale) * (f.barrier_ci[1] - f.barrier)
+    return (f.barrier - half, f.barrier + half)
+
+
+def _point_seed(seed: int, i: int) -> int:
+    """The seed of point i of a small-noise series: numpy's SeedSequence of the series' seed with (i,) as its spawn
+    key (the points are independent)."""
+    state = np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1, np.uint64)[0]
+    return int(state >> np.uint64(1))
+
+
+def sgd_small_noise_experiment(
+    H: ArrayLike, radius: float, *, noise: str = "isotropic", lr: float | None = None,
+    inverse_noise: ArrayLike | None = None, x_max: float = SMALL_NOISE_MAX, n_points: int = SMALL_NOISE_POINTS,
+    n_replicas: int = 50, n_runs: int = SMALL_NOISE_RUNS, n_loops: int = 2000, reactant_radius: float | None = None,
+    dt: float | None = None, dt_rtol: float = 0.01, seed: int = 0, threads: int | None = None,
+    progress: bool | None = False, confidence: float = 0.95,
+) -> SGDSmallNoiseSeries:
+    """Mean exit times of the SDE d theta = -H theta dt + sqrt(eta / B) C^{1/2} dW from the ball |theta| < r down to
+    small noise, by adaptive multilevel splitting, and the slope of log E[tau] in 1 / eps^2 = B / eta next to the
+    Freidlin–Wentzell V0 and 003's slope.
+
+    Plain Monte Carlo (`sgd_exit_time_experiment`) pays E[tau] ~ exp(V0 B / eta) per path, which stops it near
+    V0 B / eta = 10; here each point is `rare_exit_time` from the minimum: reactant A = the ball of radius
+    `reactant_radius` around 0, product B = outside the r-ball (``Outside(Ball(0, r))``), the default score (signed
+    distance to B, |theta| - r), A and B tested with the Brownian bridge (the noise is constant), and
+    E[tau] = E[T_first] + (1/p - 1) E[T_loop] + E[T_reactive]. Each point has its own seed (independent points),
+    so the weighted fits' chi-square means what it says.
+
+    The time step is chosen as in `sgd_exit_time_experiment`: the scheme's exponent within `dt_rtol` of the SDE's at
+    the largest B / eta (one dt for the series); the bias it leaves is reported per point as
+    `exponent_dt_bias` (no coupled run at 2 dt: splitting runs at two steps share no Brownian paths).
+
+    Parameters
+    ----------
+    H : (d, d) symmetric positive definite. radius : r. noise : "isotropic" (C = I) or "hessian" (C = H).
+    lr : eta (it sets B = (B / eta) eta; the SDE depends on eta / B only); default 0.1 / lambda_max(H).
+    inverse_noise : the values of B / eta; default `n_points` values from the largest of
+        `sgd_exit_time_experiment`'s default grid (mean exit time about 150 / lambda_min) to `x_max`.
+    n_replicas, n_runs, n_loops : of each `rare_exit_time` (n_loops is also its pilot's size).
+    reactant_radius : of A; default r / 4.
+    dt, dt_rtol : the SDE's step, or the rule that chooses it.
+    seed, threads, progress : the series' seed (point i's is `_point_seed(seed, i)`), threads and progress bar.
+    confidence : of the points' and the slopes' intervals.
+
+    Returns
+    -------
+    SGDSmallNoiseSeries
+    """
+    Hm = as_square_matrix("H", H, symmetric=True)
+    w = np.linalg.eigvalsh(Hm)
+    eta = 0.1 / float(w[-1]) if lr is None else as_float("lr", lr, positive=True)
+    pred = sgd_exit_time_prediction(Hm, radius, noise=noise)
+    rtol = as_float("dt_rtol", dt_rtol, positive=True)
+    if not rtol < 1:
+        raise ValueError(f"dt_rtol must be in (0, 1), got dt_rtol={dt_rtol!r}")
+    if inverse_noise is None:
+        top = as_float("x_max", x_max, positive=True)
+        if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)) or n_points < 3:
+            raise ValueError(f"n_points must be an integer >= 3, got n_points={n_points!r}")
+        low = float(_grid(Hm, pred, *TIME_RANGE, 2)[-1])
+        if not low < top:
+            raise ValueError(f"x_max must exceed the largest Monte Carlo B / eta {low:.6g}, got x_max={x_max!r}")
+        x = np.linspace(low, top, int(n_points))
+    else:
+        x = np.asarray(inverse_noise, dtype=np.float64)
+        if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x) & (x > 0)):
+            raise ValueError(f"inverse_noise must hold two or more positive values, got "
+                             f"inverse_noise={inverse_noise!r}")
+    r_a = pred.radius / 4 if reactant_radius is None else as_float("reactant_radius", reactant_radius, positive=True)
+    if not r_a < pred.radius:
+        raise ValueError(f"reactant_radius must be below the radius {pred.radius:g}, got "
+                         f"reactant_radius={reactant_radius!r}")
+    if dt is None:
+        step, gap = _choose_dt(Hm, pred, float(x.max()), rtol)
+    else:
+        step = as_float("dt", dt, positive=True)
+        if not step * float(w[-1]) < 2:
+            raise ValueError(f"dt must be below 2 / lambda_max(H) = {2 / float(w[-1]):.6g}, got dt={dt!r}")
+        gap = _scheme_exponent_gap(Hm, pred, step)
+    C = noise_matrix(Hm, noise)
+    d = Hm.shape[0]
+    seed = as_int("seed", seed, minimum=0)
+    reactant = Ball(center=np.zeros(d), radius=r_a)
+    product = Outside(Ball(center=np.zeros(d), radius=pred.radius))
+    seeds = [_point_seed(seed, i) for i in range(x.size)]
+    estimates = []
+    for xi, s in zip(x, seeds):
+        dynamics = GaussianSGD(lr=eta, batch_size=float(xi) * eta, C=C).continuous(step)
+        estimates.append(rare_exit_time(Quadratic(Hm), dynamics, x0=np.zeros(d), reactant=reactant, product=product,
+                                        n_replicas=n_replicas, n_runs=n_runs, n_loops=n_loops,
+                                        n_pilot=max(10, n_loops), seed=s, threads=threads, progress=progress,
+                                        confidence=confidence))
+    mean = np.array([e.mean for e in estimates])
+    stderr = np.array([e.stderr for e in estimates])
+    fit = arrhenius_fit(x, mean, stderr, x="inv_eps2", confidence=confidence)
+    m_eff = pred.quasipotential.exit_multiplicity(rtol=1.0 / (pred.fw_slope * float(np.median(x))))
+    corrected = arrhenius_fit(x, mean, stderr, x="inv_eps2", power=m_eff / 2, confidence=confidence)
+    params = {"H": Hm.tolist(), "C": C.tolist(), "lr": eta, "dt": step, "dt_rtol": rtol if dt is None else None,
+              "n_replicas": int(n_replicas), "n_runs": int(n_runs), "n_loops": int(n_loops),
+              "reactant_radius": r_a, "seed": seed, "point_seeds": seeds}
+    return SGDSmallNoiseSeries(
+        prediction=pred, inverse_noise=x, batch_size=x * eta, mean=mean, stderr=stderr,
+        interval=np.array([e.interval for e in estimates]),
+        probability=np.array([e.probability_term.value for e in estimates]), dt=step, exponent_dt_bias=gap * x,
+        fit=fit, corrected_fit=corrected, fit_interval=_widened(fit), corrected_interval=_widened(corrected),
+        estimates=tuple(estimates), params=params)
+
+
+def _monte_carlo_check(s: SGDSmallNoiseSeries, e: SGDExitExperiment) -> dict[str, Any]:
+    """The series' first point against the Monte Carlo row's mean at the same B / eta (its largest): the difference
+    in units of the combined standard error, and whether it is within 3."""
+    x = float(s.inverse_noise[0])
+    i = int(np.argmin(np.abs(e.inverse_noise - x)))
+    if not math.isclose(float(e.inverse_noise[i]), x, rel_tol=1e-12):
+        raise ValueError(f"the series starts at B / eta = {x} where the Monte Carlo row has no point")
+    se = math.hypot(float(s.stderr[0]), float(e.stderr[i]))
+    z = (float(s.mean[0]) - float(e.mean[i])) / se
+    return {"inverse_noise": x, "splitting": float(s.mean[0]), "splitting_stderr": float(s.stderr[0]),
+            "splitting_dt": s.dt, "monte_carlo": float(e.mean[i]), "monte_carlo_stderr": float(e.stderr[i]),
+            "monte_carlo_dt": e.dt, "monte_carlo_estimator": e.estimator[i], "z": z, "agrees": abs(z) <= 3}
+
+
 def _sgd_hessians() -> dict[int, np.ndarray]:
     """The base Hessians H_0 of the SGD reproduction: d = 2, eigenvalues 1 and 3 rotated by 0.5 rad; d = 10,
     eigenvalues 1 and 9 values in [2, 3], in a fixed random basis."""
@@ -378,11 +615,15 @@ def _sgd_hessians() -> dict[int, np.ndarray]:
     return {d: (h + h.T) / 2 for d, h in out.items()}
 
 
-def _row_seed(seed: int, d: int, alpha: float, radius: float, noise: str, dynamics: str) -> int:
+def _row_seed(seed: int, d: int, alpha: float, radius: float, noise: str, dynamics: str, series: int = 0) -> int:
     """The seed of one row of the reproduction: numpy's SeedSequence of the user's seed with the row's identity
     (d, 1000 alpha, 1000 r, the noise's and the dynamics' index) as its spawn key, so that every row has its own
-    random numbers and a row's seed does not depend on which other rows run."""
-    key = (d, round(1000 * alpha), round(1000 * radius), NOISES.index(noise), DYNAMICS.index(dynamics))
+    random numbers and a row's seed does not depend on which other rows run. `series` 1 is the small-noise series
+    of the same model (its key has a sixth entry, 1)."""
+    key: tuple[int, ...] = (d, round(1000 * alpha), round(1000 * radius), NOISES.index(noise),
+                            DYNAMICS.index(dynamics))
+    if series:
+        key += (int(series),)
     state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint64)[0]
     return int(state >> np.uint64(1))
 
@@ -427,23 +668,141 @@ def _table_row(e: SGDExitExperiment, d: int, alpha: float) -> list[str]:
             f"{p.paper_slope:.3f}", "agrees" if e.paper_agrees else "DISAGREES"]
 
 
+def _small_noise(experiments: dict[tuple[int, float, float, str, str], SGDExitExperiment],
+                 base: dict[int, np.ndarray], n_paths: int, seed: int, threads: int | None,
+                 progress: bool | None) -> dict[str, Any]:
+    """The reproduction's small-noise series: each model of `SMALL_NOISE_MODELS` continued by
+    `sgd_small_noise_experiment` from its Monte Carlo row's largest B / eta (the point both estimate, the check of
+    the splitting against plain Monte Carlo) to `SMALL_NOISE_MAX`; n_paths / 4 replicas (at least 10) per run,
+    10 n_paths loops.
+    Returns the JSON part, the text (tables and the series' design), the statement and the estimates."""
+    n_replicas, n_loops = max(10, n_paths // 4), max(10, 10 * n_paths)
+    series, point_table, fit_table, checks, results = [], [], [], [], {}
+    for d, alpha, r, noise in SMALL_NOISE_MODELS:
+        e = experiments[d, alpha, r, noise, "continuous"]
+        x = np.linspace(float(e.inverse_noise[-1]), SMALL_NOISE_MAX, SMALL_NOISE_POINTS)
+        row_seed = _row_seed(seed, d, alpha, r, noise, "continuous", series=1)
+        s = sgd_small_noise_experiment(alpha * base[d], r, noise=noise, lr=e.params["lr"], inverse_noise=x,
+                                       n_replicas=n_replicas, n_runs=SMALL_NOISE_RUNS, n_loops=n_loops,
+                                       dt_rtol=DT_RTOL, seed=row_seed, threads=threads, progress=progress)
+        check = _monte_carlo_check(s, e)
+        p, f, c, label = s.prediction, s.fit, s.corrected_fit, "C = I" if noise == "isotropic" else "C = H"
+        (f_lo, f_hi), (c_lo, c_hi) = s.fit_interval, s.corrected_interval
+        row = {"d": d, "alpha": alpha, "seed": row_seed, **s.to_dict(), "monte_carlo_check": check,
+               "monte_carlo_fit": {"inverse_noise": [float(e.inverse_noise[0]), float(e.inverse_noise[-1])],
+                                   "slope": e.fit.barrier, "ci": list(e.fit.barrier_ci),
+                                   "corrected_slope": e.corrected_fit.barrier,
+                                   "corrected_ci": list(e.corrected_fit.barrier_ci)}}
+        series.append(row)
+        for i, (xi, m, se, (lo, hi), q, g, est) in enumerate(zip(s.inverse_noise, s.mean, s.stderr, s.interval,
+                                                                s.probability, s.exponent_dt_bias, s.estimates)):
+            point_table.append([str(d), f"{alpha:g}", f"{r:g}", label, f"{xi:.3f}", f"{s.dt:.2g}",
+                                f"{m:.4g} ± {se:.2g}", f"[{lo:.4g}, {hi:.4g}]", f"{q:.3g}",
+                                f"{100 * math.expm1(g):+.2f}%"])
+            results[f"sgd-exit-time-small-noise-d{d}-a{alpha:g}-r{r:g}-{noise}-{i}"] = est
+        fit_table.append([str(d), f"{alpha:g}", f"{r:g}", label, f"{x[0]:.2f}-{x[-1]:.0f}",
+                          f"{f.barrier:.3f} [{f_lo:.3f}, {f_hi:.3f}]", f"{c.barrier:.3f} [{c_lo:.3f}, {c_hi:.3f}]",
+                          f"{c.power:g}", f"{c.chi2:.1f}/{c.dof}", f"{p.fw_slope:.3f}", f"{p.paper_slope:.3f}",
+                          f"{e.fit.barrier:.3f} [{e.fit.barrier_ci[0]:.3f}, {e.fit.barrier_ci[1]:.3f}]",
+                          f"{e.corrected_fit.barrier:.3f} [{e.corrected_fit.barrier_ci[0]:.3f}, "
+                          f"{e.corrected_fit.barrier_ci[1]:.3f}]",
+                          f"{e.inverse_noise[0]:.2f}-{e.inverse_noise[-1]:.2f}"])
+        checks.append(f"{label}, alpha = {alpha:g}, B/eta = {check['inverse_noise']:.3f}: splitting "
+                      f"{check['splitting']:.4g} ± {check['splitting_stderr']:.2g} (dt {s.dt:.2g}), Monte Carlo "
+                      f"{check['monte_carlo']:.4g} ± {check['monte_carlo_stderr']:.2g} (dt {e.dt:.2g}, "
+                      f"{e.params['n_paths']} paths): {check['z']:+.2f} combined SE, "
+                      + ("within 3" if check["agrees"] else "MORE THAN 3"))
+    counts = {k: sum(row["counts"][k] for row in series) for k in series[0]["counts"]}
+    n_points = sum(len(row["points"]) for row in series)
+    n_fw = sum(1 for row in series if row["fw_agrees"])
+    n_paper = sum(1 for row in series if row["paper_agrees"])
+    n_checks = sum(1 for row in series if row["monte_carlo_check"]["agrees"])
+    worst_gap = max(abs(math.expm1(float(g["exponent_dt_bias"]))) for row in series for g in row["points"])
+    statement = (f"at small noise (1/eps^2 = B/eta up to {SMALL_NOISE_MAX:g}, adaptive multilevel splitting) the "
+                 f"Freidlin-Wentzell V0 lies inside the corrected slope's 95% interval in {n_fw} of {len(series)} "
+                 f"models and 003's slope inside an interval in {n_paper} of {len(series)}; the splitting agrees with "
+                 f"plain Monte Carlo within 3 combined SE at the shared point in {n_checks} of {len(series)}")
+    dts = ", ".join(f"{row['dt']:.2g} ({'C = I' if row['noise'] == 'isotropic' else 'C = H'}, alpha = "
+                    f"{row['alpha']:g})" for row in series)
+    design = Design(
+        dt=(f"one per model, {dts}: the reproduction's rule (the Euler-Maruyama scheme's exponent within {DT_RTOL:g} "
+            f"of the SDE's) at B/eta = {SMALL_NOISE_MAX:g}, so each mean is low by at most {100 * worst_gap:.2f}% "
+            "from the step (the 'scheme bias' column); reactant and product tested with the Brownian bridge, the "
+            "level set Sigma at the steps; no run at 2 dt (splitting runs at two steps share no Brownian paths)"),
+        paths=(f"{n_replicas} replicas x {SMALL_NOISE_RUNS} independent splitting runs per point (the interval of p "
+               f"is a t interval over the runs), {n_loops} loops and {n_loops} pilot excursions per point"),
+        seeds=(f"one per point, SeedSequence(series seed, spawn_key=(i,)); the series seed is the row seed with a "
+               f"sixth key entry 1, SeedSequence({seed}, spawn_key=(d, 1000 alpha, 1000 r, noise, dynamics, 1)); "
+               "the points are independent of each other and of the Monte Carlo rows"),
+        censoring=(f"replica paths capped at 10^8 steps: {counts['censored_paths']} censored, "
+                   f"{counts['diverged_paths']} diverged; of {counts['runs']} splitting runs {counts['extinct']} "
+                   f"went extinct and {counts['iteration_cap']} stopped at the iteration cap; "
+                   f"{counts['loops_to_product']} loop(s) reached the sphere before returning to the reactant ball "
+                   "(left out of E[T_loop])"),
+        rows=n_points, independent=n_points)
+    elapsed = float(sum(row["elapsed"] for row in series))
+    text = "\n".join([
+        f"Small noise: mean exit times by adaptive multilevel splitting (rare_exit_time) up to 1/eps^2 = B/eta = "
+        f"{SMALL_NOISE_MAX:g}",
+        f"(2-D SDE, V0 = 1 in both; reactant: the ball of radius r/{1 / REACTANT_FRACTION:g}, product: outside the "
+        "r-ball, score |theta| - r; the first point is the Monte Carlo row's largest B/eta; scheme bias: "
+        "exp(B/eta (V0(dt) - V0)) - 1)",
+        "",
+        format_table(["d", "alpha", "r", "noise", "B/eta", "dt", "E[tau] ± SE", "95% interval", "p",
+                      "scheme bias"], point_table),
+        "",
+        "Slope S of log E[tau] = a + S / eps^2 over the small-noise points (straight line, and with the prefactor "
+        "(1/eps^2)^(-m/2) divided out; 95% intervals, widened by sqrt(chi2/dof) where that exceeds 1), next to FW, "
+        "003 and the Monte Carlo row's fits (5 points each):",
+        format_table(["d", "alpha", "r", "noise", "B/eta", "S [95%]", "corrected S [95%]", "m/2", "chi2/dof",
+                      "FW", "003", "MC fit [95%]", "MC corrected [95%]", "MC B/eta"], fit_table),
+        "",
+        "Splitting against plain Monte Carlo at the shared point:",
+        *[f"  {line}" for line in checks],
+        "",
+        statement[0].upper() + statement[1:] + ".",
+        "",
+        "Design of the small-noise series:",
+        design.text(),
+        "",
+        "Design of the Monte Carlo table:",
+    ])
+    data = {"models": [list(m) for m in SMALL_NOISE_MODELS], "max_inverse_noise": SMALL_NOISE_MAX,
+            "n_replicas": n_replicas, "n_runs": SMALL_NOISE_RUNS, "n_loops": n_loops,
+            "reactant_fraction": REACTANT_FRACTION, "series": series, "counts": counts,
+            "fw_in_interval": n_fw, "paper_in_interval": n_paper, "monte_carlo_agrees": n_checks,
+            "design": design.to_dict(), "statement": statement, "elapsed": elapsed}
+    return {"data": data, "text": text, "statement": statement, "results": results}
+
+
+def _run_row(base: dict[int, np.ndarray], d: int, alpha: float, r: float, noise: str, dynamics: str, n_paths: int,
+             seed: int, threads: int | None, progress: bool | None) -> SGDExitExperiment:
+    """One Monte Carlo row of the reproduction (H = alpha H_0, eta = 0.1 / lambda_max(H_0), its own seed): the same
+    numbers whichever other rows run."""
+    lr = 0.1 / float(np.linalg.eigvalsh(base[d])[-1])  # fixed eta; eta lambda_max = 0.1 alpha
+    return sgd_exit_time_experiment(alpha * base[d], r, noise=noise, dynamics=dynamics, lr=lr, n_paths=n_paths,
+                                    time_range=TIME_RANGE, dt_rtol=DT_RTOL,
+                                    seed=_row_seed(seed, d, alpha, r, noise, dynamics), threads=threads,
+                                    progress=progress)
+
+
 def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None) -> Report:
     """003's mean exit times of SGD from a quadratic minimum against the Freidlin–Wentzell answer and simulation."""
     n_paths = 200 if paths is None else paths
-    alphas, time_range = [1.0, 4.0], (8.0, 150.0)
+    alphas, time_range = [1.0, 4.0], TIME_RANGE
     base = _sgd_hessians()
     configs = [(d, alpha, r) for d in (2, 10) for alpha in alphas for r in ((0.5, 1.0) if d == 2 else (1.0,))]
-    rows, table, exact_table, results = [], [], [], {}
+    rows, table, exact_table = [], [], []
+    results: dict[str, Any] = {}
+    experiments: dict[tuple[int, float, float, str, str], SGDExitExperiment] = {}
     elapsed = 0.0
     for d, alpha, r in configs:
-        H = alpha * base[d]
         lr = 0.1 / float(np.linalg.eigvalsh(base[d])[-1])  # fixed eta; eta lambda_max = 0.1 alpha
         for noise in NOISES:
             for dynamics in DYNAMICS:
                 row_seed = _row_seed(seed, d, alpha, r, noise, dynamics)
-                e = sgd_exit_time_experiment(H, r, noise=noise, dynamics=dynamics, lr=lr, n_paths=n_paths,
-                                             time_range=time_range, dt_rtol=DT_RTOL, seed=row_seed,
-                                             threads=threads, progress=progress)
+                e = _run_row(base, d, alpha, r, noise, dynamics, n_paths, seed, threads, progress)
+                experiments[d, alpha, r, noise, dynamics] = e
                 elapsed += e.results.results[0].elapsed
                 if e.coarse_results is not None:
                     elapsed += e.coarse_results.results[0].elapsed
@@ -488,7 +847,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         if gaps:
             exact_gap[noise] = (min(gaps), max(gaps))
     ratios = np.array([q["ratio"] for r in exact_rows for q in r["exact"]["points"]])
-    data = {
+    data: dict[str, Any] = {
         "params": {
             "model": "L = theta^T H theta / 2, H = alpha H_0; exit from |theta| < r starting at 0",
             "continuous": "d theta = -H theta dt + sqrt(eta / B) C^{1/2} dW (GaussianSGD.continuous, Euler-Maruyama "
@@ -523,6 +882,13 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         },
         "elapsed": elapsed,
     }
+    small = _small_noise(experiments, base, n_paths, seed, threads, progress)
+    data["small_noise"] = small["data"]
+    data["summary"]["small_noise_statement"] = small["statement"]
+    data["elapsed_monte_carlo"] = elapsed
+    data["elapsed"] = elapsed + small["data"]["elapsed"]
+    for name, estimate in small["results"].items():
+        results[name] = estimate
     dt_lo = min(r["dt"] for r in continuous)
     dt_hi = max(r["dt"] for r in continuous)
     text = "\n".join([
@@ -555,7 +921,9 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
            f"V0 for C = I and {exact_gap['hessian'][0]:.3f}-{exact_gap['hessian'][1]:.3f} V0 for C = H in the 2-D "
            "SDE rows: the finite-noise part of their gap (the time step's part is the dt bias column)."]
           if exact_gap else []),
-        f"{elapsed:.1f} s of simulation.",
+        f"{elapsed:.1f} s of Monte Carlo simulation, {small['data']['elapsed']:.1f} s of splitting.",
+        "",
+        small["text"],
     ])
     design = Design(
         dt=(f"SDE rows: per row, {dt_lo:.2g} to {dt_hi:.2g}, so that the Euler-Maruyama scheme's exponent is within "
