@@ -418,11 +418,18 @@ def rare_exit_time(
     else:
         se_r = math.nan
     t_reac = Term("E[T_reactive]", ratio, se_r, (ratio - z * se_r, ratio + z * se_r), R)
-    mean = t_first.value + (1 / p - 1) * t_loop.value + t_reac.value if p > 0 else math.inf
-    grad_p = t_loop.value / p**2 if p > 0 else math.inf
-    se = math.sqrt(t_first.stderr**2 + ((1 / p - 1) * t_loop.stderr) ** 2 + (grad_p * se_p) ** 2 + se_r**2)
-    hw = math.sqrt((z * t_first.stderr) ** 2 + ((1 / p - 1) * z * t_loop.stderr) ** 2 + (grad_p * hw_p) ** 2
-                   + (z * se_r) ** 2)
+    if p > 0:
+        # 1/p-hat overestimates 1/p by its relative variance v (E[1/p-hat] = (1 + v + ...)/p): removed to second order.
+        v = (se_p / p) ** 2 if math.isfinite(se_p) else 0.0
+        inv = (1 - v) / p
+        mean = t_first.value + (inv - 1) * t_loop.value + t_reac.value
+        grad_p = t_loop.value / p**2
+        se = math.sqrt(t_first.stderr**2 + ((inv - 1) * t_loop.stderr) ** 2 + (grad_p * se_p) ** 2 + se_r**2)
+        hw = math.sqrt((z * t_first.stderr) ** 2 + ((inv - 1) * z * t_loop.stderr) ** 2 + (grad_p * hw_p) ** 2
+                       + (z * se_r) ** 2)
+        interval = (mean - hw, mean + hw)
+    else:  # every run extinct: p-hat = 0 and the mean is not identified
+        mean, se, hw, interval = math.inf, math.nan, math.nan, (math.nan, math.inf)
     tested = ("with the Brownian bridge between steps (the terms converge to the SDE's as dt -> 0, with an O(dt) "
               "time-step bias that is not estimated here)" if ams.test == "bridge" else
               "at the steps only (the terms are those of the discrete chain)")
@@ -432,15 +439,20 @@ def rare_exit_time(
         "E[tau] = E[T_first] + (1/p - 1) E[T_loop] + E[T_reactive] treats the loops' returns to Sigma as drawn from one "
         "law (exact in 1-D up to the overshoot of a step; a quasi-stationary approximation in d > 1)",
         "the interval combines the terms' intervals by the delta method (p's from the splitting runs, the others "
-        "normal)",
+        "normal); 1/p is estimated by (1 - v)/p-hat, v the relative variance of p-hat, which removes the Jensen bias "
+        "of 1/p-hat to second order",
     ]
+    if not p > 0:
+        notes.append("every splitting run went extinct (p-hat = 0): the mean exit time is not identified by these "
+                     "settings; use more replicas or a better score")
     if back.count("EXITED"):
         notes.append(f"{back.count('EXITED')} of {back.n_paths} loops from Sigma reached the product set first: left "
                      "out of E[T_loop]")
     return RareExitTime(
-        quantity="mean_exit_time", value=mean, interval=(mean - hw, mean + hw), confidence=s["confidence"],
+        quantity="mean_exit_time", value=mean, interval=interval, confidence=s["confidence"],
         stderr=se, bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
-        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached, message=ams.message,
+        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached and p > 0,
+        message=ams.message,
         notes=tuple(notes), levels=(), n_paths=n_loops + ams.n_paths,
         path_steps=first.total_steps + back.total_steps + again.total_steps + ams.path_steps, elapsed=elapsed,
         params=params, seed=s["seed"], version=_core.__version__, sigma_level=level, first_time=t_first,
