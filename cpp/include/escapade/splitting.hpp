@@ -25,7 +25,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -228,7 +228,7 @@ class SplittingBlock {
       if (sh_.stop.load(std::memory_order_relaxed)) return;
       admit();
       if (n_active_ == 0) {
-        if (pending_.empty()) {
+        if (waiting() == 0) {
           if (n_runs_ == 0) return;
           throw std::logic_error("escapade splitting: a run waits with nothing to run (internal error)");
         }
@@ -242,6 +242,7 @@ class SplittingBlock {
 
  private:
   static int pad(int lanes) { return (lanes + 63) / 64 * 64; }
+  std::size_t waiting() const { return pending_.size() - head_; }
   bool draws_anything() const { return k_ > 0 || m_ > 0 || bridge_; }
 
   double* record(Replica& r, std::size_t i) { return r.records.data() + i * stride_; }
@@ -331,11 +332,14 @@ class SplittingBlock {
   // Give the waiting continuations free lanes; each starts at its replica's last record (the branch point).
   void assign() {
     int l = 0;
-    while (!pending_.empty()) {
+    while (waiting() > 0) {
       while (l < L_ && slot_[l] >= 0) ++l;
       if (l == L_) break;
-      const Task t = pending_.front();
-      pending_.pop_front();
+      const Task t = pending_[head_++];
+      if (head_ == pending_.size()) {  // drained: reuse the storage from the front
+        pending_.clear();
+        head_ = 0;
+      }
       Replica& rep = runs_[t.slot]->replicas[static_cast<std::size_t>(t.replica)];
       const double* rec = record(rep, n_records(rep) - 1);
       slot_[l] = t.slot;
@@ -466,6 +470,14 @@ class SplittingBlock {
   // (recorded: a possible branch point), or censored. Idle lanes are skipped.
   void settle(int w) {
     for (int l = 0; l < w; ++l) {
+      if (l % 8 == 0) {  // skip 8 quiet lanes at once (events_ is padded to whole 64-byte vectors)
+        std::uint64_t eight;
+        std::memcpy(&eight, events_.data() + l, sizeof eight);
+        if (eight == 0) {
+          l += 7;
+          continue;
+        }
+      }
       const std::uint8_t e = events_[l];
       if (e == 0 || slot_[l] < 0) continue;
       SplitRun& run = *runs_[slot_[l]];
@@ -657,7 +669,8 @@ class SplittingBlock {
   int n_runs_ = 0;
   int phase_ = 0;
   std::vector<std::unique_ptr<SplitRun>> runs_;
-  std::deque<Task> pending_;
+  std::vector<Task> pending_;  // continuations waiting for a lane, in order from head_
+  std::size_t head_ = 0;
   std::vector<int> killed_;  // iterate's scratch: the replicas at the level, ascending
   Block x_, xn_, g_, s_, sn_;
   Block z_[QuadDraws::kSteps], v_[QuadDraws::kSteps];
