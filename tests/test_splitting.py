@@ -191,6 +191,18 @@ def test_probability_below_1e8_tight():
           f"({(r.value - exact) / r.stderr:+.2f} SE); bridged chain {exact + bias:.5g}")
 
 
+def test_several_starts_and_a_sampler_give_the_average_probability():
+    # Points (n, d) are used in turn by the replicas of all runs (N = 20: 5 replicas per point in every run), a
+    # sampler draws each replica's start: either way the estimate is the mean of p over the starts.
+    T = 1 / 40
+    points = np.array([[-0.85], [-0.8], [-0.75], [-0.7]])
+    r = split(T, x0=points, seed=11, n_replicas=20, n_runs=40)
+    within(r.value, r.stderr, np.mean([scale_function_probability(T, A_EDGE, B_EDGE, x) for x in points[:, 0]]))
+    r = split(T, x0=esc.UniformBox([-0.85], [-0.7]), seed=12, n_replicas=20, n_runs=40)
+    mean = integrate.quad(lambda x: scale_function_probability(T, A_EDGE, B_EDGE, x), -0.85, -0.7)[0] / 0.15
+    within(r.value, r.stderr, mean)
+
+
 def test_without_the_bridge_it_estimates_the_plain_chain():
     T = 1 / 40
     r = split(T, bridge=False, seed=4)
@@ -237,39 +249,38 @@ def test_small_n_runs_are_unbiased_many_runs():
 # 3. Mean exit time in 1-D
 
 
-def exit_time_exact(T):
-    return analysis.langevin_mean_exit_time_1d(well, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+def exit_time_exact(T, x0=-1.0):
+    return analysis.langevin_mean_exit_time_1d(well, T, x0, -np.inf, 0.0, lower_boundary="reflecting")
 
 
-def exit_time(T, **kw):
-    args = dict(x0=[-1.0], reactant=A, product=B, seed=3, threads=1, progress=False)
+def exit_time(T, x0=-1.0, **kw):
+    args = dict(x0=[x0], reactant=A, product=B, seed=3, threads=1, progress=False)
     args.update(kw)
     return esc.rare_exit_time(DW, esc.Langevin(temperature=T, dt=1e-3), **args)
 
 
-def test_rare_exit_time_1d():
+@pytest.mark.parametrize("x0", [-1.0, -0.8], ids=["x0-in-A", "x0-outside-A"])
+def test_rare_exit_time_1d(x0):
     T = 1 / 32
-    r = exit_time(T, n_loops=3000, n_replicas=50, n_runs=10, n_pilot=500)
-    within(r.mean, r.stderr, exit_time_exact(T))
+    r = exit_time(T, x0, n_loops=3000, n_replicas=50, n_runs=10, n_pilot=500)
+    within(r.mean, r.stderr, exit_time_exact(T, x0))
     terms = r.first_time.value + (1 / r.probability_term.value - 1) * r.loop_time.value + r.reactive_time.value
     assert r.mean == pytest.approx(terms)
     assert r.probability_term.value == r.splitting.value and r.splitting.n_runs == 10
-    assert A.contains([[-1.0]])[0] and not B.contains([[-1.0]])[0]  # x0 in A is allowed here
+    assert r.n_loops <= 3000 and r.sigma_level == r.params["sigma_level"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("T, n_runs, n_loops, rtol", [(1 / 32, 2500, 150_000, 0.02), (1 / 64, 800, 50_000, None)],
+@pytest.mark.parametrize("T, n_runs, n_loops", [(1 / 32, 2500, 150_000), (1 / 64, 4000, 100_000)],
                          ids=["T=1/32", "T=1/64"])
-def test_rare_exit_time_1d_tight(T, n_runs, n_loops, rtol):
-    # T = 1/32: SE ~0.7%, checked within 3 SE and 2%. T = 1/64: one core affords SE ~1.5% in ~2.5 minutes, so the
-    # check is 3 SE; 2% there needs ~5000 runs.
+def test_rare_exit_time_1d_tight(T, n_runs, n_loops):
+    # SE ~0.7% at both temperatures (p's runs dominate it): checked within 3 SE and within 2%.
     r = exit_time(T, n_loops=n_loops, n_runs=n_runs)
     exact = exit_time_exact(T)
     print(f"\nT={T:.5g}: {r.mean:.6g} ± {r.stderr:.3g} (SE, {r.stderr / r.mean:.2%}) vs exact {exact:.6g}: "
           f"{r.mean / exact - 1:+.2%} ({(r.mean - exact) / r.stderr:+.2f} SE)")
     within(r.mean, r.stderr, exact)
-    if rtol is not None:
-        assert abs(r.mean / exact - 1) < rtol
+    assert abs(r.mean / exact - 1) < 0.02
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -415,8 +426,8 @@ LANES_CHILD = textwrap.dedent(
     import sys
     import escapade as e
 
-    r = e.splitting(e.DoubleWell(), e.Langevin(temperature=1 / 16, dt=1e-3), x0=[-0.8], reactant=e.HalfSpace([1.0], -0.9),
-                    product=e.HalfSpace([-1.0], 0.0), n_replicas=20, n_runs=6, seed=9, threads=int(sys.argv[2]),
+    r = e.splitting(e.DoubleWell(), e.Langevin(temperature=1 / 16, dt=1e-3), x0=[-0.8],
+                    reactant=e.HalfSpace([1.0], -0.9), product=e.HalfSpace([-1.0], 0.0), n_replicas=20, n_runs=6, seed=9, threads=int(sys.argv[2]),
                     lanes=int(sys.argv[1]))
     print(r.run_probability.tobytes().hex(), r.path_steps)
     """
@@ -579,14 +590,10 @@ def numba_scores():
         return np.nan if x[0] > -0.7 else x[0]
 
     @numba.njit
-    def sqrt_score(x):
-        return math.sqrt(x[0])
-
-    @numba.njit
     def plateau(x):
         return min(x[0], -0.85)
 
-    return identity, raising, nan_past, sqrt_score, plateau
+    return identity, raising, nan_past, plateau
 
 
 def test_a_compiled_score_is_bitwise_the_linear_one():
@@ -614,7 +621,7 @@ def test_a_score_that_turns_nan_mid_run_is_a_value_error():
 
 def test_a_score_with_a_plateau_goes_extinct():
     # Every replica starts on the plateau {x <= -0.85} of min(x, -0.85): all at the level, all killed at once.
-    plateau = numba_scores()[4]
+    plateau = numba_scores()[3]
     r = split(1 / 40, score=Compiled(1, plateau), n_replicas=20, n_runs=5)
     assert r.count("EXTINCT") == 5 and np.all(r.run_status == esc.SplittingStatus.EXTINCT)
     assert r.value == 0 and np.all(r.run_probability == 0) and r.log_probability == -math.inf
