@@ -635,6 +635,26 @@ def test_a_tiny_iteration_cap_is_reported():
     assert any("max_iterations=2" in note for note in r.notes)
 
 
+@pytest.mark.parametrize("bridge", [True, False])
+def test_reactive_trajectories_are_run_0s_paths_into_the_product(bridge):
+    r = split(1 / 40, n_replicas=20, n_runs=2, record_reactive=20, bridge=bridge)
+    assert len(r.reactive_trajectories) == r.run_reached[0] == 20
+    for t, x in r.reactive_trajectories:
+        assert t[0] == 0 and x[0, 0] == -0.8 and x.shape == (t.size, 1)
+        np.testing.assert_allclose(np.diff(t), 1e-3, rtol=1e-9)  # every step, branch points included
+        assert np.all(x[1:, 0] > A_EDGE) and np.all(x[:-1, 0] < B_EDGE)  # neither set before the end
+        if not bridge:
+            assert x[-1, 0] > B_EDGE  # (with the bridge the last step may end short of B, having crossed it)
+    # run 0's mean time to B is the mean of its recorded paths' durations
+    assert np.mean([t[-1] for t, _ in r.reactive_trajectories]) == pytest.approx(r.run_reactive_time[0], rel=1e-12)
+
+
+def test_censored_paths_are_failures_with_a_note():
+    r = split(1 / 40, n_replicas=20, n_runs=2, t_max=0.05)
+    assert r.censored > 0 and r.reached is False
+    assert any("max_steps" in note and "biases the estimate low" in note for note in r.notes)
+
+
 def test_overlapping_sets_are_refused_when_a_path_is_found_in_both():
     # B lies inside A at A's entrance: the first step into A is in B too.
     with pytest.raises(ValueError, match="reactant and product overlap"):
