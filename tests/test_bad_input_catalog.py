@@ -79,6 +79,33 @@ def sweep_result():
     return sw()
 
 
+SPLIT_A, SPLIT_B = esc.HalfSpace([1.0], -0.9), esc.HalfSpace([-1.0], 0.0)
+
+
+def spl(**overrides):
+    """splitting() on the 1-D double well (A = {x < -0.9}, B = {x > 0}), a few replicas, with some arguments
+    replaced or added."""
+    args = dict(landscape=esc.DoubleWell(), dynamics=esc.Langevin(temperature=0.1, dt=0.01), x0=[-0.8],
+                reactant=SPLIT_A, product=SPLIT_B, n_replicas=4, n_runs=2, seed=0, threads=1)
+    args.update(overrides)
+    return esc.splitting(args.pop("landscape"), args.pop("dynamics"), **args)
+
+
+def ret(**overrides):
+    """rare_exit_time() on the same problem from x0 = -1 (in A), a few loops."""
+    args = dict(landscape=esc.DoubleWell(), dynamics=esc.Langevin(temperature=0.1, dt=0.01), x0=[-1.0],
+                reactant=SPLIT_A, product=SPLIT_B, n_loops=20, n_replicas=4, n_runs=2, n_pilot=20, seed=0, threads=1)
+    args.update(overrides)
+    return esc.rare_exit_time(args.pop("landscape"), args.pop("dynamics"), **args)
+
+
+@functools.lru_cache(maxsize=None)
+def sqrt_score():
+    """A compiled score that is NaN at x < 0 (numba)."""
+    numba = pytest.importorskip("numba")
+    return esc.scores.Compiled(1, numba.njit(lambda x: np.sqrt(x[0])), name="sqrt_score")
+
+
 def st(n=1):
     return esc.StrictSaddle([1.0, -1.0])
 
@@ -612,6 +639,74 @@ CATALOG = [
       id="find_minimum-max_iter-zero"),
     C(lambda: analysis.find_saddle(esc.DoubleWell(), [0.5], max_iter=0), ValueError, "max_iter",
       id="find_saddle-max_iter-zero"),
+    # ---- splitting, rare_exit_time and scores ---------------------------------------------------------------
+    C(lambda: spl(x0=[0.5]), ValueError, "x0", id="splitting-x0-in-product"),
+    C(lambda: spl(x0=[-1.0]), ValueError, "x0", id="splitting-x0-in-reactant"),
+    C(lambda: spl(x0=[[-0.8], [0.5]]), ValueError, "x0", id="splitting-x0-points-one-in-product"),
+    C(lambda: spl(x0=[-0.8, 0.0]), ValueError, "x0", id="splitting-x0-wrong-dim"),
+    C(lambda: spl(x0=[NAN]), ValueError, "x0", id="splitting-x0-nan"),
+    C(lambda: spl(n_replicas=1), ValueError, "n_replicas", id="splitting-n_replicas-one"),
+    C(lambda: spl(n_replicas=2.5), TypeError, "n_replicas", id="splitting-n_replicas-float"),
+    C(lambda: spl(n_replicas=2**18 + 1), ValueError, "n_replicas", id="splitting-n_replicas-too-many"),
+    C(lambda: spl(n_runs=0), ValueError, "n_runs", id="splitting-n_runs-zero"),
+    C(lambda: spl(n_runs=-3), ValueError, "n_runs", id="splitting-n_runs-negative"),
+    C(lambda: spl(reactant=esc.HalfSpace([1.0, 0.0], -0.9)), ValueError, "reactant",
+      id="splitting-reactant-wrong-dim"),
+    C(lambda: spl(product=esc.Ball([0.5, 0.0], 0.2)), ValueError, "product", id="splitting-product-wrong-dim"),
+    C(lambda: spl(score=esc.scores.Linear([1.0, 0.0])), ValueError, "score", id="splitting-score-wrong-dim"),
+    C(lambda: spl(reactant="A"), TypeError, "reactant", id="splitting-reactant-string"),
+    C(lambda: spl(product=None), TypeError, "product", id="splitting-product-none"),
+    C(lambda: spl(score=lambda x: x), TypeError, "score", id="splitting-score-function"),
+    C(lambda: spl(score=sqrt_score()), ValueError, "score", id="splitting-score-nan-at-x0"),
+    C(lambda: spl(dynamics=esc.GD(0.01)), ValueError, "dynamics", id="splitting-dynamics-noiseless"),
+    C(lambda: spl(dynamics=esc.ConstrainedFlow(dt=0.01, method="dp54")), ValueError, "dynamics",
+      id="splitting-dynamics-adaptive"),
+    C(lambda: spl(landscape="DoubleWell"), TypeError, "landscape", id="splitting-landscape-string"),
+    C(lambda: spl(bridge="yes"), TypeError, "bridge", id="splitting-bridge-string"),
+    C(lambda: spl(confidence=1.0), ValueError, "confidence", id="splitting-confidence-one"),
+    C(lambda: spl(max_iterations=0), ValueError, "max_iterations", id="splitting-max_iterations-zero"),
+    C(lambda: spl(max_steps=0), ValueError, "max_steps", id="splitting-max_steps-zero"),
+    C(lambda: spl(t_max=-1.0), ValueError, "t_max", id="splitting-t_max-negative"),
+    C(lambda: spl(record_reactive=-1), ValueError, "record_reactive", id="splitting-record_reactive-negative"),
+    C(lambda: spl(record_reactive=5), ValueError, "record_reactive", id="splitting-record_reactive-above-N"),
+    C(lambda: spl(seed=-1), ValueError, "seed", id="splitting-seed-negative"),
+    C(lambda: spl(threads=0), ValueError, "threads", id="splitting-threads-zero"),
+    C(lambda: spl(lanes=0), ValueError, "lanes", id="splitting-lanes-zero"),
+    C(lambda: spl(divergence_bound=0.0), ValueError, "divergence_bound", id="splitting-divergence_bound-zero"),
+    C(lambda: spl(reactant=esc.HalfSpace([1.0], -0.85), product=esc.Box([-0.95], [-0.85]), x0=[-0.8],
+                  score=esc.scores.Linear([-1.0]), n_replicas=20, dynamics=esc.Langevin(temperature=0.05, dt=1e-3)),
+      ValueError, "reactant and product", id="splitting-sets-overlap"),
+    C(lambda: ret(x0=[0.5]), ValueError, "x0", id="rare_exit_time-x0-in-product"),
+    C(lambda: ret(x0=[[-1.0], [-0.95]]), ValueError, "x0", id="rare_exit_time-x0-points"),
+    C(lambda: ret(n_loops=1), ValueError, "n_loops", id="rare_exit_time-n_loops-one"),
+    C(lambda: ret(n_pilot=5), ValueError, "n_pilot", id="rare_exit_time-n_pilot-small"),
+    C(lambda: ret(sigma_level=NAN), ValueError, "sigma_level", id="rare_exit_time-sigma_level-nan"),
+    C(lambda: ret(sigma_level="low"), TypeError, "sigma_level", id="rare_exit_time-sigma_level-string"),
+    C(lambda: ret(n_replicas=1), ValueError, "n_replicas", id="rare_exit_time-n_replicas-one"),
+    C(lambda: ret(dynamics=esc.GD(0.01), max_steps=1000), ValueError, "dynamics",
+      id="rare_exit_time-dynamics-noiseless",
+      marks=pytest.mark.xfail(strict=True, reason="rare_exit_time checks for noise only when splitting starts: with "
+                              "a noiseless map its pilot finds no excursion and fails with 'x0 must not be empty, "
+                              "got shape (0, 1)'")),
+    C(lambda: esc.scores.Linear([0.0, 0.0]), ValueError, "weights", id="Linear-weights-zero"),
+    C(lambda: esc.scores.Linear([1.0, NAN]), ValueError, "weights", id="Linear-weights-nan"),
+    C(lambda: esc.scores.Linear([1.0], offset=INF), ValueError, "offset", id="Linear-offset-inf"),
+    C(lambda: esc.scores.Distance([0.0], radius=-1.0), ValueError, "radius", id="Distance-radius-negative"),
+    C(lambda: esc.scores.Distance([NAN]), ValueError, "point", id="Distance-point-nan"),
+    C(lambda: esc.scores.NormalizedDistance([0.0], [0.0]), ValueError, "b", id="NormalizedDistance-b-equal-a"),
+    C(lambda: esc.scores.NormalizedDistance([0.0], [1.0, 0.0]), ValueError, "b", id="NormalizedDistance-b-length"),
+    C(lambda: esc.scores.Quadratic([[1.0, 2.0], [0.0, 1.0]], [0.0, 0.0]), ValueError, "matrix",
+      id="Quadratic-score-matrix-asymmetric"),
+    C(lambda: esc.scores.Quadratic(np.eye(2), [0.0]), ValueError, "matrix", id="Quadratic-score-matrix-size"),
+    C(lambda: esc.scores.Quadratic.from_quasipotential("P", [0.0]), TypeError, "quasipotential",
+      id="Quadratic-from_quasipotential-string"),
+    C(lambda: esc.scores.SignedDistance("B"), TypeError, "region", id="SignedDistance-region-string"),
+    C(lambda: esc.scores.Negated(3.0), TypeError, "score", id="Negated-score-float"),
+    C(lambda: esc.scores.Compiled(0, lambda x: 0.0), ValueError, "dim", id="Compiled-score-dim-zero"),
+    C(lambda: esc.scores.Linear([1.0])([0.0, 1.0]), ValueError, "x", id="score-call-wrong-dim"),
+    C(lambda: esc.splitting(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=0.01), x0=[-0.8], reactant=SPLIT_A,
+                            product=SPLIT_B, n_replicas=4, n_runs=1, seed=0).count("BOGUS"), KeyError, "BOGUS",
+      id="SplittingResult-count-unknown-name"),
 ]
 
 
