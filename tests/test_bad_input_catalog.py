@@ -684,10 +684,7 @@ CATALOG = [
     C(lambda: ret(sigma_level="low"), TypeError, "sigma_level", id="rare_exit_time-sigma_level-string"),
     C(lambda: ret(n_replicas=1), ValueError, "n_replicas", id="rare_exit_time-n_replicas-one"),
     C(lambda: ret(dynamics=esc.GD(0.01), max_steps=1000), ValueError, "dynamics",
-      id="rare_exit_time-dynamics-noiseless",
-      marks=pytest.mark.xfail(strict=True, reason="rare_exit_time checks for noise only when splitting starts: with "
-                              "a noiseless map its pilot finds no excursion and fails with 'x0 must not be empty, "
-                              "got shape (0, 1)'")),
+      id="rare_exit_time-dynamics-noiseless"),
     C(lambda: esc.scores.Linear([0.0, 0.0]), ValueError, "weights", id="Linear-weights-zero"),
     C(lambda: esc.scores.Linear([1.0, NAN]), ValueError, "weights", id="Linear-weights-nan"),
     C(lambda: esc.scores.Linear([1.0], offset=INF), ValueError, "offset", id="Linear-offset-inf"),

@@ -63,6 +63,15 @@ void bind_splitting(py::module_& m) {
       .def(py::init<std::shared_ptr<const Score>, double>(), py::kw_only(), "score"_a, "level"_a);
 
   m.def(
+      "check_splitting_dynamics",
+      [](const Landscape& landscape, const Dynamics& dynamics) {
+        dynamics.check_dim(landscape.dim());
+        dynamics.check_landscape(landscape);
+        validate_splitting_dynamics(landscape, dynamics);
+      },
+      py::kw_only(), "landscape"_a, "dynamics"_a,
+      "ValueError unless the dynamics can run splitting on the landscape (fixed steps, some noise).");
+  m.def(
       "splitting",
       [](const Landscape& landscape, const Dynamics& dynamics, const Start& start, const Region& reactant,
          const Region& product, const Score& score, int n_replicas, std::int64_t n_runs, std::uint64_t seed,

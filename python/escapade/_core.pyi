@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'DistanceScore', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RandomDirectionForcing', 'Region', 'RegionScore', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'DistanceScore', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RandomDirectionForcing', 'Region', 'RegionScore', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'check_splitting_dynamics', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -532,6 +532,10 @@ def build_info() -> dict:
     """
 def callback_error_address() -> int:
     ...
+def check_splitting_dynamics(*, landscape: Landscape, dynamics: Dynamics) -> None:
+    """
+    ValueError unless the dynamics can run splitting on the landscape (fixed steps, some noise).
+    """
 def crossing_draws(seed: typing.SupportsInt | typing.SupportsIndex, paths: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], step: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
     """
     The normal (n,), root uniform (n,) and face uniform (n,) that locate a crossing in step `step` (0-based) of these paths.

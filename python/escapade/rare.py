@@ -72,6 +72,7 @@ def _check_problem(landscape: Any, dynamics: Any, reactant: Any, product: Any, s
     if dynamics._own_clock:
         raise ValueError(f"dynamics must take fixed steps for splitting, got {type(dynamics).__name__} with "
                          f"method={getattr(dynamics, 'method', '?')!r} (adaptive steps)")
+    _core.check_splitting_dynamics(landscape=landscape._core, dynamics=dynamics._core)
     return default_score(product) if score is None else score
 
 
@@ -155,7 +156,7 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
     with np.errstate(divide="ignore"):
         run_p = np.exp(out["log_weight"]) * out["n_reached"] / N
     mean, se, hw = _t_interval(run_p, s["confidence"])
-    interval = (max(0.0, mean - hw), mean + hw)
+    interval = (max(0.0, mean - hw), mean + hw) if math.isfinite(hw) else (math.nan, math.nan)
     counts = {st: int(np.count_nonzero(status == st)) for st in SplittingStatus}
     test = "bridge" if out["bridge"] else "steps"
     notes = [
@@ -340,6 +341,7 @@ def rare_exit_time(
     divergence_bound: float = 1e8,
     confidence: float = 0.95,
     n_pilot: int = 2_000,
+    burn_in: int = 3,
     progress: bool | None = None,
 ) -> RareExitTime:
     """The mean time for a path from `x0` to enter `product`, when that takes far too long to simulate, by the
@@ -355,8 +357,10 @@ def rare_exit_time(
     steps; A and B with the bridge where the dynamics allows.
 
     x0 may lie in the reactant set (the usual case: its minimum) but not in the product set. sigma_level : default,
-    the level that about 10% of the excursions from A reach (`n_pilot` of them). The other arguments are those of
-    `splitting`. Returns a `RareExitTime` (`.mean` = `.value`, `.interval`, and each term with its interval).
+    the level that about 10% of the excursions from A reach (`n_pilot` of them). n_loops : loops measured (paths in
+    each cycle). burn_in : loop cycles run before the measured one (default 3): in d > 1 the law of the points where
+    loops reach Sigma depends on where the previous loop entered A, and settles over a few cycles; E[T_loop] and the
+    splitting's starts both come from the last cycle. The other arguments are those of `splitting`. Returns a `RareExitTime` (`.mean` = `.value`, `.interval`, and each term with its interval).
     """
     score = _check_problem(landscape, dynamics, reactant, product, score)
     s = _settings(n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence, divergence_bound)
@@ -367,7 +371,8 @@ def rare_exit_time(
     if not isinstance(start, np.ndarray) or start.ndim != 1:
         raise ValueError(f"x0 must be one point (d,) for rare_exit_time, got {desc}")
     _check_points(start, reactant, product, score, allow_reactant=True)
-    seeds = _sub_seeds(s["seed"], 5)
+    burn_in = as_int("burn_in", burn_in, minimum=0, maximum=100)
+    seeds = _sub_seeds(s["seed"], 7 + 2 * burn_in)
     threads_arg = None if s["threads"] == 0 else s["threads"]
     t0 = time.perf_counter()
     if sigma_level is None:
@@ -381,13 +386,24 @@ def rare_exit_time(
     if first.count("HIT") < n_loops:
         raise ValueError(f"{n_loops - first.count('HIT')} of {n_loops} paths from x0 did not reach sigma_level={level} "
                          f"within {cap} steps: lower sigma_level or raise max_steps")
-    back = _paths(landscape, dynamics, x0=first.exit_position, target=reactant, stop=Outside(product),
-                    seed=seeds[2], **run)
-    returned = back.status == 1
-    again = _paths(landscape, dynamics, x0=back.exit_position[returned], target=sigma, seed=seeds[3], **run)
+    # Loops Sigma -> A -> Sigma, cycle after cycle from the first passage's points: in d > 1 the law of the points
+    # where loops reach Sigma depends on where the last loop entered A, and takes a few cycles to settle. The loop
+    # times and the splitting's starts both come from the last cycle, after `burn_in` cycles.
+    ys, loop_steps = first.exit_position, first.total_steps
+    for cycle in range(burn_in + 1):
+        back = _paths(landscape, dynamics, x0=ys, target=reactant, stop=Outside(product),
+                      seed=seeds[5 + 2 * cycle], **run)
+        returned = back.status == 1
+        if returned.sum() < 2:
+            raise ValueError(f"fewer than 2 of {back.n_paths} loops from sigma_level={level} returned to the reactant "
+                             "set: the exit is not rare (use simulate), or sigma_level is too high")
+        again = _paths(landscape, dynamics, x0=back.exit_position[returned], target=sigma,
+                       seed=seeds[6 + 2 * cycle], **run)
+        if again.count("HIT") < again.n_paths:
+            raise ValueError(f"the loops did not all come back to sigma_level={level} within {cap} steps")
+        loop_steps += back.total_steps + again.total_steps
+        ys = again.exit_position
     loops = back.exit_time[returned] + again.exit_time
-    if again.count("HIT") < again.n_paths or loops.size < 2:
-        raise ValueError(f"the loops did not all come back to sigma_level={level} within {cap} steps")
     starts = again.exit_position
     in_b = np.asarray(product.contains(starts))
     if in_b.all():
@@ -397,7 +413,7 @@ def rare_exit_time(
     out = _run(landscape, dynamics, _core.PointsStart(np.ascontiguousarray(starts)), reactant, product, score, s_ams,
                cap, 0, progress)
     params = _params(landscape, dynamics, reactant, product, score, desc, s, cap, sigma_level=level,
-                     n_loops=n_loops, n_pilot=n_pilot)
+                     n_loops=n_loops, n_pilot=n_pilot, burn_in=burn_in)
     elapsed = time.perf_counter() - t0
     ams = _result(out, s_ams, {**params, "x0": {"type": "Points", "n": int(starts.shape[0])}}, elapsed)
     from scipy import stats
@@ -454,7 +470,7 @@ def rare_exit_time(
         half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached and p > 0,
         message=ams.message,
         notes=tuple(notes), levels=(), n_paths=n_loops + ams.n_paths,
-        path_steps=first.total_steps + back.total_steps + again.total_steps + ams.path_steps, elapsed=elapsed,
+        path_steps=loop_steps + ams.path_steps, elapsed=elapsed,
         params=params, seed=s["seed"], version=_core.__version__, sigma_level=level, first_time=t_first,
         loop_time=t_loop, reactive_time=t_reac, probability_term=p_term, n_loops=int(loops.size),
         loops_to_product=back.count("EXITED"), splitting=ams)

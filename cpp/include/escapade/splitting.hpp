@@ -94,6 +94,14 @@ struct SplittingResult {
   bool interrupted = false;
 };
 
+// Splitting branches paths at their steps and needs fresh noise to tell copies apart: fixed steps, some noise.
+inline void validate_splitting_dynamics(const Landscape& f, const Dynamics& dyn) {
+  const int d = f.dim();
+  require(dyn.time_index(d) < 0, "dynamics must take fixed steps for splitting (" + dyn.name() + " keeps its own clock)");
+  require(dyn.noise_dim_on(f) > 0 || dyn.uniform_dim(d) > 0,
+          "dynamics must be random for splitting (" + dyn.name() + " draws no noise)");
+}
+
 inline void validate(const SplittingProblem& pb, const SplittingConfig& cfg) {
   const int d = pb.landscape.dim();
   require(pb.start.dim() == d, "x0", "of dimension " + std::to_string(pb.start.dim()),
@@ -106,10 +114,7 @@ inline void validate(const SplittingProblem& pb, const SplittingConfig& cfg) {
           "of the landscape's dimension " + std::to_string(d));
   require(pb.score.dim() == d, "score", pb.score.name() + " of dimension " + std::to_string(pb.score.dim()),
           "of the landscape's dimension " + std::to_string(d));
-  require(pb.dynamics.time_index(d) < 0,
-          "dynamics must take fixed steps for splitting (" + pb.dynamics.name() + " keeps its own clock)");
-  require(pb.dynamics.noise_dim_on(pb.landscape) > 0 || pb.dynamics.uniform_dim(d) > 0,
-          "dynamics must be random for splitting (" + pb.dynamics.name() + " draws no noise)");
+  validate_splitting_dynamics(pb.landscape, pb.dynamics);
   require(cfg.n_replicas >= 2 && cfg.n_replicas <= kMaxReplicas, "n_replicas", cfg.n_replicas,
           "between 2 and " + std::to_string(kMaxReplicas));
   require(cfg.n_runs >= 1, "n_runs", cfg.n_runs, "a positive integer");
@@ -218,6 +223,7 @@ class SplittingBlock {
     s_.setZero();
     xn_.setZero();
     sn_.setZero();
+    width_ = std::min(8, L_);
   }
 
   // Runs runs until none is left; returns early when the shared stop flag is set. `tick` is called after every
@@ -664,7 +670,7 @@ class SplittingBlock {
   const bool bridge_;
   const double dt_;
   const double bound_;
-  int width_ = 8;
+  int width_ = 0;  // set in the constructor: min(8, lanes)
   int n_active_ = 0;
   int n_runs_ = 0;
   int phase_ = 0;
