@@ -264,6 +264,10 @@ def test_rare_exit_time_1d(x0):
     p = r.probability_term
     inverse = (1 - (p.stderr / p.value) ** 2) / p.value  # 1/p with its Jensen bias removed to second order
     terms = r.first_time.value + (inverse - 1) * r.loop_time.value + r.reactive_time.value
+    if r.start_terms:  # x0 above Sigma: the first trial from x0
+        p0, fail0, reactive0 = (t.value for t in r.start_terms)
+        assert x0 > -0.9 and r.start_splitting is not None and p0 == r.start_splitting.value
+        terms = p0 * reactive0 + (1 - p0) * (fail0 + terms)
     assert r.mean == pytest.approx(terms)
     assert r.probability_term.value == r.splitting.value and r.splitting.n_runs == 10
     assert r.n_loops <= 3000 and r.sigma_level == r.params["sigma_level"]
@@ -632,13 +636,21 @@ def test_a_score_that_turns_nan_mid_run_is_a_value_error():
 # 8. Runs that end early, bad input and Ctrl-C
 
 
-def test_a_score_with_a_plateau_goes_extinct():
-    # Every replica starts on the plateau {x <= -0.85} of min(x, -0.85): all at the level, all killed at once.
+def test_a_score_that_never_rises_is_refused():
+    # Every replica starts on the plateau {x <= -0.85} of min(x, -0.85): no path's score rises above its start, in
+    # any run (all extinct at the first level): the score does not separate A from B.
     plateau = numba_scores()[3]
-    r = split(1 / 40, score=Compiled(1, plateau), n_replicas=20, n_runs=5)
-    assert r.count("EXTINCT") == 5 and np.all(r.run_status == esc.SplittingStatus.EXTINCT)
-    assert r.value == 0 and np.all(r.run_probability == 0) and r.log_probability == -math.inf
-    assert any("extinct" in note for note in r.notes)
+    with pytest.raises(ValueError, match="score: no replica's score rose"):
+        split(1 / 40, score=Compiled(1, plateau), n_replicas=20, n_runs=5)
+
+
+def test_extinct_runs_count_as_zero_with_a_note():
+    # Two replicas: a run dies out whenever both sit at the same level (both back in A at once, say), which happens
+    # in a good share of runs; those runs count as 0 in the (still unbiased) mean.
+    r = split(1 / 40, n_replicas=2, n_runs=60)
+    extinct = r.run_status == esc.SplittingStatus.EXTINCT
+    assert 0 < extinct.sum() < 60 and np.all(r.run_probability[extinct] == 0) and r.value > 0
+    assert r.count("EXTINCT") == extinct.sum() and any("extinct" in note for note in r.notes)
 
 
 def test_a_tiny_iteration_cap_is_reported():
@@ -780,3 +792,45 @@ def test_rare_exit_time_round_trip(tmp_path):
         assert getattr(back, name) == getattr(r, name), name
     assert_same_splitting(back.splitting, r.splitting)
     assert back.mean == r.mean and str(back) == str(r)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Review cases: a start above Sigma, Sigma inside A, sets a step apart with the bridge, a small step cap
+
+
+def test_rare_exit_time_from_above_sigma_runs_a_first_trial():
+    # x0 = -0.3 lies far above the default Sigma: the mean is p0 E[T_reactive,0] + (1 - p0) (E[T_fail,0] + E[tau_A]).
+    T, dt = 1 / 16, 2e-3
+    r = esc.rare_exit_time(DW, esc.Langevin(temperature=T, dt=dt), x0=[-0.3], reactant=A, product=B, n_loops=3000,
+                           n_replicas=50, n_runs=20, seed=5, threads=1, progress=False)
+    assert len(r.start_terms) == 3 and r.start_splitting is not None and 0 < r.start_terms[0].value < 1
+    assert any("x0 lies above Sigma" in note for note in r.notes)
+    # against the exact SDE mean, within 3 SE plus the bridge's O(dt) bias (well under 1% here)
+    exact = exit_time_exact(T, -0.3)
+    assert abs(r.mean - exact) <= Z * r.stderr + 0.01 * exact, (r.mean, r.stderr, exact)
+
+
+def test_a_sigma_level_inside_the_reactant_set_is_refused():
+    with pytest.raises(ValueError, match="sigma_level=.* meets the reactant set"):
+        exit_time(1 / 32, sigma_level=-0.95, n_loops=200, n_replicas=20, n_runs=2, n_pilot=100)
+
+
+def test_sets_a_step_apart_with_the_bridge_follow_the_rule_not_an_overlap_error():
+    # B = {x > -0.88} a step or two above A = {x < -0.9}: the bridge may call a step A (A first) whose end lies in
+    # B; that is the rule, not an overlap. Checked against the bridged chain's exact probability.
+    T, dt, x0, b = 0.25, 1e-2, -0.89, -0.88
+    r = split(T, dt, x0=[x0], product=esc.HalfSpace([-1.0], -b), n_replicas=50, n_runs=40)
+    exact = analysis.euler_chain_splitting_probability(well_gradient, T, dt, x0, A_EDGE, b, bridge=True)
+    within(r.value, r.stderr, exact)
+
+
+def test_a_small_step_cap_censors_branched_copies_too():
+    # With max_steps the estimate is of P(B before A and before the cap): plain Monte Carlo of the same chain.
+    T, dt, cap = 1 / 8, 1e-2, 30
+    r = split(T, dt, n_replicas=50, n_runs=40, max_steps=cap, bridge=False)
+    assert r.censored > 0 and r.reached is False
+    mc = esc.simulate(DW, esc.Langevin(temperature=T, dt=dt), x0=[-0.8], target=A, stop=~B, n_paths=200_000,
+                      max_steps=cap, bridge=False, seed=2, threads=1, progress=False)
+    p_mc = mc.count("EXITED") / mc.n_paths
+    se_mc = math.sqrt(p_mc * (1 - p_mc) / mc.n_paths)
+    within(r.value, math.hypot(r.stderr, se_mc), p_mc)

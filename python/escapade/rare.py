@@ -178,6 +178,10 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
     if censored or diverged:
         notes.append(f"{censored} replica paths reached max_steps and {diverged} diverged before reaching either set: "
                      "counted as failures, which biases the estimate low")
+    if counts[SplittingStatus.EXTINCT] == R and not out["iterations"].any():
+        raise ValueError(f"score: no replica's score rose above its start before the path returned to the reactant "
+                         f"set, in any of the {R} runs of {N} replicas: the score does not increase toward the product "
+                         "set (or the product set cannot be reached from x0, e.g. it lies inside the reactant set)")
     message = (f"{R} runs of {N} replicas: {counts[SplittingStatus.FINISHED]} finished, "
                f"{counts[SplittingStatus.EXTINCT]} extinct, {counts[SplittingStatus.ITERATION_CAP]} at the iteration "
                f"cap")
@@ -185,7 +189,8 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
         quantity="probability", value=mean, interval=interval, confidence=s["confidence"], stderr=se,
         bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
         half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan,
-        reached=counts[SplittingStatus.ITERATION_CAP] == 0 and not censored and not diverged, message=message,
+        reached=(counts[SplittingStatus.ITERATION_CAP] == 0 and counts[SplittingStatus.EXTINCT] < R and not censored
+                 and not diverged), message=message,
         notes=tuple(notes), levels=(), n_paths=N * R, path_steps=int(out["total_steps"]), elapsed=elapsed,
         params=params, seed=s["seed"], version=_core.__version__,
         log_probability=math.log(mean) if mean > 0 else -math.inf, n_replicas=N, n_runs=R, test=test,
@@ -288,6 +293,22 @@ def _mean_term(name: str, values: np.ndarray, z: float) -> Term:
     return Term(name, mean, se, (mean - z * se, mean + z * se), int(n))
 
 
+def _reactive_term(name: str, runs: SplittingResult, z: float) -> Term:
+    """E[T 1_B] / p, the mean time to B of the paths that get there: a ratio over the splitting runs, each weighted
+    by its estimate, with a jackknife error over the runs."""
+    w, rt = runs.run_probability, np.nan_to_num(runs.run_reactive_time)
+    R = w.size
+    if not w.sum() > 0:
+        return Term(name, math.nan, math.nan, (math.nan, math.nan), R)
+    ratio = float((w * rt).sum() / w.sum())
+    se = math.nan
+    if R > 1:
+        loo = np.array([((w * rt).sum() - w[i] * rt[i]) / (w.sum() - w[i]) if w.sum() > w[i] else ratio
+                        for i in range(R)])
+        se = float(math.sqrt((R - 1) / R * ((loo - loo.mean()) ** 2).sum()))
+    return Term(name, ratio, se, (ratio - z * se, ratio + z * se), R)
+
+
 def _sigma_level(landscape: Landscape, dynamics: Dynamics, x0: np.ndarray, reactant: Region, product: Region,
                  score: Score, n: int, seed: int, cap: int, threads: Any) -> float:
     """The default level z_Sigma: the 90% quantile of the highest score of excursions from the reactant set, an
@@ -382,9 +403,25 @@ def rare_exit_time(
     sigma = _ScoreLevel(score, level)
     run = dict(max_steps=cap, threads=threads_arg, bridge=s["bridge"], divergence_bound=s["divergence_bound"],
                progress=progress)
-    first = _paths(landscape, dynamics, x0=start, target=sigma, n_paths=n_loops, seed=seeds[1], **run)
+    # x0 above Sigma (outside A): a first trial from x0 itself, which reaches B first (probability p0, by splitting)
+    # or else enters A, where the loops start: E[tau] = p0 E[T_reactive,0] + (1 - p0) (E[T_fail,0] + E[tau_A]).
+    above = not reactant.contains(start) and score(start) >= level
+    trial: SplittingResult | None = None
+    origin = start
+    if above:
+        trial = _result(_run(landscape, dynamics, _core.FixedStart(start), reactant, product, score,
+                             {**s, "seed": seeds[2]}, cap, 0, progress), {**s, "seed": seeds[2]}, {}, 0.0)
+        fail = _paths(landscape, dynamics, x0=start, target=reactant, stop=Outside(product), n_paths=n_loops,
+                      seed=seeds[3], **run)
+        failed = fail.status == 1
+        if failed.sum() < 2:
+            raise ValueError(f"fewer than 2 of {n_loops} paths from x0 entered the reactant set before the product "
+                             "set: the exit is not rare (use simulate)")
+        entries = fail.exit_position[failed]
+        origin = entries[np.sort(np.random.default_rng(seeds[3]).integers(entries.shape[0], size=n_loops))]
+    first = _paths(landscape, dynamics, x0=origin, target=sigma, n_paths=n_loops, seed=seeds[1], **run)
     if first.count("HIT") < n_loops:
-        raise ValueError(f"{n_loops - first.count('HIT')} of {n_loops} paths from x0 did not reach sigma_level={level} "
+        raise ValueError(f"{n_loops - first.count('HIT')} of {n_loops} paths did not reach sigma_level={level} "
                          f"within {cap} steps: lower sigma_level or raise max_steps")
     # Loops Sigma -> A -> Sigma, cycle after cycle from the first passage's points: in d > 1 the law of the points
     # where loops reach Sigma depends on where the last loop entered A, and takes a few cycles to settle. The loop
@@ -397,18 +434,23 @@ def rare_exit_time(
         if returned.sum() < 2:
             raise ValueError(f"fewer than 2 of {back.n_paths} loops from sigma_level={level} returned to the reactant "
                              "set: the exit is not rare (use simulate), or sigma_level is too high")
-        again = _paths(landscape, dynamics, x0=back.exit_position[returned], target=sigma,
-                       seed=seeds[6 + 2 * cycle], **run)
+        kept = np.flatnonzero(returned)
+        if kept.size < n_loops:  # the few loops that reached B instead: refill by resampling the others
+            kept = kept[np.sort(np.random.default_rng(seeds[5 + 2 * cycle]).integers(kept.size, size=n_loops))]
+        again = _paths(landscape, dynamics, x0=back.exit_position[kept], target=sigma, seed=seeds[6 + 2 * cycle],
+                       **run)
         if again.count("HIT") < again.n_paths:
             raise ValueError(f"the loops did not all come back to sigma_level={level} within {cap} steps")
         loop_steps += back.total_steps + again.total_steps
         ys = again.exit_position
-    loops = back.exit_time[returned] + again.exit_time
+    loops = back.exit_time[kept] + again.exit_time
     starts = again.exit_position
-    in_b = np.asarray(product.contains(starts))
-    if in_b.all():
-        raise ValueError("every loop reached Sigma inside the product set: sigma_level is too high")
-    starts = starts[~in_b] if in_b.any() else starts
+    for name, region in (("reactant", reactant), ("product", product)):
+        inside = np.asarray(region.contains(starts))
+        if inside.any():
+            raise ValueError(f"sigma_level={level} meets the {name} set: {int(inside.sum())} of {starts.shape[0]} "
+                             f"loops reached Sigma inside it (e.g. at {starts[np.argmax(inside)].tolist()}); Sigma "
+                             "must lie between the two sets")
     s_ams = {**s, "seed": seeds[4]}
     out = _run(landscape, dynamics, _core.PointsStart(np.ascontiguousarray(starts)), reactant, product, score, s_ams,
                cap, 0, progress)
@@ -423,29 +465,35 @@ def rare_exit_time(
     t_loop = _mean_term("E[T_loop]", loops, z)
     p, se_p, hw_p = ams.value, ams.stderr, ams.half_width_statistical
     p_term = Term("p", p, se_p, ams.interval, ams.n_runs)
-    # E[T_reactive] = E[T 1_B] / p: a ratio over the runs, weighted by each run's estimate; jackknife error.
-    w, rt = ams.run_probability, np.nan_to_num(ams.run_reactive_time)
-    ratio = float((w * rt).sum() / w.sum()) if w.sum() > 0 else math.nan
-    R = w.size
-    if R > 1 and w.sum() > 0:
-        loo = np.array([((w * rt).sum() - w[i] * rt[i]) / (w.sum() - w[i]) if w.sum() > w[i] else ratio
-                        for i in range(R)])
-        se_r = float(math.sqrt((R - 1) / R * ((loo - loo.mean()) ** 2).sum()))
-    else:
-        se_r = math.nan
-    t_reac = Term("E[T_reactive]", ratio, se_r, (ratio - z * se_r, ratio + z * se_r), R)
+    t_reac = _reactive_term("E[T_reactive]", ams, z)
     if p > 0:
         # 1/p-hat overestimates 1/p by its relative variance v (E[1/p-hat] = (1 + v + ...)/p): removed to second order.
         v = (se_p / p) ** 2 if math.isfinite(se_p) else 0.0
         inv = (1 - v) / p
         mean = t_first.value + (inv - 1) * t_loop.value + t_reac.value
         grad_p = t_loop.value / p**2
-        se = math.sqrt(t_first.stderr**2 + ((inv - 1) * t_loop.stderr) ** 2 + (grad_p * se_p) ** 2 + se_r**2)
-        hw = math.sqrt((z * t_first.stderr) ** 2 + ((inv - 1) * z * t_loop.stderr) ** 2 + (grad_p * hw_p) ** 2
-                       + (z * se_r) ** 2)
-        interval = (mean - hw, mean + hw)
+        var = t_first.stderr**2 + ((inv - 1) * t_loop.stderr) ** 2 + (grad_p * se_p) ** 2 + t_reac.stderr**2
+        hw2 = ((z * t_first.stderr) ** 2 + ((inv - 1) * z * t_loop.stderr) ** 2 + (grad_p * hw_p) ** 2
+               + (z * t_reac.stderr) ** 2)
     else:  # every run extinct: p-hat = 0 and the mean is not identified
-        mean, se, hw, interval = math.inf, math.nan, math.nan, (math.nan, math.inf)
+        mean, var, hw2 = math.inf, math.nan, math.nan
+    start_terms: tuple[Term, ...] = ()
+    trial_steps = 0
+    if trial is not None:
+        trial_steps = trial.path_steps + fail.total_steps
+        notes_start = [f"x0 lies above Sigma: a first trial from x0 reaches the product set first with probability "
+                       f"p0 = {trial.value:.4g} (splitting), or else enters the reactant set after E[T_fail,0], where "
+                       "the loops start; E[tau] = p0 E[T_reactive,0] + (1 - p0) (E[T_fail,0] + E[tau from A])"]  # E[tau] = p0 R0 + (1 - p0) (F0 + E[tau_A])
+        p0, se_p0, hw_p0 = trial.value, trial.stderr, trial.half_width_statistical
+        f0 = _mean_term("E[T_fail,0]", fail.exit_time[failed], z)
+        r0 = _reactive_term("E[T_reactive,0]", trial, z) if p0 > 0 else Term("E[T_reactive,0]", 0.0, 0.0, (0.0, 0.0), 0)
+        start_terms = (Term("p0", p0, se_p0, trial.interval, trial.n_runs), f0, r0)
+        tail = f0.value + mean - r0.value
+        mean = p0 * r0.value + (1 - p0) * (f0.value + mean)
+        var = (1 - p0) ** 2 * (var + f0.stderr**2) + (p0 * r0.stderr) ** 2 + (tail * se_p0) ** 2
+        hw2 = (1 - p0) ** 2 * (hw2 + (z * f0.stderr) ** 2) + (p0 * z * r0.stderr) ** 2 + (tail * hw_p0) ** 2
+    se, hw = math.sqrt(var), math.sqrt(hw2)
+    interval = (mean - hw, mean + hw) if math.isfinite(mean) else (math.nan, math.inf)
     tested = ("with the Brownian bridge between steps (the terms converge to the SDE's as dt -> 0, with an O(dt) "
               "time-step bias that is not estimated here)" if ams.test == "bridge" else
               "at the steps only (the terms are those of the discrete chain)")
@@ -458,6 +506,8 @@ def rare_exit_time(
         "normal); 1/p is estimated by (1 - v)/p-hat, v the relative variance of p-hat, which removes the Jensen bias "
         "of 1/p-hat to second order",
     ]
+    if trial is not None:
+        notes.extend(notes_start)
     if not p > 0:
         notes.append("every splitting run went extinct (p-hat = 0): the mean exit time is not identified by these "
                      "settings; use more replicas or a better score")
@@ -470,7 +520,7 @@ def rare_exit_time(
         half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached and p > 0,
         message=ams.message,
         notes=tuple(notes), levels=(), n_paths=n_loops + ams.n_paths,
-        path_steps=loop_steps + ams.path_steps, elapsed=elapsed,
+        path_steps=loop_steps + ams.path_steps + trial_steps, elapsed=elapsed,
         params=params, seed=s["seed"], version=_core.__version__, sigma_level=level, first_time=t_first,
         loop_time=t_loop, reactive_time=t_reac, probability_term=p_term, n_loops=int(loops.size),
-        loops_to_product=back.count("EXITED"), splitting=ams)
+        loops_to_product=back.count("EXITED"), splitting=ams, start_terms=start_terms, start_splitting=trial)

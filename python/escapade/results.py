@@ -687,6 +687,10 @@ class RareExitTime(Estimate):
     splitting : the `SplittingResult` behind p.
     n_loops, loops_to_product : loops simulated, and those that reached the product set instead (left out of the
         loop time, counted in `notes`).
+    start_terms, start_splitting : when x0 lies above Sigma (outside the reactant set), the first trial from x0: the
+        Terms p0 (the probability of reaching the product set first, from `start_splitting`), E[T_fail,0] (the mean
+        time to the reactant set otherwise) and E[T_reactive,0]; E[tau] = p0 E[T_reactive,0] + (1 - p0)
+        (E[T_fail,0] + E[tau from A]). Empty and None otherwise.
     """
 
     sigma_level: float
@@ -697,12 +701,16 @@ class RareExitTime(Estimate):
     n_loops: int
     loops_to_product: int
     splitting: SplittingResult
+    start_terms: tuple[Term, ...] = ()
+    start_splitting: SplittingResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {f.name: getattr(self, f.name) for f in dataclasses.fields(Estimate)}
         d.update(interval=list(self.interval), notes=list(self.notes),
                  levels=[dataclasses.asdict(level) for level in self.levels], sigma_level=self.sigma_level,
-                 n_loops=self.n_loops, loops_to_product=self.loops_to_product, splitting=self.splitting.to_dict())
+                 n_loops=self.n_loops, loops_to_product=self.loops_to_product, splitting=self.splitting.to_dict(),
+                 start_terms=[{**dataclasses.asdict(t), "interval": list(t.interval)} for t in self.start_terms],
+                 start_splitting=None if self.start_splitting is None else self.start_splitting.to_dict())
         for key in ("first_time", "loop_time", "reactive_time", "probability_term"):
             term = getattr(self, key)
             d[key] = {**dataclasses.asdict(term), "interval": list(term.interval)}
@@ -714,6 +722,9 @@ class RareExitTime(Estimate):
         for key in ("first_time", "loop_time", "reactive_time", "probability_term"):
             d[key] = Term(**{**d[key], "interval": tuple(d[key]["interval"])})
         d["splitting"] = SplittingResult.from_dict(d["splitting"])
+        d["start_terms"] = tuple(Term(**{**t, "interval": tuple(t["interval"])}) for t in d.get("start_terms", ()))
+        if d.get("start_splitting") is not None:
+            d["start_splitting"] = SplittingResult.from_dict(d["start_splitting"])
         return cls(**d)
 
     def save(self, path: str | Path) -> None:
@@ -722,7 +733,7 @@ class RareExitTime(Estimate):
 
     def __str__(self) -> str:
         lines = [super().__str__()]
-        for term in (self.first_time, self.loop_time, self.probability_term, self.reactive_time):
+        for term in (*self.start_terms, self.first_time, self.loop_time, self.probability_term, self.reactive_time):
             low, high = term.interval
             lines.append(f"  {term.name} = {term.value:.6g} ± {term.stderr:.3g} (SE), [{low:.6g}, {high:.6g}], "
                          f"from {term.n}")

@@ -493,7 +493,7 @@ class SplittingBlock {
         ++run.diverged;
         end(l, ReplicaEnd::Diverged);
       } else if (e & kReactant) {
-        if (e & kProduct && sh_.pb.product.contains(x))
+        if (in_a_[l] && in_b_[l])  // the step's end in both sets (the bridge alone gives A first, by the rule)
           throw std::invalid_argument("reactant and product overlap: both contain the point " + point(x) +
                                       " (they must be disjoint)");
         end(l, ReplicaEnd::Reactant);
@@ -613,6 +613,12 @@ class SplittingBlock {
     }
     if (rec[0] == std::numeric_limits<double>::infinity()) {
       rep.end = ReplicaEnd::Product;
+      settle_replica(run, j);
+      return;
+    }
+    if (rec[1] >= static_cast<double>(sh_.cfg.max_steps)) {  // branched at the step cap: censored there too
+      rep.end = ReplicaEnd::Censored;
+      ++run.censored;
       settle_replica(run, j);
       return;
     }
