@@ -85,7 +85,7 @@ def section_peer(quick):
     from peers import ams_numba
 
     T, N = 1 / 64, 1000
-    R_esc, R_peer = (16, 4) if quick else (64, 16)
+    R_esc, R_peer = (16, 4) if quick else (128, 16)
     ex = exact_p(T)
     ams_numba.warm_up()
     rows = []

@@ -114,8 +114,8 @@ def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float, fl
     return mean, se, float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
 
 
-def _settings(n_replicas: Any, n_runs: Any, seed: Any, threads: Any, lanes: Any, bridge: Any, max_iterations: Any,
-              confidence: Any, divergence_bound: Any) -> dict[str, Any]:
+def _settings(dim: int, n_replicas: Any, n_runs: Any, seed: Any, threads: Any, lanes: Any, bridge: Any,
+              max_iterations: Any, confidence: Any, divergence_bound: Any) -> dict[str, Any]:
     n = as_int("n_replicas", n_replicas, minimum=2, maximum=2**18)
     if isinstance(bridge, (bool, np.bool_)) is False:
         raise TypeError(f"bridge must be True or False, got {bridge!r}")
@@ -127,7 +127,9 @@ def _settings(n_replicas: Any, n_runs: Any, seed: Any, threads: Any, lanes: Any,
         "n_runs": as_int("n_runs", n_runs, minimum=1, maximum=2**22),
         "seed": secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1),
         "threads": 0 if threads is None else as_int("threads", threads, minimum=1, maximum=4096),
-        "lanes": 64 if lanes is None else as_int("lanes", lanes, minimum=1, maximum=4096),
+        # As simulate: in one dimension a lane-step is so cheap that wider blocks pay (a thread holds up to `lanes`
+        # runs at once).
+        "lanes": (128 if dim == 1 else 64) if lanes is None else as_int("lanes", lanes, minimum=1, maximum=4096),
         "bridge": bool(bridge),
         "max_iterations": (ITERATIONS_PER_REPLICA * n if max_iterations is None
                            else as_int("max_iterations", max_iterations, minimum=1, maximum=2**46)),
@@ -246,7 +248,9 @@ def splitting(
     score : the reaction coordinate (`escapade.scores`), increasing toward B. Default: `SignedDistance(product)`,
         minus the distance to B (0 on its boundary). A poor score gives a correct but noisier answer.
     n_replicas : N >= 2 per run. n_runs : independent runs; the interval is a t interval over them (needs >= 2).
-    seed, threads, lanes : as for `simulate`; the result is bitwise the same for any `threads` and `lanes`.
+    seed, threads, lanes : as for `simulate`; the result is bitwise the same for any `threads` and `lanes`. A thread
+        advances the continuations of up to `lanes` runs together (default 128 in one dimension, 64 otherwise): with
+        one replica killed per iteration, a thread fills its lanes only when it holds that many runs.
     bridge : test A and B with the Brownian bridge between steps (Gaussian-noise SDEs with a constant covariance;
         the others are tested at the steps, and the result's `test` says which).
     max_iterations : per run (default 200 N); a run that reaches it stops with status ITERATION_CAP.
@@ -259,7 +263,8 @@ def splitting(
     `path_steps`, `elapsed`, and the provenance (params, seed, version) of every escapade result.
     """
     score = _check_problem(landscape, dynamics, reactant, product, score)
-    s = _settings(n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence, divergence_bound)
+    s = _settings(landscape.dim, n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence,
+                  divergence_bound)
     cap = _steps_cap(dynamics, t_max, max_steps)
     record = as_int("record_reactive", record_reactive, minimum=0, maximum=s["n_replicas"])
     start, desc, _ = _start(x0, landscape.dim)
@@ -384,7 +389,8 @@ def rare_exit_time(
     splitting's starts both come from the last cycle. The other arguments are those of `splitting`. Returns a `RareExitTime` (`.mean` = `.value`, `.interval`, and each term with its interval).
     """
     score = _check_problem(landscape, dynamics, reactant, product, score)
-    s = _settings(n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence, divergence_bound)
+    s = _settings(landscape.dim, n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence,
+                  divergence_bound)
     cap = _steps_cap(dynamics, t_max, max_steps)
     n_loops = as_int("n_loops", n_loops, minimum=2)
     n_pilot = as_int("n_pilot", n_pilot, minimum=10)

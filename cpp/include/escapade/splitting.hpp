@@ -7,7 +7,8 @@
 // a copy of a survivor chosen uniformly, branched at the first step where the survivor's score exceeded Z and
 // continued with fresh noise until A or B. The run stops when every replica has reached B (or all are killed:
 // extinction, estimate 0). Its estimate is prod_q (1 - K_q / N) * (replicas in B) / N, K_q the killed at
-// iteration q. A replica stores only the points where its score set a new record: the only possible branch points.
+// iteration q. A replica stores only the points where its score set a new record since its last branch point: the
+// only possible branch points above the current level (levels only rise).
 //
 // Replicas are lanes. Each thread owns whole runs (independent AMS runs) and a block of lanes; the replicas
 // that await their continuation, of every run the thread holds, advance together, so that the block stays full
@@ -151,7 +152,8 @@ inline std::uint64_t selection_key(std::int64_t run) {
 enum class ReplicaEnd : std::int8_t { Running, Reactant, Product, Censored, Diverged };
 
 struct Replica {
-  // (score, step, x[d], state[sd]) at each new maximum of the score, oldest first. A replica that reached B ends
+  // (score, step, x[d], state[sd]) at its start or branch point and at each new maximum of the score since, oldest
+  // first (scores rise). A replica that reached B ends
   // with a record of score +inf (the point where it was found in B): a copy branched there is in B too.
   std::vector<double> records;
   ReplicaEnd end = ReplicaEnd::Running;
@@ -590,8 +592,9 @@ class SplittingBlock {
     }
   }
 
-  // Replica j becomes a copy of `from` up to its first record above `level`, and continues from there (or is in
-  // B at once, when that record is the one where `from` was found in B).
+  // Replica j becomes a copy of `from` up to its first record above `level` (the first step where from's score
+  // exceeded the level), and continues from there (or is in B at once, when that record is the one where `from`
+  // was found in B).
   void branch(SplitRun& run, int slot, int j, const Replica& from, double level) {
     Replica& rep = run.replicas[static_cast<std::size_t>(j)];
     // Records rise: bisect for the first above the level (the survivor's maximum is above it).
@@ -604,8 +607,10 @@ class SplittingBlock {
         hi = mid;
     }
     const std::size_t i = lo;
-    rep.records.assign(from.records.begin(), from.records.begin() + static_cast<long>((i + 1) * stride_));
+    // The copy keeps only the branch record: levels only rise, so the records below this level (the rest of the
+    // prefix) can never be a branch point again. O(1) per copy, and a replica's records stay few.
     const double* rec = from.records.data() + i * stride_;
+    rep.records.assign(rec, rec + stride_);
     run.max[static_cast<std::size_t>(j)] = rec[0];
     if (run.recorded) {
       const std::size_t upto = (static_cast<std::size_t>(rec[1]) + 1) * static_cast<std::size_t>(1 + d_);
