@@ -382,11 +382,14 @@ def rare_exit_time(
     T_reactive the time from Sigma to B of the paths that make it (from the splitting runs). Sigma is tested at the
     steps; A and B with the bridge where the dynamics allows.
 
-    x0 may lie in the reactant set (the usual case: its minimum) but not in the product set. sigma_level : default,
-    the level that about 10% of the excursions from A reach (`n_pilot` of them). n_loops : loops measured (paths in
-    each cycle). burn_in : loop cycles run before the measured one (default 3): in d > 1 the law of the points where
-    loops reach Sigma depends on where the previous loop entered A, and settles over a few cycles; E[T_loop] and the
-    splitting's starts both come from the last cycle. The other arguments are those of `splitting`. Returns a `RareExitTime` (`.mean` = `.value`, `.interval`, and each term with its interval).
+    x0 may lie in the reactant set (the usual case: its minimum) but not in the product set; from x0 above Sigma a
+    first trial from x0 is run and combined (`RareExitTime.start_terms`). sigma_level : default, the level that about
+    10% of the excursions from A reach (`n_pilot` of them). n_loops : loops measured (paths in each cycle). burn_in :
+    loop cycles run before the measured one (default 3): in d > 1 the law of the points where loops reach Sigma depends
+    on where the previous loop entered A, and settles over a few cycles (in 1-D every loop enters A at its one
+    boundary point, and burn_in=0 saves the work); E[T_loop] and the splitting's starts both come from the last
+    cycle. The other arguments are those of `splitting`. Returns a `RareExitTime` (`.mean` = `.value`, `.interval`,
+    and each term with its interval).
     """
     score = _check_problem(landscape, dynamics, reactant, product, score)
     s = _settings(landscape.dim, n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence,
