@@ -118,7 +118,29 @@ def section_peer(quick):
               f"{ratios[threads]['per_step']:.2f}x (same relative variance in law: the same algorithm on the same chain)")
     one, two = by["escapade bridge=False, 1 thread(s)"], by["escapade bridge=False, 2 thread(s)"]
     print(f"escapade two threads / one thread, per run: {one['per_run'] / two['per_run']:.2f}x")
-    return dict(exact=ex, rows=rows, ratios=ratios)
+    tams = pytams_seconds_per_step(T, N=10, iterations=20)
+    if tams is not None:
+        print(f"pyTAMS 1.0 (N = 10, 20 iterations, one worker; its cost is mostly per trajectory): "
+              f"{tams * 1e9:.3g} ns per Euler step, {tams * 1e9 / one['ns_per_step']:.3g}x escapade's")
+    return dict(exact=ex, rows=rows, ratios=ratios, pytams_s_per_step=tams)
+
+
+def pytams_seconds_per_step(T, N, iterations, timeout=600):
+    """pyTAMS's seconds per Euler step on a small setting (bench/peers/ams_pytams.py), in a child process with a
+    timeout (one run in about 60 was seen never to return); None, with the reason printed, if it cannot run."""
+    import subprocess
+
+    code = ("import json, sys; sys.path.insert(0, %r); from peers.ams_pytams import run_pytams; "
+            "print(json.dumps(run_pytams(%r, %r, %r, %r, %r, %d, %d)))" % (str(C.HERE), T, DT, X0, A, B, N, iterations))
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"pyTAMS: no result within {timeout} s")
+        return None
+    if out.returncode != 0:
+        print(f"pyTAMS did not run ({out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode})")
+        return None
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["s_per_step"])
 
 
 def section_gain(quick):
