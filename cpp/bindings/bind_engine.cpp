@@ -3,6 +3,7 @@
 
 #include "escapade/engine.hpp"
 #include "numpy.hpp"
+#include "poll.hpp"
 
 using namespace escapade;
 using namespace escapade::py_glue;
@@ -62,19 +63,7 @@ void bind_engine(py::module_& m) {
         // Runs on the calling thread with the GIL re-acquired. A signal (KeyboardInterrupt) or an exception from
         // `progress` is left set as the Python error and stops the run; it is raised once the core has returned.
         bool python_error = false;
-        PollFn poll = [&](std::int64_t finished) {
-          py::gil_scoped_acquire gil;
-          if (PyErr_CheckSignals() != 0) return python_error = true;
-          if (!progress.is_none()) {
-            try {
-              progress(finished);
-            } catch (py::error_already_set& e) {
-              e.restore();
-              return python_error = true;
-            }
-          }
-          return false;
-        };
+        const PollFn poll = python_poll(progress, python_error);
         EnsembleResult r;
         {
           py::gil_scoped_release nogil;

@@ -10,6 +10,7 @@
 #include "escapade/score.hpp"
 #include "escapade/splitting.hpp"
 #include "numpy.hpp"
+#include "poll.hpp"
 
 using namespace escapade;
 using namespace escapade::py_glue;
@@ -91,19 +92,7 @@ void bind_splitting(py::module_& m) {
         cfg.record_reactive = record_reactive;
         // As in `run`: Ctrl-C or an exception from `progress` stops the core and is raised once it has returned.
         bool python_error = false;
-        PollFn poll = [&](std::int64_t finished) {
-          py::gil_scoped_acquire gil;
-          if (PyErr_CheckSignals() != 0) return python_error = true;
-          if (!progress.is_none()) {
-            try {
-              progress(finished);
-            } catch (py::error_already_set& e) {
-              e.restore();
-              return python_error = true;
-            }
-          }
-          return false;
-        };
+        const PollFn poll = python_poll(progress, python_error);
         SplittingResult r;
         {
           py::gil_scoped_release nogil;
