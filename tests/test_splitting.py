@@ -877,3 +877,29 @@ def test_the_bridge_estimates_the_sde_and_the_steps_the_chain_at_each_dt():
         print(f"\ndt={dt:g} bridge={bridge}: {r.value:.5e} ± {r.stderr:.1e}, chain {chain:.5e} "
               f"({(r.value - chain) / r.stderr:+.2f} SE), SDE {sde:.5e} ({(r.value - sde) / r.stderr:+.2f} SE)")
     check_bias_rows(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# k > 1: the level is the k-th lowest maximum
+
+
+@pytest.mark.parametrize("k", [3, 19])
+def test_killing_k_at_a_time_is_unbiased(k):
+    # N = 20 at p = 1e-3 (T = 1/26), 1000 runs: against the bridged chain's exact probability
+    T = 1 / 26
+    r = split(T, n_replicas=20, n_runs=1000, k=k, threads=2)
+    within(r.value, r.stderr, chain_probability(T, 1e-3, -0.8, True))
+    assert r.params["k"] == k and np.all(r.run_killed >= k * r.run_iterations)
+
+
+def test_k_gives_the_same_bits_for_any_threads_and_lanes():
+    runs = [split(1 / 40, n_replicas=30, n_runs=6, k=4, threads=t, lanes=l) for t, l in ((1, 64), (2, 8), (2, 3))]
+    for other in runs[1:]:
+        for name in RUN_ARRAYS:
+            np.testing.assert_array_equal(getattr(runs[0], name), getattr(other, name))
+
+
+@pytest.mark.parametrize("k", [0, 20, 1.5])
+def test_k_must_lie_between_1_and_n_minus_1(k):
+    with pytest.raises(TypeError if isinstance(k, float) else ValueError, match="k"):
+        split(1 / 40, n_replicas=20, n_runs=2, k=k)

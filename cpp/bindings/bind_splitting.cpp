@@ -77,7 +77,7 @@ void bind_splitting(py::module_& m) {
       [](const Landscape& landscape, const Dynamics& dynamics, const Start& start, const Region& reactant,
          const Region& product, const Score& score, int n_replicas, std::int64_t n_runs, std::uint64_t seed,
          int threads, int lanes, bool bridge, double divergence_bound, std::int64_t max_iterations,
-         std::int64_t max_steps, int record_reactive, std::int64_t first_run, py::object progress) {
+         std::int64_t max_steps, int record_reactive, std::int64_t first_run, int k, py::object progress) {
         SplittingConfig cfg;
         cfg.n_replicas = n_replicas;
         cfg.n_runs = n_runs;
@@ -90,6 +90,7 @@ void bind_splitting(py::module_& m) {
         cfg.max_iterations = max_iterations;
         cfg.max_steps = max_steps;
         cfg.record_reactive = record_reactive;
+        cfg.k = k;
         // As in `run`: Ctrl-C or an exception from `progress` stops the core and is raised once it has returned.
         bool python_error = false;
         const PollFn poll = python_poll(progress, python_error);
@@ -124,7 +125,8 @@ void bind_splitting(py::module_& m) {
       },
       py::kw_only(), "landscape"_a, "dynamics"_a, "start"_a, "reactant"_a, "product"_a, "score"_a, "n_replicas"_a,
       "n_runs"_a, "seed"_a, "threads"_a = 0, "lanes"_a = 64, "bridge"_a = true, "divergence_bound"_a = 1e8,
-      "max_iterations"_a, "max_steps"_a, "record_reactive"_a = 0, "first_run"_a = 0, "progress"_a = py::none(),
+      "max_iterations"_a, "max_steps"_a, "record_reactive"_a = 0, "first_run"_a = 0, "k"_a = 1,
+      "progress"_a = py::none(),
       "Adaptive multilevel splitting: n_runs independent runs of n_replicas replicas; returns a dict of per-run "
       "numpy arrays.");
 }

@@ -115,7 +115,7 @@ def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float, fl
 
 
 def _settings(dim: int, n_replicas: Any, n_runs: Any, seed: Any, threads: Any, lanes: Any, bridge: Any,
-              max_iterations: Any, confidence: Any, divergence_bound: Any) -> dict[str, Any]:
+              max_iterations: Any, confidence: Any, divergence_bound: Any, k: Any) -> dict[str, Any]:
     n = as_int("n_replicas", n_replicas, minimum=2, maximum=2**18)
     if isinstance(bridge, (bool, np.bool_)) is False:
         raise TypeError(f"bridge must be True or False, got {bridge!r}")
@@ -124,6 +124,7 @@ def _settings(dim: int, n_replicas: Any, n_runs: Any, seed: Any, threads: Any, l
         raise ValueError(f"confidence must lie in (0, 1), got {conf}")
     return {
         "n_replicas": n,
+        "k": as_int("k", k, minimum=1, maximum=n - 1),
         "n_runs": as_int("n_runs", n_runs, minimum=1, maximum=2**22),
         "seed": secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1),
         "threads": 0 if threads is None else as_int("threads", threads, minimum=1, maximum=4096),
@@ -147,7 +148,7 @@ def _run(landscape: Landscape, dynamics: Dynamics, start: Any, reactant: Region,
                                n_replicas=s["n_replicas"], n_runs=s["n_runs"], seed=s["seed"], threads=s["threads"],
                                lanes=s["lanes"], bridge=s["bridge"], divergence_bound=s["divergence_bound"],
                                max_iterations=s["max_iterations"], max_steps=max_steps,
-                               record_reactive=record_reactive, progress=bar)
+                               record_reactive=record_reactive, k=s["k"], progress=bar)
     finally:
         bar.close()
 
@@ -220,6 +221,7 @@ def splitting(
     score: Score | None = None,
     n_replicas: int = 100,
     n_runs: int = 10,
+    k: int = 1,
     seed: int | None = None,
     threads: int | None = None,
     lanes: int | None = None,
@@ -248,6 +250,9 @@ def splitting(
     score : the reaction coordinate (`escapade.scores`), increasing toward B. Default: `SignedDistance(product)`,
         minus the distance to B (0 on its boundary). A poor score gives a correct but noisier answer.
     n_replicas : N >= 2 per run. n_runs : independent runs; the interval is a t interval over them (needs >= 2).
+    k : the level of an iteration is the k-th lowest maximum (default 1), so at least k replicas die and continue
+        together: still unbiased, a little more variance per replica (about (k - 1)/N more), and k continuations of a
+        run share the lanes where few runs would leave them idle (n_runs small against `lanes` times `threads`).
     seed, threads, lanes : as for `simulate`; the result is bitwise the same for any `threads` and `lanes`. A thread
         advances the continuations of up to `lanes` runs together (default 128 in one dimension, 64 otherwise): with
         one replica killed per iteration, a thread fills its lanes only when it holds that many runs.
@@ -264,7 +269,7 @@ def splitting(
     """
     score = _check_problem(landscape, dynamics, reactant, product, score)
     s = _settings(landscape.dim, n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence,
-                  divergence_bound)
+                  divergence_bound, k)
     cap = _steps_cap(dynamics, t_max, max_steps)
     record = as_int("record_reactive", record_reactive, minimum=0, maximum=s["n_replicas"])
     start, desc, _ = _start(x0, landscape.dim)
@@ -357,6 +362,7 @@ def rare_exit_time(
     n_loops: int = 10_000,
     n_replicas: int = 100,
     n_runs: int = 10,
+    k: int = 1,
     seed: int | None = None,
     threads: int | None = None,
     lanes: int | None = None,
@@ -393,7 +399,7 @@ def rare_exit_time(
     """
     score = _check_problem(landscape, dynamics, reactant, product, score)
     s = _settings(landscape.dim, n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence,
-                  divergence_bound)
+                  divergence_bound, k)
     cap = _steps_cap(dynamics, t_max, max_steps)
     n_loops = as_int("n_loops", n_loops, minimum=2)
     n_pilot = as_int("n_pilot", n_pilot, minimum=10)

@@ -3,10 +3,10 @@
 //
 // The generalized algorithm (Bréhier, Gazeau, Goudenège, Lelièvre & Rousset 2016), unbiased in discrete time. N
 // replicas run from the start until they reach A or B; each keeps its highest score. At every iteration the level
-// Z is the lowest of those maxima; every replica whose maximum is <= Z is killed (ties die together) and becomes
-// a copy of a survivor chosen uniformly, branched at the first step where the survivor's score exceeded Z and
-// continued with fresh noise until A or B. The run stops when every replica has reached B (or all are killed:
-// extinction, estimate 0). Its estimate is prod_q (1 - K_q / N) * (replicas in B) / N, K_q the killed at
+// Z is the lowest of those maxima (the k-th lowest with k > 1); every replica whose maximum is <= Z is killed (ties
+// die together) and becomes a copy of a survivor chosen uniformly, branched at the first step where the survivor's
+// score exceeded Z and continued with fresh noise until A or B. The run stops when Z reaches B (every replica, or
+// all but at most k - 1, in B) or all are killed (extinction, estimate 0). Its estimate is prod_q (1 - K_q / N) * (replicas in B) / N, K_q the killed at
 // iteration q. A replica stores only the points where its score set a new record since its last branch point: the
 // only possible branch points above the current level (levels only rise).
 //
@@ -64,6 +64,7 @@ struct SplittingConfig {
   std::int64_t max_iterations = 0;  // a run still going after this many iterations stops (status IterationCap)
   std::int64_t max_steps = 0;       // a replica whose path reaches this step is censored
   int record_reactive = 0;          // keep the paths of up to this many replicas of run 0 that reached B
+  int k = 1;  // the level is the k-th lowest maximum: at least k replicas die per iteration, their continuations together
 };
 
 struct SplittingProblem {
@@ -77,7 +78,7 @@ struct SplittingProblem {
 
 // How a run ended. Values are part of the Python API.
 enum class SplittingStatus : std::int8_t {
-  Finished = 0,      // every replica reached B
+  Finished = 0,      // the level reached B: every replica (k = 1), or all but at most k - 1, in B
   Extinct = 1,       // every replica was at the level: all killed, the estimate is 0
   IterationCap = 2,  // max_iterations reached first: the estimate is not unbiased
   Interrupted = 3,   // stopped by Ctrl-C, or never started
@@ -118,6 +119,8 @@ inline void validate(const SplittingProblem& pb, const SplittingConfig& cfg) {
   validate_splitting_dynamics(pb.landscape, pb.dynamics);
   require(cfg.n_replicas >= 2 && cfg.n_replicas <= kMaxReplicas, "n_replicas", cfg.n_replicas,
           "between 2 and " + std::to_string(kMaxReplicas));
+  require(cfg.k >= 1 && cfg.k < cfg.n_replicas, "k", cfg.k,
+          "between 1 and n_replicas - 1 (" + std::to_string(cfg.n_replicas - 1) + ")");
   require(cfg.n_runs >= 1, "n_runs", cfg.n_runs, "a positive integer");
   require(cfg.first_run >= 0 && cfg.first_run + cfg.n_runs <= kMaxRuns, "n_runs", cfg.first_run + cfg.n_runs,
           "at most " + std::to_string(kMaxRuns) + " runs in all");
@@ -560,9 +563,16 @@ class SplittingBlock {
       // Every replica is settled, so the heap holds all N: its top is the level, and the replicas at the level
       // come off it (in ascending index order after the sort, which fixes the bits).
       auto& heap = run.settled;
-      const double level = heap.front().first;
-      if (level == std::numeric_limits<double>::infinity()) return finish(slot, SplittingStatus::Finished);
+      // The level is the k-th lowest maximum; once it is +inf (at most k - 1 replicas are not in B) the run is over.
       killed.clear();
+      double level = -std::numeric_limits<double>::infinity();
+      for (int i = 0; i < cfg.k; ++i) {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+        level = heap.back().first;
+        killed.push_back(heap.back().second);
+        heap.pop_back();
+      }
+      if (level == std::numeric_limits<double>::infinity()) return finish(slot, SplittingStatus::Finished);
       while (!heap.empty() && heap.front().first <= level) {
         std::pop_heap(heap.begin(), heap.end(), std::greater<>());
         killed.push_back(heap.back().second);
