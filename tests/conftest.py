@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import functools
 import math
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +219,31 @@ def write_config(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def interrupt_child(script: str, mode: str, cwd: Path, env: dict | None = None) -> tuple[str, str, int]:
+    """Run `python -c script mode`, wait for it to print "started" and run on for 1.5 s, send it SIGINT, and return
+    its (stdout, stderr, return code); fails the test if it ends by itself first or hangs 30 s after the signal."""
+    proc = subprocess.Popen([sys.executable, "-c", script, mode], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        try:
+            proc.wait(timeout=1.5)  # let the run get going; it must not end by itself
+        except subprocess.TimeoutExpired:
+            pass
+        assert proc.poll() is None, proc.stderr.read()
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=30)  # a hang check, not a timing requirement
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail(f"still running 30 s after SIGINT; stdout: {out!r}; stderr: {err[-3000:]!r}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        proc.stdout.close()
+        proc.stderr.close()
+    return out, err, proc.returncode

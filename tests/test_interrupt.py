@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from conftest import interrupt_child
 
 
 CHILD = textwrap.dedent(
@@ -38,35 +37,11 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.parametrize("mode", ["reraise", "catch"])
 def test_ctrl_c_stops_a_long_run(tmp_path, mode):
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, mode],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout.readline().strip() == "started"
-        try:
-            proc.wait(timeout=1.5)  # let the run get going; it must not end by itself
-        except subprocess.TimeoutExpired:
-            pass
-        assert proc.poll() is None, proc.stderr.read()
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=30)  # a hang check, not a timing requirement
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            pytest.fail(f"still running 30 s after SIGINT; stdout: {out!r}; stderr: {err[-3000:]!r}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    out, err, returncode = interrupt_child(CHILD, mode, tmp_path)
     assert "finished" not in out
     if mode == "reraise":
         assert "KeyboardInterrupt" in err
-        assert proc.returncode != 0
+        assert returncode != 0
     else:
-        assert proc.returncode == 0, err
+        assert returncode == 0, err
         assert "after 100" in out

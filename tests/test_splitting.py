@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -27,6 +26,8 @@ import escapade as esc
 from escapade import analysis
 from escapade.scores import (Compiled, Distance, Linear, Negated, NormalizedDistance, Quadratic, SignedDistance,
                              default_score)
+
+from conftest import interrupt_child
 
 A_EDGE, B_EDGE = -0.9, 0.0
 A = esc.HalfSpace([1.0], A_EDGE)   # {x < -0.9}
@@ -722,33 +723,12 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.parametrize("mode", ["reraise", "catch"])
 def test_ctrl_c_stops_a_long_splitting_run(tmp_path, mode):
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, mode], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=child_env())
-    try:
-        assert proc.stdout.readline().strip() == "started"
-        try:
-            proc.wait(timeout=1.5)  # let the run get going; it must not end by itself
-        except subprocess.TimeoutExpired:
-            pass
-        assert proc.poll() is None, proc.stderr.read()
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=30)  # a hang check, not a timing requirement
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            pytest.fail(f"still running 30 s after SIGINT; stdout: {out!r}; stderr: {err[-3000:]!r}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        proc.stdout.close()
-        proc.stderr.close()
+    out, err, returncode = interrupt_child(CHILD, mode, tmp_path, env=child_env())
     assert "finished" not in out
     if mode == "reraise":
-        assert "KeyboardInterrupt" in err and proc.returncode != 0
+        assert "KeyboardInterrupt" in err and returncode != 0
     else:
-        assert proc.returncode == 0, err
+        assert returncode == 0, err
         assert "after 2" in out
 
 

@@ -600,6 +600,104 @@ class LaneBlock {
 
 }  // namespace detail
 
+namespace detail {
+
+// Asks the caller (Ctrl-C, progress) at most every 100 ms, unless forced, with the number of finished items; a
+// true answer stops the run and marks it interrupted. Called from the calling thread only (thread 0).
+class Poller {
+ public:
+  Poller(const PollFn& poll, const std::atomic<std::int64_t>& finished, std::atomic<bool>& stop, bool& interrupted)
+      : poll_(poll), finished_(finished), stop_(stop), interrupted_(interrupted) {}
+  bool active() const { return static_cast<bool>(poll_); }
+  void operator()(bool force) {
+    if (!poll_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    if (poll_(finished_.load(std::memory_order_relaxed))) {
+      interrupted_ = true;
+      stop_.store(true);
+    }
+  }
+
+ private:
+  const PollFn& poll_;
+  const std::atomic<std::int64_t>& finished_;
+  std::atomic<bool>& stop_;
+  bool& interrupted_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+// Each of `threads` OpenMP threads builds a block (make_block()) and steps it while it has work and nothing stopped
+// the run; the first exception stops every thread and is rethrown here. Thread 0, the calling thread, polls.
+template <class MakeBlock>
+void run_blocks(int threads, std::atomic<bool>& stop, Poller& poll, MakeBlock&& make_block) {
+  using clock = std::chrono::steady_clock;
+  std::atomic<int> working{threads};
+  std::mutex done_mutex;  // with `done`: the calling thread sleeps until the last block finishes
+  std::condition_variable done;
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto fail = [&] {
+    std::lock_guard<std::mutex> lock(error_mutex);
+    if (!error) error = std::current_exception();
+    stop.store(true);
+  };
+#pragma omp parallel num_threads(threads)
+  {
+    const bool master = omp_get_thread_num() == 0;
+    try {
+      auto block = make_block();
+      // A clock read costs tens of ns, and a block-step takes from about 0.2 us (64 lanes in 1-D) to seconds
+      // (large d): the master reads the clock every `stride` block-steps, the stride doubling while reads come
+      // less than 1 ms apart and halving once they are more than 4 ms apart (at most 256, so a poll is late
+      // by a few ms, or by one block-step when a block-step is slow).
+      int stride = 1, countdown = 1;
+      auto last_read = clock::now();
+      while (block.has_work() && !stop.load(std::memory_order_relaxed)) {
+        block.step();
+        if (master && poll.active() && --countdown == 0) {
+          const auto now = clock::now();
+          const auto gap = now - last_read;
+          last_read = now;
+          if (gap < std::chrono::milliseconds(1) && stride < 256)
+            stride *= 2;
+          else if (gap > std::chrono::milliseconds(4) && stride > 1)
+            stride /= 2;
+          countdown = stride;
+          poll(false);
+        }
+      }
+    } catch (...) {
+      fail();
+    }
+    {
+      std::lock_guard<std::mutex> lock(done_mutex);
+      working.fetch_sub(1);
+    }
+    done.notify_all();
+    // The calling thread keeps answering Ctrl-C and progress until every block is done: it wakes when the last
+    // block finishes, or every 20 ms to poll.
+    if (master) {
+      try {
+        std::unique_lock<std::mutex> lock(done_mutex);
+        while (working.load() > 0 && !stop.load()) {
+          done.wait_for(lock, std::chrono::milliseconds(20));
+          if (working.load() == 0) break;
+          lock.unlock();  // the poll may wait for the GIL: the other threads must not wait for it
+          poll(false);
+          lock.lock();
+        }
+      } catch (...) {
+        fail();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace detail
+
 inline int default_threads() { return omp_get_max_threads(); }
 
 inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const PollFn& poll = {}) {
@@ -624,86 +722,15 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
   out.trajectories.resize(static_cast<std::size_t>(std::clamp<std::int64_t>(cfg.record_paths - cfg.first_path, 0, cfg.n_paths)));
 
   detail::RunState rs{pb, cfg, out};
-  std::atomic<int> working{cfg.threads};
-  std::mutex done_mutex;  // with `done`: the calling thread sleeps until the last block finishes
-  std::condition_variable done;
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  using clock = std::chrono::steady_clock;
-  auto last_poll = clock::now();
-  auto maybe_poll = [&](bool force) {  // thread 0 only
-    if (!poll) return;
-    const auto now = clock::now();
-    if (!force && now - last_poll < std::chrono::milliseconds(100)) return;
-    last_poll = now;
-    if (poll(rs.finished.load(std::memory_order_relaxed))) {
-      out.interrupted = true;
-      rs.stop.store(true);
-    }
-  };
-
-#pragma omp parallel num_threads(cfg.threads)
-  {
-    const bool master = omp_get_thread_num() == 0;
-    try {
-      detail::LaneBlock block(rs, cfg.lanes);
-      // A clock read costs tens of ns, and a block-step takes from about 0.2 us (64 lanes in 1-D) to seconds
-      // (large d): the master reads the clock every `stride` block-steps, the stride doubling while reads come
-      // less than 1 ms apart and halving once they are more than 4 ms apart (at most 256, so a poll is late
-      // by a few ms, or by one block-step when a block-step is slow).
-      int stride = 1, countdown = 1;
-      auto last_read = clock::now();
-      while (block.has_work() && !rs.stop.load(std::memory_order_relaxed)) {
-        block.step();
-        if (master && poll && --countdown == 0) {
-          const auto now = clock::now();
-          const auto gap = now - last_read;
-          last_read = now;
-          if (gap < std::chrono::milliseconds(1) && stride < 256)
-            stride *= 2;
-          else if (gap > std::chrono::milliseconds(4) && stride > 1)
-            stride /= 2;
-          countdown = stride;
-          maybe_poll(false);
-        }
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-      rs.stop.store(true);
-    }
-    {
-      std::lock_guard<std::mutex> lock(done_mutex);
-      working.fetch_sub(1);
-    }
-    done.notify_all();
-    // The calling thread keeps answering Ctrl-C and progress until every block is done: it wakes when the last
-    // block finishes, or every 20 ms to poll.
-    if (master) {
-      try {
-        std::unique_lock<std::mutex> lock(done_mutex);
-        while (working.load() > 0 && !rs.stop.load()) {
-          done.wait_for(lock, std::chrono::milliseconds(20));
-          if (working.load() == 0) break;
-          lock.unlock();  // the poll may wait for the GIL: the other threads must not wait for it
-          maybe_poll(false);
-          lock.lock();
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        rs.stop.store(true);
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  detail::Poller poller(poll, rs.finished, rs.stop, out.interrupted);
+  detail::run_blocks(cfg.threads, rs.stop, poller, [&] { return detail::LaneBlock(rs, cfg.lanes); });
   for (std::size_t i = 0; i < n; ++i) {
     if (!out.interrupted && out.status[i] == static_cast<std::int8_t>(Status::Running))
       throw std::logic_error("escapade engine: path " + std::to_string(cfg.first_path + static_cast<std::int64_t>(i)) +
                              " was never finished (internal error)");
     out.total_steps += out.exit_step[i];
   }
-  if (!out.interrupted) maybe_poll(true);
+  if (!out.interrupted) poller(true);
   return out;
 }
 

@@ -18,21 +18,16 @@
 // lane count or run order.
 #pragma once
 
-#include <omp.h>
-
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
-#include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -231,24 +226,20 @@ class SplittingBlock {
     width_ = std::min(8, L_);
   }
 
-  // Runs runs until none is left; returns early when the shared stop flag is set. `tick` is called after every
-  // block-step (the master thread polls there).
-  template <class Tick>
-  void work(Tick&& tick) {
-    for (;;) {
-      if (sh_.stop.load(std::memory_order_relaxed)) return;
-      admit();
-      if (n_active_ == 0) {
-        if (waiting() == 0) {
-          if (n_runs_ == 0) return;
-          throw std::logic_error("escapade splitting: a run waits with nothing to run (internal error)");
-        }
-        phase_ = 0;  // nothing in flight: the next block-step starts a quad
-      }
-      if (phase_ == 0) assign();
-      step();
-      tick();
+  // Work left: runs held, or runs no thread has taken yet.
+  bool has_work() const { return n_runs_ > 0 || sh_.next.load(std::memory_order_relaxed) < sh_.cfg.n_runs; }
+
+  // Take runs up to the thread's share, give waiting continuations free lanes at a quad's start, and advance the
+  // block one step.
+  void step() {
+    admit();
+    if (n_runs_ == 0) return;  // the other threads took the last runs
+    if (n_active_ == 0) {
+      if (waiting() == 0) throw std::logic_error("escapade splitting: a run waits with nothing to run (internal error)");
+      phase_ = 0;  // nothing in flight: the next block-step starts a quad
     }
+    if (phase_ == 0) assign();
+    advance();
   }
 
  private:
@@ -390,7 +381,7 @@ class SplittingBlock {
     std::fill(events_.begin() + width_, events_.end(), 0);  // the last pass of lane_events reads whole vectors
   }
 
-  void step() {
+  void advance() {
     const SplittingProblem& pb = sh_.pb;
     const SplittingConfig& cfg = sh_.cfg;
     const int w = width_, s = phase_;
@@ -735,54 +726,8 @@ inline SplittingResult splitting(const SplittingProblem& pb, const SplittingConf
   out.reactive_time.assign(n, std::numeric_limits<double>::quiet_NaN());
 
   detail::SplitShared sh{pb, cfg, out};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  std::atomic<int> working{cfg.threads};
-  using clock = std::chrono::steady_clock;
-  auto last_poll = clock::now();
-  auto maybe_poll = [&] {  // master thread only
-    if (!poll) return;
-    const auto now = clock::now();
-    if (now - last_poll < std::chrono::milliseconds(100)) return;
-    last_poll = now;
-    if (poll(sh.finished.load(std::memory_order_relaxed))) {
-      out.interrupted = true;
-      sh.stop.store(true);
-    }
-  };
-
-#pragma omp parallel num_threads(cfg.threads)
-  {
-    const bool master = omp_get_thread_num() == 0;
-    try {
-      detail::SplittingBlock block(sh, cfg.lanes, max_runs);
-      int countdown = 64;
-      block.work([&] {
-        if (master && --countdown == 0) {
-          countdown = 64;
-          maybe_poll();
-        }
-      });
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-      sh.stop.store(true);
-    }
-    working.fetch_sub(1);
-    if (master) {  // keep answering Ctrl-C until the other threads are done
-      try {
-        while (working.load() > 0 && !sh.stop.load()) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          maybe_poll();
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        sh.stop.store(true);
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  detail::Poller poller(poll, sh.finished, sh.stop, out.interrupted);
+  detail::run_blocks(cfg.threads, sh.stop, poller, [&] { return detail::SplittingBlock(sh, cfg.lanes, max_runs); });
   for (std::int64_t s : out.steps) out.total_steps += s;
   return out;
 }
