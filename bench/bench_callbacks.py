@@ -9,7 +9,12 @@ Workloads (overdamped Langevin, Euler-Maruyama, discrete monitoring, one thread 
           T = 0.8, x0 = 0 (the global minimum), exit from the ball of radius 0.5 around it, dt = 1e-3
           (mean exit time about 7)
 
-    python bench/bench_callbacks.py [--paths 2000] [--threads 1] [--json out.json]
+Then the overhead of one batched call: W1 with the numpy gradient x^3 - x at `lanes` = 8, 64, 256, 1024 (every
+path censored after 20,000 steps, one thread), the run's wall time per call minus the built-in landscape's on the
+same work, minus the gradient function's own time on a block of that size called from Python in a loop: what
+escapade spends around each call (taking the GIL, the array views, the call, checking and copying the result).
+
+    python bench/bench_callbacks.py [--paths 2000] [--threads 1] [--json out.json] [--overhead-only]
 """
 from __future__ import annotations
 
@@ -256,13 +261,51 @@ def measure(name, w, n_paths, threads):
     return rows
 
 
+def call_overhead(lanes: int, steps: int = 20_000, repeat: int = 3) -> dict:
+    """Microseconds per batched call outside the user's function and outside the engine's own work."""
+    n_paths = max(2 * lanes, 1024)
+    calls = (n_paths // lanes) * steps
+
+    def wall(landscape):
+        best = math.inf
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            esc.simulate(landscape, esc.Langevin(temperature=1 / 16, dt=1e-3), x0=[-1.0],
+                         stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=n_paths, max_steps=steps, seed=1,
+                         threads=1, lanes=lanes, bridge=False, progress=False)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    batched = wall(esc.BatchedLandscape(1, w1_gradient_numpy))
+    builtin = wall(esc.DoubleWell())
+    x = np.random.default_rng(0).uniform(-1.5, 0.0, (lanes, 1))
+    x.flags.writeable = False
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        w1_gradient_numpy(x)
+    fn = (time.perf_counter() - t0) / steps
+    us = 1e6 / calls
+    return dict(lanes=lanes, calls=calls, us_per_call=batched * us, us_builtin_per_call=builtin * us,
+                us_function=fn * 1e6, us_overhead=(batched - builtin) * us - fn * 1e6)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--paths", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workloads", default="W1,ackley")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--overhead-only", action="store_true", help="only the per-call overhead table")
     args = ap.parse_args()
+    overhead = [call_overhead(lanes) for lanes in (8, 64, 256, 1024)]
+    print(f"{'batched call, W1':18} {'us/call':>8} {'built-in':>9} {'function':>9} {'overhead':>9}")
+    for o in overhead:
+        print(f"{'lanes=' + str(o['lanes']):18} {o['us_per_call']:8.2f} "
+              f"{o['us_builtin_per_call']:9.2f} {o['us_function']:9.2f} {o['us_overhead']:9.2f}")
+    if args.overhead_only:
+        if args.json:
+            args.json.write_text(json.dumps({"machine": machine_info(), "overhead": overhead}, indent=1))
+        return
     rows = []
     for name in args.workloads.split(","):
         rows += measure(name, WORKLOADS[name], args.paths, args.threads)
@@ -278,7 +321,7 @@ def main() -> None:
             print(f"{'':8} {'  its gradient calls take':45} {100 * r['gradient_share']:13.0f}% of its wall time: "
                   f"no engine calling them can be more than {r['speedup_ceiling']:.2f}x faster")
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine_info(), "rows": rows}, indent=1))
+        args.json.write_text(json.dumps({"machine": machine_info(), "rows": rows, "overhead": overhead}, indent=1))
 
 
 if __name__ == "__main__":

@@ -275,6 +275,27 @@ def test_brownian_forcing_has_brownian_statistics():
     np.testing.assert_array_equal(w(np.array([2.0]), seed=1, path=0), w(np.array([2.0]), seed=1, path=0))
 
 
+def test_brownian_forcing_bits_do_not_depend_on_the_order_of_calls():
+    """Each thread keeps a path's chain of dyadic intervals between calls and climbs only as far as a new time needs;
+    every value must be the one a walk from the root gives (a fresh forcing object has no chain yet), whatever the
+    order of times and paths, including paths that share a slot of the table (0, 256, 512)."""
+    kw = dict(horizon=4.0, dim=3, resolution=1e-3)
+    w = esc.BrownianForcing(1.3, **kw)
+    rng = np.random.default_rng(0)
+    grid = np.arange(0.0, 4.2, 0.0037)  # forward in steps, past the horizon at the end
+    times = np.concatenate([grid, rng.uniform(-0.5, 4.5, 60), grid[::-7], [2.0, 1.0, 0.5, 4.0, 0.0, 1e9]])
+    for path in (0, 256, 1, 512):
+        got = w(times, seed=9, path=path)
+        for k in rng.choice(len(times), 40, replace=False).tolist() + [len(times) - 1]:
+            fresh = esc.BrownianForcing(1.3, **kw)(times[k:k + 1], seed=9, path=path)
+            np.testing.assert_array_equal(got[k:k + 1], fresh)
+    # interleaved paths, one time at a time: each call meets another path's chain in the shared slot
+    for t in grid[::13]:
+        for path in (0, 256):
+            np.testing.assert_array_equal(w([t], seed=9, path=path),
+                                          esc.BrownianForcing(1.3, **kw)([t], seed=9, path=path))
+
+
 @pytest.mark.parametrize("method, noise", [("rk4", 0.0), ("dp54", 0.0), ("euler", 0.3), ("euler", 0.0)])
 @pytest.mark.parametrize("forcing", [esc.BrownianForcing(1.0, horizon=5.0), esc.RandomDirections(2.0, 0.3)])
 def test_forced_runs_are_bitwise_the_same_for_any_thread_count(method, noise, forcing):

@@ -19,12 +19,20 @@ using namespace pybind11::literals;
 
 namespace {
 
-// A read-only numpy view of engine memory, valid only during the call it is passed to.
+// A read-only numpy view of engine memory, valid only during the call it is passed to. Made with numpy's C API
+// directly: no owner object, no copy and no shape vector, the cheapest array numpy makes (a callback's overhead
+// is paid once per block-step).
 template <class T>
-py::array_t<T> view(const T* data, std::vector<py::ssize_t> shape) {
-  py::array_t<T> a(shape, data, py::capsule(data, [](void*) {}));
-  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-  return a;
+py::object view(const T* data, std::initializer_list<py::ssize_t> shape) {
+  const auto& api = py::detail::npy_api::get();
+  Py_intptr_t dims[2] = {0, 0};
+  int nd = 0;
+  for (const py::ssize_t n : shape) dims[nd++] = n;
+  PyObject* descr = api.PyArray_DescrFromType_(py::detail::npy_format_descriptor<T>::value);  // stolen below
+  PyObject* a = api.PyArray_NewFromDescr_(api.PyArray_Type_, descr, nd, dims, nullptr, const_cast<T*>(data),
+                                          api.NPY_ARRAY_C_CONTIGUOUS_ | api.NPY_ARRAY_ALIGNED_, nullptr);
+  if (a == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(a);
 }
 
 // A user's Python function and the name errors give it. Calls hold the GIL; anything wrong -- an exception, a
@@ -43,32 +51,35 @@ struct Callback {
   }
 
   template <class... Args>
-  py::object call(const py::object& error, const char* kind, Args&&... args) const {
-    try {
-      return fn(std::forward<Args>(args)...);
-    } catch (py::error_already_set& e) {
-      if (!e.matches(PyExc_Exception)) throw;
-      const std::string what = "raised " + py::str(e.type().attr("__name__")).cast<std::string>() + ": " +
-                               py::str(e.value()).cast<std::string>();
-      py::raise_from(e, error.ptr(), (std::string(kind) + " callback " + name + " " + what).c_str());
-      throw py::error_already_set();
-    }
+  py::object call(const py::object& error, const char* kind, const Args&... args) const {
+    // A vectorcall: no argument tuple is built.
+    PyObject* argv[] = {args.ptr()...};
+    PyObject* result = PyObject_Vectorcall(fn.ptr(), argv, sizeof...(Args), nullptr);
+    if (result != nullptr) return py::reinterpret_steal<py::object>(result);
+    py::error_already_set e;
+    if (!e.matches(PyExc_Exception)) throw e;
+    const std::string what = "raised " + py::str(e.type().attr("__name__")).cast<std::string>() + ": " +
+                             py::str(e.value()).cast<std::string>();
+    py::raise_from(e, error.ptr(), (std::string(kind) + " callback " + name + " " + what).c_str());
+    throw py::error_already_set();
   }
 
   // Calls fn and copies its result, an array of `shape`, to out; x (n_points x d) is checked for NaN rows.
   template <class... Args>
-  void call_into(const py::object& error, const char* kind, double* out, std::vector<py::ssize_t> shape,
-                 const double* x, int n_points, int d, Args&&... args) const {
-    const py::object result = call(error, kind, std::forward<Args>(args)...);
+  void call_into(const py::object& error, const char* kind, double* out, std::initializer_list<py::ssize_t> shape,
+                 const double* x, int n_points, int d, const Args&... args) const {
     using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
-    const Array a = Array::ensure(result);
+    const py::object result = call(error, kind, args...);
+    // A C-contiguous float64 array (what numpy code returns) is read in place; anything else is converted.
+    const Array a = Array::check_(result) ? py::reinterpret_borrow<Array>(result) : Array::ensure(result);
     if (!a) fail(error, kind, "must return an array (anything numpy.asarray takes), got " +
                                    py::str(py::type::of(result).attr("__name__")).cast<std::string>());
     bool same = a.ndim() == static_cast<py::ssize_t>(shape.size());
-    for (std::size_t i = 0; same && i < shape.size(); ++i) same = a.shape(static_cast<py::ssize_t>(i)) == shape[i];
+    py::ssize_t axis = 0;
+    for (const py::ssize_t n : shape) same = same && a.shape(axis++) == n;
     if (!same) {
-      std::vector<py::ssize_t> got(a.shape(), a.shape() + a.ndim());
-      fail(error, kind, "must return an array of shape " + py::str(py::tuple(py::cast(shape))).cast<std::string>() +
+      std::vector<py::ssize_t> want(shape), got(a.shape(), a.shape() + a.ndim());
+      fail(error, kind, "must return an array of shape " + py::str(py::tuple(py::cast(want))).cast<std::string>() +
                             ", got " + py::str(py::tuple(py::cast(got))).cast<std::string>());
     }
     const long size = static_cast<long>(a.size());
@@ -80,7 +91,7 @@ struct Callback {
   void check_nan(const py::object& error, const char* kind, const double* out, long per_point, const double* x,
                  int n_points, int d) const {
     bool nan = false;
-    for (long i = 0; i < per_point * n_points; ++i) nan = nan || std::isnan(out[i]);
+    for (long i = 0; i < per_point * n_points; ++i) nan |= out[i] != out[i];  // vectorizes, unlike || isnan
     if (!nan) return;
     for (int l = 0; l < n_points; ++l) {
       const double* xl = x + static_cast<long>(l) * d;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -84,12 +85,16 @@ class PeriodicForcing final : public Forcing {
 // dyadic interval [a, b] is (B(a) + B(b)) / 2 + sqrt((b - a) / 4) Z_k, Z_k the n normals of node k (heap order:
 // node 1 is [0, horizon], node k's halves are 2k and 2k + 1). After `levels` halvings B is interpolated
 // linearly, so w is the exact Brownian path at the 2^levels + 1 dyadic times and piecewise linear between them.
-// Each node's normals come from (seed, path, node): w(t) at any t costs levels + 1 nodes. Beyond the horizon
-// B is held at B(horizon).
+// Each node's normals come from (seed, path, node). Beyond the horizon B is held at B(horizon).
+//
+// A walk from the root costs levels + 1 nodes; each thread instead keeps, per path, the chain of intervals from
+// the root to the last leaf it visited, climbs only as far as the new time needs and descends from there. Times
+// that advance by a step cost O(1) nodes amortized (like incrementing a binary counter), and every value is the
+// same arithmetic on the same inputs as the walk from the root, so the bits do not depend on the order of calls.
 class BrownianForcing final : public Forcing {
  public:
   BrownianForcing(int dim, double scale, double horizon, int levels)
-      : n_(dim), scale_(scale), T_(horizon), L_(levels) {
+      : n_(dim), scale_(scale), T_(horizon), L_(levels), id_(next_id()) {
     require(dim >= 1, "dim", dim, "a positive integer");
     require(std::isfinite(scale), "scale", scale, "finite");
     require(std::isfinite(horizon) && horizon > 0, "horizon", horizon, "a positive finite number");
@@ -99,33 +104,92 @@ class BrownianForcing final : public Forcing {
   std::string name() const override { return "Brownian"; }
   int levels() const { return L_; }
   void eval(double t, std::uint64_t seed, std::uint64_t path, double* w) const override {
-    thread_local std::vector<double> buf;
-    buf.resize(static_cast<std::size_t>(3 * n_));
-    double *Ba = buf.data(), *Bb = Ba + n_, *z = Bb + n_;
-    normals(seed, path, 0, z);
+    Chain& c = chain(seed, path);
     const double tc = std::min(std::max(t, 0.0), T_);
-    for (int i = 0; i < n_; ++i) {
-      Ba[i] = 0.0;
-      Bb[i] = std::sqrt(T_) * z[i];
-    }
-    double a = 0.0, b = T_;
-    std::uint64_t node = 1;
-    for (int level = 0; level < L_; ++level) {
-      const double mid = 0.5 * (a + b), sd = std::sqrt(0.25 * (b - a));
-      normals(seed, path, node, z);
-      const bool right = tc >= mid;
-      for (int i = 0; i < n_; ++i) {
-        const double Bm = 0.5 * (Ba[i] + Bb[i]) + sd * z[i];
-        (right ? Ba[i] : Bb[i]) = Bm;
-      }
-      (right ? a : b) = mid;
-      node = 2 * node + (right ? 1 : 0);
-    }
+    int level = c.depth;
+    while (level > 0 && !c.covers(level, tc, T_)) --level;  // climb: level 0, the root, covers [0, horizon]
+    for (; level < L_; ++level) descend(c, level, tc, seed, path);
+    c.depth = L_;
+    const double a = c.a[L_], b = c.b[L_];
+    const double* Ba = c.Ba(L_);
+    const double* Bb = c.Bb(L_);
     const double theta = b > a ? (tc - a) / (b - a) : 0.0;
     for (int i = 0; i < n_; ++i) w[i] = scale_ * (Ba[i] + theta * (Bb[i] - Ba[i]));
   }
 
  private:
+  // The intervals [a[l], b[l]] from the root (l = 0) to the leaf (l = levels), their nodes and the values of B at
+  // their ends (B[2 n l .. 2 n l + n) at a[l], the next n at b[l]).
+  struct Chain {
+    std::uint64_t owner = 0, seed = 0, path = 0;
+    int depth = -1;  // the deepest valid level; -1: none
+    std::vector<double> a, b, B;
+    std::vector<std::uint64_t> node;
+    double* Ba(int l) { return B.data() + static_cast<std::size_t>(2 * l) * n; }
+    double* Bb(int l) { return Ba(l) + n; }
+    int n = 0;
+    // Whether the walk from the root to time tc passes through level l's interval: it goes right at a midpoint
+    // m when tc >= m, so an interval holds [a, b), and the last one also its end, the horizon.
+    bool covers(int l, double tc, double horizon) const {
+      return a[l] <= tc && (tc < b[l] || b[l] == horizon);
+    }
+  };
+
+  static std::uint64_t next_id() {
+    static std::atomic<std::uint64_t> counter{0};
+    return ++counter;
+  }
+
+  // This thread's chain for (seed, path): one slot per path modulo the table size (a block's lanes have
+  // consecutive paths, so they do not collide); a slot of another forcing, seed or path restarts at the root.
+  Chain& chain(std::uint64_t seed, std::uint64_t path) const {
+    constexpr std::size_t kSlots = 256;
+    thread_local std::vector<Chain> table(kSlots);
+    Chain& c = table[path % kSlots];
+    if (c.owner == id_ && c.seed == seed && c.path == path && c.depth >= 0) return c;
+    c.owner = id_;
+    c.seed = seed;
+    c.path = path;
+    c.n = n_;
+    c.a.resize(static_cast<std::size_t>(L_ + 1));
+    c.b.resize(static_cast<std::size_t>(L_ + 1));
+    c.node.resize(static_cast<std::size_t>(L_ + 1));
+    c.B.resize(static_cast<std::size_t>(2 * (L_ + 1)) * n_);
+    double* Ba = c.Ba(0);
+    double* Bb = c.Bb(0);
+    normals(seed, path, 0, Bb);
+    for (int i = 0; i < n_; ++i) {
+      Ba[i] = 0.0;
+      Bb[i] = std::sqrt(T_) * Bb[i];
+    }
+    c.a[0] = 0.0;
+    c.b[0] = T_;
+    c.node[0] = 1;
+    c.depth = 0;
+    return c;
+  }
+
+  // Level l + 1 of c: the half of level l's interval that holds tc, with B at its new end from node l's normals.
+  void descend(Chain& c, int l, double tc, std::uint64_t seed, std::uint64_t path) const {
+    const double a = c.a[l], b = c.b[l];
+    const double mid = 0.5 * (a + b), sd = std::sqrt(0.25 * (b - a));
+    const bool right = tc >= mid;
+    const double* Ba = c.Ba(l);
+    const double* Bb = c.Bb(l);
+    double* Ca = c.Ba(l + 1);
+    double* Cb = c.Bb(l + 1);
+    double* z = right ? Ca : Cb;  // the new end's slot receives the normals first
+    normals(seed, path, c.node[l], z);
+    for (int i = 0; i < n_; ++i) {
+      const double Bm = 0.5 * (Ba[i] + Bb[i]) + sd * z[i];
+      Ca[i] = right ? Bm : Ba[i];
+      Cb[i] = right ? Bb[i] : Bm;
+    }
+    c.a[l + 1] = right ? mid : a;
+    c.b[l + 1] = right ? b : mid;
+    c.node[l + 1] = 2 * c.node[l] + (right ? 1 : 0);
+  }
+
   void normals(std::uint64_t seed, std::uint64_t path, std::uint64_t node, double* z) const {
     WordStream rs(seed, path, kBrownianStep + node);
     for (int i = 0; i < n_; ++i) z[i] = rs.normal();
@@ -133,6 +197,7 @@ class BrownianForcing final : public Forcing {
   int n_;
   double scale_, T_;
   int L_;
+  std::uint64_t id_;  // tells this forcing's cached chains from another's
 };
 
 // w(t) = A v_k for t in [k tau, (k + 1) tau): v_k uniform on the unit sphere (a normal vector over its length),
