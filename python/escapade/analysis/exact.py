@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike
 from scipy.integrate import quad
 
 from .._validate import as_array, as_float, as_int, as_square_matrix
+from ..drifts import refuse_drift
 from ..regions import Ball, Ellipsoid
 
 if TYPE_CHECKING:
@@ -737,6 +738,7 @@ def _check_ends(lower: float, upper: float) -> tuple[float, float]:
 
 def _potential_function(potential: object) -> ScalarFunction:
     """U(x) as a float function, from a callable or from a 1-D landscape (its value)."""
+    refuse_drift("potential", potential, "a potential U(x)")
     value = getattr(potential, "value", None)
     if callable(value):
         _check_landscape_dim(potential, "potential")
@@ -922,6 +924,7 @@ _CHAIN_TAIL = 50.0
 
 def _gradient_function(gradient: object) -> Callable[[np.ndarray], np.ndarray]:
     """V' on 1-D arrays, from a 1-D landscape (its gradient) or a vectorized callable."""
+    refuse_drift("gradient", gradient, "the derivative V' of a potential")
     grad = getattr(gradient, "gradient", None)
     if callable(grad):
         _check_landscape_dim(gradient, "gradient")
