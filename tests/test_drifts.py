@@ -232,6 +232,8 @@ def test_tilted_periodic_exit_against_quadrature():
     drift = esc.TiltedPeriodic(F, barrier=V0)
     assert np.allclose(drift.field(np.array([[0.7]])), F - V0 * math.sin(0.7))
     exact = analysis.langevin_mean_exit_time_1d(lambda x: -V0 * math.cos(x) - F * x, T, 0.0, -2.0, 2.5)
+    # the general quadrature takes the 1-D drift as its a(x)
+    assert analysis.mean_exit_time_1d(drift, 2 * T, 0.0, -2.0, 2.5) == pytest.approx(exact, rel=1e-7)
     res = esc.simulate(drift, esc.Langevin(temperature=T, dt=1e-3), x0=[0.0], stop=esc.Box([-2.0], [2.5]),
                        n_paths=4000, t_max=500.0, seed=51)
     tau = res.exit_time

@@ -630,7 +630,7 @@ class CompiledDrift(Drift):
 
     dim: int = 1
     drift_fn: Any = None
-    time_dependent: bool = False  # type: ignore[assignment]
+    time_dependent: bool = False
     name: str = ""
 
     def __init__(self, dim: int, drift: Any, *, time_dependent: bool = False, name: str | None = None) -> None:
@@ -674,7 +674,7 @@ class BatchedDrift(Drift):
 
     dim: int = 1
     drift_fn: Any = None
-    time_dependent: bool = False  # type: ignore[assignment]
+    time_dependent: bool = False
     name: str = ""
 
     def __init__(self, dim: int, drift: Callable[..., Any], *, time_dependent: bool = False,
