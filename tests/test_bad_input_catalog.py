@@ -295,6 +295,7 @@ CATALOG = [
       id="BatchedDrift-time_dependent-string"),
     C(lambda: esc.Langevin(temperature=0.1, dt=0.01, forcing="w"), TypeError, "forcing",
       id="Langevin-forcing-string"),
+    C(lambda: esc.LevyLangevin(1.5, dt=0.01, forcing=3.0), TypeError, "forcing", id="LevyLangevin-forcing-float"),
     C(lambda: esc.Langevin(eps=0.1, dt=0.01, S="hessian", forcing=esc.Ramp([0.0], [1.0])), ValueError, "forcing",
       id="Langevin-forcing-with-hessian-noise"),
     C(lambda: esc.Langevin(temperature=0.1, dt=0.01, ito_correction=True), ValueError, "ito_correction",

@@ -326,3 +326,20 @@ def test_state_dependent_diffusion_against_quadrature_slow():
     res = esc.simulate(esc.DoubleWell(), dyn, x0=[-1.0], stop=esc.Box([-2.0], [0.5]), n_paths=40_000, t_max=500.0,
                        seed=65)
     exit_check(res, exact, rel=0.003)
+
+
+def test_levy_langevin_takes_a_forcing():
+    # At scale 0 the jump dynamics is the forced flow: x' = (x - dt grad f) + dt w(t), bit for bit with a numpy loop;
+    # without a forcing it keeps its bits and its params.
+    f, w = esc.DoubleWell(), esc.Ramp([0.2], [0.5])
+    dt, steps = 0.01, 200
+    res = esc.simulate(f, esc.LevyLangevin(1.5, 0.0, dt=dt, forcing=w), x0=[[-1.0]], max_steps=steps, seed=0)
+    x = np.array([[-1.0]])
+    for k in range(steps):
+        x = (x - dt * f.gradient(x)) + dt * w(k * dt)
+    assert np.array_equal(res.final_position, x)
+    args = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=32, t_max=5.0, seed=3)
+    plain = esc.simulate(f, esc.LevyLangevin(1.5, 0.5, dt=dt), **args)
+    zero = esc.simulate(f, esc.LevyLangevin(1.5, 0.5, dt=dt, forcing=esc.Ramp(0.0, 0.0)), **args)
+    assert np.array_equal(plain.exit_time, zero.exit_time, equal_nan=True)
+    assert "forcing" not in plain.params["dynamics"]

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "escapade/drift.hpp"
+#include "escapade/dynamics/levy_langevin.hpp"
 #include "escapade/dynamics/sde.hpp"
 #include "numpy.hpp"
 
@@ -66,6 +67,13 @@ void bind_drift(py::module_& m) {
     if (w.is_none()) return nullptr;
     return w.cast<std::shared_ptr<Forcing>>();
   };
+  // LevyLangevin with a forcing (the class is bound with the other dynamics).
+  m.def(
+      "forced_levy_langevin",
+      [forcing_of](double alpha, double scale, double dt, const py::object& forcing) {
+        return std::static_pointer_cast<Dynamics>(std::make_shared<LevyLangevin>(alpha, scale, dt, forcing_of(forcing)));
+      },
+      py::kw_only(), "alpha"_a, "scale"_a, "dt"_a, "forcing"_a);
   py::class_<SDE, Dynamics, std::shared_ptr<SDE>>(m, "SDE")
       .def(py::init([forcing_of](const py::object& forcing, double temperature, double dt) {
              return std::make_shared<SDE>(forcing_of(forcing), temperature, dt);

@@ -405,17 +405,40 @@ class LevyLangevin(Dynamics):
 
     alpha = 2 is `Langevin` at temperature scale**2 (L = sqrt(2) W). Jump noise has no Brownian bridge, so the
     crossing test between steps is off: exits are monitored at the steps.
+
+    `forcing` (a `Forcing`, as for `Langevin`) adds dt w(t) to each step, w at the step's start t = k dt.
     """
 
     alpha: float = 2.0
     scale: float = 1.0
+    forcing: Any = None
 
-    def __init__(self, alpha: float, scale: float = 1.0, *, dt: float) -> None:
+    def __init__(self, alpha: float, scale: float = 1.0, *, dt: float, forcing: Any = None) -> None:
         object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
         object.__setattr__(self, "alpha", _stable_alpha(alpha))
         object.__setattr__(self, "scale", as_float("scale", scale, nonnegative=True))
+        forcing = _spec_from_table("forcing", forcing, forcing_module, Forcing)
+        if forcing is not None and not isinstance(forcing, Forcing):
+            raise TypeError(f"forcing must be an escapade Forcing (Periodic, BrownianForcing, RandomDirections, "
+                            f"TableForcing, Ramp) or None, got {forcing!r}")
+        object.__setattr__(self, "forcing", forcing)
+
+    def _check_time(self, t_max: float) -> None:
+        if self.forcing is not None and t_max > self.forcing._horizon():
+            raise ValueError(f"t_max must be at most the forcing's horizon {self.forcing._horizon()}, got {t_max}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.forcing is None:
+            del out["forcing"]  # a plain LevyLangevin records what it always recorded
+        else:
+            out["forcing"] = self.forcing.to_dict()
+        return out
 
     def _to_core(self) -> Any:
+        if self.forcing is not None:
+            return _core.forced_levy_langevin(alpha=self.alpha, scale=self.scale, dt=self.dt,
+                                              forcing=self.forcing._core)
         return _core.LevyLangevin(alpha=self.alpha, scale=self.scale, dt=self.dt)
 
 
