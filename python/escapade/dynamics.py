@@ -45,6 +45,20 @@ def _state_noise(name: str, value: str) -> str:
     return value
 
 
+def _forcing_arg(forcing: Any) -> Any:
+    """A dynamics' `forcing` argument: a Forcing (or a table naming one), or None."""
+    forcing = _spec_from_table("forcing", forcing, forcing_module, Forcing)
+    if forcing is not None and not isinstance(forcing, Forcing):
+        raise TypeError(f"forcing must be an escapade Forcing (Periodic, BrownianForcing, RandomDirections, "
+                        f"TableForcing, Ramp) or None, got {forcing!r}")
+    return forcing
+
+
+def _check_horizon(forcing: Any, t_max: float) -> None:
+    if forcing is not None and t_max > forcing._horizon():
+        raise ValueError(f"t_max must be at most the forcing's horizon {forcing._horizon()}, got {t_max}")
+
+
 def _stable_alpha(alpha: float) -> float:
     alpha = as_float("alpha", alpha)
     if not 0 < alpha <= 2:
@@ -112,11 +126,7 @@ class Langevin(Dynamics):
         noise_dim: int | None = None,
     ) -> None:
         object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
-        forcing = _spec_from_table("forcing", forcing, forcing_module, Forcing)
-        if forcing is not None and not isinstance(forcing, Forcing):
-            raise TypeError(f"forcing must be an escapade Forcing (Periodic, BrownianForcing, RandomDirections, "
-                            f"TableForcing, Ramp) or None, got {forcing!r}")
-        object.__setattr__(self, "forcing", forcing)
+        object.__setattr__(self, "forcing", _forcing_arg(forcing))
         if not isinstance(ito_correction, (bool, np.bool_)):
             raise TypeError(f"ito_correction must be True or False, got {ito_correction!r}")
         object.__setattr__(self, "ito_correction", bool(ito_correction))
@@ -177,8 +187,7 @@ class Langevin(Dynamics):
         return self.eps
 
     def _check_time(self, t_max: float) -> None:
-        if self.forcing is not None and t_max > self.forcing._horizon():
-            raise ValueError(f"t_max must be at most the forcing's horizon {self.forcing._horizon()}, got {t_max}")
+        _check_horizon(self.forcing, t_max)
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -417,15 +426,10 @@ class LevyLangevin(Dynamics):
         object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
         object.__setattr__(self, "alpha", _stable_alpha(alpha))
         object.__setattr__(self, "scale", as_float("scale", scale, nonnegative=True))
-        forcing = _spec_from_table("forcing", forcing, forcing_module, Forcing)
-        if forcing is not None and not isinstance(forcing, Forcing):
-            raise TypeError(f"forcing must be an escapade Forcing (Periodic, BrownianForcing, RandomDirections, "
-                            f"TableForcing, Ramp) or None, got {forcing!r}")
-        object.__setattr__(self, "forcing", forcing)
+        object.__setattr__(self, "forcing", _forcing_arg(forcing))
 
     def _check_time(self, t_max: float) -> None:
-        if self.forcing is not None and t_max > self.forcing._horizon():
-            raise ValueError(f"t_max must be at most the forcing's horizon {self.forcing._horizon()}, got {t_max}")
+        _check_horizon(self.forcing, t_max)
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
