@@ -307,6 +307,9 @@ CATALOG = [
     C(lambda: sim(dynamics=esc.Langevin(temperature=0.1, dt=0.01, forcing=esc.BrownianForcing(1.0, horizon=0.1,
                                                                                               dim=1))),
       ValueError, "t_max", id="Langevin-forcing-beyond-horizon"),
+    C(lambda: esc.splitting(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=0.01, forcing=esc.RandomDirections(
+        0.1, 1.0, dim=1)), x0=[-0.8], reactant=esc.HalfSpace([1.0], -0.9), product=esc.HalfSpace([-1.0], -0.5),
+        n_replicas=4, n_runs=1, seed=0), ValueError, "forcing", id="splitting-random-forcing"),
     C(lambda: sim(landscape=esc.BatchedDrift(1, lambda x: np.zeros((len(x), 2)))), esc.CallbackError,
       r"drift.*shape", id="BatchedDrift-wrong-shape"),
     C(lambda: sim(landscape=esc.LinearDrift([[1.0]]), dynamics=esc.GD(0.1)), TypeError, "landscape",
