@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "escapade/compiled.hpp"
+#include "escapade/drift.hpp"
 #include "numpy.hpp"
 
 using namespace escapade;
@@ -25,7 +26,7 @@ namespace {
 template <class T>
 py::object view(const T* data, std::initializer_list<py::ssize_t> shape) {
   const auto& api = py::detail::npy_api::get();
-  Py_intptr_t dims[2] = {0, 0};
+  Py_intptr_t dims[4] = {0, 0, 0, 0};  // the views are vectors and matrices
   int nd = 0;
   for (const py::ssize_t n : shape) dims[nd++] = n;
   PyObject* descr = api.PyArray_DescrFromType_(py::detail::npy_format_descriptor<T>::value);  // stolen below
@@ -190,6 +191,72 @@ class PythonFiniteSum final : public PythonBase<FiniteSum> {
   bool uniform_ = false;
 };
 
+// A drift b from a batched Python function: drift(x (w, d)) or, time-dependent, drift(x (w, d), t (w,)) ->
+// (w, d).
+class PythonDrift final : public DriftField {
+ public:
+  PythonDrift(int dim, std::string name, Callback fn, bool time_dependent, py::object error)
+      : d_(dim), name_(std::move(name)), fn_(std::move(fn)), td_(time_dependent), error_(std::move(error)) {
+    require(dim >= 1, "dim", dim, "a positive integer");
+  }
+  ~PythonDrift() override {
+    py::gil_scoped_acquire gil;
+    fn_ = {};
+    error_ = py::object();
+  }
+  int dim() const override { return d_; }
+  std::string name() const override { return name_; }
+  bool time_dependent() const override { return td_; }
+  bool keep_blocks_dense() const override { return true; }
+  void field(const double* x, const double* t, double* b, int width) const override {
+    py::gil_scoped_acquire gil;
+    if (td_)
+      fn_.call_into(error_, "drift", b, {width, d_}, x, width, d_, view(x, {width, d_}), view(t, {width}));
+    else
+      fn_.call_into(error_, "drift", b, {width, d_}, x, width, d_, view(x, {width, d_}));
+  }
+
+ private:
+  int d_;
+  std::string name_;
+  Callback fn_;
+  bool td_;
+  py::object error_;
+};
+
+// A noise factor S from a batched Python function: S(x (w, d)) -> (w, d, k). dim 0: any dimension; noise_dim 0:
+// k = d.
+class PythonDiffusion final : public DiffusionField {
+ public:
+  PythonDiffusion(int dim, int k, std::string name, Callback fn, py::object error)
+      : d_(dim), k_(k), name_(std::move(name)), fn_(std::move(fn)), error_(std::move(error)) {
+    require(dim >= 0, "dim", dim, ">= 0 (0: any)");
+    require(k >= 0, "noise_dim", k, ">= 0 (0: the dimension)");
+  }
+  ~PythonDiffusion() override {
+    py::gil_scoped_acquire gil;
+    fn_ = {};
+    error_ = py::object();
+  }
+  int dim() const override { return d_; }
+  int noise_dim(int d) const override { return k_ > 0 ? k_ : d; }
+  std::string name() const override { return name_; }
+  void factor(const double* x, double* S, int d, int width) const override {
+    const int k = noise_dim(d);
+    {
+      py::gil_scoped_acquire gil;
+      fn_.call_into(error_, "S", S, {width, d, k}, x, width, d, view(x, {width, d}));
+    }
+    check_finite(x, S, d, k, width);
+  }
+
+ private:
+  int d_, k_;
+  std::string name_;
+  Callback fn_;
+  py::object error_;
+};
+
 Callback callback(py::object fn, py::object name) {
   return {std::move(fn), name.is_none() ? std::string() : name.cast<std::string>()};
 }
@@ -252,6 +319,29 @@ void bind_callbacks(py::module_& m) {
              return std::make_shared<CompiledForcing>(dim, std::move(name), as_function<ForcingFn>(forcing));
            }),
            py::kw_only(), "dim"_a, "name"_a, "forcing"_a);
+  py::class_<CompiledDrift, DriftField, std::shared_ptr<CompiledDrift>>(m, "CompiledDrift")
+      .def(py::init([](int dim, std::string name, std::uintptr_t drift, bool time_dependent) {
+             return std::make_shared<CompiledDrift>(dim, std::move(name), as_function<DriftFn>(drift), time_dependent);
+           }),
+           py::kw_only(), "dim"_a, "name"_a, "drift"_a, "time_dependent"_a);
+  py::class_<CompiledDiffusion, DiffusionField, std::shared_ptr<CompiledDiffusion>>(m, "CompiledDiffusion")
+      .def(py::init([](int dim, int noise_dim, std::string name, std::uintptr_t S) {
+             return std::make_shared<CompiledDiffusion>(dim, noise_dim, std::move(name), as_function<DiffusionFn>(S));
+           }),
+           py::kw_only(), "dim"_a, "noise_dim"_a, "name"_a, "S"_a);
+  py::class_<PythonDrift, DriftField, std::shared_ptr<PythonDrift>>(m, "PythonDrift")
+      .def(py::init([](int dim, std::string name, py::object fn, bool time_dependent, py::object error) {
+             Callback cb{std::move(fn), name};
+             return std::make_shared<PythonDrift>(dim, std::move(name), std::move(cb), time_dependent,
+                                                  std::move(error));
+           }),
+           py::kw_only(), "dim"_a, "name"_a, "drift"_a, "time_dependent"_a, "error"_a);
+  py::class_<PythonDiffusion, DiffusionField, std::shared_ptr<PythonDiffusion>>(m, "PythonDiffusion")
+      .def(py::init([](int dim, int noise_dim, std::string name, py::object fn, py::object error) {
+             Callback cb{std::move(fn), name};
+             return std::make_shared<PythonDiffusion>(dim, noise_dim, std::move(name), std::move(cb), std::move(error));
+           }),
+           py::kw_only(), "dim"_a, "noise_dim"_a, "name"_a, "S"_a, "error"_a);
   // Callbacks are (function or None, name or None) pairs; `error` is the exception type they raise.
   using Pair = std::pair<py::object, py::object>;
   py::class_<PythonLandscape, Landscape, std::shared_ptr<PythonLandscape>>(m, "PythonLandscape")

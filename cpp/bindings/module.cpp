@@ -9,6 +9,7 @@ void bind_random(py::module_& m);
 void bind_landscapes(py::module_& m);
 void bind_constraints(py::module_& m);
 void bind_forcing(py::module_& m);
+void bind_drift(py::module_& m);
 void bind_dynamics(py::module_& m);
 void bind_regions(py::module_& m);
 void bind_starts(py::module_& m);
@@ -48,6 +49,7 @@ PYBIND11_MODULE(_core, m) {
   bind_constraints(m);
   bind_forcing(m);
   bind_dynamics(m);
+  bind_drift(m);
   bind_regions(m);
   bind_starts(m);
   bind_callbacks(m);

@@ -19,12 +19,16 @@ except ImportError as exc:  # pragma: no cover - only without a build
 from . import datasets, landscapes
 from ._lazy import attach
 from .constraints import Affine, Constraint, Parabola, Sphere
-from .custom import BatchedLandscape, CallbackError, CompiledConstraint, CompiledForcing, CompiledLandscape
+from .custom import (
+    BatchedDiffusion, BatchedDrift, BatchedLandscape, CallbackError, CompiledConstraint, CompiledDiffusion,
+    CompiledDrift, CompiledForcing, CompiledLandscape, Diffusion,
+)
+from .drifts import Drift, LinearDrift, TiltedPeriodic
 from .dynamics import (
     GD, AdaGrad, AdaNorm, ConstrainedFlow, DiscreteMap, Dynamics, GaussianSGD, HeavyBall, Langevin, LevyLangevin, NoisyGD,
     PerturbedGD, SGDk, SGLD, StableSGD,
 )
-from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, TableForcing
+from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, Ramp, TableForcing
 from .landscapes import *  # noqa: F403 - every built-in landscape, listed once in landscapes.__all__
 from .regions import Ball, Box, Ellipsoid, HalfSpace, Outside, Region
 from .results import (
@@ -57,16 +61,22 @@ __all__ = [
     "AdaNorm",
     "Affine",
     "Ball",
+    "BatchedDiffusion",
+    "BatchedDrift",
     "BatchedLandscape",
     "Box",
     "BrownianForcing",
     "CallbackError",
     "CompiledConstraint",
+    "CompiledDiffusion",
+    "CompiledDrift",
     "CompiledForcing",
     "CompiledLandscape",
     "ConstrainedFlow",
     "Constraint",
+    "Diffusion",
     "DiscreteMap",
+    "Drift",
     "Dynamics",
     "Ellipsoid",
     "Estimate",
@@ -80,20 +90,22 @@ __all__ = [
     "HeavyBall",
     "Langevin",
     "LevyLangevin",
+    "LinearDrift",
     "NoisyGD",
     "Outside",
     "Parabola",
     "Periodic",
     "PerturbedGD",
+    "Ramp",
     "RandomDirections",
     "RareExitTime",
     "Region",
     "SGDk",
     "SGLD",
     "SimulationResult",
+    "Sphere",
     "SplittingResult",
     "SplittingStatus",
-    "Sphere",
     "StableSGD",
     "StartSampler",
     "Status",
@@ -104,6 +116,7 @@ __all__ = [
     "SymbolicLandscape",
     "TableForcing",
     "Term",
+    "TiltedPeriodic",
     "UniformBall",
     "UniformBox",
     "analysis",

@@ -21,13 +21,15 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._validate import as_int
+from ._spec import Spec
 from .constraints import Constraint
+from .drifts import Drift
 from .forcing import Forcing
 from .landscapes import Landscape
 from .landscapes.finite_sum import _probabilities
 
-__all__ = ["BatchedLandscape", "CallbackError", "CompiledConstraint", "CompiledForcing", "CompiledLandscape",
-           "C_SIGNATURES"]
+__all__ = ["BatchedDiffusion", "BatchedDrift", "BatchedLandscape", "CallbackError", "CompiledConstraint",
+           "CompiledDiffusion", "CompiledDrift", "CompiledForcing", "CompiledLandscape", "C_SIGNATURES", "Diffusion"]
 
 # The C signatures a numba cfunc (or any C function whose address is passed as an int) must have. Points are
 # stored one after another: point l is x[l * d : (l + 1) * d], a C-ordered (width, d) array.
@@ -39,6 +41,9 @@ C_SIGNATURES = {
     "constraint_value": "void(CPointer(float64) x, CPointer(float64) g, int64 n, int64 m)",
     "constraint_jacobian": "void(CPointer(float64) x, CPointer(float64) J, int64 n, int64 m)",  # J (m, n) C order
     "forcing": "void(float64 t, CPointer(float64) w, int64 n)",
+    # b(x_l, t_l) for width points (width, d) at times t (width,); S(x_l) (width, d, k) C order
+    "drift": "void(CPointer(float64) x, CPointer(float64) t, CPointer(float64) b, int64 d, int64 width)",
+    "diffusion": "void(CPointer(float64) x, CPointer(float64) S, int64 d, int64 k, int64 width)",
 }
 
 
@@ -155,6 +160,8 @@ def _signatures(numba: Any) -> dict[str, Any]:
         "constraint_value": t.void(dp, dp, t.int64, t.int64),
         "constraint_jacobian": t.void(dp, dp, t.int64, t.int64),
         "forcing": t.void(t.float64, dp, t.int64),
+        "drift": t.void(dp, dp, dp, t.int64, t.int64),
+        "diffusion": t.void(dp, dp, t.int64, t.int64, t.int64),
     }
 
 
@@ -168,6 +175,9 @@ _FORMS = {
     "constraint_value": "value(x, out), x of shape (d,) and out of shape (m,), float64",
     "constraint_jacobian": "jacobian(x, out), x of shape (d,) and out of shape (m, d), float64",
     "forcing": "forcing(t, out), t a float64 and out a float64 array of shape (d,)",
+    "drift": "drift(x, out), x and out float64 arrays of shape (d,)",
+    "drift_t": "drift(x, t, out), x and out float64 arrays of shape (d,), t a float64 (time_dependent=True)",
+    "diffusion": "S(x, out), x a float64 array of shape (d,) and out of shape (d, k)",
 }
 
 
@@ -243,7 +253,38 @@ def _wrap_njit(numba: Any, kind: str, fn: Any, sig: Any) -> Any:
         except Exception:
             report(0)
 
-    wrappers = {"gradient": gradient, "block_gradient": block_gradient, "value": value, "hessian": hessian,
+    def drift(xp: Any, tp: Any, bp: Any, d: Any, width: Any) -> None:
+        x = carray(xp, (width, d))
+        b = carray(bp, (width, d))
+        lane = 0
+        try:
+            for lane in range(width):
+                fn(x[lane], b[lane])
+        except Exception:
+            report(lane)
+
+    def drift_t(xp: Any, tp: Any, bp: Any, d: Any, width: Any) -> None:
+        x = carray(xp, (width, d))
+        t = carray(tp, (width,))
+        b = carray(bp, (width, d))
+        lane = 0
+        try:
+            for lane in range(width):
+                fn(x[lane], t[lane], b[lane])
+        except Exception:
+            report(lane)
+
+    def diffusion(xp: Any, sp: Any, d: Any, k: Any, width: Any) -> None:
+        x = carray(xp, (width, d))
+        S = carray(sp, (width, d, k))
+        lane = 0
+        try:
+            for lane in range(width):
+                fn(x[lane], S[lane])
+        except Exception:
+            report(lane)
+
+    wrappers = {"drift": drift, "drift_t": drift_t, "diffusion": diffusion, "gradient": gradient, "block_gradient": block_gradient, "value": value, "hessian": hessian,
                 "term_gradient": term_gradient, "constraint_value": constraint_value,
                 "constraint_jacobian": constraint_jacobian, "forcing": forcing}
     return numba.cfunc(sig, nopython=True)(wrappers[kind])
@@ -252,7 +293,7 @@ def _wrap_njit(numba: Any, kind: str, fn: Any, sig: Any) -> Any:
 _WRAPPERS: dict[tuple[str, Any], Any] = {}
 
 
-def _address(kind: str, fn: Any, keep: list[Any], vectorized: bool = False) -> int:
+def _address(kind: str, fn: Any, keep: list[Any], vectorized: bool = False, form: str | None = None) -> int:
     """The C function pointer of a callback: an njit function (wrapped), a cfunc (signature checked), or an int."""
     if fn is None:
         return 0
@@ -267,7 +308,7 @@ def _address(kind: str, fn: Any, keep: list[Any], vectorized: bool = False) -> i
         keep.append(fn)
         return int(fn.address)
     if isinstance(fn, numba.core.registry.CPUDispatcher):
-        form = "block_gradient" if vectorized and kind == "gradient" else kind
+        form = form or ("block_gradient" if vectorized and kind == "gradient" else kind)
         wrapped = _WRAPPERS.get((form, fn))
         if wrapped is None:  # compiling takes a moment: once per function
             try:
@@ -296,18 +337,21 @@ _PROTOTYPES: dict[str, tuple[Any, ...]] = {
     "constraint_value": (None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64),
     "constraint_jacobian": (None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64),
     "forcing": (None, ctypes.c_double, ctypes.c_void_p, ctypes.c_int64),
+    "drift": (None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64),
+    "diffusion": (None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64),
 }
 
 
 def _probe(kind: str, fn: Any, address: int, d: int, m: int = 1) -> None:
     """Call the compiled callback once on a test point (two points for a gradient, which takes a block) and
     check that it reads only its d coordinates per point, leaves x alone and writes only its output."""
-    width = 2 if kind == "gradient" else 1
+    width = 2 if kind in ("gradient", "drift") else 1
     n_in = 0 if kind == "forcing" else width * d
     n_out = {"gradient": width * d, "value": 0, "hessian": d * d, "term_gradient": d, "constraint_value": m,
-             "constraint_jacobian": m * d, "forcing": d}[kind]
+             "constraint_jacobian": m * d, "forcing": d, "drift": width * d, "diffusion": d * m}[kind]
     shape = {"gradient": f"({d},)", "hessian": f"({d}, {d})", "term_gradient": f"({d},)",
-             "constraint_value": f"({m},)", "constraint_jacobian": f"({m}, {d})", "forcing": f"({d},)"}.get(kind)
+             "constraint_value": f"({m},)", "constraint_jacobian": f"({m}, {d})", "forcing": f"({d},)",
+             "drift": f"({d},)", "diffusion": f"({d}, {m})"}.get(kind)
     point = 0.5 + 0.125 * (np.arange(n_in) % 5)  # finite and not 0 (where 1/x raises)
     call = ctypes.CFUNCTYPE(*_PROTOTYPES[kind])(address)
     what = f"{kind} callback {_callback_name(fn)}"
@@ -317,7 +361,8 @@ def _probe(kind: str, fn: Any, address: int, d: int, m: int = 1) -> None:
         x[:n_in] = point
         out = np.full(n_out + _GUARD, _SENTINEL)
         xp, op = x.ctypes.data, out.ctypes.data
-        args = {"gradient": (xp, op, d, width), "value": (xp, d), "hessian": (xp, op, d),
+        times = np.full(width, 0.5)
+        args = {"drift": (xp, times.ctypes.data, op, d, width), "diffusion": (xp, op, d, m, 1),"gradient": (xp, op, d, width), "value": (xp, d), "hessian": (xp, op, d),
                 "term_gradient": (0, xp, op, d), "constraint_value": (xp, op, d, m),
                 "constraint_jacobian": (xp, op, d, m), "forcing": (0.5, op, d)}[kind]
         result = call(*args)
@@ -326,7 +371,8 @@ def _probe(kind: str, fn: Any, address: int, d: int, m: int = 1) -> None:
 
     x, out, first = run(0.75)
     if out[n_out:].tobytes() != np.full(_GUARD, _SENTINEL).tobytes():
-        sizes = f"dim = {d}, n_constraints = {m}" if kind.startswith("constraint") else f"dim = {d}"
+        sizes = (f"dim = {d}, n_constraints = {m}" if kind.startswith("constraint") else
+                 f"dim = {d}, noise_dim = {m}" if kind == "diffusion" else f"dim = {d}")
         raise ValueError(f"{what} writes past the end of its output, of shape {shape} for {sizes}: is it written "
                          f"for another dimension?")
     if x[:n_in].tobytes() != point.tobytes():
@@ -337,12 +383,13 @@ def _probe(kind: str, fn: Any, address: int, d: int, m: int = 1) -> None:
                              f"another dimension?")
 
 
-def _check_callbacks(fns: dict[str, Any], d: int, m: int = 1, vectorized: bool = False) -> None:
+def _check_callbacks(fns: dict[str, Any], d: int, m: int = 1, vectorized: bool = False,
+                     form: str | None = None) -> None:
     """Compile each callback now (a TypeError for a wrong signature) and probe it; addresses go unchecked."""
     keep: list[Any] = []
     for kind, fn in fns.items():
         if fn is not None and not isinstance(fn, _Address):
-            _probe(kind, fn, _address(kind, fn, keep, vectorized), d, m)
+            _probe(kind, fn, _address(kind, fn, keep, vectorized, form), d, m)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -564,3 +611,185 @@ class BatchedLandscape(_Custom):
                                          error=CallbackError)
         return _core.PythonFiniteSum(dim=self.dim, name=self.name, term_gradients=pair(self.term_fn), p=self.p,
                                      gradient=fns[0], value=fns[1], hessian=fns[2], error=CallbackError)
+
+
+# --- drifts and noise factors -----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class CompiledDrift(Drift):
+    """A drift b(x) (or b(x, t) with `time_dependent=True`) for `Langevin` from a numba `njit` function written
+    for one point, `drift(x, out)` or `drift(x, t, out)`, writing b into `out` (d,); or a `numba.cfunc` with the
+    C signature `C_SIGNATURES["drift"]` (a whole block: width points and their times). Called by the engine's
+    threads without the GIL, at each step's start time t = step * dt. b is used as given, never as a gradient.
+
+    Probed once at construction like `CompiledLandscape`'s callbacks (wrong dimension: ValueError); a NaN at a
+    finite point stops the run with a ValueError naming it, an exception with `CallbackError`."""
+
+    _runs_code: ClassVar[bool] = True
+
+    dim: int = 1
+    drift_fn: Any = None
+    time_dependent: bool = False
+    name: str = ""
+
+    def __init__(self, dim: int, drift: Any, *, time_dependent: bool = False, name: str | None = None) -> None:
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        if drift is None:
+            raise ValueError("CompiledDrift needs drift=")
+        if not isinstance(time_dependent, (bool, np.bool_)):
+            raise TypeError(f"time_dependent must be True or False, got {time_dependent!r}")
+        _refuse_addresses("CompiledDrift", drift=drift)
+        object.__setattr__(self, "drift_fn", drift)
+        object.__setattr__(self, "time_dependent", bool(time_dependent))
+        object.__setattr__(self, "name", name or f"CompiledDrift({_callback_name(drift)})")
+        _check_callbacks({"drift": drift}, self.dim, form=self._form)
+
+    @property
+    def _form(self) -> str:
+        return "drift_t" if self.time_dependent else "drift"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "dim": self.dim, "name": self.name, "drift": _callback_name(self.drift_fn),
+                "time_dependent": self.time_dependent}
+
+    def _to_core(self) -> Any:
+        keep: list[Any] = []
+        core = _core.CompiledDrift(dim=self.dim, name=self.name,
+                                   drift=_address("drift", self.drift_fn, keep, form=self._form),
+                                   time_dependent=self.time_dependent)
+        object.__setattr__(self, "_compiled_callbacks", keep)
+        return core
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class BatchedDrift(Drift):
+    """A drift for `Langevin` from a Python function on a whole block of points: `drift(x) -> b` with x a
+    read-only (lanes, d) float64 array, or `drift(x, t) -> b` with `time_dependent=True` (t (lanes,), each
+    path's time at the step's start); b anything `numpy.asarray` turns into shape (lanes, d). Called with the GIL
+    once per block-step (pass `simulate(..., lanes=1024)` to spread the call's cost). A wrong shape, an exception
+    or a NaN at a finite point stops the run with `CallbackError` naming the function."""
+
+    _runs_code: ClassVar[bool] = True
+
+    dim: int = 1
+    drift_fn: Any = None
+    time_dependent: bool = False
+    name: str = ""
+
+    def __init__(self, dim: int, drift: Callable[..., Any], *, time_dependent: bool = False,
+                 name: str | None = None) -> None:
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        if not callable(drift):
+            raise TypeError(f"drift must be callable, got {drift!r}")
+        if not isinstance(time_dependent, (bool, np.bool_)):
+            raise TypeError(f"time_dependent must be True or False, got {time_dependent!r}")
+        object.__setattr__(self, "drift_fn", drift)
+        object.__setattr__(self, "time_dependent", bool(time_dependent))
+        object.__setattr__(self, "name", name or f"BatchedDrift({_callback_name(drift)})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "dim": self.dim, "name": self.name, "drift": _callback_name(self.drift_fn),
+                "time_dependent": self.time_dependent}
+
+    def _to_core(self) -> Any:
+        return _core.PythonDrift(dim=self.dim, name=self.name, drift=self.drift_fn,
+                                 time_dependent=self.time_dependent, error=CallbackError)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Diffusion(Spec):
+    """A state-dependent noise factor S(x), d x k, for `Langevin(eps=..., S=...)`: dX = b dt + eps S(X) dW (Ito).
+    `dim` None: a factor written for any dimension; `noise_dim` None: k = d (square S)."""
+
+    _runs_code: ClassVar[bool] = True
+
+    fn: Any = None
+    dim: int | None = None
+    noise_dim: int | None = None
+    name: str = ""
+
+    def _set(self, fn: Any, dim: int | None, noise_dim: int | None, name: str | None) -> None:
+        object.__setattr__(self, "fn", fn)
+        object.__setattr__(self, "dim", None if dim is None else as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "noise_dim", None if noise_dim is None else as_int("noise_dim", noise_dim, minimum=1))
+        object.__setattr__(self, "name", name or f"{type(self).__name__}({_callback_name(fn)})")
+
+    def k(self, d: int) -> int:
+        """The number of noise coordinates in dimension d."""
+        return d if self.noise_dim is None else self.noise_dim
+
+    def factor(self, x: ArrayLike) -> np.ndarray:
+        """S at each row of x (n, d) -> (n, d, k), or at a point (d,) -> (d, k)."""
+        a = np.asarray(x, dtype=float)
+        pts = a.reshape(1, -1) if a.ndim == 1 else a
+        S = self._core.factor(np.ascontiguousarray(pts))
+        return S[0] if a.ndim == 1 else S
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "S": _callback_name(self.fn), "dim": self.dim,
+                "noise_dim": self.noise_dim, "name": self.name}
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class CompiledDiffusion(Diffusion):
+    """S(x) from a numba `njit` function `S(x, out)` writing the (d, k) factor at one point (or a cfunc with the
+    signature `C_SIGNATURES["diffusion"]`), called by the engine's threads without the GIL. With `dim` given it is
+    probed once at construction (a function written for another shape is a ValueError); a non-finite entry at a
+    finite point stops the run with a ValueError naming it."""
+
+    def __init__(self, S: Any, *, dim: int | None = None, noise_dim: int | None = None,
+                 name: str | None = None) -> None:
+        if S is None:
+            raise ValueError("CompiledDiffusion needs S=")
+        _refuse_addresses("CompiledDiffusion", S=S)
+        self._set(S, dim, noise_dim, name)
+        if self.dim is not None:
+            _check_callbacks({"diffusion": S}, self.dim, self.k(self.dim))
+        else:
+            _address("diffusion", S, [])  # compile now: a call numba cannot compile is a TypeError here
+
+    def _to_core(self) -> Any:
+        keep: list[Any] = []
+        core = _core.CompiledDiffusion(dim=self.dim or 0, noise_dim=self.noise_dim or 0, name=self.name,
+                                       S=_address("diffusion", self.fn, keep))
+        object.__setattr__(self, "_compiled_callbacks", keep)
+        return core
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class BatchedDiffusion(Diffusion):
+    """S(x) from a Python function on a block of points: `S(x) -> (lanes, d, k)` for x a read-only (lanes, d)
+    array, called with the GIL once per block-step. A wrong shape, an exception or a NaN at a finite point stops
+    the run with `CallbackError` naming it; an infinite entry with a ValueError."""
+
+    def __init__(self, S: Callable[..., Any], *, dim: int | None = None, noise_dim: int | None = None,
+                 name: str | None = None) -> None:
+        if not callable(S):
+            raise TypeError(f"S must be callable, got {S!r}")
+        self._set(S, dim, noise_dim, name)
+
+    def _to_core(self) -> Any:
+        return _core.PythonDiffusion(dim=self.dim or 0, noise_dim=self.noise_dim or 0, name=self.name, S=self.fn,
+                                     error=CallbackError)
+
+
+def as_diffusion(name: str, S: Any, noise_dim: int | None = None) -> Diffusion:
+    """A `Diffusion` from what `Langevin(S=...)` takes: one already, a numba function (compiled), or a Python
+    callable (batched)."""
+    if isinstance(S, Diffusion):
+        if noise_dim is not None:
+            raise ValueError(f"noise_dim goes into the Diffusion itself, got noise_dim={noise_dim!r} with {S!r}")
+        return S
+    try:
+        import numba.core.ccallback
+        import numba.core.registry
+
+        compiled = isinstance(S, (numba.core.ccallback.CFunc, numba.core.registry.CPUDispatcher))
+    except ImportError:  # pragma: no cover - numba is optional
+        compiled = False
+    if compiled:
+        return CompiledDiffusion(S, noise_dim=noise_dim)
+    if callable(S):
+        return BatchedDiffusion(S, noise_dim=noise_dim)
+    raise TypeError(f"{name} must be a matrix, 'hessian', 'empirical' or a callable S(x), got {S!r}")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from typing import Any
@@ -14,6 +15,7 @@ from . import _core, constraints as constraint_module, forcing as forcing_module
 from ._spec import Spec
 from ._validate import as_array, as_float, as_int, as_square_matrix
 from .constraints import Constraint
+from .custom import Diffusion, as_diffusion
 from .forcing import Forcing
 from .landscapes import Landscape
 
@@ -43,6 +45,20 @@ def _state_noise(name: str, value: str) -> str:
     return value
 
 
+def _forcing_arg(forcing: Any) -> Any:
+    """A dynamics' `forcing` argument: a Forcing (or a table naming one), or None."""
+    forcing = _spec_from_table("forcing", forcing, forcing_module, Forcing)
+    if forcing is not None and not isinstance(forcing, Forcing):
+        raise TypeError(f"forcing must be an escapade Forcing (Periodic, BrownianForcing, RandomDirections, "
+                        f"TableForcing, Ramp) or None, got {forcing!r}")
+    return forcing
+
+
+def _check_horizon(forcing: Any, t_max: float) -> None:
+    if forcing is not None and t_max > forcing._horizon():
+        raise ValueError(f"t_max must be at most the forcing's horizon {forcing._horizon()}, got {t_max}")
+
+
 def _stable_alpha(alpha: float) -> float:
     alpha = as_float("alpha", alpha)
     if not 0 < alpha <= 2:
@@ -68,14 +84,35 @@ class Langevin(Dynamics):
 
         dX = -grad f(X) dt + eps C(X)^{1/2} dW     Langevin(eps=..., S="hessian", dt=...)
 
-    The Brownian-bridge crossing test needs a constant diffusion, so it is off for state-dependent noise (exits
-    are then monitored at the steps only). With S omitted, eps is isotropic noise and the same as
-    temperature = eps**2 / 2.
+    or a user's state-dependent factor S(x) (d x k), a numba function `S(x, out)` or a batched Python function
+    `S(x (lanes, d)) -> (lanes, d, k)` (or a `CompiledDiffusion` / `BatchedDiffusion`; k = d unless
+    `noise_dim` says otherwise), in the Ito convention (the step uses S at its start)::
+
+        dX = b(X, t) dt + eps S(X) dW              Langevin(eps=..., S=callable, dt=...)
+
+    With `ito_correction=True` the drift is the one whose stationary law is exp(-f / T), T = eps**2 / 2, for
+    the diffusion D = T S S^T: b = -S S^T grad f + T div(S S^T) (the divergence by central differences of S S^T;
+    a landscape is needed). The bridge test stays on with each step's covariance eps**2 S S^T frozen at the
+    step's start (an O(dt) error in the exit law, like the Euler scheme's own; exact for constant S).
+
+    The drift b is -grad f of a landscape, or the field of a `Drift` (`LinearDrift`, `TiltedPeriodic`,
+    `CompiledDrift`, `BatchedDrift`: a vector field used as given, never as a gradient), plus the time-dependent
+    `forcing` w(t) when given (`Periodic`, `BrownianForcing`, `RandomDirections`, `TableForcing`, `Ramp`, the
+    objects `ConstrainedFlow` takes), evaluated at each step's start time t = step * dt. A `Ramp` forcing makes
+    the landscape depend on time linearly, f(x, t) = f(x) - (w0 + rate t) . x; a time-dependent `CompiledDrift`
+    or `BatchedDrift` is any b(x, t).
+
+    The Brownian-bridge crossing test needs a constant diffusion, so it is off for "hessian" and "empirical"
+    noise (exits are then monitored at the steps only). With S omitted, eps is isotropic noise and the same as
+    temperature = eps**2 / 2. Without forcing, callable S or drift the integrator is the one it always was
+    (same bits).
     """
 
     temperature: float | None = None
     eps: float | None = None
-    S: np.ndarray | str | None = None
+    S: Any = None
+    forcing: Any = None
+    ito_correction: bool = False
 
     def __init__(
         self,
@@ -83,9 +120,16 @@ class Langevin(Dynamics):
         *,
         dt: float,
         eps: float | None = None,
-        S: ArrayLike | str | None = None,
+        S: Any = None,
+        forcing: Any = None,
+        ito_correction: bool = False,
+        noise_dim: int | None = None,
     ) -> None:
         object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
+        object.__setattr__(self, "forcing", _forcing_arg(forcing))
+        if not isinstance(ito_correction, (bool, np.bool_)):
+            raise TypeError(f"ito_correction must be True or False, got {ito_correction!r}")
+        object.__setattr__(self, "ito_correction", bool(ito_correction))
         if (temperature is None) == (eps is None):
             raise ValueError(
                 f"give exactly one of temperature and eps, got temperature={temperature!r}, eps={eps!r}"
@@ -100,15 +144,25 @@ class Langevin(Dynamics):
                 raise ValueError(f"eps must be below 1e154 (eps**2 / 2 is the temperature), got eps={eps}")
             if isinstance(S, str):
                 S = _state_noise("S", S)
+            elif isinstance(S, Diffusion) or callable(S):
+                S = as_diffusion("S", S, noise_dim)
             elif S is not None:
                 S = as_array("S", S, ndim=2)
+        if forcing is not None and isinstance(S, str):
+            raise ValueError(f"forcing goes with isotropic noise, a matrix S or a callable S, not S={S!r}")
+        if noise_dim is not None and not isinstance(S, Diffusion):
+            raise ValueError(f"noise_dim goes with a callable S (the number of columns of S(x)), got "
+                             f"noise_dim={noise_dim!r} with S={S!r}")
+        if self.ito_correction and not isinstance(S, Diffusion):
+            raise ValueError(f"ito_correction needs a state-dependent S given as a callable (with constant noise "
+                             f"there is nothing to correct), got S={S!r}")
         object.__setattr__(self, "temperature", temperature)
         object.__setattr__(self, "eps", eps)
         object.__setattr__(self, "S", S)
 
     def diffusion_matrix(self, dim: int) -> np.ndarray:
         """Sigma = B B^T, the noise covariance per unit time, in dimension `dim` (constant noise only)."""
-        if isinstance(self.S, str):
+        if isinstance(self.S, (str, Diffusion)):
             raise ValueError(f"diffusion_matrix needs a constant noise factor, but S={self.S!r} depends on the state")
         if self.S is None:
             return 2.0 * self._temperature() * np.eye(dim)
@@ -132,7 +186,47 @@ class Langevin(Dynamics):
         assert self.eps is not None
         return self.eps
 
+    def _check_time(self, t_max: float) -> None:
+        _check_horizon(self.forcing, t_max)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        for name in ("S", "forcing"):
+            value = getattr(self, name)
+            if isinstance(value, Spec):
+                out[name] = value.to_dict()
+        # The new options only when used: a plain Langevin records what it always recorded.
+        for name, unused in (("forcing", None), ("ito_correction", False)):
+            if out.get(name) == unused:
+                del out[name]
+        return out
+
+    @property
+    def _general(self) -> bool:
+        """Whether this needs the general SDE integrator (a forcing, a callable S, or a drift to run on)."""
+        return self.forcing is not None or isinstance(self.S, Diffusion) or bool(self.__dict__.get("_on_drift"))
+
+    def _for_drift(self) -> Langevin:
+        """The same dynamics, integrated by the general SDE, which takes a `Drift` in place of a landscape."""
+        if self._general:
+            return self
+        other = copy.copy(self)
+        other.__dict__.pop("_core_cache", None)
+        object.__setattr__(other, "_on_drift", True)
+        return other
+
     def _to_core(self) -> Any:
+        if self._general:
+            w = None if self.forcing is None else self.forcing._core
+            if isinstance(self.S, Diffusion):
+                return _core.SDE(forcing=w, field=self.S._core, eps=self._eps(), ito_correction=self.ito_correction,
+                                 dt=self.dt)
+            if isinstance(self.S, str):
+                raise ValueError(f"S={self.S!r} needs a landscape's Hessian or terms and takes no forcing or drift; "
+                                 f"give S as a matrix or a callable")
+            if self.S is None:
+                return _core.SDE(forcing=w, temperature=self._temperature(), dt=self.dt)
+            return _core.SDE(forcing=w, S=self.S, eps=self._eps(), dt=self.dt)
         if self.S is None:
             return _core.Langevin(temperature=self._temperature(), dt=self.dt)
         if isinstance(self.S, str):
@@ -320,17 +414,35 @@ class LevyLangevin(Dynamics):
 
     alpha = 2 is `Langevin` at temperature scale**2 (L = sqrt(2) W). Jump noise has no Brownian bridge, so the
     crossing test between steps is off: exits are monitored at the steps.
+
+    `forcing` (a `Forcing`, as for `Langevin`) adds dt w(t) to each step, w at the step's start t = k dt.
     """
 
     alpha: float = 2.0
     scale: float = 1.0
+    forcing: Any = None
 
-    def __init__(self, alpha: float, scale: float = 1.0, *, dt: float) -> None:
+    def __init__(self, alpha: float, scale: float = 1.0, *, dt: float, forcing: Any = None) -> None:
         object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
         object.__setattr__(self, "alpha", _stable_alpha(alpha))
         object.__setattr__(self, "scale", as_float("scale", scale, nonnegative=True))
+        object.__setattr__(self, "forcing", _forcing_arg(forcing))
+
+    def _check_time(self, t_max: float) -> None:
+        _check_horizon(self.forcing, t_max)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.forcing is None:
+            del out["forcing"]  # a plain LevyLangevin records what it always recorded
+        else:
+            out["forcing"] = self.forcing.to_dict()
+        return out
 
     def _to_core(self) -> Any:
+        if self.forcing is not None:
+            return _core.forced_levy_langevin(alpha=self.alpha, scale=self.scale, dt=self.dt,
+                                              forcing=self.forcing._core)
         return _core.LevyLangevin(alpha=self.alpha, scale=self.scale, dt=self.dt)
 
 

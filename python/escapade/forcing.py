@@ -1,4 +1,5 @@
-"""Deterministic and random forcings w(t) for `ConstrainedFlow`: x' = U_alpha(x) + w(t) (000 eq. (7)).
+"""Deterministic and random forcings w(t) for `ConstrainedFlow` (x' = U_alpha(x) + w(t), 000 eq. (7)) and for
+`Langevin` (dX = [-grad f + w(t)] dt + noise).
 
 Each is a pure function of (t, seed, path), evaluated in C++ at whatever times the integrator asks for (the
 stages of RK4 or of the adaptive DP54 too); random ones draw from the path's own counter-based stream, so runs
@@ -18,7 +19,7 @@ from . import _core
 from ._spec import Spec
 from ._validate import as_array, as_float, as_int
 
-__all__ = ["BrownianForcing", "Forcing", "Periodic", "RandomDirections", "TableForcing"]
+__all__ = ["BrownianForcing", "Forcing", "Periodic", "RandomDirections", "Ramp", "TableForcing"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -164,3 +165,24 @@ class TableForcing(Forcing):
 
     def _to_core(self) -> Any:
         return _core.TableForcing(times=self.times, values=self.values)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Ramp(Forcing):
+    """w(t) = start + rate * t: a linear ramp, such as a tilt that grows in time. Added to -grad f it makes the
+    landscape depend on time, f(x, t) = f(x) - (start + rate t) . x (the noisy fold
+    dX = (mu(t) - X**2) dt + noise with mu(t) = start + rate t is `Ramp` on the landscape X**3 / 3)."""
+
+    start: np.ndarray
+    rate: np.ndarray
+
+    def __init__(self, start: ArrayLike | float, rate: ArrayLike | float) -> None:
+        w0 = as_array("start", np.atleast_1d(np.asarray(start, dtype=float)), ndim=1)
+        r = as_array("rate", np.atleast_1d(np.asarray(rate, dtype=float)), ndim=1)
+        if r.shape != w0.shape:
+            raise ValueError(f"rate must have the length of start ({w0.shape[0]}), got {r.shape[0]}")
+        object.__setattr__(self, "start", w0)
+        object.__setattr__(self, "rate", r)
+
+    def _to_core(self) -> Any:
+        return _core.RampForcing(start=self.start, rate=self.rate)

@@ -20,6 +20,7 @@ from . import _core
 from ._execute import Progress
 from ._validate import as_float, as_int
 from .dynamics import Dynamics
+from .forcing import BrownianForcing, RandomDirections
 from .landscapes import Landscape
 from .regions import Outside, Region
 from .results import RareExitTime, SimulationResult, SplittingResult, SplittingStatus, Term
@@ -69,6 +70,10 @@ def _check_problem(landscape: Any, dynamics: Any, reactant: Any, product: Any, s
     for name, obj in (("reactant", reactant), ("product", product), ("score", score)):
         if obj is not None and obj.dim != d:
             raise ValueError(f"{name} must have dimension {d} (the landscape's), got {obj!r}")
+    forcing = getattr(dynamics, "forcing", None)
+    if isinstance(forcing, (BrownianForcing, RandomDirections)):  # keyed by path: a clone would redraw it
+        raise ValueError(f"dynamics.forcing must be deterministic for splitting (a cloned replica draws new random "
+                         f"numbers, and would draw a new forcing path with them), got {forcing!r}")
     if dynamics._own_clock:
         raise ValueError(f"dynamics must take fixed steps for splitting, got {type(dynamics).__name__} with "
                          f"method={getattr(dynamics, 'method', '?')!r} (adaptive steps)")

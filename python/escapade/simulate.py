@@ -14,7 +14,8 @@ from numpy.typing import ArrayLike
 from ._execute import Job, Store, execute, points_digest
 from ._settings import MAX_STEPS, RunSettings, check_memory
 from ._validate import as_array, check_dim
-from .dynamics import Dynamics
+from .drifts import Drift
+from .dynamics import Dynamics, Langevin
 from .landscapes import Landscape
 from .regions import Region
 from .results import SimulationResult, SummaryResult
@@ -74,8 +75,19 @@ def make_job(
 ) -> Job:
     """Validate the problem of `simulate` and the settings that need it (n_paths against the rows of x0, the cap
     against the step size, the default lanes); raises TypeError/ValueError naming the argument."""
-    _require("landscape", landscape, Landscape)
     _require("dynamics", dynamics, Dynamics)
+    if isinstance(landscape, Drift):  # a vector field, not a gradient: only the SDE integrator takes it
+        if not isinstance(dynamics, Langevin):
+            raise TypeError(f"landscape is the drift {landscape!r}, which only Langevin dynamics take (a drift is "
+                            f"not a gradient), got dynamics {dynamics!r}")
+        if isinstance(dynamics.S, str):
+            raise ValueError(f"S={dynamics.S!r} needs a landscape's Hessian or terms, got the drift {landscape!r}")
+        if dynamics.ito_correction:
+            raise ValueError(f"ito_correction needs a landscape f (the stationary law exp(-f / T)), got the drift "
+                             f"{landscape!r}")
+        dynamics = dynamics._for_drift()
+    else:
+        _require("landscape", landscape, Landscape)
     _require("stop", stop, Region, optional=True)
     _require("target", target, Region, optional=True)
     dim = landscape.dim

@@ -53,6 +53,10 @@ class Dynamics {
   // the constant diffusion(). Jump noise and state-dependent diffusion turn it off.
   virtual bool bridge_test() const { return continuous_time(); }
   virtual const Diffusion& diffusion() const = 0;
+  // A state-dependent diffusion may keep the bridge test with each lane's covariance frozen at the step's start:
+  // lane_diffusion() true, and step_diffusion() reads that covariance from the lane's state after the step.
+  virtual bool lane_diffusion() const { return false; }
+  virtual void step_diffusion(const double* /*state*/, int /*d*/, Diffusion& /*D*/) const {}
   // Uniforms in (0, 1) a lane consumes per step besides the normals (index sampling, heavy tails, ...).
   virtual int uniform_dim(int /*d*/) const { return 0; }
   // Per-lane optimizer state (momentum, accumulated gradients, ...), state_dim(d) numbers per lane, stored and

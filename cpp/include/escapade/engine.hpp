@@ -155,7 +155,8 @@ class LaneBlock {
         m_(dyn_.uniform_dim(d_)),
         sd_(dyn_.state_dim(d_)),
         L_(lanes),
-        bridge_(rs.cfg.bridge && dyn_.bridge_test() && (rs.pb.stop || rs.pb.target)),
+        bridge_(rs.cfg.bridge && (dyn_.bridge_test() || dyn_.lane_diffusion()) && (rs.pb.stop || rs.pb.target)),
+        lane_D_(dyn_.lane_diffusion()),
         dt_(dyn_.dt()),
         ti_(dyn_.time_index(d_)),
         dense_(dyn_.has_dense_output()),
@@ -221,7 +222,9 @@ class LaneBlock {
     dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data(), singular_.data()});
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
-    if (bridge_) {
+    if (bridge_ && lane_D_) {
+      lane_crossing_probabilities(w);
+    } else if (bridge_) {
       const Diffusion& D = dyn_.diffusion();
       if (rs_.pb.stop) rs_.pb.stop->crossing_probability(x_.data(), x_next_.data(), w, D, dt_, true, p_stop_.data());
       if (rs_.pb.target)
@@ -286,6 +289,17 @@ class LaneBlock {
     const double scale = 1.0 / std::sqrt(static_cast<double>(r_));
     for (int s = 0; s < QuadDraws::kSteps; ++s)
       for (std::size_t i = 0; i < nz; ++i) z_[s].data()[i] *= scale;
+  }
+
+  // The bridge's crossing probabilities lane by lane, each with its step's covariance (lane_diffusion: read from
+  // the lane's state after the step, frozen at the step's start).
+  void lane_crossing_probabilities(int w) {
+    for (int l = 0; l < w; ++l) {
+      dyn_.step_diffusion(s_next_.col(l).data(), d_, lane_diffusion_);
+      const double *x0 = x_.col(l).data(), *x1 = x_next_.col(l).data();
+      if (rs_.pb.stop) rs_.pb.stop->crossing_probability(x0, x1, 1, lane_diffusion_, dt_, true, &p_stop_[l]);
+      if (rs_.pb.target) rs_.pb.target->crossing_probability(x0, x1, 1, lane_diffusion_, dt_, false, &p_target_[l]);
+    }
   }
 
   static int byte_lanes(int lanes) { return (lanes + 63) / 64 * 64; }  // size of the per-lane byte arrays
@@ -442,12 +456,13 @@ class LaneBlock {
   // bridge's conditional mean across the plane's tangential directions, not a sample). The draws are the
   // lane's crossing words of that step (rng.hpp), used by nothing else: ordinary steps draw nothing more.
   void locate_crossings(int w) {
-    const Diffusion& D = dyn_.diffusion();
     const std::uint64_t seed = rs_.cfg.seed;
     for (int l = 0; l < w; ++l) {
       const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
       const bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
       if (!hit && !exited) continue;
+      if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);  // s_: the state after the step
+      const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
       const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
       const std::uint64_t k = step_[l] - 1;  // the step just taken
       const Words4 r = crossing_words(seed, path_[l], k);
@@ -571,6 +586,8 @@ class LaneBlock {
   const Dynamics& dyn_;
   const int d_, k_, m_, sd_, L_;
   const bool bridge_;
+  const bool lane_D_;  // the bridge's covariance per lane (Dynamics::lane_diffusion)
+  Diffusion lane_diffusion_;
   const double dt_;
   const int ti_;       // index of the lane's time in its state, or -1 (time = step * dt)
   const bool dense_;   // locate events with the dynamics' dense output

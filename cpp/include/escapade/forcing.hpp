@@ -264,4 +264,22 @@ class TableForcing final : public Forcing {
   Matrix W_;
 };
 
+// w(t) = w0 + rate t: a linear ramp, e.g. a tilt that grows in time (f(x, t) = f(x) - (w0 + rate t) . x).
+class RampForcing final : public Forcing {
+ public:
+  RampForcing(Vector start, Vector rate) : w0_(std::move(start)), r_(std::move(rate)) {
+    require(w0_.size() >= 1 && w0_.allFinite(), "start", "empty or non-finite", "a finite, non-empty vector");
+    require(r_.size() == w0_.size() && r_.allFinite(), "rate", "of length " + std::to_string(r_.size()),
+            "a finite vector of the length of start (" + std::to_string(w0_.size()) + ")");
+  }
+  int dim() const override { return static_cast<int>(w0_.size()); }
+  std::string name() const override { return "Ramp"; }
+  void eval(double t, std::uint64_t, std::uint64_t, double* w) const override {
+    for (int i = 0; i < dim(); ++i) w[i] = w0_[i] + r_[i] * t;
+  }
+
+ private:
+  Vector w0_, r_;
+};
+
 }  // namespace escapade

@@ -16,6 +16,7 @@ from scipy import optimize
 
 from .._validate import as_array, as_float, as_int, check_dim
 from ..constraints import Constraint
+from ..drifts import refuse_drift
 from ..dynamics import ConstrainedFlow
 from ..forcing import Forcing
 from ..landscapes import Landscape
@@ -53,6 +54,7 @@ def _check_flow(flow: Any) -> Any:
 
 
 def _check_landscape(landscape: Any) -> Any:
+    refuse_drift("landscape", landscape, "the constrained flow projects a gradient")
     if not isinstance(landscape, Landscape):
         raise TypeError(f"landscape must be an escapade Landscape, got {landscape!r}")
     return landscape

@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike
 from scipy.integrate import quad
 
 from .._validate import as_array, as_float, as_int, as_square_matrix
+from ..drifts import Drift, refuse_drift
 from ..regions import Ball, Ellipsoid
 
 if TYPE_CHECKING:
@@ -246,6 +247,10 @@ def _diffusion_psi(
 ) -> tuple[Callable[[float, float], float], ScalarFunction]:
     """``dpsi(z, y) = psi(y) - psi(z) = -int_z^y 2 a / sigma^2`` (by quadrature) and ``speed(z) = 2 / sigma^2(z)``
     of the diffusion ``dX = a(X) dt + sigma(X) dW``, with a constant given as a float."""
+    if isinstance(drift, Drift):  # a 1-D drift b(x): its field, as it is
+        _check_landscape_dim(drift, "drift")
+        field = drift
+        drift = lambda x: float(field.field([x])[0])  # noqa: E731
     a: ScalarFunction = drift if callable(drift) else _constant(float(drift))
     variance: ScalarFunction = (
         noise_variance if callable(noise_variance) else _constant(_positive(noise_variance, "noise_variance"))
@@ -313,6 +318,7 @@ def langevin_mean_exit_time_1d(
     >>> round(t, 3)
     135.783
     """
+    refuse_drift("potential", potential, "a potential U(x)")
     temperature = _positive(temperature, "temperature")
 
     def dpsi(z: float, y: float) -> float:
@@ -737,6 +743,7 @@ def _check_ends(lower: float, upper: float) -> tuple[float, float]:
 
 def _potential_function(potential: object) -> ScalarFunction:
     """U(x) as a float function, from a callable or from a 1-D landscape (its value)."""
+    refuse_drift("potential", potential, "a potential U(x)")
     value = getattr(potential, "value", None)
     if callable(value):
         _check_landscape_dim(potential, "potential")
@@ -922,6 +929,7 @@ _CHAIN_TAIL = 50.0
 
 def _gradient_function(gradient: object) -> Callable[[np.ndarray], np.ndarray]:
     """V' on 1-D arrays, from a 1-D landscape (its gradient) or a vectorized callable."""
+    refuse_drift("gradient", gradient, "the derivative V' of a potential")
     grad = getattr(gradient, "gradient", None)
     if callable(grad):
         _check_landscape_dim(gradient, "gradient")

@@ -15,11 +15,13 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 
 from .._validate import as_int
+from ..drifts import refuse_drift
 
 __all__ = ["CriticalPoint", "barrier", "critical_point", "find_minimum", "find_saddle"]
 
 
 def _check_landscape(landscape: Any) -> None:
+    refuse_drift("landscape", landscape, "a function whose critical points are sought")
     for method in ("value", "gradient", "hessian"):
         if not callable(getattr(landscape, method, None)):
             raise TypeError(f"landscape must have value, gradient and hessian methods (an escapade Landscape), "

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from scipy import linalg, optimize
 
 from .._validate import as_array, as_square_matrix
+from ..drifts import Drift
 from .geometry import _check_landscape
 
 __all__ = [
@@ -235,7 +236,12 @@ def minimum_energy_path(
 def _drift_functions(drift: Any) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
     """(b, jacobian of b) on (n, d) arrays, for a landscape (b = -grad f) or a callable b. The Jacobian is taken by
     central differences of the vectorized drift (2 d calls per evaluation, whatever n)."""
-    if callable(getattr(drift, "gradient", None)):
+    if isinstance(drift, Drift):  # a vector field as it is: never read as a gradient
+        field = drift
+
+        def bf(x: np.ndarray) -> np.ndarray:
+            return np.asarray(field.field(x), dtype=np.float64).reshape(x.shape)
+    elif callable(getattr(drift, "gradient", None)):
         landscape = drift
 
         def bf(x: np.ndarray) -> np.ndarray:
@@ -349,6 +355,6 @@ def minimum_action_path(
             break
         value = new
     highest = -1
-    if all(callable(getattr(drift, m, None)) for m in ("value",)):
+    if not isinstance(drift, Drift) and callable(getattr(drift, "value", None)):
         highest = int(np.argmax(np.asarray(drift.value(path))))
     return MinimumActionPath(path=path, action=value, highest=highest, iterations=rounds, converged=converged)
