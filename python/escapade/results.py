@@ -875,10 +875,10 @@ def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str
     if plan["method"] == "fd":
         assert result.fd_status is not None and result.fd_exit_time is not None
         k = plan["fd_index"]
-        F = [_per_path_quantity(quantity, result.fd_status[k, i], result.fd_exit_time[k, i], cap) for i in range(4)]
+        Fs = [_per_path_quantity(quantity, result.fd_status[k, i], result.fd_exit_time[k, i], cap) for i in range(4)]
         h = plan["step"]
-        d1 = (F[0] - F[1]) / (2 * h)  # theta + h, theta - h
-        d2 = (F[2] - F[3]) / (4 * h)  # theta + 2h, theta - 2h
+        d1 = (Fs[0] - Fs[1]) / (2 * h)  # theta + h, theta - h
+        d2 = (Fs[2] - Fs[3]) / (4 * h)  # theta + 2h, theta - 2h
         y = (4 * d1 - d2) / 3
         return y, notes, {"method": "fd", "step": h}
     assert result.score_sum is not None and result.score_time is not None

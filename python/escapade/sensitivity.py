@@ -118,7 +118,7 @@ def _noise_form(dynamics: Dynamics, dim: int) -> tuple[float, np.ndarray | None,
     if isinstance(dynamics, GaussianSGD):
         if isinstance(dynamics.C, str) or dynamics.schedule != "constant":
             return None
-        eta = float(dynamics.lr)  # type: ignore[arg-type]
+        eta = float(dynamics.lr)
         if eta <= 0:
             return None
         R = dynamics.noise_factor()

@@ -349,7 +349,6 @@ class LaneBlock {
         nz[l] = a - k;
       }
     }
-    const double dt = dt_;
     for (int j = 0; j < np_; ++j) {
       const SensitivityParam& p = S.params[static_cast<std::size_t>(j)];
       double* __restrict pr = spair_.data();
@@ -372,18 +371,23 @@ class LaneBlock {
           pr[l] = s;
         }
       }
+      // S += s_n, then Q += S: Q = sum_n (N - n) s_n after N steps (see retire).
       const double cg = p.c_grad, cn = p.c_noise, cp = p.c_pair;
       double* __restrict acc = ssum_.data();
-      double* __restrict tacc = stime_.data();
-      const std::uint64_t* __restrict step = step_.data();
+      double* __restrict qacc = stime_.data();
       const int np = np_;
+      if (cn == 0.0 && cp == 0.0) {
+        for (int l = 0; l < w; ++l) {
+          const double a = acc[l * np + j] + cg * dot[l];
+          acc[l * np + j] = a;
+          qacc[l * np + j] += a;
+        }
+        continue;
+      }
       for (int l = 0; l < w; ++l) {
-        double s = 0;
-        if (cg != 0.0) s += cg * dot[l];
-        if (cn != 0.0) s += cn * nz[l];
-        if (cp != 0.0) s += cp * pr[l];
-        acc[l * np + j] += s;
-        tacc[l * np + j] += (static_cast<double>(step[l]) * dt) * s;
+        const double a = acc[l * np + j] + ((cg * dot[l] + cn * nz[l]) + cp * pr[l]);
+        acc[l * np + j] = a;
+        qacc[l * np + j] += a;
       }
     }
   }
@@ -605,9 +609,11 @@ class LaneBlock {
       out.exit_position[i * d_ + j] = stopped ? (at_exit ? xe_(j, l) : x) : nan;
       out.final_position[i * d_ + j] = std::isfinite(x) ? x : nan;
     }
+    // sum_n t_n s_n = t_N S - dt sum_n (N - n) s_n, t_N = N dt the end of the last step
     for (int j = 0; j < np_; ++j) {
-      out.score_sum[i * np_ + j] = ssum_(j, l);
-      out.score_time[i * np_ + j] = stime_(j, l);
+      const double S = ssum_(j, l), Q = stime_(j, l);
+      out.score_sum[i * np_ + j] = S;
+      out.score_time[i * np_ + j] = static_cast<double>(step_[l]) * dt_ * S - dt_ * Q;
     }
     te_[l] = nan;
     if (recording_ > 0 && is_recorded(l)) --recording_;
@@ -711,7 +717,7 @@ class LaneBlock {
   // Sensitivities: each lane's S and R (np_ x L), per-lane scratch, and the perturbed steps of the pair form.
   const Sensitivities* sens_;
   const int np_;
-  Block ssum_, stime_, smz_, xp_, xm_, gp_, sp_;
+  Block ssum_, stime_, smz_, xp_, xm_, gp_, sp_;  // stime_: Q = sum_n (N - n) s_n until retire
   std::vector<double> sdot_, snoise_, spair_;
   std::vector<std::uint8_t> fp_, fs_;
 };
