@@ -218,3 +218,12 @@ def test_ornstein_uhlenbeck_slow():
         return langevin_splitting_probability_1d(lambda x: 0.5 * kk * x * x, T, x0, a, b)
 
     close(res.sensitivity("hit_probability", "landscape.H"), (P(k + 1e-4) - P(k - 1e-4)) / 2e-4, 0.02)
+
+
+def test_scores_are_the_same_bits_in_chunks_and_from_a_store(tmp_path):
+    one = run_well(0.3, 1e-2, 2_000, 8, ["dynamics.temperature"], threads=1)
+    chunked = run_well(0.3, 1e-2, 2_000, 8, ["dynamics.temperature"], chunk_size=700, store=tmp_path / "s")
+    np.testing.assert_array_equal(one.score_sum, chunked.score_sum)
+    np.testing.assert_array_equal(one.score_time, chunked.score_time)
+    again = run_well(0.3, 1e-2, 2_000, 8, ["dynamics.temperature"], chunk_size=700, store=tmp_path / "s")
+    np.testing.assert_array_equal(one.score_time, again.score_time)
