@@ -743,6 +743,7 @@ CATALOG = [
     C(lambda: analysis.arrhenius_fit(sim(), mode="local"), ValueError, "sensitivities", id="arrhenius-local-no-scores"),
     C(lambda: analysis.arrhenius_fit([0.1, 0.2], [1.0, 2.0], mode="slope"), ValueError, "mode",
       id="arrhenius-mode"),
+    C(lambda: sw(sensitivities=["dynamics.temperature"]), ValueError, "sensitivities", id="sweep-sensitivities"),
     C(lambda: esc.DoubleWell(height=0.0), ValueError, "height", id="DoubleWell-height-zero"),
     C(lambda: esc.DoubleWell(height="1"), TypeError, "height", id="DoubleWell-height-string"),
 ]

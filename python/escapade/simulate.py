@@ -232,15 +232,17 @@ def simulate(
     settings = RunSettings(n_paths=n_paths, t_max=t_max, max_steps=max_steps, seed=seed, threads=threads,
                            lanes=lanes, bridge=bridge, divergence_bound=divergence_bound, record_paths=record_paths,
                            record_every=record_every, noise_refinement=noise_refinement, progress=progress,
-                           client=client, chunk_size=chunk_size, store=store, keep=keep)
+                           client=client, chunk_size=chunk_size, store=store, keep=keep,
+                           sensitivities=sensitivities, sensitivity_method=sensitivity_method, fd_step=fd_step)
     if settings.seed is None and store is not None:  # resuming: the seed the store's run was started with
         settings = dataclasses.replace(settings, seed=Store.stored_seed(store))
     job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings)
-    if sensitivities is None:
+    if settings.sensitivities is None:
         (result,) = execute([job], settings, stores=[store])
         return result
     return _with_sensitivities(job, landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings,
-                               store=store, parameters=sensitivities, method=sensitivity_method, fd_step=fd_step)
+                               store=store, parameters=settings.sensitivities, method=settings.sensitivity_method,
+                               fd_step=settings.fd_step)
 
 
 def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x0: Any, stop: Region | None,
@@ -280,7 +282,7 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
         fields["score_sum"] = fields["score_time"] = np.full((n, len(plans)), np.nan)
     if fd:
         statuses, times = [], []
-        fd_settings = dataclasses.replace(settings, seed=job.seed, store=None, progress=False)
+        fd_settings = dataclasses.replace(settings, seed=job.seed, store=None, progress=False, sensitivities=None)
         for p in fd:
             head, _, field = p.parameter.partition(".")
             jobs = []
