@@ -189,8 +189,8 @@ class LaneBlock {
         sens_(rs.cfg.sensitivities),
         np_(sens_ ? sens_->size() : 0) {
     if (np_ > 0) {
-      ssum_.setZero(np_, L_);
-      stime_.setZero(np_, L_);
+      ssum_.setZero(L_, np_);
+      stime_.setZero(L_, np_);
       sdot_.assign(static_cast<std::size_t>(L_), 0.0);
       snoise_.assign(static_cast<std::size_t>(L_), 0.0);
       spair_.assign(static_cast<std::size_t>(L_), 0.0);
@@ -315,7 +315,7 @@ class LaneBlock {
   }
 
   // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
-  // S and R (sensitivity.hpp); t_n = step * dt is the time at the step's start.
+  // S and Q (sensitivity.hpp; retire turns Q into R = sum_n t_n s_n, t_n = n dt the time at the step's start).
   void accumulate_scores(const StepInput& in) {
     const int w = in.width, k = k_, d = d_;
     const double* z = in.z;
@@ -327,6 +327,22 @@ class LaneBlock {
       Eigen::Map<const Block> Z(z, k, w);
       smz_.leftCols(w).noalias() = S.M * Z;
       mz = smz_.data();
+    }
+    // The common case (one-dimensional noise, gradient form only): one fused pass per parameter.
+    if (d == 1 && k == 1 && !has_m && !S.any_noise() && !S.any_pair()) {
+      const double* __restrict g = g_.data();
+      const double* __restrict zz = z;
+      for (int j = 0; j < np_; ++j) {
+        const double cg = S.params[static_cast<std::size_t>(j)].c_grad;
+        double* __restrict acc = ssum_.col(j).data();
+        double* __restrict qacc = stime_.col(j).data();
+        for (int l = 0; l < w; ++l) {
+          const double a = acc[l] + cg * (g[l] * zz[l]);
+          acc[l] = a;
+          qacc[l] += a;
+        }
+      }
+      return;
     }
     double* __restrict dot = sdot_.data();
     if (S.any_grad()) {
@@ -373,21 +389,20 @@ class LaneBlock {
       }
       // S += s_n, then Q += S: Q = sum_n (N - n) s_n after N steps (see retire).
       const double cg = p.c_grad, cn = p.c_noise, cp = p.c_pair;
-      double* __restrict acc = ssum_.data();
-      double* __restrict qacc = stime_.data();
-      const int np = np_;
+      double* __restrict acc = ssum_.col(j).data();
+      double* __restrict qacc = stime_.col(j).data();
       if (cn == 0.0 && cp == 0.0) {
         for (int l = 0; l < w; ++l) {
-          const double a = acc[l * np + j] + cg * dot[l];
-          acc[l * np + j] = a;
-          qacc[l * np + j] += a;
+          const double a = acc[l] + cg * dot[l];
+          acc[l] = a;
+          qacc[l] += a;
         }
         continue;
       }
       for (int l = 0; l < w; ++l) {
-        const double a = acc[l * np + j] + ((cg * dot[l] + cn * nz[l]) + cp * pr[l]);
-        acc[l * np + j] = a;
-        qacc[l * np + j] += a;
+        const double a = acc[l] + ((cg * dot[l] + cn * nz[l]) + cp * pr[l]);
+        acc[l] = a;
+        qacc[l] += a;
       }
     }
   }
@@ -611,7 +626,7 @@ class LaneBlock {
     }
     // sum_n t_n s_n = t_N S - dt sum_n (N - n) s_n, t_N = N dt the end of the last step
     for (int j = 0; j < np_; ++j) {
-      const double S = ssum_(j, l), Q = stime_(j, l);
+      const double S = ssum_(l, j), Q = stime_(l, j);
       out.score_sum[i * np_ + j] = S;
       out.score_time[i * np_ + j] = static_cast<double>(step_[l]) * dt_ * S - dt_ * Q;
     }
@@ -635,8 +650,8 @@ class LaneBlock {
       step_[l] = 0;
       active_[l] = 1;
       if (np_ > 0) {
-        ssum_.col(l).setZero();
-        stime_.col(l).setZero();
+        ssum_.row(l).setZero();
+        stime_.row(l).setZero();
       }
       ++n_active_;
       pb.start.sample(rs_.cfg.seed, path_[l], x_.col(l).data());
@@ -669,8 +684,8 @@ class LaneBlock {
         x_.col(dst) = x_.col(l);
         s_.col(dst) = s_.col(l);
         if (np_ > 0) {
-          ssum_.col(dst) = ssum_.col(l);
-          stime_.col(dst) = stime_.col(l);
+          ssum_.row(dst) = ssum_.row(l);
+          stime_.row(dst) = stime_.row(l);
         }
         path_[dst] = path_[l];
         step_[dst] = step_[l];
@@ -717,7 +732,8 @@ class LaneBlock {
   // Sensitivities: each lane's S and R (np_ x L), per-lane scratch, and the perturbed steps of the pair form.
   const Sensitivities* sens_;
   const int np_;
-  Block ssum_, stime_, smz_, xp_, xm_, gp_, sp_;  // stime_: Q = sum_n (N - n) s_n until retire
+  // ssum_, stime_: L x np (a parameter's lanes contiguous); stime_ holds Q = sum_n (N - n) s_n until retire
+  Block ssum_, stime_, smz_, xp_, xm_, gp_, sp_;
   std::vector<double> sdot_, snoise_, spair_;
   std::vector<std::uint8_t> fp_, fs_;
 };

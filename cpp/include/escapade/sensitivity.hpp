@@ -10,8 +10,9 @@
 // where g_n is the gradient the dynamics left in its scratch (StepOutput::g) at x_n, and x+-_{n+1} are the steps
 // from x_n with the same draws of the dynamics and landscape at theta +- h (c_pair = 1 / (2 h beta)): the same
 // noise cancels, leaving a central difference of the deterministic part of the step, which is smooth in theta.
-// Each lane carries S = sum_n s_n and R = sum_n t_n s_n (t_n the time at the start of step n), so that the
-// cost-to-go form of a time sum_n (tau - t_n) s_n is tau S - R.
+// Each lane carries S = sum_n s_n and Q = sum_n (N - n) s_n (S added to Q after each step: two additions, no
+// step count), and the run reports S and R = sum_n t_n s_n = t_N S - dt Q (t_n = n dt the time at the start of
+// step n, N the path's steps), so that the cost-to-go form of a time sum_n (tau - t_n) s_n is tau S - R.
 #pragma once
 
 #include <cstdint>
