@@ -23,6 +23,7 @@ from .landscapes import DoubleWell, Landscape
 __all__ = ["SensitivityPlan", "plan_sensitivities"]
 
 METHODS = ("auto", "score", "fd")
+_NUMERICAL = ("rtol", "atol", "event_tol", "singular_tol", "max_step")
 
 # Relative step of the central difference of the deterministic part of a step (pair form): smooth in theta, so
 # the O(h^2) error is ~1e-8 relative and rounding ~1e-9.
@@ -181,6 +182,9 @@ def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any
         if field == "dt":
             raise ValueError(f"sensitivities: {path!r} is the time step, not a parameter of the model: use "
                              "escapade.estimate or a sweep for the dependence on dt")
+        if head == "dynamics" and field in _NUMERICAL:
+            raise ValueError(f"sensitivities: {path!r} is a numerical setting of the integrator, not a parameter of "
+                             "the law of the paths")
         if method == "fd":
             plans.append(_fd_plan(path, value, fd_step, "asked for (sensitivity_method='fd')"))
             continue
