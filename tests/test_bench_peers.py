@@ -87,3 +87,22 @@ def test_ams_numba_bad_input(ams):
         ams.run_ams(T, DT, X0, A, B, 1, 1, seed=0)
     with pytest.raises(ValueError, match="dt"):
         ams.run_ams(T, -DT, X0, A, B, 20, 1, seed=0)
+
+
+def test_sensitivity_peer_central_difference_matches_the_exact_derivative():
+    # bench/peers/sens_fd_numba.py: dE[tau]/dT on the double well at T = 0.25 (exact -31.39 from the quadrature)
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from peers import sens_fd_numba as peer
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from escapade.analysis import langevin_mean_exit_time_derivative_1d
+
+    exact = langevin_mean_exit_time_derivative_1d(lambda x: x**4 / 4 - x**2 / 2, 0.25, -1.0, -math.inf, 0.0,
+                                                  lower_boundary="reflecting")
+    d, steps = peer.run_central(3000, T=0.25, h=0.01, dt=1e-3, x0=-1.0, b=0.0, seed=1)
+    assert steps > 0
+    se = d.std(ddof=1) / math.sqrt(d.size)
+    assert abs(d.mean() - exact) < 4 * se + 0.03 * abs(exact)

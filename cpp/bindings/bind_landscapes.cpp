@@ -128,7 +128,8 @@ void bind_landscapes(py::module_& m) {
           },
           "x"_a, "The Hessian (d, d) at the point x (d,).");
   py::class_<DoubleWell, Landscape, std::shared_ptr<DoubleWell>>(m, "DoubleWell")
-      .def(py::init<int>(), py::kw_only(), "dim"_a = 1);
+      .def(py::init<int, double>(), py::kw_only(), "dim"_a = 1, "height"_a = 1.0)
+      .def_property_readonly("height", &DoubleWell::height);
   py::class_<StrictSaddle, Landscape, std::shared_ptr<StrictSaddle>>(m, "StrictSaddle")
       .def(py::init([](const DoubleArray& eigenvalues, double quartic) {
              return std::make_shared<StrictSaddle>(to_vector(eigenvalues, "eigenvalues"), quartic);

@@ -30,6 +30,7 @@ _SMALL_CHUNK = 256
 
 # The per-path arrays of a chunk (keep="paths"), as the engine returns them.
 PATH_ARRAYS = ("status", "exit_time", "exit_step", "exit_position", "final_position")
+SCORE_ARRAYS = ("score_sum", "score_time")  # with sensitivities only
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -53,6 +54,9 @@ class Job:
     max_time: float = math.inf  # the time cap of dynamics with their own clock (adaptive steps)
     memory: dict[str, int] = dataclasses.field(default_factory=dict)  # bytes held, by argument (memory_estimate)
     noise_refinement: int = 1  # step n's normals: the sum of steps r n .. r n + r - 1 of the run at dt / r
+    # Likelihood-ratio scores (sensitivity.SensitivityPlan with method "score") and the engine's matrix M.
+    sensitivities: tuple[Any, ...] = ()
+    sensitivity_matrix: np.ndarray | None = None
 
     def _start(self) -> Any:
         if isinstance(self.x0, StartSampler):
@@ -82,7 +86,14 @@ class Job:
             max_time=self.max_time,
             noise_refinement=self.noise_refinement,
             progress=progress,
+            **self._sensitivity_args(),
         )
+
+    def _sensitivity_args(self) -> dict[str, Any]:
+        if not self.sensitivities:
+            return {}  # the engine's call as it was without sensitivities
+        return {"sensitivities": [plan.core() for plan in self.sensitivities],
+                "sensitivity_matrix": self.sensitivity_matrix}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -100,7 +111,7 @@ class Chunk:
 def run_chunk(job: Job, first: int, n: int, threads: int, keep: str, progress: Any = None) -> Chunk:
     """Run one chunk (here or on a Dask worker) and reduce it as `keep` asks."""
     out = job.run(first, n, threads, progress)
-    arrays = {k: out[k] for k in PATH_ARRAYS}
+    arrays = {k: out[k] for k in PATH_ARRAYS + SCORE_ARRAYS if k in out}
     return Chunk(
         first=first,
         n=n,
@@ -203,7 +214,8 @@ class Store:
                 chunk = Chunk(
                     first=header["first"],
                     n=header["n"],
-                    arrays={k: data[k] for k in PATH_ARRAYS} if "status" in data.files else None,
+                    arrays=({k: data[k] for k in PATH_ARRAYS + SCORE_ARRAYS if k in data.files}
+                            if "status" in data.files else None),
                     stats=ExitStats.from_dict(header["stats"]),
                     total_steps=header["total_steps"],
                     trajectories=trajectories_from(data),
@@ -278,10 +290,11 @@ def _merge(job: Job, chunks: list[Chunk], keep: str, elapsed: float) -> Simulati
     def cat(name: str) -> np.ndarray:
         return np.concatenate([a[name] for a in arrays]) if len(arrays) > 1 else arrays[0][name]
 
+    scores = {k: cat(k) for k in SCORE_ARRAYS if k in arrays[0]}
     return SimulationResult(status=cat("status"), exit_time=cat("exit_time"), exit_step=cat("exit_step"),
                             exit_position=cat("exit_position"), final_position=cat("final_position"),
                             trajectories=trajectories, params=job.params, seed=job.seed, version=version,
-                            elapsed=elapsed, total_steps=total_steps)
+                            elapsed=elapsed, total_steps=total_steps, **scores)
 
 
 def execute(jobs: list[Job], settings: RunSettings,

@@ -58,6 +58,9 @@ class RunSettings:
     chunk_size: int | None = _how(None)
     store: str | os.PathLike | None = _how(None)
     keep: str = _how("paths")
+    sensitivities: Any = None  # parameter paths; checked against the problem by sensitivity.plan_sensitivities
+    sensitivity_method: str = "auto"
+    fd_step: float | None = None
 
     def __post_init__(self) -> None:
         def normalize(name: str, value: Any) -> None:

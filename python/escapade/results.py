@@ -7,6 +7,7 @@ import enum
 import json
 import math
 import os
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +209,13 @@ class SimulationResult(RunRecord):
         `record_every` steps plus the start and the end.
     params : the landscape, dynamics, regions, start and run options (JSON-compatible).
     seed, version : what the numbers depend on; elapsed : wall seconds; total_steps : path-steps executed.
+    score_sum, score_time : with `sensitivities`, float64 (n_paths, p), column j for params["sensitivities"][j]:
+        each path's likelihood-ratio score S = sum_n s_n and sum_n t_n s_n (t_n the time at the start of step n);
+        NaN in the columns of parameters done by finite differences. None without sensitivities.
+    fd_status, fd_exit_time : with parameters done by finite differences, (n_fd, 4, n_paths): the status and exit
+        time of every path in the runs at theta + h, theta - h, theta + 2h, theta - 2h (common random numbers:
+        the same seed). None otherwise.
+    `sensitivity(quantity, parameter)` turns them into a derivative with its interval (docs/sensitivities.md).
     """
 
     status: np.ndarray
@@ -215,6 +223,10 @@ class SimulationResult(RunRecord):
     exit_step: np.ndarray
     exit_position: np.ndarray
     final_position: np.ndarray
+    score_sum: np.ndarray | None = None
+    score_time: np.ndarray | None = None
+    fd_status: np.ndarray | None = None
+    fd_exit_time: np.ndarray | None = None
 
     _kind = "paths"
 
@@ -247,11 +259,34 @@ class SimulationResult(RunRecord):
                 "exit_step": self.exit_step,
                 **{f"x{i}": self.exit_position[:, i] for i in range(d)},
                 **{f"final_x{i}": self.final_position[:, i] for i in range(d)},
+                **self._score_columns(),
             }
         )
         frame.index.name = "path"
         frame.attrs.update(seed=self.seed, version=self.version, params=self.params)
         return frame
+
+    def _score_columns(self) -> dict[str, np.ndarray]:
+        """score_<parameter> and score_time_<parameter> of each parameter done by the score."""
+        columns: dict[str, np.ndarray] = {}
+        if self.score_sum is None or self.score_time is None:
+            return columns
+        for j, plan in enumerate(self.params.get("sensitivities", [])):
+            if plan["method"] == "score":
+                columns[f"score_{plan['parameter']}"] = self.score_sum[:, j]
+                columns[f"score_time_{plan['parameter']}"] = self.score_time[:, j]
+        return columns
+
+    def sensitivity(self, quantity: str, parameter: str, *, form: str = "both", confidence: float = 0.95) -> Any:
+        """d E[quantity] / d parameter with its interval, an `Estimate`, from a run with `sensitivities`.
+
+        quantity : "mean_exit_time" (every path must have exited or hit), "capped_exit_time" (E[min(tau, t_max)]),
+            "exit_probability" or "hit_probability". parameter : one of the run's `sensitivities`.
+        form : for a parameter done by the score, "both" (default: the cost-to-go form sum_n (tau - t_n) s_n for
+            times, with a fitted baseline), "cost_to_go", "baseline" or "raw" (F S); see docs/sensitivities.md.
+        The estimate's notes say how it was computed (score or finite differences, time change, bridge test).
+        """
+        return sensitivity_estimate(self, quantity, parameter, form=form, confidence=confidence)
 
     def to_xarray(self) -> Any:
         """An xarray Dataset over (path, coordinate) with the per-path arrays; provenance in attrs (params as JSON,
@@ -278,6 +313,8 @@ class SimulationResult(RunRecord):
             "exit_step": self.exit_step,
             "exit_position": self.exit_position,
             "final_position": self.final_position,
+            **{name: a for name in ("score_sum", "score_time", "fd_status", "fd_exit_time")
+               if (a := getattr(self, name)) is not None},
             **trajectory_arrays(self.trajectories),
         }
 
@@ -357,6 +394,8 @@ def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> Simulation
         exit_step=data[prefix + "exit_step"],
         exit_position=exit_position,
         final_position=data[final] if final in data.files else np.full(exit_position.shape, np.nan),
+        **{name: data[prefix + name] for name in ("score_sum", "score_time", "fd_status", "fd_exit_time")
+           if prefix + name in data.files},
         **common,
     )
 
@@ -766,3 +805,113 @@ def load(path: str | Path) -> Any:
         if header["kind"] == "rare_exit_time":
             return RareExitTime.from_dict(header["estimate"])
         return _from_npz(data, header)
+
+
+# ---- sensitivities (simulate(..., sensitivities=[...]); the plans are made in sensitivity.py) ----
+
+SENSITIVITY_QUANTITIES = ("mean_exit_time", "capped_exit_time", "exit_probability", "hit_probability")
+SENSITIVITY_FORMS = ("both", "cost_to_go", "baseline", "raw")
+_TIMES = ("mean_exit_time", "capped_exit_time")
+_BRIDGE_NOTE = ("the bridge test adds no score term: a step's crossing probability depends on its end points and "
+                "the diffusion only, which the parameter does not change (in Y-time for a time-changed parameter)")
+
+
+def _per_path_quantity(quantity: str, status: np.ndarray, exit_time: np.ndarray, cap: float) -> np.ndarray:
+    if quantity == "exit_probability":
+        return (status == Status.EXITED).astype(float)
+    if quantity == "hit_probability":
+        return (status == Status.HIT).astype(float)
+    stopped = (status == Status.EXITED) | (status == Status.HIT)
+    censored = status == Status.CENSORED
+    other = ~(stopped | censored)
+    if np.any(other):
+        raise ValueError(f"quantity={quantity!r}: {int(np.count_nonzero(other))} paths ended otherwise than by an "
+                         "exit, a hit or the cap (diverged, converged or singular): their time has no derivative")
+    if quantity == "mean_exit_time" and np.any(censored):
+        raise ValueError(f"quantity='mean_exit_time': {int(np.count_nonzero(censored))} paths were censored, so "
+                         "the mean exit time is not known; raise t_max or ask for 'capped_exit_time' "
+                         "(E[min(tau, t_max)])")
+    return np.where(stopped, exit_time, cap)
+
+
+def _estimate(quantity: str, parameter: str, y: np.ndarray, confidence: float, notes: list[str],
+              result: SimulationResult, message: str, extra: dict[str, Any]) -> Estimate:
+    n = y.size
+    value = float(np.mean(y))
+    se = float(np.std(y, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+    hw = z * se
+    dt = float(result.params["dynamics"].get("dt", math.nan))
+    level = EstimateLevel(dt=dt, n_paths=n, path_steps=int(result.total_steps), value=value, stderr=se,
+                          censored=result.count(Status.CENSORED), diverged=result.count(Status.DIVERGED),
+                          elapsed=float(result.elapsed))
+    params = {**result.params, "sensitivity": {"quantity": quantity, "parameter": parameter, **extra}}
+    nan = math.nan
+    return Estimate(quantity=f"d {quantity} / d {parameter}", value=value, interval=(value - hw, value + hw),
+                    confidence=confidence, stderr=se, bias=nan, bias_stderr=nan, extrapolated=nan,
+                    extrapolated_stderr=nan, half_width_statistical=hw, half_width_bias=0.0, rtol=nan,
+                    reached=True, message=message, notes=tuple(notes), levels=(level,), n_paths=n,
+                    path_steps=int(result.total_steps), elapsed=float(result.elapsed), params=params,
+                    seed=result.seed, version=result.version)
+
+
+def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str, form: str = "both"
+                         ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """The per-path terms whose mean is d E[quantity] / d parameter, the notes, and what params record."""
+    if quantity not in SENSITIVITY_QUANTITIES:
+        raise ValueError(f"quantity must be one of {SENSITIVITY_QUANTITIES}, got {quantity!r}")
+    if form not in SENSITIVITY_FORMS:
+        raise ValueError(f"form must be one of {SENSITIVITY_FORMS}, got {form!r}")
+    plans = result.params.get("sensitivities")
+    if not plans:
+        raise ValueError("this result carries no sensitivities: run simulate(..., sensitivities=[...])")
+    names = [p["parameter"] for p in plans]
+    if parameter not in names:
+        raise ValueError(f"parameter {parameter!r} is not among this run's sensitivities {names}")
+    j = names.index(parameter)
+    plan = plans[j]
+    cap = float(result.params["max_steps"] * result.params["dynamics"]["dt"])
+    notes = [plan["note"]]
+    if plan["method"] == "fd":
+        assert result.fd_status is not None and result.fd_exit_time is not None
+        k = plan["fd_index"]
+        Fs = [_per_path_quantity(quantity, result.fd_status[k, i], result.fd_exit_time[k, i], cap) for i in range(4)]
+        h = plan["step"]
+        d1 = (Fs[0] - Fs[1]) / (2 * h)  # theta + h, theta - h
+        d2 = (Fs[2] - Fs[3]) / (4 * h)  # theta + 2h, theta - 2h
+        y = (4 * d1 - d2) / 3
+        return y, notes, {"method": "fd", "step": h}
+    assert result.score_sum is not None and result.score_time is not None
+    F = _per_path_quantity(quantity, result.status, result.exit_time, cap)
+    S = result.score_sum[:, j]
+    R = result.score_time[:, j]
+    time_like = quantity in _TIMES
+    q = F * S
+    if form in ("both", "cost_to_go") and time_like:
+        q = F * S - R  # sum_n (tau - t_n) s_n: a step's score pairs with the time still to come
+    if form in ("both", "baseline"):
+        # the baseline b S (E[S] = 0) with b fitted over the paths (the control-variate coefficient)
+        vs = float(np.var(S))
+        b = float(np.mean((q - q.mean()) * (S - S.mean())) / vs) if vs > 0 else 0.0
+        q = q - b * S
+        notes.append(f"baseline b = {b:.6g} (fitted over the paths, the control variate S with E[S] = 0)")
+    kappa = float(plan["time_exponent"])
+    y = q
+    if kappa and time_like:
+        y = q - kappa * F / float(plan["value"])  # tau = tau_Y / theta^kappa at a fixed chain
+    notes.append(_BRIDGE_NOTE if result.params.get("bridge") else "bridge test off: exits seen at the steps only")
+    return y, notes, {"method": "score", "form": form}
+
+
+def sensitivity_estimate(result: SimulationResult, quantity: str, parameter: str, *, form: str = "both",
+                         confidence: float = 0.95) -> Estimate:
+    """d E[quantity] / d parameter with its interval, from a run with `sensitivities` (see
+    `SimulationResult.sensitivity`)."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    y, notes, extra = sensitivity_per_path(result, quantity, parameter, form)
+    if extra["method"] == "fd":
+        message = f"central finite differences with common random numbers over {y.size} paths (4 extra runs)"
+    else:
+        message = f"likelihood-ratio estimate over {y.size} paths ({form} form)"
+    return _estimate(quantity, parameter, y, confidence, notes, result, message, extra)

@@ -19,6 +19,7 @@ from .dynamics import Dynamics, Langevin
 from .landscapes import Landscape
 from .regions import Region
 from .results import SimulationResult, SummaryResult
+from .sensitivity import plan_sensitivities
 from .starts import StartSampler
 
 __all__ = ["simulate"]
@@ -177,6 +178,9 @@ def simulate(
     chunk_size: int | None = None,
     store: str | os.PathLike | None = None,
     keep: str = "paths",
+    sensitivities: list[str] | None = None,
+    sensitivity_method: str = "auto",
+    fd_step: float | None = None,
 ) -> SimulationResult | SummaryResult:
     """Run `n_paths` independent paths of `dynamics` on `landscape` until each one stops.
 
@@ -223,6 +227,15 @@ def simulate(
         store's run started with). The store refuses chunks of a different run.
     keep : "paths" (per-path arrays, a `SimulationResult`) or "summary" (mergeable statistics only, a
         `SummaryResult`: memory bounded by one chunk, for 10^9 paths).
+    sensitivities : parameter paths as `sweep` names them ("dynamics.temperature", "landscape.height",
+        "dynamics.forcing.amplitude"): each path carries its likelihood-ratio score for each, so that
+        `result.sensitivity(quantity, parameter)` gives the derivative of an exit statistic with its interval
+        (docs/sensitivities.md). Needs keep="paths". A parameter that does not enter the law of the paths (a
+        region's, the start's), of a dynamics without Gaussian noise, or of a callback landscape is refused.
+    sensitivity_method : "auto" (default: the score where the dynamics allows it, central finite differences with
+        common random numbers and Richardson extrapolation for parameters of a state-dependent or scheduled noise),
+        "score" (refuse what the score cannot do) or "fd" (finite differences for every parameter, any dynamics:
+        four more runs per parameter). fd_step : the finite differences' h (default 2% of the parameter's value).
 
     A run whose result would take more memory than the limit (half the available memory, or the environment
     variable ESCAPADE_MEMORY_LIMIT) is refused before it starts, with a ValueError naming the argument (n_paths,
@@ -231,9 +244,75 @@ def simulate(
     settings = RunSettings(n_paths=n_paths, t_max=t_max, max_steps=max_steps, seed=seed, threads=threads,
                            lanes=lanes, bridge=bridge, divergence_bound=divergence_bound, record_paths=record_paths,
                            record_every=record_every, noise_refinement=noise_refinement, progress=progress,
-                           client=client, chunk_size=chunk_size, store=store, keep=keep)
+                           client=client, chunk_size=chunk_size, store=store, keep=keep,
+                           sensitivities=sensitivities, sensitivity_method=sensitivity_method, fd_step=fd_step)
     if settings.seed is None and store is not None:  # resuming: the seed the store's run was started with
         settings = dataclasses.replace(settings, seed=Store.stored_seed(store))
     job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings)
+    if settings.sensitivities is None:
+        (result,) = execute([job], settings, stores=[store])
+        return result
+    return _with_sensitivities(job, landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings,
+                               store=store, parameters=settings.sensitivities, method=settings.sensitivity_method,
+                               fd_step=settings.fd_step)
+
+
+def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x0: Any, stop: Region | None,
+                        target: Region | None, settings: RunSettings, store: Any, parameters: Any, method: str,
+                        fd_step: float | None) -> SimulationResult:
+    """The run with the scores of the parameters the score can do, and the finite-difference runs of the others
+    (the same seed: common random numbers)."""
+    from ._spec import replace_parameter
+
+    if settings.keep != "paths":
+        raise ValueError(f"sensitivities need the per-path scores: keep must be 'paths', got keep={settings.keep!r}")
+    plans, M = plan_sensitivities(landscape, dynamics, parameters, method=method, fd_step=fd_step)
+    score = [p for p in plans if p.method == "score"]
+    fd = [p for p in plans if p.method == "fd"]
+    records = []
+    for p in plans:
+        rec = p.record()
+        if p.method == "fd":
+            rec["fd_index"] = fd.index(p)
+        records.append(rec)
+    params = {**job.params, "sensitivities": records}
+    job = dataclasses.replace(job, params=params, sensitivities=tuple(score), sensitivity_matrix=M)
     (result,) = execute([job], settings, stores=[store])
-    return result
+    assert isinstance(result, SimulationResult)
+    n = result.n_paths
+    fields: dict[str, Any] = {}
+    if score:
+        columns = [score.index(p) if p.method == "score" else -1 for p in plans]
+        for name in ("score_sum", "score_time"):
+            a = getattr(result, name)
+            full = np.full((n, len(plans)), np.nan)
+            for j, c in enumerate(columns):
+                if c >= 0:
+                    full[:, j] = a[:, c]
+            fields[name] = full
+    else:
+        fields["score_sum"] = fields["score_time"] = np.full((n, len(plans)), np.nan)
+    if fd:
+        statuses, times = [], []
+        fd_settings = dataclasses.replace(settings, seed=job.seed, store=None, progress=False, sensitivities=None)
+        for p in fd:
+            head, _, field = p.parameter.partition(".")
+            jobs = []
+            for sign in (1, -1, 2, -2):
+                value = p.value + sign * p.step
+                land, dyn = landscape, dynamics
+                spec = land if head == "landscape" else dyn
+                old = getattr(spec, field) if "." not in field else None
+                new: Any = np.full(np.shape(old), value) if isinstance(old, np.ndarray) else value
+                moved = replace_parameter(spec, p.parameter, field, new)
+                if head == "landscape":
+                    land = moved  # type: ignore[assignment]
+                else:
+                    dyn = moved  # type: ignore[assignment]
+                jobs.append(make_job(land, dyn, x0=x0, stop=stop, target=target, settings=fd_settings))
+            runs = execute(jobs, fd_settings, stores=[None] * 4)
+            statuses.append(np.stack([r.status for r in runs]))  # type: ignore[union-attr]
+            times.append(np.stack([r.exit_time for r in runs]))  # type: ignore[union-attr]
+        fields["fd_status"] = np.stack(statuses)
+        fields["fd_exit_time"] = np.stack(times)
+    return dataclasses.replace(result, **fields)

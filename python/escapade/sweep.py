@@ -88,6 +88,9 @@ def sweep(
             raise ValueError(f"grid[{key!r}] must be a list of values, got {values!r}")
         if str(key) in _NOT_IN_GRID:
             raise ValueError(f"grid key {key!r} says how to run, not what: give it to sweep directly")
+    if simulate_kwargs.get("sensitivities") is not None or "sensitivities" in grid:
+        raise ValueError("sweep does not carry sensitivities: call simulate(..., sensitivities=[...]) at the points "
+                         f"you need, got sensitivities={simulate_kwargs.get('sensitivities', grid.get('sensitivities'))!r}")
     grid_lists = {str(k): list(values) for k, values in grid.items()}
     for key, values in grid_lists.items():
         if not values:

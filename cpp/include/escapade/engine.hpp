@@ -29,6 +29,7 @@
 #include "escapade/landscape.hpp"
 #include "escapade/region.hpp"
 #include "escapade/rng.hpp"
+#include "escapade/sensitivity.hpp"
 #include "escapade/start.hpp"
 #include "escapade/types.hpp"
 #include "escapade/validate.hpp"
@@ -55,6 +56,8 @@ struct RunConfig {
   // r = 1 and the same seed (its crossing-test and dynamics' uniforms those of step r n), so that a run at dt with
   // r and a run at dt / r are driven by one Brownian path. Needs a dynamics that draws normals on a fixed step.
   std::int64_t noise_refinement = 1;
+  // Likelihood-ratio scores carried per lane (sensitivity.hpp); null: none, and not a bit of the run changes.
+  const Sensitivities* sensitivities = nullptr;
 };
 
 struct Problem {
@@ -79,6 +82,9 @@ struct EnsembleResult {
   std::vector<double> final_position;   // d x n_paths; the state at the last step, whatever the status (NaN where
                                         // a coordinate is not finite, and for paths never finished)
   std::vector<Trajectory> trajectories;
+  // With sensitivities (p parameters): per path, p numbers each (path-major): S = sum_n s_n and R = sum_n t_n s_n.
+  int n_sensitivities = 0;
+  std::vector<double> score_sum, score_time;
   std::int64_t total_steps = 0;         // path-steps executed
   bool interrupted = false;
 };
@@ -126,6 +132,7 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
             "at most (2^48 - 2) / noise_refinement = " + std::to_string(most) + " with noise_refinement = " +
                 std::to_string(cfg.noise_refinement) + " (the noise of that many steps of the refined run)");
   }
+  if (cfg.sensitivities) cfg.sensitivities->validate(pb.landscape, pb.dynamics);
   const int k = pb.dynamics.noise_dim_on(pb.landscape);
   require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
           "noise dimension", k + pb.dynamics.uniform_dim(d),
@@ -179,7 +186,25 @@ class LaneBlock {
         singular_(byte_lanes(L_), 0),
         p_stop_(L_, 0.0),
         p_target_(L_, 0.0),
-        te_(L_, std::numeric_limits<double>::quiet_NaN()) {
+        te_(L_, std::numeric_limits<double>::quiet_NaN()),
+        sens_(rs.cfg.sensitivities),
+        np_(sens_ ? sens_->size() : 0) {
+    if (np_ > 0) {
+      ssum_.setZero(L_, np_);
+      stime_.setZero(L_, np_);
+      sdot_.assign(static_cast<std::size_t>(L_), 0.0);
+      snoise_.assign(static_cast<std::size_t>(L_), 0.0);
+      spair_.assign(static_cast<std::size_t>(L_), 0.0);
+      if (sens_->M.size() > 0) smz_.resize(d_, L_);
+      if (sens_->any_pair()) {
+        xp_.resize(d_, L_);
+        xm_.resize(d_, L_);
+        gp_.resize(d_, L_);
+        sp_.resize(sd_, L_);
+        fp_.assign(byte_lanes(L_), 0);
+        fs_.assign(byte_lanes(L_), 0);
+      }
+    }
     for (int s = 0; s < QuadDraws::kSteps; ++s) {
       z_[s].resize(k_, L_);
       v_[s].resize(m_, L_);
@@ -220,6 +245,7 @@ class LaneBlock {
     const StepInput in{x_.data(), s_.data(), z_[s].data(), v_[s].data(), step_.data(), w, path_.data(), cfg.seed,
                        cfg.max_time};
     dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data(), singular_.data()});
+    if (np_ > 0) accumulate_scores(in);
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
     if (bridge_ && lane_D_) {
@@ -299,6 +325,99 @@ class LaneBlock {
       const double *x0 = x_.col(l).data(), *x1 = x_next_.col(l).data();
       if (rs_.pb.stop) rs_.pb.stop->crossing_probability(x0, x1, 1, lane_diffusion_, dt_, true, &p_stop_[l]);
       if (rs_.pb.target) rs_.pb.target->crossing_probability(x0, x1, 1, lane_diffusion_, dt_, false, &p_target_[l]);
+    }
+  }
+
+  // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
+  // S and Q (sensitivity.hpp; retire turns Q into R = sum_n t_n s_n, t_n = n dt the time at the step's start).
+  void accumulate_scores(const StepInput& in) {
+    const int w = in.width, k = k_, d = d_;
+    const double* z = in.z;
+    const Sensitivities& S = *sens_;
+    const bool has_m = S.M.size() > 0;
+    // M z per lane (d numbers), or z itself.
+    const double* mz = z;
+    if (has_m) {
+      Eigen::Map<const Block> Z(z, k, w);
+      smz_.leftCols(w).noalias() = S.M * Z;
+      mz = smz_.data();
+    }
+    // The common case (one-dimensional noise, gradient form only): one fused pass per parameter.
+    if (d == 1 && k == 1 && !has_m && !S.any_noise() && !S.any_pair()) {
+      const double* __restrict g = g_.data();
+      const double* __restrict zz = z;
+      for (int j = 0; j < np_; ++j) {
+        const double cg = S.params[static_cast<std::size_t>(j)].c_grad;
+        double* __restrict acc = ssum_.col(j).data();
+        double* __restrict qacc = stime_.col(j).data();
+        for (int l = 0; l < w; ++l) {
+          const double a = acc[l] + cg * (g[l] * zz[l]);
+          acc[l] = a;
+          qacc[l] += a;
+        }
+      }
+      return;
+    }
+    double* __restrict dot = sdot_.data();
+    if (S.any_grad()) {
+      const double* __restrict g = g_.data();
+      if (d == 1) {
+        for (int l = 0; l < w; ++l) dot[l] = g[l] * mz[l];
+      } else {
+        for (int l = 0; l < w; ++l) {
+          double a = 0;
+          for (int i = 0; i < d; ++i) a += g[l * d + i] * mz[l * d + i];
+          dot[l] = a;
+        }
+      }
+    }
+    double* __restrict nz = snoise_.data();
+    if (S.any_noise()) {
+      for (int l = 0; l < w; ++l) {
+        double a = 0;
+        for (int i = 0; i < k; ++i) a += z[l * k + i] * z[l * k + i];
+        nz[l] = a - k;
+      }
+    }
+    for (int j = 0; j < np_; ++j) {
+      const SensitivityParam& p = S.params[static_cast<std::size_t>(j)];
+      double* __restrict pr = spair_.data();
+      if (p.c_pair != 0.0) {
+        std::fill(fp_.begin(), fp_.end(), 0);
+        std::fill(fs_.begin(), fs_.end(), 0);
+        const Dynamics& dp = p.dyn_plus ? *p.dyn_plus : dyn_;
+        const Dynamics& dm = p.dyn_minus ? *p.dyn_minus : dyn_;
+        const Landscape& lp = p.land_plus ? *p.land_plus : f_;
+        const Landscape& lm = p.land_minus ? *p.land_minus : f_;
+        dp.advance(lp, in, StepOutput{xp_.data(), sp_.data(), gp_.data(), fp_.data(), fs_.data()});
+        std::fill(fp_.begin(), fp_.end(), 0);
+        std::fill(fs_.begin(), fs_.end(), 0);
+        dm.advance(lm, in, StepOutput{xm_.data(), sp_.data(), gp_.data(), fp_.data(), fs_.data()});
+        const double* a = xp_.data();
+        const double* b = xm_.data();
+        for (int l = 0; l < w; ++l) {
+          double s = 0;
+          for (int i = 0; i < d; ++i) s += (a[l * d + i] - b[l * d + i]) * mz[l * d + i];
+          pr[l] = s;
+        }
+      }
+      // S += s_n, then Q += S: Q = sum_n (N - n) s_n after N steps (see retire).
+      const double cg = p.c_grad, cn = p.c_noise, cp = p.c_pair;
+      double* __restrict acc = ssum_.col(j).data();
+      double* __restrict qacc = stime_.col(j).data();
+      if (cn == 0.0 && cp == 0.0) {
+        for (int l = 0; l < w; ++l) {
+          const double a = acc[l] + cg * dot[l];
+          acc[l] = a;
+          qacc[l] += a;
+        }
+        continue;
+      }
+      for (int l = 0; l < w; ++l) {
+        const double a = acc[l] + ((cg * dot[l] + cn * nz[l]) + cp * pr[l]);
+        acc[l] = a;
+        qacc[l] += a;
+      }
     }
   }
 
@@ -520,6 +639,12 @@ class LaneBlock {
       out.exit_position[i * d_ + j] = stopped ? (at_exit ? xe_(j, l) : x) : nan;
       out.final_position[i * d_ + j] = std::isfinite(x) ? x : nan;
     }
+    // sum_n t_n s_n = t_N S - dt sum_n (N - n) s_n, t_N = N dt the end of the last step
+    for (int j = 0; j < np_; ++j) {
+      const double S = ssum_(l, j), Q = stime_(l, j);
+      out.score_sum[i * np_ + j] = S;
+      out.score_time[i * np_ + j] = static_cast<double>(step_[l]) * dt_ * S - dt_ * Q;
+    }
     te_[l] = nan;
     if (recording_ > 0 && is_recorded(l)) --recording_;
     active_[l] = 0;
@@ -539,6 +664,10 @@ class LaneBlock {
       path_[l] = static_cast<std::uint64_t>(rs_.cfg.first_path + p);
       step_[l] = 0;
       active_[l] = 1;
+      if (np_ > 0) {
+        ssum_.row(l).setZero();
+        stime_.row(l).setZero();
+      }
       ++n_active_;
       pb.start.sample(rs_.cfg.seed, path_[l], x_.col(l).data());
       if (sd_ > 0) dyn_.init_state(x_.col(l).data(), s_.col(l).data(), d_);
@@ -569,6 +698,10 @@ class LaneBlock {
       if (dst != l) {
         x_.col(dst) = x_.col(l);
         s_.col(dst) = s_.col(l);
+        if (np_ > 0) {
+          ssum_.row(dst) = ssum_.row(l);
+          stime_.row(dst) = stime_.row(l);
+        }
         path_[dst] = path_[l];
         step_[dst] = step_[l];
         active_[dst] = 1;
@@ -613,6 +746,13 @@ class LaneBlock {
   Block zf_[QuadDraws::kSteps], vf_[QuadDraws::kSteps];
   std::vector<double> uf_[QuadDraws::kSteps];
   std::vector<std::uint64_t> fine_step_;
+  // Sensitivities: each lane's S and R (np_ x L), per-lane scratch, and the perturbed steps of the pair form.
+  const Sensitivities* sens_;
+  const int np_;
+  // ssum_, stime_: L x np (a parameter's lanes contiguous); stime_ holds Q = sum_n (N - n) s_n until retire
+  Block ssum_, stime_, smz_, xp_, xm_, gp_, sp_;
+  std::vector<double> sdot_, snoise_, spair_;
+  std::vector<std::uint8_t> fp_, fs_;
 };
 
 }  // namespace detail
@@ -736,6 +876,11 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
   out.exit_position.assign(n * d, std::numeric_limits<double>::quiet_NaN());
   out.final_position.assign(n * d, std::numeric_limits<double>::quiet_NaN());
   // Trajectories of the recorded paths in this range, by relative index.
+  if (cfg.sensitivities) {
+    out.n_sensitivities = cfg.sensitivities->size();
+    out.score_sum.assign(n * static_cast<std::size_t>(out.n_sensitivities), std::numeric_limits<double>::quiet_NaN());
+    out.score_time.assign(n * static_cast<std::size_t>(out.n_sensitivities), std::numeric_limits<double>::quiet_NaN());
+  }
   out.trajectories.resize(static_cast<std::size_t>(std::clamp<std::int64_t>(cfg.record_paths - cfg.first_path, 0, cfg.n_paths)));
 
   detail::RunState rs{pb, cfg, out};

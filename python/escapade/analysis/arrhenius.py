@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from ..results import SweepResult
+from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_per_path
 
 __all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
 
@@ -107,13 +107,21 @@ def check_series(
 
 
 def arrhenius_fit(
-    noise: ArrayLike, mean: ArrayLike, stderr: ArrayLike | None = None, *, x: str | None = None,
-    scale: str | None = None, power: float = 0.0, confidence: float = 0.95,
-) -> ArrheniusFit:
-    """Weighted least-squares fit of log mean = log(prefactor) - power * log x + barrier * x.
+    noise: ArrayLike | SimulationResult, mean: ArrayLike | None = None, stderr: ArrayLike | None = None, *,
+    x: str | None = None, scale: str | None = None, power: float = 0.0, confidence: float = 0.95,
+    mode: str = "global", parameter: str | None = None,
+) -> Any:
+    """Weighted least-squares fit of log mean = log(prefactor) - power * log x + barrier * x; or, with
+    mode="local", the local slope d log E[tau] / dx at one noise level from one run.
 
     Parameters
     ----------
+    mode : "global" (the fit over noise levels, an `ArrheniusFit`) or "local": `noise` is then one
+        `SimulationResult` run with ``sensitivities=["dynamics.temperature"]`` (or ``"dynamics.eps"``), and the
+        answer is an `Estimate` of d log E[tau] / d(1/T) = -T^2 (dE[tau]/dT) / E[tau] (or d log E[tau] / d(1/eps^2)
+        = -(eps^3 / 2) (dE[tau]/deps) / E[tau]) with its interval (delta method over the paths' joint terms), the
+        slope the global fit's `barrier` estimates over a range. parameter : the run's noise parameter (default:
+        whichever of the two it has). mean, stderr, x, scale, power are not used.
     noise : (n,) positive noise levels, read as `x` says.
     x : what `noise` holds, and so the abscissa x of the fit: "temperature" (temperatures T, x = 1 / T; the
         default), "eps" (noise amplitudes eps, x = 1 / eps^2, the Freidlin–Wentzell form exp(V0 / eps^2)),
@@ -140,6 +148,13 @@ def arrhenius_fit(
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got confidence={confidence!r}")
+    if mode not in ("global", "local"):
+        raise ValueError(f"mode must be 'global' or 'local', got mode={mode!r}")
+    if mode == "local":
+        return _local_slope(noise, parameter, confidence)
+    if isinstance(noise, SimulationResult) or mean is None:
+        raise TypeError("arrhenius_fit needs noise levels and mean exit times (or mode='local' with a run that has "
+                        f"sensitivities), got noise={type(noise).__name__}, mean={mean!r}")
     if not math.isfinite(power):
         raise ValueError(f"power must be finite, got power={power!r}")
     level, m, se = check_series(noise, mean, stderr)
@@ -168,6 +183,45 @@ def arrhenius_fit(
                         prefactor=math.exp(log_a), log_prefactor_stderr=se_a,
                         prefactor_ci=(math.exp(log_a - q * se_a), math.exp(log_a + q * se_a)), power=float(power),
                         chi2=chi2, dof=dof, p_value=p_value, confidence=float(confidence))
+
+
+def _local_slope(res: Any, parameter: str | None, confidence: float) -> Estimate:
+    """d log E[tau] / d(1/T) (or d(1/eps^2)) from one run's likelihood-ratio terms."""
+    if not isinstance(res, SimulationResult):
+        raise TypeError(f"arrhenius_fit(mode='local') needs a SimulationResult run with sensitivities, got "
+                        f"{type(res).__name__}")
+    names = [p["parameter"] for p in res.params.get("sensitivities") or []]
+    if parameter is None:
+        found = [n for n in ("dynamics.temperature", "dynamics.eps") if n in names]
+        if not found:
+            raise ValueError("arrhenius_fit(mode='local') needs a run with sensitivities=['dynamics.temperature'] "
+                             f"or ['dynamics.eps'], got sensitivities {names}")
+        parameter = found[0]
+    if parameter not in ("dynamics.temperature", "dynamics.eps"):
+        raise ValueError(f"parameter must be 'dynamics.temperature' or 'dynamics.eps', got parameter={parameter!r}")
+    y, notes, extra = sensitivity_per_path(res, "mean_exit_time", parameter)
+    tau = res.exit_time
+    theta = float(next(p for p in res.params["sensitivities"] if p["parameter"] == parameter)["value"])
+    # d log E / dx with x = 1/T (dx = -dT/T^2) or x = 1/eps^2 (dx = -2 deps/eps^3)
+    c = -theta**2 if parameter == "dynamics.temperature" else -theta**3 / 2
+    m, d = float(np.mean(tau)), float(np.mean(y))
+    value = c * d / m
+    n = tau.size
+    se = abs(c) / m * float(np.std(y - (d / m) * tau, ddof=1)) / math.sqrt(n)  # the delta method for d / m
+    q = float(stats.norm.ppf(0.5 + confidence / 2))
+    x_name = "1/T" if parameter == "dynamics.temperature" else "1/eps^2"
+    level_dt = float(res.params["dynamics"].get("dt", math.nan))
+    level = EstimateLevel(dt=level_dt, n_paths=n, path_steps=res.total_steps, value=value, stderr=se,
+                          censored=0, diverged=0, elapsed=res.elapsed)
+    nan = math.nan
+    return Estimate(quantity=f"d log mean_exit_time / d {x_name}", value=value,
+                    interval=(value - q * se, value + q * se), confidence=confidence, stderr=se, bias=nan,
+                    bias_stderr=nan, extrapolated=nan, extrapolated_stderr=nan, half_width_statistical=q * se,
+                    half_width_bias=0.0, rtol=nan, reached=True,
+                    message=f"local Arrhenius slope at {parameter} = {theta:g} from {n} paths", notes=tuple(notes),
+                    levels=(level,), n_paths=n, path_steps=res.total_steps, elapsed=res.elapsed,
+                    params={**res.params, "arrhenius": {"mode": "local", "parameter": parameter, **extra}},
+                    seed=res.seed, version=res.version)
 
 
 def _point_estimate(res: Any, estimator: str) -> tuple[float, float]:
