@@ -26,7 +26,8 @@ from .dynamics import (
 )
 from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, TableForcing
 from .landscapes import *  # noqa: F403 - every built-in landscape, listed once in landscapes.__all__
-from .regions import Ball, Box, Ellipsoid, HalfSpace, Outside, Region
+from .regions import Ball, Box, Ellipsoid, HalfSpace, Intersection, Outside, Region, Union
+from .restart import Restart
 from .results import (
     Estimate,
     EstimateLevel,
@@ -78,6 +79,7 @@ __all__ = [
     "GaussianSGD",
     "HalfSpace",
     "HeavyBall",
+    "Intersection",
     "Langevin",
     "LevyLangevin",
     "NoisyGD",
@@ -88,6 +90,7 @@ __all__ = [
     "RandomDirections",
     "RareExitTime",
     "Region",
+    "Restart",
     "SGDk",
     "SGLD",
     "SimulationResult",
@@ -106,6 +109,7 @@ __all__ = [
     "Term",
     "UniformBall",
     "UniformBox",
+    "Union",
     "analysis",
     "datasets",
     "estimate",

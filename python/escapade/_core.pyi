@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'DistanceScore', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RandomDirectionForcing', 'Region', 'RegionScore', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'check_splitting_dynamics', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'Cosine', 'DistanceScore', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Intersection', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'Linear', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RandomDirectionForcing', 'Region', 'RegionScore', 'Restart', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'check_splitting_dynamics', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -30,6 +30,12 @@ class Landscape:
         ...
 class DoubleWell(Landscape):
     def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+        ...
+class Linear(Landscape):
+    def __init__(self, *, slope: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class Cosine(Landscape):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, amplitude: typing.SupportsFloat | typing.SupportsIndex = 1.0, period: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
         ...
 class StrictSaddle(Landscape):
     def __init__(self, *, eigenvalues: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], quartic: typing.SupportsFloat | typing.SupportsIndex) -> None:
@@ -363,8 +369,14 @@ class Region:
     @property
     def dim(self) -> int:
         ...
+    @property
+    def n_faces(self) -> int:
+        ...
+    @property
+    def reflects(self) -> bool:
+        ...
 class HalfSpace(Region):
-    def __init__(self, *, normal: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], offset: typing.SupportsFloat | typing.SupportsIndex) -> None:
+    def __init__(self, *, normal: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], offset: typing.SupportsFloat | typing.SupportsIndex, reflecting: bool = False) -> None:
         ...
 class Ball(Region):
     def __init__(self, *, center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radius: typing.SupportsFloat | typing.SupportsIndex) -> None:
@@ -381,8 +393,13 @@ class Ellipsoid(Region):
         The boundary point nearest to each row of x (n, d); returns (n, d).
         """
 class Box(Region):
-    def __init__(self, *, low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+    def __init__(self, *, low: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], high: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], reflecting: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = []) -> None:
         ...
+class Intersection(Region):
+    def __init__(self, regions: collections.abc.Sequence[Region]) -> None:
+        """
+        The intersection of regions (faces numbered member by member).
+        """
 class Outside(Region):
     def __init__(self, region: Region) -> None:
         ...
@@ -494,6 +511,11 @@ class Status:
     @property
     def value(self) -> int:
         ...
+class Restart:
+    def __init__(self, *, rate: typing.SupportsFloat | typing.SupportsIndex = 0.0, period: typing.SupportsFloat | typing.SupportsIndex = 0.0, to: Start = None) -> None:
+        """
+        Stochastic resetting: rate (Poisson) or period (sharp), to a start (None: the path's own start).
+        """
 class Score:
     def evaluate(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -552,7 +574,7 @@ def philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.Supp
     """
     The Philox4x32-10 bijection: four 32-bit words from a counter and a key.
     """
-def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., noise_refinement: typing.SupportsInt | typing.SupportsIndex = 1, progress: typing.Any = None) -> dict:
+def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., noise_refinement: typing.SupportsInt | typing.SupportsIndex = 1, progress: typing.Any = None, restart: Restart = None) -> dict:
     """
     Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.
     """

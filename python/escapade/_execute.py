@@ -23,6 +23,7 @@ import numpy as np
 from . import _core
 from ._settings import RunSettings, check_sweep_memory
 from .results import ExitStats, SimulationResult, SummaryResult, _cap_time, trajectories_from, trajectory_arrays
+from .restart import Restart
 from .starts import StartSampler
 
 # Locally, chunks of fewer than this many paths per engine thread run side by side, one thread each.
@@ -82,6 +83,7 @@ class Job:
             max_time=self.max_time,
             noise_refinement=self.noise_refinement,
             progress=progress,
+            restart=self.dynamics._restart_core() if isinstance(self.dynamics, Restart) else None,
         )
 
 
@@ -101,6 +103,8 @@ def run_chunk(job: Job, first: int, n: int, threads: int, keep: str, progress: A
     """Run one chunk (here or on a Dask worker) and reduce it as `keep` asks."""
     out = job.run(first, n, threads, progress)
     arrays = {k: out[k] for k in PATH_ARRAYS}
+    if "faces" in job.params:  # the exit faces, kept only where they name something (a Box, several regions)
+        arrays["exit_face"] = out["exit_face"]
     return Chunk(
         first=first,
         n=n,
@@ -203,7 +207,8 @@ class Store:
                 chunk = Chunk(
                     first=header["first"],
                     n=header["n"],
-                    arrays={k: data[k] for k in PATH_ARRAYS} if "status" in data.files else None,
+                    arrays={k: data[k] for k in (*PATH_ARRAYS, "exit_face") if k in data.files}
+                    if "status" in data.files else None,
                     stats=ExitStats.from_dict(header["stats"]),
                     total_steps=header["total_steps"],
                     trajectories=trajectories_from(data),
@@ -281,7 +286,8 @@ def _merge(job: Job, chunks: list[Chunk], keep: str, elapsed: float) -> Simulati
     return SimulationResult(status=cat("status"), exit_time=cat("exit_time"), exit_step=cat("exit_step"),
                             exit_position=cat("exit_position"), final_position=cat("final_position"),
                             trajectories=trajectories, params=job.params, seed=job.seed, version=version,
-                            elapsed=elapsed, total_steps=total_steps)
+                            elapsed=elapsed, total_steps=total_steps,
+                            exit_face=cat("exit_face") if "exit_face" in arrays[0] else None)
 
 
 def execute(jobs: list[Job], settings: RunSettings,
