@@ -279,3 +279,37 @@ def test_decay_rate_against_the_principal_eigenvalue():
     assert abs(est.value - exact) < Z * est.stderr + 0.005 * exact, (est.value, est.stderr, exact)
     with pytest.raises(ValueError, match="t0"):
         analysis.decay_rate(res, t0=1e9)
+
+
+def test_threshold_at_infinity_by_the_deterministic_tail():
+    # The noisy fold dX = (X^2 + mu) dt + sqrt(2 T) dW explodes in finite time: its mean time to +inf, with the
+    # deterministic tail beyond the cut, against a finite threshold L plus the tail's closed form
+    # (pi/2 - arctan(L / sqrt(mu))) / sqrt(mu), both for the potential and for the drift.
+    mu, T, L = 1.0, 0.1, 10.0
+    U = lambda x: -x**3 / 3 - mu * x  # noqa: E731
+    at_inf = analysis.langevin_mean_exit_time_1d(U, T, 0.0, -3.0, math.inf, lower_boundary="reflecting")
+    tail = (math.pi / 2 - math.atan(L / math.sqrt(mu))) / math.sqrt(mu)
+    finite = analysis.langevin_mean_exit_time_1d(U, T, 0.0, -3.0, L, lower_boundary="reflecting") + tail
+    assert at_inf == pytest.approx(finite, rel=1e-4)
+    drift = analysis.mean_exit_time_1d(lambda x: x * x + mu, 2 * T, 0.0, -3.0, math.inf, lower_boundary="reflecting")
+    assert drift == pytest.approx(at_inf, rel=1e-6)
+    # both ends at infinity, symmetric drift x^3: symmetric answer
+    both = analysis.mean_exit_time_1d(lambda x: x**3, 0.5, [-0.5, 0.5], -math.inf, math.inf)
+    assert both[0] == pytest.approx(both[1], rel=1e-8)
+    # a linear drift never gets there in finite time: refused, naming the end
+    with pytest.raises(ValueError, match="upper=inf"):
+        analysis.mean_exit_time_1d(lambda x: x, 1.0, 0.0, -1.0, math.inf, lower_boundary="reflecting")
+
+
+def test_restarts_of_optimizer_maps():
+    # Random restarts of heavy ball (its momentum is reset with the point) and of GD: the restarted run's paths
+    # reach the same points, only later; with restarts to a box of starts, some paths end elsewhere.
+    hb = esc.HeavyBall(0.05, momentum=0.5)
+    kw = dict(x0=[0.5, 0.5], stop=esc.Ball([0.0, 0.0], 2.0), target=esc.Ball([0.0, 0.0], 1e-3), n_paths=50,
+              max_steps=5000, seed=0, progress=False)
+    plain = esc.simulate(esc.Quadratic(np.eye(2)), hb, **kw)
+    again = esc.simulate(esc.Quadratic(np.eye(2)), esc.Restart(hb, period=20.0), **kw)
+    assert plain.count("HIT") == 50 and again.count("CENSORED") == 50  # restarted every 20 steps, before the hit
+    sampled = esc.simulate(esc.Quadratic(np.eye(2)), esc.Restart(esc.GD(0.05), rate=0.01,
+                                                                 to=esc.UniformBox([-1.5, -1.5], [1.5, 1.5])), **kw)
+    assert sampled.count("HIT") == 50 and np.all(sampled.exit_time >= plain.exit_time)

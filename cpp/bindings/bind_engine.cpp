@@ -45,7 +45,7 @@ void bind_engine(py::module_& m) {
       .def(py::init([](double rate, double period, std::shared_ptr<Start> to) {
              return std::make_shared<Restart>(rate, period, std::move(to));
            }),
-           py::kw_only(), "rate"_a = 0.0, "period"_a = 0.0, "to"_a = py::none(),
+           py::kw_only(), "rate"_a = 0.0, "period"_a = 0.0, "to"_a.none(true) = py::none(),
            "Stochastic resetting: rate (Poisson) or period (sharp), to a start (None: the path's own start).");
   m.def("default_threads", &default_threads, "Threads used when threads <= 0: OpenMP's maximum.");
   m.def(
@@ -84,6 +84,6 @@ void bind_engine(py::module_& m) {
       "max_steps"_a, "seed"_a, "threads"_a = 0, "lanes"_a = 64, "bridge"_a = true, "divergence_bound"_a = 1e8,
       "record_paths"_a = 0, "record_every"_a = 1, "first_path"_a = 0,
       "max_time"_a = std::numeric_limits<double>::infinity(), "noise_refinement"_a = 1, "progress"_a = py::none(),
-      "restart"_a = py::none(),
+      "restart"_a.none(true) = py::none(),
       "Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.");
 }

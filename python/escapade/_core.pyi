@@ -512,7 +512,7 @@ class Status:
     def value(self) -> int:
         ...
 class Restart:
-    def __init__(self, *, rate: typing.SupportsFloat | typing.SupportsIndex = 0.0, period: typing.SupportsFloat | typing.SupportsIndex = 0.0, to: Start = None) -> None:
+    def __init__(self, *, rate: typing.SupportsFloat | typing.SupportsIndex = 0.0, period: typing.SupportsFloat | typing.SupportsIndex = 0.0, to: Start | None = None) -> None:
         """
         Stochastic resetting: rate (Poisson) or period (sharp), to a start (None: the path's own start).
         """
@@ -574,7 +574,7 @@ def philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.Supp
     """
     The Philox4x32-10 bijection: four 32-bit words from a counter and a key.
     """
-def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., noise_refinement: typing.SupportsInt | typing.SupportsIndex = 1, progress: typing.Any = None, restart: Restart = None) -> dict:
+def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., noise_refinement: typing.SupportsInt | typing.SupportsIndex = 1, progress: typing.Any = None, restart: Restart | None = None) -> dict:
     """
     Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.
     """
