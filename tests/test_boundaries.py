@@ -313,3 +313,11 @@ def test_restarts_of_optimizer_maps():
     sampled = esc.simulate(esc.Quadratic(np.eye(2)), esc.Restart(esc.GD(0.05), rate=0.01,
                                                                  to=esc.UniformBox([-1.5, -1.5], [1.5, 1.5])), **kw)
     assert sampled.count("HIT") == 50 and np.all(sampled.exit_time >= plain.exit_time)
+    # a map that draws nothing starts paths at any step and packs its blocks at any step: the restart decisions
+    # move with the lanes (same bits on one thread with narrow blocks and on two)
+    gd = esc.Restart(esc.GD(0.05), rate=0.05, to=esc.UniformBox([-1.5, -1.5], [1.5, 1.5]))
+    many = dict(kw, n_paths=300, x0=esc.UniformBox([-1.0, -1.0], [1.0, 1.0]))
+    one = esc.simulate(esc.Quadratic(np.eye(2)), gd, threads=1, lanes=8, **many)
+    two = esc.simulate(esc.Quadratic(np.eye(2)), gd, threads=2, lanes=64, **many)
+    assert np.array_equal(one.exit_step, two.exit_step)
+    assert np.array_equal(one.exit_position, two.exit_position, equal_nan=True)

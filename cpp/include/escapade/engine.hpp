@@ -207,7 +207,10 @@ class LaneBlock {
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()) {
-    if (rs.pb.restart) restart_rule_ = rs.pb.restart->rule(dt_);
+    if (rs.pb.restart) {
+      restart_rule_ = rs.pb.restart->rule(dt_);
+      restart_words_.resize(static_cast<std::size_t>(L_));
+    }
     for (int s = 0; s < QuadDraws::kSteps; ++s) {
       z_[s].resize(k_, L_);
       v_[s].resize(m_, L_);
@@ -517,7 +520,12 @@ class LaneBlock {
     const Restart& rst = *rs_.pb.restart;
     const std::uint64_t seed = rs_.cfg.seed;
     for (int l = 0; l < w; ++l) {
-      if (!active_[l] || step_[l] == 0 || !Restart::fires(restart_rule_, seed, path_[l], step_[l])) continue;
+      if (!active_[l] || step_[l] == 0) continue;
+      // One Philox call per lane per four steps: a lane's words are drawn at the first step of each of its quads
+      // (its path starts at one) and move with it when the block is packed.
+      const std::uint64_t k = step_[l] - 1;
+      if (!restart_rule_.every && k % 4 == 0) restart_words_[l] = Restart::words(seed, path_[l], k / 4);
+      if (!Restart::fires(restart_rule_, restart_words_[l], step_[l])) continue;
       rst.point(rs_.pb.start, seed, path_[l], step_[l], x_.col(l).data());
       if (sd_ > 0) dyn_.init_state(x_.col(l).data(), s_.col(l).data(), d_);
     }
@@ -621,6 +629,8 @@ class LaneBlock {
         s_.col(dst) = s_.col(l);
         path_[dst] = path_[l];
         step_[dst] = step_[l];
+        if (!restart_words_.empty())
+          restart_words_[static_cast<std::size_t>(dst)] = restart_words_[static_cast<std::size_t>(l)];
         active_[dst] = 1;
         active_[l] = 0;
         x_.col(l).setZero();
@@ -659,6 +669,7 @@ class LaneBlock {
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces
   Restart::Rule restart_rule_;
+  std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad
   QuadDraws draws_;
   // noise_refinement > 1 only: one fine quad's draws, and each lane's fine step count
   Block zf_[QuadDraws::kSteps], vf_[QuadDraws::kSteps];

@@ -55,12 +55,15 @@ class Restart {
     }
     return r;
   }
-  // Whether path `path` restarts at the end of its step `step` (1, 2, ...: the count after the step).
-  static bool fires(const Rule& r, std::uint64_t seed, std::uint64_t path, std::uint64_t step) {
+  // The words that decide the Poisson restarts after steps 4q + 1 .. 4q + 4 of a path (word s for step 4q + s + 1).
+  static Words4 words(std::uint64_t seed, std::uint64_t path, std::uint64_t q) {
+    return random_words(seed, path, kRestartStep + q, 0);
+  }
+  // Whether path `path` restarts at the end of its step `step` (1, 2, ...: the count after the step), given the
+  // words of its quad, words(seed, path, (step - 1) / 4), for Poisson restarts.
+  static bool fires(const Rule& r, const Words4& w, std::uint64_t step) {
     if (r.every) return step % r.every == 0;
-    const std::uint64_t k = step - 1;
-    const Words4 w = random_words(seed, path, kRestartStep + k / 4, 0);
-    return open_uniform(w[k % 4]) < r.p;
+    return open_uniform(w[(step - 1) % 4]) < r.p;
   }
   // The point path `path` restarts at after step `step`: its own start (start.sample(seed, path)) or a draw of
   // `to` keyed by (seed, step, path).
