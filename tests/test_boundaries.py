@@ -321,3 +321,26 @@ def test_restarts_of_optimizer_maps():
     two = esc.simulate(esc.Quadratic(np.eye(2)), gd, threads=2, lanes=64, **many)
     assert np.array_equal(one.exit_step, two.exit_step)
     assert np.array_equal(one.exit_position, two.exit_position, equal_nan=True)
+
+
+def test_walls_several_regions_and_restarts_from_a_configuration_table():
+    from escapade.config import parse_config
+
+    table = {
+        "landscape": {"type": "Linear", "slope": [0.0]},
+        "dynamics": {"type": "Restart", "rate": 2.5, "dynamics": {"type": "Langevin", "temperature": 1.0, "dt": 0.01},
+                     "to": {"type": "UniformBox", "low": [0.5], "high": [1.5]}},
+        "stop": {"type": "Intersection", "regions": {"wall": {"type": "HalfSpace", "normal": [1.0], "offset": 3.0,
+                                                              "reflecting": True},
+                                                     "exit": {"type": "HalfSpace", "normal": [-1.0], "offset": 0.0}}},
+        "start": {"x0": [1.0]},
+        "run": {"n_paths": 50, "t_max": 50.0, "seed": 1},
+    }
+    experiment = parse_config(table)
+    assert isinstance(experiment.dynamics, esc.Restart) and isinstance(experiment.stop, esc.Intersection)
+    res = experiment.run(progress=False)
+    assert res.region_names == ["wall", "exit"] and np.all(res.exit_region[res.stopped] == 1)
+    # what the result records builds the same problem again
+    again = esc.Restart(**{k: v for k, v in res.params["dynamics"].items() if k not in ("type", "dt")})
+    assert again.to_dict() == res.params["dynamics"]
+    assert esc.Intersection(res.params["stop"]["regions"]).to_dict() == res.params["stop"]
