@@ -340,7 +340,30 @@ def _member_faces(regions: tuple[Region, ...], names: tuple[str, ...]) -> list[s
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class Intersection(Region):
+class _Combination(Region):
+    """Named regions combined (`Intersection`, `Union`): faces numbered region by region."""
+
+    regions: tuple[Region, ...]
+    names: tuple[str, ...]
+
+    def __init__(self, regions: Iterable[Region] | Mapping[str, Region]) -> None:
+        members, names = _members("regions", regions if isinstance(regions, Mapping) else list(regions))
+        self._check(members, names)
+        object.__setattr__(self, "regions", members)
+        object.__setattr__(self, "names", names)
+
+    def _check(self, members: tuple[Region, ...], names: tuple[str, ...]) -> None:
+        """Refuse members the combination cannot hold (ValueError naming `regions`)."""
+
+    def face_names(self) -> list[str]:
+        return _member_faces(self.regions, self.names)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "regions": {n: r.to_dict() for n, r in zip(self.names, self.regions)}}
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False, init=False)
+class Intersection(_Combination):
     """The set of points inside every region of `regions` (a list, or a dict {name: region}); `a & b`. As `stop=`
     a path ends when it leaves any of them, and the run reports which one (`SimulationResult.exit_region`) and by
     which face. Faces are numbered region by region (a Box contributes its 2 d faces). Reflecting members (walls)
@@ -350,48 +373,22 @@ class Intersection(Region):
     (as a target, or a complement) is tested near one member's boundary at a time (docs/boundaries.md).
     """
 
-    regions: tuple[Region, ...]
-    names: tuple[str, ...]
-
-    def __init__(self, regions: Iterable[Region] | Mapping[str, Region]) -> None:
-        members, names = _members("regions", regions if isinstance(regions, Mapping) else list(regions))
-        object.__setattr__(self, "regions", members)
-        object.__setattr__(self, "names", names)
-
-    def face_names(self) -> list[str]:
-        return _member_faces(self.regions, self.names)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": type(self).__name__, "regions": {n: r.to_dict() for n, r in zip(self.names, self.regions)}}
-
     def _to_core(self) -> Any:
         return _core.Intersection([r._core for r in self.regions])
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class Union(Region):
+@dataclasses.dataclass(frozen=True, eq=False, repr=False, init=False)
+class Union(_Combination):
     """The set of points inside some region of `regions` (a list, or a dict {name: region}); `a | b`. As
     `target=` a path ends when it enters any of them, and the run reports which one (`exit_region`) and by which
     face; `simulate(target={...})` builds one from a dict or list. It is the complement of the intersection of the
     complements, so its members cannot be reflecting.
     """
 
-    regions: tuple[Region, ...]
-    names: tuple[str, ...]
-
-    def __init__(self, regions: Iterable[Region] | Mapping[str, Region]) -> None:
-        members, names = _members("regions", regions if isinstance(regions, Mapping) else list(regions))
+    def _check(self, members: tuple[Region, ...], names: tuple[str, ...]) -> None:
         for r, n in zip(members, names):
             if r.reflects:
                 raise ValueError(f"regions[{n!r}] must have no reflecting faces in a Union, got {r!r}")
-        object.__setattr__(self, "regions", members)
-        object.__setattr__(self, "names", names)
-
-    def face_names(self) -> list[str]:
-        return _member_faces(self.regions, self.names)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": type(self).__name__, "regions": {n: r.to_dict() for n, r in zip(self.names, self.regions)}}
 
     def _to_core(self) -> Any:
         return _core.Outside(_core.Intersection([_core.Outside(r._core) for r in self.regions]))
@@ -421,18 +418,14 @@ def as_region(name: str, value: Any, combine: type[Intersection] | type[Union]) 
 def face_table(stop: Region | None, target: Region | None) -> dict[str, Any] | None:
     """The names of the regions and faces a run reports exits by (None when neither region has faces or members
     to tell apart: a single plane, ball or ellipsoid)."""
-    labelled = (Box, Intersection, Union)
+    labelled = (Box, _Combination)
 
     def side(region: Region | None, default: str) -> tuple[list[str], list[str], list[int]]:
         if region is None:
             return [], [], []
-        if isinstance(region, (Intersection, Union)):
-            faces, owner = [], []
-            for j, (r, n) in enumerate(zip(region.regions, region.names)):
-                own = r.face_names()
-                faces += [n] if len(own) == 1 else [f"{n}:{f}" for f in own]
-                owner += [j] * len(own)
-            return list(region.names), faces, owner
+        if isinstance(region, _Combination):
+            owner = [j for j, r in enumerate(region.regions) for _ in range(r.n_faces)]
+            return list(region.names), region.face_names(), owner
         own = region.face_names()
         return [default], own if len(own) > 1 else [default], [0] * len(own)
 
