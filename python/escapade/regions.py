@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
-from ._spec import Spec
+from ._spec import Spec, spec_from_table
 from ._validate import as_array, as_bounds, as_float, as_square_matrix, check_dim
 
 
@@ -317,8 +317,7 @@ def _members(name: str, regions: Any) -> tuple[tuple[Region, ...], tuple[str, ..
         raise ValueError(f"{name} must hold at least one region, got {regions!r}")
     out, names = [], []
     for key, r in items:
-        if isinstance(r, dict):  # a recorded table {"type": ..., ...}
-            r = _region_of_table(name, r)
+        r = spec_from_table(name, r, Region)  # a recorded table {"type": ..., ...}
         if not isinstance(key, str) or not key:
             raise TypeError(f"{name} must be named by non-empty strings, got the key {key!r}")
         if not isinstance(r, Region):
@@ -392,15 +391,6 @@ class Union(_Combination):
 
     def _to_core(self) -> Any:
         return _core.Outside(_core.Intersection([_core.Outside(r._core) for r in self.regions]))
-
-
-def _region_of_table(name: str, table: dict[str, Any]) -> Region:
-    args = dict(table)
-    kind = args.pop("type", None)
-    cls = _REGION_TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        raise ValueError(f"{name} must name its type, one of {sorted(_REGION_TYPES)}, got {table!r}")
-    return cls(**args)
 
 
 def as_region(name: str, value: Any, combine: type[Intersection] | type[Union]) -> Region | None:

@@ -11,30 +11,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
+from ._spec import spec_from_table
 from ._validate import as_array, as_float
 from .dynamics import Dynamics
 from .starts import StartSampler
-
-
-def _from_table(name: str, value: Any, base: type) -> Any:
-    """`value`, or the object a table {"type": class name, **arguments} describes: a built-in subclass of `base`
-    (never one that runs the user's code)."""
-    if not isinstance(value, dict):
-        return value
-    classes: dict[str, type] = {}
-    todo: list[type] = [base]
-    while todo:
-        subclasses: list[type] = todo.pop().__subclasses__()
-        for sub in subclasses:
-            todo.append(sub)
-            if not getattr(sub, "_runs_code", False) and sub.__name__ != "Restart":
-                classes[sub.__name__] = sub
-    args = dict(value)
-    kind = args.pop("type", None)
-    chosen = classes.get(kind) if isinstance(kind, str) else None
-    if chosen is None:
-        raise ValueError(f"{name} must name its type, one of {sorted(classes)}, got {value!r}")
-    return chosen(**args)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -63,9 +43,8 @@ class Restart(Dynamics):
     def __init__(self, dynamics: Dynamics, *, rate: float | None = None, period: float | None = None,
                  to: ArrayLike | StartSampler | None = None) -> None:
         # Tables {"type": ..., ...} (a configuration file, a recorded to_dict()) name the objects.
-        dynamics = _from_table("dynamics", dynamics, Dynamics)
-        if isinstance(to, dict):
-            to = _from_table("to", to, StartSampler)
+        dynamics = spec_from_table("dynamics", dynamics, Dynamics)
+        to = spec_from_table("to", to, StartSampler)
         if not isinstance(dynamics, Dynamics) or isinstance(dynamics, Restart):
             raise TypeError(f"dynamics must be an escapade Dynamics (not itself a Restart), got {dynamics!r}")
         if dynamics._own_clock:
