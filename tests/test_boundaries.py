@@ -344,3 +344,15 @@ def test_walls_several_regions_and_restarts_from_a_configuration_table():
     again = esc.Restart(**{k: v for k, v in res.params["dynamics"].items() if k not in ("type", "dt")})
     assert again.to_dict() == res.params["dynamics"]
     assert esc.Intersection(res.params["stop"]["regions"]).to_dict() == res.params["stop"]
+
+
+def test_estimate_refines_the_step_of_a_restarted_dynamics():
+    # estimate's ladder halves the restarted dynamics' dt (restarts are then drawn with that step's probability);
+    # its interval covers Evans-Majumdar's mean.
+    r = 2.5
+    est = esc.estimate(esc.Linear([0.0]), esc.Restart(esc.Langevin(1.0, dt=0.02), rate=r), x0=[1.0],
+                       stop=esc.HalfSpace([-1.0], 0.0), rtol=0.05, seed=1, t_max=100, progress=False)
+    assert len(est.levels) >= 2 and est.levels[1].dt == 0.01
+    assert "restarts" in " ".join(est.notes)
+    low, high = est.interval
+    assert low < reset_mean(r) < high
