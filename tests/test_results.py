@@ -148,7 +148,11 @@ def test_to_pandas():
     res = small_result()
     df = res.to_pandas()
     assert isinstance(df, pd.DataFrame)
-    assert list(df.columns) == ["status", "exit_time", "exit_step", "x0", "x1", "final_x0", "final_x1"]
+    # the target is a Box: the region and face each path ended by come last
+    assert list(df.columns) == ["status", "exit_time", "exit_step", "x0", "x1", "final_x0", "final_x1",
+                                "exit_region", "exit_face"]
+    assert list(df["exit_region"].cat.categories) == ["stop", "target"]
+    np.testing.assert_array_equal(df["exit_region"].cat.codes.to_numpy(), res.exit_region)
     assert len(df) == res.n_paths
     assert df.index.name == "path"
     assert list(df["status"].cat.categories) == ["EXITED", "HIT", "CENSORED", "DIVERGED", "CONVERGED", "SINGULAR"]

@@ -24,6 +24,7 @@ py::dict to_python(EnsembleResult&& r) {
   out["exit_step"] = to_numpy(std::move(r.exit_step), {n});
   out["exit_position"] = to_numpy(std::move(r.exit_position), {n, r.dim});
   out["final_position"] = to_numpy(std::move(r.final_position), {n, r.dim});
+  out["exit_face"] = to_numpy(std::move(r.exit_face), {n});
   out["trajectories"] = trajectories;
   if (r.n_sensitivities > 0) {
     const auto p = static_cast<py::ssize_t>(r.n_sensitivities);
@@ -45,6 +46,12 @@ void bind_engine(py::module_& m) {
       .value("CONVERGED", Status::Converged)
       .value("SINGULAR", Status::Singular)
       .value("RUNNING", Status::Running);
+  py::class_<Restart, std::shared_ptr<Restart>>(m, "Restart")
+      .def(py::init([](double rate, double period, std::shared_ptr<Start> to) {
+             return std::make_shared<Restart>(rate, period, std::move(to));
+           }),
+           py::kw_only(), "rate"_a = 0.0, "period"_a = 0.0, "to"_a.none(true) = py::none(),
+           "Stochastic resetting: rate (Poisson) or period (sharp), to a start (None: the path's own start).");
   m.def("default_threads", &default_threads, "Threads used when threads <= 0: OpenMP's maximum.");
   m.def(
       "run",
@@ -52,7 +59,7 @@ void bind_engine(py::module_& m) {
          const Region* target, std::int64_t n_paths, std::int64_t max_steps, std::uint64_t seed, int threads, int lanes,
          bool bridge, double divergence_bound, std::int64_t record_paths, std::int64_t record_every,
          std::int64_t first_path, double max_time, std::int64_t noise_refinement, py::object progress,
-         py::object sensitivities, py::object sensitivity_matrix) {
+         py::object sensitivities, py::object sensitivity_matrix, const Restart* restart) {
         RunConfig cfg;
         cfg.n_paths = n_paths;
         cfg.first_path = first_path;
@@ -93,7 +100,7 @@ void bind_engine(py::module_& m) {
         EnsembleResult r;
         {
           py::gil_scoped_release nogil;
-          r = escapade::run(Problem{landscape, dynamics, start, stop, target}, cfg, poll);
+          r = escapade::run(Problem{landscape, dynamics, start, stop, target, restart}, cfg, poll);
         }
         if (python_error) throw py::error_already_set();
         return to_python(std::move(r));
@@ -103,5 +110,6 @@ void bind_engine(py::module_& m) {
       "record_paths"_a = 0, "record_every"_a = 1, "first_path"_a = 0,
       "max_time"_a = std::numeric_limits<double>::infinity(), "noise_refinement"_a = 1, "progress"_a = py::none(),
       "sensitivities"_a = py::none(), "sensitivity_matrix"_a = py::none(),
+      "restart"_a.none(true) = py::none(),
       "Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.");
 }

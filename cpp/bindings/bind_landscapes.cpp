@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "escapade/landscapes/ackley.hpp"
+#include "escapade/landscapes/cosine.hpp"
 #include "escapade/landscapes/double_well.hpp"
+#include "escapade/landscapes/linear.hpp"
 #include "escapade/landscapes/least_squares.hpp"
 #include "escapade/landscapes/mlp.hpp"
 #include "escapade/landscapes/octopus.hpp"
@@ -130,6 +132,11 @@ void bind_landscapes(py::module_& m) {
   py::class_<DoubleWell, Landscape, std::shared_ptr<DoubleWell>>(m, "DoubleWell")
       .def(py::init<int, double>(), py::kw_only(), "dim"_a = 1, "height"_a = 1.0)
       .def_property_readonly("height", &DoubleWell::height);
+  py::class_<Linear, Landscape, std::shared_ptr<Linear>>(m, "Linear")
+      .def(py::init([](const DoubleArray& slope) { return std::make_shared<Linear>(to_vector(slope, "slope")); }),
+           py::kw_only(), "slope"_a);
+  py::class_<Cosine, Landscape, std::shared_ptr<Cosine>>(m, "Cosine")
+      .def(py::init<int, double, double>(), py::kw_only(), "dim"_a = 1, "amplitude"_a = 1.0, "period"_a = 1.0);
   py::class_<StrictSaddle, Landscape, std::shared_ptr<StrictSaddle>>(m, "StrictSaddle")
       .def(py::init([](const DoubleArray& eigenvalues, double quartic) {
              return std::make_shared<StrictSaddle>(to_vector(eigenvalues, "eigenvalues"), quartic);

@@ -15,6 +15,8 @@ using namespace pybind11::literals;
 void bind_regions(py::module_& m) {
   py::class_<Region, std::shared_ptr<Region>>(m, "Region")
       .def_property_readonly("dim", &Region::dim)
+      .def_property_readonly("n_faces", &Region::n_faces)
+      .def_property_readonly("reflects", &Region::reflects)
       .def(
           "contains",
           [](const Region& r, const DoubleArray& x) {
@@ -25,10 +27,10 @@ void bind_regions(py::module_& m) {
           },
           "x"_a, "1 where the row of x (n, d) lies in the region; returns (n,) uint8.");
   py::class_<HalfSpace, Region, std::shared_ptr<HalfSpace>>(m, "HalfSpace")
-      .def(py::init([](const DoubleArray& normal, double offset) {
-             return std::make_shared<HalfSpace>(to_vector(normal, "normal"), offset);
+      .def(py::init([](const DoubleArray& normal, double offset, bool reflecting) {
+             return std::make_shared<HalfSpace>(to_vector(normal, "normal"), offset, reflecting);
            }),
-           py::kw_only(), "normal"_a, "offset"_a);
+           py::kw_only(), "normal"_a, "offset"_a, "reflecting"_a = false);
   py::class_<Ball, Region, std::shared_ptr<Ball>>(m, "Ball")
       .def(py::init([](const DoubleArray& center, double radius) {
              return std::make_shared<Ball>(to_vector(center, "center"), radius);
@@ -58,10 +60,17 @@ void bind_regions(py::module_& m) {
           },
           "x"_a, "The boundary point nearest to each row of x (n, d); returns (n, d).");
   py::class_<Box, Region, std::shared_ptr<Box>>(m, "Box")
-      .def(py::init([](const DoubleArray& low, const DoubleArray& high) {
-             return std::make_shared<Box>(to_vector(low, "low"), to_vector(high, "high"));
+      .def(py::init([](const DoubleArray& low, const DoubleArray& high, const std::vector<std::uint8_t>& reflecting) {
+             if (reflecting.empty()) return std::make_shared<Box>(to_vector(low, "low"), to_vector(high, "high"));
+             return std::make_shared<Box>(to_vector(low, "low"), to_vector(high, "high"), reflecting);
            }),
-           py::kw_only(), "low"_a, "high"_a);
+           py::kw_only(), "low"_a, "high"_a, "reflecting"_a = std::vector<std::uint8_t>{});
+  py::class_<Intersection, Region, std::shared_ptr<Intersection>>(m, "Intersection")
+      .def(py::init([](const std::vector<std::shared_ptr<Region>>& regions) {
+             std::vector<std::shared_ptr<const Region>> members(regions.begin(), regions.end());
+             return std::make_shared<Intersection>(std::move(members));
+           }),
+           "regions"_a, "The intersection of regions (faces numbered member by member).");
   py::class_<Outside, Region, std::shared_ptr<Outside>>(m, "Outside")
       .def(py::init([](const std::shared_ptr<Region>& region) {
              if (!region) throw py::type_error("region: expected a region, got None");

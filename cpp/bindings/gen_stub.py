@@ -10,6 +10,7 @@ from pathlib import Path
 
 STUB = Path(__file__).resolve().parents[2] / "python" / "escapade" / "_core.pyi"
 OPTIONAL = ["stop: Region", "target: Region", "constraint: Constraint", "forcing: Forcing"]
+DEFAULT_NONE = ["to: Start", "restart: Restart"]  # keyword arguments whose default is None
 
 with tempfile.TemporaryDirectory() as out:
     subprocess.run([sys.executable, "-m", "pybind11_stubgen", "escapade._core", "-o", out], check=True,
@@ -19,5 +20,7 @@ text = text.replace('"""\n', '"""\nType stubs of escapade\'s compiled core (gene
                     'pybind11-stubgen, then optional regions, constraint and forcing).\n\n', 1)
 for arg in OPTIONAL:
     text = text.replace(arg + ",", arg + " | None,")
+for arg in DEFAULT_NONE:
+    text = text.replace(arg + " = None", arg + " | None = None")
 STUB.write_text(text)
 print(f"wrote {STUB}")

@@ -30,7 +30,8 @@ from .dynamics import (
 )
 from .forcing import BrownianForcing, Forcing, Periodic, RandomDirections, Ramp, TableForcing
 from .landscapes import *  # noqa: F403 - every built-in landscape, listed once in landscapes.__all__
-from .regions import Ball, Box, Ellipsoid, HalfSpace, Outside, Region
+from .regions import Ball, Box, Ellipsoid, HalfSpace, Intersection, Outside, Region, Union
+from .restart import Restart
 from .results import (
     Estimate,
     EstimateLevel,
@@ -88,6 +89,7 @@ __all__ = [
     "GaussianSGD",
     "HalfSpace",
     "HeavyBall",
+    "Intersection",
     "Langevin",
     "LevyLangevin",
     "LinearDrift",
@@ -100,6 +102,7 @@ __all__ = [
     "RandomDirections",
     "RareExitTime",
     "Region",
+    "Restart",
     "SGDk",
     "SGLD",
     "SimulationResult",
@@ -119,6 +122,7 @@ __all__ = [
     "TiltedPeriodic",
     "UniformBall",
     "UniformBox",
+    "Union",
     "analysis",
     "datasets",
     "estimate",

@@ -23,6 +23,7 @@ import numpy as np
 from . import _core
 from ._settings import RunSettings, check_sweep_memory
 from .results import ExitStats, SimulationResult, SummaryResult, _cap_time, trajectories_from, trajectory_arrays
+from .restart import Restart
 from .starts import StartSampler
 
 # Locally, chunks of fewer than this many paths per engine thread run side by side, one thread each.
@@ -87,6 +88,7 @@ class Job:
             noise_refinement=self.noise_refinement,
             progress=progress,
             **self._sensitivity_args(),
+            restart=self.dynamics._restart_core() if isinstance(self.dynamics, Restart) else None,
         )
 
     def _sensitivity_args(self) -> dict[str, Any]:
@@ -112,6 +114,8 @@ def run_chunk(job: Job, first: int, n: int, threads: int, keep: str, progress: A
     """Run one chunk (here or on a Dask worker) and reduce it as `keep` asks."""
     out = job.run(first, n, threads, progress)
     arrays = {k: out[k] for k in PATH_ARRAYS + SCORE_ARRAYS if k in out}
+    if "faces" in job.params:  # the exit faces, kept only where they name something (a Box, several regions)
+        arrays["exit_face"] = out["exit_face"]
     return Chunk(
         first=first,
         n=n,
@@ -214,7 +218,7 @@ class Store:
                 chunk = Chunk(
                     first=header["first"],
                     n=header["n"],
-                    arrays=({k: data[k] for k in PATH_ARRAYS + SCORE_ARRAYS if k in data.files}
+                    arrays=({k: data[k] for k in (*PATH_ARRAYS, *SCORE_ARRAYS, "exit_face") if k in data.files}
                             if "status" in data.files else None),
                     stats=ExitStats.from_dict(header["stats"]),
                     total_steps=header["total_steps"],
@@ -294,7 +298,8 @@ def _merge(job: Job, chunks: list[Chunk], keep: str, elapsed: float) -> Simulati
     return SimulationResult(status=cat("status"), exit_time=cat("exit_time"), exit_step=cat("exit_step"),
                             exit_position=cat("exit_position"), final_position=cat("final_position"),
                             trajectories=trajectories, params=job.params, seed=job.seed, version=version,
-                            elapsed=elapsed, total_steps=total_steps, **scores)
+                            elapsed=elapsed, total_steps=total_steps, **scores,
+                            exit_face=cat("exit_face") if "exit_face" in arrays[0] else None)
 
 
 def execute(jobs: list[Job], settings: RunSettings,

@@ -61,3 +61,25 @@ def replace_parameter(spec: Spec, key: str, field: str, value: Any) -> Spec:
         raise ValueError(f"grid key {key!r}: {field!r} is fixed by {type(spec).__name__} and cannot be varied")
     args[field] = value
     return type(spec)(**args)
+
+
+def spec_from_table(name: str, value: Any, base: type) -> Any:
+    """`value`, or the object a table {"type": class name, **arguments} describes (a configuration file, a recorded
+    `to_dict()`): a public subclass of `base`, never one that runs the user's code. ValueError naming `name` for a
+    type that is not one of them."""
+    if not isinstance(value, dict):
+        return value
+    classes: dict[str, type] = {}
+    todo: list[type] = [base]
+    while todo:
+        subclasses: list[type] = todo.pop().__subclasses__()
+        for sub in subclasses:
+            todo.append(sub)
+            if not getattr(sub, "_runs_code", False) and not sub.__name__.startswith("_"):
+                classes[sub.__name__] = sub
+    args = dict(value)
+    kind = args.pop("type", None)
+    chosen = classes.get(kind) if isinstance(kind, str) else None
+    if chosen is None:
+        raise ValueError(f"{name} must name its type, one of {sorted(classes)}, got {value!r}")
+    return chosen(**args)

@@ -44,6 +44,7 @@ from .analysis.estimates import MEAN_QUANTITIES, QUANTITIES, LevelStatistic, dt_
 from .dynamics import ConstrainedFlow, DiscreteMap, Dynamics, Langevin, LevyLangevin
 from .landscapes import Landscape
 from .regions import Region
+from .restart import Restart
 from .results import Estimate, EstimateLevel, SimulationResult
 from .simulate import _require, simulate
 from ._spec import replace_parameter
@@ -72,6 +73,11 @@ def _budget(budget: Any) -> tuple[float, float]:
 def _bias_order(dynamics: Dynamics, bridge: bool) -> tuple[float | None, str]:
     """The order in dt of the time-step bias of exit statistics (None: no time step to refine) and how exits are
     tested, for the result's notes."""
+    if isinstance(dynamics, Restart):  # restarts at the ends of steps: delayed by O(dt)
+        order, note = _bias_order(dynamics.dynamics, bridge)
+        if order is None:
+            return None, note
+        return min(order, 1.0), note + "; restarts at the ends of steps: bias of order dt at most"
     if isinstance(dynamics, DiscreteMap) or not isinstance(dynamics, (Langevin, LevyLangevin, ConstrainedFlow)):
         return None, "a discrete map: its step is part of the model, so there is no time-step bias to remove"
     if isinstance(dynamics, ConstrainedFlow):
@@ -202,7 +208,8 @@ class _Estimator:
     def add_level(self) -> None:
         k = len(self.ladder)
         dt = self.dynamics.dt / 2**k
-        dynamics = self.dynamics if k == 0 else replace_parameter(self.dynamics, "dynamics.dt", "dt", dt)
+        field = "dynamics.dt" if isinstance(self.dynamics, Restart) else "dt"  # a Restart's step is its dynamics'
+        dynamics = self.dynamics if k == 0 else replace_parameter(self.dynamics, "dynamics.dt", field, dt)
         assert isinstance(dynamics, Dynamics)
         self.ladder.append(_Level(dt, dynamics))
 

@@ -22,7 +22,7 @@ from .analysis.arrhenius import arrhenius_fit, check_series
 from .analysis.success import wilson_interval
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
-from .regions import Ball, Box, Ellipsoid, HalfSpace, Outside, Region
+from .regions import Ball, Box, Ellipsoid, HalfSpace, Intersection, Outside, Region, Union
 from .results import SimulationResult, Status, SummaryResult, as_status
 from .sweep import SweepResult
 
@@ -113,6 +113,9 @@ def _slice_region(
         if artist is not None:
             artist.set_label("~" + artist.get_label())
         return artist
+    if isinstance(region, (Intersection, Union)):  # each member's boundary
+        artists = [_slice_region(ax, r, point, i, j, xlim, ylim, color) for r in region.regions]
+        return next((a for a in artists if a is not None), None)
     plt = _pyplot()
     rest = np.ones(point.shape[0], dtype=bool)
     rest[[i, j]] = False
@@ -160,7 +163,8 @@ def _slice_region(
         rect = plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, **style)
         ax.add_patch(rect)
         return rect
-    raise TypeError(f"regions must be escapade HalfSpace, Ball, Ellipsoid, Box or Outside objects, "
+    raise TypeError(f"regions must be escapade HalfSpace, Ball, Ellipsoid, Box, Outside, Intersection or Union "
+                    f"objects, "
                     f"got {type(region).__name__}")
 
 

@@ -23,6 +23,7 @@ from .dynamics import Dynamics
 from .forcing import BrownianForcing, RandomDirections
 from .landscapes import Landscape
 from .regions import Outside, Region
+from .restart import Restart
 from .results import RareExitTime, SimulationResult, SplittingResult, SplittingStatus, Term
 from .scores import Score, default_score
 from .simulate import SEMANTICS, _require, _start, simulate
@@ -74,6 +75,12 @@ def _check_problem(landscape: Any, dynamics: Any, reactant: Any, product: Any, s
     if isinstance(forcing, (BrownianForcing, RandomDirections)):  # keyed by path: a clone would redraw it
         raise ValueError(f"dynamics.forcing must be deterministic for splitting (a cloned replica draws new random "
                          f"numbers, and would draw a new forcing path with them), got {forcing!r}")
+    for name, obj in (("reactant", reactant), ("product", product)):
+        if obj.reflects:
+            raise ValueError(f"{name} must have no reflecting faces (splitting tests the sets as they are), got {obj!r}")
+    if isinstance(dynamics, Restart):
+        raise ValueError(f"dynamics must not restart paths in splitting (a restart is not a Markov step of the "
+                         f"replicas' dynamics), got {dynamics!r}")
     if dynamics._own_clock:
         raise ValueError(f"dynamics must take fixed steps for splitting, got {type(dynamics).__name__} with "
                          f"method={getattr(dynamics, 'method', '?')!r} (adaptive steps)")

@@ -1,18 +1,19 @@
 """Regions of state space. As `stop=` a region ends a path when the path leaves it (status EXITED); as
 `target=` when the path enters it (status HIT). Between two steps of an SDE, a crossing the discrete path
 missed is caught by the Brownian-bridge test (see `simulate(bridge=...)`). `~region` (an `Outside`) is the
-complement of a region."""
+complement of a region, `a & b` (an `Intersection`) and `a | b` (a `Union`) combine regions, and a `Box`'s
+faces or a `HalfSpace` can be reflecting walls (docs/boundaries.md)."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
-from ._spec import Spec
+from ._spec import Spec, spec_from_table
 from ._validate import as_array, as_bounds, as_float, as_square_matrix, check_dim
 
 
@@ -33,22 +34,60 @@ class Region(Spec):
         """`~region`: the complement, `Outside(region)` (and `~Outside(r)` is `r` itself)."""
         return Outside(self)
 
+    def __and__(self, other: Region) -> Region:
+        """`a & b`: the `Intersection` (a path stays inside both)."""
+        return Intersection([self, other])
+
+    def __or__(self, other: Region) -> Region:
+        """`a | b`: the `Union`."""
+        return Union([self, other])
+
+    @property
+    def n_faces(self) -> int:
+        """The number of faces a path can leave the region by (a Box's 2 d, a combination's sum)."""
+        return int(self._core.n_faces)
+
+    @property
+    def reflects(self) -> bool:
+        """Whether some face is a reflecting wall."""
+        return bool(self._core.reflects)
+
+    def face_names(self) -> list[str]:
+        """The faces' names, in the order of their codes (`SimulationResult.exit_face`)."""
+        return ["boundary"]
+
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HalfSpace(Region):
-    """The half-space {x : normal . x < offset}; a path leaves it when normal . x >= offset."""
+    """The half-space {x : normal . x < offset}; a path leaves it when normal . x >= offset.
+
+    reflecting=True makes the plane a wall: as (part of) a `stop` region, a step that ends beyond it is mirrored
+    back across it and the path never leaves by it (SDE integrators only; docs/boundaries.md).
+    """
 
     normal: np.ndarray
     offset: float
+    reflecting: bool = False
 
-    def __init__(self, normal: ArrayLike, offset: float = 0.0) -> None:
+    def __init__(self, normal: ArrayLike, offset: float = 0.0, *, reflecting: bool = False) -> None:
         n = as_array("normal", normal, ndim=1)
         if not np.any(n):
             raise ValueError(f"normal must be non-zero, got {n.tolist()}")
+        if not isinstance(reflecting, (bool, np.bool_)):
+            raise TypeError(f"reflecting must be True or False, got {reflecting!r}")
         object.__setattr__(self, "normal", n)
         object.__setattr__(self, "offset", as_float("offset", offset))
+        object.__setattr__(self, "reflecting", bool(reflecting))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if not self.reflecting:  # absorbing planes are recorded as they always were
+            del out["reflecting"]
+        return out
 
     def _to_core(self) -> Any:
+        if self.reflecting:
+            return _core.HalfSpace(normal=self.normal, offset=self.offset, reflecting=True)
         return _core.HalfSpace(normal=self.normal, offset=self.offset)
 
 
@@ -144,18 +183,82 @@ class Ellipsoid(Region):
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Box(Region):
-    """The open box {x : low < x < high}; bounds may be infinite (a slab or a half-line)."""
+    """The open box {x : low < x < high}; bounds may be infinite (a slab or a half-line).
+
+    Its faces are named "x0-" (x_0 = low[0]), "x0+" (x_0 = high[0]), "x1-", ... in that order (their codes 0, 1,
+    2, ...), or by `labels` (2 d names in the same order). A run whose `stop` or `target` is a Box reports the face
+    each path left or entered by (`SimulationResult.exit_face`).
+
+    reflecting : faces that are reflecting walls instead of exits: True (all), or a list of face names (or
+        labels) or codes. A step that ends beyond a reflecting face is mirrored back inside (folded into the slab
+        when both faces of a coordinate reflect). SDE integrators only; docs/boundaries.md.
+    """
 
     low: np.ndarray
     high: np.ndarray
+    reflecting: tuple[str, ...] = ()
+    labels: tuple[str, ...] | None = None
 
-    def __init__(self, low: ArrayLike, high: ArrayLike) -> None:
+    def __init__(self, low: ArrayLike, high: ArrayLike, *, reflecting: bool | Iterable[str | int] = (),
+                 labels: Iterable[str] | None = None) -> None:
         lo, hi = as_bounds(low, high, finite=False)
         object.__setattr__(self, "low", lo)
         object.__setattr__(self, "high", hi)
+        d = lo.shape[0]
+        default = [f"x{i}{s}" for i in range(d) for s in "-+"]
+        if labels is not None:
+            if isinstance(labels, str) or not isinstance(labels, Iterable):
+                raise TypeError(f"labels must be a list of {2 * d} face names, got {labels!r}")
+            names = list(labels)
+            if len(names) != 2 * d or not all(isinstance(n, str) and n for n in names) or len(set(names)) != 2 * d:
+                raise ValueError(f"labels must be {2 * d} distinct non-empty names (faces {default}), got {labels!r}")
+            object.__setattr__(self, "labels", tuple(names))
+        names = list(self.labels) if self.labels is not None else default
+        if isinstance(reflecting, (bool, np.bool_)):
+            chosen = list(range(2 * d)) if reflecting else []
+        elif isinstance(reflecting, (str, int)) or not isinstance(reflecting, Iterable):
+            raise TypeError(f"reflecting must be True, False or a list of face names {names} or codes, "
+                            f"got {reflecting!r}")
+        else:
+            chosen = []
+            for face in reflecting:
+                if isinstance(face, str) and face in names:
+                    chosen.append(names.index(face))
+                elif isinstance(face, str) and face in default:
+                    chosen.append(default.index(face))
+                elif isinstance(face, (int, np.integer)) and not isinstance(face, bool) and 0 <= face < 2 * d:
+                    chosen.append(int(face))
+                else:
+                    raise ValueError(f"reflecting must name faces of the box, one of {names} (or codes 0 .. "
+                                     f"{2 * d - 1}), got {face!r}")
+        for f in chosen:
+            bound = (lo if f % 2 == 0 else hi)[f // 2]
+            if not np.isfinite(bound):
+                raise ValueError(f"reflecting face {names[f]!r} is at infinity ({bound}); a wall must be finite")
+        object.__setattr__(self, "reflecting", tuple(names[f] for f in sorted(set(chosen))))
+
+    def face_names(self) -> list[str]:
+        d = self.low.shape[0]
+        return list(self.labels) if self.labels is not None else [f"x{i}{s}" for i in range(d) for s in "-+"]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if not self.reflecting:  # a box without walls or labels is recorded as it always was
+            del out["reflecting"]
+        else:
+            out["reflecting"] = list(self.reflecting)
+        if self.labels is None:
+            del out["labels"]
+        else:
+            out["labels"] = list(self.labels)
+        return out
 
     def _to_core(self) -> Any:
-        return _core.Box(low=self.low, high=self.high)
+        if not self.reflecting:
+            return _core.Box(low=self.low, high=self.high)
+        names = self.face_names()
+        flags = [1 if n in self.reflecting else 0 for n in names]
+        return _core.Box(low=self.low, high=self.high, reflecting=flags)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -184,10 +287,16 @@ class Outside(Region):
         if not isinstance(region, Region):
             raise TypeError(f"region must be an escapade Region (HalfSpace, Ball, Ellipsoid, Box, Outside), "
                             f"got {region!r}")
+        if region.reflects:
+            raise ValueError(f"region must have no reflecting faces (the complement of a wall is not defined), "
+                             f"got {region!r}")
         object.__setattr__(self, "region", region)
 
     def __invert__(self) -> Region:
         return self.region
+
+    def face_names(self) -> list[str]:
+        return self.region.face_names()
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "Outside", "region": self.region.to_dict()}
@@ -196,5 +305,128 @@ class Outside(Region):
         return _core.Outside(self.region._core)
 
 
+def _members(name: str, regions: Any) -> tuple[tuple[Region, ...], tuple[str, ...]]:
+    """Regions and their names from a list (named "0", "1", ...) or a dict {name: region}."""
+    if isinstance(regions, Mapping):
+        items = list(regions.items())
+    elif isinstance(regions, (list, tuple)):
+        items = [(str(i), r) for i, r in enumerate(regions)]
+    else:
+        raise TypeError(f"{name} must be a list of regions or a dict {{name: region}}, got {regions!r}")
+    if not items:
+        raise ValueError(f"{name} must hold at least one region, got {regions!r}")
+    out, names = [], []
+    for key, r in items:
+        r = spec_from_table(name, r, Region)  # a recorded table {"type": ..., ...}
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"{name} must be named by non-empty strings, got the key {key!r}")
+        if not isinstance(r, Region):
+            raise TypeError(f"{name}[{key!r}] must be an escapade Region, got {r!r}")
+        out.append(r)
+        names.append(key)
+    dims = {r.dim for r in out}
+    if len(dims) > 1:
+        raise ValueError(f"{name} must be regions of one dimension, got dimensions {[r.dim for r in out]}")
+    return tuple(out), tuple(names)
+
+
+def _member_faces(regions: tuple[Region, ...], names: tuple[str, ...]) -> list[str]:
+    faces = []
+    for r, n in zip(regions, names):
+        own = r.face_names()
+        faces += [n] if len(own) == 1 else [f"{n}:{f}" for f in own]
+    return faces
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class _Combination(Region):
+    """Named regions combined (`Intersection`, `Union`): faces numbered region by region."""
+
+    regions: tuple[Region, ...]
+    names: tuple[str, ...]
+
+    def __init__(self, regions: Iterable[Region] | Mapping[str, Region]) -> None:
+        members, names = _members("regions", regions if isinstance(regions, Mapping) else list(regions))
+        self._check(members, names)
+        object.__setattr__(self, "regions", members)
+        object.__setattr__(self, "names", names)
+
+    def _check(self, members: tuple[Region, ...], names: tuple[str, ...]) -> None:
+        """Refuse members the combination cannot hold (ValueError naming `regions`)."""
+
+    def face_names(self) -> list[str]:
+        return _member_faces(self.regions, self.names)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "regions": {n: r.to_dict() for n, r in zip(self.names, self.regions)}}
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False, init=False)
+class Intersection(_Combination):
+    """The set of points inside every region of `regions` (a list, or a dict {name: region}); `a & b`. As `stop=`
+    a path ends when it leaves any of them, and the run reports which one (`SimulationResult.exit_region`) and by
+    which face. Faces are numbered region by region (a Box contributes its 2 d faces). Reflecting members (walls)
+    keep the path in; `simulate(stop={...})` builds one from a dict or list.
+
+    The bridge test leaving the intersection combines the members' as a box combines its faces; entering it
+    (as a target, or a complement) is tested near one member's boundary at a time (docs/boundaries.md).
+    """
+
+    def _to_core(self) -> Any:
+        return _core.Intersection([r._core for r in self.regions])
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False, init=False)
+class Union(_Combination):
+    """The set of points inside some region of `regions` (a list, or a dict {name: region}); `a | b`. As
+    `target=` a path ends when it enters any of them, and the run reports which one (`exit_region`) and by which
+    face; `simulate(target={...})` builds one from a dict or list. It is the complement of the intersection of the
+    complements, so its members cannot be reflecting.
+    """
+
+    def _check(self, members: tuple[Region, ...], names: tuple[str, ...]) -> None:
+        for r, n in zip(members, names):
+            if r.reflects:
+                raise ValueError(f"regions[{n!r}] must have no reflecting faces in a Union, got {r!r}")
+
+    def _to_core(self) -> Any:
+        return _core.Outside(_core.Intersection([_core.Outside(r._core) for r in self.regions]))
+
+
+def as_region(name: str, value: Any, combine: type[Intersection] | type[Union]) -> Region | None:
+    """A `stop` or `target` argument as a region: a Region itself, or a dict/list of regions combined (stop: their
+    Intersection, target: their Union)."""
+    if value is None or isinstance(value, Region):
+        return value
+    if isinstance(value, (Mapping, list, tuple)):
+        _members(name, value)  # errors name the argument
+        return combine(value)
+    raise TypeError(f"{name} must be an escapade Region, a dict {{name: region}} or a list of regions, or None, "
+                    f"got {value!r}")
+
+
+def face_table(stop: Region | None, target: Region | None) -> dict[str, Any] | None:
+    """The names of the regions and faces a run reports exits by (None when neither region has faces or members
+    to tell apart: a single plane, ball or ellipsoid)."""
+    labelled = (Box, _Combination)
+
+    def side(region: Region | None, default: str) -> tuple[list[str], list[str], list[int]]:
+        if region is None:
+            return [], [], []
+        if isinstance(region, _Combination):
+            owner = [j for j, r in enumerate(region.regions) for _ in range(r.n_faces)]
+            return list(region.names), region.face_names(), owner
+        own = region.face_names()
+        return [default], own if len(own) > 1 else [default], [0] * len(own)
+
+    if not isinstance(stop, labelled) and not isinstance(target, labelled):
+        return None
+    regions_s, faces_s, owner_s = side(stop, "stop")
+    regions_t, faces_t, owner_t = side(target, "target")
+    return {"regions": regions_s + regions_t, "faces": faces_s + faces_t,
+            "face_region": owner_s + [len(regions_s) + j for j in owner_t]}
+
+
 #: The regions a table {"type": ..., ...} inside an `Outside` may name.
-_REGION_TYPES: dict[str, type[Region]] = {cls.__name__: cls for cls in (HalfSpace, Ball, Ellipsoid, Box, Outside)}
+_REGION_TYPES: dict[str, type[Region]] = {cls.__name__: cls for cls in (HalfSpace, Ball, Ellipsoid, Box, Outside,
+                                                                          Intersection, Union)}

@@ -216,6 +216,11 @@ class SimulationResult(RunRecord):
         time of every path in the runs at theta + h, theta - h, theta + 2h, theta - 2h (common random numbers:
         the same seed). None otherwise.
     `sensitivity(quantity, parameter)` turns them into a derivative with its interval (docs/sensitivities.md).
+    exit_face : int32 (n_paths,) or None. When `stop` or `target` is a `Box` or several regions, the face each
+        EXITED or HIT path ended by (-1 for the others): a code into `face_names` (the stop's faces, then the
+        target's). With the bridge test on it is the face whose bridge fired (or whose plane the step's end point
+        is beyond), else the face the step's chord crossed. `exit_region` (a property) gives the region, a code
+        into `region_names`. None for runs with a single plane, ball or ellipsoid.
     """
 
     status: np.ndarray
@@ -227,8 +232,40 @@ class SimulationResult(RunRecord):
     score_time: np.ndarray | None = None
     fd_status: np.ndarray | None = None
     fd_exit_time: np.ndarray | None = None
+    exit_face: np.ndarray | None = None
 
     _kind = "paths"
+
+    @property
+    def face_names(self) -> list[str]:
+        """The names of the exit faces' codes (empty when the run records no faces)."""
+        return list(self.params.get("faces", {}).get("faces", []))
+
+    @property
+    def region_names(self) -> list[str]:
+        """The names of the exit regions' codes: the stop's members (or "stop"), then the target's (or "target")."""
+        return list(self.params.get("faces", {}).get("regions", []))
+
+    @property
+    def exit_region(self) -> np.ndarray | None:
+        """int32 (n_paths,): the region each EXITED or HIT path ended by, a code into `region_names` (-1 for the
+        others); None when the run records no faces."""
+        if self.exit_face is None:
+            return None
+        owner = np.asarray(self.params["faces"]["face_region"] + [-1], dtype=np.int32)
+        return owner[self.exit_face]  # -1 indexes the appended -1
+
+    def exit_fractions(self, by: str = "region") -> dict[str, float]:
+        """The fraction of all paths that ended by each region (by="region") or face (by="face"): splitting
+        probabilities when every path stops."""
+        if by not in ("region", "face"):
+            raise ValueError(f"by must be 'region' or 'face', got {by!r}")
+        codes = self.exit_region if by == "region" else self.exit_face
+        if codes is None:
+            raise ValueError("this run records no exit faces (give a Box, or several regions as a dict or list)")
+        names = self.region_names if by == "region" else self.face_names
+        counts = np.bincount(codes[codes >= 0], minlength=len(names))
+        return {name: float(c) / self.n_paths for name, c in zip(names, counts)}
 
     @property
     def n_paths(self) -> int:
@@ -248,7 +285,7 @@ class SimulationResult(RunRecord):
 
     def to_pandas(self) -> Any:
         """One row per path: status (categorical names), exit_time, exit_step, the exit position x0..x{d-1} and the
-        final position final_x0..final_x{d-1}."""
+        final position final_x0..final_x{d-1}; with exit faces, exit_region and exit_face (categorical names)."""
         import pandas as pd
 
         d = self.exit_position.shape[1]
@@ -262,6 +299,11 @@ class SimulationResult(RunRecord):
                 **self._score_columns(),
             }
         )
+        if self.exit_face is not None:  # codes as categories (-1, no exit, becomes NaN)
+            region = self.exit_region
+            assert region is not None
+            frame["exit_region"] = pd.Categorical.from_codes(region, self.region_names)
+            frame["exit_face"] = pd.Categorical.from_codes(self.exit_face, self.face_names)
         frame.index.name = "path"
         frame.attrs.update(seed=self.seed, version=self.version, params=self.params)
         return frame
@@ -300,6 +342,7 @@ class SimulationResult(RunRecord):
                 "exit_step": ("path", self.exit_step),
                 "exit_position": (("path", "coordinate"), self.exit_position),
                 "final_position": (("path", "coordinate"), self.final_position),
+                **({} if self.exit_face is None else {"exit_face": ("path", self.exit_face)}),
             },
             coords={"path": np.arange(self.n_paths), "coordinate": np.arange(self.exit_position.shape[1])},
             attrs={"seed": self.seed, "version": self.version, "params": json.dumps(self.params),
@@ -315,6 +358,7 @@ class SimulationResult(RunRecord):
             "final_position": self.final_position,
             **{name: a for name in ("score_sum", "score_time", "fd_status", "fd_exit_time")
                if (a := getattr(self, name)) is not None},
+            **({} if self.exit_face is None else {"exit_face": self.exit_face}),
             **trajectory_arrays(self.trajectories),
         }
 
@@ -396,6 +440,7 @@ def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> Simulation
         final_position=data[final] if final in data.files else np.full(exit_position.shape, np.nan),
         **{name: data[prefix + name] for name in ("score_sum", "score_time", "fd_status", "fd_exit_time")
            if prefix + name in data.files},
+        exit_face=data[prefix + "exit_face"] if prefix + "exit_face" in data.files else None,
         **common,
     )
 

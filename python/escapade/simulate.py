@@ -17,7 +17,8 @@ from ._validate import as_array, check_dim
 from .drifts import Drift
 from .dynamics import Dynamics, Langevin
 from .landscapes import Landscape
-from .regions import Region
+from .regions import Intersection, Region, Union, as_region, face_table
+from .restart import Restart
 from .results import SimulationResult, SummaryResult
 from .sensitivity import plan_sensitivities
 from .starts import StartSampler
@@ -70,8 +71,8 @@ def make_job(
     dynamics: Dynamics,
     *,
     x0: ArrayLike | StartSampler,
-    stop: Region | None = None,
-    target: Region | None = None,
+    stop: Region | dict[str, Region] | list[Region] | None = None,
+    target: Region | dict[str, Region] | list[Region] | None = None,
     settings: RunSettings,
 ) -> Job:
     """Validate the problem of `simulate` and the settings that need it (n_paths against the rows of x0, the cap
@@ -89,8 +90,10 @@ def make_job(
         dynamics = dynamics._for_drift()
     else:
         _require("landscape", landscape, Landscape)
-    _require("stop", stop, Region, optional=True)
-    _require("target", target, Region, optional=True)
+    stop = as_region("stop", stop, Intersection)
+    target = as_region("target", target, Union)
+    if target is not None and target.reflects:
+        raise ValueError(f"target must have no reflecting faces (only a stop region has walls), got {target!r}")
     dim = landscape.dim
     for name, region in (("stop", stop), ("target", target)):
         if region is not None and region.dim != dim:
@@ -148,6 +151,11 @@ def make_job(
         params["max_time"] = max_time
     if settings.noise_refinement != 1:  # recorded only when used, so that other runs' params stay as they were
         params["noise_refinement"] = settings.noise_refinement
+    faces = face_table(stop, target)
+    if faces is not None:  # a Box or several regions: each path's exit face is recorded (exit_face, exit_region)
+        params["faces"] = faces
+    if isinstance(dynamics, Restart) and dynamics.to is not None and isinstance(dynamics.to, np.ndarray):
+        check_dim("to", dynamics.to, dim, "the landscape's dimension")
     return Job(landscape=landscape, dynamics=dynamics, stop=stop, target=target, x0=start, n_paths=n_paths,
                max_steps=cap, seed=seed, lanes=lanes, bridge=settings.bridge,
                divergence_bound=settings.divergence_bound, record_paths=record_paths,
@@ -160,8 +168,8 @@ def simulate(
     dynamics: Dynamics,
     *,
     x0: ArrayLike | StartSampler,
-    stop: Region | None = None,
-    target: Region | None = None,
+    stop: Region | dict[str, Region] | list[Region] | None = None,
+    target: Region | dict[str, Region] | list[Region] | None = None,
     n_paths: int | None = None,
     t_max: float | None = None,
     max_steps: int | None = None,
@@ -193,7 +201,11 @@ def simulate(
     landscape, dynamics : what is optimized and how the state moves.
     x0 : a point (d,) for every path, an array (n, d) of one start per path, or a sampler (`UniformBox`,
         `UniformBall`, `Gaussian`) drawn from the seed.
-    stop, target : regions; either may be omitted.
+    stop, target : regions; either may be omitted. Several regions given as a dict {name: region} or a list:
+        `stop` their `Intersection` (a path ends when it leaves any), `target` their `Union` (when it enters
+        any). With a `Box` or several regions the result reports, per path, the region and the face it ended by
+        (`exit_region`, `exit_face`). A `stop` may have reflecting faces (`Box(..., reflecting=...)`,
+        `HalfSpace(..., reflecting=True)`): docs/boundaries.md.
     n_paths : number of paths (default: the number of rows of an (n, d) `x0`).
     t_max, max_steps : the cap; at least one is required. t_max is rounded up to whole steps.
     seed : 0 <= seed < 2**64. Path i's noise and start depend on (seed, i) only, so results are bitwise the same

@@ -28,6 +28,7 @@
 #include "escapade/dynamics.hpp"
 #include "escapade/landscape.hpp"
 #include "escapade/region.hpp"
+#include "escapade/restart.hpp"
 #include "escapade/rng.hpp"
 #include "escapade/sensitivity.hpp"
 #include "escapade/start.hpp"
@@ -66,6 +67,7 @@ struct Problem {
   const Start& start;
   const Region* stop = nullptr;    // leaving it ends a path: Exited
   const Region* target = nullptr;  // entering it ends a path: Hit
+  const Restart* restart = nullptr;  // stochastic resetting of running paths (none: null)
 };
 
 struct Trajectory {
@@ -85,6 +87,9 @@ struct EnsembleResult {
   // With sensitivities (p parameters): per path, p numbers each (path-major): S = sum_n s_n and R = sum_n t_n s_n.
   int n_sensitivities = 0;
   std::vector<double> score_sum, score_time;
+  // The face a path left `stop` by (0 .. stop->n_faces() - 1) or entered `target` by (stop->n_faces() + the
+  // target's face); -1 unless Exited or Hit.
+  std::vector<std::int32_t> exit_face;
   std::int64_t total_steps = 0;         // path-steps executed
   bool interrupted = false;
 };
@@ -133,6 +138,27 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
                 std::to_string(cfg.noise_refinement) + " (the noise of that many steps of the refined run)");
   }
   if (cfg.sensitivities) cfg.sensitivities->validate(pb.landscape, pb.dynamics);
+  if (pb.stop && pb.stop->reflects()) {
+    const std::string why = pb.dynamics.time_index(d) >= 0 ? "keeps its own clock (adaptive steps)"
+                            : pb.dynamics.state_dim(d) > 0 ? "carries a state (momentum, ...) a mirror would not update"
+                            : !pb.dynamics.continuous_time() ? "is a discrete optimizer map"
+                                                             : "";
+    require(why.empty(), "stop has reflecting faces, but " + pb.dynamics.name() + " " + why +
+                             ": reflection is defined for SDE integrators (Langevin, LevyLangevin)");
+  }
+  if (pb.target && pb.target->reflects())
+    require(false, "target has reflecting faces: only stop regions reflect (a path never enters a target's wall)");
+  if (pb.restart) {
+    require(pb.dynamics.time_index(d) < 0,
+            "restart needs a fixed step, but " + pb.dynamics.name() + " keeps its own clock (adaptive steps)");
+    require(static_cast<std::uint64_t>(cfg.max_steps) <= kMaxStep - 8, "max_steps", cfg.max_steps,
+            "at most 2^48 - 10 with restarts");
+    pb.restart->rule(pb.dynamics.dt());  // validates the period against dt
+    if (pb.restart->to())
+      require(pb.restart->to()->dim() == d, "restart",
+              "a restart point of dimension " + std::to_string(pb.restart->to()->dim()),
+              "of the landscape's dimension " + std::to_string(d));
+  }
   const int k = pb.dynamics.noise_dim_on(pb.landscape);
   require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
           "noise dimension", k + pb.dynamics.uniform_dim(d),
@@ -187,8 +213,14 @@ class LaneBlock {
         p_stop_(L_, 0.0),
         p_target_(L_, 0.0),
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
+        face_(L_, -1),
+        reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
         sens_(rs.cfg.sensitivities),
         np_(sens_ ? sens_->size() : 0) {
+    if (rs.pb.restart) {
+      restart_rule_ = rs.pb.restart->rule(dt_);
+      restart_words_.resize(static_cast<std::size_t>(L_));
+    }
     if (np_ > 0) {
       ssum_.setZero(L_, np_);
       stime_.setZero(L_, np_);
@@ -246,6 +278,7 @@ class LaneBlock {
                        cfg.max_time};
     dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data(), singular_.data()});
     if (np_ > 0) accumulate_scores(in);
+    if (reflect_) rs_.pb.stop->reflect(x_next_.data(), w);
     if (rs_.pb.stop) rs_.pb.stop->contains(x_next_.data(), w, in_stop_.data());
     if (rs_.pb.target) rs_.pb.target->contains(x_next_.data(), w, in_target_.data());
     if (bridge_ && lane_D_) {
@@ -265,9 +298,13 @@ class LaneBlock {
     if (recording_ > 0) record_all();
     if (any_ended_) {
       for (int l = 0; l < w; ++l)
-        if (ended_[l] != kRunning) retire(l, static_cast<Status>(ended_[l]));
+        if (ended_[l] != kRunning) {
+          find_face(l, x_next_.col(l).data(), x_.col(l).data());
+          retire(l, static_cast<Status>(ended_[l]));
+        }
       std::fill(ended_.begin(), ended_.begin() + w, kRunning);  // classify may leave it untouched next time
     }
+    if (rs_.pb.restart) restart_lanes(w);
     const bool queue_open = rs_.next.load(std::memory_order_relaxed) < cfg.n_paths;
     const bool quad_start = phase_ == 0 || !draws_anything();
     if (quad_start && queue_open && n_active_ < width_) {
@@ -590,6 +627,7 @@ class LaneBlock {
       const double* x0 = x_next_.col(l).data();
       const double* x1 = x_.col(l).data();
       const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
+      face_[l] = plane.face;
       const double tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
       const double theta = tau / dt_;
       double* xe = xe_.col(l).data();
@@ -599,8 +637,37 @@ class LaneBlock {
     }
   }
 
+  // The face lane l's path left `stop` or entered `target` by, unless the bridge chose it: the face the step
+  // from x0 to x1 (or to its located exit) crossed.
+  void find_face(int l, const double* x0, const double* x1) {
+    if (face_[l] >= 0) return;
+    const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
+    const bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
+    if (!hit && !exited) return;
+    const double* end = located(l) ? xe_.col(l).data() : x1;
+    face_[l] = exited ? rs_.pb.stop->exit_face(x0, end, true) : rs_.pb.target->exit_face(x0, end, false);
+  }
+
+  // Running lanes whose restart fires at the end of the step just taken move to their restart point (the
+  // dynamics' state is set anew from it); a restart takes no time.
+  void restart_lanes(int w) {
+    const Restart& rst = *rs_.pb.restart;
+    const std::uint64_t seed = rs_.cfg.seed;
+    for (int l = 0; l < w; ++l) {
+      if (!active_[l] || step_[l] == 0) continue;
+      // One Philox call per lane per four steps: a lane's words are drawn at the first step of each of its quads
+      // (its path starts at one) and move with it when the block is packed.
+      const std::uint64_t k = step_[l] - 1;
+      if (!restart_rule_.every && k % 4 == 0) restart_words_[l] = Restart::words(seed, path_[l], k / 4);
+      if (!Restart::fires(restart_rule_, restart_words_[l], step_[l])) continue;
+      rst.point(rs_.pb.start, seed, path_[l], step_[l], x_.col(l).data());
+      if (sd_ > 0) dyn_.init_state(x_.col(l).data(), s_.col(l).data(), d_);
+    }
+  }
+
   // Whether lane l's path ended at a located exit (xe_, te_) in this block-step.
   bool located(int l) const { return !std::isnan(te_[l]); }
+  int stop_faces() const { return rs_.pb.stop ? rs_.pb.stop->n_faces() : 0; }
 
   // A trajectory ends at a located exit.
   void record(int l) {
@@ -634,6 +701,8 @@ class LaneBlock {
       t = static_cast<double>(step_[l] - 1) * dt_;
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
     out.exit_time[i] = stopped ? t : nan;
+    if (face_[l] >= 0) out.exit_face[i] = s == Status::Hit ? stop_faces() + face_[l] : face_[l];
+    face_[l] = -1;
     for (int j = 0; j < d_; ++j) {
       const double x = x_(j, l);
       out.exit_position[i * d_ + j] = stopped ? (at_exit ? xe_(j, l) : x) : nan;
@@ -686,6 +755,10 @@ class LaneBlock {
       else if (pb.target && pb.target->contains(x_.col(l).data()))
         s = Status::Hit;
       if (s == Status::Running) return;
+      if (s != Status::Diverged) {
+        const double* x = x_.col(l).data();
+        face_[l] = s == Status::Exited ? pb.stop->exit_face(x, x, true) : pb.target->exit_face(x, x, false);
+      }
       retire(l, s);
     }
   }
@@ -704,6 +777,8 @@ class LaneBlock {
         }
         path_[dst] = path_[l];
         step_[dst] = step_[l];
+        if (!restart_words_.empty())
+          restart_words_[static_cast<std::size_t>(dst)] = restart_words_[static_cast<std::size_t>(l)];
         active_[dst] = 1;
         active_[l] = 0;
         x_.col(l).setZero();
@@ -741,6 +816,10 @@ class LaneBlock {
   std::vector<double> u_[QuadDraws::kSteps];  // the quad's crossing-test uniforms, per step
   std::vector<double> p_stop_, p_target_;
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
+  std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
+  const bool reflect_;      // `stop` has reflecting faces
+  Restart::Rule restart_rule_;
+  std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad
   QuadDraws draws_;
   // noise_refinement > 1 only: one fine quad's draws, and each lane's fine step count
   Block zf_[QuadDraws::kSteps], vf_[QuadDraws::kSteps];
@@ -875,6 +954,7 @@ inline EnsembleResult run(const Problem& pb, const RunConfig& cfg_in, const Poll
   out.exit_step.assign(n, 0);
   out.exit_position.assign(n * d, std::numeric_limits<double>::quiet_NaN());
   out.final_position.assign(n * d, std::numeric_limits<double>::quiet_NaN());
+  out.exit_face.assign(n, -1);
   // Trajectories of the recorded paths in this range, by relative index.
   if (cfg.sensitivities) {
     out.n_sensitivities = cfg.sensitivities->size();

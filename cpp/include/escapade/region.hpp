@@ -19,6 +19,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
@@ -177,6 +178,19 @@ class Region {
   // The Euclidean distance from x to the boundary, positive inside and negative outside (splitting's default
   // score: minus the distance to the product set).
   virtual double signed_distance(const double* x) const = 0;
+  // Faces: the pieces of the boundary a path can leave by, numbered 0 .. n_faces() - 1 (a Box has 2 d, a set of
+  // regions the sum of its members'), as in CrossingPlane::face.
+  virtual int n_faces() const { return 1; }
+  // The face a step from x0 to x1 crossed when tested at its end points only (no bridge): from_inside, x1 left
+  // the region, else it entered; the face whose plane the chord crosses first (when leaving) or last (when
+  // entering). x0 == x1 (a start outside the region) gives the face the point lies beyond.
+  virtual int exit_face(const double* /*x0*/, const double* /*x1*/, bool /*from_inside*/) const { return 0; }
+  // Reflecting faces: the region cannot be left through them. reflect() mirrors every point (d x width) that a
+  // step took beyond a reflecting face back inside, in place (the symmetrized Euler scheme: weak order 1 at a
+  // flat wall, exact in law for Brownian motion at a plane); such faces are never crossed in contains or the
+  // bridge test.
+  virtual bool reflects() const { return false; }
+  virtual void reflect(double* /*x*/, int /*width*/) const {}
   // out[l] = signed_distance(column l) for `width` points stored dim x width.
   virtual void signed_distance(const double* x, int width, double* out) const {
     for (int l = 0; l < width; ++l) out[l] = signed_distance(x + static_cast<long>(l) * dim());
@@ -212,10 +226,31 @@ class HalfSpace final : public Region {
     norm_ = n_.norm();
     unit_ = n_ / norm_;
   }
+  // A reflecting wall: the path is mirrored back across the plane and never leaves.
+  HalfSpace(Vector normal, double offset, bool reflecting) : HalfSpace(std::move(normal), offset) {
+    reflecting_ = reflecting;
+  }
   int dim() const override { return static_cast<int>(n_.size()); }
   std::string name() const override { return "HalfSpace"; }
-  bool contains(const double* x) const override { return dot(x) < b_; }
+  bool reflects() const override { return reflecting_; }
+  // x -> x - 2 (normal . x - offset) normal / |normal|^2 where normal . x > offset; a point on the plane stays.
+  void reflect(double* x, int width) const override {
+    if (!reflecting_) return;
+    const int d = dim();
+    for (int l = 0; l < width; ++l) {
+      double* xl = x + static_cast<long>(l) * d;
+      const double excess = dot(xl) - b_;
+      if (!(excess > 0)) continue;
+      const double k = 2.0 * excess / (norm_ * norm_);
+      for (int i = 0; i < d; ++i) xl[i] -= k * n_[i];
+    }
+  }
+  bool contains(const double* x) const override { return reflecting_ || dot(x) < b_; }
   void contains(const double* x, int width, std::uint8_t* inside) const override {
+    if (reflecting_) {
+      for (int l = 0; l < width; ++l) inside[l] = 1;
+      return;
+    }
     const int d = dim();
     if (d == 1) {
       const double n0 = n_[0], b = b_;  // locals: the byte stores could alias members
@@ -228,6 +263,10 @@ class HalfSpace final : public Region {
                             double* p) const override {
     // |distance| is the same formula from either side since only the product a0 * a1 enters.
     const int d = dim();
+    if (reflecting_) {
+      for (int l = 0; l < width; ++l) p[l] = 0.0;
+      return;
+    }
     const double c = exponent_factor(D.along(unit_.data(), d) * dt * norm_ * norm_);  // in units of normal . x
     if (d == 1) {
       const double n0 = n_[0];
@@ -281,6 +320,7 @@ class HalfSpace final : public Region {
   }
   Vector n_, unit_;
   double b_, norm_;
+  bool reflecting_ = false;
 };
 
 // The open ball {x : |x - center| < radius}.
@@ -761,8 +801,79 @@ class Box final : public Region {
       require(lo_[i] < hi_[i], "low", lo_[i], "below high in every coordinate (coordinate " + std::to_string(i) + ")");
     }
   }
+  // With reflecting faces: reflecting[2 i] (face low[i]) and reflecting[2 i + 1] (face high[i]) non-zero. A
+  // reflecting face is a wall the path is mirrored at: for every other test the box is unbounded there.
+  Box(Vector low, Vector high, const std::vector<std::uint8_t>& reflecting) : Box(std::move(low), std::move(high)) {
+    const int d = dim();
+    require(static_cast<int>(reflecting.size()) == 2 * d, "reflecting", std::to_string(reflecting.size()) + " flags",
+            "one flag per face (" + std::to_string(2 * d) + ")");
+    wall_lo_ = lo_;
+    wall_hi_ = hi_;
+    refl_.assign(reflecting.begin(), reflecting.end());
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < d; ++i) {
+      if (refl_[2 * i]) {
+        require(std::isfinite(lo_[i]), "reflecting", "an infinite face low[" + std::to_string(i) + "]",
+                "finite faces only");
+        lo_[i] = -inf;
+      }
+      if (refl_[2 * i + 1]) {
+        require(std::isfinite(hi_[i]), "reflecting", "an infinite face high[" + std::to_string(i) + "]",
+                "finite faces only");
+        hi_[i] = inf;
+      }
+      any_refl_ = any_refl_ || refl_[2 * i] || refl_[2 * i + 1];
+    }
+  }
   int dim() const override { return static_cast<int>(lo_.size()); }
   std::string name() const override { return "Box"; }
+  int n_faces() const override { return 2 * dim(); }
+  bool reflects() const override { return any_refl_; }
+  // Coordinate by coordinate: beyond one reflecting face, the mirror image; between two, folded into the slab
+  // (the mirror images repeated, for a step longer than the box).
+  void reflect(double* x, int width) const override {
+    if (!any_refl_) return;
+    const int d = dim();
+    for (int i = 0; i < d; ++i) {
+      const bool rl = refl_[2 * i], rh = refl_[2 * i + 1];
+      if (!rl && !rh) continue;
+      const double a = wall_lo_[i], b = wall_hi_[i];
+      for (int l = 0; l < width; ++l) {
+        double& xi = x[static_cast<long>(l) * d + i];
+        if (rl && rh) {
+          if (xi >= a && xi <= b) continue;
+          const double len = b - a;
+          double y = std::fmod(xi - a, 2.0 * len);
+          if (y < 0) y += 2.0 * len;
+          xi = y <= len ? a + y : a + (2.0 * len - y);
+        } else if (rl) {
+          if (xi < a) xi = 2.0 * a - xi;
+        } else if (xi > b) {
+          xi = 2.0 * b - xi;
+        }
+      }
+    }
+  }
+  int exit_face(const double* x0, const double* x1, bool from_inside) const override {
+    const int d = dim();
+    if (from_inside) {
+      // The slab the chord leaves first (x0 inside); with x0 outside, the face x1 lies farthest beyond.
+      double first = std::numeric_limits<double>::infinity();
+      int face = -1;
+      for (int i = 0; i < d; ++i) {
+        const double e = x1[i] - x0[i];
+        if (!(x1[i] <= lo_[i] || x1[i] >= hi_[i]) || e == 0.0) continue;
+        const double t = x1[i] <= lo_[i] ? (lo_[i] - x0[i]) / e : (hi_[i] - x0[i]) / e;
+        if (t < first) {
+          first = t;
+          face = x1[i] <= lo_[i] ? 2 * i : 2 * i + 1;
+        }
+      }
+      return face >= 0 ? face : farthest_face(x1);
+    }
+    const int entry = entry_face(x0, x1);
+    return entry >= 0 ? entry : farthest_face(x1);
+  }
   bool contains(const double* x) const override {
     bool in = true;
     for (int i = 0; i < dim(); ++i) in = in && lo_[i] < x[i] && x[i] < hi_[i];
@@ -837,20 +948,7 @@ class Box final : public Region {
     }
     Vector n(d);
     const double a0 = outside_distance(x0, nullptr), a1 = outside_distance(x1, n.data());
-    int face = 0;
-    double farthest = -std::numeric_limits<double>::infinity();  // an infinite bound is never chosen
-    for (int i = 0; i < d; ++i) {
-      const double below = lo_[i] - x1[i], above = x1[i] - hi_[i];
-      if (below > farthest) {
-        farthest = below;
-        face = 2 * i;
-      }
-      if (above > farthest) {
-        farthest = above;
-        face = 2 * i + 1;
-      }
-    }
-    return {a0, a1, D.along(n.data(), d) * dt, face};
+    return {a0, a1, D.along(n.data(), d) * dt, farthest_face(x1)};
   }
   // The face's coordinate set to its bound, the others clamped into [low, high]: the nearest point of the face.
   void to_boundary(double* x, int face) const override {
@@ -875,6 +973,23 @@ class Box final : public Region {
   }
 
  private:
+  // The face x lies farthest beyond (the one nearest for a point inside).
+  int farthest_face(const double* x) const {
+    int face = 0;
+    double farthest = -std::numeric_limits<double>::infinity();  // an infinite bound is never chosen
+    for (int i = 0; i < dim(); ++i) {
+      const double below = lo_[i] - x[i], above = x[i] - hi_[i];
+      if (below > farthest) {
+        farthest = below;
+        face = 2 * i;
+      }
+      if (above > farthest) {
+        farthest = above;
+        face = 2 * i + 1;
+      }
+    }
+    return face;
+  }
   // Face f's plane measured from inside: a0, a1 the distances of x0, x1 from it on the box's side.
   CrossingPlane face_plane(const double* x0, const double* x1, const Diffusion& D, double dt, int f) const {
     const int i = f / 2;
@@ -933,7 +1048,10 @@ class Box final : public Region {
       for (int i = 0; i < dim(); ++i) normal[i] = s > 0 ? normal[i] / s : 0.0;
     return s;
   }
-  Vector lo_, hi_;
+  Vector lo_, hi_;                 // the absorbing bounds (infinite at a reflecting face)
+  Vector wall_lo_, wall_hi_;       // the reflecting walls
+  std::vector<std::uint8_t> refl_;  // per face; empty without reflecting faces
+  bool any_refl_ = false;
 };
 
 // The complement {x : x not in inner} of a region: leaving it is entering the inner region, so a region used as
@@ -966,6 +1084,10 @@ class Outside final : public Region {
     return inner_->crossing_plane(x0, x1, D, dt, !from_inside, u);
   }
   void to_boundary(double* x, int face) const override { inner_->to_boundary(x, face); }
+  int n_faces() const override { return inner_->n_faces(); }
+  int exit_face(const double* x0, const double* x1, bool from_inside) const override {
+    return inner_->exit_face(x0, x1, !from_inside);
+  }
   double signed_distance(const double* x) const override { return -inner_->signed_distance(x); }
   void signed_distance(const double* x, int width, double* out) const override {
     inner_->signed_distance(x, width, out);
@@ -974,6 +1096,171 @@ class Outside final : public Region {
 
  private:
   std::shared_ptr<const Region> inner_;
+};
+
+// The intersection of several regions (a path stays inside all of them); the union of regions is the complement
+// of the intersection of their complements. Faces are numbered member by member: member j's face f is face
+// offset(j) + f. Leaving the intersection is leaving one member: the bridge's probability of leaving multiplies
+// the members' survival probabilities (as a box's faces), and the crossing plane is a member's, drawn with
+// probability proportional to its crossing probability. Entering it from outside is taken, near a single member's
+// boundary, as entering that member (both end points outside it and inside all the others), and as impossible
+// between steps otherwise (a corner of several members: the end points decide). Reflecting members reflect in
+// turn.
+class Intersection final : public Region {
+ public:
+  explicit Intersection(std::vector<std::shared_ptr<const Region>> members) : members_(std::move(members)) {
+    require(!members_.empty(), "regions", "an empty list", "at least one region");
+    for (const auto& r : members_) require(r != nullptr, "regions", "None", "regions");
+    const int d = members_[0]->dim();
+    int offset = 0;
+    for (const auto& r : members_) {
+      require(r->dim() == d, "regions", r->name() + " of dimension " + std::to_string(r->dim()),
+              "regions of one dimension (" + std::to_string(d) + ")");
+      offsets_.push_back(offset);
+      offset += r->n_faces();
+      reflects_ = reflects_ || r->reflects();
+    }
+    offsets_.push_back(offset);
+  }
+  const std::vector<std::shared_ptr<const Region>>& members() const { return members_; }
+  int dim() const override { return members_[0]->dim(); }
+  std::string name() const override { return "Intersection"; }
+  int n_faces() const override { return offsets_.back(); }
+  bool contains(const double* x) const override {
+    for (const auto& r : members_)
+      if (!r->contains(x)) return false;
+    return true;
+  }
+  void contains(const double* x, int width, std::uint8_t* inside) const override {
+    members_[0]->contains(x, width, inside);
+    std::vector<std::uint8_t> more(static_cast<std::size_t>(width));
+    for (std::size_t j = 1; j < members_.size(); ++j) {
+      members_[j]->contains(x, width, more.data());
+      for (int l = 0; l < width; ++l) inside[l] = inside[l] && more[static_cast<std::size_t>(l)];
+    }
+  }
+  void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
+                            bool from_inside, double* p) const override {
+    const int d = dim();
+    std::vector<double> q(static_cast<std::size_t>(width));
+    if (from_inside) {
+      for (int l = 0; l < width; ++l) p[l] = 1.0;  // survival, then 1 - survival
+      for (const auto& r : members_) {
+        r->crossing_probability(x0, x1, width, D, dt, true, q.data());
+        for (int l = 0; l < width; ++l) p[l] *= 1.0 - q[static_cast<std::size_t>(l)];
+      }
+      for (int l = 0; l < width; ++l) p[l] = 1.0 - p[l];
+      return;
+    }
+    for (int l = 0; l < width; ++l) {
+      const long o = static_cast<long>(l) * d;
+      const int j = sole_excluder(x0 + o, x1 + o);
+      if (j < 0) {
+        p[l] = 0.0;
+        continue;
+      }
+      members_[static_cast<std::size_t>(j)]->crossing_probability(x0 + o, x1 + o, 1, D, dt, false, p + l);
+    }
+  }
+  CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
+                               double u) const override {
+    if (!from_inside) {
+      int j = sole_excluder(x0, x1);
+      if (j < 0) j = member_of_face(exit_face(x0, x1, false));
+      CrossingPlane c = members_[static_cast<std::size_t>(j)]->crossing_plane(x0, x1, D, dt, false, u);
+      c.face += offsets_[static_cast<std::size_t>(j)];
+      return c;
+    }
+    // A member with probability proportional to its crossing probability (1 for one x1 left), then u rescaled
+    // to choose within it.
+    const std::size_t m = members_.size();
+    std::vector<double> pr(m);
+    double total = 0;
+    for (std::size_t j = 0; j < m; ++j) {
+      if (!members_[j]->contains(x1)) {
+        pr[j] = 1.0;
+      } else {
+        members_[j]->crossing_probability(x0, x1, 1, D, dt, true, &pr[j]);
+      }
+      total += pr[j];
+    }
+    std::size_t chosen = m;
+    double low = 0.0, width = 1.0;
+    if (total > 0) {
+      const double target = u * total;
+      double acc = 0;
+      for (std::size_t j = 0; j < m; ++j) {
+        if (!(pr[j] > 0)) continue;
+        chosen = j;
+        low = acc;
+        width = pr[j];
+        acc += pr[j];
+        if (target < acc) break;
+      }
+    }
+    if (chosen == m) chosen = static_cast<std::size_t>(member_of_face(exit_face(x0, x1, true)));
+    const double v = total > 0 ? std::min(std::max((u * total - low) / width, 1e-300), 1.0 - 1e-16) : u;
+    CrossingPlane c = members_[chosen]->crossing_plane(x0, x1, D, dt, true, v);
+    c.face += offsets_[chosen];
+    return c;
+  }
+  void to_boundary(double* x, int face) const override {
+    const int j = member_of_face(face);
+    members_[static_cast<std::size_t>(j)]->to_boundary(x, face - offsets_[static_cast<std::size_t>(j)]);
+  }
+  // Leaving: among the members x1 is outside, the one whose boundary the chord meets first (the signed
+  // distances interpolated linearly); entering: among those x0 is outside, the one it meets last.
+  int exit_face(const double* x0, const double* x1, bool from_inside) const override {
+    int best = -1;
+    double best_t = from_inside ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      const Region& r = *members_[j];
+      const bool out = from_inside ? !r.contains(x1) : !r.contains(x0);
+      if (!out) continue;
+      const double s0 = r.signed_distance(x0), s1 = r.signed_distance(x1);
+      double t = s0 != s1 ? s0 / (s0 - s1) : 0.0;
+      if (!std::isfinite(t)) t = 0.0;
+      if (best < 0 || (from_inside ? t < best_t : t > best_t)) {
+        best = static_cast<int>(j);
+        best_t = t;
+      }
+    }
+    if (best < 0) return 0;
+    const std::size_t j = static_cast<std::size_t>(best);
+    return offsets_[j] + members_[j]->exit_face(x0, x1, from_inside);
+  }
+  double signed_distance(const double* x) const override {
+    double s = std::numeric_limits<double>::infinity();
+    for (const auto& r : members_) s = std::min(s, r->signed_distance(x));
+    return s;
+  }
+  bool reflects() const override { return reflects_; }
+  void reflect(double* x, int width) const override {
+    for (const auto& r : members_)
+      if (r->reflects()) r->reflect(x, width);
+  }
+  // The member that face belongs to.
+  int member_of_face(int face) const {
+    int j = 0;
+    while (j + 1 < static_cast<int>(members_.size()) && offsets_[static_cast<std::size_t>(j) + 1] <= face) ++j;
+    return j;
+  }
+
+ private:
+  // The one member both end points lie outside of, when they lie inside all the others; else -1.
+  int sole_excluder(const double* x0, const double* x1) const {
+    int found = -1;
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      const bool in0 = members_[j]->contains(x0), in1 = members_[j]->contains(x1);
+      if (in0 && in1) continue;
+      if (in0 || in1 || found >= 0) return -1;
+      found = static_cast<int>(j);
+    }
+    return found;
+  }
+  std::vector<std::shared_ptr<const Region>> members_;
+  std::vector<int> offsets_;
+  bool reflects_ = false;
 };
 
 }  // namespace escapade

@@ -64,7 +64,7 @@ from .statistics import (
 )
 from .success import SuccessRate, grid_points, success_rate, wilson_interval
 from .estimates import QUANTITIES, DtBias, LevelStatistic, censored_mean, dt_bias, quantity_of
-from .survival import KaplanMeier, censored_data, kaplan_meier, survival_data, survival_of
+from .survival import KaplanMeier, censored_data, decay_rate, kaplan_meier, survival_data, survival_of
 from .thresholds import (
     CriticalBatchSizes,
     GrowthRate,
@@ -89,6 +89,7 @@ __all__ = [
     "DtBias",
     "LevelStatistic",
     "censored_mean",
+    "decay_rate",
     "dt_bias",
     "quantity_of",
     "ArrheniusFit",

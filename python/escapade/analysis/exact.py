@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -36,7 +37,7 @@ import scipy.fft
 import scipy.linalg
 import scipy.special
 from numpy.typing import ArrayLike
-from scipy.integrate import quad
+from scipy.integrate import IntegrationWarning, quad
 
 from .._validate import as_array, as_float, as_int, as_square_matrix
 from ..drifts import Drift, refuse_drift
@@ -80,12 +81,6 @@ def _check_interval(
     lower, upper = float(lower), float(upper)
     if not lower < upper:
         raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
-    for name, end, kind in (("lower", lower, lower_boundary), ("upper", upper, upper_boundary)):
-        if math.isinf(end) and kind == "absorbing":
-            raise ValueError(
-                f"{name}={end} is infinite and cannot be absorbing; "
-                f"pass {name}_boundary='reflecting'"
-            )
     if lower_boundary == upper_boundary == "reflecting":
         raise ValueError(
             "lower_boundary and upper_boundary are both 'reflecting': the process never exits"
@@ -171,13 +166,85 @@ def _solve(
 ) -> float | np.ndarray:
     lower, upper = _check_interval(lower, upper, lower_boundary, upper_boundary)
     x = _check_x0(x0, lower, upper)
-    out = np.array(
-        [
-            _exit_time(dpsi, speed, float(xi), lower, upper, lower_boundary, upper_boundary)
-            for xi in x.flat
-        ]
-    ).reshape(x.shape)
+    infinite = [
+        name
+        for name, end, kind in (("lower", lower, lower_boundary), ("upper", upper, upper_boundary))
+        if math.isinf(end) and kind == "absorbing"
+    ]
+    if not infinite:
+        out = np.array(
+            [_exit_time(dpsi, speed, float(xi), lower, upper, lower_boundary, upper_boundary) for xi in x.flat]
+        ).reshape(x.shape)
+        return float(out) if out.ndim == 0 else out
+    # An absorbing end at infinity: the threshold of a process that explodes (a noisy fold, a quadratic
+    # integrate-and-fire neuron). The path must pass a far point c on its way, so the mean time is that to an
+    # absorbing c plus, weighted by the probability of leaving there, the time from c to infinity. Far out the noise
+    # no longer matters and the latter is the deterministic tail, the integral of dy / |a(y)| (relative error
+    # about |a'| sigma^2 / (2 a^2) at c, below 1e-3 where c is taken). A drift that does not carry the path to
+    # infinity in finite time is refused.
+    cuts: dict[str, tuple[float, float]] = {}
+    for name, sign in (("lower", -1.0), ("upper", 1.0)):
+        if name in infinite:
+            cuts[name] = _deterministic_tail(dpsi, speed, x, sign, lower, upper, name)
+    lo = cuts["lower"][0] if "lower" in cuts else lower
+    hi = cuts["upper"][0] if "upper" in cuts else upper
+    out = np.empty(x.shape)
+    for i, xi in enumerate(x.flat):
+        t = _exit_time(dpsi, speed, float(xi), lo, hi, lower_boundary, upper_boundary)
+        if lower_boundary == "reflecting" or upper_boundary == "reflecting":
+            t += sum(tail for _, tail in cuts.values())
+        else:  # the tail counts for the paths that leave by that end: the scale function's weights
+            w_lo = _quad(lambda y: math.exp(dpsi(float(xi), y)), lo, float(xi), _RTOL_INNER)
+            w_hi = _quad(lambda y: math.exp(dpsi(float(xi), y)), float(xi), hi, _RTOL_INNER)
+            p_hi = w_hi / (w_lo + w_hi)
+            t += (1 - p_hi) * cuts.get("lower", (0.0, 0.0))[1] + p_hi * cuts.get("upper", (0.0, 0.0))[1]
+        out.flat[i] = t
     return float(out) if out.ndim == 0 else out
+
+
+def _deterministic_tail(
+    dpsi: Callable[[float, float], float],
+    speed: ScalarFunction,
+    x: np.ndarray,
+    sign: float,
+    lower: float,
+    upper: float,
+    name: str,
+) -> tuple[float, float]:
+    """For an absorbing end at sign * infinity: a cut c beyond every start and the other end where the drift
+    points outward and the noise's correction to the deterministic time is below 1e-3, and the deterministic time
+    from c to infinity. ValueError naming the end if there is none or that time is infinite."""
+
+    def drift(y: float) -> float:  # a = -(dpsi / dy) / speed, by a central difference of psi
+        h = 1e-5 * max(1.0, abs(y))
+        return -dpsi(y - h, y + h) / (2 * h) / speed(y)
+
+    finite = [abs(v) for v in (*x.flat, lower, upper) if math.isfinite(v)]
+    c = sign * max(1.0, 2.0 * max(finite, default=1.0))
+    refuse = ValueError(
+        f"{name}={sign * math.inf} is infinite and absorbing, but the drift does not carry the process there in "
+        f"finite time (it must point outward and grow faster than |x| so that the deterministic tail, the "
+        f"integral of dx / |drift|, converges); pass {name}_boundary='reflecting' or a finite {name}"
+    )
+    for _ in range(120):
+        try:
+            a = drift(c)
+            slope = (drift(c * (1 + 1e-3)) - drift(c * (1 - 1e-3))) / (2e-3 * c)
+        except (OverflowError, ZeroDivisionError):
+            raise refuse from None
+        if sign * a > 0 and abs(slope) / (speed(c) * a * a) < 1e-3:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", IntegrationWarning)
+                try:
+                    tail = quad(lambda y: 1.0 / abs(drift(y)), min(c, sign * math.inf), max(c, sign * math.inf),
+                                epsrel=1e-10, limit=200)[0]
+                except (IntegrationWarning, OverflowError, ZeroDivisionError):
+                    raise refuse from None
+            if not math.isfinite(tail):
+                raise refuse
+            return c, tail
+        c *= 1.25
+    raise refuse
 
 
 def mean_exit_time_1d(
@@ -207,7 +274,10 @@ def mean_exit_time_1d(
         Starting point(s), inside ``[lower, upper]``.
     lower, upper : float
         Ends of the interval; ``lower`` may be ``-inf`` and ``upper`` may be
-        ``+inf`` if that end is reflecting (the process cannot exit there).
+        ``+inf``: reflecting there means the process cannot exit there;
+        absorbing means a threshold at infinity, reached in finite time when
+        the drift explodes (the deterministic tail, the integral of
+        ``dx / |a|``, converges; ValueError otherwise).
     lower_boundary, upper_boundary : {"absorbing", "reflecting"}
         Behaviour at each end; at least one end must be absorbing.
 
@@ -219,8 +289,8 @@ def mean_exit_time_1d(
     Raises
     ------
     ValueError
-        For an empty interval, an unknown boundary, an infinite absorbing end,
-        two reflecting ends, ``x0`` outside the interval or not finite, or a
+        For an empty interval, an unknown boundary, an infinite absorbing end
+        the process does not reach in finite mean time, two reflecting ends, ``x0`` outside the interval or not finite, or a
         noise variance that is not positive.
 
     Notes
@@ -295,7 +365,9 @@ def langevin_mean_exit_time_1d(
     x0 : float or array_like
         Starting point(s), inside ``[lower, upper]``.
     lower, upper : float
-        Ends of the interval; an infinite end must be reflecting.
+        Ends of the interval; an infinite end is reflecting, or absorbing
+        where the potential falls fast enough that the process reaches it in
+        finite time (see :func:`mean_exit_time_1d`).
     lower_boundary, upper_boundary : {"absorbing", "reflecting"}
         Behaviour at each end; at least one end must be absorbing.
 

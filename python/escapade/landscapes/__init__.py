@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from .ackley import Ackley
 from .base import Landscape
+from .cosine import Cosine
 from .double_well import DoubleWell
 from .finite_sum import FiniteSum
 from .least_squares import LeastSquares
+from .linear import Linear
 from .mlp import MLP
 from .octopus import Octopus
 from .quadratic import Quadratic
@@ -21,10 +23,12 @@ from .styblinski_tang import StyblinskiTangSum
 
 __all__ = [
     "Ackley",
+    "Cosine",
     "DoubleWell",
     "FiniteSum",
     "Landscape",
     "LeastSquares",
+    "Linear",
     "MLP",
     "Octopus",
     "Quadratic",
