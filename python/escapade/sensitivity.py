@@ -144,9 +144,10 @@ def _fd_plan(path: str, value: float, fd_step: float | None, why: str) -> Sensit
 
 
 def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any, *, method: str = "auto",
-                       fd_step: float | None = None) -> tuple[list[SensitivityPlan], np.ndarray | None]:
+                       fd_step: float | None = None, reflecting: bool = False,
+                       ) -> tuple[list[SensitivityPlan], np.ndarray | None]:
     """The plan of each parameter path and the engine's matrix M; ValueError naming the parameter when a
-    derivative cannot be had."""
+    derivative cannot be had. reflecting: the stop region has walls (a mirrored step is not Gaussian)."""
     if method not in METHODS:
         raise ValueError(f"sensitivity_method must be one of {METHODS}, got {method!r}")
     if fd_step is not None:
@@ -188,15 +189,22 @@ def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any
         if method == "fd":
             plans.append(_fd_plan(path, value, fd_step, "asked for (sensitivity_method='fd')"))
             continue
+        if reflecting:  # the density of a mirrored step sums two Gaussians: its score is not the one below
+            why = "the stop region reflects, and a mirrored step's density is not the Gaussian the score differentiates"
+            if method == "auto":
+                plans.append(_fd_plan(path, value, fd_step, why))
+                continue
+            raise ValueError(f"sensitivities: {path!r}: {why}; pass sensitivity_method='fd' (or 'auto')")
         if form is None:
             if isinstance(dynamics, (Langevin, GaussianSGD, SGLD)) and method == "auto":
                 plans.append(_fd_plan(path, value, fd_step, f"{type(dynamics).__name__} here has no fixed Gaussian "
                                       "step covariance with a gradient drift (state-dependent noise, a step-size "
                                       "schedule, a forcing or a drift field), which the score needs"))
                 continue
-            raise ValueError(f"sensitivities: {path!r}: {type(dynamics).__name__} draws no Gaussian noise with a "
-                             "fixed covariance here, and the likelihood-ratio score needs one; pass "
-                             "sensitivity_method='fd' for finite differences with common random numbers")
+            raise ValueError(f"sensitivities: {path!r}: {type(dynamics).__name__} here takes no Gaussian step with a "
+                             "fixed covariance and a gradient drift (or a forcing, a drift field, a restart), which "
+                             "the likelihood-ratio score needs; pass sensitivity_method='fd' for finite differences "
+                             "with common random numbers")
         beta, _, grad_coef = form
         plans.append(_score_plan(landscape, dynamics, path, head, field, value, beta, grad_coef, method, fd_step))
     M = form[1] if form is not None and any(p.method == "score" for p in plans) else None

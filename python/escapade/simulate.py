@@ -278,7 +278,8 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
 
     if settings.keep != "paths":
         raise ValueError(f"sensitivities need the per-path scores: keep must be 'paths', got keep={settings.keep!r}")
-    plans, M = plan_sensitivities(landscape, dynamics, parameters, method=method, fd_step=fd_step)
+    plans, M = plan_sensitivities(landscape, dynamics, parameters, method=method, fd_step=fd_step,
+                                  reflecting=job.stop is not None and job.stop.reflects)
     score = [p for p in plans if p.method == "score"]
     fd = [p for p in plans if p.method == "fd"]
     records = []
