@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_info  # noqa: E402
+from _common import machine_info, run_worker  # noqa: E402
 
 import escapade as esc  # noqa: E402
 
@@ -67,11 +66,7 @@ def run_numba(paths, steps, threads):
 
 
 def run_numpy(paths, steps, threads):
-    env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-        env[var] = str(threads)
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--numpy-worker", str(paths), str(steps)],
-                         capture_output=True, text=True, check=True, env=env).stdout
+    out = run_worker(Path(__file__).resolve(), ["--numpy-worker", str(paths), str(steps)], threads)
     return json.loads(out.strip().splitlines()[-1])
 
 
