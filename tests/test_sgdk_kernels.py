@@ -118,3 +118,16 @@ def test_styblinski_tang_sgdk_is_bitwise_across_threads_and_lanes(replace):
     for r in (b, c2):
         np.testing.assert_array_equal(a.exit_step, r.exit_step)
         np.testing.assert_array_equal(a.final_position, r.final_position)
+
+
+def test_a_full_batch_without_replacement_draws_no_random_numbers():
+    # k = n takes every term: SGD-k is gradient descent and draws nothing, so splitting (which needs a random
+    # dynamics) refuses it as it refuses GD; one term fewer draws again.
+    f = esc.StyblinskiTangSum.random(2, 5, seed=0)
+    c = f.sharpest_minimizer()
+    kw = dict(x0=c + 0.05, reactant=esc.Ball(c, 0.01), product=~esc.Ball(c, 0.5), n_replicas=4, n_runs=1, seed=0)
+    with pytest.raises(ValueError, match="random"):
+        esc.splitting(f, esc.SGDk(0.01, 5, replace=False), **kw)
+    with pytest.raises(ValueError, match="random"):
+        esc.splitting(f, esc.GD(0.01), **kw)
+    esc.splitting(f, esc.SGDk(0.01, 4, replace=False), max_iterations=3, **kw)
