@@ -54,6 +54,15 @@ def _run(cmd: list[str]) -> str:
         return ""
 
 
+def run_worker(script: Path, args: list[str], blas_threads: int) -> str:
+    """stdout of `python script args...` in a child whose BLAS (OpenBLAS, MKL, BLIS, OpenMP) uses blas_threads."""
+    env = dict(os.environ)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+        env[var] = str(blas_threads)
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, check=True,
+                          env=env).stdout
+
+
 def machine_info() -> dict:
     info: dict = {
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,11 +69,7 @@ def run_numba(kind, n, threads, seed):
 
 
 def run_numpy(n, threads, seed):
-    env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-        env[var] = str(threads)
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--numpy-worker", str(n), str(seed)],
-                         capture_output=True, text=True, check=True, env=env).stdout
+    out = C.run_worker(Path(__file__).resolve(), ["--numpy-worker", str(n), str(seed)], threads)
     d = json.loads(out.strip().splitlines()[-1])
     return dict(wall=d["wall"], steps=d["steps"], exit_steps=np.array(d["exit_steps"]))
 

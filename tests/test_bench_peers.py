@@ -106,3 +106,30 @@ def test_sensitivity_peer_central_difference_matches_the_exact_derivative():
     assert steps > 0
     se = d.std(ddof=1) / math.sqrt(d.size)
     assert abs(d.mean() - exact) < 4 * se + 0.03 * abs(exact)
+
+
+def load_peer(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "peers" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["sgdk_numba", "sgdk_numpy"])
+def test_sgdk_peers_take_the_sgdk_step(name):
+    # k = n: every term once, gradient descent on F (to rounding: the peers sum in their own order); k < n: the
+    # minibatch step is unbiased, so the mean first step over many paths is GD's within its standard error.
+    import escapade as esc
+
+    peer = load_peer(name)
+    f = esc.StyblinskiTangSum.random(4, 12, seed=2)
+    x0 = np.tile(f.flattest_minimizer() + 0.3, (400, 1))
+    gd = esc.simulate(f, esc.GD(0.01), x0=x0[0], n_paths=1, max_steps=3, seed=0).final_position[0]
+    x, steps = peer.run(f.c1, f.c2, f.c3, x0[:5], 0.01, 12, 3, seed=1)
+    assert steps == 15
+    np.testing.assert_allclose(x, np.tile(gd, (5, 1)), rtol=1e-12, atol=1e-12)
+    x, _ = peer.run(f.c1, f.c2, f.c3, x0, 0.01, 4, 1, seed=1)
+    step = esc.simulate(f, esc.GD(0.01), x0=x0[0], n_paths=1, max_steps=1, seed=0).final_position[0]
+    se = x.std(axis=0, ddof=1) / np.sqrt(len(x))
+    assert np.all(np.abs(x.mean(axis=0) - step) < 4 * se + 1e-12), (x.mean(axis=0), step, se)

@@ -59,6 +59,8 @@ class Dynamics {
   virtual void step_diffusion(const double* /*state*/, int /*d*/, Diffusion& /*D*/) const {}
   // Uniforms in (0, 1) a lane consumes per step besides the normals (index sampling, heavy tails, ...).
   virtual int uniform_dim(int /*d*/) const { return 0; }
+  // The same on a given landscape (a full batch of a finite sum draws none); the engine asks this one.
+  virtual int uniform_dim_on(const Landscape& f) const { return uniform_dim(f.dim()); }
   // Per-lane optimizer state (momentum, accumulated gradients, ...), state_dim(d) numbers per lane, stored and
   // moved with the lane; init_state sets one lane's state from its starting point.
   virtual int state_dim(int /*d*/) const { return 0; }

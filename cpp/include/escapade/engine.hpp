@@ -160,8 +160,8 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
               "of the landscape's dimension " + std::to_string(d));
   }
   const int k = pb.dynamics.noise_dim_on(pb.landscape);
-  require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1,
-          "noise dimension", k + pb.dynamics.uniform_dim(d),
+  require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim_on(pb.landscape)) <= static_cast<int>(kMaxDraw) + 1,
+          "noise dimension", k + pb.dynamics.uniform_dim_on(pb.landscape),
           "at most 65535 normals and uniforms per step");
 }
 
@@ -185,7 +185,7 @@ class LaneBlock {
         dyn_(rs.pb.dynamics),
         d_(f_.dim()),
         k_(dyn_.noise_dim_on(f_)),
-        m_(dyn_.uniform_dim(d_)),
+        m_(dyn_.uniform_dim_on(f_)),
         sd_(dyn_.state_dim(d_)),
         L_(lanes),
         bridge_(rs.cfg.bridge && (dyn_.bridge_test() || dyn_.lane_diffusion()) && (rs.pb.stop || rs.pb.target)),
@@ -526,8 +526,8 @@ class LaneBlock {
       }
     } else {
       for (int l = 0; l < w; ++l) {
-        bool b = false;
-        for (int i = 0; i < d; ++i) b = b || !(std::abs(xn[static_cast<long>(l) * d + i]) <= bound);
+        int b = 0;  // no short circuit: the test of all d coordinates vectorizes
+        for (int i = 0; i < d; ++i) b |= !(std::abs(xn[static_cast<long>(l) * d + i]) <= bound);
         flags[l] = b ? kBad : 0;
       }
       for (int l = 0; l < w; ++l) {

@@ -20,6 +20,7 @@
 #endif
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "escapade/mathfn.hpp"
@@ -207,7 +208,27 @@ class QuadDraws {
       for (int s = 0; s < kSteps; ++s)
         for (int l = 0; l < width; ++l) u[s][l] = open_uniform(w[s][l]);
     }
-    for (int i = 0; i < n_uniform; ++i) {
+    // Eight draws at a time, so that each lane's uniforms are stored as whole 64-byte runs (a lane's uniforms
+    // are contiguous, the draws' words are by lane); the values are those of one draw at a time.
+    int i = 0;
+    if (n_uniform >= kGroup) {
+      group_.resize(static_cast<std::size_t>(kGroup) * 4 * width);
+      for (; i + kGroup <= n_uniform; i += kGroup) {
+        for (int q = 0; q < kGroup; ++q) {
+          std::uint32_t* g = group_.data() + static_cast<std::size_t>(q) * 4 * width;
+          std::uint32_t* const wq[4] = {g, g + width, g + 2 * width, g + 3 * width};
+          philox_lanes(path, quad, static_cast<std::uint32_t>(k + 1 + i + q), key0, key1, width, wq);
+        }
+        for (int s = 0; s < kSteps; ++s)
+          for (int l = 0; l < width; ++l) {
+            double run[kGroup];
+            for (int q = 0; q < kGroup; ++q)
+              run[q] = open_uniform(group_[(static_cast<std::size_t>(q) * 4 + s) * width + l]);
+            std::memcpy(v[s] + static_cast<std::size_t>(l) * n_uniform + i, run, sizeof run);
+          }
+      }
+    }
+    for (; i < n_uniform; ++i) {
       philox_lanes(path, quad, static_cast<std::uint32_t>(k + 1 + i), key0, key1, width, w);
       for (int s = 0; s < kSteps; ++s)
         for (int l = 0; l < width; ++l) v[s][l * n_uniform + i] = open_uniform(w[s][l]);
@@ -215,8 +236,9 @@ class QuadDraws {
   }
 
  private:
+  static constexpr int kGroup = 8;
   std::vector<std::uint64_t> quad_;
-  std::vector<std::uint32_t> words_;
+  std::vector<std::uint32_t> words_, group_;
 };
 
 }  // namespace escapade

@@ -95,7 +95,7 @@ struct SplittingResult {
 inline void validate_splitting_dynamics(const Landscape& f, const Dynamics& dyn) {
   const int d = f.dim();
   require(dyn.time_index(d) < 0, "dynamics must take fixed steps for splitting (" + dyn.name() + " keeps its own clock)");
-  require(dyn.noise_dim_on(f) > 0 || dyn.uniform_dim(d) > 0,
+  require(dyn.noise_dim_on(f) > 0 || dyn.uniform_dim_on(f) > 0,
           "dynamics must be random for splitting (" + dyn.name() + " draws no noise)");
 }
 
@@ -128,8 +128,8 @@ inline void validate(const SplittingProblem& pb, const SplittingConfig& cfg) {
   require(cfg.divergence_bound > 0, "divergence_bound", cfg.divergence_bound, "positive");
   require(cfg.record_reactive >= 0, "record_reactive", cfg.record_reactive, ">= 0");
   const int k = pb.dynamics.noise_dim_on(pb.landscape);
-  require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim(d)) <= static_cast<int>(kMaxDraw) + 1, "noise dimension",
-          k + pb.dynamics.uniform_dim(d), "at most 65535 normals and uniforms per step");
+  require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim_on(pb.landscape)) <= static_cast<int>(kMaxDraw) + 1, "noise dimension",
+          k + pb.dynamics.uniform_dim_on(pb.landscape), "at most 65535 normals and uniforms per step");
 }
 
 namespace detail {
@@ -187,7 +187,7 @@ class SplittingBlock {
         dyn_(sh.pb.dynamics),
         d_(f_.dim()),
         k_(dyn_.noise_dim_on(f_)),
-        m_(dyn_.uniform_dim(d_)),
+        m_(dyn_.uniform_dim_on(f_)),
         sd_(dyn_.state_dim(d_)),
         L_(lanes),
         stride_(2 + d_ + sd_),

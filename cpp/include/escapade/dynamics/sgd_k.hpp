@@ -20,6 +20,7 @@ class SGDk final : public DiscreteMap {
   std::string name() const override { return "SGDk"; }
   int noise_dim(int) const override { return 0; }
   int uniform_dim(int) const override { return k_; }
+  int uniform_dim_on(const Landscape& f) const override { return batch_uniforms(f, k_, replace_); }
   void check_landscape(const Landscape& f) const override { check_batch(f, k_, replace_); }
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
     TermSampler sampler(dynamic_cast<const FiniteSum&>(f), k_, replace_);

@@ -33,6 +33,7 @@ class SGLD final : public Dynamics {
   }
   int noise_dim(int d) const override { return d; }
   int uniform_dim(int) const override { return k_; }
+  int uniform_dim_on(const Landscape& f) const override { return k_ > 0 ? batch_uniforms(f, k_, replace_) : 0; }
 
   double alpha(std::uint64_t t) const { return annealed_ ? A_ / (static_cast<double>(t) + t0_) : A_; }
   double beta(std::uint64_t t) const {

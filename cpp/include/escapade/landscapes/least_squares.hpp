@@ -47,6 +47,10 @@ class LeastSquares final : public FiniteSum {
     const double* xi = X_.col(i).data();
     for (int j = 0; j < d; ++j) g[j] += e * xi[j] + l2_ * w[j];
   }
+  // Term by term: a term's data is read once per block for all the lanes that drew it (same bits).
+  void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
+    add_batch_by_term(*this, b, x, g);
+  }
   void hessian(const double*, double* H) const override { Eigen::Map<Matrix>(H, dim(), dim()) = hessian_; }
 
  private:

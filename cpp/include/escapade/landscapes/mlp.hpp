@@ -65,6 +65,10 @@ class MLP final : public FiniteSum {
     }
   }
 
+  // Term by term: a term's data is read once per block for all the lanes that drew it (same bits).
+  void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
+    add_batch_by_term(*this, b, x, g);
+  }
   // Exact: (1/n) sum_i (J_i^T J_i + sum_o e_io Hess yhat_o) + l2 I, J_i the Jacobian of yhat(x_i) in theta.
   void hessian(const double* th, double* H) const override {
     const int p = n_inputs(), m = n_outputs(), h = h_, P = dim();

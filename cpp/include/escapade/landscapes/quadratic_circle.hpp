@@ -49,6 +49,10 @@ class QuadraticCircleSum final : public FiniteSum {
     g[0] += gi[0];
     g[1] += gi[1];
   }
+  // Term by term: a term's data is read once per block for all the lanes that drew it (same bits).
+  void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
+    add_batch_by_term(*this, b, x, g);
+  }
   void hessian(const double* x, double* H) const override {
     double h[4];
     for (int k = 0; k < 4; ++k) H[k] = 0.0;

@@ -46,6 +46,10 @@ class StochasticQuadratic final : public FiniteSum {
       g[j] += s;
     }
   }
+  // Term by term: a term's data is read once per block for all the lanes that drew it (same bits).
+  void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
+    add_batch_by_term(*this, b, x, g);
+  }
   void hessian(const double*, double* H) const override {
     Eigen::Map<Matrix> out(H, dim(), dim());
     out.setZero();
