@@ -85,8 +85,8 @@ def test_run_writes_next_to_the_config_by_default(tmp_path, capsys):
 
 REGIONS = ", ".join(sorted(registry()["region"]))
 DYNAMICS = ", ".join(sorted(registry()["dynamics"]))
-RUN_KEYS = ("bridge, chunk_size, divergence_bound, keep, lanes, max_steps, n_paths, noise_refinement, record_every, "
-            "record_paths, seed")
+RUN_KEYS = ("bridge, chunk_size, divergence_bound, fd_step, keep, lanes, max_steps, n_paths, noise_refinement, "
+            "record_every, record_paths, seed, sensitivities, sensitivity_method")
 
 BAD = {
     "unknown table": (("", "[foo]\nbar = 1\n"),
@@ -94,7 +94,7 @@ BAD = {
                       "target"),
     "key outside tables": (("[landscape]\n", "paths = 3\n[landscape]\n"), "config: unknown key 'paths' outside any table"),
     "unknown landscape key": (('type = "DoubleWell"\n', 'type = "DoubleWell"\ndimension = 2\n'),
-                              "config [landscape]: unknown key 'dimension' for DoubleWell; allowed: dim, type"),
+                              "config [landscape]: unknown key 'dimension' for DoubleWell; allowed: dim, height, type"),
     "unknown run key": (("seed = 3", "seed = 3\npaths = 10"), f"config [run]: unknown key 'paths'; allowed: {RUN_KEYS}"),
     "unknown stop type": (('type = "HalfSpace"', 'type = "Sphere"'),
                           f"config [stop]: unknown type 'Sphere'; allowed: {REGIONS}"),

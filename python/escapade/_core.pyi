@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'Cosine', 'DistanceScore', 'DoubleWell', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Intersection', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'Linear', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RandomDirectionForcing', 'Region', 'RegionScore', 'Restart', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'check_splitting_dynamics', 'crossing_draws', 'default_threads', 'elementary', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledDiffusion', 'CompiledDrift', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'Cosine', 'DiffusionField', 'DistanceScore', 'DoubleWell', 'DriftField', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Intersection', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'Linear', 'LinearDrift', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonDiffusion', 'PythonDrift', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RampForcing', 'RandomDirectionForcing', 'Region', 'RegionScore', 'Restart', 'SDE', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'TiltedPeriodicDrift', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'check_splitting_dynamics', 'crossing_draws', 'default_threads', 'elementary', 'forced_levy_langevin', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -29,7 +29,10 @@ class Landscape:
     def name(self) -> str:
         ...
 class DoubleWell(Landscape):
-    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex = 1, height: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> None:
+        ...
+    @property
+    def height(self) -> float:
         ...
 class Linear(Landscape):
     def __init__(self, *, slope: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
@@ -361,6 +364,47 @@ class ConstrainedFlow(Dynamics):
         """
         U_alpha(x) + w(t) at each row of x (n, d) and time t (n,); NaN rows where J J^T is singular.
         """
+class RampForcing(Forcing):
+    def __init__(self, *, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rate: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class DriftField(Landscape):
+    def field(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        b(x, t) at each row of x (n, d) and time t (n,); returns (n, d).
+        """
+    @property
+    def time_dependent(self) -> bool:
+        ...
+class LinearDrift(DriftField):
+    def __init__(self, *, A: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class TiltedPeriodicDrift(DriftField):
+    def __init__(self, *, force: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], barrier: typing.SupportsFloat | typing.SupportsIndex, period: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class DiffusionField:
+    def factor(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        S(x) at each row of x (n, d); returns (n, d, k).
+        """
+    def noise_dim(self, d: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    @property
+    def dim(self) -> int:
+        ...
+class SDE(Dynamics):
+    @typing.overload
+    def __init__(self, *, forcing: typing.Any, temperature: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @typing.overload
+    def __init__(self, *, forcing: typing.Any, S: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @typing.overload
+    def __init__(self, *, forcing: typing.Any, field: DiffusionField, eps: typing.SupportsFloat | typing.SupportsIndex, ito_correction: bool, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def drift(self, landscape: Landscape, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], seed: typing.SupportsInt | typing.SupportsIndex = 0, path: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        b(x, t) + w(t) at each row of x (n, d) and time t (n,) (without the Ito correction).
+        """
 class Region:
     def contains(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.uint8]:
         """
@@ -444,6 +488,18 @@ class CompiledConstraint(Constraint):
         ...
 class CompiledForcing(Forcing):
     def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, forcing: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class CompiledDrift(DriftField):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, drift: typing.SupportsInt | typing.SupportsIndex, time_dependent: bool) -> None:
+        ...
+class CompiledDiffusion(DiffusionField):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, noise_dim: typing.SupportsInt | typing.SupportsIndex, name: str, S: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class PythonDrift(DriftField):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, drift: typing.Any, time_dependent: bool, error: typing.Any) -> None:
+        ...
+class PythonDiffusion(DiffusionField):
+    def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, noise_dim: typing.SupportsInt | typing.SupportsIndex, name: str, S: typing.Any, error: typing.Any) -> None:
         ...
 class PythonLandscape(Landscape):
     def __init__(self, *, dim: typing.SupportsInt | typing.SupportsIndex, name: str, gradient: tuple[typing.Any, typing.Any], value: tuple[typing.Any, typing.Any], hessian: tuple[typing.Any, typing.Any], error: typing.Any) -> None:
@@ -570,11 +626,13 @@ def elementary(name: str, x: typing.Annotated[numpy.typing.ArrayLike, numpy.floa
     """
     escapade's own exp (name='exp') or (cos, sin) (name='sincos') of an array, as landscapes and forcings use them.
     """
+def forced_levy_langevin(*, alpha: typing.SupportsFloat | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, forcing: typing.Any) -> Dynamics:
+    ...
 def philox4x32_10(counter: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(4)"], key: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> typing.Annotated[list[int], "FixedSize(4)"]:
     """
     The Philox4x32-10 bijection: four 32-bit words from a counter and a key.
     """
-def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., noise_refinement: typing.SupportsInt | typing.SupportsIndex = 1, progress: typing.Any = None, restart: Restart | None = None) -> dict:
+def run(*, landscape: Landscape, dynamics: Dynamics, start: Start, stop: Region | None, target: Region | None, n_paths: typing.SupportsInt | typing.SupportsIndex, max_steps: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex = 0, lanes: typing.SupportsInt | typing.SupportsIndex = 64, bridge: bool = True, divergence_bound: typing.SupportsFloat | typing.SupportsIndex = 100000000.0, record_paths: typing.SupportsInt | typing.SupportsIndex = 0, record_every: typing.SupportsInt | typing.SupportsIndex = 1, first_path: typing.SupportsInt | typing.SupportsIndex = 0, max_time: typing.SupportsFloat | typing.SupportsIndex = ..., noise_refinement: typing.SupportsInt | typing.SupportsIndex = 1, progress: typing.Any = None, sensitivities: typing.Any = None, sensitivity_matrix: typing.Any = None, restart: Restart | None = None) -> dict:
     """
     Run n_paths paths until each one's stop rule fires; returns a dict of per-path numpy arrays.
     """

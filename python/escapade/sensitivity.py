@@ -107,7 +107,7 @@ def _noise_form(dynamics: Dynamics, dim: int) -> tuple[float, np.ndarray | None,
     """(beta, M, grad_coef) of a step x' = x - grad_coef g + ... + beta B z with M = pinv(B^T) (None: B = I), or
     None when the step is not Gaussian with a fixed covariance (or not supported by the score)."""
     if isinstance(dynamics, Langevin):
-        if isinstance(dynamics.S, str) or dynamics._general():  # state-dependent S, a forcing or a drift field
+        if isinstance(dynamics.S, str) or dynamics._general:  # state-dependent S, a forcing or a drift field
             return None
         if dynamics.S is None:
             T = dynamics._temperature()

@@ -269,8 +269,8 @@ def simulate(
                                fd_step=settings.fd_step)
 
 
-def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x0: Any, stop: Region | None,
-                        target: Region | None, settings: RunSettings, store: Any, parameters: Any, method: str,
+def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x0: Any, stop: Any,
+                        target: Any, settings: RunSettings, store: Any, parameters: Any, method: str,
                         fd_step: float | None) -> SimulationResult:
     """The run with the scores of the parameters the score can do, and the finite-difference runs of the others
     (the same seed: common random numbers)."""
