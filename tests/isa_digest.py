@@ -58,6 +58,8 @@ def cases() -> dict[str, str]:
                                         stop=esc.Box([-5.0] * 3, [5.0] * 3), t_max=200.0),
         "sgdk_with_replacement": run(lsq, esc.SGDk(0.05, 5), x0=start3, stop=esc.Ball([1.0, -2.0, 0.5], 3.0),
                                      t_max=200.0),
+        "sgdk_mlp": run(esc.MLP(X, y, 3), esc.SGDk(0.05, 8), x0=esc.UniformBox([-0.5] * 16, [0.5] * 16),
+                        stop=esc.Ball([0.0] * 16, 6.0), t_max=100.0, n_paths=64),
         "sgld": run(lsq, esc.SGLD(0.05, 0.5, batch_size=4), x0=start3, stop=esc.Ball([1.0, -2.0, 0.5], 3.0),
                     t_max=200.0),
         "adagrad_full": run(esc.Quadratic(H), esc.AdaGrad(0.5, matrix="full"), x0=start3, stop=ball,
