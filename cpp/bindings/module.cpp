@@ -11,13 +11,28 @@ void bind_constraints(py::module_& m);
 void bind_forcing(py::module_& m);
 void bind_drift(py::module_& m);
 void bind_dynamics(py::module_& m);
+void bind_flows(py::module_& m);
 void bind_regions(py::module_& m);
 void bind_starts(py::module_& m);
 void bind_callbacks(py::module_& m);
 void bind_engine(py::module_& m);
+void bind_scores(py::module_& m);
 void bind_splitting(py::module_& m);
 
-PYBIND11_MODULE(_core, m) {
+// The module's name: _core, or _core_<level> for one instruction-set level of a portable build (ESCAPADE_PORTABLE),
+// which escapade/_core.py picks at import.
+#ifndef ESCAPADE_MODULE
+#define ESCAPADE_MODULE _core
+#endif
+#ifndef ESCAPADE_ISA
+#define ESCAPADE_ISA "native"
+#endif
+
+PYBIND11_MODULE(ESCAPADE_MODULE, m) {
+  // Every level of a portable build registers its classes and functions as escapade._core's, the name the package
+  // imports and pickles them under; the module keeps its own name.
+  const py::object own_name = m.attr("__name__");
+  m.attr("__name__") = "escapade._core";
   m.doc() = "escapade's compiled core: landscapes, dynamics, regions, starting points and the ensemble engine.";
   m.attr("__version__") = ESCAPADE_VERSION;
   m.def("build_info", [] {
@@ -33,6 +48,9 @@ PYBIND11_MODULE(_core, m) {
                     std::to_string(EIGEN_MINOR_VERSION);
     info["openmp"] = _OPENMP;
     info["native"] = ESCAPADE_NATIVE_BUILD != 0;
+    // The instruction set the kernels were compiled for: "native" (-march=native) or an x86-64 level of the
+    // portable build (x86-64-v2, -v3, -v4), the best one this CPU runs.
+    info["isa"] = ESCAPADE_ISA;
 #if defined(__AVX512F__)
     info["simd"] = "avx512";
 #elif defined(__AVX2__)
@@ -50,9 +68,12 @@ PYBIND11_MODULE(_core, m) {
   bind_forcing(m);
   bind_dynamics(m);
   bind_drift(m);
+  bind_flows(m);
   bind_regions(m);
   bind_starts(m);
   bind_callbacks(m);
   bind_engine(m);
+  bind_scores(m);
   bind_splitting(m);
+  m.attr("__name__") = own_name;
 }

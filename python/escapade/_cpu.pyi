@@ -1,0 +1,3 @@
+"""Which x86-64 levels this CPU runs (cpp/bindings/cpu.cpp; portable builds only)."""
+
+def levels() -> list[str]: ...

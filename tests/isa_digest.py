@@ -1,0 +1,95 @@
+"""Digests of a set of small runs that between them step every dynamics, the finite sums, the constrained flow with
+Brownian forcing, the regions and starts that use Eigen, and splitting: one line "case digest" each. Run by
+tests/test_isa.py in one process per instruction-set level of a portable build (ESCAPADE_ISA), whose lines must
+agree; also runnable by hand: `ESCAPADE_ISA=x86-64-v3 python tests/isa_digest.py`."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+import escapade as esc
+
+RESULT_ARRAYS = ("status", "exit_time", "exit_step", "exit_position", "final_position")
+
+
+def digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def run(landscape, dynamics, **kw) -> str:
+    kw.setdefault("n_paths", 128)
+    kw.setdefault("seed", 3)
+    kw.setdefault("threads", 1)
+    res = esc.simulate(landscape, dynamics, **kw)
+    return digest(*(getattr(res, name) for name in RESULT_ARRAYS), np.array([res.total_steps]))
+
+
+def cases() -> dict[str, str]:
+    rng = np.random.default_rng(0)
+    H = np.array([[2.0, 0.3, 0.0], [0.3, 1.0, 0.1], [0.0, 0.1, 0.5]])
+    ball = esc.Ball(center=[0.0, 0.0, 0.0], radius=1.5)
+    start3 = esc.UniformBall(center=[0.0, 0.0, 0.0], radius=0.5)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.normal(size=40)
+    lsq = esc.LeastSquares(X, y, l2=0.1)
+    st = esc.StyblinskiTangSum(rng.uniform(0.5, 1.5, (30, 3)), -rng.uniform(10, 20, (30, 3)), rng.uniform(2, 6, (30, 3)))
+    well = esc.DoubleWell()
+    half = esc.HalfSpace(normal=[1.0], offset=0.0)
+    out = {
+        "langevin_double_well_bridge": run(well, esc.Langevin(temperature=0.1, dt=1e-2), x0=[-1.0], stop=half,
+                                           t_max=50.0, n_paths=500),
+        "langevin_anisotropic_ellipsoid": run(
+            esc.Quadratic(H, center=[0.1, 0.0, -0.1]),
+            esc.Langevin(eps=0.6, S=[[1.0, 0.2], [0.0, 0.8], [0.5, -0.3]], dt=1e-2),
+            x0=esc.Gaussian([0.0, 0.0, 0.0], np.diag([0.04, 0.02, 0.03])),
+            stop=esc.Ellipsoid([0.0, 0.0, 0.0], np.diag([0.5, 1.0, 2.0])), t_max=50.0),
+        "langevin_hessian_noise": run(esc.Quadratic(H), esc.Langevin(S="hessian", eps=0.7, dt=1e-2), x0=start3,
+                                      stop=ball, t_max=30.0),
+        "gaussian_sgd_hessian": run(esc.Quadratic(H), esc.GaussianSGD(0.05, 1.0, "hessian"), x0=start3, stop=ball,
+                                    t_max=300.0),
+        "gaussian_sgd_matrix": run(lsq, esc.GaussianSGD(0.05, 2.0, np.eye(3) + 0.1), x0=start3,
+                                   stop=esc.Ball(center=[1.0, -2.0, 0.5], radius=4.0), t_max=200.0),
+        "sgdk_without_replacement": run(st, esc.SGDk(0.002, 7, replace=False), x0=esc.UniformBox([-3] * 3, [3] * 3),
+                                        stop=esc.Box([-5.0] * 3, [5.0] * 3), t_max=200.0),
+        "sgdk_with_replacement": run(lsq, esc.SGDk(0.05, 5), x0=start3, stop=esc.Ball([1.0, -2.0, 0.5], 3.0),
+                                     t_max=200.0),
+        "sgdk_mlp": run(esc.MLP(X, y, 3), esc.SGDk(0.05, 8), x0=esc.UniformBox([-0.5] * 16, [0.5] * 16),
+                        stop=esc.Ball([0.0] * 16, 6.0), t_max=100.0, n_paths=64),
+        "sgld": run(lsq, esc.SGLD(0.05, 0.5, batch_size=4), x0=start3, stop=esc.Ball([1.0, -2.0, 0.5], 3.0),
+                    t_max=200.0),
+        "adagrad_full": run(esc.Quadratic(H), esc.AdaGrad(0.5, matrix="full"), x0=start3, stop=ball,
+                            target=esc.Ball([0.0, 0.0, 0.0], 1e-3), t_max=100.0),
+        "heavy_ball": run(esc.Quadratic(H), esc.HeavyBall(0.1, 0.8), x0=start3, stop=ball,
+                          target=esc.Ball([0.0, 0.0, 0.0], 1e-3), t_max=200.0),
+        "noisy_gd": run(well, esc.NoisyGD(0.05, 0.5), x0=[-1.0], stop=half, t_max=500.0),
+        "stable_sgd": run(well, esc.StableSGD(0.05, 1.5, 0.3), x0=[-1.0], stop=half, t_max=500.0),
+        "levy_langevin": run(well, esc.LevyLangevin(1.5, 0.3, dt=1e-2), x0=[-1.0], stop=half, t_max=50.0),
+        "perturbed_gd": run(esc.StrictSaddle([1.0, -0.5]), esc.PerturbedGD(0.1, radius=0.05, g_thres=0.01,
+                                                                            f_thres=0.001, t_thres=5),
+                            x0=[1e-3, 0.0], stop=esc.Ball([0.0, 0.0], 1.0), t_max=500.0),
+        "flow_rk4_brownian": run(esc.DoubleWell(dim=2), esc.ConstrainedFlow(
+            dt=1e-2, method="rk4", forcing=esc.BrownianForcing(0.4, horizon=20.0, dim=2)),
+            x0=[-1.0, 0.0], stop=esc.HalfSpace(normal=[1.0, 0.0], offset=0.0), t_max=20.0, n_paths=64),
+        "flow_dp54_sphere": run(esc.Quadratic(np.diag([1.0, 2.0, 3.0])), esc.ConstrainedFlow(
+            esc.Sphere([0.0, 0.0, 0.0], 1.0), dt=1e-1, method="dp54",
+            forcing=esc.BrownianForcing(0.5, horizon=20.0, dim=3)),
+            x0=[1.0, 0.0, 0.0], stop=esc.HalfSpace(normal=[0.0, 0.0, 1.0], offset=0.9), t_max=20.0, n_paths=64),
+        "flow_euler_sphere_noise": run(esc.Quadratic(np.diag([1.0, 2.0, 3.0])), esc.ConstrainedFlow(
+            esc.Sphere([0.0, 0.0, 0.0], 1.0), dt=1e-2, method="euler", noise=0.3),
+            x0=[1.0, 0.0, 0.0], stop=esc.HalfSpace(normal=[0.0, 0.0, 1.0], offset=0.5), t_max=20.0, n_paths=64),
+    }
+    sp = esc.splitting(well, esc.Langevin(temperature=0.1, dt=1e-2), x0=[-0.8],
+                       reactant=esc.HalfSpace([1.0], -0.9), product=esc.HalfSpace([-1.0], 0.0),
+                       n_replicas=20, n_runs=4, seed=5, threads=1)
+    out["splitting"] = digest(np.array([sp.value]), np.array(sp.interval))
+    return out
+
+
+if __name__ == "__main__":
+    for name, value in cases().items():
+        print(name, value)
