@@ -82,7 +82,18 @@ def cases() -> dict[str, str]:
         "flow_euler_sphere_noise": run(esc.Quadratic(np.diag([1.0, 2.0, 3.0])), esc.ConstrainedFlow(
             esc.Sphere([0.0, 0.0, 0.0], 1.0), dt=1e-2, method="euler", noise=0.3),
             x0=[1.0, 0.0, 0.0], stop=esc.HalfSpace(normal=[0.0, 0.0, 1.0], offset=0.5), t_max=20.0, n_paths=64),
+        # the general SDE (forcing, a drift that is not a gradient, a user's S(x)), walls, restarts, scores
+        "sde_forcing_nonnormal_drift": run(esc.LinearDrift([[1.0, 2.0], [-0.5, 1.5]]), esc.Langevin(
+            eps=0.5, S=np.eye(2), dt=1e-2, forcing=esc.Periodic(0.3, 1.0)), x0=[0.1, 0.0],
+            stop=esc.Ellipsoid([0.0, 0.0], np.diag([1.0, 2.0])), t_max=50.0),
+        "langevin_walls_and_faces": run(well, esc.Langevin(temperature=0.2, dt=1e-2), x0=[-1.0],
+                                        stop=esc.Box([-2.0], [0.0], reflecting=["x0-"]), t_max=50.0),
+        "restart_poisson": run(well, esc.Restart(esc.Langevin(temperature=0.2, dt=1e-2), rate=0.5), x0=[-1.0],
+                               stop=half, t_max=50.0),
     }
+    scored = esc.simulate(well, esc.Langevin(temperature=0.2, dt=1e-2), x0=[-1.0], stop=half, t_max=50.0,
+                          n_paths=128, seed=3, threads=1, sensitivities=["dynamics.temperature", "landscape.height"])
+    out["langevin_scores"] = digest(scored.score_sum, scored.score_time)
     sp = esc.splitting(well, esc.Langevin(temperature=0.1, dt=1e-2), x0=[-0.8],
                        reactant=esc.HalfSpace([1.0], -0.9), product=esc.HalfSpace([-1.0], 0.0),
                        n_replicas=20, n_runs=4, seed=5, threads=1)
