@@ -23,25 +23,24 @@ _NO_CAP = np.iinfo(np.int64).max - 2
 
 
 @njit(inline="always")
+def _xoshiro(s0, s1, s2, s3):
+    """One output of xoshiro256** and the new state."""
+    r = _rotl(s1 * _U(5), 7) * _U(9)
+    t = s1 << _U(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    return r, s0, s1, s2, _rotl(s3, 45)
+
+
+@njit(inline="always")
 def _normal_pair(s0, s1, s2, s3):
     """Two standard normals by the polar method on xoshiro256** (as w1_numba.run_xoshiro), and the new state."""
     while True:
-        r1 = _rotl(s1 * _U(5), 7) * _U(9)
-        t = s1 << _U(17)
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, 45)
-        r2 = _rotl(s1 * _U(5), 7) * _U(9)
-        t = s1 << _U(17)
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, 45)
+        r1, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
+        r2, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
         u = float(np.int64(r1 >> _U(11))) * (2.0 * _TWO_M53) - 1.0
         v = float(np.int64(r2 >> _U(11))) * (2.0 * _TWO_M53) - 1.0
         q = u * u + v * v

@@ -20,7 +20,7 @@ from ._spec import Spec, replace_parameter
 from .dynamics import SGLD, ConstrainedFlow, Dynamics, GaussianSGD, Langevin
 from .landscapes import DoubleWell, Landscape
 
-__all__ = ["SensitivityPlan", "plan_sensitivities"]
+__all__ = ["SensitivityPlan", "plan_sensitivities", "with_parameter"]
 
 METHODS = ("auto", "score", "fd")
 _NUMERICAL = ("rtol", "atol", "event_tol", "singular_tol", "max_step")
@@ -97,7 +97,8 @@ def _scalar(path: str, value: Any) -> float:
     return float(a.reshape(-1)[0])
 
 
-def _with(spec: Spec, path: str, field: str, value: float) -> Spec:
+def with_parameter(spec: Spec, path: str, field: str, value: float) -> Spec:
+    """`spec` with the parameter `path` (its `field` within spec, nested by dots) set to `value`."""
     old = _value(spec, path, field)
     new: Any = np.full(np.shape(old), value) if isinstance(old, np.ndarray) else value
     return replace_parameter(spec, path, field, new)
@@ -246,8 +247,8 @@ def _score_plan(landscape: Landscape, dynamics: Dynamics, path: str, head: str, 
                                  "supports; pass sensitivity_method='fd' for finite differences")
         # a drift parameter of the dynamics (forcing amplitude or frequency, the constraint's alpha, ...): pair form
         h = _PAIR_STEP * max(abs(value), 1.0)
-        plus = (_with(dynamics, path, field, value + h), None)
-        minus = (_with(dynamics, path, field, value - h), None)
+        plus = (with_parameter(dynamics, path, field, value + h), None)
+        minus = (with_parameter(dynamics, path, field, value - h), None)
         _check_same_noise(dynamics, plus[0], minus[0], path)
         return SensitivityPlan(path, value, "score", c_pair=1.0 / (2 * h * beta), plus=plus, minus=minus, step=h,
                                note=f"a drift parameter: the score from the central difference (h = {h:g}) of the "
@@ -260,8 +261,8 @@ def _score_plan(landscape: Landscape, dynamics: Dynamics, path: str, head: str, 
     if isinstance(dynamics, Langevin) or isinstance(dynamics, (GaussianSGD, SGLD, ConstrainedFlow)):
         h = _PAIR_STEP * max(abs(value), 1.0)
         return SensitivityPlan(path, value, "score", c_pair=1.0 / (2 * h * beta),
-                               plus=(None, _with(landscape, path, field, value + h)),
-                               minus=(None, _with(landscape, path, field, value - h)), step=h,
+                               plus=(None, with_parameter(landscape, path, field, value + h)),
+                               minus=(None, with_parameter(landscape, path, field, value - h)), step=h,
                                note=f"a landscape parameter: the score from the central difference (h = {h:g}) of "
                                     "the deterministic part of each step")
     raise ValueError(f"sensitivities: {path!r} is not supported by the score for {name}")  # pragma: no cover

@@ -20,7 +20,7 @@ from .landscapes import Landscape
 from .regions import Intersection, Region, Union, as_region, face_table
 from .restart import Restart
 from .results import SimulationResult, SummaryResult
-from .sensitivity import plan_sensitivities
+from .sensitivity import plan_sensitivities, with_parameter
 from .starts import StartSampler
 
 __all__ = ["simulate"]
@@ -274,8 +274,6 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
                         fd_step: float | None) -> SimulationResult:
     """The run with the scores of the parameters the score can do, and the finite-difference runs of the others
     (the same seed: common random numbers)."""
-    from ._spec import replace_parameter
-
     if settings.keep != "paths":
         raise ValueError(f"sensitivities need the per-path scores: keep must be 'paths', got keep={settings.keep!r}")
     plans, M = plan_sensitivities(landscape, dynamics, parameters, method=method, fd_step=fd_step,
@@ -314,14 +312,10 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
             for sign in (1, -1, 2, -2):
                 value = p.value + sign * p.step
                 land, dyn = landscape, dynamics
-                spec = land if head == "landscape" else dyn
-                old = getattr(spec, field) if "." not in field else None
-                new: Any = np.full(np.shape(old), value) if isinstance(old, np.ndarray) else value
-                moved = replace_parameter(spec, p.parameter, field, new)
                 if head == "landscape":
-                    land = moved  # type: ignore[assignment]
+                    land = with_parameter(land, p.parameter, field, value)  # type: ignore[assignment]
                 else:
-                    dyn = moved  # type: ignore[assignment]
+                    dyn = with_parameter(dyn, p.parameter, field, value)  # type: ignore[assignment]
                 jobs.append(make_job(land, dyn, x0=x0, stop=stop, target=target, settings=fd_settings))
             runs = execute(jobs, fd_settings, stores=[None] * 4)
             statuses.append(np.stack([r.status for r in runs]))  # type: ignore[union-attr]
