@@ -167,20 +167,24 @@ def test_finite_differences_for_state_dependent_noise_are_said_so():
     assert "state-dependent" in e.notes[0] and np.isfinite(e.value) and e.stderr > 0
 
 
-@pytest.mark.parametrize("case", ["wall", "forcing"])
+@pytest.mark.parametrize("case", ["wall", "forcing", "heun"])
 def test_steps_the_score_cannot_differentiate_take_finite_differences(case):
-    """A reflecting wall folds the Gaussian step, and a forcing adds a drift the score does not see: both take
-    finite differences by default (and say why), and refuse the score when it is asked for."""
+    """A reflecting wall folds the Gaussian step, a forcing adds a drift the score does not see, and Heun's step is
+    not Gaussian given its start: all take finite differences by default (and say why), and refuse the score when
+    it is asked for."""
     walls = esc.Box([-2.0], [0.0], reflecting=["x0-"])
     kw = dict(x0=[-1.0], stop=walls, n_paths=100, t_max=100.0, seed=2, sensitivities=["landscape.height"])
     dyn = esc.Langevin(0.3, dt=1e-2)
     if case == "forcing":
         kw["stop"] = esc.HalfSpace([1.0], 0.0)
         dyn = esc.Langevin(0.3, dt=1e-2, forcing=esc.Ramp([0.0], [0.01]))
+    if case == "heun":
+        kw["stop"] = esc.HalfSpace([1.0], 0.0)
+        dyn = esc.Langevin(0.3, dt=1e-2, scheme="heun")
     res = esc.simulate(esc.DoubleWell(), dyn, **kw)
     assert res.params["sensitivities"][0]["method"] == "fd"
     note = res.sensitivity("mean_exit_time", "landscape.height").notes[0]
-    assert ("reflects" in note) if case == "wall" else ("forcing" in note)
+    assert {"wall": "reflects", "forcing": "forcing", "heun": "Heun"}[case] in note
     with pytest.raises(ValueError, match="landscape.height"):
         esc.simulate(esc.DoubleWell(), dyn, sensitivity_method="score", **kw)
 

@@ -25,15 +25,16 @@ void bind_flows(py::module_& m) {
       .def("alpha", &SGLD::alpha, "t"_a)
       .def("beta", &SGLD::beta, "t"_a);
   py::class_<Langevin, Dynamics, std::shared_ptr<Langevin>>(m, "Langevin")
-      .def(py::init<double, double>(), py::kw_only(), "temperature"_a, "dt"_a)
-      .def(py::init([](const DoubleArray& S, double eps, double dt) {
-             return std::make_shared<Langevin>(to_matrix(S, "S"), eps, dt);
+      .def(py::init<double, double, bool>(), py::kw_only(), "temperature"_a, "dt"_a, "heun"_a = false)
+      .def(py::init([](const DoubleArray& S, double eps, double dt, bool heun) {
+             return std::make_shared<Langevin>(to_matrix(S, "S"), eps, dt, heun);
            }),
-           py::kw_only(), "S"_a, "eps"_a, "dt"_a)
+           py::kw_only(), "S"_a, "eps"_a, "dt"_a, "heun"_a = false)
       .def(py::init([](const std::string& noise, double eps, double dt) {
              return std::make_shared<Langevin>(noise_kind(noise, "S"), eps, dt);
            }),
-           py::kw_only(), "noise"_a, "eps"_a, "dt"_a);
+           py::kw_only(), "noise"_a, "eps"_a, "dt"_a)
+      .def_property_readonly("heun", &Langevin::heun);
   py::enum_<ConstrainedFlow::Method>(m, "FlowMethod")
       .value("EULER", ConstrainedFlow::Method::Euler)
       .value("RK4", ConstrainedFlow::Method::RK4)

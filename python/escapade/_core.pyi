@@ -292,6 +292,47 @@ class SGDk(Dynamics):
 class PerturbedGD(Dynamics):
     def __init__(self, *, lr: StepPolicy, radius: typing.SupportsFloat | typing.SupportsIndex, g_thres: typing.SupportsFloat | typing.SupportsIndex, f_thres: typing.SupportsFloat | typing.SupportsIndex, t_thres: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
+class RampForcing(Forcing):
+    def __init__(self, *, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rate: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class DriftField(Landscape):
+    def field(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        b(x, t) at each row of x (n, d) and time t (n,); returns (n, d).
+        """
+    @property
+    def time_dependent(self) -> bool:
+        ...
+class LinearDrift(DriftField):
+    def __init__(self, *, A: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+class TiltedPeriodicDrift(DriftField):
+    def __init__(self, *, force: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], barrier: typing.SupportsFloat | typing.SupportsIndex, period: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class DiffusionField:
+    def factor(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        S(x) at each row of x (n, d); returns (n, d, k).
+        """
+    def noise_dim(self, d: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    @property
+    def dim(self) -> int:
+        ...
+class SDE(Dynamics):
+    @typing.overload
+    def __init__(self, *, forcing: typing.Any, temperature: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @typing.overload
+    def __init__(self, *, forcing: typing.Any, S: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @typing.overload
+    def __init__(self, *, forcing: typing.Any, field: DiffusionField, eps: typing.SupportsFloat | typing.SupportsIndex, ito_correction: bool, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def drift(self, landscape: Landscape, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], seed: typing.SupportsInt | typing.SupportsIndex = 0, path: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        b(x, t) + w(t) at each row of x (n, d) and time t (n,) (without the Ito correction).
+        """
 class SGLD(Dynamics):
     def __init__(self, *, A: typing.SupportsFloat | typing.SupportsIndex, B: typing.SupportsFloat | typing.SupportsIndex, annealed: bool, t0: typing.SupportsFloat | typing.SupportsIndex, batch_size: typing.SupportsInt | typing.SupportsIndex, replace: bool) -> None:
         ...
@@ -301,13 +342,16 @@ class SGLD(Dynamics):
         ...
 class Langevin(Dynamics):
     @typing.overload
-    def __init__(self, *, temperature: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+    def __init__(self, *, temperature: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, heun: bool = False) -> None:
         ...
     @typing.overload
-    def __init__(self, *, S: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+    def __init__(self, *, S: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex, heun: bool = False) -> None:
         ...
     @typing.overload
     def __init__(self, *, noise: str, eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def heun(self) -> bool:
         ...
 class FlowMethod:
     """
@@ -363,47 +407,6 @@ class ConstrainedFlow(Dynamics):
     def drift(self, landscape: Landscape, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], seed: typing.SupportsInt | typing.SupportsIndex = 0, path: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
         """
         U_alpha(x) + w(t) at each row of x (n, d) and time t (n,); NaN rows where J J^T is singular.
-        """
-class RampForcing(Forcing):
-    def __init__(self, *, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], rate: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class DriftField(Landscape):
-    def field(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        b(x, t) at each row of x (n, d) and time t (n,); returns (n, d).
-        """
-    @property
-    def time_dependent(self) -> bool:
-        ...
-class LinearDrift(DriftField):
-    def __init__(self, *, A: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], center: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
-        ...
-class TiltedPeriodicDrift(DriftField):
-    def __init__(self, *, force: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], barrier: typing.SupportsFloat | typing.SupportsIndex, period: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-class DiffusionField:
-    def factor(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        S(x) at each row of x (n, d); returns (n, d, k).
-        """
-    def noise_dim(self, d: typing.SupportsInt | typing.SupportsIndex) -> int:
-        ...
-    @property
-    def dim(self) -> int:
-        ...
-class SDE(Dynamics):
-    @typing.overload
-    def __init__(self, *, forcing: typing.Any, temperature: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-    @typing.overload
-    def __init__(self, *, forcing: typing.Any, S: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], eps: typing.SupportsFloat | typing.SupportsIndex, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-    @typing.overload
-    def __init__(self, *, forcing: typing.Any, field: DiffusionField, eps: typing.SupportsFloat | typing.SupportsIndex, ito_correction: bool, dt: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-    def drift(self, landscape: Landscape, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], seed: typing.SupportsInt | typing.SupportsIndex = 0, path: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        b(x, t) + w(t) at each row of x (n, d) and time t (n,) (without the Ito correction).
         """
 class Region:
     def contains(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.uint8]:

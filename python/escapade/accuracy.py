@@ -1,7 +1,7 @@
 """`estimate`: a quantity of the exit (a mean exit time, a probability, a quantile) to a stated accuracy, with an
 interval whose statistical and time-step parts are shown separately.
 
-Two methods refine the step dt0, dt0/2, dt0/4, ... (dt0 is the dynamics' own dt):
+Three methods refine the step dt0, dt0/2, dt0/4, ... (dt0 is the dynamics' own dt):
 
 - **multilevel** (Giles' multilevel Monte Carlo): E[Q_L] = E[Q_0] + sum_l E[Q_l - Q_{l-1}], each correction from
   pairs of runs at dt_l and dt_{l-1} driven by one Brownian path (`simulate(noise_refinement=2)` at the coarse
@@ -11,14 +11,18 @@ Two methods refine the step dt0, dt0/2, dt0/4, ... (dt0 is the dynamics' own dt)
   (Q_{L-2} - Q_{L-1}) / (2**order (2**order - 1)) (`analysis.estimates.dt_bias`), independent of Q_L and cheap
   since coarse paths take fewer steps, and the finest difference checked against it. Used for quantiles (not a
   mean over paths), and where the pilot round says it is cheaper.
+- **paired**: the ladder's value and bias formula, with the difference Q_{L-2} - Q_{L-1} read off coupled pairs
+  (one Brownian path at both steps) instead of independent runs: where exit times decorrelate quickly, as in
+  metastable wells, a pair's difference still varies several times less than two independent runs', and the
+  bias costs few paths while the value keeps its own.
 
-Both report the finest level's value (for multilevel, its telescoping estimate) with the interval
+All report the finest level's value (for multilevel, its telescoping estimate) with the interval
 
     value ± (statistical part + |bias|)
 
 at the stated confidence: for multilevel, z * stderr and |bias| + z * its standard error (the bias is read off the
-finest correction, which the value contains); for the ladder, z times the standard error of the value and of the
-bias estimate together (independent) and |bias|. The run stops once the half-width is below rtol * |value| and
+finest correction, which the value contains); for the ladder and paired, z times the standard error of the value
+and of the bias estimate together (independent) and |bias|. The run stops once the half-width is below rtol * |value| and
 the levels agree with the bias model. Each round plans the rest of the run two ways, with the current finest step
 or one step finer, takes the cheaper plan, and runs at most four times the paths a level has before planning
 again. Every batch of paths has its own seed drawn from (seed, level, batch), so an estimate is reproducible for
@@ -52,7 +56,7 @@ from .starts import StartSampler
 
 __all__ = ["estimate"]
 
-METHODS = ("auto", "multilevel", "ladder")
+METHODS = ("auto", "multilevel", "paired", "ladder")
 _TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
 _GROWTH = 4  # a round at most multiplies a level's paths by this
 
@@ -94,6 +98,9 @@ def _bias_order(dynamics: Dynamics, bridge: bool) -> tuple[float | None, str]:
         return 0.5, "bridge=False: exits tested at the steps only, bias of order dt^(1/2)"
     if isinstance(dynamics, Langevin) and isinstance(dynamics.S, str):
         return 0.5, f"state-dependent noise (S={dynamics.S!r}): exits tested at the steps only, bias of order dt^(1/2)"
+    if isinstance(dynamics, Langevin) and dynamics.scheme == "heun":
+        return 1.0, ("Heun's scheme (drift error of order dt^2) with the Brownian-bridge exit test: bias of order dt "
+                     "(the exit test's) at most")
     return 1.0, "Euler–Maruyama with the Brownian-bridge exit test: bias of order dt"
 
 
@@ -148,22 +155,31 @@ class _Level:
     dt: float
     dynamics: Dynamics
     runs: list[SimulationResult] = dataclasses.field(default_factory=list)
-    coarse_runs: list[SimulationResult] = dataclasses.field(default_factory=list)
+    coarse: dict[int, SimulationResult] = dataclasses.field(default_factory=dict)  # run index -> its coarse twin
     elapsed: float = 0.0
 
     @property
     def path_steps(self) -> int:
-        return sum(r.total_steps for r in (*self.runs, *self.coarse_runs))
+        return sum(r.total_steps for r in (*self.runs, *self.coarse.values()))
 
     @property
     def n_paths(self) -> int:
         return sum(r.n_paths for r in self.runs)
 
+    @property
+    def n_pairs(self) -> int:
+        return sum(self.runs[i].n_paths for i in self.coarse)
+
+    def pairs(self) -> tuple[SimulationResult, SimulationResult]:
+        """The runs that have a coarse twin, and their twins, each pooled (path i of one pairs with path i of the
+        other)."""
+        return _pool([self.runs[i] for i in self.coarse]), _pool(list(self.coarse.values()))
+
     def cost(self, coupled: bool) -> float:
         """Path-steps per sample: a path at this step, and with `coupled` its paired coarse path too."""
         fine = sum(r.total_steps for r in self.runs) / max(self.n_paths, 1)
-        if coupled and self.coarse_runs:
-            fine += sum(r.total_steps for r in self.coarse_runs) / max(sum(r.n_paths for r in self.coarse_runs), 1)
+        if coupled and self.coarse:
+            fine += sum(r.total_steps for r in self.coarse.values()) / max(self.n_pairs, 1)
         return max(fine, 1.0)
 
 
@@ -184,12 +200,12 @@ class _Outcome:
 @dataclasses.dataclass(frozen=True)
 class _Method:
     """A method's two steps: `evaluate` the ladder as it stands, `plan` (path-steps, [(level, paths)]) the next
-    round; `coupled`: whether its levels run in coupled pairs."""
+    round; `coupled(k)`: whether level k runs in coupled pairs (with its coarse twins at level k - 1)."""
 
     name: str
     evaluate: Callable[[], _Outcome]
     plan: Callable[[_Outcome], tuple[float, list[tuple[int, int]]]]
-    coupled: bool
+    coupled: Callable[[int], bool]
 
 
 class _Estimator:
@@ -214,19 +230,39 @@ class _Estimator:
         self.ladder.append(_Level(dt, dynamics))
 
     def run(self, k: int, n: int, *, coupled: bool) -> None:
-        """n more paths at level k; `coupled`: with the paired coarse runs of multilevel Monte Carlo."""
+        """n more paths at level k; `coupled`: with their coarse twins at level k - 1, driven by the same Brownian
+        paths (the pairs of multilevel Monte Carlo)."""
         lv = self.ladder[k]
         t0 = time.perf_counter()
         seed = _seed(self.seed, k, len(lv.runs))
         fine = simulate(dynamics=lv.dynamics, n_paths=int(n), seed=seed, **self.problem)
         assert isinstance(fine, SimulationResult)
-        lv.runs.append(fine)
         if coupled and k > 0:  # the same Brownian paths at the next coarser step
             coarse = simulate(dynamics=self.ladder[k - 1].dynamics, n_paths=int(n), seed=seed, noise_refinement=2,
                               **self.problem)
             assert isinstance(coarse, SimulationResult)
-            lv.coarse_runs.append(coarse)
+            lv.coarse[len(lv.runs)] = coarse
+        lv.runs.append(fine)
         lv.elapsed += time.perf_counter() - t0
+
+    def differences(self, k: int) -> tuple[float, float, int]:
+        """(mean, variance, pairs) of Q_k - Q_{k-1} over level k's coupled pairs (NaN, inf, 0 without pairs)."""
+        lv = self.ladder[k]
+        if k == 0 or not lv.coarse:
+            return math.nan, math.inf, 0
+        fine, coarse = lv.pairs()
+        y = path_values(fine, self.quantity, through=self.through) - path_values(coarse, self.quantity,
+                                                                                 through=self.through)
+        return self.moments(y)
+
+    def moments(self, y: np.ndarray) -> tuple[float, float, int]:
+        """(mean, variance, samples) of the finite values of y."""
+        y = y[np.isfinite(y)]
+        n = y.size
+        # A variance of 0 (every pair of a probability agreed) is read as at most half a disagreement.
+        var = max(float(y.var(ddof=1)) if n > 1 else math.inf, 1.0 / (n + 1) if self.quantity != "mean_exit_time"
+                  else 0.0)
+        return (float(y.mean()) if n else math.nan), var, n
 
     def statistic(self, lv: _Level) -> LevelStatistic:
         return quantity_of(_pool(lv.runs), self.quantity, q=self.q, through=self.through, confidence=self.confidence)
@@ -250,11 +286,11 @@ class _Estimator:
                   f"{value:.6g} ± {hw_stat:.3g} (statistical) ± {hw_bias:.3g} (bias); goal ± "
                   f"{self.rtol * abs(value):.3g}; {self.spent:.3g} path-steps, {self.elapsed():.1f} s", file=sys.stderr)
 
-    def execute(self, runs: list[tuple[int, int]], *, coupled: bool) -> str:
+    def execute(self, runs: list[tuple[int, int]], *, coupled: Callable[[int], bool]) -> str:
         """Run the planned (level, paths) batches, scaled down to the budget; '' or why nothing could run."""
         runs = [(k, n) for k, n in runs if n > 0]
-        last = self.ladder[-1].cost(coupled)
-        want = sum(n * (self.ladder[k].cost(coupled) if k < len(self.ladder) else 2 * last) for k, n in runs)
+        last = self.ladder[-1].cost(coupled(len(self.ladder) - 1))
+        want = sum(n * (self.ladder[k].cost(coupled(k)) if k < len(self.ladder) else 2 * last) for k, n in runs)
         room = self.room()
         if want > room:
             if room < 0.05 * want:
@@ -263,10 +299,10 @@ class _Estimator:
             runs = [(k, n) for k, n in runs if n >= 1]
             if not runs:
                 return "budget exhausted before the target"
+        while max(k for k, _ in runs) >= len(self.ladder):  # first the levels, since coupled(k) may depend on them
+            self.add_level()
         for k, n in runs:
-            while k >= len(self.ladder):
-                self.add_level()
-            self.run(k, n, coupled=coupled)
+            self.run(k, n, coupled=coupled(k))
         return ""
 
     def loop(self, method: _Method) -> tuple[_Outcome, str]:
@@ -294,19 +330,34 @@ class _Estimator:
             if why:
                 return out, why
 
-    def stay_or_refine(self, stay: tuple[float, list[tuple[int, int]]],
-                       refine: tuple[float, list[tuple[int, int]]]) -> tuple[float, list[tuple[int, int]]]:
+    def stay_or_refine(self, stay: tuple[float, list[tuple[int, int]]], refine: tuple[float, list[tuple[int, int]]],
+                       have_stay: dict[int, int] | None = None,
+                       have_refine: dict[int, int] | None = None) -> tuple[float, list[tuple[int, int]]]:
         """The cheaper plan, as (its path-steps, the paths each level should get now): at most _GROWTH times what a
-        level has (a new level a pilot's worth), so that the plan is revised as the estimates firm up."""
+        level has (the samples a plan counts for it, default the level's paths; a new level a pilot's worth), so
+        that the plan is revised as the estimates firm up."""
         cost, runs = min(stay, refine, key=lambda p: p[0])
         if math.isinf(cost):
             return cost, []
-        have = [lv.n_paths for lv in self.ladder]
+        have = {k: lv.n_paths for k, lv in enumerate(self.ladder)}
+        have.update((have_stay if cost == stay[0] else have_refine) or {})
         capped = []
         for k, n in runs:
-            current = have[k] if k < len(have) else 0
+            current = have.get(k, 0)
             capped.append((k, min(n - current, max(self.n_pilot, (_GROWTH - 1) * current))))
         return cost, capped
+
+
+def _allocate(z: float, room: float, terms: list[tuple[float, float, int, int]]) -> tuple[float, list[tuple[int, int]]]:
+    """The cheapest paths for `terms` (w * sd, path-steps per sample, samples held, level) that bring z times the
+    standard error sqrt(sum_k (w_k sd_k)^2 / n_k) below `room`: n_k = lam * w_k sd_k / sqrt(C_k). Returns (the
+    path-steps still to spend, [(level, samples wanted)])."""
+    if room <= 0:
+        return math.inf, []
+    lam = sum(ws * math.sqrt(c) for ws, c, _, _ in terms) / (room / z) ** 2
+    targets = [max(math.ceil(lam * ws / math.sqrt(c)), 2) for ws, c, _, _ in terms]
+    spend = sum(max(t - have, 0) * c for t, (_, c, have, _) in zip(targets, terms))
+    return spend, [(k, t) for t, (_, _, _, k) in zip(targets, terms)]
 
 
 def _ladder(est: _Estimator) -> _Method:
@@ -345,11 +396,8 @@ def _ladder(est: _Estimator) -> _Method:
         if order is None:
             n = math.ceil((sd[-1] / room) ** 2)
             return max(n - have[-1], 0) * cost[-1], [(len(sd) - 1, n)]
-        terms = [(w * s, cst) for w, s, cst in zip(weights, sd[first:], cost[first:])]
-        lam = sum(ws * math.sqrt(cst) for ws, cst in terms) / room**2
-        targets = [max(math.ceil(lam * ws / math.sqrt(cst)), 2) for ws, cst in terms]
-        spend = sum(max(t - h, 0) * cst for t, h, cst in zip(targets, have[first:], cost[first:]))
-        return spend, [(first + i, t) for i, t in enumerate(targets)]
+        return _allocate(z, goal - bias, [(w * s, cst, h, first + i) for i, (w, s, cst, h) in
+                                          enumerate(zip(weights, sd[first:], cost[first:], have[first:]))])
 
     def plan(out: _Outcome) -> tuple[float, list[tuple[int, int]]]:
         stat = out.statistics
@@ -369,7 +417,63 @@ def _ladder(est: _Estimator) -> _Method:
                 refine = (0.0, [(L + 1, est.n_pilot)])
         return est.stay_or_refine(stay, refine)
 
-    return _Method("ladder", evaluate, plan, coupled=False)
+    return _Method("ladder", evaluate, plan, coupled=lambda k: False)
+
+
+def _paired(est: _Estimator) -> _Method:
+    """The finest level's value from its own paths, as in the ladder; its bias from coupled pairs at the two steps
+    before it (each pair driven by one Brownian path), b = -E[Q_{L-1} - Q_{L-2}] / (2**order (2**order - 1)):
+    independent of Q_L, and cheap, since a pair's difference varies far less than two independent runs' do. The
+    finest level's first batch runs coupled too: its difference, the one before it over 2**order, checks the bias
+    model."""
+    z, order = est.z, est.order
+    assert order is not None
+    r = 2.0**order
+    c = r * (r - 1)
+
+    def coupled(k: int) -> bool:  # the level below the finest, and a level's first batch
+        return k >= 1 and (k == len(est.ladder) - 2 or not est.ladder[k].coarse)
+
+    def evaluate() -> _Outcome:
+        stat = [est.statistic(lv) for lv in est.ladder]
+        L = len(est.ladder) - 1
+        v0, s0 = stat[-1].value, stat[-1].stderr
+        m, var, n = est.differences(L - 1)
+        if not (math.isfinite(v0) and math.isfinite(s0) and math.isfinite(m) and math.isfinite(var) and n > 1):
+            return _Outcome(v0, s0, math.inf, math.inf, 0.0, 0.0, v0, s0, True, stat)
+        bias, bias_stderr = -m / c, math.sqrt(var / n) / c
+        stderr = math.hypot(s0, bias_stderr)
+        m_L, v_L, n_L = est.differences(L)
+        consistent = not (n_L > 1 and math.isfinite(m_L) and math.isfinite(v_L)) or (
+            abs(m_L - m / r) <= 3 * math.sqrt(v_L / n_L + var / (r**2 * n)))
+        return _Outcome(v0, s0, z * stderr, abs(bias), bias, bias_stderr, v0 - bias, stderr, consistent, stat)
+
+    def plan(out: _Outcome) -> tuple[float, list[tuple[int, int]]]:
+        goal = est.rtol * abs(out.value)
+        L = len(est.ladder) - 1
+        value, pairs = est.ladder[L], est.ladder[L - 1]
+        sd = out.stderr * math.sqrt(value.n_paths)
+        _, var, _ = est.differences(L - 1)
+        bias = max(abs(out.bias) - out.bias_stderr, 0.0)
+        have_stay = {L: value.n_paths, L - 1: pairs.n_pairs}
+        terms = [(sd, value.cost(False), value.n_paths, L), (math.sqrt(var) / c, pairs.cost(True), pairs.n_pairs, L - 1)]
+        stay = _allocate(z, goal - bias, terms) if out.consistent else (math.inf, [])
+        if stay[0] == 0:  # enough for the bias expected, not for the one measured: plan for that
+            stay = _allocate(z, goal - abs(out.bias), terms)
+            if stay[0] == 0 or math.isinf(stay[0]):
+                stay = (0.0, [(L, 2 * value.n_paths), (L - 1, 2 * pairs.n_pairs)])
+        refine: tuple[float, list[tuple[int, int]]] = (math.inf, [])
+        if L + 1 < est.max_levels:
+            _, var_L, n_L = est.differences(L)  # the next pairs' variance, from the finest level's first batch
+            var_next = var_L if n_L > 1 and math.isfinite(var_L) else var / 2
+            pair_cost = value.cost(False) + pairs.cost(False)
+            refine = _allocate(z, goal - bias / r, [(sd, 2 * value.cost(False), 0, L + 1),
+                                                    (math.sqrt(var_next) / c, pair_cost, value.n_pairs, L)])
+            if math.isinf(refine[0]):
+                refine = (0.0, [(L + 1, est.n_pilot)])
+        return est.stay_or_refine(stay, refine, have_stay, {L: value.n_pairs})
+
+    return _Method("paired", evaluate, plan, coupled=coupled)
 
 
 def _multilevel(est: _Estimator) -> _Method:
@@ -379,19 +483,10 @@ def _multilevel(est: _Estimator) -> _Method:
     ratio = 2.0**order
 
     def corrections() -> list[tuple[float, float, int]]:
-        """(mean, variance, samples) of Q_0 and of each correction Q_l - Q_{l-1}."""
-        out = []
-        for k, lv in enumerate(est.ladder):
-            y = path_values(_pool(lv.runs), est.quantity, through=est.through)
-            if k > 0:
-                y = y - path_values(_pool(lv.coarse_runs), est.quantity, through=est.through)
-            y = y[np.isfinite(y)]
-            n = y.size
-            # A variance of 0 (every pair of a probability agreed) is read as at most half a disagreement.
-            var = max(float(y.var(ddof=1)) if n > 1 else math.inf, 1.0 / (n + 1) if est.quantity != "mean_exit_time"
-                      else 0.0)
-            out.append((float(y.mean()) if n else math.nan, var, n))
-        return out
+        """(mean, variance, samples) of Q_0 and of each correction Q_l - Q_{l-1} (every run of a level l > 0 is
+        coupled)."""
+        first = est.moments(path_values(_pool(est.ladder[0].runs), est.quantity, through=est.through))
+        return [first, *(est.differences(k) for k in range(1, len(est.ladder)))]
 
     def evaluate() -> _Outcome:
         stat = [est.statistic(lv) for lv in est.ladder]
@@ -445,7 +540,7 @@ def _multilevel(est: _Estimator) -> _Method:
                 refine = (0.0, [(L + 1, est.n_pilot)])
         return est.stay_or_refine(stay, refine)
 
-    return _Method("multilevel", evaluate, plan, coupled=True)
+    return _Method("multilevel", evaluate, plan, coupled=lambda k: True)
 
 
 def estimate(
@@ -489,9 +584,10 @@ def estimate(
         runs out first, the result says so (``reached=False``, with its `message`) and gives what was reached.
     t_max : the time cap of each path (required). Paths still running then are CENSORED; a mean over censored paths
         is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`).
-    method : "multilevel" (coupled levels), "ladder" (independent levels), or "auto": for the means over paths
-        (every quantity but "quantile") of dynamics driven by Gaussian noise, the pilot round runs coupled levels and
-        the method whose plan needs fewer path-steps goes on (the notes say which, and why); else the ladder.
+    method : "multilevel" (coupled levels), "ladder" (independent levels), "paired" (the finest level's own paths,
+        its bias from coupled pairs at the two steps before it), or "auto": for the means over paths (every quantity
+        but "quantile") of dynamics driven by Gaussian noise, the pilot round runs coupled levels and the method
+        whose plan needs the fewest path-steps goes on (the notes say which, and why); else the ladder.
     n_pilot : paths per level in the first round (at least 100).
     max_levels : the most step sizes the ladder may use (dt0 / 2**(max_levels - 1) is the finest).
     seed : the seed every batch's seed is drawn from (default: a fresh random seed, recorded in the result).
@@ -521,8 +617,8 @@ def estimate(
     max_steps, max_seconds = _budget(budget)
     order, exit_test = _bias_order(dynamics, bridge)
     coupled_ok = quantity in MEAN_QUANTITIES and order is not None and not isinstance(dynamics, LevyLangevin)
-    if method == "multilevel" and not coupled_ok:
-        raise ValueError(f"method='multilevel' needs a mean over paths (not quantity={quantity!r}) of dynamics with "
+    if method in ("multilevel", "paired") and not coupled_ok:
+        raise ValueError(f"method={method!r} needs a mean over paths (not quantity={quantity!r}) of dynamics with "
                          f"a time step driven by Gaussian noise, got {type(dynamics).__name__}")
     if method == "auto" and not coupled_ok:
         method = "ladder"
@@ -543,15 +639,16 @@ def estimate(
     for k in range(n_first):
         est.add_level()
         est.run(k, n_pilot, coupled=method != "ladder")
-    chosen = _ladder(est) if method == "ladder" else _multilevel(est)
+    methods = {"multilevel": _multilevel, "ladder": _ladder, "paired": _paired}
     choice = ""
     if method == "auto":  # whichever the pilot says finishes in fewer path-steps
-        other = _ladder(est)
-        costs = {m.name: m.plan(m.evaluate())[0] for m in (chosen, other)}
-        if costs["ladder"] < costs["multilevel"]:
-            chosen = other
+        candidates = [f(est) for f in methods.values()]
+        costs = {m.name: m.plan(m.evaluate())[0] for m in candidates}
+        chosen = min(candidates, key=lambda m: costs[m.name])
         choice = (f"method='auto' chose {chosen.name}: the pilot round predicted "
                   + ", ".join(f"{cost:.3g} more path-steps for {name}" for name, cost in costs.items()))
+    else:
+        chosen = methods[method](est)
     out, message = est.loop(chosen)
 
     stat = out.statistics

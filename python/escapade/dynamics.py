@@ -66,9 +66,12 @@ def _stable_alpha(alpha: float) -> float:
     return alpha
 
 
+SCHEMES = ("euler", "heun")
+
+
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Langevin(Dynamics):
-    """Overdamped Langevin dynamics (continuous SGD), integrated by Euler–Maruyama with step `dt`.
+    """Overdamped Langevin dynamics (continuous SGD), integrated with step `dt` by Euler–Maruyama (or Heun's scheme).
 
     Either isotropic noise at a temperature::
 
@@ -102,6 +105,16 @@ class Langevin(Dynamics):
     the landscape depend on time linearly, f(x, t) = f(x) - (w0 + rate t) . x; a time-dependent `CompiledDrift`
     or `BatchedDrift` is any b(x, t).
 
+    `scheme` is "euler" (Euler–Maruyama, the default) or "heun": for constant noise (isotropic or a matrix S) and
+    a landscape, Heun's predictor-corrector for additive noise (Kloeden & Platen 1992, 15.1.3), two gradients a
+    step::
+
+        y = x - dt grad f(x) + n,   x' = x - dt/2 (grad f(x) + grad f(y)) + n,   n = sqrt(2 T dt) z or eps sqrt(dt) S z
+
+    Its drift error is of order dt^2 where Euler's is of order dt; exit statistics keep the O(dt) error of the
+    bridge test, with a much smaller constant where the drift dominates the bias (on the README's double well the
+    mean exit time is off by -4.9% at dt = 0.1 with Euler and by less than 0.3% with Heun).
+
     The Brownian-bridge crossing test needs a constant diffusion, so it is off for "hessian" and "empirical"
     noise (exits are then monitored at the steps only). With S omitted, eps is isotropic noise and the same as
     temperature = eps**2 / 2. Without forcing, callable S or drift the integrator is the one it always was
@@ -113,6 +126,7 @@ class Langevin(Dynamics):
     S: Any = None
     forcing: Any = None
     ito_correction: bool = False
+    scheme: str = "euler"
 
     def __init__(
         self,
@@ -124,9 +138,13 @@ class Langevin(Dynamics):
         forcing: Any = None,
         ito_correction: bool = False,
         noise_dim: int | None = None,
+        scheme: str = "euler",
     ) -> None:
         object.__setattr__(self, "dt", as_float("dt", dt, positive=True))
         object.__setattr__(self, "forcing", _forcing_arg(forcing))
+        if not isinstance(scheme, str) or scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+        object.__setattr__(self, "scheme", scheme)
         if not isinstance(ito_correction, (bool, np.bool_)):
             raise TypeError(f"ito_correction must be True or False, got {ito_correction!r}")
         object.__setattr__(self, "ito_correction", bool(ito_correction))
@@ -156,6 +174,9 @@ class Langevin(Dynamics):
         if self.ito_correction and not isinstance(S, Diffusion):
             raise ValueError(f"ito_correction needs a state-dependent S given as a callable (with constant noise "
                              f"there is nothing to correct), got S={S!r}")
+        if scheme == "heun" and (forcing is not None or isinstance(S, (str, Diffusion))):
+            raise ValueError(f"scheme='heun' is for constant noise (temperature, or eps with a matrix S) on a landscape "
+                             f"without forcing, got S={S!r}, forcing={forcing!r}")
         object.__setattr__(self, "temperature", temperature)
         object.__setattr__(self, "eps", eps)
         object.__setattr__(self, "S", S)
@@ -196,7 +217,7 @@ class Langevin(Dynamics):
             if isinstance(value, Spec):
                 out[name] = value.to_dict()
         # The new options only when used: a plain Langevin records what it always recorded.
-        for name, unused in (("forcing", None), ("ito_correction", False)):
+        for name, unused in (("forcing", None), ("ito_correction", False), ("scheme", "euler")):
             if out.get(name) == unused:
                 del out[name]
         return out
@@ -217,6 +238,9 @@ class Langevin(Dynamics):
 
     def _to_core(self) -> Any:
         if self._general:
+            if self.scheme != "euler":
+                raise ValueError(f"scheme={self.scheme!r} runs on a landscape's gradient; a drift field is "
+                                 "integrated by Euler–Maruyama (scheme='euler')")
             w = None if self.forcing is None else self.forcing._core
             if isinstance(self.S, Diffusion):
                 return _core.SDE(forcing=w, field=self.S._core, eps=self._eps(), ito_correction=self.ito_correction,
@@ -227,11 +251,12 @@ class Langevin(Dynamics):
             if self.S is None:
                 return _core.SDE(forcing=w, temperature=self._temperature(), dt=self.dt)
             return _core.SDE(forcing=w, S=self.S, eps=self._eps(), dt=self.dt)
+        heun = self.scheme == "heun"
         if self.S is None:
-            return _core.Langevin(temperature=self._temperature(), dt=self.dt)
+            return _core.Langevin(temperature=self._temperature(), dt=self.dt, heun=heun)
         if isinstance(self.S, str):
             return _core.Langevin(noise=self.S, eps=self._eps(), dt=self.dt)
-        return _core.Langevin(S=self.S, eps=self._eps(), dt=self.dt)
+        return _core.Langevin(S=self.S, eps=self._eps(), dt=self.dt, heun=heun)
 
 
 _SCHEDULES = {

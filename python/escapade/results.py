@@ -541,7 +541,7 @@ class Estimate:
     part is z times the standard error of the Monte Carlo estimate; its bias part bounds the time-step bias of
     `value` read off the ladder of step sizes (0 where the dynamics has no time step to refine, a discrete map).
     How the bias estimate's own noise enters depends on the method (docs/accuracy.md): multilevel adds z times its
-    standard error to the bias part, the ladder puts it in the statistical part.
+    standard error to the bias part, the ladder and paired put it in the statistical part.
 
     Attributes
     ----------

@@ -108,7 +108,8 @@ def _noise_form(dynamics: Dynamics, dim: int) -> tuple[float, np.ndarray | None,
     """(beta, M, grad_coef) of a step x' = x - grad_coef g + ... + beta B z with M = pinv(B^T) (None: B = I), or
     None when the step is not Gaussian with a fixed covariance (or not supported by the score)."""
     if isinstance(dynamics, Langevin):
-        if isinstance(dynamics.S, str) or dynamics._general:  # state-dependent S, a forcing or a drift field
+        # state-dependent S, a forcing or a drift field; Heun's step is not Gaussian given x (y depends on z)
+        if isinstance(dynamics.S, str) or dynamics._general or dynamics.scheme != "euler":
             return None
         if dynamics.S is None:
             T = dynamics._temperature()
@@ -200,10 +201,11 @@ def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any
             if isinstance(dynamics, (Langevin, GaussianSGD, SGLD)) and method == "auto":
                 plans.append(_fd_plan(path, value, fd_step, f"{type(dynamics).__name__} here has no fixed Gaussian "
                                       "step covariance with a gradient drift (state-dependent noise, a step-size "
-                                      "schedule, a forcing or a drift field), which the score needs"))
+                                      "schedule, a forcing, a drift field or Heun's two-stage step), which the "
+                                      "score needs"))
                 continue
             raise ValueError(f"sensitivities: {path!r}: {type(dynamics).__name__} here takes no Gaussian step with a "
-                             "fixed covariance and a gradient drift (or a forcing, a drift field, a restart), which "
+                             "fixed covariance and a gradient drift (or a forcing, a drift field, a restart, Heun's step), which "
                              "the likelihood-ratio score needs; pass sensitivity_method='fd' for finite differences "
                              "with common random numbers")
         beta, _, grad_coef = form

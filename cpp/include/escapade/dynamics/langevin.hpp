@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <vector>
 
 #include "escapade/dynamics.hpp"
 #include "escapade/perturbations/gradient_noise.hpp"
@@ -15,10 +16,13 @@ namespace escapade {
 // R(x) = C(x)^{1/2} with C the Hessian or a finite sum's empirical gradient covariance (gradient_noise.hpp): the
 // continuous SGD of 003, eq. 3, with eps = sqrt(eta / B). The diffusion then changes with x, which the
 // engine's bridge test (one constant covariance per dynamics) cannot follow: it is off for this form.
+// With heun (constant noise only), Heun's predictor-corrector for additive noise, whose drift error is of order dt^2
+// (Kloeden & Platen 1992, 15.1.3: the explicit order 2.0 weak scheme), at two gradients a step:
+//   y = x - dt g(x) + n,   x' = x - (dt / 2) (g(x) + g(y)) + n,   n = sqrt(2 T dt) z or sqrt(dt) eps S z.
 class Langevin final : public Dynamics {
  public:
   // Isotropic noise at temperature T.
-  Langevin(double temperature, double dt) : dt_(dt) {
+  Langevin(double temperature, double dt, bool heun = false) : dt_(dt), heun_(heun) {
     check_dt();
     require(std::isfinite(temperature) && temperature >= 0, "temperature", temperature, "finite and >= 0");
     scale_ = std::sqrt(2.0 * temperature * dt);
@@ -26,7 +30,7 @@ class Langevin final : public Dynamics {
     diffusion_.scalar = 2.0 * temperature;
   }
   // Noise eps * S dW with a d x k matrix S.
-  Langevin(Matrix S, double eps, double dt) : dt_(dt), B_(std::move(S)) {
+  Langevin(Matrix S, double eps, double dt, bool heun = false) : dt_(dt), heun_(heun), B_(std::move(S)) {
     check_dt();
     require(std::isfinite(eps) && eps >= 0, "eps", eps, "finite and >= 0");
     require(B_.rows() >= 1 && B_.cols() >= 1, "S", "an empty matrix", "a non-empty d x k matrix");
@@ -53,6 +57,7 @@ class Langevin final : public Dynamics {
   bool bridge_test() const override { return !state_dependent(); }
   bool state_dependent() const { return noise_.state_dependent(); }
   bool isotropic() const { return B_.size() == 0 && !state_dependent(); }
+  bool heun() const { return heun_; }
 
   void check_landscape(const Landscape& f) const override { noise_.check_landscape(f); }
   int noise_dim_on(const Landscape& f) const override {
@@ -74,6 +79,7 @@ class Langevin final : public Dynamics {
     double *g = out.g, *x_next = out.x;
     f.gradient(x, g, width);
     const long n = static_cast<long>(d) * width;
+    if (heun_) return heun_step(f, x, z, g, x_next, d, width);
     if (isotropic()) {
       const double dt = dt_, scale = scale_;  // locals: the stores could alias members
       for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt * g[i]) + scale * z[i];
@@ -87,7 +93,26 @@ class Langevin final : public Dynamics {
  private:
   void check_dt() const { require(std::isfinite(dt_) && dt_ > 0, "dt", dt_, "a positive finite number"); }
 
+  // g holds g(x) on entry (and on return); the noise n and g(y) go to a per-thread buffer, kept between steps.
+  void heun_step(const Landscape& f, const double* x, const double* z, const double* g, double* x_next, int d,
+                 int width) const {
+    const long n = static_cast<long>(d) * width;
+    thread_local std::vector<double> work;
+    if (work.size() < static_cast<std::size_t>(2 * n)) work.resize(static_cast<std::size_t>(2 * n));
+    double* gy = work.data();
+    const double* noise = z;
+    if (!isotropic()) {
+      noise_.apply(f, x, g, z, width, work.data() + n);
+      noise = work.data() + n;
+    }
+    const double dt = dt_, half = 0.5 * dt_, scale = scale_;
+    for (long i = 0; i < n; ++i) x_next[i] = (x[i] - dt * g[i]) + scale * noise[i];
+    f.gradient(x_next, gy, width);
+    for (long i = 0; i < n; ++i) x_next[i] = (x[i] - half * (g[i] + gy[i])) + scale * noise[i];
+  }
+
   double dt_;
+  bool heun_ = false;
   Matrix B_;  // eps * S; empty when isotropic
   double scale_ = 0.0;
   Diffusion diffusion_;
