@@ -22,10 +22,10 @@ All report the finest level's value (for multilevel, its telescoping estimate) w
 
 at the stated confidence: for multilevel, z * stderr and |bias| + z * its standard error (the bias is read off the
 finest correction, which the value contains); for the ladder and paired, z times the standard error of the value
-and of the bias estimate together (independent) and |bias|. The run stops once the half-width is below rtol * |value| and
-the levels agree with the bias model. Each round plans the rest of the run two ways, with the current finest step
-or one step finer, takes the cheaper plan, and runs at most four times the paths a level has before planning
-again. Every batch of paths has its own seed drawn from (seed, level, batch), so an estimate is reproducible for
+and of the bias estimate together (independent) and |bias|. The run stops once the half-width is below
+rtol * |value| and the levels agree with the bias model. Each round plans the rest of the run two ways, with the
+current finest step or one step finer, takes the cheaper plan, and runs at most four times the paths a level has
+before planning again. Every batch of paths has its own seed drawn from (seed, level, batch), so an estimate is reproducible for
 any thread count (a wall-time budget makes where it stops depend on the machine).
 """
 
@@ -456,11 +456,12 @@ def _paired(est: _Estimator) -> _Method:
         _, var, _ = est.differences(L - 1)
         bias = max(abs(out.bias) - out.bias_stderr, 0.0)
         have_stay = {L: value.n_paths, L - 1: pairs.n_pairs}
-        terms = [(sd, value.cost(False), value.n_paths, L), (math.sqrt(var) / c, pairs.cost(True), pairs.n_pairs, L - 1)]
+        terms = [(sd, value.cost(False), value.n_paths, L),
+                 (math.sqrt(var) / c, pairs.cost(True), pairs.n_pairs, L - 1)]
         stay = _allocate(z, goal - bias, terms) if out.consistent else (math.inf, [])
         if stay[0] == 0:  # enough for the bias expected, not for the one measured: plan for that
             stay = _allocate(z, goal - abs(out.bias), terms)
-            if stay[0] == 0 or math.isinf(stay[0]):
+            if stay[0] == 0:  # enough for both, by the plan's variances: more paths everywhere
                 stay = (0.0, [(L, 2 * value.n_paths), (L - 1, 2 * pairs.n_pairs)])
         refine: tuple[float, list[tuple[int, int]]] = (math.inf, [])
         if L + 1 < est.max_levels:

@@ -175,8 +175,8 @@ class Langevin(Dynamics):
             raise ValueError(f"ito_correction needs a state-dependent S given as a callable (with constant noise "
                              f"there is nothing to correct), got S={S!r}")
         if scheme == "heun" and (forcing is not None or isinstance(S, (str, Diffusion))):
-            raise ValueError(f"scheme='heun' is for constant noise (temperature, or eps with a matrix S) on a landscape "
-                             f"without forcing, got S={S!r}, forcing={forcing!r}")
+            raise ValueError(f"scheme='heun' is for constant noise (temperature, or eps with a matrix S) on a "
+                             f"landscape without forcing, got S={S!r}, forcing={forcing!r}")
         object.__setattr__(self, "temperature", temperature)
         object.__setattr__(self, "eps", eps)
         object.__setattr__(self, "S", S)
