@@ -10,11 +10,13 @@ Three methods refine the step dt0, dt0/2, dt0/4, ... (dt0 is the dynamics' own d
 - **ladder**: independent runs at each step; the finest level's bias from the two levels before it,
   (Q_{L-2} - Q_{L-1}) / (2**order (2**order - 1)) (`analysis.estimates.dt_bias`), independent of Q_L and cheap
   since coarse paths take fewer steps, and the finest difference checked against it. Used for quantiles (not a
-  mean over paths), and where the pilot round says it is cheaper.
+  mean over paths) and jump noise, where levels cannot be coupled.
 - **paired**: the ladder's value and bias formula, with the difference Q_{L-2} - Q_{L-1} read off coupled pairs
   (one Brownian path at both steps) instead of independent runs: where exit times decorrelate quickly, as in
   metastable wells, a pair's difference still varies several times less than two independent runs', and the
-  bias costs few paths while the value keeps its own.
+  bias costs few paths while the value keeps its own. Cheaper than the ladder whenever the pair's difference
+  varies less than about twice one run (any positive correlation), so `method="auto"` weighs it against
+  multilevel only.
 
 All report the finest level's value (for multilevel, its telescoping estimate) with the interval
 
@@ -587,8 +589,8 @@ def estimate(
         is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`).
     method : "multilevel" (coupled levels), "ladder" (independent levels), "paired" (the finest level's own paths,
         its bias from coupled pairs at the two steps before it), or "auto": for the means over paths (every quantity
-        but "quantile") of dynamics driven by Gaussian noise, the pilot round runs coupled levels and the method
-        whose plan needs the fewest path-steps goes on (the notes say which, and why); else the ladder.
+        but "quantile") of dynamics driven by Gaussian noise, the pilot round runs coupled levels and multilevel or
+        paired, whichever plan needs fewer path-steps, goes on (the notes say which, and why); else the ladder.
     n_pilot : paths per level in the first round (at least 100).
     max_levels : the most step sizes the ladder may use (dt0 / 2**(max_levels - 1) is the finest).
     seed : the seed every batch's seed is drawn from (default: a fresh random seed, recorded in the result).
@@ -643,7 +645,9 @@ def estimate(
     methods = {"multilevel": _multilevel, "ladder": _ladder, "paired": _paired}
     choice = ""
     if method == "auto":  # whichever the pilot says finishes in fewer path-steps
-        candidates = [f(est) for f in methods.values()]
+        # Not the ladder: paired reads the same bias off pairs whose difference varies less than two independent
+        # runs' (unless the coupling anti-correlates them), which the pilot's 1000 paths are too few to rank.
+        candidates = [_multilevel(est), _paired(est)]
         costs = {m.name: m.plan(m.evaluate())[0] for m in candidates}
         chosen = min(candidates, key=lambda m: costs[m.name])
         choice = (f"method='auto' chose {chosen.name}: the pilot round predicted "
