@@ -456,7 +456,7 @@ def _paired(est: _Estimator) -> _Method:
         value, pairs = est.ladder[L], est.ladder[L - 1]
         sd = out.stderr * math.sqrt(value.n_paths)
         _, var, _ = est.differences(L - 1)
-        bias = max(abs(out.bias) - out.bias_stderr, 0.0)
+        bias = max(abs(out.bias) - 2 * out.bias_stderr, 0.0)  # the bias a plan expects, its noise allowed for
         have_stay = {L: value.n_paths, L - 1: pairs.n_pairs}
         terms = [(sd, value.cost(False), value.n_paths, L),
                  (math.sqrt(var) / c, pairs.cost(True), pairs.n_pairs, L - 1)]
