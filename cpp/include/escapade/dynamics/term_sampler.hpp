@@ -59,16 +59,17 @@ class TermSampler {
 
   // The k term indices of one lane from its k uniforms, in draw order (with replacement).
   void sample(const double* u, int* picks) {
+    const int k = k_, n = n_;  // locals: see sample_set
     const double* cum = s_.cumulative.data();
-    for (int j = 0; j < k_; ++j) {
+    for (int j = 0; j < k; ++j) {
       const double t = u[j] * total_;
       // The first i with cumulative[i] > t (std::upper_bound), capped at n - 1 (t can reach the total).
-      int c = static_cast<int>(u[j] * n_);
-      c = std::min(std::max(c, 0), n_ - 1);
+      int c = static_cast<int>(u[j] * n);
+      c = std::min(std::max(c, 0), n - 1);
       int i = s_.guide[c];
       while (i > 0 && cum[i - 1] > t) --i;
-      while (i < n_ && cum[i] <= t) ++i;
-      picks[j] = std::min(i, n_ - 1);
+      while (i < n && cum[i] <= t) ++i;
+      picks[j] = std::min(i, n - 1);
     }
   }
 
@@ -78,40 +79,44 @@ class TermSampler {
   // (O(k), no reads).
   template <class Mark>
   void sample_set(const double* u, Mark&& mark) {
+    // k and n in locals: the stores through int pointers below could otherwise alias the members, which the
+    // compiler would then reload at every step (and not vectorize the first loop).
+    const int k = k_, n = n_;
     int* pool = s_.pool.data();
     int* swaps = s_.swaps.data();
-    for (int j = 0; j < k_; ++j) swaps[j] = j + std::min(static_cast<int>(u[j] * (n_ - j)), n_ - j - 1);
-    for (int j = 0; j < k_; ++j) {
+    for (int j = 0; j < k; ++j) swaps[j] = j + std::min(static_cast<int>(u[j] * (n - j)), n - j - 1);
+    for (int j = 0; j < k; ++j) {
       const int r = swaps[j];
       const int b = pool[r];
       pool[r] = pool[j];
       mark(b);
     }
-    for (int j = 0; j < k_; ++j) pool[swaps[j]] = swaps[j];
+    for (int j = 0; j < k; ++j) pool[swaps[j]] = swaps[j];
   }
 
   // The block's draws grouped by term (TermBatch), from each lane's k uniforms: a bit per (term, lane), read out
   // term by term (lanes in increasing order), when the draws are distinct and not too sparse (the read-out passes
   // over n width / 64 words); else a counting sort (the same grouping).
   TermBatch draw(const double* u, int width) {
-    const std::size_t m = static_cast<std::size_t>(k_) * width;
+    const int n = n_, k = k_;  // locals: see sample_set
+    const std::size_t m = static_cast<std::size_t>(k) * width;
     s_.lane.resize(m);
-    s_.start.resize(static_cast<std::size_t>(n_) + 1);
+    s_.start.resize(static_cast<std::size_t>(n) + 1);
     int* start = s_.start.data();
     int* lane = s_.lane.data();
-    if (!replace_ && 4L * k_ * width >= n_) {
+    if (!replace_ && 4L * k * width >= n) {
       // Lane l's terms i are bit l % 64 of mask[i * words + l / 64]; the mask is all zero between draws (each
       // word is cleared as it is read out).
       const int words = (width + 63) / 64;
-      s_.mask.resize(std::max(s_.mask.size(), static_cast<std::size_t>(n_) * words), 0);
+      s_.mask.resize(std::max(s_.mask.size(), static_cast<std::size_t>(n) * words), 0);
       std::uint64_t* mask = s_.mask.data();
       for (int l = 0; l < width; ++l) {
         std::uint64_t* col = mask + l / 64;
         const std::uint64_t bit = std::uint64_t{1} << (l % 64);
-        sample_set(u + static_cast<long>(l) * k_, [col, bit, words](int i) { col[static_cast<long>(i) * words] |= bit; });
+        sample_set(u + static_cast<long>(l) * k, [col, bit, words](int i) { col[static_cast<long>(i) * words] |= bit; });
       }
       int e = 0;
-      for (int i = 0; i < n_; ++i) {
+      for (int i = 0; i < n; ++i) {
         start[i] = e;
         for (int w = 0; w < words; ++w) {
           std::uint64_t& word = mask[static_cast<long>(i) * words + w];
@@ -119,30 +124,30 @@ class TermSampler {
           word = 0;
         }
       }
-      start[n_] = e;
+      start[n] = e;
     } else {
       s_.picks.resize(m);
-      std::fill(start, start + n_ + 1, 0);
+      std::fill(start, start + n + 1, 0);
       int* picks = s_.picks.data();
       for (int l = 0; l < width; ++l) {
-        int* pl = picks + static_cast<long>(l) * k_;
+        int* pl = picks + static_cast<long>(l) * k;
         if (replace_) {
-          sample(u + static_cast<long>(l) * k_, pl);
+          sample(u + static_cast<long>(l) * k, pl);
         } else {
           int* out = pl;
-          sample_set(u + static_cast<long>(l) * k_, [&out](int i) { *out++ = i; });
+          sample_set(u + static_cast<long>(l) * k, [&out](int i) { *out++ = i; });
         }
-        for (int j = 0; j < k_; ++j) ++start[pl[j] + 1];
+        for (int j = 0; j < k; ++j) ++start[pl[j] + 1];
       }
-      for (int i = 0; i < n_; ++i) start[i + 1] += start[i];
-      s_.fill.assign(start, start + n_);
+      for (int i = 0; i < n; ++i) start[i + 1] += start[i];
+      s_.fill.assign(start, start + n);
       int* fill = s_.fill.data();
       for (int l = 0; l < width; ++l)
-        for (int j = 0; j < k_; ++j) lane[fill[picks[static_cast<long>(l) * k_ + j]]++] = l;
+        for (int j = 0; j < k; ++j) lane[fill[picks[static_cast<long>(l) * k + j]]++] = l;
     }
     TermBatch b;
-    b.n_terms = n_;
-    b.k = k_;
+    b.n_terms = n;
+    b.k = k;
     b.width = width;
     b.start = start;
     b.lane = lane;
