@@ -19,9 +19,9 @@ def marker_st(n, p=None):
     return esc.StyblinskiTangSum(z, z, 2.0 * np.eye(n), p=p)
 
 
-def one_step_batches(f, k, replace, n_paths, seed):
+def one_step_batches(f, k, replace, n_paths, seed, lanes=None):
     res = esc.simulate(f, esc.SGDk(lr=1.0, batch_size=k, replace=replace), x0=np.zeros(f.dim), n_paths=n_paths,
-                       max_steps=1, seed=seed)
+                       max_steps=1, seed=seed, lanes=lanes)
     return np.rint(-k * res.final_position).astype(int)  # counts per term, a row per path
 
 
@@ -39,11 +39,14 @@ def test_without_replacement_every_subset_is_equally_likely():
     assert stats.chisquare(off).pvalue > 1e-3, pairs
 
 
-def test_without_replacement_from_many_terms_includes_each_with_probability_k_over_n():
-    # n = 300, k = 40 (the pool, the block kernel's 16- and 8-wide chunks): inclusion counts over N batches have
-    # covariance N pi (1 - pi) (I - 11'/n) n / (n - 1), pi = k / n, so the scaled sum of squares is chi-square(n - 1).
-    n, k, N = 300, 40, 3000
-    counts = one_step_batches(marker_st(n), k, False, N, seed=5)
+@pytest.mark.parametrize("k, lanes", [(40, None), (3, 4)], ids=["bits", "counting-sort"])
+def test_without_replacement_from_many_terms_includes_each_with_probability_k_over_n(k, lanes):
+    # n = 300 (the pool, the block kernel's 16- and 8-wide chunks), k = 40 on blocks of 64 lanes (the block's draws
+    # grouped by a bit per term and lane) or k = 3 on blocks of 4 (sparse: a counting sort): inclusion counts over
+    # N batches have covariance N pi (1 - pi) (I - 11'/n) n / (n - 1), pi = k / n, so the scaled sum of squares is
+    # chi-square(n - 1).
+    n, N = 300, 3000 if k == 40 else 20_000
+    counts = one_step_batches(marker_st(n), k, False, N, seed=5, lanes=lanes)
     assert counts.max() == 1 and np.all(counts.sum(axis=1) == k)
     c = counts.sum(axis=0)
     pi = k / n
@@ -101,6 +104,37 @@ def test_block_kernels_have_the_bits_of_the_scalar_terms(name, replace):
         # into the running sum, the callback's term arrives summed: the same to rounding.
         np.testing.assert_allclose(a.final_position, b.final_position, rtol=1e-12, atol=1e-14)
         return
+    np.testing.assert_array_equal(a.final_position, b.final_position)
+
+
+def vector_kernel_sums():
+    """Sums whose block kernels work on whole vectors: 11 rows (one vector of 8 and a padded tail) for the
+    stochastic quadratic, 8 or more lanes per term for the quadratic-circle sum (6 terms, k = 3, 64 lanes), weighted
+    and not."""
+    rng = np.random.default_rng(11)
+    B = rng.normal(size=(7, 11, 11))
+    Q, r = np.einsum("nij,nkj->nik", B, B) / 11, rng.normal(size=(7, 11))
+    n = 6
+    qc = dict(q1=rng.uniform(0.5, 2, n), q2=rng.uniform(0, 1, n), q3=rng.uniform(-0.5, 0.5, n),
+              c1=rng.uniform(0.5, 2, n), c2=rng.uniform(0.1, 0.5, n), c3=rng.uniform(0.6, 1.5, n),
+              c4=rng.uniform(0, 0.5, n))
+    return {
+        "stochastic-quadratic-11": (esc.StochasticQuadratic(Q, r), np.zeros(11), 0.05),
+        "stochastic-quadratic-11-weighted": (esc.StochasticQuadratic(Q, r, p=rng.dirichlet(np.ones(7))), np.zeros(11),
+                                             0.05),
+        "quadratic-circle-6": (esc.QuadraticCircleSum(**qc), np.zeros(2), 0.05),
+        "quadratic-circle-6-weighted": (esc.QuadraticCircleSum(**qc, p=rng.dirichlet(np.ones(n))), np.zeros(2), 0.05),
+    }
+
+
+@pytest.mark.parametrize("name", list(vector_kernel_sums()))
+@pytest.mark.parametrize("replace", [False, True], ids=["without", "with"])
+def test_vector_block_kernels_have_the_bits_of_the_scalar_terms(name, replace):
+    # Starts spread over the quadratic-circle sum's three radial zones (flat, smoothstep, flat) and both basins.
+    f, center, lr = vector_kernel_sums()[name]
+    kw = dict(x0=esc.UniformBall(center, 1.5), n_paths=130, max_steps=8, seed=12, lanes=64)
+    a = esc.simulate(f, esc.SGDk(lr, 3, replace=replace), **kw)
+    b = esc.simulate(scalar_reference(f), esc.SGDk(lr, 3, replace=replace), **kw)
     np.testing.assert_array_equal(a.final_position, b.final_position)
 
 

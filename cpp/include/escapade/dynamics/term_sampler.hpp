@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,8 @@ namespace escapade {
 // a Horvitz-Thompson correction needs them, a sum over the draw orders with no closed form. Uniform sampling with
 // weights n p_i is exact and O(k); its cost is variance when p is far from uniform (docs/sgdk.md).
 // A lane's gradients are summed in increasing term index, so that the sum has one order whatever the draw order:
-// the block's draws are grouped by term (TermBatch, a counting sort, O(n + width k) per block-step, no sort per
-// lane) and the landscape adds them term by term (FiniteSum::add_batch_gradients: block kernels for the built-in
+// the block's draws are grouped by term (TermBatch, O(n + width k) per block-step, no sort per lane: without
+// replacement a bit per drawn (term, lane), with replacement a counting sort) and the landscape adds them term by term (FiniteSum::add_batch_gradients: block kernels for the built-in
 // sums). Scratch space is kept per thread.
 // k = n without replacement draws every term once and the batch gradient is grad F itself, taken from f.gradient
 // (bit for bit GD, and O(d) for sums with a closed-form full gradient); the dynamics then draw no uniforms.
@@ -56,58 +57,97 @@ class TermSampler {
     }
   }
 
-  // The k term indices of one lane from its k uniforms, in draw order.
+  // The k term indices of one lane from its k uniforms, in draw order (with replacement).
   void sample(const double* u, int* picks) {
-    if (replace_) {
-      const double* cum = s_.cumulative.data();
-      for (int j = 0; j < k_; ++j) {
-        const double t = u[j] * total_;
-        // The first i with cumulative[i] > t (std::upper_bound), capped at n - 1 (t can reach the total).
-        int c = static_cast<int>(u[j] * n_);
-        c = std::min(std::max(c, 0), n_ - 1);
-        int i = s_.guide[c];
-        while (i > 0 && cum[i - 1] > t) --i;
-        while (i < n_ && cum[i] <= t) ++i;
-        picks[j] = std::min(i, n_ - 1);
-      }
-      return;
+    const int k = k_, n = n_;  // locals: see sample_set
+    const double* cum = s_.cumulative.data();
+    for (int j = 0; j < k; ++j) {
+      const double t = u[j] * total_;
+      // The first i with cumulative[i] > t (std::upper_bound), capped at n - 1 (t can reach the total).
+      int c = static_cast<int>(u[j] * n);
+      c = std::min(std::max(c, 0), n - 1);
+      int i = s_.guide[c];
+      while (i > 0 && cum[i - 1] > t) --i;
+      while (i < n && cum[i] <= t) ++i;
+      picks[j] = std::min(i, n - 1);
     }
-    // Partial Fisher-Yates on the identity, then the swaps undone in reverse order: O(k) per draw.
-    int* pool = s_.pool.data();
-    int* swaps = s_.swaps.data();
-    for (int j = 0; j < k_; ++j) swaps[j] = j + std::min(static_cast<int>(u[j] * (n_ - j)), n_ - j - 1);
-    for (int j = 0; j < k_; ++j) {
-      const int r = swaps[j];
-      const int a = pool[j], b = pool[r];
-      pool[r] = a;
-      pool[j] = b;
-      picks[j] = b;
-    }
-    for (int j = k_ - 1; j >= 0; --j) std::swap(pool[j], pool[swaps[j]]);
   }
 
-  // The block's draws grouped by term (TermBatch), from each lane's k uniforms.
-  TermBatch draw(const double* u, int width) {
-    const std::size_t m = static_cast<std::size_t>(k_) * width;
-    s_.picks.resize(m);
-    s_.lane.resize(m);
-    s_.start.assign(static_cast<std::size_t>(n_) + 1, 0);
-    int* picks = s_.picks.data();
-    int* start = s_.start.data();
-    for (int l = 0; l < width; ++l) {
-      int* pl = picks + static_cast<long>(l) * k_;
-      sample(u + static_cast<long>(l) * k_, pl);
-      for (int j = 0; j < k_; ++j) ++start[pl[j] + 1];
+  // Without replacement: the k distinct terms a partial Fisher-Yates shuffle of the identity draws from the
+  // lane's k uniforms, each passed to mark(i). The entry at j is never read after step j, so it is not written;
+  // the pool is then restored by storing back their own index at the swap targets, the only entries written
+  // (O(k), no reads).
+  template <class Mark>
+  void sample_set(const double* u, Mark&& mark) {
+    // k and n in locals: the stores through int pointers below could otherwise alias the members, which the
+    // compiler would then reload at every step (and not vectorize the first loop).
+    const int k = k_, n = n_;
+    int* pool = s_.pool.data();
+    int* swaps = s_.swaps.data();
+    for (int j = 0; j < k; ++j) swaps[j] = j + std::min(static_cast<int>(u[j] * (n - j)), n - j - 1);
+    for (int j = 0; j < k; ++j) {
+      const int r = swaps[j];
+      const int b = pool[r];
+      pool[r] = pool[j];
+      mark(b);
     }
-    for (int i = 0; i < n_; ++i) start[i + 1] += start[i];
-    s_.fill.assign(start, start + n_);
-    int* fill = s_.fill.data();
+    for (int j = 0; j < k; ++j) pool[swaps[j]] = swaps[j];
+  }
+
+  // The block's draws grouped by term (TermBatch), from each lane's k uniforms: a bit per (term, lane), read out
+  // term by term (lanes in increasing order), when the draws are distinct and not too sparse (the read-out passes
+  // over n width / 64 words); else a counting sort (the same grouping).
+  TermBatch draw(const double* u, int width) {
+    const int n = n_, k = k_;  // locals: see sample_set
+    const std::size_t m = static_cast<std::size_t>(k) * width;
+    s_.lane.resize(m);
+    s_.start.resize(static_cast<std::size_t>(n) + 1);
+    int* start = s_.start.data();
     int* lane = s_.lane.data();
-    for (int l = 0; l < width; ++l)
-      for (int j = 0; j < k_; ++j) lane[fill[picks[static_cast<long>(l) * k_ + j]]++] = l;
+    if (!replace_ && 4L * k * width >= n) {
+      // Lane l's terms i are bit l % 64 of mask[i * words + l / 64]; the mask is all zero between draws (each
+      // word is cleared as it is read out).
+      const int words = (width + 63) / 64;
+      s_.mask.resize(std::max(s_.mask.size(), static_cast<std::size_t>(n) * words), 0);
+      std::uint64_t* mask = s_.mask.data();
+      for (int l = 0; l < width; ++l) {
+        std::uint64_t* col = mask + l / 64;
+        const std::uint64_t bit = std::uint64_t{1} << (l % 64);
+        sample_set(u + static_cast<long>(l) * k, [col, bit, words](int i) { col[static_cast<long>(i) * words] |= bit; });
+      }
+      int e = 0;
+      for (int i = 0; i < n; ++i) {
+        start[i] = e;
+        for (int w = 0; w < words; ++w) {
+          std::uint64_t& word = mask[static_cast<long>(i) * words + w];
+          for (std::uint64_t bits = word; bits != 0; bits &= bits - 1) lane[e++] = 64 * w + __builtin_ctzll(bits);
+          word = 0;
+        }
+      }
+      start[n] = e;
+    } else {
+      s_.picks.resize(m);
+      std::fill(start, start + n + 1, 0);
+      int* picks = s_.picks.data();
+      for (int l = 0; l < width; ++l) {
+        int* pl = picks + static_cast<long>(l) * k;
+        if (replace_) {
+          sample(u + static_cast<long>(l) * k, pl);
+        } else {
+          int* out = pl;
+          sample_set(u + static_cast<long>(l) * k, [&out](int i) { *out++ = i; });
+        }
+        for (int j = 0; j < k; ++j) ++start[pl[j] + 1];
+      }
+      for (int i = 0; i < n; ++i) start[i + 1] += start[i];
+      s_.fill.assign(start, start + n);
+      int* fill = s_.fill.data();
+      for (int l = 0; l < width; ++l)
+        for (int j = 0; j < k; ++j) lane[fill[picks[static_cast<long>(l) * k + j]]++] = l;
+    }
     TermBatch b;
-    b.n_terms = n_;
-    b.k = k_;
+    b.n_terms = n;
+    b.k = k;
     b.width = width;
     b.start = start;
     b.lane = lane;
@@ -133,6 +173,7 @@ class TermSampler {
   struct Scratch {
     std::vector<double> cumulative, weight;
     std::vector<int> guide, pool, swaps, picks, lane, start, fill;
+    std::vector<std::uint64_t> mask;
   };
   // One scratch per thread: a sampler is made per block-step. The pool is the identity of at least n indices,
   // left as found after each draw (filling an n-long pool per draw would cost O(n) where a draw costs O(k)).

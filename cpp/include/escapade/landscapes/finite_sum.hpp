@@ -17,7 +17,7 @@ inline bool check_weights(const Vector& p, long n = -1) {
   return (p.array() == p[0]).all();
 }
 
-// The terms a block of lanes drew in one step, grouped by term (a counting sort, O(n + width k)): the entries
+// The terms a block of lanes drew in one step, grouped by term (O(n + width k)): the entries
 // start[i] .. start[i + 1] - 1 of `lane` are the lanes that drew term i, in increasing lane order, a lane as often
 // as it drew the term. Read term by term in increasing i, every lane meets its terms in increasing index order,
 // the order in which a lane's minibatch gradient is summed. weight: per term, the factor of its gradient (n p_i

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "escapade/kernels.hpp"
 #include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
@@ -49,9 +51,65 @@ class QuadraticCircleSum final : public FiniteSum {
     g[0] += gi[0];
     g[1] += gi[1];
   }
-  // Term by term: a term's data is read once per block for all the lanes that drew it (same bits).
+  // The block kernel: term by term, the lanes that drew the term 8 at a time in vectors (the last fewer than 8 one
+  // by one), every branch of term()
+  // evaluated for all 8 and the lane's own picked by comparisons (no data-dependent jumps), each with term()'s
+  // expressions in term()'s order (sqrt and division are correctly rounded in vectors too): the bits of the
+  // scalar terms in increasing order.
   void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
-    add_batch_by_term(*this, b, x, g);
+    using V = detail::Vec8;
+    using M = decltype(V{} < V{});  // lane masks: all ones where true
+    auto pick = [](M m, V a, V c) { return m ? a : c; };
+    for (int i = 0; i < b.n_terms; ++i) {
+      const double q1 = q1_[i], q2 = q2_[i], q3 = q3_[i], c1 = c1_[i], c2 = c2_[i], c3 = c3_[i], c4 = c4_[i];
+      const double w = c3 - c2;
+      int e0 = b.start[i];
+      for (; e0 + 8 <= b.start[i + 1]; e0 += 8) {
+        V x1, x2;
+        for (int t = 0; t < 8; ++t) {
+          const long o = 2L * b.lane[e0 + t];
+          x1[t] = x[o];
+          x2[t] = x[o + 1];
+        }
+        const V u = x2 - q2 * (x1 * x1) - q3;
+        const V gq = q1 * (u * u);
+        V r;
+        const V r2 = x1 * x1 + x2 * x2;
+        for (int t = 0; t < 8; ++t) r[t] = std::sqrt(r2[t]);
+        const V sv = (r - c2) / w;
+        const M inner = r <= c2, outer = r >= c3, mid = ~(inner | outer);
+        const V hmid = c4 + c1 * (sv * sv * sv) * (6.0 * sv * sv - 15.0 * sv + 10.0);
+        const V hc = pick(inner, V{} + c4, pick(outer, V{} + (c4 + c1), hmid));
+        const V dhmid = c1 * 30.0 * (sv * sv) * ((sv - 1.0) * (sv - 1.0)) / w;
+        const V dh = pick(mid, dhmid, V{});
+        const M quad = gq <= hc, flat = dh == 0.0;
+        const V g0 = pick(quad, -4.0 * q1 * q2 * x1 * u, pick(flat, V{}, dh * x1 / r));
+        const V g1 = pick(quad, 2.0 * q1 * u, pick(flat, V{}, dh * x2 / r));
+        for (int t = 0; t < 8; ++t) {
+          double* gl = g + 2L * b.lane[e0 + t];
+          if (!b.weight) {
+            gl[0] += g0[t];
+            gl[1] += g1[t];
+          } else {
+            const double wi = b.weight[i];
+            gl[0] += wi * (0.0 + g0[t]);
+            gl[1] += wi * (0.0 + g1[t]);
+          }
+        }
+      }
+      for (; e0 < b.start[i + 1]; ++e0) {  // the last lanes of the term one by one (a vector would be mostly idle)
+        const long o = 2L * b.lane[e0];
+        double gi[2];
+        term(i, x + o, gi, nullptr);
+        if (!b.weight) {
+          g[o] += gi[0];
+          g[o + 1] += gi[1];
+        } else {
+          g[o] += b.weight[i] * (0.0 + gi[0]);
+          g[o + 1] += b.weight[i] * (0.0 + gi[1]);
+        }
+      }
+    }
   }
   void hessian(const double* x, double* H) const override {
     double h[4];

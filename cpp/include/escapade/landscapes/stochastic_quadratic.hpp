@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "escapade/kernels.hpp"
 #include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
@@ -25,6 +27,18 @@ class StochasticQuadratic final : public FiniteSum {
     require(r_.rows() == d && r_.cols() == n && r_.allFinite(), "r", std::to_string(r_.rows()) + "x" + std::to_string(r_.cols()),
             "finite, one vector of length d per term");
     uniform_ = check_weights(p_, n);
+    // Per term, the last d mod 8 rows of r_i and of each column of Q_i, padded with zeros to 8.
+    const int d8 = static_cast<int>(d) / 8 * 8;
+    if (d8 < d) {
+      tail_ = Vector::Zero(static_cast<long>(n) * (d + 1) * 8);
+      for (int i = 0; i < n; ++i) {
+        double* t = tail_.data() + static_cast<long>(i) * (d + 1) * 8;
+        for (long j = d8; j < d; ++j) {
+          t[j - d8] = r_(j, i);
+          for (long k = 0; k < d; ++k) t[8 * (k + 1) + j - d8] = Q_[i](j, k);
+        }
+      }
+    }
   }
   int dim() const override { return static_cast<int>(Q_[0].rows()); }
   std::string name() const override { return "StochasticQuadratic"; }
@@ -46,9 +60,42 @@ class StochasticQuadratic final : public FiniteSum {
       g[j] += s;
     }
   }
-  // Term by term: a term's data is read once per block for all the lanes that drew it (same bits).
+  // The block kernel: term by term, each term's Q_i and r_i applied to every lane that drew it, rows 8 at a time
+  // (the last d mod 8 from a copy padded with zero rows): s = r_i + Q_i(:, 0) x_0 + Q_i(:, 1) x_1 + ... in increasing k, per row the sum
+  // add_term_gradient forms, so the bits are those of the scalar terms in increasing order.
   void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
-    add_batch_by_term(*this, b, x, g);
+    using detail::Vec8;
+    using detail::load8;
+    const int d = dim(), d8 = d / 8 * 8;
+    thread_local std::vector<double> buf;
+    buf.resize(static_cast<std::size_t>(d8) + 8);
+    double* s = buf.data();
+    for (int i = 0; i < b.n_terms; ++i) {
+      const double* Q = Q_[i].data();  // column-major: Q(j, k) at k d + j
+      const double* r = r_.col(i).data();
+      for (int e = b.start[i]; e < b.start[i + 1]; ++e) {
+        const long o = static_cast<long>(b.lane[e]) * d;
+        const double* xl = x + o;
+        double* gl = g + o;
+        for (int j0 = 0; j0 < d8; j0 += 8) {
+          Vec8 acc = load8(r + j0);
+          for (int k = 0; k < d; ++k) acc = acc + load8(Q + static_cast<long>(k) * d + j0) * xl[k];
+          std::memcpy(s + j0, &acc, sizeof acc);
+        }
+        if (d8 < d) {
+          const double* t = tail_.data() + static_cast<long>(i) * (d + 1) * 8;
+          Vec8 acc = load8(t);
+          for (int k = 0; k < d; ++k) acc = acc + load8(t + 8 * (k + 1)) * xl[k];
+          std::memcpy(s + d8, &acc, sizeof acc);
+        }
+        if (!b.weight) {
+          for (int j = 0; j < d; ++j) gl[j] += s[j];
+        } else {
+          const double w = b.weight[i];
+          for (int j = 0; j < d; ++j) gl[j] += w * (0.0 + s[j]);
+        }
+      }
+    }
   }
   void hessian(const double*, double* H) const override {
     Eigen::Map<Matrix> out(H, dim(), dim());
@@ -59,6 +106,7 @@ class StochasticQuadratic final : public FiniteSum {
  private:
   std::vector<Matrix> Q_;
   Matrix r_;
+  Vector tail_;  // add_batch_gradients' padded copy of the rows past the last multiple of 8
   Vector p_;
   bool uniform_ = false;
 };
