@@ -47,13 +47,14 @@ inline Vec8 load8(const double* p) {
 
 typedef double Vec4 __attribute__((vector_size(32)));
 
-// Rows [i0, i0 + w V) of C[:, l0 .. l0 + NL) = A B, w = the vector width Vec holds (8 or 4 doubles); rows past m
-// are computed (from A's zero padding) but not stored.
-template <class Vec, int V, int NL>
+// Rows [i0, i0 + w V) of C[:, l0 .. l0 + NL) = A B, w = the vector width Vec holds (8 or 4 doubles), handed to
+// out_op (StoreProduct: stored as they are); rows past m are computed (from A's zero padding) but not stored.
+template <class Vec, int V, int NL, class Out>
 inline void matmul_tile(const double* __restrict A, int lda, int m, int K, const double* __restrict B,
-                        double* __restrict C, int i0, int l0) {
+                        double* __restrict C, int i0, int l0, const Out& out_op) {
   constexpr int w = static_cast<int>(sizeof(Vec) / sizeof(double));
   Vec acc[NL][V];
+  for (int l = 0; l < NL; ++l) out_op.prefetch(static_cast<long>(l0 + l) * m + i0, w * V);
   for (int l = 0; l < NL; ++l)
     for (int v = 0; v < V; ++v) acc[l][v] = Vec{} * 0.0;
   for (int k = 0; k < K; ++k) {
@@ -67,27 +68,91 @@ inline void matmul_tile(const double* __restrict A, int lda, int m, int K, const
   }
   const int h = m - i0 < w * V ? m - i0 : w * V;
   for (int l = 0; l < NL; ++l) {
-    double* c = C + static_cast<long>(l0 + l) * m + i0;
-    if (h == w * V) {  // a whole tile: a fixed-size copy, inlined as vector stores (not a call to memcpy)
-      std::memcpy(c, acc[l], sizeof(double) * w * V);
+    const long o = static_cast<long>(l0 + l) * m + i0;
+    if (h == w * V) {  // a whole tile: vector stores (not a call to memcpy)
+      for (int v = 0; v < V; ++v) out_op.store(acc[l][v], l0 + l, o + w * v, C);
       continue;
     }
     double out[w * V];
     std::memcpy(out, acc[l], sizeof out);
-    for (int i = 0; i < h; ++i) c[i] = out[i];
+    for (int i = 0; i < h; ++i) out_op.store1(out[i], l0 + l, o + i, C);
   }
 }
 
+// What a tile does with its entries: C[o] = the entry.
+struct StoreProduct {
+  template <class Vec>
+  void store(const Vec& v, int, long o, double* C) const {
+    std::memcpy(C + o, &v, sizeof v);
+  }
+  void store1(double v, int, long o, double* C) const { C[o] = v; }
+  void prefetch(long, int) const {}
+};
+
+// The Gaussian SGD step on the product's entries while they are in registers: C[o] = (x[o] - a_l g[o]) + b_l P[o]
+// for the entry P[o] of lane l's column, the bits of that expression evaluated after the product is stored.
+struct StepOnProduct {
+  const double *x, *g, *a, *b;
+  template <class Vec>
+  void store(const Vec& p, int l, long o, double* C) const {
+    Vec xv, gv;
+    std::memcpy(&xv, x + o, sizeof xv);
+    std::memcpy(&gv, g + o, sizeof gv);
+    const Vec r = (xv - a[l] * gv) + b[l] * p;
+    std::memcpy(C + o, &r, sizeof r);
+  }
+  void store1(double p, int l, long o, double* C) const { C[o] = (x[o] - a[l] * g[o]) + b[l] * p; }
+  // x and g of the tile's entries, fetched while the tile computes (the block's columns are past L1 by then).
+  void prefetch(long o, int n) const {
+    for (int i = 0; i < n; i += 8) {
+      __builtin_prefetch(x + o + i);
+      __builtin_prefetch(g + o + i);
+    }
+  }
+};
+
 // Rows in tiles of 16, then 8, and a last tile of 4 when at most 4 rows are left (m = 100: 96 + 4, not 96 + 8).
-template <int NL>
-inline void matmul_lanes(const double* A, int lda, int m, int K, const double* B, double* C, int l0) {
+template <int NL, class Out>
+inline void matmul_lanes(const double* A, int lda, int m, int K, const double* B, double* C, int l0,
+                         const Out& out) {
   int i0 = 0;
-  for (; i0 + 16 <= lda; i0 += 16) matmul_tile<Vec8, 2, NL>(A, lda, m, K, B, C, i0, l0);
+  for (; i0 + 16 <= lda; i0 += 16) matmul_tile<Vec8, 2, NL>(A, lda, m, K, B, C, i0, l0, out);
   if (i0 < lda) {
     if (m - i0 <= 4)
-      matmul_tile<Vec4, 1, NL>(A, lda, m, K, B, C, i0, l0);
+      matmul_tile<Vec4, 1, NL>(A, lda, m, K, B, C, i0, l0, out);
     else
-      matmul_tile<Vec8, 1, NL>(A, lda, m, K, B, C, i0, l0);
+      matmul_tile<Vec8, 1, NL>(A, lda, m, K, B, C, i0, l0, out);
+  }
+}
+
+template <class Out>
+inline void matmul_blocks(const PaddedMatrix& A, const double* B, int width, double* C, const Out& out) {
+  int l0 = 0;
+  for (; l0 + 12 <= width; l0 += 12) matmul_lanes<12>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
+  for (; l0 + 4 <= width; l0 += 4) matmul_lanes<4>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
+  for (; l0 < width; ++l0) matmul_lanes<1>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
+}
+
+// Eight lanes' runs of eight doubles (lane q's at p + q * stride) turned into eight vectors over the lanes:
+// col[j][q] = p[q * stride + j]. Three rounds of two-source shuffles (24 in all), each value moved, not computed.
+inline void transpose8(const double* p, long stride, Vec8 col[8]) {
+  typedef long long Idx8 __attribute__((vector_size(64)));
+  Vec8 r[8], t[8];
+  for (int q = 0; q < 8; ++q) r[q] = load8(p + q * stride);
+  for (int q = 0; q < 8; q += 2) {
+    t[q] = __builtin_shuffle(r[q], r[q + 1], Idx8{0, 8, 2, 10, 4, 12, 6, 14});
+    t[q + 1] = __builtin_shuffle(r[q], r[q + 1], Idx8{1, 9, 3, 11, 5, 13, 7, 15});
+  }
+  for (int g = 0; g < 8; g += 4) {  // r[g..g+3] -> columns (0, 4), (2, 6), (1, 5), (3, 7) of rows g..g+3
+    r[g] = __builtin_shuffle(t[g], t[g + 2], Idx8{0, 1, 8, 9, 4, 5, 12, 13});
+    r[g + 1] = __builtin_shuffle(t[g], t[g + 2], Idx8{2, 3, 10, 11, 6, 7, 14, 15});
+    r[g + 2] = __builtin_shuffle(t[g + 1], t[g + 3], Idx8{0, 1, 8, 9, 4, 5, 12, 13});
+    r[g + 3] = __builtin_shuffle(t[g + 1], t[g + 3], Idx8{2, 3, 10, 11, 6, 7, 14, 15});
+  }
+  const int first[4] = {0, 2, 1, 3};  // the column held in the low half of r[g], r[g + 1], r[g + 2], r[g + 3]
+  for (int h = 0; h < 4; ++h) {
+    col[first[h]] = __builtin_shuffle(r[h], r[h + 4], Idx8{0, 1, 2, 3, 8, 9, 10, 11});
+    col[first[h] + 4] = __builtin_shuffle(r[h], r[h + 4], Idx8{4, 5, 6, 7, 12, 13, 14, 15});
   }
 }
 
@@ -99,10 +164,15 @@ inline void matmul_lanes(const double* A, int lda, int m, int K, const double* B
 // Lanes go 12 at a time (a 16-row tile of A meets 12 lanes' columns: 24 accumulators, 2 loads of A and 12
 // broadcasts per 48 floating-point operations), then 4 at a time, then one by one.
 inline void fixed_order_matmul(const PaddedMatrix& A, const double* B, int width, double* C) {
-  int l0 = 0;
-  for (; l0 + 12 <= width; l0 += 12) detail::matmul_lanes<12>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0);
-  for (; l0 + 4 <= width; l0 += 4) detail::matmul_lanes<4>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0);
-  for (; l0 < width; ++l0) detail::matmul_lanes<1>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0);
+  detail::matmul_blocks(A, B, width, C, detail::StoreProduct{});
+}
+
+// x_next[:, l] = (x[:, l] - a[l] g[:, l]) + b[l] (A B)[:, l], the product's entries (fixed_order_matmul's bits)
+// used while still in registers: one pass over the block instead of the product's store and a second pass.
+// x_next must not overlap B, x or g.
+inline void fixed_order_matmul_step(const PaddedMatrix& A, const double* B, int width, const double* x,
+                                    const double* g, const double* a, const double* b, double* x_next) {
+  detail::matmul_blocks(A, B, width, x_next, detail::StepOnProduct{x, g, a, b});
 }
 
 }  // namespace escapade

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <vector>
 
 #include "escapade/dynamics/discrete_map.hpp"
 #include "escapade/perturbations/gradient_noise.hpp"
@@ -29,20 +30,21 @@ class GaussianSGD final : public DiscreteMap {
   int noise_dim(int d) const override { return noise_.noise_dim(d); }
   int noise_dim_on(const Landscape& f) const override { return noise_.noise_dim_on(f); }
   void advance(const Landscape& f, const StepInput& in, const StepOutput& out) const override {
-    const int d = f.dim(), width = in.width;
+    const int width = in.width;
     const double* x = in.x;
     const std::uint64_t* step = in.step;
     double *g = out.g, *x_next = out.x;
     f.gradient(x, g, width);
-    noise_.apply(f, x, g, in.z, width, x_next);  // x_next = R z, then the step in place
+    // x_next = (x - eta g) + (eta / sqrt(B)) R z, with R z's entries still in registers where R is fixed.
     const double inv_sqrt_b = 1.0 / std::sqrt(B_);
+    thread_local std::vector<double> eta, scale;
+    eta.resize(static_cast<std::size_t>(width));
+    scale.resize(static_cast<std::size_t>(width));
     for (int l = 0; l < width; ++l) {
-      const double eta = lr_(step[l]);
-      for (int i = 0; i < d; ++i) {
-        const long o = static_cast<long>(l) * d + i;
-        x_next[o] = (x[o] - eta * g[o]) + (eta * inv_sqrt_b) * x_next[o];
-      }
+      eta[l] = lr_(step[l]);
+      scale[l] = eta[l] * inv_sqrt_b;
     }
+    noise_.apply_step(f, x, g, in.z, width, eta.data(), scale.data(), x_next);
   }
 
  private:

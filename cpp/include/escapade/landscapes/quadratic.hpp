@@ -46,6 +46,8 @@ class Quadratic final : public Landscape {
     fixed_order_matmul(Hp_, y.data(), width, g);
   }
   void hessian(const double*, double* H) const override { Eigen::Map<Matrix>(H, dim(), dim()) = H_; }
+  // A lane's gradient is a d x d product, moving a lane d numbers: from d = 8 on, finished lanes are packed away.
+  bool keep_blocks_dense() const override { return dim() >= 8; }
 
  private:
   Matrix H_;

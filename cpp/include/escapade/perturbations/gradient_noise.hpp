@@ -87,6 +87,26 @@ class GradientNoise {
     }
   }
 
+  // The Gaussian SGD step x_next[:, l] = (x[:, l] - a[l] g[:, l]) + b[l] R(x_l) z_l (a[l] = eta, b[l] =
+  // eta / sqrt(B)) with the bits of apply followed by that expression; a fixed dense R applies it to the
+  // product's entries while they are in registers (fixed_order_matmul_step).
+  void apply_step(const Landscape& f, const double* x, const double* g, const double* z, int width, const double* a,
+                  const double* b, double* x_next) const {
+    if (kind_ == Kind::Fixed && diagonal_.size() == 0) {
+      fixed_order_matmul_step(R_, z, width, x, g, a, b, x_next);
+      return;
+    }
+    apply(f, x, g, z, width, x_next);
+    const int d = f.dim();
+    for (int l = 0; l < width; ++l) {
+      const double al = a[l], bl = b[l];
+      for (int i = 0; i < d; ++i) {
+        const long o = static_cast<long>(l) * d + i;
+        x_next[o] = (x[o] - al * g[o]) + bl * x_next[o];
+      }
+    }
+  }
+
  private:
   // Lanes whose Hessian has the same bits share its square root (a quadratic's: one decomposition per block).
   static void hessian(const Landscape& f, const double* x, const double* z, int width, double* r) {
