@@ -1,0 +1,66 @@
+// The eigendecomposition of a small symmetric matrix by cyclic Jacobi rotations, in plain scalar arithmetic.
+//
+// Eigen's SelfAdjointEigenSolver and its matrix products call FMA intrinsics wherever the instruction set has them
+// (x86-64-v3 and up) whatever -ffp-contract says, and sum with the vector width of the level, so their last bits
+// depend on the CPU a portable build runs on. This routine uses only separate multiplies, adds, divides and square
+// roots in a fixed order (IEEE operations, no libm, contraction off), so it gives the same bits at every level and
+// in a -march=native build.
+#pragma once
+
+#include <cmath>
+
+namespace escapade {
+
+// A (d x d, column-major, symmetric, overwritten) = V diag(w) V^T: on return the diagonal of `a` holds w and the
+// columns of `v` (d x d, column-major) the orthonormal eigenvectors, in no particular order. Rotations follow the
+// classical cyclic Jacobi method (Golub and Van Loan, Matrix Computations, 8.5): each zeroes one off-diagonal pair,
+// a sweep visits every pair once in row order; converged when a sweep finds every off-diagonal entry negligible
+// next to both diagonal entries it couples (quadratic convergence: a handful of sweeps at double precision).
+inline void jacobi_eigen(double* a, double* v, int d) {
+  const auto at = [d](double* m, int i, int j) -> double& { return m[i + static_cast<long>(j) * d]; };
+  for (int j = 0; j < d; ++j)
+    for (int i = 0; i < d; ++i) at(v, i, j) = i == j ? 1.0 : 0.0;
+  for (int sweep = 0; sweep < 64; ++sweep) {
+    bool rotated = false;
+    for (int p = 0; p < d - 1; ++p) {
+      for (int q = p + 1; q < d; ++q) {
+        const double apq = at(a, p, q);
+        if (apq == 0.0) continue;
+        const double app = at(a, p, p), aqq = at(a, q, q), g = 100.0 * std::abs(apq);
+        if (std::abs(app) + g == std::abs(app) && std::abs(aqq) + g == std::abs(aqq)) {
+          at(a, p, q) = at(a, q, p) = 0.0;  // below the last bit of both diagonal entries
+          continue;
+        }
+        rotated = true;
+        // t = tan of the rotation angle, the smaller root of t^2 + 2 theta t - 1 = 0, theta = (aqq - app) / (2 apq).
+        const double h = aqq - app;
+        double t;
+        if (std::abs(h) + g == std::abs(h)) {
+          t = apq / h;  // theta^2 would overflow: t = 1 / (2 theta)
+        } else {
+          const double theta = 0.5 * h / apq;
+          t = 1.0 / (std::abs(theta) + std::sqrt(theta * theta + 1.0));
+          if (theta < 0.0) t = -t;
+        }
+        const double c = 1.0 / std::sqrt(t * t + 1.0), s = t * c;
+        for (int r = 0; r < d; ++r) {
+          if (r == p || r == q) continue;
+          const double arp = at(a, r, p), arq = at(a, r, q);
+          at(a, r, p) = at(a, p, r) = c * arp - s * arq;
+          at(a, r, q) = at(a, q, r) = s * arp + c * arq;
+        }
+        at(a, p, p) = app - t * apq;
+        at(a, q, q) = aqq + t * apq;
+        at(a, p, q) = at(a, q, p) = 0.0;
+        for (int r = 0; r < d; ++r) {
+          const double vrp = at(v, r, p), vrq = at(v, r, q);
+          at(v, r, p) = c * vrp - s * vrq;
+          at(v, r, q) = s * vrp + c * vrq;
+        }
+      }
+    }
+    if (!rotated) return;
+  }
+}
+
+}  // namespace escapade
