@@ -93,7 +93,13 @@ class MLP final : public FiniteSum {
         }
         J(o, ob2 + o) = 1.0;
       }
-      out.noalias() += J.transpose() * J;
+      // J^T J, each entry summed over the outputs in order (the same bits at every instruction-set level).
+      for (int c = 0; c < P; ++c)
+        for (int r = 0; r < P; ++r) {
+          double a = 0.0;
+          for (int o = 0; o < m; ++o) a += J(o, r) * J(o, c);
+          out(r, c) += a;
+        }
       for (int k = 0; k < h; ++k) {
         const double d1 = 1.0 - s.a[k] * s.a[k], d2 = -2.0 * s.a[k] * d1;
         double back = 0;
