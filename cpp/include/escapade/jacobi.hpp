@@ -124,6 +124,16 @@ inline void plain_at_b(const double* A, const double* B, double* C, int n, int p
     }
 }
 
+// C = A A^T for A (n x k), column-major, C (n x n), each entry summed over k in index order (exactly symmetric).
+inline void plain_a_at(const double* A, double* C, int n, int k) {
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) {
+      double s = 0.0;
+      for (int r = 0; r < k; ++r) s += A[i + static_cast<long>(r) * n] * A[j + static_cast<long>(r) * n];
+      C[i + static_cast<long>(j) * n] = s;
+    }
+}
+
 // C = A B for A (n x m) and B (m x q), column-major, C (n x q), each entry summed over m in index order.
 inline void plain_a_b(const double* A, const double* B, double* C, int n, int m, int q) {
   for (int j = 0; j < q; ++j)
