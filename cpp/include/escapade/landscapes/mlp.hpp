@@ -42,7 +42,9 @@ class MLP final : public FiniteSum {
       forward(i, th, s);
       for (int o = 0; o < n_outputs(); ++o) f += 0.5 * s.e[o] * s.e[o];
     }
-    return f / n_terms() + 0.5 * l2_ * Eigen::Map<const Vector>(th, dim()).squaredNorm();
+    double sq = 0;
+    for (int k = 0; k < dim(); ++k) sq += th[k] * th[k];  // in index order, whatever the instruction set
+    return f / n_terms() + 0.5 * l2_ * sq;
   }
 
   void add_term_gradient(int i, const double* th, double* g) const override {
