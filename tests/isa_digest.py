@@ -104,6 +104,8 @@ def cases() -> dict[str, str]:
         "adagrad_full_6d": run(quad6, esc.AdaGrad(0.3, matrix="full"), x0=start6, stop=ball6, t_max=20.0),
         "langevin_dense_S_ellipsoid_6d": run(quad6, esc.Langevin(eps=0.5, S=B6, dt=1e-2), x0=start6,
                                              stop=esc.Ellipsoid([0.0] * 6, H6), t_max=30.0),
+        "langevin_dense_S_ball_6d": run(quad6, esc.Langevin(eps=0.5, S=B6, dt=1e-2), x0=start6, stop=ball6,
+                                        t_max=30.0),
         "langevin_hessian_noise_6d": run(quad6, esc.Langevin(S="hessian", eps=0.6, dt=1e-2), x0=start6,
                                          stop=ball6, t_max=30.0),
         "gaussian_sgd_hessian_6d": run(quad6, esc.GaussianSGD(0.05, 1.0, "hessian"), x0=start6, stop=ball6,
