@@ -31,7 +31,9 @@ __all__ = ["simulate"]
 # replacement on a finite sum with non-uniform weights draw k distinct terms uniformly and weight term i by n p_i
 # (an unbiased minibatch gradient; 2 drew them successively from the weights left, biased). 4: AdaGrad(matrix="full")
 # applies G^{-1/2} through a Jacobi eigendecomposition in plain arithmetic, the same bits on every instruction set
-# (3 used Eigen's solver, whose last bits depended on FMA); every other result keeps its bits.
+# (3 used Eigen's solver, whose last bits depended on FMA); so do the Hessian's square root (S/C = "hessian"), the
+# MLP's Hessian, the scores' M z and an Ellipsoid's (or a Ball's) eigendecomposition and noise frame; every other
+# result keeps its bits.
 SEMANTICS = 4
 
 
