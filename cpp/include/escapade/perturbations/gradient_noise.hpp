@@ -21,16 +21,17 @@
 
 namespace escapade {
 
-// R = V max(w, 0)^{1/2} V^T for a symmetric S = V diag(w) V^T (S's two triangles averaged), by Jacobi rotations
-// and sums in index order in plain arithmetic (jacobi.hpp): the same bits at every instruction-set level.
+// R = V max(w, 0)^{1/2} V^T for a symmetric S = V diag(w) V^T (S's two triangles averaged), by Householder
+// tridiagonalization and implicit QL (a Hessian changes at every step: cheaper than Jacobi sweeps) and sums in
+// index order, in plain arithmetic (jacobi.hpp): the same bits at every instruction-set level.
 inline Matrix psd_sqrt(const Matrix& S) {
   const int d = static_cast<int>(S.rows());
   Matrix a(d, d), v(d, d), R(d, d);
   for (int j = 0; j < d; ++j)
     for (int i = 0; i < d; ++i) a(i, j) = 0.5 * S(i, j) + 0.5 * S(j, i);
-  jacobi_eigen(a.data(), v.data(), d);
-  std::vector<double> root(static_cast<std::size_t>(d));
-  for (int k = 0; k < d; ++k) root[k] = a(k, k) > 0.0 ? std::sqrt(a(k, k)) : 0.0;
+  std::vector<double> w(static_cast<std::size_t>(d)), root(static_cast<std::size_t>(d));
+  ql_eigen(a.data(), v.data(), w.data(), d);
+  for (int k = 0; k < d; ++k) root[k] = w[k] > 0.0 ? std::sqrt(w[k]) : 0.0;
   for (int j = 0; j < d; ++j)
     for (int i = j; i < d; ++i) {
       double s = 0.0;
