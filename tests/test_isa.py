@@ -96,6 +96,22 @@ def test_hessian_noise_root_is_numpys_psd_square_root():
     np.testing.assert_allclose(final, x, rtol=1e-12, atol=1e-13)
 
 
+def test_hessian_noise_root_with_repeated_eigenvalues_in_30_dimensions():
+    # Repeated eigenvalues (a multiple root's eigenvectors are not unique, its root is) and negative ones.
+    rng = np.random.default_rng(30)
+    q, _ = np.linalg.qr(rng.normal(size=(30, 30)))
+    lam = np.repeat([3.0, 2.0, 0.5, -1.0, -0.25], 6)
+    H = (q * lam) @ q.T
+    R = (q * np.sqrt(np.clip(lam, 0.0, None))) @ q.T
+    lr, B = 0.01, 1.0
+    x0 = 0.1 * rng.normal(size=(16, 30))
+    res = esc.simulate(esc.Quadratic(H), esc.GaussianSGD(lr=lr, batch_size=B, C="hessian"), x0=x0, max_steps=1,
+                       seed=7, record_paths=16)
+    z, _ = _core.step_draws(7, np.arange(16, dtype=np.uint64), 0, 30)
+    final = np.array([xs[-1] for _, xs in res.trajectories])
+    np.testing.assert_allclose(final, x0 - lr * x0 @ H + lr * z @ R, rtol=1e-12, atol=1e-13)
+
+
 def _mlp_hessian(X: np.ndarray, y: np.ndarray, h: int, l2: float, th: np.ndarray) -> np.ndarray:
     # (1/n) sum_i (J_i^T J_i + e_i Hess yhat_i) + l2 I for one output; theta = (W1 (h x p, by rows), b1, W2, b2).
     n, p = X.shape
