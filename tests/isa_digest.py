@@ -91,6 +91,40 @@ def cases() -> dict[str, str]:
         "restart_poisson": run(well, esc.Restart(esc.Langevin(temperature=0.2, dt=1e-2), rate=0.5), x0=[-1.0],
                                stop=half, t_max=50.0),
     }
+    # Dense d = 6 matrices, wider than a vector register at every level (a diagonal or 3 x 3 matrix can hide a
+    # change of summation order or an FMA): every place where the core multiplies, factors or decomposes a matrix.
+    A6 = rng.normal(size=(6, 6))
+    H6 = A6 @ A6.T / 6 + 0.5 * np.eye(6)
+    B6 = np.eye(6) + 0.3 * rng.normal(size=(6, 6))
+    quad6 = esc.Quadratic(H6, center=0.1 * rng.normal(size=6))
+    start6 = esc.Gaussian(np.zeros(6), 0.02 * (np.eye(6) + 0.5 * np.ones((6, 6))))
+    ball6 = esc.Ball(center=[0.0] * 6, radius=1.5)
+    A2, b2 = rng.normal(size=(2, 6)), np.array([0.1, -0.2])
+    out.update({
+        "adagrad_full_6d": run(quad6, esc.AdaGrad(0.3, matrix="full"), x0=start6, stop=ball6, t_max=20.0),
+        "langevin_dense_S_ellipsoid_6d": run(quad6, esc.Langevin(eps=0.5, S=B6, dt=1e-2), x0=start6,
+                                             stop=esc.Ellipsoid([0.0] * 6, H6), t_max=30.0),
+        "langevin_dense_S_ball_6d": run(quad6, esc.Langevin(eps=0.5, S=B6, dt=1e-2), x0=start6, stop=ball6,
+                                        t_max=30.0),
+        "langevin_hessian_noise_6d": run(quad6, esc.Langevin(S="hessian", eps=0.6, dt=1e-2), x0=start6,
+                                         stop=ball6, t_max=30.0),
+        "gaussian_sgd_hessian_6d": run(quad6, esc.GaussianSGD(0.05, 1.0, "hessian"), x0=start6, stop=ball6,
+                                       t_max=100.0),
+        "gaussian_sgd_hessian_mlp": run(esc.MLP(X, y, 3), esc.GaussianSGD(0.05, 20.0, "hessian"),
+                                        x0=esc.UniformBox([-0.5] * 16, [0.5] * 16), stop=esc.Ball([0.0] * 16, 6.0),
+                                        t_max=20.0, n_paths=32),
+        "perturbed_gd_6d": run(quad6, esc.PerturbedGD(0.1, radius=0.05, g_thres=0.05, f_thres=1e-4, t_thres=5),
+                               x0=start6, stop=ball6, target=esc.Ball([0.0] * 6, 1e-3), t_max=300.0),
+        "flow_affine_6d": run(quad6, esc.ConstrainedFlow(esc.Affine(A2, b2), dt=1e-2, method="euler", noise=0.3),
+                              x0=np.linalg.lstsq(A2, b2, rcond=None)[0], stop=ball6, t_max=20.0, n_paths=64),
+    })
+    scored6 = esc.simulate(quad6, esc.Langevin(eps=0.5, S=B6, dt=1e-2), x0=start6, stop=ball6, t_max=20.0,
+                           n_paths=64, seed=3, threads=1, sensitivities=["dynamics.eps"])
+    out["langevin_dense_S_scores_6d"] = digest(scored6.score_sum, scored6.score_time)
+    sp6 = esc.splitting(quad6, esc.Langevin(eps=0.8, dt=1e-2), x0=[0.2, 0.0, 0.0, 0.0, 0.0, 0.0],
+                        reactant=esc.Ball([0.0] * 6, 0.1), product=esc.Outside(esc.Ellipsoid([0.0] * 6, H6)),
+                        score=esc.scores.Quadratic(H6, np.zeros(6)), n_replicas=20, n_runs=2, seed=5, threads=1)
+    out["splitting_quadratic_score_6d"] = digest(np.array([sp6.value]), np.array(sp6.interval))
     scored = esc.simulate(well, esc.Langevin(temperature=0.2, dt=1e-2), x0=[-1.0], stop=half, t_max=50.0,
                           n_paths=128, seed=3, threads=1, sensitivities=["dynamics.temperature", "landscape.height"])
     out["langevin_scores"] = digest(scored.score_sum, scored.score_time)

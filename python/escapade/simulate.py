@@ -29,8 +29,12 @@ __all__ = ["simulate"]
 # with the bridge test on is located inside its step (the bridge's crossing time, on the boundary), and so is an exit of
 # the fixed-step ConstrainedFlow methods without noise (on their interpolant). 3: SGDk and minibatch SGLD without
 # replacement on a finite sum with non-uniform weights draw k distinct terms uniformly and weight term i by n p_i
-# (an unbiased minibatch gradient; 2 drew them successively from the weights left, biased).
-SEMANTICS = 3
+# (an unbiased minibatch gradient; 2 drew them successively from the weights left, biased). 4: AdaGrad(matrix="full")
+# applies G^{-1/2} through a Jacobi eigendecomposition in plain arithmetic, the same bits on every instruction set
+# (3 used Eigen's solver, whose last bits depended on FMA); so do the Hessian's square root (S/C = "hessian"), the
+# MLP's Hessian, the scores' M z and an Ellipsoid's (or a Ball's) eigendecomposition and noise frame; every other
+# result keeps its bits.
+SEMANTICS = 4
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

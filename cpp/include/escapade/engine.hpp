@@ -374,10 +374,19 @@ class LaneBlock {
     const bool has_m = S.M.size() > 0;
     // M z per lane (d numbers), or z itself.
     const double* mz = z;
-    if (has_m) {
-      Eigen::Map<const Block> Z(z, k, w);
-      smz_.leftCols(w).noalias() = S.M * Z;
-      mz = smz_.data();
+    if (has_m) {  // each entry summed in index order: the same bits at every instruction-set level
+      const long dm = S.M.rows();
+      const double* __restrict m = S.M.data();
+      double* __restrict out = smz_.data();
+      for (int l = 0; l < w; ++l) {
+        const double* __restrict zl = z + static_cast<long>(l) * k;
+        for (long i = 0; i < dm; ++i) {
+          double a = 0.0;
+          for (int j = 0; j < k; ++j) a += m[i + j * dm] * zl[j];
+          out[static_cast<long>(l) * dm + i] = a;
+        }
+      }
+      mz = out;
     }
     // The common case (one-dimensional noise, gradient form only): one fused pass per parameter.
     if (d == 1 && k == 1 && !has_m && !S.any_noise() && !S.any_pair()) {

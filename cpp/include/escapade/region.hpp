@@ -22,9 +22,7 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Cholesky>
-#include <Eigen/Eigenvalues>
-
+#include "escapade/jacobi.hpp"
 #include "escapade/kernels.hpp"
 #include "escapade/mathfn.hpp"
 #include "escapade/perturbation.hpp"
@@ -101,7 +99,11 @@ inline double crossing_time(const CrossingPlane& c, double h, double z, double w
 inline double largest_variance(const Diffusion& D) {
   if (D.isotropic) return D.scalar;
   double top = 0;
-  for (long i = 0; i < D.Sigma.rows(); ++i) top = std::max(top, D.Sigma.row(i).cwiseAbs().sum());
+  for (long i = 0; i < D.Sigma.rows(); ++i) {
+    double row = std::abs(D.Sigma(i, 0));
+    for (long j = 1; j < D.Sigma.cols(); ++j) row += std::abs(D.Sigma(i, j));
+    top = std::max(top, row);
+  }
   return top;
 }
 
@@ -132,10 +134,12 @@ class NoiseFrame {
     if (!frame_ || frame_->sigma.rows() != D.Sigma.rows() || frame_->sigma != D.Sigma) {
       auto f = std::make_shared<Frame>();
       f->sigma = D.Sigma;
-      Eigen::LLT<Matrix> llt(D.Sigma);
-      if (llt.info() == Eigen::Success) {
-        const Matrix L = llt.matrixL();
-        Matrix L_inv = L.triangularView<Eigen::Lower>().solve(Matrix::Identity(L.rows(), L.cols()));
+      // Plain fixed-order arithmetic (jacobi.hpp), the same bits at every instruction-set level.
+      const int d = static_cast<int>(D.Sigma.rows());
+      Matrix L(d, d);
+      if (plain_cholesky(D.Sigma.data(), L.data(), d)) {
+        Matrix L_inv(d, d);
+        plain_lower_inverse(L.data(), L_inv.data(), d);
         if (L_inv.allFinite()) {
           try {
             f->region = build(L);
@@ -154,6 +158,18 @@ class NoiseFrame {
   mutable std::mutex mutex_;
   mutable std::shared_ptr<const Frame> frame_;
 };
+
+// y = L_inv (x - c) in the frame (L_inv lower triangular), each sum in index order.
+inline Vector frame_point(const NoiseFrame::Frame& frame, const double* x, const Vector& c) {
+  const long d = c.size();
+  Vector y(d);
+  for (long i = 0; i < d; ++i) {
+    double s = 0.0;
+    for (long j = 0; j <= i; ++j) s += frame.L_inv(i, j) * (x[j] - c[j]);
+    y[i] = s;
+  }
+  return y;
+}
 
 class Region {
  public:
@@ -498,15 +514,20 @@ class Ellipsoid final : public Region {
     require((matrix - matrix.transpose()).cwiseAbs().maxCoeff() <= 1e-12 * largest, "matrix",
             "a non-symmetric matrix", "symmetric");
     const Matrix A = 0.5 * matrix + 0.5 * matrix.transpose();  // halves first: no overflow near the largest double
-    Eigen::SelfAdjointEigenSolver<Matrix> eig(A);
-    require(eig.info() == Eigen::Success, "matrix", "a matrix whose eigen-decomposition failed", "symmetric");
-    const Vector lambda = eig.eigenvalues();  // ascending: the semi-axes come out descending
+    // A = Q diag(lambda) Q^T by Jacobi rotations in plain arithmetic (the same bits at every instruction-set
+    // level), on A scaled by its largest entry as Eigen's solver does: a diagonal A keeps the bits it had.
+    double scale = A.cwiseAbs().maxCoeff();
+    if (scale == 0.0) scale = 1.0;
+    Matrix a = A / scale;
+    Q_.resize(d, d);
+    Vector lambda(d);  // ascending: the semi-axes come out descending
+    jacobi_eigen_ascending(a.data(), Q_.data(), lambda.data(), static_cast<int>(d));
+    lambda *= scale;
     require(lambda[0] > 0, "matrix", "a matrix with smallest eigenvalue " + number(lambda[0]), "positive definite");
     // Semi-axes whose ratio exceeds 2^128 (about 3e38) would square beyond what the solver keeps exact.
     require(std::ilogb(lambda[d - 1]) - std::ilogb(lambda[0]) <= 2 * kMaxAxisRatioExponent, "matrix",
             "a matrix with eigenvalues " + number(lambda[0]) + " to " + number(lambda[d - 1]),
             "positive definite with a ratio of largest to smallest eigenvalue below 2^256 (about 1e77)");
-    Q_ = eig.eigenvectors();
     // Lengths are measured in units of 1/s_, a power of two: 1 unless the largest semi-axis is so small or large
     // (beyond about 1e+-77) that its square would under- or overflow, as for the Ball.
     s_ = extreme_scale(1.0 / std::sqrt(lambda[0]));
@@ -644,14 +665,16 @@ class Ellipsoid final : public Region {
   // The frame where D's noise is isotropic (NoiseFrame): there the ellipsoid is (W L)^T (W L), centred at 0.
   std::shared_ptr<const NoiseFrame::Frame> noise_frame(const Diffusion& D) const {
     return frame_.get(D, [this](const Matrix& L) {
-      const Matrix WL = W_ * L;
-      const Matrix A = WL.transpose() * WL;
+      const int d = dim();
+      Matrix WL(d, d), A(d, d);
+      plain_a_b(W_.data(), L.data(), WL.data(), d, d, d);
+      plain_at_b(WL.data(), WL.data(), A.data(), d, d, d);
       return std::make_shared<const Ellipsoid>(Vector::Zero(dim()), Matrix(0.5 * A + 0.5 * A.transpose()));
     });
   }
   // The signed distance (positive inside, units of 1/s_) of x from the ellipsoid's image in the noise's frame.
   double in_frame(const NoiseFrame::Frame& frame, const double* x) const {
-    const Vector y = frame.L_inv * (Eigen::Map<const Vector>(x, dim()) - c_);
+    const Vector y = frame_point(frame, x, c_);
     return frame.region->signed_distance(y.data()) * s_;
   }
   // z = W (x - c) (the point in the principal frame, in units of the semi-axes); returns q = |z|^2.
@@ -814,14 +837,16 @@ class Ellipsoid final : public Region {
 // L^T L / radius^2.
 inline std::shared_ptr<const NoiseFrame::Frame> Ball::noise_frame(const Diffusion& D) const {
   return frame_.get(D, [this](const Matrix& L) {
+    const int d = dim();
     const Matrix M = L / (r_ / s_);
-    const Matrix A = M.transpose() * M;
+    Matrix A(d, d);
+    plain_at_b(M.data(), M.data(), A.data(), d, d, d);
     return std::make_shared<const Ellipsoid>(Vector::Zero(dim()), Matrix(0.5 * A + 0.5 * A.transpose()));
   });
 }
 
 inline double Ball::in_frame(const NoiseFrame::Frame& frame, const double* x) const {
-  const Vector y = frame.L_inv * (Eigen::Map<const Vector>(x, dim()) - c_);
+  const Vector y = frame_point(frame, x, c_);
   return frame.region->signed_distance(y.data()) * s_;
 }
 

@@ -130,7 +130,13 @@ class QuadraticScore final : public Score {
     Vector e(d);
     for (int l = 0; l < width; ++l) {
       for (int i = 0; i < d; ++i) e[i] = x[static_cast<long>(l) * d + i] - c_[i];
-      out[l] = 0.5 * e.dot(M_ * e);
+      double q = 0;  // e^T M e in index order, whatever the instruction set
+      for (int i = 0; i < d; ++i) {
+        double me = 0;
+        for (int j = 0; j < d; ++j) me += M_(i, j) * e[j];
+        q += e[i] * me;
+      }
+      out[l] = 0.5 * q;
     }
   }
 

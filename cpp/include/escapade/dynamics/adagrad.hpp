@@ -1,9 +1,10 @@
 #pragma once
 
-#include <Eigen/Eigenvalues>
 #include <cmath>
+#include <vector>
 
 #include "escapade/dynamics/discrete_map.hpp"
+#include "escapade/jacobi.hpp"
 #include "escapade/validate.hpp"
 
 namespace escapade {
@@ -12,7 +13,8 @@ namespace escapade {
 //   full      Gamma_t = G_t^{-1/2},                      G_t = delta0^2 I + sum_{s<=t} g_s g_s^T  (d x d state)
 //   diagonal  Gamma_t = diag(delta0^2 + sum_{s<=t} g_s^2)^{-1/2}                                   (d state)
 //   norm      Gamma_t = (delta0^2 + sum_{s<=t} |g_s|^2)^{-1/2} I   (AdaNorm)                       (1 state)
-// The sums include the current gradient.
+// The sums include the current gradient. The full root is applied through G = V diag(w) V^T from cyclic Jacobi
+// rotations in plain arithmetic (jacobi.hpp), whose bits do not depend on the instruction set.
 class AdaGrad final : public DiscreteMap {
  public:
   enum class Mode { Full, Diagonal, Norm };
@@ -39,8 +41,8 @@ class AdaGrad final : public DiscreteMap {
     const std::uint64_t* step = in.step;
     double *g = out.g, *x_next = out.x, *s_next = out.state;
     f.gradient(x, g, width);
-    Eigen::SelfAdjointEigenSolver<Matrix> eig(d);
-    Vector step_dir(d);
+    std::vector<double> work(mode_ == Mode::Full ? 2 * static_cast<std::size_t>(n) + d : 0);
+    double *a = work.data(), *v = a + n, *y = v + n;
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
       const double* gl = g + o;
@@ -59,14 +61,22 @@ class AdaGrad final : public DiscreteMap {
         const double scale = eta / std::sqrt(sn[0]);
         for (int i = 0; i < d; ++i) x_next[o + i] = x[o + i] - scale * gl[i];
       } else {
-        Eigen::Map<Matrix> G(sn, d, d);
         for (int j = 0; j < d; ++j)
-          for (int i = 0; i < d; ++i) G(i, j) = sl[j * d + i] + gl[i] * gl[j];
-        eig.compute(G);  // G^{-1/2} g = V diag(w^{-1/2}) V^T g
-        const Vector w = eig.eigenvalues().cwiseMax(0.0);
-        step_dir = eig.eigenvectors() * ((eig.eigenvectors().transpose() * Eigen::Map<const Vector>(gl, d)).array() /
-                                         w.array().sqrt()).matrix();
-        for (int i = 0; i < d; ++i) x_next[o + i] = x[o + i] - eta * step_dir[i];
+          for (int i = 0; i < d; ++i) sn[i + j * d] = sl[j * d + i] + gl[i] * gl[j];
+        for (int i = 0; i < n; ++i) a[i] = sn[i];
+        jacobi_eigen(a, v, d);
+        // G^{-1/2} g = V diag(w^{-1/2}) V^T g, each sum in index order.
+        for (int j = 0; j < d; ++j) {
+          double vg = 0.0;
+          for (int i = 0; i < d; ++i) vg += v[i + j * d] * gl[i];
+          const double w = a[j + j * d];
+          y[j] = vg / std::sqrt(w > 0.0 ? w : 0.0);
+        }
+        for (int i = 0; i < d; ++i) {
+          double vy = 0.0;
+          for (int j = 0; j < d; ++j) vy += v[i + j * d] * y[j];
+          x_next[o + i] = x[o + i] - eta * vy;
+        }
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "escapade/dynamics.hpp"
+#include "escapade/jacobi.hpp"
 #include "escapade/perturbations/gradient_noise.hpp"
 #include "escapade/validate.hpp"
 
@@ -38,7 +39,8 @@ class Langevin final : public Dynamics {
     B_ *= eps;
     scale_ = std::sqrt(dt);
     diffusion_.isotropic = false;
-    diffusion_.Sigma = B_ * B_.transpose();
+    diffusion_.Sigma.resize(B_.rows(), B_.rows());  // B B^T in index order (jacobi.hpp): the same bits at every level
+    plain_a_at(B_.data(), diffusion_.Sigma.data(), static_cast<int>(B_.rows()), static_cast<int>(B_.cols()));
     noise_ = GradientNoise(B_, "S");
   }
 

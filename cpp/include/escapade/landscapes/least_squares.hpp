@@ -33,13 +33,13 @@ class LeastSquares final : public FiniteSum {
   bool uniform() const override { return true; }
 
   double value(const double* w) const override {
-    const Eigen::Map<const Vector> v(w, dim());
-    double f = 0;
+    double f = 0, sq = 0;
+    for (int j = 0; j < dim(); ++j) sq += w[j] * w[j];  // in index order, whatever the instruction set
     for (int i = 0; i < n_terms(); ++i) {
       const double e = residual(i, w);
       f += 0.5 * e * e;
     }
-    return f / n_terms() + 0.5 * l2_ * v.squaredNorm();
+    return f / n_terms() + 0.5 * l2_ * sq;
   }
   void add_term_gradient(int i, const double* w, double* g) const override {
     const int d = dim();

@@ -42,7 +42,9 @@ class MLP final : public FiniteSum {
       forward(i, th, s);
       for (int o = 0; o < n_outputs(); ++o) f += 0.5 * s.e[o] * s.e[o];
     }
-    return f / n_terms() + 0.5 * l2_ * Eigen::Map<const Vector>(th, dim()).squaredNorm();
+    double sq = 0;
+    for (int k = 0; k < dim(); ++k) sq += th[k] * th[k];  // in index order, whatever the instruction set
+    return f / n_terms() + 0.5 * l2_ * sq;
   }
 
   void add_term_gradient(int i, const double* th, double* g) const override {
@@ -93,7 +95,13 @@ class MLP final : public FiniteSum {
         }
         J(o, ob2 + o) = 1.0;
       }
-      out.noalias() += J.transpose() * J;
+      // J^T J, each entry summed over the outputs in order (the same bits at every instruction-set level).
+      for (int c = 0; c < P; ++c)
+        for (int r = 0; r < P; ++r) {
+          double a = 0.0;
+          for (int o = 0; o < m; ++o) a += J(o, r) * J(o, c);
+          out(r, c) += a;
+        }
       for (int k = 0; k < h; ++k) {
         const double d1 = 1.0 - s.a[k] * s.a[k], d2 = -2.0 * s.a[k] * d1;
         double back = 0;

@@ -28,8 +28,15 @@ class Quadratic final : public Landscape {
   int dim() const override { return static_cast<int>(H_.rows()); }
   std::string name() const override { return "Quadratic"; }
   double value(const double* x) const override {
-    const Vector y = Eigen::Map<const Vector>(x, dim()) - c_;
-    return 0.5 * y.dot(H_ * y);
+    // y^T H y in index order (not Eigen's products, whose order and FMA follow the instruction set).
+    const int d = dim();
+    double f = 0.0;
+    for (int i = 0; i < d; ++i) {
+      double hy = 0.0;
+      for (int j = 0; j < d; ++j) hy += H_(i, j) * (x[j] - c_[j]);
+      f += (x[i] - c_[i]) * hy;
+    }
+    return 0.5 * f;
   }
   // g = H (x - c) as one matrix-matrix product over the block, each entry summed over k in a fixed order: a
   // lane's bits do not depend on the block width (see kernels.hpp).

@@ -46,9 +46,20 @@ class StochasticQuadratic final : public FiniteSum {
   const Vector& weights() const override { return p_; }
   bool uniform() const override { return uniform_; }
   double value(const double* x) const override {
-    const Eigen::Map<const Vector> v(x, dim());
+    // Each sum in index order, whatever the instruction set.
+    const int d = dim();
     double f = 0;
-    for (int i = 0; i < n_terms(); ++i) f += p_[i] * (0.5 * v.dot(Q_[i] * v) + r_.col(i).dot(v));
+    for (int i = 0; i < n_terms(); ++i) {
+      const Matrix& Q = Q_[i];
+      double q = 0, r = 0;
+      for (int j = 0; j < d; ++j) {
+        double qx = 0;
+        for (int k = 0; k < d; ++k) qx += Q(j, k) * x[k];
+        q += x[j] * qx;
+        r += r_(j, i) * x[j];
+      }
+      f += p_[i] * (0.5 * q + r);
+    }
     return f;
   }
   void add_term_gradient(int i, const double* x, double* g) const override {

@@ -9,11 +9,11 @@
 //              matrix or eigendecomposition.
 #pragma once
 
-#include <Eigen/Eigenvalues>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "escapade/jacobi.hpp"
 #include "escapade/kernels.hpp"
 #include "escapade/landscape.hpp"
 #include "escapade/landscapes/finite_sum.hpp"
@@ -21,11 +21,25 @@
 
 namespace escapade {
 
-// R = V max(w, 0)^{1/2} V^T for a symmetric S = V diag(w) V^T.
+// R = V max(w, 0)^{1/2} V^T for a symmetric S = V diag(w) V^T (S's two triangles averaged), by Householder
+// tridiagonalization and implicit QL (a Hessian changes at every step: cheaper than Jacobi sweeps) and sums in
+// index order, in plain arithmetic (jacobi.hpp): the same bits at every instruction-set level.
 inline Matrix psd_sqrt(const Matrix& S) {
-  const Eigen::SelfAdjointEigenSolver<Matrix> es(S);
-  const Vector root = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
-  return es.eigenvectors() * root.asDiagonal() * es.eigenvectors().transpose();
+  const int d = static_cast<int>(S.rows());
+  Matrix a(d, d), v(d, d), R(d, d);
+  for (int j = 0; j < d; ++j)
+    for (int i = 0; i < d; ++i) a(i, j) = 0.5 * S(i, j) + 0.5 * S(j, i);
+  std::vector<double> w(static_cast<std::size_t>(d)), root(static_cast<std::size_t>(d));
+  ql_eigen(a.data(), v.data(), w.data(), d);
+  for (int k = 0; k < d; ++k) root[k] = w[k] > 0.0 ? std::sqrt(w[k]) : 0.0;
+  for (int j = 0; j < d; ++j)
+    for (int i = j; i < d; ++i) {
+      double s = 0.0;
+      for (int k = 0; k < d; ++k) s += (v(i, k) * root[k]) * v(j, k);
+      R(i, j) = s;
+      R(j, i) = s;
+    }
+  return R;
 }
 
 class GradientNoise {
@@ -108,18 +122,18 @@ class GradientNoise {
   }
 
  private:
-  // Lanes whose Hessian has the same bits share its square root (a quadratic's: one decomposition per block).
+  // Lanes whose Hessian has the same bits share its square root, kept from one call to the next on this thread
+  // (a quadratic's: one decomposition per thread). The root is a function of the Hessian's bits alone.
   static void hessian(const Landscape& f, const double* x, const double* z, int width, double* r) {
     const int d = f.dim();
-    Matrix H(d, d), last(d, d);
-    PaddedMatrix R;
-    bool have = false;
+    thread_local Matrix last;
+    thread_local PaddedMatrix R;
+    Matrix H(d, d);
     for (int l = 0; l < width; ++l) {
       f.hessian(x + static_cast<long>(l) * d, H.data());
-      if (!have || std::memcmp(H.data(), last.data(), sizeof(double) * d * d) != 0) {
+      if (last.rows() != d || std::memcmp(H.data(), last.data(), sizeof(double) * d * d) != 0) {
         last = H;
         R = PaddedMatrix(psd_sqrt(H));
-        have = true;
       }
       fixed_order_matmul(R, z + static_cast<long>(l) * d, 1, r + static_cast<long>(l) * d);
     }
