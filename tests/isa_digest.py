@@ -43,6 +43,8 @@ def cases() -> dict[str, str]:
     out = {
         "langevin_double_well_bridge": run(well, esc.Langevin(temperature=0.1, dt=1e-2), x0=[-1.0], stop=half,
                                            t_max=50.0, n_paths=500),
+        "langevin_heun_double_well": run(well, esc.Langevin(temperature=0.1, dt=5e-2, scheme="heun"), x0=[-1.0],
+                                         stop=half, t_max=50.0, n_paths=500),
         "langevin_anisotropic_ellipsoid": run(
             esc.Quadratic(H, center=[0.1, 0.0, -0.1]),
             esc.Langevin(eps=0.6, S=[[1.0, 0.2], [0.0, 0.8], [0.5, -0.3]], dt=1e-2),
