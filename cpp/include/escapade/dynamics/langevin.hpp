@@ -33,14 +33,8 @@ class Langevin final : public Dynamics {
   // Noise eps * S dW with a d x k matrix S.
   Langevin(Matrix S, double eps, double dt, bool heun = false) : dt_(dt), heun_(heun), B_(std::move(S)) {
     check_dt();
-    require(std::isfinite(eps) && eps >= 0, "eps", eps, "finite and >= 0");
-    require(B_.rows() >= 1 && B_.cols() >= 1, "S", "an empty matrix", "a non-empty d x k matrix");
-    require(B_.allFinite(), "S", "a matrix with NaN or inf", "finite");
-    B_ *= eps;
+    diffusion_ = fixed_diffusion(B_, eps);
     scale_ = std::sqrt(dt);
-    diffusion_.isotropic = false;
-    diffusion_.Sigma.resize(B_.rows(), B_.rows());  // B B^T in index order (jacobi.hpp): the same bits at every level
-    plain_a_at(B_.data(), diffusion_.Sigma.data(), static_cast<int>(B_.rows()), static_cast<int>(B_.cols()));
     noise_ = GradientNoise(B_, "S");
   }
 

@@ -45,14 +45,8 @@ class SDE final : public Dynamics {
   SDE(std::shared_ptr<const Forcing> forcing, Matrix S, double eps, double dt)
       : w_(std::move(forcing)), mode_(Noise::Fixed), dt_(dt), B_(std::move(S)) {
     check_dt();
-    require(std::isfinite(eps) && eps >= 0, "eps", eps, "finite and >= 0");
-    require(B_.rows() >= 1 && B_.cols() >= 1, "S", "an empty matrix", "a non-empty d x k matrix");
-    require(B_.allFinite(), "S", "a matrix with NaN or inf", "finite");
-    B_ *= eps;
+    diffusion_ = fixed_diffusion(B_, eps);
     scale_ = std::sqrt(dt);
-    diffusion_.isotropic = false;
-    diffusion_.Sigma.resize(B_.rows(), B_.rows());  // B B^T in index order (jacobi.hpp): the same bits at every level
-    plain_a_at(B_.data(), diffusion_.Sigma.data(), static_cast<int>(B_.rows()), static_cast<int>(B_.cols()));
     noise_ = GradientNoise(B_, "S");
   }
   // eps S(X) dW with a state-dependent factor.

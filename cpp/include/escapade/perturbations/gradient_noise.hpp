@@ -17,6 +17,7 @@
 #include "escapade/kernels.hpp"
 #include "escapade/landscape.hpp"
 #include "escapade/landscapes/finite_sum.hpp"
+#include "escapade/perturbation.hpp"
 #include "escapade/validate.hpp"
 
 namespace escapade {
@@ -40,6 +41,20 @@ inline Matrix psd_sqrt(const Matrix& S) {
       R(j, i) = s;
     }
   return R;
+}
+
+// Constant noise eps S dW with a d x k matrix S: checks eps and S, scales S to B = eps S in place, and returns the
+// diffusion B B^T, summed in index order (jacobi.hpp) for the same bits at every level. Langevin and SDE share it.
+inline Diffusion fixed_diffusion(Matrix& S, double eps) {
+  require(std::isfinite(eps) && eps >= 0, "eps", eps, "finite and >= 0");
+  require(S.rows() >= 1 && S.cols() >= 1, "S", "an empty matrix", "a non-empty d x k matrix");
+  require(S.allFinite(), "S", "a matrix with NaN or inf", "finite");
+  S *= eps;
+  Diffusion D;
+  D.isotropic = false;
+  D.Sigma.resize(S.rows(), S.rows());
+  plain_a_at(S.data(), D.Sigma.data(), static_cast<int>(S.rows()), static_cast<int>(S.cols()));
+  return D;
 }
 
 class GradientNoise {
