@@ -61,6 +61,8 @@ __all__ = ["estimate"]
 METHODS = ("auto", "multilevel", "paired", "ladder")
 _TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
 _GROWTH = 4  # a round at most multiplies a level's paths by this
+_MIN_GROWTH = 8  # and adds at least 1/_MIN_GROWTH of them, where it adds any
+_MULTILEVEL_MARGIN = 0.5  # method="auto" takes multilevel when the pilot predicts it below this much of paired's cost
 
 
 def _budget(budget: Any) -> tuple[float, float]:
@@ -337,7 +339,8 @@ class _Estimator:
                        have_refine: dict[int, int] | None = None) -> tuple[float, list[tuple[int, int]]]:
         """The cheaper plan, as (its path-steps, the paths each level should get now): at most _GROWTH times what a
         level has (the samples a plan counts for it, default the level's paths; a new level a pilot's worth), so
-        that the plan is revised as the estimates firm up."""
+        that the plan is revised as the estimates firm up, and at least 1/_MIN_GROWTH more where it adds any: a
+        half-width a hair above the target would otherwise take round after round of a few paths each."""
         cost, runs = min(stay, refine, key=lambda p: p[0])
         if math.isinf(cost):
             return cost, []
@@ -346,18 +349,32 @@ class _Estimator:
         capped = []
         for k, n in runs:
             current = have.get(k, 0)
-            capped.append((k, min(n - current, max(self.n_pilot, (_GROWTH - 1) * current))))
+            more = min(n - current, max(self.n_pilot, (_GROWTH - 1) * current))
+            capped.append((k, max(more, current // _MIN_GROWTH) if more > 0 else more))
         return cost, capped
 
 
-def _allocate(z: float, room: float, terms: list[tuple[float, float, int, int]]) -> tuple[float, list[tuple[int, int]]]:
+def _allocate(z: float, room: float, terms: list[tuple[float, float, int, int]],
+              bias_term: int | None = None) -> tuple[float, list[tuple[int, int]]]:
     """The cheapest paths for `terms` (w * sd, path-steps per sample, samples held, level) that bring z times the
     standard error sqrt(sum_k (w_k sd_k)^2 / n_k) below `room`: n_k = lam * w_k sd_k / sqrt(C_k). Returns (the
-    path-steps still to spend, [(level, samples wanted)])."""
+    path-steps still to spend, [(level, samples wanted)]).
+
+    `bias_term`: the index of the term that estimates the bias, whose absolute value the half-width also counts.
+    Its noise alone makes that |estimate| about sqrt(2 / pi) of its standard error where the bias is nil, so the
+    room is shrunk by that much of the standard error the plan leads to (a fixed point, reached in a few rounds):
+    planning for a nil bias part would end most runs just short of the target, one more round away."""
     if room <= 0:
         return math.inf, []
-    lam = sum(ws * math.sqrt(c) for ws, c, _, _ in terms) / (room / z) ** 2
-    targets = [max(math.ceil(lam * ws / math.sqrt(c)), 2) for ws, c, _, _ in terms]
+    shrunk = room
+    for _ in range(4 if bias_term is not None else 1):
+        lam = sum(ws * math.sqrt(c) for ws, c, _, _ in terms) / (shrunk / z) ** 2
+        targets = [max(math.ceil(lam * ws / math.sqrt(c)), 2) for ws, c, _, _ in terms]
+        if bias_term is None:
+            break
+        shrunk = room - math.sqrt(2 / math.pi) * terms[bias_term][0] / math.sqrt(targets[bias_term])
+        if shrunk <= 0:
+            return math.inf, []
     spend = sum(max(t - have, 0) * c for t, (_, c, have, _) in zip(targets, terms))
     return spend, [(k, t) for t, (_, _, _, k) in zip(targets, terms)]
 
@@ -460,7 +477,7 @@ def _paired(est: _Estimator) -> _Method:
         have_stay = {L: value.n_paths, L - 1: pairs.n_pairs}
         terms = [(sd, value.cost(False), value.n_paths, L),
                  (math.sqrt(var) / c, pairs.cost(True), pairs.n_pairs, L - 1)]
-        stay = _allocate(z, goal - bias, terms) if out.consistent else (math.inf, [])
+        stay = _allocate(z, goal - bias, terms, bias_term=1) if out.consistent else (math.inf, [])
         if stay[0] == 0:  # enough for the bias expected, not for the one measured: plan for that
             stay = _allocate(z, goal - abs(out.bias), terms)
             if stay[0] == 0:  # enough for both, by the plan's variances: more paths everywhere
@@ -471,7 +488,8 @@ def _paired(est: _Estimator) -> _Method:
             var_next = var_L if n_L > 1 and math.isfinite(var_L) else var / 2
             pair_cost = value.cost(False) + pairs.cost(False)
             refine = _allocate(z, goal - bias / r, [(sd, 2 * value.cost(False), 0, L + 1),
-                                                    (math.sqrt(var_next) / c, pair_cost, value.n_pairs, L)])
+                                                    (math.sqrt(var_next) / c, pair_cost, value.n_pairs, L)],
+                               bias_term=1)
             if math.isinf(refine[0]):
                 refine = (0.0, [(L + 1, est.n_pilot)])
         return est.stay_or_refine(stay, refine, have_stay, {L: value.n_pairs})
@@ -644,14 +662,18 @@ def estimate(
         est.run(k, n_pilot, coupled=method != "ladder")
     methods = {"multilevel": _multilevel, "ladder": _ladder, "paired": _paired}
     choice = ""
-    if method == "auto":  # whichever the pilot says finishes in fewer path-steps
+    if method == "auto":  # whichever the pilot says finishes in fewer path-steps, with a margin for multilevel
         # Not the ladder: paired reads the same bias off pairs whose difference varies less than two independent
         # runs' (unless the coupling anti-correlates them), which the pilot's 1000 paths are too few to rank.
+        # Multilevel only at under half paired's path-steps: a correction of exit times is nil on most pairs and
+        # large on the few whose paths part at the boundary, so 1000 pairs mostly under-state its variance (the
+        # double well: predicted at 0.7-1.0 of paired's cost in 4 seeds of 40, it then spent 3 times paired's).
         candidates = [_multilevel(est), _paired(est)]
         costs = {m.name: m.plan(m.evaluate())[0] for m in candidates}
-        chosen = min(candidates, key=lambda m: costs[m.name])
+        chosen = candidates[0] if costs["multilevel"] < _MULTILEVEL_MARGIN * costs["paired"] else candidates[1]
         choice = (f"method='auto' chose {chosen.name}: the pilot round predicted "
-                  + ", ".join(f"{cost:.3g} more path-steps for {name}" for name, cost in costs.items()))
+                  + ", ".join(f"{cost:.3g} more path-steps for {name}" for name, cost in costs.items())
+                  + f" (multilevel is taken below {_MULTILEVEL_MARGIN:g} of paired's)")
     else:
         chosen = methods[method](est)
     out, message = est.loop(chosen)

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -240,14 +241,20 @@ class LaneBlock {
     for (int s = 0; s < QuadDraws::kSteps; ++s) {
       z_[s].resize(k_, L_);
       v_[s].resize(m_, L_);
-      u_[s].assign(L_, 1.0);
       if (r_ > 1) {
         zf_[s].resize(k_, L_);
         vf_[s].resize(m_, L_);
-        uf_[s].assign(L_, 1.0);
       }
     }
     if (r_ > 1) fine_step_.assign(L_, 0);
+    if (bridge_) {
+      u_.assign(L_, 1.0);
+      crossing_want_.resize(L_);
+      crossing_lanes_.resize(L_);
+      crossing_path_.resize(L_);
+      crossing_quad_.resize(L_);
+      crossing_draw_.resize(static_cast<std::size_t>(4) * L_);
+    }
     x_.setZero();
     for (int l = 0; l < L_; ++l) refill(l);
   }
@@ -266,14 +273,12 @@ class LaneBlock {
     const int s = phase_;
     if (s == 0 && draws_anything()) {
       double* const z[] = {z_[0].data(), z_[1].data(), z_[2].data(), z_[3].data()};
-      double* const u[] = {u_[0].data(), u_[1].data(), u_[2].data(), u_[3].data()};
       double* const v[] = {v_[0].data(), v_[1].data(), v_[2].data(), v_[3].data()};
       if (r_ == 1)
-        draws_.draw(cfg.seed, path_.data(), step_.data(), w, k_, z, bridge_ ? u : nullptr, m_, v);
+        draws_.draw(cfg.seed, path_.data(), step_.data(), w, k_, z, nullptr, m_, v);  // crossing_uniforms: later
       else
         draw_refined(w);
     }
-    const double* u = u_[s].data();
     const StepInput in{x_.data(), s_.data(), z_[s].data(), v_[s].data(), step_.data(), w, path_.data(), cfg.seed,
                        cfg.max_time};
     dyn_.advance(f_, in, StepOutput{x_next_.data(), s_next_.data(), g_.data(), converged_.data(), singular_.data()});
@@ -289,7 +294,8 @@ class LaneBlock {
       if (rs_.pb.target)
         rs_.pb.target->crossing_probability(x_.data(), x_next_.data(), w, D, dt_, false, p_target_.data());
     }
-    classify(u, w);
+    if (bridge_) crossing_uniforms(w);
+    classify(u_.data(), w);
     x_.swap(x_next_);
     s_.swap(s_next_);
     phase_ = (s + 1) % QuadDraws::kSteps;
@@ -334,24 +340,59 @@ class LaneBlock {
     const std::size_t nz = static_cast<std::size_t>(k_) * w, nv = static_cast<std::size_t>(m_) * w;
     for (int s = 0; s < QuadDraws::kSteps; ++s) std::fill(z_[s].data(), z_[s].data() + nz, 0.0);
     double* const zf[] = {zf_[0].data(), zf_[1].data(), zf_[2].data(), zf_[3].data()};
-    double* const uf[] = {uf_[0].data(), uf_[1].data(), uf_[2].data(), uf_[3].data()};
     double* const vf[] = {vf_[0].data(), vf_[1].data(), vf_[2].data(), vf_[3].data()};
     for (int j = 0; j < r_; ++j) {
       for (int l = 0; l < w; ++l) fine_step_[l] = r * step_[l] + QuadDraws::kSteps * static_cast<std::uint64_t>(j);
-      draws_.draw(cfg.seed, path_.data(), fine_step_.data(), w, k_, zf, bridge_ ? uf : nullptr, m_, vf);
+      draws_.draw(cfg.seed, path_.data(), fine_step_.data(), w, k_, zf, nullptr, m_, vf);
       for (int sf = 0; sf < QuadDraws::kSteps; ++sf) {
         const int f = QuadDraws::kSteps * j + sf, s = f / r_;
         double* __restrict zs = z_[s].data();
         const double* __restrict zfs = zf[sf];
         for (std::size_t i = 0; i < nz; ++i) zs[i] += zfs[i];
         if (f % r_ != 0) continue;
-        if (bridge_) std::copy(uf[sf], uf[sf] + w, u_[s].data());
         std::copy(vf[sf], vf[sf] + nv, v_[s].data());
       }
     }
     const double scale = 1.0 / std::sqrt(static_cast<double>(r_));
     for (int s = 0; s < QuadDraws::kSteps; ++s)
       for (std::size_t i = 0; i < nz; ++i) z_[s].data()[i] *= scale;
+  }
+
+  // The crossing test's uniforms of this step, drawn for the lanes whose step may have crossed (a crossing
+  // probability above 0: a few lanes near a boundary) and for no other, whose test fails whatever the uniform.
+  // Lane l's uniform is the one QuadDraws draws for every lane (the same bits): word f % 4 of draw k of the
+  // quad f / 4, f = r n the fine step of its step n (noise_refinement r).
+  void crossing_uniforms(int w) {
+    const double* __restrict ps = p_stop_.data();
+    const double* __restrict pt = p_target_.data();
+    std::uint8_t* __restrict want = crossing_want_.data();
+    int* __restrict lanes = crossing_lanes_.data();
+    for (int l = 0; l < w; ++l) want[l] = (ps[l] > 0) | (pt[l] > 0);  // vectorizes
+    int n = 0;
+    const int whole = w / 8 * 8;
+    for (int c = 0; c < whole; c += 8) {  // 8 lanes' flags as one word: mostly 0
+      std::uint64_t any;
+      std::memcpy(&any, want + c, sizeof any);
+      if (any == 0) continue;
+      for (int l = c; l < c + 8; ++l)
+        if (want[l]) lanes[n++] = l;
+    }
+    for (int l = whole; l < w; ++l)
+      if (want[l]) lanes[n++] = l;
+    if (n == 0) return;
+    const std::uint64_t r = static_cast<std::uint64_t>(r_);
+    for (int i = 0; i < n; ++i) {
+      crossing_path_[i] = path_[lanes[i]];
+      crossing_quad_[i] = r * step_[lanes[i]] / QuadDraws::kSteps;
+    }
+    const std::size_t L = crossing_lanes_.size();
+    std::uint32_t* const words[4] = {crossing_draw_.data(), crossing_draw_.data() + L, crossing_draw_.data() + 2 * L,
+                                     crossing_draw_.data() + 3 * L};
+    const std::uint64_t seed = rs_.cfg.seed;
+    philox_lanes(crossing_path_.data(), crossing_quad_.data(), static_cast<std::uint32_t>(k_),
+                 static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), n, words);
+    double* u = u_.data();
+    for (int i = 0; i < n; ++i) u[lanes[i]] = open_uniform(words[r * step_[lanes[i]] % QuadDraws::kSteps][i]);
   }
 
   // The bridge's crossing probabilities lane by lane, each with its step's covariance (lane_diffusion: read from
@@ -822,7 +863,7 @@ class LaneBlock {
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;
   std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps
-  std::vector<double> u_[QuadDraws::kSteps];  // the quad's crossing-test uniforms, per step
+  std::vector<double> u_;  // the crossing test's uniforms of the step (crossing_uniforms)
   std::vector<double> p_stop_, p_target_;
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
@@ -832,8 +873,12 @@ class LaneBlock {
   QuadDraws draws_;
   // noise_refinement > 1 only: one fine quad's draws, and each lane's fine step count
   Block zf_[QuadDraws::kSteps], vf_[QuadDraws::kSteps];
-  std::vector<double> uf_[QuadDraws::kSteps];
   std::vector<std::uint64_t> fine_step_;
+  // The crossing test's uniforms: the lanes that draw one at this step, their paths and quads, the draw's words
+  std::vector<std::uint8_t> crossing_want_;
+  std::vector<int> crossing_lanes_;
+  std::vector<std::uint64_t> crossing_path_, crossing_quad_;
+  std::vector<std::uint32_t> crossing_draw_;
   // Sensitivities: each lane's S and R (np_ x L), per-lane scratch, and the perturbed steps of the pair form.
   const Sensitivities* sens_;
   const int np_;

@@ -47,19 +47,32 @@ constexpr double kNegligibleExponent = -30.0;
 
 inline double probability_of_exponent(double e) { return e < kNegligibleExponent ? 0.0 : mathfn::exp(e); }
 
-// Turn exponents into probabilities in place; a block with no lane near a boundary (the common case) skips
-// the exponentials altogether.
+// Turn exponents into probabilities in place. The exponentials are skipped for every vector of 8 lanes with no
+// lane near a boundary: the common case, even in blocks where some lane is near.
 inline void exponents_to_probabilities(double* p, int width) {
-  // "Some lane at or above the threshold" as an integer OR of comparisons, which vectorizes; a running
-  // floating-point max would be one serial chain of scalar max instructions (no reassociation without
-  // fast-math). NaN lanes compare false either way.
-  int near = 0;
-  for (int l = 0; l < width; ++l) near |= p[l] >= kNegligibleExponent;
-  if (!near) {
-    for (int l = 0; l < width; ++l) p[l] = 0.0;
-    return;
+  constexpr int kVector = 8, kBatch = 64;  // lanes per test (one AVX-512 or two AVX2 registers), per flag pass
+  for (int first = 0; first < width; first += kBatch) {
+    const int n = std::min(kBatch, width - first);
+    double* q = p + first;
+    // One byte per lane, "at or above the threshold", in a pass that vectorizes (NaN lanes compare false); then
+    // 8 lanes' bytes read as one word.
+    std::uint8_t near[kBatch] = {};
+    for (int l = 0; l < n; ++l) near[l] = q[l] >= kNegligibleExponent;
+    for (int c = 0; c < n; c += kVector) {
+      std::uint64_t any;
+      std::memcpy(&any, near + c, sizeof any);
+      double* v = q + c;
+      if (c + kVector <= n) {  // a constant trip count: the loops below are one vector each
+        if (any == 0) {
+          for (int l = 0; l < kVector; ++l) v[l] = 0.0;
+        } else {
+          for (int l = 0; l < kVector; ++l) v[l] = probability_of_exponent(v[l]);
+        }
+      } else {
+        for (int l = 0; l < n - c; ++l) v[l] = any == 0 ? 0.0 : probability_of_exponent(v[l]);
+      }
+    }
   }
-  for (int l = 0; l < width; ++l) p[l] = probability_of_exponent(p[l]);
 }
 
 // The plane a crossing between two monitored steps is measured against, for one lane: the distances of the
