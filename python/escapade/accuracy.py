@@ -43,10 +43,10 @@ from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from ._validate import as_float, as_int
-from .analysis.estimates import MEAN_QUANTITIES, QUANTITIES, LevelStatistic, dt_bias, path_values, quantity_of
+from .analysis.estimates import (MEAN_QUANTITIES, QUANTITIES, LevelStatistic, dt_bias, normal_quantile, path_values,
+                                 quantity_of)
 from .dynamics import ConstrainedFlow, DiscreteMap, Dynamics, Langevin, LevyLangevin
 from .landscapes import Landscape
 from .regions import Region
@@ -221,7 +221,7 @@ class _Estimator:
         self.problem, self.dynamics, self.quantity, self.q, self.through = problem, dynamics, quantity, q, through
         self.order, self.rtol, self.confidence, self.n_pilot, self.max_levels = order, rtol, confidence, n_pilot, max_levels
         self.max_steps, self.max_seconds, self.seed, self.show = max_steps, max_seconds, seed, show
-        self.z = float(stats.norm.ppf(0.5 + confidence / 2))
+        self.z = normal_quantile(confidence)
         self.start = time.perf_counter()
         self.ladder: list[_Level] = []
 

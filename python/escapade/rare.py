@@ -24,6 +24,7 @@ from .forcing import BrownianForcing, RandomDirections
 from .landscapes import Landscape
 from .regions import Outside, Region
 from .restart import Restart
+from .analysis.estimates import normal_quantile
 from .results import RareExitTime, SimulationResult, SplittingResult, SplittingStatus, Term
 from .scores import Score, default_score
 from .simulate import SEMANTICS, _require, _start, simulate
@@ -485,9 +486,7 @@ def rare_exit_time(
                      n_loops=n_loops, n_pilot=n_pilot, burn_in=burn_in)
     elapsed = time.perf_counter() - t0
     ams = _result(out, s_ams, {**params, "x0": {"type": "Points", "n": int(starts.shape[0])}}, elapsed)
-    from scipy import stats
-
-    z = float(stats.norm.ppf(0.5 + s["confidence"] / 2))
+    z = normal_quantile(s["confidence"])
     t_first = _mean_term("E[T_first]", first.exit_time, z)
     t_loop = _mean_term("E[T_loop]", loops, z)
     p, se_p, hw_p = ams.value, ams.stderr, ams.half_width_statistical

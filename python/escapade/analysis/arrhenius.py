@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_per_path
+from .estimates import normal_quantile
 
 __all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
 
@@ -170,12 +170,14 @@ def arrhenius_fit(
     dof = u.size - 2
     resid = (y - coef[0] - coef[1] * u) * sw
     chi2 = float(resid @ resid)
+    from scipy import stats  # here: its import costs most of a second
+
     if sigma is None:
         cov = cov * (chi2 / dof) if dof > 0 else np.full_like(cov, np.nan)
         q = float(stats.t.ppf(0.5 + confidence / 2, dof)) if dof > 0 else math.nan
         chi2, p_value = math.nan, math.nan
     else:
-        q = float(stats.norm.ppf(0.5 + confidence / 2))
+        q = normal_quantile(confidence)
         p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else math.nan
     log_a, slope = float(coef[0]), float(coef[1])
     se_b, se_a = math.sqrt(cov[1, 1]), math.sqrt(cov[0, 0])
@@ -208,7 +210,7 @@ def _local_slope(res: Any, parameter: str | None, confidence: float) -> Estimate
     value = c * d / m
     n = tau.size
     se = abs(c) / m * float(np.std(y - (d / m) * tau, ddof=1)) / math.sqrt(n)  # the delta method for d / m
-    q = float(stats.norm.ppf(0.5 + confidence / 2))
+    q = normal_quantile(confidence)
     x_name = "1/T" if parameter == "dynamics.temperature" else "1/eps^2"
     level_dt = float(res.params["dynamics"].get("dt", math.nan))
     level = EstimateLevel(dt=level_dt, n_paths=n, path_steps=res.total_steps, value=value, stderr=se,

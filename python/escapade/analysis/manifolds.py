@@ -22,7 +22,6 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.integrate import solve_ivp
-from scipy.signal import lfilter
 
 from .._validate import as_array, as_float, as_int
 
@@ -217,6 +216,8 @@ def _lyapunov_perron(field: VectorField, fp: FixedPoint, a: np.ndarray, horizon:
     za = a @ W.T  # stable parts in eigen-coordinates (n, d)
     z = linear[None, :, :] * za[:, None, :]  # the linear orbits (n, T, d)
     ok = np.zeros(a.shape[0], dtype=bool)
+    from scipy.signal import lfilter  # here: scipy.signal imports scipy.stats, most of a second
+
     for _ in range(max_iter):
         y = np.real(z @ V.T)  # (n, T, d), relative to the fixed point
         eta = _eta(field, x0, A, y, kind, vectorized)  # (n, T, d)

@@ -15,9 +15,10 @@ from typing import Any, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
+from scipy import optimize
 
 from .._validate import as_int
+from .estimates import normal_quantile
 from .survival import KaplanMeier, censored_data, kaplan_meier, survival_data
 
 __all__ = [
@@ -117,6 +118,8 @@ def exponential_fit(times: Any, observed: ArrayLike | None = None, *, confidence
         raise ValueError(f"times must have a positive sum (the exposure), got {exposure}")
     alpha = 1.0 - level
     rate = d / exposure
+    from scipy import stats  # here: its import costs most of a second
+
     low = float(stats.chi2.ppf(alpha / 2, 2 * d)) / (2 * exposure) if d > 0 else 0.0
     high = float(stats.chi2.ppf(1 - alpha / 2, 2 * d + (2 if censored else 0))) / (2 * exposure)
     mean = 1.0 / rate if d else math.inf
@@ -202,6 +205,8 @@ def exponential_test(
         raise ValueError(f"testing the exponential shape needs at least 2 observed times, got {d}")
     if np.any(t[o] <= 0):
         raise ValueError(f"times must be positive for the events, got {float(t[o].min())}")
+    from scipy import stats  # here: its import costs most of a second
+
     if method == "lilliefors":
         n_mc = as_int("n_mc", n_mc, minimum=1)
         if d < t.size:
@@ -297,7 +302,7 @@ def _coefficient_of_variation(t: np.ndarray, o: np.ndarray, level: float,
     """`coefficient_of_variation` of censored times (t, o); `test`: their `exponential_test` at `level` if the
     caller has it already (its Weibull fit is the censored case's)."""
     d, n = int(o.sum()), int(t.size)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = normal_quantile(level)
     nan = CoefficientOfVariation(math.nan, math.nan, (math.nan, math.nan), "sample" if d == n else "weibull", d,
                                  n - d, level)
     if d < 3:
@@ -393,7 +398,7 @@ def exit_time_statistics(
     ev = t[o]
     mean = float(ev.mean()) if ev.size else math.nan
     stderr = float(ev.std(ddof=1) / math.sqrt(ev.size)) if ev.size > 1 else math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = normal_quantile(level)
     km = kaplan_meier(t, o)
     qvals = {}
     for q in qs:

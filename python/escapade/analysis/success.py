@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from .._validate import as_array, as_float, as_int
 from ..results import Status, as_status
+from .estimates import normal_quantile
 
 __all__ = ["SuccessRate", "grid_points", "success_rate", "wilson_interval"]
 
@@ -25,7 +25,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     confidence = as_float("confidence", confidence)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = normal_quantile(confidence)
     p = k / n
     center = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

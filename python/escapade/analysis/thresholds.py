@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike
 from .._validate import as_array, as_float, as_int, check_dim
 from ..landscapes import StochasticQuadratic, StyblinskiTangSum
 from ..results import RunRecord
+from .estimates import normal_quantile
 
 __all__ = [
     "CriticalBatchSizes",
@@ -766,7 +767,6 @@ def growth_rate(errors: RunRecord | ArrayLike, reference: ArrayLike | None = Non
     E = E[:, cols]
     x = cols.astype(np.float64) * every
     n = E.shape[0]
-    from scipy.stats import norm
 
     if method == "log_mean":
         rate = float(_slopes(x, np.log(E.mean(axis=0))))
@@ -778,7 +778,7 @@ def growth_rate(errors: RunRecord | ArrayLike, reference: ArrayLike | None = Non
         per_path = _slopes(x, np.log(E))
         rate = float(per_path.mean())
         se = float(per_path.std(ddof=1) / np.sqrt(n)) if n > 1 else np.inf
-        z = float(norm.ppf((1 + level) / 2))
+        z = normal_quantile(level)
         lo, hi = rate - z * se, rate + z * se
     return GrowthRate(factor=float(np.exp(rate)), low=float(np.exp(lo)), high=float(np.exp(hi)), rate=rate,
                       method=method, level=level, n_paths=n, iterations=cols * every)
