@@ -62,6 +62,7 @@ METHODS = ("auto", "multilevel", "paired", "ladder")
 _TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
 _GROWTH = 4  # a round at most multiplies a level's paths by this
 _MIN_GROWTH = 8  # and adds at least 1/_MIN_GROWTH of them, where it adds any
+_SIGNIFICANT = 3.0  # paired refines the step on a bias estimate at least this many of its standard errors from 0
 _MULTILEVEL_MARGIN = 0.5  # method="auto" takes multilevel when the pilot predicts it below this much of paired's cost
 
 
@@ -492,6 +493,10 @@ def _paired(est: _Estimator) -> _Method:
                                bias_term=1)
             if math.isinf(refine[0]):
                 refine = (0.0, [(L + 1, est.n_pilot)])
+        if refine[0] < stay[0] and abs(out.bias) < _SIGNIFICANT * out.bias_stderr:
+            # A finer step pays only through a bias that the estimate's noise could have made, and the ladder never
+            # comes back: first pin the bias down with more pairs, which are cheap (coarse steps).
+            return est.stay_or_refine((0.0, [(L - 1, _GROWTH * pairs.n_pairs)]), (math.inf, []), have_stay)
         return est.stay_or_refine(stay, refine, have_stay, {L: value.n_pairs})
 
     return _Method("paired", evaluate, plan, coupled=coupled)
