@@ -134,6 +134,17 @@ def cases() -> dict[str, str]:
                        reactant=esc.HalfSpace([1.0], -0.9), product=esc.HalfSpace([-1.0], 0.0),
                        n_replicas=20, n_runs=4, seed=5, threads=1)
     out["splitting"] = digest(np.array([sp.value]), np.array(sp.interval))
+    # Set-up factorizations past a vector register's width (8 doubles): a dense 16-d Gaussian start's Cholesky
+    # factor, and three constraints' J J^T solved at every step.
+    A16 = rng.normal(size=(16, 16))
+    start16 = esc.Gaussian(np.zeros(16), A16 @ A16.T / 16 + 0.1 * np.eye(16))
+    out["gaussian_start_16d"] = run(esc.Quadratic(np.eye(16)), esc.Langevin(temperature=0.5, dt=1e-2), x0=start16,
+                                    stop=esc.Ball([0.0] * 16, 8.0), t_max=0.5)
+    A3, b3 = rng.normal(size=(3, 8)), np.array([0.1, -0.2, 0.05])
+    out["flow_affine_3c_8d"] = run(esc.Quadratic(np.eye(8)), esc.ConstrainedFlow(esc.Affine(A3, b3), dt=1e-2,
+                                                                               method="euler", noise=0.3),
+                                   x0=np.linalg.lstsq(A3, b3, rcond=None)[0], stop=esc.Ball([0.0] * 8, 3.0),
+                                   t_max=10.0, n_paths=64)
     return out
 
 

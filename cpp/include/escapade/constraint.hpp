@@ -4,14 +4,14 @@
 // others approach the feasible set at rate alpha.
 #pragma once
 
-#include <Eigen/Cholesky>
-#include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "escapade/jacobi.hpp"
 #include "escapade/types.hpp"
 #include "escapade/validate.hpp"
 
@@ -137,7 +137,11 @@ class ProjectedDrift {
       J_.resize(m, n);
       g_.resize(m);
       M_.resize(m, m);
+      V_.resize(m, m);
+      lam_.resize(m);
+      t_.resize(m);
       rhs_.resize(m, 2);
+      sol_.resize(m, 2);
     }
   }
   // u = U_alpha(x) given grad = grad f(x); returns false (u = 0 for one constraint) where J J^T is singular.
@@ -150,18 +154,29 @@ class ProjectedDrift {
     c_->jacobian(x, J_.data());
     c_->value(x, g_.data());
     if (m == 1) return project_one(J_.data(), g_[0], grad, u, n, alpha_, tol_);
-    M_.noalias() = J_ * J_.transpose();
+    // In plain arithmetic (jacobi.hpp), every sum in index order: Eigen's products and solver gave different bits
+    // at different instruction sets.
+    plain_a_at(J_.data(), M_.data(), m, n);  // J J^T
     for (int r = 0; r < m; ++r) {
       double s = 0;
       for (int i = 0; i < n; ++i) s += J_(r, i) * grad[i];
       rhs_(r, 0) = s;
       rhs_(r, 1) = g_[r];
     }
-    es_.compute(M_);
-    const Vector& lam = es_.eigenvalues();  // ascending
-    if (!(es_.info() == Eigen::Success) || !(lam[0] > tol_ * std::max(lam[m - 1], 1.0))) return false;
-    const Matrix& V = es_.eigenvectors();
-    sol_.noalias() = V * (lam.cwiseInverse().asDiagonal() * (V.transpose() * rhs_));
+    jacobi_eigen_ascending(M_.data(), V_.data(), lam_.data(), m);  // M_ overwritten
+    if (!(lam_[0] > tol_ * std::max(lam_[m - 1], 1.0))) return false;
+    for (int c = 0; c < 2; ++c) {  // sol = V diag(1 / lam) V^T rhs
+      for (int k = 0; k < m; ++k) {
+        double s = 0;
+        for (int r = 0; r < m; ++r) s += V_(r, k) * rhs_(r, c);
+        t_[k] = s / lam_[k];
+      }
+      for (int r = 0; r < m; ++r) {
+        double s = 0;
+        for (int k = 0; k < m; ++k) s += V_(r, k) * t_[k];
+        sol_(r, c) = s;
+      }
+    }
     for (int i = 0; i < n; ++i) {
       double s = 0;
       for (int r = 0; r < m; ++r) s += J_(r, i) * (sol_(r, 0) - alpha_ * sol_(r, 1));
@@ -225,9 +240,8 @@ class ProjectedDrift {
   const Constraint* c_;
   int n_;
   double alpha_, tol_;
-  Matrix J_, M_, rhs_, sol_;
-  Vector g_;
-  Eigen::SelfAdjointEigenSolver<Matrix> es_;
+  Matrix J_, M_, V_, rhs_, sol_;
+  Vector g_, lam_, t_;
 };
 
 }  // namespace escapade

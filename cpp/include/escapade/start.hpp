@@ -1,10 +1,10 @@
 // Starting points: path i's start is a function of (seed, i) only, drawn from the reserved step kStartStep.
 #pragma once
 
-#include <Eigen/Cholesky>
 #include <cmath>
 #include <string>
 
+#include "escapade/jacobi.hpp"
 #include "escapade/rng.hpp"
 #include "escapade/types.hpp"
 #include "escapade/validate.hpp"
@@ -112,9 +112,11 @@ class GaussianStart final : public Start {
             "a square matrix matching mean (" + std::to_string(m_.size()) + ")");
     require((cov - cov.transpose()).cwiseAbs().maxCoeff() <= 1e-12 * cov.cwiseAbs().maxCoeff(), "cov",
             "a non-symmetric matrix", "symmetric");
-    Eigen::LLT<Matrix> llt(cov);
-    require(llt.info() == Eigen::Success, "cov", "not positive definite", "positive definite");
-    L_ = llt.matrixL();
+    // In plain arithmetic (jacobi.hpp), not Eigen's LLT, whose vectorized sums gave different bits at different
+    // instruction sets from d = 8 on.
+    const int d = static_cast<int>(m_.size());
+    L_.resize(d, d);
+    require(plain_cholesky(cov.data(), L_.data(), d), "cov", "not positive definite", "positive definite");
   }
   int dim() const override { return static_cast<int>(m_.size()); }
   std::string name() const override { return "Gaussian"; }
