@@ -493,7 +493,7 @@ def _paired(est: _Estimator) -> _Method:
                                bias_term=1)
             if math.isinf(refine[0]):
                 refine = (0.0, [(L + 1, est.n_pilot)])
-        if refine[0] < stay[0] and abs(out.bias) < _SIGNIFICANT * out.bias_stderr:
+        if out.consistent and refine[0] < stay[0] and abs(out.bias) < _SIGNIFICANT * out.bias_stderr:
             # A finer step pays only through a bias that the estimate's noise could have made, and the ladder never
             # comes back: first pin the bias down with more pairs, which are cheap (coarse steps).
             return est.stay_or_refine((0.0, [(L - 1, _GROWTH * pairs.n_pairs)]), (math.inf, []), have_stay)
