@@ -247,14 +247,7 @@ class LaneBlock {
       }
     }
     if (r_ > 1) fine_step_.assign(L_, 0);
-    if (bridge_) {
-      u_.assign(L_, 1.0);
-      crossing_want_.resize(L_);
-      crossing_lanes_.resize(L_);
-      crossing_path_.resize(L_);
-      crossing_quad_.resize(L_);
-      crossing_draw_.resize(static_cast<std::size_t>(4) * L_);
-    }
+    if (bridge_) u_.assign(L_, 1.0);
     x_.setZero();
     for (int l = 0; l < L_; ++l) refill(l);
   }
@@ -275,7 +268,7 @@ class LaneBlock {
       double* const z[] = {z_[0].data(), z_[1].data(), z_[2].data(), z_[3].data()};
       double* const v[] = {v_[0].data(), v_[1].data(), v_[2].data(), v_[3].data()};
       if (r_ == 1)
-        draws_.draw(cfg.seed, path_.data(), step_.data(), w, k_, z, nullptr, m_, v);  // crossing_uniforms: later
+        draws_.draw(cfg.seed, path_.data(), step_.data(), w, k_, z, nullptr, m_, v);  // crossing uniforms: below
       else
         draw_refined(w);
     }
@@ -294,7 +287,9 @@ class LaneBlock {
       if (rs_.pb.target)
         rs_.pb.target->crossing_probability(x_.data(), x_next_.data(), w, D, dt_, false, p_target_.data());
     }
-    if (bridge_) crossing_uniforms(w);
+    if (bridge_)
+      crossing_uniforms_.draw(cfg.seed, path_.data(), step_.data(), static_cast<std::uint64_t>(r_), k_,
+                              p_stop_.data(), p_target_.data(), w, u_.data());
     classify(u_.data(), w);
     x_.swap(x_next_);
     s_.swap(s_next_);
@@ -356,43 +351,6 @@ class LaneBlock {
     const double scale = 1.0 / std::sqrt(static_cast<double>(r_));
     for (int s = 0; s < QuadDraws::kSteps; ++s)
       for (std::size_t i = 0; i < nz; ++i) z_[s].data()[i] *= scale;
-  }
-
-  // The crossing test's uniforms of this step, drawn for the lanes whose step may have crossed (a crossing
-  // probability above 0: a few lanes near a boundary) and for no other, whose test fails whatever the uniform.
-  // Lane l's uniform is the one QuadDraws draws for every lane (the same bits): word f % 4 of draw k of the
-  // quad f / 4, f = r n the fine step of its step n (noise_refinement r).
-  void crossing_uniforms(int w) {
-    const double* __restrict ps = p_stop_.data();
-    const double* __restrict pt = p_target_.data();
-    std::uint8_t* __restrict want = crossing_want_.data();
-    int* __restrict lanes = crossing_lanes_.data();
-    for (int l = 0; l < w; ++l) want[l] = (ps[l] > 0) | (pt[l] > 0);  // vectorizes
-    int n = 0;
-    const int whole = w / 8 * 8;
-    for (int c = 0; c < whole; c += 8) {  // 8 lanes' flags as one word: mostly 0
-      std::uint64_t any;
-      std::memcpy(&any, want + c, sizeof any);
-      if (any == 0) continue;
-      for (int l = c; l < c + 8; ++l)
-        if (want[l]) lanes[n++] = l;
-    }
-    for (int l = whole; l < w; ++l)
-      if (want[l]) lanes[n++] = l;
-    if (n == 0) return;
-    const std::uint64_t r = static_cast<std::uint64_t>(r_);
-    for (int i = 0; i < n; ++i) {
-      crossing_path_[i] = path_[lanes[i]];
-      crossing_quad_[i] = r * step_[lanes[i]] / QuadDraws::kSteps;
-    }
-    const std::size_t L = crossing_lanes_.size();
-    std::uint32_t* const words[4] = {crossing_draw_.data(), crossing_draw_.data() + L, crossing_draw_.data() + 2 * L,
-                                     crossing_draw_.data() + 3 * L};
-    const std::uint64_t seed = rs_.cfg.seed;
-    philox_lanes(crossing_path_.data(), crossing_quad_.data(), static_cast<std::uint32_t>(k_),
-                 static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), n, words);
-    double* u = u_.data();
-    for (int i = 0; i < n; ++i) u[lanes[i]] = open_uniform(words[r * step_[lanes[i]] % QuadDraws::kSteps][i]);
   }
 
   // The bridge's crossing probabilities lane by lane, each with its step's covariance (lane_diffusion: read from
@@ -863,7 +821,7 @@ class LaneBlock {
   std::vector<std::uint8_t> active_;
   std::vector<std::int8_t> ended_;
   std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps
-  std::vector<double> u_;  // the crossing test's uniforms of the step (crossing_uniforms)
+  std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn (CrossingUniforms)
   std::vector<double> p_stop_, p_target_;
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
@@ -874,11 +832,7 @@ class LaneBlock {
   // noise_refinement > 1 only: one fine quad's draws, and each lane's fine step count
   Block zf_[QuadDraws::kSteps], vf_[QuadDraws::kSteps];
   std::vector<std::uint64_t> fine_step_;
-  // The crossing test's uniforms: the lanes that draw one at this step, their paths and quads, the draw's words
-  std::vector<std::uint8_t> crossing_want_;
-  std::vector<int> crossing_lanes_;
-  std::vector<std::uint64_t> crossing_path_, crossing_quad_;
-  std::vector<std::uint32_t> crossing_draw_;
+  CrossingUniforms crossing_uniforms_;
   // Sensitivities: each lane's S and R (np_ x L), per-lane scratch, and the perturbed steps of the pair form.
   const Sensitivities* sens_;
   const int np_;

@@ -241,4 +241,50 @@ class QuadDraws {
   std::vector<std::uint32_t> words_, group_;
 };
 
+// The crossing test's uniforms of one step, drawn only for the lanes whose step may have crossed a boundary (a
+// crossing probability p0 or p1 above 0: the few lanes near a boundary); every other lane's test fails whatever
+// its uniform, so u is left as it is there. Lane l's uniform is the one QuadDraws::draw gives every lane (the same
+// bits): word f % 4 of draw k of the quad f / 4, where f = r step[l] (r: the noise refinement, 1 for a plain
+// run, whose step r n is the fine step of its step n).
+class CrossingUniforms {
+ public:
+  void draw(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* step, std::uint64_t r, int k,
+            const double* __restrict p0, const double* __restrict p1, int width, double* u) {
+    want_.resize(static_cast<std::size_t>(width));
+    lanes_.resize(static_cast<std::size_t>(width));
+    std::uint8_t* __restrict want = want_.data();
+    int* __restrict lanes = lanes_.data();
+    for (int l = 0; l < width; ++l) want[l] = (p0[l] > 0) | (p1[l] > 0);  // vectorizes
+    int n = 0;
+    const int whole = width / 8 * 8;
+    for (int c = 0; c < whole; c += 8) {  // 8 lanes' flags as one word: mostly 0
+      std::uint64_t any;
+      std::memcpy(&any, want + c, sizeof any);
+      if (any == 0) continue;
+      for (int l = c; l < c + 8; ++l)
+        if (want[l]) lanes[n++] = l;
+    }
+    for (int l = whole; l < width; ++l)
+      if (want[l]) lanes[n++] = l;
+    if (n == 0) return;
+    path_.resize(static_cast<std::size_t>(n));
+    quad_.resize(static_cast<std::size_t>(n));
+    words_.resize(static_cast<std::size_t>(4) * n);
+    for (int i = 0; i < n; ++i) {
+      path_[i] = path[lanes[i]];
+      quad_[i] = r * step[lanes[i]] / QuadDraws::kSteps;
+    }
+    std::uint32_t* const w[4] = {words_.data(), words_.data() + n, words_.data() + 2 * n, words_.data() + 3 * n};
+    philox_lanes(path_.data(), quad_.data(), static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(seed),
+                 static_cast<std::uint32_t>(seed >> 32), n, w);
+    for (int i = 0; i < n; ++i) u[lanes[i]] = open_uniform(w[r * step[lanes[i]] % QuadDraws::kSteps][i]);
+  }
+
+ private:
+  std::vector<std::uint8_t> want_;
+  std::vector<int> lanes_;
+  std::vector<std::uint64_t> path_, quad_;
+  std::vector<std::uint32_t> words_;
+};
+
 }  // namespace escapade

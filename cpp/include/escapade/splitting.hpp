@@ -217,8 +217,8 @@ class SplittingBlock {
     for (int s = 0; s < QuadDraws::kSteps; ++s) {
       z_[s].resize(k_, L_);
       v_[s].resize(m_, L_);
-      u_[s].assign(L_, 1.0);
     }
+    u_.assign(L_, 1.0);
     x_.setZero();
     s_.setZero();
     xn_.setZero();
@@ -387,9 +387,8 @@ class SplittingBlock {
     const int w = width_, s = phase_;
     if (s == 0 && draws_anything()) {
       double* const z[] = {z_[0].data(), z_[1].data(), z_[2].data(), z_[3].data()};
-      double* const u[] = {u_[0].data(), u_[1].data(), u_[2].data(), u_[3].data()};
       double* const v[] = {v_[0].data(), v_[1].data(), v_[2].data(), v_[3].data()};
-      draws_.draw(cfg.seed, key_.data(), local_.data(), w, k_, z, bridge_ ? u : nullptr, m_, v);
+      draws_.draw(cfg.seed, key_.data(), local_.data(), w, k_, z, nullptr, m_, v);  // crossing uniforms: below
     }
     const StepInput in{x_.data(), s_.data(), z_[s].data(), v_[s].data(), step_.data(), w, key_.data(), cfg.seed};
     dyn_.advance(f_, in, StepOutput{xn_.data(), sn_.data(), g_.data(), converged_.data(), singular_.data()});
@@ -399,13 +398,14 @@ class SplittingBlock {
       const Diffusion& D = dyn_.diffusion();
       pb.reactant.crossing_probability(x_.data(), xn_.data(), w, D, dt_, false, pa_.data());
       pb.product.crossing_probability(x_.data(), xn_.data(), w, D, dt_, false, pb_.data());
+      crossing_uniforms_.draw(cfg.seed, key_.data(), local_.data(), 1, k_, pa_.data(), pb_.data(), w, u_.data());
     }
     pb.score.evaluate(xn_.data(), w, sc_.data());
     x_.swap(xn_);
     s_.swap(sn_);
     phase_ = (s + 1) % QuadDraws::kSteps;
     if (recording_) record_paths(w);
-    lane_events(u_[s].data(), w);
+    lane_events(u_.data(), w);
     if (any_event_) settle(w);
   }
 
@@ -692,7 +692,8 @@ class SplittingBlock {
   std::vector<int> killed_;  // iterate's scratch: the replicas at the level, ascending
   Block x_, xn_, g_, s_, sn_;
   Block z_[QuadDraws::kSteps], v_[QuadDraws::kSteps];
-  std::vector<double> u_[QuadDraws::kSteps];
+  std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn
+  CrossingUniforms crossing_uniforms_;
   std::vector<std::uint64_t> key_, local_, step_;
   std::vector<int> slot_, rep_;  // the lane's run slot (-1: idle) and replica
   std::vector<std::uint8_t> in_a_, in_b_, converged_, singular_, events_;
