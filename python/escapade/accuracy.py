@@ -612,8 +612,9 @@ def estimate(
         is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`).
     method : "multilevel" (coupled levels), "ladder" (independent levels), "paired" (the finest level's own paths,
         its bias from coupled pairs at the two steps before it), or "auto": for the means over paths (every quantity
-        but "quantile") of dynamics driven by Gaussian noise, the pilot round runs coupled levels and multilevel or
-        paired, whichever plan needs fewer path-steps, goes on (the notes say which, and why); else the ladder.
+        but "quantile") of dynamics driven by Gaussian noise, the pilot round runs coupled levels and paired goes on,
+        or multilevel where its plan needs under half paired's path-steps (the notes say which, and why); else the
+        ladder.
     n_pilot : paths per level in the first round (at least 100).
     max_levels : the most step sizes the ladder may use (dt0 / 2**(max_levels - 1) is the finest).
     seed : the seed every batch's seed is drawn from (default: a fresh random seed, recorded in the result).
