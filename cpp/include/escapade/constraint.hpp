@@ -139,7 +139,7 @@ class ProjectedDrift {
       M_.resize(m, m);
       V_.resize(m, m);
       lam_.resize(m);
-      t_.resize(m);
+      T_.resize(m, 2);
       rhs_.resize(m, 2);
       sol_.resize(m, 2);
     }
@@ -165,18 +165,10 @@ class ProjectedDrift {
     }
     jacobi_eigen_ascending(M_.data(), V_.data(), lam_.data(), m);  // M_ overwritten
     if (!(lam_[0] > tol_ * std::max(lam_[m - 1], 1.0))) return false;
-    for (int c = 0; c < 2; ++c) {  // sol = V diag(1 / lam) V^T rhs
-      for (int k = 0; k < m; ++k) {
-        double s = 0;
-        for (int r = 0; r < m; ++r) s += V_(r, k) * rhs_(r, c);
-        t_[k] = s / lam_[k];
-      }
-      for (int r = 0; r < m; ++r) {
-        double s = 0;
-        for (int k = 0; k < m; ++k) s += V_(r, k) * t_[k];
-        sol_(r, c) = s;
-      }
-    }
+    plain_at_b(V_.data(), rhs_.data(), T_.data(), m, m, 2);  // sol = V diag(1 / lam) V^T rhs
+    for (int c = 0; c < 2; ++c)
+      for (int k = 0; k < m; ++k) T_(k, c) /= lam_[k];
+    plain_a_b(V_.data(), T_.data(), sol_.data(), m, m, 2);
     for (int i = 0; i < n; ++i) {
       double s = 0;
       for (int r = 0; r < m; ++r) s += J_(r, i) * (sol_(r, 0) - alpha_ * sol_(r, 1));
@@ -240,8 +232,8 @@ class ProjectedDrift {
   const Constraint* c_;
   int n_;
   double alpha_, tol_;
-  Matrix J_, M_, V_, rhs_, sol_;
-  Vector g_, lam_, t_;
+  Matrix J_, M_, V_, rhs_, T_, sol_;
+  Vector g_, lam_;
 };
 
 }  // namespace escapade

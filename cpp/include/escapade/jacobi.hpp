@@ -263,6 +263,25 @@ inline void plain_lower_inverse(const double* L, double* X, int d) {
     }
 }
 
+// |x|^2 for x (n), summed in index order.
+inline double plain_squared_norm(const double* x, int n) {
+  double s = 0.0;
+  for (int i = 0; i < n; ++i) s += x[i] * x[i];
+  return s;
+}
+
+// (x - c)^T A (x - c) for A (d x d, column-major): sum_i (x_i - c_i) (sum_j A_ij (x_j - c_j)), each sum in index
+// order.
+inline double plain_quadratic_form(const double* A, const double* x, const double* c, int d) {
+  double f = 0.0;
+  for (int i = 0; i < d; ++i) {
+    double ay = 0.0;
+    for (int j = 0; j < d; ++j) ay += A[i + static_cast<long>(j) * d] * (x[j] - c[j]);
+    f += (x[i] - c[i]) * ay;
+  }
+  return f;
+}
+
 // C = A^T B for A (n x p) and B (n x q), column-major, C (p x q), each entry summed over n in index order.
 inline void plain_at_b(const double* A, const double* B, double* C, int n, int p, int q) {
   for (int j = 0; j < q; ++j)

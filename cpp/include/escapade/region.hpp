@@ -254,9 +254,8 @@ class HalfSpace final : public Region {
       n_ *= scale;
       b_ *= scale;  // offset / |normal| below the smallest double rounds to it (or to 0)
     }
-    double squares = 0.0;  // in index order, not Eigen's norm(), whose vectorized sum follows the instruction set
-    for (long i = 0; i < n_.size(); ++i) squares += n_[i] * n_[i];
-    norm_ = std::sqrt(squares);
+    // In index order, not Eigen's norm(), whose vectorized sum follows the instruction set.
+    norm_ = std::sqrt(plain_squared_norm(n_.data(), static_cast<int>(n_.size())));
     unit_ = n_ / norm_;
   }
   // A reflecting wall: the path is mirrored back across the plane and never leaves.

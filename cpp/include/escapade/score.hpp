@@ -9,6 +9,7 @@
 #include <string>
 
 #include "escapade/compiled.hpp"
+#include "escapade/jacobi.hpp"
 #include "escapade/region.hpp"
 #include "escapade/types.hpp"
 #include "escapade/validate.hpp"
@@ -126,18 +127,9 @@ class QuadraticScore final : public Score {
   int dim() const override { return static_cast<int>(c_.size()); }
   std::string name() const override { return "Quadratic"; }
   void evaluate(const double* x, int width, double* out) const override {
-    const int d = dim();
-    Vector e(d);
-    for (int l = 0; l < width; ++l) {
-      for (int i = 0; i < d; ++i) e[i] = x[static_cast<long>(l) * d + i] - c_[i];
-      double q = 0;  // e^T M e in index order, whatever the instruction set
-      for (int i = 0; i < d; ++i) {
-        double me = 0;
-        for (int j = 0; j < d; ++j) me += M_(i, j) * e[j];
-        q += e[i] * me;
-      }
-      out[l] = 0.5 * q;
-    }
+    const int d = dim();  // in index order, whatever the instruction set
+    for (int l = 0; l < width; ++l)
+      out[l] = 0.5 * plain_quadratic_form(M_.data(), x + static_cast<long>(l) * d, c_.data(), d);
   }
 
  private:

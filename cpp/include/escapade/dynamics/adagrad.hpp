@@ -41,8 +41,8 @@ class AdaGrad final : public DiscreteMap {
     const std::uint64_t* step = in.step;
     double *g = out.g, *x_next = out.x, *s_next = out.state;
     f.gradient(x, g, width);
-    std::vector<double> work(mode_ == Mode::Full ? 2 * static_cast<std::size_t>(n) + d : 0);
-    double *a = work.data(), *v = a + n, *y = v + n;
+    std::vector<double> work(mode_ == Mode::Full ? 2 * static_cast<std::size_t>(n) + 2 * d : 0);
+    double *a = work.data(), *v = a + n, *y = v + n, *vy = y + d;
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
       const double* gl = g + o;
@@ -66,17 +66,13 @@ class AdaGrad final : public DiscreteMap {
         for (int i = 0; i < n; ++i) a[i] = sn[i];
         jacobi_eigen(a, v, d);
         // G^{-1/2} g = V diag(w^{-1/2}) V^T g, each sum in index order.
+        plain_at_b(v, gl, y, d, d, 1);
         for (int j = 0; j < d; ++j) {
-          double vg = 0.0;
-          for (int i = 0; i < d; ++i) vg += v[i + j * d] * gl[i];
           const double w = a[j + j * d];
-          y[j] = vg / std::sqrt(w > 0.0 ? w : 0.0);
+          y[j] = y[j] / std::sqrt(w > 0.0 ? w : 0.0);
         }
-        for (int i = 0; i < d; ++i) {
-          double vy = 0.0;
-          for (int j = 0; j < d; ++j) vy += v[i + j * d] * y[j];
-          x_next[o + i] = x[o + i] - eta * vy;
-        }
+        plain_a_b(v, y, vy, d, d, 1);
+        for (int i = 0; i < d; ++i) x_next[o + i] = x[o + i] - eta * vy[i];
       }
     }
   }

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "escapade/dynamics.hpp"
-#include "escapade/jacobi.hpp"
 #include "escapade/perturbations/gradient_noise.hpp"
 #include "escapade/validate.hpp"
 

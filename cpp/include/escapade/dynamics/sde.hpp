@@ -22,7 +22,6 @@
 #include "escapade/drift.hpp"
 #include "escapade/dynamics.hpp"
 #include "escapade/forcing.hpp"
-#include "escapade/jacobi.hpp"
 #include "escapade/perturbations/gradient_noise.hpp"
 #include "escapade/validate.hpp"
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "escapade/jacobi.hpp"
 #include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
@@ -33,8 +34,8 @@ class LeastSquares final : public FiniteSum {
   bool uniform() const override { return true; }
 
   double value(const double* w) const override {
-    double f = 0, sq = 0;
-    for (int j = 0; j < dim(); ++j) sq += w[j] * w[j];  // in index order, whatever the instruction set
+    double f = 0;
+    const double sq = plain_squared_norm(w, dim());  // in index order, whatever the instruction set
     for (int i = 0; i < n_terms(); ++i) {
       const double e = residual(i, w);
       f += 0.5 * e * e;

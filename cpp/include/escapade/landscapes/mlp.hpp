@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "escapade/jacobi.hpp"
 #include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
@@ -42,8 +43,7 @@ class MLP final : public FiniteSum {
       forward(i, th, s);
       for (int o = 0; o < n_outputs(); ++o) f += 0.5 * s.e[o] * s.e[o];
     }
-    double sq = 0;
-    for (int k = 0; k < dim(); ++k) sq += th[k] * th[k];  // in index order, whatever the instruction set
+    const double sq = plain_squared_norm(th, dim());  // in index order, whatever the instruction set
     return f / n_terms() + 0.5 * l2_ * sq;
   }
 

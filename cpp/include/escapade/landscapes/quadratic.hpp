@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "escapade/jacobi.hpp"
 #include "escapade/kernels.hpp"
 #include "escapade/landscape.hpp"
 
@@ -28,15 +29,8 @@ class Quadratic final : public Landscape {
   int dim() const override { return static_cast<int>(H_.rows()); }
   std::string name() const override { return "Quadratic"; }
   double value(const double* x) const override {
-    // y^T H y in index order (not Eigen's products, whose order and FMA follow the instruction set).
-    const int d = dim();
-    double f = 0.0;
-    for (int i = 0; i < d; ++i) {
-      double hy = 0.0;
-      for (int j = 0; j < d; ++j) hy += H_(i, j) * (x[j] - c_[j]);
-      f += (x[i] - c_[i]) * hy;
-    }
-    return 0.5 * f;
+    // Not Eigen's products, whose order and FMA follow the instruction set.
+    return 0.5 * plain_quadratic_form(H_.data(), x, c_.data(), dim());
   }
   // g = H (x - c) as one matrix-matrix product over the block, each entry summed over k in a fixed order: a
   // lane's bits do not depend on the block width (see kernels.hpp).
