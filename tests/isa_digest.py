@@ -145,6 +145,12 @@ def cases() -> dict[str, str]:
                                                                                method="euler", noise=0.3),
                                    x0=np.linalg.lstsq(A3, b3, rcond=None)[0], stop=esc.Ball([0.0] * 8, 3.0),
                                    t_max=10.0, n_paths=64)
+    # 37 noise coordinates: the normals drawn lane by lane in vectors over the draws (rng.hpp, k >= 32), with a
+    # dense 37 x 37 product for R z and H x.
+    A37 = rng.normal(size=(37, 37))
+    H37 = A37 @ A37.T / 37 + 0.1 * np.eye(37)
+    out["gaussian_sgd_matrix_37d"] = run(esc.Quadratic(H37), esc.GaussianSGD(0.05, 4.0, H37), x0=np.zeros(37),
+                                         stop=esc.Ball([0.0] * 37, 0.6), t_max=300.0, n_paths=37)
     return out
 
 

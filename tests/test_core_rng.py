@@ -98,6 +98,11 @@ def reference_step_draws(seed, path, step, k):
         (12345, 7, 11, 3),
         (2**63 + 987654321, 2**40 + 3, 2**35 + 1, 2),  # high words of seed, path and quad index in use
         (2**64 - 1, 2**64 - 1, 2**48 - 3, 6),  # the largest step the engine runs, all-ones seed and path
+        # From 32 coordinates on, the normals are drawn lane by lane in vectors over the draws.
+        (12345, 7, 10, 32),
+        (12345, 7, 13, 37),
+        (2**63 + 987654321, 2**40 + 3, 2**35 + 2, 40),
+        (2**64 - 1, 2**64 - 1, 2**48 - 3, 33),
     ],
 )
 def test_step_draws_follow_documented_counter_layout(seed, path, step, k):
@@ -106,6 +111,21 @@ def test_step_draws_follow_documented_counter_layout(seed, path, step, k):
     z_ref, u_ref = reference_step_draws(seed, path, step, k)
     assert u[0] == u_ref  # (w + 1/2) / 2^32 is exact in double precision
     np.testing.assert_allclose(z[0], z_ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [31, 32, 45])
+@pytest.mark.parametrize("step", [0, 7])
+def test_a_path_draws_do_not_depend_on_the_others(k, step):
+    """Each path's row is the same bits drawn alone or with 10 others (vectors over 8 lanes and a tail; below and
+    from 32 coordinates, where the normals are drawn lane by lane), and follows the documented layout."""
+    paths = np.arange(11, dtype=np.uint64) * np.uint64(2**33 + 17) + np.uint64(5)
+    z, u = _core.step_draws(99, paths, step, k)
+    for i, path in enumerate(paths):
+        z1, u1 = _core.step_draws(99, np.array([path]), step, k)
+        np.testing.assert_array_equal(z[i], z1[0])
+        assert u[i] == u1[0]
+    z_ref, _ = reference_step_draws(99, int(paths[-1]), step, k)
+    np.testing.assert_allclose(z[-1], z_ref, rtol=1e-12, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------------------------

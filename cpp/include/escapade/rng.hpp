@@ -118,42 +118,57 @@ class WordStream {
 
 namespace escapade {
 
+#if defined(__AVX512F__)
+namespace detail {
+// Philox4x32-10 on eight counters at once, one per 64-bit lane with the word in its low half, stored as
+// w[j][o .. o + 8). Integer arithmetic is exact, so this gives the scalar function's bits. Compilers turn the
+// portable loop's 32x32->64 products into shuffles and 64-bit multiplies; here each word sits in a 64-bit lane
+// where one vpmuludq does the job.
+class PhiloxX8 {
+ public:
+  PhiloxX8(std::uint32_t key0, std::uint32_t key1) {
+    for (int r = 0; r < 10; ++r) {
+      k0_[r] = _mm512_set1_epi64(static_cast<std::uint32_t>(key0 + 0x9E3779B9u * static_cast<std::uint32_t>(r)));
+      k1_[r] = _mm512_set1_epi64(static_cast<std::uint32_t>(key1 + 0xBB67AE85u * static_cast<std::uint32_t>(r)));
+    }
+  }
+  void operator()(__m512i c0, __m512i c1, __m512i c2, __m512i c3, std::uint32_t* const w[4], int o) const {
+    const __m512i m0 = _mm512_set1_epi64(0xD2511F53ll), m1 = _mm512_set1_epi64(0xCD9E8D57ll);
+    // vpmuludq reads only the low 32 bits of each lane and the stores truncate, so the high halves may carry
+    // junk and no masking is needed inside the rounds. The high word of a product is brought down by swapping
+    // the halves of each lane (a shuffle, which runs beside the multiplies, where a shift would compete with
+    // them for the same port). 0x96 = three-way xor.
+    for (int r = 0; r < 10; ++r) {
+      const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
+      c0 = _mm512_ternarylogic_epi64(_mm512_shuffle_epi32(p1, _MM_PERM_CDAB), c1, k0_[r], 0x96);
+      c2 = _mm512_ternarylogic_epi64(_mm512_shuffle_epi32(p0, _MM_PERM_CDAB), c3, k1_[r], 0x96);
+      c1 = p1;
+      c3 = p0;
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[0] + o), _mm512_cvtepi64_epi32(c0));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[1] + o), _mm512_cvtepi64_epi32(c1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[2] + o), _mm512_cvtepi64_epi32(c2));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[3] + o), _mm512_cvtepi64_epi32(c3));
+  }
+
+ private:
+  __m512i k0_[10], k1_[10];
+};
+}  // namespace detail
+#endif
+
 // Philox4x32-10 for many lanes at once: counter (draw | quad_hi << 16, quad_lo, path_lo, path_hi), one key;
-// w[j][l] = word j of lane l. Integer arithmetic is exact, so the explicit SIMD path gives the scalar path's
-// bits. Compilers turn the portable loop's 32x32->64 products into shuffles and 64-bit multiplies; the
-// intrinsics keep each word in a 64-bit lane where one vpmuludq does the job.
+// w[j][l] = word j of lane l.
 inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* quad, std::uint32_t draw,
                          std::uint32_t key0, std::uint32_t key1, int width, std::uint32_t* const w[4]) {
   int l = 0;
 #if defined(__AVX512F__)
-  {
-    const __m512i lo = _mm512_set1_epi64(0xFFFFFFFFll);
-    const __m512i m0 = _mm512_set1_epi64(0xD2511F53ll), m1 = _mm512_set1_epi64(0xCD9E8D57ll);
-    __m512i k0[10], k1[10];
-    for (int r = 0; r < 10; ++r) {
-      k0[r] = _mm512_set1_epi64(static_cast<std::uint32_t>(key0 + 0x9E3779B9u * static_cast<std::uint32_t>(r)));
-      k1[r] = _mm512_set1_epi64(static_cast<std::uint32_t>(key1 + 0xBB67AE85u * static_cast<std::uint32_t>(r)));
-    }
-    for (; l + 8 <= width; l += 8) {
-      const __m512i qa = _mm512_loadu_si512(quad + l), pt = _mm512_loadu_si512(path + l);
-      __m512i c0 = _mm512_or_si512(_mm512_set1_epi64(draw), _mm512_slli_epi64(_mm512_srli_epi64(qa, 32), 16));
-      __m512i c1 = _mm512_and_si512(qa, lo), c2 = _mm512_and_si512(pt, lo), c3 = _mm512_srli_epi64(pt, 32);
-      // Only the low 32 bits of each lane are the word: vpmuludq reads just those and the stores truncate, so
-      // the high halves may carry junk and no masking is needed inside the rounds. The high word of a product
-      // is brought down by swapping the halves of each lane (a shuffle, which runs beside the multiplies,
-      // where a shift would compete with them for the same port). 0x96 = three-way xor.
-      for (int r = 0; r < 10; ++r) {
-        const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
-        c0 = _mm512_ternarylogic_epi64(_mm512_shuffle_epi32(p1, _MM_PERM_CDAB), c1, k0[r], 0x96);
-        c2 = _mm512_ternarylogic_epi64(_mm512_shuffle_epi32(p0, _MM_PERM_CDAB), c3, k1[r], 0x96);
-        c1 = p1;
-        c3 = p0;
-      }
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[0] + l), _mm512_cvtepi64_epi32(c0));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[1] + l), _mm512_cvtepi64_epi32(c1));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[2] + l), _mm512_cvtepi64_epi32(c2));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[3] + l), _mm512_cvtepi64_epi32(c3));
-    }
+  const detail::PhiloxX8 philox(key0, key1);
+  const __m512i lo = _mm512_set1_epi64(0xFFFFFFFFll);
+  for (; l + 8 <= width; l += 8) {
+    const __m512i qa = _mm512_loadu_si512(quad + l), pt = _mm512_loadu_si512(path + l);
+    const __m512i c0 = _mm512_or_si512(_mm512_set1_epi64(draw), _mm512_slli_epi64(_mm512_srli_epi64(qa, 32), 16));
+    philox(c0, _mm512_and_si512(qa, lo), _mm512_and_si512(pt, lo), _mm512_srli_epi64(pt, 32), w, l);
   }
 #endif
   for (; l < width; ++l) {
@@ -162,6 +177,28 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* quad, s
                                     static_cast<std::uint32_t>(path[l] >> 32)},
                                    {key0, key1});
     for (int j = 0; j < 4; ++j) w[j][l] = r[j];
+  }
+}
+
+// The same counters for one lane and the draws 0 .. n - 1 (n <= kMaxDraw + 1): w[j][i] = word j of draw i.
+inline void philox_draws(std::uint64_t path, std::uint64_t quad, int n, std::uint32_t key0, std::uint32_t key1,
+                         std::uint32_t* const w[4]) {
+  const std::uint32_t hi = static_cast<std::uint32_t>((quad >> 32) << 16);
+  int i = 0;
+#if defined(__AVX512F__)
+  const detail::PhiloxX8 philox(key0, key1);
+  const __m512i c1 = _mm512_set1_epi64(static_cast<std::uint32_t>(quad)),
+                c2 = _mm512_set1_epi64(static_cast<std::uint32_t>(path)),
+                c3 = _mm512_set1_epi64(static_cast<std::uint32_t>(path >> 32));
+  const __m512i first = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  for (; i + 8 <= n; i += 8)
+    philox(_mm512_add_epi64(_mm512_set1_epi64(hi | static_cast<std::uint32_t>(i)), first), c1, c2, c3, w, i);
+#endif
+  for (; i < n; ++i) {
+    const Words4 r = philox4x32_10({hi | static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(quad),
+                                    static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32)},
+                                   {key0, key1});
+    for (int j = 0; j < 4; ++j) w[j][i] = r[j];
   }
 }
 
@@ -191,18 +228,10 @@ class QuadDraws {
     std::uint32_t* const w[4] = {words_.data(), words_.data() + width, words_.data() + 2 * width,
                                  words_.data() + 3 * width};
     const std::uint32_t key0 = static_cast<std::uint32_t>(seed), key1 = static_cast<std::uint32_t>(seed >> 32);
-    for (int i = 0; i < k; ++i) {
-      philox_lanes(path, quad, static_cast<std::uint32_t>(i), key0, key1, width, w);
-      for (int h = 0; h < 2; ++h) {
-        const std::uint32_t *wr = w[2 * h], *wa = w[2 * h + 1];
-        double *zc = z[2 * h], *zs = z[2 * h + 1];
-        if (k == 1) {  // contiguous stores: the common 1-D case
-          for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], zc[l], zs[l]);
-        } else {
-          for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], zc[l * k + i], zs[l * k + i]);
-        }
-      }
-    }
+    if (k >= kDrawsMajor)
+      normals_by_lane(path, quad, width, k, key0, key1, z);
+    else
+      normals_by_draw(path, quad, width, k, key0, key1, w, z);
     if (u) {
       philox_lanes(path, quad, static_cast<std::uint32_t>(k), key0, key1, width, w);
       for (int s = 0; s < kSteps; ++s)
@@ -237,8 +266,63 @@ class QuadDraws {
 
  private:
   static constexpr int kGroup = 8;
+  // From this many noise coordinates on, the normals are drawn lane by lane (normals_by_lane).
+  static constexpr int kDrawsMajor = 32;
+
+  // Draw i's Box-Muller pairs for every lane, draw after draw: the vectors run over the lanes, and each lane's
+  // normals are stored one by one (a column of z per lane). For small k.
+  static void normals_by_draw(const std::uint64_t* path, const std::uint64_t* quad, int width, int k,
+                              std::uint32_t key0, std::uint32_t key1, std::uint32_t* const w[4],
+                              double* const z[kSteps]) {
+    for (int i = 0; i < k; ++i) {
+      philox_lanes(path, quad, static_cast<std::uint32_t>(i), key0, key1, width, w);
+      for (int h = 0; h < 2; ++h) {
+        const std::uint32_t *wr = w[2 * h], *wa = w[2 * h + 1];
+        double *zc = z[2 * h], *zs = z[2 * h + 1];
+        if (k == 1) {  // contiguous stores: the common 1-D case
+          for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], zc[l], zs[l]);
+        } else {
+          for (int l = 0; l < width; ++l) box_muller(wr[l], wa[l], zc[l * k + i], zs[l * k + i]);
+        }
+      }
+    }
+  }
+
+  // Lane after lane, the vectors over the lane's draws 0 .. kp - 1 (kp = k rounded up to 8; the draws past k are
+  // computed and dropped): each lane's normals come out as contiguous runs, copied into its column of z. Two
+  // passes, the radii's logarithms and then the square roots, angles and products, measured faster than
+  // Box-Muller in one. The same bits as normals_by_draw.
+  void normals_by_lane(const std::uint64_t* path, const std::uint64_t* quad, int width, int k, std::uint32_t key0,
+                       std::uint32_t key1, double* const z[kSteps]) {
+    const int kp = (k + 7) / 8 * 8;
+    lane_words_.resize(static_cast<std::size_t>(4) * kp);
+    lane_runs_.resize(static_cast<std::size_t>(6) * kp);
+    // Words 0 and 2 (the two pairs' radii) side by side, then words 1 and 3 (their angles).
+    std::uint32_t* const w[4] = {lane_words_.data(), lane_words_.data() + 2 * kp, lane_words_.data() + kp,
+                                 lane_words_.data() + 3 * kp};
+    const std::uint32_t *__restrict radius = w[0], *__restrict angle = w[1];
+    double *__restrict m2log = lane_runs_.data(), *__restrict zc = m2log + 2 * kp, *__restrict zs = zc + 2 * kp;
+    for (int l = 0; l < width; ++l) {
+      philox_draws(path[l], quad[l], kp, key0, key1, w);
+      for (int i = 0; i < 2 * kp; ++i) m2log[i] = -2.0 * mathfn::log_pos(open_uniform(radius[i]));
+      for (int i = 0; i < 2 * kp; ++i) {  // zc: the normals of steps 4q, 4q + 2; zs: 4q + 1, 4q + 3
+        const double r = std::sqrt(m2log[i]);
+        double c, s;
+        mathfn::sincos_turns(angle[i], c, s);
+        zc[i] = r * c;
+        zs[i] = r * s;
+      }
+      const long o = static_cast<long>(l) * k;
+      std::memcpy(z[0] + o, zc, sizeof(double) * k);
+      std::memcpy(z[1] + o, zs, sizeof(double) * k);
+      std::memcpy(z[2] + o, zc + kp, sizeof(double) * k);
+      std::memcpy(z[3] + o, zs + kp, sizeof(double) * k);
+    }
+  }
+
   std::vector<std::uint64_t> quad_;
-  std::vector<std::uint32_t> words_, group_;
+  std::vector<std::uint32_t> words_, group_, lane_words_;
+  std::vector<double> lane_runs_;
 };
 
 // The crossing test's uniforms of one step, drawn only for the lanes whose step may have crossed a boundary (a
