@@ -4,6 +4,7 @@
 #include <string>
 
 #include "escapade/jacobi.hpp"
+#include "escapade/kernels.hpp"
 #include "escapade/landscapes/finite_sum.hpp"
 
 namespace escapade {
@@ -26,6 +27,7 @@ class LeastSquares final : public FiniteSum {
     for (long i = 0; i < n; ++i) hessian_ += X_.col(i) * X_.col(i).transpose();
     hessian_ /= static_cast<double>(n);
     hessian_.diagonal().array() += l2_;
+    data_rows_ = PaddedMatrix(X_.transpose());
   }
   int dim() const override { return static_cast<int>(X_.rows()); }
   std::string name() const override { return "LeastSquares"; }
@@ -48,9 +50,32 @@ class LeastSquares final : public FiniteSum {
     const double* xi = X_.col(i).data();
     for (int j = 0; j < d; ++j) g[j] += e * xi[j] + l2_ * w[j];
   }
-  // Term by term: a term's data is read once per block for all the lanes that drew it (same bits).
+  // A term's residual x_i^T w - y_i is a sum over the coordinates in order, one dependent addition after another
+  // for a lane alone. When the block drew enough of its (term, lane) pairs, the residuals of every term for every
+  // lane are one product X^T W over the block (fixed_order_matmul: each entry summed in the same order, so the
+  // same bits), a dense pass at the vector units' rate that wastes the pairs not drawn; each drawn pair then adds
+  // r x_i + l2 w as add_term_gradient does. Enough, measured: 1/8 of the pairs, 1/16 from 64 coordinates
+  // (k/n = 1/4: 1.1x faster at d = 20, 1.8x at d = 100, 2.4x at d = 200). Sparser batches go term by term.
   void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
-    add_batch_by_term(*this, b, x, g);
+    const int d = dim(), n = n_terms(), width = b.width;
+    const long drawn = b.start[n], pairs = static_cast<long>(n) * width;
+    if (b.weight || (d >= 64 ? 16 : 8) * drawn < pairs) {  // (b.weight: never, p is uniform)
+      add_batch_by_term(*this, b, x, g);
+      return;
+    }
+    thread_local std::vector<double> dots;
+    dots.resize(static_cast<std::size_t>(n) * width);
+    fixed_order_matmul(data_rows_, x, width, dots.data());  // dots[l n + i] = x_i^T w_l
+    for (int i = 0; i < n; ++i) {
+      const double* __restrict xi = X_.col(i).data();
+      for (int e = b.start[i]; e < b.start[i + 1]; ++e) {
+        const int l = b.lane[e];
+        const double r = dots[static_cast<std::size_t>(l) * n + i] - y_[i];
+        const double* __restrict w = x + static_cast<long>(l) * d;
+        double* __restrict gl = g + static_cast<long>(l) * d;
+        for (int j = 0; j < d; ++j) gl[j] += r * xi[j] + l2_ * w[j];
+      }
+    }
   }
   void hessian(const double*, double* H) const override { Eigen::Map<Matrix>(H, dim(), dim()) = hessian_; }
 
@@ -68,6 +93,7 @@ class LeastSquares final : public FiniteSum {
   double l2_;
   Vector p_;
   Matrix hessian_;
+  PaddedMatrix data_rows_;  // X^T (n x d): the block's residuals as one product
 };
 
 }  // namespace escapade
