@@ -55,7 +55,7 @@ class LeastSquares final : public FiniteSum {
   // lane are one product X^T W over the block (fixed_order_matmul: each entry summed in the same order, so the
   // same bits), a dense pass at the vector units' rate that wastes the pairs not drawn; each drawn pair then adds
   // r x_i + l2 w as add_term_gradient does. Enough, measured: 1/8 of the pairs, 1/16 from 64 coordinates
-  // (k/n = 1/4: 1.1x faster at d = 20, 1.8x at d = 100, 2.4x at d = 200). Sparser batches go term by term.
+  // (k/n = 1/4: 1.06x faster at d = 20, 1.9x at d = 100, 2.7x at d = 200). Sparser batches go term by term.
   void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
     const int d = dim(), n = n_terms(), width = b.width;
     const long drawn = b.start[n], pairs = static_cast<long>(n) * width;
