@@ -107,6 +107,20 @@ def test_block_kernels_have_the_bits_of_the_scalar_terms(name, replace):
     np.testing.assert_array_equal(a.final_position, b.final_position)
 
 
+@pytest.mark.parametrize(("d", "n", "k", "lanes"), [(5, 200, 2, 16), (70, 40, 4, 64), (12, 40, 4, 64)],
+                         ids=["term-by-term", "product-from-d-64", "term-by-term-below-d-64"])
+@pytest.mark.parametrize("replace", [False, True], ids=["without", "with"])
+def test_least_squares_kernels_have_the_bits_of_the_scalar_terms(d, n, k, lanes, replace):
+    # LeastSquares takes every residual of the block as one product X^T W when the block drew enough of its
+    # (term, lane) pairs (1/8; 1/16 from d = 64) and goes term by term otherwise: both against the scalar terms.
+    rng = np.random.default_rng(d)
+    f = esc.LeastSquares(rng.normal(size=(n, d)), rng.normal(size=n), l2=0.05)
+    kw = dict(x0=esc.UniformBall(np.zeros(d), 0.5), n_paths=2 * lanes + 3, max_steps=6, seed=2, lanes=lanes)
+    a = esc.simulate(f, esc.SGDk(0.02, k, replace=replace), **kw)
+    b = esc.simulate(scalar_reference(f), esc.SGDk(0.02, k, replace=replace), **kw)
+    np.testing.assert_array_equal(a.final_position, b.final_position)
+
+
 def vector_kernel_sums():
     """Sums whose block kernels work on whole vectors: 11 rows (one vector of 8 and a padded tail) for the
     stochastic quadratic, 8 or more lanes per term for the quadratic-circle sum (6 terms, k = 3, 64 lanes), weighted
