@@ -10,6 +10,10 @@ per build with `--skip-numpy`.
 
     python bench/bench_lsq_sgdk.py
     python bench/bench_lsq_sgdk.py --dims 100 --fracs 0.25 --repeat 5
+
+`--mlp` times escapade alone on `MLP` sums instead (the diabetes data's first 100 rows, needs scikit-learn;
+hidden units 4, 8 and 32; k = 3 and 25 with replacement; 256 paths x 2000 iterations from one point), to compare
+builds.
 """
 from __future__ import annotations
 
@@ -47,13 +51,36 @@ def best_of(repeat: int, fn):
     return min(times), out
 
 
+def mlp_rows(repeat: int) -> None:
+    import escapade as esc
+    from escapade.datasets import load_diabetes
+
+    X, y = load_diabetes()
+    X, y = X[:100], y[:100]
+    print(f"# escapade {esc.__version__}; MLP on 100 diabetes rows, 256 paths x 2000 iterations, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print("hidden, parameters, k, escapade us/path-step, ns per drawn term")
+    for hidden in (4, 8, 32):
+        net = esc.MLP(X, y, hidden=hidden, l2=0.01)
+        th0 = 0.1 * np.random.default_rng(0).normal(size=net.dim)
+        for k in (3, 25):
+            t, _ = best_of(repeat, lambda: esc.simulate(net, esc.SGDk(0.01, k), x0=th0, n_paths=256, max_steps=2000,
+                                                        seed=1, threads=1, progress=False))
+            us = t / (256 * 2000) * 1e6
+            print(f"{hidden}, {net.dim}, {k}, {us:.3f}, {us / k * 1e3:.0f}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dims", type=int, nargs="+", default=[20, 50, 100, 200])
     ap.add_argument("--fracs", type=float, nargs="+", default=[0.1, 0.25, 0.5], help="k / n")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-numpy", action="store_true")
+    ap.add_argument("--mlp", action="store_true", help="time SGD-k on MLP sums (escapade only)")
     args = ap.parse_args(argv)
+    if args.mlp:
+        mlp_rows(args.repeat)
+        return
 
     import escapade as esc
     from peers import lsq_sgdk_numpy

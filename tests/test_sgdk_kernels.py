@@ -121,6 +121,21 @@ def test_least_squares_kernels_have_the_bits_of_the_scalar_terms(d, n, k, lanes,
     np.testing.assert_array_equal(a.final_position, b.final_position)
 
 
+@pytest.mark.parametrize(("lanes", "outputs"), [(16, 1), (7, 2)])
+@pytest.mark.parametrize("replace", [False, True], ids=["without", "with"])
+def test_mlp_kernel_has_the_bits_of_the_scalar_terms_without_l2(lanes, outputs, replace):
+    # With l2 = 0 the built-in's two additions per coordinate (0 * theta, then the backpropagated part) and the
+    # callback's one (the term's gradient, summed from 0) agree bit for bit, so the block kernel (W1 transposed
+    # per lane, the hidden units' pre-activations in vectors) is checked exactly; 11 hidden units: a vector of 8
+    # and a tail.
+    rng = np.random.default_rng(4)
+    f = esc.MLP(rng.normal(size=(30, 6)), rng.normal(size=(30, outputs)).squeeze(), hidden=11, l2=0.0)
+    kw = dict(x0=esc.UniformBall(np.full(f.dim, 0.1), 0.3), n_paths=40, max_steps=10, seed=3, lanes=lanes)
+    a = esc.simulate(f, esc.SGDk(0.05, 4, replace=replace), **kw)
+    b = esc.simulate(scalar_reference(f), esc.SGDk(0.05, 4, replace=replace), **kw)
+    np.testing.assert_array_equal(a.final_position, b.final_position)
+
+
 def vector_kernel_sums():
     """Sums whose block kernels work on whole vectors: 11 rows (one vector of 8 and a padded tail) for the
     stochastic quadratic, 8 or more lanes per term for the quadratic-circle sum (6 terms, k = 3, 64 lanes), weighted

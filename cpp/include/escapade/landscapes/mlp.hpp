@@ -48,28 +48,45 @@ class MLP final : public FiniteSum {
   }
 
   void add_term_gradient(int i, const double* th, double* g) const override {
-    const int p = n_inputs(), m = n_outputs(), h = h_, P = dim();
-    const long ob1 = static_cast<long>(h) * p, oW2 = ob1 + h, ob2 = oW2 + static_cast<long>(m) * h;
     Scratch& s = scratch();
     forward(i, th, s);
-    for (int k = 0; k < P; ++k) g[k] += l2_ * th[k];
-    const double* x = X_.col(i).data();
-    for (int o = 0; o < m; ++o) {
-      for (int k = 0; k < h; ++k) g[oW2 + o * h + k] += s.e[o] * s.a[k];
-      g[ob2 + o] += s.e[o];
-    }
-    for (int k = 0; k < h; ++k) {
-      double back = 0;
-      for (int o = 0; o < m; ++o) back += s.e[o] * th[oW2 + o * h + k];
-      const double delta = back * (1.0 - s.a[k] * s.a[k]);
-      for (int j = 0; j < p; ++j) g[static_cast<long>(k) * p + j] += delta * x[j];
-      g[ob1 + k] += delta;
-    }
+    backward(i, th, s, g);
   }
 
-  // Term by term: a term's data is read once per block for all the lanes that drew it (same bits).
-  void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
-    add_batch_by_term(*this, b, x, g);
+  // Term by term, a term's data read once per block for all the lanes that drew it, with the bits of
+  // add_term_gradient. A lane's W1 is transposed once per block-step, so that a pair's hidden pre-activations
+  // z_k = b1_k + sum_j W1_kj x_j (each summed over j in order) run in vectors over the hidden units where forward
+  // sums one unit after another; the tanh stay libm's, one per unit.
+  void add_batch_gradients(const TermBatch& b, const double* th, double* g) const override {
+    if (b.weight) {  // (never: p is uniform)
+      add_batch_by_term(*this, b, th, g);
+      return;
+    }
+    const int p = n_inputs(), h = h_, P = dim(), width = b.width;
+    const long ob1 = static_cast<long>(h) * p;
+    thread_local std::vector<double> w1t, z;
+    w1t.resize(static_cast<std::size_t>(width) * p * h);
+    z.resize(static_cast<std::size_t>(h));
+    for (int l = 0; l < width; ++l)  // lane l's W1 transposed: p x h, column j of W1 as row j
+      for (int k = 0; k < h; ++k)
+        for (int j = 0; j < p; ++j)
+          w1t[(static_cast<std::size_t>(l) * p + j) * h + k] = th[static_cast<long>(l) * P + static_cast<long>(k) * p + j];
+    Scratch& s = scratch();
+    double* __restrict zk = z.data();
+    for (int i = 0; i < b.n_terms; ++i) {
+      const double* __restrict xi = X_.col(i).data();
+      for (int q = b.start[i]; q < b.start[i + 1]; ++q) {
+        const int l = b.lane[q];
+        const double* t = th + static_cast<long>(l) * P;
+        const double* __restrict wt = w1t.data() + static_cast<std::size_t>(l) * p * h;
+        for (int k = 0; k < h; ++k) zk[k] = t[ob1 + k];
+        for (int j = 0; j < p; ++j)
+          for (int k = 0; k < h; ++k) zk[k] += wt[static_cast<long>(j) * h + k] * xi[j];
+        for (int k = 0; k < h; ++k) s.a[k] = std::tanh(zk[k]);
+        outputs(i, t, s);
+        backward(i, t, s, g + static_cast<long>(l) * P);
+      }
+    }
   }
   // Exact: (1/n) sum_i (J_i^T J_i + sum_o e_io Hess yhat_o) + l2 I, J_i the Jacobian of yhat(x_i) in theta.
   void hessian(const double* th, double* H) const override {
@@ -134,18 +151,44 @@ class MLP final : public FiniteSum {
   }
   // a = tanh(W1 x_i + b1), e = W2 a + b2 - y_i.
   void forward(int i, const double* th, Scratch& s) const {
-    const int p = n_inputs(), m = n_outputs(), h = h_;
-    const long ob1 = static_cast<long>(h) * p, oW2 = ob1 + h, ob2 = oW2 + static_cast<long>(m) * h;
+    const int p = n_inputs(), h = h_;
+    const long ob1 = static_cast<long>(h) * p;
     const double* x = X_.col(i).data();
     for (int k = 0; k < h; ++k) {
       double z = th[ob1 + k];
       for (int j = 0; j < p; ++j) z += th[static_cast<long>(k) * p + j] * x[j];
       s.a[k] = std::tanh(z);
     }
+    outputs(i, th, s);
+  }
+  // e = W2 a + b2 - y_i from the hidden activations a.
+  void outputs(int i, const double* th, Scratch& s) const {
+    const int m = n_outputs(), h = h_;
+    const long oW2 = static_cast<long>(h) * n_inputs() + h, ob2 = oW2 + static_cast<long>(m) * h;
     for (int o = 0; o < m; ++o) {
       double yhat = th[ob2 + o];
       for (int k = 0; k < h; ++k) yhat += th[oW2 + o * h + k] * s.a[k];
       s.e[o] = yhat - Y_(o, i);
+    }
+  }
+  // g += grad f_i(theta) from the forward pass's a and e: the l2 part, then the output layer's, then the hidden
+  // layer's.
+  void backward(int i, const double* __restrict th, const Scratch& s, double* __restrict g) const {
+    const int p = n_inputs(), m = n_outputs(), h = h_, P = dim();
+    const long ob1 = static_cast<long>(h) * p, oW2 = ob1 + h, ob2 = oW2 + static_cast<long>(m) * h;
+    const double *__restrict a = s.a.data(), *__restrict e = s.e.data(), *__restrict x = X_.col(i).data();
+    const double l2 = l2_;
+    for (int k = 0; k < P; ++k) g[k] += l2 * th[k];
+    for (int o = 0; o < m; ++o) {
+      for (int k = 0; k < h; ++k) g[oW2 + o * h + k] += e[o] * a[k];
+      g[ob2 + o] += e[o];
+    }
+    for (int k = 0; k < h; ++k) {
+      double back = 0;
+      for (int o = 0; o < m; ++o) back += e[o] * th[oW2 + o * h + k];
+      const double delta = back * (1.0 - a[k] * a[k]);
+      for (int j = 0; j < p; ++j) g[static_cast<long>(k) * p + j] += delta * x[j];
+      g[ob1 + k] += delta;
     }
   }
 
