@@ -27,7 +27,7 @@ class LeastSquares final : public FiniteSum {
     for (long i = 0; i < n; ++i) hessian_ += X_.col(i) * X_.col(i).transpose();
     hessian_ /= static_cast<double>(n);
     hessian_.diagonal().array() += l2_;
-    data_rows_ = PaddedMatrix(X_.transpose());
+    if (static_cast<double>(n) * d <= kProductDoubles) data_rows_ = PaddedMatrix(X_.transpose());
   }
   int dim() const override { return static_cast<int>(X_.rows()); }
   std::string name() const override { return "LeastSquares"; }
@@ -59,7 +59,8 @@ class LeastSquares final : public FiniteSum {
   void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
     const int d = dim(), n = n_terms(), width = b.width;
     const long drawn = b.start[n], pairs = static_cast<long>(n) * width;
-    if (b.weight || (d >= 64 ? 16 : 8) * drawn < pairs) {  // (b.weight: never, p is uniform)
+    if (b.weight || (d >= 64 ? 16 : 8) * drawn < pairs || data_rows_.rows == 0 || pairs > kProductDoubles) {
+      // (b.weight: never, p is uniform)
       add_batch_by_term(*this, b, x, g);
       return;
     }
@@ -93,7 +94,10 @@ class LeastSquares final : public FiniteSum {
   double l2_;
   Vector p_;
   Matrix hessian_;
-  PaddedMatrix data_rows_;  // X^T (n x d): the block's residuals as one product
+  // X^T (n x d): the block's residuals as one product. Neither it nor the block's n x width residuals are made
+  // past 2^22 doubles (32 MB): a large data set keeps the term-by-term kernel rather than a copy of X.
+  static constexpr double kProductDoubles = 4194304.0;
+  PaddedMatrix data_rows_;
 };
 
 }  // namespace escapade
