@@ -73,12 +73,20 @@ inline double open_uniform(std::uint32_t w) {
 // Box-Muller on two words: r = sqrt(-2 log u), angle = 2 pi w2 / 2^32. Branch-free, so it vectorizes, and
 // uses exactly two words per pair of normals (no rejection), which keeps the word budget of a step fixed.
 // |z| <= sqrt(2 ln 2^33) = 6.76: the normal's tail beyond that (mass 1.4e-11) is cut off.
-inline void box_muller(std::uint32_t w_radius, std::uint32_t w_angle, double& z0, double& z1) {
-  const double r = std::sqrt(-2.0 * mathfn::log_pos(open_uniform(w_radius)));
+// In two halves, which a loop over many pairs may run as two passes (QuadDraws::normals_by_lane): -2 log u from
+// the radius word, then the pair from it and the angle word.
+ESCAPADE_KERNEL double box_muller_m2log(std::uint32_t w_radius) {
+  return -2.0 * mathfn::log_pos(open_uniform(w_radius));
+}
+ESCAPADE_KERNEL void box_muller_pair(double m2log, std::uint32_t w_angle, double& z0, double& z1) {
+  const double r = std::sqrt(m2log);
   double c, s;
   mathfn::sincos_turns(w_angle, c, s);
   z0 = r * c;
   z1 = r * s;
+}
+inline void box_muller(std::uint32_t w_radius, std::uint32_t w_angle, double& z0, double& z1) {
+  box_muller_pair(box_muller_m2log(w_radius), w_angle, z0, z1);
 }
 
 // A serial stream of normals and uniforms for one (seed, path, step); used off the hot path (starting points).
@@ -180,13 +188,14 @@ inline void philox_lanes(const std::uint64_t* path, const std::uint64_t* quad, s
   }
 }
 
-// The same counters for one lane and the draws 0 .. n - 1 (n <= kMaxDraw + 1): w[j][i] = word j of draw i.
-inline void philox_draws(std::uint64_t path, std::uint64_t quad, int n, std::uint32_t key0, std::uint32_t key1,
+// The same counters for one lane and the draws 0 .. n - 1 (n <= kMaxDraw + 1): w[j][i] = word j of draw i, that
+// is random_words(seed, path, quad, i)[j].
+inline void philox_draws(std::uint64_t seed, std::uint64_t path, std::uint64_t quad, int n,
                          std::uint32_t* const w[4]) {
-  const std::uint32_t hi = static_cast<std::uint32_t>((quad >> 32) << 16);
   int i = 0;
 #if defined(__AVX512F__)
-  const detail::PhiloxX8 philox(key0, key1);
+  const detail::PhiloxX8 philox(static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
+  const std::uint32_t hi = static_cast<std::uint32_t>((quad >> 32) << 16);
   const __m512i c1 = _mm512_set1_epi64(static_cast<std::uint32_t>(quad)),
                 c2 = _mm512_set1_epi64(static_cast<std::uint32_t>(path)),
                 c3 = _mm512_set1_epi64(static_cast<std::uint32_t>(path >> 32));
@@ -195,9 +204,7 @@ inline void philox_draws(std::uint64_t path, std::uint64_t quad, int n, std::uin
     philox(_mm512_add_epi64(_mm512_set1_epi64(hi | static_cast<std::uint32_t>(i)), first), c1, c2, c3, w, i);
 #endif
   for (; i < n; ++i) {
-    const Words4 r = philox4x32_10({hi | static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(quad),
-                                    static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32)},
-                                   {key0, key1});
+    const Words4 r = random_words(seed, path, quad, static_cast<std::uint32_t>(i));
     for (int j = 0; j < 4; ++j) w[j][i] = r[j];
   }
 }
@@ -229,7 +236,7 @@ class QuadDraws {
                                  words_.data() + 3 * width};
     const std::uint32_t key0 = static_cast<std::uint32_t>(seed), key1 = static_cast<std::uint32_t>(seed >> 32);
     if (k >= kDrawsMajor)
-      normals_by_lane(path, quad, width, k, key0, key1, z);
+      normals_by_lane(seed, path, quad, width, k, z);
     else
       normals_by_draw(path, quad, width, k, key0, key1, w, z);
     if (u) {
@@ -292,8 +299,8 @@ class QuadDraws {
   // computed and dropped): each lane's normals come out as contiguous runs, copied into its column of z. Two
   // passes, the radii's logarithms and then the square roots, angles and products, measured faster than
   // Box-Muller in one. The same bits as normals_by_draw.
-  void normals_by_lane(const std::uint64_t* path, const std::uint64_t* quad, int width, int k, std::uint32_t key0,
-                       std::uint32_t key1, double* const z[kSteps]) {
+  void normals_by_lane(std::uint64_t seed, const std::uint64_t* path, const std::uint64_t* quad, int width, int k,
+                       double* const z[kSteps]) {
     const int kp = (k + 7) / 8 * 8;
     lane_words_.resize(static_cast<std::size_t>(4) * kp);
     lane_runs_.resize(static_cast<std::size_t>(6) * kp);
@@ -303,15 +310,10 @@ class QuadDraws {
     const std::uint32_t *__restrict radius = w[0], *__restrict angle = w[1];
     double *__restrict m2log = lane_runs_.data(), *__restrict zc = m2log + 2 * kp, *__restrict zs = zc + 2 * kp;
     for (int l = 0; l < width; ++l) {
-      philox_draws(path[l], quad[l], kp, key0, key1, w);
-      for (int i = 0; i < 2 * kp; ++i) m2log[i] = -2.0 * mathfn::log_pos(open_uniform(radius[i]));
-      for (int i = 0; i < 2 * kp; ++i) {  // zc: the normals of steps 4q, 4q + 2; zs: 4q + 1, 4q + 3
-        const double r = std::sqrt(m2log[i]);
-        double c, s;
-        mathfn::sincos_turns(angle[i], c, s);
-        zc[i] = r * c;
-        zs[i] = r * s;
-      }
+      philox_draws(seed, path[l], quad[l], kp, w);
+      for (int i = 0; i < 2 * kp; ++i) m2log[i] = box_muller_m2log(radius[i]);
+      // zc: the normals of steps 4q, 4q + 2; zs: 4q + 1, 4q + 3
+      for (int i = 0; i < 2 * kp; ++i) box_muller_pair(m2log[i], angle[i], zc[i], zs[i]);
       const long o = static_cast<long>(l) * k;
       std::memcpy(z[0] + o, zc, sizeof(double) * k);
       std::memcpy(z[1] + o, zs, sizeof(double) * k);

@@ -44,12 +44,7 @@ class LeastSquares final : public FiniteSum {
     }
     return f / n_terms() + 0.5 * l2_ * sq;
   }
-  void add_term_gradient(int i, const double* w, double* g) const override {
-    const int d = dim();
-    const double e = residual(i, w);
-    const double* xi = X_.col(i).data();
-    for (int j = 0; j < d; ++j) g[j] += e * xi[j] + l2_ * w[j];
-  }
+  void add_term_gradient(int i, const double* w, double* g) const override { add_gradient(i, residual(i, w), w, g); }
   // A term's residual x_i^T w - y_i is a sum over the coordinates in order, one dependent addition after another
   // for a lane alone. When the block drew enough of its (term, lane) pairs, the residuals of every term for every
   // lane are one product X^T W over the block (fixed_order_matmul: each entry summed in the same order, so the
@@ -59,28 +54,28 @@ class LeastSquares final : public FiniteSum {
   void add_batch_gradients(const TermBatch& b, const double* x, double* g) const override {
     const int d = dim(), n = n_terms(), width = b.width;
     const long drawn = b.start[n], pairs = static_cast<long>(n) * width;
-    if (b.weight || (d >= 64 ? 16 : 8) * drawn < pairs || data_rows_.rows == 0 || pairs > kProductDoubles) {
-      // (b.weight: never, p is uniform)
+    if ((d >= 64 ? 16 : 8) * drawn < pairs || data_rows_.rows == 0 || pairs > kProductDoubles) {
       add_batch_by_term(*this, b, x, g);
       return;
     }
     thread_local std::vector<double> dots;
     dots.resize(static_cast<std::size_t>(n) * width);
     fixed_order_matmul(data_rows_, x, width, dots.data());  // dots[l n + i] = x_i^T w_l
-    for (int i = 0; i < n; ++i) {
-      const double* __restrict xi = X_.col(i).data();
+    for (int i = 0; i < n; ++i)  // uniform p: the batch carries no weights
       for (int e = b.start[i]; e < b.start[i + 1]; ++e) {
-        const int l = b.lane[e];
-        const double r = dots[static_cast<std::size_t>(l) * n + i] - y_[i];
-        const double* __restrict w = x + static_cast<long>(l) * d;
-        double* __restrict gl = g + static_cast<long>(l) * d;
-        for (int j = 0; j < d; ++j) gl[j] += r * xi[j] + l2_ * w[j];
+        const long l = b.lane[e];
+        add_gradient(i, dots[static_cast<std::size_t>(l) * n + i] - y_[i], x + l * d, g + l * d);
       }
-    }
   }
   void hessian(const double*, double* H) const override { Eigen::Map<Matrix>(H, dim(), dim()) = hessian_; }
 
  private:
+  // g += r x_i + l2 w: term i's gradient at w from its residual r.
+  void add_gradient(int i, double r, const double* __restrict w, double* __restrict g) const {
+    const double* __restrict xi = X_.col(i).data();
+    const double l2 = l2_;
+    for (int j = 0, d = dim(); j < d; ++j) g[j] += r * xi[j] + l2 * w[j];
+  }
   // x_i^T w - y_i, summed in a fixed order.
   double residual(int i, const double* w) const {
     const double* xi = X_.col(i).data();

@@ -58,10 +58,6 @@ class MLP final : public FiniteSum {
   // z_k = b1_k + sum_j W1_kj x_j (each summed over j in order) run in vectors over the hidden units where forward
   // sums one unit after another; the tanh stay libm's, one per unit.
   void add_batch_gradients(const TermBatch& b, const double* th, double* g) const override {
-    if (b.weight) {  // (never: p is uniform)
-      add_batch_by_term(*this, b, th, g);
-      return;
-    }
     const int p = n_inputs(), h = h_, P = dim(), width = b.width;
     const long ob1 = static_cast<long>(h) * p;
     thread_local std::vector<double> w1t, z;
@@ -73,7 +69,7 @@ class MLP final : public FiniteSum {
           w1t[(static_cast<std::size_t>(l) * p + j) * h + k] = th[static_cast<long>(l) * P + static_cast<long>(k) * p + j];
     Scratch& s = scratch();
     double* __restrict zk = z.data();
-    for (int i = 0; i < b.n_terms; ++i) {
+    for (int i = 0; i < b.n_terms; ++i) {  // uniform p: the batch carries no weights
       const double* __restrict xi = X_.col(i).data();
       for (int q = b.start[i]; q < b.start[i + 1]; ++q) {
         const int l = b.lane[q];
