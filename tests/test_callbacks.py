@@ -540,3 +540,33 @@ def test_compiled_callbacks_of_the_wrong_dimension_or_signature_fail_at_construc
     with pytest.raises(ValueError, match=r"value callback .*gradient_2d writes past the end of its output, of "
                                          r"shape \(1,\) for dim = 2, n_constraints = 1"):
         esc.CompiledConstraint(2, 1, gradient_2d, parabola_jacobian)  # writes 2 constraint values, not 1
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_run_started_inside_a_callback_is_refused(threads):
+    """Dynamics and landscapes keep per-thread scratch space across their calls into a callback: a run started from
+    inside one, on the same thread, would share it (silently different numbers, or freed buffers under the outer
+    run). It is refused with a clear error, the outer run stops, and the next run is unaffected."""
+    started = []
+
+    def gradient(x):
+        if not started:
+            started.append(True)
+            esc.simulate(esc.DoubleWell(), esc.Langevin(0.1, dt=0.01), x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0),
+                         n_paths=10, t_max=1.0, seed=0, threads=1, progress=False)
+        return x**3 - x
+
+    kw = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=100, t_max=1.0, seed=0, threads=threads, progress=False)
+    with pytest.raises(esc.CallbackError, match="a run cannot start inside a callback of another run") as info:
+        esc.simulate(esc.BatchedLandscape(1, gradient), esc.Langevin(0.1, dt=0.01), **kw)
+    assert isinstance(info.value.__cause__, RuntimeError)
+    plain = esc.simulate(esc.BatchedLandscape(1, lambda x: x**3 - x), esc.Langevin(0.1, dt=0.01), **kw)
+    one = esc.simulate(esc.BatchedLandscape(1, lambda x: x**3 - x), esc.Langevin(0.1, dt=0.01), **{**kw, "threads": 1})
+    np.testing.assert_array_equal(plain.final_position, one.final_position)
+
+
+def test_complex_values_from_a_callback_are_an_error():
+    """numpy would keep only the real parts (with a ComplexWarning): the run stops instead."""
+    with pytest.raises(esc.CallbackError, match="gradient callback .* must return real numbers, got an array of complex128"):
+        esc.simulate(esc.BatchedLandscape(1, lambda x: (x**3 - x) + 0j), esc.Langevin(0.1, dt=0.01), x0=[-1.0],
+                     stop=esc.HalfSpace([1.0], 0.0), n_paths=20, t_max=2.0, seed=0, threads=1, progress=False)

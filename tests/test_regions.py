@@ -494,3 +494,35 @@ def test_outside_records_and_configuration(tmp_path):
     path = tmp_path / "r.npz"
     res.save(path)
     assert esc.load(path).params["stop"] == res.params["stop"]
+
+
+# Brownian motion dX = sqrt(2T) dW from x0 in (-1, 1): E[tau] = (1 - x0^2) / (2T), P(leave by x = 1) = (1 + x0) / 2.
+FLAT_T, FLAT_X0, FLAT_PATHS = 0.5, 0.3, 20_000
+FLAT_MEAN = (1 - FLAT_X0**2) / (2 * FLAT_T)
+
+
+def flat_run(**regions):
+    return esc.simulate(esc.Linear([0.0]), esc.Langevin(FLAT_T, dt=0.04), x0=[FLAT_X0], n_paths=FLAT_PATHS, t_max=50,
+                        seed=21, threads=1, progress=False, **regions)
+
+
+def test_a_boundary_shared_by_stop_and_target_is_crossed_once():
+    """The bridge tests stop and target as independent crossings; one boundary given twice (a box's face and a
+    ball's complement) is one crossing, and planes parallel to it (nested) are crossed nearest first. Counting
+    both had the mean exit time 6% short at dt = 0.04 (z = -23 at 1e5 paths)."""
+    control = flat_run(stop=esc.Box([-1.0], [1.0]))
+    assert abs(control.summary().mean - FLAT_MEAN) < 4 * control.summary().stderr
+    shared = flat_run(stop=esc.Box([-1.0], [1.0]), target=~esc.Ball([0.0], 1.0))
+    np.testing.assert_array_equal(shared.exit_time, control.exit_time)  # the same crossings, all EXITED
+    assert (shared.status == esc.Status.EXITED).all()
+    right = (1 + FLAT_X0) / 2
+    for regions, hit_share in [
+        (dict(stop=esc.HalfSpace([1.0], 1.0), target=~esc.Ball([0.0], 1.0)), 1 - right),  # shares x = 1 only
+        (dict(stop=esc.Box([-1.0], [1.5]), target=esc.HalfSpace([-1.0], -1.0)), right),   # target x > 1 nearer
+        (dict(stop=esc.Box([-1.0], [1.0]), target=esc.HalfSpace([-1.0], -1.2)), 0.0),     # stop's x = 1 nearer
+    ]:
+        res = flat_run(**regions)
+        s = res.summary()
+        assert abs(s.mean - FLAT_MEAN) < 4 * s.stderr, (regions, s)
+        hits = np.mean(res.status == esc.Status.HIT)
+        assert abs(hits - hit_share) <= 4 * np.sqrt(right * (1 - right) / FLAT_PATHS), (regions, hits)

@@ -71,8 +71,12 @@ struct Callback {
                  const double* x, int n_points, int d, const Args&... args) const {
     using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
     const py::object result = call(error, kind, args...);
-    // A C-contiguous float64 array (what numpy code returns) is read in place; anything else is converted.
-    const Array a = Array::check_(result) ? py::reinterpret_borrow<Array>(result) : Array::ensure(result);
+    // A C-contiguous float64 array (what numpy code returns) is read in place; anything else is converted, except
+    // complex values, which would be cut to their real parts (with only numpy's ComplexWarning).
+    const bool in_place = Array::check_(result);
+    if (!in_place && py::isinstance<py::array>(result) && py::reinterpret_borrow<py::array>(result).dtype().kind() == 'c')
+      fail(error, kind, "must return real numbers, got an array of " + py::str(result.attr("dtype")).cast<std::string>());
+    const Array a = in_place ? py::reinterpret_borrow<Array>(result) : Array::ensure(result);
     if (!a) fail(error, kind, "must return an array (anything numpy.asarray takes), got " +
                                    py::str(py::type::of(result).attr("__name__")).cast<std::string>());
     bool same = a.ndim() == static_cast<py::ssize_t>(shape.size());

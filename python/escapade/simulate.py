@@ -35,8 +35,10 @@ __all__ = ["simulate"]
 # MLP's Hessian, the scores' M z and an Ellipsoid's (or a Ball's) eigendecomposition and noise frame; every other
 # result keeps its bits. 5: so do a Gaussian start's Cholesky factor and the constrained flow's J J^T system with
 # two or more constraints (4 used Eigen's, whose bits differed between instruction sets from d = 8 on); every other
-# result keeps its bits.
-SEMANTICS = 5
+# result keeps its bits. 6: with the bridge test, a step near both stop's and target's boundaries where their planes
+# are parallel (a boundary given to both, or nested ones) crosses the nearer one only (5 added both crossings as
+# independent, ending such paths early); every other result keeps its bits.
+SEMANTICS = 6
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

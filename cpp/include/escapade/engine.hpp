@@ -22,6 +22,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -285,6 +286,8 @@ class LaneBlock {
       if (rs_.pb.stop) rs_.pb.stop->crossing_probability(x_.data(), x_next_.data(), w, D, dt_, true, p_stop_.data());
       if (rs_.pb.target)
         rs_.pb.target->crossing_probability(x_.data(), x_next_.data(), w, D, dt_, false, p_target_.data());
+      if (rs_.pb.stop && rs_.pb.target)
+        for (int l = 0; l < w; ++l) merge_shared_boundary(l, D);
     }
     if (bridge_)
       crossing_uniforms_.draw(cfg.seed, path_.data(), step_.data(), static_cast<std::uint64_t>(r_), k_,
@@ -360,7 +363,17 @@ class LaneBlock {
       const double *x0 = x_.col(l).data(), *x1 = x_next_.col(l).data();
       if (rs_.pb.stop) rs_.pb.stop->crossing_probability(x0, x1, 1, lane_diffusion_, dt_, true, &p_stop_[l]);
       if (rs_.pb.target) rs_.pb.target->crossing_probability(x0, x1, 1, lane_diffusion_, dt_, false, &p_target_[l]);
+      if (rs_.pb.stop && rs_.pb.target) merge_shared_boundary(l, lane_diffusion_);
     }
+  }
+
+  // A lane near both stop's and target's boundaries (rare): their crossings merged where the two planes are
+  // parallel (merge_parallel_crossings), so that one boundary given twice is crossed once.
+  void merge_shared_boundary(int l, const Diffusion& D) {
+    if (!(p_stop_[l] > 0 && p_target_[l] > 0)) return;
+    const double *x0 = x_.col(l).data(), *x1 = x_next_.col(l).data();
+    merge_parallel_crossings(rs_.pb.stop->crossing_plane(x0, x1, D, dt_, true, 0.5),
+                             rs_.pb.target->crossing_plane(x0, x1, D, dt_, false, 0.5), p_stop_[l], p_target_[l]);
   }
 
   // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
@@ -871,10 +884,34 @@ class Poller {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// Whether this thread is stepping a run's blocks. Dynamics, samplers and landscapes keep per-thread scratch space
+// across their calls into a user's callback; a run started from inside such a callback on the same thread would
+// share it (write over the outer run's numbers, or free its buffers under it), so run_blocks refuses to start one.
+inline thread_local bool in_run = false;
+
+// Marks this thread as in a run for the mark's lifetime (`owner` false: it already was, and stays so after).
+class RunMark {
+ public:
+  RunMark() : owner_(!in_run) { in_run = true; }
+  ~RunMark() {
+    if (owner_) in_run = false;
+  }
+  RunMark(const RunMark&) = delete;
+  RunMark& operator=(const RunMark&) = delete;
+
+ private:
+  bool owner_;
+};
+
 // Each of `threads` OpenMP threads builds a block (make_block()) and steps it while it has work and nothing stopped
 // the run; the first exception stops every thread and is rethrown here. Thread 0, the calling thread, polls.
 template <class MakeBlock>
 void run_blocks(int threads, std::atomic<bool>& stop, Poller& poll, MakeBlock&& make_block) {
+  if (in_run)
+    throw std::runtime_error(
+        "a run cannot start inside a callback of another run on the same thread (they would share the thread's "
+        "scratch space): run it before or after the outer run, or in a thread of its own");
+  const RunMark mark;
   using clock = std::chrono::steady_clock;
   std::atomic<int> working{threads};
   std::mutex done_mutex;  // with `done`: the calling thread sleeps until the last block finishes
@@ -889,6 +926,7 @@ void run_blocks(int threads, std::atomic<bool>& stop, Poller& poll, MakeBlock&& 
 #pragma omp parallel num_threads(threads)
   {
     const bool master = omp_get_thread_num() == 0;
+    const RunMark worker;
     try {
       auto block = make_block();
       // A clock read costs tens of ns, and a block-step takes from about 0.2 us (64 lanes in 1-D) to seconds

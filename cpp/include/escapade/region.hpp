@@ -85,6 +85,34 @@ struct CrossingPlane {
   int face;
 };
 
+// The probability that the step's bridge crossed the plane c.
+inline double plane_probability(const CrossingPlane& c) {
+  return probability_of_exponent(bridge_exponent(c.a0, c.a1, exponent_factor(c.var)));
+}
+
+// A step tested against two boundaries at once, `stop` left from inside (its plane s, its whole crossing
+// probability ps) and `target` entered from outside (plane t, pt), is by default two independent crossings: exact
+// where the planes meet at a right angle in the noise's metric. Where the planes are parallel and face the same
+// way (one boundary given twice, as a box's face and a ball's complement, or nested ones), the bridge crosses the
+// farther plane only through the nearer one, and counting both would stop paths too early (by O(sqrt(dt))). Then
+// the nearer plane's region takes the crossing: stop's (or a shared plane, as a point on both sides is EXITED)
+// keeps all of ps and pt becomes 0; target's keeps pt and ps keeps only stop's other faces (ps - p_s) / (1 - p_s),
+// independent as before. Parallel means the same displacement of the step towards both planes in units of the
+// noise across them (to 1e-9 of the distances: two different planes agree that closely by chance only).
+inline void merge_parallel_crossings(const CrossingPlane& s, const CrossingPlane& t, double& ps, double& pt) {
+  if (!(s.var > 0 && t.var > 0)) return;
+  const double ns = std::sqrt(s.var), nt = std::sqrt(t.var);
+  const double s0 = s.a0 / ns, s1 = s.a1 / ns, t0 = t.a0 / nt, t1 = t.a1 / nt;
+  const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
+  if (!(std::abs((s0 - s1) - (t0 - t1)) <= tol)) return;
+  if (t0 >= s0 - tol) {
+    pt = 0.0;
+    return;
+  }
+  const double pf = plane_probability(s);
+  ps = pf < 1.0 ? std::min(1.0, std::max(0.0, (ps - pf) / (1.0 - pf))) : 0.0;
+}
+
 // The time in [0, h] at which a bridge over a step h first crossed the plane c, given that it crossed. With
 // u = tau / (h - tau), the bridge's first-passage time has u ~ InverseGaussian(mean m = a0 / |a1|, shape
 // lambda = a0^2 / var): the density of tau given the end point is proportional to
@@ -996,7 +1024,7 @@ class Box final : public Region {
       double nearest_a1 = std::numeric_limits<double>::infinity();
       for (int f = 0; f < 2 * d; ++f) {
         const CrossingPlane c = face_plane(x0, x1, D, dt, f);
-        total += face_probability(c);
+        total += plane_probability(c);
         if (c.a1 < nearest_a1) {
           nearest_a1 = c.a1;
           nearest = f;
@@ -1008,7 +1036,7 @@ class Box final : public Region {
       int last = nearest;
       for (int f = 0; f < 2 * d; ++f) {
         const CrossingPlane c = face_plane(x0, x1, D, dt, f);
-        const double p = face_probability(c);
+        const double p = plane_probability(c);
         if (!(p > 0)) continue;
         acc += p;
         last = f;
@@ -1073,9 +1101,6 @@ class Box final : public Region {
     return {x0[i] - lo_[i], x1[i] - lo_[i], var, f};
   }
   // The probability that the bridge crossed face plane c (1 when its end point is on or beyond it).
-  static double face_probability(const CrossingPlane& c) {
-    return probability_of_exponent(bridge_exponent(c.a0, c.a1, exponent_factor(c.var)));
-  }
   // The face through which the segment x0 -> x1 enters the open box (Liang-Barsky: the slab whose entry comes
   // last), or -1 if the segment misses it.
   int entry_face(const double* x0, const double* x1) const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ class MLP final : public FiniteSum {
             std::to_string(n) + " targets (one per row of X)");
     require(Y_.allFinite(), "y", "an array with NaN or inf", "finite");
     require(hidden >= 1, "hidden", hidden, "a positive integer");
+    // dim() and the parameter indices are ints
+    const long dim = static_cast<long>(hidden) * (p + 1) + (static_cast<long>(hidden) + 1) * Y_.rows();
+    require(dim <= std::numeric_limits<int>::max(), "hidden", hidden,
+            "small enough for at most 2^31 - 1 parameters (h (p + 1) + (h + 1) m)");
     require(std::isfinite(l2) && l2 >= 0, "l2", l2, "finite and >= 0");
     p_ = Vector::Constant(n, 1.0 / static_cast<double>(n));
   }
