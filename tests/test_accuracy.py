@@ -274,3 +274,13 @@ def test_double_well_with_heun_is_covered_over_a_hundred_seeds_at_one_percent():
                          stop=esc.HalfSpace(normal=[1.0], offset=0.0), t_max=1e5, rtol=0.01, seed=seed)
         covered += covers(e, exact) and e.reached
     assert covered >= 90, f"{covered} of 100"
+
+
+@pytest.mark.parametrize("method", ["auto", "ladder", "paired", "multilevel"])
+def test_estimate_whose_every_path_diverges_says_so(method):
+    """An unstable step (every path leaves divergence_bound) leaves nothing to estimate: a ValueError naming
+    DIVERGED and the step, not a division by zero or a NaN interval."""
+    with pytest.raises(ValueError, match=r"every one of the pilot's 100 paths at dt=0.5 diverged \(DIVERGED\)"):
+        esc.estimate(esc.Quadratic(-np.eye(1)), esc.Langevin(temperature=0.1, dt=0.5), x0=[1.0],
+                     stop=esc.Ball([0.0], 1e10), t_max=100, rtol=0.1, budget=1e6, seed=0, threads=1,
+                     progress=False, n_pilot=100, method=method)

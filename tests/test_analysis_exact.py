@@ -1,5 +1,6 @@
 """Tests of the exact mean exit times in escapade.analysis."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -364,3 +365,15 @@ def test_linear_exit_time_says_when_it_does_not_converge():
         linear_mean_exit_time(np.eye(2), 0.02 * np.eye(2), esc.Ball([0.0, 0.0], 1.0), max_resolution=16)
     # a fixed resolution is accepted as it is
     assert linear_mean_exit_time(np.eye(2), 0.02 * np.eye(2), esc.Ball([0.0, 0.0], 1.0), resolution=8) > 0
+
+
+@pytest.mark.parametrize("potential, temperature, lower, kw, match", [
+    (lambda x: np.nan * x, 0.1, -2.0, {}, "came out NaN"),
+    (lambda x: x**4 / 4 - x**2 / 2, 1e-5, -np.inf, dict(lower_boundary="reflecting"), "overflowed"),
+    (lambda x: x, 0.1, -np.inf, dict(lower_boundary="reflecting"), "overflowed"),  # drifts away: never exits
+])
+def test_mean_exit_time_without_a_finite_answer_says_so(potential, temperature, lower, kw, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy's IntegrationWarning on the way
+        with pytest.raises(ValueError, match=match):
+            langevin_mean_exit_time_1d(potential, temperature, -1.0, lower, 0.0, **kw)

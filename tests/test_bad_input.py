@@ -413,3 +413,18 @@ def test_result_paths_are_file_paths(tmp_path):
     res.save(tmp_path / "r.npz")
     assert escapade.load(str(tmp_path / "r.npz")).n_paths == 2
 
+
+
+@pytest.mark.parametrize("make", [
+    lambda: escapade.Ball(center=["1e3"], radius=1.0),
+    lambda: escapade.Quadratic([["2", "0"], ["0", "1"]]),
+    lambda: escapade.Box(np.array([1], dtype="timedelta64[s]"), np.array([2], dtype="timedelta64[s]")),
+    lambda: escapade.simulate(escapade.DoubleWell(), escapade.Langevin(0.1, dt=0.01), x0=np.array(["2020-01-01"], dtype="datetime64[D]"),
+                         stop=escapade.HalfSpace([1.0], 0.0), n_paths=3, t_max=1.0, seed=0),
+    lambda: escapade.simulate(escapade.DoubleWell(), escapade.Langevin(0.1, dt=0.01), x0=[True], stop=escapade.HalfSpace([1.0], 0.0),
+                         n_paths=3, t_max=1.0, seed=0),
+])
+def test_arrays_of_strings_dates_or_bools_are_not_numbers(make):
+    """numpy converts them to floats without complaint (a date to its day number, True to 1): refused instead."""
+    with pytest.raises(TypeError, match="must be an array of real numbers"):
+        make()

@@ -200,3 +200,13 @@ def test_a_store_inside_the_directory_and_one_given_to_run(tmp_path):
     elsewhere = tmp_path / "elsewhere"  # a store outside the directory: given in Python, not by the file
     res = experiment.run(store=str(elsewhere))
     assert res.n_paths == 20 and elsewhere.is_dir()
+
+
+@pytest.mark.parametrize("grid", [{"seed": [0, 1]}, {"sensitivities": [["dynamics.temperature"]]}])
+def test_grid_keys_a_sweep_refuses_are_refused_at_load(grid):
+    """A seed says how to run, and sweep does not carry sensitivities: both fail when the file is read, not when
+    the sweep starts."""
+    base = {"landscape": {"type": "DoubleWell"}, "dynamics": {"type": "Langevin", "temperature": 0.1, "dt": 0.01},
+            "start": {"x0": [-1.0]}, "run": {"n_paths": 10, "t_max": 1.0, "seed": 0}}
+    with pytest.raises(ConfigError, match=f"unknown key {next(iter(grid))!r}"):
+        parse_config({**base, "sweep": {"grid": grid}})

@@ -216,3 +216,50 @@ def test_exit_stats_merge_means_far_apart():
     assert merged.n_stopped == 2 and merged.mean == 5e299 and merged.m2 == math.inf
     empty = ExitStats(counts=(0,) * 6, n_stopped=0, mean=0.0, m2=0.0, total_time=0.0, censored_time=0.0)
     assert empty.merge(b).mean == 1e300 and empty.merge(b).m2 == b.merge(empty).m2 == 0.0
+
+
+def _hostile_files():
+    """(name, header or None, arrays): result files that are damaged or were never escapade's."""
+    n = 10
+    good = dict(status=np.zeros(n, np.int8), exit_time=np.ones(n), exit_step=np.ones(n, np.int64),
+                exit_position=np.zeros((n, 1)), final_position=np.zeros((n, 1)))
+    base = dict(kind="paths", params={}, seed=0, version="0", elapsed=0.0, total_steps=n)
+    stats = dict(counts=[n, 0, 0, 0, 0, 0, 0], n_stopped=n, mean=1.0, m2=0.0, total_time=float(n), censored_time=0.0)
+    return [
+        ("no kind", {k: v for k, v in base.items() if k != "kind"}, good),
+        ("no seed", {k: v for k, v in base.items() if k != "seed"}, good),
+        ("a list", [1, 2], good),
+        ("unknown kind", {**base, "kind": "weird"}, good),
+        ("empty estimate", {"kind": "estimate", "estimate": {}}, {}),
+        ("sweep of an int", {"kind": "sweep", "grid": {}, "points": [], "results": 5}, {}),
+        ("short status", base, {**good, "status": np.zeros(3, np.int8)}),
+        ("bad status codes", base, {**good, "status": np.full(n, 42, np.int8)}),
+        ("positions of another dimension", base, {**good, "exit_position": np.zeros((n, 3))}),
+        ("string times", base, {**good, "exit_time": np.array(["1"] * n)}),
+        ("negative counts", {**base, "kind": "summary", "exit_stats": {**stats, "counts": [-5, 0, 0, 0, 0, 0, 0]}}, {}),
+        ("negative m2", {**base, "kind": "summary", "exit_stats": {**stats, "m2": -1.0}}, {}),
+    ]
+
+
+@pytest.mark.parametrize("name, header, arrays", _hostile_files(), ids=[c[0] for c in _hostile_files()])
+def test_load_names_a_damaged_or_foreign_file(tmp_path, name, header, arrays):
+    """Nothing in a result file is trusted: every inconsistency is a ValueError naming the file, at load, not an
+    IndexError or a nonsense summary later."""
+    import json
+
+    path = tmp_path / "result.npz"
+    if isinstance(header, dict):
+        header = {"format": "escapade-result-1", **header}
+    np.savez(path, header=np.array(json.dumps(header)), **arrays)
+    with pytest.raises(ValueError, match=f"{path}"):
+        escapade.load(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip file at all" * 10])
+def test_load_of_garbage_bytes_names_the_file(tmp_path, content):
+    path = tmp_path / "result.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"{path} is not a readable escapade result file"):
+        escapade.load(path)
+    with pytest.raises(FileNotFoundError):
+        escapade.load(tmp_path / "missing.npz")

@@ -253,3 +253,56 @@ def test_damaged_run_json_is_named(tmp_path, text):
         w1(store=store, chunk_size=1000)
     with pytest.raises(ValueError, match="run.json' is damaged"):
         w1(store=store, seed=None)  # resuming without a seed reads the stored one
+
+
+@pytest.mark.parametrize("chunks", [[[0, 1000]], [[0, 3000], [0, 3000]], [[5, 1000]], [[0, 10**9]], "x", [[0, 0.5]]])
+def test_run_json_whose_chunks_do_not_cut_the_run_is_refused(tmp_path, chunks):
+    """A resume takes the store's cut of the paths only if it cuts exactly this run's paths in order: else the store
+    is a different run's (never fewer, more or absurdly many paths)."""
+    import json
+
+    store = tmp_path / "store"
+    w1(store=store, chunk_size=1000)
+    meta = json.loads((store / "run.json").read_text())
+    meta["chunks"] = chunks
+    (store / "run.json").write_text(json.dumps(meta))
+    for path in store.glob("chunk-*.npz"):
+        path.unlink()
+    with pytest.raises(ValueError, match="holds chunks of a different run .*chunks"):
+        w1(store=store)
+
+
+def test_chunk_without_its_paths_arrays_is_damaged(tmp_path, count_chunks, w1_local):
+    """A chunk of a run that keeps paths must hold them: one reduced to its header is named, not merged as no
+    paths."""
+    store = tmp_path / "store"
+    kw = dict(chunk_size=1000, record_paths=1100, record_every=2000, store=store)
+    w1(**kw)
+    bad = store / "chunk-000000000001000.npz"
+    with np.load(bad) as data:
+        header = data["header"]
+    np.savez(bad, header=header)
+    with pytest.raises(ValueError, match="is damaged \\(its paths' arrays are missing\\)"):
+        w1(**kw)
+    bad.unlink()
+    assert_same_result(w1_local, w1(**kw))
+
+
+@pytest.mark.parametrize("text", ["{}", '{"seed": "x"}', '{"seed": 1.5}', '{"seed": -1}', '{"seed": true}'])
+def test_run_json_without_a_valid_seed_is_named_when_resuming_without_one(tmp_path, text):
+    store = tmp_path / "store"
+    w1(store=store, chunk_size=1000)
+    (store / "run.json").write_text(text)
+    with pytest.raises(ValueError, match="run.json' is damaged .*seed"):
+        w1(store=store, seed=None)
+
+
+@pytest.mark.parametrize("text", ["{broken", "[]", "{}", '{"seed": "x"}', '{"seed": 1.5}'])
+def test_damaged_sweep_json_is_named_when_resuming_without_a_seed(tmp_path, text):
+    from conftest import run_sweep
+
+    store = tmp_path / "sweep"
+    run_sweep(store=store)
+    (store / "sweep.json").write_text(text)
+    with pytest.raises(ValueError, match="sweep.json' is damaged"):
+        run_sweep(store=store, seed=None)

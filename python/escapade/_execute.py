@@ -144,6 +144,7 @@ class Store:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.digest = run_digest(fingerprint)
+        self.keep = fingerprint.get("keep")
         meta = self.path / "run.json"
         if meta.exists():
             stored = self._meta(self.path)
@@ -159,29 +160,31 @@ class Store:
     @staticmethod
     def _meta(path: str | os.PathLike) -> Any:
         """The fingerprint in a store's run.json; ValueError naming the file if it cannot be read."""
-        meta = Path(path) / "run.json"
-        try:
-            stored = json.loads(meta.read_text())
-            if not isinstance(stored, dict):
-                raise ValueError(f"a JSON object expected, got {type(stored).__name__}")
-            return stored
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"store file {str(meta)!r} is damaged ({type(exc).__name__}: {exc}); use a new store "
-                             "or delete this one") from None
+        return read_store_json(Path(path) / "run.json")
 
     @staticmethod
     def stored_seed(path: str | os.PathLike) -> int | None:
         """The seed of the run a store holds, if it holds one."""
         meta = Path(path) / "run.json"
-        return int(Store._meta(path)["seed"]) if meta.exists() else None
+        return read_store_json(meta, with_seed=True)["seed"] if meta.exists() else None
 
     @staticmethod
-    def stored_plan(path: str | os.PathLike) -> list[tuple[int, int]] | None:
-        """The chunks of the run a store holds, if it holds one."""
+    def stored_plan(path: str | os.PathLike, n_paths: int) -> list[tuple[int, int]] | None:
+        """The chunks of the run a store holds, if it holds one whose chunks cut paths 0 .. n_paths - 1 in order
+        (else None: the plan is made anew, and a store of another cut is then refused as a different run)."""
         meta = Path(path) / "run.json"
         if not meta.exists():
             return None
-        return [(int(first), int(n)) for first, n in Store._meta(path).get("chunks", [])]
+        chunks = Store._meta(path).get("chunks")
+        if not isinstance(chunks, list):
+            return None
+        plan, end = [], 0
+        for c in chunks:
+            if not (isinstance(c, list) and len(c) == 2 and all(type(v) is int for v in c) and c[0] == end and c[1] >= 1):
+                return None
+            plan.append((c[0], c[1]))
+            end += c[1]
+        return plan if end == n_paths else None
 
     def _file(self, first: int) -> Path:
         return self.path / f"chunk-{first:015d}.npz"
@@ -229,11 +232,29 @@ class Store:
         if header.get("run", self.digest) != self.digest:
             raise ValueError(f"store chunk {str(file)!r} belongs to a different run (fingerprint {header['run']!r}, "
                              f"this store's run.json gives {self.digest!r}); {again}")
+        if self.keep == "paths" and not (chunk.arrays is not None and set(PATH_ARRAYS) <= set(chunk.arrays)):
+            raise ValueError(f"store chunk {str(file)!r} is damaged (its paths' arrays are missing); {again}")
         sizes = {len(a) for a in (chunk.arrays or {}).values()}
         if (chunk.first, chunk.n) != (first, n) or not sizes <= {n} or sum(chunk.stats.counts) != n:
             raise ValueError(f"store chunk {str(file)!r} holds {chunk.n} paths from {chunk.first}, this run's "
                              f"chunk is {n} paths from {first}; {again}")
         return chunk
+
+
+def read_store_json(file: Path, with_seed: bool = False) -> dict[str, Any]:
+    """A store's JSON object (run.json, sweep.json), with a seed (an integer in [0, 2^64)) if asked; ValueError
+    naming the file if it cannot be read or lacks them."""
+    try:
+        stored = json.loads(file.read_text())
+        if not isinstance(stored, dict):
+            raise ValueError(f"a JSON object expected, got {type(stored).__name__}")
+        seed = stored.get("seed")
+        if with_seed and not (type(seed) is int and 0 <= seed < 2**64):
+            raise ValueError(f"its seed must be an integer in [0, 2^64), got {seed!r}")
+        return stored
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"store file {str(file)!r} is damaged ({type(exc).__name__}: {exc}); use a new store "
+                         "or delete this one") from None
 
 
 def run_digest(fingerprint: dict[str, Any]) -> str:
@@ -321,7 +342,7 @@ def execute(jobs: list[Job], settings: RunSettings,
         if not chunked(store):
             return [(0, job.n_paths)]
         if chunk_size is None and store is not None:  # resume with the store's own cut, on any cluster size
-            stored = Store.stored_plan(store)
+            stored = Store.stored_plan(store, job.n_paths)
             if stored is not None:
                 return stored
         return plan(job.n_paths, chunk_size, slots, minimum)

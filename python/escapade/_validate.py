@@ -58,6 +58,8 @@ def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool
     """A C-ordered float64 copy of `value` with the given number of dimensions."""
     try:
         raw = np.asarray(value)
+        if raw.dtype.kind in "bmMUSV":  # would convert without complaint: True to 1, a date to its day number, "1e3"
+            raise TypeError(f"{name} must be an array of real numbers, got {raw.dtype} values: {_short(value)}")
         complex_values = raw.dtype.kind == "c"
         a = np.array(raw, dtype=np.float64, order="C") if not complex_values else raw
     except (TypeError, ValueError) as exc:

@@ -666,6 +666,12 @@ def estimate(
     for k in range(n_first):
         est.add_level()
         est.run(k, n_pilot, coupled=method != "ladder")
+    for lv in est.ladder:  # no value to estimate at all: say so rather than divide by no paths
+        s = est.statistic(lv)
+        if s.n == 0:
+            raise ValueError(f"every one of the pilot's {s.diverged} paths at dt={lv.dt:g} diverged (DIVERGED): the "
+                             "dynamics leave divergence_bound at this step; take a smaller dt, or a stop region "
+                             "that ends the paths first")
     methods = {"multilevel": _multilevel, "ladder": _ladder, "paired": _paired}
     choice = ""
     if method == "auto":  # whichever the pilot says finishes in fewer path-steps, with a margin for multilevel

@@ -201,7 +201,8 @@ def _sweep_grid(values: dict[str, Any], specs: dict[str, Any]) -> tuple[dict[str
     raw = _flatten(raw)
     if not raw:
         raise ConfigError("config [sweep.grid]: give at least one parameter = [values, ...]")
-    run_allowed = [k for k in run_keys() if k not in RunSettings.how_to_run()]
+    # what sweep takes on a grid: not how to run (nor the seed), and not sensitivities, which sweep does not carry
+    run_allowed = [k for k in run_keys() if k not in (*RunSettings.how_to_run(), "seed", "sensitivities")]
     spec_keys = [f"{t}.<parameter>" for t in SPEC_TABLES]
     grid: dict[str, list[Any]] = {}
     for key, vals in raw.items():

@@ -255,8 +255,10 @@ def splitting(
     ----------
     landscape, dynamics : as for `simulate`; any dynamics with fixed steps that draws noise (Langevin with any noise,
         LevyLangevin, GaussianSGD, SGDk, NoisyGD, SGLD, ...).
-    x0 : the start: a point (d,), points (n, d) used in turn by the replicas of all runs, or a sampler. It must lie
-        outside both sets.
+    x0 : the start: a point (d,), points (n, d) used in turn by the replicas of all runs, or a sampler. Points given
+        must lie outside both sets. A sampler's draws are not checked: a replica drawn in B has reached it at once
+        and one drawn in A has failed, so the probability is then averaged over the sampler's law with those
+        counted as 1 and 0.
     reactant, product : regions taken as the sets themselves: A is the region a path returns into, B the region it
         must enter (B = {x >= 0} in 1-D is `HalfSpace(normal=[-1], offset=0)`; a `stop` region of `simulate` is
         reused as `product=~stop`). They must be disjoint.

@@ -103,7 +103,14 @@ class ExitStats:
         """The inverse of `dataclasses.asdict` (as stored in JSON headers). Counts saved before a status was added
         read as 0 for it."""
         counts = tuple(d["counts"]) + (0,) * max(0, len(Status) - len(d["counts"]))
-        return cls(**{**d, "counts": counts})
+        stats = cls(**{**d, "counts": counts})
+        if not (all(type(c) is int and c >= 0 for c in stats.counts) and type(stats.n_stopped) is int
+                and stats.n_stopped == stats.counts[Status.EXITED] + stats.counts[Status.HIT]
+                and all(isinstance(v, (int, float)) for v in (stats.mean, stats.m2, stats.total_time,
+                                                              stats.censored_time)) and not stats.m2 < 0):
+            raise ValueError(f"exit statistics must hold non-negative integer counts (stopped = exited + hit) and "
+                             f"a non-negative m2, got {d!r}")
+        return stats
 
     def merge(self, other: ExitStats) -> ExitStats:
         if len(self.counts) != len(other.counts):
@@ -430,9 +437,11 @@ def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> Simulation
     )
     if header["kind"] == "summary":
         return SummaryResult(exit_stats=ExitStats.from_dict(header["exit_stats"]), **common)
+    if header["kind"] != "paths":
+        raise ValueError(f"unknown kind {header['kind']!r}")
     exit_position = data[prefix + "exit_position"]
     final = prefix + "final_position"  # absent from files saved before it existed: NaN
-    return SimulationResult(
+    arrays = dict(
         status=data[prefix + "status"],
         exit_time=data[prefix + "exit_time"],
         exit_step=data[prefix + "exit_step"],
@@ -440,9 +449,27 @@ def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> Simulation
         final_position=data[final] if final in data.files else np.full(exit_position.shape, np.nan),
         **{name: data[prefix + name] for name in ("score_sum", "score_time", "fd_status", "fd_exit_time")
            if prefix + name in data.files},
-        exit_face=data[prefix + "exit_face"] if prefix + "exit_face" in data.files else None,
-        **common,
     )
+    _check_path_arrays(arrays)
+    return SimulationResult(**arrays, exit_face=data[prefix + "exit_face"] if prefix + "exit_face" in data.files else None,
+                            **common)
+
+
+def _check_path_arrays(arrays: dict[str, np.ndarray]) -> None:
+    """The per-path arrays of a result file: numbers, one row per path, positions of one dimension, valid statuses."""
+    n = arrays["status"].shape[0] if arrays["status"].ndim == 1 else -1
+    for name, a in arrays.items():
+        if a.dtype.kind not in "iuf" or a.ndim < 1 or a.shape[0] != n:
+            raise ValueError(f"{name} must be a numeric array with one row per path ({n}), got {a.dtype} of shape "
+                             f"{a.shape}")
+    position = arrays["exit_position"]
+    if position.ndim != 2 or arrays["final_position"].shape != position.shape:
+        raise ValueError(f"exit_position and final_position must be (paths, dim) arrays of one shape, got "
+                         f"{position.shape} and {arrays['final_position'].shape}")
+    codes = np.array([s.value for s in Status])
+    for name in ("status", "fd_status"):
+        if name in arrays and not (arrays[name].dtype.kind in "iu" and np.isin(arrays[name], codes).all()):
+            raise ValueError(f"{name} must hold status codes {codes.tolist()}, got {np.unique(arrays[name])[:8]}")
 
 
 def _coordinate(values: list[Any]) -> np.ndarray:
@@ -838,18 +865,26 @@ def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
 
 def load(path: str | Path) -> Any:
     """Load a result saved with `.save()`: a SimulationResult, SummaryResult, SweepResult, Estimate, SplittingResult
-    or RareExitTime."""
-    with np.load(_as_path(path), allow_pickle=False) as data:
-        header = _read_header(data, path)
-        if header["kind"] == "sweep":
-            return SweepResult._from_npz(data, header)
-        if header["kind"] == "estimate":
-            return Estimate.from_dict(header["estimate"])
-        if header["kind"] == "splitting":
-            return SplittingResult.from_dict(header["estimate"], trajectories_from(data))
-        if header["kind"] == "rare_exit_time":
-            return RareExitTime.from_dict(header["estimate"])
-        return _from_npz(data, header)
+    or RareExitTime. A file that is not one, or is damaged, raises ValueError naming it (a missing or unreadable
+    file raises the OSError of opening it)."""
+    file = _as_path(path)
+    with open(file, "rb") as fh:
+        try:
+            with np.load(fh, allow_pickle=False) as data:
+                header = _read_header(data, path)
+                if header["kind"] == "sweep":
+                    return SweepResult._from_npz(data, header)
+                if header["kind"] == "estimate":
+                    return Estimate.from_dict(header["estimate"])
+                if header["kind"] == "splitting":
+                    return SplittingResult.from_dict(header["estimate"], trajectories_from(data))
+                if header["kind"] == "rare_exit_time":
+                    return RareExitTime.from_dict(header["estimate"])
+                return _from_npz(data, header)
+        except Exception as exc:  # a damaged file fails in many ways: BadZipFile, EOFError, KeyError, TypeError
+            if isinstance(exc, ValueError) and str(exc).startswith(f"{path} is not an escapade result file"):
+                raise
+            raise ValueError(f"{path} is not a readable escapade result file ({type(exc).__name__}: {exc})") from None
 
 
 # ---- sensitivities (simulate(..., sensitivities=[...]); the plans are made in sensitivity.py) ----

@@ -23,7 +23,8 @@ class StartSampler(Spec):
     def sample(self, n: int, *, seed: int, first: int = 0) -> np.ndarray:
         """The starting points (n, d) of paths first, ..., first + n - 1 for this seed."""
         n = as_int("n", n, minimum=0)
-        return self._core.sample(as_int("seed", seed, minimum=0, maximum=2**64 - 1), as_int("first", first, minimum=0), n)
+        first = as_int("first", first, minimum=0, maximum=2**64 - 1 - n)  # path indices are 64-bit
+        return self._core.sample(as_int("seed", seed, minimum=0, maximum=2**64 - 1), first, n)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)

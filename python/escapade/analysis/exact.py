@@ -164,6 +164,29 @@ def _solve(
     lower_boundary: str,
     upper_boundary: str,
 ) -> float | np.ndarray:
+    """The mean exit time from x0 by quadrature; ValueError where the quadrature has no finite answer (an integrand
+    of NaN, or exp(psi) beyond floating point: a mean beyond about 1e308, or infinite)."""
+    try:
+        out = _solve_unchecked(dpsi, speed, x0, lower, upper, lower_boundary, upper_boundary)
+    except OverflowError as exc:
+        raise ValueError(f"the mean exit time has no finite floating-point value: exp((U(y) - U(z)) / T), or its "
+                         f"analogue for the drift, overflowed ({exc}); the barrier is too high for this temperature, "
+                         "or the process never exits (a reflecting end it drifts away to)") from None
+    if np.isnan(out).any():
+        raise ValueError("the mean exit time came out NaN: the potential (or drift and noise) returned NaN inside "
+                         f"[{lower}, {upper}]")
+    return out
+
+
+def _solve_unchecked(
+    dpsi: Callable[[float, float], float],
+    speed: ScalarFunction,
+    x0: ArrayLike,
+    lower: float,
+    upper: float,
+    lower_boundary: str,
+    upper_boundary: str,
+) -> float | np.ndarray:
     lower, upper = _check_interval(lower, upper, lower_boundary, upper_boundary)
     x = _check_x0(x0, lower, upper)
     infinite = [
