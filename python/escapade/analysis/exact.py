@@ -27,6 +27,7 @@ differs from the diffusion's by O(sqrt(dt)) (O(dt) with the bridge).
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
@@ -155,30 +156,28 @@ def _exit_time(
     return (w_right / total) * left + (w_left / total) * right
 
 
+def _finite(solve: Callable[..., Any]) -> Callable[..., Any]:
+    """`solve` raising ValueError where the quadrature has no finite answer: an integrand of NaN, or exp(psi) beyond
+    floating point (a mean beyond about 1e308, or infinite)."""
+
+    @functools.wraps(solve)
+    def checked(*args: Any) -> Any:
+        try:
+            out = solve(*args)
+        except OverflowError as exc:
+            raise ValueError(f"the mean exit time has no finite floating-point value: exp((U(y) - U(z)) / T), or its "
+                             f"analogue for the drift, overflowed ({exc}); the barrier is too high for this "
+                             "temperature, or the process never exits (a reflecting end it drifts away to)") from None
+        if np.isnan(out).any():
+            raise ValueError("the mean exit time came out NaN: the potential (or drift and noise) returned NaN "
+                             "inside the interval")
+        return out
+
+    return checked
+
+
+@_finite
 def _solve(
-    dpsi: Callable[[float, float], float],
-    speed: ScalarFunction,
-    x0: ArrayLike,
-    lower: float,
-    upper: float,
-    lower_boundary: str,
-    upper_boundary: str,
-) -> float | np.ndarray:
-    """The mean exit time from x0 by quadrature; ValueError where the quadrature has no finite answer (an integrand
-    of NaN, or exp(psi) beyond floating point: a mean beyond about 1e308, or infinite)."""
-    try:
-        out = _solve_unchecked(dpsi, speed, x0, lower, upper, lower_boundary, upper_boundary)
-    except OverflowError as exc:
-        raise ValueError(f"the mean exit time has no finite floating-point value: exp((U(y) - U(z)) / T), or its "
-                         f"analogue for the drift, overflowed ({exc}); the barrier is too high for this temperature, "
-                         "or the process never exits (a reflecting end it drifts away to)") from None
-    if np.isnan(out).any():
-        raise ValueError("the mean exit time came out NaN: the potential (or drift and noise) returned NaN inside "
-                         f"[{lower}, {upper}]")
-    return out
-
-
-def _solve_unchecked(
     dpsi: Callable[[float, float], float],
     speed: ScalarFunction,
     x0: ArrayLike,
