@@ -356,3 +356,39 @@ def test_estimate_refines_the_step_of_a_restarted_dynamics():
     assert "restarts" in " ".join(est.notes)
     low, high = est.interval
     assert low < reset_mean(r) < high
+
+
+def test_two_boxes_name_their_faces_apart():
+    """A Box as stop and a Box as target both have faces x0-, ...: the names say whose, so that per-face fractions
+    count every path and the pandas table has distinct categories."""
+    res = esc.simulate(esc.Quadratic(np.zeros((2, 2))), esc.Langevin(0.5, dt=1e-3), x0=[0.0, 0.0],
+                       stop=esc.Box([-2, -2], [2, 2]), target=esc.Box([0.5, 0.5], [1.0, 1.0]), n_paths=300, t_max=50,
+                       seed=4, threads=1, progress=False)
+    assert res.face_names == [f"{side}:{face}" for side in ("stop", "target") for face in ("x0-", "x0+", "x1-", "x1+")]
+    stopped = np.isin(res.status, [esc.Status.EXITED, esc.Status.HIT]).mean()
+    assert math.isclose(sum(res.exit_fractions("face").values()), stopped)
+    table = res.to_pandas()
+    assert set(table["exit_face"].dropna().unique()) <= set(res.face_names)
+
+
+def test_crossings_are_placed_where_a_path_can_cross():
+    """The bridge places a crossing on one face's plane. Entering an intersection, leaving a union, or entering a
+    target that pokes beyond stop's walls, that point can lie inside another member or beyond a wall: such a draw
+    is no crossing (the path goes on), and a step that ended in the region is placed on its chord instead. Every
+    exit position then lies on the region's boundary, inside the walls."""
+    flat = esc.Quadratic(np.zeros((2, 2)))
+    dyn = esc.Langevin(0.5, dt=1e-2)
+    kw = dict(n_paths=1000, t_max=20, seed=1, threads=1, progress=False)
+    corner = esc.Box([0, 0], [1, 1]) & esc.Ball([0, 0], 1.0)
+    res = esc.simulate(flat, dyn, x0=[1.1, 0.05], stop=esc.Ball([0, 0], 3.0), target=corner, **kw)
+    x = res.exit_position[res.status == esc.Status.HIT]
+    assert len(x) > 500
+    assert np.all(np.minimum(np.minimum(x, 1 - x).min(axis=1), 1 - np.linalg.norm(x, axis=1)) > -1e-12)
+    res = esc.simulate(flat, dyn, x0=[0.4, 0.0], stop=esc.Union([esc.Ball([0, 0], 0.6), esc.Ball([0.8, 0], 0.6)]), **kw)
+    x = res.exit_position
+    assert np.all(np.minimum(np.linalg.norm(x, axis=1), np.linalg.norm(x - [0.8, 0], axis=1)) > 0.6 - 1e-12)
+    res = esc.simulate(flat, dyn, x0=[0.5, 0.5], stop=esc.Box([0, 0], [1, 1], reflecting=True),
+                       target=~esc.Ball([0.5, 0.5], 0.55), **kw)
+    x = res.exit_position
+    assert np.all((x >= -1e-12) & (x <= 1 + 1e-12))
+    assert np.allclose(np.linalg.norm(x - 0.5, axis=1), 0.55, atol=1e-9)

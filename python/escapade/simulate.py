@@ -37,7 +37,9 @@ __all__ = ["simulate"]
 # two or more constraints (4 used Eigen's, whose bits differed between instruction sets from d = 8 on); every other
 # result keeps its bits. 6: with the bridge test, a step near both stop's and target's boundaries where their planes
 # are parallel (a boundary given to both, or nested ones) crosses the nearer one only (5 added both crossings as
-# independent, ending such paths early); every other result keeps its bits.
+# independent, ending such paths early), and a crossing the bridge places inside another member of a set of
+# regions, or beyond stop's walls, is no crossing (or, for a step ending in the region, is placed on its chord);
+# every other result keeps its bits.
 SEMANTICS = 6
 
 

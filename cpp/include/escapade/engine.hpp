@@ -631,6 +631,10 @@ class LaneBlock {
   // (crossing_time), and the exit at the step's linear interpolation at that time, moved onto the boundary (the
   // bridge's conditional mean across the plane's tangential directions, not a sample). The draws are the
   // lane's crossing words of that step (rng.hpp), used by nothing else: ordinary steps draw nothing more.
+  // A crossing is placed on one face's plane, which for a region of several members (an Intersection entered,
+  // a Union left) or behind stop's reflecting walls can lie where the path cannot cross: inside another member,
+  // or beyond a wall (a target poking out of the walled domain). A bridge draw placed there is no crossing, and
+  // the path goes on; a step that ended in the region is placed where its chord crosses the boundary instead.
   void locate_crossings(int w) {
     const std::uint64_t seed = rs_.cfg.seed;
     for (int l = 0; l < w; ++l) {
@@ -647,14 +651,55 @@ class LaneBlock {
       const double* x0 = x_next_.col(l).data();
       const double* x1 = x_.col(l).data();
       const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
-      face_[l] = plane.face;
-      const double tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
+      double tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
       const double theta = tau / dt_;
       double* xe = xe_.col(l).data();
       for (int i = 0; i < d_; ++i) xe[i] = x0[i] + theta * (x1[i] - x0[i]);
       region.to_boundary(xe, plane.face);
+      face_[l] = plane.face;
+      if (!admissible(exited, xe)) {
+        face_[l] = -1;  // find_face: the face the chord crossed
+        if (exited ? in_stop_[l] != 0 : in_target_[l] == 0) {  // the bridge's draw alone
+          ended_[l] = kRunning;
+          continue;
+        }
+        tau = chord_crossing(exited, x0, x1, xe) * dt_;
+      }
       te_[l] = static_cast<double>(k) * dt_ + tau;
     }
+  }
+
+  // Whether a crossing placed at xe can be one (to 1e-9 of |xe|): not beyond stop's walls (which reflect() would
+  // move), and on or beyond stop's boundary when leaving it; on or inside the target's boundary and within stop's
+  // closure when entering the target.
+  bool admissible(bool exited, const double* xe) const {
+    double size = 1.0;
+    for (int i = 0; i < d_; ++i) size = std::max(size, std::abs(xe[i]));
+    const double tol = 1e-9 * size;
+    if (reflect_) {
+      std::vector<double> y(xe, xe + d_);
+      rs_.pb.stop->reflect(y.data(), 1);
+      for (int i = 0; i < d_; ++i)
+        if (!(std::abs(y[static_cast<std::size_t>(i)] - xe[i]) <= tol)) return false;
+    }
+    if (exited) return !(rs_.pb.stop->signed_distance(xe) > tol);
+    return !(rs_.pb.target->signed_distance(xe) < -tol) && !(rs_.pb.stop && rs_.pb.stop->signed_distance(xe) < -tol);
+  }
+
+  // The fraction of the chord x0 -> x1 at which it first enters the event's region (leaves stop, or enters the
+  // target), by bisection to rounding, and that point in xe.
+  double chord_crossing(bool exited, const double* x0, const double* x1, double* xe) const {
+    auto in_event = [&](double t) {
+      for (int i = 0; i < d_; ++i) xe[i] = x0[i] + t * (x1[i] - x0[i]);
+      return exited ? !rs_.pb.stop->contains(xe) : rs_.pb.target->contains(xe);
+    };
+    double lo = 0.0, hi = 1.0;
+    for (int it = 0; it < 60 && hi - lo > 0x1p-52; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (in_event(mid) ? hi : lo) = mid;
+    }
+    in_event(hi);
+    return hi;
   }
 
   // The face lane l's path left `stop` or entered `target` by, unless the bridge chose it: the face the step
