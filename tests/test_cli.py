@@ -79,6 +79,13 @@ def test_run_writes_next_to_the_config_by_default(tmp_path, capsys):
     assert str(res.summary()) in capsys.readouterr().out
     assert main(["run", str(config), "-o", str(tmp_path / "missing" / "out.npz")]) == 2
     assert "no directory" in capsys.readouterr().err
+    (tmp_path / "dir.npz").mkdir()
+    assert main(["run", str(config), "-o", str(tmp_path / "dir.npz")]) == 2  # before running, not after
+    err = capsys.readouterr()
+    assert "it is a directory" in err.err and "wrote" not in err.out
+    (tmp_path / "bad.toml").write_bytes(b"\xff\xfe")
+    assert main(["run", str(tmp_path / "bad.toml")]) == 2
+    assert f"{tmp_path / 'bad.toml'}: invalid TOML" in capsys.readouterr().err
 
 
 # --- bad configurations ----------------------------------------------------------------------------------------

@@ -85,3 +85,14 @@ def test_toml_examples_are_valid_experiments(page):
 def test_api_reference_is_up_to_date():
     render = runpy.run_path(str(DOCS / "gen_api.py"))["render"]
     assert (DOCS / "api.md").read_text() == render(), "docs/api.md is out of date: run python docs/gen_api.py"
+
+
+def test_configuration_lists_every_registered_type():
+    """docs/configuration.md's table of the types a file may name is the registry's."""
+    from escapade.config import registry
+
+    text = (DOCS / "configuration.md").read_text()
+    rows = {"landscape": "| [landscape] |", "dynamics": "| [dynamics] |", "region": "| [stop], [target] |"}
+    for kind, head in rows.items():
+        line = next(line for line in text.splitlines() if line.startswith(head))
+        assert sorted(re.findall(r"`(\w+)", line)) == sorted(registry()[kind]), kind

@@ -92,9 +92,10 @@ def test_a_reproduction_states_its_design_under_the_table(name, paths, monkeypat
             module.mlp_exit_time_experiment, rare_inverse_noise=(50.0, 60.0), quadratic_max_steps=1000))
     report = reproduce(name, paths=paths)
     design = report.data["design"]
-    assert set(design) == {"dt", "paths", "seeds", "censoring", "rows", "independent"}
+    assert set(design) == {"dt", "paths", "seeds", "censoring", "rows", "independent", "choices"}
     assert 1 <= design["independent"] <= design["rows"]
-    assert report.text.endswith(f"independent experiments: {design['independent']} of {design['rows']} rows")
+    assert report.text.endswith("\n".join([f"independent experiments: {design['independent']} of {design['rows']} rows",
+                                           *(f"choice: {c}" for c in design["choices"])]))
     assert f"seeds: {design['seeds']}" in report.text
 
 
@@ -183,7 +184,7 @@ def test_sgd_exit_time_small_noise_series_as_the_reproduction_runs_it(monkeypatc
         assert row["monte_carlo_fit"]["corrected_slope"] == e.corrected_fit.barrier
     assert [r["paper_slope"] for r in data["series"]] == pytest.approx([2.0, 4.0])
     assert data["design"]["rows"] == data["design"]["independent"] == 2 * m.SMALL_NOISE_POINTS
-    assert set(data["design"]) == {"dt", "paths", "seeds", "censoring", "rows", "independent"}
+    assert set(data["design"]) == {"dt", "paths", "seeds", "censoring", "rows", "independent", "choices"}
     assert "Design of the small-noise series:" in small["text"] and "corrected S [95%]" in small["text"]
     assert len(small["results"]) == 2 * m.SMALL_NOISE_POINTS
     json.dumps(data, allow_nan=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -45,8 +46,15 @@ def _sweep_table(res: SweepResult) -> str:
 def _run(args: argparse.Namespace) -> int:
     experiment = load_config(args.config)
     out = Path(args.output) if args.output is not None else Path(args.config).with_suffix(".npz")
-    if not out.parent.is_dir():  # fail before the run, not after it
+    # fail before the run, not after it
+    if not out.parent.is_dir():
         raise ValueError(f"cannot write {out}: no directory {out.parent}")
+    if out.is_dir():
+        raise ValueError(f"cannot write {out}: it is a directory (give a file name, OUT.npz)")
+    try:
+        tempfile.TemporaryFile(dir=out.parent).close()
+    except OSError as exc:
+        raise ValueError(f"cannot write {out}: {exc.strerror or exc}") from None
     overrides: dict[str, Any] = {"progress": args.progress}
     if args.threads is not None:
         overrides["threads"] = args.threads

@@ -364,6 +364,6 @@ def load_config(path: str | os.PathLike) -> Experiment:
     with open(path, "rb") as fh:
         try:
             data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"invalid TOML: {exc}") from None
     return parse_config(data, directory=path.parent, path=path)

@@ -423,6 +423,10 @@ def face_table(stop: Region | None, target: Region | None) -> dict[str, Any] | N
         return None
     regions_s, faces_s, owner_s = side(stop, "stop")
     regions_t, faces_t, owner_t = side(target, "target")
+    if len(set(faces_s + faces_t)) < len(faces_s) + len(faces_t):  # two boxes' "x0-": say whose
+        faces_s, faces_t = [f"stop:{f}" for f in faces_s], [f"target:{f}" for f in faces_t]
+    if len(set(regions_s + regions_t)) < len(regions_s) + len(regions_t):
+        regions_s, regions_t = [f"stop:{r}" for r in regions_s], [f"target:{r}" for r in regions_t]
     return {"regions": regions_s + regions_t, "faces": faces_s + faces_t,
             "face_region": owner_s + [len(regions_s) + j for j in owner_t]}
 

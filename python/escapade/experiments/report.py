@@ -22,8 +22,9 @@ Result = Union[SimulationResult, SummaryResult, SweepResult, Estimate]  # Estima
 class Design:
     """How a reproduction's numbers were made, stated under its table so that a referee can redo them: the time
     step(s), the paths per row, the seeds (and which rows share them), the censoring (time cap, how many paths it
-    cut, what a censored row's estimate rests on), and how many of the table's rows are independent experiments
-    (rows that share a seed stream and differ by an exact rescaling count once)."""
+    cut, what a censored row's estimate rests on), how many of the table's rows are independent experiments
+    (rows that share a seed stream and differ by an exact rescaling count once), and the choices the source left
+    open: which was made and how much it matters."""
 
     dt: str
     paths: str
@@ -31,6 +32,7 @@ class Design:
     censoring: str
     rows: int
     independent: int
+    choices: tuple[str, ...] = ()  # where the source leaves a choice open: which was made, and how much it matters
 
     def __post_init__(self) -> None:
         if not 0 <= self.independent <= self.rows:
@@ -38,13 +40,14 @@ class Design:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible."""
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "choices": list(self.choices)}
 
     def text(self) -> str:
         """The lines printed under the table."""
         return "\n".join([f"dt: {self.dt}", f"paths: {self.paths}", f"seeds: {self.seeds}",
                           f"censoring: {self.censoring}",
-                          f"independent experiments: {self.independent} of {self.rows} rows"])
+                          f"independent experiments: {self.independent} of {self.rows} rows",
+                          *(f"choice: {c}" for c in self.choices)])
 
 
 @dataclasses.dataclass
