@@ -392,3 +392,23 @@ def test_crossings_are_placed_where_a_path_can_cross():
     x = res.exit_position
     assert np.all((x >= -1e-12) & (x <= 1 + 1e-12))
     assert np.allclose(np.linalg.norm(x - 0.5, axis=1), 0.55, atol=1e-9)
+
+
+def test_a_shared_face_near_a_box_corner_is_crossed_once():
+    """Near a corner two of the box's faces can be crossed; the target's plane is merged with the face it is
+    parallel to, not with the likelier one: a target beyond the box's own face x = 1 is never hit, and the exit
+    times are those of the box alone, bit for bit."""
+    flat = esc.Quadratic(np.zeros((2, 2)))
+    kw = dict(x0=[0.9, 0.9], n_paths=5000, t_max=20, seed=3, threads=1, progress=False)
+    alone = esc.simulate(flat, esc.Langevin(0.5, dt=1e-2), stop=esc.Box([-1, -1], [1, 1]), **kw)
+    both = esc.simulate(flat, esc.Langevin(0.5, dt=1e-2), stop=esc.Box([-1, -1], [1, 1]),
+                        target=esc.HalfSpace([-1, 0], -1), **kw)
+    assert not np.any(both.status == esc.Status.HIT)
+    np.testing.assert_array_equal(both.exit_time, alone.exit_time)
+
+
+def test_a_rejected_crossing_at_the_step_cap_is_censored():
+    st = esc.Union([esc.Ball([0, 0], 0.6), esc.Ball([0.8, 0], 0.6)])
+    res = esc.simulate(esc.Quadratic(np.zeros((2, 2))), esc.Langevin(0.5, dt=1e-2), x0=[0.41, 0.44], stop=st,
+                       max_steps=1, n_paths=20000, seed=0, threads=1, progress=False)
+    assert res.exit_step.max() == 1 and res.total_steps == 20000

@@ -263,3 +263,15 @@ def test_load_of_garbage_bytes_names_the_file(tmp_path, content):
         escapade.load(path)
     with pytest.raises(FileNotFoundError):
         escapade.load(tmp_path / "missing.npz")
+
+
+def test_finite_difference_sensitivities_survive_save_and_load(tmp_path):
+    """fd_status and fd_exit_time are (parameters, 4 runs, paths): load checks them by their last axis."""
+    res = escapade.simulate(escapade.DoubleWell(), escapade.Langevin(0.25, dt=0.01), x0=[-1.0],
+                            stop=escapade.HalfSpace([1.0], 0.0), n_paths=50, t_max=5.0, seed=0, threads=1,
+                            progress=False, sensitivities=["dynamics.temperature"], sensitivity_method="fd")
+    assert res.fd_status.shape == (1, 4, 50)
+    res.save(tmp_path / "fd.npz")
+    back = escapade.load(tmp_path / "fd.npz")
+    np.testing.assert_array_equal(back.fd_status, res.fd_status)
+    np.testing.assert_array_equal(back.fd_exit_time, res.fd_exit_time)

@@ -459,8 +459,10 @@ def _check_path_arrays(arrays: dict[str, np.ndarray]) -> None:
     """The per-path arrays of a result file: numbers, one row per path, positions of one dimension, valid statuses."""
     n = arrays["status"].shape[0] if arrays["status"].ndim == 1 else -1
     for name, a in arrays.items():
-        if a.dtype.kind not in "iuf" or a.ndim < 1 or a.shape[0] != n:
-            raise ValueError(f"{name} must be a numeric array with one row per path ({n}), got {a.dtype} of shape "
+        # the finite-difference runs' arrays are (parameters, 4 runs, paths): one column per path
+        per_path = a.shape[-1] if name.startswith("fd_") and a.ndim == 3 else (a.shape[0] if a.ndim >= 1 else -1)
+        if a.dtype.kind not in "iuf" or per_path != n:
+            raise ValueError(f"{name} must be a numeric array with one entry per path ({n}), got {a.dtype} of shape "
                              f"{a.shape}")
     position = arrays["exit_position"]
     if position.ndim != 2 or arrays["final_position"].shape != position.shape:
@@ -882,7 +884,8 @@ def load(path: str | Path) -> Any:
                     return RareExitTime.from_dict(header["estimate"])
                 return _from_npz(data, header)
         except Exception as exc:  # a damaged file fails in many ways: BadZipFile, EOFError, KeyError, TypeError
-            if isinstance(exc, ValueError) and str(exc).startswith(f"{path} is not an escapade result file"):
+            if isinstance(exc, (MemoryError, RecursionError, OSError)) or (
+                    isinstance(exc, ValueError) and str(exc).startswith(f"{path} is not an escapade result file")):
                 raise
             raise ValueError(f"{path} is not a readable escapade result file ({type(exc).__name__}: {exc})") from None
 

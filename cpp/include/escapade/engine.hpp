@@ -198,10 +198,10 @@ class LaneBlock {
         r_(static_cast<int>(rs.cfg.noise_refinement)),
         x_(d_, L_),
         x_next_(d_, L_),
-        xe_(d_, L_),
         g_(d_, L_),
         s_(sd_, L_),
         s_next_(sd_, L_),
+        xe_(d_, L_),
         path_(L_, 0),
         step_(L_, 0),
         active_(byte_lanes(L_), 0),
@@ -372,8 +372,10 @@ class LaneBlock {
   void merge_shared_boundary(int l, const Diffusion& D) {
     if (!(p_stop_[l] > 0 && p_target_[l] > 0)) return;
     const double *x0 = x_.col(l).data(), *x1 = x_next_.col(l).data();
-    merge_parallel_crossings(rs_.pb.stop->crossing_plane(x0, x1, D, dt_, true, 0.5),
-                             rs_.pb.target->crossing_plane(x0, x1, D, dt_, false, 0.5), p_stop_[l], p_target_[l]);
+    stop_planes_.clear();
+    rs_.pb.stop->inside_planes(x0, x1, D, dt_, stop_planes_);
+    merge_parallel_crossings(stop_planes_, rs_.pb.target->crossing_plane(x0, x1, D, dt_, false, 0.5), p_stop_[l],
+                             p_target_[l]);
   }
 
   // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
@@ -659,8 +661,8 @@ class LaneBlock {
       face_[l] = plane.face;
       if (!admissible(exited, xe)) {
         face_[l] = -1;  // find_face: the face the chord crossed
-        if (exited ? in_stop_[l] != 0 : in_target_[l] == 0) {  // the bridge's draw alone
-          ended_[l] = kRunning;
+        if (exited ? in_stop_[l] != 0 : in_target_[l] == 0) {  // the bridge's draw alone: the step cap stays
+          ended_[l] = (flags_[l] & kCapped) ? static_cast<std::int8_t>(Status::Censored) : kRunning;
           continue;
         }
         tau = chord_crossing(exited, x0, x1, xe) * dt_;
@@ -880,6 +882,7 @@ class LaneBlock {
   std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps
   std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn (CrossingUniforms)
   std::vector<double> p_stop_, p_target_;
+  std::vector<CrossingPlane> stop_planes_;  // merge_shared_boundary's scratch
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces

@@ -99,18 +99,24 @@ inline double plane_probability(const CrossingPlane& c) {
 // keeps all of ps and pt becomes 0; target's keeps pt and ps keeps only stop's other faces (ps - p_s) / (1 - p_s),
 // independent as before. Parallel means the same displacement of the step towards both planes in units of the
 // noise across them (to 1e-9 of the distances: two different planes agree that closely by chance only).
-inline void merge_parallel_crossings(const CrossingPlane& s, const CrossingPlane& t, double& ps, double& pt) {
-  if (!(s.var > 0 && t.var > 0)) return;
-  const double ns = std::sqrt(s.var), nt = std::sqrt(t.var);
-  const double s0 = s.a0 / ns, s1 = s.a1 / ns, t0 = t.a0 / nt, t1 = t.a1 / nt;
-  const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
-  if (!(std::abs((s0 - s1) - (t0 - t1)) <= tol)) return;
-  if (t0 >= s0 - tol) {
-    pt = 0.0;
+// s: the planes of stop's faces (Region::inside_planes); the first one parallel to t is merged with it.
+inline void merge_parallel_crossings(const std::vector<CrossingPlane>& s, const CrossingPlane& t, double& ps,
+                                     double& pt) {
+  if (!(t.var > 0)) return;
+  const double nt = std::sqrt(t.var), t0 = t.a0 / nt, t1 = t.a1 / nt;
+  for (const CrossingPlane& f : s) {
+    if (!(f.var > 0)) continue;
+    const double nf = std::sqrt(f.var), s0 = f.a0 / nf, s1 = f.a1 / nf;
+    const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
+    if (!(std::abs((s0 - s1) - (t0 - t1)) <= tol)) continue;
+    if (t0 >= s0 - tol) {
+      pt = 0.0;
+      return;
+    }
+    const double pf = plane_probability(f);
+    ps = pf < 1.0 ? std::min(1.0, std::max(0.0, (ps - pf) / (1.0 - pf))) : 0.0;
     return;
   }
-  const double pf = plane_probability(s);
-  ps = pf < 1.0 ? std::min(1.0, std::max(0.0, (ps - pf) / (1.0 - pf))) : 0.0;
 }
 
 // The time in [0, h] at which a bridge over a step h first crossed the plane c, given that it crossed. With
@@ -231,6 +237,12 @@ class Region {
   // the crossing; `u` in (0, 1) chooses among faces where several could have been crossed.
   virtual CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt,
                                        bool from_inside, double u) const = 0;
+  // The planes of every face a step from inside could have left by (crossing_plane's, one per face), appended to
+  // out: one for a region with a single boundary.
+  virtual void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
+                             std::vector<CrossingPlane>& out) const {
+    out.push_back(crossing_plane(x0, x1, D, dt, true, 0.5));
+  }
   // Move x (length dim) onto the boundary of `face` (the nearest point of that face): where a located exit is
   // placed.
   virtual void to_boundary(double* x, int face) const = 0;
@@ -982,6 +994,10 @@ class Box final : public Region {
     for (int i = 0; i < dim(); ++i) in = in && lo_[i] < x[i] && x[i] < hi_[i];
     return in;
   }
+  void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
+                     std::vector<CrossingPlane>& out) const override {
+    for (int f = 0; f < 2 * dim(); ++f) out.push_back(face_plane(x0, x1, D, dt, f));
+  }
   void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
                             bool from_inside, double* p) const override {
     const int d = dim();
@@ -1100,7 +1116,6 @@ class Box final : public Region {
     if (f % 2) return {hi_[i] - x0[i], hi_[i] - x1[i], var, f};
     return {x0[i] - lo_[i], x1[i] - lo_[i], var, f};
   }
-  // The probability that the bridge crossed face plane c (1 when its end point is on or beyond it).
   // The face through which the segment x0 -> x1 enters the open box (Liang-Barsky: the slab whose entry comes
   // last), or -1 if the segment misses it.
   int entry_face(const double* x0, const double* x1) const {
@@ -1303,6 +1318,14 @@ class Intersection final : public Region {
     CrossingPlane c = members_[chosen]->crossing_plane(x0, x1, D, dt, true, v);
     c.face += offsets_[chosen];
     return c;
+  }
+  void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
+                     std::vector<CrossingPlane>& out) const override {
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      const std::size_t first = out.size();
+      members_[j]->inside_planes(x0, x1, D, dt, out);
+      for (std::size_t q = first; q < out.size(); ++q) out[q].face += offsets_[j];
+    }
   }
   void to_boundary(double* x, int face) const override {
     const int j = member_of_face(face);
