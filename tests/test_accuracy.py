@@ -284,3 +284,12 @@ def test_estimate_whose_every_path_diverges_says_so(method):
         esc.estimate(esc.Quadratic(-np.eye(1)), esc.Langevin(temperature=0.1, dt=0.5), x0=[1.0],
                      stop=esc.Ball([0.0], 1e10), t_max=100, rtol=0.1, budget=1e6, seed=0, threads=1,
                      progress=False, n_pilot=100, method=method)
+
+
+def test_estimate_needs_t_max_on_the_step_grid():
+    """Each level rounds t_max up to its own whole steps (0.4, 0.4, 0.375 for t_max = 0.37 at dt = 0.1, 0.05, 0.025):
+    the ladder would converge to the statistic at 0.375, outside every interval for 0.37. Refused, with the two
+    nearest caps that work."""
+    with pytest.raises(ValueError, match=r"t_max=0.37 must be a whole number of steps dt=0.1.*t_max=0.3 or 0.4"):
+        esc.estimate(esc.Quadratic(np.zeros((1, 1))), esc.Langevin(0.5, dt=0.1), x0=[0.0], stop=esc.Box([-1.0], [1.0]),
+                     quantity="exit_probability", t_max=0.37, rtol=0.05, seed=0, threads=1, progress=False)

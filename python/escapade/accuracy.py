@@ -609,7 +609,8 @@ def estimate(
     budget : at most this many path-steps (a number), or this much wall time (a string: "30s", "2min", "1h"). When it
         runs out first, the result says so (``reached=False``, with its `message`) and gives what was reached.
     t_max : the time cap of each path (required). Paths still running then are CENSORED; a mean over censored paths
-        is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`).
+        is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`). For dynamics
+        with a time step it must be a whole number of steps dt, so that every level stops at t_max itself.
     method : "multilevel" (coupled levels), "ladder" (independent levels), "paired" (the finest level's own paths,
         its bias from coupled pairs at the two steps before it), or "auto": for the means over paths (every quantity
         but "quantile") of dynamics driven by Gaussian noise, the pilot round runs coupled levels and paired goes on,
@@ -650,6 +651,14 @@ def estimate(
     if method == "auto" and not coupled_ok:
         method = "ladder"
     n_first = 1 if order is None else min(3, max_levels)
+    if order is not None:  # the levels' steps dt / 2^k: each rounds t_max up to its own whole steps unless dt divides it
+        t_max = as_float("t_max", t_max, positive=True)
+        steps = t_max / dynamics.dt
+        if not abs(steps - round(steps)) <= 1e-9 * max(1.0, steps):
+            raise ValueError(f"t_max={t_max!r} must be a whole number of steps dt={dynamics.dt!r}: every level "
+                             "rounds t_max up to its own whole steps, which would differ from level to level (and from "
+                             f"t_max); take t_max={max(1, math.floor(steps)) * dynamics.dt:.12g} or "
+                             f"{math.ceil(steps) * dynamics.dt:.12g}")
     if max_levels < 2 and order is not None:
         raise ValueError(f"max_levels must be at least 2 to estimate a time-step bias, got {max_levels}")
     if max_steps < n_first * n_pilot:

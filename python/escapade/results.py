@@ -284,7 +284,8 @@ class SimulationResult(RunRecord):
 
     @property
     def stopped(self) -> np.ndarray:
-        """Mask of the paths that EXITED or HIT (those with an exit time)."""
+        """Mask of the paths that EXITED or HIT (those that left by a boundary; CONVERGED and SINGULAR paths also
+        carry an exit time, the time they stopped at)."""
         return (self.status == Status.EXITED) | (self.status == Status.HIT)
 
     def stats(self) -> ExitStats:

@@ -111,6 +111,7 @@ def survival_data(result: Any) -> tuple[np.ndarray, np.ndarray]:
     Paths that stopped (EXITED or HIT) are events at their exit time; CENSORED paths are censored at the time cap
     ``params["max_steps"] * params["dynamics"]["dt"]``. DIVERGED paths are left out: their divergence time is not
     an exit time, and treating it as a censoring would assume it says nothing about when they would have exited.
+    CONVERGED and SINGULAR paths (dynamics that stop by themselves) are left out too: they left by no boundary.
 
     Parameters
     ----------
