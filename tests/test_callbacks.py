@@ -570,3 +570,27 @@ def test_complex_values_from_a_callback_are_an_error():
     with pytest.raises(esc.CallbackError, match="gradient callback .* must return real numbers, got an array of complex128"):
         esc.simulate(esc.BatchedLandscape(1, lambda x: (x**3 - x) + 0j), esc.Langevin(0.1, dt=0.01), x0=[-1.0],
                      stop=esc.HalfSpace([1.0], 0.0), n_paths=20, t_max=2.0, seed=0, threads=1, progress=False)
+
+
+def test_a_compiled_callback_that_leaves_outputs_unwritten_is_refused():
+    """The engine's output buffers are not cleared between calls: an entry a gradient skips (here one written for
+    d = 1, given d = 2) would be stale data, different for each thread count. Refused when it is built."""
+    @numba.njit
+    def one_coordinate(x, out):
+        out[0] = (x[0] * x[0]) * x[0] - x[0]
+
+    with pytest.raises(ValueError, match="leaves 2 of the 4 entries of its output unwritten"):
+        esc.CompiledLandscape(2, one_coordinate)
+
+
+def test_diverging_paths_of_a_callback_end_as_diverged():
+    """A lane whose path diverged is idle until it is refilled, but a block is stepped as one: it is held where it was,
+    not stepped on to where S(x) = 1 + x^2 overflows to inf * 0 = NaN and the run would stop with a callback error."""
+    @numba.njit
+    def S(x, out):
+        out[0, 0] = 1.0 + x[0] ** 2
+
+    runs = [esc.simulate(esc.DoubleWell(), esc.Langevin(eps=1.0, S=S, dt=0.02), x0=[-1.0], n_paths=500, t_max=20.0,
+                         seed=1, threads=threads, progress=False) for threads in (1, 2)]
+    assert (runs[0].status == esc.Status.DIVERGED).sum() > 20
+    np.testing.assert_array_equal(runs[0].status, runs[1].status)

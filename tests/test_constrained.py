@@ -573,7 +573,22 @@ def test_reproduce_constrained_ackley_best_fit_table(ackley_reproduction):
     # what the text claims: closer than the current setting in chi2, but beyond the 95% point of chi2(20)
     assert table["distance_current"]["chi2"] > table["distance_best_fit"]["chi2"] > stats.chi2.ppf(0.95, 20)
     assert stats.chi2.ppf(0.95, 20) == pytest.approx(31.4, abs=0.05) and "31.4" in report.text
-    assert "best fit" in report.text and report.text.endswith("independent experiments: 1 of 20 rows")
+    assert "best fit" in report.text and report.text.endswith(report.design.text())
+    assert "independent experiments: 1 of 20 rows\nchoice: alpha" in report.text
     # the grid columns are exact, the uniform columns one sample shared by every row: the rows count once
     design = report.data["design"]
     assert design["independent"] == 1 and "same sample in every row" in design["seeds"]
+
+
+@pytest.mark.parametrize("rtol", [1e-6, 1e-3])
+def test_dp54_finds_a_visit_inside_one_step(rtol):
+    """x(t) = sin t (a flat line forced by cos t): DP5(4)'s steps grow to about 0.5, longer than the path's stay in a
+    small target near the top. The visit starts and ends inside one step; the dense output's interior points find
+    it, at asin of the target's near edge."""
+    flat, forcing = esc.Quadratic([[0.0]]), esc.Periodic(1.0, 1.0, directions=[[1.0, 0.0]])
+    flow = esc.ConstrainedFlow(None, method="dp54", forcing=forcing, dt=0.01, rtol=rtol)
+    for center, radius in [(0.9, 0.05), (1.0, 0.002)]:
+        res = esc.simulate(flat, flow, x0=[0.0], target=esc.Ball([center], radius), n_paths=1, t_max=10.0, seed=0,
+                           progress=False)
+        assert res.status[0] == esc.Status.HIT
+        assert res.exit_time[0] == pytest.approx(np.arcsin(center - radius), abs=100 * rtol)

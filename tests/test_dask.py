@@ -203,3 +203,14 @@ def test_sweep_summary_on_the_cluster(client):
         assert isinstance(b, SummaryResult)
         assert_same_summary(b.summary(), a.summary())
         assert b.seed == a.seed and b.total_steps == a.total_steps
+
+
+def test_a_closed_client_is_refused():
+    class Closed:  # what a dask Client looks like after close()
+        status = "closed"
+
+        def submit(self, *args, **kwargs):
+            raise AssertionError("not called")
+
+    with pytest.raises(ValueError, match="client is closed"):
+        w1(client=Closed())

@@ -306,3 +306,20 @@ def test_damaged_sweep_json_is_named_when_resuming_without_a_seed(tmp_path, text
     (store / "sweep.json").write_text(text)
     with pytest.raises(ValueError, match="sweep.json' is damaged"):
         run_sweep(store=store, seed=None)
+
+
+def test_store_of_a_callback_with_another_body_is_refused(tmp_path):
+    """A result records a callback by name only; the store also compares a digest of its code and of the numbers
+    it closes over, so that chunks of another body under the same name are not reused."""
+    import escapade as esc
+
+    def landscape(a):
+        return esc.BatchedLandscape(1, lambda x: a * (x**3 - x))
+
+    kw = dict(x0=[-1.0], stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=200, t_max=5.0, seed=0, threads=1,
+              chunk_size=100, progress=False, store=tmp_path / "store")
+    first = simulate(landscape(1.0), Langevin(0.1, dt=0.01), **kw)
+    again = simulate(landscape(1.0), Langevin(0.1, dt=0.01), **kw)  # the same code resumes
+    np.testing.assert_array_equal(again.exit_time, first.exit_time)
+    with pytest.raises(ValueError, match="holds chunks of a different run .*differs in code"):
+        simulate(landscape(2.0), Langevin(0.1, dt=0.01), **kw)

@@ -264,9 +264,15 @@ def run_digest(fingerprint: dict[str, Any]) -> str:
 
 def fingerprint(job: Job, chunks: list[tuple[int, int]], keep: str) -> dict[str, Any]:
     """What must match for stored chunks to be reused: everything that changes the numbers."""
+    from .custom import code_digest
+
     params = {k: v for k, v in job.params.items() if k not in ("threads", "lanes")}
-    return {"format": "escapade-store-1", "version": _core.__version__, "seed": job.seed, "params": params,
-            "chunks": [list(c) for c in chunks], "keep": keep}
+    out = {"format": "escapade-store-1", "version": _core.__version__, "seed": job.seed, "params": params,
+           "chunks": [list(c) for c in chunks], "keep": keep}
+    code = code_digest(job.landscape, job.dynamics, job.stop, job.target)
+    if code:  # the user's callbacks are recorded by name in params: their bodies count too
+        out["code"] = code
+    return out
 
 
 def points_digest(points: np.ndarray) -> str:

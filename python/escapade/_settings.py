@@ -75,6 +75,8 @@ class RunSettings:
             as_int("chunk_size", self.chunk_size, minimum=1)  # checked only: chunks are cut with the value as given
         if self.client is not None and not callable(getattr(self.client, "submit", None)):
             raise TypeError(f"client must be a dask.distributed Client, got {self.client!r}")
+        if self.client is not None and getattr(self.client, "status", "running") in ("closing", "closed"):
+            raise ValueError(f"client is closed (status {self.client.status!r}): give a running dask Client")
         if not isinstance(self.keep, str) or self.keep not in KEEP:  # an array must not compare elementwise
             raise ValueError(f"keep must be one of {KEEP}, got {self.keep!r}")
         if self.store is not None:

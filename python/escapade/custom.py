@@ -87,6 +87,74 @@ def _callback_name(fn: Any) -> str:
     return f"{module}.{name}" if module and module != "__main__" else str(name)
 
 
+def code_digest(*objects: Any) -> str:
+    """A digest of the user's code an object runs: every callable in its (nested) dataclass fields, by its byte
+    code, constants, defaults, and the numbers, strings and arrays it closes over or reads as globals; "" when
+    there is none. A result records a callback by name only; a store compares this digest too, so that chunks made
+    by another body under the same name are not reused (objects a function closes over that are not numbers,
+    strings, arrays or functions count by their type only)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    seen: set[int] = set()
+
+    def value(v: Any, depth: int) -> None:
+        if isinstance(v, (bool, int, float, complex, str, bytes, type(None))):
+            h.update(repr(v).encode())
+        elif isinstance(v, np.ndarray):
+            h.update(str(v.dtype).encode() + str(v.shape).encode() + np.ascontiguousarray(v).tobytes())
+        elif isinstance(v, (tuple, list)):
+            for item in v:
+                value(item, depth)
+        elif callable(v) or hasattr(v, "co_code"):
+            code(v, depth + 1)
+        else:
+            h.update(type(v).__name__.encode())
+
+    def code(fn: Any, depth: int) -> None:
+        if depth > 8 or id(fn) in seen:
+            return
+        seen.add(id(fn))
+        fn = getattr(fn, "py_func", None) or getattr(fn, "__wrapped__", None) or getattr(fn, "__func__", None) or fn
+        co = fn if hasattr(fn, "co_code") else getattr(fn, "__code__", None)
+        if co is None:  # a callable object: its type, and its call method's code
+            h.update(type(fn).__qualname__.encode())
+            call = getattr(type(fn), "__call__", None)
+            if call is not None and hasattr(call, "__code__"):
+                code(call, depth + 1)
+            return
+        h.update(co.co_code + repr(co.co_names).encode() + repr(co.co_varnames).encode())
+        value(co.co_consts, depth)
+        value(getattr(fn, "__defaults__", None), depth)
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                value(cell.cell_contents, depth)
+            except ValueError:  # an empty cell
+                pass
+        glob = getattr(fn, "__globals__", {})
+        for name in co.co_names:
+            if name in glob and not isinstance(glob[name], type(np)):
+                value(glob[name], depth)
+
+    def walk(obj: Any, depth: int) -> None:
+        if obj is None or depth > 8 or not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+            return
+        for field in dataclasses.fields(obj):
+            v = getattr(obj, field.name, None)
+            if callable(v) and not dataclasses.is_dataclass(v):
+                code(v, 0)
+            elif dataclasses.is_dataclass(v):
+                walk(v, depth + 1)
+            elif isinstance(v, (tuple, list)):
+                for item in v:
+                    walk(item, depth + 1)
+
+    before = h.hexdigest()
+    for obj in objects:
+        walk(obj, 0)
+    return "" if h.hexdigest() == before else h.hexdigest()[:16]
+
+
 def _uniform_or(p: ArrayLike | None, n_terms: int | None) -> np.ndarray | None:
     """The term weights, or None for a landscape that is not a finite sum."""
     if n_terms is None:
@@ -320,8 +388,10 @@ def _address(kind: str, fn: Any, keep: list[Any], vectorized: bool = False, form
             _WRAPPERS[(form, fn)] = wrapped
         keep.append(wrapped)
         return int(wrapped.address)
+    batched = {"forcing": "", "constraint_value": "", "constraint_jacobian": "", "drift": " (plain Python functions go "
+               "to BatchedDrift)", "diffusion": " (plain Python functions go to BatchedDiffusion)"}
     raise TypeError(f"{kind} must be a numba njit function or a numba cfunc with signature {C_SIGNATURES[kind]}; "
-                    f"got {fn!r} (plain Python functions go to BatchedLandscape)")
+                    f"got {fn!r}{batched.get(kind, ' (plain Python functions go to BatchedLandscape)')}")
 
 
 # The probe: each compiled callback is called once at construction, on a test point, with guard cells after its
@@ -366,14 +436,20 @@ def _probe(kind: str, fn: Any, address: int, d: int, m: int = 1) -> None:
                 "term_gradient": (0, xp, op, d), "constraint_value": (xp, op, d, m),
                 "constraint_jacobian": (xp, op, d, m), "forcing": (0.5, op, d)}[kind]
         result = call(*args)
-        _core.take_callback_error()  # an exception at the test point: the run reports it where it happens
+        raised.append(_core.take_callback_error() is not None)  # an exception: the run reports it where it happens
         return x, out, out[:n_out].tobytes() + np.float64(result if result is not None else 0.0).tobytes()
 
+    raised: list[bool] = []
     x, out, first = run(0.75)
     if out[n_out:].tobytes() != np.full(_GUARD, _SENTINEL).tobytes():
         sizes = (f"dim = {d}, n_constraints = {m}" if kind.startswith("constraint") else
                  f"dim = {d}, noise_dim = {m}" if kind == "diffusion" else f"dim = {d}")
         raise ValueError(f"{what} writes past the end of its output, of shape {shape} for {sizes}: is it written "
+                         f"for another dimension?")
+    unwritten = int(np.sum(out[:n_out].view(np.uint64) == np.array([_SENTINEL]).view(np.uint64)[0]))
+    if unwritten and not raised[0]:  # the engine's output buffers are not cleared between calls: what is skipped is stale
+        raise ValueError(f"{what} leaves {unwritten} of the {n_out} entries of its output unwritten (shape "
+                         f"{shape or '()'} per point, dim = {d}): write every entry, zeros included; is it written "
                          f"for another dimension?")
     if x[:n_in].tobytes() != point.tobytes():
         raise ValueError(f"{what} changes its input x: it must only read it")

@@ -213,6 +213,8 @@ class LaneBlock {
         singular_(byte_lanes(L_), 0),
         p_stop_(L_, 0.0),
         p_target_(L_, 0.0),
+        event_hi_(L_, 1.0),
+        probe_(d_),
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
@@ -296,6 +298,7 @@ class LaneBlock {
     x_.swap(x_next_);
     s_.swap(s_next_);
     phase_ = (s + 1) % QuadDraws::kSteps;
+    if (dense_ && ti_ >= 0 && (rs_.pb.stop || rs_.pb.target)) check_inside_steps(w);
     if (dense_ && any_ended_) locate_events(w);
     if (bridge_ && any_ended_) locate_crossings(w);
     if (recording_ > 0) record_all();
@@ -307,6 +310,7 @@ class LaneBlock {
         }
       std::fill(ended_.begin(), ended_.begin() + w, kRunning);  // classify may leave it untouched next time
     }
+    if (n_active_ < w) hold_idle(w);
     if (rs_.pb.restart) restart_lanes(w);
     const bool queue_open = rs_.next.load(std::memory_order_relaxed) < cfg.n_paths;
     const bool quad_start = phase_ == 0 || !draws_anything();
@@ -596,6 +600,30 @@ class LaneBlock {
   // located exit in xe_ and te_; x_ stays the point the step reached). The step is [last_step_start,
   // + last_step_length] for dynamics with their own clock, else [(step - 1) dt, step dt]. Dynamics with
   // dense_work_dim > 0 prepare their interpolant here, for these lanes only.
+  // An adaptive step grows long where the path is smooth, and a visit to the target (or outside `stop`) that
+  // starts and ends inside one step is invisible at its ends: each accepted step's dense output is also tested at
+  // kInterior - 1 points inside it, and the first one in the event's region ends the path there (event_hi_, the
+  // bracket locate_events bisects below). A visit shorter than 1/kInterior of a step can still be missed.
+  void check_inside_steps(int w) {
+    constexpr int kInterior = 8;
+    for (int l = 0; l < w; ++l) {
+      event_hi_[l] = 1.0;
+      const bool open = ended_[l] == kRunning || ended_[l] == static_cast<std::int8_t>(Status::Censored);
+      if (!active_[l] || !open || !(s_(ti_, l) > s_next_(ti_, l))) continue;  // idle, ended, or a rejected step
+      const double *x0 = x_next_.col(l).data(), *x1 = x_.col(l).data(), *st = s_.col(l).data();
+      for (int q = 1; q < kInterior; ++q) {
+        const double theta = static_cast<double>(q) / kInterior;
+        dyn_.dense_output(x0, x1, st, nullptr, theta, probe_.data(), d_);
+        const bool left = rs_.pb.stop && !rs_.pb.stop->contains(probe_.data());
+        if (!left && !(rs_.pb.target && rs_.pb.target->contains(probe_.data()))) continue;
+        ended_[l] = static_cast<std::int8_t>(left ? Status::Exited : Status::Hit);
+        event_hi_[l] = theta;
+        any_ended_ = true;
+        break;
+      }
+    }
+  }
+
   void locate_events(int w) {
     const double tol = dyn_.event_tolerance();
     std::vector<double> xm(static_cast<std::size_t>(d_));
@@ -613,7 +641,7 @@ class LaneBlock {
       auto happened = [&](const double* x) {
         return exited ? !rs_.pb.stop->contains(x) : rs_.pb.target->contains(x);
       };
-      double lo = 0.0, hi = 1.0;  // no event by lo; an event by hi
+      double lo = 0.0, hi = event_hi_[l];  // no event by lo; an event by hi
       for (int it = 0; it < 200 && (hi - lo) * h > tol; ++it) {
         const double mid = 0.5 * (lo + hi);
         dyn_.dense_output(x0, x1, st, work.data(), mid, xm.data(), d_);
@@ -713,6 +741,18 @@ class LaneBlock {
     if (!hit && !exited) return;
     const double* end = located(l) ? xe_.col(l).data() : x1;
     face_[l] = exited ? rs_.pb.stop->exit_face(x0, end, true) : rs_.pb.target->exit_face(x0, end, false);
+  }
+
+  // Idle lanes are stepped with the others (a block moves as one) until they are refilled or packed away, but their
+  // numbers are nobody's. Each is held at the state it had before its last step, a point its callbacks already
+  // returned finite values at, so that a path that ended (a diverged one above all) does not wander off to where a
+  // user's function overflows to NaN and stops the run.
+  void hold_idle(int w) {
+    for (int l = 0; l < w; ++l) {
+      if (active_[l]) continue;
+      std::copy(x_next_.col(l).data(), x_next_.col(l).data() + d_, x_.col(l).data());
+      if (sd_ > 0) std::copy(s_next_.col(l).data(), s_next_.col(l).data() + sd_, s_.col(l).data());
+    }
   }
 
   // Running lanes whose restart fires at the end of the step just taken move to their restart point (the
@@ -883,6 +923,7 @@ class LaneBlock {
   std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn (CrossingUniforms)
   std::vector<double> p_stop_, p_target_;
   std::vector<CrossingPlane> stop_planes_;  // merge_shared_boundary's scratch
+  std::vector<double> event_hi_, probe_;    // check_inside_steps: where a step's event is bracketed; a point
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces
