@@ -163,9 +163,9 @@ class Store:
         return read_store_json(Path(path) / "run.json")
 
     @staticmethod
-    def stored_seed(path: str | os.PathLike) -> int | None:
-        """The seed of the run a store holds, if it holds one."""
-        meta = Path(path) / "run.json"
+    def stored_seed(path: str | os.PathLike, name: str = "run.json") -> int | None:
+        """The seed of the run a store holds (of the sweep, name="sweep.json"), if it holds one."""
+        meta = Path(path) / name
         return read_store_json(meta, with_seed=True)["seed"] if meta.exists() else None
 
     @staticmethod

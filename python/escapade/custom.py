@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import hashlib
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -93,10 +94,9 @@ def code_digest(*objects: Any) -> str:
     there is none. A result records a callback by name only; a store compares this digest too, so that chunks made
     by another body under the same name are not reused (objects a function closes over that are not numbers,
     strings, arrays or functions count by their type only)."""
-    import hashlib
-
     h = hashlib.sha256()
     seen: set[int] = set()
+    found = False
 
     def value(v: Any, depth: int) -> None:
         if isinstance(v, (bool, int, float, complex, str, bytes, type(None))):
@@ -137,11 +137,13 @@ def code_digest(*objects: Any) -> str:
                 value(glob[name], depth)
 
     def walk(obj: Any, depth: int) -> None:
+        nonlocal found
         if obj is None or depth > 8 or not dataclasses.is_dataclass(obj) or isinstance(obj, type):
             return
         for field in dataclasses.fields(obj):
             v = getattr(obj, field.name, None)
             if callable(v) and not dataclasses.is_dataclass(v):
+                found = True
                 code(v, 0)
             elif dataclasses.is_dataclass(v):
                 walk(v, depth + 1)
@@ -149,10 +151,9 @@ def code_digest(*objects: Any) -> str:
                 for item in v:
                     walk(item, depth + 1)
 
-    before = h.hexdigest()
     for obj in objects:
         walk(obj, 0)
-    return "" if h.hexdigest() == before else h.hexdigest()[:16]
+    return h.hexdigest()[:16] if found else ""
 
 
 def _uniform_or(p: ArrayLike | None, n_terms: int | None) -> np.ndarray | None:
@@ -426,7 +427,7 @@ def _probe(kind: str, fn: Any, address: int, d: int, m: int = 1) -> None:
     call = ctypes.CFUNCTYPE(*_PROTOTYPES[kind])(address)
     what = f"{kind} callback {_callback_name(fn)}"
 
-    def run(pad: float) -> tuple[np.ndarray, np.ndarray, bytes]:
+    def run(pad: float) -> tuple[np.ndarray, np.ndarray, bytes, bool]:
         x = np.full(n_in + _GUARD, pad)
         x[:n_in] = point
         out = np.full(n_out + _GUARD, _SENTINEL)
@@ -436,18 +437,17 @@ def _probe(kind: str, fn: Any, address: int, d: int, m: int = 1) -> None:
                 "term_gradient": (0, xp, op, d), "constraint_value": (xp, op, d, m),
                 "constraint_jacobian": (xp, op, d, m), "forcing": (0.5, op, d)}[kind]
         result = call(*args)
-        raised.append(_core.take_callback_error() is not None)  # an exception: the run reports it where it happens
-        return x, out, out[:n_out].tobytes() + np.float64(result if result is not None else 0.0).tobytes()
+        raised = _core.take_callback_error() is not None  # an exception: the run reports it where it happens
+        return x, out, out[:n_out].tobytes() + np.float64(result if result is not None else 0.0).tobytes(), raised
 
-    raised: list[bool] = []
-    x, out, first = run(0.75)
+    x, out, first, raised = run(0.75)
     if out[n_out:].tobytes() != np.full(_GUARD, _SENTINEL).tobytes():
         sizes = (f"dim = {d}, n_constraints = {m}" if kind.startswith("constraint") else
                  f"dim = {d}, noise_dim = {m}" if kind == "diffusion" else f"dim = {d}")
         raise ValueError(f"{what} writes past the end of its output, of shape {shape} for {sizes}: is it written "
                          f"for another dimension?")
     unwritten = int(np.sum(out[:n_out].view(np.uint64) == np.array([_SENTINEL]).view(np.uint64)[0]))
-    if unwritten and not raised[0]:  # the engine's output buffers are not cleared between calls: what is skipped is stale
+    if unwritten and not raised:  # the engine's output buffers are not cleared between calls: what is skipped is stale
         raise ValueError(f"{what} leaves {unwritten} of the {n_out} entries of its output unwritten (shape "
                          f"{shape or '()'} per point, dim = {d}): write every entry, zeros included; is it written "
                          f"for another dimension?")

@@ -859,10 +859,14 @@ class RareExitTime(Estimate):
                 f"p={self.probability_term.value:.4g}, sigma_level={self.sigma_level:.4g}>")
 
 
+class _NotAResultFile(ValueError):
+    """A readable file of another format: load() passes its message on as it is."""
+
+
 def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
     header = json.loads(str(data["header"]))
     if header.get("format") != _FORMAT:
-        raise ValueError(f"{path} is not an escapade result file (format {header.get('format')!r})")
+        raise _NotAResultFile(f"{path} is not an escapade result file (format {header.get('format')!r})")
     return header
 
 
@@ -885,8 +889,7 @@ def load(path: str | Path) -> Any:
                     return RareExitTime.from_dict(header["estimate"])
                 return _from_npz(data, header)
         except Exception as exc:  # a damaged file fails in many ways: BadZipFile, EOFError, KeyError, TypeError
-            if isinstance(exc, (MemoryError, RecursionError, OSError)) or (
-                    isinstance(exc, ValueError) and str(exc).startswith(f"{path} is not an escapade result file")):
+            if isinstance(exc, (MemoryError, RecursionError, OSError, _NotAResultFile)):
                 raise
             raise ValueError(f"{path} is not a readable escapade result file ({type(exc).__name__}: {exc})") from None
 

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._execute import execute, read_store_json
+from ._execute import Store, execute
 from ._settings import RunSettings, pop_settings
 from ._spec import Spec, replace_parameter
 from .results import SweepResult
@@ -100,8 +100,7 @@ def sweep(
     base = {"landscape": landscape, "dynamics": dynamics, **simulate_kwargs}
     seed = settings.seed
     if seed is None and store is not None:  # resuming: the base seed the stored sweep started with
-        meta = Path(store) / "sweep.json"
-        seed = read_store_json(meta, with_seed=True)["seed"] if meta.exists() else None
+        seed = Store.stored_seed(store, "sweep.json")
     base_seed = secrets.randbits(63) if seed is None else seed
     if store is not None:
         Path(store).mkdir(parents=True, exist_ok=True)

@@ -595,11 +595,6 @@ class LaneBlock {
   // Lane l's time: step * dt, or the dynamics' own clock.
   double time_of(int l) const { return ti_ >= 0 ? s_(ti_, l) : static_cast<double>(step_[l]) * dt_; }
 
-  // Lanes that entered `target` or left `stop` in the step just taken (x_ and s_ now after it, x_next_ before):
-  // bisect the dense output for the time of the event, to the dynamics' tolerance, and end the path there (the
-  // located exit in xe_ and te_; x_ stays the point the step reached). The step is [last_step_start,
-  // + last_step_length] for dynamics with their own clock, else [(step - 1) dt, step dt]. Dynamics with
-  // dense_work_dim > 0 prepare their interpolant here, for these lanes only.
   // An adaptive step grows long where the path is smooth, and a visit to the target (or outside `stop`) that
   // starts and ends inside one step is invisible at its ends: each accepted step's dense output is also tested at
   // kInterior - 1 points inside it, and the first one in the event's region ends the path there (event_hi_, the
@@ -614,8 +609,8 @@ class LaneBlock {
       for (int q = 1; q < kInterior; ++q) {
         const double theta = static_cast<double>(q) / kInterior;
         dyn_.dense_output(x0, x1, st, nullptr, theta, probe_.data(), d_);
-        const bool left = rs_.pb.stop && !rs_.pb.stop->contains(probe_.data());
-        if (!left && !(rs_.pb.target && rs_.pb.target->contains(probe_.data()))) continue;
+        const bool left = rs_.pb.stop && in_event_region(true, probe_.data());
+        if (!left && !(rs_.pb.target && in_event_region(false, probe_.data()))) continue;
         ended_[l] = static_cast<std::int8_t>(left ? Status::Exited : Status::Hit);
         event_hi_[l] = theta;
         any_ended_ = true;
@@ -624,6 +619,16 @@ class LaneBlock {
     }
   }
 
+  // Whether x lies where the event happened: outside `stop` (exited) or inside `target`.
+  bool in_event_region(bool exited, const double* x) const {
+    return exited ? !rs_.pb.stop->contains(x) : rs_.pb.target->contains(x);
+  }
+
+  // Lanes that entered `target` or left `stop` in the step just taken (x_ and s_ now after it, x_next_ before):
+  // bisect the dense output for the time of the event, to the dynamics' tolerance, and end the path there (the
+  // located exit in xe_ and te_; x_ stays the point the step reached). The step is [last_step_start,
+  // + last_step_length] for dynamics with their own clock, else [(step - 1) dt, step dt]. Dynamics with
+  // dense_work_dim > 0 prepare their interpolant here, for these lanes only.
   void locate_events(int w) {
     const double tol = dyn_.event_tolerance();
     std::vector<double> xm(static_cast<std::size_t>(d_));
@@ -638,14 +643,11 @@ class LaneBlock {
       const double t0 = ti_ >= 0 ? dyn_.last_step_start(st, d_) : static_cast<double>(step_[l] - 1) * dt_;
       const double h = ti_ >= 0 ? dyn_.last_step_length(st, d_) : dt_;
       if (!work.empty()) dyn_.dense_prepare(f_, x0, x1, t0, h, path_[l], rs_.cfg.seed, work.data(), d_);
-      auto happened = [&](const double* x) {
-        return exited ? !rs_.pb.stop->contains(x) : rs_.pb.target->contains(x);
-      };
       double lo = 0.0, hi = event_hi_[l];  // no event by lo; an event by hi
       for (int it = 0; it < 200 && (hi - lo) * h > tol; ++it) {
         const double mid = 0.5 * (lo + hi);
         dyn_.dense_output(x0, x1, st, work.data(), mid, xm.data(), d_);
-        (happened(xm.data()) ? hi : lo) = mid;
+        (in_event_region(exited, xm.data()) ? hi : lo) = mid;
       }
       if (hi < 1.0) {
         dyn_.dense_output(x0, x1, st, work.data(), hi, xm.data(), d_);
@@ -702,15 +704,15 @@ class LaneBlock {
   // Whether a crossing placed at xe can be one (to 1e-9 of |xe|): not beyond stop's walls (which reflect() would
   // move), and on or beyond stop's boundary when leaving it; on or inside the target's boundary and within stop's
   // closure when entering the target.
-  bool admissible(bool exited, const double* xe) const {
+  bool admissible(bool exited, const double* xe) {
     double size = 1.0;
     for (int i = 0; i < d_; ++i) size = std::max(size, std::abs(xe[i]));
     const double tol = 1e-9 * size;
     if (reflect_) {
-      std::vector<double> y(xe, xe + d_);
-      rs_.pb.stop->reflect(y.data(), 1);
+      std::copy(xe, xe + d_, probe_.begin());
+      rs_.pb.stop->reflect(probe_.data(), 1);
       for (int i = 0; i < d_; ++i)
-        if (!(std::abs(y[static_cast<std::size_t>(i)] - xe[i]) <= tol)) return false;
+        if (!(std::abs(probe_[static_cast<std::size_t>(i)] - xe[i]) <= tol)) return false;
     }
     if (exited) return !(rs_.pb.stop->signed_distance(xe) > tol);
     return !(rs_.pb.target->signed_distance(xe) < -tol) && !(rs_.pb.stop && rs_.pb.stop->signed_distance(xe) < -tol);
@@ -721,7 +723,7 @@ class LaneBlock {
   double chord_crossing(bool exited, const double* x0, const double* x1, double* xe) const {
     auto in_event = [&](double t) {
       for (int i = 0; i < d_; ++i) xe[i] = x0[i] + t * (x1[i] - x0[i]);
-      return exited ? !rs_.pb.stop->contains(xe) : rs_.pb.target->contains(xe);
+      return in_event_region(exited, xe);
     };
     double lo = 0.0, hi = 1.0;
     for (int it = 0; it < 60 && hi - lo > 0x1p-52; ++it) {
@@ -923,7 +925,8 @@ class LaneBlock {
   std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn (CrossingUniforms)
   std::vector<double> p_stop_, p_target_;
   std::vector<CrossingPlane> stop_planes_;  // merge_shared_boundary's scratch
-  std::vector<double> event_hi_, probe_;    // check_inside_steps: where a step's event is bracketed; a point
+  std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
+  std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible)
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces
