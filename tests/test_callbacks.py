@@ -565,10 +565,15 @@ def test_a_run_started_inside_a_callback_is_refused(threads):
     np.testing.assert_array_equal(plain.final_position, one.final_position)
 
 
-def test_complex_values_from_a_callback_are_an_error():
-    """numpy would keep only the real parts (with a ComplexWarning): the run stops instead."""
-    with pytest.raises(esc.CallbackError, match="gradient callback .* must return real numbers, got an array of complex128"):
-        esc.simulate(esc.BatchedLandscape(1, lambda x: (x**3 - x) + 0j), esc.Langevin(0.1, dt=0.01), x0=[-1.0],
+@pytest.mark.parametrize("as_list", [False, True])
+def test_complex_values_from_a_callback_are_an_error(as_list):
+    """numpy would keep only the real parts (with a ComplexWarning): the run stops instead, for an array or a list."""
+    def gradient(x):
+        g = (x**3 - x) + 0j
+        return g.tolist() if as_list else g
+
+    with pytest.raises(esc.CallbackError, match="gradient callback .* must return real numbers, got complex128 values"):
+        esc.simulate(esc.BatchedLandscape(1, gradient), esc.Langevin(0.1, dt=0.01), x0=[-1.0],
                      stop=esc.HalfSpace([1.0], 0.0), n_paths=20, t_max=2.0, seed=0, threads=1, progress=False)
 
 

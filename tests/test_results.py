@@ -182,6 +182,22 @@ def test_params_record_the_problem():
     assert p["n_paths"] == 300 and p["max_steps"] == 400 and p["t_max"] is None
 
 
+@pytest.mark.parametrize("dynamics, bridge", [
+    (Langevin(temperature=0.1, dt=0.01), True),
+    (Langevin(eps=0.3, S="hessian", dt=0.01), False),  # state-dependent noise: exits at the steps
+    (escapade.LevyLangevin(alpha=1.5, scale=0.1, dt=0.01), False),
+    (escapade.GD(lr=0.1), False),
+])
+def test_params_record_whether_the_bridge_test_ran(dynamics, bridge):
+    res = simulate(DoubleWell(), dynamics, x0=[-1.0], stop=HalfSpace([1.0]), n_paths=5, max_steps=50, seed=0)
+    assert res.params["bridge"] is bridge
+    off = simulate(DoubleWell(), dynamics, x0=[-1.0], stop=HalfSpace([1.0]), n_paths=5, max_steps=50, seed=0,
+                   bridge=False)
+    assert off.params["bridge"] is False
+    if not bridge:  # the request changes nothing where there is no bridge test
+        np.testing.assert_array_equal(res.exit_time, off.exit_time)
+
+
 def test_statistics_saved_before_the_singular_status_still_load():
     old = {"counts": [1, 2, 3, 0, 0], "n_stopped": 3, "mean": 1.0, "m2": 0.5, "total_time": 3.0, "censored_time": 9.0}
     stats = ExitStats.from_dict(old)

@@ -74,8 +74,11 @@ struct Callback {
     // A C-contiguous float64 array (what numpy code returns) is read in place; anything else is converted, except
     // complex values, which would be cut to their real parts (with only numpy's ComplexWarning).
     const bool in_place = Array::check_(result);
-    if (!in_place && py::isinstance<py::array>(result) && py::reinterpret_borrow<py::array>(result).dtype().kind() == 'c')
-      fail(error, kind, "must return real numbers, got an array of " + py::str(result.attr("dtype")).cast<std::string>());
+    if (!in_place) {
+      const py::array any = py::array::ensure(result);  // a list of complex numbers too
+      if (any && any.dtype().kind() == 'c')
+        fail(error, kind, "must return real numbers, got " + py::str(any.dtype()).cast<std::string>() + " values");
+    }
     const Array a = in_place ? py::reinterpret_borrow<Array>(result) : Array::ensure(result);
     if (!a) fail(error, kind, "must return an array (anything numpy.asarray takes), got " +
                                    py::str(py::type::of(result).attr("__name__")).cast<std::string>());

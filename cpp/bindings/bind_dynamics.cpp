@@ -34,7 +34,10 @@ GradientNoise::Kind escapade::py_glue::noise_kind(const std::string& noise, cons
 void bind_dynamics(py::module_& m) {
   py::class_<Dynamics, std::shared_ptr<Dynamics>>(m, "Dynamics")
       .def_property_readonly("dt", &Dynamics::dt)
-      .def_property_readonly("name", &Dynamics::name);
+      .def_property_readonly("name", &Dynamics::name)
+      .def_property_readonly(
+          "bridge_test", [](const Dynamics& d) { return d.bridge_test() || d.lane_diffusion(); },
+          "Whether the engine can test for exits between steps (the Brownian bridge) for these dynamics");
   py::enum_<StepPolicy::Kind>(m, "StepKind")
       .value("CONSTANT", StepPolicy::Kind::Constant)
       .value("INVERSE_SQRT", StepPolicy::Kind::InverseSqrt)

@@ -150,6 +150,11 @@ class TableForcing(Forcing):
         ...
 class Dynamics:
     @property
+    def bridge_test(self) -> bool:
+        """
+        Whether the engine can test for exits between steps (the Brownian bridge) for these dynamics
+        """
+    @property
     def dt(self) -> float:
         ...
     @property

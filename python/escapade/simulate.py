@@ -150,7 +150,7 @@ def make_job(
         "n_paths": n_paths,
         "max_steps": cap,
         "t_max": t_max,
-        "bridge": settings.bridge,
+        "bridge": settings.bridge and dynamics._core.bridge_test,  # what the run did (not for jumps, maps, S(x) by name)
         "divergence_bound": settings.divergence_bound,
         "record_paths": record_paths,
         "record_every": settings.record_every,

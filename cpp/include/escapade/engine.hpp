@@ -308,7 +308,7 @@ class LaneBlock {
           find_face(l, x_next_.col(l).data(), x_.col(l).data());
           retire(l, static_cast<Status>(ended_[l]));
         }
-      std::fill(ended_.begin(), ended_.begin() + w, kRunning);  // classify may leave it untouched next time
+      for (int l = 0; l < w; ++l) ended_[l] = kRunning;  // classify may leave it untouched next time
     }
     if (n_active_ < w) hold_idle(w);
     if (rs_.pb.restart) restart_lanes(w);
