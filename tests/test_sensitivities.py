@@ -245,3 +245,38 @@ def test_scores_are_the_same_bits_in_chunks_and_from_a_store(tmp_path):
     np.testing.assert_array_equal(one.score_time, chunked.score_time)
     again = run_well(0.3, 1e-2, 2_000, 8, ["dynamics.temperature"], chunk_size=700, store=tmp_path / "s")
     np.testing.assert_array_equal(one.score_time, again.score_time)
+
+
+def _bm_exit_time_partial_mean(t: float, n_terms: int = 200) -> float:
+    """E[tau; tau <= t] for standard Brownian motion from 0 leaving (-1, 1), from the series of its survival
+    P(tau > s) = (4/pi) sum_n (-1)^n / (2n + 1) exp(-(2n + 1)^2 pi^2 s / 8): the integral of the survival to t
+    minus t P(tau > t)."""
+    n = np.arange(n_terms)
+    lam = (2 * n + 1) ** 2 * np.pi**2 / 8
+    c = 4 / np.pi * (-1.0) ** n / (2 * n + 1)
+    survival = float(np.sum(c * np.exp(-lam * t)))
+    integral = float(np.sum(c / lam * (1 - np.exp(-lam * t))))
+    return integral - t * survival
+
+
+def test_capped_exit_time_temperature_derivative_is_at_a_fixed_t_max():
+    """E[min(tau, t_max)] of Brownian motion sqrt(2T) W: d/dT at a fixed t_max is -E[tau; tau <= t_max] / T
+    (tau = tau_1 / (2T)); the time change alone (a fixed number of steps) would drop t_max P(tau > t_max) / T."""
+    T, t_max = 0.5, 1.0
+    res = esc.simulate(esc.Quadratic(np.zeros((1, 1))), esc.Langevin(T, dt=1e-3), x0=[0.0], stop=esc.Box([-1.0], [1.0]),
+                       n_paths=20_000, t_max=t_max, seed=3, sensitivities=["dynamics.temperature"])
+    assert 0.2 < res.count(esc.Status.CENSORED) / res.n_paths < 0.6  # the cap's term matters
+    est = res.sensitivity("capped_exit_time", "dynamics.temperature")
+    exact = -_bm_exit_time_partial_mean(t_max) / T
+    assert abs(est.value - exact) < 4 * est.stderr + 0.01 * abs(exact), (est, exact)
+    assert any("t_max held fixed" in n for n in est.notes)
+    # with drift, against finite differences with common random numbers (at a fixed dt and t_max)
+    kw = dict(x0=[0.0], stop=esc.Box([-1.0], [1.0]), n_paths=20_000, t_max=1.0, seed=4,
+              sensitivities=["dynamics.temperature"])
+    ou = esc.Quadratic(np.eye(1))
+    score = esc.simulate(ou, esc.Langevin(0.3, dt=1e-3), **kw).sensitivity("capped_exit_time", "dynamics.temperature")
+    fd = esc.simulate(ou, esc.Langevin(0.3, dt=1e-3), sensitivity_method="fd", **kw).sensitivity(
+        "capped_exit_time", "dynamics.temperature")
+    assert abs(score.value - fd.value) < 4 * math.hypot(score.stderr, fd.stderr) + 0.02 * abs(fd.value), (score, fd)
+    prob = esc.simulate(ou, esc.Langevin(0.3, dt=1e-3), **kw).sensitivity("exit_probability", "dynamics.temperature")
+    assert any("sensitivity_method='fd'" in n for n in prob.notes)

@@ -985,7 +985,17 @@ def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str
     kappa = float(plan["time_exponent"])
     y = q
     if kappa and time_like:
-        y = q - kappa * F / float(plan["value"])  # tau = tau_Y / theta^kappa at a fixed chain
+        theta = float(plan["value"])
+        y = q - kappa * F / theta  # tau = tau_Y / theta^kappa at a fixed chain
+        if quantity == "capped_exit_time":
+            # t_max held fixed: the chain's cap in Y-time, theta^kappa t_max, moves with theta, and
+            # d E[min(tau_Y, c)] / dc = P(tau_Y > c) adds kappa t_max P(tau > t_max) / theta.
+            y = y + kappa * (cap / theta) * (result.status == Status.CENSORED)
+            notes.append("t_max held fixed: the cap's term kappa t_max P(tau > t_max) / theta is included")
+    elif kappa and result.count(Status.CENSORED):
+        notes.append(f"{quantity} at a fixed number of steps (t_max moves as theta^-kappa with dt); at a fixed t_max "
+                     "its derivative has a term from the exit-time density at t_max that no score gives: "
+                     "sensitivity_method='fd' differentiates at a fixed t_max")
     notes.append(_BRIDGE_NOTE if result.params.get("bridge") else "bridge test off: exits seen at the steps only")
     return y, notes, {"method": "score", "form": form}
 
