@@ -49,6 +49,13 @@ def test_step_schedules():
     assert esc.GD(lr=2.0, schedule="inverse_sqrt").step_size(3) == 2.0 / math.sqrt(4.0)
     assert esc.GD(lr=2.0, schedule="inverse").step_size(3) == 2.0 / 4.0
     assert esc.GD(lr=[0.1, 0.2, 0.3]).step_size(1) == 0.2
+    for bad, error in ((-1, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match="t"):
+            esc.GD(lr=2.0, schedule="inverse").step_size(bad)
+        with pytest.raises(error, match="t"):
+            esc.SGLD(0.1, 0.2).step_sizes(bad)
+    with pytest.raises(ValueError, match="t must be below the table's 3 step sizes"):
+        esc.GD(lr=[0.1, 0.2, 0.3]).step_size(3)
 
 
 @pytest.mark.parametrize("schedule", ["constant", "inverse_sqrt", "inverse", "table"])
@@ -384,6 +391,8 @@ def test_bad_sgdk_input():
         esc.StochasticQuadratic(np.array([[[-1.0]]]))
     with pytest.raises(TypeError, match="batch_size"):
         esc.SGDk(lr=0.1, batch_size=1.5)
+    with pytest.raises(ValueError, match="0 normals and 70000 uniforms per step of SGDk"):  # one counter's draws
+        esc.simulate(f, esc.SGDk(lr=0.1, batch_size=70_000), x0=np.zeros(3), n_paths=1, max_steps=1, seed=0)
 
 
 def test_sgld_constant_schedule_stationary_covariance():
@@ -450,7 +459,19 @@ def test_perturbed_gd_parameters_from_the_theorem():
     chi = 3 * max(math.log(d * L * df / (c * eps**2 * delta)), 4)
     assert p.lr == c / L and p.g_thres == pytest.approx(math.sqrt(c) * eps / chi**2)
     assert p.radius == pytest.approx(math.sqrt(c) * eps / (chi**2 * L))
-    assert p.t_thres == pytest.approx(chi * L / (c**2 * math.sqrt(rho * eps)))
+    assert p.t_thres == math.ceil(chi * L / (c**2 * math.sqrt(rho * eps)))  # whole iterations
     assert p.f_thres == pytest.approx(c / chi**3 * math.sqrt(eps**3 / rho))
-    with pytest.raises(ValueError, match="t_thres"):
-        esc.PerturbedGD(lr=0.1, radius=0.1, g_thres=1e-3, f_thres=1e-4, t_thres=0.5)
+    for t_thres in (0.5, 5.5):  # "t_thres iterations after a jump" never comes for a fraction
+        with pytest.raises(ValueError, match="t_thres"):
+            esc.PerturbedGD(lr=0.1, radius=0.1, g_thres=1e-3, f_thres=1e-4, t_thres=t_thres)
+    with pytest.raises(ValueError, match="delta"):
+        esc.PerturbedGD.from_theorem(L, rho, eps, dim=d, delta_f=df, delta=2.0)
+
+
+def test_perturbed_gd_from_the_theorem_stops_at_the_minimum():
+    """Started at the minimum of a convex quadratic, f cannot fall by f_thres after the first jump: every path ends
+    CONVERGED t_thres iterations after it, at step t_thres + 1 (the jump at t = 0), answering x0."""
+    p = esc.PerturbedGD.from_theorem(L=2.0, rho=1.0, epsilon=1e-2, dim=2, delta_f=1.0)
+    res = esc.simulate(esc.Quadratic(np.diag([1.0, 2.0])), p, x0=[0.0, 0.0], n_paths=4, max_steps=20_000, seed=0)
+    assert np.all(res.status == esc.Status.CONVERGED)
+    assert np.all(res.exit_step == p.t_thres + 1) and np.all(res.exit_position == 0.0)

@@ -45,6 +45,22 @@ def test_stable_sgd_noise_matches_scipy_levy_stable(alpha):
     assert_cdf_matches(x, stats.levy_stable(alpha, 0.0, scale=scale))
 
 
+def test_small_alpha_draws_do_not_overflow_in_a_factor():
+    """For alpha = 0.01 a factor of the Chambers-Mallows-Stuck formula underflows where the draw is finite: the
+    share of draws beyond 1e300 (DIVERGED) against the formula in logarithms with numpy (4e6 draws)."""
+    alpha, n = 0.01, 400_000
+    res = esc.simulate(FLAT1, esc.StableSGD(lr=1.0, alpha=alpha, scale=1.0), x0=[0.0], n_paths=n, max_steps=1, seed=5,
+                       divergence_bound=1e300)
+    diverged = res.count(esc.Status.DIVERGED) / n
+    rng = np.random.default_rng(0)
+    v = np.pi * (rng.random(4_000_000) - 0.5)
+    w = -np.log(rng.random(v.size))
+    log_x = (np.log(np.abs(np.sin(alpha * v))) - np.log(np.cos(v)) / alpha
+             + (1 - alpha) / alpha * (np.log(np.cos((1 - alpha) * v)) - np.log(w)))
+    p = float(np.mean(log_x > 300 * np.log(10)))
+    assert abs(diverged - p) < 4 * math.sqrt(p * (1 - p) / n) + 4 * math.sqrt(p / v.size), (diverged, p)
+
+
 def test_stable_alpha_one_is_cauchy_and_alpha_two_is_gaussian_with_variance_two_scale_squared():
     n, scale = 20_000, 0.5
     cauchy = first_steps(esc.StableSGD(lr=0.1, alpha=1.0, scale=scale), n, seed=1)[:, 0]

@@ -296,7 +296,10 @@ class DiscreteMap(Dynamics):
         object.__setattr__(self, "schedule", schedule)
 
     def step_size(self, t: int) -> float:
-        """eta_t, the step size at iteration t = 0, 1, ..."""
+        """eta_t, the step size at iteration t = 0, 1, ... (within the table for a table of step sizes)."""
+        t = as_int("t", t, minimum=0)
+        if self.schedule == "table" and t >= len(self.lr):  # type: ignore[arg-type]
+            raise ValueError(f"t must be below the table's {len(self.lr)} step sizes, got {t}")  # type: ignore[arg-type]
         return float(self._policy()(t))
 
     def _policy(self) -> Any:
@@ -578,6 +581,7 @@ class SGLD(Dynamics):
 
     def step_sizes(self, t: int) -> tuple[float, float]:
         """(alpha_t, beta_t) at iteration t = 0, 1, ..."""
+        t = as_int("t", t, minimum=0)
         return float(self._core.alpha(t)), float(self._core.beta(t))
 
     def _to_core(self) -> Any:
@@ -591,6 +595,7 @@ class PerturbedGD(DiscreteMap):
     perturbation happened in the last `t_thres` iterations, remembers x~ = x_t and jumps to a uniform point of the
     ball of radius `radius` around it; `t_thres` iterations after a perturbation, if f decreased by less than
     `f_thres` since x~, the path ends with status CONVERGED and `exit_position` x~ (the algorithm's answer).
+    `t_thres` is a whole number of iterations.
 
     `PerturbedGD.from_theorem(L, rho, epsilon, ...)` sets the thresholds as in the paper's theorem.
     """
@@ -606,8 +611,9 @@ class PerturbedGD(DiscreteMap):
         for name, value in (("radius", radius), ("g_thres", g_thres), ("f_thres", f_thres)):
             object.__setattr__(self, name, as_float(name, value, nonnegative=True))
         t_thres = as_float("t_thres", t_thres)
-        if t_thres < 1:
-            raise ValueError(f"t_thres must be >= 1, got {t_thres}")
+        if t_thres < 1 or t_thres != math.floor(t_thres):
+            # the test "t_thres iterations after a jump" compares iteration counts: a fraction never matches
+            raise ValueError(f"t_thres must be a whole number of iterations >= 1, got {t_thres}")
         object.__setattr__(self, "t_thres", t_thres)
 
     @classmethod
@@ -617,13 +623,17 @@ class PerturbedGD(DiscreteMap):
         dimensions with f(x0) - min f <= delta_f, target epsilon and failure probability delta:
         chi = 3 max(log(d L delta_f / (c epsilon^2 delta)), 4), eta = c / L, r = sqrt(c) epsilon / (chi^2 L),
         g_thres = sqrt(c) epsilon / chi^2, f_thres = (c / chi^3) sqrt(epsilon^3 / rho),
-        t_thres = chi L / (c^2 sqrt(rho epsilon)). c is the theorem's absolute constant."""
+        t_thres = chi L / (c^2 sqrt(rho epsilon)), rounded up to whole iterations. c is the theorem's absolute
+        constant; delta is in (0, 1)."""
         L, rho, epsilon = (as_float(n, v, positive=True) for n, v in (("L", L), ("rho", rho), ("epsilon", epsilon)))
         delta_f, c, delta = (as_float(n, v, positive=True) for n, v in (("delta_f", delta_f), ("c", c), ("delta", delta)))
+        if delta >= 1:
+            raise ValueError(f"delta must be a failure probability in (0, 1), got {delta}")
         d = as_int("dim", dim, minimum=1)
         chi = 3 * max(math.log(d * L * delta_f / (c * epsilon**2 * delta)), 4.0)
         return cls(lr=c / L, radius=math.sqrt(c) * epsilon / (chi**2 * L), g_thres=math.sqrt(c) * epsilon / chi**2,
-                   f_thres=c / chi**3 * math.sqrt(epsilon**3 / rho), t_thres=chi * L / (c**2 * math.sqrt(rho * epsilon)))
+                   f_thres=c / chi**3 * math.sqrt(epsilon**3 / rho),
+                   t_thres=float(math.ceil(chi * L / (c**2 * math.sqrt(rho * epsilon)))))
 
     def _to_core(self) -> Any:
         return _core.PerturbedGD(lr=self._policy(), radius=self.radius, g_thres=self.g_thres, f_thres=self.f_thres,

@@ -98,6 +98,15 @@ struct EnsembleResult {
 // Called about every 0.1 s from the calling thread with the number of finished paths; returns true to stop.
 using PollFn = std::function<bool(std::int64_t finished)>;
 
+// A step's normals and uniforms come from one counter's draws 0 .. 65535 (rng.hpp): the dynamics' noise dimension
+// plus their uniforms (SGD-k's and SGLD's batch_size with replacement) must fit.
+inline void check_draws_per_step(const Dynamics& dynamics, const Landscape& landscape) {
+  const int k = dynamics.noise_dim_on(landscape), u = dynamics.uniform_dim_on(landscape);
+  require(QuadDraws::n_draws(k, u) <= static_cast<int>(kMaxDraw) + 1, "noise dimension",
+          std::to_string(k) + " normals and " + std::to_string(u) + " uniforms per step of " + dynamics.name(),
+          "at most 65535 in all (a batch_size or a dimension that large is not supported)");
+}
+
 inline void validate(const Problem& pb, const RunConfig& cfg) {
   const int d = pb.landscape.dim();
   require(pb.start.dim() == d, "x0", "of dimension " + std::to_string(pb.start.dim()),
@@ -160,10 +169,7 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
               "a restart point of dimension " + std::to_string(pb.restart->to()->dim()),
               "of the landscape's dimension " + std::to_string(d));
   }
-  const int k = pb.dynamics.noise_dim_on(pb.landscape);
-  require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim_on(pb.landscape)) <= static_cast<int>(kMaxDraw) + 1,
-          "noise dimension", k + pb.dynamics.uniform_dim_on(pb.landscape),
-          "at most 65535 normals and uniforms per step");
+  check_draws_per_step(pb.dynamics, pb.landscape);
 }
 
 namespace detail {

@@ -127,9 +127,7 @@ inline void validate(const SplittingProblem& pb, const SplittingConfig& cfg) {
   require(cfg.threads <= 4096, "threads", cfg.threads, "at most 4096");
   require(cfg.divergence_bound > 0, "divergence_bound", cfg.divergence_bound, "positive");
   require(cfg.record_reactive >= 0, "record_reactive", cfg.record_reactive, ">= 0");
-  const int k = pb.dynamics.noise_dim_on(pb.landscape);
-  require(QuadDraws::n_draws(k, pb.dynamics.uniform_dim_on(pb.landscape)) <= static_cast<int>(kMaxDraw) + 1, "noise dimension",
-          k + pb.dynamics.uniform_dim_on(pb.landscape), "at most 65535 normals and uniforms per step");
+  check_draws_per_step(pb.dynamics, pb.landscape);
 }
 
 namespace detail {

@@ -21,7 +21,8 @@ class PerturbedGD final : public DiscreteMap {
     require(std::isfinite(radius) && radius >= 0, "radius", radius, "finite and >= 0");
     require(std::isfinite(g_thres) && g_thres >= 0, "g_thres", g_thres, "finite and >= 0");
     require(std::isfinite(f_thres) && f_thres >= 0, "f_thres", f_thres, "finite and >= 0");
-    require(std::isfinite(t_thres) && t_thres >= 1, "t_thres", t_thres, "finite and >= 1");
+    require(std::isfinite(t_thres) && t_thres >= 1 && t_thres == std::floor(t_thres), "t_thres", t_thres,
+            "a whole number of iterations >= 1");
   }
   std::string name() const override { return "PerturbedGD"; }
   int noise_dim(int d) const override { return d; }

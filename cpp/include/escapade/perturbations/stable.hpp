@@ -35,7 +35,14 @@ class SymmetricStable {
     const double w = -std::log(u_exp);
     if (alpha_ == 2.0) return 2.0 * std::sqrt(w) * std::sin(v);
     if (alpha_ == 1.0) return std::tan(v);
-    return std::sin(alpha_ * v) / std::pow(std::cos(v), inv_alpha_) * std::pow(std::cos(v - alpha_ * v) / w, tail_);
+    const double s = std::sin(alpha_ * v), den = std::pow(std::cos(v), inv_alpha_),
+                 tail = std::pow(std::cos(v - alpha_ * v) / w, tail_);
+    if (den >= kMinNormal && tail <= kMax) return s / den * tail;
+    // For small alpha a factor underflows or overflows where X does not: the product in logarithms (only here,
+    // so that every other draw keeps its bits).
+    const double log_x = std::log(std::abs(s)) - inv_alpha_ * std::log(std::cos(v)) +
+                         tail_ * (std::log(std::cos(v - alpha_ * v)) - std::log(w));
+    return std::copysign(std::exp(log_x), s);
   }
 
   // out[i] = scale * X_i for n coordinates, coordinate i from the uniforms u[2 i] (angle) and u[2 i + 1].
@@ -44,6 +51,7 @@ class SymmetricStable {
   }
 
  private:
+  static constexpr double kMinNormal = 2.2250738585072014e-308, kMax = 1.7976931348623157e308;
   double alpha_, inv_alpha_ = 0.5, tail_ = 0.0;
 };
 
