@@ -611,7 +611,11 @@ def numba_scores():
     def plateau(x):
         return min(x[0], -0.85)
 
-    return identity, raising, nan_past, plateau
+    @numba.njit
+    def inf_past(x):
+        return np.inf if x[0] > -0.5 else x[0]
+
+    return identity, raising, nan_past, plateau, inf_past
 
 
 def test_a_compiled_score_is_bitwise_the_linear_one():
@@ -631,6 +635,14 @@ def test_a_score_that_turns_nan_mid_run_is_a_value_error():
     nan_past = numba_scores()[2]
     with pytest.raises(ValueError, match="NaN"):
         split(1 / 16, score=Compiled(1, nan_past), n_replicas=20, n_runs=4, threads=2)
+
+
+def test_a_score_of_infinity_outside_the_product_is_a_value_error():
+    """+inf stands for "reached B": a score that returns it before B would count those replicas as arrived (0.0163
+    against the exact 0.0076)."""
+    inf_past = numba_scores()[4]
+    with pytest.raises(ValueError, match="score returned inf at x = .* must be finite outside the product set"):
+        split(1 / 16, score=Compiled(1, inf_past), n_replicas=20, n_runs=4)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -788,6 +800,46 @@ def test_rare_exit_time_from_above_sigma_runs_a_first_trial():
     # against the exact SDE mean, within 3 SE plus the bridge's O(dt) bias (well under 1% here)
     exact = exit_time_exact(T, -0.3)
     assert abs(r.mean - exact) <= Z * r.stderr + 0.01 * exact, (r.mean, r.stderr, exact)
+
+
+def test_the_first_trial_carries_its_provenance():
+    r = esc.rare_exit_time(DW, esc.Langevin(temperature=1 / 16, dt=1e-2), x0=[-0.5], reactant=A, product=B,
+                           n_loops=200, n_replicas=20, n_runs=4, seed=1, threads=1, progress=False)
+    trial = r.start_splitting
+    assert trial is not None and trial.elapsed > 0 and trial.params["x0"] == r.params["x0"]
+    assert trial.params["dynamics"] == r.params["dynamics"] and trial.seed != r.seed
+
+
+def test_a_probability_too_uncertain_for_one_over_p_is_not_reached():
+    """Three runs of two replicas, one run alone reaching B: v = Var(p-hat)/p^2 = 1, where (1 - v)/p-hat would drop
+    the 1/p term (a mean of 1.3 against the exact 135.8). The correction stops at v = 0.1, and the result says it is
+    not reached."""
+    r = esc.rare_exit_time(DW, esc.Langevin(temperature=1 / 16, dt=1e-2), x0=[-1.0], reactant=A, product=B,
+                           n_replicas=2, n_runs=3, n_loops=200, seed=18, threads=1, progress=False)
+    p = r.splitting.run_probability
+    assert np.count_nonzero(p) == 1
+    assert r.reached is False and any("too large for the 1/p estimate" in note for note in r.notes)
+    assert r.mean > 0.9 * r.loop_time.value * (1 / r.probability_term.value - 1) and r.interval[0] >= 0
+
+
+@pytest.mark.parametrize("change", ["forcing", "schedule", "state"])
+def test_rare_exit_time_refuses_time_dependent_or_stateful_dynamics(change):
+    """Its stages each start at t = 0 and hand on positions only: a forcing, a step-size schedule or an optimizer
+    state would restart with each (a forcing that kicks at t = 20 gave the unforced 135.8 for a true 21.2)."""
+    dynamics = {
+        "forcing": esc.Langevin(temperature=1 / 16, dt=1e-2,
+                                forcing=esc.TableForcing([0, 20, 20.01], [[0.0], [0.0], [0.6]])),
+        "schedule": esc.SGLD(0.01, 0.05, schedule="gelfand_mitter"),
+        "state": esc.PerturbedGD(0.01, radius=0.1, g_thres=0.1, f_thres=0.0, t_thres=3),
+    }[change]
+    with pytest.raises(ValueError, match=f"dynamics.*{'forcing' if change == 'forcing' else ''}.*rare_exit_time"):
+        esc.rare_exit_time(DW, dynamics, x0=[-1.0], reactant=A, product=B, n_loops=100, n_replicas=10, n_runs=2,
+                           seed=1, threads=1, progress=False)
+
+
+def test_a_probability_interval_stays_within_zero_and_one():
+    r = split(1 / 16, x0=[-0.03], n_replicas=2, n_runs=3, seed=5)
+    assert 0.0 <= r.interval[0] <= r.interval[1] <= 1.0
 
 
 def test_a_sigma_level_inside_the_reactant_set_is_refused():

@@ -37,7 +37,9 @@ void bind_dynamics(py::module_& m) {
       .def_property_readonly("name", &Dynamics::name)
       .def_property_readonly(
           "bridge_test", [](const Dynamics& d) { return d.bridge_test() || d.lane_diffusion(); },
-          "Whether the engine can test for exits between steps (the Brownian bridge) for these dynamics");
+          "Whether the engine can test for exits between steps (the Brownian bridge) for these dynamics")
+      .def("state_dim", &Dynamics::state_dim, "d"_a,
+           "Numbers of per-path optimizer state (momentum, accumulators, ...) beside the position, in dimension d");
   py::enum_<StepPolicy::Kind>(m, "StepKind")
       .value("CONSTANT", StepPolicy::Kind::Constant)
       .value("INVERSE_SQRT", StepPolicy::Kind::InverseSqrt)

@@ -149,6 +149,10 @@ class TableForcing(Forcing):
     def __init__(self, *, times: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
 class Dynamics:
+    def state_dim(self, d: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        Numbers of per-path optimizer state (momentum, accumulators, ...) beside the position, in dimension d
+        """
     @property
     def bridge_test(self) -> bool:
         """

@@ -89,6 +89,26 @@ def _check_problem(landscape: Any, dynamics: Any, reactant: Any, product: Any, s
     return default_score(product) if score is None else score
 
 
+V_SMALL = 0.1  # the largest relative variance of p-hat (relative standard error 0.32) whose 1/p bias is corrected
+
+
+def _check_time_homogeneous(landscape: Landscape, dynamics: Dynamics) -> None:
+    """The decomposition of `rare_exit_time` restarts the clock and hands on positions only at each stage: refused
+    for dynamics that depend on time or carry a state besides the position."""
+    forcing = getattr(dynamics, "forcing", None)
+    if forcing is not None:
+        raise ValueError(f"dynamics.forcing must be None for rare_exit_time: its stages each start at t = 0, so a "
+                         f"time-dependent forcing would restart with each of them, got {forcing!r}")
+    schedule = getattr(dynamics, "schedule", "constant")
+    if schedule != "constant":
+        raise ValueError(f"dynamics.schedule must be 'constant' for rare_exit_time (its stages each start at "
+                         f"iteration 0, so a schedule would restart with each of them), got {schedule!r}")
+    if dynamics._core.state_dim(landscape.dim) > 0:
+        raise ValueError(f"dynamics must carry no state besides the position for rare_exit_time (its stages hand "
+                         f"on positions only, so {type(dynamics).__name__}'s state would be reset at each), got "
+                         f"{dynamics!r}")
+
+
 def _check_points(points: np.ndarray, reactant: Region, product: Region, score: Score, *, allow_reactant: bool) -> None:
     """Starting points must lie outside both sets (or in the reactant, for `rare_exit_time`) with a finite score."""
     rows = np.atleast_2d(points)
@@ -172,7 +192,7 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
     with np.errstate(divide="ignore"):
         run_p = np.exp(out["log_weight"]) * out["n_reached"] / N
     mean, se, hw = _t_interval(run_p, s["confidence"])
-    interval = (max(0.0, mean - hw), mean + hw) if math.isfinite(hw) else (math.nan, math.nan)
+    interval = (max(0.0, mean - hw), min(1.0, mean + hw)) if math.isfinite(hw) else (math.nan, math.nan)
     counts = {st: int(np.count_nonzero(status == st)) for st in SplittingStatus}
     test = "bridge" if out["bridge"] else "steps"
     notes = [
@@ -413,6 +433,7 @@ def rare_exit_time(
     and each term with its interval).
     """
     score = _check_problem(landscape, dynamics, reactant, product, score)
+    _check_time_homogeneous(landscape, dynamics)
     s = _settings(landscape.dim, n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence,
                   divergence_bound, k)
     cap = _steps_cap(dynamics, t_max, max_steps)
@@ -439,8 +460,12 @@ def rare_exit_time(
     trial: SplittingResult | None = None
     origin = start
     if above:
-        trial = _result(_run(landscape, dynamics, _core.FixedStart(start), reactant, product, score,
-                             {**s, "seed": seeds[2]}, cap, 0, progress), {**s, "seed": seeds[2]}, {}, 0.0)
+        s_trial = {**s, "seed": seeds[2]}
+        t_trial = time.perf_counter()
+        out_trial = _run(landscape, dynamics, _core.FixedStart(start), reactant, product, score, s_trial, cap, 0,
+                         progress)
+        trial = _result(out_trial, s_trial, _params(landscape, dynamics, reactant, product, score, desc, s, cap),
+                        time.perf_counter() - t_trial)
         fail = _paths(landscape, dynamics, x0=start, target=reactant, stop=Outside(product), n_paths=n_loops,
                       seed=seeds[3], **run)
         failed = fail.status == 1
@@ -494,10 +519,12 @@ def rare_exit_time(
     p, se_p, hw_p = ams.value, ams.stderr, ams.half_width_statistical
     p_term = Term("p", p, se_p, ams.interval, ams.n_runs)
     t_reac = _reactive_term("E[T_reactive]", ams, z)
+    v = (se_p / p) ** 2 if p > 0 and math.isfinite(se_p) else 0.0
     if p > 0:
-        # 1/p-hat overestimates 1/p by its relative variance v (E[1/p-hat] = (1 + v + ...)/p): removed to second order.
-        v = (se_p / p) ** 2 if math.isfinite(se_p) else 0.0
-        inv = (1 - v) / p
+        # 1/p-hat overestimates 1/p by its relative variance v (E[1/p-hat] = (1 + v + ...)/p): removed to second order
+        # while v is small; beyond V_SMALL the expansion fails (v = 1 when one run alone reached B, and (1 - v)/p-hat
+        # would be 0), so the correction stops there and the result is not `reached`.
+        inv = (1 - min(v, V_SMALL)) / p
         mean = t_first.value + (inv - 1) * t_loop.value + t_reac.value
         grad_p = t_loop.value / p**2
         var = t_first.stderr**2 + ((inv - 1) * t_loop.stderr) ** 2 + (grad_p * se_p) ** 2 + t_reac.stderr**2
@@ -521,7 +548,7 @@ def rare_exit_time(
         var = (1 - p0) ** 2 * (var + f0.stderr**2) + (p0 * r0.stderr) ** 2 + (tail * se_p0) ** 2
         hw2 = (1 - p0) ** 2 * (hw2 + (z * f0.stderr) ** 2) + (p0 * z * r0.stderr) ** 2 + (tail * hw_p0) ** 2
     se, hw = math.sqrt(var), math.sqrt(hw2)
-    interval = (mean - hw, mean + hw) if math.isfinite(mean) else (math.nan, math.inf)
+    interval = (max(0.0, mean - hw), mean + hw) if math.isfinite(mean) else (math.nan, math.inf)  # a time is >= 0
     tested = ("with the Brownian bridge between steps (the terms converge to the SDE's as dt -> 0, with an O(dt) "
               "time-step bias that is not estimated here)" if ams.test == "bridge" else
               "at the steps only (the terms are those of the discrete chain)")
@@ -539,13 +566,17 @@ def rare_exit_time(
     if not p > 0:
         notes.append("every splitting run went extinct (p-hat = 0): the mean exit time is not identified by these "
                      "settings; use more replicas or a better score")
+    if v > V_SMALL:
+        notes.append(f"p-hat's relative standard error {math.sqrt(v):.3g} is too large for the 1/p estimate (its bias "
+                     f"is of order v = {v:.3g}; corrected for v = {V_SMALL} only): not reached; use more runs or "
+                     "replicas")
     if back.count("EXITED"):
         notes.append(f"{back.count('EXITED')} of {back.n_paths} loops from Sigma reached the product set first: left "
                      "out of E[T_loop]")
     return RareExitTime(
         quantity="mean_exit_time", value=mean, interval=interval, confidence=s["confidence"],
         stderr=se, bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
-        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached and p > 0,
+        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached and p > 0 and v <= V_SMALL,
         message=ams.message,
         notes=tuple(notes), levels=(), n_paths=n_loops + ams.n_paths,
         path_steps=loop_steps + ams.path_steps + trial_steps, elapsed=elapsed,

@@ -138,6 +138,14 @@ constexpr std::uint64_t kSplittingKey = std::uint64_t{1} << 63;
 constexpr std::uint64_t kSelectionKey = std::uint64_t{1} << 62;
 constexpr int kRunShift = 40;
 
+// A score must be finite outside the product set: +inf stands for "in B" (a replica that reached it), so a score
+// of +inf elsewhere would count as reaching B, and NaN orders nothing.
+[[noreturn]] inline void throw_score(double s, const std::string& where) {
+  const char* what = std::isnan(s) ? "NaN" : (s > 0 ? "inf" : "-inf");
+  throw std::invalid_argument(std::string("score returned ") + what + " at " + where +
+                              ": a score must be finite outside the product set");
+}
+
 inline std::uint64_t task_key(std::int64_t run, std::int64_t task) {
   return kSplittingKey | (static_cast<std::uint64_t>(run) << kRunShift) | static_cast<std::uint64_t>(task);
 }
@@ -293,7 +301,7 @@ class SplittingBlock {
       }
       const bool in_b = pb.product.contains(x.data());
       const double s = in_b ? std::numeric_limits<double>::infinity() : pb.score(x.data());
-      if (std::isnan(s)) throw std::invalid_argument("score returned NaN at the start " + point(x.data()));
+      if (!std::isfinite(s)) throw_score(s, "the start " + point(x.data()));
       append(run, i, s, 0, x.data(), st.data());
       if (in_b) {
         rep.end = ReplicaEnd::Product;
@@ -497,7 +505,7 @@ class SplittingBlock {
       } else {
         if (e & kRecord) {
           const double sc = sc_[l];
-          if (std::isnan(sc)) throw std::invalid_argument("score returned NaN at " + point(x));
+          if (!std::isfinite(sc)) throw_score(sc, point(x));  // +inf stands for "in B": refused elsewhere
           max_[l] = sc;
           append(run, rep_[l], sc, st, x, s_.col(l).data());
         }
