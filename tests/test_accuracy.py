@@ -122,6 +122,9 @@ def test_dt_bias_reads_a_linear_bias_exactly():
     assert not curved.consistent and curved.dof == 1
     half = dt_bias([0.4, 0.1], 5.0 + 2.0 * np.sqrt([0.4, 0.1]), [0.1, 0.1], order=0.5)
     assert half.bias == pytest.approx(2.0 * math.sqrt(0.1))
+    for order in (0.0, -1.0, math.nan):  # no fit (0), the coarsest level as "finest" (< 0), NaN throughout
+        with pytest.raises(ValueError, match="order"):
+            dt_bias(dts, 5.0 + 3.0 * dts, [0.01, 0.01, 0.01], order=order)
 
 
 def test_censoring_policy():
@@ -129,6 +132,17 @@ def test_censoring_policy():
     assert (mean, identified) == (2.0, True) and se == pytest.approx(1 / math.sqrt(3))
     mean, _, identified = censored_mean([1.0, 10.0], [True, False], 10.0)
     assert mean == 5.5 and not identified
+    bad = [
+        (([1, 2, 30], [1, 1, 1], 5), "times must be at most cap=5"),  # was clipped to the cap, "identified"
+        (([1, 2, 3], [True, False], 2.5), "same length"),
+        (([1, 2, 3], [1, 1, 1], math.nan), "cap must be finite"),
+        (([1, 2, 3], [1, 1, 1], -1), "cap must be positive"),
+        (([1, -2, 3], [1, 1, 1], 5), "times"),
+        (([1, 2, 3], [1, 1, 0], 5), "censored times must equal cap=5"),
+    ]
+    for args, match in bad:
+        with pytest.raises(ValueError, match=match):
+            censored_mean(*args)
 
 
 def test_quantity_of_a_run():

@@ -11,6 +11,7 @@ import escapade as esc
 from escapade.analysis import (
     brownian_ball_exit_time,
     langevin_mean_exit_time_1d,
+    langevin_mean_exit_time_derivative_1d,
     linear_mean_exit_time,
     mean_exit_time_1d,
 )
@@ -166,6 +167,17 @@ def test_langevin_bad_input(kwargs, name):
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
         langevin_mean_exit_time_1d(**args)
+
+
+def test_langevin_takes_a_landscape_and_names_a_temperature_that_is_no_number():
+    """A 1-D landscape is a potential here as for the splitting probabilities (it raised "not callable")."""
+    args = dict(x0=-1.0, lower=-np.inf, upper=0.0, lower_boundary="reflecting")
+    assert langevin_mean_exit_time_1d(esc.DoubleWell(), 1 / 16, **args) == \
+        pytest.approx(langevin_mean_exit_time_1d(double_well, 1 / 16, **args), rel=1e-12)
+    assert langevin_mean_exit_time_derivative_1d(esc.DoubleWell(), 1 / 16, **args) == \
+        pytest.approx(langevin_mean_exit_time_derivative_1d(double_well, 1 / 16, **args), rel=1e-12)
+    with pytest.raises(TypeError, match="temperature must be a real number"):
+        langevin_mean_exit_time_1d(double_well, "a", **args)
 
 
 @pytest.mark.parametrize(

@@ -237,6 +237,11 @@ def test_eyring_kramers_bad_input():
         eyring_kramers(f, [-1.0, 0.0], [-1.0, 0.0], 0.1, refine=False)
     with pytest.raises(ValueError, match="minimum"):
         eyring_kramers(f, [0.0, 0.0], [0.0, 0.0], 0.1, refine=False)
+    with pytest.raises(TypeError, match="temperature"):
+        eyring_kramers(f, [-1.0, 0.0], [0.0, 0.0], "0.1")
+    # a numpy integer is a temperature like any other
+    assert eyring_kramers(f, [-1.0, 0.0], [0.0, 0.0], np.int64(1)).transition_time == \
+        eyring_kramers(f, [-1.0, 0.0], [0.0, 0.0], 1.0).transition_time
 
 
 # --- quasi-potentials and minimum-action paths -----------------------------------------------------------------
@@ -366,6 +371,10 @@ def test_arrhenius_fit_exact_data_and_bad_input():
         arrhenius_fit([1.0, 1.0], [2.0, 3.0])
     with pytest.raises(TypeError, match="noise"):
         arrhenius_fit(["a", "b"], [2.0, 3.0])
+    with pytest.raises(TypeError, match="confidence"):
+        arrhenius_fit(x, mean, confidence="a")
+    with pytest.raises(TypeError, match="power"):
+        arrhenius_fit(x, mean, power="a")
 
 
 # --- 003: SGD exit times ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._validate import as_float
 from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_per_path
 from .estimates import normal_quantile
 
@@ -146,6 +147,7 @@ def arrhenius_fit(
     -------
     ArrheniusFit
     """
+    confidence = as_float("confidence", confidence)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got confidence={confidence!r}")
     if mode not in ("global", "local"):
@@ -155,8 +157,7 @@ def arrhenius_fit(
     if isinstance(noise, SimulationResult) or mean is None:
         raise TypeError("arrhenius_fit needs noise levels and mean exit times (or mode='local' with a run that has "
                         f"sensitivities), got noise={type(noise).__name__}, mean={mean!r}")
-    if not math.isfinite(power):
-        raise ValueError(f"power must be finite, got power={power!r}")
+    power = as_float("power", power)
     level, m, se = check_series(noise, mean, stderr)
     u = _abscissa(x, scale, level)
     if np.unique(u).size < 2:

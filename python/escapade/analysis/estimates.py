@@ -19,7 +19,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from .._validate import as_float
 from ..results import SimulationResult, Status, _cap_time
+from .survival import censored_data
 
 __all__ = ["MEAN_QUANTITIES", "QUANTITIES", "DtBias", "LevelStatistic", "censored_mean", "dt_bias", "mean_stderr",
            "normal_quantile", "path_values", "quantity_of"]
@@ -61,11 +63,18 @@ def censored_mean(times: ArrayLike, observed: ArrayLike, cap: float) -> tuple[fl
     Without censoring, the sample mean and sd / sqrt(n). With censoring (every censored time at `cap`), the restricted
     mean E[min(T, cap)] (the Kaplan–Meier area up to `cap`), a lower bound of E[T], with identified = False.
     """
-    t = np.minimum(np.asarray(times, dtype=np.float64), cap)
+    t, o = censored_data(times, observed)
+    cap = as_float("cap", cap, positive=True)
+    if t.size and t.max() > cap:
+        raise ValueError(f"times must be at most cap={cap}, got {t.max()} at index {int(np.argmax(t))}")
+    if np.any(t[~o] != cap):
+        first = int(np.flatnonzero(~o & (t != cap))[0])
+        raise ValueError(f"censored times must equal cap={cap} (censoring at the cap is the policy this mean "
+                         f"assumes), got {t[first]} at index {first}")
     if t.size == 0:
         return math.nan, math.nan, False
     mean, stderr = mean_stderr(t, "mean_exit_time")
-    return mean, stderr, bool(np.asarray(observed, dtype=bool).all())
+    return mean, stderr, bool(o.all())
 
 
 def path_values(result: SimulationResult, quantity: str, *, through: Any = None) -> np.ndarray:
@@ -181,6 +190,7 @@ def dt_bias(dts: ArrayLike, values: ArrayLike, stderrs: ArrayLike, *, order: flo
                          f"{s.shape}")
     if h.size < 2:
         raise ValueError(f"a ladder needs at least two levels, got {h.size}")
+    order = as_float("order", order, positive=True)
     if not (np.all(h > 0) and np.unique(h).size == h.size):
         raise ValueError(f"dts must be distinct and positive, got {h.tolist()}")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(s)) and np.all(s > 0)):

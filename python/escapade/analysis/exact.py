@@ -105,7 +105,7 @@ def _constant(c: float) -> ScalarFunction:
 
 
 def _positive(value: float, name: str) -> float:
-    value = float(value)
+    value = as_float(name, value, finite=False)
     if not (value > 0.0 and math.isfinite(value)):
         raise ValueError(f"{name} must be positive and finite, got {name}={value}")
     return value
@@ -218,7 +218,7 @@ def _solve(
         else:  # the tail counts for the paths that leave by that end: the scale function's weights
             w_lo = _quad(lambda y: math.exp(dpsi(float(xi), y)), lo, float(xi), _RTOL_INNER)
             w_hi = _quad(lambda y: math.exp(dpsi(float(xi), y)), float(xi), hi, _RTOL_INNER)
-            p_hi = w_hi / (w_lo + w_hi)
+            p_hi = w_lo / (w_lo + w_hi)  # P(upper first) = (S(x) - S(lo)) / (S(hi) - S(lo))
             t += (1 - p_hi) * cuts.get("lower", (0.0, 0.0))[1] + p_hi * cuts.get("upper", (0.0, 0.0))[1]
         out.flat[i] = t
     return float(out) if out.ndim == 0 else out
@@ -321,8 +321,8 @@ def mean_exit_time_1d(
     computed by quadrature, so each value costs a triply nested quadrature;
     use :func:`langevin_mean_exit_time_1d` when the drift is a gradient.  The
     mean exit time must be finite: towards an infinite end the speed measure
-    must be integrable.  ``OverflowError`` is raised if ``psi(y) - psi(z)``
-    exceeds about 709 where the integrals need it.  With a reflecting end that
+    must be integrable.  ``ValueError`` is raised if ``psi(y) - psi(z)``
+    exceeds about 709 where the integrals need it (``exp`` overflows).  With a reflecting end that
     means an astronomically large answer; with two absorbing ends it can also
     happen for a strong drift, ``2 |a| (upper - lower) / sigma^2 > 700``.
 
@@ -362,7 +362,7 @@ def _diffusion_psi(
 
 
 def langevin_mean_exit_time_1d(
-    potential: ScalarFunction,
+    potential: ScalarFunction | Landscape,
     temperature: float,
     x0: ArrayLike,
     lower: float,
@@ -380,8 +380,8 @@ def langevin_mean_exit_time_1d(
 
     Parameters
     ----------
-    potential : callable
-        The potential ``U(x)``.
+    potential : callable or escapade Landscape
+        The potential ``U(x)`` (a landscape must be 1-D).
     temperature : float
         The temperature ``T > 0``.
     x0 : float or array_like
@@ -413,11 +413,11 @@ def langevin_mean_exit_time_1d(
     >>> round(t, 3)
     135.783
     """
-    refuse_drift("potential", potential, "a potential U(x)")
+    u = _potential_function(potential)
     temperature = _positive(temperature, "temperature")
 
     def dpsi(z: float, y: float) -> float:
-        return (float(potential(y)) - float(potential(z))) / temperature
+        return (u(y) - u(z)) / temperature
 
     inv_t = 1.0 / temperature
     return _solve(
@@ -426,7 +426,7 @@ def langevin_mean_exit_time_1d(
 
 
 def langevin_mean_exit_time_derivative_1d(
-    potential: ScalarFunction,
+    potential: ScalarFunction | Landscape,
     temperature: float,
     x0: ArrayLike,
     lower: float,
@@ -447,6 +447,7 @@ def langevin_mean_exit_time_derivative_1d(
     Parameters and boundaries as :func:`langevin_mean_exit_time_1d`. Used to check the likelihood-ratio
     derivative of `simulate(..., sensitivities=["dynamics.temperature"])` (docs/sensitivities.md).
     """
+    u = _potential_function(potential)
     temperature = _positive(temperature, "temperature")
     lower, upper = _check_interval(lower, upper, lower_boundary, upper_boundary)
     x = _check_x0(x0, lower, upper)
@@ -462,7 +463,7 @@ def langevin_mean_exit_time_derivative_1d(
     T = temperature
 
     def dpsi(z: float, y: float) -> float:
-        return (float(potential(y)) - float(potential(z))) / T
+        return (u(y) - u(z)) / T
 
     def one(xi: float) -> float:
         def kernel(z: float, y: float) -> float:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._validate import as_float
 from .geometry import CriticalPoint, _check_landscape, _point, critical_point, find_minimum, find_saddle
 
 __all__ = ["EyringKramers", "eyring_kramers"]
@@ -85,11 +86,7 @@ def eyring_kramers(
     EyringKramers
     """
     _check_landscape(landscape)
-    if isinstance(temperature, (bool, np.bool_)) or not isinstance(temperature, (int, float, np.floating)):
-        raise TypeError(f"temperature must be a real number, got {temperature!r}")
-    T = float(temperature)
-    if not (math.isfinite(T) and T > 0):
-        raise ValueError(f"temperature must be positive and finite, got temperature={temperature!r}")
+    T = as_float("temperature", temperature, positive=True)
     m0 = _point("minimum", minimum, landscape)
     s0 = _point("saddle", saddle, landscape)
     if refine:
