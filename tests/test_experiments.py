@@ -94,7 +94,8 @@ def test_a_reproduction_states_its_design_under_the_table(name, paths, monkeypat
     design = report.data["design"]
     assert set(design) == {"dt", "paths", "seeds", "censoring", "rows", "independent", "choices"}
     assert 1 <= design["independent"] <= design["rows"]
-    assert report.text.endswith("\n".join([f"independent experiments: {design['independent']} of {design['rows']} rows",
+    assert report.text.endswith("\n".join([f"independent experiments: {design['independent']} of {design['rows']} rows "
+                                           "(rows that share a seed stream are correlated and count once)",
                                            *(f"choice: {c}" for c in design["choices"])]))
     assert f"seeds: {design['seeds']}" in report.text
 

@@ -22,9 +22,10 @@ Result = Union[SimulationResult, SummaryResult, SweepResult, Estimate]  # Estima
 class Design:
     """How a reproduction's numbers were made, stated under its table so that a referee can redo them: the time
     step(s), the paths per row, the seeds (and which rows share them), the censoring (time cap, how many paths it
-    cut, what a censored row's estimate rests on), how many of the table's rows are independent experiments
-    (rows that share a seed stream and differ by an exact rescaling count once), and the choices the source left
-    open: which was made and how much it matters."""
+    cut, what a censored row's estimate rests on), how many of the table's rows are statistically independent
+    experiments (rows that share a seed stream are correlated, through common random numbers or an exact
+    rescaling, and count once together), and the choices the source left open: which was made and how much it
+    matters."""
 
     dt: str
     paths: str
@@ -46,7 +47,8 @@ class Design:
         """The lines printed under the table."""
         return "\n".join([f"dt: {self.dt}", f"paths: {self.paths}", f"seeds: {self.seeds}",
                           f"censoring: {self.censoring}",
-                          f"independent experiments: {self.independent} of {self.rows} rows",
+                          f"independent experiments: {self.independent} of {self.rows} rows (rows that share a "
+                          "seed stream are correlated and count once)",
                           *(f"choice: {c}" for c in self.choices)])
 
 
