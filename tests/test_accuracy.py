@@ -143,6 +143,11 @@ def test_censoring_policy():
     for args, match in bad:
         with pytest.raises(ValueError, match=match):
             censored_mean(*args)
+    # a run's censored times are max_steps * dt, which may differ from its t_max in the last bits
+    r = esc.simulate(esc.DoubleWell(), esc.Langevin(0.1, dt=0.1), x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0),
+                     n_paths=50, t_max=0.7, seed=0)
+    times, observed = esc.analysis.survival_data(r)
+    assert not observed.any() and censored_mean(times, observed, r.params["t_max"])[0] == pytest.approx(0.7)
 
 
 def test_quantity_of_a_run():

@@ -297,13 +297,13 @@ def test_threshold_at_infinity_by_the_deterministic_tail():
     both = analysis.mean_exit_time_1d(lambda x: x**3, 0.5, [-0.5, 0.5], -math.inf, math.inf)
     assert both[0] == pytest.approx(both[1], rel=1e-8)
     # an absorbing end on the other side too: the tail counts for the paths that leave upward. dX = X^2 dt + sqrt(2)
-    # dW from -0.05 on (-0.1, inf), against the finite end L = 80 plus P(L first) / L (the tail of dy / y^2), and
+    # dW from -0.05 on (-0.1, inf), against the finite end L = 40 plus P(L first) / L (the tail of dy / y^2), and
     # an asymmetric case against a 25-digit mpmath quadrature (2.985660); the tail had P(lower first) as its weight
     # (0.1271 and 2.9921).
     V = lambda x: -x**3 / 3  # noqa: E731
     absorbing = analysis.langevin_mean_exit_time_1d(V, 1.0, -0.05, -0.1, math.inf)
-    far = (analysis.langevin_mean_exit_time_1d(V, 1.0, -0.05, -0.1, 80.0)
-           + analysis.langevin_splitting_probability_1d(V, 1.0, -0.05, -0.1, 80.0) / 80.0)
+    far = (analysis.langevin_mean_exit_time_1d(V, 1.0, -0.05, -0.1, 40.0)
+           + analysis.langevin_splitting_probability_1d(V, 1.0, -0.05, -0.1, 40.0) / 40.0)
     assert absorbing == pytest.approx(far, rel=1e-4)
     assert analysis.mean_exit_time_1d(lambda x: x * x, 2.0, -0.05, -0.1, math.inf) == pytest.approx(absorbing, rel=1e-6)
     assert analysis.langevin_mean_exit_time_1d(lambda x: -x**3 / 3 + x**2 / 2, 0.5, 0.0, -1.0, math.inf) == \

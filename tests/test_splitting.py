@@ -822,6 +822,25 @@ def test_a_probability_too_uncertain_for_one_over_p_is_not_reached():
     assert r.mean > 0.9 * r.loop_time.value * (1 / r.probability_term.value - 1) and r.interval[0] >= 0
 
 
+def test_one_run_gives_no_interval_and_is_not_reached():
+    r = esc.rare_exit_time(DW, esc.Langevin(temperature=1 / 16, dt=1e-2), x0=[-1.0], reactant=A, product=B,
+                           n_replicas=50, n_runs=1, n_loops=200, seed=3, threads=1, progress=False)
+    assert all(math.isnan(end) for end in r.interval) and r.reached is False
+    assert any("one splitting run" in note for note in r.notes)
+
+
+def test_rare_exit_time_takes_a_state_dependent_diffusion_and_records_the_test_it_ran():
+    """A callable S keeps each step's covariance as lane state (a cache for the bridge, not memory): allowed; and
+    params["bridge"] is what the runs did (jump noise: the steps only)."""
+    S = esc.BatchedDiffusion(lambda x: np.full((x.shape[0], 1, 1), 0.35), dim=1)
+    r = esc.rare_exit_time(DW, esc.Langevin(eps=1.0, S=S, dt=1e-2), x0=[-1.0], reactant=A, product=B, n_replicas=20,
+                           n_runs=3, n_loops=100, seed=1, threads=1, progress=False)
+    assert r.mean > 0
+    levy = split(dynamics=esc.LevyLangevin(1.5, 0.2, dt=1e-2), n_replicas=10, n_runs=2)
+    assert levy.test == "steps" and levy.params["bridge"] is False
+    assert split(n_replicas=10, n_runs=2).params["bridge"] is True
+
+
 @pytest.mark.parametrize("change", ["forcing", "schedule", "state"])
 def test_rare_exit_time_refuses_time_dependent_or_stateful_dynamics(change):
     """Its stages each start at t = 0 and hand on positions only: a forcing, a step-size schedule or an optimizer

@@ -754,6 +754,8 @@ def mean_times(
         artists: ``"lines"``, group value -> the errorbar container. info: ``"censored_rows"``, the number of
         rows drawn hollow.
     """
+    if not hasattr(table, "columns"):
+        raise TypeError(f"table must be a pandas DataFrame (saddle_escape_times' table), got {type(table).__name__}")
     for column in (x, group, "mean", "stderr", "censored", "mean_lower_bound"):
         if column not in table:
             raise ValueError(f"table must have a column {column!r}, got columns {list(table.columns)}")

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from . import _core
 from ._execute import Progress
 from ._validate import as_float, as_int
-from .dynamics import Dynamics
+from .dynamics import DiscreteMap, Dynamics
 from .forcing import BrownianForcing, RandomDirections
 from .landscapes import Landscape
 from .regions import Outside, Region
@@ -103,7 +103,7 @@ def _check_time_homogeneous(landscape: Landscape, dynamics: Dynamics) -> None:
     if schedule != "constant":
         raise ValueError(f"dynamics.schedule must be 'constant' for rare_exit_time (its stages each start at "
                          f"iteration 0, so a schedule would restart with each of them), got {schedule!r}")
-    if dynamics._core.state_dim(landscape.dim) > 0:
+    if isinstance(dynamics, DiscreteMap) and dynamics._core.state_dim(landscape.dim) > 0:  # an SDE's is a cache
         raise ValueError(f"dynamics must carry no state besides the position for rare_exit_time (its stages hand "
                          f"on positions only, so {type(dynamics).__name__}'s state would be reset at each), got "
                          f"{dynamics!r}")
@@ -188,6 +188,7 @@ def _run(landscape: Landscape, dynamics: Dynamics, start: Any, reactant: Region,
 
 def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elapsed: float) -> SplittingResult:
     N, R = s["n_replicas"], s["n_runs"]
+    params = {**params, "bridge": bool(out["bridge"])}  # what the run did (not for jumps or maps)
     status = out["status"]
     with np.errstate(divide="ignore"):
         run_p = np.exp(out["log_weight"]) * out["n_reached"] / N
@@ -513,18 +514,20 @@ def rare_exit_time(
                      n_loops=n_loops, n_pilot=n_pilot, burn_in=burn_in)
     elapsed = time.perf_counter() - t0
     ams = _result(out, s_ams, {**params, "x0": {"type": "Points", "n": int(starts.shape[0])}}, elapsed)
+    params["bridge"] = ams.params["bridge"]  # what the splitting did
     z = normal_quantile(s["confidence"])
     t_first = _mean_term("E[T_first]", first.exit_time, z)
     t_loop = _mean_term("E[T_loop]", loops, z)
     p, se_p, hw_p = ams.value, ams.stderr, ams.half_width_statistical
     p_term = Term("p", p, se_p, ams.interval, ams.n_runs)
     t_reac = _reactive_term("E[T_reactive]", ams, z)
-    v = (se_p / p) ** 2 if p > 0 and math.isfinite(se_p) else 0.0
+    # p-hat's relative variance: unknown (NaN) from one run
+    v = ((se_p / p) ** 2 if math.isfinite(se_p) else math.nan) if p > 0 else 0.0
     if p > 0:
         # 1/p-hat overestimates 1/p by its relative variance v (E[1/p-hat] = (1 + v + ...)/p): removed to second order
         # while v is small; beyond V_SMALL the expansion fails (v = 1 when one run alone reached B, and (1 - v)/p-hat
         # would be 0), so the correction stops there and the result is not `reached`.
-        inv = (1 - min(v, V_SMALL)) / p
+        inv = (1 - min(v, V_SMALL)) / p if math.isfinite(v) else 1 / p
         mean = t_first.value + (inv - 1) * t_loop.value + t_reac.value
         grad_p = t_loop.value / p**2
         var = t_first.stderr**2 + ((inv - 1) * t_loop.stderr) ** 2 + (grad_p * se_p) ** 2 + t_reac.stderr**2
@@ -548,7 +551,10 @@ def rare_exit_time(
         var = (1 - p0) ** 2 * (var + f0.stderr**2) + (p0 * r0.stderr) ** 2 + (tail * se_p0) ** 2
         hw2 = (1 - p0) ** 2 * (hw2 + (z * f0.stderr) ** 2) + (p0 * z * r0.stderr) ** 2 + (tail * hw_p0) ** 2
     se, hw = math.sqrt(var), math.sqrt(hw2)
-    interval = (max(0.0, mean - hw), mean + hw) if math.isfinite(mean) else (math.nan, math.inf)  # a time is >= 0
+    if not math.isfinite(mean):
+        interval = (math.nan, math.inf)
+    else:  # a time is >= 0; no interval from one run
+        interval = (max(0.0, mean - hw), mean + hw) if math.isfinite(hw) else (math.nan, math.nan)
     tested = ("with the Brownian bridge between steps (the terms converge to the SDE's as dt -> 0, with an O(dt) "
               "time-step bias that is not estimated here)" if ams.test == "bridge" else
               "at the steps only (the terms are those of the discrete chain)")
@@ -566,7 +572,10 @@ def rare_exit_time(
     if not p > 0:
         notes.append("every splitting run went extinct (p-hat = 0): the mean exit time is not identified by these "
                      "settings; use more replicas or a better score")
-    if v > V_SMALL:
+    if math.isnan(v):
+        notes.append("one splitting run: p-hat's relative variance, and so the 1/p estimate's bias, is unknown (not "
+                     "corrected): not reached; use n_runs >= 2")
+    elif v > V_SMALL:
         notes.append(f"p-hat's relative standard error {math.sqrt(v):.3g} is too large for the 1/p estimate (its bias "
                      f"is of order v = {v:.3g}; corrected for v = {V_SMALL} only): not reached; use more runs or "
                      "replicas")
@@ -576,7 +585,7 @@ def rare_exit_time(
     return RareExitTime(
         quantity="mean_exit_time", value=mean, interval=interval, confidence=s["confidence"],
         stderr=se, bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
-        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached and p > 0 and v <= V_SMALL,
+        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached and p > 0 and bool(v <= V_SMALL),
         message=ams.message,
         notes=tuple(notes), levels=(), n_paths=n_loops + ams.n_paths,
         path_steps=loop_steps + ams.path_steps + trial_steps, elapsed=elapsed,

@@ -634,7 +634,9 @@ class Estimate:
         return self.half_width / abs(self.value) if self.value else math.inf
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field as JSON-compatible values (levels as a list of dicts)."""
+        """Every field as values Python's json module reads and writes (levels as a list of dicts). Fields that are
+        not estimated are NaN and an unbounded interval end is infinite: json writes them as its NaN and Infinity
+        tokens, which strict JSON readers refuse (`json.dumps(..., allow_nan=False)` raises)."""
         d = dataclasses.asdict(self)
         d["interval"] = list(self.interval)
         d["notes"] = list(self.notes)

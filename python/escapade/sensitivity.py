@@ -72,7 +72,8 @@ class SensitivityPlan:
 
 _TIME_CHANGE_NOTE = ("{name} moved into the drift by the time change Y(s) = X(s / {scale}): the derivative is that "
                      "of the Euler chain whose step in Y-time ({scale} dt) is held fixed, so dt moves as 1 / {scale} "
-                     "(the same limit as dt -> 0); a time cap is held at a fixed number of steps")
+                     "(the same limit as dt -> 0); the run's time cap is a fixed number of steps, and "
+                     "capped_exit_time's derivative adds the cap's term to hold t_max fixed")
 
 
 def _value(spec: Any, path: str, field: str) -> Any:

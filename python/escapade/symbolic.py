@@ -50,16 +50,36 @@ def _prepare(sympy: Any, what: str, exprs: list[Any], coordinates: Sequence[Any]
     out = []
     for e in exprs:
         if not isinstance(e, sympy.Expr):
-            hint = " (sympy.sympify parses a string)" if isinstance(e, str) else ""
+            hint = (" (sympy.sympify parses a string, with eval: never on untrusted text)" if isinstance(e, str)
+                    else "")
             raise TypeError(f"{what} must be a sympy expression, got {e!r} ({type(e).__name__}){hint}")
+        if e.atoms(sympy.Symbol) != e.free_symbols:  # a bound symbol's name would reach the generated code
+            raise ValueError(f"{what} = {_short(str(e))} has bound symbols (a Sum, Product, Integral or Lambda): "
+                             "only closed forms compile; write the terms out (.doit())")
         missing = sorted(map(str, e.free_symbols - set(coords) - set(values)))
         if missing:
-            raise ValueError(f"{what} = {e} has symbols that are neither coordinates nor params: {', '.join(missing)}")
+            named = sorted(set(missing) & {str(c) for c in coords})
+            why = (f" ({', '.join(named)}: named like a coordinate but with other assumptions; use the same symbol)"
+                   if named else "")
+            raise ValueError(f"{what} = {e} has symbols that are neither coordinates nor params: "
+                             f"{', '.join(missing)}{why}")
+        bad_floats = [f for f in e.atoms(sympy.Float) if not math.isfinite(float(f))]
+        if bad_floats:
+            raise ValueError(f"{what} = {_short(str(e))} has a number beyond double precision: {bad_floats[0]}")
+        for pw in e.atoms(sympy.Piecewise):
+            if pw.args[-1].cond is not sympy.true:
+                raise ValueError(f"{what}: {_short(str(pw))} has no branch for the remaining points: end it with "
+                                 "(expression, True)")
         undefined = sorted(map(str, e.atoms(sympy.core.function.AppliedUndef)))
         if undefined:
             raise ValueError(f"{what} = {e} has functions escapade cannot compile: {', '.join(undefined)}")
         out.append(e.xreplace({**values, **dict(zip(coords, xs))}))
     return out, xs, {str(s): float(v) for s, v in values.items()}
+
+
+def _check_name(name: Any) -> None:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string or None, got {name!r}")
 
 
 def _njit(sympy: Any, name: str, d: int, exprs: list[Any], targets: list[str] | None) -> Any:
@@ -71,6 +91,14 @@ def _njit(sympy: Any, name: str, d: int, exprs: list[Any], targets: list[str] | 
     class Printer(PythonCodePrinter):
         def _print_Float(self, e: Any) -> str:  # every digit of the double, not the default 15
             return repr(float(e))
+
+        def _print_Integer(self, e: Any) -> str:  # numba types ints in 64 bits: a larger one as a double
+            return str(e) if abs(int(e)) < 2**62 else _double(e)
+
+        def _print_Rational(self, e: Any) -> str:
+            if max(abs(int(e.p)), abs(int(e.q))) < 2**62:
+                return super()._print_Rational(e)
+            return _double(e)
 
     printer = Printer({"strict": True})
     kept = list(zip(targets, exprs)) if targets is not None else [("return", exprs[0])]
@@ -88,6 +116,13 @@ def _njit(sympy: Any, name: str, d: int, exprs: list[Any], targets: list[str] | 
     namespace = {module: importlib.import_module(module) for module in printer.module_imports}
     exec(f"def {name}(x{'' if targets is None else ', out'}):\n    " + "\n    ".join(body), namespace)
     return _numba().njit(error_model="numpy")(namespace[name])  # 1/0 is inf, as in C++, not an exception
+
+
+def _double(e: Any) -> str:
+    value = float(e)
+    if not math.isfinite(value):
+        raise ValueError(f"a number beyond double precision in the derived expressions: {_short(str(e))}")
+    return repr(value)
 
 
 def _short(text: str) -> str:
@@ -121,6 +156,9 @@ class SymbolicLandscape(CompiledLandscape):
                  hessian: bool = True, name: str | None = None) -> None:
         sympy = _sympy()
         _numba()
+        if not isinstance(hessian, bool):
+            raise TypeError(f"hessian must be True or False, got {hessian!r}")
+        _check_name(name)
         (f_,), xs, values = _prepare(sympy, "f", [f], coordinates, params)
         d = len(xs)
         grad = [sympy.diff(f_, x) for x in xs]
@@ -155,6 +193,7 @@ class SymbolicConstraint(CompiledConstraint):
                  name: str | None = None) -> None:
         sympy = _sympy()
         _numba()
+        _check_name(name)
         gs = list(g) if isinstance(g, (list, tuple, sympy.MatrixBase)) else [g]
         exprs, xs, values = _prepare(sympy, "g", gs, coordinates, params)
         d, m = len(xs), len(exprs)
