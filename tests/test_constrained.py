@@ -392,6 +392,28 @@ def test_mismatched_problems_are_refused(flow, landscape, match):
         esc.simulate(landscape, flow, x0=[1.0, 1.0], n_paths=1, t_max=2.0, seed=0)
 
 
+def test_a_t_max_rounded_up_past_the_forcing_horizon_is_refused():
+    """t_max = 1 at dt = 0.3 runs 4 steps, to t = 1.2: RK4 would read the forcing past its horizon."""
+    flat = esc.Quadratic(np.zeros((1, 1)))
+    forcing = esc.BrownianForcing(1.0, horizon=1.0, dim=1)
+    with pytest.raises(ValueError, match="horizon"):
+        esc.simulate(flat, esc.ConstrainedFlow(dt=0.3, forcing=forcing), x0=[0.0], n_paths=1, seed=1, t_max=1.0)
+    r = esc.simulate(flat, esc.ConstrainedFlow(dt=0.1, forcing=forcing), x0=[0.0], n_paths=1, seed=1, t_max=1.0)
+    assert r.exit_step[0] == 10  # 10 steps of 0.1 reach the horizon, up to rounding
+
+
+@pytest.mark.parametrize("method", ["rk4", "euler"])
+def test_estimate_of_a_noiseless_flow_takes_the_ladder(method):
+    """A flow without Gaussian noise cannot share noise between levels: "auto" takes the ladder (it raised about
+    noise_refinement), and "multilevel" says why."""
+    flow = esc.ConstrainedFlow(dt=0.1, method=method, forcing=esc.RandomDirections(2.0, 0.5))
+    kw = dict(x0=[0.0, 0.0], stop=esc.Ball([0.0, 0.0], 1.0), t_max=50.0, rtol=0.05, seed=1)
+    est = esc.estimate(esc.Quadratic(np.eye(2)), flow, **kw)
+    assert est.params["method"] == "ladder" and est.value > 0
+    with pytest.raises(ValueError, match="Gaussian noise"):
+        esc.estimate(esc.Quadratic(np.eye(2)), flow, method="multilevel", **kw)
+
+
 # --- the reproduction ------------------------------------------------------------------------------------------
 
 
@@ -574,7 +596,8 @@ def test_reproduce_constrained_ackley_best_fit_table(ackley_reproduction):
     assert table["distance_current"]["chi2"] > table["distance_best_fit"]["chi2"] > stats.chi2.ppf(0.95, 20)
     assert stats.chi2.ppf(0.95, 20) == pytest.approx(31.4, abs=0.05) and "31.4" in report.text
     assert "best fit" in report.text and report.text.endswith(report.design.text())
-    assert "independent experiments: 1 of 20 rows\nchoice: alpha" in report.text
+    assert "independent experiments: 1 of 20 rows (rows that share a seed stream are correlated and count once)" \
+        "\nchoice: alpha" in report.text
     # the grid columns are exact, the uniform columns one sample shared by every row: the rows count once
     design = report.data["design"]
     assert design["independent"] == 1 and "same sample in every row" in design["seeds"]

@@ -186,10 +186,17 @@ def test_sweep_store_resumes_without_a_seed(tmp_path):
 
 
 @pytest.mark.parametrize(("grid", "match"), [({"n_paths": 100}, "list"), ({"keep": ["summary"]}, "keep"),
-                                             ({"dynamics.temperature": "0.1"}, "list")])
+                                             ({"dynamics.temperature": "0.1"}, "list"),
+                                             ({"foo": [1]}, "grid key 'foo' is not an argument of simulate")])
 def test_bad_sweep_grids(grid, match):
     with pytest.raises(ValueError, match=match):
         esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid=grid, n_paths=10, seed=0, **W1_EXIT)
+
+
+def test_a_grid_key_into_regions_given_as_a_dict_says_what_to_do():
+    with pytest.raises(ValueError, match=r"stop was given as a dict, whose parts a sweep cannot address"):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid={"stop.a.offset": [0.0]},
+                  x0=[-1.0], stop={"a": esc.HalfSpace([1.0], 0.0)}, n_paths=10, seed=0, t_max=1.0)
 
 
 def test_sweep_seed_is_validated():

@@ -79,6 +79,17 @@ def _budget(budget: Any) -> tuple[float, float]:
     return math.inf if budget is None else as_float("budget", budget, positive=True), math.inf
 
 
+def _gaussian_noise(dynamics: Dynamics) -> bool:
+    """Whether the dynamics draw Gaussian noise, which coupled levels (noise_refinement) share: not jumps, not a
+    noiseless flow."""
+    inner = dynamics.dynamics if isinstance(dynamics, Restart) else dynamics
+    if isinstance(inner, LevyLangevin):
+        return False
+    if isinstance(inner, ConstrainedFlow):
+        return inner.method == "euler" and inner.noise > 0
+    return True
+
+
 def _bias_order(dynamics: Dynamics, bridge: bool) -> tuple[float | None, str]:
     """The order in dt of the time-step bias of exit statistics (None: no time step to refine) and how exits are
     tested, for the result's notes."""
@@ -644,7 +655,7 @@ def estimate(
     max_levels = as_int("max_levels", max_levels, minimum=1, maximum=40)
     max_steps, max_seconds = _budget(budget)
     order, exit_test = _bias_order(dynamics, bridge)
-    coupled_ok = quantity in MEAN_QUANTITIES and order is not None and not isinstance(dynamics, LevyLangevin)
+    coupled_ok = quantity in MEAN_QUANTITIES and order is not None and _gaussian_noise(dynamics)
     if method in ("multilevel", "paired") and not coupled_ok:
         raise ValueError(f"method={method!r} needs a mean over paths (not quantity={quantity!r}) of dynamics with "
                          f"a time step driven by Gaussian noise, got {type(dynamics).__name__}")

@@ -55,8 +55,10 @@ def _forcing_arg(forcing: Any) -> Any:
 
 
 def _check_horizon(forcing: Any, t_max: float) -> None:
-    if forcing is not None and t_max > forcing._horizon():
-        raise ValueError(f"t_max must be at most the forcing's horizon {forcing._horizon()}, got {t_max}")
+    """t_max: the last time the run reaches (its whole steps; rounding of steps * dt aside)."""
+    if forcing is not None and t_max > forcing._horizon() * (1 + 1e-12):
+        raise ValueError(f"t_max must be at most the forcing's horizon {forcing._horizon()}, got {t_max} (the run's "
+                         "whole steps)")
 
 
 def _stable_alpha(alpha: float) -> float:

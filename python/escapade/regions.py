@@ -408,7 +408,8 @@ def as_region(name: str, value: Any, combine: type[Intersection] | type[Union]) 
 def face_table(stop: Region | None, target: Region | None) -> dict[str, Any] | None:
     """The names of the regions and faces a run reports exits by (None when neither region has faces or members
     to tell apart: a single plane, ball or ellipsoid)."""
-    labelled = (Box, _Combination)
+    def labelled(region: Region | None) -> bool:  # members or faces to tell apart (a Box, ~Box, a combination)
+        return isinstance(region, _Combination) or (region is not None and region.n_faces > 1)
 
     def side(region: Region | None, default: str) -> tuple[list[str], list[str], list[int]]:
         if region is None:
@@ -419,7 +420,7 @@ def face_table(stop: Region | None, target: Region | None) -> dict[str, Any] | N
         own = region.face_names()
         return [default], own if len(own) > 1 else [default], [0] * len(own)
 
-    if not isinstance(stop, labelled) and not isinstance(target, labelled):
+    if not labelled(stop) and not labelled(target):
         return None
     regions_s, faces_s, owner_s = side(stop, "stop")
     regions_t, faces_t, owner_t = side(target, "target")

@@ -129,7 +129,8 @@ def make_job(
             raise ValueError(f"dt={dynamics.dt} times the step cap {cap} is not a finite time: give a smaller dt or "
                              "max_steps")
     dynamics._check_steps(cap)
-    dynamics._check_time(t_max if t_max is not None else cap * dynamics.dt)
+    # the time the run reaches: t_max with adaptive steps, else its whole steps (t_max rounded up)
+    dynamics._check_time(max_time if dynamics._own_clock else cap * dynamics.dt)
     # Refuse a result that cannot fit before allocating it. Adaptive steps without max_steps have no step cap:
     # recordings are estimated at t_max / dt steps.
     steps = cap

@@ -74,7 +74,7 @@ def sweep(
         numbers: smooth curves, sharp comparisons); "independent" derives a seed per point from `seed`.
     seed, threads, progress, client, chunk_size, keep : as in `simulate`; with a `client`, the chunks of all
         points are on the cluster at once; locally, points of fewer than 256 paths per thread run side by side,
-        one thread each (the same bits). store : a directory; point i checkpoints to `store/point-<i>`.
+        one thread each (the same bits). store : a directory; point i checkpoints to `store/point-<i>` (`point-0000`, `point-0001`, ...).
     **simulate_kwargs : every other argument of `simulate` (x0, stop, target, n_paths, t_max, ...).
     """
     settings = RunSettings(seed=seed, threads=threads, progress=progress, client=client, chunk_size=chunk_size,
@@ -114,8 +114,12 @@ def sweep(
             spec_name, _, field = key.partition(".")
             if field:
                 if spec_name not in _SPECS or not isinstance(args.get(spec_name), Spec):
+                    given = args.get(spec_name)
+                    why = ("" if given is None or spec_name not in _SPECS else
+                           f" ({spec_name} was given as a {type(given).__name__}, whose parts a sweep cannot address: "
+                           f"list whole values in grid[{spec_name!r}] instead)")
                     raise ValueError(f"grid key {key!r}: {spec_name!r} is not a landscape, dynamics, stop, target or "
-                                     "start sampler given to this sweep")
+                                     f"start sampler given to this sweep{why}")
                 args[spec_name] = replace_parameter(args[spec_name], key, field, value)
             else:
                 args[key] = value
@@ -125,7 +129,9 @@ def sweep(
             jobs.append(make_job(args.pop("landscape"), args.pop("dynamics"), settings=point_settings, **args))
         except TypeError as exc:
             if "unexpected keyword" in str(exc):
-                raise TypeError(f"sweep: {exc}") from None
+                name = str(exc).rpartition(" ")[2]
+                raise ValueError(f"grid key {name} is not an argument of simulate, nor a parameter path such as "
+                                 "'dynamics.temperature'") from None
             raise
     stores: list[str | os.PathLike | None] = [
         None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))

@@ -69,7 +69,11 @@ class UniformBoxStart final : public Start {
   std::string name() const override { return "UniformBox"; }
   void sample(std::uint64_t seed, std::uint64_t path, double* x) const override {
     WordStream rs(seed, path, kStartStep);
-    for (int i = 0; i < dim(); ++i) x[i] = lo_[i] + (hi_[i] - lo_[i]) * rs.uniform();
+    for (int i = 0; i < dim(); ++i) {
+      const double u = rs.uniform(), width = hi_[i] - lo_[i];
+      // A width beyond the doubles (bounds near +-1.8e308): the same point as a weighted mean of the bounds.
+      x[i] = std::isfinite(width) ? lo_[i] + width * u : lo_[i] * (1.0 - u) + hi_[i] * u;
+    }
   }
 
  private:

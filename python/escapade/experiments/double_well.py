@@ -9,7 +9,7 @@ from ..analysis.exact import langevin_mean_exit_time_1d
 from ..dynamics import Langevin
 from ..landscapes import DoubleWell
 from ..regions import HalfSpace
-from ..results import Status
+from ..results import SimulationResult, Status
 from ..sweep import sweep
 from .report import Design, Report, finite, format_table
 
@@ -66,7 +66,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     bridged = [r for r in rows if r["bridge"]]
     worst = max(abs(r["bias_percent"] / r["bias_percent_stderr"]) for r in bridged)
     se = max(r["bias_percent_stderr"] for r in bridged)
-    times = {(p["dynamics.dt"], p["bridge"]): r.exit_time for p, r in zip(res.points, res.results)}
+    times = {(p["dynamics.dt"], p["bridge"]): r.exit_time for p, r in zip(res.points, res.results)
+             if isinstance(r, SimulationResult)}  # every point keeps its paths (the sweep's default)
     same_dt = [_corr(times[(dt, False)], times[(dt, True)]) for dt in dts]
     next_dt = [_corr(times[(a, True)], times[(b, True)]) for a, b in zip(dts, dts[1:])]
     plain = [r["bias_percent"] for r in rows if not r["bridge"]]
