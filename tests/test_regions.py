@@ -506,6 +506,23 @@ def flat_run(**regions):
                         seed=21, threads=1, progress=False, **regions)
 
 
+def test_nested_members_of_one_set_of_regions_are_crossed_once():
+    """Within an Intersection (stop as a dict) or a Union (target as a dict), a member whose boundary lies beyond
+    another's, parallel to it, cannot be crossed first: the same exits, bit for bit, as the inner set alone, and no
+    exit labelled by the outer member (semantics 6 multiplied their survivals: -3.7% and 37% at dt = 0.04)."""
+    control = flat_run(stop=esc.Box([-1.0], [1.0]))
+    nested = flat_run(stop={"inner": esc.Box([-1.0], [1.0]), "outer": esc.Box([-1.05], [1.05])})
+    np.testing.assert_array_equal(nested.exit_time, control.exit_time)
+    assert nested.exit_fractions() == {"inner": 1.0, "outer": 0.0}
+    shared = flat_run(stop={"box": esc.Box([-1.0], [1.0]), "plane": esc.HalfSpace([1.0], 1.0)})  # x = 1 given twice
+    np.testing.assert_array_equal(shared.exit_time, control.exit_time)
+    wall = esc.Box([-3.0], [1.0])  # a far stop wall on the left: targets entered from x = 0.3 leftwards
+    one = flat_run(stop=wall, target=esc.HalfSpace([-1.0], 1.0).__invert__())
+    union = flat_run(stop=wall, target={"near": ~esc.HalfSpace([-1.0], 1.0), "far": ~esc.HalfSpace([-1.0], 1.05)})
+    np.testing.assert_array_equal(union.exit_time, one.exit_time)
+    assert union.exit_fractions("region")["far"] == 0.0
+
+
 def test_a_boundary_shared_by_stop_and_target_is_crossed_once():
     """The bridge tests stop and target as independent crossings; one boundary given twice (a box's face and a
     ball's complement) is one crossing, and planes parallel to it (nested) are crossed nearest first. Counting

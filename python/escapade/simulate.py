@@ -39,8 +39,12 @@ __all__ = ["simulate"]
 # are parallel (a boundary given to both, or nested ones) crosses the nearer one only (5 added both crossings as
 # independent, ending such paths early), and a crossing the bridge places inside another member of a set of
 # regions, or beyond stop's walls, is no crossing (or, for a step ending in the region, is placed on its chord);
-# every other result keeps its bits.
-SEMANTICS = 6
+# every other result keeps its bits. 7: the same within one set of regions: members of an Intersection (or a Union)
+# whose planes at a step are parallel (nested or shared boundaries) are crossed once, by the nearer plane (6
+# multiplied their survivals as independent: a mean exit time -3.7% at dt = 0.04, and exits labelled by the member
+# whose boundary cannot be reached first); and a symmetric alpha-stable draw whose formula under- or overflows in a
+# factor (alpha below about 0.05) is formed in logarithms; every other result keeps its bits.
+SEMANTICS = 7
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

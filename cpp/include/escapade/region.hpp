@@ -119,6 +119,32 @@ inline void merge_parallel_crossings(const std::vector<CrossingPlane>& s, const 
   }
 }
 
+// Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel: the
+// farther plane cannot be crossed before the nearer one, so only the nearer counts (merge_parallel_crossings'
+// rule within one region). planes[j]: member j's planes (Region::inside_planes), q[j]: its crossing probability;
+// the farther plane's probability pf is taken out of its member's, (q - pf) / (1 - pf), the member's other faces
+// staying independent as before. Called only when two members or more could be crossed, so that every other
+// step keeps its bits.
+inline void merge_nested_members(const std::vector<std::vector<CrossingPlane>>& planes, std::vector<double>& q) {
+  const std::size_t m = planes.size();
+  for (std::size_t j = 0; j < m; ++j)
+    for (std::size_t k = j + 1; k < m; ++k)
+      for (const CrossingPlane& a : planes[j]) {
+        if (!(a.var > 0)) continue;
+        const double na = std::sqrt(a.var), a0 = a.a0 / na, a1 = a.a1 / na;
+        for (const CrossingPlane& b : planes[k]) {
+          if (!(b.var > 0 && q[j] > 0 && q[k] > 0)) continue;
+          const double nb = std::sqrt(b.var), b0 = b.a0 / nb, b1 = b.a1 / nb;
+          const double tol = 1e-9 * (std::abs(a0) + std::abs(a1) + std::abs(b0) + std::abs(b1));
+          if (!(std::abs((a0 - a1) - (b0 - b1)) <= tol)) continue;
+          const bool a_farther = a0 > b0;  // a shared plane (equal distances) counts once, as member j's
+          const double pf = plane_probability(a_farther ? a : b);
+          double& qf = a_farther ? q[j] : q[k];
+          qf = pf < 1.0 ? std::min(1.0, std::max(0.0, (qf - pf) / (1.0 - pf))) : 0.0;
+        }
+      }
+}
+
 // The time in [0, h] at which a bridge over a step h first crossed the plane c, given that it crossed. With
 // u = tau / (h - tau), the bridge's first-passage time has u ~ InverseGaussian(mean m = a0 / |a1|, shape
 // lambda = a0^2 / var): the density of tau given the end point is proportional to
@@ -1257,14 +1283,22 @@ class Intersection final : public Region {
   void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
                             bool from_inside, double* p) const override {
     const int d = dim();
-    std::vector<double> q(static_cast<std::size_t>(width));
+    const std::size_t m = members_.size(), w = static_cast<std::size_t>(width);
     if (from_inside) {
-      for (int l = 0; l < width; ++l) p[l] = 1.0;  // survival, then 1 - survival
-      for (const auto& r : members_) {
-        r->crossing_probability(x0, x1, width, D, dt, true, q.data());
-        for (int l = 0; l < width; ++l) p[l] *= 1.0 - q[static_cast<std::size_t>(l)];
+      std::vector<double> q(m * w);  // member j's crossing probabilities at q[j * w ...]
+      for (std::size_t j = 0; j < m; ++j) members_[j]->crossing_probability(x0, x1, width, D, dt, true, q.data() + j * w);
+      std::vector<double> ql(m);
+      for (int l = 0; l < width; ++l) {
+        int near = 0;
+        for (std::size_t j = 0; j < m; ++j) {
+          ql[j] = q[j * w + static_cast<std::size_t>(l)];
+          near += ql[j] > 0;
+        }
+        if (near > 1) merge_members(x0 + static_cast<long>(l) * d, x1 + static_cast<long>(l) * d, D, dt, ql);
+        double survive = 1.0;  // survival, then 1 - survival
+        for (std::size_t j = 0; j < m; ++j) survive *= 1.0 - ql[j];
+        p[l] = 1.0 - survive;
       }
-      for (int l = 0; l < width; ++l) p[l] = 1.0 - p[l];
       return;
     }
     for (int l = 0; l < width; ++l) {
@@ -1290,15 +1324,18 @@ class Intersection final : public Region {
     // to choose within it.
     const std::size_t m = members_.size();
     std::vector<double> pr(m);
-    double total = 0;
+    int near = 0;
     for (std::size_t j = 0; j < m; ++j) {
       if (!members_[j]->contains(x1)) {
         pr[j] = 1.0;
       } else {
         members_[j]->crossing_probability(x0, x1, 1, D, dt, true, &pr[j]);
       }
-      total += pr[j];
+      near += pr[j] > 0;
     }
+    if (near > 1) merge_members(x0, x1, D, dt, pr);
+    double total = 0;
+    for (std::size_t j = 0; j < m; ++j) total += pr[j];
     std::size_t chosen = m;
     double low = 0.0, width = 1.0;
     if (total > 0) {
@@ -1370,6 +1407,13 @@ class Intersection final : public Region {
   }
 
  private:
+  // merge_nested_members for one lane's step, q its members' crossing probabilities.
+  void merge_members(const double* x0, const double* x1, const Diffusion& D, double dt, std::vector<double>& q) const {
+    std::vector<std::vector<CrossingPlane>> planes(members_.size());
+    for (std::size_t j = 0; j < members_.size(); ++j)
+      if (q[j] > 0) members_[j]->inside_planes(x0, x1, D, dt, planes[j]);
+    merge_nested_members(planes, q);
+  }
   // The one member both end points lie outside of, when they lie inside all the others; else -1.
   int sole_excluder(const double* x0, const double* x1) const {
     int found = -1;
