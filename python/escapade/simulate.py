@@ -43,7 +43,8 @@ __all__ = ["simulate"]
 # whose planes at a step are parallel (nested or shared boundaries) are crossed once, by the nearer plane (6
 # multiplied their survivals as independent: a mean exit time -3.7% at dt = 0.04, and exits labelled by the member
 # whose boundary cannot be reached first); and a symmetric alpha-stable draw whose formula under- or overflows in a
-# factor (alpha below about 0.05) is formed in logarithms; every other result keeps its bits.
+# factor (alpha below about 0.05) is formed in logarithms; and with noise_refinement r > 1, Poisson restarts follow
+# the fine run's (a coarse step restarts when one of its r fine steps does); every other result keeps its bits.
 SEMANTICS = 7
 
 

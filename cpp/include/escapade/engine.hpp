@@ -229,6 +229,7 @@ class LaneBlock {
     if (rs.pb.restart) {
       restart_rule_ = rs.pb.restart->rule(dt_);
       restart_words_.resize(static_cast<std::size_t>(L_));
+      if (r_ > 1 && !restart_rule_.every) fine_restart_p_ = rs.pb.restart->rule(dt_ / r_).p;
     }
     if (np_ > 0) {
       ssum_.setZero(L_, np_);
@@ -773,11 +774,31 @@ class LaneBlock {
       // One Philox call per lane per four steps: a lane's words are drawn at the first step of each of its quads
       // (its path starts at one) and move with it when the block is packed.
       const std::uint64_t k = step_[l] - 1;
-      if (!restart_rule_.every && k % 4 == 0) restart_words_[l] = Restart::words(seed, path_[l], k / 4);
-      if (!Restart::fires(restart_rule_, restart_words_[l], step_[l])) continue;
-      rst.point(rs_.pb.start, seed, path_[l], step_[l], x_.col(l).data());
+      std::uint64_t at = step_[l];  // the step whose count keys the restart point
+      if (fine_restart_p_ > 0) {
+        at = fine_restart(seed, path_[l], step_[l]);
+        if (at == 0) continue;
+      } else {
+        if (!restart_rule_.every && k % 4 == 0) restart_words_[l] = Restart::words(seed, path_[l], k / 4);
+        if (!Restart::fires(restart_rule_, restart_words_[l], step_[l])) continue;
+      }
+      rst.point(rs_.pb.start, seed, path_[l], at, x_.col(l).data());
       if (sd_ > 0) dyn_.init_state(x_.col(l).data(), s_.col(l).data(), d_);
     }
+  }
+
+  // Poisson restarts with noise_refinement r > 1, coupled to the run at dt / r: coarse step n restarts when one of
+  // the fine run's steps r (n - 1) + 1 .. r n does (probability 1 - e^(-rate dt), as without r), at the point the
+  // fine run drew at the last of them. Returns that fine step's count, or 0.
+  std::uint64_t fine_restart(std::uint64_t seed, std::uint64_t path, std::uint64_t step) const {
+    const std::uint64_t r = static_cast<std::uint64_t>(r_);
+    std::uint64_t last = 0;
+    Words4 words{};
+    for (std::uint64_t f = r * (step - 1) + 1; f <= r * step; ++f) {
+      if ((f - 1) % 4 == 0 || f == r * (step - 1) + 1) words = Restart::words(seed, path, (f - 1) / 4);
+      if (open_uniform(words[(f - 1) % 4]) < fine_restart_p_) last = f;
+    }
+    return last;
   }
 
   // Whether lane l's path ended at a located exit (xe_, te_) in this block-step.
@@ -937,6 +958,7 @@ class LaneBlock {
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces
   Restart::Rule restart_rule_;
+  double fine_restart_p_ = 0.0;  // Poisson restarts coupled to the run at dt / r (noise_refinement r > 1): its p
   std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad
   QuadDraws draws_;
   // noise_refinement > 1 only: one fine quad's draws, and each lane's fine step count
