@@ -280,3 +280,9 @@ def test_capped_exit_time_temperature_derivative_is_at_a_fixed_t_max():
     assert abs(score.value - fd.value) < 4 * math.hypot(score.stderr, fd.stderr) + 0.02 * abs(fd.value), (score, fd)
     prob = esc.simulate(ou, esc.Langevin(0.3, dt=1e-3), **kw).sensitivity("exit_probability", "dynamics.temperature")
     assert any("sensitivity_method='fd'" in n for n in prob.notes)
+
+
+def test_a_temperature_derivative_of_a_langevin_given_by_eps_names_eps():
+    with pytest.raises(ValueError, match="given by 'eps'; differentiate in 'dynamics.eps'"):
+        esc.simulate(esc.DoubleWell(), esc.Langevin(eps=1.0, dt=1e-2), x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0),
+                     n_paths=10, t_max=10.0, seed=0, sensitivities=["dynamics.temperature"])

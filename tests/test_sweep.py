@@ -199,6 +199,17 @@ def test_a_grid_key_into_regions_given_as_a_dict_says_what_to_do():
                   x0=[-1.0], stop={"a": esc.HalfSpace([1.0], 0.0)}, n_paths=10, seed=0, t_max=1.0)
 
 
+def test_a_temperature_sweep_of_a_langevin_given_by_eps_sets_the_temperature():
+    """eps without S is temperature = eps^2 / 2: a sweep over the temperature clears eps (it raised "give exactly
+    one of temperature and eps"), and each point is the Langevin at that temperature, bit for bit."""
+    kw = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=50, t_max=100.0, seed=0)
+    res = esc.sweep(esc.DoubleWell(), esc.Langevin(eps=1.0, dt=1e-2), grid={"dynamics.temperature": [0.2, 0.25]}, **kw)
+    for temperature, r in zip((0.2, 0.25), res):
+        assert r.params["dynamics"]["eps"] is None
+        direct = esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=temperature, dt=1e-2), **kw)
+        np.testing.assert_array_equal(r.exit_time, direct.exit_time)
+
+
 def test_sweep_seed_is_validated():
     with pytest.raises(ValueError, match="seed"):
         esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid={"bridge": [True]}, seed=-5,

@@ -60,6 +60,9 @@ def replace_parameter(spec: Spec, key: str, field: str, value: Any) -> Spec:
     if field not in accepted:
         raise ValueError(f"grid key {key!r}: {field!r} is fixed by {type(spec).__name__} and cannot be varied")
     args[field] = value
+    other = getattr(spec, "_ALTERNATIVES", {}).get(field)
+    if other is not None and args.get(other) is not None:  # temperature for a Langevin given by eps, or back
+        args[other] = None
     return type(spec)(**args)
 
 

@@ -123,6 +123,9 @@ class Langevin(Dynamics):
     (same bits).
     """
 
+    # Parameters that stand for each other: a sweep that sets one clears the other (`_spec.replace_parameter`).
+    _ALTERNATIVES = {"temperature": "eps", "eps": "temperature"}
+
     temperature: float | None = None
     eps: float | None = None
     S: Any = None

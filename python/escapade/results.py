@@ -502,7 +502,8 @@ class SweepResult:
         return iter(self.results)
 
     def to_pandas(self) -> Any:
-        """One row per grid point: the grid values, then the summary (counts, mean, stderr, ...) and the seed."""
+        """One row per grid point: the grid values, then the summary (counts, mean, stderr, ...) and the seed; the
+        frame's `attrs` hold the grid, the version and the first point's params (JSON text)."""
         import pandas as pd
 
         rows = []
@@ -511,7 +512,11 @@ class SweepResult:
             rows.append({**point, "n_paths": s.n_paths, **{k.lower(): v for k, v in s.counts.items()},
                          "mean": s.mean, "stderr": s.stderr, "mean_lower_bound": s.mean_lower_bound,
                          "exponential_mean": s.exponential_mean, "seed": res.seed})
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        first = self.results[0] if self.results else None
+        frame.attrs = {"grid": json.dumps(self.grid), "version": first.version if first else "",
+                       "params": json.dumps(first.params) if first else "{}"}
+        return frame
 
     def to_xarray(self) -> Any:
         """An xarray Dataset with one dimension per grid key: each point's summary (counts by status, mean, stderr,

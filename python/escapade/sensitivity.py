@@ -182,6 +182,10 @@ def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any
             raise ValueError(f"sensitivities: {path!r} is a parameter of a callback landscape "
                              f"({type(landscape).__name__}), which gives no parameter gradient: differentiate a "
                              "built-in landscape, or use a sweep")
+        other = getattr(spec, "_ALTERNATIVES", {}).get(field)
+        if other is not None and _value(spec, path, field) is None:
+            raise ValueError(f"sensitivities: {path!r} is not set: this {type(spec).__name__} is given by {other!r}; "
+                             f"differentiate in '{head}.{other}'")
         value = _scalar(path, _value(spec, path, field))
         if field == "dt":
             raise ValueError(f"sensitivities: {path!r} is the time step, not a parameter of the model: use "
