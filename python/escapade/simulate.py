@@ -44,7 +44,9 @@ __all__ = ["simulate"]
 # multiplied their survivals as independent: a mean exit time -3.7% at dt = 0.04, and exits labelled by the member
 # whose boundary cannot be reached first); and a symmetric alpha-stable draw whose formula under- or overflows in a
 # factor (alpha below about 0.05) is formed in logarithms; and with noise_refinement r > 1, Poisson restarts follow
-# the fine run's (a coarse step restarts when one of its r fine steps does); every other result keeps its bits.
+# the fine run's (a coarse step restarts when one of its r fine steps does); and a Box's exit face near a corner
+# is the first face crossed, not one chosen in proportion to the crossing probabilities; every other result keeps
+# its bits.
 SEMANTICS = 7
 
 

@@ -1062,17 +1062,20 @@ class Box final : public Region {
     const int d = dim();
     if (from_inside) {
       double total = 0.0;
-      int nearest = 0;
+      int nearest = 0, candidates = 0;
       double nearest_a1 = std::numeric_limits<double>::infinity();
       for (int f = 0; f < 2 * d; ++f) {
         const CrossingPlane c = face_plane(x0, x1, D, dt, f);
-        total += plane_probability(c);
+        const double p = plane_probability(c);
+        total += p;
+        candidates += p > 0;
         if (c.a1 < nearest_a1) {
           nearest_a1 = c.a1;
           nearest = f;
         }
       }
       if (!(total > 0)) return face_plane(x0, x1, D, dt, nearest);
+      if (candidates > 1 && candidates <= kMaxCornerFaces) return first_crossed(x0, x1, D, dt, u);
       const double target = u * total;
       double acc = 0.0;
       int last = nearest;
@@ -1118,6 +1121,50 @@ class Box final : public Region {
   }
 
  private:
+  static constexpr int kMaxCornerFaces = 4;  // faces a step could have crossed, at most, for first_crossed
+  // A step near several faces (a corner) that left the box: which face it crossed first. The faces' bridges are
+  // independent given the step's ends (a diagonal covariance, as crossing_probability assumes), so the set C of
+  // faces crossed has probability prod_{f in C} p_f prod_{f not in C} (1 - p_f), drawn by u given C nonempty; of
+  // those, the one whose crossing time given the ends has the smallest mean (u = tau / (h - tau) has mean a0 / |a1|:
+  // the order in which the chord meets them) is taken. Choosing in proportion to p_f instead split the corner
+  // steps that end beyond two faces half and half, and labelled faces not crossed at all.
+  CrossingPlane first_crossed(const double* x0, const double* x1, const Diffusion& D, double dt, double u) const {
+    CrossingPlane c[kMaxCornerFaces];
+    double p[kMaxCornerFaces];
+    int k = 0;
+    for (int f = 0; f < 2 * dim() && k < kMaxCornerFaces; ++f) {
+      const CrossingPlane cf = face_plane(x0, x1, D, dt, f);
+      const double pf = plane_probability(cf);
+      if (pf > 0) {
+        c[k] = cf;
+        p[k++] = pf;
+      }
+    }
+    double none = 1.0;
+    for (int i = 0; i < k; ++i) none *= 1.0 - p[i];
+    const double target = u * (1.0 - none);
+    double acc = 0.0;
+    int chosen = 0;
+    for (unsigned set = 1; set < (1u << k); ++set) {  // the nonempty subsets, by inverse CDF
+      double w = 1.0;
+      for (int i = 0; i < k; ++i) w *= (set >> i) & 1u ? p[i] : 1.0 - p[i];
+      acc += w;
+      if (!(w > 0)) continue;
+      int best = -1;
+      double first = 0.0;
+      for (int i = 0; i < k; ++i) {
+        if (!((set >> i) & 1u)) continue;
+        const double a1 = std::abs(c[i].a1), key = a1 > 0 ? c[i].a0 / a1 : std::numeric_limits<double>::infinity();
+        if (best < 0 || key < first) {
+          first = key;
+          best = i;
+        }
+      }
+      chosen = best;
+      if (target < acc) break;
+    }
+    return c[chosen];
+  }
   // The face x lies farthest beyond (the one nearest for a point inside).
   int farthest_face(const double* x) const {
     int face = 0;
