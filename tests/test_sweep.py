@@ -208,6 +208,9 @@ def test_a_temperature_sweep_of_a_langevin_given_by_eps_sets_the_temperature():
         assert r.params["dynamics"]["eps"] is None
         direct = esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=temperature, dt=1e-2), **kw)
         np.testing.assert_array_equal(r.exit_time, direct.exit_time)
+    with pytest.raises(ValueError, match="set one parameter in two ways"):  # one would clear the other
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.3, dt=1e-2),
+                  grid={"dynamics.temperature": [0.1, 0.2], "dynamics.eps": [1.0]}, **kw)
 
 
 def test_sweep_seed_is_validated():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -41,6 +41,17 @@ class Spec:
 
     def _to_core(self) -> Any:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
+
+
+def check_alternatives(keys: Any, specs: Mapping[str, Any]) -> None:
+    """ValueError if grid `keys` set two parameters that stand for each other (a Langevin's temperature and eps):
+    each would clear the other (`replace_parameter`), so one value would be lost."""
+    for key in keys:
+        spec_name, _, field = str(key).partition(".")
+        other = getattr(specs.get(spec_name), "_ALTERNATIVES", {}).get(field)
+        if other is not None and f"{spec_name}.{other}" in map(str, keys):
+            raise ValueError(f"grid keys {key!r} and '{spec_name}.{other}' set one parameter in two ways "
+                             f"({other} stands for {field}): sweep one of them")
 
 
 def replace_parameter(spec: Spec, key: str, field: str, value: Any) -> Spec:

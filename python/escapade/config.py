@@ -26,7 +26,7 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
 from ._settings import RunSettings, pop_settings
-from ._spec import Spec, replace_parameter
+from ._spec import Spec, check_alternatives, replace_parameter
 from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Region
@@ -342,6 +342,10 @@ def _validate(experiment: Experiment) -> None:
         return
     grid = args.pop("grid")
     args.pop("seeds")
+    try:
+        check_alternatives(grid, args)
+    except ValueError as exc:
+        raise ConfigError(f"config [sweep.grid]: {exc}") from None
     for values in itertools.product(*grid.values()):
         point = dict(zip(grid, values))
         point_args = dict(args)

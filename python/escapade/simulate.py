@@ -40,7 +40,8 @@ __all__ = ["simulate"]
 # independent, ending such paths early), and a crossing the bridge places inside another member of a set of
 # regions, or beyond stop's walls, is no crossing (or, for a step ending in the region, is placed on its chord);
 # every other result keeps its bits. 7: the same within one set of regions: members of an Intersection (or a Union)
-# whose planes at a step are parallel (nested or shared boundaries) are crossed once, by the nearer plane (6
+# whose planes at a step are parallel (nested or shared boundaries) are crossed once, by the nearer plane, and a
+# step near several members takes the first plane crossed (6
 # multiplied their survivals as independent: a mean exit time -3.7% at dt = 0.04, and exits labelled by the member
 # whose boundary cannot be reached first); and a symmetric alpha-stable draw whose formula under- or overflows in a
 # factor (alpha below about 0.05) is formed in logarithms; and with noise_refinement r > 1, Poisson restarts follow

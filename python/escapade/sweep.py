@@ -14,7 +14,7 @@ import numpy as np
 
 from ._execute import Store, execute
 from ._settings import RunSettings, pop_settings
-from ._spec import Spec, replace_parameter
+from ._spec import Spec, check_alternatives, replace_parameter
 from .results import SweepResult
 from .simulate import make_job
 
@@ -105,6 +105,7 @@ def sweep(
     if store is not None:
         Path(store).mkdir(parents=True, exist_ok=True)
         (Path(store) / "sweep.json").write_text(json.dumps({"seed": base_seed, "seeds": seeds}))
+    check_alternatives(grid_lists, base)
     points = [dict(zip(grid_lists, values)) for values in itertools.product(*grid_lists.values())]
     recorded = [dict(zip(grid_record, values)) for values in itertools.product(*grid_record.values())]
     jobs = []

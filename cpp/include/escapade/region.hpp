@@ -119,30 +119,103 @@ inline void merge_parallel_crossings(const std::vector<CrossingPlane>& s, const 
   }
 }
 
-// Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel: the
-// farther plane cannot be crossed before the nearer one, so only the nearer counts (merge_parallel_crossings'
-// rule within one region). planes[j]: member j's planes (Region::inside_planes), q[j]: its crossing probability;
-// the farther plane's probability pf is taken out of its member's, (q - pf) / (1 - pf), the member's other faces
-// staying independent as before. Called only when two members or more could be crossed, so that every other
-// step keeps its bits.
+// Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel (nested
+// or shared boundaries): the farther plane cannot be crossed before the nearer one, so only the nearest of such
+// planes counts (merge_parallel_crossings' rule within one region). Parallel is tested as there, by the step's
+// displacement towards both planes in units of the noise across them (to 1e-9: planes at other angles agree that
+// closely by chance only, and for opposite-facing planes only when the step does not move across them).
+inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b) {
+  if (!(a.var > 0 && b.var > 0)) return false;
+  const double na = std::sqrt(a.var), nb = std::sqrt(b.var);
+  const double a0 = a.a0 / na, a1 = a.a1 / na, b0 = b.a0 / nb, b1 = b.a1 / nb;
+  const double tol = 1e-9 * (std::abs(a0) + std::abs(a1) + std::abs(b0) + std::abs(b1));
+  return std::abs((a0 - a1) - (b0 - b1)) <= tol;
+}
+
+// Whether member j's plane a is hidden behind another member's parallel plane: one nearer in noise units, or as
+// near and of an earlier member (a shared plane counts once). planes[k]: member k's planes (Region::inside_planes).
+inline bool dominated(const std::vector<std::vector<CrossingPlane>>& planes, std::size_t j, const CrossingPlane& a) {
+  for (std::size_t k = 0; k < planes.size(); ++k) {
+    if (k == j) continue;
+    for (const CrossingPlane& b : planes[k]) {
+      if (!parallel_planes(a, b)) continue;
+      const double da = a.a0 / std::sqrt(a.var), db = b.a0 / std::sqrt(b.var);
+      if (db < da || (db == da && k < j)) return true;
+    }
+  }
+  return false;
+}
+
+// q[j], member j's crossing probability, without its hidden planes: each one's probability pf taken out once,
+// (q - pf) / (1 - pf), the member's other faces staying independent as before. Called only when two members or
+// more could be crossed, so that every other step keeps its bits.
 inline void merge_nested_members(const std::vector<std::vector<CrossingPlane>>& planes, std::vector<double>& q) {
-  const std::size_t m = planes.size();
-  for (std::size_t j = 0; j < m; ++j)
-    for (std::size_t k = j + 1; k < m; ++k)
-      for (const CrossingPlane& a : planes[j]) {
-        if (!(a.var > 0)) continue;
-        const double na = std::sqrt(a.var), a0 = a.a0 / na, a1 = a.a1 / na;
-        for (const CrossingPlane& b : planes[k]) {
-          if (!(b.var > 0 && q[j] > 0 && q[k] > 0)) continue;
-          const double nb = std::sqrt(b.var), b0 = b.a0 / nb, b1 = b.a1 / nb;
-          const double tol = 1e-9 * (std::abs(a0) + std::abs(a1) + std::abs(b0) + std::abs(b1));
-          if (!(std::abs((a0 - a1) - (b0 - b1)) <= tol)) continue;
-          const bool a_farther = a0 > b0;  // a shared plane (equal distances) counts once, as member j's
-          const double pf = plane_probability(a_farther ? a : b);
-          double& qf = a_farther ? q[j] : q[k];
-          qf = pf < 1.0 ? std::min(1.0, std::max(0.0, (qf - pf) / (1.0 - pf))) : 0.0;
-        }
+  for (std::size_t j = 0; j < planes.size(); ++j)
+    for (const CrossingPlane& a : planes[j]) {
+      if (!(q[j] > 0) || !dominated(planes, j, a)) continue;
+      const double pf = plane_probability(a);
+      q[j] = pf < 1.0 ? std::min(1.0, std::max(0.0, (q[j] - pf) / (1.0 - pf))) : 0.0;
+    }
+}
+
+// Of k planes a step could have crossed (independent bridges given its ends, as the box's faces under a diagonal
+// covariance), the one it crossed first: the set C of planes crossed has probability prod_{f in C} p_f
+// prod_{f not in C} (1 - p_f), drawn by u given C nonempty, and of C the plane whose crossing time given the ends
+// has the smallest mean (u = tau / (h - tau) has mean a0 / |a1|: the order in which the chord meets them) is taken.
+// More than kMaxFirstCrossed candidates (planes with p > 0): chosen in proportion to p instead.
+constexpr int kMaxFirstCrossed = 4;
+inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, double u) {
+  CrossingPlane c[kMaxFirstCrossed];
+  double p[kMaxFirstCrossed];
+  int k = 0, last = -1;
+  double total = 0.0;
+  for (std::size_t f = 0; f < planes.size(); ++f) {
+    const double pf = plane_probability(planes[f]);
+    if (!(pf > 0)) continue;
+    total += pf;
+    last = static_cast<int>(f);
+    if (k < kMaxFirstCrossed) {
+      c[k] = planes[f];
+      p[k] = pf;
+    }
+    ++k;
+  }
+  if (last < 0) return planes.front();
+  if (k > kMaxFirstCrossed) {  // in proportion to p
+    const double target = u * total;
+    double acc = 0.0;
+    for (const CrossingPlane& plane : planes) {
+      const double pf = plane_probability(plane);
+      if (!(pf > 0)) continue;
+      acc += pf;
+      if (target < acc) return plane;
+    }
+    return planes[static_cast<std::size_t>(last)];
+  }
+  double none = 1.0;
+  for (int i = 0; i < k; ++i) none *= 1.0 - p[i];
+  const double target = u * (1.0 - none);
+  double acc = 0.0;
+  int chosen = 0;
+  for (unsigned set = 1; set < (1u << k); ++set) {  // the nonempty subsets, by inverse CDF
+    double w = 1.0;
+    for (int i = 0; i < k; ++i) w *= (set >> i) & 1u ? p[i] : 1.0 - p[i];
+    acc += w;
+    if (!(w > 0)) continue;
+    int best = -1;
+    double first = 0.0;
+    for (int i = 0; i < k; ++i) {
+      if (!((set >> i) & 1u)) continue;
+      const double a1 = std::abs(c[i].a1), key = a1 > 0 ? c[i].a0 / a1 : std::numeric_limits<double>::infinity();
+      if (best < 0 || key < first) {
+        first = key;
+        best = i;
       }
+    }
+    chosen = best;
+    if (target < acc) break;
+  }
+  return c[chosen];
 }
 
 // The time in [0, h] at which a bridge over a step h first crossed the plane c, given that it crossed. With
@@ -1075,7 +1148,11 @@ class Box final : public Region {
         }
       }
       if (!(total > 0)) return face_plane(x0, x1, D, dt, nearest);
-      if (candidates > 1 && candidates <= kMaxCornerFaces) return first_crossed(x0, x1, D, dt, u);
+      if (candidates > 1 && candidates <= kMaxFirstCrossed) {
+        std::vector<CrossingPlane> faces;
+        inside_planes(x0, x1, D, dt, faces);
+        return first_crossed(faces, u);
+      }
       const double target = u * total;
       double acc = 0.0;
       int last = nearest;
@@ -1121,50 +1198,6 @@ class Box final : public Region {
   }
 
  private:
-  static constexpr int kMaxCornerFaces = 4;  // faces a step could have crossed, at most, for first_crossed
-  // A step near several faces (a corner) that left the box: which face it crossed first. The faces' bridges are
-  // independent given the step's ends (a diagonal covariance, as crossing_probability assumes), so the set C of
-  // faces crossed has probability prod_{f in C} p_f prod_{f not in C} (1 - p_f), drawn by u given C nonempty; of
-  // those, the one whose crossing time given the ends has the smallest mean (u = tau / (h - tau) has mean a0 / |a1|:
-  // the order in which the chord meets them) is taken. Choosing in proportion to p_f instead split the corner
-  // steps that end beyond two faces half and half, and labelled faces not crossed at all.
-  CrossingPlane first_crossed(const double* x0, const double* x1, const Diffusion& D, double dt, double u) const {
-    CrossingPlane c[kMaxCornerFaces];
-    double p[kMaxCornerFaces];
-    int k = 0;
-    for (int f = 0; f < 2 * dim() && k < kMaxCornerFaces; ++f) {
-      const CrossingPlane cf = face_plane(x0, x1, D, dt, f);
-      const double pf = plane_probability(cf);
-      if (pf > 0) {
-        c[k] = cf;
-        p[k++] = pf;
-      }
-    }
-    double none = 1.0;
-    for (int i = 0; i < k; ++i) none *= 1.0 - p[i];
-    const double target = u * (1.0 - none);
-    double acc = 0.0;
-    int chosen = 0;
-    for (unsigned set = 1; set < (1u << k); ++set) {  // the nonempty subsets, by inverse CDF
-      double w = 1.0;
-      for (int i = 0; i < k; ++i) w *= (set >> i) & 1u ? p[i] : 1.0 - p[i];
-      acc += w;
-      if (!(w > 0)) continue;
-      int best = -1;
-      double first = 0.0;
-      for (int i = 0; i < k; ++i) {
-        if (!((set >> i) & 1u)) continue;
-        const double a1 = std::abs(c[i].a1), key = a1 > 0 ? c[i].a0 / a1 : std::numeric_limits<double>::infinity();
-        if (best < 0 || key < first) {
-          first = key;
-          best = i;
-        }
-      }
-      chosen = best;
-      if (target < acc) break;
-    }
-    return c[chosen];
-  }
   // The face x lies farthest beyond (the one nearest for a point inside).
   int farthest_face(const double* x) const {
     int face = 0;
@@ -1335,13 +1368,14 @@ class Intersection final : public Region {
       std::vector<double> q(m * w);  // member j's crossing probabilities at q[j * w ...]
       for (std::size_t j = 0; j < m; ++j) members_[j]->crossing_probability(x0, x1, width, D, dt, true, q.data() + j * w);
       std::vector<double> ql(m);
+      std::vector<std::vector<CrossingPlane>> planes;
       for (int l = 0; l < width; ++l) {
         int near = 0;
         for (std::size_t j = 0; j < m; ++j) {
           ql[j] = q[j * w + static_cast<std::size_t>(l)];
           near += ql[j] > 0;
         }
-        if (near > 1) merge_members(x0 + static_cast<long>(l) * d, x1 + static_cast<long>(l) * d, D, dt, ql);
+        if (near > 1) merge_members(x0 + static_cast<long>(l) * d, x1 + static_cast<long>(l) * d, D, dt, ql, planes);
         double survive = 1.0;  // survival, then 1 - survival
         for (std::size_t j = 0; j < m; ++j) survive *= 1.0 - ql[j];
         p[l] = 1.0 - survive;
@@ -1367,8 +1401,8 @@ class Intersection final : public Region {
       c.face += offsets_[static_cast<std::size_t>(j)];
       return c;
     }
-    // A member with probability proportional to its crossing probability (1 for one x1 left), then u rescaled
-    // to choose within it.
+    // One member that could have been crossed: it (through the proportional choice below, whose other members have
+    // probability 0), with u rescaled to choose within it; several: the first plane crossed among theirs.
     const std::size_t m = members_.size();
     std::vector<double> pr(m);
     int near = 0;
@@ -1380,7 +1414,17 @@ class Intersection final : public Region {
       }
       near += pr[j] > 0;
     }
-    if (near > 1) merge_members(x0, x1, D, dt, pr);
+    if (near > 1) {
+      // Several members could have been crossed: of all their planes but the hidden ones, the first crossed, as a
+      // box's faces (first_crossed).
+      std::vector<std::vector<CrossingPlane>> planes;
+      merge_members(x0, x1, D, dt, pr, planes);
+      std::vector<CrossingPlane> open;
+      for (std::size_t j = 0; j < m; ++j)
+        for (const CrossingPlane& a : planes[j])
+          if (!dominated(planes, j, a)) open.push_back({a.a0, a.a1, a.var, a.face + offsets_[j]});
+      if (!open.empty()) return first_crossed(open, u);
+    }
     double total = 0;
     for (std::size_t j = 0; j < m; ++j) total += pr[j];
     std::size_t chosen = m;
@@ -1403,13 +1447,17 @@ class Intersection final : public Region {
     c.face += offsets_[chosen];
     return c;
   }
+  // Every member's planes but those hidden behind another member's parallel plane (merge_nested_members).
   void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
                      std::vector<CrossingPlane>& out) const override {
+    std::vector<std::vector<CrossingPlane>> planes(members_.size());
     for (std::size_t j = 0; j < members_.size(); ++j) {
-      const std::size_t first = out.size();
-      members_[j]->inside_planes(x0, x1, D, dt, out);
-      for (std::size_t q = first; q < out.size(); ++q) out[q].face += offsets_[j];
+      members_[j]->inside_planes(x0, x1, D, dt, planes[j]);
+      for (CrossingPlane& c : planes[j]) c.face += offsets_[j];
     }
+    for (std::size_t j = 0; j < members_.size(); ++j)
+      for (const CrossingPlane& a : planes[j])
+        if (!dominated(planes, j, a)) out.push_back(a);
   }
   void to_boundary(double* x, int face) const override {
     const int j = member_of_face(face);
@@ -1454,9 +1502,11 @@ class Intersection final : public Region {
   }
 
  private:
-  // merge_nested_members for one lane's step, q its members' crossing probabilities.
-  void merge_members(const double* x0, const double* x1, const Diffusion& D, double dt, std::vector<double>& q) const {
-    std::vector<std::vector<CrossingPlane>> planes(members_.size());
+  // merge_nested_members for one lane's step, q its members' crossing probabilities; planes: the members' planes
+  // (those of members that could be crossed; faces numbered within the member).
+  void merge_members(const double* x0, const double* x1, const Diffusion& D, double dt, std::vector<double>& q,
+                     std::vector<std::vector<CrossingPlane>>& planes) const {
+    planes.assign(members_.size(), {});
     for (std::size_t j = 0; j < members_.size(); ++j)
       if (q[j] > 0) members_[j]->inside_planes(x0, x1, D, dt, planes[j]);
     merge_nested_members(planes, q);
