@@ -189,7 +189,7 @@ def test_sweep_store_resumes_without_a_seed(tmp_path):
                                              ({"dynamics.temperature": "0.1"}, "list"),
                                              ({"foo": [1]}, "grid key 'foo' is not an argument of simulate")])
 def test_bad_sweep_grids(grid, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid=grid, n_paths=10, seed=0, **W1_EXIT)
 
 

@@ -131,8 +131,10 @@ def sweep(
         except TypeError as exc:
             if "unexpected keyword" in str(exc):
                 name = str(exc).rpartition(" ")[2]
-                raise ValueError(f"grid key {name} is not an argument of simulate, nor a parameter path such as "
-                                 "'dynamics.temperature'") from None
+                if name.strip("'") in grid_lists:
+                    raise TypeError(f"grid key {name} is not an argument of simulate, nor a parameter path such as "
+                                    "'dynamics.temperature'") from None
+                raise TypeError(f"sweep() got an unexpected keyword argument {name}") from None
             raise
     stores: list[str | os.PathLike | None] = [
         None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))
