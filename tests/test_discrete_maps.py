@@ -393,6 +393,8 @@ def test_bad_sgdk_input():
         esc.SGDk(lr=0.1, batch_size=1.5)
     with pytest.raises(ValueError, match="0 normals and 70000 uniforms per step of SGDk"):  # one counter's draws
         esc.simulate(f, esc.SGDk(lr=0.1, batch_size=70_000), x0=np.zeros(3), n_paths=1, max_steps=1, seed=0)
+    with pytest.raises(ValueError, match="2147483647 uniforms"):  # k + 1 overflowed an int and passed the check
+        esc.simulate(f, esc.SGDk(lr=0.1, batch_size=2**31 - 1), x0=np.zeros(3), n_paths=1, max_steps=1, seed=0)
 
 
 def test_sgld_constant_schedule_stationary_covariance():

@@ -637,6 +637,16 @@ def test_a_score_that_turns_nan_mid_run_is_a_value_error():
         split(1 / 16, score=Compiled(1, nan_past), n_replicas=20, n_runs=4, threads=2)
 
 
+def test_sampled_starts_inside_the_product_count_as_arrived():
+    """A sampler's start inside B is a replica that reached B (its score +inf stands for that), not a bad score:
+    against the exact committor averaged over the sampler's law."""
+    r = split(1 / 16, dt=1e-3, x0=esc.UniformBox([-0.85], [0.3]), n_replicas=50, n_runs=20)
+    inside = integrate.quad(lambda x: scale_function_probability(1 / 16, A_EDGE, B_EDGE, x), -0.85, B_EDGE,
+                            epsabs=0, epsrel=1e-8)[0]
+    exact = (inside + (0.3 - B_EDGE)) / (0.3 + 0.85)  # starts above 0 are in B
+    assert abs(r.probability - exact) < Z * r.stderr + 0.02 * exact, (r.probability, r.stderr, exact)
+
+
 def test_a_score_of_infinity_outside_the_product_is_a_value_error():
     """+inf stands for "reached B": a score that returns it before B would count those replicas as arrived (0.0163
     against the exact 0.0076)."""

@@ -102,7 +102,8 @@ using PollFn = std::function<bool(std::int64_t finished)>;
 // plus their uniforms (SGD-k's and SGLD's batch_size with replacement) must fit.
 inline void check_draws_per_step(const Dynamics& dynamics, const Landscape& landscape) {
   const int k = dynamics.noise_dim_on(landscape), u = dynamics.uniform_dim_on(landscape);
-  require(QuadDraws::n_draws(k, u) <= static_cast<int>(kMaxDraw) + 1, "noise dimension",
+  const int most = static_cast<int>(kMaxDraw) + 1;  // each count checked first: their sum may not fit an int
+  require(k <= most && u <= most && QuadDraws::n_draws(k, u) <= most, "noise dimension",
           std::to_string(k) + " normals and " + std::to_string(u) + " uniforms per step of " + dynamics.name(),
           "at most 65535 in all (a batch_size or a dimension that large is not supported)");
 }

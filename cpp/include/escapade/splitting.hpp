@@ -301,7 +301,7 @@ class SplittingBlock {
       }
       const bool in_b = pb.product.contains(x.data());
       const double s = in_b ? std::numeric_limits<double>::infinity() : pb.score(x.data());
-      if (!std::isfinite(s)) throw_score(s, "the start " + point(x.data()));
+      if (!in_b && !std::isfinite(s)) throw_score(s, "the start " + point(x.data()));
       append(run, i, s, 0, x.data(), st.data());
       if (in_b) {
         rep.end = ReplicaEnd::Product;
