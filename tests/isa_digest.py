@@ -151,6 +151,16 @@ def cases() -> dict[str, str]:
     H37 = A37 @ A37.T / 37 + 0.1 * np.eye(37)
     out["gaussian_sgd_matrix_37d"] = run(esc.Quadratic(H37), esc.GaussianSGD(0.05, 4.0, H37), x0=np.zeros(37),
                                          stop=esc.Ball([0.0] * 37, 0.6), t_max=300.0, n_paths=37)
+    # Semantics 7's paths: nested and corner members at a coarse step, the first face crossed near a box's corner,
+    # coupled Poisson restarts and small-alpha stable draws.
+    flat2 = esc.Quadratic(np.zeros((2, 2)))
+    out["nested_members_corner"] = run(flat2, esc.Langevin(temperature=0.5, dt=0.04), x0=[0.1, 0.15],
+                                       stop={"box": esc.Box([0.0, 0.0], [1.0, 1.0]), "plane": esc.HalfSpace([1.0, 0.0], 0.98),
+                                             "ball": esc.Ball([0.5, 0.5], 0.9)}, t_max=20.0, n_paths=500)
+    out["restart_refined"] = run(well, esc.Restart(esc.Langevin(temperature=0.2, dt=2e-2), rate=0.5), x0=[-1.0],
+                                 stop=half, t_max=50.0, noise_refinement=3)
+    out["stable_small_alpha"] = run(well, esc.StableSGD(0.05, 0.02, 1e-3), x0=[-1.0], stop=half, t_max=50.0,
+                                    divergence_bound=1e300)
     return out
 
 
