@@ -585,7 +585,8 @@ def rare_exit_time(
     return RareExitTime(
         quantity="mean_exit_time", value=mean, interval=interval, confidence=s["confidence"],
         stderr=se, bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
-        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan, reached=ams.reached and p > 0 and bool(v <= V_SMALL),
+        half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan,
+        reached=ams.reached and p > 0 and bool(v <= V_SMALL),
         message=ams.message,
         notes=tuple(notes), levels=(), n_paths=n_loops + ams.n_paths,
         path_steps=loop_steps + ams.path_steps + trial_steps, elapsed=elapsed,

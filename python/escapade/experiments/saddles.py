@@ -515,6 +515,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     ])
     escape_censored = int(escape["censored"].sum())
     octopus_censored = int(octopus["censored"].sum())
+    noise, start, c_min = escape_params["noise"], escape_params["start_radius"], min(escape_params["curvatures"])
     design = Design(
         dt=f"iterations: lr {escape_params['lr']:g} (strict saddle), {octopus_params['lr']:g} (octopus)",
         paths=f"{n_paths} per row",
@@ -527,12 +528,10 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                   "restricted mean, a lower bound",
         rows=len(escape) + len(octopus), independent=1,
         choices=(
-            f"noise scale {escape_params['noise']:g} for every noisy method (001 takes NoisyGD's xi uniform on the "
-            "unit sphere, unscaled): it sets how far x_1 starts from the saddle, so it ranks the methods: "
-            f"perturbed GD's first jump of {escape_params['noise']:g} against starts within "
-            f"{escape_params['start_radius']:g} saves up to log({escape_params['noise'] / escape_params['start_radius']:g})"
-            f" / log(1 + lr c) = {math.log(escape_params['noise'] / escape_params['start_radius']) / math.log(1 + lr * min(escape_params['curvatures'])):.0f}"
-            f" iterations at c = {min(escape_params['curvatures']):g}",
+            f"noise scale {noise:g} for every noisy method (001 takes NoisyGD's xi uniform on the unit sphere, "
+            "unscaled): it sets how far x_1 starts from the saddle, so it ranks the methods: perturbed GD's first "
+            f"jump of {noise:g} against starts within {start:g} saves up to log({noise / start:g}) / log(1 + lr c) = "
+            f"{math.log(noise / start) / math.log(1 + lr * c_min):.0f} iterations at c = {c_min:g}",
             "SGD's gradient noise has covariance noise^2 I / d (the mean square noise^2 of NoisyGD's sphere)",
             "perturbed GD's thresholds are not the theorem's (PerturbedGD.from_theorem): on the strict saddle "
             "g_thres = radius = noise, t_thres = ceil(10 / (lr c)), f_thres = 0 (it never stops); on the octopus "
