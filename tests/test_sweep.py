@@ -172,6 +172,17 @@ def test_sweep_store_skips_finished_points(tmp_path, count_chunks):
         assert_same_result(a, b)
 
 
+def test_a_refused_sweep_leaves_its_store_resumable(tmp_path):
+    """Another seed is refused before anything is written: the store still resumes with seed=None."""
+    kwargs = dict(grid={"dynamics.temperature": [0.25, 0.5]}, n_paths=50, store=tmp_path / "sw", **W1_EXIT)
+    first = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), seed=5, **kwargs)
+    with pytest.raises(ValueError, match="holds a sweep with seed=5"):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), seed=6, **kwargs)
+    again = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), **kwargs)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.exit_time, b.exit_time)
+
+
 def test_sweep_store_resumes_without_a_seed(tmp_path):
     kwargs = dict(grid={"dynamics.temperature": [0.25, 0.125]}, seeds="independent", n_paths=100, chunk_size=50,
                   store=tmp_path / "sweep", **W1_EXIT)

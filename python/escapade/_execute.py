@@ -150,6 +150,13 @@ class Store:
             stored = self._meta(self.path)
             if stored != fingerprint:
                 keys = sorted(k for k in set(stored) | set(fingerprint) if stored.get(k) != fingerprint.get(k))
+                old, new = stored.get("params"), fingerprint.get("params")
+                if "params" in keys and isinstance(old, dict) and isinstance(new, dict):  # which of them
+                    keys.remove("params")
+                    keys += sorted(f"params[{k!r}]" for k in set(old) | set(new) if old.get(k) != new.get(k))
+                    if old.get("semantics") != new.get("semantics"):
+                        keys.append(f"(semantics {old.get('semantics')!r} there, {new.get('semantics')!r} here: "
+                                    "written by another version)")
                 raise ValueError(
                     f"store {str(self.path)!r} holds chunks of a different run (differs in {', '.join(keys)}); "
                     "use a new store or delete this one"

@@ -46,6 +46,14 @@ def _point_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
 
 
+def _stored_seeds(meta: Path) -> Any:
+    """The `seeds` a stored sweep.json records (None if it records none readable)."""
+    try:
+        return json.loads(meta.read_text(encoding="utf-8")).get("seeds")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def sweep(
     landscape: Any,
     dynamics: Any,
@@ -104,7 +112,14 @@ def sweep(
     base_seed = secrets.randbits(63) if seed is None else seed
     if store is not None:
         Path(store).mkdir(parents=True, exist_ok=True)
-        (Path(store) / "sweep.json").write_text(json.dumps({"seed": base_seed, "seeds": seeds}))
+        meta = Path(store) / "sweep.json"
+        if meta.exists():  # a resumed sweep: the same seed and seeds, or refused before anything is written
+            stored_seed, stored_seeds = Store.stored_seed(store, "sweep.json"), _stored_seeds(meta)
+            if (stored_seed, stored_seeds) != (base_seed, seeds):
+                raise ValueError(f"store {str(store)!r} holds a sweep with seed={stored_seed} and "
+                                 f"seeds={stored_seeds!r}, this one has seed={base_seed} and seeds={seeds!r}: use a "
+                                 "new store, or resume with seed=None and the same seeds")
+
     check_alternatives(grid_lists, base)
     points = [dict(zip(grid_lists, values)) for values in itertools.product(*grid_lists.values())]
     recorded = [dict(zip(grid_record, values)) for values in itertools.product(*grid_record.values())]
@@ -139,5 +154,7 @@ def sweep(
     stores: list[str | os.PathLike | None] = [
         None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))
     ]
+    if store is not None and not (Path(store) / "sweep.json").exists():  # once every point is a valid run
+        (Path(store) / "sweep.json").write_text(json.dumps({"seed": base_seed, "seeds": seeds}))
     results = execute(jobs, settings, stores)
     return SweepResult(grid=grid_record, points=recorded, results=results)
