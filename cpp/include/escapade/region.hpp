@@ -1125,8 +1125,9 @@ class Box final : public Region {
     }
     exponents_to_probabilities(p, width);
   }
-  // From inside: a face among those that could have been crossed, with probability proportional to its bridge
-  // crossing probability (1 for a face whose plane the end point is on or beyond), chosen by u. From outside: the
+  // From inside: the face crossed first among those that could have been crossed (first_crossed, with u), or, with
+  // more than kMaxFirstCrossed of them, one in proportion to its bridge crossing probability (1 for a face whose
+  // plane the end point is on or beyond). From outside: the
   // face through which the step's chord enters the box when it does (the end point inside, or a chord through
   // the box), else the tangent plane at the box's point nearest to the end point, as crossing_probability, on
   // the face the end point lies farthest beyond.
