@@ -312,3 +312,27 @@ def test_estimate_needs_t_max_on_the_step_grid():
     with pytest.raises(ValueError, match=r"t_max=0.37 must be a whole number of steps dt=0.1.*t_max=0.3 or 0.4"):
         esc.estimate(esc.Quadratic(np.zeros((1, 1))), esc.Langevin(0.5, dt=0.1), x0=[0.0], stop=esc.Box([-1.0], [1.0]),
                      quantity="exit_probability", t_max=0.37, rtol=0.05, seed=0, threads=1, progress=False)
+
+
+def test_a_quantile_whose_pilot_interval_reaches_the_cap_takes_more_paths():
+    """The 0.3-quantile of Brownian motion's exit time from (-1, 1) is 0.4826, below t_max = 0.5 where
+    P(tau <= 0.5) = 0.3146: the pilot's upper bound fell in the censored tail and estimate stopped with an infinite
+    interval; it now doubles the paths and reaches the target, covering the exact value (series and brentq)."""
+    from scipy import optimize
+
+    def survival(t, terms=200):
+        n = np.arange(terms)
+        return float(np.sum(4 / np.pi * (-1.0) ** n / (2 * n + 1) * np.exp(-((2 * n + 1) * np.pi / 2) ** 2 * t / 2)))
+
+    exact = optimize.brentq(lambda t: 1 - survival(t) - 0.3, 0.05, 0.5, xtol=1e-12)
+    est = esc.estimate(FLAT, esc.Langevin(temperature=0.5, dt=0.1), x0=[0.0], stop=INTERVAL, t_max=0.5, rtol=0.01,
+                       seed=0, quantity="quantile", q=0.3)
+    assert est.reached and est.interval[0] <= exact <= est.interval[1], (est, exact)
+
+
+def test_the_ladder_with_diverged_paths_stops_with_a_reason():
+    """A divergence bound inside the interval leaves paths out; the ladder's plan then asked for nothing new and
+    max() of no runs raised. It now adds paths at the finest step and stops with a stated reason."""
+    est = esc.estimate(FLAT, esc.Langevin(temperature=0.5, dt=0.1), x0=[0.0], stop=esc.Box([-1.0], [1.0]), t_max=50,
+                       rtol=0.02, seed=1, method="ladder", budget=2e6, divergence_bound=0.95)
+    assert est.message and any("diverged" in note for note in est.notes)

@@ -305,6 +305,8 @@ class _Estimator:
     def execute(self, runs: list[tuple[int, int]], *, coupled: Callable[[int], bool]) -> str:
         """Run the planned (level, paths) batches, scaled down to the budget; '' or why nothing could run."""
         runs = [(k, n) for k, n in runs if n > 0]
+        if not runs:  # the plan holds already but the target is not met (left-out diverged paths): more at the finest
+            runs = [(len(self.ladder) - 1, max(self.n_pilot, self.ladder[-1].n_paths))]
         last = self.ladder[-1].cost(coupled(len(self.ladder) - 1))
         want = sum(n * (self.ladder[k].cost(coupled(k)) if k < len(self.ladder) else 2 * last) for k, n in runs)
         room = self.room()
@@ -324,10 +326,19 @@ class _Estimator:
     def loop(self, method: _Method) -> tuple[_Outcome, str]:
         evaluate, plan, coupled = method.evaluate, method.plan, method.coupled
         history: list[tuple[int, int, float]] = []  # (levels, path-steps spent, half-width) after each round
+        widened = 0
         while True:
             out = evaluate()
             if not all(math.isfinite(x) for x in (out.value, out.half_width_statistical, out.half_width_bias)):
-                return out, "stopped: the quantity has no finite estimate at some step (see notes)"
+                # A finite value without a finite interval (a quantile whose bound lies in the censored tail, a
+                # level with too few paths): twice the paths on every level, a few times, before giving up.
+                if math.isfinite(out.value) and widened < 4:
+                    widened += 1
+                    why = self.execute([(k, lv.n_paths) for k, lv in enumerate(self.ladder)], coupled=coupled)
+                    if not why:
+                        continue
+                return out, ("stopped: the quantity has no finite estimate or interval at some step, also with more "
+                             "paths (a quantile whose interval reaches t_max: raise t_max)")
             self.progress(out.value, out.half_width_statistical, out.half_width_bias)
             hw = out.half_width_statistical + out.half_width_bias
             if out.consistent and hw <= self.rtol * abs(out.value):
