@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._execute import Store, execute
+from ._execute import Store, execute, read_store_json
 from ._settings import RunSettings, pop_settings
 from ._spec import Spec, check_alternatives, replace_parameter
 from .results import SweepResult
@@ -44,14 +44,6 @@ def _record(key: str, value: Any) -> Any:
 
 def _point_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
-
-
-def _stored_seeds(meta: Path) -> Any:
-    """The `seeds` a stored sweep.json records (None if it records none readable)."""
-    try:
-        return json.loads(meta.read_text(encoding="utf-8")).get("seeds")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def sweep(
@@ -114,7 +106,8 @@ def sweep(
         Path(store).mkdir(parents=True, exist_ok=True)
         meta = Path(store) / "sweep.json"
         if meta.exists():  # a resumed sweep: the same seed and seeds, or refused before anything is written
-            stored_seed, stored_seeds = Store.stored_seed(store, "sweep.json"), _stored_seeds(meta)
+            stored = read_store_json(meta, with_seed=True)
+            stored_seed, stored_seeds = stored["seed"], stored.get("seeds")
             if (stored_seed, stored_seeds) != (base_seed, seeds):
                 raise ValueError(f"store {str(store)!r} holds a sweep with seed={stored_seed} and "
                                  f"seeds={stored_seeds!r}, this one has seed={base_seed} and seeds={seeds!r}: use a "

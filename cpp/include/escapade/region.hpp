@@ -90,6 +90,19 @@ inline double plane_probability(const CrossingPlane& c) {
   return probability_of_exponent(bridge_exponent(c.a0, c.a1, exponent_factor(c.var)));
 }
 
+// Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel (nested
+// or shared boundaries): the farther plane cannot be crossed before the nearer one, so only the nearest of such
+// planes counts (merge_parallel_crossings' rule within one region). Parallel is tested as there, by the step's
+// displacement towards both planes in units of the noise across them (to 1e-9: planes at other angles agree that
+// closely by chance only, and for opposite-facing planes only when the step does not move across them).
+inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b) {
+  if (!(a.var > 0 && b.var > 0)) return false;
+  const double na = std::sqrt(a.var), nb = std::sqrt(b.var);
+  const double a0 = a.a0 / na, a1 = a.a1 / na, b0 = b.a0 / nb, b1 = b.a1 / nb;
+  const double tol = 1e-9 * (std::abs(a0) + std::abs(a1) + std::abs(b0) + std::abs(b1));
+  return std::abs((a0 - a1) - (b0 - b1)) <= tol;
+}
+
 // A step tested against two boundaries at once, `stop` left from inside (its plane s, its whole crossing
 // probability ps) and `target` entered from outside (plane t, pt), is by default two independent crossings: exact
 // where the planes meet at a right angle in the noise's metric. Where the planes are parallel and face the same
@@ -105,10 +118,9 @@ inline void merge_parallel_crossings(const std::vector<CrossingPlane>& s, const 
   if (!(t.var > 0)) return;
   const double nt = std::sqrt(t.var), t0 = t.a0 / nt, t1 = t.a1 / nt;
   for (const CrossingPlane& f : s) {
-    if (!(f.var > 0)) continue;
+    if (!parallel_planes(f, t)) continue;
     const double nf = std::sqrt(f.var), s0 = f.a0 / nf, s1 = f.a1 / nf;
     const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
-    if (!(std::abs((s0 - s1) - (t0 - t1)) <= tol)) continue;
     if (t0 >= s0 - tol) {
       pt = 0.0;
       return;
@@ -117,19 +129,6 @@ inline void merge_parallel_crossings(const std::vector<CrossingPlane>& s, const 
     ps = pf < 1.0 ? std::min(1.0, std::max(0.0, (ps - pf) / (1.0 - pf))) : 0.0;
     return;
   }
-}
-
-// Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel (nested
-// or shared boundaries): the farther plane cannot be crossed before the nearer one, so only the nearest of such
-// planes counts (merge_parallel_crossings' rule within one region). Parallel is tested as there, by the step's
-// displacement towards both planes in units of the noise across them (to 1e-9: planes at other angles agree that
-// closely by chance only, and for opposite-facing planes only when the step does not move across them).
-inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b) {
-  if (!(a.var > 0 && b.var > 0)) return false;
-  const double na = std::sqrt(a.var), nb = std::sqrt(b.var);
-  const double a0 = a.a0 / na, a1 = a.a1 / na, b0 = b.a0 / nb, b1 = b.a1 / nb;
-  const double tol = 1e-9 * (std::abs(a0) + std::abs(a1) + std::abs(b0) + std::abs(b1));
-  return std::abs((a0 - a1) - (b0 - b1)) <= tol;
 }
 
 // Whether member j's plane a is hidden behind another member's parallel plane: one nearer in noise units, or as
@@ -1135,37 +1134,16 @@ class Box final : public Region {
                                double u) const override {
     const int d = dim();
     if (from_inside) {
+      std::vector<CrossingPlane> faces;
+      inside_planes(x0, x1, D, dt, faces);
       double total = 0.0;
-      int nearest = 0, candidates = 0;
-      double nearest_a1 = std::numeric_limits<double>::infinity();
+      int nearest = 0;
       for (int f = 0; f < 2 * d; ++f) {
-        const CrossingPlane c = face_plane(x0, x1, D, dt, f);
-        const double p = plane_probability(c);
-        total += p;
-        candidates += p > 0;
-        if (c.a1 < nearest_a1) {
-          nearest_a1 = c.a1;
-          nearest = f;
-        }
+        total += plane_probability(faces[static_cast<std::size_t>(f)]);
+        if (faces[static_cast<std::size_t>(f)].a1 < faces[static_cast<std::size_t>(nearest)].a1) nearest = f;
       }
-      if (!(total > 0)) return face_plane(x0, x1, D, dt, nearest);
-      if (candidates > 1 && candidates <= kMaxFirstCrossed) {
-        std::vector<CrossingPlane> faces;
-        inside_planes(x0, x1, D, dt, faces);
-        return first_crossed(faces, u);
-      }
-      const double target = u * total;
-      double acc = 0.0;
-      int last = nearest;
-      for (int f = 0; f < 2 * d; ++f) {
-        const CrossingPlane c = face_plane(x0, x1, D, dt, f);
-        const double p = plane_probability(c);
-        if (!(p > 0)) continue;
-        acc += p;
-        last = f;
-        if (target < acc) return c;
-      }
-      return face_plane(x0, x1, D, dt, last);  // rounding left the target at the sum's end
+      if (!(total > 0)) return faces[static_cast<std::size_t>(nearest)];
+      return first_crossed(faces, u);
     }
     const int entry = entry_face(x0, x1);
     if (entry >= 0) {
