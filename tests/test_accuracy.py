@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize
+from scipy import integrate, optimize
 
 import escapade as esc
 from escapade.analysis import dt_bias, mean_exit_time_1d, quantity_of
@@ -192,6 +192,9 @@ BAD = [
     (dict(method="paired", quantity="quantile", q=0.5), ValueError, "paired"),
     (dict(n_pilot=10), ValueError, "n_pilot"),
     (dict(max_levels=1), ValueError, "max_levels"),
+    (dict(max_levels=2, method="ladder"), ValueError, "at least 3 for method='ladder'"),
+    (dict(max_levels=2, method="paired"), ValueError, "at least 3 for method='paired'"),
+    (dict(max_levels=2, quantity="quantile", q=0.5), ValueError, "which takes the ladder here"),
     (dict(stop=None), ValueError, "stop or a target"),
 ]
 
@@ -202,6 +205,30 @@ def test_bad_input_is_refused(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         esc.estimate(FLAT, brownian(), **args)
+
+
+def test_two_levels_leave_auto_multilevel():
+    e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, seed=3, max_levels=2)
+    assert e.params["method"] == "multilevel" and len(e.levels) <= 2 and covers(e, 1.0)
+
+
+@pytest.mark.parametrize("method, levels", [("euler", 6), ("rk4", 3)])
+def test_a_noiseless_flow_is_estimated_by_its_exact_levels(method, levels):
+    # x' = x - x^3 from -0.5 until x <= -0.9: tau = int dx / (x - x^3); every path alike, so each level is exact
+    # and only the time-step bias is left (Euler's of order dt, RK4's of order dt^4).
+    exact = integrate.quad(lambda x: 1 / (x - x**3), -0.5, -0.9, epsabs=1e-13)[0]
+    e = esc.estimate(esc.DoubleWell(), esc.ConstrainedFlow(method=method, dt=0.1), x0=[-0.5],
+                     stop=esc.HalfSpace([-1.0], 0.9), t_max=10.0, seed=1, n_pilot=100, rtol=1e-3)
+    assert e.reached and e.stderr == 0 and e.half_width_statistical == 0
+    assert len(e.levels) == levels and covers(e, exact)
+    assert abs(e.extrapolated - exact) < 0.5 * e.half_width_bias
+
+
+@pytest.mark.parametrize("method", ["ladder", "paired", "multilevel"])
+def test_a_start_inside_the_target_gives_zero_exactly(method):
+    e = esc.estimate(FLAT, brownian(), x0=[0.5], stop=INTERVAL, target=esc.Ball([0.5], 0.1), t_max=50, seed=1,
+                     method=method, n_pilot=100)
+    assert e.reached and e.value == 0 and e.interval == (0.0, 0.0)
 
 
 def test_adaptive_steps_are_refused():
@@ -318,7 +345,7 @@ def test_a_quantile_whose_pilot_interval_reaches_the_cap_takes_more_paths():
     """The 0.3-quantile of Brownian motion's exit time from (-1, 1) is 0.4826, below t_max = 0.5 where
     P(tau <= 0.5) = 0.3146: the pilot's upper bound fell in the censored tail and estimate stopped with an infinite
     interval; it now doubles the paths and reaches the target, covering the exact value (series and brentq)."""
-    from scipy import optimize
+    from scipy import integrate, optimize
 
     def survival(t, terms=200):
         n = np.arange(terms)

@@ -414,6 +414,8 @@ def _ladder(est: _Estimator) -> _Method:
     def evaluate() -> _Outcome:
         stat = [est.statistic(lv) for lv in est.ladder]
         values, ses = [s.value for s in stat], [s.stderr for s in stat]
+        if order is not None and all(math.isfinite(v) and e == 0 for v, e in zip(values, ses)):
+            return exact(values, stat)
         if order is None or not all(math.isfinite(v) and math.isfinite(e) and e > 0 for v, e in zip(values, ses)):
             return _Outcome(values[-1], ses[-1], z * ses[-1], 0.0 if order is None else math.inf, 0.0, 0.0,
                             values[-1], ses[-1], True, stat)
@@ -425,6 +427,24 @@ def _ladder(est: _Estimator) -> _Method:
         r = 2.0**order
         consistent = abs((v1 - v0) - (v2 - v1) / r) <= 3 * math.sqrt((s1 * (1 + 1 / r)) ** 2 + s0**2 + (s2 / r) ** 2)
         return _Outcome(v0, s0, z * stderr, abs(bias), bias, bias_stderr, v0 - bias, stderr, consistent, stat)
+
+    def exact(values: list[float], stat: list[LevelStatistic]) -> _Outcome:
+        """Every path of a level has the same value (a noiseless flow from one point, a start inside the target), so
+        each level's value is exact and only the bias is left. With the finest differences d0 = Q_L - Q_{L-1} and
+        d1 = Q_{L-1} - Q_{L-2}, their ratio rho is 2**order once the bias goes as dt**order; the levels are taken
+        to be there when rho is within [(2**order + 1) / 2, 2 * 2**order], and the bias is the rest of a geometric
+        series of ratio min(rho, 2**order): d0 / (min(rho, 2**order) - 1), which bounds it also when the ratio is
+        still on its way up. Differences far below the goal (event location's rounding) pass whatever their ratio."""
+        v2, v1, v0 = values[-3:]
+        assert order is not None
+        r = 2.0**order
+        d0, d1 = v0 - v1, v1 - v2
+        rho = d1 / d0 if d0 != 0 else math.inf
+        settled = (r + 1) / 2 <= rho <= 2 * r
+        bias = -d0 / (min(rho, r) - 1) if settled else -d0 / (r - 1)
+        hw_bias = abs(bias) if settled else max(abs(bias), abs(d1) / (r * (r - 1)))
+        consistent = settled or max(abs(d0), abs(d1)) <= 0.01 * est.rtol * abs(v0)
+        return _Outcome(v0, 0.0, 0.0, hw_bias, bias, 0.0, v0 - bias, 0.0, consistent, stat)
 
     def cheapest(sd: list[float], cost: list[float], have: list[int], bias: float,
                  goal: float) -> tuple[float, list[tuple[int, int]]]:
@@ -448,6 +468,8 @@ def _ladder(est: _Estimator) -> _Method:
         have = [s.n for s in stat]
         cost = [lv.cost(False) for lv in est.ladder]
         L = len(est.ladder) - 1
+        if order is not None and all(s == 0 for s in sd):  # exact levels: more paths change nothing, a finer step does
+            return (math.inf, []) if L + 1 >= est.max_levels else (2 * cost[L] * have[L], [(L + 1, have[L])])
         bias = max(abs(out.bias) - out.bias_stderr, 0.0)  # the bias a plan expects, its noise allowed for
         stay = cheapest(sd, cost, have, bias, goal) if out.consistent else (math.inf, [])
         if stay[0] == 0:  # the plan says enough but the half-width disagrees: more paths everywhere
@@ -670,6 +692,7 @@ def estimate(
     if method in ("multilevel", "paired") and not coupled_ok:
         raise ValueError(f"method={method!r} needs a mean over paths (not quantity={quantity!r}) of dynamics with "
                          f"a time step driven by Gaussian noise, got {type(dynamics).__name__}")
+    asked = method
     if method == "auto" and not coupled_ok:
         method = "ladder"
     n_first = 1 if order is None else min(3, max_levels)
@@ -683,6 +706,12 @@ def estimate(
                              f"{math.ceil(steps) * dynamics.dt:.12g}")
     if max_levels < 2 and order is not None:
         raise ValueError(f"max_levels must be at least 2 to estimate a time-step bias, got {max_levels}")
+    if max_levels < 3 and order is not None and method != "multilevel":
+        if method != "auto":  # the ladder and paired read the bias off the two levels before the finest
+            raise ValueError(f"max_levels must be at least 3 for method={asked!r}"
+                             f"{' (which takes the ladder here)' if asked != method else ''}: the bias of the finest "
+                             f"step is read off the two steps before it; got {max_levels} (multilevel needs 2)")
+        method = "multilevel"
     if max_steps < n_first * n_pilot:
         raise ValueError(f"budget={budget!r} path-steps is below the first round's minimum of {n_first * n_pilot} "
                          f"({n_first} levels of n_pilot={n_pilot} paths, at least one step each)")

@@ -115,6 +115,8 @@ def mean_stderr(values: np.ndarray, quantity: str) -> tuple[float, float]:
     if quantity != "mean_exit_time":
         p = (mean * n + 0.5) / (n + 1)
         return mean, math.sqrt(p * (1 - p) / n)
+    if n > 1 and v.min() == v.max():  # every path alike (a noiseless flow): exact, where var() rounds to 1e-17
+        return mean, 0.0
     return mean, float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
 
 
