@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 
 import numpy as np
 import pytest
@@ -323,3 +324,29 @@ def test_store_of_a_callback_with_another_body_is_refused(tmp_path):
     np.testing.assert_array_equal(again.exit_time, first.exit_time)
     with pytest.raises(ValueError, match="holds chunks of a different run .*differs in code"):
         simulate(landscape(2.0), Langevin(0.1, dt=0.01), **kw)
+
+
+def _coefficient(a):
+    return a["k"] if isinstance(a, dict) else getattr(a, "k", a)
+
+
+@pytest.mark.parametrize("before, after", [
+    (np.float32(1.0), np.float32(3.0)),                    # a numpy scalar is no float
+    (np.int64(1), np.int64(3)),
+    ({"k": 1.0}, {"k": 3.0}),                              # a container's items
+    (types.SimpleNamespace(k=1.0), types.SimpleNamespace(k=3.0)),  # an object's attributes
+])
+def test_store_compares_the_values_a_callback_closes_over(tmp_path, before, after):
+    import escapade as esc
+
+    def landscape(a):  # the callback closes over `a` alone
+        return esc.BatchedLandscape(1, lambda x: _coefficient(a) * (x**3 - x), name="dw")
+
+    kw = dict(x0=[-1.0], stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=200, t_max=5.0, seed=0, threads=1,
+              chunk_size=100, progress=False, store=tmp_path / "store")
+    first = simulate(landscape(before), Langevin(0.25, dt=0.01), **kw)
+    again = simulate(landscape(type(before)(**vars(before)) if isinstance(before, types.SimpleNamespace)
+                               else before), Langevin(0.25, dt=0.01), **kw)  # equal values resume
+    np.testing.assert_array_equal(again.exit_time, first.exit_time)
+    with pytest.raises(ValueError, match="differs in code"):
+        simulate(landscape(after), Langevin(0.25, dt=0.01), **kw)

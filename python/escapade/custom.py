@@ -90,10 +90,11 @@ def _callback_name(fn: Any) -> str:
 
 def code_digest(*objects: Any) -> str:
     """A digest of the user's code an object runs: every callable in its (nested) dataclass fields, by its byte
-    code, constants, defaults, and the numbers, strings and arrays it closes over or reads as globals; "" when
-    there is none. A result records a callback by name only; a store compares this digest too, so that chunks made
-    by another body under the same name are not reused (objects a function closes over that are not numbers,
-    strings, arrays or functions count by their type only)."""
+    code, constants, defaults, and the values it closes over or reads as globals (numbers, numpy scalars, strings,
+    arrays, functions, and the items of containers and the attributes of objects, to a depth of 8); "" when there
+    is none. A result records a callback by name only; a store compares this digest too, so that chunks made by
+    another body, or the same body over other values, under the same name are not reused (an object without
+    attributes, a C extension's say, counts by its type only)."""
     h = hashlib.sha256()
     seen: set[int] = set()
     found = False
@@ -101,15 +102,36 @@ def code_digest(*objects: Any) -> str:
     def value(v: Any, depth: int) -> None:
         if isinstance(v, (bool, int, float, complex, str, bytes, type(None))):
             h.update(repr(v).encode())
-        elif isinstance(v, np.ndarray):
-            h.update(str(v.dtype).encode() + str(v.shape).encode() + np.ascontiguousarray(v).tobytes())
+        elif isinstance(v, (np.ndarray, np.generic)):  # numpy scalars by value too (np.float32 is no float)
+            v = np.asarray(v)
+            if v.dtype.hasobject:
+                h.update(b"object array")
+                value(v.tolist(), depth + 1)
+            else:
+                h.update(str(v.dtype).encode() + str(v.shape).encode() + np.ascontiguousarray(v).tobytes())
+        elif callable(v) or hasattr(v, "co_code"):
+            code(v, depth + 1)
+        elif depth > 8 or id(v) in seen:
+            h.update(type(v).__name__.encode())
         elif isinstance(v, (tuple, list)):
             for item in v:
                 value(item, depth)
-        elif callable(v) or hasattr(v, "co_code"):
-            code(v, depth + 1)
         else:
-            h.update(type(v).__name__.encode())
+            seen.add(id(v))
+            h.update(type(v).__qualname__.encode())
+            if isinstance(v, dict):
+                for key, item in v.items():
+                    value(key, depth + 1)
+                    value(item, depth + 1)
+            elif isinstance(v, (set, frozenset)):
+                for item in sorted(v, key=repr):
+                    value(item, depth + 1)
+            elif dataclasses.is_dataclass(v):
+                for field in dataclasses.fields(v):
+                    value(field.name, depth + 1)
+                    value(getattr(v, field.name, None), depth + 1)
+            elif isinstance(getattr(v, "__dict__", None), dict):
+                value(vars(v), depth + 1)
 
     def code(fn: Any, depth: int) -> None:
         if depth > 8 or id(fn) in seen:
