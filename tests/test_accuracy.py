@@ -210,6 +210,7 @@ def test_bad_input_is_refused(kwargs, error, match):
 def test_two_levels_leave_auto_multilevel():
     e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, seed=3, max_levels=2)
     assert e.params["method"] == "multilevel" and len(e.levels) <= 2 and covers(e, 1.0)
+    assert any("chose multilevel: with max_levels=2" in note for note in e.notes)
 
 
 @pytest.mark.parametrize("method, levels", [("euler", 6), ("rk4", 3)])

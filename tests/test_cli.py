@@ -136,6 +136,13 @@ BAD = {
     "bad seeds": (("", '[sweep]\nseeds = "same"\n[sweep.grid]\nn_paths = [10]\n'),
                   "config [sweep]: seeds must be one of common, independent, got 'same'"),
     "invalid toml": (("seed = 3", "seed = = 3"), "invalid TOML"),
+    "huge grid": (("", "[sweep.grid]\n" + "".join(f"{k} = [{', '.join(['10'] * 22)}]\n"
+                                                 for k in ("n_paths", "t_max", "max_steps"))),
+                  "config [sweep.grid]: 10,648 points (22 x 22 x 22) is more than the 10,000"),
+    "deep nesting": (("x0 = [-1.0]", "x0 = " + "[" * 3000 + "]" * 3000), "values are nested too deeply"),
+    "huge integer": (("seed = 3", "seed = " + "1" * 5000), "invalid TOML: Exceeds the limit (4300 digits)"),
+    "forcing too large": (("dt = 0.01", 'dt = 0.01\nforcing = {type = "RandomDirections", amplitude = 1.0, tau = 1.0, '
+                                        "dim = 1099511627776}"), "config [dynamics]: "),
 }
 
 
@@ -160,6 +167,19 @@ def test_bad_config_exits_2_with_one_line(case, tmp_path, capsys):
     with pytest.raises(ConfigError, match="config|TOML"):
         load_config(config)
     assert not (tmp_path / "exp.npz").exists()
+
+
+def test_a_recursion_error_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    """Whatever recurses too deeply on the way (the checks of a config, a run), the command says so in one line."""
+    import escapade.cli as cli
+
+    def deep(path):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(cli, "load_config", deep)
+    assert main(["run", str(write_config(tmp_path, BASE_CONFIG))]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "escapade: error: input nested too deeply (Python's recursion limit)\n"
 
 
 def test_bad_config_in_a_process_exits_2_without_traceback(tmp_path):

@@ -3,6 +3,7 @@ targets, keep and store, the forms of a sweep grid, finite sums and constrained 
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -210,3 +211,62 @@ def test_grid_keys_a_sweep_refuses_are_refused_at_load(grid):
             "start": {"x0": [-1.0]}, "run": {"n_paths": 10, "t_max": 1.0, "seed": 0}}
     with pytest.raises(ConfigError, match=f"unknown key {next(iter(grid))!r}"):
         parse_config({**base, "sweep": {"grid": grid}})
+
+
+def test_a_store_a_symbolic_link_leads_out_of_the_directory_is_refused(tmp_path):
+    directory, outside = tmp_path / "cfg", tmp_path / "outside"
+    directory.mkdir()
+    outside.mkdir()
+    (directory / "inner").mkdir()
+    try:
+        (directory / "link").symlink_to(outside, target_is_directory=True)
+        (directory / "here").symlink_to(directory / "inner", target_is_directory=True)
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    tables = _tables(BASE_CONFIG)
+    tables["run"]["store"] = "link/s"
+    with pytest.raises(ConfigError, match=r"\[run\]: store must be a relative path inside .* symbolic links lead to"):
+        parse_config(tables, directory=directory)
+    tables["run"]["store"] = "here/s"  # a link that stays inside is fine
+    assert parse_config(tables, directory=directory).options["store"] == str(directory / "here" / "s")
+
+
+def test_a_grid_of_too_many_points_is_refused_before_any_point_is_checked(tmp_path, monkeypatch):
+    import escapade.config as config
+
+    def never(*args, **kwargs):
+        raise AssertionError("a grid point was checked")
+
+    monkeypatch.setattr(config, "_check_job", never)
+    values = ", ".join(["0.25"] * 100)  # 3 x 100 values in a 1 KB file: a million points
+    grid = f'[sweep.grid]\n"dynamics.temperature" = [{values}]\n"dynamics.dt" = [{values}]\nt_max = [{values}]\n'
+    path = write_config(tmp_path, BASE_CONFIG + grid)
+    with pytest.raises(ConfigError, match=rf"{re.escape(str(path))}: config \[sweep.grid\]: 1,000,000 points "
+                                          rf"\(100 x 100 x 100\) is more than the {config.MAX_GRID_POINTS:,}"):
+        load_config(path)
+
+
+def test_values_nested_too_deeply_are_a_config_error(tmp_path):
+    deep_x0 = write_config(tmp_path, BASE_CONFIG.replace("x0 = [-1.0]", "x0 = " + "[" * 3000 + "]" * 3000))
+    with pytest.raises(ConfigError, match=f"{re.escape(str(deep_x0))}: invalid TOML: values are nested too deeply"):
+        load_config(deep_x0)
+    union = {"type": "HalfSpace", "normal": [1.0]}  # deeper than Python recurses, past the TOML reader
+    for _ in range(2000):
+        union = {"type": "Union", "regions": [union]}
+    tables = _tables(BASE_CONFIG)
+    tables["stop"] = union
+    with pytest.raises(ConfigError, match="config: values are nested too deeply"):
+        parse_config(tables)
+
+
+def test_an_integer_too_long_for_python_names_the_file(tmp_path):
+    path = write_config(tmp_path, BASE_CONFIG.replace("seed = 3", "seed = " + "1" * 5000))
+    with pytest.raises(ConfigError, match=f"{re.escape(str(path))}: invalid TOML: .*4300 digits"):
+        load_config(path)
+
+
+def test_a_forcing_the_engine_cannot_build_is_reported_under_dynamics():
+    tables = _tables(BASE_CONFIG)
+    tables["dynamics"]["forcing"] = {"type": "RandomDirections", "amplitude": 1.0, "tau": 1.0, "dim": 2**40}
+    with pytest.raises(ConfigError, match=r"^config \[dynamics\]: "):
+        parse_config(tables)

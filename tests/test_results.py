@@ -3,6 +3,7 @@ equal to the core's, statistics saved by an older version."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -254,6 +255,27 @@ def _hostile_files():
         ("string times", base, {**good, "exit_time": np.array(["1"] * n)}),
         ("negative counts", {**base, "kind": "summary", "exit_stats": {**stats, "counts": [-5, 0, 0, 0, 0, 0, 0]}}, {}),
         ("negative m2", {**base, "kind": "summary", "exit_stats": {**stats, "m2": -1.0}}, {}),
+        ("fractional seed", {**base, "seed": 1.5}, good),
+        ("seed as text", {**base, "seed": "7"}, good),
+        ("seed as a bool", {**base, "seed": True}, good),
+        ("negative seed", {**base, "seed": -5}, good),
+        ("version as a number", {**base, "version": 123}, good),
+        ("params as a list", {**base, "params": [1, 2]}, good),
+        ("fractional total_steps", {**base, "total_steps": 3.9}, good),
+        ("elapsed as text", {**base, "elapsed": "nan"}, good),
+        ("float exit steps", base, {**good, "exit_step": np.ones(n)}),
+        ("half-precision times", base, {**good, "exit_time": np.ones(n, np.float16)}),
+        ("unsigned status", base, {**good, "status": np.zeros(n, np.uint64)}),
+        ("exit faces the run has not", base, {**good, "exit_face": np.full(n, 3, np.int32)}),
+        ("a score without its times", base, {**good, "score_sum": np.zeros((n, 1))}),
+        ("a repeated key", json.dumps({"format": "escapade-result-1", **base})[:-1] + ', "seed": 9}', good),
+        ("nested 100000 deep", json.dumps({"format": "escapade-result-1", **base})[:-1]
+         + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}", good),
+        ("a sweep short of its grid", {"kind": "sweep", "grid": {"a": [1, 2]}, "points": [{"a": 1}],
+                                       "results": [base]}, {f"p0/{k}": v for k, v in good.items()}),
+        ("a sweep with a point's arrays left over", {"kind": "sweep", "grid": {"a": [1]}, "points": [{"a": 1}],
+                                                     "results": [base]},
+         {**{f"p0/{k}": v for k, v in good.items()}, **{f"p1/{k}": v for k, v in good.items()}}),
     ]
 
 
@@ -261,14 +283,90 @@ def _hostile_files():
 def test_load_names_a_damaged_or_foreign_file(tmp_path, name, header, arrays):
     """Nothing in a result file is trusted: every inconsistency is a ValueError naming the file, at load, not an
     IndexError or a nonsense summary later."""
-    import json
 
     path = tmp_path / "result.npz"
     if isinstance(header, dict):
         header = {"format": "escapade-result-1", **header}
-    np.savez(path, header=np.array(json.dumps(header)), **arrays)
+    np.savez(path, header=np.array(header if isinstance(header, str) else json.dumps(header)), **arrays)
     with pytest.raises(ValueError, match=f"{path}"):
         escapade.load(path)
+
+
+def _estimate_dict(**changes):
+    level = dict(dt=0.1, n_paths=10, path_steps=100, value=1.0, stderr=0.1, censored=0, diverged=0, elapsed=0.1)
+    d = dict(quantity="mean_exit_time", value=1.0, interval=[0.8, 1.2], confidence=0.95, stderr=0.1, bias=0.0,
+             bias_stderr=0.0, extrapolated=1.0, extrapolated_stderr=0.1, half_width_statistical=0.2,
+             half_width_bias=0.0, rtol=0.1, reached=True, message="target reached", notes=["a note"], levels=[level],
+             n_paths=10, path_steps=100, elapsed=0.1, params={}, seed=1, version="0")
+    return {**d, **changes}
+
+
+@pytest.mark.parametrize("changes", [dict(value="abc"), dict(value=[1, 2]), dict(interval=[0, 1, 2]),
+                                     dict(reached="no"), dict(seed=1.5), dict(params=[1]), dict(notes="abc"),
+                                     dict(levels=[dict(dt="x")]), dict(levels="x")])
+def test_an_estimate_file_with_a_field_of_another_type_is_refused(tmp_path, changes):
+
+    path = tmp_path / "estimate.npz"
+    good = {"format": "escapade-result-1", "kind": "estimate", "estimate": _estimate_dict()}
+    np.savez(path, header=np.array(json.dumps(good)))
+    assert escapade.load(path).notes == ("a note",)
+    np.savez(path, header=np.array(json.dumps({**good, "estimate": _estimate_dict(**changes)})))
+    with pytest.raises(ValueError, match=f"{path} is not a readable .*must be"):
+        escapade.load(path)
+
+
+@pytest.mark.parametrize("key, value", [("run_status", [300]), ("run_reached", [1.7]), ("n_runs", "1"),
+                                        ("run_steps", [1, 2])])
+def test_a_splitting_file_with_runs_of_another_type_is_refused(tmp_path, key, value):
+
+    runs = dict(run_probability=[0.5], run_log_weight=[-0.7], run_reached=[1], run_iterations=[3], run_killed=[2],
+                run_steps=[100], run_status=[0], run_reactive_time=[None])
+    d = _estimate_dict(quantity="probability", log_probability=-0.7, n_replicas=4, n_runs=1, test="bridge",
+                       censored=0, diverged=0, **runs)
+    path = tmp_path / "splitting.npz"
+    np.savez(path, header=np.array(json.dumps({"format": "escapade-result-1", "kind": "splitting", "estimate": d})))
+    assert escapade.load(path).run_status.tolist() == [0]
+    d[key] = value
+    np.savez(path, header=np.array(json.dumps({"format": "escapade-result-1", "kind": "splitting", "estimate": d})))
+    with pytest.raises(ValueError, match=f"{path} is not a readable .*{key}"):
+        escapade.load(path)
+
+
+def test_an_array_declared_larger_than_its_file_is_refused_unread(tmp_path):
+    """A 1 KB file may declare an array of 1e10 numbers: numpy would allocate 80 GB before finding it short."""
+    import io
+    import zipfile
+
+    path = tmp_path / "result.npz"
+    res = small_result()
+    res.save(path)
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, {"descr": "<f8", "fortran_order": False, "shape": (10**10,)})
+    npy.write(b"\0" * 64)
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    members["exit_time.npy"] = npy.getvalue()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    with pytest.raises(ValueError, match=r"exit_time.*shape \(10000000000,\), more than its"):
+        escapade.load(path)
+    assert json.loads(str(np.load(path)["header"]))["seed"] == res.seed
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_not_opened(tmp_path):
+    """Opening a FIFO blocks until someone writes to it: load refuses anything but a regular file (in a
+    subprocess, so that a regression fails instead of hanging)."""
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "result.npz"
+    os.mkfifo(fifo)
+    code = f"import escapade\ntry:\n    escapade.load({str(fifo)!r})\nexcept ValueError as e:\n    print(e)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "is not a regular file" in out.stdout, out.stderr
 
 
 @pytest.mark.parametrize("content", [b"", b"not a zip file at all" * 10])

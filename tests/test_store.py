@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -350,3 +351,57 @@ def test_store_compares_the_values_a_callback_closes_over(tmp_path, before, afte
     np.testing.assert_array_equal(again.exit_time, first.exit_time)
     with pytest.raises(ValueError, match="differs in code"):
         simulate(landscape(after), Langevin(0.25, dt=0.01), **kw)
+
+
+@pytest.mark.parametrize("edit", [
+    dict(exit_time=lambda a: a.astype(np.float32)),
+    dict(status=lambda a: a.astype(np.float64)),
+    dict(status=lambda a: np.full_like(a, 9)),
+    dict(exit_position=lambda a: np.zeros((a.shape[0], 3))),
+    dict(header=lambda h: {**h, "total_steps": 1.5}),
+    dict(header=lambda h: {**h, "total_steps": "lots"}),
+    dict(header=lambda h: {**h, "total_steps": -10**30}),
+])
+def test_an_edited_chunk_is_refused_not_merged(tmp_path, edit):
+    """A stored chunk is read with the checks of a result file: an array of another dtype or shape, status codes
+    that do not exist, or a header that is not whole numbers, is a damaged chunk, named."""
+    import json
+
+    store = tmp_path / "store"
+    kw = dict(chunk_size=1000, store=store)
+    w1(**kw)
+    bad = store / "chunk-000000000001000.npz"
+    with np.load(bad) as data:
+        arrays = {k: data[k] for k in data.files}
+    header = json.loads(str(arrays["header"]))
+    for name, change in edit.items():
+        if name == "header":
+            arrays["header"] = np.array(json.dumps(change(header)))
+        else:
+            arrays[name] = change(arrays[name])
+    with open(bad, "wb") as fh:
+        np.savez(fh, **arrays)
+    with pytest.raises(ValueError, match=f"store chunk {str(bad)!r} is damaged"):
+        w1(**kw)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("name", ["chunk-000000000001000.npz", "run.json"])
+def test_a_fifo_in_a_store_is_refused_not_opened(tmp_path, name):
+    import os
+
+    store = tmp_path / "store"
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from conftest import w1
+        try:
+            w1(chunk_size=1000, store={str(store)!r})
+        except ValueError as e:
+            print(e)
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    (store / name).unlink()
+    os.mkfifo(store / name)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "is not a regular file" in out.stdout, out.stderr

@@ -3,6 +3,11 @@ common or independent seeds, pandas tables, save and load, its checkpoint store,
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -190,6 +195,51 @@ def test_sweep_store_resumes_without_a_seed(tmp_path):
     again = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), **kwargs)
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a.exit_time, b.exit_time)
+
+
+def test_sweep_json_is_written_atomically_and_replaces_a_link(tmp_path, monkeypatch):
+    """sweep.json is written to a temporary file and renamed: a link planted in its place is replaced, not followed
+    (nothing is written outside the store), and a write that fails leaves no sweep.json, so the store resumes."""
+    store, outside = tmp_path / "sw", tmp_path / "outside"
+    store.mkdir()
+    outside.mkdir()
+    try:
+        (store / "sweep.json").symlink_to(outside / "victim.json")  # dangling: exists() is False
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    kwargs = dict(grid={"dynamics.temperature": [0.25]}, n_paths=20, seed=1, **W1_EXIT)
+    esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), store=store, **kwargs)
+    assert list(outside.iterdir()) == []
+    assert not (store / "sweep.json").is_symlink() and json.loads((store / "sweep.json").read_text())["seed"] == 1
+
+    def killed(*args):
+        raise OSError("killed mid-write")
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(OSError, match="killed mid-write"):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), store=tmp_path / "new", **kwargs)
+    assert list((tmp_path / "new").iterdir()) == []  # neither a truncated sweep.json nor a temporary file
+
+
+def test_a_sweep_json_that_is_not_a_regular_file_is_refused(tmp_path):
+    (tmp_path / "dir" / "sweep.json").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"sweep.json' is not a regular file"):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), grid={"bridge": [True]},
+                  store=tmp_path / "dir", n_paths=10, **W1_EXIT)
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    (tmp_path / "fifo").mkdir()
+    os.mkfifo(tmp_path / "fifo" / "sweep.json")
+    # in a process of its own, so that a read that blocks on the FIFO fails the test instead of hanging it
+    script = ("import escapade as esc, sys\n"
+              "try:\n"
+              "    esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), grid={'bridge': [True]},\n"
+              "              store=sys.argv[1], n_paths=10, x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), t_max=1.0)\n"
+              "except ValueError as exc:\n"
+              "    print(exc)\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "fifo")], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and "sweep.json' is not a regular file" in proc.stdout, proc.stderr
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -16,13 +16,14 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from . import _core
 from ._settings import RunSettings, check_sweep_memory
-from .results import ExitStats, SimulationResult, SummaryResult, _cap_time, trajectories_from, trajectory_arrays
+from .results import (ExitStats, SimulationResult, SummaryResult, _cap_time, check_path_arrays, open_npz, read_json,
+                      regular_file, trajectories_from, trajectory_arrays)
 from .restart import Restart
 from .starts import StartSampler
 
@@ -162,7 +163,7 @@ class Store:
                     "use a new store or delete this one"
                 )
         else:
-            self._atomic_write(meta, lambda fh: fh.write(json.dumps(fingerprint, indent=1).encode()))
+            atomic_write(meta, lambda fh: fh.write(json.dumps(fingerprint, indent=1).encode()))
 
     @staticmethod
     def _meta(path: str | os.PathLike) -> Any:
@@ -196,16 +197,6 @@ class Store:
     def _file(self, first: int) -> Path:
         return self.path / f"chunk-{first:015d}.npz"
 
-    def _atomic_write(self, target: Path, write: Any) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                write(fh)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-
     def has(self, first: int) -> bool:
         return self._file(first).exists()
 
@@ -214,7 +205,7 @@ class Store:
                   "stats": dataclasses.asdict(chunk.stats), "run": self.digest}
         arrays = {**(chunk.arrays or {}), **trajectory_arrays(chunk.trajectories)}
         payload: dict[str, Any] = {"header": np.array(json.dumps(header)), **arrays}
-        self._atomic_write(self._file(chunk.first), lambda fh: np.savez(fh, **payload))
+        atomic_write(self._file(chunk.first), lambda fh: np.savez(fh, **payload))
 
     def read(self, first: int, n: int) -> Chunk:
         """The stored chunk of paths first .. first + n - 1. ValueError naming the file if it cannot be read, belongs
@@ -223,8 +214,10 @@ class Store:
         file = self._file(first)
         again = "delete it and the next call computes it again"
         try:
-            with open(file, "rb") as fh, np.load(fh, allow_pickle=False) as data:  # closed even if np.load fails
-                header = json.loads(str(data["header"]))
+            with open(regular_file(file), "rb") as fh, open_npz(fh) as data:  # closed even if np.load fails
+                header = read_json(str(data["header"]))
+                if not all(type(header.get(k)) is int and 0 <= header[k] < 2**63 for k in ("first", "n", "total_steps")):
+                    raise ValueError(f"first, n and total_steps must be non-negative integers, got {header!r:.200}")
                 chunk = Chunk(
                     first=header["first"],
                     n=header["n"],
@@ -234,6 +227,8 @@ class Store:
                     total_steps=header["total_steps"],
                     trajectories=trajectories_from(data),
                 )
+                if chunk.arrays is not None:
+                    check_path_arrays(chunk.arrays)
         except Exception as exc:  # a damaged file fails in many ways: BadZipFile, EOFError, KeyError, zlib.error
             raise ValueError(f"store chunk {str(file)!r} is damaged ({type(exc).__name__}: {exc}); {again}") from None
         if header.get("run", self.digest) != self.digest:
@@ -248,18 +243,31 @@ class Store:
         return chunk
 
 
+def atomic_write(target: Path, write: Callable[[Any], Any]) -> None:
+    """Write `target` through write(binary file) to a temporary file beside it, then rename it into place: a killed
+    run leaves no half-written file, and a link planted at `target` is replaced, not followed."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def read_store_json(file: Path, with_seed: bool = False) -> dict[str, Any]:
     """A store's JSON object (run.json, sweep.json), with a seed (an integer in [0, 2^64)) if asked; ValueError
     naming the file if it cannot be read or lacks them."""
     try:
-        stored = json.loads(file.read_text())
+        stored = read_json(regular_file(file).read_text())
         if not isinstance(stored, dict):
             raise ValueError(f"a JSON object expected, got {type(stored).__name__}")
         seed = stored.get("seed")
         if with_seed and not (type(seed) is int and 0 <= seed < 2**64):
             raise ValueError(f"its seed must be an integer in [0, 2^64), got {seed!r}")
         return stored
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ValueError(f"store file {str(file)!r} is damaged ({type(exc).__name__}: {exc}); use a new store "
                          "or delete this one") from None
 

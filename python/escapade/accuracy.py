@@ -688,6 +688,7 @@ def estimate(
     max_levels = as_int("max_levels", max_levels, minimum=1, maximum=40)
     max_steps, max_seconds = _budget(budget)
     order, exit_test = _bias_order(dynamics, bridge)
+    choice = ""  # why method="auto" took the method it did, for the notes
     coupled_ok = quantity in MEAN_QUANTITIES and order is not None and _gaussian_noise(dynamics)
     if method in ("multilevel", "paired") and not coupled_ok:
         raise ValueError(f"method={method!r} needs a mean over paths (not quantity={quantity!r}) of dynamics with "
@@ -712,6 +713,7 @@ def estimate(
                              f"{' (which takes the ladder here)' if asked != method else ''}: the bias of the finest "
                              f"step is read off the two steps before it; got {max_levels} (multilevel needs 2)")
         method = "multilevel"
+        choice = "method='auto' chose multilevel: with max_levels=2, paired has no level for its bias"
     if max_steps < n_first * n_pilot:
         raise ValueError(f"budget={budget!r} path-steps is below the first round's minimum of {n_first * n_pilot} "
                          f"({n_first} levels of n_pilot={n_pilot} paths, at least one step each)")
@@ -733,7 +735,6 @@ def estimate(
                              "dynamics leave divergence_bound at this step; take a smaller dt, or a stop region "
                              "that ends the paths first")
     methods = {"multilevel": _multilevel, "ladder": _ladder, "paired": _paired}
-    choice = ""
     if method == "auto":  # whichever the pilot says finishes in fewer path-steps, with a margin for multilevel
         # Not the ladder: paired reads the same bias off pairs whose difference varies less than two independent
         # runs' (unless the coupling anti-correlates them), which the pilot's 1000 paths are too few to rank.

@@ -17,7 +17,7 @@ from . import _core
 from .accuracy import estimate
 from ._settings import RunSettings
 from .analysis.exact import langevin_mean_exit_time_1d
-from .config import ConfigError, load_config
+from .config import load_config
 from .dynamics import Langevin
 from .experiments.registry import REPRODUCTIONS, reproduce
 from .experiments.report import format_table
@@ -219,11 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except ConfigError as exc:
-        where = f"{args.config}: " if args.command == "run" else ""
-        return _fail(f"{where}{exc}")
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError) as exc:  # a ConfigError from load_config names its file
         return _fail(str(exc))
+    except RecursionError:  # input nested too deeply for a check that recurses: an error, not a traceback
+        return _fail("input nested too deeply (Python's recursion limit)")
     except KeyboardInterrupt:
         return _fail("interrupted", status=130)
 

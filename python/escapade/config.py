@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import itertools
+import math
 import os
 import sys
 from pathlib import Path, PurePath, PureWindowsPath
@@ -53,6 +54,9 @@ REQUIRED_TABLES = ("landscape", "dynamics", "start")
 # of `Experiment.run`).
 _NOT_IN_RUN = ("progress", "client")
 _SEEDS = ("common", "independent")
+#: The most points a [sweep.grid] may have: each is checked (about 0.2 ms each) and built before the sweep runs, so
+#: a short file could otherwise ask for hours of work or gigabytes of jobs.
+MAX_GRID_POINTS = 10_000
 
 
 class ConfigError(ValueError):
@@ -130,6 +134,7 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
             raise ConfigError(f"config [{table}]: missing key {key!r} ({type_name} requires it)")
     try:
         obj = cls(**values)
+        obj._core  # the compiled object too: its errors (a dim too large for it, ...) then name this table
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config [{table}]: {exc}") from None
     assert isinstance(obj, Spec)
@@ -157,20 +162,22 @@ def _run_options(values: dict[str, Any], directory: Path | None) -> dict[str, An
     if store is not None:
         if not isinstance(store, str):
             raise ConfigError(f"config [run]: store must be a string (a directory), got {store!r}")
-        _check_store(store)
+        _check_store(store, Path(".") if directory is None else directory)
         if directory is not None:
             values["store"] = str(directory / store)
     return values
 
 
-def _check_store(store: str) -> None:
-    """A file may write only below its own directory: a relative path without '..' (elsewhere: the `store`
-    argument of `Experiment.run`)."""
+def _check_store(store: str, directory: Path) -> None:
+    """A file may write only below its own directory: a relative path without '..' that stays there once
+    symbolic links are followed (elsewhere: the `store` argument of `Experiment.run`)."""
     parts = PurePath(store).parts
     if not store or PurePath(store).anchor or PureWindowsPath(store).anchor:
         why = "an empty path" if not store else "an absolute path"
     elif ".." in parts or ".." in PureWindowsPath(store).parts:
         why = "a path with '..'"
+    elif not (directory / store).resolve().is_relative_to(directory.resolve()):
+        why = f"a path that symbolic links lead to {str((directory / store).resolve())!r}"
     else:
         return
     raise ConfigError(f"config [run]: store must be a relative path inside the configuration file's directory, got "
@@ -231,6 +238,11 @@ def _sweep_grid(values: dict[str, Any], specs: dict[str, Any]) -> tuple[dict[str
             raise ConfigError(f"config [sweep.grid]: unknown key {key!r}: {type(spec).__name__} has no parameter "
                               f"{field!r}; allowed: {_allowed(fields)}")
         grid[f"x0.{field}" if table == "start" else key] = vals
+    size = math.prod(len(vals) for vals in grid.values())
+    if size > MAX_GRID_POINTS:  # before any point is checked or built
+        raise ConfigError(f"config [sweep.grid]: {size:,} points ({' x '.join(str(len(v)) for v in grid.values())}) "
+                          f"is more than the {MAX_GRID_POINTS:,} a file may ask for; split the sweep or run it from "
+                          "Python (escapade.sweep)")
     return grid, seeds
 
 
@@ -303,7 +315,16 @@ class Experiment:
 def parse_config(data: Mapping[str, Any], *, directory: str | os.PathLike | None = None,
                  path: str | os.PathLike | None = None) -> Experiment:
     """An `Experiment` from the parsed tables of a configuration (a dict as `tomllib` returns it). A [run] store
-    must be a relative path without '..'; it is taken relative to `directory` (default: the current directory)."""
+    must be a relative path without '..' that links do not lead out of `directory` (default: the current
+    directory), which it is taken relative to."""
+    try:
+        return _parse(data, directory, path)
+    except RecursionError:  # values nested thousands deep (x0 = [[[...]]], a Union of Unions, ...)
+        raise ConfigError("config: values are nested too deeply") from None
+
+
+def _parse(data: Mapping[str, Any], directory: str | os.PathLike | None,
+           path: str | os.PathLike | None) -> Experiment:
     if not isinstance(data, Mapping):
         raise ConfigError(f"config: expected a mapping of tables, got {data!r}")
     for key, value in data.items():
@@ -362,12 +383,17 @@ def _validate(experiment: Experiment) -> None:
 
 
 def load_config(path: str | os.PathLike) -> Experiment:
-    """Read a TOML experiment description; raises `ConfigError` (a ValueError) naming the table and key of any
-    mistake, and OSError when the file cannot be read. Relative paths in it are relative to the file."""
+    """Read a TOML experiment description; raises `ConfigError` (a ValueError) naming the file and the table and
+    key of any mistake, and OSError when the file cannot be read. Relative paths in it are relative to the file."""
     path = Path(path)
     with open(path, "rb") as fh:
         try:
             data = tomllib.load(fh)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"invalid TOML: {exc}") from None
-    return parse_config(data, directory=path.parent, path=path)
+        except RecursionError:  # arrays nested thousands deep
+            raise ConfigError(f"{path}: invalid TOML: values are nested too deeply") from None
+        except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an integer over Python's 4300 digits
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        return parse_config(data, directory=path.parent, path=path)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

@@ -407,6 +407,75 @@ def trajectory_arrays(trajectories: Trajectories) -> dict[str, np.ndarray]:
     return arrays
 
 
+class CheckedNpz:
+    """An opened .npz (np.load, allow_pickle=False) whose arrays are read only if the data they declare fits in
+    their member of the archive: a 1 KB file declaring an array of 1e10 numbers must not make numpy allocate it
+    before finding the file short."""
+
+    def __init__(self, data: Any) -> None:
+        self.data, self.files = data, data.files
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        member = name if name in self.data.zip.namelist() else name + ".npy"
+        info = self.data.zip.getinfo(member)
+        with self.data.zip.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+        if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
+            raise ValueError(f"array {name!r} declares {dtype} of shape {shape}, more than its {info.file_size} bytes")
+        return np.asarray(self.data[name])
+
+
+def open_npz(fh: Any) -> Any:
+    """np.load of an .npz without pickles, as a context manager giving a `CheckedNpz`."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def opened() -> Any:
+        with np.load(fh, allow_pickle=False) as data:
+            if not hasattr(data, "zip"):
+                raise ValueError("not an .npz archive")
+            yield CheckedNpz(data)
+
+    return opened()
+
+
+def regular_file(file: Path) -> Path:
+    """`file`, if it is a regular file: opening a FIFO or a device would block or read without end."""
+    if file.exists() and not file.is_file():
+        raise ValueError(f"{str(file)!r} is not a regular file")
+    return file
+
+
+def _typed(cls: Any, d: dict[str, Any], where: str) -> dict[str, Any]:
+    """d with the fields of dataclass `cls` whose type is float, int, bool, str, a dict or a pair of floats checked
+    (a JSON number for a float, an integer for an int, ...) and converted; the other fields are left to the
+    caller. ValueError naming `where` and the field."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{where} must be a JSON object, got {type(d).__name__}")
+    out = dict(d)
+    for f in dataclasses.fields(cls):
+        if f.name not in d:
+            continue
+        v, kind = d[f.name], str(f.type)  # a string: the module has postponed annotations
+        number = type(v) in (int, float)
+        ok = {"float": number, "int": type(v) is int, "bool": type(v) is bool, "str": type(v) is str,
+              "dict[str, Any]": type(v) is dict,
+              "tuple[float, float]": type(v) in (list, tuple) and len(v) == 2 and all(type(x) in (int, float) for x in v),
+              "tuple[str, ...]": type(v) in (list, tuple) and all(type(x) is str for x in v)}.get(kind)
+        if ok is None:
+            continue
+        if not ok:
+            raise ValueError(f"{where}: {f.name} must be {kind}, got {v!r:.80}")
+        if f.name in ("seed", "total_steps", "n_paths", "path_steps", "n", "censored", "diverged") and not (
+                0 <= v < 2**64):
+            raise ValueError(f"{where}: {f.name} must be an integer in [0, 2^64), got {v!r}")
+        out[f.name] = (float(v) if kind == "float" else tuple(float(x) for x in v) if kind == "tuple[float, float]"
+                       else tuple(v) if kind == "tuple[str, ...]" else v)
+    return out
+
+
 def trajectories_from(data: Any, prefix: str = "") -> Trajectories:
     """The inverse of `trajectory_arrays`, reading an opened .npz."""
     n = sum(1 for k in data.files if k.startswith(prefix + "trajectory_t_"))
@@ -428,14 +497,9 @@ def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.nd
 
 
 def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> SimulationResult | SummaryResult:
-    common = dict(
-        trajectories=trajectories_from(data, prefix),
-        params=header["params"],
-        seed=int(header["seed"]),
-        version=header["version"],
-        elapsed=float(header["elapsed"]),
-        total_steps=int(header["total_steps"]),
-    )
+    fields = _typed(RunRecord, {key: header[key] for key in ("params", "seed", "version", "elapsed", "total_steps")},
+                    f"the header{' of ' + prefix.rstrip('/') if prefix else ''}")
+    common = dict(trajectories=trajectories_from(data, prefix), **fields)
     if header["kind"] == "summary":
         return SummaryResult(exit_stats=ExitStats.from_dict(header["exit_stats"]), **common)
     if header["kind"] != "paths":
@@ -451,20 +515,37 @@ def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> Simulation
         **{name: data[prefix + name] for name in ("score_sum", "score_time", "fd_status", "fd_exit_time")
            if prefix + name in data.files},
     )
-    _check_path_arrays(arrays)
-    return SimulationResult(**arrays, exit_face=data[prefix + "exit_face"] if prefix + "exit_face" in data.files else None,
-                            **common)
+    if prefix + "exit_face" in data.files:
+        arrays["exit_face"] = data[prefix + "exit_face"]
+    check_path_arrays(arrays)
+    faces = common["params"].get("faces")
+    n_faces = len(faces.get("faces", ())) if isinstance(faces, dict) else 0
+    if "exit_face" in arrays and not ((arrays["exit_face"] >= -1) & (arrays["exit_face"] < n_faces)).all():
+        raise ValueError(f"exit_face must hold -1 or codes of the run's {n_faces} faces")
+    return SimulationResult(**arrays, **common)
 
 
-def _check_path_arrays(arrays: dict[str, np.ndarray]) -> None:
-    """The per-path arrays of a result file: numbers, one row per path, positions of one dimension, valid statuses."""
+# The per-path arrays of a result as simulate makes them: dtype and number of dimensions.
+_PATH_ARRAY_TYPES = {"status": ("int8", 1), "exit_time": ("float64", 1), "exit_step": ("int64", 1),
+                     "exit_position": ("float64", 2), "final_position": ("float64", 2), "score_sum": ("float64", 2),
+                     "score_time": ("float64", 2), "fd_status": ("int8", 3), "fd_exit_time": ("float64", 3),
+                     "exit_face": ("int32", 1)}
+
+
+def check_path_arrays(arrays: dict[str, np.ndarray]) -> None:
+    """The per-path arrays of a result file or stored chunk: the dtypes and dimensions simulate makes, one row per
+    path, positions of one dimension, valid statuses."""
     n = arrays["status"].shape[0] if arrays["status"].ndim == 1 else -1
     for name, a in arrays.items():
+        dtype, ndim = _PATH_ARRAY_TYPES[name]
         # the finite-difference runs' arrays are (parameters, 4 runs, paths): one column per path
         per_path = a.shape[-1] if name.startswith("fd_") and a.ndim == 3 else (a.shape[0] if a.ndim >= 1 else -1)
-        if a.dtype.kind not in "iuf" or per_path != n:
-            raise ValueError(f"{name} must be a numeric array with one entry per path ({n}), got {a.dtype} of shape "
-                             f"{a.shape}")
+        if a.dtype != dtype or a.ndim != ndim or per_path != n or (name.startswith("fd_") and a.shape[1] != 4):
+            raise ValueError(f"{name} must be a {ndim}-D {dtype} array with one entry per path ({n}), got {a.dtype} "
+                             f"of shape {a.shape}")
+    for name, pair in (("score_time", "score_sum"), ("fd_exit_time", "fd_status")):
+        if (name in arrays) != (pair in arrays) or (name in arrays and arrays[name].shape != arrays[pair].shape):
+            raise ValueError(f"{pair} and {name} must come together, of one shape")
     position = arrays["exit_position"]
     if position.ndim != 2 or arrays["final_position"].shape != position.shape:
         raise ValueError(f"exit_position and final_position must be (paths, dim) arrays of one shape, got "
@@ -542,8 +623,19 @@ class SweepResult:
 
     @classmethod
     def _from_npz(cls, data: Any, header: dict[str, Any]) -> SweepResult:
-        results = [_from_npz(data, h, prefix=f"p{i}/") for i, h in enumerate(header["results"])]
-        return cls(grid=header["grid"], points=header["points"], results=results)
+        grid, points, headers = header["grid"], header["points"], header["results"]
+        if not (type(grid) is dict and all(type(v) is list and v for v in grid.values()) and type(points) is list
+                and type(headers) is list):
+            raise ValueError("a sweep's grid must map names to non-empty lists, and its points and results be lists")
+        size = math.prod(len(v) for v in grid.values())
+        if not len(points) == len(headers) == size or any(type(p) is not dict or set(p) != set(grid) for p in points):
+            raise ValueError(f"a sweep over a grid of {size} points must hold {size} points and results, each point "
+                             f"with the grid's keys; got {len(points)} points and {len(headers)} results")
+        arrays = {name.split("/")[0] for name in data.files if "/" in name}
+        if not arrays <= {f"p{i}" for i in range(size)}:
+            raise ValueError(f"the file holds arrays of points beyond the sweep's {size}: {sorted(arrays)[:4]}")
+        results = [_from_npz(data, h, prefix=f"p{i}/") for i, h in enumerate(headers)]
+        return cls(grid=grid, points=points, results=results)
 
     def __repr__(self) -> str:
         return f"<SweepResult over {list(self.grid)}: {len(self)} points>"
@@ -649,12 +741,8 @@ class Estimate:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Estimate:
-        """The inverse of `to_dict`."""
-        d = dict(d)
-        d["interval"] = tuple(d["interval"])
-        d["notes"] = tuple(d["notes"])
-        d["levels"] = tuple(EstimateLevel(**level) for level in d["levels"])
-        return cls(**d)
+        """The inverse of `to_dict`; ValueError if a field is not of its type."""
+        return cls(**_estimate_fields(d))
 
     def save(self, path: str | Path) -> None:
         """Write the estimate (an .npz with a JSON header, like every result); `escapade.load` reads it back."""
@@ -689,12 +777,15 @@ class SplittingStatus(enum.IntEnum):
     INTERRUPTED = 3    # stopped (Ctrl-C) before it finished
 
 
-def _estimate_fields(d: dict[str, Any]) -> dict[str, Any]:
-    """The `Estimate` part of a dict written by `to_dict`, as constructor arguments."""
-    d = dict(d)
-    d["interval"] = tuple(d["interval"])
-    d["notes"] = tuple(d["notes"])
-    d["levels"] = tuple(EstimateLevel(**level) for level in d["levels"])
+def _estimate_fields(d: dict[str, Any], cls: Any = None) -> dict[str, Any]:
+    """The fields of a dict written by an estimate's `to_dict` (an `Estimate`'s, or `cls`'s simple-typed ones too),
+    checked and as constructor arguments."""
+    d = _typed(Estimate, d, "the estimate")
+    if cls is not None:
+        d = _typed(cls, d, "the estimate")
+    if type(d.get("levels")) is not list:
+        raise ValueError(f"the estimate: levels must be a list, got {d.get('levels')!r:.80}")
+    d["levels"] = tuple(EstimateLevel(**_typed(EstimateLevel, level, "a level")) for level in d["levels"])
     return d
 
 
@@ -755,10 +846,17 @@ class SplittingResult(Estimate):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], trajectories: Any = ()) -> SplittingResult:
-        d = _estimate_fields(d)
+        d = _estimate_fields(d, cls)
         for key in cls._RUN_FIELDS:
-            kind = float if key in ("run_probability", "run_log_weight", "run_reactive_time") else np.int64
-            d[key] = np.array([math.nan if v is None else v for v in d[key]], dtype=kind)
+            real = key in ("run_probability", "run_log_weight", "run_reactive_time")
+            v = d.get(key)
+            if not (type(v) is list and len(v) == d.get("n_runs") and all(
+                    (x is None or type(x) in (int, float)) if real else type(x) is int for x in v)):
+                raise ValueError(f"the estimate: {key} must be a list of {d.get('n_runs')!r} "
+                                 f"{'numbers' if real else 'integers'}, got {v!r:.80}")
+            d[key] = np.array([math.nan if x is None else x for x in v], dtype=float if real else np.int64)
+        if not np.isin(d["run_status"], [s.value for s in SplittingStatus]).all():
+            raise ValueError(f"the estimate: run_status must hold SplittingStatus codes, got {d['run_status'][:8]}")
         d["run_status"] = d["run_status"].astype(np.int8)
         return cls(**d, reactive_trajectories=list(trajectories))
 
@@ -839,11 +937,13 @@ class RareExitTime(Estimate):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RareExitTime:
-        d = _estimate_fields(d)
+        d = _estimate_fields(d, cls)
         for key in ("first_time", "loop_time", "reactive_time", "probability_term"):
-            d[key] = Term(**{**d[key], "interval": tuple(d[key]["interval"])})
+            d[key] = Term(**_typed(Term, d[key], f"the term {key}"))
         d["splitting"] = SplittingResult.from_dict(d["splitting"])
-        d["start_terms"] = tuple(Term(**{**t, "interval": tuple(t["interval"])}) for t in d.get("start_terms", ()))
+        if type(d.get("start_terms", [])) is not list:
+            raise ValueError(f"the estimate: start_terms must be a list, got {d['start_terms']!r:.80}")
+        d["start_terms"] = tuple(Term(**_typed(Term, t, "a start term")) for t in d.get("start_terms", ()))
         if d.get("start_splitting") is not None:
             d["start_splitting"] = SplittingResult.from_dict(d["start_splitting"])
         return cls(**d)
@@ -870,8 +970,22 @@ class _NotAResultFile(ValueError):
     """A readable file of another format: load() passes its message on as it is."""
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        raise ValueError(f"a JSON object repeats a key: {sorted(k for k in d if [p[0] for p in pairs].count(k) > 1)}")
+    return d
+
+
+def read_json(text: str) -> Any:
+    """JSON text read from a file: an object that repeats a key is refused (the last would silently win)."""
+    return json.loads(text, object_pairs_hook=_unique_keys)
+
+
 def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
-    header = json.loads(str(data["header"]))
+    header = read_json(str(data["header"]))
+    if not isinstance(header, dict):
+        raise ValueError(f"its header must be a JSON object, got {type(header).__name__}")
     if header.get("format") != _FORMAT:
         raise _NotAResultFile(f"{path} is not an escapade result file (format {header.get('format')!r})")
     return header
@@ -881,10 +995,10 @@ def load(path: str | Path) -> Any:
     """Load a result saved with `.save()`: a SimulationResult, SummaryResult, SweepResult, Estimate, SplittingResult
     or RareExitTime. A file that is not one, or is damaged, raises ValueError naming it (a missing or unreadable
     file raises the OSError of opening it)."""
-    file = _as_path(path)
+    file = regular_file(_as_path(path))
     with open(file, "rb") as fh:
         try:
-            with np.load(fh, allow_pickle=False) as data:
+            with open_npz(fh) as data:
                 header = _read_header(data, path)
                 if header["kind"] == "sweep":
                     return SweepResult._from_npz(data, header)
@@ -896,7 +1010,7 @@ def load(path: str | Path) -> Any:
                     return RareExitTime.from_dict(header["estimate"])
                 return _from_npz(data, header)
         except Exception as exc:  # a damaged file fails in many ways: BadZipFile, EOFError, KeyError, TypeError
-            if isinstance(exc, (MemoryError, RecursionError, OSError, _NotAResultFile)):
+            if isinstance(exc, (MemoryError, OSError, _NotAResultFile)):
                 raise
             raise ValueError(f"{path} is not a readable escapade result file ({type(exc).__name__}: {exc})") from None
 

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._execute import Store, execute, read_store_json
+from ._execute import Store, atomic_write, execute, read_store_json
 from ._settings import RunSettings, pop_settings
 from ._spec import Spec, check_alternatives, replace_parameter
 from .results import SweepResult
@@ -98,13 +98,13 @@ def sweep(
     # What the result records of each value: JSON-compatible, so that a sweep saves; checked before running.
     grid_record = {k: [_record(k, v) for v in values] for k, values in grid_lists.items()}
     base = {"landscape": landscape, "dynamics": dynamics, **simulate_kwargs}
+    meta = None if store is None else Path(store) / "sweep.json"
     seed = settings.seed
     if seed is None and store is not None:  # resuming: the base seed the stored sweep started with
         seed = Store.stored_seed(store, "sweep.json")
     base_seed = secrets.randbits(63) if seed is None else seed
-    if store is not None:
-        Path(store).mkdir(parents=True, exist_ok=True)
-        meta = Path(store) / "sweep.json"
+    if meta is not None:
+        meta.parent.mkdir(parents=True, exist_ok=True)
         if meta.exists():  # a resumed sweep: the same seed and seeds, or refused before anything is written
             stored = read_store_json(meta, with_seed=True)
             stored_seed, stored_seeds = stored["seed"], stored.get("seeds")
@@ -147,7 +147,7 @@ def sweep(
     stores: list[str | os.PathLike | None] = [
         None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))
     ]
-    if store is not None and not (Path(store) / "sweep.json").exists():  # once every point is a valid run
-        (Path(store) / "sweep.json").write_text(json.dumps({"seed": base_seed, "seeds": seeds}))
+    if meta is not None and not meta.exists():  # once every point is a valid run
+        atomic_write(meta, lambda fh: fh.write(json.dumps({"seed": base_seed, "seeds": seeds}).encode()))
     results = execute(jobs, settings, stores)
     return SweepResult(grid=grid_record, points=recorded, results=results)
