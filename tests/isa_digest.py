@@ -161,6 +161,12 @@ def cases() -> dict[str, str]:
                                  stop=half, t_max=50.0, noise_refinement=3)
     out["stable_small_alpha"] = run(well, esc.StableSGD(0.05, 0.02, 1e-3), x0=[-1.0], stop=half, t_max=50.0,
                                     divergence_bound=1e300)
+    # Semantics 8's: sets entered through a chord between members (a slab of two half-spaces, an ellipse and a
+    # ball's complement), their sure crossings placed where the chord enters.
+    out["chord_between_members"] = run(flat2, esc.Langevin(temperature=0.5, dt=0.04), x0=[0.6, 0.1],
+                                       stop=esc.Ball([0.5, 0.0], 1.0) | esc.Ellipsoid([-0.6, 0.0], np.diag([4.0, 1.0])),
+                                       target=esc.HalfSpace([1.0, 0.0], 0.32) & esc.HalfSpace([-1.0, 0.0], -0.3),
+                                       t_max=20.0, n_paths=500)
     return out
 
 

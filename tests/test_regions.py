@@ -523,6 +523,29 @@ def test_nested_members_of_one_set_of_regions_are_crossed_once():
     assert union.exit_fractions("region")["far"] == 0.0
 
 
+def test_a_set_entered_through_a_chord_between_members_is_crossed():
+    """An Intersection target (or a Union stop) whose members exclude the two ends of a step is crossed when the
+    step's chord passes through it: a slab given as two half-spaces is entered as the Box is, bit for bit, and a
+    union of disjoint disks is left as the disk the path is in (semantics 7 took such steps as no crossing: the slab
+    was hit with probability 0.474 for the exact 0.510 at dt = 0.05, and 2.6% of paths went through it to -1)."""
+    g = 0.02
+    box = flat_run(stop=esc.Box([-1.0], [1.0]), target=esc.Box([-g], [g]))
+    slab = flat_run(stop=esc.Box([-1.0], [1.0]), target=esc.HalfSpace([1.0], g) & esc.HalfSpace([-1.0], g))
+    np.testing.assert_array_equal(slab.exit_time, box.exit_time)
+    np.testing.assert_array_equal(slab.status, box.status)
+    p_hit = (1 - FLAT_X0) / (1 - g)  # from 0.3, the slab's edge g before the wall at 1 (gambler's ruin)
+    hits = np.mean(slab.status == esc.Status.HIT)
+    assert abs(hits - p_hit) < 4 * np.sqrt(p_hit * (1 - p_hit) / FLAT_PATHS)
+    # Two disjoint disks as one stop: leaving one means leaving the union (the other cannot be reached first).
+    kw = dict(x0=[0.5, 0.0], n_paths=20_000, t_max=50, seed=3, threads=1, progress=False)
+    dyn = esc.Langevin(0.5, dt=0.05)
+    one = esc.simulate(esc.Linear([0.0, 0.0]), dyn, stop=esc.Ball([1.05, 0.0], 1.0), **kw)
+    two = esc.simulate(esc.Linear([0.0, 0.0]), dyn, stop=esc.Ball([1.05, 0.0], 1.0) | esc.Ball([-1.05, 0.0], 1.0), **kw)
+    np.testing.assert_array_equal(two.exit_time, one.exit_time)
+    s = two.summary()
+    assert abs(s.mean - (1 - 0.55**2) / 2) < 4 * s.stderr  # E[tau] = (r^2 - |x0 - c|^2) / (2 d T)
+
+
 def test_a_boundary_shared_by_stop_and_target_is_crossed_once():
     """The bridge tests stop and target as independent crossings; one boundary given twice (a box's face and a
     ball's complement) is one crossing, and planes parallel to it (nested) are crossed nearest first. Counting

@@ -47,8 +47,10 @@ __all__ = ["simulate"]
 # factor (alpha below about 0.05) is formed in logarithms; and with noise_refinement r > 1, Poisson restarts follow
 # the fine run's (a coarse step restarts when one of its r fine steps does); and a Box's exit face near a corner
 # is the first face crossed, not one chosen in proportion to the crossing probabilities; every other result keeps
-# its bits.
-SEMANTICS = 7
+# its bits. 8: a set of regions entered (an Intersection target, a Union stop left) whose members exclude the two
+# ends of a step is crossed surely when the step's chord passes through it (7 took it as not crossed: a slab of two
+# half-spaces, or the gap between two disjoint balls, was jumped over); every other result keeps its bits.
+SEMANTICS = 8
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "escapade/jacobi.hpp"
@@ -80,6 +81,22 @@ inline void exponents_to_probabilities(double* p, int width) {
 // the plane), the noise variance across the plane over the step (sigma_n^2 dt), and which face it is (0 for
 // regions with one boundary; for a Box 2*i for the face low[i], 2*i+1 for high[i]). Distances and variance may be
 // in any common unit (only a0 / a1 and a0^2 / var matter).
+// An interval [lo, hi] of the parameter s of a chord x0 + s (x1 - x0) (Region::chord_inside).
+using Interval = std::pair<double, double>;
+
+// The interval of s in [0, 1] where a s^2 + 2 b s + c < 0 (a >= 0: a ball's or an ellipsoid's chord), appended
+// to out if not empty.
+inline void quadratic_chord(double a, double b, double c, std::vector<Interval>& out) {
+  if (!(a > 0)) {  // a point: inside or not
+    if (c < 0) out.emplace_back(0.0, 1.0);
+    return;
+  }
+  const double disc = b * b - a * c;
+  if (!(disc > 0)) return;
+  const double root = std::sqrt(disc), lo = std::max(0.0, (-b - root) / a), hi = std::min(1.0, (-b + root) / a);
+  if (lo < hi) out.emplace_back(lo, hi);
+}
+
 struct CrossingPlane {
   double a0, a1, var;
   int face;
@@ -354,6 +371,13 @@ class Region {
   // the region, else it entered; the face whose plane the chord crosses first (when leaving) or last (when
   // entering). x0 == x1 (a start outside the region) gives the face the point lies beyond.
   virtual int exit_face(const double* /*x0*/, const double* /*x1*/, bool /*from_inside*/) const { return 0; }
+  // The parts of the chord x0 + s (x1 - x0), s in [0, 1], that lie inside the region, as intervals of s in
+  // increasing order, appended to out; false when the region cannot say (a set of regions then decides by the end
+  // points alone). What a set of regions entered from outside needs when its members exclude the two end points
+  // (a thin slab of two half-spaces, a union of two disjoint balls): a chord through it is a sure crossing.
+  virtual bool chord_inside(const double* /*x0*/, const double* /*x1*/, std::vector<Interval>& /*out*/) const {
+    return false;
+  }
   // Reflecting faces: the region cannot be left through them. reflect() mirrors every point (d x width) that a
   // step took beyond a reflecting face back inside, in place (the symmetrized Euler scheme: weak order 1 at a
   // flat wall, exact in law for Brownian motion at a plane); such faces are never crossed in contains or the
@@ -488,6 +512,20 @@ class HalfSpace final : public Region {
     for (int i = 0; i < dim(); ++i) s += n_[i] * x[i];
     return s;
   }
+
+ public:
+  bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
+    const double f0 = dot(x0) - b_, f1 = dot(x1) - b_;  // inside where f0 + s (f1 - f0) < 0
+    if (reflecting_ || (f0 < 0 && f1 < 0)) {
+      out.emplace_back(0.0, 1.0);
+    } else if (f0 < 0 || f1 < 0) {
+      const double cut = f0 / (f0 - f1);
+      out.emplace_back(f0 < 0 ? 0.0 : cut, f0 < 0 ? cut : 1.0);
+    }
+    return true;
+  }
+
+ private:
   Vector n_, unit_;
   double b_, norm_;
   bool reflecting_ = false;
@@ -631,6 +669,20 @@ class Ball final : public Region {
     }
     return q2 < r_ * r_;
   }
+
+ public:
+  bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
+    double ee = 0, eq = 0;
+    for (int i = 0; i < dim(); ++i) {
+      const double e = (x1[i] - x0[i]) * s_;
+      ee += e * e;
+      eq += e * ((x0[i] - c_[i]) * s_);
+    }
+    quadratic_chord(ee, eq, dist2(x0) - r_ * r_, out);
+    return true;
+  }
+
+ private:
   // The squared distance to the center, in units of 1/s_.
   double dist2(const double* x) const {
     double s = 0;
@@ -876,6 +928,24 @@ class Ellipsoid final : public Region {
     }
     return q2 < 1.0;
   }
+
+ public:
+  bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
+    const int d = dim();
+    Vector z0(d), z1(d);
+    const double q0 = to_units(x0, z0.data());
+    to_units(x1, z1.data());
+    double ee = 0, ez = 0;
+    for (int i = 0; i < d; ++i) {
+      const double e = z1[i] - z0[i];
+      ee += e * e;
+      ez += e * z0[i];
+    }
+    quadratic_chord(ee, ez, q0 - 1.0, out);
+    return true;
+  }
+
+ private:
   // The Euclidean distance (units of 1/s_) from the point z (units of the semi-axes, q = |z|^2) to the boundary;
   // optionally the nearest boundary point y (principal frame, units of 1/s_) and the unit outward normal there
   // (principal frame). In the principal frame, with y_i = e_i z_i, the nearest point is x_i = b_i y_i / (t + b_i)
@@ -1221,6 +1291,11 @@ class Box final : public Region {
   // Whether the segment x0 -> x1 passes through the open box (Liang-Barsky clipping against each slab).
   bool segment_meets(const double* x0, const double* x1) const {
     double t0 = 0.0, t1 = 1.0;
+    return chord_slabs(x0, x1, t0, t1);
+  }
+  // Whether the chord x0 -> x1 passes through the box, and the part [t0, t1] of it that does (t0 = 0, t1 = 1 on
+  // entry).
+  bool chord_slabs(const double* x0, const double* x1, double& t0, double& t1) const {
     for (int i = 0; i < dim(); ++i) {
       const double e = x1[i] - x0[i];
       if (e == 0.0) {
@@ -1235,6 +1310,16 @@ class Box final : public Region {
     }
     return true;
   }
+
+ public:
+  bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
+    double t0 = 0.0, t1 = 1.0;
+    if (any_refl_) return false;  // reflecting faces are not part of the box's boundary
+    if (chord_slabs(x0, x1, t0, t1)) out.emplace_back(t0, t1);
+    return true;
+  }
+
+ private:
   // Distance from an outside point to the box, and the unit outward normal there when `normal` is given.
   double outside_distance(const double* x, double* normal) const {
     double s = 0;
@@ -1288,6 +1373,17 @@ class Outside final : public Region {
   int exit_face(const double* x0, const double* x1, bool from_inside) const override {
     return inner_->exit_face(x0, x1, !from_inside);
   }
+  bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
+    std::vector<Interval> in;
+    if (!inner_->chord_inside(x0, x1, in)) return false;
+    double from = 0.0;  // the gaps between the inner region's intervals
+    for (const Interval& v : in) {
+      if (v.first > from) out.emplace_back(from, v.first);
+      from = std::max(from, v.second);
+    }
+    if (from < 1.0) out.emplace_back(from, 1.0);
+    return true;
+  }
   double signed_distance(const double* x) const override { return -inner_->signed_distance(x); }
   void signed_distance(const double* x, int width, double* out) const override {
     inner_->signed_distance(x, width, out);
@@ -1303,9 +1399,10 @@ class Outside final : public Region {
 // offset(j) + f. Leaving the intersection is leaving one member: the bridge's probability of leaving multiplies
 // the members' survival probabilities (as a box's faces), and the crossing plane is a member's, drawn with
 // probability proportional to its crossing probability. Entering it from outside is taken, near a single member's
-// boundary, as entering that member (both end points outside it and inside all the others), and as impossible
-// between steps otherwise (a corner of several members: the end points decide). Reflecting members reflect in
-// turn.
+// boundary, as entering that member (both end points outside it and inside all the others); when different
+// members exclude the two end points, as certain if the step's chord passes through the intersection (a thin slab
+// of two half-spaces; a union of disjoint balls, left between them) and impossible otherwise (a corner of several
+// members: the end points decide). Reflecting members reflect in turn.
 class Intersection final : public Region {
  public:
   explicit Intersection(std::vector<std::shared_ptr<const Region>> members) : members_(std::move(members)) {
@@ -1361,11 +1458,13 @@ class Intersection final : public Region {
       }
       return;
     }
+    std::vector<Interval> chord;
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
       const int j = sole_excluder(x0 + o, x1 + o);
-      if (j < 0) {
-        p[l] = 0.0;
+      if (j < 0) {  // the ends excluded by different members: a chord through the set is a sure crossing
+        chord.clear();
+        p[l] = chord_inside(x0 + o, x1 + o, chord) && !chord.empty() ? 1.0 : 0.0;
         continue;
       }
       members_[static_cast<std::size_t>(j)]->crossing_probability(x0 + o, x1 + o, 1, D, dt, false, p + l);
@@ -1375,6 +1474,7 @@ class Intersection final : public Region {
                                double u) const override {
     if (!from_inside) {
       int j = sole_excluder(x0, x1);
+      if (j < 0 && !contains(x1)) j = chord_entry_member(x0, x1);  // a chord through the set: where it enters
       if (j < 0) j = member_of_face(exit_face(x0, x1, false));
       CrossingPlane c = members_[static_cast<std::size_t>(j)]->crossing_plane(x0, x1, D, dt, false, u);
       c.face += offsets_[static_cast<std::size_t>(j)];
@@ -1468,6 +1568,22 @@ class Intersection final : public Region {
     for (const auto& r : members_) s = std::min(s, r->signed_distance(x));
     return s;
   }
+  bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
+    std::vector<Interval> all{{0.0, 1.0}}, member, both;
+    for (const auto& r : members_) {  // intersect the members' intervals, each list in increasing order
+      member.clear();
+      if (!r->chord_inside(x0, x1, member)) return false;
+      both.clear();
+      for (std::size_t a = 0, b = 0; a < all.size() && b < member.size();) {
+        const double lo = std::max(all[a].first, member[b].first), hi = std::min(all[a].second, member[b].second);
+        if (lo < hi) both.emplace_back(lo, hi);
+        (all[a].second < member[b].second ? a : b) += 1;
+      }
+      all.swap(both);
+    }
+    out.insert(out.end(), all.begin(), all.end());
+    return true;
+  }
   bool reflects() const override { return reflects_; }
   void reflect(double* x, int width) const override {
     for (const auto& r : members_)
@@ -1489,6 +1605,20 @@ class Intersection final : public Region {
     for (std::size_t j = 0; j < members_.size(); ++j)
       if (q[j] > 0) members_[j]->inside_planes(x0, x1, D, dt, planes[j]);
     merge_nested_members(planes, q);
+  }
+  // The member through whose boundary the chord x0 -> x1 first enters the intersection (the one whose part of the
+  // chord starts where the intersection's does), or -1 when the chord misses it.
+  int chord_entry_member(const double* x0, const double* x1) const {
+    std::vector<Interval> all, part;
+    if (!chord_inside(x0, x1, all) || all.empty()) return -1;
+    const double entry = all.front().first;
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      part.clear();
+      members_[j]->chord_inside(x0, x1, part);
+      for (const Interval& v : part)
+        if (v.first == entry && entry > 0.0) return static_cast<int>(j);
+    }
+    return -1;
   }
   // The one member both end points lie outside of, when they lie inside all the others; else -1.
   int sole_excluder(const double* x0, const double* x1) const {
