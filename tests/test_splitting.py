@@ -637,6 +637,24 @@ def test_a_score_that_turns_nan_mid_run_is_a_value_error():
         split(1 / 16, score=Compiled(1, nan_past), n_replicas=20, n_runs=4, threads=2)
 
 
+def test_idle_lanes_are_held_where_a_fast_growing_noise_stays_finite():
+    """Lanes with no replica are stepped with the block; held at their last state, they no longer drift off to
+    where a growing S(x) overflows (lanes=8 stopped with "S returned a non-finite entry at x = [-2.1e+224]" while
+    every replica stops at -1 or 1.5)."""
+    numba = pytest.importorskip("numba")
+
+    @numba.njit
+    def s(x, out):
+        out[0, 0] = 0.5 + x[0] ** 2
+
+    kw = dict(x0=[0.2], reactant=esc.HalfSpace([1.0], -1.0), product=~esc.HalfSpace([1.0], 1.5), n_replicas=20,
+              n_runs=2, seed=77, threads=1, progress=False)
+    dyn = esc.Langevin(eps=0.45, S=s, dt=1e-3)
+    one, eight = (esc.splitting(esc.Linear([0.7]), dyn, lanes=lanes, **kw) for lanes in (1, 8))
+    assert eight.probability == one.probability > 0
+    np.testing.assert_array_equal(eight.run_log_weight, one.run_log_weight)
+
+
 def test_sampled_starts_inside_the_product_count_as_arrived():
     """A sampler's start inside B is a replica that reached B (its score +inf stands for that), not a bad score:
     against the exact committor averaged over the sampler's law."""

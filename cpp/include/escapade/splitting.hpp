@@ -409,10 +409,23 @@ class SplittingBlock {
     pb.score.evaluate(xn_.data(), w, sc_.data());
     x_.swap(xn_);
     s_.swap(sn_);
+    hold_idle(w);
     phase_ = (s + 1) % QuadDraws::kSteps;
     if (recording_) record_paths(w);
     lane_events(u_.data(), w);
     if (any_event_) settle(w);
+  }
+
+  // Idle lanes are stepped with the block but are no replica's: each is held at the state it had before the step,
+  // a point its callbacks already returned finite values at, so that it does not wander off to where a user's S or
+  // gradient overflows and stops the run (as the engine's hold_idle).
+  void hold_idle(int w) {
+    const long sd = s_.rows();
+    for (int l = 0; l < w; ++l) {
+      if (slot_[l] >= 0) continue;
+      std::copy(xn_.col(l).data(), xn_.col(l).data() + d_, x_.col(l).data());
+      if (sd > 0) std::copy(sn_.col(l).data(), sn_.col(l).data() + sd, s_.col(l).data());
+    }
   }
 
   static constexpr std::uint8_t kBad = 1, kReactant = 2, kProduct = 4, kRecord = 8, kCensor = 16;
