@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._validate import as_float, as_int
+from ._validate import as_float, as_int, as_progress
 
 KEEP = ("paths", "summary")
 MAX_STEPS = 2**48 - 2
@@ -82,14 +82,12 @@ class RunSettings:
         if self.store is not None:
             if not isinstance(self.store, (str, os.PathLike)):
                 raise TypeError(f"store must be a directory path (str or os.PathLike), got {self.store!r}")
+            if not os.fspath(self.store):  # "" would write the chunks into the current directory
+                raise ValueError(f"store must name a directory, got an empty path {self.store!r}")
             if os.path.exists(self.store) and not os.path.isdir(self.store):
                 raise ValueError(f"store must be a directory (it is created if missing), got the file "
                                  f"{os.fspath(self.store)!r}")
-        if self.progress is not None and not isinstance(self.progress, (bool, np.bool_)):
-            raise TypeError(f"progress must be True, False or None (None: a bar when stderr is a terminal), "
-                            f"got {self.progress!r}")
-        if self.progress is not None:
-            normalize("progress", bool(self.progress))
+        normalize("progress", as_progress(self.progress))
         if not isinstance(self.bridge, (bool, np.bool_)):
             raise TypeError(f"bridge must be True or False, got {self.bridge!r}")
         normalize("bridge", bool(self.bridge))
@@ -204,6 +202,15 @@ def _refuse_over_limit(parts: dict[str, int], describe: Callable[[str, str], str
     name = max(parts, key=lambda k: parts[k])
     raise ValueError(f"{name} needs more memory than the limit: {describe(name, _size(parts[name]))} (about "
                      f"{_size(total)} in all, limit {_size(limit)}: {source}); {_ADVICE[name]}")
+
+
+def check_allocation(name: str, value: Any, nbytes: float, what: str) -> None:
+    """ValueError naming `name` when an array it sizes (`nbytes`) exceeds `memory_limit()`: refused before numpy or
+    the core tries the allocation (a MemoryError, or an overflow in the size)."""
+    limit, source = memory_limit()
+    if limit is not None and nbytes > limit:
+        raise ValueError(f"{name} needs more memory than the limit: {name}={value} holds {_size(nbytes)} of {what} "
+                         f"(limit {_size(limit)}: {source})")
 
 
 def check_memory(settings: RunSettings, *, n_paths: int, dim: int, steps: int) -> dict[str, int]:

@@ -26,6 +26,13 @@ def as_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | 
     return value
 
 
+def as_progress(value: Any) -> bool | None:
+    """The `progress=` argument: True, False or None (None: a bar when stderr is a terminal)."""
+    if value is not None and not isinstance(value, (bool, np.bool_)):  # an array's truth value is ambiguous
+        raise TypeError(f"progress must be True, False or None (None: a bar when stderr is a terminal), got {value!r}")
+    return None if value is None else bool(value)
+
+
 def as_float(name: str, value: Any, *, positive: bool = False, nonnegative: bool = False, finite: bool = True) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")

@@ -44,7 +44,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import as_float, as_int
+from ._validate import as_float, as_int, as_progress
 from .analysis.estimates import (MEAN_QUANTITIES, QUANTITIES, LevelStatistic, dt_bias, normal_quantile, path_values,
                                  quantity_of)
 from .dynamics import ConstrainedFlow, DiscreteMap, Dynamics, Langevin, LevyLangevin
@@ -52,13 +52,14 @@ from .landscapes import Landscape
 from .regions import Region
 from .restart import Restart
 from .results import Estimate, EstimateLevel, SimulationResult
-from .simulate import _require, simulate
+from .simulate import _max_steps, _require, simulate
 from ._spec import replace_parameter
 from .starts import StartSampler
 
 __all__ = ["estimate"]
 
 METHODS = ("auto", "multilevel", "paired", "ladder")
+MIN_RTOL = 1e-12  # 1e24 paths for a relative standard deviation of 1: beyond any budget
 _TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
 _GROWTH = 4  # a round at most multiplies a level's paths by this
 _MIN_GROWTH = 8  # and adds at least 1/_MIN_GROWTH of them, where it adds any
@@ -648,7 +649,7 @@ def estimate(
         "exit_probability" (P(tau <= t_max)), "hit_probability" (P(entering `target` first; needs a target),
         "quantile" (the `q`-quantile of tau), or "exit_through" (P(leaving `stop` at a point of the region
         `through`)).
-    rtol : the target: the interval's half-width (statistical plus bias part) below rtol * |value|; in (0, 1).
+    rtol : the target: the interval's half-width (statistical plus bias part) below rtol * |value|; in [1e-12, 1).
     confidence : the interval's level, in (0, 1).
     budget : at most this many path-steps (a number), or this much wall time (a string: "30s", "2min", "1h"). When it
         runs out first, the result says so (``reached=False``, with its `message`) and gives what was reached.
@@ -675,8 +676,8 @@ def estimate(
     _require("target", target, Region, optional=True)
     qf = _check_quantity(quantity, stop, target, q, through, landscape.dim)
     rtol = as_float("rtol", rtol)
-    if not 0 < rtol < 1:
-        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    if not MIN_RTOL <= rtol < 1:  # below, no budget of paths reaches it (and the plan's path counts overflow)
+        raise ValueError(f"rtol must be in [{MIN_RTOL:g}, 1), got {rtol!r}")
     confidence = as_float("confidence", confidence)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
@@ -699,6 +700,7 @@ def estimate(
     n_first = 1 if order is None else min(3, max_levels)
     if order is not None:  # the levels' steps dt / 2^k: each rounds t_max up to its own whole steps unless dt divides it
         t_max = as_float("t_max", t_max, positive=True)
+        _max_steps(t_max, None, dynamics.dt)  # simulate's check: t_max / dt within the step cap (no overflow below)
         steps = t_max / dynamics.dt
         if not abs(steps - round(steps)) <= 1e-9 * max(1.0, steps):
             raise ValueError(f"t_max={t_max!r} must be a whole number of steps dt={dynamics.dt!r}: every level "
@@ -722,7 +724,7 @@ def estimate(
                    divergence_bound=divergence_bound, progress=False)
     est = _Estimator(problem, dynamics=dynamics, quantity=quantity, q=qf, through=through, order=order, rtol=rtol,
                      confidence=confidence, n_pilot=n_pilot, max_levels=max_levels, max_steps=max_steps,
-                     max_seconds=max_seconds, seed=seed, show=sys.stderr.isatty() if progress is None else bool(progress))
+                     max_seconds=max_seconds, seed=seed, show=sys.stderr.isatty() if progress is None else bool(as_progress(progress)))
     # The pilot round runs coupled pairs where multilevel may be chosen: their fine runs are independent across
     # levels, so the ladder can use them too.
     for k in range(n_first):

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_float, as_int, check_dim
+from ._validate import MAX_DIM, as_array, as_float, as_int, check_dim
 
 __all__ = ["Affine", "Constraint", "Parabola", "Sphere"]
 
@@ -50,7 +50,7 @@ class Parabola(Constraint):
     dim: int = 2
 
     def __init__(self, dim: int = 2) -> None:
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=2))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=2, maximum=MAX_DIM))
 
     def _to_core(self) -> Any:
         return _core.Parabola(dim=self.dim)

@@ -21,7 +21,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
-from ._validate import as_int
+from ._settings import check_allocation
+from ._validate import MAX_DIM, as_int
 from ._spec import Spec
 from .constraints import Constraint
 from .drifts import Drift
@@ -184,7 +185,9 @@ def _uniform_or(p: ArrayLike | None, n_terms: int | None) -> np.ndarray | None:
         if p is not None:
             raise ValueError("p needs n_terms (the number of terms of the finite sum)")
         return None
-    return _probabilities(p, as_int("n_terms", n_terms, minimum=1))
+    n = as_int("n_terms", n_terms, minimum=1, maximum=2**62)
+    check_allocation("n_terms", n, 8.0 * n, "term weights")  # p is held as an array of n_terms doubles
+    return _probabilities(p, n)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -201,7 +204,7 @@ class _Custom(Landscape):
     name: str = ""
 
     def _set(self, dim: int, name: str | None, p: np.ndarray | None, **fns: Any) -> None:
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
         object.__setattr__(self, "p", p)
         for key, fn in fns.items():
             object.__setattr__(self, key, fn)
@@ -589,7 +592,7 @@ class CompiledConstraint(Constraint):
     name: str = ""
 
     def __init__(self, dim: int, n_constraints: int, value: Any, jacobian: Any, *, name: str | None = None) -> None:
-        d = as_int("dim", dim, minimum=1)
+        d = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         object.__setattr__(self, "dim", d)
         object.__setattr__(self, "n_constraints", as_int("n_constraints", n_constraints, minimum=1, maximum=d))
         if value is None or jacobian is None:
@@ -636,7 +639,7 @@ class CompiledForcing(Forcing):
     name: str = ""
 
     def __init__(self, dim: int, forcing: Any, *, name: str | None = None) -> None:
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
         if forcing is None:
             raise ValueError("CompiledForcing needs forcing=")
         _refuse_addresses("CompiledForcing", forcing=forcing)
@@ -732,7 +735,7 @@ class CompiledDrift(Drift):
     name: str = ""
 
     def __init__(self, dim: int, drift: Any, *, time_dependent: bool = False, name: str | None = None) -> None:
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
         if drift is None:
             raise ValueError("CompiledDrift needs drift=")
         if not isinstance(time_dependent, (bool, np.bool_)):
@@ -777,7 +780,7 @@ class BatchedDrift(Drift):
 
     def __init__(self, dim: int, drift: Callable[..., Any], *, time_dependent: bool = False,
                  name: str | None = None) -> None:
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
         if not callable(drift):
             raise TypeError(f"drift must be callable, got {drift!r}")
         if not isinstance(time_dependent, (bool, np.bool_)):
@@ -809,8 +812,9 @@ class Diffusion(Spec):
 
     def _set(self, fn: Any, dim: int | None, noise_dim: int | None, name: str | None) -> None:
         object.__setattr__(self, "fn", fn)
-        object.__setattr__(self, "dim", None if dim is None else as_int("dim", dim, minimum=1))
-        object.__setattr__(self, "noise_dim", None if noise_dim is None else as_int("noise_dim", noise_dim, minimum=1))
+        object.__setattr__(self, "dim", None if dim is None else as_int("dim", dim, minimum=1, maximum=MAX_DIM))
+        object.__setattr__(self, "noise_dim",
+                           None if noise_dim is None else as_int("noise_dim", noise_dim, minimum=1, maximum=MAX_DIM))
         object.__setattr__(self, "name", name or f"{type(self).__name__}({_callback_name(fn)})")
 
     def k(self, d: int) -> int:

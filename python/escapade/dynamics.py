@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from . import _core, constraints as constraint_module, forcing as forcing_module
 from ._spec import Spec
-from ._validate import as_array, as_float, as_int, as_square_matrix
+from ._validate import MAX_DIM, as_array, as_float, as_int, as_square_matrix
 from .constraints import Constraint
 from .custom import Diffusion, as_diffusion
 from .forcing import Forcing
@@ -619,6 +619,8 @@ class PerturbedGD(DiscreteMap):
         if t_thres < 1 or t_thres != math.floor(t_thres):
             # the test "t_thres iterations after a jump" compares iteration counts: a fraction never matches
             raise ValueError(f"t_thres must be a whole number of iterations >= 1, got {t_thres}")
+        if t_thres > 2**48:  # the core counts t_thres + 1 in a double: exact only far below 2**53 (the step cap is 2**48)
+            raise ValueError(f"t_thres must be at most 2**48 iterations (the step cap), got {t_thres}")
         object.__setattr__(self, "t_thres", t_thres)
 
     @classmethod
@@ -634,7 +636,7 @@ class PerturbedGD(DiscreteMap):
         delta_f, c, delta = (as_float(n, v, positive=True) for n, v in (("delta_f", delta_f), ("c", c), ("delta", delta)))
         if delta >= 1:
             raise ValueError(f"delta must be a failure probability in (0, 1), got {delta}")
-        d = as_int("dim", dim, minimum=1)
+        d = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         chi = 3 * max(math.log(d * L * delta_f / (c * epsilon**2 * delta)), 4.0)
         return cls(lr=c / L, radius=math.sqrt(c) * epsilon / (chi**2 * L), g_thres=math.sqrt(c) * epsilon / chi**2,
                    f_thres=c / chi**3 * math.sqrt(epsilon**3 / rho),
@@ -722,7 +724,11 @@ class ConstrainedFlow(Dynamics):
         if noise > 0 and method != "euler":
             raise ValueError(f"noise must be 0 unless method='euler' (Euler-Maruyama), got noise={noise}")
         object.__setattr__(self, "noise", noise)
-        object.__setattr__(self, "rtol", as_float("rtol", rtol, positive=True))
+        rtol = as_float("rtol", rtol, positive=True)
+        if rtol < 100 * np.finfo(float).eps:  # as scipy's solve_ivp: a tolerance below rounding is never met
+            raise ValueError(f"rtol must be at least 100 * machine epsilon ({100 * np.finfo(float).eps:.3g}), "
+                             f"got {rtol}")
+        object.__setattr__(self, "rtol", rtol)
         object.__setattr__(self, "atol", as_float("atol", atol, nonnegative=True))
         singular_tol = as_float("singular_tol", singular_tol, positive=True)
         if not singular_tol < 1:

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_float, as_int
+from ._validate import MAX_DIM, as_array, as_float, as_int
 
 __all__ = ["BrownianForcing", "Forcing", "Periodic", "RandomDirections", "Ramp", "TableForcing"]
 
@@ -65,7 +65,7 @@ class Periodic(Forcing):
             object.__setattr__(self, "dim", M.shape[0])
             object.__setattr__(self, "plane", tuple(plane))
             return
-        dim = as_int("dim", dim, minimum=1)
+        dim = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         p = tuple(plane)
         if len(p) != 2 or not all(isinstance(k, (int, np.integer)) and 0 <= k < dim for k in p) or p[0] == p[1]:
             raise ValueError(f"plane must be two different coordinates in 0..{dim - 1}, got {plane!r}")
@@ -105,10 +105,10 @@ class BrownianForcing(Forcing):
     def __init__(self, scale: float, *, horizon: float, dim: int = 2, resolution: float = 1e-3) -> None:
         object.__setattr__(self, "scale", as_float("scale", scale))
         object.__setattr__(self, "horizon", as_float("horizon", horizon, positive=True))
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
         resolution = as_float("resolution", resolution, positive=True)
-        if self.levels_for(self.horizon, resolution) > 40:
-            raise ValueError(f"resolution must be at least horizon / 2**40, got {resolution}")
+        if not self.horizon / resolution <= 2**40:  # also when the ratio overflows to inf (log2 would then fail)
+            raise ValueError(f"resolution must be at least horizon / 2**40 (horizon={self.horizon}), got {resolution}")
         object.__setattr__(self, "resolution", resolution)
 
     @staticmethod
@@ -139,7 +139,7 @@ class RandomDirections(Forcing):
     def __init__(self, amplitude: float, tau: float, *, dim: int = 2) -> None:
         object.__setattr__(self, "amplitude", as_float("amplitude", amplitude))
         object.__setattr__(self, "tau", as_float("tau", tau, positive=True))
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
 
     def _to_core(self) -> Any:
         return _core.RandomDirectionForcing(dim=self.dim, amplitude=self.amplitude, tau=self.tau)

@@ -18,7 +18,8 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._execute import Progress
-from ._validate import as_float, as_int
+from ._settings import MAX_INDEX, RunSettings, check_allocation, memory_estimate
+from ._validate import as_float, as_int, as_progress
 from .dynamics import DiscreteMap, Dynamics
 from .forcing import BrownianForcing, RandomDirections
 from .landscapes import Landscape
@@ -27,7 +28,7 @@ from .restart import Restart
 from .analysis.estimates import normal_quantile
 from .results import RareExitTime, SimulationResult, SplittingResult, SplittingStatus, Term
 from .scores import Score, default_score
-from .simulate import SEMANTICS, _require, _start, simulate
+from .simulate import SEMANTICS, _max_steps, _require, _start, simulate
 from .starts import StartSampler
 
 __all__ = ["splitting", "rare_exit_time", "STREAM"]
@@ -109,9 +110,15 @@ def _check_time_homogeneous(landscape: Landscape, dynamics: Dynamics) -> None:
                          f"{dynamics!r}")
 
 
-def _check_points(points: np.ndarray, reactant: Region, product: Region, score: Score, *, allow_reactant: bool) -> None:
-    """Starting points must lie outside both sets (or in the reactant, for `rare_exit_time`) with a finite score."""
+def _check_points(points: np.ndarray, reactant: Region, product: Region, score: Score, *, allow_reactant: bool,
+                  bound: float) -> None:
+    """Starting points must lie outside both sets (or in the reactant, for `rare_exit_time`) with a finite score,
+    within the divergence bound."""
     rows = np.atleast_2d(points)
+    far = np.abs(rows).max(axis=1) > bound  # else every replica would stop at once as diverged
+    if far.any():
+        raise ValueError(f"divergence_bound={bound} must exceed every coordinate of x0 in absolute value (a path "
+                         f"beyond it counts as diverged), got x0 = {rows[np.argmax(far)].tolist()}")
     in_b = np.asarray(product.contains(rows))
     if in_b.any():
         raise ValueError(f"x0 must lie outside the product set, got x0 = {rows[np.argmax(in_b)].tolist()} inside "
@@ -129,9 +136,8 @@ def _check_points(points: np.ndarray, reactant: Region, product: Region, score: 
 
 def _steps_cap(dynamics: Dynamics, t_max: float | None, max_steps: int | None) -> int:
     cap = DEFAULT_MAX_STEPS if max_steps is None else as_int("max_steps", max_steps, minimum=1, maximum=2**48 - 2)
-    if t_max is not None:
-        t = as_float("t_max", t_max, positive=True)
-        cap = min(cap, max(1, math.ceil(t / dynamics.dt * (1 - 1e-12))))
+    if t_max is not None:  # simulate's check: t_max / dt beyond the step cap is refused, not overflowed
+        cap = min(cap, _max_steps(as_float("t_max", t_max, positive=True), None, dynamics.dt))
     return cap
 
 
@@ -204,7 +210,8 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
         "(for an SDE it carries the O(sqrt(dt)) bias of discrete monitoring)",
     ]
     if R < 2:
-        notes.append("one run: no interval (the interval comes from the spread of independent runs)")
+        notes.append("one run: no interval (the interval comes from the spread of independent runs): not reached; "
+                     "use n_runs >= 2")
     if counts[SplittingStatus.ITERATION_CAP]:
         notes.append(f"{counts[SplittingStatus.ITERATION_CAP]} runs stopped at max_iterations={s['max_iterations']}: "
                      "their estimates (included) are not unbiased")
@@ -227,7 +234,7 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
         bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
         half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan,
         reached=(counts[SplittingStatus.ITERATION_CAP] == 0 and counts[SplittingStatus.EXTINCT] < R and not censored
-                 and not diverged), message=message,
+                 and not diverged and R >= 2), message=message,
         notes=tuple(notes), levels=(), n_paths=N * R, path_steps=int(out["total_steps"]), elapsed=elapsed,
         params=params, seed=s["seed"], version=_core.__version__,
         log_probability=math.log(mean) if mean > 0 else -math.inf, n_replicas=N, n_runs=R, test=test,
@@ -285,7 +292,8 @@ def splitting(
         reused as `product=~stop`). They must be disjoint.
     score : the reaction coordinate (`escapade.scores`), increasing toward B. Default: `SignedDistance(product)`,
         minus the distance to B (0 on its boundary). A poor score gives a correct but noisier answer.
-    n_replicas : N >= 2 per run. n_runs : independent runs; the interval is a t interval over them (needs >= 2).
+    n_replicas : N >= 2 per run. n_runs : independent runs; the interval is a t interval over them (needs >= 2:
+        one run gives no interval and is not `reached`).
     k : the level of an iteration is the k-th lowest maximum (default 1), so at least k replicas die and continue
         together: still unbiased, a little more variance per replica (about (k - 1)/N more), and k continuations of a
         run share the lanes where few runs would leave them idle (n_runs small against `lanes` times `threads`).
@@ -307,10 +315,11 @@ def splitting(
     s = _settings(landscape.dim, n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence,
                   divergence_bound, k)
     cap = _steps_cap(dynamics, t_max, max_steps)
+    progress = as_progress(progress)
     record = as_int("record_reactive", record_reactive, minimum=0, maximum=s["n_replicas"])
     start, desc, _ = _start(x0, landscape.dim)
     if isinstance(start, np.ndarray):
-        _check_points(start, reactant, product, score, allow_reactant=False)
+        _check_points(start, reactant, product, score, allow_reactant=False, bound=s["divergence_bound"])
         core_start = _core.FixedStart(start) if start.ndim == 1 else _core.PointsStart(start)
     else:
         core_start = start._core
@@ -367,10 +376,13 @@ def _sigma_level(landscape: Landscape, dynamics: Dynamics, x0: np.ndarray, react
                      **run)
         inside = r.final_position[r.status == 1]
         if inside.shape[0] == 0:
-            raise ValueError(f"no path from x0 = {x0.tolist()} entered the reactant set: the exit is not rare "
-                             "(use simulate), or the sets are misplaced")
+            raise ValueError(f"no path from x0 = {x0.tolist()} entered the reactant set within {cap} steps: the exit "
+                             "is not rare (use simulate), the sets are misplaced, or max_steps (t_max) is too small")
     r = _paths(landscape, dynamics, x0=inside, stop=reactant, bridge=False, seed=seed + 1, **{**run, "n_paths": None})
     starts = r.final_position[r.status == 0]
+    if starts.shape[0] == 0:
+        raise ValueError(f"no pilot path left the reactant set within max_steps={cap} steps (or t_max): raise "
+                         "max_steps (t_max), or give sigma_level")
     # Excursions are short (they end in A): a tighter step cap keeps the recorded paths' memory bound small.
     r = _paths(landscape, dynamics, x0=starts, target=reactant, stop=Outside(product), seed=seed + 2,
                  record_paths=starts.shape[0], **{**run, "n_paths": None, "max_steps": min(cap, PILOT_STEPS)})
@@ -433,17 +445,26 @@ def rare_exit_time(
     cycle. The other arguments are those of `splitting`. Returns a `RareExitTime` (`.mean` = `.value`, `.interval`,
     and each term with its interval).
     """
+    by_default = score is None  # the default score is < 0 outside the product set
     score = _check_problem(landscape, dynamics, reactant, product, score)
     _check_time_homogeneous(landscape, dynamics)
     s = _settings(landscape.dim, n_replicas, n_runs, seed, threads, lanes, bridge, max_iterations, confidence,
                   divergence_bound, k)
     cap = _steps_cap(dynamics, t_max, max_steps)
-    n_loops = as_int("n_loops", n_loops, minimum=2)
-    n_pilot = as_int("n_pilot", n_pilot, minimum=10)
+    progress = as_progress(progress)
+    d = landscape.dim
+    n_loops = as_int("n_loops", n_loops, minimum=2, maximum=MAX_INDEX)
+    # each stage keeps n_loops paths' arrays, the pilot records its n_pilot excursions: refused by name up front
+    check_allocation("n_loops", n_loops, memory_estimate(RunSettings(), n_paths=n_loops, dim=d, steps=cap)["n_paths"],
+                     "per-path arrays in each stage")
+    n_pilot = as_int("n_pilot", n_pilot, minimum=10, maximum=MAX_INDEX)
+    if sigma_level is None:
+        pilot = memory_estimate(RunSettings(record_paths=n_pilot), n_paths=n_pilot, dim=d, steps=min(cap, PILOT_STEPS))
+        check_allocation("n_pilot", n_pilot, sum(pilot.values()), "recorded pilot excursions")
     start, desc, _ = _start(x0, landscape.dim)
     if not isinstance(start, np.ndarray) or start.ndim != 1:
         raise ValueError(f"x0 must be one point (d,) for rare_exit_time, got {desc}")
-    _check_points(start, reactant, product, score, allow_reactant=True)
+    _check_points(start, reactant, product, score, allow_reactant=True, bound=s["divergence_bound"])
     burn_in = as_int("burn_in", burn_in, minimum=0, maximum=100)
     seeds = _sub_seeds(s["seed"], 7 + 2 * burn_in)
     threads_arg = None if s["threads"] == 0 else s["threads"]
@@ -452,6 +473,9 @@ def rare_exit_time(
         level = _sigma_level(landscape, dynamics, start, reactant, product, score, n_pilot, seeds[0], cap, threads_arg)
     else:
         level = as_float("sigma_level", sigma_level)
+        if by_default and level >= 0:  # minus the distance to B is < 0 outside B: Sigma would never be reached
+            raise ValueError(f"sigma_level must be below 0 with the default score (minus the distance to the "
+                             f"product set, negative outside it), got {level}")
     sigma = _ScoreLevel(score, level)
     run = dict(max_steps=cap, threads=threads_arg, bridge=s["bridge"], divergence_bound=s["divergence_bound"],
                progress=progress)
@@ -551,8 +575,8 @@ def rare_exit_time(
         var = (1 - p0) ** 2 * (var + f0.stderr**2) + (p0 * r0.stderr) ** 2 + (tail * se_p0) ** 2
         hw2 = (1 - p0) ** 2 * (hw2 + (z * f0.stderr) ** 2) + (p0 * z * r0.stderr) ** 2 + (tail * hw_p0) ** 2
     se, hw = math.sqrt(var), math.sqrt(hw2)
-    if not math.isfinite(mean):
-        interval = (math.nan, math.inf)
+    if not math.isfinite(mean):  # not identified (p-hat = 0): no interval
+        interval = (math.nan, math.nan)
     else:  # a time is >= 0; no interval from one run
         interval = (max(0.0, mean - hw), mean + hw) if math.isfinite(hw) else (math.nan, math.nan)
     tested = ("with the Brownian bridge between steps (the terms converge to the SDE's as dt -> 0, with an O(dt) "
@@ -570,8 +594,12 @@ def rare_exit_time(
     if trial is not None:
         notes.extend(notes_start)
     if not p > 0:
-        notes.append("every splitting run went extinct (p-hat = 0): the mean exit time is not identified by these "
-                     "settings; use more replicas or a better score")
+        capped = ams.count("ITERATION_CAP")
+        why = (f"{capped} of {ams.n_runs} splitting runs stopped at max_iterations={s['max_iterations']} before any "
+               "replica reached the product set" if capped else "every splitting run went extinct")
+        notes.append(f"{why} (p-hat = 0): the mean exit time is not identified by these settings (mean inf, no "
+                     "interval, not reached); use more replicas, a better score" + (" or a larger max_iterations"
+                                                                                     if capped else ""))
     if math.isnan(v):
         notes.append("one splitting run: p-hat's relative variance, and so the 1/p estimate's bias, is unknown (not "
                      "corrected): not reached; use n_runs >= 2")

@@ -4,13 +4,13 @@ restarts) moves a running path back to its start, or to a fresh draw of a sample
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
+from ._settings import MAX_STEPS
 from ._spec import spec_from_table
 from ._validate import as_array, as_float
 from .dynamics import Dynamics
@@ -55,8 +55,11 @@ class Restart(Dynamics):
             rate = as_float("rate", rate, nonnegative=True)
         if period is not None:
             period = as_float("period", period, positive=True)
-            if period / dynamics.dt < 0.5 or not math.isfinite(period / dynamics.dt):
+            if period / dynamics.dt < 0.5:
                 raise ValueError(f"period must be at least half a step (dt={dynamics.dt}), got {period}")
+            if not period / dynamics.dt <= MAX_STEPS:  # the core rounds period / dt to a whole number of steps
+                raise ValueError(f"period must be at most {MAX_STEPS} steps of dt={dynamics.dt} (the step cap), "
+                                 f"got {period}")
         if to is not None and not isinstance(to, StartSampler):
             to = as_array("to", to, ndim=1)
         object.__setattr__(self, "dt", dynamics.dt)

@@ -141,6 +141,9 @@ def _noise_form(dynamics: Dynamics, dim: int) -> tuple[float, np.ndarray | None,
 
 def _fd_plan(path: str, value: float, fd_step: float | None, why: str) -> SensitivityPlan:
     h = fd_step if fd_step is not None else 0.02 * (abs(value) if value != 0 else 1.0)
+    if value + h == value or value - h == value:  # a step lost in rounding: the difference would be exactly 0
+        raise ValueError(f"fd_step={h!r} is too small for {path} = {value!r}: {path} +- fd_step rounds to {path} "
+                         "itself; give a larger fd_step")
     return SensitivityPlan(parameter=path, value=value, method="fd", step=h,
                            note=(f"central finite differences with common random numbers at {path} +- h and +- 2h "
                                  f"(h = {h:g}), Richardson-extrapolated (4 D(h) - D(2h)) / 3: {why}"))

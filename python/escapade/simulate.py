@@ -133,6 +133,10 @@ def make_job(
                              f"{getattr(dynamics, 'method', '?')!r})")
         max_time = t_max
         cap = MAX_STEPS if max_steps is None else max_steps
+        max_step = getattr(dynamics, "max_step", math.inf)
+        if t_max / max_step > MAX_STEPS:  # t_max would take more steps than any run may
+            raise ValueError(f"max_step must be at least t_max / {MAX_STEPS} (the step cap), got max_step={max_step} "
+                             f"with t_max={t_max}")
     else:
         cap = _max_steps(t_max, max_steps, dynamics.dt)
         if math.isinf(cap * dynamics.dt):  # the time cap (censored paths' time at risk) must be a double
@@ -145,7 +149,7 @@ def make_job(
     # recordings are estimated at t_max / dt steps.
     steps = cap
     if dynamics._own_clock and max_steps is None and t_max is not None:
-        steps = math.ceil(t_max / dynamics.dt)
+        steps = math.ceil(min(t_max / dynamics.dt, MAX_STEPS))  # t_max / dt may overflow to inf
     memory = check_memory(settings, n_paths=n_paths, dim=dim, steps=steps)
     seed = secrets.randbits(63) if settings.seed is None else settings.seed
     # In one dimension a lane-step is so cheap that the fixed cost of a block-step shows: wider blocks (measured
@@ -309,6 +313,10 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
         records.append(rec)
     params = {**job.params, "sensitivities": records}
     job = dataclasses.replace(job, params=params, sensitivities=tuple(score), sensitivity_matrix=M)
+    # The moved problems of the finite differences are built first: a step out of the parameter's domain is
+    # refused before any run.
+    fd_settings = dataclasses.replace(settings, seed=job.seed, store=None, progress=False, sensitivities=None)
+    fd_jobs = [_fd_jobs(p, landscape, dynamics, x0=x0, stop=stop, target=target, settings=fd_settings) for p in fd]
     (result,) = execute([job], settings, stores=[store])
     assert isinstance(result, SimulationResult)
     n = result.n_paths
@@ -326,21 +334,31 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
         fields["score_sum"] = fields["score_time"] = np.full((n, len(plans)), np.nan)
     if fd:
         statuses, times = [], []
-        fd_settings = dataclasses.replace(settings, seed=job.seed, store=None, progress=False, sensitivities=None)
-        for p in fd:
-            head, _, field = p.parameter.partition(".")
-            jobs = []
-            for sign in (1, -1, 2, -2):
-                value = p.value + sign * p.step
-                land, dyn = landscape, dynamics
-                if head == "landscape":
-                    land = with_parameter(land, p.parameter, field, value)  # type: ignore[assignment]
-                else:
-                    dyn = with_parameter(dyn, p.parameter, field, value)  # type: ignore[assignment]
-                jobs.append(make_job(land, dyn, x0=x0, stop=stop, target=target, settings=fd_settings))
+        for jobs in fd_jobs:
             runs = execute(jobs, fd_settings, stores=[None] * 4)
             statuses.append(np.stack([r.status for r in runs]))  # type: ignore[union-attr]
             times.append(np.stack([r.exit_time for r in runs]))  # type: ignore[union-attr]
         fields["fd_status"] = np.stack(statuses)
         fields["fd_exit_time"] = np.stack(times)
     return dataclasses.replace(result, **fields)
+
+
+def _fd_jobs(p: Any, landscape: Landscape, dynamics: Dynamics, *, x0: Any, stop: Any, target: Any,
+             settings: RunSettings) -> list[Job]:
+    """The four runs of plan `p`'s finite differences, at the parameter +- h and +- 2h."""
+    head, _, field = p.parameter.partition(".")
+    jobs = []
+    for sign in (1, -1, 2, -2):
+        value = p.value + sign * p.step
+        land, dyn = landscape, dynamics
+        try:
+            if head == "landscape":
+                land = with_parameter(land, p.parameter, field, value)  # type: ignore[assignment]
+            else:
+                dyn = with_parameter(dyn, p.parameter, field, value)  # type: ignore[assignment]
+        except (TypeError, ValueError) as exc:  # say which argument moved it there, not only the domain
+            raise ValueError(f"fd_step={p.step:g} moves {p.parameter} = {p.value:g} outside its domain (the finite "
+                             f"differences need it at {p.parameter} +- fd_step and +- 2 fd_step, here {value:g}: "
+                             f"{exc}); give a smaller fd_step, or a parameter value inside its domain") from exc
+        jobs.append(make_job(land, dyn, x0=x0, stop=stop, target=target, settings=settings))
+    return jobs

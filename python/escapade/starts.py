@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
+from ._settings import check_allocation
 from ._spec import Spec
 from ._validate import as_array, as_bounds, as_float, as_int, as_square_matrix, check_dim
 
@@ -23,6 +24,7 @@ class StartSampler(Spec):
     def sample(self, n: int, *, seed: int, first: int = 0) -> np.ndarray:
         """The starting points (n, d) of paths first, ..., first + n - 1 for this seed."""
         n = as_int("n", n, minimum=0)
+        check_allocation("n", n, 8.0 * n * self.dim, f"points of dimension {self.dim}")  # before the core allocates
         first = as_int("first", first, minimum=0, maximum=2**64 - 1 - n)  # path indices are 64-bit
         return self._core.sample(as_int("seed", seed, minimum=0, maximum=2**64 - 1), first, n)
 

@@ -73,7 +73,12 @@ def _prepare(sympy: Any, what: str, exprs: list[Any], coordinates: Sequence[Any]
         undefined = sorted(map(str, e.atoms(sympy.core.function.AppliedUndef)))
         if undefined:
             raise ValueError(f"{what} = {e} has functions escapade cannot compile: {', '.join(undefined)}")
-        out.append(e.xreplace({**values, **dict(zip(coords, xs))}))
+        r = e.xreplace({**values, **dict(zip(coords, xs))})
+        S = sympy.S
+        if r.has(S.NaN, S.ComplexInfinity, S.Infinity, S.NegativeInfinity):  # would compile to nan/inf everywhere
+            raise ValueError(f"{what} = {_short(str(e))} is not finite (with the params substituted it contains "
+                             f"nan, zoo or oo: {_short(str(r.xreplace(dict(zip(xs, coords)))))})")
+        out.append(r)
     return out, xs, {str(s): float(v) for s, v in values.items()}
 
 

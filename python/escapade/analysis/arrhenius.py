@@ -13,13 +13,16 @@ from numpy.typing import ArrayLike
 
 from .._validate import as_float
 from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_per_path
-from .estimates import normal_quantile
+from .estimates import check_confidence, normal_quantile
 
 __all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
 
 # what the first argument of `arrhenius_fit` holds, and the abscissa x of the fit it gives
 _X = ("temperature", "eps", "inv_eps2", "inverse")
 _SCALES = ("temperature", "eps", "inverse")  # the older keyword `scale`, kept
+# The largest |power| of the prefactor accepted (m / 2 for an exit set spanning m directions).
+MAX_POWER = 1e6
+_LOG_MAX = math.log(np.finfo(float).max)
 
 
 def _abscissa(x: str | None, scale: str | None, values: np.ndarray) -> np.ndarray:
@@ -147,9 +150,7 @@ def arrhenius_fit(
     -------
     ArrheniusFit
     """
-    confidence = as_float("confidence", confidence)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got confidence={confidence!r}")
+    confidence = check_confidence(confidence)
     if mode not in ("global", "local"):
         raise ValueError(f"mode must be 'global' or 'local', got mode={mode!r}")
     if mode == "local":
@@ -158,16 +159,25 @@ def arrhenius_fit(
         raise TypeError("arrhenius_fit needs noise levels and mean exit times (or mode='local' with a run that has "
                         f"sensitivities), got noise={type(noise).__name__}, mean={mean!r}")
     power = as_float("power", power)
+    if abs(power) > MAX_POWER:  # power * log x would overflow, or the prefactor x^power would
+        raise ValueError(f"power must be in [-{MAX_POWER:g}, {MAX_POWER:g}], got power={power!r}")
     level, m, se = check_series(noise, mean, stderr)
     u = _abscissa(x, scale, level)
     if np.unique(u).size < 2:
         raise ValueError(f"an Arrhenius fit needs at least two distinct noise levels, got noise={level.tolist()}")
     y = np.log(m) + power * np.log(u)
     sigma = None if se is None else se / m
-    sw = np.ones_like(u) if sigma is None else 1.0 / sigma
-    design = np.column_stack([np.ones_like(u), u]) * sw[:, None]
+    with np.errstate(all="ignore"):
+        sw = np.ones_like(u) if sigma is None else 1.0 / sigma
+        design = np.column_stack([np.ones_like(u), u]) * sw[:, None]
+        gram = design.T @ design
+        finite = np.all(np.isfinite(gram)) and np.all(np.isfinite(y * sw))
+    if not finite:  # LAPACK would fail on it ("illegal value")
+        raise ValueError(f"the weighted fit overflows: stderr / mean is too small or 1 / noise too large for floating "
+                         f"point, got noise={level.tolist()}, mean={m.tolist()}, stderr="
+                         f"{None if se is None else se.tolist()}")
     coef, *_ = np.linalg.lstsq(design, y * sw, rcond=None)
-    cov = np.linalg.inv(design.T @ design)
+    cov = np.linalg.inv(gram)
     dof = u.size - 2
     resid = (y - coef[0] - coef[1] * u) * sw
     chi2 = float(resid @ resid)
@@ -182,6 +192,9 @@ def arrhenius_fit(
         p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else math.nan
     log_a, slope = float(coef[0]), float(coef[1])
     se_b, se_a = math.sqrt(cov[1, 1]), math.sqrt(cov[0, 0])
+    if log_a > _LOG_MAX or log_a + q * se_a > _LOG_MAX:  # exp would overflow (a NaN interval, dof 0, passes)
+        raise ValueError(f"the fitted prefactor exp({log_a:g}) (or its interval) is beyond floating point: check "
+                         f"noise={level.tolist()}, mean={m.tolist()} and power={power!r}")
     return ArrheniusFit(barrier=slope, barrier_stderr=se_b, barrier_ci=(slope - q * se_b, slope + q * se_b),
                         prefactor=math.exp(log_a), log_prefactor_stderr=se_a,
                         prefactor_ci=(math.exp(log_a - q * se_a), math.exp(log_a + q * se_a)), power=float(power),

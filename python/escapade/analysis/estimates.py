@@ -19,22 +19,38 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from .._validate import as_float
+from .._validate import as_array, as_float
 from ..results import SimulationResult, Status, _cap_time
 from .survival import censored_data
 
-__all__ = ["MEAN_QUANTITIES", "QUANTITIES", "DtBias", "LevelStatistic", "censored_mean", "dt_bias", "mean_stderr",
-           "normal_quantile", "path_values", "quantity_of"]
+__all__ = ["MEAN_QUANTITIES", "QUANTITIES", "DtBias", "LevelStatistic", "censored_mean", "check_confidence", "dt_bias",
+           "mean_stderr", "normal_quantile", "path_values", "quantity_of"]
 
 QUANTITIES = ("mean_exit_time", "exit_probability", "hit_probability", "quantile", "exit_through")
 # The quantities that are means of a per-path value (multilevel Monte Carlo applies to them).
 MEAN_QUANTITIES = ("mean_exit_time", "exit_probability", "hit_probability", "exit_through")
+# The orders of the dt bias accepted: Euler-Maruyama's are 1/2 and 1, higher schemes' 2 to 4.
+MIN_ORDER, MAX_ORDER = 0.01, 100.0
+
+
+# The confidence levels accepted: nearer 0 the quantile z rounds to 0 (intervals divide by it), nearer 1 it grows
+# to infinity; 1 - 1e-12 is a 7-sigma interval.
+MIN_CONFIDENCE, MAX_CONFIDENCE = 1e-12, 1 - 1e-12
+
+
+def check_confidence(confidence: Any) -> float:
+    """`confidence` as a float in [MIN_CONFIDENCE, MAX_CONFIDENCE]; TypeError/ValueError naming it otherwise."""
+    c = as_float("confidence", confidence, finite=False)
+    if not MIN_CONFIDENCE <= c <= MAX_CONFIDENCE:
+        raise ValueError(f"confidence must be in (0, 1), at least {MIN_CONFIDENCE:g} and at most 1 - "
+                         f"{1 - MAX_CONFIDENCE:.0e}, got confidence={confidence!r}")
+    return c
 
 
 def normal_quantile(confidence: float) -> float:
     """z of a two-sided interval at `confidence` (1.96 at 0.95): the bits of scipy.stats.norm.ppf(0.5 + confidence
     / 2), from scipy.special, whose import is a fraction of scipy.stats' (most of a second)."""
-    return float(special.ndtri(0.5 + confidence / 2))
+    return float(special.ndtri(0.5 + check_confidence(confidence) / 2))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +147,13 @@ def quantity_of(result: SimulationResult, quantity: str, *, q: float | None = No
         distribution-free order-statistic interval at `confidence` (half its width over the normal quantile).
     exit_through : P(the path left `stop` at a point of the region `through`).
     """
+    if quantity == "quantile":  # before any arithmetic: q = 1.5 or NaN would fail deep inside
+        if q is None:
+            raise ValueError("quantity='quantile' needs q, the level of the quantile in (0, 1)")
+        q = as_float("q", q)
+        if not 0 < q < 1:
+            raise ValueError(f"q must be in (0, 1), got q={q}")
+        check_confidence(confidence)
     status = result.status
     diverged = int(np.count_nonzero(status == Status.DIVERGED))
     n = status.shape[0] - diverged
@@ -142,7 +165,7 @@ def quantity_of(result: SimulationResult, quantity: str, *, q: float | None = No
         identified = quantity != "mean_exit_time" or censored == 0
         return LevelStatistic(value, stderr, n, censored, diverged, identified)
     if quantity == "quantile":
-        assert q is not None
+        assert q is not None  # checked above
         keep = status != Status.DIVERGED
         t = np.sort(np.where(result.stopped, result.exit_time, math.inf)[keep])
         z = normal_quantile(confidence)
@@ -187,21 +210,27 @@ def dt_bias(dts: ArrayLike, values: ArrayLike, stderrs: ArrayLike, *, order: flo
     The Euler–Maruyama scheme with the Brownian-bridge exit test has a weak error of order 1 in dt (Gobet 2000);
     with exits monitored only at the steps, of order 1/2.
     """
-    h = np.asarray(dts, dtype=np.float64)
-    y = np.asarray(values, dtype=np.float64)
-    s = np.asarray(stderrs, dtype=np.float64)
-    if not (h.ndim == y.ndim == s.ndim == 1 and h.size == y.size == s.size):
+    h = as_array("dts", dts, ndim=1)
+    y = as_array("values", values, ndim=1)
+    s = as_array("stderrs", stderrs, ndim=1)
+    if not h.size == y.size == s.size:
         raise ValueError(f"dts, values and stderrs must be 1-D of one length, got shapes {h.shape}, {y.shape}, "
                          f"{s.shape}")
     if h.size < 2:
         raise ValueError(f"a ladder needs at least two levels, got {h.size}")
     order = as_float("order", order, positive=True)
+    if not MIN_ORDER <= order <= MAX_ORDER:  # outside, dt**order of distinct steps round to equal values or to 0/inf
+        raise ValueError(f"order must be in [{MIN_ORDER:g}, {MAX_ORDER:g}], got order={order}")
     if not (np.all(h > 0) and np.unique(h).size == h.size):
         raise ValueError(f"dts must be distinct and positive, got {h.tolist()}")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(s)) and np.all(s > 0)):
-        raise ValueError(f"values must be finite and stderrs finite and positive, got {y.tolist()}, {s.tolist()}")
-    x = h**order
-    w = 1.0 / s**2
+    if not np.all(s > 0):
+        raise ValueError(f"stderrs must be positive, got {s.tolist()}")
+    with np.errstate(over="ignore", under="ignore"):  # refused below
+        x = h**order
+        w = 1.0 / s**2
+    if np.unique(x).size < 2 or not (np.all(np.isfinite(x) & (x > 0)) and np.all(np.isfinite(w))):
+        raise ValueError(f"dts**order must be distinct, positive and finite, and 1 / stderrs**2 finite, for the fit: "
+                         f"got dts={h.tolist()}, order={order}, stderrs={s.tolist()}")
     X = np.column_stack([np.ones_like(x), x])
     cov = np.linalg.inv(X.T @ (w[:, None] * X))
     beta = cov @ (X.T @ (w * y))

@@ -79,9 +79,11 @@ def _check_interval(
     for name, kind in (("lower_boundary", lower_boundary), ("upper_boundary", upper_boundary)):
         if kind not in _BOUNDARIES:
             raise ValueError(f"{name} must be one of {_BOUNDARIES}, got {kind!r}")
-    lower, upper = float(lower), float(upper)
+    lower, upper = as_float("lower", lower, finite=False), as_float("upper", upper, finite=False)
     if not lower < upper:
         raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
+    if math.isinf(upper - lower) and math.isfinite(lower) and math.isfinite(upper):  # quad sees an infinite width
+        raise ValueError(f"upper - lower must be finite for finite ends, got lower={lower}, upper={upper}")
     if lower_boundary == upper_boundary == "reflecting":
         raise ValueError(
             "lower_boundary and upper_boundary are both 'reflecting': the process never exits"
@@ -89,8 +91,16 @@ def _check_interval(
     return lower, upper
 
 
+def _points(x0: ArrayLike) -> np.ndarray:
+    """x0 as a float array of any shape; TypeError naming it for what is not numbers."""
+    try:
+        return np.asarray(x0, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"x0 must be a number or an array of numbers, got x0={x0!r}") from None
+
+
 def _check_x0(x0: ArrayLike, lower: float, upper: float) -> np.ndarray:
-    x = np.asarray(x0, dtype=float)
+    x = _points(x0)
     bad = ~np.isfinite(x) | (x < lower) | (x > upper)
     if bad.any():
         raise ValueError(
@@ -102,6 +112,21 @@ def _check_x0(x0: ArrayLike, lower: float, upper: float) -> np.ndarray:
 
 def _constant(c: float) -> ScalarFunction:
     return lambda _x: c
+
+
+def _finite_function(f: Callable[[float], Any], name: str, *, infinite: bool = False) -> ScalarFunction:
+    """f as a float function raising ValueError naming `name` where its value is NaN, or infinite unless
+    `infinite` (a potential may be +inf far out: exp(-inf) = 0 is right there)."""
+
+    def checked(x: float) -> float:
+        v = float(f(x))
+        if math.isnan(v) or (math.isinf(v) and not infinite):
+            shown = "NaN" if math.isnan(v) else v
+            raise ValueError(f"{name} came out {shown} at x={x}: it must be {'a number' if infinite else 'finite'} "
+                             "on [lower, upper]")
+        return v
+
+    return checked
 
 
 def _positive(value: float, name: str) -> float:
@@ -344,19 +369,22 @@ def _diffusion_psi(
         _check_landscape_dim(drift, "drift")
         field = drift
         drift = lambda x: float(field.field([x])[0])  # noqa: E731
-    a: ScalarFunction = drift if callable(drift) else _constant(float(drift))
+    # Non-finite values are refused where they appear: NaN or inf in a nested quadrature makes it subdivide to its
+    # limit at every level, which takes hours.
+    a: ScalarFunction = _finite_function(drift, "drift") if callable(drift) else _constant(as_float("drift", drift))
     variance: ScalarFunction = (
         noise_variance if callable(noise_variance) else _constant(_positive(noise_variance, "noise_variance"))
     )
 
     def speed(z: float) -> float:  # 2 / sigma^2(z)
         v = float(variance(z))
-        if not v > 0.0:
-            raise ValueError(f"noise_variance must be positive, got {v} at x={z}")
+        if not (v > 0.0 and math.isfinite(v) and math.isfinite(2.0 / v)):
+            raise ValueError(f"noise_variance must be positive and finite, and 2 / noise_variance finite (above "
+                             f"{2 / np.finfo(float).max:.3g}), got {v} at x={z}")
         return 2.0 / v
 
     def dpsi(z: float, y: float) -> float:  # psi(y) - psi(z)
-        return -_quad(lambda u: float(a(u)) * speed(u), z, y, _RTOL_PSI, _ATOL_PSI)
+        return -_quad(lambda u: a(u) * speed(u), z, y, _RTOL_PSI, _ATOL_PSI)
 
     return dpsi, speed
 
@@ -516,22 +544,25 @@ def brownian_ball_exit_time(
     >>> brownian_ball_exit_time([0.0, 0.0, 0.0], 1.0, temperature=0.5)
     0.3333333333333333
     """
-    x = np.asarray(x0, dtype=float)
-    if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
-        raise ValueError(f"x0 must be a finite 1-D array of coordinates, got x0={x0!r}")
+    x = as_array("x0", x0, ndim=1)
     radius = _positive(radius, "radius")
     temperature = _positive(temperature, "temperature")
-    c = np.zeros_like(x) if center is None else np.asarray(center, dtype=float)
-    if c.shape != x.shape or not np.isfinite(c).all():
+    c = np.zeros_like(x) if center is None else as_array("center", center, ndim=1)
+    if c.shape != x.shape:
         raise ValueError(
             f"center must be finite with the shape of x0 {x.shape}, got center={center!r}"
         )
-    r2 = float(np.sum((x - c) ** 2))
-    if r2 > radius**2:
+    with np.errstate(over="ignore"):  # an overflow is refused below
+        r2 = float(np.sum((x - c) ** 2))
+        out = (radius * radius - r2) / (2.0 * x.size * temperature)
+    if r2 > radius * radius:
         raise ValueError(
             f"x0 must lie inside the ball: |x0 - center| = {math.sqrt(r2)} > radius = {radius}"
         )
-    return (radius**2 - r2) / (2.0 * x.size * temperature)
+    if not math.isfinite(out):
+        raise ValueError(f"the mean exit time radius^2 / (2 d temperature) overflows floating point: radius={radius} "
+                         f"too large or temperature={temperature} too small")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -879,6 +910,8 @@ def linear_mean_exit_time(
 _SPLIT_PIECES = 32
 _SPLIT_JUMP = 30.0  # a piece across which psi changes by more than this is halved (up to _SPLIT_DEPTH times)
 _SPLIT_DEPTH = 40
+_MIN_RTOL = 50 * np.finfo(float).eps
+_SPLIT_MAX_PIECES = 2**15  # psi spanning up to about 30 * 2**15 ~ 1e6 (a cap, so a span of 1e300 cannot hang)
 
 
 def _check_ends(lower: float, upper: float) -> tuple[float, float]:
@@ -886,6 +919,8 @@ def _check_ends(lower: float, upper: float) -> tuple[float, float]:
     upper = as_float("upper", upper)
     if not lower < upper:
         raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
+    if not math.isfinite(upper - lower):  # the grids on (lower, upper) would hold inf
+        raise ValueError(f"upper - lower must be finite, got lower={lower}, upper={upper}")
     return lower, upper
 
 
@@ -895,10 +930,9 @@ def _potential_function(potential: object) -> ScalarFunction:
     value = getattr(potential, "value", None)
     if callable(value):
         _check_landscape_dim(potential, "potential")
-        return lambda x: float(value(np.array([x])))
+        return _finite_function(lambda x: value(np.array([x])), "potential", infinite=True)
     if callable(potential):
-        f = potential
-        return lambda x: float(f(x))
+        return _finite_function(potential, "potential", infinite=True)
     raise TypeError(f"potential must be a callable U(x) or a 1-D escapade Landscape, got {potential!r} "
                     f"({type(potential).__name__})")
 
@@ -910,13 +944,15 @@ def _check_landscape_dim(landscape: object, name: str) -> None:
 
 
 def _splitting(
-    dpsi: Callable[[float, float], float], x0: ArrayLike, lower: float, upper: float, rtol: float
+    dpsi: Callable[[float, float], float], x0: ArrayLike, lower: float, upper: float, rtol: float, what: str
 ) -> float | np.ndarray:
     """P(reach upper before lower) = int_lower^x0 exp(psi) / int_lower^upper exp(psi), given
-    ``dpsi(z, y) = psi(y) - psi(z)``."""
+    ``dpsi(z, y) = psi(y) - psi(z)``; `what` names the arguments psi comes from, for the errors."""
     lower, upper = _check_ends(lower, upper)
     x = _check_x0(x0, lower, upper)
     rtol = as_float("rtol", rtol, positive=True)
+    if rtol < _MIN_RTOL:  # quad's floor for a purely relative tolerance
+        raise ValueError(f"rtol must be at least {_MIN_RTOL:.3g}, got rtol={rtol}")
     edges = np.union1d(np.linspace(lower, upper, _SPLIT_PIECES + 1), x[(x > lower) & (x < upper)])
     pieces: list[tuple[float, float, float]] = []  # (left end, right end, psi(right) - psi(left)), in order
     for c, d in zip(edges[:-1].tolist(), edges[1:].tolist()):
@@ -924,6 +960,14 @@ def _splitting(
         while stack:
             c0, d0, depth = stack.pop()
             step = dpsi(c0, d0)
+            if not math.isfinite(step):
+                raise ValueError(f"{what} give a log scale density psi that is not finite between {c0} and {d0} "
+                                 f"(lower={lower}, upper={upper})")
+            if len(pieces) + len(stack) > _SPLIT_MAX_PIECES:  # psi spans far more than floating point resolves
+                raise ValueError(f"{what} make the log scale density psi change by too much across "
+                                 f"(lower, upper) = ({lower}, {upper}): more than {_SPLIT_MAX_PIECES} pieces of "
+                                 f"at most {_SPLIT_JUMP:g} each; the probability is 0 or 1 to floating point "
+                                 "precision (a temperature too small, or an interval too long)")
             if abs(step) > _SPLIT_JUMP and depth < _SPLIT_DEPTH:
                 mid = 0.5 * (c0 + d0)
                 stack += [(mid, d0, depth + 1), (c0, mid, depth + 1)]  # the left half is taken first
@@ -1005,7 +1049,7 @@ def splitting_probability_1d(
     0.25
     """
     dpsi, _speed = _diffusion_psi(drift, noise_variance)
-    return _splitting(dpsi, x0, lower, upper, rtol)
+    return _splitting(dpsi, x0, lower, upper, rtol, "drift and noise_variance")
 
 
 def langevin_splitting_probability_1d(
@@ -1063,7 +1107,7 @@ def langevin_splitting_probability_1d(
     def dpsi(z: float, y: float) -> float:
         return (u(y) - u(z)) / temperature
 
-    return _splitting(dpsi, x0, lower, upper, rtol)
+    return _splitting(dpsi, x0, lower, upper, rtol, "potential and temperature")
 
 
 # The Euler-Maruyama chain: Nystrom on composite Gauss-Legendre panels of width 2s, s, s/2, ... (s the step's
@@ -1073,6 +1117,7 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
 # The kernel is kept (as a band) where the Gaussian step density exceeds exp(-_CHAIN_TAIL) of its peak times the
 # most u can grow over that distance: the dropped entries change nothing at double precision.
 _CHAIN_TAIL = 50.0
+_CHAIN_MAX_NODES = 2**30  # no resolution finer than this fits in memory (the band is ~330 nodes wide)
 
 
 def _gradient_function(gradient: object) -> Callable[[np.ndarray], np.ndarray]:
@@ -1271,13 +1316,18 @@ def euler_chain_splitting_probability(
         raise TypeError(f"bridge must be a bool, got {bridge!r} ({type(bridge).__name__})")
     rtol = as_float("rtol", rtol, positive=True)
     max_nodes = as_int("max_nodes", max_nodes, minimum=4 * _GL_ORDER)
-    x = np.asarray(x0, dtype=float)
+    x = _points(x0)
     inside = np.isfinite(x) & (x > lower) & (x < upper)
     if not inside.all():
         raise ValueError(f"x0 must be finite and lie strictly between lower and upper = ({lower}, {upper}), "
                          f"got x0={x[~inside].flat[0]}")
     points = x.ravel()
     s = math.sqrt(2.0 * temperature * dt)
+    nodes = _GL_ORDER * (upper - lower) / (2.0 * s) if s > 0 else math.inf  # of the first resolution
+    if not nodes <= _CHAIN_MAX_NODES:  # beyond any memory (max_nodes is for what is merely slow: RuntimeError)
+        raise ValueError(f"the step's noise scale sqrt(2 temperature dt) = {s:g} (temperature={temperature}, "
+                         f"dt={dt}) is too small for the gap (lower, upper) = ({lower}, {upper}): the first "
+                         f"resolution would need {nodes:.3g} nodes, over {_CHAIN_MAX_NODES}")
     panels = max(4, math.ceil((upper - lower) / (2.0 * s)))
     previous: np.ndarray | None = None
     history: list[str] = []

@@ -43,6 +43,9 @@ class EyringKramers:
     saddle: CriticalPoint
 
 
+_LOG_MAX = math.log(np.finfo(float).max)
+
+
 def eyring_kramers(
     landscape: Any, minimum: ArrayLike | CriticalPoint, saddle: ArrayLike | CriticalPoint, temperature: float, *,
     refine: bool = True,
@@ -104,6 +107,9 @@ def eyring_kramers(
     lam = float(s.eigenvalues[0])
     height = s.value - m.value
     prefactor = 2 * math.pi / abs(lam) * math.exp(0.5 * (s.log_abs_det - m.log_abs_det))
+    if height / T > _LOG_MAX - math.log(max(prefactor, 1.0)):  # exp(barrier / T) beyond floating point
+        raise ValueError(f"temperature={temperature!r} is too small for the barrier {height:g}: the transition "
+                         f"time prefactor * exp(barrier / temperature) overflows floating point")
     transition = prefactor * math.exp(height / T)
     return EyringKramers(temperature=T, barrier=height, prefactor=prefactor, transition_time=transition,
                          crossing_time=transition / 2, rate=1 / transition, unstable_eigenvalue=lam, minimum=m,

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg, optimize
 
-from .._validate import as_array, as_square_matrix
+from .._validate import as_array, as_int, as_square_matrix
 from ..drifts import Drift
 from .geometry import _check_landscape
 
@@ -32,6 +32,9 @@ __all__ = [
     "minimum_action_path",
     "minimum_energy_path",
 ]
+
+# The most points a string or path may have: each iteration works on all of them (8 * d bytes each, several copies).
+MAX_IMAGES = 10**6
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -161,9 +164,13 @@ def _endpoints(a: ArrayLike, b: ArrayLike, dim: int | None) -> tuple[np.ndarray,
     return pa, pb
 
 
+def _count(name: str, value: Any) -> int:
+    """An iteration cap >= 1; a float of integer value (1e4) is taken as that integer."""
+    return as_int(name, int(value) if isinstance(value, float) and value.is_integer() else value, minimum=1)
+
+
 def _initial_path(pa: np.ndarray, pb: np.ndarray, n_images: int, path0: ArrayLike | None) -> np.ndarray:
-    if isinstance(n_images, (bool, np.bool_)) or not isinstance(n_images, (int, np.integer)) or n_images < 3:
-        raise ValueError(f"n_images must be an integer >= 3, got n_images={n_images!r}")
+    n_images = as_int("n_images", n_images, minimum=3, maximum=MAX_IMAGES)
     if path0 is None:
         u = np.linspace(0.0, 1.0, int(n_images))[:, None]
         return (1 - u) * pa + u * pb
@@ -217,7 +224,7 @@ def minimum_energy_path(
         raise ValueError(f"step must be positive, got step={step!r}")
     converged = False
     it = 0
-    for it in range(1, int(max_iter) + 1):
+    for it in range(1, _count("max_iter", max_iter) + 1):
         g = np.asarray(landscape.gradient(path[1:-1]))
         new = path.copy()
         new[1:-1] -= h * g
@@ -342,7 +349,7 @@ def minimum_action_path(
     value = math.inf
     converged = False
     rounds = 0
-    for rounds in range(1, int(max_rounds) + 1):
+    for rounds in range(1, _count("max_rounds", max_rounds) + 1):
         # nonlinear conjugate gradients: vector operations only (quasi-Newton updates call threaded BLAS kernels,
         # which are slow on small problems when the cores are busy)
         res = optimize.minimize(action_and_gradient, path[1:-1].ravel(), jac=True, method="CG",

@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import as_square_matrix
+from .._validate import as_float, as_square_matrix
 from .quasipotential import LinearQuasiPotential, linear_quasipotential
 
 __all__ = ["SGDExitPrediction", "sgd_exit_time_prediction"]
@@ -39,9 +39,10 @@ _NOISES = ("isotropic", "hessian")
 
 def noise_matrix(H: np.ndarray, noise: str) -> np.ndarray:
     """The gradient-noise covariance C of a noise model: I for "isotropic", H for "hessian"."""
-    if noise not in _NOISES:
+    if not isinstance(noise, str) or noise not in _NOISES:
         raise ValueError(f"noise must be one of {_NOISES}, got noise={noise!r}")
-    return np.eye(H.shape[0]) if noise == "isotropic" else np.array(H)
+    Hm = as_square_matrix("H", H)
+    return np.eye(Hm.shape[0]) if noise == "isotropic" else np.array(Hm)
 
 
 def _sqrtm(C: np.ndarray) -> np.ndarray:
@@ -97,18 +98,16 @@ def sgd_exit_time_prediction(
     w = np.linalg.eigvalsh(Hm)
     if w[0] <= 0:
         raise ValueError(f"H must be positive definite, got eigenvalues {w.tolist()}")
-    if not (isinstance(radius, (int, float, np.floating)) and math.isfinite(radius) and radius > 0):
-        raise ValueError(f"radius must be a positive number, got radius={radius!r}")
-    r = float(radius)
+    r = as_float("radius", radius, positive=True)
+    if not math.isfinite(2 * r * r * float(w[-1])):  # the slopes 2 r^2 lambda would overflow
+        raise ValueError(f"radius={radius!r} is too large: 2 radius^2 lambda_max = inf in floating point")
     C = noise_matrix(Hm, noise)
     half = _sqrtm(C)
     cont = linear_quasipotential(Hm, half)
     if lr is None:
         qp, dynamics = cont, "continuous"
     else:
-        eta = float(lr)
-        if not (math.isfinite(eta) and eta > 0):
-            raise ValueError(f"lr must be a positive number, got lr={lr!r}")
+        eta = as_float("lr", lr, positive=True)
         M = np.eye(Hm.shape[0]) - eta * Hm
         if np.max(np.abs(np.linalg.eigvalsh(M))) >= 1:
             raise ValueError(f"lr={lr!r} is too large: gradient descent with it is unstable (eta lambda_max >= 2)")

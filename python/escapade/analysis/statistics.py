@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
 
-from .._validate import as_int
-from .estimates import normal_quantile
+from .._validate import as_float, as_int
+from .estimates import check_confidence, normal_quantile
 from .survival import KaplanMeier, censored_data, kaplan_meier, survival_data
 
 __all__ = [
@@ -36,11 +36,7 @@ _TESTS = ("weibull", "lilliefors")
 
 
 def _level(confidence: float) -> float:
-    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.floating)):
-        raise TypeError(f"confidence must be a number in (0, 1), got {confidence!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got confidence={confidence!r}")
-    return float(confidence)
+    return check_confidence(confidence)  # also refuses levels so near 0 or 1 that the normal quantile is 0 or inf
 
 
 def _times(times: Any, observed: ArrayLike | None) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +192,7 @@ def exponential_test(
     -------
     ExponentialTest
     """
-    if method not in _TESTS:
+    if not isinstance(method, str) or method not in _TESTS:  # `in` on an array would compare elementwise
         raise ValueError(f"method must be one of {_TESTS}, got method={method!r}")
     level = _level(confidence)
     t, o = _times(times, observed)
@@ -237,7 +233,10 @@ def exponential_test(
 
 def _weibull_cv(k: float) -> float:
     """sd / mean of a Weibull law of shape k: sqrt(Gamma(1 + 2/k) / Gamma(1 + 1/k)^2 - 1)."""
-    return math.sqrt(math.expm1(math.lgamma(1 + 2 / k) - 2 * math.lgamma(1 + 1 / k)))
+    try:
+        return math.sqrt(math.expm1(math.lgamma(1 + 2 / k) - 2 * math.lgamma(1 + 1 / k)))
+    except OverflowError:  # k near 0 (the end of a wide interval): the CV is beyond floating point
+        return math.inf
 
 
 @dataclasses.dataclass(frozen=True)
@@ -388,7 +387,9 @@ def exit_time_statistics(
     ExitTimeStatistics
     """
     level = _level(confidence)
-    qs = [float(q) for q in quantiles]
+    if isinstance(quantiles, (str, bytes)) or not np.iterable(quantiles):
+        raise TypeError(f"quantiles must be a sequence of levels in (0, 1), got quantiles={quantiles!r}")
+    qs = [as_float("quantiles", q) for q in quantiles]
     for q in qs:
         if not 0 < q < 1:
             raise ValueError(f"quantiles must lie in (0, 1), got {q!r}")

@@ -9,11 +9,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import as_array, as_float, as_int
+from .._validate import as_array, as_int
 from ..results import Status, as_status
 from .estimates import normal_quantile
 
 __all__ = ["SuccessRate", "grid_points", "success_rate", "wilson_interval"]
+
+# The most points `grid_points` builds (its array takes 8 * d bytes per point).
+MAX_GRID_POINTS = 10**7
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -22,10 +25,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     (1 + confidence) / 2. Unlike p -+ z SE it stays in [0, 1] and keeps its coverage near p = 0 and 1."""
     n = as_int("n", n, minimum=1)
     k = as_int("successes", successes, minimum=0, maximum=n)
-    confidence = as_float("confidence", confidence)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    z = normal_quantile(confidence)
+    z = normal_quantile(confidence)  # checks confidence
     p = k / n
     center = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -76,8 +76,14 @@ def grid_points(low: ArrayLike, high: ArrayLike, n: int | ArrayLike) -> np.ndarr
     hi = as_array("high", high, ndim=1)
     if hi.shape != lo.shape or not np.all(lo < hi):
         raise ValueError(f"low must be below high in every coordinate, got low={lo.tolist()}, high={hi.tolist()}")
-    counts = np.broadcast_to(np.asarray(n), lo.shape)
-    axes = [np.linspace(a, b, as_int("n", int(c) if float(c).is_integer() else c, minimum=1))
-            for a, b, c in zip(lo, hi, counts)]
+    counts = np.asarray(n)
+    if counts.ndim > 1 or counts.size not in (1, lo.size):
+        raise ValueError(f"n must be an int or one per axis ({lo.size}), got n={n!r}")
+    sizes = [as_int("n", int(c) if isinstance(c, float) and c.is_integer() else c, minimum=1,
+                    maximum=MAX_GRID_POINTS) for c in np.broadcast_to(counts.reshape(-1), lo.shape).tolist()]
+    if math.prod(sizes) > MAX_GRID_POINTS:  # the grid is built in memory
+        raise ValueError(f"n gives {math.prod(sizes)} grid points, more than the {MAX_GRID_POINTS} allowed, "
+                         f"got n={n!r}")
+    axes = [np.linspace(a, b, c) for a, b, c in zip(lo, hi, sizes)]
     mesh = np.meshgrid(*axes, indexing="ij")
     return np.ascontiguousarray(np.stack([m.ravel() for m in mesh], axis=1))

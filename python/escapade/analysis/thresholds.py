@@ -648,11 +648,15 @@ def error_factor(problem: StochasticQuadratic | ArrayLike, lr: float, k: float =
     curv = quadratic_curvature(sq)
     U, lam = curv.eigenvectors, curv.lambdas
     m = lam.shape[0]
-    B = np.eye(m) - C * np.diag(lam)
-    K = np.kron(B, B)
-    if np.isfinite(kk):
-        Dp = np.einsum("aj,iab,bl->ijl", U, sq.Q - curv.A, U)  # U'(Q_i - A)U
-        K = K + (C**2 / kk) * np.einsum("i,ijl,iab->jalb", sq.p, Dp, Dp).reshape(m * m, m * m)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below
+        B = np.eye(m) - C * np.diag(lam)
+        K = np.kron(B, B)
+        if np.isfinite(kk):
+            Dp = np.einsum("aj,iab,bl->ijl", U, sq.Q - curv.A, U)  # U'(Q_i - A)U
+            K = K + (C * C / kk) * np.einsum("i,ijl,iab->jalb", sq.p, Dp, Dp).reshape(m * m, m * m)
+    if not np.isfinite(K).all():
+        raise ValueError(f"lr={lr!r} is too large: the error factor, of order (lr lambda_max)^2, overflows floating "
+                         "point")
     return float(np.abs(np.linalg.eigvals(K)).max())
 
 

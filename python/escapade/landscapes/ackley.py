@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._validate import as_float, as_int
+from .._validate import MAX_DIM, as_float, as_int
 from .base import Landscape
 
 
@@ -31,7 +31,7 @@ class Ackley(Landscape):
         object.__setattr__(self, "a", as_float("a", a))
         object.__setattr__(self, "d", as_float("d", d, positive=True))
         object.__setattr__(self, "c", as_float("c", c))
-        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1))
+        object.__setattr__(self, "dim", as_int("dim", dim, minimum=1, maximum=MAX_DIM))
 
     def _to_core(self) -> Any:
         return _core.Ackley(dim=self.dim, a=self.a, d=self.d, c=self.c)

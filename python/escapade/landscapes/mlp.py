@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
-from .._validate import as_array, as_float, as_int, check_dim
+from .._validate import MAX_DIM, as_array, as_float, as_int, check_dim
 from .finite_sum import FiniteSum, _data, _rng
 
 
@@ -40,7 +40,10 @@ class MLP(FiniteSum):
         X, y = _data(X, y, outputs=True)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
-        object.__setattr__(self, "hidden", as_int("hidden", hidden, minimum=1))
+        object.__setattr__(self, "hidden", as_int("hidden", hidden, minimum=1, maximum=MAX_DIM))
+        if self.dim > MAX_DIM:  # theta is a state of the core, which holds at most MAX_DIM coordinates
+            raise ValueError(f"hidden={self.hidden} gives {self.dim} parameters, over the {MAX_DIM} a state may have: "
+                             "use fewer hidden units")
         object.__setattr__(self, "l2", as_float("l2", l2, nonnegative=True))
 
     @property
