@@ -268,6 +268,7 @@ def _hostile_files():
         ("unsigned status", base, {**good, "status": np.zeros(n, np.uint64)}),
         ("exit faces the run has not", base, {**good, "exit_face": np.full(n, 3, np.int32)}),
         ("a score without its times", base, {**good, "score_sum": np.zeros((n, 1))}),
+        ("an exit without its time", base, {**good, "exit_time": np.r_[np.nan, np.ones(n - 1)]}),
         ("a repeated key", json.dumps({"format": "escapade-result-1", **base})[:-1] + ', "seed": 9}', good),
         ("nested 100000 deep", json.dumps({"format": "escapade-result-1", **base})[:-1]
          + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}", good),

@@ -554,6 +554,9 @@ def check_path_arrays(arrays: dict[str, np.ndarray]) -> None:
     for name in ("status", "fd_status"):
         if name in arrays and not (arrays[name].dtype.kind in "iu" and np.isin(arrays[name], codes).all()):
             raise ValueError(f"{name} must hold status codes {codes.tolist()}, got {np.unique(arrays[name])[:8]}")
+    stopped = np.isin(arrays["status"], [Status.EXITED, Status.HIT])
+    if not (arrays["exit_time"][stopped] >= 0).all():  # a NaN time would turn every mean into NaN
+        raise ValueError("exit_time must be a time >= 0 for every EXITED or HIT path")
 
 
 def _coordinate(values: list[Any]) -> np.ndarray:
