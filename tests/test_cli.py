@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import escapade as esc
@@ -69,6 +70,19 @@ def test_run_temperature_sweep_example_matches_python_api(tmp_path):
     assert from_cli.grid == direct.grid and from_cli.points == direct.points
     for a, b in zip(from_cli, direct):
         assert_same_paths(a, b)
+
+
+def test_run_stores_where_the_command_line_says(tmp_path, capsys):
+    """--store names a checkpoint directory anywhere (the user's choice; a file's own store stays in its
+    directory), and a second run resumes from it with the same numbers."""
+    (tmp_path / "project").mkdir()
+    config = write_config(tmp_path / "project", BASE_CONFIG, "small.toml")
+    store = tmp_path / "elsewhere" / "store"
+    assert main(["run", str(config), "--store", str(store)]) == 0
+    assert (store / "run.json").is_file()
+    first = esc.load(config.with_suffix(".npz"))
+    assert main(["run", str(config), "--store", str(store), "-o", str(tmp_path / "again.npz")]) == 0
+    np.testing.assert_array_equal(esc.load(tmp_path / "again.npz").exit_time, first.exit_time)
 
 
 def test_run_writes_next_to_the_config_by_default(tmp_path, capsys):

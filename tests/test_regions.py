@@ -546,6 +546,35 @@ def test_a_set_entered_through_a_chord_between_members_is_crossed():
     assert abs(s.mean - (1 - 0.55**2) / 2) < 4 * s.stderr  # E[tau] = (r^2 - |x0 - c|^2) / (2 d T)
 
 
+def test_sets_entered_across_overlapping_or_nested_members_are_bridged():
+    """A step whose ends several members exclude (both in the overlap of a union's members, or beyond nested
+    boundaries of an intersection entered) is tested against the members' faces that lead into the set: the others
+    (a face of one union member inside another) drop out, and a face two members share counts once. Before, such
+    steps had no bridge test: the union (-1, 0.9) | (-0.9, 1) of Brownian motion from 0.5 exited at 0.965 for the
+    exact 0.75 at dt = 0.05."""
+    box = flat_run(stop=esc.Box([-1.0], [1.0]))
+    for union in (esc.Box([-1.0], [0.9]) | esc.Box([-0.9], [1.0]), esc.Box([-1.0], [0.3]) | esc.Box([-0.3], [1.0])):
+        np.testing.assert_array_equal(flat_run(stop=union).exit_time, box.exit_time)
+    thin = flat_run(stop=esc.Box([-1.0], [-0.95]) | esc.Box([-0.99], [1.0]))  # a member narrower than a step
+    s, left = thin.summary(), np.mean(thin.exit_position[:, 0] < 0)
+    assert abs(s.mean - FLAT_MEAN) < 4 * s.stderr
+    assert abs(left - (1 - FLAT_X0) / 2) < 4 * np.sqrt(0.35 * 0.65 / FLAT_PATHS)
+    assert np.all(thin.exit_face[thin.exit_position[:, 0] < 0] == 0)  # on the thin member's face x = -1
+    nested = flat_run(stop=esc.HalfSpace([1.0], 1.0), target=esc.HalfSpace([1.0], 0.1) & esc.HalfSpace([1.0], 0.0))
+    hits = np.mean(nested.status == esc.Status.HIT)  # the target is x < 0: from 0.3, P(hit) = 0.7
+    assert abs(hits - (1 - FLAT_X0)) < 4 * np.sqrt(0.21 / FLAT_PATHS)
+    # Two boxes making the square (-1, 1)^2, their shared faces y = +-1 counted once: the exact mean from the series.
+    kw = dict(x0=[0.5, 0.2], n_paths=20_000, t_max=50, seed=5, threads=1, progress=False)
+    dyn = esc.Langevin(FLAT_T, dt=0.04)
+    square = esc.simulate(esc.Linear([0.0, 0.0]), dyn, stop=esc.Box([-1.0, -1.0], [0.3, 1.0]) | esc.Box([-0.3, -1.0], [1.0, 1.0]),
+                          **kw).summary()
+    k = np.arange(1, 400, 2)[:, None]  # E[tau] for dX = dW in (-1, 1)^2: sum over odd k of the 1-D series
+    x, y = 0.5, 0.2
+    exact = float(np.sum(16 / (np.pi**3 * k**3) * (-1.0) ** ((k - 1) // 2) * np.cos(k * np.pi * x / 2)
+                         * (1 - np.cosh(k * np.pi * y / 2) / np.cosh(k * np.pi / 2)) * 2))
+    assert abs(square.mean - exact) < 4 * square.stderr, (square.mean, exact)
+
+
 def test_a_boundary_shared_by_stop_and_target_is_crossed_once():
     """The bridge tests stop and target as independent crossings; one boundary given twice (a box's face and a
     ball's complement) is one crossing, and planes parallel to it (nested) are crossed nearest first. Counting

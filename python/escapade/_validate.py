@@ -5,6 +5,7 @@ Every message names the parameter and shows the value, so a user sees at once wh
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -13,6 +14,8 @@ import numpy as np
 # The largest number of coordinates a `dim=` argument may give: the core counts coordinates in a C int, and one
 # state of 2**24 coordinates already takes 128 MiB (a block of lanes holds several per lane).
 MAX_DIM = 2**24
+# log of the largest double: exp of more overflows.
+LOG_MAX = math.log(float(np.finfo(float).max))
 
 
 def as_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -58,6 +58,8 @@ def _run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"progress": args.progress}
     if args.threads is not None:
         overrides["threads"] = args.threads
+    if args.store is not None:  # the user's own choice: any directory, where a file's store stays in its directory
+        overrides["store"] = args.store
     result = experiment.run(**overrides)
     result.save(out)
     if isinstance(result, SweepResult):
@@ -182,6 +184,9 @@ def _parser() -> argparse.ArgumentParser:
                                      "its summary and save the result (.npz; escapade.load reads it).")
     run.add_argument("config", metavar="CONFIG.toml")
     run.add_argument("-o", "--output", metavar="OUT.npz", help="result file (default: CONFIG with .npz)")
+    run.add_argument("--store", metavar="DIR", default=None,
+                     help="checkpoint directory, in place of the file's [run] store (which must stay in the file's "
+                          "directory); a run resumes from it")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar (default: when stderr is a terminal)")
     run.add_argument("--threads", type=_at_least_one, default=None,

@@ -95,7 +95,9 @@ def code_digest(*objects: Any) -> str:
     arrays, functions, and the items of containers and the attributes of objects, to a depth of 8); "" when there
     is none. A result records a callback by name only; a store compares this digest too, so that chunks made by
     another body, or the same body over other values, under the same name are not reused (an object without
-    attributes, a C extension's say, counts by its type only)."""
+    attributes, a C extension's say, counts by its type only, and a set of other than numbers and strings by its
+    size). A closure over state the callback changes (a call counter, a cache) so changes the digest: such a run's
+    store cannot be resumed."""
     h = hashlib.sha256()
     seen: set[int] = set()
     found = False
@@ -124,9 +126,11 @@ def code_digest(*objects: Any) -> str:
                 for key, item in v.items():
                     value(key, depth + 1)
                     value(item, depth + 1)
-            elif isinstance(v, (set, frozenset)):
-                for item in sorted(v, key=repr):
+            elif isinstance(v, (set, frozenset)):  # in a fixed order only for numbers and strings (an object's
+                simple = all(isinstance(item, (bool, int, float, str, bytes)) for item in v)  # repr holds its address)
+                for item in sorted(v, key=repr) if simple else ():
                     value(item, depth + 1)
+                h.update(str(len(v)).encode())
             elif dataclasses.is_dataclass(v):
                 for field in dataclasses.fields(v):
                     value(field.name, depth + 1)

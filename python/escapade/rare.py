@@ -25,7 +25,7 @@ from .forcing import BrownianForcing, RandomDirections
 from .landscapes import Landscape
 from .regions import Outside, Region
 from .restart import Restart
-from .analysis.estimates import normal_quantile
+from .analysis.estimates import check_confidence, normal_quantile
 from .results import RareExitTime, SimulationResult, SplittingResult, SplittingStatus, Term
 from .scores import Score, default_score
 from .simulate import SEMANTICS, _max_steps, _require, _start, simulate
@@ -158,9 +158,7 @@ def _settings(dim: int, n_replicas: Any, n_runs: Any, seed: Any, threads: Any, l
     n = as_int("n_replicas", n_replicas, minimum=2, maximum=2**18)
     if isinstance(bridge, (bool, np.bool_)) is False:
         raise TypeError(f"bridge must be True or False, got {bridge!r}")
-    conf = as_float("confidence", confidence)
-    if not 0 < conf < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {conf}")
+    conf = check_confidence(confidence)  # up front: the interval's quantile is taken after the whole run
     return {
         "n_replicas": n,
         "k": as_int("k", k, minimum=1, maximum=n - 1),

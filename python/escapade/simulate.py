@@ -47,9 +47,11 @@ __all__ = ["simulate"]
 # factor (alpha below about 0.05) is formed in logarithms; and with noise_refinement r > 1, Poisson restarts follow
 # the fine run's (a coarse step restarts when one of its r fine steps does); and a Box's exit face near a corner
 # is the first face crossed, not one chosen in proportion to the crossing probabilities; every other result keeps
-# its bits. 8: a set of regions entered (an Intersection target, a Union stop left) whose members exclude the two
-# ends of a step is crossed surely when the step's chord passes through it (7 took it as not crossed: a slab of two
-# half-spaces, or the gap between two disjoint balls, was jumped over); every other result keeps its bits.
+# its bits. 8: a set of regions entered (an Intersection target, a Union stop left) is crossed surely when the
+# step's chord passes through it, and otherwise tested against its members' faces that lead into it, a face shared
+# by two members once (7 took a step whose ends different members exclude as not crossed, so a slab of two
+# half-spaces or the gap between two disjoint balls was jumped over, and a step whose ends several members exclude
+# had no bridge test: the overlap of a union's members, nested boundaries); every other result keeps its bits.
 SEMANTICS = 8
 
 
@@ -134,7 +136,7 @@ def make_job(
         max_time = t_max
         cap = MAX_STEPS if max_steps is None else max_steps
         max_step = getattr(dynamics, "max_step", math.inf)
-        if t_max / max_step > MAX_STEPS:  # t_max would take more steps than any run may
+        if max_steps is None and t_max / max_step > MAX_STEPS:  # unbounded: t_max would take more steps than any run may
             raise ValueError(f"max_step must be at least t_max / {MAX_STEPS} (the step cap), got max_step={max_step} "
                              f"with t_max={t_max}")
     else:

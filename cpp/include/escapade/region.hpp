@@ -358,6 +358,11 @@ class Region {
                              std::vector<CrossingPlane>& out) const {
     out.push_back(crossing_plane(x0, x1, D, dt, true, 0.5));
   }
+  // The same for a step from outside: the planes of every face it could have entered by.
+  virtual void outside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
+                              std::vector<CrossingPlane>& out) const {
+    out.push_back(crossing_plane(x0, x1, D, dt, false, 0.5));
+  }
   // Move x (length dim) onto the boundary of `face` (the nearest point of that face): where a located exit is
   // placed.
   virtual void to_boundary(double* x, int face) const = 0;
@@ -1368,6 +1373,10 @@ class Outside final : public Region {
                                double u) const override {
     return inner_->crossing_plane(x0, x1, D, dt, !from_inside, u);
   }
+  void outside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
+                      std::vector<CrossingPlane>& out) const override {
+    inner_->inside_planes(x0, x1, D, dt, out);  // entering the complement is leaving the inner region
+  }
   void to_boundary(double* x, int face) const override { inner_->to_boundary(x, face); }
   int n_faces() const override { return inner_->n_faces(); }
   int exit_face(const double* x0, const double* x1, bool from_inside) const override {
@@ -1399,10 +1408,11 @@ class Outside final : public Region {
 // offset(j) + f. Leaving the intersection is leaving one member: the bridge's probability of leaving multiplies
 // the members' survival probabilities (as a box's faces), and the crossing plane is a member's, drawn with
 // probability proportional to its crossing probability. Entering it from outside is taken, near a single member's
-// boundary, as entering that member (both end points outside it and inside all the others); when different
-// members exclude the two end points, as certain if the step's chord passes through the intersection (a thin slab
-// of two half-spaces; a union of disjoint balls, left between them) and impossible otherwise (a corner of several
-// members: the end points decide). Reflecting members reflect in turn.
+// boundary, as entering that member (both end points outside it and inside all the others); otherwise as certain
+// if the step's chord passes through the intersection (a thin slab of two half-spaces; a union of disjoint balls,
+// left between them), else with the smallest probability of the members that exclude both ends (nested boundaries,
+// the overlap of a union's members: the one farther out binds), and as impossible when no member excludes both
+// (a corner the chord passes round: the end points decide). Reflecting members reflect in turn.
 class Intersection final : public Region {
  public:
   explicit Intersection(std::vector<std::shared_ptr<const Region>> members) : members_(std::move(members)) {
@@ -1459,22 +1469,38 @@ class Intersection final : public Region {
       return;
     }
     std::vector<Interval> chord;
+    std::vector<CrossingPlane> planes;
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
-      const int j = sole_excluder(x0 + o, x1 + o);
-      if (j < 0) {  // the ends excluded by different members: a chord through the set is a sure crossing
-        chord.clear();
-        p[l] = chord_inside(x0 + o, x1 + o, chord) && !chord.empty() ? 1.0 : 0.0;
+      chord.clear();
+      const bool known = chord_inside(x0 + o, x1 + o, chord);
+      if (known && !chord.empty()) {  // a chord through the set: a sure crossing
+        p[l] = 1.0;
         continue;
       }
-      members_[static_cast<std::size_t>(j)]->crossing_probability(x0 + o, x1 + o, 1, D, dt, false, p + l);
+      const int j = sole_excluder(x0 + o, x1 + o);
+      if (!known && j >= 0) {  // a member that cannot say where the chord lies: its own test
+        members_[static_cast<std::size_t>(j)]->crossing_probability(x0 + o, x1 + o, 1, D, dt, false, p + l);
+        continue;
+      }
+      planes.clear();
+      entering_planes(x0 + o, x1 + o, D, dt, planes);
+      double survive = 1.0;  // the open faces the bridge could have met, as independent crossings
+      for (const CrossingPlane& c : planes) survive *= 1.0 - plane_probability(c);
+      p[l] = 1.0 - survive;
     }
   }
   CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
                                double u) const override {
     if (!from_inside) {
-      int j = sole_excluder(x0, x1);
-      if (j < 0 && !contains(x1)) j = chord_entry_member(x0, x1);  // a chord through the set: where it enters
+      int j = chord_entry_member(x0, x1);  // a chord through the set: where it enters
+      std::vector<Interval> chord;
+      if (j < 0 && !contains(x1) && chord_inside(x0, x1, chord)) {  // as crossing_probability: the first crossed
+        std::vector<CrossingPlane> planes;
+        entering_planes(x0, x1, D, dt, planes);
+        if (!planes.empty()) return first_crossed(planes, u);
+      }
+      if (j < 0) j = sole_excluder(x0, x1);
       if (j < 0) j = member_of_face(exit_face(x0, x1, false));
       CrossingPlane c = members_[static_cast<std::size_t>(j)]->crossing_plane(x0, x1, D, dt, false, u);
       c.face += offsets_[static_cast<std::size_t>(j)];
@@ -1543,8 +1569,18 @@ class Intersection final : public Region {
     members_[static_cast<std::size_t>(j)]->to_boundary(x, face - offsets_[static_cast<std::size_t>(j)]);
   }
   // Leaving: among the members x1 is outside, the one whose boundary the chord meets first (the signed
-  // distances interpolated linearly); entering: among those x0 is outside, the one it meets last.
+  // distances interpolated linearly). Entering: the member whose boundary x1 lies on, for an x1 on the
+  // intersection's boundary (a located exit); else the one through whose boundary the chord enters, or among those
+  // x0 is outside, the one it meets last.
   int exit_face(const double* x0, const double* x1, bool from_inside) const override {
+    if (!from_inside) {
+      int j = on_boundary_member(x1);
+      if (j < 0) j = chord_entry_member(x0, x1);
+      if (j >= 0) {
+        const std::size_t m = static_cast<std::size_t>(j);
+        return offsets_[m] + members_[m]->exit_face(x0, x1, false);
+      }
+    }
     int best = -1;
     double best_t = from_inside ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
     for (std::size_t j = 0; j < members_.size(); ++j) {
@@ -1605,6 +1641,54 @@ class Intersection final : public Region {
     for (std::size_t j = 0; j < members_.size(); ++j)
       if (q[j] > 0) members_[j]->inside_planes(x0, x1, D, dt, planes[j]);
     merge_nested_members(planes, q);
+  }
+  // For a step whose two ends lie outside the intersection and whose chord misses it: the planes it could have
+  // entered it by. The members' faces (outside_planes) with both ends on their near side (a plane the chord crosses
+  // leads into the set only where the chord enters it, which it does not), kept where the crossing point (the
+  // chord's point at a0 / (a0 + a1), moved onto the face) lies inside or on every other member: a face of one of a
+  // union's members that lies inside another member is no way out of the union, and the far face of a member
+  // narrower than the step is one. Faces numbered in the intersection.
+  void entering_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
+                       std::vector<CrossingPlane>& out) const {
+    const int d = dim();
+    std::vector<std::vector<CrossingPlane>> open(members_.size());
+    std::vector<CrossingPlane> planes;
+    Vector y(d);
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      planes.clear();
+      members_[j]->outside_planes(x0, x1, D, dt, planes);
+      for (const CrossingPlane& c : planes) {
+        if (!(c.a0 > 0 && c.a1 > 0)) continue;
+        const double theta = c.a0 / (c.a0 + c.a1);
+        double size = 1.0;
+        for (int i = 0; i < d; ++i) {
+          y[i] = x0[i] + theta * (x1[i] - x0[i]);
+          size = std::max(size, std::abs(y[i]));
+        }
+        members_[j]->to_boundary(y.data(), c.face);
+        bool inside_others = true;
+        for (std::size_t k = 0; k < members_.size() && inside_others; ++k)
+          inside_others = k == j || !(members_[k]->signed_distance(y.data()) < -1e-9 * size);
+        if (inside_others) open[j].push_back({c.a0, c.a1, c.var, c.face + offsets_[j]});
+      }
+    }
+    for (std::size_t j = 0; j < open.size(); ++j)  // a boundary two members share counts once
+      for (const CrossingPlane& c : open[j])
+        if (!dominated(open, j, c)) out.push_back(c);
+  }
+  // The member on whose boundary x lies, when x is on the intersection's (to 1e-9 of |x|): the one nearest; else -1.
+  int on_boundary_member(const double* x) const {
+    double size = 1.0, nearest = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < dim(); ++i) size = std::max(size, std::abs(x[i]));
+    int best = -1;
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      const double s = members_[j]->signed_distance(x);
+      if (std::abs(s) < nearest) {
+        nearest = std::abs(s);
+        best = static_cast<int>(j);
+      }
+    }
+    return nearest <= 1e-9 * size ? best : -1;
   }
   // The member through whose boundary the chord x0 -> x1 first enters the intersection (the one whose part of the
   // chord starts where the intersection's does), or -1 when the chord misses it.

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import as_float
+from .._validate import LOG_MAX, as_float
 from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_per_path
 from .estimates import check_confidence, normal_quantile
 
@@ -22,7 +22,6 @@ _X = ("temperature", "eps", "inv_eps2", "inverse")
 _SCALES = ("temperature", "eps", "inverse")  # the older keyword `scale`, kept
 # The largest |power| of the prefactor accepted (m / 2 for an exit set spanning m directions).
 MAX_POWER = 1e6
-_LOG_MAX = math.log(np.finfo(float).max)
 
 
 def _abscissa(x: str | None, scale: str | None, values: np.ndarray) -> np.ndarray:
@@ -192,7 +191,7 @@ def arrhenius_fit(
         p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else math.nan
     log_a, slope = float(coef[0]), float(coef[1])
     se_b, se_a = math.sqrt(cov[1, 1]), math.sqrt(cov[0, 0])
-    if log_a > _LOG_MAX or log_a + q * se_a > _LOG_MAX:  # exp would overflow (a NaN interval, dof 0, passes)
+    if log_a > LOG_MAX or log_a + q * se_a > LOG_MAX:  # exp would overflow (a NaN interval, dof 0, passes)
         raise ValueError(f"the fitted prefactor exp({log_a:g}) (or its interval) is beyond floating point: check "
                          f"noise={level.tolist()}, mean={m.tolist()} and power={power!r}")
     return ArrheniusFit(barrier=slope, barrier_stderr=se_b, barrier_ci=(slope - q * se_b, slope + q * se_b),

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import as_float
+from .._validate import LOG_MAX, as_float
 from .geometry import CriticalPoint, _check_landscape, _point, critical_point, find_minimum, find_saddle
 
 __all__ = ["EyringKramers", "eyring_kramers"]
@@ -43,7 +43,6 @@ class EyringKramers:
     saddle: CriticalPoint
 
 
-_LOG_MAX = math.log(np.finfo(float).max)
 
 
 def eyring_kramers(
@@ -107,7 +106,7 @@ def eyring_kramers(
     lam = float(s.eigenvalues[0])
     height = s.value - m.value
     prefactor = 2 * math.pi / abs(lam) * math.exp(0.5 * (s.log_abs_det - m.log_abs_det))
-    if height / T > _LOG_MAX - math.log(max(prefactor, 1.0)):  # exp(barrier / T) beyond floating point
+    if height / T > LOG_MAX - math.log(max(prefactor, 1.0)):  # exp(barrier / T) beyond floating point
         raise ValueError(f"temperature={temperature!r} is too small for the barrier {height:g}: the transition "
                          f"time prefactor * exp(barrier / temperature) overflows floating point")
     transition = prefactor * math.exp(height / T)

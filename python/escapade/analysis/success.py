@@ -16,7 +16,7 @@ from .estimates import normal_quantile
 __all__ = ["SuccessRate", "grid_points", "success_rate", "wilson_interval"]
 
 # The most points `grid_points` builds (its array takes 8 * d bytes per point).
-MAX_GRID_POINTS = 10**7
+MAX_SUCCESS_GRID = 10**7
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -80,9 +80,9 @@ def grid_points(low: ArrayLike, high: ArrayLike, n: int | ArrayLike) -> np.ndarr
     if counts.ndim > 1 or counts.size not in (1, lo.size):
         raise ValueError(f"n must be an int or one per axis ({lo.size}), got n={n!r}")
     sizes = [as_int("n", int(c) if isinstance(c, float) and c.is_integer() else c, minimum=1,
-                    maximum=MAX_GRID_POINTS) for c in np.broadcast_to(counts.reshape(-1), lo.shape).tolist()]
-    if math.prod(sizes) > MAX_GRID_POINTS:  # the grid is built in memory
-        raise ValueError(f"n gives {math.prod(sizes)} grid points, more than the {MAX_GRID_POINTS} allowed, "
+                    maximum=MAX_SUCCESS_GRID) for c in np.broadcast_to(counts.reshape(-1), lo.shape).tolist()]
+    if math.prod(sizes) > MAX_SUCCESS_GRID:  # the grid is built in memory
+        raise ValueError(f"n gives {math.prod(sizes)} grid points, more than the {MAX_SUCCESS_GRID} allowed, "
                          f"got n={n!r}")
     axes = [np.linspace(a, b, c) for a, b, c in zip(lo, hi, sizes)]
     mesh = np.meshgrid(*axes, indexing="ij")
