@@ -1426,6 +1426,11 @@ class Intersection final : public Region {
       offsets_.push_back(offset);
       offset += r->n_faces();
       reflects_ = reflects_ || r->reflects();
+      // The complement of a box or of a set of regions: its faces can lead into the intersection even from a step
+      // it contains (the far face of a box narrower than the step), where other members' cannot.
+      const auto* out = dynamic_cast<const Outside*>(r.get());
+      open_beyond_.push_back(out && (dynamic_cast<const Box*>(out->inner().get()) ||
+                                     dynamic_cast<const Intersection*>(out->inner().get())));
     }
     offsets_.push_back(offset);
   }
@@ -1472,15 +1477,14 @@ class Intersection final : public Region {
     std::vector<CrossingPlane> planes;
     for (int l = 0; l < width; ++l) {
       const long o = static_cast<long>(l) * d;
-      chord.clear();
-      const bool known = chord_inside(x0 + o, x1 + o, chord);
-      if (known && !chord.empty()) {  // a chord through the set: a sure crossing
-        p[l] = 1.0;
-        continue;
-      }
       const int j = sole_excluder(x0 + o, x1 + o);
-      if (!known && j >= 0) {  // a member that cannot say where the chord lies: its own test
+      chord.clear();
+      if (j >= 0 && alone(j)) {  // one member in the way and no other face that could lead in: its own test
         members_[static_cast<std::size_t>(j)]->crossing_probability(x0 + o, x1 + o, 1, D, dt, false, p + l);
+        // a sure crossing by its chord, unless the chord misses the set (the rest of it outside another member)
+        if (p[l] < 1.0 || !chord_inside(x0 + o, x1 + o, chord) || !chord.empty()) continue;
+      } else if (chord_inside(x0 + o, x1 + o, chord) && !chord.empty()) {  // a chord through the set: sure
+        p[l] = 1.0;
         continue;
       }
       planes.clear();
@@ -1493,12 +1497,15 @@ class Intersection final : public Region {
   CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
                                double u) const override {
     if (!from_inside) {
-      int j = chord_entry_member(x0, x1);  // a chord through the set: where it enters
-      std::vector<Interval> chord;
-      if (j < 0 && !contains(x1) && chord_inside(x0, x1, chord)) {  // as crossing_probability: the first crossed
-        std::vector<CrossingPlane> planes;
-        entering_planes(x0, x1, D, dt, planes);
-        if (!planes.empty()) return first_crossed(planes, u);
+      int j = sole_excluder(x0, x1);
+      const bool own = j >= 0 && alone(j) && !member_chord_only(j, x0, x1);  // as crossing_probability
+      if (!own) {
+        j = chord_entry_member(x0, x1);  // a chord through the set: where it enters
+        if (j < 0 && !contains(x1)) {  // the first crossed of the faces that lead in
+          std::vector<CrossingPlane> planes;
+          entering_planes(x0, x1, D, dt, planes);
+          if (!planes.empty()) return first_crossed(planes, u);
+        }
       }
       if (j < 0) j = sole_excluder(x0, x1);
       if (j < 0) j = member_of_face(exit_face(x0, x1, false));
@@ -1653,8 +1660,10 @@ class Intersection final : public Region {
     const int d = dim();
     std::vector<std::vector<CrossingPlane>> open(members_.size());
     std::vector<CrossingPlane> planes;
-    Vector y(d);
+    Vector y(d), z(d);
     for (std::size_t j = 0; j < members_.size(); ++j) {
+      const bool contains_end = members_[j]->contains(x0) || members_[j]->contains(x1);
+      if (contains_end && !open_beyond_[j]) continue;  // no face of it leads in (a0 or a1 would be <= 0)
       planes.clear();
       members_[j]->outside_planes(x0, x1, D, dt, planes);
       for (const CrossingPlane& c : planes) {
@@ -1665,7 +1674,13 @@ class Intersection final : public Region {
           y[i] = x0[i] + theta * (x1[i] - x0[i]);
           size = std::max(size, std::abs(y[i]));
         }
+        z = y;
         members_[j]->to_boundary(y.data(), c.face);
+        // A face of a member containing an end of the step (a box's complement the step lies beyond) leads in
+        // only where the chord's point lies over the face itself: its move onto the face is then the distance to
+        // the plane, (1 - theta) a0 + theta a1, and not a slide along it.
+        const double across = (1 - theta) * c.a0 + theta * c.a1;
+        if (contains_end && !((y - z).norm() <= across * (1 + 1e-9) + 1e-12 * size)) continue;
         bool inside_others = true;
         for (std::size_t k = 0; k < members_.size() && inside_others; ++k)
           inside_others = k == j || !(members_[k]->signed_distance(y.data()) < -1e-9 * size);
@@ -1675,6 +1690,20 @@ class Intersection final : public Region {
     for (std::size_t j = 0; j < open.size(); ++j)  // a boundary two members share counts once
       for (const CrossingPlane& c : open[j])
         if (!dominated(open, j, c)) out.push_back(c);
+  }
+  // Whether member j, excluding both ends of a step that lies inside every other member, is the only one whose faces
+  // can lead into the set: no other member is the complement of a box or of a set of regions.
+  bool alone(int j) const {
+    for (std::size_t k = 0; k < members_.size(); ++k)
+      if (static_cast<int>(k) != j && open_beyond_[k]) return false;
+    return true;
+  }
+  // Whether the chord x0 -> x1 passes through member j but not through the intersection (the rest of it lies
+  // outside a non-convex member): then j's sure crossing does not apply, and the entering planes decide.
+  bool member_chord_only(int j, const double* x0, const double* x1) const {
+    std::vector<Interval> part, all;
+    return members_[static_cast<std::size_t>(j)]->chord_inside(x0, x1, part) && !part.empty() &&
+           chord_inside(x0, x1, all) && all.empty();
   }
   // The member on whose boundary x lies, when x is on the intersection's (to 1e-9 of |x|): the one nearest; else -1.
   int on_boundary_member(const double* x) const {
@@ -1718,6 +1747,7 @@ class Intersection final : public Region {
   std::vector<std::shared_ptr<const Region>> members_;
   std::vector<int> offsets_;
   bool reflects_ = false;
+  std::vector<bool> open_beyond_;  // per member: see the constructor
 };
 
 }  // namespace escapade
