@@ -216,7 +216,8 @@ class Store:
         try:
             with open(regular_file(file), "rb") as fh, open_npz(fh) as data:  # closed even if np.load fails
                 header = read_json(str(data["header"]))
-                if not all(type(header.get(k)) is int and 0 <= header[k] < 2**63 for k in ("first", "n", "total_steps")):
+                counts = ("first", "n", "total_steps")
+                if not all(type(header.get(k)) is int and 0 <= header[k] < 2**63 for k in counts):
                     raise ValueError(f"first, n and total_steps must be non-negative integers, got {header!r:.200}")
                 chunk = Chunk(
                     first=header["first"],

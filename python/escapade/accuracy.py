@@ -724,7 +724,8 @@ def estimate(
                    divergence_bound=divergence_bound, progress=False)
     est = _Estimator(problem, dynamics=dynamics, quantity=quantity, q=qf, through=through, order=order, rtol=rtol,
                      confidence=confidence, n_pilot=n_pilot, max_levels=max_levels, max_steps=max_steps,
-                     max_seconds=max_seconds, seed=seed, show=sys.stderr.isatty() if progress is None else bool(as_progress(progress)))
+                     max_seconds=max_seconds, seed=seed,
+                     show=sys.stderr.isatty() if progress is None else bool(as_progress(progress)))
     # The pilot round runs coupled pairs where multilevel may be chosen: their fine runs are independent across
     # levels, so the ladder can use them too.
     for k in range(n_first):

@@ -619,7 +619,7 @@ class PerturbedGD(DiscreteMap):
         if t_thres < 1 or t_thres != math.floor(t_thres):
             # the test "t_thres iterations after a jump" compares iteration counts: a fraction never matches
             raise ValueError(f"t_thres must be a whole number of iterations >= 1, got {t_thres}")
-        if t_thres > 2**48:  # the core counts t_thres + 1 in a double: exact only far below 2**53 (the step cap is 2**48)
+        if t_thres > 2**48:  # the core keeps t_thres + 1 in a double, exact far below 2**53; the step cap is 2**48
             raise ValueError(f"t_thres must be at most 2**48 iterations (the step cap), got {t_thres}")
         object.__setattr__(self, "t_thres", t_thres)
 

@@ -462,7 +462,8 @@ def _typed(cls: Any, d: dict[str, Any], where: str) -> dict[str, Any]:
         number = type(v) in (int, float)
         ok = {"float": number, "int": type(v) is int, "bool": type(v) is bool, "str": type(v) is str,
               "dict[str, Any]": type(v) is dict,
-              "tuple[float, float]": type(v) in (list, tuple) and len(v) == 2 and all(type(x) in (int, float) for x in v),
+              "tuple[float, float]": type(v) in (list, tuple) and len(v) == 2
+              and all(type(x) in (int, float) for x in v),
               "tuple[str, ...]": type(v) in (list, tuple) and all(type(x) is str for x in v)}.get(kind)
         if ok is None:
             continue

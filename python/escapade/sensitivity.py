@@ -213,7 +213,8 @@ def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any
                                       "score needs"))
                 continue
             raise ValueError(f"sensitivities: {path!r}: {type(dynamics).__name__} here takes no Gaussian step with a "
-                             "fixed covariance and a gradient drift (here: state-dependent noise, a step-size schedule, a forcing, a "
+                             "fixed covariance and a gradient drift (here: state-dependent noise, a step-size "
+                             "schedule, a forcing, a "
                              "drift field, a restart or Heun's step stands in the way), which "
                              "the likelihood-ratio score needs; pass sensitivity_method='fd' for finite differences "
                              "with common random numbers")

@@ -136,7 +136,7 @@ def make_job(
         max_time = t_max
         cap = MAX_STEPS if max_steps is None else max_steps
         max_step = getattr(dynamics, "max_step", math.inf)
-        if max_steps is None and t_max / max_step > MAX_STEPS:  # unbounded: t_max would take more steps than any run may
+        if max_steps is None and t_max / max_step > MAX_STEPS:  # unbounded: more steps than any run may take
             raise ValueError(f"max_step must be at least t_max / {MAX_STEPS} (the step cap), got max_step={max_step} "
                              f"with t_max={t_max}")
     else:

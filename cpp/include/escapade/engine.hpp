@@ -151,7 +151,9 @@ inline void validate(const Problem& pb, const RunConfig& cfg) {
   if (cfg.sensitivities) cfg.sensitivities->validate(pb.landscape, pb.dynamics);
   if (pb.stop && pb.stop->reflects()) {
     const std::string why = pb.dynamics.time_index(d) >= 0 ? "keeps its own clock (adaptive steps)"
-                            : pb.dynamics.state_dim(d) > 0 ? "carries a state (momentum, a state-dependent S(x), ...) that a mirror would not update"
+                            : pb.dynamics.state_dim(d) > 0
+                                ? "carries a state (momentum, a state-dependent S(x), ...) that a mirror would "
+                                  "not update"
                             : !pb.dynamics.continuous_time() ? "is a discrete optimizer map"
                                                              : "";
     require(why.empty(), "stop has reflecting faces, but " + pb.dynamics.name() + " " + why +

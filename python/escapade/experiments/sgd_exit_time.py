@@ -397,7 +397,8 @@ def sgd_exit_time_experiment(
         prediction=pred, inverse_noise=x, batch_size=batch, mean=mean, stderr=stderr, censored=np.array(censored),
         estimator=tuple(estimator), dt=step, dt_bias=bias, dt_bias_stderr=bias_se, mean_dt_bias=mean_bias,
         mean_dt_bias_stderr=mean_bias_se, slope_dt_bias=slope_bias, slope_dt_bias_stderr=slope_bias_se,
-        exponent_dt_bias=exponent_bias, fit=fit, corrected_fit=corrected, map_bracket=bracket, params=params, results=res,
+        exponent_dt_bias=exponent_bias, fit=fit, corrected_fit=corrected, map_bracket=bracket, params=params,
+        results=res,
         coarse_results=coarse)
 
 
