@@ -405,3 +405,12 @@ def test_a_fifo_in_a_store_is_refused_not_opened(tmp_path, name):
     os.mkfifo(store / name)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "is not a regular file" in out.stdout, out.stderr
+
+
+def test_a_callback_reading_a_list_that_holds_itself_has_a_digest():
+    from escapade.custom import code_digest
+    import escapade as esc
+
+    cyclic = [1.0]
+    cyclic.append(cyclic)
+    assert code_digest(esc.BatchedLandscape(1, lambda x: cyclic[0] * x))  # not a RecursionError

@@ -45,8 +45,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import as_float, as_int, as_progress
-from .analysis.estimates import (MEAN_QUANTITIES, QUANTITIES, LevelStatistic, dt_bias, normal_quantile, path_values,
-                                 quantity_of)
+from .analysis.estimates import (MEAN_QUANTITIES, QUANTITIES, LevelStatistic, check_confidence, dt_bias,
+                                 normal_quantile, path_values, quantity_of)
 from .dynamics import ConstrainedFlow, DiscreteMap, Dynamics, Langevin, LevyLangevin
 from .landscapes import Landscape
 from .regions import Region
@@ -678,14 +678,13 @@ def estimate(
     rtol = as_float("rtol", rtol)
     if not MIN_RTOL <= rtol < 1:  # below, no budget of paths reaches it (and the plan's path counts overflow)
         raise ValueError(f"rtol must be in [{MIN_RTOL:g}, 1), got {rtol!r}")
-    confidence = as_float("confidence", confidence)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    confidence = check_confidence(confidence)
     if t_max is None:
         raise ValueError("t_max is required: the time cap of every path (paths still running then are censored)")
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     n_pilot = as_int("n_pilot", n_pilot, minimum=100)
+    progress = as_progress(progress)
     max_levels = as_int("max_levels", max_levels, minimum=1, maximum=40)
     max_steps, max_seconds = _budget(budget)
     order, exit_test = _bias_order(dynamics, bridge)
@@ -724,8 +723,7 @@ def estimate(
                    divergence_bound=divergence_bound, progress=False)
     est = _Estimator(problem, dynamics=dynamics, quantity=quantity, q=qf, through=through, order=order, rtol=rtol,
                      confidence=confidence, n_pilot=n_pilot, max_levels=max_levels, max_steps=max_steps,
-                     max_seconds=max_seconds, seed=seed,
-                     show=sys.stderr.isatty() if progress is None else bool(as_progress(progress)))
+                     max_seconds=max_seconds, seed=seed, show=sys.stderr.isatty() if progress is None else progress)
     # The pilot round runs coupled pairs where multilevel may be chosen: their fine runs are independent across
     # levels, so the ladder can use them too.
     for k in range(n_first):

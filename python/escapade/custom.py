@@ -100,6 +100,7 @@ def code_digest(*objects: Any) -> str:
     store cannot be resumed."""
     h = hashlib.sha256()
     seen: set[int] = set()
+    enclosing: set[int] = set()  # the lists and tuples being hashed (a list may hold itself)
     found = False
 
     def value(v: Any, depth: int) -> None:
@@ -117,8 +118,13 @@ def code_digest(*objects: Any) -> str:
         elif depth > 8 or id(v) in seen:
             h.update(type(v).__name__.encode())
         elif isinstance(v, (tuple, list)):
+            if id(v) in enclosing:  # a list that holds itself: once
+                h.update(type(v).__name__.encode())
+                return
+            enclosing.add(id(v))
             for item in v:
                 value(item, depth)
+            enclosing.discard(id(v))
         else:
             seen.add(id(v))
             h.update(type(v).__qualname__.encode())

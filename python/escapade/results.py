@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import json
@@ -9,7 +10,7 @@ import math
 import os
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -427,18 +428,13 @@ class CheckedNpz:
         return np.asarray(self.data[name])
 
 
-def open_npz(fh: Any) -> Any:
+@contextlib.contextmanager
+def open_npz(fh: Any) -> Iterator[CheckedNpz]:
     """np.load of an .npz without pickles, as a context manager giving a `CheckedNpz`."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def opened() -> Any:
-        with np.load(fh, allow_pickle=False) as data:
-            if not hasattr(data, "zip"):
-                raise ValueError("not an .npz archive")
-            yield CheckedNpz(data)
-
-    return opened()
+    with np.load(fh, allow_pickle=False) as data:
+        if not hasattr(data, "zip"):
+            raise ValueError("not an .npz archive")
+        yield CheckedNpz(data)
 
 
 def regular_file(file: Path) -> Path:
@@ -548,12 +544,12 @@ def check_path_arrays(arrays: dict[str, np.ndarray]) -> None:
         if (name in arrays) != (pair in arrays) or (name in arrays and arrays[name].shape != arrays[pair].shape):
             raise ValueError(f"{pair} and {name} must come together, of one shape")
     position = arrays["exit_position"]
-    if position.ndim != 2 or arrays["final_position"].shape != position.shape:
+    if arrays["final_position"].shape != position.shape:
         raise ValueError(f"exit_position and final_position must be (paths, dim) arrays of one shape, got "
                          f"{position.shape} and {arrays['final_position'].shape}")
     codes = np.array([s.value for s in Status])
     for name in ("status", "fd_status"):
-        if name in arrays and not (arrays[name].dtype.kind in "iu" and np.isin(arrays[name], codes).all()):
+        if name in arrays and not np.isin(arrays[name], codes).all():
             raise ValueError(f"{name} must hold status codes {codes.tolist()}, got {np.unique(arrays[name])[:8]}")
     stopped = np.isin(arrays["status"], [Status.EXITED, Status.HIT])
     if not (arrays["exit_time"][stopped] >= 0).all():  # a NaN time would turn every mean into NaN
@@ -784,9 +780,7 @@ class SplittingStatus(enum.IntEnum):
 def _estimate_fields(d: dict[str, Any], cls: Any = None) -> dict[str, Any]:
     """The fields of a dict written by an estimate's `to_dict` (an `Estimate`'s, or `cls`'s simple-typed ones too),
     checked and as constructor arguments."""
-    d = _typed(Estimate, d, "the estimate")
-    if cls is not None:
-        d = _typed(cls, d, "the estimate")
+    d = _typed(cls or Estimate, d, "the estimate")  # a subclass's fields include Estimate's
     if type(d.get("levels")) is not list:
         raise ValueError(f"the estimate: levels must be a list, got {d.get('levels')!r:.80}")
     d["levels"] = tuple(EstimateLevel(**_typed(EstimateLevel, level, "a level")) for level in d["levels"])

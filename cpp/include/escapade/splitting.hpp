@@ -420,11 +420,10 @@ class SplittingBlock {
   // a point its callbacks already returned finite values at, so that it does not wander off to where a user's S or
   // gradient overflows and stops the run (as the engine's hold_idle).
   void hold_idle(int w) {
-    const long sd = s_.rows();
     for (int l = 0; l < w; ++l) {
       if (slot_[l] >= 0) continue;
       std::copy(xn_.col(l).data(), xn_.col(l).data() + d_, x_.col(l).data());
-      if (sd > 0) std::copy(sn_.col(l).data(), sn_.col(l).data() + sd, s_.col(l).data());
+      if (sd_ > 0) std::copy(sn_.col(l).data(), sn_.col(l).data() + sd_, s_.col(l).data());
     }
   }
 
