@@ -195,7 +195,8 @@ def _finite(solve: Callable[..., Any]) -> Callable[..., Any]:
                              "temperature, or the process never exits (a reflecting end it drifts away to)") from None
         if np.isnan(out).any():
             raise ValueError("the mean exit time came out NaN: the potential (or drift and noise) returned NaN "
-                             "inside the interval")
+                             "inside the interval, or infinite values whose difference is undefined (a potential "
+                             "that overflows on [lower, upper])")
         return out
 
     return checked
@@ -384,7 +385,11 @@ def _diffusion_psi(
         return 2.0 / v
 
     def dpsi(z: float, y: float) -> float:  # psi(y) - psi(z)
-        return -_quad(lambda u: a(u) * speed(u), z, y, _RTOL_PSI, _ATOL_PSI)
+        value = -_quad(lambda u: a(u) * speed(u), z, y, _RTOL_PSI, _ATOL_PSI)
+        if not math.isfinite(value):  # an infinite exponent would make the outer quadratures subdivide for hours
+            raise ValueError(f"the exponent psi(y) - psi(z) = -int_z^y 2 a / sigma^2 came out {value} between "
+                             f"z={z} and y={y}: the drift is too strong for the noise over [lower, upper]")
+        return value
 
     return dpsi, speed
 

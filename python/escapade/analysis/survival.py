@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._validate import as_float
 from ..results import Estimate, EstimateLevel, SimulationResult, Status, SummaryResult, _cap_time
 
 __all__ = ["KaplanMeier", "censored_data", "decay_rate", "kaplan_meier", "survival_data", "survival_of"]
@@ -172,16 +173,14 @@ def decay_rate(result: Any, *, t0: float = 0.0, confidence: float = 0.95) -> Est
     """
     from scipy import stats
 
+    from .estimates import check_confidence  # here: estimates imports this module
+
     times, observed = survival_data(result)
-    try:
-        t0 = float(t0)
-    except (TypeError, ValueError):
-        raise TypeError(f"t0 must be a number, got {t0!r}") from None
+    t0 = as_float("t0", t0, nonnegative=True)
+    confidence = check_confidence(confidence)
     cap = _cap_time(result.params)
-    if not (0.0 <= t0 < cap):
-        raise ValueError(f"t0 must be >= 0 and below the time cap {cap:g}, got {t0!r}")
-    if not (isinstance(confidence, (int, float)) and 0.0 < confidence < 1.0):
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if not t0 < cap:
+        raise ValueError(f"t0 must be below the time cap {cap:g}, got t0={t0!r}")
     alive = times > t0
     k = int(np.count_nonzero(observed & alive))
     exposure = float(np.sum(times[alive] - t0))

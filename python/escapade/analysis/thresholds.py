@@ -29,7 +29,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from .._validate import as_array, as_float, as_int, check_dim
+from .._validate import _short, as_array, as_float, as_int, check_dim
 from ..landscapes import StochasticQuadratic, StyblinskiTangSum
 from ..results import RunRecord
 from .estimates import normal_quantile
@@ -612,10 +612,19 @@ def error_factor_bounds(curvature: Curvature, lr: ArrayLike, k: ArrayLike = np.i
     lam, s, t, _ = _constants(curvature)
     C = _step_sizes(lr)[..., None]
     ik = _inverse_k(_batch_sizes(k))[..., None]
-    poly = 1 - 2 * C * lam + C**2 * lam**2
-    low = poly.min(axis=-1) + (C**2 * s * ik)[..., 0]
-    high = poly.max(axis=-1) + (C**2 * t * ik)[..., 0]
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below
+        poly = 1 - 2 * C * lam + C**2 * lam**2
+        low = poly.min(axis=-1) + (C**2 * s * ik)[..., 0]
+        high = poly.max(axis=-1) + (C**2 * t * ik)[..., 0]
+    _check_factor_finite(lr, low, high)
     return _out(np.asarray(low)), _out(np.asarray(high))
+
+
+def _check_factor_finite(lr: Any, *factors: Any) -> None:
+    """ValueError naming lr where an error factor, of order (lr lambda_max)^2, overflowed."""
+    if not all(np.isfinite(f).all() for f in factors):
+        raise ValueError(f"lr={_short(lr)} is too large: the error factor, of order (lr lambda_max)^2, overflows "
+                         "floating point")
 
 
 def error_factor(problem: StochasticQuadratic | ArrayLike, lr: float, k: float = np.inf, *,
@@ -654,9 +663,7 @@ def error_factor(problem: StochasticQuadratic | ArrayLike, lr: float, k: float =
         if np.isfinite(kk):
             Dp = np.einsum("aj,iab,bl->ijl", U, sq.Q - curv.A, U)  # U'(Q_i - A)U
             K = K + (C * C / kk) * np.einsum("i,ijl,iab->jalb", sq.p, Dp, Dp).reshape(m * m, m * m)
-    if not np.isfinite(K).all():
-        raise ValueError(f"lr={lr!r} is too large: the error factor, of order (lr lambda_max)^2, overflows floating "
-                         "point")
+    _check_factor_finite(lr, K)
     return float(np.abs(np.linalg.eigvals(K)).max())
 
 
