@@ -27,8 +27,11 @@ finest correction, which the value contains); for the ladder and paired, z times
 and of the bias estimate together (independent) and |bias|. The run stops once the half-width is below
 rtol * |value| and the levels agree with the bias model. Each round plans the rest of the run two ways, with the
 current finest step or one step finer, takes the cheaper plan, and runs at most four times the paths a level has
-before planning again. Every batch of paths has its own seed drawn from (seed, level, batch), so an estimate is reproducible for
-any thread count (a wall-time budget makes where it stops depend on the machine).
+before planning again. Since the ladder never comes back to a coarser step, the ladder and paired refine only on a
+bias estimate at least 3 of its standard errors from 0; a finer step that looks cheaper on weaker evidence first gets
+more paths on the levels the bias is read from (cheap: coarse steps). Every batch of paths has its own seed drawn
+from (seed, level, batch), so an estimate is reproducible for any thread count (a wall-time budget makes where it
+stops depend on the machine).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ MIN_RTOL = 1e-12  # 1e24 paths for a relative standard deviation of 1: beyond an
 _TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
 _GROWTH = 4  # a round at most multiplies a level's paths by this
 _MIN_GROWTH = 8  # and adds at least 1/_MIN_GROWTH of them, where it adds any
-_SIGNIFICANT = 3.0  # paired refines the step on a bias estimate at least this many of its standard errors from 0
+_SIGNIFICANT = 3.0  # the ladder and paired refine the step on a bias estimate at least this many of its SEs from 0
 _MULTILEVEL_MARGIN = 0.5  # method="auto" takes multilevel when the pilot predicts it below this much of paired's cost
 
 
@@ -358,6 +361,15 @@ class _Estimator:
             if why:
                 return out, why
 
+    @staticmethod
+    def unproven(out: _Outcome, stay: tuple[float, list[tuple[int, int]]],
+                 refine: tuple[float, list[tuple[int, int]]]) -> bool:
+        """Whether the cheaper plan refines the step on a bias estimate under _SIGNIFICANT of its standard errors
+        from 0, which its noise alone could have made. The ladder never comes back to a coarser step, so such a plan
+        should first pin the bias down with more paths on the levels it is read from (which are cheap: coarse
+        steps)."""
+        return out.consistent and refine[0] < stay[0] and abs(out.bias) < _SIGNIFICANT * out.bias_stderr
+
     def stay_or_refine(self, stay: tuple[float, list[tuple[int, int]]], refine: tuple[float, list[tuple[int, int]]],
                        have_stay: dict[int, int] | None = None,
                        have_refine: dict[int, int] | None = None) -> tuple[float, list[tuple[int, int]]]:
@@ -480,6 +492,9 @@ def _ladder(est: _Estimator) -> _Method:
             refine = cheapest([*sd, sd[L]], [*cost, 2 * cost[L]], [*have, 0], bias / 2**order, goal)
             if math.isinf(refine[0]):  # even one step finer the bias would exceed the goal: refine now
                 refine = (0.0, [(L + 1, est.n_pilot)])
+        if est.unproven(out, stay, refine):  # first halve the bias's standard error (levels L - 2 and L - 1)
+            halve = _allocate(z, z * out.bias_stderr / 2, [(sd[k] / c, cost[k], have[k], k) for k in (L - 2, L - 1)])
+            return est.stay_or_refine(halve, (math.inf, []))
         return est.stay_or_refine(stay, refine)
 
     return _Method("ladder", evaluate, plan, coupled=lambda k: False)
@@ -538,9 +553,7 @@ def _paired(est: _Estimator) -> _Method:
                                bias_term=1)
             if math.isinf(refine[0]):
                 refine = (0.0, [(L + 1, est.n_pilot)])
-        if out.consistent and refine[0] < stay[0] and abs(out.bias) < _SIGNIFICANT * out.bias_stderr:
-            # A finer step pays only through a bias that the estimate's noise could have made, and the ladder never
-            # comes back: first pin the bias down with more pairs, which are cheap (coarse steps).
+        if est.unproven(out, stay, refine):  # first pin the bias down with more pairs
             return est.stay_or_refine((0.0, [(L - 1, _GROWTH * pairs.n_pairs)]), (math.inf, []), have_stay)
         return est.stay_or_refine(stay, refine, have_stay, {L: value.n_pairs})
 
