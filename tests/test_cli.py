@@ -277,3 +277,20 @@ def test_demo_checks_its_arguments_before_printing(args, message, capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--paths", "0"])
     assert "argument --paths: must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_run_store_on_the_command_line_may_be_a_link(tmp_path, capsys):
+    """--store is the user's own choice, so it may be a link (a scratch directory elsewhere); a link inside the
+    store is refused with an error, not a traceback."""
+    config = write_config(tmp_path, BASE_CONFIG, "small.toml")
+    (tmp_path / "scratch").mkdir()
+    try:
+        (tmp_path / "link").symlink_to(tmp_path / "scratch", target_is_directory=True)
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    assert main(["run", str(config), "--store", str(tmp_path / "link")]) == 0
+    assert (tmp_path / "scratch" / "run.json").is_file()
+    (tmp_path / "scratch" / "run.json").rename(tmp_path / "run.json")
+    (tmp_path / "scratch" / "run.json").symlink_to(tmp_path / "run.json")
+    assert main(["run", str(config), "--store", str(tmp_path / "link")]) == 2
+    assert "run.json' is a symbolic link" in capsys.readouterr().err

@@ -270,3 +270,30 @@ def test_a_forcing_the_engine_cannot_build_is_reported_under_dynamics():
     tables["dynamics"]["forcing"] = {"type": "RandomDirections", "amplitude": 1.0, "tau": 1.0, "dim": 2**40}
     with pytest.raises(ConfigError, match=r"^config \[dynamics\]: "):
         parse_config(tables)
+
+
+@pytest.mark.parametrize("sweep", [False, True])
+def test_a_link_planted_after_the_file_was_read_does_not_lead_its_store_out(tmp_path, sweep):
+    """The file's store is checked when it is written, not only when the file is read: a link put in its way
+    between the two is refused, and nothing is written where it leads."""
+    directory, outside = tmp_path / "cfg", tmp_path / "outside"
+    directory.mkdir()
+    outside.mkdir()
+    tables = _tables(BASE_CONFIG)
+    tables["run"].update(store="runs/a", keep="summary", n_paths=20)
+    if sweep:
+        tables["sweep"] = {"grid": {"bridge": [True, False]}}
+    experiment = parse_config(tables, directory=directory)
+    try:
+        (directory / "runs").symlink_to(outside, target_is_directory=True)
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    for seed in (None, 3):  # resuming (the stored seed is looked up) and not
+        with pytest.raises(ValueError, match=r"store .*runs/a' must stay inside the configuration file's directory"):
+            experiment.run(seed=seed)
+    assert list(outside.iterdir()) == []
+    (directory / "runs").unlink()
+    (directory / "inner").mkdir()
+    (directory / "runs").symlink_to(directory / "inner", target_is_directory=True)  # a link that stays inside
+    experiment.run()
+    assert (directory / "inner" / "a").is_dir()

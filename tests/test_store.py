@@ -414,3 +414,50 @@ def test_a_callback_reading_a_list_that_holds_itself_has_a_digest():
     cyclic = [1.0]
     cyclic.append(cyclic)
     assert code_digest(esc.BatchedLandscape(1, lambda x: cyclic[0] * x))  # not a RecursionError
+
+
+SMALL = dict(x0=[-1.0], stop=W1_EXIT["stop"], t_max=10.0, n_paths=20, keep="summary", chunk_size=1000)
+
+
+def _small(**kw):
+    return simulate(DoubleWell(), Langevin(temperature=0.25, dt=1e-2), **{**SMALL, **kw})
+
+
+@pytest.mark.parametrize("entry", ["run.json", "chunk", "dangling chunk"])
+def test_a_link_inside_a_store_is_refused_not_followed(tmp_path, entry):
+    """A store someone else prepared cannot make a run read files elsewhere (run.json or a chunk linked to them) or
+    write through a link: every entry that is a symbolic link is refused by name, and the file it names is left
+    as it was."""
+    import os
+
+    store, elsewhere = tmp_path / "store", tmp_path / "elsewhere"
+    _small(store=store, seed=1)
+    name = "run.json" if entry == "run.json" else chunk_files(store)[0]
+    if entry == "dangling chunk":
+        (store / name).unlink()
+    else:
+        (store / name).rename(elsewhere)
+    try:
+        (store / name).symlink_to(elsewhere)
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    before = elsewhere.read_bytes() if elsewhere.exists() else None
+    for seed in (1, None):  # a rerun, and a resume that takes the stored seed
+        with pytest.raises(ValueError, match=rf"store entry .*{name}' is a symbolic link"):
+            _small(store=store, seed=seed)
+    assert (store / name).is_symlink() and (elsewhere.read_bytes() if elsewhere.exists() else None) == before
+    os.unlink(store / name)
+    if entry != "dangling chunk":
+        elsewhere.rename(store / name)
+    assert _small(store=store).seed == 1
+
+
+def test_a_store_given_as_a_link_is_the_users_choice(tmp_path):
+    (tmp_path / "scratch").mkdir()
+    try:
+        (tmp_path / "link").symlink_to(tmp_path / "scratch", target_is_directory=True)
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    first = _small(store=tmp_path / "link", seed=5)
+    assert (tmp_path / "scratch" / "run.json").is_file()
+    assert _small(store=tmp_path / "link").seed == first.seed == 5

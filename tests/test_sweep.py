@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -197,20 +198,25 @@ def test_sweep_store_resumes_without_a_seed(tmp_path):
         np.testing.assert_array_equal(a.exit_time, b.exit_time)
 
 
-def test_sweep_json_is_written_atomically_and_replaces_a_link(tmp_path, monkeypatch):
-    """sweep.json is written to a temporary file and renamed: a link planted in its place is replaced, not followed
-    (nothing is written outside the store), and a write that fails leaves no sweep.json, so the store resumes."""
+def test_sweep_json_is_written_atomically_and_a_link_there_is_refused(tmp_path, monkeypatch):
+    """sweep.json is written to a temporary file and renamed, and a write that fails leaves no sweep.json, so the
+    store resumes; a link in its place (dangling: exists() is False) is refused by name, neither followed nor
+    replaced, and nothing is written outside the store."""
     store, outside = tmp_path / "sw", tmp_path / "outside"
     store.mkdir()
     outside.mkdir()
     try:
-        (store / "sweep.json").symlink_to(outside / "victim.json")  # dangling: exists() is False
+        (store / "sweep.json").symlink_to(outside / "victim.json")
     except (OSError, NotImplementedError):
         pytest.skip("no symbolic links here")
     kwargs = dict(grid={"dynamics.temperature": [0.25]}, n_paths=20, seed=1, **W1_EXIT)
+    with pytest.raises(ValueError, match=r"store entry .*sweep.json' is a symbolic link"):
+        esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), store=store, **kwargs)
+    assert list(outside.iterdir()) == [] and (store / "sweep.json").is_symlink()
+    assert sorted(p.name for p in store.iterdir()) == ["sweep.json"]  # no point was opened
+    (store / "sweep.json").unlink()
     esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), store=store, **kwargs)
-    assert list(outside.iterdir()) == []
-    assert not (store / "sweep.json").is_symlink() and json.loads((store / "sweep.json").read_text())["seed"] == 1
+    assert json.loads((store / "sweep.json").read_text())["seed"] == 1
 
     def killed(*args):
         raise OSError("killed mid-write")
@@ -278,3 +284,69 @@ def test_sweep_seed_is_validated():
     with pytest.raises(ValueError, match="seed"):
         esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), grid={"bridge": [True]}, seed=-5,
                   seeds="independent", n_paths=10, **W1_EXIT)
+
+
+SMALL = dict(n_paths=20, keep="summary", x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), t_max=10.0)
+
+
+def test_a_point_directory_that_is_a_link_is_refused_not_followed(tmp_path):
+    """A store someone else prepared cannot send a sweep's chunks elsewhere (point-0000 -> ~/.ssh), nor have it read
+    another store's: a point's directory that is a symbolic link is refused by name, whether the sweep starts or
+    resumes, and nothing is written through it."""
+    store, victim = tmp_path / "sw", tmp_path / "victim"
+    store.mkdir()
+    victim.mkdir()
+    (victim / "authorized_keys").write_text("key\n")
+    try:
+        (store / "point-0000").symlink_to(victim, target_is_directory=True)
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    args = (esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2))
+    grid = {"dynamics.temperature": [0.25, 0.3]}
+    with pytest.raises(ValueError, match=r"store entry .*point-0000' is a symbolic link"):
+        esc.sweep(*args, grid=grid, store=store, seed=1, **SMALL)
+    assert sorted(p.name for p in victim.iterdir()) == ["authorized_keys"]
+    # resuming: a finished point's directory swapped for a link to a copy of it elsewhere
+    (store / "point-0000").unlink()
+    first = esc.sweep(*args, grid=grid, store=store, seed=1, **SMALL)
+    (store / "point-0001").rename(tmp_path / "copy")
+    (store / "point-0001").symlink_to(tmp_path / "copy", target_is_directory=True)
+    with pytest.raises(ValueError, match=r"store entry .*point-0001' is a symbolic link"):
+        esc.sweep(*args, grid=grid, store=store, **SMALL)
+    (store / "point-0001").unlink()
+    (tmp_path / "copy").rename(store / "point-0001")
+    again = esc.sweep(*args, grid=grid, store=store, **SMALL)
+    assert [r.seed for r in again] == [r.seed for r in first]
+
+
+def test_a_sweep_store_given_as_a_link_is_the_users_choice(tmp_path):
+    """The store directory the caller names may itself be a link (a scratch directory elsewhere): only what lies
+    inside a store may not be."""
+    (tmp_path / "scratch").mkdir()
+    try:
+        (tmp_path / "link").symlink_to(tmp_path / "scratch", target_is_directory=True)
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    args = (esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2))
+    first = esc.sweep(*args, grid={"bridge": [True, False]}, store=tmp_path / "link", seed=4, **SMALL)
+    assert sorted(p.name for p in (tmp_path / "scratch").iterdir()) == ["point-0000", "point-0001", "sweep.json"]
+    again = esc.sweep(*args, grid={"bridge": [True, False]}, store=tmp_path / "link", **SMALL)
+    assert [r.seed for r in again] == [r.seed for r in first] == [4, 4]
+
+
+def test_sweep_json_is_read_once_when_resuming(tmp_path, monkeypatch):
+    """sweep.json is read once when a sweep resumes (for its seed and its seeds alike)."""
+    execute_module, sweep_module = sys.modules["escapade._execute"], sys.modules["escapade.sweep"]
+    args = (esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2))
+    first = esc.sweep(*args, grid={"bridge": [True]}, store=tmp_path / "sw", **SMALL)
+    reads = []
+    for module in (execute_module, sweep_module):
+        real = module.read_store_json
+
+        def counting(file, *a, _real=real, **k):
+            reads.append(Path(file).name)
+            return _real(file, *a, **k)
+
+        monkeypatch.setattr(module, "read_store_json", counting)
+    again = esc.sweep(*args, grid={"bridge": [True]}, store=tmp_path / "sw", **SMALL)
+    assert reads.count("sweep.json") == 1 and again[0].seed == first[0].seed

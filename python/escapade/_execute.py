@@ -11,12 +11,13 @@ import hashlib
 import json
 import math
 import os
+import stat
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 import numpy as np
 
@@ -142,12 +143,14 @@ class Store:
     cannot be read, is refused with an error naming its file (delete the file and it is computed again)."""
 
     def __init__(self, path: str | os.PathLike, fingerprint: dict[str, Any]) -> None:
-        self.path = Path(path)
+        self.where = store_path(path)
+        self.path = self.where.check()
         self.path.mkdir(parents=True, exist_ok=True)
+        self.where.check()  # what mkdir found or made
         self.digest = run_digest(fingerprint)
         self.keep = fingerprint.get("keep")
         meta = self.path / "run.json"
-        if meta.exists():
+        if os.path.lexists(meta):  # a link too: refused by name, not taken for a new store
             stored = self._meta(self.path)
             if stored != fingerprint:
                 keys = sorted(k for k in set(stored) | set(fingerprint) if stored.get(k) != fingerprint.get(k))
@@ -168,20 +171,20 @@ class Store:
     @staticmethod
     def _meta(path: str | os.PathLike) -> Any:
         """The fingerprint in a store's run.json; ValueError naming the file if it cannot be read."""
-        return read_store_json(Path(path) / "run.json")
+        return read_store_json(store_path(path).check() / "run.json")
 
     @staticmethod
     def stored_seed(path: str | os.PathLike, name: str = "run.json") -> int | None:
         """The seed of the run a store holds (of the sweep, name="sweep.json"), if it holds one."""
-        meta = Path(path) / name
-        return read_store_json(meta, with_seed=True)["seed"] if meta.exists() else None
+        meta = store_path(path).check() / name
+        return read_store_json(meta, with_seed=True)["seed"] if os.path.lexists(meta) else None
 
     @staticmethod
     def stored_plan(path: str | os.PathLike, n_paths: int) -> list[tuple[int, int]] | None:
         """The chunks of the run a store holds, if it holds one whose chunks cut paths 0 .. n_paths - 1 in order
         (else None: the plan is made anew, and a store of another cut is then refused as a different run)."""
-        meta = Path(path) / "run.json"
-        if not meta.exists():
+        meta = store_path(path).check() / "run.json"
+        if not os.path.lexists(meta):
             return None
         chunks = Store._meta(path).get("chunks")
         if not isinstance(chunks, list):
@@ -198,13 +201,14 @@ class Store:
         return self.path / f"chunk-{first:015d}.npz"
 
     def has(self, first: int) -> bool:
-        return self._file(first).exists()
+        return os.path.lexists(self._file(first))  # a link too: read() refuses it by name
 
     def write(self, chunk: Chunk) -> None:
         header = {"first": chunk.first, "n": chunk.n, "total_steps": chunk.total_steps,
                   "stats": dataclasses.asdict(chunk.stats), "run": self.digest}
         arrays = {**(chunk.arrays or {}), **trajectory_arrays(chunk.trajectories)}
         payload: dict[str, Any] = {"header": np.array(json.dumps(header)), **arrays}
+        self.where.check()  # when it is written, not only when the store was opened
         atomic_write(self._file(chunk.first), lambda fh: np.savez(fh, **payload))
 
     def read(self, first: int, n: int) -> Chunk:
@@ -213,8 +217,9 @@ class Store:
         fingerprint are trusted on run.json's word."""
         file = self._file(first)
         again = "delete it and the next call computes it again"
+        not_a_link(file)
         try:
-            with open(regular_file(file), "rb") as fh, open_npz(fh) as data:  # closed even if np.load fails
+            with open_store_file(file) as fh, open_npz(fh) as data:  # closed even if np.load fails
                 header = read_json(str(data["header"]))
                 counts = ("first", "n", "total_steps")
                 if not all(type(header.get(k)) is int and 0 <= header[k] < 2**63 for k in counts):
@@ -244,9 +249,67 @@ class Store:
         return chunk
 
 
+@dataclasses.dataclass(frozen=True)
+class StorePath:
+    """Where a store lies: `base`, or the sweep point `base / point`. `base` is the directory the caller named, taken
+    as it is (a link there is the user's own choice); `point` may not be a link; with `inside` (the directory of the
+    configuration file that named the store), `base` must stay inside it once links are followed. `check()` says so
+    each time the store is opened or written, not only when the file was read."""
+
+    base: Path
+    point: str | None = None
+    inside: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.base if self.point is None else self.base / self.point
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
+
+    def check(self) -> Path:
+        """The store's directory; ValueError if links now lead it out of `inside` or `point` is a link."""
+        if self.inside is not None:
+            resolved = self.base.resolve()
+            if not resolved.is_relative_to(self.inside.resolve()):
+                raise ValueError(f"store {str(self.base)!r} must stay inside the configuration file's directory "
+                                 f"{str(self.inside)!r}, and symbolic links now lead it to {str(resolved)!r}; nothing "
+                                 "was written there (to write elsewhere, pass store= to Experiment.run or --store)")
+        if self.point is not None:
+            not_a_link(self.path)
+        return self.path
+
+
+def store_path(store: str | os.PathLike) -> StorePath:
+    return store if isinstance(store, StorePath) else StorePath(Path(store))
+
+
+def not_a_link(path: Path) -> Path:
+    """`path`, an entry of a store (run.json, sweep.json, a chunk, a point's directory), if it is not a symbolic
+    link: escapade never reads or writes through one there, so a store someone else prepared cannot point it at
+    files elsewhere."""
+    if path.is_symlink():
+        raise ValueError(f"store entry {str(path)!r} is a symbolic link, which a store never holds (escapade does not "
+                         "read or write through links inside a store); remove it, or use a new store")
+    return path
+
+
+def open_store_file(file: Path) -> BinaryIO:
+    """A store's file opened for reading, if it is a regular file and not a link (checked on the file opened: a
+    link or a FIFO put in its place meanwhile is not followed, nor waited on)."""
+    fd = os.open(regular_file(not_a_link(file)),
+                 os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError(f"{str(file)!r} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def atomic_write(target: Path, write: Callable[[Any], Any]) -> None:
     """Write `target` through write(binary file) to a temporary file beside it, then rename it into place: a killed
-    run leaves no half-written file, and a link planted at `target` is replaced, not followed."""
+    run leaves no half-written file. A link at `target` is refused; one planted there meanwhile is replaced, not
+    followed."""
+    not_a_link(target)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -260,8 +323,10 @@ def atomic_write(target: Path, write: Callable[[Any], Any]) -> None:
 def read_store_json(file: Path, with_seed: bool = False) -> dict[str, Any]:
     """A store's JSON object (run.json, sweep.json), with a seed (an integer in [0, 2^64)) if asked; ValueError
     naming the file if it cannot be read or lacks them."""
+    not_a_link(file)
     try:
-        stored = read_json(regular_file(file).read_text())
+        with open_store_file(file) as fh:
+            stored = read_json(fh.read().decode())
         if not isinstance(stored, dict):
             raise ValueError(f"a JSON object expected, got {type(stored).__name__}")
         seed = stored.get("seed")

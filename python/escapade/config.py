@@ -26,6 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
+from ._execute import StorePath
 from ._settings import RunSettings, pop_settings
 from ._spec import Spec, check_alternatives, replace_parameter
 from .dynamics import Dynamics
@@ -272,6 +273,8 @@ class Experiment:
     options : the other arguments of `simulate` from [run] (n_paths, t_max, seed, ...).
     grid, seeds : from [sweep]; `grid` is None for a single run.
     path : the file it was read from, if any.
+    store_inside : the directory a [run] store must stay in (the file's), checked again whenever the store is
+        opened or written: a link planted after the file was read does not lead it elsewhere.
     """
 
     landscape: Landscape
@@ -283,6 +286,7 @@ class Experiment:
     grid: dict[str, list[Any]] | None = None
     seeds: str = "common"
     path: Path | None = None
+    store_inside: Path | None = dataclasses.field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -298,6 +302,8 @@ class Experiment:
                                 f"{_allowed(allowed)}")
         args: dict[str, Any] = {"landscape": self.landscape, "dynamics": self.dynamics, "x0": self.x0,
                                 "stop": self.stop, "target": self.target, **self.options, **overrides}
+        if "store" not in overrides and self.store_inside is not None and args.get("store") is not None:
+            args["store"] = StorePath(Path(args["store"]), inside=self.store_inside)  # the file's own store
         if self.grid is not None:
             args.update(grid=self.grid, seeds=self.seeds)
         return args
@@ -348,9 +354,10 @@ def _parse(data: Mapping[str, Any], directory: str | os.PathLike | None,
     grid, seeds = None, "common"
     if tables["sweep"] is not None:
         grid, seeds = _sweep_grid(tables["sweep"], specs)
+    inside = None if options.get("store") is None else Path(".") if directory is None else Path(directory)
     experiment = Experiment(landscape=specs["landscape"], dynamics=specs["dynamics"], x0=specs["start"],
                             stop=specs["stop"], target=specs["target"], options=options, grid=grid, seeds=seeds,
-                            path=None if path is None else Path(path))
+                            path=None if path is None else Path(path), store_inside=inside)
     _validate(experiment)
     return experiment
 

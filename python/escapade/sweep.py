@@ -7,12 +7,11 @@ import itertools
 import json
 import os
 import secrets
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._execute import Store, atomic_write, execute, read_store_json
+from ._execute import StorePath, atomic_write, execute, read_store_json, store_path
 from ._settings import RunSettings, pop_settings
 from ._spec import Spec, check_alternatives, replace_parameter
 from .results import SweepResult
@@ -98,20 +97,24 @@ def sweep(
     # What the result records of each value: JSON-compatible, so that a sweep saves; checked before running.
     grid_record = {k: [_record(k, v) for v in values] for k, values in grid_lists.items()}
     base = {"landscape": landscape, "dynamics": dynamics, **simulate_kwargs}
-    meta = None if store is None else Path(store) / "sweep.json"
-    seed = settings.seed
-    if seed is None and store is not None:  # resuming: the base seed the stored sweep started with
-        seed = Store.stored_seed(store, "sweep.json")
-    base_seed = secrets.randbits(63) if seed is None else seed
-    if meta is not None:
-        meta.parent.mkdir(parents=True, exist_ok=True)
-        if meta.exists():  # a resumed sweep: the same seed and seeds, or refused before anything is written
+    where = None if store is None else store_path(store)
+    meta, stored = None, None
+    if where is not None:
+        where.check()
+        where.path.mkdir(parents=True, exist_ok=True)
+        meta = where.check() / "sweep.json"
+        if os.path.lexists(meta):  # a resumed sweep (a link there is refused by name), read once
             stored = read_store_json(meta, with_seed=True)
-            stored_seed, stored_seeds = stored["seed"], stored.get("seeds")
-            if (stored_seed, stored_seeds) != (base_seed, seeds):
-                raise ValueError(f"store {str(store)!r} holds a sweep with seed={stored_seed} and "
-                                 f"seeds={stored_seeds!r}, this one has seed={base_seed} and seeds={seeds!r}: use a "
-                                 "new store, or resume with seed=None and the same seeds")
+    seed = settings.seed
+    if seed is None and stored is not None:  # resuming: the base seed the stored sweep started with
+        seed = stored["seed"]
+    base_seed = secrets.randbits(63) if seed is None else seed
+    if stored is not None:  # the same seed and seeds, or refused before anything is written
+        stored_seed, stored_seeds = stored["seed"], stored.get("seeds")
+        if (stored_seed, stored_seeds) != (base_seed, seeds):
+            raise ValueError(f"store {str(store)!r} holds a sweep with seed={stored_seed} and "
+                             f"seeds={stored_seeds!r}, this one has seed={base_seed} and seeds={seeds!r}: use a "
+                             "new store, or resume with seed=None and the same seeds")
 
     check_alternatives(grid_lists, base)
     points = [dict(zip(grid_lists, values)) for values in itertools.product(*grid_lists.values())]
@@ -144,10 +147,12 @@ def sweep(
                                     "'dynamics.temperature'") from None
                 raise TypeError(f"sweep() got an unexpected keyword argument {name}") from None
             raise
+    # the points' directories may not be links: each Store checks its own when it opens and writes it
     stores: list[str | os.PathLike | None] = [
-        None if store is None else Path(store) / f"point-{i:04d}" for i in range(len(jobs))
+        None if where is None else StorePath(where.base, f"point-{i:04d}", where.inside) for i in range(len(jobs))
     ]
-    if meta is not None and not meta.exists():  # once every point is a valid run
+    if where is not None and meta is not None and stored is None:  # once every point is a valid run
+        where.check()
         atomic_write(meta, lambda fh: fh.write(json.dumps({"seed": base_seed, "seeds": seeds}).encode()))
     results = execute(jobs, settings, stores)
     return SweepResult(grid=grid_record, points=recorded, results=results)
