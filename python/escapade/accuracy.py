@@ -48,8 +48,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import as_float, as_int, as_progress
-from .analysis.estimates import (MEAN_QUANTITIES, QUANTITIES, LevelStatistic, check_confidence, dt_bias,
-                                 normal_quantile, path_values, quantity_of)
+from .analysis.estimates import (MEAN_QUANTITIES, QUANTITIES, LevelStatistic, check_confidence, check_quantile_level,
+                                 dt_bias, normal_quantile, path_values, quantity_of)
 from .dynamics import ConstrainedFlow, DiscreteMap, Dynamics, Langevin, LevyLangevin
 from .landscapes import Landscape
 from .regions import Region
@@ -142,12 +142,7 @@ def _check_quantity(quantity: Any, stop: Region | None, target: Region | None, q
     elif through is not None:
         raise ValueError(f"through is used only with quantity='exit_through', got quantity={quantity!r}")
     if quantity == "quantile":
-        if q is None:
-            raise ValueError("quantity='quantile' needs q, the level in (0, 1)")
-        qf = as_float("q", q)
-        if not 0 < qf < 1:
-            raise ValueError(f"q must be in (0, 1), got {q!r}")
-        return qf
+        return check_quantile_level(q)
     if q is not None:
         raise ValueError(f"q is used only with quantity='quantile', got quantity={quantity!r}")
     return None

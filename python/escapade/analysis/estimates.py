@@ -47,6 +47,16 @@ def check_confidence(confidence: Any) -> float:
     return c
 
 
+def check_quantile_level(q: Any) -> float:
+    """`q`, the level of quantity='quantile', as a float in (0, 1); TypeError/ValueError naming it otherwise."""
+    if q is None:
+        raise ValueError("quantity='quantile' needs q, the level of the quantile in (0, 1)")
+    level = as_float("q", q)
+    if not 0 < level < 1:
+        raise ValueError(f"q must be in (0, 1), got q={q!r}")
+    return level
+
+
 def normal_quantile(confidence: float) -> float:
     """z of a two-sided interval at `confidence` (1.96 at 0.95): the bits of scipy.stats.norm.ppf(0.5 + confidence
     / 2), from scipy.special, whose import is a fraction of scipy.stats' (most of a second)."""
@@ -148,11 +158,7 @@ def quantity_of(result: SimulationResult, quantity: str, *, q: float | None = No
     exit_through : P(the path left `stop` at a point of the region `through`).
     """
     if quantity == "quantile":  # before any arithmetic: q = 1.5 or NaN would fail deep inside
-        if q is None:
-            raise ValueError("quantity='quantile' needs q, the level of the quantile in (0, 1)")
-        q = as_float("q", q)
-        if not 0 < q < 1:
-            raise ValueError(f"q must be in (0, 1), got q={q}")
+        q = check_quantile_level(q)
         check_confidence(confidence)
     status = result.status
     diverged = int(np.count_nonzero(status == Status.DIVERGED))
