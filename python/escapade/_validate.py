@@ -49,6 +49,20 @@ def as_float(name: str, value: Any, *, positive: bool = False, nonnegative: bool
     return value
 
 
+# The confidence levels accepted: nearer 0 the quantile z rounds to 0 (intervals divide by it), nearer 1 it grows
+# to infinity; 1 - 1e-12 is a 7-sigma interval.
+MIN_CONFIDENCE, MAX_CONFIDENCE = 1e-12, 1 - 1e-12
+
+
+def check_confidence(confidence: Any) -> float:
+    """`confidence` as a float in [MIN_CONFIDENCE, MAX_CONFIDENCE]; TypeError/ValueError naming it otherwise."""
+    c = as_float("confidence", confidence, finite=False)
+    if not MIN_CONFIDENCE <= c <= MAX_CONFIDENCE:
+        raise ValueError(f"confidence must be in (0, 1), at least {MIN_CONFIDENCE:g} and at most 1 - "
+                         f"{1 - MAX_CONFIDENCE:.0e}, got confidence={confidence!r}")
+    return c
+
+
 def _short(value: Any, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + " ..."

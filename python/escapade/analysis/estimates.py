@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from .._validate import as_array, as_float
+from .._validate import as_array, as_float, check_confidence
 from ..results import SimulationResult, Status, _cap_time
 from .survival import censored_data
 
@@ -31,20 +31,6 @@ QUANTITIES = ("mean_exit_time", "exit_probability", "hit_probability", "quantile
 MEAN_QUANTITIES = ("mean_exit_time", "exit_probability", "hit_probability", "exit_through")
 # The orders of the dt bias accepted: Euler-Maruyama's are 1/2 and 1, higher schemes' 2 to 4.
 MIN_ORDER, MAX_ORDER = 0.01, 100.0
-
-
-# The confidence levels accepted: nearer 0 the quantile z rounds to 0 (intervals divide by it), nearer 1 it grows
-# to infinity; 1 - 1e-12 is a 7-sigma interval.
-MIN_CONFIDENCE, MAX_CONFIDENCE = 1e-12, 1 - 1e-12
-
-
-def check_confidence(confidence: Any) -> float:
-    """`confidence` as a float in [MIN_CONFIDENCE, MAX_CONFIDENCE]; TypeError/ValueError naming it otherwise."""
-    c = as_float("confidence", confidence, finite=False)
-    if not MIN_CONFIDENCE <= c <= MAX_CONFIDENCE:
-        raise ValueError(f"confidence must be in (0, 1), at least {MIN_CONFIDENCE:g} and at most 1 - "
-                         f"{1 - MAX_CONFIDENCE:.0e}, got confidence={confidence!r}")
-    return c
 
 
 def check_quantile_level(q: Any) -> float:

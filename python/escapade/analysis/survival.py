@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import as_float
+from .._validate import as_float, check_confidence
 from ..results import Estimate, EstimateLevel, SimulationResult, Status, SummaryResult, _cap_time
 
 __all__ = ["KaplanMeier", "censored_data", "decay_rate", "kaplan_meier", "survival_data", "survival_of"]
@@ -172,8 +172,6 @@ def decay_rate(result: Any, *, t0: float = 0.0, confidence: float = 0.95) -> Est
     confidence : the interval's level, in (0, 1).
     """
     from scipy import stats
-
-    from .estimates import check_confidence  # here: estimates imports this module
 
     times, observed = survival_data(result)
     t0 = as_float("t0", t0, nonnegative=True)
