@@ -1502,10 +1502,14 @@ class Intersection final : public Region {
   CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
                                double u) const override {
     if (!from_inside) {
+      std::vector<std::vector<Interval>> parts;  // the members' parts of the chord, and the set's: found once
+      std::vector<Interval> all;
+      const bool chords = chord_parts(x0, x1, all, &parts);
       int j = sole_excluder(x0, x1);
-      const bool own = j >= 0 && alone(j) && !member_chord_only(j, x0, x1);  // as crossing_probability
+      // as crossing_probability: j's own test unless the chord passes through j but misses the set
+      const bool own = j >= 0 && alone(j) && !(chords && all.empty() && !parts[static_cast<std::size_t>(j)].empty());
       if (!own) {
-        j = chord_entry_member(x0, x1);  // a chord through the set: where it enters
+        j = chords ? entry_member(parts, all) : -1;  // a chord through the set: where it enters
         if (j < 0 && !contains(x1)) {  // the first crossed of the faces that lead in
           std::vector<CrossingPlane> planes;
           entering_planes(x0, x1, D, dt, planes);
@@ -1617,10 +1621,17 @@ class Intersection final : public Region {
     return s;
   }
   bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
-    std::vector<Interval> all{{0.0, 1.0}}, member, both;
-    for (const auto& r : members_) {  // intersect the members' intervals, each list in increasing order
+    return chord_parts(x0, x1, out, nullptr);
+  }
+  // chord_inside, and each member's part of the chord in (*parts)[j] when parts is given.
+  bool chord_parts(const double* x0, const double* x1, std::vector<Interval>& out,
+                   std::vector<std::vector<Interval>>* parts) const {
+    std::vector<Interval> all{{0.0, 1.0}}, mine, both;
+    if (parts) parts->assign(members_.size(), {});
+    for (std::size_t j = 0; j < members_.size(); ++j) {  // intersect the members' intervals, in increasing order
+      std::vector<Interval>& member = parts ? (*parts)[j] : mine;
       member.clear();
-      if (!r->chord_inside(x0, x1, member)) return false;
+      if (!members_[j]->chord_inside(x0, x1, member)) return false;
       both.clear();
       for (std::size_t a = 0, b = 0; a < all.size() && b < member.size();) {
         const double lo = std::max(all[a].first, member[b].first), hi = std::min(all[a].second, member[b].second);
@@ -1714,13 +1725,6 @@ class Intersection final : public Region {
       if (static_cast<int>(k) != j && open_beyond_[k]) return false;
     return true;
   }
-  // Whether the chord x0 -> x1 passes through member j but not through the intersection (the rest of it lies
-  // outside a non-convex member): then j's sure crossing does not apply, and the entering planes decide.
-  bool member_chord_only(int j, const double* x0, const double* x1) const {
-    std::vector<Interval> part, all;
-    return members_[static_cast<std::size_t>(j)]->chord_inside(x0, x1, part) && !part.empty() &&
-           chord_inside(x0, x1, all) && all.empty();
-  }
   // The member on whose boundary x lies, when x is on the intersection's (to 1e-9 of |x|): the one nearest; else -1.
   int on_boundary_member(const double* x) const {
     double size = 1.0, nearest = std::numeric_limits<double>::infinity();
@@ -1738,15 +1742,17 @@ class Intersection final : public Region {
   // The member through whose boundary the chord x0 -> x1 first enters the intersection (the one whose part of the
   // chord starts where the intersection's does), or -1 when the chord misses it.
   int chord_entry_member(const double* x0, const double* x1) const {
-    std::vector<Interval> all, part;
-    if (!chord_inside(x0, x1, all) || all.empty()) return -1;
+    std::vector<std::vector<Interval>> parts;
+    std::vector<Interval> all;
+    return chord_parts(x0, x1, all, &parts) ? entry_member(parts, all) : -1;
+  }
+  // The same from chord_parts' results.
+  static int entry_member(const std::vector<std::vector<Interval>>& parts, const std::vector<Interval>& all) {
+    if (all.empty()) return -1;
     const double entry = all.front().first;
-    for (std::size_t j = 0; j < members_.size(); ++j) {
-      part.clear();
-      members_[j]->chord_inside(x0, x1, part);
-      for (const Interval& v : part)
+    for (std::size_t j = 0; j < parts.size(); ++j)
+      for (const Interval& v : parts[j])
         if (v.first == entry && entry > 0.0) return static_cast<int>(j);
-    }
     return -1;
   }
   // The one member both end points lie outside of, when they lie inside all the others; else -1.
