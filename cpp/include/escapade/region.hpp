@@ -389,6 +389,12 @@ class Region {
   // bridge test.
   virtual bool reflects() const { return false; }
   virtual void reflect(double* /*x*/, int /*width*/) const {}
+  // Whether the boundary is several faces, each with its own plane (a box, a set of regions): a step through the
+  // region can cross a far face.
+  virtual bool far_faces() const { return false; }
+  // Whether, as a member of an Intersection, its faces can lead in from a step it contains: the complement of a
+  // region with far_faces (the far face of a box narrower than the step).
+  virtual bool open_beyond() const { return false; }
   // out[l] = signed_distance(column l) for `width` points stored dim x width.
   virtual void signed_distance(const double* x, int width, double* out) const {
     for (int l = 0; l < width; ++l) out[l] = signed_distance(x + static_cast<long>(l) * dim());
@@ -1116,6 +1122,7 @@ class Box final : public Region {
   int dim() const override { return static_cast<int>(lo_.size()); }
   std::string name() const override { return "Box"; }
   int n_faces() const override { return 2 * dim(); }
+  bool far_faces() const override { return true; }
   bool reflects() const override { return any_refl_; }
   // Coordinate by coordinate: beyond one reflecting face, the mirror image; between two, folded into the slab
   // (the mirror images repeated, for a step longer than the box).
@@ -1379,6 +1386,7 @@ class Outside final : public Region {
   }
   void to_boundary(double* x, int face) const override { inner_->to_boundary(x, face); }
   int n_faces() const override { return inner_->n_faces(); }
+  bool open_beyond() const override { return inner_->far_faces(); }
   int exit_face(const double* x0, const double* x1, bool from_inside) const override {
     return inner_->exit_face(x0, x1, !from_inside);
   }
@@ -1426,11 +1434,7 @@ class Intersection final : public Region {
       offsets_.push_back(offset);
       offset += r->n_faces();
       reflects_ = reflects_ || r->reflects();
-      // The complement of a box or of a set of regions: its faces can lead into the intersection even from a step
-      // it contains (the far face of a box narrower than the step), where other members' cannot.
-      const auto* out = dynamic_cast<const Outside*>(r.get());
-      open_beyond_.push_back(out && (dynamic_cast<const Box*>(out->inner().get()) ||
-                                     dynamic_cast<const Intersection*>(out->inner().get())));
+      open_beyond_.push_back(r->open_beyond());
     }
     offsets_.push_back(offset);
   }
@@ -1438,6 +1442,7 @@ class Intersection final : public Region {
   int dim() const override { return members_[0]->dim(); }
   std::string name() const override { return "Intersection"; }
   int n_faces() const override { return offsets_.back(); }
+  bool far_faces() const override { return true; }
   bool contains(const double* x) const override {
     for (const auto& r : members_)
       if (!r->contains(x)) return false;
@@ -1769,7 +1774,7 @@ class Intersection final : public Region {
   std::vector<std::shared_ptr<const Region>> members_;
   std::vector<int> offsets_;
   bool reflects_ = false;
-  std::vector<bool> open_beyond_;  // per member: see the constructor
+  std::vector<bool> open_beyond_;  // per member: Region::open_beyond
 };
 
 }  // namespace escapade
