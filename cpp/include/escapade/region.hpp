@@ -666,13 +666,8 @@ class Ball final : public Region {
   double in_frame(const NoiseFrame::Frame& frame, const double* x) const;
   // Whether the segment x0 -> x1 passes through the ball: its point closest to the center lies inside.
   bool segment_meets(const double* x0, const double* x1) const {
-    double ee = 0, ec = 0;
-    for (int i = 0; i < dim(); ++i) {
-      const double e = (x1[i] - x0[i]) * s_;
-      ee += e * e;
-      ec += e * ((c_[i] - x0[i]) * s_);
-    }
-    const double t = ee > 0 ? std::min(1.0, std::max(0.0, ec / ee)) : 0.0;
+    const auto [ee, eq] = chord_sums(x0, x1);
+    const double t = ee > 0 ? std::min(1.0, std::max(0.0, -eq / ee)) : 0.0;  // -eq = e . (c - x0): negation is exact
     double q2 = 0;
     for (int i = 0; i < dim(); ++i) {
       const double q = (x0[i] + t * (x1[i] - x0[i]) - c_[i]) * s_;
@@ -683,17 +678,22 @@ class Ball final : public Region {
 
  public:
   bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
+    const auto [ee, eq] = chord_sums(x0, x1);
+    quadratic_chord(ee, eq, dist2(x0) - r_ * r_, out);
+    return true;
+  }
+
+ private:
+  // |e|^2 and e . (x0 - c) for the step e = x1 - x0, in units of 1/s_: the chord's quadratic.
+  std::pair<double, double> chord_sums(const double* x0, const double* x1) const {
     double ee = 0, eq = 0;
     for (int i = 0; i < dim(); ++i) {
       const double e = (x1[i] - x0[i]) * s_;
       ee += e * e;
       eq += e * ((x0[i] - c_[i]) * s_);
     }
-    quadratic_chord(ee, eq, dist2(x0) - r_ * r_, out);
-    return true;
+    return {ee, eq};
   }
-
- private:
   // The squared distance to the center, in units of 1/s_.
   double dist2(const double* x) const {
     double s = 0;
@@ -924,16 +924,10 @@ class Ellipsoid final : public Region {
   }
   // Whether the segment z0 -> z1 (units of the semi-axes) passes through the unit ball: the ellipsoid's chord.
   bool segment_meets(const double* z0, const double* z1) const {
-    const int d = dim();
-    double ee = 0, ez = 0;
-    for (int i = 0; i < d; ++i) {
-      const double e = z1[i] - z0[i];
-      ee += e * e;
-      ez -= e * z0[i];
-    }
-    const double t = ee > 0 ? std::min(1.0, std::max(0.0, ez / ee)) : 0.0;
+    const auto [ee, ez] = chord_sums(z0, z1);
+    const double t = ee > 0 ? std::min(1.0, std::max(0.0, -ez / ee)) : 0.0;  // -ez = -e . z0: negation is exact
     double q2 = 0;
-    for (int i = 0; i < d; ++i) {
+    for (int i = 0; i < dim(); ++i) {
       const double q = z0[i] + t * (z1[i] - z0[i]);
       q2 += q * q;
     }
@@ -946,17 +940,22 @@ class Ellipsoid final : public Region {
     Vector z0(d), z1(d);
     const double q0 = to_units(x0, z0.data());
     to_units(x1, z1.data());
-    double ee = 0, ez = 0;
-    for (int i = 0; i < d; ++i) {
-      const double e = z1[i] - z0[i];
-      ee += e * e;
-      ez += e * z0[i];
-    }
+    const auto [ee, ez] = chord_sums(z0.data(), z1.data());
     quadratic_chord(ee, ez, q0 - 1.0, out);
     return true;
   }
 
  private:
+  // |e|^2 and e . z0 for the step e = z1 - z0 (units of the semi-axes): the chord's quadratic.
+  std::pair<double, double> chord_sums(const double* z0, const double* z1) const {
+    double ee = 0, ez = 0;
+    for (int i = 0; i < dim(); ++i) {
+      const double e = z1[i] - z0[i];
+      ee += e * e;
+      ez += e * z0[i];
+    }
+    return {ee, ez};
+  }
   // The Euclidean distance (units of 1/s_) from the point z (units of the semi-axes, q = |z|^2) to the boundary;
   // optionally the nearest boundary point y (principal frame, units of 1/s_) and the unit outward normal there
   // (principal frame). In the principal frame, with y_i = e_i z_i, the nearest point is x_i = b_i y_i / (t + b_i)
