@@ -232,7 +232,7 @@ class LaneBlock {
     if (rs.pb.restart) {
       restart_rule_ = rs.pb.restart->rule(dt_);
       restart_words_.resize(static_cast<std::size_t>(L_));
-      if (r_ > 1 && !restart_rule_.every) fine_restart_p_ = rs.pb.restart->rule(dt_ / r_).p;
+      if (r_ > 1 && !restart_rule_.every) fine_restart_rule_ = rs.pb.restart->rule(dt_ / r_);
     }
     if (np_ > 0) {
       ssum_.setZero(L_, np_);
@@ -778,7 +778,7 @@ class LaneBlock {
       // (its path starts at one) and move with it when the block is packed.
       const std::uint64_t k = step_[l] - 1;
       std::uint64_t at = step_[l];  // the step whose count keys the restart point
-      if (fine_restart_p_ > 0) {
+      if (fine_restart_rule_.p > 0) {
         at = fine_restart(seed, path_[l], step_[l]);
         if (at == 0) continue;
       } else {
@@ -799,7 +799,7 @@ class LaneBlock {
     Words4 words{};
     for (std::uint64_t f = r * (step - 1) + 1; f <= r * step; ++f) {
       if ((f - 1) % 4 == 0 || f == r * (step - 1) + 1) words = Restart::words(seed, path, (f - 1) / 4);
-      if (open_uniform(words[(f - 1) % 4]) < fine_restart_p_) last = f;
+      if (Restart::fires(fine_restart_rule_, words, f)) last = f;
     }
     return last;
   }
@@ -961,7 +961,7 @@ class LaneBlock {
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces
   Restart::Rule restart_rule_;
-  double fine_restart_p_ = 0.0;  // Poisson restarts coupled to the run at dt / r (noise_refinement r > 1): its p
+  Restart::Rule fine_restart_rule_;  // Poisson restarts coupled to the run at dt / r (noise_refinement r > 1)
   std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad
   QuadDraws draws_;
   // noise_refinement > 1 only: one fine quad's draws, and each lane's fine step count
