@@ -461,3 +461,18 @@ def test_a_store_given_as_a_link_is_the_users_choice(tmp_path):
     first = _small(store=tmp_path / "link", seed=5)
     assert (tmp_path / "scratch" / "run.json").is_file()
     assert _small(store=tmp_path / "link").seed == first.seed == 5
+
+
+def test_a_run_whose_params_hold_a_tuple_resumes_and_loads_back(tmp_path):
+    """Periodic's plane is a tuple, which JSON gives back as a list: the record keeps it as a list, so a store's
+    run.json and a saved result compare equal to the run (a rerun was refused as another run)."""
+    from escapade import Ackley, Ball, Periodic, load
+
+    dyn = Langevin(temperature=0.05, dt=1e-2, forcing=Periodic(1.0, 1.0))
+    kw = dict(x0=[2.2, -1.3], target=Ball([0.0, 0.0], 1.0), n_paths=8, t_max=1.0, seed=2, chunk_size=4)
+    first = simulate(Ackley(), dyn, store=tmp_path / "s", **kw)
+    again = simulate(Ackley(), dyn, store=tmp_path / "s", **kw)
+    assert_same_result(first, again)
+    assert first.params["dynamics"]["forcing"]["plane"] == [0, 1]
+    first.save(tmp_path / "r.npz")
+    assert load(tmp_path / "r.npz").params == first.params

@@ -17,7 +17,7 @@ class Spec:
         out: dict[str, Any] = {"type": type(self).__name__}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            out[field.name] = value.tolist() if isinstance(value, np.ndarray) else value
+            out[field.name] = _plain(value)
         return out
 
     def __repr__(self) -> str:
@@ -41,6 +41,16 @@ class Spec:
 
     def _to_core(self) -> Any:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
+
+
+def _plain(value: Any) -> Any:
+    """A field as a result records it: arrays and tuples as the lists JSON gives back, so that a saved result and
+    a store's run.json compare equal to the run that wrote them."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def check_alternatives(keys: Any, specs: Mapping[str, Any]) -> None:
