@@ -240,6 +240,35 @@ def test_arrhenius_sweep(temperature_sweep, tmp_path, axes):
         plot.arrhenius_sweep(temperature_sweep, "dynamics.eps")
 
 
+@pytest.mark.parametrize("key, x, values", [
+    ("dynamics.eps", "eps", [np.sqrt(0.2), np.sqrt(0.25), np.sqrt(0.3), np.sqrt(0.4)]),  # eps = sqrt(2 T)
+    ("dynamics.temperature", "temperature", [0.1, 0.125, 0.15, 0.2]),
+])
+def test_arrhenius_sweep_fits_what_arrhenius_fit_sweep_fits(key, x, values, axes):
+    """The plot's abscissa and fit are arrhenius_fit_sweep's for the key (before, 1 / key always: an eps sweep
+    got a barrier of 2.2 for V0 = 0.5)."""
+    dyn = esc.Langevin(eps=values[0], **DYN) if x == "eps" else esc.Langevin(temperature=values[0], **DYN)
+    sw = esc.sweep(esc.DoubleWell(), dyn, grid={key: values}, x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0),
+                   n_paths=200, t_max=500.0, seed=2)
+    out = plot.arrhenius_sweep(sw, key, ax=axes, estimator="exponential")
+    fit = esc.analysis.arrhenius_fit_sweep(sw, key, estimator="exponential")
+    assert out.info["barrier"] == pytest.approx(fit.barrier, rel=1e-12)
+    assert out.ax.get_xlabel() == ("1 / T" if x == "temperature" else f"1 / {key}²")
+    low, high = fit.barrier_ci  # V0 = 2 dU = 0.5 in eps, dU = 1/4 in T, with finite-noise corrections
+    assert low < (0.5 if x == "eps" else 0.25) * 1.4 and high > (0.5 if x == "eps" else 0.25) * 0.6
+
+
+def test_arrhenius_keys_say_what_they_hold():
+    """A learning rate is a temperature-like level (SGD's temperature is lr C / (2 B)), a batch size an inverse
+    one; a key whose name does not say needs x= (it was read as an inverse level: lr gave a negative barrier)."""
+    from escapade.analysis.arrhenius import noise_kind
+
+    assert noise_kind("dynamics.lr") == "temperature" and noise_kind("dynamics.batch_size") == "inverse"
+    assert noise_kind("dynamics.eps") == "eps" and noise_kind("dynamics.temperature") == "temperature"
+    with pytest.raises(ValueError, match="x="):
+        noise_kind("landscape.height")
+
+
 def test_success_rate(grid_sweep, tmp_path, axes):
     out = saved(plot.success_rate(grid_sweep, "dynamics.temperature", "stop.offset", ax=axes), tmp_path,
                 "success_rate")

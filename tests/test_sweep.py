@@ -350,3 +350,23 @@ def test_sweep_json_is_read_once_when_resuming(tmp_path, monkeypatch):
         monkeypatch.setattr(module, "read_store_json", counting)
     again = esc.sweep(*args, grid={"bridge": [True]}, store=tmp_path / "sw", **SMALL)
     assert reads.count("sweep.json") == 1 and again[0].seed == first[0].seed
+
+
+def test_select_slices_a_sweep():
+    """A slice of a 2-D sweep at one value of a key is a sweep over the other key, point for point."""
+    sw = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=1e-2), x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0),
+               grid={"dynamics.temperature": [0.2, 0.3], "stop.offset": [0.0, 0.1, 0.2]}, n_paths=8, t_max=5.0,
+               seed=3)
+    part = sw.select({"stop.offset": 0.1})
+    assert part.grid == {"dynamics.temperature": [0.2, 0.3], "stop.offset": [0.1]}
+    assert [p["dynamics.temperature"] for p in part.points] == [0.2, 0.3]
+    for point, res in zip(part.points, part.results):
+        i = sw.points.index(point)
+        assert res is sw.results[i]
+    assert len(sw.select({"stop.offset": 0.1, "dynamics.temperature": 0.3})) == 1
+    with pytest.raises(ValueError, match="not one of"):
+        sw.select({"stop.offset": 0.15})
+    with pytest.raises(ValueError, match="not a key"):
+        sw.select({"dynamics.eps": 0.1})
+    with pytest.raises(TypeError, match="values"):
+        sw.select("stop.offset")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .analysis.arrhenius import arrhenius_fit, check_series
+from .analysis.arrhenius import abscissa, arrhenius_fit, check_series, noise_kind, sweep_series
 from .analysis.success import wilson_interval
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
@@ -474,14 +474,16 @@ def arrhenius(
     prefactor: float | None = None,
     fit: bool = True,
     noise_label: str = "T",
+    x: str = "temperature",
 ) -> PlotResult:
-    """Mean exit time against 1 / noise on a log axis, where the Arrhenius law mean = prefactor * exp(barrier / T)
-    is a straight line.
+    """Mean exit time against the Arrhenius abscissa (1 / T by default) on a log axis, where the Arrhenius law
+    mean = prefactor * exp(barrier * abscissa) is a straight line.
 
     Parameters
     ----------
     noise : (n,) positive
-        The noise level T of each point (a temperature, as in `Langevin(temperature=T)`).
+        The noise level of each point, read as `x` says (default a temperature T, as in
+        `Langevin(temperature=T)`).
     mean : (n,) positive
         The mean exit time at each noise level.
     stderr : (n,) positive, optional
@@ -497,6 +499,9 @@ def arrhenius(
         it; needs at least two distinct noise levels.
     noise_label : str
         Name of the noise in the axis label and legend.
+    x : str
+        What `noise` holds, as in `escapade.analysis.arrhenius_fit`: "temperature" (abscissa 1 / noise), "eps"
+        (1 / noise^2), "inv_eps2" or "inverse" (the noise itself, e.g. B / eta).
 
     Returns
     -------
@@ -506,7 +511,7 @@ def arrhenius(
         intervals ``"barrier_ci"``, ``"prefactor_ci"`` (`escapade.analysis.arrhenius_fit`); with a theory line,
         ``"theory_prefactor"``. Without `stderr` and with only two points the standard errors are NaN.
     """
-    T, m, se = check_series(noise, mean, stderr)
+    level, m, se = check_series(noise, mean, stderr)
     for name, value in (("barrier", barrier), ("prefactor", prefactor)):
         if value is not None and not math.isfinite(value):
             raise ValueError(f"{name} must be finite, got {value!r}")
@@ -514,33 +519,36 @@ def arrhenius(
         raise ValueError("prefactor needs a barrier: give barrier= to draw the theoretical law")
     if prefactor is not None and not prefactor > 0:
         raise ValueError(f"prefactor must be positive, got {prefactor!r}")
-    x = 1.0 / T
+    u = abscissa(x, None, level)
+    xlabel = {"temperature": f"1 / {noise_label}", "eps": f"1 / {noise_label}²"}.get(x, noise_label)
     sigma = None if se is None else se / m
-    if fit and np.unique(x).size < 2:
+    if fit and np.unique(u).size < 2:
         raise ValueError("fitting the Arrhenius law needs at least two distinct noise levels; pass fit=False")
 
     ax = _axes(ax)
-    data = ax.errorbar(x, m, yerr=se, fmt="o", color="C0", capsize=3, label="simulation")
-    lo, hi = float(x.min()), float(x.max())
+    data = ax.errorbar(u, m, yerr=se, fmt="o", color="C0", capsize=3, label="simulation")
+    lo, hi = float(u.min()), float(u.max())
     pad = 0.05 * (hi - lo) if hi > lo else 0.05 * hi
     xx = np.linspace(lo - pad, hi + pad, 200)
     info: dict[str, Any] = {}
     fit_line = theory_line = None
     if fit:
-        info.update(_fit_arrhenius(x, np.log(m), sigma))
+        info.update(_fit_arrhenius(u, np.log(m), sigma))
         err = f" ± {info['barrier_stderr']:.2g}" if math.isfinite(info["barrier_stderr"]) else ""
         (fit_line,) = ax.plot(xx, info["prefactor"] * np.exp(info["barrier"] * xx), color="C1",
                               label=f"fit: barrier {info['barrier']:.4g}{err}, prefactor {info['prefactor']:.3g}")
     if barrier is not None:
         if prefactor is None:
-            w = np.ones_like(x) if sigma is None else 1.0 / sigma**2
-            prefactor = math.exp(float(np.sum(w * (np.log(m) - barrier * x)) / np.sum(w)))
+            w = np.ones_like(u) if sigma is None else 1.0 / sigma**2
+            prefactor = math.exp(float(np.sum(w * (np.log(m) - barrier * u)) / np.sum(w)))
         prefactor = float(prefactor)
         info["theory_prefactor"] = prefactor
+        law = {"temperature": f"{barrier:.4g} / {noise_label}",
+               "eps": f"{barrier:.4g} / {noise_label}²"}.get(x, f"{barrier:.4g} {noise_label}")
         (theory_line,) = ax.plot(xx, prefactor * np.exp(barrier * xx), color="black", linestyle="--",
-                                 label=f"theory: {prefactor:.3g} exp({barrier:.4g} / {noise_label})")
+                                 label=f"theory: {prefactor:.3g} exp({law})")
     ax.set_yscale("log")
-    ax.set_xlabel(f"1 / {noise_label}")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("mean exit time")
     ax.legend(fontsize="small")
     return PlotResult(ax, {"data": data, "fit": fit_line, "theory": theory_line}, info)
@@ -570,8 +578,11 @@ def arrhenius_sweep(
     prefactor: float | None = None,
     fit: bool = True,
     noise_label: str | None = None,
+    x: str | None = None,
+    estimator: str = "mean",
 ) -> PlotResult:
-    """`arrhenius` for a sweep over the noise level: mean exit time (with its standard error) against 1 / noise.
+    """`arrhenius` for a sweep over the noise level: mean exit time (with its standard error) against the Arrhenius
+    abscissa, with the fit of `escapade.analysis.arrhenius_fit_sweep`.
 
     Parameters
     ----------
@@ -582,30 +593,28 @@ def arrhenius_sweep(
     ax, barrier, prefactor, fit : see `arrhenius`.
     noise_label : str, optional
         Default "T" for a temperature key, else the key.
+    x : str, optional
+        What the key's values are, as in `escapade.analysis.arrhenius_fit_sweep` (default by the key's name:
+        "temperature" for temperature or lr, "eps" for eps, "inverse" for batch_size or k; other keys need x=).
+    estimator : str
+        "mean" (the mean of the stopped paths: biased low where paths were censored) or "exponential" (the
+        censoring-aware exponential MLE), as in `arrhenius_fit_sweep`.
 
     Returns
     -------
     PlotResult
         As `arrhenius`; info also has ``"excluded"``: the grid points left out because fewer than two paths
-        stopped there (no mean or no standard error). The means are over the stopped paths: at points with
-        censored paths they are biased low (see `Summary`).
+        stopped there (no mean or no standard error).
     """
     sweep_result = _varying(sweep_result, [key])
-    noise, means, errors, excluded = [], [], [], []
-    for point, res in zip(sweep_result.points, sweep_result.results):
-        s = res.summary()
-        if math.isfinite(s.mean) and math.isfinite(s.stderr) and s.stderr > 0:
-            noise.append(point[key])
-            means.append(s.mean)
-            errors.append(s.stderr)
-        else:
-            excluded.append(point)
+    kind = noise_kind(key) if x is None else x
+    noise, means, errors, excluded = sweep_series(sweep_result, key, estimator)
     if not noise:
         raise ValueError("no grid point has two or more stopped paths: no mean exit time to plot")
     if noise_label is None:
         noise_label = "T" if key.rpartition(".")[2] == "temperature" else key
     out = arrhenius(noise, means, errors, ax=ax, barrier=barrier, prefactor=prefactor, fit=fit,
-                    noise_label=noise_label)
+                    noise_label=noise_label, x=kind)
     out.info["excluded"] = excluded
     return out
 

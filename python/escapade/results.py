@@ -9,6 +9,7 @@ import json
 import math
 import os
 import statistics
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -581,6 +582,21 @@ class SweepResult:
 
     def __iter__(self) -> Any:
         return iter(self.results)
+
+    def select(self, values: Mapping[str, Any]) -> SweepResult:
+        """The sweep at fixed values of some grid keys, e.g. ``sweep.select({"dynamics.lr": 0.2})``: the points
+        that have them, with those keys' grid reduced to the one value (a slice of a 2-D sweep is then a sweep over
+        the other key, for `plot.arrhenius_sweep` or `analysis.arrhenius_fit_sweep`)."""
+        if not isinstance(values, Mapping):
+            raise TypeError(f"values must map grid keys to values, got {type(values).__name__}")
+        for key, value in values.items():
+            if key not in self.grid:
+                raise ValueError(f"{key!r} is not a key of the sweep's grid {list(self.grid)}")
+            if value not in self.grid[key]:
+                raise ValueError(f"{key}={value!r} is not one of the grid's values {self.grid[key]}")
+        kept = [i for i, point in enumerate(self.points) if all(point[k] == v for k, v in values.items())]
+        grid = {k: [values[k]] if k in values else list(v) for k, v in self.grid.items()}
+        return SweepResult(grid=grid, points=[self.points[i] for i in kept], results=[self.results[i] for i in kept])
 
     def to_pandas(self) -> Any:
         """One row per grid point: the grid values, then the summary (counts, mean, stderr, ...) and the seed; the

@@ -24,7 +24,7 @@ _SCALES = ("temperature", "eps", "inverse")  # the older keyword `scale`, kept
 MAX_POWER = 1e6
 
 
-def _abscissa(x: str | None, scale: str | None, values: np.ndarray) -> np.ndarray:
+def abscissa(x: str | None, scale: str | None, values: np.ndarray) -> np.ndarray:
     """The fit's abscissa from the noise levels `values`, read as `x` says (or the older `scale`)."""
     if x is not None and x not in _X:
         raise ValueError(f"x must be one of {_X} (what the noise levels are), got x={x!r}")
@@ -161,7 +161,7 @@ def arrhenius_fit(
     if abs(power) > MAX_POWER:  # power * log x would overflow, or the prefactor x^power would
         raise ValueError(f"power must be in [-{MAX_POWER:g}, {MAX_POWER:g}], got power={power!r}")
     level, m, se = check_series(noise, mean, stderr)
-    u = _abscissa(x, scale, level)
+    u = abscissa(x, scale, level)
     if np.unique(u).size < 2:
         raise ValueError(f"an Arrhenius fit needs at least two distinct noise levels, got noise={level.tolist()}")
     y = np.log(m) + power * np.log(u)
@@ -262,8 +262,9 @@ def arrhenius_fit_sweep(
     ----------
     sweep_result : SweepResult
     key : the grid key of the noise level, e.g. ``"dynamics.temperature"`` or ``"dynamics.eps"``.
-    x : what the key's values are, as in `arrhenius_fit`; default "temperature" for a temperature key, "eps" for
-        an eps key, "inverse" otherwise.
+    x : what the key's values are, as in `arrhenius_fit`; default by the key's name: "temperature" for a
+        temperature or a learning rate lr (SGD's temperature is lr C / (2 B)), "eps" for eps, "inverse" for
+        batch_size or k; other keys need x=.
     scale : the older name of `x`, as in `arrhenius_fit`.
     estimator : "mean" (the mean of the stopped paths and its standard error; biased low with censoring) or
         "exponential" (the censoring-aware exponential MLE total time at risk / stops, standard error mean /
@@ -277,16 +278,43 @@ def arrhenius_fit_sweep(
     others = [k for k, v in sweep_result.grid.items() if k != key and len(v) > 1]
     if others:
         raise ValueError(f"the sweep also varies {others}: fit a sweep over {key!r} only")
+    if x is None and scale is None:
+        x = noise_kind(key)
+    noise, means, errors, _ = sweep_series(sweep_result, key, estimator)
+    return arrhenius_fit(noise, means, errors, x=x, scale=scale, power=power, confidence=confidence)
+
+
+# What a noise parameter's values are, by its name: a temperature-like level (the exponent goes as 1 / level: a
+# temperature, a learning rate, whose SGD temperature is eta C / (2 B)), an amplitude (1 / eps^2) or an inverse level
+# (the batch size).
+_NOISE_KINDS = {"temperature": "temperature", "lr": "temperature", "eps": "eps", "batch_size": "inverse",
+                "k": "inverse"}
+
+
+def noise_kind(key: str) -> str:
+    """The `x` of a sweep's noise key ("dynamics.temperature" -> "temperature", ...); ValueError asking for x= when
+    the name does not say."""
+    field = str(key).rpartition(".")[2]
+    if field not in _NOISE_KINDS:
+        raise ValueError(f"say what the values of {key!r} are with x= (one of {_X}): the fit's abscissa is 1 / T for "
+                         f"a temperature-like level, 1 / eps^2 for an amplitude eps, the value itself for an inverse "
+                         f"level; it is known for the keys {sorted(_NOISE_KINDS)} only")
+    return _NOISE_KINDS[field]
+
+
+def sweep_series(sweep_result: Any, key: str, estimator: str = "mean") -> tuple[list[float], list[float],
+                                                                               list[float], list[dict[str, Any]]]:
+    """A sweep over `key` as (noise levels, mean exit times, standard errors, the grid points left out because
+    they have no finite mean and positive standard error, e.g. fewer than two stopped paths)."""
     if estimator not in ("mean", "exponential"):
         raise ValueError(f"estimator must be 'mean' or 'exponential', got estimator={estimator!r}")
-    if x is None and scale is None:
-        field = key.rpartition(".")[2]
-        x = "temperature" if field == "temperature" else "eps" if field == "eps" else "inverse"
-    noise, means, errors = [], [], []
+    noise, means, errors, excluded = [], [], [], []
     for point, res in zip(sweep_result.points, sweep_result.results):
         m, se = _point_estimate(res, estimator)
         if math.isfinite(m) and math.isfinite(se) and se > 0:
             noise.append(point[key])
             means.append(m)
             errors.append(se)
-    return arrhenius_fit(noise, means, errors, x=x, scale=scale, power=power, confidence=confidence)
+        else:
+            excluded.append(point)
+    return noise, means, errors, excluded
