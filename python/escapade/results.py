@@ -211,8 +211,8 @@ class SimulationResult(RunRecord):
         NaN for CENSORED and DIVERGED. Exit-time statistics (`summary`) use EXITED and HIT paths only.
     final_position : float64 (n_paths, d), every path's state at its last step, whatever its status (CENSORED,
         CONVERGED and DIVERGED too): the point the integrator reached, so for an exit located inside its step
-        (the bridge test, DP54's dense output) the end of that step, where `exit_position` is the located exit.
-        NaN only where a coordinate is not finite, and throughout for a result saved before final_position
+        (the bridge test, DP54's dense output) the end of that step, where `exit_position` is the located exit; for
+        CONVERGED (perturbed GD) the answer x~, as `exit_position`. NaN only where a coordinate is not finite, and throughout for a result saved before final_position
         existed.
     trajectories : list of (t (k,), x (k, d)) for the first `record_paths` paths, recorded every
         `record_every` steps plus the start and the end.
