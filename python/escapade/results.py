@@ -415,18 +415,24 @@ class CheckedNpz:
     before finding the file short."""
 
     def __init__(self, data: Any) -> None:
-        self.data, self.files = data, data.files
+        # sets: a sweep of 10,000 points has 1e5 arrays, and numpy's NpzFile looks each name up in a list
+        self.data, self.files, self._members = data, frozenset(data.files), frozenset(data.zip.namelist())
 
     def __getitem__(self, name: str) -> np.ndarray:
-        member = name if name in self.data.zip.namelist() else name + ".npy"
+        member = name if name in self._members else name + ".npy"
         info = self.data.zip.getinfo(member)
         with self.data.zip.open(info) as fh:
             version = np.lib.format.read_magic(fh)
             read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read(fh)
-        if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
-            raise ValueError(f"array {name!r} declares {dtype} of shape {shape}, more than its {info.file_size} bytes")
-        return np.asarray(self.data[name])
+            shape, fortran, dtype = read(fh)
+            size = math.prod(shape) * dtype.itemsize
+            if dtype.hasobject or size > info.file_size:
+                raise ValueError(f"array {name!r} declares {dtype} of shape {shape}, more than its {info.file_size} "
+                                 "bytes")
+            data = fh.read(size)
+        if len(data) != size:
+            raise ValueError(f"array {name!r} declares {size} bytes of data, its member holds {len(data)}")
+        return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C").copy()
 
 
 @contextlib.contextmanager
@@ -476,7 +482,9 @@ def _typed(cls: Any, d: dict[str, Any], where: str) -> dict[str, Any]:
 
 def trajectories_from(data: Any, prefix: str = "") -> Trajectories:
     """The inverse of `trajectory_arrays`, reading an opened .npz."""
-    n = sum(1 for k in data.files if k.startswith(prefix + "trajectory_t_"))
+    n = 0
+    while f"{prefix}trajectory_t_{n}" in data.files:  # a lookup per trajectory: not a scan of every array per point
+        n += 1
     return [(data[f"{prefix}trajectory_t_{i}"], data[f"{prefix}trajectory_x_{i}"]) for i in range(n)]
 
 
