@@ -155,6 +155,28 @@ BAD = {
                   "config [sweep.grid]: 10,648 points (22 x 22 x 22) is more than the 10,000"),
     "deep nesting": (("x0 = [-1.0]", "x0 = " + "[" * 3000 + "]" * 3000), "values are nested too deeply"),
     "huge integer": (("seed = 3", "seed = " + "1" * 5000), "invalid TOML: Exceeds the limit (4300 digits)"),
+    "unknown sensitivity": (("seed = 3", 'seed = 3\nsensitivities = ["dynamics.temp"]'),
+                            "config [run]: sensitivities: 'dynamics.temp' is not a parameter"),
+    "sensitivities of a summary": (("seed = 3", 'seed = 3\nsensitivities = ["dynamics.temperature"]\nkeep = "summary"'),
+                                   "config [run]: sensitivities need the per-path scores: keep must be 'paths'"),
+    "bad sensitivity_method": (("seed = 3", 'seed = 3\nsensitivity_method = "bogus"'),
+                               "config [run]: sensitivity_method must be one of ('auto', 'score', 'fd'), got 'bogus'"),
+    "negative fd_step": (("seed = 3", "seed = 3\nfd_step = -5.0"),
+                         "config [run]: fd_step must be a positive finite number, got -5.0"),
+    "bad grid sensitivity_method": (("", '[sweep.grid]\nsensitivity_method = ["score", "bogus"]\n'),
+                                    "config [sweep.grid]: sensitivity_method = 'bogus': sensitivity_method must be one "
+                                    "of ('auto', 'score', 'fd')"),
+    "bad grid fd_step": (("", "[sweep.grid]\nfd_step = [0.1, -1.0]\n"),
+                         "config [sweep.grid]: fd_step = -1.0: fd_step must be a positive finite number, got -1.0"),
+    "unknown nested key": ((('type = "HalfSpace"', 'type = "Outside"\nregion = {type = "Ball", centre = [0.0], '
+                                                   "radius = 1.0}"), ("normal = [1.0]\noffset = 0.0\n", "")),
+                           "config [stop]: region: unknown key 'centre' for Ball; allowed: center, radius, type"),
+    "unknown key in a nested array": ((('type = "HalfSpace"', 'type = "Intersection"\nregions = [{type = "Ball", '
+                                                              'center = [0.0], radius = 2.0}, {type = "HalfSpace", '
+                                                              "normall = [1.0]}]"),
+                                       ("normal = [1.0]\noffset = 0.0\n", "")),
+                                      "config [stop]: regions: unknown key 'normall' for HalfSpace; allowed: normal, "
+                                      "offset, reflecting, type"),
     "forcing too large": (("dt = 0.01", 'dt = 0.01\nforcing = {type = "RandomDirections", amplitude = 1.0, tau = 1.0, '
                                         "dim = 1099511627776}"), "config [dynamics]: "),
 }
@@ -268,7 +290,6 @@ def test_every_command_refuses_threads_below_one(command, threads, capsys):
 @pytest.mark.parametrize("args, message", [
     (["--dt", "-1"], "dt must be positive, got -1.0"),
     (["--dt", "0.01", "0"], "dt must be positive, got 0.0"),
-    (["--seed", "-1"], "seed must be >= 0, got -1"),
 ])
 def test_demo_checks_its_arguments_before_printing(args, message, capsys):
     assert main(["demo", *args]) == 2
@@ -277,6 +298,51 @@ def test_demo_checks_its_arguments_before_printing(args, message, capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--paths", "0"])
     assert "argument --paths: must be at least 1, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["reproduce", "double-well-bias"], ["reproduce", "stable-manifold"], ["demo"]])
+@pytest.mark.parametrize("seed", ["-1", "1.5", str(2**64)])
+def test_every_command_refuses_a_bad_seed_naming_it(command, seed, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--seed", seed])
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "argument --seed: must be" in err
+
+
+def test_run_refuses_to_overwrite_its_config_or_write_another_format(tmp_path, capsys):
+    """The result never replaces the configuration file (a config named .npz, or -o the config itself), and is
+    written as .npz only: refused before the run."""
+    text = write_config(tmp_path, BASE_CONFIG, "cfg.toml").read_text()
+    npz_config = write_config(tmp_path, text, "cfg.npz")
+    for args in ([str(npz_config)], [str(tmp_path / "cfg.toml"), "-o", str(tmp_path / "cfg.toml")],
+                 [str(tmp_path / "cfg.toml"), "-o", str(tmp_path / "." / "cfg.toml")]):
+        assert main(["run", *args]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and "it is the configuration file" in err
+    assert npz_config.read_text() == text and (tmp_path / "cfg.toml").read_text() == text
+    for name, suffix in (("out.csv", "'.csv'"), ("out", "'(none)'")):
+        assert main(["run", str(tmp_path / "cfg.toml"), "-o", str(tmp_path / name)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and f"results are saved as .npz only, got the suffix {suffix}" in err
+        assert not (tmp_path / name).exists()
+
+
+def test_reproduce_checks_out_before_running(tmp_path, capsys, monkeypatch):
+    import escapade.cli as cli
+
+    def never(*args, **kwargs):
+        raise AssertionError("ran before checking --out")
+
+    monkeypatch.setattr(cli, "reproduce", never)
+    (tmp_path / "afile").touch()
+    for out, message in ((tmp_path / "afile", "it is not a directory"),
+                         (tmp_path / "afile" / "sub", f"{tmp_path / 'afile'} is not a directory")):
+        assert main(["reproduce", "double-well-bias", "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err == f"escapade: error: cannot write to --out {out}: {message}\n"
+    assert not (tmp_path / "new").exists()  # a directory still to be made passes the check (and is not made by it)
+    cli._check_out_directory(tmp_path / "new" / "deeper")
 
 
 def test_run_store_on_the_command_line_may_be_a_link(tmp_path, capsys):

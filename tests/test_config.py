@@ -297,3 +297,10 @@ def test_a_link_planted_after_the_file_was_read_does_not_lead_its_store_out(tmp_
     (directory / "runs").symlink_to(directory / "inner", target_is_directory=True)  # a link that stays inside
     experiment.run()
     assert (directory / "inner" / "a").is_dir()
+
+
+def test_load_config_accepts_a_utf8_byte_order_mark(tmp_path):
+    """Some editors start UTF-8 files with a byte order mark; the file reads as without it."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE_CONFIG.encode())
+    assert load_config(path).options == load_config(write_config(tmp_path, BASE_CONFIG)).options

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -51,10 +52,12 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError(f"cannot write {out}: no directory {out.parent}")
     if out.is_dir():
         raise ValueError(f"cannot write {out}: it is a directory (give a file name, OUT.npz)")
-    try:
-        tempfile.TemporaryFile(dir=out.parent).close()
-    except OSError as exc:
-        raise ValueError(f"cannot write {out}: {exc.strerror or exc}") from None
+    if out.exists() and os.path.samefile(out, args.config):
+        raise ValueError(f"cannot write {out}: it is the configuration file {args.config} (give another file with -o)")
+    if out.suffix.lower() != ".npz":
+        raise ValueError(f"cannot write {out}: results are saved as .npz only, got the suffix "
+                         f"{out.suffix or '(none)'!r} (give OUT.npz)")
+    _check_writable(out, out.parent)
     overrides: dict[str, Any] = {"progress": args.progress}
     if args.threads is not None:
         overrides["threads"] = args.threads
@@ -74,6 +77,27 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_writable(out: Path, directory: Path) -> None:
+    """A file can be created in `directory` (an existing one); ValueError naming `out` otherwise."""
+    try:
+        tempfile.TemporaryFile(dir=directory).close()
+    except OSError as exc:
+        raise ValueError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _check_out_directory(out: Path) -> None:
+    """`out` is a directory that files can be written to, or one that can be made (its nearest existing
+    ancestor is a writable directory)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"cannot write to --out {out}: it is not a directory")
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"cannot write to --out {out}: {existing} is not a directory")
+    _check_writable(out, existing)
+
+
 # --- escapade reproduce ----------------------------------------------------------------------------------------
 
 
@@ -87,6 +111,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         return 0
     if args.name is None:
         raise ValueError("give the name of a reproduction, or --list to see them")
+    if args.out is not None:  # fail before the run, not after it
+        _check_out_directory(Path(args.out))
     report = reproduce(args.name, paths=args.paths, seed=args.seed, threads=args.threads, progress=args.progress)
     print(report.to_json() if args.json else report.text)
     if args.out is not None:
@@ -167,6 +193,17 @@ def _at_least_one(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """The type of --seed: an integer 0 <= seed < 2**64 (a usage error otherwise, as for any bad option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer below 2**64, got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line on stderr, exit status 2."""
 
@@ -202,7 +239,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="paths per run (default: the reproduction's own)")
     rep.add_argument("--out", metavar="DIR",
                      help="also write NAME.json, NAME.txt, the results (.npz) and the pictures (.png) to DIR")
-    rep.add_argument("--seed", type=int, default=0, help="default 0")
+    rep.add_argument("--seed", type=_seed, default=0, help="default 0")
     rep.add_argument("--threads", type=_at_least_one, default=None, help="default: all cores")
     rep.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar (default: when stderr is a terminal)")
@@ -211,7 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="double-well mean exit time against its exact value")
     demo.add_argument("--paths", type=_at_least_one, default=20_000, help="number of paths (default 20000)")
     demo.add_argument("--dt", type=float, nargs="+", default=[1e-2, 1e-3], help="time steps (default 0.01 0.001)")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=_seed, default=0, help="default 0")
     demo.add_argument("--threads", type=_at_least_one, default=None, help="default: all cores")
     demo.set_defaults(run=_demo)
 

@@ -12,6 +12,7 @@ naming the table, the key and, where there is a choice, the allowed values.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import inspect
 import itertools
@@ -33,6 +34,7 @@ from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Region
 from .results import SimulationResult, SummaryResult
+from .sensitivity import check_sensitivity_options, plan_sensitivities
 from .simulate import make_job, simulate
 from .starts import StartSampler
 from .sweep import SweepResult, sweep
@@ -130,6 +132,8 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
         if key not in params:
             raise ConfigError(f"config [{table}]: unknown key {key!r} for {type_name}; allowed: "
                               f"{_allowed(['type', *params])}")
+    for key, value in values.items():
+        _check_nested(table, key, value)
     for key, p in params.items():
         if p.default is p.empty and key not in values:
             raise ConfigError(f"config [{table}]: missing key {key!r} ({type_name} requires it)")
@@ -140,6 +144,27 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
         raise ConfigError(f"config [{table}]: {exc}") from None
     assert isinstance(obj, Spec)
     return obj
+
+
+def _check_nested(table: str, key: str, value: Any) -> None:
+    """The keys of the tables nested in a value ({type = "Ball", ...}, alone or in an array), checked as those of a
+    table are; a type the package does not name is left to the constructor that takes the value."""
+    if isinstance(value, list):
+        for item in value:
+            _check_nested(table, key, item)
+        return
+    if not isinstance(value, Mapping):
+        return
+    type_name = value.get("type")
+    cls = _public_specs().get(type_name) if isinstance(type_name, str) else None
+    if cls is None or getattr(cls, "_runs_code", False):
+        return
+    params = _constructor_parameters(cls)
+    for name, item in value.items():
+        if name != "type" and name not in params:
+            raise ConfigError(f"config [{table}]: {key}: unknown key {name!r} for {type_name}; allowed: "
+                              f"{_allowed(['type', *params])}")
+        _check_nested(table, f"{key}.{name}", item)
 
 
 def _start(values: dict[str, Any]) -> Any:
@@ -254,13 +279,26 @@ def _check_job(args: dict[str, Any], point: Mapping[str, Any] | None = None) -> 
     try:
         problem = dict(args)
         settings = RunSettings(**pop_settings(problem))
-        make_job(problem.pop("landscape"), problem.pop("dynamics"), settings=settings, **problem)
+        landscape, dynamics = problem.pop("landscape"), problem.pop("dynamics")
+        job = make_job(landscape, dynamics, settings=settings, **problem)
+        _check_sensitivities(landscape, dynamics, settings, reflecting=job.stop is not None and job.stop.reflects)
     except (TypeError, ValueError) as exc:
         name = str(exc).split(" ", 1)[0]
         if point is not None and name in point:
             raise ConfigError(f"config [sweep.grid]: {name} = {point[name]!r}: {exc}") from None
         at = "" if not point else " (at the grid point " + ", ".join(f"{k} = {v!r}" for k, v in point.items()) + ")"
         raise ConfigError(f"config [{tables.get(name, 'run')}]: {exc}{at}") from None
+
+
+def _check_sensitivities(landscape: Landscape, dynamics: Dynamics, settings: RunSettings, *, reflecting: bool) -> None:
+    """The sensitivity settings as `simulate` checks them when it runs (`plan_sensitivities`); without
+    sensitivities, sensitivity_method and fd_step are checked too, rather than ignored."""
+    if settings.sensitivities is None:
+        check_sensitivity_options(settings.sensitivity_method, settings.fd_step)
+    else:
+        check_sensitivity_options(settings.sensitivity_method, settings.fd_step, settings.keep)
+        plan_sensitivities(landscape, dynamics, settings.sensitivities, method=settings.sensitivity_method,
+                           fd_step=settings.fd_step, reflecting=reflecting)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -394,12 +432,15 @@ def load_config(path: str | os.PathLike) -> Experiment:
     key of any mistake, and OSError when the file cannot be read. Relative paths in it are relative to the file."""
     path = Path(path)
     with open(path, "rb") as fh:
-        try:
-            data = tomllib.load(fh)
-        except RecursionError:  # arrays nested thousands deep
-            raise ConfigError(f"{path}: invalid TOML: values are nested too deeply") from None
-        except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an integer over Python's 4300 digits
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raw = fh.read()
+    if raw.startswith(codecs.BOM_UTF8):  # as some editors write UTF-8; TOML itself has no use for it
+        raw = raw[len(codecs.BOM_UTF8):]
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except RecursionError:  # arrays nested thousands deep
+        raise ConfigError(f"{path}: invalid TOML: values are nested too deeply") from None
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an integer over Python's 4300 digits
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     try:
         return parse_config(data, directory=path.parent, path=path)
     except ConfigError as exc:

@@ -149,18 +149,27 @@ def _fd_plan(path: str, value: float, fd_step: float | None, why: str) -> Sensit
                                  f"(h = {h:g}), Richardson-extrapolated (4 D(h) - D(2h)) / 3: {why}"))
 
 
+def check_sensitivity_options(method: Any, fd_step: Any, keep: str = "paths") -> float | None:
+    """The run's sensitivity settings checked before anything runs (also where no sensitivities are asked, so that
+    a mistake is not ignored); fd_step as a float. ValueError naming the setting."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"sensitivity_method must be one of {METHODS}, got {method!r}")
+    if keep != "paths":
+        raise ValueError(f"sensitivities need the per-path scores: keep must be 'paths', got keep={keep!r}")
+    if fd_step is None:
+        return None
+    if isinstance(fd_step, bool) or not isinstance(fd_step, (int, float)) or not (math.isfinite(fd_step)
+                                                                                 and fd_step > 0):
+        raise ValueError(f"fd_step must be a positive finite number, got {fd_step!r}")
+    return float(fd_step)
+
+
 def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any, *, method: str = "auto",
                        fd_step: float | None = None, reflecting: bool = False,
                        ) -> tuple[list[SensitivityPlan], np.ndarray | None]:
     """The plan of each parameter path and the engine's matrix M; ValueError naming the parameter when a
     derivative cannot be had. reflecting: the stop region has walls (a mirrored step is not Gaussian)."""
-    if method not in METHODS:
-        raise ValueError(f"sensitivity_method must be one of {METHODS}, got {method!r}")
-    if fd_step is not None:
-        if isinstance(fd_step, bool) or not isinstance(fd_step, (int, float)) or not (math.isfinite(fd_step)
-                                                                                     and fd_step > 0):
-            raise ValueError(f"fd_step must be a positive finite number, got {fd_step!r}")
-        fd_step = float(fd_step)
+    fd_step = check_sensitivity_options(method, fd_step)
     if isinstance(parameters, str) or not isinstance(parameters, (list, tuple)) or not parameters:
         raise ValueError(f"sensitivities must be a non-empty list of parameter paths such as "
                          f"['dynamics.temperature'], got {parameters!r}")
