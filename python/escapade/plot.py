@@ -595,7 +595,7 @@ def arrhenius_sweep(
         Default "T" for a temperature key, else the key.
     x : str, optional
         What the key's values are, as in `escapade.analysis.arrhenius_fit_sweep` (default by the key's name:
-        "temperature" for temperature or lr, "eps" for eps, "inverse" for batch_size or k; other keys need x=).
+        "temperature" for temperature or lr, "eps" for eps, "inverse" for batch_size; other keys need x=).
     estimator : str
         "mean" (the mean of the stopped paths: biased low where paths were censored) or "exponential" (the
         censoring-aware exponential MLE), as in `arrhenius_fit_sweep`.

@@ -264,7 +264,7 @@ def arrhenius_fit_sweep(
     key : the grid key of the noise level, e.g. ``"dynamics.temperature"`` or ``"dynamics.eps"``.
     x : what the key's values are, as in `arrhenius_fit`; default by the key's name: "temperature" for a
         temperature or a learning rate lr (SGD's temperature is lr C / (2 B)), "eps" for eps, "inverse" for
-        batch_size or k; other keys need x=.
+        batch_size; other keys need x=.
     scale : the older name of `x`, as in `arrhenius_fit`.
     estimator : "mean" (the mean of the stopped paths and its standard error; biased low with censoring) or
         "exponential" (the censoring-aware exponential MLE total time at risk / stops, standard error mean /
@@ -287,8 +287,7 @@ def arrhenius_fit_sweep(
 # What a noise parameter's values are, by its name: a temperature-like level (the exponent goes as 1 / level: a
 # temperature, a learning rate, whose SGD temperature is eta C / (2 B)), an amplitude (1 / eps^2) or an inverse level
 # (the batch size).
-_NOISE_KINDS = {"temperature": "temperature", "lr": "temperature", "eps": "eps", "batch_size": "inverse",
-                "k": "inverse"}
+_NOISE_KINDS = {"temperature": "temperature", "lr": "temperature", "eps": "eps", "batch_size": "inverse"}
 
 
 def noise_kind(key: str) -> str:
