@@ -406,3 +406,15 @@ def test_checked_npz_reads_arrays_as_numpy_does(tmp_path):
             got = data[name]
             assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want), name
             got[...] = 0  # writable, as numpy's arrays are
+
+
+def test_recorded_paths_with_a_gap_are_refused(tmp_path):
+    """A file whose recorded paths skip a number is damaged: refused by name, not read short."""
+    res = escapade.simulate(escapade.DoubleWell(), escapade.Langevin(temperature=0.25, dt=0.01), x0=[-1.0],
+                            stop=escapade.HalfSpace([1.0], 0.0), n_paths=4, t_max=1.0, seed=0, record_paths=3)
+    res.save(tmp_path / "r.npz")
+    with np.load(tmp_path / "r.npz") as data:
+        arrays = {k: data[k] for k in data.files if not k.endswith("_1")}
+    np.savez(tmp_path / "gap.npz", **arrays)
+    with pytest.raises(ValueError, match="not numbered 0 to 1"):
+        escapade.load(tmp_path / "gap.npz")

@@ -364,8 +364,13 @@ def test_select_slices_a_sweep():
         i = sw.points.index(point)
         assert res is sw.results[i]
     assert len(sw.select({"stop.offset": 0.1, "dynamics.temperature": 0.3})) == 1
+    same = sw.select({"stop.offset": np.float64(0.1), "dynamics.temperature": np.float32(0.25) * 0 + 0.2})
+    assert same.grid["stop.offset"] == [0.1] and type(same.grid["stop.offset"][0]) is float  # the grid's own entry
+    assert same.grid["dynamics.temperature"] == [0.2] and len(same) == 1
     with pytest.raises(ValueError, match="not one of"):
         sw.select({"stop.offset": 0.15})
+    with pytest.raises(ValueError, match="not one of"):
+        sw.select({"stop.offset": np.array([0.1])})
     with pytest.raises(ValueError, match="not a key"):
         sw.select({"dynamics.eps": 0.1})
     with pytest.raises(TypeError, match="values"):

@@ -267,6 +267,9 @@ class StorePath:
     def __fspath__(self) -> str:
         return os.fspath(self.path)
 
+    def __str__(self) -> str:  # as messages quote it: the directory
+        return str(self.path)
+
     def check(self) -> Path:
         """The store's directory; ValueError if links now lead it out of `inside` or `point` is a link."""
         if self.inside is not None:

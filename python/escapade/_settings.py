@@ -17,6 +17,8 @@ import numpy as np
 
 from ._validate import as_float, as_int, as_progress
 
+SENSITIVITY_METHODS = ("auto", "score", "fd")  # how `simulate` differentiates (docs/sensitivities.md)
+
 KEEP = ("paths", "summary")
 MAX_STEPS = 2**48 - 2
 MAX_INDEX = 2**63 - 1
@@ -111,6 +113,8 @@ class RunSettings:
         normalize("record_every", as_int("record_every", self.record_every, minimum=1, maximum=MAX_INDEX))
         normalize("noise_refinement", as_int("noise_refinement", self.noise_refinement, minimum=1,
                                              maximum=MAX_NOISE_REFINEMENT))
+        normalize("fd_step", check_sensitivity_options(self.sensitivity_method, self.fd_step,
+                                                       "paths" if self.sensitivities is None else self.keep))
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -121,6 +125,21 @@ class RunSettings:
     def how_to_run(cls) -> tuple[str, ...]:
         """The settings that say how to run and what to keep (threads, client, store, ...), not which paths."""
         return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("how"))
+
+
+def check_sensitivity_options(method: Any, fd_step: Any, keep: str = "paths") -> float | None:
+    """The run's sensitivity settings checked before anything runs (also where no sensitivities are asked, so that
+    a mistake is not ignored); fd_step as a float. ValueError naming the setting."""
+    if not isinstance(method, str) or method not in SENSITIVITY_METHODS:
+        raise ValueError(f"sensitivity_method must be one of {SENSITIVITY_METHODS}, got {method!r}")
+    if keep != "paths":
+        raise ValueError(f"sensitivities need the per-path scores: keep must be 'paths', got keep={keep!r}")
+    if fd_step is None:
+        return None
+    if isinstance(fd_step, bool) or not isinstance(fd_step, (int, float)) or not (math.isfinite(fd_step)
+                                                                                 and fd_step > 0):
+        raise ValueError(f"fd_step must be a positive finite number, got {fd_step!r}")
+    return float(fd_step)
 
 
 def available_memory() -> int | None:

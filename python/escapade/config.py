@@ -34,7 +34,7 @@ from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Region
 from .results import SimulationResult, SummaryResult
-from .sensitivity import check_sensitivity_options, plan_sensitivities
+from .sensitivity import plan_sensitivities
 from .simulate import make_job, simulate
 from .starts import StartSampler
 from .sweep import SweepResult, sweep
@@ -291,12 +291,8 @@ def _check_job(args: dict[str, Any], point: Mapping[str, Any] | None = None) -> 
 
 
 def _check_sensitivities(landscape: Landscape, dynamics: Dynamics, settings: RunSettings, *, reflecting: bool) -> None:
-    """The sensitivity settings as `simulate` checks them when it runs (`plan_sensitivities`); without
-    sensitivities, sensitivity_method and fd_step are checked too, rather than ignored."""
-    if settings.sensitivities is None:
-        check_sensitivity_options(settings.sensitivity_method, settings.fd_step)
-    else:
-        check_sensitivity_options(settings.sensitivity_method, settings.fd_step, settings.keep)
+    """The parameters to differentiate, as `simulate` checks them when it runs (their options are RunSettings')."""
+    if settings.sensitivities is not None:
         plan_sensitivities(landscape, dynamics, settings.sensitivities, method=settings.sensitivity_method,
                            fd_step=settings.fd_step, reflecting=reflecting)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import enum
@@ -417,6 +418,20 @@ class CheckedNpz:
     def __init__(self, data: Any) -> None:
         # sets: a sweep of 10,000 points has 1e5 arrays, and numpy's NpzFile looks each name up in a list
         self.data, self.files, self._members = data, frozenset(data.files), frozenset(data.zip.namelist())
+        self._trajectories: collections.Counter[str] | None = None
+
+    def trajectory_count(self, prefix: str = "") -> int:
+        """How many recorded paths the arrays under `prefix` hold (trajectory_t_0, _x_0, ...; counted for every
+        prefix in one pass over the names); ValueError when they are not numbered 0 .. n - 1 in pairs."""
+        if self._trajectories is None:
+            self._trajectories = collections.Counter(name.partition("trajectory_t_")[0] for name in self.files
+                                                     if "trajectory_t_" in name)
+        n = self._trajectories[prefix]
+        if not all(f"{prefix}trajectory_t_{i}" in self.files and f"{prefix}trajectory_x_{i}" in self.files
+                   for i in range(n)):
+            raise ValueError(f"the recorded paths{' of ' + prefix.rstrip('/') if prefix else ''} are not numbered "
+                             f"0 to {n - 1}, each with its times and positions")
+        return n
 
     def __getitem__(self, name: str) -> np.ndarray:
         member = name if name in self._members else name + ".npy"
@@ -424,15 +439,12 @@ class CheckedNpz:
         with self.data.zip.open(info) as fh:
             version = np.lib.format.read_magic(fh)
             read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read(fh)
-            size = math.prod(shape) * dtype.itemsize
-            if dtype.hasobject or size > info.file_size:
+            shape, _, dtype = read(fh)
+            if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
                 raise ValueError(f"array {name!r} declares {dtype} of shape {shape}, more than its {info.file_size} "
                                  "bytes")
-            data = fh.read(size)
-        if len(data) != size:
-            raise ValueError(f"array {name!r} declares {size} bytes of data, its member holds {len(data)}")
-        return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C").copy()
+            fh.seek(0)
+            return np.lib.format.read_array(fh, allow_pickle=False)
 
 
 @contextlib.contextmanager
@@ -482,9 +494,7 @@ def _typed(cls: Any, d: dict[str, Any], where: str) -> dict[str, Any]:
 
 def trajectories_from(data: Any, prefix: str = "") -> Trajectories:
     """The inverse of `trajectory_arrays`, reading an opened .npz."""
-    n = 0
-    while f"{prefix}trajectory_t_{n}" in data.files:  # a lookup per trajectory: not a scan of every array per point
-        n += 1
+    n = data.trajectory_count(prefix)
     return [(data[f"{prefix}trajectory_t_{i}"], data[f"{prefix}trajectory_x_{i}"]) for i in range(n)]
 
 
@@ -597,13 +607,16 @@ class SweepResult:
         the other key, for `plot.arrhenius_sweep` or `analysis.arrhenius_fit_sweep`)."""
         if not isinstance(values, Mapping):
             raise TypeError(f"values must map grid keys to values, got {type(values).__name__}")
+        chosen = {}  # the grid's own entry for each value given (200 for 200.0 or np.int64(200))
         for key, value in values.items():
             if key not in self.grid:
                 raise ValueError(f"{key!r} is not a key of the sweep's grid {list(self.grid)}")
-            if value not in self.grid[key]:
+            matches = [v for v in self.grid[key] if _same_value(v, value)]
+            if not matches:
                 raise ValueError(f"{key}={value!r} is not one of the grid's values {self.grid[key]}")
-        kept = [i for i, point in enumerate(self.points) if all(point[k] == v for k, v in values.items())]
-        grid = {k: [values[k]] if k in values else list(v) for k, v in self.grid.items()}
+            chosen[key] = matches[0]
+        kept = [i for i, point in enumerate(self.points) if all(point[k] == v for k, v in chosen.items())]
+        grid = {k: [chosen[k]] if k in chosen else list(v) for k, v in self.grid.items()}
         return SweepResult(grid=grid, points=[self.points[i] for i in kept], results=[self.results[i] for i in kept])
 
     def to_pandas(self) -> Any:
@@ -663,6 +676,16 @@ class SweepResult:
 
     def __repr__(self) -> str:
         return f"<SweepResult over {list(self.grid)}: {len(self)} points>"
+
+
+def _same_value(recorded: Any, value: Any) -> bool:
+    """Whether a grid's recorded value (JSON-like) is `value`; an array never is (it would compare elementwise)."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return False
+    try:
+        return bool(recorded == value)
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from ._settings import check_sensitivity_options
 from ._spec import Spec, replace_parameter
 from .dynamics import SGLD, ConstrainedFlow, Dynamics, GaussianSGD, Langevin
 from .landscapes import DoubleWell, Landscape
 
 __all__ = ["SensitivityPlan", "plan_sensitivities", "with_parameter"]
 
-METHODS = ("auto", "score", "fd")
 _NUMERICAL = ("rtol", "atol", "event_tol", "singular_tol", "max_step")
 
 # Relative step of the central difference of the deterministic part of a step (pair form): smooth in theta, so
@@ -147,21 +147,6 @@ def _fd_plan(path: str, value: float, fd_step: float | None, why: str) -> Sensit
     return SensitivityPlan(parameter=path, value=value, method="fd", step=h,
                            note=(f"central finite differences with common random numbers at {path} +- h and +- 2h "
                                  f"(h = {h:g}), Richardson-extrapolated (4 D(h) - D(2h)) / 3: {why}"))
-
-
-def check_sensitivity_options(method: Any, fd_step: Any, keep: str = "paths") -> float | None:
-    """The run's sensitivity settings checked before anything runs (also where no sensitivities are asked, so that
-    a mistake is not ignored); fd_step as a float. ValueError naming the setting."""
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"sensitivity_method must be one of {METHODS}, got {method!r}")
-    if keep != "paths":
-        raise ValueError(f"sensitivities need the per-path scores: keep must be 'paths', got keep={keep!r}")
-    if fd_step is None:
-        return None
-    if isinstance(fd_step, bool) or not isinstance(fd_step, (int, float)) or not (math.isfinite(fd_step)
-                                                                                 and fd_step > 0):
-        raise ValueError(f"fd_step must be a positive finite number, got {fd_step!r}")
-    return float(fd_step)
 
 
 def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any, *, method: str = "auto",

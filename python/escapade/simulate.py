@@ -20,7 +20,7 @@ from .landscapes import Landscape
 from .regions import Intersection, Region, Union, as_region, face_table
 from .restart import Restart
 from .results import SimulationResult, SummaryResult
-from .sensitivity import check_sensitivity_options, plan_sensitivities, with_parameter
+from .sensitivity import plan_sensitivities, with_parameter
 from .starts import StartSampler
 
 __all__ = ["simulate"]
@@ -289,7 +289,6 @@ def simulate(
         settings = dataclasses.replace(settings, seed=Store.stored_seed(store))
     job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings)
     if settings.sensitivities is None:
-        check_sensitivity_options(settings.sensitivity_method, settings.fd_step)  # a mistake there is not ignored
         (result,) = execute([job], settings, stores=[store])
         return result
     return _with_sensitivities(job, landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings,
@@ -302,7 +301,6 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
                         fd_step: float | None) -> SimulationResult:
     """The run with the scores of the parameters the score can do, and the finite-difference runs of the others
     (the same seed: common random numbers)."""
-    check_sensitivity_options(method, fd_step, settings.keep)
     plans, M = plan_sensitivities(landscape, dynamics, parameters, method=method, fd_step=fd_step,
                                   reflecting=job.stop is not None and job.stop.reflects)
     score = [p for p in plans if p.method == "score"]
