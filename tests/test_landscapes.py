@@ -150,3 +150,20 @@ def test_strict_saddle_landscape():
     assert abs(hit - 0.5) < 4 * math.sqrt(0.25 / 400) + 0.02  # symmetric: half reach x_0 > 0 first
     with pytest.raises(ValueError, match="quartic"):
         esc.StrictSaddle([-1.0, 1.0], quartic=0.0)
+
+
+def test_strict_saddle_without_negative_eigenvalues_has_the_origin_as_its_minimizer():
+    """2^m minimizers with m = 0 is one, the origin (it failed to build the empty grid of signs)."""
+    saddle = esc.StrictSaddle([1.0, 2.0])
+    assert np.array_equal(saddle.minima(), np.zeros((1, 2)))
+    assert saddle.minima().shape == (1, 2) and np.allclose(saddle.gradient(saddle.minima()[0]), 0.0)
+    assert esc.StrictSaddle([-1.0, 2.0, -4.0], quartic=2.0).minima().shape == (4, 3)
+
+
+def test_styblinski_tang_degenerate_minimum_is_named():
+    """c1 > 0 with B = C = 0 gives A x^4 / 2, whose one minimum has zero curvature: the message says so instead of
+    asking for a positive c1."""
+    with pytest.raises(ValueError, match="zero curvature"):
+        esc.StyblinskiTangSum([[1.0]], [[0.0]], [[0.0]]).flattest_minimizer()
+    with pytest.raises(ValueError, match="c1 must be positive"):
+        esc.StyblinskiTangSum([[0.0]], [[-1.0]], [[0.0]]).flattest_minimizer()

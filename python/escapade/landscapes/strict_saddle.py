@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Any
 
 import numpy as np
@@ -31,10 +32,9 @@ class StrictSaddle(Landscape):
         """The 2^m minimizers (m = number of negative eigenvalues), one per row."""
         lam = self.eigenvalues
         neg = np.flatnonzero(lam < 0)
-        signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * len(neg), indexing="ij")).reshape(len(neg), -1).T
-        out = np.zeros((max(len(signs), 1), len(lam)))
-        if len(neg):
-            out[:, neg] = signs * np.sqrt(-lam[neg] / self.quartic)
+        signs = np.array(list(itertools.product([-1.0, 1.0], repeat=len(neg)))).reshape(2 ** len(neg), len(neg))
+        out = np.zeros((2 ** len(neg), len(lam)))  # with no negative eigenvalue, the origin alone
+        out[:, neg] = signs * np.sqrt(-lam[neg] / self.quartic)
         return out
 
     def _to_core(self) -> Any:

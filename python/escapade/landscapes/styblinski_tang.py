@@ -137,8 +137,10 @@ class StyblinskiTangSum(FiniteSum):
         for j, m in enumerate(minima):
             if len(m) == 0:
                 A, B, C = (v[j] for v in self.coefficients())
-                raise ValueError(f"coordinate {j} of F has no local minimum (summed coefficients A={A}, B={B}, C={C}; "
-                                 "c1 must be positive somewhere in that column)")
+                why = ("c1 must be positive somewhere in that column" if not A > 0 else
+                       "its only minimum is degenerate, with zero curvature (B = 0 and C = 0 give A x^4 / 2)")
+                raise ValueError(f"coordinate {j} of F has no local minimum with positive curvature (summed "
+                                 f"coefficients A={A}, B={B}, C={C}; {why})")
         return minima
 
     def term_hessians(self, x: ArrayLike) -> np.ndarray:
