@@ -87,3 +87,16 @@ def test_unproven_is_the_guard_both_methods_share():
     assert not accuracy._Estimator.unproven(outcome(0.02, 0.01), stay=cheap, refine=dear)  # staying is cheaper
     assert not accuracy._Estimator.unproven(outcome(0.02, 0.01, False), stay=dear, refine=cheap)  # levels disagree
     assert accuracy._Estimator.unproven(outcome(-0.02, 0.01), stay=(float("inf"), []), refine=(0.0, []))
+
+
+def test_the_ladder_plans_in_samples_when_paths_diverge():
+    """Half the paths of an unstable linear drift diverge: the plan's sample counts (diverged paths left out) were
+    compared with the levels' path counts, so the levels the bias is read from looked full, only the finest grew,
+    and the run stalled unreached after 6e7 path-steps; the same problem with an exit instead of divergence takes
+    2e6."""
+    e = esc.estimate(esc.Quadratic(-4 * np.eye(1)), esc.Langevin(temperature=0.5, dt=0.1), x0=[0.0],
+                     stop=esc.HalfSpace([1.0], 1.0), divergence_bound=3, t_max=50, rtol=0.03, seed=1, method="ladder",
+                     threads=1)
+    assert e.reached, e.message
+    assert all(lv.diverged > 0.3 * lv.n_paths for lv in e.levels)
+    assert e.path_steps < 2e7

@@ -982,3 +982,35 @@ def test_k_gives_the_same_bits_for_any_threads_and_lanes():
 def test_k_must_lie_between_1_and_n_minus_1(k):
     with pytest.raises(TypeError if isinstance(k, float) else ValueError, match="k"):
         split(1 / 40, n_replicas=20, n_runs=2, k=k)
+
+
+def test_no_interval_when_no_run_reaches_the_product():
+    """A score that peaks halfway (the distance to a point inside the basin) makes every run go extinct: the
+    all-zero estimates have no spread, which gave the interval [0, 0] as if p = 0 were certain (exact chain
+    p = 2.7e-7). Now NaN, not reached, with a note."""
+    from escapade import scores
+
+    A, B = esc.HalfSpace([1.0], -0.9), esc.HalfSpace([-1.0], 0.0)
+    r = esc.splitting(esc.DoubleWell(), esc.Langevin(temperature=1 / 64, dt=1e-2), x0=[-0.8], reactant=A,
+                      product=B, score=scores.Distance([-0.6]), n_runs=20, seed=1000, threads=1, progress=False)
+    assert r.value == 0 and not r.reached
+    assert all(math.isnan(v) for v in (*r.interval, r.stderr))
+    assert any("no run reached the product set" in n for n in r.notes)
+
+
+def test_the_progress_bar_ends_at_its_total(monkeypatch):
+    """The runs finished after the last poll were never counted: a bar of 20 runs closed at 0 / 20."""
+    from escapade import rare
+
+    closed = []
+
+    class Watched(rare.Progress):
+        def close(self):
+            closed.append((self.bar.n, self.bar.total))
+            super().close()
+
+    monkeypatch.setattr(rare, "Progress", Watched)
+    esc.splitting(esc.DoubleWell(), esc.Langevin(temperature=1 / 100, dt=1e-3), x0=[-0.8],
+                  reactant=esc.HalfSpace([1.0], -0.9), product=esc.HalfSpace([-1.0], 0.0), n_runs=20, seed=1,
+                  threads=1, progress=True)
+    assert closed == [(20, 20)]

@@ -487,10 +487,11 @@ def _ladder(est: _Estimator) -> _Method:
             refine = cheapest([*sd, sd[L]], [*cost, 2 * cost[L]], [*have, 0], bias / 2**order, goal)
             if math.isinf(refine[0]):  # even one step finer the bias would exceed the goal: refine now
                 refine = (0.0, [(L + 1, est.n_pilot)])
+        counted = dict(enumerate(have))  # the plans count samples: DIVERGED paths left out
         if est.unproven(out, stay, refine):  # first halve the bias's standard error (levels L - 2 and L - 1)
             halve = _allocate(z, z * out.bias_stderr / 2, [(sd[k] / c, cost[k], have[k], k) for k in (L - 2, L - 1)])
-            return est.stay_or_refine(halve, (math.inf, []))
-        return est.stay_or_refine(stay, refine)
+            return est.stay_or_refine(halve, (math.inf, []), counted)
+        return est.stay_or_refine(stay, refine, counted, counted)
 
     return _Method("ladder", evaluate, plan, coupled=lambda k: False)
 
@@ -659,8 +660,10 @@ def estimate(
         `through`)).
     rtol : the target: the interval's half-width (statistical plus bias part) below rtol * |value|; in [1e-12, 1).
     confidence : the interval's level, in (0, 1).
-    budget : at most this many path-steps (a number), or this much wall time (a string: "30s", "2min", "1h"). When it
-        runs out first, the result says so (``reached=False``, with its `message`) and gives what was reached.
+    budget : this many path-steps (a number), or this much wall time (a string: "30s", "2min", "1h"). The pilot
+        round always runs in full; each later round is scaled to what is left by its expected cost, so the spend can
+        pass a path-step budget by the pilot's cost or a fraction of a round. When it runs out first, the result
+        says so (``reached=False``, with its `message`) and gives what was reached.
     t_max : the time cap of each path (required). Paths still running then are CENSORED; a mean over censored paths
         is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`). For dynamics
         with a time step it must be a whole number of steps dt, so that every level stops at t_max itself.

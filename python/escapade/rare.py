@@ -197,6 +197,9 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
     with np.errstate(divide="ignore"):
         run_p = np.exp(out["log_weight"]) * out["n_reached"] / N
     mean, se, hw = _t_interval(run_p, s["confidence"])
+    none_reached = not np.any(run_p > 0)
+    if none_reached:  # the spread of all-zero estimates is 0, which would claim [0, 0] with certainty
+        se = hw = math.nan
     interval = (max(0.0, mean - hw), min(1.0, mean + hw)) if math.isfinite(hw) else (math.nan, math.nan)
     counts = {st: int(np.count_nonzero(status == st)) for st in SplittingStatus}
     test = "bridge" if out["bridge"] else "steps"
@@ -215,7 +218,11 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
                      "their estimates (included) are not unbiased")
     if counts[SplittingStatus.EXTINCT]:
         notes.append(f"{counts[SplittingStatus.EXTINCT]} runs went extinct (every replica at the level: estimate 0); "
-                     "many extinctions mean a score with plateaus or too few replicas")
+                     "many extinctions mean a score with plateaus, one that peaks before the product set, or too few "
+                     "replicas")
+    if none_reached and R >= 2:
+        notes.append("no run reached the product set: the probability is below what these runs resolve, and there "
+                     "is no interval (NaN); improve the score or add replicas")
     censored, diverged = int(out["censored"].sum()), int(out["diverged"].sum())
     if censored or diverged:
         notes.append(f"{censored} replica paths reached max_steps and {diverged} diverged before reaching either set: "
@@ -231,8 +238,8 @@ def _result(out: dict[str, Any], s: dict[str, Any], params: dict[str, Any], elap
         quantity="probability", value=mean, interval=interval, confidence=s["confidence"], stderr=se,
         bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
         half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan,
-        reached=(counts[SplittingStatus.ITERATION_CAP] == 0 and counts[SplittingStatus.EXTINCT] < R and not censored
-                 and not diverged and R >= 2), message=message,
+        reached=(counts[SplittingStatus.ITERATION_CAP] == 0 and not none_reached and not censored and not diverged
+                 and R >= 2), message=message,
         notes=tuple(notes), levels=(), n_paths=N * R, path_steps=int(out["total_steps"]), elapsed=elapsed,
         params=params, seed=s["seed"], version=_core.__version__,
         log_probability=math.log(mean) if mean > 0 else -math.inf, n_replicas=N, n_runs=R, test=test,

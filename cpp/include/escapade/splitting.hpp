@@ -748,6 +748,7 @@ inline SplittingResult splitting(const SplittingProblem& pb, const SplittingConf
   detail::Poller poller(poll, sh.finished, sh.stop, out.interrupted);
   detail::run_blocks(cfg.threads, sh.stop, poller, [&] { return detail::SplittingBlock(sh, cfg.lanes, max_runs); });
   for (std::int64_t s : out.steps) out.total_steps += s;
+  if (!out.interrupted) poller(true);  // the progress bar's last count: the runs finished since the last poll
   return out;
 }
 
