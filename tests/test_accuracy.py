@@ -364,3 +364,12 @@ def test_the_ladder_with_diverged_paths_stops_with_a_reason():
     est = esc.estimate(FLAT, esc.Langevin(temperature=0.5, dt=0.1), x0=[0.0], stop=esc.Box([-1.0], [1.0]), t_max=50,
                        rtol=0.02, seed=1, method="ladder", budget=2e6, divergence_bound=0.95)
     assert est.message and any("diverged" in note for note in est.notes)
+
+
+def test_a_probability_interval_lies_in_zero_one():
+    """A start inside the target hits it surely: the value 1 with a bias half-width around it gave an interval
+    reaching above 1; it is clipped to [0, 1], as splitting's is."""
+    e = esc.estimate(esc.Quadratic(np.zeros((1, 1))), esc.Langevin(temperature=0.5, dt=0.1), x0=[0.0],
+                     stop=esc.Box([-1.0], [1.0]), target=esc.Box([-0.5], [0.5]), quantity="hit_probability",
+                     t_max=50, rtol=0.02, seed=1, threads=1)
+    assert e.value == 1.0 and 0.0 <= e.interval[0] <= 1.0 == e.interval[1]

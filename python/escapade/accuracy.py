@@ -788,10 +788,13 @@ def estimate(
                   confidence=confidence, budget=budget, t_max=t_max, method=chosen.name, n_pilot=n_pilot,
                   max_levels=max_levels, bias_order=order, semantics=first.params.get("semantics", 1))
     hw = out.half_width_statistical + out.half_width_bias
+    interval = (out.value - hw, out.value + hw)
+    if quantity not in ("mean_exit_time", "quantile"):  # a probability: its interval lies in [0, 1], as splitting's
+        interval = (max(interval[0], 0.0), min(interval[1], 1.0))
     return Estimate(
         quantity=quantity,
         value=out.value,
-        interval=(out.value - hw, out.value + hw),
+        interval=interval,
         confidence=confidence,
         stderr=out.stderr,
         bias=out.bias,
