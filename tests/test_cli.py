@@ -280,11 +280,16 @@ def test_version(tmp_path):
 @pytest.mark.parametrize("command", [["run", "exp.toml"], ["reproduce", "double-well-bias"], ["demo"]])
 @pytest.mark.parametrize("threads", ["0", "-1", "two"])
 def test_every_command_refuses_threads_below_one(command, threads, capsys):
+    assert_usage_error([*command, "--threads", threads], "--threads", capsys)
+
+
+def assert_usage_error(argv, option, capsys):
+    """The parser refuses argv: exit status 2, one line on stderr naming the option, nothing on stdout."""
     with pytest.raises(SystemExit) as info:
-        main([*command, "--threads", threads])
+        main(argv)
     assert info.value.code == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and "argument --threads: must be" in err
+    assert out == "" and err.count("\n") == 1 and f"argument {option}: must be" in err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -303,11 +308,7 @@ def test_demo_checks_its_arguments_before_printing(args, message, capsys):
 @pytest.mark.parametrize("command", [["reproduce", "double-well-bias"], ["reproduce", "stable-manifold"], ["demo"]])
 @pytest.mark.parametrize("seed", ["-1", "1.5", str(2**64)])
 def test_every_command_refuses_a_bad_seed_naming_it(command, seed, capsys):
-    with pytest.raises(SystemExit) as info:
-        main([*command, "--seed", seed])
-    assert info.value.code == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and "argument --seed: must be" in err
+    assert_usage_error([*command, "--seed", seed], "--seed", capsys)
 
 
 def test_run_refuses_to_overwrite_its_config_or_write_another_format(tmp_path, capsys):
