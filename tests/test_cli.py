@@ -295,6 +295,8 @@ def assert_usage_error(argv, option, capsys):
 @pytest.mark.parametrize("args, message", [
     (["--dt", "-1"], "dt must be positive, got -1.0"),
     (["--dt", "0.01", "0"], "dt must be positive, got 0.0"),
+    (["--dt", "1e-9"], "--dt 1e-09 is too small: the demo runs its paths up to t = 1e+06, more than 281474976710654 "
+                       "steps of it"),
 ])
 def test_demo_checks_its_arguments_before_printing(args, message, capsys):
     assert main(["demo", *args]) == 2

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _core
 from .accuracy import estimate
-from ._settings import RunSettings
+from ._settings import MAX_STEPS, RunSettings
 from .analysis.exact import langevin_mean_exit_time_1d
 from .config import load_config
 from .dynamics import Langevin
@@ -129,6 +129,9 @@ def _reproduce(args: argparse.Namespace) -> int:
 # --- escapade demo, info ---------------------------------------------------------------------------------------
 
 
+T_MAX = 1e6  # the demo's time cap: far beyond its paths' exits (mean 135)
+
+
 def _demo(args: argparse.Namespace) -> int:
     T = 1 / 16
     exact = langevin_mean_exit_time_1d(
@@ -137,6 +140,10 @@ def _demo(args: argparse.Namespace) -> int:
     # every argument checked before the header is printed
     RunSettings(n_paths=args.paths, seed=args.seed, threads=args.threads)
     dynamics = [Langevin(temperature=T, dt=dt) for dt in args.dt]
+    for dt in args.dt:
+        if T_MAX / dt > MAX_STEPS:
+            raise ValueError(f"--dt {dt:g} is too small: the demo runs its paths up to t = {T_MAX:g}, more than "
+                             f"{MAX_STEPS} steps of it")
     print("Escape from the left well of f(x) = x^4/4 - x^2/2 over the barrier at x = 0")
     print(f"dX = -f'(X) dt + sqrt(2T) dW, T = 1/16, X0 = -1; {args.paths} paths, seed {args.seed}")
     print(f"exact mean exit time (quadrature): {exact:.4f}\n")
@@ -149,7 +156,7 @@ def _demo(args: argparse.Namespace) -> int:
                 x0=[-1.0],
                 stop=HalfSpace(normal=[1.0], offset=0.0),
                 n_paths=args.paths,
-                t_max=1e6,
+                t_max=T_MAX,
                 seed=args.seed,
                 threads=args.threads,
                 bridge=bridge,
@@ -163,7 +170,7 @@ def _demo(args: argparse.Namespace) -> int:
             )
     print("\nThe bridge test catches exits between steps; discrete monitoring alone overestimates exit times.")
     e = estimate(DoubleWell(), Langevin(temperature=T, dt=0.1, scheme="heun"), x0=[-1.0],
-                 stop=HalfSpace(normal=[1.0], offset=0.0), t_max=1e6, rtol=0.01, seed=args.seed, threads=args.threads,
+                 stop=HalfSpace(normal=[1.0], offset=0.0), t_max=T_MAX, rtol=0.01, seed=args.seed, threads=args.threads,
                  progress=False)
     low, high = e.interval
     print(f"\nTo 1% with a certified interval (estimate, Heun's scheme, dt from 0.1 down to {e.levels[-1].dt:g}):\n"
