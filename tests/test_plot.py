@@ -347,3 +347,19 @@ def test_landscape_draws_the_boundary_of_a_complement():
     (circle,) = out.artists["regions"]
     assert isinstance(circle, matplotlib.patches.Circle) and circle.get_radius() == 0.75
     assert circle.center == (0.5, 0.0) and circle.get_label() == "~Ball"
+
+
+def test_distance_by_step_needs_a_fixed_step():
+    """Adaptive steps (DP54) have no step number t / dt: the first step's dt gave 0, 1, 4, 6, 9, ... for 0, 1, 2, ..."""
+    res = esc.simulate(esc.DoubleWell(dim=2), esc.ConstrainedFlow(dt=0.1, method="dp54"), x0=[0.05, 0.3],
+                       stop=esc.Ball([0.0, 0.0], 5.0), n_paths=2, t_max=3.0, seed=0, record_paths=1, threads=1)
+    with pytest.raises(ValueError, match="fixed time step"):
+        plot.distance(res, [0.0, 0.0], step=True)
+    fig, ax = plt.subplots()
+    assert plot.distance(res, [0.0, 0.0], ax=ax).artists["lines"]  # against time it draws
+    plt.close(fig)
+
+
+def test_survival_labels_are_not_split_into_letters(run_1d):
+    with pytest.raises(TypeError, match="labels"):
+        plot.survival([run_1d, run_1d], labels="ab")

@@ -411,6 +411,8 @@ def survival(
         default = [f"result {k}" for k in range(len(runs))] if len(runs) > 1 else [None]
     if not runs:
         raise ValueError("results must hold at least one result")
+    if isinstance(labels, str):  # list("ab") would be two labels, one per letter
+        raise TypeError(f"labels must be a sequence of strings, one per result, got the string {labels!r}")
     names: list[str | None] = default if labels is None else list(labels)
     if len(names) != len(runs):
         raise ValueError(f"labels must have one entry per result: {len(runs)} results, {len(names)} labels")
@@ -726,7 +728,11 @@ def distance(
     ref = np.asarray(reference, dtype=np.float64)
     if ref.shape != (d,) or not np.all(np.isfinite(ref)):
         raise ValueError(f"reference must be {d} finite numbers (the trajectories' dimension), got {reference!r}")
-    dt = float(result.params["dynamics"]["dt"])
+    dynamics = result.params["dynamics"]
+    if step and dynamics.get("method") == "dp54":  # adaptive steps: dt is only the first one
+        raise ValueError("step=True needs a fixed time step, but this run's dynamics takes adaptive steps "
+                         "(ConstrainedFlow(method='dp54')): plot against time (step=False)")
+    dt = float(dynamics["dt"])
 
     ax = _axes(ax)
     lines = []
