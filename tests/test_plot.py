@@ -363,3 +363,14 @@ def test_distance_by_step_needs_a_fixed_step():
 def test_survival_labels_are_not_split_into_letters(run_1d):
     with pytest.raises(TypeError, match="labels"):
         plot.survival([run_1d, run_1d], labels="ab")
+
+
+def test_plots_name_a_wrong_result_or_confidence(run_1d):
+    with pytest.raises(TypeError, match="result must be"):
+        plot.distance(None, [0.0])
+    with pytest.raises(TypeError, match="result must be"):
+        plot.landscape(esc.DoubleWell(dim=2), (-2, 2), (-2, 2), result=[1, 2])
+    with pytest.raises(TypeError, match="results must be"):
+        plot.survival(None)
+    with pytest.raises(TypeError, match="confidence"):
+        plot.survival(run_1d, confidence="x")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._validate import as_float
 from .analysis.arrhenius import abscissa, arrhenius_fit, check_series, noise_kind, sweep_series
 from .analysis.success import wilson_interval
 from .analysis.survival import survival_data, survival_of
@@ -80,6 +81,13 @@ def _per_path(result: Any) -> SimulationResult:
         raise TypeError("a SummaryResult (keep='summary') has no per-path exit times; simulate with keep='paths'")
     if not isinstance(result, SimulationResult):
         raise TypeError(f"result must be an escapade SimulationResult, got {type(result).__name__}")
+    return result
+
+
+def _recorded(result: Any) -> SimulationResult | SummaryResult:
+    """`result`, a run whose recorded trajectories a plot draws (either kind keeps them)."""
+    if not isinstance(result, (SimulationResult, SummaryResult)):
+        raise TypeError(f"result must be an escapade SimulationResult or SummaryResult, got {type(result).__name__}")
     return result
 
 
@@ -254,7 +262,7 @@ def landscape(
 
     lines: list[Any] = []
     starts = ends = None
-    trajectories = [] if result is None else list(result.trajectories)
+    trajectories = [] if result is None else list(_recorded(result).trajectories)
     if trajectories:
         first, last = [], []
         for k, (_, x) in enumerate(trajectories):
@@ -359,7 +367,7 @@ def _z(confidence: bool | float) -> tuple[float, float] | None:
     """(level, normal quantile) of a two-sided pointwise band, or None for no band."""
     if confidence is False or confidence is None:
         return None
-    level = 0.95 if confidence is True else float(confidence)
+    level = 0.95 if confidence is True else as_float("confidence", confidence)
     if not 0 < level < 1:
         raise ValueError(f"confidence must be True, False or a level in (0, 1), got {confidence!r}")
     return level, statistics.NormalDist().inv_cdf(0.5 + level / 2)
@@ -406,9 +414,11 @@ def survival(
     elif isinstance(results, (SimulationResult, SummaryResult)):
         runs = [results]
         default = [None]
-    else:
+    elif isinstance(results, (list, tuple)):
         runs = list(results)
         default = [f"result {k}" for k in range(len(runs))] if len(runs) > 1 else [None]
+    else:
+        raise TypeError(f"results must be a result, a list of results or a SweepResult, got {type(results).__name__}")
     if not runs:
         raise ValueError("results must hold at least one result")
     if isinstance(labels, str):  # list("ab") would be two labels, one per letter
@@ -719,7 +729,7 @@ def distance(
     PlotResult
         artists: ``"lines"``, one Line2D per trajectory drawn. info: ``"n_recorded"``.
     """
-    trajectories = list(result.trajectories)
+    trajectories = list(_recorded(result).trajectories)
     if not trajectories:
         raise ValueError("the result has no recorded trajectories: simulate with record_paths > 0")
     if isinstance(max_paths, (bool, np.bool_)) or not isinstance(max_paths, (int, np.integer)) or max_paths < 1:
