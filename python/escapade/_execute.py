@@ -299,8 +299,9 @@ def not_a_link(path: Path) -> Path:
 
 def open_store_file(file: Path) -> BinaryIO:
     """A store's file opened for reading, if it is a regular file and not a link (checked on the file opened: a
-    link or a FIFO put in its place meanwhile is not followed, nor waited on)."""
-    fd = os.open(regular_file(not_a_link(file)),
+    link or a FIFO put in its place meanwhile is not followed, nor waited on). Callers name a link first
+    (`not_a_link`), outside the "damaged" message their errors get."""
+    fd = os.open(regular_file(file),
                  os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)

@@ -183,17 +183,16 @@ constexpr int kMaxFirstCrossed = 4;
 inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, double u) {
   CrossingPlane c[kMaxFirstCrossed];
   double p[kMaxFirstCrossed];
-  std::vector<double> pf(planes.size());  // every plane's probability, for the choice in proportion to p
   int k = 0, last = -1;
   double total = 0.0;
   for (std::size_t f = 0; f < planes.size(); ++f) {
-    pf[f] = plane_probability(planes[f]);
-    if (!(pf[f] > 0)) continue;
-    total += pf[f];
+    const double pf = plane_probability(planes[f]);
+    if (!(pf > 0)) continue;
+    total += pf;
     last = static_cast<int>(f);
     if (k < kMaxFirstCrossed) {
       c[k] = planes[f];
-      p[k] = pf[f];
+      p[k] = pf;
     }
     ++k;
   }
@@ -201,10 +200,11 @@ inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, dou
   if (k > kMaxFirstCrossed) {  // in proportion to p
     const double target = u * total;
     double acc = 0.0;
-    for (std::size_t f = 0; f < planes.size(); ++f) {
-      if (!(pf[f] > 0)) continue;
-      acc += pf[f];
-      if (target < acc) return planes[f];
+    for (const CrossingPlane& plane : planes) {
+      const double pf = plane_probability(plane);
+      if (!(pf > 0)) continue;
+      acc += pf;
+      if (target < acc) return plane;
     }
     return planes[static_cast<std::size_t>(last)];
   }
