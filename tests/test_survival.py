@@ -187,3 +187,43 @@ def test_survival_of_rejects_summaries():
         survival_of(res)
     with pytest.raises(TypeError, match="SimulationResult"):
         survival_data([1.0, 2.0])
+
+
+def test_adaptive_paths_censored_by_the_step_cap_have_no_time_at_risk():
+    """x' = 1 from 9.5 and from 0 to x = 10 with at most 20 steps of 0.1: half the paths exit at 0.5, half are
+    censored by max_steps at their own time 2, not at t_max = 1000. Counting them at t_max gave an exponential MLE
+    mean of 1000.5 (the right one, 25 / 10 = 2.5, is not known to the run): refused, not guessed."""
+    flow = esc.ConstrainedFlow(None, dt=0.1, method="dp54", max_step=0.1)
+    x0 = np.array([[9.5]] * 10 + [[0.0]] * 10)
+    kw = dict(x0=x0, stop=esc.HalfSpace([1.0], 10.0), t_max=1000.0, seed=0, threads=1)
+    res = esc.simulate(esc.Linear([-1.0]), flow, max_steps=20, **kw)
+    assert res.count(Status.CENSORED) == 10
+    np.testing.assert_allclose(res.final_position[res.status == Status.CENSORED], 2.0, rtol=1e-12)
+    for analysis in (survival_data, esc.analysis.exponential_fit, esc.analysis.decay_rate):
+        with pytest.raises(ValueError, match="max_steps=20 before t_max=1000"):
+            analysis(res)
+    with pytest.raises(ValueError, match="max_steps=20"):
+        esc.analysis.quantity_of(res, "mean_exit_time")
+    s = res.summary()
+    assert math.isnan(s.mean_lower_bound) and math.isnan(s.exponential_mean) and "no bound" in str(s)
+    assert math.isnan(esc.simulate(esc.Linear([-1.0]), flow, max_steps=20, keep="summary", **kw)
+                      .summary().exponential_mean)
+    # run to t_max = 5 without a step cap: the censored paths' time at risk is 5, and everything is known
+    ok = esc.simulate(esc.Linear([-1.0]), flow, **{**kw, "t_max": 5.0})
+    assert esc.analysis.exponential_fit(ok).mean == pytest.approx((10 * 0.5 + 10 * 5.0) / 10)
+    assert ok.summary().mean_lower_bound == pytest.approx((10 * 0.5 + 10 * 5.0) / 20)
+
+
+def test_decay_rate_without_a_usable_path_says_why():
+    gd = esc.simulate(esc.Quadratic([[1.0]]), esc.GD(lr=3.0), x0=[1.0], stop=esc.HalfSpace([1.0], 1e9), n_paths=5,
+                      max_steps=100, seed=0, threads=1)  # every path diverges
+    with pytest.raises(ValueError, match=r"\(diverged 5; DIVERGED"):
+        esc.analysis.decay_rate(gd)
+
+
+def test_an_exit_at_time_zero_is_named_where_it_leaves_out_the_weibull_test():
+    t = np.random.default_rng(0).exponential(1.0, 500)
+    o = t < 2.0
+    st = esc.analysis.exit_time_statistics(np.append(np.minimum(t, 2.0), 0.0), np.append(o, True))
+    assert st.exponential_test is None and math.isnan(st.cv.value)
+    assert "no Weibull test (exits at time 0)" in str(st)

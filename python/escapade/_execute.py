@@ -122,7 +122,8 @@ def run_chunk(job: Job, first: int, n: int, threads: int, keep: str, progress: A
         first=first,
         n=n,
         arrays=arrays if keep == "paths" else None,
-        stats=ExitStats.of(arrays["status"], arrays["exit_time"], _cap_time(job.params)),
+        stats=ExitStats.of(arrays["status"], arrays["exit_time"],
+                           _cap_time(job.params, arrays["status"], arrays["exit_step"])),
         total_steps=int(out["total_steps"]),
         trajectories=list(out["trajectories"]),
     )

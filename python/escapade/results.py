@@ -52,7 +52,8 @@ class Summary:
     `mean` and `stderr` are over the paths that stopped (EXITED or HIT). When some paths were censored, that mean
     is conditional on stopping before the cap and biased low; `mean_lower_bound` (censored paths counted at the
     cap) is then a lower bound of the true mean, and `exponential_mean` = total time at risk / number of stops is
-    the censoring-aware maximum-likelihood mean if exit times are exponential (deep wells).
+    the censoring-aware maximum-likelihood mean if exit times are exponential (deep wells). Both are NaN where
+    adaptive steps censored a path by `max_steps` before `t_max`, at a time the run does not record.
     """
 
     n_paths: int
@@ -66,7 +67,10 @@ class Summary:
     def __str__(self) -> str:
         counts = ", ".join(f"{k.lower()} {v}" for k, v in self.counts.items() if v)
         text = f"{self.n_paths} paths ({counts}); mean exit time {self.mean:.6g} ± {self.stderr:.2g}"
-        if self.censored_fraction > 0:
+        if self.censored_fraction > 0 and math.isnan(self.mean_lower_bound):  # censored times not recorded
+            text += (f" over stopped paths only ({100 * self.censored_fraction:.3g}% censored, some by max_steps "
+                     "before t_max: no bound)")
+        elif self.censored_fraction > 0:
             text += (
                 f" over stopped paths only ({100 * self.censored_fraction:.3g}% censored: true mean >= "
                 f"{self.mean_lower_bound:.6g}, exponential MLE {self.exponential_mean:.6g})"
@@ -85,7 +89,7 @@ class ExitStats:
     mean: float
     m2: float
     total_time: float  # sum of the stopped paths' exit times
-    censored_time: float  # sum of the censored paths' times at risk (each counted at its run's time cap)
+    censored_time: float  # sum of the censored paths' times at risk (each at its run's time cap; NaN if unknown)
 
     @classmethod
     def of(cls, status: np.ndarray, exit_time: np.ndarray, cap_time: float) -> ExitStats:
@@ -149,10 +153,27 @@ class ExitStats:
         )
 
 
-def _cap_time(params: dict[str, Any]) -> float:
-    if params.get("max_time") is not None:  # dynamics with their own clock (adaptive steps): the time cap
-        return float(params["max_time"])
-    return float(params["max_steps"] * params["dynamics"]["dt"])
+def _cap_time(params: dict[str, Any], status: np.ndarray, exit_step: np.ndarray) -> float:
+    """The time at risk of a run's CENSORED paths: max_steps * dt, or t_max for dynamics with their own clock
+    (adaptive steps). NaN where such a path was censored by the step cap (max_steps) before t_max: its own time
+    is not recorded, and counting it at t_max would overstate its time at risk."""
+    if params.get("max_time") is None:
+        return float(params["max_steps"] * params["dynamics"]["dt"])
+    if np.any((status == Status.CENSORED) & (exit_step >= params["max_steps"])):
+        return math.nan
+    return float(params["max_time"])
+
+
+def censoring_time(result: SimulationResult) -> float:
+    """`_cap_time` of a run with per-path arrays, for analyses that need every path's time at risk: a ValueError
+    where it is unknown."""
+    cap = _cap_time(result.params, result.status, result.exit_step)
+    if math.isnan(cap):
+        n = int(np.count_nonzero((result.status == Status.CENSORED) & (result.exit_step >= result.params["max_steps"])))
+        raise ValueError(f"{n} path(s) of adaptive steps were censored by max_steps={result.params['max_steps']} "
+                         f"before t_max={result.params['max_time']:g}, at times the run does not record: raise "
+                         "max_steps (or leave it out) so that paths run to t_max")
+    return cap
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -292,7 +313,7 @@ class SimulationResult(RunRecord):
         return (self.status == Status.EXITED) | (self.status == Status.HIT)
 
     def stats(self) -> ExitStats:
-        return ExitStats.of(self.status, self.exit_time, _cap_time(self.params))
+        return ExitStats.of(self.status, self.exit_time, _cap_time(self.params, self.status, self.exit_step))
 
     def to_pandas(self) -> Any:
         """One row per path: status (categorical names), exit_time, exit_step, the exit position x0..x{d-1} and the

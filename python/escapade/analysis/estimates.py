@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from .._validate import as_array, as_float, check_confidence
-from ..results import SimulationResult, Status, _cap_time
+from ..results import SimulationResult, Status, censoring_time
 from .survival import censored_data
 
 __all__ = ["MEAN_QUANTITIES", "QUANTITIES", "DtBias", "LevelStatistic", "censored_mean", "check_confidence", "dt_bias",
@@ -100,8 +100,8 @@ def path_values(result: SimulationResult, quantity: str, *, through: Any = None)
     status = result.status
     stopped = result.stopped
     if quantity == "mean_exit_time":
-        values = np.where(stopped, result.exit_time, _cap_time(result.params))
-        values = np.minimum(values, _cap_time(result.params))
+        cap = censoring_time(result)
+        values = np.minimum(np.where(stopped, result.exit_time, cap), cap)
     elif quantity == "exit_probability":
         values = stopped.astype(np.float64)
     elif quantity == "hit_probability":
@@ -158,6 +158,7 @@ def quantity_of(result: SimulationResult, quantity: str, *, q: float | None = No
         return LevelStatistic(value, stderr, n, censored, diverged, identified)
     if quantity == "quantile":
         assert q is not None  # checked above
+        cap = censoring_time(result)  # censored paths count as not exited by then
         keep = status != Status.DIVERGED
         t = np.sort(np.where(result.stopped, result.exit_time, math.inf)[keep])
         z = normal_quantile(confidence)
@@ -166,7 +167,7 @@ def quantity_of(result: SimulationResult, quantity: str, *, q: float | None = No
         hi = min(max(math.ceil(n * q + spread), 0), n - 1)
         value = float(np.quantile(t, q, method="inverted_cdf"))
         if not math.isfinite(value):  # more than 1 - q of the paths did not exit
-            return LevelStatistic(_cap_time(result.params), math.inf, n, censored, diverged, False)
+            return LevelStatistic(cap, math.inf, n, censored, diverged, False)
         while t[hi] == t[lo] and (lo > 0 or hi < n - 1):  # tied times (steps of a grid): widen to distinct ones
             lo, hi = max(lo - 1, 0), min(hi + 1, n - 1)
         stderr = (t[hi] - t[lo]) / (2 * z) if math.isfinite(t[hi]) else math.inf

@@ -108,12 +108,15 @@ def exponential_fit(times: Any, observed: ArrayLike | None = None, *, confidence
     t, o = _times(times, observed)
     if t.size == 0:
         raise ValueError("times must not be empty")
-    d, exposure = int(o.sum()), float(t.sum())
+    with np.errstate(over="ignore"):  # an infinite sum is refused below
+        d, exposure = int(o.sum()), float(t.sum())
     censored = int(t.size - d)
-    if not exposure > 0:
-        raise ValueError(f"times must have a positive sum (the exposure), got {exposure}")
+    if not 0 < exposure < math.inf:
+        raise ValueError(f"times must have a positive finite sum (the exposure), got {exposure}")
     alpha = 1.0 - level
     rate = d / exposure
+    if not rate < math.inf:  # events over a subnormal exposure
+        raise ValueError(f"times sum to {exposure!r} for {d} events: a rate that overflows")
     from scipy import stats  # here: its import costs most of a second
 
     low = float(stats.chi2.ppf(alpha / 2, 2 * d)) / (2 * exposure) if d > 0 else 0.0
@@ -205,11 +208,12 @@ def exponential_test(
 
     if method == "lilliefors":
         n_mc = as_int("n_mc", n_mc, minimum=1)
+        seed = as_int("seed", seed, minimum=0, maximum=2**32 - 1)  # numpy's legacy seeds, which scipy takes
         if d < t.size:
             raise ValueError(f"method='lilliefors' needs uncensored times; {t.size - d} are censored: use "
                              "method='weibull'")
         res = stats.goodness_of_fit(stats.expon, t, known_params={"loc": 0.0}, statistic="ks",
-                                    n_mc_samples=int(n_mc), random_state=int(seed))
+                                    n_mc_samples=n_mc, random_state=seed)
         return ExponentialTest("lilliefors", float(res.statistic), float(res.pvalue), math.nan, (math.nan, math.nan))
     keep = t > 0  # a censored time of 0 carries no information
     t, o = t[keep], o[keep]
@@ -289,7 +293,7 @@ def coefficient_of_variation(
 
     Returns
     -------
-    CoefficientOfVariation (NaN with fewer than 3 events).
+    CoefficientOfVariation (NaN with fewer than 3 events, and with censored times and an event at time 0).
     """
     level = _level(confidence)
     t, o = _times(times, observed)
@@ -339,8 +343,10 @@ class ExitTimeStatistics:
         NaN where the curve never gets that low.
     kaplan_meier : the survival curve.
     exponential : the exponential fit (censoring-aware MLE of the rate and the mean).
-    exponential_test : the Weibull likelihood-ratio test of the exponential shape (None with fewer than 2 events).
-    cv : the coefficient of variation (`coefficient_of_variation`; 1 for an exponential law).
+    exponential_test : the Weibull likelihood-ratio test of the exponential shape (None with fewer than 2 events,
+        or with an event at time 0, which no Weibull law puts mass on: a path that started outside `stop`).
+    cv : the coefficient of variation (`coefficient_of_variation`; 1 for an exponential law; NaN with censored
+        times and an event at time 0, since it then comes from the Weibull fit).
     """
 
     n: int
@@ -365,6 +371,8 @@ class ExitTimeStatistics:
         if self.exponential_test is not None:
             x = self.exponential_test
             text += f"; Weibull shape {x.shape:.3g} (exponential law p = {x.p_value:.3g})"
+        elif self.events >= 2 and self.kaplan_meier.time.size and self.kaplan_meier.time[0] == 0:
+            text += "; no Weibull test (exits at time 0)"
         return text
 
 

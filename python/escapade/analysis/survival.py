@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validate import as_float, check_confidence
-from ..results import Estimate, EstimateLevel, SimulationResult, Status, SummaryResult, _cap_time
+from ..results import Estimate, EstimateLevel, SimulationResult, Status, SummaryResult, censoring_time
 
 __all__ = ["KaplanMeier", "censored_data", "decay_rate", "kaplan_meier", "survival_data", "survival_of"]
 
@@ -110,7 +110,8 @@ def survival_data(result: Any) -> tuple[np.ndarray, np.ndarray]:
     """The right-censored times of a run: ``(times, observed)``, the inputs of `kaplan_meier`.
 
     Paths that stopped (EXITED or HIT) are events at their exit time; CENSORED paths are censored at the time cap
-    ``params["max_steps"] * params["dynamics"]["dt"]``. DIVERGED paths are left out: their divergence time is not
+    ``params["max_steps"] * params["dynamics"]["dt"]``, or `t_max` for adaptive steps (a ValueError where such a
+    path was censored by `max_steps` before `t_max`, at a time the run does not record). DIVERGED paths are left out: their divergence time is not
     an exit time, and treating it as a censoring would assume it says nothing about when they would have exited.
     CONVERGED and SINGULAR paths (dynamics that stop by themselves) are left out too: they left by no boundary.
 
@@ -130,7 +131,7 @@ def survival_data(result: Any) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError(f"result must be an escapade SimulationResult, got {type(result).__name__}")
     stopped = result.stopped
     keep = stopped | (result.status == Status.CENSORED)
-    times = np.where(stopped, result.exit_time, _cap_time(result.params))[keep]
+    times = np.where(stopped, result.exit_time, censoring_time(result))[keep]
     return times.astype(np.float64), stopped[keep]
 
 
@@ -176,13 +177,17 @@ def decay_rate(result: Any, *, t0: float = 0.0, confidence: float = 0.95) -> Est
     times, observed = survival_data(result)
     t0 = as_float("t0", t0, nonnegative=True)
     confidence = check_confidence(confidence)
-    cap = _cap_time(result.params)
+    cap = censoring_time(result)
     if not t0 < cap:
         raise ValueError(f"t0 must be below the time cap {cap:g}, got t0={t0!r}")
     alive = times > t0
     k = int(np.count_nonzero(observed & alive))
     exposure = float(np.sum(times[alive] - t0))
     if not exposure > 0:
+        if times.size == 0 or t0 == 0:
+            counts = ", ".join(f"{s.name.lower()} {result.count(s)}" for s in Status if result.count(s))
+            raise ValueError(f"no path that exited, hit or was censored ran for a positive time ({counts}; "
+                             "DIVERGED, CONVERGED and SINGULAR paths are left out): no decay rate")
         raise ValueError(f"no path was still running after t0={t0:g}: choose a smaller t0")
     a = 1.0 - confidence
     value = k / exposure
