@@ -51,8 +51,11 @@ __all__ = ["simulate"]
 # step's chord passes through it, and otherwise tested against its members' faces that lead into it, a face shared
 # by two members once (7 took a step whose ends different members exclude as not crossed, so a slab of two
 # half-spaces or the gap between two disjoint balls was jumped over, and a step whose ends several members exclude
-# had no bridge test: the overlap of a union's members, nested boundaries); every other result keeps its bits.
-SEMANTICS = 8
+# had no bridge test: the overlap of a union's members, nested boundaries); every other result keeps its bits. 9: with
+# noise_refinement r > 1, a sharp restart (period=) to a random point (to= a sampler) lands on the fine run's point,
+# keyed by the fine step count r n (8 keyed it by the coarse count n, so a coupled pair parted at its first
+# restart); every other result keeps its bits.
+SEMANTICS = 9
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

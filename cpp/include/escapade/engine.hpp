@@ -777,7 +777,9 @@ class LaneBlock {
       // One Philox call per lane per four steps: a lane's words are drawn at the first step of each of its quads
       // (its path starts at one) and move with it when the block is packed.
       const std::uint64_t k = step_[l] - 1;
-      std::uint64_t at = step_[l];  // the step whose count keys the restart point
+      // The step whose count keys the restart point: with noise_refinement r, the fine run's count at the same
+      // time (r step), so that a sharp restart of both runs of a coupled pair lands on one point.
+      std::uint64_t at = step_[l] * static_cast<std::uint64_t>(r_);
       if (fine_restart_rule_.p > 0) {
         at = fine_restart(seed, path_[l], step_[l]);
         if (at == 0) continue;
