@@ -164,6 +164,22 @@ def test_experiment_bad_input():
         mlp_exit_time_experiment(rare_hidden=0)
     with pytest.raises(ValueError, match=r"rare_l2=-0\.1"):
         mlp_exit_time_experiment(rare_l2=-0.1)
+    # refused before anything is simulated
+    with pytest.raises(ValueError, match="n_paths must be at least 2"):
+        mlp_exit_time_experiment(n_paths=1)
+    with pytest.raises(ValueError, match="alphas must hold two or more distinct"):
+        mlp_exit_time_experiment(alphas=(1.0, 1.0))
+    with pytest.raises(ValueError, match="alphas"):
+        mlp_exit_time_experiment(alphas="ab")
+    with pytest.raises(ValueError, match="radius=True"):
+        mlp_exit_time_experiment(radius=True)
+    with pytest.raises(TypeError, match="rare_inverse_noise=None"):
+        mlp_exit_time_experiment(rare_inverse_noise=None)
+    with pytest.raises(ValueError, match="n_samples=2: take more samples"):
+        mlp_exit_time_experiment(n_samples=2, hidden=3, alphas=(1.0, 2.0), radii=(0.15, 0.2), batch_sizes=(1, 2),
+                                 rare_inverse_noise=(), quadratic_max_steps=0)
+    with pytest.raises(TypeError, match="standardize"):
+        esc.datasets.load_diabetes(standardize="no")
 
 
 def test_reproduce_mlp_exit_time_json(tmp_path, capsys, monkeypatch):

@@ -30,6 +30,8 @@ def load_diabetes(*, standardize: bool = True) -> tuple[np.ndarray, np.ndarray]:
     standardize : rescale every column of X and the target y to mean 0 and standard deviation 1 (default); with
         False, X is scikit-learn's mean-centred copy (columns of unit Euclidean norm) and y the raw target.
     """
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise TypeError(f"standardize must be True or False, got standardize={standardize!r}")
     X, y = _sklearn_datasets("load_diabetes").load_diabetes(return_X_y=True)
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if standardize:

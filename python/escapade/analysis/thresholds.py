@@ -102,6 +102,16 @@ class QuadraticCurvature:
         return int(self.lambdas.shape[0])
 
 
+def _as_rank_rtol(rank_rtol: Any) -> float | None:
+    """None (the default cut) or a fraction in (0, 1): from 1 on not even the largest eigenvalue counts."""
+    if rank_rtol is None:
+        return None
+    r = as_float("rank_rtol", rank_rtol, positive=True)
+    if r >= 1:
+        raise ValueError(f"rank_rtol must be below 1 (else no eigenvalue counts as nonzero), got {r}")
+    return r
+
+
 def _rank_cut(w: np.ndarray, d: int, rank_rtol: float | None) -> float:
     rtol = d * np.finfo(np.float64).eps if rank_rtol is None else rank_rtol
     return float(rtol * max(np.abs(w).max(), np.finfo(np.float64).tiny))
@@ -156,8 +166,7 @@ def quadratic_curvature(Q: StochasticQuadratic | ArrayLike, r: ArrayLike | None 
         E[Q] = 0.
     """
     problem = _as_problem(Q, r, p)
-    if rank_rtol is not None:
-        rank_rtol = as_float("rank_rtol", rank_rtol, positive=True)
+    rank_rtol = _as_rank_rtol(rank_rtol)
     Qs, rs, ps = problem.Q, problem.r, problem.p
     d = Qs.shape[1]
     A = np.einsum("i,ijk->jk", ps, Qs)
@@ -294,8 +303,7 @@ def local_curvature(landscape: Any, center: ArrayLike, eps: float, *, p: ArrayLi
     eps = as_float("eps", eps, positive=True)
     n_samples = as_int("n_samples", n_samples, minimum=2)
     seed = as_int("seed", seed, minimum=0)
-    if rank_rtol is not None:
-        rank_rtol = as_float("rank_rtol", rank_rtol, positive=True)
+    rank_rtol = _as_rank_rtol(rank_rtol)
     points = _uniform_ball(n_samples, c, eps, np.random.default_rng(seed))
 
     mats = []  # H(theta) per point
@@ -305,10 +313,12 @@ def local_curvature(landscape: Any, center: ArrayLike, eps: float, *, p: ArrayLi
         Hi = np.asarray(hess(x), dtype=np.float64)
         if Hi.ndim != 3 or Hi.shape[1:] != (d, d):
             raise ValueError(f"term_hessians must return an (n, {d}, {d}) array, got shape {Hi.shape}")
+        if not np.isfinite(Hi).all():  # eigh would fail with a LinAlgError
+            raise ValueError(f"term_hessians must return finite values, got NaN or inf at x = {x.tolist()}")
         if weights is None:
             weights = np.full(Hi.shape[0], 1.0 / Hi.shape[0])
         if s == 0:
-            if weights.shape != (Hi.shape[0],) or np.any(weights < 0) or abs(weights.sum() - 1.0) > 1e-9:
+            if weights.shape != (Hi.shape[0],) or np.any(weights < 0) or not abs(weights.sum() - 1.0) <= 1e-9:
                 raise ValueError(f"p must be {Hi.shape[0]} non-negative probabilities summing to 1, "
                                  f"got {np.asarray(weights).tolist()}")
         H = np.einsum("i,ijk->jk", weights, Hi)
@@ -329,14 +339,23 @@ def local_curvature(landscape: Any, center: ArrayLike, eps: float, *, p: ArrayLi
     stack = np.array(mats)
     Hbar = stack.mean(axis=0)
     w, V = np.linalg.eigh((Hbar + Hbar.T) / 2)
-    if w.max() <= 0:
-        raise ValueError(f"the averaged Hessian around center={c.tolist()} has no positive eigenvalue")
-    keep = w > _rank_cut(w, d, rank_rtol)
+    keep = _kept(w, d, rank_rtol, c)
     order = np.argsort(w[keep])[::-1]
     lam, U = w[keep][order], V[:, keep][:, order]
     proj = np.einsum("aj,sab,bj->sj", U, stack, U)  # u_j' H(theta_s) u_j
     lam_se = proj.std(axis=0, ddof=1) / np.sqrt(n_samples)
     return _local_result(lam, lam_se, lows, highs, n_indefinite, c, eps, seed)
+
+
+def _kept(w: np.ndarray, d: int, rank_rtol: float | None, c: np.ndarray) -> np.ndarray:
+    """Which eigenvalues `w` of the averaged Hessian around `c` count as nonzero; ValueError when none does."""
+    if w.max() <= 0:
+        raise ValueError(f"the averaged Hessian around center={c.tolist()} has no positive eigenvalue")
+    keep = w > _rank_cut(w, d, rank_rtol)
+    if not keep.any():  # a negative eigenvalue dominates the positive ones
+        raise ValueError(f"no eigenvalue of the averaged Hessian around center={c.tolist()} exceeds rank_rtol="
+                         f"{rank_rtol} (None: d * machine epsilon) times its largest absolute one, got {w.tolist()}")
+    return keep
 
 
 def _local_result(lam: np.ndarray, lam_se: np.ndarray, lows: np.ndarray, highs: np.ndarray, n_indefinite: int,
@@ -362,8 +381,15 @@ def diagonal_local_curvature(st: StyblinskiTangSum, center: np.ndarray, eps: flo
     """`local_curvature` for a Styblinski-Tang sum, whose term Hessians are diagonal: the same estimator (same
     points, same constants) in O(n d) per point instead of O(n d^3). With diagonal H_i the generalized eigenvalues
     of (M, H) are the per-coordinate variances sum_i p_i (h_ij - H_j)^2."""
-    c = np.asarray(center, dtype=np.float64)
+    if not isinstance(st, StyblinskiTangSum):  # the Hessians below are Styblinski-Tang's
+        raise TypeError(f"st must be a StyblinskiTangSum, got {type(st).__name__} (local_curvature takes any "
+                        "finite sum)")
+    c = as_array("center", center, ndim=1)
     d = c.shape[0]
+    check_dim("center", c, st.dim, "the landscape's dimension")
+    eps = as_float("eps", eps, positive=True)
+    n_samples = as_int("n_samples", n_samples, minimum=2)
+    seed = as_int("seed", seed, minimum=0)
     points = _uniform_ball(n_samples, c, eps, np.random.default_rng(seed))
     p = st.p
     diag = np.empty((n_samples, d))
@@ -379,7 +405,7 @@ def diagonal_local_curvature(st: StyblinskiTangSum, center: np.ndarray, eps: flo
         lows[s], highs[s] = (var[keep].min(), var[keep].max()) if keep.any() else (0.0, 0.0)
         diag[s] = H
     Hbar = diag.mean(axis=0)
-    keep = Hbar > _rank_cut(Hbar, d, None)
+    keep = _kept(Hbar, d, None, c)
     order = np.flatnonzero(keep)[np.argsort(Hbar[keep])[::-1]]
     lam = Hbar[order]
     lam_se = diag[:, order].std(axis=0, ddof=1) / np.sqrt(n_samples)
@@ -393,6 +419,8 @@ def _constants(curvature: Any) -> tuple[np.ndarray, float, float, bool]:
     if isinstance(curvature, QuadraticCurvature):
         return curvature.lambdas, curvature.s_Q, curvature.t_Q, curvature.homogeneous
     if isinstance(curvature, LocalCurvature):
+        if curvature.lambdas.shape[0] == 0:  # not from local_curvature, which keeps at least one
+            raise ValueError("curvature must have at least one nonzero eigenvalue, got lambdas=[]")
         return curvature.lambdas, curvature.s_f, curvature.t_f, True
     raise TypeError("curvature must be a QuadraticCurvature, LocalCurvature or StochasticQuadratic, "
                     f"got {type(curvature).__name__}")
@@ -651,8 +679,10 @@ def error_factor(problem: StochasticQuadratic | ArrayLike, lr: float, k: float =
     k : the batch size >= 1, or numpy.inf. For sampling without replacement pass the reweighted Q_i = n p_i Q_i
         (uniform p) and k (n - 1) / (n - k): the map is then exact for that scheme too (module notes).
     """
-    sq = problem if isinstance(problem, StochasticQuadratic) else _as_problem(problem, None, p)
+    sq = _as_problem(problem, None, p)  # refuses a p with a StochasticQuadratic, which has its own
     C = as_float("lr", lr)
+    if _batch_sizes(k).ndim != 0:  # unlike the thresholds, error_factor does not broadcast over k
+        raise TypeError(f"k must be a single batch size, got {_short(k)}")
     kk = float(_batch_sizes(k))
     curv = quadratic_curvature(sq)
     U, lam = curv.eigenvectors, curv.lambdas

@@ -145,9 +145,13 @@ def _point_seed(seed: int, index: int) -> int:
 
 
 def _positive_list(name: str, values: Sequence[float]) -> np.ndarray:
-    x = np.asarray(values, dtype=np.float64)
-    if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x) & (x > 0)):
-        raise ValueError(f"{name} must hold two or more positive values, got {name}={values!r}")
+    """Two or more distinct positive values (a series, and an Arrhenius fit over it)."""
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        x = np.zeros(0)
+    if x.ndim != 1 or np.unique(x).size < 2 or not np.all(np.isfinite(x) & (x > 0)):
+        raise ValueError(f"{name} must hold two or more distinct positive values, got {name}={values!r}")
     return x
 
 
@@ -190,8 +194,8 @@ def mlp_exit_time_experiment(
     rare_hidden, rare_l2 : the rare series' network, `MLP` on the same data trained from the same seed (None: the
         main network's `hidden`, `l2`). The default, 4 units and l2 = 0.02, has lambda_min 0.0070 against the main
         network's 0.0026, so its exits lose the memory of the start (CV near 1) at E[tau] ~ 10^3 time units.
-    n_paths : paths per point; max_steps : the cap per path. A point with censored paths reports the exponential
-        MLE of the mean, events / total time at risk, with its standard error mean / sqrt(events)
+    n_paths : paths per point (at least 2); max_steps : the cap per path. A point with censored paths reports the
+        exponential MLE of the mean, total time at risk / events, with its standard error mean / sqrt(events)
         (`analysis.exponential_fit`); when every path is censored, the restricted mean E[min(tau, cap)]
         (`analysis.estimates.censored_mean`), a lower bound, with a standard error equal to it.
     quadratic_max_steps : the cap for the quadratic model of the B / eta series (0: skip it): Gaussian SGD with the
@@ -218,12 +222,18 @@ def mlp_exit_time_experiment(
                     ("rare_max_steps", rare_max_steps), ("rare_hidden", rare_hidden)):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {name}={v!r}")
+    if n_paths < 2:  # a standard error needs two paths
+        raise ValueError(f"n_paths must be at least 2, got n_paths={n_paths!r}")
     for name, f in (("lr", lr), ("radius", radius), ("l2", l2), ("rare_l2", rare_l2)):
-        if not (isinstance(f, (int, float, np.floating)) and math.isfinite(f) and f > 0):
+        if isinstance(f, (bool, np.bool_)) or not (isinstance(f, (int, float, np.integer, np.floating))
+                                                   and math.isfinite(f) and f > 0):
             raise ValueError(f"{name} must be a positive number, got {name}={f!r}")
     a_values = _positive_list("alphas", alphas)
     r_values = _positive_list("radii", radii)
     b_values = _positive_list("batch_sizes", batch_sizes)
+    if isinstance(rare_inverse_noise, (str, bytes)) or not np.iterable(rare_inverse_noise):
+        raise TypeError(f"rare_inverse_noise must be a sequence of values (empty: no rare series), got "
+                        f"rare_inverse_noise={rare_inverse_noise!r}")
     rare_values = (_positive_list("rare_inverse_noise", rare_inverse_noise) if len(rare_inverse_noise)
                    else np.zeros(0))
     if noise == "minibatch" and not np.all(b_values == np.round(b_values)):
@@ -311,13 +321,21 @@ def mlp_exit_time_experiment(
         ("inverse_noise", b_values, lambda v: (1.0, radius, float(v), eta), int(max_steps))]
     if rare_values.size:
         specs.append(("rare", rare_values, lambda v: (1.0, radius, B_rare, B_rare / float(v)), int(rare_max_steps)))
-    for name, values, point, cap in specs:
+    # the theories before any run: a noise covariance too degenerate for the FW exponent is refused at once
+    theories = {}
+    for name, values, point, _ in specs:
         m0 = rare_mini if name == "rare" else mini
+        try:
+            theories[name] = (np.array([fw(*point(v), m0=m0) for v in values]),
+                              np.array([paper(*point(v), m0=m0) for v in values]))
+        except ValueError as exc:
+            raise ValueError(f"the gradient noise at the minimum does not reach every direction of the network's "
+                             f"{m0.theta.size} parameters with n_samples={n_samples}: take more samples ({exc})") from exc
+    for name, values, point, cap in specs:
         rows = [run(*point(v), cap=cap, rare=name == "rare") for v in values]
         mean = np.array([r["mean"] for r in rows])
         stderr = np.array([r["stderr"] for r in rows])
-        fw_e = np.array([fw(*point(v), m0=m0) for v in values])
-        paper_e = np.array([paper(*point(v), m0=m0) for v in values])
+        fw_e, paper_e = theories[name]
         x = values / eta if name == "inverse_noise" else values
         # both theories give log E[steps]; E[tau] = eta E[steps], and eta varies along the rare series
         lrs = np.array([point(v)[3] for v in values])
@@ -347,7 +365,7 @@ def mlp_exit_time_experiment(
               "rare_inverse_noise": rare_values.tolist(), "rare_batch_size": int(rare_batch_size),
               "rare_hidden": rare_shape[0], "rare_l2": rare_shape[1],
               "rare_max_steps": int(rare_max_steps), "n_paths": int(n_paths),
-              "max_steps": int(max_steps), "quadratic_max_steps": int(quadratic_max_steps), "seed": seed,
+              "max_steps": int(max_steps), "quadratic_max_steps": int(quadratic_max_steps), "seed": int(seed),
               "distinct_points": len(points),
               "seeds": "each distinct point its own stream, SeedSequence([seed, k]) for the k-th point simulated",
               "sharpness": "L_alpha(theta) = L(sqrt(alpha) theta), simulated as SGD on L with step alpha eta from "
@@ -427,7 +445,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         "003 is expected to apply. The rare series (B / eta = "
         + ", ".join(f"{v:g}" for v in p["rare_inverse_noise"]) + f"; hidden {p['rare_hidden']}, l2 "
         f"{p['rare_l2']:g}) goes to where it is close to 1; its FW and 003 exponents use that network's H, C.",
-        "(MLE): paths censored; the mean is the exponential MLE (events / total time at risk).",
+        "(MLE): paths censored; the mean is the exponential MLE (total time at risk / events).",
         "",
     ]
     summary = {}

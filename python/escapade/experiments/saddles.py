@@ -45,11 +45,16 @@ def escape_dynamics(method: str, *, dim: int, lr: float, noise: float, curvature
     - "SGD": Gaussian SGD, x - lr grad f + lr noise xi, xi ~ N(0, I / dim), gradient noise of covariance
       noise^2 I / dim (the same mean square noise, noise^2, as "NoisyGD").
     """
+    lr = as_float("lr", lr, positive=True)
+    curvature = as_float("curvature", curvature, positive=True)
     if method == "GD":
         return GD(lr)
     if method == "NoisyGD":
         return NoisyGD(lr, noise)
     if method == "PerturbedGD":
+        if lr * curvature < 10 / 2**48:  # t_thres would pass PerturbedGD's cap of 2**48 iterations (or overflow)
+            raise ValueError(f"lr * curvature must be at least 10 / 2**48 for PerturbedGD's t_thres = "
+                             f"ceil(10 / (lr curvature)), got lr={lr}, curvature={curvature}")
         return PerturbedGD(lr, radius=noise, g_thres=noise, f_thres=0.0,
                            t_thres=float(max(1, math.ceil(10 / (lr * curvature)))))
     if method == "SGD":
@@ -115,7 +120,18 @@ def strict_saddle_gd_mean(*, dim: int, curvature: float, lr: float = 0.1, quarti
     """
     from scipy import optimize, special
 
+    dim = as_int("dim", dim, minimum=1)
     c, q = as_float("curvature", curvature, positive=True), as_float("quartic", quartic, nonnegative=True)
+    lr = as_float("lr", lr, positive=True)
+    radius = as_float("radius", radius, positive=True)
+    start_radius = as_float("start_radius", start_radius, positive=True)  # 0: GD never leaves the saddle
+    if start_radius >= radius:
+        raise ValueError(f"start_radius must be below radius = {radius}, got {start_radius}")
+    # b_n >= radius / (1 + lr c)^n, and the loop ends only once P(|x_1(0)| < b_n) >= b_n / start_radius falls
+    # below 1e-17 total <= 1e-17 n: within the cap of 1e7 iterations, b_n < 1e-10 start_radius.
+    if math.log(radius) - math.log(start_radius) + math.log(1e10) > 1e7 * math.log1p(lr * c):
+        raise ValueError(f"lr * curvature = {lr * c:g} is too small: GD's escape takes over 1e7 iterations "
+                         f"(|x_1| grows by 1 + lr * curvature per iteration), got lr={lr}")
     if q > 0 and radius**2 >= c / q:
         raise ValueError(f"radius must lie below sqrt(curvature / quartic) = {math.sqrt(c / q):g} (where x_1 grows)")
 
@@ -131,7 +147,7 @@ def strict_saddle_gd_mean(*, dim: int, curvature: float, lr: float = 0.1, quarti
         b = float(optimize.brentq(lambda x, t=b: g(x) - t, 0.0, b, xtol=1e-16 * b))  # g(b_{n+1}) = b_n
         n += 1
         if n > 10_000_000:
-            raise ValueError("the escape takes over 1e7 iterations: GD barely moves off the saddle")
+            raise ValueError(f"the escape takes over 1e7 iterations: GD barely moves off the saddle (lr={lr})")
 
 
 class OctopusGD(NamedTuple):
@@ -365,6 +381,8 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
     import pandas as pd
 
     f = StrictSaddle([-1.0, 1.0, 1.0]) if landscape is None else landscape
+    if not isinstance(f, Landscape):
+        raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
     x_star = np.zeros(f.dim) if saddle is None else np.asarray(list(saddle), dtype=float)
     if x_star.shape != (f.dim,):
         raise ValueError(f"saddle must have {f.dim} components, got {x_star.tolist()}")
@@ -378,6 +396,9 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
         methods = {"GD": GD(0.1), "AdaGrad (full)": AdaGrad(0.5, delta0=1.0, matrix="full"),
                    "AdaGrad (diagonal)": AdaGrad(0.5, delta0=1.0, matrix="diagonal"),
                    "AdaNorm": AdaNorm(0.5, delta0=1.0)}
+    elif not isinstance(methods, Mapping):  # the names label the rows
+        raise TypeError(f"methods must be a mapping of names to dynamics, e.g. {{'GD': GD(0.1)}}, got "
+                        f"{type(methods).__name__}")
     x0: Any = UniformBall(center=x_star, radius=start_radius)
     if starts is not None:
         x0 = as_array("starts", starts, ndim=2)

@@ -33,7 +33,7 @@ import scipy.special
 from numpy.typing import ArrayLike
 
 from .. import _core
-from .._validate import as_int
+from .._validate import as_array, as_int, check_dim
 from ..analysis.thresholds import (LocalCurvature, convergence_threshold, diagonal_local_curvature, divergence_threshold,
                                    local_curvature, thresholds_table)
 from ..dynamics import GD, SGDk
@@ -107,7 +107,7 @@ CIRCLE_MINIMIZER = np.zeros(2)  # the quadratic-circle models' circular-basin mi
 
 def quadratic_circle_model(model: int, *, n_terms: int = QC_TERMS, seed: int = QC_SEED) -> QuadraticCircleSum:
     """Model 1-4 of 004's Section 4 as this reproduction draws them (see the module's docstring)."""
-    if model not in (1, 2, 3, 4):
+    if as_int("model", model) not in (1, 2, 3, 4):  # as_int: True is not Model 1
         raise ValueError(f"model must be 1, 2, 3 or 4, got {model!r}")
     rng = np.random.default_rng(seed)
     q2 = rng.uniform(0.05, 0.15, n_terms)
@@ -259,10 +259,15 @@ def left_basin(st: StyblinskiTangSum, center: np.ndarray, points: np.ndarray) ->
     `center` of a Styblinski-Tang sum: the basin is the product over coordinates of the side of that coordinate's
     local maximum on which center lies, so a point is outside when some coordinate is on the other side (or is
     not finite)."""
+    if not isinstance(st, StyblinskiTangSum):
+        raise TypeError(f"st must be a StyblinskiTangSum, got {type(st).__name__}")
+    x_star = as_array("center", center, ndim=1)
+    check_dim("center", x_star, st.dim, "the landscape's dimension")
+    pts = as_array("points", points, ndim=2, finite=False)  # a non-finite point is outside
+    check_dim("points", pts, st.dim, "the landscape's dimension")
     A, B, C = st.coefficients()
     peaks = np.array([np.sort(np.roots([2.0 * a, 0.0, b, 0.5 * c]).real)[1] for a, b, c in zip(A, B, C)])
-    side = np.sign(np.asarray(center) - peaks)
-    pts = np.asarray(points, dtype=np.float64)
+    side = np.sign(x_star - peaks)
     return ~np.all(np.isfinite(pts) & (np.sign(pts - peaks) == side), axis=1)
 
 
@@ -289,9 +294,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     if bad or not models:
         raise ValueError(f"models must be a non-empty selection of {', '.join(MODELS + UNIFORM_MODELS)}, "
                          f"got {list(models)}")
-    n_paths = DEFAULT_PATHS if paths is None else int(paths)
-    if n_paths < 1:
-        raise ValueError(f"paths must be at least 1, got {paths!r}")
+    n_paths = DEFAULT_PATHS if paths is None else as_int("paths", paths, minimum=1)
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     curves: dict[tuple[str, str, float, str, float], np.ndarray] = {}
@@ -493,6 +496,8 @@ def minimizer_kind(f: Any, center: np.ndarray, *, rtol: float = 1e-9) -> tuple[s
     """What the Hessian of F at `center` says about the point: "strict minimizer" (every eigenvalue above rtol times
     the largest absolute one), "saddle" (one below minus that) or "degenerate" (positive semi-definite and
     singular: a minimizer only if the higher-order terms make it one). Returns the label and the eigenvalues."""
+    if not callable(getattr(f, "hessian", None)):
+        raise TypeError(f"f must be a landscape with a method hessian(x), got {type(f).__name__}")
     w = np.linalg.eigvalsh(np.asarray(f.hessian(center), dtype=np.float64))
     tol = rtol * float(np.abs(w).max(initial=0.0))
     kind = "strict minimizer" if w.min() > tol else ("saddle" if w.min() < -tol else "degenerate")
