@@ -284,3 +284,42 @@ def test_bad_noise_parameters(make, exc, match):
 def test_empirical_noise_needs_a_finite_sum(dyn, match):
     with pytest.raises(ValueError, match=match):
         esc.simulate(esc.DoubleWell(dim=2), dyn, x0=[0.0, 0.0], n_paths=1, max_steps=5, seed=0)
+
+
+def test_small_alpha_scales_in_logarithms():
+    """LevyLangevin at alpha = 0.005, dt = 0.01: the step's scale dt^(1/alpha) = 1e-400 underflows to 0 and a draw
+    overflows with probability ~1e-4 where their product does not. Both are formed in logarithms: Brownian-free
+    Levy flights leave (-1, 1) from 0 after E[tau] = 1 / Gamma(1 + alpha) (Getoor; +1.5% of time-step bias at this
+    dt, measured), and only the steps beyond the largest double (about 3% of the paths here) diverge. Before,
+    every path moved by 0 * X and diverged on the first infinite draw. A zero scale adds nothing: StableSGD with
+    scale 0 is GD, bit for bit, also at alpha = 0.01 where draws overflow."""
+    alpha = 0.005
+    res = esc.simulate(FLAT1, esc.LevyLangevin(alpha=alpha, scale=1.0, dt=0.01), x0=[0.0], stop=esc.Box([-1.0], [1.0]),
+                       n_paths=4000, t_max=100.0, seed=3)
+    exited = res.status == esc.Status.EXITED
+    assert np.all(exited | (res.status == esc.Status.DIVERGED)) and exited.mean() > 0.95
+    t = res.exit_time[exited]
+    exact = 1 / math.gamma(1 + alpha)
+    assert abs(t.mean() - exact) < 4 * t.std() / math.sqrt(t.size) + 0.03 * exact, (t.mean(), exact)
+    kw = dict(x0=[-0.5], n_paths=256, max_steps=300, seed=1)
+    gd = esc.simulate(esc.DoubleWell(), esc.GD(lr=0.1), **kw)
+    quiet = esc.simulate(esc.DoubleWell(), esc.StableSGD(lr=0.1, alpha=0.01, scale=0.0), **kw)
+    assert quiet.count(esc.Status.CENSORED) == 256
+    np.testing.assert_array_equal(quiet.final_position, gd.final_position)
+
+
+def test_a_jump_past_the_divergence_bound_out_of_stop_is_an_exit():
+    """At alpha = 0.1 a sixth of the jumps that leave (-1, 1) land beyond 1e8, the default divergence bound: they
+    exited (the point is finite and outside stop), and were reported DIVERGED. The run is now the same as with the
+    bound out of the way, and splitting between two half-lines (whose union holds every far point) likewise."""
+    dyn = esc.LevyLangevin(alpha=0.1, scale=1.0, dt=0.01)
+    kw = dict(x0=[0.0], stop=esc.Box([-1.0], [1.0]), n_paths=4000, t_max=0.5, seed=2)
+    near, far = esc.simulate(FLAT1, dyn, **kw), esc.simulate(FLAT1, dyn, divergence_bound=1e300, **kw)
+    assert near.count(esc.Status.DIVERGED) == 0 and np.any(np.abs(near.exit_position) > 1e8)
+    np.testing.assert_array_equal(near.status, far.status)
+    np.testing.assert_array_equal(near.exit_time, far.exit_time)
+    split = dict(x0=[0.5], reactant=esc.HalfSpace([1.0], -1.0), product=esc.HalfSpace([-1.0], -1.0), n_replicas=50,
+                 n_runs=10, seed=4)
+    slowdyn = esc.LevyLangevin(alpha=0.1, scale=0.05, dt=0.01)
+    a, b = esc.splitting(FLAT1, slowdyn, **split), esc.splitting(FLAT1, slowdyn, divergence_bound=1e300, **split)
+    assert a.probability == b.probability and a.interval == b.interval

@@ -189,7 +189,8 @@ def test_overflow_to_infinity_diverges_with_infinite_bound():
 
 
 def test_paths_ending_at_step_zero():
-    x0 = np.array([[0.5], [-2.5], [-1.0], [1e9], [0.0], [-1.0]])
+    # -1e9: past the divergence bound inside stop (diverged); 1e9: past it, finite, outside stop (exited there)
+    x0 = np.array([[0.5], [-2.5], [-1.0], [-1e9], [0.0], [-1.0], [1e9]])
     res = simulate(
         DoubleWell(),
         Langevin(temperature=0.1, dt=1e-2),
@@ -198,10 +199,10 @@ def test_paths_ending_at_step_zero():
         target=Box([-3.0], [-2.0]),
         t_max=1e4,
         seed=1,
-        record_paths=6,
+        record_paths=7,
     )
-    assert res.n_paths == 6
-    expected = [Status.EXITED, Status.HIT, None, Status.DIVERGED, Status.EXITED, None]
+    assert res.n_paths == 7
+    expected = [Status.EXITED, Status.HIT, None, Status.DIVERGED, Status.EXITED, None, Status.EXITED]
     for i, want in enumerate(expected):
         if want is None:
             assert res.exit_step[i] > 0

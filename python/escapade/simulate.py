@@ -54,7 +54,9 @@ __all__ = ["simulate"]
 # had no bridge test: the overlap of a union's members, nested boundaries); every other result keeps its bits. 9: with
 # noise_refinement r > 1, a sharp restart (period=) to a random point (to= a sampler) lands on the fine run's point,
 # keyed by the fine step count r n (8 keyed it by the coarse count n, so a coupled pair parted at its first
-# restart); every other result keeps its bits.
+# restart); a finite point beyond divergence_bound outside stop (or inside target, or in a splitting set) is an exit
+# (a hit, that set's event) there, not diverged; and alpha-stable steps form scale * X in logarithms where X
+# overflows or the scale underflows (8 gave inf or 0 * X); every other result keeps its bits.
 SEMANTICS = 9
 
 
@@ -223,8 +225,8 @@ def simulate(
     """Run `n_paths` independent paths of `dynamics` on `landscape` until each one stops.
 
     A path stops with status EXITED when it leaves `stop`, HIT when it enters `target`, DIVERGED when a
-    coordinate becomes non-finite or exceeds `divergence_bound` in absolute value, and CENSORED when it reaches
-    `t_max` (or `max_steps`) first.
+    coordinate becomes non-finite, or exceeds `divergence_bound` in absolute value while the path has left
+    neither way, and CENSORED when it reaches `t_max` (or `max_steps`) first.
 
     Parameters
     ----------

@@ -532,7 +532,8 @@ class LaneBlock {
 
   // ended_[l] = how lane l's path ended at this step (kRunning if it goes on); branch-free so it vectorizes.
   // Between block-steps ended_ is all kRunning.
-  // Priority: diverged, singular, converged, left `stop`, entered `target`, bridge exit, bridge hit, step cap.
+  // Priority: diverged, singular, converged, left `stop`, entered `target`, bridge exit, bridge hit, step cap; a
+  // finite end past the bound that left `stop` or entered `target` is not diverged (keep_far_exits).
   // Two passes: the per-lane tests on doubles and step counts give one byte of flags (kBad, kCapped,
   // kBridgeExit, kBridgeHit), then one pass over bytes gives the status. The dynamics' converged and singular
   // flags are reset to 0 there for the next step.
@@ -593,8 +594,21 @@ class LaneBlock {
       const std::uint8_t e = flags[l] | in_target[l] | static_cast<std::uint8_t>(in_stop[l] == 0);
       any |= static_cast<std::uint8_t>((active[l] ? e : 0) | converged[l] | singular[l]);
     }
-    const int ended = any ? lane_status(wb, flags, in_stop, in_target, active, converged, singular, ended_out) : 0;
+    int ended = 0;
+    if (any) {
+      keep_far_exits(w);
+      ended = lane_status(wb, flags, in_stop, in_target, active, converged, singular, ended_out);
+    }
     any_ended_ = ended > 0;
+  }
+
+  // A step that lands past divergence_bound, at a finite point outside `stop` or inside `target`, has left: the
+  // path exited or hit there (a jump of heavy-tailed noise, an unstable step's last one), as it would have a hair
+  // inside the bound. Diverged is a non-finite state, or one past the bound still inside `stop` and outside `target`.
+  void keep_far_exits(int w) {
+    for (int l = 0; l < w; ++l)
+      if ((flags_[l] & kBad) && (in_stop_[l] == 0 || in_target_[l]) && x_next_.col(l).allFinite())
+        flags_[l] = static_cast<std::uint8_t>(flags_[l] & ~kBad);
   }
 
   std::int64_t relative(int l) const { return static_cast<std::int64_t>(path_[l]) - rs_.cfg.first_path; }
@@ -887,8 +901,12 @@ class LaneBlock {
         record(l);
       }
       Status s = Status::Running;
+      const double* x0 = x_.col(l).data();
       bool bad = false;
-      for (int i = 0; i < d_; ++i) bad = bad || diverged(x_(i, l));
+      for (int i = 0; i < d_; ++i) bad = bad || diverged(x0[i]);
+      // as in keep_far_exits: a finite start past the bound that is outside `stop` or inside `target` has left
+      if (bad && x_.col(l).allFinite())
+        bad = !((pb.stop && !pb.stop->contains(x0)) || (pb.target && pb.target->contains(x0)));
       if (bad)
         s = Status::Diverged;
       else if (pb.stop && !pb.stop->contains(x_.col(l).data()))

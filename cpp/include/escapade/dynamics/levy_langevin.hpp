@@ -22,7 +22,7 @@ class LevyLangevin final : public Dynamics {
   LevyLangevin(double alpha, double scale, double dt) : S_(alpha), dt_(dt) {
     require(std::isfinite(dt) && dt > 0, "dt", dt, "a positive finite number");
     require(std::isfinite(scale) && scale >= 0, "scale", scale, "finite and >= 0");
-    step_scale_ = scale * std::pow(dt, 1.0 / alpha);
+    step_scale_ = {scale * std::pow(dt, 1.0 / alpha), std::log(scale) + std::log(dt) / alpha};
   }
   LevyLangevin(double alpha, double scale, double dt, std::shared_ptr<const Forcing> forcing)
       : LevyLangevin(alpha, scale, dt) {
@@ -55,7 +55,7 @@ class LevyLangevin final : public Dynamics {
  private:
   SymmetricStable S_;
   double dt_;
-  double step_scale_ = 0.0;
+  StableScale step_scale_{0.0, 0.0};  // sigma dt^(1/alpha), and its logarithm
   Diffusion none_;
   std::shared_ptr<const Forcing> w_;
 };

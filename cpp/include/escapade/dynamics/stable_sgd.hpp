@@ -12,7 +12,8 @@ namespace escapade {
 // x_{t+1} = x_t - eta_t grad f(x_t) + sigma S_t, S_t with independent S_alpha(1, 0, 0) coordinates.
 class StableSGD final : public DiscreteMap {
  public:
-  StableSGD(StepPolicy lr, double alpha, double scale) : DiscreteMap(std::move(lr)), S_(alpha), sigma_(scale) {
+  StableSGD(StepPolicy lr, double alpha, double scale)
+      : DiscreteMap(std::move(lr)), S_(alpha), sigma_{scale, std::log(scale)} {
     require(std::isfinite(scale) && scale >= 0, "scale", scale, "finite and >= 0");
   }
   std::string name() const override { return "StableSGD"; }
@@ -24,7 +25,7 @@ class StableSGD final : public DiscreteMap {
 
  private:
   SymmetricStable S_;
-  double sigma_;
+  StableScale sigma_;
 };
 
 }  // namespace escapade

@@ -14,7 +14,7 @@ namespace escapade {
 // the lane's 2 d uniforms.
 template <class StepSize>
 void stable_step(const SymmetricStable& S, const Landscape& f, const StepInput& in, const StepOutput& out,
-                 double scale, StepSize step_size) {
+                 StableScale scale, StepSize step_size) {
   const int d = f.dim(), width = in.width;
   const double* x = in.x;
   double *g = out.g, *x_next = out.x;
