@@ -303,8 +303,11 @@ def test_demo_checks_its_arguments_before_printing(args, message, capsys):
     out, err = capsys.readouterr()
     assert out == "" and err == f"escapade: error: {message}\n"
     with pytest.raises(SystemExit):
-        main(["demo", "--paths", "0"])
-    assert "argument --paths: must be at least 1, got 0" in capsys.readouterr().err
+        main(["demo", "--paths", "1"])  # a standard error needs two
+    assert "argument --paths: must be at least 2, got 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["reproduce", "double-well-bias", "--paths", "1"])
+    assert "argument --paths: must be at least 2, got 1" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", [["reproduce", "double-well-bias"], ["reproduce", "stable-manifold"], ["demo"]])

@@ -47,8 +47,8 @@ def test_every_registered_module_has_a_run():
 def test_bad_reproduction_arguments():
     with pytest.raises(ValueError, match="unknown reproduction 'nope'; available: constrained-ackley"):
         reproduce("nope")
-    with pytest.raises(ValueError, match="paths must be >= 1, got 0"):
-        reproduce("stable-manifold", paths=0)
+    with pytest.raises(ValueError, match="paths must be >= 2, got 1"):  # a standard error needs two
+        reproduce("double-well-bias", paths=1)
     with pytest.raises(TypeError, match="paths must be an integer"):
         reproduce("stable-manifold", paths=2.5)
 

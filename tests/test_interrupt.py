@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 
 import pytest
 
@@ -45,3 +49,44 @@ def test_ctrl_c_stops_a_long_run(tmp_path, mode):
     else:
         assert returncode == 0, err
         assert "after 100" in out
+
+
+SIDE_BY_SIDE = textwrap.dedent(
+    """
+    import signal
+    import sys
+    import escapade as e
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    print("started", flush=True)
+    try:  # chunks of 200 paths on 2 threads run side by side, one engine thread each
+        e.sweep(e.DoubleWell(), e.Langevin(temperature=0.1, dt=0.002), grid={"dynamics.temperature": [0.1, 0.12]},
+                x0=[-1.0], stop=e.HalfSpace([1.0], 0.0), n_paths=20_000, t_max=1e4, seed=7, threads=2,
+                chunk_size=200, progress=False)
+    except KeyboardInterrupt:
+        print("caught", flush=True)
+        sys.exit(0)
+    print("finished", flush=True)
+    """
+)
+
+
+def test_two_ctrl_c_during_chunks_side_by_side_end_the_process_cleanly(tmp_path):
+    """A second SIGINT while the abandoned chunks stop must not let the interpreter exit under a chunk still in the
+    core: that aborted the process at exit ("terminate called without an active exception", 4 of 40 runs)."""
+    proc = subprocess.Popen([sys.executable, "-c", SIDE_BY_SIDE], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        time.sleep(1.5)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.002)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0 and "caught" in out, (proc.returncode, err[-2000:])
+

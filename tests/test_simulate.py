@@ -503,3 +503,26 @@ def test_a_sweep_is_refused_when_its_points_together_exceed_the_memory_limit(mon
         escapade.sweep(DoubleWell(), Langevin(temperature=0.5, dt=0.01), grid=grid, **kw)
     summary = escapade.sweep(DoubleWell(), Langevin(temperature=0.5, dt=0.01), grid=grid, keep="summary", **kw)
     assert len(summary.results) == 4  # one chunk at a time is held
+
+
+def test_a_dynamics_the_landscape_cannot_run_is_refused_before_any_run(monkeypatch):
+    """The engine's checks of the pair (a finite sum for minibatches, the batch size without replacement) run in
+    make_job: `simulate` refuses before the first chunk, and a config's sweep at load, naming the grid point, not
+    after its earlier points have run."""
+    from escapade import _execute, config
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("a run started")
+
+    monkeypatch.setattr(_execute.Job, "run", no_run)
+    ls = escapade.LeastSquares([[1.0], [2.0], [3.0]], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"batch_size must be at most the number of terms \(3\)"):
+        simulate(ls, escapade.SGDk(lr=0.01, batch_size=5, replace=False), x0=[0.0], n_paths=10, max_steps=10)
+    with pytest.raises(ValueError, match="landscape must be a finite sum"):
+        simulate(DoubleWell(), escapade.SGDk(lr=0.01, batch_size=2), x0=[0.0], n_paths=10, max_steps=10)
+    table = {"landscape": {"type": "LeastSquares", "X": [[1.0], [2.0], [3.0]], "y": [1.0, 2.0, 3.0]},
+             "dynamics": {"type": "SGDk", "lr": 0.01, "batch_size": 2, "replace": False},
+             "stop": {"type": "Ball", "center": [0.0], "radius": 100.0}, "start": {"x0": [0.0]},
+             "run": {"n_paths": 10, "max_steps": 10}, "sweep": {"grid": {"dynamics.batch_size": [2, 5]}}}
+    with pytest.raises(config.ConfigError, match=r"\[sweep.grid\]: dynamics.batch_size = 5: batch_size must be at"):
+        config.parse_config(table)

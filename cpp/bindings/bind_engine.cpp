@@ -54,6 +54,16 @@ void bind_engine(py::module_& m) {
            "Stochastic resetting: rate (Poisson) or period (sharp), to a start (None: the path's own start).");
   m.def("default_threads", &default_threads, "Threads used when threads <= 0: OpenMP's maximum.");
   m.def(
+      "check_dynamics",
+      [](const Landscape& landscape, const Dynamics& dynamics) {
+        dynamics.check_dim(landscape.dim());
+        dynamics.check_landscape(landscape);
+        check_draws_per_step(dynamics, landscape);
+      },
+      py::kw_only(), "landscape"_a, "dynamics"_a,
+      "The engine's checks of a dynamics against a landscape (dimensions, a finite sum for minibatches, the batch "
+      "size, the draws per step), for a run to be refused before it starts.");
+  m.def(
       "run",
       [](const Landscape& landscape, const Dynamics& dynamics, const Start& start, const Region* stop,
          const Region* target, std::int64_t n_paths, std::int64_t max_steps, std::uint64_t seed, int threads, int lanes,

@@ -622,6 +622,10 @@ def build_info() -> dict:
     """
 def callback_error_address() -> int:
     ...
+def check_dynamics(*, landscape: Landscape, dynamics: Dynamics) -> None:
+    """
+    The engine's checks of a dynamics against a landscape (dimensions, a finite sum for minibatches, the batch size, the draws per step), for a run to be refused before it starts.
+    """
 def check_splitting_dynamics(*, landscape: Landscape, dynamics: Dynamics) -> None:
     """
     ValueError unless the dynamics can run splitting on the landscape (fixed steps, some noise).

@@ -14,8 +14,9 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
@@ -473,13 +474,33 @@ def _run_all(jobs: list[Job], todo: list[tuple[int, int, int]], threads: int | N
             # Chunks too small to keep every thread busy (the points of a sweep over a few hundred starts): run
             # them side by side, one engine thread each, so the threads work on (point, path) pairs. Each path's
             # numbers depend on (seed, path) only, so the results are the same bits.
-            pool = ThreadPoolExecutor(max_workers=threads)
+            pool, abandoned = ThreadPoolExecutor(max_workers=threads), threading.Event()
+
+            def poll(_: int) -> None:  # each run's poll (every few ms): stops it once the others are abandoned
+                if abandoned.is_set():
+                    raise InterruptedError("stopped: the run was abandoned")
+
+            pending: list[Future[Chunk]] = []
             try:
-                pending = [pool.submit(run_chunk, jobs[j], first, n, 1, keep) for j, first, n in todo]
+                pending.extend(pool.submit(run_chunk, jobs[j], first, n, 1, keep, poll) for j, first, n in todo)
                 for (j, _, _), future in zip(todo, pending):
                     yield j, future.result()
             finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+                # On an error or Ctrl-C the runs not started are cancelled and those still going stop at their next
+                # poll. The interpreter must not exit while one is in the core (it would abort when the run takes
+                # the GIL back), so a second Ctrl-C during these milliseconds does not cut the wait short; the wait
+                # is on the runs' futures, since a thread's join interrupted by Ctrl-C can mark a thread that is
+                # still running as stopped.
+                while True:
+                    try:
+                        abandoned.set()
+                        for future in pending:
+                            if not future.cancel():  # running or done: until its run has returned
+                                future.exception()
+                        break
+                    except KeyboardInterrupt:
+                        continue
+                pool.shutdown(wait=True)
             return
         for j, first, n in todo:
             yield j, run_chunk(jobs[j], first, n, threads, keep, progress=bar)

@@ -136,10 +136,12 @@ def check_sensitivity_options(method: Any, fd_step: Any, keep: str = "paths") ->
         raise ValueError(f"sensitivities need the per-path scores: keep must be 'paths', got keep={keep!r}")
     if fd_step is None:
         return None
-    if isinstance(fd_step, bool) or not isinstance(fd_step, (int, float)) or not (math.isfinite(fd_step)
-                                                                                 and fd_step > 0):
+    if isinstance(fd_step, bool) or not isinstance(fd_step, (int, float)):
         raise ValueError(f"fd_step must be a positive finite number, got {fd_step!r}")
-    return float(fd_step)
+    fd_step = as_float("fd_step", fd_step)  # a whole number past the largest double: named, not an OverflowError
+    if not (math.isfinite(fd_step) and fd_step > 0):
+        raise ValueError(f"fd_step must be a positive finite number, got {fd_step!r}")
+    return fd_step
 
 
 def available_memory() -> int | None:

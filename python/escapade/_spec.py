@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 from typing import Any, Mapping
 
 import numpy as np
@@ -87,20 +88,26 @@ def replace_parameter(spec: Spec, key: str, field: str, value: Any) -> Spec:
     return type(spec)(**args)
 
 
+def public_specs() -> dict[str, type]:
+    """The package's public classes that build a compiled object (not abstract bases such as Region or
+    DiscreteMap), by name: what `config.registry()` and `spec_from_table` choose from."""
+    package = sys.modules[__name__.rpartition(".")[0]]  # looked up, not imported: the package imports this module
+    out: dict[str, type] = {}
+    for name in getattr(package, "__all__", []):
+        obj = getattr(package, name, None)
+        if isinstance(obj, type) and issubclass(obj, Spec) and obj._to_core is not Spec._to_core:
+            out[name] = obj
+    return out
+
+
 def spec_from_table(name: str, value: Any, base: type) -> Any:
     """`value`, or the object a table {"type": class name, **arguments} describes (a configuration file, a recorded
     `to_dict()`): a public subclass of `base`, never one that runs the user's code. ValueError naming `name` for a
     type that is not one of them."""
     if not isinstance(value, dict):
         return value
-    classes: dict[str, type] = {}
-    todo: list[type] = [base]
-    while todo:
-        subclasses: list[type] = todo.pop().__subclasses__()
-        for sub in subclasses:
-            todo.append(sub)
-            if not getattr(sub, "_runs_code", False) and not sub.__name__.startswith("_"):
-                classes[sub.__name__] = sub
+    # the classes a configuration file may name (config.registry()): not an abstract base, which has no _to_core
+    classes = {n: c for n, c in public_specs().items() if issubclass(c, base) and not getattr(c, "_runs_code", False)}
     args = dict(value)
     kind = args.pop("type", None)
     chosen = classes.get(kind) if isinstance(kind, str) else None

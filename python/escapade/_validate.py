@@ -39,7 +39,10 @@ def as_progress(value: Any) -> bool | None:
 def as_float(name: str, value: Any, *, positive: bool = False, nonnegative: bool = False, finite: bool = True) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the largest double (a TOML file may write 400 digits)
+        raise ValueError(f"{name} must be finite, got an integer too large for a float") from None
     if finite and not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if positive and not value > 0:
@@ -86,6 +89,8 @@ def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool
             raise TypeError(f"{name} must be an array of real numbers, got {raw.dtype} values: {_short(value)}")
         complex_values = raw.dtype.kind == "c"
         a = np.array(raw, dtype=np.float64, order="C") if not complex_values else raw
+    except OverflowError:  # an integer beyond the largest double
+        raise ValueError(f"{name} must be finite, got an integer too large for a float") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers, got {_short(value)}") from exc
     if complex_values:  # converting would drop the imaginary parts

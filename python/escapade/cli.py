@@ -10,7 +10,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from .experiments.registry import REPRODUCTIONS, reproduce
 from .experiments.report import format_table
 from .landscapes import DoubleWell
 from .regions import HalfSpace
-from .simulate import simulate
+from .simulate import make_job, simulate
 from .sweep import SweepResult
 
 __all__ = ["main"]
@@ -137,13 +137,14 @@ def _demo(args: argparse.Namespace) -> int:
     exact = langevin_mean_exit_time_1d(
         lambda x: x**4 / 4 - x**2 / 2, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting"
     )
-    # every argument checked before the header is printed
-    RunSettings(n_paths=args.paths, seed=args.seed, threads=args.threads)
+    # every argument checked before the header is printed, the memory of each run included
     dynamics = [Langevin(temperature=T, dt=dt) for dt in args.dt]
-    for dt in args.dt:
+    for dt, langevin in zip(args.dt, dynamics):
         if T_MAX / dt > MAX_STEPS:
             raise ValueError(f"--dt {dt:g} is too small: the demo runs its paths up to t = {T_MAX:g}, more than "
                              f"{MAX_STEPS} steps of it")
+        make_job(DoubleWell(), langevin, x0=[-1.0], stop=HalfSpace(normal=[1.0], offset=0.0),
+                 settings=RunSettings(n_paths=args.paths, t_max=T_MAX, seed=args.seed, threads=args.threads))
     print("Escape from the left well of f(x) = x^4/4 - x^2/2 over the barrier at x = 0")
     print(f"dX = -f'(X) dt + sqrt(2T) dW, T = 1/16, X0 = -1; {args.paths} paths, seed {args.seed}")
     print(f"exact mean exit time (quadrature): {exact:.4f}\n")
@@ -189,15 +190,18 @@ def _info(_: argparse.Namespace) -> int:
 # --- parser ----------------------------------------------------------------------------------------------------
 
 
-def _at_least_one(text: str) -> int:
-    """The type of --threads and --paths: an integer >= 1 (a usage error otherwise, as for any bad option)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """The type of --threads (minimum 1) and --paths (2: a standard error): an integer >= minimum (a usage error
+    otherwise, as for any bad option)."""
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return count
 
 
 def _seed(text: str) -> int:
@@ -233,7 +237,7 @@ def _parser() -> argparse.ArgumentParser:
                           "directory); a run resumes from it")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar (default: when stderr is a terminal)")
-    run.add_argument("--threads", type=_at_least_one, default=None,
+    run.add_argument("--threads", type=_at_least(1), default=None,
                      help="engine threads (default: [run] threads, or all cores)")
     run.set_defaults(run=_run)
 
@@ -242,21 +246,21 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("name", nargs="?", metavar="NAME")
     rep.add_argument("--list", action="store_true", help="list the reproductions")
     rep.add_argument("--json", action="store_true", help="print a JSON document instead of the table")
-    rep.add_argument("--paths", type=_at_least_one, default=None,
+    rep.add_argument("--paths", type=_at_least(2), default=None,
                      help="paths per run (default: the reproduction's own)")
     rep.add_argument("--out", metavar="DIR",
                      help="also write NAME.json, NAME.txt, the results (.npz) and the pictures (.png) to DIR")
     rep.add_argument("--seed", type=_seed, default=0, help="default 0")
-    rep.add_argument("--threads", type=_at_least_one, default=None, help="default: all cores")
+    rep.add_argument("--threads", type=_at_least(1), default=None, help="default: all cores")
     rep.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar (default: when stderr is a terminal)")
     rep.set_defaults(run=_reproduce)
 
     demo = sub.add_parser("demo", help="double-well mean exit time against its exact value")
-    demo.add_argument("--paths", type=_at_least_one, default=20_000, help="number of paths (default 20000)")
+    demo.add_argument("--paths", type=_at_least(2), default=20_000, help="number of paths (default 20000)")
     demo.add_argument("--dt", type=float, nargs="+", default=[1e-2, 1e-3], help="time steps (default 0.01 0.001)")
     demo.add_argument("--seed", type=_seed, default=0, help="default 0")
-    demo.add_argument("--threads", type=_at_least_one, default=None, help="default: all cores")
+    demo.add_argument("--threads", type=_at_least(1), default=None, help="default: all cores")
     demo.set_defaults(run=_demo)
 
     info = sub.add_parser("info", help="version, threads, compiler and build flags")

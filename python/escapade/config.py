@@ -29,11 +29,11 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 
 from ._execute import StorePath
 from ._settings import RunSettings, pop_settings
-from ._spec import Spec, check_alternatives, replace_parameter
+from ._spec import Spec, check_alternatives, public_specs, replace_parameter
 from .dynamics import Dynamics
 from .landscapes import Landscape
 from .regions import Region
-from .results import SimulationResult, SummaryResult
+from .results import SimulationResult, SummaryResult, regular_file
 from .sensitivity import plan_sensitivities
 from .simulate import make_job, simulate
 from .starts import StartSampler
@@ -60,21 +60,12 @@ _SEEDS = ("common", "independent")
 #: The most points a [sweep.grid] may have: each is checked (about 0.2 ms each) and built before the sweep runs, so
 #: a short file could otherwise ask for hours of work or gigabytes of jobs.
 MAX_GRID_POINTS = 10_000
+#: The largest file `load_config` reads (64 MiB): it reads the file whole, and more is no experiment description.
+MAX_FILE_BYTES = 64 * 2**20
 
 
 class ConfigError(ValueError):
     """An experiment description that cannot be run; the message names the table and the key."""
-
-
-def _public_specs() -> dict[str, type]:
-    """The package's public classes that build a compiled object (not abstract bases such as Region)."""
-    package = sys.modules[__name__.rpartition(".")[0]]
-    out: dict[str, type] = {}
-    for name in getattr(package, "__all__", []):
-        obj = getattr(package, name, None)
-        if isinstance(obj, type) and issubclass(obj, Spec) and obj._to_core is not Spec._to_core:
-            out[name] = obj
-    return out
 
 
 def registry() -> dict[str, dict[str, type]]:
@@ -82,7 +73,7 @@ def registry() -> dict[str, dict[str, type]]:
     "region": {...}, "start": {...}}, built from the package's public names (`escapade.__all__`), without the
     classes that run the user's code (compiled or Python callbacks, sympy expressions): a file cannot name them."""
     out: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
-    for name, obj in _public_specs().items():
+    for name, obj in public_specs().items():
         if getattr(obj, "_runs_code", False):
             continue
         for kind, base in KINDS.items():
@@ -120,7 +111,7 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
     if "type" not in values:
         raise ConfigError(f"config [{table}]: missing key 'type'; allowed types: {_allowed(classes)}")
     type_name = values.pop("type")
-    if isinstance(type_name, str) and getattr(_public_specs().get(type_name), "_runs_code", False):
+    if isinstance(type_name, str) and getattr(public_specs().get(type_name), "_runs_code", False):
         raise ConfigError(f"config [{table}]: type {type_name!r} runs code (compiled or Python functions) and cannot "
                           f"be built from a configuration file; build it in Python and pass it to simulate. "
                           f"Allowed: {_allowed(classes)}")
@@ -148,15 +139,20 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
 
 def _check_nested(table: str, key: str, value: Any) -> None:
     """The keys of the tables nested in a value ({type = "Ball", ...}, alone or in an array), checked as those of a
-    table are; a type the package does not name is left to the constructor that takes the value."""
+    table are, also inside a mapping without a type ({name = {type = "Ball", ...}}, a Union's regions); a type the
+    package does not name is left to the constructor that takes the value."""
     if isinstance(value, list):
         for item in value:
             _check_nested(table, key, item)
         return
     if not isinstance(value, Mapping):
         return
-    type_name = value.get("type")
-    cls = _public_specs().get(type_name) if isinstance(type_name, str) else None
+    if "type" not in value:  # a mapping of names to objects
+        for name, item in value.items():
+            _check_nested(table, f"{key}.{name}", item)
+        return
+    type_name = value["type"]
+    cls = public_specs().get(type_name) if isinstance(type_name, str) else None
     if cls is None or getattr(cls, "_runs_code", False):
         return
     params = _constructor_parameters(cls)
@@ -210,14 +206,19 @@ def _check_store(store: str, directory: Path) -> None:
                       f"{why}: {store!r} (to write elsewhere, pass store= to Experiment.run)")
 
 
-def _flatten(grid: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """`"dynamics.temperature" = [...]` and `dynamics.temperature = [...]` (a nested table) alike."""
-    out: dict[str, Any] = {}
+def _flatten(grid: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`"dynamics.temperature" = [...]` and `dynamics.temperature = [...]` (a nested table) alike; TOML lets a
+    file give both, which would leave one of them unswept, so a name given twice is refused."""
+    out = {} if out is None else out
     for key, value in grid.items():
+        name = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            out.update(_flatten(value, f"{prefix}{key}."))
+            _flatten(value, f"{name}.", out)
+        elif name in out:
+            raise ConfigError(f"config [sweep.grid]: {name!r} is given twice (a quoted key and a dotted key or table "
+                              "name the same parameter); give it once")
         else:
-            out[f"{prefix}{key}"] = value
+            out[name] = value
     return out
 
 
@@ -238,6 +239,7 @@ def _sweep_grid(values: dict[str, Any], specs: dict[str, Any]) -> tuple[dict[str
     run_allowed = [k for k in run_keys() if k not in (*RunSettings.how_to_run(), "seed", "sensitivities")]
     spec_keys = [f"{t}.<parameter>" for t in SPEC_TABLES]
     grid: dict[str, list[Any]] = {}
+    given: dict[str, str] = {}  # grid name -> the key that gave it: "n_paths" and "run.n_paths" name one parameter
     for key, vals in raw.items():
         if not isinstance(vals, list) or not vals:
             raise ConfigError(f"config [sweep.grid]: {key!r} must be a non-empty array of values, got {vals!r}")
@@ -248,14 +250,14 @@ def _sweep_grid(values: dict[str, Any], specs: dict[str, Any]) -> tuple[dict[str
             if field not in run_allowed:
                 raise ConfigError(f"config [sweep.grid]: unknown key {key!r}; allowed: {_allowed(spec_keys)}, "
                                   f"{_allowed(run_allowed)}")
-            grid[field] = vals
+            _add(grid, given, key, field, vals)
             continue
         if table not in SPEC_TABLES:
             raise ConfigError(f"config [sweep.grid]: unknown key {key!r}; allowed: {_allowed(spec_keys)}, "
                               f"{_allowed(run_allowed)}")
         spec = specs[table]
         if table == "start" and field == "x0" and not isinstance(spec, Spec):
-            grid["x0"] = vals  # a list of starting points (or arrays of them)
+            _add(grid, given, key, "x0", vals)  # a list of starting points (or arrays of them)
             continue
         if not isinstance(spec, Spec):
             raise ConfigError(f"config [sweep.grid]: {key!r} needs a [{table}] table with a type")
@@ -263,13 +265,19 @@ def _sweep_grid(values: dict[str, Any], specs: dict[str, Any]) -> tuple[dict[str
         if field not in fields:
             raise ConfigError(f"config [sweep.grid]: unknown key {key!r}: {type(spec).__name__} has no parameter "
                               f"{field!r}; allowed: {_allowed(fields)}")
-        grid[f"x0.{field}" if table == "start" else key] = vals
+        _add(grid, given, key, f"x0.{field}" if table == "start" else key, vals)
     size = math.prod(len(vals) for vals in grid.values())
     if size > MAX_GRID_POINTS:  # before any point is checked or built
         raise ConfigError(f"config [sweep.grid]: {size:,} points ({' x '.join(str(len(v)) for v in grid.values())}) "
                           f"is more than the {MAX_GRID_POINTS:,} a file may ask for; split the sweep or run it from "
                           "Python (escapade.sweep)")
     return grid, seeds
+
+
+def _add(grid: dict[str, list[Any]], given: dict[str, str], key: str, name: str, vals: list[Any]) -> None:
+    if name in given:
+        raise ConfigError(f"config [sweep.grid]: {key!r} is given twice (also as {given[name]!r}); give it once")
+    grid[name], given[name] = vals, key
 
 
 def _check_job(args: dict[str, Any], point: Mapping[str, Any] | None = None) -> None:
@@ -284,6 +292,13 @@ def _check_job(args: dict[str, Any], point: Mapping[str, Any] | None = None) -> 
         _check_sensitivities(landscape, dynamics, settings, reflecting=job.stop is not None and job.stop.reflects)
     except (TypeError, ValueError) as exc:
         name = str(exc).split(" ", 1)[0]
+        # a parameter of the landscape or dynamics (the core names batch_size, not dynamics.batch_size)
+        for table in ("landscape", "dynamics"):
+            if name not in tables and isinstance(args.get(table), Spec) and \
+                    name in _constructor_parameters(type(args[table])):
+                tables[name] = table
+                if point is not None and f"{table}.{name}" in point:
+                    name = f"{table}.{name}"
         if point is not None and name in point:
             raise ConfigError(f"config [sweep.grid]: {name} = {point[name]!r}: {exc}") from None
         at = "" if not point else " (at the grid point " + ", ".join(f"{k} = {v!r}" for k, v in point.items()) + ")"
@@ -361,6 +376,9 @@ def parse_config(data: Mapping[str, Any], *, directory: str | os.PathLike | None
         return _parse(data, directory, path)
     except RecursionError:  # values nested thousands deep (x0 = [[[...]]], a Union of Unions, ...)
         raise ConfigError("config: values are nested too deeply") from None
+    except OverflowError:  # a whole number past the largest double that a check converts unguarded (checks that
+        # convert with as_float or as_array name the key)
+        raise ConfigError("config: a whole number is too large for a float (over 1.8e308)") from None
 
 
 def _parse(data: Mapping[str, Any], directory: str | os.PathLike | None,
@@ -386,6 +404,9 @@ def _parse(data: Mapping[str, Any], directory: str | os.PathLike | None,
             specs[name] = _build(name, values)
     options = _run_options(tables["run"] or {}, None if directory is None else Path(directory))
     grid, seeds = None, "common"
+    if tables["sweep"] is not None and options.get("sensitivities") is not None:  # as `sweep` refuses them
+        raise ConfigError("config [run]: sensitivities: a [sweep] does not carry them; remove [sweep] and run the "
+                          "points you need one by one, or remove sensitivities")
     if tables["sweep"] is not None:
         grid, seeds = _sweep_grid(tables["sweep"], specs)
     inside = None if options.get("store") is None else Path(".") if directory is None else Path(directory)
@@ -427,8 +448,14 @@ def load_config(path: str | os.PathLike) -> Experiment:
     """Read a TOML experiment description; raises `ConfigError` (a ValueError) naming the file and the table and
     key of any mistake, and OSError when the file cannot be read. Relative paths in it are relative to the file."""
     path = Path(path)
+    try:
+        regular_file(path)  # a device or FIFO (/dev/zero) would be read without end
+    except ValueError:
+        raise ConfigError(f"{path}: not a regular file (a configuration is read whole)") from None
     with open(path, "rb") as fh:
-        raw = fh.read()
+        raw = fh.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB, the most a configuration file may be")
     if raw.startswith(codecs.BOM_UTF8):  # as some editors write UTF-8; TOML itself has no use for it
         raw = raw[len(codecs.BOM_UTF8):]
     try:

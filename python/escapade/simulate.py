@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _core
 from ._execute import Job, Store, execute, points_digest
 from ._settings import MAX_STEPS, RunSettings, check_memory
 from ._validate import as_array, check_dim
@@ -125,6 +126,8 @@ def make_job(
     for name, region in (("stop", stop), ("target", target)):
         if region is not None and region.dim != dim:
             raise ValueError(f"{name} must have dimension {dim} (the landscape's), got {region!r}")
+    # the engine's checks of the pair (a finite sum for minibatches, the batch size, ...): here, before any run
+    _core.check_dynamics(landscape=landscape._core, dynamics=dynamics._core)
     start, start_desc, n_points = _start(x0, dim)
     n_paths, t_max, max_steps = settings.n_paths, settings.t_max, settings.max_steps
     if n_paths is None:

@@ -26,10 +26,10 @@ class Reproduction:
     def run(self, *, paths: int | None = None, seed: int = 0, threads: int | None = None,
             progress: bool | None = None) -> Report:
         """Run it; the report's document starts with the name, description, version, seed and design (which the
-        text ends with). `paths`: paths per
-        run (None: the reproduction's own default)."""
+        text ends with). `paths`: paths per run, at least 2 for a standard error (None: the reproduction's own
+        default)."""
         if paths is not None:
-            paths = as_int("paths", paths, minimum=1)
+            paths = as_int("paths", paths, minimum=2)
         module = importlib.import_module(f"{__package__}.{self.module}")
         report: Report = module.run(paths=paths, seed=seed, threads=threads, progress=progress)
         head: dict[str, Any] = {"name": self.name, "description": self.description, "version": _core.__version__,
