@@ -736,7 +736,8 @@ class Estimate:
     part is z times the standard error of the Monte Carlo estimate; its bias part bounds the time-step bias of
     `value` read off the ladder of step sizes (0 where the dynamics has no time step to refine, a discrete map).
     How the bias estimate's own noise enters depends on the method (docs/accuracy.md): multilevel adds z times its
-    standard error to the bias part, the ladder and paired put it in the statistical part.
+    standard error to the bias part, the ladder and paired put it in the statistical part (paired also adds one
+    standard error to |bias| where the bias is resolved, over 2 of them from 0).
 
     Attributes
     ----------
