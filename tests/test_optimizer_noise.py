@@ -323,3 +323,21 @@ def test_a_jump_past_the_divergence_bound_out_of_stop_is_an_exit():
     slowdyn = esc.LevyLangevin(alpha=0.1, scale=0.05, dt=0.01)
     a, b = esc.splitting(FLAT1, slowdyn, **split), esc.splitting(FLAT1, slowdyn, divergence_bound=1e300, **split)
     assert a.probability == b.probability and a.interval == b.interval
+    # a replica that ended far out leaves its lane idle at its point before the step, as the engine does: a
+    # gradient defined only within the bound is never asked beyond it (it was, and stopped the run)
+    seen = []
+
+    def grad(x):
+        seen.append(float(np.max(np.abs(x))))
+        return np.where(np.abs(x) > 1e8, np.nan, 0.0)
+
+    c = esc.splitting(esc.BatchedLandscape(1, grad), slowdyn, threads=1, **split)
+    assert c.probability == a.probability and max(seen) < 1e8
+
+
+def test_a_zero_scale_adds_nothing_where_the_step_scale_overflows():
+    # dt^(1/alpha) = 3^1000 overflows: 0 times it was NaN, and every path diverged at its first step
+    quiet = esc.simulate(esc.Quadratic([[0.01]]), esc.LevyLangevin(alpha=0.001, scale=0.0, dt=3.0), x0=[1.0],
+                         n_paths=4, max_steps=5, seed=0)
+    assert quiet.count(esc.Status.CENSORED) == 4
+    np.testing.assert_allclose(quiet.final_position, (1 - 0.03) ** 5, rtol=1e-12)

@@ -556,7 +556,10 @@ class SplittingBlock {
     run.replicas[static_cast<std::size_t>(rep_[l])].end = how;
     settle_replica(run, rep_[l]);
     run.steps += static_cast<std::int64_t>(local_[l]);
-    if (how == ReplicaEnd::Diverged) x_.col(l).setZero();  // keep idle lanes finite
+    // The lane idles at its state before the step, as hold_idle keeps idle lanes: finite, and where its callbacks
+    // returned values (not a diverged point, nor one beyond divergence_bound that ended the replica in A or B).
+    std::copy(xn_.col(l).data(), xn_.col(l).data() + d_, x_.col(l).data());
+    if (sd_ > 0) std::copy(sn_.col(l).data(), sn_.col(l).data() + sd_, s_.col(l).data());
     slot_[l] = -1;
     --n_active_;
     if (--run.outstanding == 0) iterate(slot);

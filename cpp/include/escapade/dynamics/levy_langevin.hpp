@@ -22,7 +22,8 @@ class LevyLangevin final : public Dynamics {
   LevyLangevin(double alpha, double scale, double dt) : S_(alpha), dt_(dt) {
     require(std::isfinite(dt) && dt > 0, "dt", dt, "a positive finite number");
     require(std::isfinite(scale) && scale >= 0, "scale", scale, "finite and >= 0");
-    step_scale_ = {scale * std::pow(dt, 1.0 / alpha), std::log(scale) + std::log(dt) / alpha};
+    // a zero scale is 0 even where dt^(1/alpha) overflows (dt > 1, small alpha)
+    step_scale_ = {scale == 0 ? 0.0 : scale * std::pow(dt, 1.0 / alpha), std::log(scale) + std::log(dt) / alpha};
   }
   LevyLangevin(double alpha, double scale, double dt, std::shared_ptr<const Forcing> forcing)
       : LevyLangevin(alpha, scale, dt) {

@@ -53,13 +53,14 @@ class SymmetricStable {
   }
 
   // out[i] = scale X_i for n coordinates, coordinate i from the uniforms u[2 i] (angle) and u[2 i + 1]. Where X_i
-  // overflowed or the scale underflowed (to 0 or a subnormal, from a positive scale), exp(log scale + log |X_i|) with X_i's sign: every other
-  // draw keeps the bits of the plain product.
+  // overflowed or the scale under- or overflowed (to 0, a subnormal or inf, from a positive scale), exp(log scale +
+  // log |X_i|) with X_i's sign: every other draw keeps the bits of the plain product.
   void fill(const double* u, int n, StableScale scale, double* out) const {
-    const bool underflowed = scale.value < kMinNormal && scale.log > -std::numeric_limits<double>::infinity();
+    const bool in_logs = !(scale.value >= kMinNormal && scale.value <= kMax) &&
+                         scale.log > -std::numeric_limits<double>::infinity();
     for (int i = 0; i < n; ++i) {
       const double x = (*this)(u[2 * i], u[2 * i + 1]);
-      if (std::isfinite(x) && !underflowed) {
+      if (std::isfinite(x) && !in_logs) {
         out[i] = scale.value * x;
         continue;
       }
