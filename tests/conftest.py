@@ -11,6 +11,7 @@ import math
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -221,9 +222,23 @@ def write_config(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
     return path
 
 
-def interrupt_child(script: str, mode: str, cwd: Path, env: dict | None = None) -> tuple[str, str, int]:
-    """Run `python -c script mode`, wait for it to print "started" and run on for 1.5 s, send it SIGINT, and return
-    its (stdout, stderr, return code); fails the test if it ends by itself first or hangs 30 s after the signal."""
+def edited_config(edits: str | tuple) -> str:
+    """BASE_CONFIG with (old, new) replaced, or with new appended when old is empty (or edits is a string); one
+    edit or a tuple of them."""
+    if isinstance(edits, str):
+        edits = ("", edits)
+    text = BASE_CONFIG
+    for old, new in edits if isinstance(edits[0], tuple) else (edits,):
+        assert old in text
+        text = text.replace(old, new, 1) if old else text + new
+    return text
+
+
+def interrupt_child(script: str, mode: str, cwd: Path, env: dict | None = None,
+                    signals: int = 1) -> tuple[str, str, int]:
+    """Run `python -c script mode`, wait for it to print "started" and run on for 1.5 s, send it SIGINT (`signals`
+    times, 2 ms apart: an impatient user), and return its (stdout, stderr, return code); fails the test if it ends by
+    itself first or hangs 30 s after the signal."""
     proc = subprocess.Popen([sys.executable, "-c", script, mode], cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -233,7 +248,10 @@ def interrupt_child(script: str, mode: str, cwd: Path, env: dict | None = None) 
         except subprocess.TimeoutExpired:
             pass
         assert proc.poll() is None, proc.stderr.read()
-        proc.send_signal(signal.SIGINT)
+        for k in range(signals):
+            if k:
+                time.sleep(0.002)
+            proc.send_signal(signal.SIGINT)
         try:
             out, err = proc.communicate(timeout=30)  # a hang check, not a timing requirement
         except subprocess.TimeoutExpired:

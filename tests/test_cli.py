@@ -16,7 +16,7 @@ from escapade.cli import main
 from escapade.experiments import REPRODUCTIONS
 from escapade.config import ConfigError, load_config, registry
 
-from conftest import BASE_CONFIG, ROOT, write_config
+from conftest import BASE_CONFIG, ROOT, edited_config, write_config
 
 EXAMPLES = ROOT / "examples"
 
@@ -182,19 +182,10 @@ BAD = {
 }
 
 
-def _bad_text(edits: tuple) -> str:
-    """BASE_CONFIG with (old, new) replaced, or with new appended when old is empty; one edit or a tuple of them."""
-    text = BASE_CONFIG
-    for old, new in edits if isinstance(edits[0], tuple) else (edits,):
-        assert old in text
-        text = text.replace(old, new, 1) if old else text + new
-    return text
-
-
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_config_exits_2_with_one_line(case, tmp_path, capsys):
     edit, message = BAD[case]
-    config = write_config(tmp_path, _bad_text(edit))
+    config = write_config(tmp_path, edited_config(edit))
     assert main(["run", str(config)]) == 2
     out, err = capsys.readouterr()
     assert out == ""

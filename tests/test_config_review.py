@@ -14,7 +14,7 @@ import escapade.config as config_module
 from escapade.cli import main
 from escapade.config import ConfigError, load_config
 
-from conftest import BASE_CONFIG, write_config
+from conftest import BASE_CONFIG, edited_config, write_config
 
 HUGE = "1" + "0" * 400  # a TOML integer past the largest double (1.8e308)
 SWEEP = "[sweep.grid]\n"
@@ -58,22 +58,10 @@ BAD = {
 }
 
 
-def _bad_text(edits: str | tuple) -> str:
-    """BASE_CONFIG with (old, new) replaced, or with new appended when old is empty (or edits is a string); one
-    edit or a tuple of them."""
-    if isinstance(edits, str):
-        edits = ("", edits)
-    text = BASE_CONFIG
-    for old, new in edits if isinstance(edits[0], tuple) else (edits,):
-        assert old in text
-        text = text.replace(old, new, 1) if old else text + new
-    return text
-
-
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_config_is_refused_naming_the_key(case, tmp_path, capsys):
     edits, message = BAD[case]
-    config = write_config(tmp_path, _bad_text(edits))
+    config = write_config(tmp_path, edited_config(edits))
     with pytest.raises(ConfigError) as info:
         load_config(config)
     assert str(info.value).startswith(f"{config}: ") and message in str(info.value)
@@ -88,12 +76,12 @@ def test_valid_files_of_the_same_shapes_still_load(tmp_path):
     grid = load_config(write_config(tmp_path, BASE_CONFIG + SWEEP + 'dynamics.temperature = [0.1, 0.2]\n'
                                                              '"run.n_paths" = [10]\nstart.x0 = [[-1.0]]\n'))
     assert grid.grid == {"dynamics.temperature": [0.1, 0.2], "n_paths": [10], "x0": [[-1.0]]}
-    union = load_config(write_config(tmp_path, _bad_text((
+    union = load_config(write_config(tmp_path, edited_config((
         ('type = "HalfSpace"', 'type = "Union"\nregions = {a = {type = "HalfSpace", normal = [1.0]}, '
                                'b = {type = "Ball", center = [-3.0], radius = 0.5}}'),
         ("normal = [1.0]\noffset = 0.0\n", "")))))
     assert isinstance(union.stop, esc.Union) and union.stop.names == ("a", "b")
-    restart = load_config(write_config(tmp_path, _bad_text((
+    restart = load_config(write_config(tmp_path, edited_config((
         'type = "Langevin"\ntemperature = 0.25\ndt = 0.01',
         'type = "Restart"\nrate = 1.0\ndynamics = {type = "Langevin", temperature = 0.25, dt = 0.01}'))))
     assert isinstance(restart.dynamics, esc.Restart) and isinstance(restart.dynamics.dynamics, esc.Langevin)

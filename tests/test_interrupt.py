@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 
@@ -74,19 +70,5 @@ SIDE_BY_SIDE = textwrap.dedent(
 def test_two_ctrl_c_during_chunks_side_by_side_end_the_process_cleanly(tmp_path):
     """A second SIGINT while the abandoned chunks stop must not let the interpreter exit under a chunk still in the
     core: that aborted the process at exit ("terminate called without an active exception", 4 of 40 runs)."""
-    proc = subprocess.Popen([sys.executable, "-c", SIDE_BY_SIDE], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "started"
-        time.sleep(1.5)
-        assert proc.poll() is None
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.002)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0 and "caught" in out, (proc.returncode, err[-2000:])
-
+    out, err, returncode = interrupt_child(SIDE_BY_SIDE, "", tmp_path, signals=2)
+    assert returncode == 0 and "caught" in out, (returncode, err[-2000:])
