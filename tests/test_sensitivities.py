@@ -189,6 +189,29 @@ def test_steps_the_score_cannot_differentiate_take_finite_differences(case):
         esc.simulate(esc.DoubleWell(), dyn, sensitivity_method="score", **kw)
 
 
+@pytest.mark.parametrize("dynamics", [esc.Langevin(eps=1.0, S=[[1.0], [0.0]], dt=1e-3),
+                                      esc.GaussianSGD(lr=0.1, batch_size=1, C=np.diag([25.0, 0.0]))],
+                         ids=["langevin-S-rank-1", "sgd-C-rank-1"])
+def test_noise_that_does_not_reach_every_direction_takes_finite_differences(dynamics):
+    """With noise of rank 1 in 2-D the parameter moves the step's mean where the noise does not reach: the path laws
+    have no likelihood ratio, and the score (with pinv) read d E[tau]/d eps as -22.2 +- 0.2 for -14.3 +- 0.3 (plain
+    finite differences of runs with common random numbers). Finite differences by default, the score refused."""
+    name = "dynamics.eps" if isinstance(dynamics, esc.Langevin) else "dynamics.lr"
+    kw = dict(x0=[0.0, -1.5], stop=esc.HalfSpace([1.0, 1.0], 1.0), n_paths=50, max_steps=20_000, seed=1,
+              sensitivities=[name])
+    res = esc.simulate(esc.Quadratic(np.diag([1.0, 0.3])), dynamics, **kw)
+    assert res.params["sensitivities"][0]["method"] == "fd"
+    assert "does not reach every direction" in res.sensitivity("exit_probability", name).notes[0]
+    with pytest.raises(ValueError, match="does not reach every direction"):
+        esc.simulate(esc.Quadratic(np.diag([1.0, 0.3])), dynamics, sensitivity_method="score", **kw)
+
+
+def test_gd_has_no_gaussian_step_for_the_score():
+    with pytest.raises(ValueError, match="GD draws no Gaussian step"):
+        esc.simulate(esc.DoubleWell(), esc.GD(lr=0.1), x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=10,
+                     max_steps=10, sensitivities=["dynamics.lr"], sensitivity_method="score")
+
+
 def test_other_gaussian_dynamics_against_independent_runs():
     # SGLD and Gaussian SGD (discrete maps: exit steps jump with the parameter, so finite differences with common
     # random numbers are heavy-tailed) against the Richardson difference (4 D(h) - D(2h)) / 3 of independent runs

@@ -19,6 +19,7 @@ import numpy as np
 from ._settings import check_sensitivity_options
 from ._spec import Spec, replace_parameter
 from .dynamics import SGLD, ConstrainedFlow, Dynamics, GaussianSGD, Langevin
+from .restart import Restart
 from .landscapes import DoubleWell, Landscape
 
 __all__ = ["SensitivityPlan", "plan_sensitivities", "with_parameter"]
@@ -107,7 +108,9 @@ def with_parameter(spec: Spec, path: str, field: str, value: float) -> Spec:
 
 def _noise_form(dynamics: Dynamics, dim: int) -> tuple[float, np.ndarray | None, float] | None:
     """(beta, M, grad_coef) of a step x' = x - grad_coef g + ... + beta B z with M = pinv(B^T) (None: B = I), or
-    None when the step is not Gaussian with a fixed covariance (or not supported by the score)."""
+    None when the step is not Gaussian with a fixed covariance (or not supported by the score). B must have rank
+    dim: a parameter that moves the step's mean where the noise does not reach leaves the two path laws without a
+    likelihood ratio, and pinv would drop that part of the derivative (a 2-D exit 50% off)."""
     if isinstance(dynamics, Langevin):
         # state-dependent S, a forcing or a drift field; Heun's step is not Gaussian given x (y depends on z)
         if isinstance(dynamics.S, str) or dynamics._general or dynamics.scheme != "euler":
@@ -115,10 +118,10 @@ def _noise_form(dynamics: Dynamics, dim: int) -> tuple[float, np.ndarray | None,
         if dynamics.S is None:
             T = dynamics._temperature()
             return (math.sqrt(2 * T * dynamics.dt), None, dynamics.dt) if T > 0 else None
-        eps = dynamics._eps()
-        if eps <= 0:
+        eps, S = dynamics._eps(), np.asarray(dynamics.S, dtype=float)
+        if eps <= 0 or np.linalg.matrix_rank(S) < dim:
             return None
-        return eps * math.sqrt(dynamics.dt), np.linalg.pinv(np.asarray(dynamics.S, dtype=float).T), dynamics.dt
+        return eps * math.sqrt(dynamics.dt), np.linalg.pinv(S.T), dynamics.dt
     if isinstance(dynamics, GaussianSGD):
         if isinstance(dynamics.C, str) or dynamics.schedule != "constant":
             return None
@@ -126,6 +129,8 @@ def _noise_form(dynamics: Dynamics, dim: int) -> tuple[float, np.ndarray | None,
         if eta <= 0:
             return None
         R = dynamics.noise_factor()
+        if np.linalg.matrix_rank(R) < dim:
+            return None
         M = None if np.array_equal(R, np.eye(dim)) else np.linalg.pinv(R.T)
         return eta / math.sqrt(dynamics.batch_size), M, eta
     if isinstance(dynamics, SGLD):
@@ -202,16 +207,19 @@ def plan_sensitivities(landscape: Landscape, dynamics: Dynamics, parameters: Any
         if form is None:
             if isinstance(dynamics, (Langevin, GaussianSGD, SGLD)) and method == "auto":
                 plans.append(_fd_plan(path, value, fd_step, f"{type(dynamics).__name__} here has no fixed Gaussian "
-                                      "step covariance with a gradient drift (state-dependent noise, a step-size "
-                                      "schedule, a forcing, a drift field or Heun's two-stage step), which the "
-                                      "score needs"))
+                                      "step covariance of full rank with a gradient drift (state-dependent noise, "
+                                      "noise that does not reach every direction, a step-size schedule, a forcing, "
+                                      "a drift field or Heun's two-stage step), which the score needs"))
                 continue
+            if not isinstance(dynamics, (Langevin, GaussianSGD, SGLD, ConstrainedFlow, Restart)):
+                raise ValueError(f"sensitivities: {path!r}: {type(dynamics).__name__} draws no Gaussian step for the "
+                                 "likelihood-ratio score to differentiate; pass sensitivity_method='fd' for finite "
+                                 "differences with common random numbers")
             raise ValueError(f"sensitivities: {path!r}: {type(dynamics).__name__} here takes no Gaussian step with a "
-                             "fixed covariance and a gradient drift (here: state-dependent noise, a step-size "
-                             "schedule, a forcing, a "
-                             "drift field, a restart or Heun's step stands in the way), which "
-                             "the likelihood-ratio score needs; pass sensitivity_method='fd' for finite differences "
-                             "with common random numbers")
+                             "fixed covariance of full rank and a gradient drift (here: state-dependent noise, noise "
+                             "that does not reach every direction, a step-size schedule, a forcing, a drift field, a "
+                             "restart or Heun's step stands in the way), which the likelihood-ratio score needs; "
+                             "pass sensitivity_method='fd' for finite differences with common random numbers")
         beta, _, grad_coef = form
         plans.append(_score_plan(landscape, dynamics, path, head, field, value, beta, grad_coef, method, fd_step))
     M = form[1] if form is not None and any(p.method == "score" for p in plans) else None

@@ -7,14 +7,13 @@ Every function takes a landscape object with ``value(x)``, ``gradient(x)`` and `
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
 
-from .._validate import as_int
+from .._validate import as_float, as_int
 from ..drifts import refuse_drift
 
 __all__ = ["CriticalPoint", "barrier", "critical_point", "find_minimum", "find_saddle"]
@@ -102,7 +101,8 @@ def find_minimum(landscape: Any, x0: ArrayLike, *, gtol: float = 1e-10, max_iter
 
     Minimizes with scipy's exact trust-region Newton method (``scipy.optimize.minimize(method="trust-exact")``)
     using the landscape's own gradient and Hessian, which also leaves a saddle or a maximum along a direction of
-    negative curvature.
+    negative curvature, then, if |grad f| >= gtol, a few plain Newton steps while the Hessian is positive definite
+    and |grad f| decreases (trust-exact can stop early where f's round-off hides its predicted decrease).
 
     Parameters
     ----------
@@ -124,6 +124,7 @@ def find_minimum(landscape: Any, x0: ArrayLike, *, gtol: float = 1e-10, max_iter
     """
     _check_landscape(landscape)
     x = _point("x0", x0, landscape)
+    gtol = as_float("gtol", gtol, positive=True)
     max_iter = as_int("max_iter", max_iter, minimum=1)
 
     def hess(p: np.ndarray) -> np.ndarray:
@@ -132,11 +133,35 @@ def find_minimum(landscape: Any, x0: ArrayLike, *, gtol: float = 1e-10, max_iter
 
     res = optimize.minimize(lambda p: float(landscape.value(p)), x, jac=lambda p: np.asarray(landscape.gradient(p)),
                             hess=hess, method="trust-exact", options={"gtol": gtol, "maxiter": int(max_iter)})
-    point = critical_point(landscape, res.x)
+    point = critical_point(landscape, _newton_polish(landscape, res.x, gtol))
     floor = -1e-10 * max(1.0, float(np.abs(point.eigenvalues).max()))
     if not (point.gradient_norm <= 1e3 * gtol and point.eigenvalues[0] >= floor):
         raise RuntimeError(f"find_minimum did not converge from x0={x.tolist()}: ended at {point!r} ({res.message})")
     return point
+
+
+def _newton_polish(landscape: Any, x: np.ndarray, gtol: float, steps: int = 10) -> np.ndarray:
+    """Plain Newton steps x -= H^-1 g while |g| > gtol, H is positive definite and |g| decreases.
+
+    trust-exact also stops on "a bad approximation caused failure to predict improvement" when the predicted
+    decrease of f is below the round-off of f (large values, as on a scaled or Müller–Brown landscape) while
+    |g| is still above gtol; Newton on grad f = 0 does not look at f and finishes the job."""
+    g = np.asarray(landscape.gradient(x), dtype=np.float64)
+    for _ in range(steps):
+        gnorm = float(np.linalg.norm(g))
+        if not gnorm > gtol:
+            break
+        H = np.asarray(landscape.hessian(x), dtype=np.float64)
+        try:
+            L = np.linalg.cholesky((H + H.T) / 2)  # fails unless positive definite: not a minimum's basin
+        except np.linalg.LinAlgError:
+            break
+        trial = x - np.linalg.solve(L.T, np.linalg.solve(L, g))
+        g_trial = np.asarray(landscape.gradient(trial), dtype=np.float64)
+        if not float(np.linalg.norm(g_trial)) < gnorm:
+            break
+        x, g = trial, g_trial
+    return x
 
 
 def find_saddle(
@@ -176,9 +201,9 @@ def find_saddle(
     """
     _check_landscape(landscape)
     x = _point("x0", x0, landscape)
+    gtol = as_float("gtol", gtol, positive=True)
     max_iter = as_int("max_iter", max_iter, minimum=1)
-    if not (isinstance(max_step, (int, float)) and math.isfinite(max_step) and max_step > 0):
-        raise ValueError(f"max_step must be a positive number, got max_step={max_step!r}")
+    max_step = as_float("max_step", max_step, positive=True)  # any real scalar: numpy floats too
     push = None if direction is None else _point("direction", direction, landscape)
     for _ in range(int(max_iter)):
         g = np.asarray(landscape.gradient(x), dtype=np.float64)

@@ -17,6 +17,7 @@ graph of a function from E^s to the unstable subspace E^u. Two ways to compute p
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Callable
 
 import numpy as np
@@ -132,11 +133,20 @@ def stable_manifold(field: VectorField, point: ArrayLike, *, kind: str = "flow",
     drawn uniformly from the ball of E^s of radius `radius` (seeded by `seed`). For each one the point above it:
 
     - `method="lyapunov_perron"`: the Lyapunov–Perron iteration on t in [0, horizon] (flows: a grid of step `dt`,
-      the trapezoidal rule; maps: `horizon` iterations), until the orbit changes by less than `tol`;
-      `horizon` defaults to 30 / (the slowest rate) — the time in which e^{tA} shrinks E^s and E^u by e^-30.
+      each eigen-direction's kernel e^{lambda t} integrated exactly against the piecewise-linear interpolant of the
+      nonlinear part, so stiff directions (|lambda| dt >> 1) are safe; the error is O(dt^2) and needs `dt` to
+      resolve the transients of the nonlinear part along the orbit; maps: `horizon` iterations), until the orbit
+      changes by less than `tol`; `horizon` defaults to 30 / (the slowest rate) — the time in which e^{tA}
+      shrinks E^s and E^u by e^-30. `converged` says that this fixed-point iteration settled (and the point is
+      finite), not that the point is within `tol` of W^s: the discretization error in `dt` and `horizon` is
+      separate.
     - `method="bisection"` (one unstable direction only): bisection of the unstable coordinate on whether the
       orbit (solve_ivp for a flow, iterates for a map, up to `horizon`) leaves the ball of radius 4 `radius`
-      on the positive or the negative side of the unstable direction, down to an interval of width `tol`.
+      on the positive or the negative side of the unstable direction (or, for an orbit still inside the ball at
+      `horizon`, the sign of its unstable coordinate then), down to an interval of width `tol`; `converged`
+      says that the interval shrank to `tol`. Judging an orbit by its linear unstable coordinate at `horizon`
+      costs about (the distance of W^s from E^s at the orbit's end) * e^{-lambda_u horizon}: small unless
+      `horizon` is short.
 
     With `vectorized=True`, `field` also accepts an (m, d) array of points and returns (m, d), one row per point;
     the Lyapunov–Perron iteration then evaluates it once per sweep instead of once per point and time.
@@ -226,14 +236,18 @@ def _lyapunov_perron(field: VectorField, fp: FixedPoint, a: np.ndarray, horizon:
         for j in range(d):
             q, gj = growth[j], g[:, :, j]
             if kind == "flow":
-                if stable[j]:  # I(t_{k+1}) = q I(t_k) + h/2 (q g_k + g_{k+1}), I(0) = 0
+                # The kernel e^{lambda (t - s)} is integrated exactly against the linear interpolant of g (the
+                # trapezoidal rule is wrong once |lambda| h >> 1, i.e. on stiff flows).
+                if stable[j]:  # I(t_{k+1}) = q I(t_k) + h (w_far g_k + w_near g_{k+1}), I(0) = 0
+                    w_near, w_far = _kernel_weights(lam[j] * h)
                     u = np.zeros_like(gj)
-                    u[:, 1:] = 0.5 * h * (q * gj[:, :-1] + gj[:, 1:])
+                    u[:, 1:] = h * (w_far * gj[:, :-1] + w_near * gj[:, 1:])
                     new[:, :, j] = linear[None, :, j] * za[:, None, j] + lfilter([1.0], [1.0, -q], u, axis=1)
-                else:  # J(t_k) = J(t_{k+1}) / q + h/2 (g_k + g_{k+1} / q), J(T) = 0; y_u = -J
+                else:  # J(t_k) = J(t_{k+1}) / q + h (w_near g_k + w_far g_{k+1}), J(T) = 0; y_u = -J
+                    w_near, w_far = _kernel_weights(-lam[j] * h)
                     rev = gj[:, ::-1]
                     u = np.zeros_like(rev)
-                    u[:, 1:] = 0.5 * h * (rev[:, 1:] + rev[:, :-1] / q)
+                    u[:, 1:] = h * (w_near * rev[:, 1:] + w_far * rev[:, :-1])
                     new[:, :, j] = -lfilter([1.0], [1.0, -1.0 / q], u, axis=1)[:, ::-1]
             else:
                 if stable[j]:  # z_{t+1} = q z_t + g_t, z_0 = a
@@ -254,6 +268,26 @@ def _lyapunov_perron(field: VectorField, fp: FixedPoint, a: np.ndarray, horizon:
     y0 = np.real(z[:, 0, :] @ V.T)
     ok &= np.all(np.isfinite(y0), axis=1)
     return x0 + y0, ok
+
+
+def _kernel_weights(z: complex) -> tuple[complex, complex]:
+    """int_0^1 e^{z tau} (1 - tau) dtau and int_0^1 e^{z tau} tau dtau (Re z < 0): the weights of the values of g
+    where the kernel is 1 ("near") and e^z ("far") in the exact integral of the kernel against g's linear
+    interpolant. Closed forms (e^z - 1 - z) / z^2 and ((z - 1) e^z + 1) / z^2; a series for small |z|, where they
+    cancel."""
+    z = complex(z)
+    if abs(z) < 1.0:  # sum_n z^n / (n + 2)! and sum_n (n + 1) z^n / (n + 2)!; 20 terms: below 1e-19 at |z| = 1
+        near = far = 0j
+        term: complex = 0.5  # z^n / (n + 2)!
+        for n in range(20):
+            near += term
+            far += (n + 1) * term
+            term *= z / (n + 3)
+    else:
+        near, far = (np.expm1(z) - z) / z**2, ((z - 1) * np.exp(z) + 1) / z**2
+    if z.imag == 0:  # a real eigenvalue: g is real in its coordinate, keep it so
+        return near.real, far.real
+    return near, far
 
 
 def _eta(field: VectorField, x0: np.ndarray, A: np.ndarray, y: np.ndarray, kind: str,
@@ -282,8 +316,9 @@ def _bisection(field: VectorField, fp: FixedPoint, a: np.ndarray, out_radius: fl
     w_u = w_u / (w_u @ e_u)
 
     def side(c: float, base: np.ndarray) -> float:
-        """+1 or -1: the side of the unstable direction where the orbit from x0 + base + c e_u leaves the ball;
-        0 if it stays in the ball up to the horizon."""
+        """+1 or -1: the side of the unstable direction where the orbit from x0 + base + c e_u leaves the ball, or
+        where it is at the horizon if it is still inside (the sign of its unstable coordinate then: a short horizon
+        must not stop the bisection at its first guess); 0 if that coordinate is exactly 0, nan if not finite."""
         start = x0 + base + c * e_u
         if kind == "flow":
             def leave(_t: float, x: np.ndarray) -> float:
@@ -292,34 +327,34 @@ def _bisection(field: VectorField, fp: FixedPoint, a: np.ndarray, out_radius: fl
             sol = solve_ivp(lambda _t, x: _call(field, x, d), (0.0, horizon), start, events=leave, rtol=1e-9,
                             atol=1e-12)
             end = sol.y[:, -1]
-            left = sol.status == 1
         else:
-            end, left = start, False
+            end = start
             for _ in range(int(horizon)):
                 end = _call(field, end, d)
                 if not np.all(np.isfinite(end)) or np.linalg.norm(end - x0) > out_radius:
-                    left = True
                     break
-        return float(np.sign(w_u @ (end - x0))) if left else 0.0
+        u = float(w_u @ (end - x0))
+        return float(np.sign(u)) if math.isfinite(u) else math.nan
 
     points = np.empty_like(a)
     ok = np.zeros(a.shape[0], dtype=bool)
     for k, base in enumerate(a):
         lo, hi = -out_radius / 2, out_radius / 2
         s_lo, s_hi = side(lo, base), side(hi, base)
-        if s_lo == s_hi or s_lo == 0 or s_hi == 0:
+        if not s_lo * s_hi < 0:  # no bracket (same side, an exact 0 or a nan)
             points[k] = np.nan
             continue
         while hi - lo > tol:
             mid = 0.5 * (lo + hi)
             s_mid = side(mid, base)
-            if s_mid == 0:
+            if s_mid == 0:  # ends exactly on E^s: this is the point
                 lo = hi = mid
-                break
-            if s_mid == s_lo:
+            elif s_mid == s_lo:
                 lo = mid
-            else:
+            elif s_mid == s_hi:
                 hi = mid
+            else:  # a nan: the orbit blew up; report no convergence rather than a guess
+                break
         points[k] = x0 + base + 0.5 * (lo + hi) * e_u
-        ok[k] = True
+        ok[k] = hi - lo <= tol
     return points, ok

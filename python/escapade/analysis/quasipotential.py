@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg, optimize
 
-from .._validate import as_array, as_int, as_square_matrix
+from .._validate import as_array, as_float, as_int, as_square_matrix
 from ..drifts import Drift
 from .geometry import _check_landscape
 
@@ -65,8 +65,7 @@ class LinearQuasiPotential:
     def ball_exit(self, radius: float) -> tuple[float, np.ndarray]:
         """(V0, x*): the minimum of V over the sphere |x| = radius, r^2 / (2 lambda_max(P)), and a point where it
         is reached (radius times the top eigenvector of P)."""
-        if not (isinstance(radius, (int, float, np.floating)) and math.isfinite(radius) and radius > 0):
-            raise ValueError(f"radius must be a positive number, got radius={radius!r}")
+        radius = as_float("radius", radius, positive=True)  # any real scalar: numpy integers too
         w, U = np.linalg.eigh(self.P)
         return float(radius) ** 2 / (2 * float(w[-1])), float(radius) * U[:, -1]
 
@@ -74,6 +73,7 @@ class LinearQuasiPotential:
         """How many eigenvalues of P tie for the largest (within a relative `rtol` of V on the sphere): 1 when V is
         minimal on the sphere at two opposite points, d when V is constant on it. A mean exit time from a ball
         then behaves as E[tau] ~ c eps^m exp(V0 / eps^2) at small eps (a Laplace count over the exit set)."""
+        rtol = as_float("rtol", rtol, nonnegative=True)
         w = np.linalg.eigvalsh(self.P)
         return int(np.count_nonzero(w[-1] / w <= 1 + rtol))
 
@@ -203,7 +203,8 @@ def minimum_energy_path(
     start, end : (d,) the two ends (minima; they are kept fixed).
     n_images : points on the string.
     path0 : (k, d) an initial path (default the straight segment).
-    step : the descent step h (default 0.2 / the largest |Hessian eigenvalue| at the ends).
+    step : the descent step h (default 0.2 / the largest |Hessian eigenvalue| at the ends); halved whenever the
+        string diverges (ValueError if it still does after 30 halvings).
     tol : stop when the images move less than tol (max norm per iteration, relative to the step).
     max_iter : iteration cap.
 
@@ -216,21 +217,34 @@ def minimum_energy_path(
     _check_landscape(landscape)
     pa, pb = _endpoints(start, end, getattr(landscape, "dim", None))
     path = _initial_path(pa, pb, n_images, path0)
+    tol = as_float("tol", tol, positive=True)
     if step is None:
         curv = max(float(np.abs(np.linalg.eigvalsh(np.asarray(landscape.hessian(p)))).max()) for p in (pa, pb))
         step = 0.2 / max(curv, 1e-12)
-    h = float(step)
-    if not (math.isfinite(h) and h > 0):
-        raise ValueError(f"step must be positive, got step={step!r}")
+    h = as_float("step", step, positive=True)
     converged = False
     it = 0
+    # Descent is unstable where h exceeds 2 / the curvature on the string, which can be stiffer between the ends
+    # than at them: a move 10 times the smallest so far (or a non-finite one) means divergence, so the step is
+    # halved and the string goes back to where it moved least.
+    best_path, best_moved, halvings = path, math.inf, 0
     for it in range(1, _count("max_iter", max_iter) + 1):
         g = np.asarray(landscape.gradient(path[1:-1]))
         new = path.copy()
         new[1:-1] -= h * g
         new = _reparametrize(new)
         moved = float(np.abs(new - path).max())
+        if not (math.isfinite(moved) and moved <= 10 * best_moved):
+            halvings += 1
+            if halvings > 30:
+                raise ValueError(f"minimum_energy_path diverges even at step={h:.3g} (step={step!r} halved "
+                                 f"{halvings - 1} times): is the landscape's gradient finite along the path?")
+            h /= 2
+            path, best_moved = best_path, math.inf
+            continue
         path = new
+        if moved < best_moved:
+            best_path, best_moved = path, moved
         if moved < tol * h:
             converged = True
             break
@@ -243,19 +257,25 @@ def minimum_energy_path(
 def _drift_functions(drift: Any) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
     """(b, jacobian of b) on (n, d) arrays, for a landscape (b = -grad f) or a callable b. The Jacobian is taken by
     central differences of the vectorized drift (2 d calls per evaluation, whatever n)."""
+    def shaped(v: Any, x: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
+        if v.size != x.size:  # a flat (n d,) answer is taken as (n, d), as before
+            raise ValueError(f"drift must return one row per point, shape {x.shape}, got shape {v.shape}")
+        return v.reshape(x.shape)
+
     if isinstance(drift, Drift):  # a vector field as it is: never read as a gradient
         field = drift
 
         def bf(x: np.ndarray) -> np.ndarray:
-            return np.asarray(field.field(x), dtype=np.float64).reshape(x.shape)
+            return shaped(field.field(x), x)
     elif callable(getattr(drift, "gradient", None)):
         landscape = drift
 
         def bf(x: np.ndarray) -> np.ndarray:
-            return -np.asarray(landscape.gradient(x), dtype=np.float64).reshape(x.shape)
+            return -shaped(landscape.gradient(x), x)
     elif callable(drift):
         def bf(x: np.ndarray) -> np.ndarray:
-            return np.asarray(drift(x), dtype=np.float64).reshape(x.shape)
+            return shaped(drift(x), x)
     else:
         raise TypeError(f"drift must be a Landscape or a callable b(x) on (n, d) arrays, got {type(drift).__name__}")
 
@@ -311,6 +331,11 @@ def minimum_action_path(
     pa, pb = _endpoints(start, end, getattr(drift, "dim", None))
     d = pa.shape[0]
     path = _initial_path(pa, pb, n_images, path0)
+    tol = as_float("tol", tol, positive=True)
+    b0 = b(path)
+    if not np.all(np.isfinite(b0)):
+        bad = int(np.argwhere(~np.all(np.isfinite(b0), axis=1))[0, 0])
+        raise ValueError(f"drift must be finite on the path, got {b0[bad].tolist()} at {path[bad].tolist()}")
     if S is None:
         ainv = np.eye(d)
     else:
@@ -357,6 +382,9 @@ def minimum_action_path(
         path[1:-1] = res.x.reshape(n - 2, d)
         path = _reparametrize(path)
         new = action_and_gradient(path[1:-1].ravel())[0]
+        if not math.isfinite(new):  # a failure, not a result: the drift overflowed or was NaN along the path
+            raise ValueError(f"drift gave a non-finite action ({new}) on the path after round {rounds}: is it "
+                             f"finite and moderate between start and end?")
         if abs(value - new) <= tol * max(abs(new), 1e-300):
             value, converged = new, True
             break

@@ -45,7 +45,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                      "max_deviation": finite(deviation),
                      "max_x1": finite(float(np.max(np.abs(x[:, 0]))) if len(x) else math.nan)})
         table.append([method, str(n), str(int(m.converged.sum())), f"{deviation:.2e}"])
-    # The Lyapunov-Perron deviation is its trapezoid rule's O(dt^2) error: the same points at 2 dt.
+    # The Lyapunov-Perron deviation is its quadrature's O(dt^2) error (the kernel exact against a linear
+    # interpolant of the nonlinearity): the same points at 2 dt.
     coarse = deviation_of(stable_manifold(_perko, np.zeros(3), radius=radius, n_points=n_points,
                                           method="lyapunov_perron", seed=seed, dt=2 * DT, tol=1e-9, vectorized=True))
     fine = deviations[0]  # Lyapunov-Perron's at DT
@@ -67,11 +68,11 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         format_table(["method", "points", "converged", "max |x3 + x1^2/3|"], table),
         "",
         f"Lyapunov-Perron at dt = {2 * DT:g}: {coarse:.2e}, {ratio:.2f} times the deviation at dt = {DT:g}: the",
-        "deviation is its trapezoid rule's O(dt^2) error. Bisection integrates with adaptive steps (solve_ivp, rtol",
+        "deviation is its quadrature's O(dt^2) error. Bisection integrates with adaptive steps (solve_ivp, rtol",
         "1e-9, atol 1e-12, horizon 30); its deviation is about its bisection tolerance 1e-9.",
     ])
     design = Design(
-        dt=f"{DT:g}: the Lyapunov-Perron iteration's grid (trapezoid rule; also run at {2 * DT:g}); bisection "
+        dt=f"{DT:g}: the Lyapunov-Perron iteration's grid (the nonlinearity linear between its points; also run at {2 * DT:g}); bisection "
            "takes adaptive steps (solve_ivp, rtol 1e-9, atol 1e-12) and no dt",
         paths=" and ".join(str(r["n_points"]) for r in rows) + " points",
         seeds=f"seed {seed} for both rows: each draws its own points (normals for the directions, then uniforms "
@@ -80,5 +81,5 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         censoring="none (points that do not converge are counted in the table)", rows=len(rows), independent=1,
         choices=("Perko's example is degenerate for the Lyapunov-Perron iteration: its nonlinearity depends on x1 "
                  "alone, whose orbit is exactly linear, so one sweep is exact up to the quadrature and the "
-                 "deviation measures the trapezoid rule, not the iteration's convergence",))
+                 "deviation measures the quadrature, not the iteration's convergence",))
     return Report(data=data, text=text, results={}, design=design)
