@@ -149,16 +149,17 @@ def test_mlp_hessian_is_numpys():
 
 
 def test_score_with_a_dense_noise_matrix_uses_numpys_pseudo_inverse():
-    # One step of Langevin with a dense 6 x 4 S: the score of a landscape scale is c g(x0)^T M z with
-    # M = pinv(S^T), the same constant c on every lane (c = -dt / (height eps sqrt(dt))).
+    # One step of Langevin with a dense 6 x 8 S (rank 6: noise of lower rank takes finite differences): the score
+    # of a landscape scale is c g(x0)^T M z with M = pinv(S^T), the same constant c on every lane
+    # (c = -dt / (height eps sqrt(dt))).
     rng = np.random.default_rng(8)
-    S = np.eye(6, 4) + 0.3 * rng.normal(size=(6, 4))
+    S = np.eye(6, 8) + 0.3 * rng.normal(size=(6, 8))
     eps, dt, height = 0.5, 1e-2, 1.3
     f = esc.DoubleWell(dim=6, height=height)
     x0 = 0.4 * rng.normal(size=(8, 6))
     res = esc.simulate(f, esc.Langevin(eps=eps, S=S, dt=dt), x0=x0, max_steps=1, seed=2, threads=1,
                        sensitivities=["landscape.height"])
-    z, _ = _core.step_draws(2, np.arange(8, dtype=np.uint64), 0, 4)
+    z, _ = _core.step_draws(2, np.arange(8, dtype=np.uint64), 0, 8)
     mz = z @ np.linalg.pinv(S.T).T
     want = np.einsum("li,li->l", f.gradient(x0), mz) * (-dt / (height * eps * np.sqrt(dt)))
     np.testing.assert_allclose(np.asarray(res.score_sum).reshape(-1), want, rtol=1e-12, atol=1e-14)
