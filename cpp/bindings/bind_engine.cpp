@@ -55,11 +55,7 @@ void bind_engine(py::module_& m) {
   m.def("default_threads", &default_threads, "Threads used when threads <= 0: OpenMP's maximum.");
   m.def(
       "check_dynamics",
-      [](const Landscape& landscape, const Dynamics& dynamics) {
-        dynamics.check_dim(landscape.dim());
-        dynamics.check_landscape(landscape);
-        check_draws_per_step(dynamics, landscape);
-      },
+      [](const Landscape& landscape, const Dynamics& dynamics) { escapade::check_dynamics(dynamics, landscape); },
       py::kw_only(), "landscape"_a, "dynamics"_a,
       "The engine's checks of a dynamics against a landscape (dimensions, a finite sum for minibatches, the batch "
       "size, the draws per step), for a run to be refused before it starts.");

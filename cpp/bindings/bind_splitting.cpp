@@ -20,8 +20,7 @@ void bind_splitting(py::module_& m) {
   m.def(
       "check_splitting_dynamics",
       [](const Landscape& landscape, const Dynamics& dynamics) {
-        dynamics.check_dim(landscape.dim());
-        dynamics.check_landscape(landscape);
+        check_dynamics(dynamics, landscape);
         validate_splitting_dynamics(landscape, dynamics);
       },
       py::kw_only(), "landscape"_a, "dynamics"_a,

@@ -190,14 +190,18 @@ def _info(_: argparse.Namespace) -> int:
 # --- parser ----------------------------------------------------------------------------------------------------
 
 
+def _integer(text: str) -> int:
+    """An option's integer (a usage error otherwise, as for any bad option)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
 def _at_least(minimum: int) -> Callable[[str], int]:
-    """The type of --threads (minimum 1) and --paths (2: a standard error): an integer >= minimum (a usage error
-    otherwise, as for any bad option)."""
+    """The type of --threads (minimum 1) and --paths (2: a standard error): an integer >= minimum."""
     def count(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        value = _integer(text)
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
@@ -205,11 +209,8 @@ def _at_least(minimum: int) -> Callable[[str], int]:
 
 
 def _seed(text: str) -> int:
-    """The type of --seed: an integer 0 <= seed < 2**64 (a usage error otherwise, as for any bad option)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    """The type of --seed: an integer 0 <= seed < 2**64."""
+    value = _integer(text)
     if not 0 <= value < 2**64:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer below 2**64, got {value}")
     return value

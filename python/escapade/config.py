@@ -292,13 +292,13 @@ def _check_job(args: dict[str, Any], point: Mapping[str, Any] | None = None) -> 
         _check_sensitivities(landscape, dynamics, settings, reflecting=job.stop is not None and job.stop.reflects)
     except (TypeError, ValueError) as exc:
         name = str(exc).split(" ", 1)[0]
-        # a parameter of the landscape or dynamics (the core names batch_size, not dynamics.batch_size)
-        for table in ("landscape", "dynamics"):
-            if name not in tables and isinstance(args.get(table), Spec) and \
-                    name in _constructor_parameters(type(args[table])):
-                tables[name] = table
-                if point is not None and f"{table}.{name}" in point:
-                    name = f"{table}.{name}"
+        if name not in tables:  # a parameter of the landscape or dynamics (the core says batch_size)
+            for table in ("landscape", "dynamics"):
+                if isinstance(args.get(table), Spec) and name in _constructor_parameters(type(args[table])):
+                    tables[name] = table
+                    if point is not None and f"{table}.{name}" in point:
+                        name = f"{table}.{name}"
+                    break
         if point is not None and name in point:
             raise ConfigError(f"config [sweep.grid]: {name} = {point[name]!r}: {exc}") from None
         at = "" if not point else " (at the grid point " + ", ".join(f"{k} = {v!r}" for k, v in point.items()) + ")"

@@ -153,27 +153,32 @@ class ExitStats:
         )
 
 
+def _step_capped(params: dict[str, Any], status: np.ndarray, exit_step: np.ndarray) -> int:
+    """How many paths of dynamics with their own clock (adaptive steps) the step cap (max_steps) censored before
+    t_max: their own time is not recorded (0 for fixed steps, whose step cap is their time cap)."""
+    if params.get("max_time") is None:
+        return 0
+    return int(np.count_nonzero((status == Status.CENSORED) & (exit_step >= params["max_steps"])))
+
+
 def _cap_time(params: dict[str, Any], status: np.ndarray, exit_step: np.ndarray) -> float:
     """The time at risk of a run's CENSORED paths: max_steps * dt, or t_max for dynamics with their own clock
-    (adaptive steps). NaN where such a path was censored by the step cap (max_steps) before t_max: its own time
-    is not recorded, and counting it at t_max would overstate its time at risk."""
+    (adaptive steps). NaN where such a path was censored by the step cap before t_max (`_step_capped`): counting it
+    at t_max would overstate its time at risk."""
     if params.get("max_time") is None:
         return float(params["max_steps"] * params["dynamics"]["dt"])
-    if np.any((status == Status.CENSORED) & (exit_step >= params["max_steps"])):
-        return math.nan
-    return float(params["max_time"])
+    return math.nan if _step_capped(params, status, exit_step) else float(params["max_time"])
 
 
 def censoring_time(result: SimulationResult) -> float:
     """`_cap_time` of a run with per-path arrays, for analyses that need every path's time at risk: a ValueError
     where it is unknown."""
-    cap = _cap_time(result.params, result.status, result.exit_step)
-    if math.isnan(cap):
-        n = int(np.count_nonzero((result.status == Status.CENSORED) & (result.exit_step >= result.params["max_steps"])))
+    n = _step_capped(result.params, result.status, result.exit_step)
+    if n:
         raise ValueError(f"{n} path(s) of adaptive steps were censored by max_steps={result.params['max_steps']} "
                          f"before t_max={result.params['max_time']:g}, at times the run does not record: raise "
                          "max_steps (or leave it out) so that paths run to t_max")
-    return cap
+    return _cap_time(result.params, result.status, result.exit_step)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

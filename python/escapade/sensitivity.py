@@ -19,8 +19,8 @@ import numpy as np
 from ._settings import check_sensitivity_options
 from ._spec import Spec, replace_parameter
 from .dynamics import SGLD, ConstrainedFlow, Dynamics, GaussianSGD, Langevin
-from .restart import Restart
 from .landscapes import DoubleWell, Landscape
+from .restart import Restart
 
 __all__ = ["SensitivityPlan", "plan_sensitivities", "with_parameter"]
 

@@ -108,6 +108,14 @@ inline void check_draws_per_step(const Dynamics& dynamics, const Landscape& land
           "at most 65535 in all (a batch_size or a dimension that large is not supported)");
 }
 
+// A dynamics against a landscape, as a run checks it (dimensions, a finite sum for minibatches, the batch size,
+// the draws per step): for Python to refuse a run, or a splitting, before it starts.
+inline void check_dynamics(const Dynamics& dynamics, const Landscape& landscape) {
+  dynamics.check_dim(landscape.dim());
+  dynamics.check_landscape(landscape);
+  check_draws_per_step(dynamics, landscape);
+}
+
 inline void validate(const Problem& pb, const RunConfig& cfg) {
   const int d = pb.landscape.dim();
   require(pb.start.dim() == d, "x0", "of dimension " + std::to_string(pb.start.dim()),

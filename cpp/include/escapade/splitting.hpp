@@ -420,11 +420,14 @@ class SplittingBlock {
   // a point its callbacks already returned finite values at, so that it does not wander off to where a user's S or
   // gradient overflows and stops the run (as the engine's hold_idle).
   void hold_idle(int w) {
-    for (int l = 0; l < w; ++l) {
-      if (slot_[l] >= 0) continue;
-      std::copy(xn_.col(l).data(), xn_.col(l).data() + d_, x_.col(l).data());
-      if (sd_ > 0) std::copy(sn_.col(l).data(), sn_.col(l).data() + sd_, s_.col(l).data());
-    }
+    for (int l = 0; l < w; ++l)
+      if (slot_[l] < 0) hold(l);
+  }
+
+  // Lane l back at its state before the step just taken (xn_, sn_ after the swap).
+  void hold(int l) {
+    std::copy(xn_.col(l).data(), xn_.col(l).data() + d_, x_.col(l).data());
+    if (sd_ > 0) std::copy(sn_.col(l).data(), sn_.col(l).data() + sd_, s_.col(l).data());
   }
 
   static constexpr std::uint8_t kBad = 1, kReactant = 2, kProduct = 4, kRecord = 8, kCensor = 16;
@@ -558,8 +561,7 @@ class SplittingBlock {
     run.steps += static_cast<std::int64_t>(local_[l]);
     // The lane idles at its state before the step, as hold_idle keeps idle lanes: finite, and where its callbacks
     // returned values (not a diverged point, nor one beyond divergence_bound that ended the replica in A or B).
-    std::copy(xn_.col(l).data(), xn_.col(l).data() + d_, x_.col(l).data());
-    if (sd_ > 0) std::copy(sn_.col(l).data(), sn_.col(l).data() + sd_, s_.col(l).data());
+    hold(l);
     slot_[l] = -1;
     --n_active_;
     if (--run.outstanding == 0) iterate(slot);

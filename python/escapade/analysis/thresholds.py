@@ -681,9 +681,10 @@ def error_factor(problem: StochasticQuadratic | ArrayLike, lr: float, k: float =
     """
     sq = _as_problem(problem, None, p)  # refuses a p with a StochasticQuadratic, which has its own
     C = as_float("lr", lr)
-    if _batch_sizes(k).ndim != 0:  # unlike the thresholds, error_factor does not broadcast over k
+    sizes = _batch_sizes(k)
+    if sizes.ndim != 0:  # unlike the thresholds, error_factor does not broadcast over k
         raise TypeError(f"k must be a single batch size, got {_short(k)}")
-    kk = float(_batch_sizes(k))
+    kk = float(sizes)
     curv = quadratic_curvature(sq)
     U, lam = curv.eigenvectors, curv.lambdas
     m = lam.shape[0]

@@ -39,9 +39,31 @@ class SymmetricStable {
   double alpha() const { return alpha_; }
 
   // One S_alpha(1, 0, 0) number from two uniforms in (0, 1).
-  double operator()(double u_angle, double u_exp) const {
-    const double v = kPi * (u_angle - 0.5);
-    const double w = -std::log(u_exp);
+  double operator()(double u_angle, double u_exp) const { return draw(angle(u_angle), -std::log(u_exp)); }
+
+  // out[i] = scale X_i for n coordinates, coordinate i from the uniforms u[2 i] (angle) and u[2 i + 1]. Where X_i
+  // overflowed or the scale under- or overflowed (to 0, a subnormal or inf, from a positive scale), exp(log scale +
+  // log |X_i|) with X_i's sign: every other draw keeps the bits of the plain product.
+  void fill(const double* u, int n, StableScale scale, double* out) const {
+    const bool in_logs = !(scale.value >= kMinNormal && scale.value <= kMax) &&
+                         scale.log > -std::numeric_limits<double>::infinity();
+    for (int i = 0; i < n; ++i) {
+      const double v = angle(u[2 * i]), w = -std::log(u[2 * i + 1]), x = draw(v, w);
+      if (std::isfinite(x) && !in_logs) {
+        out[i] = scale.value * x;
+        continue;
+      }
+      // an infinite X comes from the general formula (alpha = 1 and 2 stay finite): its logarithm from there
+      const double log_x = std::isfinite(x) ? std::log(std::abs(x)) : log_abs(v, w);
+      out[i] = std::copysign(std::exp(scale.log + log_x), x);
+    }
+  }
+
+ private:
+  static double angle(double u_angle) { return kPi * (u_angle - 0.5); }
+
+  // X from the angle v and the exponential w.
+  double draw(double v, double w) const {
     if (alpha_ == 2.0) return 2.0 * std::sqrt(w) * std::sin(v);
     if (alpha_ == 1.0) return std::tan(v);
     const double s = std::sin(alpha_ * v), den = std::pow(std::cos(v), inv_alpha_),
@@ -52,26 +74,6 @@ class SymmetricStable {
     return std::copysign(std::exp(log_abs(v, w)), s);
   }
 
-  // out[i] = scale X_i for n coordinates, coordinate i from the uniforms u[2 i] (angle) and u[2 i + 1]. Where X_i
-  // overflowed or the scale under- or overflowed (to 0, a subnormal or inf, from a positive scale), exp(log scale +
-  // log |X_i|) with X_i's sign: every other draw keeps the bits of the plain product.
-  void fill(const double* u, int n, StableScale scale, double* out) const {
-    const bool in_logs = !(scale.value >= kMinNormal && scale.value <= kMax) &&
-                         scale.log > -std::numeric_limits<double>::infinity();
-    for (int i = 0; i < n; ++i) {
-      const double x = (*this)(u[2 * i], u[2 * i + 1]);
-      if (std::isfinite(x) && !in_logs) {
-        out[i] = scale.value * x;
-        continue;
-      }
-      // an infinite X comes from the general formula (alpha = 1 and 2 stay finite): its logarithm from there
-      const double log_x = std::isfinite(x) ? std::log(std::abs(x))
-                                            : log_abs(kPi * (u[2 * i] - 0.5), -std::log(u[2 * i + 1]));
-      out[i] = std::copysign(std::exp(scale.log + log_x), x);
-    }
-  }
-
- private:
   // log |X| from the angle v and the exponential w, every factor in logarithms.
   double log_abs(double v, double w) const {
     return std::log(std::abs(std::sin(alpha_ * v))) - inv_alpha_ * std::log(std::cos(v)) +
