@@ -124,6 +124,52 @@ def test_minimum_action_path_wrong_shape_names_drift():
         minimum_action_path(lambda x: x[:, :1], [0.0, 0.0], [1.0, 1.0])
 
 
+
+class _MullerBrown:
+    """The Müller–Brown potential (three minima, two saddles), as a plain vectorized landscape."""
+
+    dim = 2
+    A = np.array([-200.0, -100.0, -170.0, 15.0])
+    a = np.array([-1.0, -1.0, -6.5, 0.7])
+    b = np.array([0.0, 0.0, 11.0, 0.6])
+    c = np.array([-10.0, -10.0, -6.5, 0.7])
+    X = np.array([1.0, 0.0, -0.5, -1.0])
+    Y = np.array([0.0, 0.5, 1.5, 1.0])
+
+    def _terms(self, x):
+        x = np.asarray(x, float)
+        dx, dy = x[..., :1] - self.X, x[..., 1:2] - self.Y
+        return dx, dy, self.A * np.exp(self.a * dx**2 + self.b * dx * dy + self.c * dy**2)
+
+    def value(self, x):
+        return self._terms(x)[2].sum(-1)
+
+    def gradient(self, x):
+        dx, dy, e = self._terms(x)
+        return np.stack([(e * (2 * self.a * dx + self.b * dy)).sum(-1), (e * (self.b * dx + 2 * self.c * dy)).sum(-1)], -1)
+
+    def hessian(self, x):
+        dx, dy, e = self._terms(np.asarray(x, float).reshape(2))
+        px, py = 2 * self.a * dx + self.b * dy, self.b * dx + 2 * self.c * dy
+        hxy = (e * (px * py + self.b)).sum()
+        return np.array([[(e * (px**2 + 2 * self.a)).sum(), hxy], [hxy, (e * (py**2 + 2 * self.c)).sum()]])
+
+
+def test_minimum_action_path_crosses_mueller_brown_at_its_saddle():
+    # from the deepest minimum to the middle one over the saddle between them: the action is 2 (f(s) - f(m)).
+    # Minimizing the discrete action freely let images gather at the critical points, where a segment is free,
+    # and the path cut across the barrier: 307 for 212, reported as not converged.
+    mb = _MullerBrown()
+    m = find_minimum(mb, [-0.5, 1.4], gtol=1e-6)
+    m2 = find_minimum(mb, [-0.05, 0.45], gtol=1e-6)
+    s = find_saddle(mb, [-0.8, 0.6])
+    exact = 2 * (s.value - m.value)
+    r = minimum_action_path(mb, m.x, m2.x, n_images=41)
+    assert r.converged
+    assert r.action == pytest.approx(exact, rel=5e-3)  # -0.16% at 41 images (-0.03% at 129)
+    top = r.path[r.highest]
+    assert np.linalg.norm(top - s.x) < 0.05 and mb.value(top) < s.value + 0.1
+
 # --- 5. argument checks -----------------------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import linalg, optimize
+from scipy import linalg
 
 from .._validate import as_array, as_float, as_int, as_square_matrix
 from ..drifts import Drift
@@ -302,14 +302,21 @@ def minimum_action_path(
 
         S(phi) = int ( |phi'|_a |b(phi)|_a - <phi', b(phi)>_a ) ds,  <u, v>_a = u^T a^{-1} v,  a = S S^T,
 
-    which does not depend on how the curve is parametrized. It is discretized on `n_images` points (each segment's
-    drift term the mean of its two ends, second-order accurate) and minimized over the interior points by nonlinear
-    conjugate gradients with the exact gradient of the discrete action, the images being resampled at equal arc
-    length between rounds. Starting from an attractor, the
+    which does not depend on how the curve is parametrized. In the coordinates y = L^{-1} x (a = L L^T, so the
+    noise is isotropic there) the path relaxes along the gMAM flow
+
+        phi_t = lam^2 phi'' + lam lam' phi' - lam (J - J^T) phi' - J^T b,  lam = |b| / |phi'|,  J = grad b,
+
+    whose rest points solve the Euler–Lagrange equation of S; the lam^2 phi'' term is taken implicitly (a
+    tridiagonal solve per step) and the images are resampled at equal arc length after every step. Because the
+    images stay evenly spaced, none can gather at a critical point (where b = 0 makes a segment free), so the
+    path cannot cut across a barrier between two bunched images. The returned action is the discretized S (each
+    segment's drift term the mean of its two ends, second order in the spacing). Starting from an attractor, the
     minimal action to reach `end` is the quasi-potential V(end) (up to discretization error).
 
     For a gradient system (b = -grad f, S = I) the path from a minimum m over an index-1 saddle s is the reversed
-    downhill path and S = 2 (f(s) - f(m)); after the saddle the path descends at no cost.
+    downhill path and S = 2 (f(s) - f(m)); after the saddle the path descends at no cost, and over a chain of
+    saddles and minima the action is the sum of the climbs.
 
     Parameters
     ----------
@@ -320,12 +327,14 @@ def minimum_action_path(
     n_images : points on the path.
     path0 : (k, d) an initial path (default the straight segment; give a bent one, or the string method's path, to
         pick a route).
-    tol : relative change of the action between rounds at which to stop.
-    max_rounds : cap on the rounds of minimization and resampling.
+    tol : relative change of the action between rounds (of 200 relaxation steps each) at which to stop.
+    max_rounds : cap on the rounds.
 
     Returns
     -------
     MinimumActionPath
+        Its images are equally spaced in arc length in the metric of a^{-1} (Euclidean for S = I); `iterations`
+        counts rounds.
     """
     b, jac = _drift_functions(drift)
     pa, pb = _endpoints(start, end, getattr(drift, "dim", None))
@@ -336,59 +345,86 @@ def minimum_action_path(
     if not np.all(np.isfinite(b0)):
         bad = int(np.argwhere(~np.all(np.isfinite(b0), axis=1))[0, 0])
         raise ValueError(f"drift must be finite on the path, got {b0[bad].tolist()} at {path[bad].tolist()}")
-    if S is None:
-        ainv = np.eye(d)
-    else:
+    L = np.eye(d)
+    if S is not None:
         Sm = as_array("S", S, ndim=2)
         if Sm.shape[0] != d:
             raise ValueError(f"S must have {d} rows (the dimension), got shape {Sm.shape}")
         a = Sm @ Sm.T
         if np.linalg.matrix_rank(a) < d:
             raise ValueError("S S^T must be invertible for the minimum action method")
-        ainv = np.linalg.inv(a)
+        L = np.linalg.cholesky(a)
+    Linv = linalg.solve_triangular(L, np.eye(d), lower=True)
+
+    def b_y(y: np.ndarray) -> np.ndarray:  # the drift in y = L^{-1} x: L^{-1} b(L y), rows
+        return b(y @ L.T) @ Linv.T
+
+    def action(y: np.ndarray) -> float:
+        # sum_i |D_i| (|b_i| + |b_{i+1}|) / 2 - <D_i, (b_i + b_{i+1}) / 2>, D_i = y_{i+1} - y_i
+        dy, by = np.diff(y, axis=0), b_y(y)
+        nb = np.linalg.norm(by, axis=1)
+        return float(np.sum(np.linalg.norm(dy, axis=1) * 0.5 * (nb[1:] + nb[:-1])
+                            - np.sum(dy * 0.5 * (by[1:] + by[:-1]), axis=1)))
+
     n = path.shape[0]
-    tiny = 1e-300
-
-    def action_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
-        # S = sum_i |D_i| (|b_i| + |b_{i+1}|) / 2 - <D_i, (b_i + b_{i+1}) / 2>, D_i = p_{i+1} - p_i, norms in a^{-1}
-        p = path.copy()
-        p[1:-1] = z.reshape(n - 2, d)
-        dp = np.diff(p, axis=0)
-        bp = b(p)
-        a_dp = dp @ ainv
-        a_b = bp @ ainv
-        ndp = np.sqrt(np.maximum(np.sum(dp * a_dp, axis=1), tiny))
-        nb = np.sqrt(np.maximum(np.sum(bp * a_b, axis=1), tiny))
-        nbar = 0.5 * (nb[1:] + nb[:-1])
-        bbar = 0.5 * (a_b[1:] + a_b[:-1])
-        value = float(np.sum(ndp * nbar - np.sum(dp * bbar, axis=1)))
-        g_dp = (nbar / ndp)[:, None] * a_dp - bbar
-        g_b = np.zeros_like(p)
-        g_b[:-1] += 0.5 * (ndp[:, None] * a_b[:-1] / nb[:-1, None] - a_dp)
-        g_b[1:] += 0.5 * (ndp[:, None] * a_b[1:] / nb[1:, None] - a_dp)
-        grad = np.einsum("nij,ni->nj", jac(p), g_b)
-        grad[:-1] -= g_dp
-        grad[1:] += g_dp
-        return value, grad[1:-1].ravel()
-
+    h = 1.0 / (n - 1)
+    y = _reparametrize(path @ Linv.T)
+    J = np.einsum("ij,njk,kl->nil", Linv, jac(y @ L.T), L)
+    # the explicit part of the flow (J^T b) is stable for steps below 2 / |J|^2; a step that moves the path 10
+    # times more than the smallest move so far (or to a non-finite point) halves it from the best path so far.
+    # Moves below 1e-6 of the path's length never count as growth (round-off near convergence).
+    floor = 1e-6 * float(np.sum(np.linalg.norm(np.diff(y, axis=0), axis=1)))
+    dtau = 0.2 / max(float(np.max(np.sum(J * J, axis=(1, 2)))), 1e-300)
+    best_y, best_moved, halvings = y, math.inf, 0
     value = math.inf
     converged = False
     rounds = 0
+    per_round = 200
     for rounds in range(1, _count("max_rounds", max_rounds) + 1):
-        # nonlinear conjugate gradients: vector operations only (quasi-Newton updates call threaded BLAS kernels,
-        # which are slow on small problems when the cores are busy)
-        res = optimize.minimize(action_and_gradient, path[1:-1].ravel(), jac=True, method="CG",
-                                options={"maxiter": 400, "gtol": 1e-10})
-        path[1:-1] = res.x.reshape(n - 2, d)
-        path = _reparametrize(path)
-        new = action_and_gradient(path[1:-1].ravel())[0]
-        if not math.isfinite(new):  # a failure, not a result: the drift overflowed or was NaN along the path
-            raise ValueError(f"drift gave a non-finite action ({new}) on the path after round {rounds}: is it "
-                             f"finite and moderate between start and end?")
-        if abs(value - new) <= tol * max(abs(new), 1e-300):
-            value, converged = new, True
+        step = 0
+        while step < per_round:
+            by = b_y(y)
+            J = np.einsum("ij,njk,kl->nil", Linv, jac(y @ L.T), L)
+            dy = np.gradient(y, h, axis=0)
+            lam = np.linalg.norm(by, axis=1) / np.maximum(np.linalg.norm(dy, axis=1), 1e-300)
+            dlam = np.gradient(lam, h)
+            li, Ji, di = lam[1:-1], J[1:-1], dy[1:-1]
+            rhs = ((li * dlam[1:-1])[:, None] * di
+                   - li[:, None] * (np.einsum("nij,nj->ni", Ji, di) - np.einsum("nji,nj->ni", Ji, di))
+                   - np.einsum("nji,nj->ni", Ji, by[1:-1]))
+            c = li * li / (h * h)
+            banded = np.zeros((3, n - 2))
+            banded[0, 1:], banded[1], banded[2, :-1] = -c[:-1], 1.0 / dtau + 2 * c, -c[1:]
+            r = y[1:-1] / dtau + rhs
+            r[0] += c[0] * y[0]
+            r[-1] += c[-1] * y[-1]
+            new = y.copy()
+            new[1:-1] = linalg.solve_banded((1, 1), banded, r)
+            new = _reparametrize(new)
+            moved = float(np.abs(new - y).max())
+            if not (math.isfinite(moved) and moved <= 10 * max(best_moved, floor)):
+                halvings += 1
+                if halvings > 30:
+                    raise ValueError(f"minimum_action_path diverges even at a relaxation step of {dtau:.3g} "
+                                     f"(halved {halvings - 1} times): is the drift finite and moderate between "
+                                     f"start and end?")
+                dtau /= 2
+                y, best_moved = best_y, math.inf
+                continue
+            y = new
+            if moved < best_moved:
+                best_y, best_moved = y, moved
+            step += 1
+        new_value = action(y)
+        if not math.isfinite(new_value):  # a failure, not a result: the drift overflowed or was NaN along the path
+            raise ValueError(f"drift gave a non-finite action ({new_value}) on the path after round {rounds}: is "
+                             f"it finite and moderate between start and end?")
+        if abs(value - new_value) <= tol * max(abs(new_value), 1e-300):
+            value, converged = new_value, True
             break
-        value = new
+        value = new_value
+    path = y @ L.T
+    path[0], path[-1] = pa, pb
     highest = -1
     if not isinstance(drift, Drift) and callable(getattr(drift, "value", None)):
         highest = int(np.argmax(np.asarray(drift.value(path))))
