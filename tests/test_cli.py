@@ -163,11 +163,18 @@ BAD = {
                                "config [run]: sensitivity_method must be one of ('auto', 'score', 'fd'), got 'bogus'"),
     "negative fd_step": (("seed = 3", "seed = 3\nfd_step = -5.0"),
                          "config [run]: fd_step must be a positive finite number, got -5.0"),
+    "fd_step without sensitivities": (("seed = 3", "seed = 3\nfd_step = 0.1"),
+                                      "fd_step=0.1 has no effect without sensitivities"),
+    "fd_step with the score": (("seed = 3", 'seed = 3\nsensitivities = ["dynamics.temperature"]\n'
+                                'sensitivity_method = "score"\nfd_step = 0.1'),
+                               "fd_step=0.1 is the step of finite differences"),
     "bad grid sensitivity_method": (("", '[sweep.grid]\nsensitivity_method = ["score", "bogus"]\n'),
-                                    "config [sweep.grid]: sensitivity_method = 'bogus': sensitivity_method must be one "
-                                    "of ('auto', 'score', 'fd')"),
+                                    "sensitivity_method='score' has no effect without sensitivities: name the "
+                                    "parameters (sensitivities=[...]) or leave it out (at the grid point "
+                                    "sensitivity_method = 'score')"),
     "bad grid fd_step": (("", "[sweep.grid]\nfd_step = [0.1, -1.0]\n"),
-                         "config [sweep.grid]: fd_step = -1.0: fd_step must be a positive finite number, got -1.0"),
+                         "fd_step=0.1 has no effect without sensitivities: name the parameters "
+                         "(sensitivities=[...]) or leave it out (at the grid point fd_step = 0.1)"),
     "unknown nested key": ((('type = "HalfSpace"', 'type = "Outside"\nregion = {type = "Ball", centre = [0.0], '
                                                    "radius = 1.0}"), ("normal = [1.0]\noffset = 0.0\n", "")),
                            "config [stop]: region: unknown key 'centre' for Ball; allowed: center, radius, type"),

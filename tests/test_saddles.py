@@ -12,8 +12,14 @@ import pytest
 import escapade as esc
 from escapade.analysis import linearize, numerical_jacobian, stable_manifold
 from escapade.cli import main
-from escapade.experiments import octopus_escape_times, octopus_gd, saddle_avoidance, saddle_escape_times
-from escapade.experiments.saddles import _octopus_text
+from escapade.experiments import (
+    escape_dynamics,
+    octopus_escape_times,
+    octopus_gd,
+    saddle_avoidance,
+    saddle_escape_times,
+)
+from escapade.experiments.saddles import _octopus_text, _times_text
 from escapade.results import Status
 
 # --- escape-time experiments ------------------------------------------------------------------------------------
@@ -156,7 +162,7 @@ def test_octopus_table_says_why_paths_are_censored():
 def test_saddle_escape_times_table():
     table = saddle_escape_times(dims=(5, 50), curvatures=(0.5,), n_paths=30, max_steps=5_000)
     assert list(table.columns) == ["method", "dim", "curvature", "n_paths", "exited", "hit", "censored",
-                                   "diverged", "converged", "mean", "stderr", "mean_lower_bound"]
+                                   "diverged", "converged", "mean", "stderr", "identified", "mean_lower_bound"]
     assert len(table) == 2 * 4
     assert (table.exited == 30).all()
     assert (table["stderr"] > 0).all()
@@ -166,6 +172,24 @@ def test_saddle_escape_times_table():
     table = saddle_escape_times(dims=(5,), curvatures=(0.5,), n_paths=10, start_radius=0.0, max_steps=2_000)
     assert table.set_index("method").loc["GD", "censored"] == 10
     assert (table[table.method != "GD"].exited == 10).all()
+
+
+def test_saddle_escape_times_censored_rows_follow_the_censoring_policy():
+    # a cap below most escapes: the mean is the restricted mean E[min(T, cap)] over all paths (a lower bound,
+    # printed with ">="), not the mean over the paths that exited (which is biased low and read 562 for about 650)
+    full = saddle_escape_times(dims=(10,), curvatures=(0.1,), methods=("GD",), n_paths=40, max_steps=20_000)
+    capped = saddle_escape_times(dims=(10,), curvatures=(0.1,), methods=("GD",), n_paths=40, max_steps=600)
+    assert full.exited[0] == 40 and full.identified[0]
+    row = capped.iloc[0]
+    assert 0 < row.censored < 40 and not row.identified
+    # the same starts (seed 0): the restricted mean is the mean of min(T, cap) over the uncapped run's times
+    res = esc.simulate(esc.StrictSaddle(np.r_[-0.1, np.ones(9)]), escape_dynamics("GD", dim=10, lr=0.1, noise=1e-2,
+                       curvature=0.1), x0=esc.UniformBall(np.zeros(10), 1e-3), stop=esc.Ball(np.zeros(10), 0.1),
+                       n_paths=40, max_steps=20_000, seed=0)
+    assert (res.status == esc.Status.EXITED).all()
+    assert row["mean"] == pytest.approx(float(np.mean(np.minimum(res.exit_time, 600))), rel=1e-12)
+    assert row["mean"] < full["mean"][0]
+    assert ">= " in _times_text(capped, ["method", "dim", "curvature"])
 
 
 def test_saddle_escape_bad_input():

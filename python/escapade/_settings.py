@@ -115,6 +115,11 @@ class RunSettings:
                                              maximum=MAX_NOISE_REFINEMENT))
         normalize("fd_step", check_sensitivity_options(self.sensitivity_method, self.fd_step,
                                                        "paths" if self.sensitivities is None else self.keep))
+        if self.sensitivities is None and (self.sensitivity_method != "auto" or self.fd_step is not None):
+            given = (f"sensitivity_method={self.sensitivity_method!r}" if self.sensitivity_method != "auto"
+                     else f"fd_step={self.fd_step!r}")
+            raise ValueError(f"{given} has no effect without sensitivities: name the parameters "
+                             f"(sensitivities=[...]) or leave it out")
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -136,6 +141,9 @@ def check_sensitivity_options(method: Any, fd_step: Any, keep: str = "paths") ->
         raise ValueError(f"sensitivities need the per-path scores: keep must be 'paths', got keep={keep!r}")
     if fd_step is None:
         return None
+    if method == "score":
+        raise ValueError(f"fd_step={fd_step!r} is the step of finite differences, which sensitivity_method='score' "
+                         f"does not take: leave it out, or use 'fd' or 'auto'")
     if isinstance(fd_step, bool) or not isinstance(fd_step, (int, float)):
         raise ValueError(f"fd_step must be a positive finite number, got {fd_step!r}")
     fd_step = as_float("fd_step", fd_step)  # a whole number past the largest double: named, not an OverflowError

@@ -57,8 +57,12 @@ __all__ = ["simulate"]
 # keyed by the fine step count r n (8 keyed it by the coarse count n, so a coupled pair parted at its first
 # restart); a finite point beyond divergence_bound outside stop (or inside target, or in a splitting set) is an exit
 # (a hit, that set's event) there, not diverged; and alpha-stable steps form scale * X in logarithms where X
-# overflows or the scale underflows (8 gave inf or 0 * X); every other result keeps its bits.
-SEMANTICS = 9
+# overflows or the scale underflows (8 gave inf or 0 * X); every other result keeps its bits. 10: full AdaGrad takes
+# an eigenvalue of G below its round-off as max(delta0^2, the round-off) (9: an infinite step where delta0^2 was
+# lost); a 1-D ball start or random-direction forcing whose normal is exactly 0 takes its Box-Muller partner's sign
+# (9: NaN, or no forcing); a constrained flow whose J J^T overflows is DIVERGED (9: SINGULAR); every other result
+# keeps its bits.
+SEMANTICS = 10
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
@@ -283,6 +287,8 @@ def simulate(
         common random numbers and Richardson extrapolation for parameters of a state-dependent or scheduled noise),
         "score" (refuse what the score cannot do) or "fd" (finite differences for every parameter, any dynamics:
         four more runs per parameter). fd_step : the finite differences' h (default 2% of the parameter's value).
+        Without `sensitivities`, a sensitivity_method other than "auto" or an fd_step has no effect and is refused
+        (a ValueError), as is an fd_step with "score".
 
     A run whose result would take more memory than the limit (half the available memory, or the environment
     variable ESCAPADE_MEMORY_LIMIT) is refused before it starts, with a ValueError naming the argument (n_paths,
@@ -323,7 +329,8 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
     job = dataclasses.replace(job, params=params, sensitivities=tuple(score), sensitivity_matrix=M)
     # The moved problems of the finite differences are built first: a step out of the parameter's domain is
     # refused before any run.
-    fd_settings = dataclasses.replace(settings, seed=job.seed, store=None, progress=False, sensitivities=None)
+    fd_settings = dataclasses.replace(settings, seed=job.seed, store=None, progress=False, sensitivities=None,
+                                      sensitivity_method="auto", fd_step=None)
     fd_jobs = [_fd_jobs(p, landscape, dynamics, x0=x0, stop=stop, target=target, settings=fd_settings) for p in fd]
     (result,) = execute([job], settings, stores=[store])
     assert isinstance(result, SimulationResult)

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -164,7 +165,9 @@ class ProjectedDrift {
       rhs_(r, 1) = g_[r];
     }
     jacobi_eigen_ascending(M_.data(), V_.data(), lam_.data(), m);  // M_ overwritten
-    if (!(lam_[0] > tol_ * std::max(lam_[m - 1], 1.0))) return false;
+    // singular where the smallest eigenvalue is below tol of the largest; a non-finite J J^T (overflow, NaN) is
+    // not singular: u comes out non-finite and the path DIVERGED
+    if (std::isfinite(lam_[m - 1]) && !(lam_[0] > tol_ * std::max(lam_[m - 1], 1.0))) return false;
     plain_at_b(V_.data(), rhs_.data(), T_.data(), m, m, 2);  // sol = V diag(1 / lam) V^T rhs
     for (int c = 0; c < 2; ++c)
       for (int k = 0; k < m; ++k) T_(k, c) /= lam_[k];
@@ -223,7 +226,8 @@ class ProjectedDrift {
       jj += J[i] * J[i];
       jg += J[i] * grad[i];
     }
-    const bool ok = jj > tol * std::max(jj, 1.0);
+    // A non-finite |J|^2 (overflow, NaN) is not a singular constraint: u comes out NaN and the path DIVERGED.
+    const bool ok = jj > tol * std::max(jj, 1.0) || !(jj < std::numeric_limits<double>::infinity());
     const double k = jg / jj - alpha * (g / jj);
     for (int i = 0; i < n; ++i) u[i] = ok ? -grad[i] + J[i] * k : 0.0;
     return ok;

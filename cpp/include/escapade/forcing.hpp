@@ -95,7 +95,8 @@ class BrownianForcing final : public Forcing {
  public:
   BrownianForcing(int dim, double scale, double horizon, int levels)
       : n_(dim), scale_(scale), T_(horizon), L_(levels), id_(next_id()) {
-    require(dim >= 1, "dim", dim, "a positive integer");
+    require(dim >= 1 && dim <= kMaxStreamDim, "dim", dim,
+            "a positive integer up to " + std::to_string(kMaxStreamDim) + " (one stream's normals)");
     require(std::isfinite(scale), "scale", scale, "finite");
     require(std::isfinite(horizon) && horizon > 0, "horizon", horizon, "a positive finite number");
     require(levels >= 0 && levels <= 40, "levels", levels, "between 0 and 40");
@@ -205,7 +206,8 @@ class BrownianForcing final : public Forcing {
 class RandomDirectionForcing final : public Forcing {
  public:
   RandomDirectionForcing(int dim, double amplitude, double tau) : n_(dim), a_(amplitude), tau_(tau) {
-    require(dim >= 1, "dim", dim, "a positive integer");
+    require(dim >= 1 && dim <= kMaxStreamDim, "dim", dim,
+            "a positive integer up to " + std::to_string(kMaxStreamDim) + " (one stream's normals)");
     require(std::isfinite(amplitude), "amplitude", amplitude, "finite");
     require(std::isfinite(tau) && tau > 0, "tau", tau, "a positive finite number");
   }
@@ -220,6 +222,10 @@ class RandomDirectionForcing final : public Forcing {
     for (int i = 0; i < n_; ++i) {
       w[i] = rs.normal();
       n2 += w[i] * w[i];
+    }
+    if (n2 == 0) {  // one dimension, a zero normal (once in 2^31): its Box-Muller partner gives the sign
+      w[n_ - 1] = rs.normal();
+      n2 = w[n_ - 1] * w[n_ - 1];
     }
     const double s = n2 > 0 ? a_ / std::sqrt(n2) : 0.0;
     for (int i = 0; i < n_; ++i) w[i] *= s;

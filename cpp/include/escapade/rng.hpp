@@ -90,6 +90,11 @@ inline void box_muller(std::uint32_t w_radius, std::uint32_t w_angle, double& z0
 }
 
 // A serial stream of normals and uniforms for one (seed, path, step); used off the hot path (starting points).
+// Its draw number has 16 bits in the counter, so it gives kStreamWords words: the dimension of anything drawn from
+// one stream (a d-vector of normals, and one uniform more) is at most kMaxStreamDim.
+constexpr long kStreamWords = 4L * (long{kMaxDraw} + 1);
+constexpr long kMaxStreamDim = kStreamWords - 2;
+
 class WordStream {
  public:
   WordStream(std::uint64_t seed, std::uint64_t path, std::uint64_t step) : seed_(seed), path_(path), step_(step) {}

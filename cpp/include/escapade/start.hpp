@@ -26,6 +26,12 @@ inline void require_finite(const char* name, const Eigen::Ref<const Matrix>& a) 
   require(a.allFinite(), name, "an array with NaN or inf", "finite");
 }
 
+// A random start draws its d coordinates from one WordStream, which has room for kMaxStreamDim.
+inline void require_stream_dim(const char* name, long d) {
+  require(d <= kMaxStreamDim, name, "length " + std::to_string(d),
+          "of length at most " + std::to_string(kMaxStreamDim) + " (a random start's coordinates)");
+}
+
 // Every path starts at the same point.
 class FixedStart final : public Start {
  public:
@@ -64,6 +70,7 @@ class UniformBoxStart final : public Start {
     require(lo_.size() == hi_.size(), "high", "length " + std::to_string(hi_.size()),
             "of the same length as low (" + std::to_string(lo_.size()) + ")");
     require((lo_.array() < hi_.array()).all(), "low", "not below high", "below high in every coordinate");
+    require_stream_dim("low", lo_.size());
   }
   int dim() const override { return static_cast<int>(lo_.size()); }
   std::string name() const override { return "UniformBox"; }
@@ -85,6 +92,7 @@ class UniformBallStart final : public Start {
  public:
   UniformBallStart(Vector center, double radius) : c_(std::move(center)), r_(radius) {
     require_finite("center", c_);
+    require_stream_dim("center", c_.size());
     require(std::isfinite(radius) && radius > 0, "radius", radius, "a positive finite number");
   }
   int dim() const override { return static_cast<int>(c_.size()); }
@@ -96,6 +104,12 @@ class UniformBallStart final : public Start {
     for (int i = 0; i < d; ++i) {
       x[i] = rs.normal();
       n2 += x[i] * x[i];
+    }
+    // In one dimension the normal is exactly 0 once in 2^31 (a Box-Muller angle of a quarter turn): its partner
+    // in the pair, +-r, then gives the direction. (From d = 2 on, a pair is never all zero.)
+    if (n2 == 0) {
+      x[d - 1] = rs.normal();
+      n2 = x[d - 1] * x[d - 1];
     }
     const double scale = r_ * std::pow(rs.uniform(), 1.0 / d) / std::sqrt(n2);
     for (int i = 0; i < d; ++i) x[i] = c_[i] + scale * x[i];
@@ -111,6 +125,7 @@ class GaussianStart final : public Start {
  public:
   GaussianStart(Vector mean, Matrix cov) : m_(std::move(mean)) {
     require_finite("mean", m_);
+    require_stream_dim("mean", m_.size());
     require_finite("cov", cov);
     require(cov.rows() == m_.size() && cov.cols() == m_.size(), "cov", std::to_string(cov.rows()) + "x" + std::to_string(cov.cols()),
             "a square matrix matching mean (" + std::to_string(m_.size()) + ")");

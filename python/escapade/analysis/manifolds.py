@@ -161,9 +161,11 @@ def stable_manifold(field: VectorField, point: ArrayLike, *, kind: str = "flow",
     d = fp.point.shape[0]
     if fp.n_stable == 0:
         raise ValueError("the fixed point has no stable directions: its stable manifold is the point itself")
+    if not isinstance(vectorized, (bool, np.bool_)):
+        raise TypeError(f"vectorized must be True or False, got {vectorized!r}")
     if stable_part is None:
         n = as_int("n_points", n_points, minimum=1)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(as_int("seed", seed, minimum=0, maximum=2**64 - 1))
         z = rng.standard_normal((n, fp.n_stable))
         z *= radius * rng.random((n, 1)) ** (1 / fp.n_stable) / np.linalg.norm(z, axis=1, keepdims=True)
         a = z @ fp.stable.T
@@ -180,6 +182,12 @@ def stable_manifold(field: VectorField, point: ArrayLike, *, kind: str = "flow",
             horizon = float(np.ceil(horizon))
     horizon = as_float("horizon", horizon, positive=True)
     if method == "lyapunov_perron":
+        # the iteration holds a few complex (n, grid, d) arrays: refuse a grid that cannot fit, naming its sizes
+        n_grid = math.ceil(horizon / dt) + 1 if kind == "flow" else int(horizon) + 1
+        if a.shape[0] * n_grid * d > _MAX_LP_CELLS:
+            raise ValueError(f"the Lyapunov-Perron grid of {a.shape[0]} points x {n_grid} times (horizon / dt + 1, "
+                             f"horizon={horizon:g}, dt={dt:g}) x {d} coordinates is above {_MAX_LP_CELLS:.3g} cells "
+                             f"(about 5 GiB): raise dt, or lower horizon or the number of points")
         points, ok = _lyapunov_perron(field, fp, a, horizon, dt, tol, max_iter, bool(vectorized))
     else:
         if fp.n_unstable != 1:
@@ -204,6 +212,9 @@ def _range_basis(P: np.ndarray, rank: int) -> np.ndarray:
         return np.zeros((P.shape[0], 0))
     U, _, _ = np.linalg.svd(P)
     return U[:, :rank]
+
+
+_MAX_LP_CELLS = 2**26  # complex cells of one (n, grid, d) array; the iteration holds about five
 
 
 def _lyapunov_perron(field: VectorField, fp: FixedPoint, a: np.ndarray, horizon: float, dt: float, tol: float,

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from .. import plot
 from .._validate import as_array, as_float, as_int
-from ..analysis.estimates import censored_mean
+from ..analysis.estimates import censored_mean, mean_stderr, path_values
 from ..dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, GaussianSGD, NoisyGD, PerturbedGD
 from ..landscapes import Landscape, Octopus, StrictSaddle
 from ..regions import Ball
@@ -73,8 +73,10 @@ def saddle_escape_times(*, dims: Sequence[int] = (10, 100, 1000), curvatures: Se
     `dims`, negative curvature in `curvatures` and method in `methods` (see `escape_dynamics`).
 
     Returns a tidy pandas DataFrame, one row per (method, dim, curvature): n_paths, the counts by status
-    (exited, censored at `max_steps`, diverged, converged), mean and stderr of the exit time over the paths that
-    exited, and mean_lower_bound (censored paths counted at the cap: a lower bound of the true mean). Every row
+    (exited, censored at `max_steps`, diverged, converged), and mean, stderr, identified by the package's censoring
+    policy (`analysis.estimates.censored_mean`; diverged paths left out): with censored (or converged) paths, the
+    restricted mean E[min(T, cap)], a lower bound of the mean, with identified False; mean_lower_bound is the
+    summary's (censored paths counted at the cap). Every row
     uses the same `seed`, so the methods see the same starting points.
     """
     import pandas as pd
@@ -115,8 +117,10 @@ def strict_saddle_gd_mean(*, dim: int, curvature: float, lr: float = 0.1, quarti
     x_1 follows its own map g(x) = x + lr (c x - q x^3), which grows |x_1| monotonically below radius (while
     radius^2 < c / q), so N > n exactly when |x_1(0)| < b_n = g^-n(radius), and E[N] = sum_n P(|x_1(0)| < b_n),
     with P(|x_1| < b) = I_{(b / r0)^2}(1/2, (d + 1)/2) for a uniform point of the d-ball of radius r0. The other
-    coordinates shrink by about 1 - lr per iteration from below start_radius: their share of |x| at the exit
-    (below start_radius 0.9^n) is neglected.
+    coordinates shrink by a factor of at most max(|1 - lr|, |1 - lr (1 + quartic radius^2)|) < 1 per iteration
+    from below start_radius: their share of |x| at the exit is neglected. A step size at which they do not shrink
+    (lr >= 2 / (1 + quartic radius^2)), or at which g is not monotone below radius, is refused: there the other
+    coordinates (or an overshooting x_1) decide the exit and this formula does not hold.
     """
     from scipy import optimize, special
 
@@ -134,6 +138,12 @@ def strict_saddle_gd_mean(*, dim: int, curvature: float, lr: float = 0.1, quarti
                          f"(|x_1| grows by 1 + lr * curvature per iteration), got lr={lr}")
     if q > 0 and radius**2 >= c / q:
         raise ValueError(f"radius must lie below sqrt(curvature / quartic) = {math.sqrt(c / q):g} (where x_1 grows)")
+    if lr * (1 + q * radius**2) >= 2:
+        raise ValueError(f"lr must be below 2 / (1 + quartic radius^2) = {2 / (1 + q * radius**2):g}, where the "
+                         f"other coordinates shrink (beyond, they grow and decide the exit), got lr={lr}")
+    if lr * (3 * q * radius**2 - c) >= 1:
+        raise ValueError(f"lr must be below 1 / (3 quartic radius^2 - curvature) = {1 / (3 * q * radius**2 - c):g}, "
+                         f"where GD's map of x_1 is monotone below radius, got lr={lr}")
 
     def g(x: float) -> float:
         return x + lr * (c * x - q * x**3)
@@ -420,12 +430,14 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
 
 
 def _row(res: Any) -> dict[str, Any]:
-    return _row_of(res.summary())
-
-
-def _row_of(s: Summary) -> dict[str, Any]:
+    """A row of `saddle_escape_times`: the counts by status and the mean by the censoring policy over the paths
+    that did not diverge (censored or converged paths count at the cap: the restricted mean, a lower bound)."""
+    s = res.summary()
     counts = {k: s.counts[v.name] for k, v in _COUNT_COLUMNS.items()}
-    return {"n_paths": s.n_paths, **counts, "mean": s.mean, "stderr": s.stderr,
+    values = path_values(res, "mean_exit_time")  # min(tau, cap); NaN for DIVERGED, which mean_stderr leaves out
+    mean, stderr = mean_stderr(values, "mean_exit_time")
+    identified = counts["exited"] + counts["hit"] == s.n_paths - counts["diverged"]
+    return {"n_paths": s.n_paths, **counts, "mean": mean, "stderr": stderr, "identified": bool(identified),
             "mean_lower_bound": s.mean_lower_bound}
 
 
@@ -436,8 +448,8 @@ def _times_text(table: Any, keys: Sequence[str]) -> str:
         stopped = int(r["exited"] + r["hit"])
         other = int(r["diverged"] + r["converged"])
         mean = f"{r['mean']:.4g} ± {r['stderr']:.2g}" if stopped > 1 else "-"
-        if r["censored"]:
-            mean += f" (>= {r['mean_lower_bound']:.4g})"
+        if not r["identified"] and stopped > 1:  # the restricted mean E[min(T, cap)]: a lower bound
+            mean = ">= " + mean
         rows.append([*(f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k in keys), str(r["n_paths"]),
                      mean, str(stopped), str(int(r["censored"])), str(other)])
     return format_table(header, rows)

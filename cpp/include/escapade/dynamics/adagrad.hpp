@@ -1,6 +1,8 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "escapade/dynamics/discrete_map.hpp"
@@ -20,7 +22,10 @@ class AdaGrad final : public DiscreteMap {
   enum class Mode { Full, Diagonal, Norm };
 
   AdaGrad(StepPolicy lr, double delta0, Mode mode) : DiscreteMap(std::move(lr)), delta0_(delta0), mode_(mode) {
-    require(std::isfinite(delta0) && delta0 > 0, "delta0", delta0, "a positive finite number");
+    // delta0^2 must be a normal double: below, it underflows (0/0 at a critical point); above, it overflows
+    require(std::isfinite(delta0) && delta0 > 0 && delta0 * delta0 >= std::numeric_limits<double>::min() &&
+                std::isfinite(delta0 * delta0),
+            "delta0", delta0, "a positive number between 1.5e-154 and 1.3e154 (delta0^2 a normal double)");
   }
   std::string name() const override { return mode_ == Mode::Norm ? "AdaNorm" : "AdaGrad"; }
   int noise_dim(int) const override { return 0; }
@@ -41,6 +46,7 @@ class AdaGrad final : public DiscreteMap {
     const std::uint64_t* step = in.step;
     double *g = out.g, *x_next = out.x, *s_next = out.state;
     f.gradient(x, g, width);
+    const double d2 = delta0_ * delta0_;
     std::vector<double> work(mode_ == Mode::Full ? 2 * static_cast<std::size_t>(n) + 2 * d : 0);
     double *a = work.data(), *v = a + n, *y = v + n, *vy = y + d;
     for (int l = 0; l < width; ++l) {
@@ -63,13 +69,20 @@ class AdaGrad final : public DiscreteMap {
       } else {
         for (int j = 0; j < d; ++j)
           for (int i = 0; i < d; ++i) sn[i + j * d] = sl[j * d + i] + gl[i] * gl[j];
+        double trace = 0;
+        for (int i = 0; i < d; ++i) trace += sn[i + i * d];
         for (int i = 0; i < n; ++i) a[i] = sn[i];
         jacobi_eigen(a, v, d);
         // G^{-1/2} g = V diag(w^{-1/2}) V^T g, each sum in index order.
         plain_at_b(v, gl, y, d, d, 1);
+        // G >= delta0^2 I, but where delta0^2 is below the round-off of G (about eps trace G) it is lost, and an
+        // eigenvalue below that round-off is noise (0, negative or tiny, and y there is noise too): it is taken
+        // as max(delta0^2, the round-off). An eigenvalue above delta0^2 / 2 and the round-off is kept as it is.
+        const double noise = 64 * std::numeric_limits<double>::epsilon() * trace;
+        const double floor = std::max(0.5 * d2, noise);
         for (int j = 0; j < d; ++j) {
           const double w = a[j + j * d];
-          y[j] = y[j] / std::sqrt(w > 0.0 ? w : 0.0);
+          y[j] = y[j] / std::sqrt(w >= floor ? w : std::max(d2, noise));
         }
         plain_a_b(v, y, vy, d, d, 1);
         for (int i = 0; i < d; ++i) x_next[o + i] = x[o + i] - eta * vy[i];
