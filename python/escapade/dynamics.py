@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import math
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core, constraints as constraint_module, forcing as forcing_module
-from ._spec import Spec
+from ._spec import Spec, _plain, public_specs, spec_from_table
 from ._validate import MAX_DIM, as_array, as_float, as_int, as_square_matrix
 from .constraints import Constraint
 from .custom import Diffusion, as_diffusion
@@ -34,6 +35,12 @@ class Dynamics(Spec):
     def _own_clock(self) -> bool:
         """Whether each path keeps its own time (adaptive steps): t_max then caps that time."""
         return False
+
+    @classmethod
+    def _from_record(cls, args: dict[str, Any]) -> dict[str, Any]:
+        """The constructor arguments of a table `to_dict()` recorded (without the fields the class sets itself):
+        values JSON could not write restored (`dynamics_from_table`)."""
+        return args
 
 
 _STATE_NOISE = ("hessian", "empirical")
@@ -660,6 +667,31 @@ def _spec_from_table(name: str, value: Any, module: Any, base: type) -> Any:
     return cls(**args)
 
 
+def dynamics_from_table(name: str, value: Any) -> Any:
+    """`value`, or the dynamics a table {"type": class name, **arguments} describes: a configuration's table, or
+    the table a dynamics' `to_dict()` recorded (as a result's params["dynamics"] holds it), which rebuilds the same
+    dynamics. A recorded table also holds the fields a class sets itself rather than takes (the dt = 1 of a
+    discrete map, counted in iterations): they are left out of the arguments, and must be what the class sets;
+    and values JSON cannot write are restored (`_from_record`: ConstrainedFlow's unbounded max_step, recorded as
+    null). ValueError naming `name` otherwise; the type is chosen as `spec_from_table` chooses it."""
+    if not isinstance(value, dict):
+        return value
+    args = dict(value)
+    kind = args.get("type")
+    cls = public_specs().get(kind) if isinstance(kind, str) else None
+    fixed: dict[str, Any] = {}
+    if isinstance(cls, type) and issubclass(cls, Dynamics):
+        accepted = inspect.signature(cls).parameters
+        own = {f.name for f in dataclasses.fields(cls)} - set(accepted)  # fields the class sets itself
+        fixed = {key: args.pop(key) for key in list(args) if key in own}
+        args = cls._from_record(args)
+    dynamics = spec_from_table(name, args, Dynamics)
+    for key, recorded in fixed.items():
+        if _plain(getattr(dynamics, key)) != recorded:
+            raise ValueError(f"{name}: {kind} sets {key} = {getattr(dynamics, key)!r} itself, got {recorded!r:.80}")
+    return dynamics
+
+
 _FLOW_METHODS = {"euler": _core.FlowMethod.EULER, "rk4": _core.FlowMethod.RK4, "dp54": _core.FlowMethod.DP54}
 
 
@@ -754,10 +786,16 @@ class ConstrainedFlow(Dynamics):
             out["max_step"] = None  # JSON has no infinity
         return out
 
+    @classmethod
+    def _from_record(cls, args: dict[str, Any]) -> dict[str, Any]:
+        if "max_step" in args and args["max_step"] is None:  # to_dict's null: no largest step
+            args = {**args, "max_step": math.inf}
+        return args
+
     def drift(self, landscape: Any, x: ArrayLike, t: ArrayLike | float = 0.0, *, seed: int = 0,
               path: int = 0) -> np.ndarray:
         """U_alpha(x) + w(t) at a point (d,) -> (d,) or at each row of (n, d) -> (n, d), at time(s) t; NaN where
-        J J^T is singular."""
+        J J^T is singular, or where it overflows."""
         if not isinstance(landscape, Landscape):
             raise TypeError(f"landscape must be an escapade Landscape, got {landscape!r}")
         a = as_array("x", x, ndim=(1, 2))

@@ -13,7 +13,7 @@ from . import _core
 from ._settings import MAX_STEPS
 from ._spec import spec_from_table
 from ._validate import as_array, as_float
-from .dynamics import Dynamics
+from .dynamics import Dynamics, dynamics_from_table
 from .starts import StartSampler
 
 
@@ -43,7 +43,7 @@ class Restart(Dynamics):
     def __init__(self, dynamics: Dynamics, *, rate: float | None = None, period: float | None = None,
                  to: ArrayLike | StartSampler | None = None) -> None:
         # Tables {"type": ..., ...} (a configuration file, a recorded to_dict()) name the objects.
-        dynamics = spec_from_table("dynamics", dynamics, Dynamics)
+        dynamics = dynamics_from_table("dynamics", dynamics)
         to = spec_from_table("to", to, StartSampler)
         if not isinstance(dynamics, Dynamics) or isinstance(dynamics, Restart):
             raise TypeError(f"dynamics must be an escapade Dynamics (not itself a Restart), got {dynamics!r}")

@@ -436,15 +436,32 @@ def trajectory_arrays(trajectories: Trajectories) -> dict[str, np.ndarray]:
     return arrays
 
 
+#: The most a recorded path's time array may be compressed (uncompressed bytes over compressed bytes), above
+#: `_SMALL_MEMBER` bytes: a run's times increase, and increasing float64 numbers deflate about 4 to 8-fold (the
+#: integers of a discrete map, times k * dt, times one unit in the last place apart), where an array of zeros of
+#: a compression bomb deflates about 1000-fold.
+_MAX_TIME_RATIO = 64
+#: Members up to this many bytes are read whatever their compression: small enough that a bomb gains nothing.
+_SMALL_MEMBER = 2**20
+
+
 class CheckedNpz:
     """An opened .npz (np.load, allow_pickle=False) whose arrays are read only if the data they declare fits in
     their member of the archive: a 1 KB file declaring an array of 1e10 numbers must not make numpy allocate it
-    before finding the file short."""
+    before finding the file short. `size`, the archive's length in bytes: its members' compressed data must lie in
+    it without overlapping (one stretch of deflated data listed as many members would inflate many times over)."""
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, size: int | None = None) -> None:
         # sets: a sweep of 10,000 points has 1e5 arrays, and numpy's NpzFile looks each name up in a list
         self.data, self.files, self._members = data, frozenset(data.files), frozenset(data.zip.namelist())
         self._trajectories: collections.Counter[str] | None = None
+        self._headers: dict[str, tuple[tuple[int, ...], np.dtype[Any], bool, int]] = {}
+        if size is not None:
+            infos = data.zip.infolist()
+            if (sum(info.compress_size for info in infos) > size
+                    or any(info.header_offset + info.compress_size > size for info in infos)):
+                raise ValueError(f"its members claim more compressed data than the file's {size} bytes hold (they "
+                                 "overlap, or their sizes are false)")
 
     def trajectory_count(self, prefix: str = "") -> int:
         """How many recorded paths the arrays under `prefix` hold (trajectory_t_0, _x_0, ...; counted for every
@@ -459,27 +476,75 @@ class CheckedNpz:
                              f"0 to {n - 1}, each with its times and positions")
         return n
 
-    def __getitem__(self, name: str) -> np.ndarray:
-        member = name if name in self._members else name + ".npy"
-        info = self.data.zip.getinfo(member)
-        with self.data.zip.open(info) as fh:
-            version = np.lib.format.read_magic(fh)
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read(fh)
+    def _info(self, name: str) -> Any:
+        return self.data.zip.getinfo(name if name in self._members else name + ".npy")
+
+    def header(self, name: str) -> tuple[tuple[int, ...], np.dtype[Any]]:
+        """The shape and dtype array `name` declares, read from its header only (its data is not inflated);
+        ValueError if it declares objects or more data than its member holds."""
+        return self._header(name)[:2]
+
+    def _header(self, name: str) -> tuple[tuple[int, ...], np.dtype[Any], bool, int]:
+        """Shape, dtype, Fortran order and where the data starts in the member, read once."""
+        if name not in self._headers:
+            info = self._info(name)
+            with self.data.zip.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, fortran, dtype = read(fh)
+                start = fh.tell()
             if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
                 raise ValueError(f"array {name!r} declares {dtype} of shape {shape}, more than its {info.file_size} "
                                  "bytes")
-            fh.seek(0)
-            return np.lib.format.read_array(fh, allow_pickle=False)
+            self._headers[name] = (tuple(shape), dtype, bool(fortran), start)
+        return self._headers[name]
+
+    def check_compression(self, name: str, max_ratio: float, what: str) -> None:
+        """ValueError if array `name`, over `_SMALL_MEMBER` bytes, inflates more than `max_ratio`-fold: more than
+        `what` compresses (a compression bomb), before it is inflated."""
+        shape, dtype = self.header(name)
+        nbytes, packed = math.prod(shape) * dtype.itemsize, self._info(name).compress_size
+        if nbytes > _SMALL_MEMBER and nbytes > max_ratio * packed:
+            raise ValueError(f"array {name!r} declares {nbytes} bytes in {packed} compressed ones, a "
+                             f"{nbytes / max(packed, 1):.0f}-fold compression: {what} compresses at most "
+                             f"{max_ratio}-fold")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        shape, dtype, fortran, start = self._header(name)
+        with self.data.zip.open(self._info(name)) as fh:
+            if dtype.subdtype is not None or dtype.fields is not None:  # numpy's reader for what this one skips
+                return np.lib.format.read_array(fh, allow_pickle=False)
+            # the data into the array, as numpy reads it (in pieces: no second copy of the whole), without parsing
+            # the header again
+            array = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+            buffer = array.reshape(-1, order="A").view(np.uint8).data
+            fh.seek(start)
+            done = 0
+            while done < len(buffer):
+                got = fh.readinto(buffer[done:done + 2**21])
+                if not got:
+                    raise ValueError(f"array {name!r} holds {done} bytes of its declared {len(buffer)}")
+                done += got
+            return array
+
+
+def _archive_size(fh: Any) -> int | None:
+    """The length of the open file `fh` in bytes, None if it cannot say."""
+    try:
+        return os.fstat(fh.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 @contextlib.contextmanager
 def open_npz(fh: Any) -> Iterator[CheckedNpz]:
     """np.load of an .npz without pickles, as a context manager giving a `CheckedNpz`."""
+    size = _archive_size(fh)
     with np.load(fh, allow_pickle=False) as data:
         if not hasattr(data, "zip"):
             raise ValueError("not an .npz archive")
-        yield CheckedNpz(data)
+        yield CheckedNpz(data, size)
 
 
 def regular_file(file: Path) -> Path:
@@ -518,10 +583,32 @@ def _typed(cls: Any, d: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def trajectories_from(data: Any, prefix: str = "") -> Trajectories:
-    """The inverse of `trajectory_arrays`, reading an opened .npz."""
+def trajectories_from(data: Any, prefix: str = "", *, dim: int | None = None, max_count: int | None = None,
+                      max_length: int | None = None) -> Trajectories:
+    """The inverse of `trajectory_arrays`, reading an opened `CheckedNpz`. Before any is read, each path's times
+    must be a 1-D float64 array compressed no more than times compress, and its positions a float64 array of one
+    row per time and `dim` columns (the run's dimension; without `dim`, that of the first path); ValueError naming
+    the array otherwise, or when there are more than `max_count` paths or a path of more than `max_length` times
+    (what the run's own counts allow)."""
     n = data.trajectory_count(prefix)
-    return [(data[f"{prefix}trajectory_t_{i}"], data[f"{prefix}trajectory_x_{i}"]) for i in range(n)]
+    if max_count is not None and n > max_count:
+        raise ValueError(f"the file holds {n} recorded paths{' of ' + prefix.rstrip('/') if prefix else ''}, more "
+                         f"than the run's {max_count} (params.record_paths)")
+    names = [(f"{prefix}trajectory_t_{i}", f"{prefix}trajectory_x_{i}") for i in range(n)]
+    for t_name, x_name in names:
+        (t_shape, t_dtype), (x_shape, x_dtype) = data.header(t_name), data.header(x_name)
+        if t_dtype != np.float64 or len(t_shape) != 1:
+            raise ValueError(f"{t_name} must be a 1-D float64 array of times, got {t_dtype} of shape {t_shape}")
+        if max_length is not None and t_shape[0] > max_length:
+            raise ValueError(f"{t_name} holds {t_shape[0]} times, more than the run records (at most {max_length}: "
+                             "params.max_steps // params.record_every + 2)")
+        if dim is None and len(x_shape) == 2:
+            dim = x_shape[1]  # the recorded paths of a run share its dimension
+        if x_dtype != np.float64 or x_shape != (t_shape[0], dim):
+            raise ValueError(f"{x_name} must be a float64 array of shape {(t_shape[0], dim)} (one row per time of "
+                             f"{t_name}, the run's dimension), got {x_dtype} of shape {x_shape}")
+        data.check_compression(t_name, _MAX_TIME_RATIO, "a path's increasing times")
+    return [(data[t_name], data[x_name]) for t_name, x_name in names]
 
 
 def _as_path(path: Any) -> Path:
@@ -539,32 +626,126 @@ def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.nd
 
 
 def _from_npz(data: Any, header: dict[str, Any], prefix: str = "") -> SimulationResult | SummaryResult:
+    where = f"the header{' of ' + prefix.rstrip('/') if prefix else ''}"
     fields = _typed(RunRecord, {key: header[key] for key in ("params", "seed", "version", "elapsed", "total_steps")},
-                    f"the header{' of ' + prefix.rstrip('/') if prefix else ''}")
-    common = dict(trajectories=trajectories_from(data, prefix), **fields)
-    if header["kind"] == "summary":
-        return SummaryResult(exit_stats=ExitStats.from_dict(header["exit_stats"]), **common)
-    if header["kind"] != "paths":
+                    where)
+    if header["kind"] not in ("paths", "summary"):
         raise ValueError(f"unknown kind {header['kind']!r}")
-    exit_position = data[prefix + "exit_position"]
-    final = prefix + "final_position"  # absent from files saved before it existed: NaN
-    arrays = dict(
-        status=data[prefix + "status"],
-        exit_time=data[prefix + "exit_time"],
-        exit_step=data[prefix + "exit_step"],
-        exit_position=exit_position,
-        final_position=data[final] if final in data.files else np.full(exit_position.shape, np.nan),
-        **{name: data[prefix + name] for name in ("score_sum", "score_time", "fd_status", "fd_exit_time")
-           if prefix + name in data.files},
-    )
-    if prefix + "exit_face" in data.files:
-        arrays["exit_face"] = data[prefix + "exit_face"]
+    params = fields["params"]
+    check_params(params, where)
+    n_paths = params.get("n_paths")
+    # what the run's own counts allow its recordings: read before any array is
+    recorded: dict[str, Any] = {"max_count": params.get("record_paths"), "max_length": None}
+    if "record_every" in params:
+        recorded["max_length"] = params["max_steps"] // params["record_every"] + 2  # the start, then the end
+    if header["kind"] == "summary":
+        stats = ExitStats.from_dict(header["exit_stats"])
+        if n_paths is not None and sum(stats.counts) != n_paths:
+            raise ValueError(f"{where}: exit_stats count {sum(stats.counts)} paths, params.n_paths {n_paths}")
+        return SummaryResult(exit_stats=stats, trajectories=trajectories_from(data, prefix, **recorded), **fields)
+    # The per-path arrays' dtypes and shapes, from their headers: checked against each other and the params before
+    # any is inflated (a damaged or hostile file must not make load allocate what its own counts do not imply).
+    names = [name for name in _PATH_ARRAY_TYPES if prefix + name in data.files]
+    for name in ("status", "exit_time", "exit_step", "exit_position"):
+        if name not in names:
+            raise ValueError(f"the file has no {prefix + name} array")
+    shapes = {name: data.header(prefix + name) for name in names}
+    if "final_position" not in shapes:  # absent from files saved before it existed: NaN
+        shapes["final_position"] = shapes["exit_position"]
+    check_path_shapes(shapes)
+    n = shapes["status"][0][0]
+    if n_paths is not None and n != n_paths:
+        raise ValueError(f"{where}: the per-path arrays hold {n} paths, params.n_paths {n_paths}")
+    _check_recorded_arrays(params, shapes, where)
+    trajectories = trajectories_from(data, prefix, dim=shapes["exit_position"][0][1], **recorded)
+    arrays = {name: data[prefix + name] for name in names}
+    if "final_position" not in arrays:
+        arrays["final_position"] = np.full(arrays["exit_position"].shape, np.nan)
     check_path_arrays(arrays)
-    faces = common["params"].get("faces")
-    n_faces = len(faces.get("faces", ())) if isinstance(faces, dict) else 0
+    faces = params.get("faces")
+    n_faces = len(faces["faces"]) if faces is not None else 0
     if "exit_face" in arrays and not ((arrays["exit_face"] >= -1) & (arrays["exit_face"] < n_faces)).all():
         raise ValueError(f"exit_face must hold -1 or codes of the run's {n_faces} faces")
-    return SimulationResult(**arrays, **common)
+    return SimulationResult(**arrays, trajectories=trajectories, **fields)
+
+
+def _number(v: Any) -> bool:
+    return type(v) in (int, float)
+
+
+def check_params(params: dict[str, Any], where: str) -> None:
+    """The fields of a run's params that its result's methods read (`summary`, `stats` and `repr` the time cap:
+    max_steps, dynamics.dt, max_time; `exit_region`, `to_pandas` the faces; `sensitivity` the sensitivities; the
+    analyses the recording step), of the types they read them as: ValueError naming `where` and the field, so that
+    a damaged header fails in `load` and not later with a KeyError or TypeError. Fields a run may leave out are
+    checked where present."""
+    missing = object()
+
+    def fail(field: str, what: str, value: Any) -> None:
+        got = "nothing (it is missing)" if value is missing else f"{value!r:.80}"
+        raise ValueError(f"{where}: params.{field} must be {what}, got {got}")
+
+    if type(params.get("dynamics")) is not dict:
+        fail("dynamics", "a table of the dynamics (its to_dict())", params.get("dynamics", missing))
+    dt = params["dynamics"].get("dt", missing)
+    if not (_number(dt) and 0 < dt < math.inf):
+        fail("dynamics.dt", "a positive finite number", dt)
+    max_steps = params.get("max_steps", missing)
+    if not (type(max_steps) is int and 0 <= max_steps < 2**64 and math.isfinite(max_steps * dt)):
+        fail("max_steps", f"an integer >= 0 whose time max_steps * dt (dt={dt}) is finite", max_steps)
+    max_time = params.get("max_time")
+    if max_time is not None and not (_number(max_time) and 0 < max_time < math.inf):
+        fail("max_time", "a positive finite number or null", max_time)
+    for field, minimum in (("n_paths", 0), ("record_paths", 0), ("record_every", 1), ("semantics", 0)):
+        value = params.get(field, missing)
+        if value is not missing and not (type(value) is int and minimum <= value < 2**64):
+            fail(field, f"an integer >= {minimum}", value)
+    if "bridge" in params and type(params["bridge"]) is not bool:
+        fail("bridge", "true or false", params["bridge"])
+    if "faces" in params:
+        faces = params["faces"]
+        table: Any = faces if type(faces) is dict else {}
+        names, regions, owner = (table.get(key) for key in ("faces", "regions", "face_region"))
+        if not (type(names) is list and type(regions) is list and type(owner) is list
+                and all(type(x) is str for x in names + regions) and len(owner) == len(names)
+                and all(type(j) is int and 0 <= j < len(regions) for j in owner)):
+            fail("faces", "a table of lists: faces and regions (names), face_region (each face's region)", faces)
+    if "sensitivities" in params:
+        plans = params["sensitivities"]
+        if type(plans) is not list:
+            fail("sensitivities", "a list of tables", plans)
+        for j, plan in enumerate(plans):
+            ok = (type(plan) is dict and type(plan.get("parameter")) is str and plan.get("method") in ("score", "fd")
+                  and all(_number(plan.get(k)) for k in ("value", "time_exponent", "step"))
+                  and type(plan.get("note")) is str)
+            if ok and plan["method"] == "fd":
+                ok = type(plan.get("fd_index")) is int and plan["step"] != 0 and math.isfinite(plan["step"])
+            if not ok:
+                fail(f"sensitivities[{j}]", "a table of parameter, value, method ('score' or 'fd'), time_exponent, "
+                     "step, note (and fd_index for 'fd')", plan)
+        fd = sorted(plan["fd_index"] for plan in plans if plan["method"] == "fd")
+        if fd != list(range(len(fd))):
+            fail("sensitivities", f"plans whose fd_index number the finite-difference runs 0 to {len(fd) - 1}",
+                 fd)
+
+
+def _check_recorded_arrays(params: dict[str, Any], shapes: dict[str, Any], where: str) -> None:
+    """The optional per-path arrays against what the params say the run recorded: exit faces, one column of
+    scores per sensitivity, one finite-difference run per parameter done so."""
+    if "exit_face" in shapes and "faces" not in params:
+        raise ValueError(f"{where}: the file has exit_face but params.faces does not name the faces")
+    plans = params.get("sensitivities", [])
+    score = any(p["method"] == "score" for p in plans)
+    columns = shapes["score_sum"][0][1] if "score_sum" in shapes else None
+    if (columns is None and score) or (columns is not None and columns != len(plans) or columns == 0):
+        raise ValueError(f"{where}: score_sum must hold a column per sensitivity ({len(plans)} in "
+                         f"params.sensitivities{', some done by the score' if score else ''}), got "
+                         f"{'none' if columns is None else columns}")
+    fd = sum(p["method"] == "fd" for p in plans)
+    runs = shapes["fd_status"][0][0] if "fd_status" in shapes else 0
+    if runs != fd:
+        raise ValueError(f"{where}: fd_status must hold a run per sensitivity done by finite differences ({fd} in "
+                         f"params.sensitivities), got {runs}")
 
 
 # The per-path arrays of a result as simulate makes them: dtype and number of dimensions.
@@ -574,24 +755,32 @@ _PATH_ARRAY_TYPES = {"status": ("int8", 1), "exit_time": ("float64", 1), "exit_s
                      "exit_face": ("int32", 1)}
 
 
+def check_path_shapes(shapes: dict[str, tuple[tuple[int, ...], Any]]) -> None:
+    """The (shape, dtype) of each per-path array of a result file or stored chunk (as `CheckedNpz.header` reads
+    them, before their data): the dtypes and dimensions simulate makes, one row per path, positions of one
+    dimension."""
+    status = shapes["status"][0]
+    n = status[0] if len(status) == 1 else -1
+    for name, (shape, dt) in shapes.items():
+        dtype, ndim = _PATH_ARRAY_TYPES[name]
+        # the finite-difference runs' arrays are (parameters, 4 runs, paths): one column per path
+        per_path = shape[-1] if name.startswith("fd_") and len(shape) == 3 else (shape[0] if len(shape) >= 1 else -1)
+        if dt != dtype or len(shape) != ndim or per_path != n or (name.startswith("fd_") and shape[1] != 4):
+            raise ValueError(f"{name} must be a {ndim}-D {dtype} array with one entry per path ({n}), got {dt} "
+                             f"of shape {shape}")
+    for name, pair in (("score_time", "score_sum"), ("fd_exit_time", "fd_status")):
+        if (name in shapes) != (pair in shapes) or (name in shapes and shapes[name][0] != shapes[pair][0]):
+            raise ValueError(f"{pair} and {name} must come together, of one shape")
+    position, final = shapes["exit_position"][0], shapes["final_position"][0]
+    if final != position:
+        raise ValueError(f"exit_position and final_position must be (paths, dim) arrays of one shape, got "
+                         f"{position} and {final}")
+
+
 def check_path_arrays(arrays: dict[str, np.ndarray]) -> None:
     """The per-path arrays of a result file or stored chunk: the dtypes and dimensions simulate makes, one row per
     path, positions of one dimension, valid statuses."""
-    n = arrays["status"].shape[0] if arrays["status"].ndim == 1 else -1
-    for name, a in arrays.items():
-        dtype, ndim = _PATH_ARRAY_TYPES[name]
-        # the finite-difference runs' arrays are (parameters, 4 runs, paths): one column per path
-        per_path = a.shape[-1] if name.startswith("fd_") and a.ndim == 3 else (a.shape[0] if a.ndim >= 1 else -1)
-        if a.dtype != dtype or a.ndim != ndim or per_path != n or (name.startswith("fd_") and a.shape[1] != 4):
-            raise ValueError(f"{name} must be a {ndim}-D {dtype} array with one entry per path ({n}), got {a.dtype} "
-                             f"of shape {a.shape}")
-    for name, pair in (("score_time", "score_sum"), ("fd_exit_time", "fd_status")):
-        if (name in arrays) != (pair in arrays) or (name in arrays and arrays[name].shape != arrays[pair].shape):
-            raise ValueError(f"{pair} and {name} must come together, of one shape")
-    position = arrays["exit_position"]
-    if arrays["final_position"].shape != position.shape:
-        raise ValueError(f"exit_position and final_position must be (paths, dim) arrays of one shape, got "
-                         f"{position.shape} and {arrays['final_position'].shape}")
+    check_path_shapes({name: (a.shape, a.dtype) for name, a in arrays.items()})
     codes = np.array([s.value for s in Status])
     for name in ("status", "fd_status"):
         if name in arrays and not np.isin(arrays[name], codes).all():
@@ -1082,7 +1271,9 @@ def load(path: str | Path) -> Any:
                     return RareExitTime.from_dict(header["estimate"])
                 return _from_npz(data, header)
         except Exception as exc:  # a damaged file fails in many ways: BadZipFile, EOFError, KeyError, TypeError
-            if isinstance(exc, (MemoryError, OSError, _NotAResultFile)):
+            # an OSError without an errno is no failure to read the disk but a decompressor's on damaged data (a
+            # member whose compression method reads bzip2: "Invalid data stream")
+            if isinstance(exc, (MemoryError, _NotAResultFile)) or (isinstance(exc, OSError) and exc.errno is not None):
                 raise
             raise ValueError(f"{path} is not a readable escapade result file ({type(exc).__name__}: {exc})") from None
 
