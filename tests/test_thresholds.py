@@ -238,12 +238,14 @@ def test_thresholds_table():
     f, _ = homogeneous_problem()
     table = thresholds_table(f)
     assert list(table.index) == [1, 10, 100, INF] and table.index.name == "k"
-    assert list(table.columns) == ["convergence", "divergence", "j", "lambda_j"]
+    assert list(table.columns) == ["convergence", "divergence", "j", "lambda_j", "theorem"]
+    assert set(table["theorem"]) == {"3.8"}  # homogeneous: Theorem 3.8
     c = quadratic_curvature(f)
     assert table.loc[INF, "divergence"] == pytest.approx(2 / c.lambdas[-1])
     np.testing.assert_array_equal(table["convergence"], convergence_threshold(c, [1, 10, 100, INF]))
     t2 = thresholds_table(inhomogeneous_problem(), ks=[1, 2], gamma=0.01)
     assert np.all(np.isfinite(t2["divergence"]))
+    assert set(t2["theorem"]) == {"3.12"}
 
 
 # --- the simulated error ---------------------------------------------------------------------------------------

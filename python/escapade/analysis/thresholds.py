@@ -23,6 +23,7 @@ then a valid but loose convergence bound and a divergence bound that may be too 
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from typing import Any, Callable, NamedTuple, Union
 
 import numpy as np
@@ -31,6 +32,7 @@ from numpy.typing import ArrayLike
 
 from .._validate import _short, as_array, as_float, as_int, check_dim
 from ..landscapes import StochasticQuadratic, StyblinskiTangSum
+from ..landscapes.stochastic_quadratic import _check_has_minimizer
 from ..results import RunRecord
 from .estimates import normal_quantile
 
@@ -101,6 +103,12 @@ class QuadraticCurvature:
         """rank(E[Q])."""
         return int(self.lambdas.shape[0])
 
+    @property
+    def theorem(self) -> str:
+        """Which of 004's theorems the thresholds use with case="auto": "3.8" ((18)-(20)) at a homogeneous
+        minimizer, "3.12" ((39), (35)-(36)) at an inhomogeneous one. `thresholds_table` prints it per row."""
+        return "3.8" if self.homogeneous else "3.12"
+
 
 def _as_rank_rtol(rank_rtol: Any) -> float | None:
     """None (the default cut) or a fraction in (0, 1): from 1 on not even the largest eigenvalue counts."""
@@ -163,7 +171,7 @@ def quadratic_curvature(Q: StochasticQuadratic | ArrayLike, r: ArrayLike | None 
     ------
     ValueError, TypeError
         Naming Q, r, p or rank_rtol: wrong shapes, non-symmetric or indefinite Q_i, p not a distribution,
-        E[Q] = 0.
+        E[Q] = 0, E[r] not in the range of E[Q] (004's Problem 3.1: F has no minimizer; `StochasticQuadratic`).
     """
     problem = _as_problem(Q, r, p)
     rank_rtol = _as_rank_rtol(rank_rtol)
@@ -174,6 +182,7 @@ def quadratic_curvature(Q: StochasticQuadratic | ArrayLike, r: ArrayLike | None 
     w, V = np.linalg.eigh(A)
     if w.max() <= 0:
         raise ValueError("Q must have a nonzero expectation E[Q] (Problem 3.1), got E[Q] = 0")
+    _check_has_minimizer(Qs, rs, ps)
     keep = w > _rank_cut(w, d, rank_rtol)
     order = np.argsort(w[keep])[::-1]
     lam = w[keep][order]
@@ -229,6 +238,12 @@ class LocalCurvature:
         taken over the span of the eigenvectors with positive eigenvalue instead. Nonzero means eps is not
         "sufficiently small".
     center, eps, seed : where, how wide and with which seed.
+
+    The thresholds of a LocalCurvature use Theorem 3.8's forms ((18) and (19)-(20), as (51)-(52) of Definition
+    3.14, which 004 applies to its nonconvex experiments, inhomogeneous minimizers included) unless they are given
+    case="inhomogeneous": a LocalCurvature does not know whether the terms' gradients vanish at its center.
+    `theorem` says so; `quadratic_curvature` instead picks Theorem 3.12 at an inhomogeneous minimizer (see
+    `local_curvature`).
     """
 
     lambdas: np.ndarray
@@ -246,6 +261,11 @@ class LocalCurvature:
     @property
     def m(self) -> int:
         return int(self.lambdas.shape[0])
+
+    @property
+    def theorem(self) -> str:
+        """Which of 004's theorems the thresholds use with case="auto": always "3.8" (Definition 3.14's forms)."""
+        return "3.8"
 
 
 TermHessians = Callable[[np.ndarray], Any]
@@ -293,6 +313,16 @@ def local_curvature(landscape: Any, center: ArrayLike, eps: float, *, p: ArrayLi
     LocalCurvature
         The constants with their Monte Carlo standard errors. For a StochasticQuadratic (constant Hessians) they
         equal `quadratic_curvature`'s lambdas, s_Q and t_Q, with zero standard errors.
+
+    Notes
+    -----
+    The same constants do not give the same convergence bound by default: a LocalCurvature's thresholds use
+    Theorem 3.8 (18) (Definition 3.14, `LocalCurvature.theorem` = "3.8"), while a QuadraticCurvature of an
+    inhomogeneous problem uses Theorem 3.12 (39), which is lower by the factor (1 + 1/k) on lambda_j^2 (the
+    divergence bounds agree: (35) with gamma -> 0 is (19)). On StochasticQuadratic.inhomogeneous(3, 10, seed=1),
+    u(1) = 0.6632 from local_curvature and 0.5675 from quadratic_curvature, u(2) = 1.135 and 0.8807. Pass
+    case="inhomogeneous" (or case="homogeneous") to the threshold functions to get the other theorem's bound from
+    either; `thresholds_table` prints which one each row uses.
     """
     hess, weights = _hessian_source(landscape, p)
     c = as_array("center", center, ndim=1)
@@ -426,14 +456,28 @@ def _constants(curvature: Any) -> tuple[np.ndarray, float, float, bool]:
                     f"got {type(curvature).__name__}")
 
 
+def _real_array(name: str, value: Any, what: str) -> np.ndarray:
+    """`value` as a float array; TypeError naming `name` unless every entry is a real number (not a bool, None or
+    a string: numpy would turn None into NaN and "3" into 3.0)."""
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nesting
+        raise TypeError(f"{name} must be {what}, got {_short(value)}") from exc
+    if raw.dtype == object:
+        ok = all(isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in raw.ravel())
+    else:
+        ok = raw.dtype.kind in "iuf"
+    if not ok:
+        raise TypeError(f"{name} must be {what}, got {_short(value)}")
+    try:
+        return np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(f"{name} must be {what}, got {_short(value)}") from exc
+
+
 def _batch_sizes(k: Any) -> np.ndarray:
     """k as a float array: every entry >= 1 (integer batch sizes, or inf for gradient descent)."""
-    try:
-        a = np.asarray(k, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"k must be a batch size or an array of them, got {k!r}") from exc
-    if isinstance(k, (bool, np.bool_)):
-        raise TypeError(f"k must be a batch size or an array of them, got {k!r}")
+    a = _real_array("k", k, "a batch size or an array of them (numpy.inf for gradient descent)")
     if np.any(np.isnan(a)) or np.any(a < 1):
         raise ValueError(f"k must be >= 1 (numpy.inf for gradient descent), got {np.asarray(k).tolist()}")
     return a
@@ -476,12 +520,23 @@ def convergence_threshold(curvature: Curvature, k: ArrayLike = np.inf, *, case: 
 
     Parameters
     ----------
-    curvature : a `QuadraticCurvature`, a `LocalCurvature` (t_f in place of t_Q; always the homogeneous form,
-        as 004 Section 4 uses it) or a `StochasticQuadratic`.
+    curvature : a `QuadraticCurvature`, a `LocalCurvature` (t_f in place of t_Q; with case="auto" always the
+        homogeneous form (18), as 004 Sections 4-5 use it, also at inhomogeneous minimizers) or a
+        `StochasticQuadratic`. Their `theorem` says which form "auto" picks: for the same inhomogeneous
+        StochasticQuadratic, quadratic_curvature gives (39) and local_curvature (18), e.g. 0.5675 and 0.6632 at k = 1
+        on StochasticQuadratic.inhomogeneous(3, 10, seed=1).
     k : the batch size(s), >= 1, of sampling with replacement; numpy.inf for gradient descent. An array gives an
         array of the same shape. Real k are accepted (the formulas are continuous in k; 004's tables use
         0.99 k_max; sampling without replacement is k (n - 1) / (n - k) with reweighted constants, module notes).
-    case : "auto" (the curvature's own `homogeneous`), "homogeneous" or "inhomogeneous".
+    case : "auto" (a QuadraticCurvature's own `homogeneous`; homogeneous for a LocalCurvature), "homogeneous" or
+        "inhomogeneous".
+
+    Raises
+    ------
+    TypeError
+        k not a number or an array of numbers (None included).
+    ValueError
+        k < 1 or NaN, an unknown case.
     """
     lam, _, t, _ = _constants(curvature)
     inhomogeneous = not _case(curvature, case)
@@ -540,12 +595,15 @@ def divergence_threshold(curvature: Curvature, k: ArrayLike = np.inf, *, case: s
         `StochasticQuadratic`.
     k : the batch size(s), >= 1, of sampling with replacement (without: module notes); numpy.inf for gradient
         descent.
-    case : "auto" (the curvature's own `homogeneous`), "homogeneous" or "inhomogeneous".
+    case : "auto" (a QuadraticCurvature's own `homogeneous`; homogeneous for a LocalCurvature), "homogeneous" or
+        "inhomogeneous". For the divergence bound the two agree when gamma is None.
     gamma : the inhomogeneous form's gamma > 0, or None for gamma -> 0+. Where 4 gamma^2 > s_Q / k (gamma not
         allowed for that k) the answer is NaN. Only for the inhomogeneous form.
 
     Raises
     ------
+    TypeError
+        k not a number or an array of numbers (None included).
     ValueError
         k < 1, gamma <= 0, a gamma with the homogeneous form.
     """
@@ -599,8 +657,11 @@ def thresholds_table(curvature: Curvature, ks: ArrayLike = (1, 10, 100, np.inf),
     -------
     pandas.DataFrame
         Indexed by k (inf = gradient descent), with columns ``convergence`` (below it the expected error
-        contracts), ``divergence`` (above it it grows geometrically), ``j`` (the eigenvalue index of (20)/(36))
-        and ``lambda_j``.
+        contracts), ``divergence`` (above it it grows geometrically), ``j`` (the eigenvalue index of (20)/(36)),
+        ``lambda_j`` and ``theorem``: "3.8" (the homogeneous forms (18), (19)-(20)) or "3.12" (the inhomogeneous
+        (39), (35)-(36)), as `case` resolves for this curvature. With case="auto" a QuadraticCurvature uses its
+        own `homogeneous`, a LocalCurvature always Theorem 3.8 (Definition 3.14; `local_curvature` notes), so the
+        same inhomogeneous StochasticQuadratic can give lower convergence bounds through quadratic_curvature.
     """
     import pandas as pd
 
@@ -609,8 +670,9 @@ def thresholds_table(curvature: Curvature, ks: ArrayLike = (1, 10, 100, np.inf),
     conv = np.atleast_1d(convergence_threshold(curvature, kk, case=case))
     div = np.atleast_1d(divergence_threshold(curvature, kk, case=case, gamma=gamma))  # validates gamma
     j = np.atleast_1d(divergence_index(curvature, kk, gamma=0.0 if gamma is None else float(gamma)))
-    return pd.DataFrame({"convergence": conv, "divergence": div, "j": j, "lambda_j": lam[j - 1]},
-                        index=pd.Index(kk, name="k"))
+    theorem = "3.8" if _case(curvature, case) else "3.12"
+    return pd.DataFrame({"convergence": conv, "divergence": div, "j": j, "lambda_j": lam[j - 1],
+                         "theorem": [theorem] * kk.shape[0]}, index=pd.Index(kk, name="k"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -618,11 +680,8 @@ def thresholds_table(curvature: Curvature, ks: ArrayLike = (1, 10, 100, np.inf),
 
 
 def _step_sizes(lr: Any) -> np.ndarray:
-    try:
-        C = np.asarray(lr, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"lr must be a step size or an array of them, got {lr!r}") from exc
-    if isinstance(lr, (bool, np.bool_)) or not np.all(np.isfinite(C)):
+    C = _real_array("lr", lr, "a step size or an array of them")
+    if not np.all(np.isfinite(C)):
         raise ValueError(f"lr must be finite, got {np.asarray(lr).tolist()}")
     return C
 

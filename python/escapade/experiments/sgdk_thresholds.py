@@ -5,8 +5,13 @@ convergence bound u (Theorem 3.8 (18), 004's "upper bound for convergence", Tabl
 bound l ((19)-(20), the "lower bound for divergence", Tables 2 and 4) for k in {1, 200, 500, inf}; then SGD-k (with
 replacement, Definition 3.5) and GD for k = inf from uniform starts in balls of radius 1e-3, 1e-2, 1e-1 and 1
 around theta*, at the step sizes 1.5 l, (u + l) / 2 and u / 2 of Section 5.1, 20 iterations, every iterate
-recorded. A path diverged when its status is DIVERGED (a coordinate past 1e8) or, after the 20 iterations, it lies
-outside theta*'s basin (Styblinski-Tang, `left_basin`) or farther than ESCAPE = 2 from theta* (quadratic-circle).
+recorded. A path diverged (left) when its status is DIVERGED (a coordinate past 1e8) or, after the 20 iterations, it
+lies outside theta*'s basin (Styblinski-Tang, `left_basin`) or farther than ESCAPE = 2 from theta*
+(quadratic-circle); it grew when its final distance to theta* exceeds its start's. The two differ: GD between the
+bounds on Styblinski-Tang Model 1 grows away from theta* (92-100% of the paths, default run) yet stays in its
+basin (docs/sgdk.md).
+u is Theorem 3.8's (18) at every minimizer, as in 004's tables (Definition 3.14), also at the inhomogeneous
+Styblinski-Tang minimizers; the JSON adds Theorem 3.12's (39) there (`convergence_u_theorem_3_12`).
 
 Quadratic-circle models (Section 4, Appendix A): 004 does not print its parameters; the ones here are drawn
 (seed QC_SEED, QC_TERMS terms) so that the four models have the sharp/flat pattern of Section 4: q3 = -15 and
@@ -64,6 +69,8 @@ RADII = (1e-3, 1e-2, 1e-1, 1.0)
 RATES = ("1.5l", "(u+l)/2", "u/2")
 ITERATIONS, ESCAPE = 20, 2.0
 DEFAULT_PATHS = 100
+#: Setting n = 1, 2, ... of a run with seed s simulates with seed SEED_STRIDE * s + n.
+SEED_STRIDE = 100_003
 MAX_DRAWN = 25  # paths drawn per panel
 MODELS = ("qc1", "qc2", "qc3", "qc4", "st1", "st2", "st3")
 #: Also accepted by `run` (not run by default): the Styblinski-Tang models as drawn before the calibration.
@@ -286,15 +293,29 @@ def _distances(res: Any, center: np.ndarray) -> np.ndarray:
     return D
 
 
+def _max_seed(n_settings: int) -> int:
+    """The largest run seed s whose settings' seeds SEED_STRIDE * s + n, n = 1..n_settings, stay below 2**64."""
+    return (2**64 - 1 - n_settings) // SEED_STRIDE
+
+
 def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | None,
         models: Sequence[str] = MODELS) -> Report:
-    """The reproduction; `models` restricts it to some of MODELS (for quick checks) or adds UNIFORM_MODELS."""
+    """The reproduction; `models` restricts it to some of MODELS (for quick checks) or adds UNIFORM_MODELS.
+
+    `seed` must be an integer from 0 to `_max_seed` of the run's number of settings (2 minimizers x 4 batch sizes x
+    3 steps x 4 start radii = 96 per model), since setting n runs with seed SEED_STRIDE * seed + n < 2**64; with the
+    default models that is 184,461,906,879,889 (ValueError naming seed beyond it)."""
     models = tuple(models)
     bad = [m for m in models if m not in MODELS + UNIFORM_MODELS]
     if bad or not models:
         raise ValueError(f"models must be a non-empty selection of {', '.join(MODELS + UNIFORM_MODELS)}, "
                          f"got {list(models)}")
     n_paths = DEFAULT_PATHS if paths is None else as_int("paths", paths, minimum=1)
+    n_settings = 2 * len(models) * len(BATCHES) * len(RATES) * len(RADII)
+    seed = as_int("seed", seed, minimum=0)
+    if seed > _max_seed(n_settings):
+        raise ValueError(f"seed must be <= {_max_seed(n_settings)} (setting n = 1..{n_settings} of this run uses seed "
+                         f"{SEED_STRIDE} * seed + n, which must stay below 2**64), got {seed}")
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     curves: dict[tuple[str, str, float, str, float], np.ndarray] = {}
@@ -305,6 +326,11 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     for name, label, f, center, curv in _setups(models):
         curvatures[name, label] = curv
         table = thresholds_table(curv, BATCHES)
+        # Theorem 3.12's convergence bound (39) with the same constants, at the inhomogeneous Styblinski-Tang
+        # minimizers (the quadratic-circle ones are homogeneous: (18) is theirs)
+        u_312 = ([float(v) for v in np.atleast_1d(convergence_threshold(curv, np.array(BATCHES),
+                                                                         case="inhomogeneous"))]
+                 if isinstance(f, StyblinskiTangSum) else None)
         kind, eigenvalues = minimizer_kind(f, center)
         # any negative eigenvalue of H (below -d * machine epsilon * its largest |eigenvalue|), at the same points;
         # curv.n_indefinite counts those below -rank_rtol * that (QC_RANK_RTOL for quadratic-circle)
@@ -319,6 +345,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
             "k": [finite(k) for k in BATCHES],
             "convergence_u": [float(v) for v in table["convergence"]],
             "divergence_l": [float(v) for v in table["divergence"]],
+            "theorem": str(table["theorem"].iloc[0]), "convergence_u_theorem_3_12": u_312,
         })
         for k, (u, l) in zip(BATCHES, zip(table["convergence"], table["divergence"])):
             for rate in RATES:
@@ -327,7 +354,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
                 for radius in RADII:
                     counter += 1
                     res = simulate(f, dyn, x0=UniformBall(center, radius), n_paths=n_paths, max_steps=ITERATIONS,
-                                   seed=seed * 100_003 + counter, threads=threads, progress=progress,
+                                   seed=seed * SEED_STRIDE + counter, threads=threads, progress=progress,
                                    record_paths=n_paths, record_every=1)
                     assert isinstance(res, SimulationResult)
                     D = _distances(res, center)
@@ -361,14 +388,17 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
     by_group = {g: v for g, v in by_group.items() if v["settings"]}
     overall = by_group["all settings"]
     separated = overall["stable_below_u"] >= 0.9 and overall["diverged_above_l"] >= 0.9
-    lines = [f"{g}: {100 * v['stable_below_u']:.0f}% of settings stable at u/2, {100 * v['diverged_above_l']:.0f}% "
-             f"diverged at 1.5 l, {100 * v['diverged_between']:.0f}% diverged at (u+l)/2 ({v['settings']} per rate)"
+    lines = [f"{g}: {100 * v['stable_below_u']:.0f}% of settings stable at u/2 (grew: "
+             f"{100 * v['grew_below_u']:.0f}%), {100 * v['diverged_above_l']:.0f}% diverged (left) at 1.5 l (grew: "
+             f"{100 * v['grew_above_l']:.0f}%), {100 * v['diverged_between']:.0f}% diverged (left) at (u+l)/2 (grew: "
+             f"{100 * v['grew_between']:.0f}%) ({v['settings']} per rate)"
              for g, v in by_group.items()]
     statement = (f"below the convergence bound (u/2): {100 * overall['stable_below_u']:.1f}% of settings stable (no "
                  f"path diverged); above the divergence bound (1.5 l): {100 * overall['diverged_above_l']:.1f}% of "
-                 f"settings diverged (at least half of the paths); the thresholds "
+                 f"settings diverged (at least half of the paths left) and in {100 * overall['grew_above_l']:.1f}% "
+                 f"at least half of the paths grew away from theta*; the thresholds "
                  f"{'separated' if separated else 'did not separate'} stable from divergent behaviour over all "
-                 "settings (criterion: both shares at least 90%)")
+                 "settings (criterion: both shares at least 90%, by the diverged (left) count)")
     per_radius = {}
     for radius in RADII:
         sel = [r for r in rows if r["radius"] == radius]
@@ -426,25 +456,32 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         "SGD-k step-size thresholds at the minimizers of 004's quadratic-circle (qc1-4) and Styblinski-Tang (st1-3) "
         "models",
         f"(local curvature over B(theta*, {EPS:g}) from {N_CURVATURE} points; u = convergence bound, l = divergence "
-        f"bound; {n_paths} paths x {ITERATIONS} iterations per setting; diverged: status DIVERGED, or at the end "
-        f"outside theta*'s basin (Styblinski-Tang) or farther than {ESCAPE:g} from theta* (quadratic-circle))",
+        f"bound; {n_paths} paths x {ITERATIONS} iterations per setting; diverged (left): status DIVERGED, or at the "
+        f"end outside theta*'s basin (Styblinski-Tang) or farther than {ESCAPE:g} from theta* (quadratic-circle); "
+        "grew: the final distance to theta* above the start's, which a path can do without leaving (GD on st1 "
+        "between the bounds), and which SGD-k's noise at an inhomogeneous minimizer does even below u)",
         "",
         format_table(["model", "minimizer", "theta*: its Hessian; the Hessian over the ball's points", "k",
                       "u (convergence)", "l (divergence)"], th_rows),
+        *_theorem_text(thresholds),
         "",
         *qc_text,
         *_calibration_text(calibration),
-        f"Share of paths that diverged, by step size (columns) and start radius, per model, minimizer and k (one "
-        f"setting per cell; {n_paths} paths, so a share p has binomial standard error sqrt(p (1 - p) / {n_paths}), "
-        f"at most {0.5 / math.sqrt(n_paths):.2g}):",
+        f"Share of paths that diverged (left), by step size (columns) and start radius, per model, minimizer and k "
+        f"(one setting per cell; {n_paths} paths, so a share p has binomial standard error sqrt(p (1 - p) / "
+        f"{n_paths}), at most {0.5 / math.sqrt(n_paths):.2g}):",
         summary.to_string(),
         "",
-        "Share of settings where at least half of the paths diverged, by start radius:",
+        "Share of paths that grew (ended farther from theta* than they started; inside or outside its basin), same "
+        "cells:",
+        summary_table(rows, values="grew_fraction").to_string(),
+        "",
+        "Share of settings where at least half of the paths diverged (left), by start radius:",
         format_table(["radius", *RATES], [[r, *(f"{v[rate]:.2f}" for rate in RATES)] for r, v in per_radius.items()]),
         "",
         f"By group (stable: no path of {n_paths} diverged, which bounds the probability of divergence by "
-        f"{1 - 0.05 ** (1 / n_paths):.2g} at 95%; diverged: at least half of the paths; with fewer paths more settings read "
-        "stable):",
+        f"{1 - 0.05 ** (1 / n_paths):.2g} at 95%; diverged (left): at least half of the paths left; grew: at least "
+        "half of the paths ended farther from theta* than they started; with fewer paths more settings read stable):",
         *lines,
         "",
         statement + ".",
@@ -462,9 +499,9 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         paths=f"{n_paths} per setting, {ITERATIONS} iterations each; a setting is one cell of the table of diverged "
               f"fractions: its {n_table_rows} rows (model, minimizer, k, start radius) times its {len(RATES)} "
               f"columns (step), {len(rows)} settings",
-        seeds=f"setting n uses seed 100003 * seed + n (seed = {seed}: seeds {100_003 * seed + 1} to "
-              f"{100_003 * seed + counter}), n = 1..{counter} counting the settings by model, minimizer, k, step and "
-              f"start radius (the radius fastest), so each setting has its own stream and no two rows share one; "
+        seeds=f"setting n uses seed 100003 * seed + n (seed = {seed}: seeds {SEED_STRIDE * seed + 1} to "
+              f"{SEED_STRIDE * seed + counter}), n = 1..{counter} counting the settings by model, minimizer, k, step "
+              f"and start radius (the radius fastest), so each setting has its own stream and no two rows share one; "
               f"the models are fixed (quadratic-circle seed {QC_SEED}, Styblinski-Tang Model m seed m), the "
               "curvature points seed 0",
         censoring="none at a cap: a path runs the 20 iterations unless a coordinate passes 1e8 first (it stops "
@@ -484,7 +521,13 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
             "of (M, H), the pointwise counterpart of s_f (for the diagonal Styblinski-Tang models any reading of "
             "it gives the same number)",
             f"verdicts: stable means none of {n_paths} paths diverged and diverged at least half: the shares "
-            "depend on the number of paths (at 10 paths more settings read stable)",
+            "depend on the number of paths (at 10 paths more settings read stable). Diverged counts the paths that "
+            "left (status DIVERGED, outside theta*'s basin or beyond the escape distance at the end), not those "
+            "that grew away from theta* and stayed: the grew shares are printed beside it (GD between the bounds "
+            "on Styblinski-Tang Model 1: none left, nearly all grew)",
+            "u: Theorem 3.8's (18) with Definition 3.14's constants at every minimizer, 004's choice for its "
+            "tables, also at the inhomogeneous Styblinski-Tang minimizers, where Theorem 3.12's (39) applies and is "
+            "slightly lower (printed under the thresholds; JSON convergence_u_theorem_3_12)",
             "no feasible box: 004 keeps its iterates in one ((-10, 10) x (-20, 15) in Problem 4.1, (-5, 5)^p in "
             "5.1), where its diverging paths end at the corners; here they run to 1e8 and stop DIVERGED, often "
             "before the 20 iterations. The verdicts are the same; the plots' diverging lines leave the axis",
@@ -565,30 +608,56 @@ def _styblinski_tang_with(method: str) -> Callable[[dict[str, Any]], bool]:
 
 
 def _shares(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Shares of settings stable at u/2 (no path diverged) and diverged (at least half) at 1.5 l and (u+l)/2."""
+    """Shares of settings stable at u/2 (no path diverged) and diverged (at least half left) at 1.5 l and (u+l)/2;
+    and, apart from those, of settings where at least half of the paths grew (ended farther from theta* than they
+    started), at each step."""
 
-    def share(rate: str, test: Callable[[float], bool]) -> float:
-        sel = [r["diverged_fraction"] for r in rows if r["lr_label"] == rate]
+    def share(rate: str, test: Callable[[float], bool], key: str = "diverged_fraction") -> float:
+        sel = [r[key] for r in rows if r["lr_label"] == rate]
         return float(np.mean([test(x) for x in sel])) if sel else float("nan")
+
+    def grew(x: float) -> bool:
+        return x >= 0.5
 
     return {"settings": sum(r["lr_label"] == "u/2" for r in rows),
             "stable_below_u": share("u/2", lambda x: x == 0.0),
             "diverged_above_l": share("1.5l", lambda x: x >= 0.5),
-            "diverged_between": share("(u+l)/2", lambda x: x >= 0.5)}
+            "diverged_between": share("(u+l)/2", lambda x: x >= 0.5),
+            "grew_below_u": share("u/2", grew, "grew_fraction"),
+            "grew_between": share("(u+l)/2", grew, "grew_fraction"),
+            "grew_above_l": share("1.5l", grew, "grew_fraction")}
 
 
 def _setups_index(thresholds: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(t["model"], t["minimizer"]) for t in thresholds]
 
 
-def summary_table(rows: list[dict[str, Any]]) -> Any:
-    """The diverged fractions as a pandas DataFrame: index (model, minimizer, method, radius), one column per rate."""
+def summary_table(rows: list[dict[str, Any]], *, values: str = "diverged_fraction") -> Any:
+    """The diverged (left) fractions, or with values="grew_fraction" the shares of paths that grew away from theta*,
+    as a pandas DataFrame: index (model, minimizer, method, radius), one column per rate."""
     import pandas as pd
 
+    if values not in ("diverged_fraction", "grew_fraction"):
+        raise ValueError(f"values must be 'diverged_fraction' or 'grew_fraction', got {values!r}")
     df = pd.DataFrame(rows)
     table = df.pivot_table(index=["model", "minimizer", "method", "radius"], columns="lr_label",
-                           values="diverged_fraction", sort=False)
+                           values=values, sort=False)
     return table[list(RATES)]
+
+
+def _theorem_text(thresholds: list[dict[str, Any]]) -> list[str]:
+    """Which theorem u comes from, and how far Theorem 3.12's (39) is from it at the inhomogeneous minimizers."""
+    gaps = [(k, 1 - b / a) for t in thresholds if t["convergence_u_theorem_3_12"] is not None
+            for k, a, b in zip(BATCHES, t["convergence_u"], t["convergence_u_theorem_3_12"]) if math.isfinite(k)]
+    text = ("u is Theorem 3.8's (18) at every minimizer (Definition 3.14's constants, as 004's Tables 3 and 5)")
+    if gaps:
+        one = [g for k, g in gaps if k == 1]
+        rest = [g for k, g in gaps if k != 1]
+        text += (". The Styblinski-Tang minimizers are inhomogeneous, where Theorem 3.12's (39) applies: with the "
+                 f"same constants it is {100 * min(one):.2g}-{100 * max(one):.2g}% lower at k = 1"
+                 + (f" and at most {100 * max(rest):.2g}% lower at the larger k" if rest else "")
+                 + ", equal for GD; u/2 is below both (it is below (39) for any constants)")
+    return ["", text + "."]
 
 
 def _figure(curves: dict[tuple[str, str, float, str, float], np.ndarray], name: str, label: str,

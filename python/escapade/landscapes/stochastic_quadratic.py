@@ -10,8 +10,40 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
-from .._validate import MAX_DIM, as_array, as_float, as_int, check_dim
+from .._validate import MAX_DIM, _short, as_array, as_float, as_int, check_dim
 from .finite_sum import FiniteSum, _probabilities, _rng, _term_point
+
+
+#: The component of E[r] outside the range of E[Q] that `StochasticQuadratic.minimizer` and `quadratic_curvature`
+#: tolerate, relative to the problem's scale (rounding in r_i = -Q_i theta_i leaves one of order machine epsilon
+#: times it).
+RANGE_RTOL = 1e-8
+
+
+def _check_has_minimizer(Q: np.ndarray, r: np.ndarray, p: np.ndarray) -> None:
+    """ValueError naming r when E[r] is not in the range of E[Q]: F(x) = x'E[Q]x / 2 + E[r]'x is then unbounded below
+    (along the part of E[r] in the null space of E[Q]) and has no minimizer (004, Problem 3.1)."""
+    used = p > 0
+    d = Q.shape[1]
+    EQ = np.einsum("n,nij->ij", p, Q)
+    EQ = (EQ + EQ.T) / 2
+    Er = p @ r
+    w, V = np.linalg.eigh(EQ)
+    top = float(np.abs(w).max(initial=0.0))
+    in_range = w > d * np.finfo(np.float64).eps * top if top > 0 else np.zeros(d, dtype=bool)
+    Vr, Vn = V[:, in_range], V[:, ~in_range]
+    outside = float(np.linalg.norm(Vn.T @ Er)) if Vn.shape[1] else 0.0
+    if outside == 0.0:
+        return
+    theta = -(Vr / w[in_range]) @ (Vr.T @ Er)  # least-norm solution of E[Q] theta = -E[r] (its range part)
+    scale = float((np.linalg.norm(Q[used], ord=2, axis=(1, 2)) * np.linalg.norm(theta)
+                   + np.linalg.norm(r[used], axis=1)).max())
+    if outside > RANGE_RTOL * scale:
+        raise ValueError(
+            "r must have its expectation E[r] = sum_i p_i r_i in the range of E[Q] = sum_i p_i Q_i (004, Problem "
+            f"3.1), got E[r] = {_short(Er.tolist())} with a component of norm {outside:.6g} in the null space of E[Q] "
+            f"(tolerance {RANGE_RTOL:g} x the problem's scale {scale:.6g}): F is unbounded below along it and the "
+            "problem has no minimizer")
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -26,6 +58,14 @@ class StochasticQuadratic(FiniteSum):
     p : (n,) the terms' probabilities (default uniform), as sampled by `SGDk`.
 
     `homogeneous` and `inhomogeneous` draw random instances of either kind (004, Definition 3.4).
+
+    Any such sum can be simulated, but only one whose E[r] = sum_i p_i r_i lies in the range of
+    E[Q] = sum_i p_i Q_i has a minimizer (else F decreases without bound along the part of E[r] in the null space
+    of E[Q]; linear terms, Q = 0, are an example): `minimizer` and `escapade.analysis.quadratic_curvature` (so
+    every threshold computed from the problem) raise a ValueError naming r when that part exceeds RANGE_RTOL = 1e-8
+    times the problem's scale (max over the terms with p_i > 0 of |Q_i|_2 |theta| + |r_i|, theta the least-norm
+    solution of E[Q] theta = -E[r]). 004's Problem 3.1 asks more, r_i in the image of Q_i for every term (each f_i
+    has a minimizer), which implies it; escapade needs only F's minimizer and does not check the terms one by one.
     """
 
     Q: np.ndarray
@@ -101,7 +141,9 @@ class StochasticQuadratic(FiniteSum):
 
     def minimizer(self) -> np.ndarray:
         """A minimizer theta* of F: the least-norm solution of E[Q] theta = -E[r] (unique when E[Q] is
-        positive definite)."""
+        positive definite). ValueError naming r when E[r] is not in the range of E[Q]: F then has no minimizer
+        (see the class notes)."""
+        _check_has_minimizer(self.Q, self.r, self.p)
         EQ = np.einsum("n,nij->ij", self.p, self.Q)
         Er = self.p @ self.r
         theta: np.ndarray = np.linalg.lstsq(EQ, -Er, rcond=None)[0]
