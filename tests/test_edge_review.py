@@ -123,3 +123,17 @@ def test_overflow_in_a_constrained_flow_is_diverged_not_singular(flow):
     sph = esc.ConstrainedFlow(esc.Sphere(center=[0.0, 0.0], radius=1.0), dt=0.01)  # a real singular point
     r = esc.simulate(esc.Quadratic(np.eye(2)), sph, x0=[[0.0, 0.0]], t_max=1.0, seed=0)
     assert r.status[0] == esc.Status.SINGULAR
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    ({"n_paths": 2.5}, TypeError, "n_paths"),   # was truncated to 2
+    ({"n_paths": 1}, ValueError, "n_paths"),    # failed after the whole run on a NaN standard error
+    ({"n_paths": True}, TypeError, "n_paths"),
+    ({"lr": "a"}, (TypeError, ValueError), "lr"),
+    ({"lr": [0.1]}, (TypeError, ValueError), "lr"),
+    ({"lr": 0.0}, ValueError, "lr"),            # named batch_size, which the caller never gave
+])
+def test_sgd_exit_time_experiment_checks_its_arguments_first(kwargs, exc, name):
+    from escapade.experiments import sgd_exit_time_experiment
+    with pytest.raises(exc, match=name):
+        sgd_exit_time_experiment(np.diag([1.0, 4.0]), 1.0, **kwargs)

@@ -148,8 +148,8 @@ class SGDExitExperiment:
         directions count as flat at the simulated noise levels). For the map, with the power m / 2 - 1/2 divided
         out: a map whose steps outgrow the boundary layer exits by jumping over it, with the prefactor
         (B / eta)^(1 - m/2) in that limit against the SDE's (B / eta)^(-m/2), and at the simulated B / eta it is
-        between the two (the exact 1-D map's local power is +0.12 at B / eta = 4, +0.31 at 8, +0.5 in the limit;
-        the SDE's -0.5); `map_bracket` holds the fits at both ends.
+        between the two (the exact 1-D map's local power d log / d log x is +0.22 at B / eta = 4, +0.39 at 8, +0.5
+        in the limit; the SDE's -0.5); `map_bracket` holds the fits at both ends.
     map_bracket : for the map, the fits with the powers m / 2 - 1 and m / 2 divided out (None for the SDE): the
         slope V0 is compared with the span of their intervals.
     params : lr, dt, n_paths, seed, t_cap, the matrices.
@@ -297,9 +297,10 @@ def sgd_exit_time_experiment(
     rtol = as_float("dt_rtol", dt_rtol, positive=True)
     if not rtol < 1:
         raise ValueError(f"dt_rtol must be in (0, 1), got dt_rtol={dt_rtol!r}")
+    n_paths = as_int("n_paths", n_paths, minimum=2)  # a standard error needs two paths per point
     Hm = as_square_matrix("H", H, symmetric=True)
     w = np.linalg.eigvalsh(Hm)
-    eta = 0.1 / float(w[-1]) if lr is None else float(lr)
+    eta = 0.1 / float(w[-1]) if lr is None else as_float("lr", lr, positive=True)
     pred = sgd_exit_time_prediction(Hm, radius, noise=noise, lr=eta if dynamics == "discrete" else None)
     lam = pred.lambda_min
     if inverse_noise is None:
@@ -941,7 +942,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         "The corrected slope still carries finite-noise terms: the next prefactor terms (a few % low, most for "
         "C = H). A map whose steps outgrow the boundary layer exits by jumping over it, with the prefactor "
         "(B / eta)^(1 - m/2) in that limit against the SDE's (B / eta)^(-m/2); at these B / eta it is between the "
-        "two (for the exact 1-D map the local power is +0.12 at B / eta = 4, +0.31 at 8, +1/2 in the limit: "
+        "two (for the exact 1-D map the local power is +0.22 at B / eta = 4, +0.39 at 8, +1/2 in the limit: "
         "docs/theory.md), so the map rows divide out the midway power and are checked against the span of both "
         "ends' intervals.",
         *([f"The exact means' corrected slope is {exact_gap['isotropic'][0]:.3f}-{exact_gap['isotropic'][1]:.3f} "
