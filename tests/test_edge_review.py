@@ -120,6 +120,12 @@ def test_overflow_in_a_constrained_flow_is_diverged_not_singular(flow):
     # on the parabola J J^T = 1 + x_2^2 >= 1 never loses rank: an overflowing J J^T was called SINGULAR
     r = esc.simulate(esc.Ackley(), flow(esc.Parabola()), x0=[[3.0, 1.0]], t_max=1.0, seed=0)
     assert r.status[0] == esc.Status.DIVERGED
+    # a row of norm 1e160 (the set x_1 = 0.1): k = jg / inf = 0 ran the unconstrained flow, CENSORED, off the set
+    for A, b in (([[1e160, 0.0, 0.0]], [1e159]), ([[1e160, 0.0, 0.0], [0.0, 1.0, 0.0]], [1e159, 0.0])):
+        affine = esc.ConstrainedFlow(esc.Affine(A, b), dt=0.01)
+        r = esc.simulate(esc.Quadratic(np.eye(3)), affine, x0=[[0.1, 0.0, 0.5]], t_max=1.0, seed=0)
+        assert r.status[0] == esc.Status.DIVERGED
+        assert np.isnan(affine.drift(esc.Quadratic(np.eye(3)), [0.1, 0.0, 0.5])).all()
     sph = esc.ConstrainedFlow(esc.Sphere(center=[0.0, 0.0], radius=1.0), dt=0.01)  # a real singular point
     r = esc.simulate(esc.Quadratic(np.eye(2)), sph, x0=[[0.0, 0.0]], t_max=1.0, seed=0)
     assert r.status[0] == esc.Status.SINGULAR

@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import inspect
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -489,6 +490,15 @@ class LevyLangevin(Dynamics):
 _ADAGRAD_MODES = {"full": _core.AdaGradMode.FULL, "diagonal": _core.AdaGradMode.DIAGONAL}
 
 
+def _delta0(value: Any) -> float:
+    """AdaGrad's and AdaNorm's delta0: positive, with delta0^2 a normal double (it underflowed to 0 below
+    1.5e-154, and a step at a critical point was 0 / 0; it overflows above 1.3e154)."""
+    delta0 = as_float("delta0", value, positive=True)
+    if not (delta0 * delta0 >= sys.float_info.min and math.isfinite(delta0 * delta0)):
+        raise ValueError(f"delta0 must lie between 1.5e-154 and 1.3e154 (delta0^2 a normal double), got {delta0!r}")
+    return delta0
+
+
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class AdaGrad(DiscreteMap):
     """AdaGrad (002): x_{t+1} = x_t - eta_t Gamma_t grad f(x_t) with, for `matrix="full"`,
@@ -502,7 +512,7 @@ class AdaGrad(DiscreteMap):
     def __init__(self, lr: float | ArrayLike = 1.0, *, delta0: float = 1.0, matrix: str = "diagonal",
                  schedule: str = "constant") -> None:
         self._init_lr(lr, schedule)
-        object.__setattr__(self, "delta0", as_float("delta0", delta0, positive=True))
+        object.__setattr__(self, "delta0", _delta0(delta0))
         if matrix not in _ADAGRAD_MODES:
             raise ValueError(f"matrix must be one of {sorted(_ADAGRAD_MODES)}, got {matrix!r}")
         object.__setattr__(self, "matrix", matrix)
@@ -519,7 +529,7 @@ class AdaNorm(DiscreteMap):
 
     def __init__(self, lr: float | ArrayLike = 1.0, *, delta0: float = 1.0, schedule: str = "constant") -> None:
         self._init_lr(lr, schedule)
-        object.__setattr__(self, "delta0", as_float("delta0", delta0, positive=True))
+        object.__setattr__(self, "delta0", _delta0(delta0))
 
     def _to_core(self) -> Any:
         return _core.AdaGrad(lr=self._policy(), delta0=self.delta0, mode=_core.AdaGradMode.NORM)

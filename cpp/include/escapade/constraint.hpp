@@ -158,6 +158,10 @@ class ProjectedDrift {
     // In plain arithmetic (jacobi.hpp), every sum in index order: Eigen's products and solver gave different bits
     // at different instruction sets.
     plain_a_at(J_.data(), M_.data(), m, n);  // J J^T
+    if (!M_.allFinite()) {  // overflow or NaN: not a lost rank, so u is NaN and the path DIVERGED
+      for (int i = 0; i < n; ++i) u[i] = std::numeric_limits<double>::quiet_NaN();
+      return true;
+    }
     for (int r = 0; r < m; ++r) {
       double s = 0;
       for (int i = 0; i < n; ++i) s += J_(r, i) * grad[i];
@@ -165,9 +169,8 @@ class ProjectedDrift {
       rhs_(r, 1) = g_[r];
     }
     jacobi_eigen_ascending(M_.data(), V_.data(), lam_.data(), m);  // M_ overwritten
-    // singular where the smallest eigenvalue is below tol of the largest; a non-finite J J^T (overflow, NaN) is
-    // not singular: u comes out non-finite and the path DIVERGED
-    if (std::isfinite(lam_[m - 1]) && !(lam_[0] > tol_ * std::max(lam_[m - 1], 1.0))) return false;
+    // singular where the smallest eigenvalue is below tol of the largest
+    if (!(lam_[0] > tol_ * std::max(lam_[m - 1], 1.0))) return false;
     plain_at_b(V_.data(), rhs_.data(), T_.data(), m, m, 2);  // sol = V diag(1 / lam) V^T rhs
     for (int c = 0; c < 2; ++c)
       for (int k = 0; k < m; ++k) T_(k, c) /= lam_[k];
@@ -226,10 +229,13 @@ class ProjectedDrift {
       jj += J[i] * J[i];
       jg += J[i] * grad[i];
     }
-    // A non-finite |J|^2 (overflow, NaN) is not a singular constraint: u comes out NaN and the path DIVERGED.
-    const bool ok = jj > tol * std::max(jj, 1.0) || !(jj < std::numeric_limits<double>::infinity());
+    // A non-finite |J|^2 (overflow, NaN) is not a singular constraint: u is NaN and the path DIVERGED (the
+    // formula alone can come out finite, k = jg / inf = 0, and run the unconstrained flow).
+    const bool finite = jj < std::numeric_limits<double>::infinity();
+    const bool ok = jj > tol * std::max(jj, 1.0) || !finite;
     const double k = jg / jj - alpha * (g / jj);
-    for (int i = 0; i < n; ++i) u[i] = ok ? -grad[i] + J[i] * k : 0.0;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (int i = 0; i < n; ++i) u[i] = ok ? (finite ? -grad[i] + J[i] * k : nan) : 0.0;
     return ok;
   }
 

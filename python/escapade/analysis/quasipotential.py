@@ -356,8 +356,13 @@ def minimum_action_path(
         L = np.linalg.cholesky(a)
     Linv = linalg.solve_triangular(L, np.eye(d), lower=True)
 
+    identity = S is None
+
     def b_y(y: np.ndarray) -> np.ndarray:  # the drift in y = L^{-1} x: L^{-1} b(L y), rows
-        return b(y @ L.T) @ Linv.T
+        return b(y) if identity else b(y @ L.T) @ Linv.T
+
+    def jac_y(y: np.ndarray) -> np.ndarray:  # its Jacobian L^{-1} J(L y) L, (n, d, d): two products, n d^3
+        return jac(y) if identity else np.matmul(np.matmul(Linv, jac(y @ L.T)), L)
 
     def action(y: np.ndarray) -> float:
         # sum_i |D_i| (|b_i| + |b_{i+1}|) / 2 - <D_i, (b_i + b_{i+1}) / 2>, D_i = y_{i+1} - y_i
@@ -369,12 +374,12 @@ def minimum_action_path(
     n = path.shape[0]
     h = 1.0 / (n - 1)
     y = _reparametrize(path @ Linv.T)
-    J = np.einsum("ij,njk,kl->nil", Linv, jac(y @ L.T), L)
+    J = jac_y(y)
     # the explicit part of the flow (J^T b) is stable for steps below 2 / |J|^2; a step that moves the path 10
     # times more than the smallest move so far (or to a non-finite point) halves it from the best path so far.
     # Moves below 1e-6 of the path's length never count as growth (round-off near convergence).
     floor = 1e-6 * float(np.sum(np.linalg.norm(np.diff(y, axis=0), axis=1)))
-    dtau = 0.2 / max(float(np.max(np.sum(J * J, axis=(1, 2)))), 1e-300)
+    dtau = 0.2 / max(float(np.max(np.linalg.norm(J, ord=2, axis=(1, 2)))) ** 2, 1e-300)
     best_y, best_moved, halvings = y, math.inf, 0
     value = math.inf
     converged = False
@@ -384,7 +389,7 @@ def minimum_action_path(
         step = 0
         while step < per_round:
             by = b_y(y)
-            J = np.einsum("ij,njk,kl->nil", Linv, jac(y @ L.T), L)
+            J = jac_y(y)
             dy = np.gradient(y, h, axis=0)
             lam = np.linalg.norm(by, axis=1) / np.maximum(np.linalg.norm(dy, axis=1), 1e-300)
             dlam = np.gradient(lam, h)

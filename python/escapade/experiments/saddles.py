@@ -447,9 +447,11 @@ def _times_text(table: Any, keys: Sequence[str]) -> str:
     for r in table.to_dict("records"):
         stopped = int(r["exited"] + r["hit"])
         other = int(r["diverged"] + r["converged"])
-        mean = f"{r['mean']:.4g} ± {r['stderr']:.2g}" if stopped > 1 else "-"
-        if not r["identified"] and stopped > 1:  # the restricted mean E[min(T, cap)]: a lower bound
-            mean = ">= " + mean
+        mean = "-"
+        if math.isfinite(r["mean"]):  # the mean by the censoring policy, over the paths that did not diverge
+            mean = f"{r['mean']:.4g}" + (f" ± {r['stderr']:.2g}" if math.isfinite(r["stderr"]) else "")
+            if not r["identified"]:  # the restricted mean E[min(T, cap)]: a lower bound
+                mean = ">= " + mean
         rows.append([*(f"{r[k]:g}" if isinstance(r[k], float) else str(r[k]) for k in keys), str(r["n_paths"]),
                      mean, str(stopped), str(int(r["censored"])), str(other)])
     return format_table(header, rows)
