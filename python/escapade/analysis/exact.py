@@ -11,8 +11,14 @@ every solution is a double integral of the kernel
 
 over part of the square ``(lower, upper)^2`` (``y`` is a scale variable and
 ``z`` a speed variable).  Only the difference ``psi(y) - psi(z)`` is ever
-exponentiated, so the kernel stays finite whenever the answer does, even for
-very small noise.  For overdamped Langevin dynamics ``psi = U / T`` exactly.
+exponentiated, and with two absorbing ends each integral is divided by the
+largest value of its kernel (read off a grid of ``psi``) and the factors are
+combined in log scale, so the answer is finite whenever it is representable,
+even for very small noise.  For overdamped Langevin dynamics ``psi = U / T``
+exactly.  Towards an infinite reflecting end the speed measure is summed over
+blocks of doubling length (an infinite mass, hence an infinite mean exit time,
+is refused); an infinite absorbing end is replaced by a far cut plus the mean
+time from there to infinity, an expansion in the noise.
 
 In two dimensions, `linear_mean_exit_time` solves ``L u = -1`` for a linear
 drift and constant noise in a disk or an ellipse by a spectral collocation.
@@ -114,12 +120,23 @@ def _constant(c: float) -> ScalarFunction:
     return lambda _x: c
 
 
+def _number(raw: object, name: str, x: float) -> float:
+    """The value `raw` that `name` returned at x as a float; TypeError naming `name` for what is not one number."""
+    try:
+        return float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        shape = getattr(raw, "shape", None)
+        shown = f"an array of shape {shape}" if shape is not None else repr(raw)
+        raise TypeError(f"{name} must return a single real number at each point x, got {shown} at x={x}") from None
+
+
 def _finite_function(f: Callable[[float], Any], name: str, *, infinite: bool = False) -> ScalarFunction:
     """f as a float function raising ValueError naming `name` where its value is NaN, or infinite unless
-    `infinite` (a potential may be +inf far out: exp(-inf) = 0 is right there)."""
+    `infinite` (a potential may be +inf far out: exp(-inf) = 0 is right there), and TypeError naming it where it
+    does not return one number."""
 
     def checked(x: float) -> float:
-        v = float(f(x))
+        v = _number(f(x), name, x)
         if math.isnan(v) or (math.isinf(v) and not infinite):
             shown = "NaN" if math.isnan(v) else v
             raise ValueError(f"{name} came out {shown} at x={x}: it must be {'a number' if infinite else 'finite'} "
@@ -136,70 +153,340 @@ def _positive(value: float, name: str) -> float:
     return value
 
 
-def _exit_time(
+def _log(v: float) -> float:
+    return math.log(v) if v > 0.0 else -math.inf
+
+
+# psi on a grid of a finite interval, from which the two-absorbing-end formula takes the scale factors that keep its
+# integrands in floating point: a grid of _GRID_POINTS points and the points asked for, with a step halved where psi
+# changes by more than _GRID_JUMP across it (up to _GRID_MAX points; a factor missed between two points only scales
+# an integrand, and the quadrature sees it whole).
+_GRID_POINTS = 33
+_GRID_JUMP = 2.0
+_GRID_MAX = 2**14
+_LOG_MAX = math.log(np.finfo(float).max)  # about 709.78: exp overflows beyond it
+
+
+def _psi_grid(
+    dpsi: Callable[[float, float], float], lower: float, upper: float, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(grid, psi - psi(lower) on it) for the finite [lower, upper]; `points` inside it are grid points. psi is
+    summed over the steps (each a short difference, or a short quadrature of the drift)."""
+    inside = points[(points >= lower) & (points <= upper)]
+    xs = np.union1d(np.linspace(lower, upper, _GRID_POINTS), inside).tolist()
+
+    def step(a: float, b: float) -> float:
+        value = dpsi(a, b)
+        if math.isnan(value):
+            raise ValueError(f"the exponent psi(y) - psi(z) of the scale density came out NaN between z={a} and "
+                             f"y={b}: infinite values of the potential (or of psi) whose difference is undefined, "
+                             f"a potential that overflows on [lower, upper] = [{lower}, {upper}]")
+        if math.isinf(value):
+            raise ValueError(f"the exponent psi(y) - psi(z) of the scale density came out {value} between z={a} and "
+                             f"y={b}: the potential is infinite inside [lower, upper] = [{lower}, {upper}] (or "
+                             "overflows there), a wall through which the mean exit time is not defined")
+        return value
+
+    steps = [step(a, b) for a, b in zip(xs[:-1], xs[1:])]
+    while len(xs) < _GRID_MAX:
+        split = False
+        new_x: list[float] = [xs[0]]
+        new_s: list[float] = []
+        for a, b, s in zip(xs[:-1], xs[1:], steps):
+            mid = 0.5 * (a + b)
+            if abs(s) > _GRID_JUMP and a < mid < b and len(xs) + len(new_s) < _GRID_MAX:
+                first = step(a, mid)
+                new_x += [mid, b]
+                new_s += [first, s - first]
+                split = True
+            else:
+                new_x.append(b)
+                new_s.append(s)
+        xs, steps = new_x, new_s
+        if not split:
+            break
+    return np.array(xs), np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def _log_scale(dpsi: Callable[[float, float], float], ref: float, a: float, b: float) -> float:
+    """log int_a^b exp(psi(y) - psi(ref)) dy for a finite [a, b] holding ref (-inf when a == b)."""
+    if not a < b:
+        return -math.inf
+    xs, psi = _psi_grid(dpsi, a, b, np.array([ref]))
+    shift = float(np.max(psi - psi[int(np.searchsorted(xs, ref))]))
+    return shift + _log(_quad(lambda y: math.exp(dpsi(ref, y) - shift), a, b, _RTOL_INNER))
+
+
+def _layer(dpsi: Callable[[float, float], float], end: float, into: float, length: float) -> float:
+    """1 / |psi'| at an end of an interval of the given length, by a one-sided difference inside it (`into` = +1
+    at its lower end, -1 at its upper end): the width over which exp(psi) changes by a factor e there, that of a
+    peak of an integrand at that end or of the boundary layer of an absorbing end the drift pushes into."""
+    h = min(1e-6 * max(1.0, abs(end)), 0.25 * length)
+    slope = abs(dpsi(end, end + into * h)) / h if h > 0.0 else 0.0
+    return 1.0 / slope if slope > 0.0 else math.inf
+
+
+def _quad_ends(f: ScalarFunction, a: float, b: float, rtol: float, width_a: float, width_b: float,
+               atol: float = 0.0) -> float:
+    """`_quad` with breakpoints 8 and 64 widths inside each end whose feature (a peak, a boundary layer of e-fold
+    width `width_*`) is narrow against [a, b]: without them Gauss-Kronrod can step over a feature narrower than the
+    gap between its end node and the end (0.2% of the interval) and report a converged wrong value; with them each
+    piece sees the feature, or its tail from e^-8 down, across a few nodes."""
+    length = b - a
+    points = [v for w, sign, end in ((width_a, 1.0, a), (width_b, -1.0, b)) for k in (8.0, 64.0)
+              if 2.0 * k * w < length for v in [end + sign * k * w]]
+    if not points:
+        return _quad(f, a, b, rtol, atol)
+    return quad(f, a, b, epsabs=atol, epsrel=rtol, limit=200, points=sorted(points))[0]
+
+
+class _Parts:
+    """The mean exit time t from one point, the probability p of leaving by upper (q = 1 - p, by lower), and their
+    derivatives dt, dp in the temperature (Langevin only)."""
+
+    __slots__ = ("t", "p", "q", "dt", "dp")
+
+    def __init__(self, t: float, p: float, q: float, dt: float = 0.0, dp: float = 0.0) -> None:
+        self.t, self.p, self.q, self.dt, self.dp = t, p, q, dt, dp
+
+
+def _reflecting(
     dpsi: Callable[[float, float], float],
     speed: ScalarFunction,
     x: float,
     lower: float,
     upper: float,
-    lower_boundary: str,
-    upper_boundary: str,
-) -> float:
-    """Mean exit time from ``x``, given ``dpsi(z, y) = psi(y) - psi(z)`` and
-    ``speed(z) = 2 / sigma^2(z)``; the boundaries are assumed validated."""
+    lower_reflecting: bool,
+    temperature: float | None,
+    mass: tuple[float, float, float] | None,
+) -> _Parts:
+    """One reflecting end: T(x) = int_x^upper dy int_lower^y K(z, y) dz (lower reflecting: T' = -s(x) int_lower^x m,
+    no flux through lower, T(upper) = 0) or its mirror image, K(z, y) = speed(z) exp(psi(y) - psi(z)). With a
+    temperature, its derivative too: for Langevin dynamics K = exp(d) / T with d = (U(y) - U(z)) / T, whose
+    derivative in T is -(1 + d) exp(d) / T^2, integrated the same way. An infinite reflecting end comes with
+    `mass` = (c, log S, S'/S) from `_speed_mass`: the inner integral beyond c is exp(psi(y) - psi(c)) S."""
+    T = 1.0 if temperature is None else temperature  # only the derivative's kernels use it
+    if mass is not None:
+        c, log_s, ds = mass
+        lower, upper = (c, upper) if lower_reflecting else (lower, c)
+    outer_lo, outer_hi = (x, upper) if lower_reflecting else (lower, x)
+    far = lower if lower_reflecting else upper  # the inner integrals' fixed end
+    at_far = _layer(dpsi, far, 1.0 if lower_reflecting else -1.0, upper - lower)
 
     def kernel(z: float, y: float) -> float:
         return speed(z) * math.exp(dpsi(z, y))
 
-    def integral(f: ScalarFunction, a: float, b: float) -> float:
-        return _quad(f, a, b, _RTOL_INNER)
+    def dkernel(z: float, y: float) -> float:
+        d = dpsi(z, y)
+        return -(1.0 + d) / (T * T) * math.exp(d)
 
-    if lower_boundary == "reflecting":
-        # T' = -s(x) int_lower^x m (no flux through lower), T(upper) = 0.
-        return _quad(
-            lambda y: integral(lambda z: kernel(z, y), lower, y), x, upper, _RTOL_OUTER
-        )
-    if upper_boundary == "reflecting":
-        # Mirror image: T' = s(x) int_x^upper m, T(lower) = 0.
-        return _quad(
-            lambda y: integral(lambda z: kernel(z, y), y, upper), lower, x, _RTOL_OUTER
-        )
-    # Both ends absorbing: T(x) = int G(x, z) m(z) dz with the Green's function
-    # G = (S(min) - S(lower)) (S(upper) - S(max)) / (S(upper) - S(lower)), S the
-    # scale function.  Split at z = x:  T = (1 - p) left + p right, where
-    #   left  = int_lower^x (S(z) - S(lower)) m(z) dz,
-    #   right = int_x^upper (S(upper) - S(z)) m(z) dz,
-    # and p = (S(x) - S(lower)) / (S(upper) - S(lower)) is the probability of
-    # leaving through upper.  All terms are positive: no cancellation.
-    left = _quad(lambda z: integral(lambda y: kernel(z, y), lower, z), lower, x, _RTOL_OUTER)
-    right = _quad(lambda z: integral(lambda y: kernel(z, y), z, upper), x, upper, _RTOL_OUTER)
-    # S(x) - S(lower) and S(upper) - S(x), both scaled by exp(-psi(x)); the
-    # two weights are formed separately since either may be tiny.
-    w_left = integral(lambda y: math.exp(dpsi(x, y)), lower, x)
-    w_right = integral(lambda y: math.exp(dpsi(x, y)), x, upper)
-    total = w_left + w_right
-    return (w_right / total) * left + (w_left / total) * right
+    def inner(k: Callable[[float, float], float], y: float, atol: float) -> float:
+        if lower_reflecting:
+            value = _quad_ends(lambda z: k(z, y), lower, y, _RTOL_INNER, at_far, _layer(dpsi, y, -1.0, y - lower),
+                               atol)
+        else:
+            value = _quad_ends(lambda z: k(z, y), y, upper, _RTOL_INNER, _layer(dpsi, y, 1.0, upper - y), at_far,
+                               atol)
+        if mass is None:
+            return value
+        d = dpsi(c, y)
+        return value + math.exp(d + log_s) * (1.0 if k is kernel else ds - d / T)
+
+    length = outer_hi - outer_lo
+    widths = (_layer(dpsi, outer_lo, 1.0, length), _layer(dpsi, outer_hi, -1.0, length))
+
+    def outer(k: Callable[[float, float], float], atol: float = 0.0) -> float:
+        # the derivative's kernel changes sign: it is integrated to an absolute tolerance too, 1e-13 of the mean / T
+        # (its natural scale), shared out over the outer interval for the inner integrals
+        inner_atol = atol / length if length > 0.0 else 0.0
+        return _quad_ends(lambda y: inner(k, y, inner_atol), outer_lo, outer_hi, _RTOL_OUTER, *widths, atol)
+
+    t = outer(kernel)
+    p, q = (1.0, 0.0) if lower_reflecting else (0.0, 1.0)
+    return _Parts(t, p, q) if temperature is None else _Parts(t, p, q, outer(dkernel, 1e-13 * t / T))
+
+
+def _absorbing(
+    dpsi: Callable[[float, float], float],
+    speed: ScalarFunction,
+    x: float,
+    lower: float,
+    upper: float,
+    grid: tuple[np.ndarray, np.ndarray],
+    temperature: float | None,
+) -> _Parts:
+    """Both ends absorbing (and finite). T(x) = int G(x, z) m(z) dz with the Green's function
+    G = (S(min) - S(lower)) (S(upper) - S(max)) / (S(upper) - S(lower)), S the scale function. Split at z = x:
+    T = (1 - p) left + p right, where
+
+        left  = int_lower^x (S(z) - S(lower)) m(z) dz = int_lower^x dz int_lower^z K(z, y) dy,
+        right = int_x^upper (S(upper) - S(z)) m(z) dz = int_x^upper dz int_z^upper K(z, y) dy,
+
+    and p = (S(x) - S(lower)) / (S(upper) - S(lower)) is the probability of leaving through upper. All terms are
+    positive: no cancellation. Each factor can overflow on its own where the product does not (a far wall high up
+    the potential: p ~ e^-720 and right ~ e^720), so each integral is computed with its integrand divided by the
+    largest value psi on `grid` gives it, and the products are formed in log scale."""
+    xs, psi = grid
+    rel = psi - psi[int(np.searchsorted(xs, x))]
+    below, above = rel[xs <= x], rel[xs >= x]
+    w_l, w_r = float(below.max()), float(above.max())  # largest psi(y) - psi(x) on each side
+    drop = float(np.max(np.maximum.accumulate(below) - below))  # largest psi(y) - psi(z), lower <= y <= z <= x
+    rise = float(np.max(above - np.minimum.accumulate(above)))  # largest psi(y) - psi(z), x <= z <= y <= upper
+
+    # the widths of the features the integrands can have at the ends: peaks of exp(psi), and the boundary layer
+    # of the outer integrands at an absorbing end the drift pushes into (of left near lower, of right near upper)
+    length = upper - lower
+    at_lower, at_upper = _layer(dpsi, lower, 1.0, length), _layer(dpsi, upper, -1.0, length)
+    x_left = _layer(dpsi, x, -1.0, x - lower) if x > lower else math.inf
+    x_right = _layer(dpsi, x, 1.0, upper - x) if x < upper else math.inf
+
+    def kernel(shift: float) -> Callable[[float, float], float]:
+        return lambda z, y: speed(z) * math.exp(dpsi(z, y) - shift)
+
+    def left_integral(k: Callable[[float, float], float], atol: float = 0.0) -> float:
+        inner_atol = atol / (x - lower) if x > lower else 0.0
+
+        def inner(z: float) -> float:
+            if not z > lower:
+                return 0.0
+            return _quad_ends(lambda y: k(z, y), lower, z, _RTOL_INNER, at_lower, _layer(dpsi, z, -1.0, z - lower),
+                              inner_atol)
+
+        return _quad_ends(inner, lower, x, _RTOL_OUTER, at_lower, x_left, atol)
+
+    def right_integral(k: Callable[[float, float], float], atol: float = 0.0) -> float:
+        inner_atol = atol / (upper - x) if x < upper else 0.0
+
+        def inner(z: float) -> float:
+            if not z < upper:
+                return 0.0
+            return _quad_ends(lambda y: k(z, y), z, upper, _RTOL_INNER, _layer(dpsi, z, 1.0, upper - z), at_upper,
+                              inner_atol)
+
+        return _quad_ends(inner, x, upper, _RTOL_OUTER, x_right, at_upper, atol)
+
+    left, right = left_integral(kernel(drop)), right_integral(kernel(rise))
+    # S(x) - S(lower) and S(upper) - S(x), scaled by exp(-psi(x) - w)
+    s_l = _quad_ends(lambda y: math.exp(dpsi(x, y) - w_l), lower, x, _RTOL_INNER, at_lower, x_left)
+    s_r = _quad_ends(lambda y: math.exp(dpsi(x, y) - w_r), x, upper, _RTOL_INNER, x_right, at_upper)
+    if not all(math.isfinite(v) for v in (left, right, s_l, s_r)):  # an area beyond floating point
+        raise ValueError(_TOO_LARGE)
+    log_l, log_r = w_l + _log(s_l), w_r + _log(s_r)
+    log_total = float(np.logaddexp(log_l, log_r))
+    p, q = math.exp(log_l - log_total), math.exp(log_r - log_total)
+    a = math.exp(log_r - log_total + drop + _log(left))  # (1 - p) left
+    b = math.exp(log_l - log_total + rise + _log(right))  # p right
+    if temperature is None:
+        return _Parts(a + b, p, q)
+    # Langevin: K = exp(d) / T, d = (U(y) - U(z)) / T, so dK/dT = -(1 + d) exp(d) / T^2, and the scale weights
+    # exp((U(y) - U(x)) / T) have derivative -(d / T) exp(d). With L = left, R = right, w_l, w_r the weights:
+    # dT/dT = (1 - p) L' + p R' + p' (R - L) and p' = p (1 - p) (w_l' / w_l - w_r' / w_r), where every ratio is
+    # one of integrals with the same scale factor.
+    T = temperature
+
+    def dkernel(shift: float) -> Callable[[float, float], float]:
+        def k(z: float, y: float) -> float:
+            d = dpsi(z, y)
+            return -(1.0 + d) / (T * T) * math.exp(d - shift)
+
+        return k
+
+    def ratio(num: float, den: float) -> float:
+        return num / den if den > 0.0 else 0.0
+
+    # the derivatives' kernels change sign: integrated to an absolute tolerance too, 1e-13 of the mean / T
+    dleft = left_integral(dkernel(drop), 1e-13 * left / T)
+    dright = right_integral(dkernel(rise), 1e-13 * right / T)
+    ds_l = _quad_ends(lambda y: -dpsi(x, y) / T * math.exp(dpsi(x, y) - w_l), lower, x, _RTOL_INNER, at_lower,
+                      x_left, 1e-14 * s_l / T)
+    ds_r = _quad_ends(lambda y: -dpsi(x, y) / T * math.exp(dpsi(x, y) - w_r), x, upper, _RTOL_INNER, x_right,
+                      at_upper, 1e-14 * s_r / T)
+    r = ratio(ds_l, s_l) - ratio(ds_r, s_r)
+    dt = a * ratio(dleft, left) + b * ratio(dright, right) + r * (q * b - p * a)
+    return _Parts(a + b, p, q, dt, p * q * r)
 
 
 def _finite(solve: Callable[..., Any]) -> Callable[..., Any]:
-    """`solve` raising ValueError where the quadrature has no finite answer: an integrand of NaN, or exp(psi) beyond
-    floating point (a mean beyond about 1e308, or infinite)."""
+    """`solve` raising ValueError where the quadrature has no finite answer: an integrand of NaN, or an answer (or
+    a factor exp(psi) of its integrands) beyond floating point. scipy's IntegrationWarnings on the way to such a
+    refusal are dropped (the ValueError says what went wrong); those of an answer are passed on."""
 
     @functools.wraps(solve)
     def checked(*args: Any) -> Any:
-        try:
-            out = solve(*args)
-        except OverflowError as exc:
-            raise ValueError(f"the mean exit time has no finite floating-point value: exp((U(y) - U(z)) / T), or its "
-                             f"analogue for the drift, overflowed ({exc}); the barrier is too high for this "
-                             "temperature, or the process never exits (a reflecting end it drifts away to)") from None
-        if np.isnan(out).any():
-            raise ValueError("the mean exit time came out NaN: the potential (or drift and noise) returned NaN "
-                             "inside the interval, or infinite values whose difference is undefined (a potential "
-                             "that overflows on [lower, upper])")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IntegrationWarning)
+            out = _finite_value(solve, args)
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
         return out
 
     return checked
+
+
+def _finite_value(solve: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    try:
+        out = solve(*args)
+    except OverflowError as exc:
+        raise ValueError(f"the mean exit time has no finite floating-point value: exp((U(y) - U(z)) / T), or its "
+                         f"analogue for the drift, overflowed ({exc}) where the answer needs it; the barrier is too "
+                         "high for this temperature (a mean exit time beyond about 1e308)") from None
+    if np.isnan(out).any():
+        raise ValueError("the mean exit time came out NaN: the potential (or drift and noise) returned NaN inside "
+                         "the interval, or infinite values whose difference is undefined (a potential that "
+                         "overflows on [lower, upper])")
+    if np.isinf(out).any():
+        raise ValueError(_TOO_LARGE)
+    return out
+
+
+_TOO_LARGE = ("the mean exit time has no finite floating-point value: it overflowed (beyond about 1.8e308); the "
+              "interval is too long for the noise, or the barrier too high for the temperature")
+
+
+def _prepare(
+    dpsi: Callable[[float, float], float],
+    speed: ScalarFunction,
+    x0: ArrayLike,
+    lower: float,
+    upper: float,
+    lower_boundary: str,
+    upper_boundary: str,
+    temperature: float | None,
+) -> tuple[np.ndarray, float, float, dict[str, tuple[float, float, float]], tuple[np.ndarray, np.ndarray] | None,
+           tuple[float, float, float] | None]:
+    """The checks shared by the mean and its derivative: (x, lo, hi, cuts, grid, mass), with an infinite absorbing
+    end replaced by its cut (cuts[name] = (c, tail, dtail)), the mass of the speed measure towards an infinite
+    reflecting end (`_speed_mass`: ValueError where it is infinite), and psi on a grid of (lo, hi) when both ends
+    are absorbing."""
+    lower, upper = _check_interval(lower, upper, lower_boundary, upper_boundary)
+    x = _check_x0(x0, lower, upper)
+    ends = (("lower", lower, lower_boundary, -1.0), ("upper", upper, upper_boundary, 1.0))
+    cuts = {name: _deterministic_tail(dpsi, speed, x, sign, lower, upper, name)
+            for name, end, kind, sign in ends if math.isinf(end) and kind == "absorbing"}
+    lo = cuts["lower"][0] if "lower" in cuts else lower
+    hi = cuts["upper"][0] if "upper" in cuts else upper
+    mass = None
+    for name, end, kind, sign in ends:
+        if math.isinf(end) and kind == "reflecting" and x.size:
+            mass = _speed_mass(dpsi, speed, x, sign, lo, hi, name, temperature)
+    both = lower_boundary == upper_boundary == "absorbing"
+    return x, lo, hi, cuts, (_psi_grid(dpsi, lo, hi, x.ravel()) if both else None), mass
+
+
+def _one(
+    dpsi: Callable[[float, float], float],
+    speed: ScalarFunction,
+    x: float,
+    lo: float,
+    hi: float,
+    lower_boundary: str,
+    grid: tuple[np.ndarray, np.ndarray] | None,
+    temperature: float | None,
+    mass: tuple[float, float, float] | None,
+) -> _Parts:
+    if grid is None:
+        return _reflecting(dpsi, speed, x, lo, hi, lower_boundary == "reflecting", temperature, mass)
+    return _absorbing(dpsi, speed, x, lo, hi, grid, temperature)
 
 
 @_finite
@@ -211,43 +498,143 @@ def _solve(
     upper: float,
     lower_boundary: str,
     upper_boundary: str,
+    temperature: float | None = None,
 ) -> float | np.ndarray:
-    lower, upper = _check_interval(lower, upper, lower_boundary, upper_boundary)
-    x = _check_x0(x0, lower, upper)
-    infinite = [
-        name
-        for name, end, kind in (("lower", lower, lower_boundary), ("upper", upper, upper_boundary))
-        if math.isinf(end) and kind == "absorbing"
-    ]
-    if not infinite:
-        out = np.array(
-            [_exit_time(dpsi, speed, float(xi), lower, upper, lower_boundary, upper_boundary) for xi in x.flat]
-        ).reshape(x.shape)
-        return float(out) if out.ndim == 0 else out
-    # An absorbing end at infinity: the threshold of a process that explodes (a noisy fold, a quadratic
-    # integrate-and-fire neuron). The path must pass a far point c on its way, so the mean time is that to an
-    # absorbing c plus, weighted by the probability of leaving there, the time from c to infinity. Far out the noise
-    # no longer matters and the latter is the deterministic tail, the integral of dy / |a(y)| (relative error
-    # about |a'| sigma^2 / (2 a^2) at c, below 1e-3 where c is taken). A drift that does not carry the path to
-    # infinity in finite time is refused.
-    cuts: dict[str, tuple[float, float]] = {}
-    for name, sign in (("lower", -1.0), ("upper", 1.0)):
-        if name in infinite:
-            cuts[name] = _deterministic_tail(dpsi, speed, x, sign, lower, upper, name)
-    lo = cuts["lower"][0] if "lower" in cuts else lower
-    hi = cuts["upper"][0] if "upper" in cuts else upper
+    """The mean exit time, or with a temperature (Langevin only: psi = U / T, speed 1 / T) its derivative in it.
+
+    An absorbing end at infinity is the threshold of a process that explodes (a noisy fold, a quadratic
+    integrate-and-fire neuron): the path must pass a far point c on its way, so the mean time is that to an absorbing
+    c plus, weighted by the probability of leaving there, the mean time from c to infinity (`_deterministic_tail`)."""
+    x, lo, hi, cuts, grid, mass = _prepare(dpsi, speed, x0, lower, upper, lower_boundary, upper_boundary,
+                                           temperature)
+    none = (0.0, 0.0, 0.0)
+    _, tail_lo, dtail_lo = cuts.get("lower", none)
+    _, tail_hi, dtail_hi = cuts.get("upper", none)
     out = np.empty(x.shape)
     for i, xi in enumerate(x.flat):
-        t = _exit_time(dpsi, speed, float(xi), lo, hi, lower_boundary, upper_boundary)
-        if lower_boundary == "reflecting" or upper_boundary == "reflecting":
-            t += sum(tail for _, tail in cuts.values())
-        else:  # the tail counts for the paths that leave by that end: the scale function's weights
-            w_lo = _quad(lambda y: math.exp(dpsi(float(xi), y)), lo, float(xi), _RTOL_INNER)
-            w_hi = _quad(lambda y: math.exp(dpsi(float(xi), y)), float(xi), hi, _RTOL_INNER)
-            p_hi = w_lo / (w_lo + w_hi)  # P(upper first) = (S(x) - S(lo)) / (S(hi) - S(lo))
-            t += (1 - p_hi) * cuts.get("lower", (0.0, 0.0))[1] + p_hi * cuts.get("upper", (0.0, 0.0))[1]
-        out.flat[i] = t
+        r = _one(dpsi, speed, float(xi), lo, hi, lower_boundary, grid, temperature, mass)
+        if temperature is None:
+            out.flat[i] = r.t + r.q * tail_lo + r.p * tail_hi
+        else:
+            out.flat[i] = r.dt - r.dp * tail_lo + r.q * dtail_lo + r.dp * tail_hi + r.p * dtail_hi
     return float(out) if out.ndim == 0 else out
+
+
+# Towards an infinite reflecting end the speed measure m must have finite mass: it is summed over blocks of doubling
+# length until the blocks fall off geometrically and what remains is below _MASS_RTOL of the sum; blocks beyond
+# _FAR, or a sum that keeps growing to there, mean an infinite mean exit time. The sum replaces the integral to
+# infinity in the mean exit time, which a quadrature on a mapped interval gets wrong, silently, for a slowly
+# decaying m (1e-4 for m ~ |z|^-1.1).
+_MASS_RTOL = 1e-13
+_FAR = 1e300
+
+
+def _speed_mass(
+    dpsi: Callable[[float, float], float],
+    speed: ScalarFunction,
+    x: np.ndarray,
+    sign: float,
+    lo: float,
+    hi: float,
+    name: str,
+    temperature: float | None,
+) -> tuple[float, float, float]:
+    """(c, log S, S'/S) for the reflecting end at sign * infinity (the other end, lo or hi, absorbing and finite):
+    c the start farthest from the absorbing end, S = int from c to the end of speed(z) exp(psi(c) - psi(z)) dz, the
+    mass of the speed measure beyond c relative to exp(-psi(c)), and with a temperature (Langevin) its relative
+    derivative in it. ValueError where S is infinite, and where the mean exit time from the start nearest the
+    absorbing end, at least M(c) (S(end) - S(x)), overflows."""
+    c = float(x.min()) if sign < 0 else float(x.max())
+    near = float(x.max()) if sign < 0 else float(x.min())  # the start nearest the absorbing end
+    end = hi if sign < 0 else lo
+    log_w = dpsi(c, near) + _log_scale(dpsi, near, min(near, end), max(near, end))
+    width = max(1.0, abs(c))
+    where = f"{name}={sign * math.inf}"
+    infinite = ValueError(
+        f"the mean exit time is infinite: {where} is reflecting, but the speed measure m = 2 exp(-psi) / sigma^2 "
+        f"(for Langevin dynamics exp(-U / T) / T) is not integrable towards it (its mass grows without bound, or "
+        f"falls off too slowly to sum in floating point, out to |x| = {_FAR:g}): the process wanders off there and "
+        "takes infinitely long on average to come back (Brownian motion on a half-line, a drift away from the "
+        f"absorbing end, a potential that grows slower than T log|x|); use a finite {name}")
+    log_t = math.log(temperature) if temperature is not None else 0.0
+
+    def log_m(z: float, e: float, psi_e: float) -> float:  # log(m(z) / exp(-psi(c))), psi_e = psi(e) - psi(c)
+        return math.log(speed(z)) - psi_e - dpsi(e, z)
+
+    e, psi_e, log_sum = c, 0.0, -math.inf
+    blocks: list[float] = []
+    derivative: list[tuple[float, float]] = []  # (shift, scaled integral of the derivative of m in T)
+    for k in range(2000):
+        nxt = c + sign * width * 2.0**k
+        if not abs(nxt) <= _FAR:
+            raise infinite
+        psi_next = psi_e + dpsi(e, nxt)
+        if math.isnan(psi_next):
+            raise ValueError(f"the exponent psi of the scale density came out NaN between {e} and {nxt} (towards "
+                             f"{where}): a potential (or drift) that is NaN, or infinite with an undefined difference")
+        a, b = min(e, nxt), max(e, nxt)
+        samples = [log_m(z, e, psi_e) for z in np.linspace(a, b, 9).tolist()]
+        shift = max(samples)
+        if math.isnan(shift):
+            raise ValueError(f"the speed measure came out NaN between {a} and {b} (towards {where})")
+        if shift == -math.inf:
+            log_block = -math.inf
+        else:
+            def scaled(z: float, e: float = e, psi_e: float = psi_e, a: float = a, b: float = b) -> float:
+                return math.exp(log_m(z, e, psi_e) - shift)
+
+            try:
+                value = _quad(scaled, a, b, _RTOL_INNER)
+            except OverflowError:  # a peak between the samples: take the scale from a grid of psi on the block
+                xs, psi = _psi_grid(dpsi, a, b, np.array([e]))
+                at_e = float(psi[int(np.searchsorted(xs, e))])
+                shift = max(shift, max(math.log(speed(z)) - psi_e - (v - at_e) for z, v in zip(xs.tolist(), psi)))
+                value = _quad(scaled, a, b, _RTOL_INNER)
+            log_block = shift + _log(value)
+            if temperature is not None and value > 0.0:
+                # m = exp(d) / T with d = psi(c) - psi(z) = log m + log T: dm/dT = -(1 + d) m / T
+                T = temperature
+
+                def dscaled(z: float, e: float = e, psi_e: float = psi_e, shift: float = shift) -> float:
+                    lm = log_m(z, e, psi_e)
+                    return -(1.0 + lm + log_t) / T * math.exp(lm - shift)
+
+                derivative.append((shift, _quad(dscaled, a, b, _RTOL_INNER, 1e-14 * value / T)))
+        log_sum = float(np.logaddexp(log_sum, log_block))
+        if log_sum + log_w > _LOG_MAX:
+            raise ValueError(
+                f"the mean exit time has no finite floating-point value: from x0={near} it is at least exp("
+                f"{log_sum + log_w:.6g}) (the mass of the speed measure towards {where}, times the scale "
+                "S(end) - S(x0) up to the absorbing end), which overflowed; the process drifts off towards "
+                f"{where} (an infinite mean), or the barrier is too high for the temperature")
+        blocks.append(log_block)
+        done = False
+        if len(blocks) >= 3 and blocks[-1] < blocks[-2] < blocks[-3]:  # falling off: is the rest negligible?
+            ratio = math.exp(max(blocks[-1] - blocks[-2], blocks[-2] - blocks[-3]))
+            done = ratio < 1.0 and blocks[-1] + math.log(ratio / (1.0 - ratio)) < log_sum + math.log(_MASS_RTOL)
+        if not done and (psi_next == math.inf or log_block == -math.inf):
+            # exp(-psi) is 0 from here on (psi = U / T infinite): the mass is finite if it was falling off clearly
+            # (by e^-0.5 a block at least); otherwise the potential more likely overflowed than turned into a wall
+            if not (len(blocks) < 3 or blocks[-2] <= blocks[-3] - 0.5):
+                raise ValueError(
+                    f"the mean exit time is infinite, or beyond what floating point can decide: the mass of the "
+                    f"speed measure towards {where} kept growing out to |x| = {abs(nxt):.3g}, where the potential "
+                    "(or psi) became infinite; it is not integrable, or the potential overflows before its mass "
+                    f"converges; use a finite {name}")
+            done = True
+        if done:
+            ds = sum(math.exp(sh - log_sum) * v for sh, v in derivative)
+            return c, log_sum, ds
+        e, psi_e = nxt, psi_next
+    raise infinite
+
+
+# The mean time from the cut c to an absorbing end at infinity: with b = sigma^2 / 2, g = -T' solves
+# g = (1 - b g') / a, whose solution that stays bounded is the series g = 1/a + b a'/a^3 - (b/a)(b a'/a^3)' + ...,
+# each term smaller by eps = b |a'| / a^2 (and |b'| / |a|). The cut is placed where eps <= _TAIL_EPS, and the
+# first three terms are integrated to infinity (the first analytically by parts): the error is of order
+# eps^3 = 1e-12 of the tail.
+_TAIL_EPS = 1e-4
 
 
 def _deterministic_tail(
@@ -258,41 +645,79 @@ def _deterministic_tail(
     lower: float,
     upper: float,
     name: str,
-) -> tuple[float, float]:
-    """For an absorbing end at sign * infinity: a cut c beyond every start and the other end where the drift
-    points outward and the noise's correction to the deterministic time is below 1e-3, and the deterministic time
-    from c to infinity. ValueError naming the end if there is none or that time is infinite."""
+) -> tuple[float, float, float]:
+    """For an absorbing end at sign * infinity: (c, tail, dtail), a cut c beyond every start and the other end
+    where the drift points outward and the expansion of the mean time from c to infinity in the noise converges
+    fast (eps <= 1e-4), that mean time, and its derivative in T for Langevin dynamics (b = T). ValueError naming
+    the end if there is no such cut or the tail is infinite."""
 
     def drift(y: float) -> float:  # a = -(dpsi / dy) / speed, by a central difference of psi
         h = 1e-5 * max(1.0, abs(y))
         return -dpsi(y - h, y + h) / (2 * h) / speed(y)
 
+    # in the coordinate t = sign * y, in which the end is at +infinity: drift A, half the noise variance B
+    def A(t: float) -> float:
+        return sign * drift(sign * t)
+
+    def B(t: float) -> float:
+        return 1.0 / speed(sign * t)
+
+    def slope(f: ScalarFunction, t: float) -> float:
+        h = 1e-3 * max(1.0, abs(t))
+        return (f(t + h) - f(t - h)) / (2 * h)
+
     finite = [abs(v) for v in (*x.flat, lower, upper) if math.isfinite(v)]
-    c = sign * max(1.0, 2.0 * max(finite, default=1.0))
+    t = max(1.0, 2.0 * max(finite, default=1.0))
     refuse = ValueError(
         f"{name}={sign * math.inf} is infinite and absorbing, but the drift does not carry the process there in "
         f"finite time (it must point outward and grow faster than |x| so that the deterministic tail, the "
         f"integral of dx / |drift|, converges); pass {name}_boundary='reflecting' or a finite {name}"
     )
-    for _ in range(120):
+
+    class _Inward(Exception):
+        pass
+
+    def A_out(s: float) -> float:
+        value = A(s)
+        if not value > 0.0:
+            raise _Inward
+        return value
+
+    for _ in range(200):
         try:
-            a = drift(c)
-            slope = (drift(c * (1 + 1e-3)) - drift(c * (1 - 1e-3))) / (2e-3 * c)
+            a, b = A(t), B(t)
+            good = a > 0 and max(abs(b * slope(A, t)) / (a * a), abs(slope(B, t)) / a) <= _TAIL_EPS
         except (OverflowError, ZeroDivisionError):
             raise refuse from None
-        if sign * a > 0 and abs(slope) / (speed(c) * a * a) < 1e-3:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", IntegrationWarning)
-                try:
-                    tail = quad(lambda y: 1.0 / abs(drift(y)), min(c, sign * math.inf), max(c, sign * math.inf),
-                                epsrel=1e-10, limit=200)[0]
-                except (IntegrationWarning, OverflowError, ZeroDivisionError):
-                    raise refuse from None
-            if not math.isfinite(tail):
-                raise refuse
-            return c, tail
-        c *= 1.25
-    raise refuse
+        if good:
+            break
+        t *= 1.25
+    else:
+        raise refuse
+
+    def F(s: float) -> float:  # b a' / a^3
+        return B(s) * slope(A, s) / A_out(s) ** 3
+
+    def tail_integral(f: ScalarFunction, atol: float = 0.0) -> float:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", IntegrationWarning)
+            try:
+                value = quad(f, t, math.inf, epsabs=atol, epsrel=1e-11 if atol == 0.0 else 1e-6, limit=200)[0]
+            except (IntegrationWarning, OverflowError, ZeroDivisionError, _Inward):
+                raise refuse from None
+        if not math.isfinite(value):
+            raise refuse
+        return value
+
+    term0 = tail_integral(lambda s: 1.0 / A_out(s))
+    atol = 1e-13 * term0  # the corrections are small (eps and eps^2 of term0): enough of them, absolutely
+    # int b a' / a^3 = b / (2 a^2) at the cut + int b' / (2 a^2)
+    term1 = b / (2 * a * a) + tail_integral(lambda s: slope(B, s) / (2 * A_out(s) ** 2), atol)
+    # -int (b/a) F' = (b/a) F at the cut + int F (b/a)'
+    term2 = b * F(t) / a + tail_integral(
+        lambda s: F(s) * (slope(B, s) / A_out(s) - B(s) * slope(A, s) / A(s) ** 2), atol)
+    # Langevin dynamics: b = T, a independent of it, so term1 scales as T and term2 as T^2
+    return sign * t, term0 + term1 + term2, (term1 + 2.0 * term2) / b
 
 
 def mean_exit_time_1d(
@@ -322,10 +747,12 @@ def mean_exit_time_1d(
         Starting point(s), inside ``[lower, upper]``.
     lower, upper : float
         Ends of the interval; ``lower`` may be ``-inf`` and ``upper`` may be
-        ``+inf``: reflecting there means the process cannot exit there;
-        absorbing means a threshold at infinity, reached in finite time when
-        the drift explodes (the deterministic tail, the integral of
-        ``dx / |a|``, converges; ValueError otherwise).
+        ``+inf``: reflecting there means the process cannot exit there (the
+        speed measure must then have finite mass towards that end; ValueError
+        otherwise, the mean exit time being infinite); absorbing means a
+        threshold at infinity, reached in finite time when the drift explodes
+        (the deterministic tail, the integral of ``dx / |a|``, converges;
+        ValueError otherwise).
     lower_boundary, upper_boundary : {"absorbing", "reflecting"}
         Behaviour at each end; at least one end must be absorbing.
 
@@ -338,19 +765,38 @@ def mean_exit_time_1d(
     ------
     ValueError
         For an empty interval, an unknown boundary, an infinite absorbing end
-        the process does not reach in finite mean time, two reflecting ends, ``x0`` outside the interval or not finite, or a
-        noise variance that is not positive.
+        the process does not reach in finite mean time, an infinite reflecting
+        end towards which the speed measure is not integrable (an infinite
+        mean exit time: Brownian motion on a half-line, a drift away from the
+        absorbing end), an answer beyond floating point (about 1e308), two
+        reflecting ends, ``x0`` outside the interval or not finite, or a noise
+        variance that is not positive.
+    TypeError
+        For a drift or noise variance that does not return one number at a
+        point.
 
     Notes
     -----
     The exponent ``psi(y) - psi(z) = -int_z^y 2 a / sigma^2`` is itself
     computed by quadrature, so each value costs a triply nested quadrature;
     use :func:`langevin_mean_exit_time_1d` when the drift is a gradient.  The
-    mean exit time must be finite: towards an infinite end the speed measure
-    must be integrable.  ``ValueError`` is raised if ``psi(y) - psi(z)``
-    exceeds about 709 where the integrals need it (``exp`` overflows).  With a reflecting end that
-    means an astronomically large answer; with two absorbing ends it can also
-    happen for a strong drift, ``2 |a| (upper - lower) / sigma^2 > 700``.
+    quadratures run at a relative tolerance of 1e-10 (1e-12 inside).  The
+    mean exit time must be finite: towards an infinite reflecting end the
+    speed measure ``m`` must be integrable.  Its mass there is summed over
+    blocks of doubling length until they fall off geometrically (to 1e-13 of
+    the sum); a mass that keeps growing out to ``|x| = 1e300``, or falls off
+    too slowly to converge before, is refused as infinite.  With two absorbing
+    ends each integral is scaled by the largest value of its kernel on a grid
+    of ``psi``, so a far wall high up the potential (whose factors
+    ``exp(psi(y) - psi(z))`` alone would overflow) still gives its finite
+    answer. ``ValueError`` is raised where the answer itself exceeds
+    floating point, or where a kernel that the answer needs does
+    (``psi(y) - psi(z)`` beyond about 709 where it counts: an astronomically
+    large answer). An infinite absorbing end is cut at a point ``c`` beyond
+    the starts where ``eps = (sigma^2 / 2) |a'| / a^2`` (and
+    ``|(sigma^2)'| / (2 |a|)``) is below 1e-4; the mean time from ``c`` to
+    infinity is the expansion ``int 1/a + (sigma^2/2) a' / a^3 + ...`` to
+    second order in ``eps``, whose error is of order ``eps^3`` = 1e-12 of it.
 
     Examples
     --------
@@ -378,7 +824,7 @@ def _diffusion_psi(
     )
 
     def speed(z: float) -> float:  # 2 / sigma^2(z)
-        v = float(variance(z))
+        v = _number(variance(z), "noise_variance", z)
         if not (v > 0.0 and math.isfinite(v) and math.isfinite(2.0 / v)):
             raise ValueError(f"noise_variance must be positive and finite, and 2 / noise_variance finite (above "
                              f"{2 / np.finfo(float).max:.3g}), got {v} at x={z}")
@@ -420,9 +866,12 @@ def langevin_mean_exit_time_1d(
     x0 : float or array_like
         Starting point(s), inside ``[lower, upper]``.
     lower, upper : float
-        Ends of the interval; an infinite end is reflecting, or absorbing
-        where the potential falls fast enough that the process reaches it in
-        finite time (see :func:`mean_exit_time_1d`).
+        Ends of the interval; an infinite end is reflecting where
+        ``exp(-U / T)`` is integrable towards it (ValueError otherwise: the
+        mean exit time is infinite, as for a flat potential or one that
+        grows slower than ``T log|x|``), or absorbing where the potential
+        falls fast enough that the process reaches it in finite time (see
+        :func:`mean_exit_time_1d`).
     lower_boundary, upper_boundary : {"absorbing", "reflecting"}
         Behaviour at each end; at least one end must be absorbing.
 
@@ -434,8 +883,8 @@ def langevin_mean_exit_time_1d(
     Raises
     ------
     ValueError
-        As :func:`mean_exit_time_1d`, and for a temperature that is not
-        positive.
+        As :func:`mean_exit_time_1d` (an infinite mean exit time included),
+        and for a temperature that is not positive.
 
     Examples
     --------
@@ -470,45 +919,30 @@ def langevin_mean_exit_time_derivative_1d(
 ) -> float | np.ndarray:
     """The derivative in the temperature of :func:`langevin_mean_exit_time_1d`, d E[tau] / dT.
 
-    With one reflecting end the mean exit time is a double integral of ``exp((U(y) - U(z)) / T) / T``, which is
-    differentiated under the integral sign: the kernel becomes ``-(1 / T^2 + (U(y) - U(z)) / T^3)
-    exp((U(y) - U(z)) / T)``, integrated by the same nested quadrature. With both ends absorbing the weights
-    depend on T as well; there the derivative is the Richardson-extrapolated central difference
-    ``(4 D(h) - D(2 h)) / 3`` of the quadrature formula with h = 1e-3 T (error O(h^4), about 1e-10 relative,
-    next to the quadrature's own 1e-10).
+    Every integral of the mean exit time is differentiated under the integral sign: its kernel
+    ``exp((U(y) - U(z)) / T) / T`` becomes ``-(1 / T^2 + (U(y) - U(z)) / T^3) exp((U(y) - U(z)) / T)``, integrated
+    by the same nested quadrature. With both ends absorbing the weights ``p`` and ``1 - p`` of the two sides
+    depend on T as well: with ``p = w_l / (w_l + w_r)``, ``w`` integrals of ``exp((U(y) - U(x0)) / T)``,
+    ``dE[tau]/dT = (1 - p) L' + p R' + p' (R - L)`` and ``p' = p (1 - p) (w_l' / w_l - w_r' / w_r)``, every
+    factor scaled as in the mean. The accuracy is that of the quadratures, about 1e-10 of ``E[tau] / T`` (the
+    size of the terms), so relative wherever the derivative is not much smaller than that, at low temperature
+    too (1e-14 against the closed form at a barrier of 100 T). An infinite absorbing end adds the derivative of
+    its tail beyond the cut (the expansion in the noise, whose terms scale as T and T^2).
 
-    Parameters and boundaries as :func:`langevin_mean_exit_time_1d`. Used to check the likelihood-ratio
-    derivative of `simulate(..., sensitivities=["dynamics.temperature"])` (docs/sensitivities.md).
+    Parameters, boundaries and errors as :func:`langevin_mean_exit_time_1d`: in particular ``ValueError`` where
+    the mean exit time itself is infinite (a reflecting end at infinity with a speed measure of infinite mass,
+    an infinite absorbing end the process does not reach) or beyond floating point. Used to check the
+    likelihood-ratio derivative of `simulate(..., sensitivities=["dynamics.temperature"])`
+    (docs/sensitivities.md).
     """
     u = _potential_function(potential)
     temperature = _positive(temperature, "temperature")
-    lower, upper = _check_interval(lower, upper, lower_boundary, upper_boundary)
-    x = _check_x0(x0, lower, upper)
-    if lower_boundary != "reflecting" and upper_boundary != "reflecting":
-        def tau(t: float) -> Any:
-            return langevin_mean_exit_time_1d(potential, t, x, lower, upper)
-
-        h = 1e-3 * temperature
-        d1 = (np.asarray(tau(temperature + h)) - np.asarray(tau(temperature - h))) / (2 * h)
-        d2 = (np.asarray(tau(temperature + 2 * h)) - np.asarray(tau(temperature - 2 * h))) / (4 * h)
-        out = (4 * d1 - d2) / 3
-        return float(out) if out.ndim == 0 else out
-    T = temperature
 
     def dpsi(z: float, y: float) -> float:
-        return (u(y) - u(z)) / T
+        return (u(y) - u(z)) / temperature
 
-    def one(xi: float) -> float:
-        def kernel(z: float, y: float) -> float:
-            d = dpsi(z, y)
-            return -(1.0 + d) / (T * T) * math.exp(d)
-
-        if lower_boundary == "reflecting":
-            return _quad(lambda y: _quad(lambda z: kernel(z, y), lower, y, _RTOL_INNER), xi, upper, _RTOL_OUTER)
-        return _quad(lambda y: _quad(lambda z: kernel(z, y), y, upper, _RTOL_INNER), lower, xi, _RTOL_OUTER)
-
-    out = np.array([one(float(xi)) for xi in x.flat]).reshape(x.shape)
-    return float(out) if out.ndim == 0 else out
+    inv_t = 1.0 / temperature
+    return _solve(dpsi, lambda _z: inv_t, x0, lower, upper, lower_boundary, upper_boundary, temperature)
 
 
 def brownian_ball_exit_time(

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validate import as_float, as_square_matrix
-from .quasipotential import LinearQuasiPotential, linear_quasipotential
+from .quasipotential import LinearQuasiPotential
 
 __all__ = ["SGDExitPrediction", "sgd_exit_time_prediction"]
 
@@ -48,6 +48,27 @@ def noise_matrix(H: np.ndarray, noise: str) -> np.ndarray:
 def _sqrtm(C: np.ndarray) -> np.ndarray:
     w, V = np.linalg.eigh(C)
     return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
+
+
+def _quasipotential(H: np.ndarray, w: np.ndarray, noise: str, half: np.ndarray, eta: float | None
+                    ) -> LinearQuasiPotential:
+    """The `LinearQuasiPotential` of the SDE d theta = -H theta dt + C^{1/2} dW (eta None) or of the map
+    theta' = (I - eta H) theta + sqrt(eta) C^{1/2} xi, in closed form: C (I or H) commutes with H, so in H's
+    eigenbasis (eigenvalues w) the Lyapunov equation is diagonal, P = c / (2 w) for the SDE and
+    P = eta c / (1 - (1 - eta w)^2) = c / (w (2 - eta w)) for the map, with c = 1 or w. (A general Lyapunov solver
+    would refuse an H whose condition number is beyond 1e14: its P looks singular to it.)"""
+    lam, V = np.linalg.eigh(H)
+    c = np.ones_like(lam) if noise == "isotropic" else lam
+    with np.errstate(over="ignore", divide="ignore"):
+        p = c / (2.0 * lam) if eta is None else c / (lam * (2.0 - eta * lam))
+    if not np.all(np.isfinite(p) & (p > 0)):
+        raise ValueError(f"H's smallest eigenvalue {float(w[0])!r} is too small: the stationary covariance "
+                         "c / (2 lambda) of the exit-time model overflows floating point")
+    P = (V * p) @ V.T
+    P = (P + P.T) / 2
+    if eta is None:
+        return LinearQuasiPotential(P=P, A=np.array(H), S=np.array(half), discrete=False)
+    return LinearQuasiPotential(P=P, A=np.eye(H.shape[0]) - eta * H, S=math.sqrt(eta) * half, discrete=True)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -103,17 +124,16 @@ def sgd_exit_time_prediction(
         raise ValueError(f"radius={radius!r} is too large: 2 radius^2 lambda_max = inf in floating point")
     C = noise_matrix(Hm, noise)
     half = _sqrtm(C)
-    cont = linear_quasipotential(Hm, half)
+    cont = _quasipotential(Hm, w, noise, half, None)
     if lr is None:
         qp, dynamics = cont, "continuous"
     else:
         eta = as_float("lr", lr, positive=True)
-        M = np.eye(Hm.shape[0]) - eta * Hm
-        if np.max(np.abs(np.linalg.eigvalsh(M))) >= 1:
+        if not eta * float(w[-1]) < 2:  # I - eta H has eigenvalues 1 - eta lambda in (-1, 1) (H is positive definite)
             raise ValueError(f"lr={lr!r} is too large: gradient descent with it is unstable (eta lambda_max >= 2)")
         # x_{k+1} = M x_k + eps (sqrt(eta) C^{1/2}) xi with eps^2 = eta / B; E[nu] in steps and in time k eta share
         # the exponent
-        qp, dynamics = linear_quasipotential(M, math.sqrt(eta) * half, discrete=True), "discrete"
+        qp, dynamics = _quasipotential(Hm, w, noise, half, eta), "discrete"
     lam = float(w[0])
     paper = 2 * r**2 * lam if noise == "isotropic" else 2 * r**2 * math.sqrt(lam)
     return SGDExitPrediction(noise=noise, dynamics=dynamics, lr=None if lr is None else float(lr), radius=r,

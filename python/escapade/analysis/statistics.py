@@ -150,11 +150,11 @@ class ExponentialTest:
     shape_ci: tuple[float, float]
 
 
-def _weibull_profile(t: np.ndarray, o: np.ndarray) -> Any:
-    """Profile log-likelihood of the Weibull shape k (scale maximized out) for censored times t (scaled)."""
+def _weibull_profile(logs: np.ndarray, o: np.ndarray) -> Any:
+    """Profile log-likelihood of the Weibull shape k (scale maximized out) for censored times given by their
+    logarithms `logs` (any common shift of them, a change of time unit, changes it by a constant only)."""
     d = int(o.sum())
-    log_t = np.log(t[o]).sum()
-    logs = np.log(t)
+    log_t = float(logs[o].sum())
 
     def loglik(log_k: float) -> float:
         k = math.exp(log_k)
@@ -183,6 +183,10 @@ def exponential_test(
     with the rate estimated from the same data; its null law is not Kolmogorov's (the estimate pulls the fit
     closer), so the p-value is computed by Monte Carlo under the fitted law (Lilliefors' exponential test,
     `scipy.stats.goodness_of_fit`, `n_mc` samples, `seed`). Uncensored times only.
+
+    The Weibull fit works with the logarithms of the times in units of their geometric mean (the profile
+    likelihood of the shape does not depend on the unit), so any positive floats are taken, 1e-300 and 1e300
+    together included.
 
     Parameters
     ----------
@@ -217,8 +221,13 @@ def exponential_test(
         return ExponentialTest("lilliefors", float(res.statistic), float(res.pvalue), math.nan, (math.nan, math.nan))
     keep = t > 0  # a censored time of 0 carries no information
     t, o = t[keep], o[keep]
-    scaled = t / float(t.mean())
-    loglik = _weibull_profile(scaled, o)
+    logs = np.log(t)
+    # in units of the times' geometric mean: log-times span at most about 1420 whatever the times are (1e-300 and
+    # 1e300 together), where t / mean(t) would underflow to 0 or overflow
+    loglik = _weibull_profile(logs - float(logs.mean()), o)
+    if not math.isfinite(loglik(0.0)):
+        raise ValueError(f"times give a Weibull likelihood that is not finite (times from {float(t.min())!r} to "
+                         f"{float(t.max())!r})")
     fit = optimize.minimize_scalar(lambda u: -loglik(u), bounds=(-6.0, 6.0), method="bounded",
                                    options={"xatol": 1e-10})
     u_hat = float(fit.x)
