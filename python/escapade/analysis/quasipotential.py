@@ -186,6 +186,26 @@ def _initial_path(pa: np.ndarray, pb: np.ndarray, n_images: int, path0: ArrayLik
     return np.column_stack([np.interp(u, s, p[:, j]) for j in range(p.shape[1])])
 
 
+class _StepControl:
+    """Step control of the string's and gMAM's relaxations: a move 10 times the smallest so far (or a non-finite
+    one) means the step is unstable there, so the caller halves it and goes back to the path that moved least.
+    Moves below `floor` never count as growth (round-off near convergence)."""
+
+    def __init__(self, path: np.ndarray, floor: float = 0.0) -> None:
+        self.best, self.best_moved, self.halvings, self.floor = path, math.inf, 0, floor
+
+    def diverges(self, moved: float) -> bool:
+        if math.isfinite(moved) and moved <= 10 * max(self.best_moved, self.floor):
+            return False
+        self.halvings += 1
+        self.best_moved = math.inf
+        return True
+
+    def accept(self, path: np.ndarray, moved: float) -> None:
+        if moved < self.best_moved:
+            self.best, self.best_moved = path, moved
+
+
 def minimum_energy_path(
     landscape: Any, start: ArrayLike, end: ArrayLike, *, n_images: int = 65, path0: ArrayLike | None = None,
     step: float | None = None, tol: float = 1e-9, max_iter: int = 20000,
@@ -227,24 +247,22 @@ def minimum_energy_path(
     # Descent is unstable where h exceeds 2 / the curvature on the string, which can be stiffer between the ends
     # than at them: a move 10 times the smallest so far (or a non-finite one) means divergence, so the step is
     # halved and the string goes back to where it moved least.
-    best_path, best_moved, halvings = path, math.inf, 0
+    control = _StepControl(path)
     for it in range(1, _count("max_iter", max_iter) + 1):
         g = np.asarray(landscape.gradient(path[1:-1]))
         new = path.copy()
         new[1:-1] -= h * g
         new = _reparametrize(new)
         moved = float(np.abs(new - path).max())
-        if not (math.isfinite(moved) and moved <= 10 * best_moved):
-            halvings += 1
-            if halvings > 30:
+        if control.diverges(moved):
+            if control.halvings > 30:
                 raise ValueError(f"minimum_energy_path diverges even at step={h:.3g} (step={step!r} halved "
-                                 f"{halvings - 1} times): is the landscape's gradient finite along the path?")
+                                 f"{control.halvings - 1} times): is the landscape's gradient finite along the path?")
             h /= 2
-            path, best_moved = best_path, math.inf
+            path = control.best
             continue
         path = new
-        if moved < best_moved:
-            best_path, best_moved = path, moved
+        control.accept(path, moved)
         if moved < tol * h:
             converged = True
             break
@@ -375,12 +393,10 @@ def minimum_action_path(
     h = 1.0 / (n - 1)
     y = _reparametrize(path @ Linv.T)
     J = jac_y(y)
-    # the explicit part of the flow (J^T b) is stable for steps below 2 / |J|^2; a step that moves the path 10
-    # times more than the smallest move so far (or to a non-finite point) halves it from the best path so far.
-    # Moves below 1e-6 of the path's length never count as growth (round-off near convergence).
-    floor = 1e-6 * float(np.sum(np.linalg.norm(np.diff(y, axis=0), axis=1)))
+    # the explicit part of the flow (J^T b) is stable for steps below 2 / |J|^2; beyond, _StepControl halves it
+    # (moves below 1e-6 of the path's length never count as growth)
+    control = _StepControl(y, floor=1e-6 * float(np.sum(np.linalg.norm(np.diff(y, axis=0), axis=1))))
     dtau = 0.2 / max(float(np.max(np.linalg.norm(J, ord=2, axis=(1, 2)))) ** 2, 1e-300)
-    best_y, best_moved, halvings = y, math.inf, 0
     value = math.inf
     converged = False
     rounds = 0
@@ -407,18 +423,16 @@ def minimum_action_path(
             new[1:-1] = linalg.solve_banded((1, 1), banded, r)
             new = _reparametrize(new)
             moved = float(np.abs(new - y).max())
-            if not (math.isfinite(moved) and moved <= 10 * max(best_moved, floor)):
-                halvings += 1
-                if halvings > 30:
+            if control.diverges(moved):
+                if control.halvings > 30:
                     raise ValueError(f"minimum_action_path diverges even at a relaxation step of {dtau:.3g} "
-                                     f"(halved {halvings - 1} times): is the drift finite and moderate between "
-                                     f"start and end?")
+                                     f"(halved {control.halvings - 1} times): is the drift finite and moderate "
+                                     f"between start and end?")
                 dtau /= 2
-                y, best_moved = best_y, math.inf
+                y = control.best
                 continue
             y = new
-            if moved < best_moved:
-                best_y, best_moved = y, moved
+            control.accept(y, moved)
             step += 1
         new_value = action(y)
         if not math.isfinite(new_value):  # a failure, not a result: the drift overflowed or was NaN along the path
