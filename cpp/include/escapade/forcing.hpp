@@ -218,15 +218,7 @@ class RandomDirectionForcing final : public Forcing {
     const double k = t > 0 ? std::floor(t / tau_) : 0.0;  // also 0 for NaN (an idle lane's garbage time)
     const std::uint64_t piece = static_cast<std::uint64_t>(std::min(k, static_cast<double>(kMaxForcingIndex)));
     WordStream rs(seed, path, kDirectionStep + piece);
-    double n2 = 0;
-    for (int i = 0; i < n_; ++i) {
-      w[i] = rs.normal();
-      n2 += w[i] * w[i];
-    }
-    if (n2 == 0) {  // one dimension, a zero normal (once in 2^31): its Box-Muller partner gives the sign
-      w[n_ - 1] = rs.normal();
-      n2 = w[n_ - 1] * w[n_ - 1];
-    }
+    const double n2 = rs.direction_normals(w, n_);
     const double s = n2 > 0 ? a_ / std::sqrt(n2) : 0.0;
     for (int i = 0; i < n_; ++i) w[i] *= s;
   }

@@ -106,6 +106,21 @@ class WordStream {
     return words_[used_++];
   }
   double uniform() { return open_uniform(next()); }
+  // n normals into z, for a direction z / |z|: returns |z|^2. In one dimension the normal is exactly 0 once in
+  // 2^31 (a Box-Muller angle of a quarter turn): its partner in the pair, +-r, is taken instead. (From n = 2 on,
+  // a pair is never all zero.)
+  double direction_normals(double* z, int n) {
+    double n2 = 0;
+    for (int i = 0; i < n; ++i) {
+      z[i] = normal();
+      n2 += z[i] * z[i];
+    }
+    if (n2 == 0) {
+      z[n - 1] = normal();
+      n2 = z[n - 1] * z[n - 1];
+    }
+    return n2;
+  }
   double normal() {
     if (has_spare_) {
       has_spare_ = false;

@@ -100,17 +100,7 @@ class UniformBallStart final : public Start {
   void sample(std::uint64_t seed, std::uint64_t path, double* x) const override {
     WordStream rs(seed, path, kStartStep);
     const int d = dim();
-    double n2 = 0;
-    for (int i = 0; i < d; ++i) {
-      x[i] = rs.normal();
-      n2 += x[i] * x[i];
-    }
-    // In one dimension the normal is exactly 0 once in 2^31 (a Box-Muller angle of a quarter turn): its partner
-    // in the pair, +-r, then gives the direction. (From d = 2 on, a pair is never all zero.)
-    if (n2 == 0) {
-      x[d - 1] = rs.normal();
-      n2 = x[d - 1] * x[d - 1];
-    }
+    const double n2 = rs.direction_normals(x, d);
     const double scale = r_ * std::pow(rs.uniform(), 1.0 / d) / std::sqrt(n2);
     for (int i = 0; i < d; ++i) x[i] = c_[i] + scale * x[i];
   }

@@ -19,7 +19,7 @@ from ..analysis.estimates import censored_mean, mean_stderr, path_values
 from ..dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, GaussianSGD, NoisyGD, PerturbedGD
 from ..landscapes import Landscape, Octopus, StrictSaddle
 from ..regions import Ball
-from ..results import SimulationResult, Status, Summary
+from ..results import SimulationResult, Status
 from ..simulate import simulate
 from ..starts import UniformBall, UniformBox
 from .report import Design, Report, format_table, table_rows
