@@ -63,6 +63,27 @@ def test_summary_matches_numpy():
     assert res.total_steps == int(res.exit_step.sum())
 
 
+@pytest.mark.parametrize("max_steps", [150, 200])
+def test_one_censoring_policy_for_paths_that_stop_without_an_exit(max_steps):
+    """Perturbed GD from the saddle (0, 1) of the 2-D double well: the paths that fall left leave x > -0.5, those
+    that fall right stop by the optimizer's own rule (CONVERGED) and never exit. The censoring policy counts them,
+    like CENSORED paths, at the cap: the summary's lower bound, the restricted mean of `quantity_of` and its
+    `identified` all say so (at max_steps=200 no path is CENSORED)."""
+    pgd = escapade.PerturbedGD(lr=0.1, radius=0.1, g_thres=1e-3, f_thres=1e-4, t_thres=50)
+    res = simulate(DoubleWell(dim=2), pgd, x0=[0.0, 1.0], stop=HalfSpace([-1.0, 0.0], 0.5), n_paths=200,
+                   max_steps=max_steps, seed=0)
+    converged = res.count(Status.CONVERGED)
+    unstopped = converged + res.count(Status.CENSORED)
+    assert converged > 50 and res.count(Status.EXITED) > 50 and (max_steps == 150) == (res.count(Status.CENSORED) > 0)
+    restricted = np.where(res.stopped, res.exit_time, max_steps).mean()
+    s = res.summary()
+    assert s.mean_lower_bound == pytest.approx(restricted, rel=1e-13)
+    assert s.mean < s.mean_lower_bound and f"true mean >= {s.mean_lower_bound:.6g}" in str(s)
+    stat = escapade.analysis.estimates.quantity_of(res, "mean_exit_time")
+    assert stat.value == pytest.approx(restricted, rel=1e-13)
+    assert not stat.identified and stat.censored == unstopped
+
+
 def test_summary_without_censoring():
     res = run_problem("w1", *BASELINE)
     s = res.summary()

@@ -32,6 +32,10 @@ class Status(enum.IntEnum):
 
 assert all(int(getattr(_core.Status, s.name)) == s.value for s in Status), "Status codes out of sync with the core"
 
+#: The statuses of paths that neither stopped (EXITED, HIT) nor diverged: the censoring policy counts them as
+#: surviving to the cap (`analysis.estimates`).
+UNSTOPPED = (Status.CENSORED, Status.CONVERGED, Status.SINGULAR)
+
 
 def as_status(status: Status | str | int) -> Status:
     """A `Status` from itself, its code or its name (any case); ValueError naming the valid statuses otherwise."""
@@ -49,9 +53,10 @@ def as_status(status: Status | str | int) -> Status:
 class Summary:
     """Exit-time statistics of a run.
 
-    `mean` and `stderr` are over the paths that stopped (EXITED or HIT). When some paths were censored, that mean
-    is conditional on stopping before the cap and biased low; `mean_lower_bound` (censored paths counted at the
-    cap) is then a lower bound of the true mean, and `exponential_mean` = total time at risk / number of stops is
+    `mean` and `stderr` are over the paths that stopped (EXITED or HIT). When some paths did not stop (CENSORED,
+    or CONVERGED or SINGULAR: the package's censoring policy, `analysis.estimates`), that mean is conditional on
+    stopping before the cap and biased low; `mean_lower_bound` (such paths counted at the cap, DIVERGED ones left
+    out) is then a lower bound of the true mean, and `exponential_mean` = total time at risk / number of stops is
     the censoring-aware maximum-likelihood mean if exit times are exponential (deep wells). Both are NaN where
     adaptive steps censored a path by `max_steps` before `t_max`, at a time the run does not record.
     """
@@ -67,14 +72,14 @@ class Summary:
     def __str__(self) -> str:
         counts = ", ".join(f"{k.lower()} {v}" for k, v in self.counts.items() if v)
         text = f"{self.n_paths} paths ({counts}); mean exit time {self.mean:.6g} ± {self.stderr:.2g}"
-        if self.censored_fraction > 0 and math.isnan(self.mean_lower_bound):  # censored times not recorded
-            text += (f" over stopped paths only ({100 * self.censored_fraction:.3g}% censored, some by max_steps "
-                     "before t_max: no bound)")
-        elif self.censored_fraction > 0:
-            text += (
-                f" over stopped paths only ({100 * self.censored_fraction:.3g}% censored: true mean >= "
-                f"{self.mean_lower_bound:.6g}, exponential MLE {self.exponential_mean:.6g})"
-            )
+        unstopped = sum(self.counts[s.name] for s in UNSTOPPED)
+        share = f"{100 * unstopped / self.n_paths:.3g}% " + ("censored" if unstopped == self.counts["CENSORED"] else
+                                                            "censored, converged or singular")
+        if unstopped and math.isnan(self.mean_lower_bound):  # censored times not recorded
+            text += f" over stopped paths only ({share}, some by max_steps before t_max: no bound)"
+        elif unstopped:
+            text += (f" over stopped paths only ({share}: true mean >= {self.mean_lower_bound:.6g}, exponential MLE "
+                     f"{self.exponential_mean:.6g})")
         return text
 
 
@@ -89,7 +94,8 @@ class ExitStats:
     mean: float
     m2: float
     total_time: float  # sum of the stopped paths' exit times
-    censored_time: float  # sum of the censored paths' times at risk (each at its run's time cap; NaN if unknown)
+    censored_time: float  # sum of the times at risk of the paths that did not stop (UNSTOPPED: each at its run's
+    # time cap, the censoring policy; NaN if unknown)
 
     @classmethod
     def of(cls, status: np.ndarray, exit_time: np.ndarray, cap_time: float) -> ExitStats:
@@ -102,7 +108,7 @@ class ExitStats:
             mean=mean,
             m2=float(np.sum((times - mean) ** 2)),
             total_time=float(times.sum()),
-            censored_time=float(counts[Status.CENSORED] * cap_time),
+            censored_time=float(sum(counts[s] for s in UNSTOPPED) * cap_time),
         )
 
     @classmethod
@@ -141,13 +147,14 @@ class ExitStats:
     def summary(self) -> Summary:
         n, k = sum(self.counts), self.n_stopped
         censored = self.counts[Status.CENSORED]
+        unstopped = sum(self.counts[s] for s in UNSTOPPED)
         at_risk = self.total_time + self.censored_time
         return Summary(
             n_paths=n,
             counts={s.name: self.counts[s] for s in Status},
             mean=self.mean if k else math.nan,
             stderr=math.sqrt(self.m2 / (k - 1) / k) if k > 1 else math.nan,
-            mean_lower_bound=at_risk / (k + censored) if k + censored else math.nan,
+            mean_lower_bound=at_risk / (k + unstopped) if k + unstopped else math.nan,
             exponential_mean=at_risk / k if k else math.inf,
             censored_fraction=censored / n if n else math.nan,
         )

@@ -2,8 +2,9 @@
 of the exit time, the probability of leaving through a given region) with their standard errors, the package's one
 censoring policy, and the time-step bias read off a ladder of step sizes.
 
-Censoring policy: a path still running at the cap (CENSORED) counts as surviving to the cap. A mean exit time over
-censored paths is then not identified; what the data do identify is the restricted mean E[min(tau, t_max)] (the
+Censoring policy: a path still running at the cap (CENSORED) counts as surviving to the cap, and so does a path
+that stopped without an exit (CONVERGED: the optimizer's own rule; SINGULAR: a constrained flow's Jacobian lost
+rank). A mean exit time over such paths is then not identified; what the data do identify is the restricted mean E[min(tau, t_max)] (the
 area under the Kaplan–Meier curve up to the cap: every path here is censored at the same cap, so it is the sample
 mean of min(tau, t_max)), a lower bound of E[tau]. It is returned with `identified=False`. DIVERGED paths are
 neither exits nor censorings: they are left out and counted, so that a result can say so.
@@ -20,7 +21,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from .._validate import as_array, as_float, check_confidence
-from ..results import SimulationResult, Status, censoring_time
+from ..results import UNSTOPPED, SimulationResult, Status, censoring_time
 from .survival import censored_data
 
 __all__ = ["MEAN_QUANTITIES", "QUANTITIES", "DtBias", "LevelStatistic", "censored_mean", "check_confidence", "dt_bias",
@@ -56,7 +57,8 @@ class LevelStatistic:
     Attributes
     ----------
     value, stderr : the estimate and its standard error.
-    n : paths the estimate uses (all but DIVERGED). censored, diverged : how many paths were CENSORED or DIVERGED.
+    n : paths the estimate uses (all but DIVERGED). censored : how many paths did not stop, counted at the cap by
+        the censoring policy (CENSORED, CONVERGED or SINGULAR). diverged : how many paths DIVERGED.
     identified : False where censoring leaves the quantity unidentified (see the module's censoring policy); the
         value is then the restricted mean up to the cap, or a quantile at the cap.
     """
@@ -139,7 +141,7 @@ def quantity_of(result: SimulationResult, quantity: str, *, q: float | None = No
     mean_exit_time : E[tau] over the paths that EXITED or HIT (the censoring policy above for CENSORED paths).
     exit_probability : P(the path stopped, EXITED or HIT, before the cap).
     hit_probability : P(the path entered `target` before leaving `stop` and before the cap).
-    quantile : the `q`-quantile of tau (CENSORED paths count as tau > cap); its standard error is read off the
+    quantile : the `q`-quantile of tau (paths that did not stop count as tau > cap); its standard error is read off the
         distribution-free order-statistic interval at `confidence` (half its width over the normal quantile).
     exit_through : P(the path left `stop` at a point of the region `through`).
     """
@@ -149,7 +151,7 @@ def quantity_of(result: SimulationResult, quantity: str, *, q: float | None = No
     status = result.status
     diverged = int(np.count_nonzero(status == Status.DIVERGED))
     n = status.shape[0] - diverged
-    censored = int(np.count_nonzero(status == Status.CENSORED))
+    censored = int(np.count_nonzero(np.isin(status, UNSTOPPED)))  # the censoring policy's: at the cap
     if n == 0:
         return LevelStatistic(math.nan, math.inf, 0, censored, diverged, False)
     if quantity in MEAN_QUANTITIES:

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from .. import plot
 from .._validate import as_array, as_float, as_int
-from ..analysis.estimates import censored_mean, mean_stderr, path_values
+from ..analysis.estimates import censored_mean, quantity_of
 from ..dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, GaussianSGD, NoisyGD, PerturbedGD
 from ..landscapes import Landscape, Octopus, StrictSaddle
 from ..regions import Ball
@@ -76,7 +76,7 @@ def saddle_escape_times(*, dims: Sequence[int] = (10, 100, 1000), curvatures: Se
     (exited, censored at `max_steps`, diverged, converged), and mean, stderr, identified by the package's censoring
     policy (`analysis.estimates.censored_mean`; diverged paths left out): with censored (or converged) paths, the
     restricted mean E[min(T, cap)], a lower bound of the mean, with identified False; mean_lower_bound is the
-    summary's (censored paths counted at the cap). Every row
+    summary's, the same restricted mean to rounding. Every row
     uses the same `seed`, so the methods see the same starting points.
     """
     import pandas as pd
@@ -434,10 +434,8 @@ def _row(res: Any) -> dict[str, Any]:
     that did not diverge (censored or converged paths count at the cap: the restricted mean, a lower bound)."""
     s = res.summary()
     counts = {k: s.counts[v.name] for k, v in _COUNT_COLUMNS.items()}
-    values = path_values(res, "mean_exit_time")  # min(tau, cap); NaN for DIVERGED, which mean_stderr leaves out
-    mean, stderr = mean_stderr(values, "mean_exit_time")
-    identified = counts["exited"] + counts["hit"] == s.n_paths - counts["diverged"]
-    return {"n_paths": s.n_paths, **counts, "mean": mean, "stderr": stderr, "identified": bool(identified),
+    mean = quantity_of(res, "mean_exit_time")  # min(tau, cap) over the paths that did not diverge
+    return {"n_paths": s.n_paths, **counts, "mean": mean.value, "stderr": mean.stderr, "identified": mean.identified,
             "mean_lower_bound": s.mean_lower_bound}
 
 
