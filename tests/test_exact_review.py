@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special
+from scipy import special, stats
 from scipy.integrate import quad
 
 from escapade.analysis import (
+    coefficient_of_variation,
     exit_time_statistics,
     exponential_test,
     langevin_mean_exit_time_1d,
@@ -262,6 +263,32 @@ def test_exponential_test_of_times_spanning_the_floating_point_range():
     s = exponential_test(t * 1e-8)
     assert s.statistic == pytest.approx(r.statistic, rel=1e-9) and s.shape == pytest.approx(r.shape, rel=1e-6)
     assert exit_time_statistics([1e-200, 1.0, 2.0, 3.0]).exponential_test is not None
+
+
+def test_weibull_shape_outside_the_old_bracket():
+    """The shape was fitted only within [e^-6, e^6]: on [1e-300, 1, 1e300] it reported the bracket's edge 0.00248.
+    The MLE is the root of the profile score, 0.00201940759146486 by bisection at 60 digits (mpmath)."""
+    r = exponential_test([1e-300, 1.0, 1e300])
+    assert r.shape == pytest.approx(0.0020194075914648572, rel=1e-9)
+    assert r.shape_ci[0] < r.shape < r.shape_ci[1] < 1.0
+    # against scipy's censored Weibull fit at a shape of 30 with censoring
+    rng = np.random.default_rng(5)
+    t = rng.weibull(30.0, 400)
+    observed = t < 1.03
+    fit = exponential_test(np.minimum(t, 1.03), observed)
+    data = stats.CensoredData(uncensored=t[observed], right=np.full(int((~observed).sum()), 1.03))
+    k, _, _ = stats.weibull_min.fit(data, floc=0.0)
+    assert fit.shape == pytest.approx(k, rel=1e-4) and fit.shape_ci[0] < 30.0 < fit.shape_ci[1]
+    big = exponential_test(rng.weibull(1e3, 100) * 5.0)  # k far above e^6, its interval around it
+    assert big.shape_ci[0] < 1e3 < big.shape_ci[1] and 403 < big.shape
+
+
+def test_identical_event_times_have_an_infinite_weibull_shape():
+    # the likelihood grows without bound as k -> infinity: the exponential law is rejected outright
+    r = exponential_test([2.0, 2.0, 2.0, 2.0])
+    assert r.shape == math.inf and r.statistic == math.inf and r.p_value == 0.0 and r.shape_ci[1] == math.inf
+    cv = coefficient_of_variation([2.0, 2.0, 2.0, 2.0, 1.5], [1, 1, 1, 1, 0])  # censored before the events
+    assert cv.value == 0.0 and cv.ci[0] == 0.0
 
 
 def test_exponential_test_is_unchanged_in_the_ordinary_range():

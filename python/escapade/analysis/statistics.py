@@ -140,7 +140,9 @@ class ExponentialTest:
     p_value : small when the times are not exponential.
     shape : the fitted Weibull shape k (1 for an exponential law; k > 1 means exits are rarer early on than an
         exponential law allows, as for a path that must first travel to the boundary) and `shape_ci`, its
-        profile-likelihood interval; NaN for "lilliefors".
+        profile-likelihood interval; NaN for "lilliefors". Identical event times (a deterministic exit) have
+        shape inf (the likelihood grows without bound in k) and statistic inf; shapes beyond e^-96 or e^96 are
+        reported as 0 or inf.
     """
 
     method: str
@@ -150,21 +152,30 @@ class ExponentialTest:
     shape_ci: tuple[float, float]
 
 
-def _weibull_profile(logs: np.ndarray, o: np.ndarray) -> Any:
+def _weibull_profile(logs: np.ndarray, o: np.ndarray) -> tuple[Any, Any]:
     """Profile log-likelihood of the Weibull shape k (scale maximized out) for censored times given by their
-    logarithms `logs` (any common shift of them, a change of time unit, changes it by a constant only)."""
+    logarithms `logs` (any common shift of them, a change of time unit, changes it by a constant only), as a
+    function of log k, and k times its derivative in k (the same sign as the score; decreasing, the profile being
+    concave in k)."""
     d = int(o.sum())
     log_t = float(logs[o].sum())
 
-    def loglik(log_k: float) -> float:
+    def powers(log_k: float) -> tuple[float, float, np.ndarray]:
         k = math.exp(log_k)
-        # log sum t^k computed stably
-        a = k * logs
+        a = k * logs  # t^k = exp(a), summed stably
         m = float(a.max())
-        log_sum = m + math.log(float(np.exp(a - m).sum()))
+        return k, m, np.exp(a - m)
+
+    def loglik(log_k: float) -> float:
+        k, m, w = powers(log_k)
+        log_sum = m + math.log(float(w.sum()))
         return d * log_k - d * (log_sum - math.log(d)) + (k - 1) * log_t - d
 
-    return loglik
+    def score(log_k: float) -> float:
+        k, _, w = powers(log_k)
+        return d + k * (log_t - d * float(w @ logs) / float(w.sum()))
+
+    return loglik, score
 
 
 def exponential_test(
@@ -224,31 +235,63 @@ def exponential_test(
     logs = np.log(t)
     # in units of the times' geometric mean: log-times span at most about 1420 whatever the times are (1e-300 and
     # 1e300 together), where t / mean(t) would underflow to 0 or overflow
-    loglik = _weibull_profile(logs - float(logs.mean()), o)
+    loglik, score = _weibull_profile(logs - float(logs.mean()), o)
     if not math.isfinite(loglik(0.0)):
         raise ValueError(f"times give a Weibull likelihood that is not finite (times from {float(t.min())!r} to "
                          f"{float(t.max())!r})")
-    fit = optimize.minimize_scalar(lambda u: -loglik(u), bounds=(-6.0, 6.0), method="bounded",
-                                   options={"xatol": 1e-10})
-    u_hat = float(fit.x)
+    u_hat = _log_shape_fit(score)
     best = loglik(u_hat)
-    statistic = max(0.0, 2.0 * float(best - loglik(0.0)))
+    # at the limit the likelihood still grows (identical event times: k -> infinity), without bound
+    statistic = max(0.0, 2.0 * float(best - loglik(0.0))) if abs(u_hat) < _LOG_SHAPE_LIMIT else math.inf
     cut = float(stats.chi2.ppf(level, 1)) / 2
 
     def excess(u: float) -> float:
         return best - loglik(u) - cut
 
-    low = optimize.brentq(excess, -8.0, u_hat) if excess(-8.0) > 0 else -8.0
-    high = optimize.brentq(excess, u_hat, 8.0) if excess(8.0) > 0 else 8.0
-    return ExponentialTest("weibull", statistic, float(stats.chi2.sf(statistic, 1)), math.exp(u_hat),
+    low, high = (_interval_end(excess, u_hat, side) for side in (-1.0, 1.0))
+    shape = math.exp(u_hat) if abs(u_hat) < _LOG_SHAPE_LIMIT else math.copysign(math.inf, u_hat)  # inf or 0
+    return ExponentialTest("weibull", statistic, float(stats.chi2.sf(statistic, 1)), shape,
                            (math.exp(low), math.exp(high)))
+
+
+#: |log k| beyond which the Weibull shape counts as 0 or infinite (k = 3e-42 or 2.6e41): identical event times
+#: have k -> infinity, and the likelihood is flat to rounding well before.
+_LOG_SHAPE_LIMIT = 96.0
+
+
+def _log_shape_fit(score: Any) -> float:
+    """The log shape maximizing the profile likelihood: the root of its decreasing `score`, bracketed in [-6, 6]
+    and the bracket doubled until it holds the root, up to +-`_LOG_SHAPE_LIMIT` (then that limit: k 0 or inf)."""
+    low, high = -6.0, 6.0
+    while score(low) < 0 and low > -_LOG_SHAPE_LIMIT:
+        low, high = max(2 * low, -_LOG_SHAPE_LIMIT), low
+    while score(high) > 0 and high < _LOG_SHAPE_LIMIT:
+        low, high = high, min(2 * high, _LOG_SHAPE_LIMIT)
+    if score(low) <= 0:
+        return low
+    if score(high) >= 0:
+        return high
+    return float(optimize.brentq(score, low, high, xtol=1e-12))
+
+
+def _interval_end(excess: Any, u_hat: float, side: float) -> float:
+    """The end of the profile-likelihood interval on `side` (-1 or +1) of `u_hat`: where `excess` turns positive,
+    searched at steps doubling from 2; +-`_LOG_SHAPE_LIMIT` (an end at 0 or infinity) if it stays below."""
+    step = 2.0
+    while True:
+        u = max(min(u_hat + side * step, _LOG_SHAPE_LIMIT), -_LOG_SHAPE_LIMIT)
+        if excess(u) > 0:
+            return float(optimize.brentq(excess, *sorted((u_hat, u))))
+        if abs(u) >= _LOG_SHAPE_LIMIT:
+            return side * math.inf
+        step *= 2
 
 
 def _weibull_cv(k: float) -> float:
     """sd / mean of a Weibull law of shape k: sqrt(Gamma(1 + 2/k) / Gamma(1 + 1/k)^2 - 1)."""
     try:
         return math.sqrt(math.expm1(math.lgamma(1 + 2 / k) - 2 * math.lgamma(1 + 1 / k)))
-    except OverflowError:  # k near 0 (the end of a wide interval): the CV is beyond floating point
+    except (OverflowError, ZeroDivisionError):  # k near 0 (the end of a wide interval): beyond floating point
         return math.inf
 
 
