@@ -10,7 +10,7 @@ import pytest
 from scipy import optimize, stats
 
 import escapade as esc
-from escapade.analysis import grid_points, success_rate, wilson_interval
+from escapade.analysis import grid_points, quantity_of, success_rate, wilson_interval
 
 K, A, OMEGA, X0 = 1.5, 0.8, 2.0, 1.0  # x' = -K x + A cos(OMEGA t), x(0) = X0
 
@@ -339,6 +339,27 @@ def test_success_rate_of_a_trivial_case_is_one():
     assert (s.successes, s.n, s.rate, s.high) == (25, 25, 1.0, 1.0)
     assert s.low == pytest.approx(wilson_interval(25, 25)[0])
     assert success_rate(res.status, status="censored").rate == 0.0
+
+
+def test_success_rate_leaves_diverged_paths_out():
+    """GD at lr 0.1 from U(-5, 5) on the double well: starts beyond |x| ~ 3.3 overshoot and diverge. P(hit) is over
+    the paths that did not diverge, as `quantity_of`'s hit_probability (83/200 counted them as failures)."""
+    res = esc.simulate(esc.DoubleWell(), esc.GD(lr=0.1), x0=esc.UniformBox([-5.0], [5.0]),
+                       target=esc.Ball([1.0], 0.1), n_paths=200, max_steps=200, seed=1, threads=1)
+    hit, diverged = res.count(esc.Status.HIT), res.count(esc.Status.DIVERGED)
+    assert hit > 20 and diverged > 5
+    s = success_rate(res)
+    assert (s.successes, s.n, s.diverged) == (hit, 200 - diverged, diverged) and "diverged left out" in str(s)
+    assert s.rate == quantity_of(res, "hit_probability").value
+    assert success_rate(res.status) == s
+    everything = success_rate(res, status="diverged")
+    assert (everything.successes, everything.n, everything.diverged) == (diverged, 200, 0)
+    with pytest.raises(TypeError, match="integer status codes"):
+        success_rate(res.status == esc.Status.HIT, status="exited")
+    with pytest.raises(ValueError, match="not a status code"):
+        success_rate(np.array([0, 1, 7]))
+    with pytest.raises(ValueError, match="no paths that did not diverge"):
+        success_rate(np.array([3, 3]))
 
 
 def test_grid_points_are_the_papers_289():

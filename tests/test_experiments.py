@@ -13,6 +13,7 @@ import pytest
 import escapade as esc
 from escapade.cli import main
 from escapade.experiments import REPRODUCTIONS, Design, Report, reproduce
+from escapade.simulate import SEMANTICS
 
 
 def test_reproduce_is_what_the_command_prints(capsys):
@@ -21,8 +22,9 @@ def test_reproduce_is_what_the_command_prints(capsys):
     report = reproduce("stable-manifold", paths=5)
     assert isinstance(report, Report)
     ours = json.loads(report.to_json())
-    assert list(ours)[:4] == ["name", "description", "version", "seed"]
-    assert ours["version"] == esc.__version__ and ours["seed"] == 0
+    assert list(ours)[:5] == ["name", "description", "version", "semantics", "seed"]
+    assert ours["version"] == esc.__version__ and ours["semantics"] == SEMANTICS
+    assert ours["seed"] == 0
     assert ours["description"] == REPRODUCTIONS["stable-manifold"].description
     printed.pop("elapsed"), ours.pop("elapsed")
     assert ours == printed

@@ -79,9 +79,20 @@ def test_one_censoring_policy_for_paths_that_stop_without_an_exit(max_steps):
     s = res.summary()
     assert s.mean_lower_bound == pytest.approx(restricted, rel=1e-13)
     assert s.mean < s.mean_lower_bound and f"true mean >= {s.mean_lower_bound:.6g}" in str(s)
-    stat = escapade.analysis.estimates.quantity_of(res, "mean_exit_time")
+    quantity_of = escapade.analysis.estimates.quantity_of
+    stat = quantity_of(res, "mean_exit_time")
     assert stat.value == pytest.approx(restricted, rel=1e-13)
     assert not stat.identified and stat.censored == unstopped
+    # the survival analyses censor them at the cap too: the Kaplan-Meier area to the cap is the restricted mean,
+    # the median is the 100th exit time of all 200 paths (not of the exits only), the exponential MLE the summary's
+    times, observed = escapade.analysis.survival_data(res)
+    assert times.size == 200 and int((~observed).sum()) == unstopped and np.all(times[~observed] == max_steps)
+    km = escapade.analysis.survival_of(res)
+    steps = np.diff(np.concatenate([[0.0], km.time, [max_steps]]))
+    assert float(np.sum(np.concatenate([[1.0], km.survival]) * steps)) == pytest.approx(restricted, rel=1e-12)
+    assert escapade.analysis.exponential_fit(res).mean == pytest.approx(s.exponential_mean, rel=1e-13)
+    median = escapade.analysis.exit_time_statistics(res).quantiles[0.5]
+    assert median == np.sort(res.exit_time[res.stopped])[99] == quantity_of(res, "quantile", q=0.5).value
 
 
 def test_summary_without_censoring():

@@ -212,6 +212,32 @@ def test_adaptive_steps_avoid_the_saddle_from_random_starts():
     assert (table.converged_fraction == 1).all()
 
 
+def test_saddle_avoidance_counts_diverged_paths_apart():
+    # a saddle at 0 whose gradient is infinite for x_1 > 0.05: GD's state becomes inf there (DIVERGED), which the
+    # table counted as "undecided" and in the fractions' denominators
+    def grad(x):
+        g = np.array(x, copy=True)
+        g[:, 0] = -x[:, 0]
+        g[x[:, 0] > 0.05, 0] = np.inf
+        return g
+
+    f = esc.BatchedLandscape(2, grad, value=lambda x: 0.0)
+    run = {"n_paths": 100, "seed": 0}
+    table = saddle_avoidance(f, [0.0, 0.0], methods={"GD": esc.GD(0.1)}, **run).set_index("method")
+    same = esc.simulate(f, esc.GD(0.1), x0=esc.UniformBall([0.0, 0.0], 0.1), stop=esc.Ball([0.0, 0.0], 0.5),
+                        target=esc.Ball([0.0, 0.0], 1e-8), max_steps=5000, **run)
+    diverged, escaped = same.count(Status.DIVERGED), same.count(Status.EXITED)
+    assert diverged > 20 and escaped > 20 and same.count(Status.CENSORED) == 0
+    assert table.loc["GD", "diverged"] == diverged and table.loc["GD", "undecided"] == 0
+    assert table.loc["GD", "escaped_fraction"] == escaped / (100 - diverged) == 1.0
+    # and the table says what made it
+    assert table.attrs["seed"] == 0 and table.attrs["version"] == esc.__version__
+    assert table.attrs["semantics"] == same.params["semantics"]
+    assert table.attrs["params"]["methods"] == {"GD": esc.GD(0.1).to_dict()} and table.attrs["params"]["n_paths"] == 100
+    times = saddle_escape_times(dims=(2,), curvatures=(1.0,), methods=("GD",), n_paths=4, seed=3)
+    assert times.attrs["seed"] == 3 and times.attrs["params"]["dims"] == [2]
+
+
 # --- stable manifolds -------------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validate import as_float, check_confidence
-from ..results import Estimate, EstimateLevel, SimulationResult, Status, SummaryResult, censoring_time
+from ..results import UNSTOPPED, Estimate, EstimateLevel, SimulationResult, Status, SummaryResult, censoring_time
 
 __all__ = ["KaplanMeier", "censored_data", "decay_rate", "kaplan_meier", "survival_data", "survival_of"]
 
@@ -109,11 +109,12 @@ def kaplan_meier(times: ArrayLike, observed: ArrayLike) -> KaplanMeier:
 def survival_data(result: Any) -> tuple[np.ndarray, np.ndarray]:
     """The right-censored times of a run: ``(times, observed)``, the inputs of `kaplan_meier`.
 
-    Paths that stopped (EXITED or HIT) are events at their exit time; CENSORED paths are censored at the time cap
+    Paths that stopped (EXITED or HIT) are events at their exit time; paths that did not (CENSORED, and CONVERGED
+    or SINGULAR: dynamics that stop by themselves, by no boundary) are censored at the time cap
     ``params["max_steps"] * params["dynamics"]["dt"]``, or `t_max` for adaptive steps (a ValueError where such a
-    path was censored by `max_steps` before `t_max`, at a time the run does not record). DIVERGED paths are left out: their divergence time is not
-    an exit time, and treating it as a censoring would assume it says nothing about when they would have exited.
-    CONVERGED and SINGULAR paths (dynamics that stop by themselves) are left out too: they left by no boundary.
+    path was censored by `max_steps` before `t_max`, at a time the run does not record): the package's one
+    censoring policy (`analysis.estimates`). DIVERGED paths are left out: their divergence time is not an exit
+    time, and treating it as a censoring would assume it says nothing about when they would have exited.
 
     Parameters
     ----------
@@ -122,7 +123,7 @@ def survival_data(result: Any) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    times : float64 (m,), one per EXITED, HIT or CENSORED path, in path order.
+    times : float64 (m,), one per path that did not diverge, in path order.
     observed : bool (m,), True for the stopped paths.
     """
     if isinstance(result, SummaryResult):
@@ -130,7 +131,7 @@ def survival_data(result: Any) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(result, SimulationResult):
         raise TypeError(f"result must be an escapade SimulationResult, got {type(result).__name__}")
     stopped = result.stopped
-    keep = stopped | (result.status == Status.CENSORED)
+    keep = result.status != Status.DIVERGED
     times = np.where(stopped, result.exit_time, censoring_time(result))[keep]
     return times.astype(np.float64), stopped[keep]
 
@@ -138,7 +139,7 @@ def survival_data(result: Any) -> tuple[np.ndarray, np.ndarray]:
 def survival_of(result: Any) -> KaplanMeier:
     """Kaplan–Meier survival P(exit time > t) of a run, with Greenwood standard errors.
 
-    Stopped paths (EXITED or HIT) are events at their exit time, CENSORED paths are censored at the time cap, and
+    Stopped paths (EXITED or HIT) are events at their exit time, the others are censored at the time cap, and
     DIVERGED paths are excluded (see `survival_data`).
 
     Parameters
@@ -186,8 +187,8 @@ def decay_rate(result: Any, *, t0: float = 0.0, confidence: float = 0.95) -> Est
     if not exposure > 0:
         if times.size == 0 or t0 == 0:
             counts = ", ".join(f"{s.name.lower()} {result.count(s)}" for s in Status if result.count(s))
-            raise ValueError(f"no path that exited, hit or was censored ran for a positive time ({counts}; "
-                             "DIVERGED, CONVERGED and SINGULAR paths are left out): no decay rate")
+            raise ValueError(f"no path that did not diverge ran for a positive time ({counts}; DIVERGED paths are "
+                             "left out): no decay rate")
         raise ValueError(f"no path was still running after t0={t0:g}: choose a smaller t0")
     a = 1.0 - confidence
     value = k / exposure
@@ -198,7 +199,7 @@ def decay_rate(result: Any, *, t0: float = 0.0, confidence: float = 0.95) -> Est
     notes = (f"{n_alive} of {times.shape[0]} paths were running at t0={t0:g}; {k} exited after it",)
     level = EstimateLevel(dt=float(result.params["dynamics"]["dt"]), n_paths=result.n_paths,
                           path_steps=int(result.total_steps), value=value, stderr=stderr,
-                          censored=result.count(Status.CENSORED), diverged=result.count(Status.DIVERGED),
+                          censored=sum(result.count(s) for s in UNSTOPPED), diverged=result.count(Status.DIVERGED),
                           elapsed=float(result.elapsed))
     return Estimate(quantity="decay_rate", value=value, interval=(low, high), confidence=confidence,
                     stderr=stderr, bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan,

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import _core
 from .._validate import as_int
+from ..simulate import SEMANTICS
 from .report import Report
 
 __all__ = ["REPRODUCTIONS", "Reproduction", "reproduce"]
@@ -25,15 +26,15 @@ class Reproduction:
 
     def run(self, *, paths: int | None = None, seed: int = 0, threads: int | None = None,
             progress: bool | None = None) -> Report:
-        """Run it; the report's document starts with the name, description, version, seed and design (which the
-        text ends with). `paths`: paths per run, at least 2 for a standard error (None: the reproduction's own
-        default)."""
+        """Run it; the report's document starts with the name, description, version, semantics (`simulate`'s
+        `SEMANTICS`: what its runs compute), seed and design (which the text ends with). `paths`: paths per run,
+        at least 2 for a standard error (None: the reproduction's own default)."""
         if paths is not None:
             paths = as_int("paths", paths, minimum=2)
         module = importlib.import_module(f"{__package__}.{self.module}")
         report: Report = module.run(paths=paths, seed=seed, threads=threads, progress=progress)
         head: dict[str, Any] = {"name": self.name, "description": self.description, "version": _core.__version__,
-                                "seed": seed}
+                                "semantics": SEMANTICS, "seed": seed}
         text = report.text
         if report.design is not None:
             head["design"] = report.design.to_dict()

@@ -10,10 +10,12 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
+from .. import _core
 from ..results import Estimate, SimulationResult, SummaryResult
+from ..simulate import SEMANTICS
 from ..sweep import SweepResult
 
-__all__ = ["Design", "Report", "finite", "format_table", "table_rows"]
+__all__ = ["Design", "Report", "experiment_table", "finite", "format_table", "table_rows"]
 
 Result = Union[SimulationResult, SummaryResult, SweepResult, Estimate]  # Estimate: also SplittingResult, RareExitTime
 
@@ -95,6 +97,16 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def finite(x: float) -> float | None:
     """A float for JSON: None for NaN and infinities."""
     return float(x) if math.isfinite(x) else None
+
+
+def experiment_table(rows: list[dict[str, Any]], **params: Any) -> Any:
+    """The rows of an experiment as a pandas DataFrame whose `attrs` say what made it: the package version, the
+    semantics of its runs (`simulate.SEMANTICS`), the seed and the experiment's other `params`."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame.attrs.update(version=_core.__version__, semantics=SEMANTICS, seed=params.pop("seed"), params=params)
+    return frame
 
 
 def table_rows(table: Any) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from ..regions import Ball
 from ..results import SimulationResult, Status
 from ..simulate import simulate
 from ..starts import UniformBall, UniformBox
-from .report import Design, Report, format_table, table_rows
+from .report import Design, Report, experiment_table, format_table, table_rows
 
 __all__ = ["ESCAPE_METHODS", "OCTOPUS_METHODS", "OctopusGD", "escape_dynamics", "octopus_escape_times", "octopus_gd",
            "run", "saddle_avoidance", "saddle_escape_times", "strict_saddle_gd_mean"]
@@ -79,7 +79,6 @@ def saddle_escape_times(*, dims: Sequence[int] = (10, 100, 1000), curvatures: Se
     summary's, the same restricted mean to rounding. Every row
     uses the same `seed`, so the methods see the same starting points.
     """
-    import pandas as pd
 
     dims = [as_int("dims", d, minimum=1) for d in dims]
     curvatures = [as_float("curvatures", c, positive=True) for c in curvatures]
@@ -100,7 +99,9 @@ def saddle_escape_times(*, dims: Sequence[int] = (10, 100, 1000), curvatures: Se
                 res = simulate(f, escape_dynamics(m, dim=d, lr=lr, noise=noise, curvature=c), x0=x0, stop=stop,
                                n_paths=n_paths, max_steps=max_steps, seed=seed, threads=threads, progress=progress)
                 rows.append({"method": m, "dim": d, "curvature": c, **_row(res)})
-    return pd.DataFrame(rows)
+    return experiment_table(rows, seed=seed, dims=dims, curvatures=curvatures, methods=list(methods),
+                            n_paths=n_paths, radius=radius, start_radius=start_radius, noise=noise, lr=lr,
+                            quartic=quartic, max_steps=max_steps)
 
 
 def _octopus_base(L: float, gamma: float) -> float:
@@ -299,7 +300,6 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
     package's censoring policy (`analysis.estimates.censored_mean`: with censored paths, the restricted mean
     E[min(T, cap)], a lower bound of the mean, with identified False; mean_lower_bound equals it).
     """
-    import pandas as pd
 
     L = as_float("L", L, positive=True)
     gamma = as_float("gamma", gamma, positive=True)
@@ -338,7 +338,8 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
                                threads=threads, progress=progress, record_paths=n_paths, record_every=1)
                 row = _first_entrance_row(res, m_plus, r, max_steps)
             rows.append({"method": m, "dim": d, **row})
-    return pd.DataFrame(rows)
+    return experiment_table(rows, seed=seed, dims=list(dims), methods=list(methods), L=L, gamma=gamma, tau=tau,
+                            lr=lr, epsilon=epsilon, noise=noise, n_paths=n_paths, max_steps=max_steps)
 
 
 def _first_entrance_row(res: Any, minimum: np.ndarray, radius: float, cap: int) -> dict[str, Any]:
@@ -381,14 +382,15 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
 
     A path counts as converged to the saddle when it enters the ball of radius `tol` around it (status HIT), as
     escaped when it leaves the ball of radius `radius` (EXITED), and as undecided when neither happens within
-    `max_steps` (CENSORED). `landscape` defaults to `StrictSaddle([-1, 1, 1])` and `saddle` to the origin;
+    `max_steps` (CENSORED); a path whose iterates overflow is DIVERGED, counted apart and left out of the
+    fractions (the censoring policy, `analysis.estimates`). `landscape` defaults to `StrictSaddle([-1, 1, 1])` and `saddle` to the origin;
     `methods` (name -> dynamics) to GD(0.1), AdaGrad(full and diagonal) and AdaNorm with lr = 0.5, delta0 = 1.
     `starts` (n, d), if given, replaces the random starts (e.g. points of the stable manifold, which do converge).
     For random starts (absolutely continuous) the converged fraction is zero for all of them (Lee et al. 2016
     for GD; Antonakopoulos et al. for adaptive steps). Returns a pandas DataFrame, one row per method: n_paths,
-    converged, escaped, undecided and the fractions converged_fraction, escaped_fraction.
+    converged, escaped, undecided, diverged and the fractions converged_fraction, escaped_fraction (of the
+    n_paths - diverged paths).
     """
-    import pandas as pd
 
     f = StrictSaddle([-1.0, 1.0, 1.0]) if landscape is None else landscape
     if not isinstance(f, Landscape):
@@ -421,12 +423,17 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
                        stop=Ball(center=x_star, radius=radius), target=Ball(center=x_star, radius=tol),
                        n_paths=n_paths, max_steps=max_steps, seed=seed, threads=threads, progress=progress)
         assert isinstance(res, SimulationResult)
-        n = res.n_paths
+        diverged = res.count(Status.DIVERGED)
+        n = res.n_paths - diverged
         converged, escaped = res.count(Status.HIT), res.count(Status.EXITED)
-        rows.append({"method": name, "n_paths": n, "converged": converged, "escaped": escaped,
-                     "undecided": res.count(Status.CENSORED) + res.count(Status.DIVERGED),
-                     "converged_fraction": converged / n, "escaped_fraction": escaped / n})
-    return pd.DataFrame(rows)
+        rows.append({"method": name, "n_paths": res.n_paths, "converged": converged, "escaped": escaped,
+                     "undecided": res.count(Status.CENSORED), "diverged": diverged,
+                     "converged_fraction": converged / n if n else math.nan,
+                     "escaped_fraction": escaped / n if n else math.nan})
+    return experiment_table(rows, seed=seed, saddle=x_star.tolist(), methods={k: v.to_dict() for k, v in
+                                                                             methods.items()},
+                            n_paths=n_paths, start_radius=start_radius, radius=radius, tol=tol,
+                            max_steps=max_steps, starts=starts is not None)
 
 
 def _row(res: Any) -> dict[str, Any]:
