@@ -243,6 +243,41 @@ def test_compiled_nan_stops_the_run_with_a_named_error():
         run(esc.CompiledLandscape(1, nan_gradient), threads=2)
 
 
+def _cone_gradient(x):  # |x|: its gradient x / |x| is NaN at the origin only
+    return x / np.sqrt(np.sum(x * x, axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("n_paths,threads,lanes", [(4, 1, None), (5, 2, None), (4, 1, 3), (9, 2, 8)])
+def test_lanes_without_a_path_do_not_call_back_at_zeros(n_paths, threads, lanes):
+    """Lanes of a block with no path to start were set to x = 0 and stepped with the others: a callback that is
+    NaN there stopped the run for some thread counts, block sizes and n_paths only (5 paths on 2 threads, lanes=3),
+    though no path comes near the origin. They now mirror a running lane."""
+    f = esc.BatchedLandscape(2, _cone_gradient)
+    with np.errstate(invalid="ignore"):
+        res = esc.simulate(f, esc.Langevin(temperature=0.05, dt=0.01), x0=[1.0, 1.0], stop=esc.Ball([0.0, 0.0], 5.0),
+                           n_paths=n_paths, max_steps=20, seed=0, threads=threads, lanes=lanes)
+    one = esc.simulate(f, esc.Langevin(temperature=0.05, dt=0.01), x0=[1.0, 1.0], stop=esc.Ball([0.0, 0.0], 5.0),
+                       n_paths=n_paths, max_steps=20, seed=0, threads=1, lanes=1)
+    assert np.all(res.status == esc.Status.CENSORED) and np.array_equal(res.final_position, one.final_position)
+    pgd = esc.PerturbedGD(lr=0.1, radius=0.1, g_thres=1e-3, f_thres=1e-4, t_thres=5)  # asks f where |g| is small
+    esc.simulate(f, pgd, x0=[1.0, 1.0], stop=esc.Ball([0.0, 0.0], 5.0), n_paths=n_paths, max_steps=5, seed=0,
+                 threads=threads, lanes=lanes)
+
+
+def test_splitting_lanes_without_a_replica_do_not_call_back_at_zeros():
+    centre = np.array([2.0, 2.0])
+
+    def gradient(x):  # x - centre, NaN at the origin only (far from every replica)
+        r = np.sqrt(np.sum(x * x, axis=1, keepdims=True))
+        return (x - centre) * (r / r)
+
+    f = esc.BatchedLandscape(2, gradient)
+    runs = [esc.splitting(f, esc.Langevin(temperature=0.3, dt=0.01), x0=[2.3, 2.0], reactant=esc.Ball(centre, 0.2),
+                          product=~esc.Ball(centre, 1.2), n_replicas=3, n_runs=1, seed=1, threads=threads,
+                          lanes=lanes).value for threads, lanes in [(1, None), (2, None), (1, 5)]]
+    assert runs[0] == runs[1] == runs[2]
+
+
 def test_overflow_is_divergence_not_an_error():
     res = run(esc.CompiledLandscape(1, well_gradient), dynamics=esc.GD(1.0), x0=[50.0], stop=None, max_steps=100,
               t_max=None)

@@ -265,6 +265,21 @@ def test_exponential_test_of_times_spanning_the_floating_point_range():
     assert exit_time_statistics([1e-200, 1.0, 2.0, 3.0]).exponential_test is not None
 
 
+@pytest.mark.parametrize("inverse_temperature", [340, 400, 800])
+def test_a_deep_well_with_an_infinite_reflecting_end(inverse_temperature):
+    """The blocks of the speed measure's mass fall off by more than e^-745 at such a temperature: their ratio
+    underflowed to 0 and math.log(0) raised 'math domain error'. The mass beyond x = -3 is below e^-6000 of it, so
+    a reflecting wall there gives the same mean (its own quadrature, no blocks)."""
+    U = lambda x: x**4 / 4 - x**2 / 2  # noqa: E731
+    T = 1.0 / inverse_temperature
+    far = langevin_mean_exit_time_1d(U, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+    wall = langevin_mean_exit_time_1d(U, T, -1.0, -3.0, 0.0, lower_boundary="reflecting")
+    assert far == pytest.approx(wall, rel=1e-12) and far > 1e35
+    d_far = langevin_mean_exit_time_derivative_1d(U, T, -1.0, -np.inf, 0.0, lower_boundary="reflecting")
+    d_wall = langevin_mean_exit_time_derivative_1d(U, T, -1.0, -3.0, 0.0, lower_boundary="reflecting")
+    assert d_far == pytest.approx(d_wall, rel=1e-10) and d_far < 0
+
+
 def test_weibull_shape_outside_the_old_bracket():
     """The shape was fitted only within [e^-6, e^6]: on [1e-300, 1, 1e300] it reported the bracket's edge 0.00248.
     The MLE is the root of the profile score, 0.00201940759146486 by bisection at 60 digits (mpmath)."""

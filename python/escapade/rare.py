@@ -26,7 +26,8 @@ from .landscapes import Landscape
 from .regions import Outside, Region
 from .restart import Restart
 from .analysis.estimates import check_confidence, normal_quantile
-from .results import RareExitTime, SimulationResult, SplittingResult, SplittingStatus, Term
+from .results import (UNSTOPPED, RareExitTime, SimulationResult, SplittingResult, SplittingStatus, Status, Term,
+                      censoring_time)
 from .scores import Score, default_score
 from .simulate import SEMANTICS, _max_steps, _require, _start, simulate
 from .starts import StartSampler
@@ -341,6 +342,12 @@ def _paths(*args: Any, **kwargs: Any) -> SimulationResult:
     return result
 
 
+def _spent(cost: list[int], result: SimulationResult) -> None:
+    """Adds a stage's paths and path-steps to `cost` = [n_paths, path_steps], the cost `rare_exit_time` reports."""
+    cost[0] += result.n_paths
+    cost[1] += result.total_steps
+
+
 def _sub_seeds(seed: int, n: int) -> list[int]:
     """Independent seeds for the stages of `rare_exit_time`, derived from its seed."""
     return [int(v) for v in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint64)]
@@ -351,6 +358,20 @@ def _mean_term(name: str, values: np.ndarray, z: float) -> Term:
     mean = float(values.mean()) if n else math.nan
     se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
     return Term(name, mean, se, (mean - z * se, mean + z * se), int(n))
+
+
+def _loop_term(name: str, loops: np.ndarray, returned: int, unstopped: int, cap_time: float, z: float) -> Term:
+    """E[T_loop] from the times of the loops that returned to the reactant set (`loops`, resampled to the cycle's
+    size) and the `unstopped` loops of the cycle that reached neither set by the cap, counted at its time `cap_time`
+    (the censoring policy: then a lower bound): the two weighed by their shares of the `returned` + `unstopped`
+    loops, with the delta-method error of both. Without such loops, the mean of `loops`."""
+    term = _mean_term(name, loops, z)
+    if not unstopped:
+        return term
+    q = unstopped / (returned + unstopped)
+    mean = (1 - q) * term.value + q * cap_time
+    se = math.sqrt(((1 - q) * term.stderr) ** 2 + q * (1 - q) / (returned + unstopped) * (cap_time - term.value) ** 2)
+    return Term(name, mean, se, (mean - z * se, mean + z * se), term.n)
 
 
 def _reactive_term(name: str, runs: SplittingResult, z: float) -> Term:
@@ -370,20 +391,23 @@ def _reactive_term(name: str, runs: SplittingResult, z: float) -> Term:
 
 
 def _sigma_level(landscape: Landscape, dynamics: Dynamics, x0: np.ndarray, reactant: Region, product: Region,
-                 score: Score, n: int, seed: int, cap: int, threads: Any) -> float:
+                 score: Score, n: int, seed: int, cap: int, threads: Any, cost: list[int]) -> float:
     """The default level z_Sigma: the 90% quantile of the highest score of excursions from the reactant set, an
-    excursion starting at the first step outside it and ending when the path enters it again (or B)."""
+    excursion starting at the first step outside it and ending when the path enters it again (or B). The pilot's
+    paths and path-steps are added to `cost` (`_spent`)."""
     run = dict(n_paths=n, max_steps=cap, threads=threads, progress=False)
     if reactant.contains(x0):
         inside: np.ndarray = np.broadcast_to(x0, (n, x0.size)).copy()
     else:  # enter the reactant set first (tested at the steps, so that the end point lies inside)
         r = _paths(landscape, dynamics, x0=x0, target=reactant, stop=Outside(product), bridge=False, seed=seed,
                      **run)
+        _spent(cost, r)
         inside = r.final_position[r.status == 1]
         if inside.shape[0] == 0:
             raise ValueError(f"no path from x0 = {x0.tolist()} entered the reactant set within {cap} steps: the exit "
                              "is not rare (use simulate), the sets are misplaced, or max_steps (t_max) is too small")
     r = _paths(landscape, dynamics, x0=inside, stop=reactant, bridge=False, seed=seed + 1, **{**run, "n_paths": None})
+    _spent(cost, r)
     starts = r.final_position[r.status == 0]
     if starts.shape[0] == 0:
         raise ValueError(f"no pilot path left the reactant set within max_steps={cap} steps (or t_max): raise "
@@ -391,6 +415,7 @@ def _sigma_level(landscape: Landscape, dynamics: Dynamics, x0: np.ndarray, react
     # Excursions are short (they end in A): a tighter step cap keeps the recorded paths' memory bound small.
     r = _paths(landscape, dynamics, x0=starts, target=reactant, stop=Outside(product), seed=seed + 2,
                  record_paths=starts.shape[0], **{**run, "n_paths": None, "max_steps": min(cap, PILOT_STEPS)})
+    _spent(cost, r)
     maxima = np.empty(r.n_paths)
     for i, (_, path) in enumerate(r.trajectories):
         ended_in_b = r.status[i] == 0
@@ -449,6 +474,12 @@ def rare_exit_time(
     boundary point, and burn_in=0 saves the work); E[T_loop] and the splitting's starts both come from the last
     cycle. The other arguments are those of `splitting`. Returns a `RareExitTime` (`.mean` = `.value`, `.interval`,
     and each term with its interval).
+
+    A loop (or a path from x0 above Sigma) that reaches neither set within max_steps counts at the cap (the censoring
+    policy, `analysis.estimates`): E[T_loop] (or E[T_fail,0]) is then a lower bound and the mean is not identified
+    (not `reached`, a note says what the value is); a diverged one is left out and counted in a note. `n_paths` and
+    `path_steps` are everything run: the pilot's paths, every plain ensemble's (first passage, each cycle's loops
+    there and back, the paths from x0 above Sigma) and each splitting's replicas (n_replicas x n_runs).
     """
     by_default = score is None  # the default score is < 0 outside the product set
     score = _check_problem(landscape, dynamics, reactant, product, score)
@@ -474,8 +505,10 @@ def rare_exit_time(
     seeds = _sub_seeds(s["seed"], 7 + 2 * burn_in)
     threads_arg = None if s["threads"] == 0 else s["threads"]
     t0 = time.perf_counter()
+    cost = [0, 0]  # the paths and path-steps of every plain ensemble run (the pilot's included)
     if sigma_level is None:
-        level = _sigma_level(landscape, dynamics, start, reactant, product, score, n_pilot, seeds[0], cap, threads_arg)
+        level = _sigma_level(landscape, dynamics, start, reactant, product, score, n_pilot, seeds[0], cap, threads_arg,
+                             cost)
     else:
         level = as_float("sigma_level", sigma_level)
         if by_default and level >= 0:  # minus the distance to B is < 0 outside B: Sigma would never be reached
@@ -498,6 +531,7 @@ def rare_exit_time(
                         time.perf_counter() - t_trial)
         fail = _paths(landscape, dynamics, x0=start, target=reactant, stop=Outside(product), n_paths=n_loops,
                       seed=seeds[3], **run)
+        _spent(cost, fail)
         failed = fail.status == 1
         if failed.sum() < 2:
             raise ValueError(f"fewer than 2 of {n_loops} paths from x0 entered the reactant set before the product "
@@ -505,28 +539,37 @@ def rare_exit_time(
         entries = fail.exit_position[failed]
         origin = entries[np.sort(np.random.default_rng(seeds[3]).integers(entries.shape[0], size=n_loops))]
     first = _paths(landscape, dynamics, x0=origin, target=sigma, n_paths=n_loops, seed=seeds[1], **run)
+    _spent(cost, first)
     if first.count("HIT") < n_loops:
         raise ValueError(f"{n_loops - first.count('HIT')} of {n_loops} paths did not reach sigma_level={level} "
                          f"within {cap} steps: lower sigma_level or raise max_steps")
     # Loops Sigma -> A -> Sigma, cycle after cycle from the first passage's points: in d > 1 the law of the points
     # where loops reach Sigma depends on where the last loop entered A, and takes a few cycles to settle. The loop
     # times and the splitting's starts both come from the last cycle, after `burn_in` cycles.
-    ys, loop_steps = first.exit_position, first.total_steps
+    # A loop that reached B is left out (the decomposition's loops are those that fail), and so is one that
+    # diverged; one that ran to the cap counts there in E[T_loop] (the censoring policy). Each is replaced, for the
+    # way on to Sigma, by resampling the loops that returned to A.
+    ys = first.exit_position
+    burn_unstopped = burn_diverged = 0
     for cycle in range(burn_in + 1):
         back = _paths(landscape, dynamics, x0=ys, target=reactant, stop=Outside(product),
                       seed=seeds[5 + 2 * cycle], **run)
-        returned = back.status == 1
+        _spent(cost, back)
+        returned = back.status == Status.HIT
+        unstopped, diverged = int(np.isin(back.status, UNSTOPPED).sum()), back.count("DIVERGED")
+        if cycle < burn_in:
+            burn_unstopped, burn_diverged = burn_unstopped + unstopped, burn_diverged + diverged
         if returned.sum() < 2:
             raise ValueError(f"fewer than 2 of {back.n_paths} loops from sigma_level={level} returned to the reactant "
                              "set: the exit is not rare (use simulate), or sigma_level is too high")
         kept = np.flatnonzero(returned)
-        if kept.size < n_loops:  # the few loops that reached B instead: refill by resampling the others
+        if kept.size < n_loops:  # the few loops that reached B (or ran to the cap, or diverged): refill by resampling
             kept = kept[np.sort(np.random.default_rng(seeds[5 + 2 * cycle]).integers(kept.size, size=n_loops))]
         again = _paths(landscape, dynamics, x0=back.exit_position[kept], target=sigma, seed=seeds[6 + 2 * cycle],
                        **run)
+        _spent(cost, again)
         if again.count("HIT") < again.n_paths:
             raise ValueError(f"the loops did not all come back to sigma_level={level} within {cap} steps")
-        loop_steps += back.total_steps + again.total_steps
         ys = again.exit_position
     loops = back.exit_time[kept] + again.exit_time
     starts = again.exit_position
@@ -546,7 +589,8 @@ def rare_exit_time(
     params["bridge"] = ams.params["bridge"]  # what the splitting did
     z = normal_quantile(s["confidence"])
     t_first = _mean_term("E[T_first]", first.exit_time, z)
-    t_loop = _mean_term("E[T_loop]", loops, z)
+    cap_time = censoring_time(back)
+    t_loop = _loop_term("E[T_loop]", loops, int(returned.sum()), unstopped, cap_time, z)
     p, se_p, hw_p = ams.value, ams.stderr, ams.half_width_statistical
     p_term = Term("p", p, se_p, ams.interval, ams.n_runs)
     t_reac = _reactive_term("E[T_reactive]", ams, z)
@@ -565,14 +609,17 @@ def rare_exit_time(
     else:  # every run extinct: p-hat = 0 and the mean is not identified
         mean, var, hw2 = math.inf, math.nan, math.nan
     start_terms: tuple[Term, ...] = ()
-    trial_steps = 0
+    trial_steps = trial_paths = fail_unstopped = 0
     if trial is not None:
-        trial_steps = trial.path_steps + fail.total_steps
+        trial_steps, trial_paths = trial.path_steps, trial.n_paths
         notes_start = [f"x0 lies above Sigma: a first trial from x0 reaches the product set first with probability "
                        f"p0 = {trial.value:.4g} (splitting), or else enters the reactant set after E[T_fail,0], where "
                        "the loops start; E[tau] = p0 E[T_reactive,0] + (1 - p0) (E[T_fail,0] + E[tau from A])"]  # E[tau] = p0 R0 + (1 - p0) (F0 + E[tau_A])
         p0, se_p0, hw_p0 = trial.value, trial.stderr, trial.half_width_statistical
-        f0 = _mean_term("E[T_fail,0]", fail.exit_time[failed], z)
+        # the paths from x0 that ran to the cap count there (the censoring policy); diverged ones are left out
+        fail_unstopped = int(np.isin(fail.status, UNSTOPPED).sum())
+        f0 = _mean_term("E[T_fail,0]", np.concatenate([fail.exit_time[failed],
+                                                       np.full(fail_unstopped, censoring_time(fail))]), z)
         r0 = _reactive_term("E[T_reactive,0]", trial, z) if p0 > 0 else Term("E[T_reactive,0]", 0.0, 0.0, (0.0, 0.0), 0)
         start_terms = (Term("p0", p0, se_p0, trial.interval, trial.n_runs), f0, r0)
         tail = f0.value + mean - r0.value
@@ -598,6 +645,30 @@ def rare_exit_time(
     ]
     if trial is not None:
         notes.extend(notes_start)
+    censored_terms = [f"{unstopped} of {back.n_paths} loops from Sigma reached neither set within max_steps={cap} "
+                      f"steps: counted at the cap (t = {cap_time:g}), so E[T_loop] is a lower bound"
+                      ] if unstopped else []
+    if fail_unstopped:
+        censored_terms.append(f"{fail_unstopped} of {fail.n_paths} paths from x0 reached neither set within "
+                              f"max_steps={cap} steps: counted at the cap (t = {cap_time:g}), so E[T_fail,0] is a "
+                              "lower bound")
+    if censored_terms:  # the censoring policy; a splitting's censored replicas bias p-hat low, and so the value high
+        bound = ("a lower bound of E[tau]" if ams.censored == 0 and (trial is None or trial.censored == 0) else
+                 "neither an estimate nor a bound of E[tau] (censored splitting replicas bias p-hat low, and so the "
+                 "value high)")
+        notes.append("; ".join(censored_terms) + f" (the censoring policy). The mean exit time is not identified by "
+                     f"these settings (not reached): the value, built on that, is {bound}; raise max_steps (t_max)")
+    diverged_terms = [f"{diverged} of {back.n_paths} loops from Sigma diverged: left out of E[T_loop]"
+                      ] if diverged else []
+    if trial is not None and fail.count("DIVERGED"):
+        diverged_terms.append(f"{fail.count('DIVERGED')} of {fail.n_paths} paths from x0 diverged: left out of "
+                              "E[T_fail,0]")
+    if diverged_terms:
+        notes.append("; ".join(diverged_terms) + " (the terms are conditional on not diverging)")
+    if burn_unstopped or burn_diverged:
+        notes.append(f"in the {burn_in} burn-in cycles {burn_unstopped} loops reached neither set within "
+                     f"max_steps={cap} steps and {burn_diverged} diverged: replaced, on the way on to Sigma, by "
+                     "resampling the loops that returned to the reactant set")
     if not p > 0:
         capped = ams.count("ITERATION_CAP")
         why = (f"{capped} of {ams.n_runs} splitting runs stopped at max_iterations={s['max_iterations']} before any "
@@ -619,10 +690,10 @@ def rare_exit_time(
         quantity="mean_exit_time", value=mean, interval=interval, confidence=s["confidence"],
         stderr=se, bias=math.nan, bias_stderr=math.nan, extrapolated=math.nan, extrapolated_stderr=math.nan,
         half_width_statistical=hw, half_width_bias=0.0, rtol=math.nan,
-        reached=ams.reached and p > 0 and bool(v <= V_SMALL),
+        reached=ams.reached and p > 0 and bool(v <= V_SMALL) and not censored_terms,
         message=ams.message,
-        notes=tuple(notes), levels=(), n_paths=n_loops + ams.n_paths,
-        path_steps=loop_steps + ams.path_steps + trial_steps, elapsed=elapsed,
+        notes=tuple(notes), levels=(), n_paths=cost[0] + ams.n_paths + trial_paths,
+        path_steps=cost[1] + ams.path_steps + trial_steps, elapsed=elapsed,
         params=params, seed=s["seed"], version=_core.__version__, sigma_level=level, first_time=t_first,
         loop_time=t_loop, reactive_time=t_reac, probability_term=p_term, n_loops=int(loops.size),
         loops_to_product=back.count("EXITED"), splitting=ams, start_terms=start_terms, start_splitting=trial)

@@ -890,7 +890,7 @@ class LaneBlock {
     for (;;) {
       const std::int64_t p = rs_.next.fetch_add(1, std::memory_order_relaxed);
       if (p >= rs_.cfg.n_paths) {
-        x_.col(l).setZero();  // keep idle lanes finite
+        mirror_running(l);
         return;
       }
       path_[l] = static_cast<std::uint64_t>(rs_.cfg.first_path + p);
@@ -930,6 +930,18 @@ class LaneBlock {
     }
   }
 
+  // An idle lane with no path to start takes a running lane's state, where that lane's callbacks are evaluated this
+  // step anyway: zeros, or a start that ended at step 0, may be where a user's function is NaN or raises, which
+  // would stop the run for some thread counts, block sizes and n_paths only. Idle lanes' numbers are nobody's.
+  void mirror_running(int l) {
+    for (int j = 0; j < L_; ++j) {
+      if (!active_[j]) continue;
+      x_.col(l) = x_.col(j);
+      if (sd_ > 0) s_.col(l) = s_.col(j);
+      return;
+    }
+  }
+
   // Move the surviving lanes to the front and narrow the block to a multiple of 8 lanes.
   void pack() {
     int dst = 0;
@@ -947,8 +959,7 @@ class LaneBlock {
         if (!restart_words_.empty())
           restart_words_[static_cast<std::size_t>(dst)] = restart_words_[static_cast<std::size_t>(l)];
         active_[dst] = 1;
-        active_[l] = 0;
-        x_.col(l).setZero();
+        active_[l] = 0;  // idles at the moved path's state, which lane dst steps from
       }
       ++dst;
     }

@@ -72,7 +72,7 @@ inline double open_uniform(std::uint32_t w) {
 
 // Box-Muller on two words: r = sqrt(-2 log u), angle = 2 pi w2 / 2^32. Branch-free, so it vectorizes, and
 // uses exactly two words per pair of normals (no rejection), which keeps the word budget of a step fixed.
-// |z| <= sqrt(2 ln 2^33) = 6.76: the normal's tail beyond that (mass 1.4e-11) is cut off.
+// |z| <= sqrt(2 ln 2^33) = 6.76: the normal's tail beyond that (mass 1.3e-11) is cut off.
 // In two halves, which a loop over many pairs may run as two passes (QuadDraws::normals_by_lane): -2 log u from
 // the radius word, then the pair from it and the angle word.
 ESCAPADE_KERNEL double box_muller_m2log(std::uint32_t w_radius) {

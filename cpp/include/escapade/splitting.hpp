@@ -211,6 +211,7 @@ class SplittingBlock {
         step_(L_, 0),
         slot_(L_, -1),
         rep_(L_, -1),
+        held_(L_, 0),
         in_a_(pad(L_), 0),
         in_b_(pad(L_), 0),
         converged_(pad(L_), 0),
@@ -358,8 +359,19 @@ class SplittingBlock {
       max_[l] = rec[0];
       for (int i = 0; i < d_; ++i) x_(i, l) = rec[2 + i];
       for (int i = 0; i < sd_; ++i) s_(i, l) = rec[2 + d_ + i];
+      held_[l] = 1;
       ++n_active_;
       width_ = std::max(width_, std::min(L_, (l + 8) / 8 * 8));
+    }
+    // Lanes the block steps that never held a replica take a running one's state (its callbacks see it this step
+    // anyway): at zeros a user's function may be NaN or raise, which would stop the run for some layouts only.
+    int running = 0;
+    while (running < width_ && slot_[running] < 0) ++running;
+    for (int i = 0; i < width_ && running < width_; ++i) {
+      if (held_[i]) continue;
+      x_.col(i) = x_.col(running);
+      s_.col(i) = s_.col(running);
+      held_[i] = 1;
     }
     if (n_active_ <= width_ / 2 && width_ > 8) pack();
   }
@@ -378,8 +390,7 @@ class SplittingBlock {
         slot_[dst] = slot_[l];
         rep_[dst] = rep_[l];
         max_[dst] = max_[l];
-        slot_[l] = -1;
-        x_.col(l).setZero();
+        slot_[l] = -1;  // idles at the moved replica's state, which lane dst steps from
       }
       ++dst;
     }
@@ -720,6 +731,7 @@ class SplittingBlock {
   CrossingUniforms crossing_uniforms_;
   std::vector<std::uint64_t> key_, local_, step_;
   std::vector<int> slot_, rep_;  // the lane's run slot (-1: idle) and replica
+  std::vector<std::uint8_t> held_;  // whether a lane ever held a replica (else it holds zeros: assign)
   std::vector<std::uint8_t> in_a_, in_b_, converged_, singular_, events_;
   bool any_event_ = false;
   bool recording_ = false;  // the thread holds the recorded run

@@ -610,8 +610,10 @@ def _speed_mass(
         blocks.append(log_block)
         done = False
         if len(blocks) >= 3 and blocks[-1] < blocks[-2] < blocks[-3]:  # falling off: is the rest negligible?
-            ratio = math.exp(max(blocks[-1] - blocks[-2], blocks[-2] - blocks[-3]))
-            done = ratio < 1.0 and blocks[-1] + math.log(ratio / (1.0 - ratio)) < log_sum + math.log(_MASS_RTOL)
+            # the geometric rest ratio / (1 - ratio) of the last block, in logarithms: the ratio underflows to 0
+            # where the blocks fall off by e^-745 (a deep well at a low temperature)
+            log_ratio = max(blocks[-1] - blocks[-2], blocks[-2] - blocks[-3])
+            done = blocks[-1] + log_ratio - math.log1p(-math.exp(log_ratio)) < log_sum + math.log(_MASS_RTOL)
         if not done and (psi_next == math.inf or log_block == -math.inf):
             # exp(-psi) is 0 from here on (psi = U / T infinite): the mass is finite if it was falling off clearly
             # (by e^-0.5 a block at least); otherwise the potential more likely overflowed than turned into a wall
