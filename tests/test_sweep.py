@@ -129,7 +129,7 @@ def test_sweep_to_pandas():
     assert len(df) == 4
     assert list(df.columns) == [
         "dynamics.temperature", "bridge", "n_paths", "exited", "hit", "censored", "diverged", "converged", "singular", "mean", "stderr",
-        "mean_lower_bound", "exponential_mean", "seed",
+        "mean_lower_bound", "exponential_mean", "restricted_mean", "restricted_stderr", "identified", "seed",
     ]
     for (_, row), point, r in zip(df.iterrows(), res.points, res):
         s = r.summary()

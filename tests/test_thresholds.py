@@ -308,9 +308,20 @@ def test_gd_on_x_squared_diverges_by_the_factor_1_2():
     np.testing.assert_allclose(D[0, :3], [1.0, 1.2, 1.44], rtol=1e-15)
     for method in ["log_mean", "mean_log"]:
         g = growth_rate(D, method=method)
-        assert g.factor == pytest.approx(1.2, rel=1e-12)
+        assert g.factor == pytest.approx(1.2, rel=1e-12) and g.effective_paths == pytest.approx(1.0, rel=1e-12)
     f = esc.StochasticQuadratic([[[2.0]]])
     assert error_factor(f, 1.1, INF) == pytest.approx(1.2**2, rel=1e-12)  # e_N = 2 x^2 grows by 1.44
+
+
+def test_growth_rate_reports_how_many_paths_carry_the_mean():
+    """Kish's (sum e)^2 / sum e^2 at the worst fitted iteration: n for equal errors; for log-normal errors with log
+    sd s it tends to n exp(-s^2), whose shrinking is what undoes the "log_mean" interval."""
+    E = np.ones((40, 5)) * 0.5 ** np.arange(5)
+    assert growth_rate(E).effective_paths == pytest.approx(40.0, rel=1e-12)
+    rng = np.random.default_rng(2)
+    s = np.sqrt(np.arange(6) * 0.09)  # the log sd grows with the iteration: 0.3 per step
+    E = np.exp(s * rng.standard_normal((20_000, 6)))
+    assert growth_rate(E).effective_paths == pytest.approx(20_000 * np.exp(-s[-1] ** 2), rel=0.05)
 
 
 def test_growth_rate_on_exact_geometric_data():

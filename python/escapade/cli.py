@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -17,6 +18,7 @@ import numpy as np
 from . import _core
 from .accuracy import estimate
 from ._settings import MAX_STEPS, RunSettings
+from .analysis.arrhenius import point_mean
 from .analysis.exact import langevin_mean_exit_time_1d
 from .config import load_config
 from .dynamics import Langevin
@@ -34,14 +36,26 @@ __all__ = ["main"]
 
 
 def _sweep_table(res: SweepResult) -> str:
-    header = [*res.grid, "paths", "mean exit time", "± SE", "stopped", "censored", "diverged"]
+    """One row per point: the mean exit time by the censoring policy (`analysis.estimates`; ">=" where paths did not
+    stop by the cap: the restricted mean E[min(tau, cap)], a lower bound), and the paths stopped, counted at the cap
+    (censored, converged or singular) and diverged (left out of the mean)."""
+    header = [*res.grid, "paths", "mean exit time ± SE", "stopped", "censored", "diverged"]
     rows = []
+    bounds = 0
     for point, r in zip(res.points, res.results):
-        s = r.summary()
-        rows.append([*(f"{v:g}" if isinstance(v, float) else str(v) for v in point.values()), str(s.n_paths),
-                     f"{s.mean:.6g}", f"{s.stderr:.2g}", str(s.counts["EXITED"] + s.counts["HIT"]),
-                     str(s.counts["CENSORED"]), str(s.counts["DIVERGED"])])
-    return format_table(header, rows)
+        s, m = r.summary(), point_mean(r)
+        mean = "-"
+        if math.isfinite(m.value):
+            mean = f"{m.value:.6g}" + (f" ± {m.stderr:.2g}" if math.isfinite(m.stderr) else "")
+            if not m.identified:
+                mean, bounds = ">= " + mean, bounds + 1
+        rows.append([*(f"{v:g}" if isinstance(v, float) else str(v) for v in point.values()), str(s.n_paths), mean,
+                     str(s.counts["EXITED"] + s.counts["HIT"]), str(m.censored), str(m.diverged)])
+    table = format_table(header, rows)
+    if bounds:
+        table += ("\n>=: paths censored (or converged, singular) count at the cap: the restricted mean "
+                  "E[min(tau, cap)], a lower bound of the mean exit time")
+    return table
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import as_float
-from .analysis.arrhenius import abscissa, arrhenius_fit, check_series, noise_kind, sweep_series
-from .analysis.success import wilson_interval
+from .analysis.arrhenius import abscissa, arrhenius_fit, censored_points, check_series, noise_kind, sweep_series
+from .analysis.success import success_rate as rate_of
 from .analysis.survival import survival_data, survival_of
 from .landscapes import Landscape
 from .regions import Ball, Box, Ellipsoid, HalfSpace, Intersection, Outside, Region, Union
@@ -609,25 +609,43 @@ def arrhenius_sweep(
         What the key's values are, as in `escapade.analysis.arrhenius_fit_sweep` (default by the key's name:
         "temperature" for temperature or lr, "eps" for eps, "inverse" for batch_size; other keys need x=).
     estimator : str
-        "mean" (the mean of the stopped paths: biased low where paths were censored) or "exponential" (the
-        censoring-aware exponential MLE), as in `arrhenius_fit_sweep`.
+        "mean" (the mean exit time by the censoring policy, `escapade.analysis.estimates`) or "exponential" (the
+        censoring-aware exponential MLE), as in `arrhenius_fit_sweep`. With "mean", a point where paths did not
+        stop by the cap has no identified mean: it is drawn with a hollow marker at its restricted mean
+        E[min(tau, cap)], a lower bound, without an error bar, and left out of the fit (`arrhenius_fit_sweep`
+        refuses such a sweep).
 
     Returns
     -------
     PlotResult
-        As `arrhenius`; info also has ``"excluded"``: the grid points left out because fewer than two paths
-        stopped there (no mean or no standard error).
+        As `arrhenius`; artists also has ``"lower_bounds"`` (the hollow markers, or None). info also has
+        ``"excluded"``: the grid points left out because they have no mean with a standard error (fewer than two
+        paths), and ``"lower_bounds"``: the grid points drawn hollow.
     """
     sweep_result = _varying(sweep_result, [key])
     kind = noise_kind(key) if x is None else x
-    noise, means, errors, excluded = sweep_series(sweep_result, key, estimator)
+    noise, means, errors, excluded, bounds = sweep_series(sweep_result, key, estimator)
+    censored = (f"; paths did not stop by the cap at {censored_points(key, bounds)}, whose restricted means are "
+                "lower bounds only (estimator='exponential' or a larger t_max)") if bounds else ""
     if not noise:
-        raise ValueError("no grid point has two or more stopped paths: no mean exit time to plot")
+        raise ValueError(f"no grid point has a mean exit time with a standard error to plot{censored}")
+    if fit and bounds and len(set(noise)) < 2:
+        raise ValueError(f"fitting the Arrhenius law needs two noise levels with a mean exit time{censored}; or pass "
+                         "fit=False")
     if noise_label is None:
         noise_label = "T" if key.rpartition(".")[2] == "temperature" else key
     out = arrhenius(noise, means, errors, ax=ax, barrier=barrier, prefactor=prefactor, fit=fit,
                     noise_label=noise_label, x=kind)
+    hollow = None
+    if bounds:
+        u = abscissa(kind, None, np.array([level for level, _, _ in bounds], dtype=np.float64))
+        (hollow,) = out.ax.plot(u, [m.value for _, m, _ in bounds], "o", linestyle="none", color="C0",
+                                markerfacecolor="white", zorder=3, label="lower bound (censored): not fitted")
+        out.ax.set_ylabel("mean exit time (hollow: censored, lower bound)")
+        out.ax.legend(fontsize="small")
+    out.artists["lower_bounds"] = hollow
     out.info["excluded"] = excluded
+    out.info["lower_bounds"] = [point for _, _, point in bounds]
     return out
 
 
@@ -653,7 +671,8 @@ def success_rate(
     x, y : str
         Grid keys on the horizontal and vertical axes; their values are shown in grid order, one cell each.
     status : Status or str
-        The outcome counted (default HIT: the fraction that reached the target).
+        The outcome counted (default HIT: the fraction that reached the target). DIVERGED paths are left out of
+        the fraction (the censoring policy, as `escapade.analysis.success_rate`), except for status DIVERGED itself.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
     annotate : bool
@@ -663,7 +682,9 @@ def success_rate(
     -------
     PlotResult
         artists: ``"image"``, ``"colorbar"``, ``"texts"``. info: ``"fraction"`` of shape (len(grid[y]),
-        len(grid[x])), ``"low"``, ``"high"`` (its 95% Wilson intervals), ``"x"``, ``"y"`` (the grid values).
+        len(grid[x])) (NaN where every path diverged), ``"low"``, ``"high"`` (its 95% Wilson intervals),
+        ``"diverged"`` (the DIVERGED paths left out of each cell's fraction; 0 for status DIVERGED), ``"x"``,
+        ``"y"`` (the grid values). The colour bar's label says when paths were left out.
     """
     if x == y:
         raise ValueError(f"x and y must be different grid keys, got {x!r} twice")
@@ -673,16 +694,22 @@ def success_rate(
     keys = list(grid)
     fraction = np.full((len(grid[y]), len(grid[x])), np.nan)
     low, high = np.full_like(fraction, np.nan), np.full_like(fraction, np.nan)
+    diverged = np.zeros(fraction.shape, dtype=np.int64)
     # points are in the order of the cartesian product of the grid's values
     for index, res in zip(itertools.product(*(range(len(v)) for v in grid.values())), sweep_result.results):
         where = dict(zip(keys, index))
-        fraction[where[y], where[x]] = res.count(st) / res.n_paths
-        low[where[y], where[x]], high[where[y], where[x]] = wilson_interval(res.count(st), res.n_paths)
+        cell = where[y], where[x]
+        left_out = 0 if st == Status.DIVERGED else res.count(Status.DIVERGED)
+        diverged[cell] = left_out
+        if res.n_paths > left_out:  # else no path to count
+            rate = rate_of(res, status=st)
+            fraction[cell], low[cell], high[cell] = rate.rate, rate.low, rate.high
 
     ax = _axes(ax)
     image = ax.imshow(fraction, origin="lower", vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto",
                       interpolation="nearest")
-    colorbar = ax.figure.colorbar(image, ax=ax, label=f"fraction {st.name}")
+    left = " (diverged paths left out)" if diverged.any() else ""
+    colorbar = ax.figure.colorbar(image, ax=ax, label=f"fraction {st.name}{left}")
     ax.set_xticks(np.arange(len(grid[x])))
     ax.set_xticklabels([_format(v) for v in grid[x]])
     ax.set_yticks(np.arange(len(grid[y])))
@@ -695,7 +722,8 @@ def success_rate(
             texts.append(ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize="small",
                                  color="black" if value > 0.6 else "white"))
     return PlotResult(ax, {"image": image, "colorbar": colorbar, "texts": texts},
-                      {"fraction": fraction, "low": low, "high": high, "x": list(grid[x]), "y": list(grid[y])})
+                      {"fraction": fraction, "low": low, "high": high, "diverged": diverged, "x": list(grid[x]),
+                       "y": list(grid[y])})
 
 
 def distance(

@@ -366,11 +366,14 @@ class SimulationResult(RunRecord):
     def sensitivity(self, quantity: str, parameter: str, *, form: str = "both", confidence: float = 0.95) -> Any:
         """d E[quantity] / d parameter with its interval, an `Estimate`, from a run with `sensitivities`.
 
-        quantity : "mean_exit_time" (every path must have exited or hit), "capped_exit_time" (E[min(tau, t_max)]),
-            "exit_probability" or "hit_probability". parameter : one of the run's `sensitivities`.
+        quantity : "mean_exit_time" (every path must have exited or hit), "capped_exit_time" (E[min(tau, t_max)],
+            paths that stopped without an exit at the cap), "exit_probability" (P(tau <= t_max): the path EXITED or
+            HIT, as `analysis.quantity_of`) or "hit_probability". parameter : one of the run's `sensitivities`.
         form : for a parameter done by the score, "both" (default: the cost-to-go form sum_n (tau - t_n) s_n for
             times, with a fitted baseline), "cost_to_go", "baseline" or "raw" (F S); see docs/sensitivities.md.
-        The estimate's notes say how it was computed (score or finite differences, time change, bridge test).
+        DIVERGED paths: a probability leaves them out (its derivative is then that of the probability conditional on
+        not diverging) and the notes count them; a time refuses them. The estimate's notes say how it was computed
+        (score or finite differences, time change, bridge test); its cost counts the finite differences' runs.
         """
         return sensitivity_estimate(self, quantity, parameter, form=form, confidence=confidence)
 
@@ -806,13 +809,34 @@ def _coordinate(values: list[Any]) -> np.ndarray:
     return a if a.ndim == 1 else np.array([repr(v) for v in values])
 
 
+_SWEEP_SEEDS = ("common", "independent")  # `sweep`'s seeds modes
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class SweepResult:
-    """One result per grid point, in the order of the cartesian product of the grid's values."""
+    """One result per grid point, in the order of the cartesian product of the grid's values.
+
+    seed, seeds : the sweep's base seed and its `seeds` mode ("common": every point ran with `seed`;
+    "independent": point i with the seed derived from `seed` and i), which rerun it with `sweep`; None for a sweep
+    saved before they were recorded (each point's own seed is in its result). `version` and `semantics` are its
+    points' (the package version, and the version of what the simulated bits mean).
+    """
 
     grid: dict[str, list[Any]]
     points: list[dict[str, Any]]
     results: list[SimulationResult | SummaryResult]
+    seed: int | None = None
+    seeds: str | None = None
+
+    @property
+    def version(self) -> str:
+        """The version of escapade that ran the sweep (its first point's; "" without points)."""
+        return self.results[0].version if self.results else ""
+
+    @property
+    def semantics(self) -> int | None:
+        """The semantics version of the simulated bits (its first point's params; None where not recorded)."""
+        return self.results[0].params.get("semantics") if self.results else None
 
     def __len__(self) -> int:
         return len(self.results)
@@ -839,28 +863,44 @@ class SweepResult:
             chosen[key] = matches[0]
         kept = [i for i, point in enumerate(self.points) if all(point[k] == v for k, v in chosen.items())]
         grid = {k: [chosen[k]] if k in chosen else list(v) for k, v in self.grid.items()}
-        return SweepResult(grid=grid, points=[self.points[i] for i in kept], results=[self.results[i] for i in kept])
+        return dataclasses.replace(self, grid=grid, points=[self.points[i] for i in kept],
+                                   results=[self.results[i] for i in kept])
+
+    def _provenance(self) -> dict[str, Any]:
+        """The sweep's seed, seeds mode, version, semantics and first point's params (JSON text), for attrs: the
+        seed and seeds only where recorded (netCDF attributes cannot be None)."""
+        recorded = {k: v for k, v in (("seed", self.seed), ("seeds", self.seeds)) if v is not None}
+        semantics = {} if self.semantics is None else {"semantics": self.semantics}
+        params = json.dumps(self.results[0].params) if self.results else "{}"
+        return {**recorded, "version": self.version, **semantics, "params": params}
 
     def to_pandas(self) -> Any:
-        """One row per grid point: the grid values, then the summary (counts, mean, stderr, ...) and the seed; the
-        frame's `attrs` hold the grid, the version and the first point's params (JSON text)."""
+        """One row per grid point: the grid values, then the summary (counts by status; `mean` and `stderr` over the
+        stopped paths, `mean_lower_bound`, `exponential_mean`), the mean by the censoring policy
+        (`restricted_mean`, `restricted_stderr`, `identified`: see `analysis.estimates`) and the seed. Where paths
+        did not stop (CENSORED, CONVERGED, SINGULAR), `mean` is conditional on stopping by the cap and biased low,
+        and `identified` is False: `restricted_mean` (E[min(tau, cap)], the value of `mean_lower_bound`) is then
+        a lower bound of the mean exit time. The frame's `attrs` hold the grid, the sweep's seed and seeds (where
+        recorded), the version, the semantics and the first point's params (JSON text)."""
         import pandas as pd
+
+        from .analysis.arrhenius import point_mean
 
         rows = []
         for point, res in zip(self.points, self.results):
-            s = res.summary()
+            s, m = res.summary(), point_mean(res)
             rows.append({**point, "n_paths": s.n_paths, **{k.lower(): v for k, v in s.counts.items()},
                          "mean": s.mean, "stderr": s.stderr, "mean_lower_bound": s.mean_lower_bound,
-                         "exponential_mean": s.exponential_mean, "seed": res.seed})
+                         "exponential_mean": s.exponential_mean, "restricted_mean": m.value,
+                         "restricted_stderr": m.stderr, "identified": m.identified, "seed": res.seed})
         frame = pd.DataFrame(rows)
-        first = self.results[0] if self.results else None
-        frame.attrs = {"grid": json.dumps(self.grid), "version": first.version if first else "",
-                       "params": json.dumps(first.params) if first else "{}"}
+        frame.attrs = {"grid": json.dumps(self.grid), **self._provenance()}
         return frame
 
     def to_xarray(self) -> Any:
-        """An xarray Dataset with one dimension per grid key: each point's summary (counts by status, mean, stderr,
-        mean_lower_bound, exponential_mean) and seed."""
+        """An xarray Dataset with one dimension per grid key: each point's columns of `to_pandas` (counts by status,
+        mean, stderr, mean_lower_bound, exponential_mean, restricted_mean, restricted_stderr, identified) and seed;
+        attrs as `to_pandas`'s (grid, seed and seeds where recorded, version, semantics, params)."""
         import xarray as xr
 
         frame = self.to_pandas()
@@ -869,11 +909,14 @@ class SweepResult:
         variables = [c for c in frame.columns if c not in keys]
         coords = {k: _coordinate(v) for k, v in self.grid.items()}
         return xr.Dataset({c: (keys, frame[c].to_numpy().reshape(shape)) for c in variables}, coords=coords,
-                          attrs={"grid": json.dumps(self.grid)})
+                          attrs=dict(frame.attrs))
 
     def save(self, path: str | Path) -> None:
-        """One .npz with every point's arrays under the prefix p<i>/; `escapade.load` reads it back."""
-        header: dict[str, Any] = {"kind": "sweep", "grid": self.grid, "points": self.points, "results": []}
+        """One .npz with every point's arrays under the prefix p<i>/; `escapade.load` reads it back. The header
+        also records the sweep's seed and seeds, the version and the semantics."""
+        header: dict[str, Any] = {"kind": "sweep", "grid": self.grid, "points": self.points, "seed": self.seed,
+                                  "seeds": self.seeds, "version": self.version, "semantics": self.semantics,
+                                  "results": []}
         arrays: dict[str, np.ndarray] = {}
         for i, res in enumerate(self.results):
             header["results"].append(res._header())
@@ -893,11 +936,16 @@ class SweepResult:
         arrays = {name.split("/")[0] for name in data.files if "/" in name}
         if not arrays <= {f"p{i}" for i in range(size)}:
             raise ValueError(f"the file holds arrays of points beyond the sweep's {size}: {sorted(arrays)[:4]}")
+        seed, seeds = header.get("seed"), header.get("seeds")  # absent from files saved before they were recorded
+        if not (seed is None or (type(seed) is int and 0 <= seed < 2**64)) or seeds not in (None, *_SWEEP_SEEDS):
+            raise ValueError(f"a sweep's seed must be an integer >= 0 and its seeds one of {_SWEEP_SEEDS} (or null), "
+                             f"got seed={seed!r:.40}, seeds={seeds!r:.40}")
         results = [_from_npz(data, h, prefix=f"p{i}/") for i, h in enumerate(headers)]
-        return cls(grid=grid, points=points, results=results)
+        return cls(grid=grid, points=points, results=results, seed=seed, seeds=seeds)
 
     def __repr__(self) -> str:
-        return f"<SweepResult over {list(self.grid)}: {len(self)} points>"
+        seed = "" if self.seed is None else f" seed={self.seed} seeds={self.seeds}"
+        return f"<SweepResult over {list(self.grid)}{seed}: {len(self)} points>"
 
 
 def _same_value(recorded: Any, value: Any) -> bool:
@@ -1290,56 +1338,79 @@ def load(path: str | Path) -> Any:
 SENSITIVITY_QUANTITIES = ("mean_exit_time", "capped_exit_time", "exit_probability", "hit_probability")
 SENSITIVITY_FORMS = ("both", "cost_to_go", "baseline", "raw")
 _TIMES = ("mean_exit_time", "capped_exit_time")
+_PROBABILITIES = ("exit_probability", "hit_probability")
 _BRIDGE_NOTE = ("the bridge test adds no score term: a step's crossing probability depends on its end points and "
                 "the diffusion only, which the parameter does not change (in Y-time for a time-changed parameter)")
 
 
 def _per_path_quantity(quantity: str, status: np.ndarray, exit_time: np.ndarray, cap: float) -> np.ndarray:
-    if quantity == "exit_probability":
-        return (status == Status.EXITED).astype(float)
-    if quantity == "hit_probability":
-        return (status == Status.HIT).astype(float)
+    """Each path's F under the censoring policy (`analysis.estimates`): for a probability 1 or 0 (exit_probability:
+    the path stopped, EXITED or HIT, as `quantity_of` counts it) and NaN for a DIVERGED path, which is left out; for
+    a time min(tau, cap), the paths that did not stop (CENSORED, CONVERGED, SINGULAR) at the cap."""
     stopped = (status == Status.EXITED) | (status == Status.HIT)
-    censored = status == Status.CENSORED
-    other = ~(stopped | censored)
-    if np.any(other):
-        raise ValueError(f"quantity={quantity!r}: {int(np.count_nonzero(other))} paths ended otherwise than by an "
-                         "exit, a hit or the cap (diverged, converged or singular): their time has no derivative")
-    if quantity == "mean_exit_time" and np.any(censored):
-        raise ValueError(f"quantity='mean_exit_time': {int(np.count_nonzero(censored))} paths were censored, so "
-                         "the mean exit time is not known; raise t_max or ask for 'capped_exit_time' "
-                         "(E[min(tau, t_max)])")
+    diverged = status == Status.DIVERGED
+    if quantity in _PROBABILITIES:
+        F = (stopped if quantity == "exit_probability" else status == Status.HIT).astype(float)
+        return np.where(diverged, math.nan, F)
+    if np.any(diverged):
+        raise ValueError(f"quantity={quantity!r}: {int(np.count_nonzero(diverged))} paths diverged (DIVERGED): their "
+                         "time is not defined, and a time's derivative is not taken over the other paths (the "
+                         "cost-to-go form and the time change rest on the score's mean being 0 over all paths); take "
+                         "a smaller dt or a stop region that ends the paths first, or differentiate a probability "
+                         "(which leaves diverged paths out)")
+    if quantity == "mean_exit_time" and not np.all(stopped):
+        raise ValueError(f"quantity='mean_exit_time': {int(np.count_nonzero(~stopped))} paths did not stop "
+                         "(censored, converged or singular: counted at the cap by the censoring policy), so the mean "
+                         "exit time is not known; raise t_max or ask for 'capped_exit_time' (E[min(tau, t_max)])")
     return np.where(stopped, exit_time, cap)
 
 
+def _conditional_terms(F: np.ndarray) -> np.ndarray:
+    """Per-path terms whose mean is the mean of F over its paths that did not diverge (F not NaN) and whose spread
+    gives that mean's standard error over all the paths (the delta method for a ratio of means), so that the finite
+    differences of conditional probabilities still pair path by path."""
+    keep = ~np.isnan(F)
+    m = float(F[keep].mean())
+    return np.where(keep, m + (F.size / np.count_nonzero(keep)) * (F - m), m)
+
+
 def _estimate(quantity: str, parameter: str, y: np.ndarray, confidence: float, notes: list[str],
-              result: SimulationResult, message: str, extra: dict[str, Any]) -> Estimate:
-    n = y.size
-    value = float(np.mean(y))
-    se = float(np.std(y, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+              result: SimulationResult, plan: dict[str, Any], message: str, extra: dict[str, Any]) -> Estimate:
+    kept = y[~np.isnan(y)]  # NaN: the paths a probability leaves out (DIVERGED)
+    n = kept.size
+    value = float(np.mean(kept))
+    se = float(np.std(kept, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
     z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
     hw = z * se
     dt = float(result.params["dynamics"].get("dt", math.nan))
-    level = EstimateLevel(dt=dt, n_paths=n, path_steps=int(result.total_steps), value=value, stderr=se,
-                          censored=result.count(Status.CENSORED), diverged=result.count(Status.DIVERGED),
-                          elapsed=float(result.elapsed))
+    # The cost is that of every run the estimate rests on: the run itself and, for finite differences, its four
+    # runs at theta +- h, +- 2h (simulate records their path-steps in the plan, and their time in the run's elapsed).
+    statuses = [result.status]
+    path_steps = int(result.total_steps)
+    if plan["method"] == "fd":
+        assert result.fd_status is not None
+        statuses.extend(result.fd_status[plan["fd_index"]])
+        if "fd_path_steps" in plan:
+            path_steps += sum(int(s) for s in plan["fd_path_steps"])
+        else:
+            notes = [*notes, "the finite-difference runs' cost is not recorded in this result (made before it was): "
+                             "path_steps and elapsed count the run at the parameter's value only"]
+    status = np.concatenate(statuses)
+    level = EstimateLevel(dt=dt, n_paths=status.size, path_steps=path_steps, value=value, stderr=se,
+                          censored=int(np.count_nonzero(np.isin(status, UNSTOPPED))),
+                          diverged=int(np.count_nonzero(status == Status.DIVERGED)), elapsed=float(result.elapsed))
     params = {**result.params, "sensitivity": {"quantity": quantity, "parameter": parameter, **extra}}
     nan = math.nan
     return Estimate(quantity=f"d {quantity} / d {parameter}", value=value, interval=(value - hw, value + hw),
                     confidence=confidence, stderr=se, bias=nan, bias_stderr=nan, extrapolated=nan,
                     extrapolated_stderr=nan, half_width_statistical=hw, half_width_bias=0.0, rtol=nan,
-                    reached=True, message=message, notes=tuple(notes), levels=(level,), n_paths=n,
-                    path_steps=int(result.total_steps), elapsed=float(result.elapsed), params=params,
+                    reached=True, message=message, notes=tuple(notes), levels=(level,), n_paths=status.size,
+                    path_steps=path_steps, elapsed=float(result.elapsed), params=params,
                     seed=result.seed, version=result.version)
 
 
-def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str, form: str = "both"
-                         ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
-    """The per-path terms whose mean is d E[quantity] / d parameter, the notes, and what params record."""
-    if quantity not in SENSITIVITY_QUANTITIES:
-        raise ValueError(f"quantity must be one of {SENSITIVITY_QUANTITIES}, got {quantity!r}")
-    if form not in SENSITIVITY_FORMS:
-        raise ValueError(f"form must be one of {SENSITIVITY_FORMS}, got {form!r}")
+def _sensitivity_plan(result: SimulationResult, parameter: str) -> tuple[int, dict[str, Any]]:
+    """The column of `parameter` in the run's sensitivities and its plan's record."""
     plans = result.params.get("sensitivities")
     if not plans:
         raise ValueError("this result carries no sensitivities: run simulate(..., sensitivities=[...])")
@@ -1347,13 +1418,35 @@ def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str
     if parameter not in names:
         raise ValueError(f"parameter {parameter!r} is not among this run's sensitivities {names}")
     j = names.index(parameter)
-    plan = plans[j]
+    plan: dict[str, Any] = plans[j]
+    return j, plan
+
+
+def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str, form: str = "both"
+                         ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """The per-path terms whose mean is d E[quantity] / d parameter, the notes, and what params record. A
+    probability's terms are NaN on the paths it leaves out (DIVERGED); paths stay in order."""
+    if quantity not in SENSITIVITY_QUANTITIES:
+        raise ValueError(f"quantity must be one of {SENSITIVITY_QUANTITIES}, got {quantity!r}")
+    if form not in SENSITIVITY_FORMS:
+        raise ValueError(f"form must be one of {SENSITIVITY_FORMS}, got {form!r}")
+    j, plan = _sensitivity_plan(result, parameter)
     cap = float(result.params["max_steps"] * result.params["dynamics"]["dt"])
     notes = [plan["note"]]
     if plan["method"] == "fd":
         assert result.fd_status is not None and result.fd_exit_time is not None
         k = plan["fd_index"]
         Fs = [_per_path_quantity(quantity, result.fd_status[k, i], result.fd_exit_time[k, i], cap) for i in range(4)]
+        left = [int(np.count_nonzero(np.isnan(F))) for F in Fs]
+        if any(left):  # a probability: each run's over its own paths that did not diverge (the censoring policy)
+            if max(left) == Fs[0].size:
+                raise ValueError(f"quantity={quantity!r}: every path diverged (DIVERGED) in a finite-difference run "
+                                 f"(at {parameter} + h, - h, + 2h, - 2h: {left}): no probability to differentiate; "
+                                 "take a smaller dt, or a smaller fd_step")
+            Fs = [_conditional_terms(F) for F in Fs]
+            notes.append(f"{left[0]}, {left[1]}, {left[2]} and {left[3]} paths diverged in the runs at {parameter} "
+                         "+ h, - h, + 2h and - 2h and are left out of each run's probability: the value is the "
+                         "derivative of the probability conditional on not diverging")
         h = plan["step"]
         d1 = (Fs[0] - Fs[1]) / (2 * h)  # theta + h, theta - h
         d2 = (Fs[2] - Fs[3]) / (4 * h)  # theta + 2h, theta - 2h
@@ -1364,15 +1457,31 @@ def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str
     S = result.score_sum[:, j]
     R = result.score_time[:, j]
     time_like = quantity in _TIMES
-    q = F * S
-    if form in ("both", "cost_to_go") and time_like:
-        q = F * S - R  # sum_n (tau - t_n) s_n: a step's score pairs with the time still to come
-    if form in ("both", "baseline"):
-        # the baseline b S (E[S] = 0) with b fitted over the paths (the control-variate coefficient)
-        vs = float(np.var(S))
-        b = float(np.mean((q - q.mean()) * (S - S.mean())) / vs) if vs > 0 else 0.0
-        q = q - b * S
-        notes.append(f"baseline b = {b:.6g} (fitted over the paths, the control variate S with E[S] = 0)")
+    keep = ~np.isnan(F)  # a time refused DIVERGED paths above
+    if keep.all():
+        q = F * S
+        if form in ("both", "cost_to_go") and time_like:
+            q = F * S - R  # sum_n (tau - t_n) s_n: a step's score pairs with the time still to come
+        if form in ("both", "baseline"):
+            # the baseline b S (E[S] = 0) with b fitted over the paths (the control-variate coefficient)
+            vs = float(np.var(S))
+            b = float(np.mean((q - q.mean()) * (S - S.mean())) / vs) if vs > 0 else 0.0
+            q = q - b * S
+            notes.append(f"baseline b = {b:.6g} (fitted over the paths, the control variate S with E[S] = 0)")
+    else:
+        if not keep.any():
+            raise ValueError(f"quantity={quantity!r}: every one of the {keep.size} paths diverged (DIVERGED): no "
+                             "probability to differentiate; take a smaller dt, or a stop region that ends the paths "
+                             "first")
+        # Whether a path diverges depends on the parameter, so over the paths that did not the score's mean is not
+        # 0: d E[F | kept] = E[F S | kept] - E[F | kept] E[S | kept], the covariance of F and S over them (the
+        # forms, which rest on E[S] = 0, coincide with it here).
+        Fk, Sk = F[keep], S[keep]
+        q = np.full(F.shape, math.nan)
+        q[keep] = (Fk - Fk.mean()) * (Sk - Sk.mean())
+        notes.append(f"{keep.size - int(np.count_nonzero(keep))} paths diverged and are left out: the value is the "
+                     "derivative of the probability conditional on not diverging, the covariance of the indicator "
+                     f"and the score over the other {int(np.count_nonzero(keep))} paths (whatever the form)")
     kappa = float(plan["time_exponent"])
     y = q
     if kappa and time_like:
@@ -1380,8 +1489,9 @@ def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str
         y = q - kappa * F / theta  # tau = tau_Y / theta^kappa at a fixed chain
         if quantity == "capped_exit_time":
             # t_max held fixed: the chain's cap in Y-time, theta^kappa t_max, moves with theta, and
-            # d E[min(tau_Y, c)] / dc = P(tau_Y > c) adds kappa t_max P(tau > t_max) / theta.
-            y = y + kappa * (cap / theta) * (result.status == Status.CENSORED)
+            # d E[min(tau_Y, c)] / dc = P(tau_Y > c) adds kappa t_max P(tau > t_max) / theta; a path that stopped
+            # without an exit (CONVERGED, SINGULAR) counts at the cap, t_max whatever theta, as a censored one.
+            y = y + kappa * (cap / theta) * np.isin(result.status, UNSTOPPED)
             notes.append("t_max held fixed: the cap's term kappa t_max P(tau > t_max) / theta is included")
     elif kappa and result.count(Status.CENSORED):
         notes.append(f"{quantity} at a fixed number of steps (t_max moves as theta^-kappa with dt); at a fixed t_max "
@@ -1398,8 +1508,12 @@ def sensitivity_estimate(result: SimulationResult, quantity: str, parameter: str
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     y, notes, extra = sensitivity_per_path(result, quantity, parameter, form)
+    n = int(np.count_nonzero(~np.isnan(y)))
     if extra["method"] == "fd":
-        message = f"central finite differences with common random numbers over {y.size} paths (4 extra runs)"
+        message = f"central finite differences with common random numbers over {n} paths (4 extra runs)"
+    elif n < y.size:
+        message = f"likelihood-ratio estimate over the {n} paths that did not diverge (the covariance of F and S)"
     else:
-        message = f"likelihood-ratio estimate over {y.size} paths ({form} form)"
-    return _estimate(quantity, parameter, y, confidence, notes, result, message, extra)
+        message = f"likelihood-ratio estimate over {n} paths ({form} form)"
+    return _estimate(quantity, parameter, y, confidence, notes, result, _sensitivity_plan(result, parameter)[1],
+                     message, extra)

@@ -349,12 +349,21 @@ def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x
         fields["score_sum"] = fields["score_time"] = np.full((n, len(plans)), np.nan)
     if fd:
         statuses, times = [], []
-        for jobs in fd_jobs:
+        # The finite-difference runs' cost: their path-steps in the plan's record, their time in elapsed (the four
+        # runs of a parameter run as one batch, and each of their results carries the batch's wall time).
+        recorded = [dict(rec) for rec in result.params["sensitivities"]]
+        elapsed = result.elapsed
+        for i, jobs in enumerate(fd_jobs):
             runs = execute(jobs, fd_settings, stores=[None] * 4)
             statuses.append(np.stack([r.status for r in runs]))  # type: ignore[union-attr]
             times.append(np.stack([r.exit_time for r in runs]))  # type: ignore[union-attr]
+            rec = next(r for r in recorded if r["method"] == "fd" and r["fd_index"] == i)
+            rec["fd_path_steps"] = [int(r.total_steps) for r in runs]
+            elapsed += runs[0].elapsed
         fields["fd_status"] = np.stack(statuses)
         fields["fd_exit_time"] = np.stack(times)
+        fields["params"] = {**result.params, "sensitivities": recorded}
+        fields["elapsed"] = elapsed
     return dataclasses.replace(result, **fields)
 
 

@@ -70,7 +70,8 @@ def sweep(
         `"dynamics.forcing.omega"`), or the name of a `simulate` argument
         (`"n_paths"`, `"t_max"`, `"bridge"`, ...).
     seeds : "common" gives every point the same seed, so points differ only by their parameters (common random
-        numbers: smooth curves, sharp comparisons); "independent" derives a seed per point from `seed`.
+        numbers: smooth curves, sharp comparisons); "independent" derives a seed per point from `seed`. The result
+        records both (`SweepResult.seed`, `.seeds`, also in its file), so the sweep reruns from them.
     seed, threads, progress, client, chunk_size, keep : as in `simulate`; with a `client`, the chunks of all
         points are on the cluster at once; locally, points of fewer than 256 paths per thread run side by side,
         one thread each (the same bits). store : a directory; point i checkpoints to `store/point-<i>` (`point-0000`, `point-0001`, ...).
@@ -155,4 +156,4 @@ def sweep(
         where.check()
         atomic_write(meta, lambda fh: fh.write(json.dumps({"seed": base_seed, "seeds": seeds}).encode()))
     results = execute(jobs, settings, stores)
-    return SweepResult(grid=grid_record, points=recorded, results=results)
+    return SweepResult(grid=grid_record, points=recorded, results=results, seed=base_seed, seeds=seeds)

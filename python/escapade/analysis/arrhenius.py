@@ -12,8 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validate import LOG_MAX, as_float
-from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_per_path
-from .estimates import check_confidence, normal_quantile
+from ..results import UNSTOPPED, Estimate, EstimateLevel, SimulationResult, Status, SweepResult, sensitivity_per_path
+from .estimates import LevelStatistic, check_confidence, normal_quantile
 
 __all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
 
@@ -239,17 +239,40 @@ def _local_slope(res: Any, parameter: str | None, confidence: float) -> Estimate
                     seed=res.seed, version=res.version)
 
 
-def _point_estimate(res: Any, estimator: str) -> tuple[float, float]:
-    """(mean, stderr) of one run: the sample mean of the stopped paths, or the censoring-aware exponential MLE."""
-    s = res.summary()
+def point_mean(res: Any) -> LevelStatistic:
+    """The mean exit time of one run (a sweep's point: a SimulationResult or a SummaryResult) by the censoring policy
+    (`analysis.estimates`), from its exit statistics: paths that did not stop (CENSORED, CONVERGED, SINGULAR) count
+    at the cap, DIVERGED ones are left out. Without such paths it is the mean over the stopped paths (`Summary.mean`
+    and `stderr`); with them, the restricted mean E[min(tau, cap)] (`Summary.mean_lower_bound`, a lower bound of
+    E[tau]) with identified=False, as `quantity_of(res, "mean_exit_time")` gives for per-path results."""
+    st = res.stats()
+    s = st.summary()
+    k = st.n_stopped
+    unstopped = sum(st.counts[u] for u in UNSTOPPED)
+    n, diverged = k + unstopped, st.counts[Status.DIVERGED]
+    if n == 0:
+        return LevelStatistic(math.nan, math.inf, 0, 0, diverged, False)
+    # the spread of min(tau, cap): the stopped paths' (m2), then the unstopped ones at the cap merged in (Chan et al.)
+    cap = st.censored_time / unstopped if unstopped else 0.0
+    gap = cap - st.mean
+    m2 = st.m2 + (gap * gap * k * unstopped / n if k and unstopped else 0.0)
+    stderr = math.inf if n == 1 else 0.0 if m2 == 0 else math.sqrt(m2 / (n - 1) / n)
+    value = s.mean_lower_bound if unstopped else s.mean
+    return LevelStatistic(value, stderr, n, unstopped, diverged, unstopped == 0)
+
+
+def _point_estimate(res: Any, estimator: str) -> tuple[float, float, bool]:
+    """(mean, stderr, identified) of one run: the censoring policy's mean (`point_mean`; not identified where paths
+    did not stop: then a lower bound), or the censoring-aware exponential MLE."""
     if estimator == "mean":
-        return s.mean, s.stderr
+        m = point_mean(res)
+        return m.value, m.stderr, m.identified
     st = res.stats()
     k = st.n_stopped
     if k == 0:
-        return math.nan, math.nan
+        return math.nan, math.nan, True
     mle = (st.total_time + st.censored_time) / k
-    return mle, mle / math.sqrt(k)
+    return mle, mle / math.sqrt(k), True
 
 
 def arrhenius_fit_sweep(
@@ -266,9 +289,12 @@ def arrhenius_fit_sweep(
         temperature or a learning rate lr (SGD's temperature is lr C / (2 B)), "eps" for eps, "inverse" for
         batch_size; other keys need x=.
     scale : the older name of `x`, as in `arrhenius_fit`.
-    estimator : "mean" (the mean of the stopped paths and its standard error; biased low with censoring) or
-        "exponential" (the censoring-aware exponential MLE total time at risk / stops, standard error mean /
-        sqrt(stops)). Points with fewer than two stopped paths are left out.
+    estimator : "mean" (the mean exit time and its standard error by the censoring policy, `analysis.estimates`:
+        DIVERGED paths left out) or "exponential" (the censoring-aware exponential MLE total time at risk / stops,
+        standard error mean / sqrt(stops)). With "mean", a point where paths did not stop by the cap (CENSORED,
+        CONVERGED or SINGULAR) has no identified mean, only the restricted mean E[min(tau, cap)], a lower bound: such
+        points are refused by name (a ValueError), not fitted; use "exponential", a larger t_max, or a sweep without
+        them. Points with fewer than two paths (no standard error) are left out.
     power, confidence : as in `arrhenius_fit`.
     """
     if not isinstance(sweep_result, SweepResult):
@@ -280,7 +306,13 @@ def arrhenius_fit_sweep(
         raise ValueError(f"the sweep also varies {others}: fit a sweep over {key!r} only")
     if x is None and scale is None:
         x = noise_kind(key)
-    noise, means, errors, _ = sweep_series(sweep_result, key, estimator)
+    noise, means, errors, _, bounds = sweep_series(sweep_result, key, estimator)
+    if bounds:
+        raise ValueError(f"estimator='mean' fits mean exit times, but paths did not stop by the cap at "
+                         f"{censored_points(key, bounds)}: the mean there is not identified, only the restricted mean "
+                         "E[min(tau, cap)] (a lower bound; the censoring policy, analysis.estimates). Fit with "
+                         "estimator='exponential' (the censoring-aware exponential MLE), rerun those points with a "
+                         "larger t_max, or leave them out of the sweep")
     return arrhenius_fit(noise, means, errors, x=x, scale=scale, power=power, confidence=confidence)
 
 
@@ -301,19 +333,33 @@ def noise_kind(key: str) -> str:
     return _NOISE_KINDS[field]
 
 
-def sweep_series(sweep_result: Any, key: str, estimator: str = "mean") -> tuple[list[float], list[float],
-                                                                               list[float], list[dict[str, Any]]]:
+Bound = tuple[Any, LevelStatistic, dict[str, Any]]  # a point without an identified mean: (level, point_mean, point)
+
+
+def sweep_series(sweep_result: Any, key: str, estimator: str = "mean") -> tuple[
+        list[Any], list[float], list[float], list[dict[str, Any]], list[Bound]]:
     """A sweep over `key` as (noise levels, mean exit times, standard errors, the grid points left out because
-    they have no finite mean and positive standard error, e.g. fewer than two stopped paths)."""
+    they have no finite mean and positive standard error (e.g. fewer than two paths), and the points whose mean is
+    not identified). The last are estimator="mean"'s points where paths did not stop by the cap (the censoring
+    policy: `point_mean`), each as (noise level, its `point_mean`, the grid point): their value is the restricted
+    mean, a lower bound, which must not be fitted as a mean."""
     if estimator not in ("mean", "exponential"):
         raise ValueError(f"estimator must be 'mean' or 'exponential', got estimator={estimator!r}")
-    noise, means, errors, excluded = [], [], [], []
+    noise, means, errors, excluded, bounds = [], [], [], [], []
     for point, res in zip(sweep_result.points, sweep_result.results):
-        m, se = _point_estimate(res, estimator)
-        if math.isfinite(m) and math.isfinite(se) and se > 0:
+        m, se, identified = _point_estimate(res, estimator)
+        if not identified and math.isfinite(m):
+            bounds.append((point[key], point_mean(res), point))
+        elif identified and math.isfinite(m) and math.isfinite(se) and se > 0:
             noise.append(point[key])
             means.append(m)
             errors.append(se)
         else:
             excluded.append(point)
-    return noise, means, errors, excluded
+    return noise, means, errors, excluded, bounds
+
+
+def censored_points(key: str, bounds: list[Bound]) -> str:
+    """The points of `sweep_series`' last list as text: "key=0.15 (38 of 200 paths at the cap: >= 10.76)", ..."""
+    return ", ".join(f"{key}={level!r} ({m.censored} of {m.n + m.diverged} paths at the cap: >= {m.value:.4g})"
+                     for level, m, _ in bounds)
