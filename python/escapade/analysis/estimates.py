@@ -8,6 +8,13 @@ rank). A mean exit time over such paths is then not identified; what the data do
 area under the Kaplan–Meier curve up to the cap: every path here is censored at the same cap, so it is the sample
 mean of min(tau, t_max)), a lower bound of E[tau]. It is returned with `identified=False`. DIVERGED paths are
 neither exits nor censorings: they are left out and counted, so that a result can say so.
+
+Beyond the cap only a model of the tail can go: where exits are exponential (a deep well, the regime of
+Freidlin–Wentzell and Eyring–Kramers, which `statistics.exponential_test` checks), the censoring-aware maximum-
+likelihood mean, total time at risk over exits (`statistics.exponential_fit` on `survival.survival_data`, the
+same censoring), estimates E[tau] itself. The reproductions that compare mean exit times with such theories (SGD's
+and the MLP's exit times) take it where paths are censored, and say so (their `estimator` column, the MLP's
+`lower_bound` beside it); everything else reports the restricted mean.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ..dynamics import GaussianSGD
 from ..landscapes import Quadratic
 from ..rare import rare_exit_time
 from ..regions import Ball, Outside
-from ..results import RareExitTime, SplittingStatus
+from ..results import UNSTOPPED, RareExitTime, SplittingStatus
 from ..sweep import sweep
 from .report import Design, Report, finite, format_table
 
@@ -113,7 +113,7 @@ def _point_mean(result: Any, unit: float) -> tuple[float, float, str, int]:
     exponential MLE (events over total time at risk, `exponential_fit`) with its standard error mean /
     sqrt(events)."""
     s = result.summary()
-    n_censored = s.counts["CENSORED"]
+    n_censored = sum(s.counts[status.name] for status in UNSTOPPED)  # the censoring policy's
     if n_censored == 0:
         return s.mean * unit, s.stderr * unit, "sample mean", 0
     f = exponential_fit(result)
