@@ -81,8 +81,8 @@ def _non_finite(name: str, a: np.ndarray) -> str:
     return f"{len(where)} NaN or inf entries{rows} (shape {a.shape}), first: {first}"
 
 
-def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool = True) -> np.ndarray:
-    """A C-ordered float64 copy of `value` with the given number of dimensions."""
+def real_array(name: str, value: Any) -> np.ndarray:
+    """A C-ordered float64 copy of `value`, of any shape; TypeError naming `name` for what is not real numbers."""
     try:
         raw = np.asarray(value)
         if raw.dtype.kind in "bmMUSV":  # would convert without complaint: True to 1, a date to its day number, "1e3"
@@ -96,6 +96,12 @@ def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool
     if complex_values:  # converting would drop the imaginary parts
         raise TypeError(f"{name} must be an array of real numbers, got complex values ({raw.dtype}): pass the real "
                         "part (.real) if that is what is meant")
+    return a
+
+
+def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool = True) -> np.ndarray:
+    """A C-ordered float64 copy of `value` with the given number of dimensions."""
+    a = real_array(name, value)
     ndims = (ndim,) if isinstance(ndim, int) else ndim
     if a.ndim not in ndims:
         want = " or ".join(f"{n}-dimensional" for n in ndims)

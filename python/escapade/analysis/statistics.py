@@ -187,8 +187,11 @@ def exponential_test(
     ``method="weibull"`` (the default) is a likelihood-ratio test of the exponential law inside the Weibull family
     S(t) = exp(-(t / s)^k): both fitted by maximum likelihood with censoring (the scale profiled out in closed
     form), the statistic 2 (log L(k_hat) - log L(1)) is chi-square with one degree of freedom under the
-    exponential hypothesis (Wilks). It uses censored times correctly and also returns the fitted shape with its
-    profile-likelihood interval, which says in which direction a rejected law departs.
+    exponential hypothesis as the number of exits grows (Wilks). It uses censored times correctly and also returns
+    the fitted shape with its profile-likelihood interval, which says in which direction a rejected law departs.
+    With few exits the chi-square law is only approximate and the test liberal: at level 0.05 exponential samples
+    are rejected 10.6% of the time with 5 exits, 7.0% with 10, 6.5% with 20 and 4.9% with 50 (4,000 samples each),
+    and the shape's interval covers less than it says (92% at 10 exits for 95%).
 
     ``method="lilliefors"`` is the Kolmogorov–Smirnov distance between the empirical law and the exponential law
     with the rate estimated from the same data; its null law is not Kolmogorov's (the estimate pulls the fit

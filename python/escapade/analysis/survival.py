@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import as_float, check_confidence
+from .._validate import as_float, check_confidence, real_array
 from ..results import UNSTOPPED, Estimate, EstimateLevel, SimulationResult, Status, SummaryResult, censoring_time
 
 __all__ = ["KaplanMeier", "censored_data", "decay_rate", "kaplan_meier", "survival_data", "survival_of"]
@@ -34,13 +34,11 @@ class KaplanMeier(NamedTuple):
 def censored_data(times: ArrayLike, observed: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Right-censored times checked and converted: ``(times, observed)`` as float64 and bool arrays.
 
-    `observed` None means every time is an event. Raises ValueError (naming the input) unless both are 1-D of the
-    same length, every time is finite and >= 0 and `observed` holds booleans or 0/1.
+    `observed` None means every time is an event. Raises TypeError for times that are not real numbers (text,
+    booleans, dates, complex numbers), and ValueError (naming the input) unless both are 1-D of the same length,
+    every time is finite and >= 0 and `observed` holds booleans or 0/1.
     """
-    try:
-        t = np.asarray(times, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"times must be an array of real numbers: {exc}") from None
+    t = real_array("times", times)  # TypeError for text, booleans, dates, complex numbers, None
     if t.ndim != 1:
         raise ValueError(f"times must be 1-dimensional, got shape {t.shape}")
     o = np.ones(t.shape[0], dtype=np.bool_) if observed is None else np.asarray(observed)
