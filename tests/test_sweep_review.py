@@ -13,7 +13,7 @@ import pytest
 
 import escapade as esc
 from escapade.analysis import arrhenius_fit, arrhenius_fit_sweep, quantity_of
-from escapade.analysis.arrhenius import point_mean
+from escapade.analysis.estimates import point_mean
 from escapade.cli import _sweep_table, main
 
 # 38 of 200 paths censored at T = 0.15 (the reproducer's numbers: the mean over the stopped paths 8.59, the

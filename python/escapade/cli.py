@@ -18,7 +18,7 @@ import numpy as np
 from . import _core
 from .accuracy import estimate
 from ._settings import MAX_STEPS, RunSettings
-from .analysis.arrhenius import point_mean
+from .analysis.estimates import point_mean
 from .analysis.exact import langevin_mean_exit_time_1d
 from .config import load_config
 from .dynamics import Langevin

@@ -144,6 +144,22 @@ class ExitStats:
             censored_time=self.censored_time + other.censored_time,
         )
 
+    def restricted_mean(self) -> tuple[float, float]:
+        """E[min(tau, cap)] over the paths that did not diverge, those that did not stop counted at the cap (the
+        censoring policy, `analysis.estimates`), and its standard error: the mean over the stopped paths where every
+        path stopped. (NaN, inf) without paths; the error inf with one."""
+        k = self.n_stopped
+        unstopped = sum(self.counts[s] for s in UNSTOPPED)
+        n = k + unstopped
+        if n == 0:
+            return math.nan, math.inf
+        # the spread of min(tau, cap): the stopped paths' m2, the unstopped ones at the cap merged in (Chan et al.)
+        cap = self.censored_time / unstopped if unstopped else 0.0
+        gap = cap - self.mean
+        m2 = self.m2 + (gap * gap * k * unstopped / n if k and unstopped else 0.0)
+        stderr = math.inf if n == 1 else 0.0 if m2 == 0 else math.sqrt(m2 / (n - 1) / n)
+        return (self.total_time + self.censored_time) / n if unstopped else self.mean, stderr
+
     def summary(self) -> Summary:
         n, k = sum(self.counts), self.n_stopped
         censored = self.counts[Status.CENSORED]
@@ -884,15 +900,15 @@ class SweepResult:
         recorded), the version, the semantics and the first point's params (JSON text)."""
         import pandas as pd
 
-        from .analysis.arrhenius import point_mean
-
         rows = []
         for point, res in zip(self.points, self.results):
-            s, m = res.summary(), point_mean(res)
+            st = res.stats()
+            s, (restricted, restricted_se) = st.summary(), st.restricted_mean()
             rows.append({**point, "n_paths": s.n_paths, **{k.lower(): v for k, v in s.counts.items()},
                          "mean": s.mean, "stderr": s.stderr, "mean_lower_bound": s.mean_lower_bound,
-                         "exponential_mean": s.exponential_mean, "restricted_mean": m.value,
-                         "restricted_stderr": m.stderr, "identified": m.identified, "seed": res.seed})
+                         "exponential_mean": s.exponential_mean, "restricted_mean": restricted,
+                         "restricted_stderr": restricted_se,
+                         "identified": not any(s.counts[u.name] for u in UNSTOPPED), "seed": res.seed})
         frame = pd.DataFrame(rows)
         frame.attrs = {"grid": json.dumps(self.grid), **self._provenance()}
         return frame

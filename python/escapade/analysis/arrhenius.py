@@ -12,8 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validate import LOG_MAX, as_float
-from ..results import UNSTOPPED, Estimate, EstimateLevel, SimulationResult, Status, SweepResult, sensitivity_per_path
-from .estimates import LevelStatistic, check_confidence, normal_quantile
+from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_per_path
+from .estimates import LevelStatistic, check_confidence, normal_quantile, point_mean
 
 __all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
 
@@ -237,28 +237,6 @@ def _local_slope(res: Any, parameter: str | None, confidence: float) -> Estimate
                     levels=(level,), n_paths=n, path_steps=res.total_steps, elapsed=res.elapsed,
                     params={**res.params, "arrhenius": {"mode": "local", "parameter": parameter, **extra}},
                     seed=res.seed, version=res.version)
-
-
-def point_mean(res: Any) -> LevelStatistic:
-    """The mean exit time of one run (a sweep's point: a SimulationResult or a SummaryResult) by the censoring policy
-    (`analysis.estimates`), from its exit statistics: paths that did not stop (CENSORED, CONVERGED, SINGULAR) count
-    at the cap, DIVERGED ones are left out. Without such paths it is the mean over the stopped paths (`Summary.mean`
-    and `stderr`); with them, the restricted mean E[min(tau, cap)] (`Summary.mean_lower_bound`, a lower bound of
-    E[tau]) with identified=False, as `quantity_of(res, "mean_exit_time")` gives for per-path results."""
-    st = res.stats()
-    s = st.summary()
-    k = st.n_stopped
-    unstopped = sum(st.counts[u] for u in UNSTOPPED)
-    n, diverged = k + unstopped, st.counts[Status.DIVERGED]
-    if n == 0:
-        return LevelStatistic(math.nan, math.inf, 0, 0, diverged, False)
-    # the spread of min(tau, cap): the stopped paths' (m2), then the unstopped ones at the cap merged in (Chan et al.)
-    cap = st.censored_time / unstopped if unstopped else 0.0
-    gap = cap - st.mean
-    m2 = st.m2 + (gap * gap * k * unstopped / n if k and unstopped else 0.0)
-    stderr = math.inf if n == 1 else 0.0 if m2 == 0 else math.sqrt(m2 / (n - 1) / n)
-    value = s.mean_lower_bound if unstopped else s.mean
-    return LevelStatistic(value, stderr, n, unstopped, diverged, unstopped == 0)
 
 
 def _point_estimate(res: Any, estimator: str) -> tuple[float, float, bool]:

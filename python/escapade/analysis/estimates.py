@@ -32,7 +32,7 @@ from ..results import UNSTOPPED, SimulationResult, Status, censoring_time
 from .survival import censored_data
 
 __all__ = ["MEAN_QUANTITIES", "QUANTITIES", "DtBias", "LevelStatistic", "censored_mean", "check_confidence", "dt_bias",
-           "mean_stderr", "normal_quantile", "path_values", "quantity_of"]
+           "mean_stderr", "normal_quantile", "path_values", "point_mean", "quantity_of"]
 
 QUANTITIES = ("mean_exit_time", "exit_probability", "hit_probability", "quantile", "exit_through")
 # The quantities that are means of a per-path value (multilevel Monte Carlo applies to them).
@@ -182,6 +182,21 @@ def quantity_of(result: SimulationResult, quantity: str, *, q: float | None = No
         stderr = (t[hi] - t[lo]) / (2 * z) if math.isfinite(t[hi]) else math.inf
         return LevelStatistic(value, float(stderr), n, censored, diverged)
     raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
+
+
+def point_mean(res: Any) -> LevelStatistic:
+    """The mean exit time of one run (a sweep's point: a SimulationResult or a SummaryResult) by the censoring policy
+    (`analysis.estimates`), from its exit statistics: paths that did not stop (CENSORED, CONVERGED, SINGULAR) count
+    at the cap, DIVERGED ones are left out. Without such paths it is the mean over the stopped paths (`Summary.mean`
+    and `stderr`); with them, the restricted mean E[min(tau, cap)] (`Summary.mean_lower_bound`, a lower bound of
+    E[tau]) with identified=False, as `quantity_of(res, "mean_exit_time")` gives for per-path results."""
+    st = res.stats()
+    unstopped, diverged = sum(st.counts[u] for u in UNSTOPPED), st.counts[Status.DIVERGED]
+    n = st.n_stopped + unstopped
+    if n == 0:
+        return LevelStatistic(math.nan, math.inf, 0, 0, diverged, False)
+    value, stderr = st.restricted_mean()
+    return LevelStatistic(value, stderr, n, unstopped, diverged, unstopped == 0)
 
 
 @dataclasses.dataclass(frozen=True)
