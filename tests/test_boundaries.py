@@ -336,9 +336,77 @@ def test_threshold_at_infinity_by_the_deterministic_tail():
         analysis.mean_exit_time_1d(lambda x: x, 1.0, 0.0, -1.0, math.inf, lower_boundary="reflecting")
 
 
+def test_a_restart_point_in_the_target_or_outside_stop_ends_the_path_there():
+    """A restart point is tested as a start is (semantics 11). Before, the path went on from it and ended only if
+    its next step stayed there."""
+    f = esc.Quadratic([[1.0]])
+    # GD restarted every 5 steps at the target's centre: HIT at step 5, there, the jump the trajectory's last point
+    res = esc.simulate(f, esc.Restart(esc.GD(0.1), period=5, to=[5.0]), x0=[0.0], target=esc.Ball([5.0], 0.1),
+                       n_paths=1, max_steps=50, seed=0, record_paths=1)
+    assert (res.status[0], res.exit_step[0], res.exit_time[0], res.exit_position[0, 0]) == (esc.Status.HIT, 5, 5.0, 5.0)
+    t, x = res.trajectories[0]
+    assert t[-1] == 5.0 and x[-1, 0] == 5.0 and x[-2, 0] == 0.0
+    assert res.params["semantics"] >= 11
+    # without the bridge too: every Langevin path restarted into a small target ends at the first restart (t = 1)
+    for bridge in (True, False):
+        r = esc.simulate(esc.Linear([0.0]), esc.Restart(esc.Langevin(0.5, dt=0.1), period=1.0, to=[5.0]), x0=[0.0],
+                         target=esc.Ball([5.0], 0.01), n_paths=200, t_max=3, seed=0, bridge=bridge)
+        assert np.all(r.status == esc.Status.HIT) and np.all(r.exit_time <= 1.0 + 1e-12)
+    # Gaussian SGD on x^2/2 restarted every 10 steps uniformly in [-1.2, 1.2], stop (-1, 1): 1/12 of the restarts
+    # land outside, against an independent numpy simulation of the same map that tests them as starts
+    dyn = esc.Restart(esc.GaussianSGD(0.1, batch_size=1.0, C=[[0.09]]), period=10, to=esc.UniformBox([-1.2], [1.2]))
+    r = esc.simulate(f, dyn, x0=[0.0], stop=esc.Box([-1.0], [1.0]), n_paths=20_000, max_steps=100, seed=1)
+    rng = np.random.default_rng(0)
+    n = 200_000
+    x, alive = np.zeros(n), np.ones(n, dtype=bool)
+    for k in range(1, 101):
+        x = 0.9 * x + 0.03 * rng.standard_normal(n)
+        alive &= np.abs(x) < 1.0
+        if k % 10 == 0 and k < 100:  # the cap comes before a restart at step 100
+            x = np.where(alive, rng.uniform(-1.2, 1.2, n), x)
+            alive &= np.abs(x) < 1.0
+    p, q = r.stopped.mean(), 1 - alive.mean()
+    assert abs(p - q) < 4 * math.sqrt(p * (1 - p) / 20_000 + q * (1 - q) / n)  # was 0.49 for 0.80
+    outside = r.status == esc.Status.EXITED
+    assert np.all(np.abs(r.exit_position[outside, 0]) >= 1.0)
+
+
+def test_an_acute_wedge_of_reflecting_walls_keeps_every_point_inside():
+    """Two reflecting walls at 20 degrees, absorbing at radius 1: mirroring once at each wall could leave a point
+    beyond the first (760 of 8975 recorded points, and a target beyond a wall hit by 19% of the paths). The mirrors
+    now repeat until none moves the point. The mean exit time is the disk's, (1 - r^2) / (4 T) with T = 1/2."""
+    a = np.deg2rad(20.0)
+    stop = {"A": esc.HalfSpace([0.0, -1.0], 0.0, reflecting=True),
+            "B": esc.HalfSpace([-np.sin(a), np.cos(a)], 0.0, reflecting=True), "out": esc.Ball([0.0, 0.0], 1.0)}
+    x0 = [0.5 * np.cos(a / 2), 0.5 * np.sin(a / 2)]
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.01), x0=x0, stop=stop, n_paths=4000, t_max=20,
+                       seed=1, record_paths=200)
+    s = res.summary()
+    assert abs(s.mean - 0.375) < 4 * s.stderr and s.counts["EXITED"] == 4000
+    points = np.concatenate([x for _, x in res.trajectories])
+    assert np.all(points[:, 1] >= 0) and np.all(points[:, 1] * np.cos(a) - points[:, 0] * np.sin(a) <= 1e-12)
+    beyond = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.3, 0.05], stop=stop,
+                          target=esc.Ball([0.05, -0.06], 0.04), n_paths=4000, t_max=5.0, seed=2)
+    assert beyond.count("HIT") == 0
+
+
+def test_a_start_or_restart_beyond_a_reflecting_wall_has_left():
+    """A point placed beyond a reflecting wall is outside the domain: EXITED at once, as beyond an absorbing face
+    (semantics 11; before, a start ran on from its mirror image, and a restart to -20 beyond the wall at 0 of
+    Box([0], [10]) was carried across the box in one step)."""
+    walled = esc.Box([0.0], [1.0], reflecting=["x0-"])
+    res = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[-0.5], stop=walled, n_paths=5, t_max=1.0,
+                       seed=0)
+    assert np.all(res.status == esc.Status.EXITED) and np.all(res.exit_step == 0)
+    restarted = esc.simulate(esc.Linear([0.0]), esc.Restart(esc.Langevin(0.5, dt=0.0125), period=0.1, to=[-20.0]),
+                             x0=[5.0], stop=esc.Box([0.0], [10.0], reflecting=["x0-"]), n_paths=3, t_max=1.0, seed=0)
+    assert np.all(restarted.exit_time == 0.1) and np.all(restarted.exit_position == -20.0)
+
+
 def test_restarts_of_optimizer_maps():
     # Random restarts of heavy ball (its momentum is reset with the point) and of GD: the restarted run's paths
-    # reach the same points, only later; with restarts to a box of starts, some paths end elsewhere.
+    # reach the same points, only later; with restarts to a box of starts, some paths end elsewhere, and a restart
+    # to a corner of the box beyond the ball of radius 2 leaves `stop` there.
     hb = esc.HeavyBall(0.05, momentum=0.5)
     kw = dict(x0=[0.5, 0.5], stop=esc.Ball([0.0, 0.0], 2.0), target=esc.Ball([0.0, 0.0], 1e-3), n_paths=50,
               max_steps=5000, seed=0, progress=False)
@@ -347,7 +415,9 @@ def test_restarts_of_optimizer_maps():
     assert plain.count("HIT") == 50 and again.count("CENSORED") == 50  # restarted every 20 steps, before the hit
     sampled = esc.simulate(esc.Quadratic(np.eye(2)), esc.Restart(esc.GD(0.05), rate=0.01,
                                                                  to=esc.UniformBox([-1.5, -1.5], [1.5, 1.5])), **kw)
-    assert sampled.count("HIT") == 50 and np.all(sampled.exit_time >= plain.exit_time)
+    hit = sampled.status == esc.Status.HIT
+    assert hit.sum() + sampled.count("EXITED") == 50 and np.all(sampled.exit_time[hit] >= plain.exit_time[hit])
+    assert np.all(np.linalg.norm(sampled.exit_position[~hit], axis=1) >= 2.0)
     # a map that draws nothing starts paths at any step and packs its blocks at any step: the restart decisions
     # move with the lanes (same bits on one thread with narrow blocks and on two)
     gd = esc.Restart(esc.GD(0.05), rate=0.05, to=esc.UniformBox([-1.5, -1.5], [1.5, 1.5]))

@@ -595,3 +595,21 @@ def test_a_boundary_shared_by_stop_and_target_is_crossed_once():
         assert abs(s.mean - FLAT_MEAN) < 4 * s.stderr, (regions, s)
         hits = np.mean(res.status == esc.Status.HIT)
         assert abs(hits - hit_share) <= 4 * np.sqrt(right * (1 - right) / FLAT_PATHS), (regions, hits)
+
+
+def test_a_step_beyond_both_a_target_band_and_stop_face_goes_to_the_nearer_target():
+    """Brownian motion from 0.5 in stop (0, 1) with the target x < 0.05, a band inside stop's face: it must cross
+    0.05 before 0, so P(HIT) = 0.5 / 0.95 and no path leaves at 0. A step ending beyond both was EXITED (P(HIT) 0.41
+    at dt = 0.01, 11% EXITED at 0); it now goes to the boundary its chord crosses first (semantics 11)."""
+    n = 20_000
+    res = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.5], stop=esc.Box([0.0], [1.0]),
+                       target=esc.HalfSpace([1.0], 0.05), n_paths=n, t_max=50.0, seed=3)
+    exact = 0.5 / 0.95
+    p = res.count(esc.Status.HIT) / n
+    assert abs(p - exact) < 4 * np.sqrt(exact * (1 - exact) / n)
+    exited = res.status == esc.Status.EXITED
+    assert np.all(res.exit_position[exited, 0] == 1.0) and res.count(esc.Status.CENSORED) == 0
+    # where the two boundaries coincide stop takes the step, as before
+    same = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.5], stop=esc.Box([0.0], [1.0]),
+                        target=esc.HalfSpace([1.0], 0.0), n_paths=2000, t_max=50.0, seed=3)
+    assert same.count(esc.Status.HIT) == 0

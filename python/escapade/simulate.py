@@ -61,8 +61,12 @@ __all__ = ["simulate"]
 # an eigenvalue of G below its round-off as max(delta0^2, the round-off) (9: an infinite step where delta0^2 was
 # lost); a 1-D ball start or random-direction forcing whose normal is exactly 0 takes its Box-Muller partner's sign
 # (9: NaN, or no forcing); a constrained flow whose J J^T overflows is DIVERGED (9: SINGULAR); every other result
+# keeps its bits. 11: a restart point outside stop or inside target ends the path there (10 went on from it), and so
+# does a start or restart beyond a reflecting wall (10: its mirror image); a step ending outside stop and inside
+# target goes to the region its chord crosses first (10: always stop); reflecting walls of several regions mirror
+# until none moves the point (10: once each, which left points beyond a wall of an acute wedge); every other result
 # keeps its bits.
-SEMANTICS = 10
+SEMANTICS = 11
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
@@ -251,8 +255,9 @@ def simulate(
         for any `threads`, `lanes`, `chunk_size` or `client`. Default: a fresh random seed, recorded in the result.
     threads : engine threads (default: all cores; with a `client`, per task, default 1 since Dask runs one task
         per worker thread). lanes : paths per thread block (default 128 in one dimension, 64 otherwise).
-    bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics with constant
-        Gaussian noise only: not for discrete maps, `LevyLangevin` or state-dependent `Langevin` noise). It
+    bridge : test for crossings between steps with the Brownian bridge (continuous-time dynamics with Gaussian
+        noise, constant or a callable S(x) frozen over the step: not for discrete maps, `LevyLangevin` or
+        `Langevin(S="hessian")` and `"empirical"`). It
         removes the O(sqrt(dt)) delay of discrete monitoring; exact for half-spaces with additive noise. With it,
         an exit (or hit), whether the bridge caught it or the step's end point is beyond the boundary, is located
         inside its step: `exit_time` is a crossing time drawn from the bridge's law given that it crossed, and

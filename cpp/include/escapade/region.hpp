@@ -1648,10 +1648,20 @@ class Intersection final : public Region {
     return true;
   }
   bool reflects() const override { return reflects_; }
+  // Each reflecting member mirrors in turn, and the round repeats until one changes nothing: in a wedge of walls
+  // meeting at an acute angle one mirror can put a point back beyond the other (a wedge of angle theta needs up to
+  // pi / theta of them; at a right angle or wider, or with one wall, the second round is the check).
   void reflect(double* x, int width) const override {
-    for (const auto& r : members_)
-      if (r->reflects()) r->reflect(x, width);
+    const std::size_t n = static_cast<std::size_t>(dim()) * static_cast<std::size_t>(width);
+    std::vector<double> before;
+    for (int round = 0; round < kMaxReflectionRounds; ++round) {
+      before.assign(x, x + n);
+      for (const auto& r : members_)
+        if (r->reflects()) r->reflect(x, width);
+      if (std::memcmp(before.data(), x, n * sizeof(double)) == 0) return;  // bitwise: a NaN lane is unchanged
+    }
   }
+  static constexpr int kMaxReflectionRounds = 1024;  // a wedge of walls as narrow as pi / 1024
   // The member that face belongs to.
   int member_of_face(int face) const {
     int j = 0;
