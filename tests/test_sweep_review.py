@@ -16,6 +16,8 @@ from escapade.analysis import arrhenius_fit, arrhenius_fit_sweep, quantity_of
 from escapade.analysis.estimates import point_mean
 from escapade.cli import _sweep_table, main
 
+from conftest import BASE_CONFIG
+
 # 38 of 200 paths censored at T = 0.15 (the reproducer's numbers: the mean over the stopped paths 8.59, the
 # restricted mean 10.76), 11 at 0.2, 3 at 0.25.
 CENSORING = dict(x0=[-1.0], stop=esc.HalfSpace([1.0], 0.0), n_paths=200, t_max=20.0, seed=1, threads=1)
@@ -77,28 +79,9 @@ def test_the_run_table_prints_the_restricted_mean_flagged(censored_sweep):
 
 
 def test_the_run_table_prints_an_identified_mean_plainly(tmp_path, capsys):
-    config = tmp_path / "sweep.toml"
-    config.write_text("""
-[landscape]
-type = "DoubleWell"
-[dynamics]
-type = "Langevin"
-temperature = 0.25
-dt = 0.01
-[stop]
-type = "HalfSpace"
-normal = [1.0]
-offset = 0.0
-[start]
-x0 = [-1.0]
-[run]
-n_paths = 100
-t_max = 1e4
-seed = 3
-threads = 1
-[sweep.grid]
-"dynamics.temperature" = [0.25, 0.3]
-""")
+    config = tmp_path / "sweep.toml"  # the experiment file of the tests, long enough for every path to exit
+    config.write_text(BASE_CONFIG.replace("n_paths = 200", "n_paths = 100").replace("t_max = 100.0", "t_max = 1e4")
+                      + 'threads = 1\n[sweep.grid]\n"dynamics.temperature" = [0.25, 0.3]\n')
     assert main(["run", str(config)]) == 0
     out = capsys.readouterr().out
     res = esc.load(tmp_path / "sweep.npz")
