@@ -609,6 +609,12 @@ def test_a_step_beyond_both_a_target_band_and_stop_face_goes_to_the_nearer_targe
     assert abs(p - exact) < 4 * np.sqrt(exact * (1 - exact) / n)
     exited = res.status == esc.Status.EXITED
     assert np.all(res.exit_position[exited, 0] == 1.0) and res.count(esc.Status.CENSORED) == 0
+    # a stop whose other face is a reflecting wall (a Box, which gives no chord: bisection): every path must cross
+    # the target x > 0.95 before it leaves at 1 (0.79 were EXITED-first with the bridge, 0.53 without)
+    walled = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.5],
+                          stop=esc.Box([0.0], [1.0], reflecting=["x0-"]), target=esc.HalfSpace([-1.0], -0.95),
+                          n_paths=2000, t_max=50.0, seed=3)
+    assert walled.count(esc.Status.HIT) == 2000
     # where the two boundaries coincide stop takes the step, as before
     same = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.5], stop=esc.Box([0.0], [1.0]),
                         target=esc.HalfSpace([1.0], 0.0), n_paths=2000, t_max=50.0, seed=3)

@@ -91,6 +91,9 @@ def test_one_censoring_policy_for_paths_that_stop_without_an_exit(max_steps):
     steps = np.diff(np.concatenate([[0.0], km.time, [max_steps]]))
     assert float(np.sum(np.concatenate([[1.0], km.survival]) * steps)) == pytest.approx(restricted, rel=1e-12)
     assert escapade.analysis.exponential_fit(res).mean == pytest.approx(s.exponential_mean, rel=1e-13)
+    assert "censored, converged or singular" in str(s)
+    empty = escapade.ExitStats.of(np.zeros(0, dtype=np.int8), np.zeros(0), 1.0).summary()
+    assert str(empty).startswith("0 paths")  # no division by the 0 paths
     median = escapade.analysis.exit_time_statistics(res).quantiles[0.5]
     assert median == np.sort(res.exit_time[res.stopped])[99] == quantity_of(res, "quantile", q=0.5).value
 

@@ -7,6 +7,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import escapade as esc
@@ -19,7 +20,7 @@ from escapade.experiments import (
     saddle_avoidance,
     saddle_escape_times,
 )
-from escapade.experiments.saddles import _octopus_text, _times_text
+from escapade.experiments.saddles import _octopus_row, _octopus_text, _times_text
 from escapade.results import Status
 
 # --- escape-time experiments ------------------------------------------------------------------------------------
@@ -236,6 +237,21 @@ def test_saddle_avoidance_counts_diverged_paths_apart():
     assert table.attrs["params"]["methods"] == {"GD": esc.GD(0.1).to_dict()} and table.attrs["params"]["n_paths"] == 100
     times = saddle_escape_times(dims=(2,), curvatures=(1.0,), methods=("GD",), n_paths=4, seed=3)
     assert times.attrs["seed"] == 3 and times.attrs["params"]["dims"] == [2]
+
+
+def test_converged_paths_count_at_the_cap_in_both_saddle_tables():
+    # perturbed GD at a minimum stops by its own rule (CONVERGED): in no column of saddle_avoidance before, and the
+    # octopus table printed the restricted mean of such a row without its ">="
+    table = saddle_avoidance(esc.Quadratic(np.eye(2)), [0.0, 0.0], n_paths=20, seed=0, methods={
+        "PGD": esc.PerturbedGD(0.1, radius=0.01, g_thres=1e-3, f_thres=1e-6, t_thres=10)})
+    row = table.iloc[0]
+    assert row["undecided"] == 20 and row["converged"] + row["escaped"] + row["diverged"] == 0
+    status = np.array([Status.HIT] * 8 + [Status.CONVERGED] * 2)
+    times = np.array([10.0, 12, 11, 9, 14, 13, 10, 12, np.nan, np.nan])
+    octopus = _octopus_row(status, times, cap=1000, underflow=0, subnormal=None)
+    assert not octopus["identified"]
+    text = _octopus_text(pd.DataFrame([{"method": "PerturbedGD", "dim": 2, **octopus}]))
+    assert ">= 209 *" in text
 
 
 # --- stable manifolds -------------------------------------------------------------------------------------------

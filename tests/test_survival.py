@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import escapade as esc
@@ -38,7 +39,8 @@ HAND_OBSERVED = [1, 1, 0, 1, 1, 0, 1, 0, 1]
 
 
 @pytest.mark.parametrize("times", [["1", "2.5"], [True, True], np.array(["2020-01-01"], dtype="datetime64[D]"),
-                                   [1 + 0j, 2.0]])
+                                   [1 + 0j, 2.0], np.array(["1.5", "2"], dtype=object), [True, 2.5],
+                                   pd.Series(["1.5", "2.5"])])
 def test_times_that_are_not_real_numbers_are_refused(times):
     # text, booleans and dates converted silently (a date to its day number: an exponential mean of 18262.0)
     with pytest.raises(TypeError, match="times must be an array of real numbers"):

@@ -205,7 +205,9 @@ def test_an_independent_sweep_reruns_from_its_file(tmp_path):
     for a, b in zip(again, back):
         assert a.seed == b.seed
         np.testing.assert_array_equal(a.exit_time, b.exit_time)
-    assert sw.select({"dynamics.temperature": 0.3}).seed == 123
+    part = sw.select({"dynamics.temperature": 0.3})  # its point's seed comes from its place in the whole grid
+    index = sw.grid["dynamics.temperature"].index(0.3)
+    assert (part.seed, part.seeds) == (None, None) and part[0].seed == sw[index].seed
     drawn = small_sweep()  # no seed given: the one drawn is recorded
     assert drawn.seeds == "common" and drawn.seed == drawn[0].seed
 
@@ -247,3 +249,10 @@ def test_to_xarray_and_to_pandas_carry_the_provenance_and_the_policy(censored_sw
     assert json.loads(ds.attrs["grid"]) == censored_sweep.grid
     assert ds.attrs == frame.attrs
     assert ds["identified"].values.tolist() == [False, False, False]
+
+
+def test_to_pandas_does_not_call_a_point_where_every_path_diverged_identified():
+    sw = esc.sweep(esc.Quadratic([[1.0]]), esc.GD(0.5), grid={"dynamics.lr": [0.5, 3.0]}, x0=[1.0],
+                   target=esc.Ball([0.0], 1e-3), n_paths=10, max_steps=2000, seed=0, threads=1)
+    frame = sw.to_pandas()
+    assert list(frame["identified"]) == [point_mean(r).identified for r in sw] == [True, False]

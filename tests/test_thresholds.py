@@ -322,6 +322,8 @@ def test_growth_rate_reports_how_many_paths_carry_the_mean():
     s = np.sqrt(np.arange(6) * 0.09)  # the log sd grows with the iteration: 0.3 per step
     E = np.exp(s * rng.standard_normal((20_000, 6)))
     assert growth_rate(E).effective_paths == pytest.approx(20_000 * np.exp(-s[-1] ** 2), rel=0.05)
+    # scale-free: errors of a divergence near 1e200 (whose squares overflow) give the same
+    assert growth_rate(E * 1e200).effective_paths == pytest.approx(growth_rate(E).effective_paths, rel=1e-12)
 
 
 def test_growth_rate_on_exact_geometric_data():

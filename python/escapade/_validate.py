@@ -5,6 +5,7 @@ Every message names the parameter and shows the value, so a user sees at once wh
 
 from __future__ import annotations
 
+import datetime
 import math
 import numbers
 from typing import Any
@@ -81,12 +82,20 @@ def _non_finite(name: str, a: np.ndarray) -> str:
     return f"{len(where)} NaN or inf entries{rows} (shape {a.shape}), first: {first}"
 
 
+# What numpy converts to a float without complaint but is not a real number: text, booleans, dates and durations.
+_NOT_REAL = (str, bytes, bool, np.bool_, np.datetime64, np.timedelta64, datetime.date, datetime.timedelta)
+
+
 def real_array(name: str, value: Any) -> np.ndarray:
     """A C-ordered float64 copy of `value`, of any shape; TypeError naming `name` for what is not real numbers."""
     try:
         raw = np.asarray(value)
         if raw.dtype.kind in "bmMUSV":  # would convert without complaint: True to 1, a date to its day number, "1e3"
             raise TypeError(f"{name} must be an array of real numbers, got {raw.dtype} values: {_short(value)}")
+        # an object array (a text column) or a list whose booleans numpy made floats ([True, 2.5])
+        items = raw if raw.dtype.kind == "O" else np.asarray(value, dtype=object) if isinstance(value, list) else None
+        if items is not None and any(isinstance(v, _NOT_REAL) for v in items.flat):
+            raise TypeError(f"{name} must be an array of real numbers, got {_short(value)}")
         complex_values = raw.dtype.kind == "c"
         a = np.array(raw, dtype=np.float64, order="C") if not complex_values else raw
     except OverflowError:  # an integer beyond the largest double

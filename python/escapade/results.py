@@ -73,8 +73,8 @@ class Summary:
         counts = ", ".join(f"{k.lower()} {v}" for k, v in self.counts.items() if v)
         text = f"{self.n_paths} paths ({counts}); mean exit time {self.mean:.6g} ± {self.stderr:.2g}"
         unstopped = sum(self.counts[s.name] for s in UNSTOPPED)
-        share = f"{100 * unstopped / self.n_paths:.3g}% " + ("censored" if unstopped == self.counts["CENSORED"] else
-                                                            "censored, converged or singular")
+        share = (f"{100 * unstopped / self.n_paths:.3g}% " if unstopped else "") + (
+            "censored" if unstopped == self.counts["CENSORED"] else "censored, converged or singular")
         if unstopped and math.isnan(self.mean_lower_bound):  # censored times not recorded
             text += f" over stopped paths only ({share}, some by max_steps before t_max: no bound)"
         elif unstopped:
@@ -866,7 +866,9 @@ class SweepResult:
     def select(self, values: Mapping[str, Any]) -> SweepResult:
         """The sweep at fixed values of some grid keys, e.g. ``sweep.select({"dynamics.lr": 0.2})``: the points
         that have them, with those keys' grid reduced to the one value (a slice of a 2-D sweep is then a sweep over
-        the other key, for `plot.arrhenius_sweep` or `analysis.arrhenius_fit_sweep`)."""
+        the other key, for `plot.arrhenius_sweep` or `analysis.arrhenius_fit_sweep`). A selection of a
+        seeds="independent" sweep has seed and seeds None: its points' seeds come from their places in the whole
+        grid, which a sweep over the selected grid would not give (each point's own seed stays in its result)."""
         if not isinstance(values, Mapping):
             raise TypeError(f"values must map grid keys to values, got {type(values).__name__}")
         chosen = {}  # the grid's own entry for each value given (200 for 200.0 or np.int64(200))
@@ -879,8 +881,10 @@ class SweepResult:
             chosen[key] = matches[0]
         kept = [i for i, point in enumerate(self.points) if all(point[k] == v for k, v in chosen.items())]
         grid = {k: [chosen[k]] if k in chosen else list(v) for k, v in self.grid.items()}
+        rerun = self.seeds != "independent" or len(kept) == len(self.points)
         return dataclasses.replace(self, grid=grid, points=[self.points[i] for i in kept],
-                                   results=[self.results[i] for i in kept])
+                                   results=[self.results[i] for i in kept], seed=self.seed if rerun else None,
+                                   seeds=self.seeds if rerun else None)
 
     def _provenance(self) -> dict[str, Any]:
         """The sweep's seed, seeds mode, version, semantics and first point's params (JSON text), for attrs: the
@@ -908,7 +912,8 @@ class SweepResult:
                          "mean": s.mean, "stderr": s.stderr, "mean_lower_bound": s.mean_lower_bound,
                          "exponential_mean": s.exponential_mean, "restricted_mean": restricted,
                          "restricted_stderr": restricted_se,
-                         "identified": not any(s.counts[u.name] for u in UNSTOPPED), "seed": res.seed})
+                         "identified": st.n_stopped > 0 and not any(s.counts[u.name] for u in UNSTOPPED),
+                         "seed": res.seed})
         frame = pd.DataFrame(rows)
         frame.attrs = {"grid": json.dumps(self.grid), **self._provenance()}
         return frame
@@ -979,7 +984,8 @@ class EstimateLevel:
     """One rung of an estimate's ladder of step sizes.
 
     dt : the step. n_paths, path_steps : paths run and path-steps spent at this step. value, stderr : the
-    quantity's estimate there and its standard error. censored, diverged : paths CENSORED or DIVERGED. elapsed : wall
+    quantity's estimate there and its standard error. censored : paths counted at the cap by the censoring policy
+    (CENSORED, CONVERGED or SINGULAR). diverged : paths DIVERGED. elapsed : wall
     seconds spent at this step.
     """
 
@@ -1436,6 +1442,15 @@ def _sensitivity_plan(result: SimulationResult, parameter: str) -> tuple[int, di
     j = names.index(parameter)
     plan: dict[str, Any] = plans[j]
     return j, plan
+
+
+def sensitivity_cost(result: SimulationResult, parameter: str) -> tuple[int, int]:
+    """The paths and path-steps a sensitivity in `parameter` rests on: the run's and, for finite differences, also
+    its four runs' at theta +- h, +- 2h (their path-steps recorded by `simulate`; not in older results)."""
+    _, plan = _sensitivity_plan(result, parameter)
+    if plan["method"] != "fd":
+        return result.n_paths, int(result.total_steps)
+    return 5 * result.n_paths, int(result.total_steps) + sum(int(s) for s in plan.get("fd_path_steps", ()))
 
 
 def sensitivity_per_path(result: SimulationResult, quantity: str, parameter: str, form: str = "both"

@@ -1262,6 +1262,20 @@ class Box final : public Region {
   int farthest_face(const double* x) const {
     int face = 0;
     double farthest = -std::numeric_limits<double>::infinity();  // an infinite bound is never chosen
+    if (any_refl_) {  // a point beyond a reflecting wall (placed there: a start or a restart) is beyond that face
+      for (int i = 0; i < dim(); ++i) {
+        const double below = refl_[2 * i] ? wall_lo_[i] - x[i] : 0.0, above = refl_[2 * i + 1] ? x[i] - wall_hi_[i] : 0.0;
+        if (below > 0 && below > farthest) {
+          farthest = below;
+          face = 2 * i;
+        }
+        if (above > 0 && above > farthest) {
+          farthest = above;
+          face = 2 * i + 1;
+        }
+      }
+      if (farthest > 0) return face;
+    }
     for (int i = 0; i < dim(); ++i) {
       const double below = lo_[i] - x[i], above = x[i] - hi_[i];
       if (below > farthest) {
@@ -1652,16 +1666,27 @@ class Intersection final : public Region {
   // meeting at an acute angle one mirror can put a point back beyond the other (a wedge of angle theta needs up to
   // pi / theta of them; at a right angle or wider, or with one wall, the second round is the check).
   void reflect(double* x, int width) const override {
-    const std::size_t n = static_cast<std::size_t>(dim()) * static_cast<std::size_t>(width);
-    std::vector<double> before;
-    for (int round = 0; round < kMaxReflectionRounds; ++round) {
-      before.assign(x, x + n);
-      for (const auto& r : members_)
-        if (r->reflects()) r->reflect(x, width);
-      if (std::memcmp(before.data(), x, n * sizeof(double)) == 0) return;  // bitwise: a NaN lane is unchanged
+    const int d = dim();
+    const std::size_t bytes = static_cast<std::size_t>(d) * sizeof(double);
+    double before[kMaxInlineDim];
+    std::vector<double> heap(d > kMaxInlineDim ? static_cast<std::size_t>(d) : 0);
+    double* const kept = d > kMaxInlineDim ? heap.data() : before;
+    for (int l = 0; l < width; ++l) {
+      double* xl = x + static_cast<long>(l) * d;
+      int round = 0;
+      for (; round < kMaxReflectionRounds; ++round) {
+        std::memcpy(kept, xl, bytes);
+        for (const auto& r : members_)
+          if (r->reflects()) r->reflect(xl, 1);
+        if (std::memcmp(kept, xl, bytes) == 0) break;  // bitwise: a NaN lane is unchanged
+      }
+      // still moving (a point thousands of widths beyond two parallel walls): not to be left outside the domain
+      if (round == kMaxReflectionRounds)
+        for (int i = 0; i < d; ++i) xl[i] = std::numeric_limits<double>::quiet_NaN();
     }
   }
   static constexpr int kMaxReflectionRounds = 1024;  // a wedge of walls as narrow as pi / 1024
+  static constexpr int kMaxInlineDim = 16;
   // The member that face belongs to.
   int member_of_face(int face) const {
     int j = 0;

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validate import LOG_MAX, as_float
-from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_per_path
+from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_cost, sensitivity_per_path
 from .estimates import LevelStatistic, check_confidence, normal_quantile, point_mean
 
 __all__ = ["ArrheniusFit", "arrhenius_fit", "arrhenius_fit_sweep"]
@@ -226,7 +226,8 @@ def _local_slope(res: Any, parameter: str | None, confidence: float) -> Estimate
     q = normal_quantile(confidence)
     x_name = "1/T" if parameter == "dynamics.temperature" else "1/eps^2"
     level_dt = float(res.params["dynamics"].get("dt", math.nan))
-    level = EstimateLevel(dt=level_dt, n_paths=n, path_steps=res.total_steps, value=value, stderr=se,
+    paths, path_steps = sensitivity_cost(res, parameter)  # with finite differences, their four runs' too
+    level = EstimateLevel(dt=level_dt, n_paths=paths, path_steps=path_steps, value=value, stderr=se,
                           censored=0, diverged=0, elapsed=res.elapsed)
     nan = math.nan
     return Estimate(quantity=f"d log mean_exit_time / d {x_name}", value=value,
@@ -234,7 +235,7 @@ def _local_slope(res: Any, parameter: str | None, confidence: float) -> Estimate
                     bias_stderr=nan, extrapolated=nan, extrapolated_stderr=nan, half_width_statistical=q * se,
                     half_width_bias=0.0, rtol=nan, reached=True,
                     message=f"local Arrhenius slope at {parameter} = {theta:g} from {n} paths", notes=tuple(notes),
-                    levels=(level,), n_paths=n, path_steps=res.total_steps, elapsed=res.elapsed,
+                    levels=(level,), n_paths=paths, path_steps=path_steps, elapsed=res.elapsed,
                     params={**res.params, "arrhenius": {"mode": "local", "parameter": parameter, **extra}},
                     seed=res.seed, version=res.version)
 

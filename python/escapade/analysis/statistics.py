@@ -252,6 +252,8 @@ def exponential_test(
         return best - loglik(u) - cut
 
     low, high = (_interval_end(excess, u_hat, side) for side in (-1.0, 1.0))
+    if abs(u_hat) >= _LOG_SHAPE_LIMIT:  # an unbounded likelihood: no finite k is within the cut of its supremum
+        low = high = u_hat * math.inf
     shape = math.exp(u_hat) if abs(u_hat) < _LOG_SHAPE_LIMIT else math.copysign(math.inf, u_hat)  # inf or 0
     return ExponentialTest("weibull", statistic, float(stats.chi2.sf(statistic, 1)), shape,
                            (math.exp(low), math.exp(high)))

@@ -878,7 +878,8 @@ def growth_rate(errors: RunRecord | ArrayLike, reference: ArrayLike | None = Non
     x = cols.astype(np.float64) * every
     n = E.shape[0]
 
-    effective = float(np.min(E.sum(axis=0) ** 2 / np.sum(E * E, axis=0)))
+    U = E / E.max(axis=0)  # scale-free: errors near 1e200 (a divergence) or 1e-200 would over- or underflow squared
+    effective = float(np.min(U.sum(axis=0) ** 2 / np.sum(U * U, axis=0)))
     if method == "log_mean":
         rate = float(_slopes(x, np.log(E.mean(axis=0))))
         rng = np.random.default_rng(seed)

@@ -19,7 +19,7 @@ from ..analysis.estimates import censored_mean, quantity_of
 from ..dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, GaussianSGD, NoisyGD, PerturbedGD
 from ..landscapes import Landscape, Octopus, StrictSaddle
 from ..regions import Ball
-from ..results import SimulationResult, Status
+from ..results import UNSTOPPED, SimulationResult, Status
 from ..simulate import simulate
 from ..starts import UniformBall, UniformBox
 from .report import Design, Report, experiment_table, format_table, table_rows
@@ -382,8 +382,9 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
 
     A path counts as converged to the saddle when it enters the ball of radius `tol` around it (status HIT), as
     escaped when it leaves the ball of radius `radius` (EXITED), and as undecided when neither happens within
-    `max_steps` (CENSORED); a path whose iterates overflow is DIVERGED, counted apart and left out of the
-    fractions (the censoring policy, `analysis.estimates`). `landscape` defaults to `StrictSaddle([-1, 1, 1])` and `saddle` to the origin;
+    `max_steps` (CENSORED, or CONVERGED elsewhere by the optimizer's own rule: the censoring policy's paths at
+    the cap); a path whose iterates overflow is DIVERGED, counted apart and left out of the fractions (the
+    censoring policy, `analysis.estimates`). `landscape` defaults to `StrictSaddle([-1, 1, 1])` and `saddle` to the origin;
     `methods` (name -> dynamics) to GD(0.1), AdaGrad(full and diagonal) and AdaNorm with lr = 0.5, delta0 = 1.
     `starts` (n, d), if given, replaces the random starts (e.g. points of the stable manifold, which do converge).
     For random starts (absolutely continuous) the converged fraction is zero for all of them (Lee et al. 2016
@@ -427,7 +428,7 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
         n = res.n_paths - diverged
         converged, escaped = res.count(Status.HIT), res.count(Status.EXITED)
         rows.append({"method": name, "n_paths": res.n_paths, "converged": converged, "escaped": escaped,
-                     "undecided": res.count(Status.CENSORED), "diverged": diverged,
+                     "undecided": sum(res.count(s) for s in UNSTOPPED), "diverged": diverged,
                      "converged_fraction": converged / n if n else math.nan,
                      "escaped_fraction": escaped / n if n else math.nan})
     return experiment_table(rows, seed=seed, saddle=x_star.tolist(), methods={k: v.to_dict() for k, v in
@@ -470,11 +471,11 @@ def _octopus_text(table: Any) -> str:
     header = ["method", "dim", "paths", "mean ± SE", "hit", "censored: cap", "underflow", "below normal", "other"]
     rows = []
     for r in table.to_dict("records"):
-        censored, se = int(r["censored"]), r["stderr"]
+        unstopped, se = int(r["censored"] + r["converged"]), r["stderr"]  # counted at the cap
         digits = max(0, 1 - math.floor(math.log10(se))) if math.isfinite(se) and se > 0 else 1
         mean = f"{r['mean']:.{digits}f} ± {se:.{digits}f}" if math.isfinite(se) else f"{r['mean']:.{digits}f}"
-        if censored:  # the restricted mean E[min(T, cap)]: a lower bound, flagged when it rests on many paths
-            mean = f">= {r['mean']:.0f}" + (" *" if censored > CENSORED_FLAG * r["n_paths"] else "")
+        if not r["identified"]:  # the restricted mean E[min(T, cap)]: a lower bound, flagged when it rests on many
+            mean = f">= {r['mean']:.0f}" + (" *" if unstopped > CENSORED_FLAG * r["n_paths"] else "")
         below = "-" if math.isnan(r["subnormal"]) else str(int(r["subnormal"]))
         rows.append([str(r["method"]), str(r["dim"]), str(r["n_paths"]), mean, str(int(r["hit"])),
                      str(int(r["censored_cap"])), str(int(r["censored_underflow"])), below,
