@@ -288,11 +288,11 @@ def test_empirical_noise_needs_a_finite_sum(dyn, match):
 
 def test_small_alpha_scales_in_logarithms():
     """LevyLangevin at alpha = 0.005, dt = 0.01: the step's scale dt^(1/alpha) = 1e-400 underflows to 0 and a draw
-    overflows with probability ~1e-4 where their product does not. Both are formed in logarithms: Brownian-free
-    Levy flights leave (-1, 1) from 0 after E[tau] = 1 / Gamma(1 + alpha) (Getoor; +0.6% of time-step bias at this
-    dt, measured on 400,000 paths), and only the steps beyond the largest double (about 3% of the paths here) diverge. Before,
-    every path moved by 0 * X and diverged on the first infinite draw. A zero scale adds nothing: StableSGD with
-    scale 0 is GD, bit for bit, also at alpha = 0.01 where draws overflow."""
+    overflows with probability ~1e-4 where their product does not. Both are formed in logarithms: Brownian-free Levy
+    flights leave (-1, 1) from 0 after E[tau] = 1 / Gamma(1 + alpha) (Getoor; +0.6% of time-step bias at this dt,
+    measured on 400,000 paths), and only the steps beyond the largest double (about 3% of the paths here) diverge.
+    Before, every path moved by 0 * X and diverged on the first infinite draw. A zero scale adds nothing: StableSGD
+    with scale 0 is GD, bit for bit, also at alpha = 0.01 where draws overflow."""
     alpha = 0.005
     res = esc.simulate(FLAT1, esc.LevyLangevin(alpha=alpha, scale=1.0, dt=0.01), x0=[0.0], stop=esc.Box([-1.0], [1.0]),
                        n_paths=4000, t_max=100.0, seed=3)

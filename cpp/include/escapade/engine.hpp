@@ -791,8 +791,9 @@ class LaneBlock {
 
   // A step that ends outside `stop` and inside `target` crossed both boundaries: the one its chord crosses first
   // decides, so that of two nested parallel planes the nearer takes it, as in the bridge test (stop where they
-  // coincide: within kSameCrossing of the chord, the rounding of two regions' formulas for one boundary). Before the swap: x_ the step's start, x_next_ its end. (Taking `stop` always lost a target band
-  // inside stop's face the steps that went on past the face: P(hit) 0.41 for 0.53 at dt = 0.01.)
+  // coincide: within kSameCrossing of the chord, the rounding of two regions' formulas for one boundary). Before
+  // the swap: x_ the step's start, x_next_ its end. (Taking `stop` always lost a target band inside stop's face
+  // the steps that went on past the face: P(hit) 0.41 for 0.53 at dt = 0.01.)
   void order_double_crossings(int w) {
     constexpr std::int8_t exited = static_cast<std::int8_t>(Status::Exited);
     for (int l = 0; l < w; ++l) {
@@ -803,7 +804,7 @@ class LaneBlock {
       chord_target_.clear();
       // a region that cannot give its chord (a box with reflecting faces, a custom region): by bisection of its
       // contains() along the chord, from the start's side to the end's
-      const double leave = !rs_.pb.stop->chord_inside(x0, x1, chord_stop_)  ? bisect_chord(*rs_.pb.stop, x0, x1, true)
+      const double leave = !rs_.pb.stop->chord_inside(x0, x1, chord_stop_) ? bisect_chord(*rs_.pb.stop, x0, x1, true)
                            : !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second
                                                                                      : 0.0;
       const double enter = !rs_.pb.target->chord_inside(x0, x1, chord_target_)

@@ -1264,7 +1264,8 @@ class Box final : public Region {
     double farthest = -std::numeric_limits<double>::infinity();  // an infinite bound is never chosen
     if (any_refl_) {  // a point beyond a reflecting wall (placed there: a start or a restart) is beyond that face
       for (int i = 0; i < dim(); ++i) {
-        const double below = refl_[2 * i] ? wall_lo_[i] - x[i] : 0.0, above = refl_[2 * i + 1] ? x[i] - wall_hi_[i] : 0.0;
+        const double below = refl_[2 * i] ? wall_lo_[i] - x[i] : 0.0;
+        const double above = refl_[2 * i + 1] ? x[i] - wall_hi_[i] : 0.0;
         if (below > 0 && below > farthest) {
           farthest = below;
           face = 2 * i;

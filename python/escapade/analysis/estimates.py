@@ -2,12 +2,12 @@
 of the exit time, the probability of leaving through a given region) with their standard errors, the package's one
 censoring policy, and the time-step bias read off a ladder of step sizes.
 
-Censoring policy: a path still running at the cap (CENSORED) counts as surviving to the cap, and so does a path
-that stopped without an exit (CONVERGED: the optimizer's own rule; SINGULAR: a constrained flow's Jacobian lost
-rank). A mean exit time over such paths is then not identified; what the data do identify is the restricted mean E[min(tau, t_max)] (the
-area under the Kaplan–Meier curve up to the cap: every path here is censored at the same cap, so it is the sample
-mean of min(tau, t_max)), a lower bound of E[tau]. It is returned with `identified=False`. DIVERGED paths are
-neither exits nor censorings: they are left out and counted, so that a result can say so.
+Censoring policy: a path still running at the cap (CENSORED) counts as surviving to the cap, and so does a path that
+stopped without an exit (CONVERGED: the optimizer's own rule; SINGULAR: a constrained flow's Jacobian lost rank). A
+mean exit time over such paths is then not identified; what the data do identify is the restricted mean E[min(tau,
+t_max)] (the area under the Kaplan–Meier curve up to the cap: every path here is censored at the same cap, so it is
+the sample mean of min(tau, t_max)), a lower bound of E[tau]. It is returned with `identified=False`. DIVERGED paths
+are neither exits nor censorings: they are left out and counted, so that a result can say so.
 
 Beyond the cap only a model of the tail can go: where exits are exponential (a deep well, the regime of
 Freidlin–Wentzell and Eyring–Kramers, which `statistics.exponential_test` checks), the censoring-aware maximum-

@@ -380,17 +380,17 @@ def saddle_avoidance(landscape: Landscape | None = None, saddle: Iterable[float]
     """How often each optimizer started uniformly in the ball of radius `start_radius` around a strict saddle
     converges to it, and how often it escapes (leaves the ball of radius `radius`).
 
-    A path counts as converged to the saddle when it enters the ball of radius `tol` around it (status HIT), as
-    escaped when it leaves the ball of radius `radius` (EXITED), and as undecided when neither happens within
-    `max_steps` (CENSORED, or CONVERGED elsewhere by the optimizer's own rule: the censoring policy's paths at
-    the cap); a path whose iterates overflow is DIVERGED, counted apart and left out of the fractions (the
-    censoring policy, `analysis.estimates`). `landscape` defaults to `StrictSaddle([-1, 1, 1])` and `saddle` to the origin;
-    `methods` (name -> dynamics) to GD(0.1), AdaGrad(full and diagonal) and AdaNorm with lr = 0.5, delta0 = 1.
-    `starts` (n, d), if given, replaces the random starts (e.g. points of the stable manifold, which do converge).
-    For random starts (absolutely continuous) the converged fraction is zero for all of them (Lee et al. 2016
-    for GD; Antonakopoulos et al. for adaptive steps). Returns a pandas DataFrame, one row per method: n_paths,
-    converged, escaped, undecided, diverged and the fractions converged_fraction, escaped_fraction (of the
-    n_paths - diverged paths).
+    A path counts as converged to the saddle when it enters the ball of radius `tol` around it (status HIT), as escaped
+    when it leaves the ball of radius `radius` (EXITED), and as undecided when neither happens within `max_steps`
+    (CENSORED, or CONVERGED elsewhere by the optimizer's own rule: the censoring policy's paths at the cap); a path
+    whose iterates overflow is DIVERGED, counted apart and left out of the fractions (the censoring policy,
+    `analysis.estimates`). `landscape` defaults to `StrictSaddle([-1, 1, 1])` and `saddle` to the origin; `methods`
+    (name -> dynamics) to GD(0.1), AdaGrad(full and diagonal) and AdaNorm with lr = 0.5, delta0 = 1. `starts` (n,
+    d), if given, replaces the random starts (e.g. points of the stable manifold, which do converge). For random
+    starts (absolutely continuous) the converged fraction is zero for all of them (Lee et al. 2016 for GD;
+    Antonakopoulos et al. for adaptive steps). Returns a pandas DataFrame, one row per method: n_paths, converged,
+    escaped, undecided, diverged and the fractions converged_fraction, escaped_fraction (of the n_paths - diverged
+    paths).
     """
 
     f = StrictSaddle([-1.0, 1.0, 1.0]) if landscape is None else landscape
