@@ -1408,13 +1408,11 @@ def _estimate(quantity: str, parameter: str, y: np.ndarray, confidence: float, n
     # The cost is that of every run the estimate rests on: the run itself and, for finite differences, its four
     # runs at theta +- h, +- 2h (simulate records their path-steps in the plan, and their time in the run's elapsed).
     statuses = [result.status]
-    path_steps = int(result.total_steps)
+    _, path_steps = sensitivity_cost(result, parameter)
     if plan["method"] == "fd":
         assert result.fd_status is not None
         statuses.extend(result.fd_status[plan["fd_index"]])
-        if "fd_path_steps" in plan:
-            path_steps += sum(int(s) for s in plan["fd_path_steps"])
-        else:
+        if "fd_path_steps" not in plan:
             notes = [*notes, "the finite-difference runs' cost is not recorded in this result (made before it was): "
                              "path_steps and elapsed count the run at the parameter's value only"]
     status = np.concatenate(statuses)

@@ -802,28 +802,16 @@ class LaneBlock {
       const double* x1 = x_next_.col(l).data();
       chord_stop_.clear();
       chord_target_.clear();
-      // a region that cannot give its chord (a box with reflecting faces, a custom region): by bisection of its
-      // contains() along the chord, from the start's side to the end's
-      const double leave = !rs_.pb.stop->chord_inside(x0, x1, chord_stop_) ? bisect_chord(*rs_.pb.stop, x0, x1, true)
-                           : !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second
-                                                                                     : 0.0;
+      // a region that cannot give its chord (a box with reflecting faces, a custom region): by bisection along it
+      const double leave = !rs_.pb.stop->chord_inside(x0, x1, chord_stop_)
+                               ? chord_crossing(true, x0, x1, probe_.data())
+                               : !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second
+                                                                                         : 0.0;
       const double enter = !rs_.pb.target->chord_inside(x0, x1, chord_target_)
-                               ? bisect_chord(*rs_.pb.target, x0, x1, false)
+                               ? chord_crossing(false, x0, x1, probe_.data())
                                : chord_target_.empty() ? 1.0 : chord_target_.front().first;
       if (enter < leave - kSameCrossing) ended_[l] = static_cast<std::int8_t>(Status::Hit);
     }
-  }
-
-  // The fraction of the chord x0 -> x1 where `region`'s contains() changes, by bisection to rounding (x0 inside
-  // and x1 outside when `inside_first`, else the reverse).
-  double bisect_chord(const Region& region, const double* x0, const double* x1, bool inside_first) {
-    double lo = 0.0, hi = 1.0;
-    for (int it = 0; it < 60 && hi - lo > 0x1p-52; ++it) {
-      const double mid = 0.5 * (lo + hi);
-      for (int i = 0; i < d_; ++i) probe_[static_cast<std::size_t>(i)] = x0[i] + mid * (x1[i] - x0[i]);
-      (region.contains(probe_.data()) == inside_first ? lo : hi) = mid;
-    }
-    return hi;
   }
 
   // Lane l back at its state before the step just taken (x_next_, s_next_ after the swap).
