@@ -619,3 +619,51 @@ def test_a_step_beyond_both_a_target_band_and_stop_face_goes_to_the_nearer_targe
     same = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.5], stop=esc.Box([0.0], [1.0]),
                         target=esc.HalfSpace([1.0], 0.0), n_paths=2000, t_max=50.0, seed=3)
     assert same.count(esc.Status.HIT) == 0
+
+
+def test_a_start_on_a_face_of_an_intersection_target_hits_at_once():
+    """Brownian motion started on a face of a target enters it at once (it re-crosses the plane infinitely often
+    at t -> 0+): the single HalfSpace and the Box are HIT at step 1 at time 0. The same face as a member of an
+    Intersection was HIT at step 1 only when the step ended inside (half the paths): its chord from the face was
+    taken as missing the set (semantics 12)."""
+    n = 2000
+    flat = esc.Linear([0.0, 0.0])
+    for target in (esc.HalfSpace([1.0, 0.0], 0.0) & esc.HalfSpace([0.0, 1.0], 1.0), esc.HalfSpace([1.0, 0.0], 0.0),
+                   esc.Box([-np.inf, -np.inf], [0.0, 1.0])):
+        res = esc.simulate(flat, esc.Langevin(0.5, dt=0.01), x0=[0.0, 0.5], stop=esc.Ball([0.0, 0.0], 2.0),
+                           target=target, n_paths=n, t_max=5.0, seed=1)
+        assert res.count(esc.Status.HIT) == n and np.all(res.exit_step == 1), target
+        assert np.all(res.exit_time == 0.0) and np.all(res.exit_position[:, 0] == 0.0), target
+
+
+def test_a_step_through_a_target_band_and_beyond_stop_goes_to_the_target():
+    """Brownian motion from 0.5 in stop (0, 1) with the target band (0.02, 0.05), thinner than a step: a path must
+    cross the band before it reaches 0, so P(HIT) = 0.5 / 0.95 and no path leaves at 0. A step that passed through
+    the band and ended beyond 0 was EXITED (P(HIT) 0.41 at dt = 0.01, 18% EXITED at 0); with the bridge test it is
+    now HIT where its chord entered the band (semantics 12). In 2-D the same holds for a strip and a band at an
+    angle, given as intersections of half-spaces (the distance across is 1-D Brownian motion)."""
+    n = 20_000
+    exact = 0.5 / 0.95
+    tol = 4 * np.sqrt(exact * (1 - exact) / n)
+    res = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.5], stop=esc.Box([0.0], [1.0]),
+                       target=esc.Box([0.02], [0.05]), n_paths=n, t_max=50.0, seed=5)
+    assert abs(res.count(esc.Status.HIT) / n - exact) < tol
+    hit = res.status == esc.Status.HIT
+    assert np.all(res.exit_position[hit, 0] <= 0.05) and np.all(res.exit_position[hit, 0] >= 0.05 - 1e-12)
+    assert np.all(res.exit_position[~hit, 0] == 1.0) and res.count(esc.Status.CENSORED) == 0
+    # tilted: u = n . x, the strip 0 < u < 1 and the band 0.02 < u < 0.05
+    u = np.array([0.6, 0.8])
+    strip = esc.HalfSpace(-u, 0.0) & esc.HalfSpace(u, 1.0)
+    band = esc.HalfSpace(-u, -0.02) & esc.HalfSpace(u, 0.05)
+    res2 = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.01), x0=0.5 * u + [-0.8, 0.6], stop=strip,
+                        target=band, n_paths=n, t_max=50.0, seed=5)
+    assert abs(res2.count(esc.Status.HIT) / n - exact) < tol
+    across = res2.exit_position @ u
+    hit2 = res2.status == esc.Status.HIT
+    assert np.all(np.abs(across[hit2] - 0.05) < 1e-9) and np.all(np.abs(across[~hit2] - 1.0) < 1e-9)
+    frac = res2.exit_time[hit2] / 0.01 - np.floor(res2.exit_time[hit2] / 0.01 + 1e-9)  # located inside a step
+    assert np.mean(frac > 1e-6) > 0.9
+    # without the bridge test a step between the ends is not looked at: such steps stay EXITED
+    plain = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.5], stop=esc.Box([0.0], [1.0]),
+                         target=esc.Box([0.02], [0.05]), n_paths=2000, t_max=50.0, seed=5, bridge=False)
+    assert np.any(plain.exit_position[plain.status == esc.Status.EXITED, 0] < 0.5)

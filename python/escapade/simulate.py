@@ -65,8 +65,10 @@ __all__ = ["simulate"]
 # does a start or restart beyond a reflecting wall (10: its mirror image); a step ending outside stop and inside
 # target goes to the region its chord crosses first (10: always stop); reflecting walls of several regions mirror
 # until none moves the point (10: once each, which left points beyond a wall of an acute wedge); every other result
-# keeps its bits.
-SEMANTICS = 11
+# keeps its bits. 12: with the bridge test, a step ending outside stop whose chord passed through target before it
+# left stop is HIT where the chord entered (11: EXITED), and a step from a face of one member of an Intersection
+# target, inside every other, crosses into it surely (11: only if it ended inside); every other result keeps its bits.
+SEMANTICS = 12
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

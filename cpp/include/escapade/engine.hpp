@@ -511,7 +511,8 @@ class LaneBlock {
   // (finite) effective bound even when the user's bound is infinite. classify() inlines the same test.
   bool diverged(double a) const { return !(std::abs(a) <= bound_); }
 
-  static constexpr std::uint8_t kBad = 1, kCapped = 2, kBridgeExit = 4, kBridgeHit = 8;
+  // kThrough: set after classify by order_double_crossings, for a HIT whose step passed through the target.
+  static constexpr std::uint8_t kBad = 1, kCapped = 2, kBridgeExit = 4, kBridgeHit = 8, kThrough = 16;
   // The status of each lane from its flags (the final pass of classify); returns how many lanes ended. A
   // function of its own so that the restrict parameters spare the loop run-time alias checks.
   static int lane_status(int w, const std::uint8_t* __restrict flags, const std::uint8_t* __restrict in_stop,
@@ -724,13 +725,20 @@ class LaneBlock {
       for (int i = 0; i < d_; ++i) xe[i] = x0[i] + theta * (x1[i] - x0[i]);
       region.to_boundary(xe, plane.face);
       face_[l] = plane.face;
-      if (!admissible(exited, xe)) {
+      const bool through = (flags_[l] & kThrough) != 0;
+      if (through || !admissible(exited, xe)) {
         face_[l] = -1;  // find_face: the face the chord crossed
-        if (exited ? in_stop_[l] != 0 : in_target_[l] == 0) {  // the bridge's draw alone: the step cap stays
+        if (through) {  // where the chord enters the target (before it leaves stop: order_double_crossings)
+          chord_target_.clear();
+          region.chord_inside(x0, x1, chord_target_);
+          const Interval first = chord_target_.front();
+          tau = chord_crossing(false, x0, x1, xe, 0.5 * (first.first + first.second)) * dt_;
+        } else if (exited ? in_stop_[l] != 0 : in_target_[l] == 0) {  // the bridge's draw alone: the cap stays
           ended_[l] = (flags_[l] & kCapped) ? static_cast<std::int8_t>(Status::Censored) : kRunning;
           continue;
+        } else {
+          tau = chord_crossing(exited, x0, x1, xe) * dt_;
         }
-        tau = chord_crossing(exited, x0, x1, xe) * dt_;
       }
       te_[l] = static_cast<double>(k) * dt_ + tau;
     }
@@ -754,13 +762,13 @@ class LaneBlock {
   }
 
   // The fraction of the chord x0 -> x1 at which it first enters the event's region (leaves stop, or enters the
-  // target), by bisection to rounding, and that point in xe.
-  double chord_crossing(bool exited, const double* x0, const double* x1, double* xe) const {
+  // target), by bisection to rounding, and that point in xe; the chord's point at `end` lies in the region.
+  double chord_crossing(bool exited, const double* x0, const double* x1, double* xe, double end = 1.0) const {
     auto in_event = [&](double t) {
       for (int i = 0; i < d_; ++i) xe[i] = x0[i] + t * (x1[i] - x0[i]);
       return in_event_region(exited, xe);
     };
-    double lo = 0.0, hi = 1.0;
+    double lo = 0.0, hi = end;
     for (int it = 0; it < 60 && hi - lo > 0x1p-52; ++it) {
       const double mid = 0.5 * (lo + hi);
       (in_event(mid) ? hi : lo) = mid;
@@ -791,26 +799,38 @@ class LaneBlock {
 
   // A step that ends outside `stop` and inside `target` crossed both boundaries: the one its chord crosses first
   // decides, so that of two nested parallel planes the nearer takes it, as in the bridge test (stop where they
-  // coincide: within kSameCrossing of the chord, the rounding of two regions' formulas for one boundary). Before
-  // the swap: x_ the step's start, x_next_ its end. (Taking `stop` always lost a target band inside stop's face
-  // the steps that went on past the face: P(hit) 0.41 for 0.53 at dt = 0.01.)
+  // coincide: within kSameCrossing of the chord, the rounding of two regions' formulas for one boundary). With
+  // the bridge test on, so does a step that ends outside `stop` and outside `target` after its chord passed
+  // through the target (a band thinner than a step inside stop's face): the bridge's sure crossing of a target
+  // (kThrough). Before the swap: x_ the step's start, x_next_ its end. (Taking `stop` always lost a target band
+  // inside stop's face the steps that went on past the face: P(hit) 0.41 for 0.53 at dt = 0.01.)
   void order_double_crossings(int w) {
     constexpr std::int8_t exited = static_cast<std::int8_t>(Status::Exited);
+    const bool through = bridge_ && !dense_;
     for (int l = 0; l < w; ++l) {
-      if (ended_[l] != exited || !in_target_[l]) continue;
+      if (ended_[l] != exited || in_stop_[l] || (!in_target_[l] && !through)) continue;
       const double* x0 = x_.col(l).data();
       const double* x1 = x_next_.col(l).data();
-      chord_stop_.clear();
       chord_target_.clear();
+      const bool target_chord = rs_.pb.target->chord_inside(x0, x1, chord_target_);
+      // passed through: a first part of the chord of positive length, given by the region (no bisection without
+      // an end point inside)
+      const bool passed = !in_target_[l] && target_chord && !chord_target_.empty() &&
+                          chord_target_.front().first < chord_target_.front().second;
+      if (!in_target_[l] && !passed) continue;
+      chord_stop_.clear();
       // a region that cannot give its chord (a box with reflecting faces, a custom region): by bisection along it
       const double leave = !rs_.pb.stop->chord_inside(x0, x1, chord_stop_)
                                ? chord_crossing(true, x0, x1, probe_.data())
                                : !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second
                                                                                          : 0.0;
-      const double enter = !rs_.pb.target->chord_inside(x0, x1, chord_target_)
-                               ? chord_crossing(false, x0, x1, probe_.data())
-                               : chord_target_.empty() ? 1.0 : chord_target_.front().first;
-      if (enter < leave - kSameCrossing) ended_[l] = static_cast<std::int8_t>(Status::Hit);
+      const double enter = !target_chord ? chord_crossing(false, x0, x1, probe_.data())
+                           : chord_target_.empty() ? 1.0
+                                                   : chord_target_.front().first;
+      if (enter < leave - kSameCrossing) {
+        ended_[l] = static_cast<std::int8_t>(Status::Hit);
+        if (passed) flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);
+      }
     }
   }
 

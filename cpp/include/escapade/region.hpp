@@ -1492,7 +1492,7 @@ class Intersection final : public Region {
       }
       return;
     }
-    std::vector<Interval> chord;
+    std::vector<Interval> chord, own_chord;
     std::vector<CrossingPlane> planes;
     const double spread = largest_variance(D) * dt * d;  // bounds the bridge's squared deviation per coordinate
     for (int l = 0; l < width; ++l) {
@@ -1507,6 +1507,10 @@ class Intersection final : public Region {
         members_[static_cast<std::size_t>(j)]->crossing_probability(x0 + o, x1 + o, 1, D, dt, false, p + l);
         // a sure crossing by its chord, unless the chord misses the set (the rest of it outside another member)
         if (p[l] < 1.0 || !chord_inside(x0 + o, x1 + o, chord) || !chord.empty()) continue;
+        // or by a start on j's plane (a0 = 0), inside every other member: the bridge enters the set at once
+        own_chord.clear();
+        if (members_[static_cast<std::size_t>(j)]->chord_inside(x0 + o, x1 + o, own_chord) && own_chord.empty())
+          continue;
       } else if (chord_inside(x0 + o, x1 + o, chord) && !chord.empty()) {  // a chord through the set: sure
         p[l] = 1.0;
         continue;
