@@ -144,6 +144,55 @@ def test_exponential_shape_tests():
         exponential_test(t, method="ks")
 
 
+def _rejection_rates(d: int, samples: int, n_mc: int, cap: float | None = None) -> dict[str, float]:
+    """How often exponential samples of d times (censored at `cap`) are rejected at level 0.05 by each
+    calibration of the Weibull test."""
+    rng = np.random.default_rng(7 + d)
+    rejected = {"chi2": 0, "monte_carlo": 0}
+    done = 0
+    while done < samples:
+        t = rng.exponential(1.0, d)
+        o = t < (cap if cap is not None else math.inf)
+        if o.sum() < 2:
+            continue
+        t = np.minimum(t, cap) if cap is not None else t
+        done += 1
+        for c in rejected:
+            rejected[c] += exponential_test(t, o, calibration=c, n_mc=n_mc, seed=done).p_value <= 0.05
+    return {c: r / samples for c, r in rejected.items()}
+
+
+def test_few_exits_calibrate_the_weibull_test_by_monte_carlo():
+    """With 5 exits Wilks' chi-square law rejects exponential samples about 10.6% of the time at level 0.05; the
+    simulated null law holds the level (exactly 5/100 with n_mc = 99 for uncensored times, whose statistic's law
+    does not depend on the rate), within 3.5 binomial standard errors of 400 samples."""
+    rates = _rejection_rates(5, 400, 99)
+    se = math.sqrt(0.05 * 0.95 / 400)
+    assert abs(rates["monte_carlo"] - 0.05) < 3.5 * se, rates
+    assert rates["chi2"] > 0.05 + 2 * se, rates  # the liberal law it replaces
+    t = np.random.default_rng(1).exponential(1.0, 10)
+    assert exponential_test(t).calibration == "monte_carlo"
+    assert exponential_test(np.random.default_rng(1).exponential(1.0, 50)).calibration == "chi2"
+    assert exponential_test(t, calibration="chi2").p_value == exponential_test(t, calibration="chi2", n_mc=5).p_value
+    a, b = exponential_test(t, seed=3), exponential_test(t, seed=3)
+    assert a.p_value == b.p_value and 0 < a.p_value <= 1
+    assert a.statistic == exponential_test(t, calibration="chi2").statistic
+    # power: a Weibull law of shape 4 (a rise time) with 15 exits
+    assert exponential_test(np.random.default_rng(2).weibull(4.0, 15)).p_value < 0.01
+    with pytest.raises(ValueError, match="calibration"):
+        exponential_test(t, calibration="bootstrap")
+
+
+@pytest.mark.slow
+def test_few_exits_monte_carlo_level_with_and_without_censoring():
+    """The level at 5 and 10 exits and with a cap that censors about 37% of 15 times, 1,000 samples each: within
+    3.5 binomial standard errors of 0.05 (the censored case is a parametric bootstrap at the fitted rate)."""
+    se = math.sqrt(0.05 * 0.95 / 1000)
+    for d, cap in ((5, None), (10, None), (15, 1.0)):
+        rates = _rejection_rates(d, 1000, 199, cap)
+        assert abs(rates["monte_carlo"] - 0.05) < 3.5 * se, (d, cap, rates)
+
+
 def test_exit_time_statistics_of_a_run():
     res = esc.simulate(esc.DoubleWell(), esc.Langevin(temperature=0.1, dt=0.01), x0=[-1.0],
                        stop=esc.HalfSpace(normal=[1.0], offset=0.0), n_paths=2000, t_max=40.0, seed=0)

@@ -33,6 +33,9 @@ __all__ = [
 ]
 
 _TESTS = ("weibull", "lilliefors")
+_CALIBRATIONS = ("auto", "chi2", "monte_carlo")
+#: With fewer exits than this, calibration="auto" calibrates the Weibull test by Monte Carlo (chi-square is liberal).
+_MONTE_CARLO_BELOW = 50
 
 
 def _level(confidence: float) -> float:
@@ -143,6 +146,8 @@ class ExponentialTest:
         profile-likelihood interval; NaN for "lilliefors". Identical event times (a deterministic exit) have
         shape inf (the likelihood grows without bound in k) and statistic inf; shapes beyond e^-96 or e^96 are
         reported as 0 or inf.
+    calibration : how `p_value` was computed: "chi2" (Wilks' chi-square law) or "monte_carlo" (the statistic's
+        law simulated under the fitted exponential law, `n_mc` samples).
     """
 
     method: str
@@ -150,6 +155,7 @@ class ExponentialTest:
     p_value: float
     shape: float
     shape_ci: tuple[float, float]
+    calibration: str = "chi2"
 
 
 def _weibull_profile(logs: np.ndarray, o: np.ndarray) -> tuple[Any, Any]:
@@ -178,9 +184,47 @@ def _weibull_profile(logs: np.ndarray, o: np.ndarray) -> tuple[Any, Any]:
     return loglik, score
 
 
+def _weibull_statistic(t: np.ndarray, o: np.ndarray) -> tuple[float, Any, float]:
+    """The likelihood-ratio statistic 2 (log L(k_hat) - log L(1)) of positive censored times, with the profile
+    log-likelihood (of log k) and log k_hat."""
+    logs = np.log(t)
+    # in units of the times' geometric mean: log-times span at most about 1420 whatever the times are (1e-300 and
+    # 1e300 together), where t / mean(t) would underflow to 0 or overflow
+    loglik, score = _weibull_profile(logs - float(logs.mean()), o)
+    if not math.isfinite(loglik(0.0)):
+        raise ValueError(f"times give a Weibull likelihood that is not finite (times from {float(t.min())!r} to "
+                         f"{float(t.max())!r})")
+    u_hat = _log_shape_fit(score)
+    # at the limit the likelihood still grows (identical event times: k -> infinity), without bound
+    statistic = max(0.0, 2.0 * float(loglik(u_hat) - loglik(0.0))) if abs(u_hat) < _LOG_SHAPE_LIMIT else math.inf
+    return statistic, loglik, u_hat
+
+
+def _weibull_monte_carlo_p(t: np.ndarray, o: np.ndarray, statistic: float, n_mc: int, seed: int) -> float:
+    """The Weibull statistic's p-value under the fitted exponential law, by simulation: each sample draws
+    exponential times at the censoring-aware rate, censored where the data were (a censored time at its own value,
+    an observed one at the largest censored time, none without censoring: the fixed cap of a run); samples with
+    fewer than 2 exits, which have no statistic, are drawn again. Without censoring the statistic's law does not
+    depend on the rate, and the p-value is exact but for the Monte Carlo error."""
+    rate = float(o.sum()) / float(t.sum())
+    cap = np.where(o, float(t[~o].max()) if not o.all() else math.inf, t)
+    rng = np.random.default_rng(seed)
+    exceed = done = 0
+    for _ in range(100 * n_mc):  # bounded: samples have 2 exits about as often as data like these
+        if done == n_mc:
+            break
+        s = rng.exponential(1.0 / rate, t.size)
+        ob = s < cap
+        if ob.sum() < 2:
+            continue
+        done += 1
+        exceed += _weibull_statistic(np.minimum(s, cap), ob)[0] >= statistic
+    return (1 + exceed) / (1 + done)
+
+
 def exponential_test(
     times: Any, observed: ArrayLike | None = None, *, method: str = "weibull", confidence: float = 0.95,
-    n_mc: int = 2000, seed: int = 0,
+    calibration: str = "auto", n_mc: int = 2000, seed: int = 0,
 ) -> ExponentialTest:
     """Test whether right-censored exit times are exponential.
 
@@ -189,9 +233,14 @@ def exponential_test(
     form), the statistic 2 (log L(k_hat) - log L(1)) is chi-square with one degree of freedom under the
     exponential hypothesis as the number of exits grows (Wilks). It uses censored times correctly and also returns
     the fitted shape with its profile-likelihood interval, which says in which direction a rejected law departs.
-    With few exits the chi-square law is only approximate and the test liberal: at level 0.05 exponential samples
-    are rejected 10.6% of the time with 5 exits, 7.0% with 10, 6.5% with 20 and 4.9% with 50 (4,000 samples each),
-    and the shape's interval covers less than it says (92% at 10 exits for 95%).
+    With few exits the chi-square law is only approximate and the test liberal (at level 0.05 exponential samples
+    are rejected 10.6% of the time with 5 exits, 7.0% with 10, 6.5% with 20 and 4.9% with 50; 4,000 samples each),
+    so below 50 exits `calibration="auto"` (the default) simulates the statistic's law instead: `n_mc` samples of
+    the fitted exponential law with the data's censoring (`seed`), p = (1 + #{statistic >= observed}) / (1 + n_mc),
+    which rejects 5.3% with 5 exits and 5.6% with 10 (1,000 samples each, n_mc = 999; chi-square 11.8% and 8.2%
+    of the same samples), and 4.1% of 15 times censored at a cap (about 9.5 exits; chi-square 4.8%). ``"chi2"`` and
+    ``"monte_carlo"`` choose either whatever the number of exits. The shape's interval is profile likelihood at
+    every size, and covers less than it says with few exits (92% at 10 exits for 95%).
 
     ``method="lilliefors"`` is the Kolmogorov–Smirnov distance between the empirical law and the exponential law
     with the rate estimated from the same data; its null law is not Kolmogorov's (the estimate pulls the fit
@@ -207,7 +256,9 @@ def exponential_test(
     times, observed : as in `exponential_fit`; every event time must be positive.
     method : "weibull" or "lilliefors".
     confidence : level of the interval of the Weibull shape.
-    n_mc, seed : Monte Carlo samples and seed of the Lilliefors p-value.
+    calibration : the Weibull p-value's null law: "auto", "chi2" or "monte_carlo" (above; Lilliefors' is always by
+        Monte Carlo).
+    n_mc, seed : Monte Carlo samples and seed of a simulated p-value.
 
     Returns
     -------
@@ -215,7 +266,11 @@ def exponential_test(
     """
     if not isinstance(method, str) or method not in _TESTS:  # `in` on an array would compare elementwise
         raise ValueError(f"method must be one of {_TESTS}, got method={method!r}")
+    if not isinstance(calibration, str) or calibration not in _CALIBRATIONS:
+        raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got calibration={calibration!r}")
     level = _level(confidence)
+    n_mc = as_int("n_mc", n_mc, minimum=1)
+    seed = as_int("seed", seed, minimum=0, maximum=2**32 - 1)  # numpy's legacy seeds, which scipy takes
     t, o = _times(times, observed)
     d = int(o.sum())
     if d < 2:
@@ -225,27 +280,17 @@ def exponential_test(
     from scipy import stats  # here: its import costs most of a second
 
     if method == "lilliefors":
-        n_mc = as_int("n_mc", n_mc, minimum=1)
-        seed = as_int("seed", seed, minimum=0, maximum=2**32 - 1)  # numpy's legacy seeds, which scipy takes
         if d < t.size:
             raise ValueError(f"method='lilliefors' needs uncensored times; {t.size - d} are censored: use "
                              "method='weibull'")
         res = stats.goodness_of_fit(stats.expon, t, known_params={"loc": 0.0}, statistic="ks",
                                     n_mc_samples=n_mc, random_state=seed)
-        return ExponentialTest("lilliefors", float(res.statistic), float(res.pvalue), math.nan, (math.nan, math.nan))
+        return ExponentialTest("lilliefors", float(res.statistic), float(res.pvalue), math.nan, (math.nan, math.nan),
+                               "monte_carlo")
     keep = t > 0  # a censored time of 0 carries no information
     t, o = t[keep], o[keep]
-    logs = np.log(t)
-    # in units of the times' geometric mean: log-times span at most about 1420 whatever the times are (1e-300 and
-    # 1e300 together), where t / mean(t) would underflow to 0 or overflow
-    loglik, score = _weibull_profile(logs - float(logs.mean()), o)
-    if not math.isfinite(loglik(0.0)):
-        raise ValueError(f"times give a Weibull likelihood that is not finite (times from {float(t.min())!r} to "
-                         f"{float(t.max())!r})")
-    u_hat = _log_shape_fit(score)
+    statistic, loglik, u_hat = _weibull_statistic(t, o)
     best = loglik(u_hat)
-    # at the limit the likelihood still grows (identical event times: k -> infinity), without bound
-    statistic = max(0.0, 2.0 * float(best - loglik(0.0))) if abs(u_hat) < _LOG_SHAPE_LIMIT else math.inf
     cut = float(stats.chi2.ppf(level, 1)) / 2
 
     def excess(u: float) -> float:
@@ -255,8 +300,12 @@ def exponential_test(
     if abs(u_hat) >= _LOG_SHAPE_LIMIT:  # an unbounded likelihood: no finite k is within the cut of its supremum
         low = high = u_hat * math.inf
     shape = math.exp(u_hat) if abs(u_hat) < _LOG_SHAPE_LIMIT else math.copysign(math.inf, u_hat)  # inf or 0
-    return ExponentialTest("weibull", statistic, float(stats.chi2.sf(statistic, 1)), shape,
-                           (math.exp(low), math.exp(high)))
+    if calibration == "auto":
+        calibration = "monte_carlo" if d < _MONTE_CARLO_BELOW else "chi2"
+    # an infinite statistic (identical event times) has probability 0 under any exponential law
+    p_value = (_weibull_monte_carlo_p(t, o, statistic, n_mc, seed) if calibration == "monte_carlo" and
+               math.isfinite(statistic) else float(stats.chi2.sf(statistic, 1)))
+    return ExponentialTest("weibull", statistic, p_value, shape, (math.exp(low), math.exp(high)), calibration)
 
 
 #: |log k| beyond which the Weibull shape counts as 0 or infinite (k = 3e-42 or 2.6e41): identical event times
