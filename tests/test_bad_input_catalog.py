@@ -272,6 +272,7 @@ CATALOG = [
     C(lambda: esc.Periodic(1.0, 1.0, dim=0), ValueError, "dim", id="Periodic-dim-zero"),
     C(lambda: esc.Periodic(1.0, 1.0, plane=(0, 5)), ValueError, "plane", id="Periodic-plane-out-of-range"),
     C(lambda: esc.Periodic(1.0, 1.0, plane=(0, 0)), ValueError, "plane", id="Periodic-plane-repeated"),
+    C(lambda: esc.Periodic(1.0, 1.0, plane=(True, 0)), ValueError, "plane", id="Periodic-plane-bool"),
     C(lambda: esc.Periodic(1.0, 1.0, phase=NAN), ValueError, "phase", id="Periodic-phase-nan"),
     C(lambda: esc.BrownianForcing(1.0, horizon=0.0), ValueError, "horizon", id="BrownianForcing-horizon-zero"),
     C(lambda: esc.BrownianForcing(1.0, horizon=1.0, resolution=0.0), ValueError, "resolution",

@@ -67,7 +67,8 @@ class Periodic(Forcing):
             return
         dim = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         p = tuple(plane)
-        if len(p) != 2 or not all(isinstance(k, (int, np.integer)) and 0 <= k < dim for k in p) or p[0] == p[1]:
+        is_index = [isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) for k in p]  # True is 1
+        if len(p) != 2 or not all(ok and 0 <= k < dim for ok, k in zip(is_index, p)) or p[0] == p[1]:
             raise ValueError(f"plane must be two different coordinates in 0..{dim - 1}, got {plane!r}")
         object.__setattr__(self, "dim", dim)
         object.__setattr__(self, "plane", (int(p[0]), int(p[1])))
