@@ -67,7 +67,9 @@ __all__ = ["simulate"]
 # until none moves the point (10: once each, which left points beyond a wall of an acute wedge); every other result
 # keeps its bits. 12: with the bridge test, a step ending outside stop whose chord passed through target before it
 # left stop is HIT where the chord entered (11: EXITED), and a step from a face of one member of an Intersection
-# target, inside every other, crosses into it surely (11: only if it ended inside); every other result keeps its bits.
+# target, inside every other, crosses into it surely (11: only if it ended inside); a Box with reflecting faces gives
+# its chord (11: bisected); a step through a Ball or Ellipsoid from outside to outside is placed at the tangent
+# plane where its chord enters (11: the end point's nearest boundary point); every other result keeps its bits.
 SEMANTICS = 12
 
 

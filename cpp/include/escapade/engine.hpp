@@ -819,11 +819,13 @@ class LaneBlock {
                           chord_target_.front().first < chord_target_.front().second;
       if (!in_target_[l] && !passed) continue;
       chord_stop_.clear();
-      // a region that cannot give its chord (a box with reflecting faces, a custom region): by bisection along it
-      const double leave = !rs_.pb.stop->chord_inside(x0, x1, chord_stop_)
-                               ? chord_crossing(true, x0, x1, probe_.data())
-                               : !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second
-                                                                                         : 0.0;
+      const bool stop_chord = rs_.pb.stop->chord_inside(x0, x1, chord_stop_);
+      // A stop that cannot give its chord (none of the built-in regions): by bisection along it, which finds an
+      // exit but not always the first (a stop with a hole); so a target passed through needs stop's chord.
+      if (passed && !stop_chord) continue;
+      const double leave = !stop_chord ? chord_crossing(true, x0, x1, probe_.data())
+                           : !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second
+                                                                                     : 0.0;
       const double enter = !target_chord ? chord_crossing(false, x0, x1, probe_.data())
                            : chord_target_.empty() ? 1.0
                                                    : chord_target_.front().first;

@@ -107,6 +107,28 @@ inline double plane_probability(const CrossingPlane& c) {
   return probability_of_exponent(bridge_exponent(c.a0, c.a1, exponent_factor(c.var)));
 }
 
+// The tangent plane where the chord x0 -> x1 enters a convex region at fraction s of the step, m (d numbers, any
+// length, either sign, overwritten by the unit vector) normal to the boundary there: a0 = s |m . (x1 - x0)| before
+// it, a1 = -(1 - s) |m . (x1 - x0)| beyond, all in units of x times `scale`. For a chord that passes through the
+// region from outside to outside, where the plane at the end point's nearest boundary point has both ends on one
+// side (no crossing order against another boundary, and a placement on the far side).
+inline CrossingPlane entry_plane(const double* x0, const double* x1, double s, double* m, int d, const Diffusion& D,
+                                 double dt, double scale) {
+  double big = 0, norm2 = 0, along = 0;
+  for (int i = 0; i < d; ++i) big = std::max(big, std::abs(m[i]));
+  for (int i = 0; i < d; ++i) {
+    m[i] = big > 0 ? m[i] / big : (i == 0);
+    norm2 += m[i] * m[i];
+  }
+  const double k = 1.0 / std::sqrt(norm2);
+  for (int i = 0; i < d; ++i) {
+    m[i] *= k;
+    along += m[i] * (x1[i] - x0[i]) * scale;
+  }
+  along = std::abs(along);
+  return {s * along, -(1.0 - s) * along, D.along(m, d) * dt * scale * scale, 0};
+}
+
 // Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel (nested
 // or shared boundaries): the farther plane cannot be crossed before the nearer one, so only the nearest of such
 // planes counts (merge_parallel_crossings' rule within one region). Parallel is tested as there, by the step's
@@ -634,6 +656,16 @@ class Ball final : public Region {
   CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
                                double) const override {
     const int d = dim();
+    if (!from_inside && !contains(x1)) {  // a chord through the ball from outside to outside: where it enters
+      std::vector<Interval> in;
+      chord_inside(x0, x1, in);
+      if (!in.empty()) {
+        Vector m(d);
+        const double s = in.front().first;
+        for (int i = 0; i < d; ++i) m[i] = (x0[i] + s * (x1[i] - x0[i]) - c_[i]) * s_;
+        return entry_plane(x0, x1, s, m.data(), d, D, dt, s_);
+      }
+    }
     const double sign = from_inside ? 1.0 : -1.0;
     const double r0 = std::sqrt(dist2(x0)), r1 = std::sqrt(dist2(x1));
     double var = D.scalar * dt;
@@ -834,6 +866,16 @@ class Ellipsoid final : public Region {
     const int d = dim();
     Vector z0(d), z1(d), n(d), m(d);
     const double q0 = to_units(x0, z0.data()), q1 = to_units(x1, z1.data());
+    if (!from_inside && !(q1 < 1.0)) {  // a chord through the ellipsoid from outside to outside: where it enters
+      std::vector<Interval> in;
+      chord_inside(x0, x1, in);
+      if (!in.empty()) {
+        const double s = in.front().first;
+        for (int i = 0; i < d; ++i) n[i] = (z0[i] + s * (z1[i] - z0[i])) * std::sqrt(inv_b_[i]);  // grad |z|^2
+        rotate_back(n.data(), m.data());
+        return entry_plane(x0, x1, s, m.data(), d, D, dt, s_);
+      }
+    }
     const double sign = from_inside ? 1.0 : -1.0;
     if (!D.isotropic) {  // distances in the noise's frame, as crossing_probability: the variance per unit time 1
       const std::shared_ptr<const NoiseFrame::Frame> frame = noise_frame(D);
@@ -1340,8 +1382,7 @@ class Box final : public Region {
  public:
   bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
     double t0 = 0.0, t1 = 1.0;
-    if (any_refl_) return false;  // reflecting faces are not part of the box's boundary
-    if (chord_slabs(x0, x1, t0, t1)) out.emplace_back(t0, t1);
+    if (chord_slabs(x0, x1, t0, t1)) out.emplace_back(t0, t1);  // reflecting faces are at infinity (contains)
     return true;
   }
 
@@ -1499,11 +1540,21 @@ class Intersection final : public Region {
       const long o = static_cast<long>(l) * d;
       const int j = sole_excluder(x0 + o, x1 + o);
       chord.clear();
-      if (!(j >= 0 && alone(j)) && far_from(x0 + o, x1 + o, spread)) {
-        p[l] = 0.0;
-        continue;
-      }
-      if (j >= 0 && alone(j)) {  // one member in the way and no other face that could lead in: its own test
+      if (!(j >= 0 && alone(j))) {
+        const double s0 = signed_distance(x0 + o);
+        if (s0 >= 0) {  // a start on the set's boundary (on the face of each member that excludes it): enters at once
+          p[l] = 1.0;
+          continue;
+        }
+        if (far_from(s0, x0 + o, x1 + o, spread)) {
+          p[l] = 0.0;
+          continue;
+        }
+        if (chord_inside(x0 + o, x1 + o, chord) && !chord.empty()) {  // a chord through the set: sure
+          p[l] = 1.0;
+          continue;
+        }
+      } else {  // one member in the way and no other face that could lead in: its own test
         members_[static_cast<std::size_t>(j)]->crossing_probability(x0 + o, x1 + o, 1, D, dt, false, p + l);
         // a sure crossing by its chord, unless the chord misses the set (the rest of it outside another member)
         if (p[l] < 1.0 || !chord_inside(x0 + o, x1 + o, chord) || !chord.empty()) continue;
@@ -1511,9 +1562,6 @@ class Intersection final : public Region {
         own_chord.clear();
         if (members_[static_cast<std::size_t>(j)]->chord_inside(x0 + o, x1 + o, own_chord) && own_chord.empty())
           continue;
-      } else if (chord_inside(x0 + o, x1 + o, chord) && !chord.empty()) {  // a chord through the set: sure
-        p[l] = 1.0;
-        continue;
       }
       planes.clear();
       entering_planes(x0 + o, x1 + o, D, dt, planes);
@@ -1531,7 +1579,9 @@ class Intersection final : public Region {
       int j = sole_excluder(x0, x1);
       // as crossing_probability: j's own test unless the chord passes through j but misses the set
       const bool own = j >= 0 && alone(j) && !(chords && all.empty() && !parts[static_cast<std::size_t>(j)].empty());
-      if (!own) {
+      if (!own && signed_distance(x0) >= 0) {  // a start on the set's boundary: by the face it lies on, at once
+        j = on_boundary_member(x0);
+      } else if (!own) {
         j = chords ? entry_member(parts, all) : -1;  // a chord through the set: where it enters
         if (j < 0 && !contains(x1)) {  // the first crossed of the faces that lead in
           std::vector<CrossingPlane> planes;
@@ -1756,10 +1806,11 @@ class Intersection final : public Region {
   // -signed_distance), and a bridge strays h from its chord with probability at most 2 d exp(-2 h^2 / spread),
   // spread = d times the largest noise variance over the step. Spares the chords and planes of lanes far from the
   // set (most of them), whose probability the full test puts below e^-30 too.
-  bool far_from(const double* x0, const double* x1, double spread) const {
+  // s0: signed_distance(x0).
+  bool far_from(double s0, const double* x0, const double* x1, double spread) const {
     double len2 = 0;
     for (int i = 0; i < dim(); ++i) len2 += (x1[i] - x0[i]) * (x1[i] - x0[i]);
-    const double h = 0.5 * (-signed_distance(x0) - signed_distance(x1) - std::sqrt(len2));
+    const double h = 0.5 * (-s0 - signed_distance(x1) - std::sqrt(len2));
     return h > 0 && std::log(2.0 * dim()) - 2 * h * h / spread < kNegligibleExponent;
   }
   // Whether member j, excluding both ends of a step that lies inside every other member, is the only one whose faces
