@@ -53,7 +53,7 @@ from .analysis.estimates import (MEAN_QUANTITIES, QUANTITIES, LevelStatistic, ch
                                  dt_bias, normal_quantile, path_values, quantity_of)
 from .dynamics import ConstrainedFlow, DiscreteMap, Dynamics, Langevin, LevyLangevin
 from .landscapes import Landscape
-from .regions import Region
+from .regions import Intersection, Region, Union, as_region
 from .restart import Restart
 from .results import Estimate, EstimateLevel, SimulationResult
 from .simulate import _max_steps, _require, simulate
@@ -344,11 +344,13 @@ class _Estimator:
             hw = out.half_width_statistical + out.half_width_bias
             if out.consistent and hw <= self.rtol * abs(out.value):
                 return out, "target reached"
-            # Eight times the work on the same steps without a tenth off the half-width: more paths do not help
-            # (an estimate on a grid of exit times, say), so say so rather than run on.
-            history.append((len(self.ladder), self.spent, hw))
-            if any(levels == len(self.ladder) and self.spent >= 8 * spent and hw > 0.9 * before
-                   for levels, spent, before in history[:-1]):
+            # Eight times the work on the same steps without a tenth off the statistical half-width: more paths do
+            # not help (an estimate on a grid of exit times, say), so say so rather than run on. Not the whole
+            # half-width: its bias part can grow as more paths resolve a bias the pilot's noise hid, and then a finer
+            # step helps.
+            history.append((len(self.ladder), self.spent, out.half_width_statistical))
+            if any(levels == len(self.ladder) and self.spent >= 8 * spent
+                   and out.half_width_statistical > 0.9 * before for levels, spent, before in history[:-1]):
                 return out, "stopped: the half-width no longer shrinks with more paths (see the ladder)"
             _, runs = plan(out)
             if not runs:
@@ -646,8 +648,8 @@ def estimate(
     dynamics: Dynamics,
     *,
     x0: ArrayLike | StartSampler,
-    stop: Region | None = None,
-    target: Region | None = None,
+    stop: Region | dict[str, Region] | list[Region] | None = None,
+    target: Region | dict[str, Region] | list[Region] | None = None,
     quantity: str = "mean_exit_time",
     q: float | None = None,
     through: Region | None = None,
@@ -701,8 +703,11 @@ def estimate(
     """
     _require("landscape", landscape, Landscape)
     _require("dynamics", dynamics, Dynamics)
-    _require("stop", stop, Region, optional=True)
-    _require("target", target, Region, optional=True)
+    stop = as_region("stop", stop, Intersection)  # a dict or list of regions, as simulate takes it
+    target = as_region("target", target, Union)
+    if not isinstance(x0, StartSampler) and np.ndim(x0) >= 2:  # simulate's (n, d) points: one path each
+        raise ValueError(f"x0 must be one point or a StartSampler (estimate runs as many paths as it needs), got "
+                         f"{np.shape(x0)[0]} points")
     qf = _check_quantity(quantity, stop, target, q, through, landscape.dim)
     rtol = as_float("rtol", rtol)
     if not MIN_RTOL <= rtol < 1:  # below, no budget of paths reaches it (and the plan's path counts overflow)
@@ -774,9 +779,13 @@ def estimate(
         candidates = [_multilevel(est), _paired(est)]
         costs = {m.name: m.plan(m.evaluate())[0] for m in candidates}
         chosen = candidates[0] if costs["multilevel"] < _MULTILEVEL_MARGIN * costs["paired"] else candidates[1]
-        choice = (f"method='auto' chose {chosen.name}: the pilot round predicted "
-                  + ", ".join(f"{cost:.3g} more path-steps for {name}" for name, cost in costs.items())
-                  + f" (multilevel is taken below {_MULTILEVEL_MARGIN:g} of paired's)")
+        if costs["multilevel"] == costs["paired"] == 0:  # each plan's fallback: a finer step, or more paths
+            choice = ("method='auto' chose paired: the pilot round gave no cost to compare (both plans first refine "
+                      "the step, the bias being above the goal, or double the paths), and paired is the default")
+        else:
+            choice = (f"method='auto' chose {chosen.name}: the pilot round predicted "
+                      + ", ".join(f"{cost:.3g} more path-steps for {name}" for name, cost in costs.items())
+                      + f" (multilevel is taken below {_MULTILEVEL_MARGIN:g} of paired's)")
     else:
         chosen = methods[method](est)
     out, message = est.loop(chosen)
