@@ -177,6 +177,21 @@ def test_few_exits_calibrate_the_weibull_test_by_monte_carlo():
     a, b = exponential_test(t, seed=3), exponential_test(t, seed=3)
     assert a.p_value == b.p_value and 0 < a.p_value <= 1
     assert a.statistic == exponential_test(t, calibration="chi2").statistic
+    # censoring at one cap (a run's t_max) simulates the exits alone, the rest counted at the cap: the same
+    # statistic as the full sample, and a p-value in the time of the exits (50,000 times, 34 exits)
+    from escapade.analysis.statistics import _weibull_statistic
+
+    s = np.random.default_rng(1).exponential(1800.0, 50_000)
+    seen = s < 1.0
+    capped = np.minimum(s, 1.0)
+    d = int(seen.sum())
+    full = _weibull_statistic(capped, seen)[0]
+    short = _weibull_statistic(np.append(capped[seen], 1.0), np.arange(d + 1) < d, np.append(np.ones(d), s.size - d))
+    assert short[0] == pytest.approx(full, rel=1e-9)
+    big = exponential_test(capped, seen)
+    assert big.calibration == "monte_carlo" and 0 < big.p_value <= 1
+    assert exponential_test([1.0, 1.0, 1.0]).calibration == "chi2"  # an infinite statistic: p = 0 exactly
+    assert exponential_test(t, calibration="chi2", n_mc=0).p_value > 0  # n_mc is only read where it is used
     # power: a Weibull law of shape 4 (a rise time) with 15 exits
     assert exponential_test(np.random.default_rng(2).weibull(4.0, 15)).p_value < 0.01
     with pytest.raises(ValueError, match="calibration"):

@@ -158,19 +158,20 @@ class ExponentialTest:
     calibration: str = "chi2"
 
 
-def _weibull_profile(logs: np.ndarray, o: np.ndarray) -> tuple[Any, Any]:
+def _weibull_profile(logs: np.ndarray, o: np.ndarray, count: np.ndarray | None = None) -> tuple[Any, Any]:
     """Profile log-likelihood of the Weibull shape k (scale maximized out) for censored times given by their
     logarithms `logs` (any common shift of them, a change of time unit, changes it by a constant only), as a
     function of log k, and k times its derivative in k (the same sign as the score; decreasing, the profile being
-    concave in k)."""
-    d = int(o.sum())
-    log_t = float(logs[o].sum())
+    concave in k). `count`: how many times each entry stands for (censored ones at a common cap, say; default 1)."""
+    count = np.ones(logs.shape) if count is None else count
+    d = int(count[o].sum())
+    log_t = float(count[o] @ logs[o])
 
     def powers(log_k: float) -> tuple[float, float, np.ndarray]:
         k = math.exp(log_k)
         a = k * logs  # t^k = exp(a), summed stably
         m = float(a.max())
-        return k, m, np.exp(a - m)
+        return k, m, count * np.exp(a - m)
 
     def loglik(log_k: float) -> float:
         k, m, w = powers(log_k)
@@ -184,13 +185,13 @@ def _weibull_profile(logs: np.ndarray, o: np.ndarray) -> tuple[Any, Any]:
     return loglik, score
 
 
-def _weibull_statistic(t: np.ndarray, o: np.ndarray) -> tuple[float, Any, float]:
-    """The likelihood-ratio statistic 2 (log L(k_hat) - log L(1)) of positive censored times, with the profile
-    log-likelihood (of log k) and log k_hat."""
+def _weibull_statistic(t: np.ndarray, o: np.ndarray, count: np.ndarray | None = None) -> tuple[float, Any, float]:
+    """The likelihood-ratio statistic 2 (log L(k_hat) - log L(1)) of positive censored times (`count`: as in
+    `_weibull_profile`), with the profile log-likelihood (of log k) and log k_hat."""
     logs = np.log(t)
     # in units of the times' geometric mean: log-times span at most about 1420 whatever the times are (1e-300 and
     # 1e300 together), where t / mean(t) would underflow to 0 or overflow
-    loglik, score = _weibull_profile(logs - float(logs.mean()), o)
+    loglik, score = _weibull_profile(logs - float(logs.mean()), o, count)
     if not math.isfinite(loglik(0.0)):
         raise ValueError(f"times give a Weibull likelihood that is not finite (times from {float(t.min())!r} to "
                          f"{float(t.max())!r})")
@@ -203,22 +204,39 @@ def _weibull_statistic(t: np.ndarray, o: np.ndarray) -> tuple[float, Any, float]
 def _weibull_monte_carlo_p(t: np.ndarray, o: np.ndarray, statistic: float, n_mc: int, seed: int) -> float:
     """The Weibull statistic's p-value under the fitted exponential law, by simulation: each sample draws
     exponential times at the censoring-aware rate, censored where the data were (a censored time at its own value,
-    an observed one at the largest censored time, none without censoring: the fixed cap of a run); samples with
-    fewer than 2 exits, which have no statistic, are drawn again. Without censoring the statistic's law does not
-    depend on the rate, and the p-value is exact but for the Monte Carlo error."""
+    an observed one at the largest censored time: the time cap of a run; none without censoring); samples with
+    fewer than 2 exits, which have no statistic, are drawn again, at most 100 n_mc times in all (then p counts the
+    samples drawn). Without censoring the statistic's law does not depend on the rate, and the p-value is exact but
+    for the Monte Carlo error. Censoring at one cap (a run's t_max) costs O(exits) per sample, not O(times): the
+    number of exits is binomial, their times exponential below the cap, and the rest one entry counted n - d times."""
+    n = t.size
     rate = float(o.sum()) / float(t.sum())
+    one_cap = not o.all() and bool(np.all(t[~o] == t[~o][0])) and bool(np.all(t[o] <= t[~o][0]))
     cap = np.where(o, float(t[~o].max()) if not o.all() else math.inf, t)
+    c = float(t[~o][0]) if one_cap else math.inf
+    p_exit = -math.expm1(-rate * c) if one_cap else 1.0
     rng = np.random.default_rng(seed)
     exceed = done = 0
     for _ in range(100 * n_mc):  # bounded: samples have 2 exits about as often as data like these
         if done == n_mc:
             break
-        s = rng.exponential(1.0 / rate, t.size)
-        ob = s < cap
-        if ob.sum() < 2:
-            continue
+        if one_cap:
+            d = int(rng.binomial(n, p_exit))
+            if d < 2:
+                continue
+            exits = -np.log1p(-rng.random(d) * p_exit) / rate  # exponential, conditioned below the cap
+            if d == n:
+                value = _weibull_statistic(exits, np.ones(d, dtype=bool))[0]
+            else:
+                value = _weibull_statistic(np.append(exits, c), np.arange(d + 1) < d, np.append(np.ones(d), n - d))[0]
+        else:
+            s = rng.exponential(1.0 / rate, n)
+            ob = s < cap
+            if ob.sum() < 2:
+                continue
+            value = _weibull_statistic(np.minimum(s, cap), ob)[0]
         done += 1
-        exceed += _weibull_statistic(np.minimum(s, cap), ob)[0] >= statistic
+        exceed += value >= statistic
     return (1 + exceed) / (1 + done)
 
 
@@ -269,8 +287,6 @@ def exponential_test(
     if not isinstance(calibration, str) or calibration not in _CALIBRATIONS:
         raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got calibration={calibration!r}")
     level = _level(confidence)
-    n_mc = as_int("n_mc", n_mc, minimum=1)
-    seed = as_int("seed", seed, minimum=0, maximum=2**32 - 1)  # numpy's legacy seeds, which scipy takes
     t, o = _times(times, observed)
     d = int(o.sum())
     if d < 2:
@@ -279,6 +295,9 @@ def exponential_test(
         raise ValueError(f"times must be positive for the events, got {float(t[o].min())}")
     from scipy import stats  # here: its import costs most of a second
 
+    if method == "lilliefors" or calibration != "chi2":  # a simulated p-value
+        n_mc = as_int("n_mc", n_mc, minimum=1)
+        seed = as_int("seed", seed, minimum=0, maximum=2**32 - 1)  # numpy's legacy seeds, which scipy takes
     if method == "lilliefors":
         if d < t.size:
             raise ValueError(f"method='lilliefors' needs uncensored times; {t.size - d} are censored: use "
@@ -302,9 +321,10 @@ def exponential_test(
     shape = math.exp(u_hat) if abs(u_hat) < _LOG_SHAPE_LIMIT else math.copysign(math.inf, u_hat)  # inf or 0
     if calibration == "auto":
         calibration = "monte_carlo" if d < _MONTE_CARLO_BELOW else "chi2"
-    # an infinite statistic (identical event times) has probability 0 under any exponential law
-    p_value = (_weibull_monte_carlo_p(t, o, statistic, n_mc, seed) if calibration == "monte_carlo" and
-               math.isfinite(statistic) else float(stats.chi2.sf(statistic, 1)))
+    if not math.isfinite(statistic):  # identical event times: probability 0 under any exponential law
+        calibration = "chi2"
+    p_value = (_weibull_monte_carlo_p(t, o, statistic, n_mc, seed) if calibration == "monte_carlo"
+               else float(stats.chi2.sf(statistic, 1)))
     return ExponentialTest("weibull", statistic, p_value, shape, (math.exp(low), math.exp(high)), calibration)
 
 
@@ -430,7 +450,7 @@ def _coefficient_of_variation(t: np.ndarray, o: np.ndarray, level: float,
         return CoefficientOfVariation(c, se, (max(c - z * se, 0.0), c + z * se), "sample", d, 0, level)
     if np.any(t[o] <= 0):
         return nan
-    w = test if test is not None else exponential_test(t, o, confidence=level)
+    w = test if test is not None else exponential_test(t, o, confidence=level, calibration="chi2")  # shape only
     c = _weibull_cv(w.shape)
     ci = (_weibull_cv(w.shape_ci[1]), _weibull_cv(w.shape_ci[0]))  # decreasing in k
     return CoefficientOfVariation(c, (ci[1] - ci[0]) / (2 * z), ci, "weibull", d, n - d, level)
