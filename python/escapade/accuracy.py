@@ -706,8 +706,8 @@ def estimate(
     stop = as_region("stop", stop, Intersection)  # a dict or list of regions, as simulate takes it
     target = as_region("target", target, Union)
     if not isinstance(x0, StartSampler) and np.ndim(x0) >= 2:  # simulate's (n, d) points: one path each
-        raise ValueError(f"x0 must be one point or a StartSampler (estimate runs as many paths as it needs), got "
-                         f"{np.shape(x0)[0]} points")
+        raise ValueError(f"x0 must be one point or a StartSampler (estimate runs as many paths as it needs), got an "
+                         f"array of shape {np.shape(x0)}")
     qf = _check_quantity(quantity, stop, target, q, through, landscape.dim)
     rtol = as_float("rtol", rtol)
     if not MIN_RTOL <= rtol < 1:  # below, no budget of paths reaches it (and the plan's path counts overflow)
@@ -779,9 +779,10 @@ def estimate(
         candidates = [_multilevel(est), _paired(est)]
         costs = {m.name: m.plan(m.evaluate())[0] for m in candidates}
         chosen = candidates[0] if costs["multilevel"] < _MULTILEVEL_MARGIN * costs["paired"] else candidates[1]
-        if costs["multilevel"] == costs["paired"] == 0:  # each plan's fallback: a finer step, or more paths
-            choice = ("method='auto' chose paired: the pilot round gave no cost to compare (both plans first refine "
-                      "the step, the bias being above the goal, or double the paths), and paired is the default")
+        if 0 in costs.values():  # a plan's fallback (a finer step, or twice the paths) is no cost to compare
+            chosen = candidates[1]
+            choice = ("method='auto' chose paired: the pilot round gave no cost to compare (a plan first refines the "
+                      "step, the bias being above the goal, or doubles the paths), and paired is the default")
         else:
             choice = (f"method='auto' chose {chosen.name}: the pilot round predicted "
                       + ", ".join(f"{cost:.3g} more path-steps for {name}" for name, cost in costs.items())

@@ -69,7 +69,9 @@ __all__ = ["simulate"]
 # left stop is HIT where the chord entered (11: EXITED), and a step from a face of one member of an Intersection
 # target, inside every other, crosses into it surely (11: only if it ended inside); a Box with reflecting faces gives
 # its chord (11: bisected); a step through a Ball or Ellipsoid from outside to outside is placed at the tangent
-# plane where its chord enters (11: the end point's nearest boundary point); every other result keeps its bits.
+# plane where its chord enters (11: the end point's nearest boundary point); a sure crossing drawn outside another
+# member is placed where the chord crossed (11: dropped); a step whose chord leaves stop through a hole before it
+# enters target is EXITED (11: HIT); every other result keeps its bits.
 SEMANTICS = 12
 
 

@@ -511,7 +511,8 @@ class LaneBlock {
   // (finite) effective bound even when the user's bound is infinite. classify() inlines the same test.
   bool diverged(double a) const { return !(std::abs(a) <= bound_); }
 
-  // kThrough: set after classify by order_double_crossings, for a HIT whose step passed through the target.
+  // kThrough: set after classify by order_double_crossings, for a step ordered by its chord (a HIT through a thin
+  // target, an EXIT through a hole of stop), which locate_crossings places where the chord crossed.
   static constexpr std::uint8_t kBad = 1, kCapped = 2, kBridgeExit = 4, kBridgeHit = 8, kThrough = 16;
   // The status of each lane from its flags (the final pass of classify); returns how many lanes ended. A
   // function of its own so that the restrict parameters spare the loop run-time alias checks.
@@ -725,19 +726,16 @@ class LaneBlock {
       for (int i = 0; i < d_; ++i) xe[i] = x0[i] + theta * (x1[i] - x0[i]);
       region.to_boundary(xe, plane.face);
       face_[l] = plane.face;
-      const bool through = (flags_[l] & kThrough) != 0;
+      const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
       if (through || !admissible(exited, xe)) {
         face_[l] = -1;  // find_face: the face the chord crossed
-        if (through) {  // where the chord enters the target (before it leaves stop: order_double_crossings)
-          chord_target_.clear();
-          region.chord_inside(x0, x1, chord_target_);
-          const Interval first = chord_target_.front();
-          tau = chord_crossing(false, x0, x1, xe, 0.5 * (first.first + first.second)) * dt_;
-        } else if (exited ? in_stop_[l] != 0 : in_target_[l] == 0) {  // the bridge's draw alone: the cap stays
+        if (exited ? in_stop_[l] == 0 : in_target_[l] != 0) {  // the step ended in the event's region
+          tau = chord_crossing(exited, x0, x1, xe) * dt_;
+        } else if (const double inside = chord_passage(exited, x0, x1); inside >= 0) {  // the chord passed through
+          tau = chord_crossing(exited, x0, x1, xe, inside) * dt_;
+        } else {  // the bridge's draw alone: the step cap stays
           ended_[l] = (flags_[l] & kCapped) ? static_cast<std::int8_t>(Status::Censored) : kRunning;
           continue;
-        } else {
-          tau = chord_crossing(exited, x0, x1, xe) * dt_;
         }
       }
       te_[l] = static_cast<double>(k) * dt_ + tau;
@@ -759,6 +757,22 @@ class LaneBlock {
     }
     if (exited) return !(rs_.pb.stop->signed_distance(xe) > tol);
     return !(rs_.pb.target->signed_distance(xe) < -tol) && !(rs_.pb.stop && rs_.pb.stop->signed_distance(xe) < -tol);
+  }
+
+  // A fraction of the chord x0 -> x1 in the event's region (outside stop, or in the target) before the chord's
+  // end comes back out of it: the middle of its first part there (a hole of stop, a thin target), or -1 if the
+  // chord does not pass through it (or the region cannot give its chord).
+  double chord_passage(bool exited, const double* x0, const double* x1) {
+    std::vector<Interval>& parts = exited ? chord_stop_ : chord_target_;
+    parts.clear();
+    const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
+    if (!region.chord_inside(x0, x1, parts) || parts.empty()) return -1.0;
+    const Interval a = parts.front();
+    if (!exited) return a.first < a.second ? 0.5 * (a.first + a.second) : -1.0;
+    // leaving stop: the gap after the part the chord starts in
+    if (!(a.first <= 0.0 && a.second < 1.0)) return -1.0;
+    const double back = parts.size() > 1 ? parts[1].first : 1.0;
+    return a.second < back ? 0.5 * (a.second + back) : -1.0;
   }
 
   // The fraction of the chord x0 -> x1 at which it first enters the event's region (leaves stop, or enters the
@@ -806,8 +820,13 @@ class LaneBlock {
   // inside stop's face the steps that went on past the face: P(hit) 0.41 for 0.53 at dt = 0.01.)
   void order_double_crossings(int w) {
     constexpr std::int8_t exited = static_cast<std::int8_t>(Status::Exited);
+    constexpr std::int8_t hit = static_cast<std::int8_t>(Status::Hit);
     const bool through = bridge_ && !dense_;
     for (int l = 0; l < w; ++l) {
+      if (through && ended_[l] == hit && in_target_[l] && in_stop_[l]) {
+        order_hole_first(l);
+        continue;
+      }
       if (ended_[l] != exited || in_stop_[l] || (!in_target_[l] && !through)) continue;
       const double* x0 = x_.col(l).data();
       const double* x1 = x_next_.col(l).data();
@@ -820,8 +839,8 @@ class LaneBlock {
       if (!in_target_[l] && !passed) continue;
       chord_stop_.clear();
       const bool stop_chord = rs_.pb.stop->chord_inside(x0, x1, chord_stop_);
-      // A stop that cannot give its chord (none of the built-in regions): by bisection along it, which finds an
-      // exit but not always the first (a stop with a hole); so a target passed through needs stop's chord.
+      // A stop that cannot give its chord (none of the regions a user can give): by bisection along it, which finds
+      // an exit but not always the first (a stop with a hole); so a target passed through needs stop's chord.
       if (passed && !stop_chord) continue;
       const double leave = !stop_chord ? chord_crossing(true, x0, x1, probe_.data())
                            : !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second
@@ -833,6 +852,24 @@ class LaneBlock {
         ended_[l] = static_cast<std::int8_t>(Status::Hit);
         if (passed) flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);
       }
+    }
+  }
+
+  // A step that ended inside both `stop` and `target` but whose chord left `stop` first, through a hole thinner than
+  // a step (a sure crossing of the bridge, as a chord through a target is): EXITED where the chord left (kThrough).
+  // Before the swap: x_ the step's start, x_next_ its end.
+  void order_hole_first(int l) {
+    const double* x0 = x_.col(l).data();
+    const double* x1 = x_next_.col(l).data();
+    chord_stop_.clear();
+    if (!rs_.pb.stop->chord_inside(x0, x1, chord_stop_) || chord_stop_.empty()) return;
+    const Interval a = chord_stop_.front();
+    if (!(a.first <= 0.0 && a.second < 1.0)) return;  // no gap: the chord stays in stop
+    chord_target_.clear();
+    if (!rs_.pb.target->chord_inside(x0, x1, chord_target_) || chord_target_.empty()) return;
+    if (a.second < chord_target_.front().first - kSameCrossing) {
+      ended_[l] = static_cast<std::int8_t>(Status::Exited);
+      flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);
     }
   }
 

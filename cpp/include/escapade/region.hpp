@@ -652,7 +652,8 @@ class Ball final : public Region {
   }
   // The tangent plane at the end point's radial direction, as crossing_probability: radial distances from the
   // sphere (in units of 1/s_), the variance across that plane; under anisotropic noise the same in the noise's
-  // frame (the variance per unit time 1).
+  // frame (the variance per unit time 1). For a chord through the ball from outside to outside, the tangent plane
+  // where the chord enters (entry_plane).
   CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
                                double) const override {
     const int d = dim();
@@ -860,7 +861,8 @@ class Ellipsoid final : public Region {
     exponents_to_probabilities(p, width);
   }
   // The tangent plane at the boundary point nearest to x1, with the exact distances of x0 and x1 from the
-  // ellipsoid (a1 <= 0 when x1 lies on the other side from the one the step starts on).
+  // ellipsoid (a1 <= 0 when x1 lies on the other side from the one the step starts on); for a chord through it
+  // from outside to outside, the tangent plane where the chord enters (entry_plane).
   CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
                                double) const override {
     const int d = dim();
@@ -1472,10 +1474,11 @@ class Outside final : public Region {
 // the members' survival probabilities (as a box's faces), and the crossing plane is a member's, drawn with
 // probability proportional to its crossing probability. Entering it from outside is taken, near a single member's
 // boundary, as entering that member (both end points outside it and inside all the others); otherwise as certain
-// if the step's chord passes through the intersection (a thin slab of two half-spaces; a union of disjoint balls,
-// left between them), else with the smallest probability of the members that exclude both ends (nested boundaries,
-// the overlap of a union's members: the one farther out binds), and as impossible when no member excludes both
-// (a corner the chord passes round: the end points decide). Reflecting members reflect in turn.
+// if the step starts on the intersection's boundary or its chord passes through the intersection (a thin slab of
+// two half-spaces; a union of disjoint balls, left between them), else by the members' faces that lead into it, as
+// independent crossings (entering_planes: nested boundaries and the overlap of a union's members count once), and
+// as impossible when no face leads in (a corner the chord passes round: the end points decide). Reflecting members
+// reflect in turn.
 class Intersection final : public Region {
  public:
   explicit Intersection(std::vector<std::shared_ptr<const Region>> members) : members_(std::move(members)) {
