@@ -766,13 +766,18 @@ class LaneBlock {
     std::vector<Interval>& parts = exited ? chord_stop_ : chord_target_;
     parts.clear();
     const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
-    if (!region.chord_inside(x0, x1, parts) || parts.empty()) return -1.0;
-    const Interval a = parts.front();
-    if (!exited) return a.first < a.second ? 0.5 * (a.first + a.second) : -1.0;
-    // leaving stop: the gap after the part the chord starts in
-    if (!(a.first <= 0.0 && a.second < 1.0)) return -1.0;
-    const double back = parts.size() > 1 ? parts[1].first : 1.0;
-    return a.second < back ? 0.5 * (a.second + back) : -1.0;
+    if (!region.chord_inside(x0, x1, parts)) return -1.0;
+    const Interval a = exited ? first_gap(parts) : first_part(parts);
+    return a.first < a.second ? 0.5 * (a.first + a.second) : -1.0;
+  }
+
+  // The first part of a chord inside a region (Region::chord_inside's intervals), or an empty interval.
+  static Interval first_part(const std::vector<Interval>& parts) { return parts.empty() ? Interval{} : parts.front(); }
+  // The first gap of a chord that starts inside the region: where it leaves and where it comes back (1 if never), or
+  // an empty interval when it stays inside.
+  static Interval first_gap(const std::vector<Interval>& parts) {
+    if (parts.empty() || !(parts.front().first <= 0.0 && parts.front().second < 1.0)) return {};
+    return {parts.front().second, parts.size() > 1 ? parts[1].first : 1.0};
   }
 
   // The fraction of the chord x0 -> x1 at which it first enters the event's region (leaves stop, or enters the
@@ -834,8 +839,8 @@ class LaneBlock {
       const bool target_chord = rs_.pb.target->chord_inside(x0, x1, chord_target_);
       // passed through: a first part of the chord of positive length, given by the region (no bisection without
       // an end point inside)
-      const bool passed = !in_target_[l] && target_chord && !chord_target_.empty() &&
-                          chord_target_.front().first < chord_target_.front().second;
+      const Interval part = first_part(chord_target_);
+      const bool passed = !in_target_[l] && target_chord && part.first < part.second;
       if (!in_target_[l] && !passed) continue;
       chord_stop_.clear();
       const bool stop_chord = rs_.pb.stop->chord_inside(x0, x1, chord_stop_);
@@ -862,12 +867,12 @@ class LaneBlock {
     const double* x0 = x_.col(l).data();
     const double* x1 = x_next_.col(l).data();
     chord_stop_.clear();
-    if (!rs_.pb.stop->chord_inside(x0, x1, chord_stop_) || chord_stop_.empty()) return;
-    const Interval a = chord_stop_.front();
-    if (!(a.first <= 0.0 && a.second < 1.0)) return;  // no gap: the chord stays in stop
+    if (!rs_.pb.stop->chord_inside(x0, x1, chord_stop_)) return;
+    const Interval gap = first_gap(chord_stop_);
+    if (!(gap.first < gap.second)) return;  // the chord stays in stop
     chord_target_.clear();
     if (!rs_.pb.target->chord_inside(x0, x1, chord_target_) || chord_target_.empty()) return;
-    if (a.second < chord_target_.front().first - kSameCrossing) {
+    if (gap.first < chord_target_.front().first - kSameCrossing) {
       ended_[l] = static_cast<std::int8_t>(Status::Exited);
       flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);
     }

@@ -211,10 +211,10 @@ def _weibull_monte_carlo_p(t: np.ndarray, o: np.ndarray, statistic: float, n_mc:
     number of exits is binomial, their times exponential below the cap, and the rest one entry counted n - d times."""
     n = t.size
     rate = float(o.sum()) / float(t.sum())
-    one_cap = not o.all() and bool(np.all(t[~o] == t[~o][0])) and bool(np.all(t[o] <= t[~o][0]))
-    cap = np.where(o, float(t[~o].max()) if not o.all() else math.inf, t)
-    c = float(t[~o][0]) if one_cap else math.inf
-    p_exit = -math.expm1(-rate * c) if one_cap else 1.0
+    c = float(t[~o].max()) if not o.all() else math.inf  # the largest censored time: the run's cap
+    one_cap = not o.all() and bool(np.all(t[~o] == c)) and bool(np.all(t[o] <= c))
+    cap = np.where(o, c, t)  # each time's own cap
+    p_exit = -math.expm1(-rate * c)
     rng = np.random.default_rng(seed)
     exceed = done = 0
     for _ in range(100 * n_mc):  # bounded: samples have 2 exits about as often as data like these
