@@ -205,6 +205,10 @@ CATALOG = [
     C(lambda: esc.GaussianSGD(0.1, NAN, "isotropic"), ValueError, "batch_size", id="GaussianSGD-batch-nan"),
     C(lambda: esc.GaussianSGD(0.1, 1.0, "bogus"), ValueError, "C", id="GaussianSGD-C-unknown"),
     C(lambda: esc.GaussianSGD(0.1, 1.0, [[NAN]]), ValueError, "C", id="GaussianSGD-C-nan"),
+    C(lambda: esc.GaussianSGD(0.1, 1.0, np.diag([1e-20, -1e-20])), ValueError, "C must be positive semi-definite",
+      id="GaussianSGD-C-tiny-indefinite"),  # relative to C's own size, not to 1
+    C(lambda: esc.StochasticQuadratic(np.array([np.eye(2), np.diag([1e-20, -1e-20])])), ValueError,
+      "Q must be positive semi-definite", id="StochasticQuadratic-Q-tiny-indefinite"),
     C(lambda: esc.GaussianSGD(0.1, 1.0, [[1.0, 2.0], [2.0, 1.0]]), ValueError, "C", id="GaussianSGD-C-indefinite"),
     C(lambda: esc.GaussianSGD(0.1, 1.0, np.ones((2, 3))), ValueError, "C", id="GaussianSGD-C-not-square"),
     C(lambda: esc.GaussianSGD(-0.1, 1.0, "isotropic"), ValueError, "lr", id="GaussianSGD-lr-negative"),

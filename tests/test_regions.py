@@ -722,3 +722,41 @@ def test_a_step_through_a_target_band_and_beyond_stop_goes_to_the_target():
     plain = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.01), x0=[0.5], stop=esc.Box([0.0], [1.0]),
                          target=esc.Box([0.02], [0.05]), n_paths=2000, t_max=50.0, seed=5, bridge=False)
     assert np.any(plain.exit_position[plain.status == esc.Status.EXITED, 0] < 0.5)
+
+
+def scaled_problems(L):
+    """Problems whose every length is a multiple of L: a target and a stop of each kind of set, and a start."""
+    def c(*v):
+        return [L * t for t in v]
+    box = esc.Box(c(-1, -1), c(1, 1))
+    return {
+        "empty intersection": (esc.Ball(c(0.9, 0), 0.05 * L) & esc.HalfSpace([0.3, 1.0], 0.0), box, c(0.5, 0)),
+        "lens": (esc.Ball(c(0.6, 0), 0.3 * L) & esc.Ball(c(0.9, 0), 0.3 * L), box, c(0, 0)),
+        "union": (esc.Ball(c(0.6, 0.3), 0.1 * L) | esc.Box(c(-0.2, 0.7), c(0.2, 0.8)), esc.Ball(c(0, 0), L), c(0, 0)),
+        "band": (esc.HalfSpace([1.0, 0.5], 0.7 * L) & ~esc.HalfSpace([1.0, 0.5], 0.65 * L), box, c(0.1, 0)),
+        "ellipse, reflecting face": (esc.Ellipsoid(c(0.5, 0.5), np.array([[40.0, 10.0], [10.0, 90.0]]) / L**2),
+                                     esc.Box(c(-1, -1), c(1, 1), reflecting=["x0-"]), c(0, 0)),
+        "hole": (esc.Box(c(0.8, -1), c(0.9, 1)), box & ~esc.Ball(c(0.4, 0), 0.15 * L), c(0, 0)),
+        "start on a face": (esc.Ball(c(0.5, 0), 0.5 * L) & esc.HalfSpace([0.0, 1.0], 0.0), box, c(0.5, 0)),
+    }
+
+
+@pytest.mark.parametrize("name", list(scaled_problems(1.0)))
+def test_a_problem_rescaled_by_a_power_of_two_keeps_every_bit(name):
+    """Brownian motion with every length (regions, start, noise) times a power of two L: every floating-point
+    operation of a step scales exactly, so statuses, exit times and exit positions / L are bitwise those at L = 1.
+    Tolerances absolute below |x| = 1 broke this at small L (at L = 2^-30, 1,162 of 2,000 paths HIT the empty
+    intersection and 445 statuses of the lens changed); they are now relative to the regions' own scale."""
+    runs = []
+    for L in (1.0, 2.0**-30, 2.0**-200, 2.0**20):
+        target, stop, x0 = scaled_problems(L)[name]
+        res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5 * L**2, dt=0.02), x0=x0, stop=stop,
+                           target=target, n_paths=1000, t_max=5.0, seed=3)
+        runs.append((res.status, res.exit_time, res.exit_position / L))
+    assert runs[0][0].min() >= 0 and np.isin(runs[0][0], [esc.Status.HIT, esc.Status.EXITED]).all()
+    for other in runs[1:]:
+        assert np.array_equal(other[0], runs[0][0])
+        assert np.array_equal(other[1], runs[0][1])
+        assert np.array_equal(other[2], runs[0][2])
+    if name == "empty intersection":
+        assert not np.any(runs[0][0] == esc.Status.HIT)

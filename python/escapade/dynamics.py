@@ -399,7 +399,7 @@ class GaussianSGD(DiscreteMap):
             return
         C = as_square_matrix("C", C, symmetric=True)
         eigenvalues = np.linalg.eigvalsh(C)
-        if eigenvalues.min() < -1e-12 * max(1.0, float(np.abs(eigenvalues).max())):
+        if eigenvalues.min() < -1e-12 * float(np.abs(eigenvalues).max()):  # relative: C may be tiny
             raise ValueError(f"C must be positive semi-definite, got eigenvalues {eigenvalues.tolist()}")
         object.__setattr__(self, "C", C)
 

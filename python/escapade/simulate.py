@@ -71,8 +71,11 @@ __all__ = ["simulate"]
 # its chord (11: bisected); a step through a Ball or Ellipsoid from outside to outside is placed at the tangent
 # plane where its chord enters (11: the end point's nearest boundary point); a sure crossing drawn outside another
 # member is placed where the chord crossed (11: dropped); a step whose chord leaves stop through a hole before it
-# enters target is EXITED (11: HIT); every other result keeps its bits.
-SEMANTICS = 12
+# enters target is EXITED (11: HIT); every other result keeps its bits. 13: the tolerances of a crossing's checks
+# (on a boundary, inside another member, within stop's walls) are relative to the larger of the point's coordinates
+# and the regions' own size (12: at least 1e-9 in absolute terms, which at lengths near 1e-9 let paths hit an empty
+# intersection); every other result keeps its bits.
+SEMANTICS = 13
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

@@ -742,21 +742,22 @@ class LaneBlock {
     }
   }
 
-  // Whether a crossing placed at xe can be one (to 1e-9 of |xe|): not beyond stop's walls (which reflect() would
-  // move), and on or beyond stop's boundary when leaving it; on or inside the target's boundary and within stop's
-  // closure when entering the target.
+  // Whether a crossing placed at xe can be one (to 1e-9 of the larger of |xe| and the region's scale): not beyond
+  // stop's walls (which reflect() would move), and on or beyond stop's boundary when leaving it; on or inside the
+  // target's boundary and within stop's closure when entering the target.
   bool admissible(bool exited, const double* xe) {
-    double size = 1.0;
-    for (int i = 0; i < d_; ++i) size = std::max(size, std::abs(xe[i]));
-    const double tol = 1e-9 * size;
+    const double at = largest_coordinate(xe, d_);
+    const auto tol = [at](const Region& r) { return 1e-9 * std::max(at, r.scale()); };
+    const Region* stop = rs_.pb.stop;
     if (reflect_) {
       std::copy(xe, xe + d_, probe_.begin());
-      rs_.pb.stop->reflect(probe_.data(), 1);
+      stop->reflect(probe_.data(), 1);
       for (int i = 0; i < d_; ++i)
-        if (!(std::abs(probe_[static_cast<std::size_t>(i)] - xe[i]) <= tol)) return false;
+        if (!(std::abs(probe_[static_cast<std::size_t>(i)] - xe[i]) <= tol(*stop))) return false;
     }
-    if (exited) return !(rs_.pb.stop->signed_distance(xe) > tol);
-    return !(rs_.pb.target->signed_distance(xe) < -tol) && !(rs_.pb.stop && rs_.pb.stop->signed_distance(xe) < -tol);
+    if (exited) return !(stop->signed_distance(xe) > tol(*stop));
+    return !(rs_.pb.target->signed_distance(xe) < -tol(*rs_.pb.target)) &&
+           !(stop && stop->signed_distance(xe) < -tol(*stop));
   }
 
   // A fraction of the chord x0 -> x1 in the event's region (outside stop, or in the target) before the chord's

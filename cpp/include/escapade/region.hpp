@@ -421,7 +421,19 @@ class Region {
   virtual void signed_distance(const double* x, int width, double* out) const {
     for (int l = 0; l < width; ++l) out[l] = signed_distance(x + static_cast<long>(l) * dim());
   }
+  // The size of the numbers that place the region (its plane's distance from the origin, its centre's largest
+  // coordinate plus its radius, its faces' largest finite coordinate): with the point's own largest coordinate,
+  // the unit of the rounding of signed_distance and to_boundary, so that a tolerance of 1e-9 times it means the
+  // same at every length scale. 1 where the region cannot say.
+  virtual double scale() const { return 1.0; }
 };
+
+// The largest |x_i| of a point (length d): with a region's scale(), the unit of the rounding near x.
+inline double largest_coordinate(const double* x, int d) {
+  double m = 0;
+  for (int i = 0; i < d; ++i) m = std::max(m, std::abs(x[i]));
+  return m;
+}
 
 // Lengths with a binary exponent beyond this (about 1e+-77) are rescaled by a power of two before they are squared:
 // their squares, and the squares times a small noise variance, stay well inside the range of doubles.
@@ -547,6 +559,7 @@ class HalfSpace final : public Region {
   }
 
  public:
+  double scale() const override { return std::abs(b_) / norm_; }
   bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
     const double f0 = dot(x0) - b_, f1 = dot(x1) - b_;  // inside where f0 + s (f1 - f0) < 0
     if (reflecting_ || (f0 < 0 && f1 < 0)) {
@@ -691,6 +704,7 @@ class Ball final : public Region {
   }
   using Region::signed_distance;
   double signed_distance(const double* x) const override { return (r_ - std::sqrt(dist2(x))) / s_; }
+  double scale() const override { return c_.cwiseAbs().maxCoeff() + r_ / s_; }
 
  private:
   // The frame where D's noise is isotropic, and in it the signed distance (positive inside, units of 1/s_) of x
@@ -904,6 +918,7 @@ class Ellipsoid final : public Region {
     const double q = to_units(x, z.data());
     return nearest(z.data(), q, nullptr, nullptr) / s_ * (q < 1.0 ? 1.0 : -1.0);
   }
+  double scale() const override { return c_.cwiseAbs().maxCoeff() + e_[0] / s_; }  // e_[0]: the largest semi-axis
   // The distance from x to the boundary (for tests; the same routine as the bridge test).
   double distance(const double* x) const {
     Vector z(dim());
@@ -1279,6 +1294,13 @@ class Box final : public Region {
     const double a0 = outside_distance(x0, nullptr), a1 = outside_distance(x1, n.data());
     return {a0, a1, D.along(n.data(), d) * dt, farthest_face(x1)};
   }
+  double scale() const override {
+    double m = 0;
+    for (const Vector* v : {&lo_, &hi_, &wall_lo_, &wall_hi_})  // the walls are empty without reflecting faces
+      for (const double b : *v)
+        if (std::isfinite(b)) m = std::max(m, std::abs(b));
+    return m;
+  }
   // The face's coordinate set to its bound, the others clamped into [low, high]: the nearest point of the face.
   void to_boundary(double* x, int face) const override {
     const int k = face / 2;
@@ -1459,6 +1481,7 @@ class Outside final : public Region {
     return true;
   }
   double signed_distance(const double* x) const override { return -inner_->signed_distance(x); }
+  double scale() const override { return inner_->scale(); }
   void signed_distance(const double* x, int width, double* out) const override {
     inner_->signed_distance(x, width, out);
     for (int l = 0; l < width; ++l) out[l] = -out[l];
@@ -1696,6 +1719,11 @@ class Intersection final : public Region {
     for (const auto& r : members_) s = std::min(s, r->signed_distance(x));
     return s;
   }
+  double scale() const override {
+    double m = 0;
+    for (const auto& r : members_) m = std::max(m, r->scale());
+    return m;
+  }
   bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
     return chord_parts(x0, x1, out, nullptr);
   }
@@ -1782,21 +1810,20 @@ class Intersection final : public Region {
       for (const CrossingPlane& c : planes) {
         if (!(c.a0 > 0 && c.a1 > 0)) continue;
         const double theta = c.a0 / (c.a0 + c.a1);
-        double size = 1.0;
-        for (int i = 0; i < d; ++i) {
-          y[i] = x0[i] + theta * (x1[i] - x0[i]);
-          size = std::max(size, std::abs(y[i]));
-        }
+        for (int i = 0; i < d; ++i) y[i] = x0[i] + theta * (x1[i] - x0[i]);
+        const double at = largest_coordinate(y.data(), d);
         z = y;
         members_[j]->to_boundary(y.data(), c.face);
         // A face of a member containing an end of the step (a box's complement the step lies beyond) leads in
         // only where the chord's point lies over the face itself: its move onto the face is then the distance to
         // the plane, (1 - theta) a0 + theta a1, and not a slide along it.
         const double across = (1 - theta) * c.a0 + theta * c.a1;
-        if (contains_end && !((y - z).norm() <= across * (1 + 1e-9) + 1e-12 * size)) continue;
+        if (contains_end && !((y - z).norm() <= across * (1 + 1e-9) + 1e-12 * std::max(at, members_[j]->scale())))
+          continue;
         bool inside_others = true;
         for (std::size_t k = 0; k < members_.size() && inside_others; ++k)
-          inside_others = k == j || !(members_[k]->signed_distance(y.data()) < -1e-9 * size);
+          inside_others =
+              k == j || !(members_[k]->signed_distance(y.data()) < -1e-9 * std::max(at, members_[k]->scale()));
         if (inside_others) open[j].push_back({c.a0, c.a1, c.var, c.face + offsets_[j]});
       }
     }
@@ -1823,10 +1850,10 @@ class Intersection final : public Region {
       if (static_cast<int>(k) != j && open_beyond_[k]) return false;
     return true;
   }
-  // The member on whose boundary x lies, when x is on the intersection's (to 1e-9 of |x|): the one nearest; else -1.
+  // The member on whose boundary x lies, when x is on the intersection's (to 1e-9 of the larger of |x| and the
+  // member's scale): the one nearest; else -1.
   int on_boundary_member(const double* x) const {
-    double size = 1.0, nearest = std::numeric_limits<double>::infinity();
-    for (int i = 0; i < dim(); ++i) size = std::max(size, std::abs(x[i]));
+    double nearest = std::numeric_limits<double>::infinity();
     int best = -1;
     for (std::size_t j = 0; j < members_.size(); ++j) {
       const double s = members_[j]->signed_distance(x);
@@ -1835,7 +1862,7 @@ class Intersection final : public Region {
         best = static_cast<int>(j);
       }
     }
-    return nearest <= 1e-9 * size ? best : -1;
+    return best >= 0 && nearest <= 1e-9 * std::max(largest_coordinate(x, dim()), members_[best]->scale()) ? best : -1;
   }
   // The member through whose boundary the chord x0 -> x1 first enters the intersection (the one whose part of the
   // chord starts where the intersection's does), or -1 when the chord misses it.

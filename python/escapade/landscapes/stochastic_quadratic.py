@@ -82,7 +82,7 @@ class StochasticQuadratic(FiniteSum):
             if np.abs(q - q.T).max() > 1e-12 * max(np.abs(q).max(), 1e-300):
                 raise ValueError(f"Q must be symmetric in every term, got term {i} = {q.tolist()}")
             w = np.linalg.eigvalsh(q)
-            if w.min() < -1e-12 * max(1.0, float(np.abs(w).max())):
+            if w.min() < -1e-12 * float(np.abs(w).max()):  # relative: Q may be tiny
                 raise ValueError(f"Q must be positive semi-definite in every term, got term {i} with eigenvalues {w.tolist()}")
         r = np.zeros((n, d)) if r is None else as_array("r", r, ndim=2)
         if r.shape != (n, d):
