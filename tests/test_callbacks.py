@@ -634,3 +634,42 @@ def test_diverging_paths_of_a_callback_end_as_diverged():
                          seed=1, threads=threads, progress=False) for threads in (1, 2)]
     assert (runs[0].status == esc.Status.DIVERGED).sum() > 20
     np.testing.assert_array_equal(runs[0].status, runs[1].status)
+
+
+def test_arrays_a_callback_keeps_hold_that_calls_values():
+    """A batched callback that keeps its input (or a view of it) after the call keeps that call's points: reading
+    them after the run crashed the interpreter when they were views of the engine's buffers. Every kept array
+    equals the copy taken during its call, for the landscape's gradient and term gradients, a drift with its
+    times and a diffusion, at two threads."""
+    kept, copies = [], []
+
+    def keep(*arrays):
+        for a in arrays:
+            assert not a.flags.writeable
+            kept.extend((a, a[1:]))
+            copies.extend((a.copy(), a[1:].copy()))
+
+    def gradient(x):
+        keep(x)
+        return x**3 - x
+
+    def term_gradients(terms, x):
+        keep(terms, x)
+        return x - 0.1 * terms[:, None]
+
+    def drift(x, t):
+        keep(x, t)
+        return -x
+
+    def diffusion(x):
+        keep(x)
+        return np.broadcast_to(0.3 * np.eye(2), (x.shape[0], 2, 2))
+
+    kw = dict(x0=[0.1, -0.2], n_paths=300, max_steps=20, seed=4, threads=2, lanes=64)
+    esc.simulate(esc.BatchedLandscape(2, gradient), esc.Langevin(0.1, dt=0.01), **kw)
+    esc.simulate(esc.BatchedLandscape(2, term_gradients=term_gradients, n_terms=5), esc.SGDk(0.05, 2), **kw)
+    esc.simulate(esc.BatchedDrift(2, drift, time_dependent=True), esc.Langevin(0.1, dt=0.01), **kw)
+    esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(eps=1.0, S=esc.BatchedDiffusion(diffusion, dim=2), dt=0.01), **kw)
+    assert len(kept) > 100
+    for a, c in zip(kept, copies):
+        assert np.array_equal(a, c)

@@ -2,6 +2,7 @@
 // batched Python callbacks called with the GIL once per block-step on a whole block of lanes.
 #include <pybind11/stl.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <exception>
@@ -20,19 +21,19 @@ using namespace pybind11::literals;
 
 namespace {
 
-// A read-only numpy view of engine memory, valid only during the call it is passed to. Made with numpy's C API
-// directly: no owner object, no copy and no shape vector, the cheapest array numpy makes (a callback's overhead
-// is paid once per block-step).
+// A new C-contiguous numpy array of `shape` that owns its memory, read-only (a function must not change the
+// engine's state through it). Made with numpy's C API directly: no shape vector or owner object.
 template <class T>
-py::object view(const T* data, std::initializer_list<py::ssize_t> shape) {
+py::object owned_array(std::initializer_list<py::ssize_t> shape) {
   const auto& api = py::detail::npy_api::get();
-  Py_intptr_t dims[4] = {0, 0, 0, 0};  // the views are vectors and matrices
+  Py_intptr_t dims[4] = {0, 0, 0, 0};  // the arguments are vectors and matrices
   int nd = 0;
   for (const py::ssize_t n : shape) dims[nd++] = n;
   PyObject* descr = api.PyArray_DescrFromType_(py::detail::npy_format_descriptor<T>::value);  // stolen below
-  PyObject* a = api.PyArray_NewFromDescr_(api.PyArray_Type_, descr, nd, dims, nullptr, const_cast<T*>(data),
-                                          api.NPY_ARRAY_C_CONTIGUOUS_ | api.NPY_ARRAY_ALIGNED_, nullptr);
+  // flags 0: with no data given, numpy allocates in C order (any other flag asks for Fortran order)
+  PyObject* a = api.PyArray_NewFromDescr_(api.PyArray_Type_, descr, nd, dims, nullptr, nullptr, 0, nullptr);
   if (a == nullptr) throw py::error_already_set();
+  py::detail::array_proxy(a)->flags &= ~api.NPY_ARRAY_WRITEABLE_;  // numpy's PyArray_CLEARFLAGS
   return py::reinterpret_steal<py::object>(a);
 }
 
@@ -43,8 +44,31 @@ py::object view(const T* data, std::initializer_list<py::ssize_t> shape) {
 struct Callback {
   py::object fn;  // None: not given
   std::string name;
+  mutable std::array<py::object, 2> arrays_{};  // the arrays of the last call's arguments (argument)
 
   bool given() const { return !fn.is_none(); }
+
+  // Argument `slot` of a call: an array that owns its memory, filled with `data`. A function may keep it (or a view
+  // of it) past the call: it keeps that call's values, not a pointer into the engine's buffers, which are reused
+  // and freed (a view of them read after the run crashed the interpreter). The slot's array is reused while
+  // nothing else refers to it (the last call kept nothing, and no other thread's call is using it), so a call
+  // costs a copy of its arguments, not an allocation. Calls hold the GIL.
+  template <class T>
+  py::object argument(int slot, const T* data, std::initializer_list<py::ssize_t> shape) const {
+    py::object& a = arrays_[static_cast<std::size_t>(slot)];
+    bool reuse = a && Py_REFCNT(a.ptr()) == 1;
+    if (reuse) {
+      const auto* proxy = py::detail::array_proxy(a.ptr());
+      reuse = proxy->nd == static_cast<int>(shape.size());
+      int axis = 0;
+      for (const py::ssize_t n : shape) reuse = reuse && proxy->dimensions[axis++] == n;
+    }
+    if (!reuse) a = owned_array<T>(shape);
+    py::ssize_t size = 1;
+    for (const py::ssize_t n : shape) size *= n;
+    std::copy(data, data + size, reinterpret_cast<T*>(py::detail::array_proxy(a.ptr())->data));
+    return a;
+  }
 
   [[noreturn]] void fail(const py::object& error, const char* kind, const std::string& what) const {
     PyErr_SetString(error.ptr(), (std::string(kind) + " callback " + name + " " + what).c_str());
@@ -139,7 +163,7 @@ class PythonBase : public Base {
   double value(const double* x) const override {
     require(fns_.value.given(), fns_.name + " has no value callback (pass value= to evaluate f)");
     py::gil_scoped_acquire gil;
-    const py::object result = fns_.value.call(fns_.error, "value", view(x, {d_}));
+    const py::object result = fns_.value.call(fns_.error, "value", fns_.value.argument(0, x, {d_}));
     double v;
     try {
       v = py::float_(result).cast<double>();
@@ -154,12 +178,13 @@ class PythonBase : public Base {
       if (!fns_.gradient.given()) return FiniteSum::gradient(x, g, width);
     }
     py::gil_scoped_acquire gil;
-    fns_.gradient.call_into(fns_.error, "gradient", g, {width, d_}, x, width, d_, view(x, {width, d_}));
+    fns_.gradient.call_into(fns_.error, "gradient", g, {width, d_}, x, width, d_,
+                            fns_.gradient.argument(0, x, {width, d_}));
   }
   void hessian(const double* x, double* H) const override {
     require(fns_.hessian.given(), fns_.name + " has no hessian callback (pass hessian= to evaluate it)");
     py::gil_scoped_acquire gil;
-    fns_.hessian.call_into(fns_.error, "hessian", H, {d_, d_}, x, 1, d_, view(x, {d_}));
+    fns_.hessian.call_into(fns_.error, "hessian", H, {d_, d_}, x, 1, d_, fns_.hessian.argument(0, x, {d_}));
   }
 
  protected:
@@ -188,7 +213,8 @@ class PythonFiniteSum final : public PythonBase<FiniteSum> {
     {
       py::gil_scoped_acquire gil;
       fns_.term_gradients.call_into(fns_.error, "term_gradients", out.data(), {width, d_}, x, width, d_,
-                                    view(terms, {width}), view(x, {width, d_}));
+                                    fns_.term_gradients.argument(1, terms, {width}),
+                                    fns_.term_gradients.argument(0, x, {width, d_}));
     }
     for (long j = 0; j < n; ++j) g[j] += out[j];
   }
@@ -218,9 +244,10 @@ class PythonDrift final : public DriftField {
   void field(const double* x, const double* t, double* b, int width) const override {
     py::gil_scoped_acquire gil;
     if (td_)
-      fn_.call_into(error_, "drift", b, {width, d_}, x, width, d_, view(x, {width, d_}), view(t, {width}));
+      fn_.call_into(error_, "drift", b, {width, d_}, x, width, d_, fn_.argument(0, x, {width, d_}),
+                    fn_.argument(1, t, {width}));
     else
-      fn_.call_into(error_, "drift", b, {width, d_}, x, width, d_, view(x, {width, d_}));
+      fn_.call_into(error_, "drift", b, {width, d_}, x, width, d_, fn_.argument(0, x, {width, d_}));
   }
 
  private:
@@ -252,7 +279,7 @@ class PythonDiffusion final : public DiffusionField {
     const int k = noise_dim(d);
     {
       py::gil_scoped_acquire gil;
-      fn_.call_into(error_, "S", S, {width, d, k}, x, width, d, view(x, {width, d}));
+      fn_.call_into(error_, "S", S, {width, d, k}, x, width, d, fn_.argument(0, x, {width, d}));
     }
     check_finite(x, S, d, k, width);
   }
