@@ -104,3 +104,22 @@ def test_w1_matches_stepwise_reference(config):
     stopped = res.stopped
     assert np.all(res.exit_time[stopped] <= exit_step[stopped] * REF["dt"] * (1 + 1e-15))
     assert np.all(res.exit_time[stopped] >= (exit_step[stopped] - 1) * REF["dt"])
+
+
+@pytest.mark.parametrize("dt", [1e150, 1e160, 1e300])
+def test_one_giant_step_crosses_at_the_first_passage_law(dt):
+    """Brownian motion (variance 2T per unit time) from 0 to the plane x = 1 in one step of dt far beyond every
+    crossing time: the bridge's crossing time is then the unconditional first-passage time, Levy with scale
+    1 / (2T) (P(tau <= t) = erfc(sqrt(1 / (4 T t)))), for every path that crossed (the probability that one did
+    not is about 1e-75 or less). From dt near 1e160 the product in the inverse Gaussian
+    sampler overflowed and every crossing was placed at time 0."""
+    from scipy import stats
+
+    from escapade import Linear
+
+    T = 0.1
+    r = simulate(Linear([0.0]), Langevin(temperature=T, dt=dt), x0=[0.0], stop=HalfSpace([1.0], 1.0), n_paths=2000,
+                 max_steps=1, seed=0, threads=1, divergence_bound=math.inf)  # the step ends near +-sqrt(dt)
+    t = r.exit_time[r.status == Status.EXITED]
+    assert t.size > 1990 and np.all(t > 0)
+    assert stats.kstest(t, stats.levy(scale=1 / (2 * T)).cdf).pvalue > 1e-3

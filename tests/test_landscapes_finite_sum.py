@@ -504,3 +504,16 @@ def test_the_core_rejects_bad_input_by_name(make, match):
 
     with pytest.raises(ValueError, match=match):
         make(_core)
+
+
+
+def test_minimizers_are_every_combination_in_product_order():
+    """The minimizers, built coordinate by coordinate (numpy's meshgrid stops at 32 dimensions), are every
+    combination of the per-coordinate minima, the last coordinate varying fastest, as itertools.product orders
+    them."""
+    import itertools
+
+    for d in (1, 3, 6):
+        f = esc.StyblinskiTangSum.random(d, 4, seed=1)
+        expected = np.array(list(itertools.product(*f.local_minima_per_coordinate())))
+        assert np.array_equal(f.minimizers(), expected)

@@ -317,3 +317,38 @@ def test_a_member_whose_compression_method_is_damaged_gives_a_value_error(tmp_pa
     struct.pack_into("<H", data, at + 10, 12)
     path.write_bytes(bytes(data))
     _refused(path, "not a readable escapade result file")
+
+
+def test_a_header_beyond_the_memory_limit_is_refused_before_it_is_inflated(tmp_path, monkeypatch):
+    """A small file whose JSON header is padded with spaces (16 M characters deflate to about 16 KB, 64 MB as
+    numpy's text) is refused by the memory limit before it is read, as every other array a file declares."""
+    arrays = _members(_run(), tmp_path)
+    arrays["header"] = np.array(str(arrays["header"]) + " " * (16 * 2**20))
+    path = _write(tmp_path, arrays)
+    assert path.stat().st_size < 500_000
+    assert isinstance(esc.load(path), esc.SimulationResult)  # the padding is harmless JSON
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "100M")
+    peak, message = _peak_of_load(path)
+    assert "header declares 64.0 MiB of text" in message and "memory limit" in message
+    assert peak < 8_000_000
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_non_finite_exit_times_are_refused(tmp_path, value):
+    arrays = _members(_run(), tmp_path)
+    stopped = np.flatnonzero(np.isin(arrays["status"], [esc.Status.EXITED, esc.Status.HIT]))
+    arrays["exit_time"] = arrays["exit_time"].copy()
+    arrays["exit_time"][stopped[0]] = value
+    _refused(_write(tmp_path, arrays), "exit_time must be a finite time >= 0")
+
+
+@pytest.mark.parametrize("field, value", [("mean", float("nan")), ("mean", float("inf")), ("total_time", float("inf")),
+                                          ("m2", float("nan")), ("censored_time", float("inf")), ("mean", -1.0)])
+def test_non_finite_summary_statistics_are_refused(tmp_path, field, value):
+    path = tmp_path / "summary.npz"
+    _run(keep="summary", record_paths=0).save(path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    header = json.loads(str(arrays["header"]))
+    header["exit_stats"][field] = value
+    _refused(_write(tmp_path, arrays, header), "exit statistics must hold")

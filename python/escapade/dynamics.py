@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core, constraints as constraint_module, forcing as forcing_module
+from ._settings import MAX_STEPS
 from ._spec import Spec, _plain, public_specs, spec_from_table
 from ._validate import MAX_DIM, as_array, as_float, as_int, as_square_matrix
 from .constraints import Constraint
@@ -310,7 +311,7 @@ class DiscreteMap(Dynamics):
 
     def step_size(self, t: int) -> float:
         """eta_t, the step size at iteration t = 0, 1, ... (within the table for a table of step sizes)."""
-        t = as_int("t", t, minimum=0)
+        t = as_int("t", t, minimum=0, maximum=MAX_STEPS)
         if self.schedule == "table" and t >= len(self.lr):  # type: ignore[arg-type]
             raise ValueError(f"t must be below the table's {len(self.lr)} step sizes, got {t}")  # type: ignore[arg-type]
         return float(self._policy()(t))
@@ -603,7 +604,7 @@ class SGLD(Dynamics):
 
     def step_sizes(self, t: int) -> tuple[float, float]:
         """(alpha_t, beta_t) at iteration t = 0, 1, ..."""
-        t = as_int("t", t, minimum=0)
+        t = as_int("t", t, minimum=0, maximum=MAX_STEPS)
         return float(self._core.alpha(t)), float(self._core.beta(t))
 
     def _to_core(self) -> Any:
@@ -654,10 +655,20 @@ class PerturbedGD(DiscreteMap):
         if delta >= 1:
             raise ValueError(f"delta must be a failure probability in (0, 1), got {delta}")
         d = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
-        chi = 3 * max(math.log(d * L * delta_f / (c * epsilon**2 * delta)), 4.0)
-        return cls(lr=c / L, radius=math.sqrt(c) * epsilon / (chi**2 * L), g_thres=math.sqrt(c) * epsilon / chi**2,
-                   f_thres=c / chi**3 * math.sqrt(epsilon**3 / rho),
-                   t_thres=float(math.ceil(chi * L / (c**2 * math.sqrt(rho * epsilon)))))
+        denominator = c * epsilon**2 * delta
+        ratio = d * L * delta_f / denominator if denominator > 0 else math.inf
+        if not 0 < ratio < math.inf:  # epsilon^2 or the product under- or overflows: its logarithm term by term
+            ratio = math.exp(min(700.0, math.log(d) + math.log(L) + math.log(delta_f) - math.log(c) - 2 * math.log(epsilon)
+                                 - math.log(delta)))
+        chi = 3 * max(math.log(ratio), 4.0)
+        params = dict(lr=c / L, radius=math.sqrt(c) * epsilon / (chi**2 * L), g_thres=math.sqrt(c) * epsilon / chi**2,
+                      f_thres=c / chi**3 * math.sqrt(epsilon**3 / rho),
+                      t_thres=chi * L / (c**2 * math.sqrt(rho * epsilon)))
+        if not all(0 < v < math.inf for v in params.values()):
+            raise ValueError(f"L={L!r}, rho={rho!r}, epsilon={epsilon!r}, delta_f={delta_f!r}, c={c!r} and "
+                             f"delta={delta!r} give parameters beyond floating point: {params}")
+        return cls(lr=params["lr"], radius=params["radius"], g_thres=params["g_thres"], f_thres=params["f_thres"],
+                   t_thres=float(math.ceil(params["t_thres"])))
 
     def _to_core(self) -> Any:
         return _core.PerturbedGD(lr=self._policy(), radius=self.radius, g_thres=self.g_thres, f_thres=self.f_thres,

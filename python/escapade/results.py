@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import _core
+from ._settings import _size, memory_limit
 
 
 class Status(enum.IntEnum):
@@ -120,9 +121,11 @@ class ExitStats:
         if not (all(type(c) is int and c >= 0 for c in stats.counts) and type(stats.n_stopped) is int
                 and stats.n_stopped == stats.counts[Status.EXITED] + stats.counts[Status.HIT]
                 and all(isinstance(v, (int, float)) for v in (stats.mean, stats.m2, stats.total_time,
-                                                              stats.censored_time)) and not stats.m2 < 0):
-            raise ValueError(f"exit statistics must hold non-negative integer counts (stopped = exited + hit) and "
-                             f"a non-negative m2, got {d!r}")
+                                                              stats.censored_time))
+                and all(math.isfinite(v) and v >= 0 for v in (stats.mean, stats.m2, stats.total_time))
+                and not stats.censored_time < 0 and not math.isinf(stats.censored_time)):  # NaN: unknown
+            raise ValueError(f"exit statistics must hold non-negative integer counts (stopped = exited + hit), "
+                             f"finite non-negative times and m2, and a censored time that is one or NaN, got {d!r}")
         return stats
 
     def merge(self, other: ExitStats) -> ExitStats:
@@ -812,8 +815,9 @@ def check_path_arrays(arrays: dict[str, np.ndarray]) -> None:
         if name in arrays and not np.isin(arrays[name], codes).all():
             raise ValueError(f"{name} must hold status codes {codes.tolist()}, got {np.unique(arrays[name])[:8]}")
     stopped = np.isin(arrays["status"], [Status.EXITED, Status.HIT])
-    if not (arrays["exit_time"][stopped] >= 0).all():  # a NaN time would turn every mean into NaN
-        raise ValueError("exit_time must be a time >= 0 for every EXITED or HIT path")
+    times = arrays["exit_time"][stopped]
+    if not (np.isfinite(times) & (times >= 0)).all():  # a NaN or inf time would turn every mean into one
+        raise ValueError("exit_time must be a finite time >= 0 for every EXITED or HIT path")
 
 
 def _coordinate(values: list[Any]) -> np.ndarray:
@@ -1320,7 +1324,15 @@ def read_json(text: str) -> Any:
     return json.loads(text, object_pairs_hook=_unique_keys)
 
 
-def _read_header(data: Any, path: str | Path) -> dict[str, Any]:
+def _read_header(data: CheckedNpz, path: str | Path) -> dict[str, Any]:
+    shape, dtype = data.header("header")
+    # numpy's text (4 bytes a character), the str and its parsed objects take about 3 times the declared bytes:
+    # refused before inflating a header that would pass the memory limit (a small file can declare 1 GB of spaces)
+    declared = math.prod(shape) * dtype.itemsize
+    limit, source = memory_limit()
+    if limit is not None and 3 * declared > limit:
+        raise ValueError(f"its header declares {_size(declared)} of text, about {_size(3 * declared)} to read: over "
+                         f"the memory limit ({_size(limit)}: {source})")
     header = read_json(str(data["header"]))
     if not isinstance(header, dict):
         raise ValueError(f"its header must be a JSON object, got {type(header).__name__}")

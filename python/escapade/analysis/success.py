@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._settings import MAX_INDEX
 from .._validate import as_array, as_int
 from ..results import Status, as_status
 from .estimates import normal_quantile
@@ -25,7 +26,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     (1 + confidence) / 2. Unlike p -+ z SE it stays in [0, 1] and its coverage stays near the nominal level on
     average over p, but not at every p: at 95% it dips to about 0.84 where n p is about 0.2, whatever n (exact
     binomial coverage); `scipy.stats.binomtest(k, n).proportion_ci()` (Clopper–Pearson) never covers less."""
-    n = as_int("n", n, minimum=1)
+    n = as_int("n", n, minimum=1, maximum=MAX_INDEX)  # beyond, z^2 / n overflows converting n
     k = as_int("successes", successes, minimum=0, maximum=n)
     z = normal_quantile(confidence)  # checks confidence
     p = k / n

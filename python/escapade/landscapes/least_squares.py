@@ -43,8 +43,12 @@ class LeastSquares(FiniteSum):
     def solution(self) -> np.ndarray:
         """The minimizer of F (least-norm when X^T X / n + l2 I is singular)."""
         n = self.n_terms
-        H = self.X.T @ self.X / n + self.l2 * np.eye(self.dim)
-        w: np.ndarray = np.linalg.lstsq(H, self.X.T @ self.y / n, rcond=None)[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            H, b = self.X.T @ self.X / n + self.l2 * np.eye(self.dim), self.X.T @ self.y / n
+        if not (np.isfinite(H).all() and np.isfinite(b).all()):
+            raise ValueError(f"X^T X / n or X^T y / n overflows (X up to {np.abs(self.X).max():g} in absolute "
+                             f"value, y up to {np.abs(self.y).max():g}): scale X and y")
+        w: np.ndarray = np.linalg.lstsq(H, b, rcond=None)[0]
         return w
 
     def term_hessians(self, x: ArrayLike) -> np.ndarray:

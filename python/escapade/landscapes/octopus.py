@@ -52,6 +52,13 @@ class Octopus(Landscape):
         object.__setattr__(self, "L", as_float("L", L, positive=True))
         object.__setattr__(self, "gamma", as_float("gamma", gamma, positive=True))
         object.__setattr__(self, "tau", as_float("tau", tau, positive=True))
+        # its pieces are polynomials in x / tau with coefficients in L, gamma and tau: extreme values overflow or
+        # underflow there (tau = 1e200: nu and f NaN), which would run as garbage
+        nu, low = self.nu, float(self.value(self.minimum()))
+        if not (math.isfinite(nu) and nu > 0 and math.isfinite(low) and low < 0):
+            raise ValueError(f"L, gamma and tau must give a finite octopus (nu = (37 L + 13 gamma) tau^2 / 6 > 0 and "
+                             f"f = -dim nu at the minimum), got nu = {nu!r}, f = {low!r} from L={L!r}, "
+                             f"gamma={gamma!r}, tau={tau!r}")
 
     @property
     def nu(self) -> float:

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
+from .._settings import check_allocation
 from .._validate import MAX_DIM, _short, as_array, as_float, as_int, check_dim
 from .finite_sum import FiniteSum, _probabilities, _rng, _term_point
 
@@ -131,6 +132,8 @@ class StochasticQuadratic(FiniteSum):
         d = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         n = as_int("n_terms", n_terms, minimum=1)
         k = d if rank is None else as_int("rank", rank, minimum=1, maximum=d)
+        # the factors (n, d, k) and Q (n, d, d) with its symmetrized copy and a temporary, before numpy tries them
+        check_allocation("n_terms", n, 8.0 * n * d * (k + 3 * d), f"random term matrices at dim={d}")
         return d, n, k, _rng(seed)
 
     @staticmethod

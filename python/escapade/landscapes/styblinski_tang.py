@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
+from .._settings import check_allocation
 from .._validate import MAX_DIM, as_array, as_int
 from .finite_sum import FiniteSum, _check_sign, _probabilities, _rng, _term_point
 
@@ -65,6 +66,7 @@ class StyblinskiTangSum(FiniteSum):
         """
         d = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         n = as_int("n_terms", n_terms, minimum=1)
+        check_allocation("n_terms", n, 8.0 * n * d * 4, f"random coefficients at dim={d}")  # c1, c2, c3, a temporary
         rng = _rng(seed)
         c1 = rng.uniform(0.5, 1.5, size=(n, d))
         c2 = -16.0 * rng.uniform(0.5, 1.5, size=(n, d))
@@ -113,8 +115,13 @@ class StyblinskiTangSum(FiniteSum):
         if count > max_count:
             raise ValueError(f"max_count must be at least the number of minimizers ({count}), got {max_count}; "
                              "use minimizer(choice), sharpest_minimizer() or flattest_minimizer() instead")
-        grids = np.meshgrid(*minima, indexing="ij")
-        return np.stack([g.reshape(-1) for g in grids], axis=1)
+        check_allocation("max_count", max_count, 8.0 * count * (len(minima) + 1), f"{count} minimizers")
+        out = np.empty((count, len(minima)))
+        later = count  # how many rows each value of coordinate j spans: the product of the later coordinates' counts
+        for j, m in enumerate(minima):  # any dimension (numpy's meshgrid stops at 32)
+            later //= len(m)
+            out[:, j] = np.tile(np.repeat(m, later), count // (len(m) * later))
+        return out
 
     def sharpest_minimizer(self) -> np.ndarray:
         """The minimizer with the largest Hessian eigenvalues: in every coordinate the local minimum of larger
