@@ -760,3 +760,24 @@ def test_a_problem_rescaled_by_a_power_of_two_keeps_every_bit(name):
         assert np.array_equal(other[2], runs[0][2])
     if name == "empty intersection":
         assert not np.any(runs[0][0] == esc.Status.HIT)
+
+
+@pytest.mark.parametrize("target", ["half-space", "intersection", "box"])
+def test_a_start_on_a_face_without_noise_across_it_enters_only_if_the_drift_does(target):
+    """Noise along y only (S = diag(0, 1)), a start on the target's face x = 0: the motion across the face is the
+    drift's alone. Drifting away (+x), the path never enters the target and leaves the ball of radius 3 at about
+    t = 2.9; drifting in, it enters at once. Before, touching counted as crossing whatever the noise: every path
+    was HIT at time 0 in both cases."""
+    regions = {"half-space": esc.HalfSpace([1.0, 0.0], 0.0),
+               "intersection": esc.HalfSpace([1.0, 0.0], 0.0) & esc.HalfSpace([0.0, 1.0], 5.0),
+               "box": esc.Box([-5.0, -5.0], [0.0, 5.0])}
+    S = np.array([[0.0, 0.0], [0.0, 1.0]])
+    for drift, status in ((1.0, esc.Status.EXITED), (-1.0, esc.Status.HIT)):
+        res = esc.simulate(esc.Linear([-drift, 0.0]), esc.Langevin(eps=0.5, S=S, dt=0.01), x0=[0.0, 0.0],
+                           stop=esc.Ball([0.0, 0.0], 3.0), target=regions[target], n_paths=200, t_max=20.0, seed=1)
+        assert res.count(status) == 200
+        if status == esc.Status.EXITED:  # x = t: the exit on the sphere, its x coordinate the exit time
+            np.testing.assert_allclose(res.exit_position[:, 0], res.exit_time, atol=0.05)  # placed on the sphere
+            np.testing.assert_allclose(np.linalg.norm(res.exit_position, axis=1), 3.0, rtol=1e-12)
+        else:
+            assert np.all(res.exit_time == 0.0)

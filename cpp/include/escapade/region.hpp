@@ -34,10 +34,13 @@ namespace escapade {
 
 // Exponent of the crossing probability of a bridge whose end points are at distances a0, a1 (>= 0) from a
 // plane: p = exp(q * c) with q = a0 a1 and c = -2 / var, var = sigma_n^2 dt the noise variance across the plane
-// over the step (c = -inf without noise). Touching (q = 0) is crossing.
+// over the step (c = -inf without noise). Touching (q = 0) is crossing where there is noise across the plane
+// (Brownian motion from a point of the plane crosses it at once); without, the path is the chord, which touches
+// the plane at an end only and leaves the ends to the test of the end points (a start on a target's face moving
+// away from it never enters it).
 inline double bridge_exponent(double a0, double a1, double c) {
   const double q = a0 * a1;
-  return q > 0 ? q * c : 0.0;
+  return q > 0 ? q * c : c > -std::numeric_limits<double>::infinity() ? 0.0 : c;
 }
 
 inline double exponent_factor(double var) { return var > 0 ? -2.0 / var : -std::numeric_limits<double>::infinity(); }
@@ -266,13 +269,30 @@ inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, dou
 // the two times are h / (1 + P / a0) and h / (1 + a1^2 / (a0 P)): no overflow for a1 -> 0 (the Levy limit
 // u = lambda / z^2) or var -> 0 (both roots give the linear interpolation tau = h a0 / (a0 + |a1|)). a0 = 0
 // gives 0; the result is always in [0, h].
+// Where c (c + 2 |a1|) overflows (noise across the plane beyond 1e150 of its distance: dt near 1e160 gave every
+// crossing at time 0), the same roots from the plane scaled by a power of two (the law depends on a0, a1 and
+// sqrt(var) only through their ratios), the square root taken in two factors and the times as h (a0 / (a0 + P)).
+inline double crossing_time_extreme(double a0, double a1, double var, double h, double z, double w) {
+  const double k = std::ldexp(1.0, -std::ilogb(std::max({a0, a1, std::sqrt(var)})));
+  a0 *= k;
+  a1 *= k;
+  var *= k * k;
+  const double cc = z * z * var / (2.0 * a0);
+  const double P = a1 + cc + std::sqrt(cc) * std::sqrt(cc + 2.0 * a1);
+  return w * (P + a1) <= P ? h * (a0 / (a0 + P)) : h * (a0 / (a0 + a1 * (a1 / P)));
+}
+
 inline double crossing_time(const CrossingPlane& c, double h, double z, double w) {
   const double a0 = c.a0, a1 = std::abs(c.a1);
   if (!(a0 > 0)) return 0.0;
   const double var = c.var > 0 ? c.var : 0.0;
   const double cc = z * z * var / (2.0 * a0);
-  const double P = a1 + cc + std::sqrt(cc * (cc + 2.0 * a1));
-  const double tau = w * (P + a1) <= P ? h / (1.0 + P / a0) : h / (1.0 + (a1 / a0) * (a1 / P));
+  const double root2 = cc * (cc + 2.0 * a1);
+  const double P = a1 + cc + std::sqrt(root2);
+  const double tau = !(root2 <= std::numeric_limits<double>::max()) && std::isfinite(a1) && std::isfinite(var)
+                         ? crossing_time_extreme(a0, a1, var, h, z, w)
+                     : w * (P + a1) <= P ? h / (1.0 + P / a0)
+                                         : h / (1.0 + (a1 / a0) * (a1 / P));
   if (tau >= 0 && tau <= h) return tau;
   if (tau > h) return h;
   const double linear = h * (a0 / (a0 + a1));  // NaN from inf / inf: fall back on the interpolation, then h
