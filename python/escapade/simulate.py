@@ -77,7 +77,9 @@ __all__ = ["simulate"]
 # intersection); a bridge crossing whose noise across the plane exceeds its distance beyond about 1e150-fold (dt near
 # 1e160) is timed from the plane scaled by a power of two (12: at time 0, an overflow); a step that touches a plane
 # at an end point without noise across it does not cross it (12: it did, so a start on a target's face drifting away
-# from it was HIT at once); every other result keeps its bits.
+# from it was HIT at once); a step into a Ball or Ellipsoid target whose end lies nearer the far side takes the
+# tangent plane where its chord entered (12: the plane at the end's nearest boundary point, across a thin target);
+# every other result keeps its bits.
 SEMANTICS = 13
 
 

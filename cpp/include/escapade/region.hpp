@@ -259,19 +259,10 @@ inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, dou
   return c[chosen];
 }
 
-// The time in [0, h] at which a bridge over a step h first crossed the plane c, given that it crossed. With
-// u = tau / (h - tau), the bridge's first-passage time has u ~ InverseGaussian(mean m = a0 / |a1|, shape
-// lambda = a0^2 / var): the density of tau given the end point is proportional to
-// tau^(-3/2) (h - tau)^(-1/2) exp(-a0^2 / (2 s^2 tau) - a1^2 / (2 s^2 (h - tau))), for either sign of a1.
-// Sampled by Michael-Schucany-Haas from a standard normal z and a uniform w in (0, 1): the two roots of the
-// method are u = m / q and u = m q with q = 1 + r + sqrt(r (r + 2)), r = m z^2 / (2 lambda), the first taken
-// with probability q / (1 + q). Written with P = |a1| q = |a1| + c + sqrt(c (c + 2 |a1|)), c = z^2 var / (2 a0),
-// the two times are h / (1 + P / a0) and h / (1 + a1^2 / (a0 P)): no overflow for a1 -> 0 (the Levy limit
-// u = lambda / z^2) or var -> 0 (both roots give the linear interpolation tau = h a0 / (a0 + |a1|)). a0 = 0
-// gives 0; the result is always in [0, h].
-// Where c (c + 2 |a1|) overflows (noise across the plane beyond 1e150 of its distance: dt near 1e160 gave every
-// crossing at time 0), the same roots from the plane scaled by a power of two (the law depends on a0, a1 and
-// sqrt(var) only through their ratios), the square root taken in two factors and the times as h (a0 / (a0 + P)).
+// crossing_time (below) where c (c + 2 |a1|) overflows (noise across the plane beyond 1e150 of its distance: dt
+// near 1e160 gave every crossing at time 0): the same roots from the plane scaled by a power of two (the law
+// depends on a0, a1 and sqrt(var) only through their ratios), the square root taken in two factors and the times
+// as h (a0 / (a0 + P)).
 inline double crossing_time_extreme(double a0, double a1, double var, double h, double z, double w) {
   const double k = std::ldexp(1.0, -std::ilogb(std::max({a0, a1, std::sqrt(var)})));
   a0 *= k;
@@ -282,6 +273,16 @@ inline double crossing_time_extreme(double a0, double a1, double var, double h, 
   return w * (P + a1) <= P ? h * (a0 / (a0 + P)) : h * (a0 / (a0 + a1 * (a1 / P)));
 }
 
+// The time in [0, h] at which a bridge over a step h first crossed the plane c, given that it crossed. With
+// u = tau / (h - tau), the bridge's first-passage time has u ~ InverseGaussian(mean m = a0 / |a1|, shape
+// lambda = a0^2 / var): the density of tau given the end point is proportional to
+// tau^(-3/2) (h - tau)^(-1/2) exp(-a0^2 / (2 s^2 tau) - a1^2 / (2 s^2 (h - tau))), for either sign of a1.
+// Sampled by Michael-Schucany-Haas from a standard normal z and a uniform w in (0, 1): the two roots of the
+// method are u = m / q and u = m q with q = 1 + r + sqrt(r (r + 2)), r = m z^2 / (2 lambda), the first taken
+// with probability q / (1 + q). Written with P = |a1| q = |a1| + c + sqrt(c (c + 2 |a1|)), c = z^2 var / (2 a0),
+// the two times are h / (1 + P / a0) and h / (1 + a1^2 / (a0 P)): no overflow for a1 -> 0 (the Levy limit
+// u = lambda / z^2) or var -> 0 (both roots give the linear interpolation tau = h a0 / (a0 + |a1|)). a0 = 0
+// gives 0; the result is always in [0, h].
 inline double crossing_time(const CrossingPlane& c, double h, double z, double w) {
   const double a0 = c.a0, a1 = std::abs(c.a1);
   if (!(a0 > 0)) return 0.0;
@@ -324,6 +325,9 @@ class Ellipsoid;
 // +2.2% at dt = 0.05 (docs/regions.md). The frame is computed once per noise covariance and kept (a region may be
 // used with several dynamics, from several threads); a covariance that is not positive definite (noise in a
 // subspace) keeps the tangent plane in x.
+// Noise of variance 1 per unit time in every direction: the noise of a region's frame (below).
+inline const Diffusion kUnitNoise{true, 1.0, Matrix()};
+
 class NoiseFrame {
  public:
   struct Frame {
@@ -690,14 +694,22 @@ class Ball final : public Region {
   CrossingPlane crossing_plane(const double* x0, const double* x1, const Diffusion& D, double dt, bool from_inside,
                                double) const override {
     const int d = dim();
-    if (!from_inside && !contains(x1)) {  // a chord through the ball from outside to outside: where it enters
+    if (!from_inside) {
+      // A chord through the ball from outside to outside, or one into it whose end lies nearer the far side (a
+      // ball thinner than the step: the radial plane there has both ends on one side, and timed and placed the
+      // hit across the ball): the tangent plane where the chord enters. Under anisotropic noise the same is
+      // decided where the noise is isotropic (entering_in_frame).
       std::vector<Interval> in;
       chord_inside(x0, x1, in);
       if (!in.empty()) {
         Vector m(d);
         const double s = in.front().first;
-        for (int i = 0; i < d; ++i) m[i] = (x0[i] + s * (x1[i] - x0[i]) - c_[i]) * s_;
-        return entry_plane(x0, x1, s, m.data(), d, D, dt, s_);
+        double facing = 0;  // the entry point's radius . the end point's
+        for (int i = 0; i < d; ++i) {
+          m[i] = (x0[i] + s * (x1[i] - x0[i]) - c_[i]) * s_;
+          facing += m[i] * (x1[i] - c_[i]);
+        }
+        if (!contains(x1) || (facing < 0 && D.isotropic)) return entry_plane(x0, x1, s, m.data(), d, D, dt, s_);
       }
     }
     const double sign = from_inside ? 1.0 : -1.0;
@@ -705,6 +717,7 @@ class Ball final : public Region {
     double var = D.scalar * dt;
     if (!D.isotropic) {
       const std::shared_ptr<const NoiseFrame::Frame> frame = noise_frame(D);
+      if (frame->region && !from_inside) return entering_in_frame(*frame, x0, x1, dt);
       if (frame->region) return {sign * in_frame(*frame, x0), sign * in_frame(*frame, x1), dt * s_ * s_, 0};
       Vector n(d);
       for (int i = 0; i < d; ++i) n[i] = r1 > 0 ? (x1[i] - c_[i]) * s_ / r1 : (i == 0);
@@ -730,6 +743,9 @@ class Ball final : public Region {
   // The frame where D's noise is isotropic, and in it the signed distance (positive inside, units of 1/s_) of x
   // from the ball's image, an ellipsoid (defined after Ellipsoid).
   std::shared_ptr<const NoiseFrame::Frame> noise_frame(const Diffusion& D) const;
+  // The plane of a step entering the ball, from the ellipsoid it is in the frame (by its own rule there).
+  CrossingPlane entering_in_frame(const NoiseFrame::Frame& frame, const double* x0, const double* x1,
+                                  double dt) const;
   double in_frame(const NoiseFrame::Frame& frame, const double* x) const;
   // Whether the segment x0 -> x1 passes through the ball: its point closest to the center lies inside.
   bool segment_meets(const double* x0, const double* x1) const {
@@ -902,19 +918,30 @@ class Ellipsoid final : public Region {
     const int d = dim();
     Vector z0(d), z1(d), n(d), m(d);
     const double q0 = to_units(x0, z0.data()), q1 = to_units(x1, z1.data());
-    if (!from_inside && !(q1 < 1.0)) {  // a chord through the ellipsoid from outside to outside: where it enters
+    if (!from_inside) {  // through it, or into it with the end nearer the far side: where it enters, as for Ball
       std::vector<Interval> in;
       chord_inside(x0, x1, in);
       if (!in.empty()) {
         const double s = in.front().first;
         for (int i = 0; i < d; ++i) n[i] = (z0[i] + s * (z1[i] - z0[i])) * std::sqrt(inv_b_[i]);  // grad |z|^2
-        rotate_back(n.data(), m.data());
-        return entry_plane(x0, x1, s, m.data(), d, D, dt, s_);
+        double facing = 0;  // the entry's normal . the normal at the end point's nearest boundary point
+        if (q1 < 1.0 && D.isotropic) {
+          nearest(z1.data(), q1, nullptr, m.data());
+          for (int i = 0; i < d; ++i) facing += n[i] * m[i];
+        }
+        if (!(q1 < 1.0) || facing < 0) {
+          rotate_back(n.data(), m.data());
+          return entry_plane(x0, x1, s, m.data(), d, D, dt, s_);
+        }
       }
     }
     const double sign = from_inside ? 1.0 : -1.0;
     if (!D.isotropic) {  // distances in the noise's frame, as crossing_probability: the variance per unit time 1
       const std::shared_ptr<const NoiseFrame::Frame> frame = noise_frame(D);
+      if (frame->region && !from_inside) {  // entering: the frame's ellipsoid decides, by its own rule
+        const Vector y0 = frame_point(*frame, x0, c_), y1 = frame_point(*frame, x1, c_);
+        return frame->region->crossing_plane(y0.data(), y1.data(), kUnitNoise, dt, false, 0.5);
+      }
       if (frame->region) return CrossingPlane{sign * in_frame(*frame, x0) / s_, sign * in_frame(*frame, x1) / s_, dt, 0};
     }
     const double a0 = nearest(z0.data(), q0, nullptr, nullptr) * (q0 < 1.0 ? 1.0 : -1.0) * sign;
@@ -1159,6 +1186,13 @@ inline std::shared_ptr<const NoiseFrame::Frame> Ball::noise_frame(const Diffusio
 inline double Ball::in_frame(const NoiseFrame::Frame& frame, const double* x) const {
   const Vector y = frame_point(frame, x, c_);
   return frame.region->signed_distance(y.data()) * s_;
+}
+
+inline CrossingPlane Ball::entering_in_frame(const NoiseFrame::Frame& frame, const double* x0, const double* x1,
+                                             double dt) const {
+  const Vector y0 = frame_point(frame, x0, c_), y1 = frame_point(frame, x1, c_);
+  const CrossingPlane c = frame.region->crossing_plane(y0.data(), y1.data(), kUnitNoise, dt, false, 0.5);
+  return {c.a0 * s_, c.a1 * s_, c.var * s_ * s_, 0};
 }
 
 // The open box {x : low < x < high}, bounds may be infinite.
