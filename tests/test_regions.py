@@ -784,3 +784,39 @@ def test_a_start_on_a_face_without_noise_across_it_enters_only_if_the_drift_does
             np.testing.assert_allclose(np.linalg.norm(res.exit_position, axis=1), 3.0, rtol=1e-12)
         else:
             assert np.all(res.exit_time == 0.0)
+
+
+@pytest.mark.parametrize("stop", ["box", "intersection"])
+def test_a_face_crossed_by_the_drift_alone_is_crossed_surely(stop):
+    """Noise along y only, drift +x: x(t) = 0.505 + t, so a path not out by a y face leaves through x = 1 at
+    t = 0.495, inside the step (0.49, 0.50), whose ends lie on both sides of that face: a sure crossing, though no
+    noise crosses it. (A first version of semantics 13 gave such a face probability 0, sending those exits to a y
+    face or past t = 0.495.)"""
+    S = np.array([[0.0, 0.0], [0.0, 1.0]])
+    regions = {"box": esc.Box([-1.0, -1.0], [1.0, 1.0]),
+               "intersection": esc.HalfSpace([1.0, 0.0], 1.0) & esc.HalfSpace([-1.0, 0.0], 1.0)
+               & esc.HalfSpace([0.0, 1.0], 1.0) & esc.HalfSpace([0.0, -1.0], 1.0)}
+    res = esc.simulate(esc.Linear([-1.0, 0.0]), esc.Langevin(eps=0.5, S=S, dt=0.01), x0=[0.505, 0.6],
+                       stop=regions[stop], n_paths=400, t_max=5.0, seed=1, threads=1)
+    assert res.count(esc.Status.EXITED) == 400
+    t, pos = res.exit_time, res.exit_position
+    assert t.max() <= 0.495 + 1e-12
+    last = t > 0.49
+    assert last.sum() > 100 and np.allclose(pos[last, 0], 1.0) and np.allclose(t[last], 0.495)
+    np.testing.assert_allclose(pos[:, 0], 0.505 + t, atol=1e-12)  # x moves with the drift alone
+
+
+def test_a_far_member_does_not_widen_the_tolerance_of_a_set():
+    """A lens of two balls as target, alone and with a third member that holds the whole domain (x < 1e9): the same
+    set, so the same run bit for bit. A tolerance taken from the largest member's size (1e9) accepted hits 0.1
+    outside the lens; it is taken from the member whose boundary is nearest the point."""
+    b1, b2 = esc.Ball([0.6, 0.0], 0.3), esc.Ball([0.9, 0.0], 0.3)
+    runs = [esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.02), x0=[0.0, 0.0],
+                         stop=esc.Box([-1, -1], [1, 1]), target=target, n_paths=2000, t_max=5.0, seed=3)
+            for target in (b1 & b2, b1 & b2 & esc.HalfSpace([1.0, 0.0], 1e9))]
+    assert np.array_equal(runs[0].status, runs[1].status)
+    assert np.array_equal(runs[0].exit_time, runs[1].exit_time, equal_nan=True)
+    hit = runs[1].status == esc.Status.HIT
+    p = runs[1].exit_position[hit]
+    outside = np.maximum(np.linalg.norm(p - [0.6, 0], axis=1), np.linalg.norm(p - [0.9, 0], axis=1)) - 0.3
+    assert hit.sum() > 400 and outside.max() < 1e-12

@@ -657,10 +657,10 @@ class PerturbedGD(DiscreteMap):
         d = as_int("dim", dim, minimum=1, maximum=MAX_DIM)
         denominator = c * epsilon**2 * delta
         ratio = d * L * delta_f / denominator if denominator > 0 else math.inf
-        if not 0 < ratio < math.inf:  # epsilon^2 or the product under- or overflows: its logarithm term by term
-            ratio = math.exp(min(700.0, math.log(d) + math.log(L) + math.log(delta_f) - math.log(c) - 2 * math.log(epsilon)
-                                 - math.log(delta)))
-        chi = 3 * max(math.log(ratio), 4.0)
+        log_ratio = (math.log(ratio) if 0 < ratio < math.inf  # else epsilon^2 or the product under- or overflows
+                     else math.log(d) + math.log(L) + math.log(delta_f) - math.log(c) - 2 * math.log(epsilon)
+                     - math.log(delta))
+        chi = 3 * max(log_ratio, 4.0)
         params = dict(lr=c / L, radius=math.sqrt(c) * epsilon / (chi**2 * L), g_thres=math.sqrt(c) * epsilon / chi**2,
                       f_thres=c / chi**3 * math.sqrt(epsilon**3 / rho),
                       t_thres=chi * L / (c**2 * math.sqrt(rho * epsilon)))

@@ -102,13 +102,15 @@ class ExitStats:
     def of(cls, status: np.ndarray, exit_time: np.ndarray, cap_time: float) -> ExitStats:
         counts = np.bincount(status.astype(np.int64), minlength=len(Status))[: len(Status)]
         times = exit_time[(status == Status.EXITED) | (status == Status.HIT)]
-        mean = float(times.mean()) if times.size else 0.0
+        with np.errstate(over="ignore"):  # times near 1e300: the sums overflow to inf, which the summary keeps
+            mean = float(times.mean()) if times.size else 0.0
+            m2, total = float(np.sum((times - mean) ** 2)), float(times.sum())
         return cls(
             counts=tuple(int(c) for c in counts),
             n_stopped=int(times.size),
             mean=mean,
-            m2=float(np.sum((times - mean) ** 2)),
-            total_time=float(times.sum()),
+            m2=m2,
+            total_time=total,
             censored_time=float(sum(counts[s] for s in UNSTOPPED) * cap_time),
         )
 
@@ -122,10 +124,10 @@ class ExitStats:
                 and stats.n_stopped == stats.counts[Status.EXITED] + stats.counts[Status.HIT]
                 and all(isinstance(v, (int, float)) for v in (stats.mean, stats.m2, stats.total_time,
                                                               stats.censored_time))
-                and all(math.isfinite(v) and v >= 0 for v in (stats.mean, stats.m2, stats.total_time))
-                and not stats.censored_time < 0 and not math.isinf(stats.censored_time)):  # NaN: unknown
+                and all(v >= 0 for v in (stats.mean, stats.m2, stats.total_time))  # inf: overflowed, as saved
+                and not stats.censored_time < 0):  # NaN: unknown
             raise ValueError(f"exit statistics must hold non-negative integer counts (stopped = exited + hit), "
-                             f"finite non-negative times and m2, and a censored time that is one or NaN, got {d!r}")
+                             f"non-negative (not NaN) times and m2, and a censored time that is one or NaN, got {d!r}")
         return stats
 
     def merge(self, other: ExitStats) -> ExitStats:

@@ -742,12 +742,12 @@ class LaneBlock {
     }
   }
 
-  // Whether a crossing placed at xe can be one (to 1e-9 of the larger of |xe| and the region's scale): not beyond
+  // Whether a crossing placed at xe can be one (to 1e-9 of the larger of |xe| and the region's scale there): not beyond
   // stop's walls (which reflect() would move), and on or beyond stop's boundary when leaving it; on or inside the
   // target's boundary and within stop's closure when entering the target.
   bool admissible(bool exited, const double* xe) {
     const double at = largest_coordinate(xe, d_);
-    const auto tol = [at](const Region& r) { return 1e-9 * std::max(at, r.scale()); };
+    const auto tol = [at, xe](const Region& r) { return 1e-9 * std::max(at, r.scale(xe)); };
     const Region* stop = rs_.pb.stop;
     if (reflect_) {
       std::copy(xe, xe + d_, probe_.begin());

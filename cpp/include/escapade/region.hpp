@@ -34,13 +34,13 @@ namespace escapade {
 
 // Exponent of the crossing probability of a bridge whose end points are at distances a0, a1 (>= 0) from a
 // plane: p = exp(q * c) with q = a0 a1 and c = -2 / var, var = sigma_n^2 dt the noise variance across the plane
-// over the step (c = -inf without noise). Touching (q = 0) is crossing where there is noise across the plane
-// (Brownian motion from a point of the plane crosses it at once); without, the path is the chord, which touches
-// the plane at an end only and leaves the ends to the test of the end points (a start on a target's face moving
-// away from it never enters it).
+// over the step (c = -inf without noise). Ends on both sides (q < 0) is a sure crossing. Touching (q = 0) is
+// crossing where there is noise across the plane (Brownian motion from a point of the plane crosses it at once);
+// without, the path is the chord, which touches the plane at an end only and leaves the ends to the test of the end
+// points (a start on a target's face moving away from it never enters it).
 inline double bridge_exponent(double a0, double a1, double c) {
   const double q = a0 * a1;
-  return q > 0 ? q * c : c > -std::numeric_limits<double>::infinity() ? 0.0 : c;
+  return q > 0 ? q * c : q < 0 || c > -std::numeric_limits<double>::infinity() ? 0.0 : c;
 }
 
 inline double exponent_factor(double var) { return var > 0 ? -2.0 / var : -std::numeric_limits<double>::infinity(); }
@@ -445,14 +445,15 @@ class Region {
   virtual void signed_distance(const double* x, int width, double* out) const {
     for (int l = 0; l < width; ++l) out[l] = signed_distance(x + static_cast<long>(l) * dim());
   }
-  // The size of the numbers that place the region (its plane's distance from the origin, its centre's largest
-  // coordinate plus its radius, its faces' largest finite coordinate): with the point's own largest coordinate,
-  // the unit of the rounding of signed_distance and to_boundary, so that a tolerance of 1e-9 times it means the
-  // same at every length scale. 1 where the region cannot say.
-  virtual double scale() const { return 1.0; }
+  // The size of the numbers that place the region's boundary near x (its plane's distance from the origin, its
+  // centre's largest coordinate plus its radius, its faces' largest finite coordinate; for a set of regions, those
+  // of the member whose boundary is nearest x): with x's own largest coordinate, the unit of the rounding of
+  // signed_distance and to_boundary there, so that a tolerance of 1e-9 times it means the same at every length
+  // scale. 1 where the region cannot say.
+  virtual double scale(const double* /*x*/) const { return 1.0; }
 };
 
-// The largest |x_i| of a point (length d): with a region's scale(), the unit of the rounding near x.
+// The largest |x_i| of a point (length d): with a region's scale(x), the unit of the rounding near x.
 inline double largest_coordinate(const double* x, int d) {
   double m = 0;
   for (int i = 0; i < d; ++i) m = std::max(m, std::abs(x[i]));
@@ -583,7 +584,7 @@ class HalfSpace final : public Region {
   }
 
  public:
-  double scale() const override { return std::abs(b_) / norm_; }
+  double scale(const double*) const override { return std::abs(b_) / norm_; }
   bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
     const double f0 = dot(x0) - b_, f1 = dot(x1) - b_;  // inside where f0 + s (f1 - f0) < 0
     if (reflecting_ || (f0 < 0 && f1 < 0)) {
@@ -737,7 +738,7 @@ class Ball final : public Region {
   }
   using Region::signed_distance;
   double signed_distance(const double* x) const override { return (r_ - std::sqrt(dist2(x))) / s_; }
-  double scale() const override { return c_.cwiseAbs().maxCoeff() + r_ / s_; }
+  double scale(const double*) const override { return c_.cwiseAbs().maxCoeff() + r_ / s_; }
 
  private:
   // The frame where D's noise is isotropic, and in it the signed distance (positive inside, units of 1/s_) of x
@@ -965,7 +966,9 @@ class Ellipsoid final : public Region {
     const double q = to_units(x, z.data());
     return nearest(z.data(), q, nullptr, nullptr) / s_ * (q < 1.0 ? 1.0 : -1.0);
   }
-  double scale() const override { return c_.cwiseAbs().maxCoeff() + e_[0] / s_; }  // e_[0]: the largest semi-axis
+  double scale(const double*) const override {
+    return c_.cwiseAbs().maxCoeff() + e_[0] / s_;  // e_[0]: the largest semi-axis
+  }
   // The distance from x to the boundary (for tests; the same routine as the bridge test).
   double distance(const double* x) const {
     Vector z(dim());
@@ -1348,7 +1351,7 @@ class Box final : public Region {
     const double a0 = outside_distance(x0, nullptr), a1 = outside_distance(x1, n.data());
     return {a0, a1, D.along(n.data(), d) * dt, farthest_face(x1)};
   }
-  double scale() const override {
+  double scale(const double*) const override {
     double m = 0;
     for (const Vector* v : {&lo_, &hi_, &wall_lo_, &wall_hi_})  // the walls are empty without reflecting faces
       for (const double b : *v)
@@ -1535,7 +1538,7 @@ class Outside final : public Region {
     return true;
   }
   double signed_distance(const double* x) const override { return -inner_->signed_distance(x); }
-  double scale() const override { return inner_->scale(); }
+  double scale(const double* x) const override { return inner_->scale(x); }
   void signed_distance(const double* x, int width, double* out) const override {
     inner_->signed_distance(x, width, out);
     for (int l = 0; l < width; ++l) out[l] = -out[l];
@@ -1773,10 +1776,18 @@ class Intersection final : public Region {
     for (const auto& r : members_) s = std::min(s, r->signed_distance(x));
     return s;
   }
-  double scale() const override {
-    double m = 0;
-    for (const auto& r : members_) m = std::max(m, r->scale());
-    return m;
+  // The scale of the member whose signed distance is the set's at x (the smallest): the one whose rounding it has.
+  double scale(const double* x) const override {
+    std::size_t deciding = 0;
+    double s = std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      const double sj = members_[j]->signed_distance(x);
+      if (sj < s) {
+        s = sj;
+        deciding = j;
+      }
+    }
+    return members_[deciding]->scale(x);
   }
   bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
     return chord_parts(x0, x1, out, nullptr);
@@ -1872,12 +1883,13 @@ class Intersection final : public Region {
         // only where the chord's point lies over the face itself: its move onto the face is then the distance to
         // the plane, (1 - theta) a0 + theta a1, and not a slide along it.
         const double across = (1 - theta) * c.a0 + theta * c.a1;
-        if (contains_end && !((y - z).norm() <= across * (1 + 1e-9) + 1e-12 * std::max(at, members_[j]->scale())))
+        if (contains_end &&
+            !((y - z).norm() <= across * (1 + 1e-9) + 1e-12 * std::max(at, members_[j]->scale(y.data()))))
           continue;
         bool inside_others = true;
         for (std::size_t k = 0; k < members_.size() && inside_others; ++k)
           inside_others =
-              k == j || !(members_[k]->signed_distance(y.data()) < -1e-9 * std::max(at, members_[k]->scale()));
+              k == j || !(members_[k]->signed_distance(y.data()) < -1e-9 * std::max(at, members_[k]->scale(y.data())));
         if (inside_others) open[j].push_back({c.a0, c.a1, c.var, c.face + offsets_[j]});
       }
     }
@@ -1916,7 +1928,8 @@ class Intersection final : public Region {
         best = static_cast<int>(j);
       }
     }
-    return best >= 0 && nearest <= 1e-9 * std::max(largest_coordinate(x, dim()), members_[best]->scale()) ? best : -1;
+    return best >= 0 && nearest <= 1e-9 * std::max(largest_coordinate(x, dim()), members_[best]->scale(x)) ? best
+                                                                                                            : -1;
   }
   // The member through whose boundary the chord x0 -> x1 first enters the intersection (the one whose part of the
   // chord starts where the intersection's does), or -1 when the chord misses it.

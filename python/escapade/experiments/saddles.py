@@ -548,7 +548,7 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         _octopus_text(octopus),
         "",
         "GD waits at each of the d saddles of the octopus longer than at the one before: its time grows",
-        "geometrically with d, while perturbed GD's grows about linearly (a slope set mostly by its t_thres). GD",
+        "geometrically with d, while perturbed GD's grows about linearly (its slope lower at a shorter t_thres). GD",
         "runs in double arithmetic with an unbounded exponent: 'below normal' counts the paths whose waiting",
         "coordinates fell below 2.2e-308, where plain doubles round them (and at 4.9e-324 stop plain GD at a saddle",
         "for ever); on all other paths the counts equal plain double GD's. A censored row shows the restricted mean",
@@ -578,8 +578,8 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
             "perturbed GD's thresholds are not the theorem's (PerturbedGD.from_theorem): on the strict saddle "
             "g_thres = radius = noise, t_thres = ceil(10 / (lr c)), f_thres = 0 (it never stops); on the octopus "
             "g_thres = radius = noise, t_thres = ceil(10 / (lr gamma)), f_thres = L noise^2; the octopus's "
-            "t_thres (40) sets perturbed GD's slope there, as it may not jump again sooner: about 39 iterations "
-            "per dimension at 40, 41 at 80, 27 at 20 (docs/saddles.md), linear at each",
+            "t_thres (40) matters below that value, as perturbed GD may not jump again sooner: about 39 "
+            "iterations per dimension at 40, 41 at 80, 27 at 20 (docs/saddles.md), linear at each",
             f"the octopus has L = gamma = tau = 1 (Du et al.'s experiments: L = tau = e, gamma = 1); GD's growth "
             f"base per dimension 1 + log(1/(1 - 2 lr L)) / log(1 + 2 lr gamma) is "
             f"{_octopus_base(octopus_params['L'], octopus_params['gamma']):.2f} here and "
