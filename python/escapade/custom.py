@@ -691,8 +691,9 @@ class BatchedLandscape(_Custom):
     The engine calls them with the GIL held, once per block-step and thread, so each call sees `lanes` points:
     pass `simulate(..., lanes=1024)` (up to 4096) so that the Python overhead (microseconds per call) is spread
     over many paths; the default 64 suits compiled landscapes. Each call's arrays are its own: a function may keep
-    one (or a view of it) after the call, and it keeps that call's values. An exception in a callback, a wrong shape or a NaN at a finite point stops the
-    run and raises `CallbackError` naming the callback, from whichever thread called it.
+    one (or a view of it) after the call, and it keeps that call's values. An exception in a callback, a wrong
+    shape or a NaN at a finite point stops the run and raises `CallbackError` naming the callback, from whichever
+    thread called it.
 
     Parameters are those of `CompiledLandscape`, with `term_gradients` in place of `term_gradient`.
     """

@@ -73,13 +73,13 @@ __all__ = ["simulate"]
 # member is placed where the chord crossed (11: dropped); a step whose chord leaves stop through a hole before it
 # enters target is EXITED (11: HIT); every other result keeps its bits. 13: the tolerances of a crossing's checks
 # (on a boundary, inside another member, within stop's walls) are relative to the larger of the point's coordinates
-# and the size of the region (of a set's member) nearest it (12: at least 1e-9 in absolute terms, which at lengths near 1e-9 let paths hit an empty
-# intersection); a bridge crossing whose noise across the plane exceeds its distance beyond about 1e150-fold (dt near
-# 1e160) is timed from the plane scaled by a power of two (12: at time 0, an overflow); a step that touches a plane
-# at an end point without noise across it does not cross it (12: it did, so a start on a target's face drifting away
-# from it was HIT at once); a step into a Ball or Ellipsoid target whose end lies nearer the far side takes the
-# tangent plane where its chord entered (12: the plane at the end's nearest boundary point, across a thin target);
-# every other result keeps its bits.
+# and the size of the region (of a set's member) nearest it (12: at least 1e-9 in absolute terms, which at lengths
+# near 1e-9 let paths hit an empty intersection); a bridge crossing whose noise across the plane exceeds its
+# distance beyond about 1e150-fold (dt near 1e160) is timed from the plane scaled by a power of two (12: at time 0,
+# an overflow); a step that touches a plane at an end point without noise across it does not cross it (12: it did,
+# so a start on a target's face drifting away from it was HIT at once); a step into a Ball or Ellipsoid target whose
+# end lies nearer the far side takes the tangent plane where its chord entered (12: the plane at the end's nearest
+# boundary point, across a thin target); every other result keeps its bits.
 SEMANTICS = 13
 
 
