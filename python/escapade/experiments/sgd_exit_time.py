@@ -921,13 +921,14 @@ def run(*, paths: int | None, seed: int, threads: int | None, progress: bool | N
         f"{n_paths} paths per point, 5 values of B / eta, a seed per row from seed {seed})",
         "FW: Freidlin-Wentzell V0 = min over |theta| = r of the quasi-potential (Lyapunov equation);",
         "003: 2 r^2 lambda_min (C = I) and 2 r^2 sqrt(lambda_min) (C = H), Theorems 1-2;",
-        "fit: straight line; corrected: prefactor (B / eta)^(-m/2) divided out for the SDE, (B / eta)^(1/2 - m/2) "
-        "for the map, whose FW check takes the span of the intervals at powers m/2 - 1 and m/2 (95% intervals);",
+        "fit: straight line; corrected: prefactor (B / eta)^(-power) divided out, power = m/2 for the SDE and "
+        "m/2 - 1/2 for the map, whose FW check takes the span of the intervals at powers m/2 - 1 and m/2 (95% "
+        "intervals);",
         "dt: the SDE's step (the map has none: its step eta is the model); dt bias: of the row's means, averaged over",
         "its points, from a run at 2 dt on the same Brownian paths; cens.: most censored paths at a point",
         "",
         format_table(["d", "alpha", "r", "noise", "SGD", "dt", "dt bias", "cens.", "fit [95%]", "corrected [95%]",
-                      "m/2", "FW", "003", "003 vs simulation"], table),
+                      "power", "FW", "003", "003 vs simulation"], table),
         "",
         statement + ".",
         ("No row's mean rests on more than 10% censored paths." if n_censored_rows == 0 else
