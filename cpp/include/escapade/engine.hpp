@@ -749,15 +749,16 @@ class LaneBlock {
     const double at = largest_coordinate(xe, d_);
     const auto tol = [at, xe](const Region& r) { return 1e-9 * std::max(at, r.scale(xe)); };
     const Region* stop = rs_.pb.stop;
+    const double stop_tol = stop ? tol(*stop) : 0.0;  // once: a set's scale evaluates every member
     if (reflect_) {
       std::copy(xe, xe + d_, probe_.begin());
       stop->reflect(probe_.data(), 1);
       for (int i = 0; i < d_; ++i)
-        if (!(std::abs(probe_[static_cast<std::size_t>(i)] - xe[i]) <= tol(*stop))) return false;
+        if (!(std::abs(probe_[static_cast<std::size_t>(i)] - xe[i]) <= stop_tol)) return false;
     }
-    if (exited) return !(stop->signed_distance(xe) > tol(*stop));
+    if (exited) return !(stop->signed_distance(xe) > stop_tol);
     return !(rs_.pb.target->signed_distance(xe) < -tol(*rs_.pb.target)) &&
-           !(stop && stop->signed_distance(xe) < -tol(*stop));
+           !(stop && stop->signed_distance(xe) < -stop_tol);
   }
 
   // A fraction of the chord x0 -> x1 in the event's region (outside stop, or in the target) before the chord's
