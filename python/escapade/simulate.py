@@ -79,8 +79,11 @@ __all__ = ["simulate"]
 # an overflow); a step that touches a plane at an end point without noise across it does not cross it (12: it did,
 # so a start on a target's face drifting away from it was HIT at once); a step into a Ball or Ellipsoid target whose
 # end lies nearer the far side takes the tangent plane where its chord entered (12: the plane at the end's nearest
-# boundary point, across a thin target); every other result keeps its bits.
-SEMANTICS = 13
+# boundary point, across a thin target); every other result keeps its bits. 14: a crossing of the tangent plane where
+# a step's chord entered a Ball or an Ellipsoid is placed from that side, the drawn point moved onto the plane before
+# the boundary (13: projected onto the boundary alone, which put a point drawn past the centre of a target thinner
+# than the step on its far side); every other result keeps its bits.
+SEMANTICS = 14
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

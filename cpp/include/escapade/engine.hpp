@@ -698,7 +698,8 @@ class LaneBlock {
   // the bridge test on, whether the bridge fired (end point on the near side) or the end point is beyond: the
   // crossing time inside the step from the bridge's law given that it crossed the region's crossing plane
   // (crossing_time), and the exit at the step's linear interpolation at that time, moved onto the boundary (the
-  // bridge's conditional mean across the plane's tangential directions, not a sample). The draws are the
+  // bridge's conditional mean across the plane's tangential directions, not a sample; onto the plane first where
+  // it is the tangent plane the chord entered by, Region::to_entered_boundary). The draws are the
   // lane's crossing words of that step (rng.hpp), used by nothing else: ordinary steps draw nothing more.
   // A crossing is placed on one face's plane, which for a region of several members (an Intersection entered,
   // a Union left) or behind stop's reflecting walls can lie where the path cannot cross: inside another member,
@@ -724,7 +725,12 @@ class LaneBlock {
       const double theta = tau / dt_;
       double* xe = xe_.col(l).data();
       for (int i = 0; i < d_; ++i) xe[i] = x0[i] + theta * (x1[i] - x0[i]);
-      region.to_boundary(xe, plane.face);
+      if (plane.entry >= 0) {  // the tangent plane where the chord entered: placed from that side
+        for (int i = 0; i < d_; ++i) probe_[static_cast<std::size_t>(i)] = x0[i] + plane.entry * (x1[i] - x0[i]);
+        region.to_entered_boundary(xe, plane.face, probe_.data());
+      } else {
+        region.to_boundary(xe, plane.face);
+      }
       face_[l] = plane.face;
       const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
       if (through || !admissible(exited, xe)) {

@@ -79,11 +79,6 @@ inline void exponents_to_probabilities(double* p, int width) {
   }
 }
 
-// The plane a crossing between two monitored steps is measured against, for one lane: the distances of the
-// step's end points from it, a0 >= 0 on the side the path starts the step on and a1 (> 0: same side; <= 0: beyond
-// the plane), the noise variance across the plane over the step (sigma_n^2 dt), and which face it is (0 for
-// regions with one boundary; for a Box 2*i for the face low[i], 2*i+1 for high[i]). Distances and variance may be
-// in any common unit (only a0 / a1 and a0^2 / var matter).
 // An interval [lo, hi] of the parameter s of a chord x0 + s (x1 - x0) (Region::chord_inside).
 using Interval = std::pair<double, double>;
 
@@ -100,14 +95,35 @@ inline void quadratic_chord(double a, double b, double c, std::vector<Interval>&
   if (lo < hi) out.emplace_back(lo, hi);
 }
 
+// The plane a crossing between two monitored steps is measured against, for one lane: the distances of the
+// step's end points from it, a0 >= 0 on the side the path starts the step on and a1 (> 0: same side; <= 0: beyond
+// the plane), the noise variance across the plane over the step (sigma_n^2 dt), and which face it is (0 for
+// regions with one boundary; for a Box 2*i for the face low[i], 2*i+1 for high[i]). Distances and variance may be
+// in any common unit (only a0 / a1 and a0^2 / var matter).
+// `entry`: for the tangent plane where the step's chord enters a curved region (entry_plane), the chord's
+// fraction there (the crossing is then placed from that side, Region::to_entered_boundary); else -1.
 struct CrossingPlane {
   double a0, a1, var;
   int face;
+  double entry = -1.0;
 };
 
 // The probability that the step's bridge crossed the plane c.
 inline double plane_probability(const CrossingPlane& c) {
   return probability_of_exponent(bridge_exponent(c.a0, c.a1, exponent_factor(c.var)));
+}
+
+// m (d numbers, any length, not all zero) scaled to a unit vector, by its largest |m_i| first so that no square
+// under- or overflows; all zero gives the first axis.
+inline void to_unit(double* m, int d) {
+  double big = 0, norm2 = 0;
+  for (int i = 0; i < d; ++i) big = std::max(big, std::abs(m[i]));
+  for (int i = 0; i < d; ++i) {
+    m[i] = big > 0 ? m[i] / big : (i == 0);
+    norm2 += m[i] * m[i];
+  }
+  const double k = 1.0 / std::sqrt(norm2);
+  for (int i = 0; i < d; ++i) m[i] *= k;
 }
 
 // The tangent plane where the chord x0 -> x1 enters a convex region at fraction s of the step, m (d numbers, any
@@ -117,19 +133,19 @@ inline double plane_probability(const CrossingPlane& c) {
 // side (no crossing order against another boundary, and a placement on the far side).
 inline CrossingPlane entry_plane(const double* x0, const double* x1, double s, double* m, int d, const Diffusion& D,
                                  double dt, double scale) {
-  double big = 0, norm2 = 0, along = 0;
-  for (int i = 0; i < d; ++i) big = std::max(big, std::abs(m[i]));
-  for (int i = 0; i < d; ++i) {
-    m[i] = big > 0 ? m[i] / big : (i == 0);
-    norm2 += m[i] * m[i];
-  }
-  const double k = 1.0 / std::sqrt(norm2);
-  for (int i = 0; i < d; ++i) {
-    m[i] *= k;
-    along += m[i] * (x1[i] - x0[i]) * scale;
-  }
+  to_unit(m, d);
+  double along = 0;
+  for (int i = 0; i < d; ++i) along += m[i] * (x1[i] - x0[i]) * scale;
   along = std::abs(along);
-  return {s * along, -(1.0 - s) * along, D.along(m, d) * dt * scale * scale, 0};
+  return {s * along, -(1.0 - s) * along, D.along(m, d) * dt * scale * scale, 0, s};
+}
+
+// Move x along the normal m (any length, overwritten by the unit vector) onto the plane through p.
+inline void onto_plane(double* x, const double* p, double* m, int d) {
+  to_unit(m, d);
+  double along = 0;
+  for (int i = 0; i < d; ++i) along += m[i] * (x[i] - p[i]);
+  for (int i = 0; i < d; ++i) x[i] -= along * m[i];
 }
 
 // Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel (nested
@@ -412,6 +428,11 @@ class Region {
   // Move x (length dim) onto the boundary of `face` (the nearest point of that face): where a located exit is
   // placed.
   virtual void to_boundary(double* x, int face) const = 0;
+  // The same for a crossing of the tangent plane at the boundary point p where a step's chord entered the region
+  // (CrossingPlane::entry): x first moved along the plane's normal onto it, so that it lands on p's side of a
+  // region thinner than the step (to_boundary alone takes a point past the middle to the far side). Regions whose
+  // planes are their faces need nothing more.
+  virtual void to_entered_boundary(double* x, int face, const double* /*p*/) const { to_boundary(x, face); }
   // The Euclidean distance from x to the boundary, positive inside and negative outside (splitting's default
   // score: minus the distance to the product set).
   virtual double signed_distance(const double* x) const = 0;
@@ -736,6 +757,12 @@ class Ball final : public Region {
       for (int i = 0; i < dim(); ++i) x[i] = c_[i] + (i == 0 ? r_ / s_ : 0.0);
     }
   }
+  void to_entered_boundary(double* x, int, const double* p) const override {
+    Vector m(dim());
+    for (int i = 0; i < dim(); ++i) m[i] = (p[i] - c_[i]) * s_;
+    onto_plane(x, p, m.data(), dim());
+    to_boundary(x, 0);
+  }
   using Region::signed_distance;
   double signed_distance(const double* x) const override { return (r_ - std::sqrt(dist2(x))) / s_; }
   double scale(const double*) const override { return c_.cwiseAbs().maxCoeff() + r_ / s_; }
@@ -958,6 +985,15 @@ class Ellipsoid final : public Region {
     nearest(z.data(), q, y.data(), nullptr);
     rotate_back(y.data(), v.data());
     for (int i = 0; i < d; ++i) x[i] = c_[i] + v[i] / s_;
+  }
+  void to_entered_boundary(double* x, int, const double* p) const override {
+    const int d = dim();
+    Vector z(d), n(d), m(d);
+    to_units(p, z.data());
+    for (int i = 0; i < d; ++i) n[i] = z[i] * std::sqrt(inv_b_[i]);  // the normal at p, as crossing_plane's
+    rotate_back(n.data(), m.data());
+    onto_plane(x, p, m.data(), d);
+    to_boundary(x, 0);
   }
   // The distance from x to the boundary, positive inside and negative outside.
   using Region::signed_distance;
@@ -1195,7 +1231,7 @@ inline CrossingPlane Ball::entering_in_frame(const NoiseFrame::Frame& frame, con
                                              double dt) const {
   const Vector y0 = frame_point(frame, x0, c_), y1 = frame_point(frame, x1, c_);
   const CrossingPlane c = frame.region->crossing_plane(y0.data(), y1.data(), kUnitNoise, dt, false, 0.5);
-  return {c.a0 * s_, c.a1 * s_, c.var * s_ * s_, 0};
+  return {c.a0 * s_, c.a1 * s_, c.var * s_ * s_, 0, c.entry};
 }
 
 // The open box {x : low < x < high}, bounds may be infinite.
@@ -1521,6 +1557,9 @@ class Outside final : public Region {
     inner_->inside_planes(x0, x1, D, dt, out);  // entering the complement is leaving the inner region
   }
   void to_boundary(double* x, int face) const override { inner_->to_boundary(x, face); }
+  void to_entered_boundary(double* x, int face, const double* p) const override {
+    inner_->to_entered_boundary(x, face, p);
+  }
   int n_faces() const override { return inner_->n_faces(); }
   bool open_beyond() const override { return inner_->far_faces(); }
   int exit_face(const double* x0, const double* x1, bool from_inside) const override {
@@ -1740,6 +1779,10 @@ class Intersection final : public Region {
     const int j = member_of_face(face);
     members_[static_cast<std::size_t>(j)]->to_boundary(x, face - offsets_[static_cast<std::size_t>(j)]);
   }
+  void to_entered_boundary(double* x, int face, const double* p) const override {
+    const int j = member_of_face(face);
+    members_[static_cast<std::size_t>(j)]->to_entered_boundary(x, face - offsets_[static_cast<std::size_t>(j)], p);
+  }
   // Leaving: among the members x1 is outside, the one whose boundary the chord meets first (the signed
   // distances interpolated linearly). Entering: the member whose boundary x1 lies on, for an x1 on the
   // intersection's boundary (a located exit); else the one through whose boundary the chord enters, or among those
@@ -1890,7 +1933,10 @@ class Intersection final : public Region {
         for (std::size_t k = 0; k < members_.size() && inside_others; ++k)
           inside_others =
               k == j || !(members_[k]->signed_distance(y.data()) < -1e-9 * std::max(at, members_[k]->scale(y.data())));
-        if (inside_others) open[j].push_back({c.a0, c.a1, c.var, c.face + offsets_[j]});
+        if (inside_others) {
+          open[j].push_back(c);
+          open[j].back().face += offsets_[j];
+        }
       }
     }
     for (std::size_t j = 0; j < open.size(); ++j)  // a boundary two members share counts once
