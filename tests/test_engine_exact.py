@@ -112,14 +112,20 @@ def test_one_giant_step_crosses_at_the_first_passage_law(dt):
     crossing time: the bridge's crossing time is then the unconditional first-passage time, Levy with scale
     1 / (2T) (P(tau <= t) = erfc(sqrt(1 / (4 T t)))), for every path that crossed (the probability that one did
     not is about 1e-75 or less). From dt near 1e160 the product in the inverse Gaussian
-    sampler overflowed and every crossing was placed at time 0."""
+    sampler overflowed and every crossing was placed at time 0. The half of the steps that end far inside stop,
+    past the default divergence_bound, crossed too, and are EXITED at the same times: before semantics 14 they were
+    DIVERGED (the bound took precedence over the bridge's crossing before it)."""
     from scipy import stats
 
     from escapade import Linear
 
     T = 0.1
-    r = simulate(Linear([0.0]), Langevin(temperature=T, dt=dt), x0=[0.0], stop=HalfSpace([1.0], 1.0), n_paths=2000,
-                 max_steps=1, seed=0, threads=1, divergence_bound=math.inf)  # the step ends near +-sqrt(dt)
+    runs = [simulate(Linear([0.0]), Langevin(temperature=T, dt=dt), x0=[0.0], stop=HalfSpace([1.0], 1.0),
+                     n_paths=2000, max_steps=1, seed=0, threads=1, divergence_bound=bound)
+            for bound in (math.inf, 1e8)]  # the step ends near +-sqrt(dt)
+    r = runs[0]
     t = r.exit_time[r.status == Status.EXITED]
     assert t.size > 1990 and np.all(t > 0)
     assert stats.kstest(t, stats.levy(scale=1 / (2 * T)).cdf).pvalue > 1e-3
+    assert np.count_nonzero(r.final_position[:, 0] < -1e8) > 900
+    assert np.array_equal(runs[1].status, r.status) and np.array_equal(runs[1].exit_time, r.exit_time, equal_nan=True)

@@ -82,7 +82,8 @@ __all__ = ["simulate"]
 # boundary point, across a thin target); every other result keeps its bits. 14: a crossing of the tangent plane where
 # a step's chord entered a Ball or an Ellipsoid is placed from that side, the drawn point moved onto the plane before
 # the boundary (13: projected onto the boundary alone, which put a point drawn past the centre of a target thinner
-# than the step on its far side); every other result keeps its bits.
+# than the step on its far side); a step ending past divergence_bound inside stop and outside target whose bridge
+# crossed either boundary is that exit or hit (13: DIVERGED), in splitting too; every other result keeps its bits.
 SEMANTICS = 14
 
 

@@ -512,8 +512,9 @@ class LaneBlock {
   bool diverged(double a) const { return !(std::abs(a) <= bound_); }
 
   // kThrough: set after classify by order_double_crossings, for a step ordered by its chord (a HIT through a thin
-  // target, an EXIT through a hole of stop), which locate_crossings places where the chord crossed.
-  static constexpr std::uint8_t kBad = 1, kCapped = 2, kBridgeExit = 4, kBridgeHit = 8, kThrough = 16;
+  // target, an EXIT through a hole of stop), which locate_crossings places where the chord crossed. kFar: a step
+  // past the bound kept for its bridge crossing (keep_far_exits), diverged if locate_crossings drops the crossing.
+  static constexpr std::uint8_t kBad = 1, kCapped = 2, kBridgeExit = 4, kBridgeHit = 8, kThrough = 16, kFar = 32;
   // The status of each lane from its flags (the final pass of classify); returns how many lanes ended. A
   // function of its own so that the restrict parameters spare the loop run-time alias checks.
   static int lane_status(int w, const std::uint8_t* __restrict flags, const std::uint8_t* __restrict in_stop,
@@ -617,11 +618,18 @@ class LaneBlock {
 
   // A step that lands past divergence_bound, at a finite point outside `stop` or inside `target`, has left: the
   // path exited or hit there (a jump of heavy-tailed noise, an unstable step's last one), as it would have a hair
-  // inside the bound. Diverged is a non-finite state, or one past the bound still inside `stop` and outside `target`.
+  // inside the bound; so has one whose bridge crossed either boundary on the way (kFar). Diverged is a non-finite
+  // state, or one past the bound still inside `stop` and outside `target` that the bridge did not see leave.
   void keep_far_exits(int w) {
-    for (int l = 0; l < w; ++l)
-      if ((flags_[l] & kBad) && (in_stop_[l] == 0 || in_target_[l]) && x_next_.col(l).allFinite())
-        flags_[l] = static_cast<std::uint8_t>(flags_[l] & ~kBad);
+    for (int l = 0; l < w; ++l) {
+      const std::uint8_t f = flags_[l];
+      if (!(f & kBad) || !x_next_.col(l).allFinite()) continue;
+      if (in_stop_[l] == 0 || in_target_[l]) {
+        flags_[l] = static_cast<std::uint8_t>(f & ~kBad);
+      } else if (f & (kBridgeExit | kBridgeHit)) {
+        flags_[l] = static_cast<std::uint8_t>((f & ~kBad) | kFar);
+      }
+    }
   }
 
   std::int64_t relative(int l) const { return static_cast<std::int64_t>(path_[l]) - rs_.cfg.first_path; }
@@ -739,8 +747,10 @@ class LaneBlock {
           tau = chord_crossing(exited, x0, x1, xe) * dt_;
         } else if (const double inside = chord_passage(exited, x0, x1); inside >= 0) {  // the chord passed through
           tau = chord_crossing(exited, x0, x1, xe, inside) * dt_;
-        } else {  // the bridge's draw alone: the step cap stays
-          ended_[l] = (flags_[l] & kCapped) ? static_cast<std::int8_t>(Status::Censored) : kRunning;
+        } else {  // the bridge's draw alone: the step cap stays, or the bound it was kept past
+          ended_[l] = (flags_[l] & kFar)      ? static_cast<std::int8_t>(Status::Diverged)
+                      : (flags_[l] & kCapped) ? static_cast<std::int8_t>(Status::Censored)
+                                              : kRunning;
           continue;
         }
       }

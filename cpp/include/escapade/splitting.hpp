@@ -517,8 +517,9 @@ class SplittingBlock {
       SplitRun& run = *runs_[slot_[l]];
       const double* x = x_.col(l).data();
       const std::uint64_t st = step_[l];
-      // a finite end past the bound inside A or B is that event, as in the engine (keep_far_exits)
-      if ((e & kBad) && !((in_a_[l] || in_b_[l]) && x_.col(l).allFinite())) {
+      // a finite end past the bound inside A or B, or whose bridge entered one, is that event, as in the engine
+      // (keep_far_exits)
+      if ((e & kBad) && !((e & (kReactant | kProduct)) && x_.col(l).allFinite())) {
         ++run.diverged;
         end(l, ReplicaEnd::Diverged);
       } else if (e & kReactant) {
