@@ -106,11 +106,19 @@ def test_damaged_params_of_a_summary_and_of_a_sweep_point_are_refused(tmp_path):
     sweep = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=1e-2), grid={"stop.offset": [-0.5, 0.0]},
                       x0=[-1.0], stop=esc.HalfSpace([1.0]), n_paths=20, t_max=10.0, seed=0, progress=False)
     arrays = _members(sweep, tmp_path)
-    for change, field in ((lambda p: p.__setitem__("dynamics", "x"), "params.dynamics"),
-                          (lambda p: p.pop("max_steps"), "params.max_steps")):
-        header = json.loads(str(arrays["header"]))
-        change(header["results"][1]["params"])
-        _refused(_write(tmp_path, arrays, header), "p1", field)
+    # a point's own entry, and one its points share (written once under shared_params: every point lacks it)
+    header = json.loads(str(arrays["header"]))
+    header["results"][1]["params"]["stop"] = "x"  # its offset is its own, the rest shared: given twice
+    _refused(_write(tmp_path, arrays, header), "p1", "params.stop is given both")
+    header = json.loads(str(arrays["header"]))
+    header["results"][1]["params"]["dynamics"] = "x"
+    _refused(_write(tmp_path, arrays, header), "p1", "params.dynamics is given both")
+    header = json.loads(str(arrays["header"]))
+    header["shared_params"].pop("max_steps")
+    _refused(_write(tmp_path, arrays, header), "p0", "params.max_steps")
+    header = json.loads(str(arrays["header"]))
+    header["shared_params"]["dynamics"] = "x"
+    _refused(_write(tmp_path, arrays, header), "p0", "params.dynamics")
 
 
 def test_results_with_params_that_pass_work_in_full(tmp_path):

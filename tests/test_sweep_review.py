@@ -232,6 +232,56 @@ def test_a_sweep_file_without_seed_still_loads(tmp_path):
         esc.load(tmp_path / "bad.npz")
 
 
+def rewrite_header(src, dst, edit):
+    """A copy of the result file src with its JSON header changed by edit(header)."""
+    data = dict(np.load(src))
+    header = json.loads(str(data["header"]))
+    edit(header)
+    data["header"] = np.array(json.dumps(header))
+    with open(dst, "wb") as fh:
+        np.savez_compressed(fh, **data)
+
+
+def test_a_sweep_file_holds_the_parameters_its_points_share_once(tmp_path):
+    """A 60-dimensional quadratic swept over the temperature: its 3,600-entry matrix is written once, under
+    shared_params, not once per point (a 300-dimensional one over 40 points made a 316 MB header; now 7.9 MB). The
+    loaded points' params are the saved ones; a file written before shared_params (each point's params whole)
+    still loads, and one whose shared and own params give the same key is refused."""
+    d = 60
+    H = np.eye(d) + 0.01 * np.ones((d, d))
+    sw = esc.sweep(esc.Quadratic(H), esc.Langevin(temperature=1.0, dt=1e-3),
+                   grid={"dynamics.temperature": [0.5, 1.0, 1.5, 2.0], "n_paths": [3, 4]}, x0=np.zeros(d),
+                   stop=esc.Ball(np.zeros(d), 1.0), t_max=0.01, seed=1, threads=1)
+    path = tmp_path / "s.npz"
+    sw.save(path)
+    header = json.loads(str(np.load(path)["header"]))
+    assert header["shared_params"]["landscape"] == sw[0].params["landscape"]
+    assert str(header["results"]).count("landscape") == 0
+    own = [h["params"] for h in header["results"]]
+    assert [p["dynamics"]["temperature"] for p in own] == [0.5, 0.5, 1.0, 1.0, 1.5, 1.5, 2.0, 2.0]
+    assert [p["n_paths"] for p in own] == [3, 4] * 4 and "n_paths" not in header["shared_params"]
+    back = esc.load(path)
+    assert [b.params for b in back] == [a.params for a in sw]
+
+    def whole(h):
+        for r in h["results"]:
+            r["params"] = next(a.params for a in sw if a.seed == r["seed"] and a.params["n_paths"] ==
+                               r["params"]["n_paths"] and a.params["dynamics"] == {**h["shared_params"]["dynamics"],
+                                                                                     **r["params"]["dynamics"]})
+        del h["shared_params"]
+    rewrite_header(path, tmp_path / "old.npz", whole)
+    assert [b.params for b in esc.load(tmp_path / "old.npz")] == [a.params for a in sw]
+
+    def clash(h):
+        h["results"][0]["params"]["landscape"] = 1
+    rewrite_header(path, tmp_path / "clash.npz", clash)
+    with pytest.raises(ValueError, match="p0: params.landscape is given both"):
+        esc.load(tmp_path / "clash.npz")
+    rewrite_header(path, tmp_path / "list.npz", lambda h: h.update(shared_params=[1]))
+    with pytest.raises(ValueError, match="shared_params"):
+        esc.load(tmp_path / "list.npz")
+
+
 def test_to_xarray_and_to_pandas_carry_the_provenance_and_the_policy(censored_sweep):
     pytest.importorskip("pandas")
     pytest.importorskip("xarray")

@@ -940,13 +940,15 @@ class SweepResult:
 
     def save(self, path: str | Path) -> None:
         """One .npz with every point's arrays under the prefix p<i>/; `escapade.load` reads it back. The header
-        also records the sweep's seed and seeds, the version and the semantics."""
+        also records the sweep's seed and seeds, the version and the semantics. The parameters every point shares
+        (a landscape's matrix, say) are written once, under "shared_params", and each point's without them."""
+        headers = [res._header() for res in self.results]
+        shared, own = _split_shared([h["params"] for h in headers])
         header: dict[str, Any] = {"kind": "sweep", "grid": self.grid, "points": self.points, "seed": self.seed,
                                   "seeds": self.seeds, "version": self.version, "semantics": self.semantics,
-                                  "results": []}
+                                  "shared_params": shared, "results": [{**h, "params": p} for h, p in zip(headers, own)]}
         arrays: dict[str, np.ndarray] = {}
         for i, res in enumerate(self.results):
-            header["results"].append(res._header())
             arrays.update({f"p{i}/{k}": v for k, v in res._arrays().items()})
         _write_npz(path, header, arrays)
 
@@ -967,12 +969,66 @@ class SweepResult:
         if not (seed is None or (type(seed) is int and 0 <= seed < 2**64)) or seeds not in (None, *_SWEEP_SEEDS):
             raise ValueError(f"a sweep's seed must be an integer >= 0 and its seeds one of {_SWEEP_SEEDS} (or null), "
                              f"got seed={seed!r:.40}, seeds={seeds!r:.40}")
-        results = [_from_npz(data, h, prefix=f"p{i}/") for i, h in enumerate(headers)]
+        shared = header.get("shared_params", {})  # absent from files saved before it was written
+        if type(shared) is not dict or any(type(h) is not dict or type(h.get("params")) is not dict for h in headers):
+            raise ValueError("a sweep's shared_params and each point's params must be JSON objects")
+        results = [_from_npz(data, {**h, "params": _merge_shared(shared, h["params"], f"p{i}")}, prefix=f"p{i}/")
+                   for i, h in enumerate(headers)]
         return cls(grid=grid, points=points, results=results, seed=seed, seeds=seeds)
 
     def __repr__(self) -> str:
         seed = "" if self.seed is None else f" seed={self.seed} seeds={self.seeds}"
         return f"<SweepResult over {list(self.grid)}{seed}: {len(self)} points>"
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """Whether two JSON-like values are the same value of the same types (1, 1.0 and True differ; NaN is no value
+    of any)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_same_json(v, b[k]) for k, v in a.items())
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same_json, a, b))
+    return bool(a == b)
+
+
+def _split_shared(dicts: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The entries every one of several dicts has the same, nested dicts taken apart likewise, and each dict
+    without them: _merge_shared(shared, own[i]) is dicts[i] again (but for the order of its keys)."""
+    shared: dict[str, Any] = {}
+    own = [dict(d) for d in dicts]
+    if len(dicts) < 2:
+        return shared, own
+    for key, first in dicts[0].items():
+        values = [d[key] for d in dicts if key in d]
+        if len(values) < len(dicts):
+            continue
+        if all(_same_json(first, v) for v in values[1:]):
+            shared[key] = first
+            for d in own:
+                del d[key]
+        elif all(type(v) is dict for v in values):
+            inner, rest = _split_shared(values)
+            if inner:
+                shared[key] = inner
+                for d, r in zip(own, rest):
+                    d[key] = r
+    return shared, own
+
+
+def _merge_shared(shared: dict[str, Any], own: dict[str, Any], where: str, name: str = "params") -> dict[str, Any]:
+    """The params of a sweep's point `where` from the sweep's shared entries and its own (_split_shared's
+    inverse)."""
+    merged = dict(own)
+    for key, value in shared.items():
+        if key not in merged:
+            merged[key] = value
+        elif type(value) is dict and type(merged[key]) is dict:
+            merged[key] = _merge_shared(value, merged[key], where, f"{name}.{key}")
+        else:
+            raise ValueError(f"{where}: {name}.{key} is given both by the point and by the sweep's shared_params")
+    return merged
 
 
 def _same_value(recorded: Any, value: Any) -> bool:
