@@ -293,6 +293,40 @@ def test_eyring_kramers_against_simulation_2d():
     assert abs(s.mean / ek.transition_time - 1) < 0.10 + 2 * rel_se
 
 
+class ScaledWell:
+    """h f(x / L) for the 2-D well f = x^4/4 - x^2/2 + y^2/2 + y^4/4: energies in units of h, lengths of L."""
+
+    dim = 2
+
+    def __init__(self, h, L):
+        self.h, self.L = h, L
+
+    def value(self, x):
+        u, v = np.asarray(x) / self.L
+        return self.h * (u**4 / 4 - u**2 / 2 + v**2 / 2 + v**4 / 4)
+
+    def gradient(self, x):
+        u, v = np.asarray(x) / self.L
+        return self.h / self.L * np.array([u**3 - u, v + v**3])
+
+    def hessian(self, x):
+        u, v = np.asarray(x) / self.L
+        return self.h / self.L**2 * np.diag([3 * u**2 - 1, 1 + 3 * v**2])
+
+
+@pytest.mark.parametrize("h, L", [(1e-14, 1.0), (1e-20, 1.0), (1e8, 1.0), (1.0, 1e-6), (1.0, 1e5), (1e-12, 1e-4)])
+def test_eyring_kramers_keeps_its_answer_in_any_units(h, L):
+    """Energies times h and lengths times L at T = h / 10: the same minimum and saddle (times L), barrier times h
+    and transition time times L^2 / h. Absolute tolerances (a gradient of 1e-10, curvatures of at least 1e-12)
+    left the start of the h = 1e-14 well unrefined and then called its minimum degenerate."""
+    ref = eyring_kramers(ScaledWell(1.0, 1.0), [-0.9, 0.05], [0.1, -0.05], 0.1)
+    ek = eyring_kramers(ScaledWell(h, L), [-0.9 * L, 0.05 * L], [0.1 * L, -0.05 * L], 0.1 * h)
+    np.testing.assert_allclose(ek.minimum.x / L, [-1.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(ek.saddle.x / L, [0.0, 0.0], atol=1e-9)
+    assert ek.barrier / h == pytest.approx(ref.barrier, rel=1e-9)
+    assert ek.transition_time * h / L**2 == pytest.approx(ref.transition_time, rel=1e-9)
+
+
 def test_eyring_kramers_bad_input():
     f = esc.StrictSaddle([-1.0, 1.0])
     with pytest.raises(ValueError, match="temperature"):

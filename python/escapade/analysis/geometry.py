@@ -134,7 +134,7 @@ def find_minimum(landscape: Any, x0: ArrayLike, *, gtol: float = 1e-10, max_iter
     res = optimize.minimize(lambda p: float(landscape.value(p)), x, jac=lambda p: np.asarray(landscape.gradient(p)),
                             hess=hess, method="trust-exact", options={"gtol": gtol, "maxiter": int(max_iter)})
     point = critical_point(landscape, _newton_polish(landscape, res.x, gtol))
-    floor = -1e-10 * max(1.0, float(np.abs(point.eigenvalues).max()))
+    floor = -1e-10 * float(np.abs(point.eigenvalues).max())  # relative: f's units change no decision
     if not (point.gradient_norm <= 1e3 * gtol and point.eigenvalues[0] >= floor):
         raise RuntimeError(f"find_minimum did not converge from x0={x.tolist()}: ended at {point!r} ({res.message})")
     return point
@@ -213,7 +213,7 @@ def find_saddle(
         index = int(np.count_nonzero(w < 0))
         if gnorm < gtol and index == 1:
             break
-        floor = 1e-8 * max(1.0, float(np.abs(w).max()))
+        floor = 1e-8 * float(np.abs(w).max()) or 1.0  # relative to the curvature; any at a flat point
         gi = V.T @ g
         coef = -gi / np.maximum(np.abs(w), floor)
         coef[0] = -coef[0]

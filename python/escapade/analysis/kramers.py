@@ -91,16 +91,27 @@ def eyring_kramers(
     T = as_float("temperature", temperature, positive=True)
     m0 = _point("minimum", minimum, landscape)
     s0 = _point("saddle", saddle, landscape)
+    # The tolerances are relative to the landscape's own units: its largest curvature at the two points and their
+    # distance (f or x multiplied by a constant changes no decision; an absolute gtol of 1e-10 left the start of
+    # f = 1e-14 x DoubleWell unrefined and called its minimum degenerate).
+    guess = [critical_point(landscape, p) for p in (m0, s0)]
+    length = float(np.linalg.norm(guess[1].x - guess[0].x))
+    if not length > 0:
+        raise ValueError(f"minimum and saddle must be different points, both are {guess[0].x.tolist()}")
     if refine:
-        m = find_minimum(landscape, m0)
-        s = find_saddle(landscape, s0)
+        gtol = 1e-10 * max(float(np.abs(c.eigenvalues).max()) for c in guess) * length
+        if not gtol > 0:  # no curvature at either start (or an underflow): the absolute default
+            gtol = 1e-10
+        m = find_minimum(landscape, m0, gtol=gtol)
+        s = find_saddle(landscape, s0, gtol=gtol, max_step=0.1 * length)
+        length = float(np.linalg.norm(s.x - m.x))
     else:
-        m, s = critical_point(landscape, m0), critical_point(landscape, s0)
-    scale = max(1.0, float(np.abs(m.eigenvalues).max()), float(np.abs(s.eigenvalues).max()))
-    if m.index != 0 or m.eigenvalues[0] <= 1e-12 * scale or m.gradient_norm > 1e-6 * scale:
+        m, s = guess
+    scale = max(float(np.abs(m.eigenvalues).max()), float(np.abs(s.eigenvalues).max()))
+    if m.index != 0 or m.eigenvalues[0] <= 1e-12 * scale or m.gradient_norm > 1e-6 * scale * length:
         raise ValueError(f"minimum must be a nondegenerate minimum (positive definite Hessian, zero gradient), got "
                          f"{m!r}")
-    if s.index != 1 or np.min(np.abs(s.eigenvalues)) <= 1e-12 * scale or s.gradient_norm > 1e-6 * scale:
+    if s.index != 1 or np.min(np.abs(s.eigenvalues)) <= 1e-12 * scale or s.gradient_norm > 1e-6 * scale * length:
         raise ValueError(f"saddle must be a nondegenerate index-1 saddle (one negative Hessian eigenvalue, zero "
                          f"gradient), got {s!r}")
     lam = float(s.eigenvalues[0])
