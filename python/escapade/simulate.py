@@ -83,7 +83,10 @@ __all__ = ["simulate"]
 # a step's chord entered a Ball or an Ellipsoid is placed from that side, the drawn point moved onto the plane before
 # the boundary (13: projected onto the boundary alone, which put a point drawn past the centre of a target thinner
 # than the step on its far side); a step ending past divergence_bound inside stop and outside target whose bridge
-# crossed either boundary is that exit or hit (13: DIVERGED), in splitting too; every other result keeps its bits.
+# crossed either boundary is that exit or hit (13: DIVERGED), in splitting too; under anisotropic noise a bridge
+# crossing is moved onto the boundary along Sigma n (13: along the normal n, an O(sqrt(dt)) bias of the exit
+# position along the face); a way out of stop the bridge saw, placed inside target, is HIT by target's plane (13:
+# EXITED inside the target); every other result keeps its bits.
 SEMANTICS = 14
 
 

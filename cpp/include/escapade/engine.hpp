@@ -233,6 +233,9 @@ class LaneBlock {
         p_target_(L_, 0.0),
         event_hi_(L_, 1.0),
         probe_(d_),
+        chord_point_(d_),
+        normal_(d_),
+        sigma_n_(d_),
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
@@ -717,30 +720,31 @@ class LaneBlock {
     const std::uint64_t seed = rs_.cfg.seed;
     for (int l = 0; l < w; ++l) {
       const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
-      const bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
+      bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
       if (!hit && !exited) continue;
       if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);  // s_: the state after the step
       const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
-      const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
       const std::uint64_t k = step_[l] - 1;  // the step just taken
       const Words4 r = crossing_words(seed, path_[l], k);
       double z, unused;
       box_muller(r[0], r[1], z, unused);
       const double* x0 = x_next_.col(l).data();
       const double* x1 = x_.col(l).data();
-      const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
-      double tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
-      const double theta = tau / dt_;
       double* xe = xe_.col(l).data();
-      for (int i = 0; i < d_; ++i) xe[i] = x0[i] + theta * (x1[i] - x0[i]);
-      if (plane.entry >= 0) {  // the tangent plane where the chord entered: placed from that side
-        for (int i = 0; i < d_; ++i) probe_[static_cast<std::size_t>(i)] = x0[i] + plane.entry * (x1[i] - x0[i]);
-        region.to_entered_boundary(xe, plane.face, probe_.data());
-      } else {
-        region.to_boundary(xe, plane.face);
+      bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
+      double tau = 0;
+      for (;;) {
+        const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
+        const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
+        tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
+        place(region, plane, x0, x1, tau / dt_, D, xe);
+        face_[l] = plane.face;
+        // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
+        // outside it): the bridge met the target first. It is the target's crossing, placed by its own plane.
+        if (!exited || !rs_.pb.target || !inside_target(xe)) break;
+        exited = through = false;
+        ended_[l] = static_cast<std::int8_t>(Status::Hit);
       }
-      face_[l] = plane.face;
-      const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
       if (through || !admissible(exited, xe)) {
         face_[l] = -1;  // find_face: the face the chord crossed
         if (exited ? in_stop_[l] == 0 : in_target_[l] != 0) {  // the step ended in the event's region
@@ -756,6 +760,51 @@ class LaneBlock {
       }
       te_[l] = static_cast<double>(k) * dt_ + tau;
     }
+  }
+
+  // xe = the crossing of `plane` at fraction theta of the step x0 -> x1: the chord's point there, moved onto the
+  // boundary (from the side the chord entered by, for the tangent plane where it entered a curved region).
+  // Under anisotropic noise the bridge's conditional mean given its crossing moves along Sigma n, not along the
+  // normal n (the components Sigma-orthogonal to n are independent of the crossing): the chord's point is moved
+  // along Sigma n onto the tangent plane at its boundary point, then onto the boundary.
+  void place(const Region& region, const CrossingPlane& plane, const double* x0, const double* x1, double theta,
+             const Diffusion& D, double* xe) {
+    const auto onto_boundary = [&](double* x) {
+      if (plane.entry >= 0) {
+        for (int i = 0; i < d_; ++i) probe_[static_cast<std::size_t>(i)] = x0[i] + plane.entry * (x1[i] - x0[i]);
+        region.to_entered_boundary(x, plane.face, probe_.data());
+      } else {
+        region.to_boundary(x, plane.face);
+      }
+    };
+    for (int i = 0; i < d_; ++i) xe[i] = x0[i] + theta * (x1[i] - x0[i]);
+    if (D.isotropic) {
+      onto_boundary(xe);
+      return;
+    }
+    std::vector<double>& chord = chord_point_;
+    chord.assign(xe, xe + d_);
+    onto_boundary(xe);
+    if (!region.normal(xe, plane.face, normal_.data())) return;
+    double across = 0;  // n . (chord point - boundary point)
+    for (int i = 0; i < d_; ++i) across += normal_[static_cast<std::size_t>(i)] * (chord[static_cast<std::size_t>(i)] - xe[i]);
+    double nsn = 0;
+    for (int i = 0; i < d_; ++i) {
+      double s = 0;
+      for (int j = 0; j < d_; ++j) s += D.Sigma(i, j) * normal_[static_cast<std::size_t>(j)];
+      sigma_n_[static_cast<std::size_t>(i)] = s;
+      nsn += s * normal_[static_cast<std::size_t>(i)];
+    }
+    if (!(nsn > 0) || !std::isfinite(across / nsn)) return;  // no noise across the face: the normal's move stands
+    const double k = across / nsn;
+    for (int i = 0; i < d_; ++i) xe[i] = chord[static_cast<std::size_t>(i)] - k * sigma_n_[static_cast<std::size_t>(i)];
+    onto_boundary(xe);
+  }
+
+  // Whether x lies inside the target beyond the tolerance of a placed crossing (admissible's).
+  bool inside_target(const double* x) const {
+    const Region& t = *rs_.pb.target;
+    return t.signed_distance(x) > 1e-9 * std::max(largest_coordinate(x, d_), t.scale(x));
   }
 
   // Whether a crossing placed at xe can be one (to 1e-9 of the larger of |xe| and the region's scale there): not beyond
@@ -1131,6 +1180,7 @@ class LaneBlock {
   std::vector<Interval> chord_stop_, chord_target_;  // order_double_crossings' scratch
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible)
+  std::vector<double> chord_point_, normal_, sigma_n_;  // place's scratch under anisotropic noise
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces

@@ -433,6 +433,8 @@ class Region {
   // region thinner than the step (to_boundary alone takes a point past the middle to the far side). Regions whose
   // planes are their faces need nothing more.
   virtual void to_entered_boundary(double* x, int face, const double* /*p*/) const { to_boundary(x, face); }
+  // A normal (any length, either sign) to `face` at its point x; false where the region cannot give one.
+  virtual bool normal(const double* /*x*/, int /*face*/, double* /*n*/) const { return false; }
   // The Euclidean distance from x to the boundary, positive inside and negative outside (splitting's default
   // score: minus the distance to the product set).
   virtual double signed_distance(const double* x) const = 0;
@@ -579,6 +581,10 @@ class HalfSpace final : public Region {
     }
     const double excess = (dot(x) - b_) / norm_;  // the signed distance from the plane
     for (int i = 0; i < dim(); ++i) x[i] -= excess * unit_[i];
+  }
+  bool normal(const double*, int, double* n) const override {
+    std::copy(unit_.data(), unit_.data() + dim(), n);
+    return true;
   }
   // offset / |normal| - unit normal . x: no division per point (splitting evaluates it at every step).
   double signed_distance(const double* x) const override {
@@ -759,9 +765,16 @@ class Ball final : public Region {
   }
   void to_entered_boundary(double* x, int, const double* p) const override {
     Vector m(dim());
-    for (int i = 0; i < dim(); ++i) m[i] = (p[i] - c_[i]) * s_;
-    onto_plane(x, p, m.data(), dim());
+    if (normal(p, 0, m.data())) onto_plane(x, p, m.data(), dim());
     to_boundary(x, 0);
+  }
+  bool normal(const double* x, int, double* n) const override {
+    bool any = false;
+    for (int i = 0; i < dim(); ++i) {
+      n[i] = (x[i] - c_[i]) * s_;
+      any = any || n[i] != 0;
+    }
+    return any;
   }
   using Region::signed_distance;
   double signed_distance(const double* x) const override { return (r_ - std::sqrt(dist2(x))) / s_; }
@@ -987,13 +1000,22 @@ class Ellipsoid final : public Region {
     for (int i = 0; i < d; ++i) x[i] = c_[i] + v[i] / s_;
   }
   void to_entered_boundary(double* x, int, const double* p) const override {
-    const int d = dim();
-    Vector z(d), n(d), m(d);
-    to_units(p, z.data());
-    for (int i = 0; i < d; ++i) n[i] = z[i] * std::sqrt(inv_b_[i]);  // the normal at p, as crossing_plane's
-    rotate_back(n.data(), m.data());
-    onto_plane(x, p, m.data(), d);
+    Vector m(dim());
+    if (normal(p, 0, m.data())) onto_plane(x, p, m.data(), dim());
     to_boundary(x, 0);
+  }
+  // grad |z|^2 in the principal frame, rotated back (crossing_plane's normal).
+  bool normal(const double* x, int, double* n) const override {
+    const int d = dim();
+    Vector z(d), g(d);
+    to_units(x, z.data());
+    bool any = false;
+    for (int i = 0; i < d; ++i) {
+      g[i] = z[i] * std::sqrt(inv_b_[i]);
+      any = any || g[i] != 0;
+    }
+    rotate_back(g.data(), n);
+    return any;
   }
   // The distance from x to the boundary, positive inside and negative outside.
   using Region::signed_distance;
@@ -1400,6 +1422,10 @@ class Box final : public Region {
     for (int i = 0; i < dim(); ++i) x[i] = std::min(std::max(x[i], lo_[i]), hi_[i]);
     x[k] = face % 2 ? hi_[k] : lo_[k];
   }
+  bool normal(const double*, int face, double* n) const override {
+    for (int i = 0; i < dim(); ++i) n[i] = i == face / 2;
+    return true;
+  }
   using Region::signed_distance;
   // Inside: the distance to the nearest face; outside: the distance to the box.
   double signed_distance(const double* x) const override {
@@ -1560,6 +1586,7 @@ class Outside final : public Region {
   void to_entered_boundary(double* x, int face, const double* p) const override {
     inner_->to_entered_boundary(x, face, p);
   }
+  bool normal(const double* x, int face, double* n) const override { return inner_->normal(x, face, n); }
   int n_faces() const override { return inner_->n_faces(); }
   bool open_beyond() const override { return inner_->far_faces(); }
   int exit_face(const double* x0, const double* x1, bool from_inside) const override {
@@ -1782,6 +1809,10 @@ class Intersection final : public Region {
   void to_entered_boundary(double* x, int face, const double* p) const override {
     const int j = member_of_face(face);
     members_[static_cast<std::size_t>(j)]->to_entered_boundary(x, face - offsets_[static_cast<std::size_t>(j)], p);
+  }
+  bool normal(const double* x, int face, double* n) const override {
+    const int j = member_of_face(face);
+    return members_[static_cast<std::size_t>(j)]->normal(x, face - offsets_[static_cast<std::size_t>(j)], n);
   }
   // Leaving: among the members x1 is outside, the one whose boundary the chord meets first (the signed
   // distances interpolated linearly). Entering: the member whose boundary x1 lies on, for an x1 on the
