@@ -124,7 +124,7 @@ class Langevin(Dynamics):
 
     Its drift error is of order dt^2 where Euler's is of order dt; exit statistics keep the O(dt) error of the
     bridge test, with a much smaller constant where the drift dominates the bias (on the README's double well the
-    mean exit time is off by -4.7% at dt = 0.1 with Euler and by -0.14% with Heun).
+    mean exit time is off by -4.7% at dt = 0.1 with Euler and by -0.02% +- 0.05% with Heun).
 
     The Brownian-bridge crossing test needs a constant diffusion, so it is off for "hessian" and "empirical"
     noise (exits are then monitored at the steps only). With S omitted, eps is isotropic noise and the same as
