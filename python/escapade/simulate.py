@@ -85,8 +85,9 @@ __all__ = ["simulate"]
 # than the step on its far side); a step ending past divergence_bound inside stop and outside target whose bridge
 # crossed either boundary is that exit or hit (13: DIVERGED), in splitting too; under anisotropic noise a bridge
 # crossing is moved onto the boundary along Sigma n (13: along the normal n, an O(sqrt(dt)) bias of the exit
-# position along the face); a way out of stop the bridge saw, placed inside target, is HIT by target's plane (13:
-# EXITED inside the target); every other result keeps its bits.
+# position along the face); a bridge crossing's position carries the bridge's Gaussian spread along the plane, but
+# behind reflecting walls (13: the conditional mean, too little spread); a way out of stop the bridge saw, placed
+# inside target, is HIT by target's plane (13: EXITED inside the target); every other result keeps its bits.
 SEMANTICS = 14
 
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "escapade/dynamics.hpp"
+#include "escapade/jacobi.hpp"
 #include "escapade/landscape.hpp"
 #include "escapade/region.hpp"
 #include "escapade/restart.hpp"
@@ -236,6 +237,7 @@ class LaneBlock {
         chord_point_(d_),
         normal_(d_),
         sigma_n_(d_),
+        spread_(d_),
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
@@ -708,10 +710,9 @@ class LaneBlock {
   // Lanes that left `stop` or entered `target` in the step just taken (x_ now after it, x_next_ before), with
   // the bridge test on, whether the bridge fired (end point on the near side) or the end point is beyond: the
   // crossing time inside the step from the bridge's law given that it crossed the region's crossing plane
-  // (crossing_time), and the exit at the step's linear interpolation at that time, moved onto the boundary (the
-  // bridge's conditional mean across the plane's tangential directions, not a sample; onto the plane first where
-  // it is the tangent plane the chord entered by, Region::to_entered_boundary). The draws are the
-  // lane's crossing words of that step (rng.hpp), used by nothing else: ordinary steps draw nothing more.
+  // (crossing_time), and the exit drawn from the bridge's law at that time given the crossing (place). The draws
+  // are the lane's crossing words of that step and its spread normals (rng.hpp, draw_spread_normals), used by
+  // nothing else: ordinary steps draw nothing more.
   // A crossing is placed on one face's plane, which for a region of several members (an Intersection entered,
   // a Union left) or behind stop's reflecting walls can lie where the path cannot cross: inside another member,
   // or beyond a wall (a target poking out of the walled domain). A bridge draw placed there is no crossing, and
@@ -737,7 +738,10 @@ class LaneBlock {
         const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
         const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
         tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
-        place(region, plane, x0, x1, tau / dt_, D, xe);
+        place(region, plane, x0, x1, tau / dt_, D, path_[l], k, true, xe);
+        // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of
+        // a set): the bridge's mean there instead, before giving up on the bridge's point
+        if (!admissible(exited, xe)) place(region, plane, x0, x1, tau / dt_, D, path_[l], k, false, xe);
         face_[l] = plane.face;
         // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
         // outside it): the bridge met the target first. It is the target's crossing, placed by its own plane.
@@ -762,13 +766,15 @@ class LaneBlock {
     }
   }
 
-  // xe = the crossing of `plane` at fraction theta of the step x0 -> x1: the chord's point there, moved onto the
-  // boundary (from the side the chord entered by, for the tangent plane where it entered a curved region).
-  // Under anisotropic noise the bridge's conditional mean given its crossing moves along Sigma n, not along the
-  // normal n (the components Sigma-orthogonal to n are independent of the crossing): the chord's point is moved
-  // along Sigma n onto the tangent plane at its boundary point, then onto the boundary.
+  // xe = the crossing of `plane` at fraction theta of the step x0 -> x1 of `path` (step k), drawn from the bridge's
+  // law given that it crossed there. Across the plane it is on it; along it, the components independent of the
+  // crossing (Sigma-orthogonal to the normal n) are the bridge's own at theta: Gaussian, with the chord's point as
+  // mean and covariance (Sigma - Sigma n n^T Sigma / n^T Sigma n) theta (1 - theta) dt. So: the chord's point,
+  // moved along Sigma n onto the plane (along n itself under isotropic noise: to_boundary), plus that spread, then
+  // onto the boundary (for the tangent plane where the chord entered a curved region, from that side first).
+  // Without `spread`, the bridge's conditional mean there.
   void place(const Region& region, const CrossingPlane& plane, const double* x0, const double* x1, double theta,
-             const Diffusion& D, double* xe) {
+             const Diffusion& D, std::uint64_t path, std::uint64_t k, bool spread, double* xe) {
     const auto onto_boundary = [&](double* x) {
       if (plane.entry >= 0) {
         for (int i = 0; i < d_; ++i) probe_[static_cast<std::size_t>(i)] = x0[i] + plane.entry * (x1[i] - x0[i]);
@@ -777,28 +783,85 @@ class LaneBlock {
         region.to_boundary(x, plane.face);
       }
     };
-    for (int i = 0; i < d_; ++i) xe[i] = x0[i] + theta * (x1[i] - x0[i]);
-    if (D.isotropic) {
+    const auto sigma_times = [&](const double* v, double* out) {  // out = Sigma v
+      for (int i = 0; i < d_; ++i) {
+        double s = 0;
+        for (int j = 0; j < d_; ++j) s += D.Sigma(i, j) * v[j];
+        out[i] = D.isotropic ? D.scalar * v[i] : s;
+      }
+    };
+    double* chord = chord_point_.data();
+    double* n = normal_.data();
+    double* sn = sigma_n_.data();
+    for (int i = 0; i < d_; ++i) chord[i] = xe[i] = x0[i] + theta * (x1[i] - x0[i]);
+    onto_boundary(xe);
+    if (d_ == 1 || !region.normal(xe, plane.face, n)) return;
+    to_unit(n, d_);
+    if (!D.isotropic) sigma_times(n, sn);
+    double nsn = D.isotropic ? D.scalar : 0.0;
+    for (int i = 0; i < d_ && !D.isotropic; ++i) nsn += sn[i] * n[i];
+    if (!(nsn > 0)) return;  // no noise across the face: the chord's point moved onto it stands
+    if (!D.isotropic) {  // onto the tangent plane at the boundary point along Sigma n, then onto the boundary
+      double across = 0;
+      for (int i = 0; i < d_; ++i) across += n[i] * (chord[i] - xe[i]);
+      for (int i = 0; i < d_; ++i) xe[i] = chord[i] - across / nsn * sn[i];
       onto_boundary(xe);
+    }
+    // Not behind reflecting walls: the reflected bridge's spread is no Gaussian (its law mixes the bridge to the
+    // end point's mirror image), and a mirrored Gaussian sample over-spreads the exits near a wall.
+    const double variance = theta * (1.0 - theta) * dt_;
+    if (!spread || reflect_ || !(variance > 0)) return;
+    double* v = spread_.data();  // v = R w, R R^T = Sigma, w standard normals
+    draw_spread_normals(path, k, v);
+    if (!D.isotropic) {
+      const Matrix& R = noise_root(D);
+      for (int i = 0; i < d_; ++i) probe_[static_cast<std::size_t>(i)] = v[i];
+      for (int i = 0; i < d_; ++i) {
+        double s = 0;
+        for (int j = 0; j < d_; ++j) s += R(i, j) * probe_[static_cast<std::size_t>(j)];
+        v[i] = s;
+      }
+    } else {
+      for (int i = 0; i < d_; ++i) v[i] *= std::sqrt(D.scalar);
+      for (int i = 0; i < d_; ++i) sn[i] = D.scalar * n[i];
+    }
+    double along = 0;  // n . v: the part of the spread that the crossing fixes, taken out along Sigma n
+    for (int i = 0; i < d_; ++i) along += n[i] * v[i];
+    const double root = std::sqrt(variance), t = along / nsn;
+    for (int i = 0; i < d_; ++i) xe[i] += root * (v[i] - t * sn[i]);
+    if (!std::all_of(xe, xe + d_, [](double x) { return std::isfinite(x); })) {  // an overflow: the mean stands
+      for (int i = 0; i < d_; ++i) xe[i] -= root * (v[i] - t * sn[i]);
       return;
     }
-    std::vector<double>& chord = chord_point_;
-    chord.assign(xe, xe + d_);
     onto_boundary(xe);
-    if (!region.normal(xe, plane.face, normal_.data())) return;
-    double across = 0;  // n . (chord point - boundary point)
-    for (int i = 0; i < d_; ++i) across += normal_[static_cast<std::size_t>(i)] * (chord[static_cast<std::size_t>(i)] - xe[i]);
-    double nsn = 0;
-    for (int i = 0; i < d_; ++i) {
-      double s = 0;
-      for (int j = 0; j < d_; ++j) s += D.Sigma(i, j) * normal_[static_cast<std::size_t>(j)];
-      sigma_n_[static_cast<std::size_t>(i)] = s;
-      nsn += s * normal_[static_cast<std::size_t>(i)];
+  }
+
+  // d standard normals for the spread of the crossing of `path` in step k: streams of their own key (the seed
+  // mixed with a constant, and with the block of kMaxStreamDim coordinates beyond the first), counter (path, k).
+  void draw_spread_normals(std::uint64_t path, std::uint64_t k, double* w) const {
+    for (long first = 0, block = 0; first < d_; first += kMaxStreamDim, ++block) {
+      const std::uint64_t key = (rs_.cfg.seed ^ 0x5851F42D4C957F2Dull) + static_cast<std::uint64_t>(block) * 0x9E3779B97F4A7C15ull;
+      WordStream rs(key, path, k);
+      for (long i = first; i < std::min<long>(d_, first + kMaxStreamDim); ++i) w[i] = rs.normal();
     }
-    if (!(nsn > 0) || !std::isfinite(across / nsn)) return;  // no noise across the face: the normal's move stands
-    const double k = across / nsn;
-    for (int i = 0; i < d_; ++i) xe[i] = chord[static_cast<std::size_t>(i)] - k * sigma_n_[static_cast<std::size_t>(i)];
-    onto_boundary(xe);
+  }
+
+  // A square root R of the noise's covariance rate (R R^T = Sigma; Sigma positive semi-definite), symmetric:
+  // computed once per run, or per crossing where the noise depends on the state.
+  const Matrix& noise_root(const Diffusion& D) {
+    if (root_ready_) return root_;
+    Matrix a = 0.5 * (D.Sigma + D.Sigma.transpose()), v(d_, d_);
+    Vector lam(d_);
+    jacobi_eigen_ascending(a.data(), v.data(), lam.data(), d_);
+    root_.resize(d_, d_);
+    for (int i = 0; i < d_; ++i)  // plain loops: the same bits at every instruction set (jacobi.hpp)
+      for (int j = 0; j < d_; ++j) {
+        double s = 0;
+        for (int q = 0; q < d_; ++q) s += v(i, q) * std::sqrt(std::max(lam[q], 0.0)) * v(j, q);
+        root_(i, j) = s;
+      }
+    root_ready_ = !lane_D_;
+    return root_;
   }
 
   // Whether x lies inside the target beyond the tolerance of a placed crossing (admissible's).
@@ -1180,7 +1243,9 @@ class LaneBlock {
   std::vector<Interval> chord_stop_, chord_target_;  // order_double_crossings' scratch
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible)
-  std::vector<double> chord_point_, normal_, sigma_n_;  // place's scratch under anisotropic noise
+  std::vector<double> chord_point_, normal_, sigma_n_, spread_;  // place's scratch
+  Matrix root_;              // noise_root's square root of Sigma
+  bool root_ready_ = false;  // root_ holds the run's (constant) noise
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces

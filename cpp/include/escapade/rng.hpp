@@ -9,7 +9,9 @@
 //   c2, c3 = path index, low and high word
 // The 48-bit step field is shared out: [0, 2^46) the engine's quads (q <= kMaxStep / 4); [2^46, 2^47) the
 // located crossings, kCrossingStep + q (crossing_words); [2^47, 2^47 + 2^46) the forcing streams (forcing.hpp);
-// kStartStep the starting points. No two uses meet, so adding one moves no other draw.
+// kStartStep the starting points. No two uses meet, so adding one moves no other draw. A located crossing's spread
+// along the boundary (engine.hpp, draw_spread_normals) draws from WordStreams of another key (the seed mixed with
+// a constant), counted by (path, step).
 // Key = the 64-bit seed. Each call yields four 32-bit words; a step uses as many draws as it needs words.
 // The 32x32->64 multiplies map to SIMD integer multiplies, so a loop over lanes vectorizes.
 #pragma once
