@@ -828,9 +828,13 @@ class LaneBlock {
     double along = 0;  // n . v: the part of the spread that the crossing fixes, taken out along Sigma n
     for (int i = 0; i < d_; ++i) along += n[i] * v[i];
     const double root = std::sqrt(variance), t = along / nsn;
+    std::copy(xe, xe + d_, chord);  // the mean, kept
     for (int i = 0; i < d_; ++i) xe[i] += root * (v[i] - t * sn[i]);
-    if (!std::all_of(xe, xe + d_, [](double x) { return std::isfinite(x); })) {  // an overflow: the mean stands
-      for (int i = 0; i < d_; ++i) xe[i] -= root * (v[i] - t * sn[i]);
+    // Beyond the face's edge (a box's other face, another member of a set), the spread cannot stand: the bridge
+    // would have crossed that face first, a case the face's choice has already weighed. Then the mean, as for an
+    // overflow.
+    if (!std::all_of(xe, xe + d_, [](double x) { return std::isfinite(x); }) || !region.over_face(xe, plane.face)) {
+      std::copy(chord, chord + d_, xe);
       return;
     }
     onto_boundary(xe);

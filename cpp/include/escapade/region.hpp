@@ -435,6 +435,9 @@ class Region {
   virtual void to_entered_boundary(double* x, int face, const double* /*p*/) const { to_boundary(x, face); }
   // A normal (any length, either sign) to `face` at its point x; false where the region cannot give one.
   virtual bool normal(const double* /*x*/, int /*face*/, double* /*n*/) const { return false; }
+  // Whether x, a point near the face `face` (on its tangent plane), lies over the face itself: not beyond an edge
+  // where another face (a box's, another member's) takes over. True for a region of one smooth face.
+  virtual bool over_face(const double* /*x*/, int /*face*/) const { return true; }
   // The Euclidean distance from x to the boundary, positive inside and negative outside (splitting's default
   // score: minus the distance to the product set).
   virtual double signed_distance(const double* x) const = 0;
@@ -1426,6 +1429,11 @@ class Box final : public Region {
     for (int i = 0; i < dim(); ++i) n[i] = i == face / 2;
     return true;
   }
+  bool over_face(const double* x, int face) const override {
+    for (int i = 0; i < dim(); ++i)
+      if (i != face / 2 && !(x[i] >= lo_[i] && x[i] <= hi_[i])) return false;
+    return true;
+  }
   using Region::signed_distance;
   // Inside: the distance to the nearest face; outside: the distance to the box.
   double signed_distance(const double* x) const override {
@@ -1587,6 +1595,7 @@ class Outside final : public Region {
     inner_->to_entered_boundary(x, face, p);
   }
   bool normal(const double* x, int face, double* n) const override { return inner_->normal(x, face, n); }
+  bool over_face(const double* x, int face) const override { return inner_->over_face(x, face); }
   int n_faces() const override { return inner_->n_faces(); }
   bool open_beyond() const override { return inner_->far_faces(); }
   int exit_face(const double* x0, const double* x1, bool from_inside) const override {
@@ -1813,6 +1822,15 @@ class Intersection final : public Region {
   bool normal(const double* x, int face, double* n) const override {
     const int j = member_of_face(face);
     return members_[static_cast<std::size_t>(j)]->normal(x, face - offsets_[static_cast<std::size_t>(j)], n);
+  }
+  // Over the member's face and within every other member's closure (to 1e-9 of the size there).
+  bool over_face(const double* x, int face) const override {
+    const std::size_t j = static_cast<std::size_t>(member_of_face(face));
+    if (!members_[j]->over_face(x, face - offsets_[j])) return false;
+    const double at = largest_coordinate(x, dim());
+    for (std::size_t k = 0; k < members_.size(); ++k)
+      if (k != j && members_[k]->signed_distance(x) < -1e-9 * std::max(at, members_[k]->scale(x))) return false;
+    return true;
   }
   // Leaving: among the members x1 is outside, the one whose boundary the chord meets first (the signed
   // distances interpolated linearly). Entering: the member whose boundary x1 lies on, for an x1 on the
