@@ -879,3 +879,27 @@ def test_a_way_out_of_stop_behind_the_target_is_a_hit():
                        seed=19)
     assert res.count(esc.Status.HIT) == 20_000
     np.testing.assert_allclose(np.linalg.norm(res.exit_position, axis=1), 0.9, rtol=1e-12)
+
+
+def test_a_crossing_by_the_drift_alone_is_spread_by_the_whole_noise():
+    """Drift 1 across the face y = 0 from y = 0.5, noise only along it (S = diag(1, 0)): the exit time is 0.5
+    exactly, and x there is Brownian motion at t = 0.5, variance 0.5. With nothing to condition on, the bridge's
+    whole noise spreads the placed point (a first version left it at the chord's point: 0.436)."""
+    res = esc.simulate(esc.Linear([0.0, 1.0]), esc.Langevin(eps=1.0, S=np.array([[1.0, 0.0], [0.0, 0.0]]), dt=0.3),
+                       x0=[0.0, 0.5], stop=esc.HalfSpace([0.0, -1.0], 0.0), n_paths=20_000, t_max=100.0, seed=1)
+    np.testing.assert_allclose(res.exit_time, 0.5, rtol=1e-12)
+    x = res.exit_position[:, 0]
+    assert abs(x.var() - 0.5) < 4 * 0.5 * np.sqrt(2 / x.size), x.var()
+
+
+def test_a_way_out_of_stop_is_not_turned_into_a_hit_outside_stop():
+    """A target straddling stop's face (Ball((1.05, 0), 0.1) and Box(+-1)): an exit placed inside the target
+    becomes a HIT only where the target's own placement lies within stop. A first version of that rule let 743 of
+    100,000 paths be HIT outside the box and 1,243 run on from outside it."""
+    kw = dict(x0=[0.97, 0.15], stop=esc.Box([-1, -1], [1, 1]), target=esc.Ball([1.05, 0.0], 0.1), n_paths=20_000,
+              seed=0)
+    one = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.05), max_steps=1, **kw)
+    outside = (np.abs(one.final_position) >= 1).any(axis=1)
+    assert not np.any(outside & (one.status == esc.Status.CENSORED))
+    hit = one.status == esc.Status.HIT
+    assert hit.sum() > 1000 and not np.any(np.abs(one.exit_position[hit]) > 1 + 1e-12)

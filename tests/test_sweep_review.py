@@ -7,6 +7,7 @@ the semantics)."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -280,6 +281,12 @@ def test_a_sweep_file_holds_the_parameters_its_points_share_once(tmp_path):
     rewrite_header(path, tmp_path / "list.npz", lambda h: h.update(shared_params=[1]))
     with pytest.raises(ValueError, match="shared_params"):
         esc.load(tmp_path / "list.npz")
+    # points that differ only by the sign of a zero keep their own values
+    signed = esc.sweep(esc.DoubleWell(), esc.Langevin(temperature=0.25, dt=0.01), grid={"stop.offset": [0.0, -0.0]},
+                       **SMALL)
+    signed.save(tmp_path / "signed.npz")
+    offsets = [r.params["stop"]["offset"] for r in esc.load(tmp_path / "signed.npz")]
+    assert [math.copysign(1.0, o) for o in offsets] == [1.0, -1.0]
 
 
 def test_to_xarray_and_to_pandas_carry_the_provenance_and_the_policy(censored_sweep):

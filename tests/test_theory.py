@@ -327,6 +327,35 @@ def test_eyring_kramers_keeps_its_answer_in_any_units(h, L):
     assert ek.transition_time * h / L**2 == pytest.approx(ref.transition_time, rel=1e-9)
 
 
+def test_eyring_kramers_converges_every_direction_of_a_stiff_landscape():
+    """A well with curvatures 1e8 across and 1 along the path: the refinement goes on to the softest curvature of
+    the points it found (tolerances from the largest alone left the minimum 5.5e-4 off and the time 8.3e-4)."""
+    ek = eyring_kramers(ScaledWell(1.0, 1.0), [-0.9, 0.01], [0.05, 0.01], 0.05)
+    stiff = StiffWell()
+    got = eyring_kramers(stiff, [-0.9, 0.01], [0.05, 0.01], 0.05)
+    exact = 2 * math.pi / math.sqrt(2) * math.exp(0.25 / 0.05)  # 2 pi / |lambda_s| sqrt(|det Hs| / det Hm)
+    assert got.transition_time == pytest.approx(exact, rel=1e-9) and ek.barrier == pytest.approx(0.25)
+    np.testing.assert_allclose(got.minimum.x, [-1.0, 0.0], atol=1e-9)
+
+
+class StiffWell:
+    """x^4/4 - x^2/2 + 1e8 y^2 / 2."""
+
+    dim = 2
+
+    def value(self, p):
+        x, y = p
+        return x**4 / 4 - x**2 / 2 + 0.5e8 * y**2
+
+    def gradient(self, p):
+        x, y = p
+        return np.array([x**3 - x, 1e8 * y])
+
+    def hessian(self, p):
+        x, _ = p
+        return np.array([[3 * x**2 - 1, 0.0], [0.0, 1e8]])
+
+
 def test_eyring_kramers_bad_input():
     f = esc.StrictSaddle([-1.0, 1.0])
     with pytest.raises(ValueError, match="temperature"):

@@ -982,14 +982,16 @@ class SweepResult:
 
 
 def _same_json(a: Any, b: Any) -> bool:
-    """Whether two JSON-like values are the same value of the same types (1, 1.0 and True differ; NaN is no value
-    of any)."""
+    """Whether two JSON-like values are the same value of the same types (1, 1.0 and True differ, so do 0.0 and
+    -0.0; NaN is no value of any)."""
     if type(a) is not type(b):
         return False
     if type(a) is dict:
         return a.keys() == b.keys() and all(_same_json(v, b[k]) for k, v in a.items())
     if type(a) is list:
         return len(a) == len(b) and all(map(_same_json, a, b))
+    if type(a) is float:  # -0.0 is not 0.0 (a parameter's sign may matter)
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
     return bool(a == b)
 
 

@@ -238,6 +238,7 @@ class LaneBlock {
         normal_(d_),
         sigma_n_(d_),
         spread_(d_),
+        exit_point_(d_),
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
@@ -732,23 +733,25 @@ class LaneBlock {
       const double* x0 = x_next_.col(l).data();
       const double* x1 = x_.col(l).data();
       double* xe = xe_.col(l).data();
-      bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
-      double tau = 0;
-      for (;;) {
-        const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
-        const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
-        tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
-        place(region, plane, x0, x1, tau / dt_, D, path_[l], k, true, xe);
-        // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of
-        // a set): the bridge's mean there instead, before giving up on the bridge's point
-        if (!admissible(exited, xe)) place(region, plane, x0, x1, tau / dt_, D, path_[l], k, false, xe);
-        face_[l] = plane.face;
-        // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
-        // outside it): the bridge met the target first. It is the target's crossing, placed by its own plane.
-        if (!exited || !rs_.pb.target || !inside_target(xe)) break;
-        exited = through = false;
-        ended_[l] = static_cast<std::int8_t>(Status::Hit);
+      const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
+      double tau = locate(exited, x0, x1, D, r, z, path_[l], k, xe);
+      // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
+      // outside it): the bridge met the target first. It is the target's crossing, placed by the target's own
+      // plane, where that lies within stop's closure (else the exit stands).
+      if (exited && !through && rs_.pb.target && inside_target(xe)) {
+        std::copy(xe, xe + d_, exit_point_.begin());
+        const int exit_face = face_of_plane_;
+        const double hit_tau = locate(false, x0, x1, D, r, z, path_[l], k, xe);
+        if (admissible(false, xe)) {
+          exited = false;
+          tau = hit_tau;
+          ended_[l] = static_cast<std::int8_t>(Status::Hit);
+        } else {
+          std::copy(exit_point_.begin(), exit_point_.end(), xe);
+          face_of_plane_ = exit_face;
+        }
       }
+      face_[l] = face_of_plane_;
       if (through || !admissible(exited, xe)) {
         face_[l] = -1;  // find_face: the face the chord crossed
         if (exited ? in_stop_[l] == 0 : in_target_[l] != 0) {  // the step ended in the event's region
@@ -764,6 +767,22 @@ class LaneBlock {
       }
       te_[l] = static_cast<double>(k) * dt_ + tau;
     }
+  }
+
+  // The crossing of the step x0 -> x1 (of `path`, step k) with stop (exited) or the target, drawn from the bridge's
+  // law given that it crossed: its time within the step (returned) and its place xe, with the bridge's spread where
+  // that stays admissible, else its mean. The face's plane is kept in face_of_plane_.
+  double locate(bool exited, const double* x0, const double* x1, const Diffusion& D, const Words4& r, double z,
+                std::uint64_t path, std::uint64_t k, double* xe) {
+    const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
+    const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
+    const double tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
+    place(region, plane, x0, x1, tau / dt_, D, path, k, true, xe);
+    // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
+    // set): the bridge's mean there instead, before giving up on the bridge's point
+    if (!admissible(exited, xe)) place(region, plane, x0, x1, tau / dt_, D, path, k, false, xe);
+    face_of_plane_ = plane.face;
+    return tau;
   }
 
   // xe = the crossing of `plane` at fraction theta of the step x0 -> x1 of `path` (step k), drawn from the bridge's
@@ -800,39 +819,45 @@ class LaneBlock {
     if (!D.isotropic) sigma_times(n, sn);
     double nsn = D.isotropic ? D.scalar : 0.0;
     for (int i = 0; i < d_ && !D.isotropic; ++i) nsn += sn[i] * n[i];
-    if (!(nsn > 0)) return;  // no noise across the face: the chord's point moved onto it stands
-    if (!D.isotropic) {  // onto the tangent plane at the boundary point along Sigma n, then onto the boundary
+    // With no noise across the face the crossing is the drift's: the chord's point moved onto it is the mean, and
+    // the whole noise spreads it (nothing to condition on).
+    const bool across_noise = nsn > 0 && std::isfinite(nsn);
+    if (!D.isotropic && across_noise) {  // onto the tangent plane at the boundary point along Sigma n, then on
       double across = 0;
       for (int i = 0; i < d_; ++i) across += n[i] * (chord[i] - xe[i]);
       for (int i = 0; i < d_; ++i) xe[i] = chord[i] - across / nsn * sn[i];
       onto_boundary(xe);
     }
-    // Not behind reflecting walls: the reflected bridge's spread is no Gaussian (its law mixes the bridge to the
-    // end point's mirror image), and a mirrored Gaussian sample over-spreads the exits near a wall.
     const double variance = theta * (1.0 - theta) * dt_;
-    if (!spread || reflect_ || !(variance > 0)) return;
+    if (!spread || !(variance > 0)) return;
     double* v = spread_.data();  // v = R w, R R^T = Sigma, w standard normals
     draw_spread_normals(path, k, v);
     if (!D.isotropic) {
-      const Matrix& R = noise_root(D);
+      const Matrix* R = noise_root(D);
+      if (!R) return;  // no finite square root: the mean stands
       for (int i = 0; i < d_; ++i) probe_[static_cast<std::size_t>(i)] = v[i];
       for (int i = 0; i < d_; ++i) {
         double s = 0;
-        for (int j = 0; j < d_; ++j) s += R(i, j) * probe_[static_cast<std::size_t>(j)];
+        for (int j = 0; j < d_; ++j) s += (*R)(i, j) * probe_[static_cast<std::size_t>(j)];
         v[i] = s;
       }
     } else {
       for (int i = 0; i < d_; ++i) v[i] *= std::sqrt(D.scalar);
       for (int i = 0; i < d_; ++i) sn[i] = D.scalar * n[i];
     }
-    double along = 0;  // n . v: the part of the spread that the crossing fixes, taken out along Sigma n
-    for (int i = 0; i < d_; ++i) along += n[i] * v[i];
-    const double root = std::sqrt(variance), t = along / nsn;
+    double t = 0;  // n . v / n^T Sigma n: the part of the spread that the crossing fixes, taken out along Sigma n
+    if (across_noise) {
+      for (int i = 0; i < d_; ++i) t += n[i] * v[i];
+      t /= nsn;
+    }
+    const double root = std::sqrt(variance);
     std::copy(xe, xe + d_, chord);  // the mean, kept
     for (int i = 0; i < d_; ++i) xe[i] += root * (v[i] - t * sn[i]);
-    // Beyond the face's edge (a box's other face, another member of a set), the spread cannot stand: the bridge
-    // would have crossed that face first, a case the face's choice has already weighed. Then the mean, as for an
-    // overflow.
+    // Beyond stop's reflecting walls the spread is mirrored back, as the path is (the reflected bridge's law,
+    // which mixes in the bridge to the end point's mirror image, is approximated so). Beyond the face's edge (a
+    // box's other face, another member of a set) it cannot stand: the bridge would have crossed that face first,
+    // a case the face's choice has weighed. Then the mean, as for an overflow.
+    if (reflect_) rs_.pb.stop->reflect(xe, 1);
     if (!std::all_of(xe, xe + d_, [](double x) { return std::isfinite(x); }) || !region.over_face(xe, plane.face)) {
       std::copy(chord, chord + d_, xe);
       return;
@@ -850,22 +875,26 @@ class LaneBlock {
     }
   }
 
-  // A square root R of the noise's covariance rate (R R^T = Sigma; Sigma positive semi-definite), symmetric:
-  // computed once per run, or per crossing where the noise depends on the state.
-  const Matrix& noise_root(const Diffusion& D) {
-    if (root_ready_) return root_;
-    Matrix a = 0.5 * (D.Sigma + D.Sigma.transpose()), v(d_, d_);
-    Vector lam(d_);
-    jacobi_eigen_ascending(a.data(), v.data(), lam.data(), d_);
+  // A square root R of the noise's covariance rate (R R^T = Sigma), or null where none is finite: its Cholesky
+  // factor, or for a Sigma that is only semi-definite V sqrt(Lambda) from its eigendecomposition; in plain loops
+  // (jacobi.hpp), the same bits at every instruction set. Once per run, or per crossing where the noise depends
+  // on the state.
+  const Matrix* noise_root(const Diffusion& D) {
+    if (root_ready_) return &root_;
+    const Matrix a = 0.5 * D.Sigma + 0.5 * D.Sigma.transpose();  // halves first: no overflow near the largest double
     root_.resize(d_, d_);
-    for (int i = 0; i < d_; ++i)  // plain loops: the same bits at every instruction set (jacobi.hpp)
+    if (!plain_cholesky(a.data(), root_.data(), d_)) {
+      Matrix v(d_, d_);
+      Vector lam(d_);
+      ql_eigen(a.data(), v.data(), lam.data(), d_);
       for (int j = 0; j < d_; ++j) {
-        double s = 0;
-        for (int q = 0; q < d_; ++q) s += v(i, q) * std::sqrt(std::max(lam[q], 0.0)) * v(j, q);
-        root_(i, j) = s;
+        const double s = std::sqrt(std::max(lam[j], 0.0));
+        for (int i = 0; i < d_; ++i) root_(i, j) = v(i, j) * s;
       }
+    }
+    if (!root_.allFinite()) return nullptr;
     root_ready_ = !lane_D_;
-    return root_;
+    return &root_;
   }
 
   // Whether x lies inside the target beyond the tolerance of a placed crossing (admissible's).
@@ -1248,6 +1277,8 @@ class LaneBlock {
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible)
   std::vector<double> chord_point_, normal_, sigma_n_, spread_;  // place's scratch
+  std::vector<double> exit_point_;  // locate_crossings': an exit's place while the target's is tried
+  int face_of_plane_ = 0;           // locate's: the face of the plane it placed on
   Matrix root_;              // noise_root's square root of Sigma
   bool root_ready_ = false;  // root_ holds the run's (constant) noise
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it

@@ -104,6 +104,16 @@ def eyring_kramers(
             gtol = 1e-10
         m = find_minimum(landscape, m0, gtol=gtol)
         s = find_saddle(landscape, s0, gtol=gtol, max_step=0.1 * length)
+        # then to the softest curvature of the two points found, so that every direction is converged (a stiff
+        # landscape's largest curvature alone leaves its soft directions loose), as far as round-off allows
+        soft = min(float(np.abs(m.eigenvalues).min()), float(np.abs(s.eigenvalues).min()))
+        fine = 1e-10 * soft * length
+        if 0 < fine < gtol:
+            try:
+                m, s = (find_minimum(landscape, m.x, gtol=fine),
+                        find_saddle(landscape, s.x, gtol=fine, max_step=0.1 * length))
+            except RuntimeError:
+                pass  # the first polish stands: the finer one is below the gradients' round-off
         length = float(np.linalg.norm(s.x - m.x))
     else:
         m, s = guess
