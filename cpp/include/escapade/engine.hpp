@@ -802,13 +802,6 @@ class LaneBlock {
         region.to_boundary(x, plane.face);
       }
     };
-    const auto sigma_times = [&](const double* v, double* out) {  // out = Sigma v
-      for (int i = 0; i < d_; ++i) {
-        double s = 0;
-        for (int j = 0; j < d_; ++j) s += D.Sigma(i, j) * v[j];
-        out[i] = D.isotropic ? D.scalar * v[i] : s;
-      }
-    };
     double* chord = chord_point_.data();
     double* n = normal_.data();
     double* sn = sigma_n_.data();
@@ -816,13 +809,20 @@ class LaneBlock {
     onto_boundary(xe);
     if (d_ == 1 || !region.normal(xe, plane.face, n)) return;
     to_unit(n, d_);
-    if (!D.isotropic) sigma_times(n, sn);
-    double nsn = D.isotropic ? D.scalar : 0.0;
-    for (int i = 0; i < d_ && !D.isotropic; ++i) nsn += sn[i] * n[i];
+    double nsn = D.scalar;  // n^T Sigma n, and sn = Sigma n
+    if (!D.isotropic) {
+      nsn = 0;
+      for (int i = 0; i < d_; ++i) {
+        double s = 0;
+        for (int j = 0; j < d_; ++j) s += D.Sigma(i, j) * n[j];
+        sn[i] = s;
+        nsn += s * n[i];
+      }
+    }
     // With no noise across the face the crossing is the drift's: the chord's point moved onto it is the mean, and
     // the whole noise spreads it (nothing to condition on).
     const bool across_noise = nsn > 0 && std::isfinite(nsn);
-    if (!D.isotropic && across_noise) {  // onto the tangent plane at the boundary point along Sigma n, then on
+    if (!D.isotropic && across_noise) {  // along Sigma n onto the tangent plane there, then onto the boundary
       double across = 0;
       for (int i = 0; i < d_; ++i) across += n[i] * (chord[i] - xe[i]);
       for (int i = 0; i < d_; ++i) xe[i] = chord[i] - across / nsn * sn[i];
@@ -869,7 +869,8 @@ class LaneBlock {
   // mixed with a constant, and with the block of kMaxStreamDim coordinates beyond the first), counter (path, k).
   void draw_spread_normals(std::uint64_t path, std::uint64_t k, double* w) const {
     for (long first = 0, block = 0; first < d_; first += kMaxStreamDim, ++block) {
-      const std::uint64_t key = (rs_.cfg.seed ^ 0x5851F42D4C957F2Dull) + static_cast<std::uint64_t>(block) * 0x9E3779B97F4A7C15ull;
+      const std::uint64_t key =
+          (rs_.cfg.seed ^ 0x5851F42D4C957F2Dull) + static_cast<std::uint64_t>(block) * 0x9E3779B97F4A7C15ull;
       WordStream rs(key, path, k);
       for (long i = first; i < std::min<long>(d_, first + kMaxStreamDim); ++i) w[i] = rs.normal();
     }
@@ -1275,7 +1276,7 @@ class LaneBlock {
   std::vector<CrossingPlane> stop_planes_;  // merge_shared_boundary's scratch
   std::vector<Interval> chord_stop_, chord_target_;  // order_double_crossings' scratch
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
-  std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible)
+  std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible, place)
   std::vector<double> chord_point_, normal_, sigma_n_, spread_;  // place's scratch
   std::vector<double> exit_point_;  // locate_crossings': an exit's place while the target's is tried
   int face_of_plane_ = 0;           // locate's: the face of the plane it placed on

@@ -1823,14 +1823,10 @@ class Intersection final : public Region {
     const int j = member_of_face(face);
     return members_[static_cast<std::size_t>(j)]->normal(x, face - offsets_[static_cast<std::size_t>(j)], n);
   }
-  // Over the member's face and within every other member's closure (to 1e-9 of the size there).
+  // Over the member's face and within every other member's closure.
   bool over_face(const double* x, int face) const override {
     const std::size_t j = static_cast<std::size_t>(member_of_face(face));
-    if (!members_[j]->over_face(x, face - offsets_[j])) return false;
-    const double at = largest_coordinate(x, dim());
-    for (std::size_t k = 0; k < members_.size(); ++k)
-      if (k != j && members_[k]->signed_distance(x) < -1e-9 * std::max(at, members_[k]->scale(x))) return false;
-    return true;
+    return members_[j]->over_face(x, face - offsets_[j]) && within_others(x, j, largest_coordinate(x, dim()));
   }
   // Leaving: among the members x1 is outside, the one whose boundary the chord meets first (the signed
   // distances interpolated linearly). Entering: the member whose boundary x1 lies on, for an x1 on the
@@ -1931,6 +1927,13 @@ class Intersection final : public Region {
   static constexpr int kMaxReflectionRounds = 1024;  // a wedge of walls as narrow as pi / 1024
   static constexpr int kMaxInlineDim = 16;
   // The member that face belongs to.
+  // Whether x lies inside or on every member but j (to 1e-9 of the larger of `at`, a size of x, and the member's
+  // size there).
+  bool within_others(const double* x, std::size_t j, double at) const {
+    for (std::size_t k = 0; k < members_.size(); ++k)
+      if (k != j && members_[k]->signed_distance(x) < -1e-9 * std::max(at, members_[k]->scale(x))) return false;
+    return true;
+  }
   int member_of_face(int face) const {
     int j = 0;
     while (j + 1 < static_cast<int>(members_.size()) && offsets_[static_cast<std::size_t>(j) + 1] <= face) ++j;
@@ -1978,11 +1981,7 @@ class Intersection final : public Region {
         if (contains_end &&
             !((y - z).norm() <= across * (1 + 1e-9) + 1e-12 * std::max(at, members_[j]->scale(y.data()))))
           continue;
-        bool inside_others = true;
-        for (std::size_t k = 0; k < members_.size() && inside_others; ++k)
-          inside_others =
-              k == j || !(members_[k]->signed_distance(y.data()) < -1e-9 * std::max(at, members_[k]->scale(y.data())));
-        if (inside_others) {
+        if (within_others(y.data(), j, at)) {
           open[j].push_back(c);
           open[j].back().face += offsets_[j];
         }
