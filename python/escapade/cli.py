@@ -186,8 +186,8 @@ def _demo(args: argparse.Namespace) -> int:
                 f"{res.elapsed:>6.2f}s {res.total_steps / res.elapsed:>13.3g}"
             )
     print(f"\ntime cap t = {T_MAX:g} ({censored} paths censored in all); the two rows at one dt share their Brownian "
-          f"paths (seed {args.seed}), so they differ by the exit test alone; rows at different dt draw other normals from it (correlated, not "
-          "coupled).")
+          f"paths (seed {args.seed}), so they differ by the exit test alone; rows at different dt draw other normals "
+          "from it (correlated, not coupled).")
     print("The bridge test catches exits between steps; discrete monitoring alone overestimates exit times.")
     e = estimate(DoubleWell(), Langevin(temperature=T, dt=0.1, scheme="heun"), x0=[-1.0],
                  stop=HalfSpace(normal=[1.0], offset=0.0), t_max=T_MAX, rtol=0.01, seed=args.seed, threads=args.threads,

@@ -96,12 +96,10 @@ def eyring_kramers(
     # f = 1e-14 x DoubleWell unrefined and called its minimum degenerate).
     guess = [critical_point(landscape, p) for p in (m0, s0)]
     length = float(np.linalg.norm(guess[1].x - guess[0].x))
-    if not length > 0:
-        raise ValueError(f"minimum and saddle must be different points, both are {guess[0].x.tolist()}")
     if refine:
         gtol = 1e-10 * max(float(np.abs(c.eigenvalues).max()) for c in guess) * length
-        if not gtol > 0:  # no curvature at either start (or an underflow): the absolute default
-            gtol = 1e-10
+        if not (gtol > 0 and math.isfinite(gtol)):  # one start for both, no curvature, or an over/underflow
+            gtol, length = 1e-10, 1.0  # the absolute defaults
         m = find_minimum(landscape, m0, gtol=gtol)
         s = find_saddle(landscape, s0, gtol=gtol, max_step=0.1 * length)
         # then to the softest curvature of the two points found, so that every direction is converged (a stiff
