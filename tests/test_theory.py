@@ -336,6 +336,9 @@ def test_eyring_kramers_converges_every_direction_of_a_stiff_landscape():
     exact = 2 * math.pi / math.sqrt(2) * math.exp(0.25 / 0.05)  # 2 pi / |lambda_s| sqrt(|det Hs| / det Hm)
     assert got.transition_time == pytest.approx(exact, rel=1e-9) and ek.barrier == pytest.approx(0.25)
     np.testing.assert_allclose(got.minimum.x, [-1.0, 0.0], atol=1e-9)
+    # one start for both points (between them) is allowed: the refinement's own defaults then
+    both = eyring_kramers(stiff, [-0.5, 0.0], [-0.5, 0.0], 0.05)
+    assert both.transition_time == pytest.approx(exact, rel=1e-9)
 
 
 class StiffWell:
