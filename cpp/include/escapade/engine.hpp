@@ -810,7 +810,9 @@ class LaneBlock {
     if (d_ == 1 || !region.normal(xe, plane.face, n)) return;
     to_unit(n, d_);
     double nsn = D.scalar;  // n^T Sigma n, and sn = Sigma n
-    if (!D.isotropic) {
+    if (D.isotropic) {
+      for (int i = 0; i < d_; ++i) sn[i] = D.scalar * n[i];
+    } else {
       nsn = 0;
       for (int i = 0; i < d_; ++i) {
         double s = 0;
@@ -843,7 +845,6 @@ class LaneBlock {
       }
     } else {
       for (int i = 0; i < d_; ++i) v[i] *= std::sqrt(D.scalar);
-      for (int i = 0; i < d_; ++i) sn[i] = D.scalar * n[i];
     }
     double t = 0;  // n . v / n^T Sigma n: the part of the spread that the crossing fixes, taken out along Sigma n
     if (across_noise) {
@@ -898,18 +899,21 @@ class LaneBlock {
     return &root_;
   }
 
-  // Whether x lies inside the target beyond the tolerance of a placed crossing (admissible's).
+  // Whether x lies inside the target beyond the tolerance of a placed crossing.
   bool inside_target(const double* x) const {
-    const Region& t = *rs_.pb.target;
-    return t.signed_distance(x) > 1e-9 * std::max(largest_coordinate(x, d_), t.scale(x));
+    return rs_.pb.target->signed_distance(x) > tolerance(*rs_.pb.target, x, largest_coordinate(x, d_));
   }
+
+  // A placed crossing's tolerance at x for region r: 1e-9 of the larger of `at` (x's largest coordinate) and the
+  // region's size there.
+  static double tolerance(const Region& r, const double* x, double at) { return 1e-9 * std::max(at, r.scale(x)); }
 
   // Whether a crossing placed at xe can be one (to 1e-9 of the larger of |xe| and the region's scale there): not beyond
   // stop's walls (which reflect() would move), and on or beyond stop's boundary when leaving it; on or inside the
   // target's boundary and within stop's closure when entering the target.
   bool admissible(bool exited, const double* xe) {
     const double at = largest_coordinate(xe, d_);
-    const auto tol = [at, xe](const Region& r) { return 1e-9 * std::max(at, r.scale(xe)); };
+    const auto tol = [at, xe](const Region& r) { return tolerance(r, xe, at); };
     const Region* stop = rs_.pb.stop;
     const double stop_tol = stop ? tol(*stop) : 0.0;  // once: a set's scale evaluates every member
     if (reflect_) {
