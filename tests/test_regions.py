@@ -175,6 +175,44 @@ def test_one_dimensional_ellipsoid_is_an_interval():
     region = esc.Ellipsoid([1.0], [[0.25]])
     np.testing.assert_array_equal(region.contains([[-1.5], [-0.9], [2.9], [3.1]]), [False, True, True, False])
     np.testing.assert_allclose(region.distance([[0.0], [3.5], [1.0]]), [1.0, 0.5, 2.0])
+    np.testing.assert_array_equal(region.nearest([[0.0], [3.5], [2.0], [-7.0]]), [[-1.0], [3.0], [3.0], [-1.0]])
+
+
+@pytest.mark.parametrize("interval", [esc.Ball([0.0], 1.0), esc.Ellipsoid([0.0], [[1.0]])], ids=["ball", "ellipsoid"])
+def test_one_dimensional_ball_leaves_by_both_ends_with_the_exact_law(interval):
+    # Brownian motion (variance 1 per unit time) from 0.2 in (-1, 1): E[tau] = 1 - 0.2^2 = 0.96, P(right end) = 0.6.
+    # At dt = 0.5 a step reaches either end: both are tested, as a Box's faces (one tangent plane at the end
+    # point's side, with each point's distance from its own nearer end, read 0.9005 +- 0.0012).
+    n = 100_000
+    r = esc.simulate(esc.Quadratic(np.zeros((1, 1))), esc.Langevin(temperature=0.5, dt=0.5), x0=[0.2], stop=interval,
+                     n_paths=n, t_max=200, seed=1, threads=1)
+    assert np.all(r.status == esc.Status.EXITED)
+    t = r.exit_time
+    assert abs(t.mean() - 0.96) < 4 * t.std() / np.sqrt(n)
+    right = r.exit_face == 1
+    assert abs(right.mean() - 0.6) < 4 * np.sqrt(0.24 / n)
+    assert r.face_names == ["x0-", "x0+"] and interval.n_faces == 2 and interval.face_names() == ["x0-", "x0+"]
+    np.testing.assert_array_equal(r.exit_position[:, 0], np.where(right, 1.0, -1.0))  # located on the ends
+
+
+@pytest.mark.parametrize("S", [None, [[1.7]]])
+def test_one_dimensional_ball_runs_as_the_box(S):
+    # Every role (stop from inside, target from outside, a member of a set) gives a 1-D Box's statuses, faces and
+    # times, to rounding (the distances are r -+ (x - c) where the Box's are x - low and high - x).
+    dyn = esc.Langevin(temperature=0.5, dt=0.3) if S is None else esc.Langevin(eps=0.8, S=S, dt=0.3)
+    flat = esc.Quadratic(np.zeros((1, 1)))
+    cases = [(dict(stop=esc.Ball([0.5], 1.5)), dict(stop=esc.Box([-1.0], [2.0]))),
+             (dict(stop=esc.Box([-3.0], [3.0]), target=esc.Ball([1.5], 0.25)),
+              dict(stop=esc.Box([-3.0], [3.0]), target=esc.Box([1.25], [1.75]))),
+             (dict(stop=~esc.Ellipsoid([-2.0], [[4.0]]) & esc.HalfSpace([1.0], 1.0)),
+              dict(stop=~esc.Box([-2.5], [-1.5]) & esc.HalfSpace([1.0], 1.0)))]
+    for ball, box in cases:
+        a, b = (esc.simulate(flat, dyn, x0=[0.3], n_paths=4000, t_max=20, seed=3, threads=1, **kw) for kw in (ball, box))
+        np.testing.assert_array_equal(a.status, b.status)
+        np.testing.assert_array_equal(a.exit_face, b.exit_face)
+        np.testing.assert_allclose(a.exit_time, b.exit_time, rtol=1e-12)
+        np.testing.assert_allclose(a.exit_position, b.exit_position, rtol=1e-12)
+        assert np.mean(a.status != esc.Status.CENSORED) > 0.9
 
 
 def test_extreme_scales_measure_the_same_shape():

@@ -54,7 +54,7 @@ void bind_regions(py::module_& m) {
           "nearest",
           [](const Ellipsoid& r, const DoubleArray& x) {
             Matrix P = points_of(x, r.dim(), "x");
-            for (long l = 0; l < P.cols(); ++l) r.to_boundary(P.col(l).data(), 0);
+            for (long l = 0; l < P.cols(); ++l) r.nearest_point(P.col(l).data());
             std::vector<double> out(P.data(), P.data() + P.size());
             return to_numpy(std::move(out), {static_cast<py::ssize_t>(P.cols()), static_cast<py::ssize_t>(P.rows())});
           },

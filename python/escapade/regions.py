@@ -57,6 +57,12 @@ class Region(Spec):
         return ["boundary"]
 
 
+def _ends(region: Region) -> list[str]:
+    """A ball's or an ellipsoid's faces: its boundary, and in one dimension, where it is an interval, its two ends
+    (named as a 1-D Box's)."""
+    return ["x0-", "x0+"] if region.dim == 1 else ["boundary"]
+
+
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HalfSpace(Region):
     """The half-space {x : normal . x < offset}; a path leaves it when normal . x >= offset.
@@ -97,7 +103,8 @@ class Ball(Region):
 
     The Brownian-bridge test uses the tangent plane at the step's end point with the radial distances of both end
     points; under anisotropic noise (Sigma = L L^T) the distances are measured where the noise is isotropic
-    (y = L^-1 x, where the ball is an ellipsoid).
+    (y = L^-1 x, where the ball is an ellipsoid). In one dimension the ball is an interval with two faces, its ends
+    ("x0-", "x0+"), each tested as a 1-D `Box`'s.
     """
 
     center: np.ndarray
@@ -110,6 +117,9 @@ class Ball(Region):
     def _to_core(self) -> Any:
         return _core.Ball(center=self.center, radius=self.radius)
 
+    def face_names(self) -> list[str]:
+        return _ends(self)
+
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Ellipsoid(Region):
@@ -119,8 +129,9 @@ class Ellipsoid(Region):
 
     The Brownian-bridge test uses the tangent plane at the boundary point nearest to the step's end point, with
     the exact distances of both end points from the ellipsoid; under anisotropic noise (Sigma = L L^T) those
-    distances are measured where the noise is isotropic (y = L^-1 x, where it is another ellipsoid). Semi-axes whose ratio exceeds 2^128 (about 3e38;
-    a condition number of `matrix` above about 1e77) are refused.
+    distances are measured where the noise is isotropic (y = L^-1 x, where it is another ellipsoid). In one
+    dimension it is an interval with two faces, its ends ("x0-", "x0+"), each tested as a 1-D `Box`'s. Semi-axes
+    whose ratio exceeds 2^128 (about 3e38; a condition number of `matrix` above about 1e77) are refused.
     """
 
     center: np.ndarray
@@ -179,6 +190,9 @@ class Ellipsoid(Region):
 
     def _to_core(self) -> Any:
         return _core.Ellipsoid(center=self.center, matrix=self.matrix)
+
+    def face_names(self) -> list[str]:
+        return _ends(self)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)

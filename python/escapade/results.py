@@ -280,11 +280,12 @@ class SimulationResult(RunRecord):
         time of every path in the runs at theta + h, theta - h, theta + 2h, theta - 2h (common random numbers:
         the same seed). None otherwise.
     `sensitivity(quantity, parameter)` turns them into a derivative with its interval (docs/sensitivities.md).
-    exit_face : int32 (n_paths,) or None. When `stop` or `target` is a `Box` or several regions, the face each
+    exit_face : int32 (n_paths,) or None. When `stop` or `target` is a `Box`, a 1-D `Ball` or `Ellipsoid` (an
+        interval: its ends "x0-" and "x0+") or several regions, the face each
         EXITED or HIT path ended by (-1 for the others): a code into `face_names` (the stop's faces, then the
         target's). With the bridge test on it is the face whose bridge fired (or whose plane the step's end point
         is beyond), else the face the step's chord crossed. `exit_region` (a property) gives the region, a code
-        into `region_names`. None for runs with a single plane, ball or ellipsoid.
+        into `region_names`. None for runs with a single plane, ball or ellipsoid in two dimensions or more.
     """
 
     status: np.ndarray

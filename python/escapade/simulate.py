@@ -87,8 +87,12 @@ __all__ = ["simulate"]
 # crossing is moved onto the boundary along Sigma n (13: along the normal n, an O(sqrt(dt)) bias of the exit
 # position along the face); a bridge crossing's position carries the bridge's Gaussian spread along the plane, but
 # behind reflecting walls (13: the conditional mean, too little spread); a way out of stop the bridge saw, placed
-# inside target, is HIT by target's plane (13: EXITED inside the target); every other result keeps its bits.
-SEMANTICS = 14
+# inside target, is HIT by target's plane (13: EXITED inside the target); every other result keeps its bits. 15: a 1-D
+# Ball or Ellipsoid (an interval) is tested by both its ends, two faces as a 1-D Box's (14: by the end on the step's
+# end point's side, each point's distance measured from its own nearer end); under isotropic noise, a step that cannot
+# reach the far end (its crossing probability below exp(-30)) and does not cross the centre keeps every bit but the
+# exit position's (on the end, c -+ r, not scaled radially) and the face's (two, recorded as a Box's).
+SEMANTICS = 15
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
