@@ -178,13 +178,15 @@ def test_one_dimensional_ellipsoid_is_an_interval():
     np.testing.assert_array_equal(region.nearest([[0.0], [3.5], [2.0], [-7.0]]), [[-1.0], [3.0], [3.0], [-1.0]])
 
 
-@pytest.mark.parametrize("interval", [esc.Ball([0.0], 1.0), esc.Ellipsoid([0.0], [[1.0]])], ids=["ball", "ellipsoid"])
+@pytest.mark.parametrize("interval", [esc.Ball([0.0], 1.0), esc.Ellipsoid([0.0], [[1.0]]), esc.Box([-1.0], [1.0])],
+                         ids=["ball", "ellipsoid", "box"])
 def test_one_dimensional_ball_leaves_by_both_ends_with_the_exact_law(interval):
     # Brownian motion (variance 1 per unit time) from 0.2 in (-1, 1): E[tau] = 1 - 0.2^2 = 0.96, P(right end) = 0.6.
-    # At dt = 0.5 a step reaches either end: both are tested, as a Box's faces (one tangent plane at the end
-    # point's side, with each point's distance from its own nearer end, read 0.9005 +- 0.0012).
+    # At dt = 1 a step reaches either end: both are tested together (slab_exits). One tangent plane at the end
+    # point's side, with each point's distance from its own nearer end, read 0.9005 +- 0.0012 at dt = 0.5; the two
+    # ends as independent crossings (a Box before semantics 15) 0.9761 +- 0.0027 at dt = 1.
     n = 100_000
-    r = esc.simulate(esc.Quadratic(np.zeros((1, 1))), esc.Langevin(temperature=0.5, dt=0.5), x0=[0.2], stop=interval,
+    r = esc.simulate(esc.Quadratic(np.zeros((1, 1))), esc.Langevin(temperature=0.5, dt=1.0), x0=[0.2], stop=interval,
                      n_paths=n, t_max=200, seed=1, threads=1)
     assert np.all(r.status == esc.Status.EXITED)
     t = r.exit_time
@@ -193,6 +195,21 @@ def test_one_dimensional_ball_leaves_by_both_ends_with_the_exact_law(interval):
     assert abs(right.mean() - 0.6) < 4 * np.sqrt(0.24 / n)
     assert r.face_names == ["x0-", "x0+"] and interval.n_faces == 2 and interval.face_names() == ["x0-", "x0+"]
     np.testing.assert_array_equal(r.exit_position[:, 0], np.where(right, 1.0, -1.0))  # located on the ends
+
+
+@pytest.mark.parametrize("interval", [esc.Ball([0.0], 0.1), esc.Box([-0.1], [0.1])], ids=["ball", "box"])
+@pytest.mark.parametrize("drift, x0, exact", [(0.0, 0.05, 0.75), (2.0, 0.0, 0.598688)])
+def test_an_interval_thinner_than_a_step_is_left_by_the_right_end(interval, drift, x0, exact):
+    # dX = drift dt + dW in (-0.1, 0.1) at dt = 0.5, a step's noise seven times the width: which end the bridge leaves
+    # by first, by the method of images (slab_exits). P(right) = (x0 + 0.1) / 0.2 without drift, and
+    # (1 - e^(-2 drift (x0 + 0.1))) / (1 - e^(-0.4 drift)) with it. The ends taken as independent crossings, the one
+    # whose crossing time has the smaller mean first, read 0.873 and 0.402.
+    n = 40_000
+    r = esc.simulate(esc.Linear([-drift]), esc.Langevin(temperature=0.5, dt=0.5), x0=[x0], stop=interval, n_paths=n,
+                     t_max=50, seed=2, threads=1)
+    assert np.all(r.status == esc.Status.EXITED)
+    right = np.mean(r.exit_face == 1)
+    assert abs(right - exact) < 3.5 * np.sqrt(exact * (1 - exact) / n), (right, exact)
 
 
 @pytest.mark.parametrize("S", [None, [[1.7]]])
@@ -492,6 +509,53 @@ def test_brownian_motion_enters_a_ball_with_the_exact_probability():
     ended = res.status == esc.Status.EXITED
     np.testing.assert_allclose(np.linalg.norm(res.exit_position[ended], axis=1), R, rtol=1e-12)
     assert np.all(res.exit_time[ended] <= t)
+
+
+def _wedge_hit_probability(x, beta):
+    """P(Brownian motion from x enters the wedge 0 < angle < beta before leaving the unit disk): 1 - w, w the
+    harmonic function of the complementary wedge (angle 2 pi - beta) that is 1 on the arc and 0 on its edges,
+    sum over odd k of 4 / (k pi) r^(k pi / alpha) sin(k pi phi / alpha)."""
+    alpha = 2 * np.pi - beta
+    r, phi = np.hypot(*x), np.arctan2(x[1], x[0]) % (2 * np.pi) - beta
+    k = np.arange(1, 40_001, 2)
+    return 1 - np.sum(4 / (k * np.pi) * r ** (k * np.pi / alpha) * np.sin(k * np.pi * phi / alpha))
+
+
+@pytest.mark.parametrize("beta", [60, 90])
+def test_a_wedge_of_half_spaces_is_entered_with_the_exact_probability(beta):
+    # A convex set entered from outside is tested, as a Box is, against the tangent plane at its point nearest to
+    # the step's end. A wedge of two half-spaces (rotated by 30 degrees) was hit too rarely where the step's ends lie
+    # outside both: 90 degrees at dt = 0.003, -0.97% (z = -3.6); 60 degrees -1.82% (z = -6.2). Now -0.14% and
+    # -0.52% (z = -0.5, -1.8).
+    b, turn = np.radians(beta), np.radians(30)
+    rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    wedge = esc.HalfSpace(rot @ [0.0, -1.0], 0.0) & esc.HalfSpace(rot @ [-np.sin(b), np.cos(b)], 0.0)
+    x0 = np.array([-0.3, -0.2])
+    exact, n = _wedge_hit_probability(x0, b), 200_000
+    res = esc.simulate(esc.Quadratic(np.zeros((2, 2))), esc.Langevin(temperature=0.5, dt=0.003), x0=rot @ x0,
+                       stop=esc.Ball([0.0, 0.0], 1.0), target=wedge, n_paths=n, t_max=50, seed=1)
+    hit = res.status == esc.Status.HIT
+    assert abs(hit.mean() - exact) < 3 * np.sqrt(exact * (1 - exact) / n), (hit.mean(), exact)
+    # every hit on the wedge's boundary: on one plane, inside or on the other
+    beyond = np.stack([res.exit_position[hit] @ m.normal for m in wedge.regions], axis=1)  # offsets 0
+    assert np.all(beyond <= 1e-12) and np.all(np.min(np.abs(beyond), axis=1) <= 1e-12)
+
+
+@pytest.mark.parametrize("dt", [0.01, 0.001])
+def test_a_box_of_half_spaces_is_entered_as_the_box(dt):
+    # A square target smaller than a step given as four half-spaces: the same statuses, times and positions as the
+    # Box (it was hit 23% too rarely at dt = 0.01: the members' faces lead in only where the chord's point lies
+    # over the square, which most steps near it miss).
+    h = 0.03
+    box = esc.Box([0.4 - h, 0.1 - h], [0.4 + h, 0.1 + h])
+    square = (esc.HalfSpace([-1.0, 0.0], -(0.4 - h)) & esc.HalfSpace([1.0, 0.0], 0.4 + h)
+              & esc.HalfSpace([0.0, -1.0], -(0.1 - h)) & esc.HalfSpace([0.0, 1.0], 0.1 + h))
+    a, b = (esc.simulate(esc.Quadratic(np.zeros((2, 2))), esc.Langevin(temperature=0.5, dt=dt), x0=[-0.2, -0.1],
+                         stop=esc.Ball([0.0, 0.0], 1.0), target=t, n_paths=20_000, t_max=50, seed=2) for t in (box, square))
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_array_equal(a.exit_time, b.exit_time)
+    np.testing.assert_allclose(a.exit_position, b.exit_position, rtol=0, atol=1e-15)
+    assert 0.15 < np.mean(b.status == esc.Status.HIT) < 0.2
 
 
 @pytest.mark.parametrize("threads, lanes", [(2, 7), (1, 256)])

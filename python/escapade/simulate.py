@@ -91,7 +91,12 @@ __all__ = ["simulate"]
 # Ball or Ellipsoid (an interval) is tested by both its ends, two faces as a 1-D Box's (14: by the end on the step's
 # end point's side, each point's distance measured from its own nearer end); under isotropic noise, a step that cannot
 # reach the far end (its crossing probability below exp(-30)) and does not cross the centre keeps every bit but the
-# exit position's (on the end, c -+ r, not scaled radially) and the face's (two, recorded as a Box's).
+# exit position's (on the end, c -+ r, not scaled radially) and the face's (two, recorded as a Box's); the two faces of
+# a Box's coordinate (and a 1-D ball's ends) that one step can both reach are crossed by the method of images for the
+# slab (14: as independent crossings, the one with the earlier mean crossing time first); a convex Intersection
+# entered near a corner is tested against the tangent plane at its nearest point (14: by its members' faces that lead
+# in, each only where the chord's point lay over the set), and a crossing placed beyond its edge is moved to its
+# nearest point; a face met at once by several members is the one the point lies farthest beyond (14: the first).
 SEMANTICS = 15
 
 

@@ -263,6 +263,13 @@ inline void plain_lower_inverse(const double* L, double* X, int d) {
     }
 }
 
+// x . y for x, y (n), summed in index order.
+inline double plain_dot(const double* x, const double* y, int n) {
+  double s = 0;
+  for (int i = 0; i < n; ++i) s += x[i] * y[i];
+  return s;
+}
+
 // |x|^2 for x (n), summed in index order.
 inline double plain_squared_norm(const double* x, int n) {
   double s = 0.0;

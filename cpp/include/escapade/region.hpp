@@ -219,15 +219,18 @@ inline void merge_nested_members(const std::vector<std::vector<CrossingPlane>>& 
 // covariance), the one it crossed first: the set C of planes crossed has probability prod_{f in C} p_f
 // prod_{f not in C} (1 - p_f), drawn by u given C nonempty, and of C the plane whose crossing time given the ends
 // has the smallest mean (u = tau / (h - tau) has mean a0 / |a1|: the order in which the chord meets them) is taken.
-// More than kMaxFirstCrossed candidates (planes with p > 0): chosen in proportion to p instead.
+// More than kMaxFirstCrossed candidates (planes with p > 0): chosen in proportion to p instead. `probability`, when
+// given, holds each plane's p (a slab's exit probability for the end chosen in it) in place of its bridge's.
 constexpr int kMaxFirstCrossed = 4;
-inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, double u) {
+inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, double u,
+                                   const std::vector<double>* probability = nullptr) {
+  const auto prob = [&](std::size_t f) { return probability ? (*probability)[f] : plane_probability(planes[f]); };
   CrossingPlane c[kMaxFirstCrossed];
   double p[kMaxFirstCrossed];
   int k = 0, last = -1;
   double total = 0.0;
   for (std::size_t f = 0; f < planes.size(); ++f) {
-    const double pf = plane_probability(planes[f]);
+    const double pf = prob(f);
     if (!(pf > 0)) continue;
     total += pf;
     last = static_cast<int>(f);
@@ -241,11 +244,11 @@ inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, dou
   if (k > kMaxFirstCrossed) {  // in proportion to p
     const double target = u * total;
     double acc = 0.0;
-    for (const CrossingPlane& plane : planes) {
-      const double pf = plane_probability(plane);
+    for (std::size_t f = 0; f < planes.size(); ++f) {
+      const double pf = prob(f);
       if (!(pf > 0)) continue;
       acc += pf;
-      if (target < acc) return plane;
+      if (target < acc) return planes[f];
     }
     return planes[static_cast<std::size_t>(last)];
   }
@@ -273,6 +276,44 @@ inline CrossingPlane first_crossed(const std::vector<CrossingPlane>& planes, dou
     if (target < acc) break;
   }
   return c[chosen];
+}
+
+// A Brownian bridge between the two planes of a slab of width w (a box's two faces in one coordinate, the ends of a
+// 1-D ball), from distance a0 to a1 from the low plane over a step whose noise variance across them is var: the
+// probabilities that it leaves by the low plane first and by the high one first, by the method of images
+// (alternating reflections in the two planes, Anderson 1960):
+//   low = sum_{k>=0} e^(-2 (a0 + k w)(a1 + k w) / var) - sum_{k>=1} e^(-2 k w (k w + a1 - a0) / var),
+// high the same for w - a0, w - a1. Exact for a drift frozen over the step, where the two planes taken as
+// independent crossings are not once a step can reach both: from 0.05 in (-0.1, 0.1) at dt = 0.5 (T = 0.5), the
+// high end's share was 0.873 for the exact 0.75. For a0 in [0, w] and any a1 (an end beyond a plane: the other's
+// share from its series, this one's the rest). NaN where a series needs more than kMaxImages terms (a step's noise
+// beyond about 200 widths).
+struct SlabExits {
+  double low, high;
+};
+constexpr int kMaxImages = 1000;
+// The first of the two sums above less the second: the share of the low plane, for a1 > 0.
+inline double low_first(double a0, double a1, double w, double var) {
+  double sum = 0;
+  for (int k = 0; k < kMaxImages; ++k) {
+    const double kw = k * w;
+    const double reflected = mathfn::exp(-2.0 * (a0 + kw) * (a1 + kw) / var);
+    const double shifted = k > 0 ? mathfn::exp(-2.0 * kw * (kw + a1 - a0) / var) : 0.0;
+    sum += reflected - shifted;
+    if (k > 0 && reflected < 1e-18 && shifted < 1e-18) return std::min(1.0, std::max(0.0, sum));  // terms decrease
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+inline SlabExits slab_exits(double a0, double a1, double w, double var) {
+  if (a1 >= w) {
+    const double low = low_first(a0, a1, w, var);
+    return {low, 1.0 - low};
+  }
+  if (a1 <= 0) {
+    const double high = low_first(w - a0, w - a1, w, var);
+    return {1.0 - high, high};
+  }
+  return {low_first(a0, a1, w, var), low_first(w - a0, w - a1, w, var)};
 }
 
 // crossing_time (below) where c (c + 2 |a1|) overflows (noise across the plane beyond 1e150 of its distance: dt
@@ -477,6 +518,14 @@ class Region {
   // signed_distance and to_boundary there, so that a tolerance of 1e-9 times it means the same at every length
   // scale. 1 where the region cannot say.
   virtual double scale(const double* /*x*/) const { return 1.0; }
+  // Whether the region is convex and can project(): a half-space, ball, ellipsoid or box without reflecting faces,
+  // or an intersection of such.
+  virtual bool convex() const { return false; }
+  // For a convex region: move x (length dim) to the nearest point of the region's closure (x itself inside).
+  virtual void project(double* /*x*/) const {}
+  // For a polyhedron (a half-space or a box without reflecting faces, an intersection of such): its half-spaces
+  // {x : u . x < c}, u a unit vector, appended to out; false for other regions.
+  virtual bool half_spaces(std::vector<std::pair<Vector, double>>& /*out*/) const { return false; }
 };
 
 // The largest |x_i| of a point (length d): with a region's scale(x), the unit of the rounding near x.
@@ -589,6 +638,15 @@ class HalfSpace final : public Region {
     std::copy(unit_.data(), unit_.data() + dim(), n);
     return true;
   }
+  bool convex() const override { return !reflecting_; }
+  void project(double* x) const override {
+    if (!contains(x)) to_boundary(x, 0);
+  }
+  bool half_spaces(std::vector<std::pair<Vector, double>>& out) const override {
+    if (reflecting_) return false;
+    out.emplace_back(unit_, b_ / norm_);
+    return true;
+  }
   // offset / |normal| - unit normal . x: no division per point (splitting evaluates it at every step).
   double signed_distance(const double* x) const override {
     double s = b_ / norm_;
@@ -647,8 +705,9 @@ class IntervalEnds {
     const double sign = from_inside ? 1.0 : -1.0;
     return {sign * inside(x0, f), sign * inside(x1, f), D.component(0) * dt * s_ * s_, f};
   }
-  // From inside, leaving by either end as from a Box (independent crossings; where one has probability 0 the other
-  // keeps its bits); from outside, a chord through the interval surely, else by the end on the points' side.
+  // From inside, leaving by either end, as a box's slab: the end's own bridge where the other is out of reach (its
+  // probability 0), else the two together (slab_exits); from outside, a chord through the interval surely, else by
+  // the end on the points' side.
   void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
                             bool from_inside, double* p) const {
     for (int l = 0; l < width; ++l) {
@@ -657,28 +716,38 @@ class IntervalEnds {
         p[l] = f != side(x1[l]) ? 1.0 : plane_probability(plane(x0[l], x1[l], D, dt, f, false));
         continue;
       }
-      const double lo = plane_probability(plane(x0[l], x1[l], D, dt, 0, true));
-      const double hi = plane_probability(plane(x0[l], x1[l], D, dt, 1, true));
-      p[l] = lo == 0 ? hi : hi == 0 ? lo : 1.0 - (1.0 - lo) * (1.0 - hi);
+      const CrossingPlane low = plane(x0[l], x1[l], D, dt, 0, true), high = plane(x0[l], x1[l], D, dt, 1, true);
+      const double lo = plane_probability(low), hi = plane_probability(high);
+      if (lo == 0 || hi == 0) {
+        p[l] = lo == 0 ? hi : lo;
+        continue;
+      }
+      const SlabExits e = slab_exits(low.a0, low.a1, 2.0 * h_, low.var);
+      p[l] = e.low + e.high > 0 ? std::min(1.0, e.low + e.high) : 1.0 - (1.0 - lo) * (1.0 - hi);
     }
   }
-  // From inside, the end crossed first (first_crossed, with u; the nearer one where neither could be); from
+  // From inside, the end crossed (the nearer one where neither could be; of two, drawn with u by slab_exits); from
   // outside, the end on x0's side.
   CrossingPlane crossing_plane(double x0, double x1, const Diffusion& D, double dt, bool from_inside,
                                double u) const {
     if (!from_inside) return plane(x0, x1, D, dt, side(x0), false);
     std::vector<CrossingPlane> ends;
     inside_planes(x0, x1, D, dt, ends);
-    if (!(plane_probability(ends[0]) > 0 || plane_probability(ends[1]) > 0)) return ends[ends[1].a1 < ends[0].a1];
-    return first_crossed(ends, u);
+    const bool lo = plane_probability(ends[0]) > 0, hi = plane_probability(ends[1]) > 0;
+    if (!(lo || hi)) return ends[ends[1].a1 < ends[0].a1];
+    if (!(lo && hi)) return ends[hi];
+    const SlabExits e = slab_exits(ends[0].a0, ends[0].a1, 2.0 * h_, ends[0].var);
+    if (!(e.low + e.high > 0)) return first_crossed(ends, u);
+    return ends[u * (e.low + e.high) >= e.low];
   }
   void inside_planes(double x0, double x1, const Diffusion& D, double dt, std::vector<CrossingPlane>& out) const {
     for (int f = 0; f < 2; ++f) out.push_back(plane(x0, x1, D, dt, f, true));
   }
   // Face f's end point.
   double end(int f) const { return c_ + (f == 1 ? h_ : -h_) / s_; }
-  // The side of the centre x lies on: for a point outside, the end it lies beyond.
-  int side(double x) const { return x < c_ ? 0 : 1; }
+  // The side of the centre x lies on (the centre itself: the low end, a box's nearest face there): for a point
+  // outside, the end it lies beyond.
+  int side(double x) const { return x <= c_ ? 0 : 1; }
 
  private:
   // x's distance from face f's end, positive inside (units of 1/s).
@@ -689,8 +758,28 @@ class IntervalEnds {
   double c_ = 0, h_ = 1, s_ = 1;
 };
 
+// What a Ball and an Ellipsoid share: one face, and in one dimension, where each is an interval, two (its ends,
+// IntervalEnds).
+class RoundRegion : public Region {
+ public:
+  int n_faces() const override { return dim() == 1 ? 2 : 1; }
+  bool far_faces() const override { return dim() == 1; }
+  int exit_face(const double* x0, const double* x1, bool from_inside) const override {
+    return dim() == 1 ? ends_.side(from_inside ? x1[0] : x0[0]) : 0;
+  }
+  void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
+                     std::vector<CrossingPlane>& out) const override {
+    if (dim() == 1) return ends_.inside_planes(x0[0], x1[0], D, dt, out);
+    Region::inside_planes(x0, x1, D, dt, out);
+  }
+  bool convex() const override { return true; }
+
+ protected:
+  IntervalEnds ends_;  // in one dimension, the two ends
+};
+
 // The open ball {x : |x - center| < radius}.
-class Ball final : public Region {
+class Ball final : public RoundRegion {
  public:
   Ball(Vector center, double radius) : c_(std::move(center)), r_(radius) {
     require(c_.size() >= 1, "center", "an empty vector", "a non-empty vector");
@@ -704,16 +793,6 @@ class Ball final : public Region {
   }
   int dim() const override { return static_cast<int>(c_.size()); }
   std::string name() const override { return "Ball"; }
-  int n_faces() const override { return dim() == 1 ? 2 : 1; }
-  bool far_faces() const override { return dim() == 1; }
-  int exit_face(const double* x0, const double* x1, bool from_inside) const override {
-    return dim() == 1 ? ends_.side(from_inside ? x1[0] : x0[0]) : 0;
-  }
-  void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
-                     std::vector<CrossingPlane>& out) const override {
-    if (dim() == 1) return ends_.inside_planes(x0[0], x1[0], D, dt, out);
-    Region::inside_planes(x0, x1, D, dt, out);
-  }
   bool contains(const double* x) const override { return dist2(x) < r_ * r_; }
   // Eight lanes at a time, each lane's squared distance summed over i in order as dist2 does (same bits): eight
   // independent sums where one lane's is a chain of dependent adds.
@@ -846,6 +925,9 @@ class Ball final : public Region {
     if (normal(p, face, m.data())) onto_plane(x, p, m.data(), dim());
     to_boundary(x, face);
   }
+  void project(double* x) const override {
+    if (!contains(x)) to_boundary(x, dim() == 1 ? ends_.side(x[0]) : 0);
+  }
   bool normal(const double* x, int face, double* n) const override {
     if (dim() == 1) {
       n[0] = face == 1 ? 1.0 : -1.0;
@@ -912,7 +994,6 @@ class Ball final : public Region {
   Vector c_;
   double r_;       // the radius times s_
   double s_ = 1;   // a power of two, 1 for any ordinary radius
-  IntervalEnds ends_;  // in one dimension, the two ends
   NoiseFrame frame_;
 };
 
@@ -922,7 +1003,7 @@ class Ball final : public Region {
 // point, with the exact Euclidean distances of both end points (Eberly, "Distance from a point to an ellipse, an
 // ellipsoid, or a hyperellipsoid"); a lane far from the boundary is settled by a cheap lower bound of those
 // distances and never solves for them.
-class Ellipsoid final : public Region {
+class Ellipsoid final : public RoundRegion {
  public:
   Ellipsoid(Vector center, const Matrix& matrix) : c_(std::move(center)) {
     require(c_.size() >= 1, "center", "an empty vector", "a non-empty vector");
@@ -971,16 +1052,6 @@ class Ellipsoid final : public Region {
   }
   int dim() const override { return static_cast<int>(c_.size()); }
   std::string name() const override { return "Ellipsoid"; }
-  int n_faces() const override { return dim() == 1 ? 2 : 1; }
-  bool far_faces() const override { return dim() == 1; }
-  int exit_face(const double* x0, const double* x1, bool from_inside) const override {
-    return dim() == 1 ? ends_.side(from_inside ? x1[0] : x0[0]) : 0;
-  }
-  void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
-                     std::vector<CrossingPlane>& out) const override {
-    if (dim() == 1) return ends_.inside_planes(x0[0], x1[0], D, dt, out);
-    Region::inside_planes(x0, x1, D, dt, out);
-  }
   bool contains(const double* x) const override {
     Vector z(dim());
     return to_units(x, z.data()) < 1.0;
@@ -1134,6 +1205,9 @@ class Ellipsoid final : public Region {
   }
   // Move x to its nearest boundary point (for tests).
   void nearest_point(double* x) const { to_boundary(x, dim() == 1 ? ends_.side(x[0]) : 0); }
+  void project(double* x) const override {
+    if (!contains(x)) nearest_point(x);
+  }
   // The distance from x to the boundary (for tests; the same routine as the bridge test).
   double distance(const double* x) const {
     Vector z(dim());
@@ -1336,7 +1410,6 @@ class Ellipsoid final : public Region {
   double e_min_ = 0, b_min_ = 0, inv_b_min_ = 0;
   double s_ = 1;        // a power of two, 1 for any ordinary ellipsoid
   bool sphere_ = false;  // all semi-axes equal: the cheap bound is already exact
-  IntervalEnds ends_;    // in one dimension, the two ends
   NoiseFrame frame_;
 };
 
@@ -1468,8 +1541,17 @@ class Box final : public Region {
         double survive = 1.0;
         for (int i = 0; i < d; ++i) {
           const double c = exponent_factor(D.component(i) * dt);
-          survive *= 1.0 - probability_of_exponent(bridge_exponent(x0[o + i] - lo_[i], x1[o + i] - lo_[i], c));
-          survive *= 1.0 - probability_of_exponent(bridge_exponent(hi_[i] - x0[o + i], hi_[i] - x1[o + i], c));
+          const double lo = probability_of_exponent(bridge_exponent(x0[o + i] - lo_[i], x1[o + i] - lo_[i], c));
+          const double hi = probability_of_exponent(bridge_exponent(hi_[i] - x0[o + i], hi_[i] - x1[o + i], c));
+          const SlabExits e = lo > 0 && hi > 0 ? slab_exits(x0[o + i] - lo_[i], x1[o + i] - lo_[i], hi_[i] - lo_[i],
+                                                            D.component(i) * dt)
+                                               : SlabExits{std::nan(""), 0.0};
+          if (!(e.low + e.high > 0)) {  // the faces' own bridges: one out of reach (or too thin a slab)
+            survive *= 1.0 - lo;
+            survive *= 1.0 - hi;
+          } else {
+            survive *= 1.0 - std::min(1.0, e.low + e.high);
+          }
         }
         p[l] = 1.0 - survive;
       }
@@ -1506,7 +1588,7 @@ class Box final : public Region {
         if (faces[static_cast<std::size_t>(f)].a1 < faces[static_cast<std::size_t>(nearest)].a1) nearest = f;
       }
       if (!(total > 0)) return faces[static_cast<std::size_t>(nearest)];
-      return first_crossed(faces, u);
+      return first_face(faces, u);
     }
     const int entry = entry_face(x0, x1);
     if (entry >= 0) {
@@ -1516,6 +1598,34 @@ class Box final : public Region {
     Vector n(d);
     const double a0 = outside_distance(x0, nullptr), a1 = outside_distance(x1, n.data());
     return {a0, a1, D.along(n.data(), d) * dt, farthest_face(x1)};
+  }
+  // The face crossed first among faces, a slab's two faces that could both have been crossed as one candidate: its
+  // end drawn by slab_exits (with a part of u, the rest rescaled for first_crossed), its probability the slab's.
+  CrossingPlane first_face(const std::vector<CrossingPlane>& faces, double u) const {
+    std::vector<CrossingPlane> candidates;
+    std::vector<double> probability;
+    bool slabs = false;
+    for (std::size_t f = 0; f + 1 < faces.size(); f += 2) {
+      const std::size_t i = f / 2;
+      const double lo = plane_probability(faces[f]), hi = plane_probability(faces[f + 1]);
+      const SlabExits e = lo > 0 && hi > 0 ? slab_exits(faces[f].a0, faces[f].a1, hi_[i] - lo_[i], faces[f].var)
+                                           : SlabExits{std::nan(""), 0.0};
+      if (!(e.low + e.high > 0)) {
+        candidates.push_back(faces[f]);
+        candidates.push_back(faces[f + 1]);
+        probability.push_back(lo);
+        probability.push_back(hi);
+        continue;
+      }
+      slabs = true;
+      const double both = e.low + e.high, share = e.low / both;  // u < share: the low face, u rescaled
+      const bool high = !(u < share);
+      u = high ? (u - share) / (1.0 - share) : u / share;
+      u = std::min(std::max(u, 1e-300), 1.0 - 1e-16);
+      candidates.push_back(faces[f + high]);
+      probability.push_back(std::min(1.0, both));
+    }
+    return slabs ? first_crossed(candidates, u, &probability) : first_crossed(faces, u);
   }
   double scale(const double*) const override {
     double m = 0;
@@ -1537,6 +1647,19 @@ class Box final : public Region {
   bool over_face(const double* x, int face) const override {
     for (int i = 0; i < dim(); ++i)
       if (i != face / 2 && !(x[i] >= lo_[i] && x[i] <= hi_[i])) return false;
+    return true;
+  }
+  bool convex() const override { return !any_refl_; }
+  void project(double* x) const override {
+    for (int i = 0; i < dim(); ++i) x[i] = std::min(std::max(x[i], lo_[i]), hi_[i]);
+  }
+  bool half_spaces(std::vector<std::pair<Vector, double>>& out) const override {
+    if (any_refl_) return false;
+    for (int i = 0; i < dim(); ++i) {
+      const Vector e = Vector::Unit(dim(), i);
+      if (std::isfinite(lo_[i])) out.emplace_back(-e, -lo_[i]);
+      if (std::isfinite(hi_[i])) out.emplace_back(e, hi_[i]);
+    }
     return true;
   }
   using Region::signed_distance;
@@ -1753,8 +1876,10 @@ class Intersection final : public Region {
       offset += r->n_faces();
       reflects_ = reflects_ || r->reflects();
       open_beyond_.push_back(r->open_beyond());
+      convex_ = convex_ && r->convex();
     }
     offsets_.push_back(offset);
+    if (!half_spaces(faces_) || faces_.size() > kMaxPolyhedronFaces) faces_.clear();
   }
   const std::vector<std::shared_ptr<const Region>>& members() const { return members_; }
   int dim() const override { return members_[0]->dim(); }
@@ -1809,7 +1934,7 @@ class Intersection final : public Region {
           p[l] = 1.0;
           continue;
         }
-        if (far_from(s0, x0 + o, x1 + o, spread)) {
+        if (far_from(s0, x0 + o, x1 + o, spread) || (convex_ && negligible_nearest(s0, x0 + o, x1 + o, spread / d))) {
           p[l] = 0.0;
           continue;
         }
@@ -1825,6 +1950,11 @@ class Intersection final : public Region {
         own_chord.clear();
         if (members_[static_cast<std::size_t>(j)]->chord_inside(x0 + o, x1 + o, own_chord) && own_chord.empty())
           continue;
+      }
+      CrossingPlane nearest;
+      if (convex_ && nearest_plane(x0 + o, x1 + o, D, dt, nearest)) {
+        p[l] = plane_probability(nearest);
+        continue;
       }
       planes.clear();
       entering_planes(x0 + o, x1 + o, D, dt, planes);
@@ -1846,6 +1976,8 @@ class Intersection final : public Region {
         j = on_boundary_member(x0);
       } else if (!own) {
         j = chords ? entry_member(parts, all) : -1;  // a chord through the set: where it enters
+        CrossingPlane nearest;
+        if (j < 0 && !contains(x1) && convex_ && nearest_plane(x0, x1, D, dt, nearest)) return nearest;
         if (j < 0 && !contains(x1)) {  // the first crossed of the faces that lead in
           std::vector<CrossingPlane> planes;
           entering_planes(x0, x1, D, dt, planes);
@@ -1919,10 +2051,19 @@ class Intersection final : public Region {
   void to_boundary(double* x, int face) const override {
     const int j = member_of_face(face);
     members_[static_cast<std::size_t>(j)]->to_boundary(x, face - offsets_[static_cast<std::size_t>(j)]);
+    onto_set(x, j);
   }
   void to_entered_boundary(double* x, int face, const double* p) const override {
     const int j = member_of_face(face);
     members_[static_cast<std::size_t>(j)]->to_entered_boundary(x, face - offsets_[static_cast<std::size_t>(j)], p);
+    onto_set(x, j);
+  }
+  bool convex() const override { return convex_; }
+  void project(double* x) const override { nearest_point(x); }
+  bool half_spaces(std::vector<std::pair<Vector, double>>& out) const override {
+    for (const auto& r : members_)
+      if (!r->half_spaces(out)) return false;
+    return true;
   }
   bool normal(const double* x, int face, double* n) const override {
     const int j = member_of_face(face);
@@ -1936,7 +2077,8 @@ class Intersection final : public Region {
   // Leaving: among the members x1 is outside, the one whose boundary the chord meets first (the signed
   // distances interpolated linearly). Entering: the member whose boundary x1 lies on, for an x1 on the
   // intersection's boundary (a located exit); else the one through whose boundary the chord enters, or among those
-  // x0 is outside, the one it meets last.
+  // x0 is outside, the one it meets last. Of members met at once (a point, x0 == x1: a start outside), the one x1
+  // lies farthest beyond, as a box's face.
   int exit_face(const double* x0, const double* x1, bool from_inside) const override {
     if (!from_inside) {
       int j = on_boundary_member(x1);
@@ -1948,6 +2090,7 @@ class Intersection final : public Region {
     }
     int best = -1;
     double best_t = from_inside ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+    double best_s1 = 0;
     for (std::size_t j = 0; j < members_.size(); ++j) {
       const Region& r = *members_[j];
       const bool out = from_inside ? !r.contains(x1) : !r.contains(x0);
@@ -1955,9 +2098,10 @@ class Intersection final : public Region {
       const double s0 = r.signed_distance(x0), s1 = r.signed_distance(x1);
       double t = s0 != s1 ? s0 / (s0 - s1) : 0.0;
       if (!std::isfinite(t)) t = 0.0;
-      if (best < 0 || (from_inside ? t < best_t : t > best_t)) {
+      if (best < 0 || (from_inside ? t < best_t : t > best_t) || (t == best_t && s1 < best_s1)) {
         best = static_cast<int>(j);
         best_t = t;
+        best_s1 = s1;
       }
     }
     if (best < 0) return 0;
@@ -2031,7 +2175,6 @@ class Intersection final : public Region {
   }
   static constexpr int kMaxReflectionRounds = 1024;  // a wedge of walls as narrow as pi / 1024
   static constexpr int kMaxInlineDim = 16;
-  // The member that face belongs to.
   // Whether x lies inside or on every member but j (to 1e-9 of the larger of `at`, a size of x, and the member's
   // size there).
   bool within_others(const double* x, std::size_t j, double at) const {
@@ -2039,6 +2182,7 @@ class Intersection final : public Region {
       if (k != j && members_[k]->signed_distance(x) < -1e-9 * std::max(at, members_[k]->scale(x))) return false;
     return true;
   }
+  // The member that face belongs to.
   int member_of_face(int face) const {
     int j = 0;
     while (j + 1 < static_cast<int>(members_.size()) && offsets_[static_cast<std::size_t>(j) + 1] <= face) ++j;
@@ -2108,6 +2252,16 @@ class Intersection final : public Region {
     const double h = 0.5 * (-s0 - signed_distance(x1) - std::sqrt(len2));
     return h > 0 && std::log(2.0 * dim()) - 2 * h * h / spread < kNegligibleExponent;
   }
+  // For a convex set, whether its nearest-plane test gives 0 whatever the nearest points: the chord misses the set
+  // (|x1 - x0| < d0 + d1, the ends' distances from the set bounded below by -signed_distance), and the exponent with
+  // those bounds and the largest noise variance over the step (top), above the test's, is below
+  // kNegligibleExponent. Spares most lanes near the set its projections.
+  bool negligible_nearest(double s0, const double* x0, const double* x1, double top) const {
+    const double s1 = signed_distance(x1);
+    double len2 = 0;
+    for (int i = 0; i < dim(); ++i) len2 += (x1[i] - x0[i]) * (x1[i] - x0[i]);
+    return std::sqrt(len2) < -s0 - s1 && bridge_exponent(-s0, -s1, exponent_factor(top)) < kNegligibleExponent;
+  }
   // Whether member j, excluding both ends of a step that lies inside every other member, is the only one whose faces
   // can lead into the set: no other member is the complement of a box or of a set of regions.
   bool alone(int j) const {
@@ -2146,6 +2300,154 @@ class Intersection final : public Region {
         if (v.first == entry && entry > 0.0) return static_cast<int>(j);
     return -1;
   }
+  // A convex set entered from outside is measured as a box is: against the tangent plane at its point nearest to
+  // the step's end x1, with the Euclidean distances of both ends from the set (Dykstra's projections, below), the
+  // noise across that plane, on the face of the member that point lies on. Where the ends lie outside several
+  // members (a corner), the members' own faces would lead in only where the chord's point lies over the set, which a
+  // corner smaller than a step mostly misses: a quadrant given as two half-spaces was hit 12.7% too rarely at
+  // dt = 0.1 (a Box: 1.8% too often). False where a nearest point cannot be found (an empty set, no convergence).
+  bool nearest_plane(const double* x0, const double* x1, const Diffusion& D, double dt, CrossingPlane& out) const {
+    const int d = dim();
+    thread_local std::vector<double> points;  // y0, y1 and the normal: no allocation per step once grown
+    points.resize(3 * static_cast<std::size_t>(d));
+    double *y0 = points.data(), *y1 = y0 + d, *n = y1 + d;
+    std::copy(x0, x0 + d, y0);
+    std::copy(x1, x1 + d, y1);
+    if (!nearest_point(y0) || !nearest_point(y1)) return false;
+    double a0 = 0, a1 = 0;
+    for (int i = 0; i < d; ++i) {
+      n[i] = x1[i] - y1[i];
+      a0 += (x0[i] - y0[i]) * (x0[i] - y0[i]);
+      a1 += n[i] * n[i];
+    }
+    if (!(a1 > 0) || !std::isfinite(a1)) return false;
+    to_unit(n, d);
+    out = {std::sqrt(a0), std::sqrt(a1), D.along(n, d) * dt, exit_face(x1, x1, false)};  // the face x1 lies beyond
+    return true;
+  }
+  // The nearest point of the (convex) set to x, in place, by Dykstra's alternating projections onto the members
+  // (each with its correction, so that the limit is the nearest point and not merely a point of the set): done when
+  // a sweep moves no coordinate by more than 1e-13 of the larger of the point's size and its distance moved; a
+  // polyhedron's exactly (nearest_in_polyhedron). False after kMaxSweeps (slow at sharp corners: there the caller
+  // keeps its other test), or when the point found lies outside a member (an empty set).
+  bool nearest_point(double* x) const {
+    if (!faces_.empty()) return nearest_in_polyhedron(x);
+    const int d = dim();
+    const std::size_t m = members_.size(), du = static_cast<std::size_t>(d);
+    // the corrections, the start, y and the sweep's start: on the stack for small sets (a member that is itself an
+    // intersection projects with a buffer of its own)
+    constexpr std::size_t kInline = 128;
+    const std::size_t size_needed = (m + 3) * du;
+    double inline_work[kInline];
+    std::vector<double> heap(size_needed > kInline ? size_needed : 0);
+    double* const work = size_needed > kInline ? heap.data() : inline_work;
+    std::fill(work, work + size_needed, 0.0);
+    double *correction = work, *start = correction + m * du, *y = start + du, *before = y + du;
+    std::copy(x, x + d, start);
+    for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
+      std::copy(x, x + d, before);
+      for (std::size_t j = 0; j < m; ++j) {
+        double* c = correction + j * du;
+        for (int i = 0; i < d; ++i) y[i] = x[i] + c[i];
+        std::copy(y, y + d, x);
+        members_[j]->project(x);
+        for (int i = 0; i < d; ++i) c[i] = y[i] - x[i];
+      }
+      double moved = 0, size = largest_coordinate(x, d);
+      for (int i = 0; i < d; ++i) {
+        moved = std::max(moved, std::abs(x[i] - before[i]));
+        size = std::max(size, std::abs(x[i] - start[i]));
+      }
+      if (!(moved <= 1e-13 * size)) continue;
+      for (std::size_t j = 0; j < m; ++j)
+        if (members_[j]->signed_distance(x) < -1e-9 * std::max(size, members_[j]->scale(x))) return false;
+      return true;
+    }
+    return false;
+  }
+  static constexpr int kMaxSweeps = 100;
+  static constexpr std::size_t kMaxPolyhedronFaces = 12;
+  // The nearest point of a polyhedron {u_k . y < c_k} to x, in place, where Dykstra's projections converge slowly
+  // at sharp corners: the projection of x onto the planes of the smallest set of faces whose multipliers are all
+  // >= 0 and whose point lies in every half-space (the Karush-Kuhn-Tucker conditions, met by the nearest point
+  // alone), sets of 1, 2, ... min(d, faces) faces in turn. False for an empty polyhedron.
+  bool nearest_in_polyhedron(double* x) const {
+    const int d = dim(), nf = static_cast<int>(faces_.size()), most = std::min(d, nf);
+    double excess[kMaxPolyhedronFaces], gram[kMaxPolyhedronFaces * kMaxPolyhedronFaces], lambda[kMaxPolyhedronFaces];
+    int set[kMaxPolyhedronFaces];
+    bool outside = false;
+    for (int k = 0; k < nf; ++k) {
+      excess[k] = plain_dot(faces_[static_cast<std::size_t>(k)].first.data(), x, d) -
+                  faces_[static_cast<std::size_t>(k)].second;
+      outside = outside || excess[k] >= 0;
+    }
+    if (!outside) return true;
+    Vector y(d);
+    const double at = largest_coordinate(x, d);
+    for (int s = 1; s <= most; ++s) {
+      for (int i = 0; i < s; ++i) set[i] = i;
+      while (true) {
+        if (solve_active(set, s, excess, gram, lambda)) {
+          y = Eigen::Map<const Vector>(x, d);
+          for (int i = 0; i < s; ++i) y -= lambda[i] * faces_[static_cast<std::size_t>(set[i])].first;
+          const double tol = 1e-9 * std::max(at, largest_coordinate(y.data(), d));
+          bool inside = true;
+          for (int k = 0; k < nf && inside; ++k)
+            inside = plain_dot(faces_[static_cast<std::size_t>(k)].first.data(), y.data(), d) -
+                         faces_[static_cast<std::size_t>(k)].second <= tol;
+          if (inside) {
+            std::copy(y.data(), y.data() + d, x);
+            return true;
+          }
+        }
+        int i = s - 1;  // the next set of s faces, in lexicographic order
+        while (i >= 0 && set[i] == nf - s + i) --i;
+        if (i < 0) break;
+        ++set[i];
+        for (int k = i + 1; k < s; ++k) set[k] = set[k - 1] + 1;
+      }
+    }
+    return false;
+  }
+  // The multipliers of the faces in set (s of them): G lambda = excess over the set, G_ij = u_i . u_j, by Gaussian
+  // elimination with partial pivoting; false where G is singular (parallel faces) or a multiplier is negative.
+  bool solve_active(const int* set, int s, const double* excess, double* g, double* lambda) const {
+    for (int i = 0; i < s; ++i) {
+      for (int j = 0; j < s; ++j)
+        g[i * s + j] = plain_dot(faces_[static_cast<std::size_t>(set[i])].first.data(),
+                                 faces_[static_cast<std::size_t>(set[j])].first.data(), dim());
+      lambda[i] = excess[set[i]];
+    }
+    for (int c = 0; c < s; ++c) {
+      int pivot = c;
+      for (int r = c + 1; r < s; ++r)
+        if (std::abs(g[r * s + c]) > std::abs(g[pivot * s + c])) pivot = r;
+      if (!(std::abs(g[pivot * s + c]) > 1e-12)) return false;
+      if (pivot != c) {
+        for (int j = 0; j < s; ++j) std::swap(g[c * s + j], g[pivot * s + j]);
+        std::swap(lambda[c], lambda[pivot]);
+      }
+      for (int r = c + 1; r < s; ++r) {
+        const double f = g[r * s + c] / g[c * s + c];
+        for (int j = c; j < s; ++j) g[r * s + j] -= f * g[c * s + j];
+        lambda[r] -= f * lambda[c];
+      }
+    }
+    for (int c = s - 1; c >= 0; --c) {
+      for (int j = c + 1; j < s; ++j) lambda[c] -= g[c * s + j] * lambda[j];
+      lambda[c] /= g[c * s + c];
+    }
+    for (int i = 0; i < s; ++i)
+      if (lambda[i] < 0) return false;
+    return true;
+  }
+  // A point placed on member j's face but outside another member (over the face's plane beyond the set's corner):
+  // for a convex set, its nearest point of the set, on the set's boundary.
+  void onto_set(double* x, int j) const {
+    if (!convex_ || within_others(x, static_cast<std::size_t>(j), largest_coordinate(x, dim()))) return;
+    Vector y = Eigen::Map<const Vector>(x, dim());
+    if (nearest_point(y.data())) std::copy(y.data(), y.data() + dim(), x);
+  }
   // The one member both end points lie outside of, when they lie inside all the others; else -1.
   int sole_excluder(const double* x0, const double* x1) const {
     int found = -1;
@@ -2161,6 +2463,8 @@ class Intersection final : public Region {
   std::vector<int> offsets_;
   bool reflects_ = false;
   std::vector<bool> open_beyond_;  // per member: Region::open_beyond
+  bool convex_ = true;             // every member convex
+  std::vector<std::pair<Vector, double>> faces_;  // a polyhedron's half-spaces (at most kMaxPolyhedronFaces), else empty
 };
 
 }  // namespace escapade
