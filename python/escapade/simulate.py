@@ -95,8 +95,10 @@ __all__ = ["simulate"]
 # a Box's coordinate (and a 1-D ball's ends) that one step can both reach are crossed by the method of images for the
 # slab (14: as independent crossings, the one with the earlier mean crossing time first); a convex Intersection
 # entered near a corner is tested against the tangent plane at its nearest point (14: by its members' faces that lead
-# in, each only where the chord's point lay over the set), and a crossing placed beyond its edge is moved to its
-# nearest point; a face met at once by several members is the one the point lies farthest beyond (14: the first).
+# in, each only where the chord's point lay over the set), a crossing placed on that plane beyond the set's edge moved
+# to its nearest point; a placed crossing within 1e-9 of the step's ends' size is accepted (14: of the placed point's
+# and the region's only, which dropped crossings placed at a corner at the origin); a face met at once by several
+# members is the one the point lies farthest beyond (14: the first).
 SEMANTICS = 15
 
 

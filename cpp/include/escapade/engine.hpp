@@ -735,6 +735,7 @@ class LaneBlock {
       double* xe = xe_.col(l).data();
       const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
       double tau = locate(exited, x0, x1, D, r, z, path_[l], k, xe);
+      const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
       // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
       // outside it): the bridge met the target first. It is the target's crossing, placed by the target's own
       // plane, where that lies within stop's closure (else the exit stands).
@@ -742,7 +743,7 @@ class LaneBlock {
         std::copy(xe, xe + d_, exit_point_.begin());
         const int exit_face = face_of_plane_;
         const double hit_tau = locate(false, x0, x1, D, r, z, path_[l], k, xe);
-        if (admissible(false, xe)) {
+        if (admissible(false, xe, reach)) {
           exited = false;
           tau = hit_tau;
           ended_[l] = static_cast<std::int8_t>(Status::Hit);
@@ -752,7 +753,7 @@ class LaneBlock {
         }
       }
       face_[l] = face_of_plane_;
-      if (through || !admissible(exited, xe)) {
+      if (through || !admissible(exited, xe, reach)) {
         face_[l] = -1;  // find_face: the face the chord crossed
         if (exited ? in_stop_[l] == 0 : in_target_[l] != 0) {  // the step ended in the event's region
           tau = chord_crossing(exited, x0, x1, xe) * dt_;
@@ -780,7 +781,8 @@ class LaneBlock {
     place(region, plane, x0, x1, tau / dt_, D, path, k, true, xe);
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
     // set): the bridge's mean there instead, before giving up on the bridge's point
-    if (!admissible(exited, xe)) place(region, plane, x0, x1, tau / dt_, D, path, k, false, xe);
+    const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
+    if (!admissible(exited, xe, reach)) place(region, plane, x0, x1, tau / dt_, D, path, k, false, xe);
     face_of_plane_ = plane.face;
     return tau;
   }
@@ -801,6 +803,7 @@ class LaneBlock {
       } else {
         region.to_boundary(x, plane.face);
       }
+      if (plane.nearest) region.to_set_boundary(x);
     };
     double* chord = chord_point_.data();
     double* n = normal_.data();
@@ -908,11 +911,12 @@ class LaneBlock {
   // region's size there.
   static double tolerance(const Region& r, const double* x, double at) { return 1e-9 * std::max(at, r.scale(x)); }
 
-  // Whether a crossing placed at xe can be one (to 1e-9 of the larger of |xe| and the region's scale there): not beyond
-  // stop's walls (which reflect() would move), and on or beyond stop's boundary when leaving it; on or inside the
-  // target's boundary and within stop's closure when entering the target.
-  bool admissible(bool exited, const double* xe) {
-    const double at = largest_coordinate(xe, d_);
+  // Whether a crossing placed at xe can be one (to 1e-9 of the largest of |xe|, the step's `reach` (its ends' largest
+  // coordinate: xe is computed from them, a corner at the origin to their rounding) and the region's scale there):
+  // not beyond stop's walls (which reflect() would move), and on or beyond stop's boundary when leaving it; on or
+  // inside the target's boundary and within stop's closure when entering the target.
+  bool admissible(bool exited, const double* xe, double reach) {
+    const double at = std::max(largest_coordinate(xe, d_), reach);
     const auto tol = [at, xe](const Region& r) { return tolerance(r, xe, at); };
     const Region* stop = rs_.pb.stop;
     const double stop_tol = stop ? tol(*stop) : 0.0;  // once: a set's scale evaluates every member

@@ -102,10 +102,13 @@ inline void quadratic_chord(double a, double b, double c, std::vector<Interval>&
 // in any common unit (only a0 / a1 and a0^2 / var matter).
 // `entry`: for the tangent plane where the step's chord enters a curved region (entry_plane), the chord's
 // fraction there (the crossing is then placed from that side, Region::to_entered_boundary); else -1.
+// `nearest`: the tangent plane at a convex set's nearest point to the step's end (Intersection::nearest_plane),
+// where the crossing is moved onto the set itself (Region::to_set_boundary).
 struct CrossingPlane {
   double a0, a1, var;
   int face;
   double entry = -1.0;
+  bool nearest = false;
 };
 
 // The probability that the step's bridge crossed the plane c.
@@ -474,6 +477,9 @@ class Region {
   // region thinner than the step (to_boundary alone takes a point past the middle to the far side). Regions whose
   // planes are their faces need nothing more.
   virtual void to_entered_boundary(double* x, int face, const double* /*p*/) const { to_boundary(x, face); }
+  // For a crossing of a convex set's tangent plane at its nearest point (CrossingPlane::nearest), after
+  // to_boundary: x, on the face's plane but perhaps beyond the set's edge, moved to the set's nearest point.
+  virtual void to_set_boundary(double* /*x*/) const {}
   // A normal (any length, either sign) to `face` at its point x; false where the region cannot give one.
   virtual bool normal(const double* /*x*/, int /*face*/, double* /*n*/) const { return false; }
   // Whether x, a point near the face `face` (on its tangent plane), lies over the face itself: not beyond an edge
@@ -1822,6 +1828,7 @@ class Outside final : public Region {
   void to_entered_boundary(double* x, int face, const double* p) const override {
     inner_->to_entered_boundary(x, face, p);
   }
+  void to_set_boundary(double* x) const override { inner_->to_set_boundary(x); }
   bool normal(const double* x, int face, double* n) const override { return inner_->normal(x, face, n); }
   bool over_face(const double* x, int face) const override { return inner_->over_face(x, face); }
   int n_faces() const override { return inner_->n_faces(); }
@@ -2051,12 +2058,16 @@ class Intersection final : public Region {
   void to_boundary(double* x, int face) const override {
     const int j = member_of_face(face);
     members_[static_cast<std::size_t>(j)]->to_boundary(x, face - offsets_[static_cast<std::size_t>(j)]);
-    onto_set(x, j);
   }
   void to_entered_boundary(double* x, int face, const double* p) const override {
     const int j = member_of_face(face);
     members_[static_cast<std::size_t>(j)]->to_entered_boundary(x, face - offsets_[static_cast<std::size_t>(j)], p);
-    onto_set(x, j);
+  }
+  void to_set_boundary(double* x) const override {
+    // a point on the set's boundary (to the tolerance of a placed crossing) stays as it is
+    if (!convex_ || signed_distance(x) >= -1e-9 * std::max(largest_coordinate(x, dim()), scale(x))) return;
+    Vector y = Eigen::Map<const Vector>(x, dim());
+    if (nearest_point(y.data())) std::copy(y.data(), y.data() + dim(), x);
   }
   bool convex() const override { return convex_; }
   void project(double* x) const override { nearest_point(x); }
@@ -2311,23 +2322,34 @@ class Intersection final : public Region {
     thread_local std::vector<double> points;  // y0, y1 and the normal: no allocation per step once grown
     points.resize(3 * static_cast<std::size_t>(d));
     double *y0 = points.data(), *y1 = y0 + d, *n = y1 + d;
-    std::copy(x0, x0 + d, y0);
     std::copy(x1, x1 + d, y1);
-    if (!nearest_point(y0) || !nearest_point(y1)) return false;
-    double a0 = 0, a1 = 0;
+    if (!nearest_point(y1)) return false;
+    double a1 = 0;
     for (int i = 0; i < d; ++i) {
       n[i] = x1[i] - y1[i];
-      a0 += (x0[i] - y0[i]) * (x0[i] - y0[i]);
       a1 += n[i] * n[i];
     }
     if (!(a1 > 0) || !std::isfinite(a1)) return false;
+    a1 = std::sqrt(a1);
     to_unit(n, d);
-    out = {std::sqrt(a0), std::sqrt(a1), D.along(n, d) * dt, exit_face(x1, x1, false)};  // the face x1 lies beyond
+    const double var = D.along(n, d) * dt;
+    // x0's distance is at least -signed_distance: where that already puts the probability below e^-30, x0's
+    // projection is spared (the plane's probability is 0 either way)
+    const double bound = std::max(0.0, -signed_distance(x0));
+    if (bridge_exponent(bound, a1, exponent_factor(var)) < kNegligibleExponent) {
+      out = {bound, a1, var, 0, -1.0, true};
+      return true;
+    }
+    std::copy(x0, x0 + d, y0);
+    if (!nearest_point(y0)) return false;
+    double a0 = 0;
+    for (int i = 0; i < d; ++i) a0 += (x0[i] - y0[i]) * (x0[i] - y0[i]);
+    out = {std::sqrt(a0), a1, var, exit_face(x1, x1, false), -1.0, true};  // the face x1 lies beyond
     return true;
   }
   // The nearest point of the (convex) set to x, in place, by Dykstra's alternating projections onto the members
   // (each with its correction, so that the limit is the nearest point and not merely a point of the set): done when
-  // a sweep moves no coordinate by more than 1e-13 of the larger of the point's size and its distance moved; a
+  // a sweep moves no coordinate by more than 1e-12 of the larger of the point's size and its distance moved; a
   // polyhedron's exactly (nearest_in_polyhedron). False after kMaxSweeps (slow at sharp corners: there the caller
   // keeps its other test), or when the point found lies outside a member (an empty set).
   bool nearest_point(double* x) const {
@@ -2358,7 +2380,7 @@ class Intersection final : public Region {
         moved = std::max(moved, std::abs(x[i] - before[i]));
         size = std::max(size, std::abs(x[i] - start[i]));
       }
-      if (!(moved <= 1e-13 * size)) continue;
+      if (!(moved <= 1e-12 * size)) continue;
       for (std::size_t j = 0; j < m; ++j)
         if (members_[j]->signed_distance(x) < -1e-9 * std::max(size, members_[j]->scale(x))) return false;
       return true;
@@ -2440,13 +2462,6 @@ class Intersection final : public Region {
     for (int i = 0; i < s; ++i)
       if (lambda[i] < 0) return false;
     return true;
-  }
-  // A point placed on member j's face but outside another member (over the face's plane beyond the set's corner):
-  // for a convex set, its nearest point of the set, on the set's boundary.
-  void onto_set(double* x, int j) const {
-    if (!convex_ || within_others(x, static_cast<std::size_t>(j), largest_coordinate(x, dim()))) return;
-    Vector y = Eigen::Map<const Vector>(x, dim());
-    if (nearest_point(y.data())) std::copy(y.data(), y.data() + dim(), x);
   }
   // The one member both end points lie outside of, when they lie inside all the others; else -1.
   int sole_excluder(const double* x0, const double* x1) const {
