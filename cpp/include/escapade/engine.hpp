@@ -783,7 +783,7 @@ class LaneBlock {
     // set): the bridge's mean there instead, before giving up on the bridge's point
     const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
     if (!admissible(exited, xe, reach)) place(region, plane, x0, x1, tau / dt_, D, path, k, false, xe);
-    face_of_plane_ = plane.face;
+    face_of_plane_ = plane.nearest ? region.face_at(xe, plane.face) : plane.face;  // moved onto another face?
     return tau;
   }
 

@@ -480,6 +480,9 @@ class Region {
   // For a crossing of a convex set's tangent plane at its nearest point (CrossingPlane::nearest), after
   // to_boundary: x, on the face's plane but perhaps beyond the set's edge, moved to the set's nearest point.
   virtual void to_set_boundary(double* /*x*/) const {}
+  // The face such a crossing, placed at x, is recorded by: `face` (the plane's) where x lies on it, else that of the
+  // member whose boundary x was moved onto.
+  virtual int face_at(const double* /*x*/, int face) const { return face; }
   // A normal (any length, either sign) to `face` at its point x; false where the region cannot give one.
   virtual bool normal(const double* /*x*/, int /*face*/, double* /*n*/) const { return false; }
   // Whether x, a point near the face `face` (on its tangent plane), lies over the face itself: not beyond an edge
@@ -1829,6 +1832,7 @@ class Outside final : public Region {
     inner_->to_entered_boundary(x, face, p);
   }
   void to_set_boundary(double* x) const override { inner_->to_set_boundary(x); }
+  int face_at(const double* x, int face) const override { return inner_->face_at(x, face); }
   bool normal(const double* x, int face, double* n) const override { return inner_->normal(x, face, n); }
   bool over_face(const double* x, int face) const override { return inner_->over_face(x, face); }
   int n_faces() const override { return inner_->n_faces(); }
@@ -2062,6 +2066,15 @@ class Intersection final : public Region {
   void to_entered_boundary(double* x, int face, const double* p) const override {
     const int j = member_of_face(face);
     members_[static_cast<std::size_t>(j)]->to_entered_boundary(x, face - offsets_[static_cast<std::size_t>(j)], p);
+  }
+  int face_at(const double* x, int face) const override {
+    const std::size_t j = static_cast<std::size_t>(member_of_face(face));
+    const double at = largest_coordinate(x, dim());
+    if (std::abs(members_[j]->signed_distance(x)) <= 1e-9 * std::max(at, members_[j]->scale(x))) return face;
+    const int k = on_boundary_member(x);
+    if (k < 0) return face;
+    const std::size_t m = static_cast<std::size_t>(k);
+    return offsets_[m] + members_[m]->exit_face(x, x, false);
   }
   void to_set_boundary(double* x) const override {
     // a point on the set's boundary (to the tolerance of a placed crossing) stays as it is
