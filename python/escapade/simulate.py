@@ -96,7 +96,7 @@ __all__ = ["simulate"]
 # slab (14: as independent crossings, the one with the earlier mean crossing time first); a convex Intersection
 # entered near a corner is tested against the tangent plane at its nearest point (14: by its members' faces that lead
 # in, each only where the chord's point lay over the set), a crossing placed on that plane beyond the set's edge moved
-# to its nearest point; a placed crossing within 1e-9 of the step's ends' size is accepted (14: of the placed point's
+# to its nearest point and recorded by the face it lies on there; a placed crossing within 1e-9 of the step's ends' size is accepted (14: of the placed point's
 # and the region's only, which dropped crossings placed at a corner at the origin); a face met at once by several
 # members is the one the point lies farthest beyond (14: the first).
 SEMANTICS = 15
