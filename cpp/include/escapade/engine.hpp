@@ -734,15 +734,15 @@ class LaneBlock {
       const double* x1 = x_.col(l).data();
       double* xe = xe_.col(l).data();
       const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
-      double tau = locate(exited, x0, x1, D, r, z, path_[l], k, xe);
       const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
+      double tau = locate(exited, x0, x1, reach, D, r, z, path_[l], k, xe);
       // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
       // outside it): the bridge met the target first. It is the target's crossing, placed by the target's own
       // plane, where that lies within stop's closure (else the exit stands).
       if (exited && !through && rs_.pb.target && inside_target(xe)) {
         std::copy(xe, xe + d_, exit_point_.begin());
         const int exit_face = face_of_plane_;
-        const double hit_tau = locate(false, x0, x1, D, r, z, path_[l], k, xe);
+        const double hit_tau = locate(false, x0, x1, reach, D, r, z, path_[l], k, xe);
         if (admissible(false, xe, reach)) {
           exited = false;
           tau = hit_tau;
@@ -772,16 +772,16 @@ class LaneBlock {
 
   // The crossing of the step x0 -> x1 (of `path`, step k) with stop (exited) or the target, drawn from the bridge's
   // law given that it crossed: its time within the step (returned) and its place xe, with the bridge's spread where
-  // that stays admissible, else its mean. The face's plane is kept in face_of_plane_.
-  double locate(bool exited, const double* x0, const double* x1, const Diffusion& D, const Words4& r, double z,
-                std::uint64_t path, std::uint64_t k, double* xe) {
+  // that stays admissible, else its mean. The face's plane is kept in face_of_plane_. reach: the ends' largest
+  // coordinate (admissible).
+  double locate(bool exited, const double* x0, const double* x1, double reach, const Diffusion& D, const Words4& r,
+                double z, std::uint64_t path, std::uint64_t k, double* xe) {
     const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
     const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
     const double tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
     place(region, plane, x0, x1, tau / dt_, D, path, k, true, xe);
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
     // set): the bridge's mean there instead, before giving up on the bridge's point
-    const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
     if (!admissible(exited, xe, reach)) place(region, plane, x0, x1, tau / dt_, D, path, k, false, xe);
     face_of_plane_ = plane.nearest ? region.face_at(xe, plane.face) : plane.face;  // moved onto another face?
     return tau;
@@ -904,12 +904,8 @@ class LaneBlock {
 
   // Whether x lies inside the target beyond the tolerance of a placed crossing.
   bool inside_target(const double* x) const {
-    return rs_.pb.target->signed_distance(x) > tolerance(*rs_.pb.target, x, largest_coordinate(x, d_));
+    return rs_.pb.target->signed_distance(x) > placement_tolerance(*rs_.pb.target, x, largest_coordinate(x, d_));
   }
-
-  // A placed crossing's tolerance at x for region r: 1e-9 of the larger of `at` (x's largest coordinate) and the
-  // region's size there.
-  static double tolerance(const Region& r, const double* x, double at) { return 1e-9 * std::max(at, r.scale(x)); }
 
   // Whether a crossing placed at xe can be one (to 1e-9 of the largest of |xe|, the step's `reach` (its ends' largest
   // coordinate: xe is computed from them, a corner at the origin to their rounding) and the region's scale there):
@@ -917,7 +913,7 @@ class LaneBlock {
   // inside the target's boundary and within stop's closure when entering the target.
   bool admissible(bool exited, const double* xe, double reach) {
     const double at = std::max(largest_coordinate(xe, d_), reach);
-    const auto tol = [at, xe](const Region& r) { return tolerance(r, xe, at); };
+    const auto tol = [at, xe](const Region& r) { return placement_tolerance(r, xe, at); };
     const Region* stop = rs_.pb.stop;
     const double stop_tol = stop ? tol(*stop) : 0.0;  // once: a set's scale evaluates every member
     if (reflect_) {

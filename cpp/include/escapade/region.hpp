@@ -307,6 +307,12 @@ inline double low_first(double a0, double a1, double w, double var) {
   }
   return std::numeric_limits<double>::quiet_NaN();
 }
+// slab_exits where both planes are within reach (their own bridges' probabilities lo, hi > 0); else NaN, and the
+// planes' own bridges stand (with the bits they had).
+inline SlabExits slab_exits(double a0, double a1, double w, double var);
+inline SlabExits reachable_slab(double lo, double hi, double a0, double a1, double w, double var) {
+  return lo > 0 && hi > 0 ? slab_exits(a0, a1, w, var) : SlabExits{std::numeric_limits<double>::quiet_NaN(), 0.0};
+}
 inline SlabExits slab_exits(double a0, double a1, double w, double var) {
   if (a1 >= w) {
     const double low = low_first(a0, a1, w, var);
@@ -542,6 +548,12 @@ inline double largest_coordinate(const double* x, int d) {
   double m = 0;
   for (int i = 0; i < d; ++i) m = std::max(m, std::abs(x[i]));
   return m;
+}
+
+// The tolerance of a point x placed on region r's boundary: 1e-9 of the larger of `at` (a size of x, at least its
+// largest coordinate) and the region's size there.
+inline double placement_tolerance(const Region& r, const double* x, double at) {
+  return 1e-9 * std::max(at, r.scale(x));
 }
 
 // Lengths with a binary exponent beyond this (about 1e+-77) are rescaled by a power of two before they are squared:
@@ -782,6 +794,16 @@ class RoundRegion : public Region {
     Region::inside_planes(x0, x1, D, dt, out);
   }
   bool convex() const override { return true; }
+  // Move x to its nearest boundary point (the nearer end in one dimension).
+  void nearest_point(double* x) const { to_boundary(x, dim() == 1 ? ends_.side(x[0]) : 0); }
+  void project(double* x) const override {
+    if (!contains(x)) nearest_point(x);
+  }
+  void to_entered_boundary(double* x, int face, const double* p) const override {
+    Vector m(dim());
+    if (normal(p, face, m.data())) onto_plane(x, p, m.data(), dim());
+    to_boundary(x, face);
+  }
 
  protected:
   IntervalEnds ends_;  // in one dimension, the two ends
@@ -928,14 +950,6 @@ class Ball final : public RoundRegion {
     } else {
       for (int i = 0; i < dim(); ++i) x[i] = c_[i] + (i == 0 ? r_ / s_ : 0.0);
     }
-  }
-  void to_entered_boundary(double* x, int face, const double* p) const override {
-    Vector m(dim());
-    if (normal(p, face, m.data())) onto_plane(x, p, m.data(), dim());
-    to_boundary(x, face);
-  }
-  void project(double* x) const override {
-    if (!contains(x)) to_boundary(x, dim() == 1 ? ends_.side(x[0]) : 0);
   }
   bool normal(const double* x, int face, double* n) const override {
     if (dim() == 1) {
@@ -1180,11 +1194,6 @@ class Ellipsoid final : public RoundRegion {
     rotate_back(y.data(), v.data());
     for (int i = 0; i < d; ++i) x[i] = c_[i] + v[i] / s_;
   }
-  void to_entered_boundary(double* x, int face, const double* p) const override {
-    Vector m(dim());
-    if (normal(p, face, m.data())) onto_plane(x, p, m.data(), dim());
-    to_boundary(x, face);
-  }
   // grad |z|^2 in the principal frame, rotated back (crossing_plane's normal); in one dimension the face's.
   bool normal(const double* x, int face, double* n) const override {
     if (dim() == 1) {
@@ -1211,11 +1220,6 @@ class Ellipsoid final : public RoundRegion {
   }
   double scale(const double*) const override {
     return c_.cwiseAbs().maxCoeff() + e_[0] / s_;  // e_[0]: the largest semi-axis
-  }
-  // Move x to its nearest boundary point (for tests).
-  void nearest_point(double* x) const { to_boundary(x, dim() == 1 ? ends_.side(x[0]) : 0); }
-  void project(double* x) const override {
-    if (!contains(x)) nearest_point(x);
   }
   // The distance from x to the boundary (for tests; the same routine as the bridge test).
   double distance(const double* x) const {
@@ -1552,9 +1556,8 @@ class Box final : public Region {
           const double c = exponent_factor(D.component(i) * dt);
           const double lo = probability_of_exponent(bridge_exponent(x0[o + i] - lo_[i], x1[o + i] - lo_[i], c));
           const double hi = probability_of_exponent(bridge_exponent(hi_[i] - x0[o + i], hi_[i] - x1[o + i], c));
-          const SlabExits e = lo > 0 && hi > 0 ? slab_exits(x0[o + i] - lo_[i], x1[o + i] - lo_[i], hi_[i] - lo_[i],
-                                                            D.component(i) * dt)
-                                               : SlabExits{std::nan(""), 0.0};
+          const SlabExits e =
+              reachable_slab(lo, hi, x0[o + i] - lo_[i], x1[o + i] - lo_[i], hi_[i] - lo_[i], D.component(i) * dt);
           if (!(e.low + e.high > 0)) {  // the faces' own bridges: one out of reach (or too thin a slab)
             survive *= 1.0 - lo;
             survive *= 1.0 - hi;
@@ -1617,8 +1620,7 @@ class Box final : public Region {
     for (std::size_t f = 0; f + 1 < faces.size(); f += 2) {
       const std::size_t i = f / 2;
       const double lo = plane_probability(faces[f]), hi = plane_probability(faces[f + 1]);
-      const SlabExits e = lo > 0 && hi > 0 ? slab_exits(faces[f].a0, faces[f].a1, hi_[i] - lo_[i], faces[f].var)
-                                           : SlabExits{std::nan(""), 0.0};
+      const SlabExits e = reachable_slab(lo, hi, faces[f].a0, faces[f].a1, hi_[i] - lo_[i], faces[f].var);
       if (!(e.low + e.high > 0)) {
         candidates.push_back(faces[f]);
         candidates.push_back(faces[f + 1]);
@@ -1945,7 +1947,7 @@ class Intersection final : public Region {
           p[l] = 1.0;
           continue;
         }
-        if (far_from(s0, x0 + o, x1 + o, spread) || (convex_ && negligible_nearest(s0, x0 + o, x1 + o, spread / d))) {
+        if (negligible_entry(s0, x0 + o, x1 + o, spread)) {
           p[l] = 0.0;
           continue;
         }
@@ -2070,7 +2072,7 @@ class Intersection final : public Region {
   int face_at(const double* x, int face) const override {
     const std::size_t j = static_cast<std::size_t>(member_of_face(face));
     const double at = largest_coordinate(x, dim());
-    if (std::abs(members_[j]->signed_distance(x)) <= 1e-9 * std::max(at, members_[j]->scale(x))) return face;
+    if (std::abs(members_[j]->signed_distance(x)) <= placement_tolerance(*members_[j], x, at)) return face;
     const int k = on_boundary_member(x);
     if (k < 0) return face;
     const std::size_t m = static_cast<std::size_t>(k);
@@ -2078,7 +2080,7 @@ class Intersection final : public Region {
   }
   void to_set_boundary(double* x) const override {
     // a point on the set's boundary (to the tolerance of a placed crossing) stays as it is
-    if (!convex_ || signed_distance(x) >= -1e-9 * std::max(largest_coordinate(x, dim()), scale(x))) return;
+    if (!convex_ || signed_distance(x) >= -placement_tolerance(*this, x, largest_coordinate(x, dim()))) return;
     Vector y = Eigen::Map<const Vector>(x, dim());
     if (nearest_point(y.data())) std::copy(y.data(), y.data() + dim(), x);
   }
@@ -2203,7 +2205,7 @@ class Intersection final : public Region {
   // size there).
   bool within_others(const double* x, std::size_t j, double at) const {
     for (std::size_t k = 0; k < members_.size(); ++k)
-      if (k != j && members_[k]->signed_distance(x) < -1e-9 * std::max(at, members_[k]->scale(x))) return false;
+      if (k != j && members_[k]->signed_distance(x) < -placement_tolerance(*members_[k], x, at)) return false;
     return true;
   }
   // The member that face belongs to.
@@ -2264,27 +2266,21 @@ class Intersection final : public Region {
       for (const CrossingPlane& c : open[j])
         if (!dominated(open, j, c)) out.push_back(c);
   }
-  // Whether a step whose ends lie outside the intersection cannot have entered it but with a negligible probability:
-  // the chord stays at least h = (d0 + d1 - |x1 - x0|) / 2 from it (d0, d1 the ends' distances, bounded below by
+  // Whether a step whose ends lie outside the intersection cannot have entered it but with a negligible probability.
+  // The chord stays at least h = (d0 + d1 - |x1 - x0|) / 2 from it (d0, d1 the ends' distances, bounded below by
   // -signed_distance), and a bridge strays h from its chord with probability at most 2 d exp(-2 h^2 / spread),
-  // spread = d times the largest noise variance over the step. Spares the chords and planes of lanes far from the
-  // set (most of them), whose probability the full test puts below e^-30 too.
-  // s0: signed_distance(x0).
-  bool far_from(double s0, const double* x0, const double* x1, double spread) const {
-    double len2 = 0;
-    for (int i = 0; i < dim(); ++i) len2 += (x1[i] - x0[i]) * (x1[i] - x0[i]);
-    const double h = 0.5 * (-s0 - signed_distance(x1) - std::sqrt(len2));
-    return h > 0 && std::log(2.0 * dim()) - 2 * h * h / spread < kNegligibleExponent;
-  }
-  // For a convex set, whether its nearest-plane test gives 0 whatever the nearest points: the chord misses the set
-  // (|x1 - x0| < d0 + d1, the ends' distances from the set bounded below by -signed_distance), and the exponent with
-  // those bounds and the largest noise variance over the step (top), above the test's, is below
-  // kNegligibleExponent. Spares most lanes near the set its projections.
-  bool negligible_nearest(double s0, const double* x0, const double* x1, double top) const {
+  // spread = d times the largest noise variance over the step. For a convex set, also where the chord misses it
+  // (h > 0) and the nearest-plane test's exponent with those bounds and the largest variance, above the test's, is
+  // below kNegligibleExponent. Spares the chords, planes and projections of lanes far from the set (most of them),
+  // whose probability the full test puts below e^-30 too. s0: signed_distance(x0).
+  bool negligible_entry(double s0, const double* x0, const double* x1, double spread) const {
     const double s1 = signed_distance(x1);
     double len2 = 0;
     for (int i = 0; i < dim(); ++i) len2 += (x1[i] - x0[i]) * (x1[i] - x0[i]);
-    return std::sqrt(len2) < -s0 - s1 && bridge_exponent(-s0, -s1, exponent_factor(top)) < kNegligibleExponent;
+    const double len = std::sqrt(len2), h = 0.5 * (-s0 - s1 - len);
+    if (h > 0 && std::log(2.0 * dim()) - 2 * h * h / spread < kNegligibleExponent) return true;
+    return convex_ && len < -s0 - s1 &&
+           bridge_exponent(-s0, -s1, exponent_factor(spread / dim())) < kNegligibleExponent;
   }
   // Whether member j, excluding both ends of a step that lies inside every other member, is the only one whose faces
   // can lead into the set: no other member is the complement of a box or of a set of regions.
@@ -2305,8 +2301,7 @@ class Intersection final : public Region {
         best = static_cast<int>(j);
       }
     }
-    return best >= 0 && nearest <= 1e-9 * std::max(largest_coordinate(x, dim()), members_[best]->scale(x)) ? best
-                                                                                                            : -1;
+    return best >= 0 && nearest <= placement_tolerance(*members_[best], x, largest_coordinate(x, dim())) ? best : -1;
   }
   // The member through whose boundary the chord x0 -> x1 first enters the intersection (the one whose part of the
   // chord starts where the intersection's does), or -1 when the chord misses it.
@@ -2395,7 +2390,7 @@ class Intersection final : public Region {
       }
       if (!(moved <= 1e-12 * size)) continue;
       for (std::size_t j = 0; j < m; ++j)
-        if (members_[j]->signed_distance(x) < -1e-9 * std::max(size, members_[j]->scale(x))) return false;
+        if (members_[j]->signed_distance(x) < -placement_tolerance(*members_[j], x, size)) return false;
       return true;
     }
     return false;
@@ -2492,7 +2487,7 @@ class Intersection final : public Region {
   bool reflects_ = false;
   std::vector<bool> open_beyond_;  // per member: Region::open_beyond
   bool convex_ = true;             // every member convex
-  std::vector<std::pair<Vector, double>> faces_;  // a polyhedron's half-spaces (at most kMaxPolyhedronFaces), else empty
+  std::vector<std::pair<Vector, double>> faces_;  // a polyhedron's half-spaces (kMaxPolyhedronFaces at most), or none
 };
 
 }  // namespace escapade
