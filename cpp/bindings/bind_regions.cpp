@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -70,7 +71,22 @@ void bind_regions(py::module_& m) {
              std::vector<std::shared_ptr<const Region>> members(regions.begin(), regions.end());
              return std::make_shared<Intersection>(std::move(members));
            }),
-           "regions"_a, "The intersection of regions (faces numbered member by member).");
+           "regions"_a, "The intersection of regions (faces numbered member by member).")
+      .def(
+          "project",
+          [](const Intersection& r, const DoubleArray& x) {
+            if (!r.convex())
+              throw py::value_error("project: the intersection must be convex (half-spaces, balls, ellipsoids and boxes "
+                                    "without reflecting faces), got members that are not");
+            Matrix P = points_of(x, r.dim(), "x");
+            for (long l = 0; l < P.cols(); ++l)
+              if (!r.nearest_point(P.col(l).data())) P.col(l).setConstant(std::numeric_limits<double>::quiet_NaN());
+            std::vector<double> out(P.data(), P.data() + P.size());
+            return to_numpy(std::move(out), {static_cast<py::ssize_t>(P.cols()), static_cast<py::ssize_t>(P.rows())});
+          },
+          "x"_a,
+          "The point of the set's closure nearest to each row of x (n, d), the row itself inside; NaN rows where the "
+          "members have no point in common; returns (n, d).");
   py::class_<Outside, Region, std::shared_ptr<Outside>>(m, "Outside")
       .def(py::init([](const std::shared_ptr<Region>& region) {
              if (!region) throw py::type_error("region: expected a region, got None");

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledDiffusion', 'CompiledDrift', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'Cosine', 'DiffusionField', 'DistanceScore', 'DoubleWell', 'DriftField', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Intersection', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'Linear', 'LinearDrift', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonDiffusion', 'PythonDrift', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RampForcing', 'RandomDirectionForcing', 'Region', 'RegionScore', 'Restart', 'SDE', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'TiltedPeriodicDrift', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'check_splitting_dynamics', 'crossing_draws', 'default_threads', 'elementary', 'forced_levy_langevin', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
+__all__: list[str] = ['Ackley', 'AdaGrad', 'AdaGradMode', 'Affine', 'Ball', 'Box', 'BrownianForcing', 'CompiledConstraint', 'CompiledDiffusion', 'CompiledDrift', 'CompiledFiniteSum', 'CompiledForcing', 'CompiledLandscape', 'CompiledScore', 'ConstrainedFlow', 'Constraint', 'Cosine', 'DiffusionField', 'DistanceScore', 'DoubleWell', 'DriftField', 'Dynamics', 'Ellipsoid', 'FiniteSum', 'FixedStart', 'FlowMethod', 'Forcing', 'GaussianSGD', 'GaussianStart', 'GradientDescent', 'HalfSpace', 'HeavyBall', 'Intersection', 'Landscape', 'Langevin', 'LeastSquares', 'LevyLangevin', 'Linear', 'LinearDrift', 'LinearScore', 'MLP', 'NegatedScore', 'NoisyGradientDescent', 'NormalizedDistanceScore', 'Octopus', 'Outside', 'Parabola', 'PeriodicForcing', 'PerturbedGD', 'PointsStart', 'PythonDiffusion', 'PythonDrift', 'PythonFiniteSum', 'PythonLandscape', 'Quadratic', 'QuadraticCircleSum', 'QuadraticScore', 'RampForcing', 'RandomDirectionForcing', 'Region', 'RegionScore', 'Restart', 'SDE', 'SGDk', 'SGLD', 'Score', 'ScoreLevel', 'Sphere', 'StableSGD', 'Start', 'Status', 'StepKind', 'StepPolicy', 'StochasticQuadratic', 'StrictSaddle', 'StyblinskiTangSum', 'TableForcing', 'TiltedPeriodicDrift', 'UniformBallStart', 'UniformBoxStart', 'build_info', 'callback_error_address', 'check_dynamics', 'check_splitting_dynamics', 'crossing_draws', 'default_threads', 'elementary', 'forced_levy_langevin', 'philox4x32_10', 'run', 'splitting', 'step_draws', 'take_callback_error']
 class Landscape:
     def gradient(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -455,6 +455,10 @@ class Intersection(Region):
     def __init__(self, regions: collections.abc.Sequence[Region]) -> None:
         """
         The intersection of regions (faces numbered member by member).
+        """
+    def project(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The point of the set's closure nearest to each row of x (n, d), the row itself inside; NaN rows where the members have no point in common; returns (n, d).
         """
 class Outside(Region):
     def __init__(self, region: Region) -> None:

@@ -386,6 +386,16 @@ class Intersection(_Combination):
     (as a target, or a complement) is tested near one member's boundary at a time (docs/boundaries.md).
     """
 
+    def project(self, x: ArrayLike) -> np.ndarray:
+        """The point of the set (its closure) nearest to a point (d,), or to each row of (n, d): the point itself
+        inside, NaN where the members have no point in common. For a convex intersection (half-spaces, balls,
+        ellipsoids and boxes without reflecting faces, and intersections of such; ValueError otherwise): exact for
+        half-spaces and boxes, within 1e-12 of the size for curved members (docs/regions.md)."""
+        a = as_array("x", x, ndim=(1, 2), finite=True)
+        check_dim("x", a, self.dim, "the region's dimension")
+        out = self._core.project(a.reshape(-1, self.dim))
+        return out[0] if a.ndim == 1 else out
+
     def _to_core(self) -> Any:
         return _core.Intersection([r._core for r in self.regions])
 

@@ -98,8 +98,11 @@ __all__ = ["simulate"]
 # in, each only where the chord's point lay over the set), a crossing placed on that plane beyond the set's edge moved
 # to its nearest point and recorded by the face it lies on there; a placed crossing within 1e-9 of the step's ends' size is accepted (14: of the placed point's
 # and the region's only, which dropped crossings placed at a corner at the origin); a face met at once by several
-# members is the one the point lies farthest beyond (14: the first).
-SEMANTICS = 15
+# members is the one the point lies farthest beyond (14: the first). 16: that nearest point is found by a dual
+# active-set projection with tangent cuts for curved members (15: an enumeration of active sets for polyhedra of up to
+# 12 faces, alternating projections otherwise, which at sharp edges of curved members did not converge and fell back
+# to the members' faces); the same points to rounding elsewhere.
+SEMANTICS = 16
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:
