@@ -1116,8 +1116,7 @@ def test_a_nested_intersection_projects_as_its_members_listed_flat():
 
 
 def test_an_intersection_of_disjoint_balls_is_never_entered():
-    """Its members have no point in common: the projection is NaN, and a run never hits it (the emptiness is
-    proved once, at construction, so the lanes near it cost no search)."""
+    """Its members have no point in common: the projection is NaN, and a run never hits it."""
     empty = esc.Ball([0.3, 0.0], 0.05) & esc.Ball([0.5, 0.0], 0.05)
     assert np.all(np.isnan(empty.project([[0.4, 0.0], [0.0, 0.0]])))
     touching = esc.Ball([0.3, 0.0], 0.05) & esc.Ball([0.39, 0.0], 0.05)  # overlapping by 0.01
@@ -1130,3 +1129,28 @@ def test_an_intersection_of_disjoint_balls_is_never_entered():
 def test_project_refuses_a_set_that_is_not_convex():
     with pytest.raises(ValueError, match="convex"):
         (esc.Ball([0.0, 0.0], 1.0) & ~esc.Ball([0.0, 0.0], 0.5)).project([0.0, 0.0])
+
+
+def test_a_thin_wedge_is_not_taken_for_an_empty_set():
+    """Faces 3e-8 radians from parallel, 1e-10 apart at the origin: a wedge whose points lie beyond 3.3e-3. Points
+    inside project to themselves and a run hits it as it hits a wedge 1e-6 radians wide (a first version took the
+    near-dependence of the faces for a proof of emptiness and never entered it)."""
+    hits = []
+    for e in (3e-8, 1e-6):
+        wedge = esc.HalfSpace([1.0, 0.0], 0.0) & esc.HalfSpace([-np.cos(e), -np.sin(e)], -1e-10)
+        np.testing.assert_array_equal(wedge.project([-1e-9, 0.1]), [-1e-9, 0.1])
+        res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=1e-3), x0=[-5e-4, 0.5],
+                           stop=esc.Ball([0.0, 0.0], 2.0), target=wedge, n_paths=2000, t_max=50.0, seed=1)
+        hits.append(res.count(esc.Status.HIT))
+    assert hits[0] > 1900 and abs(hits[0] - hits[1]) < 20, hits
+
+
+def test_one_ball_nearest_projects_exactly_past_a_tangent_face():
+    """Ball(0, 1) & HalfSpace x < 1, the face tangent to the ball: where the ball's own projection x / |x| lies in
+    the set it is the answer to rounding (cutting planes alone stopped about 5e-7 along the sphere from it)."""
+    region = esc.Ball([0.0, 0.0], 1.0) & esc.HalfSpace([1.0, 0.0], 1.0)
+    pts = np.random.default_rng(2).normal(size=(500, 2)) * 2
+    pts = pts[np.linalg.norm(pts, axis=1) > 1]
+    np.testing.assert_allclose(region.project(pts), pts / np.linalg.norm(pts, axis=1, keepdims=True), atol=1e-15)
+    with pytest.raises(ValueError, match="x must not be empty"):  # as contains and distance
+        region.project(np.empty((0, 2)))

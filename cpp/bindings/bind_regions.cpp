@@ -85,8 +85,8 @@ void bind_regions(py::module_& m) {
             return to_numpy(std::move(out), {static_cast<py::ssize_t>(P.cols()), static_cast<py::ssize_t>(P.rows())});
           },
           "x"_a,
-          "The point of the set's closure nearest to each row of x (n, d), the row itself inside; NaN rows where the "
-          "members have no point in common; returns (n, d).");
+          "The point of the set's closure nearest to each row of x (n, d), the row itself inside; NaN rows where "
+          "none is found (members without a common point, a degenerate set); returns (n, d).");
   py::class_<Outside, Region, std::shared_ptr<Outside>>(m, "Outside")
       .def(py::init([](const std::shared_ptr<Region>& region) {
              if (!region) throw py::type_error("region: expected a region, got None");

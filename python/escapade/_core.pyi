@@ -458,7 +458,7 @@ class Intersection(Region):
         """
     def project(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
         """
-        The point of the set's closure nearest to each row of x (n, d), the row itself inside; NaN rows where the members have no point in common; returns (n, d).
+        The point of the set's closure nearest to each row of x (n, d), the row itself inside; NaN rows where none is found (members without a common point, a degenerate set); returns (n, d).
         """
 class Outside(Region):
     def __init__(self, region: Region) -> None:

@@ -388,9 +388,11 @@ class Intersection(_Combination):
 
     def project(self, x: ArrayLike) -> np.ndarray:
         """The point of the set (its closure) nearest to a point (d,), or to each row of (n, d): the point itself
-        inside, NaN where the members have no point in common. For a convex intersection (half-spaces, balls,
-        ellipsoids and boxes without reflecting faces, and intersections of such; ValueError otherwise): exact for
-        half-spaces and boxes, within 1e-12 of the size for curved members (docs/regions.md)."""
+        inside; NaN where none is found (members without a common point, or a degenerate set: a single point, faces
+        within about 1e-7 radians of parallel). For a convex intersection (half-spaces, balls, ellipsoids and boxes
+        without reflecting faces, and intersections of such; ValueError otherwise): exact to rounding for
+        half-spaces and boxes and where one curved member alone is nearest, else to about 1e-6 of the larger of the
+        set's and the point's size (docs/regions.md)."""
         a = as_array("x", x, ndim=(1, 2), finite=True)
         check_dim("x", a, self.dim, "the region's dimension")
         out = self._core.project(a.reshape(-1, self.dim))

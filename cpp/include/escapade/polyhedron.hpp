@@ -41,20 +41,26 @@ class NearestInPolyhedron {
     offsets_[static_cast<std::size_t>(k)] = c;
   }
   int size() const { return static_cast<int>(offsets_.size()); }
-  // The nearest point of the polyhedron to x, in point(): found once every constraint holds to `tolerance`;
-  // empty where the constraints exclude each other; stalled after a cap of steps (cycling through rounding, or
-  // normals so nearly dependent that the step cannot be trusted).
+  // The nearest point of the polyhedron to x, in point(): found once every constraint holds to `tolerance` times
+  // the largest of its offset, the point's largest coordinate and x's (the rounding of u . y - c, and of the steps
+  // from x to y); empty where the constraints exclude each other (to rounding); stalled after a cap of steps
+  // (cycling through rounding, or normals so nearly dependent that the step cannot be trusted).
   Outcome solve(double tolerance) {
+    double from = 0;
+    for (int j = 0; j < d_; ++j) from = std::max(from, std::abs(x_[static_cast<std::size_t>(j)]));
     y_ = x_;
     active_.clear();
     lambda_.clear();
     const int n = size(), cap = 4 * (n + d_) + 8;
     for (int step = 0; step < cap; ++step) {
+      double at = from;
+      for (int j = 0; j < d_; ++j) at = std::max(at, std::abs(y_[static_cast<std::size_t>(j)]));
       int worst = -1;
-      double most = tolerance;
+      double most = 0;
       for (int k = 0; k < n; ++k) {
-        const double s = plain_dot(normal(k), y_.data(), d_) - offsets_[static_cast<std::size_t>(k)];
-        if (s > most && !active(k)) {
+        const double c = offsets_[static_cast<std::size_t>(k)];
+        const double s = plain_dot(normal(k), y_.data(), d_) - c;
+        if (s > most && s > tolerance * std::max(at, std::abs(c)) && !active(k)) {
           most = s;
           worst = k;
         }

@@ -1935,10 +1935,6 @@ class Intersection final : public Region {
       }
       return;
     }
-    if (empty_) {  // never entered
-      std::fill(p, p + width, 0.0);
-      return;
-    }
     std::vector<Interval> chord, own_chord;
     std::vector<CrossingPlane> planes;
     const double spread = largest_variance(D) * dt * d;  // bounds the bridge's squared deviation per coordinate
@@ -2092,7 +2088,7 @@ class Intersection final : public Region {
   bool convex() const override { return convex_; }
   // The nearest point of the (convex) set to x, in place (nearest, below); false where it cannot be found (an empty
   // set, no convergence).
-  bool nearest_point(double* x) const { return !empty_ && nearest(x) == NearestInPolyhedron::Outcome::found; }
+  bool nearest_point(double* x) const { return nearest(x) == NearestInPolyhedron::Outcome::found; }
   void project(double* x) const override { nearest_point(x); }
   bool half_spaces(std::vector<std::pair<Vector, double>>& out) const override {
     for (const auto& r : members_)
@@ -2363,31 +2359,59 @@ class Intersection final : public Region {
     out = {std::sqrt(a0), a1, var, exit_face(x1, x1, false), -1.0, true};  // the face x1 lies beyond
     return true;
   }
-  // The nearest point of the (convex) set to x, in place (nearest_point): the polyhedral leaves' faces are
-  // constraints as they are; each other leaf (a ball, an ellipsoid) that excludes the current point adds the tangent
-  // half-space at its own nearest point to it, which contains the leaf, so that the nearest point of the polyhedron
-  // of faces and tangents is never farther than the set's. Its distance grows with each tangent and stops at the
-  // set's, within 1e-13 of the size (Kelley's cutting planes; tangents no longer active are dropped, which keeps the
-  // point and its distance). One tangent where a single ball is active; a handful at an edge of two balls meeting at
-  // 29 degrees, where Dykstra's alternating projections took over 100 sweeps.
+  // The nearest point of the (convex) set to x, in place (nearest_point). Where a curved leaf (a ball, an
+  // ellipsoid) excludes x and its own nearest point lies in the set, that is the point, exactly. Otherwise the
+  // polyhedral leaves' faces are constraints as they are, and each curved leaf that excludes the current point adds
+  // the tangent half-space at its own nearest point to it, which contains the leaf, so that the nearest point of the
+  // polyhedron of faces and tangents is never farther than the set's: its distance grows with each tangent until
+  // every leaf holds the point to 1e-13 of its size (Kelley's cutting planes; tangents no longer active are dropped,
+  // which keeps the point and its distance, and a tangent within 1e-6 radians of one kept for the same leaf replaces
+  // it, which keeps the constraints' normals independent). Where several constraints meet, the point can lie that
+  // far along a curved boundary from the exact one: about 1e-6 of the leaf's size (a handful of tangents at an edge of
+  // two balls meeting at 29 degrees, where Dykstra's alternating projections took over 100 sweeps).
   NearestInPolyhedron::Outcome nearest(double* x) const {
     using Outcome = NearestInPolyhedron::Outcome;
     const int d = dim(), faces = static_cast<int>(leaf_offsets_.size());
-    const std::size_t row = static_cast<std::size_t>(d) + 1;
+    // a tangent: (u, c, leaf), d + 2 numbers
+    const std::size_t row = static_cast<std::size_t>(d) + 2;
     // one per thread: a leaf never projects through an Intersection (nested ones are flattened)
     thread_local NearestInPolyhedron qp;
-    thread_local std::vector<double> work, tangents;  // tangents: (u, c), d + 1 numbers each
+    thread_local std::vector<double> work, tangents;
     work.resize(2 * static_cast<std::size_t>(d));
     double *p = work.data(), *y = p + d;
-    tangents.clear();
     const double at = largest_coordinate(x, d);
+    // whether every leaf but `skip` holds z, to `tolerance` times the size of the rounding there (z's, the leaf's
+    // and x's, from which z was computed)
+    const auto holds = [&](const double* z, const Region* skip, double tolerance) {
+      const double size = std::max(at, largest_coordinate(z, d));
+      for (int k = 0; k < faces; ++k)
+        if (plain_dot(leaf_normals_.data() + static_cast<std::size_t>(k) * d, z, d) - leaf_offsets_[k] >
+            tolerance * std::max(size, std::abs(leaf_offsets_[k])))
+          return false;
+      for (const Region* leaf : round_leaves_)
+        if (leaf != skip && leaf->signed_distance(z) < -tolerance * std::max(size, leaf->scale(z))) return false;
+      return true;
+    };
+    for (const Region* leaf : round_leaves_) {  // one curved leaf nearest: its own projection
+      if (leaf->contains(x)) continue;
+      std::copy(x, x + d, p);
+      leaf->project(p);
+      if (holds(p, leaf, 1e-13)) {
+        std::copy(p, p + d, x);
+        return Outcome::found;
+      }
+    }
+    tangents.clear();
+    bool placed = false;  // y holds a point from an earlier round
     for (int round = 0; round < kMaxTangentRounds; ++round) {
       qp.reset(x, d);
       for (int k = 0; k < faces; ++k) qp.add(leaf_normals_.data() + static_cast<std::size_t>(k) * d, leaf_offsets_[k]);
-      for (std::size_t t = 0; t < tangents.size(); t += row) qp.add(tangents.data() + t, tangents[t + row - 1]);
-      const Outcome found = qp.solve(1e-13 * std::max(at, max_offset_));
+      for (std::size_t t = 0; t < tangents.size(); t += row) qp.add(tangents.data() + t, tangents[t + row - 2]);
+      const Outcome found = qp.solve(1e-13);
+      if (found == Outcome::stalled && placed) break;  // the last round's point, if it holds to a placement's tolerance
       if (found != Outcome::found) return found;
       std::copy(qp.point(), qp.point() + d, y);
+      placed = true;
       std::size_t kept = 0;
       for (std::size_t t = 0; t < tangents.size(); t += row)
         if (qp.active(faces + static_cast<int>(t / row))) {
@@ -2396,18 +2420,16 @@ class Intersection final : public Region {
           kept += row;
         }
       tangents.resize(kept);
-      double size = at;
-      for (int i = 0; i < d; ++i) size = std::max(size, std::abs(y[i] - x[i]));
       bool held = true;
-      for (const Region* leaf : round_leaves_) {
-        if (leaf->signed_distance(y) >= -1e-13 * std::max(size, leaf->scale(y))) continue;
+      for (std::size_t j = 0; j < round_leaves_.size(); ++j) {
+        const Region* leaf = round_leaves_[j];
+        if (leaf->signed_distance(y) >= -1e-13 * std::max({at, largest_coordinate(y, d), leaf->scale(y)})) continue;
         held = false;
         std::copy(y, y + d, p);
         leaf->project(p);
         // the tangent plane at p: the leaf's own normal there, else the direction from p to y
         tangents.resize(kept + row);
         double* u = tangents.data() + kept;
-        kept += row;
         double along = 0;
         if (leaf->n_faces() == 1 && leaf->normal(p, 0, u)) {
           for (int i = 0; i < d; ++i) along += u[i] * (y[i] - p[i]);
@@ -2420,18 +2442,26 @@ class Intersection final : public Region {
         if (!(length > 0) || !std::isfinite(length)) return Outcome::stalled;
         for (int i = 0; i < d; ++i) u[i] /= length;
         u[d] = plain_dot(u, p, d);
+        u[d + 1] = static_cast<double>(j);
+        std::size_t slot = kept;  // a kept tangent of this leaf nearly parallel to the new one gives way to it
+        for (std::size_t t = 0; t < kept; t += row)
+          if (tangents[t + row - 1] == u[d + 1] && plain_dot(tangents.data() + t, u, d) > 1.0 - 5e-13) slot = t;
+        if (slot == kept) {
+          kept += row;
+        } else {
+          std::copy(u, u + row, tangents.begin() + static_cast<long>(slot));
+          tangents.resize(kept);
+        }
       }
       if (held) break;
     }
-    for (const Region* leaf : round_leaves_)  // to the tolerance of a placed point, as any point on a boundary
-      if (leaf->signed_distance(y) < -placement_tolerance(*leaf, y, largest_coordinate(y, d))) return Outcome::stalled;
+    if (!holds(y, nullptr, 1e-9)) return Outcome::stalled;  // to the tolerance of a placed point (placement_tolerance)
     std::copy(y, y + d, x);
     return Outcome::found;
   }
-  static constexpr int kMaxTangentRounds = 50;
+  static constexpr int kMaxTangentRounds = 200;
   // The leaves of a convex set of members (nested intersections opened): the polyhedral ones' faces as unit
-  // normals and offsets, the others (balls, ellipsoids) as they are; whether the set is empty (proved by the
-  // nearest point to the origin: constraints that exclude each other).
+  // normals and offsets, the others (balls, ellipsoids) as they are.
   void collect_leaves(const Region& r, std::vector<std::pair<Vector, double>>& faces) {
     if (const auto* set = dynamic_cast<const Intersection*>(&r)) {
       for (const auto& member : set->members_) collect_leaves(*member, faces);
@@ -2445,10 +2475,7 @@ class Intersection final : public Region {
     for (const auto& [u, c] : faces) {
       leaf_normals_.insert(leaf_normals_.end(), u.data(), u.data() + u.size());
       leaf_offsets_.push_back(c);
-      max_offset_ = std::max(max_offset_, std::abs(c));
     }
-    std::vector<double> origin(static_cast<std::size_t>(dim()), 0.0);
-    empty_ = nearest(origin.data()) == NearestInPolyhedron::Outcome::empty;
   }
   // The one member both end points lie outside of, when they lie inside all the others; else -1.
   int sole_excluder(const double* x0, const double* x1) const {
@@ -2469,9 +2496,7 @@ class Intersection final : public Region {
   // for a convex set, its leaves (collect_leaves): the polyhedral ones' faces, u_k . x < c_k (u_k at
   // leaf_normals_[k d ...]), and the others
   std::vector<double> leaf_normals_, leaf_offsets_;
-  double max_offset_ = 0;  // the largest |c_k|: with the point's size, the scale of a face's rounding
   std::vector<const Region*> round_leaves_;
-  bool empty_ = false;  // proved empty at construction
 };
 
 }  // namespace escapade
