@@ -392,7 +392,8 @@ class Intersection(_Combination):
         within about 1e-7 radians of parallel). For a convex intersection (half-spaces, balls, ellipsoids and boxes
         without reflecting faces, and intersections of such; ValueError otherwise): exact to rounding for
         half-spaces and boxes and where one curved member alone is nearest, else to about 1e-6 of the larger of the
-        set's and the point's size (docs/regions.md)."""
+        set's and the point's size (docs/regions.md). From afar, a point's own rounding limits this: about 1e-13 of
+        its distance, more along a curved boundary."""
         a = as_array("x", x, ndim=(1, 2), finite=True)
         check_dim("x", a, self.dim, "the region's dimension")
         out = self._core.project(a.reshape(-1, self.dim))

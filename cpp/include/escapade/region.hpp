@@ -2365,15 +2365,16 @@ class Intersection final : public Region {
   // the tangent half-space at its own nearest point to it, which contains the leaf, so that the nearest point of the
   // polyhedron of faces and tangents is never farther than the set's: its distance grows with each tangent until
   // every leaf holds the point to 1e-13 of its size (Kelley's cutting planes; tangents no longer active are dropped,
-  // which keeps the point and its distance, and a tangent within 1e-6 radians of one kept for the same leaf replaces
-  // it, which keeps the constraints' normals independent). Where several constraints meet, the point can lie that
-  // far along a curved boundary from the exact one: about 1e-6 of the leaf's size (a handful of tangents at an edge of
-  // two balls meeting at 29 degrees, where Dykstra's alternating projections took over 100 sweeps).
+  // which keeps the point and its distance). Where several constraints meet, the point can lie about 1e-6 of the
+  // leaf's size along a curved boundary from the exact one (a handful of tangents at an edge of two balls meeting at
+  // 29 degrees, where Dykstra's alternating projections took over 100 sweeps). Where the tangents become too nearly
+  // parallel for the projection, or after kMaxTangentRounds, the last point is taken if every leaf holds it to the
+  // tolerance of a placed point.
   NearestInPolyhedron::Outcome nearest(double* x) const {
     using Outcome = NearestInPolyhedron::Outcome;
     const int d = dim(), faces = static_cast<int>(leaf_offsets_.size());
-    // a tangent: (u, c, leaf), d + 2 numbers
-    const std::size_t row = static_cast<std::size_t>(d) + 2;
+    // a tangent: (u, c), d + 1 numbers
+    const std::size_t row = static_cast<std::size_t>(d) + 1;
     // one per thread: a leaf never projects through an Intersection (nested ones are flattened)
     thread_local NearestInPolyhedron qp;
     thread_local std::vector<double> work, tangents;
@@ -2381,9 +2382,9 @@ class Intersection final : public Region {
     double *p = work.data(), *y = p + d;
     const double at = largest_coordinate(x, d);
     // whether every leaf but `skip` holds z, to `tolerance` times the size of the rounding there (z's, the leaf's
-    // and x's, from which z was computed)
-    const auto holds = [&](const double* z, const Region* skip, double tolerance) {
-      const double size = std::max(at, largest_coordinate(z, d));
+    // and `from`, that of the numbers z was computed from)
+    const auto holds = [&](const double* z, const Region* skip, double tolerance, double from) {
+      const double size = std::max(from, largest_coordinate(z, d));
       for (int k = 0; k < faces; ++k)
         if (plain_dot(leaf_normals_.data() + static_cast<std::size_t>(k) * d, z, d) - leaf_offsets_[k] >
             tolerance * std::max(size, std::abs(leaf_offsets_[k])))
@@ -2393,10 +2394,10 @@ class Intersection final : public Region {
       return true;
     };
     for (const Region* leaf : round_leaves_) {  // one curved leaf nearest: its own projection
-      if (leaf->contains(x)) continue;
+      if (leaf->contains(x) || !std::isfinite(leaf->signed_distance(x))) continue;
       std::copy(x, x + d, p);
-      leaf->project(p);
-      if (holds(p, leaf, 1e-13)) {
+      leaf->project(p);  // to the rounding of p's and the leaf's size, whatever x's
+      if (holds(p, leaf, 1e-13, 0.0)) {
         std::copy(p, p + d, x);
         return Outcome::found;
       }
@@ -2406,7 +2407,7 @@ class Intersection final : public Region {
     for (int round = 0; round < kMaxTangentRounds; ++round) {
       qp.reset(x, d);
       for (int k = 0; k < faces; ++k) qp.add(leaf_normals_.data() + static_cast<std::size_t>(k) * d, leaf_offsets_[k]);
-      for (std::size_t t = 0; t < tangents.size(); t += row) qp.add(tangents.data() + t, tangents[t + row - 2]);
+      for (std::size_t t = 0; t < tangents.size(); t += row) qp.add(tangents.data() + t, tangents[t + row - 1]);
       const Outcome found = qp.solve(1e-13);
       if (found == Outcome::stalled && placed) break;  // the last round's point, if it holds to a placement's tolerance
       if (found != Outcome::found) return found;
@@ -2421,8 +2422,7 @@ class Intersection final : public Region {
         }
       tangents.resize(kept);
       bool held = true;
-      for (std::size_t j = 0; j < round_leaves_.size(); ++j) {
-        const Region* leaf = round_leaves_[j];
+      for (const Region* leaf : round_leaves_) {
         if (leaf->signed_distance(y) >= -1e-13 * std::max({at, largest_coordinate(y, d), leaf->scale(y)})) continue;
         held = false;
         std::copy(y, y + d, p);
@@ -2442,20 +2442,13 @@ class Intersection final : public Region {
         if (!(length > 0) || !std::isfinite(length)) return Outcome::stalled;
         for (int i = 0; i < d; ++i) u[i] /= length;
         u[d] = plain_dot(u, p, d);
-        u[d + 1] = static_cast<double>(j);
-        std::size_t slot = kept;  // a kept tangent of this leaf nearly parallel to the new one gives way to it
-        for (std::size_t t = 0; t < kept; t += row)
-          if (tangents[t + row - 1] == u[d + 1] && plain_dot(tangents.data() + t, u, d) > 1.0 - 5e-13) slot = t;
-        if (slot == kept) {
-          kept += row;
-        } else {
-          std::copy(u, u + row, tangents.begin() + static_cast<long>(slot));
-          tangents.resize(kept);
-        }
+        kept += row;
       }
       if (held) break;
     }
-    if (!holds(y, nullptr, 1e-9)) return Outcome::stalled;  // to the tolerance of a placed point (placement_tolerance)
+    // to the tolerance of a placed point (placement_tolerance), or a few units in the last place of x, the size of
+    // the rounding of the steps from x to y (from afar)
+    if (!holds(y, nullptr, 1e-9, 1e-5 * at)) return Outcome::stalled;
     std::copy(y, y + d, x);
     return Outcome::found;
   }
