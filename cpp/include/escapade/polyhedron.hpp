@@ -7,7 +7,8 @@
 // point of the polyhedron of the constraints made active so far (the Karush-Kuhn-Tucker conditions hold), so the
 // method ends at the nearest point once no constraint is violated, after a few steps per active face (where the
 // enumeration of active sets it replaces tried up to 298 sets for 12 faces in 3-D). A violated constraint whose
-// normal is a non-negative combination of the active normals proves the polyhedron empty.
+// normal is a non-negative combination of the active normals (to within 1e-7 radians) shows the polyhedron empty,
+// or too nearly degenerate to tell: either way no point is found.
 #pragma once
 
 #include <algorithm>
@@ -34,11 +35,6 @@ class NearestInPolyhedron {
   void add(const double* u, double c) {
     normals_.insert(normals_.end(), u, u + d_);
     offsets_.push_back(c);
-  }
-  // Replace constraint k.
-  void replace(int k, const double* u, double c) {
-    std::copy(u, u + d_, normals_.begin() + static_cast<long>(k) * d_);
-    offsets_[static_cast<std::size_t>(k)] = c;
   }
   int size() const { return static_cast<int>(offsets_.size()); }
   // The nearest point of the polyhedron to x, in point(): found once every constraint holds to `tolerance` times

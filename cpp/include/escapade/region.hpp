@@ -2324,7 +2324,7 @@ class Intersection final : public Region {
     return -1;
   }
   // A convex set entered from outside is measured as a box is: against the tangent plane at its point nearest to
-  // the step's end x1, with the Euclidean distances of both ends from the set (Dykstra's projections, below), the
+  // the step's end x1, with the Euclidean distances of both ends from the set (nearest, below), the
   // noise across that plane, on the face of the member that point lies on. Where the ends lie outside several
   // members (a corner), the members' own faces would lead in only where the chord's point lies over the set, which a
   // corner smaller than a step mostly misses: a quadrant given as two half-spaces was hit 12.7% too rarely at
