@@ -382,8 +382,10 @@ class Intersection(_Combination):
     which face. Faces are numbered region by region (a Box contributes its 2 d faces). Reflecting members (walls)
     keep the path in; `simulate(stop={...})` builds one from a dict or list.
 
-    The bridge test leaving the intersection combines the members' as a box combines its faces; entering it
-    (as a target, or a complement) is tested near one member's boundary at a time (docs/boundaries.md).
+    The bridge test leaving the intersection combines the members' as a box combines its faces; entering it (as a
+    target, or a complement) is tested by the one member a step's ends lie outside, else, for a convex set, against
+    the tangent plane at its point nearest the step's end (`project`), as a box's corner is, else by the members'
+    faces that lead in (docs/regions.md).
     """
 
     def project(self, x: ArrayLike) -> np.ndarray:
@@ -392,8 +394,9 @@ class Intersection(_Combination):
         within about 1e-7 radians of parallel). For a convex intersection (half-spaces, balls, ellipsoids and boxes
         without reflecting faces, and intersections of such; ValueError otherwise): exact to rounding for
         half-spaces and boxes and where one curved member alone is nearest, else to about 1e-6 of the larger of the
-        set's and the point's size (docs/regions.md). From afar, a point's own rounding limits this: about 1e-13 of
-        its distance, more along a curved boundary."""
+        set's and the point's size, a few times that where curved members meet at a very small angle
+        (docs/regions.md). From afar, a point's own rounding limits this: about 1e-13 of its distance, more along a
+        curved boundary."""
         a = as_array("x", x, ndim=(1, 2), finite=True)
         check_dim("x", a, self.dim, "the region's dimension")
         out = self._core.project(a.reshape(-1, self.dim))

@@ -7,8 +7,8 @@
 // point of the polyhedron of the constraints made active so far (the Karush-Kuhn-Tucker conditions hold), so the
 // method ends at the nearest point once no constraint is violated, after a few steps per active face (where the
 // enumeration of active sets it replaces tried up to 298 sets for 12 faces in 3-D). A violated constraint whose
-// normal is a non-negative combination of the active normals (to within 1e-7 radians) shows the polyhedron empty,
-// or too nearly degenerate to tell: either way no point is found.
+// normal is minus a non-negative combination of the active normals (to within 1e-7 radians) shows the polyhedron
+// empty, or too nearly degenerate to tell: either way no point is found.
 #pragma once
 
 #include <algorithm>
