@@ -36,6 +36,11 @@ class NearestInPolyhedron {
     normals_.insert(normals_.end(), u, u + d_);
     offsets_.push_back(c);
   }
+  // Keep the first n constraints only.
+  void truncate(int n) {
+    normals_.resize(static_cast<std::size_t>(n) * d_);
+    offsets_.resize(static_cast<std::size_t>(n));
+  }
   int size() const { return static_cast<int>(offsets_.size()); }
   // The nearest point of the polyhedron to x, in point(): found once every constraint holds to `tolerance` times
   // the largest of its offset, the point's largest coordinate and x's (the rounding of u . y - c, and of the steps

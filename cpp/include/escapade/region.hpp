@@ -539,8 +539,8 @@ class Region {
   virtual bool convex() const { return false; }
   // For a convex region: move x (length dim) to the nearest point of the region's closure (x itself inside).
   virtual void project(double* /*x*/) const {}
-  // For a polyhedron (a half-space or a box without reflecting faces, an intersection of such): its half-spaces
-  // {x : u . x < c}, u a unit vector, appended to out; false for other regions.
+  // For a half-space or a box without reflecting faces: its half-spaces {x : u . x < c}, u a unit vector, appended
+  // to out; false for other regions (an Intersection opens its members itself: collect_leaves).
   virtual bool half_spaces(std::vector<std::pair<Vector, double>>& /*out*/) const { return false; }
 };
 
@@ -2090,11 +2090,6 @@ class Intersection final : public Region {
   // set, no convergence).
   bool nearest_point(double* x) const { return nearest(x) == NearestInPolyhedron::Outcome::found; }
   void project(double* x) const override { nearest_point(x); }
-  bool half_spaces(std::vector<std::pair<Vector, double>>& out) const override {
-    for (const auto& r : members_)
-      if (!r->half_spaces(out)) return false;
-    return true;
-  }
   bool normal(const double* x, int face, double* n) const override {
     const int j = member_of_face(face);
     return members_[static_cast<std::size_t>(j)]->normal(x, face - offsets_[static_cast<std::size_t>(j)], n);
@@ -2403,10 +2398,11 @@ class Intersection final : public Region {
       }
     }
     tangents.clear();
+    qp.reset(x, d);
+    for (int k = 0; k < faces; ++k) qp.add(leaf_normals_.data() + static_cast<std::size_t>(k) * d, leaf_offsets_[k]);
     bool placed = false;  // y holds a point from an earlier round
     for (int round = 0; round < kMaxTangentRounds; ++round) {
-      qp.reset(x, d);
-      for (int k = 0; k < faces; ++k) qp.add(leaf_normals_.data() + static_cast<std::size_t>(k) * d, leaf_offsets_[k]);
+      qp.truncate(faces);  // the faces stay; the tangents are this round's
       for (std::size_t t = 0; t < tangents.size(); t += row) qp.add(tangents.data() + t, tangents[t + row - 1]);
       const Outcome found = qp.solve(1e-13);
       if (found == Outcome::stalled && placed) break;  // the last round's point, if it holds to a placement's tolerance
