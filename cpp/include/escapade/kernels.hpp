@@ -9,6 +9,9 @@
 
 #include <cstdint>
 #include <cstring>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "escapade/types.hpp"
 
@@ -111,12 +114,30 @@ struct StepOnProduct {
   }
 };
 
-// Rows in tiles of 16, then 8, and a last tile of 4 when at most 4 rows are left (m = 100: 96 + 4, not 96 + 8).
-template <int NL, class Out>
+// Whether this CPU runs a 512-bit broadcast (B's entry copied to every element of a vector) on its floating-point
+// pipes. AMD's Zen 4 does, and there 256-bit tiles of 16 rows x 6 lanes run a 100 x 100 product on 64 lanes at 52
+// GFLOP/s of a 57 peak (16 x 12 in 512-bit vectors: 38.6; 48 x 4: 44.7). Intel's load ports broadcast at no cost
+// to the arithmetic, and 512-bit 16 x 12 tiles measured best there (52-54). Each entry's sum is the same in every
+// tiling, so the choice never changes a bit.
+inline bool broadcasts_use_fp_pipes() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool amd = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;
+  }();  // "AuthenticAMD"
+  return amd;
+#else
+  return false;
+#endif
+}
+
+// Rows in tiles of 16 (V vectors of Vec), then 8, and a last tile of 4 when at most 4 rows are left (m = 100:
+// 96 + 4, not 96 + 8).
+template <class Vec, int V, int NL, class Out>
 inline void matmul_lanes(const double* A, int lda, int m, int K, const double* B, double* C, int l0,
                          const Out& out) {
   int i0 = 0;
-  for (; i0 + 16 <= lda; i0 += 16) matmul_tile<Vec8, 2, NL>(A, lda, m, K, B, C, i0, l0, out);
+  for (; i0 + 16 <= lda; i0 += 16) matmul_tile<Vec, V, NL>(A, lda, m, K, B, C, i0, l0, out);
   if (i0 < lda) {
     if (m - i0 <= 4)
       matmul_tile<Vec4, 1, NL>(A, lda, m, K, B, C, i0, l0, out);
@@ -125,12 +146,26 @@ inline void matmul_lanes(const double* A, int lda, int m, int K, const double* B
   }
 }
 
+// Lanes NL at a time, then 4 at a time, then one by one. Not inlined: each tiling compiles as a function of its
+// own (inlined side by side into one caller, the 256-bit tiles ran at 34 GFLOP/s instead of 52).
+template <class Vec, int NL, class Out>
+[[gnu::noinline]] void matmul_tiles(const PaddedMatrix& A, const double* B, int width, double* C, const Out& out) {
+  constexpr int V = 16 / static_cast<int>(sizeof(Vec) / sizeof(double));
+  int l0 = 0;
+  for (; l0 + NL <= width; l0 += NL) matmul_lanes<Vec, V, NL>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
+  for (; l0 + 4 <= width; l0 += 4) matmul_lanes<Vec, V, 4>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
+  for (; l0 < width; ++l0) matmul_lanes<Vec, V, 1>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
+}
+
+// 16-row tiles of A meeting 12 lanes' columns in 512-bit vectors (24 accumulators: 2 loads of A and 12 broadcasts
+// per 48 floating-point operations), or where broadcasts take the arithmetic's pipes, 6 lanes' in 256-bit vectors
+// (24 accumulators: 4 loads and 6 broadcasts per 48).
 template <class Out>
 inline void matmul_blocks(const PaddedMatrix& A, const double* B, int width, double* C, const Out& out) {
-  int l0 = 0;
-  for (; l0 + 12 <= width; l0 += 12) matmul_lanes<12>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
-  for (; l0 + 4 <= width; l0 += 4) matmul_lanes<4>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
-  for (; l0 < width; ++l0) matmul_lanes<1>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
+  if (broadcasts_use_fp_pipes())
+    matmul_tiles<Vec4, 6>(A, B, width, C, out);
+  else
+    matmul_tiles<Vec8, 12>(A, B, width, C, out);
 }
 
 // Eight lanes' runs of eight doubles (lane q's at p + q * stride) turned into eight vectors over the lanes:
@@ -161,8 +196,7 @@ inline void transpose8(const double* p, long stride, Vec8 col[8]) {
 // C = A B for A (rows x cols, padded), B cols x width, C rows x width, column-major; C must not overlap B.
 // Every entry is summed in k order starting from 0.0, so column l of C is a function of column l of B alone,
 // with the bits of the plain loop `s = 0; for k: s += A(i, k) * B(k, l)`.
-// Lanes go 12 at a time (a 16-row tile of A meets 12 lanes' columns: 24 accumulators, 2 loads of A and 12
-// broadcasts per 48 floating-point operations), then 4 at a time, then one by one.
+// Register tiles of rows of A meeting several lanes' columns (matmul_blocks).
 inline void fixed_order_matmul(const PaddedMatrix& A, const double* B, int width, double* C) {
   detail::matmul_blocks(A, B, width, C, detail::StoreProduct{});
 }
