@@ -177,8 +177,9 @@ def test_styblinski_tang_sgdk_is_bitwise_across_threads_and_lanes(replace):
     a = esc.simulate(f, dyn, threads=1, lanes=1, **kw)
     b = esc.simulate(f, dyn, threads=2, lanes=64, **kw)
     c2 = esc.simulate(f, dyn, threads=2, lanes=5, **kw)
+    c3 = esc.simulate(f, dyn, threads=1, lanes=100, **kw)  # two words of draws per term, the second part-filled
     assert len(np.unique(a.exit_step)) > 5  # the blocks did refill
-    for r in (b, c2):
+    for r in (b, c2, c3):
         np.testing.assert_array_equal(a.exit_step, r.exit_step)
         np.testing.assert_array_equal(a.final_position, r.final_position)
 
