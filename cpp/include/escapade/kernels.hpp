@@ -131,41 +131,55 @@ inline bool broadcasts_use_fp_pipes() {
 #endif
 }
 
-// Rows in tiles of 16 (V vectors of Vec), then 8, and a last tile of 4 when at most 4 rows are left (m = 100:
-// 96 + 4, not 96 + 8).
+// Rows in tiles of w V (Vec holding w doubles), then the rows left: in 512-bit tiles, 8 (or 4 when at most 4 rows
+// are left: m = 100 is 96 + 4, not 96 + 8); in 256-bit ones, 4 at a time.
 template <class Vec, int V, int NL, class Out>
 inline void matmul_lanes(const double* A, int lda, int m, int K, const double* B, double* C, int l0,
                          const Out& out) {
+  constexpr int w = static_cast<int>(sizeof(Vec) / sizeof(double)), rows = w * V;
   int i0 = 0;
-  for (; i0 + 16 <= lda; i0 += 16) matmul_tile<Vec, V, NL>(A, lda, m, K, B, C, i0, l0, out);
-  if (i0 < lda) {
-    if (m - i0 <= 4)
-      matmul_tile<Vec4, 1, NL>(A, lda, m, K, B, C, i0, l0, out);
-    else
-      matmul_tile<Vec8, 1, NL>(A, lda, m, K, B, C, i0, l0, out);
+  for (; i0 + rows <= lda; i0 += rows) matmul_tile<Vec, V, NL>(A, lda, m, K, B, C, i0, l0, out);
+  if constexpr (w == 8) {
+    if (i0 < lda) {
+      if (m - i0 <= 4)
+        matmul_tile<Vec4, 1, NL>(A, lda, m, K, B, C, i0, l0, out);
+      else
+        matmul_tile<Vec8, 1, NL>(A, lda, m, K, B, C, i0, l0, out);
+    }
+  } else {
+    for (; i0 < m; i0 += 4) matmul_tile<Vec4, 1, NL>(A, lda, m, K, B, C, i0, l0, out);
   }
 }
 
 // Lanes NL at a time, then 4 at a time, then one by one. Not inlined: each tiling compiles as a function of its
 // own (inlined side by side into one caller, the 256-bit tiles ran at 34 GFLOP/s instead of 52).
-template <class Vec, int NL, class Out>
+template <class Vec, int V, int NL, class Out>
 [[gnu::noinline]] void matmul_tiles(const PaddedMatrix& A, const double* B, int width, double* C, const Out& out) {
-  constexpr int V = 16 / static_cast<int>(sizeof(Vec) / sizeof(double));
   int l0 = 0;
   for (; l0 + NL <= width; l0 += NL) matmul_lanes<Vec, V, NL>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
   for (; l0 + 4 <= width; l0 += 4) matmul_lanes<Vec, V, 4>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
   for (; l0 < width; ++l0) matmul_lanes<Vec, V, 1>(A.data.data(), A.ld, A.rows, A.cols, B, C, l0, out);
 }
 
-// 16-row tiles of A meeting 12 lanes' columns in 512-bit vectors (24 accumulators: 2 loads of A and 12 broadcasts
-// per 48 floating-point operations), or where broadcasts take the arithmetic's pipes, 6 lanes' in 256-bit vectors
-// (24 accumulators: 4 loads and 6 broadcasts per 48).
+// With AVX-512 (32 vector registers): 16-row tiles of A meeting 12 lanes' columns in 512-bit vectors (24
+// accumulators: 2 loads of A and 12 broadcasts per 48 floating-point operations), or where broadcasts take the
+// arithmetic's pipes, 6 lanes' in 256-bit vectors (24 accumulators: 4 loads and 6 broadcasts per 48). With 16
+// registers, the tiles must leave room for A's vectors and a broadcast: 8 x 6 in 256-bit vectors with AVX2 (12
+// accumulators), 4 x 4 without (SSE: a 256-bit vector is two registers). Measured on Zen 4 (a 100 x 100 product on
+// 64 lanes), the portable build's x86-64-v3 module ran at 1.0 GFLOP/s with the 16 x 12 tiles of 512-bit vectors
+// (emulated in pairs of registers, spilled) and 49 with 8 x 6; its x86-64-v2 module at 1.5 and 6.9 with 4 x 4.
 template <class Out>
 inline void matmul_blocks(const PaddedMatrix& A, const double* B, int width, double* C, const Out& out) {
+#if defined(__AVX512F__)
   if (broadcasts_use_fp_pipes())
-    matmul_tiles<Vec4, 6>(A, B, width, C, out);
+    matmul_tiles<Vec4, 4, 6>(A, B, width, C, out);
   else
-    matmul_tiles<Vec8, 12>(A, B, width, C, out);
+    matmul_tiles<Vec8, 2, 12>(A, B, width, C, out);
+#elif defined(__AVX2__)
+  matmul_tiles<Vec4, 2, 6>(A, B, width, C, out);
+#else
+  matmul_tiles<Vec4, 1, 4>(A, B, width, C, out);
+#endif
 }
 
 // Eight lanes' runs of eight doubles (lane q's at p + q * stride) turned into eight vectors over the lanes:
