@@ -135,7 +135,7 @@ class StyblinskiTangSum final : public FiniteSum {
 
  private:
   // The chunk of the padded coordinates that starts at j0: chunk_ wide while chunk_ are left, then 16, then 8
-  // (fewer passes over the batch than chunks of 16: 4 for d = 100 instead of 7).
+  // (chunks of 32 make fewer passes over the batch than chunks of 16: 4 for d = 100 instead of 7).
   int chunk_width(int j0) const {
     const int left = dp_ - j0;
     return left >= chunk_ ? chunk_ : (left >= 16 ? 16 : 8);
