@@ -66,3 +66,37 @@ def test_sincos_beyond_the_reduction_range_and_special_values():
 def test_elementary_rejects_unknown_names():
     with pytest.raises(ValueError, match="name must be"):
         _core.elementary("log", np.zeros(1))
+
+
+# ------------------------------------------------------------------------------------- the fixed-order product
+
+
+def plain_products(a, b):
+    """Row l: a @ b[l], every entry summed as the plain loop `s = 0.0; s = s + a[i, k] * b[l, k]` (numpy neither
+    fuses nor reorders elementwise operations)."""
+    s = np.zeros((b.shape[0], a.shape[0]))
+    for k in range(a.shape[1]):
+        s = s + b[:, k, None] * a[None, :, k]
+    return s
+
+
+@pytest.mark.parametrize("tiles", ["auto", "16x12", "16x6", "8x6", "4x4"])
+def test_every_register_tiling_of_the_product_has_the_bits_of_the_plain_loop(tiles):
+    # The engine picks one tiling per CPU (AMD, Intel, no AVX-512): each is run here, wherever the tests run, on row
+    # counts around the tiles' heights (with the padded rows' remainders) and lane counts around their widths;
+    # entries of mixed magnitudes, so that any other order of summation would round differently.
+    rng = np.random.default_rng(7)
+    for m in (1, 3, 4, 5, 8, 9, 15, 16, 17, 24, 33, 100):
+        for k in (1, 2, 7, 16):
+            a = rng.standard_normal((m, k)) * np.exp2(rng.integers(-30, 30, (m, k)))
+            for width in (1, 3, 4, 5, 6, 7, 11, 12, 13, 25):
+                b = rng.standard_normal((width, k)) * np.exp2(rng.integers(-30, 30, (width, k)))
+                got = _core.fixed_order_matmul(a, b, tiles)
+                np.testing.assert_array_equal(got, plain_products(a, b), err_msg=f"m={m} k={k} width={width}")
+
+
+def test_the_product_refuses_bad_shapes_and_tilings():
+    with pytest.raises(ValueError, match="tiles"):
+        _core.fixed_order_matmul(np.eye(2), np.ones((3, 2)), "9x9")
+    with pytest.raises(ValueError, match="b must"):
+        _core.fixed_order_matmul(np.eye(2), np.ones((3, 4)))

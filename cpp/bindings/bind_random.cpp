@@ -1,5 +1,6 @@
 #include <pybind11/stl.h>
 
+#include "escapade/kernels.hpp"
 #include "escapade/rng.hpp"
 #include "numpy.hpp"
 
@@ -70,4 +71,35 @@ void bind_random(py::module_& m) {
       },
       py::arg("name"), py::arg("x"),
       "escapade's own exp (name='exp') or (cos, sin) (name='sincos') of an array, as landscapes and forcings use them.");
+  m.def(
+      "fixed_order_matmul",
+      [](py::array_t<double, py::array::f_style | py::array::forcecast> a,
+         py::array_t<double, py::array::c_style | py::array::forcecast> b, const std::string& tiles) {
+        if (a.ndim() != 2 || a.shape(0) < 1 || a.shape(1) < 1)
+          throw std::invalid_argument("a must be a non-empty 2-dimensional array");
+        if (b.ndim() != 2 || b.shape(0) < 1 || b.shape(1) != a.shape(1))
+          throw std::invalid_argument("b must have shape (width, a.shape[1]) with width >= 1");
+        const int m = static_cast<int>(a.shape(0)), K = static_cast<int>(a.shape(1));
+        const int width = static_cast<int>(b.shape(0));
+        const PaddedMatrix A(Eigen::Map<const Matrix>(a.data(), m, K));
+        std::vector<double> c(static_cast<std::size_t>(m) * width);
+        const detail::StoreProduct out;
+        if (tiles == "auto")
+          fixed_order_matmul(A, b.data(), width, c.data());
+        else if (tiles == "16x12")
+          detail::matmul_tiles<detail::Vec8, 2, 12>(A, b.data(), width, c.data(), out);
+        else if (tiles == "16x6")
+          detail::matmul_tiles<detail::Vec4, 4, 6>(A, b.data(), width, c.data(), out);
+        else if (tiles == "8x6")
+          detail::matmul_tiles<detail::Vec4, 2, 6>(A, b.data(), width, c.data(), out);
+        else if (tiles == "4x4")
+          detail::matmul_tiles<detail::Vec4, 1, 4>(A, b.data(), width, c.data(), out);
+        else
+          throw std::invalid_argument("tiles must be 'auto', '16x12', '16x6', '8x6' or '4x4', got '" + tiles + "'");
+        return to_numpy(std::move(c), {width, m});
+      },
+      py::arg("a"), py::arg("b"), py::arg("tiles") = "auto",
+      "The fixed-order product of the engine's kernels, row l of the result = a @ b[l] with every entry summed in k "
+      "order from 0.0 (the bits of a plain loop), in the given register tiling (rows x lanes; 'auto': this CPU's). "
+      "Every tiling runs on every CPU (a test checks all of them wherever it runs).");
 }

@@ -117,9 +117,9 @@ struct StepOnProduct {
 // Whether this CPU runs a 512-bit broadcast (B's entry copied to every element of a vector) on its floating-point
 // pipes, taken as: it is AMD's. Zen 4 does (measured: with the broadcasts hoisted out of the loop, the tiles reach
 // the peak), and there 256-bit tiles of 16 rows x 6 lanes run a 100 x 100 product on 64 lanes at 52 GFLOP/s of a 57
-// peak (16 x 12 in 512-bit vectors: 38.6; 48 x 4: 44.7). Intel's load ports broadcast at no cost to the arithmetic,
-// and 512-bit 16 x 12 tiles measured best there (52-54). Each entry's sum is the same in every tiling, so the choice
-// never changes a bit.
+// peak (16 x 12 in 512-bit vectors: 38.6; 48 x 4: 44.7); Zen 5, whose vector units are 512 bits wide, is not
+// measured. Intel's load ports broadcast at no cost to the arithmetic, and 512-bit 16 x 12 tiles measured best there
+// (52-54). Each entry's sum is the same in every tiling, so the choice never changes a bit.
 inline bool broadcasts_use_fp_pipes() {
 #if defined(__x86_64__) || defined(__i386__)
   static const bool amd = [] {
@@ -139,7 +139,7 @@ inline void matmul_lanes(const double* A, int lda, int m, int K, const double* B
                          const Out& out) {
   constexpr int w = static_cast<int>(sizeof(Vec) / sizeof(double)), rows = w * V;
   int i0 = 0;
-  for (; i0 + rows <= lda; i0 += rows) matmul_tile<Vec, V, NL>(A, lda, m, K, B, C, i0, l0, out);
+  for (; i0 + rows <= lda && i0 < m; i0 += rows) matmul_tile<Vec, V, NL>(A, lda, m, K, B, C, i0, l0, out);
   if constexpr (w == 8) {
     if (i0 < lda) {
       if (m - i0 <= 4)
