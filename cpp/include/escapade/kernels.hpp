@@ -9,9 +9,6 @@
 
 #include <cstdint>
 #include <cstring>
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
 
 #include "escapade/types.hpp"
 
@@ -123,9 +120,9 @@ struct StepOnProduct {
 inline bool broadcasts_use_fp_pipes() {
 #if defined(__x86_64__) || defined(__i386__)
   static const bool amd = [] {
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    return __get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;
-  }();  // "AuthenticAMD"
+    __builtin_cpu_init();  // idempotent; needed where this could run before libgcc's own initializer
+    return __builtin_cpu_is("amd") != 0;
+  }();
   return amd;
 #else
   return false;

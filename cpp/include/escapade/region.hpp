@@ -2418,8 +2418,9 @@ class Intersection final : public Region {
         }
       tangents.resize(kept);
       bool held = true;
+      const double size = std::max(at, largest_coordinate(y, d));
       for (const Region* leaf : round_leaves_) {
-        if (leaf->signed_distance(y) >= -1e-13 * std::max({at, largest_coordinate(y, d), leaf->scale(y)})) continue;
+        if (leaf->signed_distance(y) >= -1e-13 * std::max(size, leaf->scale(y))) continue;
         held = false;
         std::copy(y, y + d, p);
         leaf->project(p);
