@@ -53,10 +53,9 @@ constexpr double kNegligibleExponent = -30.0;
 // One lane's probability: the exponential only where it is not negligible.
 inline double probability_of_exponent(double e) { return e < kNegligibleExponent ? 0.0 : mathfn::exp(e); }
 
-// The same number for a loop over lanes: the exponential of every lane, then the select, marked likely. GCC
-// otherwise moves an operation that one arm alone uses into a branch of its own, where it "could trap"
-// (-ftrapping-math), and such a branch keeps the lane loop scalar without AVX-512's masks (x86-64-v3 on Zen 4:
-// 7.9 -> 2.8 ns a lane where every lane is near; the same bits).
+// The same number for a loop over lanes: the exponential of every lane, then the select, marked likely, as
+// mathfn::exp takes its own (else the lane loop stays scalar without AVX-512; x86-64-v3 on Zen 4: 7.9 -> 2.8 ns a
+// lane where every lane is near; the same bits).
 inline double probability_of_exponent_lane(double e) {
   const double p = mathfn::exp(e);
   return ESCAPADE_LIKELY(!(e < kNegligibleExponent)) ? p : 0.0;
@@ -80,7 +79,7 @@ inline void exponents_to_probabilities(double* p, int width) {
       if (c + kVector <= n) {  // a constant trip count: the loops below are one vector each
         // The number of lanes near: each byte of `any` is 0 or 1, and the product sums them into the top byte.
         const int near_lanes = static_cast<int>((any * 0x0101010101010101ull) >> 56);
-        if (any == 0) {
+        if (near_lanes == 0) {
           for (int l = 0; l < kVector; ++l) v[l] = 0.0;
         } else if (near_lanes >= 3) {  // every lane's exponential (a vector pass, without AVX-512 too)
           for (int l = 0; l < kVector; ++l) v[l] = probability_of_exponent_lane(v[l]);
