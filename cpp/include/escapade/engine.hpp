@@ -235,6 +235,7 @@ class LaneBlock {
         event_hi_(L_, 1.0),
         probe_(d_),
         chord_point_(d_),
+        corner_point_(d_),
         normal_(d_),
         sigma_n_(d_),
         spread_(d_),
@@ -803,6 +804,7 @@ class LaneBlock {
       } else {
         region.to_boundary(x, plane.face);
       }
+      if (plane.corner >= 0) onto_corner(region, plane, x);
       if (plane.nearest) region.to_set_boundary(x);
     };
     double* chord = chord_point_.data();
@@ -810,7 +812,8 @@ class LaneBlock {
     double* sn = sigma_n_.data();
     for (int i = 0; i < d_; ++i) chord[i] = xe[i] = x0[i] + theta * (x1[i] - x0[i]);
     onto_boundary(xe);
-    if (d_ == 1 || !region.normal(xe, plane.face, n)) return;
+    // a corner's crossing (on two faces at once) is left at the bridge's mean there
+    if (d_ == 1 || plane.corner >= 0 || !region.normal(xe, plane.face, n)) return;
     to_unit(n, d_);
     double nsn = D.scalar;  // n^T Sigma n, and sn = Sigma n
     if (D.isotropic) {
@@ -868,6 +871,19 @@ class LaneBlock {
     }
     onto_boundary(xe);
   }
+
+  // x, on plane.face, moved onto plane.corner's face too: onto each in turn until neither moves it (once for a box's
+  // faces, which clamp; a few times for planes at other angles), at most kCornerRounds times.
+  void onto_corner(const Region& region, const CrossingPlane& plane, double* x) {
+    double* before = corner_point_.data();
+    for (int round = 0; round < kCornerRounds; ++round) {
+      std::copy(x, x + d_, before);
+      region.to_boundary(x, plane.corner);
+      region.to_boundary(x, plane.face);
+      if (std::equal(x, x + d_, before)) return;
+    }
+  }
+  static constexpr int kCornerRounds = 100;
 
   // d standard normals for the spread of the crossing of `path` in step k: streams of their own key (the seed
   // mixed with a constant, and with the block of kMaxStreamDim coordinates beyond the first), counter (path, k).
@@ -1281,7 +1297,7 @@ class LaneBlock {
   std::vector<Interval> chord_stop_, chord_target_;  // order_double_crossings' scratch
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible, place)
-  std::vector<double> chord_point_, normal_, sigma_n_, spread_;  // place's scratch
+  std::vector<double> chord_point_, corner_point_, normal_, sigma_n_, spread_;  // place's scratch
   std::vector<double> exit_point_;  // locate_crossings': an exit's place while the target's is tried
   int face_of_plane_ = 0;           // locate's: the face of the plane it placed on
   Matrix root_;              // noise_root's square root of Sigma

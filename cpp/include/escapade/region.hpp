@@ -118,12 +118,22 @@ inline void quadratic_chord(double a, double b, double c, std::vector<Interval>&
 // fraction there (the crossing is then placed from that side, Region::to_entered_boundary); else -1.
 // `nearest`: the tangent plane at a convex set's nearest point to the step's end (Intersection::nearest_plane),
 // where the crossing is moved onto the set itself (Region::to_set_boundary).
+// `corner`: for a way in beyond two faces at once (Intersection::corner_plane: a union's re-entrant corner, left
+// between two members), the second face; the crossing is placed on both. Else -1.
 struct CrossingPlane {
   double a0, a1, var;
   int face;
   double entry = -1.0;
   bool nearest = false;
+  int corner = -1;
 };
+
+// c with its faces numbered within a set whose member's faces start at `offset`.
+inline CrossingPlane shifted(CrossingPlane c, int offset) {
+  c.face += offset;
+  if (c.corner >= 0) c.corner += offset;
+  return c;
+}
 
 // The probability that the step's bridge crossed the plane c.
 inline double plane_probability(const CrossingPlane& c) {
@@ -1906,7 +1916,10 @@ class Intersection final : public Region {
       convex_ = convex_ && r->convex();
     }
     offsets_.push_back(offset);
-    if (convex_) build_leaves();
+    if (convex_) {
+      build_leaves();
+      hollow_ = no_interior();
+    }
   }
   const std::vector<std::shared_ptr<const Region>>& members() const { return members_; }
   int dim() const override { return members_[0]->dim(); }
@@ -1930,6 +1943,10 @@ class Intersection final : public Region {
                             bool from_inside, double* p) const override {
     const int d = dim();
     const std::size_t m = members_.size(), w = static_cast<std::size_t>(width);
+    if (hollow_ && !from_inside) {  // no point to enter
+      std::fill(p, p + width, 0.0);
+      return;
+    }
     if (from_inside) {
       std::vector<double> q(m * w);  // member j's crossing probabilities at q[j * w ...]
       for (std::size_t j = 0; j < m; ++j) members_[j]->crossing_probability(x0, x1, width, D, dt, true, q.data() + j * w);
@@ -2013,9 +2030,8 @@ class Intersection final : public Region {
       }
       if (j < 0) j = sole_excluder(x0, x1);
       if (j < 0) j = member_of_face(exit_face(x0, x1, false));
-      CrossingPlane c = members_[static_cast<std::size_t>(j)]->crossing_plane(x0, x1, D, dt, false, u);
-      c.face += offsets_[static_cast<std::size_t>(j)];
-      return c;
+      return shifted(members_[static_cast<std::size_t>(j)]->crossing_plane(x0, x1, D, dt, false, u),
+                     offsets_[static_cast<std::size_t>(j)]);
     }
     // One member that could have been crossed: it (through the proportional choice below, whose other members have
     // probability 0), with u rescaled to choose within it; several: the first plane crossed among theirs.
@@ -2038,7 +2054,8 @@ class Intersection final : public Region {
       std::vector<CrossingPlane> open;
       for (std::size_t j = 0; j < m; ++j)
         for (const CrossingPlane& a : planes[j])
-          if (!dominated(planes, j, a)) open.push_back({a.a0, a.a1, a.var, a.face + offsets_[j]});
+          if (!dominated(planes, j, a))
+            open.push_back(shifted({a.a0, a.a1, a.var, a.face, -1.0, false, a.corner}, offsets_[j]));
       if (!open.empty()) return first_crossed(open, u);
     }
     double total = 0;
@@ -2059,9 +2076,7 @@ class Intersection final : public Region {
     }
     if (chosen == m) chosen = static_cast<std::size_t>(member_of_face(exit_face(x0, x1, true)));
     const double v = total > 0 ? std::min(std::max((u * total - low) / width, 1e-300), 1.0 - 1e-16) : u;
-    CrossingPlane c = members_[chosen]->crossing_plane(x0, x1, D, dt, true, v);
-    c.face += offsets_[chosen];
-    return c;
+    return shifted(members_[chosen]->crossing_plane(x0, x1, D, dt, true, v), offsets_[chosen]);
   }
   // Every member's planes but those hidden behind another member's parallel plane (merge_nested_members).
   void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
@@ -2069,7 +2084,7 @@ class Intersection final : public Region {
     std::vector<std::vector<CrossingPlane>> planes(members_.size());
     for (std::size_t j = 0; j < members_.size(); ++j) {
       members_[j]->inside_planes(x0, x1, D, dt, planes[j]);
-      for (CrossingPlane& c : planes[j]) c.face += offsets_[j];
+      for (CrossingPlane& c : planes[j]) c = shifted(c, offsets_[j]);
     }
     for (std::size_t j = 0; j < members_.size(); ++j)
       for (const CrossingPlane& a : planes[j])
@@ -2242,12 +2257,14 @@ class Intersection final : public Region {
   // leads into the set only where the chord enters it, which it does not), kept where the crossing point (the
   // chord's point at a0 / (a0 + a1), moved onto the face) lies inside or on every other member: a face of one of a
   // union's members that lies inside another member is no way out of the union, and the far face of a member
-  // narrower than the step is one. Faces numbered in the intersection.
+  // narrower than the step is one. Two members' faces each hidden so inside the other (a union's re-entrant corner)
+  // add the plane of the way in beyond both (corner_plane). Faces numbered in the intersection.
   void entering_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
                        std::vector<CrossingPlane>& out) const {
     const int d = dim();
     std::vector<std::vector<CrossingPlane>> open(members_.size());
     std::vector<CrossingPlane> planes;
+    std::vector<HiddenFace> hidden;
     Vector y(d), z(d);
     for (std::size_t j = 0; j < members_.size(); ++j) {
       const bool contains_end = members_[j]->contains(x0) || members_[j]->contains(x1);
@@ -2255,7 +2272,14 @@ class Intersection final : public Region {
       planes.clear();
       members_[j]->outside_planes(x0, x1, D, dt, planes);
       for (const CrossingPlane& c : planes) {
-        if (!(c.a0 > 0 && c.a1 > 0)) continue;
+        if (!(c.a0 > 0 && c.a1 > 0)) {
+          if (c.a0 > 0 || c.a1 > 0) {  // a plane the step crosses: no way in alone, but perhaps with another's
+            y = Eigen::Map<const Vector>(c.a1 > 0 ? x1 : x0, d);
+            members_[j]->to_boundary(y.data(), c.face);
+            hidden.push_back({j, c, y});
+          }
+          continue;
+        }
         const double theta = c.a0 / (c.a0 + c.a1);
         for (int i = 0; i < d; ++i) y[i] = x0[i] + theta * (x1[i] - x0[i]);
         const double at = largest_coordinate(y.data(), d);
@@ -2269,14 +2293,83 @@ class Intersection final : public Region {
             !((y - z).norm() <= across * (1 + 1e-9) + 1e-12 * std::max(at, members_[j]->scale(y.data()))))
           continue;
         if (within_others(y.data(), j, at)) {
-          open[j].push_back(c);
-          open[j].back().face += offsets_[j];
+          open[j].push_back(shifted(c, offsets_[j]));
+        } else if (plane_probability(c) > 0) {  // else beyond both at once is negligible too: W lies beyond c
+          hidden.push_back({j, c, y});
         }
       }
     }
     for (std::size_t j = 0; j < open.size(); ++j)  // a boundary two members share counts once
       for (const CrossingPlane& c : open[j])
         if (!dominated(open, j, c)) out.push_back(c);
+    CrossingPlane corner;
+    for (std::size_t a = 0; a < hidden.size(); ++a)
+      for (std::size_t b = a + 1; b < hidden.size(); ++b)
+        if (hidden[a].member != hidden[b].member && corner_plane(x0, x1, D, dt, hidden[a], hidden[b], corner))
+          out.push_back(corner);
+  }
+  // A member's face whose crossing point (entering_planes) lies inside another member.
+  struct HiddenFace {
+    std::size_t member;
+    CrossingPlane plane;  // numbered within the member
+    Vector point;         // the crossing point, on the face
+  };
+  // Two members' faces each hidden inside the other, as at a union's re-entrant corner: there the way in (out of the
+  // union) lies beyond both faces at once, W = {u_a . x >= c_a} and {u_b . x >= c_b} (their planes at the crossing
+  // points, u facing away from the step), which neither face's own test sees. W is a convex set entered from
+  // outside, tested as Intersection::nearest_plane tests one: against the plane at W's nearest point w1 to the
+  // step's end, normal to x1 - w1, with both ends' distances from W. Only where w1 lies in every member's closure (a
+  // corner of the set itself, not of two planes beyond a member's edge), and not for parallel faces.
+  bool corner_plane(const double* x0, const double* x1, const Diffusion& D, double dt, const HiddenFace& A,
+                    const HiddenFace& B, CrossingPlane& out) const {
+    const int d = dim();
+    Vector ua(d), ub(d), w0(d), w1(d);
+    if (!members_[A.member]->normal(A.point.data(), A.plane.face, ua.data()) ||
+        !members_[B.member]->normal(B.point.data(), B.plane.face, ub.data()))
+      return false;
+    const Eigen::Map<const Vector> p0(x0, d), p1(x1, d);
+    for (Vector* u : {&ua, &ub}) {
+      to_unit(u->data(), d);
+      const Vector& y = u == &ua ? A.point : B.point;
+      if (u->dot(2 * y - p0 - p1) < 0) *u = -*u;  // towards the face from the step's side
+    }
+    const double g = ua.dot(ub);
+    if (!(std::abs(g) < 1 - 1e-9)) return false;
+    const double ca = ua.dot(A.point), cb = ub.dot(B.point);
+    const double a0 = wedge_nearest(p0, ua, ca, ub, cb, w0), a1 = wedge_nearest(p1, ua, ca, ub, cb, w1);
+    if (!(a0 > 0 && a1 > 0) || !std::isfinite(a0) || !std::isfinite(a1)) return false;
+    const double at = std::max(largest_coordinate(w1.data(), d), largest_coordinate(x1, d));
+    for (const auto& r : members_)
+      if (r->signed_distance(w1.data()) < -placement_tolerance(*r, w1.data(), at)) return false;
+    Vector n = w1 - p1;
+    to_unit(n.data(), d);
+    out = {a0, a1, D.along(n.data(), d) * dt, A.plane.face + offsets_[A.member], -1.0, false,
+           B.plane.face + offsets_[B.member]};
+    return true;
+  }
+  // The distance from x to W = {u_a . y >= c_a} and {u_b . y >= c_b} (unit normals, not parallel), and W's nearest
+  // point in w: x itself, its projection onto one plane where that lies beyond the other, or onto both.
+  static double wedge_nearest(const Eigen::Ref<const Vector>& x, const Vector& ua, double ca, const Vector& ub,
+                              double cb, Vector& w) {
+    const double sa = ca - ua.dot(x), sb = cb - ub.dot(x);  // the distances before each plane
+    if (sa <= 0 && sb <= 0) {
+      w = x;
+      return 0.0;
+    }
+    if (sa > 0 && ub.dot(x + sa * ua) >= cb) {
+      w = x + sa * ua;
+      return sa;
+    }
+    if (sb > 0 && ua.dot(x + sb * ub) >= ca) {
+      w = x + sb * ub;
+      return sb;
+    }
+    // both planes: x + alpha u_a + beta u_b on each (alpha, beta >= 0 where the two above did not hold)
+    const double g = ua.dot(ub), det = 1 - g * g;
+    const double alpha = std::max(0.0, (sa - g * sb) / det), beta = std::max(0.0, (sb - g * sa) / det);
+    const Vector step = alpha * ua + beta * ub;
+    w = x + step;
+    return step.norm();
   }
   // Whether a step whose ends lie outside the intersection cannot have entered it but with a negligible probability.
   // The chord stays at least h = (d0 + d1 - |x1 - x0|) / 2 from it (d0, d1 the ends' distances, bounded below by
@@ -2463,6 +2556,59 @@ class Intersection final : public Region {
     return Outcome::found;
   }
   static constexpr int kMaxTangentRounds = 200;
+  // Whether the convex set has no interior point, so that no path can enter it: members that only touch ({x < 0.5}
+  // and {x > 0.5}, boxes sharing a face, tangent balls) or do not meet. In the space of (x, r), a ball's centre and
+  // radius, the balls inside a polyhedral leaf u . x < c are u . x + r <= c, and those inside a curved leaf lie
+  // behind its tangent plane at any boundary point p (outward normal n): n . x + r <= n . p, added as cuts at the
+  // leaf's boundary point nearest the current centre wherever the current ball crosses it (Kelley's cutting planes,
+  // as in nearest(), from outside: the cut polyhedron holds every ball the set holds). The point of that polyhedron
+  // nearest (y, R), y a point of the set's closure, has r > 0 exactly where some ball of positive radius fits: (y, 0)
+  // is in it, at distance R, and any point with r <= 0 is at least that far, while a step from (y, 0) towards a
+  // positive radius comes nearer. So the interior is empty where r stays within the rounding of 0; where the cuts
+  // do not settle, or the set's closure cannot be found, the set is taken to have one (the test before).
+  bool no_interior() const {
+    using Outcome = NearestInPolyhedron::Outcome;
+    const int d = dim(), faces = static_cast<int>(leaf_offsets_.size()), e = d + 1;
+    for (const Region* leaf : round_leaves_)
+      if (leaf->n_faces() != 1) return false;  // a 1-D ball's two ends: no single tangent plane
+    Vector y = Vector::Zero(d);
+    const Outcome closure = nearest(y.data());
+    if (closure == Outcome::empty) return true;  // not even the closure has a point
+    if (closure != Outcome::found) return false;
+    const double size = std::max({largest_coordinate(y.data(), d), scale(y.data()), 1e-300});
+    Vector z(e), row(e), point(d), n(d);
+    z << y, size;
+    NearestInPolyhedron qp;
+    qp.reset(z.data(), e);
+    const double half = std::sqrt(0.5);  // (u, 1) / sqrt(2): unit normals in (x, r)
+    const auto add = [&](const double* u, double c) {
+      for (int i = 0; i < d; ++i) row[i] = half * u[i];
+      row[d] = half;
+      qp.add(row.data(), half * c);
+    };
+    for (int k = 0; k < faces; ++k) add(leaf_normals_.data() + static_cast<std::size_t>(k) * d, leaf_offsets_[k]);
+    for (int round = 0; round < kMaxTangentRounds; ++round) {
+      if (qp.solve(1e-13) != Outcome::found) return false;
+      const double* xr = qp.point();
+      const double r = xr[d], at = std::max(size, largest_coordinate(xr, d));
+      bool held = true;
+      for (const Region* leaf : round_leaves_) {
+        std::copy(xr, xr + d, point.data());
+        leaf->to_boundary(point.data(), 0);
+        if (!leaf->normal(point.data(), 0, n.data())) return false;
+        to_unit(n.data(), d);
+        const double h = 1e-6 * std::max(at, leaf->scale(point.data()));
+        if (leaf->signed_distance((point + h * n).eval().data()) > leaf->signed_distance((point - h * n).eval().data()))
+          n = -n;  // outward: the signed distance falls that way
+        const double c = n.dot(point);
+        if (plain_dot(n.data(), xr, d) + r - c <= 1e-13 * std::max(at, std::abs(c))) continue;
+        held = false;
+        add(n.data(), c);
+      }
+      if (held) return !(r > 1e-12 * at);
+    }
+    return false;
+  }
   // The leaves of a convex set of members (nested intersections opened): the polyhedral ones' faces as unit
   // normals and offsets, the others (balls, ellipsoids) as they are.
   void collect_leaves(const Region& r, std::vector<std::pair<Vector, double>>& faces) {
@@ -2496,6 +2642,7 @@ class Intersection final : public Region {
   bool reflects_ = false;
   std::vector<bool> open_beyond_;  // per member: Region::open_beyond
   bool convex_ = true;             // every member convex
+  bool hollow_ = false;            // convex with no interior point (no_interior): never entered
   // for a convex set, its leaves (collect_leaves): the polyhedral ones' faces, u_k . x < c_k (u_k at
   // leaf_normals_[k d ...]), and the others
   std::vector<double> leaf_normals_, leaf_offsets_;
