@@ -40,6 +40,26 @@ def test_gd_time_on_the_octopus_grows_geometrically_while_perturbed_gd_stays_fla
     assert pgd.loc[5, "mean"] < gd.loc[5, "mean"] / 2
 
 
+def test_perturbed_gd_on_the_octopus_stops_at_its_first_entrance_into_any_minimum(monkeypatch):
+    """PerturbedGD's jumps may flip signs, so its time is the first iteration in any of the 2**d balls: the table's
+    target is their union. Checked against the positive ball alone as the target with every iterate recorded; and
+    the table needs no recorded paths, so a million-step cap runs under a small memory limit (with every path
+    recorded it was refused below about 9 GiB of available memory)."""
+    d, n, lr, r = 4, 30, 0.25, 5e-3
+    f = esc.Octopus(d, L=1.0, gamma=1.0, tau=1.0)
+    pgd = esc.PerturbedGD(lr, radius=1e-2, g_thres=1e-2, f_thres=1e-4, t_thres=40.0)
+    res = esc.simulate(f, pgd, x0=esc.UniformBox(low=np.zeros(d), high=np.ones(d)), target=esc.Ball(f.minimum(), r),
+                       n_paths=n, max_steps=5_000, seed=2, threads=1, record_paths=n)
+    first = np.array([t[np.flatnonzero(np.linalg.norm(np.abs(x) - f.minimum(), axis=1) < r)[0]]
+                      for t, x in res.trajectories])
+    monkeypatch.setenv("ESCAPADE_MEMORY_LIMIT", "64M")
+    table = octopus_escape_times(dims=(d,), methods=("PerturbedGD",), n_paths=n, seed=2, max_steps=10**6, threads=2)
+    row = table.iloc[0]
+    assert row.hit == n and row.identified and np.isnan(row.subnormal)
+    assert row["mean"] == first.mean() and row["stderr"] == pytest.approx(first.std(ddof=1) / np.sqrt(n), rel=1e-12)
+    assert np.any(np.abs(res.exit_time - first) > 0)  # some paths met another minimum first
+
+
 def mp_octopus_gd_steps(x0, *, L, gamma, tau, lr, radius, max_steps):
     """GD on the octopus in 53-bit binary floating point with an unbounded exponent (mpmath, rounding to nearest,
     ties to even), each operation in the order of the C++ gradient's: the iteration at which it enters the ball

@@ -6,6 +6,7 @@ is not part of it)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
@@ -18,7 +19,7 @@ from .._validate import as_array, as_float, as_int
 from ..analysis.estimates import censored_mean, quantity_of
 from ..dynamics import GD, AdaGrad, AdaNorm, DiscreteMap, GaussianSGD, NoisyGD, PerturbedGD
 from ..landscapes import Landscape, Octopus, StrictSaddle
-from ..regions import Ball
+from ..regions import Ball, Union
 from ..results import UNSTOPPED, SimulationResult, Status
 from ..simulate import simulate
 from ..starts import UniformBall, UniformBox
@@ -285,8 +286,8 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
     - "PerturbedGD": jumps to a uniform point of the ball of radius `noise` (default epsilon) whenever
       |grad f| <= `noise` and no jump happened in the last ceil(10 / (lr gamma)) iterations, and stops (CONVERGED)
       when f has decreased by less than L noise^2 since then, which happens at a minimum. Its jumps may flip
-      signs, so it may end at any of the minima: its paths are recorded and the time is the first iteration in
-      any of the balls. GD from [0, tau]^d keeps its signs (lr < 1 / (2 L)) and aims at (4 tau, ..., 4 tau).
+      signs, so it may end at any of the minima: its target is the union of the 2**d balls, and the time is the
+      first iteration in any of them. GD from [0, tau]^d keeps its signs (lr < 1 / (2 L)) and aims at (4 tau, ..., 4 tau).
 
     Every row uses `seed`: the methods see the same starts, and the starts in dimension d are the first d
     coordinates of those in dimension d + 1.
@@ -296,7 +297,8 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
     elsewhere), censored_cap and censored_underflow (the censored paths still moving at the cap, and those
     stopped for good by a step that rounds to zero: a fixed point of the double iteration short of the target),
     subnormal (paths with a coordinate below the smallest normal double at some iteration: where plain doubles
-    round; NaN for "GD-double", which does not record it), and mean, stderr, identified, mean_lower_bound by the
+    round; NaN for "GD-double" and "PerturbedGD", which do not record it: the perturbations keep PerturbedGD's
+    coordinates far from it), and mean, stderr, identified, mean_lower_bound by the
     package's censoring policy (`analysis.estimates.censored_mean`: with censored paths, the restricted mean
     E[min(T, cap)], a lower bound of the mean, with identified False; mean_lower_bound equals it).
     """
@@ -317,7 +319,7 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
         f = Octopus(d, L=L, gamma=gamma, tau=tau)
         m_plus, r = f.minimum(), epsilon / (2 * L)
         x0 = UniformBox(low=np.zeros(d), high=np.full(d, tau))
-        target = Ball(center=m_plus, radius=r)
+        target = Ball(center=m_plus, radius=r)  # GD keeps its signs (above)
         for m in methods:
             if m == "GD":
                 run = octopus_gd(f, x0.sample(n_paths, seed=seed), lr=lr, radius=r, max_steps=max_steps)
@@ -334,28 +336,22 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
             else:
                 pgd = PerturbedGD(lr, radius=noise, g_thres=noise, f_thres=L * noise**2,
                                   t_thres=float(max(1, math.ceil(10 / (lr * gamma)))))
-                res = simulate(f, pgd, x0=x0, target=target, n_paths=n_paths, max_steps=max_steps, seed=seed,
-                               threads=threads, progress=progress, record_paths=n_paths, record_every=1)
-                row = _first_entrance_row(res, m_plus, r, max_steps)
+                res = simulate(f, pgd, x0=x0, target=_sign_balls(m_plus, r), n_paths=n_paths, max_steps=max_steps,
+                               seed=seed, threads=threads, progress=progress)
+                assert isinstance(res, SimulationResult)
+                row = _octopus_row(np.asarray(res.status), np.asarray(res.exit_time), max_steps, underflow=0,
+                                   subnormal=None)
             rows.append({"method": m, "dim": d, **row})
     return experiment_table(rows, seed=seed, dims=list(dims), methods=list(methods), L=L, gamma=gamma, tau=tau,
                             lr=lr, epsilon=epsilon, noise=noise, n_paths=n_paths, max_steps=max_steps)
 
 
-def _first_entrance_row(res: Any, minimum: np.ndarray, radius: float, cap: int) -> dict[str, Any]:
-    """The row of `_octopus_row` with HIT meaning: entered one of the balls |(|x|) - minimum| < radius (any sign)."""
-    status = np.array(res.status)
-    times = np.where(status == Status.HIT, np.asarray(res.exit_time), np.nan)  # entered the positive one
-    tiny = np.finfo(np.float64).tiny
-    subnormal = 0
-    for k, (t, xs) in enumerate(res.trajectories):
-        xs = np.asarray(xs)
-        inside = np.flatnonzero(np.linalg.norm(np.abs(xs) - minimum, axis=1) < radius)
-        if inside.size:
-            times[k] = t[inside[0]]
-            status[k] = Status.HIT
-        subnormal += bool(((np.abs(xs) < tiny) & (xs != 0)).any())
-    return _octopus_row(status, times, cap, underflow=0, subnormal=subnormal)
+def _sign_balls(minimum: np.ndarray, radius: float) -> Union:
+    """The balls of `radius` around the octopus's 2**d minima (every sign of `minimum`'s coordinates): the
+    epsilon-second-order stationary points, as one target, so that a path stops at its first entrance into any of
+    them (tested at the iterates)."""
+    signs = itertools.product((-1.0, 1.0), repeat=minimum.size)
+    return Union([Ball(center=np.asarray(s) * minimum, radius=radius) for s in signs])
 
 
 def _octopus_row(status: np.ndarray, times: np.ndarray, cap: int, *, underflow: int,
