@@ -104,6 +104,18 @@ def test_same_seed_same_estimate_for_any_thread_count():
     assert a.value == b.value and a.interval == b.interval and a.path_steps == b.path_steps
 
 
+def test_seeds_span_64_bits_as_for_simulate(tmp_path):
+    """Seeds run 0 <= seed < 2**64, as for simulate (and as sweep's independent seeds give them): the largest gives
+    an estimate of its own, kept through save and load; 2**64 is refused with the seed named."""
+    kw = dict(x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, threads=1)
+    top = esc.estimate(FLAT, brownian(), seed=2**64 - 1, **kw)
+    assert top.seed == 2**64 - 1 and top.value != esc.estimate(FLAT, brownian(), seed=2**63 - 1, **kw).value
+    top.save(tmp_path / "e.npz")
+    assert esc.load(tmp_path / "e.npz").to_dict() == top.to_dict()
+    with pytest.raises(ValueError, match="seed"):
+        esc.estimate(FLAT, brownian(), seed=2**64, **kw)
+
+
 def test_save_load_and_tables(tmp_path):
     e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, seed=6)
     path = tmp_path / "e.npz"

@@ -752,7 +752,7 @@ def estimate(
     if max_steps < n_first * n_pilot:
         raise ValueError(f"budget={budget!r} path-steps is below the first round's minimum of {n_first * n_pilot} "
                          f"({n_first} levels of n_pilot={n_pilot} paths, at least one step each)")
-    seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**63 - 1)
+    seed = secrets.randbits(63) if seed is None else as_int("seed", seed, minimum=0, maximum=2**64 - 1)
     problem = dict(landscape=landscape, x0=x0, stop=stop, target=target, t_max=t_max, threads=threads, bridge=bridge,
                    divergence_bound=divergence_bound, progress=False)
     est = _Estimator(problem, dynamics=dynamics, quantity=quantity, q=qf, through=through, order=order, rtol=rtol,
