@@ -72,6 +72,16 @@ def test_dp54_takes_few_steps_and_reports_its_own_time():
     assert res.summary().mean_lower_bound == pytest.approx(10.0)  # censored paths count at the time cap
 
 
+def test_dp54_with_atol_0_takes_a_coordinate_that_stays_0_as_exact():
+    """With atol = 0 a coordinate that stays exactly 0 has error scale 0: its error, also 0, was 0 / 0 and every
+    step was rejected for ever (a hang). It now adds no error: the flow x' = -x from (0.5, 0) reaches t_max = 1 in
+    a few steps, at 0.5 e^-1 to the tolerance, and the second coordinate stays 0."""
+    res = esc.simulate(esc.Quadratic(np.eye(2)), esc.ConstrainedFlow(dt=0.1, method="dp54", atol=0.0, rtol=1e-8),
+                       x0=[0.5, 0.0], stop=esc.Ball([0.0, 0.0], 1.0), n_paths=1, t_max=1.0, max_steps=1000, seed=0)
+    assert res.status[0] == esc.Status.CENSORED and res.exit_step[0] < 100
+    assert res.final_position[0, 0] == pytest.approx(0.5 * np.exp(-1.0), rel=1e-7) and res.final_position[0, 1] == 0
+
+
 def test_dp54_reuses_the_last_stage_and_a_rejected_first_stage():
     ackley, rows = esc.Ackley(), [0]
 

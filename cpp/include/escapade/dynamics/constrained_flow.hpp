@@ -300,7 +300,8 @@ class ConstrainedFlow final : public Dynamics {
         const long j = o + i;
         const double e = hl * (e1 * k1[j] + e3 * k3[j] + e4 * k4[j] + e5 * k5[j] + e6 * k6[j] + e7 * k7[j]);
         const double sc = atol_ + rtol_ * std::max(std::abs(x[j]), std::abs(y[j]));
-        err2 += (e / sc) * (e / sc);
+        const double r = e == 0 ? 0.0 : e / sc;  // a coordinate exactly 0 with atol = 0: no error, not 0 / 0
+        err2 += r * r;
       }
       const double err = std::sqrt(err2 / d);
       if (sing[l] || !(hl > 0)) {  // singular (the engine ends the path) or idle: stay put
