@@ -82,8 +82,10 @@ def _non_finite(name: str, a: np.ndarray) -> str:
     return f"{len(where)} NaN or inf entries{rows} (shape {a.shape}), first: {first}"
 
 
-# What numpy converts to a float without complaint but is not a real number: text, booleans, dates and durations.
-_NOT_REAL = (str, bytes, bool, np.bool_, np.datetime64, np.timedelta64, datetime.date, datetime.timedelta)
+# What numpy converts to a float without complaint but is not a real number: text, booleans, dates, durations, and
+# None (NaN in a float array, so that a missing value read as "must be finite, got nan").
+_NOT_REAL = (str, bytes, bool, np.bool_, np.datetime64, np.timedelta64, datetime.date, datetime.timedelta,
+             type(None))
 
 
 def real_array(name: str, value: Any) -> np.ndarray:

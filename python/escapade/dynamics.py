@@ -295,7 +295,9 @@ class DiscreteMap(Dynamics):
 
     def _init_lr(self, lr: float | ArrayLike, schedule: str) -> None:
         object.__setattr__(self, "dt", 1.0)
-        if isinstance(lr, (list, tuple, np.ndarray)):
+        if not isinstance(schedule, str):  # a list is no key of the schedules' table (an unhashable TypeError)
+            raise TypeError(f"schedule must be one of {sorted(_SCHEDULES)} (a str), got {schedule!r}")
+        if isinstance(lr, (list, tuple)) or (isinstance(lr, np.ndarray) and lr.ndim > 0):  # a table of step sizes
             table = as_array("lr", lr, ndim=1)
             if np.any(table < 0):
                 raise ValueError(f"lr must be >= 0 in every entry, got {table.tolist()}")
@@ -514,6 +516,8 @@ class AdaGrad(DiscreteMap):
                  schedule: str = "constant") -> None:
         self._init_lr(lr, schedule)
         object.__setattr__(self, "delta0", _delta0(delta0))
+        if not isinstance(matrix, str):
+            raise TypeError(f"matrix must be one of {sorted(_ADAGRAD_MODES)} (a str), got {matrix!r}")
         if matrix not in _ADAGRAD_MODES:
             raise ValueError(f"matrix must be one of {sorted(_ADAGRAD_MODES)}, got {matrix!r}")
         object.__setattr__(self, "matrix", matrix)

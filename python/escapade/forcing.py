@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import MAX_DIM, as_array, as_float, as_int
+from ._validate import MAX_DIM, as_array, as_float, as_int, real_array
 
 __all__ = ["BrownianForcing", "Forcing", "Periodic", "RandomDirections", "Ramp", "TableForcing"]
 
@@ -178,8 +178,8 @@ class Ramp(Forcing):
     rate: np.ndarray
 
     def __init__(self, start: ArrayLike | float, rate: ArrayLike | float) -> None:
-        w0 = as_array("start", np.atleast_1d(np.asarray(start, dtype=float)), ndim=1)
-        r = as_array("rate", np.atleast_1d(np.asarray(rate, dtype=float)), ndim=1)
+        w0 = as_array("start", np.atleast_1d(real_array("start", start)), ndim=1)
+        r = as_array("rate", np.atleast_1d(real_array("rate", rate)), ndim=1)
         if r.shape != w0.shape:
             raise ValueError(f"rate must have the length of start ({w0.shape[0]}), got {r.shape[0]}")
         object.__setattr__(self, "start", w0)

@@ -55,6 +55,11 @@ class UniformBall(StartSampler):
     def __init__(self, center: ArrayLike, radius: float) -> None:
         object.__setattr__(self, "center", as_array("center", center, ndim=1))
         object.__setattr__(self, "radius", as_float("radius", radius, positive=True))
+        with np.errstate(over="ignore"):
+            reach = np.abs(self.center) + self.radius
+        if not np.all(np.isfinite(reach)):  # a point of the ball would be inf
+            raise ValueError(f"radius must leave every point of the ball finite, got radius={self.radius} about a "
+                             f"center coordinate of {np.abs(self.center).max()}: beyond the largest double")
 
     def _to_core(self) -> Any:
         return _core.UniformBallStart(center=self.center, radius=self.radius)
