@@ -237,6 +237,21 @@ def test_a_noiseless_flow_is_estimated_by_its_exact_levels(method, levels):
     assert abs(e.extrapolated - exact) < 0.5 * e.half_width_bias
 
 
+def test_langevin_without_noise_is_estimated_by_its_exact_levels():
+    """Langevin at temperature 0 is a noiseless flow: every path alike, so "auto" takes the ladder's exact levels
+    (it took paired, whose interval came out infinite, with a message about quantiles), and the coupled methods are
+    refused with the reason. x' = 1 from 0 to the plane x = 0.5: tau = 0.5, Euler exact up to rounding (its last
+    bits: 0.4999999999999998, which the interval of exact levels holds)."""
+    kw = dict(x0=[0.0, 0.0], stop=esc.HalfSpace([1.0, 0.0], 0.5), t_max=5, rtol=0.1, seed=0, threads=1)
+    for dyn in (esc.Langevin(temperature=0.0, dt=0.01), esc.Langevin(eps=0.0, dt=0.01)):
+        e = esc.estimate(esc.Linear([-1.0, 0.0]), dyn, **kw)
+        assert e.params["method"] == "ladder" and e.reached and e.stderr == 0
+        assert e.value == pytest.approx(0.5, abs=1e-12) and e.interval[1] - e.interval[0] < 1e-12  # rounding
+    for method in ("paired", "multilevel"):
+        with pytest.raises(ValueError, match="does not draw"):
+            esc.estimate(esc.Linear([-1.0, 0.0]), esc.Langevin(temperature=0.0, dt=0.01), method=method, **kw)
+
+
 @pytest.mark.parametrize("method", ["ladder", "paired", "multilevel"])
 def test_a_start_inside_the_target_gives_zero_exactly(method):
     e = esc.estimate(FLAT, brownian(), x0=[0.5], stop=INTERVAL, target=esc.Ball([0.5], 0.1), t_max=50, seed=1,

@@ -93,6 +93,8 @@ def _gaussian_noise(dynamics: Dynamics) -> bool:
         return False
     if isinstance(inner, ConstrainedFlow):
         return inner.method == "euler" and inner.noise > 0
+    if isinstance(inner, Langevin) and (inner.temperature == 0 or inner.eps == 0):  # no noise: every path the same
+        return False
     return True
 
 
@@ -725,8 +727,11 @@ def estimate(
     choice = ""  # why method="auto" took the method it did, for the notes
     coupled_ok = quantity in MEAN_QUANTITIES and order is not None and _gaussian_noise(dynamics)
     if method in ("multilevel", "paired") and not coupled_ok:
-        raise ValueError(f"method={method!r} needs a mean over paths (not quantity={quantity!r}) of dynamics with "
-                         f"a time step driven by Gaussian noise, got {type(dynamics).__name__}")
+        why = (f"a mean over paths, not quantity={quantity!r}" if quantity not in MEAN_QUANTITIES else
+               f"a time step to refine, which {type(dynamics).__name__} has not" if order is None else
+               f"Gaussian noise shared by its levels, which {type(dynamics).__name__} here does not draw (jumps, or "
+               "no noise)")
+        raise ValueError(f"method={method!r} needs {why}; method='ladder' (or 'auto') takes such a problem")
     asked = method
     if method == "auto" and not coupled_ok:
         method = "ladder"
