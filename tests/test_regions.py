@@ -753,8 +753,8 @@ def test_a_unions_re_entrant_corner_is_left_beyond_both_faces_at_once():
 
 
 def test_an_intersection_with_no_interior_point_is_never_entered():
-    """Members that only touch (or do not meet) leave no point to enter: such a target is never HIT, alone or as a
-    member of a union target, while sets barely thicker are entered as before. Before, the bridge test of the one
+    """Members that only touch leave no point to enter: such a target is never HIT, alone or as a member of a union
+    target, while sets barely thicker are entered as before (as disjoint members were already not). Before, the bridge test of the one
     member a step's ends lay outside made most paths near it HIT (1,581 of 2,000 for the two half-spaces, 1,437 for
     the boxes, 217 for the tangent balls), at points outside it."""
     hollow = {

@@ -2557,24 +2557,25 @@ class Intersection final : public Region {
   }
   static constexpr int kMaxTangentRounds = 200;
   // Whether the convex set has no interior point, so that no path can enter it: members that only touch ({x < 0.5}
-  // and {x > 0.5}, boxes sharing a face, tangent balls) or do not meet. In the space of (x, r), a ball's centre and
+  // and {x > 0.5}, boxes sharing a face, tangent balls). In the space of (x, r), a ball's centre and
   // radius, the balls inside a polyhedral leaf u . x < c are u . x + r <= c, and those inside a curved leaf lie
   // behind its tangent plane at any boundary point p (outward normal n): n . x + r <= n . p, added as cuts at the
   // leaf's boundary point nearest the current centre wherever the current ball crosses it (Kelley's cutting planes,
   // as in nearest(), from outside: the cut polyhedron holds every ball the set holds). The point of that polyhedron
   // nearest (y, R), y a point of the set's closure, has r > 0 exactly where some ball of positive radius fits: (y, 0)
   // is in it, at distance R, and any point with r <= 0 is at least that far, while a step from (y, 0) towards a
-  // positive radius comes nearer. So the interior is empty where r stays within the rounding of 0; where the cuts
-  // do not settle, or the set's closure cannot be found, the set is taken to have one (the test before).
+  // positive radius comes nearer. So the interior is empty where r stays within the rounding of 0 and the centre at
+  // y (below); where the cuts do not settle, or the set's closure cannot be found, the set is taken to have one (the
+  // test before).
   bool no_interior() const {
     using Outcome = NearestInPolyhedron::Outcome;
     const int d = dim(), faces = static_cast<int>(leaf_offsets_.size()), e = d + 1;
     for (const Region* leaf : round_leaves_)
       if (leaf->n_faces() != 1) return false;  // a 1-D ball's two ends: no single tangent plane
+    // a point of the closure; where none is found (members that do not meet, or faces too nearly parallel to tell:
+    // a wedge 3e-8 radians wide reads empty from outside) the test before is kept
     Vector y = Vector::Zero(d);
-    const Outcome closure = nearest(y.data());
-    if (closure == Outcome::empty) return true;  // not even the closure has a point
-    if (closure != Outcome::found) return false;
+    if (nearest(y.data()) != Outcome::found) return false;
     const double size = std::max({largest_coordinate(y.data(), d), scale(y.data()), 1e-300});
     Vector z(e), row(e), point(d), n(d);
     z << y, size;
@@ -2605,7 +2606,14 @@ class Intersection final : public Region {
         held = false;
         add(n.data(), c);
       }
-      if (held) return !(r > 1e-12 * at);
+      if (!held) continue;
+      // No ball fits, and the centre stays at y: the members' normals there cancel (opposite faces that touch),
+      // which is no interior. A centre that moves with a radius that stays within rounding is a very thin set (a
+      // wedge of faces 3e-8 radians apart, whose radius grows with the distance from its tip, r = t sin(angle / 2),
+      // while the step towards it costs t^2): taken to have one.
+      double moved = 0;
+      for (int i = 0; i < d; ++i) moved = std::max(moved, std::abs(xr[i] - y[i]));
+      return !(r > 1e-12 * at) && !(moved > 1e-12 * at);
     }
     return false;
   }
