@@ -2257,8 +2257,9 @@ class Intersection final : public Region {
   // leads into the set only where the chord enters it, which it does not), kept where the crossing point (the
   // chord's point at a0 / (a0 + a1), moved onto the face) lies inside or on every other member: a face of one of a
   // union's members that lies inside another member is no way out of the union, and the far face of a member
-  // narrower than the step is one. Two members' faces each hidden so inside the other (a union's re-entrant corner)
-  // add the plane of the way in beyond both (corner_plane). Faces numbered in the intersection.
+  // narrower than the step is one. Two faces that cannot lead in alone (hidden so inside another member, or crossed
+  // as the step rounds a corner: a union's re-entrant corner) add the plane of the way in beyond both (corner_plane),
+  // a face two members share once. Faces numbered in the intersection.
   void entering_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
                        std::vector<CrossingPlane>& out) const {
     const int d = dim();
@@ -2302,28 +2303,45 @@ class Intersection final : public Region {
     for (std::size_t j = 0; j < open.size(); ++j)  // a boundary two members share counts once
       for (const CrossingPlane& c : open[j])
         if (!dominated(open, j, c)) out.push_back(c);
+    // A plane two members share (coincident faces: overlapping tiles, a member given twice) is one face: its
+    // corners count once.
+    std::size_t kept = 0;
+    for (std::size_t a = 0; a < hidden.size(); ++a) {
+      bool again = false;
+      for (std::size_t b = 0; b < kept && !again; ++b) again = same_plane(hidden[a].plane, hidden[b].plane);
+      if (!again) hidden[kept++] = std::move(hidden[a]);
+    }
+    hidden.resize(kept);
     CrossingPlane corner;
     for (std::size_t a = 0; a < hidden.size(); ++a)
       for (std::size_t b = a + 1; b < hidden.size(); ++b)
-        if (hidden[a].member != hidden[b].member && corner_plane(x0, x1, D, dt, hidden[a], hidden[b], corner))
-          out.push_back(corner);
+        if (corner_plane(x0, x1, D, dt, hidden[a], hidden[b], corner)) out.push_back(corner);
   }
-  // A member's face whose crossing point (entering_planes) lies inside another member.
+  // Whether two planes of a step are one: parallel in the noise's metric (parallel_planes) at the same distances.
+  static bool same_plane(const CrossingPlane& a, const CrossingPlane& b) {
+    if (!parallel_planes(a, b)) return false;
+    const double na = std::sqrt(a.var), nb = std::sqrt(b.var);
+    return std::abs(a.a0 / na - b.a0 / nb) <= 1e-9 * (std::abs(a.a0 / na) + std::abs(b.a0 / nb));
+  }
+  // A member's face that cannot lead in alone (entering_planes): its crossing point lies inside another member, or
+  // the step crosses its plane.
   struct HiddenFace {
     std::size_t member;
     CrossingPlane plane;  // numbered within the member
     Vector point;         // the crossing point, on the face
   };
-  // Two members' faces each hidden inside the other, as at a union's re-entrant corner: there the way in (out of the
-  // union) lies beyond both faces at once, W = {u_a . x >= c_a} and {u_b . x >= c_b} (their planes at the crossing
-  // points, u facing away from the step), which neither face's own test sees. W is a convex set entered from
-  // outside, tested as Intersection::nearest_plane tests one: against the plane at W's nearest point w1 to the
-  // step's end, normal to x1 - w1, with both ends' distances from W. Only where w1 lies in every member's closure (a
-  // corner of the set itself, not of two planes beyond a member's edge), and not for parallel faces.
+  // Two faces that cannot lead in alone (each hidden inside another member, or crossed as the step rounds a corner),
+  // as at a union's re-entrant corner: there the way in (out of the union) lies beyond both at once, W = {u_a . x >=
+  // c_a} and {u_b . x >= c_b} (their planes at the faces' points, u facing away from the step), which neither face's
+  // own test sees. W is a convex set entered from outside, tested as Intersection::nearest_plane tests one, but in the
+  // noise's metric (where the bridge is isotropic; Euclidean distances with the variance along one normal overshot
+  // under anisotropic noise): against the plane at W's nearest point to the step's end, with both ends' distances
+  // from W. Only where that point lies in every member's closure (a corner of the set itself, not of two planes
+  // beyond a member's edge), and not for parallel faces. The crossing is placed on both faces.
   bool corner_plane(const double* x0, const double* x1, const Diffusion& D, double dt, const HiddenFace& A,
                     const HiddenFace& B, CrossingPlane& out) const {
     const int d = dim();
-    Vector ua(d), ub(d), w0(d), w1(d);
+    Vector ua(d), ub(d), w(d);
     if (!members_[A.member]->normal(A.point.data(), A.plane.face, ua.data()) ||
         !members_[B.member]->normal(B.point.data(), B.plane.face, ub.data()))
       return false;
@@ -2333,43 +2351,46 @@ class Intersection final : public Region {
       const Vector& y = u == &ua ? A.point : B.point;
       if (u->dot(2 * y - p0 - p1) < 0) *u = -*u;  // towards the face from the step's side
     }
-    const double g = ua.dot(ub);
+    // the noise metric: Sigma u and sigma = sqrt(u^T Sigma u) per normal, and the normals' cosine there
+    const Vector sa = D.isotropic ? Vector(D.scalar * ua) : Vector(D.Sigma * ua);
+    const Vector sb = D.isotropic ? Vector(D.scalar * ub) : Vector(D.Sigma * ub);
+    const double na = std::sqrt(ua.dot(sa)), nb = std::sqrt(ub.dot(sb));
+    if (!(na > 0 && nb > 0) || !std::isfinite(na) || !std::isfinite(nb)) return false;  // no noise across a face
+    const double g = ua.dot(sb) / (na * nb);
     if (!(std::abs(g) < 1 - 1e-9)) return false;
     const double ca = ua.dot(A.point), cb = ub.dot(B.point);
-    const double a0 = wedge_nearest(p0, ua, ca, ub, cb, w0), a1 = wedge_nearest(p1, ua, ca, ub, cb, w1);
+    // the distances before each plane in noise units, and the steps along Sigma u_a / sigma_a, Sigma u_b / sigma_b
+    // (unit steps in the noise's metric) to W's nearest point
+    double alpha, beta;
+    const double a1 = wedge_distance((ca - ua.dot(p1)) / na, (cb - ub.dot(p1)) / nb, g, alpha, beta);
+    double unused0, unused1;
+    const double a0 = wedge_distance((ca - ua.dot(p0)) / na, (cb - ub.dot(p0)) / nb, g, unused0, unused1);
     if (!(a0 > 0 && a1 > 0) || !std::isfinite(a0) || !std::isfinite(a1)) return false;
-    const double at = std::max(largest_coordinate(w1.data(), d), largest_coordinate(x1, d));
+    w = p1 + (alpha / na) * sa + (beta / nb) * sb;
+    const double at = std::max(largest_coordinate(w.data(), d), largest_coordinate(x1, d));
     for (const auto& r : members_)
-      if (r->signed_distance(w1.data()) < -placement_tolerance(*r, w1.data(), at)) return false;
-    Vector n = w1 - p1;
-    to_unit(n.data(), d);
-    out = {a0, a1, D.along(n.data(), d) * dt, A.plane.face + offsets_[A.member], -1.0, false,
-           B.plane.face + offsets_[B.member]};
+      if (r->signed_distance(w.data()) < -placement_tolerance(*r, w.data(), at)) return false;
+    out = {a0, a1, dt, A.plane.face + offsets_[A.member], -1.0, false, B.plane.face + offsets_[B.member]};
     return true;
   }
-  // The distance from x to W = {u_a . y >= c_a} and {u_b . y >= c_b} (unit normals, not parallel), and W's nearest
-  // point in w: x itself, its projection onto one plane where that lies beyond the other, or onto both.
-  static double wedge_nearest(const Eigen::Ref<const Vector>& x, const Vector& ua, double ca, const Vector& ub,
-                              double cb, Vector& w) {
-    const double sa = ca - ua.dot(x), sb = cb - ub.dot(x);  // the distances before each plane
-    if (sa <= 0 && sb <= 0) {
-      w = x;
-      return 0.0;
-    }
-    if (sa > 0 && ub.dot(x + sa * ua) >= cb) {
-      w = x + sa * ua;
+  // The distance, in a metric where the two planes' unit normals have cosine g, from a point at distances sa and sb
+  // before them to W, the region beyond both; and the steps alpha, beta along the two normals to its nearest point:
+  // none where the point is in W, one plane's where the step onto it ends beyond the other, else both.
+  static double wedge_distance(double sa, double sb, double g, double& alpha, double& beta) {
+    alpha = beta = 0.0;
+    if (sa <= 0 && sb <= 0) return 0.0;
+    if (sa > 0 && sb - g * sa <= 0) {  // onto plane a: b's distance falls by g sa
+      alpha = sa;
       return sa;
     }
-    if (sb > 0 && ua.dot(x + sb * ub) >= ca) {
-      w = x + sb * ub;
+    if (sb > 0 && sa - g * sb <= 0) {
+      beta = sb;
       return sb;
     }
-    // both planes: x + alpha u_a + beta u_b on each (alpha, beta >= 0 where the two above did not hold)
-    const double g = ua.dot(ub), det = 1 - g * g;
-    const double alpha = std::max(0.0, (sa - g * sb) / det), beta = std::max(0.0, (sb - g * sa) / det);
-    const Vector step = alpha * ua + beta * ub;
-    w = x + step;
-    return step.norm();
+    const double det = 1 - g * g;
+    alpha = std::max(0.0, (sa - g * sb) / det);
+    beta = std::max(0.0, (sb - g * sa) / det);
+    return std::sqrt(std::max(0.0, alpha * alpha + beta * beta + 2 * g * alpha * beta));
   }
   // Whether a step whose ends lie outside the intersection cannot have entered it but with a negligible probability.
   // The chord stays at least h = (d0 + d1 - |x1 - x0|) / 2 from it (d0, d1 the ends' distances, bounded below by
@@ -2564,9 +2585,9 @@ class Intersection final : public Region {
   // as in nearest(), from outside: the cut polyhedron holds every ball the set holds). The point of that polyhedron
   // nearest (y, R), y a point of the set's closure, has r > 0 exactly where some ball of positive radius fits: (y, 0)
   // is in it, at distance R, and any point with r <= 0 is at least that far, while a step from (y, 0) towards a
-  // positive radius comes nearer. So the interior is empty where r stays within the rounding of 0 and the centre at
-  // y (below); where the cuts do not settle, or the set's closure cannot be found, the set is taken to have one (the
-  // test before).
+  // positive radius comes nearer. So the interior is empty where r stays within the rounding of 0 (a few units in
+  // the last place of the coordinates) and the centre at y (below); where the cuts do not settle, or the set's closure
+  // cannot be found, the set is taken to have one (the test before).
   bool no_interior() const {
     using Outcome = NearestInPolyhedron::Outcome;
     const int d = dim(), faces = static_cast<int>(leaf_offsets_.size()), e = d + 1;
@@ -2588,8 +2609,11 @@ class Intersection final : public Region {
       qp.add(row.data(), half * c);
     };
     for (int k = 0; k < faces; ++k) add(leaf_normals_.data() + static_cast<std::size_t>(k) * d, leaf_offsets_[k]);
+    // to a few units in the last place: a set whose inscribed radius is that small against its distance from the
+    // origin is no wider than the rounding of its coordinates
+    constexpr double kRounding = 16 * std::numeric_limits<double>::epsilon();
     for (int round = 0; round < kMaxTangentRounds; ++round) {
-      if (qp.solve(1e-13) != Outcome::found) return false;
+      if (qp.solve(kRounding) != Outcome::found) return false;
       const double* xr = qp.point();
       const double r = xr[d], at = std::max(size, largest_coordinate(xr, d));
       bool held = true;
@@ -2602,7 +2626,7 @@ class Intersection final : public Region {
         if (leaf->signed_distance((point + h * n).eval().data()) > leaf->signed_distance((point - h * n).eval().data()))
           n = -n;  // outward: the signed distance falls that way
         const double c = n.dot(point);
-        if (plain_dot(n.data(), xr, d) + r - c <= 1e-13 * std::max(at, std::abs(c))) continue;
+        if (plain_dot(n.data(), xr, d) + r - c <= kRounding * std::max(at, std::abs(c))) continue;
         held = false;
         add(n.data(), c);
       }
@@ -2613,7 +2637,7 @@ class Intersection final : public Region {
       // while the step towards it costs t^2): taken to have one.
       double moved = 0;
       for (int i = 0; i < d; ++i) moved = std::max(moved, std::abs(xr[i] - y[i]));
-      return !(r > 1e-12 * at) && !(moved > 1e-12 * at);
+      return !(r > kRounding * at) && !(moved > kRounding * at);
     }
     return false;
   }
