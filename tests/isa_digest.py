@@ -167,6 +167,12 @@ def cases() -> dict[str, str]:
                                        stop=esc.Ball([0.5, 0.0], 1.0) | esc.Ellipsoid([-0.6, 0.0], np.diag([4.0, 1.0])),
                                        target=esc.HalfSpace([1.0, 0.0], 0.32) & esc.HalfSpace([-1.0, 0.0], -0.3),
                                        t_max=20.0, n_paths=500)
+    # Semantics 17's: an L-shape's re-entrant corner left beyond both faces (in the noise's metric, anisotropic), and
+    # a target of members that only touch (never entered).
+    l_shape = esc.Box([0.0, 0.0], [2.0, 1.0]) | esc.Box([0.0, 0.0], [1.0, 2.0])
+    touching = esc.HalfSpace([1.0, 0.0], 0.5) & esc.HalfSpace([-1.0, 0.0], -0.5)
+    out["union_corner_anisotropic"] = run(flat2, esc.Langevin(eps=1.0, S=[[1.0, 0.8], [0.0, 0.5]], dt=0.01),
+                                          x0=[0.95, 0.95], stop=l_shape, target=touching, t_max=20.0, n_paths=500)
     return out
 
 

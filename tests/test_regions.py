@@ -763,9 +763,9 @@ def test_a_unions_re_entrant_corner_is_left_beyond_both_faces_at_once():
 
 def test_an_intersection_with_no_interior_point_is_never_entered():
     """Members that only touch leave no point to enter: such a target is never HIT, alone or as a member of a union
-    target, while sets barely thicker are entered as before (as disjoint members were already not). Before, the bridge test of the one
-    member a step's ends lay outside made most paths near it HIT (1,581 of 2,000 for the two half-spaces, 1,437 for
-    the boxes, 217 for the tangent balls), at points outside it."""
+    target, while sets barely thicker are entered as before (and disjoint members, as before, are not). Before, the
+    bridge test of the one member a step's ends lay outside made most paths near it HIT (1,581 of 2,000 for the two
+    half-spaces, 1,437 for the boxes, 217 for the tangent balls), at points outside it."""
     hollow = {
         "half-spaces": esc.HalfSpace([1.0, 0.0], 0.5) & esc.HalfSpace([-1.0, 0.0], -0.5),
         "boxes sharing a face": esc.Box([0.0, -1.0], [0.5, 1.0]) & esc.Box([0.5, -1.0], [1.0, 1.0]),

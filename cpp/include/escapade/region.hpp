@@ -2328,7 +2328,7 @@ class Intersection final : public Region {
   struct HiddenFace {
     std::size_t member;
     CrossingPlane plane;  // numbered within the member
-    Vector point;         // the crossing point, on the face
+    Vector point;         // a point of the face: the crossing point, or the step's end before the plane moved onto it
   };
   // Two faces that cannot lead in alone (each hidden inside another member, or crossed as the step rounds a corner),
   // as at a union's re-entrant corner: there the way in (out of the union) lies beyond both at once, W = {u_a . x >=
@@ -2623,8 +2623,8 @@ class Intersection final : public Region {
         if (!leaf->normal(point.data(), 0, n.data())) return false;
         to_unit(n.data(), d);
         const double h = 1e-6 * std::max(at, leaf->scale(point.data()));
-        if (leaf->signed_distance((point + h * n).eval().data()) > leaf->signed_distance((point - h * n).eval().data()))
-          n = -n;  // outward: the signed distance falls that way
+        const Vector out = point + h * n, in = point - h * n;
+        if (leaf->signed_distance(out.data()) > leaf->signed_distance(in.data())) n = -n;  // outward: it falls there
         const double c = n.dot(point);
         if (plain_dot(n.data(), xr, d) + r - c <= kRounding * std::max(at, std::abs(c))) continue;
         held = false;

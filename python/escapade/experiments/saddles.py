@@ -287,7 +287,8 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
       |grad f| <= `noise` and no jump happened in the last ceil(10 / (lr gamma)) iterations, and stops (CONVERGED)
       when f has decreased by less than L noise^2 since then, which happens at a minimum. Its jumps may flip
       signs, so it may end at any of the minima: its target is the union of the 2**d balls, and the time is the
-      first iteration in any of them. GD from [0, tau]^d keeps its signs (lr < 1 / (2 L)) and aims at (4 tau, ..., 4 tau).
+      first iteration in any of them. GD from [0, tau]^d keeps its signs (lr < 1 / (2 L)) and aims at
+      (4 tau, ..., 4 tau).
 
     Every row uses `seed`: the methods see the same starts, and the starts in dimension d are the first d
     coordinates of those in dimension d + 1.
@@ -298,8 +299,7 @@ def octopus_escape_times(*, dims: Sequence[int] = (2, 3, 4, 5, 6), methods: Sequ
     stopped for good by a step that rounds to zero: a fixed point of the double iteration short of the target),
     subnormal (paths with a coordinate below the smallest normal double at some iteration: where plain doubles
     round; NaN for "GD-double" and "PerturbedGD", which do not record it: the perturbations keep PerturbedGD's
-    coordinates far from it), and mean, stderr, identified, mean_lower_bound by the
-    package's censoring policy (`analysis.estimates.censored_mean`: with censored paths, the restricted mean
+    coordinates far from it), and mean, stderr, identified, mean_lower_bound by the package's censoring policy (`analysis.estimates.censored_mean`: with censored paths, the restricted mean
     E[min(T, cap)], a lower bound of the mean, with identified False; mean_lower_bound equals it).
     """
 
