@@ -2312,10 +2312,15 @@ class Intersection final : public Region {
       if (!again) hidden[kept++] = std::move(hidden[a]);
     }
     hidden.resize(kept);
+    // each face's plane in the noise's metric once (faces without a normal, or without noise across, pair with none)
+    kept = 0;
+    for (HiddenFace& f : hidden)
+      if (in_noise_metric(x0, x1, D, f)) hidden[kept++] = std::move(f);
+    hidden.resize(kept);
     CrossingPlane corner;
     for (std::size_t a = 0; a < hidden.size(); ++a)
       for (std::size_t b = a + 1; b < hidden.size(); ++b)
-        if (corner_plane(x0, x1, D, dt, hidden[a], hidden[b], corner)) out.push_back(corner);
+        if (corner_plane(x0, x1, dt, hidden[a], hidden[b], corner)) out.push_back(corner);
   }
   // Whether two planes of a step are one: parallel in the noise's metric (parallel_planes) at the same distances.
   static bool same_plane(const CrossingPlane& a, const CrossingPlane& b) {
@@ -2329,7 +2334,24 @@ class Intersection final : public Region {
     std::size_t member;
     CrossingPlane plane;  // numbered within the member
     Vector point;         // a point of the face: the crossing point, or the step's end before the plane moved onto it
+    // its plane in the noise's metric (in_noise_metric): the unit normal u facing away from the step, Sigma u,
+    // sigma = sqrt(u^T Sigma u) and the offset u . point
+    Vector u{}, sigma_u{};
+    double sigma = 0, offset = 0;
   };
+  // f's plane in the noise's metric; false where the member gives no normal there, or no noise crosses the plane.
+  bool in_noise_metric(const double* x0, const double* x1, const Diffusion& D, HiddenFace& f) const {
+    const int d = dim();
+    f.u.resize(d);
+    if (!members_[f.member]->normal(f.point.data(), f.plane.face, f.u.data())) return false;
+    to_unit(f.u.data(), d);
+    const Eigen::Map<const Vector> p0(x0, d), p1(x1, d);
+    if (f.u.dot(2 * f.point - p0 - p1) < 0) f.u = -f.u;  // towards the face from the step's side
+    f.sigma_u = D.isotropic ? Vector(D.scalar * f.u) : Vector(D.Sigma * f.u);
+    f.sigma = std::sqrt(f.u.dot(f.sigma_u));
+    f.offset = f.u.dot(f.point);
+    return f.sigma > 0 && std::isfinite(f.sigma);
+  }
   // Two faces that cannot lead in alone (each hidden inside another member, or crossed as the step rounds a corner),
   // as at a union's re-entrant corner: there the way in (out of the union) lies beyond both at once, W = {u_a . x >=
   // c_a} and {u_b . x >= c_b} (their planes at the faces' points, u facing away from the step), which neither face's
@@ -2338,59 +2360,39 @@ class Intersection final : public Region {
   // under anisotropic noise): against the plane at W's nearest point to the step's end, with both ends' distances
   // from W. Only where that point lies in every member's closure (a corner of the set itself, not of two planes
   // beyond a member's edge), and not for parallel faces. The crossing is placed on both faces.
-  bool corner_plane(const double* x0, const double* x1, const Diffusion& D, double dt, const HiddenFace& A,
-                    const HiddenFace& B, CrossingPlane& out) const {
+  bool corner_plane(const double* x0, const double* x1, double dt, const HiddenFace& A, const HiddenFace& B,
+                    CrossingPlane& out) const {
     const int d = dim();
-    Vector ua(d), ub(d), w(d);
-    if (!members_[A.member]->normal(A.point.data(), A.plane.face, ua.data()) ||
-        !members_[B.member]->normal(B.point.data(), B.plane.face, ub.data()))
-      return false;
-    const Eigen::Map<const Vector> p0(x0, d), p1(x1, d);
-    for (Vector* u : {&ua, &ub}) {
-      to_unit(u->data(), d);
-      const Vector& y = u == &ua ? A.point : B.point;
-      if (u->dot(2 * y - p0 - p1) < 0) *u = -*u;  // towards the face from the step's side
-    }
-    // the noise metric: Sigma u and sigma = sqrt(u^T Sigma u) per normal, and the normals' cosine there
-    const Vector sa = D.isotropic ? Vector(D.scalar * ua) : Vector(D.Sigma * ua);
-    const Vector sb = D.isotropic ? Vector(D.scalar * ub) : Vector(D.Sigma * ub);
-    const double na = std::sqrt(ua.dot(sa)), nb = std::sqrt(ub.dot(sb));
-    if (!(na > 0 && nb > 0) || !std::isfinite(na) || !std::isfinite(nb)) return false;  // no noise across a face
-    const double g = ua.dot(sb) / (na * nb);
+    const double na = A.sigma, nb = B.sigma, g = A.u.dot(B.sigma_u) / (na * nb);  // the normals' cosine there
     if (!(std::abs(g) < 1 - 1e-9)) return false;
-    const double ca = ua.dot(A.point), cb = ub.dot(B.point);
+    const Eigen::Map<const Vector> p0(x0, d), p1(x1, d);
     // the distances before each plane in noise units, and the steps along Sigma u_a / sigma_a, Sigma u_b / sigma_b
     // (unit steps in the noise's metric) to W's nearest point
-    double alpha, beta;
-    const double a1 = wedge_distance((ca - ua.dot(p1)) / na, (cb - ub.dot(p1)) / nb, g, alpha, beta);
-    double unused0, unused1;
-    const double a0 = wedge_distance((ca - ua.dot(p0)) / na, (cb - ub.dot(p0)) / nb, g, unused0, unused1);
+    const Wedge end = wedge_distance((A.offset - A.u.dot(p1)) / na, (B.offset - B.u.dot(p1)) / nb, g);
+    const double a1 = end.distance;
+    const double a0 = wedge_distance((A.offset - A.u.dot(p0)) / na, (B.offset - B.u.dot(p0)) / nb, g).distance;
     if (!(a0 > 0 && a1 > 0) || !std::isfinite(a0) || !std::isfinite(a1)) return false;
-    w = p1 + (alpha / na) * sa + (beta / nb) * sb;
+    const Vector w = p1 + (end.alpha / na) * A.sigma_u + (end.beta / nb) * B.sigma_u;
     const double at = std::max(largest_coordinate(w.data(), d), largest_coordinate(x1, d));
     for (const auto& r : members_)
       if (r->signed_distance(w.data()) < -placement_tolerance(*r, w.data(), at)) return false;
     out = {a0, a1, dt, A.plane.face + offsets_[A.member], -1.0, false, B.plane.face + offsets_[B.member]};
     return true;
   }
+  // A point's distance from W and the steps along the two normals to W's nearest point (wedge_distance).
+  struct Wedge {
+    double distance, alpha, beta;
+  };
   // The distance, in a metric where the two planes' unit normals have cosine g, from a point at distances sa and sb
   // before them to W, the region beyond both; and the steps alpha, beta along the two normals to its nearest point:
   // none where the point is in W, one plane's where the step onto it ends beyond the other, else both.
-  static double wedge_distance(double sa, double sb, double g, double& alpha, double& beta) {
-    alpha = beta = 0.0;
-    if (sa <= 0 && sb <= 0) return 0.0;
-    if (sa > 0 && sb - g * sa <= 0) {  // onto plane a: b's distance falls by g sa
-      alpha = sa;
-      return sa;
-    }
-    if (sb > 0 && sa - g * sb <= 0) {
-      beta = sb;
-      return sb;
-    }
+  static Wedge wedge_distance(double sa, double sb, double g) {
+    if (sa <= 0 && sb <= 0) return {0.0, 0.0, 0.0};
+    if (sa > 0 && sb - g * sa <= 0) return {sa, sa, 0.0};  // onto plane a: b's distance falls by g sa
+    if (sb > 0 && sa - g * sb <= 0) return {sb, 0.0, sb};
     const double det = 1 - g * g;
-    alpha = std::max(0.0, (sa - g * sb) / det);
-    beta = std::max(0.0, (sb - g * sa) / det);
-    return std::sqrt(std::max(0.0, alpha * alpha + beta * beta + 2 * g * alpha * beta));
+    const double alpha = std::max(0.0, (sa - g * sb) / det), beta = std::max(0.0, (sb - g * sa) / det);
+    return {std::sqrt(std::max(0.0, alpha * alpha + beta * beta + 2 * g * alpha * beta)), alpha, beta};
   }
   // Whether a step whose ends lie outside the intersection cannot have entered it but with a negligible probability.
   // The chord stays at least h = (d0 + d1 - |x1 - x0|) / 2 from it (d0, d1 the ends' distances, bounded below by
