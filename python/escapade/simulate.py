@@ -106,8 +106,10 @@ __all__ = ["simulate"]
 # tested against the plane at the nearest point of the region beyond both, and a crossing there is placed on both
 # faces (16: no face led in there and the end points decided: an L-shape left from 0.07 off its inner corner +21%
 # late at dt = 0.01); and a convex Intersection with no interior point (members that only touch) is never entered
-# (16: most paths near it were HIT through one member's test); every other result keeps its bits.
-SEMANTICS = 17
+# (16: most paths near it were HIT through one member's test). 18: a crossing out of an Intersection (into a Union)
+# placed on one member's face but beyond another member is moved onto the set's boundary there, at the same time
+# (17: it kept its place, off the boundary); every other result keeps its bits.
+SEMANTICS = 18
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

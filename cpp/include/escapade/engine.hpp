@@ -240,6 +240,7 @@ class LaneBlock {
         sigma_n_(d_),
         spread_(d_),
         exit_point_(d_),
+        unmoved_(d_),
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
@@ -784,8 +785,25 @@ class LaneBlock {
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
     // set): the bridge's mean there instead, before giving up on the bridge's point
     if (!admissible(exited, xe, reach)) place(region, plane, x0, x1, tau / dt_, D, path, k, false, xe);
-    face_of_plane_ = plane.nearest ? region.face_at(xe, plane.face) : plane.face;  // moved onto another face?
+    const bool moved = onto_set_boundary(exited, region, reach, xe);
+    face_of_plane_ = plane.nearest || moved ? region.face_at(xe, plane.face) : plane.face;  // onto another face?
     return tau;
+  }
+
+  // A crossing placed on one member's face of an Intersection left (stop) or a Union entered (target) but beyond
+  // another member (outside it, or inside another member of the Union): the path crossed that member's face first.
+  // Moved onto the set's boundary there (Region::to_set_boundary), where that keeps it admissible; true if moved.
+  bool onto_set_boundary(bool exited, const Region& region, double reach, double* xe) {
+    if (!admissible(exited, xe, reach)) return false;
+    const double tol = placement_tolerance(region, xe, std::max(largest_coordinate(xe, d_), reach));
+    const double s = region.signed_distance(xe);
+    if (!(exited ? s < -tol : s > tol)) return false;
+    double* unmoved = unmoved_.data();
+    std::copy(xe, xe + d_, unmoved);
+    region.to_set_boundary(xe);
+    if (admissible(exited, xe, reach)) return true;
+    std::copy(unmoved, unmoved + d_, xe);
+    return false;
   }
 
   // xe = the crossing of `plane` at fraction theta of the step x0 -> x1 of `path` (step k), drawn from the bridge's
@@ -1299,6 +1317,7 @@ class LaneBlock {
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible, place)
   std::vector<double> chord_point_, corner_point_, normal_, sigma_n_, spread_;  // place's scratch
   std::vector<double> exit_point_;  // locate_crossings': an exit's place while the target's is tried
+  std::vector<double> unmoved_;     // onto_set_boundary's: a crossing's place before it moved
   int face_of_plane_ = 0;           // locate's: the face of the plane it placed on
   Matrix root_;              // noise_root's square root of Sigma
   bool root_ready_ = false;  // root_ holds the run's (constant) noise

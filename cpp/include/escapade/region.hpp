@@ -508,7 +508,9 @@ class Region {
   // planes are their faces need nothing more.
   virtual void to_entered_boundary(double* x, int face, const double* /*p*/) const { to_boundary(x, face); }
   // For a crossing of a convex set's tangent plane at its nearest point (CrossingPlane::nearest), after
-  // to_boundary: x, on the face's plane but perhaps beyond the set's edge, moved to the set's nearest point.
+  // to_boundary: x, on the face's plane but perhaps beyond the set's edge, moved to the set's nearest point. Also
+  // for a crossing placed on one member's face of an Intersection left (a Union entered, through its complement)
+  // but beyond another member: moved onto the set's boundary through the members it lies beyond.
   virtual void to_set_boundary(double* /*x*/) const {}
   // The face such a crossing, placed at x, is recorded by: `face` (the plane's) where x lies on it, else that of the
   // member whose boundary x was moved onto.
@@ -2109,10 +2111,31 @@ class Intersection final : public Region {
   }
   void to_set_boundary(double* x) const override {
     // a point on the set's boundary (to the tolerance of a placed crossing) stays as it is
-    if (!convex_ || signed_distance(x) >= -placement_tolerance(*this, x, largest_coordinate(x, dim()))) return;
-    Vector y = Eigen::Map<const Vector>(x, dim());
-    if (nearest_point(y.data())) std::copy(y.data(), y.data() + dim(), x);
+    if (signed_distance(x) >= -placement_tolerance(*this, x, largest_coordinate(x, dim()))) return;
+    if (convex_) {
+      Vector y = Eigen::Map<const Vector>(x, dim());
+      if (nearest_point(y.data())) std::copy(y.data(), y.data() + dim(), x);
+      return;
+    }
+    // Not convex (a Union's complement): onto the boundary of the member x lies farthest beyond, in turn, until it
+    // lies beyond none (a corner of two members: their faces alternately, as the engine's onto_corner).
+    for (int round = 0; round < kBoundaryRounds; ++round) {
+      const double at = largest_coordinate(x, dim());
+      std::size_t farthest = members_.size();
+      double beyond = 0;
+      for (std::size_t j = 0; j < members_.size(); ++j) {
+        const double s = members_[j]->signed_distance(x);
+        if (s < -placement_tolerance(*members_[j], x, at) && s < beyond) {
+          beyond = s;
+          farthest = j;
+        }
+      }
+      if (farthest == members_.size()) return;
+      const Region& r = *members_[farthest];
+      r.to_boundary(x, r.exit_face(x, x, false));
+    }
   }
+  static constexpr int kBoundaryRounds = 100;
   bool convex() const override { return convex_; }
   // The nearest point of the (convex) set to x, in place (nearest, below); false where it cannot be found (an empty
   // set, no convergence).
