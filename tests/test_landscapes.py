@@ -167,3 +167,16 @@ def test_styblinski_tang_degenerate_minimum_is_named():
         esc.StyblinskiTangSum([[1.0]], [[0.0]], [[0.0]]).flattest_minimizer()
     with pytest.raises(ValueError, match="c1 must be positive"):
         esc.StyblinskiTangSum([[0.0]], [[-1.0]], [[0.0]]).flattest_minimizer()
+
+
+@pytest.mark.parametrize("x", [[1e200, 0.5], [-1e200, 0.5], [1e160, -1e160]])
+def test_a_value_past_the_largest_double_is_inf_not_nan(x):
+    """x^2 overflows to inf, and inf - inf is NaN: the double well's and the Styblinski–Tang sum's values there are
+    their leading powers' (inf), as the gradients already were; elsewhere the same bits."""
+    st = esc.StyblinskiTangSum([[1.0, 0.5], [2.0, 1.0]], [[-16.0, -10.0], [-12.0, -20.0]], [[5.0, 2.0], [3.0, 1.0]])
+    quadratic = esc.StyblinskiTangSum([[0.0], [0.0]], [[-1.0], [-2.0]], [[0.0], [1.0]])  # no x^4: -x^2 leads
+    for f in (esc.DoubleWell(2), esc.DoubleWell(2, height=3.0), st):
+        assert f.value(x) == math.inf, f
+    assert quadratic.value([1e200]) == -math.inf
+    y = np.array([0.3, -1.7])
+    assert esc.DoubleWell(2).value(y) == np.sum(0.25 * (y * y) * (y * y) - 0.5 * (y * y))

@@ -108,7 +108,8 @@ __all__ = ["simulate"]
 # late at dt = 0.01); and a convex Intersection with no interior point (members that only touch) is never entered
 # (16: most paths near it were HIT through one member's test). 18: a crossing out of an Intersection (into a Union)
 # placed on one member's face but beyond another member is moved onto the set's boundary there, at the same time
-# (17: it kept its place, off the boundary); every other result keeps its bits.
+# (17: it kept its place, off the boundary), and one-dimensional balls that only touch are never entered (17: their
+# ends were not tested for an interior point); every other result keeps its bits.
 SEMANTICS = 18
 
 

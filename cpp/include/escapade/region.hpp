@@ -2616,8 +2616,17 @@ class Intersection final : public Region {
   bool no_interior() const {
     using Outcome = NearestInPolyhedron::Outcome;
     const int d = dim(), faces = static_cast<int>(leaf_offsets_.size()), e = d + 1;
-    for (const Region* leaf : round_leaves_)
-      if (leaf->n_faces() != 1) return false;  // a 1-D ball's two ends: no single tangent plane
+    // A ball or an ellipsoid in one dimension is an interval: its two ends are faces as a box's are.
+    std::vector<std::pair<double, double>> ends;  // (normal, offset)
+    for (const Region* leaf : round_leaves_) {
+      if (leaf->n_faces() == 1) continue;
+      double lo = 0, hi = 0;
+      leaf->to_boundary(&lo, 0);
+      leaf->to_boundary(&hi, 1);
+      if (lo > hi) std::swap(lo, hi);
+      ends.emplace_back(-1.0, -lo);
+      ends.emplace_back(1.0, hi);
+    }
     // a point of the closure; where none is found (members that do not meet, or faces too nearly parallel to tell:
     // a wedge 3e-8 radians wide reads empty from outside) the test before is kept
     Vector y = Vector::Zero(d);
@@ -2634,6 +2643,7 @@ class Intersection final : public Region {
       qp.add(row.data(), half * c);
     };
     for (int k = 0; k < faces; ++k) add(leaf_normals_.data() + static_cast<std::size_t>(k) * d, leaf_offsets_[k]);
+    for (const auto& [u, c] : ends) add(&u, c);
     // to a few units in the last place: a set whose inscribed radius is that small against its distance from the
     // origin is no wider than the rounding of its coordinates
     constexpr double kRounding = 16 * std::numeric_limits<double>::epsilon();
@@ -2643,6 +2653,7 @@ class Intersection final : public Region {
       const double r = xr[d], at = std::max(size, largest_coordinate(xr, d));
       bool held = true;
       for (const Region* leaf : round_leaves_) {
+        if (leaf->n_faces() != 1) continue;  // an interval's ends: faces already
         std::copy(xr, xr + d, point.data());
         leaf->to_boundary(point.data(), 0);
         if (!leaf->normal(point.data(), 0, n.data())) return false;

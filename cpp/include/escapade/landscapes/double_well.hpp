@@ -19,7 +19,10 @@ class DoubleWell final : public Landscape {
   std::string name() const override { return "DoubleWell"; }
   double value(const double* x) const override {
     double f = 0;
-    for (int i = 0; i < dim_; ++i) f += 0.25 * (x[i] * x[i]) * (x[i] * x[i]) - 0.5 * (x[i] * x[i]);
+    for (int i = 0; i < dim_; ++i) {
+      const double s = x[i] * x[i];
+      f += std::isinf(s) ? s : 0.25 * s * s - 0.5 * s;  // x^2 overflowed: inf, not inf - inf
+    }
     return h_ == 1.0 ? f : h_ * f;
   }
   void gradient(const double* x, double* g, int width) const override {
