@@ -2286,21 +2286,31 @@ class Intersection final : public Region {
   void entering_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
                        std::vector<CrossingPlane>& out) const {
     const int d = dim();
-    std::vector<std::vector<CrossingPlane>> open(members_.size());
-    std::vector<CrossingPlane> planes;
-    std::vector<HiddenFace> hidden;
-    Vector y(d), z(d);
+    Scratch& s = Scratch::at_depth();  // kept between calls: near a union's corner every step asks for these
+    const Scratch::Nest nest;
+    s.open.resize(members_.size());
+    for (auto& planes : s.open) planes.clear();
+    std::size_t n_hidden = 0;  // s.hidden's first n_hidden are in use; the rest keep their vectors' storage
+    Vector &y = s.y, &z = s.z;
+    y.resize(d);
+    const auto hide = [&](std::size_t j, const CrossingPlane& c) {
+      if (n_hidden == s.hidden.size()) s.hidden.emplace_back();
+      HiddenFace& f = s.hidden[n_hidden++];
+      f.member = j;
+      f.plane = c;
+      f.point = y;
+    };
     for (std::size_t j = 0; j < members_.size(); ++j) {
       const bool contains_end = members_[j]->contains(x0) || members_[j]->contains(x1);
       if (contains_end && !open_beyond_[j]) continue;  // no face of it leads in (a0 or a1 would be <= 0)
-      planes.clear();
-      members_[j]->outside_planes(x0, x1, D, dt, planes);
-      for (const CrossingPlane& c : planes) {
+      s.planes.clear();
+      members_[j]->outside_planes(x0, x1, D, dt, s.planes);
+      for (const CrossingPlane& c : s.planes) {
         if (!(c.a0 > 0 && c.a1 > 0)) {
           if (c.a0 > 0 || c.a1 > 0) {  // a plane the step crosses: no way in alone, but perhaps with another's
             y = Eigen::Map<const Vector>(c.a1 > 0 ? x1 : x0, d);
             members_[j]->to_boundary(y.data(), c.face);
-            hidden.push_back({j, c, y});
+            hide(j, c);
           }
           continue;
         }
@@ -2317,33 +2327,34 @@ class Intersection final : public Region {
             !((y - z).norm() <= across * (1 + 1e-9) + 1e-12 * std::max(at, members_[j]->scale(y.data()))))
           continue;
         if (within_others(y.data(), j, at)) {
-          open[j].push_back(shifted(c, offsets_[j]));
+          s.open[j].push_back(shifted(c, offsets_[j]));
         } else if (plane_probability(c) > 0) {  // else beyond both at once is negligible too: W lies beyond c
-          hidden.push_back({j, c, y});
+          hide(j, c);
         }
       }
     }
-    for (std::size_t j = 0; j < open.size(); ++j)  // a boundary two members share counts once
-      for (const CrossingPlane& c : open[j])
-        if (!dominated(open, j, c)) out.push_back(c);
+    for (std::size_t j = 0; j < members_.size(); ++j)  // a boundary two members share counts once
+      for (const CrossingPlane& c : s.open[j])
+        if (!dominated(s.open, j, c)) out.push_back(c);
+    std::vector<HiddenFace>& hidden = s.hidden;
     // A plane two members share (coincident faces: overlapping tiles, a member given twice) is one face: its
     // corners count once.
     std::size_t kept = 0;
-    for (std::size_t a = 0; a < hidden.size(); ++a) {
+    for (std::size_t a = 0; a < n_hidden; ++a) {
       bool again = false;
       for (std::size_t b = 0; b < kept && !again; ++b) again = same_plane(hidden[a].plane, hidden[b].plane);
-      if (!again) hidden[kept++] = std::move(hidden[a]);
+      if (!again) std::swap(hidden[kept++], hidden[a]);
     }
-    hidden.resize(kept);
+    n_hidden = kept;
     // each face's plane in the noise's metric once (faces without a normal, or without noise across, pair with none)
     kept = 0;
-    for (HiddenFace& f : hidden)
-      if (in_noise_metric(x0, x1, D, f)) hidden[kept++] = std::move(f);
-    hidden.resize(kept);
+    for (std::size_t a = 0; a < n_hidden; ++a)
+      if (in_noise_metric(x0, x1, D, hidden[a])) std::swap(hidden[kept++], hidden[a]);
+    n_hidden = kept;
     CrossingPlane corner;
-    for (std::size_t a = 0; a < hidden.size(); ++a)
-      for (std::size_t b = a + 1; b < hidden.size(); ++b)
-        if (corner_plane(x0, x1, dt, hidden[a], hidden[b], corner)) out.push_back(corner);
+    for (std::size_t a = 0; a < n_hidden; ++a)
+      for (std::size_t b = a + 1; b < n_hidden; ++b)
+        if (corner_plane(x0, x1, dt, hidden[a], hidden[b], s.w, corner)) out.push_back(corner);
   }
   // Whether two planes of a step are one: parallel in the noise's metric (parallel_planes) at the same distances.
   static bool same_plane(const CrossingPlane& a, const CrossingPlane& b) {
@@ -2362,6 +2373,36 @@ class Intersection final : public Region {
     Vector u{}, sigma_u{};
     double sigma = 0, offset = 0;
   };
+  // entering_planes' working storage, kept by each thread between calls, one set per depth of nesting (a member
+  // that is itself an Intersection is entered through its own entering_planes, inside its parent's).
+  struct Scratch {
+    std::vector<std::vector<CrossingPlane>> open;  // per member: its faces that lead in alone
+    std::vector<CrossingPlane> planes;             // one member's outside planes
+    std::vector<HiddenFace> hidden;                // faces that cannot lead in alone
+    Vector y, z, w;
+    // This thread's set at the current depth; a Nest made after it holds that depth while it lives.
+    static Scratch& at_depth() {
+      std::vector<std::unique_ptr<Scratch>>& sets = pool();
+      if (sets.size() <= depth()) sets.push_back(std::make_unique<Scratch>());
+      return *sets[depth()];
+    }
+    struct Nest {
+      Nest() { ++depth(); }
+      ~Nest() { --depth(); }
+      Nest(const Nest&) = delete;
+      Nest& operator=(const Nest&) = delete;
+    };
+
+   private:
+    static std::vector<std::unique_ptr<Scratch>>& pool() {
+      thread_local std::vector<std::unique_ptr<Scratch>> sets;
+      return sets;
+    }
+    static std::size_t& depth() {
+      thread_local std::size_t d = 0;
+      return d;
+    }
+  };
   // f's plane in the noise's metric; false where the member gives no normal there, or no noise crosses the plane.
   bool in_noise_metric(const double* x0, const double* x1, const Diffusion& D, HiddenFace& f) const {
     const int d = dim();
@@ -2370,7 +2411,10 @@ class Intersection final : public Region {
     to_unit(f.u.data(), d);
     const Eigen::Map<const Vector> p0(x0, d), p1(x1, d);
     if (f.u.dot(2 * f.point - p0 - p1) < 0) f.u = -f.u;  // towards the face from the step's side
-    f.sigma_u = D.isotropic ? Vector(D.scalar * f.u) : Vector(D.Sigma * f.u);
+    if (D.isotropic)
+      f.sigma_u = D.scalar * f.u;
+    else
+      f.sigma_u.noalias() = D.Sigma * f.u;
     f.sigma = std::sqrt(f.u.dot(f.sigma_u));
     f.offset = f.u.dot(f.point);
     return f.sigma > 0 && std::isfinite(f.sigma);
@@ -2384,7 +2428,7 @@ class Intersection final : public Region {
   // from W. Only where that point lies in every member's closure (a corner of the set itself, not of two planes
   // beyond a member's edge), and not for parallel faces. The crossing is placed on both faces.
   bool corner_plane(const double* x0, const double* x1, double dt, const HiddenFace& A, const HiddenFace& B,
-                    CrossingPlane& out) const {
+                    Vector& w, CrossingPlane& out) const {
     const int d = dim();
     const double na = A.sigma, nb = B.sigma, g = A.u.dot(B.sigma_u) / (na * nb);  // the normals' cosine there
     if (!(std::abs(g) < 1 - 1e-9)) return false;
@@ -2395,7 +2439,7 @@ class Intersection final : public Region {
     const double a1 = end.distance;
     const double a0 = wedge_distance((A.offset - A.u.dot(p0)) / na, (B.offset - B.u.dot(p0)) / nb, g).distance;
     if (!(a0 > 0 && a1 > 0) || !std::isfinite(a0) || !std::isfinite(a1)) return false;
-    const Vector w = p1 + (end.alpha / na) * A.sigma_u + (end.beta / nb) * B.sigma_u;
+    w = p1 + (end.alpha / na) * A.sigma_u + (end.beta / nb) * B.sigma_u;  // W's nearest point
     const double at = std::max(largest_coordinate(w.data(), d), largest_coordinate(x1, d));
     for (const auto& r : members_)
       if (r->signed_distance(w.data()) < -placement_tolerance(*r, w.data(), at)) return false;
