@@ -178,5 +178,6 @@ def test_a_value_past_the_largest_double_is_inf_not_nan(x):
     for f in (esc.DoubleWell(2), esc.DoubleWell(2, height=3.0), st):
         assert f.value(x) == math.inf, f
     assert quadratic.value([1e200]) == -math.inf
+    assert quadratic.value([1e100]) == 0.5 * (-1.5 * 1e200)  # x^4 overflows, its coefficient is 0: -x^2 leads
     y = np.array([0.3, -1.7])
     assert esc.DoubleWell(2).value(y) == np.sum(0.25 * (y * y) * (y * y) - 0.5 * (y * y))

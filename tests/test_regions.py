@@ -1137,6 +1137,29 @@ def test_a_crossing_beyond_another_member_is_placed_on_the_sets_boundary():
     assert len(x) > 13_000
     depth = np.max(1.0 - np.linalg.norm(x[:, None, :] - c, axis=2), axis=1)
     np.testing.assert_allclose(depth, 0.0, atol=1e-12)
+    # Sets within sets, as `&` and a dict of regions build them: a lens behind a reflecting wall, a domain with the
+    # lens as an obstacle, a union cut by a half-space (either order of its members); and disks overlapping by 0.002,
+    # whose faces meet at 5 degrees (alternating projections crawl there: Newton's steps onto the corner).
+    A, B = esc.Ball([-0.5, 0.0], 1.0), esc.Ball([0.5, 0.0], 1.0)
+    a, b = (lambda x: 1 - np.linalg.norm(x - [-0.5, 0], axis=1)), (lambda x: 1 - np.linalg.norm(x - [0.5, 0], axis=1))
+    cases = [((A & B) & esc.HalfSpace([0.0, -1.0], 0.3, reflecting=True), [0.1, 0.2],
+              lambda x: np.minimum(np.minimum(a(x), b(x)), 0.3 + x[:, 1])),
+             (esc.Ball([0.0, 0.0], 4.0) & ~(A | B), [0.0, 1.5],
+              lambda x: np.minimum(4 - np.linalg.norm(x, axis=1), -np.maximum(a(x), b(x)))),
+             ((A | B) & esc.HalfSpace([0.0, 1.0], 0.6), [0.1, 0.2],
+              lambda x: np.minimum(np.maximum(a(x), b(x)), 0.6 - x[:, 1])),
+             ((B | A) & esc.HalfSpace([0.0, 1.0], 0.6), [0.1, 0.2],
+              lambda x: np.minimum(np.maximum(a(x), b(x)), 0.6 - x[:, 1]))]
+    coarse = esc.Langevin(FLAT_T, dt=0.1)
+    for stop, x0, signed_distance in cases:
+        res = esc.simulate(flat, coarse, x0=x0, stop=stop, n_paths=20_000, t_max=50, seed=3, threads=2)
+        d = np.abs(signed_distance(res.exit_position))
+        assert res.count(esc.Status.EXITED) == 20_000 and d.max() < 1e-9, (stop, d.max())
+    c = np.array([[-0.999, 0.0], [0.999, 0.0]])
+    res = esc.simulate(flat, coarse, x0=[0.0, 1.3], stop=esc.Ball([0, 0], 4.0),
+                       target=esc.Ball(c[0], 1.0) | esc.Ball(c[1], 1.0), n_paths=20_000, t_max=50, seed=3, threads=2)
+    x = res.exit_position[res.status == esc.Status.HIT]
+    assert np.abs(np.max(1.0 - np.linalg.norm(x[:, None, :] - c, axis=2), axis=1)).max() < 1e-9
 
 
 def test_a_crossing_by_the_drift_alone_is_spread_by_the_whole_noise():

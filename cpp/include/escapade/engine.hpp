@@ -792,16 +792,19 @@ class LaneBlock {
 
   // A crossing placed on one member's face of an Intersection left (stop) or a Union entered (target) but beyond
   // another member (outside it, or inside another member of the Union): the path crossed that member's face first.
-  // Moved onto the set's boundary there (Region::to_set_boundary), where that keeps it admissible; true if moved.
+  // Moved onto the set's boundary there (Region::to_set_boundary), where it lands on it and stays admissible (else
+  // left as it was); true if moved.
   bool onto_set_boundary(bool exited, const Region& region, double reach, double* xe) {
     if (!admissible(exited, xe, reach)) return false;
-    const double tol = placement_tolerance(region, xe, std::max(largest_coordinate(xe, d_), reach));
-    const double s = region.signed_distance(xe);
-    if (!(exited ? s < -tol : s > tol)) return false;
+    const auto off = [&](double* x) {  // how far beyond the set x lies, in units of the tolerance
+      const double s = region.signed_distance(x);
+      return (exited ? -s : s) / placement_tolerance(region, x, std::max(largest_coordinate(x, d_), reach));
+    };
+    if (!(off(xe) > 1)) return false;
     double* unmoved = unmoved_.data();
     std::copy(xe, xe + d_, unmoved);
     region.to_set_boundary(xe);
-    if (admissible(exited, xe, reach)) return true;
+    if (std::abs(off(xe)) <= 1 && admissible(exited, xe, reach)) return true;
     std::copy(unmoved, unmoved + d_, xe);
     return false;
   }

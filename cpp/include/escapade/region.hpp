@@ -512,6 +512,9 @@ class Region {
   // for a crossing placed on one member's face of an Intersection left (a Union entered, through its complement)
   // but beyond another member: moved onto the set's boundary through the members it lies beyond.
   virtual void to_set_boundary(double* /*x*/) const {}
+  // x moved onto the boundary near it, from either side: onto the face it lies farthest beyond (from outside), or
+  // the nearest face (from inside); a set of regions through its members (Intersection).
+  virtual void onto_nearest_boundary(double* x) const { to_boundary(x, exit_face(x, x, contains(x))); }
   // The face such a crossing, placed at x, is recorded by: `face` (the plane's) where x lies on it, else that of the
   // member whose boundary x was moved onto.
   virtual int face_at(const double* /*x*/, int face) const { return face; }
@@ -1860,6 +1863,7 @@ class Outside final : public Region {
     inner_->to_entered_boundary(x, face, p);
   }
   void to_set_boundary(double* x) const override { inner_->to_set_boundary(x); }
+  void onto_nearest_boundary(double* x) const override { inner_->onto_nearest_boundary(x); }
   int face_at(const double* x, int face) const override { return inner_->face_at(x, face); }
   bool normal(const double* x, int face, double* n) const override { return inner_->normal(x, face, n); }
   bool over_face(const double* x, int face) const override { return inner_->over_face(x, face); }
@@ -2117,25 +2121,76 @@ class Intersection final : public Region {
       if (nearest_point(y.data())) std::copy(y.data(), y.data() + dim(), x);
       return;
     }
-    // Not convex (a Union's complement): onto the boundary of the member x lies farthest beyond, in turn, until it
-    // lies beyond none (a corner of two members: their faces alternately, as the engine's onto_corner).
+    // Not convex (a Union's complement, a set with a reflecting wall): onto the boundary of the member x lies
+    // farthest beyond; where that takes it beyond another member, onto the corner of the two (Newton's steps on
+    // both signed distances; alternating projections crawl where the faces meet at a small angle).
     for (int round = 0; round < kBoundaryRounds; ++round) {
-      const double at = largest_coordinate(x, dim());
-      std::size_t farthest = members_.size();
-      double beyond = 0;
-      for (std::size_t j = 0; j < members_.size(); ++j) {
-        const double s = members_[j]->signed_distance(x);
-        if (s < -placement_tolerance(*members_[j], x, at) && s < beyond) {
-          beyond = s;
-          farthest = j;
-        }
-      }
-      if (farthest == members_.size()) return;
-      const Region& r = *members_[farthest];
-      r.to_boundary(x, r.exit_face(x, x, false));
+      const std::size_t k = farthest_beyond(x);
+      if (k == members_.size()) return;
+      members_[k]->onto_nearest_boundary(x);
+      const std::size_t j = farthest_beyond(x);
+      if (j != members_.size() && !onto_corner_of(x, k, j)) return;
     }
   }
-  static constexpr int kBoundaryRounds = 100;
+  // From inside, onto the nearest member's boundary; from outside, to_set_boundary.
+  void onto_nearest_boundary(double* x) const override {
+    if (!contains(x)) return to_set_boundary(x);
+    std::size_t nearest = 0;
+    double s = std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      const double sj = members_[j]->signed_distance(x);
+      if (sj < s) {
+        s = sj;
+        nearest = j;
+      }
+    }
+    members_[nearest]->onto_nearest_boundary(x);
+  }
+  // The member x lies farthest beyond (outside it by more than the tolerance of a placed crossing), or
+  // members_.size() where none.
+  std::size_t farthest_beyond(const double* x) const {
+    const double at = largest_coordinate(x, dim());
+    std::size_t farthest = members_.size();
+    double beyond = 0;
+    for (std::size_t j = 0; j < members_.size(); ++j) {
+      const double s = members_[j]->signed_distance(x);
+      if (s < -placement_tolerance(*members_[j], x, at) && s < beyond) {
+        beyond = s;
+        farthest = j;
+      }
+    }
+    return farthest;
+  }
+  // x, on member a's boundary but beyond member b, moved onto both boundaries: the least step onto both tangent
+  // planes (the signed distances' gradients by central differences), repeated while it converges; false where it
+  // does not (parallel faces, no corner near).
+  bool onto_corner_of(double* x, std::size_t a, std::size_t b) const {
+    const int d = dim();
+    const Region &A = *members_[a], &B = *members_[b];
+    Vector ga(d), gb(d), y(d);
+    for (int iteration = 0; iteration < kCornerIterations; ++iteration) {
+      const double at = largest_coordinate(x, d);
+      const double sa = A.signed_distance(x), sb = B.signed_distance(x);
+      if (std::abs(sa) <= placement_tolerance(A, x, at) && std::abs(sb) <= placement_tolerance(B, x, at)) return true;
+      const double h = 1e-7 * std::max({at, A.scale(x), B.scale(x)});
+      for (int i = 0; i < d; ++i) {
+        std::copy(x, x + d, y.data());
+        y[i] = x[i] + h;
+        const double pa = A.signed_distance(y.data()), pb = B.signed_distance(y.data());
+        y[i] = x[i] - h;
+        ga[i] = (pa - A.signed_distance(y.data())) / (2 * h);
+        gb[i] = (pb - B.signed_distance(y.data())) / (2 * h);
+      }
+      const double aa = ga.squaredNorm(), bb = gb.squaredNorm(), ab = ga.dot(gb), det = aa * bb - ab * ab;
+      if (!(det > 1e-12 * aa * bb)) return false;  // parallel (or no gradient): no corner to find
+      const double alpha = (-sa * bb + sb * ab) / det, beta = (-sb * aa + sa * ab) / det;
+      for (int i = 0; i < d; ++i) x[i] += alpha * ga[i] + beta * gb[i];
+      if (!std::all_of(x, x + d, [](double v) { return std::isfinite(v); })) return false;
+    }
+    return false;
+  }
+  static constexpr int kCornerIterations = 30;
+  static constexpr int kBoundaryRounds = 16;
   bool convex() const override { return convex_; }
   // The nearest point of the (convex) set to x, in place (nearest, below); false where it cannot be found (an empty
   // set, no convergence).

@@ -59,11 +59,9 @@ class StyblinskiTangSum final : public FiniteSum {
     double f = 0;
     for (int j = 0; j < dim(); ++j) {
       const double v = x[j], v2 = v * v;
-      if (std::isinf(v2)) {  // the leading power alone: inf, not inf - inf
-        f += A_[j] != 0 ? A_[j] * v2 : B_[j] != 0 ? B_[j] * v2 : C_[j] * v;
-        continue;
-      }
-      f += A_[j] * (v2 * v2) + B_[j] * v2 + C_[j] * v;
+      const double t = A_[j] * (v2 * v2) + B_[j] * v2 + C_[j] * v;
+      // a power overflowed (inf - inf, 0 * inf): the leading power with a coefficient alone
+      f += !std::isnan(t) || std::isnan(v) ? t : A_[j] != 0 ? A_[j] * (v2 * v2) : B_[j] != 0 ? B_[j] * v2 : C_[j] * v;
     }
     return 0.5 * f;
   }
