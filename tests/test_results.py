@@ -405,6 +405,23 @@ def test_a_fifo_is_refused_not_opened(tmp_path):
     assert "is not a regular file" in out.stdout, out.stderr
 
 
+def test_save_to_a_device_or_a_fifo_is_refused_naming_the_path(tmp_path):
+    """An .npz's writer seeks back in its file: /dev/null (whose position stays 0) gave a raw struct.error, and a
+    FIFO would block until someone reads it. Both are refused before opening, naming the path."""
+    import os
+
+    res = small_result()
+    targets = ["/dev/null"] if os.path.exists("/dev/null") else []
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo.npz")
+        targets.append(str(tmp_path / "fifo.npz"))
+    for target in targets:
+        with pytest.raises(ValueError, match=f"path='{target}' is not a regular file"):
+            res.save(target)
+    with pytest.raises(IsADirectoryError):  # a directory: open's own error, naming it
+        res.save(tmp_path)
+
+
 @pytest.mark.parametrize("content", [b"", b"not a zip file at all" * 10])
 def test_load_of_garbage_bytes_names_the_file(tmp_path, content):
     path = tmp_path / "result.npz"

@@ -652,6 +652,11 @@ def _as_path(path: Any) -> Path:
 
 def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     path = _as_path(path)
+    # an .npz is a zip archive, whose writer seeks back in the file: a device (/dev/null tells 0 for ever) or a pipe
+    # would fail half-written, with a struct.error, or block until someone reads it
+    if path.exists() and not path.is_file() and not path.is_dir():  # a directory: open's IsADirectoryError
+        raise ValueError(f"path={str(path)!r} is not a regular file (a device or a pipe): save writes an .npz "
+                         "archive, which needs a regular file")
     payload: dict[str, Any] = {"header": np.array(json.dumps({"format": _FORMAT, **header})), **arrays}
     with open(path, "wb") as fh:  # exactly this path: np.savez would append .npz to a bare name
         np.savez_compressed(fh, **payload)
