@@ -51,6 +51,17 @@ def _times(times: Any, observed: ArrayLike | None) -> tuple[np.ndarray, np.ndarr
     return censored_data(times, observed)
 
 
+def _no_times(times: Any) -> ValueError:
+    """The error for empty times: for a result, every path DIVERGED (the others are events or censored)."""
+    if not hasattr(times, "status"):
+        return ValueError("times must not be empty")
+    n = int(times.status.size)
+    return ValueError(f"times: no path of the result EXITED or HIT, and none was censored: all {n} of its paths "
+                      f"DIVERGED (diverged {n}, censored 0), and diverged paths are left out (a divergence is not "
+                      "an exit time), so there are no times to use; take a smaller dt or a stop region that ends "
+                      "the paths before they diverge")
+
+
 @dataclasses.dataclass(frozen=True)
 class ExponentialFit:
     """Maximum-likelihood exponential law of right-censored times.
@@ -99,7 +110,8 @@ def exponential_fit(times: Any, observed: ArrayLike | None = None, *, confidence
     Parameters
     ----------
     times : (n,) array of times, or a SimulationResult (its stopped paths are events, its censored paths are
-        censored at the cap, diverged paths are left out; see `survival_data`).
+        censored at the cap, diverged paths are left out; see `survival_data`; a ValueError says so when every
+        path diverged).
     observed : (n,) booleans, True for an event; default all True. Only with an array of times.
     confidence : level of the intervals, default 0.95.
 
@@ -110,7 +122,7 @@ def exponential_fit(times: Any, observed: ArrayLike | None = None, *, confidence
     level = _level(confidence)
     t, o = _times(times, observed)
     if t.size == 0:
-        raise ValueError("times must not be empty")
+        raise _no_times(times)
     with np.errstate(over="ignore"):  # an infinite sum is refused below
         d, exposure = int(o.sum()), float(t.sum())
     censored = int(t.size - d)
@@ -529,7 +541,7 @@ def exit_time_statistics(
             raise ValueError(f"quantiles must lie in (0, 1), got {q!r}")
     t, o = _times(times, observed)
     if t.size == 0:
-        raise ValueError("times must not be empty")
+        raise _no_times(times)
     ev = t[o]
     mean = float(ev.mean()) if ev.size else math.nan
     stderr = float(ev.std(ddof=1) / math.sqrt(ev.size)) if ev.size > 1 else math.nan
