@@ -428,3 +428,19 @@ def test_arrays_of_strings_dates_or_bools_are_not_numbers(make):
     """numpy converts them to floats without complaint (a date to its day number, True to 1): refused instead."""
     with pytest.raises(TypeError, match="must be an array of real numbers"):
         make()
+
+
+def test_a_masked_entry_is_refused_and_an_unmasked_masked_array_is_its_data():
+    """numpy converts a masked array to its data, the values under the mask included: x0 = [-1.0, masked] ran from
+    (-1.0, 0.5). Refused, naming the argument; with nothing masked the run is the plain array's, bit for bit."""
+    run = dict(stop=escapade.Ball([0.0, 0.0], 2.0), n_paths=20, t_max=1.0, seed=3)
+    land, dyn = escapade.Quadratic(np.eye(2)), Langevin(0.1, dt=0.01)
+    with pytest.raises(TypeError, match=r"^x0 must not be a masked array with masked entries, got 1 of 2 entries "
+                                        r"masked: \[-1.0, None\]"):
+        simulate(land, dyn, x0=np.ma.masked_array([-1.0, 0.5], mask=[False, True]), **run)
+    with pytest.raises(TypeError, match="^center must not be a masked array"):
+        escapade.Ball(np.ma.masked_array([0.0, 0.0], mask=True), 1.0)
+    plain = simulate(land, dyn, x0=[-1.0, 0.5], **run)
+    unmasked = simulate(land, dyn, x0=np.ma.masked_array([-1.0, 0.5], mask=[False, False]), **run)
+    assert np.array_equal(plain.exit_time, unmasked.exit_time, equal_nan=True)
+    assert np.array_equal(plain.exit_position, unmasked.exit_position, equal_nan=True)

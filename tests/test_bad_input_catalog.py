@@ -17,6 +17,8 @@ from escapade import analysis
 from escapade.config import ConfigError, parse_config
 
 NAN, INF = float("nan"), float("inf")
+# numpy converts a masked array to its data, the values under the mask included
+MASKED = np.ma.masked_array([-1.0, 0.5], mask=[False, True])
 C = pytest.param  # C(callable, exception type, pattern naming the argument, id=...)
 
 
@@ -516,6 +518,16 @@ CATALOG = [
     C(lambda: sim(x0=None), TypeError, "x0", id="simulate-x0-none"),
     C(lambda: sim(x0=[None]), TypeError, "x0", id="simulate-x0-list-of-none"),
     C(lambda: sim(x0={"a": 1}), TypeError, "x0", id="simulate-x0-dict"),
+    C(lambda: sim(x0=MASKED), TypeError, "x0 must not be a masked array", id="simulate-x0-masked"),
+    C(lambda: esc.Ball(MASKED, 1.0), TypeError, "center", id="Ball-center-masked"),
+    C(lambda: esc.Quadratic(np.ma.masked_array(np.eye(2), mask=[[0, 1], [0, 0]])), TypeError, "H",
+      id="Quadratic-H-masked"),
+    C(lambda: analysis.exponential_fit(np.ma.masked_array([1.0, 2.0], mask=[0, 1])), TypeError, "times",
+      id="exponential_fit-times-masked"),
+    C(lambda: analysis.kaplan_meier([1.0, 2.0], np.ma.masked_array([True, True], mask=[0, 1])), TypeError,
+      "observed", id="kaplan_meier-observed-masked"),
+    C(lambda: analysis.convergence_threshold(analysis.quadratic_curvature(**SQ), np.ma.masked_array([1.0, 2.0],
+      mask=[1, 0])), TypeError, "k", id="convergence_threshold-k-masked"),
     C(lambda: sim(x0=esc.Gaussian([0.0, 0.0], np.eye(2))), ValueError, "x0", id="simulate-x0-gaussian-wrong-dim"),
     C(lambda: sim(x0=esc.UniformBox([0.0, 0.0], [1.0, 1.0])), ValueError, "x0", id="simulate-x0-box-wrong-dim"),
     C(lambda: sim(stop=esc.Ball([0.0, 0.0], 1.0)), ValueError, "stop", id="simulate-stop-ball-wrong-dim"),

@@ -88,8 +88,19 @@ _NOT_REAL = (str, bytes, bool, np.bool_, np.datetime64, np.timedelta64, datetime
              type(None))
 
 
+def refuse_masked(name: str, value: Any) -> None:
+    """TypeError naming `name` for a numpy masked array with a masked entry: numpy converts it to its data, the
+    values under the mask included, without a word. One with nothing masked is its data."""
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):
+        masked = int(np.count_nonzero(np.ma.getmaskarray(value)))
+        raise TypeError(f"{name} must not be a masked array with masked entries, got {masked} of {value.size} "
+                        f"entries masked: {_short(value.tolist())} (None where masked); numpy would use the values "
+                        "under the mask: pass the entries meant, or fill them (.filled(value))")
+
+
 def real_array(name: str, value: Any) -> np.ndarray:
     """A C-ordered float64 copy of `value`, of any shape; TypeError naming `name` for what is not real numbers."""
+    refuse_masked(name, value)
     try:
         raw = np.asarray(value)
         if raw.dtype.kind in "bmMUSV":  # would convert without complaint: True to 1, a date to its day number, "1e3"

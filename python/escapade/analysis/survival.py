@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import as_float, check_confidence, real_array
+from .._validate import as_float, check_confidence, real_array, refuse_masked
 from ..results import UNSTOPPED, Estimate, EstimateLevel, SimulationResult, Status, SummaryResult, censoring_time
 
 __all__ = ["KaplanMeier", "censored_data", "decay_rate", "kaplan_meier", "survival_data", "survival_of"]
@@ -41,6 +41,7 @@ def censored_data(times: ArrayLike, observed: ArrayLike | None = None) -> tuple[
     t = real_array("times", times)  # TypeError for text, booleans, dates, complex numbers, None
     if t.ndim != 1:
         raise ValueError(f"times must be 1-dimensional, got shape {t.shape}")
+    refuse_masked("observed", observed)
     o = np.ones(t.shape[0], dtype=np.bool_) if observed is None else np.asarray(observed)
     if o.ndim != 1:
         raise ValueError(f"observed must be 1-dimensional, got shape {o.shape}")

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from .._validate import _short, as_array, as_float, as_int, check_dim
+from .._validate import _short, as_array, as_float, as_int, check_dim, refuse_masked
 from ..landscapes import StochasticQuadratic, StyblinskiTangSum
 from ..landscapes.stochastic_quadratic import _check_has_minimizer
 from ..results import RunRecord
@@ -459,6 +459,7 @@ def _constants(curvature: Any) -> tuple[np.ndarray, float, float, bool]:
 def _real_array(name: str, value: Any, what: str) -> np.ndarray:
     """`value` as a float array; TypeError naming `name` unless every entry is a real number (not a bool, None or
     a string: numpy would turn None into NaN and "3" into 3.0)."""
+    refuse_masked(name, value)
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nesting
