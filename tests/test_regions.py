@@ -13,6 +13,7 @@ import scipy.sparse.linalg
 from scipy.optimize import minimize, minimize_scalar
 
 import escapade as esc
+from escapade._spec import spec_from_table
 from escapade.config import parse_config
 
 
@@ -623,6 +624,53 @@ def test_outside_records_and_configuration(tmp_path):
     path = tmp_path / "r.npz"
     res.save(path)
     assert esc.load(path).params["stop"] == res.params["stop"]
+
+
+def test_regions_nest_up_to_the_limit_and_deeper_is_refused_when_built(tmp_path):
+    """r = r & b in a loop nests Intersections; to_dict, repr, pickle and face_names walk them recursively, and a
+    thousand levels hit a RecursionError in simulate (recording the params), repr and pickle. Up to MAX_NESTING
+    everything works; one level more is a ValueError when the region is made, from a table too. ~r of an Outside
+    gives back its region, so ~ applied any number of times never nests."""
+    limit = esc.regions.MAX_NESTING
+    assert limit == 100
+    run = dict(x0=[0.5, 0.0], n_paths=8, t_max=1.0, seed=0)
+    flow = (esc.Quadratic(np.eye(2)), esc.Langevin(0.5, dt=0.01))
+    ball, big = esc.Ball([0.0, 0.0], 1.0), esc.Ball([0.0, 0.0], 2.0)
+    deep = {"and": ball, "or": ball, "outside": ball}
+    for _ in range(limit):
+        deep = {"and": deep["and"] & big, "or": deep["or"] | esc.Ball([0.0, 0.0], 0.1),
+                "outside": esc.Outside(deep["outside"])}
+    for kind, region in deep.items():
+        back = pickle.loads(pickle.dumps(region))
+        assert back.to_dict() == region.to_dict() and repr(back) == repr(region)
+        assert len(region.face_names()) == region.n_faces
+        assert spec_from_table("stop", region.to_dict(), esc.Region).to_dict() == region.to_dict()
+        stop = region if kind == "and" else ~ball
+        res = esc.simulate(*flow, stop=stop, target=region if kind == "or" else None, **run)
+        res.save(tmp_path / f"{kind}.npz")
+        assert esc.load(tmp_path / f"{kind}.npz").params == res.params
+    # the same set nested shallower: the same bits (the limit changes no run)
+    shallow = esc.simulate(*flow, stop=ball & big, **run)
+    nested = esc.simulate(*flow, stop=deep["and"], **run)
+    np.testing.assert_array_equal(shallow.exit_time, nested.exit_time)
+    pattern = f"must nest at most {limit} levels deep .*got {limit + 1} levels"
+    with pytest.raises(ValueError, match="^regions " + pattern):
+        deep["and"] & big
+    with pytest.raises(ValueError, match="^regions " + pattern):
+        deep["or"] | big
+    with pytest.raises(ValueError, match="^region " + pattern):
+        esc.Outside(deep["outside"])
+    with pytest.raises(ValueError, match=f"^regions must nest at most {limit} levels deep"):
+        esc.Intersection([deep["and"].to_dict(), big])
+    table = ball.to_dict()
+    for _ in range(5000):  # built from the outside in, it would recurse past Python's limit first
+        table = {"type": "Outside", "region": table}
+    with pytest.raises(ValueError, match=f"^region must nest at most {limit} levels deep"):
+        esc.Outside(table)
+    flipped = ball
+    for _ in range(1001):
+        flipped = ~flipped
+    assert isinstance(flipped, esc.Outside) and flipped.region is ball
 
 
 # Brownian motion dX = sqrt(2T) dW from x0 in (-1, 1): E[tau] = (1 - x0^2) / (2T), P(leave by x = 1) = (1 + x0) / 2.

@@ -57,6 +57,46 @@ class Region(Spec):
         return ["boundary"]
 
 
+#: How deep regions may nest (`Outside`, `Intersection` and `Union` inside one another): what a result records,
+#: pickles and prints is walked recursively, and several times this depth would pass Python's recursion limit.
+MAX_NESTING = 100
+
+
+def _nesting(region: Region) -> int:
+    """How many combinations and complements `region` is built of, one inside the other (0 for a plain region)."""
+    return int(region.__dict__.get("_nesting", 0))
+
+
+def _set_nesting(self: Region, name: str, members: Iterable[Region]) -> None:
+    """Record `self`'s nesting, one more than its deepest member's; ValueError naming `name` beyond MAX_NESTING."""
+    depth = 1 + max(_nesting(r) for r in members)
+    if depth > MAX_NESTING:
+        raise ValueError(f"{name} must nest at most {MAX_NESTING} levels deep (complements and combinations inside "
+                         f"one another), got {depth} levels: a {type(self).__name__} of a region nested {depth - 1} "
+                         "deep. Combine many regions at one level, Intersection([r1, r2, ...]) or Union([...]) (or "
+                         "a list as stop= or target=), not r = r & ... or r = r | ... in a loop")
+    object.__setattr__(self, "_nesting", depth)
+
+
+def _check_table_nesting(name: str, table: Any) -> None:
+    """A recorded table {"type": "Outside", "region": {...}} (or a combination's "regions") to become a member of
+    a complement or combination, nested so deep that the latter would pass MAX_NESTING: ValueError naming `name`,
+    found without recursion before any region of it is built."""
+    level, depth = [table], 0  # the tables `depth` levels inside `table`
+    while level:
+        if depth >= MAX_NESTING:
+            raise ValueError(f"{name} must nest at most {MAX_NESTING} levels deep (complements and combinations "
+                             f"inside one another), got a table of regions nested at least {depth} deep, which "
+                             f"would make {depth + 1} levels")
+        inner: list[Any] = []
+        for t in level:
+            members = t.get("regions")
+            members = list(members.values()) if isinstance(members, Mapping) else members
+            inner += [t.get("region"), *(members if isinstance(members, (list, tuple)) else [])]
+        level = [t for t in inner if isinstance(t, Mapping)]
+        depth += 1
+
+
 def _ends(region: Region) -> list[str]:
     """A ball's or an ellipsoid's faces: its boundary, and in one dimension, where it is an interval, its two ends
     (named as a 1-D Box's)."""
@@ -292,6 +332,7 @@ class Outside(Region):
 
     def __init__(self, region: Region | dict[str, Any]) -> None:
         if isinstance(region, dict):  # a table {"type": "Ball", ...}: a region of this module, never other code
+            _check_table_nesting("region", region)
             args = dict(region)
             kind = args.pop("type", None)
             cls = _REGION_TYPES.get(kind) if isinstance(kind, str) else None
@@ -304,6 +345,7 @@ class Outside(Region):
         if region.reflects:
             raise ValueError(f"region must have no reflecting faces (the complement of a wall is not defined), "
                              f"got {region!r}")
+        _set_nesting(self, "region", [region])
         object.__setattr__(self, "region", region)
 
     def __invert__(self) -> Region:
@@ -331,6 +373,8 @@ def _members(name: str, regions: Any) -> tuple[tuple[Region, ...], tuple[str, ..
         raise ValueError(f"{name} must hold at least one region, got {regions!r}")
     out, names = [], []
     for key, r in items:
+        if isinstance(r, Mapping):
+            _check_table_nesting(name, r)
         r = spec_from_table(name, r, Region)  # a recorded table {"type": ..., ...}
         if not isinstance(key, str) or not key:
             raise TypeError(f"{name} must be named by non-empty strings, got the key {key!r}")
@@ -362,6 +406,7 @@ class _Combination(Region):
     def __init__(self, regions: Iterable[Region] | Mapping[str, Region]) -> None:
         members, names = _members("regions", regions if isinstance(regions, Mapping) else list(regions))
         self._check(members, names)
+        _set_nesting(self, "regions", members)
         object.__setattr__(self, "regions", members)
         object.__setattr__(self, "names", names)
 
