@@ -151,6 +151,72 @@ seed = 1
         esc.ConstrainedFlow({"type": "Ellipse"}, dt=0.01)
 
 
+def _toml_value(value):
+    """A recorded value as TOML writes it (a test's own small writer: numbers, strings, arrays, inline tables)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not np.isfinite(value):
+        return "inf" if value > 0 else "-inf" if value < 0 else "nan"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items() if v is not None) + "}"
+
+
+def _file_from_params(res):
+    """The configuration file docs/configuration.md ("A result's params and a file") says a result's params give:
+    its tables with the nulls left out, the start point as [start] x0, the [run] keys, and the seed."""
+    params = res.params
+    tables = {name: params[name] for name in ("landscape", "dynamics", "stop", "target") if params[name] is not None}
+    start = params["x0"]
+    tables["start"] = {"x0": start["x0"]} if start["type"] == "Point" else start
+    run = [key for key in ("n_paths", "t_max", "max_steps", "bridge", "divergence_bound", "record_paths",
+                           "record_every", "lanes", "noise_refinement") if params.get(key) is not None]
+    tables["run"] = {**{key: params[key] for key in run}, "seed": res.seed}
+    return "\n".join(f"[{name}]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in table.items() if v is not None)
+                     for name, table in tables.items())
+
+
+@pytest.mark.parametrize("case", ["GD", "Restart", "ConstrainedFlow", "Langevin"])
+def test_a_results_params_written_as_a_file_rerun_it_bit_for_bit(tmp_path, case):
+    """A discrete map records dt = 1 (the class sets it; a [dynamics] table refused it as an unknown key) and an
+    unbounded max_step is recorded as null, which TOML cannot write (left out, it is the default)."""
+    runs = {
+        "GD": (esc.DoubleWell(), esc.GD(0.1), dict(x0=[-1.0], stop=esc.HalfSpace([1.0]), n_paths=3, max_steps=10)),
+        "Restart": (esc.DoubleWell(), esc.Restart(esc.HeavyBall(0.1, momentum=0.5), period=5.0),
+                    dict(x0=[-1.0], stop=esc.HalfSpace([1.0]), n_paths=3, max_steps=10)),
+        "ConstrainedFlow": (esc.Linear([-1.0]), esc.ConstrainedFlow(None, dt=0.1, method="dp54"),
+                            dict(x0=[0.0], stop=esc.HalfSpace([1.0], 10.0), n_paths=3, t_max=100.0)),
+        "Langevin": (esc.DoubleWell(), esc.Langevin(0.25, dt=0.01),
+                     dict(x0=esc.UniformBox([-1.0], [-0.5]), stop=esc.HalfSpace([1.0]),
+                          target=esc.Box([-np.inf], [-1.5]), n_paths=50, t_max=5.0, noise_refinement=2)),
+    }
+    landscape, dynamics, kw = runs[case]
+    res = esc.simulate(landscape, dynamics, seed=7, progress=False, **kw)
+    res.save(tmp_path / "run.npz")
+    config = tmp_path / "again.toml"
+    config.write_text(_file_from_params(esc.load(tmp_path / "run.npz")))
+    again = load_config(config).run(progress=False)
+    assert again.params == res.params and again.seed == res.seed
+    for name in ("status", "exit_time", "exit_step", "exit_position", "final_position"):
+        assert getattr(again, name).tobytes() == getattr(res, name).tobytes(), name
+
+
+def test_a_dynamics_table_may_hold_the_dt_its_class_sets_and_no_other():
+    tables = {"landscape": {"type": "DoubleWell"}, "start": {"x0": [-1.0]}, "run": {"n_paths": 2, "max_steps": 5}}
+    assert parse_config({**tables, "dynamics": {"type": "GD", "lr": 0.1, "dt": 1}}).dynamics.dt == 1.0
+    with pytest.raises(ConfigError, match=r"^config \[dynamics\]: dt: GD sets dt = 1.0 itself, got 0.5"):
+        parse_config({**tables, "dynamics": {"type": "GD", "lr": 0.1, "dt": 0.5}})
+    nested = {"type": "Restart", "period": 2.0, "dynamics": {"type": "GD", "lr": 0.1, "dt": 2.0}}
+    with pytest.raises(ConfigError, match=r"^config \[dynamics\]: dynamics: GD sets dt = 1.0 itself, got 2.0"):
+        parse_config({**tables, "dynamics": nested})
+    with pytest.raises(ConfigError, match=r"unknown key 'dtt' for GD; allowed: lr, schedule, type"):
+        parse_config({**tables, "dynamics": {**nested, "dynamics": {"type": "GD", "lr": 0.1, "dtt": 1.0}}})
+
+
 # --- what a file may not do: name code, write outside its directory ------------------------------------------
 
 

@@ -30,7 +30,7 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 from ._execute import StorePath
 from ._settings import RunSettings, pop_settings
 from ._spec import Spec, check_alternatives, public_specs, replace_parameter
-from .dynamics import Dynamics
+from .dynamics import Dynamics, check_set_by_class, recorded_arguments, set_by_class
 from .landscapes import Landscape
 from .regions import Region
 from .results import SimulationResult, SummaryResult, regular_file
@@ -119,6 +119,9 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
         raise ConfigError(f"config [{table}]: unknown type {type_name!r}; allowed: {_allowed(classes)}")
     cls = classes[type_name]
     params = _constructor_parameters(cls)
+    fixed: dict[str, Any] = {}
+    if issubclass(cls, Dynamics):  # a table a result recorded also holds what the class sets (a map's dt = 1)
+        values, fixed = recorded_arguments(cls, values)
     for key in values:
         if key not in params:
             raise ConfigError(f"config [{table}]: unknown key {key!r} for {type_name}; allowed: "
@@ -130,6 +133,7 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
             raise ConfigError(f"config [{table}]: missing key {key!r} ({type_name} requires it)")
     try:
         obj = cls(**values)
+        check_set_by_class(", ".join(fixed), obj, fixed)
         obj._core  # the compiled object too: its errors (a dim too large for it, ...) then name this table
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config [{table}]: {exc}") from None
@@ -156,8 +160,9 @@ def _check_nested(table: str, key: str, value: Any) -> None:
     if cls is None or getattr(cls, "_runs_code", False):
         return
     params = _constructor_parameters(cls)
+    own = set_by_class(cls) if issubclass(cls, Dynamics) else set()  # a recorded table holds them too (a map's dt)
     for name, item in value.items():
-        if name != "type" and name not in params:
+        if name != "type" and name not in params and name not in own:
             raise ConfigError(f"config [{table}]: {key}: unknown key {name!r} for {type_name}; allowed: "
                               f"{_allowed(['type', *params])}")
         _check_nested(table, f"{key}.{name}", item)

@@ -692,6 +692,27 @@ def _spec_from_table(name: str, value: Any, module: Any, base: type) -> Any:
     return cls(**args)
 
 
+def set_by_class(cls: type) -> set[str]:
+    """The fields of a dynamics class that it sets itself rather than takes (the dt = 1 of a discrete map, counted
+    in iterations): a recorded table holds them too."""
+    return {f.name for f in dataclasses.fields(cls)} - set(inspect.signature(cls).parameters)
+
+
+def recorded_arguments(cls: type[Dynamics], args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The constructor arguments of a table `to_dict()` recorded (a configuration's table is one too), and apart
+    the fields the class sets itself that it holds, for `check_set_by_class`; values JSON cannot write restored."""
+    own = set_by_class(cls)
+    return cls._from_record({k: v for k, v in args.items() if k not in own}), {k: args[k] for k in args if k in own}
+
+
+def check_set_by_class(name: str, dynamics: Dynamics, fixed: dict[str, Any]) -> None:
+    """ValueError naming `name` unless each field of `fixed` (from `recorded_arguments`) is what the class set."""
+    for key, recorded in fixed.items():
+        if _plain(getattr(dynamics, key)) != recorded:
+            raise ValueError(f"{name}: {type(dynamics).__name__} sets {key} = {getattr(dynamics, key)!r} itself, "
+                             f"got {recorded!r:.80}")
+
+
 def dynamics_from_table(name: str, value: Any) -> Any:
     """`value`, or the dynamics a table {"type": class name, **arguments} describes: a configuration's table, or
     the table a dynamics' `to_dict()` recorded (as a result's params["dynamics"] holds it), which rebuilds the same
@@ -706,14 +727,9 @@ def dynamics_from_table(name: str, value: Any) -> Any:
     cls = public_specs().get(kind) if isinstance(kind, str) else None
     fixed: dict[str, Any] = {}
     if isinstance(cls, type) and issubclass(cls, Dynamics):
-        accepted = inspect.signature(cls).parameters
-        own = {f.name for f in dataclasses.fields(cls)} - set(accepted)  # fields the class sets itself
-        fixed = {key: args.pop(key) for key in list(args) if key in own}
-        args = cls._from_record(args)
+        args, fixed = recorded_arguments(cls, args)
     dynamics = spec_from_table(name, args, Dynamics)
-    for key, recorded in fixed.items():
-        if _plain(getattr(dynamics, key)) != recorded:
-            raise ValueError(f"{name}: {kind} sets {key} = {getattr(dynamics, key)!r} itself, got {recorded!r:.80}")
+    check_set_by_class(name, dynamics, fixed)
     return dynamics
 
 
