@@ -89,6 +89,35 @@ def test_a_budget_that_runs_out_is_flagged():
     assert np.isfinite(e.value) and e.interval[0] < e.value < e.interval[1]
 
 
+def test_a_wall_time_budget_stops_the_pilot_round(tmp_path):
+    """The double well at T = 1/16 (mean exit time about 135) with dt = 0.001: the pilot's three levels of 1000
+    paths take half a minute or more on two cores, and ran in full whatever the budget. Now a budget of 1 s stops
+    it (timing asserted with a wide margin only) and the result says so, with no value."""
+    import time
+
+    start = time.perf_counter()
+    e = esc.estimate(esc.DoubleWell(), esc.Langevin(temperature=1 / 16, dt=0.001), x0=[-1.0],
+                     stop=esc.HalfSpace([1.0], 0.0), t_max=1000.0, budget="1s", seed=3)
+    took = time.perf_counter() - start
+    assert took < 20, took
+    assert not e.reached and e.message.startswith("budget exhausted in the pilot round: the wall-time budget '1s'")
+    assert math.isnan(e.value) and all(math.isnan(x) for x in e.interval)
+    assert e.params["budget"] == "1s" and e.params["dynamics"]["dt"] == 0.001 and e.seed == 3
+    assert e.n_paths == sum(level.n_paths for level in e.levels) and e.path_steps == sum(
+        level.path_steps for level in e.levels)
+    e.save(tmp_path / "cut.npz")
+    back = esc.load(tmp_path / "cut.npz")
+    assert back.message == e.message and back.levels == e.levels and math.isnan(back.value)
+
+
+def test_a_wall_time_budget_that_the_pilot_fits_changes_no_bit():
+    kw = dict(x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, seed=7, threads=1)
+    free = esc.estimate(FLAT, brownian(), **kw)
+    timed = esc.estimate(FLAT, brownian(), budget="1h", **kw)
+    assert timed.reached and timed.value == free.value and timed.interval == free.interval
+    assert [level.n_paths for level in timed.levels] == [level.n_paths for level in free.levels]
+
+
 def test_censored_paths_make_a_restricted_mean_and_say_so():
     e = esc.estimate(FLAT, brownian(), x0=[0.0], stop=INTERVAL, t_max=1.0, rtol=0.05, seed=3, method="ladder")
     assert any("restricted mean" in note for note in e.notes)

@@ -366,10 +366,16 @@ def points_digest(points: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(points).tobytes()).hexdigest()[:16]
 
 
-class Progress:
-    """A tqdm bar over paths (or runs), fed from the engine's poll (about ten times a second) or as chunks finish."""
+class OutOfTime(Exception):
+    """A run stopped at its deadline (`execute(deadline=...)`), its paths discarded: estimate's wall-time budget."""
 
-    def __init__(self, total: int, enabled: bool | None, unit: str = "path") -> None:
+
+class Progress:
+    """A tqdm bar over paths (or runs), fed from the engine's poll (about ten times a second) or as chunks finish;
+    past `deadline` (a time.perf_counter() value) the poll stops the run with OutOfTime."""
+
+    def __init__(self, total: int, enabled: bool | None, unit: str = "path", deadline: float | None = None) -> None:
+        self.deadline = deadline
         if enabled is None:
             enabled = sys.stderr is not None and sys.stderr.isatty()
         self.bar = None
@@ -379,7 +385,12 @@ class Progress:
 
             self.bar = tqdm(total=total, unit=unit, desc="escapade", delay=0.5, smoothing=0.1)
 
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise OutOfTime("the run passed its deadline")
+
     def __call__(self, finished_in_chunk: int) -> None:
+        self.check_deadline()
         if self.bar is not None:
             self.bar.update(self.base + finished_in_chunk - self.bar.n)
 
@@ -416,10 +427,11 @@ def _merge(job: Job, chunks: list[Chunk], keep: str, elapsed: float) -> Simulati
                             exit_face=cat("exit_face") if "exit_face" in arrays[0] else None)
 
 
-def execute(jobs: list[Job], settings: RunSettings,
-            stores: list[str | os.PathLike | None]) -> list[SimulationResult | SummaryResult]:
+def execute(jobs: list[Job], settings: RunSettings, stores: list[str | os.PathLike | None], *,
+            deadline: float | None = None) -> list[SimulationResult | SummaryResult]:
     """Run every job, chunk by chunk, as `settings` say (threads, client, chunk_size, keep, progress; each job's
-    store is the one in `stores`), and merge each job's chunks in path order."""
+    store is the one in `stores`), and merge each job's chunks in path order. Past `deadline` (time.perf_counter())
+    a local run stops with OutOfTime, at its next poll (about every 0.1 s)."""
     threads, chunk_size, client, keep = settings.threads, settings.chunk_size, settings.client, settings.keep
     check_sweep_memory([job.memory for job in jobs])
     # Worker threads now (a cluster still starting may have none yet); locally, about 100 checkpoints, each at
@@ -450,7 +462,7 @@ def execute(jobs: list[Job], settings: RunSettings,
                 done[j].append(st.read(first, n))
             else:
                 todo.append((j, first, n))
-    bar = Progress(sum(job.n_paths for job in jobs), settings.progress)
+    bar = Progress(sum(job.n_paths for job in jobs), settings.progress, deadline=deadline)
     bar.chunk_done(sum(c.n for cs in done for c in cs))
     t0 = time.perf_counter()
     try:
@@ -479,6 +491,7 @@ def _run_all(jobs: list[Job], todo: list[tuple[int, int, int]], threads: int | N
             def poll(_: int) -> None:  # each run's poll (every few ms): stops it once the others are abandoned
                 if abandoned.is_set():
                     raise InterruptedError("stopped: the run was abandoned")
+                bar.check_deadline()
 
             pending: list[Future[Chunk]] = []
             try:

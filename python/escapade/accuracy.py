@@ -48,6 +48,9 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _core
+from ._execute import OutOfTime
+from ._settings import RunSettings
 from ._validate import as_float, as_int, as_progress
 from .analysis.estimates import (MEAN_QUANTITIES, QUANTITIES, LevelStatistic, check_confidence, check_quantile_level,
                                  dt_bias, normal_quantile, path_values, quantity_of)
@@ -56,7 +59,7 @@ from .landscapes import Landscape
 from .regions import Intersection, Region, Union, as_region
 from .restart import Restart
 from .results import Estimate, EstimateLevel, SimulationResult
-from .simulate import _max_steps, _require, simulate
+from .simulate import _max_steps, _require, make_job, simulate_until
 from ._spec import replace_parameter
 from .starts import StartSampler
 
@@ -248,21 +251,24 @@ class _Estimator:
         assert isinstance(dynamics, Dynamics)
         self.ladder.append(_Level(dt, dynamics))
 
-    def run(self, k: int, n: int, *, coupled: bool) -> None:
+    def run(self, k: int, n: int, *, coupled: bool, deadline: float | None = None) -> None:
         """n more paths at level k; `coupled`: with their coarse twins at level k - 1, driven by the same Brownian
-        paths (the pairs of multilevel Monte Carlo)."""
+        paths (the pairs of multilevel Monte Carlo). Past `deadline` (time.perf_counter()) OutOfTime, and the
+        batch adds nothing."""
         lv = self.ladder[k]
         t0 = time.perf_counter()
         seed = _seed(self.seed, k, len(lv.runs))
-        fine = simulate(dynamics=lv.dynamics, n_paths=int(n), seed=seed, **self.problem)
-        assert isinstance(fine, SimulationResult)
-        if coupled and k > 0:  # the same Brownian paths at the next coarser step
-            coarse = simulate(dynamics=self.ladder[k - 1].dynamics, n_paths=int(n), seed=seed, noise_refinement=2,
-                              **self.problem)
-            assert isinstance(coarse, SimulationResult)
-            lv.coarse[len(lv.runs)] = coarse
-        lv.runs.append(fine)
-        lv.elapsed += time.perf_counter() - t0
+        try:
+            fine = simulate_until(deadline, dynamics=lv.dynamics, n_paths=int(n), seed=seed, **self.problem)
+            assert isinstance(fine, SimulationResult)
+            if coupled and k > 0:  # the same Brownian paths at the next coarser step
+                coarse = simulate_until(deadline, dynamics=self.ladder[k - 1].dynamics, n_paths=int(n), seed=seed,
+                                        noise_refinement=2, **self.problem)
+                assert isinstance(coarse, SimulationResult)
+                lv.coarse[len(lv.runs)] = coarse
+            lv.runs.append(fine)
+        finally:
+            lv.elapsed += time.perf_counter() - t0
 
     def differences(self, k: int) -> tuple[float, float, int]:
         """(mean, variance, pairs) of Q_k - Q_{k-1} over level k's coupled pairs (NaN, inf, 0 without pairs)."""
@@ -645,6 +651,36 @@ def _multilevel(est: _Estimator) -> _Method:
     return _Method("multilevel", evaluate, plan, coupled=lambda k: True)
 
 
+def _pilot_cut(est: _Estimator, k: int, n_first: int, budget: Any, method: str, quantity: str, q: float | None,
+               through: Region | None, t_max: float, confidence: float, rtol: float) -> Estimate:
+    """The result of a pilot round that the wall-time budget stopped at level k: no value (NaN), the levels it
+    finished, and a message that says so."""
+    done = [lv for lv in est.ladder if lv.runs]
+    stat = [est.statistic(lv) for lv in done]
+    levels = tuple(EstimateLevel(dt=lv.dt, n_paths=lv.n_paths, path_steps=lv.path_steps, value=s.value,
+                                 stderr=s.stderr, censored=s.censored, diverged=s.diverged, elapsed=lv.elapsed)
+                   for lv, s in zip(done, stat))
+    message = (f"budget exhausted in the pilot round: the wall-time budget {budget!r} ran out at dt="
+               f"{est.ladder[k].dt:g}, level {k + 1} of the pilot's {n_first} (n_pilot={est.n_pilot} paths each), "
+               "so there is no estimate; give a larger budget, or a smaller n_pilot or t_max")
+    problem = est.problem  # what the first batch would have recorded
+    settings = RunSettings(n_paths=est.n_pilot, t_max=t_max, seed=est.seed, bridge=problem["bridge"],
+                           divergence_bound=problem["divergence_bound"])
+    job = make_job(problem["landscape"], est.ladder[0].dynamics, x0=problem["x0"], stop=problem["stop"],
+                   target=problem["target"], settings=settings)
+    params = {key: job.params[key] for key in ("landscape", "dynamics", "stop", "target", "x0", "bridge",
+                                               "divergence_bound")}
+    params.update(quantity=quantity, q=q, through=through.to_dict() if through is not None else None, rtol=rtol,
+                  confidence=confidence, budget=budget, t_max=t_max, method=method, n_pilot=est.n_pilot,
+                  max_levels=est.max_levels, bias_order=est.order, semantics=job.params.get("semantics", 1))
+    nan = math.nan
+    return Estimate(quantity=quantity, value=nan, interval=(nan, nan), confidence=confidence, stderr=nan, bias=nan,
+                    bias_stderr=nan, extrapolated=nan, extrapolated_stderr=nan, half_width_statistical=nan,
+                    half_width_bias=nan, rtol=rtol, reached=False, message=message, notes=(), levels=levels,
+                    n_paths=sum(lv.n_paths for lv in done), path_steps=est.spent, elapsed=est.elapsed(),
+                    params=params, seed=est.seed, version=_core.__version__)
+
+
 def estimate(
     landscape: Landscape,
     dynamics: Dynamics,
@@ -683,9 +719,11 @@ def estimate(
     rtol : the target: the interval's half-width (statistical plus bias part) below rtol * |value|; in [1e-12, 1).
     confidence : the interval's level, in (0, 1).
     budget : this many path-steps (a number), or this much wall time (a string: "30s", "2min", "1h"). The pilot
-        round always runs in full; each later round is scaled to what is left by its expected cost, so the spend can
-        pass a path-step budget by the pilot's cost or a fraction of a round. When it runs out first, the result
-        says so (``reached=False``, with its `message`) and gives what was reached.
+        round runs in full under a path-step budget, and stops when a wall-time budget runs out (within about 0.1 s),
+        its unfinished batch discarded: the result then has no value (NaN) and says so in its `message`. Each later
+        round is scaled to what is left by its expected cost, so the spend can pass a path-step budget by the
+        pilot's cost, and either budget by a fraction of a round. When it runs out first, the result says so
+        (``reached=False``, with its `message`) and gives what was reached.
     t_max : the time cap of each path (required). Paths still running then are CENSORED; a mean over censored paths
         is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`). For dynamics
         with a time step it must be a whole number of steps dt, so that every level stops at t_max itself.
@@ -764,10 +802,14 @@ def estimate(
                      confidence=confidence, n_pilot=n_pilot, max_levels=max_levels, max_steps=max_steps,
                      max_seconds=max_seconds, seed=seed, show=sys.stderr.isatty() if progress is None else progress)
     # The pilot round runs coupled pairs where multilevel may be chosen: their fine runs are independent across
-    # levels, so the ladder can use them too.
+    # levels, so the ladder can use them too. A wall-time budget stops it at its end, with no estimate.
+    deadline = est.start + max_seconds if math.isfinite(max_seconds) else None
     for k in range(n_first):
         est.add_level()
-        est.run(k, n_pilot, coupled=method != "ladder")
+        try:
+            est.run(k, n_pilot, coupled=method != "ladder", deadline=deadline)
+        except OutOfTime:
+            return _pilot_cut(est, k, n_first, budget, method, quantity, qf, through, t_max, confidence, rtol)
     for lv in est.ladder:  # no value to estimate at all: say so rather than divide by no paths
         s = est.statistic(lv)
         if s.n == 0:

@@ -359,6 +359,18 @@ def simulate(
                                fd_step=settings.fd_step)
 
 
+def simulate_until(deadline: float | None, landscape: Landscape, dynamics: Dynamics, *, x0: Any, stop: Any = None,
+                   target: Any = None, **options: Any) -> SimulationResult | SummaryResult:
+    """`simulate` without sensitivities, run locally, stopped with `_execute.OutOfTime` (its paths discarded) once
+    time.perf_counter() passes `deadline`: estimate's wall-time budget. The same job as simulate's: the same bits."""
+    settings = RunSettings(**options)
+    if settings.sensitivities is not None or settings.client is not None or settings.store is not None:
+        raise ValueError("simulate_until runs without sensitivities, a client or a store")
+    job = make_job(landscape, dynamics, x0=x0, stop=stop, target=target, settings=settings)
+    (result,) = execute([job], settings, stores=[None], deadline=deadline)
+    return result
+
+
 def _with_sensitivities(job: Job, landscape: Landscape, dynamics: Dynamics, *, x0: Any, stop: Any,
                         target: Any, settings: RunSettings, store: Any, parameters: Any, method: str,
                         fd_step: float | None) -> SimulationResult:
