@@ -136,6 +136,15 @@ def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool
     return a
 
 
+def as_times(name: str, value: Any, n: int) -> np.ndarray:
+    """Times for n points: one time, or one per point; a float64 array of n (TypeError/ValueError naming `name`)."""
+    t = real_array(name, value)
+    try:
+        return np.broadcast_to(t, (n,)).copy()
+    except ValueError:
+        raise ValueError(f"{name} must be one time or one per point ({n}), got shape {t.shape}") from None
+
+
 def as_square_matrix(name: str, value: Any, *, symmetric: bool = False) -> np.ndarray:
     a = as_array(name, value, ndim=2)
     if a.shape[0] != a.shape[1]:

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_float, check_dim
+from ._validate import as_array, as_float, as_times, check_dim, real_array
 
 __all__ = ["Drift", "LinearDrift", "TiltedPeriodic", "refuse_drift"]
 
@@ -51,7 +51,7 @@ class Drift(Spec):
         a = as_array("x", x, ndim=(1, 2), finite=False)
         check_dim("x", a, self.dim, "the drift's dimension")
         pts = a.reshape(1, -1) if a.ndim == 1 else a
-        times = np.broadcast_to(np.asarray(t, dtype=float), (pts.shape[0],)).copy()
+        times = as_times("t", t, pts.shape[0])
         b = self._core.field(pts, times)
         return b[0] if a.ndim == 1 else b
 
@@ -109,8 +109,7 @@ class TiltedPeriodic(Drift):
     period: float = 2 * math.pi
 
     def __init__(self, force: ArrayLike | float, *, barrier: float = 1.0, period: float = 2 * math.pi) -> None:
-        F = as_array("force", np.atleast_1d(np.asarray(force, dtype=float)) if np.ndim(force) == 0 else force,
-                     ndim=1)
+        F = as_array("force", np.atleast_1d(real_array("force", force)), ndim=1)
         object.__setattr__(self, "force", F)
         object.__setattr__(self, "barrier", as_float("barrier", barrier, nonnegative=True))
         object.__setattr__(self, "period", as_float("period", period, positive=True))

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 from . import _core, constraints as constraint_module, forcing as forcing_module
 from ._settings import MAX_STEPS
 from ._spec import Spec, _plain, public_specs, spec_from_table
-from ._validate import MAX_DIM, as_array, as_float, as_int, as_square_matrix
+from ._validate import MAX_DIM, as_array, as_float, as_int, as_square_matrix, as_times
 from .constraints import Constraint
 from .custom import Diffusion, as_diffusion
 from .forcing import Forcing
@@ -841,7 +841,7 @@ class ConstrainedFlow(Dynamics):
             raise TypeError(f"landscape must be an escapade Landscape, got {landscape!r}")
         a = as_array("x", x, ndim=(1, 2))
         pts = a.reshape(1, -1) if a.ndim == 1 else a
-        times = np.broadcast_to(np.asarray(t, dtype=float), (pts.shape[0],)).copy()
+        times = as_times("t", t, pts.shape[0])
         u = self._core.drift(landscape._core, pts, times, as_int("seed", seed, minimum=0, maximum=2**64 - 1),
                              as_int("path", path, minimum=0, maximum=2**64 - 1))
         return u[0] if a.ndim == 1 else u

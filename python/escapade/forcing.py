@@ -32,7 +32,7 @@ class Forcing(Spec):
 
     def __call__(self, t: ArrayLike, *, seed: int = 0, path: int = 0) -> np.ndarray:
         """w at the times t (k,) for path `path` of a run with seed `seed`; returns (k, d)."""
-        times = as_array("t", np.atleast_1d(np.asarray(t, dtype=float)), ndim=1)
+        times = as_array("t", np.atleast_1d(real_array("t", t)), ndim=1)
         seed = as_int("seed", seed, minimum=0, maximum=2**64 - 1)
         return self._core.eval(times, seed, as_int("path", path, minimum=0, maximum=2**64 - 1))
 
