@@ -103,6 +103,7 @@ def test_a_wall_time_budget_stops_the_pilot_round(tmp_path):
     assert not e.reached and e.message.startswith("budget exhausted in the pilot round: the wall-time budget '1s'")
     assert math.isnan(e.value) and all(math.isnan(x) for x in e.interval)
     assert e.params["budget"] == "1s" and e.params["dynamics"]["dt"] == 0.001 and e.seed == 3
+    assert e.params["method"] == "auto" and "'auto' as asked" in e.notes[0]  # no method was chosen
     assert e.n_paths == sum(level.n_paths for level in e.levels) and e.path_steps == sum(
         level.path_steps for level in e.levels)
     e.save(tmp_path / "cut.npz")

@@ -4,6 +4,7 @@ exit status 2, `reproduce`, `info` and `--version` work."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -330,6 +331,12 @@ def test_run_refuses_to_overwrite_its_config_or_write_another_format(tmp_path, c
         out, err = capsys.readouterr()
         assert out == "" and f"results are saved as .npz only, got the suffix {suffix}" in err
         assert not (tmp_path / name).exists()
+    # nor to a device or a pipe, whose .npz could not be written after the run (an .npz's writer seeks back)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.npz")
+        assert main(["run", str(tmp_path / "cfg.toml"), "-o", str(tmp_path / "pipe.npz")]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and "-o='" in err and "is not a regular file" in err
 
 
 def test_reproduce_checks_out_before_running(tmp_path, capsys, monkeypatch):

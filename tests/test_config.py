@@ -208,10 +208,10 @@ def test_a_results_params_written_as_a_file_rerun_it_bit_for_bit(tmp_path, case)
 def test_a_dynamics_table_may_hold_the_dt_its_class_sets_and_no_other():
     tables = {"landscape": {"type": "DoubleWell"}, "start": {"x0": [-1.0]}, "run": {"n_paths": 2, "max_steps": 5}}
     assert parse_config({**tables, "dynamics": {"type": "GD", "lr": 0.1, "dt": 1}}).dynamics.dt == 1.0
-    with pytest.raises(ConfigError, match=r"^config \[dynamics\]: dt: GD sets dt = 1.0 itself, got 0.5"):
+    with pytest.raises(ConfigError, match=r"^config \[dynamics\]: GD sets dt = 1.0 itself, got dt = 0.5"):
         parse_config({**tables, "dynamics": {"type": "GD", "lr": 0.1, "dt": 0.5}})
     nested = {"type": "Restart", "period": 2.0, "dynamics": {"type": "GD", "lr": 0.1, "dt": 2.0}}
-    with pytest.raises(ConfigError, match=r"^config \[dynamics\]: dynamics: GD sets dt = 1.0 itself, got 2.0"):
+    with pytest.raises(ConfigError, match=r"^config \[dynamics\]: dynamics: GD sets dt = 1.0 itself, got dt = 2.0"):
         parse_config({**tables, "dynamics": nested})
     with pytest.raises(ConfigError, match=r"unknown key 'dtt' for GD; allowed: lr, schedule, type"):
         parse_config({**tables, "dynamics": {**nested, "dynamics": {"type": "GD", "lr": 0.1, "dtt": 1.0}}})

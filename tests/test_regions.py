@@ -662,6 +662,9 @@ def test_regions_nest_up_to_the_limit_and_deeper_is_refused_when_built(tmp_path)
         esc.Outside(deep["outside"])
     with pytest.raises(ValueError, match=f"^regions must nest at most {limit} levels deep"):
         esc.Intersection([deep["and"].to_dict(), big])
+    for name in ("stop", "target"):  # a list given as stop= or target= is that argument's combination
+        with pytest.raises(ValueError, match=f"^{name} {pattern}: an? (Intersection|Union) of"):
+            esc.simulate(*flow, **{name: [deep["and"], big]}, **run)
     table = ball.to_dict()
     for _ in range(5000):  # built from the outside in, it would recurse past Python's limit first
         table = {"type": "Outside", "region": table}

@@ -674,9 +674,11 @@ def _pilot_cut(est: _Estimator, k: int, n_first: int, budget: Any, method: str, 
                   confidence=confidence, budget=budget, t_max=t_max, method=method, n_pilot=est.n_pilot,
                   max_levels=est.max_levels, bias_order=est.order, semantics=job.params.get("semantics", 1))
     nan = math.nan
+    # a finished run records the method it ran; this one chose none
+    notes = (f"method: {method!r} as asked; the pilot round ran out of time before a method was run",)
     return Estimate(quantity=quantity, value=nan, interval=(nan, nan), confidence=confidence, stderr=nan, bias=nan,
                     bias_stderr=nan, extrapolated=nan, extrapolated_stderr=nan, half_width_statistical=nan,
-                    half_width_bias=nan, rtol=rtol, reached=False, message=message, notes=(), levels=levels,
+                    half_width_bias=nan, rtol=rtol, reached=False, message=message, notes=notes, levels=levels,
                     n_paths=sum(lv.n_paths for lv in done), path_steps=est.spent, elapsed=est.elapsed(),
                     params=params, seed=est.seed, version=_core.__version__)
 

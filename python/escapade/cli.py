@@ -27,6 +27,7 @@ from .experiments.report import format_table
 from .landscapes import DoubleWell
 from .regions import HalfSpace
 from .simulate import make_job, simulate
+from .results import regular_file
 from .sweep import SweepResult
 
 __all__ = ["main"]
@@ -71,6 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".npz":
         raise ValueError(f"cannot write {out}: results are saved as .npz only, got the suffix "
                          f"{out.suffix or '(none)'!r} (give OUT.npz)")
+    regular_file(out, "-o")
     _check_writable(out, out.parent)
     overrides: dict[str, Any] = {"progress": args.progress}
     if args.threads is not None:

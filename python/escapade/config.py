@@ -133,7 +133,7 @@ def _build(table: str, values: dict[str, Any]) -> Spec:
             raise ConfigError(f"config [{table}]: missing key {key!r} ({type_name} requires it)")
     try:
         obj = cls(**values)
-        check_set_by_class(", ".join(fixed), obj, fixed)
+        check_set_by_class("", obj, fixed)  # the error names the table
         obj._core  # the compiled object too: its errors (a dim too large for it, ...) then name this table
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config [{table}]: {exc}") from None

@@ -706,11 +706,13 @@ def recorded_arguments(cls: type[Dynamics], args: dict[str, Any]) -> tuple[dict[
 
 
 def check_set_by_class(name: str, dynamics: Dynamics, fixed: dict[str, Any]) -> None:
-    """ValueError naming `name` unless each field of `fixed` (from `recorded_arguments`) is what the class set."""
+    """ValueError (naming `name`, where given) unless each field of `fixed` (from `recorded_arguments`) is what the
+    class set."""
     for key, recorded in fixed.items():
         if _plain(getattr(dynamics, key)) != recorded:
-            raise ValueError(f"{name}: {type(dynamics).__name__} sets {key} = {getattr(dynamics, key)!r} itself, "
-                             f"got {recorded!r:.80}")
+            where = f"{name}: " if name else ""
+            raise ValueError(f"{where}{type(dynamics).__name__} sets {key} = {getattr(dynamics, key)!r} itself, "
+                             f"got {key} = {recorded!r:.80}")
 
 
 def dynamics_from_table(name: str, value: Any) -> Any:

@@ -67,15 +67,22 @@ def _nesting(region: Region) -> int:
     return int(region.__dict__.get("_nesting", 0))
 
 
-def _set_nesting(self: Region, name: str, members: Iterable[Region]) -> None:
-    """Record `self`'s nesting, one more than its deepest member's; ValueError naming `name` beyond MAX_NESTING."""
+def _combined_nesting(name: str, kind: str, members: Iterable[Region]) -> int:
+    """The nesting of a `kind` (Outside, Intersection, Union) of `members`, one more than its deepest member's;
+    ValueError naming `name` beyond MAX_NESTING."""
     depth = 1 + max(_nesting(r) for r in members)
     if depth > MAX_NESTING:
+        article = "an" if kind[0] in "AEIOU" else "a"
         raise ValueError(f"{name} must nest at most {MAX_NESTING} levels deep (complements and combinations inside "
-                         f"one another), got {depth} levels: a {type(self).__name__} of a region nested {depth - 1} "
-                         "deep. Combine many regions at one level, Intersection([r1, r2, ...]) or Union([...]) (or "
-                         "a list as stop= or target=), not r = r & ... or r = r | ... in a loop")
-    object.__setattr__(self, "_nesting", depth)
+                         f"one another), got {depth} levels: {article} {kind} of a region nested {depth - 1} deep. "
+                         "Combine many regions at one level, Intersection([r1, r2, ...]) or Union([...]) (or a list "
+                         "as stop= or target=), not r = r & ... or r = r | ... in a loop")
+    return depth
+
+
+def _set_nesting(self: Region, name: str, members: Iterable[Region]) -> None:
+    """Record `self`'s nesting (_combined_nesting)."""
+    object.__setattr__(self, "_nesting", _combined_nesting(name, type(self).__name__, members))
 
 
 def _check_table_nesting(name: str, table: Any) -> None:
@@ -474,7 +481,8 @@ def as_region(name: str, value: Any, combine: type[Intersection] | type[Union]) 
     if value is None or isinstance(value, Region):
         return value
     if isinstance(value, (Mapping, list, tuple)):
-        _members(name, value)  # errors name the argument
+        members, _ = _members(name, value)  # errors name the argument
+        _combined_nesting(name, combine.__name__, members)
         return combine(value)
     raise TypeError(f"{name} must be an escapade Region, a dict {{name: region}} or a list of regions, or None, "
                     f"got {value!r}")

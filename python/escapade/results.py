@@ -579,10 +579,12 @@ def open_npz(fh: Any) -> Iterator[CheckedNpz]:
         yield CheckedNpz(data, size)
 
 
-def regular_file(file: Path) -> Path:
-    """`file`, if it is a regular file: opening a FIFO or a device would block or read without end."""
+def regular_file(file: Path, name: str = "") -> Path:
+    """`file`, if it is a regular file (or none yet): opening a FIFO or a device would block, read without end, or
+    (an .npz's writer seeks back) fail half-written. ValueError naming it (as `name`=, where given)."""
     if file.exists() and not file.is_file():
-        raise ValueError(f"{str(file)!r} is not a regular file")
+        shown = f"{name}={str(file)!r}" if name else repr(str(file))
+        raise ValueError(f"{shown} is not a regular file (a device, a pipe or a directory)")
     return file
 
 
@@ -652,11 +654,8 @@ def _as_path(path: Any) -> Path:
 
 def _write_npz(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     path = _as_path(path)
-    # an .npz is a zip archive, whose writer seeks back in the file: a device (/dev/null tells 0 for ever) or a pipe
-    # would fail half-written, with a struct.error, or block until someone reads it
-    if path.exists() and not path.is_file() and not path.is_dir():  # a directory: open's IsADirectoryError
-        raise ValueError(f"path={str(path)!r} is not a regular file (a device or a pipe): save writes an .npz "
-                         "archive, which needs a regular file")
+    if not path.is_dir():  # a directory: open's own IsADirectoryError
+        regular_file(path, "path")
     payload: dict[str, Any] = {"header": np.array(json.dumps({"format": _FORMAT, **header})), **arrays}
     with open(path, "wb") as fh:  # exactly this path: np.savez would append .npz to a bare name
         np.savez_compressed(fh, **payload)
