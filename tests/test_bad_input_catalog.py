@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import types
 
 import numpy as np
 import pytest
@@ -106,6 +107,38 @@ def sqrt_score():
     """A compiled score that is NaN at x < 0 (numba)."""
     numba = pytest.importorskip("numba")
     return esc.scores.Compiled(1, numba.njit(lambda x: np.sqrt(x[0])), name="sqrt_score")
+
+
+# positive entries, the second masked: only the mask makes it bad
+MASKED_POSITIVE = np.ma.masked_array([0.1, 0.2], mask=[False, True])
+
+
+@functools.lru_cache(maxsize=None)
+def recorded():
+    """A run of the 1-D double well with two recorded trajectories."""
+    return sim(record_paths=2)
+
+
+def plot_landscape(**overrides):
+    """plot.landscape() of a 2-D double well, with some arguments replaced or added."""
+    args = dict(xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), resolution=5)
+    args.update(overrides)
+    return esc.plot.landscape(esc.DoubleWell(dim=2), **args)
+
+
+def fitted():
+    return analysis.arrhenius_fit([0.1, 0.2, 0.4], [1.0, 2.0, 3.0])
+
+
+def lagrangian():
+    return analysis.augmented_lagrangian(esc.Ackley(), esc.Parabola(), [0.0, 0.0], 10.0)
+
+
+def p2(**overrides):
+    """proposition2_bound() on three times, with some arguments replaced or added."""
+    args = dict(alpha=1.0, times=[0.0, 1.0, 2.0], xi=0.5)
+    args.update(overrides)
+    return analysis.proposition2_bound(**args)
 
 
 def st(n=1):
@@ -926,6 +959,52 @@ CATALOG = [
     C(lambda: analysis.arrhenius_fit([0.1, 0.2], [1.0, 2.0], mode="slope"), ValueError, "mode",
       id="arrhenius-mode"),
     C(lambda: sw(sensitivities=["dynamics.temperature"]), ValueError, "sensitivities", id="sweep-sensitivities"),
+    # ---- plots, Arrhenius fits, the constrained analysis and scores: text, booleans, None, masked entries ----------
+    C(lambda: esc.Ball((True, 0.0), 1.0), TypeError, "center", id="Ball-center-tuple-bool"),
+    C(lambda: plot_landscape(xlim="ab"), TypeError, "xlim", id="plot.landscape-xlim-string"),
+    C(lambda: plot_landscape(xlim=(True, 2.0)), TypeError, "xlim", id="plot.landscape-xlim-bool"),
+    C(lambda: plot_landscape(ylim=None), TypeError, "ylim", id="plot.landscape-ylim-none"),
+    C(lambda: plot_landscape(xlim=MASKED), TypeError, "xlim", id="plot.landscape-xlim-masked"),
+    C(lambda: plot_landscape(point=["0", "0.5"]), TypeError, "point", id="plot.landscape-point-string"),
+    C(lambda: plot_landscape(point=[0.0, True]), TypeError, "point", id="plot.landscape-point-bool"),
+    C(lambda: plot_landscape(point=MASKED), TypeError, "point", id="plot.landscape-point-masked"),
+    C(lambda: esc.plot.distance(recorded(), "0"), TypeError, "reference", id="plot.distance-reference-string"),
+    C(lambda: esc.plot.distance(recorded(), [True]), TypeError, "reference", id="plot.distance-reference-bool"),
+    C(lambda: esc.plot.distance(recorded(), None), TypeError, "reference", id="plot.distance-reference-none"),
+    C(lambda: esc.plot.distance(recorded(), np.ma.masked_array([0.0], mask=[True])), TypeError, "reference",
+      id="plot.distance-reference-masked"),
+    C(lambda: esc.plot.arrhenius(["0.1", "0.2"], [1.0, 2.0]), TypeError, "noise", id="plot.arrhenius-noise-string"),
+    C(lambda: analysis.arrhenius_fit(["0.1", "0.2"], [1.0, 2.0]), TypeError, "noise", id="arrhenius_fit-noise-string"),
+    C(lambda: analysis.arrhenius_fit([0.1, 0.2], [True, 2.0]), TypeError, "mean", id="arrhenius_fit-mean-bool"),
+    C(lambda: analysis.arrhenius_fit([0.1, 0.2], [1.0, None]), TypeError, "mean", id="arrhenius_fit-mean-none"),
+    C(lambda: analysis.arrhenius_fit([0.1, 0.2], [1.0, 2.0], MASKED_POSITIVE), TypeError, "stderr",
+      id="arrhenius_fit-stderr-masked"),
+    C(lambda: fitted().predict("1.5"), TypeError, "x", id="ArrheniusFit.predict-string"),
+    C(lambda: fitted().predict(True), TypeError, "x", id="ArrheniusFit.predict-bool"),
+    C(lambda: fitted().predict(None), TypeError, "x", id="ArrheniusFit.predict-none"),
+    C(lambda: fitted().predict(MASKED_POSITIVE), TypeError, "x", id="ArrheniusFit.predict-masked"),
+    C(lambda: p2(xi="0.5"), TypeError, "xi", id="proposition2_bound-xi-string"),
+    C(lambda: p2(xi=True), TypeError, "xi", id="proposition2_bound-xi-bool"),
+    C(lambda: p2(chi=None), TypeError, "chi", id="proposition2_bound-chi-none"),
+    C(lambda: p2(xi=np.ma.masked_array([0.5, 0.5, 1.0], mask=[False, False, True])), TypeError, "xi",
+      id="proposition2_bound-xi-masked"),
+    C(lambda: p2(xi=lambda t: t > 1), TypeError, "xi", id="proposition2_bound-xi-function-bool"),
+    C(lambda: p2(xi=[0.5, 1.0]), ValueError, "xi", id="proposition2_bound-xi-length"),
+    C(lambda: analysis.biased_check(lambda t: np.full((t.size, 1), "1.0"), 0.5, (0.0, 1.0), dt=0.1), TypeError, "w",
+      id="biased_check-w-function-string"),
+    C(lambda: analysis.biased_check(lambda t: np.ones((t.size, 1), dtype=bool), 0.5, (0.0, 1.0), dt=0.1), TypeError,
+      "w", id="biased_check-w-function-bool"),
+    C(lambda: lagrangian()(["0.5", "0.5"]), TypeError, "x", id="augmented_lagrangian-x-string"),
+    C(lambda: lagrangian()([0.5, True]), TypeError, "x", id="augmented_lagrangian-x-bool"),
+    C(lambda: lagrangian()(MASKED), TypeError, "x", id="augmented_lagrangian-x-masked"),
+    C(lambda: esc.scores.Quadratic.from_quasipotential(types.SimpleNamespace(P=[["1", "0"], ["0", "1"]]), [0.0, 0.0]),
+      TypeError, "quasipotential", id="Quadratic-from_quasipotential-P-string"),
+    C(lambda: esc.scores.Quadratic.from_quasipotential(types.SimpleNamespace(P=[[True, False], [False, True]]),
+                                                      [0.0, 0.0]), TypeError, "quasipotential",
+      id="Quadratic-from_quasipotential-P-bool"),
+    C(lambda: esc.scores.Quadratic.from_quasipotential(
+        types.SimpleNamespace(P=np.ma.masked_array(np.eye(2), mask=[[False, True], [False, False]])), [0.0, 0.0]),
+      TypeError, "quasipotential", id="Quadratic-from_quasipotential-P-masked"),
     C(lambda: esc.DoubleWell(height=0.0), ValueError, "height", id="DoubleWell-height-zero"),
     C(lambda: esc.DoubleWell(height="1"), TypeError, "height", id="DoubleWell-height-string"),
 ]

@@ -105,8 +105,9 @@ def real_array(name: str, value: Any) -> np.ndarray:
         raw = np.asarray(value)
         if raw.dtype.kind in "bmMUSV":  # would convert without complaint: True to 1, a date to its day number, "1e3"
             raise TypeError(f"{name} must be an array of real numbers, got {raw.dtype} values: {_short(value)}")
-        # an object array (a text column) or a list whose booleans numpy made floats ([True, 2.5])
-        items = raw if raw.dtype.kind == "O" else np.asarray(value, dtype=object) if isinstance(value, list) else None
+        # an object array (a text column) or a list or tuple whose booleans numpy made numbers ([True, 2.5])
+        listed = isinstance(value, (list, tuple))
+        items = raw if raw.dtype.kind == "O" else np.asarray(value, dtype=object) if listed else None
         if items is not None and any(isinstance(v, _NOT_REAL) for v in items.flat):
             raise TypeError(f"{name} must be an array of real numbers, got {_short(value)}")
         complex_values = raw.dtype.kind == "c"

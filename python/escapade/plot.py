@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import as_float
+from ._validate import as_float, real_array
 from .analysis.arrhenius import abscissa, arrhenius_fit, censored_points, check_series, noise_kind, sweep_series
 from .analysis.success import success_rate as rate_of
 from .analysis.survival import survival_data, survival_of
@@ -92,7 +92,7 @@ def _recorded(result: Any) -> SimulationResult | SummaryResult:
 
 
 def _limits(name: str, value: Any) -> tuple[float, float]:
-    a = np.asarray(value, dtype=np.float64)
+    a = real_array(name, value)
     if a.shape != (2,) or not np.all(np.isfinite(a)) or not a[0] < a[1]:
         raise ValueError(f"{name} must be (low, high) with finite low < high, got {value!r}")
     return float(a[0]), float(a[1])
@@ -240,7 +240,7 @@ def landscape(
     x_lim, y_lim = _limits("xlim", xlim), _limits("ylim", ylim)
     if isinstance(resolution, (bool, np.bool_)) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
-    base = np.zeros(d) if point is None else np.asarray(point, dtype=np.float64)
+    base = np.zeros(d) if point is None else real_array("point", point)
     if base.shape != (d,) or not np.all(np.isfinite(base)):
         raise ValueError(f"point must be {d} finite numbers (the landscape's dimension), got {point!r}")
     if isinstance(regions, Region):
@@ -763,7 +763,7 @@ def distance(
     if isinstance(max_paths, (bool, np.bool_)) or not isinstance(max_paths, (int, np.integer)) or max_paths < 1:
         raise ValueError(f"max_paths must be an integer >= 1, got {max_paths!r}")
     d = np.asarray(trajectories[0][1]).shape[1]
-    ref = np.asarray(reference, dtype=np.float64)
+    ref = real_array("reference", reference)
     if ref.shape != (d,) or not np.all(np.isfinite(ref)):
         raise ValueError(f"reference must be {d} finite numbers (the trajectories' dimension), got {reference!r}")
     dynamics = result.params["dynamics"]

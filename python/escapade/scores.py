@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from . import _core
 from ._spec import Spec
-from ._validate import as_array, as_float, as_int, as_square_matrix, check_dim
+from ._validate import as_array, as_float, as_int, as_square_matrix, check_dim, real_array
 from .regions import Region
 
 __all__ = ["Score", "Linear", "Distance", "NormalizedDistance", "Quadratic", "SignedDistance", "Negated", "Compiled",
@@ -116,7 +116,10 @@ class Quadratic(Score):
     @classmethod
     def from_quasipotential(cls, quasipotential: Any, center: ArrayLike) -> Quadratic:
         """The quasi-potential x^T P^-1 x / 2 of `analysis.linear_quasipotential(...)`, centred at the minimum."""
-        P = np.asarray(getattr(quasipotential, "P", None), dtype=float)
+        P = getattr(quasipotential, "P", None)
+        if P is None:
+            raise TypeError(f"quasipotential must be a LinearQuasiPotential (with its matrix P), got {quasipotential!r}")
+        P = real_array("quasipotential.P", P)
         if P.ndim != 2:
             raise TypeError(f"quasipotential must be a LinearQuasiPotential (with its matrix P), got {quasipotential!r}")
         M = np.linalg.inv(P)

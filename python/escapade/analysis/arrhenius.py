@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import LOG_MAX, as_float
+from .._validate import LOG_MAX, as_float, real_array
 from ..results import Estimate, EstimateLevel, SimulationResult, SweepResult, sensitivity_cost, sensitivity_per_path
 from .estimates import LevelStatistic, check_confidence, normal_quantile, point_mean
 
@@ -78,15 +78,12 @@ class ArrheniusFit:
 
     def predict(self, x: ArrayLike) -> np.ndarray:
         """The fitted mean at inverse noise levels x."""
-        xx = np.asarray(x, dtype=np.float64)
+        xx = real_array("x", x)
         return self.prefactor * xx ** (-self.power) * np.exp(self.barrier * xx)
 
 
 def _positive(name: str, value: Any) -> np.ndarray:
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of real numbers, got {name}={value!r}") from None
+    a = real_array(name, value)
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {a.shape}")
     if not np.all(np.isfinite(a) & (a > 0)):

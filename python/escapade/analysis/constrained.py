@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
 
-from .._validate import as_array, as_float, as_int, check_dim
+from .._validate import as_array, as_float, as_int, check_dim, real_array
 from ..constraints import Constraint
 from ..drifts import refuse_drift
 from ..dynamics import ConstrainedFlow
@@ -183,8 +183,11 @@ class Proposition2Bound:
 
 
 def _values(name: str, value: Any, times: np.ndarray) -> np.ndarray:
-    v = value(times) if callable(value) else value
-    out = np.broadcast_to(np.asarray(v, dtype=float), times.shape).astype(float)
+    v = real_array(name, value(times) if callable(value) else value)
+    try:
+        out = np.broadcast_to(v, times.shape).astype(float)
+    except ValueError:
+        raise ValueError(f"{name} must be one number or one per time ({times.size}), got shape {v.shape}") from None
     if not np.all(np.isfinite(out)) or np.any(out < 0):
         raise ValueError(f"{name} must be finite and >= 0 on the time grid, got {value!r}")
     return out
@@ -344,7 +347,7 @@ def biased_check(w: Any, delta: float, window: tuple[float, float], *, dt: float
             return np.asarray(w(t, seed=seed, path=path))
     elif callable(w):
         def sample(t: np.ndarray) -> np.ndarray:
-            return np.asarray(w(t), dtype=float).reshape(t.size, -1)
+            return real_array("w", w(t)).reshape(t.size, -1)
     else:
         raise TypeError(f"w must be an escapade Forcing or a function of time, got {w!r}")
     if dt > t1 - t0:
@@ -416,7 +419,7 @@ def augmented_lagrangian(landscape: Any, constraint: Any, center: ArrayLike, bet
     f0 = float(landscape.value(c))
 
     def L(x: Any) -> Any:
-        a = np.asarray(x, dtype=float)
+        a = real_array("x", x)
         g = constraint.value(a)
         out = np.asarray(landscape.value(a)) - f0 + g @ lam0 + beta / 2 * np.sum(g * g, axis=-1)
         return float(out) if a.ndim == 1 else out
