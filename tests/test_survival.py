@@ -245,6 +245,21 @@ def test_fits_of_a_run_whose_paths_all_diverged_say_so():
         esc.analysis.exponential_fit([])
 
 
+def test_the_exponential_test_and_the_cv_of_a_run_whose_paths_all_diverged_say_so():
+    """exponential_test said "needs at least 2 observed times, got 0" and coefficient_of_variation answered NaN."""
+    gd = esc.simulate(esc.Quadratic([[1.0]]), esc.GD(lr=3.0), x0=[1.0], stop=esc.HalfSpace([1.0], 1e9), n_paths=5,
+                      max_steps=100, seed=0, threads=1)  # every path diverges
+    assert gd.count(Status.DIVERGED) == 5
+    for analysis in (esc.analysis.exponential_test, esc.analysis.coefficient_of_variation):
+        with pytest.raises(ValueError, match=r"^times: no path of the result EXITED or HIT.*all 5 of its paths "
+                                             r"DIVERGED \(diverged 5, censored 0\)"):
+            analysis(gd)
+        with pytest.raises(ValueError, match="^times must not be empty$"):
+            analysis([])
+    with pytest.raises(ValueError, match="at least 2 observed times, got 1"):  # times, but too few exits
+        esc.analysis.exponential_test([1.0, 2.0], [True, False])
+
+
 def test_an_exit_at_time_zero_is_named_where_it_leaves_out_the_weibull_test():
     t = np.random.default_rng(0).exponential(1.0, 500)
     o = t < 2.0

@@ -300,6 +300,8 @@ def exponential_test(
         raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got calibration={calibration!r}")
     level = _level(confidence)
     t, o = _times(times, observed)
+    if t.size == 0:
+        raise _no_times(times)
     d = int(o.sum())
     if d < 2:
         raise ValueError(f"testing the exponential shape needs at least 2 observed times, got {d}")
@@ -426,7 +428,8 @@ def coefficient_of_variation(
 
     Parameters
     ----------
-    times, observed : as in `exponential_fit` (a SimulationResult, or arrays).
+    times, observed : as in `exponential_fit` (a SimulationResult, or arrays; a ValueError when there are no times,
+        which says so when every path of a run diverged).
     confidence : level of the interval.
 
     Returns
@@ -435,6 +438,8 @@ def coefficient_of_variation(
     """
     level = _level(confidence)
     t, o = _times(times, observed)
+    if t.size == 0:
+        raise _no_times(times)
     return _coefficient_of_variation(t, o, level)
 
 
