@@ -140,6 +140,8 @@ def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...], finite: bool
 def as_times(name: str, value: Any, n: int) -> np.ndarray:
     """Times for n points: one time, or one per point; a float64 array of n (TypeError/ValueError naming `name`)."""
     t = real_array(name, value)
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"{name} must be finite, got {_non_finite(name, t)}")
     try:
         return np.broadcast_to(t, (n,)).copy()
     except ValueError:

@@ -58,8 +58,8 @@ def _no_times(times: Any) -> ValueError:
     n = int(times.status.size)
     return ValueError(f"times: no path of the result EXITED or HIT, and none was censored: all {n} of its paths "
                       f"DIVERGED (diverged {n}, censored 0), and diverged paths are left out (a divergence is not "
-                      "an exit time), so there are no times to use; take a smaller dt or a stop region that ends "
-                      "the paths before they diverge")
+                      "an exit time), so there are no times to use; take a smaller step (dt, or a discrete map's lr) "
+                      "or a stop region that ends the paths before they diverge")
 
 
 @dataclasses.dataclass(frozen=True)
