@@ -26,8 +26,8 @@ from .experiments.registry import REPRODUCTIONS, reproduce
 from .experiments.report import format_table
 from .landscapes import DoubleWell
 from .regions import HalfSpace
-from .simulate import make_job, simulate
 from .results import regular_file
+from .simulate import make_job, simulate
 from .sweep import SweepResult
 
 __all__ = ["main"]
