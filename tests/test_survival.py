@@ -233,28 +233,18 @@ def test_decay_rate_without_a_usable_path_says_why():
 
 
 def test_fits_of_a_run_whose_paths_all_diverged_say_so():
-    """Diverged paths are left out, so a run of nothing else has no times: that was "times must not be empty"."""
+    """Diverged paths are left out, so a run of nothing else has no times: exponential_fit and
+    exit_time_statistics said "times must not be empty", exponential_test "needs at least 2 observed times, got 0",
+    and coefficient_of_variation answered NaN."""
     gd = esc.simulate(esc.Quadratic([[1.0]]), esc.GD(lr=3.0), x0=[1.0], stop=esc.HalfSpace([1.0], 1e9), n_paths=5,
                       max_steps=100, seed=0, threads=1)  # every path diverges
     assert gd.count(Status.DIVERGED) == 5
-    for analysis in (esc.analysis.exponential_fit, esc.analysis.exit_time_statistics):
+    for analysis in (esc.analysis.exponential_fit, esc.analysis.exit_time_statistics,
+                     esc.analysis.exponential_test, esc.analysis.coefficient_of_variation):
         with pytest.raises(ValueError, match=r"^times: no path of the result EXITED or HIT.*all 5 of its paths "
                                              r"DIVERGED \(diverged 5, censored 0\)"):
             analysis(gd)
-    with pytest.raises(ValueError, match="^times must not be empty$"):  # plain arrays keep their message
-        esc.analysis.exponential_fit([])
-
-
-def test_the_exponential_test_and_the_cv_of_a_run_whose_paths_all_diverged_say_so():
-    """exponential_test said "needs at least 2 observed times, got 0" and coefficient_of_variation answered NaN."""
-    gd = esc.simulate(esc.Quadratic([[1.0]]), esc.GD(lr=3.0), x0=[1.0], stop=esc.HalfSpace([1.0], 1e9), n_paths=5,
-                      max_steps=100, seed=0, threads=1)  # every path diverges
-    assert gd.count(Status.DIVERGED) == 5
-    for analysis in (esc.analysis.exponential_test, esc.analysis.coefficient_of_variation):
-        with pytest.raises(ValueError, match=r"^times: no path of the result EXITED or HIT.*all 5 of its paths "
-                                             r"DIVERGED \(diverged 5, censored 0\)"):
-            analysis(gd)
-        with pytest.raises(ValueError, match="^times must not be empty$"):
+        with pytest.raises(ValueError, match="^times must not be empty$"):  # plain arrays keep their message
             analysis([])
     with pytest.raises(ValueError, match="at least 2 observed times, got 1"):  # times, but too few exits
         esc.analysis.exponential_test([1.0, 2.0], [True, False])

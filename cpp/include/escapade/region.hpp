@@ -2135,16 +2135,20 @@ class Intersection final : public Region {
   // From inside, onto the nearest member's boundary; from outside, to_set_boundary.
   void onto_nearest_boundary(double* x) const override {
     if (!contains(x)) return to_set_boundary(x);
-    std::size_t nearest = 0;
+    members_[deciding_member(x)]->onto_nearest_boundary(x);
+  }
+  // The member whose signed distance is the set's at x (the smallest; the first of equals).
+  std::size_t deciding_member(const double* x) const {
+    std::size_t deciding = 0;
     double s = std::numeric_limits<double>::infinity();
     for (std::size_t j = 0; j < members_.size(); ++j) {
       const double sj = members_[j]->signed_distance(x);
       if (sj < s) {
         s = sj;
-        nearest = j;
+        deciding = j;
       }
     }
-    members_[nearest]->onto_nearest_boundary(x);
+    return deciding;
   }
   // The member x lies farthest beyond (outside it by more than the tolerance of a placed crossing), or
   // members_.size() where none.
@@ -2244,18 +2248,9 @@ class Intersection final : public Region {
     for (const auto& r : members_) s = std::min(s, r->signed_distance(x));
     return s;
   }
-  // The scale of the member whose signed distance is the set's at x (the smallest): the one whose rounding it has.
+  // The scale of the member whose signed distance is the set's at x: the one whose rounding it has.
   double scale(const double* x) const override {
-    std::size_t deciding = 0;
-    double s = std::numeric_limits<double>::infinity();
-    for (std::size_t j = 0; j < members_.size(); ++j) {
-      const double sj = members_[j]->signed_distance(x);
-      if (sj < s) {
-        s = sj;
-        deciding = j;
-      }
-    }
-    return members_[deciding]->scale(x);
+    return members_[deciding_member(x)]->scale(x);
   }
   bool chord_inside(const double* x0, const double* x1, std::vector<Interval>& out) const override {
     return chord_parts(x0, x1, out, nullptr);
