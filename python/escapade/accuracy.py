@@ -651,15 +651,27 @@ def _multilevel(est: _Estimator) -> _Method:
     return _Method("multilevel", evaluate, plan, coupled=lambda k: True)
 
 
+def _level_records(ladder: list[_Level], stat: list[LevelStatistic]) -> tuple[EstimateLevel, ...]:
+    """What an Estimate records of each level run: its step, paths, cost and statistic."""
+    return tuple(EstimateLevel(dt=lv.dt, n_paths=lv.n_paths, path_steps=lv.path_steps, value=s.value,
+                               stderr=s.stderr, censored=s.censored, diverged=s.diverged, elapsed=lv.elapsed)
+                 for lv, s in zip(ladder, stat))
+
+
+def _estimate_params(run: dict[str, Any], **asked: Any) -> dict[str, Any]:
+    """An Estimate's params: the problem as a run of it recorded (`run`, its params), what estimate was asked, and
+    the semantics version."""
+    params = {key: run[key] for key in ("landscape", "dynamics", "stop", "target", "x0", "bridge",
+                                        "divergence_bound")}
+    return {**params, **asked, "semantics": run.get("semantics", 1)}
+
+
 def _pilot_cut(est: _Estimator, k: int, n_first: int, budget: Any, method: str, quantity: str, q: float | None,
                through: Region | None, t_max: float, confidence: float, rtol: float) -> Estimate:
     """The result of a pilot round that the wall-time budget stopped at level k: no value (NaN), the levels it
     finished, and a message that says so."""
     done = [lv for lv in est.ladder if lv.runs]
-    stat = [est.statistic(lv) for lv in done]
-    levels = tuple(EstimateLevel(dt=lv.dt, n_paths=lv.n_paths, path_steps=lv.path_steps, value=s.value,
-                                 stderr=s.stderr, censored=s.censored, diverged=s.diverged, elapsed=lv.elapsed)
-                   for lv, s in zip(done, stat))
+    levels = _level_records(done, [est.statistic(lv) for lv in done])
     message = (f"budget exhausted in the pilot round: the wall-time budget {budget!r} ran out at dt="
                f"{est.ladder[k].dt:g}, level {k + 1} of the pilot's {n_first} (n_pilot={est.n_pilot} paths each), "
                "so there is no estimate; give a larger budget, or a smaller n_pilot or t_max")
@@ -668,11 +680,10 @@ def _pilot_cut(est: _Estimator, k: int, n_first: int, budget: Any, method: str, 
                            divergence_bound=problem["divergence_bound"])
     job = make_job(problem["landscape"], est.ladder[0].dynamics, x0=problem["x0"], stop=problem["stop"],
                    target=problem["target"], settings=settings)
-    params = {key: job.params[key] for key in ("landscape", "dynamics", "stop", "target", "x0", "bridge",
-                                               "divergence_bound")}
-    params.update(quantity=quantity, q=q, through=through.to_dict() if through is not None else None, rtol=rtol,
-                  confidence=confidence, budget=budget, t_max=t_max, method=method, n_pilot=est.n_pilot,
-                  max_levels=est.max_levels, bias_order=est.order, semantics=job.params.get("semantics", 1))
+    params = _estimate_params(job.params, quantity=quantity, q=q,
+                              through=through.to_dict() if through is not None else None, rtol=rtol,
+                              confidence=confidence, budget=budget, t_max=t_max, method=method, n_pilot=est.n_pilot,
+                              max_levels=est.max_levels, bias_order=est.order)
     nan = math.nan
     # a finished run records the method it ran; this one chose none
     notes = (f"method: {method!r} as asked; the pilot round ran out of time before a method was run",)
@@ -855,15 +866,12 @@ def estimate(
         notes.append(f"{diverged} paths diverged and are left out: the value is conditional on not diverging")
     if not out.consistent:
         notes.append(f"the finest steps disagree with a bias of order dt^{order:g}: the bias part is not reliable")
-    levels = tuple(EstimateLevel(dt=lv.dt, n_paths=lv.n_paths, path_steps=lv.path_steps, value=s.value,
-                                 stderr=s.stderr, censored=s.censored, diverged=s.diverged, elapsed=lv.elapsed)
-                   for lv, s in zip(est.ladder, stat))
+    levels = _level_records(est.ladder, stat)
     first = est.ladder[0].runs[0]
-    params = {key: first.params[key] for key in ("landscape", "dynamics", "stop", "target", "x0", "bridge",
-                                                 "divergence_bound")}
-    params.update(quantity=quantity, q=qf, through=through.to_dict() if through is not None else None, rtol=rtol,
-                  confidence=confidence, budget=budget, t_max=t_max, method=chosen.name, n_pilot=n_pilot,
-                  max_levels=max_levels, bias_order=order, semantics=first.params.get("semantics", 1))
+    params = _estimate_params(first.params, quantity=quantity, q=qf,
+                              through=through.to_dict() if through is not None else None, rtol=rtol,
+                              confidence=confidence, budget=budget, t_max=t_max, method=chosen.name,
+                              n_pilot=n_pilot, max_levels=max_levels, bias_order=order)
     hw = out.half_width_statistical + out.half_width_bias
     interval = (out.value - hw, out.value + hw)
     if quantity not in ("mean_exit_time", "quantile"):  # a probability: its interval lies in [0, 1], as splitting's
