@@ -111,6 +111,52 @@ def test_a_wall_time_budget_stops_the_pilot_round(tmp_path):
     assert back.message == e.message and back.levels == e.levels and math.isnan(back.value)
 
 
+def test_a_run_whose_paths_all_finished_is_kept_past_its_deadline():
+    """The deadline is checked at each poll and as each chunk finishes; a run whose last chunk finished a moment
+    after the deadline was discarded as if unfinished. Now only a run with paths still to go stops."""
+    import time
+
+    from escapade._execute import OutOfTime, Progress
+
+    bar = Progress(10, enabled=False, deadline=time.perf_counter() - 1.0)
+    with pytest.raises(OutOfTime):
+        bar(9)  # the engine's poll, one path still running
+    with pytest.raises(OutOfTime):
+        bar.chunk_done(6)  # a first chunk done, the second's 4 paths still to run
+    bar.chunk_done(4)  # the last chunk done: kept
+    bar(0)
+
+
+@pytest.mark.parametrize("method", ["paired", "multilevel"])
+def test_a_wall_time_budget_stops_a_later_round_and_keeps_its_finished_batches(monkeypatch, method):
+    """The deadline passing in the third batch after the pilot (stood in for by the run raising OutOfTime there, as
+    the engine's poll does): the round stops at once, the batches it finished count in the value, and the result
+    says the time ran out. Before, a later round always ran in full, past a wall-time budget by whatever its
+    batches took."""
+    from escapade import accuracy
+    from escapade._execute import OutOfTime
+
+    calls = []
+    pilot_batches = 3 * 2  # three levels, each with its coarse twin (a method other than the ladder may be chosen)
+
+    def run_until(deadline, **kw):
+        calls.append(kw["n_paths"])
+        if len(calls) == pilot_batches + 3:
+            raise OutOfTime()
+        return esc.simulate(**kw)
+
+    monkeypatch.setattr(accuracy, "simulate_until", run_until)
+    kw = dict(x0=[0.0], stop=INTERVAL, t_max=50, rtol=1e-3, seed=5, method=method, budget="1h")
+    e = esc.estimate(FLAT, brownian(), **kw)
+    assert len(calls) == pilot_batches + 3
+    assert not e.reached and e.message.startswith("budget exhausted before the target: the wall-time budget")
+    assert np.isfinite(e.value) and e.interval[0] < e.value < e.interval[1]
+    batches_done = calls[:-1]
+    # the paths counted: every fine run that finished (each coupled batch is one fine and one coarse call)
+    fine = sum(n for i, n in enumerate(batches_done) if i < pilot_batches and i % 2 == 0)
+    assert e.n_paths > fine and e.n_paths == sum(level.n_paths for level in e.levels)
+
+
 def test_a_wall_time_budget_that_the_pilot_fits_changes_no_bit():
     kw = dict(x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, seed=7, threads=1)
     free = esc.estimate(FLAT, brownian(), **kw)

@@ -372,10 +372,11 @@ class OutOfTime(Exception):
 
 class Progress:
     """A tqdm bar over paths (or runs), fed from the engine's poll (about ten times a second) or as chunks finish;
-    past `deadline` (a time.perf_counter() value) the poll stops the run with OutOfTime."""
+    past `deadline` (a time.perf_counter() value) the poll stops the run with OutOfTime, unless every path has
+    finished (a run done is kept)."""
 
     def __init__(self, total: int, enabled: bool | None, unit: str = "path", deadline: float | None = None) -> None:
-        self.deadline = deadline
+        self.deadline, self.total = deadline, total
         if enabled is None:
             enabled = sys.stderr is not None and sys.stderr.isatty()
         self.bar = None
@@ -390,7 +391,8 @@ class Progress:
             raise OutOfTime("the run passed its deadline")
 
     def __call__(self, finished_in_chunk: int) -> None:
-        self.check_deadline()
+        if self.base + finished_in_chunk < self.total:
+            self.check_deadline()
         if self.bar is not None:
             self.bar.update(self.base + finished_in_chunk - self.bar.n)
 

@@ -66,6 +66,8 @@ from .starts import StartSampler
 __all__ = ["estimate"]
 
 METHODS = ("auto", "multilevel", "paired", "ladder")
+# Why a round stopped where the wall-time budget ran out in it.
+_OUT_OF_TIME = "budget exhausted before the target: the wall-time budget ran out during a round"
 MIN_RTOL = 1e-12  # 1e24 paths for a relative standard deviation of 1: beyond any budget
 _TIME_UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
 _GROWTH = 4  # a round at most multiplies a level's paths by this
@@ -241,6 +243,8 @@ class _Estimator:
         self.max_steps, self.max_seconds, self.seed, self.show = max_steps, max_seconds, seed, show
         self.z = normal_quantile(confidence)
         self.start = time.perf_counter()
+        # a wall-time budget stops a batch where it runs out (OutOfTime), the pilot's or a later round's
+        self.deadline = self.start + max_seconds if math.isfinite(max_seconds) else None
         self.ladder: list[_Level] = []
 
     def add_level(self) -> None:
@@ -251,11 +255,11 @@ class _Estimator:
         assert isinstance(dynamics, Dynamics)
         self.ladder.append(_Level(dt, dynamics))
 
-    def run(self, k: int, n: int, *, coupled: bool, deadline: float | None = None) -> None:
+    def run(self, k: int, n: int, *, coupled: bool) -> None:
         """n more paths at level k; `coupled`: with their coarse twins at level k - 1, driven by the same Brownian
-        paths (the pairs of multilevel Monte Carlo). Past `deadline` (time.perf_counter()) OutOfTime, and the
-        batch adds nothing."""
-        lv = self.ladder[k]
+        paths (the pairs of multilevel Monte Carlo). Past the wall-time budget's deadline OutOfTime, and the batch
+        adds nothing."""
+        lv, deadline = self.ladder[k], self.deadline
         t0 = time.perf_counter()
         seed = _seed(self.seed, k, len(lv.runs))
         try:
@@ -329,7 +333,12 @@ class _Estimator:
         while max(k for k, _ in runs) >= len(self.ladder):  # first the levels, since coupled(k) may depend on them
             self.add_level()
         for k, n in runs:
-            self.run(k, n, coupled=coupled(k))
+            try:
+                self.run(k, n, coupled=coupled(k))
+            except OutOfTime:  # the batches before it stand; a level that got none is dropped
+                while not self.ladder[-1].runs:
+                    self.ladder.pop()
+                return _OUT_OF_TIME
         return ""
 
     def loop(self, method: _Method) -> tuple[_Outcome, str]:
@@ -346,6 +355,8 @@ class _Estimator:
                     why = self.execute([(k, lv.n_paths) for k, lv in enumerate(self.ladder)], coupled=coupled)
                     if not why:
                         continue
+                    if why == _OUT_OF_TIME:
+                        return out, why
                 return out, ("stopped: the quantity has no finite estimate or interval at some step, also with more "
                              "paths (a quantile whose interval reaches t_max: raise t_max)")
             self.progress(out.value, out.half_width_statistical, out.half_width_bias)
@@ -365,6 +376,10 @@ class _Estimator:
                 return out, (f"stopped: the time-step bias exceeds the target and max_levels={self.max_levels} "
                              "allows no finer step")
             why = self.execute(runs, coupled=coupled)
+            if why == _OUT_OF_TIME:  # the batches this round finished count, where they leave a finite estimate
+                cut = evaluate()
+                finite = all(math.isfinite(x) for x in (cut.value, cut.half_width_statistical, cut.half_width_bias))
+                return (cut if finite else out), why
             if why:
                 return out, why
 
@@ -735,8 +750,9 @@ def estimate(
         round runs in full under a path-step budget, and stops when a wall-time budget runs out (within about 0.1 s),
         its unfinished batch discarded: the result then has no value (NaN) and says so in its `message`. Each later
         round is scaled to what is left by its expected cost, so the spend can pass a path-step budget by the
-        pilot's cost, and either budget by a fraction of a round. When it runs out first, the result says so
-        (``reached=False``, with its `message`) and gives what was reached.
+        pilot's cost and by a fraction of a round; a wall-time budget stops a later round too where it runs out,
+        keeping the batches that finished. When it runs out first, the result says so (``reached=False``, with its
+        `message`) and gives what was reached.
     t_max : the time cap of each path (required). Paths still running then are CENSORED; a mean over censored paths
         is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`). For dynamics
         with a time step it must be a whole number of steps dt, so that every level stops at t_max itself.
@@ -815,12 +831,11 @@ def estimate(
                      confidence=confidence, n_pilot=n_pilot, max_levels=max_levels, max_steps=max_steps,
                      max_seconds=max_seconds, seed=seed, show=sys.stderr.isatty() if progress is None else progress)
     # The pilot round runs coupled pairs where multilevel may be chosen: their fine runs are independent across
-    # levels, so the ladder can use them too. A wall-time budget stops it at its end, with no estimate.
-    deadline = est.start + max_seconds if math.isfinite(max_seconds) else None
+    # levels, so the ladder can use them too. A wall-time budget that runs out in it leaves no estimate.
     for k in range(n_first):
         est.add_level()
         try:
-            est.run(k, n_pilot, coupled=method != "ladder", deadline=deadline)
+            est.run(k, n_pilot, coupled=method != "ladder")
         except OutOfTime:
             return _pilot_cut(est, k, n_first, budget, method, quantity, qf, through, t_max, confidence, rtol)
     for lv in est.ladder:  # no value to estimate at all: say so rather than divide by no paths
