@@ -109,8 +109,10 @@ __all__ = ["simulate"]
 # (16: most paths near it were HIT through one member's test). 18: a crossing out of an Intersection (into a Union)
 # placed on one member's face but beyond another member is moved onto the set's boundary there, at the same time
 # (17: it kept its place, off the boundary), and one-dimensional balls that only touch are never entered (17: their
-# ends were not tested for an interior point); every other result keeps its bits.
-SEMANTICS = 18
+# ends were not tested for an interior point). 19: a way out of stop placed inside the target, whose own placement
+# lies outside stop, is a hit where the line from the step's start to the exit point enters the target (18: EXITED
+# inside the target); every other result keeps its bits.
+SEMANTICS = 19
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

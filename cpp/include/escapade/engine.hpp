@@ -740,7 +740,9 @@ class LaneBlock {
       double tau = locate(exited, x0, x1, reach, D, r, z, path_[l], k, xe);
       // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
       // outside it): the bridge met the target first. It is the target's crossing, placed by the target's own
-      // plane, where that lies within stop's closure (else the exit stands).
+      // plane where that lies within stop's closure; else where the line from the step's start to the exit point
+      // enters the target, at that fraction of the exit's time (the chord's rule, on the bridge's way out), where
+      // that lies within stop's closure (else the exit stands).
       if (exited && !through && rs_.pb.target && inside_target(xe)) {
         std::copy(xe, xe + d_, exit_point_.begin());
         const int exit_face = face_of_plane_;
@@ -748,6 +750,11 @@ class LaneBlock {
         if (admissible(false, xe, reach)) {
           exited = false;
           tau = hit_tau;
+          ended_[l] = static_cast<std::int8_t>(Status::Hit);
+        } else if (const double f = chord_crossing(false, x0, exit_point_.data(), xe); admissible(false, xe, reach)) {
+          exited = false;
+          tau *= f;
+          face_of_plane_ = -1;  // find_face: the face the line crossed
           ended_[l] = static_cast<std::int8_t>(Status::Hit);
         } else {
           std::copy(exit_point_.begin(), exit_point_.end(), xe);
