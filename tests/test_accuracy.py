@@ -157,6 +157,46 @@ def test_a_wall_time_budget_stops_a_later_round_and_keeps_its_finished_batches(m
     assert e.n_paths > fine and e.n_paths == sum(level.n_paths for level in e.levels)
 
 
+def test_a_cut_round_is_counted_in_the_value_and_the_records_alike(monkeypatch):
+    """The 0.9-quantile with t_max = 2.3 (the ladder): the pilot's intervals are not finite, and estimate doubles
+    every level's paths. A cut in the middle of that doubling returned the outcome from before it with the records
+    of the levels after it (dt = 0.1: 2,000 paths recorded, with the value and censored count of its first 1,000).
+    Now the value and every record are of the batches that finished. And a cut round whose finished batches meet
+    the target says so (before: 'budget exhausted' with a half-width within the goal)."""
+    from escapade import accuracy
+    from escapade._execute import OutOfTime
+
+    real = accuracy.simulate_until
+
+    def cut_at(n, runs):
+        calls = []
+
+        def run_until(deadline, **kw):
+            calls.append(kw["n_paths"])
+            if len(calls) == n:
+                raise OutOfTime()
+            result = real(deadline, **kw)
+            runs.append((kw["dynamics"].dt, result))
+            return result
+
+        return run_until
+
+    kw = dict(x0=[0.0], stop=INTERVAL, quantity="quantile", q=0.9, t_max=2.3, rtol=0.01, method="ladder",
+              budget="1h", threads=1)
+    runs = []
+    monkeypatch.setattr(accuracy, "simulate_until", cut_at(5, runs))
+    e = esc.estimate(FLAT, brownian(), seed=4, **kw)
+    assert e.message.startswith("budget exhausted before the target") and len(runs) == 4
+    for level in e.levels:
+        paths = accuracy._pool([r for dt, r in runs if dt == level.dt])
+        s = quantity_of(paths, "quantile", q=0.9)
+        assert (level.n_paths, level.value, level.censored) == (paths.n_paths, s.value, s.censored), level
+    assert e.levels[0].n_paths == 2000 and e.value == e.levels[-1].value
+    monkeypatch.setattr(accuracy, "simulate_until", cut_at(17, []))
+    e = esc.estimate(FLAT, brownian(), seed=6, **kw)
+    assert e.reached and e.message == "target reached"
+
+
 def test_a_wall_time_budget_that_the_pilot_fits_changes_no_bit():
     kw = dict(x0=[0.0], stop=INTERVAL, t_max=50, rtol=0.05, seed=7, threads=1)
     free = esc.estimate(FLAT, brownian(), **kw)

@@ -356,12 +356,11 @@ class _Estimator:
                     if not why:
                         continue
                     if why == _OUT_OF_TIME:
-                        return out, why
+                        return self.after_cut(evaluate)
                 return out, ("stopped: the quantity has no finite estimate or interval at some step, also with more "
                              "paths (a quantile whose interval reaches t_max: raise t_max)")
             self.progress(out.value, out.half_width_statistical, out.half_width_bias)
-            hw = out.half_width_statistical + out.half_width_bias
-            if out.consistent and hw <= self.rtol * abs(out.value):
+            if self.reached(out):
                 return out, "target reached"
             # Eight times the work on the same steps without a tenth off the statistical half-width: more paths do
             # not help (an estimate on a grid of exit times, say), so say so rather than run on. Not the whole
@@ -376,12 +375,20 @@ class _Estimator:
                 return out, (f"stopped: the time-step bias exceeds the target and max_levels={self.max_levels} "
                              "allows no finer step")
             why = self.execute(runs, coupled=coupled)
-            if why == _OUT_OF_TIME:  # the batches this round finished count, where they leave a finite estimate
-                cut = evaluate()
-                finite = all(math.isfinite(x) for x in (cut.value, cut.half_width_statistical, cut.half_width_bias))
-                return (cut if finite else out), why
+            if why == _OUT_OF_TIME:
+                return self.after_cut(evaluate)
             if why:
                 return out, why
+
+    def reached(self, out: _Outcome) -> bool:
+        """Whether `out` meets the target: consistent levels, and a half-width within rtol of the value."""
+        return out.consistent and out.half_width_statistical + out.half_width_bias <= self.rtol * abs(out.value)
+
+    def after_cut(self, evaluate: Callable[[], _Outcome]) -> tuple[_Outcome, str]:
+        """The outcome of every batch that finished, the round the wall-time budget cut included (the levels'
+        records count them all), and whether it met the target after all."""
+        out = evaluate()
+        return out, ("target reached" if self.reached(out) else _OUT_OF_TIME)
 
     @staticmethod
     def unproven(out: _Outcome, stay: tuple[float, list[tuple[int, int]]],
