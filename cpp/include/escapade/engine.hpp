@@ -739,10 +739,11 @@ class LaneBlock {
       const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
       double tau = locate(exited, x0, x1, reach, D, r, z, path_[l], k, xe);
       // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
-      // outside it): the bridge met the target first. It is the target's crossing, placed by the target's own
-      // plane where that lies within stop's closure; else where the line from the step's start to the exit point
-      // enters the target, at that fraction of the exit's time (the chord's rule, on the bridge's way out), where
-      // that lies within stop's closure (else the exit stands).
+      // outside it): no path leaves there without entering the target first. It is the target's crossing, placed by
+      // the target's own plane where that lies within stop's closure; else where the line from the step's start to
+      // the exit point first enters the target, at that fraction of the exit's time (the chord's rule, on the
+      // bridge's way out), where that lies within stop's closure; else (a non-convex stop the line leaves first)
+      // an exit where the line first leaves stop, at that fraction. The exit stands where none of these holds.
       if (exited && !through && rs_.pb.target && inside_target(xe)) {
         std::copy(xe, xe + d_, exit_point_.begin());
         const int exit_face = face_of_plane_;
@@ -751,11 +752,15 @@ class LaneBlock {
           exited = false;
           tau = hit_tau;
           ended_[l] = static_cast<std::int8_t>(Status::Hit);
-        } else if (const double f = chord_crossing(false, x0, exit_point_.data(), xe); admissible(false, xe, reach)) {
+        } else if (const double f = first_crossing(false, x0, exit_point_.data(), xe); admissible(false, xe, reach)) {
           exited = false;
           tau *= f;
           face_of_plane_ = -1;  // find_face: the face the line crossed
           ended_[l] = static_cast<std::int8_t>(Status::Hit);
+        } else if (const double g = first_crossing(true, x0, exit_point_.data(), xe);
+                   admissible(true, xe, reach) && !inside_target(xe)) {
+          tau *= g;
+          face_of_plane_ = -1;
         } else {
           std::copy(exit_point_.begin(), exit_point_.end(), xe);
           face_of_plane_ = exit_face;
@@ -990,6 +995,14 @@ class LaneBlock {
   static Interval first_gap(const std::vector<Interval>& parts) {
     if (parts.empty() || !(parts.front().first <= 0.0 && parts.front().second < 1.0)) return {};
     return {parts.front().second, parts.size() > 1 ? parts[1].first : 1.0};
+  }
+
+  // The fraction of the line x0 -> end (whose end lies in the event's region) at which it first enters the region
+  // (leaves stop, or enters the target), and that point in xe: bisected within the line's first part there where
+  // the region gives its chord (a member of a union passed through before the one the end lies in), else over it.
+  double first_crossing(bool exited, const double* x0, const double* end, double* xe) {
+    const double inside = chord_passage(exited, x0, end);
+    return chord_crossing(exited, x0, end, xe, inside >= 0 ? inside : 1.0);
   }
 
   // The fraction of the chord x0 -> x1 at which it first enters the event's region (leaves stop, or enters the
