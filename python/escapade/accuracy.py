@@ -758,8 +758,8 @@ def estimate(
         its unfinished batch discarded: the result then has no value (NaN) and says so in its `message`. Each later
         round is scaled to what is left by its expected cost, so the spend can pass a path-step budget by the
         pilot's cost and by a fraction of a round; a wall-time budget stops a later round too where it runs out,
-        and the result is that of the batches that finished. When it runs out first, the result says so (``reached=False``, with its
-        `message`) and gives what was reached.
+        and the result is that of the batches that finished. When it runs out first, the result says so
+        (``reached=False``, with its `message`) and gives what was reached.
     t_max : the time cap of each path (required). Paths still running then are CENSORED; a mean over censored paths
         is the restricted mean E[min(tau, t_max)], flagged in the notes (see `analysis.estimates`). For dynamics
         with a time step it must be a whole number of steps dt, so that every level stops at t_max itself.
