@@ -110,8 +110,9 @@ __all__ = ["simulate"]
 # placed on one member's face but beyond another member is moved onto the set's boundary there, at the same time
 # (17: it kept its place, off the boundary), and one-dimensional balls that only touch are never entered (17: their
 # ends were not tested for an interior point). 19: a way out of stop placed inside the target, whose own placement
-# lies outside stop, is a hit where the line from the step's start to the exit point first enters the target, or
-# else an exit where that line first leaves stop (18: EXITED inside the target); every other result keeps its bits.
+# lies outside stop, is what the line from the step's start to the exit point does first, enter the target or leave
+# stop (18: EXITED inside the target), and a reflecting wall nested in a member of an intersection gives no plane to
+# leave by (18: exits placed on the wall); every other result keeps its bits.
 SEMANTICS = 19
 
 

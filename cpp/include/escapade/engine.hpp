@@ -240,6 +240,7 @@ class LaneBlock {
         sigma_n_(d_),
         spread_(d_),
         exit_point_(d_),
+        line_exit_(d_),
         unmoved_(d_),
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
         face_(L_, -1),
@@ -740,10 +741,10 @@ class LaneBlock {
       double tau = locate(exited, x0, x1, reach, D, r, z, path_[l], k, xe);
       // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
       // outside it): no path leaves there without entering the target first. It is the target's crossing, placed by
-      // the target's own plane where that lies within stop's closure; else where the line from the step's start to
-      // the exit point first enters the target, at that fraction of the exit's time (the chord's rule, on the
-      // bridge's way out), where that lies within stop's closure; else (a non-convex stop the line leaves first)
-      // an exit where the line first leaves stop, at that fraction. The exit stands where none of these holds.
+      // the target's own plane where that lies within stop's closure. Else the chord's rule, on the bridge's way
+      // out (the line from the step's start to the exit point, in the exit's time): whichever the line does first,
+      // enter the target (a hit) or leave stop (an exit: a non-convex stop whose notch the line passes through), where
+      // that point can be the event's; the exit stands where neither can.
       if (exited && !through && rs_.pb.target && inside_target(xe)) {
         std::copy(xe, xe + d_, exit_point_.begin());
         const int exit_face = face_of_plane_;
@@ -752,18 +753,23 @@ class LaneBlock {
           exited = false;
           tau = hit_tau;
           ended_[l] = static_cast<std::int8_t>(Status::Hit);
-        } else if (const double f = first_crossing(false, x0, exit_point_.data(), xe); admissible(false, xe, reach)) {
-          exited = false;
-          tau *= f;
-          face_of_plane_ = -1;  // find_face: the face the line crossed
-          ended_[l] = static_cast<std::int8_t>(Status::Hit);
-        } else if (const double g = first_crossing(true, x0, exit_point_.data(), xe);
-                   admissible(true, xe, reach) && !inside_target(xe)) {
-          tau *= g;
-          face_of_plane_ = -1;
         } else {
-          std::copy(exit_point_.begin(), exit_point_.end(), xe);
-          face_of_plane_ = exit_face;
+          double* out = line_exit_.data();
+          const double g = first_crossing(true, x0, exit_point_.data(), out);
+          const bool can_exit = admissible(true, out, reach) && !inside_target(out);
+          const double f = first_crossing(false, x0, exit_point_.data(), xe);
+          face_of_plane_ = -1;  // find_face: the face the line crossed
+          if (!(can_exit && g < f) && admissible(false, xe, reach)) {
+            exited = false;
+            tau *= f;
+            ended_[l] = static_cast<std::int8_t>(Status::Hit);
+          } else if (can_exit) {
+            std::copy(out, out + d_, xe);
+            tau *= g;
+          } else {
+            std::copy(exit_point_.begin(), exit_point_.end(), xe);
+            face_of_plane_ = exit_face;
+          }
         }
       }
       face_[l] = face_of_plane_;
@@ -1340,6 +1346,7 @@ class LaneBlock {
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible, place)
   std::vector<double> chord_point_, corner_point_, normal_, sigma_n_, spread_;  // place's scratch
   std::vector<double> exit_point_;  // locate_crossings': an exit's place while the target's is tried
+  std::vector<double> line_exit_;   // and where the line to it first leaves stop
   std::vector<double> unmoved_;     // onto_set_boundary's: a crossing's place before it moved
   int face_of_plane_ = 0;           // locate's: the face of the plane it placed on
   Matrix root_;              // noise_root's square root of Sigma

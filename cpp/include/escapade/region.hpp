@@ -622,6 +622,12 @@ class HalfSpace final : public Region {
   int dim() const override { return static_cast<int>(n_.size()); }
   std::string name() const override { return "HalfSpace"; }
   bool reflects() const override { return reflecting_; }
+  // A reflecting wall is no face a step leaves by: no plane (a set holding it, as `(wall & Box) & ~Ball` nests it,
+  // would otherwise take the wall's plane among its members' and place exits on the wall).
+  void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
+                     std::vector<CrossingPlane>& out) const override {
+    if (!reflecting_) Region::inside_planes(x0, x1, D, dt, out);
+  }
   // x -> x - 2 (normal . x - offset) normal / |normal|^2 where normal . x > offset; a point on the plane stays.
   void reflect(double* x, int width) const override {
     if (!reflecting_) return;
