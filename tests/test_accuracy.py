@@ -127,6 +127,25 @@ def test_a_run_whose_paths_all_finished_is_kept_past_its_deadline():
     bar(0)
 
 
+def cut_at(n):
+    """A stand-in for estimate's runs that raises OutOfTime at the n-th call, as the engine's poll does once the
+    deadline has passed, and otherwise runs it: (the stand-in, each call's n_paths, each finished run as (dt, run))."""
+    from escapade._execute import OutOfTime
+    from escapade.simulate import simulate_until
+
+    calls, runs = [], []
+
+    def run_until(deadline, **kw):
+        calls.append(kw["n_paths"])
+        if len(calls) == n:
+            raise OutOfTime()
+        result = simulate_until(deadline, **kw)
+        runs.append((kw["dynamics"].dt, result))
+        return result
+
+    return run_until, calls, runs
+
+
 @pytest.mark.parametrize("method", ["paired", "multilevel"])
 def test_a_wall_time_budget_stops_a_later_round_and_keeps_its_finished_batches(monkeypatch, method):
     """The deadline passing in the third batch after the pilot (stood in for by the run raising OutOfTime there, as
@@ -134,17 +153,9 @@ def test_a_wall_time_budget_stops_a_later_round_and_keeps_its_finished_batches(m
     says the time ran out. Before, a later round always ran in full, past a wall-time budget by whatever its
     batches took."""
     from escapade import accuracy
-    from escapade._execute import OutOfTime
 
-    calls = []
     pilot_batches = 3 * 2  # three levels, each with its coarse twin (a method other than the ladder may be chosen)
-
-    def run_until(deadline, **kw):
-        calls.append(kw["n_paths"])
-        if len(calls) == pilot_batches + 3:
-            raise OutOfTime()
-        return esc.simulate(**kw)
-
+    run_until, calls, _ = cut_at(pilot_batches + 3)
     monkeypatch.setattr(accuracy, "simulate_until", run_until)
     kw = dict(x0=[0.0], stop=INTERVAL, t_max=50, rtol=1e-3, seed=5, method=method, budget="1h")
     e = esc.estimate(FLAT, brownian(), **kw)
@@ -164,27 +175,11 @@ def test_a_cut_round_is_counted_in_the_value_and_the_records_alike(monkeypatch):
     Now the value and every record are of the batches that finished. And a cut round whose finished batches meet
     the target says so (before: 'budget exhausted' with a half-width within the goal)."""
     from escapade import accuracy
-    from escapade._execute import OutOfTime
-
-    real = accuracy.simulate_until
-
-    def cut_at(n, runs):
-        calls = []
-
-        def run_until(deadline, **kw):
-            calls.append(kw["n_paths"])
-            if len(calls) == n:
-                raise OutOfTime()
-            result = real(deadline, **kw)
-            runs.append((kw["dynamics"].dt, result))
-            return result
-
-        return run_until
 
     kw = dict(x0=[0.0], stop=INTERVAL, quantity="quantile", q=0.9, t_max=2.3, rtol=0.01, method="ladder",
               budget="1h", threads=1)
-    runs = []
-    monkeypatch.setattr(accuracy, "simulate_until", cut_at(5, runs))
+    run_until, _, runs = cut_at(5)
+    monkeypatch.setattr(accuracy, "simulate_until", run_until)
     e = esc.estimate(FLAT, brownian(), seed=4, **kw)
     assert e.message.startswith("budget exhausted before the target") and len(runs) == 4
     for level in e.levels:
@@ -192,7 +187,7 @@ def test_a_cut_round_is_counted_in_the_value_and_the_records_alike(monkeypatch):
         s = quantity_of(paths, "quantile", q=0.9)
         assert (level.n_paths, level.value, level.censored) == (paths.n_paths, s.value, s.censored), level
     assert e.levels[0].n_paths == 2000 and e.value == e.levels[-1].value
-    monkeypatch.setattr(accuracy, "simulate_until", cut_at(17, []))
+    monkeypatch.setattr(accuracy, "simulate_until", cut_at(17)[0])
     e = esc.estimate(FLAT, brownian(), seed=6, **kw)
     assert e.reached and e.message == "target reached"
 
