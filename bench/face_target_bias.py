@@ -1,0 +1,137 @@
+"""Where the coarse-step bias of P(hit) near a target on stop's face comes from: one step, taken apart by where it
+ends, against an independent reference.
+
+Brownian motion (`Langevin(temperature=0.5)` on a flat landscape: dX = dW) from x0 = (0.97, 0.15), stop = the box
+(-1, 1)^2, bridge test on. Five targets at the face x = 1; A and B (C and D) are the same set as far as any path
+inside the box can tell, so the exact answers agree:
+
+  A  Box((0.9, -0.1), (1.1, 0.1))                straddling the face
+  B  Box((0.9, -0.1), (1.0, 0.1))                A cut at the face: its face x = 1 is stop's
+  C  Ball((1.05, 0), 0.1)                        straddling the face (a cap 0.05 deep inside the box)
+  D  Ball((1.05, 0), 0.1) & Box((0.9, -0.2), (1.0, 0.2))   C cut at the face
+  E  Ball((0.85, 0), 0.1)                        inside the box, 0.05 from the face
+
+One step of dt (escapade: `max_steps=1`) is compared with the reference, which runs each step as --substeps
+Brownian increments in numpy (discrete monitoring: first point outside the box, EXITED; first point inside the target
+and the box, HIT, whichever comes first). Both are grouped by where the step ends (the same Gaussian law in both):
+0 inside the box and outside the target, 1 inside both, 2 outside the box inside the target, 3 outside both. The
+reference misses excursions shorter than a substep: with the default 2000 substeps of dt = 0.005 (sd 0.0016 each),
+its probabilities are low by about 0.58 sd / 0.03 of a crossing's share (Broadie-Glasserman-Kou), a few 1e-3.
+
+Then the whole run (t_max = 50, no path censored) at each dt against escapade at --ref-dt (converged: the rows at
+dt = 5e-4 and 5e-5 agree within their SE), and the right-angle wedge stop = {x < 1}, target = {y < 0} from (0.9, 0.1),
+where P(hit | ended) = 1/2 exactly by symmetry.
+Seeds: --seed for escapade's runs (one seed for every row; each row is its own experiment), numpy's generator seeded
+with --seed + 1000.
+
+    python bench/face_target_bias.py [--paths 200000] [--dt 0.005] [--substeps 2000] [--ref-paths 50000]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import escapade as esc
+
+X0 = np.array([0.97, 0.15])
+
+
+def targets():
+    inside_ball = lambda p: np.hypot(p[..., 0] - 1.05, p[..., 1]) <= 0.1  # noqa: E731
+    return {
+        "A": (esc.Box([0.9, -0.1], [1.1, 0.1]),
+              lambda p: (p[..., 0] >= 0.9) & (p[..., 0] <= 1.1) & (np.abs(p[..., 1]) <= 0.1)),
+        "B": (esc.Box([0.9, -0.1], [1.0, 0.1]),
+              lambda p: (p[..., 0] >= 0.9) & (p[..., 0] <= 1.0) & (np.abs(p[..., 1]) <= 0.1)),
+        "C": (esc.Ball([1.05, 0.0], 0.1), inside_ball),
+        "D": (esc.Ball([1.05, 0.0], 0.1) & esc.Box([0.9, -0.2], [1.0, 0.2]),
+              lambda p: inside_ball(p) & (p[..., 0] <= 1.0)),
+        "E": (esc.Ball([0.85, 0.0], 0.1), lambda p: np.hypot(p[..., 0] - 0.85, p[..., 1]) <= 0.1),
+    }
+
+
+def end_category(p, in_target):
+    in_box = (np.abs(p) <= 1).all(-1)
+    t = in_target(p)
+    return np.select([in_box & ~t, in_box & t, ~in_box & t], [0, 1, 2], 3)
+
+
+def one_step_escapade(region, in_target, dt, n, seed):
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=dt), x0=X0, stop=esc.Box([-1, -1], [1, 1]),
+                       target=region, n_paths=n, max_steps=1, seed=seed)
+    c = end_category(res.final_position, in_target)
+    hit, ex = res.status == esc.Status.HIT, res.status == esc.Status.EXITED
+    return np.array([[np.mean(c == k), np.mean(hit & (c == k)), np.mean(ex & (c == k))] for k in range(4)])
+
+
+def one_step_reference(in_target, dt, n, substeps, rng, chunk=2500):
+    s = np.zeros((4, 3))
+    for done in range(0, n, chunk):
+        m = min(chunk, n - done)
+        path = X0 + np.cumsum(rng.normal(0.0, np.sqrt(dt / substeps), size=(m, substeps, 2)), axis=1)
+        out = (np.abs(path) > 1).any(2)
+        first_out = np.where(out.any(1), out.argmax(1), substeps)
+        inside = in_target(path) & ~out
+        first_in = np.where(inside.any(1), inside.argmax(1), substeps)
+        c = end_category(path[:, -1], in_target)
+        for k in range(4):
+            s[k] += [(c == k).sum(), ((first_in < first_out) & (c == k)).sum(), ((first_out < first_in) & (c == k)).sum()]
+    return s / n
+
+
+def whole_run(region, dt, n, seed):
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=dt), x0=X0, stop=esc.Box([-1, -1], [1, 1]),
+                       target=region, n_paths=n, t_max=50, seed=seed)
+    return float(np.mean(res.status == esc.Status.HIT))
+
+
+def wedge(dt, n, seed):
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=dt), x0=[0.9, 0.1],
+                       stop=esc.HalfSpace(normal=[1.0, 0.0], offset=1.0),
+                       target=esc.HalfSpace(normal=[0.0, 1.0], offset=0.0), n_paths=n, t_max=50, seed=seed)
+    h, e = np.sum(res.status == esc.Status.HIT), np.sum(res.status == esc.Status.EXITED)
+    return h / (h + e), h + e
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--paths", type=int, default=200_000)
+    ap.add_argument("--dt", type=float, default=0.005, help="the one step's length")
+    ap.add_argument("--substeps", type=int, default=2000)
+    ap.add_argument("--ref-paths", type=int, default=50_000)
+    ap.add_argument("--run-dts", type=float, nargs="+", default=[0.05, 0.005, 0.0005])
+    ap.add_argument("--ref-dt", type=float, default=5e-5)
+    ap.add_argument("--seed", type=int, default=5)
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed + 1000)
+    print(f"escapade {esc.__version__}; one step of dt = {a.dt}: {a.paths:,} paths (seed {a.seed}); reference "
+          f"{a.ref_paths:,} paths of {a.substeps} substeps\n")
+    print("| target | ends | P(end there) | P(hit), escapade | P(hit), reference | P(exit), escapade | P(exit), reference |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    names = ["in the box, outside the target", "in both", "outside the box, in the target", "outside both"]
+    for name, (region, in_target) in targets().items():
+        t0 = time.time()
+        e = one_step_escapade(region, in_target, a.dt, a.paths, a.seed)
+        r = one_step_reference(in_target, a.dt, a.ref_paths, a.substeps, rng)
+        for k in range(4):
+            if e[k, 0] == 0 and r[k, 0] == 0:
+                continue
+            print(f"| {name} | {names[k]} | {e[k, 0]:.4f} | {e[k, 1]:.4f} | {r[k, 1]:.4f} | {e[k, 2]:.4f} | {r[k, 2]:.4f} |")
+        print(f"| {name} | all | 1 | **{e[:, 1].sum():.4f}** | **{r[:, 1].sum():.4f}** | {e[:, 2].sum():.4f} | "
+              f"{r[:, 2].sum():.4f} |  ({time.time() - t0:.0f} s)", flush=True)
+    print(f"\nWhole runs, P(hit) (binomial SE about {np.sqrt(0.25 / a.paths):.4f}; reference: dt = {a.ref_dt}):\n")
+    print("| target | " + " | ".join(f"dt {dt:g}" for dt in a.run_dts) + " | reference |")
+    print("|---|" + "---:|" * (len(a.run_dts) + 1))
+    for name, (region, _) in targets().items():
+        row = [whole_run(region, dt, a.paths, a.seed) for dt in a.run_dts + [a.ref_dt]]
+        print(f"| {name} | " + " | ".join(f"{p:.4f}" for p in row) + " |", flush=True)
+    print("\nWedge, P(hit | ended) (exact 0.5):\n")
+    for dt in a.run_dts:
+        p, m = wedge(dt, a.paths, a.seed)
+        print(f"- dt {dt:g}: {p:.4f} ± {np.sqrt(p * (1 - p) / m):.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
