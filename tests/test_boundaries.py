@@ -514,14 +514,20 @@ def test_crossings_are_placed_where_a_path_can_cross():
 def test_a_shared_face_near_a_box_corner_is_crossed_once():
     """Near a corner two of the box's faces can be crossed; the target's plane is merged with the face it is
     parallel to, not with the likelier one: a target beyond the box's own face x = 1 is never hit, and the exit
-    times are those of the box alone, bit for bit."""
+    times are those of the box alone, bit for bit where the last step ended inside the box (a step that ended in the
+    target beyond it is refined, semantics 20, and its exit drawn on the part of its bridge that crossed: the same
+    law, within the standard error)."""
     flat = esc.Quadratic(np.zeros((2, 2)))
     kw = dict(x0=[0.9, 0.9], n_paths=5000, t_max=20, seed=3, threads=1, progress=False)
     alone = esc.simulate(flat, esc.Langevin(0.5, dt=1e-2), stop=esc.Box([-1, -1], [1, 1]), **kw)
     both = esc.simulate(flat, esc.Langevin(0.5, dt=1e-2), stop=esc.Box([-1, -1], [1, 1]),
                         target=esc.HalfSpace([-1, 0], -1), **kw)
     assert not np.any(both.status == esc.Status.HIT)
-    np.testing.assert_array_equal(both.exit_time, alone.exit_time)
+    inside = (np.abs(alone.final_position) < 1).all(axis=1)
+    assert inside.sum() > 500
+    np.testing.assert_array_equal(both.exit_time[inside], alone.exit_time[inside])
+    a, b = alone.summary(), both.summary()
+    assert abs(a.mean - b.mean) < 4 * np.hypot(a.stderr, b.stderr)
 
 
 def test_a_rejected_crossing_at_the_step_cap_is_censored():

@@ -869,8 +869,13 @@ def test_a_boundary_shared_by_stop_and_target_is_crossed_once():
     control = flat_run(stop=esc.Box([-1.0], [1.0]))
     assert abs(control.summary().mean - FLAT_MEAN) < 4 * control.summary().stderr
     shared = flat_run(stop=esc.Box([-1.0], [1.0]), target=~esc.Ball([0.0], 1.0))
-    np.testing.assert_array_equal(shared.exit_time, control.exit_time)  # the same crossings, all EXITED
     assert (shared.status == esc.Status.EXITED).all()
+    # the same crossings where the last step ended inside stop; a step that ended beyond, in the target too, is
+    # refined (semantics 20) and its exit drawn on the part of its bridge that crossed: the same law
+    inside = np.abs(control.final_position[:, 0]) < 1
+    assert inside.sum() > 1000
+    np.testing.assert_array_equal(shared.exit_time[inside], control.exit_time[inside])
+    assert abs(shared.summary().mean - FLAT_MEAN) < 4 * shared.summary().stderr
     right = (1 + FLAT_X0) / 2
     for regions, hit_share in [
         (dict(stop=esc.HalfSpace([1.0], 1.0), target=~esc.Ball([0.0], 1.0)), 1 - right),  # shares x = 1 only
@@ -1253,6 +1258,12 @@ def test_a_way_out_of_stop_inside_the_target_is_a_hit_within_stop():
     assert np.abs(res.exit_position[hit]).max() <= 1 + 1e-12
 
 
+# A reflecting wall far from everything: it turns off the refinement of steps near both stop and target (semantics
+# 20), so that a step is decided whole, as in runs with walls, and the same step without the target (the same
+# crossing draws) shows where the bridge left.
+FAR_WALL = esc.HalfSpace([0.0, -1.0], 50.0, reflecting=True)
+
+
 def test_a_way_out_inside_the_target_is_a_hit_at_the_lines_first_entry():
     """A union target on the box's face: the same step's exit without the target (the same crossing draws) shows
     where the bridge left. Each such exit inside the target is now a HIT, and where it was placed on the line from
@@ -1261,7 +1272,7 @@ def test_a_way_out_inside_the_target_is_a_hit_at_the_lines_first_entry():
     the other disk, for 7 of the 88."""
     c = np.array([[1.0, 0.22], [1.0, -0.05]])
     x0 = np.array([0.85, 0.35])
-    kw = dict(x0=x0, stop=esc.Box([-1, -1], [1, 1]), n_paths=20_000, t_max=20, seed=3, max_steps=1)
+    kw = dict(x0=x0, stop=esc.Box([-1, -1], [1, 1]) & FAR_WALL, n_paths=20_000, t_max=20, seed=3, max_steps=1)
     flat, dyn = esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.2)
     alone = esc.simulate(flat, dyn, **kw)
     both = esc.simulate(flat, dyn, target=esc.Ball(c[0], 0.1) | esc.Ball(c[1], 0.1), **kw)
@@ -1303,8 +1314,8 @@ def test_a_way_out_inside_the_target_takes_what_the_line_does_first():
     took the target's entry whenever it lay within stop: 10 of 10 such paths were HIT behind the notch."""
     notch, c = np.array([1.0, 0.3]), np.array([1.0, -0.05])
     x0 = np.array([0.95, 0.55])
-    kw = dict(x0=x0, stop=esc.Box([-1, -1], [1, 1]) & ~esc.Ball(notch, 0.15), n_paths=100_000, t_max=20, seed=2,
-              max_steps=1)
+    kw = dict(x0=x0, stop=esc.Box([-1, -1], [1, 1]) & ~esc.Ball(notch, 0.15) & FAR_WALL, n_paths=100_000, t_max=20,
+              seed=2, max_steps=1)
     flat, dyn = esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.1)
     alone = esc.simulate(flat, dyn, **kw)
     both = esc.simulate(flat, dyn, target=esc.Ball(c, 0.1), **kw)
@@ -1458,3 +1469,66 @@ def test_one_ball_nearest_projects_exactly_past_a_tangent_face():
     np.testing.assert_allclose(region.project(pts), pts / np.linalg.norm(pts, axis=1, keepdims=True), atol=1e-15)
     with pytest.raises(ValueError, match="x must not be empty"):  # as contains and distance
         region.project(np.empty((0, 2)))
+
+
+def hit_fraction(res):
+    """P(hit | ended) and its binomial SE."""
+    h, e = res.count(esc.Status.HIT), res.count(esc.Status.EXITED)
+    p = h / (h + e)
+    return p, np.sqrt(p * (1 - p) / (h + e))
+
+
+@pytest.mark.parametrize("dt", [0.05, 0.005])
+def test_a_target_and_stop_a_step_apart_in_1d(dt):
+    """Brownian motion from 0.97 between a target [0.8, 0.95] and stop's boundary at 1: it reaches 0.95 first with
+    probability (1 - 0.97) / (1 - 0.95) = 0.6 exactly. Steps of 0.22 and 0.07 can cross both boundaries: the bridge
+    is refined where both crossings are likely (semantics 20). Before, the two were drawn as independent and a step
+    that ended in the target was HIT whatever its bridge did: 0.315 at dt = 0.05, 0.451 at 0.005."""
+    res = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=dt), x0=[0.97], stop=esc.HalfSpace([1.0], 1.0),
+                       target=esc.Box([0.8], [0.95]), n_paths=40_000, t_max=100, seed=3)
+    p, se = hit_fraction(res)
+    assert res.count(esc.Status.HIT) + res.count(esc.Status.EXITED) == 40_000
+    assert abs(p - 0.6) < 4 * se, (p, se)
+
+
+def test_a_right_angle_under_correlated_noise_has_the_exact_split():
+    """stop = {x < 1}, target = {y < 0}, dX = S dW with S = [[1, 0], [0.6, 0.5]], from (0.9, 0.1) at dt = 0.05 (steps
+    of 0.22 from a corner 0.14 away). In the coordinates S^-1 x the noise is isotropic and the quarter plane a wedge
+    of angle alpha; the path leaves by the target's side with probability 1 - theta / alpha, theta the start's angle
+    from that side (harmonic measure). Semantics 19 gave 0.406 for the exact 0.436."""
+    S = np.array([[1.0, 0.0], [0.6, 0.5]])
+    T = np.linalg.inv(S)
+    angle = lambda v: np.arctan2(v[1], v[0])  # noqa: E731
+    side_hit, side_exit, start = angle(T @ [-1.0, 0.0]), angle(T @ [0.0, 1.0]), angle(T @ [-0.1, 0.1])
+    exact = 1 - ((side_hit - start) % (2 * np.pi)) / ((side_hit - side_exit) % (2 * np.pi))
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(eps=1.0, S=S.tolist(), dt=0.05), x0=[0.9, 0.1],
+                       stop=esc.HalfSpace([1.0, 0.0], 1.0), target=esc.HalfSpace([0.0, 1.0], 0.0), n_paths=50_000,
+                       t_max=50, seed=1)
+    p, se = hit_fraction(res)
+    assert abs(p - exact) < 4 * se, (p, exact, se)
+
+
+@pytest.mark.parametrize("dt, whole, cut", [
+    (0.05, esc.Box([0.9, -0.1], [1.1, 0.1]), esc.Box([0.9, -0.1], [1.0, 0.1])),
+    (0.02, esc.Ball([1.05, 0.0], 0.1), esc.Ball([1.05, 0.0], 0.1) & esc.Box([0.9, -0.2], [1.0, 0.2])),
+])
+def test_a_target_on_stops_face_and_its_part_inside_give_one_answer(dt, whole, cut):
+    """A target straddling the face x = 1 of Box(+-1) and the same target cut at the face are one set for every path
+    inside the box: the same P(hit), from (0.97, 0.15). Semantics 19 gave 0.281 and 0.187 for the boxes at
+    dt = 0.05, 0.196 and 0.134 for the balls at 0.02 (about 0.317 and 0.150 at small steps)."""
+    kw = dict(x0=[0.97, 0.15], stop=esc.Box([-1, -1], [1, 1]), n_paths=40_000, t_max=50)
+    a = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=dt), target=whole, seed=4, **kw)
+    b = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=dt), target=cut, seed=5, **kw)
+    (pa, sa), (pb, sb) = hit_fraction(a), hit_fraction(b)
+    assert abs(pa - pb) < 4 * np.hypot(sa, sb), (pa, pb)
+
+
+def test_refined_steps_keep_their_bits_at_any_thread_count():
+    """The refinement's draws are a function of (seed, path, step): the same exits and hits at 1, 2 and 3 threads."""
+    kw = dict(x0=[0.97, 0.15], stop=esc.Box([-1, -1], [1, 1]), target=esc.Box([0.9, -0.1], [1.1, 0.1]),
+              n_paths=3000, t_max=50, seed=6)
+    runs = [esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.02), threads=t, **kw) for t in (1, 2, 3)]
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r.exit_time, runs[0].exit_time)
+        np.testing.assert_array_equal(r.status, runs[0].status)
+        np.testing.assert_array_equal(r.exit_position, runs[0].exit_position)

@@ -243,8 +243,18 @@ class LaneBlock {
         line_exit_(d_),
         unmoved_(d_),
         te_(L_, std::numeric_limits<double>::quiet_NaN()),
+        refined_(L_, 0),
+        unrefined_(L_, kRunning),
+        unrefined_flags_(L_, 0),
+        leaf_a_(d_, L_),
+        leaf_b_(d_, L_),
+        leaf_t_(L_, 0.0),
+        leaf_h_(L_, 0.0),
+        leaf_words_(L_),
+        midpoints_(static_cast<std::size_t>(d_) * (kRefineLevels + 1)),
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
+        refine_(bridge_ && !dense_ && rs.pb.stop && rs.pb.target && !reflect_),
         sens_(rs.cfg.sensitivities),
         np_(sens_ ? sens_->size() : 0) {
     if (rs.pb.restart) {
@@ -329,6 +339,7 @@ class LaneBlock {
     phase_ = (s + 1) % QuadDraws::kSteps;
     if (dense_ && ti_ >= 0 && (rs_.pb.stop || rs_.pb.target)) check_inside_steps(w);
     if (dense_ && any_ended_) locate_events(w);
+    if (refine_) refine_double_crossings(w);
     if (bridge_ && any_ended_) locate_crossings(w);
     if (recording_ > 0) record_all();
     if (any_ended_) {
@@ -711,6 +722,126 @@ class LaneBlock {
     }
   }
 
+  // A step whose bridge could have both left `stop` and entered `target` (each with probability above
+  // kBothLikely, counting an end beyond a boundary as a sure crossing): which came first is not in the two
+  // probabilities, and drawing them as independent errs where the two boundaries are not at a right angle. The
+  // bridge is refined instead: its midpoint drawn from its law, then each half tested in turn, the same way, down
+  // to kRefineLevels halvings, until one crossing is unlikely. The first part with an event decides: EXITED or HIT
+  // (or running on), and locate_crossings places the event on that part. Draws: a stream of its own key (the seed
+  // mixed with a constant), counter (path, step). Before the swap's effects: x_next_ the step's start, x_ its end.
+  void refine_double_crossings(int w) {
+    // Most block-steps have no such lane: a branch-free pass over the probabilities settles that.
+    const double* __restrict ps = p_stop_.data();
+    const double* __restrict pt = p_target_.data();
+    const std::uint8_t* __restrict in_stop = in_stop_.data();
+    const std::uint8_t* __restrict in_target = in_target_.data();
+    int any = 0;
+    for (int l = 0; l < w; ++l) {
+      const double pe = in_stop[l] ? ps[l] : 1.0, ph = in_target[l] ? 1.0 : pt[l];
+      any |= static_cast<int>(pe > kBothLikely) & static_cast<int>(ph > kBothLikely);
+    }
+    any_refined_ = any != 0;
+    if (!any_refined_) return;
+    const std::uint64_t seed = rs_.cfg.seed;
+    for (int l = 0; l < w; ++l) {
+      refined_[l] = 0;
+      const std::int8_t e = ended_[l];
+      const bool open = e == kRunning || e == static_cast<std::int8_t>(Status::Censored) ||
+                        e == static_cast<std::int8_t>(Status::Exited) || e == static_cast<std::int8_t>(Status::Hit);
+      if (!active_[l] || !open || (flags_[l] & (kBad | kFar))) continue;
+      const double pe = in_stop_[l] ? p_stop_[l] : 1.0, ph = in_target_[l] ? 1.0 : p_target_[l];
+      if (!(pe > kBothLikely && ph > kBothLikely)) continue;
+      if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);
+      const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
+      const std::uint64_t k = step_[l] - 1;
+      WordStream ws(seed ^ 0x94D049BB133111EBull, path_[l], k);
+      unrefined_[l] = e;
+      unrefined_flags_[l] = flags_[l];
+      const int event = refine(x_next_.col(l).data(), x_.col(l).data(), dt_, 0.0, 0, D, ws, l);
+      refined_[l] = event != 0;
+      flags_[l] = static_cast<std::uint8_t>(flags_[l] & ~kThrough);
+      if (event != 0) {
+        ended_[l] = static_cast<std::int8_t>(event == 1 ? Status::Exited : Status::Hit);
+        any_ended_ = true;
+      } else {
+        ended_[l] = (flags_[l] & kCapped) ? static_cast<std::int8_t>(Status::Censored) : kRunning;
+      }
+    }
+  }
+  static constexpr double kBothLikely = 1e-3;
+  static constexpr int kRefineLevels = 8;
+
+  // The bridge from a to b over time h (starting t into the step, at refinement level `level`): 0 if it neither left
+  // stop nor entered the target, else 1 (exited) or 2 (hit), with the part of it where that happened in lane l's
+  // leaf_a_, leaf_b_, leaf_t_, leaf_h_.
+  int refine(const double* a, const double* b, double h, double t, int level, const Diffusion& D, WordStream& ws,
+             int l) {
+    const Region& stop = *rs_.pb.stop;
+    const Region& target = *rs_.pb.target;
+    const bool out = !stop.contains(b), in = target.contains(b);
+    double ps = 1.0, pt = 1.0;
+    if (!out) stop.crossing_probability(a, b, 1, D, h, true, &ps);
+    if (!in) target.crossing_probability(a, b, 1, D, h, false, &pt);
+    if (!out && !in && ps > 0 && pt > 0) {
+      stop_planes_.clear();
+      stop.inside_planes(a, b, D, h, stop_planes_);
+      merge_parallel_crossings(stop_planes_, target.crossing_plane(a, b, D, h, false, 0.5), ps, pt);
+    }
+    if (level < kRefineLevels && ps > kBothLikely && pt > kBothLikely) {
+      double* m = midpoints_.data() + static_cast<std::ptrdiff_t>(level) * d_;
+      bridge_midpoint(a, b, h, D, ws, m);
+      const int first = refine(a, m, 0.5 * h, t, level + 1, D, ws, l);
+      return first != 0 ? first : refine(m, b, 0.5 * h, t + 0.5 * h, level + 1, D, ws, l);
+    }
+    int event = 0;
+    if (out && in) {  // both ends beyond: the chord's order, as order_double_crossings
+      double* p = probe_.data();
+      event = first_crossing(false, a, b, p) < first_crossing(true, a, b, p) - kSameCrossing ? 2 : 1;
+    } else if (out) {
+      event = 1;
+    } else if (in) {
+      event = 2;
+    } else {
+      const double u = ws.uniform();
+      event = u < ps ? 1 : u < ps + (1.0 - ps) * pt ? 2 : 0;
+    }
+    if (event == 0) return 0;
+    Words4& r = leaf_words_[l];
+    for (int i = 0; i < 4; ++i) r[i] = ws.next();
+    if (!out && !in) {  // a crossing the test drew that cannot be placed (as locate_lane would) is none: go on
+      const bool exited = event == 1;
+      double z, unused;
+      box_muller(r[0], r[1], z, unused);
+      double* xe = xe_.col(l).data();  // scratch until locate_lane
+      const double reach = std::max(largest_coordinate(a, d_), largest_coordinate(b, d_));
+      locate(h, exited, a, b, reach, D, r, z, path_[l], step_[l] - 1, xe);
+      if (!admissible(exited, xe, reach) && !(chord_passage(exited, a, b) >= 0)) return 0;
+    }
+    std::copy(a, a + d_, leaf_a_.col(l).data());
+    std::copy(b, b + d_, leaf_b_.col(l).data());
+    leaf_t_[l] = t;
+    leaf_h_[l] = h;
+    return event;
+  }
+
+  // m = a draw of the bridge from a to b over time h at its middle: (a + b) / 2 + R w sqrt(h / 4), R R^T = Sigma,
+  // w standard normals from ws.
+  void bridge_midpoint(const double* a, const double* b, double h, const Diffusion& D, WordStream& ws, double* m) {
+    double* w = spread_.data();
+    for (int i = 0; i < d_; ++i) w[i] = ws.normal();
+    const double root = std::sqrt(0.25 * h);
+    const Matrix* R = D.isotropic ? nullptr : noise_root(D);
+    for (int i = 0; i < d_; ++i) {
+      double v = 0;
+      if (D.isotropic) {
+        v = std::sqrt(D.scalar) * w[i];
+      } else if (R) {
+        for (int j = 0; j < d_; ++j) v += (*R)(i, j) * w[j];
+      }
+      m[i] = 0.5 * a[i] + 0.5 * b[i] + root * v;
+    }
+  }
+
   // Lanes that left `stop` or entered `target` in the step just taken (x_ now after it, x_next_ before), with
   // the bridge test on, whether the bridge fired (end point on the near side) or the end point is beyond: the
   // crossing time inside the step from the bridge's law given that it crossed the region's crossing plane
@@ -722,87 +853,102 @@ class LaneBlock {
   // or beyond a wall (a target poking out of the walled domain). A bridge draw placed there is no crossing, and
   // the path goes on; a step that ended in the region is placed where its chord crosses the boundary instead.
   void locate_crossings(int w) {
+    for (int l = 0; l < w; ++l) locate_lane(l);
+  }
+
+  // locate_crossings' work for lane l.
+  void locate_lane(int l) {
     const std::uint64_t seed = rs_.cfg.seed;
-    for (int l = 0; l < w; ++l) {
-      const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
-      bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
-      if (!hit && !exited) continue;
-      if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);  // s_: the state after the step
-      const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
-      const std::uint64_t k = step_[l] - 1;  // the step just taken
-      const Words4 r = crossing_words(seed, path_[l], k);
-      double z, unused;
-      box_muller(r[0], r[1], z, unused);
-      const double* x0 = x_next_.col(l).data();
-      const double* x1 = x_.col(l).data();
-      double* xe = xe_.col(l).data();
-      const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
-      const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
-      double tau = locate(exited, x0, x1, reach, D, r, z, path_[l], k, xe);
-      // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
-      // outside it): no path leaves there without entering the target first. It is the target's crossing, placed by
-      // the target's own plane where that lies within stop's closure. Else the chord's rule, on the bridge's way
-      // out (the line from the step's start to the exit point, in the exit's time): whichever the line does first,
-      // enter the target (a hit) or leave stop (an exit: a non-convex stop whose notch the line passes through), where
-      // that point can be the event's; the exit stands where neither can.
-      if (exited && !through && rs_.pb.target && inside_target(xe)) {
-        std::copy(xe, xe + d_, exit_point_.begin());
-        const int exit_face = face_of_plane_;
-        const double hit_tau = locate(false, x0, x1, reach, D, r, z, path_[l], k, xe);
-        if (admissible(false, xe, reach)) {
+    const bool hit = ended_[l] == static_cast<std::int8_t>(Status::Hit);
+    bool exited = ended_[l] == static_cast<std::int8_t>(Status::Exited);
+    if (!hit && !exited) return;
+    if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);  // s_: the state after the step
+    const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
+    const std::uint64_t k = step_[l] - 1;  // the step just taken
+    // the step, or the part of its bridge where refine_double_crossings found the event (and that part's words)
+    const bool refined = any_refined_ && refined_[l] != 0;
+    const Words4 r = refined ? leaf_words_[l] : crossing_words(seed, path_[l], k);
+    double z, unused;
+    box_muller(r[0], r[1], z, unused);
+    const double* x0 = refined ? leaf_a_.col(l).data() : x_next_.col(l).data();
+    const double* x1 = refined ? leaf_b_.col(l).data() : x_.col(l).data();
+    const double h = refined ? leaf_h_[l] : dt_;
+    const double start = static_cast<double>(k) * dt_ + (refined ? leaf_t_[l] : 0.0);
+    const bool end_outside = refined ? !rs_.pb.stop->contains(x1) : in_stop_[l] == 0;
+    const bool end_inside = refined ? rs_.pb.target->contains(x1) : in_target_[l] != 0;
+    double* xe = xe_.col(l).data();
+    const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
+    const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
+    double tau = locate(h, exited, x0, x1, reach, D, r, z, path_[l], k, xe);
+    // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
+    // outside it): no path leaves there without entering the target first. It is the target's crossing, placed by
+    // the target's own plane where that lies within stop's closure. Else the chord's rule, on the bridge's way
+    // out (the line from the step's start to the exit point, in the exit's time): whichever the line does first,
+    // enter the target (a hit) or leave stop (an exit: a non-convex stop whose notch the line passes through), where
+    // that point can be the event's; the exit stands where neither can.
+    if (exited && !through && rs_.pb.target && inside_target(xe)) {
+      std::copy(xe, xe + d_, exit_point_.begin());
+      const int exit_face = face_of_plane_;
+      const double hit_tau = locate(h, false, x0, x1, reach, D, r, z, path_[l], k, xe);
+      if (admissible(false, xe, reach)) {
+        exited = false;
+        tau = hit_tau;
+        ended_[l] = static_cast<std::int8_t>(Status::Hit);
+      } else {
+        double* out = line_exit_.data();
+        const double g = first_crossing(true, x0, exit_point_.data(), out);
+        const bool can_exit = admissible(true, out, reach) && !inside_target(out);
+        const double f = first_crossing(false, x0, exit_point_.data(), xe);
+        face_of_plane_ = -1;  // find_face: the face the line crossed
+        if (!(can_exit && g < f) && admissible(false, xe, reach)) {
           exited = false;
-          tau = hit_tau;
+          tau *= f;
           ended_[l] = static_cast<std::int8_t>(Status::Hit);
+        } else if (can_exit) {
+          std::copy(out, out + d_, xe);
+          tau *= g;
         } else {
-          double* out = line_exit_.data();
-          const double g = first_crossing(true, x0, exit_point_.data(), out);
-          const bool can_exit = admissible(true, out, reach) && !inside_target(out);
-          const double f = first_crossing(false, x0, exit_point_.data(), xe);
-          face_of_plane_ = -1;  // find_face: the face the line crossed
-          if (!(can_exit && g < f) && admissible(false, xe, reach)) {
-            exited = false;
-            tau *= f;
-            ended_[l] = static_cast<std::int8_t>(Status::Hit);
-          } else if (can_exit) {
-            std::copy(out, out + d_, xe);
-            tau *= g;
-          } else {
-            std::copy(exit_point_.begin(), exit_point_.end(), xe);
-            face_of_plane_ = exit_face;
-          }
+          std::copy(exit_point_.begin(), exit_point_.end(), xe);
+          face_of_plane_ = exit_face;
         }
       }
-      face_[l] = face_of_plane_;
-      if (through || !admissible(exited, xe, reach)) {
-        face_[l] = -1;  // find_face: the face the chord crossed
-        if (exited ? in_stop_[l] == 0 : in_target_[l] != 0) {  // the step ended in the event's region
-          tau = chord_crossing(exited, x0, x1, xe) * dt_;
-        } else if (const double inside = chord_passage(exited, x0, x1); inside >= 0) {  // the chord passed through
-          tau = chord_crossing(exited, x0, x1, xe, inside) * dt_;
-        } else {  // the bridge's draw alone: the step cap stays, or the bound it was kept past
-          ended_[l] = (flags_[l] & kFar)      ? static_cast<std::int8_t>(Status::Diverged)
-                      : (flags_[l] & kCapped) ? static_cast<std::int8_t>(Status::Censored)
-                                              : kRunning;
-          continue;
-        }
-      }
-      te_[l] = static_cast<double>(k) * dt_ + tau;
     }
+    face_[l] = face_of_plane_;
+    if (through || !admissible(exited, xe, reach)) {
+      face_[l] = -1;  // find_face: the face the chord crossed
+      if (exited ? end_outside : end_inside) {  // the step ended in the event's region
+        tau = chord_crossing(exited, x0, x1, xe) * h;
+      } else if (const double inside = chord_passage(exited, x0, x1); inside >= 0) {  // the chord passed through
+        tau = chord_crossing(exited, x0, x1, xe, inside) * h;
+      } else if (refined) {  // a refined part's event that cannot be placed: the step as the test drew it
+        refined_[l] = 0;
+        ended_[l] = unrefined_[l];
+        flags_[l] = unrefined_flags_[l];
+        locate_lane(l);
+        return;
+      } else {  // the bridge's draw alone: the step cap stays, or the bound it was kept past
+        ended_[l] = (flags_[l] & kFar)      ? static_cast<std::int8_t>(Status::Diverged)
+                    : (flags_[l] & kCapped) ? static_cast<std::int8_t>(Status::Censored)
+                                            : kRunning;
+        return;
+      }
+    }
+    te_[l] = start + tau;
   }
 
   // The crossing of the step x0 -> x1 (of `path`, step k) with stop (exited) or the target, drawn from the bridge's
   // law given that it crossed: its time within the step (returned) and its place xe, with the bridge's spread where
   // that stays admissible, else its mean. The face's plane is kept in face_of_plane_. reach: the ends' largest
   // coordinate (admissible).
-  double locate(bool exited, const double* x0, const double* x1, double reach, const Diffusion& D, const Words4& r,
-                double z, std::uint64_t path, std::uint64_t k, double* xe) {
+  double locate(double h, bool exited, const double* x0, const double* x1, double reach, const Diffusion& D,
+                const Words4& r, double z, std::uint64_t path, std::uint64_t k, double* xe) {
     const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
-    const CrossingPlane plane = region.crossing_plane(x0, x1, D, dt_, exited, open_uniform(r[3]));
-    const double tau = crossing_time(plane, dt_, z, open_uniform(r[2]));
-    place(region, plane, x0, x1, tau / dt_, D, path, k, true, xe);
+    const CrossingPlane plane = region.crossing_plane(x0, x1, D, h, exited, open_uniform(r[3]));
+    const double tau = crossing_time(plane, h, z, open_uniform(r[2]));
+    place(region, plane, x0, x1, tau / h, h, D, path, k, true, xe);
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
     // set): the bridge's mean there instead, before giving up on the bridge's point
-    if (!admissible(exited, xe, reach)) place(region, plane, x0, x1, tau / dt_, D, path, k, false, xe);
+    if (!admissible(exited, xe, reach)) place(region, plane, x0, x1, tau / h, h, D, path, k, false, xe);
     const bool moved = onto_set_boundary(exited, region, reach, xe);
     face_of_plane_ = plane.nearest || moved ? region.face_at(xe, plane.face) : plane.face;  // onto another face?
     return tau;
@@ -835,7 +981,7 @@ class LaneBlock {
   // onto the boundary (for the tangent plane where the chord entered a curved region, from that side first).
   // Without `spread`, the bridge's conditional mean there.
   void place(const Region& region, const CrossingPlane& plane, const double* x0, const double* x1, double theta,
-             const Diffusion& D, std::uint64_t path, std::uint64_t k, bool spread, double* xe) {
+             double h, const Diffusion& D, std::uint64_t path, std::uint64_t k, bool spread, double* xe) {
     const auto onto_boundary = [&](double* x) {
       if (plane.entry >= 0) {
         for (int i = 0; i < d_; ++i) probe_[static_cast<std::size_t>(i)] = x0[i] + plane.entry * (x1[i] - x0[i]);
@@ -875,7 +1021,7 @@ class LaneBlock {
       for (int i = 0; i < d_; ++i) xe[i] = chord[i] - across / nsn * sn[i];
       onto_boundary(xe);
     }
-    const double variance = theta * (1.0 - theta) * dt_;
+    const double variance = theta * (1.0 - theta) * h;
     if (!spread || !(variance > 0)) return;
     double* v = spread_.data();  // v = R w, R R^T = Sigma, w standard normals
     draw_spread_normals(path, k, v);
@@ -1352,8 +1498,19 @@ class LaneBlock {
   Matrix root_;              // noise_root's square root of Sigma
   bool root_ready_ = false;  // root_ holds the run's (constant) noise
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
+  // refine_double_crossings: the lanes whose step it decided (1), and for each the part of the bridge where the event
+  // lies (from leaf_a_ to leaf_b_, starting leaf_t_ into the step, of length leaf_h_) and the words that locate it
+  bool any_refined_ = false;  // whether refine_double_crossings looked at any lane in this block-step
+  std::vector<std::uint8_t> refined_;
+  std::vector<std::int8_t> unrefined_;  // and the status and flags the step had before (an event it cannot place)
+  std::vector<std::uint8_t> unrefined_flags_;
+  Block leaf_a_, leaf_b_;
+  std::vector<double> leaf_t_, leaf_h_;
+  std::vector<Words4> leaf_words_;
+  std::vector<double> midpoints_;  // one per level of the refinement
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces
+  const bool refine_;       // refine_double_crossings: the bridge test on fixed steps, stop and target, no walls
   Restart::Rule restart_rule_;
   Restart::Rule fine_restart_rule_;  // Poisson restarts coupled to the run at dt / r (noise_refinement r > 1)
   std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad
