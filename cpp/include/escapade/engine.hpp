@@ -757,9 +757,9 @@ class LaneBlock {
       WordStream ws(seed ^ 0x94D049BB133111EBull, path_[l], k);
       unrefined_[l] = e;
       unrefined_flags_[l] = flags_[l];
+      flags_[l] = static_cast<std::uint8_t>(flags_[l] & ~kThrough);  // refine sets it for a part ordered by its chord
       const int event = refine(x_next_.col(l).data(), x_.col(l).data(), dt_, 0.0, 0, D, ws, l);
       refined_[l] = event != 0;
-      flags_[l] = static_cast<std::uint8_t>(flags_[l] & ~kThrough);
       if (event != 0) {
         ended_[l] = static_cast<std::int8_t>(event == 1 ? Status::Exited : Status::Hit);
         any_ended_ = true;
@@ -797,10 +797,10 @@ class LaneBlock {
     if (out && in) {  // both ends beyond: the chord's order, as order_double_crossings
       double* p = probe_.data();
       event = first_crossing(false, a, b, p) < first_crossing(true, a, b, p) - kSameCrossing ? 2 : 1;
-    } else if (out) {
-      event = 1;
-    } else if (in) {
-      event = 2;
+    } else if (out || in) {  // one end beyond: its event, unless the chord passed through the other region first
+      const bool first = out ? target_passed_first(a, b) : hole_passed_first(a, b);
+      event = out != first ? 1 : 2;
+      if (first) flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);  // placed by the chord
     } else {
       const double u = ws.uniform();
       event = u < ps ? 1 : u < ps + (1.0 - ps) * pt ? 2 : 0;
@@ -1241,18 +1241,35 @@ class LaneBlock {
   // a step (a sure crossing of the bridge, as a chord through a target is): EXITED where the chord left (kThrough).
   // Before the swap: x_ the step's start, x_next_ its end.
   void order_hole_first(int l) {
-    const double* x0 = x_.col(l).data();
-    const double* x1 = x_next_.col(l).data();
-    chord_stop_.clear();
-    if (!rs_.pb.stop->chord_inside(x0, x1, chord_stop_)) return;
-    const Interval gap = first_gap(chord_stop_);
-    if (!(gap.first < gap.second)) return;  // the chord stays in stop
-    chord_target_.clear();
-    if (!rs_.pb.target->chord_inside(x0, x1, chord_target_) || chord_target_.empty()) return;
-    if (gap.first < chord_target_.front().first - kSameCrossing) {
+    if (hole_passed_first(x_.col(l).data(), x_next_.col(l).data())) {
       ended_[l] = static_cast<std::int8_t>(Status::Exited);
       flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);
     }
+  }
+
+  // Whether the chord x0 -> x1, whose end lies inside stop and the target, left stop through a hole before it
+  // entered the target.
+  bool hole_passed_first(const double* x0, const double* x1) {
+    chord_stop_.clear();
+    if (!rs_.pb.stop->chord_inside(x0, x1, chord_stop_)) return false;
+    const Interval gap = first_gap(chord_stop_);
+    if (!(gap.first < gap.second)) return false;  // the chord stays in stop
+    chord_target_.clear();
+    if (!rs_.pb.target->chord_inside(x0, x1, chord_target_) || chord_target_.empty()) return false;
+    return gap.first < chord_target_.front().first - kSameCrossing;
+  }
+
+  // Whether the chord x0 -> x1, whose end lies outside stop and the target, passed through the target before it
+  // left stop (a band thinner than the step inside stop's face), as order_double_crossings has it.
+  bool target_passed_first(const double* x0, const double* x1) {
+    chord_target_.clear();
+    if (!rs_.pb.target->chord_inside(x0, x1, chord_target_)) return false;
+    const Interval part = first_part(chord_target_);
+    if (!(part.first < part.second)) return false;
+    chord_stop_.clear();
+    if (!rs_.pb.stop->chord_inside(x0, x1, chord_stop_)) return false;
+    const double leave = !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second : 0.0;
+    return part.first < leave - kSameCrossing;
   }
 
   // Lane l back at its state before the step just taken (x_next_, s_next_ after the swap).

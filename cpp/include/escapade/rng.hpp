@@ -11,7 +11,8 @@
 // located crossings, kCrossingStep + q (crossing_words); [2^47, 2^47 + 2^46) the forcing streams (forcing.hpp);
 // kStartStep the starting points. No two uses meet, so adding one moves no other draw. A located crossing's spread
 // along the boundary (engine.hpp, draw_spread_normals) draws from WordStreams of another key (the seed mixed with
-// a constant), counted by (path, step).
+// a constant), counted by (path, step), and so does the refinement of a step near both stop and target
+// (engine.hpp, refine_double_crossings) with a third key.
 // Key = the 64-bit seed. Each call yields four 32-bit words; a step uses as many draws as it needs words.
 // The 32x32->64 multiplies map to SIMD integer multiplies, so a loop over lanes vectorizes.
 #pragma once

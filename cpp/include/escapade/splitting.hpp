@@ -476,7 +476,7 @@ class SplittingBlock {
         ev[l] |= bad ? kBad : 0;
       }
     }
-    if (bridge_) {  // one uniform for both sets: A first, as in the engine's classify
+    if (bridge_) {  // one uniform for both sets: A first, as the engine's classify (which refines steps near both)
       for (int l = 0; l < w; ++l) {
         const std::uint8_t a = (in_a[l] | (u[l] < pa[l])) ? kReactant : 0;
         const std::uint8_t b = (in_b[l] | (u[l] < pa[l] + (1.0 - pa[l]) * pb[l])) ? kProduct : 0;

@@ -1682,7 +1682,9 @@ def euler_chain_splitting_probability(
     bridge between them, with the probabilities ``pA = exp(-2 (x - lower)(y - lower) / s^2)`` of crossing
     ``lower`` (1 if ``y <= lower``) and ``pB = exp(-2 (upper - x)(upper - y) / s^2)`` of crossing ``upper``
     (1 if ``y >= upper``): the step ends in A with probability ``pA``, else in B with probability ``pB``, else it
-    continues (one uniform ``U`` per step: A if ``U < pA``, B if ``U < pA + (1 - pA) pB``).
+    continues (one uniform ``U`` per step: A if ``U < pA``, B if ``U < pA + (1 - pA) pB``). This is the test
+    ``escapade.splitting`` runs for its sets A and B; ``simulate`` (semantics 20) instead refines a step whose bridge
+    could cross both ends, which differs from this chain where ``lower`` and ``upper`` lie within a few steps' spread.
 
     Parameters
     ----------
