@@ -728,7 +728,7 @@ class LaneBlock {
   // bridge is refined instead: its midpoint drawn from its law, then each half tested in turn, the same way, down
   // to kRefineLevels halvings, until one crossing is unlikely. The first part with an event decides: EXITED or HIT
   // (or running on), and locate_crossings places the event on that part. Draws: a stream of its own key (the seed
-  // mixed with a constant), counter (path, step). Before the swap's effects: x_next_ the step's start, x_ its end.
+  // mixed with a constant), counter (path, step). After the swap: x_next_ the step's start, x_ its end.
   void refine_double_crossings(int w) {
     // Most block-steps have no such lane: a branch-free pass over the probabilities settles that.
     const double* __restrict ps = p_stop_.data();
