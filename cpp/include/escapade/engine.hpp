@@ -1209,31 +1209,28 @@ class LaneBlock {
         order_hole_first(l);
         continue;
       }
-      if (ended_[l] != exited || in_stop_[l] || (!in_target_[l] && !through)) continue;
+      if (ended_[l] != exited || in_stop_[l]) continue;
       const double* x0 = x_.col(l).data();
       const double* x1 = x_next_.col(l).data();
+      if (!in_target_[l]) {  // outside both: HIT if the chord passed through the target first (the bridge test only)
+        if (through && target_passed_first(x0, x1)) {
+          ended_[l] = static_cast<std::int8_t>(Status::Hit);
+          flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);
+        }
+        continue;
+      }
       chord_target_.clear();
       const bool target_chord = rs_.pb.target->chord_inside(x0, x1, chord_target_);
-      // passed through: a first part of the chord of positive length, given by the region (no bisection without
-      // an end point inside)
-      const Interval part = first_part(chord_target_);
-      const bool passed = !in_target_[l] && target_chord && part.first < part.second;
-      if (!in_target_[l] && !passed) continue;
       chord_stop_.clear();
       const bool stop_chord = rs_.pb.stop->chord_inside(x0, x1, chord_stop_);
-      // A stop that cannot give its chord (none of the regions a user can give): by bisection along it, which finds
-      // an exit but not always the first (a stop with a hole); so a target passed through needs stop's chord.
-      if (passed && !stop_chord) continue;
+      // A region that cannot give its chord (none a user can give): by bisection along it.
       const double leave = !stop_chord ? chord_crossing(true, x0, x1, probe_.data())
                            : !chord_stop_.empty() && chord_stop_.front().first <= 0.0 ? chord_stop_.front().second
                                                                                      : 0.0;
       const double enter = !target_chord ? chord_crossing(false, x0, x1, probe_.data())
                            : chord_target_.empty() ? 1.0
                                                    : chord_target_.front().first;
-      if (enter < leave - kSameCrossing) {
-        ended_[l] = static_cast<std::int8_t>(Status::Hit);
-        if (passed) flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);
-      }
+      if (enter < leave - kSameCrossing) ended_[l] = static_cast<std::int8_t>(Status::Hit);
     }
   }
 
@@ -1260,7 +1257,9 @@ class LaneBlock {
   }
 
   // Whether the chord x0 -> x1, whose end lies outside stop and the target, passed through the target before it
-  // left stop (a band thinner than the step inside stop's face), as order_double_crossings has it.
+  // left stop (a band thinner than the step inside stop's face): a first part of the chord inside the target of
+  // positive length, given by the region (no bisection without an end point inside), and stop's chord (bisection
+  // finds an exit but not always the first, as for a stop with a hole).
   bool target_passed_first(const double* x0, const double* x1) {
     chord_target_.clear();
     if (!rs_.pb.target->chord_inside(x0, x1, chord_target_)) return false;
