@@ -903,6 +903,83 @@ def test_sets_a_step_apart_with_the_bridge_follow_the_rule_not_an_overlap_error(
     within(r.value, r.stderr, exact)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Steps whose bridge could enter both sets: refined (semantics 21), against exact answers for Brownian motion
+
+
+def gap_probability(mu, T, a, b, x0):
+    """P(reach b before a) of dX = mu dt + sqrt(2 T) dW from x0 in (a, b): the scale function of constant drift."""
+    if mu == 0:
+        return (x0 - a) / (b - a)
+    return math.expm1(-mu * (x0 - a) / T) / math.expm1(-mu * (b - a) / T)
+
+
+@pytest.mark.parametrize("mu", [0.0, 1.0])
+@pytest.mark.parametrize("dt", [0.05, 0.005])
+def test_a_gap_narrower_than_a_step_has_the_exact_split(mu, dt):
+    """Brownian motion with constant drift between A = {x < 0} and B = {x > 0.1}, from 0.03, at steps whose spread
+    (0.22 and 0.07) is wider than the gap: the Euler chain is exact at the steps and the bridge between them is
+    drift-free, so the refined bridge test leaves only its finest parts' error. Semantics 20 (one uniform, A first)
+    gave 0.104 and 0.261 for the exact 0.3 (mu = 0), 0.132 and 0.284 for 0.321 (mu = 1)."""
+    T, a, b, x0 = 0.5, 0.0, 0.1, 0.03
+    r = split(T, dt, landscape=esc.Linear([-mu]), x0=[x0], reactant=esc.HalfSpace([1.0], a),
+              product=esc.HalfSpace([-1.0], -b), n_replicas=50, n_runs=400, seed=3)
+    assert r.test == "bridge"
+    within(r.value, r.stderr, gap_probability(mu, T, a, b, x0))
+    # the bridged Euler chain's own probability (analysis, the image series of the strip) is the same number
+    chain = analysis.euler_chain_splitting_probability(lambda x: np.full_like(x, -mu), T, dt, x0, a, b, bridge=True)
+    assert chain == pytest.approx(gap_probability(mu, T, a, b, x0), abs=1e-12)
+
+
+def test_a_wedge_narrower_than_a_right_angle_has_the_exact_split():
+    """Brownian motion in the 60-degree wedge between A = {y < 0} and B (beyond the ray at 60 degrees), from
+    radius 0.1 at 20 degrees, at dt = 0.05 (steps of 0.22): B first with probability 20/60 (harmonic measure, the
+    angle is harmonic). Semantics 20 gave 0.116."""
+    th, phi = math.radians(60), math.radians(20)
+    outside = esc.HalfSpace([math.sin(th), -math.cos(th)], 0.0)  # {-sin x + cos y > 0}: beyond the ray
+    r = split(0.5, 0.05, landscape=esc.Linear([0.0, 0.0]), x0=[0.1 * math.cos(phi), 0.1 * math.sin(phi)],
+              reactant=esc.HalfSpace([0.0, 1.0], 0.0), product=outside & esc.HalfSpace([0.0, -1.0], 0.0),
+              n_replicas=50, n_runs=400, seed=4)
+    within(r.value, r.stderr, phi / th)
+
+
+def test_a_right_angle_under_correlated_noise_has_the_exact_split():
+    """A = {y < 0}, B = {x > 1, y > 0}, dX = S dW with S = [[1, 0], [0.6, 0.5]] from (0.9, 0.1) at dt = 0.05: in the
+    coordinates S^-1 x the noise is isotropic and the quarter plane a wedge, so P(B first) is harmonic measure (as
+    test_regions checks for simulate's stop and target). The midpoints are drawn with the covariance's root."""
+    S = np.array([[1.0, 0.0], [0.6, 0.5]])
+    inv = np.linalg.inv(S)
+    angle = lambda v: np.arctan2(v[1], v[0])  # noqa: E731
+    side_a, side_b, start = angle(inv @ [-1.0, 0.0]), angle(inv @ [0.0, 1.0]), angle(inv @ [-0.1, 0.1])
+    exact = ((side_a - start) % (2 * np.pi)) / ((side_a - side_b) % (2 * np.pi))
+    r = split(landscape=esc.Linear([0.0, 0.0]), dynamics=esc.Langevin(eps=1.0, S=S.tolist(), dt=0.05),
+              x0=[0.9, 0.1], reactant=esc.HalfSpace([0.0, 1.0], 0.0),
+              product=esc.HalfSpace([-1.0, 0.0], -1.0) & esc.HalfSpace([0.0, -1.0], 0.0), n_replicas=50, n_runs=400,
+              seed=5)
+    within(r.value, r.stderr, exact)
+
+
+def test_a_band_thinner_than_a_refined_part_is_entered_on_the_way():
+    """B a band 0.001 thick between the start and A: every path that reaches A passes through B first, so
+    P(B first) = 1. The finest parts of a refined step (spread 0.014 at dt = 0.05) jump the band; one that ends in A
+    is B where its chord passed through B first. Semantics 20 gave 0.27. What is left (0.9996 here) is a finest
+    part that ends between the band and A with both crossings drawn by one uniform, A first."""
+    r = split(0.5, 0.05, landscape=esc.Linear([0.0]), x0=[0.0], reactant=esc.HalfSpace([1.0], -0.1),
+              product=esc.Box([-0.05], [-0.049]), n_replicas=50, n_runs=100, seed=4)
+    assert r.value > 0.998
+
+
+def test_refined_steps_keep_their_bits_at_any_thread_and_lane_count():
+    """The refinement's draws are keyed by (seed, continuation, step): the same runs at 1 and 2 threads, 8 and 64
+    lanes."""
+    kw = dict(landscape=esc.Linear([0.0]), x0=[0.03], reactant=esc.HalfSpace([1.0], 0.0),
+              product=esc.HalfSpace([-1.0], -0.1), n_replicas=20, n_runs=12, seed=7)
+    runs = [split(0.5, 0.05, threads=t, lanes=n, **kw) for t, n in ((1, 64), (2, 64), (1, 8), (2, 8))]
+    for other in runs[1:]:
+        for name in RUN_ARRAYS:
+            np.testing.assert_array_equal(getattr(other, name), getattr(runs[0], name), err_msg=name)
+
+
 def test_a_small_step_cap_censors_branched_copies_too():
     # With max_steps the estimate is of P(B before A and before the cap): plain Monte Carlo of the same chain.
     T, dt, cap = 1 / 8, 1e-2, 30
@@ -1021,7 +1098,8 @@ def test_a_step_past_the_bound_that_the_bridge_saw_enter_a_set_is_that_event():
     B = (1, 1.5), with divergence_bound = 2: a step that passes through B and ends past the bound entered B on the
     way (its chord crossed it), as it would with no bound. The runs equal those with an infinite bound; before
     semantics 14 343 such replica paths were DIVERGED (failures), and p came out 0.21 against the 0.35 of the
-    unbounded runs (the SDE's is 0.5: a step this coarse is far from it)."""
+    unbounded runs. Since semantics 21 such steps are refined (both sets within reach), bounded or not, and p is
+    near the SDE's 0.5 even at this step."""
     kw = dict(landscape=esc.Linear([0.0]), dynamics=esc.Langevin(temperature=0.5, dt=4.0), x0=[0.0],
               reactant=esc.HalfSpace([1.0], -1.0), product=esc.Box([1.0], [1.5]), n_runs=20)
     bounded, free = split(divergence_bound=2.0, **kw), split(divergence_bound=math.inf, **kw)

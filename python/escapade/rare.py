@@ -307,7 +307,9 @@ def splitting(
         advances the continuations of up to `lanes` runs together (default 128 in one dimension, 64 otherwise): with
         one replica killed per iteration, a thread fills its lanes only when it holds that many runs.
     bridge : test A and B with the Brownian bridge between steps (Gaussian-noise SDEs with a constant covariance;
-        the others are tested at the steps, and the result's `test` says which).
+        the others are tested at the steps, and the result's `test` says which). A step whose bridge could have
+        entered both is refined, as `simulate` refines stop and target: its midpoint drawn, each half tested in
+        turn, the first part with an entry deciding.
     max_iterations : per run (default 200 N); a run that reaches it stops with status ITERATION_CAP.
     t_max, max_steps : a replica path that has entered neither set by then is censored (default 10^8 steps).
     record_reactive : keep up to this many paths of run 0 that reached B (`reactive_trajectories`).

@@ -117,8 +117,10 @@ __all__ = ["simulate"]
 # midpoint drawn and each half tested in turn down to 8 halvings, the first part with an event deciding (19: the two
 # crossings drawn from one uniform as independent, the exit first, and a step ending in the target HIT whatever its
 # bridge did: 0.315 for the exact 0.6 with the boundaries 0.05 apart in 1-D at dt = 0.05); every other result keeps
-# its bits.
-SEMANTICS = 20
+# its bits. 21: splitting refines a step whose bridge could have entered both A and B in the same way, the first part
+# with an entry deciding (20: one uniform, A first: 0.104 for the exact 0.3 with A and B 0.1 apart in 1-D at
+# dt = 0.05); every other result keeps its bits.
+SEMANTICS = 21
 
 
 def _require(name: str, value: Any, kind: type, optional: bool = False) -> None:

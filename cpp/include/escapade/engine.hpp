@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "escapade/bridge.hpp"
 #include "escapade/dynamics.hpp"
-#include "escapade/jacobi.hpp"
 #include "escapade/landscape.hpp"
 #include "escapade/region.hpp"
 #include "escapade/restart.hpp"
@@ -723,11 +723,9 @@ class LaneBlock {
   }
 
   // A step whose bridge could have both left `stop` and entered `target` (each with probability above
-  // kBothLikely, counting an end beyond a boundary as a sure crossing): which came first is not in the two
-  // probabilities, and drawing them as independent errs where the two boundaries are not at a right angle. The
-  // bridge is refined instead: its midpoint drawn from its law, then each half tested in turn, the same way, down
-  // to kRefineLevels halvings, until one crossing is unlikely. The first part with an event decides: EXITED or HIT
-  // (or running on), and locate_crossings places the event on that part. Draws: a stream of its own key (the seed
+  // kBothLikely, counting an end beyond a boundary as a sure crossing) is refined (bridge.hpp): the first part of
+  // its bridge with an event decides, EXITED or HIT (or running on), and locate_crossings places the event on that
+  // part. Draws: a stream of its own key (the seed
   // mixed with a constant), counter (path, step). After the swap: x_next_ the step's start, x_ its end.
   void refine_double_crossings(int w) {
     // Most block-steps have no such lane: a branch-free pass over the probabilities settles that.
@@ -758,7 +756,7 @@ class LaneBlock {
       unrefined_[l] = e;
       unrefined_flags_[l] = flags_[l];
       flags_[l] = static_cast<std::uint8_t>(flags_[l] & ~kThrough);  // refine sets it for a part ordered by its chord
-      const int event = refine(x_next_.col(l).data(), x_.col(l).data(), dt_, 0.0, 0, D, ws, l);
+      const int event = refine(x_next_.col(l).data(), x_.col(l).data(), D, ws, l);
       refined_[l] = event != 0;
       if (event != 0) {
         ended_[l] = static_cast<std::int8_t>(event == 1 ? Status::Exited : Status::Hit);
@@ -768,78 +766,58 @@ class LaneBlock {
       }
     }
   }
-  static constexpr double kBothLikely = 1e-3;
-  static constexpr int kRefineLevels = 8;
 
-  // The bridge from a to b over time h (starting t into the step, at refinement level `level`): 0 if it neither left
-  // stop nor entered the target, else 1 (exited) or 2 (hit), with the part of it where that happened in lane l's
-  // leaf_a_, leaf_b_, leaf_t_, leaf_h_.
-  int refine(const double* a, const double* b, double h, double t, int level, const Diffusion& D, WordStream& ws,
-             int l) {
+  // The step of lane l from a to b, refined (bridge.hpp): 0 if its bridge neither left stop nor entered the target,
+  // else 1 (exited) or 2 (hit), with the part of it where that happened in the lane's leaf_a_, leaf_b_, leaf_t_,
+  // leaf_h_.
+  int refine(const double* a, const double* b, const Diffusion& D, WordStream& ws, int l) {
     const Region& stop = *rs_.pb.stop;
     const Region& target = *rs_.pb.target;
-    const bool out = !stop.contains(b), in = target.contains(b);
-    double ps = 1.0, pt = 1.0;
-    if (!out) stop.crossing_probability(a, b, 1, D, h, true, &ps);
-    if (!in) target.crossing_probability(a, b, 1, D, h, false, &pt);
-    if (!out && !in && ps > 0 && pt > 0) {
-      stop_planes_.clear();
-      stop.inside_planes(a, b, D, h, stop_planes_);
-      merge_parallel_crossings(stop_planes_, target.crossing_plane(a, b, D, h, false, 0.5), ps, pt);
-    }
-    if (level < kRefineLevels && ps > kBothLikely && pt > kBothLikely) {
-      double* m = midpoints_.data() + static_cast<std::ptrdiff_t>(level) * d_;
-      bridge_midpoint(a, b, h, D, ws, m);
-      const int first = refine(a, m, 0.5 * h, t, level + 1, D, ws, l);
-      return first != 0 ? first : refine(m, b, 0.5 * h, t + 0.5 * h, level + 1, D, ws, l);
-    }
-    int event = 0;
-    if (out && in) {  // both ends beyond: the chord's order, as order_double_crossings
-      double* p = probe_.data();
-      event = first_crossing(false, a, b, p) < first_crossing(true, a, b, p) - kSameCrossing ? 2 : 1;
-    } else if (out || in) {  // one end beyond: its event, unless the chord passed through the other region first
-      const bool first = out ? target_passed_first(a, b) : hole_passed_first(a, b);
-      event = out != first ? 1 : 2;
-      if (first) flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);  // placed by the chord
-    } else {
-      const double u = ws.uniform();
-      event = u < ps ? 1 : u < ps + (1.0 - ps) * pt ? 2 : 0;
-    }
-    if (event == 0) return 0;
-    Words4& r = leaf_words_[l];
-    for (int i = 0; i < 4; ++i) r[i] = ws.next();
-    if (!out && !in) {  // a crossing the test drew that cannot be placed (as locate_lane would) is none: go on
-      const bool exited = event == 1;
-      double z, unused;
-      box_muller(r[0], r[1], z, unused);
-      double* xe = xe_.col(l).data();  // scratch until locate_lane
-      const double reach = std::max(largest_coordinate(a, d_), largest_coordinate(b, d_));
-      locate(h, exited, a, b, reach, D, r, z, path_[l], step_[l] - 1, xe);
-      if (!admissible(exited, xe, reach) && !(chord_passage(exited, a, b) >= 0)) return 0;
-    }
-    std::copy(a, a + d_, leaf_a_.col(l).data());
-    std::copy(b, b + d_, leaf_b_.col(l).data());
-    leaf_t_[l] = t;
-    leaf_h_[l] = h;
-    return event;
-  }
-
-  // m = a draw of the bridge from a to b over time h at its middle: (a + b) / 2 + R w sqrt(h / 4), R R^T = Sigma,
-  // w standard normals from ws.
-  void bridge_midpoint(const double* a, const double* b, double h, const Diffusion& D, WordStream& ws, double* m) {
-    double* w = spread_.data();
-    for (int i = 0; i < d_; ++i) w[i] = ws.normal();
-    const double root = std::sqrt(0.25 * h);
-    const Matrix* R = D.isotropic ? nullptr : noise_root(D);
-    for (int i = 0; i < d_; ++i) {
-      double v = 0;
-      if (D.isotropic) {
-        v = std::sqrt(D.scalar) * w[i];
-      } else if (R) {
-        for (int j = 0; j < d_; ++j) v += (*R)(i, j) * w[j];
+    auto test = [&](const double* x0, const double* x1, double h, double* p) {
+      const bool out = !stop.contains(x1), in = target.contains(x1);
+      p[0] = p[1] = 1.0;
+      if (!out) stop.crossing_probability(x0, x1, 1, D, h, true, &p[0]);
+      if (!in) target.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
+      if (!out && !in && p[0] > 0 && p[1] > 0) {
+        stop_planes_.clear();
+        stop.inside_planes(x0, x1, D, h, stop_planes_);
+        merge_parallel_crossings(stop_planes_, target.crossing_plane(x0, x1, D, h, false, 0.5), p[0], p[1]);
       }
-      m[i] = 0.5 * a[i] + 0.5 * b[i] + root * v;
-    }
+    };
+    auto leaf = [&](const double* x0, const double* x1, double h, double t, const double* p) {
+      const bool out = !stop.contains(x1), in = target.contains(x1);
+      int event = 0;
+      if (out && in) {  // both ends beyond: the chord's order, as order_double_crossings
+        double* q = probe_.data();
+        event = first_crossing(false, x0, x1, q) < first_crossing(true, x0, x1, q) - kSameCrossing ? 2 : 1;
+      } else if (out || in) {  // one end beyond: its event, unless the chord passed through the other region first
+        const bool first = out ? target_passed_first(x0, x1) : hole_passed_first(x0, x1);
+        event = out != first ? 1 : 2;
+        if (first) flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);  // placed by the chord
+      } else {
+        const double u = ws.uniform();
+        event = u < p[0] ? 1 : u < p[0] + (1.0 - p[0]) * p[1] ? 2 : 0;
+      }
+      if (event == 0) return 0;
+      Words4& r = leaf_words_[l];
+      for (int i = 0; i < 4; ++i) r[i] = ws.next();
+      if (!out && !in) {  // a crossing the test drew that cannot be placed (as locate_lane would) is none: go on
+        const bool exited = event == 1;
+        double z, unused;
+        box_muller(r[0], r[1], z, unused);
+        double* xe = xe_.col(l).data();  // scratch until locate_lane
+        const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
+        locate(h, exited, x0, x1, reach, D, r, z, path_[l], step_[l] - 1, xe);
+        if (!admissible(exited, xe, reach) && !(chord_passage(exited, x0, x1) >= 0)) return 0;
+      }
+      std::copy(x0, x0 + d_, leaf_a_.col(l).data());
+      std::copy(x1, x1 + d_, leaf_b_.col(l).data());
+      leaf_t_[l] = t;
+      leaf_h_[l] = h;
+      return event;
+    };
+    const Matrix* R = D.isotropic ? nullptr : noise_root(D);
+    return refine_bridge(a, b, dt_, 0.0, 0, d_, D, R, ws, midpoints_.data(), spread_.data(), test, leaf);
   }
 
   // Lanes that left `stop` or entered `target` in the step just taken (x_ now after it, x_next_ before), with
@@ -1081,27 +1059,15 @@ class LaneBlock {
     }
   }
 
-  // A square root R of the noise's covariance rate (R R^T = Sigma), or null where none is finite: its Cholesky
-  // factor, or for a Sigma that is only semi-definite V sqrt(Lambda) from its eigendecomposition; in plain loops
-  // (jacobi.hpp), the same bits at every instruction set. Once per run, or per crossing where the noise depends
-  // on the state.
+  // A square root R of the noise's covariance rate (R R^T = Sigma; covariance_root), or null where none is finite.
+  // Once per run, or per crossing where the noise depends on the state.
   const Matrix* noise_root(const Diffusion& D) {
     if (root_ready_) return &root_;
-    const Matrix a = 0.5 * D.Sigma + 0.5 * D.Sigma.transpose();  // halves first: no overflow near the largest double
-    root_.resize(d_, d_);
-    if (!plain_cholesky(a.data(), root_.data(), d_)) {
-      Matrix v(d_, d_);
-      Vector lam(d_);
-      ql_eigen(a.data(), v.data(), lam.data(), d_);
-      for (int j = 0; j < d_; ++j) {
-        const double s = std::sqrt(std::max(lam[j], 0.0));
-        for (int i = 0; i < d_; ++i) root_(i, j) = v(i, j) * s;
-      }
-    }
-    if (!root_.allFinite()) return nullptr;
+    if (!covariance_root(D.Sigma, root_)) return nullptr;
     root_ready_ = !lane_D_;
     return &root_;
   }
+
 
   // Whether x lies inside the target beyond the tolerance of a placed crossing.
   bool inside_target(const double* x) const {

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "escapade/bridge.hpp"
 #include "escapade/dynamics.hpp"
 #include "escapade/engine.hpp"
 #include "escapade/landscape.hpp"
@@ -220,12 +221,15 @@ class SplittingBlock {
         pa_(L_, 0.0),
         pb_(L_, 0.0),
         sc_(L_, 0.0),
-        max_(L_, 0.0) {
+        max_(L_, 0.0),
+        midpoints_(static_cast<std::size_t>(d_) * kRefineLevels),
+        normals_(static_cast<std::size_t>(d_)) {
     for (int s = 0; s < QuadDraws::kSteps; ++s) {
       z_[s].resize(k_, L_);
       v_[s].resize(m_, L_);
     }
     u_.assign(L_, 1.0);
+    if (bridge_ && !dyn_.diffusion().isotropic) has_root_ = covariance_root(dyn_.diffusion().Sigma, root_);
     x_.setZero();
     s_.setZero();
     xn_.setZero();
@@ -476,12 +480,15 @@ class SplittingBlock {
         ev[l] |= bad ? kBad : 0;
       }
     }
-    if (bridge_) {  // one uniform for both sets: A first, as the engine's classify (which refines steps near both)
+    if (bridge_) {  // one uniform for both sets, A first: exact where at most one is likely (else refined below)
+      int both = 0;
       for (int l = 0; l < w; ++l) {
         const std::uint8_t a = (in_a[l] | (u[l] < pa[l])) ? kReactant : 0;
         const std::uint8_t b = (in_b[l] | (u[l] < pa[l] + (1.0 - pa[l]) * pb[l])) ? kProduct : 0;
         ev[l] |= static_cast<std::uint8_t>(a | b);
+        both |= static_cast<int>(in_a[l] | (pa[l] > kBothLikely)) & static_cast<int>(in_b[l] | (pb[l] > kBothLikely));
       }
+      if (both != 0) refine_double_entries(w);  // most block-steps have no such lane
     } else {
       for (int l = 0; l < w; ++l)
         ev[l] |= static_cast<std::uint8_t>((in_a[l] ? kReactant : 0) | (in_b[l] ? kProduct : 0));
@@ -498,6 +505,58 @@ class SplittingBlock {
       any |= e;
     }
     any_event_ = any != 0;
+  }
+
+  // A step whose bridge could have entered both A and B (each with probability above kBothLikely, an end inside
+  // counting as a sure entry): which came first is not in the two probabilities, and the one uniform above errs
+  // where A and B lie within a few steps' spread of each other. The bridge is refined instead, as simulate refines
+  // stop and target (bridge.hpp): the first part with an entry decides. Draws: a stream of its own key (the seed
+  // mixed with a constant), counter (continuation, step). After the swap: xn_ the step's start, x_ its end.
+  void refine_double_entries(int w) {
+    const double* pa = pa_.data();
+    const double* pb = pb_.data();
+    const std::uint8_t* in_a = in_a_.data();
+    const std::uint8_t* in_b = in_b_.data();
+    const Region& A = sh_.pb.reactant;
+    const Region& B = sh_.pb.product;
+    const Diffusion& D = dyn_.diffusion();
+    const Matrix* R = has_root_ ? &root_ : nullptr;
+    auto test = [&](const double* x0, const double* x1, double h, double* p) {
+      p[0] = p[1] = 1.0;
+      if (!A.contains(x1)) A.crossing_probability(x0, x1, 1, D, h, false, &p[0]);
+      if (!B.contains(x1)) B.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
+    };
+    for (int l = 0; l < w; ++l) {
+      // (a finite end past divergence_bound too: such a step is an entry where its bridge made one, see settle)
+      if (slot_[l] < 0 || ((events_[l] & kBad) && !x_.col(l).allFinite())) continue;
+      const double p = in_a[l] ? 1.0 : pa[l], q = in_b[l] ? 1.0 : pb[l];
+      if (!(p > kBothLikely && q > kBothLikely)) continue;
+      WordStream ws(sh_.cfg.seed ^ 0xD6E8FEB86659FD93ull, key_[l], local_[l] - 1);
+      auto leaf = [&](const double* x0, const double* x1, double, double, const double* pr) {
+        const bool end_a = A.contains(x1), end_b = B.contains(x1);
+        if (end_a) return end_b || !passed_first(B, A, x0, x1) ? 1 : 2;  // (in both: the overlap error, in settle)
+        if (end_b) return passed_first(A, B, x0, x1) ? 1 : 2;
+        const double u = ws.uniform();
+        return u < pr[0] ? 1 : u < pr[0] + (1.0 - pr[0]) * pr[1] ? 2 : 0;
+      };
+      const int event = refine_bridge(xn_.col(l).data(), x_.col(l).data(), dt_, 0.0, 0, d_, D, R, ws,
+                                      midpoints_.data(), normals_.data(), test, leaf);
+      events_[l] = static_cast<std::uint8_t>((events_[l] & ~(kReactant | kProduct)) |
+                                             (event == 1 ? kReactant : event == 2 ? kProduct : 0));
+    }
+  }
+
+  // Whether the chord x0 -> x1, whose end lies in `in`, passed through `other` first (a band thinner than a refined
+  // part): a first part inside `other` of positive length that starts before the chord's first part inside `in`.
+  // No, where either region does not give its chord.
+  bool passed_first(const Region& other, const Region& in, const double* x0, const double* x1) {
+    chord_other_.clear();
+    if (!other.chord_inside(x0, x1, chord_other_) || chord_other_.empty()) return false;
+    const Interval part = chord_other_.front();
+    if (!(part.first < part.second)) return false;
+    chord_in_.clear();
+    if (!in.chord_inside(x0, x1, chord_in_) || chord_in_.empty()) return false;
+    return part.first < chord_in_.front().first - 1e-9;
   }
 
   // Lanes with an event: diverged, entered A (a failure), entered B (a success), a new maximum of the score
@@ -738,6 +797,12 @@ class SplittingBlock {
   bool recording_ = false;  // the thread holds the recorded run
   std::vector<double> pa_, pb_, sc_, max_;
   QuadDraws draws_;
+  // refine_double_entries: the midpoints (d per level), their normals, a root of the noise's covariance (where it
+  // is anisotropic and has a finite one) and the chords' parts inside A and B
+  std::vector<double> midpoints_, normals_;
+  Matrix root_;
+  bool has_root_ = false;
+  std::vector<Interval> chord_other_, chord_in_;
 };
 
 }  // namespace detail

@@ -27,9 +27,10 @@ The probability of reaching ``upper`` before ``lower`` is the ratio
 ``int_lower^x s / int_lower^upper s`` of integrals of the scale density
 (`splitting_probability_1d`, `langevin_splitting_probability_1d`).  For the
 Euler-Maruyama chain of Langevin dynamics, with or without a Brownian-bridge
-test of each step, `euler_chain_splitting_probability` solves the chain's own
-integral equation by the Nystrom method: the exact answer for the scheme, which
-differs from the diffusion's by O(sqrt(dt)) (O(dt) with the bridge).
+test of each step (both ends at once, by the image series of the strip),
+`euler_chain_splitting_probability` solves the chain's own integral equation by
+the Nystrom method: the exact answer for the scheme, which differs from the
+diffusion's by O(sqrt(dt)) (O(dt) with the bridge).
 """
 from __future__ import annotations
 
@@ -1593,32 +1594,68 @@ def _gradient_function(gradient: object) -> Callable[[np.ndarray], np.ndarray]:
     return checked
 
 
+def _images(x: np.ndarray, s: float, lower: float, upper: float) -> tuple[range, float, np.ndarray, np.ndarray]:
+    """The image series of a Brownian bridge from x between the ends: the k range, 2 (upper - lower), and x's
+    distances to lower and to upper. The first-passage density of Brownian motion from x at `upper` before
+    `lower` is sum_k of the one-sided density at distance (upper - x) + 2 k width (Borodin and Salminen, 1.3.0.6):
+    terms beyond |k| width > 5 s (their Gaussians below exp(-50)) are dropped."""
+    width = upper - lower
+    k_max = math.ceil(5.0 * s / width) + 1
+    return range(-k_max, k_max + 1), 2.0 * width, x - lower, upper - x
+
+
+def _passage_terms(x: np.ndarray, s: float, lower: float, upper: float):
+    """(sign, delta_A, delta_B) of each image term, broadcast with x: the bridge from x to y hits lower before
+    upper with probability sum sign exp(-delta_A (delta_A + 2 (y - x)) / 2 s^2), and upper before lower with
+    sum sign exp(-delta_B (delta_B - 2 (y - x)) / 2 s^2), for y anywhere (the path that first reaches the end at
+    distance |z| then goes to y has the density phi(|z| + |y - end|), the reflection principle; delta = |z| plus
+    x's distance to that end)."""
+    ks, period, to_lower, to_upper = _images(x, s, lower, upper)
+    for k in ks:
+        sign = 1.0 if k >= 0 else -1.0
+        yield sign, np.abs(to_lower + k * period) + to_lower, np.abs(to_upper + k * period) + to_upper
+
+
 def _chain_step(
     x: np.ndarray, m: np.ndarray, y: np.ndarray, w: np.ndarray, s: float, lower: float, upper: float, bridge: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """For steps from x (mean m) to the nodes y (weights w), broadcast: the kernel phi_s(y - m) w times the chance
-    the step continues, and (bridge only) the weight of ending in B with y in the gap, phi w (1 - pA) pB."""
+    the step continues, and (bridge only) the weight of ending in B with y in the gap, phi w P(bridge hits upper
+    before lower)."""
     z = (y - m) / s
     k = np.exp(-0.5 * z * z) * (w / (s * math.sqrt(2.0 * math.pi)))
     if not bridge:
         return k, None
-    k = k * -np.expm1(-2.0 * (x - lower) * (y - lower) / (s * s))  # not ended in A
-    p_b = np.exp(-2.0 * (upper - x) * (upper - y) / (s * s))
-    return k * (1.0 - p_b), k * p_b
+    s2 = s * s
+    p_a = np.zeros(np.broadcast(x, y).shape)
+    p_b = np.zeros_like(p_a)
+    for sign, da, db in _passage_terms(x, s, lower, upper):
+        p_a += sign * np.exp(-da * (da + 2.0 * (y - x)) / (2.0 * s2))
+        p_b += sign * np.exp(-db * (db - 2.0 * (y - x)) / (2.0 * s2))
+    p_a, p_b = np.clip(p_a, 0.0, 1.0), np.clip(p_b, 0.0, 1.0)
+    return k * np.clip(1.0 - p_a - p_b, 0.0, 1.0), k * p_b
 
 
 def _chain_tail(x: np.ndarray, m: np.ndarray, s: float, lower: float, upper: float, bridge: bool) -> np.ndarray:
-    """The chance of ending in B by landing at y >= upper: P(m + s G >= upper), times 1 - pA with the bridge."""
+    """The chance of ending in B by landing beyond the gap: P(m + s G >= upper), and with the bridge the landings
+    at y >= upper whose bridge did not hit lower first, plus those at y <= lower whose bridge hit upper first."""
     if not bridge:
         return scipy.special.ndtr((m - upper) / s)
-    # int_upper^inf phi_s(y - m) exp(-2 c (y - lower) / s^2) dy = exp(-2 c (m - x) / s^2) P(m - 2c + sG >= upper)
-    # with c = x - lower: a Gaussian of the same width, centred at m - 2c
-    c = x - lower
-    log_all = scipy.special.log_ndtr((m - upper) / s)
-    log_crossed = -2.0 * c * (m - x) / (s * s) + scipy.special.log_ndtr((m - 2.0 * c - upper) / s)
-    with np.errstate(invalid="ignore"):
-        tail = np.exp(log_all) * -np.expm1(np.minimum(log_crossed - log_all, 0.0))
-    return np.where(np.isfinite(log_all), tail, 0.0)
+    # Each image term is exp(linear in y) times the Gaussian phi_s(y - m): a Gaussian of the same width, shifted
+    # by delta, times exp(delta (x - m) / s^2) above (exp(delta (m - x) / s^2) below).
+    log_up = scipy.special.log_ndtr((m - upper) / s)
+    log_down = scipy.special.log_ndtr((lower - m) / s)
+    a_first = np.zeros(np.shape(x))
+    b_first = np.zeros(np.shape(x))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for sign, da, db in _passage_terms(x, s, lower, upper):
+            up = da * (x - m) / (s * s) + scipy.special.log_ndtr((m - da - upper) / s)
+            down = db * (m - x) / (s * s) + scipy.special.log_ndtr((lower - m - db) / s)
+            a_first += sign * np.exp(np.minimum(up - log_up, 0.0))
+            b_first += sign * np.exp(np.minimum(down - log_down, 0.0))
+        above = np.exp(log_up) * np.clip(1.0 - a_first, 0.0, 1.0)
+        below = np.exp(log_down) * np.clip(b_first, 0.0, 1.0)
+    return np.where(np.isfinite(above), above, 0.0) + np.where(np.isfinite(below), below, 0.0)
 
 
 def _chain_solve(
@@ -1679,12 +1716,15 @@ def euler_chain_splitting_probability(
     The chain is ``x' = x - V'(x) dt + s G`` with ``s = sqrt(2 T dt)`` and ``G`` standard normal: the scheme
     escapade runs for ``Langevin(temperature=T, dt=dt)``. It ends in B when a step lands in ``[upper, inf)`` and
     in A when one lands in ``(-inf, lower]``. With ``bridge=True`` each step ``x -> y`` also tests the Brownian
-    bridge between them, with the probabilities ``pA = exp(-2 (x - lower)(y - lower) / s^2)`` of crossing
-    ``lower`` (1 if ``y <= lower``) and ``pB = exp(-2 (upper - x)(upper - y) / s^2)`` of crossing ``upper``
-    (1 if ``y >= upper``): the step ends in A with probability ``pA``, else in B with probability ``pB``, else it
-    continues (one uniform ``U`` per step: A if ``U < pA``, B if ``U < pA + (1 - pA) pB``). This is the test
-    ``escapade.splitting`` runs for its sets A and B; ``simulate`` (semantics 20) instead refines a step whose bridge
-    could cross both ends, which differs from this chain where ``lower`` and ``upper`` lie within a few steps' spread.
+    bridge between them (variance ``s^2``, drift-free given its ends) against both ends at once: the step ends in
+    B with the probability ``pB(x, y)`` that the bridge reaches ``upper`` before ``lower``, in A with ``pA(x, y)``,
+    and else continues; a step that lands beyond an end ends there unless its bridge reached the other end first.
+    Both are image series of the strip (first passage of Brownian motion at one end before the other, Borodin and
+    Salminen, Handbook of Brownian Motion, 1.3.0.6, with the reflection principle). Where only one end is within
+    reach they are the one-sided ``exp(-2 (x - lower)(y - lower) / s^2)`` and ``exp(-2 (upper - x)(upper - y) /
+    s^2)``. This is the test ``escapade.splitting`` (semantics 21) and ``simulate`` (semantics 20, with ``stop``
+    and ``target``) run, refining a step whose bridge could cross both ends; with a constant drift the chain is then
+    exact at every ``dt``.
 
     Parameters
     ----------
@@ -1728,11 +1768,11 @@ def euler_chain_splitting_probability(
     -----
     The probability ``u`` solves the integral equation, for ``x`` in the gap and ``m(x) = x - V'(x) dt``,
 
-        u(x) = int_{y >= upper} phi_s(y - m) (1 - pA) dy + int_gap phi_s(y - m) (1 - pA) pB dy
-               + int_gap phi_s(y - m) (1 - pA) (1 - pB) u(y) dy
+        u(x) = int_{y >= upper} phi_s(y - m) (1 - pA) dy + int_{y <= lower} phi_s(y - m) pB dy
+               + int_gap phi_s(y - m) pB dy + int_gap phi_s(y - m) (1 - pA - pB) u(y) dy
 
-    (``pA = pB = 0`` without the bridge; the first term is then ``P(m + s G >= upper)``, and with the bridge it
-    has a closed form too). It is solved by the Nystrom method on composite 16-point Gauss-Legendre panels, of
+    (``pA = pB = 0`` without the bridge; the first term is then ``P(m + s G >= upper)``, and with the bridge the
+    first two have closed forms too: each image term is a Gaussian in ``y``). It is solved by the Nystrom method on composite 16-point Gauss-Legendre panels, of
     width ``2 s``, then ``s``, ``s / 2``, ... (at least 4 panels) until ``u(x0)`` agrees between two of them,
     and ``u(x0)`` is read by the Nystrom interpolation formula (no interpolation of ``u``). Every factor of the
     kernel is a Gaussian of width ``s`` in ``y``, so these panels resolve it, and the kernel entries where the

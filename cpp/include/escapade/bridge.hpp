@@ -1,0 +1,83 @@
+// The Brownian bridge between two steps, refined where two events are both likely: what `simulate` (engine.hpp,
+// refine_double_crossings: leaving stop or entering the target) and `splitting` (splitting.hpp: entering A or B)
+// share.
+//
+// The bridge test of one step gives each event's crossing probability but not which came first; drawing the two
+// as independent errs where the boundaries are not at a right angle in the noise's metric (a 1-D gap narrower
+// than a few steps' spread is the extreme case). A step where both are likely is refined instead: the bridge's
+// midpoint is drawn from its law, then each half is tested in turn, the same way, until one event is unlikely or
+// kRefineLevels halvings are reached. The first part with an event decides.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+
+#include "escapade/jacobi.hpp"
+#include "escapade/perturbation.hpp"
+#include "escapade/rng.hpp"
+#include "escapade/types.hpp"
+
+namespace escapade::detail {
+
+inline constexpr double kBothLikely = 1e-3;  // refine a part where both crossing probabilities exceed this
+inline constexpr int kRefineLevels = 8;      // at most this many halvings of a step
+
+// root R with R R^T = Sigma: the Cholesky factor, or for a Sigma that is only semi-definite V sqrt(Lambda) from its
+// eigendecomposition; in plain loops (jacobi.hpp), the same bits at every instruction set. False where it is not
+// finite.
+inline bool covariance_root(const Matrix& Sigma, Matrix& root) {
+  const int d = static_cast<int>(Sigma.rows());
+  const Matrix a = 0.5 * Sigma + 0.5 * Sigma.transpose();  // halves first: no overflow near the largest double
+  root.resize(d, d);
+  if (!plain_cholesky(a.data(), root.data(), d)) {
+    Matrix v(d, d);
+    Vector lam(d);
+    ql_eigen(a.data(), v.data(), lam.data(), d);
+    for (int j = 0; j < d; ++j) {
+      const double s = std::sqrt(std::max(lam[j], 0.0));
+      for (int i = 0; i < d; ++i) root(i, j) = v(i, j) * s;
+    }
+  }
+  return root.allFinite();
+}
+
+// m = a draw of the bridge from a to b over time h at its middle: (a + b) / 2 + R w sqrt(h / 4), R R^T = Sigma
+// (R null for isotropic noise; an anisotropic Sigma without a finite root adds no spread), w the d standard
+// normals drawn from ws into `normals`.
+inline void bridge_midpoint(const double* a, const double* b, double h, const Diffusion& D, const Matrix* R,
+                            WordStream& ws, double* normals, double* m, int d) {
+  for (int i = 0; i < d; ++i) normals[i] = ws.normal();
+  const double root = std::sqrt(0.25 * h);
+  for (int i = 0; i < d; ++i) {
+    double v = 0;
+    if (D.isotropic) {
+      v = std::sqrt(D.scalar) * normals[i];
+    } else if (R) {
+      for (int j = 0; j < d; ++j) v += (*R)(i, j) * normals[j];
+    }
+    m[i] = 0.5 * a[i] + 0.5 * b[i] + root * v;
+  }
+}
+
+// The bridge from a to b over time h (starting t into the step, at refinement level `level`), refined: test(a, b,
+// h, p) gives the two events' crossing probabilities on a part (p[0], p[1]; 1 for an end beyond the boundary), and
+// leaf(a, b, h, t, p) decides a part that is not halved further (0: no event, else the event). Midpoints go to
+// `mid` (d numbers per level, kRefineLevels of them), their normals to `normals` (d numbers); the first half is
+// tested before the second, so the first part with an event decides.
+template <class Test, class Leaf>
+int refine_bridge(const double* a, const double* b, double h, double t, int level, int d, const Diffusion& D,
+                  const Matrix* R, WordStream& ws, double* mid, double* normals, Test& test, Leaf& leaf) {
+  double p[2];
+  test(a, b, h, p);
+  if (level < kRefineLevels && p[0] > kBothLikely && p[1] > kBothLikely) {
+    double* m = mid + static_cast<std::ptrdiff_t>(level) * d;
+    bridge_midpoint(a, b, h, D, R, ws, normals, m, d);
+    const int first = refine_bridge(a, m, 0.5 * h, t, level + 1, d, D, R, ws, mid, normals, test, leaf);
+    return first != 0 ? first : refine_bridge(m, b, 0.5 * h, t + 0.5 * h, level + 1, d, D, R, ws, mid, normals,
+                                              test, leaf);
+  }
+  return leaf(a, b, h, t, p);
+}
+
+}  // namespace escapade::detail
