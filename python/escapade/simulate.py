@@ -118,7 +118,7 @@ __all__ = ["simulate"]
 # crossings drawn from one uniform as independent, the exit first, and a step ending in the target HIT whatever its
 # bridge did: 0.315 for the exact 0.6 with the boundaries 0.05 apart in 1-D at dt = 0.05); every other result keeps
 # its bits. 21: splitting refines a step whose bridge could have entered both A and B in the same way, the first part
-# with an entry deciding (20: one uniform, A first: 0.104 for the exact 0.3 with A and B 0.1 apart in 1-D at
+# with an entry deciding (20: one uniform, A first: 0.107 for the exact 0.3 with A and B 0.1 apart in 1-D at
 # dt = 0.05); every other result keeps its bits.
 SEMANTICS = 21
 
