@@ -22,6 +22,8 @@ namespace escapade::detail {
 
 inline constexpr double kBothLikely = 1e-3;  // refine a part where both crossing probabilities exceed this
 inline constexpr int kRefineLevels = 8;      // at most this many halvings of a step
+inline constexpr double kWallsNegligible = 1e-9;  // refine behind reflecting walls only where the bridge's chance
+                                                  // of reaching them is below this (the free bridge's law stands)
 
 // root R with R R^T = Sigma: the Cholesky factor, or for a Sigma that is only semi-definite V sqrt(Lambda) from its
 // eigendecomposition; in plain loops (jacobi.hpp), the same bits at every instruction set. False where it is not

@@ -254,7 +254,7 @@ class LaneBlock {
         midpoints_(static_cast<std::size_t>(d_) * (kRefineLevels + 1)),
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
-        refine_(bridge_ && !dense_ && rs.pb.stop && rs.pb.target && !reflect_),
+        refine_(bridge_ && !dense_ && rs.pb.stop && rs.pb.target),
         sens_(rs.cfg.sensitivities),
         np_(sens_ ? sens_->size() : 0) {
     if (rs.pb.restart) {
@@ -751,6 +751,10 @@ class LaneBlock {
       if (!(pe > kBothLikely && ph > kBothLikely)) continue;
       if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);
       const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
+      // The midpoint's law is the free bridge's: behind reflecting walls, only where they are out of its reach.
+      if (reflect_ && !(rs_.pb.stop->wall_probability(x_next_.col(l).data(), x_.col(l).data(), D, dt_) <
+                        kWallsNegligible))
+        continue;
       const std::uint64_t k = step_[l] - 1;
       WordStream ws(seed ^ 0x94D049BB133111EBull, path_[l], k);
       unrefined_[l] = e;
@@ -1492,7 +1496,7 @@ class LaneBlock {
   std::vector<double> midpoints_;  // one per level of the refinement
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces
-  const bool refine_;       // refine_double_crossings: the bridge test on fixed steps, stop and target, no walls
+  const bool refine_;       // refine_double_crossings: the bridge test on fixed steps, stop and target
   Restart::Rule restart_rule_;
   Restart::Rule fine_restart_rule_;  // Poisson restarts coupled to the run at dt / r (noise_refinement r > 1)
   std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad
