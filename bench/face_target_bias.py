@@ -22,8 +22,8 @@ Then the whole run (t_max = 50, no path censored) at each dt against escapade at
 dt = 5e-4 and 5e-5 agree within their SE), and the right-angle wedge stop = {x < 1}, target = {y < 0} from (0.9, 0.1),
 where P(hit | ended) = 1/2 exactly by symmetry. Last, the 1-D gap: from 0.97, target [0.8, 0.95], stop {x < 1},
 P(hit) = 0.6 exactly, without a wall and behind a reflecting wall at -50, 0.5 or 0.79 (each behind the target, so
-the exact answer stays 0.6): semantics 21 refines a step near both boundaries behind walls only where its bridge
-could not have reached them (--paths paths, seed 3, t_max 200, no path censored).
+the exact answer stays 0.6): semantics 21 refines steps near both boundaries behind walls too, a midpoint beyond a
+wall mirrored back (--paths paths, seed 3, t_max 200, no path censored).
 Seeds: --seed for escapade's runs (one seed for every row; each row is its own experiment), numpy's generator seeded
 with --seed + 1000.
 

@@ -35,8 +35,10 @@ from .starts import StartSampler
 __all__ = ["splitting", "rare_exit_time", "STREAM"]
 
 # What a splitting run's numbers depend on besides its arguments, recorded in params["splitting_stream"]: 1, the
-# continuation noise keyed by (seed, run, continuation count), survivors chosen by (seed, run, iteration).
-STREAM = 1
+# continuation noise keyed by (seed, run, continuation count), survivors chosen by (seed, run, iteration); 2 (with
+# semantics 21), also the refined bridge's draws of a step near both sets, keyed by (seed, continuation, step) with
+# a key of their own (the draws of 1 unchanged).
+STREAM = 2
 
 # A replica path that has reached neither set after this many steps is censored (counted as a failure, in notes).
 DEFAULT_MAX_STEPS = 10**8

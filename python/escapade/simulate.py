@@ -119,8 +119,8 @@ __all__ = ["simulate"]
 # bridge did: 0.315 for the exact 0.6 with the boundaries 0.05 apart in 1-D at dt = 0.05); every other result keeps
 # its bits. 21: splitting refines a step whose bridge could have entered both A and B in the same way, the first part
 # with an entry deciding (20: one uniform, A first: 0.107 for the exact 0.3 with A and B 0.1 apart in 1-D at
-# dt = 0.05), and simulate refines behind reflecting walls the steps whose bridge could not have reached a wall
-# (20: none in a run with walls); every other result keeps its bits.
+# dt = 0.05), and simulate refines such steps behind reflecting walls too, a midpoint beyond a wall mirrored back
+# (20: none in a run with a wall); every other result keeps its bits.
 SEMANTICS = 21
 
 

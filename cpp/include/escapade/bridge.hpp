@@ -22,8 +22,6 @@ namespace escapade::detail {
 
 inline constexpr double kBothLikely = 1e-3;  // refine a part where both crossing probabilities exceed this
 inline constexpr int kRefineLevels = 8;      // at most this many halvings of a step
-inline constexpr double kWallsNegligible = 1e-9;  // refine behind reflecting walls only where the bridge's chance
-                                                  // of reaching them is below this (the free bridge's law stands)
 
 // root R with R R^T = Sigma: the Cholesky factor, or for a Sigma that is only semi-definite V sqrt(Lambda) from its
 // eigendecomposition; in plain loops (jacobi.hpp), the same bits at every instruction set. False where it is not
@@ -65,19 +63,23 @@ inline void bridge_midpoint(const double* a, const double* b, double h, const Di
 // The bridge from a to b over time h (starting t into the step, at refinement level `level`), refined: test(a, b,
 // h, p) gives the two events' crossing probabilities on a part (p[0], p[1]; 1 for an end beyond the boundary), and
 // leaf(a, b, h, t, p) decides a part that is not halved further (0: no event, else the event). Midpoints go to
-// `mid` (d numbers per level, kRefineLevels of them), their normals to `normals` (d numbers); the first half is
-// tested before the second, so the first part with an event decides.
-template <class Test, class Leaf>
+// `mid` (d numbers per level, kRefineLevels of them), their normals to `normals` (d numbers), and mirror(m) moves
+// one drawn beyond a reflecting wall back, as the step's end was (the free bridge's law, mirrored: behind walls
+// the crossing probabilities are the free bridge's too). The first half is tested before the second, so the first
+// part with an event decides.
+template <class Test, class Leaf, class Mirror>
 int refine_bridge(const double* a, const double* b, double h, double t, int level, int d, const Diffusion& D,
-                  const Matrix* R, WordStream& ws, double* mid, double* normals, Test& test, Leaf& leaf) {
+                  const Matrix* R, WordStream& ws, double* mid, double* normals, Test& test, Leaf& leaf,
+                  Mirror& mirror) {
   double p[2];
   test(a, b, h, p);
   if (level < kRefineLevels && p[0] > kBothLikely && p[1] > kBothLikely) {
     double* m = mid + static_cast<std::ptrdiff_t>(level) * d;
     bridge_midpoint(a, b, h, D, R, ws, normals, m, d);
-    const int first = refine_bridge(a, m, 0.5 * h, t, level + 1, d, D, R, ws, mid, normals, test, leaf);
+    mirror(m);
+    const int first = refine_bridge(a, m, 0.5 * h, t, level + 1, d, D, R, ws, mid, normals, test, leaf, mirror);
     return first != 0 ? first : refine_bridge(m, b, 0.5 * h, t + 0.5 * h, level + 1, d, D, R, ws, mid, normals,
-                                              test, leaf);
+                                              test, leaf, mirror);
   }
   return leaf(a, b, h, t, p);
 }

@@ -751,10 +751,6 @@ class LaneBlock {
       if (!(pe > kBothLikely && ph > kBothLikely)) continue;
       if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);
       const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
-      // The midpoint's law is the free bridge's: behind reflecting walls, only where they are out of its reach.
-      if (reflect_ && !(rs_.pb.stop->wall_probability(x_next_.col(l).data(), x_.col(l).data(), D, dt_) <
-                        kWallsNegligible))
-        continue;
       const std::uint64_t k = step_[l] - 1;
       WordStream ws(seed ^ 0x94D049BB133111EBull, path_[l], k);
       unrefined_[l] = e;
@@ -820,8 +816,12 @@ class LaneBlock {
       leaf_h_[l] = h;
       return event;
     };
+    // behind reflecting walls a midpoint drawn beyond one is mirrored back, as a step's end is
+    auto mirror = [&](double* m) {
+      if (reflect_) stop.reflect(m, 1);
+    };
     const Matrix* R = D.isotropic ? nullptr : noise_root(D);
-    return refine_bridge(a, b, dt_, 0.0, 0, d_, D, R, ws, midpoints_.data(), spread_.data(), test, leaf);
+    return refine_bridge(a, b, dt_, 0.0, 0, d_, D, R, ws, midpoints_.data(), spread_.data(), test, leaf, mirror);
   }
 
   // Lanes that left `stop` or entered `target` in the step just taken (x_ now after it, x_next_ before), with

@@ -546,13 +546,6 @@ class Region {
   // bridge test.
   virtual bool reflects() const { return false; }
   virtual void reflect(double* /*x*/, int /*width*/) const {}
-  // A bound on the probability that the bridge from x0 to x1 over dt reached one of the region's reflecting walls:
-  // the sum of each wall's bridge crossing probability (0 below e^-30, as crossing_probability's; 0 without walls).
-  // Where it is negligible the free bridge is the walled one's (the engine refines such steps).
-  virtual double wall_probability(const double* /*x0*/, const double* /*x1*/, const Diffusion& /*D*/,
-                                  double /*dt*/) const {
-    return 0.0;
-  }
   // Whether the boundary is several faces, each with its own plane (a box, a set of regions): a step through the
   // region can cross a far face.
   virtual bool far_faces() const { return false; }
@@ -629,11 +622,6 @@ class HalfSpace final : public Region {
   int dim() const override { return static_cast<int>(n_.size()); }
   std::string name() const override { return "HalfSpace"; }
   bool reflects() const override { return reflecting_; }
-  double wall_probability(const double* x0, const double* x1, const Diffusion& D, double dt) const override {
-    if (!reflecting_) return 0.0;
-    const double c = exponent_factor(D.along(unit_.data(), dim()) * dt * norm_ * norm_);  // in units of normal . x
-    return probability_of_exponent(bridge_exponent(b_ - dot(x0), b_ - dot(x1), c));
-  }
   // A reflecting wall is no face a step leaves by: no plane (a set holding it, as `(wall & Box) & ~Ball` nests it,
   // would otherwise take the wall's plane among its members' and place exits on the wall).
   void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
@@ -1538,17 +1526,6 @@ class Box final : public Region {
   int n_faces() const override { return 2 * dim(); }
   bool far_faces() const override { return true; }
   bool reflects() const override { return any_refl_; }
-  double wall_probability(const double* x0, const double* x1, const Diffusion& D, double dt) const override {
-    double p = 0.0;
-    for (int i = 0; i < dim(); ++i) {
-      if (!refl_[2 * i] && !refl_[2 * i + 1]) continue;
-      const double c = exponent_factor(D.component(i) * dt);
-      if (refl_[2 * i]) p += probability_of_exponent(bridge_exponent(x0[i] - wall_lo_[i], x1[i] - wall_lo_[i], c));
-      if (refl_[2 * i + 1])
-        p += probability_of_exponent(bridge_exponent(wall_hi_[i] - x0[i], wall_hi_[i] - x1[i], c));
-    }
-    return p;
-  }
   // Coordinate by coordinate: beyond one reflecting face, the mirror image; between two, folded into the slab
   // (the mirror images repeated, for a step longer than the box).
   void reflect(double* x, int width) const override {
@@ -2305,12 +2282,6 @@ class Intersection final : public Region {
     return true;
   }
   bool reflects() const override { return reflects_; }
-  double wall_probability(const double* x0, const double* x1, const Diffusion& D, double dt) const override {
-    double p = 0.0;
-    for (const auto& r : members_)
-      if (r->reflects()) p += r->wall_probability(x0, x1, D, dt);
-    return p;
-  }
   // Each reflecting member mirrors in turn, and the round repeats until one changes nothing: in a wedge of walls
   // meeting at an acute angle one mirror can put a point back beyond the other (a wedge of angle theta needs up to
   // pi / theta of them; at a right angle or wider, or with one wall, the second round is the check).

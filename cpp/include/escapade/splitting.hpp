@@ -419,6 +419,9 @@ class SplittingBlock {
       const Diffusion& D = dyn_.diffusion();
       pb.reactant.crossing_probability(x_.data(), xn_.data(), w, D, dt_, false, pa_.data());
       pb.product.crossing_probability(x_.data(), xn_.data(), w, D, dt_, false, pb_.data());
+      for (int l = 0; l < w; ++l)  // a lane near both sets (rare)
+        if (pa_[l] > 0 && pb_[l] > 0 && !in_a_[l] && !in_b_[l])
+          merge_parallel_entries(x_.col(l).data(), xn_.col(l).data(), dt_, pa_[l], pb_[l]);
       crossing_uniforms_.draw(cfg.seed, key_.data(), local_.data(), 1, k_, pa_.data(), pb_.data(), w, u_.data());
     }
     pb.score.evaluate(xn_.data(), w, sc_.data());
@@ -523,8 +526,10 @@ class SplittingBlock {
     const Matrix* R = has_root_ ? &root_ : nullptr;
     auto test = [&](const double* x0, const double* x1, double h, double* p) {
       p[0] = p[1] = 1.0;
-      if (!A.contains(x1)) A.crossing_probability(x0, x1, 1, D, h, false, &p[0]);
-      if (!B.contains(x1)) B.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
+      const bool end_a = A.contains(x1), end_b = B.contains(x1);
+      if (!end_a) A.crossing_probability(x0, x1, 1, D, h, false, &p[0]);
+      if (!end_b) B.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
+      if (!end_a && !end_b && p[0] > 0 && p[1] > 0) merge_parallel_entries(x0, x1, h, p[0], p[1]);
     };
     for (int l = 0; l < w; ++l) {
       // (a finite end past divergence_bound too: such a step is an entry where its bridge made one, see settle)
@@ -534,16 +539,27 @@ class SplittingBlock {
       WordStream ws(sh_.cfg.seed ^ 0xD6E8FEB86659FD93ull, key_[l], local_[l] - 1);
       auto leaf = [&](const double* x0, const double* x1, double, double, const double* pr) {
         const bool end_a = A.contains(x1), end_b = B.contains(x1);
-        if (end_a) return end_b || !passed_first(B, A, x0, x1) ? 1 : 2;  // (in both: the overlap error, in settle)
+        if (end_a) return end_b || !passed_first(B, A, x0, x1) ? 1 : 2;  // (a step's end in both: settle refuses it)
         if (end_b) return passed_first(A, B, x0, x1) ? 1 : 2;
         const double u = ws.uniform();
         return u < pr[0] ? 1 : u < pr[0] + (1.0 - pr[0]) * pr[1] ? 2 : 0;
       };
+      auto mirror = [](double*) {};  // (A and B have no walls)
       const int event = refine_bridge(xn_.col(l).data(), x_.col(l).data(), dt_, 0.0, 0, d_, D, R, ws,
-                                      midpoints_.data(), normals_.data(), test, leaf);
+                                      midpoints_.data(), normals_.data(), test, leaf, mirror);
       events_[l] = static_cast<std::uint8_t>((events_[l] & ~(kReactant | kProduct)) |
                                              (event == 1 ? kReactant : event == 2 ? kProduct : 0));
     }
+  }
+
+  // The entry probabilities pa, pb of a step x0 -> x1 over h, both positive, merged where A's plane and B's are
+  // parallel and face the same way (merge_parallel_crossings, as the engine merges stop's and the target's): the
+  // farther set cannot be entered before the nearer one, which takes the entry (A where they coincide).
+  void merge_parallel_entries(const double* x0, const double* x1, double h, double& pa, double& pb) {
+    const Diffusion& D = dyn_.diffusion();
+    planes_.clear();
+    sh_.pb.reactant.outside_planes(x0, x1, D, h, planes_);
+    merge_parallel_crossings(planes_, sh_.pb.product.crossing_plane(x0, x1, D, h, false, 0.5), pa, pb);
   }
 
   // Whether the chord x0 -> x1, whose end lies in `in`, passed through `other` first (a band thinner than a refined
@@ -581,10 +597,10 @@ class SplittingBlock {
       if ((e & kBad) && !((e & (kReactant | kProduct)) && x_.col(l).allFinite())) {
         ++run.diverged;
         end(l, ReplicaEnd::Diverged);
+      } else if (in_a_[l] && in_b_[l]) {  // the step's end in both sets, whichever a refined bridge entered first
+        throw std::invalid_argument("reactant and product overlap: both contain the point " + point(x) +
+                                    " (they must be disjoint)");
       } else if (e & kReactant) {
-        if (in_a_[l] && in_b_[l])  // the step's end in both sets (the bridge alone gives A first, by the rule)
-          throw std::invalid_argument("reactant and product overlap: both contain the point " + point(x) +
-                                      " (they must be disjoint)");
         end(l, ReplicaEnd::Reactant);
       } else if (e & kProduct) {
         append(run, rep_[l], std::numeric_limits<double>::infinity(), st, x, s_.col(l).data());
@@ -803,6 +819,7 @@ class SplittingBlock {
   Matrix root_;
   bool has_root_ = false;
   std::vector<Interval> chord_other_, chord_in_;
+  std::vector<CrossingPlane> planes_;  // merge_parallel_entries' scratch: A's planes
 };
 
 }  // namespace detail
