@@ -360,6 +360,19 @@ def test_distance_by_step_needs_a_fixed_step():
     plt.close(fig)
 
 
+def test_survival_of_a_run_whose_paths_all_diverged_says_it_has_no_curve(run_1d):
+    # A drift that throws every path past divergence_bound in its first step: nothing to draw, and a warning says
+    # so (it drew an empty axis silently); the other curves are drawn.
+    gone = esc.simulate(esc.Linear([-1e6]), esc.Langevin(0.5, dt=0.1), x0=[0.0], stop=esc.Box([-1.0], [1e300]),
+                        n_paths=10, t_max=10, seed=1, divergence_bound=10)
+    assert gone.count(Status.DIVERGED) == 10
+    with pytest.warns(RuntimeWarning, match="result 'gone' has no curve.*all 10 DIVERGED"):
+        out = plot.survival([run_1d, gone], labels=["fine", "gone"])
+    assert len(out.artists["curves"]) == 2 and out.info["kaplan_meier"][1].time.size == 0
+    with pytest.warns(RuntimeWarning, match="the result has no curve"):
+        plot.survival(gone)
+
+
 def test_survival_labels_are_not_split_into_letters(run_1d):
     with pytest.raises(TypeError, match="labels"):
         plot.survival([run_1d, run_1d], labels="ab")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+import warnings
 from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 import numpy as np
@@ -385,7 +386,8 @@ def survival(
 
     Stopped paths are events, censored paths are censored at the time cap and diverged paths are left out (see
     `escapade.analysis.survival.survival_of`). Each curve is a step function that starts at 1 at t = 0 and runs
-    to the last observed time (the cap, when paths were censored).
+    to the last observed time (the cap, when paths were censored). A result whose paths all diverged has no curve
+    (an empty one is drawn) and a RuntimeWarning says so.
 
     Parameters
     ----------
@@ -428,6 +430,12 @@ def survival(
         raise ValueError(f"labels must have one entry per result: {len(runs)} results, {len(names)} labels")
     band = _z(confidence)
     curves = [survival_of(r) for r in runs]  # validates every result before drawing
+    for k, (run, name) in enumerate(zip(runs, names)):
+        if survival_data(run)[0].size == 0:  # nothing to draw, which an empty axis would not say
+            what = f"result {name!r}" if name is not None else f"result {k}" if len(runs) > 1 else "the result"
+            warnings.warn(f"survival: {what} has no curve: none of its paths EXITED, HIT or was censored (all "
+                          f"{run.n_paths} DIVERGED, and diverged paths are left out); take a smaller step or a stop "
+                          "region that ends the paths before they diverge", RuntimeWarning, stacklevel=2)
 
     ax = _axes(ax)
     lines, fills = [], []
