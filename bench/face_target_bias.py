@@ -23,7 +23,11 @@ dt = 5e-4 and 5e-5 agree within their SE), and the right-angle wedge stop = {x <
 where P(hit | ended) = 1/2 exactly by symmetry. Last, the 1-D gap: from 0.97, target [0.8, 0.95], stop {x < 1},
 P(hit) = 0.6 exactly, without a wall and behind a reflecting wall at -50, 0.5 or 0.79 (each behind the target, so
 the exact answer stays 0.6): semantics 21 refines steps near both boundaries behind walls too, a midpoint beyond a
-wall mirrored back (--paths paths, seed 3, t_max 200, no path censored).
+wall mirrored back (--paths paths, seed 3, t_max 200, no path censored). And a target that touches a wall: stop
+{x < 1} behind a reflecting wall at y = 0, the target Ball((0.9, 0), 0.05) cut by it, from (0.92, 0.06) and
+(0.97, 0.02); the wall's mirror makes the half-ball a ball, so the exact P(hit | ended) is the harmonic measure of
+the ball against the line x = 1 (Apollonian coordinates), and the run without the wall is the same problem
+(--paths paths, seed 5, t_max 2000; the few censored paths are left out of the fraction).
 Seeds: --seed for escapade's runs (one seed for every row; each row is its own experiment), numpy's generator seeded
 with --seed + 1000.
 
@@ -107,6 +111,21 @@ def gap(dt, n, wall):
     return float(np.mean(res.status == esc.Status.HIT)), res.count(esc.Status.CENSORED)
 
 
+def wall_ball(x0, dt, n, wall):
+    """P(hit | ended) of the target Ball((0.9, 0), 0.05) from x0, stop {x < 1}, behind a wall at y = 0 or not, and
+    the exact value: log(|z - p2| / |z - p1|) / K with p1, p2 the ball's and the line's common inverse points."""
+    d, r = 0.1, 0.05
+    a = np.sqrt(d * d - r * r)
+    u = lambda z: np.log(np.linalg.norm(z - [1 + a, 0.0]) / np.linalg.norm(z - [1 - a, 0.0]))  # noqa: E731
+    stop = esc.HalfSpace([1.0, 0.0], 1.0)
+    if wall:
+        stop = stop & esc.HalfSpace([0.0, -1.0], 0.0, reflecting=True)
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=dt), x0=x0, stop=stop,
+                       target=esc.Ball([1 - d, 0.0], r), n_paths=n, t_max=2000, seed=5)
+    h, e = np.sum(res.status == esc.Status.HIT), np.sum(res.status == esc.Status.EXITED)
+    return h / (h + e), u(np.array(x0)) / u(np.array([1 - d + r, 0.0])), res.count(esc.Status.CENSORED)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--paths", type=int, default=200_000)
@@ -150,6 +169,14 @@ def main():
         runs = [gap(dt, a.paths, wall) for dt in a.run_dts[:2]]
         print(f"| {'none' if wall is None else wall} | " + " | ".join(f"{p:.4f}" for p, _ in runs) +
               f" | {sum(c for _, c in runs)} |", flush=True)
+    print("\nA target cut by a wall at y = 0, P(hit | ended):\n")
+    print("| start | wall | " + " | ".join(f"dt {dt:g}" for dt in a.run_dts[:2]) + " | exact | censored |")
+    print("|---|---|" + "---:|" * 4)
+    for x0 in ([0.92, 0.06], [0.97, 0.02]):
+        for wall in (True, False):
+            runs = [wall_ball(x0, dt, a.paths, wall) for dt in a.run_dts[:2]]
+            print(f"| {x0} | {'y = 0' if wall else 'none'} | " + " | ".join(f"{p:.4f}" for p, _, _ in runs) +
+                  f" | {runs[0][1]:.4f} | {sum(c for _, _, c in runs)} |", flush=True)
 
 
 if __name__ == "__main__":

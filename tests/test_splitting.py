@@ -979,6 +979,17 @@ def test_a_band_thinner_than_a_refined_part_is_entered_on_the_way():
     assert r.value == 1.0 and r.count(esc.SplittingStatus.FINISHED) == 100
 
 
+@pytest.mark.parametrize("product", [esc.HalfSpace([-1.0], -0.2) | esc.HalfSpace([1.0], -0.1),
+                                     ~esc.Box([-0.1], [0.2])])
+def test_a_set_with_faces_on_both_sides_is_merged_face_by_face(product):
+    """A a band at 0.1 between the start 0 and B's face at 0.2, B's other face at -0.1: P(B first) = 0.5. B's face
+    behind the band is taken out of B's probability, its face at -0.1 keeps its own. A first version merged A with
+    one plane of B, and where that was the far face it took out the whole of B: 0.464 at dt = 0.05."""
+    r = split(0.5, 0.05, landscape=esc.Linear([0.0]), x0=[0.0], reactant=esc.Box([0.1], [0.101]), product=product,
+              n_replicas=50, n_runs=400, seed=11)
+    within(r.value, r.stderr, 0.5)
+
+
 def test_refined_steps_keep_their_bits_at_any_thread_and_lane_count():
     """The refinement's draws are keyed by (seed, continuation, step): the same runs at 1 and 2 threads, 8 and 64
     lanes."""

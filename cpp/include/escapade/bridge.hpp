@@ -65,7 +65,8 @@ inline void bridge_midpoint(const double* a, const double* b, double h, const Di
 // leaf(a, b, h, t, p) decides a part that is not halved further (0: no event, else the event). Midpoints go to
 // `mid` (d numbers per level, kRefineLevels of them), their normals to `normals` (d numbers), and mirror(m) moves
 // one drawn beyond a reflecting wall back, as the step's end was (the free bridge's law, mirrored: behind walls
-// the crossing probabilities are the free bridge's too). The first half is tested before the second, so the first
+// the crossing probabilities are the free bridge's too); a part whose midpoint the mirror cannot place (not
+// finite) is decided whole. The first half is tested before the second, so the first
 // part with an event decides.
 template <class Test, class Leaf, class Mirror>
 int refine_bridge(const double* a, const double* b, double h, double t, int level, int d, const Diffusion& D,
@@ -77,6 +78,9 @@ int refine_bridge(const double* a, const double* b, double h, double t, int leve
     double* m = mid + static_cast<std::ptrdiff_t>(level) * d;
     bridge_midpoint(a, b, h, D, R, ws, normals, m, d);
     mirror(m);
+    bool finite = true;
+    for (int i = 0; i < d; ++i) finite = finite && std::isfinite(m[i]);
+    if (!finite) return leaf(a, b, h, t, p);  // a mirror that gives up (walls too close): this part decides whole
     const int first = refine_bridge(a, m, 0.5 * h, t, level + 1, d, D, R, ws, mid, normals, test, leaf, mirror);
     return first != 0 ? first : refine_bridge(m, b, 0.5 * h, t + 0.5 * h, level + 1, d, D, R, ws, mid, normals,
                                               test, leaf, mirror);

@@ -412,15 +412,21 @@ class LaneBlock {
     }
   }
 
-  // A lane near both stop's and target's boundaries (rare): their crossings merged where the two planes are
-  // parallel (merge_parallel_crossings), so that one boundary given twice is crossed once.
+  // A lane near both stop's and target's boundaries (rare): their crossings merged where two of their faces have
+  // parallel planes (merge_faces), so that one boundary given twice is crossed once.
   void merge_shared_boundary(int l, const Diffusion& D) {
     if (!(p_stop_[l] > 0 && p_target_[l] > 0)) return;
-    const double *x0 = x_.col(l).data(), *x1 = x_next_.col(l).data();
+    merge_faces(x_.col(l).data(), x_next_.col(l).data(), dt_, D, p_stop_[l], p_target_[l]);
+  }
+
+  // ps, pt of the step x0 -> x1 over h merged face by face (merge_parallel_faces): a face of one set behind a
+  // parallel face of the other, facing the same way, is taken out of its set's probability.
+  void merge_faces(const double* x0, const double* x1, double h, const Diffusion& D, double& ps, double& pt) {
     stop_planes_.clear();
-    rs_.pb.stop->inside_planes(x0, x1, D, dt_, stop_planes_);
-    merge_parallel_crossings(stop_planes_, rs_.pb.target->crossing_plane(x0, x1, D, dt_, false, 0.5), p_stop_[l],
-                             p_target_[l]);
+    target_planes_.clear();
+    rs_.pb.stop->inside_planes(x0, x1, D, h, stop_planes_);
+    rs_.pb.target->outside_planes(x0, x1, D, h, target_planes_);
+    merge_parallel_faces(stop_planes_, target_planes_, ps, pt);
   }
 
   // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
@@ -778,11 +784,7 @@ class LaneBlock {
       p[0] = p[1] = 1.0;
       if (!out) stop.crossing_probability(x0, x1, 1, D, h, true, &p[0]);
       if (!in) target.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
-      if (!out && !in && p[0] > 0 && p[1] > 0) {
-        stop_planes_.clear();
-        stop.inside_planes(x0, x1, D, h, stop_planes_);
-        merge_parallel_crossings(stop_planes_, target.crossing_plane(x0, x1, D, h, false, 0.5), p[0], p[1]);
-      }
+      if (!out && !in && p[0] > 0 && p[1] > 0) merge_faces(x0, x1, h, D, p[0], p[1]);
     };
     auto leaf = [&](const double* x0, const double* x1, double h, double t, const double* p) {
       const bool out = !stop.contains(x1), in = target.contains(x1);
@@ -1472,7 +1474,7 @@ class LaneBlock {
   std::vector<std::uint8_t> in_stop_, in_target_, flags_, converged_, singular_;  // converged_, singular_: all 0 between steps
   std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn (CrossingUniforms)
   std::vector<double> p_stop_, p_target_;
-  std::vector<CrossingPlane> stop_planes_;  // merge_shared_boundary's scratch
+  std::vector<CrossingPlane> stop_planes_, target_planes_;  // merge_faces' scratch
   std::vector<Interval> chord_stop_, chord_target_;  // order_double_crossings' scratch
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible, place)

@@ -177,7 +177,7 @@ inline void onto_plane(double* x, const double* p, double* m, int d) {
 
 // Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel (nested
 // or shared boundaries): the farther plane cannot be crossed before the nearer one, so only the nearest of such
-// planes counts (merge_parallel_crossings' rule within one region). Parallel is tested as there, by the step's
+// planes counts (merge_parallel_faces' rule within one region). Parallel is tested as there, by the step's
 // displacement towards both planes in units of the noise across them (to 1e-9: planes at other angles agree that
 // closely by chance only, and for opposite-facing planes only when the step does not move across them).
 inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b) {
@@ -188,31 +188,40 @@ inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b) {
   return std::abs((a0 - a1) - (b0 - b1)) <= tol;
 }
 
-// A step tested against two boundaries at once, `stop` left from inside (its plane s, its whole crossing
-// probability ps) and `target` entered from outside (plane t, pt), is by default two independent crossings: exact
-// where the planes meet at a right angle in the noise's metric. Where the planes are parallel and face the same
-// way (one boundary given twice, as a box's face and a ball's complement, or nested ones), the bridge crosses the
-// farther plane only through the nearer one, and counting both would stop paths too early (by O(sqrt(dt))). Then
-// the nearer plane's region takes the crossing: stop's (or a shared plane, as a point on both sides is EXITED)
-// keeps all of ps and pt becomes 0; target's keeps pt and ps keeps only stop's other faces (ps - p_s) / (1 - p_s),
-// independent as before. Parallel means the same displacement of the step towards both planes in units of the
-// noise across them (to 1e-9 of the distances: two different planes agree that closely by chance only).
-// s: the planes of stop's faces (Region::inside_planes); the first one parallel to t is merged with it.
-inline void merge_parallel_crossings(const std::vector<CrossingPlane>& s, const CrossingPlane& t, double& ps,
-                                     double& pt) {
-  if (!(t.var > 0)) return;
-  const double nt = std::sqrt(t.var), t0 = t.a0 / nt, t1 = t.a1 / nt;
-  for (const CrossingPlane& f : s) {
-    if (!parallel_planes(f, t)) continue;
-    const double nf = std::sqrt(f.var), s0 = f.a0 / nf, s1 = f.a1 / nf;
-    const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
-    if (t0 >= s0 - tol) {
-      pt = 0.0;
-      return;
-    }
+// A step tested against two boundaries at once (`stop` left from inside and `target` entered, or splitting's A and B
+// both entered) is by default two independent crossings: exact where the planes meet at a right angle in the
+// noise's metric. Where two of their faces have parallel planes facing the same way (one boundary given twice, as a
+// box's face and a ball's complement, or nested ones), the bridge crosses the farther plane only through the nearer
+// one, and counting both would stop paths too early (by O(sqrt(dt))). Then the farther face (t's where they
+// coincide: a point on both sides is EXITED, or in A) is taken out of its own set's probability,
+// p <- (p - p_f) / (1 - p_f), the set's other faces staying independent as before, so that a set with faces on both
+// sides keeps the far side's. Parallel means the same displacement of the step towards both planes in units of the
+// noise across them (to 1e-9 of the distances: two different planes agree that closely by chance only). s and t:
+// the planes of every face each set's probability counts, measured from the path's side (stop's inside_planes, an
+// entered set's outside_planes); ps and pt: those probabilities.
+inline void merge_parallel_faces(const std::vector<CrossingPlane>& s, const std::vector<CrossingPlane>& t, double& ps,
+                                 double& pt) {
+  const auto take_out = [](double& p, const CrossingPlane& f) {
     const double pf = plane_probability(f);
-    ps = pf < 1.0 ? std::min(1.0, std::max(0.0, (ps - pf) / (1.0 - pf))) : 0.0;
-    return;
+    p = pf < 1.0 ? std::min(1.0, std::max(0.0, (p - pf) / (1.0 - pf))) : 0.0;
+  };
+  std::vector<char> out(s.size(), 0);  // s's faces taken out already (each once)
+  for (const CrossingPlane& g : t) {
+    if (!(g.var > 0)) continue;
+    const double t0 = g.a0 / std::sqrt(g.var), t1 = g.a1 / std::sqrt(g.var);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const CrossingPlane& f = s[i];
+      if (!parallel_planes(f, g)) continue;
+      const double s0 = f.a0 / std::sqrt(f.var), s1 = f.a1 / std::sqrt(f.var);
+      const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
+      if (t0 >= s0 - tol) {
+        take_out(pt, g);
+      } else if (!out[i]) {
+        take_out(ps, f);
+        out[i] = 1;
+      }
+      break;  // g is one boundary with f
+    }
   }
 }
 

@@ -552,14 +552,16 @@ class SplittingBlock {
     }
   }
 
-  // The entry probabilities pa, pb of a step x0 -> x1 over h, both positive, merged where A's plane and B's are
-  // parallel and face the same way (merge_parallel_crossings, as the engine merges stop's and the target's): the
-  // farther set cannot be entered before the nearer one, which takes the entry (A where they coincide).
+  // The entry probabilities pa, pb of a step x0 -> x1 over h, both positive, merged where a face of A and one of B
+  // have parallel planes facing the same way (merge_parallel_faces): the farther face cannot be entered before the
+  // nearer one, and is taken out of its set's probability (B's where they coincide).
   void merge_parallel_entries(const double* x0, const double* x1, double h, double& pa, double& pb) {
     const Diffusion& D = dyn_.diffusion();
     planes_.clear();
+    planes_b_.clear();
     sh_.pb.reactant.outside_planes(x0, x1, D, h, planes_);
-    merge_parallel_crossings(planes_, sh_.pb.product.crossing_plane(x0, x1, D, h, false, 0.5), pa, pb);
+    sh_.pb.product.outside_planes(x0, x1, D, h, planes_b_);
+    merge_parallel_faces(planes_, planes_b_, pa, pb);
   }
 
   // Whether the chord x0 -> x1, whose end lies in `in`, passed through `other` first (a band thinner than a refined
@@ -819,7 +821,7 @@ class SplittingBlock {
   Matrix root_;
   bool has_root_ = false;
   std::vector<Interval> chord_other_, chord_in_;
-  std::vector<CrossingPlane> planes_;  // merge_parallel_entries' scratch: A's planes
+  std::vector<CrossingPlane> planes_, planes_b_;  // merge_parallel_entries' scratch: A's planes and B's
 };
 
 }  // namespace detail
