@@ -66,8 +66,7 @@ inline void bridge_midpoint(const double* a, const double* b, double h, const Di
 // `mid` (d numbers per level, kRefineLevels of them), their normals to `normals` (d numbers), and mirror(m) moves
 // one drawn beyond a reflecting wall back, as the step's end was (the free bridge's law, mirrored: behind walls
 // the crossing probabilities are the free bridge's too); a part whose midpoint the mirror cannot place (not
-// finite) is decided whole. The first half is tested before the second, so the first
-// part with an event decides.
+// finite) is decided whole. The first half is tested before the second, so the first part with an event decides.
 template <class Test, class Leaf, class Mirror>
 int refine_bridge(const double* a, const double* b, double h, double t, int level, int d, const Diffusion& D,
                   const Matrix* R, WordStream& ws, double* mid, double* normals, Test& test, Leaf& leaf,

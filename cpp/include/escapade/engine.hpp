@@ -731,8 +731,8 @@ class LaneBlock {
   // A step whose bridge could have both left `stop` and entered `target` (each with probability above
   // kBothLikely, counting an end beyond a boundary as a sure crossing) is refined (bridge.hpp): the first part of
   // its bridge with an event decides, EXITED or HIT (or running on), and locate_crossings places the event on that
-  // part. Draws: a stream of its own key (the seed
-  // mixed with a constant), counter (path, step). After the swap: x_next_ the step's start, x_ its end.
+  // part. Draws: a stream of its own key (the seed mixed with a constant), counter (path, step). After the swap:
+  // x_next_ the step's start, x_ its end.
   void refine_double_crossings(int w) {
     // Most block-steps have no such lane: a branch-free pass over the probabilities settles that.
     const double* __restrict ps = p_stop_.data();
@@ -1073,7 +1073,6 @@ class LaneBlock {
     root_ready_ = !lane_D_;
     return &root_;
   }
-
 
   // Whether x lies inside the target beyond the tolerance of a placed crossing.
   bool inside_target(const double* x) const {
