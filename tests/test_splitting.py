@@ -969,6 +969,25 @@ def test_a_right_angle_under_correlated_noise_has_the_exact_split():
     within(r.value, r.stderr, exact)
 
 
+def corner_sets(distance):
+    """A = {x > c, y < x} and B = {y > c, y > x}, c = distance / sqrt(2): two sets that meet at the corner (c, c),
+    `distance` from the origin, mirror images of each other in the diagonal."""
+    c = distance / math.sqrt(2)
+    return (esc.HalfSpace([-1.0, 0.0], -c) & esc.HalfSpace([-1.0, 1.0], 0.0),
+            esc.HalfSpace([0.0, -1.0], -c) & esc.HalfSpace([1.0, -1.0], 0.0))
+
+
+def test_two_sets_meeting_at_a_corner_next_to_the_start_are_entered_first_equally_often():
+    """Brownian motion from the origin, A and B meeting at a corner 0.01 away, at dt = 0.05 (steps of 0.22): by the
+    symmetry P(B first) = 1/2. Near the corner both entries stay likely down to the finest parts (spread 0.014),
+    where neither end inside a set leaves the order to the part's two probabilities: each set first with probability
+    1/2 where both were entered (semantics 22). Semantics 21 took A first there: 0.445 (-34 SE)."""
+    a, b = corner_sets(0.01)
+    r = split(0.5, 0.05, landscape=esc.Linear([0.0, 0.0]), x0=[0.0, 0.0], reactant=a, product=b, n_replicas=50,
+              n_runs=2000, seed=2)
+    within(r.value, r.stderr, 0.5)
+
+
 def test_a_band_thinner_than_a_refined_part_is_entered_on_the_way():
     """B a band 0.001 thick between the start and A: every path that reaches A passes through B first, so
     P(B first) = 1. The finest parts of a refined step (spread 0.014 at dt = 0.05) jump the band; one that ends in A

@@ -429,6 +429,30 @@ class LaneBlock {
     merge_parallel_faces(stop_planes_, target_planes_, ps, pt);
   }
 
+  // An exit of the step x0 -> x1 drawn with stop's merged probability (merge_faces took out a face of stop behind a
+  // parallel face of the target: the path reaches it only through the target) is placed on one of stop's other
+  // faces, chosen by u among them as first_crossed chooses (the independent faces the merged probability counts).
+  // `plane`, crossing_plane's choice, is replaced only where no face was taken out: every other exit keeps its bits.
+  void off_merged_faces(const double* x0, const double* x1, double h, const Diffusion& D, double u,
+                        CrossingPlane& plane) {
+    const Region* target = rs_.pb.target;
+    if (!target || !rs_.pb.stop->contains(x1) || target->contains(x1)) return;  // (as the test merges)
+    double ps = 1.0, pt = 0.0;
+    target->crossing_probability(x0, x1, 1, D, h, false, &pt);
+    if (!(pt > 0)) return;
+    stop_planes_.clear();
+    target_planes_.clear();
+    rs_.pb.stop->inside_planes(x0, x1, D, h, stop_planes_);
+    target->outside_planes(x0, x1, D, h, target_planes_);
+    merge_parallel_faces(stop_planes_, target_planes_, ps, pt, &taken_out_);
+    if (std::find(taken_out_.begin(), taken_out_.end(), 1) == taken_out_.end()) return;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < stop_planes_.size(); ++i)
+      if (!taken_out_[i]) stop_planes_[kept++] = stop_planes_[i];
+    stop_planes_.resize(kept);
+    if (kept > 0) plane = first_crossed(stop_planes_, u);
+  }
+
   // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
   // S and Q (sensitivity.hpp; retire turns Q into R = sum_n t_n s_n, t_n = n dt the time at the step's start).
   void accumulate_scores(const StepInput& in) {
@@ -729,10 +753,11 @@ class LaneBlock {
   }
 
   // A step whose bridge could have both left `stop` and entered `target` (each with probability above
-  // kBothLikely, counting an end beyond a boundary as a sure crossing) is refined (bridge.hpp): the first part of
-  // its bridge with an event decides, EXITED or HIT (or running on), and locate_crossings places the event on that
-  // part. Draws: a stream of its own key (the seed mixed with a constant), counter (path, step). After the swap:
-  // x_next_ the step's start, x_ its end.
+  // kBothLikely, counting an end beyond a boundary as a sure crossing), or entered the target near one of its edges
+  // or corners (Region::edge_within_reach: there its one tangent plane overstates the entry), is refined
+  // (bridge.hpp): the first part of its bridge with an event decides, EXITED or HIT (or running on), and
+  // locate_crossings places the event on that part. Draws: a stream of its own key (the seed mixed with a
+  // constant), counter (path, step). After the swap: x_next_ the step's start, x_ its end.
   void refine_double_crossings(int w) {
     // Most block-steps have no such lane: a branch-free pass over the probabilities settles that.
     const double* __restrict ps = p_stop_.data();
@@ -742,7 +767,7 @@ class LaneBlock {
     int any = 0;
     for (int l = 0; l < w; ++l) {
       const double pe = in_stop[l] ? ps[l] : 1.0, ph = in_target[l] ? 1.0 : pt[l];
-      any |= static_cast<int>(pe > kBothLikely) & static_cast<int>(ph > kBothLikely);
+      any |= static_cast<int>(ph > kBothLikely) & static_cast<int>(pe > kBothLikely || !in_target[l]);
     }
     any_refined_ = any != 0;
     if (!any_refined_) return;
@@ -754,9 +779,12 @@ class LaneBlock {
                         e == static_cast<std::int8_t>(Status::Exited) || e == static_cast<std::int8_t>(Status::Hit);
       if (!active_[l] || !open || (flags_[l] & (kBad | kFar))) continue;
       const double pe = in_stop_[l] ? p_stop_[l] : 1.0, ph = in_target_[l] ? 1.0 : p_target_[l];
-      if (!(pe > kBothLikely && ph > kBothLikely)) continue;
+      if (!(ph > kBothLikely) || (!(pe > kBothLikely) && in_target_[l])) continue;
       if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);
       const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
+      if (!(pe > kBothLikely) &&
+          !rs_.pb.target->edge_within_reach(x_next_.col(l).data(), x_.col(l).data(), D, dt_, kBothLikely))
+        continue;
       const std::uint64_t k = step_[l] - 1;
       WordStream ws(seed ^ 0x94D049BB133111EBull, path_[l], k);
       unrefined_[l] = e;
@@ -785,6 +813,7 @@ class LaneBlock {
       if (!out) stop.crossing_probability(x0, x1, 1, D, h, true, &p[0]);
       if (!in) target.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
       if (!out && !in && p[0] > 0 && p[1] > 0) merge_faces(x0, x1, h, D, p[0], p[1]);
+      return both_likely(p) || (!in && p[1] > kBothLikely && target.edge_within_reach(x0, x1, D, h, kBothLikely));
     };
     auto leaf = [&](const double* x0, const double* x1, double h, double t, const double* p) {
       const bool out = !stop.contains(x1), in = target.contains(x1);
@@ -797,8 +826,7 @@ class LaneBlock {
         event = out != first ? 1 : 2;
         if (first) flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);  // placed by the chord
       } else {
-        const double u = ws.uniform();
-        event = u < p[0] ? 1 : u < p[0] + (1.0 - p[0]) * p[1] ? 2 : 0;
+        event = leaf_event(ws.uniform(), p);
       }
       if (event == 0) return 0;
       Words4& r = leaf_words_[l];
@@ -927,7 +955,8 @@ class LaneBlock {
   double locate(double h, bool exited, const double* x0, const double* x1, double reach, const Diffusion& D,
                 const Words4& r, double z, std::uint64_t path, std::uint64_t k, double* xe) {
     const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
-    const CrossingPlane plane = region.crossing_plane(x0, x1, D, h, exited, open_uniform(r[3]));
+    CrossingPlane plane = region.crossing_plane(x0, x1, D, h, exited, open_uniform(r[3]));
+    if (exited) off_merged_faces(x0, x1, h, D, open_uniform(r[3]), plane);
     const double tau = crossing_time(plane, h, z, open_uniform(r[2]));
     place(region, plane, x0, x1, tau / h, h, D, path, k, true, xe);
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
@@ -1474,6 +1503,7 @@ class LaneBlock {
   std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn (CrossingUniforms)
   std::vector<double> p_stop_, p_target_;
   std::vector<CrossingPlane> stop_planes_, target_planes_;  // merge_faces' scratch
+  std::vector<char> taken_out_;                              // off_merged_faces': stop's faces taken out
   std::vector<Interval> chord_stop_, chord_target_;  // order_double_crossings' scratch
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible, place)

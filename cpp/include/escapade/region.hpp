@@ -198,14 +198,17 @@ inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b) {
 // sides keeps the far side's. Parallel means the same displacement of the step towards both planes in units of the
 // noise across them (to 1e-9 of the distances: two different planes agree that closely by chance only). s and t:
 // the planes of every face each set's probability counts, measured from the path's side (stop's inside_planes, an
-// entered set's outside_planes); ps and pt: those probabilities.
+// entered set's outside_planes); ps and pt: those probabilities. s_out, when given, marks the faces of s taken out
+// (where an exit drawn with the merged ps may not be placed).
 inline void merge_parallel_faces(const std::vector<CrossingPlane>& s, const std::vector<CrossingPlane>& t, double& ps,
-                                 double& pt) {
+                                 double& pt, std::vector<char>* s_out = nullptr) {
   const auto take_out = [](double& p, const CrossingPlane& f) {
     const double pf = plane_probability(f);
     p = pf < 1.0 ? std::min(1.0, std::max(0.0, (p - pf) / (1.0 - pf))) : 0.0;
   };
-  std::vector<char> out(s.size(), 0);  // s's faces taken out already (each once)
+  std::vector<char> own;
+  std::vector<char>& out = s_out ? *s_out : own;  // s's faces taken out already (each once)
+  out.assign(s.size(), 0);
   for (const CrossingPlane& g : t) {
     if (!(g.var > 0)) continue;
     const double t0 = g.a0 / std::sqrt(g.var), t1 = g.a1 / std::sqrt(g.var);
@@ -507,6 +510,12 @@ class Region {
   virtual void outside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
                               std::vector<CrossingPlane>& out) const {
     out.push_back(crossing_plane(x0, x1, D, dt, false, 0.5));
+  }
+  // Whether the bridge of a step from outside could pass near an edge or corner of the region (two of its faces'
+  // planes each within reach, above `likely`), where crossing_probability's one tangent plane stands for a wedge
+  // and overstates the entry: simulate refines such a step (engine.hpp). No for regions with one smooth boundary.
+  virtual bool edge_within_reach(const double*, const double*, const Diffusion&, double, double) const {
+    return false;
   }
   // Move x (length dim) onto the boundary of `face` (the nearest point of that face): where a located exit is
   // placed.
@@ -1588,6 +1597,19 @@ class Box final : public Region {
   void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
                      std::vector<CrossingPlane>& out) const override {
     for (int f = 0; f < 2 * dim(); ++f) out.push_back(face_plane(x0, x1, D, dt, f));
+  }
+  // Two coordinates or more in which the bridge could cross one of the box's two planes (each coordinate's own
+  // bridge, above `likely`; an end on each side of a plane counting as sure): near an edge or a corner of the box.
+  bool edge_within_reach(const double* x0, const double* x1, const Diffusion& D, double dt,
+                         double likely) const override {
+    int near = 0;
+    for (int i = 0; i < dim() && near < 2; ++i) {
+      const double c = exponent_factor(D.component(i) * dt);
+      const double lo = probability_of_exponent(bridge_exponent(x0[i] - lo_[i], x1[i] - lo_[i], c));
+      const double hi = probability_of_exponent(bridge_exponent(hi_[i] - x0[i], hi_[i] - x1[i], c));
+      near += lo > likely || hi > likely;
+    }
+    return near >= 2;
   }
   void crossing_probability(const double* x0, const double* x1, int width, const Diffusion& D, double dt,
                             bool from_inside, double* p) const override {

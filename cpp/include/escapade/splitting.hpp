@@ -530,6 +530,7 @@ class SplittingBlock {
       if (!end_a) A.crossing_probability(x0, x1, 1, D, h, false, &p[0]);
       if (!end_b) B.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
       if (!end_a && !end_b && p[0] > 0 && p[1] > 0) merge_parallel_entries(x0, x1, h, p[0], p[1]);
+      return both_likely(p);
     };
     for (int l = 0; l < w; ++l) {
       // (a finite end past divergence_bound too: such a step is an entry where its bridge made one, see settle)
@@ -541,8 +542,7 @@ class SplittingBlock {
         const bool end_a = A.contains(x1), end_b = B.contains(x1);
         if (end_a) return end_b || !passed_first(B, A, x0, x1) ? 1 : 2;  // (a step's end in both: settle refuses it)
         if (end_b) return passed_first(A, B, x0, x1) ? 1 : 2;
-        const double u = ws.uniform();
-        return u < pr[0] ? 1 : u < pr[0] + (1.0 - pr[0]) * pr[1] ? 2 : 0;
+        return leaf_event(ws.uniform(), pr);
       };
       auto mirror = [](double*) {};  // (A and B have no walls)
       const int event = refine_bridge(xn_.col(l).data(), x_.col(l).data(), dt_, 0.0, 0, d_, D, R, ws,
