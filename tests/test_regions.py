@@ -1503,20 +1503,6 @@ def test_a_target_with_faces_on_both_sides_is_merged_with_stop_face_by_face(targ
     assert res.count(esc.Status.CENSORED) == 0 and abs(p - 0.5) < 4 * se, (p, se)
 
 
-def test_stop_and_target_meeting_at_a_corner_next_to_the_start_split_the_paths_equally():
-    """Brownian motion from the origin; the target B and stop's complement A meet at a corner 0.01 away, mirror
-    images of each other in the diagonal; dt = 0.05 (steps of 0.22): P(hit) = 1/2. Both events stay likely down to
-    the finest refined parts, whose two probabilities leave the order open: each first with probability 1/2 where
-    both happened (semantics 22). Semantics 21 took the exit first there: 0.453 (-30 SE)."""
-    c = 0.01 / np.sqrt(2)
-    a = esc.HalfSpace([-1.0, 0.0], -c) & esc.HalfSpace([-1.0, 1.0], 0.0)
-    b = esc.HalfSpace([0.0, -1.0], -c) & esc.HalfSpace([1.0, -1.0], 0.0)
-    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.05), x0=[0.0, 0.0], stop=~a, target=b,
-                       n_paths=100_000, t_max=20, seed=4, threads=1)
-    p, se = hit_fraction(res)
-    assert res.count(esc.Status.CENSORED) < 10 and abs(p - 0.5) < 4 * se, (p, se)
-
-
 def _corner_target_hitting_probability(x0: tuple[float, float]) -> float:
     """P(enter the target [0.9, 1]^2 before leaving (-1, 1)^2) for Brownian motion from x0: harmonic, u = 1 on the
     target and 0 on the box's other faces, by five-point finite differences at h = 1/100 and 1/200, extrapolated at

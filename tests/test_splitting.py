@@ -980,12 +980,28 @@ def corner_sets(distance):
 def test_two_sets_meeting_at_a_corner_next_to_the_start_are_entered_first_equally_often():
     """Brownian motion from the origin, A and B meeting at a corner 0.01 away, at dt = 0.05 (steps of 0.22): by the
     symmetry P(B first) = 1/2. Near the corner both entries stay likely down to the finest parts (spread 0.014),
-    where neither end inside a set leaves the order to the part's two probabilities: each set first with probability
-    1/2 where both were entered (semantics 22). Semantics 21 took A first there: 0.445 (-34 SE)."""
+    where the part's draw decides: where both were entered, the earlier of the two entry times (semantics 22).
+    Semantics 21 took A first there: 0.451 (-31 SE)."""
     a, b = corner_sets(0.01)
     r = split(0.5, 0.05, landscape=esc.Linear([0.0, 0.0]), x0=[0.0, 0.0], reactant=a, product=b, n_replicas=50,
               n_runs=2000, seed=2)
     within(r.value, r.stderr, 0.5)
+
+
+@pytest.mark.parametrize("dt", [0.05, 0.005])
+def test_a_right_angle_next_to_the_start_has_the_harmonic_split(dt):
+    """A = {x < 0} and B = {y < 0} (cut along the diagonal, so that they do not overlap), Brownian motion from
+    (0.01, 0.002), 0.01 from the corner, at steps of 0.22 and 0.07: P(B first) = 1 - (2 / pi) atan(y / x), the
+    harmonic measure of the quarter plane. On a finest part with both entries likely, the two entry times (the
+    planes at a right angle: independent) decide which came first; an end inside one set is that set unless the
+    other's bridge entered it too and first (semantics 22). Semantics 21 took A first: 0.697 (-122 SE) at dt = 0.05,
+    0.865 (-8 SE) at 0.005."""
+    x, y = 0.01, 0.002
+    a = esc.HalfSpace([1.0, 0.0], 0.0) & esc.HalfSpace([1.0, -1.0], 0.0)
+    b = esc.HalfSpace([0.0, 1.0], 0.0) & esc.HalfSpace([-1.0, 1.0], 0.0)
+    r = split(0.5, dt, landscape=esc.Linear([0.0, 0.0]), x0=[x, y], reactant=a, product=b, n_replicas=50,
+              n_runs=2000, seed=7)
+    within(r.value, r.stderr, 1 - 2 / math.pi * math.atan2(y, x))
 
 
 def test_a_band_thinner_than_a_refined_part_is_entered_on_the_way():

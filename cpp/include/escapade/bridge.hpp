@@ -62,21 +62,14 @@ inline void bridge_midpoint(const double* a, const double* b, double h, const Di
 
 inline bool both_likely(const double* p) { return p[0] > kBothLikely && p[1] > kBothLikely; }
 
-// A part decided whole with neither end beyond a boundary (a leaf of refine_bridge): its two events as independent
-// crossings of probabilities p[0] and p[1], drawn from one uniform u. Where both happened, which came first is not
-// known at this scale: each is first with probability 1/2 there (event 1 first always would favour it by
-// p[0] p[1] / 2, up to a few standard errors where two sets meet at a corner next to the start). 0: neither.
-inline int leaf_event(double u, const double* p) {
-  return u < p[0] - 0.5 * p[0] * p[1] ? 1 : u < p[0] + (1.0 - p[0]) * p[1] ? 2 : 0;
-}
-
 // The bridge from a to b over time h (starting t into the step, at refinement level `level`), refined: test(a, b,
 // h, p) gives the two events' crossing probabilities on a part (p[0], p[1]; 1 for an end beyond the boundary) and
-// whether to halve it (both_likely(p), or where one region's own test is poor), and leaf(a, b, h, t, p) decides a part that is not halved further (0: no event, else the event). Midpoints go to
-// `mid` (d numbers per level, kRefineLevels of them), their normals to `normals` (d numbers), and mirror(m) moves
-// one drawn beyond a reflecting wall back, as the step's end was (the free bridge's law, mirrored: behind walls
-// the crossing probabilities are the free bridge's too); a part whose midpoint the mirror cannot place (not
-// finite) is decided whole. The first half is tested before the second, so the first part with an event decides.
+// whether to halve it (both_likely(p), or where one region's own test is poor), and leaf(a, b, h, t, p) decides a
+// part that is not halved further (0: no event, else the event). Midpoints go to `mid` (d numbers per level,
+// kRefineLevels of them), their normals to `normals` (d numbers), and mirror(m) moves one drawn beyond a reflecting
+// wall back, as the step's end was (the free bridge's law, mirrored: behind walls the crossing probabilities are
+// the free bridge's too); a part whose midpoint the mirror cannot place (not finite) is decided whole. The first
+// half is tested before the second, so the first part with an event decides.
 template <class Test, class Leaf, class Mirror>
 int refine_bridge(const double* a, const double* b, double h, double t, int level, int d, const Diffusion& D,
                   const Matrix* R, WordStream& ws, double* mid, double* normals, Test& test, Leaf& leaf,

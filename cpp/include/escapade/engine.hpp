@@ -255,6 +255,9 @@ class LaneBlock {
         face_(L_, -1),
         reflect_(rs.pb.stop != nullptr && rs.pb.stop->reflects()),
         refine_(bridge_ && !dense_ && rs.pb.stop && rs.pb.target),
+        // (not behind walls: a target's face on a wall is no edge, and refined parts there are biased low, the
+        // free bridge's law mirrored)
+        refine_edges_(refine_ && !reflect_ && rs.pb.target->has_edges()),
         sens_(rs.cfg.sensitivities),
         np_(sens_ ? sens_->size() : 0) {
     if (rs.pb.restart) {
@@ -764,10 +767,11 @@ class LaneBlock {
     const double* __restrict pt = p_target_.data();
     const std::uint8_t* __restrict in_stop = in_stop_.data();
     const std::uint8_t* __restrict in_target = in_target_.data();
+    const bool edges = refine_edges_;
     int any = 0;
     for (int l = 0; l < w; ++l) {
       const double pe = in_stop[l] ? ps[l] : 1.0, ph = in_target[l] ? 1.0 : pt[l];
-      any |= static_cast<int>(ph > kBothLikely) & static_cast<int>(pe > kBothLikely || !in_target[l]);
+      any |= static_cast<int>(ph > kBothLikely) & static_cast<int>(pe > kBothLikely || (edges && !in_target[l]));
     }
     any_refined_ = any != 0;
     if (!any_refined_) return;
@@ -779,7 +783,7 @@ class LaneBlock {
                         e == static_cast<std::int8_t>(Status::Exited) || e == static_cast<std::int8_t>(Status::Hit);
       if (!active_[l] || !open || (flags_[l] & (kBad | kFar))) continue;
       const double pe = in_stop_[l] ? p_stop_[l] : 1.0, ph = in_target_[l] ? 1.0 : p_target_[l];
-      if (!(ph > kBothLikely) || (!(pe > kBothLikely) && in_target_[l])) continue;
+      if (!(ph > kBothLikely) || (!(pe > kBothLikely) && (in_target_[l] || !refine_edges_))) continue;
       if (lane_D_) dyn_.step_diffusion(s_.col(l).data(), d_, lane_diffusion_);
       const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
       if (!(pe > kBothLikely) &&
@@ -813,7 +817,8 @@ class LaneBlock {
       if (!out) stop.crossing_probability(x0, x1, 1, D, h, true, &p[0]);
       if (!in) target.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
       if (!out && !in && p[0] > 0 && p[1] > 0) merge_faces(x0, x1, h, D, p[0], p[1]);
-      return both_likely(p) || (!in && p[1] > kBothLikely && target.edge_within_reach(x0, x1, D, h, kBothLikely));
+      return both_likely(p) ||
+             (refine_edges_ && !in && p[1] > kBothLikely && target.edge_within_reach(x0, x1, D, h, kBothLikely));
     };
     auto leaf = [&](const double* x0, const double* x1, double h, double t, const double* p) {
       const bool out = !stop.contains(x1), in = target.contains(x1);
@@ -826,7 +831,8 @@ class LaneBlock {
         event = out != first ? 1 : 2;
         if (first) flags_[l] = static_cast<std::uint8_t>(flags_[l] | kThrough);  // placed by the chord
       } else {
-        event = leaf_event(ws.uniform(), p);
+        const double u = ws.uniform();
+        event = u < p[0] ? 1 : u < p[0] + (1.0 - p[0]) * p[1] ? 2 : 0;
       }
       if (event == 0) return 0;
       Words4& r = leaf_words_[l];
@@ -1528,6 +1534,7 @@ class LaneBlock {
   std::vector<int> face_;   // the face of a lane's exit; -1 except between finding it and retiring the lane
   const bool reflect_;      // `stop` has reflecting faces
   const bool refine_;       // refine_double_crossings: the bridge test on fixed steps, stop and target
+  const bool refine_edges_;  // and steps near a target box's edges or corners
   Restart::Rule restart_rule_;
   Restart::Rule fine_restart_rule_;  // Poisson restarts coupled to the run at dt / r (noise_refinement r > 1)
   std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad

@@ -517,6 +517,11 @@ class Region {
   virtual bool edge_within_reach(const double*, const double*, const Diffusion&, double, double) const {
     return false;
   }
+  // Whether edge_within_reach can be true anywhere (a box, or an intersection of half-spaces and boxes, of two
+  // dimensions or more).
+  virtual bool has_edges() const { return false; }
+  // Whether the region's faces are all flat (a half-space, a box, an intersection of such): convex polyhedral.
+  virtual bool polyhedral() const { return false; }
   // Move x (length dim) onto the boundary of `face` (the nearest point of that face): where a located exit is
   // placed.
   virtual void to_boundary(double* x, int face) const = 0;
@@ -713,6 +718,7 @@ class HalfSpace final : public Region {
     return true;
   }
   bool convex() const override { return !reflecting_; }
+  bool polyhedral() const override { return !reflecting_; }
   void project(double* x) const override {
     if (!contains(x)) to_boundary(x, 0);
   }
@@ -1600,6 +1606,8 @@ class Box final : public Region {
   }
   // Two coordinates or more in which the bridge could cross one of the box's two planes (each coordinate's own
   // bridge, above `likely`; an end on each side of a plane counting as sure): near an edge or a corner of the box.
+  bool has_edges() const override { return dim() >= 2; }
+  bool polyhedral() const override { return !any_refl_; }
   bool edge_within_reach(const double* x0, const double* x1, const Diffusion& D, double dt,
                          double likely) const override {
     int near = 0;
@@ -1957,6 +1965,7 @@ class Intersection final : public Region {
       reflects_ = reflects_ || r->reflects();
       open_beyond_.push_back(r->open_beyond());
       convex_ = convex_ && r->convex();
+      polyhedral_ = polyhedral_ && r->polyhedral();
     }
     offsets_.push_back(offset);
     if (convex_) {
@@ -2233,6 +2242,42 @@ class Intersection final : public Region {
   static constexpr int kCornerIterations = 30;
   static constexpr int kBoundaryRounds = 16;
   bool convex() const override { return convex_; }
+  bool polyhedral() const override { return polyhedral_; }
+  bool has_edges() const override { return polyhedral_ && !hollow_ && dim() >= 2; }
+  // Near an edge: two members' boundaries each within reach of the bridge (above `likely`; crossing a boundary
+  // from either side, an end on each side counting as sure) that are not parallel (a slab's two half-spaces are:
+  // counted once, as a box's two faces in one coordinate), or a member's own edge; as Box::edge_within_reach for a
+  // box given as half-spaces.
+  bool edge_within_reach(const double* x0, const double* x1, const Diffusion& D, double dt,
+                         double likely) const override {
+    if (!has_edges()) return false;
+    const int d = dim();
+    std::vector<double> first(static_cast<std::size_t>(d)), n(static_cast<std::size_t>(d));
+    bool near = false, first_known = false;
+    for (const auto& r : members_) {
+      if (r->edge_within_reach(x0, x1, D, dt, likely)) return true;
+      const bool in0 = r->contains(x0), in1 = r->contains(x1);
+      double p = 1.0;
+      if (in0 == in1) r->crossing_probability(x0, x1, 1, D, dt, in0, &p);
+      if (!(p > likely)) continue;
+      const bool known = r->n_faces() == 1 && r->normal(x1, 0, n.data());  // a half-space's normal
+      if (!near) {
+        near = true;
+        first_known = known;
+        first.swap(n);
+        continue;
+      }
+      if (!known || !first_known) return true;
+      double ab = 0, aa = 0, bb = 0;
+      for (std::size_t i = 0; i < first.size(); ++i) {
+        ab += first[i] * n[i];
+        aa += first[i] * first[i];
+        bb += n[i] * n[i];
+      }
+      if (!(ab * ab >= (1.0 - 1e-12) * aa * bb)) return true;  // not parallel: an edge
+    }
+    return false;
+  }
   // The nearest point of the (convex) set to x, in place (nearest, below); false where it cannot be found (an empty
   // set, no convergence).
   bool nearest_point(double* x) const { return nearest(x) == NearestInPolyhedron::Outcome::found; }
@@ -2838,6 +2883,7 @@ class Intersection final : public Region {
   }
   std::vector<std::shared_ptr<const Region>> members_;
   std::vector<int> offsets_;
+  bool polyhedral_ = true;  // every member polyhedral (convex_ too)
   bool reflects_ = false;
   std::vector<bool> open_beyond_;  // per member: Region::open_beyond
   bool convex_ = true;             // every member convex
