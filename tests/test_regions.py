@@ -1540,7 +1540,7 @@ def test_a_box_target_entered_at_its_corner_against_the_harmonic_solve(dt):
     target's corner (0.9, 0.9) sees a quadrant, which the box's one tangent plane there overstates. Such steps are
     refined (Region::edge_within_reach, semantics 22) as steps near both stop and target are, down to parts whose
     bridge can reach one face only. Semantics 21 gave 0.2260 and 0.2266 at dt = 0.05 and 0.005 for the 0.2217 of
-    the finite-difference solve (+6 SE at 400,000 paths); now 0.2213 and 0.2217."""
+    the finite-difference solve (+6 SE at 400,000 paths); now 0.2209 and 0.2217."""
     exact = _corner_target_hitting_probability((0.8, 0.8))
     res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=dt), x0=[0.8, 0.8], stop=esc.Box([-1, -1], [1, 1]),
                        target=esc.Box([0.9, 0.9], [1.0, 1.0]), n_paths=200_000, t_max=50, seed=7, threads=2)

@@ -1014,6 +1014,16 @@ def test_a_band_thinner_than_a_refined_part_is_entered_on_the_way():
     assert r.value == 1.0 and r.count(esc.SplittingStatus.FINISHED) == 100
 
 
+def test_a_band_touching_the_other_sets_face_is_entered_first():
+    """B a band 0.001 thick 0.0005 before the face of A = {x < -0.1}, from 0 at dt = 0.05: every path into A passes
+    through B first, so P(B first) = 1. On a finest part that ends in B, A's entry is still likely; its face behind
+    B's parallel face is taken out before its entry is drawn against B's (a first version of semantics 22 drew it:
+    0.9966)."""
+    r = split(0.5, 0.05, landscape=esc.Linear([0.0]), x0=[0.0], reactant=esc.HalfSpace([1.0], -0.1),
+              product=esc.Box([-0.0995], [-0.0985]), n_replicas=50, n_runs=100, seed=4)
+    assert r.value == 1.0 and r.count(esc.SplittingStatus.FINISHED) == 100
+
+
 @pytest.mark.parametrize("product", [esc.HalfSpace([-1.0], -0.2) | esc.HalfSpace([1.0], -0.1),
                                      ~esc.Box([-0.1], [0.2])])
 def test_a_set_with_faces_on_both_sides_is_merged_face_by_face(product):

@@ -572,7 +572,10 @@ class SplittingBlock {
         if (end_a || end_b) {  // its set, unless the chord passed through the other first, or (a finest part, the
                                // other still likely) the other's bridge entered it too, and first
           if (end_a ? passed_first(B, A, x0, x1) : passed_first(A, B, x0, x1)) return end_a ? 2 : 1;
-          const double other = end_a ? pr[1] : pr[0];
+          // the other's faces behind a parallel face of the set entered cannot come first: taken out
+          double qa = end_a ? 1.0 : pr[0], qb = end_b ? 1.0 : pr[1];
+          if (qa > 0 && qb > 0) merge_parallel_entries(x0, x1, h, qa, qb);
+          const double other = end_a ? qb : qa;
           return other > kBothLikely && ws.uniform() < other ? first() : end_a ? 1 : 2;
         }
         return leaf_event(ws.uniform(), pr, first);
