@@ -4,6 +4,7 @@ time of an ellipse under a non-identity noise matrix, and its records (to_dict, 
 
 from __future__ import annotations
 
+import functools
 import pickle
 
 import numpy as np
@@ -1503,6 +1504,7 @@ def test_a_target_with_faces_on_both_sides_is_merged_with_stop_face_by_face(targ
     assert res.count(esc.Status.CENSORED) == 0 and abs(p - 0.5) < 4 * se, (p, se)
 
 
+@functools.cache
 def _corner_target_hitting_probability(x0: tuple[float, float]) -> float:
     """P(enter the target [0.9, 1]^2 before leaving (-1, 1)^2) for Brownian motion from x0: harmonic, u = 1 on the
     target and 0 on the box's other faces, by five-point finite differences at h = 1/100 and 1/200, extrapolated at

@@ -424,12 +424,14 @@ class LaneBlock {
 
   // ps, pt of the step x0 -> x1 over h merged face by face (merge_parallel_faces): a face of one set behind a
   // parallel face of the other, facing the same way, is taken out of its set's probability.
-  void merge_faces(const double* x0, const double* x1, double h, const Diffusion& D, double& ps, double& pt) {
+  // (taken_out, when given: which of stop's faces, in stop_planes_, were taken out.)
+  void merge_faces(const double* x0, const double* x1, double h, const Diffusion& D, double& ps, double& pt,
+                   std::vector<char>* taken_out = nullptr) {
     stop_planes_.clear();
     target_planes_.clear();
     rs_.pb.stop->inside_planes(x0, x1, D, h, stop_planes_);
     rs_.pb.target->outside_planes(x0, x1, D, h, target_planes_);
-    merge_parallel_faces(stop_planes_, target_planes_, ps, pt);
+    merge_parallel_faces(stop_planes_, target_planes_, ps, pt, taken_out);
   }
 
   // An exit of the step x0 -> x1 drawn with stop's merged probability (merge_faces took out a face of stop behind a
@@ -443,11 +445,7 @@ class LaneBlock {
     double ps = 1.0, pt = 0.0;
     target->crossing_probability(x0, x1, 1, D, h, false, &pt);
     if (!(pt > 0)) return;
-    stop_planes_.clear();
-    target_planes_.clear();
-    rs_.pb.stop->inside_planes(x0, x1, D, h, stop_planes_);
-    target->outside_planes(x0, x1, D, h, target_planes_);
-    merge_parallel_faces(stop_planes_, target_planes_, ps, pt, &taken_out_);
+    merge_faces(x0, x1, h, D, ps, pt, &taken_out_);
     if (std::find(taken_out_.begin(), taken_out_.end(), 1) == taken_out_.end()) return;
     std::size_t kept = 0;
     for (std::size_t i = 0; i < stop_planes_.size(); ++i)
