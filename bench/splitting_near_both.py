@@ -15,11 +15,15 @@ error left is the sets' test between steps; each exact answer is a closed form:
   quadrant  2-D, A = {x < 0} and B = {y < 0} (cut along the diagonal so as not to overlap), from (0.01, 0.002),
             0.01 off the corner: 1 - (2 / pi) atan(0.2) (harmonic measure; dt = 0.05 and 0.005 only: the quarter
             plane's exit time has no mean, and its longest paths at 0.0005 take minutes)
+  narrow    1-D, A = {x < 0}, B = {x > L} for L = 0.005 and 0.015, from 0.3 L: 0.3 (gaps far narrower than a
+            step's spread; dt = 0.05 and 0.005)
+  obtuse    2-D, A = {y < 0} and B beyond the ray at 135 degrees (each cut along the bisector of the angle outside the
+            wedge), from radius 0.01 at 40.5 degrees: 0.3 (dt = 0.05 and 0.005)
 
 Rows at dt = 0.05, 0.005 and 0.0005; each row is an independent experiment (seed = 1000 * SEED + row). Semantics 21
 refines a step whose bridge could have entered both sets; semantics 20 drew both from one uniform, A first;
-semantics 22 orders two entries on a finest part by their drawn entry times (semantics 21: A first). Run the
-script with each build on PYTHONPATH to compare them.
+semantics 22 orders two entries on a finest part by their drawn entry times (semantics 21: A first); semantics 23
+refines down to parts of 2^-60 of a step (22: 2^-8). Run the script with each build on PYTHONPATH to compare them.
 
   python bench/splitting_near_both.py              # 2000 runs of 50 replicas per row (10 to 20 s)
   python bench/splitting_near_both.py --runs 200   # a quick look
@@ -79,6 +83,18 @@ def cases():
                      reactant=esc.HalfSpace([1.0, 0.0], 0.0) & esc.HalfSpace([1.0, -1.0], 0.0),
                      product=esc.HalfSpace([0.0, 1.0], 0.0) & esc.HalfSpace([-1.0, 1.0], 0.0)),
                 lambda dt: esc.Langevin(temperature=T, dt=dt), 1 - 2 / math.pi * math.atan2(0.002, 0.01), (0.05, 0.005)))
+    for gap in (0.005, 0.015):
+        out.append((f"narrow gap, L = {gap:g}", dict(landscape=esc.Linear([0.0]), x0=[0.3 * gap],
+                                                     reactant=esc.HalfSpace([1.0], 0.0),
+                                                     product=esc.HalfSpace([-1.0], -gap)),
+                    lambda dt: esc.Langevin(temperature=T, dt=dt), 0.3, (0.05, 0.005)))
+    a = 0.75 * math.pi
+    cut = [math.sin(a / 2 + math.pi), -math.cos(a / 2 + math.pi)]  # the bisector of the angle outside the wedge
+    out.append(("obtuse wedge, 135 degrees",
+                dict(landscape=esc.Linear([0.0, 0.0]), x0=[0.01 * math.cos(0.3 * a), 0.01 * math.sin(0.3 * a)],
+                     reactant=esc.HalfSpace([0.0, 1.0], 0.0) & esc.HalfSpace(cut, 0.0),
+                     product=esc.HalfSpace([math.sin(a), -math.cos(a)], 0.0) & esc.HalfSpace([-cut[0], -cut[1]], 0.0)),
+                lambda dt: esc.Langevin(temperature=T, dt=dt), 0.3, (0.05, 0.005)))
     return out
 
 

@@ -1459,6 +1459,24 @@ def test_a_target_and_stop_a_step_apart_in_1d(dt):
     assert abs(p - 0.6) < 4 * se, (p, se)
 
 
+@pytest.mark.parametrize("degrees, r0", [(45, 0.01), (90, 0.01), (135, 0.01), (45, 0.001), (45, 1e-6)])
+def test_a_wedge_next_to_the_start_is_left_as_the_harmonic_measure_says(degrees, r0):
+    """Brownian motion in the wedge {0 < phi < alpha} from radius r0 at phi = 0.3 alpha, at dt = 0.05 (steps of
+    0.22): the target {y < 0} on one side, stop the half-plane left across the other. The polar angle is harmonic,
+    so P(HIT) = 0.7. Near the corner both crossings stay likely down to parts whose spread is about r0, where the
+    part decided whole errs unless the sides meet at a right angle: refined down to 2^-60 of a step (semantics 23).
+    Eight halvings (semantics 22: parts of dt/256, spread 0.014) gave 0.523, 0.641, 0.714, 0.542 and 0.555 (-71,
+    -25, +6, -64 and -58 SE); thirty (parts of spread 7e-6) still 0.532 from 1e-6."""
+    a = np.radians(degrees)
+    x0 = [r0 * np.cos(0.3 * a), r0 * np.sin(0.3 * a)]
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.05), x0=x0,
+                       stop=esc.HalfSpace([-np.sin(a), np.cos(a)], 0.0), target=esc.HalfSpace([0.0, 1.0], 0.0),
+                       n_paths=40_000, t_max=100, seed=degrees)
+    p, se = hit_fraction(res)
+    assert res.count(esc.Status.CENSORED) < 40
+    assert abs(p - 0.7) < 4 * se, (p, se)
+
+
 @pytest.mark.parametrize("stop", [
     esc.HalfSpace([1.0], 1.0) & esc.HalfSpace([-1.0], 50.0, reflecting=True),  # a wall at x = -50
     esc.Box([-50.0], [1.0], reflecting=[0]),  # the same as a box's reflecting face

@@ -953,6 +953,30 @@ def test_a_wedge_narrower_than_a_right_angle_has_the_exact_split():
     within(r.value, r.stderr, phi / th)
 
 
+@pytest.mark.parametrize("gap", [1e-5, 0.005, 0.015])
+def test_a_gap_far_narrower_than_a_step_has_the_exact_split(gap):
+    """A = {x < 0}, B = {x > L} from 0.3 L at dt = 0.05 (steps of 0.22, 15 to 22,000 gaps wide): P(B first) = 0.3.
+    Both entries stay likely down to parts whose spread is about L: refined down to 2^-60 of a step (semantics 23).
+    Eight halvings (semantics 22, parts of spread 0.014, decided by drawn entry times) gave -19.8, -18.8 and -8.7
+    SE."""
+    r = split(0.5, 0.05, landscape=esc.Linear([0.0]), x0=[0.3 * gap], reactant=esc.HalfSpace([1.0], 0.0),
+              product=esc.HalfSpace([-1.0], -gap), n_replicas=50, n_runs=1000, seed=4)
+    within(r.value, r.stderr, 0.3)
+
+
+def test_an_obtuse_wedge_next_to_the_start_has_the_exact_split():
+    """A = {y < 0} and B beyond the ray at 135 degrees (each cut along the bisector of the angle outside the wedge),
+    from radius 0.01 at 40.5 degrees, at dt = 0.05: P(B first) = 0.3 (harmonic measure). Eight halvings (semantics
+    22) gave +11.8 SE; down to 2^-60 of a step (semantics 23) the finest parts' error is gone."""
+    a = 0.75 * math.pi
+    cut = [math.sin(a / 2 + math.pi), -math.cos(a / 2 + math.pi)]
+    r = split(0.5, 0.05, landscape=esc.Linear([0.0, 0.0]), x0=[0.01 * math.cos(0.3 * a), 0.01 * math.sin(0.3 * a)],
+              reactant=esc.HalfSpace([0.0, 1.0], 0.0) & esc.HalfSpace(cut, 0.0),
+              product=esc.HalfSpace([math.sin(a), -math.cos(a)], 0.0) & esc.HalfSpace([-cut[0], -cut[1]], 0.0),
+              n_replicas=50, n_runs=1000, seed=7)
+    within(r.value, r.stderr, 0.3)
+
+
 def test_a_right_angle_under_correlated_noise_has_the_exact_split():
     """A = {y < 0}, B = {x > 1, y > 0}, dX = S dW with S = [[1, 0], [0.6, 0.5]] from (0.9, 0.1) at dt = 0.05: in the
     coordinates S^-1 x the noise is isotropic and the quarter plane a wedge, so P(B first) is harmonic measure (as

@@ -855,7 +855,9 @@ class LaneBlock {
       if (reflect_) stop.reflect(m, 1);
     };
     const Matrix* R = D.isotropic ? nullptr : noise_root(D);
-    return refine_bridge(a, b, dt_, 0.0, 0, d_, D, R, ws, midpoints_.data(), spread_.data(), test, leaf, mirror);
+    int budget = refine_budget(d_);
+    return refine_bridge(a, b, dt_, 0.0, 0, budget, d_, D, R, ws, midpoints_.data(), spread_.data(), test, leaf,
+                         mirror);
   }
 
   // Lanes that left `stop` or entered `target` in the step just taken (x_ now after it, x_next_ before), with

@@ -1723,9 +1723,9 @@ def euler_chain_splitting_probability(
     Salminen, Handbook of Brownian Motion, 1.3.0.6, with the reflection principle). Where only one end is within
     reach they are the one-sided ``exp(-2 (x - lower)(y - lower) / s^2)`` and ``exp(-2 (upper - x)(upper - y) /
     s^2)``. This is the law that ``escapade.splitting`` (semantics 21) and ``simulate`` (semantics 20, with
-    ``stop`` and ``target``) approximate by refining a step whose bridge could cross both ends (up to 8 halvings,
-    while both crossings exceed 1e-3); with a constant drift this chain equals the diffusion at every ``dt``. The
-    image series takes about 5 s / (upper - lower) terms per kernel entry: a step much wider than the gap is slow
+    ``stop`` and ``target``) approximate by refining a step whose bridge could cross both ends (up to 60 halvings,
+    8 before semantics 23, while both crossings exceed 1e-3); with a constant drift this chain equals the diffusion
+    at every ``dt``. The image series takes about 5 s / (upper - lower) terms per kernel entry: a step much wider than the gap is slow
     (about 16 s at s / (upper - lower) = 1000).
 
     Parameters
