@@ -5,9 +5,9 @@ Brownian motion (a flat landscape, Langevin at T = 1/2, so Sigma = I) from radiu
 phi = alpha. The polar angle is harmonic, so P(HIT) = 1 - phi0 / alpha exactly. The Euler chain is exact at the
 steps and its bridge between them drift-free: the only error left is the test of a step whose bridge could have
 crossed both boundaries (refined, engine.hpp refine_double_crossings), which matters where the start lies within a
-step's spread of the corner. Semantics 23 refines such a step down to parts of 2^-60 of it (at most 1024 halvings);
-semantics 22 stopped at 2^-8, where a part's spread (0.22 / 16 = 0.014 at dt = 0.05) still exceeds 0.01. Run the
-script with each build on PYTHONPATH to compare them.
+step's spread of the corner. Semantics 23 refines such a step down to parts of 2^-60 of it (at most 256 halvings
+past the eighth); semantics 22 stopped at 2^-8, where a part's spread (0.22 / 16 = 0.014 at dt = 0.05) still
+exceeds 0.01. Run the script with each build on PYTHONPATH to compare them.
 
   python bench/simulate_wedges.py                  # 200,000 paths per row (about a minute)
   python bench/simulate_wedges.py --paths 20000    # a quick look

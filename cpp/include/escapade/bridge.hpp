@@ -5,12 +5,14 @@
 // The bridge test of one step gives each event's crossing probability but not which came first; drawing the two
 // as independent errs where the boundaries are not at a right angle in the noise's metric (a 1-D gap narrower
 // than a few steps' spread is the extreme case). A step where both are likely is refined instead: the bridge's
-// midpoint is drawn from its law, then each half is tested in turn, the same way, until one event is unlikely, parts
-// of 2^-kRefineLevels of the step are reached, or the step has taken its refine_budget of halvings. The first part
-// with an event decides. Near a corner both events stay likely down to parts whose spread is about the distance to
-// it, so the depth is what bounds the error of the part decided whole (8 levels left 0.524 for the exact 0.7 in a
-// 45-degree wedge from 0.01 off its corner at dt = 0.05, where 60 give 0.700); the budget bounds the work where
-// many parts stay likely (a gap far narrower than a part's spread), which a first event usually ends early.
+// midpoint is drawn from its law, then each half is tested in turn, the same way, until one event is unlikely: every
+// part down to 2^-kRefineShallow of the step, and deeper, down to 2^-kRefineLevels, within the step's refine_budget
+// of further halvings and while the part's spread stays above the coordinates' rounding (above_rounding). The first
+// part with an event decides. Near a corner both events stay likely down to parts whose spread is about the distance
+// to it, so the depth is what bounds the error of the part decided whole (8 levels left 0.523 for the exact 0.7 in a
+// 45-degree wedge from 0.01 off its corner at dt = 0.05, where 60 give 0.700); the budget bounds the work where many
+// parts stay likely (a gap far narrower than a part's spread, the tip of a thin target wedge), at about twice the
+// most that 8 levels could take.
 #pragma once
 
 #include <algorithm>
@@ -26,12 +28,29 @@ namespace escapade::detail {
 
 inline constexpr double kBothLikely = 1e-3;   // refine a part where both crossing probabilities exceed this
 inline constexpr int kRefineLevels = 60;      // parts down to 2^-60 of a step
-inline constexpr int kRefineHalvings = 1024;  // at most this many halvings of one step
+inline constexpr int kRefineShallow = 8;      // every part may be halved this often (semantics 20-22's depth)
+inline constexpr int kRefineHalvings = 256;   // at most this many halvings of one step beyond kRefineShallow
+inline constexpr double kRefineFloor = 1e-5;  // and those only while a part's spread exceeds this of |x|
 
-// The halvings one step may take in d dimensions: kRefineHalvings, fewer where their draws would run past one
-// WordStream's kStreamWords (a halving's midpoint takes d + 1 words, each part decided whole at most 13 more).
+// The halvings one step may take beyond kRefineShallow in d dimensions: kRefineHalvings, fewer where the draws of
+// those and of the shallow ones (2^kRefineShallow - 1 at most; a halving's midpoint takes d + 1 words, each part
+// decided whole at most 5 more) would run past one WordStream's kStreamWords.
 inline int refine_budget(int d) {
-  return static_cast<int>(std::min<long>(kRefineHalvings, (kStreamWords - 64) / (long{d} + 16)));
+  const long halvings = (kStreamWords - 64) / (long{d} + 6) - ((1L << kRefineShallow) - 1);
+  return static_cast<int>(std::clamp<long>(halvings, 0, kRefineHalvings));
+}
+
+// Whether a part from a to b over h may be halved beyond kRefineShallow: its spread (the bridge's over h, in its
+// noisiest coordinate) above kRefineFloor of the ends' largest coordinate. Below that the coordinates' rounding
+// (2^-52 of them) nears the 1e-9 tolerances that tell one boundary given twice (parallel_planes, kSameCrossing), and
+// a shared boundary could be crossed twice (1 of 20,000 paths HIT through one at dt = 0.04 without it).
+inline bool above_rounding(const double* a, const double* b, double h, int d, const Diffusion& D) {
+  double var = 0, size = 0;
+  for (int i = 0; i < d; ++i) {
+    var = std::max(var, D.component(i));
+    size = std::max({size, std::abs(a[i]), std::abs(b[i])});
+  }
+  return var * h > (kRefineFloor * size) * (kRefineFloor * size);
 }
 
 // root R with R R^T = Sigma: the Cholesky factor, or for a Sigma that is only semi-definite V sqrt(Lambda) from its
@@ -87,8 +106,9 @@ int refine_bridge(const double* a, const double* b, double h, double t, int leve
                   Leaf& leaf, Mirror& mirror) {
   double p[2];
   const bool halve = test(a, b, h, p);
-  if (level < kRefineLevels && budget > 0 && halve) {
-    --budget;
+  const bool deep = level >= kRefineShallow;
+  if (level < kRefineLevels && halve && (!deep || (budget > 0 && above_rounding(a, b, h, d, D)))) {
+    if (deep) --budget;
     double* m = mid + static_cast<std::ptrdiff_t>(level) * d;
     bridge_midpoint(a, b, h, D, R, ws, normals, m, d);
     mirror(m);

@@ -1606,7 +1606,12 @@ class Box final : public Region {
   }
   // Two coordinates or more in which the bridge could cross one of the box's two planes (each coordinate's own
   // bridge, above `likely`; an end on each side of a plane counting as sure): near an edge or a corner of the box.
-  bool has_edges() const override { return dim() >= 2; }
+  // A box with a finite face in one coordinate only (a band) has no edge.
+  bool has_edges() const override {
+    int faced = 0;
+    for (int i = 0; i < dim(); ++i) faced += std::isfinite(lo_[i]) || std::isfinite(hi_[i]);
+    return faced >= 2;
+  }
   bool polyhedral() const override { return !any_refl_; }
   bool edge_within_reach(const double* x0, const double* x1, const Diffusion& D, double dt,
                          double likely) const override {
