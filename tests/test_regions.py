@@ -890,6 +890,18 @@ def test_a_boundary_shared_by_stop_and_target_is_crossed_once():
         assert abs(hits - hit_share) <= 4 * np.sqrt(right * (1 - right) / FLAT_PATHS), (regions, hits)
 
 
+@pytest.mark.parametrize("face", [0.0, 1.0])
+@pytest.mark.parametrize("dt", [1e-4, 1e-2])
+def test_a_face_shared_by_stop_and_target_is_never_hit_at_any_depth(face, dt):
+    """stop (face - 2, face) and the target {x > face} share one face: every path is EXITED. A refined part far below
+    a step (2^-40 of it) barely moves towards stop's other face either, and the test of parallel planes took that
+    face for the target's partner, leaving the shared face unmerged: 4 of 20,000 paths HIT from face - 0.1 at
+    dt = 1e-4 (the first version of semantics 23). The nearest parallel face is the partner now."""
+    res = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=dt), x0=[face - 0.1], stop=esc.Box([face - 2.0], [face]),
+                       target=esc.HalfSpace([-1.0], -face), n_paths=20_000, t_max=20, seed=300, threads=1)
+    assert res.count(esc.Status.EXITED) == 20_000
+
+
 def test_a_step_beyond_both_a_target_band_and_stop_face_goes_to_the_nearer_target():
     """Brownian motion from 0.5 in stop (0, 1) with the target x < 0.05, a band inside stop's face: it must cross
     0.05 before 0, so P(HIT) = 0.5 / 0.95 and no path leaves at 0. A step ending beyond both was EXITED (P(HIT) 0.41
@@ -1459,19 +1471,22 @@ def test_a_target_and_stop_a_step_apart_in_1d(dt):
     assert abs(p - 0.6) < 4 * se, (p, se)
 
 
-@pytest.mark.parametrize("degrees, r0", [(45, 0.01), (90, 0.01), (135, 0.01), (45, 0.001), (45, 1e-6)])
-def test_a_wedge_next_to_the_start_is_left_as_the_harmonic_measure_says(degrees, r0):
+@pytest.mark.parametrize("degrees, r0, corner", [(45, 0.01, 0.0), (90, 0.01, 0.0), (135, 0.01, 0.0), (45, 0.001, 0.0),
+                                                  (45, 1e-6, 0.0), (45, 0.01, 1000.0)])
+def test_a_wedge_next_to_the_start_is_left_as_the_harmonic_measure_says(degrees, r0, corner):
     """Brownian motion in the wedge {0 < phi < alpha} from radius r0 at phi = 0.3 alpha, at dt = 0.05 (steps of
     0.22): the target {y < 0} on one side, stop the half-plane left across the other. The polar angle is harmonic,
     so P(HIT) = 0.7. Near the corner both crossings stay likely down to parts whose spread is about r0, where the
     part decided whole errs unless the sides meet at a right angle: refined down to 2^-60 of a step (semantics 23).
     Eight halvings (semantics 22: parts of dt/256, spread 0.014) gave 0.523, 0.641, 0.714, 0.542 and 0.555 (-71,
-    -25, +6, -64 and -58 SE); thirty (parts of spread 7e-6) still 0.532 from 1e-6."""
+    -25, +6, -64 and -58 SE); thirty (parts of spread 7e-6) still 0.532 from 1e-6. The corner moved to (1000, 1000)
+    gives the same answer (a first version stopped halving at 1e-5 of |x| there: 0.54)."""
     a = np.radians(degrees)
-    x0 = [r0 * np.cos(0.3 * a), r0 * np.sin(0.3 * a)]
-    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.05), x0=x0,
-                       stop=esc.HalfSpace([-np.sin(a), np.cos(a)], 0.0), target=esc.HalfSpace([0.0, 1.0], 0.0),
-                       n_paths=40_000, t_max=100, seed=degrees)
+    c = np.array([corner, corner])
+    ns, nt = np.array([-np.sin(a), np.cos(a)]), np.array([0.0, 1.0])
+    x0 = c + r0 * np.array([np.cos(0.3 * a), np.sin(0.3 * a)])
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.05), x0=x0, stop=esc.HalfSpace(ns, ns @ c),
+                       target=esc.HalfSpace(nt, nt @ c), n_paths=40_000, t_max=100, seed=degrees)
     p, se = hit_fraction(res)
     assert res.count(esc.Status.CENSORED) < 40
     assert abs(p - 0.7) < 4 * se, (p, se)

@@ -212,18 +212,28 @@ inline void merge_parallel_faces(const std::vector<CrossingPlane>& s, const std:
   for (const CrossingPlane& g : t) {
     if (!(g.var > 0)) continue;
     const double t0 = g.a0 / std::sqrt(g.var), t1 = g.a1 / std::sqrt(g.var);
+    // g is one boundary with the parallel face of s nearest to it: a face on the far side of s passes the test too
+    // where the part barely moves towards either (a part of 2^-40 of a step, whose displacement is below 1e-9 of the
+    // distances), and taking it would leave g's own partner unmerged
+    std::size_t match = s.size();
+    double gap = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
-      const CrossingPlane& f = s[i];
-      if (!parallel_planes(f, g)) continue;
-      const double s0 = f.a0 / std::sqrt(f.var), s1 = f.a1 / std::sqrt(f.var);
-      const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
-      if (t0 >= s0 - tol) {
-        take_out(pt, g);
-      } else if (!out[i]) {
-        take_out(ps, f);
-        out[i] = 1;
+      if (!parallel_planes(s[i], g)) continue;
+      const double di = std::abs(s[i].a0 / std::sqrt(s[i].var) - t0);
+      if (match == s.size() || di < gap) {
+        match = i;
+        gap = di;
       }
-      break;  // g is one boundary with f
+    }
+    if (match == s.size()) continue;
+    const CrossingPlane& f = s[match];
+    const double s0 = f.a0 / std::sqrt(f.var), s1 = f.a1 / std::sqrt(f.var);
+    const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
+    if (t0 >= s0 - tol) {
+      take_out(pt, g);
+    } else if (!out[match]) {
+      take_out(ps, f);
+      out[match] = 1;
     }
   }
 }
