@@ -2,16 +2,17 @@
 // refine_double_crossings: leaving stop or entering the target) and `splitting` (splitting.hpp: entering A or B)
 // share.
 //
-// The bridge test of one step gives each event's crossing probability but not which came first; drawing the two
-// as independent errs where the boundaries are not at a right angle in the noise's metric (a 1-D gap narrower
-// than a few steps' spread is the extreme case). A step where both are likely is refined instead: the bridge's
-// midpoint is drawn from its law, then each half is tested in turn, the same way, until one event is unlikely: every
-// part down to 2^-kRefineShallow of the step, and deeper, down to 2^-kRefineLevels, within the step's refine_budget
-// of further halvings. The first part with an event decides. Near a corner both events stay likely down to parts whose spread is about the distance
-// to it, so the depth is what bounds the error of the part decided whole (8 levels left 0.523 for the exact 0.7 in a
-// 45-degree wedge from 0.01 off its corner at dt = 0.05, where 60 give 0.700); the budget bounds the work where many
-// parts stay likely (a gap far narrower than a part's spread, the tip of a thin target wedge), at about twice the
-// most that 8 levels could take.
+// The bridge test of one step gives each event's crossing probability but not which came first; drawing the two as
+// independent errs where the boundaries are not at a right angle in the noise's metric (a 1-D gap narrower than a few
+// steps' spread is the extreme case). A step where both are likely is refined instead: the bridge's midpoint is drawn
+// from its law, then each half is tested in turn, the same way, until one event is unlikely: every part down to
+// 2^-kRefineShallow of the step, and deeper, down to 2^-kRefineLevels, within the step's refine_budget of further
+// halvings and while the part's spread stays well above the coordinates' rounding (above_rounding). The first part with
+// an event decides. Near a corner both events stay likely down to parts whose spread is about the distance to it, so
+// the depth is what bounds the error of the part decided whole (8 levels left 0.523 for the exact 0.7 in a 45-degree
+// wedge from 0.01 off its corner at dt = 0.05, where 60 give 0.700); the budget bounds the work where many parts stay
+// likely (a gap far narrower than a part's spread, the tip of a thin target wedge), at about twice the most that 8
+// levels could take.
 #pragma once
 
 #include <algorithm>
@@ -29,6 +30,7 @@ inline constexpr double kBothLikely = 1e-3;   // refine a part where both crossi
 inline constexpr int kRefineLevels = 60;      // parts down to 2^-60 of a step
 inline constexpr int kRefineShallow = 8;      // every part may be halved this often (semantics 20-22's depth)
 inline constexpr int kRefineHalvings = 256;   // at most this many halvings of one step beyond kRefineShallow
+inline constexpr double kRefineFloor = 1e-5;  // and those only while a part's spread exceeds this of |x|
 
 // The halvings one step may take beyond kRefineShallow in d dimensions: kRefineHalvings, fewer where the draws of
 // those and of the shallow ones (2^kRefineShallow - 1 at most; a halving's midpoint takes d + 1 words, each part
@@ -38,6 +40,21 @@ inline int refine_budget(int d) {
   return static_cast<int>(std::clamp<long>(halvings, 0, kRefineHalvings));
 }
 
+
+// Whether a part from a to b over h may be halved beyond kRefineShallow: its spread (the bridge's over h, in its
+// noisiest coordinate) above kRefineFloor of the ends' largest coordinate. The 1e-9 tolerances that tell one boundary
+// given twice (parallel_planes, merge_parallel_faces: a Ball's end and a Box's face, a normal given scaled) are
+// relative to the distances, which near the boundary are about the part's spread; the coordinates' rounding (a few
+// 2^-52 of |x|) must stay well inside them, or a path is HIT through a face that stop and the target share (2,636 of
+// 50,000 paths at |x| = 1e4 without this floor).
+inline bool above_rounding(const double* a, const double* b, double h, int d, const Diffusion& D) {
+  double var = 0, size = 0;
+  for (int i = 0; i < d; ++i) {
+    var = std::max(var, D.component(i));
+    size = std::max({size, std::abs(a[i]), std::abs(b[i])});
+  }
+  return var * h > (kRefineFloor * size) * (kRefineFloor * size);
+}
 
 // root R with R R^T = Sigma: the Cholesky factor, or for a Sigma that is only semi-definite V sqrt(Lambda) from its
 // eigendecomposition; in plain loops (jacobi.hpp), the same bits at every instruction set. False where it is not
@@ -93,7 +110,7 @@ int refine_bridge(const double* a, const double* b, double h, double t, int leve
   double p[2];
   const bool halve = test(a, b, h, p);
   const bool deep = level >= kRefineShallow;
-  if (level < kRefineLevels && halve && (!deep || budget > 0)) {
+  if (level < kRefineLevels && halve && (!deep || (budget > 0 && above_rounding(a, b, h, d, D)))) {
     if (deep) --budget;
     double* m = mid + static_cast<std::ptrdiff_t>(level) * d;
     bridge_midpoint(a, b, h, D, R, ws, normals, m, d);
