@@ -130,10 +130,11 @@ __all__ = ["simulate"]
 # boxes) near an edge or corner, as steps near both sets (21: its one tangent plane there, 0.2266 for the 0.2217
 # of a finite-difference solve at a box's corner); every other result keeps its bits. 23: those refinements (of
 # simulate and of splitting) go on past 8 halvings down to parts of 2^-60 of a step, with at most 256 further
-# halvings a step, each while a part's spread exceeds 1e-5 of |x| (22: 8 halvings, parts of dt/256, whose spread at dt = 0.05 still exceeded 0.01: 0.523 for the
-# exact 0.7 in a 45-degree wedge from 0.01 off its corner; 0.2645 for the exact 0.3 in splitting's 1-D gap of 0.005
-# from 0.3 of it), and a face of one set is merged with the nearest parallel face of the other (22: the first found,
-# which for a part that barely moves could be one on the far side); every result without such a part keeps its bits.
+# halvings a step, each while a part's spread exceeds 1e-5 of |x| (22: 8 halvings, parts of dt/256, whose spread at
+# dt = 0.05 still exceeded 0.01: 0.523 for the exact 0.7 in a 45-degree wedge from 0.01 off its corner; 0.2645 for
+# the exact 0.3 in splitting's 1-D gap of 0.005 from 0.3 of it), and a face of one set is merged with the nearest
+# parallel face of the other (22: the first found, which for a part that barely moves could be one on the far side);
+# every result without such a part keeps its bits.
 SEMANTICS = 23
 
 

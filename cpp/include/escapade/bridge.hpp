@@ -40,7 +40,6 @@ inline int refine_budget(int d) {
   return static_cast<int>(std::clamp<long>(halvings, 0, kRefineHalvings));
 }
 
-
 // Whether a part from a to b over h may be halved beyond kRefineShallow: its spread (the bridge's over h, in its
 // noisiest coordinate) above kRefineFloor of the ends' largest coordinate. The 1e-9 tolerances that tell one boundary
 // given twice (parallel_planes, merge_parallel_faces: a Ball's end and a Box's face, a normal given scaled) are
