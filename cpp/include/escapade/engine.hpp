@@ -424,34 +424,43 @@ class LaneBlock {
 
   // ps, pt of the step x0 -> x1 over h merged face by face (merge_parallel_faces): a face of one set behind a
   // parallel face of the other, facing the same way, is taken out of its set's probability.
-  // (taken_out, when given: which of stop's faces, in stop_planes_, were taken out.)
+  // (stop_out, target_out, when given: which of stop's faces, in stop_planes_, and of the target's, in
+  // target_planes_, were taken out.)
   void merge_faces(const double* x0, const double* x1, double h, const Diffusion& D, double& ps, double& pt,
-                   std::vector<char>* taken_out = nullptr) {
+                   std::vector<char>* stop_out = nullptr, std::vector<char>* target_out = nullptr) {
     stop_planes_.clear();
     target_planes_.clear();
     rs_.pb.stop->inside_planes(x0, x1, D, h, stop_planes_);
     rs_.pb.target->outside_planes(x0, x1, D, h, target_planes_);
-    merge_parallel_faces(stop_planes_, target_planes_, ps, pt, taken_out);
+    const double rounding = step_rounding(x0, x1, h, d_, least_variance_of(D), *rs_.pb.stop, *rs_.pb.target);
+    merge_parallel_faces(stop_planes_, target_planes_, ps, pt, rounding, stop_out, target_out);
   }
 
-  // An exit of the step x0 -> x1 drawn with stop's merged probability (merge_faces took out a face of stop behind a
-  // parallel face of the target: the path reaches it only through the target) is placed on one of stop's other
-  // faces, chosen by u among them as first_crossed chooses (the independent faces the merged probability counts).
-  // `plane`, crossing_plane's choice, is replaced only where no face was taken out: every other exit keeps its bits.
-  void off_merged_faces(const double* x0, const double* x1, double h, const Diffusion& D, double u,
+  // A crossing of the step x0 -> x1 drawn with its set's merged probability (merge_faces took out a face of that
+  // set behind a parallel face of the other: the path reaches it only through the other) is placed on one of the
+  // set's other faces, chosen by u among them as first_crossed chooses (the independent faces the merged probability
+  // counts): an exit on stop's, a hit on the target's (a target on both sides of stop's face that shares one
+  // boundary with stop: a hit drawn for its other side is not placed on the shared face). `plane`, crossing_plane's
+  // choice, is replaced only where a face was taken out: every other crossing keeps its bits.
+  void off_merged_faces(bool exited, const double* x0, const double* x1, double h, const Diffusion& D, double u,
                         CrossingPlane& plane) {
     const Region* target = rs_.pb.target;
-    if (!target || !rs_.pb.stop->contains(x1) || target->contains(x1)) return;  // (as the test merges)
-    double ps = 1.0, pt = 0.0;
-    target->crossing_probability(x0, x1, 1, D, h, false, &pt);
-    if (!(pt > 0)) return;
-    merge_faces(x0, x1, h, D, ps, pt, &taken_out_);
+    if (!target || !rs_.pb.stop || !rs_.pb.stop->contains(x1) || target->contains(x1)) return;  // (as the test merges)
+    double ps = 1.0, pt = 1.0;  // (the other set's probability: merged only where it is positive)
+    if (exited) {
+      target->crossing_probability(x0, x1, 1, D, h, false, &pt);
+    } else {
+      rs_.pb.stop->crossing_probability(x0, x1, 1, D, h, true, &ps);
+    }
+    if (!(ps > 0 && pt > 0)) return;
+    merge_faces(x0, x1, h, D, ps, pt, exited ? &taken_out_ : nullptr, exited ? nullptr : &taken_out_);
     if (std::find(taken_out_.begin(), taken_out_.end(), 1) == taken_out_.end()) return;
+    std::vector<CrossingPlane>& planes = exited ? stop_planes_ : target_planes_;
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < stop_planes_.size(); ++i)
-      if (!taken_out_[i]) stop_planes_[kept++] = stop_planes_[i];
-    stop_planes_.resize(kept);
-    if (kept > 0) plane = first_crossed(stop_planes_, u);
+    for (std::size_t i = 0; i < planes.size(); ++i)
+      if (!taken_out_[i]) planes[kept++] = planes[i];
+    planes.resize(kept);
+    if (kept > 0) plane = first_crossed(planes, u);
   }
 
   // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
@@ -855,7 +864,7 @@ class LaneBlock {
       if (reflect_) stop.reflect(m, 1);
     };
     const Matrix* R = D.isotropic ? nullptr : noise_root(D);
-    int budget = refine_budget(d_);
+    RefineBudget budget = refine_budget(d_, least_variance_of(D), std::max(stop.scale(b), target.scale(b)));
     return refine_bridge(a, b, dt_, 0.0, 0, budget, d_, D, R, ws, midpoints_.data(), spread_.data(), test, leaf,
                          mirror);
   }
@@ -903,22 +912,25 @@ class LaneBlock {
     // the target's own plane where that lies within stop's closure. Else the chord's rule, on the bridge's way
     // out (the line from the step's start to the exit point, in the exit's time): whichever the line does first,
     // enter the target (a hit) or leave stop (an exit: a non-convex stop whose notch the line passes through), where
-    // that point can be the event's; the exit stands where neither can.
-    if (exited && !through && rs_.pb.target && inside_target(xe)) {
+    // that point can be the event's; the exit stands where neither can. Where the target's crossing lies on stop's
+    // boundary too (a face both share, the exit placed on another face of stop beyond it: past a wedge's corner),
+    // the path left stop there as it entered the target, and the line's rule gives that exit (stop first where the
+    // two coincide, as in order_double_crossings).
+    if (exited && !through && rs_.pb.target && inside_target(xe, reach)) {
       std::copy(xe, xe + d_, exit_point_.begin());
       const int exit_face = face_of_plane_;
       const double hit_tau = locate(h, false, x0, x1, reach, D, r, z, path_[l], k, xe);
-      if (admissible(false, xe, reach)) {
+      if (admissible(false, xe, reach) && !on_stop_boundary(xe, reach)) {
         exited = false;
         tau = hit_tau;
         ended_[l] = static_cast<std::int8_t>(Status::Hit);
       } else {
         double* out = line_exit_.data();
         const double g = first_crossing(true, x0, exit_point_.data(), out);
-        const bool can_exit = admissible(true, out, reach) && !inside_target(out);
+        const bool can_exit = admissible(true, out, reach) && !inside_target(out, reach);
         const double f = first_crossing(false, x0, exit_point_.data(), xe);
         face_of_plane_ = -1;  // find_face: the face the line crossed
-        if (!(can_exit && g < f) && admissible(false, xe, reach)) {
+        if (!(can_exit && g < f + kSameCrossing) && admissible(false, xe, reach)) {
           exited = false;
           tau *= f;
           ended_[l] = static_cast<std::int8_t>(Status::Hit);
@@ -951,6 +963,13 @@ class LaneBlock {
         return;
       }
     }
+    // A hit placed on stop's boundary too (a face the two share, where the target's plane was chosen among its
+    // faces): the path left stop there as it entered the target, and a point on both boundaries is an exit (stop's
+    // face found from the chord to it). Not behind walls, whose faces are no exits.
+    if (!exited && rs_.pb.stop && !reflect_ && on_stop_boundary(xe, reach)) {
+      ended_[l] = static_cast<std::int8_t>(Status::Exited);
+      face_[l] = -1;
+    }
     te_[l] = start + tau;
   }
 
@@ -962,7 +981,7 @@ class LaneBlock {
                 const Words4& r, double z, std::uint64_t path, std::uint64_t k, double* xe) {
     const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
     CrossingPlane plane = region.crossing_plane(x0, x1, D, h, exited, open_uniform(r[3]));
-    if (exited) off_merged_faces(x0, x1, h, D, open_uniform(r[3]), plane);
+    off_merged_faces(exited, x0, x1, h, D, open_uniform(r[3]), plane);
     const double tau = crossing_time(plane, h, z, open_uniform(r[2]));
     place(region, plane, x0, x1, tau / h, h, D, path, k, true, xe);
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
@@ -1108,10 +1127,26 @@ class LaneBlock {
     root_ready_ = !lane_D_;
     return &root_;
   }
+  // least_variance(D): once per run, or per call where the noise depends on the state.
+  double least_variance_of(const Diffusion& D) {
+    if (lane_D_) return least_variance(D);
+    if (least_ < 0) least_ = least_variance(D);
+    return least_;
+  }
 
-  // Whether x lies inside the target beyond the tolerance of a placed crossing.
-  bool inside_target(const double* x) const {
-    return rs_.pb.target->signed_distance(x) > placement_tolerance(*rs_.pb.target, x, largest_coordinate(x, d_));
+  // Whether x, a crossing placed from a step of `reach` (admissible's), lies inside the target beyond the tolerance
+  // of a placed crossing.
+  bool inside_target(const double* x, double reach) const {
+    const Region& target = *rs_.pb.target;
+    return target.signed_distance(x) > placement_tolerance(target, x, std::max(largest_coordinate(x, d_), reach));
+  }
+  // Whether x, a crossing placed within stop's closure, lies on stop's boundary: to the rounding of one boundary
+  // given twice (rounding_at, as step_rounding's), not to a placement's 1e-9 (a target face 1e-9 inside stop's is a
+  // face of its own).
+  bool on_stop_boundary(const double* x, double reach) const {
+    const Region& stop = *rs_.pb.stop;
+    const double size = std::max({largest_coordinate(x, d_), reach, stop.scale(x)});
+    return !(stop.signed_distance(x) > rounding_at(size, d_));
   }
 
   // Whether a crossing placed at xe can be one (to 1e-9 of the largest of |xe|, the step's `reach` (its ends' largest
@@ -1509,7 +1544,7 @@ class LaneBlock {
   std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn (CrossingUniforms)
   std::vector<double> p_stop_, p_target_;
   std::vector<CrossingPlane> stop_planes_, target_planes_;  // merge_faces' scratch
-  std::vector<char> taken_out_;                              // off_merged_faces': stop's faces taken out
+  std::vector<char> taken_out_;                              // off_merged_faces': the set's faces taken out
   std::vector<Interval> chord_stop_, chord_target_;  // order_double_crossings' scratch
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible, place)
@@ -1520,6 +1555,7 @@ class LaneBlock {
   int face_of_plane_ = 0;           // locate's: the face of the plane it placed on
   Matrix root_;              // noise_root's square root of Sigma
   bool root_ready_ = false;  // root_ holds the run's (constant) noise
+  double least_ = -1;        // least_variance_of's of the run's (constant) noise; -1 until asked
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   // refine_double_crossings: the lanes whose step it decided (1), and for each the part of the bridge where the event
   // lies (from leaf_a_ to leaf_b_, starting leaf_t_ into the step, of length leaf_h_) and the words that locate it
