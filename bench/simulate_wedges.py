@@ -7,9 +7,10 @@ steps and its bridge between them drift-free: the only error left is the test of
 crossed both boundaries (refined, engine.hpp refine_double_crossings), which matters where the start lies within a
 step's spread of the corner. Semantics 23 refines such a step down to parts of 2^-60 of it (at most 256 halvings
 past the eighth); semantics 22 stopped at 2^-8, where a part's spread (0.22 / 16 = 0.014 at dt = 0.05) still
-exceeds 0.01. Semantics 24 lets those halvings go on wherever the distances' rounding stays below a millionth of
-a part's spread (semantics 23 stopped them at a spread of 1e-5 of |x|): with --corner C the wedge's corner lies at
-(C, C), and the answers should not depend on C. Run the script with each build on PYTHONPATH to compare them.
+exceeds 0.01. Those deeper halvings stop at a spread of 1e-5 of |x| (bridge.hpp above_rounding: below it the
+rounding of |x| outgrows the tolerances that tell one boundary given twice): with --corner C the wedge's corner lies
+at (C, C), and from about C = 1000 the rows from 0.01 off the corner are refined no deeper than semantics 22's. Run
+the script with each build on PYTHONPATH to compare them.
 
   python bench/simulate_wedges.py                  # 200,000 paths per row (about a minute)
   python bench/simulate_wedges.py --paths 20000    # a quick look

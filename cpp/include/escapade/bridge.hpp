@@ -21,51 +21,45 @@
 
 #include "escapade/jacobi.hpp"
 #include "escapade/perturbation.hpp"
-#include "escapade/region.hpp"
 #include "escapade/rng.hpp"
 #include "escapade/types.hpp"
 
 namespace escapade::detail {
 
-inline constexpr double kBothLikely = 1e-3;     // refine a part where both crossing probabilities exceed this
-inline constexpr int kRefineLevels = 60;        // parts down to 2^-60 of a step
-inline constexpr int kRefineShallow = 8;        // every part may be halved this often (semantics 20-22's depth)
-inline constexpr int kRefineHalvings = 256;     // at most this many halvings of one step beyond kRefineShallow
-inline constexpr double kRoundingLimit = 1e-6;  // and those only while the distances' rounding stays below this
-inline constexpr double kRefineFloor = 1e-5;    // (where that is unknown: while the spread exceeds this of |x|)
+inline constexpr double kBothLikely = 1e-3;   // refine a part where both crossing probabilities exceed this
+inline constexpr int kRefineLevels = 60;      // parts down to 2^-60 of a step
+inline constexpr int kRefineShallow = 8;      // every part may be halved this often (semantics 20-22's depth)
+inline constexpr int kRefineHalvings = 256;   // at most this many halvings of one step beyond kRefineShallow
+inline constexpr double kRefineFloor = 1e-5;  // and those only while a part's spread exceeds this of |x|
 
 // What bounds one step's halvings (refine_budget).
 struct RefineBudget {
-  int halvings;      // how many more it may take beyond kRefineShallow
-  int total;         // how many more of any depth its WordStream has words for
-  double least_var;  // the noise's least_variance (0: unknown)
-  double scale;      // the largest of the numbers that place the boundaries near the step (Region::scale)
+  int halvings;  // how many more it may take beyond kRefineShallow
+  int total;     // how many more of any depth its WordStream has words for
 };
 
-// The budget of one step in d dimensions under noise of least_variance least_var near boundaries of `scale`:
-// kRefineHalvings beyond kRefineShallow, fewer where the draws of those and of the shallow ones (2^kRefineShallow - 1
-// at most; a halving's midpoint takes d + 1 words, each part decided whole at most 5 more) would run past one
-// WordStream's kStreamWords; from d = 1022 on, where the shallow ones alone could, those too.
-inline RefineBudget refine_budget(int d, double least_var, double scale) {
+// The budget of one step in d dimensions: kRefineHalvings beyond kRefineShallow, fewer where the draws of those and
+// of the shallow ones (2^kRefineShallow - 1 at most; a halving's midpoint takes d + 1 words, each part decided whole
+// at most 5 more) would run past one WordStream's kStreamWords; from d = 1022 on, where the shallow ones alone
+// could, those too.
+inline RefineBudget refine_budget(int d) {
   const long total = (kStreamWords - 64) / (long{d} + 6);
   const long deep = total - ((1L << kRefineShallow) - 1);
-  return {static_cast<int>(std::clamp<long>(deep, 0, kRefineHalvings)), static_cast<int>(total), least_var, scale};
+  return {static_cast<int>(std::clamp<long>(deep, 0, kRefineHalvings)), static_cast<int>(total)};
 }
 
-// Whether a part from a to b over h may be halved beyond kRefineShallow: while the rounding of its distances, in
-// units of its noise (noise_rounding), stays below kRoundingLimit. The tolerances that tell one boundary given twice
-// (parallel_planes, merge_parallel_faces: a Ball's end and a Box's face, a normal given scaled) take that rounding
-// in; where it nears the part's spread they would take distinct faces for one (a part's coordinates then barely
-// differ from its ends'). Where least_variance is unknown (noise too correlated for its bound) the tolerances are
-// relative to the distances alone, and the part's spread in its noisiest coordinate must stay above kRefineFloor
-// of its coordinates instead (2,636 of 50,000 paths were HIT through a face that stop and the target share at
-// |x| = 1e4 without either guard).
-inline bool above_rounding(const double* a, const double* b, double h, int d, const Diffusion& D,
-                           const RefineBudget& budget) {
-  const double size = std::max({largest_coordinate(a, d), largest_coordinate(b, d), budget.scale});
-  if (budget.least_var > 0) return noise_rounding(size, h, d, budget.least_var) <= kRoundingLimit;
-  double var = 0;
-  for (int i = 0; i < d; ++i) var = std::max(var, D.component(i));
+// Whether a part from a to b over h may be halved beyond kRefineShallow: its spread (the bridge's over h, in its
+// noisiest coordinate) above kRefineFloor of the ends' largest coordinate. The 1e-9 tolerances that tell one boundary
+// given twice (parallel_planes, merge_parallel_faces: a Ball's end and a Box's face, a normal given scaled) are
+// relative to the distances, which near the boundary are about the part's spread; the coordinates' rounding (a few
+// 2^-52 of |x|) must stay well inside them, or a path is HIT through a face that stop and the target share (2,636 of
+// 50,000 paths at |x| = 1e4 without this floor).
+inline bool above_rounding(const double* a, const double* b, double h, int d, const Diffusion& D) {
+  double var = 0, size = 0;
+  for (int i = 0; i < d; ++i) {
+    var = std::max(var, D.component(i));
+    size = std::max({size, std::abs(a[i]), std::abs(b[i])});
+  }
   return var * h > (kRefineFloor * size) * (kRefineFloor * size);
 }
 
@@ -124,7 +118,7 @@ int refine_bridge(const double* a, const double* b, double h, double t, int leve
   const bool halve = test(a, b, h, p);
   const bool deep = level >= kRefineShallow;
   if (level < kRefineLevels && halve && budget.total > 0 &&
-      (!deep || (budget.halvings > 0 && above_rounding(a, b, h, d, D, budget)))) {
+      (!deep || (budget.halvings > 0 && above_rounding(a, b, h, d, D)))) {
     --budget.total;
     if (deep) --budget.halvings;
     double* m = mid + static_cast<std::ptrdiff_t>(level) * d;

@@ -432,8 +432,7 @@ class LaneBlock {
     target_planes_.clear();
     rs_.pb.stop->inside_planes(x0, x1, D, h, stop_planes_);
     rs_.pb.target->outside_planes(x0, x1, D, h, target_planes_);
-    const double rounding = step_rounding(x0, x1, h, d_, least_variance_of(D), *rs_.pb.stop, *rs_.pb.target);
-    merge_parallel_faces(stop_planes_, target_planes_, ps, pt, rounding, stop_out, target_out);
+    merge_parallel_faces(stop_planes_, target_planes_, ps, pt, stop_out, target_out);
   }
 
   // A crossing of the step x0 -> x1 drawn with its set's merged probability (merge_faces took out a face of that
@@ -461,6 +460,22 @@ class LaneBlock {
       if (!taken_out_[i]) planes[kept++] = planes[i];
     planes.resize(kept);
     if (kept > 0) plane = first_crossed(planes, u);
+  }
+
+  // Whether a hit of the step x0 -> x1 over h placed on the target's plane c lies on a face of stop too: one of
+  // stop's planes the same (parallel_planes, at the same distance to 1e-9 of it). A crossing of a boundary both share
+  // is an exit (as where the two coincide everywhere else), not behind walls, whose faces are no exits.
+  bool on_stop_face(const double* x0, const double* x1, double h, const Diffusion& D, const CrossingPlane& c) {
+    if (!rs_.pb.stop || reflect_ || !(c.var > 0)) return false;
+    stop_planes_.clear();
+    rs_.pb.stop->inside_planes(x0, x1, D, h, stop_planes_);
+    const double t0 = c.a0 / std::sqrt(c.var);
+    for (const CrossingPlane& f : stop_planes_) {
+      if (!parallel_planes(f, c)) continue;
+      const double s0 = f.a0 / std::sqrt(f.var);
+      if (std::abs(s0 - t0) <= 1e-9 * (std::abs(s0) + std::abs(t0))) return true;
+    }
+    return false;
   }
 
   // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
@@ -864,7 +879,7 @@ class LaneBlock {
       if (reflect_) stop.reflect(m, 1);
     };
     const Matrix* R = D.isotropic ? nullptr : noise_root(D);
-    RefineBudget budget = refine_budget(d_, least_variance_of(D), std::max(stop.scale(b), target.scale(b)));
+    RefineBudget budget = refine_budget(d_);
     return refine_bridge(a, b, dt_, 0.0, 0, budget, d_, D, R, ws, midpoints_.data(), spread_.data(), test, leaf,
                          mirror);
   }
@@ -907,20 +922,21 @@ class LaneBlock {
     const bool through = (flags_[l] & kThrough) != 0;  // ordered by the chord: placed by it
     const double reach = std::max(largest_coordinate(x0, d_), largest_coordinate(x1, d_));
     double tau = locate(h, exited, x0, x1, reach, D, r, z, path_[l], k, xe);
+    bool on_both = hit_on_stop_face_;  // a hit placed on a face stop shares (made an exit below)
     // A way out of stop placed inside the target (a target around stop's boundary, both ends of the step
     // outside it): no path leaves there without entering the target first. It is the target's crossing, placed by
     // the target's own plane where that lies within stop's closure. Else the chord's rule, on the bridge's way
     // out (the line from the step's start to the exit point, in the exit's time): whichever the line does first,
     // enter the target (a hit) or leave stop (an exit: a non-convex stop whose notch the line passes through), where
-    // that point can be the event's; the exit stands where neither can. Where the target's crossing lies on stop's
-    // boundary too (a face both share, the exit placed on another face of stop beyond it: past a wedge's corner),
-    // the path left stop there as it entered the target, and the line's rule gives that exit (stop first where the
-    // two coincide, as in order_double_crossings).
+    // that point can be the event's; the exit stands where neither can. Where the target's plane is a face of stop
+    // too (the exit placed on another face of stop, beyond the one both share: past a wedge's corner), the path left
+    // stop there as it entered the target, and the line's rule gives that exit (stop first where the two crossings
+    // coincide, as in order_double_crossings). "Inside the target" to the step's tolerance, as admissible's.
     if (exited && !through && rs_.pb.target && inside_target(xe, reach)) {
       std::copy(xe, xe + d_, exit_point_.begin());
       const int exit_face = face_of_plane_;
       const double hit_tau = locate(h, false, x0, x1, reach, D, r, z, path_[l], k, xe);
-      if (admissible(false, xe, reach) && !on_stop_boundary(xe, reach)) {
+      if (admissible(false, xe, reach) && !hit_on_stop_face_) {
         exited = false;
         tau = hit_tau;
         ended_[l] = static_cast<std::int8_t>(Status::Hit);
@@ -946,6 +962,7 @@ class LaneBlock {
     face_[l] = face_of_plane_;
     if (through || !admissible(exited, xe, reach)) {
       face_[l] = -1;  // find_face: the face the chord crossed
+      on_both = false;  // (placed by the chord: ordered as the step's chord is)
       if (exited ? end_outside : end_inside) {  // the step ended in the event's region
         tau = chord_crossing(exited, x0, x1, xe) * h;
       } else if (const double inside = chord_passage(exited, x0, x1); inside >= 0) {  // the chord passed through
@@ -963,10 +980,9 @@ class LaneBlock {
         return;
       }
     }
-    // A hit placed on stop's boundary too (a face the two share, where the target's plane was chosen among its
-    // faces): the path left stop there as it entered the target, and a point on both boundaries is an exit (stop's
-    // face found from the chord to it). Not behind walls, whose faces are no exits.
-    if (!exited && rs_.pb.stop && !reflect_ && on_stop_boundary(xe, reach)) {
+    // A hit on a face stop shares, placed by the target's plane (chosen among the target's faces): the path left stop
+    // there as it entered the target, and a crossing of both is an exit (stop's face found from the chord to it).
+    if (!exited && on_both) {
       ended_[l] = static_cast<std::int8_t>(Status::Exited);
       face_[l] = -1;
     }
@@ -982,6 +998,7 @@ class LaneBlock {
     const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
     CrossingPlane plane = region.crossing_plane(x0, x1, D, h, exited, open_uniform(r[3]));
     off_merged_faces(exited, x0, x1, h, D, open_uniform(r[3]), plane);
+    hit_on_stop_face_ = !exited && on_stop_face(x0, x1, h, D, plane);
     const double tau = crossing_time(plane, h, z, open_uniform(r[2]));
     place(region, plane, x0, x1, tau / h, h, D, path, k, true, xe);
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
@@ -1127,26 +1144,12 @@ class LaneBlock {
     root_ready_ = !lane_D_;
     return &root_;
   }
-  // least_variance(D): once per run, or per call where the noise depends on the state.
-  double least_variance_of(const Diffusion& D) {
-    if (lane_D_) return least_variance(D);
-    if (least_ < 0) least_ = least_variance(D);
-    return least_;
-  }
 
   // Whether x, a crossing placed from a step of `reach` (admissible's), lies inside the target beyond the tolerance
   // of a placed crossing.
   bool inside_target(const double* x, double reach) const {
     const Region& target = *rs_.pb.target;
     return target.signed_distance(x) > placement_tolerance(target, x, std::max(largest_coordinate(x, d_), reach));
-  }
-  // Whether x, a crossing placed within stop's closure, lies on stop's boundary: to the rounding of one boundary
-  // given twice (rounding_at, as step_rounding's), not to a placement's 1e-9 (a target face 1e-9 inside stop's is a
-  // face of its own).
-  bool on_stop_boundary(const double* x, double reach) const {
-    const Region& stop = *rs_.pb.stop;
-    const double size = std::max({largest_coordinate(x, d_), reach, stop.scale(x)});
-    return !(stop.signed_distance(x) > rounding_at(size, d_));
   }
 
   // Whether a crossing placed at xe can be one (to 1e-9 of the largest of |xe|, the step's `reach` (its ends' largest
@@ -1544,7 +1547,7 @@ class LaneBlock {
   std::vector<double> u_;  // the crossing test's uniforms of the step, where drawn (CrossingUniforms)
   std::vector<double> p_stop_, p_target_;
   std::vector<CrossingPlane> stop_planes_, target_planes_;  // merge_faces' scratch
-  std::vector<char> taken_out_;                              // off_merged_faces': the set's faces taken out
+  std::vector<char> taken_out_;                              // off_merged_faces': stop's faces taken out
   std::vector<Interval> chord_stop_, chord_target_;  // order_double_crossings' scratch
   std::vector<double> event_hi_;            // check_inside_steps: where a step's event is bracketed (1: its end)
   std::vector<double> probe_;               // one point's scratch (check_inside_steps, admissible, place)
@@ -1553,9 +1556,9 @@ class LaneBlock {
   std::vector<double> line_exit_;   // and where the line to it first leaves stop
   std::vector<double> unmoved_;     // onto_set_boundary's: a crossing's place before it moved
   int face_of_plane_ = 0;           // locate's: the face of the plane it placed on
+  bool hit_on_stop_face_ = false;   // locate's: a hit whose plane is one of stop's (on_stop_face)
   Matrix root_;              // noise_root's square root of Sigma
   bool root_ready_ = false;  // root_ holds the run's (constant) noise
-  double least_ = -1;        // least_variance_of's of the run's (constant) noise; -1 until asked
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it
   // refine_double_crossings: the lanes whose step it decided (1), and for each the part of the bridge where the event
   // lies (from leaf_a_ to leaf_b_, starting leaf_t_ into the step, of length leaf_h_) and the words that locate it

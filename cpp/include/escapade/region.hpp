@@ -175,62 +175,16 @@ inline void onto_plane(double* x, const double* p, double* m, int d) {
   for (int i = 0; i < d; ++i) x[i] -= along * m[i];
 }
 
-// The largest |x_i| of a point (length d): with a region's scale(x), the unit of the rounding near x.
-inline double largest_coordinate(const double* x, int d) {
-  double m = 0;
-  for (int i = 0; i < d; ++i) m = std::max(m, std::abs(x[i]));
-  return m;
-}
-
-// A lower bound of the noise's variance rate along any direction (Sigma's smallest eigenvalue): the scalar of
-// isotropic noise, else Gershgorin's bound min_i (Sigma_ii - sum_{j != i} |Sigma_ij|), 0 where that is not positive
-// (strongly correlated noise: unknown).
-inline double least_variance(const Diffusion& D) {
-  if (D.isotropic) return std::max(D.scalar, 0.0);
-  const long d = D.Sigma.rows();
-  double least = std::numeric_limits<double>::infinity();
-  for (long i = 0; i < d; ++i) {
-    double off = 0;
-    for (long j = 0; j < d; ++j) off += j == i ? 0.0 : std::abs(D.Sigma(i, j));
-    least = std::min(least, D.Sigma(i, i) - off);
-  }
-  return d > 0 && least > 0 ? least : 0.0;
-}
-
-// The rounding of a step's plane distances over h in d dimensions, in units of the noise across the planes (the
-// units parallel_planes and merge_parallel_faces compare in): kRoundingUlps (d + 1) units in the last place of
-// `size` (the largest of the step's coordinates and of the numbers that place the boundaries: Region::scale), over
-// the smallest spread of the noise in any direction, sqrt(h least_variance). One boundary written two ways (a Ball's
-// end and a Box's face, a normal given scaled) has two descriptions that differ by about that much; the tolerances
-// relative to the distances alone stop telling them for one where a part's spread nears the rounding of its
-// coordinates. 0 where least_variance is unknown.
-inline constexpr double kRoundingUlps = 8;
-inline double rounding_at(double size, int d) {  // the numerator, in units of x
-  return kRoundingUlps * (d + 1) * std::numeric_limits<double>::epsilon() * size;
-}
-inline double noise_rounding(double size, double h, int d, double least_var) {
-  return least_var > 0 && h > 0 ? rounding_at(size, d) / std::sqrt(least_var * h) : 0.0;
-}
-
-// noise_rounding for the step x0 -> x1 over h near the boundaries of the regions given (each's scale at x1), under
-// noise of least_variance least_var.
-template <class... Regions>
-double step_rounding(const double* x0, const double* x1, double h, int d, double least_var, const Regions&... r) {
-  const double size = std::max({largest_coordinate(x0, d), largest_coordinate(x1, d), r.scale(x1)...});
-  return noise_rounding(size, h, d, least_var);
-}
-
 // Members of an Intersection (and so of a Union, through complements) whose planes at a step are parallel (nested
 // or shared boundaries): the farther plane cannot be crossed before the nearer one, so only the nearest of such
 // planes counts (merge_parallel_faces' rule within one region). Parallel is tested as there, by the step's
 // displacement towards both planes in units of the noise across them (to 1e-9: planes at other angles agree that
-// closely by chance only, and for opposite-facing planes only when the step does not move across them), and to the
-// distances' rounding in those units (`rounding`, noise_rounding's: four distances).
-inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b, double rounding) {
+// closely by chance only, and for opposite-facing planes only when the step does not move across them).
+inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b) {
   if (!(a.var > 0 && b.var > 0)) return false;
   const double na = std::sqrt(a.var), nb = std::sqrt(b.var);
   const double a0 = a.a0 / na, a1 = a.a1 / na, b0 = b.a0 / nb, b1 = b.a1 / nb;
-  const double tol = 1e-9 * (std::abs(a0) + std::abs(a1) + std::abs(b0) + std::abs(b1)) + 4 * rounding;
+  const double tol = 1e-9 * (std::abs(a0) + std::abs(a1) + std::abs(b0) + std::abs(b1));
   return std::abs((a0 - a1) - (b0 - b1)) <= tol;
 }
 
@@ -244,12 +198,10 @@ inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b, doub
 // sides keeps the far side's. Parallel means the same displacement of the step towards both planes in units of the
 // noise across them (to 1e-9 of the distances: two different planes agree that closely by chance only). s and t:
 // the planes of every face each set's probability counts, measured from the path's side (stop's inside_planes, an
-// entered set's outside_planes); ps and pt: those probabilities. `rounding`: the distances' rounding in the noise's
-// units (step_rounding), within which two faces are one too. s_out and t_out, when given, mark the faces of s and
-// of t taken out (where a crossing drawn with the merged ps or pt may not be placed).
+// entered set's outside_planes); ps and pt: those probabilities. s_out and t_out, when given, mark the faces of s
+// and of t taken out (where a crossing drawn with the merged ps or pt may not be placed).
 inline void merge_parallel_faces(const std::vector<CrossingPlane>& s, const std::vector<CrossingPlane>& t, double& ps,
-                                 double& pt, double rounding, std::vector<char>* s_out = nullptr,
-                                 std::vector<char>* t_out = nullptr) {
+                                 double& pt, std::vector<char>* s_out = nullptr, std::vector<char>* t_out = nullptr) {
   const auto take_out = [](double& p, const CrossingPlane& f) {
     const double pf = plane_probability(f);
     p = pf < 1.0 ? std::min(1.0, std::max(0.0, (p - pf) / (1.0 - pf))) : 0.0;
@@ -269,7 +221,7 @@ inline void merge_parallel_faces(const std::vector<CrossingPlane>& s, const std:
     std::size_t match = s.size();
     double gap = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
-      if (!parallel_planes(s[i], g, rounding)) continue;
+      if (!parallel_planes(s[i], g)) continue;
       const double di = std::abs(s[i].a0 / std::sqrt(s[i].var) - t0);
       if (match == s.size() || di < gap) {
         match = i;
@@ -279,7 +231,7 @@ inline void merge_parallel_faces(const std::vector<CrossingPlane>& s, const std:
     if (match == s.size()) continue;
     const CrossingPlane& f = s[match];
     const double s0 = f.a0 / std::sqrt(f.var), s1 = f.a1 / std::sqrt(f.var);
-    const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1)) + 2 * rounding;
+    const double tol = 1e-9 * (std::abs(s0) + std::abs(s1) + std::abs(t0) + std::abs(t1));
     if (t0 >= s0 - tol) {
       take_out(pt, g);
       t_taken[j] = 1;
@@ -304,14 +256,12 @@ inline void merge_parallel_faces(const std::vector<CrossingPlane>& s, const std:
 }
 
 // Whether member j's plane a is hidden behind another member's parallel plane: one nearer in noise units, or as
-// near and of an earlier member (a shared plane counts once). planes[k]: member k's planes (Region::inside_planes);
-// rounding: as parallel_planes'.
-inline bool dominated(const std::vector<std::vector<CrossingPlane>>& planes, std::size_t j, const CrossingPlane& a,
-                      double rounding) {
+// near and of an earlier member (a shared plane counts once). planes[k]: member k's planes (Region::inside_planes).
+inline bool dominated(const std::vector<std::vector<CrossingPlane>>& planes, std::size_t j, const CrossingPlane& a) {
   for (std::size_t k = 0; k < planes.size(); ++k) {
     if (k == j) continue;
     for (const CrossingPlane& b : planes[k]) {
-      if (!parallel_planes(a, b, rounding)) continue;
+      if (!parallel_planes(a, b)) continue;
       const double da = a.a0 / std::sqrt(a.var), db = b.a0 / std::sqrt(b.var);
       if (db < da || (db == da && k < j)) return true;
     }
@@ -322,11 +272,10 @@ inline bool dominated(const std::vector<std::vector<CrossingPlane>>& planes, std
 // q[j], member j's crossing probability, without its hidden planes: each one's probability pf taken out once,
 // (q - pf) / (1 - pf), the member's other faces staying independent as before. Called only when two members or
 // more could be crossed, so that every other step keeps its bits.
-inline void merge_nested_members(const std::vector<std::vector<CrossingPlane>>& planes, std::vector<double>& q,
-                                 double rounding) {
+inline void merge_nested_members(const std::vector<std::vector<CrossingPlane>>& planes, std::vector<double>& q) {
   for (std::size_t j = 0; j < planes.size(); ++j)
     for (const CrossingPlane& a : planes[j]) {
-      if (!(q[j] > 0) || !dominated(planes, j, a, rounding)) continue;
+      if (!(q[j] > 0) || !dominated(planes, j, a)) continue;
       const double pf = plane_probability(a);
       q[j] = pf < 1.0 ? std::min(1.0, std::max(0.0, (q[j] - pf) / (1.0 - pf))) : 0.0;
     }
@@ -672,6 +621,13 @@ class Region {
   // to out; false for other regions (an Intersection opens its members itself: collect_leaves).
   virtual bool half_spaces(std::vector<std::pair<Vector, double>>& /*out*/) const { return false; }
 };
+
+// The largest |x_i| of a point (length d): with a region's scale(x), the unit of the rounding near x.
+inline double largest_coordinate(const double* x, int d) {
+  double m = 0;
+  for (int i = 0; i < d; ++i) m = std::max(m, std::abs(x[i]));
+  return m;
+}
 
 // The tolerance of a point x placed on region r's boundary: 1e-9 of the larger of `at` (a size of x, at least its
 // largest coordinate) and the region's size there.
@@ -2179,11 +2135,10 @@ class Intersection final : public Region {
       // box's faces (first_crossed).
       std::vector<std::vector<CrossingPlane>> planes;
       merge_members(x0, x1, D, dt, pr, planes);
-      const double r = rounding(x0, x1, D, dt);
       std::vector<CrossingPlane> open;
       for (std::size_t j = 0; j < m; ++j)
         for (const CrossingPlane& a : planes[j])
-          if (!dominated(planes, j, a, r))
+          if (!dominated(planes, j, a))
             open.push_back(shifted({a.a0, a.a1, a.var, a.face, -1.0, false, a.corner}, offsets_[j]));
       if (!open.empty()) return first_crossed(open, u);
     }
@@ -2215,10 +2170,9 @@ class Intersection final : public Region {
       members_[j]->inside_planes(x0, x1, D, dt, planes[j]);
       for (CrossingPlane& c : planes[j]) c = shifted(c, offsets_[j]);
     }
-    const double r = rounding(x0, x1, D, dt);
     for (std::size_t j = 0; j < members_.size(); ++j)
       for (const CrossingPlane& a : planes[j])
-        if (!dominated(planes, j, a, r)) out.push_back(a);
+        if (!dominated(planes, j, a)) out.push_back(a);
   }
   void to_boundary(double* x, int face) const override {
     const int j = member_of_face(face);
@@ -2483,14 +2437,7 @@ class Intersection final : public Region {
     planes.assign(members_.size(), {});
     for (std::size_t j = 0; j < members_.size(); ++j)
       if (q[j] > 0) members_[j]->inside_planes(x0, x1, D, dt, planes[j]);
-    merge_nested_members(planes, q, rounding(x0, x1, D, dt));
-  }
-  // step_rounding of the step x0 -> x1 near the members' boundaries.
-  double rounding(const double* x0, const double* x1, const Diffusion& D, double dt) const {
-    const int d = dim();
-    double size = std::max(largest_coordinate(x0, d), largest_coordinate(x1, d));
-    for (const auto& m : members_) size = std::max(size, m->scale(x1));
-    return noise_rounding(size, dt, d, least_variance(D));
+    merge_nested_members(planes, q);
   }
   // For a step whose two ends lie outside the intersection and whose chord misses it: the planes it could have
   // entered it by. The members' faces (outside_planes) with both ends on their near side (a plane the chord crosses
@@ -2550,17 +2497,16 @@ class Intersection final : public Region {
         }
       }
     }
-    const double r = rounding(x0, x1, D, dt);
     for (std::size_t j = 0; j < members_.size(); ++j)  // a boundary two members share counts once
       for (const CrossingPlane& c : s.open[j])
-        if (!dominated(s.open, j, c, r)) out.push_back(c);
+        if (!dominated(s.open, j, c)) out.push_back(c);
     std::vector<HiddenFace>& hidden = s.hidden;
     // A plane two members share (coincident faces: overlapping tiles, a member given twice) is one face: its
     // corners count once.
     std::size_t kept = 0;
     for (std::size_t a = 0; a < n_hidden; ++a) {
       bool again = false;
-      for (std::size_t b = 0; b < kept && !again; ++b) again = same_plane(hidden[a].plane, hidden[b].plane, r);
+      for (std::size_t b = 0; b < kept && !again; ++b) again = same_plane(hidden[a].plane, hidden[b].plane);
       if (!again) std::swap(hidden[kept++], hidden[a]);
     }
     n_hidden = kept;
@@ -2574,12 +2520,11 @@ class Intersection final : public Region {
       for (std::size_t b = a + 1; b < n_hidden; ++b)
         if (corner_plane(x0, x1, dt, hidden[a], hidden[b], s.w, corner)) out.push_back(corner);
   }
-  // Whether two planes of a step are one: parallel in the noise's metric (parallel_planes) at the same distances,
-  // to 1e-9 of them and to their rounding r (noise_rounding's).
-  static bool same_plane(const CrossingPlane& a, const CrossingPlane& b, double r) {
-    if (!parallel_planes(a, b, r)) return false;
+  // Whether two planes of a step are one: parallel in the noise's metric (parallel_planes) at the same distances.
+  static bool same_plane(const CrossingPlane& a, const CrossingPlane& b) {
+    if (!parallel_planes(a, b)) return false;
     const double na = std::sqrt(a.var), nb = std::sqrt(b.var);
-    return std::abs(a.a0 / na - b.a0 / nb) <= 1e-9 * (std::abs(a.a0 / na) + std::abs(b.a0 / nb)) + 2 * r;
+    return std::abs(a.a0 / na - b.a0 / nb) <= 1e-9 * (std::abs(a.a0 / na) + std::abs(b.a0 / nb));
   }
   // A member's face that cannot lead in alone (entering_planes): its crossing point lies inside another member, or
   // the step crosses its plane.

@@ -253,7 +253,6 @@ class SplittingBlock {
     }
     u_.assign(L_, 1.0);
     if (bridge_ && !dyn_.diffusion().isotropic) has_root_ = covariance_root(dyn_.diffusion().Sigma, root_);
-    if (bridge_) least_var_ = least_variance(dyn_.diffusion());
     x_.setZero();
     s_.setZero();
     xn_.setZero();
@@ -582,8 +581,7 @@ class SplittingBlock {
         return leaf_event(ws.uniform(), pr, first);
       };
       auto mirror = [](double*) {};  // (A and B have no walls)
-      const double* end = x_.col(l).data();
-      RefineBudget budget = refine_budget(d_, least_var_, std::max(A.scale(end), B.scale(end)));
+      RefineBudget budget = refine_budget(d_);
       const int event = refine_bridge(xn_.col(l).data(), x_.col(l).data(), dt_, 0.0, 0, budget, d_, D, R, ws,
                                       midpoints_.data(), normals_.data(), test, leaf, mirror);
       events_[l] = static_cast<std::uint8_t>((events_[l] & ~(kReactant | kProduct)) |
@@ -600,8 +598,7 @@ class SplittingBlock {
     planes_b_.clear();
     sh_.pb.reactant.outside_planes(x0, x1, D, h, planes_);
     sh_.pb.product.outside_planes(x0, x1, D, h, planes_b_);
-    const double rounding = step_rounding(x0, x1, h, d_, least_var_, sh_.pb.reactant, sh_.pb.product);
-    merge_parallel_faces(planes_, planes_b_, pa, pb, rounding);
+    merge_parallel_faces(planes_, planes_b_, pa, pb);
   }
 
   // Whether the chord x0 -> x1, whose end lies in `in`, passed through `other` first (a band thinner than a refined
@@ -860,7 +857,6 @@ class SplittingBlock {
   std::vector<double> midpoints_, normals_;
   Matrix root_;
   bool has_root_ = false;
-  double least_var_ = 0;  // least_variance of the noise (for the refinement's rounding)
   std::vector<Interval> chord_other_, chord_in_;
   std::vector<CrossingPlane> planes_, planes_b_;  // merge_parallel_entries' scratch: A's planes and B's
 };
