@@ -963,6 +963,22 @@ def test_a_wedge_stop_with_the_target_beyond_one_face_is_never_hit(dt):
     assert res.count(esc.Status.EXITED) == 20_000
 
 
+def test_a_target_plane_that_is_a_union_members_face_inside_stop_is_still_hit():
+    """stop ({x < 0} | {y < 1}) & {y > 0} and the target {y > 1}: the target's plane y = 1 is a face of one member of
+    the union, but for x < 0 it lies inside stop, so a path from (-5, 0.5) is HIT there (P = 0.5 exactly, the strip
+    0 < y < 1 seen from x far below 0). A hit by a plane of stop's counts as an exit only where it lies on stop's
+    boundary: by the plane alone (a first version of semantics 24), 0.279 at dt = 0.01, paths EXITED at y = 1 inside
+    stop."""
+    n = 20_000
+    stop = (esc.HalfSpace([1.0, 0.0], 0.0) | esc.HalfSpace([0.0, 1.0], 1.0)) & esc.HalfSpace([0.0, -1.0], 0.0)
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.01), x0=[-5.0, 0.5], stop=stop,
+                       target=esc.HalfSpace([0.0, -1.0], -1.0), n_paths=n, t_max=30, seed=7, threads=1)
+    exited = res.status == esc.Status.EXITED
+    assert not np.any(np.abs(res.exit_position[exited, 1] - 1.0) < 1e-9)
+    p = res.count(esc.Status.HIT) / n
+    assert abs(p - 0.5) < 4 * np.sqrt(0.25 / n), p
+
+
 def test_a_step_beyond_both_a_target_band_and_stop_face_goes_to_the_nearer_target():
     """Brownian motion from 0.5 in stop (0, 1) with the target x < 0.05, a band inside stop's face: it must cross
     0.05 before 0, so P(HIT) = 0.5 / 0.95 and no path leaves at 0. A step ending beyond both was EXITED (P(HIT) 0.41

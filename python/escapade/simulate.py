@@ -134,12 +134,13 @@ __all__ = ["simulate"]
 # dt = 0.05 still exceeded 0.01: 0.523 for the exact 0.7 in a 45-degree wedge from 0.01 off its corner; 0.2645 for
 # the exact 0.3 in splitting's 1-D gap of 0.005 from 0.3 of it), and a face of one set is merged with the nearest
 # parallel face of the other (22: the first found, which for a part that barely moves could be one on the far side);
-# every result without such a part keeps its bits. 24: a hit placed by a target plane that is one of stop's faces (a
-# boundary both share) is an exit, an exit placed inside the target past such a face goes by the line's rule with stop
-# first where its two crossings coincide, and "inside the target" is judged to the step's tolerance; a hit drawn with
-# a face of the target merged away is placed on its other faces, and a set with every face merged away is not crossed
-# first (23: 30 to 72 of 20,000 paths HIT at the corner of a turned wedge stop with the target beyond one of its faces,
-# 14 to 28 of 100,000 on the face a two-sided target shares with stop); every other result keeps its bits.
+# every result without such a part keeps its bits. 24: a hit placed by a target plane that is one of stop's faces, where
+# it lies on stop's boundary (a boundary both share), is an exit, an exit placed inside the target past such a face goes
+# by the line's rule with stop first where its two crossings coincide, and "inside the target" is judged to the step's
+# tolerance; a hit drawn with a face of the target merged away is placed on its other faces, and a set with every face
+# merged away is not crossed first (23: 30 to 72 of 20,000 paths HIT at the corner of a turned wedge stop with the
+# target beyond one of its faces, 14 to 28 of 100,000 on the face a two-sided target shares with stop); every other
+# result keeps its bits.
 SEMANTICS = 24
 
 

@@ -462,9 +462,10 @@ class LaneBlock {
     if (kept > 0) plane = first_crossed(planes, u);
   }
 
-  // Whether a hit of the step x0 -> x1 over h placed on the target's plane c lies on a face of stop too: one of
-  // stop's planes the same (parallel_planes, at the same distance to 1e-9 of it). A crossing of a boundary both share
-  // is an exit (as where the two coincide everywhere else), not behind walls, whose faces are no exits.
+  // Whether the target's plane c of the step x0 -> x1 over h is one of stop's planes too: parallel_planes, at the same
+  // distance to 1e-9 of it. A hit placed on it, where that is stop's boundary, crossed a boundary both share: an exit
+  // (as where the two coincide everywhere else). Not behind walls, whose faces are no exits (a target's face on an
+  // absorbing face of a stop with walls elsewhere is left as it was).
   bool on_stop_face(const double* x0, const double* x1, double h, const Diffusion& D, const CrossingPlane& c) {
     if (!rs_.pb.stop || reflect_ || !(c.var > 0)) return false;
     stop_planes_.clear();
@@ -998,7 +999,7 @@ class LaneBlock {
     const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
     CrossingPlane plane = region.crossing_plane(x0, x1, D, h, exited, open_uniform(r[3]));
     off_merged_faces(exited, x0, x1, h, D, open_uniform(r[3]), plane);
-    hit_on_stop_face_ = !exited && on_stop_face(x0, x1, h, D, plane);
+    const bool shared = !exited && on_stop_face(x0, x1, h, D, plane);
     const double tau = crossing_time(plane, h, z, open_uniform(r[2]));
     place(region, plane, x0, x1, tau / h, h, D, path, k, true, xe);
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
@@ -1006,6 +1007,9 @@ class LaneBlock {
     if (!admissible(exited, xe, reach)) place(region, plane, x0, x1, tau / h, h, D, path, k, false, xe);
     const bool moved = onto_set_boundary(exited, region, reach, xe);
     face_of_plane_ = plane.nearest || moved ? region.face_at(xe, plane.face) : plane.face;  // onto another face?
+    // (the plane is stop's boundary only where stop has no other part: a member's of a union stop, past the union's
+    // other members, is not)
+    hit_on_stop_face_ = shared && on_stop_boundary(xe, reach);
     return tau;
   }
 
@@ -1150,6 +1154,12 @@ class LaneBlock {
   bool inside_target(const double* x, double reach) const {
     const Region& target = *rs_.pb.target;
     return target.signed_distance(x) > placement_tolerance(target, x, std::max(largest_coordinate(x, d_), reach));
+  }
+  // Whether x, a placed crossing, lies on stop's boundary, to the same tolerance.
+  bool on_stop_boundary(const double* x, double reach) const {
+    const Region& stop = *rs_.pb.stop;
+    const double at = std::max(largest_coordinate(x, d_), reach);
+    return std::abs(stop.signed_distance(x)) <= placement_tolerance(stop, x, at);
   }
 
   // Whether a crossing placed at xe can be one (to 1e-9 of the largest of |xe|, the step's `reach` (its ends' largest
