@@ -34,18 +34,21 @@ inline constexpr double kRefineFloor = 1e-5;  // and those only while a part's s
 
 // What bounds one step's halvings (refine_budget).
 struct RefineBudget {
-  int halvings;  // how many more it may take beyond kRefineShallow
-  int total;     // how many more of any depth its WordStream has words for
+  int halvings;      // how many more it may take beyond kRefineShallow
+  int total;         // how many more of any depth its WordStream has words for
+  double noisiest;   // the noise's largest variance rate in one coordinate (above_rounding's)
 };
 
-// The budget of one step in d dimensions: kRefineHalvings beyond kRefineShallow, fewer where the draws of those and
-// of the shallow ones (2^kRefineShallow - 1 at most; a halving's midpoint takes d + 1 words, each part decided whole
-// at most 5 more) would run past one WordStream's kStreamWords; from d = 1022 on, where the shallow ones alone
-// could, those too.
-inline RefineBudget refine_budget(int d) {
+// The budget of one step in d dimensions under the noise D: kRefineHalvings beyond kRefineShallow, fewer where the
+// draws of those and of the shallow ones (2^kRefineShallow - 1 at most; a halving's midpoint takes d + 1 words, each
+// part decided whole at most 5 more) would run past one WordStream's kStreamWords; from d = 1022 on, where the
+// shallow ones alone could, those too.
+inline RefineBudget refine_budget(int d, const Diffusion& D) {
   const long total = (kStreamWords - 64) / (long{d} + 6);
   const long deep = total - ((1L << kRefineShallow) - 1);
-  return {static_cast<int>(std::clamp<long>(deep, 0, kRefineHalvings)), static_cast<int>(total)};
+  double noisiest = 0;
+  for (int i = 0; i < d; ++i) noisiest = std::max(noisiest, D.component(i));
+  return {static_cast<int>(std::clamp<long>(deep, 0, kRefineHalvings)), static_cast<int>(total), noisiest};
 }
 
 // Whether a part from a to b over h may be halved beyond kRefineShallow: its spread (the bridge's over h, in its
@@ -54,13 +57,10 @@ inline RefineBudget refine_budget(int d) {
 // relative to the distances, which near the boundary are about the part's spread; the coordinates' rounding (a few
 // 2^-52 of |x|) must stay well inside them, or a path is HIT through a face that stop and the target share (2,636 of
 // 50,000 paths at |x| = 1e4 without this floor).
-inline bool above_rounding(const double* a, const double* b, double h, int d, const Diffusion& D) {
-  double var = 0, size = 0;
-  for (int i = 0; i < d; ++i) {
-    var = std::max(var, D.component(i));
-    size = std::max({size, std::abs(a[i]), std::abs(b[i])});
-  }
-  return var * h > (kRefineFloor * size) * (kRefineFloor * size);
+inline bool above_rounding(const double* a, const double* b, double h, int d, const RefineBudget& budget) {
+  double size = 0;
+  for (int i = 0; i < d; ++i) size = std::max({size, std::abs(a[i]), std::abs(b[i])});
+  return budget.noisiest * h > (kRefineFloor * size) * (kRefineFloor * size);
 }
 
 // root R with R R^T = Sigma: the Cholesky factor, or for a Sigma that is only semi-definite V sqrt(Lambda) from its
@@ -118,7 +118,7 @@ int refine_bridge(const double* a, const double* b, double h, double t, int leve
   const bool halve = test(a, b, h, p);
   const bool deep = level >= kRefineShallow;
   if (level < kRefineLevels && halve && budget.total > 0 &&
-      (!deep || (budget.halvings > 0 && above_rounding(a, b, h, d, D)))) {
+      (!deep || (budget.halvings > 0 && above_rounding(a, b, h, d, budget)))) {
     --budget.total;
     if (deep) --budget.halvings;
     double* m = mid + static_cast<std::ptrdiff_t>(level) * d;

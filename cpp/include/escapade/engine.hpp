@@ -462,21 +462,18 @@ class LaneBlock {
     if (kept > 0) plane = first_crossed(planes, u);
   }
 
-  // Whether the target's plane c of the step x0 -> x1 over h is one of stop's planes too: parallel_planes, at the same
-  // distance to 1e-9 of it. A hit placed on it, where that is stop's boundary, crossed a boundary both share: an exit
-  // (as where the two coincide everywhere else). Not behind walls, whose faces are no exits (a target's face on an
-  // absorbing face of a stop with walls elsewhere is left as it was).
-  bool on_stop_face(const double* x0, const double* x1, double h, const Diffusion& D, const CrossingPlane& c) {
-    if (!rs_.pb.stop || reflect_ || !(c.var > 0)) return false;
+  // Whether a hit of the step x0 -> x1 over h, placed at xe by the target's plane c, crossed a boundary stop shares:
+  // xe on stop's boundary (to a placement's tolerance) and c one of stop's planes (same_plane). It is an exit then,
+  // as where the two coincide everywhere else; the plane test alone would take a union member's plane for stop's
+  // boundary where it runs inside stop. Not behind walls, whose faces are no exits (a target's face on an absorbing
+  // face of a stop with walls elsewhere is left as it was). The point first: most hits lie off stop's boundary.
+  bool hit_on_shared_face(const double* x0, const double* x1, double h, const Diffusion& D, const CrossingPlane& c,
+                          const double* xe, double reach) {
+    if (!rs_.pb.stop || reflect_ || !on_stop_boundary(xe, reach)) return false;
     stop_planes_.clear();
     rs_.pb.stop->inside_planes(x0, x1, D, h, stop_planes_);
-    const double t0 = c.a0 / std::sqrt(c.var);
-    for (const CrossingPlane& f : stop_planes_) {
-      if (!parallel_planes(f, c)) continue;
-      const double s0 = f.a0 / std::sqrt(f.var);
-      if (std::abs(s0 - t0) <= 1e-9 * (std::abs(s0) + std::abs(t0))) return true;
-    }
-    return false;
+    return std::any_of(stop_planes_.begin(), stop_planes_.end(),
+                       [&](const CrossingPlane& f) { return same_plane(f, c); });
   }
 
   // The score of the step just computed (x_ -> x_next_, normals in.z, gradient at x_ in g_) added to each lane's
@@ -880,7 +877,7 @@ class LaneBlock {
       if (reflect_) stop.reflect(m, 1);
     };
     const Matrix* R = D.isotropic ? nullptr : noise_root(D);
-    RefineBudget budget = refine_budget(d_);
+    RefineBudget budget = refine_budget(d_, D);
     return refine_bridge(a, b, dt_, 0.0, 0, budget, d_, D, R, ws, midpoints_.data(), spread_.data(), test, leaf,
                          mirror);
   }
@@ -999,7 +996,6 @@ class LaneBlock {
     const Region& region = exited ? *rs_.pb.stop : *rs_.pb.target;
     CrossingPlane plane = region.crossing_plane(x0, x1, D, h, exited, open_uniform(r[3]));
     off_merged_faces(exited, x0, x1, h, D, open_uniform(r[3]), plane);
-    const bool shared = !exited && on_stop_face(x0, x1, h, D, plane);
     const double tau = crossing_time(plane, h, z, open_uniform(r[2]));
     place(region, plane, x0, x1, tau / h, h, D, path, k, true, xe);
     // a spread that took the point where the path cannot cross (beyond stop's walls, outside another member of a
@@ -1007,9 +1003,7 @@ class LaneBlock {
     if (!admissible(exited, xe, reach)) place(region, plane, x0, x1, tau / h, h, D, path, k, false, xe);
     const bool moved = onto_set_boundary(exited, region, reach, xe);
     face_of_plane_ = plane.nearest || moved ? region.face_at(xe, plane.face) : plane.face;  // onto another face?
-    // (the plane is stop's boundary only where stop has no other part: a member's of a union stop, past the union's
-    // other members, is not)
-    hit_on_stop_face_ = shared && on_stop_boundary(xe, reach);
+    hit_on_stop_face_ = !exited && hit_on_shared_face(x0, x1, h, D, plane, xe, reach);
     return tau;
   }
 
@@ -1566,7 +1560,7 @@ class LaneBlock {
   std::vector<double> line_exit_;   // and where the line to it first leaves stop
   std::vector<double> unmoved_;     // onto_set_boundary's: a crossing's place before it moved
   int face_of_plane_ = 0;           // locate's: the face of the plane it placed on
-  bool hit_on_stop_face_ = false;   // locate's: a hit whose plane is one of stop's (on_stop_face)
+  bool hit_on_stop_face_ = false;   // locate's: a hit on a boundary stop shares (hit_on_shared_face)
   Matrix root_;              // noise_root's square root of Sigma
   bool root_ready_ = false;  // root_ holds the run's (constant) noise
   std::vector<double> te_;  // located exits' times; NaN except between locating a lane's exit and retiring it

@@ -188,6 +188,13 @@ inline bool parallel_planes(const CrossingPlane& a, const CrossingPlane& b) {
   return std::abs((a0 - a1) - (b0 - b1)) <= tol;
 }
 
+// Whether two planes of a step are one: parallel in the noise's metric (parallel_planes) at the same distances.
+inline bool same_plane(const CrossingPlane& a, const CrossingPlane& b) {
+  if (!parallel_planes(a, b)) return false;
+  const double na = std::sqrt(a.var), nb = std::sqrt(b.var);
+  return std::abs(a.a0 / na - b.a0 / nb) <= 1e-9 * (std::abs(a.a0 / na) + std::abs(b.a0 / nb));
+}
+
 // A step tested against two boundaries at once (`stop` left from inside and `target` entered, or splitting's A and B
 // both entered) is by default two independent crossings: exact where the planes meet at a right angle in the
 // noise's metric. Where two of their faces have parallel planes facing the same way (one boundary given twice, as a
@@ -2519,12 +2526,6 @@ class Intersection final : public Region {
     for (std::size_t a = 0; a < n_hidden; ++a)
       for (std::size_t b = a + 1; b < n_hidden; ++b)
         if (corner_plane(x0, x1, dt, hidden[a], hidden[b], s.w, corner)) out.push_back(corner);
-  }
-  // Whether two planes of a step are one: parallel in the noise's metric (parallel_planes) at the same distances.
-  static bool same_plane(const CrossingPlane& a, const CrossingPlane& b) {
-    if (!parallel_planes(a, b)) return false;
-    const double na = std::sqrt(a.var), nb = std::sqrt(b.var);
-    return std::abs(a.a0 / na - b.a0 / nb) <= 1e-9 * (std::abs(a.a0 / na) + std::abs(b.a0 / nb));
   }
   // A member's face that cannot lead in alone (entering_planes): its crossing point lies inside another member, or
   // the step crosses its plane.
