@@ -27,11 +27,15 @@ wall mirrored back (--paths paths, seed 3, t_max 200, no path censored). And a t
 {x < 1} behind a reflecting wall at y = 0, the target Ball((0.9, 0), 0.05) cut by it, from (0.92, 0.06) and
 (0.97, 0.02); the wall's mirror makes the half-ball a ball, so the exact P(hit | ended) is the harmonic measure of
 the ball against the line x = 1 (Apollonian coordinates), and the run without the wall is the same problem
-(--paths paths, seed 5, t_max 2000; the few censored paths are left out of the fraction).
+(--paths paths, seed 5, t_max 2000; the few censored paths are left out of the fraction). And two targets between
+the path and a wall, which every path meets before the wall: the band x > 0.99 in (0, 1) with the face at 1 a wall,
+from 0.5 (exact 0.5 / 0.99), and the slot: stop {x < 0.01}, a wall at -0.01, the target [-0.01, 0], from 0.005
+(exact 0.5) (--paths paths, seed 11, t_max 100). --walls-only runs these wall tables alone.
 Seeds: --seed for escapade's runs (one seed for every row; each row is its own experiment), numpy's generator seeded
 with --seed + 1000.
 
     python bench/face_target_bias.py [--paths 200000] [--dt 0.005] [--substeps 2000] [--ref-paths 50000]
+                                     [--walls-only]
 """
 from __future__ import annotations
 
@@ -126,6 +130,49 @@ def wall_ball(x0, dt, n, wall):
     return h / (h + e), u(np.array(x0)) / u(np.array([1 - d + r, 0.0])), res.count(esc.Status.CENSORED)
 
 
+def band(dt, n, wall):
+    """P(hit) of the band x > 0.99 from 0.5 in (0, 1), the face at 1 a reflecting wall or not."""
+    stop = esc.Box([0.0], [1.0], reflecting=["x0+"] if wall else [])
+    res = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=dt), x0=[0.5], stop=stop,
+                       target=esc.HalfSpace([-1.0], -0.99), n_paths=n, t_max=100, seed=11)
+    return float(np.mean(res.status == esc.Status.HIT)), res.count(esc.Status.CENSORED)
+
+
+def slot(dt, n):
+    """P(hit) of the target [-0.01, 0] against a wall at -0.01, stop {x < 0.01}, from 0.005."""
+    stop = esc.HalfSpace([1.0], 0.01) & esc.HalfSpace([-1.0], 0.01, reflecting=True)
+    res = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=dt), x0=[0.005], stop=stop,
+                       target=esc.Box([-0.01], [0.0]), n_paths=n, t_max=100, seed=11)
+    return float(np.mean(res.status == esc.Status.HIT)), res.count(esc.Status.CENSORED)
+
+
+def wall_tables(a):
+    print(f"\n1-D gap behind a reflecting wall, P(hit) (exact 0.6; binomial SE about {np.sqrt(0.24 / a.paths):.4f}):\n")
+    print("| wall | " + " | ".join(f"dt {dt:g}" for dt in a.run_dts[:2]) + " | censored |")
+    print("|---|" + "---:|" * 3)
+    for wall in (None, -50.0, 0.5, 0.79):
+        runs = [gap(dt, a.paths, wall) for dt in a.run_dts[:2]]
+        print(f"| {'none' if wall is None else wall} | " + " | ".join(f"{p:.4f}" for p, _ in runs) +
+              f" | {sum(c for _, c in runs)} |", flush=True)
+    print("\nA target cut by a wall at y = 0, P(hit | ended):\n")
+    print("| start | wall | " + " | ".join(f"dt {dt:g}" for dt in a.run_dts[:2]) + " | exact | censored |")
+    print("|---|---|" + "---:|" * 4)
+    for x0 in ([0.92, 0.06], [0.97, 0.02]):
+        for wall in (True, False):
+            runs = [wall_ball(x0, dt, a.paths, wall) for dt in a.run_dts[:2]]
+            print(f"| {x0} | {'y = 0' if wall else 'none'} | " + " | ".join(f"{p:.4f}" for p, _, _ in runs) +
+                  f" | {runs[0][1]:.4f} | {sum(c for _, _, c in runs)} |", flush=True)
+    print("\nTargets between the path and a wall, P(hit):\n")
+    print("| case | " + " | ".join(f"dt {dt:g}" for dt in a.run_dts[:2]) + " | exact | censored |")
+    print("|---|" + "---:|" * 4)
+    for name, run, exact in (("band x > 0.99, wall at 1", lambda dt: band(dt, a.paths, True), 0.5 / 0.99),
+                             ("band x > 0.99, no wall", lambda dt: band(dt, a.paths, False), 0.5 / 0.99),
+                             ("slot [-0.01, 0], wall at -0.01", lambda dt: slot(dt, a.paths), 0.5)):
+        runs = [run(dt) for dt in a.run_dts[:2]]
+        print(f"| {name} | " + " | ".join(f"{p:.4f}" for p, _ in runs) + f" | {exact:.4f} | "
+              f"{sum(c for _, c in runs)} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--paths", type=int, default=200_000)
@@ -135,7 +182,12 @@ def main():
     ap.add_argument("--run-dts", type=float, nargs="+", default=[0.05, 0.005, 0.0005])
     ap.add_argument("--ref-dt", type=float, default=5e-5)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--walls-only", action="store_true", help="only the tables behind reflecting walls")
     a = ap.parse_args()
+    if a.walls_only:
+        print(f"escapade {esc.__version__}; {a.paths:,} paths per cell")
+        wall_tables(a)
+        return
     rng = np.random.default_rng(a.seed + 1000)
     print(f"escapade {esc.__version__}; one step of dt = {a.dt}: {a.paths:,} paths (seed {a.seed}); reference "
           f"{a.ref_paths:,} paths of {a.substeps} substeps\n")
@@ -162,22 +214,7 @@ def main():
     for dt in a.run_dts:
         p, m = wedge(dt, a.paths, a.seed)
         print(f"- dt {dt:g}: {p:.4f} ± {np.sqrt(p * (1 - p) / m):.4f}", flush=True)
-    print(f"\n1-D gap behind a reflecting wall, P(hit) (exact 0.6; binomial SE about {np.sqrt(0.24 / a.paths):.4f}):\n")
-    print("| wall | " + " | ".join(f"dt {dt:g}" for dt in a.run_dts[:2]) + " | censored |")
-    print("|---|" + "---:|" * 3)
-    for wall in (None, -50.0, 0.5, 0.79):
-        runs = [gap(dt, a.paths, wall) for dt in a.run_dts[:2]]
-        print(f"| {'none' if wall is None else wall} | " + " | ".join(f"{p:.4f}" for p, _ in runs) +
-              f" | {sum(c for _, c in runs)} |", flush=True)
-    print("\nA target cut by a wall at y = 0, P(hit | ended):\n")
-    print("| start | wall | " + " | ".join(f"dt {dt:g}" for dt in a.run_dts[:2]) + " | exact | censored |")
-    print("|---|---|" + "---:|" * 4)
-    for x0 in ([0.92, 0.06], [0.97, 0.02]):
-        for wall in (True, False):
-            runs = [wall_ball(x0, dt, a.paths, wall) for dt in a.run_dts[:2]]
-            print(f"| {x0} | {'y = 0' if wall else 'none'} | " + " | ".join(f"{p:.4f}" for p, _, _ in runs) +
-                  f" | {runs[0][1]:.4f} | {sum(c for _, _, c in runs)} |", flush=True)
-
+    wall_tables(a)
 
 if __name__ == "__main__":
     main()

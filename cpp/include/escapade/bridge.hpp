@@ -106,14 +106,12 @@ inline bool both_likely(const double* p) { return p[0] > kBothLikely && p[1] > k
 // h, p) gives the two events' crossing probabilities on a part (p[0], p[1]; 1 for an end beyond the boundary) and
 // whether to halve it (both_likely(p), or where one region's own test is poor), and leaf(a, b, h, t, p) decides a
 // part that is not halved further (0: no event, else the event). Midpoints go to `mid` (d numbers per level,
-// kRefineLevels of them), their normals to `normals` (d numbers), and mirror(m) moves one drawn beyond a reflecting
-// wall back, as the step's end was (the free bridge's law, mirrored: behind walls the crossing probabilities are
-// the free bridge's too); a part whose midpoint the mirror cannot place (not finite) is decided whole. The first
-// half is tested before the second, so the first part with an event decides.
-template <class Test, class Leaf, class Mirror>
+// kRefineLevels of them), their normals to `normals` (d numbers). The first half is tested before the second, so
+// the first part with an event decides.
+template <class Test, class Leaf>
 int refine_bridge(const double* a, const double* b, double h, double t, int level, RefineBudget& budget, int d,
                   const Diffusion& D, const Matrix* R, WordStream& ws, double* mid, double* normals, Test& test,
-                  Leaf& leaf, Mirror& mirror) {
+                  Leaf& leaf) {
   double p[2];
   const bool halve = test(a, b, h, p);
   const bool deep = level >= kRefineShallow;
@@ -123,15 +121,10 @@ int refine_bridge(const double* a, const double* b, double h, double t, int leve
     if (deep) --budget.halvings;
     double* m = mid + static_cast<std::ptrdiff_t>(level) * d;
     bridge_midpoint(a, b, h, D, R, ws, normals, m, d);
-    mirror(m);
-    bool finite = true;
-    for (int i = 0; i < d; ++i) finite = finite && std::isfinite(m[i]);
-    if (!finite) return leaf(a, b, h, t, p);  // a mirror that gives up (walls too close): this part decides whole
-    const int first =
-        refine_bridge(a, m, 0.5 * h, t, level + 1, budget, d, D, R, ws, mid, normals, test, leaf, mirror);
+    const int first = refine_bridge(a, m, 0.5 * h, t, level + 1, budget, d, D, R, ws, mid, normals, test, leaf);
     return first != 0 ? first
                       : refine_bridge(m, b, 0.5 * h, t + 0.5 * h, level + 1, budget, d, D, R, ws, mid, normals,
-                                      test, leaf, mirror);
+                                      test, leaf);
   }
   return leaf(a, b, h, t, p);
 }

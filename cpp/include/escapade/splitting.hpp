@@ -580,10 +580,9 @@ class SplittingBlock {
         }
         return leaf_event(ws.uniform(), pr, first);
       };
-      auto mirror = [](double*) {};  // (A and B have no walls)
       RefineBudget budget = refine_budget(d_, D);
       const int event = refine_bridge(xn_.col(l).data(), x_.col(l).data(), dt_, 0.0, 0, budget, d_, D, R, ws,
-                                      midpoints_.data(), normals_.data(), test, leaf, mirror);
+                                      midpoints_.data(), normals_.data(), test, leaf);
       events_[l] = static_cast<std::uint8_t>((events_[l] & ~(kReactant | kProduct)) |
                                              (event == 1 ? kReactant : event == 2 ? kProduct : 0));
     }
