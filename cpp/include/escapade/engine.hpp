@@ -294,6 +294,7 @@ class LaneBlock {
     if (walled_target_) {
       free_end_.resize(d_, L_);
       free_bridge_.assign(static_cast<std::size_t>(L_), 0);
+      mirrored_.assign(static_cast<std::size_t>(L_), 0);
     }
     x_.setZero();
     for (int l = 0; l < L_; ++l) refill(l);
@@ -434,10 +435,11 @@ class LaneBlock {
   void free_steps(int w) {
     const Region& target = *rs_.pb.target;
     for (int l = 0; l < w; ++l) {
-      free_bridge_[l] = 0;
-      if (!active_[l] || in_target_[l] || !in_stop_[l]) continue;
+      free_bridge_[l] = mirrored_[l] = 0;
       const double *x0 = x_.col(l).data(), *x1 = x_next_.col(l).data(), *free = free_end_.col(l).data();
-      if (std::equal(free, free + d_, x1) || !free_end_.col(l).allFinite()) continue;  // not mirrored
+      if (!active_[l] || std::equal(free, free + d_, x1)) continue;  // not mirrored
+      mirrored_[l] = 1;
+      if (in_target_[l] || !in_stop_[l] || !free_end_.col(l).allFinite()) continue;  // the mirrored end decides
       const double inside = target.contains(free) ? 1.0 : chord_passage(false, x0, free);
       if (inside >= 0) {
         chord_crossing(false, x0, free, line_exit_.data(), inside);
@@ -877,10 +879,15 @@ class LaneBlock {
       unrefined_[l] = e;
       unrefined_flags_[l] = flags_[l];
       flags_[l] = static_cast<std::uint8_t>(flags_[l] & ~kThrough);  // refine sets it for a part ordered by its chord
-      // behind walls the free step (free_steps), whose midpoints stay where they are drawn
-      const int event = refine(x_next_.col(l).data(), (walled_target_ ? free_end_ : x_).col(l).data(), D, ws, l);
+      // behind walls the free step (free_steps), its midpoints where they are drawn: the reflected path's up to the
+      // first wall, folded back beyond it
+      const bool free = walled_target_ && mirrored_[l] && free_end_.col(l).allFinite();
+      const int event = refine(x_next_.col(l).data(), (free ? free_end_ : x_).col(l).data(), D, ws, l);
       refined_[l] = event != 0;
-      if (event != 0) {
+      if (event == 0 && free && (in_target_[l] || !in_stop_[l])) {  // no event before the wall: the mirrored end's
+        ended_[l] = e;
+        flags_[l] = unrefined_flags_[l];
+      } else if (event != 0) {
         ended_[l] = static_cast<std::int8_t>(event == 1 ? Status::Exited : Status::Hit);
         any_ended_ = true;
       } else {
@@ -891,8 +898,8 @@ class LaneBlock {
 
   // The step of lane l from a to b, refined (bridge.hpp): 0 if its bridge neither left stop nor entered the target,
   // else 1 (exited) or 2 (hit), with the part of it where that happened in the lane's leaf_a_, leaf_b_, leaf_t_,
-  // leaf_h_. Behind walls a and b are the free step's ends: a part beyond a wall is the free path's, which the
-  // reflected path folds back (free_steps).
+  // leaf_h_. Behind walls a and b are the free step's ends where the walls mirrored the end: a part beyond a wall is
+  // the free path's, which the reflected path folds back (free_steps).
   int refine(const double* a, const double* b, const Diffusion& D, WordStream& ws, int l) {
     const Region& stop = *rs_.pb.stop;
     const Region& target = *rs_.pb.target;
@@ -1165,9 +1172,9 @@ class LaneBlock {
     for (int i = 0; i < d_; ++i) xe[i] += root * (v[i] - t * sn[i]);
     // Beyond stop's reflecting walls the spread is mirrored back, as the path is (on a free step, free_steps, that is
     // the folded path's own place; on a mirrored step the reflected bridge's law, which mixes in the bridge to the
-    // end point's mirror image, is approximated so). Beyond the face's edge (a
-    // box's other face, another member of a set) it cannot stand: the bridge would have crossed that face first,
-    // a case the face's choice has weighed. Then the mean, as for an overflow.
+    // end point's mirror image, is approximated so). Beyond the face's edge (a box's other face, another member of a
+    // set) it cannot stand: the bridge would have crossed that face first, a case the face's choice has weighed.
+    // Then the mean, as for an overflow.
     if (reflect_) rs_.pb.stop->reflect(xe, 1);
     if (!std::all_of(xe, xe + d_, [](double x) { return std::isfinite(x); }) || !region.over_face(xe, plane.face)) {
       std::copy(chord, chord + d_, xe);
@@ -1647,6 +1654,7 @@ class LaneBlock {
   const bool walled_target_;  // free_steps: the bridge test behind walls, with a target
   Block free_end_;            // the step's ends before the walls mirrored them
   std::vector<std::uint8_t> free_bridge_;  // lanes whose target test was the free step's (free_steps)
+  std::vector<std::uint8_t> mirrored_;     // lanes whose step's end the walls mirrored
   Restart::Rule restart_rule_;
   Restart::Rule fine_restart_rule_;  // Poisson restarts coupled to the run at dt / r (noise_refinement r > 1)
   std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad
