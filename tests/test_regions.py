@@ -986,6 +986,20 @@ def test_a_target_plane_that_is_a_union_members_face_inside_stop_is_still_hit(dt
     np.testing.assert_array_equal(res.exit_time, runs[1].exit_time)
 
 
+def test_a_square_given_as_a_complement_of_a_union_is_the_box():
+    """stop ~({x < 0} | {x > 1} | {y < 0} | {y > 1}) is the square (0, 1)^2; with the target x > 0.99, a face
+    parallel to one of its sides, each path ends as with Box((0, 0), (1, 1)). The complement of the complement gave
+    the merge of parallel faces one plane for its four, and took all of stop out with it: 0.8121 for the exact 0.7533
+    at dt = 0.05 from (0.95, 0.1) (100,000 paths; semantics 24)."""
+    H = esc.HalfSpace
+    square = ~(H([1.0, 0.0], 0.0) | H([-1.0, 0.0], -1.0) | H([0.0, 1.0], 0.0) | H([0.0, -1.0], -1.0))
+    runs = [esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.05), x0=[0.95, 0.1], stop=stop,
+                         target=H([-1.0, 0.0], -0.99), n_paths=20_000, t_max=200, seed=62, threads=1)
+            for stop in (square, esc.Box([0.0, 0.0], [1.0, 1.0]))]
+    np.testing.assert_array_equal(runs[0].status, runs[1].status)
+    np.testing.assert_array_equal(runs[0].exit_time, runs[1].exit_time)
+
+
 def test_a_step_beyond_both_a_target_band_and_stop_face_goes_to_the_nearer_target():
     """Brownian motion from 0.5 in stop (0, 1) with the target x < 0.05, a band inside stop's face: it must cross
     0.05 before 0, so P(HIT) = 0.5 / 0.95 and no path leaves at 0. A step ending beyond both was EXITED (P(HIT) 0.41
@@ -1716,6 +1730,51 @@ def test_a_target_cut_by_a_wall_is_hit_as_its_mirror_image_says(x0, dt):
     assert np.isfinite(res.exit_position[ended]).all() and res.exit_position[ended, 1].min() >= 0.0
     p, se = hit_fraction(res)
     assert abs(p - exact) < 4 * se, (p, exact, se)
+
+
+def _first_of_two_strips(x0: float, y0: float, half: float = 0.5, terms: int = 3000) -> float:
+    """P(X leaves (-half, half) before Y does) for independent Brownian motions (unit variance) from x0 and y0: each
+    survival function is a cosine series, and P = sum_mn a_m b_n lam_m / (lam_m + mu_n) for the densities'
+    coefficients; the truncated series and the one for the other order (1 minus it) are averaged."""
+    n = np.arange(terms)
+    k = (n + 0.5) * np.pi / half
+    c = 4 * (-1.0) ** n / ((2 * n + 1) * np.pi)
+    a, b, rate = c * np.cos(k * x0), c * np.cos(k * y0), k * k / 2
+    first = np.sum(a[:, None] * b[None, :] * rate[:, None] / (rate[:, None] + rate[None, :]))
+    second = np.sum(b[:, None] * a[None, :] * rate[:, None] / (rate[:, None] + rate[None, :]))
+    return 0.5 * (first + 1 - second)
+
+
+@pytest.mark.parametrize("dt", [0.2, 0.1])
+def test_a_wall_far_from_the_target_gives_the_folded_paths_split(dt):
+    """stop {x > 0, a wall at x = 0} & {|y| < 0.5}, the target {x > 0.5}, from (0.25, 0): the path reflected at 0 is
+    |X| for a free X, so it is HIT when X leaves (-0.5, 0.5) before Y leaves (-0.5, 0.5), a series (above). Steps
+    near both sets are refined on the free step, each part beyond the wall tested as its mirror image (semantics
+    25): semantics 24, which mirrored the midpoints back, gave +24 and +12 SE at dt = 0.2 and 0.1 (50,000 paths); a
+    first version of 25 that tested the parts unmirrored missed the target's mirror image {x < -0.5}: -9 and -4 SE."""
+    exact = _first_of_two_strips(0.25, 0.0)
+    stop = esc.HalfSpace([-1.0, 0.0], 0.0, reflecting=True) & esc.Box([-10.0, -0.5], [10.0, 0.5])
+    res = esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=dt), x0=[0.25, 0.0], stop=stop,
+                       target=esc.HalfSpace([-1.0, 0.0], -0.5), n_paths=50_000, t_max=200, seed=21, threads=1)
+    p, se = hit_fraction(res)
+    assert res.count(esc.Status.CENSORED) == 0 and abs(p - exact) < 4 * se, (p, exact, se)
+
+
+def test_a_target_beyond_a_wall_is_never_hit():
+    """The target x > 1.05 lies beyond the wall at 1 of stop (0, 1): no path reaches it. The free step runs beyond the
+    wall, but a part there counts as its mirror image (a first version of semantics 25 HIT 0.376 of the paths at
+    dt = 0.2, at x = 0.95); and a target box poking through the wall is the box cut at the wall, path for path."""
+    res = esc.simulate(esc.Linear([0.0]), esc.Langevin(0.5, dt=0.2), x0=[0.5],
+                       stop=esc.Box([0.0], [1.0], reflecting=["x0+"]), target=esc.HalfSpace([-1.0], -1.05),
+                       n_paths=5000, t_max=50, seed=3, threads=1)
+    assert res.count(esc.Status.HIT) == 0
+    stop = esc.Box([0.0, 0.0], [1.0, 1.0], reflecting=["x0+"])
+    poke, cut = (esc.simulate(esc.Linear([0.0, 0.0]), esc.Langevin(0.5, dt=0.1), x0=[0.8, 0.2], stop=stop,
+                              target=esc.Box([0.97, 0.4], [hi, 0.6]), n_paths=20_000, t_max=100, seed=4, threads=1)
+                 for hi in (1.3, 1.0))
+    np.testing.assert_array_equal(poke.status, cut.status)
+    hit = poke.status == esc.Status.HIT
+    assert hit.sum() > 3000 and poke.exit_position[hit, 0].min() >= 0.97 - 1e-9
 
 
 def test_walls_closer_than_a_step_give_no_nan_crossing():

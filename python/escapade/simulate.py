@@ -141,8 +141,9 @@ __all__ = ["simulate"]
 # merged away is not crossed first (23: 30 to 72 of 20,000 paths HIT at the corner of a turned wedge stop with the
 # target beyond one of its faces, 14 to 28 of 100,000 on the face a two-sided target shares with stop); every other
 # result keeps its bits. 25: a union that cannot be left where a step is offers no plane to that merge (its member's
-# face inside it took a parallel target face's crossing away: 0.466 for 0.5 at dt = 0.1); behind reflecting walls the
-# target's test of a mirrored step, and a refined step, are the free step's (a band 0.01 wide along a wall: 0.487 for
+# face inside it took a parallel target face's crossing away: 0.466 for 0.5 at dt = 0.1), and a complement's complement
+# gives all its planes; behind reflecting walls a mirrored step whose free step surely entered the target is HIT, and a
+# refined step is the free step, its parts beyond a wall tested mirrored (a band 0.01 wide along a wall: 0.487 for
 # 0.505 at dt = 0.05); every other result keeps its bits.
 SEMANTICS = 25
 

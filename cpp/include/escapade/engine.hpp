@@ -295,6 +295,8 @@ class LaneBlock {
       free_end_.resize(d_, L_);
       free_bridge_.assign(static_cast<std::size_t>(L_), 0);
       mirrored_.assign(static_cast<std::size_t>(L_), 0);
+      fold_a_.resize(static_cast<std::size_t>(d_));
+      fold_b_.resize(static_cast<std::size_t>(d_));
     }
     x_.setZero();
     for (int l = 0; l < L_; ++l) refill(l);
@@ -441,17 +443,10 @@ class LaneBlock {
       mirrored_[l] = 1;
       if (in_target_[l] || !in_stop_[l] || !free_end_.col(l).allFinite()) continue;  // the mirrored end decides
       const double inside = target.contains(free) ? 1.0 : chord_passage(false, x0, free);
-      if (inside >= 0) {
-        chord_crossing(false, x0, free, line_exit_.data(), inside);
-        if (beyond_walls(line_exit_.data())) continue;  // a target poking out of the walls, entered out there
-        p_target_[l] = 1.0;
-      } else {
-        if (lane_D_) dyn_.step_diffusion(s_next_.col(l).data(), d_, lane_diffusion_);
-        const Diffusion& D = lane_D_ ? lane_diffusion_ : dyn_.diffusion();
-        target.crossing_probability(x0, free, 1, D, dt_, false, &p_target_[l]);
-        double ps = p_stop_[l];  // (stop's merged already, with the mirrored step's planes)
-        if (ps > 0 && p_target_[l] > 0) merge_faces(x0, free, dt_, D, ps, p_target_[l]);
-      }
+      if (inside < 0) continue;  // the mirrored step's test (the free path may meet the target's mirror image)
+      chord_crossing(false, x0, free, line_exit_.data(), inside);
+      if (beyond_walls(line_exit_.data())) continue;  // a target poking out of the walls, entered out there
+      p_target_[l] = 1.0;
       free_bridge_[l] = 1;
     }
   }
@@ -903,17 +898,42 @@ class LaneBlock {
   int refine(const double* a, const double* b, const Diffusion& D, WordStream& ws, int l) {
     const Region& stop = *rs_.pb.stop;
     const Region& target = *rs_.pb.target;
+    // Behind walls the parts are the free path's: one with both ends beyond the walls is the folded path's mirror
+    // image, so it is tested (and its event placed) mirrored back, exactly for one flat wall; one across a wall is
+    // halved on (the folded path turns inside it), and its end counts where it folds to.
+    bool across = false;
+    const double* end = nullptr;  // where the part's end point counts (in the target, beyond stop)
+    auto view = [&](const double*& x0, const double*& x1) {
+      across = false;
+      end = x1;
+      if (!walled_target_) return;
+      const bool beyond0 = beyond_walls(x0), beyond1 = beyond_walls(x1);
+      if (!beyond0 && !beyond1) return;
+      std::copy(x0, x0 + d_, fold_a_.begin());
+      std::copy(x1, x1 + d_, fold_b_.begin());
+      stop.reflect(fold_a_.data(), 1);
+      stop.reflect(fold_b_.data(), 1);
+      end = fold_b_.data();
+      if (beyond0 && beyond1) {
+        x0 = fold_a_.data();
+        x1 = fold_b_.data();
+      } else {
+        across = true;
+      }
+    };
     auto test = [&](const double* x0, const double* x1, double h, double* p) {
-      const bool out = !stop.contains(x1), in = target.contains(x1);
+      view(x0, x1);
+      const bool out = !stop.contains(end), in = target.contains(end);
       p[0] = p[1] = 1.0;
       if (!out) stop.crossing_probability(x0, x1, 1, D, h, true, &p[0]);
       if (!in) target.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
       if (!out && !in && p[0] > 0 && p[1] > 0) merge_faces(x0, x1, h, D, p[0], p[1]);
-      return both_likely(p) ||
+      return both_likely(p) || across ||
              (refine_edges_ && !in && p[1] > kBothLikely && target.edge_within_reach(x0, x1, D, h, kBothLikely));
     };
     auto leaf = [&](const double* x0, const double* x1, double h, double t, const double* p) {
-      const bool out = !stop.contains(x1), in = target.contains(x1);
+      view(x0, x1);
+      const bool out = !stop.contains(end), in = target.contains(end);
       int event = 0;
       if (out && in) {  // both ends beyond: the chord's order, as order_double_crossings
         double* q = probe_.data();
@@ -1655,6 +1675,7 @@ class LaneBlock {
   Block free_end_;            // the step's ends before the walls mirrored them
   std::vector<std::uint8_t> free_bridge_;  // lanes whose target test was the free step's (free_steps)
   std::vector<std::uint8_t> mirrored_;     // lanes whose step's end the walls mirrored
+  std::vector<double> fold_a_, fold_b_;    // refine's: a part's ends mirrored back inside the walls
   Restart::Rule restart_rule_;
   Restart::Rule fine_restart_rule_;  // Poisson restarts coupled to the run at dt / r (noise_refinement r > 1)
   std::vector<Words4> restart_words_;  // Poisson restarts: each lane's words of its current quad

@@ -1942,15 +1942,17 @@ class Outside final : public Region {
                       std::vector<CrossingPlane>& out) const override {
     inner_->inside_planes(x0, x1, D, dt, out);  // entering the complement is leaving the inner region
   }
-  // Leaving the complement is entering the inner region: its crossing plane, where that has a probability. A step
+  // Leaving the complement is entering the inner region: its planes of entry, where that has a probability. A step
   // that cannot enter it (a union's members' faces inside the union, far from the corner where the union can be
   // left) gets a plane from the inner region's fallback all the same, a member's face that is no way out; merged
-  // with a target's parallel face (merge_parallel_faces) it took the target's crossing away.
+  // with a target's parallel face (merge_parallel_faces) it took the target's crossing away. A complement's
+  // complement gives every plane of the region it is (one plane for a square given as ~(four half-planes' union)
+  // had merge_parallel_faces take all of stop out with that one).
   void inside_planes(const double* x0, const double* x1, const Diffusion& D, double dt,
                      std::vector<CrossingPlane>& out) const override {
     double p = 0.0;
     inner_->crossing_probability(x0, x1, 1, D, dt, false, &p);
-    if (p > 0) out.push_back(crossing_plane(x0, x1, D, dt, true, 0.5));
+    if (p > 0) inner_->outside_planes(x0, x1, D, dt, out);
   }
   void to_boundary(double* x, int face) const override { inner_->to_boundary(x, face); }
   void to_entered_boundary(double* x, int face, const double* p) const override {
