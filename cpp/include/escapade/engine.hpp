@@ -426,14 +426,15 @@ class LaneBlock {
   }
 
   // Behind reflecting walls a step's end is the free step's end mirrored back (the symmetrized Euler scheme), and the
-  // reflected path is the free path folded at the walls: the free path itself up to the first wall it meets. So the
-  // target's test of a step whose end was mirrored is the free step's, from its start to the free end (free_end_): a
-  // sure entry where the free end lies in the target or the free chord passes through it, entering it inside the
-  // walls, else the free bridge's probability (merged with stop's faces, stop's own test staying the mirrored
-  // step's). The bridge between the start and the mirrored end missed the target where the free path crossed it on
-  // its way to the wall: a band 0.01 wide along a wall, from 0.5 in (0, 1), was entered 0.4869 of the time for 0.5051
-  // at dt = 0.05. free_bridge_ marks these lanes: a hit is placed on the free step (free_bridge_leaves). Before the
-  // swap: x_ the step's start, x_next_ its mirrored end.
+  // reflected path is the free path folded at the walls: the free path itself up to the first wall it meets. A step
+  // whose end was mirrored, and whose free step (from its start to the free end, free_end_) surely entered the target
+  // on its way (the free end in the target, or the free chord through it, first entering it inside the walls), has
+  // entered it: p_target 1, the hit placed on the free step (free_bridge_, free_bridge_leaves). The bridge between the
+  // start and the mirrored end missed such a target: a band 0.01 wide along a wall, from 0.5 in (0, 1), was entered
+  // 0.4869 of the time for 0.5051 at dt = 0.05. Other steps keep the mirrored step's test (the free bridge alone would
+  // miss the target's mirror image, which the folded path meets where the free path meets the image); a refined step
+  // is the free step, each part tested where it folds to (refine). Before the swap: x_ the step's start, x_next_ its
+  // mirrored end; mirrored_ marks the lanes whose end the walls moved.
   void free_steps(int w) {
     const Region& target = *rs_.pb.target;
     for (int l = 0; l < w; ++l) {
