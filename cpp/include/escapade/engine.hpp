@@ -899,14 +899,14 @@ class LaneBlock {
   int refine(const double* a, const double* b, const Diffusion& D, WordStream& ws, int l) {
     const Region& stop = *rs_.pb.stop;
     const Region& target = *rs_.pb.target;
-    // Behind walls the parts are the free path's: one with both ends beyond the walls is the folded path's mirror
-    // image, so it is tested (and its event placed) mirrored back, exactly for one flat wall; one across a wall is
-    // halved on (the folded path turns inside it), and its end counts where it folds to.
+    // Behind walls the parts are the free path's (their midpoints drawn so): one with both ends beyond the walls is
+    // the folded path's mirror image, so it is tested (and its event placed) mirrored back, exactly for one flat
+    // wall; one across a wall is halved on (the folded path turns inside it), and where it cannot be, decided between
+    // its ends folded back, as semantics 21 to 24 decided every part (tested unfolded, it reached a target beyond the
+    // wall).
     bool across = false;
-    const double* end = nullptr;  // where the part's end point counts (in the target, beyond stop)
     auto view = [&](const double*& x0, const double*& x1) {
       across = false;
-      end = x1;
       if (!walled_target_) return;
       const bool beyond0 = beyond_walls(x0), beyond1 = beyond_walls(x1);
       if (!beyond0 && !beyond1) return;
@@ -914,17 +914,13 @@ class LaneBlock {
       std::copy(x1, x1 + d_, fold_b_.begin());
       stop.reflect(fold_a_.data(), 1);
       stop.reflect(fold_b_.data(), 1);
-      end = fold_b_.data();
-      if (beyond0 && beyond1) {
-        x0 = fold_a_.data();
-        x1 = fold_b_.data();
-      } else {
-        across = true;
-      }
+      x0 = fold_a_.data();
+      x1 = fold_b_.data();
+      across = beyond0 != beyond1;
     };
     auto test = [&](const double* x0, const double* x1, double h, double* p) {
       view(x0, x1);
-      const bool out = !stop.contains(end), in = target.contains(end);
+      const bool out = !stop.contains(x1), in = target.contains(x1);
       p[0] = p[1] = 1.0;
       if (!out) stop.crossing_probability(x0, x1, 1, D, h, true, &p[0]);
       if (!in) target.crossing_probability(x0, x1, 1, D, h, false, &p[1]);
@@ -934,7 +930,7 @@ class LaneBlock {
     };
     auto leaf = [&](const double* x0, const double* x1, double h, double t, const double* p) {
       view(x0, x1);
-      const bool out = !stop.contains(end), in = target.contains(end);
+      const bool out = !stop.contains(x1), in = target.contains(x1);
       int event = 0;
       if (out && in) {  // both ends beyond: the chord's order, as order_double_crossings
         double* q = probe_.data();
