@@ -908,12 +908,14 @@ class LaneBlock {
     auto view = [&](const double*& x0, const double*& x1) {
       across = false;
       if (!walled_target_) return;
-      const bool beyond0 = beyond_walls(x0), beyond1 = beyond_walls(x1);
-      if (!beyond0 && !beyond1) return;
-      std::copy(x0, x0 + d_, fold_a_.begin());
+      std::copy(x0, x0 + d_, fold_a_.begin());  // each end folded once (beyond_walls' test, kept)
       std::copy(x1, x1 + d_, fold_b_.begin());
       stop.reflect(fold_a_.data(), 1);
       stop.reflect(fold_b_.data(), 1);
+      const std::size_t bytes = static_cast<std::size_t>(d_) * sizeof(double);
+      const bool beyond0 = std::memcmp(fold_a_.data(), x0, bytes) != 0;
+      const bool beyond1 = std::memcmp(fold_b_.data(), x1, bytes) != 0;
+      if (!beyond0 && !beyond1) return;
       x0 = fold_a_.data();
       x1 = fold_b_.data();
       across = beyond0 != beyond1;
